@@ -1,0 +1,285 @@
+/*
+ * sparseprop.h - the public C interface of libsparseprop.
+ *
+ * libsparseprop simulates and trains sparse recurrent networks of integrate-and-fire neurons
+ * exactly (SparseProp, Engelken, NeurIPS 2023): spike times are computed in closed form
+ * between events, and a network spike costs O(K log N) instead of O(N).
+ *
+ * Conventions
+ *  - Every call that can fail returns sp_status (SP_OK = 0). Output parameters come last and
+ *    are written only on success; a failed create leaves *out == NULL.
+ *  - sp_last_error() returns a human-readable message for the last failure in the calling
+ *    thread ("" after a success), naming the offending field and value.
+ *  - A failed call leaves the network exactly as it was (the one documented exception is
+ *    sp_step on a network whose queued inputs produce no spike at all; see sp_step).
+ *  - Arrays are caller-owned pointer + length; the library never keeps them after the call.
+ *  - Config structs start with uint32_t struct_size; fields are only ever appended; a zero
+ *    field means the documented default. Initialise with sp_network_desc_init().
+ *  - sp_network_destroy(NULL) is a no-op.
+ *
+ * Units: time in seconds; voltages dimensionless with threshold 1 and reset 0 (LIF) or
+ * threshold +inf and reset -inf (QIF). A synaptic input of weight w makes the voltage jump
+ * by w (delta synapses, no delay).
+ *
+ * Event semantics
+ *  1. Events are processed in time order. At equal times: queued external inputs first, in
+ *     the order they were queued; then spikes, lowest neuron index first.
+ *  2. An input that takes a neuron to threshold makes it spike at that same time, after the
+ *     current event's deliveries are complete (in index order with any other neuron spiking
+ *     at that instant).
+ *  3. A neuron that spiked at time t ignores every input arriving at times in
+ *     [t, t + t_ref] (with t_ref = 0: the same instant only), so cascades of simultaneous
+ *     spikes always end. With t_ref > 0 its voltage is held at reset until t + t_ref.
+ *  4. Results are deterministic: the same description and the same calls give bit-identical
+ *     spikes on the same build, whatever the thread or process.
+ *
+ * Thread safety: a network handle must not be used by two threads at once; different handles
+ * are independent. The library has no global mutable state except the thread-local message
+ * behind sp_last_error().
+ *
+ * Memory: every allocation happens in sp_network_create, sp_load and sp_record, through the
+ * description's allocator (malloc/free by default). Stepping, running, inputs, drive changes
+ * and the backward pass never allocate.
+ */
+#ifndef SPARSEPROP_H
+#define SPARSEPROP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef SP_API
+#  if defined(_WIN32)
+#    if defined(SP_BUILDING_LIBRARY)
+#      define SP_API __declspec(dllexport)
+#    else
+#      define SP_API
+#    endif
+#  elif defined(__GNUC__)
+#    define SP_API __attribute__((visibility("default")))
+#  else
+#    define SP_API
+#  endif
+#endif
+
+/* C++ callers see every function as noexcept: no exception ever leaves the library. */
+#ifndef SP_NOEXCEPT
+#  if defined(__cplusplus) && __cplusplus >= 201103L
+#    define SP_NOEXCEPT noexcept
+#  else
+#    define SP_NOEXCEPT
+#  endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Version and errors                                                                        */
+
+#define SP_VERSION_MAJOR 0
+#define SP_VERSION_MINOR 1
+#define SP_VERSION_PATCH 0
+#define SP_VERSION_STRING "0.1.0"
+#define SP_VERSION_NUMBER (SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH)
+
+/* The version of the library actually linked: MAJOR*10000 + MINOR*100 + PATCH. */
+SP_API uint32_t sp_version_number(void) SP_NOEXCEPT;
+SP_API const char *sp_version_string(void) SP_NOEXCEPT;
+
+typedef enum sp_status {
+  SP_OK = 0,
+  SP_ERR_ARGUMENT,    /* NULL where not allowed, index out of range, non-finite number,
+                         inconsistent sizes, invalid connectivity */
+  SP_ERR_NOMEM,       /* an allocation failed */
+  SP_ERR_UNSUPPORTED, /* a valid request this model or configuration does not support */
+  SP_ERR_STATE,       /* not valid now: e.g. backward with no tape, stepping a network in
+                         which no neuron will ever spike and no input is queued */
+  SP_ERR_CAPACITY,    /* a fixed capacity (tape, input queue) would be exceeded */
+  SP_ERR_IO,          /* a file could not be read or written */
+  SP_ERR_FORMAT,      /* bytes are not a valid or compatible saved network */
+  SP_ERR_NUMERIC      /* a non-finite value arose */
+} sp_status;
+
+/* The status's name, e.g. "SP_ERR_ARGUMENT"; "SP_UNKNOWN_STATUS" for other values. Static. */
+SP_API const char *sp_status_name(sp_status s) SP_NOEXCEPT;
+/* Message of the last failed call in this thread; "" when the last call succeeded. The
+   pointer stays valid until the next library call in this thread. */
+SP_API const char *sp_last_error(void) SP_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Describing and creating a network                                                         */
+
+typedef struct sp_network sp_network; /* opaque */
+
+typedef enum sp_model {
+  /* Leaky integrate-and-fire: tau dV/dt = -V + I, spike at V = 1, reset to 0. Any finite
+     drive: I > 1 fires on its own with period tau ln(I/(I-1)); I <= 1 fires only when
+     driven by input. */
+  SP_MODEL_LIF = 1,
+  /* Quadratic integrate-and-fire (theta neuron): tau dV/dt = V^2 + I, spike at V = +inf,
+     reset to -inf, period pi tau / sqrt(I). Requires I > 0 (SP_ERR_UNSUPPORTED otherwise). */
+  SP_MODEL_QIF = 2,
+  /* Exponential integrate-and-fire: reserved; refused with SP_ERR_UNSUPPORTED. */
+  SP_MODEL_EIF = 3
+} sp_model;
+
+/* Which event loop runs a network. The engine chooses (SP_FRAME_AUTO); the other values
+   force one, mostly for testing. */
+typedef enum sp_frame {
+  SP_FRAME_AUTO = 0,
+  /* One shared drive, every neuron oscillatory: the queue is keyed on the co-moving phase
+     (u for LIF), a spike touches only its targets. */
+  SP_FRAME_PHASE = 1,
+  /* Anything: the queue is keyed on each neuron's next spike time (+inf if none). */
+  SP_FRAME_TIME = 2
+} sp_frame;
+
+/* Connectivity from a set of sources (neurons or input channels) to the network's neurons.
+ *
+ * Explicit (row_ptr != NULL): CSR by source. row_ptr has n_sources + 1 entries, starts at 0
+ * and never decreases; targets[row_ptr[j] .. row_ptr[j+1]) are source j's targets (each < n,
+ * repeats and self-connections allowed); weights has row_ptr[n_sources] entries, or is NULL
+ * for one shared `weight`.
+ *
+ * Procedural (row_ptr == NULL, k > 0): every source projects to exactly k distinct targets,
+ * never itself for recurrent synapses, all with weight `weight`. The targets are regenerated
+ * at every spike from (seed, source) by the generator documented in README.md ("Procedural
+ * connectivity"), so they cost no memory and are the same on every platform and version.
+ *
+ * None (row_ptr == NULL, k == 0): no synapses. */
+typedef struct sp_synapses {
+  const uint64_t *row_ptr;
+  const uint32_t *targets;
+  const double *weights;
+  uint32_t k;
+  uint64_t seed;
+  double weight;
+} sp_synapses;
+
+typedef struct sp_allocator {
+  /* Returns size bytes aligned to align (a power of two, at most 64), or NULL. */
+  void *(*alloc)(void *ctx, size_t size, size_t align);
+  /* Frees a block returned by alloc; size is the size that was requested. */
+  void (*free)(void *ctx, void *ptr, size_t size);
+  void *ctx;
+} sp_allocator;
+
+typedef struct sp_network_desc {
+  uint32_t struct_size;       /* sizeof(sp_network_desc) as the caller compiled it */
+  uint32_t model;             /* an sp_model value; required */
+  uint32_t n;                 /* neurons, >= 1 */
+  double tau;                 /* membrane time constant in seconds, > 0 (0: 0.01) */
+  double drive;               /* drive I of every neuron when drives == NULL */
+  const double *drives;       /* n drives, or NULL */
+  sp_synapses recurrent;      /* neuron -> neuron */
+  uint32_t n_inputs;          /* external input channels */
+  sp_synapses inputs;         /* channel -> neuron */
+  const double *v0;           /* n initial voltages, or NULL: oscillatory neurons start at a
+                                 phase drawn uniformly from their free period (init_seed),
+                                 the others at reset */
+  uint64_t init_seed;
+  double t_ref;               /* absolute refractory period in seconds, >= 0 (0: none) */
+  uint32_t input_capacity;    /* queued external input events (0: 4096) */
+  const sp_allocator *allocator; /* NULL: malloc/free */
+  uint32_t frame;             /* an sp_frame value (0: SP_FRAME_AUTO) */
+} sp_network_desc;
+
+/* Fills *d with the defaults; writes at most struct_size bytes (pass sizeof *d). */
+SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) SP_NOEXCEPT;
+/* The exact number of bytes sp_network_create(d) will request from the allocator. */
+SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) SP_NOEXCEPT;
+SP_API sp_status sp_network_create(const sp_network_desc *d, sp_network **out) SP_NOEXCEPT;
+SP_API void sp_network_destroy(sp_network *net) SP_NOEXCEPT;
+
+/* The frame the engine runs now (SP_FRAME_PHASE or SP_FRAME_TIME); 0 for NULL. */
+SP_API uint32_t sp_network_frame(const sp_network *net) SP_NOEXCEPT;
+/* Number of neurons; 0 for NULL. */
+SP_API uint32_t sp_network_size(const sp_network *net) SP_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Running                                                                                   */
+
+typedef struct sp_spike {
+  double t;
+  uint32_t neuron;
+  uint32_t reserved;
+} sp_spike;
+
+/* Processes exactly the next network spike (inputs due at or before it are applied first)
+   and returns it in *out (out may be NULL). SP_ERR_STATE when no neuron will ever spike and
+   no input is queued (nothing changes). If inputs are queued but applying all of them gives
+   no spike, they are applied (now() moves to the last one) and SP_ERR_STATE is returned. */
+SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
+
+/* Processes every event with time < t_end (finite, >= now()) in order, writing the spikes to
+   buf. If buf fills first, stops after the cap-th spike (now() is its time, nothing is lost)
+   and returns SP_OK with *count == cap: call again to go on. Otherwise now() becomes t_end.
+   buf may be NULL with cap == 0 to count the spikes only (then it never stops early).
+   count may be NULL. */
+SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap,
+                        size_t *count) SP_NOEXCEPT;
+
+/* The network's current time; NaN for NULL. */
+SP_API double sp_now(const sp_network *net) SP_NOEXCEPT;
+
+/* Queues an external input event on `channel` at time t >= now() (finite). Its synapses
+   (desc.inputs) are applied when the event is processed. SP_ERR_CAPACITY when the queue
+   (desc.input_capacity) is full. */
+SP_API sp_status sp_input(sp_network *net, uint32_t channel, double t) SP_NOEXCEPT;
+
+/* The voltage of `neuron` at now() (held at reset during a refractory period). */
+SP_API sp_status sp_voltage(const sp_network *net, uint32_t neuron, double *v) SP_NOEXCEPT;
+/* All n voltages at now(); n must equal the number of neurons. */
+SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEXCEPT;
+
+/* Sets the drive of `neuron` from now() on; its voltage at now() is unchanged. The network
+   moves to the time frame if it was in the phase frame and the drives now differ. */
+SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) SP_NOEXCEPT;
+
+/* Back to t = 0 and the initial state (v0 or the seeded phases); queued inputs are dropped.
+   Parameters, gradients and connectivity are kept. Ends any recording. */
+SP_API sp_status sp_rewind(sp_network *net) SP_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Training                                                                                  */
+
+typedef enum sp_param {
+  SP_PARAM_WEIGHTS = 1,       /* recurrent weights in CSR order; procedural or shared: 1 */
+  SP_PARAM_INPUT_WEIGHTS = 2, /* input weights in CSR order; procedural or shared: 1 */
+  SP_PARAM_DRIVES = 3,        /* n drives */
+  SP_PARAM_V0 = 4             /* n initial voltages (the state sp_rewind returns to); its
+                                 gradient is w.r.t. the voltages where recording started */
+} sp_param;
+
+SP_API sp_status sp_param_count(const sp_network *net, sp_param p, size_t *len) SP_NOEXCEPT;
+SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;
+SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in, size_t len) SP_NOEXCEPT;
+
+/* Starts recording from now() for a backward pass; allocates the tape once. Running past
+   max_spikes fails with SP_ERR_CAPACITY before the spike that would not fit. */
+SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
+
+/* dl_dt[s] = dL/dt for the s-th recorded spike (n_spikes must equal the number recorded);
+   dl_dv_end: n values dL/dV at now(), or NULL. Adds the gradients of L to the accumulated
+   gradients and ends the recording. */
+SP_API sp_status sp_backward(sp_network *net, const double *dl_dt, size_t n_spikes,
+                             const double *dl_dv_end) SP_NOEXCEPT;
+SP_API sp_status sp_get_grads(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;
+SP_API sp_status sp_zero_grads(sp_network *net) SP_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Saving and loading                                                                        */
+
+/* buf == NULL: *len = bytes needed. Writes parameters, connectivity and the full dynamic
+   state, so that load + run continues bit-identically. */
+SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *len) SP_NOEXCEPT;
+SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a, sp_network **out) SP_NOEXCEPT;
+SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCEPT;
+SP_API sp_status sp_load_file(const char *path, sp_network **out) SP_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPARSEPROP_H */

@@ -1,0 +1,308 @@
+// The C interface: argument checks, status mapping and the thread-local message. This is the
+// only code with extern "C"; every entry point is noexcept and leaves the network unchanged
+// when it fails.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "capi/error.hpp"
+#include "core/network.hpp"
+#include "core/run.hpp"
+#include "grad/grad.hpp"
+#include "io/save_load.hpp"
+#include "sparseprop/sparseprop.h"
+
+struct sp_network {
+  sp::Network impl;
+};
+
+namespace {
+
+sp::Network *impl(sp_network *net) { return reinterpret_cast<sp::Network *>(net); }
+const sp::Network *impl(const sp_network *net) {
+  return reinterpret_cast<const sp::Network *>(net);
+}
+sp_network *handle(sp::Network *net) { return reinterpret_cast<sp_network *>(net); }
+
+sp_status done(sp_status s) {
+  if (s == SP_OK) sp::clear_error();
+  return s;
+}
+
+#define SP_REQUIRE_NET(net)                                          \
+  do {                                                               \
+    if (!(net)) return sp::fail(SP_ERR_ARGUMENT, "net is NULL");     \
+  } while (0)
+
+sp_status check_neuron(const sp::Network *net, uint32_t neuron) {
+  if (neuron >= net->n)
+    return sp::fail(SP_ERR_ARGUMENT, "neuron = %u: must be less than n = %u", neuron, net->n);
+  return SP_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+SP_API uint32_t sp_version_number(void) noexcept { return SP_VERSION_NUMBER; }
+SP_API const char *sp_version_string(void) noexcept { return SP_VERSION_STRING; }
+
+SP_API const char *sp_status_name(sp_status s) noexcept {
+  switch (s) {
+    case SP_OK: return "SP_OK";
+    case SP_ERR_ARGUMENT: return "SP_ERR_ARGUMENT";
+    case SP_ERR_NOMEM: return "SP_ERR_NOMEM";
+    case SP_ERR_UNSUPPORTED: return "SP_ERR_UNSUPPORTED";
+    case SP_ERR_STATE: return "SP_ERR_STATE";
+    case SP_ERR_CAPACITY: return "SP_ERR_CAPACITY";
+    case SP_ERR_IO: return "SP_ERR_IO";
+    case SP_ERR_FORMAT: return "SP_ERR_FORMAT";
+    case SP_ERR_NUMERIC: return "SP_ERR_NUMERIC";
+  }
+  return "SP_UNKNOWN_STATUS";
+}
+
+SP_API const char *sp_last_error(void) noexcept { return sp::last_error(); }
+
+SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) noexcept {
+  if (!d || struct_size == 0) return;
+  sp_network_desc def;
+  std::memset(&def, 0, sizeof def);
+  def.struct_size = static_cast<uint32_t>(sizeof def);
+  def.model = SP_MODEL_LIF;
+  def.tau = 0.01;
+  def.input_capacity = 4096;
+  def.frame = SP_FRAME_AUTO;
+  size_t n = struct_size < sizeof def ? struct_size : sizeof def;
+  if (n >= sizeof(uint32_t)) def.struct_size = static_cast<uint32_t>(n);
+  std::memcpy(d, &def, n);
+}
+
+SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) noexcept {
+  if (!bytes) return sp::fail(SP_ERR_ARGUMENT, "bytes is NULL");
+  size_t b = 0;
+  sp_status s = sp::network_measure(d, &b);
+  if (s == SP_OK) *bytes = b;
+  return done(s);
+}
+
+SP_API sp_status sp_network_create(const sp_network_desc *d, sp_network **out) noexcept {
+  if (!out) return sp::fail(SP_ERR_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  sp::Network *net = nullptr;
+  sp_status s = sp::network_create(d, &net);
+  if (s == SP_OK) *out = handle(net);
+  return done(s);
+}
+
+SP_API void sp_network_destroy(sp_network *net) noexcept { sp::network_destroy(impl(net)); }
+
+SP_API uint32_t sp_network_frame(const sp_network *net) noexcept {
+  return net ? impl(net)->frame : 0;
+}
+SP_API uint32_t sp_network_size(const sp_network *net) noexcept {
+  return net ? impl(net)->n : 0;
+}
+
+SP_API sp_status sp_step(sp_network *net, sp_spike *out) noexcept {
+  SP_REQUIRE_NET(net);
+  return done(sp::network_step(impl(net), out));
+}
+
+SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap,
+                        size_t *count) noexcept {
+  SP_REQUIRE_NET(net);
+  sp::Network *n = impl(net);
+  if (std::isnan(t_end) || std::isinf(t_end))
+    return sp::fail(SP_ERR_ARGUMENT, "t_end = %g: must be finite", t_end);
+  if (t_end < n->now)
+    return sp::fail(SP_ERR_ARGUMENT, "t_end = %.17g: must not be before now() = %.17g", t_end,
+                    n->now);
+  if (!buf && cap)
+    return sp::fail(SP_ERR_ARGUMENT, "buf is NULL but cap = %zu", cap);
+  size_t c = 0;
+  sp_status s = sp::network_run(n, t_end, buf, cap, &c);
+  if (count) *count = c;
+  return done(s);
+}
+
+SP_API double sp_now(const sp_network *net) noexcept { return net ? impl(net)->now : NAN; }
+
+SP_API sp_status sp_input(sp_network *net, uint32_t channel, double t) noexcept {
+  SP_REQUIRE_NET(net);
+  sp::Network *n = impl(net);
+  if (channel >= n->inputs.n_sources)
+    return sp::fail(SP_ERR_ARGUMENT, "channel = %u: must be less than n_inputs = %u", channel,
+                    n->inputs.n_sources);
+  if (!std::isfinite(t)) return sp::fail(SP_ERR_ARGUMENT, "t = %g: must be finite", t);
+  if (t < n->now)
+    return sp::fail(SP_ERR_ARGUMENT, "t = %.17g: must not be before now() = %.17g", t, n->now);
+  if (n->queue.full())
+    return sp::fail(SP_ERR_CAPACITY, "the input queue is full (input_capacity = %u)",
+                    n->queue.capacity());
+  n->queue.push(t, channel);
+  return done(SP_OK);
+}
+
+SP_API sp_status sp_voltage(const sp_network *net, uint32_t neuron, double *v) noexcept {
+  SP_REQUIRE_NET(net);
+  if (!v) return sp::fail(SP_ERR_ARGUMENT, "v is NULL");
+  sp_status s = check_neuron(impl(net), neuron);
+  if (s != SP_OK) return s;
+  *v = sp::network_voltage(impl(net), neuron);
+  return done(SP_OK);
+}
+
+SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) noexcept {
+  SP_REQUIRE_NET(net);
+  const sp::Network *nw = impl(net);
+  if (!v) return sp::fail(SP_ERR_ARGUMENT, "v is NULL");
+  if (n != nw->n)
+    return sp::fail(SP_ERR_ARGUMENT, "n = %zu: must equal the number of neurons %u", n, nw->n);
+  for (uint32_t i = 0; i < nw->n; ++i) v[i] = sp::network_voltage(nw, i);
+  return done(SP_OK);
+}
+
+SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) noexcept {
+  SP_REQUIRE_NET(net);
+  sp::Network *n = impl(net);
+  sp_status s = check_neuron(n, neuron);
+  if (s != SP_OK) return s;
+  if (!std::isfinite(drive))
+    return sp::fail(SP_ERR_ARGUMENT, "drive = %g: must be finite", drive);
+  if (n->model == SP_MODEL_QIF && !(drive > 0))
+    return sp::fail(SP_ERR_UNSUPPORTED,
+                    "drive = %g: QIF neurons need a drive > 0 (excitable QIF is not supported)",
+                    drive);
+  if (n->tape.recording)
+    return sp::fail(SP_ERR_STATE, "cannot change a drive while recording (call sp_backward first)");
+  if (drive == n->drive[neuron]) return done(SP_OK);
+  sp::network_change_drive(n, neuron, drive);
+  if (n->frame == SP_FRAME_PHASE) {
+    // The drives now differ: the time frame takes over (every key is recomputed).
+    n->frame = SP_FRAME_TIME;
+    sp::network_rekey(n);
+  } else if (n->heap.key_of(neuron) != sp::kDue) {
+    n->heap.update(neuron, sp::network_key(n, neuron));
+  }
+  if (n->model == SP_MODEL_QIF) sp::network_update_rebase_span(n);
+  return done(SP_OK);
+}
+
+SP_API sp_status sp_rewind(sp_network *net) noexcept {
+  SP_REQUIRE_NET(net);
+  sp::network_reset_state(impl(net));
+  return done(SP_OK);
+}
+
+SP_API sp_status sp_param_count(const sp_network *net, sp_param p, size_t *len) noexcept {
+  SP_REQUIRE_NET(net);
+  if (!len) return sp::fail(SP_ERR_ARGUMENT, "len is NULL");
+  return done(sp::params_count(impl(net), p, len));
+}
+
+SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
+                               size_t len) noexcept {
+  SP_REQUIRE_NET(net);
+  return done(sp::params_get(impl(net), p, out, len));
+}
+
+SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
+                               size_t len) noexcept {
+  SP_REQUIRE_NET(net);
+  return done(sp::params_set(impl(net), p, in, len));
+}
+
+SP_API sp_status sp_record(sp_network *net, size_t max_spikes) noexcept {
+  SP_REQUIRE_NET(net);
+  return done(sp::tape_start(impl(net), max_spikes));
+}
+
+SP_API sp_status sp_backward(sp_network *net, const double *dl_dt, size_t n_spikes,
+                             const double *dl_dv_end) noexcept {
+  SP_REQUIRE_NET(net);
+  return done(sp::backward(impl(net), dl_dt, n_spikes, dl_dv_end));
+}
+
+SP_API sp_status sp_get_grads(const sp_network *net, sp_param p, double *out,
+                              size_t len) noexcept {
+  SP_REQUIRE_NET(net);
+  return done(sp::grads_get(impl(net), p, out, len));
+}
+
+SP_API sp_status sp_zero_grads(sp_network *net) noexcept {
+  SP_REQUIRE_NET(net);
+  sp::grads_zero(impl(net));
+  return done(SP_OK);
+}
+
+SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *len) noexcept {
+  SP_REQUIRE_NET(net);
+  if (!len) return sp::fail(SP_ERR_ARGUMENT, "len is NULL");
+  return done(sp::save_network(impl(net), buf, cap, len));
+}
+
+SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
+                         sp_network **out) noexcept {
+  if (!out) return sp::fail(SP_ERR_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  sp::Network *net = nullptr;
+  sp_status s = sp::load_network(buf, len, a, &net);
+  if (s == SP_OK) *out = handle(net);
+  return done(s);
+}
+
+SP_API sp_status sp_save_file(const sp_network *net, const char *path) noexcept {
+  SP_REQUIRE_NET(net);
+  if (!path) return sp::fail(SP_ERR_ARGUMENT, "path is NULL");
+  size_t len = 0;
+  sp_status s = sp::save_network(impl(net), nullptr, 0, &len);
+  if (s != SP_OK) return s;
+  const sp::Network *n = impl(net);
+  void *buf = sp::arena_alloc(n->alloc, len ? len : 1);
+  if (!buf) return sp::fail(SP_ERR_NOMEM, "allocating %zu bytes to save the network failed", len);
+  s = sp::save_network(n, buf, len, &len);
+  if (s == SP_OK) {
+    std::FILE *f = std::fopen(path, "wb");
+    if (!f) {
+      s = sp::fail(SP_ERR_IO, "cannot open '%s' for writing", path);
+    } else {
+      bool ok = std::fwrite(buf, 1, len, f) == len;
+      ok = (std::fclose(f) == 0) && ok;
+      if (!ok) s = sp::fail(SP_ERR_IO, "writing %zu bytes to '%s' failed", len, path);
+    }
+  }
+  sp::arena_free(n->alloc, buf, len ? len : 1);
+  return done(s);
+}
+
+SP_API sp_status sp_load_file(const char *path, sp_network **out) noexcept {
+  if (!out) return sp::fail(SP_ERR_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (!path) return sp::fail(SP_ERR_ARGUMENT, "path is NULL");
+  std::FILE *f = std::fopen(path, "rb");
+  if (!f) return sp::fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+  sp_status s = SP_OK;
+  long size = -1;
+  if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
+  if (size < 0 || std::fseek(f, 0, SEEK_SET) != 0) {
+    std::fclose(f);
+    return sp::fail(SP_ERR_IO, "cannot determine the size of '%s'", path);
+  }
+  sp_allocator a = sp::default_allocator();
+  size_t len = static_cast<size_t>(size);
+  void *buf = a.alloc(a.ctx, len ? len : 1, 64);
+  if (!buf) {
+    std::fclose(f);
+    return sp::fail(SP_ERR_NOMEM, "allocating %zu bytes to read '%s' failed", len, path);
+  }
+  if (std::fread(buf, 1, len, f) != len) s = sp::fail(SP_ERR_IO, "reading '%s' failed", path);
+  std::fclose(f);
+  sp::Network *net = nullptr;
+  if (s == SP_OK) s = sp::load_network(buf, len, nullptr, &net);
+  a.free(a.ctx, buf, len ? len : 1);
+  if (s == SP_OK) *out = handle(net);
+  return done(s);
+}
+
+}  // extern "C"

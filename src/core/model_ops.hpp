@@ -1,0 +1,102 @@
+// The glue between a neuron model and the network: the model's clock, the queue keys of both
+// frames, and re-basing. The event loop, the voltage readers and the backward pass are written
+// once against this interface and instantiated per model.
+#pragma once
+#include <cmath>
+
+#include "core/network.hpp"
+#include "models/lif.hpp"
+#include "models/qif.hpp"
+
+namespace sp {
+
+template <class M>
+struct Ops;
+
+template <>
+struct Ops<Lif> {
+  using Model = Lif;
+  // Clock value E = exp((t - t0)/tau).
+  static double clock(const Network &net, double t) { return std::exp((t - net.t0) / net.tau); }
+  // The clock t_ref later (the reset takes effect at the end of the refractory period).
+  static double after_refractory(const Network &net, double e) {
+    return net.t_ref > 0 ? e * std::exp(net.t_ref / net.tau) : e;
+  }
+  // Phase frame (one drive I > 1): the key is u itself; the smallest u spikes first.
+  static double phase_key(double u) { return u; }
+  static double phase_clock(const Network &net, double key) { return key / (net.drive[0] - 1.0); }
+  static double phase_key_time(const Network &net, double key) {
+    return net.t0 + net.tau * std::log(key / (net.drive[0] - 1.0));
+  }
+  static double input(double u, double w, double, double e) { return Lif::input(u, w, e); }
+  static bool at_threshold(double u, double drive, double e) {
+    return Lif::at_threshold(u, drive, e);
+  }
+  static double reset(double drive, double e) { return Lif::reset(drive, e); }
+  static double spike_time(const Network &net, double u, double drive) {
+    return Lif::spike_time(u, drive, net.t0, net.tau);
+  }
+  static double voltage(double u, double drive, double e) { return Lif::voltage(u, drive, e); }
+  static double from_voltage(double v, double drive, double e) {
+    return Lif::from_voltage(v, drive, e);
+  }
+  static double reset_voltage(double) { return 0.0; }
+  // Moves t0 towards t by a whole number m of halvings: every u is scaled by 2^-m, exactly,
+  // so the queue order is untouched. Returns the shift (m) for the tape.
+  static double rebase(Network &net, double t) {
+    double m = std::floor((t - net.t0) / (net.tau * 0.69314718055994530942));
+    if (m < 1) return 0;
+    int mi = static_cast<int>(m);
+    for (uint32_t i = 0; i < net.n; ++i) net.state[i] = std::ldexp(net.state[i], -mi);
+    net.t0 += m * net.tau * 0.69314718055994530942;
+    if (net.frame == SP_FRAME_PHASE) {
+      net.heap.rekey([&](uint32_t, double key) { return std::ldexp(key, -mi); });
+    }
+    return m;
+  }
+};
+
+template <>
+struct Ops<Qif> {
+  using Model = Qif;
+  // Clock value s = (t - t0)/tau; neuron i's phase is x_i + omega_i s.
+  static double clock(const Network &net, double t) { return (t - net.t0) / net.tau; }
+  static double after_refractory(const Network &net, double s) { return s + net.t_ref / net.tau; }
+  // Phase frame (one drive): the key is -x; the most advanced phase spikes first.
+  static double phase_key(double x) { return -x; }
+  static double phase_clock(const Network &net, double key) {
+    return (kPi + key) / Qif::omega(net.drive[0]);
+  }
+  static double phase_key_time(const Network &net, double key) {
+    return net.t0 + net.tau * (kPi + key) / Qif::omega(net.drive[0]);
+  }
+  static double input(double x, double w, double drive, double s) {
+    return Qif::input(x, w, drive, s);
+  }
+  // A finite input never carries a QIF neuron to phi = pi.
+  static bool at_threshold(double, double, double) { return false; }
+  static double reset(double drive, double s) { return Qif::reset(drive, s); }
+  static double spike_time(const Network &net, double x, double drive) {
+    return Qif::spike_time(x, drive, net.t0, net.tau);
+  }
+  static double voltage(double x, double drive, double s) { return Qif::voltage(x, drive, s); }
+  static double from_voltage(double v, double drive, double s) {
+    return Qif::from_voltage(v, drive, s);
+  }
+  // The voltage at phase -pi: -inf in exact arithmetic, about -1.6e16 sqrt(I) in doubles.
+  static double reset_voltage(double drive) { return Qif::voltage(-kPi, drive, 0.0); }
+  // Moves t0 forward to about t: x_i += omega_i d with d = (t - t0)/tau. Returns d.
+  static double rebase(Network &net, double t) {
+    double d = (t - net.t0) / net.tau;
+    if (!(d > 0)) return 0;
+    for (uint32_t i = 0; i < net.n; ++i) net.state[i] += Qif::omega(net.drive[i]) * d;
+    net.t0 += d * net.tau;
+    if (net.frame == SP_FRAME_PHASE) {
+      double shift = Qif::omega(net.drive[0]) * d;
+      net.heap.rekey([&](uint32_t, double key) { return key - shift; });
+    }
+    return d;
+  }
+};
+
+}  // namespace sp

@@ -1,0 +1,475 @@
+// Creating, validating, resetting and destroying networks; frame choice and queue keys.
+#include "core/network.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "capi/error.hpp"
+#include "core/arena.hpp"
+#include "core/model_ops.hpp"
+
+namespace sp {
+namespace {
+
+constexpr uint32_t kDefaultInputCapacity = 4096;
+constexpr double kDefaultTau = 0.01;
+
+void *default_alloc(void *, size_t size, size_t align) {
+  // aligned_alloc needs a size that is a multiple of the alignment.
+  size_t rounded = (size + align - 1) / align * align;
+  return std::aligned_alloc(align, rounded ? rounded : align);
+}
+void default_free(void *, void *p, size_t) { std::free(p); }
+
+// The description with defaults applied, read only up to the caller's struct_size.
+sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
+  if (!in) return fail(SP_ERR_ARGUMENT, "desc is NULL");
+  const size_t minimum = offsetof(sp_network_desc, frame);
+  if (in->struct_size < minimum)
+    return fail(SP_ERR_ARGUMENT, "desc.struct_size = %u: must be at least %u (call sp_network_desc_init)",
+                in->struct_size, static_cast<unsigned>(minimum));
+  sp_network_desc_init(d, sizeof *d);
+  size_t known = in->struct_size < sizeof *d ? in->struct_size : sizeof *d;
+  std::memcpy(d, in, known);
+  for (size_t b = sizeof *d; b < in->struct_size; ++b)
+    if (reinterpret_cast<const unsigned char *>(in)[b] != 0)
+      return fail(SP_ERR_UNSUPPORTED,
+                  "desc.struct_size = %u: the description sets fields this library version "
+                  "(%s) does not know", in->struct_size, SP_VERSION_STRING);
+  d->struct_size = sizeof *d;
+  if (d->tau == 0.0) d->tau = kDefaultTau;
+  if (d->input_capacity == 0) d->input_capacity = kDefaultInputCapacity;
+  return SP_OK;
+}
+
+bool finite(double x) { return std::isfinite(x); }
+
+sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sources, uint32_t n,
+                         bool recurrent) {
+  if (s.row_ptr) {
+    if (s.row_ptr[0] != 0)
+      return fail(SP_ERR_ARGUMENT, "%s.row_ptr[0] = %llu: must be 0", name,
+                  static_cast<unsigned long long>(s.row_ptr[0]));
+    for (uint32_t j = 0; j < n_sources; ++j) {
+      if (s.row_ptr[j + 1] < s.row_ptr[j])
+        return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu is less than row_ptr[%u] = %llu",
+                    name, j + 1, static_cast<unsigned long long>(s.row_ptr[j + 1]), j,
+                    static_cast<unsigned long long>(s.row_ptr[j]));
+      if (s.row_ptr[j + 1] - s.row_ptr[j] > UINT32_MAX)
+        return fail(SP_ERR_ARGUMENT, "%s: row %u has more than 2^32 - 1 synapses", name, j);
+    }
+    uint64_t nnz = s.row_ptr[n_sources];
+    if (nnz > (UINT64_MAX >> 5))
+      return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu synapses is too many", name,
+                  n_sources, static_cast<unsigned long long>(nnz));
+    if (nnz > 0 && !s.targets)
+      return fail(SP_ERR_ARGUMENT, "%s.targets is NULL but row_ptr[%u] = %llu", name, n_sources,
+                  static_cast<unsigned long long>(nnz));
+    for (uint64_t e = 0; e < nnz; ++e)
+      if (s.targets[e] >= n)
+        return fail(SP_ERR_ARGUMENT, "%s.targets[%llu] = %u: must be less than n = %u", name,
+                    static_cast<unsigned long long>(e), s.targets[e], n);
+    if (s.weights) {
+      for (uint64_t e = 0; e < nnz; ++e)
+        if (!finite(s.weights[e]))
+          return fail(SP_ERR_ARGUMENT, "%s.weights[%llu] = %g: must be finite", name,
+                      static_cast<unsigned long long>(e), s.weights[e]);
+    } else if (!finite(s.weight)) {
+      return fail(SP_ERR_ARGUMENT, "%s.weight = %g: must be finite", name, s.weight);
+    }
+    if (s.k != 0)
+      return fail(SP_ERR_ARGUMENT, "%s.k = %u: must be 0 when row_ptr is given (explicit CSR)",
+                  name, s.k);
+    return SP_OK;
+  }
+  if (s.targets || s.weights)
+    return fail(SP_ERR_ARGUMENT, "%s.%s is set but %s.row_ptr is NULL", name,
+                s.targets ? "targets" : "weights", name);
+  if (s.k == 0) return SP_OK;
+  uint32_t candidates = recurrent ? n - 1 : n;
+  if (s.k > candidates)
+    return fail(SP_ERR_ARGUMENT,
+                "%s.k = %u: must be at most %u (distinct targets among %u neurons%s)", name, s.k,
+                candidates, n, recurrent ? ", never the source itself" : "");
+  if (!finite(s.weight))
+    return fail(SP_ERR_ARGUMENT, "%s.weight = %g: must be finite", name, s.weight);
+  return SP_OK;
+}
+
+sp_status check_drive(uint32_t model, double drive, const char *field, uint32_t index,
+                      bool indexed) {
+  char label[64];
+  if (indexed)
+    std::snprintf(label, sizeof label, "%s[%u]", field, index);
+  else
+    std::snprintf(label, sizeof label, "%s", field);
+  if (!finite(drive)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, drive);
+  if (model == SP_MODEL_QIF && !(drive > 0.0))
+    return fail(SP_ERR_UNSUPPORTED,
+                "%s = %g: QIF neurons need a drive > 0 (excitable QIF with drive <= 0 is not "
+                "supported)", label, drive);
+  return SP_OK;
+}
+
+sp_status validate(const sp_network_desc &d) {
+  if (d.model == SP_MODEL_EIF)
+    return fail(SP_ERR_UNSUPPORTED, "model = %u (SP_MODEL_EIF): not supported by this version",
+                d.model);
+  if (d.model != SP_MODEL_LIF && d.model != SP_MODEL_QIF)
+    return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)",
+                d.model);
+  if (d.n == 0) return fail(SP_ERR_ARGUMENT, "n = 0: must be at least 1");
+  if (d.n > (1u << 31))
+    return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
+  if (!(d.tau > 0.0) || !finite(d.tau))
+    return fail(SP_ERR_ARGUMENT, "tau = %g: must be finite and > 0", d.tau);
+  if (!(d.t_ref >= 0.0) || !finite(d.t_ref))
+    return fail(SP_ERR_ARGUMENT, "t_ref = %g: must be finite and >= 0", d.t_ref);
+  if (d.frame > SP_FRAME_TIME)
+    return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
+                d.frame);
+  if (d.drives) {
+    for (uint32_t i = 0; i < d.n; ++i) {
+      sp_status s = check_drive(d.model, d.drives[i], "drives", i, true);
+      if (s != SP_OK) return s;
+    }
+  } else {
+    sp_status s = check_drive(d.model, d.drive, "drive", 0, false);
+    if (s != SP_OK) return s;
+  }
+  if (d.v0) {
+    for (uint32_t i = 0; i < d.n; ++i) {
+      if (!finite(d.v0[i]))
+        return fail(SP_ERR_ARGUMENT, "v0[%u] = %g: must be finite", i, d.v0[i]);
+      if (d.model == SP_MODEL_LIF && !(d.v0[i] < 1.0))
+        return fail(SP_ERR_ARGUMENT, "v0[%u] = %g: must be below the threshold 1", i, d.v0[i]);
+    }
+  }
+  sp_status s = check_synapses("recurrent", d.recurrent, d.n, d.n, true);
+  if (s != SP_OK) return s;
+  if (d.n_inputs == 0 && (d.inputs.row_ptr || d.inputs.k))
+    return fail(SP_ERR_ARGUMENT, "inputs: synapses are given but n_inputs = 0");
+  if (d.n_inputs) {
+    s = check_synapses("inputs", d.inputs, d.n_inputs, d.n, false);
+    if (s != SP_OK) return s;
+  }
+  if (d.allocator && (!d.allocator->alloc || !d.allocator->free))
+    return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
+  if (d.frame == SP_FRAME_PHASE) {
+    bool ok = true;
+    double first = d.drives ? d.drives[0] : d.drive;
+    if (d.drives)
+      for (uint32_t i = 1; i < d.n; ++i) ok = ok && d.drives[i] == first;
+    bool osc = d.model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
+    if (!ok || !osc)
+      return fail(SP_ERR_UNSUPPORTED,
+                  "frame = SP_FRAME_PHASE: needs one shared drive with every neuron oscillatory "
+                  "(%s)", !ok ? "the drives differ" : "the drive is not above threshold");
+  }
+  return SP_OK;
+}
+
+// Everything the arena layout depends on.
+struct Shape {
+  uint32_t n, n_inputs, queue_capacity, k_max;
+  uint64_t rec_nnz, in_nnz;
+  bool rec_explicit, in_explicit, rec_weights, in_weights;
+};
+
+Shape shape_of(const sp_network_desc &d) {
+  Shape s{};
+  s.n = d.n;
+  s.n_inputs = d.n_inputs;
+  s.queue_capacity = d.input_capacity;
+  s.rec_explicit = d.recurrent.row_ptr != nullptr;
+  s.in_explicit = d.n_inputs && d.inputs.row_ptr != nullptr;
+  s.rec_nnz = s.rec_explicit ? d.recurrent.row_ptr[d.n] : 0;
+  s.in_nnz = s.in_explicit ? d.inputs.row_ptr[d.n_inputs] : 0;
+  s.rec_weights = s.rec_explicit && d.recurrent.weights;
+  s.in_weights = s.in_explicit && d.inputs.weights;
+  uint32_t kr = s.rec_explicit ? 0 : d.recurrent.k;
+  uint32_t ki = (d.n_inputs && !s.in_explicit) ? d.inputs.k : 0;
+  s.k_max = kr > ki ? kr : ki;
+  return s;
+}
+
+// Carves the arena; with net == nullptr it only measures.
+void layout(Arena &a, const Shape &s, Network *net) {
+  Network *self = a.take<Network>(1);
+  (void)self;
+  double *drive = a.take<double>(s.n);
+  double *v0 = a.take<double>(s.n);
+  double *state = a.take<double>(s.n);
+  double *refr = a.take<double>(s.n);
+  double *hkey = a.take<double>(s.n);
+  uint32_t *hid = a.take<uint32_t>(s.n);
+  uint32_t *hpos = a.take<uint32_t>(s.n);
+  double *qt = a.take<double>(s.queue_capacity);
+  uint64_t *qs = a.take<uint64_t>(s.queue_capacity);
+  uint32_t *qc = a.take<uint32_t>(s.queue_capacity);
+  uint64_t *rrow = a.take<uint64_t>(s.rec_explicit ? uint64_t(s.n) + 1 : 0);
+  uint32_t *rtgt = a.take<uint32_t>(s.rec_nnz);
+  double *rw = a.take<double>(s.rec_weights ? s.rec_nnz : 0);
+  uint64_t *irow = a.take<uint64_t>(s.in_explicit ? uint64_t(s.n_inputs) + 1 : 0);
+  uint32_t *itgt = a.take<uint32_t>(s.in_nnz);
+  double *iw = a.take<double>(s.in_weights ? s.in_nnz : 0);
+  uint32_t slots = s.k_max ? TargetScratch::slots_for(s.k_max) : 0;
+  uint32_t *sval = a.take<uint32_t>(slots);
+  uint32_t *sstamp = a.take<uint32_t>(slots);
+  uint32_t *sout = a.take<uint32_t>(s.k_max);
+  if (!net) return;
+  net->drive = drive;
+  net->v0 = v0;
+  net->state = state;
+  net->refr_end = refr;
+  net->heap_key = hkey;
+  net->heap_id = hid;
+  net->heap_pos = hpos;
+  net->queue_time = qt;
+  net->queue_seq = qs;
+  net->queue_channel = qc;
+  net->recurrent.row_ptr = rrow;
+  net->recurrent.targets = rtgt;
+  net->recurrent.weights = rw;
+  net->inputs.row_ptr = irow;
+  net->inputs.targets = itgt;
+  net->inputs.weights = iw;
+  net->scratch.slot_value = sval;
+  net->scratch.slot_stamp = sstamp;
+  net->scratch.slot_mask = slots ? slots - 1 : 0;
+  net->scratch.out = sout;
+}
+
+void copy_synapses(Synapses &dst, const sp_synapses &src, uint32_t n_sources, bool recurrent) {
+  dst.n_sources = n_sources;
+  dst.exclude_self = recurrent;
+  dst.weight = src.weight;
+  if (src.row_ptr) {
+    dst.k = 0;
+    dst.seed = 0;
+    std::memcpy(dst.row_ptr, src.row_ptr, (uint64_t(n_sources) + 1) * sizeof(uint64_t));
+    dst.nnz = src.row_ptr[n_sources];
+    if (dst.nnz) std::memcpy(dst.targets, src.targets, dst.nnz * sizeof(uint32_t));
+    if (src.weights && dst.nnz) std::memcpy(dst.weights, src.weights, dst.nnz * sizeof(double));
+    if (!src.weights) dst.weights = nullptr;
+    dst.max_row = 0;
+    for (uint32_t j = 0; j < n_sources; ++j) {
+      uint64_t len = src.row_ptr[j + 1] - src.row_ptr[j];
+      if (len > dst.max_row) dst.max_row = static_cast<uint32_t>(len);
+    }
+  } else {
+    dst.row_ptr = nullptr;
+    dst.targets = nullptr;
+    dst.weights = nullptr;
+    dst.k = src.k;
+    dst.seed = src.seed;
+    dst.nnz = uint64_t(src.k) * n_sources;
+    dst.max_row = src.k;
+  }
+}
+
+// Seeded initial voltage of an oscillatory neuron: a phase uniform over its free period.
+double seeded_voltage(uint32_t model, double drive, double tau, uint64_t seed, uint32_t i) {
+  uint64_t r = mix64(mix64(seed) + i);
+  double frac = static_cast<double>(r >> 11) * 0x1.0p-53;
+  if (model == SP_MODEL_LIF) {
+    if (!Lif::oscillatory(drive)) return 0.0;
+    return Lif::voltage_after(frac * Lif::period(drive, tau), drive, tau);
+  }
+  double phi = -kPi + 2.0 * kPi * frac;
+  return std::sqrt(drive) * std::tan(0.5 * phi);
+}
+
+template <class M>
+void reset_states(Network *net) {
+  using O = Ops<M>;
+  double c = O::clock(*net, 0.0);
+  for (uint32_t i = 0; i < net->n; ++i) {
+    net->state[i] = O::from_voltage(net->v0[i], net->drive[i], c);
+    net->refr_end[i] = -INFINITY;
+  }
+}
+
+template <class M>
+double key_for(const Network *net, uint32_t i) {
+  using O = Ops<M>;
+  if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->state[i]);
+  return O::spike_time(*net, net->state[i], net->drive[i]);
+}
+
+// Recomputes every key; a neuron already due to spike at now() (taken to threshold by an input,
+// key kDue) stays due.
+template <class M>
+void rekey_all(Network *net) {
+  net->heap.rekey([&](uint32_t i, double old) { return old == kDue ? kDue : key_for<M>(net, i); });
+}
+
+template <class M>
+double voltage_of(const Network *net, uint32_t i) {
+  using O = Ops<M>;
+  if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
+  return O::voltage(net->state[i], net->drive[i], O::clock(*net, net->now));
+}
+
+template <class M>
+void change_drive(Network *net, uint32_t i, double drive) {
+  using O = Ops<M>;
+  if (net->now <= net->refr_end[i]) {
+    // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
+    net->state[i] = O::reset(drive, O::clock(*net, net->refr_end[i]));
+  } else {
+    double c = O::clock(*net, net->now);
+    double v = O::voltage(net->state[i], net->drive[i], c);
+    net->state[i] = O::from_voltage(v, drive, c);
+  }
+  net->drive[i] = drive;
+}
+
+}  // namespace
+
+sp_allocator default_allocator() { return sp_allocator{default_alloc, default_free, nullptr}; }
+
+void *arena_alloc(const sp_allocator &a, size_t bytes) { return a.alloc(a.ctx, bytes, Arena::kAlign); }
+void arena_free(const sp_allocator &a, void *p, size_t bytes) {
+  if (p) a.free(a.ctx, p, bytes);
+}
+
+sp_status network_measure(const sp_network_desc *in, size_t *bytes) {
+  sp_network_desc d;
+  sp_status s = read_desc(in, &d);
+  if (s != SP_OK) return s;
+  s = validate(d);
+  if (s != SP_OK) return s;
+  Arena a;
+  layout(a, shape_of(d), nullptr);
+  if (a.overflow()) return fail(SP_ERR_NOMEM, "n = %u: the network needs more memory than can be addressed", d.n);
+  *bytes = static_cast<size_t>(a.size());
+  return SP_OK;
+}
+
+sp_status network_create(const sp_network_desc *in, Network **out) {
+  sp_network_desc d;
+  sp_status s = read_desc(in, &d);
+  if (s != SP_OK) return s;
+  s = validate(d);
+  if (s != SP_OK) return s;
+  Shape shape = shape_of(d);
+  Arena measure;
+  layout(measure, shape, nullptr);
+  if (measure.overflow()) return fail(SP_ERR_NOMEM, "n = %u: the network needs more memory than can be addressed", d.n);
+  sp_allocator alloc = d.allocator ? *d.allocator : default_allocator();
+  size_t bytes = static_cast<size_t>(measure.size());
+  void *block = arena_alloc(alloc, bytes);
+  if (!block) return fail(SP_ERR_NOMEM, "allocating %zu bytes for a network of n = %u failed", bytes, d.n);
+  std::memset(block, 0, bytes);
+  Arena carve(static_cast<unsigned char *>(block));
+  Network *net = new (block) Network();
+  layout(carve, shape, net);
+  net->alloc = alloc;
+  net->block = block;
+  net->block_bytes = bytes;
+  net->model = d.model;
+  net->n = d.n;
+  net->tau = d.tau;
+  net->t_ref = d.t_ref;
+  net->frame_request = d.frame;
+  net->init_seed = d.init_seed;
+  for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
+  for (uint32_t i = 0; i < d.n; ++i)
+    net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(d.model, net->drive[i], d.tau, d.init_seed, i);
+  copy_synapses(net->recurrent, d.recurrent, d.n, true);
+  if (d.n_inputs) {
+    copy_synapses(net->inputs, d.inputs, d.n_inputs, false);
+  } else {
+    net->inputs = Synapses();
+  }
+  net->heap.bind(net->heap_key, net->heap_id, net->heap_pos, d.n);
+  net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, d.input_capacity);
+  network_update_rebase_span(net);
+  network_reset_state(net);
+  *out = net;
+  return SP_OK;
+}
+
+void network_destroy(Network *net) {
+  if (!net) return;
+  sp_allocator a = net->alloc;
+  arena_free(a, net->tape.block, net->tape.block_bytes);
+  arena_free(a, net->tape.grad_block, net->tape.grad_block_bytes);
+  size_t bytes = net->block_bytes;
+  void *block = net->block;
+  net->~Network();
+  arena_free(a, block, bytes);
+}
+
+void network_update_rebase_span(Network *net) {
+  if (net->model == SP_MODEL_LIF) {
+    net->rebase_span = 32.0 * net->tau;
+    return;
+  }
+  double max_drive = 0;
+  for (uint32_t i = 0; i < net->n; ++i)
+    if (net->drive[i] > max_drive) max_drive = net->drive[i];
+  // Keep the phase offsets omega (t - t0)/tau below about 64 radians.
+  net->rebase_span = net->tau * 64.0 / Qif::omega(max_drive);
+}
+
+bool network_phase_eligible(const Network *net) {
+  double first = net->drive[0];
+  for (uint32_t i = 1; i < net->n; ++i)
+    if (net->drive[i] != first) return false;
+  return net->model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
+}
+
+void network_rekey(Network *net) {
+  if (net->model == SP_MODEL_LIF)
+    rekey_all<Lif>(net);
+  else
+    rekey_all<Qif>(net);
+}
+
+void network_choose_frame(Network *net) {
+  uint32_t frame = SP_FRAME_TIME;
+  if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
+  if (frame == net->frame) return;
+  net->frame = frame;
+  network_rekey(net);
+}
+
+void network_reset_state(Network *net) {
+  net->now = 0.0;
+  net->t0 = 0.0;
+  net->queue.clear();
+  net->tape.recording = false;
+  if (net->model == SP_MODEL_LIF)
+    reset_states<Lif>(net);
+  else
+    reset_states<Qif>(net);
+  uint32_t frame = SP_FRAME_TIME;
+  if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
+  net->frame = frame;
+  if (net->model == SP_MODEL_LIF)
+    net->heap.build([&](uint32_t i) { return key_for<Lif>(net, i); });
+  else
+    net->heap.build([&](uint32_t i) { return key_for<Qif>(net, i); });
+}
+
+double network_key(const Network *net, uint32_t i) {
+  return net->model == SP_MODEL_LIF ? key_for<Lif>(net, i) : key_for<Qif>(net, i);
+}
+
+double network_voltage(const Network *net, uint32_t i) {
+  return net->model == SP_MODEL_LIF ? voltage_of<Lif>(net, i) : voltage_of<Qif>(net, i);
+}
+
+void network_change_drive(Network *net, uint32_t i, double drive) {
+  if (net->model == SP_MODEL_LIF)
+    change_drive<Lif>(net, i, drive);
+  else
+    change_drive<Qif>(net, i, drive);
+}
+
+}  // namespace sp

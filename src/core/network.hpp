@@ -1,0 +1,159 @@
+// The network object behind the opaque sp_network handle: parameters, connectivity, dynamic
+// state and the training tape, all in flat arrays carved from one arena at creation.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "queue/indexed_heap.hpp"
+#include "sparseprop/sparseprop.h"
+#include "topology/procedural.hpp"
+
+namespace sp {
+
+// Connectivity from n_sources sources to the network's neurons (explicit CSR, procedural, or
+// none).
+struct Synapses {
+  uint32_t n_sources = 0;
+  bool exclude_self = false;  // recurrent: procedural targets never include the source
+  uint32_t k = 0;             // procedural out-degree
+  uint64_t seed = 0;
+  uint64_t *row_ptr = nullptr;  // explicit: n_sources + 1 entries
+  uint32_t *targets = nullptr;  // explicit: nnz entries
+  double *weights = nullptr;    // nnz entries, or nullptr: every synapse has `weight`
+  double weight = 0.0;
+  uint64_t nnz = 0;
+  uint32_t max_row = 0;  // largest out-degree
+
+  bool is_explicit() const { return row_ptr != nullptr; }
+  // Trainable weights: one per synapse (explicit with weights), else one shared weight, or
+  // none when there are no synapses.
+  uint64_t param_count() const {
+    if (weights) return nnz;
+    return (is_explicit() || k > 0) ? 1 : 0;
+  }
+};
+
+// The queue key of a neuron that an input took to threshold: it spikes at now(), before any
+// neuron with a real key, in index order with the others due.
+constexpr double kDue = -__builtin_inf();
+
+enum class TapeKind : uint32_t { Spike = 1, Triggered = 2, Input = 3, Rebase = 4 };
+
+// One recorded event. Spikes and inputs own a run of target pre-states in Tape::pre.
+struct TapeEvent {
+  double t;         // event time (rebase: the new t0)
+  double aux;       // spike: spiker's state before reset; rebase: the shift; backward: dL/dt
+  uint64_t first;   // first pre-state index
+  uint32_t who;     // neuron (spike) or channel (input)
+  uint32_t kind;    // TapeKind
+  uint64_t cause;   // triggered spike: index of the event that took it to threshold
+  double dl_dt;     // backward: dL/dt passed on by the spikes this event triggered
+};
+
+struct Tape {
+  bool recording = false;
+  void *block = nullptr;
+  size_t block_bytes = 0;
+  void *grad_block = nullptr;
+  size_t grad_block_bytes = 0;
+  size_t max_spikes = 0;
+  uint64_t event_capacity = 0, pre_capacity = 0;
+  uint64_t n_events = 0, n_spikes = 0, n_pre = 0;
+  TapeEvent *events = nullptr;
+  double *pre = nullptr;           // target states before each delivery (NaN: ignored)
+  uint32_t *trigger = nullptr;     // n: 1 + event that took the neuron to threshold, or 0
+  double *lambda = nullptr;        // n adjoints (backward scratch)
+  double *start_state = nullptr;   // n: states when recording started
+  double *start_refr = nullptr;    // n: end of the refractory period at the start (t_ref > 0)
+  double start_t = 0.0, start_t0 = 0.0;
+  // Accumulated gradients (allocated with the first tape, kept until destroy).
+  double *grad_w = nullptr, *grad_in = nullptr, *grad_drive = nullptr, *grad_v0 = nullptr;
+};
+
+struct Network {
+  // Memory.
+  sp_allocator alloc;
+  void *block;
+  size_t block_bytes;
+
+  // Parameters.
+  uint32_t model;          // sp_model
+  uint32_t n;
+  double tau;
+  double t_ref;
+  uint32_t frame_request;  // sp_frame as asked for
+  uint32_t frame;          // SP_FRAME_PHASE or SP_FRAME_TIME, as running
+  double *drive;           // n
+  double *v0;              // n initial voltages (seeded phases resolved at creation)
+  uint64_t init_seed;
+  Synapses recurrent;
+  Synapses inputs;
+  double rebase_span;      // re-base the co-moving frame when an event is this far from t0
+
+  // Dynamic state. state[i] is the co-moving coordinate: LIF u = (I - V) exp((t - t0)/tau),
+  // QIF x = phi - omega (t - t0)/tau; both constant between events.
+  double *state;
+  double *refr_end;        // n: last spike time + t_ref (-inf before the first spike)
+  double *heap_key;
+  uint32_t *heap_id;
+  uint32_t *heap_pos;
+  IndexedHeap heap;
+  InputQueue queue;
+  double *queue_time;
+  uint64_t *queue_seq;
+  uint32_t *queue_channel;
+  double now;
+  double t0;
+  TargetScratch scratch;
+
+  Tape tape;
+};
+
+// Validates a description; fills *bytes with the exact arena size create will request.
+sp_status network_measure(const sp_network_desc *d, size_t *bytes);
+sp_status network_create(const sp_network_desc *d, Network **out);
+void network_destroy(Network *net);
+
+// Sets the dynamic state to t = 0 and the initial voltages v0.
+void network_reset_state(Network *net);
+// Picks the frame for the current drives (honouring the request) and rebuilds the queue keys.
+void network_choose_frame(Network *net);
+// Whether the phase frame can run the network as it is.
+bool network_phase_eligible(const Network *net);
+// Rebuilds every queue key from the states (after a frame change or a parameter change).
+void network_rekey(Network *net);
+// The queue key of neuron i computed from its state in the current frame.
+double network_key(const Network *net, uint32_t i);
+double network_voltage(const Network *net, uint32_t i);
+// Re-expresses neuron i's state for a new drive keeping its voltage at now().
+void network_change_drive(Network *net, uint32_t i, double drive);
+void network_update_rebase_span(Network *net);
+
+// malloc/free behind the sp_allocator interface.
+sp_allocator default_allocator();
+// Memory through the network's allocator.
+void *arena_alloc(const sp_allocator &a, size_t bytes);
+void arena_free(const sp_allocator &a, void *p, size_t bytes);
+
+// The k targets of a source: explicit rows point into the CSR arrays, procedural rows are
+// generated into the scratch.
+struct Row {
+  const uint32_t *targets;
+  const double *weights;  // nullptr: shared weight
+  double weight;
+  uint32_t count;
+  uint64_t first;         // explicit: index of the first synapse (for weight gradients)
+};
+
+inline Row synapse_row(const Synapses &s, uint32_t source, uint32_t n, TargetScratch &scratch) {
+  if (s.is_explicit()) {
+    uint64_t b = s.row_ptr[source], e = s.row_ptr[source + 1];
+    return Row{s.targets + b, s.weights ? s.weights + b : nullptr, s.weight,
+               static_cast<uint32_t>(e - b), b};
+  }
+  if (s.k == 0) return Row{nullptr, nullptr, s.weight, 0, 0};
+  uint32_t c = procedural_targets(s.seed, source, n, s.k, s.exclude_self, scratch);
+  return Row{scratch.out, nullptr, s.weight, c, 0};
+}
+
+}  // namespace sp

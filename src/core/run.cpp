@@ -1,0 +1,251 @@
+// The event loop, written once and instantiated per model and frame (chosen once per call).
+//
+// Every neuron's state is a co-moving coordinate that is constant between events, so an event
+// touches only the neurons it delivers to. The next spiker is the top of an indexed heap keyed
+// on the co-moving phase (phase frame) or on the next spike time (time frame).
+#include "core/run.hpp"
+
+#include <cmath>
+
+#include "capi/error.hpp"
+#include "core/model_ops.hpp"
+
+namespace sp {
+namespace {
+
+template <class M, bool kPhase>
+class Loop {
+  using O = Ops<M>;
+
+ public:
+  explicit Loop(Network &net) : net_(net) {}
+
+  // Time of the next network spike; +inf if no neuron will ever spike.
+  double next_spike_time() const {
+    double key = net_.heap.top_key();
+    if (key == kDue) return net_.now;
+    double t = kPhase ? O::phase_key_time(net_, key) : key;
+    return t > net_.now ? t : net_.now;
+  }
+  double next_input_time() const { return net_.queue.next_time(); }
+
+  sp_status spike(sp_spike *out) {
+    uint32_t j = net_.heap.top();
+    double t = next_spike_time();
+    sp_status s = reserve_tape(true, row_length(net_.recurrent, j));
+    if (s != SP_OK) return s;
+    maybe_rebase(t);
+    double key = net_.heap.top_key();
+    bool due = key == kDue;
+    net_.now = t;
+    double clk = (kPhase && !due) ? O::phase_clock(net_, key) : O::clock(net_, t);
+
+    Tape &tape = net_.tape;
+    uint64_t ev = tape.n_events;
+    if (tape.recording) {
+      TapeEvent &e = tape.events[tape.n_events++];
+      e.t = t;
+      e.aux = net_.state[j];
+      e.first = tape.n_pre;
+      e.who = j;
+      e.kind = static_cast<uint32_t>(due ? TapeKind::Triggered : TapeKind::Spike);
+      e.cause = due && tape.trigger[j] ? tape.trigger[j] - 1 : UINT64_MAX;
+      e.dl_dt = 0;
+      tape.trigger[j] = 0;
+      tape.n_spikes++;
+    }
+
+    net_.refr_end[j] = t + net_.t_ref;
+    net_.state[j] = O::reset(net_.drive[j], O::after_refractory(net_, clk));
+    net_.heap.update_top(key_of(j));
+    Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
+    deliver(row, t, clk, ev);
+    if (out) {
+      out->t = t;
+      out->neuron = j;
+      out->reserved = 0;
+    }
+    return SP_OK;
+  }
+
+  sp_status input() {
+    double t = net_.queue.next_time();
+    uint32_t c = net_.queue.next_channel();
+    sp_status s = reserve_tape(false, row_length(net_.inputs, c));
+    if (s != SP_OK) return s;
+    maybe_rebase(t);
+    net_.queue.pop();
+    net_.now = t;
+    double clk = O::clock(net_, t);
+    Tape &tape = net_.tape;
+    uint64_t ev = tape.n_events;
+    if (tape.recording) {
+      TapeEvent &e = tape.events[tape.n_events++];
+      e.t = t;
+      e.aux = 0;
+      e.first = tape.n_pre;
+      e.who = c;
+      e.kind = static_cast<uint32_t>(TapeKind::Input);
+      e.cause = UINT64_MAX;
+      e.dl_dt = 0;
+    }
+    Row row = synapse_row(net_.inputs, c, net_.n, net_.scratch);
+    deliver(row, t, clk, ev);
+    return SP_OK;
+  }
+
+ private:
+  double key_of(uint32_t i) const {
+    if (kPhase) return O::phase_key(net_.state[i]);
+    return O::spike_time(net_, net_.state[i], net_.drive[i]);
+  }
+
+  static uint64_t row_length(const Synapses &s, uint32_t source) {
+    if (s.is_explicit()) return s.row_ptr[source + 1] - s.row_ptr[source];
+    return s.k;
+  }
+
+  // While recording, checks that the event (plus a possible re-base) fits on the tape.
+  sp_status reserve_tape(bool is_spike, uint64_t deliveries) const {
+    const Tape &tape = net_.tape;
+    if (!tape.recording) return SP_OK;
+    if (is_spike && tape.n_spikes >= tape.max_spikes)
+      return fail(SP_ERR_CAPACITY,
+                  "the tape is full: %zu spikes recorded (sp_record max_spikes = %zu)",
+                  static_cast<size_t>(tape.n_spikes), tape.max_spikes);
+    if (tape.n_events + 2 > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
+      return fail(SP_ERR_CAPACITY, "the tape is full: %llu events recorded",
+                  static_cast<unsigned long long>(tape.n_events));
+    return SP_OK;
+  }
+
+  // Re-bases the co-moving frame before an event far from t0, so precision never decays.
+  void maybe_rebase(double t) {
+    if (!(t - net_.t0 > net_.rebase_span)) return;
+    double old_t0 = net_.t0;
+    double shift = O::rebase(net_, t);
+    Tape &tape = net_.tape;
+    if (shift != 0 && tape.recording) {
+      TapeEvent &e = tape.events[tape.n_events++];
+      e.t = old_t0;
+      e.aux = shift;
+      e.first = tape.n_pre;
+      e.who = 0;
+      e.kind = static_cast<uint32_t>(TapeKind::Rebase);
+      e.cause = UINT64_MAX;
+      e.dl_dt = 0;
+    }
+  }
+
+  // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are
+  // marked due and spike at t after this event, in index order.
+  void deliver(const Row &row, double t, double clk, uint64_t ev) {
+    Tape &tape = net_.tape;
+    const bool rec = tape.recording;
+    // The targets are known up front: start their cache misses before the dependent updates.
+    for (uint32_t s = 0; s < row.count; ++s) {
+      uint32_t i = row.targets[s];
+      __builtin_prefetch(&net_.refr_end[i]);
+      __builtin_prefetch(&net_.state[i]);
+      __builtin_prefetch(&net_.heap_pos[i]);
+      __builtin_prefetch(&net_.drive[i]);
+    }
+    for (uint32_t s = 0; s < row.count; ++s) {
+      uint32_t i = row.targets[s];
+      double w = row.weights ? row.weights[s] : row.weight;
+      bool ignored = t <= net_.refr_end[i] || net_.heap.key_of(i) == kDue;
+      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.state[i];
+      if (ignored) continue;
+      double drive = net_.drive[i];
+      double x = O::input(net_.state[i], w, drive, clk);
+      net_.state[i] = x;
+      if (O::at_threshold(x, drive, clk)) {
+        net_.heap.update(i, kDue);
+        if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
+      } else {
+        net_.heap.update(i, key_of(i));
+      }
+    }
+  }
+
+  Network &net_;
+};
+
+template <class M, bool kPhase>
+sp_status step_impl(Network &net, sp_spike *out) {
+  Loop<M, kPhase> loop(net);
+  bool applied_inputs = false;
+  for (;;) {
+    double ts = loop.next_spike_time();
+    double ti = loop.next_input_time();
+    if (ti <= ts && ti < INFINITY) {
+      sp_status s = loop.input();
+      if (s != SP_OK) return s;
+      applied_inputs = true;
+      continue;
+    }
+    if (ts == INFINITY) {
+      if (applied_inputs)
+        return fail(SP_ERR_STATE,
+                    "no neuron will ever spike: the queued inputs were applied (now = %g) and "
+                    "none led to a spike", net.now);
+      return fail(SP_ERR_STATE,
+                  "no neuron will ever spike and no input is queued (now = %g)", net.now);
+    }
+    return loop.spike(out);
+  }
+}
+
+template <class M, bool kPhase>
+sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
+  Loop<M, kPhase> loop(net);
+  size_t written = 0;
+  sp_status status = SP_OK;
+  for (;;) {
+    double ts = loop.next_spike_time();
+    double ti = loop.next_input_time();
+    if (ti <= ts) {
+      if (!(ti < t_end)) break;
+      status = loop.input();
+      if (status != SP_OK) break;
+      continue;
+    }
+    if (!(ts < t_end)) break;
+    sp_spike spike;
+    status = loop.spike(&spike);
+    if (status != SP_OK) break;
+    if (cap) {
+      buf[written] = spike;
+      if (++written == cap) {
+        *count = written;
+        return SP_OK;
+      }
+    } else {
+      ++written;
+    }
+  }
+  *count = written;
+  if (status != SP_OK) return status;
+  if (t_end > net.now) net.now = t_end;
+  return SP_OK;
+}
+
+}  // namespace
+
+sp_status network_step(Network *net, sp_spike *out) {
+  if (net->model == SP_MODEL_LIF)
+    return net->frame == SP_FRAME_PHASE ? step_impl<Lif, true>(*net, out)
+                                        : step_impl<Lif, false>(*net, out);
+  return net->frame == SP_FRAME_PHASE ? step_impl<Qif, true>(*net, out)
+                                      : step_impl<Qif, false>(*net, out);
+}
+
+sp_status network_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
+  if (net->model == SP_MODEL_LIF)
+    return net->frame == SP_FRAME_PHASE ? run_impl<Lif, true>(*net, t_end, buf, cap, count)
+                                        : run_impl<Lif, false>(*net, t_end, buf, cap, count);
+  return net->frame == SP_FRAME_PHASE ? run_impl<Qif, true>(*net, t_end, buf, cap, count)
+                                      : run_impl<Qif, false>(*net, t_end, buf, cap, count);
+}
+
+}  // namespace sp

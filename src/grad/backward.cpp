@@ -1,0 +1,371 @@
+// Training: parameter access, the recording tape and the exact reverse sweep over it.
+//
+// The forward pass keeps every neuron in a co-moving coordinate x_i that is constant between
+// events, so the whole run is a composition of per-event maps: inputs x' = k(x, t, w, I),
+// resets r(t, I), spike times T(x, I), and re-basings. The backward pass walks the recorded
+// events in reverse with adjoints lambda_i = dL/dx_i (DESIGN.md section 6), touching only each
+// event's targets: O(K) per spike.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "capi/error.hpp"
+#include "core/arena.hpp"
+#include "core/network.hpp"
+#include "grad/derivatives.hpp"
+#include "grad/grad.hpp"
+
+namespace sp {
+namespace {
+
+const char *param_name(sp_param p) {
+  switch (p) {
+    case SP_PARAM_WEIGHTS: return "SP_PARAM_WEIGHTS";
+    case SP_PARAM_INPUT_WEIGHTS: return "SP_PARAM_INPUT_WEIGHTS";
+    case SP_PARAM_DRIVES: return "SP_PARAM_DRIVES";
+    case SP_PARAM_V0: return "SP_PARAM_V0";
+  }
+  return "?";
+}
+
+bool known_param(sp_param p) {
+  return p == SP_PARAM_WEIGHTS || p == SP_PARAM_INPUT_WEIGHTS || p == SP_PARAM_DRIVES ||
+         p == SP_PARAM_V0;
+}
+
+uint64_t count_of(const Network *net, sp_param p) {
+  switch (p) {
+    case SP_PARAM_WEIGHTS: return net->recurrent.param_count();
+    case SP_PARAM_INPUT_WEIGHTS: return net->inputs.param_count();
+    case SP_PARAM_DRIVES:
+    case SP_PARAM_V0: return net->n;
+  }
+  return 0;
+}
+
+sp_status check_access(const Network *net, sp_param p, const void *ptr, size_t len) {
+  if (!known_param(p))
+    return fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind", static_cast<int>(p));
+  uint64_t want = count_of(net, p);
+  if (len != want)
+    return fail(SP_ERR_ARGUMENT, "len = %zu: %s has %llu values", len, param_name(p),
+                static_cast<unsigned long long>(want));
+  if (!ptr && len) return fail(SP_ERR_ARGUMENT, "the %s array is NULL", param_name(p));
+  return SP_OK;
+}
+
+// Storage of a parameter kind (weights: the CSR weights or the shared weight).
+double *param_storage(Network *net, sp_param p) {
+  switch (p) {
+    case SP_PARAM_WEIGHTS:
+      return net->recurrent.weights ? net->recurrent.weights : &net->recurrent.weight;
+    case SP_PARAM_INPUT_WEIGHTS:
+      return net->inputs.weights ? net->inputs.weights : &net->inputs.weight;
+    case SP_PARAM_DRIVES: return net->drive;
+    case SP_PARAM_V0: return net->v0;
+  }
+  return nullptr;
+}
+
+double *grad_storage(const Network *net, sp_param p) {
+  const Tape &t = net->tape;
+  switch (p) {
+    case SP_PARAM_WEIGHTS: return t.grad_w;
+    case SP_PARAM_INPUT_WEIGHTS: return t.grad_in;
+    case SP_PARAM_DRIVES: return t.grad_drive;
+    case SP_PARAM_V0: return t.grad_v0;
+  }
+  return nullptr;
+}
+
+sp_status validate_values(const Network *net, sp_param p, const double *in, size_t len) {
+  for (size_t i = 0; i < len; ++i) {
+    double x = in[i];
+    if (!std::isfinite(x))
+      return fail(SP_ERR_ARGUMENT, "%s[%zu] = %g: must be finite", param_name(p), i, x);
+    if (p == SP_PARAM_DRIVES && net->model == SP_MODEL_QIF && !(x > 0))
+      return fail(SP_ERR_UNSUPPORTED,
+                  "%s[%zu] = %g: QIF neurons need a drive > 0 (excitable QIF is not supported)",
+                  param_name(p), i, x);
+    if (p == SP_PARAM_V0 && net->model == SP_MODEL_LIF && !(x < 1.0))
+      return fail(SP_ERR_ARGUMENT, "%s[%zu] = %g: must be below the threshold 1",
+                  param_name(p), i, x);
+  }
+  return SP_OK;
+}
+
+// The reverse sweep for one model.
+template <class M>
+class Backward {
+  using D = Deriv<M>;
+
+ public:
+  explicit Backward(Network &net) : net_(net), tape_(net.tape), lambda_(net.tape.lambda) {}
+
+  void run(const double *dl_dt, const double *dl_dv_end) {
+    double t0 = net_.t0;
+    for (uint32_t i = 0; i < net_.n; ++i) lambda_[i] = 0.0;
+    if (dl_dv_end) seed_end(dl_dv_end, t0);
+    uint64_t spike = tape_.n_spikes;
+    for (uint64_t e = tape_.n_events; e-- > 0;) {
+      TapeEvent &ev = tape_.events[e];
+      switch (static_cast<TapeKind>(ev.kind)) {
+        case TapeKind::Rebase:
+          undo_rebase(ev);
+          t0 = ev.t;
+          break;
+        case TapeKind::Input:
+          deliveries(ev, net_.inputs, tape_.grad_in, t0, nullptr);
+          break;
+        case TapeKind::Spike:
+        case TapeKind::Triggered:
+          spike_event(ev, dl_dt[--spike] + ev.dl_dt, t0);
+          break;
+      }
+    }
+    finish_start(t0);
+  }
+
+ private:
+  // dL/dV at now() turned into adjoints of the final states (and direct drive terms).
+  void seed_end(const double *dl_dv, double t0) {
+    for (uint32_t i = 0; i < net_.n; ++i) {
+      if (dl_dv[i] == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at reset: constant
+      StatePartials p = D::voltage_of_state(net_, net_.state[i], net_.drive[i], net_.now, t0);
+      lambda_[i] += dl_dv[i] * p.dv;
+      tape_.grad_drive[i] += dl_dv[i] * p.dI;
+    }
+  }
+
+  void undo_rebase(const TapeEvent &ev) {
+    D::rebase(net_, lambda_, ev.aux);
+    if constexpr (std::is_same<M, Qif>::value) {
+      for (uint32_t i = 0; i < net_.n; ++i)
+        tape_.grad_drive[i] += lambda_[i] * D::rebase_dI(net_.drive[i], ev.aux);
+    }
+  }
+
+  // Reverses an event's deliveries; returns sum_i lambda_i dk_i/dt.
+  double deliveries(const TapeEvent &ev, const Synapses &syn, double *grad_w, double t0,
+                    const uint32_t *) {
+    Row row = synapse_row(syn, ev.who, net_.n, net_.scratch);
+    double dt = 0.0;
+    for (uint32_t s = row.count; s-- > 0;) {
+      double pre = tape_.pre[ev.first + s];
+      if (std::isnan(pre)) continue;  // ignored: refractory or already due
+      uint32_t i = row.targets[s];
+      double w = row.weights ? row.weights[s] : row.weight;
+      double lam = lambda_[i];
+      if (lam == 0.0) continue;
+      InputPartials p = D::input(net_, pre, ev.t, w, net_.drive[i], t0);
+      dt += lam * p.dt;
+      grad_w[row.weights ? row.first + s : 0] += lam * p.dw;
+      tape_.grad_drive[i] += lam * p.dI;
+      lambda_[i] = lam * p.dx;
+    }
+    return dt;
+  }
+
+  void spike_event(TapeEvent &ev, double lambda_t, double t0) {
+    uint32_t j = ev.who;
+    lambda_t += deliveries(ev, net_.recurrent, tape_.grad_w, t0, nullptr);
+    // The reset replaced the spiker's state by r(t, I): its adjoint goes to t and I.
+    InputPartials r = D::reset(net_, ev.t, net_.drive[j], t0);
+    lambda_t += lambda_[j] * r.dt;
+    tape_.grad_drive[j] += lambda_[j] * r.dI;
+    lambda_[j] = 0.0;
+    if (static_cast<TapeKind>(ev.kind) == TapeKind::Triggered) {
+      // Its time is the time of the event that took it to threshold: pass dL/dt on to a
+      // causing spike (an input's time is not a parameter).
+      if (ev.cause != UINT64_MAX) {
+        TapeEvent &cause = tape_.events[ev.cause];
+        if (static_cast<TapeKind>(cause.kind) != TapeKind::Input) cause.dl_dt += lambda_t;
+      }
+      return;
+    }
+    StatePartials T = D::spike_time(net_, ev.aux, net_.drive[j], t0);
+    lambda_[j] = lambda_t * T.dv;
+    tape_.grad_drive[j] += lambda_t * T.dI;
+  }
+
+  // Adjoints of the states at the start of the recording, to voltages and drives there.
+  void finish_start(double t0) {
+    for (uint32_t i = 0; i < net_.n; ++i) {
+      double lam = lambda_[i];
+      if (lam == 0.0) continue;
+      double drive = net_.drive[i];
+      if (tape_.start_t < tape_.start_refr[i]) {
+        tape_.grad_drive[i] += lam * D::held_state_dI(net_, drive, tape_.start_refr[i], t0);
+        continue;
+      }
+      double v = startup_voltage(i, t0);
+      StatePartials p = D::state_of_voltage(net_, v, drive, tape_.start_t, t0);
+      tape_.grad_v0[i] += lam * p.dv;
+      tape_.grad_drive[i] += lam * p.dI;
+    }
+  }
+
+  double startup_voltage(uint32_t i, double t0) const {
+    double x = tape_.start_state[i], drive = net_.drive[i];
+    if constexpr (std::is_same<M, Lif>::value) {
+      return Lif::voltage(x, drive, std::exp((tape_.start_t - t0) / net_.tau));
+    } else {
+      return Qif::voltage(x, drive, (tape_.start_t - t0) / net_.tau);
+    }
+  }
+
+  Network &net_;
+  Tape &tape_;
+  double *lambda_;
+};
+
+}  // namespace
+
+sp_status params_count(const Network *net, sp_param p, size_t *len) {
+  if (!known_param(p))
+    return fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind", static_cast<int>(p));
+  *len = static_cast<size_t>(count_of(net, p));
+  return SP_OK;
+}
+
+sp_status params_get(const Network *net, sp_param p, double *out, size_t len) {
+  sp_status s = check_access(net, p, out, len);
+  if (s != SP_OK) return s;
+  const double *src = param_storage(const_cast<Network *>(net), p);
+  if (len) std::memcpy(out, src, len * sizeof(double));
+  return SP_OK;
+}
+
+sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
+  sp_status s = check_access(net, p, in, len);
+  if (s != SP_OK) return s;
+  if (net->tape.recording)
+    return fail(SP_ERR_STATE, "cannot set %s while recording (call sp_backward first)",
+                param_name(p));
+  s = validate_values(net, p, in, len);
+  if (s != SP_OK) return s;
+  if (p == SP_PARAM_DRIVES) {
+    // Voltages at now() are kept; the frame is chosen again for the new drives.
+    for (uint32_t i = 0; i < net->n; ++i)
+      if (in[i] != net->drive[i]) network_change_drive(net, i, in[i]);
+    uint32_t frame = SP_FRAME_TIME;
+    if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
+    net->frame = frame;
+    network_update_rebase_span(net);
+    network_rekey(net);
+    return SP_OK;
+  }
+  std::memcpy(param_storage(net, p), in, len * sizeof(double));
+  return SP_OK;
+}
+
+sp_status tape_start(Network *net, size_t max_spikes) {
+  if (max_spikes == 0) return fail(SP_ERR_ARGUMENT, "max_spikes = 0: must be at least 1");
+  Tape &t = net->tape;
+  if (max_spikes > (SIZE_MAX >> 8))
+    return fail(SP_ERR_ARGUMENT, "max_spikes = %zu: too large", max_spikes);
+  // Inputs and re-basings are events too: room for as many inputs as spikes.
+  uint64_t events = 2ull * max_spikes + 64;
+  uint64_t pre = uint64_t(max_spikes) * net->recurrent.max_row +
+                 (uint64_t(max_spikes) + 64) * net->inputs.max_row;
+  if (events > UINT32_MAX - 1ull)
+    return fail(SP_ERR_ARGUMENT, "max_spikes = %zu: too large for one tape", max_spikes);
+
+  if (!t.grad_block) {
+    Arena g;
+    g.take<double>(net->recurrent.param_count());
+    g.take<double>(net->inputs.param_count());
+    g.take<double>(net->n);
+    g.take<double>(net->n);
+    size_t bytes = static_cast<size_t>(g.size());
+    void *block = arena_alloc(net->alloc, bytes);
+    if (!block) return fail(SP_ERR_NOMEM, "allocating %zu bytes for gradients failed", bytes);
+    std::memset(block, 0, bytes);
+    Arena c(static_cast<unsigned char *>(block));
+    t.grad_w = c.take<double>(net->recurrent.param_count());
+    t.grad_in = c.take<double>(net->inputs.param_count());
+    t.grad_drive = c.take<double>(net->n);
+    t.grad_v0 = c.take<double>(net->n);
+    t.grad_block = block;
+    t.grad_block_bytes = bytes;
+  }
+
+  if (!t.block || events > t.event_capacity || pre > t.pre_capacity) {
+    Arena m;
+    m.take<TapeEvent>(events);
+    m.take<double>(pre);
+    m.take<uint32_t>(net->n);
+    m.take<double>(net->n);
+    m.take<double>(net->n);
+    m.take<double>(net->n);
+    if (m.overflow()) return fail(SP_ERR_NOMEM, "max_spikes = %zu: the tape is too large", max_spikes);
+    size_t bytes = static_cast<size_t>(m.size());
+    void *block = arena_alloc(net->alloc, bytes);
+    if (!block)
+      return fail(SP_ERR_NOMEM, "allocating %zu bytes for a tape of %zu spikes failed", bytes,
+                  max_spikes);
+    arena_free(net->alloc, t.block, t.block_bytes);
+    Arena c(static_cast<unsigned char *>(block));
+    t.events = c.take<TapeEvent>(events);
+    t.pre = c.take<double>(pre);
+    t.trigger = c.take<uint32_t>(net->n);
+    t.lambda = c.take<double>(net->n);
+    t.start_state = c.take<double>(net->n);
+    t.start_refr = c.take<double>(net->n);
+    t.block = block;
+    t.block_bytes = bytes;
+    t.event_capacity = events;
+    t.pre_capacity = pre;
+  }
+  t.max_spikes = max_spikes;
+  t.n_events = t.n_spikes = t.n_pre = 0;
+  std::memset(t.trigger, 0, sizeof(uint32_t) * net->n);
+  std::memcpy(t.start_state, net->state, sizeof(double) * net->n);
+  std::memcpy(t.start_refr, net->refr_end, sizeof(double) * net->n);
+  t.start_t = net->now;
+  t.start_t0 = net->t0;
+  t.recording = true;
+  return SP_OK;
+}
+
+sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const double *dl_dv_end) {
+  Tape &t = net->tape;
+  if (!t.recording)
+    return fail(SP_ERR_STATE, "no recording to differentiate: call sp_record before running");
+  if (n_spikes != t.n_spikes)
+    return fail(SP_ERR_ARGUMENT, "n_spikes = %zu: %llu spikes were recorded", n_spikes,
+                static_cast<unsigned long long>(t.n_spikes));
+  if (n_spikes && !dl_dt) return fail(SP_ERR_ARGUMENT, "dl_dt is NULL but n_spikes = %zu", n_spikes);
+  for (size_t s = 0; s < n_spikes; ++s)
+    if (!std::isfinite(dl_dt[s]))
+      return fail(SP_ERR_ARGUMENT, "dl_dt[%zu] = %g: must be finite", s, dl_dt[s]);
+  if (dl_dv_end)
+    for (uint32_t i = 0; i < net->n; ++i)
+      if (!std::isfinite(dl_dv_end[i]))
+        return fail(SP_ERR_ARGUMENT, "dl_dv_end[%u] = %g: must be finite", i, dl_dv_end[i]);
+  if (net->model == SP_MODEL_LIF)
+    Backward<Lif>(*net).run(dl_dt, dl_dv_end);
+  else
+    Backward<Qif>(*net).run(dl_dt, dl_dv_end);
+  t.recording = false;
+  return SP_OK;
+}
+
+sp_status grads_get(const Network *net, sp_param p, double *out, size_t len) {
+  sp_status s = check_access(net, p, out, len);
+  if (s != SP_OK) return s;
+  const double *g = grad_storage(net, p);
+  for (size_t i = 0; i < len; ++i) out[i] = g ? g[i] : 0.0;
+  return SP_OK;
+}
+
+void grads_zero(Network *net) {
+  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES,
+                            SP_PARAM_V0};
+  for (sp_param p : kinds) {
+    double *g = grad_storage(net, p);
+    if (g) std::memset(g, 0, sizeof(double) * count_of(net, p));
+  }
+}
+
+}  // namespace sp

@@ -1,0 +1,120 @@
+// Partial derivatives of the event maps of each model in co-moving coordinates (DESIGN.md
+// section 6): an input k(x, t, w, I), a reset r(t, I), the spike time T(x, I), and the
+// conversions between co-moving states and voltages at the start and end of a recording.
+#pragma once
+#include <cmath>
+
+#include "core/network.hpp"
+#include "models/lif.hpp"
+#include "models/qif.hpp"
+
+namespace sp {
+
+// Derivatives of one input delivery x' = k(x, t, w, I).
+struct InputPartials {
+  double dx, dt, dw, dI;
+};
+// Derivatives of a state with respect to the voltage and drive that define it.
+struct StatePartials {
+  double dv, dI;
+};
+
+template <class M>
+struct Deriv;
+
+template <>
+struct Deriv<Lif> {
+  // u' = u - w E(t), E = exp((t - t0)/tau).
+  static InputPartials input(const Network &net, double, double t, double w, double, double t0) {
+    double e = std::exp((t - t0) / net.tau);
+    return InputPartials{1.0, -w * e / net.tau, -e, 0.0};
+  }
+  // r = I E(t + t_ref): dr/dt, dr/dI.
+  static InputPartials reset(const Network &net, double t, double drive, double t0) {
+    double e = std::exp((t + net.t_ref - t0) / net.tau);
+    return InputPartials{0.0, drive * e / net.tau, 0.0, e};
+  }
+  // T = t0 + tau ln(u/(I - 1)): dT/du, dT/dI.
+  static StatePartials spike_time(const Network &net, double u, double drive, double) {
+    return StatePartials{net.tau / u, -net.tau / (drive - 1.0)};
+  }
+  // u = (I - V) E(t): du/dV, du/dI.
+  static StatePartials state_of_voltage(const Network &net, double, double drive, double t,
+                                        double t0) {
+    (void)drive;
+    double e = std::exp((t - t0) / net.tau);
+    return StatePartials{-e, e};
+  }
+  // V = I - u / E(t): dV/du, dV/dI.
+  static StatePartials voltage_of_state(const Network &net, double, double, double t,
+                                        double t0) {
+    double e = std::exp((t - t0) / net.tau);
+    return StatePartials{-1.0 / e, 1.0};
+  }
+  // Held at reset until tr: u = I E(tr); du/dI.
+  static double held_state_dI(const Network &net, double, double tr, double t0) {
+    return std::exp((tr - t0) / net.tau);
+  }
+  // Re-base by m halvings: u' = 2^-m u.
+  static void rebase(Network &net, double *lambda, double shift) {
+    int m = static_cast<int>(shift);
+    for (uint32_t i = 0; i < net.n; ++i) lambda[i] = std::ldexp(lambda[i], -m);
+  }
+};
+
+template <>
+struct Deriv<Qif> {
+  // x' = g(x + omega s) - omega s, g(phi) = 2 atan(tan(phi/2) + c), c = w/sqrt(I),
+  // s = (t - t0)/tau, omega = 2 sqrt(I).
+  static InputPartials input(const Network &net, double x, double t, double w, double drive,
+                             double t0) {
+    double sq = std::sqrt(drive), omega = 2.0 * sq;
+    double s = (t - t0) / net.tau;
+    double tn = std::tan(0.5 * (x + omega * s));
+    double c = w / sq;
+    double q = 1.0 + (tn + c) * (tn + c);
+    double gp = (1.0 + tn * tn) / q;  // g'(phi)
+    double gc = 2.0 / q;              // dg/dc
+    double domega = 1.0 / sq;         // d omega / dI
+    double dc = -0.5 * w / (drive * sq);
+    return InputPartials{gp, (gp - 1.0) * omega / net.tau, gc / sq,
+                         (gp - 1.0) * s * domega + gc * dc};
+  }
+  // r = -pi - omega (t + t_ref - t0)/tau.
+  static InputPartials reset(const Network &net, double t, double drive, double t0) {
+    double sq = std::sqrt(drive);
+    double s = (t + net.t_ref - t0) / net.tau;
+    return InputPartials{0.0, -2.0 * sq / net.tau, 0.0, -s / sq};
+  }
+  // T = t0 + tau (pi - x)/omega.
+  static StatePartials spike_time(const Network &net, double x, double drive, double) {
+    double sq = std::sqrt(drive), omega = 2.0 * sq;
+    double span = net.tau * (kPi - x) / omega;  // T - t0
+    return StatePartials{-net.tau / omega, -span / omega / sq};
+  }
+  // x = 2 atan(V/sqrt(I)) - omega s.
+  static StatePartials state_of_voltage(const Network &net, double v, double drive, double t,
+                                        double t0) {
+    double sq = std::sqrt(drive);
+    double s = (t - t0) / net.tau;
+    double r = v / sq;
+    double q = 1.0 + r * r;
+    return StatePartials{2.0 / (sq * q), -r / (drive * q) - s / sq};
+  }
+  // V = sqrt(I) tan((x + omega s)/2).
+  static StatePartials voltage_of_state(const Network &net, double x, double drive, double t,
+                                        double t0) {
+    double sq = std::sqrt(drive);
+    double s = (t - t0) / net.tau;
+    double tn = std::tan(0.5 * (x + 2.0 * sq * s));
+    return StatePartials{0.5 * sq * (1.0 + tn * tn), 0.5 * tn / sq + 0.5 * (1.0 + tn * tn) * s};
+  }
+  static double held_state_dI(const Network &net, double drive, double tr, double t0) {
+    return -((tr - t0) / net.tau) / std::sqrt(drive);
+  }
+  // Re-base by d: x' = x + omega d, so dx'/dI = d / sqrt(I); the adjoints are unchanged.
+  static void rebase(Network &, double *, double) {}
+  static double rebase_dI(double drive, double d) { return d / std::sqrt(drive); }
+};
+
+}  // namespace sp

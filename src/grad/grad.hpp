@@ -1,0 +1,16 @@
+// Training: parameter access, the recording tape and the exact backward pass (DESIGN.md
+// section 6).
+#pragma once
+#include "core/network.hpp"
+
+namespace sp {
+
+sp_status params_count(const Network *net, sp_param p, size_t *len);
+sp_status params_get(const Network *net, sp_param p, double *out, size_t len);
+sp_status params_set(Network *net, sp_param p, const double *in, size_t len);
+sp_status tape_start(Network *net, size_t max_spikes);
+sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const double *dl_dv_end);
+sp_status grads_get(const Network *net, sp_param p, double *out, size_t len);
+void grads_zero(Network *net);
+
+}  // namespace sp

@@ -1,0 +1,38 @@
+// Leaky integrate-and-fire in exponential co-moving coordinates (DESIGN.md section 3).
+// tau dV/dt = -V + I, threshold 1, reset 0. The state u = (I - V) exp((t - t0)/tau) is constant
+// between events, so an input costs one multiply-add and no exp/log.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace sp {
+
+struct Lif {
+  // The model's clock value at time t: E = exp((t - t0)/tau). Shared by every neuron.
+  static double clock(double t, double t0, double tau) { return std::exp((t - t0) / tau); }
+
+  static double voltage(double u, double drive, double e) { return drive - u / e; }
+  static double from_voltage(double v, double drive, double e) { return (drive - v) * e; }
+
+  // A jump of the voltage by w at clock value e.
+  static double input(double u, double w, double e) { return u - w * e; }
+  // Whether state u at clock value e is at or above threshold.
+  static bool at_threshold(double u, double drive, double e) { return u <= (drive - 1.0) * e; }
+  // State just after a reset that takes effect at clock value e.
+  static double reset(double drive, double e) { return drive * e; }
+
+  // Next spike time without further input; +inf for a neuron that never reaches threshold.
+  static double spike_time(double u, double drive, double t0, double tau) {
+    if (!(drive > 1.0)) return INFINITY;
+    return t0 + tau * std::log(u / (drive - 1.0));
+  }
+  static bool oscillatory(double drive) { return drive > 1.0; }
+  // Free period from reset to threshold.
+  static double period(double drive, double tau) { return tau * std::log(drive / (drive - 1.0)); }
+  // Voltage after time s from reset without input.
+  static double voltage_after(double s, double drive, double tau) {
+    return drive * -std::expm1(-s / tau);
+  }
+};
+
+}  // namespace sp

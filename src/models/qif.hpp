@@ -1,0 +1,41 @@
+// Quadratic integrate-and-fire (theta neuron) in co-moving phase coordinates (DESIGN.md section
+// 3). tau dV/dt = V^2 + I with I > 0; V = sqrt(I) tan(phi/2), phi in (-pi, pi], spike at pi,
+// reset to -pi. The phase advances at omega = 2 sqrt(I) per tau, so x = phi - omega (t - t0)/tau
+// is constant between events.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace sp {
+
+constexpr double kPi = 3.14159265358979323846;
+
+struct Qif {
+  // The clock value at time t: scaled time s = (t - t0)/tau. The phase offset of a neuron is
+  // omega * s.
+  static double clock(double t, double t0, double tau) { return (t - t0) / tau; }
+  static double omega(double drive) { return 2.0 * std::sqrt(drive); }
+
+  static double voltage(double x, double drive, double s) {
+    return std::sqrt(drive) * std::tan(0.5 * (x + omega(drive) * s));
+  }
+  static double from_voltage(double v, double drive, double s) {
+    double sq = std::sqrt(drive);
+    return 2.0 * std::atan(v / sq) - 2.0 * sq * s;
+  }
+  // Phase transition curve g(phi) = 2 atan(tan(phi/2) + c), c = w / sqrt(I).
+  static double ptc(double phi, double c) { return 2.0 * std::atan(std::tan(0.5 * phi) + c); }
+  static double input(double x, double w, double drive, double s) {
+    double sq = std::sqrt(drive);
+    double off = 2.0 * sq * s;
+    return ptc(x + off, w / sq) - off;
+  }
+  static double reset(double drive, double s) { return -kPi - omega(drive) * s; }
+  static double spike_time(double x, double drive, double t0, double tau) {
+    return t0 + tau * (kPi - x) / omega(drive);
+  }
+  static bool oscillatory(double drive) { return drive > 0.0; }
+  static double period(double drive, double tau) { return kPi * tau / std::sqrt(drive); }
+};
+
+}  // namespace sp

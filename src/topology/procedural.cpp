@@ -1,0 +1,82 @@
+// The procedural connectivity generator (see procedural.hpp and README.md).
+#include "topology/procedural.hpp"
+
+namespace sp {
+namespace {
+
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+
+// The counter-based stream of one source: draw c is mix64(h + (c + 1) * golden).
+struct Stream {
+  uint64_t h;
+  uint64_t c = 0;
+  uint64_t next() { return mix64(h + (++c) * kGolden); }
+};
+
+// An unbiased integer in [0, m) from the stream (Lemire's multiply-and-reject on the high 32
+// bits of each draw).
+uint32_t uniform_below(Stream &s, uint32_t m) {
+  for (;;) {
+    uint32_t x = static_cast<uint32_t>(s.next() >> 32);
+    uint64_t p = static_cast<uint64_t>(x) * m;
+    uint32_t lo = static_cast<uint32_t>(p);
+    // The division is needed only in the rare case lo < m.
+    if (lo >= m || lo >= static_cast<uint32_t>(0u - m) % m) return static_cast<uint32_t>(p >> 32);
+  }
+}
+
+uint32_t next_stamp(TargetScratch &sc, uint32_t table_size) {
+  if (++sc.stamp == 0) {  // wrapped: forget every old mark
+    for (uint32_t i = 0; i < table_size; ++i) sc.slot_stamp[i] = 0;
+    sc.stamp = 1;
+  }
+  return sc.stamp;
+}
+
+}  // namespace
+
+uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t k,
+                            bool exclude_self, TargetScratch &sc) {
+  const uint32_t m = exclude_self ? n - 1 : n;
+  Stream s{mix64(mix64(seed) + source)};
+  const uint32_t table = sc.slot_mask + 1;
+  const uint32_t stamp = next_stamp(sc, table);
+  auto to_neuron = [&](uint32_t v) { return (exclude_self && v >= source) ? v + 1 : v; };
+
+  if (2ull * k <= m) {
+    // Sparse case: draw until k distinct candidates are accepted, in acceptance order.
+    uint32_t found = 0;
+    while (found < k) {
+      uint32_t v = uniform_below(s, m);
+      uint32_t slot = (v * 0x9e3779b1u) & sc.slot_mask;
+      bool seen = false;
+      while (sc.slot_stamp[slot] == stamp) {
+        if (sc.slot_value[slot] == v) {
+          seen = true;
+          break;
+        }
+        slot = (slot + 1) & sc.slot_mask;
+      }
+      if (seen) continue;
+      sc.slot_stamp[slot] = stamp;
+      sc.slot_value[slot] = v;
+      sc.out[found++] = to_neuron(v);
+    }
+    return k;
+  }
+
+  // Dense case: draw the m - k excluded candidates (m < 2k <= table), keep the rest in order.
+  uint32_t excluded = m - k, found = 0;
+  while (found < excluded) {
+    uint32_t v = uniform_below(s, m);
+    if (sc.slot_stamp[v] == stamp) continue;
+    sc.slot_stamp[v] = stamp;
+    ++found;
+  }
+  uint32_t w = 0;
+  for (uint32_t v = 0; v < m; ++v)
+    if (sc.slot_stamp[v] != stamp) sc.out[w++] = to_neuron(v);
+  return w;
+}
+
+}  // namespace sp

@@ -1,0 +1,353 @@
+/* Exact gradients checked against central finite differences through the public API: set a
+ * parameter, sp_rewind, rerun, difference the loss. Small random networks, horizons where the
+ * spike order stays the same (perturbations that reorder spikes are skipped and counted), every
+ * parameter kind, both models, both frames, explicit and procedural connectivity, cascades,
+ * refractory periods and dL/dV at the end. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sparseprop/sparseprop.h"
+
+#define MAX_N 24
+#define MAX_SPIKES 80
+
+typedef struct case_desc {
+  const char *name;
+  uint32_t model;
+  uint32_t frame;
+  uint32_t n;
+  int procedural;
+  double t_ref;
+  double excitation; /* mean weight shift: > 0 gives cascades of simultaneous spikes */
+  uint32_t n_inputs;
+  unsigned seed;
+} case_desc;
+
+typedef struct problem {
+  const case_desc *c;
+  sp_network *net;
+  size_t n_spikes;
+  double t_end;
+  double dl_dt[MAX_SPIKES];
+  double dl_dv[MAX_N];
+  uint32_t order[MAX_SPIKES];
+  uint64_t row_ptr[MAX_N + 1];
+  uint32_t targets[MAX_N * MAX_N];
+  double weights[MAX_N * MAX_N];
+  uint64_t in_row_ptr[4];
+  uint32_t in_targets[3 * MAX_N];
+  double in_weights[3 * MAX_N];
+  double drives[MAX_N];
+  double v0[MAX_N];
+  double input_times[8];
+  uint32_t input_channels[8];
+} problem;
+
+static double uniform(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return ((*s >> 8) & 0xffffff) / 16777216.0;
+}
+
+static void queue_inputs(problem *p) {
+  uint32_t k;
+  for (k = 0; k < 8 && p->c->n_inputs; ++k)
+    assert_int_equal(sp_input(p->net, p->input_channels[k], p->input_times[k]), SP_OK);
+}
+
+/* Runs from t = 0 to t_end; returns the loss, or NAN if the spike order differs. */
+static double loss(problem *p, int check_order) {
+  sp_spike buf[MAX_SPIKES + 1];
+  size_t count = 0, s;
+  double l = 0, v[MAX_N];
+  uint32_t i;
+  assert_int_equal(sp_rewind(p->net), SP_OK);
+  queue_inputs(p);
+  assert_int_equal(sp_run(p->net, p->t_end, buf, MAX_SPIKES + 1, &count), SP_OK);
+  if (check_order && count != p->n_spikes) return NAN;
+  for (s = 0; s < count && s < MAX_SPIKES; ++s) {
+    if (check_order && buf[s].neuron != p->order[s]) return NAN;
+    l += p->dl_dt[s] * buf[s].t;
+  }
+  assert_int_equal(sp_voltages(p->net, v, p->c->n), SP_OK);
+  for (i = 0; i < p->c->n; ++i) l += p->dl_dv[i] * v[i];
+  return l;
+}
+
+static void build(problem *p, const case_desc *c) {
+  sp_network_desc d;
+  unsigned s = c->seed;
+  uint32_t i, j, nnz = 0;
+  sp_spike buf[MAX_SPIKES + 1];
+  size_t count = 0;
+  memset(p, 0, sizeof *p);
+  p->c = c;
+  for (i = 0; i < c->n; ++i) {
+    p->row_ptr[i] = nnz;
+    for (j = 0; j < c->n; ++j) {
+      if (j == i || uniform(&s) > 0.35) continue;
+      p->targets[nnz] = j;
+      p->weights[nnz] = (c->model == SP_MODEL_LIF ? 0.2 : 0.4) * (uniform(&s) - 0.6 + c->excitation);
+      ++nnz;
+    }
+  }
+  p->row_ptr[c->n] = nnz;
+  for (i = 0; i < c->n; ++i) {
+    if (c->frame == SP_FRAME_PHASE)
+      p->drives[i] = c->model == SP_MODEL_LIF ? 1.3 : 0.5;
+    else if (c->model == SP_MODEL_LIF)
+      p->drives[i] = (i % 5 == 4) ? 0.8 + 0.15 * uniform(&s) : 1.1 + 0.6 * uniform(&s);
+    else
+      p->drives[i] = 0.2 + uniform(&s);
+    p->v0[i] = c->model == SP_MODEL_LIF ? 0.9 * uniform(&s) : 2.0 * (uniform(&s) - 0.5);
+  }
+  for (j = 0; j < 3; ++j) {
+    p->in_row_ptr[j] = 4 * j;
+    for (i = 0; i < 4; ++i) {
+      p->in_targets[4 * j + i] = (j * 7 + i * 3) % c->n;
+      p->in_weights[4 * j + i] = 0.3 * (uniform(&s) - 0.3);
+    }
+  }
+  p->in_row_ptr[3] = 12;
+  for (i = 0; i < 8; ++i) {
+    p->input_times[i] = 0.002 + 0.004 * i;
+    p->input_channels[i] = i % 3;
+  }
+  sp_network_desc_init(&d, sizeof d);
+  d.model = c->model;
+  d.n = c->n;
+  d.frame = c->frame;
+  d.t_ref = c->t_ref;
+  d.v0 = p->v0;
+  if (c->frame == SP_FRAME_PHASE)
+    d.drive = p->drives[0];
+  else
+    d.drives = p->drives;
+  if (c->procedural) {
+    d.recurrent.k = 4;
+    d.recurrent.seed = 99;
+    d.recurrent.weight = c->model == SP_MODEL_LIF ? 0.05 * (c->excitation - 0.2) : -0.1;
+  } else {
+    d.recurrent.row_ptr = p->row_ptr;
+    d.recurrent.targets = p->targets;
+    d.recurrent.weights = p->weights;
+  }
+  if (c->n_inputs) {
+    d.n_inputs = 3;
+    d.inputs.row_ptr = p->in_row_ptr;
+    d.inputs.targets = p->in_targets;
+    d.inputs.weights = p->in_weights;
+  }
+  assert_int_equal(sp_network_create(&d, &p->net), SP_OK);
+
+  /* Horizon: the first MAX_SPIKES - 20 spikes; t_end halfway to the next spike. */
+  queue_inputs(p);
+  assert_int_equal(sp_run(p->net, 1e3, buf, MAX_SPIKES - 19, &count), SP_OK);
+  assert_int_equal(count, MAX_SPIKES - 19);
+  /* End between two spikes with distinct times (not inside a cascade). */
+  p->n_spikes = count - 1;
+  while (p->n_spikes > 1 && !(buf[p->n_spikes - 1].t < buf[p->n_spikes].t)) p->n_spikes--;
+  p->t_end = 0.5 * (buf[p->n_spikes - 1].t + buf[p->n_spikes].t);
+  for (i = 0; i < p->n_spikes; ++i) {
+    p->order[i] = buf[i].neuron;
+    p->dl_dt[i] = uniform(&s) - 0.5;
+  }
+  /* QIF voltages near reset are +-1e16: the end-voltage loss uses LIF only. */
+  for (i = 0; i < c->n; ++i) p->dl_dv[i] = c->model == SP_MODEL_LIF ? uniform(&s) - 0.5 : 0.0;
+}
+
+/* Records a forward run and returns the analytic gradients in the network. */
+static void record_and_backward(problem *p) {
+  sp_spike buf[MAX_SPIKES + 1];
+  size_t count = 0;
+  assert_int_equal(sp_rewind(p->net), SP_OK);
+  assert_int_equal(sp_zero_grads(p->net), SP_OK);
+  queue_inputs(p);
+  assert_int_equal(sp_record(p->net, MAX_SPIKES), SP_OK);
+  assert_int_equal(sp_run(p->net, p->t_end, buf, MAX_SPIKES + 1, &count), SP_OK);
+  assert_int_equal(count, p->n_spikes);
+  assert_int_equal(sp_backward(p->net, p->dl_dt, p->n_spikes, p->dl_dv), SP_OK);
+}
+
+typedef struct fd_stats {
+  double max_err;
+  int checked, skipped;
+} fd_stats;
+
+/* Central differences with Richardson extrapolation (error O(h^4)) for every parameter of a
+ * kind; the error is relative to the largest gradient of that kind, so tiny entries are not
+ * judged by rounding noise. */
+static void check_kind(problem *p, sp_param kind, fd_stats *st) {
+  size_t len = 0, q;
+  double *par, *grad, scale = 0;
+  assert_int_equal(sp_param_count(p->net, kind, &len), SP_OK);
+  if (len == 0) return;
+  par = malloc(len * sizeof *par);
+  grad = malloc(len * sizeof *grad);
+  assert_non_null(par);
+  assert_non_null(grad);
+  assert_int_equal(sp_get_params(p->net, kind, par, len), SP_OK);
+  assert_int_equal(sp_get_grads(p->net, kind, grad, len), SP_OK);
+  for (q = 0; q < len; ++q) scale = fabs(grad[q]) > scale ? fabs(grad[q]) : scale;
+  for (q = 0; q < len; ++q) {
+    double orig = par[q], h = 1e-5 * (fabs(orig) > 0.05 ? fabs(orig) : 0.05);
+    double l[4], steps[4] = {h, -h, 2 * h, -2 * h}, fd, err;
+    int k, ok = 1;
+    for (k = 0; k < 4; ++k) {
+      par[q] = orig + steps[k];
+      assert_int_equal(sp_set_params(p->net, kind, par, len), SP_OK);
+      l[k] = loss(p, 1);
+      if (isnan(l[k])) ok = 0;
+    }
+    par[q] = orig;
+    assert_int_equal(sp_set_params(p->net, kind, par, len), SP_OK);
+    if (!ok) {
+      st->skipped++;
+      continue;
+    }
+    fd = (8 * (l[0] - l[1]) - (l[2] - l[3])) / (12 * h);
+    err = fabs(fd - grad[q]) / (scale > 1e-300 ? scale : 1.0);
+    if (err > 1e-6)
+      print_message("%s: kind %d index %zu: finite difference %.12g, gradient %.12g\n",
+                    p->c->name, (int)kind, q, fd, grad[q]);
+    if (err > st->max_err) st->max_err = err;
+    st->checked++;
+  }
+  free(par);
+  free(grad);
+}
+
+static const case_desc cases[] = {
+    {"lif-time-explicit", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 0, 11},
+    {"lif-phase-explicit", SP_MODEL_LIF, SP_FRAME_PHASE, 16, 0, 0.0, 0.0, 0, 12},
+    {"lif-time-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.002, 0.0, 0, 13},
+    {"lif-time-cascades", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.9, 0, 14},
+    {"lif-phase-procedural", SP_MODEL_LIF, SP_FRAME_PHASE, 20, 1, 0.0, 0.0, 0, 15},
+    {"lif-time-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 16},
+    {"qif-time-explicit", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 0, 21},
+    {"qif-phase-explicit", SP_MODEL_QIF, SP_FRAME_PHASE, 16, 0, 0.0, 0.0, 0, 22},
+    {"qif-phase-procedural", SP_MODEL_QIF, SP_FRAME_PHASE, 20, 1, 0.001, 0.0, 0, 23},
+    {"qif-time-inputs", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 24},
+};
+
+static void test_finite_differences(void **state) {
+  size_t c;
+  static problem p;
+  (void)state;
+  for (c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+    fd_stats st = {0, 0, 0};
+    build(&p, &cases[c]);
+    record_and_backward(&p);
+    check_kind(&p, SP_PARAM_WEIGHTS, &st);
+    check_kind(&p, SP_PARAM_INPUT_WEIGHTS, &st);
+    check_kind(&p, SP_PARAM_DRIVES, &st);
+    check_kind(&p, SP_PARAM_V0, &st);
+    print_message("# %-22s %3zu spikes: %3d parameters checked, %2d skipped, max error %.2e\n",
+                  cases[c].name, p.n_spikes, st.checked, st.skipped, st.max_err);
+    assert_true(st.max_err < 1e-6);
+    assert_true(st.checked > 4 * st.skipped); /* most perturbations keep the spike order */
+    sp_network_destroy(p.net);
+  }
+}
+
+/* Cascades must really happen in the cascade case, or it tests nothing special. */
+static void test_cascade_case_has_simultaneous_spikes(void **state) {
+  static problem p;
+  sp_spike buf[MAX_SPIKES + 1];
+  size_t count = 0, s, same = 0;
+  (void)state;
+  build(&p, &cases[3]);
+  assert_int_equal(sp_rewind(p.net), SP_OK);
+  assert_int_equal(sp_run(p.net, p.t_end, buf, MAX_SPIKES + 1, &count), SP_OK);
+  for (s = 1; s < count; ++s) same += buf[s].t == buf[s - 1].t;
+  print_message("# %zu of %zu spikes share their time with the previous one\n", same, count);
+  assert_true(same >= 3);
+  sp_network_destroy(p.net);
+}
+
+static void test_accumulation_and_zero(void **state) {
+  static problem p;
+  double g1[MAX_N], g2[MAX_N];
+  uint32_t i;
+  (void)state;
+  build(&p, &cases[0]);
+  record_and_backward(&p);
+  assert_int_equal(sp_get_grads(p.net, SP_PARAM_DRIVES, g1, p.c->n), SP_OK);
+  /* A second backward pass without zeroing adds the same gradient again. */
+  assert_int_equal(sp_rewind(p.net), SP_OK);
+  {
+    sp_spike buf[MAX_SPIKES + 1];
+    size_t count = 0;
+    assert_int_equal(sp_record(p.net, MAX_SPIKES), SP_OK);
+    assert_int_equal(sp_run(p.net, p.t_end, buf, MAX_SPIKES + 1, &count), SP_OK);
+    assert_int_equal(sp_backward(p.net, p.dl_dt, count, p.dl_dv), SP_OK);
+  }
+  assert_int_equal(sp_get_grads(p.net, SP_PARAM_DRIVES, g2, p.c->n), SP_OK);
+  for (i = 0; i < p.c->n; ++i) assert_true(fabs(g2[i] - 2 * g1[i]) <= 1e-12 * (1 + fabs(g1[i])));
+  assert_int_equal(sp_zero_grads(p.net), SP_OK);
+  assert_int_equal(sp_get_grads(p.net, SP_PARAM_DRIVES, g2, p.c->n), SP_OK);
+  for (i = 0; i < p.c->n; ++i) assert_true(g2[i] == 0.0);
+  sp_network_destroy(p.net);
+}
+
+static void test_backward_rejections(void **state) {
+  static problem p;
+  sp_spike buf[MAX_SPIKES + 1];
+  size_t count = 0;
+  double bad[MAX_SPIKES];
+  (void)state;
+  build(&p, &cases[0]);
+  assert_int_equal(sp_rewind(p.net), SP_OK);
+  /* No recording. */
+  assert_int_equal(sp_backward(p.net, p.dl_dt, 0, NULL), SP_ERR_STATE);
+  assert_non_null(strstr(sp_last_error(), "sp_record"));
+  assert_int_equal(sp_record(p.net, 0), SP_ERR_ARGUMENT);
+  assert_non_null(strstr(sp_last_error(), "max_spikes"));
+  /* Capacity: stop before the spike that does not fit, nothing lost. */
+  assert_int_equal(sp_record(p.net, 5), SP_OK);
+  assert_int_equal(sp_run(p.net, p.t_end, buf, MAX_SPIKES + 1, &count), SP_ERR_CAPACITY);
+  assert_int_equal(count, 5);
+  assert_true(sp_now(p.net) == buf[4].t);
+  /* Wrong count, non-finite values: refused, recording kept. */
+  assert_int_equal(sp_backward(p.net, p.dl_dt, 4, NULL), SP_ERR_ARGUMENT);
+  assert_non_null(strstr(sp_last_error(), "n_spikes = 4"));
+  memcpy(bad, p.dl_dt, sizeof bad);
+  bad[2] = NAN;
+  assert_int_equal(sp_backward(p.net, bad, 5, NULL), SP_ERR_ARGUMENT);
+  assert_non_null(strstr(sp_last_error(), "dl_dt[2]"));
+  /* Parameters and drives cannot change under a recording. */
+  assert_int_equal(sp_set_drive(p.net, 0, 1.5), SP_ERR_STATE);
+  assert_int_equal(sp_set_params(p.net, SP_PARAM_DRIVES, p.drives, p.c->n), SP_ERR_STATE);
+  assert_int_equal(sp_backward(p.net, p.dl_dt, 5, NULL), SP_OK);
+  /* The recording ended. */
+  assert_int_equal(sp_backward(p.net, p.dl_dt, 5, NULL), SP_ERR_STATE);
+  /* Parameter access errors. */
+  assert_int_equal(sp_get_params(p.net, SP_PARAM_DRIVES, bad, 3), SP_ERR_ARGUMENT);
+  assert_non_null(strstr(sp_last_error(), "len = 3"));
+  assert_int_equal(sp_get_params(p.net, (sp_param)9, bad, 3), SP_ERR_ARGUMENT);
+  bad[0] = INFINITY;
+  memcpy(bad + 1, p.drives + 1, (p.c->n - 1) * sizeof(double));
+  assert_int_equal(sp_set_params(p.net, SP_PARAM_DRIVES, bad, p.c->n), SP_ERR_ARGUMENT);
+  assert_non_null(strstr(sp_last_error(), "SP_PARAM_DRIVES[0]"));
+  bad[0] = 1.0;
+  assert_int_equal(sp_set_params(p.net, SP_PARAM_V0, bad, p.c->n), SP_ERR_ARGUMENT);
+  assert_non_null(strstr(sp_last_error(), "threshold"));
+  sp_network_destroy(p.net);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_finite_differences),
+      cmocka_unit_test(test_cascade_case_has_simultaneous_spikes),
+      cmocka_unit_test(test_accumulation_and_zero),
+      cmocka_unit_test(test_backward_rejections),
+  };
+  return cmocka_run_group_tests_name("gradients", tests, NULL, NULL);
+}
