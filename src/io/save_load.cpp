@@ -1,16 +1,389 @@
-// Saving and loading: not implemented yet (issue "Embedding"); every call says so.
+// Saving and loading networks in the versioned, little-endian, checksummed format of
+// src/io/FORMAT.md. Loading validates every byte it uses: a truncated, corrupted or
+// future-version buffer gives SP_ERR_FORMAT, never a crash.
 #include "io/save_load.hpp"
 
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
 #include "capi/error.hpp"
+#include "core/network.hpp"
 
 namespace sp {
+namespace {
 
-sp_status save_network(const Network *, void *, size_t, size_t *) {
-  return fail(SP_ERR_UNSUPPORTED, "sp_save: saving networks is not implemented in this version");
+constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
+constexpr size_t kChecksumBytes = 8;
+
+enum SynapseKind : uint32_t { kNone = 0, kExplicit = 1, kProcedural = 2 };
+
+// FNV-1a, 64-bit: every single-byte change alters the result.
+uint64_t checksum(const unsigned char *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
 }
 
-sp_status load_network(const void *, size_t, const sp_allocator *, Network **) {
-  return fail(SP_ERR_UNSUPPORTED, "sp_load: loading networks is not implemented in this version");
+// Writes little-endian values; with a null buffer it only counts.
+class Writer {
+ public:
+  explicit Writer(unsigned char *buf) : buf_(buf) {}
+  size_t size() const { return pos_; }
+  void u32(uint32_t v) { le(v, 4); }
+  void u64(uint64_t v) { le(v, 8); }
+  void f64(double v) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    le(bits, 8);
+  }
+  void bytes(const void *p, size_t n) {
+    if (buf_) std::memcpy(buf_ + pos_, p, n);
+    pos_ += n;
+  }
+  unsigned char *at(size_t offset) { return buf_ + offset; }
+
+ private:
+  void le(uint64_t v, int n) {
+    if (buf_)
+      for (int i = 0; i < n; ++i) buf_[pos_ + i] = static_cast<unsigned char>(v >> (8 * i));
+    pos_ += n;
+  }
+  unsigned char *buf_;
+  size_t pos_ = 0;
+};
+
+// Reads little-endian values with bounds checks; the first overrun sticks.
+class Reader {
+ public:
+  Reader(const unsigned char *p, size_t n) : p_(p), n_(n) {}
+  bool ok() const { return ok_; }
+  size_t remaining() const { return n_ - pos_; }
+  bool has(uint64_t count, size_t size) {
+    if (!ok_ || size == 0) return ok_;
+    if (count > remaining() / size) ok_ = false;
+    return ok_;
+  }
+  uint32_t u32() { return static_cast<uint32_t>(le(4)); }
+  uint64_t u64() { return le(8); }
+  double f64() {
+    uint64_t bits = le(8);
+    double v;
+    std::memcpy(&v, &bits, 8);
+    return v;
+  }
+
+ private:
+  uint64_t le(int n) {
+    if (!ok_ || remaining() < static_cast<size_t>(n)) {
+      ok_ = false;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p_[pos_ + i]) << (8 * i);
+    pos_ += n;
+    return v;
+  }
+  const unsigned char *p_;
+  size_t n_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void write_synapses(Writer &w, const Synapses &s) {
+  uint32_t kind = s.is_explicit() ? kExplicit : (s.k ? kProcedural : kNone);
+  w.u32(kind);
+  w.u32(s.weights ? 1 : 0);
+  w.u32(s.k);
+  w.u32(0);
+  w.u64(s.seed);
+  w.f64(s.weight);
+  w.u64(s.is_explicit() ? s.nnz : 0);
+  if (!s.is_explicit()) return;
+  for (uint64_t j = 0; j <= s.n_sources; ++j) w.u64(s.row_ptr[j]);
+  for (uint64_t e = 0; e < s.nnz; ++e) w.u32(s.targets[e]);
+  if (s.weights)
+    for (uint64_t e = 0; e < s.nnz; ++e) w.f64(s.weights[e]);
+}
+
+void write_network(Writer &w, const Network &net) {
+  w.u32(net.model);
+  w.u32(net.n);
+  w.f64(net.tau);
+  w.f64(net.t_ref);
+  w.u32(net.frame_request);
+  w.u32(net.frame);
+  w.u64(net.init_seed);
+  w.u32(net.inputs.n_sources);
+  w.u32(net.queue.capacity());
+  write_synapses(w, net.recurrent);
+  write_synapses(w, net.inputs);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.drive[i]);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.v0[i]);
+  w.f64(net.now);
+  w.f64(net.t0);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.state[i]);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.refr_end[i]);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.heap.key_of(i));
+  w.u32(net.queue.size());
+  w.u64(net.queue.issued());
+  for (uint32_t q = 0; q < net.queue.size(); ++q) {
+    w.f64(net.queue.time_at(q));
+    w.u64(net.queue.seq_at(q));
+    w.u32(net.queue.channel_at(q));
+  }
+}
+
+// A synapse block as read: its arrays point into the buffer only after validation, so they
+// are copied into temporary storage owned by the loaded network's arena by network_create.
+struct SynapseBlock {
+  uint32_t kind = 0, has_weights = 0, k = 0;
+  uint64_t seed = 0, nnz = 0;
+  double weight = 0;
+  const unsigned char *row_ptr = nullptr, *targets = nullptr, *weights = nullptr;
+};
+
+// Skips over an array of count values of `size` bytes, remembering where it starts.
+const unsigned char *take_array(Reader &r, const unsigned char *base, size_t total,
+                                uint64_t count, size_t size) {
+  if (!r.has(count, size)) return nullptr;
+  const unsigned char *start = base + (total - r.remaining());
+  for (uint64_t i = 0; i < count; ++i) (size == 4) ? (void)r.u32() : (void)r.u64();
+  return start;
+}
+
+bool read_synapses(Reader &r, const unsigned char *base, size_t total, uint32_t n_sources,
+                   SynapseBlock &b) {
+  b.kind = r.u32();
+  b.has_weights = r.u32();
+  b.k = r.u32();
+  (void)r.u32();
+  b.seed = r.u64();
+  b.weight = r.f64();
+  b.nnz = r.u64();
+  if (!r.ok() || b.kind > kProcedural || b.has_weights > 1) return false;
+  if (b.kind != kExplicit) return b.nnz == 0 && b.has_weights == 0;
+  b.row_ptr = take_array(r, base, total, uint64_t(n_sources) + 1, 8);
+  b.targets = take_array(r, base, total, b.nnz, 4);
+  if (b.has_weights) b.weights = take_array(r, base, total, b.nnz, 8);
+  return r.ok();
+}
+
+uint64_t load_u64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+uint32_t load_u32(const unsigned char *p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+double load_f64(const unsigned char *p) {
+  uint64_t bits = load_u64(p);
+  double v;
+  std::memcpy(&v, &bits, 8);
+  return v;
+}
+
+// Decoded arrays for the description. The sizes are bounded by the buffer length, so they are
+// allocated through the caller's allocator for the duration of the load.
+struct Scratch {
+  const sp_allocator *a;
+  void *block = nullptr;
+  size_t bytes = 0;
+  ~Scratch() {
+    if (block) a->free(a->ctx, block, bytes);
+  }
+};
+
+sp_status format_error(const char *what) {
+  return fail(SP_ERR_FORMAT, "not a valid saved network: %s", what);
+}
+
+}  // namespace
+
+sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
+  Writer count(nullptr);
+  write_network(count, *net);
+  size_t need = kHeaderBytes + count.size() + kChecksumBytes;
+  if (!buf) {
+    *len = need;
+    return SP_OK;
+  }
+  if (cap < need)
+    return fail(SP_ERR_CAPACITY, "cap = %zu: the saved network needs %zu bytes", cap, need);
+  Writer w(static_cast<unsigned char *>(buf));
+  w.bytes(kMagic, 8);
+  w.u32(kFormatVersion);
+  w.u32(0);
+  w.u64(count.size());
+  write_network(w, *net);
+  w.u64(checksum(static_cast<unsigned char *>(buf), w.size()));
+  *len = need;
+  return SP_OK;
+}
+
+sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, Network **out) {
+  if (!buf) return fail(SP_ERR_ARGUMENT, "buf is NULL");
+  const unsigned char *p = static_cast<const unsigned char *>(buf);
+  if (len < kHeaderBytes + kChecksumBytes)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: %zu bytes is shorter than the header", len);
+  if (std::memcmp(p, kMagic, 8) != 0) return format_error("wrong magic bytes");
+  uint32_t version = load_u32(p + 8);
+  if (version > kFormatVersion)
+    return fail(SP_ERR_FORMAT,
+                "saved network has format version %u, newer than this library's %u", version,
+                kFormatVersion);
+  if (version == 0) return format_error("format version 0");
+  uint64_t payload = load_u64(p + 16);
+  if (payload != len - kHeaderBytes - kChecksumBytes)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: the header says %llu payload bytes, the buffer "
+                "holds %zu (truncated or extended)",
+                static_cast<unsigned long long>(payload), len - kHeaderBytes - kChecksumBytes);
+  if (checksum(p, len - kChecksumBytes) != load_u64(p + len - kChecksumBytes))
+    return format_error("checksum mismatch (the bytes are corrupted)");
+
+  Reader r(p + kHeaderBytes, static_cast<size_t>(payload));
+  const unsigned char *base = p + kHeaderBytes;
+  size_t total = static_cast<size_t>(payload);
+  sp_network_desc d;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = r.u32();
+  d.n = r.u32();
+  d.tau = r.f64();
+  d.t_ref = r.f64();
+  d.frame = r.u32();
+  uint32_t frame = r.u32();
+  d.init_seed = r.u64();
+  d.n_inputs = r.u32();
+  d.input_capacity = r.u32();
+  if (!r.ok() || d.n == 0) return format_error("bad header fields");
+  if (d.input_capacity == 0) return format_error("input capacity 0");
+  SynapseBlock rec, in;
+  if (!read_synapses(r, base, total, d.n, rec)) return format_error("bad recurrent synapses");
+  if (!read_synapses(r, base, total, d.n_inputs, in)) return format_error("bad input synapses");
+  const unsigned char *drives = take_array(r, base, total, d.n, 8);
+  const unsigned char *v0 = take_array(r, base, total, d.n, 8);
+  double now = r.f64(), t0 = r.f64();
+  const unsigned char *state = take_array(r, base, total, d.n, 8);
+  const unsigned char *refr = take_array(r, base, total, d.n, 8);
+  const unsigned char *keys = take_array(r, base, total, d.n, 8);
+  uint32_t queued = r.u32();
+  uint64_t issued = r.u64();
+  const unsigned char *queue = r.has(queued, 20) ? base + (total - r.remaining()) : nullptr;
+  if (!r.ok() || !queue || r.remaining() != uint64_t(queued) * 20)
+    return format_error("truncated or inconsistent sections");
+  if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
+
+  // Decode the arrays the description needs (the buffer may be unaligned and is
+  // little-endian) into one scratch block.
+  sp_allocator a = alloc ? *alloc : default_allocator();
+  if (alloc && (!alloc->alloc || !alloc->free))
+    return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
+  uint64_t rec_rows = rec.kind == kExplicit ? uint64_t(d.n) + 1 : 0;
+  uint64_t in_rows = in.kind == kExplicit ? uint64_t(d.n_inputs) + 1 : 0;
+  uint64_t words = rec_rows + in_rows + 2ull * d.n + (rec.has_weights ? rec.nnz : 0) +
+                   (in.has_weights ? in.nnz : 0);
+  uint64_t small = rec.nnz + in.nnz;  // 32-bit targets
+  Scratch scratch{&a};
+  scratch.bytes = static_cast<size_t>(words * 8 + small * 4 + 64);
+  scratch.block = a.alloc(a.ctx, scratch.bytes, 64);
+  if (!scratch.block)
+    return fail(SP_ERR_NOMEM, "allocating %zu bytes to decode a saved network failed",
+                scratch.bytes);
+  unsigned char *cursor = static_cast<unsigned char *>(scratch.block);
+  auto words_from = [&](const unsigned char *src, uint64_t count) {
+    uint64_t *dst = reinterpret_cast<uint64_t *>(cursor);
+    for (uint64_t i = 0; i < count; ++i) dst[i] = load_u64(src + 8 * i);
+    cursor += count * 8;
+    return dst;
+  };
+  auto doubles_from = [&](const unsigned char *src, uint64_t count) {
+    double *dst = reinterpret_cast<double *>(cursor);
+    for (uint64_t i = 0; i < count; ++i) dst[i] = load_f64(src + 8 * i);
+    cursor += count * 8;
+    return dst;
+  };
+  auto targets_from = [&](const unsigned char *src, uint64_t count) {
+    uint32_t *dst = reinterpret_cast<uint32_t *>(cursor);
+    for (uint64_t i = 0; i < count; ++i) dst[i] = load_u32(src + 4 * i);
+    cursor += count * 4;
+    return dst;
+  };
+  auto fill = [&](sp_synapses &s, const SynapseBlock &b, uint64_t rows) {
+    s.k = b.kind == kProcedural ? b.k : 0;
+    s.seed = b.seed;
+    s.weight = b.weight;
+    if (b.kind != kExplicit) return;
+    s.row_ptr = words_from(b.row_ptr, rows);
+    s.weights = b.has_weights ? doubles_from(b.weights, b.nnz) : nullptr;
+    s.targets = targets_from(b.targets, b.nnz);
+  };
+  d.drives = doubles_from(drives, d.n);
+  d.v0 = doubles_from(v0, d.n);
+  fill(d.recurrent, rec, rec_rows);
+  fill(d.inputs, in, in_rows);
+  if (rec.kind == kExplicit && d.recurrent.row_ptr[d.n] != rec.nnz)
+    return format_error("recurrent row_ptr does not end at nnz");
+  if (in.kind == kExplicit && d.inputs.row_ptr[d.n_inputs] != in.nnz)
+    return format_error("input row_ptr does not end at nnz");
+  d.allocator = &a;
+
+  // The dynamic state must be sane before the network is built around it.
+  if (!std::isfinite(now) || !std::isfinite(t0)) return format_error("non-finite time");
+  if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME) return format_error("unknown frame");
+  for (uint32_t i = 0; i < d.n; ++i) {
+    if (!std::isfinite(load_f64(state + 8 * i))) return format_error("non-finite neuron state");
+    double re = load_f64(refr + 8 * i);
+    if (std::isnan(re) || re == INFINITY) return format_error("bad refractory time");
+    if (std::isnan(load_f64(keys + 8 * i))) return format_error("NaN queue key");
+  }
+  for (uint32_t q = 0; q < queued; ++q) {
+    double t = load_f64(queue + 20 * q);
+    uint32_t c = load_u32(queue + 20 * q + 16);
+    if (!std::isfinite(t) || t < now || c >= d.n_inputs || load_u64(queue + 20 * q + 8) >= issued)
+      return format_error("bad queued input");
+  }
+
+  Network *net = nullptr;
+  sp_status s = network_create(&d, &net);
+  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED) {
+    char why[400];
+    std::snprintf(why, sizeof why, "%s", last_error());
+    return fail(SP_ERR_FORMAT, "not a valid saved network: %s", why);
+  }
+  if (s != SP_OK) return s;
+  if (frame == SP_FRAME_PHASE && !network_phase_eligible(net)) {
+    network_destroy(net);
+    return format_error("phase frame for a network it cannot run");
+  }
+  net->now = now;
+  net->t0 = t0;
+  net->frame = frame;
+  for (uint32_t i = 0; i < d.n; ++i) {
+    net->state[i] = load_f64(state + 8 * i);
+    net->refr_end[i] = load_f64(refr + 8 * i);
+  }
+  net->heap.build([&](uint32_t i) { return load_f64(keys + 8 * i); });
+  for (uint32_t q = 0; q < queued; ++q) {
+    net->queue_time[q] = load_f64(queue + 20 * q);
+    net->queue_seq[q] = load_u64(queue + 20 * q + 8);
+    net->queue_channel[q] = load_u32(queue + 20 * q + 16);
+  }
+  net->queue.restore(queued, issued);
+  if (!net->queue.valid()) {
+    network_destroy(net);
+    return format_error("queued inputs out of order");
+  }
+  *out = net;
+  return SP_OK;
 }
 
 }  // namespace sp

@@ -151,6 +151,14 @@ class InputQueue {
     size_ = size;
     next_seq_ = next_seq;
   }
+  // Whether the entries are in heap order (checked after loading saved bytes).
+  bool valid() const {
+    for (uint32_t c = 1; c < size_; ++c) {
+      uint32_t p = (c - 1) / 2;
+      if (less(time_[c], seq_[c], time_[p], seq_[p])) return false;
+    }
+    return true;
+  }
 
   // Caller checks !full().
   void push(double t, uint32_t channel) {
