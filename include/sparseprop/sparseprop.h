@@ -147,7 +147,10 @@ typedef enum sp_frame {
  * at every spike from (seed, source) by the generator documented in README.md ("Procedural
  * connectivity"), so they cost no memory and are the same on every platform and version.
  *
- * None (row_ptr == NULL, k == 0): no synapses. */
+ * None (row_ptr == NULL, k == 0): no synapses.
+ *
+ * With row_ptr == NULL, targets and weights must be NULL too (a stray array is refused, as it
+ * usually means a forgotten row_ptr). */
 typedef struct sp_synapses {
   const uint64_t *row_ptr;
   const uint32_t *targets;

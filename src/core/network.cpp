@@ -204,8 +204,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   double *v0 = a.take<double>(s.n);
   double *state = a.take<double>(s.n);
   double *refr = a.take<double>(s.n);
-  double *hkey = a.take<double>(s.n);
-  uint32_t *hid = a.take<uint32_t>(s.n);
+  HeapNode *hnodes = a.take<HeapNode>(IndexedHeap::node_slots(s.n));
   uint32_t *hpos = a.take<uint32_t>(s.n);
   double *qt = a.take<double>(s.queue_capacity);
   uint64_t *qs = a.take<uint64_t>(s.queue_capacity);
@@ -225,8 +224,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   net->v0 = v0;
   net->state = state;
   net->refr_end = refr;
-  net->heap_key = hkey;
-  net->heap_id = hid;
+  net->heap_nodes = hnodes;
   net->heap_pos = hpos;
   net->queue_time = qt;
   net->queue_seq = qs;
@@ -386,7 +384,7 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   } else {
     net->inputs = Synapses();
   }
-  net->heap.bind(net->heap_key, net->heap_id, net->heap_pos, d.n);
+  net->heap.bind(net->heap_nodes, net->heap_pos, d.n);
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, d.input_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);

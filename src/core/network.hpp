@@ -94,8 +94,7 @@ struct Network {
   // QIF x = phi - omega (t - t0)/tau; both constant between events.
   double *state;
   double *refr_end;        // n: last spike time + t_ref (-inf before the first spike)
-  double *heap_key;
-  uint32_t *heap_id;
+  HeapNode *heap_nodes;
   uint32_t *heap_pos;
   IndexedHeap heap;
   InputQueue queue;

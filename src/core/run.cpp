@@ -142,21 +142,24 @@ class Loop {
   void deliver(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
     const bool rec = tape.recording;
-    // The targets are known up front: start their cache misses before the dependent updates.
+    // The targets are known up front: start all their cache misses before the dependent
+    // updates, first the per-neuron data, then the heap nodes it points to.
     for (uint32_t s = 0; s < row.count; ++s) {
       uint32_t i = row.targets[s];
       __builtin_prefetch(&net_.refr_end[i]);
       __builtin_prefetch(&net_.state[i]);
       __builtin_prefetch(&net_.heap_pos[i]);
-      __builtin_prefetch(&net_.drive[i]);
+      if (!kPhase) __builtin_prefetch(&net_.drive[i]);
     }
+    for (uint32_t s = 0; s < row.count; ++s) net_.heap.prefetch_node(row.targets[s]);
     for (uint32_t s = 0; s < row.count; ++s) {
       uint32_t i = row.targets[s];
       double w = row.weights ? row.weights[s] : row.weight;
       bool ignored = t <= net_.refr_end[i] || net_.heap.key_of(i) == kDue;
       if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.state[i];
       if (ignored) continue;
-      double drive = net_.drive[i];
+      // In the phase frame every neuron has the same drive.
+      double drive = kPhase ? net_.drive[0] : net_.drive[i];
       double x = O::input(net_.state[i], w, drive, clk);
       net_.state[i] = x;
       if (O::at_threshold(x, drive, clk)) {

@@ -7,116 +7,132 @@
 
 namespace sp {
 
+// One heap node: the key lives next to its neuron id, and a node is 16 bytes, so the four
+// children of a node share one 64-byte cache line.
+struct HeapNode {
+  double key;
+  uint32_t id;
+  uint32_t unused;
+};
+
 class IndexedHeap {
  public:
-  // Storage is owned by the network's arena; all arrays hold `size` entries.
-  void bind(double *key, uint32_t *id, uint32_t *pos, uint32_t size) {
-    key_ = key;
-    id_ = id;
+  // Nodes needed for `size` neurons: three extra leading slots put every sibling group
+  // (children 4p+1 .. 4p+4) on one cache line when the array starts on a 64-byte boundary.
+  static uint64_t node_slots(uint32_t size) { return uint64_t(size) + 3; }
+
+  // Storage is owned by the network's arena: node_slots(size) nodes, size positions.
+  void bind(HeapNode *slots, uint32_t *pos, uint32_t size) {
+    node_ = slots + 3;
     pos_ = pos;
     size_ = size;
   }
 
   uint32_t size() const { return size_; }
-  uint32_t top() const { return id_[0]; }
-  double top_key() const { return key_[0]; }
-  double key_of(uint32_t neuron) const { return key_[pos_[neuron]]; }
+  uint32_t top() const { return node_[0].id; }
+  double top_key() const { return node_[0].key; }
+  double key_of(uint32_t neuron) const { return node_[pos_[neuron]].key; }
+  // Starts loading what an update of `neuron` will touch (its position must be cached).
+  void prefetch_node(uint32_t neuron) const {
+    uint32_t p = pos_[neuron];
+    __builtin_prefetch(&node_[p]);
+    __builtin_prefetch(&node_[p * kArity + 1]);
+  }
+  const uint32_t *positions() const { return pos_; }
 
-  // Fills the heap with neurons 0..size-1 using keys[i] for neuron i, in O(size).
+  // Fills the heap with neurons 0..size-1 using key_of(i) for neuron i, in O(size).
   template <class KeyOf>
   void build(KeyOf key_of) {
     for (uint32_t i = 0; i < size_; ++i) {
-      key_[i] = key_of(i);
-      id_[i] = i;
+      node_[i].key = key_of(i);
+      node_[i].id = i;
+      node_[i].unused = 0;
       pos_[i] = i;
     }
-    if (size_ < 2) return;
-    for (uint32_t p = (size_ - 2) / kArity + 1; p-- > 0;) sift_down(p);
+    heapify();
   }
 
   // Replaces every key by f(neuron, old key), then restores the heap order in O(size).
   template <class F>
   void rekey(F f) {
-    for (uint32_t p = 0; p < size_; ++p) key_[p] = f(id_[p], key_[p]);
-    if (size_ < 2) return;
-    for (uint32_t p = (size_ - 2) / kArity + 1; p-- > 0;) sift_down(p);
+    for (uint32_t p = 0; p < size_; ++p) node_[p].key = f(node_[p].id, node_[p].key);
+    heapify();
   }
 
   // Changes the key of `neuron` and restores the heap order.
   void update(uint32_t neuron, double key) {
     uint32_t p = pos_[neuron];
-    double old = key_[p];
-    key_[p] = key;
+    double old = node_[p].key;
     if (key < old) {
-      sift_up(p);
+      sift_up(p, key, neuron);
     } else {
-      sift_down(p);
+      sift_down(p, key, neuron);
     }
   }
 
-  void update_top(double key) {
-    key_[0] = key;
-    sift_down(0);
-  }
+  void update_top(double key) { sift_down(0, key, node_[0].id); }
 
   // Checks the heap invariant; for tests and debug assertions.
   bool valid() const {
-    for (uint32_t c = 1; c < size_; ++c) {
-      uint32_t p = (c - 1) / kArity;
-      if (before(c, p)) return false;
-    }
+    for (uint32_t c = 1; c < size_; ++c)
+      if (before(node_[c], node_[(c - 1) / kArity])) return false;
     for (uint32_t i = 0; i < size_; ++i)
-      if (id_[pos_[i]] != i) return false;
+      if (node_[pos_[i]].id != i) return false;
     return true;
   }
 
  private:
   static constexpr uint32_t kArity = 4;
 
-  bool before(uint32_t a, uint32_t b) const {
-    return key_[a] < key_[b] || (key_[a] == key_[b] && id_[a] < id_[b]);
-  }
-  bool less(double ka, uint32_t ia, double kb, uint32_t ib) const {
+  static bool less(double ka, uint32_t ia, double kb, uint32_t ib) {
     return ka < kb || (ka == kb && ia < ib);
   }
+  static bool before(const HeapNode &a, const HeapNode &b) { return less(a.key, a.id, b.key, b.id); }
 
   void place(uint32_t p, double k, uint32_t id) {
-    key_[p] = k;
-    id_[p] = id;
+    node_[p].key = k;
+    node_[p].id = id;
     pos_[id] = p;
   }
 
-  void sift_up(uint32_t p) {
-    double k = key_[p];
-    uint32_t id = id_[p];
+  void heapify() {
+    if (size_ < 2) return;
+    for (uint32_t p = (size_ - 2) / kArity + 1; p-- > 0;) sift_down(p, node_[p].key, node_[p].id);
+  }
+
+  void sift_up(uint32_t p, double k, uint32_t id) {
     while (p > 0) {
       uint32_t parent = (p - 1) / kArity;
-      if (!less(k, id, key_[parent], id_[parent])) break;
-      place(p, key_[parent], id_[parent]);
+      if (!less(k, id, node_[parent].key, node_[parent].id)) break;
+      place(p, node_[parent].key, node_[parent].id);
       p = parent;
     }
     place(p, k, id);
   }
 
-  void sift_down(uint32_t p) {
-    double k = key_[p];
-    uint32_t id = id_[p];
+  void sift_down(uint32_t p, double k, uint32_t id) {
     for (;;) {
       uint32_t first = p * kArity + 1;
       if (first >= size_) break;
-      uint32_t last = first + kArity < size_ ? first + kArity : size_;
-      uint32_t best = first;
-      for (uint32_t c = first + 1; c < last; ++c)
-        if (less(key_[c], id_[c], key_[best], id_[best])) best = c;
-      if (!less(key_[best], id_[best], k, id)) break;
-      place(p, key_[best], id_[best]);
-      p = best;
+      const HeapNode *c = &node_[first];
+      uint32_t best = 0;
+      if (first + kArity <= size_) {
+        // A full sibling group (the common case): a fixed four-way minimum.
+        uint32_t b01 = before(c[1], c[0]) ? 1 : 0;
+        uint32_t b23 = before(c[3], c[2]) ? 3 : 2;
+        best = before(c[b23], c[b01]) ? b23 : b01;
+      } else {
+        for (uint32_t j = 1; first + j < size_; ++j)
+          if (before(c[j], c[best])) best = j;
+      }
+      if (!less(c[best].key, c[best].id, k, id)) break;
+      place(p, c[best].key, c[best].id);
+      p = first + best;
     }
     place(p, k, id);
   }
 
-  double *key_ = nullptr;
-  uint32_t *id_ = nullptr;
+  HeapNode *node_ = nullptr;
   uint32_t *pos_ = nullptr;
   uint32_t size_ = 0;
 };

@@ -1,0 +1,64 @@
+//! Custom allocators: a Rust object behind the C `sp_allocator` hook. The library calls it
+//! only inside `NetworkBuilder::build_with_allocator`, `Network::load_with_allocator`,
+//! `Network::record` and when the network is dropped.
+
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use sparseprop_sys as sys;
+
+/// Memory for one network.
+///
+/// # Safety
+/// `alloc` must return NULL or a block of at least `size` bytes aligned to `align` (a power
+/// of two, at most 64) that stays valid until `free` is called with it; `free` receives each
+/// block once with the size that was requested. A panic in `alloc` is caught and reported to
+/// the library as a failed allocation (NULL); a panic in `free` is caught and the block is
+/// leaked. Neither ever unwinds into C.
+pub unsafe trait Allocator: Send {
+    fn alloc(&self, size: usize, align: usize) -> *mut u8;
+    /// # Safety
+    /// `ptr` was returned by `alloc(size, _)` on this allocator and is not used afterwards.
+    unsafe fn free(&self, ptr: *mut u8, size: usize);
+}
+
+/// Owns the allocator and the `sp_allocator` the library points at; lives in a `Box` (stable
+/// address) at least as long as the network.
+pub(crate) struct AllocHolder {
+    inner: Box<dyn Allocator>,
+    raw: sys::sp_allocator,
+}
+
+impl AllocHolder {
+    pub(crate) fn new(inner: Box<dyn Allocator>) -> Box<AllocHolder> {
+        let mut holder = Box::new(AllocHolder {
+            inner,
+            raw: sys::sp_allocator {
+                alloc: Some(alloc_trampoline),
+                free: Some(free_trampoline),
+                ctx: std::ptr::null_mut(),
+            },
+        });
+        let ctx: *const AllocHolder = &*holder;
+        holder.raw.ctx = ctx as *mut c_void;
+        holder
+    }
+
+    pub(crate) fn raw(&self) -> *const sys::sp_allocator {
+        &self.raw
+    }
+}
+
+unsafe extern "C" fn alloc_trampoline(ctx: *mut c_void, size: usize, align: usize) -> *mut c_void {
+    // SAFETY: ctx is the AllocHolder set up in AllocHolder::new, alive while the network is.
+    let holder = unsafe { &*(ctx as *const AllocHolder) };
+    catch_unwind(AssertUnwindSafe(|| holder.inner.alloc(size, align)))
+        .map(|p| p as *mut c_void)
+        .unwrap_or(std::ptr::null_mut())
+}
+
+unsafe extern "C" fn free_trampoline(ctx: *mut c_void, ptr: *mut c_void, size: usize) {
+    let holder = unsafe { &*(ctx as *const AllocHolder) };
+    // A panicking free leaks the block rather than unwinding into C.
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { holder.inner.free(ptr as *mut u8, size) }));
+}

@@ -1,0 +1,142 @@
+//! Status codes and the error type: every failing call becomes an `Error` carrying the
+//! library's status and its message from `sp_last_error()`.
+
+use std::ffi::CStr;
+use std::fmt;
+
+use sparseprop_sys as sys;
+
+/// A failure status of the C interface (everything except `SP_OK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// `SP_ERR_ARGUMENT`: NULL where not allowed, index out of range, non-finite number,
+    /// inconsistent sizes, invalid connectivity.
+    Argument,
+    /// `SP_ERR_NOMEM`: an allocation failed.
+    NoMem,
+    /// `SP_ERR_UNSUPPORTED`: a valid request this model or configuration does not support.
+    Unsupported,
+    /// `SP_ERR_STATE`: not valid now (backward with no tape, stepping a silent network).
+    State,
+    /// `SP_ERR_CAPACITY`: a fixed capacity (tape, input queue) would be exceeded.
+    Capacity,
+    /// `SP_ERR_IO`: a file could not be read or written.
+    Io,
+    /// `SP_ERR_FORMAT`: bytes are not a valid or compatible saved network.
+    Format,
+    /// `SP_ERR_NUMERIC`: a non-finite value arose.
+    Numeric,
+    /// A status this binding does not know (a newer library).
+    Unknown(sys::sp_status),
+}
+
+impl Status {
+    /// The status for a raw code; `None` for `SP_OK`.
+    pub fn from_raw(code: sys::sp_status) -> Option<Status> {
+        Some(match code {
+            sys::SP_OK => return None,
+            sys::SP_ERR_ARGUMENT => Status::Argument,
+            sys::SP_ERR_NOMEM => Status::NoMem,
+            sys::SP_ERR_UNSUPPORTED => Status::Unsupported,
+            sys::SP_ERR_STATE => Status::State,
+            sys::SP_ERR_CAPACITY => Status::Capacity,
+            sys::SP_ERR_IO => Status::Io,
+            sys::SP_ERR_FORMAT => Status::Format,
+            sys::SP_ERR_NUMERIC => Status::Numeric,
+            other => Status::Unknown(other),
+        })
+    }
+
+    /// The raw code.
+    pub fn to_raw(self) -> sys::sp_status {
+        match self {
+            Status::Argument => sys::SP_ERR_ARGUMENT,
+            Status::NoMem => sys::SP_ERR_NOMEM,
+            Status::Unsupported => sys::SP_ERR_UNSUPPORTED,
+            Status::State => sys::SP_ERR_STATE,
+            Status::Capacity => sys::SP_ERR_CAPACITY,
+            Status::Io => sys::SP_ERR_IO,
+            Status::Format => sys::SP_ERR_FORMAT,
+            Status::Numeric => sys::SP_ERR_NUMERIC,
+            Status::Unknown(code) => code,
+        }
+    }
+
+    /// The library's name for the status, e.g. `"SP_ERR_ARGUMENT"` (`sp_status_name`).
+    pub fn name(self) -> &'static str {
+        // SAFETY: sp_status_name accepts any value and returns a static NUL-terminated string.
+        let p = unsafe { sys::sp_status_name(self.to_raw()) };
+        if p.is_null() {
+            return "SP_UNKNOWN_STATUS";
+        }
+        unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("SP_UNKNOWN_STATUS")
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failed call: the library's status and its message naming the offending field and value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Error {
+    pub status: Status,
+    pub message: String,
+}
+
+impl Error {
+    /// An error made on the Rust side (checks the C interface cannot make on a slice length).
+    pub(crate) fn new(status: Status, message: impl Into<String>) -> Error {
+        Error { status, message: message.into() }
+    }
+
+    /// The error for a failed call that returned `code`, with the thread's last message.
+    /// Must be called right after the failing call, on the same thread.
+    pub(crate) fn last(status: Status) -> Error {
+        // SAFETY: sp_last_error returns a NUL-terminated string valid until the next library
+        // call in this thread; it is copied at once.
+        let p = unsafe { sys::sp_last_error() };
+        let message = if p.is_null() {
+            String::new()
+        } else {
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        };
+        Error { status, message }
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.message.is_empty() {
+            write!(f, "{}", self.status)
+        } else {
+            write!(f, "{}: {}", self.status, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The result type of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Turns a raw status into a `Result`, collecting the message on failure.
+#[inline]
+pub(crate) fn check(code: sys::sp_status) -> Result<()> {
+    match Status::from_raw(code) {
+        None => Ok(()),
+        Some(status) => Err(Error::last(status)),
+    }
+}

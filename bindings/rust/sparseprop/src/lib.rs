@@ -1,0 +1,52 @@
+//! Safe Rust interface to libsparseprop: exact, event-based simulation and training of
+//! sparse recurrent networks of integrate-and-fire neurons (SparseProp).
+//!
+//! Describe a network with [`NetworkBuilder`], run it with [`Network::run_until`],
+//! [`Network::step`] or [`Network::spikes`], train it with [`Network::record`],
+//! [`Network::backward`] and [`Network::grads`], and save it with [`Network::save`].
+//! Every failure is an [`Error`] with the library's [`Status`] and message.
+//!
+//! ```no_run
+//! use sparseprop::{Model, NetworkBuilder, Synapses};
+//! // The balanced LIF network: K = 100 inhibitory synapses per neuron.
+//! let mut net = NetworkBuilder::new(Model::Lif, 10_000)
+//!     .tau(0.01)
+//!     .drive(1.1)
+//!     .recurrent(Synapses::procedural(100, 7, -0.1))
+//!     .init_seed(1)
+//!     .build()?;
+//! let spikes = net.run_until(1.0)?;
+//! println!("{} spikes, mean rate {:.2} Hz", spikes.len(), spikes.len() as f64 / 10_000.0);
+//! # Ok::<(), sparseprop::Error>(())
+//! ```
+
+mod alloc;
+mod builder;
+mod error;
+mod network;
+
+pub use alloc::Allocator;
+pub use builder::{Frame, Model, NetworkBuilder, Synapses, Weights};
+pub use error::{Error, Result, Status};
+pub use network::{Network, Param, Spike, Spikes};
+
+/// The raw declarations, for what this crate does not wrap.
+pub use sparseprop_sys as sys;
+
+/// The version of the library actually linked, e.g. `"0.1.0"`.
+pub fn version() -> &'static str {
+    // SAFETY: sp_version_string returns a static NUL-terminated string.
+    let p = unsafe { sys::sp_version_string() };
+    if p.is_null() {
+        return "";
+    }
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap_or("")
+}
+
+/// The version of the library actually linked: MAJOR*10000 + MINOR*100 + PATCH.
+pub fn version_number() -> u32 {
+    unsafe { sys::sp_version_number() }
+}
+
+/// The version of the header these bindings were written against.
+pub const HEADER_VERSION_NUMBER: u32 = sys::SP_VERSION_NUMBER;

@@ -1,0 +1,446 @@
+//! A live network: an owned `sp_network` handle and safe methods for running, probing,
+//! training and saving it.
+
+use std::ffi::CString;
+use std::fmt;
+use std::mem::{offset_of, size_of};
+use std::path::Path;
+use std::ptr::{self, NonNull};
+
+use sparseprop_sys as sys;
+
+use crate::alloc::{AllocHolder, Allocator};
+use crate::builder::Frame;
+use crate::error::{check, Error, Result, Status};
+
+/// One network spike: neuron `neuron` fired at time `t` (seconds). Laid out as `sp_spike`,
+/// so slices of it are handed to the library directly.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spike {
+    pub t: f64,
+    pub neuron: u32,
+    reserved: u32,
+}
+
+const _: () = {
+    assert!(size_of::<Spike>() == size_of::<sys::sp_spike>());
+    assert!(std::mem::align_of::<Spike>() == std::mem::align_of::<sys::sp_spike>());
+    assert!(offset_of!(Spike, t) == offset_of!(sys::sp_spike, t));
+    assert!(offset_of!(Spike, neuron) == offset_of!(sys::sp_spike, neuron));
+    assert!(offset_of!(Spike, reserved) == offset_of!(sys::sp_spike, reserved));
+};
+
+impl Spike {
+    pub fn new(t: f64, neuron: u32) -> Spike {
+        Spike { t, neuron, reserved: 0 }
+    }
+}
+
+/// Equal when time and neuron are equal (the reserved field is ignored).
+impl PartialEq for Spike {
+    fn eq(&self, other: &Spike) -> bool {
+        self.t == other.t && self.neuron == other.neuron
+    }
+}
+
+impl From<sys::sp_spike> for Spike {
+    fn from(s: sys::sp_spike) -> Spike {
+        Spike { t: s.t, neuron: s.neuron, reserved: s.reserved }
+    }
+}
+
+/// A trainable parameter array (`sp_param`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// Recurrent weights in CSR order; one value for procedural or shared weights.
+    Weights,
+    /// Input weights in CSR order; one value for procedural or shared weights.
+    InputWeights,
+    /// The n drives.
+    Drives,
+    /// The n initial voltages (the state `rewind` returns to); its gradient is with respect
+    /// to the voltages where recording started.
+    V0,
+}
+
+impl Param {
+    pub fn to_raw(self) -> sys::sp_param {
+        match self {
+            Param::Weights => sys::SP_PARAM_WEIGHTS,
+            Param::InputWeights => sys::SP_PARAM_INPUT_WEIGHTS,
+            Param::Drives => sys::SP_PARAM_DRIVES,
+            Param::V0 => sys::SP_PARAM_V0,
+        }
+    }
+}
+
+/// How many spikes `run_until` asks the library for per call.
+const RUN_CHUNK: usize = 4096;
+
+/// A network of integrate-and-fire neurons, simulated exactly.
+///
+/// Owns its handle and destroys it on drop. It can move to another thread (`Send`) but not
+/// be shared between threads (`!Sync`): the library forbids concurrent use of one handle,
+/// and every method that changes the state takes `&mut self`.
+///
+/// ```compile_fail
+/// fn needs_sync<T: Sync>() {}
+/// needs_sync::<sparseprop::Network>();
+/// ```
+pub struct Network {
+    raw: NonNull<sys::sp_network>,
+    // Declared after `raw` and only dropped after sp_network_destroy (see Drop), which
+    // frees through it.
+    alloc: Option<Box<AllocHolder>>,
+}
+
+// SAFETY: the library has no thread affinity; a handle may be used from any one thread at a
+// time. The allocator, if any, is `Send`. `NonNull` keeps `Network` `!Sync`.
+unsafe impl Send for Network {}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle; the allocator (if any) is still alive here.
+        unsafe { sys::sp_network_destroy(self.raw.as_ptr()) };
+    }
+}
+
+impl fmt::Debug for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Network")
+            .field("size", &self.size())
+            .field("frame", &self.frame())
+            .field("now", &self.now())
+            .finish()
+    }
+}
+
+impl Network {
+    /// # Safety
+    /// `raw` is a non-NULL handle from a successful create/load, owned by nobody else;
+    /// `alloc` is the allocator it was created with, if any.
+    pub(crate) unsafe fn from_parts(raw: *mut sys::sp_network, alloc: Option<Box<AllocHolder>>) -> Network {
+        Network { raw: NonNull::new(raw).expect("the library returned SP_OK and a NULL handle"), alloc }
+    }
+
+    /// Takes ownership of a handle created through the C interface (with the default
+    /// allocator, or one that outlives the network).
+    ///
+    /// # Safety
+    /// `raw` must be a valid handle that nothing else will use or destroy.
+    pub unsafe fn from_raw(raw: NonNull<sys::sp_network>) -> Network {
+        Network { raw, alloc: None }
+    }
+
+    /// The handle, for calls into `sparseprop-sys`; it stays owned by `self`.
+    pub fn as_ptr(&self) -> *const sys::sp_network {
+        self.raw.as_ptr()
+    }
+
+    /// The handle, for mutating calls into `sparseprop-sys`; it stays owned by `self`.
+    pub fn as_mut_ptr(&mut self) -> *mut sys::sp_network {
+        self.raw.as_ptr()
+    }
+
+    fn ptr(&self) -> *const sys::sp_network {
+        self.raw.as_ptr()
+    }
+
+    fn mut_ptr(&mut self) -> *mut sys::sp_network {
+        self.raw.as_ptr()
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> u32 {
+        unsafe { sys::sp_network_size(self.ptr()) }
+    }
+
+    /// The event loop the engine runs now (`Frame::Phase` or `Frame::Time`).
+    pub fn frame(&self) -> Frame {
+        let raw = unsafe { sys::sp_network_frame(self.ptr()) };
+        Frame::from_raw(raw).unwrap_or(Frame::Auto)
+    }
+
+    /// The network's current time in seconds.
+    pub fn now(&self) -> f64 {
+        unsafe { sys::sp_now(self.ptr()) }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Running
+
+    /// Processes exactly the next network spike (queued inputs due at or before it first).
+    /// `Status::State` when no neuron will ever spike and no input is queued.
+    pub fn step(&mut self) -> Result<Spike> {
+        let mut s = Spike::default();
+        check(unsafe { sys::sp_step(self.mut_ptr(), &mut s as *mut Spike as *mut sys::sp_spike) })?;
+        Ok(s)
+    }
+
+    /// Processes every event before `t_end` and returns the spikes.
+    pub fn run_until(&mut self, t_end: f64) -> Result<Vec<Spike>> {
+        let mut out = Vec::new();
+        self.run_append(t_end, &mut out)?;
+        Ok(out)
+    }
+
+    /// Processes every event before `t_end`, appending the spikes to `out`; returns how many
+    /// were appended. On an error, `out` holds the spikes of the calls that succeeded.
+    pub fn run_append(&mut self, t_end: f64, out: &mut Vec<Spike>) -> Result<usize> {
+        let start = out.len();
+        loop {
+            out.reserve(RUN_CHUNK);
+            let len = out.len();
+            let spare = out.capacity() - len;
+            let mut count = 0usize;
+            // SAFETY: the library writes at most `spare` spikes into the spare capacity.
+            check(unsafe {
+                sys::sp_run(
+                    self.mut_ptr(),
+                    t_end,
+                    out.as_mut_ptr().add(len) as *mut sys::sp_spike,
+                    spare,
+                    &mut count,
+                )
+            })?;
+            assert!(count <= spare, "sp_run reported more spikes than the buffer holds");
+            // SAFETY: the first `count` spare slots were initialised by the library.
+            unsafe { out.set_len(len + count) };
+            if count < spare {
+                return Ok(out.len() - start);
+            }
+        }
+    }
+
+    /// Processes events before `t_end` into `buf`; stops early when `buf` is full (then
+    /// `now()` is the last spike's time and calling again goes on). Returns the number of
+    /// spikes written; `buf.len()` means there may be more. An empty `buf` is refused
+    /// (use `count_until` to count without storing).
+    pub fn run_into(&mut self, t_end: f64, buf: &mut [Spike]) -> Result<usize> {
+        if buf.is_empty() {
+            return Err(Error::new(
+                Status::Argument,
+                "run_into needs a non-empty buffer (count_until counts only)",
+            ));
+        }
+        let mut count = 0usize;
+        check(unsafe {
+            sys::sp_run(self.mut_ptr(), t_end, buf.as_mut_ptr() as *mut sys::sp_spike, buf.len(), &mut count)
+        })?;
+        Ok(count)
+    }
+
+    /// Processes every event before `t_end` and returns the number of spikes, storing none.
+    pub fn count_until(&mut self, t_end: f64) -> Result<usize> {
+        let mut count = 0usize;
+        check(unsafe { sys::sp_run(self.mut_ptr(), t_end, ptr::null_mut(), 0, &mut count) })?;
+        Ok(count)
+    }
+
+    /// The spikes one `step` at a time. Ends when the network falls silent
+    /// (`Status::State`); any other error is yielded once and then the iterator ends.
+    /// Endless for a network that keeps firing: bound it with `take` or `take_while`.
+    pub fn spikes(&mut self) -> Spikes<'_> {
+        Spikes { net: self, done: false }
+    }
+
+    /// Queues an external input event on `channel` at time `t >= now()`.
+    pub fn input(&mut self, channel: u32, t: f64) -> Result<()> {
+        check(unsafe { sys::sp_input(self.mut_ptr(), channel, t) })
+    }
+
+    /// The voltage of `neuron` at `now()`.
+    pub fn voltage(&self, neuron: u32) -> Result<f64> {
+        let mut v = 0.0;
+        check(unsafe { sys::sp_voltage(self.ptr(), neuron, &mut v) })?;
+        Ok(v)
+    }
+
+    /// All voltages at `now()` into `out`, which must hold exactly `size()` values.
+    pub fn voltages_into(&self, out: &mut [f64]) -> Result<()> {
+        check(unsafe { sys::sp_voltages(self.ptr(), out.as_mut_ptr(), out.len()) })
+    }
+
+    /// All voltages at `now()`.
+    pub fn voltages(&self) -> Result<Vec<f64>> {
+        let mut v = vec![0.0; self.size() as usize];
+        self.voltages_into(&mut v)?;
+        Ok(v)
+    }
+
+    /// Sets the drive of `neuron` from `now()` on.
+    pub fn set_drive(&mut self, neuron: u32, drive: f64) -> Result<()> {
+        check(unsafe { sys::sp_set_drive(self.mut_ptr(), neuron, drive) })
+    }
+
+    /// Back to t = 0 and the initial state; drops queued inputs, ends any recording, keeps
+    /// parameters, gradients and connectivity.
+    pub fn rewind(&mut self) -> Result<()> {
+        check(unsafe { sys::sp_rewind(self.mut_ptr()) })
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Training
+
+    /// How many values parameter array `p` has.
+    pub fn param_count(&self, p: Param) -> Result<usize> {
+        let mut len = 0usize;
+        check(unsafe { sys::sp_param_count(self.ptr(), p.to_raw(), &mut len) })?;
+        Ok(len)
+    }
+
+    /// The values of parameter array `p` into `out` (exactly `param_count(p)` values).
+    pub fn params_into(&self, p: Param, out: &mut [f64]) -> Result<()> {
+        check(unsafe { sys::sp_get_params(self.ptr(), p.to_raw(), out.as_mut_ptr(), out.len()) })
+    }
+
+    pub fn params(&self, p: Param) -> Result<Vec<f64>> {
+        let mut v = vec![0.0; self.param_count(p)?];
+        self.params_into(p, &mut v)?;
+        Ok(v)
+    }
+
+    /// Replaces parameter array `p` (exactly `param_count(p)` values).
+    pub fn set_params(&mut self, p: Param, values: &[f64]) -> Result<()> {
+        check(unsafe { sys::sp_set_params(self.mut_ptr(), p.to_raw(), values.as_ptr(), values.len()) })
+    }
+
+    /// The accumulated gradient of parameter array `p` into `out`.
+    pub fn grads_into(&self, p: Param, out: &mut [f64]) -> Result<()> {
+        check(unsafe { sys::sp_get_grads(self.ptr(), p.to_raw(), out.as_mut_ptr(), out.len()) })
+    }
+
+    pub fn grads(&self, p: Param) -> Result<Vec<f64>> {
+        let mut v = vec![0.0; self.param_count(p)?];
+        self.grads_into(p, &mut v)?;
+        Ok(v)
+    }
+
+    pub fn zero_grads(&mut self) -> Result<()> {
+        check(unsafe { sys::sp_zero_grads(self.mut_ptr()) })
+    }
+
+    /// Starts recording from `now()` for a backward pass, with room for `max_spikes` spikes.
+    pub fn record(&mut self, max_spikes: usize) -> Result<()> {
+        check(unsafe { sys::sp_record(self.mut_ptr(), max_spikes) })
+    }
+
+    /// Adds the gradients of a loss L to the accumulated ones and ends the recording.
+    /// `dl_dt[s]` = dL/dt for the s-th recorded spike (one per recorded spike);
+    /// `dl_dv_end`: dL/dV of every neuron at `now()` (`size()` values), if L depends on it.
+    pub fn backward(&mut self, dl_dt: &[f64], dl_dv_end: Option<&[f64]>) -> Result<()> {
+        let end = match dl_dv_end {
+            None => ptr::null(),
+            Some(v) => {
+                if v.len() as u64 != self.size() as u64 {
+                    return Err(Error::new(
+                        Status::Argument,
+                        format!("dl_dv_end has {} entries, expected n = {}", v.len(), self.size()),
+                    ));
+                }
+                v.as_ptr()
+            }
+        };
+        check(unsafe { sys::sp_backward(self.mut_ptr(), dl_dt.as_ptr(), dl_dt.len(), end) })
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Saving and loading
+
+    /// Parameters, connectivity and the full dynamic state, so that `load` and running on
+    /// continue bit-identically.
+    pub fn save(&self) -> Result<Vec<u8>> {
+        let mut len = 0usize;
+        check(unsafe { sys::sp_save(self.ptr(), ptr::null_mut(), 0, &mut len) })?;
+        let mut buf = vec![0u8; len];
+        let written = self.save_into(&mut buf)?;
+        buf.truncate(written);
+        Ok(buf)
+    }
+
+    /// Saves into `buf`; returns the number of bytes written.
+    pub fn save_into(&self, buf: &mut [u8]) -> Result<usize> {
+        let mut len = 0usize;
+        check(unsafe { sys::sp_save(self.ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut len) })?;
+        assert!(len <= buf.len(), "sp_save reported more bytes than the buffer holds");
+        Ok(len)
+    }
+
+    /// A network from bytes written by `save`.
+    pub fn load(bytes: &[u8]) -> Result<Network> {
+        let mut out: *mut sys::sp_network = ptr::null_mut();
+        check(unsafe { sys::sp_load(bytes.as_ptr().cast(), bytes.len(), ptr::null(), &mut out) })?;
+        Ok(unsafe { Network::from_parts(out, None) })
+    }
+
+    /// Like `load`, with all memory from `allocator`.
+    pub fn load_with_allocator(bytes: &[u8], allocator: Box<dyn Allocator>) -> Result<Network> {
+        let holder = AllocHolder::new(allocator);
+        let mut out: *mut sys::sp_network = ptr::null_mut();
+        check(unsafe { sys::sp_load(bytes.as_ptr().cast(), bytes.len(), holder.raw(), &mut out) })?;
+        Ok(unsafe { Network::from_parts(out, Some(holder)) })
+    }
+
+    pub fn save_file(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        check(unsafe { sys::sp_save_file(self.ptr(), path.as_ptr()) })
+    }
+
+    pub fn load_file(path: impl AsRef<Path>) -> Result<Network> {
+        let path = c_path(path.as_ref())?;
+        let mut out: *mut sys::sp_network = ptr::null_mut();
+        check(unsafe { sys::sp_load_file(path.as_ptr(), &mut out) })?;
+        Ok(unsafe { Network::from_parts(out, None) })
+    }
+
+    /// Whether the network was created with a custom allocator.
+    pub fn has_custom_allocator(&self) -> bool {
+        self.alloc.is_some()
+    }
+}
+
+fn c_path(path: &Path) -> Result<CString> {
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let bytes = path
+        .to_str()
+        .ok_or_else(|| Error::new(Status::Argument, format!("path {path:?} is not valid UTF-8")))?
+        .as_bytes()
+        .to_vec();
+    CString::new(bytes)
+        .map_err(|_| Error::new(Status::Argument, format!("path {path:?} contains a NUL byte")))
+}
+
+/// Iterator over a network's spikes, from `Network::spikes`.
+pub struct Spikes<'a> {
+    net: &'a mut Network,
+    done: bool,
+}
+
+impl Iterator for Spikes<'_> {
+    type Item = Result<Spike>;
+
+    fn next(&mut self) -> Option<Result<Spike>> {
+        if self.done {
+            return None;
+        }
+        match self.net.step() {
+            Ok(s) => Some(Ok(s)),
+            Err(e) => {
+                self.done = true;
+                if e.status == Status::State {
+                    None
+                } else {
+                    Some(Err(e))
+                }
+            }
+        }
+    }
+}
+
+impl std::iter::FusedIterator for Spikes<'_> {}
