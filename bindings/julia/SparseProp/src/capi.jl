@@ -1,0 +1,178 @@
+# capi.jl - the raw C interface of libsparseprop (include/sparseprop/sparseprop.h): mirrored
+# structs and one `ccall` wrapper per C function, same name, same argument order, no checking.
+# The safe API in SparseProp.jl is built on these; bindings/julia/check verifies every ccall
+# here (name, argument count and types) against the preprocessed header.
+
+# The library is chosen at load time (SPARSEPROP_LIB, see __init__), not at precompile time, so
+# the ccalls name it with a function call: the manual's "Non-constant Function Specifications"
+# (Julia >= 1.6) evaluates `libsparseprop()` when a ccall first runs and caches the result per
+# call site. A `const` path would be frozen into the precompile cache instead.
+const _LIBPATH = Ref{String}("libsparseprop")
+libsparseprop() = _LIBPATH[]
+
+# C enums passed by value are `int` in the ABI.
+const sp_status = Cint
+const sp_param = Cint
+
+# Layouts below mirror the C structs field for field; Julia lays out isbits structs with the C
+# rules, so offsets match. Measured with the system C compiler (x86_64 / aarch64 Linux, LP64):
+#   sp_synapses      size 48: row_ptr 0, targets 8, weights 16, k 24, seed 32, weight 40
+#   sp_allocator     size 24: alloc 0, free 8, ctx 16
+#   sp_network_desc  size 192: struct_size 0, model 4, n 8, tau 16, drive 24, drives 32,
+#                    recurrent 40, n_inputs 88, inputs 96, v0 144, init_seed 152, t_ref 160,
+#                    input_capacity 168, allocator 176, frame 184
+#   sp_spike         size 16: t 0, neuron 8, reserved 12
+# test/runtests.jl asserts these; bindings/julia/check recomputes them from this file and
+# compares with offsetof() from a compiled C program on every check run.
+
+struct sp_synapses
+    row_ptr::Ptr{UInt64}
+    targets::Ptr{UInt32}
+    weights::Ptr{Cdouble}
+    k::UInt32
+    seed::UInt64
+    weight::Cdouble
+end
+
+struct sp_allocator
+    alloc::Ptr{Cvoid}
+    free::Ptr{Cvoid}
+    ctx::Ptr{Cvoid}
+end
+
+struct sp_network_desc
+    struct_size::UInt32
+    model::UInt32
+    n::UInt32
+    tau::Cdouble
+    drive::Cdouble
+    drives::Ptr{Cdouble}
+    recurrent::sp_synapses
+    n_inputs::UInt32
+    inputs::sp_synapses
+    v0::Ptr{Cdouble}
+    init_seed::UInt64
+    t_ref::Cdouble
+    input_capacity::UInt32
+    allocator::Ptr{sp_allocator}
+    frame::UInt32
+end
+
+struct sp_spike
+    t::Cdouble
+    neuron::UInt32
+    reserved::UInt32
+end
+
+# Version and errors
+
+sp_version_number() =
+    ccall((:sp_version_number, libsparseprop()), UInt32, ())
+
+sp_version_string() =
+    ccall((:sp_version_string, libsparseprop()), Ptr{UInt8}, ())
+
+sp_status_name(s) =
+    ccall((:sp_status_name, libsparseprop()), Ptr{UInt8}, (sp_status,), s)
+
+sp_last_error() =
+    ccall((:sp_last_error, libsparseprop()), Ptr{UInt8}, ())
+
+# Describing and creating a network
+
+sp_network_desc_init(d, struct_size) =
+    ccall((:sp_network_desc_init, libsparseprop()), Cvoid,
+          (Ptr{sp_network_desc}, Csize_t), d, struct_size)
+
+sp_network_memory(d, bytes) =
+    ccall((:sp_network_memory, libsparseprop()), sp_status,
+          (Ptr{sp_network_desc}, Ptr{Csize_t}), d, bytes)
+
+sp_network_create(d, out) =
+    ccall((:sp_network_create, libsparseprop()), sp_status,
+          (Ptr{sp_network_desc}, Ptr{Ptr{Cvoid}}), d, out)
+
+sp_network_destroy(net) =
+    ccall((:sp_network_destroy, libsparseprop()), Cvoid, (Ptr{Cvoid},), net)
+
+sp_network_frame(net) =
+    ccall((:sp_network_frame, libsparseprop()), UInt32, (Ptr{Cvoid},), net)
+
+sp_network_size(net) =
+    ccall((:sp_network_size, libsparseprop()), UInt32, (Ptr{Cvoid},), net)
+
+# Running
+
+sp_step(net, out) =
+    ccall((:sp_step, libsparseprop()), sp_status, (Ptr{Cvoid}, Ptr{sp_spike}), net, out)
+
+sp_run(net, t_end, buf, cap, count) =
+    ccall((:sp_run, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, Cdouble, Ptr{sp_spike}, Csize_t, Ptr{Csize_t}),
+          net, t_end, buf, cap, count)
+
+sp_now(net) =
+    ccall((:sp_now, libsparseprop()), Cdouble, (Ptr{Cvoid},), net)
+
+sp_input(net, channel, t) =
+    ccall((:sp_input, libsparseprop()), sp_status, (Ptr{Cvoid}, UInt32, Cdouble),
+          net, channel, t)
+
+sp_voltage(net, neuron, v) =
+    ccall((:sp_voltage, libsparseprop()), sp_status, (Ptr{Cvoid}, UInt32, Ptr{Cdouble}),
+          net, neuron, v)
+
+sp_voltages(net, v, n) =
+    ccall((:sp_voltages, libsparseprop()), sp_status, (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t),
+          net, v, n)
+
+sp_set_drive(net, neuron, drive) =
+    ccall((:sp_set_drive, libsparseprop()), sp_status, (Ptr{Cvoid}, UInt32, Cdouble),
+          net, neuron, drive)
+
+sp_rewind(net) =
+    ccall((:sp_rewind, libsparseprop()), sp_status, (Ptr{Cvoid},), net)
+
+# Training
+
+sp_param_count(net, p, len) =
+    ccall((:sp_param_count, libsparseprop()), sp_status, (Ptr{Cvoid}, sp_param, Ptr{Csize_t}),
+          net, p, len)
+
+sp_get_params(net, p, out, len) =
+    ccall((:sp_get_params, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, sp_param, Ptr{Cdouble}, Csize_t), net, p, out, len)
+
+sp_set_params(net, p, values, len) =
+    ccall((:sp_set_params, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, sp_param, Ptr{Cdouble}, Csize_t), net, p, values, len)
+
+sp_record(net, max_spikes) =
+    ccall((:sp_record, libsparseprop()), sp_status, (Ptr{Cvoid}, Csize_t), net, max_spikes)
+
+sp_backward(net, dl_dt, n_spikes, dl_dv_end) =
+    ccall((:sp_backward, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, Ptr{Cdouble}, Csize_t, Ptr{Cdouble}), net, dl_dt, n_spikes, dl_dv_end)
+
+sp_get_grads(net, p, out, len) =
+    ccall((:sp_get_grads, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, sp_param, Ptr{Cdouble}, Csize_t), net, p, out, len)
+
+sp_zero_grads(net) =
+    ccall((:sp_zero_grads, libsparseprop()), sp_status, (Ptr{Cvoid},), net)
+
+# Saving and loading
+
+sp_save(net, buf, cap, len) =
+    ccall((:sp_save, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, Ptr{Cvoid}, Csize_t, Ptr{Csize_t}), net, buf, cap, len)
+
+sp_load(buf, len, a, out) =
+    ccall((:sp_load, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, Csize_t, Ptr{sp_allocator}, Ptr{Ptr{Cvoid}}), buf, len, a, out)
+
+sp_save_file(net, path) =
+    ccall((:sp_save_file, libsparseprop()), sp_status, (Ptr{Cvoid}, Cstring), net, path)
+
+sp_load_file(path, out) =
+    ccall((:sp_load_file, libsparseprop()), sp_status, (Cstring, Ptr{Ptr{Cvoid}}), path, out)

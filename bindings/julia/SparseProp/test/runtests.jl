@@ -1,0 +1,317 @@
+# Tests of SparseProp.jl against the real library (set SPARSEPROP_LIB to its path, e.g.
+# build/src/libsparseprop.so). Run with: julia --project=bindings/julia/SparseProp -e
+# 'using Pkg; Pkg.test()'.
+
+using Test
+using SparseProp
+
+const SP = SparseProp
+
+# The status of the SparsePropError f() throws, or OK.
+function status_of(f)
+    try
+        f()
+    catch e
+        e isa SparsePropError && return e.status
+        rethrow()
+    end
+    return SP.OK
+end
+
+# The paper's balanced LIF network (DESIGN.md section 3): I = 1 + tau sqrt(K) J0 nu,
+# w = -J0 / sqrt(K), K = 100, tau = 10 ms; stationary rate about 3.4 Hz.
+function balanced(; n, K = 100, tau = 0.01, J0 = 1.0, nu = 1.0, seed = 1, init_seed = 2,
+                  frame = :auto)
+    return Network(; model = :lif, n = n, tau = tau, drive = 1 + tau * sqrt(K) * J0 * nu,
+                   k = K, seed = seed, weight = -J0 / sqrt(K), init_seed = init_seed,
+                   frame = frame)
+end
+
+# Fail early, with a hint, when the library cannot be loaded.
+try
+    SP.version()
+catch e
+    error("cannot call libsparseprop (\"$(SP.libsparseprop())\"); set SPARSEPROP_LIB to the " *
+          "built library, e.g. build/src/libsparseprop.so: " * sprint(showerror, e))
+end
+
+@testset "SparseProp.jl" begin
+
+@testset "struct layouts match the C header" begin
+    # offsetof()/sizeof() measured with the C compiler on LP64 Linux (see src/capi.jl).
+    offsets(T) = [Int(fieldoffset(T, i)) for i in 1:fieldcount(T)]
+    @test isbitstype(SP.sp_network_desc)
+    @test sizeof(SP.sp_synapses) == 48
+    @test offsets(SP.sp_synapses) == [0, 8, 16, 24, 32, 40]
+    @test sizeof(SP.sp_allocator) == 24
+    @test offsets(SP.sp_allocator) == [0, 8, 16]
+    @test sizeof(SP.sp_network_desc) == 192
+    @test offsets(SP.sp_network_desc) ==
+          [0, 4, 8, 16, 24, 32, 40, 88, 96, 144, 152, 160, 168, 176, 184]
+    @test fieldnames(SP.sp_network_desc) ==
+          (:struct_size, :model, :n, :tau, :drive, :drives, :recurrent, :n_inputs, :inputs,
+           :v0, :init_seed, :t_ref, :input_capacity, :allocator, :frame)
+    @test sizeof(SP.sp_spike) == 16
+    @test offsets(SP.sp_spike) == [0, 8, 12]
+end
+
+@testset "version and defaults" begin
+    v = SP.version()
+    @test v.major == 0 && v.minor >= 1
+    @test SP.version_string() == string(v)
+    @test SP.status_name(SP.ERR_ARGUMENT) == "SP_ERR_ARGUMENT"
+    @test SP.status_name(SP.OK) == "SP_OK"
+    for s in instances(Status)                       # the Julia values are the C values
+        @test SP.status_name(s) == "SP_" * string(s)
+    end
+    d = SP.default_desc()
+    @test d.struct_size == sizeof(SP.sp_network_desc)
+    @test d.drives == C_NULL && d.v0 == C_NULL && d.allocator == C_NULL
+    @test SP.memory(n = 100, drive = 1.1, k = 10, weight = -0.1) > 0
+end
+
+@testset "balanced LIF network rate" begin
+    n = 4000
+    net = balanced(n = n)
+    @test frame(net) in (:phase, :time)
+    @test nneurons(net) == n
+    advance!(net, 1.0)                      # burn-in
+    T = 4.0
+    times, neurons = run!(net, 1.0 + T)
+    rate = length(times) / (n * T)
+    @test 2.5 < rate < 4.5                  # about 3.4 Hz
+    @test issorted(times)
+    @test all(t -> 1.0 <= t < 1.0 + T, times)
+    @test all(i -> 1 <= i <= n, neurons)    # 1-based
+    @test SP.now(net) == 1.0 + T
+    close(net)
+end
+
+@testset "step! and run! agree" begin
+    T = 0.2
+    a = balanced(n = 200)
+    b = balanced(n = 200)
+    c = balanced(n = 200)
+    ra = run!(a, T; bufsize = 7)            # many refills of a small buffer
+    rc = run!(c, T)
+    st = Float64[]
+    sn = Int[]
+    while true
+        s = step!(b)
+        s.t < T || break
+        push!(st, s.t)
+        push!(sn, s.neuron)
+    end
+    @test length(ra.times) > 20
+    @test st == ra.times                    # bit-identical: results are deterministic
+    @test sn == ra.neurons
+    @test rc.times == ra.times && rc.neurons == ra.neurons
+    d = balanced(n = 200)
+    @test advance!(d, T) == length(ra.times)
+    v = voltages(a)
+    @test length(v) == 200
+    @test v[17] ≈ voltage(a, 17)
+    w = zeros(200)
+    @test voltages!(w, a) === w && w == v
+    @test all(x -> x <= 1.0, v)
+    rewind!(a)
+    @test SP.now(a) == 0.0
+    @test run!(a, T).neurons == ra.neurons
+end
+
+@testset "phase and time frames agree" begin
+    kw = (n = 300, tau = 0.01, drive = 1.1, k = 30, seed = 5, weight = -0.05, init_seed = 9)
+    p = Network(; kw..., frame = :phase)
+    t = Network(; kw..., frame = :time)
+    @test frame(p) == :phase
+    @test frame(t) == :time
+    rp = run!(p, 0.3)
+    rt = run!(t, 0.3)
+    @test length(rp.times) > 20
+    @test rp.neurons == rt.neurons
+    @test length(rp.times) == length(rt.times) && isapprox(rp.times, rt.times; rtol = 1e-10)
+    set_drive!(p, 1, 1.3)                   # drives now differ: time frame
+    @test frame(p) == :time
+end
+
+@testset "external inputs" begin
+    # Three quiet neurons (drive 0.5 never reaches threshold 1); channel 1 -> neuron 2
+    # (weight 1.5), channel 2 -> neuron 1 (weight 0.1).
+    net = Network(n = 3, drive = 0.5, v0 = zeros(3), n_inputs = 2,
+                  input_row_ptr = [1, 2, 3], input_targets = [2, 1],
+                  input_weights = [1.5, 0.1])
+    @test params(net, :input_weights) == [1.5, 0.1]
+    @test status_of(() -> step!(net)) == SP.ERR_STATE      # nothing will ever happen
+    input!(net, 2, 0.005)
+    input!(net, 1, 0.01)
+    s = step!(net)
+    @test s.neuron == 2
+    @test s.t == 0.01
+    @test SP.now(net) == 0.01
+    # Neuron 1 got +0.1 at 5 ms: above the free solution 0.5 (1 - exp(-t/tau)).
+    @test voltage(net, 1) > 0.5 * (1 - exp(-1.0))
+    @test isapprox(voltage(net, 2), 0.0; atol = 1e-12)        # just reset
+    @test status_of(() -> input!(net, 3, 0.02)) == SP.ERR_ARGUMENT   # no channel 3
+    @test status_of(() -> input!(net, 1, 0.001)) == SP.ERR_ARGUMENT  # in the past
+end
+
+@testset "errors" begin
+    err = try
+        Network(n = 0, drive = 1.5)
+        nothing
+    catch e
+        e
+    end
+    @test err isa SparsePropError
+    @test err.status == SP.ERR_ARGUMENT
+    @test !isempty(err.message)
+    @test occursin("SP_ERR_ARGUMENT", sprint(showerror, err))
+
+    # Rejected by the binding before the library reads past an array.
+    @test status_of(() -> Network(n = -1)) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 3, drives = [1.5, 1.5])) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 3, drive = 1.5, drives = ones(3))) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 3, drive = 1.5, model = :nope)) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 2, drive = 1.5, row_ptr = [1, 2, 3],
+                                  targets = [2])) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 2, drive = 1.5, row_ptr = [1, 2, 3],
+                                  targets = [2, 3])) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 2, drive = 1.5, row_ptr = [0, 1, 2],
+                                  targets = [1, 0])) == SP.ERR_ARGUMENT
+    # Rejected by the library.
+    @test status_of(() -> Network(n = 3, model = :qif, drive = -0.5)) == SP.ERR_UNSUPPORTED
+    @test status_of(() -> Network(n = 3, model = :eif, drive = 1.5)) == SP.ERR_UNSUPPORTED
+    @test status_of(() -> Network(n = 3, drive = NaN)) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 3, drive = 1.5, tau = -1.0)) == SP.ERR_ARGUMENT
+
+    net = Network(n = 3, drive = 1.5, n_inputs = 1, input_k = 1, input_weight = 0.1,
+                  input_capacity = 2)
+    @test status_of(() -> voltages!(zeros(2), net)) == SP.ERR_ARGUMENT
+    @test status_of(() -> voltage(net, 4)) == SP.ERR_ARGUMENT
+    @test status_of(() -> voltage(net, 0)) == SP.ERR_ARGUMENT
+    @test status_of(() -> params(net, :bogus)) == SP.ERR_ARGUMENT
+    @test status_of(() -> backward!(net, Float64[])) == SP.ERR_STATE   # nothing recorded
+    input!(net, 1, 0.001)
+    input!(net, 1, 0.002)
+    @test status_of(() -> input!(net, 1, 0.003)) == SP.ERR_CAPACITY
+    @test status_of(() -> SP.load(UInt8[1, 2, 3])) == SP.ERR_FORMAT
+    @test status_of(() -> loadfile(joinpath(mktempdir(), "missing.sp"))) == SP.ERR_IO
+    advance!(net, 0.1)
+    @test status_of(() -> run!(net, 0.05)) == SP.ERR_ARGUMENT          # before now()
+    @test SP.now(net) == 0.1                                            # unchanged
+end
+
+@testset "close is idempotent" begin
+    net = Network(n = 10, drive = 1.5)
+    @test isopen(net)
+    close(net)
+    @test !isopen(net)
+    @test net.ptr == C_NULL
+    close(net)                                      # again: nothing happens
+    @test !isopen(net)
+    @test status_of(() -> step!(net)) == SP.ERR_ARGUMENT
+    @test status_of(() -> SP.now(net)) == SP.ERR_ARGUMENT
+    @test occursin("closed", sprint(show, net))
+    other = Network(n = 10, drive = 1.5)
+    finalize(other)                                 # what the GC would do
+    @test !isopen(other)
+    close(other)
+end
+
+@testset "save and load" begin
+    a = balanced(n = 300)
+    advance!(a, 0.1)
+    bytes = SP.save(a)
+    @test bytes isa Vector{UInt8}
+    @test !isempty(bytes)
+    b = SP.load(bytes)
+    @test SP.now(b) == SP.now(a)
+    @test voltages(b) == voltages(a)
+    path = joinpath(mktempdir(), "net.sp")
+    @test savefile(path, a) == path
+    c = loadfile(path)
+    d = copy(a)
+    ra = run!(a, 0.3)
+    @test length(ra.times) > 20
+    for x in (b, c, d)
+        r = run!(x, 0.3)
+        @test r.times == ra.times           # continues bit-identically
+        @test r.neurons == ra.neurons
+    end
+    corrupt = copy(bytes)
+    corrupt[end ÷ 2] ⊻= 0xff
+    @test status_of(() -> SP.load(corrupt)) == SP.ERR_FORMAT
+    @test status_of(() -> SP.load(bytes[1:end-1])) == SP.ERR_FORMAT
+end
+
+@testset "gradients match finite differences" begin
+    # Four oscillatory neurons with different drives (time frame), explicit 1-based CSR with
+    # mixed-sign weights, fixed initial voltages. L = sum of spike times in [0, T) + sum of the
+    # voltages at T.
+    row_ptr = [1, 3, 5, 7, 9]
+    targets = [2, 3, 3, 4, 4, 1, 1, 2]
+    weights = [0.08, -0.05, 0.06, -0.04, 0.07, -0.06, 0.05, -0.03]
+    drives = [1.5, 1.3, 1.2, 1.4]
+    v0 = [0.1, 0.5, 0.3, 0.7]
+    T = 0.05
+    net = Network(n = 4, tau = 0.01, drives = drives, row_ptr = row_ptr, targets = targets,
+                  weights = weights, v0 = v0)
+    @test params(net, :weights) == weights
+    @test params(net, :drives) == drives
+    @test params(net, :v0) == v0
+
+    function loss(net)
+        rewind!(net)
+        times, neurons = run!(net, T)
+        return sum(times) + sum(voltages(net)), neurons
+    end
+
+    rewind!(net)
+    record!(net, 1000)
+    times, order = run!(net, T)
+    @test length(times) >= 5
+    # A wrong length fails and leaves the recording intact.
+    @test status_of(() -> backward!(net, ones(length(times) + 1))) == SP.ERR_ARGUMENT
+    @test status_of(() -> backward!(net, ones(length(times)); dl_dv_end = ones(3))) ==
+          SP.ERR_ARGUMENT
+    zero_grads!(net)
+    backward!(net, ones(length(times)); dl_dv_end = ones(4))
+    g = Dict(p => grads(net, p) for p in (:weights, :drives, :v0))
+
+    h = 1e-6
+    for p in (:weights, :drives, :v0)
+        x0 = params(net, p)
+        fd = similar(x0)
+        for i in eachindex(x0)
+            x = copy(x0)
+            x[i] = x0[i] + h
+            set_params!(net, p, x)
+            lp, op = loss(net)
+            x[i] = x0[i] - h
+            set_params!(net, p, x)
+            lm, om = loss(net)
+            @test op == order && om == order        # same spike order: L is smooth here
+            fd[i] = (lp - lm) / (2h)
+        end
+        set_params!(net, p, x0)
+        @test any(!iszero, g[p])
+        @test isapprox(g[p], fd; rtol = 1e-5, atol = 1e-8)
+    end
+
+    # Gradients accumulate until zeroed.
+    rewind!(net)
+    record!(net, 1000)
+    times2, _ = run!(net, T)
+    @test times2 == times
+    backward!(net, ones(length(times2)); dl_dv_end = ones(4))
+    @test grads(net, :weights) ≈ 2 .* g[:weights]
+    zero_grads!(net)
+    @test all(iszero, grads(net, :drives))
+
+    # The tape has a fixed capacity.
+    rewind!(net)
+    record!(net, 2)
+    @test status_of(() -> run!(net, T)) == SP.ERR_CAPACITY
+end
+
+end # @testset
