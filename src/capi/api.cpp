@@ -177,12 +177,14 @@ SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) no
   if (n->tape.recording)
     return sp::fail(SP_ERR_STATE, "cannot change a drive while recording (call sp_backward first)");
   if (drive == n->drive[neuron]) return done(SP_OK);
+  double old_due = sp::network_due_key(n);
+  bool due = sp::network_is_due(n, neuron);
   sp::network_change_drive(n, neuron, drive);
   if (n->frame == SP_FRAME_PHASE) {
     // The drives now differ: the time frame takes over (every key is recomputed).
     n->frame = SP_FRAME_TIME;
-    sp::network_rekey(n);
-  } else if (n->heap.key_of(neuron) != sp::kDue) {
+    sp::network_rekey(n, old_due);
+  } else if (!due) {
     n->heap.update(neuron, sp::network_key(n, neuron));
   }
   if (n->model == SP_MODEL_QIF) sp::network_update_rebase_span(n);

@@ -25,6 +25,10 @@ struct Ops<Lif> {
   // Phase frame (one drive I > 1): the key is u itself; the smallest u spikes first.
   static double phase_key(double u) { return u; }
   static double phase_clock(const Network &net, double key) { return key / (net.drive[0] - 1.0); }
+  // The key of a neuron at threshold at clock value e.
+  static double phase_threshold_key(const Network &net, double e) {
+    return (net.drive[0] - 1.0) * e;
+  }
   static double phase_key_time(const Network &net, double key) {
     return net.t0 + net.tau * std::log(key / (net.drive[0] - 1.0));
   }
@@ -49,8 +53,10 @@ struct Ops<Lif> {
     int mi = static_cast<int>(m);
     for (uint32_t i = 0; i < net.n; ++i) net.state[i] = std::ldexp(net.state[i], -mi);
     net.t0 += m * net.tau * 0.69314718055994530942;
+    net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
       net.heap.rekey([&](uint32_t, double key) { return std::ldexp(key, -mi); });
+      net.cur_key = std::ldexp(net.cur_key, -mi);
     }
     return m;
   }
@@ -66,6 +72,9 @@ struct Ops<Qif> {
   static double phase_key(double x) { return -x; }
   static double phase_clock(const Network &net, double key) {
     return (kPi + key) / Qif::omega(net.drive[0]);
+  }
+  static double phase_threshold_key(const Network &net, double s) {
+    return Qif::omega(net.drive[0]) * s - kPi;
   }
   static double phase_key_time(const Network &net, double key) {
     return net.t0 + net.tau * (kPi + key) / Qif::omega(net.drive[0]);
@@ -91,9 +100,11 @@ struct Ops<Qif> {
     if (!(d > 0)) return 0;
     for (uint32_t i = 0; i < net.n; ++i) net.state[i] += Qif::omega(net.drive[i]) * d;
     net.t0 += d * net.tau;
+    net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
       double shift = Qif::omega(net.drive[0]) * d;
       net.heap.rekey([&](uint32_t, double key) { return key - shift; });
+      net.cur_key -= shift;
     }
     return d;
   }

@@ -298,11 +298,22 @@ double key_for(const Network *net, uint32_t i) {
   return O::spike_time(*net, net->state[i], net->drive[i]);
 }
 
-// Recomputes every key; a neuron already due to spike at now() (taken to threshold by an input,
-// key kDue) stays due.
+// The phase-frame key of a neuron at threshold at now().
 template <class M>
-void rekey_all(Network *net) {
-  net->heap.rekey([&](uint32_t i, double old) { return old == kDue ? kDue : key_for<M>(net, i); });
+double threshold_key_now(const Network *net) {
+  return Ops<M>::phase_threshold_key(*net, Ops<M>::clock(*net, net->now));
+}
+
+// Recomputes every key from the states; a neuron due to spike at now() stays due. Call with
+// net->frame already set to the new frame and `old_due` the due key before the change.
+template <class M>
+void rekey_all(Network *net, double old_due) {
+  if (net->frame == SP_FRAME_PHASE) {
+    net->cur_key = threshold_key_now<M>(net);
+    net->cur_key_time = net->now;
+  }
+  double due = network_due_key(net);
+  net->heap.rekey([&](uint32_t i, double old) { return old <= old_due ? due : key_for<M>(net, i); });
 }
 
 template <class M>
@@ -422,19 +433,20 @@ bool network_phase_eligible(const Network *net) {
   return net->model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
 }
 
-void network_rekey(Network *net) {
+void network_rekey(Network *net, double old_due) {
   if (net->model == SP_MODEL_LIF)
-    rekey_all<Lif>(net);
+    rekey_all<Lif>(net, old_due);
   else
-    rekey_all<Qif>(net);
+    rekey_all<Qif>(net, old_due);
 }
 
 void network_choose_frame(Network *net) {
   uint32_t frame = SP_FRAME_TIME;
   if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
   if (frame == net->frame) return;
+  double old_due = network_due_key(net);
   net->frame = frame;
-  network_rekey(net);
+  network_rekey(net, old_due);
 }
 
 void network_reset_state(Network *net) {
@@ -449,10 +461,15 @@ void network_reset_state(Network *net) {
   uint32_t frame = SP_FRAME_TIME;
   if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
   net->frame = frame;
-  if (net->model == SP_MODEL_LIF)
+  net->clock_time = NAN;
+  net->cur_key_time = 0.0;
+  if (net->model == SP_MODEL_LIF) {
+    net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Lif>(net) : 0.0;
     net->heap.build([&](uint32_t i) { return key_for<Lif>(net, i); });
-  else
+  } else {
+    net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Qif>(net) : 0.0;
     net->heap.build([&](uint32_t i) { return key_for<Qif>(net, i); });
+  }
 }
 
 double network_key(const Network *net, uint32_t i) {

@@ -33,10 +33,6 @@ struct Synapses {
   }
 };
 
-// The queue key of a neuron that an input took to threshold: it spikes at now(), before any
-// neuron with a real key, in index order with the others due.
-constexpr double kDue = -__builtin_inf();
-
 enum class TapeKind : uint32_t { Spike = 1, Triggered = 2, Input = 3, Rebase = 4 };
 
 // One recorded event. Spikes and inputs own a run of target pre-states in Tape::pre.
@@ -103,6 +99,15 @@ struct Network {
   uint32_t *queue_channel;
   double now;
   double t0;
+  // Phase frame: the queue key of a neuron at threshold at now(). A neuron an input takes to
+  // threshold gets this key, so it spikes at now() in index order with every other neuron due
+  // then. (Time frame: the key of now() is now() itself.)
+  double cur_key;
+  double cur_key_time;     // the instant cur_key belongs to
+  // The model clock at clock_time, reused by every event at that instant so that neurons reset
+  // together get bit-identical states.
+  double clock_time;
+  double clock_value;
   TargetScratch scratch;
 
   Tape tape;
@@ -119,10 +124,19 @@ void network_reset_state(Network *net);
 void network_choose_frame(Network *net);
 // Whether the phase frame can run the network as it is.
 bool network_phase_eligible(const Network *net);
-// Rebuilds every queue key from the states (after a frame change or a parameter change).
-void network_rekey(Network *net);
+// Rebuilds every queue key from the states (after a frame change or a parameter change);
+// neurons whose key was <= old_due (due at now()) stay due.
+void network_rekey(Network *net, double old_due);
 // The queue key of neuron i computed from its state in the current frame.
 double network_key(const Network *net, uint32_t i);
+// The queue key of a neuron due to spike at now().
+inline double network_due_key(const Network *net) {
+  return net->frame == SP_FRAME_PHASE ? net->cur_key : net->now;
+}
+// Whether neuron i is due to spike at now() (taken to threshold, or its time has come).
+inline bool network_is_due(const Network *net, uint32_t i) {
+  return net->heap.key_of(i) <= network_due_key(net);
+}
 double network_voltage(const Network *net, uint32_t i);
 // Re-expresses neuron i's state for a new drive keeping its voltage at now().
 void network_change_drive(Network *net, uint32_t i, double drive);

@@ -23,7 +23,7 @@ class Loop {
   // Time of the next network spike; +inf if no neuron will ever spike.
   double next_spike_time() const {
     double key = net_.heap.top_key();
-    if (key == kDue) return net_.now;
+    if (key <= due_key()) return net_.now;
     double t = kPhase ? O::phase_key_time(net_, key) : key;
     return t > net_.now ? t : net_.now;
   }
@@ -36,20 +36,32 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     double key = net_.heap.top_key();
-    bool due = key == kDue;
+    double clk;
+    if (t == net_.clock_time) {
+      clk = net_.clock_value;
+    } else {
+      // A new instant: in the phase frame the spiker's key gives the clock without an exp.
+      clk = kPhase ? O::phase_clock(net_, key) : O::clock(net_, t);
+      net_.clock_time = t;
+      net_.clock_value = clk;
+    }
+    if (kPhase && key > net_.cur_key) {
+      net_.cur_key = key;
+      net_.cur_key_time = t;
+    }
     net_.now = t;
-    double clk = (kPhase && !due) ? O::phase_clock(net_, key) : O::clock(net_, t);
 
     Tape &tape = net_.tape;
     uint64_t ev = tape.n_events;
     if (tape.recording) {
+      bool triggered = tape.trigger[j] != 0;
       TapeEvent &e = tape.events[tape.n_events++];
       e.t = t;
       e.aux = net_.state[j];
       e.first = tape.n_pre;
       e.who = j;
-      e.kind = static_cast<uint32_t>(due ? TapeKind::Triggered : TapeKind::Spike);
-      e.cause = due && tape.trigger[j] ? tape.trigger[j] - 1 : UINT64_MAX;
+      e.kind = static_cast<uint32_t>(triggered ? TapeKind::Triggered : TapeKind::Spike);
+      e.cause = triggered ? tape.trigger[j] - 1 : UINT64_MAX;
       e.dl_dt = 0;
       tape.trigger[j] = 0;
       tape.n_spikes++;
@@ -75,8 +87,19 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
+    double clk;
+    if (t == net_.clock_time) {
+      clk = net_.clock_value;
+    } else {
+      clk = O::clock(net_, t);
+      net_.clock_time = t;
+      net_.clock_value = clk;
+    }
+    if (kPhase && t != net_.cur_key_time) {
+      net_.cur_key = O::phase_threshold_key(net_, clk);
+      net_.cur_key_time = t;
+    }
     net_.now = t;
-    double clk = O::clock(net_, t);
     Tape &tape = net_.tape;
     uint64_t ev = tape.n_events;
     if (tape.recording) {
@@ -95,6 +118,8 @@ class Loop {
   }
 
  private:
+  double due_key() const { return kPhase ? net_.cur_key : net_.now; }
+
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(net_.state[i]);
     return O::spike_time(net_, net_.state[i], net_.drive[i]);
@@ -142,6 +167,7 @@ class Loop {
   void deliver(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
     const bool rec = tape.recording;
+    const double due = due_key();
     // The targets are known up front: start all their cache misses before the dependent
     // updates, first the per-neuron data, then the heap nodes it points to.
     for (uint32_t s = 0; s < row.count; ++s) {
@@ -155,7 +181,8 @@ class Loop {
     for (uint32_t s = 0; s < row.count; ++s) {
       uint32_t i = row.targets[s];
       double w = row.weights ? row.weights[s] : row.weight;
-      bool ignored = t <= net_.refr_end[i] || net_.heap.key_of(i) == kDue;
+      // Refractory, just spiked, or already due to spike at t: the input is ignored.
+      bool ignored = t <= net_.refr_end[i];
       if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.state[i];
       if (ignored) continue;
       // In the phase frame every neuron has the same drive.
@@ -163,7 +190,10 @@ class Loop {
       double x = O::input(net_.state[i], w, drive, clk);
       net_.state[i] = x;
       if (O::at_threshold(x, drive, clk)) {
-        net_.heap.update(i, kDue);
+        // Due now: it spikes after this event, in index order with the others due at t, and
+        // ignores any further input at t.
+        net_.heap.update(i, due);
+        net_.refr_end[i] = t;
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
         net_.heap.update(i, key_of(i));

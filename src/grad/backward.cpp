@@ -246,13 +246,14 @@ sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
   if (s != SP_OK) return s;
   if (p == SP_PARAM_DRIVES) {
     // Voltages at now() are kept; the frame is chosen again for the new drives.
+    double old_due = network_due_key(net);
     for (uint32_t i = 0; i < net->n; ++i)
       if (in[i] != net->drive[i]) network_change_drive(net, i, in[i]);
     uint32_t frame = SP_FRAME_TIME;
     if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
     net->frame = frame;
     network_update_rebase_span(net);
-    network_rekey(net);
+    network_rekey(net, old_due);
     return SP_OK;
   }
   std::memcpy(param_storage(net, p), in, len * sizeof(double));

@@ -127,6 +127,10 @@ void write_network(Writer &w, const Network &net) {
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.v0[i]);
   w.f64(net.now);
   w.f64(net.t0);
+  w.f64(net.cur_key);
+  w.f64(net.cur_key_time);
+  w.f64(net.clock_time);
+  w.f64(net.clock_value);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.state[i]);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.refr_end[i]);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.heap.key_of(i));
@@ -272,6 +276,7 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   const unsigned char *drives = take_array(r, base, total, d.n, 8);
   const unsigned char *v0 = take_array(r, base, total, d.n, 8);
   double now = r.f64(), t0 = r.f64();
+  double cur_key = r.f64(), cur_key_time = r.f64(), clock_time = r.f64(), clock_value = r.f64();
   const unsigned char *state = take_array(r, base, total, d.n, 8);
   const unsigned char *refr = take_array(r, base, total, d.n, 8);
   const unsigned char *keys = take_array(r, base, total, d.n, 8);
@@ -337,7 +342,9 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   d.allocator = &a;
 
   // The dynamic state must be sane before the network is built around it.
-  if (!std::isfinite(now) || !std::isfinite(t0)) return format_error("non-finite time");
+  if (!std::isfinite(now) || !std::isfinite(t0) || std::isnan(cur_key) ||
+      std::isnan(cur_key_time) || std::isinf(clock_time) || std::isnan(clock_value))
+    return format_error("non-finite time");
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME) return format_error("unknown frame");
   for (uint32_t i = 0; i < d.n; ++i) {
     if (!std::isfinite(load_f64(state + 8 * i))) return format_error("non-finite neuron state");
@@ -366,6 +373,10 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   }
   net->now = now;
   net->t0 = t0;
+  net->cur_key = cur_key;
+  net->cur_key_time = cur_key_time;
+  net->clock_time = clock_time;
+  net->clock_value = clock_value;
   net->frame = frame;
   for (uint32_t i = 0; i < d.n; ++i) {
     net->state[i] = load_f64(state + 8 * i);
