@@ -1,0 +1,400 @@
+/*
+ * refsim.c - the reference simulator (see refsim.h): the plain O(N)-per-event loop, written
+ * from DESIGN.md sections 3-5 and the header's event semantics, sharing no code with src/.
+ */
+#include "refsim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REF_PI 3.14159265358979323846
+
+struct ref_sim {
+  int model;
+  uint32_t n;
+  double tau;
+  double t_ref;
+  double now;
+  double *drive;
+  /* Neuron i's state is known exactly at its anchor time ta[i]: voltage (LIF) or phase
+     (QIF) xa[i]. Before ta[i] (only while refractory) it is held at reset. */
+  double *ta;
+  double *xa;
+  double *ref_until; /* inputs at t <= ref_until[i] are ignored (-inf: never spiked) */
+  double *next;      /* next spike time computed from the anchor (+inf: never) */
+  /* LIF neurons an input took to threshold: committed to spike at that instant, they ignore
+     every further input until then (event semantics b). */
+  unsigned char *pending;
+  /* Connectivity, procedural expanded to CSR at creation. */
+  uint64_t *rec_ptr;
+  uint32_t *rec_tgt;
+  double *rec_w;
+  uint32_t n_inputs;
+  uint64_t *in_ptr;
+  uint32_t *in_tgt;
+  double *in_w;
+  /* Queued inputs in the order they were queued. */
+  double *q_t;
+  uint32_t *q_ch;
+  size_t q_len;
+  size_t q_cap;
+  uint64_t ignored;
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* Procedural connectivity                                                               */
+
+uint64_t ref_mix64(uint64_t z) {
+  z ^= z >> 30;
+  z *= UINT64_C(0xbf58476d1ce4e5b9);
+  z ^= z >> 27;
+  z *= UINT64_C(0x94d049bb133111eb);
+  z ^= z >> 31;
+  return z;
+}
+
+/* The next uniform integer in [0, m), consuming raw draws *c, *c + 1, ... */
+static uint32_t ref_uniform(uint64_t h, uint64_t *c, uint32_t m) {
+  for (;;) {
+    uint64_t r = ref_mix64(h + (*c + 1) * UINT64_C(0x9e3779b97f4a7c15));
+    uint32_t x = (uint32_t)(r >> 32);
+    uint64_t p = (uint64_t)x * (uint64_t)m;
+    uint32_t lo = (uint32_t)p;
+    uint32_t threshold = (uint32_t)(UINT32_C(0) - m) % m;
+    *c += 1;
+    if (lo < m && lo < threshold) continue;
+    return (uint32_t)(p >> 32);
+  }
+}
+
+static int ref_contains(const uint32_t *a, uint32_t len, uint32_t v) {
+  uint32_t i;
+  for (i = 0; i < len; ++i)
+    if (a[i] == v) return 1;
+  return 0;
+}
+
+int ref_procedural_targets(uint64_t seed, uint32_t n, uint32_t k, uint32_t source,
+                           int recurrent, uint32_t *out) {
+  uint32_t m = recurrent ? n - 1 : n;
+  uint64_t h = ref_mix64(ref_mix64(seed) + (uint64_t)source);
+  uint64_t c = 0;
+  if (k > m || (recurrent && n == 0)) return -1;
+  if (k == 0) return 0;
+  if (2 * (uint64_t)k <= m) {
+    uint32_t chosen = 0;
+    while (chosen < k) {
+      uint32_t v = ref_uniform(h, &c, m);
+      if (recurrent && v >= source) v += 1;
+      if (ref_contains(out, chosen, v)) continue;
+      out[chosen++] = v;
+    }
+  } else {
+    uint32_t e = m - k, excluded = 0, v, j = 0;
+    unsigned char *is_excluded = (unsigned char *)calloc(m, 1);
+    if (!is_excluded) return -1;
+    while (excluded < e) {
+      v = ref_uniform(h, &c, m);
+      if (is_excluded[v]) continue;
+      is_excluded[v] = 1;
+      ++excluded;
+    }
+    for (v = 0; v < m; ++v) {
+      if (is_excluded[v]) continue;
+      out[j++] = (recurrent && v >= source) ? v + 1 : v;
+    }
+    free(is_excluded);
+  }
+  return 0;
+}
+
+/* Expands c (n_src sources onto n neurons) to CSR. Returns 0 or -1. */
+static int ref_expand(const ref_conn *c, uint32_t n_src, uint32_t n, int recurrent,
+                      uint64_t **ptr, uint32_t **tgt, double **w) {
+  uint64_t nnz, e;
+  uint32_t j;
+  *ptr = (uint64_t *)calloc((size_t)n_src + 1, sizeof **ptr);
+  if (!*ptr) return -1;
+  if (c->row_ptr) {
+    for (j = 0; j <= n_src; ++j) (*ptr)[j] = c->row_ptr[j];
+  } else if (c->k > 0) {
+    for (j = 0; j <= n_src; ++j) (*ptr)[j] = (uint64_t)j * c->k;
+  }
+  nnz = (*ptr)[n_src];
+  *tgt = (uint32_t *)malloc((size_t)(nnz ? nnz : 1) * sizeof **tgt);
+  *w = (double *)malloc((size_t)(nnz ? nnz : 1) * sizeof **w);
+  if (!*tgt || !*w) return -1;
+  for (e = 0; e < nnz; ++e) {
+    (*w)[e] = (c->row_ptr && c->weights) ? c->weights[e] : c->weight;
+    if (c->row_ptr) {
+      (*tgt)[e] = c->targets[e];
+      if ((*tgt)[e] >= n) return -1;
+    }
+  }
+  if (!c->row_ptr && c->k > 0) {
+    for (j = 0; j < n_src; ++j)
+      if (ref_procedural_targets(c->seed, n, c->k, j, recurrent, *tgt + (*ptr)[j]) != 0)
+        return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Single-neuron dynamics                                                                */
+
+/* LIF voltage or QIF phase of neuron i at time t >= its anchor (reset before it). */
+static double ref_state_at(const ref_sim *s, uint32_t i, double t) {
+  double I = s->drive[i];
+  if (t <= s->ta[i]) return t == s->ta[i] ? s->xa[i] : (s->model == REF_LIF ? 0.0 : -REF_PI);
+  if (s->model == REF_LIF) return I + (s->xa[i] - I) * exp(-(t - s->ta[i]) / s->tau);
+  return s->xa[i] + 2.0 * sqrt(I) * (t - s->ta[i]) / s->tau;
+}
+
+static void ref_update_next(ref_sim *s, uint32_t i) {
+  double I = s->drive[i], x = s->xa[i];
+  if (s->model == REF_LIF) {
+    if (x >= 1.0)
+      s->next[i] = s->ta[i];
+    else if (I > 1.0)
+      s->next[i] = s->ta[i] + s->tau * log((I - x) / (I - 1.0));
+    else
+      s->next[i] = INFINITY;
+  } else {
+    s->next[i] = s->ta[i] + (REF_PI - x) * s->tau / (2.0 * sqrt(I));
+  }
+}
+
+/* Neuron i receives weight w at time t. */
+static void ref_deliver(ref_sim *s, uint32_t i, double w, double t) {
+  double x;
+  if (t <= s->ref_until[i] || s->pending[i]) {
+    s->ignored++;
+    return;
+  }
+  x = ref_state_at(s, i, t);
+  if (s->model == REF_LIF) {
+    x += w;
+    if (x >= 1.0) s->pending[i] = 1;
+  } else {
+    if (x > REF_PI) x = REF_PI; /* rounding only: events come in time order */
+    x = 2.0 * atan(tan(0.5 * x) + w / sqrt(s->drive[i]));
+  }
+  s->ta[i] = t;
+  s->xa[i] = x;
+  ref_update_next(s, i);
+}
+
+static void ref_spike_now(ref_sim *s, uint32_t j, double t) {
+  uint64_t e;
+  s->ref_until[j] = t + s->t_ref;
+  s->pending[j] = 0;
+  s->ta[j] = s->ref_until[j];
+  s->xa[j] = s->model == REF_LIF ? 0.0 : -REF_PI;
+  ref_update_next(s, j);
+  for (e = s->rec_ptr[j]; e < s->rec_ptr[j + 1]; ++e) ref_deliver(s, s->rec_tgt[e], s->rec_w[e], t);
+}
+
+static void ref_input_now(ref_sim *s, uint32_t ch, double t) {
+  uint64_t e;
+  for (e = s->in_ptr[ch]; e < s->in_ptr[ch + 1]; ++e) ref_deliver(s, s->in_tgt[e], s->in_w[e], t);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The event loop                                                                        */
+
+#define REF_NONE 0
+#define REF_INPUT 1
+#define REF_SPIKE 2
+
+/* The next event: an input at equal time comes before any spike; spikes at equal times in
+   index order; inputs at equal times in queue order. */
+static int ref_next_event(const ref_sim *s, double *t, size_t *which) {
+  uint32_t i, best = 0;
+  size_t q, qbest = 0;
+  double ts = INFINITY, tq = INFINITY;
+  for (i = 0; i < s->n; ++i)
+    if (s->next[i] < ts) {
+      ts = s->next[i];
+      best = i;
+    }
+  for (q = 0; q < s->q_len; ++q)
+    if (s->q_t[q] < tq) {
+      tq = s->q_t[q];
+      qbest = q;
+    }
+  if (s->q_len > 0 && tq <= ts) {
+    *t = tq;
+    *which = qbest;
+    return REF_INPUT;
+  }
+  if (ts < INFINITY) {
+    *t = ts;
+    *which = best;
+    return REF_SPIKE;
+  }
+  return REF_NONE;
+}
+
+static void ref_process(ref_sim *s, int kind, double t, size_t which) {
+  s->now = t;
+  if (kind == REF_INPUT) {
+    uint32_t ch = s->q_ch[which];
+    memmove(s->q_t + which, s->q_t + which + 1, (s->q_len - which - 1) * sizeof *s->q_t);
+    memmove(s->q_ch + which, s->q_ch + which + 1, (s->q_len - which - 1) * sizeof *s->q_ch);
+    s->q_len--;
+    ref_input_now(s, ch, t);
+  } else {
+    ref_spike_now(s, (uint32_t)which, t);
+  }
+}
+
+int ref_step(ref_sim *s, ref_spike *out) {
+  for (;;) {
+    double t;
+    size_t which;
+    int kind = ref_next_event(s, &t, &which);
+    if (kind == REF_NONE) return -1;
+    ref_process(s, kind, t, which);
+    if (kind == REF_SPIKE) {
+      if (out) {
+        out->t = t;
+        out->neuron = (uint32_t)which;
+      }
+      return 0;
+    }
+  }
+}
+
+size_t ref_run(ref_sim *s, double t_end, ref_spike *buf, size_t cap) {
+  size_t count = 0;
+  for (;;) {
+    double t;
+    size_t which;
+    int kind = ref_next_event(s, &t, &which);
+    if (kind == REF_NONE || !(t < t_end)) break;
+    ref_process(s, kind, t, which);
+    if (kind == REF_SPIKE) {
+      if (buf) {
+        buf[count].t = t;
+        buf[count].neuron = (uint32_t)which;
+      }
+      ++count;
+      if (buf && count == cap) return count;
+    }
+  }
+  s->now = t_end;
+  return count;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Creation and queries                                                                  */
+
+ref_sim *ref_create(const ref_config *c) {
+  ref_sim *s;
+  uint32_t i, n = c->n;
+  if (n == 0 || !c->drives || !c->v0 || !(c->tau > 0)) return NULL;
+  if (c->model != REF_LIF && c->model != REF_QIF) return NULL;
+  s = (ref_sim *)calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->model = c->model;
+  s->n = n;
+  s->tau = c->tau;
+  s->t_ref = c->t_ref;
+  s->now = 0.0;
+  s->n_inputs = c->n_inputs;
+  s->drive = (double *)malloc(n * sizeof(double));
+  s->ta = (double *)malloc(n * sizeof(double));
+  s->xa = (double *)malloc(n * sizeof(double));
+  s->ref_until = (double *)malloc(n * sizeof(double));
+  s->next = (double *)malloc(n * sizeof(double));
+  s->pending = (unsigned char *)calloc(n, 1);
+  s->q_cap = 64;
+  s->q_t = (double *)malloc(s->q_cap * sizeof(double));
+  s->q_ch = (uint32_t *)malloc(s->q_cap * sizeof(uint32_t));
+  if (!s->drive || !s->ta || !s->xa || !s->ref_until || !s->next || !s->pending || !s->q_t || !s->q_ch) {
+    ref_destroy(s);
+    return NULL;
+  }
+  if (ref_expand(&c->recurrent, n, n, 1, &s->rec_ptr, &s->rec_tgt, &s->rec_w) != 0 ||
+      ref_expand(&c->inputs, c->n_inputs, n, 0, &s->in_ptr, &s->in_tgt, &s->in_w) != 0) {
+    ref_destroy(s);
+    return NULL;
+  }
+  for (i = 0; i < n; ++i) {
+    double I = c->drives[i];
+    if (c->model == REF_QIF && !(I > 0)) {
+      ref_destroy(s);
+      return NULL;
+    }
+    s->drive[i] = I;
+    s->ta[i] = 0.0;
+    s->xa[i] = c->model == REF_LIF ? c->v0[i] : 2.0 * atan(c->v0[i] / sqrt(I));
+    s->ref_until[i] = -INFINITY;
+    ref_update_next(s, i);
+  }
+  return s;
+}
+
+void ref_destroy(ref_sim *s) {
+  if (!s) return;
+  free(s->drive);
+  free(s->ta);
+  free(s->xa);
+  free(s->ref_until);
+  free(s->next);
+  free(s->pending);
+  free(s->rec_ptr);
+  free(s->rec_tgt);
+  free(s->rec_w);
+  free(s->in_ptr);
+  free(s->in_tgt);
+  free(s->in_w);
+  free(s->q_t);
+  free(s->q_ch);
+  free(s);
+}
+
+double ref_now(const ref_sim *s) { return s->now; }
+
+int ref_input(ref_sim *s, uint32_t channel, double t) {
+  if (channel >= s->n_inputs || !(t >= s->now) || !(t < INFINITY)) return -1;
+  if (s->q_len == s->q_cap) {
+    size_t cap = 2 * s->q_cap;
+    double *qt = (double *)realloc(s->q_t, cap * sizeof(double));
+    uint32_t *qc;
+    if (!qt) return -1;
+    s->q_t = qt;
+    qc = (uint32_t *)realloc(s->q_ch, cap * sizeof(uint32_t));
+    if (!qc) return -1;
+    s->q_ch = qc;
+    s->q_cap = cap;
+  }
+  s->q_t[s->q_len] = t;
+  s->q_ch[s->q_len] = channel;
+  s->q_len++;
+  return 0;
+}
+
+double ref_voltage(const ref_sim *s, uint32_t i) {
+  double x = ref_state_at(s, i, s->now);
+  if (s->model == REF_LIF) return x;
+  if (x <= -REF_PI) return -INFINITY;
+  if (x >= REF_PI) return INFINITY;
+  return sqrt(s->drive[i]) * tan(0.5 * x);
+}
+
+void ref_set_drive(ref_sim *s, uint32_t i, double drive) {
+  if (s->now >= s->ta[i]) {
+    double x = ref_state_at(s, i, s->now);
+    if (s->model == REF_QIF) x = 2.0 * atan(tan(0.5 * x) * sqrt(s->drive[i] / drive));
+    s->xa[i] = x;
+    s->ta[i] = s->now;
+  }
+  s->drive[i] = drive;
+  ref_update_next(s, i);
+}
+
+size_t ref_queued(const ref_sim *s) { return s->q_len; }
+
+uint64_t ref_ignored_inputs(const ref_sim *s) { return s->ignored; }
