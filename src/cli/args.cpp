@@ -1,0 +1,88 @@
+// GNU-style long-option reading and checked number parsing.
+#include "args.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace spcli {
+
+bool ArgReader::next(std::string &name) {
+  if (i_ >= argc_) return false;
+  std::string arg = argv_[i_++];
+  if (arg == "-h") {
+    name_ = "help";
+    has_inline_ = false;
+  } else if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+    size_t eq = arg.find('=');
+    has_inline_ = eq != std::string::npos;
+    name_ = arg.substr(2, has_inline_ ? eq - 2 : std::string::npos);
+    inline_value_ = has_inline_ ? arg.substr(eq + 1) : std::string();
+  } else {
+    throw UsageError("unexpected argument '" + arg + "'");
+  }
+  name = name_;
+  return true;
+}
+
+std::string ArgReader::value() {
+  if (has_inline_) return inline_value_;
+  if (i_ >= argc_) throw UsageError("option --" + name_ + " needs a value");
+  return argv_[i_++];
+}
+
+void ArgReader::flag() {
+  if (has_inline_) throw UsageError("option --" + name_ + " takes no value");
+}
+
+static UsageError bad_value(const std::string &opt, const std::string &text, const char *want) {
+  return UsageError("invalid value '" + text + "' for --" + opt + " (expected " + want + ")");
+}
+
+uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t lo, uint64_t hi) {
+  const char *s = text.c_str();
+  if (text.empty() || text[0] == '-' || text[0] == '+' || std::isspace((unsigned char)text[0]))
+    throw bad_value(opt, text, "a non-negative integer");
+  char *end = nullptr;
+  errno = 0;
+  uint64_t v = std::strtoull(s, &end, 10);
+  if (*end != '\0') {
+    // Allow exact float spellings such as 1e6 or 2.5e5.
+    errno = 0;
+    double d = std::strtod(s, &end);
+    if (*end != '\0' || errno != 0 || !std::isfinite(d) || d != std::floor(d) ||
+        d >= 18446744073709551616.0)
+      throw bad_value(opt, text, "a non-negative integer");
+    v = (uint64_t)d;
+  } else if (errno == ERANGE) {
+    throw bad_value(opt, text, "a non-negative integer");
+  }
+  if (v < lo || v > hi)
+    throw UsageError("--" + opt + " must be between " + std::to_string(lo) + " and " +
+                     std::to_string(hi) + ", got " + text);
+  return v;
+}
+
+uint64_t parse_seed(const std::string &opt, const std::string &text) {
+  if (text.empty() || text[0] == '-' || text[0] == '+' || std::isspace((unsigned char)text[0]))
+    throw bad_value(opt, text, "an unsigned 64-bit integer");
+  char *end = nullptr;
+  errno = 0;
+  uint64_t v = std::strtoull(text.c_str(), &end, 0);
+  if (*end != '\0' || errno == ERANGE) throw bad_value(opt, text, "an unsigned 64-bit integer");
+  return v;
+}
+
+double parse_positive(const std::string &opt, const std::string &text) {
+  if (text.empty() || std::isspace((unsigned char)text[0]))
+    throw bad_value(opt, text, "a positive number");
+  char *end = nullptr;
+  errno = 0;
+  double d = std::strtod(text.c_str(), &end);
+  if (*end != '\0' || errno == ERANGE || !std::isfinite(d) || !(d > 0))
+    throw bad_value(opt, text, "a positive number");
+  return d;
+}
+
+}  // namespace spcli

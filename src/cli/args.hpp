@@ -1,0 +1,40 @@
+// GNU-style long-option reading and checked number parsing, shared by the subcommands.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "cli.hpp"
+
+namespace spcli {
+
+// Walks argv[first..argc) as "--name VALUE", "--name=VALUE" or "--flag" (plus "-h").
+class ArgReader {
+ public:
+  ArgReader(int argc, char **argv, int first) : argc_(argc), argv_(argv), i_(first) {}
+
+  // Moves to the next option and returns its name without the dashes ("help" for -h);
+  // false at the end. Anything that is not an option is a UsageError.
+  bool next(std::string &name);
+  // The current option's value: after '=' or the next argument.
+  std::string value();
+  // The current option takes no value.
+  void flag();
+
+ private:
+  int argc_;
+  char **argv_;
+  int i_;
+  std::string name_;
+  std::string inline_value_;
+  bool has_inline_ = false;
+};
+
+// A non-negative integer in [lo, hi]: decimal digits or an exact float form such as 1e6.
+uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t lo, uint64_t hi);
+// Any 64-bit unsigned value (decimal, or hex with 0x).
+uint64_t parse_seed(const std::string &opt, const std::string &text);
+// A finite number > 0.
+double parse_positive(const std::string &opt, const std::string &text);
+
+}  // namespace spcli

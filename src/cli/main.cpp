@@ -1,0 +1,86 @@
+// The sparseprop program: dispatches to a subcommand and turns errors into exit codes.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+
+#include "cli.hpp"
+
+namespace {
+
+struct Command {
+  const char *name;
+  const char *summary;
+  int (*main)(int argc, char **argv, int first);
+  void (*usage)(FILE *f);
+};
+
+// `bench` (the section 9 benchmark with the O(N) baseline) will join this table.
+const Command kCommands[] = {
+    {"run", "simulate the paper's balanced network and report its speed", spcli::run_main,
+     spcli::run_usage},
+};
+
+void usage(FILE *f) {
+  std::fputs("usage: sparseprop <command> [options]\n"
+             "       sparseprop --version\n"
+             "\n"
+             "Exact event-based simulation of sparse spiking networks (SparseProp).\n"
+             "\n"
+             "commands:\n",
+             f);
+  for (const Command &c : kCommands) std::fprintf(f, "  %-8s %s\n", c.name, c.summary);
+  std::fputs("  help     this text; 'sparseprop help COMMAND' for a command's options\n", f);
+}
+
+const Command *find(const char *name) {
+  for (const Command &c : kCommands)
+    if (std::strcmp(c.name, name) == 0) return &c;
+  return nullptr;
+}
+
+int dispatch(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return spcli::kExitUsage;
+  }
+  const char *cmd = argv[1];
+  if (!std::strcmp(cmd, "--version") || !std::strcmp(cmd, "version")) {
+    std::printf("sparseprop %s\n", sp_version_string());
+    return spcli::kExitOk;
+  }
+  if (!std::strcmp(cmd, "help") || !std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h")) {
+    if (argc > 2) {
+      const Command *c = find(argv[2]);
+      if (!c) {
+        std::fprintf(stderr, "sparseprop: unknown command '%s'\n", argv[2]);
+        usage(stderr);
+        return spcli::kExitUsage;
+      }
+      c->usage(stdout);
+    } else {
+      usage(stdout);
+    }
+    return spcli::kExitOk;
+  }
+  if (const Command *c = find(cmd)) return c->main(argc, argv, 2);
+  std::fprintf(stderr, "sparseprop: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return spcli::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const spcli::UsageError &e) {
+    std::fprintf(stderr, "sparseprop: %s\n", e.what());
+    return spcli::kExitUsage;
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "sparseprop: out of memory\n");
+  } catch (const std::exception &e) {  // LibraryError, RuntimeError
+    std::fprintf(stderr, "sparseprop: %s\n", e.what());
+  }
+  return spcli::kExitFailure;
+}

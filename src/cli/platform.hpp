@@ -1,0 +1,18 @@
+// The few operating-system services the CLI needs: a monotonic clock, peak memory, a tty test.
+#pragma once
+
+#include <cstdint>
+
+namespace spcli {
+
+// Seconds on CLOCK_MONOTONIC.
+double monotonic_seconds();
+// CPU seconds used by this process (CLOCK_PROCESS_CPUTIME_ID): shows contention when it
+// falls well below the wall time.
+double process_cpu_seconds();
+// Peak resident set size in bytes (VmHWM in /proc/self/status); 0 when unavailable.
+uint64_t peak_resident_bytes();
+// Whether standard error is a terminal.
+bool stderr_is_terminal();
+
+}  // namespace spcli

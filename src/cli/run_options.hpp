@@ -1,0 +1,39 @@
+// The options of `sparseprop run`: the paper's balanced network and what to measure.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "cli.hpp"
+
+namespace spcli {
+
+struct RunOptions {
+  uint32_t model = SP_MODEL_LIF;
+  uint32_t n = 100000;
+  uint32_t k = 100;
+  double j0 = 1.0;
+  double nu = 1.0;   // target rate in the balance equation, Hz
+  double tau = 0.01; // seconds
+  uint64_t spikes = 1000000;  // timed spikes (unless time > 0)
+  double time = 0.0;          // timed simulated seconds; 0: count spikes instead
+  uint64_t burn_in = 0;
+  bool burn_in_set = false;   // default burn-in: n spikes
+  uint64_t seed = 1;          // connectivity
+  uint64_t init_seed = 2;     // initial phases
+  std::string spikes_path;
+  std::string raster_path;
+  bool quiet = false;
+  bool help = false;
+
+  uint64_t burn_in_spikes() const { return burn_in_set ? burn_in : n; }
+  // The balance equation's external drive tau sqrt(K) J0 nu, plus 1 (threshold) for LIF.
+  double drive() const;
+  double weight() const;  // -J0 / sqrt(K)
+  const char *model_name() const;
+};
+
+// Throws UsageError on any bad option or value.
+RunOptions parse_run_options(int argc, char **argv, int first);
+
+}  // namespace spcli
