@@ -38,8 +38,9 @@
  * behind sp_last_error().
  *
  * Memory: every allocation happens in sp_network_create, sp_load and sp_record, through the
- * description's allocator (malloc/free by default). Stepping, running, inputs, drive changes
- * and the backward pass never allocate.
+ * description's allocator (malloc/free by default), plus a temporary buffer in sp_save_file
+ * (freed before it returns). Stepping, running, inputs, drive changes, sp_save into a caller
+ * buffer and the backward pass never allocate.
  */
 #ifndef SPARSEPROP_H
 #define SPARSEPROP_H
@@ -183,7 +184,7 @@ typedef struct sp_network_desc {
                                  the others at reset */
   uint64_t init_seed;
   double t_ref;               /* absolute refractory period in seconds, >= 0 (0: none) */
-  uint32_t input_capacity;    /* queued external input events (0: 4096) */
+  uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
   const sp_allocator *allocator; /* NULL: malloc/free */
   uint32_t frame;             /* an sp_frame value (0: SP_FRAME_AUTO) */
 } sp_network_desc;

@@ -183,7 +183,8 @@ Shape shape_of(const sp_network_desc &d) {
   Shape s{};
   s.n = d.n;
   s.n_inputs = d.n_inputs;
-  s.queue_capacity = d.input_capacity;
+  // Without input channels nothing can be queued: no queue storage.
+  s.queue_capacity = d.n_inputs ? d.input_capacity : 0;
   s.rec_explicit = d.recurrent.row_ptr != nullptr;
   s.in_explicit = d.n_inputs && d.inputs.row_ptr != nullptr;
   s.rec_nnz = s.rec_explicit ? d.recurrent.row_ptr[d.n] : 0;
@@ -219,6 +220,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint32_t *sval = a.take<uint32_t>(slots);
   uint32_t *sstamp = a.take<uint32_t>(slots);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
+  uint64_t *schosen = a.take<uint64_t>(s.k_max ? TargetScratch::bitset_words(s.n) : 0);
   if (!net) return;
   net->drive = drive;
   net->v0 = v0;
@@ -239,6 +241,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   net->scratch.slot_stamp = sstamp;
   net->scratch.slot_mask = slots ? slots - 1 : 0;
   net->scratch.out = sout;
+  net->scratch.chosen = schosen;
 }
 
 void copy_synapses(Synapses &dst, const sp_synapses &src, uint32_t n_sources, bool recurrent) {
@@ -396,7 +399,7 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
     net->inputs = Synapses();
   }
   net->heap.bind(net->heap_nodes, net->heap_pos, d.n);
-  net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, d.input_capacity);
+  net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);
   *out = net;

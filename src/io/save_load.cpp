@@ -269,7 +269,7 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   d.n_inputs = r.u32();
   d.input_capacity = r.u32();
   if (!r.ok() || d.n == 0) return format_error("bad header fields");
-  if (d.input_capacity == 0) return format_error("input capacity 0");
+  if (d.input_capacity == 0) d.input_capacity = 1;  // no input channels: no queue storage
   SynapseBlock rec, in;
   if (!read_synapses(r, base, total, d.n, rec)) return format_error("bad recurrent synapses");
   if (!read_synapses(r, base, total, d.n_inputs, in)) return format_error("bad input synapses");

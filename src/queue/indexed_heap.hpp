@@ -117,6 +117,11 @@ class IndexedHeap {
       const HeapNode *c = &node_[first];
       uint32_t best = 0;
       if (first + kArity <= size_) {
+        // Usually the key stays above its children: check that with keys alone, branch-free,
+        // and fall back to the exact (key, id) order only when it might move.
+        double m01 = c[0].key < c[1].key ? c[0].key : c[1].key;
+        double m23 = c[2].key < c[3].key ? c[2].key : c[3].key;
+        if (k < (m01 < m23 ? m01 : m23)) break;
         // A full sibling group (the common case): a fixed four-way minimum.
         uint32_t b01 = before(c[1], c[0]) ? 1 : 0;
         uint32_t b23 = before(c[3], c[2]) ? 3 : 2;

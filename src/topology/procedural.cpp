@@ -43,6 +43,24 @@ uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t
   const uint32_t stamp = next_stamp(sc, table);
   auto to_neuron = [&](uint32_t v) { return (exclude_self && v >= source) ? v + 1 : v; };
 
+  if (2ull * k <= m && sc.chosen) {
+    // Sparse case, small network: duplicates checked in a bitset, cleared afterwards.
+    uint64_t *bits = sc.chosen;
+    uint32_t found = 0;
+    while (found < k) {
+      uint32_t v = uniform_below(s, m);
+      uint64_t bit = uint64_t(1) << (v & 63);
+      if (bits[v >> 6] & bit) continue;
+      bits[v >> 6] |= bit;
+      sc.out[found++] = to_neuron(v);
+    }
+    for (uint32_t q = 0; q < k; ++q) {
+      uint32_t v = sc.out[q] - ((exclude_self && sc.out[q] > source) ? 1u : 0u);
+      bits[v >> 6] = 0;
+    }
+    return k;
+  }
+
   if (2ull * k <= m) {
     // Sparse case: draw until k distinct candidates are accepted, in acceptance order.
     uint32_t found = 0;

@@ -26,12 +26,17 @@ struct TargetScratch {
   uint32_t slot_mask = 0;  // slots - 1, slots a power of two >= 2k
   uint32_t stamp = 0;
   uint32_t *out = nullptr;  // k entries
+  // For networks up to kBitsetMaxN neurons, a bitset over the candidates answers "already
+  // chosen?" with one bit test (it stays in L1/L2); it is cleared after each use.
+  uint64_t *chosen = nullptr;
 
+  static constexpr uint32_t kBitsetMaxN = 1u << 22;
   static uint32_t slots_for(uint32_t k) {
     uint32_t s = 2;
     while (s < 2ull * k) s <<= 1;
     return s;
   }
+  static uint64_t bitset_words(uint32_t n) { return n <= kBitsetMaxN ? (uint64_t(n) + 63) / 64 : 0; }
 };
 
 // Writes the k targets of `source` to scratch.out (in the documented order) and returns k.
