@@ -201,12 +201,9 @@ Shape shape_of(const sp_network_desc &d) {
 void layout(Arena &a, const Shape &s, Network *net) {
   Network *self = a.take<Network>(1);
   (void)self;
-  double *drive = a.take<double>(s.n);
+  NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
   double *v0 = a.take<double>(s.n);
-  double *state = a.take<double>(s.n);
-  double *refr = a.take<double>(s.n);
   HeapNode *hnodes = a.take<HeapNode>(IndexedHeap::node_slots(s.n));
-  uint32_t *hpos = a.take<uint32_t>(s.n);
   double *qt = a.take<double>(s.queue_capacity);
   uint64_t *qs = a.take<uint64_t>(s.queue_capacity);
   uint32_t *qc = a.take<uint32_t>(s.queue_capacity);
@@ -222,12 +219,9 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint32_t *sout = a.take<uint32_t>(s.k_max);
   uint64_t *schosen = a.take<uint64_t>(s.k_max ? TargetScratch::bitset_words(s.n) : 0);
   if (!net) return;
-  net->drive = drive;
+  net->neuron = neurons;
   net->v0 = v0;
-  net->state = state;
-  net->refr_end = refr;
   net->heap_nodes = hnodes;
-  net->heap_pos = hpos;
   net->queue_time = qt;
   net->queue_seq = qs;
   net->queue_channel = qc;
@@ -289,16 +283,16 @@ void reset_states(Network *net) {
   using O = Ops<M>;
   double c = O::clock(*net, 0.0);
   for (uint32_t i = 0; i < net->n; ++i) {
-    net->state[i] = O::from_voltage(net->v0[i], net->drive[i], c);
-    net->refr_end[i] = -INFINITY;
+    net->neuron[i].state = O::from_voltage(net->v0[i], net->neuron[i].drive, c);
+    net->neuron[i].refr_end = -INFINITY;
   }
 }
 
 template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
-  if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->state[i]);
-  return O::spike_time(*net, net->state[i], net->drive[i]);
+  if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
+  return O::spike_time(*net, net->neuron[i].state, net->neuron[i].drive);
 }
 
 // The phase-frame key of a neuron at threshold at now().
@@ -322,22 +316,22 @@ void rekey_all(Network *net, double old_due) {
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
-  if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
-  return O::voltage(net->state[i], net->drive[i], O::clock(*net, net->now));
+  if (net->now < net->neuron[i].refr_end) return O::reset_voltage(net->neuron[i].drive);
+  return O::voltage(net->neuron[i].state, net->neuron[i].drive, O::clock(*net, net->now));
 }
 
 template <class M>
 void change_drive(Network *net, uint32_t i, double drive) {
   using O = Ops<M>;
-  if (net->now <= net->refr_end[i]) {
+  if (net->now <= net->neuron[i].refr_end) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
-    net->state[i] = O::reset(drive, O::clock(*net, net->refr_end[i]));
+    net->neuron[i].state = O::reset(drive, O::clock(*net, net->neuron[i].refr_end));
   } else {
     double c = O::clock(*net, net->now);
-    double v = O::voltage(net->state[i], net->drive[i], c);
-    net->state[i] = O::from_voltage(v, drive, c);
+    double v = O::voltage(net->neuron[i].state, net->neuron[i].drive, c);
+    net->neuron[i].state = O::from_voltage(v, drive, c);
   }
-  net->drive[i] = drive;
+  net->neuron[i].drive = drive;
 }
 
 }  // namespace
@@ -389,16 +383,16 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   net->t_ref = d.t_ref;
   net->frame_request = d.frame;
   net->init_seed = d.init_seed;
-  for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
+  for (uint32_t i = 0; i < d.n; ++i) net->neuron[i].drive = d.drives ? d.drives[i] : d.drive;
   for (uint32_t i = 0; i < d.n; ++i)
-    net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(d.model, net->drive[i], d.tau, d.init_seed, i);
+    net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(d.model, net->neuron[i].drive, d.tau, d.init_seed, i);
   copy_synapses(net->recurrent, d.recurrent, d.n, true);
   if (d.n_inputs) {
     copy_synapses(net->inputs, d.inputs, d.n_inputs, false);
   } else {
     net->inputs = Synapses();
   }
-  net->heap.bind(net->heap_nodes, net->heap_pos, d.n);
+  net->heap.bind(net->heap_nodes, &net->neuron[0].heap_pos, sizeof(NeuronSlot), d.n);
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);
@@ -424,15 +418,15 @@ void network_update_rebase_span(Network *net) {
   }
   double max_drive = 0;
   for (uint32_t i = 0; i < net->n; ++i)
-    if (net->drive[i] > max_drive) max_drive = net->drive[i];
+    if (net->neuron[i].drive > max_drive) max_drive = net->neuron[i].drive;
   // Keep the phase offsets omega (t - t0)/tau below about 64 radians.
   net->rebase_span = net->tau * 64.0 / Qif::omega(max_drive);
 }
 
 bool network_phase_eligible(const Network *net) {
-  double first = net->drive[0];
+  double first = net->neuron[0].drive;
   for (uint32_t i = 1; i < net->n; ++i)
-    if (net->drive[i] != first) return false;
+    if (net->neuron[i].drive != first) return false;
   return net->model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
 }
 

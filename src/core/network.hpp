@@ -66,6 +66,20 @@ struct Tape {
   double *grad_w = nullptr, *grad_in = nullptr, *grad_drive = nullptr, *grad_v0 = nullptr;
 };
 
+// Everything an event reads and writes about one target neuron, in one 32-byte slot, so that a
+// synaptic event touches one cache line here (plus its heap node).
+struct NeuronSlot {
+  // The co-moving coordinate, constant between events: LIF u = (I - V) exp((t - t0)/tau),
+  // QIF x = phi - omega (t - t0)/tau.
+  double state;
+  double refr_end;    // last spike time + t_ref (-inf before the first spike); inputs at
+                      // times <= refr_end are ignored
+  double drive;       // I
+  uint32_t heap_pos;  // the neuron's node in the heap (owned by IndexedHeap)
+  uint32_t unused;
+};
+static_assert(sizeof(NeuronSlot) == 32, "two slots per cache line");
+
 struct Network {
   // Memory.
   sp_allocator alloc;
@@ -79,19 +93,15 @@ struct Network {
   double t_ref;
   uint32_t frame_request;  // sp_frame as asked for
   uint32_t frame;          // SP_FRAME_PHASE or SP_FRAME_TIME, as running
-  double *drive;           // n
   double *v0;              // n initial voltages (seeded phases resolved at creation)
   uint64_t init_seed;
   Synapses recurrent;
   Synapses inputs;
   double rebase_span;      // re-base the co-moving frame when an event is this far from t0
 
-  // Dynamic state. state[i] is the co-moving coordinate: LIF u = (I - V) exp((t - t0)/tau),
-  // QIF x = phi - omega (t - t0)/tau; both constant between events.
-  double *state;
-  double *refr_end;        // n: last spike time + t_ref (-inf before the first spike)
+  // Per-neuron data, one cache line-aligned slot each (see NeuronSlot).
+  NeuronSlot *neuron;
   HeapNode *heap_nodes;
-  uint32_t *heap_pos;
   IndexedHeap heap;
   InputQueue queue;
   double *queue_time;

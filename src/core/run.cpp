@@ -57,7 +57,7 @@ class Loop {
       bool triggered = tape.trigger[j] != 0;
       TapeEvent &e = tape.events[tape.n_events++];
       e.t = t;
-      e.aux = net_.state[j];
+      e.aux = net_.neuron[j].state;
       e.first = tape.n_pre;
       e.who = j;
       e.kind = static_cast<uint32_t>(triggered ? TapeKind::Triggered : TapeKind::Spike);
@@ -67,8 +67,8 @@ class Loop {
       tape.n_spikes++;
     }
 
-    net_.refr_end[j] = t + net_.t_ref;
-    net_.state[j] = O::reset(net_.drive[j], O::after_refractory(net_, clk));
+    net_.neuron[j].refr_end = t + net_.t_ref;
+    net_.neuron[j].state = O::reset(net_.neuron[j].drive, O::after_refractory(net_, clk));
     net_.heap.update_top(key_of(j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
     deliver(row, t, clk, ev);
@@ -121,8 +121,8 @@ class Loop {
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
 
   double key_of(uint32_t i) const {
-    if (kPhase) return O::phase_key(net_.state[i]);
-    return O::spike_time(net_, net_.state[i], net_.drive[i]);
+    if (kPhase) return O::phase_key(net_.neuron[i].state);
+    return O::spike_time(net_, net_.neuron[i].state, net_.neuron[i].drive);
   }
 
   static uint64_t row_length(const Synapses &s, uint32_t source) {
@@ -170,30 +170,24 @@ class Loop {
     const double due = due_key();
     // The targets are known up front: start all their cache misses before the dependent
     // updates, first the per-neuron data, then the heap nodes it points to.
-    for (uint32_t s = 0; s < row.count; ++s) {
-      uint32_t i = row.targets[s];
-      __builtin_prefetch(&net_.refr_end[i]);
-      __builtin_prefetch(&net_.state[i]);
-      __builtin_prefetch(&net_.heap_pos[i]);
-      if (!kPhase) __builtin_prefetch(&net_.drive[i]);
-    }
+    for (uint32_t s = 0; s < row.count; ++s) __builtin_prefetch(&net_.neuron[row.targets[s]]);
     for (uint32_t s = 0; s < row.count; ++s) net_.heap.prefetch_node(row.targets[s]);
     for (uint32_t s = 0; s < row.count; ++s) {
       uint32_t i = row.targets[s];
       double w = row.weights ? row.weights[s] : row.weight;
       // Refractory, just spiked, or already due to spike at t: the input is ignored.
-      bool ignored = t <= net_.refr_end[i];
-      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.state[i];
+      bool ignored = t <= net_.neuron[i].refr_end;
+      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.neuron[i].state;
       if (ignored) continue;
       // In the phase frame every neuron has the same drive.
-      double drive = kPhase ? net_.drive[0] : net_.drive[i];
-      double x = O::input(net_.state[i], w, drive, clk);
-      net_.state[i] = x;
+      double drive = kPhase ? net_.neuron[0].drive : net_.neuron[i].drive;
+      double x = O::input(net_.neuron[i].state, w, drive, clk);
+      net_.neuron[i].state = x;
       if (O::at_threshold(x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
         net_.heap.update(i, due);
-        net_.refr_end[i] = t;
+        net_.neuron[i].refr_end = t;
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
         net_.heap.update(i, key_of(i));

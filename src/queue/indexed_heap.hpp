@@ -21,24 +21,25 @@ class IndexedHeap {
   // (children 4p+1 .. 4p+4) on one cache line when the array starts on a 64-byte boundary.
   static uint64_t node_slots(uint32_t size) { return uint64_t(size) + 3; }
 
-  // Storage is owned by the network's arena: node_slots(size) nodes, size positions.
-  void bind(HeapNode *slots, uint32_t *pos, uint32_t size) {
+  // Storage is owned by the network's arena: node_slots(size) nodes, and `size` positions
+  // `pos_stride` bytes apart starting at pos (positions may live inside per-neuron records).
+  void bind(HeapNode *slots, uint32_t *pos, size_t pos_stride, uint32_t size) {
     node_ = slots + 3;
-    pos_ = pos;
+    pos_ = reinterpret_cast<unsigned char *>(pos);
+    stride_ = pos_stride;
     size_ = size;
   }
 
   uint32_t size() const { return size_; }
   uint32_t top() const { return node_[0].id; }
   double top_key() const { return node_[0].key; }
-  double key_of(uint32_t neuron) const { return node_[pos_[neuron]].key; }
-  // Starts loading what an update of `neuron` will touch (its position must be cached).
+  double key_of(uint32_t neuron) const { return node_[pos(neuron)].key; }
+  // Starts loading what an update of `neuron` will touch (its position should be cached).
   void prefetch_node(uint32_t neuron) const {
-    uint32_t p = pos_[neuron];
+    uint32_t p = pos(neuron);
     __builtin_prefetch(&node_[p]);
-    __builtin_prefetch(&node_[p * kArity + 1]);
+    if (p * kArity + 1 < size_) __builtin_prefetch(&node_[p * kArity + 1]);
   }
-  const uint32_t *positions() const { return pos_; }
 
   // Fills the heap with neurons 0..size-1 using key_of(i) for neuron i, in O(size).
   template <class KeyOf>
@@ -47,7 +48,7 @@ class IndexedHeap {
       node_[i].key = key_of(i);
       node_[i].id = i;
       node_[i].unused = 0;
-      pos_[i] = i;
+      pos(i) = i;
     }
     heapify();
   }
@@ -61,7 +62,7 @@ class IndexedHeap {
 
   // Changes the key of `neuron` and restores the heap order.
   void update(uint32_t neuron, double key) {
-    uint32_t p = pos_[neuron];
+    uint32_t p = pos(neuron);
     double old = node_[p].key;
     if (key < old) {
       sift_up(p, key, neuron);
@@ -77,7 +78,7 @@ class IndexedHeap {
     for (uint32_t c = 1; c < size_; ++c)
       if (before(node_[c], node_[(c - 1) / kArity])) return false;
     for (uint32_t i = 0; i < size_; ++i)
-      if (node_[pos_[i]].id != i) return false;
+      if (node_[pos(i)].id != i) return false;
     return true;
   }
 
@@ -89,10 +90,14 @@ class IndexedHeap {
   }
   static bool before(const HeapNode &a, const HeapNode &b) { return less(a.key, a.id, b.key, b.id); }
 
+  uint32_t &pos(uint32_t neuron) const {
+    return *reinterpret_cast<uint32_t *>(pos_ + size_t(neuron) * stride_);
+  }
+
   void place(uint32_t p, double k, uint32_t id) {
     node_[p].key = k;
     node_[p].id = id;
-    pos_[id] = p;
+    pos(id) = p;
   }
 
   void heapify() {
@@ -138,7 +143,8 @@ class IndexedHeap {
   }
 
   HeapNode *node_ = nullptr;
-  uint32_t *pos_ = nullptr;
+  unsigned char *pos_ = nullptr;
+  size_t stride_ = sizeof(uint32_t);
   uint32_t size_ = 0;
 };
 

@@ -44,15 +44,26 @@ uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t
   auto to_neuron = [&](uint32_t v) { return (exclude_self && v >= source) ? v + 1 : v; };
 
   if (2ull * k <= m && sc.chosen) {
-    // Sparse case, small network: duplicates checked in a bitset, cleared afterwards.
+    // Sparse case, small network: duplicates checked in a bitset, cleared afterwards. Draws
+    // are made in batches of independent computations (the stream is counter-based), then
+    // consumed in order, so the result is the same as drawing one at a time.
     uint64_t *bits = sc.chosen;
     uint32_t found = 0;
+    constexpr int kBatch = 16;
+    uint64_t raw[kBatch];
     while (found < k) {
-      uint32_t v = uniform_below(s, m);
-      uint64_t bit = uint64_t(1) << (v & 63);
-      if (bits[v >> 6] & bit) continue;
-      bits[v >> 6] |= bit;
-      sc.out[found++] = to_neuron(v);
+      for (int b = 0; b < kBatch; ++b) raw[b] = mix64(s.h + (s.c + 1 + b) * kGolden);
+      s.c += kBatch;
+      for (int b = 0; b < kBatch && found < k; ++b) {
+        uint64_t p = (raw[b] >> 32) * m;
+        uint32_t lo = static_cast<uint32_t>(p);
+        if (lo < m && lo < static_cast<uint32_t>(0u - m) % m) continue;  // Lemire rejection
+        uint32_t v = static_cast<uint32_t>(p >> 32);
+        uint64_t bit = uint64_t(1) << (v & 63);
+        if (bits[v >> 6] & bit) continue;
+        bits[v >> 6] |= bit;
+        sc.out[found++] = to_neuron(v);
+      }
     }
     for (uint32_t q = 0; q < k; ++q) {
       uint32_t v = sc.out[q] - ((exclude_self && sc.out[q] > source) ? 1u : 0u);
