@@ -50,8 +50,18 @@ class Writer {
 
  private:
   void le(uint64_t v, int n) {
-    if (buf_)
+    if (buf_) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      if (n == 8) {
+        std::memcpy(buf_ + pos_, &v, 8);
+      } else {
+        uint32_t w = static_cast<uint32_t>(v);
+        std::memcpy(buf_ + pos_, &w, 4);
+      }
+#else
       for (int i = 0; i < n; ++i) buf_[pos_ + i] = static_cast<unsigned char>(v >> (8 * i));
+#endif
+    }
     pos_ += n;
   }
   unsigned char *buf_;
@@ -71,6 +81,8 @@ class Reader {
   }
   uint32_t u32() { return static_cast<uint32_t>(le(4)); }
   uint64_t u64() { return le(8); }
+  // Advances past bytes already known to be there (has() checked them).
+  void skip(uint64_t bytes) { pos_ += static_cast<size_t>(bytes); }
   double f64() {
     uint64_t bits = le(8);
     double v;
@@ -85,7 +97,11 @@ class Reader {
       return 0;
     }
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    std::memcpy(&v, p_ + pos_, n);
+#else
     for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p_[pos_ + i]) << (8 * i);
+#endif
     pos_ += n;
     return v;
   }
@@ -157,7 +173,7 @@ const unsigned char *take_array(Reader &r, const unsigned char *base, size_t tot
                                 uint64_t count, size_t size) {
   if (!r.has(count, size)) return nullptr;
   const unsigned char *start = base + (total - r.remaining());
-  for (uint64_t i = 0; i < count; ++i) (size == 4) ? (void)r.u32() : (void)r.u64();
+  r.skip(count * size);
   return start;
 }
 
@@ -179,14 +195,26 @@ bool read_synapses(Reader &r, const unsigned char *base, size_t total, uint32_t 
 }
 
 uint64_t load_u64(const unsigned char *p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+#else
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
   return v;
+#endif
 }
 uint32_t load_u32(const unsigned char *p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+#else
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
   return v;
+#endif
 }
 double load_f64(const unsigned char *p) {
   uint64_t bits = load_u64(p);
