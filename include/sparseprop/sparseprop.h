@@ -220,7 +220,8 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
    buf. If buf fills first, stops after the cap-th spike (now() is its time, nothing is lost)
    and returns SP_OK with *count == cap: call again to go on. Otherwise now() becomes t_end.
    buf may be NULL with cap == 0 to count the spikes only (then it never stops early).
-   count may be NULL. */
+   count may be NULL. While recording, a full tape stops the run with SP_ERR_CAPACITY before
+   the spike that would not fit; *count then still gives the spikes processed and written. */
 SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap,
                         size_t *count) SP_NOEXCEPT;
 
@@ -260,8 +261,11 @@ SP_API sp_status sp_param_count(const sp_network *net, sp_param p, size_t *len) 
 SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;
 SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in, size_t len) SP_NOEXCEPT;
 
-/* Starts recording from now() for a backward pass; allocates the tape once. Running past
-   max_spikes fails with SP_ERR_CAPACITY before the spike that would not fit. */
+/* Starts recording from now() for a backward pass; allocates the tape once (a later call
+   reuses it when it is large enough; a call while recording restarts the recording). The tape
+   holds max_spikes spikes and as many input events; running past it fails with
+   SP_ERR_CAPACITY before the event that would not fit. Drives and parameters cannot change
+   while recording (SP_ERR_STATE). */
 SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
 
 /* dl_dt[s] = dL/dt for the s-th recorded spike (n_spikes must equal the number recorded);
