@@ -168,11 +168,17 @@ class Loop {
     Tape &tape = net_.tape;
     const bool rec = tape.recording;
     const double due = due_key();
-    // The targets are known up front: start all their cache misses before the dependent
-    // updates, first the per-neuron data, then the heap nodes it points to.
-    for (uint32_t s = 0; s < row.count; ++s) __builtin_prefetch(&net_.neuron[row.targets[s]]);
-    for (uint32_t s = 0; s < row.count; ++s) net_.heap.prefetch_node(row.targets[s]);
-    for (uint32_t s = 0; s < row.count; ++s) {
+    // The targets are known up front: a software pipeline fetches neuron slots kSlotAhead
+    // targets ahead and heap nodes kNodeAhead ahead (their positions live in the slots fetched
+    // earlier), so the cache misses of many targets overlap.
+    constexpr uint32_t kSlotAhead = 16, kNodeAhead = 8;
+    const uint32_t count = row.count;
+    for (uint32_t s = 0; s < count && s < kSlotAhead; ++s)
+      __builtin_prefetch(&net_.neuron[row.targets[s]]);
+    for (uint32_t s = 0; s < count && s < kNodeAhead; ++s) net_.heap.prefetch_node(row.targets[s]);
+    for (uint32_t s = 0; s < count; ++s) {
+      if (s + kSlotAhead < count) __builtin_prefetch(&net_.neuron[row.targets[s + kSlotAhead]]);
+      if (s + kNodeAhead < count) net_.heap.prefetch_node(row.targets[s + kNodeAhead]);
       uint32_t i = row.targets[s];
       double w = row.weights ? row.weights[s] : row.weight;
       // Refractory, just spiked, or already due to spike at t: the input is ignored.
