@@ -3,13 +3,9 @@
  * pass over them, all in this process; reports microseconds per spike, their ratios, and the
  * tape's bytes per synaptic event (measured through a counting allocator). */
 #define _POSIX_C_SOURCE 200809L
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "sparseprop/sparseprop.h"
+#include "bench_util.h"
 
 static size_t g_allocated;
 
@@ -27,23 +23,10 @@ static void count_free(void *ctx, void *p, size_t size) {
   free(p);
 }
 
-static double seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static void check(sp_status s, const char *what) {
-  if (s != SP_OK) {
-    fprintf(stderr, "%s: %s: %s\n", what, sp_status_name(s), sp_last_error());
-    exit(1);
-  }
-}
-
 int main(int argc, char **argv) {
   uint32_t n = argc > 1 ? (uint32_t)atof(argv[1]) : 10000;
   size_t spikes = argc > 2 ? (size_t)atof(argv[2]) : 100000;
-  const double k = 100, tau = 0.01, j0 = 1, nu = 1;
+  const double k = 100;
   sp_allocator counting = {count_alloc, count_free, NULL};
   sp_network_desc d;
   sp_network *net = NULL;
@@ -54,46 +37,38 @@ int main(int argc, char **argv) {
   void *saved;
   if (!buf || !dl_dt) return 1;
 
-  sp_network_desc_init(&d, sizeof d);
-  d.model = SP_MODEL_LIF;
-  d.n = n;
-  d.tau = tau;
-  d.drive = 1 + tau * sqrt(k) * j0 * nu;
-  d.recurrent.k = (uint32_t)k;
-  d.recurrent.seed = 1;
-  d.recurrent.weight = -j0 / sqrt(k);
-  d.init_seed = 2;
+  bench_balanced_lif(&d, n);
   d.allocator = &counting;
-  check(sp_network_create(&d, &net), "create");
+  bench_check(sp_network_create(&d, &net), "create");
   /* Burn-in: N spikes. */
-  for (s = 0; s < n; ++s) check(sp_step(net, NULL), "burn-in");
+  for (s = 0; s < n; ++s) bench_check(sp_step(net, NULL), "burn-in");
   t_begin = sp_now(net);
 
   /* 1. Forward without recording (a saved copy repeats the same spikes below). */
-  check(sp_save(net, NULL, 0, &saved_len), "save");
+  bench_check(sp_save(net, NULL, 0, &saved_len), "save");
   saved = malloc(saved_len);
   if (!saved) return 1;
-  check(sp_save(net, saved, saved_len, &saved_len), "save");
-  start = seconds();
-  for (s = 0; s < spikes; ++s) check(sp_step(net, &buf[s]), "forward");
-  t_fwd = seconds() - start;
+  bench_check(sp_save(net, saved, saved_len, &saved_len), "save");
+  start = bench_seconds();
+  for (s = 0; s < spikes; ++s) bench_check(sp_step(net, &buf[s]), "forward");
+  t_fwd = bench_seconds() - start;
   sp_network_destroy(net);
 
   /* 2. The same spikes, recorded. */
-  check(sp_load(saved, saved_len, &counting, &net), "load");
+  bench_check(sp_load(saved, saved_len, &counting, &net), "load");
   free(saved);
   before = g_allocated;
-  check(sp_record(net, spikes), "record");
+  bench_check(sp_record(net, spikes), "record");
   tape_bytes = g_allocated - before;
-  start = seconds();
-  check(sp_run(net, 1e9, buf, spikes, &count), "recorded forward");
-  t_rec = seconds() - start;
+  start = bench_seconds();
+  bench_check(sp_run(net, 1e9, buf, spikes, &count), "recorded forward");
+  t_rec = bench_seconds() - start;
 
   /* 3. Backward: L = sum of spike times. */
   for (s = 0; s < count; ++s) dl_dt[s] = 1.0;
-  start = seconds();
-  check(sp_backward(net, dl_dt, count, NULL), "backward");
-  t_bwd = seconds() - start;
+  start = bench_seconds();
+  bench_check(sp_backward(net, dl_dt, count, NULL), "backward");
+  t_bwd = bench_seconds() - start;
 
   printf("backward benchmark: LIF balanced network, N = %u, K = %.0f, %zu spikes from t = %.3f s\n",
          n, k, count, t_begin);
