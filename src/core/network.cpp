@@ -323,6 +323,8 @@ double voltage_of(const Network *net, uint32_t i) {
 template <class M>
 void change_drive(Network *net, uint32_t i, double drive) {
   using O = Ops<M>;
+  // Drives never change while recording, so the tape needs no record of this re-base.
+  network_rebase_near_now(net);
   if (net->now <= net->neuron[i].refr_end) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
     net->neuron[i].state = O::reset(drive, O::clock(*net, net->neuron[i].refr_end));
@@ -335,6 +337,14 @@ void change_drive(Network *net, uint32_t i, double drive) {
 }
 
 }  // namespace
+
+void network_rebase_near_now(Network *net) {
+  if (!(net->now - net->t0 > net->rebase_span)) return;
+  if (net->model == SP_MODEL_LIF)
+    Ops<Lif>::rebase(*net, net->now);
+  else
+    Ops<Qif>::rebase(*net, net->now);
+}
 
 sp_allocator default_allocator() { return sp_allocator{default_alloc, default_free, nullptr}; }
 
@@ -392,7 +402,7 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   } else {
     net->inputs = Synapses();
   }
-  net->heap.bind(net->heap_nodes, &net->neuron[0].heap_pos, sizeof(NeuronSlot), d.n);
+  net->heap.bind(net->heap_nodes, &net->neuron[0].heap_pos, d.n);
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);

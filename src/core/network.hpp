@@ -79,6 +79,8 @@ struct NeuronSlot {
   uint32_t unused;
 };
 static_assert(sizeof(NeuronSlot) == 32, "two slots per cache line");
+static_assert(sizeof(NeuronSlot) == IndexedHeap::kPosStride * sizeof(uint32_t),
+              "the heap finds positions at a fixed stride");
 
 struct Network {
   // Memory.
@@ -151,6 +153,9 @@ double network_voltage(const Network *net, uint32_t i);
 // Re-expresses neuron i's state for a new drive keeping its voltage at now().
 void network_change_drive(Network *net, uint32_t i, double drive);
 void network_update_rebase_span(Network *net);
+// Re-bases the co-moving frame to now() if it is far from t0: after a long silence the clock
+// exp((now - t0)/tau) would overflow. Not recorded on the tape: call it only when not recording.
+void network_rebase_near_now(Network *net);
 
 // malloc/free behind the sp_allocator interface.
 sp_allocator default_allocator();

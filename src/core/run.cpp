@@ -36,15 +36,8 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     double key = net_.heap.top_key();
-    double clk;
-    if (t == net_.clock_time) {
-      clk = net_.clock_value;
-    } else {
-      // A new instant: in the phase frame the spiker's key gives the clock without an exp.
-      clk = kPhase ? O::phase_clock(net_, key) : O::clock(net_, t);
-      net_.clock_time = t;
-      net_.clock_value = clk;
-    }
+    // In the phase frame the spiker's key gives the clock of a new instant without an exp.
+    double clk = clock_at(t, kPhase, key);
     if (kPhase && key > net_.cur_key) {
       net_.cur_key = key;
       net_.cur_key_time = t;
@@ -55,14 +48,8 @@ class Loop {
     uint64_t ev = tape.n_events;
     if (tape.recording) {
       bool triggered = tape.trigger[j] != 0;
-      TapeEvent &e = tape.events[tape.n_events++];
-      e.t = t;
-      e.aux = net_.neuron[j].state;
-      e.first = tape.n_pre;
-      e.who = j;
-      e.kind = static_cast<uint32_t>(triggered ? TapeKind::Triggered : TapeKind::Spike);
-      e.cause = triggered ? tape.trigger[j] - 1 : UINT64_MAX;
-      e.dl_dt = 0;
+      record(triggered ? TapeKind::Triggered : TapeKind::Spike, t, net_.neuron[j].state, j,
+             triggered ? tape.trigger[j] - 1 : UINT64_MAX);
       tape.trigger[j] = 0;
       tape.n_spikes++;
     }
@@ -87,31 +74,14 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
-    double clk;
-    if (t == net_.clock_time) {
-      clk = net_.clock_value;
-    } else {
-      clk = O::clock(net_, t);
-      net_.clock_time = t;
-      net_.clock_value = clk;
-    }
+    double clk = clock_at(t, false, 0.0);
     if (kPhase && t != net_.cur_key_time) {
       net_.cur_key = O::phase_threshold_key(net_, clk);
       net_.cur_key_time = t;
     }
     net_.now = t;
-    Tape &tape = net_.tape;
-    uint64_t ev = tape.n_events;
-    if (tape.recording) {
-      TapeEvent &e = tape.events[tape.n_events++];
-      e.t = t;
-      e.aux = 0;
-      e.first = tape.n_pre;
-      e.who = c;
-      e.kind = static_cast<uint32_t>(TapeKind::Input);
-      e.cause = UINT64_MAX;
-      e.dl_dt = 0;
-    }
+    uint64_t ev = net_.tape.n_events;
+    if (net_.tape.recording) record(TapeKind::Input, t, 0.0, c, UINT64_MAX);
     Row row = synapse_row(net_.inputs, c, net_.n, net_.scratch);
     deliver(row, t, clk, ev);
     return SP_OK;
@@ -119,6 +89,30 @@ class Loop {
 
  private:
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
+
+  // The model clock at t. Every event at one instant reuses the first one's value, so that
+  // neurons reset together get bit-identical states; a new instant computes it from the
+  // phase-frame key when from_key is set, else from t.
+  double clock_at(double t, bool from_key, double key) {
+    if (t != net_.clock_time) {
+      net_.clock_time = t;
+      net_.clock_value = from_key ? O::phase_clock(net_, key) : O::clock(net_, t);
+    }
+    return net_.clock_value;
+  }
+
+  // Appends an event to the tape (the caller checked the room with reserve_tape).
+  void record(TapeKind kind, double t, double aux, uint32_t who, uint64_t cause) {
+    Tape &tape = net_.tape;
+    TapeEvent &e = tape.events[tape.n_events++];
+    e.t = t;
+    e.aux = aux;
+    e.first = tape.n_pre;
+    e.who = who;
+    e.kind = static_cast<uint32_t>(kind);
+    e.cause = cause;
+    e.dl_dt = 0;
+  }
 
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(net_.neuron[i].state);
@@ -149,24 +143,21 @@ class Loop {
     if (!(t - net_.t0 > net_.rebase_span)) return;
     double old_t0 = net_.t0;
     double shift = O::rebase(net_, t);
-    Tape &tape = net_.tape;
-    if (shift != 0 && tape.recording) {
-      TapeEvent &e = tape.events[tape.n_events++];
-      e.t = old_t0;
-      e.aux = shift;
-      e.first = tape.n_pre;
-      e.who = 0;
-      e.kind = static_cast<uint32_t>(TapeKind::Rebase);
-      e.cause = UINT64_MAX;
-      e.dl_dt = 0;
-    }
+    if (shift != 0 && net_.tape.recording) record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);
   }
 
   // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are
   // marked due and spike at t after this event, in index order.
   void deliver(const Row &row, double t, double clk, uint64_t ev) {
+    if (net_.tape.recording)
+      deliver_row<true>(row, t, clk, ev);
+    else
+      deliver_row<false>(row, t, clk, ev);
+  }
+
+  template <bool rec>
+  void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
-    const bool rec = tape.recording;
     const double due = due_key();
     // The targets are known up front: a software pipeline fetches neuron slots kSlotAhead
     // targets ahead and heap nodes kNodeAhead ahead (their positions live in the slots fetched

@@ -322,6 +322,9 @@ sp_status tape_start(Network *net, size_t max_spikes) {
     t.event_capacity = events;
     t.pre_capacity = pre;
   }
+  // The recording starts close to t0, so its start-state derivatives use a finite clock.
+  t.recording = false;
+  network_rebase_near_now(net);
   t.max_spikes = max_spikes;
   t.n_events = t.n_spikes = t.n_pre = 0;
   std::memset(t.trigger, 0, sizeof(uint32_t) * net->n);

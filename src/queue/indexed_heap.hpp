@@ -21,12 +21,15 @@ class IndexedHeap {
   // (children 4p+1 .. 4p+4) on one cache line when the array starts on a 64-byte boundary.
   static uint64_t node_slots(uint32_t size) { return uint64_t(size) + 3; }
 
+  // Positions live inside the network's 32-byte per-neuron records: neuron i's position is
+  // pos[i * kPosStride]. A compile-time stride keeps the address arithmetic to a shift.
+  static constexpr size_t kPosStride = 32 / sizeof(uint32_t);
+
   // Storage is owned by the network's arena: node_slots(size) nodes, and `size` positions
-  // `pos_stride` bytes apart starting at pos (positions may live inside per-neuron records).
-  void bind(HeapNode *slots, uint32_t *pos, size_t pos_stride, uint32_t size) {
+  // kPosStride words apart starting at pos.
+  void bind(HeapNode *slots, uint32_t *pos, uint32_t size) {
     node_ = slots + 3;
-    pos_ = reinterpret_cast<unsigned char *>(pos);
-    stride_ = pos_stride;
+    pos_ = pos;
     size_ = size;
   }
 
@@ -90,9 +93,7 @@ class IndexedHeap {
   }
   static bool before(const HeapNode &a, const HeapNode &b) { return less(a.key, a.id, b.key, b.id); }
 
-  uint32_t &pos(uint32_t neuron) const {
-    return *reinterpret_cast<uint32_t *>(pos_ + size_t(neuron) * stride_);
-  }
+  uint32_t &pos(uint32_t neuron) const { return pos_[size_t(neuron) * kPosStride]; }
 
   void place(uint32_t p, double k, uint32_t id) {
     node_[p].key = k;
@@ -143,8 +144,7 @@ class IndexedHeap {
   }
 
   HeapNode *node_ = nullptr;
-  unsigned char *pos_ = nullptr;
-  size_t stride_ = sizeof(uint32_t);
+  uint32_t *pos_ = nullptr;
   uint32_t size_ = 0;
 };
 
