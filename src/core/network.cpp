@@ -7,6 +7,10 @@
 #include <cstring>
 #include <new>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "capi/error.hpp"
 #include "core/arena.hpp"
 #include "core/model_ops.hpp"
@@ -17,10 +21,19 @@ namespace {
 constexpr uint32_t kDefaultInputCapacity = 4096;
 constexpr double kDefaultTau = 0.01;
 
+// Blocks from this size on are placed on 2 MiB boundaries and offered to the kernel as huge
+// pages: a large network's random accesses then miss the TLB far less often.
+constexpr size_t kHugePage = size_t(2) << 20;
+
 void *default_alloc(void *, size_t size, size_t align) {
+  if (size >= 2 * kHugePage) align = kHugePage;
   // aligned_alloc needs a size that is a multiple of the alignment.
   size_t rounded = (size + align - 1) / align * align;
-  return std::aligned_alloc(align, rounded ? rounded : align);
+  void *p = std::aligned_alloc(align, rounded ? rounded : align);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (p && align == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: ignore errors
+#endif
+  return p;
 }
 void default_free(void *, void *p, size_t) { std::free(p); }
 
