@@ -29,9 +29,10 @@ class Loop {
   }
   double next_input_time() const { return net_.queue.next_time(); }
 
-  sp_status spike(sp_spike *out) {
+  // Processes the spike of the queue's top at time t (= next_spike_time(), which the caller
+  // has just computed to compare it with the next input).
+  sp_status spike(double t, sp_spike *out) {
     uint32_t j = net_.heap.top();
-    double t = next_spike_time();
     sp_status s = reserve_tape(true, row_length(net_.recurrent, j));
     if (s != SP_OK) return s;
     maybe_rebase(t);
@@ -216,7 +217,7 @@ sp_status step_impl(Network &net, sp_spike *out) {
       return fail(SP_ERR_STATE,
                   "no neuron will ever spike and no input is queued (now = %g)", net.now);
     }
-    return loop.spike(out);
+    return loop.spike(ts, out);
   }
 }
 
@@ -236,7 +237,7 @@ sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t
     }
     if (!(ts < t_end)) break;
     sp_spike spike;
-    status = loop.spike(&spike);
+    status = loop.spike(ts, &spike);
     if (status != SP_OK) break;
     if (cap) {
       buf[written] = spike;

@@ -106,17 +106,25 @@ class IndexedHeap {
     for (uint32_t p = (size_ - 2) / kArity + 1; p-- > 0;) sift_down(p, node_[p].key, node_[p].id);
   }
 
+  // Both sifts move `id` (already at node p) to its place for key k; a node that stays put
+  // (the common case for a synaptic event) only has its key written.
   void sift_up(uint32_t p, double k, uint32_t id) {
+    const uint32_t start = p;
     while (p > 0) {
       uint32_t parent = (p - 1) / kArity;
       if (!less(k, id, node_[parent].key, node_[parent].id)) break;
       place(p, node_[parent].key, node_[parent].id);
       p = parent;
     }
+    if (p == start) {
+      node_[p].key = k;
+      return;
+    }
     place(p, k, id);
   }
 
   void sift_down(uint32_t p, double k, uint32_t id) {
+    const uint32_t start = p;
     for (;;) {
       uint32_t first = p * kArity + 1;
       if (first >= size_) break;
@@ -139,6 +147,10 @@ class IndexedHeap {
       if (!less(c[best].key, c[best].id, k, id)) break;
       place(p, c[best].key, c[best].id);
       p = first + best;
+    }
+    if (p == start) {
+      node_[p].key = k;
+      return;
     }
     place(p, k, id);
   }
