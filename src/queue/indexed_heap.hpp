@@ -131,15 +131,19 @@ class IndexedHeap {
       const HeapNode *c = &node_[first];
       uint32_t best = 0;
       if (first + kArity <= size_) {
-        // Usually the key stays above its children: check that with keys alone, branch-free,
-        // and fall back to the exact (key, id) order only when it might move.
-        double m01 = c[0].key < c[1].key ? c[0].key : c[1].key;
-        double m23 = c[2].key < c[3].key ? c[2].key : c[3].key;
-        if (k < (m01 < m23 ? m01 : m23)) break;
-        // A full sibling group (the common case): a fixed four-way minimum.
-        uint32_t b01 = before(c[1], c[0]) ? 1 : 0;
-        uint32_t b23 = before(c[3], c[2]) ? 3 : 2;
-        best = before(c[b23], c[b01]) ? b23 : b01;
+        // A full sibling group (the common case): the smallest key, branch-free. Equal keys
+        // are rare (neurons due at one instant) and take the exact (key, id) order.
+        double k0 = c[0].key, k1 = c[1].key, k2 = c[2].key, k3 = c[3].key;
+        uint32_t b01 = k1 < k0 ? 1 : 0, b23 = k3 < k2 ? 3 : 2;
+        double m01 = k1 < k0 ? k1 : k0, m23 = k3 < k2 ? k3 : k2;
+        best = m23 < m01 ? b23 : b01;
+        double m = m23 < m01 ? m23 : m01;
+        if (k < m) break;  // usually the key stays above its children
+        if ((k0 == m) + (k1 == m) + (k2 == m) + (k3 == m) > 1) {
+          best = 0;
+          for (uint32_t j = 1; j < kArity; ++j)
+            if (before(c[j], c[best])) best = j;
+        }
       } else {
         for (uint32_t j = 1; first + j < size_; ++j)
           if (before(c[j], c[best])) best = j;
