@@ -4,6 +4,7 @@
 #include <exception>
 #include <new>
 
+#include "bench.hpp"
 #include "cli.hpp"
 
 namespace {
@@ -15,10 +16,11 @@ struct Command {
   void (*usage)(FILE *f);
 };
 
-// `bench` (the section 9 benchmark with the O(N) baseline) will join this table.
 const Command kCommands[] = {
     {"run", "simulate the paper's balanced network and report its speed", spcli::run_main,
      spcli::run_usage},
+    {"bench", "time the engine for N = 1e3, 1e4, ... against an O(N)-per-spike loop",
+     spcli::bench_main, spcli::bench_usage},
 };
 
 void usage(FILE *f) {

@@ -1,0 +1,135 @@
+// The options of `sparseprop bench`: parsing, checking and the help text.
+#include "bench_options.hpp"
+
+#include <algorithm>
+
+#include "args.hpp"
+#include "bench.hpp"
+
+namespace spcli {
+
+namespace {
+
+// "1000,1e5,2000000": each N > K, at most 2^32 - 1.
+std::vector<uint32_t> parse_sizes(const std::string &opt, const std::string &text) {
+  std::vector<uint32_t> out;
+  size_t pos = 0;
+  for (;;) {
+    size_t comma = text.find(',', pos);
+    size_t len = comma == std::string::npos ? std::string::npos : comma - pos;
+    std::string item = text.substr(pos, len);
+    out.push_back((uint32_t)parse_count(opt, item, kBenchK + 1, UINT32_MAX));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+BenchOptions parse_bench_options(int argc, char **argv, int first) {
+  BenchOptions o;
+  uint64_t n_max = 1000000;
+  bool n_max_set = false, n_list_set = false;
+  ArgReader args(argc, argv, first);
+  std::string name;
+  while (args.next(name)) {
+    if (name == "help") {
+      args.flag();
+      o.help = true;
+    } else if (name == "quiet") {
+      args.flag();
+      o.quiet = true;
+    } else if (name == "model") {
+      std::string v = args.value();
+      if (v == "lif" || v == "LIF") {
+        o.lif = true;
+        o.qif = false;
+      } else if (v == "qif" || v == "QIF") {
+        o.lif = false;
+        o.qif = true;
+      } else if (v == "both") {
+        o.lif = o.qif = true;
+      } else {
+        throw UsageError("invalid value '" + v + "' for --model (expected lif, qif or both)");
+      }
+    } else if (name == "n-max") {
+      n_max = parse_count(name, args.value(), 1000, UINT32_MAX);
+      n_max_set = true;
+    } else if (name == "n-list") {
+      o.sizes = parse_sizes(name, args.value());
+      n_list_set = true;
+    } else if (name == "spikes") {
+      o.spikes = parse_count(name, args.value(), 1, UINT64_MAX);
+    } else if (name == "burn-in") {
+      o.burn_in = parse_count(name, args.value(), 0, UINT64_MAX);
+      o.burn_in_set = true;
+    } else if (name == "baseline-max-n") {
+      o.baseline_max_n = parse_count(name, args.value(), 0, UINT32_MAX);
+    } else if (name == "baseline-seconds") {
+      o.baseline_seconds = parse_positive(name, args.value());
+    } else if (name == "no-baseline") {
+      args.flag();
+      o.baseline = false;
+    } else if (name == "check-spikes") {
+      o.check_spikes = (uint32_t)parse_count(name, args.value(), 1, 1000000);
+    } else if (name == "no-backward") {
+      args.flag();
+      o.backward = false;
+    } else if (name == "csv") {
+      o.csv_path = args.value();
+      if (o.csv_path.empty()) throw UsageError("--csv needs a file name");
+    } else {
+      throw UsageError("unknown option --" + name);
+    }
+  }
+  if (o.help) return o;
+  if (n_max_set && n_list_set) throw UsageError("--n-max and --n-list exclude each other");
+  if (!n_list_set)
+    for (uint64_t n = 1000; n <= n_max; n *= 10) o.sizes.push_back((uint32_t)n);
+  return o;
+}
+
+void bench_usage(FILE *f) {
+  std::fputs(
+      "usage: sparseprop bench [options]\n"
+      "\n"
+      "Times the benchmark of DESIGN.md section 9: the balanced network of Engelken (NeurIPS\n"
+      "2023) with procedural connectivity, K = 100, w = -J0/sqrt(K), drive\n"
+      "I = 1 + tau sqrt(K) J0 nu (LIF) or tau sqrt(K) J0 nu (QIF), J0 = 1, nu = 1 Hz,\n"
+      "tau = 10 ms, random initial phases, for N = 10^3, 10^4, ... For every N, in a child\n"
+      "process of its own (so its peak memory is its own): N spikes of burn-in, then\n"
+      "max(10^6, N) timed spikes. Then, in the same child, a conventional O(N)-per-spike\n"
+      "event loop on the same network (scan all N for the next spiker, advance all N,\n"
+      "apply the K jumps; vectorised), checked against the engine spike by spike from t = 0,\n"
+      "and timed for a few seconds. Finally the backward pass at N = 10^4.\n"
+      "\n"
+      "sizes and models:\n"
+      "  --model lif|qif|both   neuron model(s) (default both)\n"
+      "  --n-max N              N = 10^3, 10^4, ... up to N (default 1e6). Each N runs\n"
+      "                         N + max(1e6, N) spikes: 1e7 takes minutes, 1e8 and 1e9 hours\n"
+      "                         (shorten with --burn-in and --spikes); a size whose network\n"
+      "                         does not fit in the available memory is skipped\n"
+      "  --n-list N1,N2,...     these N instead (each > 100)\n"
+      "work per N:\n"
+      "  --spikes COUNT         timed spikes (default max(1e6, N)); also caps the backward\n"
+      "                         run (default 1e5 spikes)\n"
+      "  --burn-in COUNT        untimed spikes first (default N)\n"
+      "baseline:\n"
+      "  --baseline-max-n N     run the O(N) loop for N up to this (default 1e6)\n"
+      "  --baseline-seconds S   wall-time budget of each timed baseline run (default 2)\n"
+      "  --check-spikes COUNT   spikes compared with the engine (default 500)\n"
+      "  --no-baseline          skip the O(N) loop and the check\n"
+      "  --no-backward          skip the backward-pass measurement\n"
+      "output:\n"
+      "  --csv FILE             also write every figure as CSV\n"
+      "  --quiet                print the tables only (no progress, no notes)\n"
+      "  --help                 this text\n"
+      "\n"
+      "Options take their value as --opt VALUE or --opt=VALUE. Exit status: 0 success,\n"
+      "1 library or I/O error, a crashed child or a baseline that disagrees with the engine,\n"
+      "2 bad command line.\n",
+      f);
+}
+
+}  // namespace spcli
