@@ -10,8 +10,9 @@
  *    are written only on success; a failed create leaves *out == NULL.
  *  - sp_last_error() returns a human-readable message for the last failure in the calling
  *    thread ("" after a success), naming the offending field and value.
- *  - A failed call leaves the network exactly as it was (the one documented exception is
- *    sp_step on a network whose queued inputs produce no spike at all; see sp_step).
+ *  - A failed call leaves the network exactly as it was. Two documented exceptions: sp_step
+ *    on a network whose queued inputs produce no spike at all, and sp_run stopped by a full
+ *    recording tape after some spikes (it reports them in *count); see those functions.
  *  - Arrays are caller-owned pointer + length; the library never keeps them after the call.
  *  - Config structs start with uint32_t struct_size; fields are only ever appended; a zero
  *    field means the documented default. Initialise with sp_network_desc_init().
@@ -26,7 +27,7 @@
  *     the order they were queued; then spikes, lowest neuron index first.
  *  2. An input that takes a neuron to threshold makes it spike at that same time, after the
  *     current event's deliveries are complete (in index order with any other neuron spiking
- *     at that instant).
+ *     at that instant); until it has spiked it ignores further input at that instant.
  *  3. A neuron that spiked at time t ignores every input arriving at times in
  *     [t, t + t_ref] (with t_ref = 0: the same instant only), so cascades of simultaneous
  *     spikes always end. With t_ref > 0 its voltage is held at reset until t + t_ref.
