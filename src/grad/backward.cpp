@@ -115,7 +115,7 @@ class Backward {
           t0 = ev.t;
           break;
         case TapeKind::Input:
-          deliveries(ev, net_.inputs, tape_.grad_in, t0, nullptr);
+          deliveries(ev, net_.inputs, tape_.grad_in, t0);
           break;
         case TapeKind::Spike:
         case TapeKind::Triggered:
@@ -146,8 +146,7 @@ class Backward {
   }
 
   // Reverses an event's deliveries; returns sum_i lambda_i dk_i/dt.
-  double deliveries(const TapeEvent &ev, const Synapses &syn, double *grad_w, double t0,
-                    const uint32_t *) {
+  double deliveries(const TapeEvent &ev, const Synapses &syn, double *grad_w, double t0) {
     Row row = synapse_row(syn, ev.who, net_.n, net_.scratch);
     double dt = 0.0;
     for (uint32_t s = row.count; s-- > 0;) {
@@ -168,7 +167,7 @@ class Backward {
 
   void spike_event(TapeEvent &ev, double lambda_t, double t0) {
     uint32_t j = ev.who;
-    lambda_t += deliveries(ev, net_.recurrent, tape_.grad_w, t0, nullptr);
+    lambda_t += deliveries(ev, net_.recurrent, tape_.grad_w, t0);
     // The reset replaced the spiker's state by r(t, I): its adjoint goes to t and I.
     InputPartials r = D::reset(net_, ev.t, net_.neuron[j].drive, t0);
     lambda_t += lambda_[j] * r.dt;
