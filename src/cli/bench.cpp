@@ -153,21 +153,6 @@ void copy_text(char *dst, size_t cap, const std::string &s) {
   std::snprintf(dst, cap, "%s", s.c_str());
 }
 
-uint64_t status_kib(const char *key) {
-  FILE *f = std::fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  unsigned long long kib = 0;
-  size_t len = std::strlen(key);
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, key, len) == 0) {
-      std::sscanf(line + len, "%llu", &kib);
-      break;
-    }
-  std::fclose(f);
-  return kib;
-}
-
 // Runs work(result) in a forked child and copies its result back. On a crash (e.g. killed
 // by the kernel for memory) result->ok is 0 and error says how it ended.
 template <class Result, class Work>
@@ -243,7 +228,7 @@ void run_in_child(Result *result, Work &&work) {
 
 // The forward benchmark of one (model, N), run inside the child.
 void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResult &r) {
-  r.start_rss = status_kib("VmRSS:") * 1024;
+  r.start_rss = proc_kib("/proc/self/status", "VmRSS:") * 1024;
   sp_network_desc desc = describe(model, n);
   size_t net_bytes = 0;
   check(sp_network_memory(&desc, &net_bytes), "sp_network_memory");
@@ -415,21 +400,6 @@ std::string cpu_model() {
     }
   std::fclose(f);
   return out;
-}
-
-uint64_t meminfo_kib(const char *key) {
-  FILE *f = std::fopen("/proc/meminfo", "r");
-  if (!f) return 0;
-  char line[256];
-  unsigned long long kib = 0;
-  size_t len = std::strlen(key);
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, key, len) == 0) {
-      std::sscanf(line + len, "%llu", &kib);
-      break;
-    }
-  std::fclose(f);
-  return kib;
 }
 
 std::string load_average() {
@@ -669,7 +639,7 @@ int bench_main(int argc, char **argv, int first) {
                 kBenchInitSeed);
     std::printf("machine: %s, %ld CPUs online, %s memory; load average %s at the start\n\n",
                 cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN),
-                gib(1024.0 * (double)meminfo_kib("MemTotal:")).c_str(), load_start.c_str());
+                gib(1024.0 * (double)proc_kib("/proc/meminfo", "MemTotal:")).c_str(), load_start.c_str());
   }
 
   Outcome outcome;
@@ -687,7 +657,7 @@ int bench_main(int argc, char **argv, int first) {
         double base = 8.0 * n + ((uint64_t)n * kBenchK <= kCsrMaxSynapses ? 4.0 * n * kBenchK : 0);
         need_all = std::max(need_all, base);
       }
-      double avail = 1024.0 * (double)meminfo_kib("MemAvailable:");
+      double avail = 1024.0 * (double)proc_kib("/proc/meminfo", "MemAvailable:");
       if (avail > 0 && need_all > 0.9 * avail) {
         std::printf("%-5s  %10" PRIu32 "  skipped: needs %s, %s available\n", model_name(model),
                     n, gib(need_all).c_str(), gib(avail).c_str());

@@ -21,20 +21,23 @@ double process_cpu_seconds() {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-uint64_t peak_resident_bytes() {
-  FILE *f = std::fopen("/proc/self/status", "r");
+uint64_t proc_kib(const char *path, const char *key) {
+  FILE *f = std::fopen(path, "r");
   if (!f) return 0;
   char line[256];
   unsigned long long kib = 0;
+  size_t len = std::strlen(key);
   while (std::fgets(line, sizeof line, f)) {
-    if (std::strncmp(line, "VmHWM:", 6) == 0) {
-      std::sscanf(line + 6, "%llu", &kib);
+    if (std::strncmp(line, key, len) == 0) {
+      std::sscanf(line + len, "%llu", &kib);
       break;
     }
   }
   std::fclose(f);
-  return (uint64_t)kib * 1024u;
+  return (uint64_t)kib;
 }
+
+uint64_t peak_resident_bytes() { return proc_kib("/proc/self/status", "VmHWM:") * 1024u; }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 

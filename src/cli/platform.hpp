@@ -10,6 +10,9 @@ double monotonic_seconds();
 // CPU seconds used by this process (CLOCK_PROCESS_CPUTIME_ID): shows contention when it
 // falls well below the wall time.
 double process_cpu_seconds();
+// The number after `key` (e.g. "VmRSS:") in a /proc file that lists sizes in KiB, such as
+// /proc/self/status or /proc/meminfo; 0 when unavailable.
+uint64_t proc_kib(const char *path, const char *key);
 // Peak resident set size in bytes (VmHWM in /proc/self/status); 0 when unavailable.
 uint64_t peak_resident_bytes();
 // Whether standard error is a terminal.
