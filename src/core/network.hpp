@@ -37,8 +37,8 @@ enum class TapeKind : uint32_t { Spike = 1, Triggered = 2, Input = 3, Rebase = 4
 
 // One recorded event. Spikes and inputs own a run of target pre-states in Tape::pre.
 struct TapeEvent {
-  double t;         // event time (rebase: the new t0)
-  double aux;       // spike: spiker's state before reset; rebase: the shift; backward: dL/dt
+  double t;         // event time (rebase: t0 before the re-base)
+  double aux;       // spike: spiker's state before reset; rebase: the shift
   uint64_t first;   // first pre-state index
   uint32_t who;     // neuron (spike) or channel (input)
   uint32_t kind;    // TapeKind
@@ -60,8 +60,8 @@ struct Tape {
   uint32_t *trigger = nullptr;     // n: 1 + event that took the neuron to threshold, or 0
   double *lambda = nullptr;        // n adjoints (backward scratch)
   double *start_state = nullptr;   // n: states when recording started
-  double *start_refr = nullptr;    // n: end of the refractory period at the start (t_ref > 0)
-  double start_t = 0.0, start_t0 = 0.0;
+  double *start_refr = nullptr;    // n: refractory ends when recording started
+  double start_t = 0.0;            // (the sweep recovers t0 there from the re-base records)
   // Accumulated gradients (allocated with the first tape, kept until destroy).
   double *grad_w = nullptr, *grad_in = nullptr, *grad_drive = nullptr, *grad_v0 = nullptr;
 };

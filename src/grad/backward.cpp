@@ -332,7 +332,6 @@ sp_status tape_start(Network *net, size_t max_spikes) {
     t.start_refr[i] = net->neuron[i].refr_end;
   }
   t.start_t = net->now;
-  t.start_t0 = net->t0;
   t.recording = true;
   return SP_OK;
 }
