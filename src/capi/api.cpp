@@ -176,7 +176,7 @@ SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) no
                     drive);
   if (n->tape.recording)
     return sp::fail(SP_ERR_STATE, "cannot change a drive while recording (call sp_backward first)");
-  if (drive == n->neuron[neuron].drive) return done(SP_OK);
+  if (drive == n->drive[neuron]) return done(SP_OK);
   double old_due = sp::network_due_key(n);
   bool due = sp::network_is_due(n, neuron);
   sp::network_change_drive(n, neuron, drive);
@@ -185,7 +185,7 @@ SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) no
     n->frame = SP_FRAME_TIME;
     sp::network_rekey(n, old_due);
   } else if (!due) {
-    n->heap.update(neuron, sp::network_key(n, neuron));
+    n->spike_queue.update(neuron, sp::network_key(n, neuron));
   }
   if (n->model == SP_MODEL_QIF) sp::network_update_rebase_span(n);
   return done(SP_OK);

@@ -24,13 +24,13 @@ struct Ops<Lif> {
   }
   // Phase frame (one drive I > 1): the key is u itself; the smallest u spikes first.
   static double phase_key(double u) { return u; }
-  static double phase_clock(const Network &net, double key) { return key / (net.neuron[0].drive - 1.0); }
+  static double phase_clock(const Network &net, double key) { return key / (net.drive[0] - 1.0); }
   // The key of a neuron at threshold at clock value e.
   static double phase_threshold_key(const Network &net, double e) {
-    return (net.neuron[0].drive - 1.0) * e;
+    return (net.drive[0] - 1.0) * e;
   }
   static double phase_key_time(const Network &net, double key) {
-    return net.t0 + net.tau * std::log(key / (net.neuron[0].drive - 1.0));
+    return net.t0 + net.tau * std::log(key / (net.drive[0] - 1.0));
   }
   static double input(double u, double w, double, double e) { return Lif::input(u, w, e); }
   static bool at_threshold(double u, double drive, double e) {
@@ -55,7 +55,7 @@ struct Ops<Lif> {
     net.t0 += m * net.tau * 0.69314718055994530942;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
-      net.heap.rekey([&](uint32_t, double key) { return std::ldexp(key, -mi); });
+      net.spike_queue.rekey([&](uint32_t, double key) { return std::ldexp(key, -mi); });
       net.cur_key = std::ldexp(net.cur_key, -mi);
     }
     return m;
@@ -71,13 +71,13 @@ struct Ops<Qif> {
   // Phase frame (one drive): the key is -x; the most advanced phase spikes first.
   static double phase_key(double x) { return -x; }
   static double phase_clock(const Network &net, double key) {
-    return (kPi + key) / Qif::omega(net.neuron[0].drive);
+    return (kPi + key) / Qif::omega(net.drive[0]);
   }
   static double phase_threshold_key(const Network &net, double s) {
-    return Qif::omega(net.neuron[0].drive) * s - kPi;
+    return Qif::omega(net.drive[0]) * s - kPi;
   }
   static double phase_key_time(const Network &net, double key) {
-    return net.t0 + net.tau * (kPi + key) / Qif::omega(net.neuron[0].drive);
+    return net.t0 + net.tau * (kPi + key) / Qif::omega(net.drive[0]);
   }
   static double input(double x, double w, double drive, double s) {
     return Qif::input(x, w, drive, s);
@@ -98,12 +98,12 @@ struct Ops<Qif> {
   static double rebase(Network &net, double t) {
     double d = (t - net.t0) / net.tau;
     if (!(d > 0)) return 0;
-    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(net.neuron[i].drive) * d;
+    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(net.drive[i]) * d;
     net.t0 += d * net.tau;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
-      double shift = Qif::omega(net.neuron[0].drive) * d;
-      net.heap.rekey([&](uint32_t, double key) { return key - shift; });
+      double shift = Qif::omega(net.drive[0]) * d;
+      net.spike_queue.rekey([&](uint32_t, double key) { return key - shift; });
       net.cur_key -= shift;
     }
     return d;

@@ -216,7 +216,11 @@ void layout(Arena &a, const Shape &s, Network *net) {
   (void)self;
   NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
   double *v0 = a.take<double>(s.n);
-  HeapNode *hnodes = a.take<HeapNode>(IndexedHeap::node_slots(s.n));
+  double *drive = a.take<double>(s.n);
+  uint32_t *near_heap = a.take<uint32_t>(BucketQueue::heap_slots(s.n));
+  BucketChunk *chunks = a.take<BucketChunk>(BucketQueue::chunk_count(s.n));
+  uint32_t *heads = a.take<uint32_t>(BucketQueue::window_for(s.n));
+  uint64_t *occupied = a.take<uint64_t>(BucketQueue::window_for(s.n) / 64);
   double *qt = a.take<double>(s.queue_capacity);
   uint64_t *qs = a.take<uint64_t>(s.queue_capacity);
   uint32_t *qc = a.take<uint32_t>(s.queue_capacity);
@@ -234,7 +238,9 @@ void layout(Arena &a, const Shape &s, Network *net) {
   if (!net) return;
   net->neuron = neurons;
   net->v0 = v0;
-  net->heap_nodes = hnodes;
+  net->drive = drive;
+  net->spike_queue.bind(&neurons[0].key, &neurons[0].tag, s.n, near_heap, chunks,
+                        BucketQueue::chunk_count(s.n), heads, occupied);
   net->queue_time = qt;
   net->queue_seq = qs;
   net->queue_channel = qc;
@@ -296,7 +302,7 @@ void reset_states(Network *net) {
   using O = Ops<M>;
   double c = O::clock(*net, 0.0);
   for (uint32_t i = 0; i < net->n; ++i) {
-    net->neuron[i].state = O::from_voltage(net->v0[i], net->neuron[i].drive, c);
+    net->neuron[i].state = O::from_voltage(net->v0[i], net->drive[i], c);
     net->neuron[i].refr_end = -INFINITY;
   }
 }
@@ -305,7 +311,7 @@ template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
-  return O::spike_time(*net, net->neuron[i].state, net->neuron[i].drive);
+  return O::spike_time(*net, net->neuron[i].state, net->drive[i]);
 }
 
 // The phase-frame key of a neuron at threshold at now().
@@ -323,14 +329,16 @@ void rekey_all(Network *net, double old_due) {
     net->cur_key_time = net->now;
   }
   double due = network_due_key(net);
-  net->heap.rekey([&](uint32_t i, double old) { return old <= old_due ? due : key_for<M>(net, i); });
+  net->spike_queue.rekey(network_queue_scale(net), [&](uint32_t i, double old) {
+    return old <= old_due ? due : key_for<M>(net, i);
+  });
 }
 
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
-  if (net->now < net->neuron[i].refr_end) return O::reset_voltage(net->neuron[i].drive);
-  return O::voltage(net->neuron[i].state, net->neuron[i].drive, O::clock(*net, net->now));
+  if (net->now < net->neuron[i].refr_end) return O::reset_voltage(net->drive[i]);
+  return O::voltage(net->neuron[i].state, net->drive[i], O::clock(*net, net->now));
 }
 
 template <class M>
@@ -343,10 +351,10 @@ void change_drive(Network *net, uint32_t i, double drive) {
     net->neuron[i].state = O::reset(drive, O::clock(*net, net->neuron[i].refr_end));
   } else {
     double c = O::clock(*net, net->now);
-    double v = O::voltage(net->neuron[i].state, net->neuron[i].drive, c);
+    double v = O::voltage(net->neuron[i].state, net->drive[i], c);
     net->neuron[i].state = O::from_voltage(v, drive, c);
   }
-  net->neuron[i].drive = drive;
+  net->drive[i] = drive;
 }
 
 }  // namespace
@@ -406,16 +414,15 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   net->t_ref = d.t_ref;
   net->frame_request = d.frame;
   net->init_seed = d.init_seed;
-  for (uint32_t i = 0; i < d.n; ++i) net->neuron[i].drive = d.drives ? d.drives[i] : d.drive;
+  for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
   for (uint32_t i = 0; i < d.n; ++i)
-    net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(d.model, net->neuron[i].drive, d.tau, d.init_seed, i);
+    net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(d.model, net->drive[i], d.tau, d.init_seed, i);
   copy_synapses(net->recurrent, d.recurrent, d.n, true);
   if (d.n_inputs) {
     copy_synapses(net->inputs, d.inputs, d.n_inputs, false);
   } else {
     net->inputs = Synapses();
   }
-  net->heap.bind(net->heap_nodes, &net->neuron[0].heap_pos, d.n);
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);
@@ -441,15 +448,15 @@ void network_update_rebase_span(Network *net) {
   }
   double max_drive = 0;
   for (uint32_t i = 0; i < net->n; ++i)
-    if (net->neuron[i].drive > max_drive) max_drive = net->neuron[i].drive;
+    if (net->drive[i] > max_drive) max_drive = net->drive[i];
   // Keep the phase offsets omega (t - t0)/tau below about 64 radians.
   net->rebase_span = net->tau * 64.0 / Qif::omega(max_drive);
 }
 
 bool network_phase_eligible(const Network *net) {
-  double first = net->neuron[0].drive;
+  double first = net->drive[0];
   for (uint32_t i = 1; i < net->n; ++i)
-    if (net->neuron[i].drive != first) return false;
+    if (net->drive[i] != first) return false;
   return net->model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
 }
 
@@ -485,10 +492,10 @@ void network_reset_state(Network *net) {
   net->cur_key_time = 0.0;
   if (net->model == SP_MODEL_LIF) {
     net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Lif>(net) : 0.0;
-    net->heap.build([&](uint32_t i) { return key_for<Lif>(net, i); });
+    net->spike_queue.build(network_queue_scale(net), [&](uint32_t i) { return key_for<Lif>(net, i); });
   } else {
     net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Qif>(net) : 0.0;
-    net->heap.build([&](uint32_t i) { return key_for<Qif>(net, i); });
+    net->spike_queue.build(network_queue_scale(net), [&](uint32_t i) { return key_for<Qif>(net, i); });
   }
 }
 

@@ -4,7 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "queue/indexed_heap.hpp"
+#include "queue/bucket_queue.hpp"
+#include "queue/input_queue.hpp"
 #include "sparseprop/sparseprop.h"
 #include "topology/procedural.hpp"
 
@@ -67,20 +68,21 @@ struct Tape {
 };
 
 // Everything an event reads and writes about one target neuron, in one 32-byte slot, so that a
-// synaptic event touches one cache line here (plus its heap node).
+// synaptic event touches one cache line (the spike queue keeps its key and tag here too).
 struct NeuronSlot {
   // The co-moving coordinate, constant between events: LIF u = (I - V) exp((t - t0)/tau),
   // QIF x = phi - omega (t - t0)/tau.
   double state;
+  double key;         // the spike queue's key (owned by BucketQueue)
   double refr_end;    // last spike time + t_ref (-inf before the first spike); inputs at
                       // times <= refr_end are ignored
-  double drive;       // I
-  uint32_t heap_pos;  // the neuron's node in the heap (owned by IndexedHeap)
+  uint32_t tag;       // where the spike queue keeps the neuron (owned by BucketQueue)
   uint32_t unused;
 };
-static_assert(sizeof(NeuronSlot) == 32, "two slots per cache line");
-static_assert(sizeof(NeuronSlot) == IndexedHeap::kPosStride * sizeof(uint32_t),
-              "the heap finds positions at a fixed stride");
+static_assert(sizeof(NeuronSlot) == BucketQueue::kRecordBytes, "two slots per cache line");
+static_assert(offsetof(NeuronSlot, key) % sizeof(double) == 0 &&
+                  offsetof(NeuronSlot, tag) % sizeof(uint32_t) == 0,
+              "the queue finds keys and tags at a fixed stride");
 
 struct Network {
   // Memory.
@@ -103,8 +105,8 @@ struct Network {
 
   // Per-neuron data, one cache line-aligned slot each (see NeuronSlot).
   NeuronSlot *neuron;
-  HeapNode *heap_nodes;
-  IndexedHeap heap;
+  double *drive;           // n drives I
+  BucketQueue spike_queue;  // the next spiker (keys and tags in the neuron slots)
   InputQueue queue;
   double *queue_time;
   uint64_t *queue_seq;
@@ -145,9 +147,15 @@ double network_key(const Network *net, uint32_t i);
 inline double network_due_key(const Network *net) {
   return net->frame == SP_FRAME_PHASE ? net->cur_key : net->now;
 }
+// How the spike queue's buckets follow its keys: LIF's phase-frame keys u grow exponentially
+// with time, every other key (spike times, QIF phases) linearly.
+inline BucketQueue::Scale network_queue_scale(const Network *net) {
+  return net->model == SP_MODEL_LIF && net->frame == SP_FRAME_PHASE ? BucketQueue::Scale::Log
+                                                                    : BucketQueue::Scale::Linear;
+}
 // Whether neuron i is due to spike at now() (taken to threshold, or its time has come).
 inline bool network_is_due(const Network *net, uint32_t i) {
-  return net->heap.key_of(i) <= network_due_key(net);
+  return net->spike_queue.key_of(i) <= network_due_key(net);
 }
 double network_voltage(const Network *net, uint32_t i);
 // Re-expresses neuron i's state for a new drive keeping its voltage at now().

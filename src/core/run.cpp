@@ -1,8 +1,9 @@
 // The event loop, written once and instantiated per model and frame (chosen once per call).
 //
 // Every neuron's state is a co-moving coordinate that is constant between events, so an event
-// touches only the neurons it delivers to. The next spiker is the top of an indexed heap keyed
-// on the co-moving phase (phase frame) or on the next spike time (time frame).
+// touches only the neurons it delivers to. The next spiker is the top of the spike queue
+// (queue/bucket_queue.hpp), keyed on the co-moving phase (phase frame) or on the next spike time
+// (time frame).
 #include "core/run.hpp"
 
 #include <cmath>
@@ -21,8 +22,8 @@ class Loop {
   explicit Loop(Network &net) : net_(net) {}
 
   // Time of the next network spike; +inf if no neuron will ever spike.
-  double next_spike_time() const {
-    double key = net_.heap.top_key();
+  double next_spike_time() {
+    double key = net_.spike_queue.top_key();
     if (key <= due_key()) return net_.now;
     double t = kPhase ? O::phase_key_time(net_, key) : key;
     return t > net_.now ? t : net_.now;
@@ -32,11 +33,11 @@ class Loop {
   // Processes the spike of the queue's top at time t (= next_spike_time(), which the caller
   // has just computed to compare it with the next input).
   sp_status spike(double t, sp_spike *out) {
-    uint32_t j = net_.heap.top();
+    uint32_t j = net_.spike_queue.top();
     sp_status s = reserve_tape(true, row_length(net_.recurrent, j));
     if (s != SP_OK) return s;
     maybe_rebase(t);
-    double key = net_.heap.top_key();
+    double key = net_.spike_queue.top_key();
     // In the phase frame the spiker's key gives the clock of a new instant without an exp.
     double clk = clock_at(t, kPhase, key);
     if (kPhase && key > net_.cur_key) {
@@ -56,8 +57,8 @@ class Loop {
     }
 
     net_.neuron[j].refr_end = t + net_.t_ref;
-    net_.neuron[j].state = O::reset(net_.neuron[j].drive, O::after_refractory(net_, clk));
-    net_.heap.update_top(key_of(j));
+    net_.neuron[j].state = O::reset(net_.drive[j], O::after_refractory(net_, clk));
+    net_.spike_queue.update_top(key_of(j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
     deliver(row, t, clk, ev);
     if (out) {
@@ -117,7 +118,7 @@ class Loop {
 
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(net_.neuron[i].state);
-    return O::spike_time(net_, net_.neuron[i].state, net_.neuron[i].drive);
+    return O::spike_time(net_, net_.neuron[i].state, net_.drive[i]);
   }
 
   static uint64_t row_length(const Synapses &s, uint32_t source) {
@@ -160,17 +161,14 @@ class Loop {
   void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
     const double due = due_key();
-    // The targets are known up front: a software pipeline fetches neuron slots kSlotAhead
-    // targets ahead and heap nodes kNodeAhead ahead (their positions live in the slots fetched
-    // earlier), so the cache misses of many targets overlap.
-    constexpr uint32_t kSlotAhead = 16, kNodeAhead = 8;
+    // The targets are known up front: their slots (state, queue key and tag on one line) are
+    // fetched kAhead targets ahead, so the cache misses of many targets overlap.
+    constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
-    for (uint32_t s = 0; s < count && s < kSlotAhead; ++s)
+    for (uint32_t s = 0; s < count && s < kAhead; ++s)
       __builtin_prefetch(&net_.neuron[row.targets[s]]);
-    for (uint32_t s = 0; s < count && s < kNodeAhead; ++s) net_.heap.prefetch_node(row.targets[s]);
     for (uint32_t s = 0; s < count; ++s) {
-      if (s + kSlotAhead < count) __builtin_prefetch(&net_.neuron[row.targets[s + kSlotAhead]]);
-      if (s + kNodeAhead < count) net_.heap.prefetch_node(row.targets[s + kNodeAhead]);
+      if (s + kAhead < count) __builtin_prefetch(&net_.neuron[row.targets[s + kAhead]]);
       uint32_t i = row.targets[s];
       double w = row.weights ? row.weights[s] : row.weight;
       // Refractory, just spiked, or already due to spike at t: the input is ignored.
@@ -178,17 +176,17 @@ class Loop {
       if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.neuron[i].state;
       if (ignored) continue;
       // In the phase frame every neuron has the same drive.
-      double drive = kPhase ? net_.neuron[0].drive : net_.neuron[i].drive;
+      double drive = kPhase ? net_.drive[0] : net_.drive[i];
       double x = O::input(net_.neuron[i].state, w, drive, clk);
       net_.neuron[i].state = x;
       if (O::at_threshold(x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
-        net_.heap.update(i, due);
+        net_.spike_queue.update(i, due);
         net_.neuron[i].refr_end = t;
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
-        net_.heap.update(i, key_of(i));
+        net_.spike_queue.update(i, key_of(i));
       }
     }
   }

@@ -131,7 +131,7 @@ class Backward {
   void seed_end(const double *dl_dv, double t0) {
     for (uint32_t i = 0; i < net_.n; ++i) {
       if (dl_dv[i] == 0.0 || net_.now < net_.neuron[i].refr_end) continue;  // held at reset: constant
-      StatePartials p = D::voltage_of_state(net_, net_.neuron[i].state, net_.neuron[i].drive, net_.now, t0);
+      StatePartials p = D::voltage_of_state(net_, net_.neuron[i].state, net_.drive[i], net_.now, t0);
       lambda_[i] += dl_dv[i] * p.dv;
       tape_.grad_drive[i] += dl_dv[i] * p.dI;
     }
@@ -141,7 +141,7 @@ class Backward {
     D::rebase(net_, lambda_, ev.aux);
     if constexpr (std::is_same<M, Qif>::value) {
       for (uint32_t i = 0; i < net_.n; ++i)
-        tape_.grad_drive[i] += lambda_[i] * D::rebase_dI(net_.neuron[i].drive, ev.aux);
+        tape_.grad_drive[i] += lambda_[i] * D::rebase_dI(net_.drive[i], ev.aux);
     }
   }
 
@@ -156,7 +156,7 @@ class Backward {
       double w = row.weights ? row.weights[s] : row.weight;
       double lam = lambda_[i];
       if (lam == 0.0) continue;
-      InputPartials p = D::input(net_, pre, ev.t, w, net_.neuron[i].drive, t0);
+      InputPartials p = D::input(net_, pre, ev.t, w, net_.drive[i], t0);
       dt += lam * p.dt;
       grad_w[row.weights ? row.first + s : 0] += lam * p.dw;
       tape_.grad_drive[i] += lam * p.dI;
@@ -169,7 +169,7 @@ class Backward {
     uint32_t j = ev.who;
     lambda_t += deliveries(ev, net_.recurrent, tape_.grad_w, t0);
     // The reset replaced the spiker's state by r(t, I): its adjoint goes to t and I.
-    InputPartials r = D::reset(net_, ev.t, net_.neuron[j].drive, t0);
+    InputPartials r = D::reset(net_, ev.t, net_.drive[j], t0);
     lambda_t += lambda_[j] * r.dt;
     tape_.grad_drive[j] += lambda_[j] * r.dI;
     lambda_[j] = 0.0;
@@ -182,7 +182,7 @@ class Backward {
       }
       return;
     }
-    StatePartials T = D::spike_time(net_, ev.aux, net_.neuron[j].drive, t0);
+    StatePartials T = D::spike_time(net_, ev.aux, net_.drive[j], t0);
     lambda_[j] = lambda_t * T.dv;
     tape_.grad_drive[j] += lambda_t * T.dI;
   }
@@ -192,7 +192,7 @@ class Backward {
     for (uint32_t i = 0; i < net_.n; ++i) {
       double lam = lambda_[i];
       if (lam == 0.0) continue;
-      double drive = net_.neuron[i].drive;
+      double drive = net_.drive[i];
       if (tape_.start_t < tape_.start_refr[i]) {
         tape_.grad_drive[i] += lam * D::held_state_dI(net_, drive, tape_.start_refr[i], t0);
         continue;
@@ -205,7 +205,7 @@ class Backward {
   }
 
   double startup_voltage(uint32_t i, double t0) const {
-    double x = tape_.start_state[i], drive = net_.neuron[i].drive;
+    double x = tape_.start_state[i], drive = net_.drive[i];
     if constexpr (std::is_same<M, Lif>::value) {
       return Lif::voltage(x, drive, std::exp((tape_.start_t - t0) / net_.tau));
     } else {
@@ -231,7 +231,7 @@ sp_status params_get(const Network *net, sp_param p, double *out, size_t len) {
   sp_status s = check_access(net, p, out, len);
   if (s != SP_OK) return s;
   if (p == SP_PARAM_DRIVES) {
-    for (uint32_t i = 0; i < net->n; ++i) out[i] = net->neuron[i].drive;
+    for (uint32_t i = 0; i < net->n; ++i) out[i] = net->drive[i];
     return SP_OK;
   }
   const double *src = param_storage(const_cast<Network *>(net), p);
@@ -251,7 +251,7 @@ sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
     // Voltages at now() are kept; the frame is chosen again for the new drives.
     double old_due = network_due_key(net);
     for (uint32_t i = 0; i < net->n; ++i)
-      if (in[i] != net->neuron[i].drive) network_change_drive(net, i, in[i]);
+      if (in[i] != net->drive[i]) network_change_drive(net, i, in[i]);
     uint32_t frame = SP_FRAME_TIME;
     if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
     net->frame = frame;

@@ -139,7 +139,7 @@ void write_network(Writer &w, const Network &net) {
   w.u32(net.queue.capacity());
   write_synapses(w, net.recurrent);
   write_synapses(w, net.inputs);
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.neuron[i].drive);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.drive[i]);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.v0[i]);
   w.f64(net.now);
   w.f64(net.t0);
@@ -149,7 +149,7 @@ void write_network(Writer &w, const Network &net) {
   w.f64(net.clock_value);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.neuron[i].state);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.neuron[i].refr_end);
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.heap.key_of(i));
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.spike_queue.key_of(i));
   w.u32(net.queue.size());
   w.u64(net.queue.issued());
   for (uint32_t q = 0; q < net.queue.size(); ++q) {
@@ -410,7 +410,7 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     net->neuron[i].state = load_f64(state + 8 * i);
     net->neuron[i].refr_end = load_f64(refr + 8 * i);
   }
-  net->heap.build([&](uint32_t i) { return load_f64(keys + 8 * i); });
+  net->spike_queue.build(network_queue_scale(net), [&](uint32_t i) { return load_f64(keys + 8 * i); });
   for (uint32_t q = 0; q < queued; ++q) {
     net->queue_time[q] = load_f64(queue + 20 * q);
     net->queue_seq[q] = load_u64(queue + 20 * q + 8);

@@ -1,0 +1,229 @@
+// The cold paths of the spike queue: opening buckets, the overflow list, rebuilding.
+#include "queue/bucket_queue.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sp {
+
+uint32_t BucketQueue::window_for(uint32_t n) {
+  // A bucket is about 1/64 of the front of the queue (choose_scale), so 256 buckets reach well
+  // past the bulk of the keys; the rest wait in the overflow list.
+  return n >= 4096 ? 256 : 64;
+}
+
+uint64_t BucketQueue::chunk_count(uint32_t n) {
+  // Every list has at most one chunk that is not full; a quarter of the entries' room again is
+  // left for stale entries, and a reserve lets a bucket's chunk be relocated before a rebuild.
+  uint64_t entries = uint64_t(n) + n / 4;
+  return (entries + kChunkIds - 1) / kChunkIds + window_for(n) + 2 + kReserve;
+}
+
+void BucketQueue::update_slow(uint32_t i, double k, double old, uint32_t t) {
+  if (t & kNear) {
+    uint32_t p = t & ~kNear;
+    if (k < old)
+      sift_up(p, i);
+    else
+      sift_down(p, i);
+    return;
+  }
+  int64_t b = bucket(k);
+  if (b <= bcur_) {
+    leave_far(t);
+    push_near(i);
+    return;
+  }
+  // Lazy: an entry in an earlier bucket than the key's stays valid (it is a lower bound), and
+  // so does one in the overflow list for a key still beyond the window.
+  uint32_t dest = destination(b);
+  if (dest >= t) return;
+  leave_far(t);
+  enter_far(i, dest);
+}
+
+int64_t BucketQueue::next_occupied() const {
+  const uint32_t mask = window_ - 1;
+  for (uint32_t d = 1; d < window_;) {
+    uint32_t s = static_cast<uint32_t>(bcur_ + d) & mask;
+    uint64_t word = occupied_[s >> 6] >> (s & 63);
+    if (word) {
+      uint32_t step = static_cast<uint32_t>(__builtin_ctzll(word));
+      if (d + step < window_) return bcur_ + d + step;
+      return kInfBucket;
+    }
+    d += 64 - (s & 63);
+  }
+  return kInfBucket;
+}
+
+void BucketQueue::open_next() {
+  int64_t next = next_occupied();
+  if (overflow_head_ != kNil && next >= overflow_floor_) {
+    if (next == kInfBucket && far_count_ != 0) {
+      // Only the overflow list is left (after a long silence, say): start again from the
+      // smallest key instead of walking the empty buckets up to it.
+      rebuild();
+      return;
+    }
+    // Bring the overflow entries that are now within the window into their buckets before
+    // any bucket they may belong to is opened.
+    if (overflow_floor_ - 1 > bcur_) bcur_ = overflow_floor_ - 1;
+    rescan_overflow();
+    return;
+  }
+  if (next == kInfBucket) {
+    rebuild();  // far neurons but no list to find them in: cannot happen; recover anyway
+    return;
+  }
+  open_bucket(next);
+}
+
+void BucketQueue::open_bucket(int64_t b) {
+  if (b >= kMaxBucket - int64_t(window_)) {
+    rebuild();  // bucket numbers would leave the tag range: restart them from the smallest key
+    return;
+  }
+  bcur_ = b;
+  const uint32_t s = static_cast<uint32_t>(b) & (window_ - 1);
+  uint32_t c = head_[s];
+  head_[s] = kNil;
+  occupied_[s >> 6] &= ~(uint64_t(1) << (s & 63));
+  const uint32_t bt = static_cast<uint32_t>(b);
+  while (c != kNil) {
+    // Relocating one chunk's entries takes at most kChunkIds new chunks.
+    if (free_count_ < kReserve) {
+      rebuild();
+      return;
+    }
+    BucketChunk &ch = pool_[c];
+    for (uint32_t q = 0; q < ch.count; ++q) __builtin_prefetch(&key(ch.ids[q]));
+    for (uint32_t q = 0; q < ch.count; ++q) {
+      uint32_t id = ch.ids[q];
+      if (tag(id) != bt) continue;  // stale: the neuron has moved since
+      --far_count_;
+      int64_t nb = bucket(key(id));
+      if (nb <= bcur_)
+        push_near(id);
+      else
+        enter_far(id, destination(nb));
+    }
+    uint32_t next = ch.next;
+    free_chunk(c);
+    c = next;
+  }
+}
+
+void BucketQueue::rescan_overflow() {
+  uint32_t c = overflow_head_;
+  overflow_head_ = kNil;
+  overflow_floor_ = INT64_MAX;
+  while (c != kNil) {
+    if (free_count_ < kReserve) {
+      rebuild();
+      return;
+    }
+    BucketChunk &ch = pool_[c];
+    for (uint32_t q = 0; q < ch.count; ++q) {
+      uint32_t id = ch.ids[q];
+      if (tag(id) != kOverflow) continue;
+      --far_count_;
+      int64_t nb = bucket(key(id));
+      if (nb <= bcur_)
+        push_near(id);
+      else
+        enter_far(id, destination(nb));
+    }
+    uint32_t next = ch.next;
+    free_chunk(c);
+    c = next;
+  }
+}
+
+void BucketQueue::choose_scale() {
+  // The origin is the smallest key; the width is 1/kSplit of the distance from it to the
+  // first octile of a sample of the keys, so that a bucket holds about 1/(8 kSplit) of the
+  // neurons near the front of the queue, where the spikes come from. Narrow buckets keep the
+  // near heap small; wide ones mean fewer buckets to open (measured with sparseprop bench).
+  double lo = __builtin_inf();
+  for (uint32_t i = 0; i < n_; ++i)
+    if (key(i) < lo) lo = key(i);
+  constexpr uint32_t kSample = 256, kSplit = 64;
+  double sample[kSample];
+  uint32_t m = 0;
+  uint32_t stride = n_ > kSample ? n_ / kSample : 1;
+  for (uint32_t i = 0; i < n_ && m < kSample; i += stride)
+    if (std::isfinite(key(i))) sample[m++] = key(i);
+  if (!std::isfinite(lo) || m == 0) {
+    origin_ = 0;
+    origin_bits_ = ordered_bits(0.0);
+    inv_width_ = 1;
+    shift_ = 0;
+    return;
+  }
+  std::nth_element(sample, sample + m / 8, sample + m);
+  double q = sample[m / 8];
+  if (scale_ == Scale::Log) {
+    origin_bits_ = ordered_bits(lo);
+    uint64_t spread = ordered_bits(q) - origin_bits_;  // q >= lo
+    uint64_t width = spread / kSplit;
+    shift_ = width ? 63 - __builtin_clzll(width) : 0;
+    return;
+  }
+  origin_ = lo;
+  double width = (q - lo) / kSplit;
+  inv_width_ = (width > 0 && std::isfinite(1 / width)) ? 1 / width : 1.0;
+}
+
+void BucketQueue::rebuild() {
+  ++rebuilds_;
+  choose_scale();
+  for (uint64_t c = 0; c < pool_chunks_; ++c)
+    pool_[c].next = c + 1 < pool_chunks_ ? static_cast<uint32_t>(c + 1) : kNil;
+  free_head_ = pool_chunks_ ? 0 : kNil;
+  free_count_ = pool_chunks_;
+  for (uint32_t s = 0; s < window_; ++s) head_[s] = kNil;
+  for (uint32_t w = 0; w < window_ / 64; ++w) occupied_[w] = 0;
+  overflow_head_ = never_head_ = kNil;
+  overflow_floor_ = INT64_MAX;
+  near_size_ = 0;
+  far_count_ = 0;
+  bcur_ = 0;
+  for (uint32_t i = 0; i < n_; ++i) {
+    int64_t b = bucket(key(i));
+    if (b <= 0)
+      push_near(i);
+    else
+      enter_far(i, destination(b));
+  }
+}
+
+bool BucketQueue::valid() const {
+  for (uint32_t p = 0; p < near_size_; ++p) {
+    if (tag(heap_[p]) != (kNear | p)) return false;
+    if (p > 0 && less(heap_[p], heap_[(p - 1) / 4])) return false;
+  }
+  uint64_t far = 0;
+  for (uint32_t i = 0; i < n_; ++i) {
+    uint32_t t = tag(i);
+    if (t & kNear) {
+      if ((t & ~kNear) >= near_size_ || heap_[t & ~kNear] != i) return false;
+      continue;
+    }
+    int64_t b = bucket(key(i));
+    if (b <= bcur_) return false;  // every neuron in a bucket <= bcur must be near
+    if (t == kNever) {
+      if (key(i) != __builtin_inf()) return false;
+      continue;
+    }
+    ++far;
+    if (t == kOverflow) {
+      if (b < overflow_floor_) return false;
+    } else if (!(int64_t(t) > bcur_ && int64_t(t) - bcur_ < int64_t(window_) && b >= int64_t(t))) {
+      return false;
+    }
+  }
+  return far == far_count_;
+}
+
+}  // namespace sp

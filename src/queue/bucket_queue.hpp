@@ -1,0 +1,291 @@
+// The network's spike queue: the neuron with the smallest (key, index) next, in amortised O(1)
+// per key change for the keys a spiking network produces.
+//
+// A binary heap over all N neurons pays a chain of dependent cache misses for almost every
+// synaptic event (target -> heap position -> node -> children), yet only the few neurons near
+// threshold can spike soon. So the queue is two-level:
+//  - near: an exact 4-ary heap (of neuron indices, keys read from the neurons' records) holding
+//    every neuron whose key falls in a bucket <= the current bucket `bcur`;
+//  - far: every other neuron sits in a bucket list, keyed by a monotone function of its key
+//    (equal-width buckets on the key, or on the bits of a positive key for LIF's exponential
+//    coordinates). The lists are lazy: a key that grows leaves its entry where it is (the
+//    bucket is then a lower bound), and the entry is moved to the right bucket only when its
+//    bucket is opened. A key that shrinks into an earlier bucket gets a new entry; the old one
+//    is recognised as stale (the neuron's tag no longer names that bucket) and dropped.
+// When the near heap's top lies beyond bcur, the next bucket is opened: its neurons join the
+// heap or move on. A synaptic event to a far neuron thus costs one write to its record and
+// usually nothing else.
+//
+// Order is exact: the bucket function is monotone in the key, so the smallest (key, index) of
+// all neurons is always the near heap's top once that top lies in a bucket <= bcur. No
+// assumption is made about how keys move: any key may be set at any time.
+//
+// Bucket entries live in 128-byte chunks from a fixed pool carved at creation; when the pool
+// runs low (stale entries pile up), the whole queue is rebuilt from the keys in O(N), which
+// also re-tunes the bucket width to the current spread of keys. Nothing is allocated here.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace sp {
+
+// A run of bucket entries (neuron indices).
+struct BucketChunk {
+  uint32_t next;  // next chunk of the same list, or kNil
+  uint32_t count;
+  uint32_t ids[30];
+};
+static_assert(sizeof(BucketChunk) == 128, "two cache lines per chunk");
+
+class BucketQueue {
+ public:
+  // How bucket indices follow keys: Linear for keys that grow linearly with time (spike times,
+  // QIF phases), Log for positive keys that grow exponentially (LIF's u), where equal buckets
+  // on the key's bits are equal steps in time.
+  enum class Scale : uint32_t { Linear, Log };
+
+  // Storage the network carves for `n` neurons.
+  static uint32_t window_for(uint32_t n);
+  static uint64_t chunk_count(uint32_t n);
+  static uint64_t heap_slots(uint32_t n) { return n; }
+
+  // Keys and tags live inside the network's 32-byte per-neuron records: neuron i's key is
+  // key_base[i * kKeyStride], its tag tag_base[i * kTagStride].
+  static constexpr size_t kRecordBytes = 32;
+  static constexpr size_t kKeyStride = kRecordBytes / sizeof(double);
+  static constexpr size_t kTagStride = kRecordBytes / sizeof(uint32_t);
+
+  void bind(double *key_base, uint32_t *tag_base, uint32_t n, uint32_t *heap, BucketChunk *pool,
+            uint64_t pool_chunks, uint32_t *heads, uint64_t *occupied) {
+    key_ = key_base;
+    tag_ = tag_base;
+    n_ = n;
+    heap_ = heap;
+    pool_ = pool;
+    pool_chunks_ = pool_chunks;
+    head_ = heads;
+    occupied_ = occupied;
+    window_ = window_for(n);
+  }
+
+  // Sets every key to key_of(i) and builds the queue, in O(n).
+  template <class KeyOf>
+  void build(Scale scale, KeyOf key_of) {
+    for (uint32_t i = 0; i < n_; ++i) key(i) = key_of(i);
+    scale_ = scale;
+    rebuild();
+  }
+  // Replaces every key by f(neuron, old key) and rebuilds, in O(n).
+  template <class F>
+  void rekey(Scale scale, F f) {
+    for (uint32_t i = 0; i < n_; ++i) key(i) = f(i, key(i));
+    scale_ = scale;
+    rebuild();
+  }
+  template <class F>
+  void rekey(F f) {
+    rekey(scale_, f);
+  }
+
+  uint32_t size() const { return n_; }
+  double key_of(uint32_t i) const { return key(i); }
+
+  // The neuron with the smallest (key, index) and its key (+inf when every key is +inf).
+  uint32_t top() {
+    settle();
+    return near_size_ ? heap_[0] : first_never();
+  }
+  double top_key() {
+    settle();
+    return near_size_ ? key(heap_[0]) : __builtin_inf();
+  }
+
+  // Sets the key of neuron i. The common case, a far neuron whose key grows, is inline: one
+  // bucket computation and no list work.
+  void update(uint32_t i, double k) {
+    double old = key(i);
+    key(i) = k;
+    uint32_t t = tag(i);
+    // A far tag is a bucket, kOverflow or kNever, all below kNear; a key in the tagged bucket
+    // or later keeps its entry (overflow and never entries only for +inf keys here).
+    if (!(t & kNear) && bucket(k) >= int64_t(t)) return;
+    update_slow(i, k, old, t);
+  }
+  // Sets the key of top() (which must have been called since the last change).
+  void update_top(double k) {
+    uint32_t j = heap_[0];
+    key(j) = k;
+    int64_t b = bucket(k);
+    if (b <= bcur_) {
+      sift_down(0, j);
+      return;
+    }
+    uint32_t last = heap_[--near_size_];
+    if (near_size_) sift_down(0, last);
+    enter_far(j, destination(b));
+  }
+
+  // Checks every invariant; for tests.
+  bool valid() const;
+  // How many times the queue was rebuilt (build, rekey, pool exhaustion, ...); for tests.
+  uint64_t rebuilds() const { return rebuilds_; }
+
+ private:
+  static constexpr uint32_t kNil = 0xffffffffu;
+  static constexpr uint32_t kChunkIds = sizeof(BucketChunk::ids) / sizeof(uint32_t);
+  static constexpr uint32_t kReserve = kChunkIds + 2;
+  static constexpr uint32_t kNear = 0x80000000u;     // tag: near, low bits = heap position
+  static constexpr uint32_t kOverflow = 0x7ffffffeu;  // tag: beyond the window
+  static constexpr uint32_t kNever = 0x7fffffffu;     // tag: key +inf
+  static constexpr int64_t kMaxBucket = int64_t(1) << 30;  // rebuild before bcur gets here
+  static constexpr int64_t kInfBucket = INT64_MAX;
+
+  double &key(uint32_t i) const { return key_[size_t(i) * kKeyStride]; }
+  uint32_t &tag(uint32_t i) const { return tag_[size_t(i) * kTagStride]; }
+
+  static uint64_t ordered_bits(double x) {
+    uint64_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return (b >> 63) ? ~b : b | (uint64_t(1) << 63);
+  }
+
+  // The bucket of a key, monotone non-decreasing in the key: kInfBucket for +inf only (a
+  // huge finite key goes to the overflow list, which is rescanned; the never list is not).
+  int64_t bucket(double k) const {
+    if (scale_ == Scale::Log) {
+      if (k == __builtin_inf()) return kInfBucket;
+      uint64_t m = ordered_bits(k);
+      if (m < origin_bits_) return -1;
+      return int64_t((m - origin_bits_) >> shift_);
+    }
+    if (k == __builtin_inf()) return kInfBucket;
+    double x = (k - origin_) * inv_width_;
+    if (x < 0) return -1;
+    return x < double(kMaxBucket) ? int64_t(x) : kMaxBucket;  // kMaxBucket: overflow
+  }
+
+  // The list a neuron with far bucket b > bcur belongs to: b itself, overflow or never.
+  uint32_t destination(int64_t b) const {
+    if (b == kInfBucket) return kNever;
+    if (b - bcur_ >= int64_t(window_) || b >= kMaxBucket) return kOverflow;
+    return static_cast<uint32_t>(b);
+  }
+
+  bool less(uint32_t a, uint32_t b) const {
+    double ka = key(a), kb = key(b);
+    return ka < kb || (ka == kb && a < b);
+  }
+  void place(uint32_t p, uint32_t id) {
+    heap_[p] = id;
+    tag(id) = kNear | p;
+  }
+  void sift_up(uint32_t p, uint32_t id) {
+    while (p > 0) {
+      uint32_t parent = (p - 1) / 4;
+      if (!less(id, heap_[parent])) break;
+      place(p, heap_[parent]);
+      p = parent;
+    }
+    place(p, id);
+  }
+  void sift_down(uint32_t p, uint32_t id) {
+    for (;;) {
+      uint32_t first = 4 * p + 1;
+      if (first >= near_size_) break;
+      uint32_t best = first, end = first + 4 < near_size_ ? first + 4 : near_size_;
+      for (uint32_t c = first + 1; c < end; ++c)
+        if (less(heap_[c], heap_[best])) best = c;
+      if (!less(heap_[best], id)) break;
+      place(p, heap_[best]);
+      p = best;
+    }
+    place(p, id);
+  }
+  void push_near(uint32_t id) { sift_up(near_size_++, id); }
+
+  // Bookkeeping of neurons in far lists (stale entries are not counted).
+  void leave_far(uint32_t t) {
+    if (t == kNever) return;
+    --far_count_;
+  }
+  void enter_far(uint32_t i, uint32_t dest) {
+    tag(i) = dest;
+    if (dest != kNever) ++far_count_;
+    if (dest == kOverflow && bcur_ + int64_t(window_) < overflow_floor_)
+      overflow_floor_ = bcur_ + int64_t(window_);
+    append(dest, i);
+  }
+
+  uint32_t &list_head(uint32_t dest) {
+    if (dest == kOverflow) return overflow_head_;
+    if (dest == kNever) return never_head_;
+    return head_[dest & (window_ - 1)];
+  }
+  void append(uint32_t dest, uint32_t id) {
+    uint32_t &h = list_head(dest);
+    if (h == kNil || pool_[h].count == kChunkIds) {
+      if (free_head_ == kNil) {
+        // Out of chunks: stale entries have piled up. Rebuild from the keys (the neuron's
+        // tag and key are already set, so it is placed like every other neuron).
+        rebuild();
+        return;
+      }
+      uint32_t c = free_head_;
+      free_head_ = pool_[c].next;
+      --free_count_;
+      pool_[c].next = h;
+      pool_[c].count = 0;
+      h = c;
+      if (dest < kOverflow) {
+        uint32_t s = dest & (window_ - 1);
+        occupied_[s >> 6] |= uint64_t(1) << (s & 63);
+      }
+    }
+    pool_[h].ids[pool_[h].count++] = id;
+  }
+  void free_chunk(uint32_t c) {
+    pool_[c].next = free_head_;
+    free_head_ = c;
+    ++free_count_;
+  }
+
+  // Opens buckets until the near heap's top is certainly the smallest key.
+  void settle() {
+    while (!(near_size_ && bucket(key(heap_[0])) <= bcur_) && far_count_ != 0) open_next();
+  }
+
+  void update_slow(uint32_t i, double k, double old, uint32_t t);
+  // With no near neuron and nobody in a far list, every key is +inf: the first neuron.
+  static uint32_t first_never() { return 0; }
+  int64_t next_occupied() const;
+  void open_next();
+  void open_bucket(int64_t b);
+  void rescan_overflow();
+  void choose_scale();
+  void rebuild();
+
+  double *key_ = nullptr;
+  uint32_t *tag_ = nullptr;
+  uint32_t n_ = 0;
+  uint32_t *heap_ = nullptr;
+  uint32_t near_size_ = 0;
+  BucketChunk *pool_ = nullptr;
+  uint64_t pool_chunks_ = 0;
+  uint32_t free_head_ = kNil;
+  uint64_t free_count_ = 0;
+  uint32_t *head_ = nullptr;      // window_ list heads, slot b & (window_ - 1)
+  uint64_t *occupied_ = nullptr;  // one bit per slot: the list may be non-empty
+  uint32_t window_ = 0;           // a power of two
+  uint32_t overflow_head_ = kNil, never_head_ = kNil;
+  uint64_t far_count_ = 0;        // neurons in window or overflow lists
+  int64_t overflow_floor_ = INT64_MAX;  // no overflow entry has a smaller bucket
+  int64_t bcur_ = 0;
+  Scale scale_ = Scale::Linear;
+  double origin_ = 0, inv_width_ = 1;
+  uint64_t origin_bits_ = 0;
+  int shift_ = 0;
+  uint64_t rebuilds_ = 0;
+};
+
+}  // namespace sp

@@ -1,0 +1,227 @@
+// White-box test of the engine's spike queue (src/queue/bucket_queue.hpp) against a brute-force
+// minimum: after every operation of long random workloads, top() and top_key() must name the
+// neuron with the smallest (key, index), and every internal invariant must hold. The workloads
+// push the queue through all its paths: lazy entries, keys that shrink into earlier buckets
+// (stale entries, pool exhaustion and rebuilds), keys far beyond the bucket window (the
+// overflow list), +inf keys, ties, and both bucket scales.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {  // this CMocka's header has no C++ guard
+#include <cmocka.h>
+}
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "queue/bucket_queue.hpp"
+
+namespace {
+
+using sp::BucketChunk;
+using sp::BucketQueue;
+
+// The network's 32-byte per-neuron record, as far as the queue is concerned.
+struct Record {
+  double state;
+  double key;
+  double other;
+  uint32_t tag;
+  uint32_t unused;
+};
+static_assert(sizeof(Record) == BucketQueue::kRecordBytes, "record layout");
+
+// A small deterministic generator (xorshift64*), independent of the engine's.
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1DULL;
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  uint32_t below(uint32_t m) { return static_cast<uint32_t>(next() % m); }
+};
+
+struct Fixture {
+  uint32_t n;
+  std::vector<Record> rec;
+  std::vector<uint32_t> heap;
+  std::vector<BucketChunk> pool;
+  std::vector<uint32_t> heads;
+  std::vector<uint64_t> occupied;
+  std::vector<double> model;  // the keys as the test knows them
+  BucketQueue q;
+
+  explicit Fixture(uint32_t n_)
+      : n(n_),
+        rec(n_),
+        heap(BucketQueue::heap_slots(n_)),
+        pool(BucketQueue::chunk_count(n_)),
+        heads(BucketQueue::window_for(n_)),
+        occupied(BucketQueue::window_for(n_) / 64),
+        model(n_) {
+    q.bind(&rec[0].key, &rec[0].tag, n, heap.data(), pool.data(), pool.size(), heads.data(),
+           occupied.data());
+  }
+
+  void build(BucketQueue::Scale scale) {
+    q.build(scale, [&](uint32_t i) { return model[i]; });
+  }
+  void set(uint32_t i, double k) {
+    model[i] = k;
+    q.update(i, k);
+  }
+
+  // The brute-force answer.
+  uint32_t min_index() const {
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < n; ++i)
+      if (model[i] < model[best]) best = i;
+    return best;
+  }
+
+  void check(const char *what, long step) {
+    uint32_t want = min_index();
+    uint32_t got = q.top();
+    double key = q.top_key();
+    if (!q.valid()) fail_msg("%s, step %ld: invariants broken", what, step);
+    if (model[want] == INFINITY) {
+      if (key != INFINITY) fail_msg("%s, step %ld: top key %g, want +inf", what, step, key);
+      return;
+    }
+    if (got != want || key != model[want])
+      fail_msg("%s, step %ld: top %u (key %.17g), want %u (key %.17g)", what, step, got, key,
+               want, model[want]);
+    for (uint32_t i = 0; i < n; ++i)
+      if (q.key_of(i) != model[i]) fail_msg("%s, step %ld: key_of(%u) differs", what, step, i);
+  }
+};
+
+// A simulation-like workload: the top "spikes" (its key jumps ahead by about a period), and a
+// few random neurons get kicks of either sign; occasionally a key jumps far ahead, to +inf, or
+// back near the front (an excitatory kick that makes it due).
+void run_workload(BucketQueue::Scale scale, uint32_t n, long steps, uint64_t seed,
+                  double excitatory, double far_jump) {
+  Fixture f(n);
+  Rng r{seed};
+  for (uint32_t i = 0; i < n; ++i) f.model[i] = 1.0 + r.uniform();
+  f.build(scale);
+  f.check("build", 0);
+  double now = 1.0;
+  for (long s = 1; s <= steps; ++s) {
+    uint32_t j = f.q.top();
+    double k = f.q.top_key();
+    if (k == INFINITY) break;
+    if (k > now) now = k;
+    double next = scale == BucketQueue::Scale::Log ? now * (1.5 + r.uniform()) : now + 1 + r.uniform();
+    f.model[j] = next;
+    f.q.update_top(next);
+    for (int e = 0; e < 8; ++e) {
+      uint32_t i = r.below(n);
+      double u = r.uniform();
+      double key = f.model[i];
+      if (key == INFINITY) {
+        if (u < 0.5) f.set(i, now + r.uniform());
+        continue;
+      }
+      double kick = 0.05 * (key - now + 0.01) * r.uniform();
+      if (u < far_jump)
+        f.set(i, u < far_jump / 4 ? INFINITY : key + (key - now + 1) * 1000 * r.uniform());
+      else if (u < excitatory)
+        f.set(i, key - kick > now ? key - kick : now);  // taken to the front: due now
+      else
+        f.set(i, key + kick);
+    }
+    f.check("workload", s);
+  }
+  printf("# %s n=%u: %ld steps, %llu rebuilds\n",
+         scale == BucketQueue::Scale::Log ? "log" : "linear", n, steps,
+         static_cast<unsigned long long>(f.q.rebuilds()));
+}
+
+void test_inhibitory_linear(void **) { run_workload(BucketQueue::Scale::Linear, 300, 20000, 1, 0.0, 0.0); }
+void test_inhibitory_log(void **) { run_workload(BucketQueue::Scale::Log, 300, 20000, 2, 0.0, 0.0); }
+void test_mixed_linear(void **) { run_workload(BucketQueue::Scale::Linear, 500, 20000, 3, 0.4, 0.02); }
+void test_mixed_log(void **) { run_workload(BucketQueue::Scale::Log, 500, 20000, 4, 0.4, 0.02); }
+// More than 4096 neurons: the wider bucket window.
+void test_large(void **) { run_workload(BucketQueue::Scale::Linear, 5000, 3000, 5, 0.3, 0.01); }
+
+// Keys that keep shrinking into earlier buckets leave a stale entry each time; the pool must run
+// out and the queue rebuild itself, without losing order.
+void test_stale_entries_force_rebuilds(void **) {
+  const uint32_t n = 400;
+  Fixture f(n);
+  Rng r{6};
+  // Neuron 0 at the front; the others spread over [1, 2], so that a bucket is about 0.002 wide
+  // and [1, 1.12] lies inside the bucket window.
+  for (uint32_t i = 0; i < n; ++i) f.model[i] = i == 0 ? 1.0 : 1.0 + r.uniform();
+  f.build(BucketQueue::Scale::Linear);
+  uint64_t before = f.q.rebuilds();
+  for (long s = 0; s < 20000; ++s) {
+    uint32_t i = 1 + r.below(n - 1);
+    double k = f.model[i] - 0.003;  // into an earlier bucket: a new entry, the old one stale
+    f.set(i, k < 1.01 ? 1.12 : k);  // (growing back needs no new entry)
+    if (s % 97 == 0) f.check("shrinking", s);
+  }
+  f.check("shrinking", 20000);
+  printf("# shrinking keys: %llu rebuilds\n", static_cast<unsigned long long>(f.q.rebuilds() - before));
+  if (f.q.rebuilds() == before) fail_msg("no rebuild: the stale-entry path was not exercised");
+}
+
+// Equal keys come out in index order, also after updates that make them equal.
+void test_ties_in_index_order(void **) {
+  const uint32_t n = 200;
+  Fixture f(n);
+  Rng r{7};
+  for (uint32_t i = 0; i < n; ++i) f.model[i] = 5.0 + r.below(4);
+  f.build(BucketQueue::Scale::Linear);
+  for (uint32_t i = 0; i < n; i += 3) f.set(i, 2.0);
+  for (int pops = 0; pops < 400; ++pops) {
+    f.check("ties", pops);
+    uint32_t j = f.q.top();
+    double k = f.q.top_key();
+    f.model[j] = k + 3.0;
+    f.q.update_top(f.model[j]);
+  }
+}
+
+// Keys far beyond the window wait in the overflow list and come back in order; a queue where
+// every key is +inf reports +inf.
+void test_overflow_and_infinity(void **) {
+  const uint32_t n = 100;
+  Fixture f(n);
+  for (uint32_t i = 0; i < n; ++i) f.model[i] = i < 10 ? 1.0 + 0.01 * i : 1e6 * (1 + i);
+  f.build(BucketQueue::Scale::Linear);
+  for (int pops = 0; pops < 300; ++pops) {
+    f.check("overflow", pops);
+    uint32_t j = f.q.top();
+    f.model[j] = pops % 7 == 0 ? INFINITY : f.q.top_key() * 1.001 + 1;
+    f.q.update_top(f.model[j]);
+  }
+  for (uint32_t i = 0; i < n; ++i) f.set(i, INFINITY);
+  f.check("all infinite", 0);
+  f.set(42, 3.0);
+  f.check("one finite", 0);
+  if (f.q.top() != 42) fail_msg("top %u, want 42", f.q.top());
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_inhibitory_linear),
+      cmocka_unit_test(test_inhibitory_log),
+      cmocka_unit_test(test_mixed_linear),
+      cmocka_unit_test(test_mixed_log),
+      cmocka_unit_test(test_large),
+      cmocka_unit_test(test_stale_entries_force_rebuilds),
+      cmocka_unit_test(test_ties_in_index_order),
+      cmocka_unit_test(test_overflow_and_infinity),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
