@@ -230,11 +230,9 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint64_t *irow = a.take<uint64_t>(s.in_explicit ? uint64_t(s.n_inputs) + 1 : 0);
   uint32_t *itgt = a.take<uint32_t>(s.in_nnz);
   double *iw = a.take<double>(s.in_weights ? s.in_nnz : 0);
-  uint32_t slots = s.k_max ? TargetScratch::slots_for(s.k_max) : 0;
-  uint32_t *sval = a.take<uint32_t>(slots);
-  uint32_t *sstamp = a.take<uint32_t>(slots);
+  uint64_t fwords = s.k_max ? TargetScratch::filter_words(s.k_max) : 0;
+  uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
-  uint64_t *schosen = a.take<uint64_t>(s.k_max ? TargetScratch::bitset_words(s.n) : 0);
   if (!net) return;
   net->neuron = neurons;
   net->v0 = v0;
@@ -250,11 +248,9 @@ void layout(Arena &a, const Shape &s, Network *net) {
   net->inputs.row_ptr = irow;
   net->inputs.targets = itgt;
   net->inputs.weights = iw;
-  net->scratch.slot_value = sval;
-  net->scratch.slot_stamp = sstamp;
-  net->scratch.slot_mask = slots ? slots - 1 : 0;
+  net->scratch.filter = sfilter;
+  net->scratch.filter_mask = fwords ? static_cast<uint32_t>(fwords * 64 - 1) : 0;
   net->scratch.out = sout;
-  net->scratch.chosen = schosen;
 }
 
 void copy_synapses(Synapses &dst, const sp_synapses &src, uint32_t n_sources, bool recurrent) {

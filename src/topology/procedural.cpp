@@ -25,29 +25,23 @@ uint32_t uniform_below(Stream &s, uint32_t m) {
   }
 }
 
-uint32_t next_stamp(TargetScratch &sc, uint32_t table_size) {
-  if (++sc.stamp == 0) {  // wrapped: forget every old mark
-    for (uint32_t i = 0; i < table_size; ++i) sc.slot_stamp[i] = 0;
-    sc.stamp = 1;
-  }
-  return sc.stamp;
-}
-
 }  // namespace
 
 uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t k,
                             bool exclude_self, TargetScratch &sc) {
   const uint32_t m = exclude_self ? n - 1 : n;
   Stream s{mix64(mix64(seed) + source)};
-  const uint32_t table = sc.slot_mask + 1;
-  const uint32_t stamp = next_stamp(sc, table);
-  auto to_neuron = [&](uint32_t v) { return (exclude_self && v >= source) ? v + 1 : v; };
+  uint64_t *const bits = sc.filter;
+  // Candidate v maps to neuron v, or v + 1 from the source on when it is excluded (branch-free:
+  // which side of the source a draw lands on is a coin toss).
+  const uint32_t skip_from = exclude_self ? source : UINT32_MAX;
+  auto neuron_of = [&](uint32_t v) { return v + (v >= skip_from ? 1u : 0u); };
 
-  if (2ull * k <= m && sc.chosen) {
-    // Sparse case, small network: duplicates checked in a bitset, cleared afterwards. Draws
+  if (2ull * k <= m) {
+    // Sparse case: draw until k distinct candidates are accepted, in acceptance order. Draws
     // are made in batches of independent computations (the stream is counter-based), then
     // consumed in order, so the result is the same as drawing one at a time.
-    uint64_t *bits = sc.chosen;
+    const uint32_t mask = sc.filter_mask;
     uint32_t found = 0;
     constexpr int kBatch = 16;
     uint64_t raw[kBatch];
@@ -59,52 +53,39 @@ uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t
         uint32_t lo = static_cast<uint32_t>(p);
         if (lo < m && lo < static_cast<uint32_t>(0u - m) % m) continue;  // Lemire rejection
         uint32_t v = static_cast<uint32_t>(p >> 32);
-        uint64_t bit = uint64_t(1) << (v & 63);
-        if (bits[v >> 6] & bit) continue;
-        bits[v >> 6] |= bit;
-        sc.out[found++] = to_neuron(v);
+        uint32_t h = (v * 0x9e3779b1u) & mask;
+        uint64_t bit = uint64_t(1) << (h & 63);
+        uint32_t target = neuron_of(v);
+        if (bits[h >> 6] & bit) {
+          bool seen = false;
+          for (uint32_t q = 0; q < found && !seen; ++q) seen = sc.out[q] == target;
+          if (seen) continue;
+        }
+        bits[h >> 6] |= bit;
+        sc.out[found++] = target;
       }
     }
     for (uint32_t q = 0; q < k; ++q) {
-      uint32_t v = sc.out[q] - ((exclude_self && sc.out[q] > source) ? 1u : 0u);
-      bits[v >> 6] = 0;
+      uint32_t v = sc.out[q] - (sc.out[q] > skip_from ? 1u : 0u);
+      bits[((v * 0x9e3779b1u) & mask) >> 6] = 0;
     }
     return k;
   }
 
-  if (2ull * k <= m) {
-    // Sparse case: draw until k distinct candidates are accepted, in acceptance order.
-    uint32_t found = 0;
-    while (found < k) {
-      uint32_t v = uniform_below(s, m);
-      uint32_t slot = (v * 0x9e3779b1u) & sc.slot_mask;
-      bool seen = false;
-      while (sc.slot_stamp[slot] == stamp) {
-        if (sc.slot_value[slot] == v) {
-          seen = true;
-          break;
-        }
-        slot = (slot + 1) & sc.slot_mask;
-      }
-      if (seen) continue;
-      sc.slot_stamp[slot] = stamp;
-      sc.slot_value[slot] = v;
-      sc.out[found++] = to_neuron(v);
-    }
-    return k;
-  }
-
-  // Dense case: draw the m - k excluded candidates (m < 2k <= table), keep the rest in order.
+  // Dense case: draw the m - k excluded candidates (m < 2k, so the filter is an exact bitset
+  // over them), keep the rest in order.
   uint32_t excluded = m - k, found = 0;
   while (found < excluded) {
     uint32_t v = uniform_below(s, m);
-    if (sc.slot_stamp[v] == stamp) continue;
-    sc.slot_stamp[v] = stamp;
+    uint64_t bit = uint64_t(1) << (v & 63);
+    if (bits[v >> 6] & bit) continue;
+    bits[v >> 6] |= bit;
     ++found;
   }
   uint32_t w = 0;
   for (uint32_t v = 0; v < m; ++v)
-    if (sc.slot_stamp[v] != stamp) sc.out[w++] = to_neuron(v);
+    if (!(bits[v >> 6] & (uint64_t(1) << (v & 63)))) sc.out[w++] = neuron_of(v);
+  for (uint32_t i = 0; i <= (m - 1) / 64; ++i) bits[i] = 0;
   return w;
 }
 

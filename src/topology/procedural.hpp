@@ -18,25 +18,20 @@ inline uint64_t mix64(uint64_t z) {
   return z;
 }
 
-// Reusable scratch for drawing distinct targets without allocating: a stamped hash set (or a
-// stamped direct table when k is more than half the candidates).
+// Reusable scratch for drawing distinct targets without allocating: a bit filter of at least
+// 32k bits (cleared after each use) and the k outputs. A clear bit proves a candidate new; a set
+// bit (rare: the filter is at most 1/32 full) is settled by scanning the outputs so far. When k
+// is more than half the candidates, the filter is an exact bitset over them.
 struct TargetScratch {
-  uint32_t *slot_value = nullptr;
-  uint32_t *slot_stamp = nullptr;
-  uint32_t slot_mask = 0;  // slots - 1, slots a power of two >= 2k
-  uint32_t stamp = 0;
-  uint32_t *out = nullptr;  // k entries
-  // For networks up to kBitsetMaxN neurons, a bitset over the candidates answers "already
-  // chosen?" with one bit test (it stays in L1/L2); it is cleared after each use.
-  uint64_t *chosen = nullptr;
+  uint64_t *filter = nullptr;
+  uint32_t filter_mask = 0;  // bits - 1, bits a power of two >= 32k
+  uint32_t *out = nullptr;   // k entries
 
-  static constexpr uint32_t kBitsetMaxN = 1u << 22;
-  static uint32_t slots_for(uint32_t k) {
-    uint32_t s = 2;
-    while (s < 2ull * k) s <<= 1;
-    return s;
+  static uint64_t filter_words(uint32_t k) {
+    uint64_t bits = 64;
+    while (bits < 32ull * k) bits <<= 1;
+    return bits / 64;
   }
-  static uint64_t bitset_words(uint32_t n) { return n <= kBitsetMaxN ? (uint64_t(n) + 63) / 64 : 0; }
 };
 
 // Writes the k targets of `source` to scratch.out (in the documented order) and returns k.
