@@ -32,7 +32,11 @@ struct Ops<Lif> {
   static double phase_key_time(const Network &net, double key) {
     return net.t0 + net.tau * std::log(key / (net.drive[0] - 1.0));
   }
-  static double input(double u, double w, double, double e) { return Lif::input(u, w, e); }
+  // An input: the kick shared by the targets of a row (weight, drive and clock fixed), applied
+  // to each target's state.
+  using Kick = Lif::Kick;
+  static Kick kick(double w, double, double e) { return Lif::kick(w, e); }
+  static double apply(double u, const Kick &k) { return Lif::apply(u, k); }
   static bool at_threshold(double u, double drive, double e) {
     return Lif::at_threshold(u, drive, e);
   }
@@ -79,9 +83,9 @@ struct Ops<Qif> {
   static double phase_key_time(const Network &net, double key) {
     return net.t0 + net.tau * (kPi + key) / Qif::omega(net.drive[0]);
   }
-  static double input(double x, double w, double drive, double s) {
-    return Qif::input(x, w, drive, s);
-  }
+  using Kick = Qif::Kick;
+  static Kick kick(double w, double drive, double s) { return Qif::kick(w, drive, s); }
+  static double apply(double x, const Kick &k) { return Qif::apply(x, k); }
   // A finite input never carries a QIF neuron to phi = pi.
   static bool at_threshold(double, double, double) { return false; }
   static double reset(double drive, double s) { return Qif::reset(drive, s); }

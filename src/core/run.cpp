@@ -165,6 +165,7 @@ class Loop {
     // fetched kAhead targets ahead, so the cache misses of many targets overlap.
     constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
+    const typename O::Kick row_kick = O::kick(row.weight, net_.drive[0], clk);
     for (uint32_t s = 0; s < count && s < kAhead; ++s)
       __builtin_prefetch(&net_.neuron[row.targets[s]]);
     for (uint32_t s = 0; s < count; ++s) {
@@ -175,9 +176,11 @@ class Loop {
       bool ignored = t <= net_.neuron[i].refr_end;
       if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.neuron[i].state;
       if (ignored) continue;
-      // In the phase frame every neuron has the same drive.
+      // In the phase frame every neuron has the same drive, so a shared weight makes the
+      // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? net_.drive[0] : net_.drive[i];
-      double x = O::input(net_.neuron[i].state, w, drive, clk);
+      typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(w, drive, clk);
+      double x = O::apply(net_.neuron[i].state, kick);
       net_.neuron[i].state = x;
       if (O::at_threshold(x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and

@@ -14,8 +14,13 @@ struct Lif {
   static double voltage(double u, double drive, double e) { return drive - u / e; }
   static double from_voltage(double v, double drive, double e) { return (drive - v) * e; }
 
-  // A jump of the voltage by w at clock value e.
-  static double input(double u, double w, double e) { return u - w * e; }
+  // A jump of the voltage by w at clock value e, in two parts: the kick, the same for every
+  // target of a spike (w e), and its application to one state.
+  struct Kick {
+    double we;
+  };
+  static Kick kick(double w, double e) { return Kick{w * e}; }
+  static double apply(double u, const Kick &k) { return u - k.we; }
   // Whether state u at clock value e is at or above threshold.
   static bool at_threshold(double u, double drive, double e) { return u <= (drive - 1.0) * e; }
   // State just after a reset that takes effect at clock value e.

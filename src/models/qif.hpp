@@ -25,11 +25,16 @@ struct Qif {
   }
   // Phase transition curve g(phi) = 2 atan(tan(phi/2) + c), c = w / sqrt(I).
   static double ptc(double phi, double c) { return 2.0 * std::atan(std::tan(0.5 * phi) + c); }
-  static double input(double x, double w, double drive, double s) {
+  // A jump of the voltage by w at clock value s, in two parts: the kick, the same for every
+  // target with this drive (phase offset omega s, c = w / sqrt(I)), and its application.
+  struct Kick {
+    double off, c;
+  };
+  static Kick kick(double w, double drive, double s) {
     double sq = std::sqrt(drive);
-    double off = 2.0 * sq * s;
-    return ptc(x + off, w / sq) - off;
+    return Kick{2.0 * sq * s, w / sq};
   }
+  static double apply(double x, const Kick &k) { return ptc(x + k.off, k.c) - k.off; }
   static double reset(double drive, double s) { return -kPi - omega(drive) * s; }
   static double spike_time(double x, double drive, double t0, double tau) {
     return t0 + tau * (kPi - x) / omega(drive);
