@@ -183,7 +183,7 @@ SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) no
   if (n->frame == SP_FRAME_PHASE) {
     // The drives now differ: the time frame takes over (every key is recomputed).
     n->frame = SP_FRAME_TIME;
-    sp::network_rekey(n, old_due);
+    sp::network_rekey(n, SP_FRAME_PHASE, old_due);
   } else if (!due) {
     n->spike_queue.update(neuron, sp::network_key(n, neuron));
   }

@@ -59,8 +59,10 @@ struct Ops<Lif> {
     net.t0 += m * net.tau * 0.69314718055994530942;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
-      net.spike_queue.rekey([&](uint32_t, double key) { return std::ldexp(key, -mi); });
+      // The keys are the states: scaled alike, so the queue keeps its order (rebuilt for its
+      // buckets).
       net.cur_key = std::ldexp(net.cur_key, -mi);
+      net.spike_queue.rebuild();
     }
     return m;
   }
@@ -106,9 +108,8 @@ struct Ops<Qif> {
     net.t0 += d * net.tau;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
-      double shift = Qif::omega(net.drive[0]) * d;
-      net.spike_queue.rekey([&](uint32_t, double key) { return key - shift; });
-      net.cur_key -= shift;
+      net.cur_key -= Qif::omega(net.drive[0]) * d;
+      net.spike_queue.rebuild();
     }
     return d;
   }

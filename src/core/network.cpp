@@ -216,7 +216,9 @@ void layout(Arena &a, const Shape &s, Network *net) {
   (void)self;
   NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
   double *v0 = a.take<double>(s.n);
+  double *refr_end = a.take<double>(s.n);
   double *drive = a.take<double>(s.n);
+  double *time_key = a.take<double>(s.n);
   uint32_t *near_heap = a.take<uint32_t>(BucketQueue::heap_slots(s.n));
   BucketChunk *chunks = a.take<BucketChunk>(BucketQueue::chunk_count(s.n));
   uint32_t *heads = a.take<uint32_t>(BucketQueue::window_for(s.n));
@@ -236,9 +238,11 @@ void layout(Arena &a, const Shape &s, Network *net) {
   if (!net) return;
   net->neuron = neurons;
   net->v0 = v0;
+  net->refr_end = refr_end;
   net->drive = drive;
-  net->spike_queue.bind(&neurons[0].key, &neurons[0].tag, s.n, near_heap, chunks,
-                        BucketQueue::chunk_count(s.n), heads, occupied);
+  net->time_key = time_key;
+  net->spike_queue.bind(&neurons[0].state, &neurons[0].tag, &neurons[0].flags, s.n, near_heap,
+                        chunks, BucketQueue::chunk_count(s.n), heads, occupied);
   net->queue_time = qt;
   net->queue_seq = qs;
   net->queue_channel = qc;
@@ -299,7 +303,8 @@ void reset_states(Network *net) {
   double c = O::clock(*net, 0.0);
   for (uint32_t i = 0; i < net->n; ++i) {
     net->neuron[i].state = O::from_voltage(net->v0[i], net->drive[i], c);
-    net->neuron[i].refr_end = -INFINITY;
+    net->neuron[i].flags = 0;
+    net->refr_end[i] = -INFINITY;
   }
 }
 
@@ -317,23 +322,31 @@ double threshold_key_now(const Network *net) {
 }
 
 // Recomputes every key from the states; a neuron due to spike at now() stays due. Call with
-// net->frame already set to the new frame and `old_due` the due key before the change.
+// net->frame already set to the new frame.
 template <class M>
-void rekey_all(Network *net, double old_due) {
+void rekey_all(Network *net, uint32_t old_frame, double old_due) {
   if (net->frame == SP_FRAME_PHASE) {
     net->cur_key = threshold_key_now<M>(net);
     net->cur_key_time = net->now;
   }
   double due = network_due_key(net);
-  net->spike_queue.rekey(network_queue_scale(net), [&](uint32_t i, double old) {
-    return old <= old_due ? due : key_for<M>(net, i);
-  });
+  for (uint32_t i = 0; i < net->n; ++i) {
+    NeuronSlot &slot = net->neuron[i];
+    bool was_due = old_frame == SP_FRAME_PHASE ? (slot.flags & kSlotDue) != 0
+                                               : net->time_key[i] <= old_due;
+    slot.flags &= ~kSlotDue;
+    if (net->frame == SP_FRAME_PHASE)
+      slot.flags |= was_due ? kSlotDue : 0;
+    else
+      net->time_key[i] = was_due ? due : key_for<M>(net, i);
+  }
+  network_rebuild_queue(net);
 }
 
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
-  if (net->now < net->neuron[i].refr_end) return O::reset_voltage(net->drive[i]);
+  if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
   return O::voltage(net->neuron[i].state, net->drive[i], O::clock(*net, net->now));
 }
 
@@ -342,9 +355,9 @@ void change_drive(Network *net, uint32_t i, double drive) {
   using O = Ops<M>;
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
-  if (net->now <= net->neuron[i].refr_end) {
+  if (net->now <= net->refr_end[i]) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
-    net->neuron[i].state = O::reset(drive, O::clock(*net, net->neuron[i].refr_end));
+    net->neuron[i].state = O::reset(drive, O::clock(*net, net->refr_end[i]));
   } else {
     double c = O::clock(*net, net->now);
     double v = O::voltage(net->neuron[i].state, net->drive[i], c);
@@ -456,11 +469,24 @@ bool network_phase_eligible(const Network *net) {
   return net->model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
 }
 
-void network_rekey(Network *net, double old_due) {
+void network_rekey(Network *net, uint32_t old_frame, double old_due) {
   if (net->model == SP_MODEL_LIF)
-    rekey_all<Lif>(net, old_due);
+    rekey_all<Lif>(net, old_frame, old_due);
   else
-    rekey_all<Qif>(net, old_due);
+    rekey_all<Qif>(net, old_frame, old_due);
+}
+
+void network_rebuild_queue(Network *net) {
+  if (net->frame == SP_FRAME_PHASE) {
+    // The phase-frame key is the state itself (LIF: the smallest u spikes first; QIF: -x, the
+    // most advanced phase first); LIF's u grows exponentially with time.
+    bool lif = net->model == SP_MODEL_LIF;
+    net->spike_queue.use_implied_keys(lif ? 1.0 : -1.0, &net->cur_key,
+                                      lif ? BucketQueue::Scale::Log : BucketQueue::Scale::Linear);
+  } else {
+    net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear);
+  }
+  net->spike_queue.rebuild();
 }
 
 void network_choose_frame(Network *net) {
@@ -468,8 +494,9 @@ void network_choose_frame(Network *net) {
   if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
   if (frame == net->frame) return;
   double old_due = network_due_key(net);
+  uint32_t old_frame = net->frame;
   net->frame = frame;
-  network_rekey(net, old_due);
+  network_rekey(net, old_frame, old_due);
 }
 
 void network_reset_state(Network *net) {
@@ -488,11 +515,14 @@ void network_reset_state(Network *net) {
   net->cur_key_time = 0.0;
   if (net->model == SP_MODEL_LIF) {
     net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Lif>(net) : 0.0;
-    net->spike_queue.build(network_queue_scale(net), [&](uint32_t i) { return key_for<Lif>(net, i); });
+    if (frame == SP_FRAME_TIME)
+      for (uint32_t i = 0; i < net->n; ++i) net->time_key[i] = key_for<Lif>(net, i);
   } else {
     net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Qif>(net) : 0.0;
-    net->spike_queue.build(network_queue_scale(net), [&](uint32_t i) { return key_for<Qif>(net, i); });
+    if (frame == SP_FRAME_TIME)
+      for (uint32_t i = 0; i < net->n; ++i) net->time_key[i] = key_for<Qif>(net, i);
   }
+  network_rebuild_queue(net);
 }
 
 double network_key(const Network *net, uint32_t i) {

@@ -67,22 +67,26 @@ struct Tape {
   double *grad_w = nullptr, *grad_in = nullptr, *grad_drive = nullptr, *grad_v0 = nullptr;
 };
 
-// Everything an event reads and writes about one target neuron, in one 32-byte slot, so that a
-// synaptic event touches one cache line (the spike queue keeps its key and tag here too).
+// Everything an event reads and writes about one target neuron, in one 16-byte slot (four per
+// cache line), so that a synaptic event touches one cache line: the state, and the spike
+// queue's tag; in the phase frame the queue's key is implied by the state.
 struct NeuronSlot {
   // The co-moving coordinate, constant between events: LIF u = (I - V) exp((t - t0)/tau),
   // QIF x = phi - omega (t - t0)/tau.
   double state;
-  double key;         // the spike queue's key (owned by BucketQueue)
-  double refr_end;    // last spike time + t_ref (-inf before the first spike); inputs at
-                      // times <= refr_end are ignored
-  uint32_t tag;       // where the spike queue keeps the neuron (owned by BucketQueue)
-  uint32_t unused;
+  uint32_t tag;    // where the spike queue keeps the neuron (owned by BucketQueue)
+  uint32_t flags;  // kSlotRecent | kSlotDue
 };
-static_assert(sizeof(NeuronSlot) == BucketQueue::kRecordBytes, "two slots per cache line");
-static_assert(offsetof(NeuronSlot, key) % sizeof(double) == 0 &&
-                  offsetof(NeuronSlot, tag) % sizeof(uint32_t) == 0,
-              "the queue finds keys and tags at a fixed stride");
+static_assert(sizeof(NeuronSlot) == BucketQueue::kRecordBytes, "four slots per cache line");
+static_assert(offsetof(NeuronSlot, state) == 0 && offsetof(NeuronSlot, tag) == 8 &&
+                  offsetof(NeuronSlot, flags) == 12,
+              "the queue finds states, tags and flags at fixed offsets");
+// refr_end[i] may not have passed yet: only then is it read (it is cleared once an event comes
+// after it), so that events to neurons long past their last spike never touch refr_end.
+constexpr uint32_t kSlotRecent = 1;
+// Phase frame: the neuron is due to spike at now() (its queue key is cur_key).
+constexpr uint32_t kSlotDue = BucketQueue::kDueFlag;
+static_assert(kSlotRecent != kSlotDue, "distinct flags");
 
 struct Network {
   // Memory.
@@ -103,10 +107,13 @@ struct Network {
   Synapses inputs;
   double rebase_span;      // re-base the co-moving frame when an event is this far from t0
 
-  // Per-neuron data, one cache line-aligned slot each (see NeuronSlot).
+  // Per-neuron data: the hot slots (see NeuronSlot), and arrays read more rarely.
   NeuronSlot *neuron;
+  double *refr_end;        // n: last spike time + t_ref (-inf before the first spike); inputs
+                           // at times <= refr_end are ignored (read when kSlotRecent is set)
   double *drive;           // n drives I
-  BucketQueue spike_queue;  // the next spiker (keys and tags in the neuron slots)
+  double *time_key;        // n: time frame: the queue keys (next spike times, or now() if due)
+  BucketQueue spike_queue;  // the next spiker
   InputQueue queue;
   double *queue_time;
   uint64_t *queue_seq;
@@ -138,20 +145,17 @@ void network_reset_state(Network *net);
 void network_choose_frame(Network *net);
 // Whether the phase frame can run the network as it is.
 bool network_phase_eligible(const Network *net);
-// Rebuilds every queue key from the states (after a frame change or a parameter change);
-// neurons whose key was <= old_due (due at now()) stay due.
-void network_rekey(Network *net, double old_due);
+// Rebuilds every queue key from the states (after a frame change or a parameter change, with
+// net->frame already the new frame); neurons that were due at now() in old_frame, whose due
+// key was old_due, stay due.
+void network_rekey(Network *net, uint32_t old_frame, double old_due);
+// Points the spike queue at the keys of the current frame and rebuilds it.
+void network_rebuild_queue(Network *net);
 // The queue key of neuron i computed from its state in the current frame.
 double network_key(const Network *net, uint32_t i);
 // The queue key of a neuron due to spike at now().
 inline double network_due_key(const Network *net) {
   return net->frame == SP_FRAME_PHASE ? net->cur_key : net->now;
-}
-// How the spike queue's buckets follow its keys: LIF's phase-frame keys u grow exponentially
-// with time, every other key (spike times, QIF phases) linearly.
-inline BucketQueue::Scale network_queue_scale(const Network *net) {
-  return net->model == SP_MODEL_LIF && net->frame == SP_FRAME_PHASE ? BucketQueue::Scale::Log
-                                                                    : BucketQueue::Scale::Linear;
 }
 // Whether neuron i is due to spike at now() (taken to threshold, or its time has come).
 inline bool network_is_due(const Network *net, uint32_t i) {

@@ -56,7 +56,8 @@ class Loop {
       tape.n_spikes++;
     }
 
-    net_.neuron[j].refr_end = t + net_.t_ref;
+    net_.refr_end[j] = t + net_.t_ref;
+    net_.neuron[j].flags = kSlotRecent;  // (no longer due)
     net_.neuron[j].state = O::reset(net_.drive[j], O::after_refractory(net_, clk));
     net_.spike_queue.update_top(key_of(j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
@@ -161,32 +162,47 @@ class Loop {
   void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
     const double due = due_key();
-    // The targets are known up front: their slots (state, queue key and tag on one line) are
-    // fetched kAhead targets ahead, so the cache misses of many targets overlap.
+    // The targets are known up front: their slots (state, queue tag and flags on one line) are
+    // fetched kAhead targets ahead, so the cache misses of many targets overlap. The time frame
+    // also reads each target's drive and writes its key.
     constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
     const typename O::Kick row_kick = O::kick(row.weight, net_.drive[0], clk);
-    for (uint32_t s = 0; s < count && s < kAhead; ++s)
-      __builtin_prefetch(&net_.neuron[row.targets[s]]);
+    auto prefetch = [&](uint32_t i) {
+      __builtin_prefetch(&net_.neuron[i]);
+      if (!kPhase) {
+        __builtin_prefetch(&net_.drive[i]);
+        __builtin_prefetch(&net_.time_key[i]);
+      }
+    };
+    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(row.targets[s]);
     for (uint32_t s = 0; s < count; ++s) {
-      if (s + kAhead < count) __builtin_prefetch(&net_.neuron[row.targets[s + kAhead]]);
+      if (s + kAhead < count) prefetch(row.targets[s + kAhead]);
       uint32_t i = row.targets[s];
+      NeuronSlot &slot = net_.neuron[i];
       double w = row.weights ? row.weights[s] : row.weight;
       // Refractory, just spiked, or already due to spike at t: the input is ignored.
-      bool ignored = t <= net_.neuron[i].refr_end;
-      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : net_.neuron[i].state;
+      bool ignored = false;
+      if (slot.flags & kSlotRecent) {
+        if (t <= net_.refr_end[i])
+          ignored = true;
+        else
+          slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
+      }
+      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
       if (ignored) continue;
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? net_.drive[0] : net_.drive[i];
       typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(w, drive, clk);
-      double x = O::apply(net_.neuron[i].state, kick);
-      net_.neuron[i].state = x;
+      double x = O::apply(slot.state, kick);
+      slot.state = x;
       if (O::at_threshold(x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
+        slot.flags |= kSlotRecent | (kPhase ? kSlotDue : 0);
+        net_.refr_end[i] = t;
         net_.spike_queue.update(i, due);
-        net_.neuron[i].refr_end = t;
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
         net_.spike_queue.update(i, key_of(i));

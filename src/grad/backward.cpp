@@ -130,7 +130,7 @@ class Backward {
   // dL/dV at now() turned into adjoints of the final states (and direct drive terms).
   void seed_end(const double *dl_dv, double t0) {
     for (uint32_t i = 0; i < net_.n; ++i) {
-      if (dl_dv[i] == 0.0 || net_.now < net_.neuron[i].refr_end) continue;  // held at reset: constant
+      if (dl_dv[i] == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at reset: constant
       StatePartials p = D::voltage_of_state(net_, net_.neuron[i].state, net_.drive[i], net_.now, t0);
       lambda_[i] += dl_dv[i] * p.dv;
       tape_.grad_drive[i] += dl_dv[i] * p.dI;
@@ -250,13 +250,14 @@ sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
   if (p == SP_PARAM_DRIVES) {
     // Voltages at now() are kept; the frame is chosen again for the new drives.
     double old_due = network_due_key(net);
+    uint32_t old_frame = net->frame;
     for (uint32_t i = 0; i < net->n; ++i)
       if (in[i] != net->drive[i]) network_change_drive(net, i, in[i]);
     uint32_t frame = SP_FRAME_TIME;
     if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
     net->frame = frame;
     network_update_rebase_span(net);
-    network_rekey(net, old_due);
+    network_rekey(net, old_frame, old_due);
     return SP_OK;
   }
   std::memcpy(param_storage(net, p), in, len * sizeof(double));
@@ -329,7 +330,7 @@ sp_status tape_start(Network *net, size_t max_spikes) {
   std::memset(t.trigger, 0, sizeof(uint32_t) * net->n);
   for (uint32_t i = 0; i < net->n; ++i) {
     t.start_state[i] = net->neuron[i].state;
-    t.start_refr[i] = net->neuron[i].refr_end;
+    t.start_refr[i] = net->refr_end[i];
   }
   t.start_t = net->now;
   t.recording = true;

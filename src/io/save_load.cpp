@@ -148,7 +148,7 @@ void write_network(Writer &w, const Network &net) {
   w.f64(net.clock_time);
   w.f64(net.clock_value);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.neuron[i].state);
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.neuron[i].refr_end);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.refr_end[i]);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.spike_queue.key_of(i));
   w.u32(net.queue.size());
   w.u64(net.queue.issued());
@@ -408,9 +408,23 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   net->frame = frame;
   for (uint32_t i = 0; i < d.n; ++i) {
     net->neuron[i].state = load_f64(state + 8 * i);
-    net->neuron[i].refr_end = load_f64(refr + 8 * i);
+    net->refr_end[i] = load_f64(refr + 8 * i);
+    net->neuron[i].flags = net->refr_end[i] > -INFINITY ? kSlotRecent : 0;
   }
-  net->spike_queue.build(network_queue_scale(net), [&](uint32_t i) { return load_f64(keys + 8 * i); });
+  for (uint32_t i = 0; i < d.n; ++i) {
+    double key = load_f64(keys + 8 * i);
+    if (frame == SP_FRAME_TIME) {
+      net->time_key[i] = key;
+    } else if (key != network_key(net, i)) {
+      // The phase frame's key is the state, except for a neuron due at now().
+      if (key != cur_key) {
+        network_destroy(net);
+        return format_error("a queue key that matches neither its state nor the due key");
+      }
+      net->neuron[i].flags |= kSlotDue;
+    }
+  }
+  network_rebuild_queue(net);
   for (uint32_t q = 0; q < queued; ++q) {
     net->queue_time[q] = load_f64(queue + 20 * q);
     net->queue_seq[q] = load_u64(queue + 20 * q + 8);

@@ -7,9 +7,13 @@
 namespace sp {
 
 uint32_t BucketQueue::window_for(uint32_t n) {
-  // A bucket is about 1/64 of the front of the queue (choose_scale), so 256 buckets reach well
-  // past the bulk of the keys; the rest wait in the overflow list.
-  return n >= 4096 ? 256 : 64;
+  // A bucket is about 1/512 of the neurons near the front of the queue (choose_scale); the
+  // window should reach past the bulk of the keys, as the overflow list beyond it is
+  // rescanned whole. Each list costs up to one partial 128-byte chunk: n/256 of them is at most
+  // half a byte per neuron.
+  uint32_t w = 64;
+  while (w < 4096 && w < n / 256) w <<= 1;
+  return w;
 }
 
 uint64_t BucketQueue::chunk_count(uint32_t n) {
@@ -19,13 +23,10 @@ uint64_t BucketQueue::chunk_count(uint32_t n) {
   return (entries + kChunkIds - 1) / kChunkIds + window_for(n) + 2 + kReserve;
 }
 
-void BucketQueue::update_slow(uint32_t i, double k, double old, uint32_t t) {
+void BucketQueue::update_slow(uint32_t i, double k, uint32_t t) {
   if (t & kNear) {
     uint32_t p = t & ~kNear;
-    if (k < old)
-      sift_up(p, i);
-    else
-      sift_down(p, i);
+    if (!sift_up(p, i)) sift_down(p, i);
     return;
   }
   int64_t b = bucket(k);
@@ -97,7 +98,7 @@ void BucketQueue::open_bucket(int64_t b) {
       return;
     }
     BucketChunk &ch = pool_[c];
-    for (uint32_t q = 0; q < ch.count; ++q) __builtin_prefetch(&key(ch.ids[q]));
+    for (uint32_t q = 0; q < ch.count; ++q) prefetch(ch.ids[q]);
     for (uint32_t q = 0; q < ch.count; ++q) {
       uint32_t id = ch.ids[q];
       if (tag(id) != bt) continue;  // stale: the neuron has moved since

@@ -20,6 +20,10 @@
 // all neurons is always the near heap's top once that top lies in a bucket <= bcur. No
 // assumption is made about how keys move: any key may be set at any time.
 //
+// Keys are not copied into the queue: it reads them where the network keeps them, either a
+// key array (stored keys, e.g. next spike times) or implied by the neurons' states (the phase
+// frame's key is the co-moving state itself, or the due key for a neuron flagged due).
+//
 // Bucket entries live in 128-byte chunks from a fixed pool carved at creation; when the pool
 // runs low (stale entries pile up), the whole queue is rebuilt from the keys in O(N), which
 // also re-tunes the bucket width to the current spread of keys. Nothing is allocated here.
@@ -50,16 +54,20 @@ class BucketQueue {
   static uint64_t chunk_count(uint32_t n);
   static uint64_t heap_slots(uint32_t n) { return n; }
 
-  // Keys and tags live inside the network's 32-byte per-neuron records: neuron i's key is
-  // key_base[i * kKeyStride], its tag tag_base[i * kTagStride].
-  static constexpr size_t kRecordBytes = 32;
-  static constexpr size_t kKeyStride = kRecordBytes / sizeof(double);
-  static constexpr size_t kTagStride = kRecordBytes / sizeof(uint32_t);
+  // The network's 16-byte per-neuron records hold the state (a double at offset 0), the
+  // queue's tag (a uint32 at offset 8) and flags (a uint32 at offset 12).
+  static constexpr size_t kRecordBytes = 16;
+  static constexpr size_t kStateStride = kRecordBytes / sizeof(double);
+  static constexpr size_t kWordStride = kRecordBytes / sizeof(uint32_t);
+  // The flag bit that marks a neuron due (implied keys): its key is the due key.
+  static constexpr uint32_t kDueFlag = 2;
 
-  void bind(double *key_base, uint32_t *tag_base, uint32_t n, uint32_t *heap, BucketChunk *pool,
-            uint64_t pool_chunks, uint32_t *heads, uint64_t *occupied) {
-    key_ = key_base;
+  void bind(double *state_base, uint32_t *tag_base, uint32_t *flag_base, uint32_t n,
+            uint32_t *heap, BucketChunk *pool, uint64_t pool_chunks, uint32_t *heads,
+            uint64_t *occupied) {
+    state_ = state_base;
     tag_ = tag_base;
+    flags_ = flag_base;
     n_ = n;
     heap_ = heap;
     pool_ = pool;
@@ -69,24 +77,22 @@ class BucketQueue {
     window_ = window_for(n);
   }
 
-  // Sets every key to key_of(i) and builds the queue, in O(n).
-  template <class KeyOf>
-  void build(Scale scale, KeyOf key_of) {
-    for (uint32_t i = 0; i < n_; ++i) key(i) = key_of(i);
+  // Where the keys come from; call rebuild() after choosing (or after changing many keys).
+  // Stored: key(i) = keys[i]; update() writes it.
+  void use_stored_keys(double *keys, Scale scale) {
+    stored_ = keys;
     scale_ = scale;
-    rebuild();
   }
-  // Replaces every key by f(neuron, old key) and rebuilds, in O(n).
-  template <class F>
-  void rekey(Scale scale, F f) {
-    for (uint32_t i = 0; i < n_; ++i) key(i) = f(i, key(i));
+  // Implied: key(i) = *due_key if neuron i is flagged due, else sign * state(i); update() is
+  // told the new key after the caller has changed the state or flag.
+  void use_implied_keys(double sign, const double *due_key, Scale scale) {
+    stored_ = nullptr;
+    sign_ = sign;
+    due_ = due_key;
     scale_ = scale;
-    rebuild();
   }
-  template <class F>
-  void rekey(F f) {
-    rekey(scale_, f);
-  }
+  // Builds the queue from the current keys, in O(n).
+  void rebuild();
 
   uint32_t size() const { return n_; }
   double key_of(uint32_t i) const { return key(i); }
@@ -101,21 +107,20 @@ class BucketQueue {
     return near_size_ ? key(heap_[0]) : __builtin_inf();
   }
 
-  // Sets the key of neuron i. The common case, a far neuron whose key grows, is inline: one
+  // Neuron i's key is now k. The common case, a far neuron whose key grows, is inline: one
   // bucket computation and no list work.
   void update(uint32_t i, double k) {
-    double old = key(i);
-    key(i) = k;
+    if (stored_) stored_[i] = k;
     uint32_t t = tag(i);
     // A far tag is a bucket, kOverflow or kNever, all below kNear; a key in the tagged bucket
     // or later keeps its entry (overflow and never entries only for +inf keys here).
     if (!(t & kNear) && bucket(k) >= int64_t(t)) return;
-    update_slow(i, k, old, t);
+    update_slow(i, k, t);
   }
-  // Sets the key of top() (which must have been called since the last change).
+  // The key of top() (which must have been called since the last change) is now k.
   void update_top(double k) {
     uint32_t j = heap_[0];
-    key(j) = k;
+    if (stored_) stored_[j] = k;
     int64_t b = bucket(k);
     if (b <= bcur_) {
       sift_down(0, j);
@@ -141,8 +146,17 @@ class BucketQueue {
   static constexpr int64_t kMaxBucket = int64_t(1) << 30;  // rebuild before bcur gets here
   static constexpr int64_t kInfBucket = INT64_MAX;
 
-  double &key(uint32_t i) const { return key_[size_t(i) * kKeyStride]; }
-  uint32_t &tag(uint32_t i) const { return tag_[size_t(i) * kTagStride]; }
+  double key(uint32_t i) const {
+    if (stored_) return stored_[i];
+    if (flags_[size_t(i) * kWordStride] & kDueFlag) return *due_;
+    return sign_ * state_[size_t(i) * kStateStride];
+  }
+  uint32_t &tag(uint32_t i) const { return tag_[size_t(i) * kWordStride]; }
+  // Starts loading what key(i) and tag(i) read.
+  void prefetch(uint32_t i) const {
+    __builtin_prefetch(&tag_[size_t(i) * kWordStride]);
+    if (stored_) __builtin_prefetch(&stored_[i]);
+  }
 
   static uint64_t ordered_bits(double x) {
     uint64_t b;
@@ -180,7 +194,9 @@ class BucketQueue {
     heap_[p] = id;
     tag(id) = kNear | p;
   }
-  void sift_up(uint32_t p, uint32_t id) {
+  // Moves `id` (at node p) up to its place; returns whether it moved.
+  bool sift_up(uint32_t p, uint32_t id) {
+    const uint32_t start = p;
     while (p > 0) {
       uint32_t parent = (p - 1) / 4;
       if (!less(id, heap_[parent])) break;
@@ -188,6 +204,7 @@ class BucketQueue {
       p = parent;
     }
     place(p, id);
+    return p != start;
   }
   void sift_down(uint32_t p, uint32_t id) {
     for (;;) {
@@ -255,7 +272,7 @@ class BucketQueue {
     while (!(near_size_ && bucket(key(heap_[0])) <= bcur_) && far_count_ != 0) open_next();
   }
 
-  void update_slow(uint32_t i, double k, double old, uint32_t t);
+  void update_slow(uint32_t i, double k, uint32_t t);
   // With no near neuron and nobody in a far list, every key is +inf: the first neuron.
   static uint32_t first_never() { return 0; }
   int64_t next_occupied() const;
@@ -263,10 +280,13 @@ class BucketQueue {
   void open_bucket(int64_t b);
   void rescan_overflow();
   void choose_scale();
-  void rebuild();
 
-  double *key_ = nullptr;
+  double *state_ = nullptr;
   uint32_t *tag_ = nullptr;
+  uint32_t *flags_ = nullptr;
+  double *stored_ = nullptr;
+  double sign_ = 1;
+  const double *due_ = nullptr;
   uint32_t n_ = 0;
   uint32_t *heap_ = nullptr;
   uint32_t near_size_ = 0;

@@ -3,7 +3,8 @@
 // neuron with the smallest (key, index), and every internal invariant must hold. The workloads
 // push the queue through all its paths: lazy entries, keys that shrink into earlier buckets
 // (stale entries, pool exhaustion and rebuilds), keys far beyond the bucket window (the
-// overflow list), +inf keys, ties, and both bucket scales.
+// overflow list), +inf keys, ties, both bucket scales, and both key sources (a key array, or
+// keys implied by the records' states and due flags).
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,13 +25,11 @@ namespace {
 using sp::BucketChunk;
 using sp::BucketQueue;
 
-// The network's 32-byte per-neuron record, as far as the queue is concerned.
+// The network's 16-byte per-neuron record, as far as the queue is concerned.
 struct Record {
   double state;
-  double key;
-  double other;
   uint32_t tag;
-  uint32_t unused;
+  uint32_t flags;
 };
 static_assert(sizeof(Record) == BucketQueue::kRecordBytes, "record layout");
 
@@ -50,31 +49,64 @@ struct Rng {
 struct Fixture {
   uint32_t n;
   std::vector<Record> rec;
+  std::vector<double> stored;
   std::vector<uint32_t> heap;
   std::vector<BucketChunk> pool;
   std::vector<uint32_t> heads;
   std::vector<uint64_t> occupied;
   std::vector<double> model;  // the keys as the test knows them
+  bool implied = false;
+  double sign = 1;
+  double due = 0;  // implied keys: the key of a neuron flagged due
   BucketQueue q;
 
   explicit Fixture(uint32_t n_)
       : n(n_),
         rec(n_),
+        stored(n_),
         heap(BucketQueue::heap_slots(n_)),
         pool(BucketQueue::chunk_count(n_)),
         heads(BucketQueue::window_for(n_)),
         occupied(BucketQueue::window_for(n_) / 64),
         model(n_) {
-    q.bind(&rec[0].key, &rec[0].tag, n, heap.data(), pool.data(), pool.size(), heads.data(),
-           occupied.data());
+    q.bind(&rec[0].state, &rec[0].tag, &rec[0].flags, n, heap.data(), pool.data(), pool.size(),
+           heads.data(), occupied.data());
   }
 
-  void build(BucketQueue::Scale scale) {
-    q.build(scale, [&](uint32_t i) { return model[i]; });
+  // Stored keys, or (implied) keys sign * state with states set from the model.
+  void build(BucketQueue::Scale scale, bool implied_keys = false, double key_sign = 1) {
+    implied = implied_keys;
+    sign = key_sign;
+    if (implied) {
+      for (uint32_t i = 0; i < n; ++i) rec[i] = Record{sign * model[i], 0, 0};
+      q.use_implied_keys(sign, &due, scale);
+    } else {
+      stored = model;
+      q.use_stored_keys(stored.data(), scale);
+    }
+    q.rebuild();
+  }
+  // What the network does before telling the queue about a new key.
+  void write(uint32_t i, double k) {
+    model[i] = k;
+    if (implied) {
+      rec[i].state = sign * k;
+      rec[i].flags = 0;
+    }
   }
   void set(uint32_t i, double k) {
-    model[i] = k;
+    write(i, k);
     q.update(i, k);
+  }
+  void set_top(double k) {
+    write(q.top(), k);
+    q.update_top(k);
+  }
+  // Implied keys: neuron i is due (key `due`); its state stays where it is.
+  void make_due(uint32_t i) {
+    model[i] = due;
+    rec[i].flags = BucketQueue::kDueFlag;
+    q.update(i, due);
   }
 
   // The brute-force answer.
@@ -104,23 +136,22 @@ struct Fixture {
 
 // A simulation-like workload: the top "spikes" (its key jumps ahead by about a period), and a
 // few random neurons get kicks of either sign; occasionally a key jumps far ahead, to +inf, or
-// back near the front (an excitatory kick that makes it due).
+// back to the front (an excitatory kick that makes it due now).
 void run_workload(BucketQueue::Scale scale, uint32_t n, long steps, uint64_t seed,
-                  double excitatory, double far_jump) {
+                  double excitatory, double far_jump, bool implied = false, double sign = 1) {
   Fixture f(n);
   Rng r{seed};
   for (uint32_t i = 0; i < n; ++i) f.model[i] = 1.0 + r.uniform();
-  f.build(scale);
+  f.build(scale, implied, sign);
   f.check("build", 0);
   double now = 1.0;
   for (long s = 1; s <= steps; ++s) {
-    uint32_t j = f.q.top();
     double k = f.q.top_key();
     if (k == INFINITY) break;
     if (k > now) now = k;
+    f.due = now;
     double next = scale == BucketQueue::Scale::Log ? now * (1.5 + r.uniform()) : now + 1 + r.uniform();
-    f.model[j] = next;
-    f.q.update_top(next);
+    f.set_top(next);
     for (int e = 0; e < 8; ++e) {
       uint32_t i = r.below(n);
       double u = r.uniform();
@@ -130,16 +161,22 @@ void run_workload(BucketQueue::Scale scale, uint32_t n, long steps, uint64_t see
         continue;
       }
       double kick = 0.05 * (key - now + 0.01) * r.uniform();
-      if (u < far_jump)
+      if (u < far_jump) {
         f.set(i, u < far_jump / 4 ? INFINITY : key + (key - now + 1) * 1000 * r.uniform());
-      else if (u < excitatory)
-        f.set(i, key - kick > now ? key - kick : now);  // taken to the front: due now
-      else
+      } else if (u < excitatory) {
+        if (key - kick > now)
+          f.set(i, key - kick);
+        else if (implied)
+          f.make_due(i);
+        else
+          f.set(i, now);
+      } else {
         f.set(i, key + kick);
+      }
     }
     f.check("workload", s);
   }
-  printf("# %s n=%u: %ld steps, %llu rebuilds\n",
+  printf("# %s keys, %s scale, n=%u: %ld steps, %llu rebuilds\n", implied ? "implied" : "stored",
          scale == BucketQueue::Scale::Log ? "log" : "linear", n, steps,
          static_cast<unsigned long long>(f.q.rebuilds()));
 }
@@ -150,6 +187,9 @@ void test_mixed_linear(void **) { run_workload(BucketQueue::Scale::Linear, 500, 
 void test_mixed_log(void **) { run_workload(BucketQueue::Scale::Log, 500, 20000, 4, 0.4, 0.02); }
 // More than 4096 neurons: the wider bucket window.
 void test_large(void **) { run_workload(BucketQueue::Scale::Linear, 5000, 3000, 5, 0.3, 0.01); }
+// Keys implied by the states (as LIF's u, and as QIF's -x) with neurons flagged due.
+void test_implied_log(void **) { run_workload(BucketQueue::Scale::Log, 500, 20000, 8, 0.4, 0.02, true, 1.0); }
+void test_implied_negated(void **) { run_workload(BucketQueue::Scale::Linear, 500, 20000, 9, 0.4, 0.02, true, -1.0); }
 
 // Keys that keep shrinking into earlier buckets leave a stale entry each time; the pool must run
 // out and the queue rebuild itself, without losing order.
@@ -183,10 +223,7 @@ void test_ties_in_index_order(void **) {
   for (uint32_t i = 0; i < n; i += 3) f.set(i, 2.0);
   for (int pops = 0; pops < 400; ++pops) {
     f.check("ties", pops);
-    uint32_t j = f.q.top();
-    double k = f.q.top_key();
-    f.model[j] = k + 3.0;
-    f.q.update_top(f.model[j]);
+    f.set_top(f.q.top_key() + 3.0);
   }
 }
 
@@ -199,9 +236,7 @@ void test_overflow_and_infinity(void **) {
   f.build(BucketQueue::Scale::Linear);
   for (int pops = 0; pops < 300; ++pops) {
     f.check("overflow", pops);
-    uint32_t j = f.q.top();
-    f.model[j] = pops % 7 == 0 ? INFINITY : f.q.top_key() * 1.001 + 1;
-    f.q.update_top(f.model[j]);
+    f.set_top(pops % 7 == 0 ? INFINITY : f.q.top_key() * 1.001 + 1);
   }
   for (uint32_t i = 0; i < n; ++i) f.set(i, INFINITY);
   f.check("all infinite", 0);
@@ -219,6 +254,8 @@ int main() {
       cmocka_unit_test(test_mixed_linear),
       cmocka_unit_test(test_mixed_log),
       cmocka_unit_test(test_large),
+      cmocka_unit_test(test_implied_log),
+      cmocka_unit_test(test_implied_negated),
       cmocka_unit_test(test_stale_entries_force_rebuilds),
       cmocka_unit_test(test_ties_in_index_order),
       cmocka_unit_test(test_overflow_and_infinity),
