@@ -1,7 +1,8 @@
 /* Saving and loading: load + run continues bit-identically to the original run, for both
  * models, both frames, explicit and procedural connectivity, queued inputs and refractory
  * periods; every truncation and every single-byte flip of a saved network is refused with
- * SP_ERR_FORMAT (the suite also runs under AddressSanitizer in CI). */
+ * SP_ERR_FORMAT, and so is a well-formed file whose queue keys contradict its states (the suite
+ * also runs under AddressSanitizer in CI). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -226,11 +227,59 @@ static void test_magic_version_and_files(void **state) {
   sp_network_destroy(a);
 }
 
+/* FNV-1a, as src/io/FORMAT.md specifies it, written again here. */
+static uint64_t fnv1a(const unsigned char *p, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  size_t i;
+  for (i = 0; i < len; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+static void store_le64(unsigned char *p, uint64_t v) {
+  int b;
+  for (b = 0; b < 8; ++b) p[b] = (unsigned char)(v >> (8 * b));
+}
+
+/* A file whose checksum is right but whose phase-frame queue key disagrees with its neuron's
+ * state (and is not the due key) is refused: the queue would run in a wrong order. */
+static void test_inconsistent_queue_key_is_refused(void **state) {
+  variant v = variants[0]; /* LIF, phase frame, no inputs */
+  sp_network *a = make(&v), *b = NULL;
+  size_t len, keys;
+  unsigned char *buf;
+  uint64_t bits;
+  double key;
+  sp_spike sp;
+  int s;
+  (void)state;
+  for (s = 0; s < 200; ++s) assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  /* The keys are the last n f64 before the input queue (u32 count, u64 sequence, no entries)
+   * and the checksum. */
+  keys = len - 8 - 12 - 8 * N;
+  bits = 0;
+  for (s = 7; s >= 0; --s) bits = bits << 8 | buf[keys + 8 * 5 + (size_t)s];
+  memcpy(&key, &bits, 8);
+  key *= 1.5;
+  memcpy(&bits, &key, 8);
+  store_le64(buf + keys + 8 * 5, bits);
+  store_le64(buf + len - 8, fnv1a(buf, len - 8));
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_ERR_FORMAT);
+  assert_non_null(strstr(sp_last_error(), "queue key"));
+  assert_null(b);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_continuation_is_bit_identical),
       cmocka_unit_test(test_every_truncation_and_flip_is_refused),
       cmocka_unit_test(test_magic_version_and_files),
+      cmocka_unit_test(test_inconsistent_queue_key_is_refused),
   };
   return cmocka_run_group_tests_name("save_load", tests, NULL, NULL);
 }
