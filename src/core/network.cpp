@@ -512,6 +512,8 @@ void network_reset_state(Network *net) {
   if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
   net->frame = frame;
   net->clock_time = NAN;
+  net->instant_time = NAN;
+  net->instant_stamp = 0;
   net->cur_key_time = 0.0;
   if (net->model == SP_MODEL_LIF) {
     net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Lif>(net) : 0.0;

@@ -87,6 +87,12 @@ constexpr uint32_t kSlotRecent = 1;
 // Phase frame: the neuron is due to spike at now() (its queue key is cur_key).
 constexpr uint32_t kSlotDue = BucketQueue::kDueFlag;
 static_assert(kSlotRecent != kSlotDue, "distinct flags");
+// The upper 30 bits of the flags: the stamp of the instant at which kSlotRecent was set. With
+// t_ref = 0 an input is ignored only at that very instant, so a different stamp settles it
+// without reading refr_end (equal stamps, which may also come from a wrap-around, and the
+// unknown stamp of a loaded network, read refr_end).
+constexpr uint32_t kStampShift = 2;
+constexpr uint32_t kStampUnknown = 0xffffffffu >> kStampShift;
 
 struct Network {
   // Memory.
@@ -129,6 +135,9 @@ struct Network {
   // together get bit-identical states.
   double clock_time;
   double clock_value;
+  // The current instant (time of the last event) and its stamp (never kStampUnknown).
+  double instant_time;
+  uint32_t instant_stamp;
   TargetScratch scratch;
 
   Tape tape;

@@ -56,9 +56,11 @@ class Loop {
       tape.n_spikes++;
     }
 
+    begin_instant(t);
     net_.refr_end[j] = t + net_.t_ref;
-    net_.neuron[j].flags = kSlotRecent;  // (no longer due)
-    net_.neuron[j].state = O::reset(net_.drive[j], O::after_refractory(net_, clk));
+    net_.neuron[j].flags = recent_flags();  // (no longer due)
+    // (In the phase frame every drive is drive[0], which stays in cache.)
+    net_.neuron[j].state = O::reset(net_.drive[kPhase ? 0 : j], O::after_refractory(net_, clk));
     net_.spike_queue.update_top(key_of(j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
     deliver(row, t, clk, ev);
@@ -83,6 +85,7 @@ class Loop {
       net_.cur_key_time = t;
     }
     net_.now = t;
+    begin_instant(t);
     uint64_t ev = net_.tape.n_events;
     if (net_.tape.recording) record(TapeKind::Input, t, 0.0, c, UINT64_MAX);
     Row row = synapse_row(net_.inputs, c, net_.n, net_.scratch);
@@ -103,6 +106,15 @@ class Loop {
     }
     return net_.clock_value;
   }
+
+  // Stamps a new instant when t differs from the last event's time.
+  void begin_instant(double t) {
+    if (t == net_.instant_time) return;
+    net_.instant_time = t;
+    net_.instant_stamp = (net_.instant_stamp + 1) & kStampUnknown;
+    if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
+  }
+  uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kStampShift; }
 
   // Appends an event to the tape (the caller checked the room with reserve_tape).
   void record(TapeKind kind, double t, double aux, uint32_t who, uint64_t cause) {
@@ -168,6 +180,7 @@ class Loop {
     constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
     const typename O::Kick row_kick = O::kick(row.weight, net_.drive[0], clk);
+    const bool no_refractory = !(net_.t_ref > 0);
     auto prefetch = [&](uint32_t i) {
       __builtin_prefetch(&net_.neuron[i]);
       if (!kPhase) {
@@ -184,7 +197,9 @@ class Loop {
       // Refractory, just spiked, or already due to spike at t: the input is ignored.
       bool ignored = false;
       if (slot.flags & kSlotRecent) {
-        if (t <= net_.refr_end[i])
+        uint32_t stamp = slot.flags >> kStampShift;
+        bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
+        if (maybe && t <= net_.refr_end[i])
           ignored = true;
         else
           slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
@@ -200,7 +215,7 @@ class Loop {
       if (O::at_threshold(x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
-        slot.flags |= kSlotRecent | (kPhase ? kSlotDue : 0);
+        slot.flags = recent_flags() | (kPhase ? kSlotDue : 0);
         net_.refr_end[i] = t;
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);

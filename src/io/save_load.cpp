@@ -405,11 +405,14 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   net->cur_key_time = cur_key_time;
   net->clock_time = clock_time;
   net->clock_value = clock_value;
+  net->instant_time = NAN;
+  net->instant_stamp = 0;
   net->frame = frame;
   for (uint32_t i = 0; i < d.n; ++i) {
     net->neuron[i].state = load_f64(state + 8 * i);
     net->refr_end[i] = load_f64(refr + 8 * i);
-    net->neuron[i].flags = net->refr_end[i] > -INFINITY ? kSlotRecent : 0;
+    net->neuron[i].flags =
+        net->refr_end[i] > -INFINITY ? kSlotRecent | kStampUnknown << kStampShift : 0;
   }
   for (uint32_t i = 0; i < d.n; ++i) {
     double key = load_f64(keys + 8 * i);
