@@ -19,17 +19,17 @@ inline uint64_t mix64(uint64_t z) {
 }
 
 // Reusable scratch for drawing distinct targets without allocating: a bit filter of at least
-// 32k bits (cleared after each use) and the k outputs. A clear bit proves a candidate new; a set
-// bit (rare: the filter is at most 1/32 full) is settled by scanning the outputs so far. When k
-// is more than half the candidates, the filter is an exact bitset over them.
+// 128k bits (cleared after each use) and the k outputs. A clear bit proves a candidate new; a
+// set bit (rare: the filter is at most 1/128 full) is settled by scanning the outputs so far.
+// When k is more than half the candidates, the filter is an exact bitset over them.
 struct TargetScratch {
   uint64_t *filter = nullptr;
-  uint32_t filter_mask = 0;  // bits - 1, bits a power of two >= 32k
+  uint32_t filter_mask = 0;  // bits - 1, bits a power of two >= 128k
   uint32_t *out = nullptr;   // k entries
 
   static uint64_t filter_words(uint32_t k) {
     uint64_t bits = 64;
-    while (bits < 32ull * k) bits <<= 1;
+    while (bits < 128ull * k) bits <<= 1;
     return bits / 64;
   }
 };
