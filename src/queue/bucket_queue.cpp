@@ -37,7 +37,7 @@ void BucketQueue::update_slow(uint32_t i, double k, uint32_t t) {
   }
   // Lazy: an entry in an earlier bucket than the key's stays valid (it is a lower bound), and
   // so does one in the overflow list for a key still beyond the window.
-  uint32_t dest = destination(b);
+  uint32_t dest = destination(b, k);
   if (dest >= t) return;
   leave_far(t);
   enter_far(i, dest);
@@ -51,17 +51,17 @@ int64_t BucketQueue::next_occupied() const {
     if (word) {
       uint32_t step = static_cast<uint32_t>(__builtin_ctzll(word));
       if (d + step < window_) return bcur_ + d + step;
-      return kInfBucket;
+      return kNoBucket;
     }
     d += 64 - (s & 63);
   }
-  return kInfBucket;
+  return kNoBucket;
 }
 
 void BucketQueue::open_next() {
   int64_t next = next_occupied();
   if (overflow_head_ != kNil && next >= overflow_floor_) {
-    if (next == kInfBucket && far_count_ != 0) {
+    if (next == kNoBucket && far_count_ != 0) {
       // Only the overflow list is left (after a long silence, say): start again from the
       // smallest key instead of walking the empty buckets up to it.
       rebuild();
@@ -73,7 +73,7 @@ void BucketQueue::open_next() {
     rescan_overflow();
     return;
   }
-  if (next == kInfBucket) {
+  if (next == kNoBucket) {
     rebuild();  // far neurons but no list to find them in: cannot happen; recover anyway
     return;
   }
@@ -103,11 +103,12 @@ void BucketQueue::open_bucket(int64_t b) {
       uint32_t id = ch.ids[q];
       if (tag(id) != bt) continue;  // stale: the neuron has moved since
       --far_count_;
-      int64_t nb = bucket(key(id));
+      double k = key(id);
+      int64_t nb = bucket(k);
       if (nb <= bcur_)
         push_near(id);
       else
-        enter_far(id, destination(nb));
+        enter_far(id, destination(nb, k));
     }
     uint32_t next = ch.next;
     free_chunk(c);
@@ -129,11 +130,12 @@ void BucketQueue::rescan_overflow() {
       uint32_t id = ch.ids[q];
       if (tag(id) != kOverflow) continue;
       --far_count_;
-      int64_t nb = bucket(key(id));
+      double k = key(id);
+      int64_t nb = bucket(k);
       if (nb <= bcur_)
         push_near(id);
       else
-        enter_far(id, destination(nb));
+        enter_far(id, destination(nb, k));
     }
     uint32_t next = ch.next;
     free_chunk(c);
@@ -164,6 +166,7 @@ void BucketQueue::choose_scale() {
   }
   std::nth_element(sample, sample + m / 8, sample + m);
   double q = sample[m / 8];
+  if (scale_ == Scale::Log && !(lo > 0)) scale_ = Scale::Linear;  // Log needs positive keys
   if (scale_ == Scale::Log) {
     origin_bits_ = ordered_bits(lo);
     uint64_t spread = ordered_bits(q) - origin_bits_;  // q >= lo
@@ -191,11 +194,12 @@ void BucketQueue::rebuild() {
   far_count_ = 0;
   bcur_ = 0;
   for (uint32_t i = 0; i < n_; ++i) {
-    int64_t b = bucket(key(i));
+    double k = key(i);
+    int64_t b = bucket(k);
     if (b <= 0)
       push_near(i);
     else
-      enter_far(i, destination(b));
+      enter_far(i, destination(b, k));
   }
 }
 

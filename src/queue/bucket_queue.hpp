@@ -84,7 +84,8 @@ class BucketQueue {
     scale_ = scale;
   }
   // Implied: key(i) = *due_key if neuron i is flagged due, else sign * state(i); update() is
-  // told the new key after the caller has changed the state or flag.
+  // told the new key after the caller has changed the state or flag. (Scale::Log needs keys
+  // > 0; rebuild() falls back to Linear when it finds others.)
   void use_implied_keys(double sign, const double *due_key, Scale scale) {
     stored_ = nullptr;
     sign_ = sign;
@@ -128,7 +129,7 @@ class BucketQueue {
     }
     uint32_t last = heap_[--near_size_];
     if (near_size_) sift_down(0, last);
-    enter_far(j, destination(b));
+    enter_far(j, destination(b, k));
   }
 
   // Checks every invariant; for tests.
@@ -144,7 +145,7 @@ class BucketQueue {
   static constexpr uint32_t kOverflow = 0x7ffffffeu;  // tag: beyond the window
   static constexpr uint32_t kNever = 0x7fffffffu;     // tag: key +inf
   static constexpr int64_t kMaxBucket = int64_t(1) << 30;  // rebuild before bcur gets here
-  static constexpr int64_t kInfBucket = INT64_MAX;
+  static constexpr int64_t kNoBucket = INT64_MAX;  // next_occupied(): none
 
   double key(uint32_t i) const {
     if (stored_) return stored_[i];
@@ -158,32 +159,31 @@ class BucketQueue {
     if (stored_) __builtin_prefetch(&stored_[i]);
   }
 
+  // The bits of x as an integer in the order of x (branch-free).
   static uint64_t ordered_bits(double x) {
     uint64_t b;
     std::memcpy(&b, &x, sizeof b);
-    return (b >> 63) ? ~b : b | (uint64_t(1) << 63);
+    uint64_t mask = static_cast<uint64_t>(static_cast<int64_t>(b) >> 63) | (uint64_t(1) << 63);
+    return b ^ mask;
   }
 
-  // The bucket of a key, monotone non-decreasing in the key: kInfBucket for +inf only (a
-  // huge finite key goes to the overflow list, which is rescanned; the never list is not).
+  // The bucket of a key, monotone non-decreasing in the key. Keys below the origin give
+  // negative buckets (always near); +inf and huge keys give buckets >= kMaxBucket.
   int64_t bucket(double k) const {
     if (scale_ == Scale::Log) {
-      if (k == __builtin_inf()) return kInfBucket;
-      uint64_t m = ordered_bits(k);
-      if (m < origin_bits_) return -1;
-      return int64_t((m - origin_bits_) >> shift_);
+      // Positive keys only (rebuild() checks), so the difference fits in 63 bits; the
+      // arithmetic shift keeps the order of negative differences.
+      return static_cast<int64_t>(ordered_bits(k) - origin_bits_) >> shift_;
     }
-    if (k == __builtin_inf()) return kInfBucket;
     double x = (k - origin_) * inv_width_;
-    if (x < 0) return -1;
-    return x < double(kMaxBucket) ? int64_t(x) : kMaxBucket;  // kMaxBucket: overflow
+    if (x < double(kMaxBucket) && x > -double(kMaxBucket)) return static_cast<int64_t>(x);
+    return x < 0 ? -kMaxBucket : kMaxBucket;
   }
 
-  // The list a neuron with far bucket b > bcur belongs to: b itself, overflow or never.
-  uint32_t destination(int64_t b) const {
-    if (b == kInfBucket) return kNever;
-    if (b - bcur_ >= int64_t(window_) || b >= kMaxBucket) return kOverflow;
-    return static_cast<uint32_t>(b);
+  // The list for a far neuron (bucket b > bcur, key k): b itself, overflow or never.
+  uint32_t destination(int64_t b, double k) const {
+    if (b - bcur_ < int64_t(window_) && b < kMaxBucket) return static_cast<uint32_t>(b);
+    return k == __builtin_inf() ? kNever : kOverflow;
   }
 
   bool less(uint32_t a, uint32_t b) const {
