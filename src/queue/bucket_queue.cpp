@@ -144,10 +144,11 @@ void BucketQueue::rescan_overflow() {
 }
 
 void BucketQueue::choose_scale() {
-  // The origin is the smallest key; the width is 1/kSplit of the distance from it to the
-  // first octile of a sample of the keys, so that a bucket holds about 1/(8 kSplit) of the
-  // neurons near the front of the queue, where the spikes come from. Narrow buckets keep the
-  // near heap small; wide ones mean fewer buckets to open (measured with sparseprop bench).
+  // The origin is the smallest key. The width is 1/kSplit of the distance from it to the first
+  // octile of a sample of the keys, so that a bucket holds about 1/(8 kSplit) of the neurons
+  // near the front of the queue, where the spikes come from (narrow buckets keep the near heap
+  // small; wide ones mean fewer buckets to open), but at least what lets half the window reach
+  // the seventh octile, so that few neurons wait in the overflow list, which is rescanned whole.
   double lo = __builtin_inf();
   for (uint32_t i = 0; i < n_; ++i)
     if (key(i) < lo) lo = key(i);
@@ -165,17 +166,22 @@ void BucketQueue::choose_scale() {
     return;
   }
   std::nth_element(sample, sample + m / 8, sample + m);
-  double q = sample[m / 8];
+  double q1 = sample[m / 8];
+  std::nth_element(sample, sample + 7 * m / 8, sample + m);
+  double q7 = sample[7 * m / 8];
+  const uint32_t reach = window_ / 2;
   if (scale_ == Scale::Log && !(lo > 0)) scale_ = Scale::Linear;  // Log needs positive keys
   if (scale_ == Scale::Log) {
     origin_bits_ = ordered_bits(lo);
-    uint64_t spread = ordered_bits(q) - origin_bits_;  // q >= lo
-    uint64_t width = spread / kSplit;
+    uint64_t front = (ordered_bits(q1) - origin_bits_) / kSplit;  // q1, q7 >= lo
+    uint64_t bulk = (ordered_bits(q7) - origin_bits_) / reach;
+    uint64_t width = front > bulk ? front : bulk;
     shift_ = width ? 63 - __builtin_clzll(width) : 0;
     return;
   }
   origin_ = lo;
-  double width = (q - lo) / kSplit;
+  double front = (q1 - lo) / kSplit, bulk = (q7 - lo) / reach;
+  double width = front > bulk ? front : bulk;
   inv_width_ = (width > 0 && std::isfinite(1 / width)) ? 1 / width : 1.0;
 }
 

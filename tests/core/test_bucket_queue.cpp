@@ -197,15 +197,15 @@ void test_stale_entries_force_rebuilds(void **) {
   const uint32_t n = 400;
   Fixture f(n);
   Rng r{6};
-  // Neuron 0 at the front; the others spread over [1, 2], so that a bucket is about 0.002 wide
-  // and [1, 1.12] lies inside the bucket window.
+  // Neuron 0 at the front; the others spread over [1, 2], which the bucket window covers in
+  // buckets of at most 1/32 (half the window reaches the seventh octile).
   for (uint32_t i = 0; i < n; ++i) f.model[i] = i == 0 ? 1.0 : 1.0 + r.uniform();
   f.build(BucketQueue::Scale::Linear);
   uint64_t before = f.q.rebuilds();
   for (long s = 0; s < 20000; ++s) {
     uint32_t i = 1 + r.below(n - 1);
-    double k = f.model[i] - 0.003;  // into an earlier bucket: a new entry, the old one stale
-    f.set(i, k < 1.01 ? 1.12 : k);  // (growing back needs no new entry)
+    double k = f.model[i] - 0.05;  // into an earlier bucket: a new entry, the old one stale
+    f.set(i, k < 1.05 ? 1.95 : k);  // (growing back needs no new entry)
     if (s % 97 == 0) f.check("shrinking", s);
   }
   f.check("shrinking", 20000);
