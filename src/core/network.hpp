@@ -192,17 +192,18 @@ struct Row {
   double weight;
   uint32_t count;
   uint64_t first;         // explicit: index of the first synapse (for weight gradients)
+  bool distinct;          // no target twice (procedural rows; explicit rows may repeat one)
 };
 
 inline Row synapse_row(const Synapses &s, uint32_t source, uint32_t n, TargetScratch &scratch) {
   if (s.is_explicit()) {
     uint64_t b = s.row_ptr[source], e = s.row_ptr[source + 1];
     return Row{s.targets + b, s.weights ? s.weights + b : nullptr, s.weight,
-               static_cast<uint32_t>(e - b), b};
+               static_cast<uint32_t>(e - b), b, false};
   }
-  if (s.k == 0) return Row{nullptr, nullptr, s.weight, 0, 0};
+  if (s.k == 0) return Row{nullptr, nullptr, s.weight, 0, 0, true};
   uint32_t c = procedural_targets(s.seed, source, n, s.k, s.exclude_self, scratch);
-  return Row{scratch.out, nullptr, s.weight, c, 0};
+  return Row{scratch.out, nullptr, s.weight, c, 0, true};
 }
 
 }  // namespace sp

@@ -8,8 +8,11 @@
 
 #include <cmath>
 
+#include <type_traits>
+
 #include "capi/error.hpp"
 #include "core/model_ops.hpp"
+#include "models/qif_batch.hpp"
 
 namespace sp {
 namespace {
@@ -164,10 +167,75 @@ class Loop {
   // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are
   // marked due and spike at t after this event, in index order.
   void deliver(const Row &row, double t, double clk, uint64_t ev) {
+    // QIF's input is two transcendental functions: with one kick for the whole row (phase
+    // frame, shared weight) and no target twice, the kicks are computed in batches.
+    if constexpr (std::is_same<M, Qif>::value && kPhase) {
+      if (!row.weights && row.distinct) {
+        if (net_.tape.recording)
+          deliver_batched<true>(row, t, clk);
+        else
+          deliver_batched<false>(row, t, clk);
+        return;
+      }
+    }
     if (net_.tape.recording)
       deliver_row<true>(row, t, clk, ev);
     else
       deliver_row<false>(row, t, clk, ev);
+  }
+
+  // Starts loading what delivering to neuron i reads.
+  void prefetch_target(uint32_t i) const {
+    __builtin_prefetch(&net_.neuron[i]);
+    if (!kPhase) {
+      __builtin_prefetch(&net_.drive[i]);
+      __builtin_prefetch(&net_.time_key[i]);
+    }
+  }
+
+  // Whether an input at t is ignored by neuron i: refractory, just spiked, or already due to
+  // spike at t. Forgets a refractory end that has passed.
+  bool ignores(NeuronSlot &slot, uint32_t i, double t, bool no_refractory) const {
+    if (!(slot.flags & kSlotRecent)) return false;
+    uint32_t stamp = slot.flags >> kStampShift;
+    bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
+    if (maybe && t <= net_.refr_end[i]) return true;
+    slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
+    return false;
+  }
+
+  // deliver_row for rows whose targets all take the same kick and never reach threshold by it
+  // (QIF): gathers a block of states, applies the kicks in one batch, then updates the queue.
+  template <bool rec>
+  void deliver_batched(const Row &row, double t, double clk) {
+    static_assert(std::is_same<M, Qif>::value, "QIF inputs never reach threshold");
+    constexpr uint32_t kAhead = 16, kBlock = 64;
+    Tape &tape = net_.tape;
+    const typename O::Kick kick = O::kick(row.weight, net_.drive[0], clk);
+    const bool no_refractory = !(net_.t_ref > 0);
+    const uint32_t count = row.count;
+    double x[kBlock], y[kBlock];
+    uint32_t who[kBlock];
+    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(row.targets[s]);
+    for (uint32_t b = 0; b < count; b += kBlock) {
+      const uint32_t e = count - b < kBlock ? count : b + kBlock;
+      uint32_t m = 0;
+      for (uint32_t s = b; s < e; ++s) {
+        if (s + kAhead < count) prefetch_target(row.targets[s + kAhead]);
+        uint32_t i = row.targets[s];
+        NeuronSlot &slot = net_.neuron[i];
+        bool ignored = ignores(slot, i, t, no_refractory);
+        if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
+        if (ignored) continue;
+        who[m] = i;
+        x[m++] = slot.state;
+      }
+      qif_apply_batch(x, y, m, kick);
+      for (uint32_t q = 0; q < m; ++q) {
+        net_.neuron[who[q]].state = y[q];
+        net_.spike_queue.update(who[q], key_of(who[q]));
+      }
+    }
   }
 
   template <bool rec>
@@ -181,29 +249,13 @@ class Loop {
     const uint32_t count = row.count;
     const typename O::Kick row_kick = O::kick(row.weight, net_.drive[0], clk);
     const bool no_refractory = !(net_.t_ref > 0);
-    auto prefetch = [&](uint32_t i) {
-      __builtin_prefetch(&net_.neuron[i]);
-      if (!kPhase) {
-        __builtin_prefetch(&net_.drive[i]);
-        __builtin_prefetch(&net_.time_key[i]);
-      }
-    };
-    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(row.targets[s]);
+    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(row.targets[s]);
     for (uint32_t s = 0; s < count; ++s) {
-      if (s + kAhead < count) prefetch(row.targets[s + kAhead]);
+      if (s + kAhead < count) prefetch_target(row.targets[s + kAhead]);
       uint32_t i = row.targets[s];
       NeuronSlot &slot = net_.neuron[i];
       double w = row.weights ? row.weights[s] : row.weight;
-      // Refractory, just spiked, or already due to spike at t: the input is ignored.
-      bool ignored = false;
-      if (slot.flags & kSlotRecent) {
-        uint32_t stamp = slot.flags >> kStampShift;
-        bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
-        if (maybe && t <= net_.refr_end[i])
-          ignored = true;
-        else
-          slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
-      }
+      bool ignored = ignores(slot, i, t, no_refractory);
       if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
       if (ignored) continue;
       // In the phase frame every neuron has the same drive, so a shared weight makes the

@@ -25,8 +25,9 @@ import sys
 LINKER_PROVIDED = {"_init", "_fini", "__bss_start", "_edata", "_end"}
 
 # Undefined symbols that come from the C++ runtime (libstdc++ / libsupc++) rather than libc,
-# libm or libgcc.
-CXX_RUNTIME = re.compile(r"^(_Z|__cxa_|__gxx_|__dynamic_cast|_Unwind_Resume$|__cxx_)")
+# libm, libmvec or libgcc. (_ZGV... names are the vector function ABI's: glibc's libmvec, a C
+# library, e.g. _ZGVdN4v_tan.)
+CXX_RUNTIME = re.compile(r"^(_Z(?!GV)|__cxa_|__gxx_|__dynamic_cast|_Unwind_Resume$|__cxx_)")
 
 
 def tool(name):

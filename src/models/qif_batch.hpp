@@ -1,0 +1,20 @@
+// QIF inputs to many targets at once: y[j] = Qif::apply(x[j], kick) for j < n.
+//
+// The scalar path is Qif::apply itself. Where the build found glibc's vector math library
+// (meson option vector_math) and the CPU has AVX2, four inputs go through libmvec's tan and
+// atan together, about five times faster per input; those functions are accurate to a few
+// units in the last place, so results can differ in the last bits between the two paths (and
+// so between machines with and without AVX2). Every other step is the same arithmetic.
+#pragma once
+#include <cstdint>
+
+#include "models/qif.hpp"
+
+namespace sp {
+
+void qif_apply_batch(const double *x, double *y, uint32_t n, const Qif::Kick &kick);
+
+// Whether qif_apply_batch uses the vector path on this machine.
+bool qif_batch_vectorised();
+
+}  // namespace sp
