@@ -14,6 +14,7 @@
 #include "core/network.hpp"
 #include "grad/derivatives.hpp"
 #include "grad/grad.hpp"
+#include "models/qif_batch.hpp"
 
 namespace sp {
 namespace {
@@ -148,6 +149,10 @@ class Backward {
   // Reverses an event's deliveries; returns sum_i lambda_i dk_i/dt.
   double deliveries(const TapeEvent &ev, const Synapses &syn, double *grad_w, double t0) {
     Row row = synapse_row(syn, ev.who, net_.n, net_.scratch);
+    const typename D::Event de = D::event(net_, ev.t, t0);
+    if constexpr (std::is_same<M, Qif>::value) {
+      if (row.distinct) return qif_deliveries(ev, row, de, grad_w);
+    }
     double dt = 0.0;
     for (uint32_t s = row.count; s-- > 0;) {
       double pre = tape_.pre[ev.first + s];
@@ -156,11 +161,58 @@ class Backward {
       double w = row.weights ? row.weights[s] : row.weight;
       double lam = lambda_[i];
       if (lam == 0.0) continue;
-      InputPartials p = D::input(net_, pre, ev.t, w, net_.drive[i], t0);
+      InputPartials p = D::input(de, pre, w, net_.drive[i]);
       dt += lam * p.dt;
       grad_w[row.weights ? row.first + s : 0] += lam * p.dw;
       tape_.grad_drive[i] += lam * p.dI;
       lambda_[i] = lam * p.dx;
+    }
+    return dt;
+  }
+
+  // The same for QIF rows without a repeated target (so the deliveries are independent): the
+  // tangents the partials need are computed in batches (models/qif_batch.hpp).
+  double qif_deliveries(const TapeEvent &ev, const Row &row, const typename D::Event &de,
+                        double *grad_w) {
+    constexpr uint32_t kBlock = 64;
+    double phi[kBlock], tn[kBlock];
+    uint32_t at[kBlock];
+    double dt = 0.0;
+    for (uint32_t end = row.count; end > 0;) {
+      const uint32_t begin = end > kBlock ? end - kBlock : 0;
+      uint32_t m = 0;
+      double omega_drive = NAN, omega = 0.0;
+      for (uint32_t s = end; s-- > begin;) {
+        double pre = tape_.pre[ev.first + s];
+        uint32_t i = row.targets[s];
+        if (std::isnan(pre) || lambda_[i] == 0.0) continue;
+        if (!(net_.drive[i] == omega_drive)) {
+          omega_drive = net_.drive[i];
+          omega = 2.0 * std::sqrt(omega_drive);
+        }
+        at[m] = s;
+        phi[m++] = D::phase_at(de, pre, omega);
+      }
+      qif_tan_half_batch(phi, tn, m);
+      // The weight- and drive-only part, recomputed only when either changes.
+      double last_w = NAN, last_drive = NAN;
+      typename D::Synapse syn{};
+      for (uint32_t q = 0; q < m; ++q) {
+        uint32_t s = at[q], i = row.targets[s];
+        double w = row.weights ? row.weights[s] : row.weight;
+        double lam = lambda_[i];
+        if (!(w == last_w && net_.drive[i] == last_drive)) {
+          last_w = w;
+          last_drive = net_.drive[i];
+          syn = D::synapse(w, last_drive);
+        }
+        InputPartials p = D::input_from_tan(de, tn[q], syn);
+        dt += lam * p.dt;
+        grad_w[row.weights ? row.first + s : 0] += lam * p.dw;
+        tape_.grad_drive[i] += lam * p.dI;
+        lambda_[i] = lam * p.dx;
+      }
+      end = begin;
     }
     return dt;
   }

@@ -24,10 +24,16 @@ struct Deriv;
 
 template <>
 struct Deriv<Lif> {
-  // u' = u - w E(t), E = exp((t - t0)/tau).
-  static InputPartials input(const Network &net, double, double t, double w, double, double t0) {
-    double e = std::exp((t - t0) / net.tau);
-    return InputPartials{1.0, -w * e / net.tau, -e, 0.0};
+  // u' = u - w E(t), E = exp((t - t0)/tau). The part shared by an event's deliveries (E) is
+  // computed once per event.
+  struct Event {
+    double e, tau;
+  };
+  static Event event(const Network &net, double t, double t0) {
+    return Event{std::exp((t - t0) / net.tau), net.tau};
+  }
+  static InputPartials input(const Event &ev, double, double w, double) {
+    return InputPartials{1.0, -w * ev.e / ev.tau, -ev.e, 0.0};
   }
   // r = I E(t + t_ref): dr/dt, dr/dI.
   static InputPartials reset(const Network &net, double t, double drive, double t0) {
@@ -66,19 +72,41 @@ template <>
 struct Deriv<Qif> {
   // x' = g(x + omega s) - omega s, g(phi) = 2 atan(tan(phi/2) + c), c = w/sqrt(I),
   // s = (t - t0)/tau, omega = 2 sqrt(I).
-  static InputPartials input(const Network &net, double x, double t, double w, double drive,
-                             double t0) {
-    double sq = std::sqrt(drive), omega = 2.0 * sq;
-    double s = (t - t0) / net.tau;
-    double tn = std::tan(0.5 * (x + omega * s));
-    double c = w / sq;
-    double q = 1.0 + (tn + c) * (tn + c);
+  // The part shared by an event's deliveries: s.
+  struct Event {
+    double s, tau;
+  };
+  static Event event(const Network &net, double t, double t0) {
+    return Event{(t - t0) / net.tau, net.tau};
+  }
+  // The phase before the input, phi = x + omega s, whose tan(phi/2) the partials need (the
+  // backward pass computes those in batches).
+  static double phase(const Event &ev, double x, double drive) {
+    return phase_at(ev, x, 2.0 * std::sqrt(drive));
+  }
+  static double phase_at(const Event &ev, double x, double omega) { return x + omega * ev.s; }
+  static InputPartials input(const Event &ev, double x, double w, double drive) {
+    return input_from_tan(ev, std::tan(0.5 * phase(ev, x, drive)), w, drive);
+  }
+  // The same with tn = tan(phi/2) given.
+  static InputPartials input_from_tan(const Event &ev, double tn, double w, double drive) {
+    return input_from_tan(ev, tn, synapse(w, drive));
+  }
+  // The part that depends on the weight and the drive only (the same for a row with a shared
+  // weight in the phase frame).
+  struct Synapse {
+    double sq, omega, c, domega, dc;
+  };
+  static Synapse synapse(double w, double drive) {
+    double sq = std::sqrt(drive);
+    return Synapse{sq, 2.0 * sq, w / sq, 1.0 / sq, -0.5 * w / (drive * sq)};
+  }
+  static InputPartials input_from_tan(const Event &ev, double tn, const Synapse &y) {
+    double q = 1.0 + (tn + y.c) * (tn + y.c);
     double gp = (1.0 + tn * tn) / q;  // g'(phi)
     double gc = 2.0 / q;              // dg/dc
-    double domega = 1.0 / sq;         // d omega / dI
-    double dc = -0.5 * w / (drive * sq);
-    return InputPartials{gp, (gp - 1.0) * omega / net.tau, gc / sq,
-                         (gp - 1.0) * s * domega + gc * dc};
+    return InputPartials{gp, (gp - 1.0) * y.omega / ev.tau, gc / y.sq,
+                         (gp - 1.0) * ev.s * y.domega + gc * y.dc};
   }
   // r = -pi - omega (t + t_ref - t0)/tau.
   static InputPartials reset(const Network &net, double t, double drive, double t0) {

@@ -1,6 +1,8 @@
 // See qif_batch.hpp.
 #include "models/qif_batch.hpp"
 
+#include <cmath>
+
 #if defined(SP_HAVE_LIBMVEC_AVX2)
 #include <immintrin.h>
 // glibc's vector variants (x86-64 vector ABI, AVX2: four doubles per call).
@@ -37,9 +39,32 @@ __attribute__((target("avx2"))) void apply_avx2(const double *x, double *y, uint
     for (uint32_t q = 0; j + q < n; ++q) y[j + q] = out[q];
   }
 }
+
+__attribute__((target("avx2"))) void tan_half_avx2(const double *phi, double *t, uint32_t n) {
+  const __m256d half = _mm256_set1_pd(0.5);
+  uint32_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    _mm256_storeu_pd(t + j, _ZGVdN4v_tan(_mm256_mul_pd(half, _mm256_loadu_pd(phi + j))));
+  if (j < n) {
+    double in[4], out[4];
+    for (uint32_t q = 0; q < 4; ++q) in[q] = phi[j + (j + q < n ? q : 0)];
+    tan_half_avx2(in, out, 4);
+    for (uint32_t q = 0; j + q < n; ++q) t[j + q] = out[q];
+  }
+}
 #endif
 
 }  // namespace
+
+void qif_tan_half_batch(const double *phi, double *t, uint32_t n) {
+#if defined(SP_HAVE_LIBMVEC_AVX2)
+  if (__builtin_cpu_supports("avx2")) {
+    tan_half_avx2(phi, t, n);
+    return;
+  }
+#endif
+  for (uint32_t j = 0; j < n; ++j) t[j] = std::tan(0.5 * phi[j]);
+}
 
 bool qif_batch_vectorised() {
 #if defined(SP_HAVE_LIBMVEC_AVX2)

@@ -14,6 +14,9 @@ namespace sp {
 
 void qif_apply_batch(const double *x, double *y, uint32_t n, const Qif::Kick &kick);
 
+// t[j] = tan(phi[j] / 2) for j < n (the backward pass's partials), on the same two paths.
+void qif_tan_half_batch(const double *phi, double *t, uint32_t n);
+
 // Whether qif_apply_batch uses the vector path on this machine.
 bool qif_batch_vectorised();
 
