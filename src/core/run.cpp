@@ -7,7 +7,6 @@
 #include "core/run.hpp"
 
 #include <cmath>
-
 #include <type_traits>
 
 #include "capi/error.hpp"
