@@ -246,20 +246,25 @@ class Loop {
     // also reads each target's drive and writes its key.
     constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
-    const typename O::Kick row_kick = O::kick(row.weight, net_.drive[0], clk);
+    const uint32_t *const targets = row.targets;
+    // Loop invariants in locals: the stores to the neurons' states could alias them otherwise.
+    NeuronSlot *const neuron = net_.neuron;
+    const double *const drives = net_.drive;
+    const double drive0 = drives[0];
+    const typename O::Kick row_kick = O::kick(row.weight, drive0, clk);
     const bool no_refractory = !(net_.t_ref > 0);
-    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(row.targets[s]);
+    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(targets[s]);
     for (uint32_t s = 0; s < count; ++s) {
-      if (s + kAhead < count) prefetch_target(row.targets[s + kAhead]);
-      uint32_t i = row.targets[s];
-      NeuronSlot &slot = net_.neuron[i];
+      if (s + kAhead < count) prefetch_target(targets[s + kAhead]);
+      uint32_t i = targets[s];
+      NeuronSlot &slot = neuron[i];
       double w = row.weights ? row.weights[s] : row.weight;
       bool ignored = ignores(slot, i, t, no_refractory);
       if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
       if (ignored) continue;
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
-      double drive = kPhase ? net_.drive[0] : net_.drive[i];
+      double drive = kPhase ? drive0 : drives[i];
       typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(w, drive, clk);
       double x = O::apply(slot.state, kick);
       slot.state = x;
@@ -271,7 +276,7 @@ class Loop {
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
-        net_.spike_queue.update(i, key_of(i));
+        net_.spike_queue.update(i, kPhase ? O::phase_key(x) : key_of(i));
       }
     }
   }
