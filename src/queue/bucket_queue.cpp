@@ -90,7 +90,17 @@ void BucketQueue::open_bucket(int64_t b) {
   uint32_t c = head_[s];
   head_[s] = kNil;
   occupied_[s >> 6] &= ~(uint64_t(1) << (s & 63));
-  const uint32_t bt = static_cast<uint32_t>(b);
+  redistribute(c, static_cast<uint32_t>(b));
+}
+
+void BucketQueue::rescan_overflow() {
+  uint32_t c = overflow_head_;
+  overflow_head_ = kNil;
+  overflow_floor_ = INT64_MAX;
+  redistribute(c, kOverflow);
+}
+
+void BucketQueue::redistribute(uint32_t c, uint32_t list_tag) {
   while (c != kNil) {
     // Relocating one chunk's entries takes at most kChunkIds new chunks.
     if (free_count_ < kReserve) {
@@ -101,34 +111,7 @@ void BucketQueue::open_bucket(int64_t b) {
     for (uint32_t q = 0; q < ch.count; ++q) prefetch(ch.ids[q]);
     for (uint32_t q = 0; q < ch.count; ++q) {
       uint32_t id = ch.ids[q];
-      if (tag(id) != bt) continue;  // stale: the neuron has moved since
-      --far_count_;
-      double k = key(id);
-      int64_t nb = bucket(k);
-      if (nb <= bcur_)
-        push_near(id);
-      else
-        enter_far(id, destination(nb, k));
-    }
-    uint32_t next = ch.next;
-    free_chunk(c);
-    c = next;
-  }
-}
-
-void BucketQueue::rescan_overflow() {
-  uint32_t c = overflow_head_;
-  overflow_head_ = kNil;
-  overflow_floor_ = INT64_MAX;
-  while (c != kNil) {
-    if (free_count_ < kReserve) {
-      rebuild();
-      return;
-    }
-    BucketChunk &ch = pool_[c];
-    for (uint32_t q = 0; q < ch.count; ++q) {
-      uint32_t id = ch.ids[q];
-      if (tag(id) != kOverflow) continue;
+      if (tag(id) != list_tag) continue;  // stale: the neuron has moved since
       --far_count_;
       double k = key(id);
       int64_t nb = bucket(k);

@@ -279,6 +279,8 @@ class BucketQueue {
   void open_next();
   void open_bucket(int64_t b);
   void rescan_overflow();
+  // Places the valid entries (tag == list_tag) of a detached list of chunks and frees them.
+  void redistribute(uint32_t first_chunk, uint32_t list_tag);
   void choose_scale();
 
   double *state_ = nullptr;
