@@ -1,7 +1,7 @@
 // The network's spike queue: the neuron with the smallest (key, index) next, in amortised O(1)
 // per key change for the keys a spiking network produces.
 //
-// A binary heap over all N neurons pays a chain of dependent cache misses for almost every
+// A heap over all N neurons pays a chain of dependent cache misses for almost every
 // synaptic event (target -> heap position -> node -> children), yet only the few neurons near
 // threshold can spike soon. So the queue is two-level:
 //  - near: an exact 4-ary heap (of neuron indices, keys read from the neurons' records) holding
