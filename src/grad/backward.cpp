@@ -204,7 +204,7 @@ class Backward {
         if (!(w == last_w && net_.drive[i] == last_drive)) {
           last_w = w;
           last_drive = net_.drive[i];
-          syn = D::synapse(w, last_drive);
+          syn = D::synapse(w, last_drive, net_.tau);
         }
         InputPartials p = D::input_from_tan(de, tn[q], syn);
         dt += lam * p.dt;

@@ -90,23 +90,26 @@ struct Deriv<Qif> {
   }
   // The same with tn = tan(phi/2) given.
   static InputPartials input_from_tan(const Event &ev, double tn, double w, double drive) {
-    return input_from_tan(ev, tn, synapse(w, drive));
+    return input_from_tan(ev, tn, synapse(w, drive, ev.tau));
   }
   // The part that depends on the weight and the drive only (the same for a row with a shared
   // weight in the phase frame).
+  // (Reciprocals are taken once here, so a delivery costs one division.)
   struct Synapse {
-    double sq, omega, c, domega, dc;
+    double c, inv_sq, omega_per_tau, dc;
   };
-  static Synapse synapse(double w, double drive) {
+  static Synapse synapse(double w, double drive, double tau) {
     double sq = std::sqrt(drive);
-    return Synapse{sq, 2.0 * sq, w / sq, 1.0 / sq, -0.5 * w / (drive * sq)};
+    return Synapse{w / sq, 1.0 / sq, 2.0 * sq / tau, -0.5 * w / (drive * sq)};
   }
   static InputPartials input_from_tan(const Event &ev, double tn, const Synapse &y) {
     double q = 1.0 + (tn + y.c) * (tn + y.c);
-    double gp = (1.0 + tn * tn) / q;  // g'(phi)
-    double gc = 2.0 / q;              // dg/dc
-    return InputPartials{gp, (gp - 1.0) * y.omega / ev.tau, gc / y.sq,
-                         (gp - 1.0) * ev.s * y.domega + gc * y.dc};
+    double r = 1.0 / q;
+    double gp = (1.0 + tn * tn) * r;  // g'(phi)
+    double gc = 2.0 * r;              // dg/dc
+    // d omega/dI = 1/sqrt(I)
+    return InputPartials{gp, (gp - 1.0) * y.omega_per_tau, gc * y.inv_sq,
+                         (gp - 1.0) * ev.s * y.inv_sq + gc * y.dc};
   }
   // r = -pi - omega (t + t_ref - t0)/tau.
   static InputPartials reset(const Network &net, double t, double drive, double t0) {
