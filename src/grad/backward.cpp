@@ -154,6 +154,9 @@ class Backward {
       if (row.distinct) return qif_deliveries(ev, row, de, grad_w);
     }
     double dt = 0.0;
+    // A shared weight's gradient is summed here and added once: accumulating into memory
+    // would chain every delivery through a store and a load.
+    double shared_dw = 0.0;
     for (uint32_t s = row.count; s-- > 0;) {
       double pre = tape_.pre[ev.first + s];
       if (std::isnan(pre)) continue;  // ignored: refractory or already due
@@ -163,10 +166,17 @@ class Backward {
       if (lam == 0.0) continue;
       InputPartials p = D::input(de, pre, w, net_.drive[i]);
       dt += lam * p.dt;
-      grad_w[row.weights ? row.first + s : 0] += lam * p.dw;
-      tape_.grad_drive[i] += lam * p.dI;
-      lambda_[i] = lam * p.dx;
+      if (row.weights)
+        grad_w[row.first + s] += lam * p.dw;
+      else
+        shared_dw += lam * p.dw;
+      // A LIF input is a shift (dx = 1, dI = 0): the target's adjoint and drive gradient stay.
+      if constexpr (!std::is_same<M, Lif>::value) {
+        tape_.grad_drive[i] += lam * p.dI;
+        lambda_[i] = lam * p.dx;
+      }
     }
+    if (!row.weights && row.count) grad_w[0] += shared_dw;
     return dt;
   }
 
@@ -177,7 +187,7 @@ class Backward {
     constexpr uint32_t kBlock = 64;
     double phi[kBlock], tn[kBlock];
     uint32_t at[kBlock];
-    double dt = 0.0;
+    double dt = 0.0, shared_dw = 0.0;  // (see deliveries())
     for (uint32_t end = row.count; end > 0;) {
       const uint32_t begin = end > kBlock ? end - kBlock : 0;
       uint32_t m = 0;
@@ -208,12 +218,16 @@ class Backward {
         }
         InputPartials p = D::input_from_tan(de, tn[q], syn);
         dt += lam * p.dt;
-        grad_w[row.weights ? row.first + s : 0] += lam * p.dw;
+        if (row.weights)
+          grad_w[row.first + s] += lam * p.dw;
+        else
+          shared_dw += lam * p.dw;
         tape_.grad_drive[i] += lam * p.dI;
         lambda_[i] = lam * p.dx;
       }
       end = begin;
     }
+    if (!row.weights && row.count) grad_w[0] += shared_dw;
     return dt;
   }
 
