@@ -153,10 +153,7 @@ class Backward {
     if constexpr (std::is_same<M, Qif>::value) {
       if (row.distinct) return qif_deliveries(ev, row, de, grad_w);
     }
-    double dt = 0.0;
-    // A shared weight's gradient is summed here and added once: accumulating into memory
-    // would chain every delivery through a store and a load.
-    double shared_dw = 0.0;
+    RowSums sums;
     for (uint32_t s = row.count; s-- > 0;) {
       double pre = tape_.pre[ev.first + s];
       if (std::isnan(pre)) continue;  // ignored: refractory or already due
@@ -164,20 +161,37 @@ class Backward {
       double w = row.weights ? row.weights[s] : row.weight;
       double lam = lambda_[i];
       if (lam == 0.0) continue;
-      InputPartials p = D::input(de, pre, w, net_.drive[i]);
-      dt += lam * p.dt;
-      if (row.weights)
-        grad_w[row.first + s] += lam * p.dw;
-      else
-        shared_dw += lam * p.dw;
-      // A LIF input is a shift (dx = 1, dI = 0): the target's adjoint and drive gradient stay.
-      if constexpr (!std::is_same<M, Lif>::value) {
-        tape_.grad_drive[i] += lam * p.dI;
-        lambda_[i] = lam * p.dx;
-      }
+      reverse_delivery(sums, row, s, lam, D::input(de, pre, w, net_.drive[i]), grad_w);
     }
-    if (!row.weights && row.count) grad_w[0] += shared_dw;
-    return dt;
+    return finish_row(sums, row, grad_w);
+  }
+
+  // What one event's deliveries add up to: dL/dt of the event, and a shared weight's gradient,
+  // summed here and added once (accumulating into memory would chain every delivery through a
+  // store and a load).
+  struct RowSums {
+    double dt = 0.0, shared_dw = 0.0;
+  };
+
+  // Reverses delivery s of a row (target adjoint lam, partials p).
+  void reverse_delivery(RowSums &sums, const Row &row, uint32_t s, double lam,
+                        const InputPartials &p, double *grad_w) {
+    sums.dt += lam * p.dt;
+    if (row.weights)
+      grad_w[row.first + s] += lam * p.dw;
+    else
+      sums.shared_dw += lam * p.dw;
+    // A LIF input is a shift (dx = 1, dI = 0): the target's adjoint and drive gradient stay.
+    if constexpr (!std::is_same<M, Lif>::value) {
+      uint32_t i = row.targets[s];
+      tape_.grad_drive[i] += lam * p.dI;
+      lambda_[i] = lam * p.dx;
+    }
+  }
+
+  double finish_row(const RowSums &sums, const Row &row, double *grad_w) {
+    if (!row.weights && row.count) grad_w[0] += sums.shared_dw;
+    return sums.dt;
   }
 
   // The same for QIF rows without a repeated target (so the deliveries are independent): the
@@ -187,7 +201,7 @@ class Backward {
     constexpr uint32_t kBlock = 64;
     double phi[kBlock], tn[kBlock];
     uint32_t at[kBlock];
-    double dt = 0.0, shared_dw = 0.0;  // (see deliveries())
+    RowSums sums;
     for (uint32_t end = row.count; end > 0;) {
       const uint32_t begin = end > kBlock ? end - kBlock : 0;
       uint32_t m = 0;
@@ -216,19 +230,11 @@ class Backward {
           last_drive = net_.drive[i];
           syn = D::synapse(w, last_drive, net_.tau);
         }
-        InputPartials p = D::input_from_tan(de, tn[q], syn);
-        dt += lam * p.dt;
-        if (row.weights)
-          grad_w[row.first + s] += lam * p.dw;
-        else
-          shared_dw += lam * p.dw;
-        tape_.grad_drive[i] += lam * p.dI;
-        lambda_[i] = lam * p.dx;
+        reverse_delivery(sums, row, s, lam, D::input_from_tan(de, tn[q], syn), grad_w);
       }
       end = begin;
     }
-    if (!row.weights && row.count) grad_w[0] += shared_dw;
-    return dt;
+    return finish_row(sums, row, grad_w);
   }
 
   void spike_event(TapeEvent &ev, double lambda_t, double t0) {
