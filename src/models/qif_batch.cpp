@@ -18,39 +18,39 @@ void apply_scalar(const double *x, double *y, uint32_t n, const Qif::Kick &kick)
 }
 
 #if defined(SP_HAVE_LIBMVEC_AVX2)
+// y[j] = f(x[j]) four lanes at a time; the tail goes through the vector path too (its unused
+// lanes repeat a real input), so that every input takes the same path.
+template <class F>
+__attribute__((target("avx2"), always_inline)) inline void in_lanes(const double *x, double *y,
+                                                                    uint32_t n, F f) {
+  uint32_t j = 0;
+  for (; j + 4 <= n; j += 4) _mm256_storeu_pd(y + j, f(_mm256_loadu_pd(x + j)));
+  if (j < n) {
+    double in[4], out[4];
+    for (uint32_t q = 0; q < 4; ++q) in[q] = x[j + (j + q < n ? q : 0)];
+    _mm256_storeu_pd(out, f(_mm256_loadu_pd(in)));
+    for (uint32_t q = 0; j + q < n; ++q) y[j + q] = out[q];
+  }
+}
+
 // Qif::apply in lanes: 2 atan(tan(0.5 (x + off)) + c) - off, the same operations in the same
 // order (no fused multiply-adds: the library is built with -ffp-contract=off).
 __attribute__((target("avx2"))) void apply_avx2(const double *x, double *y, uint32_t n,
                                                 const Qif::Kick &kick) {
   const __m256d off = _mm256_set1_pd(kick.off), c = _mm256_set1_pd(kick.c);
   const __m256d half = _mm256_set1_pd(0.5), two = _mm256_set1_pd(2.0);
-  uint32_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    __m256d v = _mm256_loadu_pd(x + j);
+  in_lanes(x, y, n, [&](__m256d v) __attribute__((target("avx2"))) {
     v = _ZGVdN4v_tan(_mm256_mul_pd(half, _mm256_add_pd(v, off)));
     v = _ZGVdN4v_atan(_mm256_add_pd(v, c));
-    _mm256_storeu_pd(y + j, _mm256_sub_pd(_mm256_mul_pd(two, v), off));
-  }
-  if (j < n) {
-    // The tail through the vector path too, so that every input takes the same path.
-    double in[4], out[4];
-    for (uint32_t q = 0; q < 4; ++q) in[q] = x[j + (j + q < n ? q : 0)];
-    apply_avx2(in, out, 4, kick);
-    for (uint32_t q = 0; j + q < n; ++q) y[j + q] = out[q];
-  }
+    return _mm256_sub_pd(_mm256_mul_pd(two, v), off);
+  });
 }
 
 __attribute__((target("avx2"))) void tan_half_avx2(const double *phi, double *t, uint32_t n) {
   const __m256d half = _mm256_set1_pd(0.5);
-  uint32_t j = 0;
-  for (; j + 4 <= n; j += 4)
-    _mm256_storeu_pd(t + j, _ZGVdN4v_tan(_mm256_mul_pd(half, _mm256_loadu_pd(phi + j))));
-  if (j < n) {
-    double in[4], out[4];
-    for (uint32_t q = 0; q < 4; ++q) in[q] = phi[j + (j + q < n ? q : 0)];
-    tan_half_avx2(in, out, 4);
-    for (uint32_t q = 0; j + q < n; ++q) t[j + q] = out[q];
-  }
+  in_lanes(phi, t, n, [&](__m256d v) __attribute__((target("avx2"))) {
+    return _ZGVdN4v_tan(_mm256_mul_pd(half, v));
+  });
 }
 #endif
 
@@ -58,7 +58,7 @@ __attribute__((target("avx2"))) void tan_half_avx2(const double *phi, double *t,
 
 void qif_tan_half_batch(const double *phi, double *t, uint32_t n) {
 #if defined(SP_HAVE_LIBMVEC_AVX2)
-  if (__builtin_cpu_supports("avx2")) {
+  if (qif_batch_vectorised()) {
     tan_half_avx2(phi, t, n);
     return;
   }
@@ -76,7 +76,7 @@ bool qif_batch_vectorised() {
 
 void qif_apply_batch(const double *x, double *y, uint32_t n, const Qif::Kick &kick) {
 #if defined(SP_HAVE_LIBMVEC_AVX2)
-  if (__builtin_cpu_supports("avx2")) {
+  if (qif_batch_vectorised()) {
     apply_avx2(x, y, n, kick);
     return;
   }

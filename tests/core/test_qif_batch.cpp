@@ -1,5 +1,6 @@
 // QIF kicks in batches (src/models/qif_batch.hpp), vector or scalar path, against the phase
-// transition curve evaluated independently in long double: 2 atan(tan((x + off)/2) + c) - off.
+// transition curve evaluated independently in long double: 2 atan(tan((x + off)/2) + c) - off;
+// and the backward pass's batched tangents against long double tan.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -63,12 +64,27 @@ void test_batch_matches_apply(void **) {
   }
 }
 
+// The backward pass's tangents, tan(phi/2), against long double.
+void test_tan_half_matches_long_double(void **) {
+  const uint32_t n = 1001;
+  static double phi[n], t[n];
+  for (uint32_t j = 0; j < n; ++j) phi[j] = -3.14 + 6.28 * j / (n - 1);
+  sp::qif_tan_half_batch(phi, t, n);
+  for (uint32_t j = 0; j < n; ++j) {
+    long double want = std::tan(0.5L * phi[j]);
+    double scale = std::fabs(static_cast<double>(want)) > 1 ? std::fabs(static_cast<double>(want)) : 1.0;
+    if (!(std::fabs(t[j] - want) / scale < 1e-14))
+      fail_msg("phi = %.17g: got %.17g, want %.17Lg", phi[j], t[j], want);
+  }
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_batch_matches_long_double),
       cmocka_unit_test(test_batch_matches_apply),
+      cmocka_unit_test(test_tan_half_matches_long_double),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
