@@ -203,32 +203,47 @@ class Loop {
     return false;
   }
 
+  // Walks targets [begin, end) of a row, their slots fetched kAhead targets ahead (so that the
+  // cache misses of many targets overlap): a target that ignores an input at t is recorded as
+  // such (NaN pre-state) and skipped; for the others the pre-state is recorded and
+  // f(s, i, slot) called.
+  template <bool rec, class F>
+  void each_target(const Row &row, uint32_t begin, uint32_t end, double t, F f) {
+    constexpr uint32_t kAhead = 16;
+    const uint32_t count = row.count;
+    const uint32_t *const targets = row.targets;
+    NeuronSlot *const neuron = net_.neuron;
+    const bool no_refractory = !(net_.t_ref > 0);
+    Tape &tape = net_.tape;
+    if (begin == 0)
+      for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(targets[s]);
+    for (uint32_t s = begin; s < end; ++s) {
+      if (s + kAhead < count) prefetch_target(targets[s + kAhead]);
+      uint32_t i = targets[s];
+      NeuronSlot &slot = neuron[i];
+      bool ignored = ignores(slot, i, t, no_refractory);
+      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
+      if (!ignored) f(s, i, slot);
+    }
+  }
+
   // deliver_row for rows whose targets all take the same kick and never reach threshold by it
   // (QIF): gathers a block of states, applies the kicks in one batch, then updates the queue.
   template <bool rec>
   void deliver_batched(const Row &row, double t, double clk) {
     static_assert(std::is_same<M, Qif>::value, "QIF inputs never reach threshold");
-    constexpr uint32_t kAhead = 16, kBlock = 64;
-    Tape &tape = net_.tape;
+    constexpr uint32_t kBlock = 64;
     const typename O::Kick kick = O::kick(row.weight, net_.drive[0], clk);
-    const bool no_refractory = !(net_.t_ref > 0);
     const uint32_t count = row.count;
     double x[kBlock], y[kBlock];
     uint32_t who[kBlock];
-    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(row.targets[s]);
     for (uint32_t b = 0; b < count; b += kBlock) {
       const uint32_t e = count - b < kBlock ? count : b + kBlock;
       uint32_t m = 0;
-      for (uint32_t s = b; s < e; ++s) {
-        if (s + kAhead < count) prefetch_target(row.targets[s + kAhead]);
-        uint32_t i = row.targets[s];
-        NeuronSlot &slot = net_.neuron[i];
-        bool ignored = ignores(slot, i, t, no_refractory);
-        if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
-        if (ignored) continue;
+      each_target<rec>(row, b, e, t, [&](uint32_t, uint32_t i, NeuronSlot &slot) {
         who[m] = i;
         x[m++] = slot.state;
-      }
+      });
       qif_apply_batch(x, y, m, kick);
       for (uint32_t q = 0; q < m; ++q) {
         net_.neuron[who[q]].state = y[q];
@@ -237,34 +252,21 @@ class Loop {
     }
   }
 
+  // Every other row: each target's kick, threshold check and queue update in turn (a target
+  // may repeat in an explicit row, so the deliveries are applied in order).
   template <bool rec>
   void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
     const double due = due_key();
-    // The targets are known up front: their slots (state, queue tag and flags on one line) are
-    // fetched kAhead targets ahead, so the cache misses of many targets overlap. The time frame
-    // also reads each target's drive and writes its key.
-    constexpr uint32_t kAhead = 16;
-    const uint32_t count = row.count;
-    const uint32_t *const targets = row.targets;
     // Loop invariants in locals: the stores to the neurons' states could alias them otherwise.
-    NeuronSlot *const neuron = net_.neuron;
     const double *const drives = net_.drive;
     const double drive0 = drives[0];
     const typename O::Kick row_kick = O::kick(row.weight, drive0, clk);
-    const bool no_refractory = !(net_.t_ref > 0);
-    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(targets[s]);
-    for (uint32_t s = 0; s < count; ++s) {
-      if (s + kAhead < count) prefetch_target(targets[s + kAhead]);
-      uint32_t i = targets[s];
-      NeuronSlot &slot = neuron[i];
-      double w = row.weights ? row.weights[s] : row.weight;
-      bool ignored = ignores(slot, i, t, no_refractory);
-      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
-      if (ignored) continue;
+    each_target<rec>(row, 0, row.count, t, [&](uint32_t s, uint32_t i, NeuronSlot &slot) {
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? drive0 : drives[i];
+      double w = row.weights ? row.weights[s] : row.weight;
       typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(w, drive, clk);
       double x = O::apply(slot.state, kick);
       slot.state = x;
@@ -278,8 +280,9 @@ class Loop {
       } else {
         net_.spike_queue.update(i, kPhase ? O::phase_key(x) : key_of(i));
       }
-    }
+    });
   }
+
 
   Network &net_;
 };
