@@ -85,4 +85,18 @@ double parse_positive(const std::string &opt, const std::string &text) {
   return d;
 }
 
+ModelChoice parse_models(const std::string &opt, const std::string &text, bool allow_both) {
+  ModelChoice m;
+  if (text == "lif" || text == "LIF")
+    m.lif = true;
+  else if (text == "qif" || text == "QIF")
+    m.qif = true;
+  else if (allow_both && text == "both")
+    m.lif = m.qif = true;
+  else
+    throw UsageError("invalid value '" + text + "' for --" + opt +
+                     (allow_both ? " (expected lif, qif or both)" : " (expected lif or qif)"));
+  return m;
+}
+
 }  // namespace spcli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "cli.hpp"
@@ -36,5 +37,32 @@ uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t l
 uint64_t parse_seed(const std::string &opt, const std::string &text);
 // A finite number > 0.
 double parse_positive(const std::string &opt, const std::string &text);
+
+// The neuron models a --model value names: "lif", "qif" (either case) or, where allowed,
+// "both".
+struct ModelChoice {
+  bool lif = false, qif = false;
+};
+ModelChoice parse_models(const std::string &opt, const std::string &text, bool allow_both);
+
+// Parses a subcommand's options with parse(argc, argv, first) into *out; on a usage error prints
+// it and the usage to stderr, on --help the usage to stdout. Returns -1 to go on, else the exit
+// status to return.
+template <class Options, class Parse, class Usage>
+int parse_or_usage(const char *command, int argc, char **argv, int first, Parse parse,
+                   Usage usage, Options *out) {
+  try {
+    *out = parse(argc, argv, first);
+  } catch (const UsageError &e) {
+    std::fprintf(stderr, "sparseprop %s: %s\n\n", command, e.what());
+    usage(stderr);
+    return kExitUsage;
+  }
+  if (out->help) {
+    usage(stdout);
+    return kExitOk;
+  }
+  return -1;
+}
 
 }  // namespace spcli

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "args.hpp"
 #include "baseline.hpp"
 #include "bench_options.hpp"
 #include "cli.hpp"
@@ -605,17 +606,8 @@ std::string command_line(int argc, char **argv) {
 
 int bench_main(int argc, char **argv, int first) {
   BenchOptions o;
-  try {
-    o = parse_bench_options(argc, argv, first);
-  } catch (const UsageError &e) {
-    std::fprintf(stderr, "sparseprop bench: %s\n\n", e.what());
-    bench_usage(stderr);
-    return kExitUsage;
-  }
-  if (o.help) {
-    bench_usage(stdout);
-    return kExitOk;
-  }
+  int status = parse_or_usage("bench", argc, argv, first, parse_bench_options, bench_usage, &o);
+  if (status >= 0) return status;
 
   std::unique_ptr<OutputFile> csv_file;
   if (!o.csv_path.empty()) csv_file.reset(new OutputFile(o.csv_path));

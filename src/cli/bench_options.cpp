@@ -41,18 +41,9 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
       args.flag();
       o.quiet = true;
     } else if (name == "model") {
-      std::string v = args.value();
-      if (v == "lif" || v == "LIF") {
-        o.lif = true;
-        o.qif = false;
-      } else if (v == "qif" || v == "QIF") {
-        o.lif = false;
-        o.qif = true;
-      } else if (v == "both") {
-        o.lif = o.qif = true;
-      } else {
-        throw UsageError("invalid value '" + v + "' for --model (expected lif, qif or both)");
-      }
+      ModelChoice m = parse_models(name, args.value(), true);
+      o.lif = m.lif;
+      o.qif = m.qif;
     } else if (name == "n-max") {
       n_max = parse_count(name, args.value(), 1000, UINT32_MAX);
       n_max_set = true;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "args.hpp"
 #include "platform.hpp"
 #include "progress.hpp"
 #include "run_options.hpp"
@@ -125,17 +126,8 @@ Summary make_summary(const RunOptions &o, const sp_network *net, const Span &bur
 
 int run_main(int argc, char **argv, int first) {
   RunOptions o;
-  try {
-    o = parse_run_options(argc, argv, first);
-  } catch (const UsageError &e) {
-    std::fprintf(stderr, "sparseprop run: %s\n\n", e.what());
-    run_usage(stderr);
-    return kExitUsage;
-  }
-  if (o.help) {
-    run_usage(stdout);
-    return kExitOk;
-  }
+  int status = parse_or_usage("run", argc, argv, first, parse_run_options, run_usage, &o);
+  if (status >= 0) return status;
 
   // Open the outputs first so a long run cannot end in an unwritable path.
   std::unique_ptr<OutputFile> csv_file, svg_file;

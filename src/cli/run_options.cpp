@@ -30,13 +30,7 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
       args.flag();
       o.quiet = true;
     } else if (name == "model") {
-      std::string v = args.value();
-      if (v == "lif" || v == "LIF")
-        o.model = SP_MODEL_LIF;
-      else if (v == "qif" || v == "QIF")
-        o.model = SP_MODEL_QIF;
-      else
-        throw UsageError("invalid value '" + v + "' for --model (expected lif or qif)");
+      o.model = parse_models(name, args.value(), false).lif ? SP_MODEL_LIF : SP_MODEL_QIF;
     } else if (name == "n") {
       o.n = (uint32_t)parse_count(name, args.value(), 2, UINT32_MAX);
     } else if (name == "k") {
