@@ -5,19 +5,10 @@ usage: bench_test.py SPARSEPROP WORKDIR
 """
 import csv
 import os
-import subprocess
 import sys
 
 
-def run(exe, *args):
-    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
-
-
-def expect(cond, what):
-    if not cond:
-        print("FAIL:", what)
-        sys.exit(1)
+from cli_testlib import expect, run
 
 
 BAD_COMMAND_LINES = [

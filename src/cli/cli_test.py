@@ -6,20 +6,11 @@ usage: cli_test.py SPARSEPROP WORKDIR CASE
 import csv
 import os
 import re
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
 
-def run(exe, *args):
-    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
-
-
-def expect(cond, what):
-    if not cond:
-        print("FAIL:", what)
-        sys.exit(1)
+from cli_testlib import expect, run
 
 
 def summary(out):
