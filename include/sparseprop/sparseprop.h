@@ -10,9 +10,10 @@
  *    are written only on success; a failed create leaves *out == NULL.
  *  - sp_last_error() returns a human-readable message for the last failure in the calling
  *    thread ("" after a success), naming the offending field and value.
- *  - A failed call leaves the network exactly as it was. Two documented exceptions: sp_step
- *    on a network whose queued inputs produce no spike at all, and sp_run stopped by a full
- *    recording tape after some spikes (it reports them in *count); see those functions.
+ *  - A failed call leaves the network exactly as it was. Documented exceptions: sp_step on a
+ *    network whose queued inputs produce no spike at all, and sp_run (rarely sp_step) stopped
+ *    by SP_ERR_CAPACITY or SP_ERR_NUMERIC after some events, which stay processed (sp_run
+ *    reports the spikes among them in *count); see those functions.
  *  - Arrays are caller-owned pointer + length; the library never keeps them after the call.
  *  - Config structs start with uint32_t struct_size; fields are only ever appended; a zero
  *    field means the documented default. Initialise with sp_network_desc_init().
@@ -100,7 +101,11 @@ typedef enum sp_status {
   SP_ERR_CAPACITY,    /* a fixed capacity (tape, input queue) would be exceeded */
   SP_ERR_IO,          /* a file could not be read or written */
   SP_ERR_FORMAT,      /* bytes are not a valid or compatible saved network */
-  SP_ERR_NUMERIC      /* a non-finite value arose */
+  SP_ERR_NUMERIC      /* finite values the engine cannot compute with: a non-finite state,
+                         voltage or gradient would arise, a value is outside the numeric range
+                         (LIF weights, drives and voltages, and tau, at most 1e100 in
+                         magnitude), or a neuron's free period is below the time resolution
+                         (under 2^-30 tau, or at now(): it would spike at one instant forever) */
 } sp_status;
 
 /* The status's name, e.g. "SP_ERR_ARGUMENT"; "SP_UNKNOWN_STATUS" for other values. Static. */
@@ -126,8 +131,13 @@ typedef enum sp_model {
   SP_MODEL_EIF = 3
 } sp_model;
 
-/* Which event loop runs a network. The engine chooses (SP_FRAME_AUTO); the other values
-   force one, mostly for testing. */
+/* Which event loop runs a network. The frame rule, applied at creation, sp_rewind and every
+   drive change (so the frame depends only on the request and the drives): SP_FRAME_TIME when
+   forced, otherwise SP_FRAME_PHASE exactly when the network has one shared drive with every
+   neuron oscillatory. Forcing SP_FRAME_PHASE needs such drives at creation
+   (SP_ERR_UNSUPPORTED otherwise); a later drive change that makes the drives differ (or not
+   oscillatory) releases it: the request becomes SP_FRAME_AUTO (and is saved so) and the time
+   frame takes over. Forcing is mostly for testing. */
 typedef enum sp_frame {
   SP_FRAME_AUTO = 0,
   /* One shared drive, every neuron oscillatory: the queue is keyed on the co-moving phase
@@ -214,7 +224,12 @@ typedef struct sp_spike {
 /* Processes exactly the next network spike (inputs due at or before it are applied first)
    and returns it in *out (out may be NULL). SP_ERR_STATE when no neuron will ever spike and
    no input is queued (nothing changes). If inputs are queued but applying all of them gives
-   no spike, they are applied (now() moves to the last one) and SP_ERR_STATE is returned. */
+   no spike, they are applied (now() moves to the last one) and SP_ERR_STATE is returned.
+   While recording, SP_ERR_CAPACITY (nothing changes) when the tape has no room for one more
+   spike and the queued inputs due before it; only inhibitory inputs that delay the spike past
+   further inputs the tape cannot hold leave those before them applied. SP_ERR_NUMERIC
+   (nothing changes) when the next spike is a neuron's second at one instant: its free period
+   is below the resolution of now() and it would spike there forever. */
 SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
 
 /* Processes every event with time < t_end (finite, >= now()) in order, writing the spikes to
@@ -222,7 +237,11 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
    and returns SP_OK with *count == cap: call again to go on. Otherwise now() becomes t_end.
    buf may be NULL with cap == 0 to count the spikes only (then it never stops early).
    count may be NULL. While recording, a full tape stops the run with SP_ERR_CAPACITY before
-   the spike that would not fit; *count then still gives the spikes processed and written. */
+   the event (input or spike) that would not fit, checked before the call changes anything for
+   its first spike and the inputs before it; later, *count still gives the spikes processed
+   and written, and the events before the refused one stay processed. The same for
+   SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it never
+   hangs. */
 SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap,
                         size_t *count) SP_NOEXCEPT;
 
@@ -239,8 +258,11 @@ SP_API sp_status sp_voltage(const sp_network *net, uint32_t neuron, double *v) S
 /* All n voltages at now(); n must equal the number of neurons. */
 SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEXCEPT;
 
-/* Sets the drive of `neuron` from now() on; its voltage at now() is unchanged. The network
-   moves to the time frame if it was in the phase frame and the drives now differ. */
+/* Sets the drive of `neuron` from now() on; its voltage at now() is unchanged. The frame rule
+   (see sp_frame) picks the frame for the new drives: the time frame when they differ, the
+   phase frame again when they become one shared oscillatory drive. SP_ERR_NUMERIC for a drive
+   outside the numeric range or with a free period below 2^-30 tau. Costs O(log n), plus O(n)
+   when the frame changes and a scan of the drives while they may all be equal. */
 SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) SP_NOEXCEPT;
 
 /* Back to t = 0 and the initial state (v0 or the seeded phases); queued inputs are dropped.
@@ -271,7 +293,9 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
 
 /* dl_dt[s] = dL/dt for the s-th recorded spike (n_spikes must equal the number recorded);
    dl_dv_end: n values dL/dV at now(), or NULL. Adds the gradients of L to the accumulated
-   gradients and ends the recording. */
+   gradients and ends the recording. SP_ERR_NUMERIC when a gradient is not finite (e.g. an
+   exp overflowing for t_ref of some 700 tau): nothing is accumulated and the recording is
+   kept (the call can be repeated, e.g. with smaller dl_dt). */
 SP_API sp_status sp_backward(sp_network *net, const double *dl_dt, size_t n_spikes,
                              const double *dl_dv_end) SP_NOEXCEPT;
 SP_API sp_status sp_get_grads(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;

@@ -34,6 +34,27 @@ sp_status done(sp_status s) {
     if (!(net)) return sp::fail(SP_ERR_ARGUMENT, "net is NULL");     \
   } while (0)
 
+// An enum argument from a C caller as a fixed-width integer, read without a load of the enum
+// type: a C caller may pass any int, and an out-of-range value read as the C++ enum is
+// undefined behaviour. Every switch and comparison works on the integer.
+template <class E>
+uint32_t enum_bits(const E &e) {
+  static_assert(sizeof(E) == sizeof(uint32_t), "a 4-byte enum");
+  uint32_t v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+// The parameter kind, checked: SP_ERR_ARGUMENT for a value the header does not define.
+sp_status param_kind(sp_param in, sp_param *out) {
+  uint32_t code = enum_bits(in);
+  if (code < SP_PARAM_WEIGHTS || code > SP_PARAM_V0)
+    return sp::fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind (use SP_PARAM_WEIGHTS, "
+                    "_INPUT_WEIGHTS, _DRIVES or _V0)", static_cast<int>(code));
+  *out = static_cast<sp_param>(code);
+  return SP_OK;
+}
+
 sp_status check_neuron(const sp::Network *net, uint32_t neuron) {
   if (neuron >= net->n)
     return sp::fail(SP_ERR_ARGUMENT, "neuron = %u: must be less than n = %u", neuron, net->n);
@@ -47,8 +68,8 @@ extern "C" {
 SP_API uint32_t sp_version_number(void) noexcept { return SP_VERSION_NUMBER; }
 SP_API const char *sp_version_string(void) noexcept { return SP_VERSION_STRING; }
 
-SP_API const char *sp_status_name(sp_status s) noexcept {
-  switch (s) {
+SP_API const char *sp_status_name(sp_status status) noexcept {
+  switch (enum_bits(status)) {
     case SP_OK: return "SP_OK";
     case SP_ERR_ARGUMENT: return "SP_ERR_ARGUMENT";
     case SP_ERR_NOMEM: return "SP_ERR_NOMEM";
@@ -168,27 +189,11 @@ SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) no
   sp::Network *n = impl(net);
   sp_status s = check_neuron(n, neuron);
   if (s != SP_OK) return s;
-  if (!std::isfinite(drive))
-    return sp::fail(SP_ERR_ARGUMENT, "drive = %g: must be finite", drive);
-  if (n->model == SP_MODEL_QIF && !(drive > 0))
-    return sp::fail(SP_ERR_UNSUPPORTED,
-                    "drive = %g: QIF neurons need a drive > 0 (excitable QIF is not supported)",
-                    drive);
+  s = sp::network_check_drive(n->model, n->tau, drive, "drive");
+  if (s != SP_OK) return s;
   if (n->tape.recording)
     return sp::fail(SP_ERR_STATE, "cannot change a drive while recording (call sp_backward first)");
-  if (drive == n->drive[neuron]) return done(SP_OK);
-  double old_due = sp::network_due_key(n);
-  bool due = sp::network_is_due(n, neuron);
-  sp::network_change_drive(n, neuron, drive);
-  if (n->frame == SP_FRAME_PHASE) {
-    // The drives now differ: the time frame takes over (every key is recomputed).
-    n->frame = SP_FRAME_TIME;
-    sp::network_rekey(n, SP_FRAME_PHASE, old_due);
-  } else if (!due) {
-    n->spike_queue.update(neuron, sp::network_key(n, neuron));
-  }
-  if (n->model == SP_MODEL_QIF) sp::network_update_rebase_span(n);
-  return done(SP_OK);
+  return done(sp::network_set_drive(n, neuron, drive));
 }
 
 SP_API sp_status sp_rewind(sp_network *net) noexcept {
@@ -197,21 +202,30 @@ SP_API sp_status sp_rewind(sp_network *net) noexcept {
   return done(SP_OK);
 }
 
-SP_API sp_status sp_param_count(const sp_network *net, sp_param p, size_t *len) noexcept {
+SP_API sp_status sp_param_count(const sp_network *net, sp_param kind, size_t *len) noexcept {
   SP_REQUIRE_NET(net);
   if (!len) return sp::fail(SP_ERR_ARGUMENT, "len is NULL");
+  sp_param p = SP_PARAM_WEIGHTS;
+  sp_status s = param_kind(kind, &p);
+  if (s != SP_OK) return s;
   return done(sp::params_count(impl(net), p, len));
 }
 
-SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
+SP_API sp_status sp_get_params(const sp_network *net, sp_param kind, double *out,
                                size_t len) noexcept {
   SP_REQUIRE_NET(net);
+  sp_param p = SP_PARAM_WEIGHTS;
+  sp_status s = param_kind(kind, &p);
+  if (s != SP_OK) return s;
   return done(sp::params_get(impl(net), p, out, len));
 }
 
-SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
+SP_API sp_status sp_set_params(sp_network *net, sp_param kind, const double *in,
                                size_t len) noexcept {
   SP_REQUIRE_NET(net);
+  sp_param p = SP_PARAM_WEIGHTS;
+  sp_status s = param_kind(kind, &p);
+  if (s != SP_OK) return s;
   return done(sp::params_set(impl(net), p, in, len));
 }
 
@@ -226,9 +240,12 @@ SP_API sp_status sp_backward(sp_network *net, const double *dl_dt, size_t n_spik
   return done(sp::backward(impl(net), dl_dt, n_spikes, dl_dv_end));
 }
 
-SP_API sp_status sp_get_grads(const sp_network *net, sp_param p, double *out,
+SP_API sp_status sp_get_grads(const sp_network *net, sp_param kind, double *out,
                               size_t len) noexcept {
   SP_REQUIRE_NET(net);
+  sp_param p = SP_PARAM_WEIGHTS;
+  sp_status s = param_kind(kind, &p);
+  if (s != SP_OK) return s;
   return done(sp::grads_get(impl(net), p, out, len));
 }
 

@@ -60,8 +60,21 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
 
 bool finite(double x) { return std::isfinite(x); }
 
+// The drives given for a forced phase frame: one shared drive, every neuron oscillatory.
+sp_status forced_phase_check(uint32_t model, const double *drives, double shared, uint32_t n) {
+  bool same = true;
+  double first = drives ? drives[0] : shared;
+  if (drives)
+    for (uint32_t i = 1; i < n && same; ++i) same = drives[i] == first;
+  if (!same || !phase_eligible_drive(model, first))
+    return fail(SP_ERR_UNSUPPORTED,
+                "frame = SP_FRAME_PHASE: needs one shared drive with every neuron oscillatory "
+                "(%s)", !same ? "the drives differ" : "the drive is not above threshold");
+  return SP_OK;
+}
+
 sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sources, uint32_t n,
-                         bool recurrent) {
+                         bool recurrent, uint32_t model) {
   if (s.row_ptr) {
     if (s.row_ptr[0] != 0)
       return fail(SP_ERR_ARGUMENT, "%s.row_ptr[0] = %llu: must be 0", name,
@@ -86,13 +99,21 @@ sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sour
         return fail(SP_ERR_ARGUMENT, "%s.targets[%llu] = %u: must be less than n = %u", name,
                     static_cast<unsigned long long>(e), s.targets[e], n);
     if (s.weights) {
-      for (uint64_t e = 0; e < nnz; ++e)
-        if (!finite(s.weights[e]))
-          return fail(SP_ERR_ARGUMENT, "%s.weights[%llu] = %g: must be finite", name,
-                      static_cast<unsigned long long>(e), s.weights[e]);
-    } else if (!finite(s.weight)) {
-      return fail(SP_ERR_ARGUMENT, "%s.weight = %g: must be finite", name, s.weight);
+      for (uint64_t e = 0; e < nnz; ++e) {
+        if (weight_in_range(model, s.weights[e])) continue;  // (no label for the common case)
+        char label[64];
+        std::snprintf(label, sizeof label, "%s.weights[%llu]", name,
+                      static_cast<unsigned long long>(e));
+        sp_status st = network_check_weight(model, s.weights[e], label);
+        if (st != SP_OK) return st;
+      }
     }
+    // The shared weight is kept and saved even when per-synapse weights (or no synapses at
+    // all) make it unused, so it is checked too.
+    char label[64];
+    std::snprintf(label, sizeof label, "%s.weight", name);
+    sp_status st = network_check_weight(model, s.weight, label);
+    if (st != SP_OK) return st;
     if (s.k != 0)
       return fail(SP_ERR_ARGUMENT, "%s.k = %u: must be 0 when row_ptr is given (explicit CSR)",
                   name, s.k);
@@ -101,30 +122,29 @@ sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sour
   if (s.targets || s.weights)
     return fail(SP_ERR_ARGUMENT, "%s.%s is set but %s.row_ptr is NULL", name,
                 s.targets ? "targets" : "weights", name);
-  if (s.k == 0) return SP_OK;
+  if (s.k == 0) {
+    char label[64];
+    std::snprintf(label, sizeof label, "%s.weight", name);
+    return network_check_weight(model, s.weight, label);
+  }
   uint32_t candidates = recurrent ? n - 1 : n;
   if (s.k > candidates)
     return fail(SP_ERR_ARGUMENT,
                 "%s.k = %u: must be at most %u (distinct targets among %u neurons%s)", name, s.k,
                 candidates, n, recurrent ? ", never the source itself" : "");
-  if (!finite(s.weight))
-    return fail(SP_ERR_ARGUMENT, "%s.weight = %g: must be finite", name, s.weight);
-  return SP_OK;
+  char label[64];
+  std::snprintf(label, sizeof label, "%s.weight", name);
+  return network_check_weight(model, s.weight, label);
 }
 
-sp_status check_drive(uint32_t model, double drive, const char *field, uint32_t index,
-                      bool indexed) {
+sp_status check_drive(uint32_t model, double tau, double drive, const char *field,
+                      uint32_t index, bool indexed) {
   char label[64];
   if (indexed)
     std::snprintf(label, sizeof label, "%s[%u]", field, index);
   else
     std::snprintf(label, sizeof label, "%s", field);
-  if (!finite(drive)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, drive);
-  if (model == SP_MODEL_QIF && !(drive > 0.0))
-    return fail(SP_ERR_UNSUPPORTED,
-                "%s = %g: QIF neurons need a drive > 0 (excitable QIF with drive <= 0 is not "
-                "supported)", label, drive);
-  return SP_OK;
+  return network_check_drive(model, tau, drive, label);
 }
 
 sp_status validate(const sp_network_desc &d) {
@@ -139,6 +159,9 @@ sp_status validate(const sp_network_desc &d) {
     return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
   if (!(d.tau > 0.0) || !finite(d.tau))
     return fail(SP_ERR_ARGUMENT, "tau = %g: must be finite and > 0", d.tau);
+  if (d.tau > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "tau = %g: above %g s, times would overflow", d.tau,
+                kMaxMagnitude);
   if (!(d.t_ref >= 0.0) || !finite(d.t_ref))
     return fail(SP_ERR_ARGUMENT, "t_ref = %g: must be finite and >= 0", d.t_ref);
   if (d.frame > SP_FRAME_TIME)
@@ -146,41 +169,34 @@ sp_status validate(const sp_network_desc &d) {
                 d.frame);
   if (d.drives) {
     for (uint32_t i = 0; i < d.n; ++i) {
-      sp_status s = check_drive(d.model, d.drives[i], "drives", i, true);
+      sp_status s = check_drive(d.model, d.tau, d.drives[i], "drives", i, true);
       if (s != SP_OK) return s;
     }
   } else {
-    sp_status s = check_drive(d.model, d.drive, "drive", 0, false);
+    sp_status s = check_drive(d.model, d.tau, d.drive, "drive", 0, false);
     if (s != SP_OK) return s;
   }
   if (d.v0) {
     for (uint32_t i = 0; i < d.n; ++i) {
-      if (!finite(d.v0[i]))
-        return fail(SP_ERR_ARGUMENT, "v0[%u] = %g: must be finite", i, d.v0[i]);
-      if (d.model == SP_MODEL_LIF && !(d.v0[i] < 1.0))
-        return fail(SP_ERR_ARGUMENT, "v0[%u] = %g: must be below the threshold 1", i, d.v0[i]);
+      char label[64];
+      std::snprintf(label, sizeof label, "v0[%u]", i);
+      sp_status s = network_check_v0(d.model, d.v0[i], label);
+      if (s != SP_OK) return s;
     }
   }
-  sp_status s = check_synapses("recurrent", d.recurrent, d.n, d.n, true);
+  sp_status s = check_synapses("recurrent", d.recurrent, d.n, d.n, true, d.model);
   if (s != SP_OK) return s;
   if (d.n_inputs == 0 && (d.inputs.row_ptr || d.inputs.k))
     return fail(SP_ERR_ARGUMENT, "inputs: synapses are given but n_inputs = 0");
   if (d.n_inputs) {
-    s = check_synapses("inputs", d.inputs, d.n_inputs, d.n, false);
+    s = check_synapses("inputs", d.inputs, d.n_inputs, d.n, false, d.model);
     if (s != SP_OK) return s;
   }
   if (d.allocator && (!d.allocator->alloc || !d.allocator->free))
     return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
   if (d.frame == SP_FRAME_PHASE) {
-    bool ok = true;
-    double first = d.drives ? d.drives[0] : d.drive;
-    if (d.drives)
-      for (uint32_t i = 1; i < d.n; ++i) ok = ok && d.drives[i] == first;
-    bool osc = d.model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
-    if (!ok || !osc)
-      return fail(SP_ERR_UNSUPPORTED,
-                  "frame = SP_FRAME_PHASE: needs one shared drive with every neuron oscillatory "
-                  "(%s)", !ok ? "the drives differ" : "the drive is not above threshold");
+    sp_status s2 = forced_phase_check(d.model, d.drives, d.drives ? 0.0 : d.drive, d.n);
+    if (s2 != SP_OK) return s2;
   }
   return SP_OK;
 }
@@ -291,7 +307,10 @@ double seeded_voltage(uint32_t model, double drive, double tau, uint64_t seed, u
   double frac = static_cast<double>(r >> 11) * 0x1.0p-53;
   if (model == SP_MODEL_LIF) {
     if (!Lif::oscillatory(drive)) return 0.0;
-    return Lif::voltage_after(frac * Lif::period(drive, tau), drive, tau);
+    double v = Lif::voltage_after(frac * Lif::period(drive, tau), drive, tau);
+    // Rounding can give exactly the threshold for a phase at the end of the period: the
+    // initial voltages must stay below it (sp_set_params(SP_PARAM_V0) and sp_load refuse 1).
+    return v >= 1.0 ? std::nextafter(1.0, 0.0) : v;
   }
   double phi = -kPi + 2.0 * kPi * frac;
   return std::sqrt(drive) * std::tan(0.5 * phi);
@@ -334,11 +353,11 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
     NeuronSlot &slot = net->neuron[i];
     bool was_due = old_frame == SP_FRAME_PHASE ? (slot.flags & kSlotDue) != 0
                                                : net->time_key[i] <= old_due;
+    // (The time frame keeps the flag too, so that a neuron due at now() is told apart from
+    // one that has spiked at now(): see the event loop.)
     slot.flags &= ~kSlotDue;
-    if (net->frame == SP_FRAME_PHASE)
-      slot.flags |= was_due ? kSlotDue : 0;
-    else
-      net->time_key[i] = was_due ? due : key_for<M>(net, i);
+    slot.flags |= was_due ? kSlotDue : 0;
+    if (net->frame == SP_FRAME_TIME) net->time_key[i] = was_due ? due : key_for<M>(net, i);
   }
   network_rebuild_queue(net);
 }
@@ -435,6 +454,11 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);
+  s = network_check_state(net);
+  if (s != SP_OK) {
+    network_destroy(net);
+    return s;
+  }
   *out = net;
   return SP_OK;
 }
@@ -462,11 +486,15 @@ void network_update_rebase_span(Network *net) {
   net->rebase_span = net->tau * 64.0 / Qif::omega(max_drive);
 }
 
+bool phase_eligible_drive(uint32_t model, double drive) {
+  return model == SP_MODEL_LIF ? Lif::oscillatory(drive) : Qif::oscillatory(drive);
+}
+
 bool network_phase_eligible(const Network *net) {
   double first = net->drive[0];
   for (uint32_t i = 1; i < net->n; ++i)
     if (net->drive[i] != first) return false;
-  return net->model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
+  return phase_eligible_drive(net->model, first);
 }
 
 void network_rekey(Network *net, uint32_t old_frame, double old_due) {
@@ -489,14 +517,123 @@ void network_rebuild_queue(Network *net) {
   net->spike_queue.rebuild();
 }
 
-void network_choose_frame(Network *net) {
-  uint32_t frame = SP_FRAME_TIME;
-  if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
-  if (frame == net->frame) return;
-  double old_due = network_due_key(net);
+uint32_t network_frame_rule(const Network *net) {
+  if (net->frame_request == SP_FRAME_TIME) return SP_FRAME_TIME;
+  return network_phase_eligible(net) ? SP_FRAME_PHASE : SP_FRAME_TIME;
+}
+
+sp_status network_check_drive(uint32_t model, double tau, double drive, const char *label) {
+  if (!finite(drive)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, drive);
+  if (model == SP_MODEL_QIF && !(drive > 0.0))
+    return fail(SP_ERR_UNSUPPORTED,
+                "%s = %g: QIF neurons need a drive > 0 (excitable QIF with drive <= 0 is not "
+                "supported)", label, drive);
+  if (model == SP_MODEL_LIF && std::fabs(drive) > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "%s = %g: LIF drives above %g in magnitude are not supported",
+                label, drive, kMaxMagnitude);
+  bool osc = model == SP_MODEL_LIF ? Lif::oscillatory(drive) : Qif::oscillatory(drive);
+  if (!osc) return SP_OK;
+  // A free period that is not resolved makes the neuron spike again at the same instant
+  // forever; one that overflows gives non-finite phases.
+  double period = model == SP_MODEL_LIF ? Lif::period(drive, tau) : Qif::period(drive, tau);
+  if (!(period >= kMinPeriodOverTau * tau) || !finite(period))
+    return fail(SP_ERR_NUMERIC,
+                "%s = %.17g: the free period (%g s with tau = %g) is %s; it must be finite and "
+                "at least 2^-30 tau", label, drive, period, tau,
+                finite(period) ? "below the time resolution" : "not finite");
+  return SP_OK;
+}
+
+bool weight_in_range(uint32_t model, double w) {
+  return finite(w) && (model != SP_MODEL_LIF || std::fabs(w) <= kMaxMagnitude);
+}
+
+sp_status network_check_weight(uint32_t model, double w, const char *label) {
+  if (!finite(w)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, w);
+  if (model == SP_MODEL_LIF && std::fabs(w) > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "%s = %g: LIF weights above %g in magnitude are not supported",
+                label, w, kMaxMagnitude);
+  return SP_OK;
+}
+
+sp_status network_check_v0(uint32_t model, double v, const char *label) {
+  if (!finite(v)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, v);
+  if (model == SP_MODEL_LIF && !(v < 1.0))
+    return fail(SP_ERR_ARGUMENT, "%s = %g: must be below the threshold 1", label, v);
+  if (model == SP_MODEL_LIF && std::fabs(v) > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "%s = %g: LIF voltages above %g in magnitude are not supported",
+                label, v, kMaxMagnitude);
+  return SP_OK;
+}
+
+namespace {
+
+// Applies the frame rule after drives changed (old_frame and old_due from before the change):
+// every key is rebuilt when the frame changes or is the phase frame (whose keys depend on the
+// shared drive); otherwise only neuron `changed` is re-keyed (UINT32_MAX: all of them).
+void follow_frame_rule(Network *net, uint32_t old_frame, double old_due, uint32_t changed,
+                       bool changed_was_due) {
+  uint32_t frame = network_frame_rule(net);
+  if (frame != old_frame || frame == SP_FRAME_PHASE || changed == UINT32_MAX) {
+    net->frame = frame;
+    network_rekey(net, old_frame, old_due);
+  } else if (!changed_was_due) {
+    net->spike_queue.update(changed, network_key(net, changed));
+  }
+}
+
+// A forced phase frame the drives no longer allow is released: the request becomes
+// SP_FRAME_AUTO (and is saved so), whose rule then picks the time frame.
+void release_forced_phase(Network *net) {
+  if (net->frame_request == SP_FRAME_PHASE && !network_phase_eligible(net))
+    net->frame_request = SP_FRAME_AUTO;
+}
+
+// A free period must also be resolved at now(): otherwise the neuron's next spike after a
+// reset would not advance past it.
+sp_status check_period_at_now(const Network *net, double drive, const char *label) {
+  if (!phase_eligible_drive(net->model, drive)) return SP_OK;
+  double period = net->model == SP_MODEL_LIF ? Lif::period(drive, net->tau)
+                                             : Qif::period(drive, net->tau);
+  if (net->now + 0.25 * period > net->now) return SP_OK;
+  return fail(SP_ERR_NUMERIC,
+              "%s = %.17g: the free period (%g s) is below the time resolution at now() = %.17g",
+              label, drive, period, net->now);
+}
+
+}  // namespace
+
+sp_status network_set_drive(Network *net, uint32_t i, double drive) {
+  sp_status s = network_check_drive(net->model, net->tau, drive, "drive");
+  if (s == SP_OK) s = check_period_at_now(net, drive, "drive");
+  if (s != SP_OK) return s;
+  if (drive == net->drive[i]) return SP_OK;
   uint32_t old_frame = net->frame;
-  net->frame = frame;
-  network_rekey(net, old_frame, old_due);
+  double old_due = network_due_key(net);
+  bool due = network_is_due(net, i);
+  network_change_drive(net, i, drive);
+  if (net->model == SP_MODEL_QIF) network_update_rebase_span(net);
+  release_forced_phase(net);
+  follow_frame_rule(net, old_frame, old_due, i, due);
+  return SP_OK;
+}
+
+sp_status network_set_drives(Network *net, const double *drives) {
+  for (uint32_t i = 0; i < net->n; ++i) {
+    char label[64];
+    std::snprintf(label, sizeof label, "SP_PARAM_DRIVES[%u]", i);
+    sp_status s = network_check_drive(net->model, net->tau, drives[i], label);
+    if (s == SP_OK && drives[i] != net->drive[i]) s = check_period_at_now(net, drives[i], label);
+    if (s != SP_OK) return s;
+  }
+  uint32_t old_frame = net->frame;
+  double old_due = network_due_key(net);
+  for (uint32_t i = 0; i < net->n; ++i)
+    if (drives[i] != net->drive[i]) network_change_drive(net, i, drives[i]);
+  network_update_rebase_span(net);
+  release_forced_phase(net);
+  follow_frame_rule(net, old_frame, old_due, UINT32_MAX, false);
+  return SP_OK;
 }
 
 void network_reset_state(Network *net) {
@@ -508,8 +645,7 @@ void network_reset_state(Network *net) {
     reset_states<Lif>(net);
   else
     reset_states<Qif>(net);
-  uint32_t frame = SP_FRAME_TIME;
-  if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
+  uint32_t frame = network_frame_rule(net);
   net->frame = frame;
   net->clock_time = NAN;
   net->instant_time = NAN;
@@ -525,6 +661,18 @@ void network_reset_state(Network *net) {
       for (uint32_t i = 0; i < net->n; ++i) net->time_key[i] = key_for<Qif>(net, i);
   }
   network_rebuild_queue(net);
+}
+
+sp_status network_check_state(const Network *net) {
+  for (uint32_t i = 0; i < net->n; ++i) {
+    double key = net->frame == SP_FRAME_TIME ? net->time_key[i] : 0.0;
+    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || std::isnan(key))
+      return fail(SP_ERR_NUMERIC,
+                  "neuron %u: a non-finite initial value arose (v0 = %g, state = %g, next spike "
+                  "time = %g; tau = %g, drive = %g)", i, net->v0[i], net->neuron[i].state, key,
+                  net->tau, net->drive[i]);
+  }
+  return SP_OK;
 }
 
 double network_key(const Network *net, uint32_t i) {

@@ -148,12 +148,41 @@ sp_status network_measure(const sp_network_desc *d, size_t *bytes);
 sp_status network_create(const sp_network_desc *d, Network **out);
 void network_destroy(Network *net);
 
-// Sets the dynamic state to t = 0 and the initial voltages v0.
+// Sets the dynamic state to t = 0 and the initial voltages v0 (in the frame the rule picks).
 void network_reset_state(Network *net);
-// Picks the frame for the current drives (honouring the request) and rebuilds the queue keys.
-void network_choose_frame(Network *net);
+// SP_ERR_NUMERIC when a state, initial voltage or queue key is non-finite (after creation).
+sp_status network_check_state(const Network *net);
+
+// The frame rule, the only place that chooses a frame: SP_FRAME_TIME when it was asked for,
+// otherwise the phase frame exactly when it can run the network (one shared drive, every
+// neuron oscillatory). Applied at creation, sp_rewind and every drive change, so the frame
+// depends only on the request and the drives. A forced SP_FRAME_PHASE holds while the drives
+// allow it; a drive change that makes them differ (or not oscillatory) releases it: the request
+// becomes SP_FRAME_AUTO, so that the saved description stays one sp_load accepts.
+uint32_t network_frame_rule(const Network *net);
 // Whether the phase frame can run the network as it is.
 bool network_phase_eligible(const Network *net);
+// Whether a neuron with this drive is oscillatory (fires on its own).
+bool phase_eligible_drive(uint32_t model, double drive);
+// Changes one drive (sp_set_drive) or all of them (SP_PARAM_DRIVES) keeping the voltages at
+// now(), and applies the frame rule. Checks the values (network_check_drive) and the forced
+// frame first: on failure nothing changed.
+sp_status network_set_drive(Network *net, uint32_t i, double drive);
+sp_status network_set_drives(Network *net, const double *drives);
+
+// The numeric range. LIF weights, drives and initial voltages and every tau are at most
+// kMaxMagnitude in magnitude, so that no co-moving state can overflow in any feasible run
+// (an input moves a LIF state by at most |w| exp(span/tau)); an oscillatory neuron's free
+// period is finite and at least kMinPeriodOverTau tau, far above the rounding of spike times
+// near t0. Outside it: SP_ERR_NUMERIC.
+constexpr double kMaxMagnitude = 1e100;
+constexpr double kMinPeriodOverTau = 0x1p-30;
+// Value checks with the field named by label: SP_ERR_ARGUMENT (non-finite, LIF v0 >= 1),
+// SP_ERR_UNSUPPORTED (QIF drive <= 0) or SP_ERR_NUMERIC (outside the numeric range).
+sp_status network_check_drive(uint32_t model, double tau, double drive, const char *label);
+sp_status network_check_weight(uint32_t model, double w, const char *label);
+bool weight_in_range(uint32_t model, double w);  // network_check_weight would pass
+sp_status network_check_v0(uint32_t model, double v, const char *label);
 // Rebuilds every queue key from the states (after a frame change or a parameter change, with
 // net->frame already the new frame); neurons that were due at now() in old_frame, whose due
 // key was old_due, stay due.

@@ -36,7 +36,9 @@ class Loop {
   // has just computed to compare it with the next input).
   sp_status spike(double t, sp_spike *out) {
     uint32_t j = net_.spike_queue.top();
-    sp_status s = reserve_tape(true, row_length(net_.recurrent, j));
+    sp_status s = check_advances(j, t);
+    if (s != SP_OK) return s;
+    s = reserve_tape(true, row_length(net_.recurrent, j));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     double key = net_.spike_queue.top_key();
@@ -95,7 +97,61 @@ class Loop {
     return SP_OK;
   }
 
+ // While recording, checks before a step (or a run's first spike) changes anything that the tape
+  // has room for its spike and for every queued input due before it (at or before the spike
+  // time expected now, and before t_end): so a step refused for the tape changes nothing.
+  // (Inhibitory inputs can delay the spike past further inputs; those are checked as they
+  // come.)
+  sp_status reserve_step(double t_spike, double t_end) const {
+    const Tape &tape = net_.tape;
+    if (!tape.recording) return SP_OK;
+    bool spikes = t_spike < t_end;
+    double limit = spikes ? t_spike : t_end;
+    uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row : 0;
+    count_due_inputs(0, limit, t_spike < t_end, &inputs, &deliveries);
+    uint64_t events = 2 * (inputs + (spikes ? 1 : 0));
+    if ((spikes && tape.n_spikes >= tape.max_spikes) ||
+        tape.n_events + events > tape.event_capacity ||
+        tape.n_pre + deliveries > tape.pre_capacity)
+      return fail(SP_ERR_CAPACITY,
+                  "the tape is full: %zu spikes and %llu events recorded (sp_record max_spikes = "
+                  "%zu); the next %s and %llu queued inputs before it would not fit",
+                  static_cast<size_t>(tape.n_spikes),
+                  static_cast<unsigned long long>(tape.n_events), tape.max_spikes,
+                  spikes ? "spike" : "events", static_cast<unsigned long long>(inputs));
+    return SP_OK;
+  }
+
  private:
+  // Counts the queued inputs at times <= limit (< limit unless inclusive) in the input heap's
+  // subtree at p, with their deliveries.
+  void count_due_inputs(uint32_t p, double limit, bool inclusive, uint64_t *inputs,
+                        uint64_t *deliveries) const {
+    const InputQueue &q = net_.queue;
+    if (p >= q.size()) return;
+    double t = q.time_at(p);
+    if (!(t < limit || (inclusive && t == limit))) return;  // (a heap: its subtree is later)
+    ++*inputs;
+    *deliveries += row_length(net_.inputs, q.channel_at(p));
+    count_due_inputs(2 * p + 1, limit, inclusive, inputs, deliveries);
+    count_due_inputs(2 * p + 2, limit, inclusive, inputs, deliveries);
+  }
+
+  // A neuron that has already spiked at this instant cannot spike again then (it ignores
+  // every input at it): if it is due again, its next spike time did not advance past now (a
+  // free period below the resolution of the time), and it would spike at now forever.
+  // Refused before the event changes anything.
+  sp_status check_advances(uint32_t j, double t) const {
+    uint32_t flags = net_.neuron[j].flags;
+    if (!(t == net_.instant_time && (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
+          (flags >> kStampShift) == net_.instant_stamp && net_.refr_end[j] >= t))
+      return SP_OK;
+    return fail(SP_ERR_NUMERIC,
+                "neuron %u would spike again at t = %.17g: its next spike time does not advance "
+                "past now (its free period, %g s with drive %g, is below the time resolution "
+                "there)", j, t, M::period(net_.drive[j], net_.tau), net_.drive[j]);
+  }
+
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
 
   // The model clock at t. Every event at one instant reuses the first one's value, so that
@@ -273,7 +329,7 @@ class Loop {
       if (O::at_threshold(x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
-        slot.flags = recent_flags() | (kPhase ? kSlotDue : 0);
+        slot.flags = recent_flags() | kSlotDue;
         net_.refr_end[i] = t;
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
@@ -290,6 +346,8 @@ class Loop {
 template <class M, bool kPhase>
 sp_status step_impl(Network &net, sp_spike *out) {
   Loop<M, kPhase> loop(net);
+  sp_status reserved = loop.reserve_step(loop.next_spike_time(), INFINITY);
+  if (reserved != SP_OK) return reserved;
   bool applied_inputs = false;
   for (;;) {
     double ts = loop.next_spike_time();
@@ -316,7 +374,12 @@ template <class M, bool kPhase>
 sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
   Loop<M, kPhase> loop(net);
   size_t written = 0;
-  sp_status status = SP_OK;
+  // (Until the first spike a full tape would leave the call failed with inputs applied.)
+  sp_status status = loop.reserve_step(loop.next_spike_time(), t_end);
+  if (status != SP_OK) {
+    *count = 0;
+    return status;
+  }
   for (;;) {
     double ts = loop.next_spike_time();
     double ti = loop.next_input_time();

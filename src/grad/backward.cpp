@@ -6,6 +6,7 @@
 // events in reverse with adjoints lambda_i = dL/dx_i (DESIGN.md section 6), touching only each
 // event's targets: O(K) per spike.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -79,18 +80,20 @@ double *grad_storage(const Network *net, sp_param p) {
   return nullptr;
 }
 
+// Weights and initial voltages (drives are checked by network_set_drives).
 sp_status validate_values(const Network *net, sp_param p, const double *in, size_t len) {
+  if (p == SP_PARAM_DRIVES) return SP_OK;
   for (size_t i = 0; i < len; ++i) {
     double x = in[i];
-    if (!std::isfinite(x))
-      return fail(SP_ERR_ARGUMENT, "%s[%zu] = %g: must be finite", param_name(p), i, x);
-    if (p == SP_PARAM_DRIVES && net->model == SP_MODEL_QIF && !(x > 0))
-      return fail(SP_ERR_UNSUPPORTED,
-                  "%s[%zu] = %g: QIF neurons need a drive > 0 (excitable QIF is not supported)",
-                  param_name(p), i, x);
-    if (p == SP_PARAM_V0 && net->model == SP_MODEL_LIF && !(x < 1.0))
-      return fail(SP_ERR_ARGUMENT, "%s[%zu] = %g: must be below the threshold 1",
-                  param_name(p), i, x);
+    bool ok = p == SP_PARAM_V0
+                  ? std::isfinite(x) && (net->model != SP_MODEL_LIF ||
+                                         (x < 1.0 && std::fabs(x) <= kMaxMagnitude))
+                  : weight_in_range(net->model, x);
+    if (ok) continue;  // (the label is formatted for a failure only)
+    char label[64];
+    std::snprintf(label, sizeof label, "%s[%zu]", param_name(p), i);
+    return p == SP_PARAM_V0 ? network_check_v0(net->model, x, label)
+                            : network_check_weight(net->model, x, label);
   }
   return SP_OK;
 }
@@ -119,9 +122,12 @@ class Backward {
           deliveries(ev, net_.inputs, tape_.grad_in, t0);
           break;
         case TapeKind::Spike:
-        case TapeKind::Triggered:
-          spike_event(ev, dl_dt[--spike] + ev.dl_dt, t0);
+        case TapeKind::Triggered: {
+          double passed_on = ev.dl_dt;
+          ev.dl_dt = 0;  // (as recorded again: a failed pass can be repeated)
+          spike_event(ev, dl_dt[--spike] + passed_on, t0);
           break;
+        }
       }
     }
     finish_start(t0);
@@ -319,20 +325,8 @@ sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
                 param_name(p));
   s = validate_values(net, p, in, len);
   if (s != SP_OK) return s;
-  if (p == SP_PARAM_DRIVES) {
-    // Voltages at now() are kept; the frame is chosen again for the new drives.
-    double old_due = network_due_key(net);
-    uint32_t old_frame = net->frame;
-    for (uint32_t i = 0; i < net->n; ++i)
-      if (in[i] != net->drive[i]) network_change_drive(net, i, in[i]);
-    uint32_t frame = SP_FRAME_TIME;
-    if (net->frame_request != SP_FRAME_TIME && network_phase_eligible(net)) frame = SP_FRAME_PHASE;
-    net->frame = frame;
-    network_update_rebase_span(net);
-    network_rekey(net, old_frame, old_due);
-    return SP_OK;
-  }
-  std::memcpy(param_storage(net, p), in, len * sizeof(double));
+  if (p == SP_PARAM_DRIVES) return network_set_drives(net, in);  // (keeps the voltages at now())
+  if (len) std::memcpy(param_storage(net, p), in, len * sizeof(double));
   return SP_OK;
 }
 
@@ -354,7 +348,8 @@ sp_status tape_start(Network *net, size_t max_spikes) {
     g.take<double>(net->inputs.param_count());
     g.take<double>(net->n);
     g.take<double>(net->n);
-    size_t bytes = static_cast<size_t>(g.size());
+    // Twice: the second half keeps the gradients a failed backward pass restores.
+    size_t bytes = 2 * static_cast<size_t>(g.size());
     void *block = arena_alloc(net->alloc, bytes);
     if (!block) return fail(SP_ERR_NOMEM, "allocating %zu bytes for gradients failed", bytes);
     std::memset(block, 0, bytes);
@@ -424,10 +419,30 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
     for (uint32_t i = 0; i < net->n; ++i)
       if (!std::isfinite(dl_dv_end[i]))
         return fail(SP_ERR_ARGUMENT, "dl_dv_end[%u] = %g: must be finite", i, dl_dv_end[i]);
+  // The sweep adds into the accumulated gradients; a copy taken first restores them if a
+  // non-finite value arises (the tape is left as recorded, so the call can be repeated).
+  size_t half = t.grad_block_bytes / 2;
+  unsigned char *grads = static_cast<unsigned char *>(t.grad_block);
+  std::memcpy(grads + half, grads, half);
   if (net->model == SP_MODEL_LIF)
     Backward<Lif>(*net).run(dl_dt, dl_dv_end);
   else
     Backward<Qif>(*net).run(dl_dt, dl_dv_end);
+  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES,
+                            SP_PARAM_V0};
+  for (sp_param p : kinds) {
+    const double *g = grad_storage(net, p);
+    uint64_t count = count_of(net, p);
+    for (uint64_t i = 0; i < count; ++i) {
+      if (std::isfinite(g[i])) continue;
+      double bad = g[i];
+      std::memcpy(grads, grads + half, half);
+      return fail(SP_ERR_NUMERIC,
+                  "the gradient %s[%llu] = %g is not finite (an exp or a product overflowed in "
+                  "the backward pass): no gradient was accumulated, the recording is kept",
+                  param_name(p), static_cast<unsigned long long>(i), bad);
+    }
+  }
   t.recording = false;
   return SP_OK;
 }

@@ -1,0 +1,747 @@
+/* test_hardening.c - regression tests for the hardening issue, each written from the condition
+   that reached the defect: every network the library accepted saves, loads and continues
+   bit-identically (or the call that would have made it unloadable is refused, changing
+   nothing); non-finite values are refused with SP_ERR_NUMERIC where they arise; failed calls
+   change nothing; no call hangs; the frame follows one rule. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sparseprop/sparseprop.h>
+
+#include "abi_util.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* Helpers */
+
+typedef struct bytes {
+  unsigned char *p;
+  size_t len;
+} bytes;
+
+static bytes save_bytes(const sp_network *net)
+{
+  bytes b;
+  size_t len = 0;
+  assert_sp_ok(sp_save(net, NULL, 0, &len));
+  b.p = (unsigned char *)malloc(len);
+  assert_non_null(b.p);
+  assert_sp_ok(sp_save(net, b.p, len, &b.len));
+  assert_int_equal(b.len, len);
+  return b;
+}
+
+/* The saved bytes of a and b are identical (the whole parameter and dynamic state). */
+static int same_saved(const sp_network *a, const bytes *before)
+{
+  bytes now = save_bytes(a);
+  int same = now.len == before->len && memcmp(now.p, before->p, now.len) == 0;
+  free(now.p);
+  return same;
+}
+
+/* Saves net, loads the bytes (must succeed) and returns the copy. */
+static sp_network *reload(const char *what, const sp_network *net)
+{
+  bytes b = save_bytes(net);
+  sp_network *copy = NULL;
+  sp_status st = sp_load(b.p, b.len, NULL, &copy);
+  free(b.p);
+  if (st != SP_OK)
+    abi_fail_at(__FILE__, __LINE__, "%s: sp_load of the saved network returned %s (\"%s\")",
+                what, sp_status_name(st), sp_last_error());
+  return copy;
+}
+
+/* a and b continue identically for `steps` spikes: same statuses, spikes, voltages, frames. */
+static void assert_same_continuation(const char *what, sp_network *a, sp_network *b, int steps)
+{
+  int k;
+  uint32_t n = sp_network_size(a), i;
+  assert_int_equal(n, sp_network_size(b));
+  assert_int_equal(sp_network_frame(a), sp_network_frame(b));
+  for (k = 0; k < steps; k++) {
+    sp_spike sa, sb;
+    sp_status st_a = sp_step(a, &sa), st_b = sp_step(b, &sb);
+    if (st_a != st_b)
+      abi_fail_at(__FILE__, __LINE__, "%s: step %d returned %s, the loaded copy %s", what, k,
+                  sp_status_name(st_a), sp_status_name(st_b));
+    if (st_a != SP_OK)
+      break;
+    if (!abi_same_bits(sa.t, sb.t) || sa.neuron != sb.neuron)
+      abi_fail_at(__FILE__, __LINE__, "%s: spike %d is (%.17g, %u), the loaded copy's (%.17g, %u)",
+                  what, k, sa.t, (unsigned)sa.neuron, sb.t, (unsigned)sb.neuron);
+    if (!isfinite(sa.t))
+      abi_fail_at(__FILE__, __LINE__, "%s: spike %d at t = %g", what, k, sa.t);
+  }
+  for (i = 0; i < n; i++) {
+    double va, vb;
+    assert_sp_ok(sp_voltage(a, i, &va));
+    assert_sp_ok(sp_voltage(b, i, &vb));
+    if (!abi_same_bits(va, vb))
+      abi_fail_at(__FILE__, __LINE__, "%s: voltage %u is %.17g, the loaded copy's %.17g", what,
+                  (unsigned)i, va, vb);
+  }
+}
+
+/* The rule: save -> load succeeds -> the copy continues bit-identically. */
+static void assert_reloads(const char *what, sp_network *net)
+{
+  sp_network *copy = reload(what, net);
+  assert_same_continuation(what, net, copy, 60);
+  sp_network_destroy(copy);
+}
+
+#define N 6
+
+static void desc_init(sp_network_desc *d, sp_model model, uint32_t frame)
+{
+  sp_network_desc_init(d, sizeof *d);
+  d->model = (uint32_t)model;
+  d->n = N;
+  d->tau = 0.01;
+  d->drive = model == SP_MODEL_QIF ? 0.7 : 1.3;
+  d->recurrent.k = 2;
+  d->recurrent.seed = 5;
+  d->recurrent.weight = model == SP_MODEL_QIF ? 0.2 : -0.05;
+  d->init_seed = 11;
+  d->frame = frame;
+}
+
+static sp_network *create_ok(const sp_network_desc *d)
+{
+  sp_network *net = NULL;
+  assert_sp_ok(sp_network_create(d, &net));
+  return net;
+}
+
+static void expect_create_fails(const char *what, const sp_network_desc *d, sp_status want,
+                                const char *word, const char *value)
+{
+  sp_network *net = NULL;
+  sp_status st = sp_network_create(d, &net);
+  abi_msg m = abi_last_error();
+  if (st != want)
+    abi_fail_at(__FILE__, __LINE__, "%s: sp_network_create returned %s, expected %s (\"%s\")",
+                what, sp_status_name(st), sp_status_name(want), m.text);
+  assert_null(net);
+  abi_check_message(what, &m, word, NULL, value);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Class 2: networks the library accepted must load. */
+
+/* A forced phase frame, then drives that differ (one neuron, then all of them): the forced
+   frame is released (the request becomes SP_FRAME_AUTO), the network runs in the time frame,
+   saves, loads and continues identically. */
+static void test_forced_phase_then_drive_change_reloads(void **state)
+{
+  int model;
+  (void)state;
+  for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; model++) {
+    sp_network_desc d;
+    sp_network *net;
+    double drives[N];
+    uint32_t i;
+    desc_init(&d, (sp_model)model, SP_FRAME_PHASE);
+    net = create_ok(&d);
+    assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+    assert_sp_ok(sp_run(net, 0.013, NULL, 0, NULL));
+    assert_reloads("forced phase, before any change", net);
+
+    assert_sp_ok(sp_set_drive(net, 3, d.drive * 1.25));
+    assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+    assert_reloads("forced phase, then sp_set_drive", net);
+
+    for (i = 0; i < N; i++)
+      drives[i] = d.drive * (1.0 + 0.05 * i);
+    assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
+    assert_reloads("forced phase, then SP_PARAM_DRIVES", net);
+    sp_network_destroy(net);
+
+    /* The same through SP_PARAM_DRIVES on a fresh network. */
+    net = create_ok(&d);
+    assert_sp_ok(sp_run(net, 0.007, NULL, 0, NULL));
+    assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
+    assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+    assert_reloads("forced phase, then SP_PARAM_DRIVES (fresh)", net);
+    sp_network_destroy(net);
+
+    /* A LIF drive that stops the neurons oscillating releases it too. */
+    if (model == SP_MODEL_LIF) {
+      for (i = 0; i < N; i++)
+        drives[i] = 0.8;
+      net = create_ok(&d);
+      assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
+      assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+      assert_reloads("forced phase, then a non-oscillatory shared drive", net);
+      sp_network_destroy(net);
+    }
+  }
+}
+
+/* The frame rule: SP_FRAME_TIME when forced, else phase exactly when the drives are one shared
+   oscillatory drive - after creation, sp_set_drive (both ways), SP_PARAM_DRIVES and
+   sp_rewind. */
+static void test_frame_rule_both_ways(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  double drives[N];
+  uint32_t i;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  net = create_ok(&d);
+  assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+  assert_sp_ok(sp_run(net, 0.02, NULL, 0, NULL));
+  assert_sp_ok(sp_set_drive(net, 2, 1.5));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  assert_reloads("auto, drives differ", net);
+  /* Back to one shared drive: the phase frame again (sp_rewind would choose it too). */
+  assert_sp_ok(sp_set_drive(net, 2, d.drive));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+  assert_reloads("auto, drives equal again", net);
+  assert_sp_ok(sp_set_drive(net, 0, 1.7));
+  assert_sp_ok(sp_rewind(net));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  for (i = 0; i < N; i++)
+    drives[i] = 1.4;
+  assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+  assert_sp_ok(sp_rewind(net));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+  /* A shared drive that does not oscillate: the time frame. */
+  for (i = 0; i < N; i++)
+    drives[i] = 0.9;
+  assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  sp_network_destroy(net);
+
+  /* A forced time frame never moves. */
+  desc_init(&d, SP_MODEL_QIF, SP_FRAME_TIME);
+  net = create_ok(&d);
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  assert_sp_ok(sp_set_drive(net, 1, 0.9));
+  assert_sp_ok(sp_set_drive(net, 1, d.drive));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  assert_sp_ok(sp_rewind(net));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  sp_network_destroy(net);
+
+  /* A released forced phase frame follows the automatic rule, both ways. */
+  desc_init(&d, SP_MODEL_QIF, SP_FRAME_PHASE);
+  net = create_ok(&d);
+  assert_sp_ok(sp_set_drive(net, 1, 0.9));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  assert_sp_ok(sp_set_drive(net, 1, d.drive));
+  assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+  assert_reloads("released forced phase, equal again", net);
+  sp_network_destroy(net);
+}
+
+/* The seed whose neuron 0 draws the largest phase fraction among the first `tries` seeds. */
+static uint64_t mix64(uint64_t z)
+{
+  z ^= z >> 30;
+  z *= 0xbf58476d1ce4e5b9ULL;
+  z ^= z >> 27;
+  z *= 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return z;
+}
+
+/* Seeded LIF phases at the very end of the free period round to the threshold itself: the
+   initial voltages must stay below 1 so that the saved v0 loads. The drive is large, so the
+   period's log has a relative error of about 1e-8: a phase fraction within 1e-8 of 1 is
+   enough. */
+static void test_seeded_voltage_below_threshold(void **state)
+{
+  uint64_t seed, best = 0, best_r = 0;
+  const double drives[] = {1e8, 3e8, 1e9, 5e7, 2e7, 1e7};
+  size_t k;
+  int at_one = 0;
+  (void)state;
+  for (seed = 0; seed < (1u << 25); seed++) {
+    uint64_t r = mix64(mix64(seed) + 0) >> 11;
+    if (r > best_r) {
+      best_r = r;
+      best = seed;
+    }
+  }
+  for (k = 0; k < sizeof drives / sizeof drives[0]; k++) {
+    sp_network_desc d;
+    sp_network *net;
+    double v0;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 1;
+    d.tau = 1.0;
+    d.drive = drives[k];
+    d.init_seed = best;
+    net = create_ok(&d);
+    assert_sp_ok(sp_get_params(net, SP_PARAM_V0, &v0, 1));
+    if (v0 >= 1.0 - 1e-15)
+      at_one++;
+    if (!(v0 < 1.0))
+      abi_fail_at(__FILE__, __LINE__, "seed %llu, drive %g: seeded v0 = %.17g is not below 1",
+                  (unsigned long long)best, drives[k], v0);
+    assert_reloads("seeded phase at the end of the period", net);
+    sp_network_destroy(net);
+  }
+  /* The condition was reached: some voltage is within rounding of the threshold. */
+  assert_true(at_one > 0);
+}
+
+/* An explicit CSR with no synapses, per-synapse weights (none) and a NaN shared weight. */
+static void test_empty_csr_nan_shared_weight_refused(void **state)
+{
+  uint64_t rp[N + 1] = {0};
+  uint32_t tg[1] = {0};
+  double w[1] = {0.5};
+  sp_network_desc d;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.recurrent.k = 0;
+  d.recurrent.row_ptr = rp;
+  d.recurrent.targets = tg;
+  d.recurrent.weights = w;
+  d.recurrent.weight = NAN;
+  expect_create_fails("empty CSR, weights given, NaN shared weight", &d, SP_ERR_ARGUMENT,
+                      "recurrent.weight", "nan");
+  d.recurrent.weights = NULL;
+  expect_create_fails("empty CSR, NaN shared weight", &d, SP_ERR_ARGUMENT, "recurrent.weight",
+                      "nan");
+  /* No synapses at all: the shared weight is still saved, so it is checked. */
+  d.recurrent.row_ptr = NULL;
+  d.recurrent.targets = NULL;
+  d.recurrent.weight = INFINITY;
+  expect_create_fails("no synapses, inf shared weight", &d, SP_ERR_ARGUMENT, "recurrent.weight",
+                      "inf");
+  /* With a finite shared weight the empty CSR is fine and reloads. */
+  d.recurrent.row_ptr = rp;
+  d.recurrent.targets = tg;
+  d.recurrent.weights = w;
+  d.recurrent.weight = 0.0;
+  {
+    sp_network *net = create_ok(&d);
+    assert_sp_ok(sp_run(net, 0.01, NULL, 0, NULL));
+    assert_reloads("empty CSR", net);
+    sp_network_destroy(net);
+  }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Class 3: non-finite values are refused with SP_ERR_NUMERIC where they would arise. */
+
+/* Finite descriptions whose states would not be: tau = 1e308 with a drive just above 1 (the
+   free period overflows, the seeded voltages were NaN), and weights so large that a few
+   inputs overflow a LIF state. */
+static void test_nonfinite_descriptions_refused(void **state)
+{
+  sp_network_desc d;
+  uint64_t rp[N + 1];
+  uint32_t tg[N];
+  double w[N];
+  uint32_t i;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.tau = 1e308;
+  d.drive = 1.0 + 0x1p-52;
+  expect_create_fails("tau = 1e308, drive 1 + 2^-52", &d, SP_ERR_NUMERIC, "tau", NULL);
+  desc_init(&d, SP_MODEL_QIF, SP_FRAME_AUTO);
+  d.tau = 1e300;
+  d.drive = 1e-30;
+  expect_create_fails("QIF tau = 1e300, drive 1e-30 (the period overflows)", &d, SP_ERR_NUMERIC,
+                      "tau", NULL);
+
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.recurrent.k = 0;
+  for (i = 0; i < N; i++) {
+    rp[i] = i;
+    tg[i] = (i + 1) % N;
+    w[i] = -1e300;
+  }
+  rp[N] = N;
+  d.recurrent.row_ptr = rp;
+  d.recurrent.targets = tg;
+  d.recurrent.weights = w;
+  expect_create_fails("LIF weights -1e300", &d, SP_ERR_NUMERIC, "recurrent.weights[0]", NULL);
+  d.recurrent.weights = NULL;
+  d.recurrent.weight = 1e200;
+  expect_create_fails("LIF shared weight 1e200", &d, SP_ERR_NUMERIC, "recurrent.weight", NULL);
+}
+
+/* The numeric range's edge is accepted and stays finite: LIF weights of -1e100 on every
+   synapse keep the states finite, and the network saves and loads after it ran. */
+static void test_range_edge_runs_finite_and_reloads(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  sp_spike buf[512];
+  size_t count = 0, i;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.recurrent.weight = -1e100;
+  d.drive = 1e9; /* near the shortest resolvable period */
+  net = create_ok(&d);
+  assert_sp_ok(sp_run(net, 5.0, buf, 512, &count));
+  assert_true(count > 0);
+  for (i = 0; i < count; i++)
+    assert_true(isfinite(buf[i].t));
+  assert_reloads("weights -1e100 after a run", net);
+  sp_network_destroy(net);
+}
+
+/* Parameter setting: values that would make states non-finite are refused and change
+   nothing. */
+static void test_nonfinite_parameters_refused(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  double w = 1e200, drives[N], v0[N];
+  bytes before;
+  uint32_t i;
+  abi_msg m;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  net = create_ok(&d);
+  assert_sp_ok(sp_run(net, 0.015, NULL, 0, NULL));
+  before = save_bytes(net);
+  assert_status(sp_set_params(net, SP_PARAM_WEIGHTS, &w, 1), SP_ERR_NUMERIC);
+  m = abi_last_error();
+  abi_check_message("SP_PARAM_WEIGHTS 1e200", &m, "SP_PARAM_WEIGHTS[0]", NULL, "1e+200");
+  for (i = 0; i < N; i++) {
+    drives[i] = 1.2;
+    v0[i] = 0.1;
+  }
+  drives[4] = -1e200;
+  assert_status(sp_set_params(net, SP_PARAM_DRIVES, drives, N), SP_ERR_NUMERIC);
+  m = abi_last_error();
+  abi_check_message("SP_PARAM_DRIVES -1e200", &m, "SP_PARAM_DRIVES[4]", NULL, "1e+200");
+  v0[5] = -1e200;
+  assert_status(sp_set_params(net, SP_PARAM_V0, v0, N), SP_ERR_NUMERIC);
+  m = abi_last_error();
+  abi_check_message("SP_PARAM_V0 -1e200", &m, "SP_PARAM_V0[5]", NULL, "1e+200");
+  assert_status(sp_set_drive(net, 1, 1e300), SP_ERR_NUMERIC);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+}
+
+/* sp_backward with gradients that overflow: SP_ERR_NUMERIC, the accumulated gradients exactly
+   as before, the recording kept (the call can be repeated with finite results). */
+static void test_backward_overflow_refused(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  sp_spike buf[64];
+  size_t count = 0, i, n_drive = N;
+  double dl[64], g_before[N], g_after[N];
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.tau = 1.0; /* dT/dI = -tau/(I - 1) = -3.3 per spike */
+  net = create_ok(&d);
+  /* A first, finite pass leaves non-zero accumulated gradients. */
+  assert_sp_ok(sp_record(net, 64));
+  assert_sp_ok(sp_run(net, 2.0, buf, 64, &count));
+  assert_true(count > 0 && count < 64);
+  for (i = 0; i < count; i++)
+    dl[i] = 1.0;
+  assert_sp_ok(sp_backward(net, dl, count, NULL));
+  assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_before, n_drive));
+  /* Then dL/dt = 1e308 per spike: dL/dI overflows. */
+  assert_sp_ok(sp_record(net, 64));
+  assert_sp_ok(sp_run(net, 4.0, buf, 64, &count));
+  assert_true(count > 0 && count < 64);
+  for (i = 0; i < count; i++)
+    dl[i] = 1e308;
+  assert_status(sp_backward(net, dl, count, NULL), SP_ERR_NUMERIC);
+  {
+    abi_msg m = abi_last_error();
+    abi_check_message("backward overflow", &m, NULL, "finite", NULL);
+  }
+  assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
+  assert_memory_equal(g_before, g_after, sizeof g_before);
+  /* The recording is kept: the same tape with sane dL/dt gives what it gives from scratch. */
+  for (i = 0; i < count; i++)
+    dl[i] = 1.0;
+  assert_sp_ok(sp_backward(net, dl, count, NULL));
+  assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
+  for (i = 0; i < N; i++)
+    assert_true(isfinite(g_after[i]));
+  sp_network_destroy(net);
+
+  /* A refractory period of ~710 tau (the reset derivative's exp overflows): whatever the
+     forward pass does with it, backward never reports SP_OK with non-finite gradients. */
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.t_ref = 710 * d.tau;
+  net = NULL;
+  if (sp_network_create(&d, &net) == SP_OK) {
+    sp_status st;
+    assert_sp_ok(sp_record(net, 64));
+    st = sp_run(net, 0.05, buf, 64, &count);
+    if (st == SP_OK && count > 0) {
+      for (i = 0; i < count; i++)
+        dl[i] = 1.0;
+      st = sp_backward(net, dl, count, NULL);
+      if (st == SP_OK) {
+        assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
+        for (i = 0; i < N; i++)
+          if (!isfinite(g_after[i]))
+            abi_fail_at(__FILE__, __LINE__, "t_ref = 710 tau: SP_OK with gradient[%u] = %g",
+                        (unsigned)i, g_after[i]);
+      } else {
+        assert_int_equal(st, SP_ERR_NUMERIC);
+      }
+    }
+    sp_network_destroy(net);
+  }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Class 4: failed calls change nothing. */
+
+/* A full tape: sp_step and sp_run refuse before applying the queued inputs due before the
+   spike that would not fit (the saved bytes are unchanged). */
+static void test_full_tape_changes_nothing(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  sp_spike s, buf[8];
+  size_t count = 777;
+  bytes before;
+  double t;
+  int q;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.n_inputs = 1;
+  d.inputs.k = 2;
+  d.inputs.seed = 3;
+  d.inputs.weight = -0.01;
+  d.input_capacity = 200;
+  net = create_ok(&d);
+  assert_sp_ok(sp_record(net, 1));
+  assert_sp_ok(sp_step(net, &s));
+  t = sp_now(net);
+  /* An input just after now: due before the next spike. */
+  assert_sp_ok(sp_input(net, 0, t + 1e-6));
+  before = save_bytes(net);
+  assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
+  assert_true(same_saved(net, &before));
+  assert_status(sp_run(net, t + 1.0, buf, 8, &count), SP_ERR_CAPACITY);
+  assert_int_equal(count, 0);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  assert_sp_ok(sp_backward(net, (double[]){1.0}, 1, NULL));
+  sp_network_destroy(net);
+
+  /* The tape fills on inputs before the first spike: more inputs than the tape's events. */
+  net = create_ok(&d);
+  assert_sp_ok(sp_record(net, 1));
+  for (q = 0; q < 150; q++)
+    assert_sp_ok(sp_input(net, 0, 1e-7 * (q + 1)));
+  before = save_bytes(net);
+  count = 777;
+  assert_status(sp_run(net, 1.0, buf, 8, &count), SP_ERR_CAPACITY);
+  {
+    abi_msg m = abi_last_error();
+    abi_check_message("tape full of inputs", &m, NULL, "tape", NULL);
+  }
+  assert_int_equal(count, 0);
+  assert_true(same_saved(net, &before));
+  assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+}
+
+/* sp_set_params on a network without synapses: an empty weight array may be NULL (it was
+   passed to memcpy, undefined behaviour the UBSan build reports). */
+static void test_empty_parameter_arrays(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  size_t len = 9;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.recurrent.k = 0;
+  net = create_ok(&d);
+  assert_sp_ok(sp_param_count(net, SP_PARAM_WEIGHTS, &len));
+  assert_int_equal(len, 0);
+  assert_sp_ok(sp_set_params(net, SP_PARAM_WEIGHTS, NULL, 0));
+  assert_sp_ok(sp_get_params(net, SP_PARAM_WEIGHTS, NULL, 0));
+  assert_sp_ok(sp_set_params(net, SP_PARAM_INPUT_WEIGHTS, NULL, 0));
+  assert_reloads("no synapses, empty weights set", net);
+  sp_network_destroy(net);
+}
+
+/* Enum values no enumerator has, from a C caller: refused or named unknown (the C++ side
+   reads them as fixed-width integers: the UBSan build with -fsanitize=enum checks that). */
+static void test_out_of_range_enums(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  size_t len = 5;
+  double x = 0;
+  int bad[] = {0, 5, 9, 77, -1, 0x7fffffff};
+  size_t k;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  net = create_ok(&d);
+  for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    sp_param p;
+    sp_status s;
+    abi_msg m;
+    memcpy(&p, &bad[k], sizeof p);
+    memcpy(&s, &bad[k], sizeof s);
+    assert_status(sp_param_count(net, p, &len), SP_ERR_ARGUMENT);
+    m = abi_last_error();
+    abi_check_message("unknown sp_param", &m, "p", NULL, NULL);
+    assert_status(sp_get_params(net, p, &x, 1), SP_ERR_ARGUMENT);
+    assert_status(sp_set_params(net, p, &x, 1), SP_ERR_ARGUMENT);
+    assert_status(sp_get_grads(net, p, &x, 1), SP_ERR_ARGUMENT);
+    if (bad[k] < 0 || bad[k] > 8)
+      assert_string_equal(sp_status_name(s), "SP_UNKNOWN_STATUS");
+  }
+  assert_int_equal(len, 5);
+  d.model = 77;
+  expect_create_fails("model = 77", &d, SP_ERR_ARGUMENT, "model", "77");
+  d.model = SP_MODEL_LIF;
+  d.frame = 5;
+  expect_create_fails("frame = 5", &d, SP_ERR_ARGUMENT, "frame", "5");
+  sp_network_destroy(net);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Class 5: no hang. */
+
+/* A LIF drive of 1e16 gives a free period that rounds to zero: refused at creation and by
+   sp_set_drive / SP_PARAM_DRIVES (nothing changed), instead of a run that never returns. */
+static void test_unresolvable_period_refused(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  double drives[N];
+  bytes before;
+  uint32_t i;
+  abi_msg m;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.drive = 1e16;
+  expect_create_fails("LIF drive 1e16", &d, SP_ERR_NUMERIC, "drive", "10000000000000000");
+  desc_init(&d, SP_MODEL_QIF, SP_FRAME_AUTO);
+  d.drive = 1e40;
+  expect_create_fails("QIF drive 1e40", &d, SP_ERR_NUMERIC, "drive", "period");
+
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  net = create_ok(&d);
+  assert_sp_ok(sp_run(net, 0.01, NULL, 0, NULL));
+  before = save_bytes(net);
+  assert_status(sp_set_drive(net, 2, 1e16), SP_ERR_NUMERIC);
+  m = abi_last_error();
+  abi_check_message("sp_set_drive 1e16", &m, "drive", "period", "10000000000000000");
+  for (i = 0; i < N; i++)
+    drives[i] = 1e17;
+  assert_status(sp_set_params(net, SP_PARAM_DRIVES, drives, N), SP_ERR_NUMERIC);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+}
+
+/* A free period below the resolution of now(): a LIF neuron with a large drive (period about
+   2^-29 tau) kept silent by inhibitory inputs while now() grows to 2^27 tau, where one ulp of
+   now() is 16 periods. Its next spike time no longer advances past now: it would spike at one
+   instant forever. The run stops with SP_ERR_NUMERIC instead (never twice at one instant) and
+   the network still saves, loads and refuses the same way. */
+static void test_respike_at_one_instant_stops(void **state)
+{
+  sp_network_desc d;
+  sp_network *net, *copy;
+  sp_spike buf[64];
+  size_t count = 0, i, j;
+  double t, gap = 150.0;
+  sp_status st;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.tau = 1.0;
+  d.drive = 0x1p29; /* period ~ 2^-29 tau */
+  d.n_inputs = 1;
+  d.inputs.k = 1;
+  d.inputs.weight = -1e100;
+  d.input_capacity = 8;
+  {
+    double v0 = 0.0;
+    d.v0 = &v0;
+    net = create_ok(&d);
+  }
+  /* Silence it: an input right away, then one every `gap` tau (recovery takes ~210 tau). */
+  assert_sp_ok(sp_input(net, 0, 0.0));
+  for (t = gap; t < 0x1p27; t += gap) {
+    assert_sp_ok(sp_input(net, 0, t));
+    assert_sp_ok(sp_run(net, t, buf, 64, &count));
+    if (count != 0)
+      abi_fail_at(__FILE__, __LINE__, "the neuron spiked at %.17g while held down", buf[0].t);
+  }
+  assert_sp_ok(sp_run(net, t, buf, 64, &count)); /* the last input */
+  st = sp_run(net, t + 1000.0, buf, 64, &count);
+  for (i = 0; i < count; i++)
+    for (j = 0; j < i; j++)
+      if (buf[i].neuron == buf[j].neuron && buf[i].t == buf[j].t)
+        abi_fail_at(__FILE__, __LINE__, "neuron %u spiked twice at t = %.17g (spikes %u, %u)",
+                    (unsigned)buf[i].neuron, buf[i].t, (unsigned)j, (unsigned)i);
+  assert_int_equal(st, SP_ERR_NUMERIC);
+  {
+    abi_msg m = abi_last_error();
+    abi_check_message("re-spike at one instant", &m, "neuron", "resolution", NULL);
+  }
+  assert_true(count >= 1);
+  copy = reload("stopped re-spiker", net);
+  {
+    sp_spike s;
+    bytes before = save_bytes(net);
+    assert_status(sp_step(net, &s), SP_ERR_NUMERIC);
+    assert_true(same_saved(net, &before));
+    assert_status(sp_run(net, t + 2000.0, buf, 64, &count), SP_ERR_NUMERIC);
+    assert_int_equal(count, 0);
+    assert_true(same_saved(net, &before));
+    free(before.p);
+    /* The loaded copy does not know the instant's stamp: it may spike once more, then stops. */
+    st = sp_run(copy, t + 2000.0, buf, 64, &count);
+    assert_int_equal(st, SP_ERR_NUMERIC);
+    assert_true(count <= 1);
+  }
+  sp_network_destroy(copy);
+  sp_network_destroy(net);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_forced_phase_then_drive_change_reloads),
+    cmocka_unit_test(test_frame_rule_both_ways),
+    cmocka_unit_test(test_seeded_voltage_below_threshold),
+    cmocka_unit_test(test_empty_csr_nan_shared_weight_refused),
+    cmocka_unit_test(test_nonfinite_descriptions_refused),
+    cmocka_unit_test(test_range_edge_runs_finite_and_reloads),
+    cmocka_unit_test(test_nonfinite_parameters_refused),
+    cmocka_unit_test(test_backward_overflow_refused),
+    cmocka_unit_test(test_full_tape_changes_nothing),
+    cmocka_unit_test(test_empty_parameter_arrays),
+    cmocka_unit_test(test_out_of_range_enums),
+    cmocka_unit_test(test_unresolvable_period_refused),
+    cmocka_unit_test(test_respike_at_one_instant_stops),
+  };
+  /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */
+  if (getenv("ABI_TEST"))
+    cmocka_set_test_filter(getenv("ABI_TEST"));
+  return cmocka_run_group_tests_name("abi_hardening", tests, NULL, NULL);
+}
