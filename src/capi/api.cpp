@@ -46,7 +46,7 @@ uint32_t enum_bits(const E &e) {
 }
 
 // The parameter kind, checked: SP_ERR_ARGUMENT for a value the header does not define.
-sp_status param_kind(sp_param in, sp_param *out) {
+sp_status param_kind(const sp_param &in, sp_param *out) {  // (by reference: no load)
   uint32_t code = enum_bits(in);
   if (code < SP_PARAM_WEIGHTS || code > SP_PARAM_V0)
     return sp::fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind (use SP_PARAM_WEIGHTS, "
