@@ -122,6 +122,12 @@ class Loop {
     return SP_OK;
   }
 
+  // check_advances for the queue's top when it is due before t_end.
+  sp_status check_top(double t_spike, double t_end) const {
+    if (!(t_spike < t_end)) return SP_OK;
+    return check_advances(net_.spike_queue.top(), t_spike);
+  }
+
  private:
   // Counts the queued inputs at times <= limit (< limit unless inclusive) in the input heap's
   // subtree at p, with their deliveries.
@@ -346,8 +352,11 @@ class Loop {
 template <class M, bool kPhase>
 sp_status step_impl(Network &net, sp_spike *out) {
   Loop<M, kPhase> loop(net);
-  sp_status reserved = loop.reserve_step(loop.next_spike_time(), INFINITY);
-  if (reserved != SP_OK) return reserved;
+  // Both checks before the queued inputs are applied, so that a refused step changes nothing.
+  double first = loop.next_spike_time();
+  sp_status checked = loop.check_top(first, INFINITY);
+  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY);
+  if (checked != SP_OK) return checked;
   bool applied_inputs = false;
   for (;;) {
     double ts = loop.next_spike_time();
@@ -374,8 +383,10 @@ template <class M, bool kPhase>
 sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
   Loop<M, kPhase> loop(net);
   size_t written = 0;
-  // (Until the first spike a full tape would leave the call failed with inputs applied.)
-  sp_status status = loop.reserve_step(loop.next_spike_time(), t_end);
+  // (Until the first spike a failure would leave the call failed with inputs applied.)
+  double first = loop.next_spike_time();
+  sp_status status = loop.check_top(first, t_end);
+  if (status == SP_OK) status = loop.reserve_step(first, t_end);
   if (status != SP_OK) {
     *count = 0;
     return status;
