@@ -726,6 +726,115 @@ static void test_respike_at_one_instant_stops(void **state)
   sp_network_destroy(net);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* The rule over random call sequences. */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rng_next(void)
+{
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+static double rng_unif(void) { return (double)(rng_next() >> 11) * 0x1p-53; }
+/* A magnitude spread over 10^-120 .. 10^120 (often), or 10^-3 .. 10^3, with a random sign. */
+static double rng_wild(void)
+{
+  double e = (rng_unif() * 2 - 1) * (rng_next() % 4 == 0 ? 120 : 3);
+  return (rng_next() % 2 ? -1 : 1) * pow(10, e);
+}
+
+/* Random networks (both models, every frame request, magnitudes from 1e-120 to 1e120) and
+   random calls: after every call the network saves, loads and continues identically, and a
+   refused parameter or drive change leaves the saved bytes unchanged. (Refractory periods
+   stay below 500 tau and each call advances time by at most 20 tau: longer ones belong to the
+   re-basing and clock work.) */
+static void test_random_calls_always_reload(void **state)
+{
+  int trial, made = 0;
+  (void)state;
+  for (trial = 0; trial < 400; trial++) {
+    uint32_t n = 1 + (uint32_t)(rng_next() % 5), i;
+    int model = 1 + (int)(rng_next() % 2), step;
+    double drives[8], v0[8];
+    sp_network_desc d;
+    sp_network *net = NULL;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = (uint32_t)model;
+    d.n = n;
+    d.tau = rng_next() % 3 ? 0.01 : fabs(rng_wild());
+    for (i = 0; i < n; i++) {
+      drives[i] = rng_next() % 2 ? (model == 2 ? fabs(rng_wild()) : rng_wild())
+                                 : (model == 2 ? 0.5 : 1.2);
+      v0[i] = rng_next() % 2 ? rng_wild() : 0.3;
+      if (model == 1 && v0[i] >= 1)
+        v0[i] = -v0[i];
+    }
+    if (rng_next() % 2)
+      for (i = 1; i < n; i++)
+        drives[i] = drives[0];
+    d.drives = drives;
+    if (rng_next() % 2)
+      d.v0 = v0;
+    d.recurrent.k = (uint32_t)(rng_next() % n);
+    d.recurrent.seed = rng_next();
+    d.recurrent.weight = rng_wild();
+    d.n_inputs = 2;
+    d.inputs.k = 1 + (uint32_t)(rng_next() % n);
+    d.inputs.weight = rng_wild();
+    d.t_ref = rng_next() % 3 ? 0 : d.tau * rng_unif() * (rng_next() % 2 ? 1 : 500);
+    d.init_seed = rng_next();
+    d.frame = (uint32_t)(rng_next() % 3);
+    d.input_capacity = 16;
+    if (sp_network_create(&d, &net) != SP_OK)
+      continue; /* (refusals are tested above) */
+    made++;
+    for (step = 0; step < 60; step++) {
+      int op = (int)(rng_next() % 8), k;
+      sp_status st;
+      sp_spike s, buf[100];
+      size_t count;
+      bytes before = save_bytes(net);
+      sp_network *copy;
+      if (op == 0) {
+        st = sp_set_drive(net, (uint32_t)(rng_next() % n), rng_next() % 2 ? rng_wild() : drives[0]);
+      } else if (op == 1) {
+        double w = rng_wild();
+        st = sp_set_params(net, SP_PARAM_WEIGHTS, &w, d.recurrent.k ? 1 : 0);
+      } else if (op == 2) {
+        st = sp_input(net, (uint32_t)(rng_next() % 2),
+                      sp_now(net) + (rng_next() % 2 ? 0 : fmin(fabs(rng_wild()), 20 * d.tau)));
+      } else if (op == 3) {
+        st = sp_run(net, sp_now(net) + fmin(fabs(rng_wild()), 20 * d.tau), buf, 100, &count);
+      } else {
+        st = sp_step(net, &s);
+      }
+      if (op <= 2 && st != SP_OK && !same_saved(net, &before))
+        abi_fail_at(__FILE__, __LINE__, "trial %d call %d (op %d): refused with %s but changed "
+                    "the network", trial, step, op, sp_status_name(st));
+      free(before.p);
+      copy = reload("random calls", net);
+      for (k = 0; k < 5; k++) {
+        sp_spike a, b;
+        sp_status sa = sp_step(net, &a), sb = sp_step(copy, &b);
+        if (sa != sb || (sa == SP_OK && (!abi_same_bits(a.t, b.t) || a.neuron != b.neuron)))
+          abi_fail_at(__FILE__, __LINE__, "trial %d call %d: the loaded copy continues "
+                      "differently (%s vs %s)", trial, step, sp_status_name(sa),
+                      sp_status_name(sb));
+        if (sa != SP_OK)
+          break;
+        if (!isfinite(a.t))
+          abi_fail_at(__FILE__, __LINE__, "trial %d: spike at t = %g", trial, a.t);
+      }
+      sp_network_destroy(copy);
+    }
+    sp_network_destroy(net);
+  }
+  assert_true(made > 200);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -742,6 +851,7 @@ int main(void)
     cmocka_unit_test(test_out_of_range_enums),
     cmocka_unit_test(test_unresolvable_period_refused),
     cmocka_unit_test(test_respike_at_one_instant_stops),
+    cmocka_unit_test(test_random_calls_always_reload),
   };
   /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */
   if (getenv("ABI_TEST"))
