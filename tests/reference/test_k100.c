@@ -253,9 +253,9 @@ static void run_case(const fwd_case *c) {
    where the shadow stays below 1e-11. */
 static const fwd_case lif_cases[] = {
     {"lif phase procedural balanced", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_PHASE, 1000,
-     CONN_PROCEDURAL, 0, 0, IN_PROCEDURAL, 0.0, 10000, 101},
+     CONN_PROCEDURAL, 0, 0, IN_PROCEDURAL, 0.0, 20000, 101},
     {"lif time(forced) procedural balanced", SP_MODEL_LIF, SP_FRAME_TIME, SP_FRAME_TIME, 1000,
-     CONN_PROCEDURAL, 0, 0, IN_NONE, 0.0, 10000, 102},
+     CONN_PROCEDURAL, 0, 0, IN_NONE, 0.0, 20000, 102},
     {"lif phase explicit mixed", SP_MODEL_LIF, SP_FRAME_PHASE, SP_FRAME_PHASE, 800,
      CONN_EXPLICIT, 1, 0, IN_EXPLICIT, 0.0, 8000, 103},
     {"lif time(drives) explicit mixed", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_TIME, 800,
@@ -438,11 +438,59 @@ static void test_kick_next_spiker(void **state) {
   for (c = 0; c < sizeof kick_cases / sizeof kick_cases[0]; ++c) run_kick_case(&kick_cases[c]);
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Known engine bug, kept out of the suite                                               */
+
+/* README: "A QIF neuron's reset voltage is -inf; sp_voltage reports it as sqrt(I) tan(-pi/2),
+   about -1.6e16 sqrt(I)". Right after a spike, about half of the spikers read a huge POSITIVE
+   voltage instead (+1.97e15 for I = 0.1, both frames): the co-moving phase plus the clock
+   rounds to just below -pi, and tan(phi / 2) wraps to the other branch. The dynamics are not
+   affected (a later input sees a larger clock), but a caller reading voltages (or building
+   dL/dV from them) sees a neuron "at the spike". Skipped until the engine clamps the reset
+   phase: main() runs it only with SP_TEST_KNOWN_BUGS=1 in the environment. */
+static void test_qif_reset_voltage_sign(void **state) {
+  uint32_t frame;
+  (void)state;
+  for (frame = SP_FRAME_PHASE; frame <= SP_FRAME_TIME; ++frame) {
+    sp_network_desc d;
+    sp_network *net = NULL;
+    sp_spike e;
+    double v;
+    int k, positive = 0;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_QIF;
+    d.n = 300;
+    d.drive = 0.1;
+    d.init_seed = 5;
+    d.frame = frame;
+    d.recurrent.k = K;
+    d.recurrent.seed = 3;
+    d.recurrent.weight = -0.1;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    for (k = 0; k < 2000; ++k) {
+      assert_int_equal(sp_step(net, &e), SP_OK);
+      assert_int_equal(sp_voltage(net, e.neuron, &v), SP_OK);
+      if (v > 0 && positive++ == 0)
+        print_message("# frame %u: spike %d (neuron %u at t=%.17g): V after the reset = %.17g\n",
+                      frame, k, e.neuron, e.t, v);
+    }
+    print_message("# frame %u: %d of 2000 spikers read V > 0 right after their spike\n",
+                  frame, positive);
+    sp_network_destroy(net);
+    assert_int_equal(positive, 0);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lif_k100),
       cmocka_unit_test(test_qif_k100),
       cmocka_unit_test(test_kick_next_spiker),
   };
+  const struct CMUnitTest known_bugs[] = {
+      cmocka_unit_test(test_qif_reset_voltage_sign),
+  };
+  if (getenv("SP_TEST_KNOWN_BUGS"))
+    return cmocka_run_group_tests_name("k100_known_bugs", known_bugs, NULL, NULL);
   return cmocka_run_group_tests_name("k100_vs_reference", tests, NULL, NULL);
 }
