@@ -61,7 +61,10 @@ static double time_err(double a, double b, double scale) {
 static double seconds_since(clock_t c0) { return (double)(clock() - c0) / CLOCKS_PER_SEC; }
 
 /* The spec of a case: LIF tau = 10 ms; balanced: weight -J0/sqrt(K) = -0.1 and the balance
-   equation's drive at nu = 1 Hz (LIF 1.1, QIF 0.1); mixed: half excitatory rows entries. */
+   equation's drive at nu = 1 Hz (LIF 1.1, QIF 0.1); mixed: half of the row entries
+   excitatory, inhibition dominating. LIF procedural inputs are weak (0.08): strong ones
+   synchronise the network into input-driven cascades, after which neurons reset together
+   and later tie within rounding (a tie two correct simulators may break differently). */
 static void build_spec(const fwd_case *c, k100_spec *s) {
   uint64_t rng = c->seed;
   const double w_bal = -1.0 / sqrt((double)K);
@@ -79,7 +82,7 @@ static void build_spec(const fwd_case *c, k100_spec *s) {
     s->rec.seed = k100_next(&rng);
     s->rec.weight = c->mixed ? 0.02 : w_bal; /* procedural and "mixed": excitatory */
   } else if (c->mixed) {
-    /* mean weight -0.05 (LIF) / -0.05 (QIF): inhibition dominates, as in a balanced network */
+    /* mean weight -0.05: inhibition dominates, as in a balanced network */
     assert_int_equal(k100_explicit_recurrent(s, &rng, K, 3, 0.5, lif ? 0.04 : 0.1, lif ? 0.14 : 0.2), 0);
   } else {
     assert_int_equal(k100_explicit_recurrent(s, &rng, K, 3, 0.0, 0.0, -w_bal), 0);
@@ -247,10 +250,13 @@ static void run_case(const fwd_case *c) {
   k100_free(&s);
 }
 
-/* LIF is compared over several spikes per neuron. QIF networks are chaotic (balanced QIF has
+/* LIF is compared over 7 to 20 spikes per neuron. QIF networks are chaotic (balanced QIF has
    positive Lyapunov exponents): two correct implementations that round differently drift
-   apart exponentially, so QIF is compared over its first 400 spikes, well inside the horizon
-   where the shadow stays below 1e-11. */
+   apart exponentially, so QIF is compared over its first 500 spikes. Measured on the balanced
+   phase-frame case (N = 1000): engine and reference differ by ~1e-14 at 500 spikes, 1e-10 by
+   spike 880, and the spike order flips soon after; 500 keeps three orders of magnitude of
+   margin, and the shadow (up to 2e-13 here) shows it. "excitatory": procedural weight +0.02;
+   "mixed" explicit rows: half excitatory entries. */
 static const fwd_case lif_cases[] = {
     {"lif phase procedural balanced", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_PHASE, 1000,
      CONN_PROCEDURAL, 0, 0, IN_PROCEDURAL, 0.0, 20000, 101},
