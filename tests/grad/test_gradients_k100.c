@@ -10,8 +10,11 @@
  * moderate, as near the reset or the spike V is huge), so nearly every delivery of the horizon
  * carries a non-zero adjoint. Explicit recurrent weights are checked over the full rows of
  * two sources that spiked early, and explicit input weights over the full row of a channel: a
- * delivery dropped anywhere in a row, in either 64-block, changes its entry. A perturbation that changes the
- * spike order (checked at +-h) is skipped and counted; the horizon ends between two spikes.
+ * delivery dropped anywhere in a row, in either 64-block, changes its entry. A perturbation
+ * that changes the spike order (checked at +-h and +-2h) is skipped and counted; the horizon
+ * ends between two spikes. In the phase frame, single drives are perturbed on a twin network
+ * created with SP_FRAME_AUTO (unequal drives need the time frame), and all drives together on
+ * the network itself (the phase frame's shared drive).
  *
  * Run with the argument "lif" or "qif" for one model (meson runs them as two tests).
  */
@@ -300,7 +303,7 @@ static void run_case(const gcase *c) {
   fd_stats st;
   size_t len, *idx, m, q, e;
   double *g;
-  uint32_t r, i;
+  uint32_t r;
   uint64_t rng = c->seed ^ 77;
   clock_t c0 = clock();
   memset(&st, 0, sizeof st);
@@ -345,7 +348,6 @@ static void run_case(const gcase *c) {
   check_entries(&p, p.net, SP_PARAM_V0, g, idx, m, 1e-6, 0.1, "v0", &st);
   free(g);
   free(idx);
-  (void)i;
 
   print_message("# %-30s n=%u frame=%u: %3zu spikes to t=%.4g s: %d checked (%d non-zero), %d "
                 "skipped, max error %.2e (%.2f s)\n",
