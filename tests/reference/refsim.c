@@ -376,6 +376,20 @@ int ref_input(ref_sim *s, uint32_t channel, double t) {
   return 0;
 }
 
+int ref_peek(const ref_sim *s, double *t, uint32_t *neuron) {
+  uint32_t i, best = 0;
+  double ts = INFINITY;
+  for (i = 0; i < s->n; ++i)
+    if (s->next[i] < ts) {
+      ts = s->next[i];
+      best = i;
+    }
+  if (!(ts < INFINITY)) return -1;
+  *t = ts;
+  *neuron = best;
+  return 0;
+}
+
 double ref_voltage(const ref_sim *s, uint32_t i) {
   double x = ref_state_at(s, i, s->now);
   if (s->model == REF_LIF) return x;

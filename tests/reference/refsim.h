@@ -73,6 +73,9 @@ int ref_step(ref_sim *s, ref_spike *out);
 /* Processes every event with time < t_end; stops after the cap-th spike when buf != NULL
    (cap > 0). Returns the number of spikes written/counted. */
 size_t ref_run(ref_sim *s, double t_end, ref_spike *buf, size_t cap);
+/* The next spike if no queued or further input arrives: returns 0 with its time and neuron
+   (lowest index at equal times), or -1 if no neuron will ever spike. Changes nothing. */
+int ref_peek(const ref_sim *s, double *t, uint32_t *neuron);
 /* The voltage of neuron i at now (LIF: held at 0 while refractory; QIF: -inf at reset). */
 double ref_voltage(const ref_sim *s, uint32_t i);
 /* The drive of neuron i changes from now on; its voltage at now is kept. */

@@ -182,6 +182,50 @@ static void test_lif_equal_times(void **state) {
   ref_destroy(s);
 }
 
+/* ref_peek names the next spike without changing anything: lowest index at equal times;
+   queued inputs are not taken into account. Free periods: neuron 1 at 0.01 ln(1.75) =
+   5.6 ms, neurons 0 and 2 at 0.01 ln 3 = 11.0 ms (equal), neuron 3 never. */
+static void test_peek(void **state) {
+  double drives[4] = {1.5, 2.0, 1.5, 0.5}, v0[4] = {0.0, 0.25, 0.0, 0.0}, t = 0;
+  uint64_t row_ptr[2] = {0, 1};
+  uint32_t targets[1] = {1};
+  ref_config c = base_config(REF_LIF, 4, drives, v0);
+  ref_sim *s;
+  ref_spike sp;
+  uint32_t j = 9;
+  (void)state;
+  c.n_inputs = 1;
+  c.inputs.row_ptr = row_ptr;
+  c.inputs.targets = targets;
+  c.inputs.weight = -1.5; /* V(1 ms) = 0.42 -> -1.08: next spike at 12.2 ms */
+  s = ref_create(&c);
+  assert_non_null(s);
+  assert_int_equal(ref_peek(s, &t, &j), 0);
+  assert_int_equal(j, 1);
+  assert_close(t, 0.01 * log(1.75), 1e-14);
+  /* an input queued before that spike delays it, but peek does not look at inputs */
+  assert_int_equal(ref_input(s, 0, 0.001), 0);
+  assert_int_equal(ref_peek(s, &t, &j), 0);
+  assert_int_equal(j, 1);
+  assert_close(t, 0.01 * log(1.75), 1e-14);
+  assert_int_equal(ref_step(s, &sp), 0);
+  assert_int_equal(sp.neuron, 0); /* neuron 1 was delayed past 11 ms */
+  assert_close(sp.t, 0.01 * log(3.0), 1e-14);
+  assert_int_equal(ref_peek(s, &t, &j), 0);
+  assert_int_equal(j, 2); /* the equal-time partner */
+  assert_true(t == sp.t);
+  ref_destroy(s);
+  /* nobody will ever spike */
+  c.n = 1;
+  c.drives = drives + 3;
+  c.v0 = v0 + 3;
+  c.n_inputs = 0;
+  s = ref_create(&c);
+  assert_non_null(s);
+  assert_int_equal(ref_peek(s, &t, &j), -1);
+  ref_destroy(s);
+}
+
 static void test_lif_refractory(void **state) {
   double drives[2] = {1.5, 1.5}, v0[2] = {0.0, 0.5};
   uint64_t row_ptr[3] = {0, 0, 1};
@@ -361,7 +405,7 @@ int main(void) {
       cmocka_unit_test(test_qif_free_period), cmocka_unit_test(test_qif_input),
       cmocka_unit_test(test_lif_cascade),     cmocka_unit_test(test_lif_equal_times),
       cmocka_unit_test(test_lif_refractory),  cmocka_unit_test(test_inputs_order),
-      cmocka_unit_test(test_commit_semantics),
+      cmocka_unit_test(test_commit_semantics), cmocka_unit_test(test_peek),
       cmocka_unit_test(test_generator),       cmocka_unit_test(test_mix64_known),
   };
   return cmocka_run_group_tests_name("refsim", tests, NULL, NULL);
