@@ -142,7 +142,9 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
   sp_status s = sp_network_memory(&d, &bytes);
   if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED)
     throw UsageError(std::string("the library refuses this network (") + sp_status_name(s) +
-                     "): " + sp_last_error());
+                     "): " + sp_last_error() +
+                     "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF), from --tau, --k, --j0, "
+                     "--nu");
   return o;
 }
 
