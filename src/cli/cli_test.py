@@ -219,6 +219,24 @@ def case_raster(exe, work):
             m = re.match(r"([-\d.e+]+) to ([-\d.e+]+) s: ([-\d.e+]+) Hz", rect.find(ns + "title").text)
             bins.append(tuple(float(x) for x in m.groups()))
     expect(90 <= len(bins) <= 101, "%d rate bins for 100 per window" % len(bins))
+    # Geometry: the dots inside the raster's frame, the bars inside the rate panel's, below it.
+    frames = [[float(r.get(k)) for k in ("x", "y", "width", "height")]
+              for r in root.findall(ns + "rect") if r.get("fill") == "none"]
+    expect(len(frames) == 2 and frames[0][1] + frames[0][3] < frames[1][1], "panel frames %r"
+           % frames)
+    def inside(frame, x, y):
+        fx, fy, fw, fh = frame
+        return fx - 0.01 <= x <= fx + fw + 0.01 and fy - 0.01 <= y <= fy + fh + 0.01
+    marks = re.findall(r"M([\d.]+) ([\d.]+)v([\d.]+)",
+                       "".join(p.get("d", "") for p in root.iter(ns + "path")))
+    expect(all(inside(frames[0], float(x), float(y)) and inside(frames[0], float(x),
+                                                                float(y) + float(v))
+               for x, y, v in marks), "a raster mark outside its panel")
+    for g in root.iter(ns + "g"):
+        for r in g.iter(ns + "rect") if g.get("class") == "rate" else []:
+            x, y, w, h = (float(r.get(k)) for k in ("x", "y", "width", "height"))
+            expect(inside(frames[1], x, y) and inside(frames[1], x + w, y + h),
+                   "a rate bar outside its panel: %r" % ((x, y, w, h),))
     times = [t for t, _ in spikes]
     for b0, b1, hz in bins:
         count = bisect.bisect_left(times, b1) - bisect.bisect_left(times, b0)
