@@ -36,6 +36,13 @@ void ArgReader::flag() {
   if (has_inline_) throw UsageError("option --" + name_ + " takes no value");
 }
 
+void print_usage_hint(FILE *f, const char *command) {
+  if (command)
+    std::fprintf(f, "see 'sparseprop help %s'\n", command);
+  else
+    std::fputs("see 'sparseprop help'\n", f);
+}
+
 static UsageError bad_value(const std::string &opt, const std::string &text, const char *want) {
   return UsageError("invalid value '" + text + "' for --" + opt + " (expected " + want + ")");
 }
@@ -43,6 +50,9 @@ static UsageError bad_value(const std::string &opt, const std::string &text, con
 uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t lo, uint64_t hi) {
   const char *s = text.c_str();
   if (text.empty() || text[0] == '-' || text[0] == '+' || std::isspace((unsigned char)text[0]))
+    throw bad_value(opt, text, "a non-negative integer");
+  // Decimal only: strtod alone would also read hex floats (0x10), inf and nan.
+  if (text.find_first_not_of("0123456789.eE+-") != std::string::npos)
     throw bad_value(opt, text, "a non-negative integer");
   char *end = nullptr;
   errno = 0;
@@ -65,12 +75,14 @@ uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t l
 }
 
 uint64_t parse_seed(const std::string &opt, const std::string &text) {
-  if (text.empty() || text[0] == '-' || text[0] == '+' || std::isspace((unsigned char)text[0]))
-    throw bad_value(opt, text, "an unsigned 64-bit integer");
+  // Decimal digits only: base 0 would read 010 as octal 8 and 0x10 as 16.
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw bad_value(opt, text, "a decimal integer from 0 to 2^64 - 1");
   char *end = nullptr;
   errno = 0;
-  uint64_t v = std::strtoull(text.c_str(), &end, 0);
-  if (*end != '\0' || errno == ERANGE) throw bad_value(opt, text, "an unsigned 64-bit integer");
+  uint64_t v = std::strtoull(text.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE)
+    throw bad_value(opt, text, "a decimal integer from 0 to 2^64 - 1");
   return v;
 }
 

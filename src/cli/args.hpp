@@ -31,9 +31,10 @@ class ArgReader {
   bool has_inline_ = false;
 };
 
-// A non-negative integer in [lo, hi]: decimal digits or an exact float form such as 1e6.
+// A non-negative integer in [lo, hi]: decimal digits or an exact decimal float form such as
+// 1e6 or 2.5e5.
 uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t lo, uint64_t hi);
-// Any 64-bit unsigned value (decimal, or hex with 0x).
+// Any 64-bit unsigned value, in decimal digits only (leading zeros are not octal).
 uint64_t parse_seed(const std::string &opt, const std::string &text);
 // A finite number > 0.
 double parse_positive(const std::string &opt, const std::string &text);
@@ -45,17 +46,20 @@ struct ModelChoice {
 };
 ModelChoice parse_models(const std::string &opt, const std::string &text, bool allow_both);
 
+// The line after a usage error: where the full usage is, instead of burying the error under it.
+void print_usage_hint(FILE *f, const char *command);
+
 // Parses a subcommand's options with parse(argc, argv, first) into *out; on a usage error prints
-// it and the usage to stderr, on --help the usage to stdout. Returns -1 to go on, else the exit
-// status to return.
+// it and a one-line hint to stderr, on --help the usage to stdout. Returns -1 to go on, else the
+// exit status to return.
 template <class Options, class Parse, class Usage>
 int parse_or_usage(const char *command, int argc, char **argv, int first, Parse parse,
                    Usage usage, Options *out) {
   try {
     *out = parse(argc, argv, first);
   } catch (const UsageError &e) {
-    std::fprintf(stderr, "sparseprop %s: %s\n\n", command, e.what());
-    usage(stderr);
+    std::fprintf(stderr, "sparseprop %s: %s\n", command, e.what());
+    print_usage_hint(stderr, command);
     return kExitUsage;
   }
   if (out->help) {

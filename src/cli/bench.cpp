@@ -1,7 +1,8 @@
-// `sparseprop bench`: times the engine on the benchmark network of DESIGN.md section 9 for a
-// range of N, each N in a forked child process (so its peak memory is its own), beside a
-// conventional O(N)-per-spike event loop that is first checked against the engine spike by
-// spike; then the backward pass at N = 10^4. Prints aligned tables and optionally CSV.
+// `sparseprop bench`: times the engine on the benchmark network (src/ARCHITECTURE.md,
+// Benchmarks) for a range of N, each N in a forked child process (so its peak memory is its
+// own), beside a conventional O(N)-per-spike event loop that is first checked against the
+// engine spike by spike; then the backward pass at N = 10^4. Prints aligned tables and
+// optionally CSV.
 #include "bench.hpp"
 
 #include <sys/types.h>

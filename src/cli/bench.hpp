@@ -1,4 +1,4 @@
-// `sparseprop bench`: the performance table of DESIGN.md section 9.
+// `sparseprop bench`: the performance table (src/ARCHITECTURE.md, Benchmarks).
 #pragma once
 
 #include <cstdio>

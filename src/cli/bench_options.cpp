@@ -10,7 +10,7 @@ namespace spcli {
 
 namespace {
 
-// "1000,1e5,2000000": each N > K, at most 2^32 - 1.
+// "1000,1e5,2000000": each N > K, at most the library's 2^31.
 std::vector<uint32_t> parse_sizes(const std::string &opt, const std::string &text) {
   std::vector<uint32_t> out;
   size_t pos = 0;
@@ -18,7 +18,7 @@ std::vector<uint32_t> parse_sizes(const std::string &opt, const std::string &tex
     size_t comma = text.find(',', pos);
     size_t len = comma == std::string::npos ? std::string::npos : comma - pos;
     std::string item = text.substr(pos, len);
-    out.push_back((uint32_t)parse_count(opt, item, kBenchK + 1, UINT32_MAX));
+    out.push_back((uint32_t)parse_count(opt, item, kBenchK + 1, kMaxNeurons));
     if (comma == std::string::npos) break;
     pos = comma + 1;
   }
@@ -45,18 +45,21 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
       o.lif = m.lif;
       o.qif = m.qif;
     } else if (name == "n-max") {
-      n_max = parse_count(name, args.value(), 1000, UINT32_MAX);
+      n_max = parse_count(name, args.value(), 1000, kMaxNeurons);
       n_max_set = true;
     } else if (name == "n-list") {
       o.sizes = parse_sizes(name, args.value());
       n_list_set = true;
-    } else if (name == "spikes") {
+    } else if (name == "spikes-count") {
       o.spikes = parse_count(name, args.value(), 1, UINT64_MAX);
+    } else if (name == "spikes") {
+      // It once meant a count here and a CSV file in `run`: one name, one meaning now.
+      throw UsageError("--spikes is gone: use --spikes-count COUNT");
     } else if (name == "burn-in") {
       o.burn_in = parse_count(name, args.value(), 0, UINT64_MAX);
       o.burn_in_set = true;
     } else if (name == "baseline-max-n") {
-      o.baseline_max_n = parse_count(name, args.value(), 0, UINT32_MAX);
+      o.baseline_max_n = parse_count(name, args.value(), 0, kMaxNeurons);
     } else if (name == "baseline-seconds") {
       o.baseline_seconds = parse_positive(name, args.value());
     } else if (name == "no-baseline") {
@@ -85,8 +88,9 @@ void bench_usage(FILE *f) {
   std::fputs(
       "usage: sparseprop bench [options]\n"
       "\n"
-      "Times the benchmark of DESIGN.md section 9: the balanced network of Engelken (NeurIPS\n"
-      "2023) with procedural connectivity, K = 100, w = -J0/sqrt(K), drive\n"
+      "Times the project's benchmark (src/ARCHITECTURE.md, Benchmarks; the figures of this\n"
+      "project's machine are in tests/bench/RESULTS.md): the balanced network of Engelken\n"
+      "(NeurIPS 2023) with procedural connectivity, K = 100, w = -J0/sqrt(K), drive\n"
       "I = 1 + tau sqrt(K) J0 nu (LIF) or tau sqrt(K) J0 nu (QIF), J0 = 1, nu = 1 Hz,\n"
       "tau = 10 ms, random initial phases, for N = 10^3, 10^4, ... For every N, in a child\n"
       "process of its own (so its peak memory is its own): N spikes of burn-in, then\n"
@@ -97,13 +101,13 @@ void bench_usage(FILE *f) {
       "\n"
       "sizes and models:\n"
       "  --model lif|qif|both   neuron model(s) (default both)\n"
-      "  --n-max N              N = 10^3, 10^4, ... up to N (default 1e6). Each N runs\n"
-      "                         N + max(1e6, N) spikes: 1e7 takes minutes, 1e8 and 1e9 hours\n"
-      "                         (shorten with --burn-in and --spikes); a size whose network\n"
-      "                         does not fit in the available memory is skipped\n"
-      "  --n-list N1,N2,...     these N instead (each > 100)\n"
+      "  --n-max N              N = 10^3, 10^4, ... up to N, at most 2^31 (default 1e6).\n"
+      "                         Each N runs N + max(1e6, N) spikes: 1e7 takes minutes, 1e8\n"
+      "                         and 1e9 hours (shorten with --burn-in and --spikes-count); a\n"
+      "                         size whose network does not fit in memory is skipped\n"
+      "  --n-list N1,N2,...     these N instead (each > 100, at most 2^31)\n"
       "work per N:\n"
-      "  --spikes COUNT         timed spikes (default max(1e6, N)); also caps the backward\n"
+      "  --spikes-count COUNT   timed spikes (default max(1e6, N)); also caps the backward\n"
       "                         run (default 1e5 spikes)\n"
       "  --burn-in COUNT        untimed spikes first (default N)\n"
       "baseline:\n"

@@ -30,11 +30,12 @@ struct BenchOptions {
     return spikes ? spikes : std::max<uint64_t>(1000000, n);
   }
   uint64_t burn_in_spikes(uint32_t n) const { return burn_in_set ? burn_in : n; }
-  // 10^5 recorded spikes, or fewer with --spikes.
+  // 10^5 recorded spikes, or fewer with --spikes-count.
   uint64_t backward_spikes() const { return spikes ? std::min<uint64_t>(spikes, 100000) : 100000; }
 };
 
-// The benchmark workload (DESIGN.md sections 3 and 9): fixed so runs compare.
+// The benchmark workload (src/ARCHITECTURE.md, Benchmarks): the paper's balanced network, fixed
+// so runs compare.
 constexpr uint32_t kBenchK = 100;
 constexpr double kBenchJ0 = 1.0, kBenchNu = 1.0, kBenchTau = 0.01;
 constexpr uint64_t kBenchSeed = 1, kBenchInitSeed = 2;  // the `run` command's defaults

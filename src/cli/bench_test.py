@@ -20,7 +20,10 @@ BAD_COMMAND_LINES = [
     ["bench", "--n-list", "1000,50"],
     ["bench", "--n-list", "1000,"],
     ["bench", "--n-list", "1000", "--n-max", "1e4"],
-    ["bench", "--spikes", "0"],
+    ["bench", "--spikes-count", "0"],
+    ["bench", "--spikes", "1000"],     # the old name: --spikes-count now, as in `run`
+    ["bench", "--n-max", "3e9"],       # above the library's 2^31
+    ["bench", "--n-list", "1000,2147483649"],
     ["bench", "--baseline-seconds", "0"],
     ["bench", "--quiet=yes"],
     ["bench", "--csv"],
@@ -36,11 +39,12 @@ def main():
         expect(rc == 0 and "usage: sparseprop bench" in out, "%r: exit %d" % (args, rc))
     for args in BAD_COMMAND_LINES:
         rc, _, err = run(exe, *args)
-        expect(rc == 2 and "usage:" in err, "%r: exit %d, want 2 and a usage message" % (args, rc))
+        expect(rc == 2 and err.splitlines()[-1] == "see 'sparseprop help bench'"
+               and "usage:" not in err, "%r: exit %d, want 2 and the hint: %r" % (args, rc, err))
 
     # Both models, two sizes, short runs: every row must be measured and pass the check.
     csv_path = os.path.join(work, "cli-bench.csv")
-    rc, out, err = run(exe, "bench", "--n-list", "1000,3000", "--spikes", "20000",
+    rc, out, err = run(exe, "bench", "--n-list", "1000,3000", "--spikes-count", "20000",
                        "--baseline-seconds", "0.2", "--check-spikes", "300", "--csv", csv_path)
     expect(rc == 0, "exit %d:\n%s\n%s" % (rc, out, err))
     lines = out.splitlines()
@@ -52,7 +56,7 @@ def main():
         expect(r[2] == "20000", "timed spikes: %r" % r)
         expect(r[12] == "300/300" and r[13] == "ok", "baseline check: %r\n%s" % (r, out))
         rate = float(r[6])
-        # DESIGN.md section 3: LIF near 3.4 Hz, QIF near 1.31 Hz (small N, short runs).
+        # The paper's network: LIF near 3.4 Hz, QIF near 1.31 Hz (small N, short runs).
         lo, hi = (2.0, 5.0) if r[0] == "LIF" else (0.5, 2.5)
         expect(lo < rate < hi, "%s rate %g Hz" % (r[0], rate))
         expect(float(r[3]) > 0 and float(r[9]) > 0 and float(r[11]) > 0, "times: %r" % r)
@@ -73,7 +77,7 @@ def main():
            "CSV backward rows")
 
     # --quiet: the tables only; --no-baseline: no check column content.
-    rc, out, err = run(exe, "bench", "--model", "lif", "--n-list", "500", "--spikes", "2000",
+    rc, out, err = run(exe, "bench", "--model", "lif", "--n-list", "500", "--spikes-count", "2000",
                        "--no-baseline", "--no-backward", "--quiet")
     expect(rc == 0 and err == "", "quiet run: exit %d %r" % (rc, err))
     body = [l for l in out.splitlines() if l.strip()]

@@ -11,7 +11,7 @@ namespace spcli {
 
 enum ExitCode { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
 
-// A bad command line: the usage text goes to stderr and the exit code is 2.
+// A bad command line: the message and a one-line hint go to stderr, the exit code is 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -26,6 +26,9 @@ struct LibraryError : std::runtime_error {
   LibraryError(const char *call, sp_status s)
       : std::runtime_error(std::string(call) + ": " + sp_status_name(s) + ": " + sp_last_error()) {}
 };
+
+// The library's limit on the neuron count (sp_network_desc.n; sp_network_create refuses more).
+constexpr uint64_t kMaxNeurons = uint64_t(1) << 31;
 
 inline void check(sp_status s, const char *call) {
   if (s != SP_OK) throw LibraryError(call, s);

@@ -3,6 +3,7 @@
 
 usage: cli_test.py SPARSEPROP WORKDIR CASE
 """
+import bisect
 import csv
 import os
 import re
@@ -22,7 +23,7 @@ def summary(out):
 def check_csv(path, n_neurons, n_spikes=None, t_max=None):
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    expect(rows[0] == ["time", "neuron"], "CSV header is %r" % rows[0])
+    expect(rows[0] == ["t_s", "neuron"], "CSV header is %r" % rows[0])
     times = [float(r[0]) for r in rows[1:]]
     neurons = [int(r[1]) for r in rows[1:]]
     if n_spikes is not None:
@@ -47,12 +48,13 @@ def check_svg(path):
 def case_run_lif(exe, work):
     csv_path, svg_path = os.path.join(work, "cli-lif.csv"), os.path.join(work, "cli-lif.svg")
     rc, out, err = run(exe, "run", "--n", "2000", "--spikes-count", "20000",
-                       "--spikes", csv_path, "--raster=" + svg_path)
+                       "--spikes-csv", csv_path, "--raster=" + svg_path)
     expect(rc == 0, "exit %d: %s" % (rc, err))
     s = summary(out)
     expect(s["model"] == "LIF" and s["spikes"] == "20000", "summary:\n" + out)
     rate = float(s["mean rate (Hz)"])
-    # The balanced LIF network runs near 3.4 Hz (DESIGN.md section 3); N = 2000 is small.
+    # The balanced LIF network runs near 3.4 Hz (the paper; README, "Reading the summary");
+    # N = 2000 is small.
     expect(2.0 < rate < 5.0, "LIF rate %g Hz" % rate)
     times = check_csv(csv_path, 2000, 20000)
     span = times[-1] - times[0]
@@ -64,7 +66,7 @@ def case_run_lif(exe, work):
 def case_run_qif_time(exe, work):
     csv_path, svg_path = os.path.join(work, "cli-qif.csv"), os.path.join(work, "cli-qif.svg")
     rc, out, err = run(exe, "run", "--model", "qif", "--n", "2000", "--time", "2",
-                       "--burn-in", "4000", "--spikes", csv_path, "--raster", svg_path)
+                       "--burn-in", "4000", "--spikes-csv", csv_path, "--raster", svg_path)
     expect(rc == 0, "exit %d: %s" % (rc, err))
     s = summary(out)
     expect(s["model"] == "QIF" and float(s["simulated seconds"]) == 2.0, "summary:\n" + out)
@@ -86,11 +88,20 @@ def case_seeds(exe, work):
     paths = [os.path.join(work, "cli-seed%d.csv" % i) for i in range(3)]
     for path, seed in zip(paths, ["7", "7", "8"]):
         rc, _, err = run(exe, "run", "--n", "1000", "--spikes-count", "3000", "--seed", seed,
-                         "--quiet", "--spikes", path)
+                         "--quiet", "--spikes-csv", path)
         expect(rc == 0, "exit %d: %s" % (rc, err))
     data = [open(p).read() for p in paths]
     expect(data[0] == data[1], "same seeds gave different spikes")
     expect(data[0] != data[2], "different seeds gave the same spikes")
+    # Seeds are decimal: 010 is ten (as 10), not octal eight.
+    paths = [os.path.join(work, "cli-seed-%s.csv" % seed) for seed in ("010", "10", "8")]
+    for path, seed in zip(paths, ["010", "10", "8"]):
+        rc, _, err = run(exe, "run", "--n", "500", "--k", "20", "--spikes-count", "1000",
+                         "--seed", seed, "--quiet", "--spikes-csv", path)
+        expect(rc == 0, "--seed %s: exit %d: %s" % (seed, rc, err))
+    data = [open(p).read() for p in paths]
+    expect(data[0] == data[1], "--seed 010 and --seed 10 gave different spikes")
+    expect(data[0] != data[2], "--seed 010 was read as octal 8")
 
 
 def case_info(exe, work):
@@ -102,7 +113,6 @@ def case_info(exe, work):
 
 
 BAD_COMMAND_LINES = [
-    [],
     ["bogus"],
     ["help", "bogus"],
     ["run", "--bogus"],
@@ -111,8 +121,12 @@ BAD_COMMAND_LINES = [
     ["run", "--n", "abc"],
     ["run", "--n=-5"],
     ["run", "--n", "1"],
+    ["run", "--n", "0x10"],            # hex floats are not counts
+    ["run", "--n", "4e9"],             # above the library's 2^31 (was exit 1 from the library)
+    ["run", "--n", "2147483649"],
     ["run", "--n", "100", "--k", "100"],
     ["run", "--k", "0"],
+    ["run", "--k", "3e9"],
     ["run", "--model", "eif"],
     ["run", "--tau", "0"],
     ["run", "--j0", "nan"],
@@ -122,21 +136,157 @@ BAD_COMMAND_LINES = [
     ["run", "--spikes-count", "2.5"],
     ["run", "--time", "1", "--spikes-count", "10"],
     ["run", "--seed", "-1"],
+    ["run", "--seed", "0x10"],         # decimal only
+    ["run", "--seed", "1e3"],
+    ["run", "--seed", "18446744073709551616"],
+    ["run", "--init-seed", "abc"],
     ["run", "--quiet=yes"],
+    ["run", "--progress=yes"],
+    ["run", "--spikes", "x.csv"],      # the old name: one name, one meaning
+    ["run", "--spikes-csv", ""],
+    ["run", "--raster", "out.png"],    # SVG only
+    ["run", "--raster", "out"],
+    ["run", "--raster", ""],
+    ["run", "--raster", "r.svg", "--raster-window", "0"],
+    ["run", "--raster", "r.svg", "--raster-window", "-1"],
+    ["run", "--raster-window", "1"],   # without --raster
+    ["run", "--raster-neurons", "0-9"],
+    ["run", "--raster", "r.svg", "--raster-neurons", "5-2"],
+    ["run", "--raster", "r.svg", "--raster-neurons", "abc"],
+    ["run", "--raster", "r.svg", "--raster-neurons", "7"],
+    ["run", "--raster", "r.svg", "--raster-neurons", "-3"],
+    ["run", "--n", "1000", "--raster", "r.svg", "--raster-neurons", "0-1000"],
+    # Each factor is fine, the drive tau sqrt(K) J0 nu is not: the library refuses it.
+    ["run", "--j0", "1e300", "--nu", "1e300"],
+    ["run", "--model", "qif", "--j0", "1e-200", "--nu", "1e-200"],
 ]
 
 
 def case_usage_errors(exe, work):
+    # No arguments at all: the usage itself is the help wanted.
+    rc, _, err = run(exe)
+    expect(rc == 2 and "usage:" in err, "no arguments: exit %d, %r" % (rc, err))
     for args in BAD_COMMAND_LINES:
         rc, out, err = run(exe, *args)
-        expect(rc == 2, "%r: exit %d, want 2" % (args, rc))
-        expect("usage:" in err, "%r: no usage message on stderr" % (args,))
+        expect(rc == 2, "%r: exit %d, want 2 (%r)" % (args, rc, err))
+        # The error and a one-line hint, not the error buried under the whole usage.
+        lines = err.splitlines()
+        command = args[0] if args[0] in ("run", "bench") else None
+        hint = "see 'sparseprop help%s'" % (" " + command if command else "")
+        expect(len(lines) == 2 and lines[1] == hint and "usage:" not in err,
+               "%r: stderr is not an error and the hint %r:\n%s" % (args, hint, err))
+        expect(lines[0].startswith("sparseprop"), "%r: error line %r" % (args, lines[0]))
+        expect(out == "", "%r: printed on stdout: %r" % (args, out))
+    for args in (["bench", "--bogus"], ["bench", "--spikes", "10"]):
+        rc, _, err = run(exe, *args)
+        expect(rc == 2 and err.splitlines()[-1] == "see 'sparseprop help bench'",
+               "%r: exit %d, %r" % (args, rc, err))
+    # What the renamed option says.
+    rc, _, err = run(exe, "run", "--spikes", "x.csv")
+    expect("--spikes-csv" in err and "--spikes-count" in err, "--spikes message: %r" % err)
+    rc, _, err = run(exe, "run", "--raster", "out.png")
+    expect("SVG" in err and "out.png" in err, "--raster out.png message: %r" % err)
+
+
+def case_raster(exe, work):
+    """--raster-neurons and --raster-window choose what the raster shows; the rate panel's
+    bins agree with the spikes of the CSV."""
+    csv_path, svg_path = os.path.join(work, "cli-window.csv"), os.path.join(work, "cli-window.svg")
+    n, first, last, window = 2000, 100, 149, 0.5
+    rc, out, err = run(exe, "run", "--n", str(n), "--spikes-count", "20000", "--spikes-csv",
+                       csv_path, "--raster", svg_path, "--raster-neurons", "%d-%d" % (first, last),
+                       "--raster-window", str(window))
+    expect(rc == 0, "exit %d: %s" % (rc, err))
+    with open(csv_path, newline="") as f:
+        spikes = [(float(t), int(i)) for t, i in list(csv.reader(f))[1:]]
+    t_end = spikes[-1][0]  # a spike-count run ends on its last spike
+    root = ET.parse(svg_path).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    # The raster: one "M" per dot, exactly the CSV's spikes of those neurons in the window.
+    dots = "".join(p.get("d", "") for p in root.iter(ns + "path")).count("M")
+    want = sum(1 for t, i in spikes if first <= i <= last and t >= t_end - window)
+    expect(dots == want, "raster has %d dots, the CSV %d" % (dots, want))
+    texts = [t.text for t in root.iter(ns + "text")]
+    expect(str(first) in texts, "neuron axis labels: %r" % texts)
+    expect("neurons 100-149" in texts[0], "title %r" % texts[0])
+    expect("rate (Hz)" in texts, "no rate panel label")
+    # The rate panel: every bin's rate is its spike count (all N neurons) / (N x bin width).
+    bins = []
+    for g in root.iter(ns + "g"):
+        if g.get("class") != "rate":
+            continue
+        for rect in g.iter(ns + "rect"):
+            m = re.match(r"([-\d.e+]+) to ([-\d.e+]+) s: ([-\d.e+]+) Hz", rect.find(ns + "title").text)
+            bins.append(tuple(float(x) for x in m.groups()))
+    expect(90 <= len(bins) <= 101, "%d rate bins for 100 per window" % len(bins))
+    # Geometry: the dots inside the raster's frame, the bars inside the rate panel's, below it.
+    frames = [[float(r.get(k)) for k in ("x", "y", "width", "height")]
+              for r in root.findall(ns + "rect") if r.get("fill") == "none"]
+    expect(len(frames) == 2 and frames[0][1] + frames[0][3] < frames[1][1], "panel frames %r"
+           % frames)
+    def inside(frame, x, y):
+        fx, fy, fw, fh = frame
+        return fx - 0.01 <= x <= fx + fw + 0.01 and fy - 0.01 <= y <= fy + fh + 0.01
+    marks = re.findall(r"M([\d.]+) ([\d.]+)v([\d.]+)",
+                       "".join(p.get("d", "") for p in root.iter(ns + "path")))
+    expect(all(inside(frames[0], float(x), float(y)) and inside(frames[0], float(x),
+                                                                float(y) + float(v))
+               for x, y, v in marks), "a raster mark outside its panel")
+    for g in root.iter(ns + "g"):
+        for r in g.iter(ns + "rect") if g.get("class") == "rate" else []:
+            x, y, w, h = (float(r.get(k)) for k in ("x", "y", "width", "height"))
+            expect(inside(frames[1], x, y) and inside(frames[1], x + w, y + h),
+                   "a rate bar outside its panel: %r" % ((x, y, w, h),))
+    times = [t for t, _ in spikes]
+    for b0, b1, hz in bins:
+        count = bisect.bisect_left(times, b1) - bisect.bisect_left(times, b0)
+        cover = min(b1, t_end) - b0
+        # The boundaries are printed with 12 digits: a spike on one may land in the next bin.
+        expect(abs(hz * n * cover - count) <= 1.001, "bin %g-%g s: %g Hz but %d spikes"
+               % (b0, b1, hz, count))
+    expect(sum(hz * n * (min(b1, t_end) - b0) for b0, b1, hz in bins) > 0.9 * sum(
+        1 for t in times if t >= t_end - window), "the rate bins miss spikes")
+
+
+def case_progress(exe, work):
+    # --progress: report lines with an ETA even though stderr is a pipe; the first comes
+    # after 2 s, so this run is long enough to print at least one on any machine.
+    rc, out, err = run(exe, "run", "--n", "10000", "--spikes-count", "3e6", "--progress")
+    expect(rc == 0, "exit %d: %s" % (rc, err))
+    lines = err.splitlines()
+    expect(lines and all(re.match(r"^(burn-in|run): \d+ spikes \(\d+\.\d%\), [\d.e+]+ Hz, "
+                                  r"ETA (\d+s|\d+m\d\ds|\d+h\d\dm)$", l) for l in lines),
+           "progress lines:\n" + err)
+    expect("\r" not in err and "\033" not in err, "terminal controls in a pipe: %r" % err)
+    rc, out, err = run(exe, "run", "--n", "1000", "--spikes-count", "1000", "--quiet",
+                       "--progress")
+    expect(rc == 0 and out == "" and err == "", "--quiet --progress printed %r %r" % (out, err))
+
+
+def help_options(exe, command):
+    rc, out, _ = run(exe, "help", command)
+    expect(rc == 0, "help %s: exit %d" % (command, rc))
+    return set(re.findall(r"^\s+(--[a-z0-9-]+)", out, re.M))
+
+
+def case_man(exe, work):
+    """The hand-written man page lists exactly the options `help` lists."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sparseprop.1")) as f:
+        man = f.read().replace("\\-", "-")
+    run_part, bench_part = man.split(".SH BENCH OPTIONS")
+    run_part = run_part.split(".SH RUN OPTIONS")[1]
+    bench_part = bench_part.split(".SH EXIT STATUS")[0]
+    for command, part in (("run", run_part), ("bench", bench_part)):
+        in_help = help_options(exe, command)
+        in_man = set(re.findall(r"^\.B[IR]? (--[a-z0-9-]+)", part, re.M))
+        expect(in_help == in_man, "%s: only in help %r, only in the man page %r"
+               % (command, sorted(in_help - in_man), sorted(in_man - in_help)))
 
 
 def case_io_error(exe, work):
     bad = os.path.join(work, "no-such-dir", "x.csv")
-    rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes", bad)
-    expect(rc == 1 and bad in err, "unwritable --spikes: exit %d, %r" % (rc, err))
+    rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes-csv", bad)
+    expect(rc == 1 and bad in err, "unwritable --spikes-csv: exit %d, %r" % (rc, err))
 
 
 def main():

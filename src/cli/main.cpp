@@ -4,6 +4,7 @@
 #include <exception>
 #include <new>
 
+#include "args.hpp"
 #include "bench.hpp"
 #include "cli.hpp"
 
@@ -56,7 +57,7 @@ int dispatch(int argc, char **argv) {
       const Command *c = find(argv[2]);
       if (!c) {
         std::fprintf(stderr, "sparseprop: unknown command '%s'\n", argv[2]);
-        usage(stderr);
+        spcli::print_usage_hint(stderr, nullptr);
         return spcli::kExitUsage;
       }
       c->usage(stdout);
@@ -65,9 +66,19 @@ int dispatch(int argc, char **argv) {
     }
     return spcli::kExitOk;
   }
-  if (const Command *c = find(cmd)) return c->main(argc, argv, 2);
+  if (const Command *c = find(cmd)) {
+    // Options parse in the command's own prologue; a UsageError from later checks (a
+    // description the library refuses) ends up here, with the same hint.
+    try {
+      return c->main(argc, argv, 2);
+    } catch (const spcli::UsageError &e) {
+      std::fprintf(stderr, "sparseprop %s: %s\n", c->name, e.what());
+      spcli::print_usage_hint(stderr, c->name);
+      return spcli::kExitUsage;
+    }
+  }
   std::fprintf(stderr, "sparseprop: unknown command '%s'\n", cmd);
-  usage(stderr);
+  spcli::print_usage_hint(stderr, nullptr);
   return spcli::kExitUsage;
 }
 

@@ -15,8 +15,6 @@ namespace spcli {
 namespace {
 
 constexpr size_t kBatch = 4096;          // spikes per sp_run call
-constexpr uint32_t kRasterRows = 200;    // neurons shown in the raster plot
-constexpr double kRasterWindow = 1.0;    // simulated seconds shown
 constexpr size_t kRasterMaxDots = 50000; // keeps the SVG small if rates are high
 constexpr double kMaxSilence = 1e9;      // simulated seconds without a spike: give up
 
@@ -70,21 +68,6 @@ Span advance(sp_network *net, bool by_time, uint64_t target, double t_stop,
   return span;
 }
 
-sp_network_desc describe(const RunOptions &o) {
-  sp_network_desc d;
-  sp_network_desc_init(&d, sizeof d);
-  d.model = o.model;
-  d.n = o.n;
-  d.tau = o.tau;
-  d.drive = o.drive();
-  d.recurrent.k = o.k;  // procedural: row_ptr stays NULL
-  d.recurrent.seed = o.seed;
-  d.recurrent.weight = o.weight();
-  d.v0 = nullptr;  // random phases over the free period, from init_seed
-  d.init_seed = o.init_seed;
-  return d;
-}
-
 Summary make_summary(const RunOptions &o, const sp_network *net, const Span &burn,
                      const Span &timed, size_t net_bytes) {
   double sim = timed.t_end - timed.t_begin;
@@ -131,17 +114,18 @@ int run_main(int argc, char **argv, int first) {
 
   // Open the outputs first so a long run cannot end in an unwritable path.
   std::unique_ptr<OutputFile> csv_file, svg_file;
-  if (!o.spikes_path.empty()) csv_file.reset(new OutputFile(o.spikes_path));
+  if (!o.spikes_csv_path.empty()) csv_file.reset(new OutputFile(o.spikes_csv_path));
   if (!o.raster_path.empty()) svg_file.reset(new OutputFile(o.raster_path));
 
-  sp_network_desc desc = describe(o);
+  sp_network_desc desc = describe_run(o);
   size_t net_bytes = 0;
   check(sp_network_memory(&desc, &net_bytes), "sp_network_memory");
   sp_network *raw = nullptr;
   check(sp_network_create(&desc, &raw), "sp_network_create");
   NetworkPtr net(raw, sp_network_destroy);
   std::vector<sp_spike> buf(kBatch);
-  Progress progress(!o.quiet && stderr_is_terminal(), o.n);
+  bool terminal = stderr_is_terminal();
+  Progress progress(!o.quiet && (o.progress || terminal), o.n, terminal);
 
   // Burn-in: settle into the stationary state; not timed, not recorded.
   uint64_t burn_target = o.burn_in_spikes();
@@ -152,7 +136,7 @@ int run_main(int argc, char **argv, int first) {
   // The timed part.
   bool by_time = o.time > 0;
   double t_stop = sp_now(net.get()) + o.time;
-  Raster raster(std::min(kRasterRows, o.n), kRasterWindow, kRasterMaxDots);
+  Raster raster(o.raster_first, o.raster_last, o.n, o.raster_window, kRasterMaxDots);
   if (csv_file) write_csv_header(csv_file->get());
   progress.begin("run", by_time, by_time ? o.time : (double)o.spikes, sp_now(net.get()));
   Span timed = advance(net.get(), by_time, o.spikes, t_stop, buf, progress,
@@ -165,9 +149,9 @@ int run_main(int argc, char **argv, int first) {
 
   if (csv_file) csv_file->close();
   if (svg_file) {
-    uint32_t rows = std::min(kRasterRows, o.n);
-    std::string title = format("%s network, N = %" PRIu32 ", K = %" PRIu32 ": neurons 0-%" PRIu32,
-                               o.model_name(), o.n, o.k, rows - 1);
+    std::string title = format("%s network, N = %" PRIu32 ", K = %" PRIu32 ": neurons %" PRIu32
+                               "-%" PRIu32, o.model_name(), o.n, o.k, o.raster_first,
+                               o.raster_last);
     raster.write_svg(svg_file->get(), title, timed.t_begin, timed.t_end);
     svg_file->close();
   }

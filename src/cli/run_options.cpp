@@ -1,6 +1,8 @@
 // The options of `sparseprop run`: parsing, checking and the help text.
 #include "run_options.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 
@@ -17,9 +19,48 @@ double RunOptions::weight() const { return -j0 / std::sqrt((double)k); }
 
 const char *RunOptions::model_name() const { return model == SP_MODEL_LIF ? "LIF" : "QIF"; }
 
+namespace {
+
+// "FIRST-LAST", inclusive, FIRST <= LAST.
+void parse_neuron_range(const std::string &opt, const std::string &text, uint32_t *first,
+                        uint32_t *last) {
+  size_t dash = text.find('-');
+  if (dash == std::string::npos || dash == 0)
+    throw UsageError("invalid value '" + text + "' for --" + opt +
+                     " (expected FIRST-LAST, e.g. 0-199)");
+  *first = (uint32_t)parse_count(opt, text.substr(0, dash), 0, kMaxNeurons - 1);
+  *last = (uint32_t)parse_count(opt, text.substr(dash + 1), 0, kMaxNeurons - 1);
+  if (*first > *last)
+    throw UsageError("--" + opt + " " + text + ": FIRST must not exceed LAST");
+}
+
+bool ends_with_svg(const std::string &path) {
+  if (path.size() < 4) return false;
+  std::string ext = path.substr(path.size() - 4);
+  for (char &c : ext) c = (char)std::tolower((unsigned char)c);
+  return ext == ".svg";
+}
+
+}  // namespace
+
+sp_network_desc describe_run(const RunOptions &o) {
+  sp_network_desc d;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = o.model;
+  d.n = o.n;
+  d.tau = o.tau;
+  d.drive = o.drive();
+  d.recurrent.k = o.k;  // procedural: row_ptr stays NULL
+  d.recurrent.seed = o.seed;
+  d.recurrent.weight = o.weight();
+  d.v0 = nullptr;  // random phases over the free period, from init_seed
+  d.init_seed = o.init_seed;
+  return d;
+}
+
 RunOptions parse_run_options(int argc, char **argv, int first) {
   RunOptions o;
-  bool spikes_set = false, time_set = false;
+  bool spikes_set = false, time_set = false, raster_opts_set = false;
   ArgReader args(argc, argv, first);
   std::string name;
   while (args.next(name)) {
@@ -29,12 +70,15 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
     } else if (name == "quiet") {
       args.flag();
       o.quiet = true;
+    } else if (name == "progress") {
+      args.flag();
+      o.progress = true;
     } else if (name == "model") {
       o.model = parse_models(name, args.value(), false).lif ? SP_MODEL_LIF : SP_MODEL_QIF;
     } else if (name == "n") {
-      o.n = (uint32_t)parse_count(name, args.value(), 2, UINT32_MAX);
+      o.n = (uint32_t)parse_count(name, args.value(), 2, kMaxNeurons);
     } else if (name == "k") {
-      o.k = (uint32_t)parse_count(name, args.value(), 1, UINT32_MAX);
+      o.k = (uint32_t)parse_count(name, args.value(), 1, kMaxNeurons - 1);
     } else if (name == "j0") {
       o.j0 = parse_positive(name, args.value());
     } else if (name == "nu") {
@@ -54,22 +98,53 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
       o.seed = parse_seed(name, args.value());
     } else if (name == "init-seed") {
       o.init_seed = parse_seed(name, args.value());
+    } else if (name == "spikes-csv") {
+      o.spikes_csv_path = args.value();
+      if (o.spikes_csv_path.empty()) throw UsageError("--spikes-csv needs a file name");
     } else if (name == "spikes") {
-      o.spikes_path = args.value();
-      if (o.spikes_path.empty()) throw UsageError("--spikes needs a file name");
+      // It once named the CSV file here and a count in `bench`: one name, one meaning now.
+      throw UsageError("--spikes is gone: use --spikes-csv FILE for the CSV, --spikes-count "
+                       "COUNT for the number of timed spikes");
     } else if (name == "raster") {
       o.raster_path = args.value();
       if (o.raster_path.empty()) throw UsageError("--raster needs a file name");
+      if (!ends_with_svg(o.raster_path))
+        throw UsageError("--raster " + o.raster_path +
+                         ": the raster plot is written as SVG only; name the file *.svg");
+    } else if (name == "raster-window") {
+      o.raster_window = parse_positive(name, args.value());
+      raster_opts_set = true;
+    } else if (name == "raster-neurons") {
+      parse_neuron_range(name, args.value(), &o.raster_first, &o.raster_last);
+      o.raster_neurons_set = true;
+      raster_opts_set = true;
     } else {
       throw UsageError("unknown option --" + name);
     }
   }
   if (o.help) return o;
   if (spikes_set && time_set) throw UsageError("--spikes-count and --time exclude each other");
+  if (raster_opts_set && o.raster_path.empty())
+    throw UsageError("--raster-window and --raster-neurons need --raster FILE.svg");
   // Procedural connectivity draws K distinct targets other than the source itself.
   if (o.k >= o.n)
     throw UsageError("--k must be less than --n (K = " + std::to_string(o.k) +
                      ", N = " + std::to_string(o.n) + ")");
+  if (o.raster_neurons_set && o.raster_last >= o.n)
+    throw UsageError("--raster-neurons " + std::to_string(o.raster_first) + "-" +
+                     std::to_string(o.raster_last) + ": neurons are numbered 0 to N - 1 = " +
+                     std::to_string(o.n - 1));
+  if (!o.raster_neurons_set) o.raster_last = std::min<uint32_t>(o.raster_last, o.n - 1);
+  // The drive tau sqrt(K) J0 nu can overflow to inf (or underflow to 0 for QIF) although each
+  // factor is fine; the library is the judge of what it accepts.
+  sp_network_desc d = describe_run(o);
+  size_t bytes = 0;
+  sp_status s = sp_network_memory(&d, &bytes);
+  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED)
+    throw UsageError(std::string("the library refuses this network (") + sp_status_name(s) +
+                     "): " + sp_last_error() +
+                     "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF), from --tau, --k, --j0, "
+                     "--nu");
   return o;
 }
 
@@ -85,26 +160,34 @@ void run_usage(FILE *f) {
       "\n"
       "network:\n"
       "  --model lif|qif        neuron model (default lif)\n"
-      "  --n N                  neurons (default 100000; 1e6 style accepted)\n"
+      "  --n N                  neurons, 2 to 2^31 (default 100000; 1e6 style accepted)\n"
       "  --k K                  synapses per neuron, K < N (default 100)\n"
       "  --j0 J0                coupling strength (default 1)\n"
       "  --nu HZ                rate in the balance equation (default 1)\n"
       "  --tau SECONDS          membrane time constant (default 0.01)\n"
-      "  --seed S               connectivity seed (default 1)\n"
-      "  --init-seed S          initial-phase seed (default 2)\n"
+      "  --seed S               connectivity seed, decimal (default 1)\n"
+      "  --init-seed S          initial-phase seed, decimal (default 2)\n"
       "run:\n"
-      "  --burn-in SPIKES       untimed spikes first (default N)\n"
+      "  --burn-in COUNT        untimed spikes first (default N)\n"
       "  --spikes-count COUNT   timed spikes (default 1000000)\n"
       "  --time SECONDS         time this much simulated time instead of a spike count\n"
       "output:\n"
-      "  --spikes FILE          write the timed spikes as CSV (time,neuron)\n"
-      "  --raster FILE.svg      raster plot of neurons 0-199 over the last second\n"
+      "  --spikes-csv FILE      write the timed spikes as CSV: t_s,neuron (seconds, index)\n"
+      "  --raster FILE.svg      raster plot of the end of the timed run, with the population\n"
+      "                         rate (all N neurons) underneath; SVG only\n"
+      "  --raster-window SECONDS\n"
+      "                         how much simulated time the raster shows (default 1)\n"
+      "  --raster-neurons FIRST-LAST\n"
+      "                         which neurons it shows, inclusive (default 0-199)\n"
+      "  --progress             progress lines with an ETA on stderr even when it is not a\n"
+      "                         terminal (on a terminal they are shown after 2 s anyway)\n"
       "  --quiet                print nothing but errors (no summary, no progress)\n"
       "  --help                 this text\n"
       "\n"
-      "Options take their value as --opt VALUE or --opt=VALUE. Wall time counts the\n"
-      "library calls only, not writing the output. Exit status: 0 success, 1 library or\n"
-      "I/O error, 2 bad command line.\n",
+      "Options take their value as --opt VALUE or --opt=VALUE; counts may be written 1e6.\n"
+      "Wall time counts the library calls only, not writing the output. Exit status:\n"
+      "0 success, 1 library or I/O error, 2 bad command line (including a network the\n"
+      "library refuses, e.g. a drive that overflows).\n",
       f);
 }
 

@@ -21,9 +21,14 @@ struct RunOptions {
   bool burn_in_set = false;   // default burn-in: n spikes
   uint64_t seed = 1;          // connectivity
   uint64_t init_seed = 2;     // initial phases
-  std::string spikes_path;
+  std::string spikes_csv_path;
   std::string raster_path;
+  double raster_window = 1.0;  // simulated seconds at the end of the timed run
+  uint32_t raster_first = 0;   // neurons shown: [raster_first, raster_last]
+  uint32_t raster_last = 199;  // clipped to N - 1 unless set
+  bool raster_neurons_set = false;
   bool quiet = false;
+  bool progress = false;       // progress lines even when stderr is not a terminal
   bool help = false;
 
   uint64_t burn_in_spikes() const { return burn_in_set ? burn_in : n; }
@@ -33,7 +38,10 @@ struct RunOptions {
   const char *model_name() const;
 };
 
-// Throws UsageError on any bad option or value.
+// Throws UsageError on any bad option or value, and on a network description the library
+// would refuse (checked with sp_network_memory, so the limits are the library's own).
 RunOptions parse_run_options(int argc, char **argv, int first);
+// The network `run` simulates.
+sp_network_desc describe_run(const RunOptions &o);
 
 }  // namespace spcli

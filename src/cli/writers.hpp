@@ -30,25 +30,32 @@ class OutputFile {
   std::vector<char> buf_;
 };
 
-// "time,neuron" then one line per spike, times printed with %.17g (exact round trip).
+// "t_s,neuron" (time in seconds, neuron index) then one line per spike, times printed with
+// %.17g (exact round trip).
 void write_csv_header(FILE *f);
 void write_csv_spikes(FILE *f, const sp_spike *s, size_t n);
 
-// Keeps the spikes of neurons [0, rows) from the last `window` simulated seconds, at most
-// max_dots of them, for a raster plot that stays readable whatever the run's length.
+// Keeps, from the last `window` simulated seconds, the spikes of neurons [first, last] (at most
+// max_dots of them) for a raster plot, and the spike counts of all n_neurons in short time bins
+// for the population-rate panel under it: readable whatever the run's length.
 class Raster {
  public:
-  Raster(uint32_t rows, double window, size_t max_dots);
+  Raster(uint32_t first, uint32_t last, uint32_t n_neurons, double window, size_t max_dots);
   void add(const sp_spike *s, size_t n);
-  // Plots the kept spikes between max(t_begin, t_end - window) and t_end.
+  // Plots what was kept between max(t_begin, t_end - window) and t_end; [t_begin, t_end] is
+  // the span add() saw, so the rate of a bin cut by either end is over the part inside.
   void write_svg(FILE *f, const std::string &title, double t_begin, double t_end);
 
  private:
-  uint32_t rows_;
+  uint32_t first_, last_;
+  double n_neurons_;
   double window_;
+  double bin_;  // width of a rate bin: window / kRateBins
   size_t max_dots_;
   std::deque<sp_spike> dots_;
   bool dropped_ = false;  // dots were dropped to honour max_dots
+  // (bin index floor(t / bin_), spikes of all neurons in it), oldest first.
+  std::deque<std::pair<int64_t, uint64_t>> bins_;
 };
 
 // Aligned "key: value" lines.

@@ -1,8 +1,9 @@
 //! Gives this crate's tests, examples and benchmarks a run-time search path to the
 //! libsparseprop that sparseprop-sys linked, so `cargo test` needs no LD_LIBRARY_PATH.
 //! (`cargo:rustc-link-arg` from the -sys crate would not reach them; the directory arrives
-//! as `DEP_SPARSEPROP_LIBDIR`.) Crates that depend on this one set their own run-time path
-//! or install the library.
+//! as `DEP_SPARSEPROP_LIBDIR`.) Crates that depend on this one link statically
+//! (`SPARSEPROP_STATIC=1`), set their own run-time path or LD_LIBRARY_PATH, or use an installed
+//! library: bindings/rust/README.md, "Run-time path".
 
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_SPARSEPROP_LIBDIR");
