@@ -39,4 +39,5 @@ export SPARSEPROP_LIB SPARSEPROP_BUILD_DIR PYTHONPATH PYTHONDONTWRITEBYTECODE MP
 cd "$here"
 "$py" -c 'import sys, numpy, scipy, pytest; print("python", sys.version.split()[0], "numpy", numpy.__version__, "scipy", scipy.__version__, "pytest", pytest.__version__)'
 # -rs lists every skipped test with its reason; -p no:cacheprovider keeps the tree clean.
-exec "$py" -m pytest -p no:cacheprovider -rs -q tests "$@"
+if [ $# -eq 0 ]; then set -- tests; fi
+exec "$py" -m pytest -p no:cacheprovider -rs -q "$@"

@@ -628,7 +628,8 @@ class Network:
 
     def set_params(self, kind: ParamLike, values: ArrayLike) -> None:
         """Replaces the parameters of ``kind`` (the library copies ``values``; not while
-        recording)."""
+        recording). Setting ``"v0"`` changes the state :meth:`rewind` returns to, not the
+        current voltages."""
         p = _param(kind)
         a = _f64_array("values", values)
         check(lib.sp_set_params(self._changed(), p, a.ctypes.data, a.shape[0]))
@@ -679,7 +680,8 @@ class Network:
         """A network from bytes made by :meth:`to_bytes`; :class:`FormatError` for anything
         truncated, corrupted or from a future format version."""
         mv = memoryview(data).cast("B")
-        src = (ctypes.c_char * mv.nbytes).from_buffer_copy(mv) if mv.nbytes else None
+        # Never NULL, so that empty bytes are a format error (not "buf is NULL").
+        src = (ctypes.c_char * max(mv.nbytes, 1)).from_buffer_copy(mv.tobytes() or b"\0")
         out = c_void_p()
         check(lib.sp_load(src, mv.nbytes, None, byref(out)))
         return cls._from_handle(out.value)

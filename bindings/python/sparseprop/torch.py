@@ -65,6 +65,8 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
     for kind, value in zip(_KINDS, values):
         if value is not None:
             net.set_params(kind, value)
+    if values[3] is not None:
+        net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
     if times.size:
         net.inputs(spec.channels, times)
     net.record(spec.max_spikes)
