@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import ctypes
 import enum
-import math
 import os
 from ctypes import byref, c_double, c_size_t, c_void_p
-from typing import (Any, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union)
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _capi
 from ._capi import lib
-from .errors import ArgumentError, CapacityError, StateError, check
+from .errors import ArgumentError, CapacityError, FileError, StateError, check
 
 __all__ = [
     "Model", "Frame", "Param", "Spikes", "Synapses", "Network", "network_memory",
@@ -229,20 +228,25 @@ class Synapses:
     def _fill(self, dst: _capi.Synapses, keep: List[Any]) -> None:
         if self.row_ptr is not None:
             keep.extend([self.row_ptr, self.targets, self.weights])
-            dst.row_ptr = self.row_ptr.ctypes.data
-            dst.targets = self.targets.ctypes.data if self.targets.size else None
-            dst.weights = (self.weights.ctypes.data
-                           if self.weights is not None and self.weights.size else None)
-            if self.weights is None:
+            dst.row_ptr = _address(self.row_ptr)
+            dst.targets = _address(self.targets)
+            if self.weights is not None:
+                dst.weights = _address(self.weights)
+            else:
                 dst.weight = self.weight
-            if self.targets.size == 0:
-                # A NULL targets with a non-NULL row_ptr is fine for zero synapses, but an empty
-                # numpy array's address is not guaranteed to be non-NULL either way.
-                dst.targets = None
         else:
             dst.k = self.k
             dst.seed = self.seed
             dst.weight = self.weight
+
+
+# Stands in for an empty array, so that "given but empty" is never passed as NULL (for weights
+# NULL means "one shared weight").
+_EMPTY = np.zeros(1, dtype=np.float64)
+
+
+def _address(a: np.ndarray) -> int:
+    return a.ctypes.data if a.size else _EMPTY.ctypes.data
 
 
 def _as_synapses(name: str, value: Any, n_sources: Optional[int], n: int) -> Synapses:
@@ -311,13 +315,14 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
     if rec is not None:
         _as_synapses("recurrent", rec, n, n)._fill(d.recurrent, keep)
     inp = _shortcut("inputs", inputs, input_k, input_seed, input_weight, "input_")
-    if inp is not None and not isinstance(inp, Synapses) and n_inputs is None \
-            and hasattr(inp, "shape"):
-        n_inputs = inp.shape[0]
-    if inp is not None and isinstance(inp, Synapses) and n_inputs is None and inp.explicit:
-        n_inputs = inp.n_sources
-    if inp is not None and isinstance(inp, tuple) and n_inputs is None:
-        n_inputs = len(inp[0]) - 1
+    if n_inputs is None and inp is not None:
+        # Explicit input synapses say how many channels there are; procedural ones cannot.
+        if isinstance(inp, Synapses):
+            n_inputs = inp.n_sources
+        elif isinstance(inp, tuple) and len(inp) in (2, 3):
+            n_inputs = len(inp[0]) - 1
+        elif hasattr(inp, "shape"):
+            n_inputs = inp.shape[0]
     if n_inputs is not None:
         d.n_inputs = _u32("n_inputs", n_inputs)
     if inp is not None:
@@ -687,14 +692,25 @@ class Network:
         return cls._from_handle(out.value)
 
     def save(self, path: PathLike) -> None:
-        """Saves to a file (``sp_save_file``); :class:`FileError` if it cannot be written."""
-        check(lib.sp_save_file(self._h(), os.fsencode(path)))
+        """Saves to a file (``sp_save_file``); :class:`FileError` (an ``OSError`` whose
+        ``filename`` is ``path``) if it cannot be written."""
+        h = self._h()
+        try:
+            check(lib.sp_save_file(h, os.fsencode(path)))
+        except FileError as e:
+            e.filename = os.fspath(path)
+            raise
 
     @classmethod
     def load(cls, path: PathLike) -> "Network":
-        """Loads a file written by :meth:`save` (``sp_load_file``)."""
+        """Loads a file written by :meth:`save` (``sp_load_file``); :class:`FileError` if it
+        cannot be read, :class:`FormatError` if it is not a valid saved network."""
         out = c_void_p()
-        check(lib.sp_load_file(os.fsencode(path), byref(out)))
+        try:
+            check(lib.sp_load_file(os.fsencode(path), byref(out)))
+        except FileError as e:
+            e.filename = os.fspath(path)
+            raise
         return cls._from_handle(out.value)
 
     def copy(self) -> "Network":

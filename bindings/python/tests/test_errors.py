@@ -61,6 +61,8 @@ def test_argument_errors_carry_the_library_message():
         Network(3, drive=1.0, k=3, seed=1, weight=0.1)  # k >= n: no 3 distinct non-self targets
     with pytest.raises(sp.ArgumentError, match="v0"):
         Network(2, drive=1.0, v0=[0.0, 1.5])  # LIF: v0 must be below threshold
+    with pytest.raises(sp.ArgumentError, match="n_inputs"):
+        Network(3, drive=1.0, input_k=1, input_weight=0.1)  # procedural: n_inputs required
 
 
 def test_binding_side_argument_checks():
@@ -187,8 +189,10 @@ def test_io_and_format_errors(tmp_path):
         with pytest.raises(sp.FileError) as ei:
             net.save(tmp_path / "no" / "such" / "dir" / "net.bin")
         assert isinstance(ei.value, OSError) and "net.bin" in ei.value.message
-    with pytest.raises(sp.FileError, match="missing.bin"):
+        assert ei.value.filename == str(tmp_path / "no" / "such" / "dir" / "net.bin")
+    with pytest.raises(sp.FileError, match="missing.bin") as ei:
         Network.load(tmp_path / "missing.bin")
+    assert ei.value.filename == str(tmp_path / "missing.bin")
     with pytest.raises(sp.FormatError):
         Network.from_bytes(b"not a network at all")
     with pytest.raises(sp.FormatError):

@@ -288,3 +288,20 @@ def test_enums_and_strings():
         Network(2, model="hh", drive=1.0)
     with pytest.raises(sp.ArgumentError, match="kind"):
         Network(2, drive=1.0).params("gains")
+
+
+def test_input_channel_count_is_inferred_from_explicit_inputs():
+    for inputs in (([0, 1, 2], [0, 1], [0.3, 0.4]), Synapses.csr([0, 1, 2], [0, 1], [0.3, 0.4]),
+                   sps.csr_matrix(([0.3, 0.4], ([0, 1], [0, 1])), shape=(2, 2))):
+        with Network(2, drive=0.5, inputs=inputs) as net:
+            assert net.param_count("input_weights") == 2
+            net.input(1, 0.001)  # channel 1 exists
+            with pytest.raises(sp.ArgumentError):
+                net.input(2, 0.001)
+
+
+def test_empty_explicit_connectivity():
+    with Network(3, drive=1.1, recurrent=sps.csr_matrix((3, 3)), v0=[0, 0, 0]) as net:
+        # Three independent neurons at their free period.
+        times, _ = net.run(0.05)
+        assert len(times) == 3 * int(0.05 / lif_period(1.1, 0.01))
