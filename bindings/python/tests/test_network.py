@@ -305,3 +305,19 @@ def test_empty_explicit_connectivity():
         # Three independent neurons at their free period.
         times, _ = net.run(0.05)
         assert len(times) == 3 * int(0.05 / lif_period(1.1, 0.01))
+
+
+def test_synapses_objects_describe_themselves():
+    p = Synapses.procedural(5, seed=3, weight=-0.1)
+    assert not p.explicit and p.n_sources is None
+    assert repr(p) == "Synapses.procedural(k=5, seed=3, weight=-0.1)"
+    c = Synapses.csr([0, 2, 3], [1, 0, 1], [0.1, 0.2, 0.3])
+    assert c.explicit and c.n_sources == 2
+    assert c.row_ptr.dtype == np.uint64 and c.targets.dtype == np.uint32
+    assert repr(c) == "Synapses.csr(n_sources=2, nnz=3, weights)"
+    s = Synapses.csr([0, 1], [0], weight=0.5)
+    assert "weight=0.5" in repr(s) and s.weights is None
+    with pytest.raises(sp.ArgumentError):
+        Synapses.procedural(-1)
+    with pytest.raises(sp.ArgumentError):
+        Synapses.procedural(1, seed=2**64)
