@@ -104,6 +104,8 @@ def _u64(name: str, value: Any) -> int:
 
 
 def _float(name: str, value: Any) -> float:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -111,11 +113,9 @@ def _float(name: str, value: Any) -> float:
 
 
 def _f64_array(name: str, values: ArrayLike, length: Optional[int] = None) -> np.ndarray:
-    a = np.ascontiguousarray(values, dtype=np.float64)
+    a = np.ascontiguousarray(values, dtype=np.float64)  # a scalar becomes one entry
     if a.ndim != 1:
-        a = a.reshape(-1) if a.ndim == 0 else a
-        if a.ndim != 1:
-            raise _fail(f"{name} must be one-dimensional, got shape {a.shape}")
+        raise _fail(f"{name} must be one-dimensional, got shape {a.shape}")
     if length is not None and a.shape[0] != length:
         raise _fail(f"{name} has {a.shape[0]} entries, expected {length}")
     return a

@@ -74,6 +74,10 @@ def test_binding_side_argument_checks():
         Network(2.5, drive=1.0)
     with pytest.raises(TypeError):
         Network(3, drive="fast")
+    with pytest.raises(TypeError):
+        Network(3, drive="1.5")  # no silent parsing of strings
+    with pytest.raises(sp.ArgumentError, match="one-dimensional"):
+        Network(3, drives=[[1.1, 1.2, 1.3]])
     with pytest.raises(sp.ArgumentError, match="drives has 2 entries, expected 3"):
         Network(3, drives=[1.1, 1.2])
     with pytest.raises(sp.ArgumentError, match="v0 has 4 entries"):
