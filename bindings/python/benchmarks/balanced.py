@@ -74,6 +74,9 @@ def main() -> None:
         c = (float(pick([x[0][0] for x in rows])), float(pick([x[0][1] for x in rows])))
         p = (float(pick([x[1][0] for x in rows])), float(pick([x[1][1] for x in rows])))
         print(f"{name:>6} {fmt(c)} {fmt(p)} {fmt((p[0] / c[0], p[1] / c[1]), 14)}")
+    ratios = (float(np.median([x[1][0] / x[0][0] for x in rows])),
+              float(np.median([x[1][1] / x[0][1] for x in rows])))
+    print(f"median of the per-round ratios: {fmt(ratios, 0).strip()}")
 
 
 def fmt(pair: tuple[float, float], width: int = 16) -> str:
