@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import enum
 import os
+import textwrap
 from ctypes import byref, c_double, c_size_t, c_void_p
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -386,7 +387,8 @@ def network_memory(n: int, *, model: Union[Model, str, int] = "lif",
     return out.value
 
 
-network_memory.__doc__ = (network_memory.__doc__ or "") + _DESCRIPTION_DOC
+network_memory.__doc__ = ((network_memory.__doc__ or "") + "\n"
+                          + textwrap.indent(textwrap.dedent(_DESCRIPTION_DOC), "    "))
 
 
 class Network:
@@ -425,7 +427,7 @@ class Network:
         del keep
         self._adopt(out.value)
 
-    __init__.__doc__ = (__init__.__doc__ or "") + _DESCRIPTION_DOC
+    __init__.__doc__ = (__init__.__doc__ or "") + "\n" + _DESCRIPTION_DOC
 
     def _adopt(self, ptr: Optional[int]) -> None:
         self._ptr = ptr
