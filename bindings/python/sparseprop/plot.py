@@ -21,7 +21,7 @@ def _pyplot() -> Any:
 
 
 def raster(times: Any, neurons: Any, *, ax: Any = None, neuron_range: Optional[Tuple[int, int]]
-           = None, time_range: Optional[Tuple[float, float]] = None, marker_size: float = 2.0,
+           = None, time_range: Optional[Tuple[float, float]] = None, marker_size: float = 4.0,
            color: str = "black", title: Optional[str] = None, **scatter_kwargs: Any) -> Any:
     """Draws a spike raster: one dot per spike at (time, neuron index).
 

@@ -321,3 +321,22 @@ def test_synapses_objects_describe_themselves():
         Synapses.procedural(-1)
     with pytest.raises(sp.ArgumentError):
         Synapses.procedural(1, seed=2**64)
+
+
+def test_networks_in_threads_are_independent():
+    import threading
+
+    def work(seed, out):
+        with Network(500, drive=1.1, k=20, seed=seed, weight=-0.05, init_seed=seed) as net:
+            out[seed] = net.run(1.0)
+
+    threaded, sequential = {}, {}
+    threads = [threading.Thread(target=work, args=(s, threaded)) for s in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in (1, 2, 3):
+        work(s, sequential)
+        np.testing.assert_array_equal(threaded[s].times, sequential[s].times)
+        np.testing.assert_array_equal(threaded[s].neurons, sequential[s].neurons)
