@@ -1,0 +1,134 @@
+# Exceptions: one class per sp_status, each carrying the status and the library's message.
+"""Exceptions raised by the binding.
+
+Every ``SP_ERR_*`` status of the C library has its own class, all derived from
+:class:`SparsePropError`, which carries ``status`` (the integer), ``status_name`` (e.g.
+``"SP_ERR_ARGUMENT"``) and ``message`` (the library's ``sp_last_error()`` text, or the
+binding's own text for checks the binding makes before calling the library). Where a built-in
+exception says the same thing, the class also derives from it, so ``except ValueError`` catches
+bad arguments and ``except OSError`` catches unreadable files.
+
+========================  ====================  =======================================
+status                    class                 also a
+========================  ====================  =======================================
+``SP_ERR_ARGUMENT``       ArgumentError         ``ValueError``
+``SP_ERR_NOMEM``          NoMemoryError         ``MemoryError``
+``SP_ERR_UNSUPPORTED``    UnsupportedError      ``ValueError``
+``SP_ERR_STATE``          StateError            ``RuntimeError``
+``SP_ERR_CAPACITY``       CapacityError         ``RuntimeError``
+``SP_ERR_IO``             FileError             ``OSError``
+``SP_ERR_FORMAT``         FormatError           ``ValueError``
+``SP_ERR_NUMERIC``        NumericError          ``ArithmeticError``
+========================  ====================  =======================================
+"""
+from __future__ import annotations
+
+from typing import Dict, Type
+
+from . import _capi
+
+__all__ = [
+    "SparsePropError", "ArgumentError", "NoMemoryError", "UnsupportedError", "StateError",
+    "CapacityError", "FileError", "FormatError", "NumericError", "error_for", "check",
+]
+
+
+class SparsePropError(Exception):
+    """Base class of every error the library reports.
+
+    Attributes:
+        status: the ``sp_status`` value (an int, never 0).
+        status_name: its name, e.g. ``"SP_ERR_ARGUMENT"``.
+        message: the library's message (``sp_last_error()``) naming the field and value.
+    """
+
+    status: int = -1
+
+    def __init__(self, status: int, message: str) -> None:
+        Exception.__init__(self, message)
+        self.status = status
+        self.message = message
+        self.status_name = _capi.lib.sp_status_name(status).decode()
+
+    def __str__(self) -> str:
+        return f"{self.status_name}: {self.message}"
+
+    def __reduce__(self):  # picklable, although the constructor takes two arguments
+        return (type(self), (self.status, self.message))
+
+
+class ArgumentError(SparsePropError, ValueError):
+    """``SP_ERR_ARGUMENT``: a bad argument (out of range, non-finite, inconsistent sizes,
+    invalid connectivity)."""
+
+    status = _capi.SP_ERR_ARGUMENT
+
+
+class NoMemoryError(SparsePropError, MemoryError):
+    """``SP_ERR_NOMEM``: an allocation failed."""
+
+    status = _capi.SP_ERR_NOMEM
+
+
+class UnsupportedError(SparsePropError, ValueError):
+    """``SP_ERR_UNSUPPORTED``: a valid request this model or configuration does not support
+    (the EIF model, QIF with drive <= 0)."""
+
+    status = _capi.SP_ERR_UNSUPPORTED
+
+
+class StateError(SparsePropError, RuntimeError):
+    """``SP_ERR_STATE``: not valid now (backward without a recording, stepping a silent
+    network, using a closed network)."""
+
+    status = _capi.SP_ERR_STATE
+
+
+class CapacityError(SparsePropError, RuntimeError):
+    """``SP_ERR_CAPACITY``: a fixed capacity (the recording tape, the input queue) would be
+    exceeded."""
+
+    status = _capi.SP_ERR_CAPACITY
+
+
+class FileError(SparsePropError, OSError):
+    """``SP_ERR_IO``: a file could not be read or written."""
+
+    status = _capi.SP_ERR_IO
+
+
+class FormatError(SparsePropError, ValueError):
+    """``SP_ERR_FORMAT``: bytes that are not a valid or compatible saved network."""
+
+    status = _capi.SP_ERR_FORMAT
+
+
+class NumericError(SparsePropError, ArithmeticError):
+    """``SP_ERR_NUMERIC``: a non-finite value arose."""
+
+    status = _capi.SP_ERR_NUMERIC
+
+
+_BY_STATUS: Dict[int, Type[SparsePropError]] = {
+    cls.status: cls
+    for cls in (ArgumentError, NoMemoryError, UnsupportedError, StateError, CapacityError,
+                FileError, FormatError, NumericError)
+}
+
+
+def error_for(status: int, message: str) -> SparsePropError:
+    """The exception for ``status`` (an unknown status gives a plain SparsePropError)."""
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        return SparsePropError(status, message)
+    return cls(status, message)
+
+
+def check(status: int) -> None:
+    """Raises the exception for a failed C call's status, with ``sp_last_error()``.
+
+    Must be called right after the call that returned ``status``, in the same thread: the
+    library keeps the message per thread until its next call.
+    """
+    if status != _capi.SP_OK:
+        raise error_for(status, _capi.lib.sp_last_error().decode("utf-8", "replace"))

@@ -1,0 +1,732 @@
+# The Pythonic interface: Network (one sp_network handle), Synapses, and the spike arrays.
+"""A network of integrate-and-fire neurons, simulated exactly by libsparseprop.
+
+Arrays cross the C boundary in bulk: spikes are written by ``sp_run`` straight into a numpy
+buffer, voltages, parameters and gradients are copied into fresh numpy arrays. Nothing returned
+aliases the library's memory, so every array stays valid after the network changes or closes.
+"""
+from __future__ import annotations
+
+import ctypes
+import enum
+import os
+import textwrap
+from ctypes import byref, c_double, c_size_t, c_void_p
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _capi
+from ._capi import lib
+from .errors import ArgumentError, CapacityError, FileError, StateError, check
+
+__all__ = [
+    "Model", "Frame", "Param", "Spikes", "Synapses", "Network", "network_memory",
+    "library_version",
+]
+
+ArrayLike = Union[np.ndarray, Sequence[float], Sequence[int]]
+PathLike = Union[str, "os.PathLike[str]"]
+
+_U32_MAX = 2**32 - 1
+_U64_MAX = 2**64 - 1
+
+# The first spike buffer of a run, in spikes; it doubles up to _MAX_CHUNK while a run fills it.
+_FIRST_CHUNK = 4096
+_MAX_CHUNK = 1 << 22
+
+
+class Model(enum.IntEnum):
+    """Neuron models (``sp_model``); strings ``"lif"``, ``"qif"``, ``"eif"`` are accepted too."""
+
+    LIF = _capi.SP_MODEL_LIF
+    QIF = _capi.SP_MODEL_QIF
+    EIF = _capi.SP_MODEL_EIF
+
+
+class Frame(enum.IntEnum):
+    """Event-loop frames (``sp_frame``); strings ``"auto"``, ``"phase"``, ``"time"`` too."""
+
+    AUTO = _capi.SP_FRAME_AUTO
+    PHASE = _capi.SP_FRAME_PHASE
+    TIME = _capi.SP_FRAME_TIME
+
+
+class Param(enum.IntEnum):
+    """Trainable parameter kinds (``sp_param``); strings ``"weights"``, ``"input_weights"``,
+    ``"drives"``, ``"v0"`` are accepted too."""
+
+    WEIGHTS = _capi.SP_PARAM_WEIGHTS
+    INPUT_WEIGHTS = _capi.SP_PARAM_INPUT_WEIGHTS
+    DRIVES = _capi.SP_PARAM_DRIVES
+    V0 = _capi.SP_PARAM_V0
+
+
+ParamLike = Union[Param, str, int]
+
+
+class Spikes(NamedTuple):
+    """Spikes in the order the network fired them: ``times[i]`` (seconds, float64) and
+    ``neurons[i]`` (uint32). Unpacks as ``times, neurons = net.run(t)``."""
+
+    times: np.ndarray
+    neurons: np.ndarray
+
+
+def library_version() -> str:
+    """The version string of the libsparseprop actually loaded, e.g. ``"0.1.0"``."""
+    return lib.sp_version_string().decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument conversion. The library checks every value it can see; the binding checks what it
+# cannot (array lengths behind bare pointers, integers that ctypes would silently wrap).
+
+
+def _fail(message: str) -> ArgumentError:
+    return ArgumentError(_capi.SP_ERR_ARGUMENT, message)
+
+
+def _uint(name: str, value: Any, limit: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    v = int(value)
+    if v < 0 or v > limit:
+        raise _fail(f"{name} = {v} is out of range [0, {limit}]")
+    return v
+
+
+def _u32(name: str, value: Any) -> int:
+    return _uint(name, value, _U32_MAX)
+
+
+def _u64(name: str, value: Any) -> int:
+    return _uint(name, value, _U64_MAX)
+
+
+def _float(name: str, value: Any) -> float:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}") from None
+
+
+def _f64_array(name: str, values: ArrayLike, length: Optional[int] = None) -> np.ndarray:
+    a = np.ascontiguousarray(values, dtype=np.float64)  # a scalar becomes one entry
+    if a.ndim != 1:
+        raise _fail(f"{name} must be one-dimensional, got shape {a.shape}")
+    if length is not None and a.shape[0] != length:
+        raise _fail(f"{name} has {a.shape[0]} entries, expected {length}")
+    return a
+
+
+def _index_array(name: str, values: ArrayLike, dtype: Any) -> np.ndarray:
+    a = np.asarray(values)
+    if a.ndim != 1:
+        raise _fail(f"{name} must be one-dimensional, got shape {a.shape}")
+    if a.size == 0:
+        return np.zeros(0, dtype=dtype)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, not {a.dtype}")
+    lo, hi = int(a.min()), int(a.max())
+    top = np.iinfo(dtype).max
+    if lo < 0 or hi > top:
+        bad = lo if lo < 0 else hi
+        raise _fail(f"{name} holds {bad}, out of range [0, {top}]")
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _enum(cls: Any, name: str, value: Any) -> int:
+    if isinstance(value, str):
+        try:
+            return int(cls[value.upper()])
+        except KeyError:
+            choices = ", ".join(repr(m.name.lower()) for m in cls)
+            raise _fail(f"{name} = {value!r} is not one of {choices}") from None
+    return _u32(name, value)
+
+
+def _param(kind: ParamLike) -> int:
+    return _enum(Param, "kind", kind)
+
+
+class Synapses:
+    """Connectivity from a set of sources (neurons or input channels) to the network's neurons.
+
+    Build one with :meth:`procedural`, :meth:`csr` or :meth:`from_matrix`; ``Network`` also
+    accepts a ``scipy.sparse`` matrix or a ``(row_ptr, targets, weights)`` tuple directly.
+
+    Orientation: rows are sources, columns are targets. In a matrix ``W``, ``W[j, i]`` is the
+    weight of the synapse from source ``j`` to neuron ``i`` (the transpose of the usual
+    ``dv_i = sum_j W[i, j]`` convention), which makes CSR "by source" the matrix's CSR form.
+    """
+
+    __slots__ = ("row_ptr", "targets", "weights", "k", "seed", "weight")
+
+    def __init__(self, *, row_ptr: Optional[np.ndarray] = None,
+                 targets: Optional[np.ndarray] = None, weights: Optional[np.ndarray] = None,
+                 k: int = 0, seed: int = 0, weight: float = 0.0) -> None:
+        """Prefer the named constructors; this one stores already-converted fields."""
+        self.row_ptr = row_ptr
+        self.targets = targets
+        self.weights = weights
+        self.k = _u32("k", k)
+        self.seed = _u64("seed", seed)
+        self.weight = _float("weight", weight)
+
+    @classmethod
+    def procedural(cls, k: int, seed: int = 0, weight: float = 0.0) -> "Synapses":
+        """Every source projects to exactly ``k`` distinct random targets (never itself for
+        recurrent synapses), all with ``weight``; regenerated from ``(seed, source)`` at every
+        spike, so they cost no memory. The generator is specified in the README."""
+        return cls(k=k, seed=seed, weight=weight)
+
+    @classmethod
+    def csr(cls, row_ptr: ArrayLike, targets: ArrayLike, weights: Optional[ArrayLike] = None,
+            weight: float = 0.0) -> "Synapses":
+        """Explicit CSR by source: ``targets[row_ptr[j]:row_ptr[j+1]]`` are source ``j``'s
+        targets and ``weights`` their weights, or ``weights=None`` for one shared ``weight``.
+        Repeated targets and self-synapses are allowed. The arrays are converted (copied if
+        needed) to uint64 / uint32 / float64 now; the library copies them again at creation."""
+        rp = _index_array("row_ptr", row_ptr, np.uint64)
+        tg = _index_array("targets", targets, np.uint32)
+        if rp.shape[0] == 0:
+            raise _fail("row_ptr is empty: it needs n_sources + 1 entries")
+        if int(rp[-1]) != tg.shape[0]:
+            raise _fail(f"row_ptr[-1] = {int(rp[-1])} but targets has {tg.shape[0]} entries")
+        w = None
+        if weights is not None:
+            w = _f64_array("weights", weights, tg.shape[0])
+        return cls(row_ptr=rp, targets=tg, weights=w, weight=weight)
+
+    @classmethod
+    def from_matrix(cls, matrix: Any) -> "Synapses":
+        """From a ``scipy.sparse`` matrix (any format; anything with ``tocsr()``) of shape
+        ``(n_sources, n)`` with ``matrix[j, i]`` = weight from source ``j`` to neuron ``i``.
+        Every stored entry is a synapse, explicit zeros included; the weight parameters are in
+        the order of ``matrix.tocsr()`` (rows, then that matrix's column order)."""
+        m = matrix.tocsr()
+        return cls.csr(m.indptr, m.indices, m.data)
+
+    @property
+    def explicit(self) -> bool:
+        """Whether these are explicit CSR synapses (otherwise procedural or none)."""
+        return self.row_ptr is not None
+
+    @property
+    def n_sources(self) -> Optional[int]:
+        """The number of sources an explicit CSR describes; None for procedural synapses."""
+        return None if self.row_ptr is None else self.row_ptr.shape[0] - 1
+
+    def __repr__(self) -> str:
+        if self.row_ptr is not None:
+            w = "weights" if self.weights is not None else f"weight={self.weight}"
+            return f"Synapses.csr(n_sources={self.n_sources}, nnz={self.targets.shape[0]}, {w})"
+        return f"Synapses.procedural(k={self.k}, seed={self.seed}, weight={self.weight})"
+
+    def _fill(self, dst: _capi.Synapses, keep: List[Any]) -> None:
+        if self.row_ptr is not None:
+            keep.extend([self.row_ptr, self.targets, self.weights])
+            dst.row_ptr = _address(self.row_ptr)
+            dst.targets = _address(self.targets)
+            if self.weights is not None:
+                dst.weights = _address(self.weights)
+            else:
+                dst.weight = self.weight
+        else:
+            dst.k = self.k
+            dst.seed = self.seed
+            dst.weight = self.weight
+
+
+# Stands in for an empty array, so that "given but empty" is never passed as NULL (for weights
+# NULL means "one shared weight").
+_EMPTY = np.zeros(1, dtype=np.float64)
+
+
+def _address(a: np.ndarray) -> int:
+    return a.ctypes.data if a.size else _EMPTY.ctypes.data
+
+
+def _as_synapses(name: str, value: Any, n_sources: Optional[int], n: int) -> Synapses:
+    if isinstance(value, Synapses):
+        syn = value
+    elif hasattr(value, "tocsr") and hasattr(value, "shape"):
+        shape = tuple(value.shape)
+        want_rows = n_sources if n_sources is not None else shape[0]
+        if shape != (want_rows, n):
+            raise _fail(f"{name} matrix has shape {shape}, expected ({want_rows}, {n}) "
+                        "(rows = sources, columns = target neurons)")
+        syn = Synapses.from_matrix(value)
+    elif isinstance(value, tuple) and len(value) in (2, 3):
+        syn = Synapses.csr(*value)
+    elif isinstance(value, np.ndarray):
+        raise TypeError(f"{name}: a dense array is ambiguous (are zeros synapses?); pass "
+                        "scipy.sparse.csr_matrix(array) or Synapses.csr(...)")
+    else:
+        raise TypeError(f"{name} must be a Synapses, a scipy.sparse matrix or a "
+                        f"(row_ptr, targets, weights) tuple, not {type(value).__name__}")
+    if syn.explicit and n_sources is not None and syn.n_sources != n_sources:
+        raise _fail(f"{name}.row_ptr has {syn.n_sources + 1} entries, expected "
+                    f"{n_sources + 1} (one per source plus one)")
+    return syn
+
+
+def _shortcut(name: str, value: Any, k: Optional[int], seed: Optional[int],
+              weight: Optional[float], prefix: str) -> Any:
+    """Merges the procedural shortcuts (k, seed, weight) with an explicit connectivity."""
+    if k is None:
+        if seed is not None or weight is not None:
+            raise TypeError(f"{prefix}seed / {prefix}weight need {prefix}k (procedural "
+                            f"synapses) or {name}=Synapses.csr(..., weight=w)")
+        return value
+    if value is not None:
+        raise TypeError(f"give either {name}= or {prefix}k=, not both")
+    return Synapses.procedural(k, seed or 0, 0.0 if weight is None else weight)
+
+
+def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
+              drive: Optional[float], drives: Optional[ArrayLike], recurrent: Any,
+              k: Optional[int], seed: Optional[int], weight: Optional[float],
+              n_inputs: Optional[int], inputs: Any, input_k: Optional[int],
+              input_seed: Optional[int], input_weight: Optional[float],
+              v0: Optional[ArrayLike], init_seed: Optional[int], t_ref: Optional[float],
+              input_capacity: Optional[int], frame: Union[Frame, str, int],
+              ) -> Tuple[_capi.NetworkDesc, List[Any]]:
+    """Builds an sp_network_desc; returns it with the arrays it points into (keep them alive
+    until the C call returns). Fields left None keep the library's defaults."""
+    d = _capi.NetworkDesc()
+    lib.sp_network_desc_init(byref(d), ctypes.sizeof(d))
+    keep: List[Any] = []
+    d.n = n = _u32("n", n)
+    d.model = _enum(Model, "model", model)
+    if tau is not None:
+        d.tau = _float("tau", tau)
+    if drive is not None and drives is not None:
+        raise TypeError("give either drive= (one for all) or drives= (one per neuron)")
+    if drive is not None:
+        d.drive = _float("drive", drive)
+    if drives is not None:
+        a = _f64_array("drives", drives, n)
+        keep.append(a)
+        d.drives = a.ctypes.data
+    rec = _shortcut("recurrent", recurrent, k, seed, weight, "")
+    if rec is not None:
+        _as_synapses("recurrent", rec, n, n)._fill(d.recurrent, keep)
+    inp = _shortcut("inputs", inputs, input_k, input_seed, input_weight, "input_")
+    if n_inputs is None and inp is not None:
+        # Explicit input synapses say how many channels there are; procedural ones cannot.
+        if isinstance(inp, Synapses):
+            n_inputs = inp.n_sources
+        elif isinstance(inp, tuple) and len(inp) in (2, 3):
+            n_inputs = len(inp[0]) - 1
+        elif hasattr(inp, "shape"):
+            n_inputs = inp.shape[0]
+    if n_inputs is not None:
+        d.n_inputs = _u32("n_inputs", n_inputs)
+    if inp is not None:
+        _as_synapses("inputs", inp, d.n_inputs, n)._fill(d.inputs, keep)
+    if v0 is not None:
+        a = _f64_array("v0", v0, n)
+        keep.append(a)
+        d.v0 = a.ctypes.data
+    if init_seed is not None:
+        d.init_seed = _u64("init_seed", init_seed)
+    if t_ref is not None:
+        d.t_ref = _float("t_ref", t_ref)
+    if input_capacity is not None:
+        d.input_capacity = _u32("input_capacity", input_capacity)
+    d.frame = _enum(Frame, "frame", frame)
+    return d, keep
+
+
+_DESCRIPTION_DOC = """
+        Args:
+            n: number of neurons (>= 1).
+            model: ``"lif"`` (leaky, threshold 1, reset 0) or ``"qif"`` (quadratic, drive > 0
+                required); ``"eif"`` is refused by this version of the library.
+            tau: membrane time constant in seconds (library default 0.01).
+            drive: the drive I of every neuron (library default 0), or
+            drives: one drive per neuron (array of n).
+            recurrent: neuron -> neuron synapses: a ``scipy.sparse`` matrix of shape (n, n)
+                with ``W[j, i]`` = weight from neuron j to neuron i, a ``(row_ptr, targets,
+                weights)`` CSR-by-source tuple, or a :class:`Synapses`.
+            k, seed, weight: shortcut for ``recurrent=Synapses.procedural(k, seed, weight)``.
+            n_inputs: external input channels (inferred from an explicit ``inputs``).
+            inputs: channel -> neuron synapses, like ``recurrent`` with shape (n_inputs, n).
+            input_k, input_seed, input_weight: shortcut for procedural input synapses.
+            v0: initial voltages (array of n; LIF below 1); default: oscillatory neurons at a
+                phase drawn from ``init_seed``, the others at reset.
+            init_seed: seed of the initial phases.
+            t_ref: absolute refractory period in seconds (default 0).
+            input_capacity: how many input events can be queued (library default 4096).
+            frame: ``"auto"`` (default), ``"phase"`` or ``"time"`` (forcing one is for tests).
+"""
+
+
+def network_memory(n: int, *, model: Union[Model, str, int] = "lif",
+                   tau: Optional[float] = None, drive: Optional[float] = None,
+                   drives: Optional[ArrayLike] = None, recurrent: Any = None,
+                   k: Optional[int] = None, seed: Optional[int] = None,
+                   weight: Optional[float] = None, n_inputs: Optional[int] = None,
+                   inputs: Any = None, input_k: Optional[int] = None,
+                   input_seed: Optional[int] = None, input_weight: Optional[float] = None,
+                   v0: Optional[ArrayLike] = None, init_seed: Optional[int] = None,
+                   t_ref: Optional[float] = None, input_capacity: Optional[int] = None,
+                   frame: Union[Frame, str, int] = "auto") -> int:
+    """The exact number of bytes ``Network(n, **same_arguments)`` will allocate
+    (``sp_network_memory``); raises the same errors creation would."""
+    d, keep = _describe(n, model, tau, drive, drives, recurrent, k, seed, weight, n_inputs,
+                        inputs, input_k, input_seed, input_weight, v0, init_seed, t_ref,
+                        input_capacity, frame)
+    out = c_size_t()
+    check(lib.sp_network_memory(byref(d), byref(out)))
+    del keep
+    return out.value
+
+
+network_memory.__doc__ = ((network_memory.__doc__ or "") + "\n"
+                          + textwrap.indent(textwrap.dedent(_DESCRIPTION_DOC), "    "))
+
+
+class Network:
+    """One simulated network (an ``sp_network`` handle).
+
+    Example::
+
+        with sparseprop.Network(1000, model="lif", drive=1.1, k=100, seed=42, weight=-0.1,
+                                init_seed=7) as net:
+            times, neurons = net.run(1.0)
+
+    A network must not be used from two threads at once (different networks are independent;
+    library calls release the GIL). ``close()`` frees it at once; otherwise it is freed when
+    garbage-collected. Pickling and ``copy.deepcopy`` go through :meth:`to_bytes` /
+    :meth:`from_bytes`, which keep the complete dynamic state but not a recording in progress
+    or accumulated gradients.
+    """
+
+    def __init__(self, n: int, *, model: Union[Model, str, int] = "lif",
+                 tau: Optional[float] = None, drive: Optional[float] = None,
+                 drives: Optional[ArrayLike] = None, recurrent: Any = None,
+                 k: Optional[int] = None, seed: Optional[int] = None,
+                 weight: Optional[float] = None, n_inputs: Optional[int] = None,
+                 inputs: Any = None, input_k: Optional[int] = None,
+                 input_seed: Optional[int] = None, input_weight: Optional[float] = None,
+                 v0: Optional[ArrayLike] = None, init_seed: Optional[int] = None,
+                 t_ref: Optional[float] = None, input_capacity: Optional[int] = None,
+                 frame: Union[Frame, str, int] = "auto") -> None:
+        """Creates a network (``sp_network_create``); everything is allocated here."""
+        self._ptr: Optional[int] = None
+        d, keep = _describe(n, model, tau, drive, drives, recurrent, k, seed, weight, n_inputs,
+                            inputs, input_k, input_seed, input_weight, v0, init_seed, t_ref,
+                            input_capacity, frame)
+        out = c_void_p()
+        check(lib.sp_network_create(byref(d), byref(out)))
+        del keep
+        self._adopt(out.value)
+
+    __init__.__doc__ = (__init__.__doc__ or "") + "\n" + _DESCRIPTION_DOC
+
+    def _adopt(self, ptr: Optional[int]) -> None:
+        self._ptr = ptr
+        self._n = int(lib.sp_network_size(ptr))
+        # Bumped by every call that can change the state, so a recorded forward pass can tell
+        # whether the tape is still the one it made (see sparseprop.torch).
+        self._epoch = 0
+
+    @classmethod
+    def _from_handle(cls, ptr: Optional[int]) -> "Network":
+        net = cls.__new__(cls)
+        net._adopt(ptr)
+        return net
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the network now (``sp_network_destroy``). Calling it again does nothing;
+        any other method then raises :class:`StateError`."""
+        ptr, self._ptr = getattr(self, "_ptr", None), None
+        if ptr is not None:
+            lib.sp_network_destroy(ptr)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may already be gone
+            pass
+
+    def __enter__(self) -> "Network":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._ptr is None
+
+    def _h(self) -> int:
+        if self._ptr is None:
+            raise StateError(_capi.SP_ERR_STATE, "the network is closed")
+        return self._ptr
+
+    def _changed(self) -> int:
+        self._epoch += 1
+        return self._h()
+
+    # -- properties -----------------------------------------------------------------------
+
+    @property
+    def n(self) -> int:
+        """The number of neurons."""
+        return self._n
+
+    def __len__(self) -> int:
+        """The number of neurons."""
+        return self._n
+
+    @property
+    def now(self) -> float:
+        """The network's current time in seconds."""
+        return float(lib.sp_now(self._h()))
+
+    @property
+    def frame(self) -> str:
+        """The event loop running now: ``"phase"`` or ``"time"`` (see the README)."""
+        return Frame(lib.sp_network_frame(self._h())).name.lower()
+
+    def __repr__(self) -> str:
+        if self._ptr is None:
+            return "<sparseprop.Network (closed)>"
+        return f"<sparseprop.Network n={self._n} now={self.now!r} frame={self.frame}>"
+
+    # -- running --------------------------------------------------------------------------
+
+    def step(self) -> Tuple[float, int]:
+        """Processes exactly the next spike (inputs due at or before it first) and returns
+        ``(t, neuron)``. Raises :class:`StateError` when no neuron will ever spike and no input
+        is queued; if queued inputs are applied but give no spike, they stay applied."""
+        s = _capi.Spike()
+        check(lib.sp_step(self._changed(), byref(s)))
+        return s.t, s.neuron
+
+    def run(self, t_end: float, max_spikes: Optional[int] = None) -> Spikes:
+        """Processes every event before ``t_end`` and returns the spikes.
+
+        ``now`` becomes ``t_end``, or, when ``max_spikes`` is given and reached first, the time
+        of the last returned spike (nothing is lost: the next run goes on from there). The
+        spikes are written by the library into a growing numpy buffer, never one by one.
+
+        While recording, a full tape raises :class:`CapacityError` before the spike that would
+        not fit; the exception's ``spikes`` attribute holds the spikes processed until then.
+        """
+        h = self._changed()
+        t_end = _float("t_end", t_end)
+        limit = None if max_spikes is None else _u64("max_spikes", max_spikes)
+        chunks: List[np.ndarray] = []
+        total = 0
+        size = _FIRST_CHUNK
+        count = c_size_t()
+        while limit is None or total < limit:
+            want = size if limit is None else min(size, limit - total)
+            buf = np.empty(want, dtype=_capi.SPIKE_DTYPE)
+            status = lib.sp_run(h, t_end, buf.ctypes.data, want, byref(count))
+            got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY) else 0
+            if got:
+                chunks.append(buf[:got])
+                total += got
+            if status != _capi.SP_OK:
+                try:
+                    check(status)
+                except CapacityError as e:
+                    e.spikes = _join(chunks)
+                    raise
+            if got < want:
+                break
+            size = min(2 * size, _MAX_CHUNK)
+        return _join(chunks)
+
+    def advance(self, t_end: float) -> int:
+        """Runs to ``t_end`` like :meth:`run` but only counts the spikes (no buffer at all):
+        the fastest way to move a network forward."""
+        count = c_size_t()
+        check(lib.sp_run(self._changed(), _float("t_end", t_end), None, 0, byref(count)))
+        return count.value
+
+    def input(self, channel: int, t: float) -> None:
+        """Queues one external input event on ``channel`` at time ``t >= now``; its synapses
+        are applied when the event is processed. :class:`CapacityError` when the input queue
+        (``input_capacity``) is full."""
+        check(lib.sp_input(self._changed(), _u32("channel", channel), _float("t", t)))
+
+    def inputs(self, channels: Union[int, ArrayLike], times: ArrayLike) -> None:
+        """Queues many input events: ``channels`` (an array, or one channel for all) and
+        ``times``. Events at equal times are processed in the order given here.
+
+        Times are checked (finite, >= now) before anything is queued. A later failure (a
+        channel out of range, a full queue) raises after the events before it were queued;
+        the exception's ``queued`` attribute says how many.
+        """
+        h = self._changed()
+        ts = _f64_array("times", times)
+        if np.ndim(channels) == 0:
+            chs = np.full(ts.shape[0], _u32("channels", channels), dtype=np.uint32)
+        else:
+            chs = _index_array("channels", channels, np.uint32)
+            if chs.shape[0] != ts.shape[0]:
+                raise _fail(f"channels has {chs.shape[0]} entries but times has {ts.shape[0]}")
+        now = lib.sp_now(h)
+        if ts.size and not (np.all(np.isfinite(ts)) and ts.min() >= now):
+            bad = ts[~(np.isfinite(ts) & (ts >= now))][0]
+            raise _fail(f"times holds {bad!r}: input times must be finite and >= now() = "
+                        f"{now!r}")
+        sp_input = lib.sp_input
+        # One C call per input event (the C API has no batch call yet); spikes never take this
+        # path.
+        for i, (c, t) in enumerate(zip(chs.tolist(), ts.tolist())):
+            status = sp_input(h, c, t)
+            if status != _capi.SP_OK:
+                try:
+                    check(status)
+                except Exception as e:
+                    e.queued = i  # type: ignore[attr-defined]
+                    raise
+
+    def voltage(self, neuron: int) -> float:
+        """The voltage of ``neuron`` at ``now`` (reset during a refractory period; a QIF
+        neuron at reset reports about -1.6e16 sqrt(I))."""
+        v = c_double()
+        check(lib.sp_voltage(self._h(), _u32("neuron", neuron), byref(v)))
+        return v.value
+
+    def voltages(self) -> np.ndarray:
+        """All n voltages at ``now``, as a new float64 array."""
+        out = np.empty(self._n, dtype=np.float64)
+        check(lib.sp_voltages(self._h(), out.ctypes.data, self._n))
+        return out
+
+    def set_drive(self, neuron: int, drive: float) -> None:
+        """Sets the drive of ``neuron`` from ``now`` on (its voltage now is unchanged)."""
+        check(lib.sp_set_drive(self._changed(), _u32("neuron", neuron), _float("drive", drive)))
+
+    def rewind(self) -> None:
+        """Back to t = 0 and the initial state; drops queued inputs and ends any recording.
+        Parameters, gradients and connectivity are kept."""
+        check(lib.sp_rewind(self._changed()))
+
+    # -- parameters and training ----------------------------------------------------------
+
+    def param_count(self, kind: ParamLike) -> int:
+        """How many values a parameter kind has (1 for procedural or shared weights)."""
+        out = c_size_t()
+        check(lib.sp_param_count(self._h(), _param(kind), byref(out)))
+        return out.value
+
+    def params(self, kind: ParamLike) -> np.ndarray:
+        """A copy of the parameters of ``kind`` (``"weights"`` in CSR order, ``"input_weights"``,
+        ``"drives"``, ``"v0"``) as a new float64 array; changing it changes nothing."""
+        p = _param(kind)
+        out = np.empty(self.param_count(p), dtype=np.float64)
+        check(lib.sp_get_params(self._h(), p, out.ctypes.data, out.shape[0]))
+        return out
+
+    def set_params(self, kind: ParamLike, values: ArrayLike) -> None:
+        """Replaces the parameters of ``kind`` (the library copies ``values``; not while
+        recording). Setting ``"v0"`` changes the state :meth:`rewind` returns to, not the
+        current voltages."""
+        p = _param(kind)
+        a = _f64_array("values", values)
+        check(lib.sp_set_params(self._changed(), p, a.ctypes.data, a.shape[0]))
+
+    def record(self, max_spikes: int) -> None:
+        """Starts recording from ``now`` for :meth:`backward`. The tape holds ``max_spikes``
+        spikes and as many input events; it is allocated once and reused."""
+        check(lib.sp_record(self._changed(), _u64("max_spikes", max_spikes)))
+
+    def backward(self, dl_dt: ArrayLike, dl_dv_end: Optional[ArrayLike] = None) -> None:
+        """Adds the gradients of a loss L to the accumulated gradients and ends the recording.
+
+        Args:
+            dl_dt: dL/dt for every recorded spike, in the order :meth:`run` returned them.
+            dl_dv_end: dL/dV for every neuron at ``now``, or None for zero.
+        """
+        g = _f64_array("dl_dt", dl_dt)
+        v = None if dl_dv_end is None else _f64_array("dl_dv_end", dl_dv_end, self._n)
+        check(lib.sp_backward(self._changed(), g.ctypes.data if g.size else None, g.shape[0],
+                              None if v is None else v.ctypes.data))
+
+    def grads(self, kind: ParamLike) -> np.ndarray:
+        """A copy of the accumulated gradient for ``kind`` (same layout as :meth:`params`)."""
+        p = _param(kind)
+        out = np.empty(self.param_count(p), dtype=np.float64)
+        check(lib.sp_get_grads(self._h(), p, out.ctypes.data, out.shape[0]))
+        return out
+
+    def zero_grads(self) -> None:
+        """Sets every accumulated gradient to zero."""
+        check(lib.sp_zero_grads(self._h()))
+
+    # -- saving and loading ---------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The network, saved (``sp_save``): parameters, connectivity and the full dynamic
+        state, so that :meth:`from_bytes` and running continue bit-identically. A recording in
+        progress and accumulated gradients are not saved."""
+        h = self._h()
+        size = c_size_t()
+        check(lib.sp_save(h, None, 0, byref(size)))
+        buf = ctypes.create_string_buffer(size.value)
+        check(lib.sp_save(h, buf, size.value, byref(size)))
+        return buf.raw[:size.value]
+
+    @classmethod
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> "Network":
+        """A network from bytes made by :meth:`to_bytes`; :class:`FormatError` for anything
+        truncated, corrupted or from a future format version."""
+        mv = memoryview(data).cast("B")
+        # Never NULL, so that empty bytes are a format error (not "buf is NULL").
+        src = (ctypes.c_char * max(mv.nbytes, 1)).from_buffer_copy(mv.tobytes() or b"\0")
+        out = c_void_p()
+        check(lib.sp_load(src, mv.nbytes, None, byref(out)))
+        return cls._from_handle(out.value)
+
+    def save(self, path: PathLike) -> None:
+        """Saves to a file (``sp_save_file``); :class:`FileError` (an ``OSError`` whose
+        ``filename`` is ``path``) if it cannot be written."""
+        h = self._h()
+        try:
+            check(lib.sp_save_file(h, os.fsencode(path)))
+        except FileError as e:
+            e.filename = os.fspath(path)
+            raise
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Network":
+        """Loads a file written by :meth:`save` (``sp_load_file``); :class:`FileError` if it
+        cannot be read, :class:`FormatError` if it is not a valid saved network."""
+        out = c_void_p()
+        try:
+            check(lib.sp_load_file(os.fsencode(path), byref(out)))
+        except FileError as e:
+            e.filename = os.fspath(path)
+            raise
+        return cls._from_handle(out.value)
+
+    def copy(self) -> "Network":
+        """An independent copy (through :meth:`to_bytes`)."""
+        return type(self).from_bytes(self.to_bytes())
+
+    def __reduce__(self) -> Tuple[Any, Tuple[bytes]]:
+        return (type(self).from_bytes, (self.to_bytes(),))
+
+
+def _join(chunks: List[np.ndarray]) -> Spikes:
+    if not chunks:
+        return Spikes(np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint32))
+    if len(chunks) == 1:
+        return Spikes(chunks[0]["t"].copy(), chunks[0]["neuron"].copy())
+    return Spikes(np.concatenate([c["t"] for c in chunks]),
+                  np.concatenate([c["neuron"] for c in chunks]))

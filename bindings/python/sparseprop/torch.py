@@ -1,0 +1,222 @@
+# PyTorch integration: spike times as a differentiable function of the network's parameters.
+"""Exact spike-time gradients inside PyTorch.
+
+:func:`spike_times` runs a recorded simulation for given parameter tensors and returns spike
+times as a tensor; its backward pass is the library's exact backward (``sp_backward``), so the
+gradients compose with any PyTorch loss and optimiser::
+
+    import torch, sparseprop, sparseprop.torch as spt
+    net = sparseprop.Network(30, drive=1.2, recurrent=w_csr, v0=v0)
+    w = torch.tensor(net.params("weights"), requires_grad=True)
+    t_first = spt.spike_times(net, 0.1, weights=w, first_spike_of=[0, 1, 2])
+    loss = ((t_first - target) ** 2).sum()
+    loss.backward()                     # w.grad: dL/dw, exact for the recorded spike order
+
+What the gradient is: exact for the spike order of the forward pass. A parameter change that
+reorders, creates or removes spikes makes the loss discontinuous, and the gradient says nothing
+about that (see the README's Training section).
+
+Limits:
+
+- Gradients with respect to the input spike times are not computed by the library: the
+  backward returns None for ``input_times`` (PyTorch then treats them as zero), and a warning is
+  given if ``input_times`` requires a gradient.
+- The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
+  backward pass zeroes them. The forward pass rewinds the network and sets its parameters;
+  afterwards the network holds the last forward pass's parameters and final state.
+- CPU only; tensors on another device are copied to the CPU and the gradients copied back.
+- No double backward.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch.autograd.function import once_differentiable
+
+from .network import Network, Param
+
+__all__ = ["spike_times", "SpikeTimesFunction"]
+
+# The parameter kinds spike_times() accepts, in the order they are passed to the Function.
+_KINDS = (Param.WEIGHTS, Param.INPUT_WEIGHTS, Param.DRIVES, Param.V0)
+
+
+class _Spec:
+    """What a forward pass does besides the parameters; the same for its re-run."""
+
+    def __init__(self, net: Network, t_end: float, channels: np.ndarray,
+                 first_spike_of: Optional[np.ndarray], missing: float, max_spikes: int) -> None:
+        self.net = net
+        self.t_end = float(t_end)
+        self.channels = channels
+        self.first_spike_of = first_spike_of
+        self.missing = float(missing)
+        self.max_spikes = int(max_spikes)
+
+
+def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.ndarray
+              ) -> Tuple[np.ndarray, np.ndarray]:
+    net = spec.net
+    net.rewind()  # also ends any recording, so the parameters can be set
+    for kind, value in zip(_KINDS, values):
+        if value is not None:
+            net.set_params(kind, value)
+    if values[3] is not None:
+        net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
+    if times.size:
+        net.inputs(spec.channels, times)
+    net.record(spec.max_spikes)
+    return net.run(spec.t_end)
+
+
+def _as_numpy(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
+    if t is None:
+        return None
+    return t.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy().copy()
+
+
+class SpikeTimesFunction(torch.autograd.Function):
+    """The autograd Function behind :func:`spike_times` (use that; this is its machinery).
+
+    ``apply(spec, input_times, weights, input_weights, drives, v0)``; parameters that are None
+    keep the network's values and get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, spec: _Spec, input_times: torch.Tensor,  # type: ignore[override]
+                *params: Optional[torch.Tensor]) -> Any:
+        values = [_as_numpy(p) for p in params]
+        times_np = _as_numpy(input_times)
+        spikes = _simulate(spec, values, times_np)
+        ctx.spec = spec
+        ctx.values = values
+        ctx.input_times = times_np
+        ctx.shapes = [None if p is None else (p.shape, p.dtype, p.device) for p in params]
+        ctx.epoch = spec.net._epoch
+        ctx.n_spikes = len(spikes.times)
+        ctx.neurons = spikes.neurons
+        like = next((p for p in params if p is not None), input_times)
+        dtype = like.dtype if like.dtype.is_floating_point else torch.float64
+        device = like.device
+        if spec.first_spike_of is None:
+            neurons = torch.from_numpy(spikes.neurons.astype(np.int64)).to(device)
+            ctx.mark_non_differentiable(neurons)
+            return torch.from_numpy(spikes.times).to(device=device, dtype=dtype), neurons
+        # The index of each watched neuron's first spike (-1: none).
+        watched = spec.first_spike_of
+        first = np.full(spec.net.n, -1, dtype=np.int64)
+        fired, at = np.unique(spikes.neurons, return_index=True)  # first occurrences
+        first[fired] = at
+        index = first[watched]
+        ctx.first_index = index
+        out = np.where(index >= 0, spikes.times[np.maximum(index, 0)], spec.missing)
+        return torch.from_numpy(out).to(device=device, dtype=dtype)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad_times: torch.Tensor, *unused: Any) -> Any:
+        spec: _Spec = ctx.spec
+        net = spec.net
+        wanted = ctx.needs_input_grad[2:]
+        if not any(wanted):
+            return (None, None) + (None,) * len(wanted)
+        if net._epoch != ctx.epoch:
+            # The network was used since this forward pass (another forward, gradcheck's
+            # perturbed runs, ...): record the same simulation again.
+            spikes = _simulate(spec, ctx.values, ctx.input_times)
+            if len(spikes.neurons) != ctx.n_spikes or not np.array_equal(spikes.neurons,
+                                                                         ctx.neurons):
+                raise RuntimeError("sparseprop.torch: re-running the forward pass for backward "
+                                   "gave different spikes (was the network changed?)")
+        g = grad_times.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
+        if spec.first_spike_of is None:
+            dl_dt = np.ascontiguousarray(g)
+        else:
+            dl_dt = np.zeros(ctx.n_spikes, dtype=np.float64)
+            hit = ctx.first_index >= 0
+            np.add.at(dl_dt, ctx.first_index[hit], g[hit])
+        net.zero_grads()
+        net.backward(dl_dt)
+        grads: List[Optional[torch.Tensor]] = []
+        for kind, want, shape in zip(_KINDS, wanted, ctx.shapes):
+            if not want or shape is None:
+                grads.append(None)
+                continue
+            size, dtype, device = shape
+            grads.append(torch.from_numpy(net.grads(kind)).reshape(size).to(device=device,
+                                                                             dtype=dtype))
+        return (None, None, *grads)
+
+
+def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] = None,
+                input_weights: Optional[torch.Tensor] = None,
+                drives: Optional[torch.Tensor] = None, v0: Optional[torch.Tensor] = None,
+                input_times: Union[torch.Tensor, Sequence[float], None] = None,
+                input_channels: Union[int, Sequence[int], np.ndarray, torch.Tensor, None] = None,
+                first_spike_of: Union[Sequence[int], np.ndarray, torch.Tensor, None] = None,
+                missing: float = math.inf, max_spikes: int = 100_000) -> Any:
+    """Runs ``net`` from t = 0 to ``t_end`` as a differentiable function of its parameters.
+
+    The forward pass rewinds the network, sets every given parameter tensor, queues the input
+    events, records (tape of ``max_spikes`` spikes) and runs to ``t_end``. The backward pass
+    calls the library's exact backward with the incoming dL/dt.
+
+    Args:
+        net: the network (its connectivity fixes the parameters' sizes).
+        t_end: end of the simulated interval, seconds.
+        weights: recurrent weights (``net.param_count("weights")`` values, CSR order; one value
+            for procedural or shared weights), any shape with that many elements.
+        input_weights: input weights, likewise.
+        drives: one drive per neuron.
+        v0: the initial voltages (the state the rewind returns to).
+        input_times: times of external input events (>= 0, < t_end to have an effect); no
+            gradient flows to them (see the module's notes).
+        input_channels: the channel of each input event, or one channel for all (default 0).
+        first_spike_of: None to return every spike; else neuron indices whose first spike
+            time is returned, in this order.
+        missing: the value returned for a watched neuron that does not spike (default inf;
+            t_end or a larger time suits losses that must stay finite). Its gradient is zero.
+        max_spikes: the recording tape's capacity; more spikes raise CapacityError.
+
+    Returns:
+        With ``first_spike_of``: a tensor of ``len(first_spike_of)`` first-spike times.
+        Without: ``(times, neurons)``, every spike's time (differentiable) and neuron
+        (int64, not differentiable), in firing order.
+        Times have the dtype and device of the first parameter tensor given (float64 when
+        none is a float tensor).
+
+    Parameters left None keep the network's current values and get no gradient. Parameter
+    tensors in float32 are simulated in float64 and their gradients cast back.
+    """
+    if input_times is None:
+        times_t = torch.zeros(0, dtype=torch.float64)
+    elif isinstance(input_times, torch.Tensor):
+        times_t = input_times
+        if times_t.requires_grad:
+            warnings.warn("sparseprop.torch.spike_times: no gradient flows to input_times "
+                          "(the library does not compute it); it is treated as zero",
+                          stacklevel=2)
+    else:
+        times_t = torch.as_tensor(np.asarray(input_times, dtype=np.float64))
+    n_events = int(times_t.numel())
+    if input_channels is None:
+        channels = np.zeros(n_events, dtype=np.int64)
+    elif isinstance(input_channels, torch.Tensor):
+        channels = input_channels.detach().cpu().numpy().reshape(-1)
+    else:
+        channels = np.asarray(input_channels).reshape(-1)
+    if channels.size == 1 and n_events != 1:
+        channels = np.full(n_events, int(channels[0]), dtype=np.int64)
+    watched = None
+    if first_spike_of is not None:
+        if isinstance(first_spike_of, torch.Tensor):
+            first_spike_of = first_spike_of.detach().cpu().numpy()
+        watched = np.asarray(first_spike_of, dtype=np.int64).reshape(-1)
+        if watched.size and (watched.min() < 0 or watched.max() >= net.n):
+            raise IndexError(f"first_spike_of holds a neuron outside [0, {net.n})")
+    spec = _Spec(net, t_end, channels, watched, missing, max_spikes)
+    return SpikeTimesFunction.apply(spec, times_t, weights, input_weights, drives, v0)

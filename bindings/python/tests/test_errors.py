@@ -1,0 +1,222 @@
+# Every SP_ERR_* as its exception class, with the library's message, and the network unchanged.
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sps
+
+import sparseprop as sp
+from sparseprop import Network, Synapses, errors, _capi
+
+
+def snapshot(net):
+    return net.to_bytes()
+
+
+CLASSES = {
+    _capi.SP_ERR_ARGUMENT: (sp.ArgumentError, ValueError),
+    _capi.SP_ERR_NOMEM: (sp.NoMemoryError, MemoryError),
+    _capi.SP_ERR_UNSUPPORTED: (sp.UnsupportedError, ValueError),
+    _capi.SP_ERR_STATE: (sp.StateError, RuntimeError),
+    _capi.SP_ERR_CAPACITY: (sp.CapacityError, RuntimeError),
+    _capi.SP_ERR_IO: (sp.FileError, OSError),
+    _capi.SP_ERR_FORMAT: (sp.FormatError, ValueError),
+    _capi.SP_ERR_NUMERIC: (sp.NumericError, ArithmeticError),
+}
+
+
+@pytest.mark.parametrize("status", sorted(CLASSES))
+def test_every_status_has_its_class(status):
+    cls, builtin = CLASSES[status]
+    e = errors.error_for(status, "the message")
+    assert type(e) is cls and isinstance(e, builtin) and isinstance(e, sp.SparsePropError)
+    assert e.status == status and e.message == "the message"
+    assert e.status_name == _capi.lib.sp_status_name(status).decode()
+    assert str(e) == f"{e.status_name}: the message"
+    e2 = pickle.loads(pickle.dumps(e))
+    assert type(e2) is cls and e2.status == status and e2.message == "the message"
+    with pytest.raises(cls):
+        raise e
+
+
+def test_unknown_status_and_check_ok():
+    e = errors.error_for(99, "x")
+    assert type(e) is sp.SparsePropError and e.status_name == "SP_UNKNOWN_STATUS"
+    errors.check(_capi.SP_OK)  # no exception
+
+
+def test_argument_errors_carry_the_library_message():
+    with pytest.raises(sp.ArgumentError) as ei:
+        Network(0, drive=1.0)
+    assert ei.value.status == _capi.SP_ERR_ARGUMENT and "n" in ei.value.message
+    with pytest.raises(sp.ArgumentError, match="tau"):
+        Network(3, drive=1.0, tau=-1.0)
+    with pytest.raises(sp.ArgumentError, match="tau"):
+        Network(3, drive=1.0, tau=float("nan"))
+    with pytest.raises(sp.ArgumentError, match="target"):
+        Network(3, drive=1.0, recurrent=Synapses.csr([0, 1, 1, 1], [5], [0.1]))
+    with pytest.raises(sp.ArgumentError, match="row_ptr"):
+        Network(3, drive=1.0, recurrent=Synapses.csr([0, 2, 1, 2], [1, 2], [0.1, 0.2]))
+    with pytest.raises(sp.ArgumentError):
+        Network(3, drive=1.0, k=3, seed=1, weight=0.1)  # k >= n: no 3 distinct non-self targets
+    with pytest.raises(sp.ArgumentError, match="v0"):
+        Network(2, drive=1.0, v0=[0.0, 1.5])  # LIF: v0 must be below threshold
+    with pytest.raises(sp.ArgumentError, match="n_inputs"):
+        Network(3, drive=1.0, input_k=1, input_weight=0.1)  # procedural: n_inputs required
+
+
+def test_binding_side_argument_checks():
+    with pytest.raises(sp.ArgumentError, match="n = -1"):
+        Network(-1, drive=1.0)
+    with pytest.raises(sp.ArgumentError, match="out of range"):
+        Network(2**32, drive=1.0)
+    with pytest.raises(TypeError):
+        Network(2.5, drive=1.0)
+    with pytest.raises(TypeError):
+        Network(3, drive="fast")
+    with pytest.raises(TypeError):
+        Network(3, drive="1.5")  # no silent parsing of strings
+    with pytest.raises(sp.ArgumentError, match="one-dimensional"):
+        Network(3, drives=[[1.1, 1.2, 1.3]])
+    with pytest.raises(sp.ArgumentError, match="drives has 2 entries, expected 3"):
+        Network(3, drives=[1.1, 1.2])
+    with pytest.raises(sp.ArgumentError, match="v0 has 4 entries"):
+        Network(3, drive=1.1, v0=[0, 0, 0, 0])
+    with pytest.raises(TypeError, match="either drive"):
+        Network(3, drive=1.1, drives=[1.1, 1.2, 1.3])
+    with pytest.raises(TypeError, match="either recurrent"):
+        Network(3, drive=1.1, k=1, recurrent=sps.csr_matrix((3, 3)))
+    with pytest.raises(TypeError, match="need k"):
+        Network(3, drive=1.1, weight=0.1)
+    with pytest.raises(sp.ArgumentError, match=r"shape \(2, 3\), expected \(3, 3\)"):
+        Network(3, drive=1.1, recurrent=sps.csr_matrix((2, 3)))
+    with pytest.raises(sp.ArgumentError, match="row_ptr has 3 entries, expected 4"):
+        Network(3, drive=1.1, recurrent=([0, 0, 0], [], []))
+    with pytest.raises(sp.ArgumentError, match="row_ptr\\[-1\\] = 2 but targets has 1"):
+        Synapses.csr([0, 2], [1])
+    with pytest.raises(sp.ArgumentError, match="weights has 1 entries, expected 2"):
+        Synapses.csr([0, 2], [1, 2], [0.5])
+    with pytest.raises(sp.ArgumentError, match="targets holds -1"):
+        Synapses.csr([0, 1], [-1])
+    with pytest.raises(sp.ArgumentError, match="row_ptr is empty"):
+        Synapses.csr([], [])
+    with pytest.raises(TypeError, match="integers"):
+        Synapses.csr([0, 1], [1.5])
+    with pytest.raises(TypeError, match="dense array"):
+        Network(3, drive=1.1, recurrent=np.eye(3))
+    with pytest.raises(TypeError, match="Synapses"):
+        Network(3, drive=1.1, recurrent="all-to-all")
+    with pytest.raises(sp.ArgumentError, match="frame"):
+        Network(3, drive=1.1, frame="space")
+
+
+def test_unsupported():
+    with pytest.raises(sp.UnsupportedError) as ei:
+        Network(3, model="eif", drive=1.0)
+    assert isinstance(ei.value, ValueError) and ei.value.status == _capi.SP_ERR_UNSUPPORTED
+    with pytest.raises(sp.UnsupportedError, match="drive"):
+        Network(3, model="qif", drive=-0.5)
+
+
+def test_rejections_leave_the_network_unchanged():
+    net = Network(20, drive=1.2, k=3, seed=1, weight=-0.1, init_seed=3, n_inputs=2, input_k=2,
+                  input_seed=1, input_weight=0.1, input_capacity=3)
+    net.run(0.05)
+    before = snapshot(net)
+    cases = [
+        (sp.ArgumentError, lambda: net.run(0.01)),              # t_end < now
+        (sp.ArgumentError, lambda: net.run(float("inf"))),
+        (sp.ArgumentError, lambda: net.input(2, 0.1)),          # channel out of range
+        (sp.ArgumentError, lambda: net.input(-1, 0.1)),
+        (sp.ArgumentError, lambda: net.input(0, 0.01)),         # in the past
+        (sp.ArgumentError, lambda: net.inputs([0, 1], [0.1, float("nan")])),
+        (sp.ArgumentError, lambda: net.inputs([0, 1], [0.1])),
+        (sp.ArgumentError, lambda: net.voltage(20)),
+        (sp.ArgumentError, lambda: net.set_drive(20, 1.0)),
+        (sp.ArgumentError, lambda: net.set_drive(0, float("inf"))),
+        (sp.ArgumentError, lambda: net.set_params("drives", [1.0])),
+        (sp.ArgumentError, lambda: net.set_params("v0", [2.0] * 20)),
+        (sp.ArgumentError, lambda: net.params(9)),
+        (sp.StateError, lambda: net.backward([])),              # nothing recorded
+        (sp.ArgumentError, lambda: net.record(2**40)),
+        (sp.ArgumentError, lambda: net.backward([0.0], dl_dv_end=[0.0])),
+    ]
+    for cls, call in cases:
+        with pytest.raises(cls) as ei:
+            call()
+        assert ei.value.message, call
+        assert snapshot(net) == before, ei.value.message
+    net.close()
+
+
+def test_no_memory():
+    try:
+        with open("/proc/sys/vm/overcommit_memory") as f:
+            if f.read().strip() == "1":
+                pytest.skip("vm.overcommit_memory = 1: any allocation succeeds, so no "
+                            "SP_ERR_NOMEM can be provoked")
+    except OSError:
+        pass
+    # The largest tape the library accepts for 40 targets per spike: about 700 GB.
+    with Network(50, drive=1.2, k=40, seed=1, weight=-0.01) as net:
+        before = snapshot(net)
+        with pytest.raises(sp.NoMemoryError) as ei:
+            net.record(2**31 - 64)
+        assert isinstance(ei.value, MemoryError) and "bytes" in ei.value.message
+        assert snapshot(net) == before
+
+
+def test_state_errors():
+    # LIF below threshold, no inputs: no neuron will ever spike.
+    with Network(3, drive=0.5) as net:
+        with pytest.raises(sp.StateError, match="."):
+            net.step()
+    with Network(3, drive=1.2, init_seed=1) as net:
+        net.record(100)
+        net.run(0.01)
+        with pytest.raises(sp.StateError, match="recording"):
+            net.set_drive(0, 1.3)
+        with pytest.raises(sp.StateError, match="recording"):
+            net.set_params("drives", [1.3] * 3)
+        with pytest.raises(sp.ArgumentError):
+            net.backward(np.zeros(10**4))  # the wrong number of spikes
+
+
+def test_capacity_errors():
+    with Network(3, drive=0.5, n_inputs=1, input_k=1, input_weight=0.1,
+                 input_capacity=2) as net:
+        net.input(0, 0.1)
+        net.input(0, 0.2)
+        before = snapshot(net)
+        with pytest.raises(sp.CapacityError) as ei:
+            net.input(0, 0.3)
+        assert isinstance(ei.value, RuntimeError) and snapshot(net) == before
+        net.rewind()
+        with pytest.raises(sp.CapacityError) as ei:
+            net.inputs(0, [0.1, 0.2, 0.3, 0.4])
+        assert ei.value.queued == 2
+    with Network(10, drive=1.5, init_seed=1) as net:
+        net.record(5)
+        with pytest.raises(sp.CapacityError) as ei:
+            net.run(1.0)
+        # The spikes processed before the tape filled are reported.
+        assert len(ei.value.spikes.times) == 5
+        assert net.now == ei.value.spikes.times[-1]
+
+
+def test_io_and_format_errors(tmp_path):
+    with Network(3, drive=1.2) as net:
+        with pytest.raises(sp.FileError) as ei:
+            net.save(tmp_path / "no" / "such" / "dir" / "net.bin")
+        assert isinstance(ei.value, OSError) and "net.bin" in ei.value.message
+        assert ei.value.filename == str(tmp_path / "no" / "such" / "dir" / "net.bin")
+    with pytest.raises(sp.FileError, match="missing.bin") as ei:
+        Network.load(tmp_path / "missing.bin")
+    assert ei.value.filename == str(tmp_path / "missing.bin")
+    with pytest.raises(sp.FormatError):
+        Network.from_bytes(b"not a network at all")
+    with pytest.raises(sp.FormatError):
+        Network.from_bytes(b"")
+    (tmp_path / "junk.bin").write_bytes(b"\x00" * 100)
+    with pytest.raises(sp.FormatError):
+        Network.load(tmp_path / "junk.bin")

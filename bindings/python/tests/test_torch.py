@@ -1,0 +1,143 @@
+# sparseprop.torch: torch.autograd.gradcheck of the spike-time Function, and its bookkeeping.
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sps
+
+torch = pytest.importorskip("torch", reason="python3-torch is not installed")
+
+import sparseprop as sp  # noqa: E402
+import sparseprop.torch as spt  # noqa: E402
+
+T_END = 0.06
+
+
+def make(model="lif"):
+    rng = np.random.default_rng(21)
+    n = 8
+    W = sps.random(n, n, density=0.35, format="csr", random_state=4,
+                   data_rvs=lambda m: rng.uniform(-0.15, 0.12, m))
+    U = sps.random(2, n, density=0.5, format="csr", random_state=5,
+                   data_rvs=lambda m: rng.uniform(0.05, 0.3, m))
+    if model == "lif":
+        drives, v0 = rng.uniform(1.1, 1.5, n), rng.uniform(0.0, 0.8, n)
+    else:
+        drives, v0 = rng.uniform(0.8, 1.5, n), rng.uniform(-2.0, 2.0, n)
+    return sp.Network(n, model=model, drives=drives, v0=v0, recurrent=W, inputs=U)
+
+
+INPUT_TIMES = [0.004, 0.013, 0.031]
+INPUT_CHANNELS = [0, 1, 0]
+
+
+def params(net):
+    return [torch.tensor(net.params(k), dtype=torch.float64, requires_grad=True)
+            for k in ("weights", "input_weights", "drives", "v0")]
+
+
+@pytest.mark.parametrize("model", ["lif", "qif"])
+def test_gradcheck_first_spike_times(model):
+    net = make(model)
+    w, u, d, v = params(net)
+    watched = list(range(net.n))
+
+    def f(w, u, d, v):
+        return spt.spike_times(net, T_END, weights=w, input_weights=u, drives=d, v0=v,
+                               input_times=INPUT_TIMES, input_channels=INPUT_CHANNELS,
+                               first_spike_of=watched)
+
+    out = f(w, u, d, v)
+    assert torch.all(torch.isfinite(out)), "every watched neuron must spike for this check"
+    assert torch.autograd.gradcheck(f, (w, u, d, v), eps=1e-7, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("model", ["lif", "qif"])
+def test_gradcheck_all_spike_times(model):
+    net = make(model)
+    w, u, d, v = params(net)
+
+    def f(w, d):
+        times, neurons = spt.spike_times(net, T_END, weights=w, drives=d,
+                                         input_times=INPUT_TIMES, input_channels=INPUT_CHANNELS)
+        return times
+
+    assert len(f(w, d)) > 15
+    assert torch.autograd.gradcheck(f, (w, d), eps=1e-7, atol=1e-6, rtol=1e-5)
+
+
+def test_forward_equals_the_network_and_backward_equals_sp_backward():
+    net = make()
+    w = torch.tensor(net.params("weights"), requires_grad=True)
+    times, neurons = spt.spike_times(net, T_END, weights=w, input_times=INPUT_TIMES,
+                                     input_channels=INPUT_CHANNELS)
+    assert neurons.dtype == torch.int64 and not neurons.requires_grad
+    ref = make()
+    ref.inputs(INPUT_CHANNELS, INPUT_TIMES)
+    ref.record(1000)
+    s = ref.run(T_END)
+    np.testing.assert_array_equal(times.detach().numpy(), s.times)
+    np.testing.assert_array_equal(neurons.numpy(), s.neurons)
+    c = torch.linspace(-1, 1, len(times), dtype=torch.float64)
+    (times * c).sum().backward()
+    ref.backward(c.numpy())
+    np.testing.assert_array_equal(w.grad.numpy(), ref.grads("weights"))
+
+
+def test_first_spike_mode_padding_and_gradient_routing():
+    # Neuron 1 cannot fire (drive below threshold, no inputs reach it): `missing`, zero grad.
+    net = sp.Network(3, drives=[1.3, 0.5, 1.2], v0=[0.0, 0.0, 0.3],
+                     recurrent=sps.csr_matrix(([0.1], ([0], [2])), shape=(3, 3)))
+    d = torch.tensor([1.3, 0.5, 1.2], dtype=torch.float64, requires_grad=True)
+    t = spt.spike_times(net, 0.05, drives=d, first_spike_of=[2, 1, 0])
+    assert t[1].item() == math.inf and math.isfinite(t[0].item())
+    t2 = spt.spike_times(net, 0.05, drives=d, first_spike_of=[1], missing=0.05)
+    assert t2.item() == 0.05
+    t = spt.spike_times(net, 0.05, drives=d, first_spike_of=[1, 0])
+    t.masked_fill(torch.isinf(t), 0.0).sum().backward()
+    assert d.grad[1].item() == 0.0
+    # Neuron 0's first spike at its free period tau ln(I/(I-1)): dt/dI = -tau/(I(I-1)).
+    assert d.grad[0].item() == pytest.approx(-0.01 / (1.3 * 0.3), rel=1e-9)
+
+
+def test_backward_after_the_network_was_used_reruns_the_forward_pass():
+    net = make()
+    w = torch.tensor(net.params("weights"), requires_grad=True)
+    out = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1, 2])
+    net.run(T_END + 0.01)  # the tape is gone
+    out.sum().backward()
+    g1 = w.grad.clone()
+    w.grad = None
+    out = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1, 2])
+    out.sum().backward()  # straight from the tape
+    np.testing.assert_array_equal(g1.numpy(), w.grad.numpy())
+
+
+def test_no_gradient_for_input_times_float32_and_parameters_left_alone():
+    net = make()
+    times = torch.tensor(INPUT_TIMES, dtype=torch.float64, requires_grad=True)
+    d = torch.tensor(net.params("drives"), dtype=torch.float32, requires_grad=True)
+    with pytest.warns(UserWarning, match="input_times"):
+        out = spt.spike_times(net, T_END, drives=d, input_times=times,
+                              input_channels=torch.tensor(INPUT_CHANNELS), first_spike_of=[0])
+    assert out.dtype == torch.float32
+    out.sum().backward()
+    assert times.grad is None and d.grad is not None and d.grad.dtype == torch.float32
+    assert torch.any(d.grad != 0)
+    # No parameter tensors at all: a plain forward pass without gradients.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = spt.spike_times(net, T_END, first_spike_of=[0, 1])
+    assert out.dtype == torch.float64 and not out.requires_grad
+
+
+def test_errors_pass_through():
+    net = make()
+    w = torch.tensor(net.params("weights")[:-1], requires_grad=True)
+    with pytest.raises(sp.ArgumentError):
+        spt.spike_times(net, T_END, weights=w)
+    with pytest.raises(sp.CapacityError):
+        spt.spike_times(net, T_END, drives=torch.tensor(net.params("drives")), max_spikes=3)
+    with pytest.raises(IndexError):
+        spt.spike_times(net, T_END, first_spike_of=[net.n])
