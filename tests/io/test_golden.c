@@ -66,7 +66,10 @@ static void test_golden_files_continue_as_created(void **state) {
     sp_network_destroy(b);
     b = NULL;
     assert_int_equal(golden_build(g, &b), SP_OK);
-    assert_true(sp_now(a) == sp_now(b));
+    /* (Equal on the build that wrote the files; another build, e.g. clang without the AVX2
+       QIF path, may differ in the last bits.) */
+    if (!close_enough(sp_now(a), sp_now(b)))
+      fail_msg("%s: now %.17g loaded, %.17g created", g->name, sp_now(a), sp_now(b));
     assert_int_equal(sp_network_frame(a), sp_network_frame(b));
     assert_int_equal(sp_network_size(a), GOLDEN_N);
     assert_int_equal(sp_voltages(a, va, GOLDEN_N), SP_OK);
