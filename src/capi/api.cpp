@@ -299,27 +299,8 @@ SP_API sp_status sp_load_file(const char *path, sp_network **out) noexcept {
   if (!out) return sp::fail(SP_ERR_ARGUMENT, "out is NULL");
   *out = nullptr;
   if (!path) return sp::fail(SP_ERR_ARGUMENT, "path is NULL");
-  std::FILE *f = std::fopen(path, "rb");
-  if (!f) return sp::fail(SP_ERR_IO, "cannot open '%s' for reading", path);
-  sp_status s = SP_OK;
-  long size = -1;
-  if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
-  if (size < 0 || std::fseek(f, 0, SEEK_SET) != 0) {
-    std::fclose(f);
-    return sp::fail(SP_ERR_IO, "cannot determine the size of '%s'", path);
-  }
-  sp_allocator a = sp::default_allocator();
-  size_t len = static_cast<size_t>(size);
-  void *buf = a.alloc(a.ctx, len ? len : 1, 64);
-  if (!buf) {
-    std::fclose(f);
-    return sp::fail(SP_ERR_NOMEM, "allocating %zu bytes to read '%s' failed", len, path);
-  }
-  if (std::fread(buf, 1, len, f) != len) s = sp::fail(SP_ERR_IO, "reading '%s' failed", path);
-  std::fclose(f);
   sp::Network *net = nullptr;
-  if (s == SP_OK) s = sp::load_network(buf, len, nullptr, &net);
-  a.free(a.ctx, buf, len ? len : 1);
+  sp_status s = sp::load_network_file(path, &net);
   if (s == SP_OK) *out = handle(net);
   return done(s);
 }

@@ -3,11 +3,13 @@
 // future-version buffer gives SP_ERR_FORMAT, never a crash.
 #include "io/save_load.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "capi/error.hpp"
+#include "core/model_ops.hpp"
 #include "core/network.hpp"
 
 namespace sp {
@@ -238,6 +240,50 @@ sp_status format_error(const char *what) {
   return fail(SP_ERR_FORMAT, "not a valid saved network: %s", what);
 }
 
+// The input queue's capacity is not backed by bytes in the file, so it is bounded here: a
+// few hundred bytes must not make the loader allocate (and zero) gigabytes.
+constexpr uint32_t kMaxInputCapacity = uint32_t(1) << 24;
+
+// The loaded dynamic state, checked against the invariants every running network keeps
+// before anything is built from it.
+struct LoadedTimes {
+  double now, t0, cur_key, cur_key_time, clock_time, clock_value;
+};
+
+// (now - t0 itself is not bounded: a network run far ahead without any event has such a
+// state.)
+sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, double tau) {
+  if (!std::isfinite(t.now) || t.now < 0)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
+                t.now);
+  // t0 only moves forward, to at most the time of an event (up to the rounding of the
+  // re-basing step).
+  if (!std::isfinite(t.t0) || t.t0 < 0 || t.t0 - t.now > 1e-12 * (t.now + tau))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: t0 = %.17g: must be finite, >= 0 and not after "
+                "now = %.17g", t.t0, t.now);
+  if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
+                frame, SP_FRAME_PHASE, SP_FRAME_TIME);
+  if (!std::isfinite(t.cur_key) || (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
+    return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
+                t.cur_key, model == SP_MODEL_LIF && frame == SP_FRAME_PHASE ? " and > 0" : "");
+  if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: due key time = %.17g: must be finite and not after "
+                "now = %.17g", t.cur_key_time, t.now);
+  if (!std::isnan(t.clock_time)) {
+    if (!std::isfinite(t.clock_time) || t.clock_time > t.now)
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: clock time = %.17g: must be NaN or finite and "
+                  "not after now = %.17g", t.clock_time, t.now);
+    if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value > 0)))
+      return fail(SP_ERR_FORMAT, "not a valid saved network: clock value = %g: must be finite%s",
+                  t.clock_value, model == SP_MODEL_LIF ? " and > 0" : "");
+  }
+  return SP_OK;
+}
+
 }  // namespace
 
 sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
@@ -291,20 +337,40 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   d.n = r.u32();
   d.tau = r.f64();
   d.t_ref = r.f64();
-  d.frame = r.u32();
+  uint32_t frame_request = r.u32();
   uint32_t frame = r.u32();
   d.init_seed = r.u64();
   d.n_inputs = r.u32();
   d.input_capacity = r.u32();
-  if (!r.ok() || d.n == 0) return format_error("bad header fields");
+  if (!r.ok()) return format_error("truncated header fields");
+  if (d.n == 0) return format_error("n = 0");
+  if (d.input_capacity > kMaxInputCapacity)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: input_capacity = %u: more than the %u a saved "
+                "network may have", d.input_capacity, kMaxInputCapacity);
+  if (d.n_inputs == 0 && d.input_capacity != 0)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: input_capacity = %u without input channels",
+                d.input_capacity);
+  if (d.n_inputs != 0 && d.input_capacity == 0)
+    return format_error("input_capacity = 0 with input channels");
   if (d.input_capacity == 0) d.input_capacity = 1;  // no input channels: no queue storage
+  if (frame_request > SP_FRAME_TIME)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: requested frame = %u", frame_request);
   SynapseBlock rec, in;
   if (!read_synapses(r, base, total, d.n, rec)) return format_error("bad recurrent synapses");
   if (!read_synapses(r, base, total, d.n_inputs, in)) return format_error("bad input synapses");
+  if (d.n_inputs == 0 && in.kind != kNone)
+    return format_error("input synapses without input channels");
   const unsigned char *drives = take_array(r, base, total, d.n, 8);
   const unsigned char *v0 = take_array(r, base, total, d.n, 8);
-  double now = r.f64(), t0 = r.f64();
-  double cur_key = r.f64(), cur_key_time = r.f64(), clock_time = r.f64(), clock_value = r.f64();
+  LoadedTimes times;
+  times.now = r.f64();
+  times.t0 = r.f64();
+  times.cur_key = r.f64();
+  times.cur_key_time = r.f64();
+  times.clock_time = r.f64();
+  times.clock_value = r.f64();
   const unsigned char *state = take_array(r, base, total, d.n, 8);
   const unsigned char *refr = take_array(r, base, total, d.n, 8);
   const unsigned char *keys = take_array(r, base, total, d.n, 8);
@@ -315,8 +381,37 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     return format_error("truncated or inconsistent sections");
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
 
+  // The dynamic state must be sane before the network is built around it.
+  sp_status s = check_times(times, d.model, frame, d.tau > 0 ? d.tau : 1.0);
+  if (s != SP_OK) return s;
+  for (uint32_t i = 0; i < d.n; ++i) {
+    double x = load_f64(state + 8 * i), re = load_f64(refr + 8 * i);
+    if (!std::isfinite(x))
+      return fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i,
+                  x);
+    // -inf before the first spike, else the last spike (at or before now) plus t_ref.
+    if (std::isnan(re) || re == INFINITY || (re > -INFINITY && !(re <= times.now + d.t_ref)))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: refractory end[%u] = %.17g: must be -inf or at "
+                  "most now + t_ref = %.17g", i, re, times.now + d.t_ref);
+    if (std::isnan(load_f64(keys + 8 * i)))
+      return fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i);
+  }
+  for (uint32_t q = 0; q < queued; ++q) {
+    double t = load_f64(queue + 20 * q);
+    uint32_t c = load_u32(queue + 20 * q + 16);
+    uint64_t seq = load_u64(queue + 20 * q + 8);
+    if (!std::isfinite(t) || t < times.now || c >= d.n_inputs || seq >= issued)
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: queued input %u (t = %.17g, channel %u, "
+                  "sequence %llu): needs now <= t < inf, channel < n_inputs = %u and sequence "
+                  "< %llu", q, t, c, static_cast<unsigned long long>(seq), d.n_inputs,
+                  static_cast<unsigned long long>(issued));
+  }
+
   // Decode the arrays the description needs (the buffer may be unaligned and is
-  // little-endian) into one scratch block.
+  // little-endian) into one scratch block: the 8-byte arrays first, then the 4-byte targets,
+  // so that every array is aligned whatever the number of synapses.
   sp_allocator a = alloc ? *alloc : default_allocator();
   if (alloc && (!alloc->alloc || !alloc->free))
     return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
@@ -350,61 +445,88 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     cursor += count * 4;
     return dst;
   };
-  auto fill = [&](sp_synapses &s, const SynapseBlock &b, uint64_t rows) {
-    s.k = b.kind == kProcedural ? b.k : 0;
-    s.seed = b.seed;
-    s.weight = b.weight;
+  auto fill_wide = [&](sp_synapses &syn, const SynapseBlock &b, uint64_t rows) {
+    syn.k = b.kind == kProcedural ? b.k : 0;
+    syn.seed = b.seed;
+    syn.weight = b.weight;
     if (b.kind != kExplicit) return;
-    s.row_ptr = words_from(b.row_ptr, rows);
-    s.weights = b.has_weights ? doubles_from(b.weights, b.nnz) : nullptr;
-    s.targets = targets_from(b.targets, b.nnz);
+    syn.row_ptr = words_from(b.row_ptr, rows);
+    syn.weights = b.has_weights ? doubles_from(b.weights, b.nnz) : nullptr;
+  };
+  auto fill_targets = [&](sp_synapses &syn, const SynapseBlock &b) {
+    if (b.kind == kExplicit) syn.targets = targets_from(b.targets, b.nnz);
   };
   d.drives = doubles_from(drives, d.n);
-  d.v0 = doubles_from(v0, d.n);
-  fill(d.recurrent, rec, rec_rows);
-  fill(d.inputs, in, in_rows);
+  double *loaded_v0 = doubles_from(v0, d.n);
+  fill_wide(d.recurrent, rec, rec_rows);
+  fill_wide(d.inputs, in, in_rows);
+  fill_targets(d.recurrent, rec);
+  fill_targets(d.inputs, in);
   if (rec.kind == kExplicit && d.recurrent.row_ptr[d.n] != rec.nnz)
     return format_error("recurrent row_ptr does not end at nnz");
   if (in.kind == kExplicit && d.inputs.row_ptr[d.n_inputs] != in.nnz)
     return format_error("input row_ptr does not end at nnz");
+  for (uint32_t i = 0; i < d.n; ++i)
+    if (!std::isfinite(loaded_v0[i]))
+      return fail(SP_ERR_FORMAT, "not a valid saved network: v0[%u] = %g: must be finite", i,
+                  loaded_v0[i]);
   d.allocator = &a;
-
-  // The dynamic state must be sane before the network is built around it.
-  if (!std::isfinite(now) || !std::isfinite(t0) || std::isnan(cur_key) ||
-      std::isnan(cur_key_time) || std::isinf(clock_time) || std::isnan(clock_value))
-    return format_error("non-finite time");
-  if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME) return format_error("unknown frame");
-  for (uint32_t i = 0; i < d.n; ++i) {
-    if (!std::isfinite(load_f64(state + 8 * i))) return format_error("non-finite neuron state");
-    double re = load_f64(refr + 8 * i);
-    if (std::isnan(re) || re == INFINITY) return format_error("bad refractory time");
-    if (std::isnan(load_f64(keys + 8 * i))) return format_error("NaN queue key");
-  }
-  for (uint32_t q = 0; q < queued; ++q) {
-    double t = load_f64(queue + 20 * q);
-    uint32_t c = load_u32(queue + 20 * q + 16);
-    if (!std::isfinite(t) || t < now || c >= d.n_inputs || load_u64(queue + 20 * q + 8) >= issued)
-      return format_error("bad queued input");
-  }
+  // The initial voltages and the frame request are set after creation: a network may hold
+  // seeded voltages create would refuse as explicit ones (at threshold by rounding), and a
+  // phase-frame request whose drives have since been made to differ (it then runs in the
+  // time frame until they agree again).
+  d.v0 = nullptr;
+  d.frame = frame_request == SP_FRAME_PHASE ? uint32_t(SP_FRAME_AUTO) : frame_request;
 
   Network *net = nullptr;
-  sp_status s = network_create(&d, &net);
-  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED) {
+  s = network_create(&d, &net);
+  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED || s == SP_ERR_NUMERIC) {
     char why[400];
     std::snprintf(why, sizeof why, "%s", last_error());
     return fail(SP_ERR_FORMAT, "not a valid saved network: %s", why);
   }
   if (s != SP_OK) return s;
-  if (frame == SP_FRAME_PHASE && !network_phase_eligible(net)) {
+  // From here on every refusal destroys the network.
+  auto refuse = [&](sp_status status) {
     network_destroy(net);
-    return format_error("phase frame for a network it cannot run");
+    return status;
+  };
+  net->frame_request = frame_request;
+  for (uint32_t i = 0; i < d.n; ++i) {
+    // LIF initial voltages below threshold, or the seeded voltage (which rounding may put at
+    // threshold) that creation computed from the same seed and drive.
+    if (d.model == SP_MODEL_LIF && !(loaded_v0[i] < 1.0) && loaded_v0[i] != net->v0[i])
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: v0[%u] = %g: must be below the threshold 1",
+                         i, loaded_v0[i]));
+    net->v0[i] = loaded_v0[i];
   }
-  net->now = now;
-  net->t0 = t0;
-  net->cur_key = cur_key;
-  net->cur_key_time = cur_key_time;
-  net->clock_time = clock_time;
-  net->clock_value = clock_value;
+  if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
+    return refuse(format_error("running frame = phase for a network it cannot run"));
+  if (frame == SP_FRAME_PHASE) {
+    // The phase frame's due key is the threshold key at its instant, up to rounding: it may
+    // be a spiker's own key, whose time was rounded (by up to some ulps of the times, which
+    // is a large error in the clock when the times are large against tau).
+    double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / d.tau;
+    double expect, tol;
+    if (d.model == SP_MODEL_LIF) {
+      expect = Ops<Lif>::phase_threshold_key(*net, std::exp((times.cur_key_time - times.t0) / d.tau));
+      tol = std::fabs(expect) * (1e-6 + 2 * s_err);
+    } else {
+      expect = Ops<Qif>::phase_threshold_key(*net, (times.cur_key_time - times.t0) / d.tau);
+      tol = 1e-6 * (std::fabs(expect) + 4.0) + 2 * Qif::omega(net->drive[0]) * s_err;
+    }
+    if (!(std::fabs(times.cur_key - expect) <= tol))
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: due key = %.17g: the threshold key at its "
+                         "time %.17g is %.17g", times.cur_key, times.cur_key_time, expect));
+  }
+  net->now = times.now;
+  net->t0 = times.t0;
+  net->cur_key = times.cur_key;
+  net->cur_key_time = times.cur_key_time;
+  net->clock_time = times.clock_time;
+  net->clock_value = times.clock_value;
   net->instant_time = NAN;
   net->instant_stamp = 0;
   net->frame = frame;
@@ -416,14 +538,38 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   }
   for (uint32_t i = 0; i < d.n; ++i) {
     double key = load_f64(keys + 8 * i);
+    // Due to spike at now: the time frame's key is at or before now, the phase frame's is
+    // the due key (flagged, when it is not also the state's own key).
+    bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
+    // A LIF neuron that is not due is below threshold: with a drive above 1 its co-moving
+    // state is then positive (its next spike time is the log of it).
+    if (!due && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 && !(net->neuron[i].state > 0))
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: state[%u] = %g: a LIF neuron below "
+                         "threshold with drive %g > 1 has a positive state", i,
+                         net->neuron[i].state, net->drive[i]));
+    double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
+      // A time-frame key is the next spike time computed from the state (kept as saved: a
+      // re-basing since it was computed may have moved its recomputation by some ulps), or
+      // a time at or before now for a due neuron. Anything further off (a spike far beyond
+      // what the state allows, say) is refused.
+      bool near = key == expect ||
+                  (std::isfinite(expect) &&
+                   std::fabs(key - expect) <= 1e-9 * (std::fabs(expect) + times.t0 + d.tau));
+      if (!due && !near)
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: queue key[%u] = %.17g: neither at or "
+                           "before now = %.17g nor the next spike time %.17g of its state", i,
+                           key, times.now, expect));
       net->time_key[i] = key;
-    } else if (key != network_key(net, i)) {
+    } else if (key != expect) {
       // The phase frame's key is the state, except for a neuron due at now().
-      if (key != cur_key) {
-        network_destroy(net);
-        return format_error("a queue key that matches neither its state nor the due key");
-      }
+      if (key != times.cur_key)
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: queue key[%u] = %.17g matches neither "
+                           "its state's key %.17g nor the due key %.17g", i, key, expect,
+                           times.cur_key));
       net->neuron[i].flags |= kSlotDue;
     }
   }
@@ -434,12 +580,40 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     net->queue_channel[q] = load_u32(queue + 20 * q + 16);
   }
   net->queue.restore(queued, issued);
-  if (!net->queue.valid()) {
-    network_destroy(net);
-    return format_error("queued inputs out of order");
-  }
+  if (!net->queue.valid()) return refuse(format_error("queued inputs out of heap order"));
   *out = net;
   return SP_OK;
+}
+
+sp_status load_network_file(const char *path, Network **out) {
+  std::FILE *f = std::fopen(path, "rb");
+  if (!f) return fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+  // A directory opens (on POSIX systems) and may report any size, but reading it fails: read
+  // one byte before trusting the size.
+  int first = std::fgetc(f);
+  if (first == EOF && std::ferror(f)) {
+    std::fclose(f);
+    return fail(SP_ERR_IO, "cannot read '%s' (a directory or an unreadable file)", path);
+  }
+  long size = -1;
+  if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
+  if (size < 0 || std::fseek(f, 0, SEEK_SET) != 0) {
+    std::fclose(f);
+    return fail(SP_ERR_IO, "cannot determine the size of '%s' (not a regular file?)", path);
+  }
+  sp_allocator a = default_allocator();
+  size_t len = static_cast<size_t>(size);
+  void *buf = a.alloc(a.ctx, len ? len : 1, 64);
+  if (!buf) {
+    std::fclose(f);
+    return fail(SP_ERR_NOMEM, "allocating %zu bytes to read '%s' failed", len, path);
+  }
+  sp_status s = SP_OK;
+  if (std::fread(buf, 1, len, f) != len) s = fail(SP_ERR_IO, "reading '%s' failed", path);
+  std::fclose(f);
+  if (s == SP_OK) s = load_network(buf, len, nullptr, out);
+  a.free(a.ctx, buf, len ? len : 1);
+  return s;
 }
 
 }  // namespace sp

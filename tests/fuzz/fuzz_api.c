@@ -1,0 +1,270 @@
+/* Fuzz target: random sequences of API calls on a small network (a description decoded as in
+ * fuzz_create, n <= 12), then one operation per byte group: step, run, input, set_drive,
+ * set_params, get_params, record, backward, get_grads, zero_grads, rewind, save/load,
+ * voltages.
+ *
+ * After every call: a valid status; a message exactly on failure; a failed call leaves the
+ * saved bytes (sp_save) unchanged, except in the two cases the header documents (sp_step
+ * that applied queued inputs without a spike, sp_run stopped by a full tape after some
+ * spikes); spike times finite and non-decreasing (a rewind starts again); whatever sp_save
+ * writes loads. Every few calls (when not recording, as a recording is not saved): save ->
+ * load -> bit-identical continuation. */
+#include "fuzz_desc.h"
+
+#define MAX_OPS 48
+
+typedef struct api_state {
+  sp_network *net;
+  uint32_t n, n_inputs;
+  int recording;
+  size_t recorded; /* spikes since sp_record */
+  double last;     /* last spike time since the last rewind/load */
+} api_state;
+
+static const char *op_names[] = {"sp_step",        "sp_run",        "sp_input",
+                                 "sp_set_drive",   "sp_set_params", "sp_get_params",
+                                 "sp_record",      "sp_backward",   "sp_get_grads",
+                                 "sp_zero_grads",  "sp_rewind",     "save/load swap",
+                                 "sp_voltages",    "sp_voltage",    "sp_param_count",
+                                 "continuation"};
+
+static double dt_of(fuzz_bytes *b) {
+  double dt = fz_double(b);
+  /* SP_FUZZ_LENIENT: times far ahead overflow the re-basing in src/core (issue 10, class 4). */
+  if (fz_lenient() && !(fabs(dt) <= 1e3)) dt = 1e-3;
+  return dt;
+}
+
+static sp_param param_of(fuzz_bytes *b) {
+  uint8_t p = fz_u8(b);
+  /* SP_FUZZ_LENIENT: a value outside the enum's range is undefined behaviour in src/capi
+     (issue 10, class 5). */
+  if (fz_lenient()) return (sp_param)(p % 6);
+  return (sp_param)(p < 250 ? p % 6 : p); /* 0, 5 and 250+ are invalid */
+}
+
+/* Runs one operation; returns its status. */
+static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documented_change) {
+  sp_status s = SP_OK;
+  sp_network *net = st->net;
+  double start = sp_now(net);
+  *documented_change = 0;
+  switch (op) {
+    case 0: {
+      sp_spike sp;
+      size_t queued_before = 0;
+      (void)queued_before;
+      s = sp_step(net, &sp);
+      if (s == SP_OK) {
+        fz_check_spike(&sp, st->n, start, &st->last);
+        if (st->recording) st->recorded++;
+      }
+      /* Documented: queued inputs applied without a spike. */
+      if (s == SP_ERR_STATE) *documented_change = 1;
+      /* SP_FUZZ_LENIENT: sp_step applies queued inputs, then finds the tape full (issue 10,
+         class 4, src/core). */
+      if (s == SP_ERR_CAPACITY && fz_lenient()) *documented_change = 1;
+      break;
+    }
+    case 1: {
+      sp_spike buf[16];
+      size_t cap = 1 + fz_u8(b) % 16, count = 99, k;
+      double t_end = start + dt_of(b);
+      s = sp_run(net, t_end, buf, cap, &count);
+      if (s == SP_OK || s == SP_ERR_CAPACITY) {
+        FUZZ_CHECK(count <= cap, "count %zu > cap %zu", count, cap);
+        for (k = 0; k < count; ++k) fz_check_spike(&buf[k], st->n, start, &st->last);
+        if (st->recording) st->recorded += count;
+        if (s == SP_OK && count < cap)
+          FUZZ_CHECK(sp_now(net) == t_end, "run returned at %.17g before t_end %.17g",
+                     sp_now(net), t_end);
+      } else {
+        FUZZ_CHECK(count == 99 || count == 0, "failed run wrote count %zu", count);
+      }
+      if (s == SP_ERR_CAPACITY && (count > 0 || fz_lenient())) *documented_change = 1;
+      break;
+    }
+    case 2:
+      s = sp_input(net, fz_u8(b) % (st->n_inputs + 1), start + dt_of(b));
+      break;
+    case 3:
+      s = sp_set_drive(net, fz_u8(b) % (st->n + 1), fz_double(b));
+      break;
+    case 4: {
+      double v[FZ_MAX_SYN + 8];
+      size_t len = 0, k;
+      sp_param p = param_of(b);
+      if (sp_param_count(net, p, &len) != SP_OK || len > FZ_MAX_SYN) len = fz_u8(b) % 4;
+      if (fz_u8(b) == 7) len = (len + 1) % (FZ_MAX_SYN + 8); /* a wrong length */
+      for (k = 0; k < len; ++k) v[k] = fz_double(b);
+      /* SP_FUZZ_LENIENT: memcpy(dst, NULL, 0) in src/grad (issue 10, class 4). */
+      s = sp_set_params(net, p, len || fz_lenient() ? v : NULL, len);
+      break;
+    }
+    case 5: {
+      double v[FZ_MAX_SYN + 8];
+      size_t len = 0, k;
+      sp_param p = param_of(b);
+      if (sp_param_count(net, p, &len) != SP_OK || len > FZ_MAX_SYN) len = fz_u8(b) % 4;
+      s = sp_get_params(net, p, len ? v : NULL, len);
+      if (s == SP_OK)
+        for (k = 0; k < len; ++k) FUZZ_CHECK(isfinite(v[k]), "param %d[%zu] = %g", p, k, v[k]);
+      break;
+    }
+    case 6:
+      s = sp_record(net, fz_u8(b) % 40);
+      if (s == SP_OK) {
+        st->recording = 1;
+        st->recorded = 0;
+      }
+      break;
+    case 7: {
+      double dl_dt[16 * MAX_OPS + 64], dl_dv[FZ_MAX_N];
+      size_t count = st->recorded, k;
+      uint8_t mode = fz_u8(b);
+      if (mode & 1) count = (count + 1 + fz_u8(b) % 3) % (sizeof dl_dt / sizeof dl_dt[0]);
+      if (count > sizeof dl_dt / sizeof dl_dt[0]) count = 0;
+      for (k = 0; k < count; ++k) dl_dt[k] = k < 8 ? fz_double(b) : 0.5;
+      for (k = 0; k < st->n; ++k) dl_dv[k] = fz_double(b);
+      s = sp_backward(net, count ? dl_dt : NULL, count, (mode & 2) ? dl_dv : NULL);
+      if (s == SP_OK) {
+        st->recording = 0;
+        /* Finite seeds give finite gradients (or SP_ERR_NUMERIC). */
+        int finite_seeds = 1;
+        sp_param p;
+        for (k = 0; k < count; ++k) finite_seeds = finite_seeds && isfinite(dl_dt[k]);
+        if (mode & 2)
+          for (k = 0; k < st->n; ++k) finite_seeds = finite_seeds && isfinite(dl_dv[k]);
+        for (p = SP_PARAM_WEIGHTS; p <= SP_PARAM_V0; p = (sp_param)(p + 1)) {
+          double g[FZ_MAX_SYN];
+          size_t len = 0, j;
+          if (sp_param_count(net, p, &len) != SP_OK || len > FZ_MAX_SYN) continue;
+          fz_check_status(sp_get_grads(net, p, g, len), "sp_get_grads");
+          /* SP_FUZZ_LENIENT: NaN gradients with SP_OK (issue 10, class 3, src/grad). */
+          if (finite_seeds && !fz_lenient())
+            for (j = 0; j < len; ++j)
+              FUZZ_CHECK(isfinite(g[j]), "gradient %d[%zu] = %g after SP_OK", p, j, g[j]);
+        }
+      }
+      break;
+    }
+    case 8: {
+      double g[FZ_MAX_SYN];
+      size_t len = 0;
+      sp_param p = param_of(b);
+      if (sp_param_count(net, p, &len) != SP_OK || len > FZ_MAX_SYN) len = fz_u8(b) % 4;
+      s = sp_get_grads(net, p, len ? g : NULL, len);
+      break;
+    }
+    case 9:
+      s = sp_zero_grads(net);
+      break;
+    case 10:
+      s = sp_rewind(net);
+      if (s == SP_OK) {
+        FUZZ_CHECK(sp_now(net) == 0.0, "now = %g after rewind", sp_now(net));
+        st->recording = 0;
+        st->last = -INFINITY;
+      }
+      break;
+    case 11: {
+      /* Carry on with a loaded copy (the recording is not saved). */
+      size_t len = 0;
+      unsigned char *buf = fz_save(net, &len);
+      sp_network *copy = NULL;
+      s = sp_load(buf, len, NULL, &copy);
+      fz_check_status(s, "sp_load");
+      if (s != SP_OK && fz_lenient_nonfinite()) {
+        free(buf);
+        *documented_change = 1;
+        return s;
+      }
+      FUZZ_CHECK(s == SP_OK, "a saved network does not load: %s", sp_last_error());
+      free(buf);
+      sp_network_destroy(st->net);
+      st->net = copy;
+      st->recording = 0;
+      break;
+    }
+    case 12: {
+      double v[FZ_MAX_N + 1];
+      uint32_t i;
+      size_t n = fz_u8(b) == 3 ? st->n + 1 : st->n;
+      s = sp_voltages(net, v, n);
+      if (s == SP_OK)
+        for (i = 0; i < st->n; ++i)
+          /* SP_FUZZ_LENIENT: non-finite states (issue 10, class 3, src/core). */
+          FUZZ_CHECK(fz_lenient() || !isnan(v[i]), "voltage %u = %g", i, v[i]);
+      break;
+    }
+    case 13: {
+      double v;
+      s = sp_voltage(net, fz_u8(b) % (st->n + 1), &v);
+      break;
+    }
+    case 14: {
+      size_t len;
+      s = sp_param_count(net, param_of(b), &len);
+      break;
+    }
+    default:
+      if (!st->recording) fz_check_continuation(net, 6);
+      s = SP_OK;
+      break;
+  }
+  return s;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_bytes b = {data, size, 0};
+  static fuzz_desc f;
+  api_state st;
+  int ops, stopped = 0;
+  fz_decode_desc(&b, &f, 12);
+  /* SP_FUZZ_LENIENT: see dt_of. */
+  if (fz_lenient() && !(f.d.tau >= 1e-3)) f.d.tau = 0.01;
+  memset(&st, 0, sizeof st);
+  if (sp_network_create(&f.d, &st.net) != SP_OK) return 0;
+  st.n = f.d.n;
+  st.n_inputs = f.d.n_inputs;
+  st.last = -INFINITY;
+  for (ops = 0; ops < MAX_OPS && fz_more(&b); ++ops) {
+    uint8_t op = fz_u8(&b) % 16;
+    size_t before_len = 0, after_len = 0;
+    unsigned char *before = fz_save(st.net, &before_len), *after;
+    double now_before = sp_now(st.net);
+    int documented = 0;
+    sp_network *probe = NULL;
+    sp_status s = one_op(&st, op, &b, &documented);
+    if (op != 15) fz_check_status(s, op_names[op]); /* (15 is several calls) */
+    after = fz_save(st.net, &after_len);
+    if (s != SP_OK && !documented)
+      FUZZ_CHECK(before_len == after_len && memcmp(before, after, before_len) == 0,
+                 "%s failed with %s but changed the network", op_names[op], sp_status_name(s));
+    if (op != 10) FUZZ_CHECK(sp_now(st.net) >= now_before, "%s moved now back", op_names[op]);
+    /* Everything sp_save writes loads. */
+    s = sp_load(after, after_len, NULL, &probe);
+    fz_check_status(s, "sp_load");
+    if (s != SP_OK && fz_lenient_nonfinite()) {
+      free(before);
+      free(after);
+      stopped = 1;
+      break;
+    }
+    if (s != SP_OK && getenv("SP_FUZZ_DUMP")) {
+      FILE *df = fopen(getenv("SP_FUZZ_DUMP"), "wb");
+      if (df) {
+        fwrite(after, 1, after_len, df);
+        fclose(df);
+      }
+    }
+    FUZZ_CHECK(s == SP_OK, "after %s the saved network does not load: %s", op_names[op],
+               sp_last_error());
+    sp_network_destroy(probe);
+    free(before);
+    free(after);
+  }
+  if (!st.recording && !stopped) fz_check_continuation(st.net, 6);
+  sp_network_destroy(st.net);
+  return 0;
+}

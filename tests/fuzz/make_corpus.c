@@ -1,0 +1,88 @@
+/* Writes the fuzzers' seed corpora (and, with --golden DIR, the golden saved files of
+ * tests/io/golden) from real networks of every variant, through the public API only.
+ *
+ *   make_corpus CORPUS_DIR            writes CORPUS_DIR/fuzz_load, fuzz_create, fuzz_api
+ *   make_corpus --golden GOLDEN_DIR   writes GOLDEN_DIR/<variant>.spnet
+ */
+#include "fuzz_seeds.h" /* first: it sets _POSIX_C_SOURCE */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/variants.h"
+
+static int write_file(const char *dir, const char *name, const unsigned char *prefix,
+                      size_t prefix_len, const void *data, size_t len) {
+  char path[1024];
+  FILE *f;
+  int ok;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  f = fopen(path, "wb");
+  if (!f) {
+    fprintf(stderr, "cannot write %s\n", path);
+    return 0;
+  }
+  ok = fwrite(prefix, 1, prefix_len, f) == prefix_len && fwrite(data, 1, len, f) == len;
+  ok = fclose(f) == 0 && ok;
+  return ok;
+}
+
+static unsigned char *save(const sp_network *net, size_t *len) {
+  unsigned char *buf;
+  if (sp_save(net, NULL, 0, len) != SP_OK) return NULL;
+  buf = malloc(*len);
+  if (buf && sp_save(net, buf, *len, len) != SP_OK) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+int main(int argc, char **argv) {
+  size_t v;
+  int golden = argc == 3 && strcmp(argv[1], "--golden") == 0;
+  const char *dir = golden ? argv[2] : argv[1];
+  char sub[1024];
+  if (argc < 2 || (!golden && argc != 2)) {
+    fprintf(stderr, "usage: make_corpus CORPUS_DIR | make_corpus --golden GOLDEN_DIR\n");
+    return 2;
+  }
+  for (v = 0; v < GOLDEN_COUNT; ++v) {
+    sp_network *net = NULL;
+    size_t len = 0;
+    unsigned char *buf;
+    char name[256];
+    /* fuzz_load's first byte: bit 0 set = the harness repairs length and checksum. */
+    static const unsigned char repair = 1;
+    sp_status s = golden_build(&golden_variants[v], &net);
+    if (s != SP_OK) {
+      fprintf(stderr, "%s: %s: %s\n", golden_variants[v].name, sp_status_name(s),
+              sp_last_error());
+      return 1;
+    }
+    buf = save(net, &len);
+    if (!buf) return 1;
+    if (golden) {
+      snprintf(name, sizeof name, "%s.spnet", golden_variants[v].name);
+      if (!write_file(dir, name, NULL, 0, buf, len)) return 1;
+    } else {
+      snprintf(sub, sizeof sub, "%s/fuzz_load", dir);
+      if (!write_file(sub, golden_variants[v].name, &repair, 1, buf, len)) return 1;
+    }
+    free(buf);
+    sp_network_destroy(net);
+  }
+  if (!golden) {
+    for (v = 0; v < SEED_COUNT; ++v) {
+      unsigned char bytes[SEED_MAX];
+      size_t len = seed_bytes(v, bytes);
+      snprintf(sub, sizeof sub, "%s/fuzz_create", dir);
+      if (!write_file(sub, seed_names[v], NULL, 0, bytes, len)) return 1;
+      len = seed_api_bytes(v, bytes);
+      snprintf(sub, sizeof sub, "%s/fuzz_api", dir);
+      if (!write_file(sub, seed_names[v], NULL, 0, bytes, len)) return 1;
+    }
+  }
+  return 0;
+}
