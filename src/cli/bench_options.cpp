@@ -67,6 +67,9 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
       o.baseline = false;
     } else if (name == "check-spikes") {
       o.check_spikes = (uint32_t)parse_count(name, args.value(), 1, 1000000);
+    } else if (name == "no-floor") {
+      args.flag();
+      o.floor = false;
     } else if (name == "no-backward") {
       args.flag();
       o.backward = false;
@@ -97,7 +100,11 @@ void bench_usage(FILE *f) {
       "max(10^6, N) timed spikes. Then, in the same child, a conventional O(N)-per-spike\n"
       "event loop on the same network (scan all N for the next spiker, advance all N,\n"
       "apply the K jumps; vectorised), checked against the engine spike by spike from t = 0,\n"
-      "and timed for a few seconds. Finally the backward pass at N = 10^4.\n"
+      "and timed for a few seconds. Also in the same child, the floor: the engine runs on\n"
+      "for as many spikes again, recording which neurons spike, and a probe replays those\n"
+      "sources doing only what every spike of the engine must do (generate the K targets,\n"
+      "one read-modify-write of each target's state; no queue): engine / floor per N.\n"
+      "Finally the backward pass at N = 10^4.\n"
       "\n"
       "sizes and models:\n"
       "  --model lif|qif|both   neuron model(s) (default both)\n"
@@ -115,6 +122,8 @@ void bench_usage(FILE *f) {
       "  --baseline-seconds S   wall-time budget of each timed baseline run (default 2)\n"
       "  --check-spikes COUNT   spikes compared with the engine (default 500)\n"
       "  --no-baseline          skip the O(N) loop and the check\n"
+      "floor:\n"
+      "  --no-floor             skip the floor probe\n"
       "  --no-backward          skip the backward-pass measurement\n"
       "output:\n"
       "  --csv FILE             also write every figure as CSV\n"

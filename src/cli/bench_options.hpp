@@ -20,6 +20,7 @@ struct BenchOptions {
   bool baseline = true;
   double baseline_seconds = 2.0;   // wall-time budget of each timed baseline run
   uint32_t check_spikes = 500;     // spikes compared between the engine and the baseline
+  bool floor = true;               // the floor probe on the engine's spike sequence
   bool backward = true;            // backward pass and tape at N = 10^4
   uint32_t backward_n = 10000;
   std::string csv_path;
