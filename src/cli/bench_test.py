@@ -33,6 +33,14 @@ BAD_COMMAND_LINES = [
 ]
 
 
+def figure(text):
+    """A printed or CSV figure as a float; "-" or "" (not measured) as NaN."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def main():
     exe, work = sys.argv[1:3]
     os.makedirs(work, exist_ok=True)
@@ -66,7 +74,7 @@ def main():
     expect([r[:2] for r in floor] == [r[:2] for r in forward]
            and all(len(r) == 9 and r[2] == "20000" for r in floor), "floor rows:\n" + out)
     for r in floor:
-        figures = [float(x) for x in r[3:]]
+        figures = [figure(x) for x in r[3:]]
         expect(all(math.isfinite(x) and x > 0 for x in figures), "floor figures: %r" % r)
     for r in forward:
         expect(r[2] == "20000", "timed spikes: %r" % r)
@@ -92,7 +100,7 @@ def main():
                      "floor_us_per_spike", "floor_cpu_us_per_spike", "floor_ratio_cpu",
                      "floor_ratio_wall"]
     for r in fw:
-        figures = [float(r[c]) for c in floor_columns]
+        figures = [figure(r[c]) for c in floor_columns]
         expect(all(math.isfinite(x) and x > 0 for x in figures), "CSV floor columns %r" % r)
         expect(r["floor_spikes"] == "20000", "CSV floor_spikes %r" % r["floor_spikes"])
     bw = [r for r in table if r["measure"] == "backward"]
