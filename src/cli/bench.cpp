@@ -56,6 +56,8 @@ double bench_weight() { return -kBenchJ0 / std::sqrt((double)kBenchK); }
 
 const char *model_name(uint32_t model) { return model == SP_MODEL_LIF ? "LIF" : "QIF"; }
 
+std::string gib(double bytes) { return format("%.2f GiB", bytes / 1073741824.0); }
+
 sp_network_desc describe(uint32_t model, uint32_t n, const sp_allocator *allocator = nullptr) {
   sp_network_desc d;
   sp_network_desc_init(&d, sizeof d);
@@ -146,6 +148,7 @@ struct ForwardResult {
   double floor_engine_wall = 0, floor_engine_cpu = 0;
   double floor_wall = 0, floor_cpu = 0;
   double floor_checksum = 0;
+  char floor_skipped[200] = {0};  // why the floor did not run, if it did not
 };
 
 struct BackwardResult {
@@ -266,15 +269,21 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
   r.sim_seconds = timed.t_end - timed.t_begin;
   r.peak_bytes = peak_resident_bytes();  // before the baseline allocates anything
 
-  if (o.floor) {
+  const uint64_t floor_spikes = o.floor_spikes(n);
+  const double floor_need = 8.0 * n + 4.0 * (double)floor_spikes;
+  const double avail = 1024.0 * (double)proc_kib("/proc/meminfo", "MemAvailable:");
+  if (o.floor && avail > 0 && floor_need > 0.9 * avail) {
+    copy_text(r.floor_skipped, sizeof r.floor_skipped,
+              "skipped: the floor needs " + gib(floor_need) + ", " + gib(avail) + " available");
+  } else if (o.floor) {
     // The engine runs on for as many spikes again, the spikers' indices recorded (only now,
     // so that the record is not in the peak memory above); the probe then replays them, so
     // that it touches the neurons' states in the engine's order.
     std::vector<uint32_t> sources;
-    sources.reserve((size_t)o.timed_spikes(n));
+    sources.reserve((size_t)floor_spikes);
     std::string label3 = format("%s N=%" PRIu32 " floor", model_name(model), n);
-    progress.begin(label3.c_str(), false, (double)o.timed_spikes(n), sp_now(net.get()));
-    Span seg = advance(net.get(), o.timed_spikes(n), buf, progress,
+    progress.begin(label3.c_str(), false, (double)floor_spikes, sp_now(net.get()));
+    Span seg = advance(net.get(), floor_spikes, buf, progress,
                        [&](const sp_spike *s, size_t k) {
                          for (size_t i = 0; i < k; ++i) sources.push_back(s[i].neuron);
                        });
@@ -450,8 +459,6 @@ std::string num(double v, const char *fmt = "%.4g") {
   return std::isfinite(v) ? format(fmt, v) : "-";
 }
 
-std::string gib(double bytes) { return format("%.2f GiB", bytes / 1073741824.0); }
-
 struct Column {
   const char *title;
   int width;
@@ -553,7 +560,11 @@ std::string floor_csv(const ForwardResult &r) {
 
 void report_floor(uint32_t model, uint32_t n, const ForwardResult &r) {
   FloorFigures f = floor_figures(r);
-  if (!f.ok) return;  // the forward table already says why
+  if (r.ok && r.floor_skipped[0]) {
+    std::printf("%-5s  %10" PRIu32 "  %s\n", model_name(model), n, r.floor_skipped);
+    std::fflush(stdout);
+  }
+  if (!f.ok) return;  // the forward table already says why a child failed
   print_row(kFloorColumns,
             {model_name(model), format("%" PRIu32, n), format("%" PRIu64, r.floor_spikes),
              num(f.eng_us), num(f.eng_cpu_us), num(f.floor_us), num(f.floor_cpu_us),
@@ -795,9 +806,9 @@ int bench_main(int argc, char **argv, int first) {
         "    once with the documented generator when N x K <= 2^24, else regenerated per\n"
         "    spike like the engine's. ratio: baseline CPU time per spike / engine CPU time\n"
         "    per spike.\n"
-        "  floor: after the timed run the engine runs as many spikes again (eng: wall and CPU\n"
-        "    time inside sp_run / spikes), recording which neuron spikes; the probe then replays\n"
-        "    those spikers: the documented generator (reimplemented in the program, batched\n"
+        "  floor: after the timed run the engine runs as many spikes again, at most 10^7 (eng:\n"
+        "    wall and CPU time inside sp_run / spikes), recording which neuron spikes; the\n"
+        "    probe then replays those spikers: the documented generator (reimplemented in the program, batched\n"
         "    draws, a bit filter for repeats) and u[i] -= w c on a double per neuron for each\n"
         "    target, prefetched 16 targets ahead as the engine does; no queue, no threshold,\n"
         "    no model maths. eng/floor: CPU time ratio; wall ratio: the same with wall time.\n"

@@ -30,6 +30,8 @@ struct BenchOptions {
   uint64_t timed_spikes(uint32_t n) const {
     return spikes ? spikes : std::max<uint64_t>(1000000, n);
   }
+  // The engine's spikes the floor probe replays: the timed count, at most 10^7 (4 bytes each).
+  uint64_t floor_spikes(uint32_t n) const { return std::min<uint64_t>(timed_spikes(n), 10000000); }
   uint64_t burn_in_spikes(uint32_t n) const { return burn_in_set ? burn_in : n; }
   // 10^5 recorded spikes, or fewer with --spikes-count.
   uint64_t backward_spikes() const { return spikes ? std::min<uint64_t>(spikes, 100000) : 100000; }
