@@ -1,8 +1,8 @@
 // `sparseprop bench`: times the engine on the benchmark network (src/ARCHITECTURE.md,
 // Benchmarks) for a range of N, each N in a forked child process (so its peak memory is its
 // own), beside a conventional O(N)-per-spike event loop that is first checked against the
-// engine spike by spike; then the backward pass at N = 10^4. Prints aligned tables and
-// optionally CSV.
+// engine spike by spike, and a floor probe replaying the engine's spikes (floor.hpp); then the
+// backward pass at N = 10^4. Prints aligned tables and optionally CSV.
 #include "bench.hpp"
 
 #include <sys/types.h>
@@ -26,6 +26,7 @@
 #include "baseline.hpp"
 #include "bench_options.hpp"
 #include "cli.hpp"
+#include "floor.hpp"
 #include "platform.hpp"
 #include "progress.hpp"
 #include "writers.hpp"
@@ -54,6 +55,8 @@ double bench_drive(uint32_t model) {
 double bench_weight() { return -kBenchJ0 / std::sqrt((double)kBenchK); }
 
 const char *model_name(uint32_t model) { return model == SP_MODEL_LIF ? "LIF" : "QIF"; }
+
+std::string gib(double bytes) { return format("%.2f GiB", bytes / 1073741824.0); }
 
 sp_network_desc describe(uint32_t model, uint32_t n, const sp_allocator *allocator = nullptr) {
   sp_network_desc d;
@@ -139,6 +142,13 @@ struct ForwardResult {
   char check_detail[300] = {0};  // the first difference, if any
   uint64_t base_spikes = 0;
   double base_wall = 0, base_cpu = 0;
+  // The floor: the engine on a further run of spikes, then the probe replaying its sources.
+  int floor_ran = 0;
+  uint64_t floor_spikes = 0;
+  double floor_engine_wall = 0, floor_engine_cpu = 0;
+  double floor_wall = 0, floor_cpu = 0;
+  double floor_checksum = 0;
+  char floor_skipped[200] = {0};  // why the floor did not run, if it did not
 };
 
 struct BackwardResult {
@@ -258,6 +268,39 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
   r.cpu = timed.cpu;
   r.sim_seconds = timed.t_end - timed.t_begin;
   r.peak_bytes = peak_resident_bytes();  // before the baseline allocates anything
+
+  const uint64_t floor_spikes = o.floor_spikes(n);
+  const double floor_need = 8.0 * n + 4.0 * (double)floor_spikes;
+  const double avail = 1024.0 * (double)proc_kib("/proc/meminfo", "MemAvailable:");
+  if (o.floor && avail > 0 && floor_need > 0.9 * avail) {
+    copy_text(r.floor_skipped, sizeof r.floor_skipped,
+              "skipped: the floor needs " + gib(floor_need) + ", " + gib(avail) + " available");
+  } else if (o.floor) {
+    // The engine runs on for as many spikes again, the spikers' indices recorded (only now,
+    // so that the record is not in the peak memory above); the probe then replays them, so
+    // that it touches the neurons' states in the engine's order.
+    std::vector<uint32_t> sources;
+    sources.reserve((size_t)floor_spikes);
+    std::string label3 = format("%s N=%" PRIu32 " floor", model_name(model), n);
+    progress.begin(label3.c_str(), false, (double)floor_spikes, sp_now(net.get()));
+    Span seg = advance(net.get(), floor_spikes, buf, progress,
+                       [&](const sp_spike *s, size_t k) {
+                         for (size_t i = 0; i < k; ++i) sources.push_back(s[i].neuron);
+                       });
+    progress.clear();
+    FastTargets gen(n, kBenchK, kBenchSeed);
+    std::vector<double> u(n);
+    for (uint32_t i = 0; i < n; ++i) u[i] = (double)i / n;  // resident before the clock starts
+    double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
+    r.floor_checksum = floor_replay(gen, u.data(), n, sources.data(), sources.size(),
+                                    bench_weight());
+    r.floor_wall = monotonic_seconds() - w0;
+    r.floor_cpu = process_cpu_seconds() - c0;
+    r.floor_engine_wall = seg.wall;
+    r.floor_engine_cpu = seg.cpu;
+    r.floor_spikes = seg.spikes;
+    r.floor_ran = 1;
+  }
 
   if (!o.baseline || n > o.baseline_max_n) return;
   r.baseline_ran = 1;
@@ -416,8 +459,6 @@ std::string num(double v, const char *fmt = "%.4g") {
   return std::isfinite(v) ? format(fmt, v) : "-";
 }
 
-std::string gib(double bytes) { return format("%.2f GiB", bytes / 1073741824.0); }
-
 struct Column {
   const char *title;
   int width;
@@ -430,6 +471,12 @@ const Column kForwardColumns[] = {
     {"rate Hz", 7, false},     {"peak B/n", 9, false},   {"net B/n", 7, false},
     {"base us/sp", 10, false}, {"base spk", 8, false},   {"ratio", 7, false},
     {"check", 11, false},
+};
+
+const Column kFloorColumns[] = {
+    {"model", 5, true},          {"N", 10, false},           {"spikes", 9, false},
+    {"eng us/sp", 9, false},     {"eng cpu us", 10, false},  {"floor us/sp", 11, false},
+    {"floor cpu us", 12, false}, {"eng/floor", 9, false},    {"wall ratio", 10, false},
 };
 
 const Column kBackwardColumns[] = {
@@ -467,7 +514,10 @@ const char *kCsvHeader =
     "start_rss_bytes,network_bytes,network_bytes_per_neuron,baseline_spikes,baseline_wall_s,"
     "baseline_cpu_s,baseline_us_per_spike,baseline_cpu_us_per_spike,ratio_cpu,ratio_wall,"
     "check_spikes,check_matched,check_max_rel_diff,check_max_abs_diff_s,recorded_us_per_spike,"
-    "backward_us_per_spike,backward_cpu_us_per_spike,tape_bytes,tape_bytes_per_event,error\n";
+    "backward_us_per_spike,backward_cpu_us_per_spike,tape_bytes,tape_bytes_per_event,"
+    "floor_spikes,floor_engine_wall_s,floor_engine_cpu_s,floor_engine_us_per_spike,"
+    "floor_engine_cpu_us_per_spike,floor_wall_s,floor_cpu_s,floor_us_per_spike,"
+    "floor_cpu_us_per_spike,floor_ratio_cpu,floor_ratio_wall,error\n";
 
 std::string csv_num(double v) { return std::isfinite(v) ? format("%.6g", v) : ""; }
 
@@ -478,6 +528,47 @@ std::string csv_text(const char *s) {
     out += *p;
   }
   return out + "\"";
+}
+
+// The floor's figures of one forward result: per spike, engine and floor, wall and CPU.
+struct FloorFigures {
+  bool ok = false;
+  double eng_us = 0, eng_cpu_us = 0, floor_us = 0, floor_cpu_us = 0;
+};
+
+FloorFigures floor_figures(const ForwardResult &r) {
+  FloorFigures f;
+  f.ok = r.ok && r.floor_ran && r.floor_spikes > 0;
+  if (!f.ok) return f;
+  const double sp = (double)r.floor_spikes;
+  f.eng_us = 1e6 * r.floor_engine_wall / sp;
+  f.eng_cpu_us = 1e6 * r.floor_engine_cpu / sp;
+  f.floor_us = 1e6 * r.floor_wall / sp;
+  f.floor_cpu_us = 1e6 * r.floor_cpu / sp;
+  return f;
+}
+
+std::string floor_csv(const ForwardResult &r) {
+  FloorFigures f = floor_figures(r);
+  if (!f.ok) return ",,,,,,,,,,,";
+  return format("%" PRIu64 ",", r.floor_spikes) + csv_num(r.floor_engine_wall) + "," +
+         csv_num(r.floor_engine_cpu) + "," + csv_num(f.eng_us) + "," + csv_num(f.eng_cpu_us) +
+         "," + csv_num(r.floor_wall) + "," + csv_num(r.floor_cpu) + "," + csv_num(f.floor_us) +
+         "," + csv_num(f.floor_cpu_us) + "," + csv_num(f.eng_cpu_us / f.floor_cpu_us) + "," +
+         csv_num(f.eng_us / f.floor_us) + ",";
+}
+
+void report_floor(uint32_t model, uint32_t n, const ForwardResult &r) {
+  FloorFigures f = floor_figures(r);
+  if (r.ok && r.floor_skipped[0]) {
+    std::printf("%-5s  %10" PRIu32 "  %s\n", model_name(model), n, r.floor_skipped);
+    std::fflush(stdout);
+  }
+  if (!f.ok) return;  // the forward table already says why a child failed
+  print_row(kFloorColumns,
+            {model_name(model), format("%" PRIu32, n), format("%" PRIu64, r.floor_spikes),
+             num(f.eng_us), num(f.eng_cpu_us), num(f.floor_us), num(f.floor_cpu_us),
+             num(f.eng_cpu_us / f.floor_cpu_us, "%.2f"), num(f.eng_us / f.floor_us, "%.2f")});
 }
 
 struct Outcome {
@@ -554,6 +645,7 @@ void report_forward(uint32_t model, uint32_t n, const ForwardResult &r,
   else
     row += ",,,,";
   row += ",,,,,";
+  row += floor_csv(r);
   row += csv_text(r.ok ? r.check_detail : r.error) + "\n";
   std::fputs(row.c_str(), csv);
 }
@@ -590,6 +682,7 @@ void report_backward(const BenchOptions &o, uint32_t model, const BackwardResult
   row += csv_num(rec) + "," + csv_num(bwd) + "," + csv_num(bwd_cpu) + ",";
   row += ok ? format("%" PRIu64 ",", r.tape_bytes) : ",";
   row += csv_num(tape) + ",";
+  row += ",,,,,,,,,,,";  // floor_*
   row += csv_text(r.ok ? "" : r.error) + "\n";
   std::fputs(row.c_str(), csv);
 }
@@ -637,6 +730,11 @@ int bench_main(int argc, char **argv, int first) {
 
   Outcome outcome;
   std::vector<std::string> checks;
+  struct Done {
+    uint32_t model, n;
+    ForwardResult r;
+  };
+  std::vector<Done> done;  // for the floor table
   double start_rss_mb = 0;
   print_header(kForwardColumns);
   for (uint32_t model : models) {
@@ -660,8 +758,16 @@ int bench_main(int argc, char **argv, int first) {
       ForwardResult r;
       run_in_child(&r, [&](ForwardResult &res) { forward_work(o, model, n, res); });
       report_forward(model, n, r, csv, checks, outcome);
+      done.push_back({model, n, r});
       if (r.ok && r.start_rss) start_rss_mb = (double)r.start_rss / 1e6;
     }
+  }
+
+  if (o.floor) {
+    std::printf("\nfloor (the engine on a further run of spikes vs a probe replaying the same "
+                "spikers:\ntargets generated, one read-modify-write per target, no queue):\n");
+    print_header(kFloorColumns);
+    for (const Done &d : done) report_floor(d.model, d.n, d.r);
   }
 
   if (o.backward) {
@@ -700,6 +806,12 @@ int bench_main(int argc, char **argv, int first) {
         "    once with the documented generator when N x K <= 2^24, else regenerated per\n"
         "    spike like the engine's. ratio: baseline CPU time per spike / engine CPU time\n"
         "    per spike.\n"
+        "  floor: after the timed run the engine runs as many spikes again, at most 10^7 (eng:\n"
+        "    wall and CPU time inside sp_run / spikes), recording which neuron spikes; the\n"
+        "    probe then replays those spikers: the documented generator (reimplemented in the program, batched\n"
+        "    draws, a bit filter for repeats) and u[i] -= w c on a double per neuron for each\n"
+        "    target, prefetched 16 targets ahead as the engine does; no queue, no threshold,\n"
+        "    no model maths. eng/floor: CPU time ratio; wall ratio: the same with wall time.\n"
         "  backward: N = %" PRIu32 ", fwd = the same spikes unrecorded, rec = recorded, bwd =\n"
         "    sp_backward; tape B/event: bytes sp_record allocated / (spikes x K).\n",
         start_rss_mb, Baseline::kernel_name(), o.baseline_seconds, o.backward_n);

@@ -67,6 +67,9 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
       o.baseline = false;
     } else if (name == "check-spikes") {
       o.check_spikes = (uint32_t)parse_count(name, args.value(), 1, 1000000);
+    } else if (name == "no-floor") {
+      args.flag();
+      o.floor = false;
     } else if (name == "no-backward") {
       args.flag();
       o.backward = false;
@@ -97,13 +100,18 @@ void bench_usage(FILE *f) {
       "max(10^6, N) timed spikes. Then, in the same child, a conventional O(N)-per-spike\n"
       "event loop on the same network (scan all N for the next spiker, advance all N,\n"
       "apply the K jumps; vectorised), checked against the engine spike by spike from t = 0,\n"
-      "and timed for a few seconds. Finally the backward pass at N = 10^4.\n"
+      "and timed for a few seconds. Also in the same child, the floor: the engine runs on\n"
+      "for as many spikes again (at most 1e7), recording which neurons spike, and a probe\n"
+      "replays those sources doing only what every spike of the engine must do (generate\n"
+      "the K targets, one read-modify-write of each target's state; no queue): engine /\n"
+      "floor per N. Finally the backward pass at N = 10^4.\n"
       "\n"
       "sizes and models:\n"
       "  --model lif|qif|both   neuron model(s) (default both)\n"
       "  --n-max N              N = 10^3, 10^4, ... up to N, at most 2^31 (default 1e6).\n"
-      "                         Each N runs N + max(1e6, N) spikes: 1e7 takes minutes, 1e8\n"
-      "                         and 1e9 hours (shorten with --burn-in and --spikes-count); a\n"
+      "                         Each N runs N + max(1e6, N) spikes, and as many again up to\n"
+      "                         1e7 for the floor: 1e7 takes minutes, 1e8 and 1e9 hours\n"
+      "                         (shorten with --burn-in and --spikes-count); a\n"
       "                         size whose network does not fit in memory is skipped\n"
       "  --n-list N1,N2,...     these N instead (each > 100, at most 2^31)\n"
       "work per N:\n"
@@ -116,6 +124,9 @@ void bench_usage(FILE *f) {
       "  --check-spikes COUNT   spikes compared with the engine (default 500)\n"
       "  --no-baseline          skip the O(N) loop and the check\n"
       "  --no-backward          skip the backward-pass measurement\n"
+      "floor:\n"
+      "  --no-floor             skip the floor probe (skipped anyway, with a message, when\n"
+      "                         its 8 bytes per neuron and 4 per spike do not fit in memory)\n"
       "output:\n"
       "  --csv FILE             also write every figure as CSV\n"
       "  --quiet                print the tables only (no progress, no notes)\n"

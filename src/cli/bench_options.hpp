@@ -20,6 +20,7 @@ struct BenchOptions {
   bool baseline = true;
   double baseline_seconds = 2.0;   // wall-time budget of each timed baseline run
   uint32_t check_spikes = 500;     // spikes compared between the engine and the baseline
+  bool floor = true;               // the floor probe on the engine's spike sequence
   bool backward = true;            // backward pass and tape at N = 10^4
   uint32_t backward_n = 10000;
   std::string csv_path;
@@ -29,6 +30,8 @@ struct BenchOptions {
   uint64_t timed_spikes(uint32_t n) const {
     return spikes ? spikes : std::max<uint64_t>(1000000, n);
   }
+  // The engine's spikes the floor probe replays: the timed count, at most 10^7 (4 bytes each).
+  uint64_t floor_spikes(uint32_t n) const { return std::min<uint64_t>(timed_spikes(n), 10000000); }
   uint64_t burn_in_spikes(uint32_t n) const { return burn_in_set ? burn_in : n; }
   // 10^5 recorded spikes, or fewer with --spikes-count.
   uint64_t backward_spikes() const { return spikes ? std::min<uint64_t>(spikes, 100000) : 100000; }

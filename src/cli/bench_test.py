@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Smoke test of `sparseprop bench`: a tiny table, its CSV, the baseline check, exit codes.
+"""Smoke test of `sparseprop bench`: a tiny table, its CSV, the baseline check, the floor
+probe, exit codes.
 
 usage: bench_test.py SPARSEPROP WORKDIR
 """
 import csv
+import math
 import os
 import sys
 
@@ -26,8 +28,17 @@ BAD_COMMAND_LINES = [
     ["bench", "--n-list", "1000,2147483649"],
     ["bench", "--baseline-seconds", "0"],
     ["bench", "--quiet=yes"],
+    ["bench", "--no-floor=yes"],
     ["bench", "--csv"],
 ]
+
+
+def figure(text):
+    """A printed or CSV figure as a float; "-" or "" (not measured) as NaN."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def main():
@@ -48,10 +59,23 @@ def main():
                        "--baseline-seconds", "0.2", "--check-spikes", "300", "--csv", csv_path)
     expect(rc == 0, "exit %d:\n%s\n%s" % (rc, out, err))
     lines = out.splitlines()
-    rows = [l.split() for l in lines if l.startswith(("LIF ", "QIF "))]
-    forward = [r for r in rows if len(r) == 14]  # the check is two words
-    backward = [r for r in rows if len(r) == 9]
-    expect(len(forward) == 4 and len(backward) == 2, "table rows:\n" + out)
+    # The tables in order: forward, floor, backward; each starts at a "model ..." header.
+    tables = [[]]
+    for l in lines:
+        if l.startswith("model "):
+            tables.append([])
+        if l.startswith(("LIF ", "QIF ")):
+            tables[-1].append(l.split())
+    expect(len(tables) == 4, "three tables expected:\n" + out)
+    forward, floor, backward = tables[1:]
+    expect(len(forward) == 4 and all(len(r) == 14 for r in forward)  # the check is two words
+           and len(backward) == 2 and all(len(r) == 9 for r in backward), "table rows:\n" + out)
+    # The floor: one row per forward row, the same spike count, every figure finite and > 0.
+    expect([r[:2] for r in floor] == [r[:2] for r in forward]
+           and all(len(r) == 9 and r[2] == "20000" for r in floor), "floor rows:\n" + out)
+    for r in floor:
+        figures = [figure(x) for x in r[3:]]
+        expect(all(math.isfinite(x) and x > 0 for x in figures), "floor figures: %r" % r)
     for r in forward:
         expect(r[2] == "20000", "timed spikes: %r" % r)
         expect(r[12] == "300/300" and r[13] == "ok", "baseline check: %r\n%s" % (r, out))
@@ -72,16 +96,29 @@ def main():
     expect(len(fw) == 4 and all(r["check_matched"] == "300" for r in fw), "CSV forward rows")
     expect(all(float(r["peak_bytes_per_neuron"]) > float(r["network_bytes_per_neuron"]) > 0
                for r in fw), "CSV memory columns")
+    floor_columns = ["floor_spikes", "floor_engine_us_per_spike", "floor_engine_cpu_us_per_spike",
+                     "floor_us_per_spike", "floor_cpu_us_per_spike", "floor_ratio_cpu",
+                     "floor_ratio_wall"]
+    for r in fw:
+        figures = [figure(r[c]) for c in floor_columns]
+        expect(all(math.isfinite(x) and x > 0 for x in figures), "CSV floor columns %r" % r)
+        expect(r["floor_spikes"] == "20000", "CSV floor_spikes %r" % r["floor_spikes"])
     bw = [r for r in table if r["measure"] == "backward"]
-    expect(len(bw) == 2 and all(float(r["tape_bytes_per_event"]) > 0 for r in bw),
-           "CSV backward rows")
+    expect(len(bw) == 2 and all(float(r["tape_bytes_per_event"]) > 0 for r in bw)
+           and all(r["floor_spikes"] == "" for r in bw), "CSV backward rows")
 
-    # --quiet: the tables only; --no-baseline: no check column content.
+    # --quiet: the tables only; --no-baseline: no check column content; --no-floor: no floor
+    # table, and no floor figures in the CSV.
+    csv_path2 = os.path.join(work, "cli-bench-nofloor.csv")
     rc, out, err = run(exe, "bench", "--model", "lif", "--n-list", "500", "--spikes-count", "2000",
-                       "--no-baseline", "--no-backward", "--quiet")
+                       "--no-baseline", "--no-backward", "--no-floor", "--quiet",
+                       "--csv", csv_path2)
     expect(rc == 0 and err == "", "quiet run: exit %d %r" % (rc, err))
     body = [l for l in out.splitlines() if l.strip()]
     expect(len(body) == 2 and body[1].split()[-1] == "-", "quiet output:\n" + out)
+    with open(csv_path2, newline="") as f:
+        table = list(csv.DictReader(f))
+    expect(len(table) == 1 and table[0]["floor_spikes"] == "", "--no-floor CSV %r" % table)
 
     # An unwritable CSV path is an I/O error before anything runs.
     bad = os.path.join(work, "no-such-dir", "x.csv")

@@ -1,0 +1,41 @@
+// The floor of `sparseprop bench`: the work per spike the engine cannot avoid on a procedural
+// network, i.e. generating the spiker's targets and one read-modify-write of each target's state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace spcli {
+
+// The recurrent targets of procedural connectivity, from the generator's definition in
+// README.md ("Procedural connectivity"), written for speed (the ProceduralTargets of
+// baseline.hpp is the plain transcription): draws are computed in independent batches (the
+// stream is counter-based) and repeats are found with a sparse bit filter, so that the floor
+// is not slower than the engine's own generator. Same (seed, n, k, source) -> the engine's
+// targets in the engine's order. Requires n >= 2 and 1 <= k <= n - 1.
+class FastTargets {
+ public:
+  FastTargets(uint32_t n, uint32_t k, uint64_t seed);
+  // The k targets of source j (< n), valid until the next call.
+  const uint32_t *targets(uint32_t j);
+  uint32_t k() const { return k_; }
+
+ private:
+  uint32_t n_, k_, m_;       // m: candidates, n - 1
+  uint32_t reject_;          // a draw whose low product word is below this is rejected
+  uint64_t seed_mix_;
+  bool sparse_;              // 2k <= m: draw the targets; else draw the excluded candidates
+  uint32_t shift_ = 0;       // sparse: filter slot = (v * golden32) >> shift_
+  std::vector<uint64_t> filter_;  // sparse: >= 64k bits; dense: an exact bitset over m
+  std::vector<uint32_t> out_;
+};
+
+// Replays `count` spikes of the sources src[0..count): for each, its targets, then
+// u[i] -= w * clock for every target i (clock: a per-spike factor, as the LIF co-moving
+// coordinate's e^{t/tau}), the states prefetched 16 targets ahead as the engine does. No queue,
+// no threshold. Returns the sum of u[0..n) afterwards, a checksum that keeps the work observable.
+double floor_replay(FastTargets &gen, double *u, uint32_t n, const uint32_t *src, size_t count,
+                    double w);
+
+}  // namespace spcli
