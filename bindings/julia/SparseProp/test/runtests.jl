@@ -192,6 +192,19 @@ end
     @test_throws ArgumentError Network(n = 2, drive = 1.5, row_ptr = [1, 3, 2],
                                        targets = [2, 1])
     @test_throws ArgumentError Network(n = 2, drive = 1.5, targets = [2, 1])
+    @test_throws ArgumentError Network(n = 2, drive = 1.5, weights = [0.1, 0.2])
+    @test_throws ArgumentError Network(n = 2, drive = 1.5, row_ptr = [1, 2, 3])
+    @test_throws ArgumentError Network(n = 2, drive = 1.5, row_ptr = [1.0, 2.0, 3.0],
+                                       targets = [2, 1])
+    @test_throws ArgumentError Network(n = 2, drive = 1.5, row_ptr = [1, 2, 3],
+                                       targets = [2, 1], weights = ["a", "b"])
+    @test_throws ArgumentError Network(n = 2^33, drive = 1.5)           # not a uint32
+    @test_throws ArgumentError Network(n = 2, drive = 1.5, k = 1, seed = -1)
+    @test_throws ArgumentError Network(n = 2, drive = 1.5, init_seed = -1)
+    @test_throws ArgumentError Network(n = 2, drive = 1.5, n_inputs = 1,
+                                       input_targets = [1])             # no input_row_ptr
+    @test_throws DimensionMismatch Network(n = 2, drive = 1.5, n_inputs = 1,
+                                           input_row_ptr = [1, 2], input_targets = [1, 2])
     @test_throws ArgumentError Network(n = 2, drive = 1.5, k = 1, row_ptr = [1, 2, 3],
                                        targets = [2, 1])
     @test_throws ArgumentError Network(n = 2, drive = 1.5, row_ptr = [1, 2, 3],
@@ -295,6 +308,9 @@ end
     @test_throws ArgumentError Network(W; drive = 1.5, k = 2)
     @test_throws ArgumentError Network(W; drive = 1.5, weight = 0.1)
     @test_throws ArgumentError Network(; n = 3, drive = 0.5, inputs = Win, input_k = 1)
+    @test_throws ArgumentError Network(; n = 3, drive = 0.5, inputs = Win,
+                                       input_row_ptr = [1, 2, 3], input_targets = [2, 1])
+    @test_throws ArgumentError Network(; n = 3, drive = 0.5, inputs = Win, input_weight = 0.1)
     @test_throws ArgumentError Network(sparse([1], [1], [1.0 + 2.0im], 2, 2); drive = 1.5)
 end
 
