@@ -5,28 +5,73 @@ Exact event-driven simulation and training of sparse networks of integrate-and-f
 through libsparseprop's C interface.
 
 Indices are 1-based everywhere on the Julia side: neurons are `1:n`, input channels are
-`1:n_inputs`, CSR `row_ptr` starts at 1 and `targets` are in `1:n` (exactly the `colptr` /
-`rowval` of a `SparseMatrixCSC` whose column `j` holds source `j`'s outgoing synapses). The
-binding subtracts 1 before calling C and adds 1 to every neuron index it returns.
+`1:n_inputs`, CSR `row_ptr` starts at 1 and `targets` are in `1:n`. A `SparseMatrixCSC` `W`
+with `W[i, j]` = weight of the synapse from neuron `j` to neuron `i` is that CSR as it stands
+(its columns are the sources): `Network(W; ...)`. The binding subtracts 1 before calling C and
+adds 1 to every neuron index it returns.
 
-The library is `ENV["SPARSEPROP_LIB"]` when set at load time, else `libsparseprop` from the
-system search path.
+The library is `ENV["SPARSEPROP_LIB"]` when set at load time, else the `libsparseprop`
+preference (`SparseProp.set_library!`), else `libsparseprop` from the system search path.
 """
 module SparseProp
 
-export Network, SparsePropError, Status, nneurons, step!, run!, advance!, input!,
-       set_drive!, voltage, voltages, voltages!, rewind!, frame, params, set_params!, grads,
-       zero_grads!, record!, backward!, savefile, loadfile
+using SparseArrays: SparseMatrixCSC, nonzeros, rowvals
+import Preferences
+
+export Network, SparsePropError, SPStatus, nneurons, step!, run!, advance!, input!,
+       set_drive!, voltage, voltages, voltages!, rewind!, simulation_frame, getparams,
+       setparams!, getgrads, zero_grads!, record!, backward!, savefile, loadfile
 # Not exported (they clash with common names; call them qualified): now, save, load,
-# memory, version, status_name.
+# memory, version, status_name, set_library!. `Base.read`/`Base.write` get methods for
+# Network. Old names, deprecated, are at the end of this file.
 
 include("capi.jl")
 
-function __init__()
+# Where the library is: the environment variable first (one process, e.g. a test run against a
+# fresh build), then the project's preference (persistent, LocalPreferences.toml), then the
+# system search path. Read in __init__, i.e. at every load, never frozen at precompile time.
+function _library_path()
     lib = get(ENV, "SPARSEPROP_LIB", "")
+    if isempty(lib)
+        pref = Preferences.load_preference(@__MODULE__, "libsparseprop", nothing)
+        if pref isa AbstractString
+            lib = String(pref)
+        elseif pref !== nothing
+            @warn "SparseProp: the libsparseprop preference $(repr(pref)) is not a string; " *
+                  "ignored"
+        end
+    end
+    isempty(lib) && return "libsparseprop"
     # A relative path would otherwise be resolved against whatever the directory is when the
     # first ccall runs.
-    _LIBPATH[] = isempty(lib) ? "libsparseprop" : (occursin('/', lib) ? abspath(lib) : lib)
+    return occursin('/', lib) ? abspath(lib) : lib
+end
+
+function __init__()
+    _LIBPATH[] = _library_path()
+    return nothing
+end
+
+"""
+    SparseProp.set_library!(path)
+    SparseProp.set_library!(nothing)
+
+Stores `path` (made absolute) as the active project's `libsparseprop` preference, in the
+`LocalPreferences.toml` next to its `Project.toml`; `nothing` deletes it. It takes effect the
+next time SparseProp is loaded (a new Julia session); `ENV["SPARSEPROP_LIB"]`, when set, still
+takes precedence. A bare name without `/` (e.g. `"libsparseprop.so.0"`) is looked up on the
+system search path.
+"""
+function set_library!(path::AbstractString)
+    lib = occursin('/', path) ? abspath(path) : String(path)
+    isempty(lib) && throw(ArgumentError("set_library!: empty library name"))
+    occursin('/', lib) && !isfile(lib) && throw(ArgumentError("set_library!: no file $lib"))
+    Preferences.set_preferences!(@__MODULE__, "libsparseprop" => lib; force = true)
+    return lib
+end
+
+function set_library!(::Nothing)
+    Preferences.delete_preferences!(@__MODULE__, "libsparseprop"; force = true)
     return nothing
 end
 
@@ -34,12 +79,13 @@ end
 # Errors
 
 """
-    Status
+    SPStatus
 
 The `sp_status` codes, named without the `SP_` prefix: `OK`, `ERR_ARGUMENT`, `ERR_NOMEM`,
-`ERR_UNSUPPORTED`, `ERR_STATE`, `ERR_CAPACITY`, `ERR_IO`, `ERR_FORMAT`, `ERR_NUMERIC`.
+`ERR_UNSUPPORTED`, `ERR_STATE`, `ERR_CAPACITY`, `ERR_IO`, `ERR_FORMAT`, `ERR_NUMERIC` (the
+members are not exported: `SparseProp.ERR_STATE`).
 """
-@enum Status::Cint begin
+@enum SPStatus::Cint begin
     OK = 0
     ERR_ARGUMENT = 1
     ERR_NOMEM = 2
@@ -52,14 +98,15 @@ The `sp_status` codes, named without the `SP_` prefix: `OK`, `ERR_ARGUMENT`, `ER
 end
 
 """
-    SparsePropError(status::Status, message::String)
+    SparsePropError(status::SPStatus, message::String)
 
-Thrown by every call that fails: `status` is the library's code, `message` its description of
-what was wrong (`sp_last_error()`), or the binding's own for arguments it rejects before
-calling the library (with `status == ERR_ARGUMENT`).
+Thrown when the library refuses a call: `status` is its code, `message` its description of
+what was wrong (`sp_last_error()`). What the binding can check before calling the library
+throws Base exceptions instead: `ArgumentError` for a bad value, `DimensionMismatch` for an
+array of the wrong length or size, `InvalidStateException` for a closed `Network`.
 """
 struct SparsePropError <: Exception
-    status::Status
+    status::SPStatus
     message::String
 end
 
@@ -69,14 +116,12 @@ function Base.showerror(io::IO, e::SparsePropError)
     return nothing
 end
 
-_argerr(msg::AbstractString) = SparsePropError(ERR_ARGUMENT, String(msg))
-
 # The message is thread-local in C. No yield point separates the failing ccall from this one, so
 # the task cannot have migrated to another thread in between.
 @noinline function _throw_status(rc::Cint)
     p = sp_last_error()
     msg = p == C_NULL ? "" : unsafe_string(p)
-    for s in instances(Status)
+    for s in instances(SPStatus)
         Integer(s) == rc && throw(SparsePropError(s, msg))
     end
     error("libsparseprop returned unknown status $rc: $msg")
@@ -88,11 +133,11 @@ end
 end
 
 """
-    status_name(s::Status) -> String
+    status_name(s::SPStatus) -> String
 
 The C name of a status, e.g. `"SP_ERR_ARGUMENT"` (from the library).
 """
-status_name(s::Status) = unsafe_string(sp_status_name(Integer(s)))
+status_name(s::SPStatus) = unsafe_string(sp_status_name(Integer(s)))
 
 """
     version() -> VersionNumber
@@ -116,35 +161,44 @@ version_string() = unsafe_string(sp_version_string())
 
 """
     Network(; model=:lif, n, kwargs...)
+    Network(W::SparseMatrixCSC; kwargs...)
 
 A network owned by the library. It is freed by `close(net)` or, failing that, by the garbage
 collector. Keyword arguments (defaults in brackets):
 
 - `model` (`:lif`): `:lif`, `:qif` or `:eif` (the last is refused by the library for now).
-- `n`: number of neurons (required).
+- `n`: number of neurons (required unless `recurrent` or `inputs` gives it).
 - `tau` (`0.01`): membrane time constant in seconds.
 - `drive` (`0.0`): drive `I` of every neuron, or `drives`: a vector of `n` drives.
-- recurrent synapses, either procedural: `k` (`0`) distinct targets per neuron drawn from
-  `seed` (`0`), all of weight `weight` (`0.0`); or explicit CSR by source: `row_ptr`
-  (`n + 1` entries, starting at 1, non-decreasing), `targets` (`row_ptr[end] - 1` entries in
-  `1:n`) and either `weights` (same length) or one shared `weight`.
-- `n_inputs` (`0`) external input channels, wired the same way with `input_k`, `input_seed`,
-  `input_weight`, or `input_row_ptr` (`n_inputs + 1` entries), `input_targets`,
-  `input_weights`.
+- recurrent synapses, one of
+  - `recurrent`: an `n`×`n` `SparseMatrixCSC` `W`, `W[i, j]` = weight of the synapse from
+    neuron `j` to neuron `i` (columns are sources, as in `W * x`); every stored entry is a
+    synapse, an explicitly stored zero too. `Network(W; kwargs...)` is
+    `Network(; recurrent = W, kwargs...)`.
+  - explicit CSR by source: `row_ptr` (`n + 1` entries, starting at 1, non-decreasing),
+    `targets` (`row_ptr[end] - 1` entries in `1:n`) and either `weights` (same length) or
+    one shared `weight`.
+  - procedural: `k` (`0`) distinct targets per neuron drawn from `seed` (`0`), all of weight
+    `weight` (`0.0`).
+- external input channels, wired the same ways: `inputs`, an `n`×`n_inputs` sparse matrix
+  (`inputs[i, c]` = weight from channel `c` to neuron `i`); or `n_inputs` (`0`) with
+  `input_row_ptr` (`n_inputs + 1` entries), `input_targets`, `input_weights`; or with
+  `input_k`, `input_seed`, `input_weight`.
 - `v0`: `n` initial voltages, or `nothing` for seeded random phases (`init_seed`, `0`).
 - `t_ref` (`0.0`): absolute refractory period in seconds.
 - `input_capacity` (`0`: the library default, 4096): queued input events.
 - `frame` (`:auto`): `:auto`, `:phase` or `:time`.
 
-A `SparseMatrixCSC` `W` with `W[target, source]` gives the CSR directly:
-`Network(; n, drive, row_ptr=W.colptr, targets=W.rowval, weights=W.nzval)`.
+Arguments the binding can check throw `ArgumentError` (a bad value, conflicting keywords) or
+`DimensionMismatch` (an array of the wrong length, a matrix of the wrong size); what only the
+library checks throws `SparsePropError`.
 """
 mutable struct Network
     ptr::Ptr{Cvoid}
 
     # Takes ownership of a handle returned by the library.
     function Network(ptr::Ptr{Cvoid})
-        ptr == C_NULL && throw(_argerr("Network: NULL handle"))
+        ptr == C_NULL && throw(ArgumentError("Network: NULL handle"))
         net = new(ptr)
         finalizer(close, net)
         return net
@@ -159,10 +213,13 @@ function Network(; kwargs...)
     return Network(out[])
 end
 
+Network(W::SparseMatrixCSC; kwargs...) = Network(; recurrent = W, kwargs...)
+
 """
     close(net::Network)
 
-Frees the network now. Idempotent; any later use of `net` throws a `SparsePropError`.
+Frees the network now. Idempotent; any later use of `net` throws an
+`InvalidStateException` (state `:closed`), like a closed `Channel`.
 """
 function Base.close(net::Network)
     ptr = net.ptr
@@ -178,14 +235,14 @@ Base.isopen(net::Network) = net.ptr != C_NULL
 # ccall converts a Network argument through this, keeping `net` rooted for the call.
 function Base.unsafe_convert(::Type{Ptr{Cvoid}}, net::Network)
     ptr = net.ptr
-    ptr == C_NULL && throw(_argerr("the Network is closed"))
+    ptr == C_NULL && throw(InvalidStateException("the Network is closed", :closed))
     return ptr
 end
 
 function Base.show(io::IO, net::Network)
     if isopen(net)
-        print(io, "SparseProp.Network(n = ", nneurons(net), ", frame = :", frame(net),
-              ", t = ", now(net), ")")
+        print(io, "SparseProp.Network(n = ", nneurons(net), ", frame = :",
+              simulation_frame(net), ", t = ", now(net), ")")
     else
         print(io, "SparseProp.Network(closed)")
     end
@@ -208,18 +265,19 @@ const _PARAMS = (weights = 1, input_weights = 2, drives = 3, v0 = 4)
 
 function _lookup(table::NamedTuple, key::Symbol, what::String)
     haskey(table, key) ||
-        throw(_argerr("$what = :$key; expected one of " * join((":$k" for k in keys(table)), ", ")))
+        throw(ArgumentError("$what = :$key; expected one of " *
+                            join((":$k" for k in keys(table)), ", ")))
     return table[key]
 end
 _lookup(table::NamedTuple, key::Integer, what::String) = _u32(key, what)
 
 function _u32(x::Integer, what::String)
-    0 <= x <= typemax(UInt32) || throw(_argerr("$what = $x does not fit in a uint32"))
+    0 <= x <= typemax(UInt32) || throw(ArgumentError("$what = $x does not fit in a uint32"))
     return UInt32(x)
 end
 
 function _u64(x::Integer, what::String)
-    0 <= x <= typemax(UInt64) || throw(_argerr("$what = $x does not fit in a uint64"))
+    0 <= x <= typemax(UInt64) || throw(ArgumentError("$what = $x does not fit in a uint64"))
     return UInt64(x)
 end
 
@@ -228,96 +286,160 @@ _param(p::Symbol) = Cint(_lookup(_PARAMS, p, "parameter"))
 # A Float64 vector of exactly `len` entries (the caller's own array when it already is one: the
 # library reads it during the call only).
 function _f64vec(x, len::Integer, what::String)
-    x isa AbstractVector{<:Real} || throw(_argerr("$what must be a vector of reals"))
-    length(x) == len || throw(_argerr("$what has $(length(x)) entries, expected $len"))
+    x isa AbstractVector{<:Real} || throw(ArgumentError("$what must be a vector of reals"))
+    length(x) == len ||
+        throw(DimensionMismatch("$what has $(length(x)) entries, expected $len"))
     return x isa Vector{Float64} ? x : Vector{Float64}(x)
 end
 
 # 1-based CSR -> the library's 0-based arrays, checked so that C never reads past an array.
-function _csr(row_ptr, targets, weights, k::Integer, n_src::Integer, n::Integer, pre::String)
-    if row_ptr === nothing
-        targets === nothing || throw(_argerr("$(pre)targets given without $(pre)row_ptr"))
-        weights === nothing || throw(_argerr("$(pre)weights given without $(pre)row_ptr"))
-        return (nothing, nothing, nothing)
-    end
-    k == 0 || throw(_argerr("give $(pre)row_ptr (explicit) or $(pre)k (procedural), not both"))
-    targets === nothing && throw(_argerr("$(pre)row_ptr given without $(pre)targets"))
+# `names` are the user's names of the three arrays, for the messages.
+function _csr(row_ptr, targets, weights, n_src::Integer, n::Integer, names::NTuple{3,String})
+    rname, tname, wname = names
     row_ptr isa AbstractVector{<:Integer} ||
-        throw(_argerr("$(pre)row_ptr must be a vector of integers"))
+        throw(ArgumentError("$rname must be a vector of integers"))
     targets isa AbstractVector{<:Integer} ||
-        throw(_argerr("$(pre)targets must be a vector of integers"))
+        throw(ArgumentError("$tname must be a vector of integers"))
     length(row_ptr) == n_src + 1 ||
-        throw(_argerr("$(pre)row_ptr has $(length(row_ptr)) entries, expected $(n_src + 1)"))
+        throw(DimensionMismatch("$rname has $(length(row_ptr)) entries, expected $(n_src + 1)"))
     rp = Vector{UInt64}(undef, length(row_ptr))
     prev = 1
     for (j, r) in enumerate(row_ptr)
         if j == 1
-            r == 1 || throw(_argerr("$(pre)row_ptr[1] = $r, expected 1 (1-based offsets)"))
+            r == 1 || throw(ArgumentError("$rname[1] = $r, expected 1 (1-based offsets)"))
         elseif r < prev
-            throw(_argerr("$(pre)row_ptr[$j] = $r < $(pre)row_ptr[$(j - 1)] = $prev"))
+            throw(ArgumentError("$rname[$j] = $r < $rname[$(j - 1)] = $prev"))
         end
         rp[j] = UInt64(r - 1)
         prev = r
     end
     nnz = Int(rp[end])
     length(targets) == nnz ||
-        throw(_argerr("$(pre)targets has $(length(targets)) entries, " *
-                      "expected $(pre)row_ptr[end] - 1 = $nnz"))
+        throw(DimensionMismatch("$tname has $(length(targets)) entries, " *
+                                "expected $rname[end] - 1 = $nnz"))
     tg = Vector{UInt32}(undef, nnz)
     for (s, t) in enumerate(targets)
-        1 <= t <= n || throw(_argerr("$(pre)targets[$s] = $t is not in 1:$n"))
+        1 <= t <= n || throw(ArgumentError("$tname[$s] = $t is not in 1:$n"))
         tg[s] = UInt32(t - 1)
     end
-    w = weights === nothing ? nothing : _f64vec(weights, nnz, "$(pre)weights")
+    w = weights === nothing ? nothing : _f64vec(weights, nnz, wname)
     return (rp, tg, w)
+end
+
+# W[i, j] = weight of the synapse from source j to neuron i: the columns of a SparseMatrixCSC
+# are the sources, so colptr / rowval / nzval are CSR by source as they stand (1-based). Every
+# stored entry is a synapse, an explicitly stored zero too (a weight that training can change).
+function _csr(W::SparseMatrixCSC, n_src::Integer, n::Integer, name::String)
+    size(W) == (n, n_src) ||
+        throw(DimensionMismatch("$name is $(size(W, 1))×$(size(W, 2)), expected $n×$n_src " *
+                                "(rows are target neurons, columns are sources)"))
+    m = Int(W.colptr[end]) - 1
+    0 <= m <= min(length(rowvals(W)), length(nonzeros(W))) ||
+        throw(ArgumentError("$name: invalid SparseMatrixCSC (colptr[end] = $(W.colptr[end]))"))
+    return _csr(W.colptr, view(rowvals(W), 1:m), view(nonzeros(W), 1:m), n_src, n,
+                ("$name.colptr", "rowvals($name)", "nonzeros($name)"))
+end
+
+# One kind of synapses (recurrent, or inputs with pre = "input_"): a sparse matrix `W`, explicit
+# CSR arrays, or procedural (k, seed, weight); arrays in the library's layout or `nothing`.
+function _synapse_arrays(W, row_ptr, targets, weights, k::Integer, weight, n_src::Integer,
+                         n::Integer, pre::String, wname::String)
+    if W !== nothing
+        row_ptr === nothing && targets === nothing && weights === nothing && k == 0 &&
+            weight === nothing ||
+            throw(ArgumentError("give $wname (a sparse matrix) or $(pre)row_ptr/" *
+                                "$(pre)targets/$(pre)weights or $(pre)k/$(pre)weight, " *
+                                "not both"))
+        return _csr(W, n_src, n, wname)
+    end
+    if row_ptr === nothing
+        targets === nothing ||
+            throw(ArgumentError("$(pre)targets given without $(pre)row_ptr"))
+        weights === nothing ||
+            throw(ArgumentError("$(pre)weights given without $(pre)row_ptr"))
+        return (nothing, nothing, nothing)
+    end
+    k == 0 ||
+        throw(ArgumentError("give $(pre)row_ptr (explicit) or $(pre)k (procedural), not both"))
+    targets === nothing && throw(ArgumentError("$(pre)row_ptr given without $(pre)targets"))
+    weights === nothing || weight === nothing ||
+        throw(ArgumentError("give $(pre)weights (per synapse) or $(pre)weight (shared), " *
+                            "not both"))
+    return _csr(row_ptr, targets, weights, n_src, n,
+                ("$(pre)row_ptr", "$(pre)targets", "$(pre)weights"))
 end
 
 _ptr(::Type{T}, ::Nothing) where {T} = Ptr{T}(C_NULL)
 _ptr(::Type{T}, x::Vector{T}) where {T} = pointer(x)
 
-function _synapses(rp, tg, w, k::Integer, seed::Integer, weight::Real, pre::String)
+function _synapses(rp, tg, w, k::Integer, seed::Integer, weight, pre::String)
     return sp_synapses(_ptr(UInt64, rp), _ptr(UInt32, tg), _ptr(Cdouble, w),
-                       _u32(k, "$(pre)k"), _u64(seed, "$(pre)seed"), Float64(weight))
+                       _u32(k, "$(pre)k"), _u64(seed, "$(pre)seed"),
+                       weight === nothing ? 0.0 : Float64(weight))
+end
+
+# The number of neurons: `n`, else the rows of the `recurrent` or `inputs` matrix.
+function _neuron_count(n, recurrent, inputs)
+    n === nothing || return n
+    recurrent === nothing || return size(recurrent, 1)
+    inputs === nothing || return size(inputs, 1)
+    throw(ArgumentError("the number of neurons n is required " *
+                        "(unless a recurrent or inputs matrix gives it)"))
 end
 
 # Builds an sp_network_desc from the keyword arguments and calls f(Ref(desc)) while every array
 # it points into is rooted.
-function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Integer, tau::Real = 0.01,
-                    drive::Union{Nothing,Real} = nothing, drives = nothing,
-                    k::Integer = 0, seed::Integer = 0, weight::Real = 0.0,
+function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Integer} = nothing,
+                    tau::Real = 0.01, drive::Union{Nothing,Real} = nothing, drives = nothing,
+                    recurrent::Union{Nothing,SparseMatrixCSC} = nothing,
+                    k::Integer = 0, seed::Integer = 0, weight::Union{Nothing,Real} = nothing,
                     row_ptr = nothing, targets = nothing, weights = nothing,
-                    n_inputs::Integer = 0, input_k::Integer = 0, input_seed::Integer = 0,
-                    input_weight::Real = 0.0, input_row_ptr = nothing,
-                    input_targets = nothing, input_weights = nothing,
+                    inputs::Union{Nothing,SparseMatrixCSC} = nothing,
+                    n_inputs::Union{Nothing,Integer} = nothing, input_k::Integer = 0,
+                    input_seed::Integer = 0, input_weight::Union{Nothing,Real} = nothing,
+                    input_row_ptr = nothing, input_targets = nothing, input_weights = nothing,
                     v0 = nothing, init_seed::Integer = 0, t_ref::Real = 0.0,
                     input_capacity::Integer = 0, frame::Union{Symbol,Integer} = :auto)
+    n = _neuron_count(n, recurrent, inputs)
+    if inputs !== nothing
+        n_inputs === nothing || n_inputs == size(inputs, 2) ||
+            throw(DimensionMismatch("n_inputs = $n_inputs but the inputs matrix has " *
+                                    "$(size(inputs, 2)) columns (one per channel)"))
+        n_inputs = size(inputs, 2)
+    end
+    n_inputs = something(n_inputs, 0)
     n32 = _u32(n, "n")
     nin32 = _u32(n_inputs, "n_inputs")
     drive !== nothing && drives !== nothing &&
-        throw(_argerr("give drive (shared) or drives (per neuron), not both"))
+        throw(ArgumentError("give drive (shared) or drives (per neuron), not both"))
     drives_c = drives === nothing ? nothing : _f64vec(drives, n, "drives")
     v0_c = v0 === nothing ? nothing : _f64vec(v0, n, "v0")
-    rp, tg, w = _csr(row_ptr, targets, weights, k, n, n, "")
-    irp, itg, iw = _csr(input_row_ptr, input_targets, input_weights, input_k, n_inputs, n,
-                        "input_")
+    rp, tg, w = _synapse_arrays(recurrent, row_ptr, targets, weights, k, weight, n, n, "",
+                                "recurrent")
+    irp, itg, iw = _synapse_arrays(inputs, input_row_ptr, input_targets, input_weights,
+                                   input_k, input_weight, n_inputs, n, "input_", "inputs")
+    # Fields are set by name on top of the library's defaults, so a field the header appends
+    # later keeps its default value here.
+    base = default_desc()
     # No `return` inside the preserved block: its value is the block's value.
     result = GC.@preserve drives_c v0_c rp tg w irp itg iw begin
-        d = sp_network_desc(UInt32(sizeof(sp_network_desc)),
-                            _lookup(_MODELS, model, "model"),
-                            n32,
-                            Float64(tau),
-                            drive === nothing ? 0.0 : Float64(drive),
-                            _ptr(Cdouble, drives_c),
-                            _synapses(rp, tg, w, k, seed, weight, ""),
-                            nin32,
-                            _synapses(irp, itg, iw, input_k, input_seed, input_weight,
-                                      "input_"),
-                            _ptr(Cdouble, v0_c),
-                            _u64(init_seed, "init_seed"),
-                            Float64(t_ref),
-                            _u32(input_capacity, "input_capacity"),
-                            Ptr{sp_allocator}(C_NULL),
-                            _lookup(_FRAMES, frame, "frame"))
+        given = (struct_size = UInt32(sizeof(sp_network_desc)),
+                 model = _lookup(_MODELS, model, "model"),
+                 n = n32,
+                 tau = Float64(tau),
+                 drive = drive === nothing ? 0.0 : Float64(drive),
+                 drives = _ptr(Cdouble, drives_c),
+                 recurrent = _synapses(rp, tg, w, k, seed, weight, ""),
+                 n_inputs = nin32,
+                 inputs = _synapses(irp, itg, iw, input_k, input_seed, input_weight, "input_"),
+                 v0 = _ptr(Cdouble, v0_c),
+                 init_seed = _u64(init_seed, "init_seed"),
+                 t_ref = Float64(t_ref),
+                 input_capacity = _u32(input_capacity, "input_capacity"),
+                 allocator = Ptr{sp_allocator}(C_NULL),
+                 frame = _lookup(_FRAMES, frame, "frame"))
+        d = sp_network_desc((get(given, name, getfield(base, name))
+                             for name in fieldnames(sp_network_desc))...)
         f(Ref(d))
     end
     return result
@@ -358,11 +480,12 @@ Number of neurons.
 nneurons(net::Network) = Int(sp_network_size(net))
 
 """
-    frame(net) -> Symbol
+    simulation_frame(net) -> Symbol
 
-The event loop the network runs now: `:phase` or `:time`.
+The event loop the network runs now: `:phase` (co-moving phase frame, all neurons share one
+drive) or `:time` (spike times in the queue).
 """
-function frame(net::Network)
+function simulation_frame(net::Network)
     f = sp_network_frame(net)
     return f == 1 ? :phase : f == 2 ? :time : Symbol("frame", f)
 end
@@ -375,7 +498,8 @@ The network's current time in seconds.
 now(net::Network) = sp_now(net)
 
 function _neuron(i::Integer, net::Network)
-    1 <= i <= typemax(UInt32) || throw(_argerr("neuron $i is not a valid 1-based index"))
+    n = nneurons(net)
+    1 <= i <= n || throw(ArgumentError("neuron $i is not in 1:$n"))
     return UInt32(i - 1)
 end
 
@@ -399,7 +523,7 @@ Processes every event before `t_end` and returns the spikes in order, neurons 1-
 afterwards `now(net) == t_end`. `bufsize` is the number of spikes fetched per library call.
 """
 function run!(net::Network, t_end::Real; bufsize::Integer = 4096)
-    bufsize >= 1 || throw(_argerr("bufsize = $bufsize, expected >= 1"))
+    bufsize >= 1 || throw(ArgumentError("bufsize = $bufsize, expected >= 1"))
     times = Float64[]
     neurons = Int[]
     buf = Vector{sp_spike}(undef, bufsize)
@@ -435,7 +559,7 @@ Queues an external input event on `channel` (1-based) at time `t >= now(net)`.
 """
 function input!(net::Network, channel::Integer, t::Real)
     1 <= channel <= typemax(UInt32) ||
-        throw(_argerr("channel $channel is not a valid 1-based index"))
+        throw(ArgumentError("channel $channel is not a valid 1-based index"))
     check(sp_input(net, UInt32(channel - 1), t))
     return net
 end
@@ -457,7 +581,10 @@ end
 Writes all voltages at `now(net)` into `v` (length `nneurons(net)`, contiguous).
 """
 function voltages!(v::StridedVector{Float64}, net::Network)
-    stride(v, 1) == 1 || throw(_argerr("voltages!: v must be contiguous"))
+    stride(v, 1) == 1 || throw(ArgumentError("voltages!: v must be contiguous"))
+    n = nneurons(net)
+    length(v) == n ||
+        throw(DimensionMismatch("voltages!: v has $(length(v)) entries, expected $n"))
     GC.@preserve v begin
         check(sp_voltages(net, pointer(v), length(v)))
     end
@@ -502,13 +629,13 @@ function _count(net::Network, p::Cint)
 end
 
 """
-    params(net, p) -> Vector{Float64}
+    getparams(net, p) -> Vector{Float64}
 
-A copy of parameter `p`: `:weights` (recurrent, CSR order; one value when procedural or
-shared), `:input_weights` (likewise), `:drives` (n) or `:v0` (n, the state `rewind!` returns
-to).
+A copy of parameter `p`: `:weights` (recurrent, CSR order, i.e. the order of `nonzeros(W)`
+for a network built from a sparse matrix `W`; one value when procedural or shared),
+`:input_weights` (likewise), `:drives` (n) or `:v0` (n, the state `rewind!` returns to).
 """
-function params(net::Network, p::Symbol)
+function getparams(net::Network, p::Symbol)
     pc = _param(p)
     out = Vector{Float64}(undef, _count(net, pc))
     check(sp_get_params(net, pc, out, length(out)))
@@ -516,11 +643,12 @@ function params(net::Network, p::Symbol)
 end
 
 """
-    set_params!(net, p, values)
+    setparams!(net, p, values)
 
-Replaces parameter `p` (see `params`); `values` must have the same length.
+Replaces parameter `p` (see `getparams`); `values` must have the same length (else
+`DimensionMismatch`).
 """
-function set_params!(net::Network, p::Symbol, values::AbstractVector{<:Real})
+function setparams!(net::Network, p::Symbol, values::AbstractVector{<:Real})
     pc = _param(p)
     x = _f64vec(values, _count(net, pc), String(p))
     check(sp_set_params(net, pc, x, length(x)))
@@ -528,11 +656,12 @@ function set_params!(net::Network, p::Symbol, values::AbstractVector{<:Real})
 end
 
 """
-    grads(net, p) -> Vector{Float64}
+    getgrads(net, p) -> Vector{Float64}
 
-The accumulated gradient of the loss with respect to parameter `p` (same layout as `params`).
+The accumulated gradient of the loss with respect to parameter `p` (same layout as
+`getparams`).
 """
-function grads(net::Network, p::Symbol)
+function getgrads(net::Network, p::Symbol)
     pc = _param(p)
     out = Vector{Float64}(undef, _count(net, pc))
     check(sp_get_grads(net, pc, out, length(out)))
@@ -556,7 +685,7 @@ Starts recording from `now(net)` for a backward pass; running past `max_spikes` 
 spikes fails with `ERR_CAPACITY`.
 """
 function record!(net::Network, max_spikes::Integer)
-    max_spikes >= 0 || throw(_argerr("max_spikes = $max_spikes, expected >= 0"))
+    max_spikes >= 0 || throw(ArgumentError("max_spikes = $max_spikes, expected >= 0"))
     check(sp_record(net, max_spikes))
     return net
 end
@@ -631,5 +760,62 @@ end
 
 save(path::AbstractString, net::Network) = savefile(path, net)
 load(path::AbstractString) = loadfile(path)
+
+"""
+    write(io::IO, net::Network) -> Int
+
+Writes the bytes of `save(net)` to `io` and returns their number. The bytes say their own
+length, so several networks (or other data) can follow each other in one stream; Base's
+`write(filename, net)` works too.
+"""
+Base.write(io::IO, net::Network) = write(io, save(net))
+
+# The saved format starts with 8 bytes of magic, a u32 version, a u32 reserved field and the
+# payload length P (u64, little-endian); P payload bytes and an 8-byte checksum follow.
+const _HEADER_BYTES = 24
+const _CHECKSUM_BYTES = 8
+const _MAGIC = (0x53, 0x50, 0x4e, 0x45, 0x54, 0x57, 0x4b, 0x1a)   # "SPNETWK" 0x1a
+
+"""
+    read(io::IO, Network) -> Network
+
+Reads one network written by `write(io, net)` (or `save`, `savefile`): exactly its bytes,
+so that whatever follows in `io` is left there. A stream that ends inside the network throws
+`EOFError`; bytes that are not a saved network throw the `SparsePropError` (`ERR_FORMAT`) of
+`load`. `read(filename, Network)` works too.
+"""
+function Base.read(io::IO, ::Type{Network})
+    header = read(io, _HEADER_BYTES)
+    length(header) == _HEADER_BYTES || throw(EOFError())
+    # Not a saved network: let the library say so (the same error as load), rather than trust
+    # a length field that means nothing.
+    all(i -> header[i] == _MAGIC[i], 1:length(_MAGIC)) || return load(header)
+    payload = UInt64(0)
+    for i in _HEADER_BYTES:-1:(_HEADER_BYTES - 7)
+        payload = (payload << 8) | header[i]
+    end
+    payload <= typemax(Int) - _HEADER_BYTES - _CHECKSUM_BYTES || return load(header)
+    bytes = header
+    remaining = Int(payload) + _CHECKSUM_BYTES
+    # In pieces, so that a corrupted length cannot make us allocate more than the stream holds.
+    while remaining > 0
+        piece = read(io, min(remaining, 1 << 20))
+        isempty(piece) && throw(EOFError())
+        append!(bytes, piece)
+        remaining -= length(piece)
+    end
+    return load(bytes)
+end
+
+# ---------------------------------------------------------------------------------------------
+# Old names (before 0.2): deprecated. The ones that clash with other packages' exports (params,
+# frame, Status) are no longer exported; call them qualified, e.g. `SparseProp.params`.
+
+Base.@deprecate_binding Status SPStatus false
+@deprecate params(net::Network, p::Symbol) getparams(net, p) false
+@deprecate frame(net::Network) simulation_frame(net) false
+@deprecate(set_params!(net::Network, p::Symbol, values::AbstractVector{<:Real}),
+           setparams!(net, p, values))
+@deprecate grads(net::Network, p::Symbol) getgrads(net, p)
 
 end # module
