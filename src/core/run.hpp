@@ -1,4 +1,4 @@
-// Stepping and running: the event loop of DESIGN.md section 4.
+// Stepping and running: the event loop (src/ARCHITECTURE.md, Event loop).
 #pragma once
 #include "core/network.hpp"
 

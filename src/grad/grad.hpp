@@ -1,5 +1,5 @@
-// Training: parameter access, the recording tape and the exact backward pass (DESIGN.md
-// section 6).
+// Training: parameter access, the recording tape and the exact backward pass (src/ARCHITECTURE.md,
+// Tape; Backward pass).
 #pragma once
 #include "core/network.hpp"
 

@@ -1,4 +1,4 @@
-// Leaky integrate-and-fire in exponential co-moving coordinates (DESIGN.md section 3).
+// Leaky integrate-and-fire in exponential co-moving coordinates (src/ARCHITECTURE.md, Models).
 // tau dV/dt = -V + I, threshold 1, reset 0. The state u = (I - V) exp((t - t0)/tau) is constant
 // between events, so an input costs one multiply-add and no exp/log.
 #pragma once

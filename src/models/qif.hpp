@@ -1,5 +1,5 @@
-// Quadratic integrate-and-fire (theta neuron) in co-moving phase coordinates (DESIGN.md section
-// 3). tau dV/dt = V^2 + I with I > 0; V = sqrt(I) tan(phi/2), phi in (-pi, pi], spike at pi,
+// Quadratic integrate-and-fire (theta neuron) in co-moving phase coordinates (src/ARCHITECTURE.md,
+// Models). tau dV/dt = V^2 + I with I > 0; V = sqrt(I) tan(phi/2), phi in (-pi, pi], spike at pi,
 // reset to -pi. The phase advances at omega = 2 sqrt(I) per tau, so x = phi - omega (t - t0)/tau
 // is constant between events.
 #pragma once

@@ -23,7 +23,7 @@ static void bench_check(sp_status s, const char *what) {
   }
 }
 
-/* DESIGN.md section 3: LIF, K = 100 procedural, w = -J0/sqrt(K), I = 1 + tau sqrt(K) J0 nu,
+/* src/ARCHITECTURE.md, Benchmarks: LIF, K = 100 procedural, w = -J0/sqrt(K), I = 1 + tau sqrt(K) J0 nu,
    J0 = 1, nu = 1 Hz, tau = 10 ms, random initial phases. */
 static void bench_balanced_lif(sp_network_desc *d, uint32_t n) {
   const double k = 100, tau = 0.01, j0 = 1, nu = 1;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark network of DESIGN.md sections 3 and 9 in Brian2, beside `sparseprop run`.
+"""The benchmark network of src/ARCHITECTURE.md (Benchmarks) in Brian2, beside `sparseprop run`.
 
 Brian2 (Debian: python3-brian; the project's build and CI never need it) simulates the
 balanced network clock-driven at dt = 0.1 ms with compiled code generation ('cython', or
@@ -11,7 +11,7 @@ nu = 1 Hz, tau = 10 ms, random initial phases over the free period.
        (integrated exactly between grid points: method 'exact').
   QIF: in the phase representation, which is exact between inputs: dphi/dt = 2 sqrt(I)/tau,
        I = tau sqrt(K) J0 nu, spike at phi = pi, reset to -pi, an input moves phi to
-       2 atan(tan(phi/2) + w/sqrt(I)) (DESIGN.md section 3).
+       2 atan(tan(phi/2) + w/sqrt(I)) (src/ARCHITECTURE.md, Models).
 
 The connectivity has the same statistics as the engine's procedural connectivity (exactly K
 distinct targets per source, no self-connections), drawn with numpy, not the same

@@ -1,5 +1,5 @@
 /*
- * test_allocator.c - the embedding contract on memory (DESIGN.md section 7):
+ * test_allocator.c - the embedding contract on memory (src/ARCHITECTURE.md, Memory and embedding):
  *
  *  - sp_network_memory(d) is exactly what sp_network_create(d) requests from the allocator;
  *  - after create, stepping, running, inputs, drive changes, voltages, parameters, rewind,

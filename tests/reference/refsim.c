@@ -1,6 +1,7 @@
 /*
  * refsim.c - the reference simulator (see refsim.h): the plain O(N)-per-event loop, written
- * from DESIGN.md sections 3-5 and the header's event semantics, sharing no code with src/.
+ * from src/ARCHITECTURE.md (Models, Event semantics), README.md (Procedural connectivity)
+ * and the header's event semantics, sharing no code with src/.
  */
 #include "refsim.h"
 

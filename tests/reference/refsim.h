@@ -1,6 +1,6 @@
 /*
  * refsim.h - the reference simulator: an independent, deliberately plain oracle for the
- * engine's event semantics (DESIGN.md section 8). It shares no code with src/.
+ * engine's event semantics (src/ARCHITECTURE.md, Verification). It shares no code with src/.
  *
  * O(N) per event: every neuron keeps an anchor (time, voltage or phase) from which its state
  * is computed analytically; the next event is found by scanning all neurons and the input

@@ -2,7 +2,7 @@
  * test_vs_reference.c - checks the engine, through the public C API only, against the
  * independent reference simulator (refsim.c): spike for spike on random LIF and QIF networks,
  * with external inputs, both event-loop frames, drive changes, procedural connectivity,
- * rewind, a long run, and the paper's balanced network rate (DESIGN.md section 8).
+ * rewind, a long run, and the paper's balanced network rate (src/ARCHITECTURE.md, Verification).
  *
  * Calls are mirrored in lockstep (sp_step <-> ref_step, sp_run <-> ref_run with the same t_end
  * and cap, sp_input <-> ref_input, sp_set_drive <-> ref_set_drive) and every call's spikes are
@@ -573,7 +573,7 @@ static void test_lif_random_procedural(void **state) {
 /* QIF                                                                                   */
 
 /* QIF networks are compared over their first 500 spikes only: balanced QIF networks are
-   chaotic (positive Lyapunov exponents, DESIGN.md section 6), so the rounding differences
+   chaotic (positive Lyapunov exponents, src/ARCHITECTURE.md, Verification), so the rounding differences
    between two correct implementations (phases vs co-moving phases, different operation
    order) grow exponentially in time and after enough spikes flip the order of two spikes,
    after which the sequences legitimately differ. 500 spikes is well inside the horizon
@@ -1498,7 +1498,7 @@ static void test_long_run_time(void **state) {
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* The paper's balanced LIF network (DESIGN.md section 3)                                */
+/* The paper's balanced LIF network (src/ARCHITECTURE.md, Benchmarks)                            */
 
 static void test_balanced_rate(void **state) {
   const uint32_t N = 10000, K = 100;

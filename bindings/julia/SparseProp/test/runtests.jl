@@ -20,7 +20,7 @@ function status_of(f)
     return SP.OK
 end
 
-# The paper's balanced LIF network (DESIGN.md section 3): I = 1 + tau sqrt(K) J0 nu,
+# The paper's balanced LIF network (src/ARCHITECTURE.md, Benchmarks): I = 1 + tau sqrt(K) J0 nu,
 # w = -J0 / sqrt(K), K = 100, tau = 10 ms; stationary rate about 3.4 Hz.
 function balanced(; n, K = 100, tau = 0.01, J0 = 1.0, nu = 1.0, seed = 1, init_seed = 2,
                   frame = :auto)

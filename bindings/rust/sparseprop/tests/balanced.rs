@@ -120,7 +120,7 @@ fn balanced_network_runs_in_the_phase_frame_at_the_papers_rate() {
     net.count_until(0.5).unwrap(); // transient from random phases
     let spikes = net.count_until(2.5).unwrap();
     let rate = spikes as f64 / (N as f64 * 2.0);
-    // DESIGN.md section 3: about 3.4 Hz (independent exact and clock-driven simulations, at
+    // src/ARCHITECTURE.md, Benchmarks: about 3.4 Hz (independent exact and clock-driven simulations, at
     // larger N; finite size moves it a little).
     assert!((2.8..4.0).contains(&rate), "mean rate {rate} Hz");
 }
@@ -155,7 +155,7 @@ fn network_moves_between_threads() {
 
 #[test]
 fn balanced_qif_network_runs_at_the_papers_rate() {
-    // DESIGN.md section 3: I = tau sqrt(K) J0 nu = 0.1, w = -J0/sqrt(K), K = 100; about
+    // src/ARCHITECTURE.md, Benchmarks: I = tau sqrt(K) J0 nu = 0.1, w = -J0/sqrt(K), K = 100; about
     // 1.31 Hz (independent exact simulation; Brian2 1.306 Hz).
     let mut net = sparseprop::NetworkBuilder::new(sparseprop::Model::Qif, N)
         .tau(TAU)
