@@ -1,6 +1,7 @@
 // Partial derivatives of the event maps of each model in co-moving coordinates
-// (src/ARCHITECTURE.md, Backward pass): an input k(x, t, w, I), a reset r(t, I), the spike time T(x, I), and the
-// conversions between co-moving states and voltages at the start and end of a recording.
+// (src/ARCHITECTURE.md, Backward pass): an input k(x, t, w, I), a reset r(t, I), the spike time
+// T(x, I), and the conversions between co-moving states and voltages at the start and end of a
+// recording.
 #pragma once
 #include <cmath>
 
