@@ -10,6 +10,20 @@
 
 namespace sp {
 
+// (t - t0)/tau for t >= t0, with the difference t - t0 taken exactly (it may not be a double
+// when t0 is much smaller than t) and rounded once in the division.
+inline double exact_span(double t, double t0, double tau) {
+  // TwoSum (Knuth): d + err = t - t0 exactly.
+  double d = t - t0;
+  double t_part = d + t0, t0_part = d - t_part;
+  double err = (t - t_part) - (t0 + t0_part);
+  double q = d / tau;
+  if (!std::isfinite(q)) return q;  // (a silence beyond the largest double: the clock is gone)
+  // q tau + r = d exactly; the quotient of (r + err) by tau corrects q.
+  double r = std::fma(-q, tau, d);
+  return q + (r + err) / tau;
+}
+
 template <class M>
 struct Ops;
 
@@ -49,22 +63,27 @@ struct Ops<Lif> {
     return Lif::from_voltage(v, drive, e);
   }
   static double reset_voltage(double) { return 0.0; }
-  // Moves t0 towards t by a whole number m of halvings: every u is scaled by 2^-m, exactly,
-  // so the queue order is untouched. Returns the shift (m) for the tape.
+  // The clock at which a neuron with state u reaches threshold (in the time frame, the clock of
+  // its spike computed without the rounding of its spike time).
+  static double spiker_clock(double u, double drive) { return u / (drive - 1.0); }
+  // Moves t0 to t (t > t0): every u is scaled by f = exp(-(t - t0)/tau), returned for the tape.
+  // t0 stays an exact double (the time of an event), so no rounding of t0 accumulates over
+  // re-basings; f is computed from the exact difference t - t0, and its rounding (and each
+  // state's) is a relative error of order 1e-16 per re-base, a few 1e-16 tau in time. Scaling
+  // by one factor keeps the order of the states (the phase frame's keys) and their ties. After a
+  // long silence f underflows to 0: every neuron has decayed to its drive.
   static double rebase(Network &net, double t) {
-    double m = std::floor((t - net.t0) / (net.tau * 0.69314718055994530942));
-    if (m < 1) return 0;
-    int mi = static_cast<int>(m);
-    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state = std::ldexp(net.neuron[i].state, -mi);
-    net.t0 += m * net.tau * 0.69314718055994530942;
+    double f = std::exp(-exact_span(t, net.t0, net.tau));
+    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state *= f;
+    net.t0 = t;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
       // The keys are the states: scaled alike, so the queue keeps its order (rebuilt for its
       // buckets).
-      net.cur_key = std::ldexp(net.cur_key, -mi);
+      net.cur_key *= f;
       net.spike_queue.rebuild();
     }
-    return m;
+    return f;
   }
 };
 
@@ -100,12 +119,14 @@ struct Ops<Qif> {
   }
   // The voltage at phase -pi: -inf in exact arithmetic, about -1.6e16 sqrt(I) in doubles.
   static double reset_voltage(double drive) { return Qif::voltage(-kPi, drive, 0.0); }
-  // Moves t0 forward to about t: x_i += omega_i d with d = (t - t0)/tau. Returns d.
+  // The clock at which a neuron with state x reaches phase pi (see Ops<Lif>::spiker_clock).
+  static double spiker_clock(double x, double drive) { return (kPi - x) / Qif::omega(drive); }
+  // Moves t0 to t (t > t0): x_i += omega_i d with d = (t - t0)/tau, returned for the tape. t0
+  // stays an exact double (the time of an event); d is computed from the exact difference.
   static double rebase(Network &net, double t) {
-    double d = (t - net.t0) / net.tau;
-    if (!(d > 0)) return 0;
+    double d = exact_span(t, net.t0, net.tau);
     for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(net.drive[i]) * d;
-    net.t0 += d * net.tau;
+    net.t0 = t;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
       net.cur_key -= Qif::omega(net.drive[0]) * d;

@@ -40,8 +40,14 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     double key = net_.spike_queue.top_key();
-    // In the phase frame the spiker's key gives the clock of a new instant without an exp.
-    double clk = clock_at(t, kPhase, key);
+    // The clock of a new instant comes from the spiker's key in the phase frame (no exp), and
+    // in the time frame from its state when it reached threshold on its own (not from the
+    // rounded spike time, whose rounding would feed back into the reset and accumulate).
+    double clk = clock_at(t, [&] {
+      if (kPhase) return O::phase_clock(net_, key);
+      return key > net_.now ? O::spiker_clock(net_.neuron[j].state, net_.drive[j])
+                            : O::clock(net_, t);
+    });
     if (kPhase && key > net_.cur_key) {
       net_.cur_key = key;
       net_.cur_key_time = t;
@@ -81,7 +87,7 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
-    double clk = clock_at(t, false, 0.0);
+    double clk = clock_at(t, [&] { return O::clock(net_, t); });
     if (kPhase && t != net_.cur_key_time) {
       net_.cur_key = O::phase_threshold_key(net_, clk);
       net_.cur_key_time = t;
@@ -99,12 +105,12 @@ class Loop {
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
 
   // The model clock at t. Every event at one instant reuses the first one's value, so that
-  // neurons reset together get bit-identical states; a new instant computes it from the
-  // phase-frame key when from_key is set, else from t.
-  double clock_at(double t, bool from_key, double key) {
+  // neurons reset together get bit-identical states; a new instant computes it with compute().
+  template <class F>
+  double clock_at(double t, F compute) {
     if (t != net_.clock_time) {
       net_.clock_time = t;
-      net_.clock_value = from_key ? O::phase_clock(net_, key) : O::clock(net_, t);
+      net_.clock_value = compute();
     }
     return net_.clock_value;
   }
@@ -160,7 +166,7 @@ class Loop {
     if (!(t - net_.t0 > net_.rebase_span)) return;
     double old_t0 = net_.t0;
     double shift = O::rebase(net_, t);
-    if (shift != 0 && net_.tape.recording) record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);
+    if (net_.tape.recording) record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);
   }
 
   // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are

@@ -61,10 +61,9 @@ struct Deriv<Lif> {
   static double held_state_dI(const Network &net, double, double tr, double t0) {
     return std::exp((tr - t0) / net.tau);
   }
-  // Re-base by m halvings: u' = 2^-m u.
-  static void rebase(Network &net, double *lambda, double shift) {
-    int m = static_cast<int>(shift);
-    for (uint32_t i = 0; i < net.n; ++i) lambda[i] = std::ldexp(lambda[i], -m);
+  // Re-base by the factor f the tape recorded: u' = f u.
+  static void rebase(Network &net, double *lambda, double f) {
+    for (uint32_t i = 0; i < net.n; ++i) lambda[i] *= f;
   }
 };
 
