@@ -131,7 +131,8 @@ typedef enum sp_model {
 typedef enum sp_frame {
   SP_FRAME_AUTO = 0,
   /* One shared drive, every neuron oscillatory: the queue is keyed on the co-moving phase
-     (u for LIF), a spike touches only its targets. */
+     (u for LIF), a spike touches only its targets. LIF: t_ref <= 512 tau (forcing it with a
+     longer refractory period is SP_ERR_UNSUPPORTED; SP_FRAME_AUTO picks the time frame). */
   SP_FRAME_PHASE = 1,
   /* Anything: the queue is keyed on each neuron's next spike time (+inf if none). */
   SP_FRAME_TIME = 2
@@ -184,7 +185,9 @@ typedef struct sp_network_desc {
                                  phase drawn uniformly from their free period (init_seed),
                                  the others at reset */
   uint64_t init_seed;
-  double t_ref;               /* absolute refractory period in seconds, >= 0 (0: none) */
+  double t_ref;               /* absolute refractory period in seconds, >= 0 (0: none); any
+                                 finite length, e.g. longer than a run for first-spike-only
+                                 readouts */
   uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
   const sp_allocator *allocator; /* NULL: malloc/free */
   uint32_t frame;             /* an sp_frame value (0: SP_FRAME_AUTO) */

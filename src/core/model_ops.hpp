@@ -55,8 +55,45 @@ struct Ops<Lif> {
     return Lif::at_threshold(u, drive, e);
   }
   static double reset(double drive, double e) { return Lif::reset(drive, e); }
+  // A reset whose refractory period ends so far ahead of t0 that its clock would overflow
+  // (t_ref above about 560 tau) is kept pending: the state holds kPending until a re-base
+  // brings t0 close enough (every event after the refractory end comes with one, as it is
+  // more than rebase_span after t0), and the refractory end alone gives the voltage and the
+  // next spike time meanwhile. (-0.0 otherwise means V = I exactly, which reads the same.)
+  static constexpr double kPendingClock = 3.7e260;  // about e^600
+  static double pending_state() { return -0.0; }
+  static bool pending(double u) { return u == 0 && std::signbit(u); }
+  // The state held at reset until clock value e (the refractory end's), or pending.
+  static double held_state(double drive, double e) {
+    return e > kPendingClock ? pending_state() : Lif::reset(drive, e);
+  }
+  // The same at the end of the refractory period started by a spike at clock value e.
+  static double reset_after_spike(const Network &net, double drive, double e) {
+    return held_state(drive, after_refractory(net, e));
+  }
+  // A pending state made real at t0 (after a re-base), if its clock is representable now.
+  static double materialize(const Network &net, uint32_t i) {
+    double end = net.refr_end[i];
+    if (!(end > -INFINITY)) return pending_state();
+    return held_state(net.drive[i], std::exp(exact_span(end, net.t0, net.tau)));
+  }
   static double spike_time(const Network &net, double u, double drive) {
     return Lif::spike_time(u, drive, net.t0, net.tau);
+  }
+  // Neuron i's next spike time without input, pending reset included.
+  static double neuron_spike_time(const Network &net, uint32_t i) {
+    double u = net.neuron[i].state, drive = net.drive[i];
+    if (pending(u)) {
+      if (!Lif::oscillatory(drive)) return INFINITY;
+      return net.refr_end[i] + Lif::period(drive, net.tau);
+    }
+    return spike_time(net, u, drive);
+  }
+  // Voltage of neuron i at t after its refractory end, pending reset included.
+  static double neuron_voltage(const Network &net, uint32_t i, double t) {
+    double u = net.neuron[i].state, drive = net.drive[i];
+    if (pending(u)) return Lif::voltage_after(t - net.refr_end[i], drive, net.tau);
+    return voltage(u, drive, clock(net, t));
   }
   static double voltage(double u, double drive, double e) { return Lif::voltage(u, drive, e); }
   static double from_voltage(double v, double drive, double e) {
@@ -74,8 +111,11 @@ struct Ops<Lif> {
   // long silence f underflows to 0: every neuron has decayed to its drive.
   static double rebase(Network &net, double t) {
     double f = std::exp(-exact_span(t, net.t0, net.tau));
-    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state *= f;
     net.t0 = t;
+    for (uint32_t i = 0; i < net.n; ++i) {
+      double u = net.neuron[i].state * f;
+      net.neuron[i].state = pending(u) ? materialize(net, i) : u;
+    }
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
       // The keys are the states: scaled alike, so the queue keeps its order (rebuilt for its
@@ -110,8 +150,19 @@ struct Ops<Qif> {
   // A finite input never carries a QIF neuron to phi = pi.
   static bool at_threshold(double, double, double) { return false; }
   static double reset(double drive, double s) { return Qif::reset(drive, s); }
+  // (The QIF clock is linear in time: a refractory end never overflows it.)
+  static double held_state(double drive, double s) { return Qif::reset(drive, s); }
+  static double reset_after_spike(const Network &net, double drive, double s) {
+    return Qif::reset(drive, after_refractory(net, s));
+  }
   static double spike_time(const Network &net, double x, double drive) {
     return Qif::spike_time(x, drive, net.t0, net.tau);
+  }
+  static double neuron_spike_time(const Network &net, uint32_t i) {
+    return spike_time(net, net.neuron[i].state, net.drive[i]);
+  }
+  static double neuron_voltage(const Network &net, uint32_t i, double t) {
+    return voltage(net.neuron[i].state, net.drive[i], clock(net, t));
   }
   static double voltage(double x, double drive, double s) { return Qif::voltage(x, drive, s); }
   static double from_voltage(double v, double drive, double s) {

@@ -60,6 +60,13 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
 
 bool finite(double x) { return std::isfinite(x); }
 
+// The phase frame keys LIF neurons on their states, so it cannot hold a pending reset
+// (Ops<Lif>::held_state): LIF refractory periods up to 512 tau only.
+constexpr double kPhaseMaxRefractoryTaus = 512.0;
+bool lif_phase_refractory_ok(uint32_t model, double t_ref, double tau) {
+  return model != SP_MODEL_LIF || t_ref <= kPhaseMaxRefractoryTaus * tau;
+}
+
 sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sources, uint32_t n,
                          bool recurrent) {
   if (s.row_ptr) {
@@ -177,6 +184,11 @@ sp_status validate(const sp_network_desc &d) {
     if (d.drives)
       for (uint32_t i = 1; i < d.n; ++i) ok = ok && d.drives[i] == first;
     bool osc = d.model == SP_MODEL_LIF ? Lif::oscillatory(first) : Qif::oscillatory(first);
+    if (!lif_phase_refractory_ok(d.model, d.t_ref, d.tau))
+      return fail(SP_ERR_UNSUPPORTED,
+                  "frame = SP_FRAME_PHASE: LIF refractory periods up to 512 tau only (t_ref = "
+                  "%g, tau = %g); the time frame runs any",
+                  d.t_ref, d.tau);
     if (!ok || !osc)
       return fail(SP_ERR_UNSUPPORTED,
                   "frame = SP_FRAME_PHASE: needs one shared drive with every neuron oscillatory "
@@ -312,7 +324,7 @@ template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
-  return O::spike_time(*net, net->neuron[i].state, net->drive[i]);
+  return O::neuron_spike_time(*net, i);
 }
 
 // The phase-frame key of a neuron at threshold at now().
@@ -347,7 +359,7 @@ template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
-  return O::voltage(net->neuron[i].state, net->drive[i], O::clock(*net, net->now));
+  return O::neuron_voltage(*net, i, net->now);
 }
 
 template <class M>
@@ -357,7 +369,7 @@ void change_drive(Network *net, uint32_t i, double drive) {
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
-    net->neuron[i].state = O::reset(drive, O::clock(*net, net->refr_end[i]));
+    net->neuron[i].state = O::held_state(drive, O::clock(*net, net->refr_end[i]));
   } else {
     double c = O::clock(*net, net->now);
     double v = O::voltage(net->neuron[i].state, net->drive[i], c);
@@ -463,6 +475,7 @@ void network_update_rebase_span(Network *net) {
 }
 
 bool network_phase_eligible(const Network *net) {
+  if (!lif_phase_refractory_ok(net->model, net->t_ref, net->tau)) return false;
   double first = net->drive[0];
   for (uint32_t i = 1; i < net->n; ++i)
     if (net->drive[i] != first) return false;

@@ -40,14 +40,21 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     double key = net_.spike_queue.top_key();
-    // The clock of a new instant comes from the spiker's key in the phase frame (no exp), and
-    // in the time frame from its state when it reached threshold on its own (not from the
-    // rounded spike time, whose rounding would feed back into the reset and accumulate).
-    double clk = clock_at(t, [&] {
-      if (kPhase) return O::phase_clock(net_, key);
-      return key > net_.now ? O::spiker_clock(net_.neuron[j].state, net_.drive[j])
-                            : O::clock(net_, t);
-    });
+    // A neuron that reached threshold on its own resets from its own clock, computed from its
+    // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor
+    // from another neuron's clock when their spike times round to the same double (either
+    // error would feed back into the reset and accumulate). A neuron an input took to
+    // threshold uses the clock of the instant.
+    bool own = kPhase ? key > net_.cur_key : key > net_.now;
+    double clk;
+    if (own) {
+      clk = kPhase ? O::phase_clock(net_, key)
+                   : O::spiker_clock(net_.neuron[j].state, net_.drive[j]);
+      net_.clock_time = t;
+      net_.clock_value = clk;
+    } else {
+      clk = clock_at(t, [&] { return kPhase ? O::phase_clock(net_, key) : O::clock(net_, t); });
+    }
     if (kPhase && key > net_.cur_key) {
       net_.cur_key = key;
       net_.cur_key_time = t;
@@ -68,8 +75,8 @@ class Loop {
     net_.refr_end[j] = t + net_.t_ref;
     net_.neuron[j].flags = recent_flags();  // (no longer due)
     // (In the phase frame every drive is drive[0], which stays in cache.)
-    net_.neuron[j].state = O::reset(net_.drive[kPhase ? 0 : j], O::after_refractory(net_, clk));
-    net_.spike_queue.update_top(key_of(j));
+    net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
+    net_.spike_queue.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
     deliver(row, t, clk, ev);
     if (out) {
