@@ -10,18 +10,33 @@
 
 namespace sp {
 
-// (t - t0)/tau for t >= t0, with the difference t - t0 taken exactly (it may not be a double
-// when t0 is much smaller than t) and rounded once in the division.
-inline double exact_span(double t, double t0, double tau) {
+// (t - t0)/tau for t >= t0 as q + c, q the rounded quotient and c (|c| <= ulp(q)) what
+// rounding it dropped, with the difference t - t0 taken exactly (it may not be a double when
+// t0 is much smaller than t).
+struct Span {
+  double q, c;
+};
+inline Span exact_span_parts(double t, double t0, double tau) {
   // TwoSum (Knuth): d + err = t - t0 exactly.
   double d = t - t0;
   double t_part = d + t0, t0_part = d - t_part;
   double err = (t - t_part) - (t0 + t0_part);
   double q = d / tau;
-  if (!std::isfinite(q)) return q;  // (a silence beyond the largest double: the clock is gone)
+  if (!std::isfinite(q)) return Span{q, 0.0};  // (a silence beyond the largest double)
   // q tau + r = d exactly; the quotient of (r + err) by tau corrects q.
   double r = std::fma(-q, tau, d);
-  return q + (r + err) / tau;
+  return Span{q, (r + err) / tau};
+}
+// The same rounded once.
+inline double exact_span(double t, double t0, double tau) {
+  Span s = exact_span_parts(t, t0, tau);
+  return s.q + s.c;
+}
+// exp(-(t - t0)/tau) without the rounding of the exponent (an ulp of an exponent near 32 would
+// be a relative error of 7e-15): exp(-q) (1 - c).
+inline double exp_minus_span(double t, double t0, double tau) {
+  Span s = exact_span_parts(t, t0, tau);
+  return std::exp(-s.q) * (1.0 - s.c);
 }
 
 template <class M>
@@ -110,7 +125,7 @@ struct Ops<Lif> {
   // by one factor keeps the order of the states (the phase frame's keys) and their ties. After a
   // long silence f underflows to 0: every neuron has decayed to its drive.
   static double rebase(Network &net, double t) {
-    double f = std::exp(-exact_span(t, net.t0, net.tau));
+    double f = exp_minus_span(t, net.t0, net.tau);
     net.t0 = t;
     for (uint32_t i = 0; i < net.n; ++i) {
       double u = net.neuron[i].state * f;

@@ -44,8 +44,10 @@ class Loop {
     // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor
     // from another neuron's clock when their spike times round to the same double (either
     // error would feed back into the reset and accumulate). A neuron an input took to
-    // threshold uses the clock of the instant.
-    bool own = kPhase ? key > net_.cur_key : key > net_.now;
+    // threshold (time frame: its refractory end marks it, set to that instant) uses the clock
+    // of the instant.
+    bool own = kPhase ? key > net_.cur_key
+                      : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now);
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)

@@ -30,10 +30,11 @@ int main(int argc, char **argv) {
       continue;
     }
     printf("%-10s %3u %12.3f %12.3f %12.3f %12.3f %12.6g %8.1f   (worst: spike %llu, neuron %u, "
-           "t = %.17g)\n",
+           "t = %.17g; at t >= 1024 tau: neuron %u, t = %.17g)\n",
            c->name, c->n, r.max_ulps, r.max_ulps_first, r.max_ulps_late, r.max_bound, r.last_t,
            (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec),
-           (unsigned long long)r.worst_index, r.worst_neuron, r.worst_t);
+           (unsigned long long)r.worst_index, r.worst_neuron, r.worst_t, r.worst_late_neuron,
+           r.worst_late_t);
     fflush(stdout);
   }
   return bad;

@@ -43,6 +43,8 @@ typedef struct {
   uint64_t worst_index;  /* where the largest one was (0-based spike index) */
   uint32_t worst_neuron;
   double worst_t;
+  uint32_t worst_late_neuron; /* where the largest one at t >= 1024 tau was */
+  double worst_late_t;
   double last_t;         /* time of the last spike */
   int status;            /* SP_OK, or what went wrong (-1: a neuron out of turn) */
 } pm_result;
@@ -69,7 +71,7 @@ static void pm_closed_form(const pm_config *c, uint32_t i, long double *first,
 /* Runs `total` spikes and compares every one with the closed form. */
 static pm_result pm_measure(const pm_config *c, uint64_t total) {
   enum { kChunk = 1 << 16 };
-  pm_result r = {0, 0.0, 0.0, 0.0, -INFINITY, 0.0, 0, 0, 0.0, 0.0, SP_OK};
+  pm_result r = {0, 0.0, 0.0, 0.0, -INFINITY, 0.0, 0, 0, 0.0, 0, 0.0, 0.0, SP_OK};
   long double first[PM_MAX_N], period[PM_MAX_N];
   uint64_t count_of[PM_MAX_N] = {0};
   sp_network_desc d;
@@ -115,7 +117,11 @@ static pm_result pm_measure(const pm_config *c, uint64_t total) {
       if (excess > r.max_excess) r.max_excess = excess;
       bound = err * ulp / (PM_BOUND_ULPS * ulp + PM_BOUND_EPS_TAU * DBL_EPSILON * c->tau);
       if (bound > r.max_bound) r.max_bound = bound;
-      if (rounded >= 1024.0 * c->tau && err > r.max_ulps_late) r.max_ulps_late = err;
+      if (rounded >= 1024.0 * c->tau && err > r.max_ulps_late) {
+        r.max_ulps_late = err;
+        r.worst_late_neuron = j;
+        r.worst_late_t = buf[s].t;
+      }
       if (err > r.max_ulps) {
         r.max_ulps = err;
         r.worst_index = r.spikes + s;
