@@ -71,7 +71,7 @@ struct Ops<Lif> {
   }
   static double reset(double drive, double e) { return Lif::reset(drive, e); }
   // A reset whose refractory period ends so far ahead of t0 that its clock would overflow
-  // (t_ref above about 560 tau) is kept pending: the state holds kPending until a re-base
+  // (t_ref above about 560 tau) is kept pending: the state holds -0.0 until a re-base
   // brings t0 close enough (every event after the refractory end comes with one, as it is
   // more than rebase_span after t0), and the refractory end alone gives the voltage and the
   // next spike time meanwhile. (-0.0 otherwise means V = I exactly, which reads the same.)
