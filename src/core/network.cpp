@@ -60,6 +60,13 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
 
 bool finite(double x) { return std::isfinite(x); }
 
+// The phase frame keys LIF neurons on their states, so it cannot hold a pending reset
+// (Ops<Lif>::held_state): LIF refractory periods up to 512 tau only.
+constexpr double kPhaseMaxRefractoryTaus = 512.0;
+bool lif_phase_refractory_ok(uint32_t model, double t_ref, double tau) {
+  return model != SP_MODEL_LIF || t_ref <= kPhaseMaxRefractoryTaus * tau;
+}
+
 // The drives given for a forced phase frame: one shared drive, every neuron oscillatory.
 sp_status forced_phase_check(uint32_t model, const double *drives, double shared, uint32_t n) {
   bool same = true;
@@ -195,6 +202,11 @@ sp_status validate(const sp_network_desc &d) {
   if (d.allocator && (!d.allocator->alloc || !d.allocator->free))
     return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
   if (d.frame == SP_FRAME_PHASE) {
+    if (!lif_phase_refractory_ok(d.model, d.t_ref, d.tau))
+      return fail(SP_ERR_UNSUPPORTED,
+                  "frame = SP_FRAME_PHASE: LIF refractory periods up to 512 tau only (t_ref = "
+                  "%g, tau = %g); the time frame runs any",
+                  d.t_ref, d.tau);
     sp_status s2 = forced_phase_check(d.model, d.drives, d.drives ? 0.0 : d.drive, d.n);
     if (s2 != SP_OK) return s2;
   }
@@ -331,7 +343,7 @@ template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
-  return O::spike_time(*net, net->neuron[i].state, net->drive[i]);
+  return O::neuron_spike_time(*net, i);
 }
 
 // The phase-frame key of a neuron at threshold at now().
@@ -366,7 +378,7 @@ template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
-  return O::voltage(net->neuron[i].state, net->drive[i], O::clock(*net, net->now));
+  return O::neuron_voltage(*net, i, net->now);
 }
 
 template <class M>
@@ -376,7 +388,7 @@ void change_drive(Network *net, uint32_t i, double drive) {
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
-    net->neuron[i].state = O::reset(drive, O::clock(*net, net->refr_end[i]));
+    net->neuron[i].state = O::held_state(drive, O::clock(*net, net->refr_end[i]));
   } else {
     double c = O::clock(*net, net->now);
     double v = O::voltage(net->neuron[i].state, net->drive[i], c);
@@ -491,6 +503,7 @@ bool phase_eligible_drive(uint32_t model, double drive) {
 }
 
 bool network_phase_eligible(const Network *net) {
+  if (!lif_phase_refractory_ok(net->model, net->t_ref, net->tau)) return false;
   double first = net->drive[0];
   for (uint32_t i = 1; i < net->n; ++i)
     if (net->drive[i] != first) return false;

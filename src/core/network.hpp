@@ -39,7 +39,7 @@ enum class TapeKind : uint32_t { Spike = 1, Triggered = 2, Input = 3, Rebase = 4
 // One recorded event. Spikes and inputs own a run of target pre-states in Tape::pre.
 struct TapeEvent {
   double t;         // event time (rebase: t0 before the re-base)
-  double aux;       // spike: spiker's state before reset; rebase: the shift
+  double aux;       // spike: spiker's state before reset; rebase: LIF's factor f, QIF's d
   uint64_t first;   // first pre-state index
   uint32_t who;     // neuron (spike) or channel (input)
   uint32_t kind;    // TapeKind

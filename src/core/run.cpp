@@ -42,8 +42,23 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     double key = net_.spike_queue.top_key();
-    // In the phase frame the spiker's key gives the clock of a new instant without an exp.
-    double clk = clock_at(t, kPhase, key);
+    // A neuron that reached threshold on its own resets from its own clock, computed from its
+    // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor
+    // from another neuron's clock when their spike times round to the same double (either
+    // error would feed back into the reset and accumulate). A neuron an input took to
+    // threshold (time frame: its refractory end marks it, set to that instant) uses the clock
+    // of the instant.
+    bool own = kPhase ? key > net_.cur_key
+                      : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now);
+    double clk;
+    if (own) {
+      clk = kPhase ? O::phase_clock(net_, key)
+                   : O::spiker_clock(net_.neuron[j].state, net_.drive[j]);
+      net_.clock_time = t;
+      net_.clock_value = clk;
+    } else {
+      clk = clock_at(t, [&] { return kPhase ? O::phase_clock(net_, key) : O::clock(net_, t); });
+    }
     if (kPhase && key > net_.cur_key) {
       net_.cur_key = key;
       net_.cur_key_time = t;
@@ -64,8 +79,8 @@ class Loop {
     net_.refr_end[j] = t + net_.t_ref;
     net_.neuron[j].flags = recent_flags();  // (no longer due)
     // (In the phase frame every drive is drive[0], which stays in cache.)
-    net_.neuron[j].state = O::reset(net_.drive[kPhase ? 0 : j], O::after_refractory(net_, clk));
-    net_.spike_queue.update_top(key_of(j));
+    net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
+    net_.spike_queue.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
     deliver(row, t, clk, ev);
     if (out) {
@@ -83,7 +98,7 @@ class Loop {
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
-    double clk = clock_at(t, false, 0.0);
+    double clk = clock_at(t, [&] { return O::clock(net_, t); });
     if (kPhase && t != net_.cur_key_time) {
       net_.cur_key = O::phase_threshold_key(net_, clk);
       net_.cur_key_time = t;
@@ -161,12 +176,12 @@ class Loop {
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
 
   // The model clock at t. Every event at one instant reuses the first one's value, so that
-  // neurons reset together get bit-identical states; a new instant computes it from the
-  // phase-frame key when from_key is set, else from t.
-  double clock_at(double t, bool from_key, double key) {
+  // neurons reset together get bit-identical states; a new instant computes it with compute().
+  template <class F>
+  double clock_at(double t, F compute) {
     if (t != net_.clock_time) {
       net_.clock_time = t;
-      net_.clock_value = from_key ? O::phase_clock(net_, key) : O::clock(net_, t);
+      net_.clock_value = compute();
     }
     return net_.clock_value;
   }
@@ -222,7 +237,7 @@ class Loop {
     if (!(t - net_.t0 > net_.rebase_span)) return;
     double old_t0 = net_.t0;
     double shift = O::rebase(net_, t);
-    if (shift != 0 && net_.tape.recording) record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);
+    if (net_.tape.recording) record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);
   }
 
   // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are

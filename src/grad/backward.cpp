@@ -247,9 +247,9 @@ class Backward {
     uint32_t j = ev.who;
     lambda_t += deliveries(ev, net_.recurrent, tape_.grad_w, t0);
     // The reset replaced the spiker's state by r(t, I): its adjoint goes to t and I.
-    InputPartials r = D::reset(net_, ev.t, net_.drive[j], t0);
-    lambda_t += lambda_[j] * r.dt;
-    tape_.grad_drive[j] += lambda_[j] * r.dI;
+    InputPartials r = D::reset_adjoint(net_, ev.t, net_.drive[j], t0, lambda_[j]);
+    lambda_t += r.dt;
+    tape_.grad_drive[j] += r.dI;
     lambda_[j] = 0.0;
     if (static_cast<TapeKind>(ev.kind) == TapeKind::Triggered) {
       // Its time is the time of the event that took it to threshold: pass dL/dt on to a
@@ -272,7 +272,7 @@ class Backward {
       if (lam == 0.0) continue;
       double drive = net_.drive[i];
       if (tape_.start_t < tape_.start_refr[i]) {
-        tape_.grad_drive[i] += lam * D::held_state_dI(net_, drive, tape_.start_refr[i], t0);
+        tape_.grad_drive[i] += D::held_state_dI(net_, drive, tape_.start_refr[i], t0, lam);
         continue;
       }
       double v = startup_voltage(i, t0);

@@ -41,6 +41,21 @@ struct Deriv<Lif> {
     double e = std::exp((t + net.t_ref - t0) / net.tau);
     return InputPartials{0.0, drive * e / net.tau, 0.0, e};
   }
+  // lam dr/dt and lam dr/dI (in dt and dI). A reset kept pending (refractory period beyond
+  // about 560 tau) has an E that overflows: see lam_exp.
+  static InputPartials reset_adjoint(const Network &net, double t, double drive, double t0,
+                                     double lam) {
+    double le = lam_exp(lam, (t + net.t_ref - t0) / net.tau);
+    return InputPartials{0.0, le * drive / net.tau, 0.0, le};
+  }
+  // lam exp(a), also where exp(a) alone overflows; 0 for lam = 0 (a neuron with no later
+  // effect).
+  static double lam_exp(double lam, double a) {
+    if (lam == 0.0) return 0.0;
+    double e = std::exp(a);
+    if (std::isfinite(e)) return lam * e;
+    return std::copysign(std::exp(std::log(std::fabs(lam)) + a), lam);
+  }
   // T = t0 + tau ln(u/(I - 1)): dT/du, dT/dI.
   static StatePartials spike_time(const Network &net, double u, double drive, double) {
     return StatePartials{net.tau / u, -net.tau / (drive - 1.0)};
@@ -58,14 +73,13 @@ struct Deriv<Lif> {
     double e = std::exp((t - t0) / net.tau);
     return StatePartials{-1.0 / e, 1.0};
   }
-  // Held at reset until tr: u = I E(tr); du/dI.
-  static double held_state_dI(const Network &net, double, double tr, double t0) {
-    return std::exp((tr - t0) / net.tau);
+  // Held at reset until tr: u = I E(tr); lam du/dI (E may overflow: see lam_exp).
+  static double held_state_dI(const Network &net, double, double tr, double t0, double lam) {
+    return lam_exp(lam, (tr - t0) / net.tau);
   }
-  // Re-base by m halvings: u' = 2^-m u.
-  static void rebase(Network &net, double *lambda, double shift) {
-    int m = static_cast<int>(shift);
-    for (uint32_t i = 0; i < net.n; ++i) lambda[i] = std::ldexp(lambda[i], -m);
+  // Re-base by the factor f the tape recorded: u' = f u.
+  static void rebase(Network &net, double *lambda, double f) {
+    for (uint32_t i = 0; i < net.n; ++i) lambda[i] *= f;
   }
 };
 
@@ -118,6 +132,11 @@ struct Deriv<Qif> {
     double s = (t + net.t_ref - t0) / net.tau;
     return InputPartials{0.0, -2.0 * sq / net.tau, 0.0, -s / sq};
   }
+  static InputPartials reset_adjoint(const Network &net, double t, double drive, double t0,
+                                     double lam) {
+    InputPartials r = reset(net, t, drive, t0);
+    return InputPartials{0.0, lam * r.dt, 0.0, lam * r.dI};
+  }
   // T = t0 + tau (pi - x)/omega.
   static StatePartials spike_time(const Network &net, double x, double drive, double) {
     double sq = std::sqrt(drive), omega = 2.0 * sq;
@@ -141,8 +160,9 @@ struct Deriv<Qif> {
     double tn = std::tan(0.5 * (x + 2.0 * sq * s));
     return StatePartials{0.5 * sq * (1.0 + tn * tn), 0.5 * tn / sq + 0.5 * (1.0 + tn * tn) * s};
   }
-  static double held_state_dI(const Network &net, double drive, double tr, double t0) {
-    return -((tr - t0) / net.tau) / std::sqrt(drive);
+  static double held_state_dI(const Network &net, double drive, double tr, double t0,
+                              double lam) {
+    return lam * (-((tr - t0) / net.tau) / std::sqrt(drive));
   }
   // Re-base by d: x' = x + omega d, so dx'/dI = d / sqrt(I); the adjoints are unchanged.
   static void rebase(Network &, double *, double) {}

@@ -542,8 +542,13 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // the due key (flagged, when it is not also the state's own key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
     // A LIF neuron that is not due is below threshold: with a drive above 1 its co-moving
-    // state is then positive (its next spike time is the log of it).
-    if (!due && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 && !(net->neuron[i].state > 0))
+    // state is then positive (its next spike time is the log of it), or the pending reset of a
+    // refractory period too long for the clock (Ops<Lif>::pending), which only the time frame
+    // runs.
+    bool pending = d.model == SP_MODEL_LIF && Ops<Lif>::pending(net->neuron[i].state) &&
+                   frame == SP_FRAME_TIME && net->refr_end[i] > times.now;
+    if (!due && !pending && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 &&
+        !(net->neuron[i].state > 0))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: state[%u] = %g: a LIF neuron below "
                          "threshold with drive %g > 1 has a positive state", i,

@@ -74,8 +74,10 @@ static void test_golden_files_continue_as_created(void **state) {
     assert_int_equal(sp_network_size(a), GOLDEN_N);
     assert_int_equal(sp_voltages(a, va, GOLDEN_N), SP_OK);
     assert_int_equal(sp_voltages(b, vb, GOLDEN_N), SP_OK);
+    /* Compared as phases, atan(V): right after a QIF reset V sits at the pole (about -1e16),
+       where one ulp of phase moves V by orders of magnitude. */
     for (i = 0; i < GOLDEN_N; ++i)
-      if (!close_enough(va[i], vb[i]) && !(va[i] < -1e15 && vb[i] < -1e15))
+      if (!close_enough(atan(va[i]), atan(vb[i])))
         fail_msg("%s: voltage %u: %.17g loaded, %.17g created", g->name, i, va[i], vb[i]);
     for (s = 0; s < STEPS; ++s) {
       sp_status xa = sp_step(a, &sa), xb = sp_step(b, &sb);

@@ -1,0 +1,160 @@
+/* Spike-time precision of uncoupled neurons, measured through the public API against their
+ * closed form evaluated in long double from the same double parameters (shared by
+ * tests/core/test_precision.c and tests/bench/bench_precision.c). */
+#ifndef SPARSEPROP_TESTS_PRECISION_MEASURE_H
+#define SPARSEPROP_TESTS_PRECISION_MEASURE_H
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sparseprop/sparseprop.h"
+
+#define PM_MAX_N 16
+/* The bound checked: |t - t_exact| <= PM_BOUND_ULPS ulp(t_exact) + PM_BOUND_EPS_TAU eps tau
+ * (eps = 2^-52). The second term is the rounding of a neuron's state, which dominates only
+ * for spikes at t of order tau. */
+#define PM_BOUND_ULPS 8.0
+#define PM_BOUND_EPS_TAU 4.0
+#define PM_PI 3.14159265358979323846264338327950288L
+
+/* One configuration: n neurons without synapses, drive[i] and v0[i] each, a refractory period,
+ * a forced frame. */
+typedef struct {
+  const char *name;
+  uint32_t model; /* SP_MODEL_LIF or SP_MODEL_QIF */
+  uint32_t frame; /* SP_FRAME_PHASE (all drives equal) or SP_FRAME_TIME */
+  uint32_t n;
+  double tau;
+  double t_ref;
+  double drive[PM_MAX_N];
+  double v0[PM_MAX_N];
+} pm_config;
+
+typedef struct {
+  uint64_t spikes;       /* spikes compared */
+  double max_ulps;       /* largest |t - t_exact| / ulp(t_exact) over all of them */
+  double max_ulps_first; /* the same over the first 1000 spikes */
+  double max_ulps_late;  /* the same over the spikes at t >= 1024 tau */
+  double max_excess;     /* largest (|t - t_exact| - 4 ulp(t_exact)) / (eps tau), eps = 2^-52 */
+  double max_bound;      /* largest |t - t_exact| / the bound (PM_BOUND_...): at most 1 */
+  uint64_t worst_index;  /* where the largest one was (0-based spike index) */
+  uint32_t worst_neuron;
+  double worst_t;
+  uint32_t worst_late_neuron; /* where the largest one at t >= 1024 tau was */
+  double worst_late_t;
+  double last_t;         /* time of the last spike */
+  int status;            /* SP_OK, or what went wrong (-1: a neuron out of turn) */
+} pm_result;
+
+/* Neuron i's k-th spike (k = 0, 1, ...) is first + k period, in long double:
+ * LIF (tau V' = -V + I, threshold 1, reset 0): first = tau ln((I - v0)/(I - 1)),
+ *   period = tau ln(I/(I - 1));
+ * QIF (tau V' = V^2 + I, V = sqrt(I) tan(phi/2), spike at phi = pi, reset to -pi):
+ *   first = tau (pi - 2 atan(v0/sqrt(I)))/(2 sqrt(I)), period = pi tau / sqrt(I);
+ * a refractory period adds t_ref to the period. */
+static void pm_closed_form(const pm_config *c, uint32_t i, long double *first,
+                           long double *period) {
+  long double I = c->drive[i], v = c->v0[i], tau = c->tau;
+  if (c->model == SP_MODEL_LIF) {
+    *first = tau * logl((I - v) / (I - 1.0L));
+    *period = tau * logl(I / (I - 1.0L)) + c->t_ref;
+  } else {
+    long double sq = sqrtl(I);
+    *first = tau * (PM_PI - 2.0L * atanl(v / sq)) / (2.0L * sq);
+    *period = PM_PI * tau / sq + c->t_ref;
+  }
+}
+
+/* Runs `total` spikes and compares every one with the closed form. */
+static pm_result pm_measure(const pm_config *c, uint64_t total) {
+  enum { kChunk = 1 << 16 };
+  pm_result r = {0, 0.0, 0.0, 0.0, -INFINITY, 0.0, 0, 0, 0.0, 0, 0.0, 0.0, SP_OK};
+  long double first[PM_MAX_N], period[PM_MAX_N];
+  uint64_t count_of[PM_MAX_N] = {0};
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_spike *buf = (sp_spike *)malloc(kChunk * sizeof *buf);
+  uint32_t i;
+  if (!buf) {
+    r.status = SP_ERR_NOMEM;
+    return r;
+  }
+  sp_network_desc_init(&d, sizeof d);
+  d.model = c->model;
+  d.n = c->n;
+  d.tau = c->tau;
+  d.t_ref = c->t_ref;
+  d.drives = c->drive;
+  d.v0 = c->v0;
+  d.frame = c->frame;
+  r.status = sp_network_create(&d, &net);
+  if (r.status != SP_OK) {
+    free(buf);
+    return r;
+  }
+  if (sp_network_frame(net) != c->frame) r.status = -2;
+  for (i = 0; i < c->n; ++i) pm_closed_form(c, i, &first[i], &period[i]);
+  while (r.status == SP_OK && r.spikes < total) {
+    size_t want = total - r.spikes < kChunk ? (size_t)(total - r.spikes) : kChunk, got = 0, s;
+    r.status = sp_run(net, DBL_MAX, buf, want, &got);
+    if (r.status != SP_OK) break;
+    for (s = 0; s < got; ++s) {
+      uint32_t j = buf[s].neuron;
+      long double exact;
+      double rounded, ulp, err, excess, bound;
+      if (j >= c->n) {
+        r.status = -1;
+        break;
+      }
+      exact = first[j] + (long double)count_of[j]++ * period[j];
+      rounded = (double)exact;
+      ulp = nextafter(rounded, INFINITY) - rounded;
+      err = (double)(fabsl((long double)buf[s].t - exact) / ulp);
+      excess = (err - 4.0) * ulp / (DBL_EPSILON * c->tau);
+      if (excess > r.max_excess) r.max_excess = excess;
+      bound = err * ulp / (PM_BOUND_ULPS * ulp + PM_BOUND_EPS_TAU * DBL_EPSILON * c->tau);
+      if (bound > r.max_bound) r.max_bound = bound;
+      if (rounded >= 1024.0 * c->tau && err > r.max_ulps_late) {
+        r.max_ulps_late = err;
+        r.worst_late_neuron = j;
+        r.worst_late_t = buf[s].t;
+      }
+      if (err > r.max_ulps) {
+        r.max_ulps = err;
+        r.worst_index = r.spikes + s;
+        r.worst_neuron = j;
+        r.worst_t = buf[s].t;
+      }
+      if (r.spikes + s < 1000 && err > r.max_ulps_first) r.max_ulps_first = err;
+    }
+    if (got) r.last_t = buf[got - 1].t;
+    r.spikes += got;
+  }
+  sp_network_destroy(net);
+  free(buf);
+  return r;
+}
+
+/* The configurations: LIF and QIF, each in both frames (the first four), then both models
+ * with a refractory period. Drives differ in the time frame (periods between 0.3 and 9.9 tau);
+ * the phase frame needs one shared drive. */
+#define PM_CONFIGS 6
+static const pm_config pm_configs[PM_CONFIGS] = {
+    {"LIF time", SP_MODEL_LIF, SP_FRAME_TIME, 4, 0.01, 0.0,
+     {1.1, 1.5, 2.0, 3.7}, {0.0, 0.3, 0.55, 0.9}},
+    {"LIF phase", SP_MODEL_LIF, SP_FRAME_PHASE, 5, 0.01, 0.0,
+     {1.3, 1.3, 1.3, 1.3, 1.3}, {0.0, 0.2, 0.45, 0.7, 0.95}},
+    {"QIF time", SP_MODEL_QIF, SP_FRAME_TIME, 4, 0.01, 0.0,
+     {0.1, 0.7, 1.0, 2.3}, {-1.0, 0.0, 0.5, 3.0}},
+    {"QIF phase", SP_MODEL_QIF, SP_FRAME_PHASE, 5, 0.01, 0.0,
+     {0.9, 0.9, 0.9, 0.9, 0.9}, {-2.0, -0.5, 0.0, 0.8, 7.0}},
+    {"LIF t_ref", SP_MODEL_LIF, SP_FRAME_TIME, 3, 0.02, 0.0037,
+     {1.2, 1.9, 5.0}, {0.1, 0.6, 0.0}},
+    {"QIF t_ref", SP_MODEL_QIF, SP_FRAME_PHASE, 3, 0.02, 0.011,
+     {0.4, 0.4, 0.4}, {-3.0, 0.1, 1.0}},
+};
+
+#endif
