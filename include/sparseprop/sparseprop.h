@@ -15,7 +15,16 @@
  *    recording tape after some spikes (it reports them in *count); see those functions.
  *  - Arrays are caller-owned pointer + length; the library never keeps them after the call.
  *  - Config structs start with uint32_t struct_size; fields are only ever appended; a zero
- *    field means the documented default. Initialise with sp_network_desc_init().
+ *    field means the documented default. Initialise with sp_network_desc_init(). Appends come
+ *    in 8-byte units (a 4-byte field with a 4-byte reserved one) so that a struct never ends in
+ *    padding and every published layout has its own size: see SP_NETWORK_DESC_SIZE_V1.
+ *  - Enumerations only name constants; the types that cross the boundary are fixed-width
+ *    integers: sp_status and sp_param (passed by value) are int32_t, sp_model and sp_frame
+ *    uint32_t like the description fields that hold them. (The C type of an enum is
+ *    implementation-defined: unsigned int with GCC and Clang, int with MSVC, a byte with
+ *    -fshort-enums; and in C++ a value outside an enum's range is undefined behaviour.) Any
+ *    value of the type may be passed: an unknown one is refused with SP_ERR_ARGUMENT, and
+ *    sp_status_name() names it "SP_UNKNOWN_STATUS".
  *  - sp_network_destroy(NULL) is a no-op.
  *
  * Units: time in seconds; voltages dimensionless with threshold 1 and reset 0 (LIF) or
@@ -89,21 +98,23 @@ extern "C" {
 SP_API uint32_t sp_version_number(void) SP_NOEXCEPT;
 SP_API const char *sp_version_string(void) SP_NOEXCEPT;
 
-typedef enum sp_status {
+typedef int32_t sp_status;
+enum sp_status_code {
   SP_OK = 0,
-  SP_ERR_ARGUMENT,    /* NULL where not allowed, index out of range, non-finite number,
-                         inconsistent sizes, invalid connectivity */
-  SP_ERR_NOMEM,       /* an allocation failed */
-  SP_ERR_UNSUPPORTED, /* a valid request this model or configuration does not support */
-  SP_ERR_STATE,       /* not valid now: e.g. backward with no tape, stepping a network in
-                         which no neuron will ever spike and no input is queued */
-  SP_ERR_CAPACITY,    /* a fixed capacity (tape, input queue) would be exceeded */
-  SP_ERR_IO,          /* a file could not be read or written */
-  SP_ERR_FORMAT,      /* bytes are not a valid or compatible saved network */
-  SP_ERR_NUMERIC      /* a non-finite value arose */
-} sp_status;
+  SP_ERR_ARGUMENT = 1,    /* NULL where not allowed, index out of range, non-finite number,
+                             inconsistent sizes, invalid connectivity */
+  SP_ERR_NOMEM = 2,       /* an allocation failed */
+  SP_ERR_UNSUPPORTED = 3, /* a valid request this model or configuration does not support */
+  SP_ERR_STATE = 4,       /* not valid now: e.g. backward with no tape, stepping a network in
+                             which no neuron will ever spike and no input is queued */
+  SP_ERR_CAPACITY = 5,    /* a fixed capacity (tape, input queue) would be exceeded */
+  SP_ERR_IO = 6,          /* a file could not be read or written */
+  SP_ERR_FORMAT = 7,      /* bytes are not a valid or compatible saved network */
+  SP_ERR_NUMERIC = 8      /* a non-finite value arose */
+};
 
-/* The status's name, e.g. "SP_ERR_ARGUMENT"; "SP_UNKNOWN_STATUS" for other values. Static. */
+/* The status's name, e.g. "SP_ERR_ARGUMENT"; "SP_UNKNOWN_STATUS" for any other int32_t value.
+   Static. */
 SP_API const char *sp_status_name(sp_status s) SP_NOEXCEPT;
 /* Message of the last failed call in this thread; "" when the last call succeeded. The
    pointer stays valid until the next library call in this thread. */
@@ -114,7 +125,8 @@ SP_API const char *sp_last_error(void) SP_NOEXCEPT;
 
 typedef struct sp_network sp_network; /* opaque */
 
-typedef enum sp_model {
+typedef uint32_t sp_model;
+enum sp_model_code {
   /* Leaky integrate-and-fire: tau dV/dt = -V + I, spike at V = 1, reset to 0. Any finite
      drive: I > 1 fires on its own with period tau ln(I/(I-1)); I <= 1 fires only when
      driven by input. */
@@ -124,18 +136,19 @@ typedef enum sp_model {
   SP_MODEL_QIF = 2,
   /* Exponential integrate-and-fire: reserved; refused with SP_ERR_UNSUPPORTED. */
   SP_MODEL_EIF = 3
-} sp_model;
+};
 
 /* Which event loop runs a network. The engine chooses (SP_FRAME_AUTO); the other values
    force one, mostly for testing. */
-typedef enum sp_frame {
+typedef uint32_t sp_frame;
+enum sp_frame_code {
   SP_FRAME_AUTO = 0,
   /* One shared drive, every neuron oscillatory: the queue is keyed on the co-moving phase
      (u for LIF), a spike touches only its targets. */
   SP_FRAME_PHASE = 1,
   /* Anything: the queue is keyed on each neuron's next spike time (+inf if none). */
   SP_FRAME_TIME = 2
-} sp_frame;
+};
 
 /* Connectivity from a set of sources (neurons or input channels) to the network's neurons.
  *
@@ -188,9 +201,33 @@ typedef struct sp_network_desc {
   uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
   const sp_allocator *allocator; /* NULL: malloc/free */
   uint32_t frame;             /* an sp_frame value (0: SP_FRAME_AUTO) */
+  uint32_t reserved;          /* set to 0; ignored. The former end padding, named so that no
+                                 later field can land in it */
 } sp_network_desc;
 
-/* Fills *d with the defaults; writes at most struct_size bytes (pass sizeof *d). */
+/* struct_size values (sizes on 64-bit targets in brackets; the macros are exact everywhere).
+   The layout rule: a later version appends its fields after `reserved` in 8-byte units (a
+   4-byte field comes with a 4-byte reserved one), so the struct never ends in padding and
+   each version has its own size. `reserved` itself never gets a meaning: 0.1 callers compiled
+   without it may have left those bytes indeterminate.
+     SP_NETWORK_DESC_SIZE_MIN   the smallest accepted: everything before `frame` [184]
+     SP_NETWORK_DESC_SIZE_V1    this version's layout, 0.1 [192]
+     SP_NETWORK_DESC_SIZE_MAX   the largest accepted [1024]
+   sp_network_create and sp_network_memory read exactly struct_size bytes. Fields past
+   struct_size (a caller compiled against an older header) take their defaults. They refuse
+     - struct_size below MIN or above MAX, or not a multiple of the struct's alignment:
+       SP_ERR_ARGUMENT (an uninitialised description);
+     - a non-zero byte past the layout this library knows (a caller compiled against a newer
+       header that sets fields this version cannot honour): SP_ERR_UNSUPPORTED. Zero bytes
+       there are accepted: a zero field means the default. */
+#define SP_NETWORK_DESC_SIZE_MIN offsetof(sp_network_desc, frame)
+#define SP_NETWORK_DESC_SIZE_V1 (offsetof(sp_network_desc, reserved) + sizeof(uint32_t))
+#define SP_NETWORK_DESC_SIZE_MAX 1024
+
+/* Fills *d with the defaults and sets d->struct_size; writes exactly min(struct_size,
+   SP_NETWORK_DESC_SIZE_MAX) bytes (pass sizeof *d). Bytes past the layout this library knows
+   are zeroed, so that a caller compiled against a newer header that leaves its new fields
+   alone is accepted, and one that sets them is refused rather than silently ignored. */
 SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) SP_NOEXCEPT;
 /* The exact number of bytes sp_network_create(d) will request from the allocator. */
 SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) SP_NOEXCEPT;
@@ -250,13 +287,14 @@ SP_API sp_status sp_rewind(sp_network *net) SP_NOEXCEPT;
 /* ---------------------------------------------------------------------------------------- */
 /* Training                                                                                  */
 
-typedef enum sp_param {
+typedef int32_t sp_param;
+enum sp_param_code {
   SP_PARAM_WEIGHTS = 1,       /* recurrent weights in CSR order; procedural or shared: 1 */
   SP_PARAM_INPUT_WEIGHTS = 2, /* input weights in CSR order; procedural or shared: 1 */
   SP_PARAM_DRIVES = 3,        /* n drives */
   SP_PARAM_V0 = 4             /* n initial voltages (the state sp_rewind returns to); its
                                  gradient is w.r.t. the voltages where recording started */
-} sp_param;
+};
 
 SP_API sp_status sp_param_count(const sp_network *net, sp_param p, size_t *len) SP_NOEXCEPT;
 SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;
