@@ -340,7 +340,8 @@ SP_API sp_status sp_load_file(const char *path, sp_network **out) SP_NOEXCEPT;
        no repeated target, e.g. procedural connectivity): spike times and gradients may differ
        in the last bits. Like any perturbation of a chaotic network the difference then grows:
        in tests/abi/test_vector_math.c the first 1000 spikes of a 400-neuron network (about
-       8 tau) agree within 1e-12 s (measured: about 1e-16) and gradients within a relative 1e-8.
+       10 tau) agree within 1e-12 s (measured: about 1e-16 s) and the gradients within a
+       relative 1e-8 (measured: about 1e-13).
    SPARSEPROP_VECTOR_MATH is read once, at the first QIF computation in the process. Results
    across machines can also differ through libm itself (glibc picks FMA variants of exp, log,
    tan and atan by CPU), which this library does not control. */

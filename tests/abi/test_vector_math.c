@@ -23,7 +23,7 @@
 #include "abi_util.h"
 
 /* The header's figure for QIF spike times, relative to max(1 s, t), over the first 1000
-   spikes of this network (about 8 tau); and for gradients, relative. */
+   spikes of this network (about 10 tau); and for gradients, relative. */
 #define QIF_TOLERANCE 1e-12
 #define GRAD_TOLERANCE 1e-8
 #define N_NEURONS 400
