@@ -19,7 +19,16 @@
  *    reports the spikes among them in *count); see those functions.
  *  - Arrays are caller-owned pointer + length; the library never keeps them after the call.
  *  - Config structs start with uint32_t struct_size; fields are only ever appended; a zero
- *    field means the documented default. Initialise with sp_network_desc_init().
+ *    field means the documented default. Initialise with sp_network_desc_init(). Appends come
+ *    in 8-byte units (a 4-byte field with a 4-byte reserved one) so that a struct never ends in
+ *    padding and every published layout has its own size: see SP_NETWORK_DESC_SIZE_V1.
+ *  - Enumerations only name constants; the types that cross the boundary are fixed-width
+ *    integers: sp_status and sp_param (passed by value) are int32_t, sp_model and sp_frame
+ *    uint32_t like the description fields that hold them. (The C type of an enum is
+ *    implementation-defined: unsigned int with GCC and Clang, int with MSVC, a byte with
+ *    -fshort-enums; and in C++ a value outside an enum's range is undefined behaviour.) Any
+ *    value of the type may be passed: an unknown one is refused with SP_ERR_ARGUMENT, and
+ *    sp_status_name() names it "SP_UNKNOWN_STATUS".
  *  - sp_network_destroy(NULL) is a no-op.
  *
  * Units: time in seconds; voltages dimensionless with threshold 1 and reset 0 (LIF) or
@@ -36,11 +45,12 @@
  *     [t, t + t_ref] (with t_ref = 0: the same instant only), so cascades of simultaneous
  *     spikes always end. With t_ref > 0 its voltage is held at reset until t + t_ref.
  *  4. Results are deterministic: the same description and the same calls give bit-identical
- *     spikes on the same build, whatever the thread or process.
+ *     spikes on the same build, whatever the thread or process, on one machine. Across
+ *     machines see "Vector math" at the end of this header.
  *
  * Thread safety: a network handle must not be used by two threads at once; different handles
  * are independent. The library has no global mutable state except the thread-local message
- * behind sp_last_error().
+ * behind sp_last_error() and the vector-math choice, made once per process (see the end).
  *
  * Memory: every allocation happens in sp_network_create, sp_load and sp_record, through the
  * description's allocator (malloc/free by default), plus a temporary buffer in sp_save_file
@@ -93,25 +103,28 @@ extern "C" {
 SP_API uint32_t sp_version_number(void) SP_NOEXCEPT;
 SP_API const char *sp_version_string(void) SP_NOEXCEPT;
 
-typedef enum sp_status {
+typedef int32_t sp_status;
+enum sp_status_code {
   SP_OK = 0,
-  SP_ERR_ARGUMENT,    /* NULL where not allowed, index out of range, non-finite number,
-                         inconsistent sizes, invalid connectivity */
-  SP_ERR_NOMEM,       /* an allocation failed */
-  SP_ERR_UNSUPPORTED, /* a valid request this model or configuration does not support */
-  SP_ERR_STATE,       /* not valid now: e.g. backward with no tape, stepping a network in
-                         which no neuron will ever spike and no input is queued */
-  SP_ERR_CAPACITY,    /* a fixed capacity (tape, input queue) would be exceeded */
-  SP_ERR_IO,          /* a file could not be read or written */
-  SP_ERR_FORMAT,      /* bytes are not a valid or compatible saved network */
-  SP_ERR_NUMERIC      /* finite values the engine cannot compute with: a non-finite state,
-                         voltage or gradient would arise, a value is outside the numeric range
-                         (LIF weights, drives and voltages, and tau, at most 1e100 in
-                         magnitude), or a neuron's free period is below the time resolution
-                         (under 2^-30 tau, or at now(): it would spike at one instant forever) */
-} sp_status;
+  SP_ERR_ARGUMENT = 1,    /* NULL where not allowed, index out of range, non-finite number,
+                             inconsistent sizes, invalid connectivity */
+  SP_ERR_NOMEM = 2,       /* an allocation failed */
+  SP_ERR_UNSUPPORTED = 3, /* a valid request this model or configuration does not support */
+  SP_ERR_STATE = 4,       /* not valid now: e.g. backward with no tape, stepping a network in
+                             which no neuron will ever spike and no input is queued */
+  SP_ERR_CAPACITY = 5,    /* a fixed capacity (tape, input queue) would be exceeded */
+  SP_ERR_IO = 6,          /* a file could not be read or written */
+  SP_ERR_FORMAT = 7,      /* bytes are not a valid or compatible saved network */
+  SP_ERR_NUMERIC = 8      /* finite values the engine cannot compute with: a non-finite state,
+                             voltage or gradient would arise, a value is outside the numeric
+                             range (LIF weights, drives and voltages, and tau, at most 1e100 in
+                             magnitude), or a neuron's free period is below the time resolution
+                             (under 2^-30 tau, or at now(): it would spike at one instant
+                             forever) */
+};
 
-/* The status's name, e.g. "SP_ERR_ARGUMENT"; "SP_UNKNOWN_STATUS" for other values. Static. */
+/* The status's name, e.g. "SP_ERR_ARGUMENT"; "SP_UNKNOWN_STATUS" for any other int32_t value.
+   Static. */
 SP_API const char *sp_status_name(sp_status s) SP_NOEXCEPT;
 /* Message of the last failed call in this thread; "" when the last call succeeded. The
    pointer stays valid until the next library call in this thread. */
@@ -122,7 +135,8 @@ SP_API const char *sp_last_error(void) SP_NOEXCEPT;
 
 typedef struct sp_network sp_network; /* opaque */
 
-typedef enum sp_model {
+typedef uint32_t sp_model;
+enum sp_model_code {
   /* Leaky integrate-and-fire: tau dV/dt = -V + I, spike at V = 1, reset to 0. Any finite
      drive: I > 1 fires on its own with period tau ln(I/(I-1)); I <= 1 fires only when
      driven by input. */
@@ -132,7 +146,7 @@ typedef enum sp_model {
   SP_MODEL_QIF = 2,
   /* Exponential integrate-and-fire: reserved; refused with SP_ERR_UNSUPPORTED. */
   SP_MODEL_EIF = 3
-} sp_model;
+};
 
 /* Which event loop runs a network. The frame rule, applied at creation, sp_rewind and every
    drive change (so the frame depends only on the request and the drives): SP_FRAME_TIME when
@@ -141,7 +155,8 @@ typedef enum sp_model {
    (SP_ERR_UNSUPPORTED otherwise); a later drive change that makes the drives differ (or not
    oscillatory) releases it: the request becomes SP_FRAME_AUTO (and is saved so) and the time
    frame takes over. Forcing is mostly for testing. */
-typedef enum sp_frame {
+typedef uint32_t sp_frame;
+enum sp_frame_code {
   SP_FRAME_AUTO = 0,
   /* One shared drive, every neuron oscillatory: the queue is keyed on the co-moving phase
      (u for LIF), a spike touches only its targets. LIF: t_ref <= 512 tau (forcing it with a
@@ -149,7 +164,7 @@ typedef enum sp_frame {
   SP_FRAME_PHASE = 1,
   /* Anything: the queue is keyed on each neuron's next spike time (+inf if none). */
   SP_FRAME_TIME = 2
-} sp_frame;
+};
 
 /* Connectivity from a set of sources (neurons or input channels) to the network's neurons.
  *
@@ -204,9 +219,33 @@ typedef struct sp_network_desc {
   uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
   const sp_allocator *allocator; /* NULL: malloc/free */
   uint32_t frame;             /* an sp_frame value (0: SP_FRAME_AUTO) */
+  uint32_t reserved;          /* set to 0; ignored. The former end padding, named so that no
+                                 later field can land in it */
 } sp_network_desc;
 
-/* Fills *d with the defaults; writes at most struct_size bytes (pass sizeof *d). */
+/* struct_size values (sizes on 64-bit targets in brackets; the macros are exact everywhere).
+   The layout rule: a later version appends its fields after `reserved` in 8-byte units (a
+   4-byte field comes with a 4-byte reserved one), so the struct never ends in padding and
+   each version has its own size. `reserved` itself never gets a meaning: 0.1 callers compiled
+   without it may have left those bytes indeterminate.
+     SP_NETWORK_DESC_SIZE_MIN   the smallest accepted: everything before `frame` [184]
+     SP_NETWORK_DESC_SIZE_V1    this version's layout, 0.1 [192]
+     SP_NETWORK_DESC_SIZE_MAX   the largest accepted [1024]
+   sp_network_create and sp_network_memory read exactly struct_size bytes. Fields past
+   struct_size (a caller compiled against an older header) take their defaults. They refuse
+     - struct_size below MIN or above MAX, or not a multiple of the struct's alignment:
+       SP_ERR_ARGUMENT (an uninitialised description);
+     - a non-zero byte past the layout this library knows (a caller compiled against a newer
+       header that sets fields this version cannot honour): SP_ERR_UNSUPPORTED. Zero bytes
+       there are accepted: a zero field means the default. */
+#define SP_NETWORK_DESC_SIZE_MIN offsetof(sp_network_desc, frame)
+#define SP_NETWORK_DESC_SIZE_V1 (offsetof(sp_network_desc, reserved) + sizeof(uint32_t))
+#define SP_NETWORK_DESC_SIZE_MAX 1024
+
+/* Fills *d with the defaults and sets d->struct_size; writes exactly min(struct_size,
+   SP_NETWORK_DESC_SIZE_MAX) bytes (pass sizeof *d). Bytes past the layout this library knows
+   are zeroed, so that a caller compiled against a newer header that leaves its new fields
+   alone is accepted, and one that sets them is refused rather than silently ignored. */
 SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) SP_NOEXCEPT;
 /* The exact number of bytes sp_network_create(d) will request from the allocator. */
 SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) SP_NOEXCEPT;
@@ -278,13 +317,14 @@ SP_API sp_status sp_rewind(sp_network *net) SP_NOEXCEPT;
 /* ---------------------------------------------------------------------------------------- */
 /* Training                                                                                  */
 
-typedef enum sp_param {
+typedef int32_t sp_param;
+enum sp_param_code {
   SP_PARAM_WEIGHTS = 1,       /* recurrent weights in CSR order; procedural or shared: 1 */
   SP_PARAM_INPUT_WEIGHTS = 2, /* input weights in CSR order; procedural or shared: 1 */
   SP_PARAM_DRIVES = 3,        /* n drives */
   SP_PARAM_V0 = 4             /* n initial voltages (the state sp_rewind returns to); its
                                  gradient is w.r.t. the voltages where recording started */
-} sp_param;
+};
 
 SP_API sp_status sp_param_count(const sp_network *net, sp_param p, size_t *len) SP_NOEXCEPT;
 SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;
@@ -316,6 +356,26 @@ SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *l
 SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a, sp_network **out) SP_NOEXCEPT;
 SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCEPT;
 SP_API sp_status sp_load_file(const char *path, sp_network **out) SP_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Experimental: may change or go in a minor version                                         */
+
+/* Vector math. x86-64 builds with glibc's libmvec (meson option vector_math, on by default
+   where it links) compute QIF phase transitions four at a time with libmvec's AVX2 tan and
+   atan when the CPU has AVX2, chosen at run time; elsewhere, with -Dvector_math=disabled or
+   with the environment variable SPARSEPROP_VECTOR_MATH=off (or 0), the scalar libm functions.
+   The two agree to a few units in the last place, and that is all that differs:
+     - LIF networks: bit-identical spikes, states and gradients on either path.
+     - QIF in the time frame: bit-identical spikes; gradients may differ in the last bits.
+     - QIF in the phase frame, where an event's targets all get one kick (a shared weight and
+       no repeated target, e.g. procedural connectivity): spike times and gradients may differ
+       in the last bits. Like any perturbation of a chaotic network the difference then grows:
+       in tests/abi/test_vector_math.c the first 1000 spikes of a 400-neuron network (about
+       10 tau) agree within 1e-12 s (measured: about 1e-16 s) and the gradients within a
+       relative 1e-8 (measured: about 1e-13).
+   SPARSEPROP_VECTOR_MATH is read once, at the first QIF computation in the process. Results
+   across machines can also differ through libm itself (glibc picks FMA variants of exp, log,
+   tan and atan by CPU), which this library does not control. */
 
 #ifdef __cplusplus
 }

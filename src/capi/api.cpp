@@ -94,9 +94,13 @@ SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) noexcep
   def.tau = 0.01;
   def.input_capacity = 4096;
   def.frame = SP_FRAME_AUTO;
-  size_t n = struct_size < sizeof def ? struct_size : sizeof def;
-  if (n >= sizeof(uint32_t)) def.struct_size = static_cast<uint32_t>(n);
+  // Past the known layout: zeros, with struct_size kept, so that the fields of a newer
+  // header reach read_desc's unknown-field check instead of being cut off here.
+  size_t total = struct_size < SP_NETWORK_DESC_SIZE_MAX ? struct_size : SP_NETWORK_DESC_SIZE_MAX;
+  size_t n = total < sizeof def ? total : sizeof def;
+  if (n >= sizeof(uint32_t)) def.struct_size = static_cast<uint32_t>(total);
   std::memcpy(d, &def, n);
+  if (total > n) std::memset(reinterpret_cast<unsigned char *>(d) + n, 0, total - n);
 }
 
 SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) noexcept {

@@ -37,21 +37,26 @@ void *default_alloc(void *, size_t size, size_t align) {
 }
 void default_free(void *, void *p, size_t) { std::free(p); }
 
-// The description with defaults applied, read only up to the caller's struct_size.
+// The description with defaults applied, read only up to the caller's struct_size (the rules
+// are in the header, at SP_NETWORK_DESC_SIZE_V1).
 sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
   if (!in) return fail(SP_ERR_ARGUMENT, "desc is NULL");
-  const size_t minimum = offsetof(sp_network_desc, frame);
-  if (in->struct_size < minimum)
-    return fail(SP_ERR_ARGUMENT, "desc.struct_size = %u: must be at least %u (call sp_network_desc_init)",
-                in->struct_size, static_cast<unsigned>(minimum));
+  const uint32_t size = in->struct_size;
+  if (size < SP_NETWORK_DESC_SIZE_MIN || size > SP_NETWORK_DESC_SIZE_MAX ||
+      size % alignof(sp_network_desc) != 0)
+    return fail(SP_ERR_ARGUMENT,
+                "desc.struct_size = %u: must be a multiple of %u from %u to %u (call "
+                "sp_network_desc_init)", size, static_cast<unsigned>(alignof(sp_network_desc)),
+                static_cast<unsigned>(SP_NETWORK_DESC_SIZE_MIN),
+                static_cast<unsigned>(SP_NETWORK_DESC_SIZE_MAX));
   sp_network_desc_init(d, sizeof *d);
-  size_t known = in->struct_size < sizeof *d ? in->struct_size : sizeof *d;
+  size_t known = size < sizeof *d ? size : sizeof *d;
   std::memcpy(d, in, known);
-  for (size_t b = sizeof *d; b < in->struct_size; ++b)
+  for (size_t b = sizeof *d; b < size; ++b)
     if (reinterpret_cast<const unsigned char *>(in)[b] != 0)
       return fail(SP_ERR_UNSUPPORTED,
                   "desc.struct_size = %u: the description sets fields this library version "
-                  "(%s) does not know", in->struct_size, SP_VERSION_STRING);
+                  "(%s) does not know (byte %zu is not 0)", size, SP_VERSION_STRING, b);
   d->struct_size = sizeof *d;
   if (d->tau == 0.0) d->tau = kDefaultTau;
   if (d->input_capacity == 0) d->input_capacity = kDefaultInputCapacity;

@@ -1,13 +1,17 @@
 // See qif_batch.hpp.
 #include "models/qif_batch.hpp"
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 #if defined(SP_HAVE_LIBMVEC_AVX2)
 #include <immintrin.h>
-// glibc's vector variants (x86-64 vector ABI, AVX2: four doubles per call).
-extern "C" __m256d _ZGVdN4v_tan(__m256d);
-extern "C" __m256d _ZGVdN4v_atan(__m256d);
+// glibc's vector variants (x86-64 vector ABI, AVX2: four doubles per call). Declared with the
+// target attribute: Clang refuses to pass a __m256d to a function declared without AVX.
+extern "C" __attribute__((target("avx2"))) __m256d _ZGVdN4v_tan(__m256d);
+extern "C" __attribute__((target("avx2"))) __m256d _ZGVdN4v_atan(__m256d);
 #endif
 
 namespace sp {
@@ -52,6 +56,17 @@ __attribute__((target("avx2"))) void tan_half_avx2(const double *phi, double *t,
     return _ZGVdN4v_tan(_mm256_mul_pd(half, v));
   });
 }
+
+// The path, decided at the first call: -1 not yet, 0 scalar, 1 vector. An atomic so that
+// threads deciding at once race benignly (they all store the same value).
+std::atomic<int> g_vector_path{-1};
+
+int decide_vector_path() {
+  // SPARSEPROP_VECTOR_MATH=off (or 0) forces the scalar path (sparseprop.h, "Experimental").
+  const char *env = std::getenv("SPARSEPROP_VECTOR_MATH");
+  if (env && (std::strcmp(env, "off") == 0 || std::strcmp(env, "0") == 0)) return 0;
+  return __builtin_cpu_supports("avx2") ? 1 : 0;
+}
 #endif
 
 }  // namespace
@@ -68,7 +83,12 @@ void qif_tan_half_batch(const double *phi, double *t, uint32_t n) {
 
 bool qif_batch_vectorised() {
 #if defined(SP_HAVE_LIBMVEC_AVX2)
-  return __builtin_cpu_supports("avx2");
+  int path = g_vector_path.load(std::memory_order_relaxed);
+  if (path < 0) {
+    path = decide_vector_path();
+    g_vector_path.store(path, std::memory_order_relaxed);
+  }
+  return path == 1;
 #else
   return false;
 #endif

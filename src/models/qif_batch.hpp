@@ -17,7 +17,9 @@ void qif_apply_batch(const double *x, double *y, uint32_t n, const Qif::Kick &ki
 // t[j] = tan(phi[j] / 2) for j < n (the backward pass's partials), on the same two paths.
 void qif_tan_half_batch(const double *phi, double *t, uint32_t n);
 
-// Whether qif_apply_batch uses the vector path on this machine.
+// Whether qif_apply_batch uses the vector path in this process: the build has it, the CPU
+// has AVX2 and the environment variable SPARSEPROP_VECTOR_MATH is not "off" or "0" (read once,
+// at the first call).
 bool qif_batch_vectorised();
 
 }  // namespace sp

@@ -184,6 +184,21 @@ export function parseHeader(text) {
     return fields;
   };
 
+  const parseEnumBody = (body) => {
+    const values = new Map();
+    let next = 0;
+    for (const item of splitTop(body, ',')) {
+      if (!item.length) continue;
+      if (item[1] === '=') {
+        const v = Number(item.slice(2).join(''));
+        next = Number.isInteger(v) ? v : NaN;
+      }
+      values.set(item[0], next);
+      next += 1;
+    }
+    return values;
+  };
+
   for (const decl of splitTop(toks, ';')) {
     if (!decl.length) continue;
     if (decl[0] === 'typedef') {
@@ -199,18 +214,7 @@ export function parseHeader(text) {
         const name = rest[end + 1];
         if (rest[0] === 'enum') {
           enums.add(name);
-          const values = new Map();
-          let next = 0;
-          for (const item of splitTop(rest.slice(brace + 1, end), ',')) {
-            if (!item.length) continue;
-            if (item[1] === '=') {
-              const v = Number(item.slice(2).join(''));
-              next = Number.isInteger(v) ? v : NaN;
-            }
-            values.set(item[0], next);
-            next += 1;
-          }
-          enumValues.set(name, values);
+          enumValues.set(name, parseEnumBody(rest.slice(brace + 1, end)));
         }
         else structs.set(name, parseBody(rest.slice(brace + 1, end)));
         if (brace === 2) structTag.set(rest[1], name);
@@ -225,6 +229,13 @@ export function parseHeader(text) {
         const d = parseDeclarator(rest);
         if (d.name) typedefs.set(d.name, { base: d.base, ptr: d.ptr });
       }
+      continue;
+    }
+    // enum tag { ... }; -- named constants of an integer typedef (typedef int32_t sp_status)
+    if (decl[0] === 'enum' && decl.includes('{')) {
+      const brace = decl.indexOf('{');
+      const name = brace === 2 ? decl[1] : `enum@${enumValues.size}`;
+      enumValues.set(name, parseEnumBody(decl.slice(brace + 1, decl.lastIndexOf('}'))));
       continue;
     }
     if (decl[0] === 'struct' && decl.includes('{')) {

@@ -10,9 +10,10 @@
 const _LIBPATH = Ref{String}("libsparseprop")
 libsparseprop() = _LIBPATH[]
 
-# C enums passed by value are `int` in the ABI.
-const sp_status = Cint
-const sp_param = Cint
+# The header's enumerations name constants of fixed-width types: sp_status and sp_param are
+# int32_t, sp_model and sp_frame uint32_t (the description's `model` and `frame` fields).
+const sp_status = Int32
+const sp_param = Int32
 
 # Layouts below mirror the C structs field for field; Julia lays out isbits structs with the C
 # rules, so offsets match. Measured with the system C compiler (x86_64 / aarch64 Linux, LP64):
@@ -20,7 +21,8 @@ const sp_param = Cint
 #   sp_allocator     size 24: alloc 0, free 8, ctx 16
 #   sp_network_desc  size 192: struct_size 0, model 4, n 8, tau 16, drive 24, drives 32,
 #                    recurrent 40, n_inputs 88, inputs 96, v0 144, init_seed 152, t_ref 160,
-#                    input_capacity 168, allocator 176, frame 184
+#                    input_capacity 168, allocator 176, frame 184, reserved 188
+#                    (no end padding; later fields are appended in 8-byte units)
 #   sp_spike         size 16: t 0, neuron 8, reserved 12
 # test/runtests.jl asserts these; bindings/julia/check recomputes them from this file and
 # compares with offsetof() from a compiled C program on every check run.
@@ -56,7 +58,20 @@ struct sp_network_desc
     input_capacity::UInt32
     allocator::Ptr{sp_allocator}
     frame::UInt32
+    reserved::UInt32
 end
+
+# Every field but `reserved`, which is 0.
+sp_network_desc(struct_size, model, n, tau, drive, drives, recurrent, n_inputs, inputs, v0,
+                init_seed, t_ref, input_capacity, allocator, frame) =
+    sp_network_desc(struct_size, model, n, tau, drive, drives, recurrent, n_inputs, inputs, v0,
+                    init_seed, t_ref, input_capacity, allocator, frame, UInt32(0))
+
+# struct_size values (header: SP_NETWORK_DESC_SIZE_*): the smallest accepted (everything
+# before `frame`), this 0.1 layout, and the largest accepted.
+const SP_NETWORK_DESC_SIZE_MIN = 184
+const SP_NETWORK_DESC_SIZE_V1 = 192
+const SP_NETWORK_DESC_SIZE_MAX = 1024
 
 struct sp_spike
     t::Cdouble

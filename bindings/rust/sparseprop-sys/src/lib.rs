@@ -19,14 +19,9 @@ pub const SP_VERSION_PATCH: u32 = 0;
 pub const SP_VERSION_STRING: &core::ffi::CStr = c"0.1.0";
 pub const SP_VERSION_NUMBER: u32 = SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH;
 
-/// The underlying type of the header's enums as C compilers lay them out: GCC and Clang use
-/// `unsigned int` for an enum with no negative constants, MSVC always uses `int`.
-#[cfg(not(target_env = "msvc"))]
-pub type sp_enum_repr = core::ffi::c_uint;
-#[cfg(target_env = "msvc")]
-pub type sp_enum_repr = core::ffi::c_int;
-
-pub type sp_status = sp_enum_repr;
+// The header's enumerations are names for fixed-width integers: sp_status is int32_t, the
+// others uint32_t.
+pub type sp_status = i32;
 pub const SP_OK: sp_status = 0;
 pub const SP_ERR_ARGUMENT: sp_status = 1;
 pub const SP_ERR_NOMEM: sp_status = 2;
@@ -37,17 +32,17 @@ pub const SP_ERR_IO: sp_status = 6;
 pub const SP_ERR_FORMAT: sp_status = 7;
 pub const SP_ERR_NUMERIC: sp_status = 8;
 
-pub type sp_model = sp_enum_repr;
+pub type sp_model = u32;
 pub const SP_MODEL_LIF: sp_model = 1;
 pub const SP_MODEL_QIF: sp_model = 2;
 pub const SP_MODEL_EIF: sp_model = 3;
 
-pub type sp_frame = sp_enum_repr;
+pub type sp_frame = u32;
 pub const SP_FRAME_AUTO: sp_frame = 0;
 pub const SP_FRAME_PHASE: sp_frame = 1;
 pub const SP_FRAME_TIME: sp_frame = 2;
 
-pub type sp_param = sp_enum_repr;
+pub type sp_param = i32;
 pub const SP_PARAM_WEIGHTS: sp_param = 1;
 pub const SP_PARAM_INPUT_WEIGHTS: sp_param = 2;
 pub const SP_PARAM_DRIVES: sp_param = 3;
@@ -103,7 +98,15 @@ pub struct sp_network_desc {
     pub input_capacity: u32,
     pub allocator: *const sp_allocator,
     pub frame: u32,
+    pub reserved: u32,
 }
+
+/// The smallest `struct_size` accepted (everything before `frame`).
+pub const SP_NETWORK_DESC_SIZE_MIN: usize = core::mem::offset_of!(sp_network_desc, frame);
+/// The 0.1 layout of `sp_network_desc`.
+pub const SP_NETWORK_DESC_SIZE_V1: usize = core::mem::offset_of!(sp_network_desc, reserved) + 4;
+/// The largest `struct_size` accepted.
+pub const SP_NETWORK_DESC_SIZE_MAX: usize = 1024;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,6 +147,7 @@ impl sp_network_desc {
             input_capacity: 0,
             allocator: core::ptr::null(),
             frame: 0,
+            reserved: 0,
         }
     }
 }
@@ -163,6 +167,9 @@ const _: () = {
     assert!(offset_of!(sp_network_desc, recurrent) == 40);
     assert!(offset_of!(sp_network_desc, inputs) == 96);
     assert!(offset_of!(sp_network_desc, frame) == 184);
+    assert!(offset_of!(sp_network_desc, reserved) == 188);
+    assert!(SP_NETWORK_DESC_SIZE_MIN == 184);
+    assert!(SP_NETWORK_DESC_SIZE_V1 == 192);
     assert!(size_of::<sp_network_desc>() == 192);
 };
 

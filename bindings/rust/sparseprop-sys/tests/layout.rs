@@ -27,7 +27,8 @@ int main(void) {
   O(sp_network_desc, drives) O(sp_network_desc, recurrent) O(sp_network_desc, n_inputs)
   O(sp_network_desc, inputs) O(sp_network_desc, v0) O(sp_network_desc, init_seed)
   O(sp_network_desc, t_ref) O(sp_network_desc, input_capacity) O(sp_network_desc, allocator)
-  O(sp_network_desc, frame)
+  O(sp_network_desc, frame) O(sp_network_desc, reserved)
+  C(SP_NETWORK_DESC_SIZE_MIN) C(SP_NETWORK_DESC_SIZE_V1) C(SP_NETWORK_DESC_SIZE_MAX)
   S(sp_status) S(sp_model) S(sp_frame) S(sp_param)
   C(SP_VERSION_MAJOR) C(SP_VERSION_MINOR) C(SP_VERSION_PATCH) C(SP_VERSION_NUMBER)
   C(SP_OK) C(SP_ERR_ARGUMENT) C(SP_ERR_NOMEM) C(SP_ERR_UNSUPPORTED) C(SP_ERR_STATE)
@@ -35,7 +36,10 @@ int main(void) {
   C(SP_MODEL_LIF) C(SP_MODEL_QIF) C(SP_MODEL_EIF)
   C(SP_FRAME_AUTO) C(SP_FRAME_PHASE) C(SP_FRAME_TIME)
   C(SP_PARAM_WEIGHTS) C(SP_PARAM_INPUT_WEIGHTS) C(SP_PARAM_DRIVES) C(SP_PARAM_V0)
-  printf("const enum_is_signed %d\n", (int)((sp_status)-1 < 0));
+  printf("const sp_status_is_signed %d\n", (int)((sp_status)-1 < 0));
+  printf("const sp_model_is_signed %d\n", (int)((sp_model)-1 < 0));
+  printf("const sp_frame_is_signed %d\n", (int)((sp_frame)-1 < 0));
+  printf("const sp_param_is_signed %d\n", (int)((sp_param)-1 < 0));
   printf("string SP_VERSION_STRING %s\n", SP_VERSION_STRING);
   return 0;
 }
@@ -120,8 +124,10 @@ fn layout_matches_c() {
         t_ref,
         input_capacity,
         allocator,
-        frame
+        frame,
+        reserved
     );
+    k!(SP_NETWORK_DESC_SIZE_MIN, SP_NETWORK_DESC_SIZE_V1, SP_NETWORK_DESC_SIZE_MAX);
     s!(sp_status);
     s!(sp_model);
     s!(sp_frame);
@@ -141,9 +147,12 @@ fn layout_matches_c() {
     k!(SP_MODEL_LIF, SP_MODEL_QIF, SP_MODEL_EIF);
     k!(SP_FRAME_AUTO, SP_FRAME_PHASE, SP_FRAME_TIME);
     k!(SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0);
-    // Signedness of the enums' underlying type, which sp_enum_repr must match.
-    let signed = (-1i64 as sp_enum_repr as i64) < 0;
-    rust.push(("const enum_is_signed".into(), (signed as i64).to_string()));
+    // Signedness of the integer types behind the enumerations.
+    macro_rules! signed {
+        ($($t:ident),*) => { $(rust.push((format!("const {}_is_signed", stringify!($t)),
+                                          (((-1i64 as $t as i64) < 0) as i64).to_string()));)* };
+    }
+    signed!(sp_status, sp_model, sp_frame, sp_param);
     rust.push(("string SP_VERSION_STRING".into(), SP_VERSION_STRING.to_str().unwrap().into()));
 
     let mut checked = 0;
