@@ -8,6 +8,16 @@
  * however many spikes came before (rounding does not accumulate from spike to spike); each
  * input rounds its targets' states once, a relative error of about 1e-16.
  *
+ * How each function is documented: a block before it, in this order,
+ *   sp_name - what it does, then its semantics;
+ *   Parameters: each argument, what it must be and whether it may be NULL;
+ *   Returns:    SP_OK, then each failure status with the conditions that give it;
+ *   On failure: what is left unchanged (by default: everything, see Conventions);
+ *   Allocates:  never, or what and through which allocator;
+ *   Threads:    whether the call may run concurrently (see Thread safety).
+ * SP_ERR_ARGUMENT for "net is NULL" is listed once here instead: every function taking a
+ * network handle and returning sp_status refuses NULL with it.
+ *
  * Conventions
  *  - Every call that can fail returns sp_status (SP_OK = 0). Output parameters come last and
  *    are written only on success; a failed create leaves *out == NULL.
@@ -46,16 +56,20 @@
  *     spikes always end. With t_ref > 0 its voltage is held at reset until t + t_ref.
  *  4. Results are deterministic: the same description and the same calls give bit-identical
  *     spikes on the same build, whatever the thread or process, on one machine. Across
- *     machines see "Vector math" at the end of this header.
+ *     machines see "Vector math" in the Experimental section at the end of this header.
  *
  * Thread safety: a network handle must not be used by two threads at once; different handles
  * are independent. The library has no global mutable state except the thread-local message
  * behind sp_last_error() and the vector-math choice, made once per process (see the end).
+ * In the blocks below, "Threads: one at a time per handle" means this rule; functions without
+ * a handle may be called from any thread at any time.
  *
- * Memory: every allocation happens in sp_network_create, sp_load and sp_record, through the
- * description's allocator (malloc/free by default), plus a temporary buffer in sp_save_file
- * (freed before it returns). Stepping, running, inputs, drive changes, sp_save into a caller
- * buffer and the backward pass never allocate.
+ * Memory: every allocation happens in sp_network_create, sp_load, sp_load_file and sp_record,
+ * through the description's allocator (sp_load: the one passed; sp_load_file: the default),
+ * which defaults to the C library's (aligned_alloc/free), plus a temporary buffer in
+ * sp_save_file (through the network's allocator, freed before it returns). sp_network_destroy
+ * frees everything through the same allocator. Stepping, running, inputs, drive changes,
+ * sp_save into a caller buffer and the backward pass never allocate.
  */
 #ifndef SPARSEPROP_H
 #define SPARSEPROP_H
@@ -93,13 +107,20 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------- */
 /* Version and errors                                                                        */
 
+/* The version of this header; SP_VERSION_NUMBER is MAJOR*10000 + MINOR*100 + PATCH. */
 #define SP_VERSION_MAJOR 0
 #define SP_VERSION_MINOR 1
 #define SP_VERSION_PATCH 0
 #define SP_VERSION_STRING "0.1.0"
 #define SP_VERSION_NUMBER (SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH)
 
-/* The version of the library actually linked: MAJOR*10000 + MINOR*100 + PATCH. */
+/* sp_version_number, sp_version_string - the version of the library actually linked.
+ *
+ * Returns:    MAJOR*10000 + MINOR*100 + PATCH; the string "MAJOR.MINOR.PATCH", static (never
+ *             freed). Compare with SP_VERSION_NUMBER to detect a header/library mismatch.
+ * Allocates:  never.
+ * Threads:    any thread.
+ */
 SP_API uint32_t sp_version_number(void) SP_NOEXCEPT;
 SP_API const char *sp_version_string(void) SP_NOEXCEPT;
 
@@ -123,11 +144,26 @@ enum sp_status_code {
                              forever) */
 };
 
-/* The status's name, e.g. "SP_ERR_ARGUMENT"; "SP_UNKNOWN_STATUS" for any other int32_t value.
-   Static. */
+/* sp_status_name - the name of a status, e.g. "SP_ERR_ARGUMENT".
+ *
+ * Parameters: s, any int32_t value.
+ * Returns:    the constant's name; "SP_UNKNOWN_STATUS" for any other value. Static (never
+ *             freed).
+ * Allocates:  never.
+ * Threads:    any thread.
+ */
 SP_API const char *sp_status_name(sp_status s) SP_NOEXCEPT;
-/* Message of the last failed call in this thread; "" when the last call succeeded. The
-   pointer stays valid until the next library call in this thread. */
+
+/* sp_last_error - the message of the last failed call in this thread.
+ *
+ * Every function returning sp_status sets it: to a message naming the offending field and
+ * value when it fails, to "" when it succeeds; the other functions leave it as it is.
+ *
+ * Returns:    a NUL-terminated message; "" when the last call succeeded. The pointer stays
+ *             valid until the next library call in this thread.
+ * Allocates:  never (the message lives in a thread-local buffer).
+ * Threads:    any thread; each thread has its own message.
+ */
 SP_API const char *sp_last_error(void) SP_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -148,40 +184,24 @@ enum sp_model_code {
   SP_MODEL_EIF = 3
 };
 
-/* Which event loop runs a network. The frame rule, applied at creation, sp_rewind and every
-   drive change (so the frame depends only on the request and the drives): SP_FRAME_TIME when
-   forced, otherwise SP_FRAME_PHASE exactly when the network has one shared drive with every
-   neuron oscillatory. Forcing SP_FRAME_PHASE needs such drives at creation
-   (SP_ERR_UNSUPPORTED otherwise); a later drive change that makes the drives differ (or not
-   oscillatory) releases it: the request becomes SP_FRAME_AUTO (and is saved so) and the time
-   frame takes over. Forcing is mostly for testing. */
-typedef uint32_t sp_frame;
-enum sp_frame_code {
-  SP_FRAME_AUTO = 0,
-  /* One shared drive, every neuron oscillatory: the queue is keyed on the co-moving phase
-     (u for LIF), a spike touches only its targets. LIF: t_ref <= 512 tau (forcing it with a
-     longer refractory period is SP_ERR_UNSUPPORTED; SP_FRAME_AUTO picks the time frame). */
-  SP_FRAME_PHASE = 1,
-  /* Anything: the queue is keyed on each neuron's next spike time (+inf if none). */
-  SP_FRAME_TIME = 2
-};
-
 /* Connectivity from a set of sources (neurons or input channels) to the network's neurons.
  *
  * Explicit (row_ptr != NULL): CSR by source. row_ptr has n_sources + 1 entries, starts at 0
  * and never decreases; targets[row_ptr[j] .. row_ptr[j+1]) are source j's targets (each < n,
  * repeats and self-connections allowed); weights has row_ptr[n_sources] entries, or is NULL
- * for one shared `weight`.
+ * for one shared `weight`. k must be 0.
  *
  * Procedural (row_ptr == NULL, k > 0): every source projects to exactly k distinct targets,
  * never itself for recurrent synapses, all with weight `weight`. The targets are regenerated
  * at every spike from (seed, source) by the generator documented in README.md ("Procedural
  * connectivity"), so they cost no memory and are the same on every platform and version.
+ * k is at most n - 1 for recurrent synapses, n for input channels.
  *
  * None (row_ptr == NULL, k == 0): no synapses.
  *
  * With row_ptr == NULL, targets and weights must be NULL too (a stray array is refused, as it
- * usually means a forgotten row_ptr). */
+ * usually means a forgotten row_ptr). `weight` must be finite (LIF: within the numeric range)
+ * even when `weights` makes it unused: it is kept and saved. */
 typedef struct sp_synapses {
   const uint64_t *row_ptr;
   const uint32_t *targets;
@@ -191,6 +211,7 @@ typedef struct sp_synapses {
   double weight;
 } sp_synapses;
 
+/* A caller-supplied allocator (see Memory at the top). Both functions must be set. */
 typedef struct sp_allocator {
   /* Returns size bytes aligned to align (a power of two, at most 64), or NULL. */
   void *(*alloc)(void *ctx, size_t size, size_t align);
@@ -199,26 +220,30 @@ typedef struct sp_allocator {
   void *ctx;
 } sp_allocator;
 
+/* A network's description, read by sp_network_create and sp_network_memory (and only during
+   those calls: the arrays it points to are copied). Initialise with sp_network_desc_init. */
 typedef struct sp_network_desc {
   uint32_t struct_size;       /* sizeof(sp_network_desc) as the caller compiled it */
   uint32_t model;             /* an sp_model value; required */
-  uint32_t n;                 /* neurons, >= 1 */
+  uint32_t n;                 /* neurons, 1 to 2^31 */
   double tau;                 /* membrane time constant in seconds, > 0 (0: 0.01) */
   double drive;               /* drive I of every neuron when drives == NULL */
   const double *drives;       /* n drives, or NULL */
   sp_synapses recurrent;      /* neuron -> neuron */
   uint32_t n_inputs;          /* external input channels */
-  sp_synapses inputs;         /* channel -> neuron */
-  const double *v0;           /* n initial voltages, or NULL: oscillatory neurons start at a
-                                 phase drawn uniformly from their free period (init_seed),
-                                 the others at reset */
+  sp_synapses inputs;         /* channel -> neuron (no synapses when n_inputs == 0) */
+  const double *v0;           /* n initial voltages (LIF: below 1), or NULL: oscillatory
+                                 neurons start at a phase drawn uniformly from their free
+                                 period (init_seed), the others at reset */
   uint64_t init_seed;
   double t_ref;               /* absolute refractory period in seconds, >= 0 (0: none); any
                                  finite length, e.g. longer than a run for first-spike-only
                                  readouts */
   uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
-  const sp_allocator *allocator; /* NULL: malloc/free */
-  uint32_t frame;             /* an sp_frame value (0: SP_FRAME_AUTO) */
+  const sp_allocator *allocator; /* NULL: the C library's aligned_alloc/free */
+  uint32_t frame;             /* EXPERIMENTAL, for testing: an sp_frame value forcing the
+                                 event loop (0: SP_FRAME_AUTO, the engine's choice); see
+                                 "Frames" in the Experimental section at the end */
   uint32_t reserved;          /* set to 0; ignored. The former end padding, named so that no
                                  later field can land in it */
 } sp_network_desc;
@@ -242,76 +267,232 @@ typedef struct sp_network_desc {
 #define SP_NETWORK_DESC_SIZE_V1 (offsetof(sp_network_desc, reserved) + sizeof(uint32_t))
 #define SP_NETWORK_DESC_SIZE_MAX 1024
 
-/* Fills *d with the defaults and sets d->struct_size; writes exactly min(struct_size,
-   SP_NETWORK_DESC_SIZE_MAX) bytes (pass sizeof *d). Bytes past the layout this library knows
-   are zeroed, so that a caller compiled against a newer header that leaves its new fields
-   alone is accepted, and one that sets them is refused rather than silently ignored. */
+/* sp_network_desc_init - fill a description with the defaults.
+ *
+ * Sets d->struct_size and the defaults: model SP_MODEL_LIF, tau 0.01, input_capacity 4096,
+ * everything else 0 or NULL (frame SP_FRAME_AUTO). Writes exactly min(struct_size,
+ * SP_NETWORK_DESC_SIZE_MAX) bytes. Bytes past the layout this library knows are zeroed, so
+ * that a caller compiled against a newer header that leaves its new fields alone is accepted,
+ * and one that sets them is refused rather than silently ignored.
+ *
+ * Parameters: d, the description to fill; NULL: nothing happens.
+ *             struct_size, pass sizeof *d; 0: nothing happens.
+ * Returns:    nothing (it cannot fail).
+ * Allocates:  never.
+ * Threads:    any thread.
+ */
 SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) SP_NOEXCEPT;
-/* The exact number of bytes sp_network_create(d) will request from the allocator. */
+
+/* sp_network_memory - the exact number of bytes sp_network_create(d) will request.
+ *
+ * sp_network_create(d) makes exactly one request of this size from the allocator (recording
+ * for training allocates more later, in sp_record). d goes through the same checks as in
+ * sp_network_create, all but the last: the initial state is computed only at creation.
+ *
+ * Parameters: d, the description (not NULL).
+ *             bytes, receives the size (not NULL).
+ * Returns:    SP_OK; SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED or SP_ERR_NUMERIC for a description
+ *             sp_network_create refuses; SP_ERR_NOMEM when the network would need more
+ *             memory than can be addressed.
+ * On failure: *bytes is not written.
+ * Allocates:  never.
+ * Threads:    any thread (d is only read).
+ */
 SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) SP_NOEXCEPT;
+
+/* sp_network_create - create a network from a description.
+ *
+ * The network starts at now() = 0 with the voltages v0 (or the seeded phases), no queued
+ * input, no recording and zero gradients. The arrays d points to are copied; the caller may
+ * free them after the call.
+ *
+ * Parameters: d, the description (not NULL), see sp_network_desc and the struct_size rules.
+ *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: d NULL, a bad struct_size, an unknown model or frame, n = 0 or
+ *               above 2^31, tau or t_ref not finite or not in range, a non-finite drive,
+ *               weight or v0, a LIF v0 at or above 1, invalid connectivity (see
+ *               sp_synapses), synapses with n_inputs == 0, an allocator missing one function;
+ *             SP_ERR_UNSUPPORTED: SP_MODEL_EIF, a QIF drive <= 0, a non-zero byte past the
+ *               known layout, SP_FRAME_PHASE forced without one shared oscillatory drive or
+ *               (LIF) with t_ref above 512 tau;
+ *             SP_ERR_NUMERIC: a value outside the numeric range (see SP_ERR_NUMERIC), an
+ *               oscillatory drive whose free period is not finite or below 2^-30 tau, a
+ *               non-finite initial state;
+ *             SP_ERR_NOMEM: the allocator returned NULL, or more memory than can be addressed.
+ * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
+ * Allocates:  one block of sp_network_memory(d) bytes through d->allocator (default: the C
+ *             library's), freed by sp_network_destroy.
+ * Threads:    any thread; the new handle may be used and destroyed by any one thread.
+ */
 SP_API sp_status sp_network_create(const sp_network_desc *d, sp_network **out) SP_NOEXCEPT;
+
+/* sp_network_destroy - free a network and everything it allocated (its tape included).
+ *
+ * Parameters: net, a handle from sp_network_create, sp_load or sp_load_file, or NULL (a
+ *             no-op). The handle is invalid afterwards.
+ * Returns:    nothing.
+ * Allocates:  never; frees through the allocator the network was created with.
+ * Threads:    one at a time per handle, and no other call on the handle concurrently.
+ */
 SP_API void sp_network_destroy(sp_network *net) SP_NOEXCEPT;
 
-/* The frame the engine runs now (SP_FRAME_PHASE or SP_FRAME_TIME); 0 for NULL. */
-SP_API uint32_t sp_network_frame(const sp_network *net) SP_NOEXCEPT;
-/* Number of neurons; 0 for NULL. */
+/* sp_network_size - the number of neurons.
+ *
+ * Parameters: net, a handle or NULL.
+ * Returns:    n; 0 for NULL.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API uint32_t sp_network_size(const sp_network *net) SP_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Running                                                                                   */
 
 typedef struct sp_spike {
-  double t;
-  uint32_t neuron;
-  uint32_t reserved;
+  double t;          /* spike time in seconds */
+  uint32_t neuron;   /* index of the neuron that spiked */
+  uint32_t reserved; /* 0 */
 } sp_spike;
 
-/* Processes exactly the next network spike (inputs due at or before it are applied first)
-   and returns it in *out (out may be NULL). SP_ERR_STATE when no neuron will ever spike and
-   no input is queued (nothing changes). If inputs are queued but applying all of them gives
-   no spike, they are applied (now() moves to the last one) and SP_ERR_STATE is returned.
-   While recording, SP_ERR_CAPACITY (nothing changes) when the tape has no room for one more
-   spike and the queued inputs due before it; only inhibitory inputs that delay the spike past
-   further inputs the tape cannot hold leave those before them applied. SP_ERR_NUMERIC
-   (nothing changes) when the next spike is a neuron's second at one instant: its free period
-   is below the resolution of now() and it would spike there forever. */
+/* sp_step - process exactly the next network spike.
+ *
+ * Queued inputs due at or before the next spike are applied first (see Event semantics).
+ * While recording (sp_record), the spike and those inputs are recorded. now() becomes the
+ * spike's time.
+ *
+ * Parameters: net, the network.
+ *             out, receives the spike, or NULL.
+ * Returns:    SP_OK;
+ *             SP_ERR_STATE when no neuron will ever spike and no input is queued (nothing
+ *               changes). If inputs are queued but applying all of them gives no spike, they
+ *               are applied (now() moves to the last one) and SP_ERR_STATE is returned;
+ *             SP_ERR_CAPACITY while recording (nothing changes) when the tape has no room for
+ *               one more spike and the queued inputs due before it; only inhibitory inputs
+ *               that delay the spike past further inputs the tape cannot hold leave those
+ *               before them applied;
+ *             SP_ERR_NUMERIC (nothing changes) when the next spike is a neuron's second at
+ *               one instant: its free period is below the resolution of now() and it would
+ *               spike there forever.
+ * On failure: *out is not written; the network is unchanged except as stated above.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
 
-/* Processes every event with time < t_end (finite, >= now()) in order, writing the spikes to
-   buf. If buf fills first, stops after the cap-th spike (now() is its time, nothing is lost)
-   and returns SP_OK with *count == cap: call again to go on. Otherwise now() becomes t_end.
-   buf may be NULL with cap == 0 to count the spikes only (then it never stops early).
-   count may be NULL. While recording, a full tape stops the run with SP_ERR_CAPACITY before
-   the event (input or spike) that would not fit, checked before the call changes anything for
-   its first spike and the inputs before it; later, *count still gives the spikes processed
-   and written, and the events before the refused one stay processed. The same for
-   SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it never
-   hangs. */
+/* sp_run - process every event before t_end.
+ *
+ * Processes every event with time < t_end in order (see Event semantics), writing the spikes
+ * to buf. If buf fills first, stops after the cap-th spike (now() is its time, nothing is
+ * lost) and returns SP_OK with *count == cap: call again to go on. Otherwise now() becomes
+ * t_end. While recording (sp_record), the events are recorded.
+ *
+ * Parameters: net, the network.
+ *             t_end, finite, >= now().
+ *             buf, cap, room for cap spikes; buf may be NULL with cap == 0 to count the spikes
+ *               only (then it never stops early).
+ *             count, receives the number of spikes processed and written to buf, or NULL.
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: t_end not finite or before now(), buf NULL with cap > 0;
+ *             SP_ERR_CAPACITY while recording: a full tape stops the run before the event
+ *               (input or spike) that would not fit, checked before the call changes anything
+ *               for its first spike and the inputs before it;
+ *             SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it
+ *               never hangs.
+ * On failure: SP_ERR_ARGUMENT changes nothing and does not write *count. After
+ *             SP_ERR_CAPACITY or SP_ERR_NUMERIC, *count still gives the spikes processed and
+ *             written, and the events before the refused one stay processed.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap,
                         size_t *count) SP_NOEXCEPT;
 
-/* The network's current time; NaN for NULL. */
+/* sp_now - the network's current time in seconds.
+ *
+ * Parameters: net, a handle or NULL.
+ * Returns:    now(); NaN for NULL.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API double sp_now(const sp_network *net) SP_NOEXCEPT;
 
-/* Queues an external input event on `channel` at time t >= now() (finite). Its synapses
-   (desc.inputs) are applied when the event is processed. SP_ERR_CAPACITY when the queue
-   (desc.input_capacity) is full. */
+/* sp_input - queue an external input event.
+ *
+ * The event's synapses (desc.inputs, row `channel`) are applied when it is processed, by
+ * sp_step or sp_run (see Event semantics for ties). sp_rewind drops queued inputs.
+ *
+ * Parameters: net, the network.
+ *             channel, < desc.n_inputs.
+ *             t, the event's time: finite, >= now().
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: channel out of range (any channel when n_inputs == 0), t not
+ *               finite or before now();
+ *             SP_ERR_CAPACITY when the queue (desc.input_capacity) is full.
+ * On failure: nothing is queued.
+ * Allocates:  never (the queue was allocated at creation).
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_input(sp_network *net, uint32_t channel, double t) SP_NOEXCEPT;
 
-/* The voltage of `neuron` at now() (held at reset during a refractory period). */
+/* sp_voltage - the voltage of one neuron at now() (held at reset during a refractory period).
+ *
+ * Parameters: net, the network.
+ *             neuron, < n.
+ *             v, receives the voltage (not NULL).
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: v NULL, neuron out of range.
+ * On failure: *v is not written.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_voltage(const sp_network *net, uint32_t neuron, double *v) SP_NOEXCEPT;
-/* All n voltages at now(); n must equal the number of neurons. */
+
+/* sp_voltages - all n voltages at now(), as sp_voltage gives them.
+ *
+ * Parameters: net, the network.
+ *             v, n, an array of n doubles (not NULL); n must equal the number of neurons.
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: v NULL, n not the number of neurons.
+ * On failure: v is not written.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEXCEPT;
 
-/* Sets the drive of `neuron` from now() on; its voltage at now() is unchanged. The frame rule
-   (see sp_frame) picks the frame for the new drives: the time frame when they differ, the
-   phase frame again when they become one shared oscillatory drive. SP_ERR_NUMERIC for a drive
-   outside the numeric range or with a free period below 2^-30 tau. Costs O(log n), plus O(n)
-   when the frame changes and a scan of the drives while they may all be equal. */
+/* sp_set_drive - set the drive of one neuron from now() on.
+ *
+ * Its voltage at now() is unchanged. The frame rule (see "Frames" in the Experimental
+ * section) picks the frame for the new drives: the time frame when they differ, the phase
+ * frame again when they become one shared oscillatory drive. Costs O(log n), plus O(n) when
+ * the frame changes and a scan of the drives while they may all be equal. Setting the drive
+ * a neuron already has changes nothing.
+ *
+ * Parameters: net, the network.
+ *             neuron, < n.
+ *             drive, the new drive I (see sp_model for the admissible values).
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: neuron out of range, drive not finite;
+ *             SP_ERR_UNSUPPORTED: a QIF drive <= 0;
+ *             SP_ERR_NUMERIC: a drive outside the numeric range, or with a free period that
+ *               is not finite or below 2^-30 tau or below the resolution of now();
+ *             SP_ERR_STATE while recording (drives cannot change then; checked after the
+ *               drive itself).
+ * On failure: the network is unchanged.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) SP_NOEXCEPT;
 
-/* Back to t = 0 and the initial state (v0 or the seeded phases); queued inputs are dropped.
-   Parameters, gradients and connectivity are kept. Ends any recording. */
+/* sp_rewind - back to t = 0 and the initial state (v0 or the seeded phases).
+ *
+ * Queued inputs are dropped. Parameters, gradients and connectivity are kept. Ends any
+ * recording (without a backward pass; the tape stays allocated for the next sp_record). The
+ * frame rule is applied again.
+ *
+ * Parameters: net, the network.
+ * Returns:    SP_OK (SP_ERR_ARGUMENT only for a NULL net).
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_rewind(sp_network *net) SP_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -326,39 +507,234 @@ enum sp_param_code {
                                  gradient is w.r.t. the voltages where recording started */
 };
 
+/* sp_param_count - the number of values of a parameter kind (the len the calls below need).
+ *
+ * Parameters: net, the network.
+ *             p, an sp_param value.
+ *             len, receives the count (not NULL).
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: len NULL, p unknown.
+ * On failure: *len is not written.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_param_count(const sp_network *net, sp_param p, size_t *len) SP_NOEXCEPT;
-SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;
-SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in, size_t len) SP_NOEXCEPT;
 
-/* Starts recording from now() for a backward pass; allocates the tape once (a later call
-   reuses it when it is large enough; a call while recording restarts the recording). The tape
-   holds max_spikes spikes and as many input events; running past it fails with
-   SP_ERR_CAPACITY before the event that would not fit. Drives and parameters cannot change
-   while recording (SP_ERR_STATE). */
+/* sp_get_params - copy the current values of a parameter kind.
+ *
+ * Parameters: net, the network.
+ *             p, an sp_param value.
+ *             out, len, an array of exactly sp_param_count(p) doubles (out may be NULL only
+ *               when len == 0).
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: p unknown, len not the count, out NULL with len > 0.
+ * On failure: out is not written.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
+SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
+                               size_t len) SP_NOEXCEPT;
+
+/* sp_set_params - set every value of a parameter kind.
+ *
+ * Weights apply to the deliveries from now() on. SP_PARAM_DRIVES acts as sp_set_drive on
+ * every neuron whose drive changes (voltages at now() unchanged, the frame rule applied).
+ * SP_PARAM_V0 sets the state sp_rewind returns to; the current state is unchanged. Values
+ * are checked as in sp_network_create.
+ *
+ * Parameters: net, the network.
+ *             p, an sp_param value.
+ *             in, len, exactly sp_param_count(p) doubles (in may be NULL only when len == 0).
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: p unknown, len not the count, in NULL with len > 0, a value
+ *               not finite, a LIF v0 at or above 1;
+ *             SP_ERR_STATE while recording (parameters cannot change then);
+ *             SP_ERR_UNSUPPORTED: a QIF drive <= 0;
+ *             SP_ERR_NUMERIC: a value outside the numeric range; a changed drive with a free
+ *               period that is not finite or below 2^-30 tau or below the resolution of now().
+ * On failure: no value is changed (all are checked before any is set).
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
+SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
+                               size_t len) SP_NOEXCEPT;
+
+/* sp_record - start recording from now() for a backward pass.
+ *
+ * Allocates the tape once (a later call reuses it when it is large enough; a call while
+ * recording restarts the recording). The tape holds max_spikes spikes and as many input
+ * events; running past it fails with SP_ERR_CAPACITY before the event that would not fit.
+ * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
+ * sp_backward (on success) or sp_rewind.
+ *
+ * Parameters: net, the network.
+ *             max_spikes, >= 1: the spikes the tape must hold.
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: max_spikes 0 or too large for one tape;
+ *             SP_ERR_NOMEM: the allocator returned NULL, or the tape would need more memory
+ *               than can be addressed.
+ * On failure: the network is unchanged (a recording in progress goes on).
+ * Allocates:  through the network's allocator: the gradient storage at the first call, and a
+ *             tape whenever the current one is too small (the previous one is freed). Both
+ *             are freed by sp_network_destroy.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
 
-/* dl_dt[s] = dL/dt for the s-th recorded spike (n_spikes must equal the number recorded);
-   dl_dv_end: n values dL/dV at now(), or NULL. Adds the gradients of L to the accumulated
-   gradients and ends the recording. SP_ERR_NUMERIC when a gradient is not finite (e.g. an
-   exp overflowing for t_ref of some 700 tau): nothing is accumulated and the recording is
-   kept (the call can be repeated, e.g. with smaller dl_dt). */
+/* sp_backward - add the gradients of a loss L over the recording to the accumulated ones.
+ *
+ * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now(). Adds the
+ * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
+ * Gradients are exact for the recorded spike order.
+ *
+ * Parameters: net, the network.
+ *             dl_dt, n_spikes, n_spikes finite values; n_spikes must equal the number of
+ *               spikes recorded (dl_dt may be NULL only when it is 0).
+ *             dl_dv_end, n finite values dL/dV at now(), or NULL (no such term).
+ * Returns:    SP_OK;
+ *             SP_ERR_STATE when nothing is being recorded (no sp_record, or it has ended);
+ *             SP_ERR_ARGUMENT: n_spikes not the number recorded, dl_dt NULL with
+ *               n_spikes > 0, a value of dl_dt or dl_dv_end not finite;
+ *             SP_ERR_NUMERIC when a gradient is not finite (e.g. an exp overflowing for t_ref
+ *               of some 700 tau).
+ * On failure: nothing is accumulated and the recording is kept (the call can be repeated,
+ *             e.g. with smaller dl_dt).
+ * Allocates:  never (sp_record allocated everything).
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_backward(sp_network *net, const double *dl_dt, size_t n_spikes,
                              const double *dl_dv_end) SP_NOEXCEPT;
-SP_API sp_status sp_get_grads(const sp_network *net, sp_param p, double *out, size_t len) SP_NOEXCEPT;
+
+/* sp_get_grads - copy the accumulated gradients of a parameter kind.
+ *
+ * The gradients accumulate over sp_backward calls until sp_zero_grads; all 0 before the
+ * first sp_record.
+ *
+ * Parameters: net, the network.
+ *             p, an sp_param value.
+ *             out, len, an array of exactly sp_param_count(p) doubles (out may be NULL only
+ *               when len == 0).
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: p unknown, len not the count, out NULL with len > 0.
+ * On failure: out is not written.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
+SP_API sp_status sp_get_grads(const sp_network *net, sp_param p, double *out,
+                              size_t len) SP_NOEXCEPT;
+
+/* sp_zero_grads - set every accumulated gradient to 0.
+ *
+ * Parameters: net, the network.
+ * Returns:    SP_OK (SP_ERR_ARGUMENT only for a NULL net).
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_zero_grads(sp_network *net) SP_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Saving and loading                                                                        */
 
-/* buf == NULL: *len = bytes needed. Writes parameters, connectivity and the full dynamic
-   state, so that load + run continues bit-identically. */
+/* sp_save - serialise a network into a caller buffer (or measure it).
+ *
+ * Writes parameters, connectivity and the full dynamic state (queued inputs included), so
+ * that load + run continues bit-identically, in the versioned format of src/io/FORMAT.md. Not
+ * saved: a recording in progress and the accumulated gradients.
+ *
+ * Parameters: net, the network.
+ *             buf, cap, the destination and its size; buf == NULL: only *len = bytes
+ *               needed (cap is ignored).
+ *             len, receives the bytes written or needed (not NULL).
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: len NULL; SP_ERR_CAPACITY: cap below the bytes needed.
+ * On failure: buf and *len are not written.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *len) SP_NOEXCEPT;
-SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a, sp_network **out) SP_NOEXCEPT;
+
+/* sp_load - create a network from bytes written by sp_save.
+ *
+ * The new network continues exactly where the saved one was (no recording, zero gradients).
+ *
+ * Parameters: buf, len, the saved bytes (buf not NULL); the library does not keep them.
+ *             a, the allocator for the new network and a temporary decoding buffer, or NULL
+ *               (the C library's).
+ *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: buf or out NULL, an allocator missing one function;
+ *             SP_ERR_FORMAT: bytes that are not a valid saved network (wrong magic, a newer
+ *               format version, truncated or extended, a checksum mismatch, a field out of
+ *               range, a network sp_network_create would refuse);
+ *             SP_ERR_NOMEM: the allocator returned NULL.
+ * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
+ * Allocates:  through a: the network (as sp_network_create) and a temporary buffer, freed
+ *             before it returns.
+ * Threads:    any thread.
+ */
+SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
+                         sp_network **out) SP_NOEXCEPT;
+
+/* sp_save_file - write sp_save's bytes to a file (created or truncated).
+ *
+ * Parameters: net, the network.
+ *             path, the file name (not NULL).
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: path NULL;
+ *             SP_ERR_NOMEM: the temporary buffer could not be allocated;
+ *             SP_ERR_IO: the file could not be opened, written or closed.
+ * On failure: the network is unchanged; after SP_ERR_IO the file may exist, truncated or
+ *             partly written.
+ * Allocates:  a temporary buffer of the saved size through the network's allocator, freed
+ *             before it returns.
+ * Threads:    one at a time per handle.
+ */
 SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCEPT;
+
+/* sp_load_file - create a network from a file written by sp_save_file.
+ *
+ * Parameters: path, the file name (not NULL).
+ *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: path or out NULL;
+ *             SP_ERR_IO: the file cannot be opened or read, or is not a regular file (e.g. a
+ *               directory);
+ *             SP_ERR_FORMAT, SP_ERR_NOMEM: as sp_load.
+ * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
+ * Allocates:  through the C library's allocator: the network, and the file's contents and
+ *             a decoding buffer temporarily (freed before it returns).
+ * Threads:    any thread.
+ */
 SP_API sp_status sp_load_file(const char *path, sp_network **out) SP_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Experimental: may change or go in a minor version                                         */
+/*                                                                                           */
+/* Knobs and introspection meant for testing and diagnosis; a program that only simulates    */
+/* and trains needs none of them.                                                            */
+
+/* Frames: which event loop runs a network (sp_network_frame says which). The frame rule,
+   applied at creation, sp_rewind and every drive change (so the frame depends only on the
+   request and the drives): SP_FRAME_TIME when forced, otherwise SP_FRAME_PHASE exactly when
+   the network has one shared drive with every neuron oscillatory. Forcing SP_FRAME_PHASE needs such
+   drives at creation (SP_ERR_UNSUPPORTED otherwise); a later drive change that makes the
+   drives differ (or not oscillatory) releases it: the request becomes SP_FRAME_AUTO (and is
+   saved so) and the time frame takes over. Forcing (desc.frame) is mostly for testing. */
+typedef uint32_t sp_frame;
+enum sp_frame_code {
+  SP_FRAME_AUTO = 0,
+  /* One shared drive, every neuron oscillatory: the queue is keyed on the co-moving phase
+     (u for LIF), a spike touches only its targets. LIF: t_ref <= 512 tau (forcing it with a
+     longer refractory period is SP_ERR_UNSUPPORTED; SP_FRAME_AUTO picks the time frame). */
+  SP_FRAME_PHASE = 1,
+  /* Anything: the queue is keyed on each neuron's next spike time (+inf if none). */
+  SP_FRAME_TIME = 2
+};
+
+/* sp_network_frame - the frame the engine runs now.
+ *
+ * Parameters: net, a handle or NULL.
+ * Returns:    SP_FRAME_PHASE or SP_FRAME_TIME; 0 for NULL.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
+SP_API uint32_t sp_network_frame(const sp_network *net) SP_NOEXCEPT;
 
 /* Vector math. x86-64 builds with glibc's libmvec (meson option vector_math, on by default
    where it links) compute QIF phase transitions four at a time with libmvec's AVX2 tan and
