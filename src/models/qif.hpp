@@ -16,8 +16,12 @@ struct Qif {
   static double clock(double t, double t0, double tau) { return (t - t0) / tau; }
   static double omega(double drive) { return 2.0 * std::sqrt(drive); }
 
+  // The phase x + omega s lies in [-pi, pi] in exact arithmetic, but right after a reset it can
+  // round to just below -pi (or, at a spike, just above pi), where tan(phi/2) wraps to the other
+  // branch (+1.97e15 for I = 0.1 instead of -1.6e16 sqrt(I)): clamp it so V is monotone in phi.
   static double voltage(double x, double drive, double s) {
-    return std::sqrt(drive) * std::tan(0.5 * (x + omega(drive) * s));
+    double phi = std::fmin(std::fmax(x + omega(drive) * s, -kPi), kPi);
+    return std::sqrt(drive) * std::tan(0.5 * phi);
   }
   static double from_voltage(double v, double drive, double s) {
     double sq = std::sqrt(drive);
