@@ -261,10 +261,13 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint32_t *qc = a.take<uint32_t>(s.queue_capacity);
   uint64_t *rrow = a.take<uint64_t>(s.rec_explicit ? uint64_t(s.n) + 1 : 0);
   uint32_t *rtgt = a.take<uint32_t>(s.rec_nnz);
-  double *rw = a.take<double>(s.rec_weights ? s.rec_nnz : 0);
+  // Per-synapse weights take at least one slot: with zero synapses the pointer must still be
+  // non-null, as it is what says "per-synapse weights, nnz of them" (0 for SP_PARAM_WEIGHTS,
+  // not a shared weight's 1), in sp_param_count, get/set/grads and sp_save alike.
+  double *rw = a.take<double>(s.rec_weights ? (s.rec_nnz ? s.rec_nnz : 1) : 0);
   uint64_t *irow = a.take<uint64_t>(s.in_explicit ? uint64_t(s.n_inputs) + 1 : 0);
   uint32_t *itgt = a.take<uint32_t>(s.in_nnz);
-  double *iw = a.take<double>(s.in_weights ? s.in_nnz : 0);
+  double *iw = a.take<double>(s.in_weights ? (s.in_nnz ? s.in_nnz : 1) : 0);
   uint64_t fwords = s.k_max ? TargetScratch::filter_words(s.k_max) : 0;
   uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);

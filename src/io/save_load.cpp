@@ -568,6 +568,20 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                            "before now = %.17g nor the next spike time %.17g of its state", i,
                            key, times.now, expect));
       net->time_key[i] = key;
+      // A neuron due at now() is flagged due, as the event loop flags it: its refractory end
+      // is now(), like a neuron that spiked at now() with t_ref = 0 and whose next spike time
+      // rounds to now() (which must not spike again then). Due: its key is the due key, not
+      // its state's spike time (after sp_set_drive its state is a reset), or a LIF input took
+      // it to threshold (the state is at threshold; a reset state is not).
+      if (due && net->refr_end[i] == times.now) {
+        bool at_threshold = false;
+        if (d.model == SP_MODEL_LIF) {
+          double e = times.clock_time == times.now ? times.clock_value
+                                                   : Ops<Lif>::clock(*net, times.now);
+          at_threshold = Ops<Lif>::at_threshold(net->neuron[i].state, net->drive[i], e);
+        }
+        if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
+      }
     } else if (key != expect) {
       // The phase frame's key is the state, except for a neuron due at now().
       if (key != times.cur_key)
@@ -577,7 +591,19 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                            times.cur_key));
       net->neuron[i].flags |= kSlotDue;
     }
+    // now() is the instant of the last event (or later, when no neuron matches): a neuron
+    // that spiked at it (refractory end now() + t_ref) and is not due gets its stamp, so that
+    // the same-instant rule holds as in the saved network (it cannot spike again at now():
+    // SP_ERR_NUMERIC, not one more spike). A phase-frame neuron at or below the due key may
+    // be due without a flag (its state's key is the due key): it keeps the unknown stamp, as
+    // do all others (which reads their refractory end).
+    uint32_t &flags = net->neuron[i].flags;
+    if ((flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
+        net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
+      flags = kSlotRecent;  // stamp 0, the instant's
   }
+  net->instant_time = times.now;
+  net->instant_stamp = 0;
   network_rebuild_queue(net);
   for (uint32_t q = 0; q < queued; ++q) {
     net->queue_time[q] = load_f64(queue + 20 * q);

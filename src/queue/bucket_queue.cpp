@@ -26,6 +26,14 @@ uint64_t BucketQueue::chunk_count(uint32_t n) {
 void BucketQueue::update_slow(uint32_t i, double k, uint32_t t) {
   if (t & kNear) {
     uint32_t p = t & ~kNear;
+    if (k != k) {
+      // A NaN key compares neither less nor greater, which would break the heap's order:
+      // take the neuron out of the heap, into the never list (as a +inf key).
+      uint32_t last = heap_[--near_size_];
+      if (last != i && !sift_up(p, last)) sift_down(p, last);
+      enter_far(i, kNever);
+      return;
+    }
     if (!sift_up(p, i)) sift_down(p, i);
     return;
   }
@@ -207,7 +215,7 @@ bool BucketQueue::valid() const {
     int64_t b = bucket(key(i));
     if (b <= bcur_) return false;  // every neuron in a bucket <= bcur must be near
     if (t == kNever) {
-      if (key(i) != __builtin_inf()) return false;
+      if (key(i) < __builtin_inf()) return false;  // +inf or NaN
       continue;
     }
     ++far;

@@ -168,22 +168,30 @@ class BucketQueue {
   }
 
   // The bucket of a key, monotone non-decreasing in the key. Keys below the origin give
-  // negative buckets (always near); +inf and huge keys give buckets >= kMaxBucket.
+  // negative buckets (always near); +inf, NaN and huge keys give buckets >= kMaxBucket.
   int64_t bucket(double k) const {
     if (scale_ == Scale::Log) {
+      // A NaN's bits order it beyond +inf, or below -inf when its sign bit is set (x86's
+      // default NaN): make it +inf, "never", as the linear scale does.
+      if (k != k) return kMaxBucket;
       // Positive keys only (rebuild() checks), so the difference fits in 63 bits; the
-      // arithmetic shift keeps the order of negative differences.
-      return static_cast<int64_t>(ordered_bits(k) - origin_bits_) >> shift_;
+      // arithmetic shift keeps the order of negative differences. Capped at kMaxBucket as the
+      // linear scale is: an uncapped bucket could reach the never tag, and update() would then
+      // leave a neuron whose key went from +inf to finite in the never list (after a rebuild
+      // with every key +inf, the origin is 0 and any finite key's bucket is about 2^62).
+      int64_t b = static_cast<int64_t>(ordered_bits(k) - origin_bits_) >> shift_;
+      return b < kMaxBucket ? b : kMaxBucket;
     }
     double x = (k - origin_) * inv_width_;
     if (x < double(kMaxBucket) && x > -double(kMaxBucket)) return static_cast<int64_t>(x);
     return x < 0 ? -kMaxBucket : kMaxBucket;
   }
 
-  // The list for a far neuron (bucket b > bcur, key k): b itself, overflow or never.
+  // The list for a far neuron (bucket b > bcur, key k): b itself, overflow or never. A NaN key
+  // is never: in the overflow list it would make settle() rebuild forever.
   uint32_t destination(int64_t b, double k) const {
     if (b - bcur_ < int64_t(window_) && b < kMaxBucket) return static_cast<uint32_t>(b);
-    return k == __builtin_inf() ? kNever : kOverflow;
+    return k < __builtin_inf() ? kOverflow : kNever;
   }
 
   bool less(uint32_t a, uint32_t b) const {

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sparseprop/sparseprop.h>
@@ -840,6 +841,68 @@ static void test_load_rejections(void **state)
   }
 }
 
+/* An explicit CSR with zero synapses and a weights array has per-synapse weights, zero of
+   them (not one shared weight): count 0 for both kinds, get/set/grads take len 0 (len 1 is
+   refused), after a backward pass too, and a save -> load keeps the count. Each CSR is checked
+   alone (the other one procedural) and both together. */
+static void check_zero_weights(sp_network *net, sp_param p, const char *what)
+{
+  size_t len = 777;
+  double v[1] = {0.25}, g[1] = {0.0};
+  assert_sp_ok(sp_param_count(net, p, &len));
+  if (len != 0) fail_msg("%s: param_count = %zu, want 0", what, len);
+  assert_sp_ok(sp_get_params(net, p, v, 0));
+  assert_sp_ok(sp_set_params(net, p, v, 0));
+  assert_sp_ok(sp_get_grads(net, p, g, 0));
+  assert_status(sp_get_params(net, p, v, 1), SP_ERR_ARGUMENT);
+  assert_status(sp_set_params(net, p, v, 1), SP_ERR_ARGUMENT);
+  assert_status(sp_get_grads(net, p, g, 1), SP_ERR_ARGUMENT);
+}
+
+static void test_empty_csr_with_weights_has_zero_weights(void **state)
+{
+  int which;
+  (void)state;
+  for (which = 0; which < 3; ++which) {
+    fixture f;
+    sp_network *net, *back = NULL;
+    uint64_t zero_rec[FN + 1] = {0}, zero_in[FNI + 1] = {0};
+    uint32_t no_targets[1] = {0};
+    double no_weights[1] = {0.5}, dl[64];
+    sp_spike buf[64];
+    size_t n_sp = 0, len = 0, k;
+    unsigned char *bytes;
+    fixture_init(&f, SP_MODEL_LIF);
+    if (which != 1) { /* recurrent: zero synapses, a weights array */
+      f.d.recurrent.row_ptr = zero_rec;
+      f.d.recurrent.targets = no_targets;
+      f.d.recurrent.weights = no_weights;
+    }
+    if (which != 0) { /* inputs: zero synapses, a weights array */
+      f.d.inputs.row_ptr = zero_in;
+      f.d.inputs.targets = no_targets;
+      f.d.inputs.weights = no_weights;
+    }
+    net = create_ok(&f.d);
+    assert_sp_ok(sp_record(net, 64));
+    assert_sp_ok(sp_run(net, 0.02, buf, 64, &n_sp));
+    for (k = 0; k < n_sp; ++k) dl[k] = 1.0;
+    assert_sp_ok(sp_backward(net, dl, n_sp, NULL));
+    if (which != 1) check_zero_weights(net, SP_PARAM_WEIGHTS, "recurrent");
+    if (which != 0) check_zero_weights(net, SP_PARAM_INPUT_WEIGHTS, "inputs");
+    assert_sp_ok(sp_save(net, NULL, 0, &len));
+    bytes = (unsigned char *)malloc(len);
+    assert_non_null(bytes);
+    assert_sp_ok(sp_save(net, bytes, len, &len));
+    assert_sp_ok(sp_load(bytes, len, NULL, &back));
+    if (which != 1) check_zero_weights(back, SP_PARAM_WEIGHTS, "recurrent, loaded");
+    if (which != 0) check_zero_weights(back, SP_PARAM_INPUT_WEIGHTS, "inputs, loaded");
+    free(bytes);
+    sp_network_destroy(back);
+    sp_network_destroy(net);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -858,6 +921,7 @@ int main(void)
     cmocka_unit_test(test_memory_and_allocation_failures),
     cmocka_unit_test(test_training_rejections),
     cmocka_unit_test(test_load_rejections),
+    cmocka_unit_test(test_empty_csr_with_weights_has_zero_weights),
   };
   return cmocka_run_group_tests_name("abi_rejections", tests, NULL, NULL);
 }

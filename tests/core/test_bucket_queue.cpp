@@ -13,7 +13,10 @@ extern "C" {  // this CMocka's header has no C++ guard
 #include <cmocka.h>
 }
 
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -245,6 +248,85 @@ void test_overflow_and_infinity(void **) {
   if (f.q.top() != 42) fail_msg("top %u, want 42", f.q.top());
 }
 
+// A NaN key (e.g. a spike time computed from a corrupted state) is "never", as +inf: it must
+// not hang settle() (it used to, rebuilding forever with the NaN in the overflow list) nor
+// disturb the order of the other keys. alarm() turns a hang into a failure.
+void on_alarm(int) {
+  std::fputs("NaN key: the queue did not settle within 20 s\n", stderr);
+  std::_Exit(1);
+}
+
+void check_nan_as_never(Fixture &f, const char *what, long step) {
+  uint32_t want = 0;
+  double want_key = INFINITY;
+  for (uint32_t i = 0; i < f.n; ++i)
+    if (f.model[i] < want_key) want_key = f.model[i], want = i;  // NaN is never < anything
+  double key = f.q.top_key();
+  uint32_t got = f.q.top();
+  if (!f.q.valid()) fail_msg("%s, step %ld: invariants broken", what, step);
+  if (want_key == INFINITY) {
+    if (!(key == INFINITY || std::isnan(key)))
+      fail_msg("%s, step %ld: top key %g, want +inf (or NaN)", what, step, key);
+    return;
+  }
+  if (got != want || key != want_key)
+    fail_msg("%s, step %ld: top %u (key %.17g), want %u (key %.17g)", what, step, got, key, want,
+             want_key);
+}
+
+void nan_keys(BucketQueue::Scale scale, bool implied, double nan) {
+  const uint32_t n = 300;
+  Fixture f(n);
+  Rng r{77};
+  for (uint32_t i = 0; i < n; ++i) f.model[i] = 1.0 + (i < 100 ? r.uniform() : 1e6 * r.uniform());
+  f.build(scale, implied);
+  long step = 0;
+  f.set(3, nan);                      // a far or near neuron's key becomes NaN
+  check_nan_as_never(f, "set", ++step);
+  f.set(f.q.top(), nan);              // the top, through update()
+  check_nan_as_never(f, "set top", ++step);
+  f.set_top(nan);                     // the top, through update_top()
+  check_nan_as_never(f, "update_top", ++step);
+  f.set(250, nan);                    // a neuron in the overflow list
+  check_nan_as_never(f, "overflow", ++step);
+  for (uint32_t i = 0; i < n; ++i)    // everyone else spikes away to +inf: only NaN keys left
+    if (!std::isnan(f.model[i])) f.set(i, INFINITY);
+  check_nan_as_never(f, "only NaN and +inf", ++step);
+  f.q.rebuild();
+  check_nan_as_never(f, "rebuilt", ++step);
+  f.set(7, 2.0);
+  check_nan_as_never(f, "one finite", ++step);
+  f.set(3, 1.5);                      // a NaN key becomes finite again
+  check_nan_as_never(f, "NaN to finite", ++step);
+}
+
+void test_nan_key_is_never(void **) {
+  std::signal(SIGALRM, on_alarm);
+  alarm(20);
+  const double nans[] = {std::nan(""), -std::nan(""), std::log(-1.0)};
+  for (double nan : nans) {
+    nan_keys(BucketQueue::Scale::Linear, false, nan);
+    nan_keys(BucketQueue::Scale::Linear, true, nan);
+    nan_keys(BucketQueue::Scale::Log, true, nan);
+    nan_keys(BucketQueue::Scale::Log, false, nan);
+  }
+  alarm(0);
+}
+
+// Log scale: after a rebuild with every key +inf (origin 0), a key that becomes finite has a
+// bucket of about 2^62; uncapped, it passed the never tag and the neuron stayed in the never
+// list, so the queue never returned it.
+void test_log_infinite_then_finite(void **) {
+  for (int implied = 0; implied < 2; ++implied) {
+    Fixture f(100);
+    for (uint32_t i = 0; i < f.n; ++i) f.model[i] = INFINITY;
+    f.build(BucketQueue::Scale::Log, implied != 0);
+    f.check("all infinite", implied);
+    f.set(42, 3.0);
+    f.check("one finite", implied);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -259,6 +341,8 @@ int main() {
       cmocka_unit_test(test_stale_entries_force_rebuilds),
       cmocka_unit_test(test_ties_in_index_order),
       cmocka_unit_test(test_overflow_and_infinity),
+      cmocka_unit_test(test_nan_key_is_never),
+      cmocka_unit_test(test_log_infinite_then_finite),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

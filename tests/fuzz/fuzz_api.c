@@ -37,9 +37,6 @@ static double dt_of(fuzz_bytes *b) {
 
 static sp_param param_of(fuzz_bytes *b) {
   uint8_t p = fz_u8(b);
-  /* SP_FUZZ_LENIENT: a value outside the enum's range is undefined behaviour in src/capi
-     (issue 10, class 5). */
-  if (fz_lenient()) return (sp_param)(p % 6);
   return (sp_param)(p < 250 ? p % 6 : p); /* 0, 5 and 250+ are invalid */
 }
 
@@ -97,8 +94,7 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       if (sp_param_count(net, p, &len) != SP_OK || len > FZ_MAX_SYN) len = fz_u8(b) % 4;
       if (fz_u8(b) == 7) len = (len + 1) % (FZ_MAX_SYN + 8); /* a wrong length */
       for (k = 0; k < len; ++k) v[k] = fz_double(b);
-      /* SP_FUZZ_LENIENT: memcpy(dst, NULL, 0) in src/grad (issue 10, class 4). */
-      s = sp_set_params(net, p, len || fz_lenient() ? v : NULL, len);
+      s = sp_set_params(net, p, len ? v : NULL, len);
       break;
     }
     case 5: {
@@ -140,8 +136,7 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
           size_t len = 0, j;
           if (sp_param_count(net, p, &len) != SP_OK || len > FZ_MAX_SYN) continue;
           fz_check_status(sp_get_grads(net, p, g, len), "sp_get_grads");
-          /* SP_FUZZ_LENIENT: NaN gradients with SP_OK (issue 10, class 3, src/grad). */
-          if (finite_seeds && !fz_lenient())
+          if (finite_seeds)
             for (j = 0; j < len; ++j)
               FUZZ_CHECK(isfinite(g[j]), "gradient %d[%zu] = %g after SP_OK", p, j, g[j]);
         }
@@ -193,8 +188,7 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       s = sp_voltages(net, v, n);
       if (s == SP_OK)
         for (i = 0; i < st->n; ++i)
-          /* SP_FUZZ_LENIENT: non-finite states (issue 10, class 3, src/core). */
-          FUZZ_CHECK(fz_lenient() || !isnan(v[i]), "voltage %u = %g", i, v[i]);
+          FUZZ_CHECK(!isnan(v[i]), "voltage %u = %g", i, v[i]);
       break;
     }
     case 13: {

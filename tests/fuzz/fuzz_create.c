@@ -62,17 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (f.d.frame == SP_FRAME_PHASE || f.d.frame == SP_FRAME_TIME)
       FUZZ_CHECK(frame == f.d.frame, "frame %u, requested %u", frame, f.d.frame);
     fz_check_status(sp_voltages(net, v, n), "sp_voltages");
-    if (fz_lenient())
-      for (i = 0; i < n; ++i)
-        if (!isfinite(v[i])) {
-          /* SP_FUZZ_LENIENT: non-finite seeded voltages (issue 10, class 3): not run. */
-          sp_network_destroy(net);
-          return 0;
-        }
     for (i = 0; i < n; ++i) {
-      /* SP_FUZZ_LENIENT: non-finite seeded voltages from finite descriptions (issue 10,
-         class 3) belong to src/core. */
-      if (!fz_lenient()) FUZZ_CHECK(isfinite(v[i]), "voltage %u = %g at creation", i, v[i]);
+      FUZZ_CHECK(isfinite(v[i]), "voltage %u = %g at creation", i, v[i]);
       /* v0 is kept up to rounding (where the conversion to the co-moving state and back is
          well conditioned). */
       if (f.d.v0 && isfinite(v[i]) && fabs(f.d.v0[i]) < 1e3 && fabs(drive_of(&f, i)) < 1e3 &&

@@ -445,15 +445,14 @@ static void test_kick_next_spiker(void **state) {
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Known engine bug, kept out of the suite                                               */
+/* Regression: the QIF reset voltage's sign                                              */
 
 /* README: "A QIF neuron's reset voltage is -inf; sp_voltage reports it as sqrt(I) tan(-pi/2),
    about -1.6e16 sqrt(I)". Right after a spike, about half of the spikers read a huge POSITIVE
    voltage instead (+1.97e15 for I = 0.1, both frames): the co-moving phase plus the clock
    rounds to just below -pi, and tan(phi / 2) wraps to the other branch. The dynamics are not
    affected (a later input sees a larger clock), but a caller reading voltages (or building
-   dL/dV from them) sees a neuron "at the spike". Skipped until the engine clamps the reset
-   phase: main() runs it only with SP_TEST_KNOWN_BUGS=1 in the environment. */
+   dL/dV from them) sees a neuron "at the spike". Qif::voltage now clamps the phase to [-pi, pi]. */
 static void test_qif_reset_voltage_sign(void **state) {
   uint32_t frame;
   (void)state;
@@ -492,11 +491,7 @@ int main(void) {
       cmocka_unit_test(test_lif_k100),
       cmocka_unit_test(test_qif_k100),
       cmocka_unit_test(test_kick_next_spiker),
-  };
-  const struct CMUnitTest known_bugs[] = {
       cmocka_unit_test(test_qif_reset_voltage_sign),
   };
-  if (getenv("SP_TEST_KNOWN_BUGS"))
-    return cmocka_run_group_tests_name("k100_known_bugs", known_bugs, NULL, NULL);
   return cmocka_run_group_tests_name("k100_vs_reference", tests, NULL, NULL);
 }
