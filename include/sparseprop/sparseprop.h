@@ -139,9 +139,9 @@ enum sp_status_code {
   SP_ERR_NUMERIC = 8      /* finite values the engine cannot compute with: a non-finite state,
                              voltage or gradient would arise, a value is outside the numeric
                              range (LIF weights, drives and voltages, and tau, at most 1e100 in
-                             magnitude), or a neuron's free period is below the time resolution
-                             (under 2^-30 tau, or at now(): it would spike at one instant
-                             forever) */
+                             magnitude; tau at least 1e-100 s; t_ref at most 1e100 s), or a
+                             neuron's free period is below the time resolution (under 2^-30
+                             tau, or at now(): it would spike at one instant forever) */
 };
 
 /* sp_status_name - the name of a status, e.g. "SP_ERR_ARGUMENT".
@@ -226,7 +226,7 @@ typedef struct sp_network_desc {
   uint32_t struct_size;       /* sizeof(sp_network_desc) as the caller compiled it */
   uint32_t model;             /* an sp_model value; required */
   uint32_t n;                 /* neurons, 1 to 2^31 */
-  double tau;                 /* membrane time constant in seconds, > 0 (0: 0.01) */
+  double tau;                 /* membrane time constant in seconds, 1e-100 to 1e100 (0: 0.01) */
   double drive;               /* drive I of every neuron when drives == NULL */
   const double *drives;       /* n drives, or NULL */
   sp_synapses recurrent;      /* neuron -> neuron */
@@ -236,8 +236,8 @@ typedef struct sp_network_desc {
                                  neurons start at a phase drawn uniformly from their free
                                  period (init_seed), the others at reset */
   uint64_t init_seed;
-  double t_ref;               /* absolute refractory period in seconds, >= 0 (0: none); any
-                                 finite length, e.g. longer than a run for first-spike-only
+  double t_ref;               /* absolute refractory period in seconds, 0 to 1e100 (0: none);
+                                 any such length, e.g. longer than a run for first-spike-only
                                  readouts */
   uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
   const sp_allocator *allocator; /* NULL: the C library's aligned_alloc/free */

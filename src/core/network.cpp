@@ -171,11 +171,20 @@ sp_status validate(const sp_network_desc &d) {
     return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
   if (!(d.tau > 0.0) || !finite(d.tau))
     return fail(SP_ERR_ARGUMENT, "tau = %g: must be finite and > 0", d.tau);
+  // Below 1e-100 s the spike times of a neuron with tau would reach the subnormal doubles,
+  // where they lose the resolution the engine needs (a spike time rounding to now()).
+  if (d.tau < 1.0 / kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "tau = %g: below %g s, spike times would lose their resolution",
+                d.tau, 1.0 / kMaxMagnitude);
   if (d.tau > kMaxMagnitude)
     return fail(SP_ERR_NUMERIC, "tau = %g: above %g s, times would overflow", d.tau,
                 kMaxMagnitude);
   if (!(d.t_ref >= 0.0) || !finite(d.t_ref))
     return fail(SP_ERR_ARGUMENT, "t_ref = %g: must be finite and >= 0", d.t_ref);
+  // Spike time + t_ref must stay far from overflow (1e100 s is 1e82 years: "never again").
+  if (d.t_ref > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "t_ref = %g: above %g s, refractory ends would overflow",
+                d.t_ref, kMaxMagnitude);
   if (d.frame > SP_FRAME_TIME)
     return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
                 d.frame);

@@ -277,9 +277,10 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: clock time = %.17g: must be NaN or finite and "
                   "not after now = %.17g", t.clock_time, t.now);
-    if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value > 0)))
+    // (A LIF clock may be 0: a spiker's own clock u/(I - 1) after its state decayed to 0.)
+    if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value >= 0)))
       return fail(SP_ERR_FORMAT, "not a valid saved network: clock value = %g: must be finite%s",
-                  t.clock_value, model == SP_MODEL_LIF ? " and > 0" : "");
+                  t.clock_value, model == SP_MODEL_LIF ? " and >= 0" : "");
   }
   return SP_OK;
 }
