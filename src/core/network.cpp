@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #endif
 
-#include "capi/error.hpp"
+#include "common/error.hpp"
 #include "core/arena.hpp"
 #include "core/model_ops.hpp"
 

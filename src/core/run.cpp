@@ -9,7 +9,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "capi/error.hpp"
+#include "common/error.hpp"
 #include "core/model_ops.hpp"
 #include "models/qif_batch.hpp"
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "capi/error.hpp"
+#include "common/error.hpp"
 #include "core/arena.hpp"
 #include "core/network.hpp"
 #include "grad/derivatives.hpp"
