@@ -32,6 +32,19 @@ class Loop {
   }
   double next_input_time() const { return net_.queue.next_time(); }
 
+  // The next event: the earliest queued input or the next spike, the input first at equal
+  // times (event rule 1). An input at +inf: no input is queued and no neuron will spike.
+  struct NextEvent {
+    double t;
+    bool is_input;
+  };
+  NextEvent next_event() {
+    double ts = next_spike_time();
+    double ti = next_input_time();
+    if (ti <= ts) return {ti, true};
+    return {ts, false};
+  }
+
   // Processes the spike of the queue's top at time t (= next_spike_time(), which the caller
   // has just computed to compare it with the next input).
   sp_status spike(double t, sp_spike *out) {
@@ -347,15 +360,14 @@ sp_status step_impl(Network &net, sp_spike *out) {
   if (checked != SP_OK) return checked;
   bool applied_inputs = false;
   for (;;) {
-    double ts = loop.next_spike_time();
-    double ti = loop.next_input_time();
-    if (ti <= ts && ti < INFINITY) {
+    auto next = loop.next_event();
+    if (next.is_input && next.t < INFINITY) {
       sp_status s = loop.input();
       if (s != SP_OK) return s;
       applied_inputs = true;
       continue;
     }
-    if (ts == INFINITY) {
+    if (next.t == INFINITY) {
       if (applied_inputs)
         return fail(SP_ERR_STATE,
                     "no neuron will ever spike: the queued inputs were applied (now = %g) and "
@@ -363,7 +375,7 @@ sp_status step_impl(Network &net, sp_spike *out) {
       return fail(SP_ERR_STATE,
                   "no neuron will ever spike and no input is queued (now = %g)", net.now);
     }
-    return loop.spike(ts, out);
+    return loop.spike(next.t, out);
   }
 }
 
@@ -380,17 +392,16 @@ sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t
     return status;
   }
   for (;;) {
-    double ts = loop.next_spike_time();
-    double ti = loop.next_input_time();
-    if (ti <= ts) {
-      if (!(ti < t_end)) break;
+    auto next = loop.next_event();
+    if (next.is_input) {
+      if (!(next.t < t_end)) break;
       status = loop.input();
       if (status != SP_OK) break;
       continue;
     }
-    if (!(ts < t_end)) break;
+    if (!(next.t < t_end)) break;
     sp_spike spike;
-    status = loop.spike(ts, &spike);
+    status = loop.spike(next.t, &spike);
     if (status != SP_OK) break;
     if (cap) {
       buf[written] = spike;
