@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "capi/error.hpp"
+#include "common/error.hpp"
 #include "core/network.hpp"
 #include "core/run.hpp"
 #include "grad/grad.hpp"

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "capi/error.hpp"
+#include "common/error.hpp"
 #include "core/model_ops.hpp"
 #include "models/qif_batch.hpp"
 
@@ -32,13 +32,26 @@ class Loop {
   }
   double next_input_time() const { return net_.queue.next_time(); }
 
+  // The next event: the earliest queued input or the next spike, the input first at equal
+  // times (event rule 1). An input at +inf: no input is queued and no neuron will spike.
+  struct NextEvent {
+    double t;
+    bool is_input;
+  };
+  NextEvent next_event() {
+    double ts = next_spike_time();
+    double ti = next_input_time();
+    if (ti <= ts) return {ti, true};
+    return {ts, false};
+  }
+
   // Processes the spike of the queue's top at time t (= next_spike_time(), which the caller
   // has just computed to compare it with the next input).
   sp_status spike(double t, sp_spike *out) {
     uint32_t j = net_.spike_queue.top();
     sp_status s = check_advances(j, t);
     if (s != SP_OK) return s;
-    s = reserve_tape(true, row_length(net_.recurrent, j));
+    s = net_.tape.reserve(true, row_length(net_.recurrent, j));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     double key = net_.spike_queue.top_key();
@@ -69,8 +82,8 @@ class Loop {
     uint64_t ev = tape.n_events;
     if (tape.recording) {
       bool triggered = tape.trigger[j] != 0;
-      record(triggered ? TapeKind::Triggered : TapeKind::Spike, t, net_.neuron[j].state, j,
-             triggered ? tape.trigger[j] - 1 : UINT64_MAX);
+      tape.record(triggered ? TapeKind::Triggered : TapeKind::Spike, t, net_.neuron[j].state,
+                  j, triggered ? tape.trigger[j] - 1 : UINT64_MAX);
       tape.trigger[j] = 0;
       tape.n_spikes++;
     }
@@ -94,7 +107,7 @@ class Loop {
   sp_status input() {
     double t = net_.queue.next_time();
     uint32_t c = net_.queue.next_channel();
-    sp_status s = reserve_tape(false, row_length(net_.inputs, c));
+    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, c));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
@@ -106,7 +119,7 @@ class Loop {
     net_.now = t;
     begin_instant(t);
     uint64_t ev = net_.tape.n_events;
-    if (net_.tape.recording) record(TapeKind::Input, t, 0.0, c, UINT64_MAX);
+    if (net_.tape.recording) net_.tape.record(TapeKind::Input, t, 0.0, c, UINT64_MAX);
     Row row = synapse_row(net_.inputs, c, net_.n, net_.scratch);
     deliver(row, t, clk, ev);
     return SP_OK;
@@ -195,19 +208,6 @@ class Loop {
   }
   uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kStampShift; }
 
-  // Appends an event to the tape (the caller checked the room with reserve_tape).
-  void record(TapeKind kind, double t, double aux, uint32_t who, uint64_t cause) {
-    Tape &tape = net_.tape;
-    TapeEvent &e = tape.events[tape.n_events++];
-    e.t = t;
-    e.aux = aux;
-    e.first = tape.n_pre;
-    e.who = who;
-    e.kind = static_cast<uint32_t>(kind);
-    e.cause = cause;
-    e.dl_dt = 0;
-  }
-
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(net_.neuron[i].state);
     return O::spike_time(net_, net_.neuron[i].state, net_.drive[i]);
@@ -218,26 +218,12 @@ class Loop {
     return s.k;
   }
 
-  // While recording, checks that the event (plus a possible re-base) fits on the tape.
-  sp_status reserve_tape(bool is_spike, uint64_t deliveries) const {
-    const Tape &tape = net_.tape;
-    if (!tape.recording) return SP_OK;
-    if (is_spike && tape.n_spikes >= tape.max_spikes)
-      return fail(SP_ERR_CAPACITY,
-                  "the tape is full: %zu spikes recorded (sp_record max_spikes = %zu)",
-                  static_cast<size_t>(tape.n_spikes), tape.max_spikes);
-    if (tape.n_events + 2 > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
-      return fail(SP_ERR_CAPACITY, "the tape is full: %llu events recorded",
-                  static_cast<unsigned long long>(tape.n_events));
-    return SP_OK;
-  }
-
   // Re-bases the co-moving frame before an event far from t0, so precision never decays.
   void maybe_rebase(double t) {
     if (!(t - net_.t0 > net_.rebase_span)) return;
     double old_t0 = net_.t0;
     double shift = O::rebase(net_, t);
-    if (net_.tape.recording) record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);
+    if (net_.tape.recording) net_.tape.record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);
   }
 
   // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are
@@ -374,15 +360,14 @@ sp_status step_impl(Network &net, sp_spike *out) {
   if (checked != SP_OK) return checked;
   bool applied_inputs = false;
   for (;;) {
-    double ts = loop.next_spike_time();
-    double ti = loop.next_input_time();
-    if (ti <= ts && ti < INFINITY) {
+    auto next = loop.next_event();
+    if (next.is_input && next.t < INFINITY) {
       sp_status s = loop.input();
       if (s != SP_OK) return s;
       applied_inputs = true;
       continue;
     }
-    if (ts == INFINITY) {
+    if (next.t == INFINITY) {
       if (applied_inputs)
         return fail(SP_ERR_STATE,
                     "no neuron will ever spike: the queued inputs were applied (now = %g) and "
@@ -390,7 +375,7 @@ sp_status step_impl(Network &net, sp_spike *out) {
       return fail(SP_ERR_STATE,
                   "no neuron will ever spike and no input is queued (now = %g)", net.now);
     }
-    return loop.spike(ts, out);
+    return loop.spike(next.t, out);
   }
 }
 
@@ -407,17 +392,16 @@ sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t
     return status;
   }
   for (;;) {
-    double ts = loop.next_spike_time();
-    double ti = loop.next_input_time();
-    if (ti <= ts) {
-      if (!(ti < t_end)) break;
+    auto next = loop.next_event();
+    if (next.is_input) {
+      if (!(next.t < t_end)) break;
       status = loop.input();
       if (status != SP_OK) break;
       continue;
     }
-    if (!(ts < t_end)) break;
+    if (!(next.t < t_end)) break;
     sp_spike spike;
-    status = loop.spike(ts, &spike);
+    status = loop.spike(next.t, &spike);
     if (status != SP_OK) break;
     if (cap) {
       buf[written] = spike;

@@ -1,4 +1,4 @@
-// Training: parameter access, the recording tape and the exact reverse sweep over it.
+// The exact reverse sweep over the tape (sp_backward).
 //
 // The forward pass keeps every neuron in a co-moving coordinate x_i that is constant between
 // events, so the whole run is a composition of per-event maps: inputs x' = k(x, t, w, I),
@@ -6,97 +6,18 @@
 // events in reverse with adjoints lambda_i = dL/dx_i (src/ARCHITECTURE.md, Backward pass), touching only each
 // event's targets: O(K) per spike.
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
-#include "capi/error.hpp"
-#include "core/arena.hpp"
+#include "common/error.hpp"
 #include "core/network.hpp"
 #include "grad/derivatives.hpp"
 #include "grad/grad.hpp"
+#include "grad/params.hpp"
 #include "models/qif_batch.hpp"
 
 namespace sp {
 namespace {
-
-const char *param_name(sp_param p) {
-  switch (p) {
-    case SP_PARAM_WEIGHTS: return "SP_PARAM_WEIGHTS";
-    case SP_PARAM_INPUT_WEIGHTS: return "SP_PARAM_INPUT_WEIGHTS";
-    case SP_PARAM_DRIVES: return "SP_PARAM_DRIVES";
-    case SP_PARAM_V0: return "SP_PARAM_V0";
-  }
-  return "?";
-}
-
-bool known_param(sp_param p) {
-  return p == SP_PARAM_WEIGHTS || p == SP_PARAM_INPUT_WEIGHTS || p == SP_PARAM_DRIVES ||
-         p == SP_PARAM_V0;
-}
-
-uint64_t count_of(const Network *net, sp_param p) {
-  switch (p) {
-    case SP_PARAM_WEIGHTS: return net->recurrent.param_count();
-    case SP_PARAM_INPUT_WEIGHTS: return net->inputs.param_count();
-    case SP_PARAM_DRIVES:
-    case SP_PARAM_V0: return net->n;
-  }
-  return 0;
-}
-
-sp_status check_access(const Network *net, sp_param p, const void *ptr, size_t len) {
-  if (!known_param(p))
-    return fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind", static_cast<int>(p));
-  uint64_t want = count_of(net, p);
-  if (len != want)
-    return fail(SP_ERR_ARGUMENT, "len = %zu: %s has %llu values", len, param_name(p),
-                static_cast<unsigned long long>(want));
-  if (!ptr && len) return fail(SP_ERR_ARGUMENT, "the %s array is NULL", param_name(p));
-  return SP_OK;
-}
-
-// Storage of a parameter kind (weights: the CSR weights or the shared weight).
-double *param_storage(Network *net, sp_param p) {
-  switch (p) {
-    case SP_PARAM_WEIGHTS:
-      return net->recurrent.weights ? net->recurrent.weights : &net->recurrent.weight;
-    case SP_PARAM_INPUT_WEIGHTS:
-      return net->inputs.weights ? net->inputs.weights : &net->inputs.weight;
-    case SP_PARAM_DRIVES: return nullptr;  // inside the neuron slots: copied one by one
-    case SP_PARAM_V0: return net->v0;
-  }
-  return nullptr;
-}
-
-double *grad_storage(const Network *net, sp_param p) {
-  const Tape &t = net->tape;
-  switch (p) {
-    case SP_PARAM_WEIGHTS: return t.grad_w;
-    case SP_PARAM_INPUT_WEIGHTS: return t.grad_in;
-    case SP_PARAM_DRIVES: return t.grad_drive;
-    case SP_PARAM_V0: return t.grad_v0;
-  }
-  return nullptr;
-}
-
-// Weights and initial voltages (drives are checked by network_set_drives).
-sp_status validate_values(const Network *net, sp_param p, const double *in, size_t len) {
-  if (p == SP_PARAM_DRIVES) return SP_OK;
-  for (size_t i = 0; i < len; ++i) {
-    double x = in[i];
-    bool ok = p == SP_PARAM_V0
-                  ? std::isfinite(x) && (net->model != SP_MODEL_LIF ||
-                                         (x < 1.0 && std::fabs(x) <= kMaxMagnitude))
-                  : weight_in_range(net->model, x);
-    if (ok) continue;  // (the label is formatted for a failure only)
-    char label[64];
-    std::snprintf(label, sizeof label, "%s[%zu]", param_name(p), i);
-    return p == SP_PARAM_V0 ? network_check_v0(net->model, x, label)
-                            : network_check_weight(net->model, x, label);
-  }
-  return SP_OK;
-}
 
 // The reverse sweep for one model.
 template <class M>
@@ -298,112 +219,6 @@ class Backward {
 
 }  // namespace
 
-sp_status params_count(const Network *net, sp_param p, size_t *len) {
-  if (!known_param(p))
-    return fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind", static_cast<int>(p));
-  *len = static_cast<size_t>(count_of(net, p));
-  return SP_OK;
-}
-
-sp_status params_get(const Network *net, sp_param p, double *out, size_t len) {
-  sp_status s = check_access(net, p, out, len);
-  if (s != SP_OK) return s;
-  if (p == SP_PARAM_DRIVES) {
-    for (uint32_t i = 0; i < net->n; ++i) out[i] = net->drive[i];
-    return SP_OK;
-  }
-  const double *src = param_storage(const_cast<Network *>(net), p);
-  if (len) std::memcpy(out, src, len * sizeof(double));
-  return SP_OK;
-}
-
-sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
-  sp_status s = check_access(net, p, in, len);
-  if (s != SP_OK) return s;
-  if (net->tape.recording)
-    return fail(SP_ERR_STATE, "cannot set %s while recording (call sp_backward first)",
-                param_name(p));
-  s = validate_values(net, p, in, len);
-  if (s != SP_OK) return s;
-  if (p == SP_PARAM_DRIVES) return network_set_drives(net, in);  // (keeps the voltages at now())
-  if (len) std::memcpy(param_storage(net, p), in, len * sizeof(double));
-  return SP_OK;
-}
-
-sp_status tape_start(Network *net, size_t max_spikes) {
-  if (max_spikes == 0) return fail(SP_ERR_ARGUMENT, "max_spikes = 0: must be at least 1");
-  Tape &t = net->tape;
-  if (max_spikes > (SIZE_MAX >> 8))
-    return fail(SP_ERR_ARGUMENT, "max_spikes = %zu: too large", max_spikes);
-  // Inputs and re-basings are events too: room for as many inputs as spikes.
-  uint64_t events = 2ull * max_spikes + 64;
-  uint64_t pre = uint64_t(max_spikes) * net->recurrent.max_row +
-                 (uint64_t(max_spikes) + 64) * net->inputs.max_row;
-  if (events > UINT32_MAX - 1ull)
-    return fail(SP_ERR_ARGUMENT, "max_spikes = %zu: too large for one tape", max_spikes);
-
-  if (!t.grad_block) {
-    Arena g;
-    g.take<double>(net->recurrent.param_count());
-    g.take<double>(net->inputs.param_count());
-    g.take<double>(net->n);
-    g.take<double>(net->n);
-    // Twice: the second half keeps the gradients a failed backward pass restores.
-    size_t bytes = 2 * static_cast<size_t>(g.size());
-    void *block = arena_alloc(net->alloc, bytes);
-    if (!block) return fail(SP_ERR_NOMEM, "allocating %zu bytes for gradients failed", bytes);
-    std::memset(block, 0, bytes);
-    Arena c(static_cast<unsigned char *>(block));
-    t.grad_w = c.take<double>(net->recurrent.param_count());
-    t.grad_in = c.take<double>(net->inputs.param_count());
-    t.grad_drive = c.take<double>(net->n);
-    t.grad_v0 = c.take<double>(net->n);
-    t.grad_block = block;
-    t.grad_block_bytes = bytes;
-  }
-
-  if (!t.block || events > t.event_capacity || pre > t.pre_capacity) {
-    Arena m;
-    m.take<TapeEvent>(events);
-    m.take<double>(pre);
-    m.take<uint32_t>(net->n);
-    m.take<double>(net->n);
-    m.take<double>(net->n);
-    m.take<double>(net->n);
-    if (m.overflow()) return fail(SP_ERR_NOMEM, "max_spikes = %zu: the tape is too large", max_spikes);
-    size_t bytes = static_cast<size_t>(m.size());
-    void *block = arena_alloc(net->alloc, bytes);
-    if (!block)
-      return fail(SP_ERR_NOMEM, "allocating %zu bytes for a tape of %zu spikes failed", bytes,
-                  max_spikes);
-    arena_free(net->alloc, t.block, t.block_bytes);
-    Arena c(static_cast<unsigned char *>(block));
-    t.events = c.take<TapeEvent>(events);
-    t.pre = c.take<double>(pre);
-    t.trigger = c.take<uint32_t>(net->n);
-    t.lambda = c.take<double>(net->n);
-    t.start_state = c.take<double>(net->n);
-    t.start_refr = c.take<double>(net->n);
-    t.block = block;
-    t.block_bytes = bytes;
-    t.event_capacity = events;
-    t.pre_capacity = pre;
-  }
-  // The recording starts close to t0, so its start-state derivatives use a finite clock.
-  t.recording = false;
-  network_rebase_near_now(net);
-  t.max_spikes = max_spikes;
-  t.n_events = t.n_spikes = t.n_pre = 0;
-  std::memset(t.trigger, 0, sizeof(uint32_t) * net->n);
-  for (uint32_t i = 0; i < net->n; ++i) {
-    t.start_state[i] = net->neuron[i].state;
-    t.start_refr[i] = net->refr_end[i];
-  }
-  t.start_t = net->now;
-  t.recording = true;
-  return SP_OK;
-}
-
 sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const double *dl_dv_end) {
   Tape &t = net->tape;
   if (!t.recording)
@@ -445,23 +260,6 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
   }
   t.recording = false;
   return SP_OK;
-}
-
-sp_status grads_get(const Network *net, sp_param p, double *out, size_t len) {
-  sp_status s = check_access(net, p, out, len);
-  if (s != SP_OK) return s;
-  const double *g = grad_storage(net, p);
-  for (size_t i = 0; i < len; ++i) out[i] = g ? g[i] : 0.0;
-  return SP_OK;
-}
-
-void grads_zero(Network *net) {
-  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES,
-                            SP_PARAM_V0};
-  for (sp_param p : kinds) {
-    double *g = grad_storage(net, p);
-    if (g) std::memset(g, 0, sizeof(double) * count_of(net, p));
-  }
 }
 
 }  // namespace sp

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "capi/error.hpp"
+#include "common/error.hpp"
 #include "core/model_ops.hpp"
 #include "core/network.hpp"
 

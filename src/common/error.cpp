@@ -1,5 +1,5 @@
 // The thread-local last-error message: the library's only mutable global state.
-#include "capi/error.hpp"
+#include "common/error.hpp"
 
 #include <cstdarg>
 #include <cstdio>

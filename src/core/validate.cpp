@@ -1,0 +1,217 @@
+// Validating network descriptions: every field and array of an sp_network_desc, and the value
+// checks (drives, weights, initial voltages) that setting parameters uses as well.
+#include "core/validate.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "common/error.hpp"
+#include "core/network.hpp"
+#include "models/lif.hpp"
+#include "models/qif.hpp"
+
+namespace sp {
+namespace {
+
+// The drives given for a forced phase frame: one shared drive, every neuron oscillatory.
+sp_status forced_phase_check(uint32_t model, const double *drives, double shared, uint32_t n) {
+  bool same = true;
+  double first = drives ? drives[0] : shared;
+  if (drives)
+    for (uint32_t i = 1; i < n && same; ++i) same = drives[i] == first;
+  if (!same || !phase_eligible_drive(model, first))
+    return fail(SP_ERR_UNSUPPORTED,
+                "frame = SP_FRAME_PHASE: needs one shared drive with every neuron oscillatory "
+                "(%s)", !same ? "the drives differ" : "the drive is not above threshold");
+  return SP_OK;
+}
+
+sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sources, uint32_t n,
+                         bool recurrent, uint32_t model) {
+  if (s.row_ptr) {
+    if (s.row_ptr[0] != 0)
+      return fail(SP_ERR_ARGUMENT, "%s.row_ptr[0] = %llu: must be 0", name,
+                  static_cast<unsigned long long>(s.row_ptr[0]));
+    for (uint32_t j = 0; j < n_sources; ++j) {
+      if (s.row_ptr[j + 1] < s.row_ptr[j])
+        return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu is less than row_ptr[%u] = %llu",
+                    name, j + 1, static_cast<unsigned long long>(s.row_ptr[j + 1]), j,
+                    static_cast<unsigned long long>(s.row_ptr[j]));
+      if (s.row_ptr[j + 1] - s.row_ptr[j] > UINT32_MAX)
+        return fail(SP_ERR_ARGUMENT, "%s: row %u has more than 2^32 - 1 synapses", name, j);
+    }
+    uint64_t nnz = s.row_ptr[n_sources];
+    if (nnz > (UINT64_MAX >> 5))
+      return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu synapses is too many", name,
+                  n_sources, static_cast<unsigned long long>(nnz));
+    if (nnz > 0 && !s.targets)
+      return fail(SP_ERR_ARGUMENT, "%s.targets is NULL but row_ptr[%u] = %llu", name, n_sources,
+                  static_cast<unsigned long long>(nnz));
+    for (uint64_t e = 0; e < nnz; ++e)
+      if (s.targets[e] >= n)
+        return fail(SP_ERR_ARGUMENT, "%s.targets[%llu] = %u: must be less than n = %u", name,
+                    static_cast<unsigned long long>(e), s.targets[e], n);
+    if (s.weights) {
+      for (uint64_t e = 0; e < nnz; ++e) {
+        if (weight_in_range(model, s.weights[e])) continue;  // (no label for the common case)
+        char label[64];
+        std::snprintf(label, sizeof label, "%s.weights[%llu]", name,
+                      static_cast<unsigned long long>(e));
+        sp_status st = network_check_weight(model, s.weights[e], label);
+        if (st != SP_OK) return st;
+      }
+    }
+    // The shared weight is kept and saved even when per-synapse weights (or no synapses at
+    // all) make it unused, so it is checked too.
+    char label[64];
+    std::snprintf(label, sizeof label, "%s.weight", name);
+    sp_status st = network_check_weight(model, s.weight, label);
+    if (st != SP_OK) return st;
+    if (s.k != 0)
+      return fail(SP_ERR_ARGUMENT, "%s.k = %u: must be 0 when row_ptr is given (explicit CSR)",
+                  name, s.k);
+    return SP_OK;
+  }
+  if (s.targets || s.weights)
+    return fail(SP_ERR_ARGUMENT, "%s.%s is set but %s.row_ptr is NULL", name,
+                s.targets ? "targets" : "weights", name);
+  if (s.k == 0) {
+    char label[64];
+    std::snprintf(label, sizeof label, "%s.weight", name);
+    return network_check_weight(model, s.weight, label);
+  }
+  uint32_t candidates = recurrent ? n - 1 : n;
+  if (s.k > candidates)
+    return fail(SP_ERR_ARGUMENT,
+                "%s.k = %u: must be at most %u (distinct targets among %u neurons%s)", name, s.k,
+                candidates, n, recurrent ? ", never the source itself" : "");
+  char label[64];
+  std::snprintf(label, sizeof label, "%s.weight", name);
+  return network_check_weight(model, s.weight, label);
+}
+
+sp_status check_drive(uint32_t model, double tau, double drive, const char *field,
+                      uint32_t index, bool indexed) {
+  char label[64];
+  if (indexed)
+    std::snprintf(label, sizeof label, "%s[%u]", field, index);
+  else
+    std::snprintf(label, sizeof label, "%s", field);
+  return network_check_drive(model, tau, drive, label);
+}
+
+}  // namespace
+
+sp_status validate(const sp_network_desc &d) {
+  if (d.model == SP_MODEL_EIF)
+    return fail(SP_ERR_UNSUPPORTED, "model = %u (SP_MODEL_EIF): not supported by this version",
+                d.model);
+  if (d.model != SP_MODEL_LIF && d.model != SP_MODEL_QIF)
+    return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)",
+                d.model);
+  if (d.n == 0) return fail(SP_ERR_ARGUMENT, "n = 0: must be at least 1");
+  if (d.n > (1u << 31))
+    return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
+  if (!(d.tau > 0.0) || !finite(d.tau))
+    return fail(SP_ERR_ARGUMENT, "tau = %g: must be finite and > 0", d.tau);
+  // Below 1e-100 s the spike times of a neuron with tau would reach the subnormal doubles,
+  // where they lose the resolution the engine needs (a spike time rounding to now()).
+  if (d.tau < 1.0 / kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "tau = %g: below %g s, spike times would lose their resolution",
+                d.tau, 1.0 / kMaxMagnitude);
+  if (d.tau > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "tau = %g: above %g s, times would overflow", d.tau,
+                kMaxMagnitude);
+  if (!(d.t_ref >= 0.0) || !finite(d.t_ref))
+    return fail(SP_ERR_ARGUMENT, "t_ref = %g: must be finite and >= 0", d.t_ref);
+  // Spike time + t_ref must stay far from overflow (1e100 s is 1e82 years: "never again").
+  if (d.t_ref > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "t_ref = %g: above %g s, refractory ends would overflow",
+                d.t_ref, kMaxMagnitude);
+  if (d.frame > SP_FRAME_TIME)
+    return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
+                d.frame);
+  if (d.drives) {
+    for (uint32_t i = 0; i < d.n; ++i) {
+      sp_status s = check_drive(d.model, d.tau, d.drives[i], "drives", i, true);
+      if (s != SP_OK) return s;
+    }
+  } else {
+    sp_status s = check_drive(d.model, d.tau, d.drive, "drive", 0, false);
+    if (s != SP_OK) return s;
+  }
+  if (d.v0) {
+    for (uint32_t i = 0; i < d.n; ++i) {
+      char label[64];
+      std::snprintf(label, sizeof label, "v0[%u]", i);
+      sp_status s = network_check_v0(d.model, d.v0[i], label);
+      if (s != SP_OK) return s;
+    }
+  }
+  sp_status s = check_synapses("recurrent", d.recurrent, d.n, d.n, true, d.model);
+  if (s != SP_OK) return s;
+  if (d.n_inputs == 0 && (d.inputs.row_ptr || d.inputs.k))
+    return fail(SP_ERR_ARGUMENT, "inputs: synapses are given but n_inputs = 0");
+  if (d.n_inputs) {
+    s = check_synapses("inputs", d.inputs, d.n_inputs, d.n, false, d.model);
+    if (s != SP_OK) return s;
+  }
+  if (d.allocator && (!d.allocator->alloc || !d.allocator->free))
+    return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
+  if (d.frame == SP_FRAME_PHASE) {
+    if (!lif_phase_refractory_ok(d.model, d.t_ref, d.tau))
+      return fail(SP_ERR_UNSUPPORTED,
+                  "frame = SP_FRAME_PHASE: LIF refractory periods up to 512 tau only (t_ref = "
+                  "%g, tau = %g); the time frame runs any",
+                  d.t_ref, d.tau);
+    sp_status s2 = forced_phase_check(d.model, d.drives, d.drives ? 0.0 : d.drive, d.n);
+    if (s2 != SP_OK) return s2;
+  }
+  return SP_OK;
+}
+
+sp_status network_check_drive(uint32_t model, double tau, double drive, const char *label) {
+  if (!finite(drive)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, drive);
+  if (model == SP_MODEL_QIF && !(drive > 0.0))
+    return fail(SP_ERR_UNSUPPORTED,
+                "%s = %g: QIF neurons need a drive > 0 (excitable QIF with drive <= 0 is not "
+                "supported)", label, drive);
+  if (model == SP_MODEL_LIF && std::fabs(drive) > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "%s = %g: LIF drives above %g in magnitude are not supported",
+                label, drive, kMaxMagnitude);
+  bool osc = model == SP_MODEL_LIF ? Lif::oscillatory(drive) : Qif::oscillatory(drive);
+  if (!osc) return SP_OK;
+  // A free period that is not resolved makes the neuron spike again at the same instant
+  // forever; one that overflows gives non-finite phases.
+  double period = model == SP_MODEL_LIF ? Lif::period(drive, tau) : Qif::period(drive, tau);
+  if (!(period >= kMinPeriodOverTau * tau) || !finite(period))
+    return fail(SP_ERR_NUMERIC,
+                "%s = %.17g: the free period (%g s with tau = %g) is %s; it must be finite and "
+                "at least 2^-30 tau", label, drive, period, tau,
+                finite(period) ? "below the time resolution" : "not finite");
+  return SP_OK;
+}
+
+bool weight_in_range(uint32_t model, double w) {
+  return finite(w) && (model != SP_MODEL_LIF || std::fabs(w) <= kMaxMagnitude);
+}
+
+sp_status network_check_weight(uint32_t model, double w, const char *label) {
+  if (!finite(w)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, w);
+  if (model == SP_MODEL_LIF && std::fabs(w) > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "%s = %g: LIF weights above %g in magnitude are not supported",
+                label, w, kMaxMagnitude);
+  return SP_OK;
+}
+
+sp_status network_check_v0(uint32_t model, double v, const char *label) {
+  if (!finite(v)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, v);
+  if (model == SP_MODEL_LIF && !(v < 1.0))
+    return fail(SP_ERR_ARGUMENT, "%s = %g: must be below the threshold 1", label, v);
+  if (model == SP_MODEL_LIF && std::fabs(v) > kMaxMagnitude)
+    return fail(SP_ERR_NUMERIC, "%s = %g: LIF voltages above %g in magnitude are not supported",
+                label, v, kMaxMagnitude);
+  return SP_OK;
+}
+
+}  // namespace sp

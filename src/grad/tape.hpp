@@ -1,0 +1,73 @@
+// The training tape: what the forward pass records while sp_record is on (events, the targets'
+// pre-states, the triggers), the backward pass's scratch and the accumulated gradients.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "common/error.hpp"
+#include "sparseprop/sparseprop.h"
+
+namespace sp {
+
+enum class TapeKind : uint32_t { Spike = 1, Triggered = 2, Input = 3, Rebase = 4 };
+
+// One recorded event. Spikes and inputs own a run of target pre-states in Tape::pre.
+struct TapeEvent {
+  double t;         // event time (rebase: t0 before the re-base)
+  double aux;       // spike: spiker's state before reset; rebase: LIF's factor f, QIF's d
+  uint64_t first;   // first pre-state index
+  uint32_t who;     // neuron (spike) or channel (input)
+  uint32_t kind;    // TapeKind
+  uint64_t cause;   // triggered spike: index of the event that took it to threshold
+  double dl_dt;     // backward: dL/dt passed on by the spikes this event triggered
+};
+
+struct Tape {
+  bool recording = false;
+  void *block = nullptr;
+  size_t block_bytes = 0;
+  void *grad_block = nullptr;
+  size_t grad_block_bytes = 0;
+  size_t max_spikes = 0;
+  uint64_t event_capacity = 0, pre_capacity = 0;
+  uint64_t n_events = 0, n_spikes = 0, n_pre = 0;
+  TapeEvent *events = nullptr;
+  double *pre = nullptr;           // target states before each delivery (NaN: ignored)
+  uint32_t *trigger = nullptr;     // n: 1 + event that took the neuron to threshold, or 0
+  double *lambda = nullptr;        // n adjoints (backward scratch)
+  double *start_state = nullptr;   // n: states when recording started
+  double *start_refr = nullptr;    // n: refractory ends when recording started
+  double start_t = 0.0;            // (the sweep recovers t0 there from the re-base records)
+  // Accumulated gradients (allocated with the first tape, kept until destroy).
+  double *grad_w = nullptr, *grad_in = nullptr, *grad_drive = nullptr, *grad_v0 = nullptr;
+
+  // Written by the event loop (core/run.cpp), which also appends the targets' pre-states to
+  // `pre` and sets `trigger` in its delivery walks, where they are part of the hot path.
+
+  // Appends an event to the tape (the caller checked the room with reserve).
+  void record(TapeKind kind, double t, double aux, uint32_t who, uint64_t cause) {
+    TapeEvent &e = events[n_events++];
+    e.t = t;
+    e.aux = aux;
+    e.first = n_pre;
+    e.who = who;
+    e.kind = static_cast<uint32_t>(kind);
+    e.cause = cause;
+    e.dl_dt = 0;
+  }
+
+  // While recording, checks that the event (plus a possible re-base) fits on the tape.
+  sp_status reserve(bool is_spike, uint64_t deliveries) const {
+    if (!recording) return SP_OK;
+    if (is_spike && n_spikes >= max_spikes)
+      return fail(SP_ERR_CAPACITY,
+                  "the tape is full: %zu spikes recorded (sp_record max_spikes = %zu)",
+                  static_cast<size_t>(n_spikes), max_spikes);
+    if (n_events + 2 > event_capacity || n_pre + deliveries > pre_capacity)
+      return fail(SP_ERR_CAPACITY, "the tape is full: %llu events recorded",
+                  static_cast<unsigned long long>(n_events));
+    return SP_OK;
+  }
+};
+
+}  // namespace sp
