@@ -1,0 +1,759 @@
+/* test_contract.c - the conditions of sparseprop.h's per-function documentation blocks that
+   the other ABI tests do not reach: each refusal gives the documented status, a message
+   naming the field and value, and leaves the network (its saved bytes) or the outputs as they
+   were; plus the "writes nothing on failure" and "leaves sp_last_error() alone" promises. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sparseprop/sparseprop.h>
+
+#include "abi_util.h"
+
+#define FN 8  /* neurons in the fixture network */
+#define FNI 2 /* input channels in the fixture network */
+
+/* A valid description plus the arrays it points to (as in test_rejections.c). Not copyable:
+   the desc points inside. */
+typedef struct fixture {
+  sp_network_desc d;
+  abi_alloc_state alloc_state;
+  sp_allocator alloc;
+  double drives[FN];
+  double v0[FN];
+  uint64_t rec_rp[FN + 1];
+  uint32_t rec_tg[2 * FN];
+  double rec_w[2 * FN];
+  uint64_t in_rp[FNI + 1];
+  uint32_t in_tg[4];
+  double in_w[4];
+} fixture;
+
+/* LIF, 8 oscillatory neurons with one shared drive 1.2, explicit mixed-sign recurrent
+   synapses, 2 input channels (channel 1 drives neuron 5 over threshold). */
+static void fixture_init(fixture *f)
+{
+  uint32_t j;
+  memset(f, 0, sizeof *f);
+  sp_network_desc_init(&f->d, sizeof f->d);
+  f->alloc = abi_allocator(&f->alloc_state);
+  f->d.model = SP_MODEL_LIF;
+  f->d.n = FN;
+  f->d.tau = 0.01;
+  f->d.drive = 1.2;
+  for (j = 0; j < FN; j++) {
+    f->drives[j] = f->d.drive;
+    f->v0[j] = 0.1 * j;
+    f->rec_rp[j] = 2 * j;
+    f->rec_tg[2 * j] = (j + 1) % FN;
+    f->rec_w[2 * j] = -0.2;
+    f->rec_tg[2 * j + 1] = (j + 3) % FN;
+    f->rec_w[2 * j + 1] = 0.15;
+  }
+  f->rec_rp[FN] = 2 * FN;
+  f->d.v0 = f->v0;
+  f->d.recurrent.row_ptr = f->rec_rp;
+  f->d.recurrent.targets = f->rec_tg;
+  f->d.recurrent.weights = f->rec_w;
+  f->d.n_inputs = FNI;
+  f->in_rp[0] = 0;
+  f->in_rp[1] = 3;
+  f->in_rp[2] = 4;
+  f->in_tg[0] = 0;
+  f->in_tg[1] = 1;
+  f->in_tg[2] = 2;
+  f->in_tg[3] = 5;
+  f->in_w[0] = 0.3;
+  f->in_w[1] = 0.3;
+  f->in_w[2] = 0.3;
+  f->in_w[3] = 1.5;
+  f->d.inputs.row_ptr = f->in_rp;
+  f->d.inputs.targets = f->in_tg;
+  f->d.inputs.weights = f->in_w;
+  f->d.allocator = &f->alloc;
+}
+
+static sp_network *create_ok(const sp_network_desc *d)
+{
+  sp_network *net = NULL;
+  assert_sp_ok(sp_network_create(d, &net));
+  assert_non_null(net);
+  return net;
+}
+
+/* The saved bytes of a network: its whole parameter and dynamic state. */
+typedef struct bytes {
+  unsigned char *p;
+  size_t len;
+} bytes;
+
+static bytes save_bytes(const sp_network *net)
+{
+  bytes b;
+  size_t len = 0;
+  assert_sp_ok(sp_save(net, NULL, 0, &len));
+  b.p = (unsigned char *)malloc(len);
+  assert_non_null(b.p);
+  assert_sp_ok(sp_save(net, b.p, len, &b.len));
+  assert_int_equal(b.len, len);
+  return b;
+}
+
+static int same_saved(const sp_network *net, const bytes *before)
+{
+  bytes now = save_bytes(net);
+  int same = now.len == before->len && memcmp(now.p, before->p, now.len) == 0;
+  free(now.p);
+  return same;
+}
+
+/* The call returned `want` and the message names word / contains sub / gives value. */
+static void check_refusal_at(const char *file, int line, const char *what, sp_status got,
+                             sp_status want, const char *word, const char *sub,
+                             const char *value)
+{
+  abi_msg m = abi_last_error();
+  if (got != want)
+    abi_fail_at(file, line, "%s: returned %s, expected %s (message \"%s\")", what,
+                sp_status_name(got), sp_status_name(want), m.text);
+  abi_check_message_at(file, line, what, &m, word, sub, value);
+}
+
+#define check_refusal(what, call, want, word, sub, value) \
+  check_refusal_at(__FILE__, __LINE__, (what), (call), (want), (word), (sub), (value))
+
+/* ---------------------------------------------------------------------------------------- */
+/* sp_network_create / sp_network_memory */
+
+typedef struct create_case {
+  const char *name;
+  void (*mutate)(fixture *f);
+  sp_status status;
+  const char *word;  /* field the message names (whole word; '|' separates alternatives) */
+  const char *sub;   /* substring the message contains, or NULL */
+  const char *value; /* the offending value as the message shows it, or NULL */
+} create_case;
+
+#define MUTATOR(fn, body) \
+  static void fn(fixture *f) { body; }
+
+MUTATOR(m_v0_one, f->v0[2] = 1.0)
+MUTATOR(m_v0_above, f->v0[6] = 1.5)
+MUTATOR(m_n_above, f->d.n = 0x80000001u)
+MUTATOR(m_n_max, f->d.n = 0xFFFFFFFFu)
+MUTATOR(m_rec_targets_no_rp, f->d.recurrent.row_ptr = NULL; f->d.recurrent.weights = NULL)
+MUTATOR(m_rec_weights_no_rp, f->d.recurrent.row_ptr = NULL; f->d.recurrent.targets = NULL)
+MUTATOR(m_rec_proc_stray, f->d.recurrent.row_ptr = NULL; f->d.recurrent.k = 2)
+MUTATOR(m_in_targets_no_rp, f->d.inputs.row_ptr = NULL; f->d.inputs.weights = NULL)
+MUTATOR(m_in_weights_no_rp, f->d.inputs.row_ptr = NULL; f->d.inputs.targets = NULL)
+MUTATOR(m_rec_csr_k, f->d.recurrent.k = 3)
+MUTATOR(m_in_csr_k, f->d.inputs.k = 1)
+MUTATOR(m_no_inputs_csr, f->d.n_inputs = 0)
+MUTATOR(m_no_inputs_proc, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL;
+        f->d.inputs.targets = NULL; f->d.inputs.weights = NULL; f->d.inputs.k = 2)
+MUTATOR(m_alloc_no_free, f->alloc.free = NULL)
+MUTATOR(m_alloc_no_alloc, f->alloc.alloc = NULL)
+MUTATOR(m_phase_long_tref, f->d.frame = SP_FRAME_PHASE; f->d.t_ref = 513.0 * f->d.tau)
+
+static const create_case create_cases[] = {
+  {"LIF v0[2] = 1", m_v0_one, SP_ERR_ARGUMENT, "v0[2]", "threshold", "1"},
+  {"LIF v0[6] = 1.5", m_v0_above, SP_ERR_ARGUMENT, "v0[6]", "threshold", "1.5"},
+  {"n = 2^31 + 1", m_n_above, SP_ERR_ARGUMENT, "n", "2^31", "2147483649"},
+  {"n = 2^32 - 1", m_n_max, SP_ERR_ARGUMENT, "n", "2^31", "4294967295"},
+  {"recurrent.targets without row_ptr", m_rec_targets_no_rp, SP_ERR_ARGUMENT,
+   "recurrent.targets", "row_ptr is NULL", NULL},
+  {"recurrent.weights without row_ptr", m_rec_weights_no_rp, SP_ERR_ARGUMENT,
+   "recurrent.weights", "row_ptr is NULL", NULL},
+  {"recurrent k = 2 with stray targets", m_rec_proc_stray, SP_ERR_ARGUMENT,
+   "recurrent.targets", "row_ptr is NULL", NULL},
+  {"inputs.targets without row_ptr", m_in_targets_no_rp, SP_ERR_ARGUMENT, "inputs.targets",
+   "row_ptr is NULL", NULL},
+  {"inputs.weights without row_ptr", m_in_weights_no_rp, SP_ERR_ARGUMENT, "inputs.weights",
+   "row_ptr is NULL", NULL},
+  {"explicit recurrent CSR with k = 3", m_rec_csr_k, SP_ERR_ARGUMENT, "recurrent.k",
+   "explicit", "3"},
+  {"explicit inputs CSR with k = 1", m_in_csr_k, SP_ERR_ARGUMENT, "inputs.k", "explicit",
+   "1"},
+  {"CSR inputs with n_inputs = 0", m_no_inputs_csr, SP_ERR_ARGUMENT, "inputs|n_inputs",
+   "n_inputs = 0", NULL},
+  {"procedural inputs (k = 2) with n_inputs = 0", m_no_inputs_proc, SP_ERR_ARGUMENT,
+   "inputs|n_inputs", "n_inputs = 0", NULL},
+  {"allocator without free", m_alloc_no_free, SP_ERR_ARGUMENT, "allocator", "free", NULL},
+  {"allocator without alloc", m_alloc_no_alloc, SP_ERR_ARGUMENT, "allocator", "alloc", NULL},
+  {"SP_FRAME_PHASE, LIF t_ref = 513 tau", m_phase_long_tref, SP_ERR_UNSUPPORTED, "t_ref",
+   "512 tau", "5.13"},
+};
+
+/* Each description is refused by create (status, message, *out NULL, nothing allocated) and
+   by sp_network_memory alike (*bytes not written). */
+static void test_create_refusals(void **state)
+{
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof create_cases / sizeof create_cases[0]; i++) {
+    const create_case *c = &create_cases[i];
+    fixture f;
+    int dummy;
+    sp_network *out = (sp_network *)(void *)&dummy;
+    size_t bytes = 4242;
+    char what[160];
+    fixture_init(&f);
+    c->mutate(&f);
+    snprintf(what, sizeof what, "create: %s", c->name);
+    check_refusal(what, sp_network_create(&f.d, &out), c->status, c->word, c->sub, c->value);
+    if (out != NULL)
+      abi_fail_at(__FILE__, __LINE__, "%s: *out is not NULL after a failed create", what);
+    if (f.alloc_state.calls != 0 || f.alloc_state.live != 0)
+      abi_fail_at(__FILE__, __LINE__, "%s: %lu allocations, %lu live after a refusal", what,
+                  (unsigned long)f.alloc_state.calls, (unsigned long)f.alloc_state.live);
+    snprintf(what, sizeof what, "memory: %s", c->name);
+    check_refusal(what, sp_network_memory(&f.d, &bytes), c->status, c->word, c->sub,
+                  c->value);
+    if (bytes != 4242)
+      abi_fail_at(__FILE__, __LINE__, "%s: *bytes written (%lu) on failure", what,
+                  (unsigned long)bytes);
+  }
+}
+
+/* The edges just inside the rules above are accepted, so each refusal is the rule's. */
+static void test_create_edges_accepted(void **state)
+{
+  fixture f;
+  sp_network *net;
+  (void)state;
+  fixture_init(&f); /* v0 just below 1 */
+  f.v0[2] = nextafter(1.0, 0.0);
+  net = create_ok(&f.d);
+  sp_network_destroy(net);
+  fixture_init(&f); /* forced phase frame with t_ref = 512 tau exactly */
+  f.d.frame = SP_FRAME_PHASE;
+  f.d.t_ref = 512.0 * f.d.tau;
+  net = create_ok(&f.d);
+  assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+  sp_network_destroy(net);
+  fixture_init(&f); /* t_ref = 513 tau in the automatic frame: the time frame runs it */
+  f.d.t_ref = 513.0 * f.d.tau;
+  net = create_ok(&f.d);
+  assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+  sp_network_destroy(net);
+  fixture_init(&f); /* no synapses at all with n_inputs == 0 */
+  f.d.n_inputs = 0;
+  f.d.inputs.row_ptr = NULL;
+  f.d.inputs.targets = NULL;
+  f.d.inputs.weights = NULL;
+  net = create_ok(&f.d);
+  sp_network_destroy(net);
+  assert_int_equal(f.alloc_state.live, 0);
+}
+
+/* sp_load: an allocator with only one of its two functions is refused; *out becomes NULL. */
+static void test_load_half_allocator(void **state)
+{
+  fixture f;
+  sp_network *net, *out;
+  sp_allocator half;
+  abi_alloc_state st;
+  bytes b;
+  int dummy;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  b = save_bytes(net);
+  half = abi_allocator(&st);
+  half.free = NULL;
+  out = (sp_network *)(void *)&dummy;
+  check_refusal("sp_load, allocator without free", sp_load(b.p, b.len, &half, &out),
+                SP_ERR_ARGUMENT, "allocator", "free", NULL);
+  assert_null(out);
+  half = abi_allocator(&st);
+  half.alloc = NULL;
+  out = (sp_network *)(void *)&dummy;
+  check_refusal("sp_load, allocator without alloc", sp_load(b.p, b.len, &half, &out),
+                SP_ERR_ARGUMENT, "allocator", "alloc", NULL);
+  assert_null(out);
+  assert_int_equal(st.calls, 0);
+  assert_true(same_saved(net, &b));
+  free(b.p);
+  sp_network_destroy(net);
+  assert_int_equal(f.alloc_state.live, 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* SP_ERR_NOMEM: more memory than can be addressed. The sizes are bounded by the other rules
+   (n <= 2^31, a tape of < 2^31 spikes whose per-spike room is bounded by n): with a 64-bit
+   size_t every admissible network or tape is addressable, so the overflow exists only where
+   size_t has 32 bits, and the cases are built only there (not listed as skipped: meson
+   counts cmocka's TAP "not ok # SKIP" as a failure). */
+
+#if SIZE_MAX <= 0xFFFFFFFFu
+static void test_unaddressable_network(void **state)
+{
+  sp_network_desc d;
+  sp_network *out = NULL;
+  size_t bytes = 4242;
+  abi_alloc_state st;
+  sp_allocator a = abi_allocator(&st);
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 0x80000000u; /* 2^31 neurons: at least 2^31 x 5 doubles */
+  d.drive = 0.5;
+  d.allocator = &a;
+  check_refusal("sp_network_memory, n = 2^31", sp_network_memory(&d, &bytes), SP_ERR_NOMEM,
+                "n", "addressed", "2147483648");
+  assert_int_equal(bytes, 4242);
+  check_refusal("sp_network_create, n = 2^31", sp_network_create(&d, &out), SP_ERR_NOMEM, "n",
+                "addressed", "2147483648");
+  assert_null(out);
+  assert_int_equal(st.calls, 0);
+}
+
+static void test_unaddressable_tape(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  bytes before;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1001;
+  d.drive = 1.5;
+  d.recurrent.k = 1000; /* each spike records 1000 targets: 2^20 spikes need 8 GB */
+  d.recurrent.weight = 0.001;
+  net = create_ok(&d);
+  before = save_bytes(net);
+  check_refusal("sp_record, 2^20 spikes of 1000 targets", sp_record(net, (size_t)1 << 20),
+                SP_ERR_NOMEM, "max_spikes", "too large", "1048576");
+  assert_true(same_saved(net, &before));
+  /* Not recording: a backward pass has nothing to differentiate. */
+  assert_status(sp_backward(net, NULL, 0, NULL), SP_ERR_STATE);
+  free(before.p);
+  sp_network_destroy(net);
+}
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* sp_record, sp_backward */
+
+static void test_record_too_large(void **state)
+{
+  fixture f;
+  sp_network *net;
+  bytes before;
+  size_t calls;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  assert_sp_ok(sp_run(net, 0.02, NULL, 0, NULL));
+  before = save_bytes(net);
+  calls = f.alloc_state.calls;
+  /* 2^31 spikes and as many inputs: 2^32 events do not fit one tape ("too large for one
+     tape"; with a 32-bit size_t the earlier bound 2^24 refuses it as "too large"). */
+  check_refusal("sp_record(2^31)", sp_record(net, (size_t)0x80000000u), SP_ERR_ARGUMENT,
+                "max_spikes", SIZE_MAX > 0xFFFFFFFFu ? "too large for one tape" : "too large",
+                "2147483648");
+  check_refusal("sp_record(SIZE_MAX)", sp_record(net, SIZE_MAX), SP_ERR_ARGUMENT, "max_spikes",
+                "too large", NULL);
+  assert_int_equal(f.alloc_state.calls, calls); /* nothing allocated */
+  assert_true(same_saved(net, &before));
+  /* Not recording: nothing to differentiate. */
+  assert_status(sp_backward(net, NULL, 0, NULL), SP_ERR_STATE);
+  free(before.p);
+  sp_network_destroy(net);
+  assert_int_equal(f.alloc_state.live, 0);
+}
+
+/* Gradients of every kind into out (len = the count). */
+static void grads_of(const sp_network *net, sp_param p, double *out, size_t len)
+{
+  size_t count = 0;
+  assert_sp_ok(sp_param_count(net, p, &count));
+  assert_int_equal(count, len);
+  assert_sp_ok(sp_get_grads(net, p, out, len));
+}
+
+static void test_backward_refusals(void **state)
+{
+  fixture f;
+  sp_network *net;
+  sp_spike spikes[64];
+  double dl_dt[64], dv[FN], g[2 * FN];
+  size_t count = 0, i;
+  bytes before;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  assert_sp_ok(sp_record(net, 64));
+  assert_sp_ok(sp_run(net, 0.02, spikes, 64, &count));
+  assert_true(count > 0 && count < 64);
+  before = save_bytes(net);
+  for (i = 0; i < count; i++)
+    dl_dt[i] = 1.0;
+  for (i = 0; i < FN; i++)
+    dv[i] = 0.5;
+
+  {
+    char value[32];
+    snprintf(value, sizeof value, "%lu", (unsigned long)count);
+    check_refusal("sp_backward, dl_dt NULL", sp_backward(net, NULL, count, dv),
+                  SP_ERR_ARGUMENT, "dl_dt", "NULL", value);
+  }
+  dv[3] = NAN;
+  check_refusal("sp_backward, dl_dv_end[3] = NaN", sp_backward(net, dl_dt, count, dv),
+                SP_ERR_ARGUMENT, "dl_dv_end[3]", "finite", "nan");
+  dv[3] = 0.5;
+  dv[7] = -INFINITY;
+  check_refusal("sp_backward, dl_dv_end[7] = -inf", sp_backward(net, dl_dt, count, dv),
+                SP_ERR_ARGUMENT, "dl_dv_end[7]", "finite", "inf");
+  dv[7] = 0.5;
+  assert_true(same_saved(net, &before));
+  /* Nothing accumulated: still all zero. */
+  grads_of(net, SP_PARAM_WEIGHTS, g, 2 * FN);
+  for (i = 0; i < 2 * FN; i++)
+    assert_true(g[i] == 0.0);
+  grads_of(net, SP_PARAM_DRIVES, g, FN);
+  for (i = 0; i < FN; i++)
+    assert_true(g[i] == 0.0);
+  /* The recording is kept: the corrected call succeeds, and then the recording has ended. */
+  assert_sp_ok(sp_backward(net, dl_dt, count, dv));
+  assert_status(sp_backward(net, dl_dt, count, dv), SP_ERR_STATE);
+  free(before.p);
+  sp_network_destroy(net);
+  assert_int_equal(f.alloc_state.live, 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Parameter arrays that are NULL with len > 0 */
+
+static void test_null_parameter_arrays(void **state)
+{
+  static const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES,
+                                   SP_PARAM_V0};
+  static const char *const names[] = {"SP_PARAM_WEIGHTS", "SP_PARAM_INPUT_WEIGHTS",
+                                      "SP_PARAM_DRIVES", "SP_PARAM_V0"};
+  fixture f;
+  sp_network *net;
+  bytes before;
+  size_t k;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  assert_sp_ok(sp_run(net, 0.015, NULL, 0, NULL));
+  before = save_bytes(net);
+  for (k = 0; k < 4; k++) {
+    size_t len = 0;
+    char what[96];
+    assert_sp_ok(sp_param_count(net, kinds[k], &len));
+    assert_true(len > 0);
+    snprintf(what, sizeof what, "sp_set_params(%s, NULL, %lu)", names[k], (unsigned long)len);
+    check_refusal(what, sp_set_params(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k],
+                  "NULL", NULL);
+    snprintf(what, sizeof what, "sp_get_params(%s, NULL, %lu)", names[k], (unsigned long)len);
+    check_refusal(what, sp_get_params(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k],
+                  "NULL", NULL);
+    snprintf(what, sizeof what, "sp_get_grads(%s, NULL, %lu)", names[k], (unsigned long)len);
+    check_refusal(what, sp_get_grads(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k],
+                  "NULL", NULL);
+  }
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* SP_ERR_NUMERIC: a free period below the resolution of now() */
+
+/* A LIF drive I gives the free period tau ln(I / (I - 1)), about tau / I for a large I. With
+   tau = 0.01 and I = 1e8 that is about 1e-10 s: above 2^-30 tau (9.3e-12 s), so accepted at
+   now() = 0, but at now() = 1e6 s, where one ulp of now() is 2^-33 x 2^20 = 1.16e-10 s, a
+   spike one period later cannot be told from now(): refused there. */
+static void test_period_below_resolution_of_now(void **state)
+{
+  sp_network_desc d;
+  sp_network *net;
+  double drives[4];
+  bytes before;
+  uint32_t i;
+  const double big = 1e8, t_far = 1e6;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 4;
+  d.tau = 0.01;
+  d.drive = 0.5; /* no neuron ever spikes: running to t_far costs nothing */
+  net = create_ok(&d);
+
+  /* At now() = 0 the drive is admissible (the refusal below is about now(), not the drive). */
+  assert_sp_ok(sp_set_drive(net, 1, big));
+  assert_sp_ok(sp_set_drive(net, 1, 0.5));
+  for (i = 0; i < 4; i++)
+    drives[i] = big;
+  assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, 4));
+  for (i = 0; i < 4; i++)
+    drives[i] = 0.5;
+  assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, 4));
+
+  assert_sp_ok(sp_run(net, t_far, NULL, 0, NULL));
+  assert_true(sp_now(net) == t_far);
+  assert_true(t_far + 0.25 * (d.tau / big) == t_far); /* the premise, computed independently */
+  before = save_bytes(net);
+  check_refusal("sp_set_drive(1, 1e8) at now() = 1e6", sp_set_drive(net, 1, big),
+                SP_ERR_NUMERIC, "drive", "resolution", "100000000");
+  for (i = 0; i < 4; i++)
+    drives[i] = 0.5;
+  drives[2] = big;
+  check_refusal("SP_PARAM_DRIVES[2] = 1e8 at now() = 1e6",
+                sp_set_params(net, SP_PARAM_DRIVES, drives, 4), SP_ERR_NUMERIC,
+                "SP_PARAM_DRIVES[2]", "resolution", "100000000");
+  assert_true(same_saved(net, &before));
+  /* A drive resolved at now() is still accepted there (period about 1e-3 s). */
+  assert_sp_ok(sp_set_drive(net, 1, 10.0));
+  free(before.p);
+  sp_network_destroy(net);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Saving and loading: NULL arguments */
+
+static void test_save_load_null_arguments(void **state)
+{
+  fixture f;
+  sp_network *net, *out;
+  bytes before;
+  unsigned char buf[16];
+  int dummy;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  before = save_bytes(net);
+  memset(buf, 0xA5, sizeof buf);
+  check_refusal("sp_save(len NULL)", sp_save(net, NULL, 0, NULL), SP_ERR_ARGUMENT, "len",
+                "NULL", NULL);
+  check_refusal("sp_save(buf, len NULL)", sp_save(net, buf, sizeof buf, NULL), SP_ERR_ARGUMENT,
+                "len", "NULL", NULL);
+  {
+    size_t i;
+    for (i = 0; i < sizeof buf; i++)
+      assert_int_equal(buf[i], 0xA5);
+  }
+  {
+    size_t calls = f.alloc_state.calls;
+    check_refusal("sp_save_file(path NULL)", sp_save_file(net, NULL), SP_ERR_ARGUMENT, "path",
+                  "NULL", NULL);
+    assert_int_equal(f.alloc_state.calls, calls); /* no temporary buffer */
+  }
+  out = (sp_network *)(void *)&dummy;
+  check_refusal("sp_load_file(path NULL)", sp_load_file(NULL, &out), SP_ERR_ARGUMENT, "path",
+                "NULL", NULL);
+  assert_null(out);
+  check_refusal("sp_load_file(path, out NULL)", sp_load_file("whatever.spn", NULL),
+                SP_ERR_ARGUMENT, "out", "NULL", NULL);
+  check_refusal("sp_load_file(NULL, NULL)", sp_load_file(NULL, NULL), SP_ERR_ARGUMENT,
+                "out|path", "NULL", NULL);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+  assert_int_equal(f.alloc_state.live, 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Outputs not written on failure */
+
+static void test_run_argument_errors_leave_count(void **state)
+{
+  fixture f;
+  sp_network *net;
+  sp_spike buf[4];
+  size_t count;
+  bytes before;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  assert_sp_ok(sp_run(net, 0.01, NULL, 0, NULL));
+  before = save_bytes(net);
+  count = 987654;
+  check_refusal("sp_run(t_end NaN)", sp_run(net, NAN, buf, 4, &count), SP_ERR_ARGUMENT,
+                "t_end", NULL, "nan");
+  assert_int_equal(count, 987654);
+  check_refusal("sp_run(t_end inf)", sp_run(net, INFINITY, buf, 4, &count), SP_ERR_ARGUMENT,
+                "t_end", NULL, "inf");
+  assert_int_equal(count, 987654);
+  check_refusal("sp_run(t_end before now)", sp_run(net, 0.005, buf, 4, &count),
+                SP_ERR_ARGUMENT, "t_end", "now", "0.005");
+  assert_int_equal(count, 987654);
+  check_refusal("sp_run(buf NULL, cap 4)", sp_run(net, 0.02, NULL, 4, &count),
+                SP_ERR_ARGUMENT, "buf", "NULL", "4");
+  assert_int_equal(count, 987654);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+}
+
+static void test_step_failures_leave_out(void **state)
+{
+  sp_network_desc d;
+  fixture f;
+  sp_network *net;
+  sp_spike s;
+  bytes before;
+  (void)state;
+
+  /* SP_ERR_STATE: nothing will ever spike. */
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 3;
+  d.drive = 0.5;
+  net = create_ok(&d);
+  before = save_bytes(net);
+  s.t = -7.0;
+  s.neuron = 99;
+  s.reserved = 55;
+  assert_status(sp_step(net, &s), SP_ERR_STATE);
+  assert_true(s.t == -7.0 && s.neuron == 99 && s.reserved == 55);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+
+  /* SP_ERR_CAPACITY: a full tape. */
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  assert_sp_ok(sp_record(net, 1));
+  assert_sp_ok(sp_step(net, &s));
+  before = save_bytes(net);
+  s.t = -7.0;
+  s.neuron = 99;
+  s.reserved = 55;
+  assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
+  assert_true(s.t == -7.0 && s.neuron == 99 && s.reserved == 55);
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+}
+
+/* "all 0 before the first sp_record", also after running and after sp_backward-free use. */
+static void test_grads_zero_before_record(void **state)
+{
+  fixture f;
+  sp_network *net;
+  double g[2 * FN];
+  size_t i;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  assert_sp_ok(sp_input(net, 1, 0.001));
+  assert_sp_ok(sp_run(net, 0.03, NULL, 0, NULL));
+  for (i = 0; i < 2 * FN; i++)
+    g[i] = 3.0;
+  grads_of(net, SP_PARAM_WEIGHTS, g, 2 * FN);
+  for (i = 0; i < 2 * FN; i++)
+    assert_true(g[i] == 0.0 && !signbit(g[i]));
+  for (i = 0; i < 4; i++)
+    g[i] = 3.0;
+  grads_of(net, SP_PARAM_INPUT_WEIGHTS, g, 4);
+  for (i = 0; i < 4; i++)
+    assert_true(g[i] == 0.0 && !signbit(g[i]));
+  for (i = 0; i < FN; i++)
+    g[i] = 3.0;
+  grads_of(net, SP_PARAM_DRIVES, g, FN);
+  for (i = 0; i < FN; i++)
+    assert_true(g[i] == 0.0 && !signbit(g[i]));
+  for (i = 0; i < FN; i++)
+    g[i] = 3.0;
+  grads_of(net, SP_PARAM_V0, g, FN);
+  for (i = 0; i < FN; i++)
+    assert_true(g[i] == 0.0 && !signbit(g[i]));
+  /* len == 0 with out NULL is not the count here: refused, not a success. */
+  assert_status(sp_get_grads(net, SP_PARAM_V0, NULL, 0), SP_ERR_ARGUMENT);
+  sp_network_destroy(net);
+}
+
+/* sp_network_desc_init(NULL, ...) and struct_size == 0 write nothing. */
+static void test_desc_init_noops(void **state)
+{
+  unsigned char raw[sizeof(sp_network_desc)];
+  size_t i;
+  (void)state;
+  sp_network_desc_init(NULL, sizeof(sp_network_desc)); /* must not crash */
+  sp_network_desc_init(NULL, 0);
+  memset(raw, 0xAB, sizeof raw);
+  sp_network_desc_init((sp_network_desc *)(void *)raw, 0);
+  for (i = 0; i < sizeof raw; i++)
+    if (raw[i] != 0xAB)
+      abi_fail_at(__FILE__, __LINE__, "struct_size 0: byte %lu written (0x%02x)",
+                  (unsigned long)i, raw[i]);
+}
+
+/* Functions that return no status leave sp_last_error() as it was: a failure's message and
+   a success's "". */
+static void check_no_status_calls_keep(const sp_network *net, const char *expected,
+                                       const char *state_name)
+{
+  sp_network_desc d;
+  const char *e;
+  (void)sp_now(net);
+  (void)sp_now(NULL);
+  (void)sp_network_size(net);
+  (void)sp_network_size(NULL);
+  (void)sp_network_frame(net);
+  (void)sp_network_frame(NULL);
+  (void)sp_status_name(SP_ERR_FORMAT);
+  (void)sp_status_name(-12345);
+  (void)sp_version_number();
+  (void)sp_version_string();
+  sp_network_desc_init(&d, sizeof d);
+  sp_network_desc_init(NULL, 0);
+  sp_network_destroy(NULL);
+  e = sp_last_error();
+  assert_non_null(e);
+  if (strcmp(e, expected) != 0)
+    abi_fail_at(__FILE__, __LINE__, "after %s, the status-free calls changed sp_last_error() "
+                "from \"%s\" to \"%s\"", state_name, expected, e);
+}
+
+static void test_no_status_calls_keep_last_error(void **state)
+{
+  fixture f;
+  sp_network *net;
+  abi_msg m;
+  (void)state;
+  fixture_init(&f);
+  net = create_ok(&f.d);
+  assert_status(sp_set_drive(net, 100, 1.0), SP_ERR_ARGUMENT);
+  m = abi_last_error();
+  assert_true(m.text[0] != '\0');
+  check_no_status_calls_keep(net, m.text, "a failure");
+  assert_sp_ok(sp_rewind(net));
+  assert_string_equal(sp_last_error(), "");
+  check_no_status_calls_keep(net, "", "a success");
+  sp_network_destroy(net);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_create_refusals),
+    cmocka_unit_test(test_create_edges_accepted),
+    cmocka_unit_test(test_load_half_allocator),
+#if SIZE_MAX <= 0xFFFFFFFFu
+    cmocka_unit_test(test_unaddressable_network),
+    cmocka_unit_test(test_unaddressable_tape),
+#endif
+    cmocka_unit_test(test_record_too_large),
+    cmocka_unit_test(test_backward_refusals),
+    cmocka_unit_test(test_null_parameter_arrays),
+    cmocka_unit_test(test_period_below_resolution_of_now),
+    cmocka_unit_test(test_save_load_null_arguments),
+    cmocka_unit_test(test_run_argument_errors_leave_count),
+    cmocka_unit_test(test_step_failures_leave_out),
+    cmocka_unit_test(test_grads_zero_before_record),
+    cmocka_unit_test(test_desc_init_noops),
+    cmocka_unit_test(test_no_status_calls_keep_last_error),
+  };
+  return cmocka_run_group_tests_name("abi_contract", tests, NULL, NULL);
+}
