@@ -152,6 +152,9 @@ sp_status validate(const sp_network_desc &d) {
   if (s != SP_OK) return s;
   if (d.n_inputs == 0 && (d.inputs.row_ptr || d.inputs.k))
     return fail(SP_ERR_ARGUMENT, "inputs: synapses are given but n_inputs = 0");
+  if (d.n_inputs == 0 && (d.inputs.targets || d.inputs.weights))
+    return fail(SP_ERR_ARGUMENT, "inputs.%s is not NULL but n_inputs = 0 (and row_ptr is NULL)",
+                d.inputs.targets ? "targets" : "weights");
   if (d.n_inputs) {
     s = check_synapses("inputs", d.inputs, d.n_inputs, d.n, false, d.model);
     if (s != SP_OK) return s;

@@ -157,6 +157,10 @@ MUTATOR(m_in_csr_k, f->d.inputs.k = 1)
 MUTATOR(m_no_inputs_csr, f->d.n_inputs = 0)
 MUTATOR(m_no_inputs_proc, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL;
         f->d.inputs.targets = NULL; f->d.inputs.weights = NULL; f->d.inputs.k = 2)
+MUTATOR(m_no_inputs_stray_targets, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL;
+        f->d.inputs.weights = NULL)
+MUTATOR(m_no_inputs_stray_weights, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL;
+        f->d.inputs.targets = NULL)
 MUTATOR(m_alloc_no_free, f->alloc.free = NULL)
 MUTATOR(m_alloc_no_alloc, f->alloc.alloc = NULL)
 MUTATOR(m_phase_long_tref, f->d.frame = SP_FRAME_PHASE; f->d.t_ref = 513.0 * f->d.tau)
@@ -184,6 +188,10 @@ static const create_case create_cases[] = {
    "n_inputs = 0", NULL},
   {"procedural inputs (k = 2) with n_inputs = 0", m_no_inputs_proc, SP_ERR_ARGUMENT,
    "inputs|n_inputs", "n_inputs = 0", NULL},
+  {"stray inputs.targets with n_inputs = 0", m_no_inputs_stray_targets, SP_ERR_ARGUMENT,
+   "inputs.targets", "n_inputs = 0", NULL},
+  {"stray inputs.weights with n_inputs = 0", m_no_inputs_stray_weights, SP_ERR_ARGUMENT,
+   "inputs.weights", "n_inputs = 0", NULL},
   {"allocator without free", m_alloc_no_free, SP_ERR_ARGUMENT, "allocator", "free", NULL},
   {"allocator without alloc", m_alloc_no_alloc, SP_ERR_ARGUMENT, "allocator", "alloc", NULL},
   {"SP_FRAME_PHASE, LIF t_ref = 513 tau", m_phase_long_tref, SP_ERR_UNSUPPORTED, "t_ref",
