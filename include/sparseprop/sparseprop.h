@@ -222,6 +222,7 @@ typedef struct sp_allocator {
 
 /* A network's description, read by sp_network_create and sp_network_memory (and only during
    those calls: the arrays it points to are copied). Initialise with sp_network_desc_init. */
+/* clang-format off */
 typedef struct sp_network_desc {
   uint32_t struct_size;       /* sizeof(sp_network_desc) as the caller compiled it */
   uint32_t model;             /* an sp_model value; required */
@@ -247,6 +248,7 @@ typedef struct sp_network_desc {
   uint32_t reserved;          /* set to 0; ignored. The former end padding, named so that no
                                  later field can land in it */
 } sp_network_desc;
+/* clang-format on */
 
 /* struct_size values (sizes on 64-bit targets in brackets; the macros are exact everywhere).
    The layout rule: a later version appends its fields after `reserved` in 8-byte units (a

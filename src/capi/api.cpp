@@ -29,9 +29,9 @@ sp_status done(sp_status s) {
   return s;
 }
 
-#define SP_REQUIRE_NET(net)                                          \
-  do {                                                               \
-    if (!(net)) return sp::fail(SP_ERR_ARGUMENT, "net is NULL");     \
+#define SP_REQUIRE_NET(net)                                      \
+  do {                                                           \
+    if (!(net)) return sp::fail(SP_ERR_ARGUMENT, "net is NULL"); \
   } while (0)
 
 // An enum argument from a C caller as a fixed-width integer, read without a load of the enum
@@ -49,8 +49,10 @@ uint32_t enum_bits(const E &e) {
 sp_status param_kind(const sp_param &in, sp_param *out) {  // (by reference: no load)
   uint32_t code = enum_bits(in);
   if (code < SP_PARAM_WEIGHTS || code > SP_PARAM_V0)
-    return sp::fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind (use SP_PARAM_WEIGHTS, "
-                    "_INPUT_WEIGHTS, _DRIVES or _V0)", static_cast<int>(code));
+    return sp::fail(SP_ERR_ARGUMENT,
+                    "p = %d: unknown parameter kind (use SP_PARAM_WEIGHTS, "
+                    "_INPUT_WEIGHTS, _DRIVES or _V0)",
+                    static_cast<int>(code));
   *out = static_cast<sp_param>(code);
   return SP_OK;
 }
@@ -125,9 +127,7 @@ SP_API void sp_network_destroy(sp_network *net) noexcept { sp::network_destroy(i
 SP_API uint32_t sp_network_frame(const sp_network *net) noexcept {
   return net ? impl(net)->frame : 0;
 }
-SP_API uint32_t sp_network_size(const sp_network *net) noexcept {
-  return net ? impl(net)->n : 0;
-}
+SP_API uint32_t sp_network_size(const sp_network *net) noexcept { return net ? impl(net)->n : 0; }
 
 SP_API sp_status sp_step(sp_network *net, sp_spike *out) noexcept {
   SP_REQUIRE_NET(net);
@@ -143,8 +143,7 @@ SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap
   if (t_end < n->now)
     return sp::fail(SP_ERR_ARGUMENT, "t_end = %.17g: must not be before now() = %.17g", t_end,
                     n->now);
-  if (!buf && cap)
-    return sp::fail(SP_ERR_ARGUMENT, "buf is NULL but cap = %zu", cap);
+  if (!buf && cap) return sp::fail(SP_ERR_ARGUMENT, "buf is NULL but cap = %zu", cap);
   size_t c = 0;
   sp_status s = sp::network_run(n, t_end, buf, cap, &c);
   if (count) *count = c;

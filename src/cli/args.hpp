@@ -53,8 +53,8 @@ void print_usage_hint(FILE *f, const char *command);
 // it and a one-line hint to stderr, on --help the usage to stdout. Returns -1 to go on, else the
 // exit status to return.
 template <class Options, class Parse, class Usage>
-int parse_or_usage(const char *command, int argc, char **argv, int first, Parse parse,
-                   Usage usage, Options *out) {
+int parse_or_usage(const char *command, int argc, char **argv, int first, Parse parse, Usage usage,
+                   Options *out) {
   try {
     *out = parse(argc, argv, first);
   } catch (const UsageError &e) {

@@ -43,8 +43,8 @@ void ProceduralTargets::targets(uint32_t j, uint32_t *out) {
     stamp_ = 1;
   }
   const uint64_t h = mix64(seed_mix_ + j);
-  const uint32_t m = n_ - 1;           // candidates: every neuron but j
-  const uint32_t reject = (0u - m) % m; // (2^32 - m) mod m
+  const uint32_t m = n_ - 1;             // candidates: every neuron but j
+  const uint32_t reject = (0u - m) % m;  // (2^32 - m) mod m
   uint64_t c = 0;
   auto draw = [&]() -> uint32_t {
     for (;;) {
@@ -81,7 +81,7 @@ constexpr size_t kBlock = 256;  // neurons per running maximum; a multiple of 8
 typedef double v4d __attribute__((vector_size(32)));
 
 inline __attribute__((always_inline)) double pass_impl(double *x, size_t nblocks, double mul,
-                                                        double add, size_t *blk) {
+                                                       double add, size_t *blk) {
   const v4d vm = {mul, mul, mul, mul}, va = {add, add, add, add};
   const double ninf = -std::numeric_limits<double>::infinity();
   double best = ninf;
@@ -138,15 +138,15 @@ double pass_default(double *x, size_t nblocks, double mul, double add, size_t *b
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 // The same pass compiled for AVX2 (256-bit vectors); only "avx2", not "fma", so both
 // versions round identically.
-__attribute__((target("avx2"))) double pass_avx2(double *x, size_t nblocks, double mul,
-                                                 double add, size_t *blk) {
+__attribute__((target("avx2"))) double pass_avx2(double *x, size_t nblocks, double mul, double add,
+                                                 size_t *blk) {
   return pass_impl(x, nblocks, mul, add, blk);
 }
 bool have_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2");
   return yes;
 }
-#define SPCLI_HAVE_AVX2_PASS 1
+#  define SPCLI_HAVE_AVX2_PASS 1
 #endif
 
 double pass(double *x, size_t nblocks, double mul, double add, size_t *blk) {

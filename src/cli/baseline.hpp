@@ -74,8 +74,8 @@ class Baseline {
 
  private:
   BaselineSpec s_;
-  size_t padded_;     // n rounded up to a whole number of blocks
-  double *x_;         // voltages (LIF) or phases (QIF), 64-byte aligned, padding at -inf
+  size_t padded_;  // n rounded up to a whole number of blocks
+  double *x_;      // voltages (LIF) or phases (QIF), 64-byte aligned, padding at -inf
   std::unique_ptr<double, void (*)(void *)> x_owner_;
   // The pending advance x -> x * mul_ + add_, applied by the next pass.
   double mul_ = 1.0, add_ = 0.0;

@@ -34,8 +34,8 @@
 namespace spcli {
 namespace {
 
-constexpr size_t kBatch = 4096;         // spikes per sp_run call
-constexpr double kMaxSilence = 1e9;     // simulated seconds without a spike: give up
+constexpr size_t kBatch = 4096;      // spikes per sp_run call
+constexpr double kMaxSilence = 1e9;  // simulated seconds without a spike: give up
 // Spike times, engine vs baseline: |dt| <= kCheckRelTol t + kCheckAbsTol tau. The absolute
 // floor is a few ulps of the O(1) states: the first spikes of a large network come at t of
 // order tau / N, where the spike time's own rounding (tau ulp(1)) exceeds 1e-9 t.
@@ -89,8 +89,8 @@ BaselineSpec baseline_spec(uint32_t model, uint32_t n) {
 
 struct Span {
   uint64_t spikes = 0;
-  double wall = 0, cpu = 0;         // inside sp_run only
-  double t_begin = 0, t_end = 0;    // simulated; t_end is the last spike's time
+  double wall = 0, cpu = 0;       // inside sp_run only
+  double t_begin = 0, t_end = 0;  // simulated; t_end is the last spike's time
 };
 
 // Runs exactly `target` more spikes, handing each batch to sink(const sp_spike *, size_t).
@@ -283,10 +283,9 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
     sources.reserve((size_t)floor_spikes);
     std::string label3 = format("%s N=%" PRIu32 " floor", model_name(model), n);
     progress.begin(label3.c_str(), false, (double)floor_spikes, sp_now(net.get()));
-    Span seg = advance(net.get(), floor_spikes, buf, progress,
-                       [&](const sp_spike *s, size_t k) {
-                         for (size_t i = 0; i < k; ++i) sources.push_back(s[i].neuron);
-                       });
+    Span seg = advance(net.get(), floor_spikes, buf, progress, [&](const sp_spike *s, size_t k) {
+      for (size_t i = 0; i < k; ++i) sources.push_back(s[i].neuron);
+    });
     progress.clear();
     FastTargets gen(n, kBenchK, kBenchSeed);
     std::vector<double> u(n);
@@ -310,9 +309,8 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
   std::vector<sp_spike> engine;
   engine.reserve(o.check_spikes);
   Progress quiet(false, n);
-  advance(net.get(), o.check_spikes, buf, quiet, [&](const sp_spike *s, size_t k) {
-    engine.insert(engine.end(), s, s + k);
-  });
+  advance(net.get(), o.check_spikes, buf, quiet,
+          [&](const sp_spike *s, size_t k) { engine.insert(engine.end(), s, s + k); });
   net.reset();  // the baseline runs alone
 
   bool csr = (uint64_t)n * kBenchK <= kCsrMaxSynapses;
@@ -466,23 +464,23 @@ struct Column {
 };
 
 const Column kForwardColumns[] = {
-    {"model", 5, true},        {"N", 10, false},         {"spikes", 9, false},
-    {"us/spike", 9, false},    {"cpu us/sp", 9, false},  {"ns/event", 8, false},
-    {"rate Hz", 7, false},     {"peak B/n", 9, false},   {"net B/n", 7, false},
-    {"base us/sp", 10, false}, {"base spk", 8, false},   {"ratio", 7, false},
+    {"model", 5, true},        {"N", 10, false},        {"spikes", 9, false},
+    {"us/spike", 9, false},    {"cpu us/sp", 9, false}, {"ns/event", 8, false},
+    {"rate Hz", 7, false},     {"peak B/n", 9, false},  {"net B/n", 7, false},
+    {"base us/sp", 10, false}, {"base spk", 8, false},  {"ratio", 7, false},
     {"check", 11, false},
 };
 
 const Column kFloorColumns[] = {
-    {"model", 5, true},          {"N", 10, false},           {"spikes", 9, false},
-    {"eng us/sp", 9, false},     {"eng cpu us", 10, false},  {"floor us/sp", 11, false},
-    {"floor cpu us", 12, false}, {"eng/floor", 9, false},    {"wall ratio", 10, false},
+    {"model", 5, true},          {"N", 10, false},          {"spikes", 9, false},
+    {"eng us/sp", 9, false},     {"eng cpu us", 10, false}, {"floor us/sp", 11, false},
+    {"floor cpu us", 12, false}, {"eng/floor", 9, false},   {"wall ratio", 10, false},
 };
 
 const Column kBackwardColumns[] = {
-    {"model", 5, true},          {"N", 10, false},           {"spikes", 9, false},
-    {"fwd us/sp", 9, false},     {"rec us/sp", 9, false},    {"bwd us/sp", 9, false},
-    {"bwd cpu us", 10, false},   {"bwd/fwd", 7, false},      {"tape B/event", 12, false},
+    {"model", 5, true},        {"N", 10, false},        {"spikes", 9, false},
+    {"fwd us/sp", 9, false},   {"rec us/sp", 9, false}, {"bwd us/sp", 9, false},
+    {"bwd cpu us", 10, false}, {"bwd/fwd", 7, false},   {"tape B/event", 12, false},
 };
 
 template <size_t C>
@@ -552,9 +550,9 @@ std::string floor_csv(const ForwardResult &r) {
   FloorFigures f = floor_figures(r);
   if (!f.ok) return ",,,,,,,,,,,";
   return format("%" PRIu64 ",", r.floor_spikes) + csv_num(r.floor_engine_wall) + "," +
-         csv_num(r.floor_engine_cpu) + "," + csv_num(f.eng_us) + "," + csv_num(f.eng_cpu_us) +
-         "," + csv_num(r.floor_wall) + "," + csv_num(r.floor_cpu) + "," + csv_num(f.floor_us) +
-         "," + csv_num(f.floor_cpu_us) + "," + csv_num(f.eng_cpu_us / f.floor_cpu_us) + "," +
+         csv_num(r.floor_engine_cpu) + "," + csv_num(f.eng_us) + "," + csv_num(f.eng_cpu_us) + "," +
+         csv_num(r.floor_wall) + "," + csv_num(r.floor_cpu) + "," + csv_num(f.floor_us) + "," +
+         csv_num(f.floor_cpu_us) + "," + csv_num(f.eng_cpu_us / f.floor_cpu_us) + "," +
          csv_num(f.eng_us / f.floor_us) + ",";
 }
 
@@ -575,8 +573,8 @@ struct Outcome {
   bool failed = false;  // a child failed or a check disagreed: exit status 1
 };
 
-void report_forward(uint32_t model, uint32_t n, const ForwardResult &r,
-                    FILE *csv, std::vector<std::string> &checks, Outcome &out) {
+void report_forward(uint32_t model, uint32_t n, const ForwardResult &r, FILE *csv,
+                    std::vector<std::string> &checks, Outcome &out) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double spikes = (double)r.spikes, N = (double)n;
   double us = r.ok && r.spikes ? 1e6 * r.wall / spikes : nan;
@@ -597,15 +595,14 @@ void report_forward(uint32_t model, uint32_t n, const ForwardResult &r,
     std::printf("%-5s  %10" PRIu32 "  failed: %s\n", model_name(model), n, r.error);
     std::fflush(stdout);
   } else {
-    std::string check = !r.baseline_ran
-                            ? "-"
-                            : format("%" PRIu32 "/%" PRIu32 " %s", r.check_matched,
-                                     r.check_spikes, check_ok ? "ok" : "FAIL");
+    std::string check = !r.baseline_ran ? "-"
+                                        : format("%" PRIu32 "/%" PRIu32 " %s", r.check_matched,
+                                                 r.check_spikes, check_ok ? "ok" : "FAIL");
     print_row(kForwardColumns,
               {model_name(model), format("%" PRIu32, n), format("%" PRIu64, r.spikes), num(us),
-               num(cpu_us), num(ns_ev), num(rate, "%.3f"), num(peak_n, "%.1f"),
-               num(net_n, "%.1f"), num(b_us), base ? format("%" PRIu64, r.base_spikes) : "-",
-               num(ratio_cpu, "%.1f"), check});
+               num(cpu_us), num(ns_ev), num(rate, "%.3f"), num(peak_n, "%.1f"), num(net_n, "%.1f"),
+               num(b_us), base ? format("%" PRIu64, r.base_spikes) : "-", num(ratio_cpu, "%.1f"),
+               check});
     if (r.baseline_ran) {
       std::string line = format("%s N=%" PRIu32 " (baseline targets %s): first %" PRIu32
                                 " spikes from t = 0: ",
@@ -673,12 +670,12 @@ void report_backward(const BenchOptions &o, uint32_t model, const BackwardResult
   row += model_name(model);
   row += format(",%" PRIu32 ",%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",", n, kBenchK, r.spikes,
                 o.burn_in_spikes(n));
-  row += csv_num(ok ? r.fwd_wall : nan) + "," + csv_num(ok ? r.fwd_cpu : nan) + "," +
-         csv_num(fwd) + "," + csv_num(ok ? 1e6 * r.fwd_cpu / sp : nan) + "," +
+  row += csv_num(ok ? r.fwd_wall : nan) + "," + csv_num(ok ? r.fwd_cpu : nan) + "," + csv_num(fwd) +
+         "," + csv_num(ok ? 1e6 * r.fwd_cpu / sp : nan) + "," +
          csv_num(ok ? 1e9 * r.fwd_wall / (sp * kBenchK) : nan) + ",";
-  row += ",,,,,,,";           // rate .. network_bytes_per_neuron
-  row += ",,,,,,,";           // baseline_* and ratios
-  row += ",,,,";              // check_*
+  row += ",,,,,,,";  // rate .. network_bytes_per_neuron
+  row += ",,,,,,,";  // baseline_* and ratios
+  row += ",,,,";     // check_*
   row += csv_num(rec) + "," + csv_num(bwd) + "," + csv_num(bwd_cpu) + ",";
   row += ok ? format("%" PRIu64 ",", r.tape_bytes) : ",";
   row += csv_num(tape) + ",";
@@ -720,12 +717,12 @@ int bench_main(int argc, char **argv, int first) {
     std::printf("balanced network, procedural connectivity: K = %" PRIu32 ", J0 = %g, "
                 "nu = %g Hz, tau = %g s, w = %.6g, drive LIF %.6g / QIF %.6g, seed %" PRIu64
                 ", init-seed %" PRIu64 "\n",
-                kBenchK, kBenchJ0, kBenchNu, kBenchTau, bench_weight(),
-                bench_drive(SP_MODEL_LIF), bench_drive(SP_MODEL_QIF), kBenchSeed,
-                kBenchInitSeed);
+                kBenchK, kBenchJ0, kBenchNu, kBenchTau, bench_weight(), bench_drive(SP_MODEL_LIF),
+                bench_drive(SP_MODEL_QIF), kBenchSeed, kBenchInitSeed);
     std::printf("machine: %s, %ld CPUs online, %s memory; load average %s at the start\n\n",
                 cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN),
-                gib(1024.0 * (double)proc_kib("/proc/meminfo", "MemTotal:")).c_str(), load_start.c_str());
+                gib(1024.0 * (double)proc_kib("/proc/meminfo", "MemTotal:")).c_str(),
+                load_start.c_str());
   }
 
   Outcome outcome;
@@ -750,8 +747,8 @@ int bench_main(int argc, char **argv, int first) {
       }
       double avail = 1024.0 * (double)proc_kib("/proc/meminfo", "MemAvailable:");
       if (avail > 0 && need_all > 0.9 * avail) {
-        std::printf("%-5s  %10" PRIu32 "  skipped: needs %s, %s available\n", model_name(model),
-                    n, gib(need_all).c_str(), gib(avail).c_str());
+        std::printf("%-5s  %10" PRIu32 "  skipped: needs %s, %s available\n", model_name(model), n,
+                    gib(need_all).c_str(), gib(avail).c_str());
         std::fflush(stdout);
         continue;
       }
@@ -808,15 +805,16 @@ int bench_main(int argc, char **argv, int first) {
         "    per spike.\n"
         "  floor: after the timed run the engine runs as many spikes again, at most 10^7 (eng:\n"
         "    wall and CPU time inside sp_run / spikes), recording which neuron spikes; the\n"
-        "    probe then replays those spikers: the documented generator (reimplemented in the program, batched\n"
+        "    probe then replays those spikers: the documented generator (reimplemented in the "
+        "program, batched\n"
         "    draws, a bit filter for repeats) and u[i] -= w c on a double per neuron for each\n"
         "    target, prefetched 16 targets ahead as the engine does; no queue, no threshold,\n"
         "    no model maths. eng/floor: CPU time ratio; wall ratio: the same with wall time.\n"
         "  backward: N = %" PRIu32 ", fwd = the same spikes unrecorded, rec = recorded, bwd =\n"
         "    sp_backward; tape B/event: bytes sp_record allocated / (spikes x K).\n",
         start_rss_mb, Baseline::kernel_name(), o.baseline_seconds, o.backward_n);
-    std::printf("load average %s at the start, %s at the end; %.0f s in all\n",
-                load_start.c_str(), load_average().c_str(), monotonic_seconds() - wall_start);
+    std::printf("load average %s at the start, %s at the end; %.0f s in all\n", load_start.c_str(),
+                load_average().c_str(), monotonic_seconds() - wall_start);
   }
   if (csv_file) csv_file->close();
   return outcome.failed ? kExitFailure : kExitOk;

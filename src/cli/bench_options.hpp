@@ -11,17 +11,17 @@
 namespace spcli {
 
 struct BenchOptions {
-  bool lif = true, qif = true;     // --model lif|qif|both
-  std::vector<uint32_t> sizes;     // the N to run, increasing
-  uint64_t spikes = 0;             // timed spikes per N; 0: max(10^6, N)
+  bool lif = true, qif = true;  // --model lif|qif|both
+  std::vector<uint32_t> sizes;  // the N to run, increasing
+  uint64_t spikes = 0;          // timed spikes per N; 0: max(10^6, N)
   bool burn_in_set = false;
-  uint64_t burn_in = 0;            // burn-in spikes per N when set; default N
+  uint64_t burn_in = 0;  // burn-in spikes per N when set; default N
   uint64_t baseline_max_n = 1000000;
   bool baseline = true;
-  double baseline_seconds = 2.0;   // wall-time budget of each timed baseline run
-  uint32_t check_spikes = 500;     // spikes compared between the engine and the baseline
-  bool floor = true;               // the floor probe on the engine's spike sequence
-  bool backward = true;            // backward pass and tape at N = 10^4
+  double baseline_seconds = 2.0;  // wall-time budget of each timed baseline run
+  uint32_t check_spikes = 500;    // spikes compared between the engine and the baseline
+  bool floor = true;              // the floor probe on the engine's spike sequence
+  bool backward = true;           // backward pass and tape at N = 10^4
   uint32_t backward_n = 10000;
   std::string csv_path;
   bool quiet = false;

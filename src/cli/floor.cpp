@@ -10,13 +10,18 @@ namespace spcli {
 
 namespace {
 constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ull;
-constexpr int kDraws = 16;      // draws computed together, then consumed in order
+constexpr int kDraws = 16;       // draws computed together, then consumed in order
 constexpr uint32_t kAhead = 16;  // targets prefetched ahead, as the engine's delivery loop
 }  // namespace
 
 FastTargets::FastTargets(uint32_t n, uint32_t k, uint64_t seed)
-    : n_(n), k_(k), m_(n - 1), reject_((0u - (n - 1)) % (n - 1)), seed_mix_(mix64(seed)),
-      sparse_(2 * (uint64_t)k <= n - 1), out_(k) {
+    : n_(n),
+      k_(k),
+      m_(n - 1),
+      reject_((0u - (n - 1)) % (n - 1)),
+      seed_mix_(mix64(seed)),
+      sparse_(2 * (uint64_t)k <= n - 1),
+      out_(k) {
   if (sparse_) {
     // At least 64 bits per target, a power of two: a false hit (settled by a scan of the
     // targets so far) has probability below 1/64.

@@ -17,8 +17,8 @@ namespace {
 int g_failures = 0;
 
 void fail(const char *what, uint64_t seed, uint32_t n, uint32_t k, uint32_t source) {
-  std::fprintf(stderr, "FAIL %s: seed %llu n %u k %u source %u\n", what,
-               (unsigned long long)seed, n, k, source);
+  std::fprintf(stderr, "FAIL %s: seed %llu n %u k %u source %u\n", what, (unsigned long long)seed,
+               n, k, source);
   ++g_failures;
 }
 

@@ -8,7 +8,10 @@
 namespace spcli {
 
 Progress::Progress(bool enabled, uint32_t n_neurons, bool terminal, double delay)
-    : enabled_(enabled), terminal_(terminal), n_((double)n_neurons), delay_(delay),
+    : enabled_(enabled),
+      terminal_(terminal),
+      n_((double)n_neurons),
+      delay_(delay),
       start_(monotonic_seconds()) {}
 
 std::string format_duration(double seconds) {

@@ -14,9 +14,9 @@
 namespace spcli {
 namespace {
 
-constexpr size_t kBatch = 4096;          // spikes per sp_run call
-constexpr size_t kRasterMaxDots = 50000; // keeps the SVG small if rates are high
-constexpr double kMaxSilence = 1e9;      // simulated seconds without a spike: give up
+constexpr size_t kBatch = 4096;           // spikes per sp_run call
+constexpr size_t kRasterMaxDots = 50000;  // keeps the SVG small if rates are high
+constexpr double kMaxSilence = 1e9;       // simulated seconds without a spike: give up
 
 using NetworkPtr = std::unique_ptr<sp_network, void (*)(sp_network *)>;
 
@@ -59,8 +59,8 @@ Span advance(sp_network *net, bool by_time, uint64_t target, double t_stop,
     if (got < cap) {
       if (by_time) break;
       if (got == 0 && horizon >= kMaxSilence)
-        throw RuntimeError("the network fell silent: no spike in " +
-                           format("%g", kMaxSilence) + " simulated seconds");
+        throw RuntimeError("the network fell silent: no spike in " + format("%g", kMaxSilence) +
+                           " simulated seconds");
       horizon = std::min(2 * horizon, kMaxSilence);
     }
   }
@@ -150,8 +150,8 @@ int run_main(int argc, char **argv, int first) {
   if (csv_file) csv_file->close();
   if (svg_file) {
     std::string title = format("%s network, N = %" PRIu32 ", K = %" PRIu32 ": neurons %" PRIu32
-                               "-%" PRIu32, o.model_name(), o.n, o.k, o.raster_first,
-                               o.raster_last);
+                               "-%" PRIu32,
+                               o.model_name(), o.n, o.k, o.raster_first, o.raster_last);
     raster.write_svg(svg_file->get(), title, timed.t_begin, timed.t_end);
     svg_file->close();
   }

@@ -30,8 +30,7 @@ void parse_neuron_range(const std::string &opt, const std::string &text, uint32_
                      " (expected FIRST-LAST, e.g. 0-199)");
   *first = (uint32_t)parse_count(opt, text.substr(0, dash), 0, kMaxNeurons - 1);
   *last = (uint32_t)parse_count(opt, text.substr(dash + 1), 0, kMaxNeurons - 1);
-  if (*first > *last)
-    throw UsageError("--" + opt + " " + text + ": FIRST must not exceed LAST");
+  if (*first > *last) throw UsageError("--" + opt + " " + text + ": FIRST must not exceed LAST");
 }
 
 bool ends_with_svg(const std::string &path) {
@@ -132,8 +131,8 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
                      ", N = " + std::to_string(o.n) + ")");
   if (o.raster_neurons_set && o.raster_last >= o.n)
     throw UsageError("--raster-neurons " + std::to_string(o.raster_first) + "-" +
-                     std::to_string(o.raster_last) + ": neurons are numbered 0 to N - 1 = " +
-                     std::to_string(o.n - 1));
+                     std::to_string(o.raster_last) +
+                     ": neurons are numbered 0 to N - 1 = " + std::to_string(o.n - 1));
   if (!o.raster_neurons_set) o.raster_last = std::min<uint32_t>(o.raster_last, o.n - 1);
   // The drive tau sqrt(K) J0 nu can overflow to inf (or underflow to 0 for QIF) although each
   // factor is fine; the library is the judge of what it accepts.

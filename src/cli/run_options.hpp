@@ -13,14 +13,14 @@ struct RunOptions {
   uint32_t n = 100000;
   uint32_t k = 100;
   double j0 = 1.0;
-  double nu = 1.0;   // target rate in the balance equation, Hz
-  double tau = 0.01; // seconds
+  double nu = 1.0;            // target rate in the balance equation, Hz
+  double tau = 0.01;          // seconds
   uint64_t spikes = 1000000;  // timed spikes (unless time > 0)
   double time = 0.0;          // timed simulated seconds; 0: count spikes instead
   uint64_t burn_in = 0;
-  bool burn_in_set = false;   // default burn-in: n spikes
-  uint64_t seed = 1;          // connectivity
-  uint64_t init_seed = 2;     // initial phases
+  bool burn_in_set = false;  // default burn-in: n spikes
+  uint64_t seed = 1;         // connectivity
+  uint64_t init_seed = 2;    // initial phases
   std::string spikes_csv_path;
   std::string raster_path;
   double raster_window = 1.0;  // simulated seconds at the end of the timed run
@@ -28,7 +28,7 @@ struct RunOptions {
   uint32_t raster_last = 199;  // clipped to N - 1 unless set
   bool raster_neurons_set = false;
   bool quiet = false;
-  bool progress = false;       // progress lines even when stderr is not a terminal
+  bool progress = false;  // progress lines even when stderr is not a terminal
   bool help = false;
 
   uint64_t burn_in_spikes() const { return burn_in_set ? burn_in : n; }

@@ -50,10 +50,13 @@ double nice_step(double span, double ticks) {
 
 }  // namespace
 
-Raster::Raster(uint32_t first, uint32_t last, uint32_t n_neurons, double window,
-               size_t max_dots)
-    : first_(first), last_(last), n_neurons_((double)n_neurons), window_(window),
-      bin_(window / kRateBins), max_dots_(max_dots) {}
+Raster::Raster(uint32_t first, uint32_t last, uint32_t n_neurons, double window, size_t max_dots)
+    : first_(first),
+      last_(last),
+      n_neurons_((double)n_neurons),
+      window_(window),
+      bin_(window / kRateBins),
+      max_dots_(max_dots) {}
 
 void Raster::add(const sp_spike *s, size_t n) {
   if (n == 0) return;
@@ -137,8 +140,8 @@ void Raster::write_svg(FILE *f, const std::string &title, double t_begin, double
     std::fprintf(f, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\"/>\n", ml - 5, y, ml, y);
   }
   for (double hz = 0; hz <= hz_top * (1 + 1e-9); hz += hz_step)
-    std::fprintf(f, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\"/>\n", ml - 5,
-                 y_of_hz(hz), ml, y_of_hz(hz));
+    std::fprintf(f, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\"/>\n", ml - 5, y_of_hz(hz),
+                 ml, y_of_hz(hz));
   std::fputs("</g>\n<g text-anchor=\"middle\">\n", f);
   for (double k = std::ceil(t_lo / step - 1e-9); k * step <= t_hi + 1e-9 * step; k += 1)
     std::fprintf(f, "<text x=\"%.2f\" y=\"%g\">%.*f</text>\n", x_of(k * step), rt + rh + 20,
@@ -150,8 +153,8 @@ void Raster::write_svg(FILE *f, const std::string &title, double t_begin, double
   for (double hz = 0; hz <= hz_top * (1 + 1e-9); hz += hz_step)
     std::fprintf(f, "<text x=\"%g\" y=\"%.2f\">%g</text>\n", ml - 8, y_of_hz(hz) + 4.5, hz);
   std::fputs("</g>\n", f);
-  std::fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">time (s)</text>\n",
-               ml + pw / 2, H - 14);
+  std::fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">time (s)</text>\n", ml + pw / 2,
+               H - 14);
   std::fprintf(f,
                "<text transform=\"translate(22 %g) rotate(-90)\" text-anchor=\"middle\">"
                "neuron</text>\n",

@@ -9,7 +9,7 @@
 #include <new>
 
 #if defined(__linux__)
-#include <sys/mman.h>
+#  include <sys/mman.h>
 #endif
 
 #include "common/error.hpp"
@@ -48,7 +48,8 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
       size % alignof(sp_network_desc) != 0)
     return fail(SP_ERR_ARGUMENT,
                 "desc.struct_size = %u: must be a multiple of %u from %u to %u (call "
-                "sp_network_desc_init)", size, static_cast<unsigned>(alignof(sp_network_desc)),
+                "sp_network_desc_init)",
+                size, static_cast<unsigned>(alignof(sp_network_desc)),
                 static_cast<unsigned>(SP_NETWORK_DESC_SIZE_MIN),
                 static_cast<unsigned>(SP_NETWORK_DESC_SIZE_MAX));
   sp_network_desc_init(d, sizeof *d);
@@ -58,7 +59,8 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
     if (reinterpret_cast<const unsigned char *>(in)[b] != 0)
       return fail(SP_ERR_UNSUPPORTED,
                   "desc.struct_size = %u: the description sets fields this library version "
-                  "(%s) does not know (byte %zu is not 0)", size, SP_VERSION_STRING, b);
+                  "(%s) does not know (byte %zu is not 0)",
+                  size, SP_VERSION_STRING, b);
   d->struct_size = sizeof *d;
   if (d->tau == 0.0) d->tau = kDefaultTau;
   if (d->input_capacity == 0) d->input_capacity = kDefaultInputCapacity;
@@ -264,7 +266,9 @@ void network_rebase_near_now(Network *net) {
 
 sp_allocator default_allocator() { return sp_allocator{default_alloc, default_free, nullptr}; }
 
-void *arena_alloc(const sp_allocator &a, size_t bytes) { return a.alloc(a.ctx, bytes, Arena::kAlign); }
+void *arena_alloc(const sp_allocator &a, size_t bytes) {
+  return a.alloc(a.ctx, bytes, Arena::kAlign);
+}
 void arena_free(const sp_allocator &a, void *p, size_t bytes) {
   if (p) a.free(a.ctx, p, bytes);
 }
@@ -277,7 +281,8 @@ sp_status network_measure(const sp_network_desc *in, size_t *bytes) {
   if (s != SP_OK) return s;
   Arena a;
   layout(a, shape_of(d), nullptr);
-  if (a.overflow()) return fail(SP_ERR_NOMEM, "n = %u: the network needs more memory than can be addressed", d.n);
+  if (a.overflow())
+    return fail(SP_ERR_NOMEM, "n = %u: the network needs more memory than can be addressed", d.n);
   *bytes = static_cast<size_t>(a.size());
   return SP_OK;
 }
@@ -291,11 +296,13 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   Shape shape = shape_of(d);
   Arena measure;
   layout(measure, shape, nullptr);
-  if (measure.overflow()) return fail(SP_ERR_NOMEM, "n = %u: the network needs more memory than can be addressed", d.n);
+  if (measure.overflow())
+    return fail(SP_ERR_NOMEM, "n = %u: the network needs more memory than can be addressed", d.n);
   sp_allocator alloc = d.allocator ? *d.allocator : default_allocator();
   size_t bytes = static_cast<size_t>(measure.size());
   void *block = arena_alloc(alloc, bytes);
-  if (!block) return fail(SP_ERR_NOMEM, "allocating %zu bytes for a network of n = %u failed", bytes, d.n);
+  if (!block)
+    return fail(SP_ERR_NOMEM, "allocating %zu bytes for a network of n = %u failed", bytes, d.n);
   std::memset(block, 0, bytes);
   Arena carve(static_cast<unsigned char *>(block));
   Network *net = new (block) Network();
@@ -493,8 +500,8 @@ sp_status network_check_state(const Network *net) {
     if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || std::isnan(key))
       return fail(SP_ERR_NUMERIC,
                   "neuron %u: a non-finite initial value arose (v0 = %g, state = %g, next spike "
-                  "time = %g; tau = %g, drive = %g)", i, net->v0[i], net->neuron[i].state, key,
-                  net->tau, net->drive[i]);
+                  "time = %g; tau = %g, drive = %g)",
+                  i, net->v0[i], net->neuron[i].state, key, net->tau, net->drive[i]);
   }
   return SP_OK;
 }

@@ -69,7 +69,7 @@ struct Network {
   size_t block_bytes;
 
   // Parameters.
-  uint32_t model;          // sp_model
+  uint32_t model;  // sp_model
   uint32_t n;
   double tau;
   double t_ref;
@@ -79,14 +79,14 @@ struct Network {
   uint64_t init_seed;
   Synapses recurrent;
   Synapses inputs;
-  double rebase_span;      // re-base the co-moving frame when an event is this far from t0
+  double rebase_span;  // re-base the co-moving frame when an event is this far from t0
 
   // Per-neuron data: the hot slots (see NeuronSlot), and arrays read more rarely.
   NeuronSlot *neuron;
-  double *refr_end;        // n: last spike time + t_ref (-inf before the first spike); inputs
-                           // at times <= refr_end are ignored (read when kSlotRecent is set)
-  double *drive;           // n drives I
-  double *time_key;        // n: time frame: the queue keys (next spike times, or now() if due)
+  double *refr_end;         // n: last spike time + t_ref (-inf before the first spike); inputs
+                            // at times <= refr_end are ignored (read when kSlotRecent is set)
+  double *drive;            // n drives I
+  double *time_key;         // n: time frame: the queue keys (next spike times, or now() if due)
   BucketQueue spike_queue;  // the next spiker
   InputQueue queue;
   double *queue_time;
@@ -98,7 +98,7 @@ struct Network {
   // threshold gets this key, so it spikes at now() in index order with every other neuron due
   // then. (Time frame: the key of now() is now() itself.)
   double cur_key;
-  double cur_key_time;     // the instant cur_key belongs to
+  double cur_key_time;  // the instant cur_key belongs to
   // The model clock at clock_time, reused by every event at that instant so that neurons reset
   // together get bit-identical states.
   double clock_time;
@@ -188,15 +188,19 @@ struct Row {
   const double *weights;  // nullptr: shared weight
   double weight;
   uint32_t count;
-  uint64_t first;         // explicit: index of the first synapse (for weight gradients)
-  bool distinct;          // no target twice (procedural rows; explicit rows may repeat one)
+  uint64_t first;  // explicit: index of the first synapse (for weight gradients)
+  bool distinct;   // no target twice (procedural rows; explicit rows may repeat one)
 };
 
 inline Row synapse_row(const Synapses &s, uint32_t source, uint32_t n, TargetScratch &scratch) {
   if (s.is_explicit()) {
     uint64_t b = s.row_ptr[source], e = s.row_ptr[source + 1];
-    return Row{s.targets + b, s.weights ? s.weights + b : nullptr, s.weight,
-               static_cast<uint32_t>(e - b), b, false};
+    return Row{s.targets + b,
+               s.weights ? s.weights + b : nullptr,
+               s.weight,
+               static_cast<uint32_t>(e - b),
+               b,
+               false};
   }
   if (s.k == 0) return Row{nullptr, nullptr, s.weight, 0, 0, true};
   uint32_t c = procedural_targets(s.seed, source, n, s.k, s.exclude_self, scratch);

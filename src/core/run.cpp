@@ -82,8 +82,8 @@ class Loop {
     uint64_t ev = tape.n_events;
     if (tape.recording) {
       bool triggered = tape.trigger[j] != 0;
-      tape.record(triggered ? TapeKind::Triggered : TapeKind::Spike, t, net_.neuron[j].state,
-                  j, triggered ? tape.trigger[j] - 1 : UINT64_MAX);
+      tape.record(triggered ? TapeKind::Triggered : TapeKind::Spike, t, net_.neuron[j].state, j,
+                  triggered ? tape.trigger[j] - 1 : UINT64_MAX);
       tape.trigger[j] = 0;
       tape.n_spikes++;
     }
@@ -125,7 +125,7 @@ class Loop {
     return SP_OK;
   }
 
- // While recording, checks before a step (or a run's first spike) changes anything that the tape
+  // While recording, checks before a step (or a run's first spike) changes anything that the tape
   // has room for its spike and for every queued input due before it (at or before the spike
   // time expected now, and before t_end): so a step refused for the tape changes nothing.
   // (Inhibitory inputs can delay the spike past further inputs; those are checked as they
@@ -139,8 +139,7 @@ class Loop {
     count_due_inputs(0, limit, t_spike < t_end, &inputs, &deliveries);
     uint64_t events = 2 * (inputs + (spikes ? 1 : 0));
     if ((spikes && tape.n_spikes >= tape.max_spikes) ||
-        tape.n_events + events > tape.event_capacity ||
-        tape.n_pre + deliveries > tape.pre_capacity)
+        tape.n_events + events > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
       return fail(SP_ERR_CAPACITY,
                   "the tape is full: %zu spikes and %llu events recorded (sp_record max_spikes = "
                   "%zu); the next %s and %llu queued inputs before it would not fit",
@@ -183,7 +182,8 @@ class Loop {
     return fail(SP_ERR_NUMERIC,
                 "neuron %u would spike again at t = %.17g: its next spike time does not advance "
                 "past now (its free period, %g s with drive %g, is below the time resolution "
-                "there)", j, t, M::period(net_.drive[j], net_.tau), net_.drive[j]);
+                "there)",
+                j, t, M::period(net_.drive[j], net_.tau), net_.drive[j]);
   }
 
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
@@ -346,7 +346,6 @@ class Loop {
     });
   }
 
-
   Network &net_;
 };
 
@@ -371,9 +370,10 @@ sp_status step_impl(Network &net, sp_spike *out) {
       if (applied_inputs)
         return fail(SP_ERR_STATE,
                     "no neuron will ever spike: the queued inputs were applied (now = %g) and "
-                    "none led to a spike", net.now);
-      return fail(SP_ERR_STATE,
-                  "no neuron will ever spike and no input is queued (now = %g)", net.now);
+                    "none led to a spike",
+                    net.now);
+      return fail(SP_ERR_STATE, "no neuron will ever spike and no input is queued (now = %g)",
+                  net.now);
     }
     return loop.spike(next.t, out);
   }

@@ -22,7 +22,8 @@ sp_status forced_phase_check(uint32_t model, const double *drives, double shared
   if (!same || !phase_eligible_drive(model, first))
     return fail(SP_ERR_UNSUPPORTED,
                 "frame = SP_FRAME_PHASE: needs one shared drive with every neuron oscillatory "
-                "(%s)", !same ? "the drives differ" : "the drive is not above threshold");
+                "(%s)",
+                !same ? "the drives differ" : "the drive is not above threshold");
   return SP_OK;
 }
 
@@ -34,16 +35,16 @@ sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sour
                   static_cast<unsigned long long>(s.row_ptr[0]));
     for (uint32_t j = 0; j < n_sources; ++j) {
       if (s.row_ptr[j + 1] < s.row_ptr[j])
-        return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu is less than row_ptr[%u] = %llu",
-                    name, j + 1, static_cast<unsigned long long>(s.row_ptr[j + 1]), j,
+        return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu is less than row_ptr[%u] = %llu", name,
+                    j + 1, static_cast<unsigned long long>(s.row_ptr[j + 1]), j,
                     static_cast<unsigned long long>(s.row_ptr[j]));
       if (s.row_ptr[j + 1] - s.row_ptr[j] > UINT32_MAX)
         return fail(SP_ERR_ARGUMENT, "%s: row %u has more than 2^32 - 1 synapses", name, j);
     }
     uint64_t nnz = s.row_ptr[n_sources];
     if (nnz > (UINT64_MAX >> 5))
-      return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu synapses is too many", name,
-                  n_sources, static_cast<unsigned long long>(nnz));
+      return fail(SP_ERR_ARGUMENT, "%s.row_ptr[%u] = %llu synapses is too many", name, n_sources,
+                  static_cast<unsigned long long>(nnz));
     if (nnz > 0 && !s.targets)
       return fail(SP_ERR_ARGUMENT, "%s.targets is NULL but row_ptr[%u] = %llu", name, n_sources,
                   static_cast<unsigned long long>(nnz));
@@ -90,8 +91,8 @@ sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sour
   return network_check_weight(model, s.weight, label);
 }
 
-sp_status check_drive(uint32_t model, double tau, double drive, const char *field,
-                      uint32_t index, bool indexed) {
+sp_status check_drive(uint32_t model, double tau, double drive, const char *field, uint32_t index,
+                      bool indexed) {
   char label[64];
   if (indexed)
     std::snprintf(label, sizeof label, "%s[%u]", field, index);
@@ -107,11 +108,9 @@ sp_status validate(const sp_network_desc &d) {
     return fail(SP_ERR_UNSUPPORTED, "model = %u (SP_MODEL_EIF): not supported by this version",
                 d.model);
   if (d.model != SP_MODEL_LIF && d.model != SP_MODEL_QIF)
-    return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)",
-                d.model);
+    return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)", d.model);
   if (d.n == 0) return fail(SP_ERR_ARGUMENT, "n = 0: must be at least 1");
-  if (d.n > (1u << 31))
-    return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
+  if (d.n > (1u << 31)) return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
   if (!(d.tau > 0.0) || !finite(d.tau))
     return fail(SP_ERR_ARGUMENT, "tau = %g: must be finite and > 0", d.tau);
   // Below 1e-100 s the spike times of a neuron with tau would reach the subnormal doubles,
@@ -120,14 +119,13 @@ sp_status validate(const sp_network_desc &d) {
     return fail(SP_ERR_NUMERIC, "tau = %g: below %g s, spike times would lose their resolution",
                 d.tau, 1.0 / kMaxMagnitude);
   if (d.tau > kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "tau = %g: above %g s, times would overflow", d.tau,
-                kMaxMagnitude);
+    return fail(SP_ERR_NUMERIC, "tau = %g: above %g s, times would overflow", d.tau, kMaxMagnitude);
   if (!(d.t_ref >= 0.0) || !finite(d.t_ref))
     return fail(SP_ERR_ARGUMENT, "t_ref = %g: must be finite and >= 0", d.t_ref);
   // Spike time + t_ref must stay far from overflow (1e100 s is 1e82 years: "never again").
   if (d.t_ref > kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "t_ref = %g: above %g s, refractory ends would overflow",
-                d.t_ref, kMaxMagnitude);
+    return fail(SP_ERR_NUMERIC, "t_ref = %g: above %g s, refractory ends would overflow", d.t_ref,
+                kMaxMagnitude);
   if (d.frame > SP_FRAME_TIME)
     return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
                 d.frame);
@@ -178,7 +176,8 @@ sp_status network_check_drive(uint32_t model, double tau, double drive, const ch
   if (model == SP_MODEL_QIF && !(drive > 0.0))
     return fail(SP_ERR_UNSUPPORTED,
                 "%s = %g: QIF neurons need a drive > 0 (excitable QIF with drive <= 0 is not "
-                "supported)", label, drive);
+                "supported)",
+                label, drive);
   if (model == SP_MODEL_LIF && std::fabs(drive) > kMaxMagnitude)
     return fail(SP_ERR_NUMERIC, "%s = %g: LIF drives above %g in magnitude are not supported",
                 label, drive, kMaxMagnitude);
@@ -190,7 +189,8 @@ sp_status network_check_drive(uint32_t model, double tau, double drive, const ch
   if (!(period >= kMinPeriodOverTau * tau) || !finite(period))
     return fail(SP_ERR_NUMERIC,
                 "%s = %.17g: the free period (%g s with tau = %g) is %s; it must be finite and "
-                "at least 2^-30 tau", label, drive, period, tau,
+                "at least 2^-30 tau",
+                label, drive, period, tau,
                 finite(period) ? "below the time resolution" : "not finite");
   return SP_OK;
 }

@@ -39,9 +39,7 @@ class Backward {
           undo_rebase(ev);
           t0 = ev.t;
           break;
-        case TapeKind::Input:
-          deliveries(ev, net_.inputs, tape_.grad_in, t0);
-          break;
+        case TapeKind::Input: deliveries(ev, net_.inputs, tape_.grad_in, t0); break;
         case TapeKind::Spike:
         case TapeKind::Triggered: {
           double passed_on = ev.dl_dt;
@@ -59,7 +57,8 @@ class Backward {
   void seed_end(const double *dl_dv, double t0) {
     for (uint32_t i = 0; i < net_.n; ++i) {
       if (dl_dv[i] == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at reset: constant
-      StatePartials p = D::voltage_of_state(net_, net_.neuron[i].state, net_.drive[i], net_.now, t0);
+      StatePartials p = D::voltage_of_state(net_, net_.neuron[i].state, net_.drive[i], net_.now,
+                                            t0);
       lambda_[i] += dl_dv[i] * p.dv;
       tape_.grad_drive[i] += dl_dv[i] * p.dI;
     }
@@ -226,7 +225,8 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
   if (n_spikes != t.n_spikes)
     return fail(SP_ERR_ARGUMENT, "n_spikes = %zu: %llu spikes were recorded", n_spikes,
                 static_cast<unsigned long long>(t.n_spikes));
-  if (n_spikes && !dl_dt) return fail(SP_ERR_ARGUMENT, "dl_dt is NULL but n_spikes = %zu", n_spikes);
+  if (n_spikes && !dl_dt)
+    return fail(SP_ERR_ARGUMENT, "dl_dt is NULL but n_spikes = %zu", n_spikes);
   for (size_t s = 0; s < n_spikes; ++s)
     if (!std::isfinite(dl_dt[s]))
       return fail(SP_ERR_ARGUMENT, "dl_dt[%zu] = %g: must be finite", s, dl_dt[s]);
@@ -243,8 +243,7 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
     Backward<Lif>(*net).run(dl_dt, dl_dv_end);
   else
     Backward<Qif>(*net).run(dl_dt, dl_dv_end);
-  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES,
-                            SP_PARAM_V0};
+  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0};
   for (sp_param p : kinds) {
     const double *g = grad_storage(net, p);
     uint64_t count = count_of(net, p);

@@ -68,8 +68,7 @@ struct Deriv<Lif> {
     return StatePartials{-e, e};
   }
   // V = I - u / E(t): dV/du, dV/dI.
-  static StatePartials voltage_of_state(const Network &net, double, double, double t,
-                                        double t0) {
+  static StatePartials voltage_of_state(const Network &net, double, double, double t, double t0) {
     double e = std::exp((t - t0) / net.tau);
     return StatePartials{-1.0 / e, 1.0};
   }
@@ -160,8 +159,7 @@ struct Deriv<Qif> {
     double tn = std::tan(0.5 * (x + 2.0 * sq * s));
     return StatePartials{0.5 * sq * (1.0 + tn * tn), 0.5 * tn / sq + 0.5 * (1.0 + tn * tn) * s};
   }
-  static double held_state_dI(const Network &net, double drive, double tr, double t0,
-                              double lam) {
+  static double held_state_dI(const Network &net, double drive, double tr, double t0, double lam) {
     return lam * (-((tr - t0) / net.tau) / std::sqrt(drive));
   }
   // Re-base by d: x' = x + omega d, so dx'/dI = d / sqrt(I); the adjoints are unchanged.

@@ -29,8 +29,7 @@ sp_status grads_get(const Network *net, sp_param p, double *out, size_t len) {
 }
 
 void grads_zero(Network *net) {
-  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES,
-                            SP_PARAM_V0};
+  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0};
   for (sp_param p : kinds) {
     double *g = grad_storage(net, p);
     if (g) std::memset(g, 0, sizeof(double) * count_of(net, p));

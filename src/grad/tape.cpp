@@ -50,7 +50,8 @@ sp_status tape_start(Network *net, size_t max_spikes) {
     m.take<double>(net->n);
     m.take<double>(net->n);
     m.take<double>(net->n);
-    if (m.overflow()) return fail(SP_ERR_NOMEM, "max_spikes = %zu: the tape is too large", max_spikes);
+    if (m.overflow())
+      return fail(SP_ERR_NOMEM, "max_spikes = %zu: the tape is too large", max_spikes);
     size_t bytes = static_cast<size_t>(m.size());
     void *block = arena_alloc(net->alloc, bytes);
     if (!block)

@@ -13,13 +13,13 @@ enum class TapeKind : uint32_t { Spike = 1, Triggered = 2, Input = 3, Rebase = 4
 
 // One recorded event. Spikes and inputs own a run of target pre-states in Tape::pre.
 struct TapeEvent {
-  double t;         // event time (rebase: t0 before the re-base)
-  double aux;       // spike: spiker's state before reset; rebase: LIF's factor f, QIF's d
-  uint64_t first;   // first pre-state index
-  uint32_t who;     // neuron (spike) or channel (input)
-  uint32_t kind;    // TapeKind
-  uint64_t cause;   // triggered spike: index of the event that took it to threshold
-  double dl_dt;     // backward: dL/dt passed on by the spikes this event triggered
+  double t;        // event time (rebase: t0 before the re-base)
+  double aux;      // spike: spiker's state before reset; rebase: LIF's factor f, QIF's d
+  uint64_t first;  // first pre-state index
+  uint32_t who;    // neuron (spike) or channel (input)
+  uint32_t kind;   // TapeKind
+  uint64_t cause;  // triggered spike: index of the event that took it to threshold
+  double dl_dt;    // backward: dL/dt passed on by the spikes this event triggered
 };
 
 struct Tape {
@@ -32,12 +32,12 @@ struct Tape {
   uint64_t event_capacity = 0, pre_capacity = 0;
   uint64_t n_events = 0, n_spikes = 0, n_pre = 0;
   TapeEvent *events = nullptr;
-  double *pre = nullptr;           // target states before each delivery (NaN: ignored)
-  uint32_t *trigger = nullptr;     // n: 1 + event that took the neuron to threshold, or 0
-  double *lambda = nullptr;        // n adjoints (backward scratch)
-  double *start_state = nullptr;   // n: states when recording started
-  double *start_refr = nullptr;    // n: refractory ends when recording started
-  double start_t = 0.0;            // (the sweep recovers t0 there from the re-base records)
+  double *pre = nullptr;          // target states before each delivery (NaN: ignored)
+  uint32_t *trigger = nullptr;    // n: 1 + event that took the neuron to threshold, or 0
+  double *lambda = nullptr;       // n adjoints (backward scratch)
+  double *start_state = nullptr;  // n: states when recording started
+  double *start_refr = nullptr;   // n: refractory ends when recording started
+  double start_t = 0.0;           // (the sweep recovers t0 there from the re-base records)
   // Accumulated gradients (allocated with the first tape, kept until destroy).
   double *grad_w = nullptr, *grad_in = nullptr, *grad_drive = nullptr, *grad_v0 = nullptr;
 

@@ -171,8 +171,8 @@ struct SynapseBlock {
 };
 
 // Skips over an array of count values of `size` bytes, remembering where it starts.
-const unsigned char *take_array(Reader &r, const unsigned char *base, size_t total,
-                                uint64_t count, size_t size) {
+const unsigned char *take_array(Reader &r, const unsigned char *base, size_t total, uint64_t count,
+                                size_t size) {
   if (!r.has(count, size)) return nullptr;
   const unsigned char *start = base + (total - r.remaining());
   r.skip(count * size);
@@ -261,22 +261,26 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
   if (!std::isfinite(t.t0) || t.t0 < 0 || t.t0 - t.now > 1e-12 * (t.now + tau))
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: t0 = %.17g: must be finite, >= 0 and not after "
-                "now = %.17g", t.t0, t.now);
+                "now = %.17g",
+                t.t0, t.now);
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
-  if (!std::isfinite(t.cur_key) || (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
+  if (!std::isfinite(t.cur_key) ||
+      (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
                 t.cur_key, model == SP_MODEL_LIF && frame == SP_FRAME_PHASE ? " and > 0" : "");
   if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: due key time = %.17g: must be finite and not after "
-                "now = %.17g", t.cur_key_time, t.now);
+                "now = %.17g",
+                t.cur_key_time, t.now);
   if (!std::isnan(t.clock_time)) {
     if (!std::isfinite(t.clock_time) || t.clock_time > t.now)
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: clock time = %.17g: must be NaN or finite and "
-                  "not after now = %.17g", t.clock_time, t.now);
+                  "not after now = %.17g",
+                  t.clock_time, t.now);
     // (A LIF clock may be 0: a spiker's own clock u/(I - 1) after its state decayed to 0.)
     if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value >= 0)))
       return fail(SP_ERR_FORMAT, "not a valid saved network: clock value = %g: must be finite%s",
@@ -312,13 +316,13 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   if (!buf) return fail(SP_ERR_ARGUMENT, "buf is NULL");
   const unsigned char *p = static_cast<const unsigned char *>(buf);
   if (len < kHeaderBytes + kChecksumBytes)
-    return fail(SP_ERR_FORMAT, "not a valid saved network: %zu bytes is shorter than the header", len);
+    return fail(SP_ERR_FORMAT, "not a valid saved network: %zu bytes is shorter than the header",
+                len);
   if (std::memcmp(p, kMagic, 8) != 0) return format_error("wrong magic bytes");
   uint32_t version = load_u32(p + 8);
   if (version > kFormatVersion)
-    return fail(SP_ERR_FORMAT,
-                "saved network has format version %u, newer than this library's %u", version,
-                kFormatVersion);
+    return fail(SP_ERR_FORMAT, "saved network has format version %u, newer than this library's %u",
+                version, kFormatVersion);
   if (version == 0) return format_error("format version 0");
   uint64_t payload = load_u64(p + 16);
   if (payload != len - kHeaderBytes - kChecksumBytes)
@@ -348,7 +352,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   if (d.input_capacity > kMaxInputCapacity)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: input_capacity = %u: more than the %u a saved "
-                "network may have", d.input_capacity, kMaxInputCapacity);
+                "network may have",
+                d.input_capacity, kMaxInputCapacity);
   if (d.n_inputs == 0 && d.input_capacity != 0)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: input_capacity = %u without input channels",
@@ -388,13 +393,13 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   for (uint32_t i = 0; i < d.n; ++i) {
     double x = load_f64(state + 8 * i), re = load_f64(refr + 8 * i);
     if (!std::isfinite(x))
-      return fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i,
-                  x);
+      return fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i, x);
     // -inf before the first spike, else the last spike (at or before now) plus t_ref.
     if (std::isnan(re) || re == INFINITY || (re > -INFINITY && !(re <= times.now + d.t_ref)))
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: refractory end[%u] = %.17g: must be -inf or at "
-                  "most now + t_ref = %.17g", i, re, times.now + d.t_ref);
+                  "most now + t_ref = %.17g",
+                  i, re, times.now + d.t_ref);
     if (std::isnan(load_f64(keys + 8 * i)))
       return fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i);
   }
@@ -406,7 +411,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: queued input %u (t = %.17g, channel %u, "
                   "sequence %llu): needs now <= t < inf, channel < n_inputs = %u and sequence "
-                  "< %llu", q, t, c, static_cast<unsigned long long>(seq), d.n_inputs,
+                  "< %llu",
+                  q, t, c, static_cast<unsigned long long>(seq), d.n_inputs,
                   static_cast<unsigned long long>(issued));
   }
 
@@ -498,8 +504,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // threshold) that creation computed from the same seed and drive.
     if (d.model == SP_MODEL_LIF && !(loaded_v0[i] < 1.0) && loaded_v0[i] != net->v0[i])
       return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: v0[%u] = %g: must be below the threshold 1",
-                         i, loaded_v0[i]));
+                         "not a valid saved network: v0[%u] = %g: must be below the threshold 1", i,
+                         loaded_v0[i]));
     net->v0[i] = loaded_v0[i];
   }
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
@@ -511,7 +517,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / d.tau;
     double expect, tol;
     if (d.model == SP_MODEL_LIF) {
-      expect = Ops<Lif>::phase_threshold_key(*net, std::exp((times.cur_key_time - times.t0) / d.tau));
+      expect = Ops<Lif>::phase_threshold_key(*net,
+                                             std::exp((times.cur_key_time - times.t0) / d.tau));
       tol = std::fabs(expect) * (1e-6 + 2 * s_err);
     } else {
       expect = Ops<Qif>::phase_threshold_key(*net, (times.cur_key_time - times.t0) / d.tau);
@@ -520,7 +527,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     if (!(std::fabs(times.cur_key - expect) <= tol))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: due key = %.17g: the threshold key at its "
-                         "time %.17g is %.17g", times.cur_key, times.cur_key_time, expect));
+                         "time %.17g is %.17g",
+                         times.cur_key, times.cur_key_time, expect));
   }
   net->now = times.now;
   net->t0 = times.t0;
@@ -534,8 +542,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   for (uint32_t i = 0; i < d.n; ++i) {
     net->neuron[i].state = load_f64(state + 8 * i);
     net->refr_end[i] = load_f64(refr + 8 * i);
-    net->neuron[i].flags =
-        net->refr_end[i] > -INFINITY ? kSlotRecent | kStampUnknown << kStampShift : 0;
+    net->neuron[i].flags = net->refr_end[i] > -INFINITY ? kSlotRecent | kStampUnknown << kStampShift
+                                                        : 0;
   }
   for (uint32_t i = 0; i < d.n; ++i) {
     double key = load_f64(keys + 8 * i);
@@ -552,8 +560,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
         !(net->neuron[i].state > 0))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: state[%u] = %g: a LIF neuron below "
-                         "threshold with drive %g > 1 has a positive state", i,
-                         net->neuron[i].state, net->drive[i]));
+                         "threshold with drive %g > 1 has a positive state",
+                         i, net->neuron[i].state, net->drive[i]));
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
       // A time-frame key is the next spike time computed from the state (kept as saved: a
@@ -566,8 +574,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
       if (!due && !near)
         return refuse(fail(SP_ERR_FORMAT,
                            "not a valid saved network: queue key[%u] = %.17g: neither at or "
-                           "before now = %.17g nor the next spike time %.17g of its state", i,
-                           key, times.now, expect));
+                           "before now = %.17g nor the next spike time %.17g of its state",
+                           i, key, times.now, expect));
       net->time_key[i] = key;
       // A neuron due at now() is flagged due, as the event loop flags it: its refractory end
       // is now(), like a neuron that spiked at now() with t_ref = 0 and whose next spike time
@@ -588,8 +596,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
       if (key != times.cur_key)
         return refuse(fail(SP_ERR_FORMAT,
                            "not a valid saved network: queue key[%u] = %.17g matches neither "
-                           "its state's key %.17g nor the due key %.17g", i, key, expect,
-                           times.cur_key));
+                           "its state's key %.17g nor the due key %.17g",
+                           i, key, expect, times.cur_key));
       net->neuron[i].flags |= kSlotDue;
     }
     // now() is the instant of the last event (or later, when no neuron matches): a neuron

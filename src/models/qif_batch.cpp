@@ -7,7 +7,7 @@
 #include <cstring>
 
 #if defined(SP_HAVE_LIBMVEC_AVX2)
-#include <immintrin.h>
+#  include <immintrin.h>
 // glibc's vector variants (x86-64 vector ABI, AVX2: four doubles per call). Declared with the
 // target attribute: Clang refuses to pass a __m256d to a function declared without AVX.
 extern "C" __attribute__((target("avx2"))) __m256d _ZGVdN4v_tan(__m256d);
@@ -43,18 +43,20 @@ __attribute__((target("avx2"))) void apply_avx2(const double *x, double *y, uint
                                                 const Qif::Kick &kick) {
   const __m256d off = _mm256_set1_pd(kick.off), c = _mm256_set1_pd(kick.c);
   const __m256d half = _mm256_set1_pd(0.5), two = _mm256_set1_pd(2.0);
-  in_lanes(x, y, n, [&](__m256d v) __attribute__((target("avx2"))) {
-    v = _ZGVdN4v_tan(_mm256_mul_pd(half, _mm256_add_pd(v, off)));
-    v = _ZGVdN4v_atan(_mm256_add_pd(v, c));
-    return _mm256_sub_pd(_mm256_mul_pd(two, v), off);
-  });
+  in_lanes(
+      x, y, n, [&](__m256d v) __attribute__((target("avx2"))) {
+        v = _ZGVdN4v_tan(_mm256_mul_pd(half, _mm256_add_pd(v, off)));
+        v = _ZGVdN4v_atan(_mm256_add_pd(v, c));
+        return _mm256_sub_pd(_mm256_mul_pd(two, v), off);
+      });
 }
 
 __attribute__((target("avx2"))) void tan_half_avx2(const double *phi, double *t, uint32_t n) {
   const __m256d half = _mm256_set1_pd(0.5);
-  in_lanes(phi, t, n, [&](__m256d v) __attribute__((target("avx2"))) {
-    return _ZGVdN4v_tan(_mm256_mul_pd(half, v));
-  });
+  in_lanes(
+      phi, t, n, [&](__m256d v) __attribute__((target("avx2"))) {
+        return _ZGVdN4v_tan(_mm256_mul_pd(half, v));
+      });
 }
 
 // The path, decided at the first call: -1 not yet, 0 scalar, 1 vector. An atomic so that

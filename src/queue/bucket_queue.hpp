@@ -62,9 +62,8 @@ class BucketQueue {
   // The flag bit that marks a neuron due (implied keys): its key is the due key.
   static constexpr uint32_t kDueFlag = 2;
 
-  void bind(double *state_base, uint32_t *tag_base, uint32_t *flag_base, uint32_t n,
-            uint32_t *heap, BucketChunk *pool, uint64_t pool_chunks, uint32_t *heads,
-            uint64_t *occupied) {
+  void bind(double *state_base, uint32_t *tag_base, uint32_t *flag_base, uint32_t n, uint32_t *heap,
+            BucketChunk *pool, uint64_t pool_chunks, uint32_t *heads, uint64_t *occupied) {
     state_ = state_base;
     tag_ = tag_base;
     flags_ = flag_base;
@@ -141,11 +140,11 @@ class BucketQueue {
   static constexpr uint32_t kNil = 0xffffffffu;
   static constexpr uint32_t kChunkIds = sizeof(BucketChunk::ids) / sizeof(uint32_t);
   static constexpr uint32_t kReserve = kChunkIds + 2;
-  static constexpr uint32_t kNear = 0x80000000u;     // tag: near, low bits = heap position
-  static constexpr uint32_t kOverflow = 0x7ffffffeu;  // tag: beyond the window
-  static constexpr uint32_t kNever = 0x7fffffffu;     // tag: key +inf
+  static constexpr uint32_t kNear = 0x80000000u;           // tag: near, low bits = heap position
+  static constexpr uint32_t kOverflow = 0x7ffffffeu;       // tag: beyond the window
+  static constexpr uint32_t kNever = 0x7fffffffu;          // tag: key +inf
   static constexpr int64_t kMaxBucket = int64_t(1) << 30;  // rebuild before bcur gets here
-  static constexpr int64_t kNoBucket = INT64_MAX;  // next_occupied(): none
+  static constexpr int64_t kNoBucket = INT64_MAX;          // next_occupied(): none
 
   double key(uint32_t i) const {
     if (stored_) return stored_[i];
@@ -308,7 +307,7 @@ class BucketQueue {
   uint64_t *occupied_ = nullptr;  // one bit per slot: the list may be non-empty
   uint32_t window_ = 0;           // a power of two
   uint32_t overflow_head_ = kNil, never_head_ = kNil;
-  uint64_t far_count_ = 0;        // neurons in window or overflow lists
+  uint64_t far_count_ = 0;              // neurons in window or overflow lists
   int64_t overflow_floor_ = INT64_MAX;  // no overflow entry has a smaller bucket
   int64_t bcur_ = 0;
   Scale scale_ = Scale::Linear;

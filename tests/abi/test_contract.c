@@ -37,8 +37,7 @@ typedef struct fixture {
 
 /* LIF, 8 oscillatory neurons with one shared drive 1.2, explicit mixed-sign recurrent
    synapses, 2 input channels (channel 1 drives neuron 5 over threshold). */
-static void fixture_init(fixture *f)
-{
+static void fixture_init(fixture *f) {
   uint32_t j;
   memset(f, 0, sizeof *f);
   sp_network_desc_init(&f->d, sizeof f->d);
@@ -79,8 +78,7 @@ static void fixture_init(fixture *f)
   f->d.allocator = &f->alloc;
 }
 
-static sp_network *create_ok(const sp_network_desc *d)
-{
+static sp_network *create_ok(const sp_network_desc *d) {
   sp_network *net = NULL;
   assert_sp_ok(sp_network_create(d, &net));
   assert_non_null(net);
@@ -93,8 +91,7 @@ typedef struct bytes {
   size_t len;
 } bytes;
 
-static bytes save_bytes(const sp_network *net)
-{
+static bytes save_bytes(const sp_network *net) {
   bytes b;
   size_t len = 0;
   assert_sp_ok(sp_save(net, NULL, 0, &len));
@@ -105,8 +102,7 @@ static bytes save_bytes(const sp_network *net)
   return b;
 }
 
-static int same_saved(const sp_network *net, const bytes *before)
-{
+static int same_saved(const sp_network *net, const bytes *before) {
   bytes now = save_bytes(net);
   int same = now.len == before->len && memcmp(now.p, before->p, now.len) == 0;
   free(now.p);
@@ -115,9 +111,7 @@ static int same_saved(const sp_network *net, const bytes *before)
 
 /* The call returned `want` and the message names word / contains sub / gives value. */
 static void check_refusal_at(const char *file, int line, const char *what, sp_status got,
-                             sp_status want, const char *word, const char *sub,
-                             const char *value)
-{
+                             sp_status want, const char *word, const char *sub, const char *value) {
   abi_msg m = abi_last_error();
   if (got != want)
     abi_fail_at(file, line, "%s: returned %s, expected %s (message \"%s\")", what,
@@ -155,8 +149,8 @@ MUTATOR(m_in_weights_no_rp, f->d.inputs.row_ptr = NULL; f->d.inputs.targets = NU
 MUTATOR(m_rec_csr_k, f->d.recurrent.k = 3)
 MUTATOR(m_in_csr_k, f->d.inputs.k = 1)
 MUTATOR(m_no_inputs_csr, f->d.n_inputs = 0)
-MUTATOR(m_no_inputs_proc, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL;
-        f->d.inputs.targets = NULL; f->d.inputs.weights = NULL; f->d.inputs.k = 2)
+MUTATOR(m_no_inputs_proc, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL; f->d.inputs.targets = NULL;
+        f->d.inputs.weights = NULL; f->d.inputs.k = 2)
 MUTATOR(m_no_inputs_stray_targets, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL;
         f->d.inputs.weights = NULL)
 MUTATOR(m_no_inputs_stray_weights, f->d.n_inputs = 0; f->d.inputs.row_ptr = NULL;
@@ -166,42 +160,40 @@ MUTATOR(m_alloc_no_alloc, f->alloc.alloc = NULL)
 MUTATOR(m_phase_long_tref, f->d.frame = SP_FRAME_PHASE; f->d.t_ref = 513.0 * f->d.tau)
 
 static const create_case create_cases[] = {
-  {"LIF v0[2] = 1", m_v0_one, SP_ERR_ARGUMENT, "v0[2]", "threshold", "1"},
-  {"LIF v0[6] = 1.5", m_v0_above, SP_ERR_ARGUMENT, "v0[6]", "threshold", "1.5"},
-  {"n = 2^31 + 1", m_n_above, SP_ERR_ARGUMENT, "n", "2^31", "2147483649"},
-  {"n = 2^32 - 1", m_n_max, SP_ERR_ARGUMENT, "n", "2^31", "4294967295"},
-  {"recurrent.targets without row_ptr", m_rec_targets_no_rp, SP_ERR_ARGUMENT,
-   "recurrent.targets", "row_ptr is NULL", NULL},
-  {"recurrent.weights without row_ptr", m_rec_weights_no_rp, SP_ERR_ARGUMENT,
-   "recurrent.weights", "row_ptr is NULL", NULL},
-  {"recurrent k = 2 with stray targets", m_rec_proc_stray, SP_ERR_ARGUMENT,
-   "recurrent.targets", "row_ptr is NULL", NULL},
-  {"inputs.targets without row_ptr", m_in_targets_no_rp, SP_ERR_ARGUMENT, "inputs.targets",
-   "row_ptr is NULL", NULL},
-  {"inputs.weights without row_ptr", m_in_weights_no_rp, SP_ERR_ARGUMENT, "inputs.weights",
-   "row_ptr is NULL", NULL},
-  {"explicit recurrent CSR with k = 3", m_rec_csr_k, SP_ERR_ARGUMENT, "recurrent.k",
-   "explicit", "3"},
-  {"explicit inputs CSR with k = 1", m_in_csr_k, SP_ERR_ARGUMENT, "inputs.k", "explicit",
-   "1"},
-  {"CSR inputs with n_inputs = 0", m_no_inputs_csr, SP_ERR_ARGUMENT, "inputs|n_inputs",
-   "n_inputs = 0", NULL},
-  {"procedural inputs (k = 2) with n_inputs = 0", m_no_inputs_proc, SP_ERR_ARGUMENT,
-   "inputs|n_inputs", "n_inputs = 0", NULL},
-  {"stray inputs.targets with n_inputs = 0", m_no_inputs_stray_targets, SP_ERR_ARGUMENT,
-   "inputs.targets", "n_inputs = 0", NULL},
-  {"stray inputs.weights with n_inputs = 0", m_no_inputs_stray_weights, SP_ERR_ARGUMENT,
-   "inputs.weights", "n_inputs = 0", NULL},
-  {"allocator without free", m_alloc_no_free, SP_ERR_ARGUMENT, "allocator", "free", NULL},
-  {"allocator without alloc", m_alloc_no_alloc, SP_ERR_ARGUMENT, "allocator", "alloc", NULL},
-  {"SP_FRAME_PHASE, LIF t_ref = 513 tau", m_phase_long_tref, SP_ERR_UNSUPPORTED, "t_ref",
-   "512 tau", "5.13"},
+    {"LIF v0[2] = 1", m_v0_one, SP_ERR_ARGUMENT, "v0[2]", "threshold", "1"},
+    {"LIF v0[6] = 1.5", m_v0_above, SP_ERR_ARGUMENT, "v0[6]", "threshold", "1.5"},
+    {"n = 2^31 + 1", m_n_above, SP_ERR_ARGUMENT, "n", "2^31", "2147483649"},
+    {"n = 2^32 - 1", m_n_max, SP_ERR_ARGUMENT, "n", "2^31", "4294967295"},
+    {"recurrent.targets without row_ptr", m_rec_targets_no_rp, SP_ERR_ARGUMENT, "recurrent.targets",
+     "row_ptr is NULL", NULL},
+    {"recurrent.weights without row_ptr", m_rec_weights_no_rp, SP_ERR_ARGUMENT, "recurrent.weights",
+     "row_ptr is NULL", NULL},
+    {"recurrent k = 2 with stray targets", m_rec_proc_stray, SP_ERR_ARGUMENT, "recurrent.targets",
+     "row_ptr is NULL", NULL},
+    {"inputs.targets without row_ptr", m_in_targets_no_rp, SP_ERR_ARGUMENT, "inputs.targets",
+     "row_ptr is NULL", NULL},
+    {"inputs.weights without row_ptr", m_in_weights_no_rp, SP_ERR_ARGUMENT, "inputs.weights",
+     "row_ptr is NULL", NULL},
+    {"explicit recurrent CSR with k = 3", m_rec_csr_k, SP_ERR_ARGUMENT, "recurrent.k", "explicit",
+     "3"},
+    {"explicit inputs CSR with k = 1", m_in_csr_k, SP_ERR_ARGUMENT, "inputs.k", "explicit", "1"},
+    {"CSR inputs with n_inputs = 0", m_no_inputs_csr, SP_ERR_ARGUMENT, "inputs|n_inputs",
+     "n_inputs = 0", NULL},
+    {"procedural inputs (k = 2) with n_inputs = 0", m_no_inputs_proc, SP_ERR_ARGUMENT,
+     "inputs|n_inputs", "n_inputs = 0", NULL},
+    {"stray inputs.targets with n_inputs = 0", m_no_inputs_stray_targets, SP_ERR_ARGUMENT,
+     "inputs.targets", "n_inputs = 0", NULL},
+    {"stray inputs.weights with n_inputs = 0", m_no_inputs_stray_weights, SP_ERR_ARGUMENT,
+     "inputs.weights", "n_inputs = 0", NULL},
+    {"allocator without free", m_alloc_no_free, SP_ERR_ARGUMENT, "allocator", "free", NULL},
+    {"allocator without alloc", m_alloc_no_alloc, SP_ERR_ARGUMENT, "allocator", "alloc", NULL},
+    {"SP_FRAME_PHASE, LIF t_ref = 513 tau", m_phase_long_tref, SP_ERR_UNSUPPORTED, "t_ref",
+     "512 tau", "5.13"},
 };
 
 /* Each description is refused by create (status, message, *out NULL, nothing allocated) and
    by sp_network_memory alike (*bytes not written). */
-static void test_create_refusals(void **state)
-{
+static void test_create_refusals(void **state) {
   size_t i;
   (void)state;
   for (i = 0; i < sizeof create_cases / sizeof create_cases[0]; i++) {
@@ -221,8 +213,7 @@ static void test_create_refusals(void **state)
       abi_fail_at(__FILE__, __LINE__, "%s: %lu allocations, %lu live after a refusal", what,
                   (unsigned long)f.alloc_state.calls, (unsigned long)f.alloc_state.live);
     snprintf(what, sizeof what, "memory: %s", c->name);
-    check_refusal(what, sp_network_memory(&f.d, &bytes), c->status, c->word, c->sub,
-                  c->value);
+    check_refusal(what, sp_network_memory(&f.d, &bytes), c->status, c->word, c->sub, c->value);
     if (bytes != 4242)
       abi_fail_at(__FILE__, __LINE__, "%s: *bytes written (%lu) on failure", what,
                   (unsigned long)bytes);
@@ -230,8 +221,7 @@ static void test_create_refusals(void **state)
 }
 
 /* The edges just inside the rules above are accepted, so each refusal is the rule's. */
-static void test_create_edges_accepted(void **state)
-{
+static void test_create_edges_accepted(void **state) {
   fixture f;
   sp_network *net;
   (void)state;
@@ -261,8 +251,7 @@ static void test_create_edges_accepted(void **state)
 }
 
 /* sp_load: an allocator with only one of its two functions is refused; *out becomes NULL. */
-static void test_load_half_allocator(void **state)
-{
+static void test_load_half_allocator(void **state) {
   fixture f;
   sp_network *net, *out;
   sp_allocator half;
@@ -300,8 +289,7 @@ static void test_load_half_allocator(void **state)
    counts cmocka's TAP "not ok # SKIP" as a failure). */
 
 #if SIZE_MAX <= 0xFFFFFFFFu
-static void test_unaddressable_network(void **state)
-{
+static void test_unaddressable_network(void **state) {
   sp_network_desc d;
   sp_network *out = NULL;
   size_t bytes = 4242;
@@ -313,8 +301,8 @@ static void test_unaddressable_network(void **state)
   d.n = 0x80000000u; /* 2^31 neurons: at least 2^31 x 5 doubles */
   d.drive = 0.5;
   d.allocator = &a;
-  check_refusal("sp_network_memory, n = 2^31", sp_network_memory(&d, &bytes), SP_ERR_NOMEM,
-                "n", "addressed", "2147483648");
+  check_refusal("sp_network_memory, n = 2^31", sp_network_memory(&d, &bytes), SP_ERR_NOMEM, "n",
+                "addressed", "2147483648");
   assert_int_equal(bytes, 4242);
   check_refusal("sp_network_create, n = 2^31", sp_network_create(&d, &out), SP_ERR_NOMEM, "n",
                 "addressed", "2147483648");
@@ -322,8 +310,7 @@ static void test_unaddressable_network(void **state)
   assert_int_equal(st.calls, 0);
 }
 
-static void test_unaddressable_tape(void **state)
-{
+static void test_unaddressable_tape(void **state) {
   sp_network_desc d;
   sp_network *net;
   bytes before;
@@ -349,8 +336,7 @@ static void test_unaddressable_tape(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* sp_record, sp_backward */
 
-static void test_record_too_large(void **state)
-{
+static void test_record_too_large(void **state) {
   fixture f;
   sp_network *net;
   bytes before;
@@ -378,16 +364,14 @@ static void test_record_too_large(void **state)
 }
 
 /* Gradients of every kind into out (len = the count). */
-static void grads_of(const sp_network *net, sp_param p, double *out, size_t len)
-{
+static void grads_of(const sp_network *net, sp_param p, double *out, size_t len) {
   size_t count = 0;
   assert_sp_ok(sp_param_count(net, p, &count));
   assert_int_equal(count, len);
   assert_sp_ok(sp_get_grads(net, p, out, len));
 }
 
-static void test_backward_refusals(void **state)
-{
+static void test_backward_refusals(void **state) {
   fixture f;
   sp_network *net;
   sp_spike spikes[64];
@@ -401,16 +385,14 @@ static void test_backward_refusals(void **state)
   assert_sp_ok(sp_run(net, 0.02, spikes, 64, &count));
   assert_true(count > 0 && count < 64);
   before = save_bytes(net);
-  for (i = 0; i < count; i++)
-    dl_dt[i] = 1.0;
-  for (i = 0; i < FN; i++)
-    dv[i] = 0.5;
+  for (i = 0; i < count; i++) dl_dt[i] = 1.0;
+  for (i = 0; i < FN; i++) dv[i] = 0.5;
 
   {
     char value[32];
     snprintf(value, sizeof value, "%lu", (unsigned long)count);
-    check_refusal("sp_backward, dl_dt NULL", sp_backward(net, NULL, count, dv),
-                  SP_ERR_ARGUMENT, "dl_dt", "NULL", value);
+    check_refusal("sp_backward, dl_dt NULL", sp_backward(net, NULL, count, dv), SP_ERR_ARGUMENT,
+                  "dl_dt", "NULL", value);
   }
   dv[3] = NAN;
   check_refusal("sp_backward, dl_dv_end[3] = NaN", sp_backward(net, dl_dt, count, dv),
@@ -423,11 +405,9 @@ static void test_backward_refusals(void **state)
   assert_true(same_saved(net, &before));
   /* Nothing accumulated: still all zero. */
   grads_of(net, SP_PARAM_WEIGHTS, g, 2 * FN);
-  for (i = 0; i < 2 * FN; i++)
-    assert_true(g[i] == 0.0);
+  for (i = 0; i < 2 * FN; i++) assert_true(g[i] == 0.0);
   grads_of(net, SP_PARAM_DRIVES, g, FN);
-  for (i = 0; i < FN; i++)
-    assert_true(g[i] == 0.0);
+  for (i = 0; i < FN; i++) assert_true(g[i] == 0.0);
   /* The recording is kept: the corrected call succeeds, and then the recording has ended. */
   assert_sp_ok(sp_backward(net, dl_dt, count, dv));
   assert_status(sp_backward(net, dl_dt, count, dv), SP_ERR_STATE);
@@ -439,8 +419,7 @@ static void test_backward_refusals(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Parameter arrays that are NULL with len > 0 */
 
-static void test_null_parameter_arrays(void **state)
-{
+static void test_null_parameter_arrays(void **state) {
   static const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES,
                                    SP_PARAM_V0};
   static const char *const names[] = {"SP_PARAM_WEIGHTS", "SP_PARAM_INPUT_WEIGHTS",
@@ -460,14 +439,14 @@ static void test_null_parameter_arrays(void **state)
     assert_sp_ok(sp_param_count(net, kinds[k], &len));
     assert_true(len > 0);
     snprintf(what, sizeof what, "sp_set_params(%s, NULL, %lu)", names[k], (unsigned long)len);
-    check_refusal(what, sp_set_params(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k],
-                  "NULL", NULL);
+    check_refusal(what, sp_set_params(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k], "NULL",
+                  NULL);
     snprintf(what, sizeof what, "sp_get_params(%s, NULL, %lu)", names[k], (unsigned long)len);
-    check_refusal(what, sp_get_params(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k],
-                  "NULL", NULL);
+    check_refusal(what, sp_get_params(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k], "NULL",
+                  NULL);
     snprintf(what, sizeof what, "sp_get_grads(%s, NULL, %lu)", names[k], (unsigned long)len);
-    check_refusal(what, sp_get_grads(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k],
-                  "NULL", NULL);
+    check_refusal(what, sp_get_grads(net, kinds[k], NULL, len), SP_ERR_ARGUMENT, names[k], "NULL",
+                  NULL);
   }
   assert_true(same_saved(net, &before));
   free(before.p);
@@ -481,8 +460,7 @@ static void test_null_parameter_arrays(void **state)
    tau = 0.01 and I = 1e8 that is about 1e-10 s: above 2^-30 tau (9.3e-12 s), so accepted at
    now() = 0, but at now() = 1e6 s, where one ulp of now() is 2^-33 x 2^20 = 1.16e-10 s, a
    spike one period later cannot be told from now(): refused there. */
-static void test_period_below_resolution_of_now(void **state)
-{
+static void test_period_below_resolution_of_now(void **state) {
   sp_network_desc d;
   sp_network *net;
   double drives[4];
@@ -500,21 +478,18 @@ static void test_period_below_resolution_of_now(void **state)
   /* At now() = 0 the drive is admissible (the refusal below is about now(), not the drive). */
   assert_sp_ok(sp_set_drive(net, 1, big));
   assert_sp_ok(sp_set_drive(net, 1, 0.5));
-  for (i = 0; i < 4; i++)
-    drives[i] = big;
+  for (i = 0; i < 4; i++) drives[i] = big;
   assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, 4));
-  for (i = 0; i < 4; i++)
-    drives[i] = 0.5;
+  for (i = 0; i < 4; i++) drives[i] = 0.5;
   assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, 4));
 
   assert_sp_ok(sp_run(net, t_far, NULL, 0, NULL));
   assert_true(sp_now(net) == t_far);
   assert_true(t_far + 0.25 * (d.tau / big) == t_far); /* the premise, computed independently */
   before = save_bytes(net);
-  check_refusal("sp_set_drive(1, 1e8) at now() = 1e6", sp_set_drive(net, 1, big),
-                SP_ERR_NUMERIC, "drive", "resolution", "100000000");
-  for (i = 0; i < 4; i++)
-    drives[i] = 0.5;
+  check_refusal("sp_set_drive(1, 1e8) at now() = 1e6", sp_set_drive(net, 1, big), SP_ERR_NUMERIC,
+                "drive", "resolution", "100000000");
+  for (i = 0; i < 4; i++) drives[i] = 0.5;
   drives[2] = big;
   check_refusal("SP_PARAM_DRIVES[2] = 1e8 at now() = 1e6",
                 sp_set_params(net, SP_PARAM_DRIVES, drives, 4), SP_ERR_NUMERIC,
@@ -529,8 +504,7 @@ static void test_period_below_resolution_of_now(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Saving and loading: NULL arguments */
 
-static void test_save_load_null_arguments(void **state)
-{
+static void test_save_load_null_arguments(void **state) {
   fixture f;
   sp_network *net, *out;
   bytes before;
@@ -541,14 +515,13 @@ static void test_save_load_null_arguments(void **state)
   net = create_ok(&f.d);
   before = save_bytes(net);
   memset(buf, 0xA5, sizeof buf);
-  check_refusal("sp_save(len NULL)", sp_save(net, NULL, 0, NULL), SP_ERR_ARGUMENT, "len",
-                "NULL", NULL);
+  check_refusal("sp_save(len NULL)", sp_save(net, NULL, 0, NULL), SP_ERR_ARGUMENT, "len", "NULL",
+                NULL);
   check_refusal("sp_save(buf, len NULL)", sp_save(net, buf, sizeof buf, NULL), SP_ERR_ARGUMENT,
                 "len", "NULL", NULL);
   {
     size_t i;
-    for (i = 0; i < sizeof buf; i++)
-      assert_int_equal(buf[i], 0xA5);
+    for (i = 0; i < sizeof buf; i++) assert_int_equal(buf[i], 0xA5);
   }
   {
     size_t calls = f.alloc_state.calls;
@@ -560,10 +533,10 @@ static void test_save_load_null_arguments(void **state)
   check_refusal("sp_load_file(path NULL)", sp_load_file(NULL, &out), SP_ERR_ARGUMENT, "path",
                 "NULL", NULL);
   assert_null(out);
-  check_refusal("sp_load_file(path, out NULL)", sp_load_file("whatever.spn", NULL),
-                SP_ERR_ARGUMENT, "out", "NULL", NULL);
-  check_refusal("sp_load_file(NULL, NULL)", sp_load_file(NULL, NULL), SP_ERR_ARGUMENT,
-                "out|path", "NULL", NULL);
+  check_refusal("sp_load_file(path, out NULL)", sp_load_file("whatever.spn", NULL), SP_ERR_ARGUMENT,
+                "out", "NULL", NULL);
+  check_refusal("sp_load_file(NULL, NULL)", sp_load_file(NULL, NULL), SP_ERR_ARGUMENT, "out|path",
+                "NULL", NULL);
   assert_true(same_saved(net, &before));
   free(before.p);
   sp_network_destroy(net);
@@ -573,8 +546,7 @@ static void test_save_load_null_arguments(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Outputs not written on failure */
 
-static void test_run_argument_errors_leave_count(void **state)
-{
+static void test_run_argument_errors_leave_count(void **state) {
   fixture f;
   sp_network *net;
   sp_spike buf[4];
@@ -586,25 +558,24 @@ static void test_run_argument_errors_leave_count(void **state)
   assert_sp_ok(sp_run(net, 0.01, NULL, 0, NULL));
   before = save_bytes(net);
   count = 987654;
-  check_refusal("sp_run(t_end NaN)", sp_run(net, NAN, buf, 4, &count), SP_ERR_ARGUMENT,
-                "t_end", NULL, "nan");
+  check_refusal("sp_run(t_end NaN)", sp_run(net, NAN, buf, 4, &count), SP_ERR_ARGUMENT, "t_end",
+                NULL, "nan");
   assert_int_equal(count, 987654);
   check_refusal("sp_run(t_end inf)", sp_run(net, INFINITY, buf, 4, &count), SP_ERR_ARGUMENT,
                 "t_end", NULL, "inf");
   assert_int_equal(count, 987654);
-  check_refusal("sp_run(t_end before now)", sp_run(net, 0.005, buf, 4, &count),
-                SP_ERR_ARGUMENT, "t_end", "now", "0.005");
+  check_refusal("sp_run(t_end before now)", sp_run(net, 0.005, buf, 4, &count), SP_ERR_ARGUMENT,
+                "t_end", "now", "0.005");
   assert_int_equal(count, 987654);
-  check_refusal("sp_run(buf NULL, cap 4)", sp_run(net, 0.02, NULL, 4, &count),
-                SP_ERR_ARGUMENT, "buf", "NULL", "4");
+  check_refusal("sp_run(buf NULL, cap 4)", sp_run(net, 0.02, NULL, 4, &count), SP_ERR_ARGUMENT,
+                "buf", "NULL", "4");
   assert_int_equal(count, 987654);
   assert_true(same_saved(net, &before));
   free(before.p);
   sp_network_destroy(net);
 }
 
-static void test_step_failures_leave_out(void **state)
-{
+static void test_step_failures_leave_out(void **state) {
   sp_network_desc d;
   fixture f;
   sp_network *net;
@@ -645,8 +616,7 @@ static void test_step_failures_leave_out(void **state)
 }
 
 /* "all 0 before the first sp_record", also after running and after sp_backward-free use. */
-static void test_grads_zero_before_record(void **state)
-{
+static void test_grads_zero_before_record(void **state) {
   fixture f;
   sp_network *net;
   double g[2 * FN];
@@ -656,34 +626,25 @@ static void test_grads_zero_before_record(void **state)
   net = create_ok(&f.d);
   assert_sp_ok(sp_input(net, 1, 0.001));
   assert_sp_ok(sp_run(net, 0.03, NULL, 0, NULL));
-  for (i = 0; i < 2 * FN; i++)
-    g[i] = 3.0;
+  for (i = 0; i < 2 * FN; i++) g[i] = 3.0;
   grads_of(net, SP_PARAM_WEIGHTS, g, 2 * FN);
-  for (i = 0; i < 2 * FN; i++)
-    assert_true(g[i] == 0.0 && !signbit(g[i]));
-  for (i = 0; i < 4; i++)
-    g[i] = 3.0;
+  for (i = 0; i < 2 * FN; i++) assert_true(g[i] == 0.0 && !signbit(g[i]));
+  for (i = 0; i < 4; i++) g[i] = 3.0;
   grads_of(net, SP_PARAM_INPUT_WEIGHTS, g, 4);
-  for (i = 0; i < 4; i++)
-    assert_true(g[i] == 0.0 && !signbit(g[i]));
-  for (i = 0; i < FN; i++)
-    g[i] = 3.0;
+  for (i = 0; i < 4; i++) assert_true(g[i] == 0.0 && !signbit(g[i]));
+  for (i = 0; i < FN; i++) g[i] = 3.0;
   grads_of(net, SP_PARAM_DRIVES, g, FN);
-  for (i = 0; i < FN; i++)
-    assert_true(g[i] == 0.0 && !signbit(g[i]));
-  for (i = 0; i < FN; i++)
-    g[i] = 3.0;
+  for (i = 0; i < FN; i++) assert_true(g[i] == 0.0 && !signbit(g[i]));
+  for (i = 0; i < FN; i++) g[i] = 3.0;
   grads_of(net, SP_PARAM_V0, g, FN);
-  for (i = 0; i < FN; i++)
-    assert_true(g[i] == 0.0 && !signbit(g[i]));
+  for (i = 0; i < FN; i++) assert_true(g[i] == 0.0 && !signbit(g[i]));
   /* len == 0 with out NULL is not the count here: refused, not a success. */
   assert_status(sp_get_grads(net, SP_PARAM_V0, NULL, 0), SP_ERR_ARGUMENT);
   sp_network_destroy(net);
 }
 
 /* sp_network_desc_init(NULL, ...) and struct_size == 0 write nothing. */
-static void test_desc_init_noops(void **state)
-{
+static void test_desc_init_noops(void **state) {
   unsigned char raw[sizeof(sp_network_desc)];
   size_t i;
   (void)state;
@@ -693,15 +654,14 @@ static void test_desc_init_noops(void **state)
   sp_network_desc_init((sp_network_desc *)(void *)raw, 0);
   for (i = 0; i < sizeof raw; i++)
     if (raw[i] != 0xAB)
-      abi_fail_at(__FILE__, __LINE__, "struct_size 0: byte %lu written (0x%02x)",
-                  (unsigned long)i, raw[i]);
+      abi_fail_at(__FILE__, __LINE__, "struct_size 0: byte %lu written (0x%02x)", (unsigned long)i,
+                  raw[i]);
 }
 
 /* Functions that return no status leave sp_last_error() as it was: a failure's message and
    a success's "". */
 static void check_no_status_calls_keep(const sp_network *net, const char *expected,
-                                       const char *state_name)
-{
+                                       const char *state_name) {
   sp_network_desc d;
   const char *e;
   (void)sp_now(net);
@@ -720,12 +680,13 @@ static void check_no_status_calls_keep(const sp_network *net, const char *expect
   e = sp_last_error();
   assert_non_null(e);
   if (strcmp(e, expected) != 0)
-    abi_fail_at(__FILE__, __LINE__, "after %s, the status-free calls changed sp_last_error() "
-                "from \"%s\" to \"%s\"", state_name, expected, e);
+    abi_fail_at(__FILE__, __LINE__,
+                "after %s, the status-free calls changed sp_last_error() "
+                "from \"%s\" to \"%s\"",
+                state_name, expected, e);
 }
 
-static void test_no_status_calls_keep_last_error(void **state)
-{
+static void test_no_status_calls_keep_last_error(void **state) {
   fixture f;
   sp_network *net;
   abi_msg m;
@@ -742,8 +703,7 @@ static void test_no_status_calls_keep_last_error(void **state)
   sp_network_destroy(net);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_create_refusals),
     cmocka_unit_test(test_create_edges_accepted),

@@ -26,8 +26,7 @@ typedef struct bytes {
   size_t len;
 } bytes;
 
-static bytes save_bytes(const sp_network *net)
-{
+static bytes save_bytes(const sp_network *net) {
   bytes b;
   size_t len = 0;
   assert_sp_ok(sp_save(net, NULL, 0, &len));
@@ -39,8 +38,7 @@ static bytes save_bytes(const sp_network *net)
 }
 
 /* The saved bytes of a and b are identical (the whole parameter and dynamic state). */
-static int same_saved(const sp_network *a, const bytes *before)
-{
+static int same_saved(const sp_network *a, const bytes *before) {
   bytes now = save_bytes(a);
   int same = now.len == before->len && memcmp(now.p, before->p, now.len) == 0;
   free(now.p);
@@ -48,21 +46,19 @@ static int same_saved(const sp_network *a, const bytes *before)
 }
 
 /* Saves net, loads the bytes (must succeed) and returns the copy. */
-static sp_network *reload(const char *what, const sp_network *net)
-{
+static sp_network *reload(const char *what, const sp_network *net) {
   bytes b = save_bytes(net);
   sp_network *copy = NULL;
   sp_status st = sp_load(b.p, b.len, NULL, &copy);
   free(b.p);
   if (st != SP_OK)
-    abi_fail_at(__FILE__, __LINE__, "%s: sp_load of the saved network returned %s (\"%s\")",
-                what, sp_status_name(st), sp_last_error());
+    abi_fail_at(__FILE__, __LINE__, "%s: sp_load of the saved network returned %s (\"%s\")", what,
+                sp_status_name(st), sp_last_error());
   return copy;
 }
 
 /* a and b continue identically for `steps` spikes: same statuses, spikes, voltages, frames. */
-static void assert_same_continuation(const char *what, sp_network *a, sp_network *b, int steps)
-{
+static void assert_same_continuation(const char *what, sp_network *a, sp_network *b, int steps) {
   int k;
   uint32_t n = sp_network_size(a), i;
   assert_int_equal(n, sp_network_size(b));
@@ -73,13 +69,11 @@ static void assert_same_continuation(const char *what, sp_network *a, sp_network
     if (st_a != st_b)
       abi_fail_at(__FILE__, __LINE__, "%s: step %d returned %s, the loaded copy %s", what, k,
                   sp_status_name(st_a), sp_status_name(st_b));
-    if (st_a != SP_OK)
-      break;
+    if (st_a != SP_OK) break;
     if (!abi_same_bits(sa.t, sb.t) || sa.neuron != sb.neuron)
       abi_fail_at(__FILE__, __LINE__, "%s: spike %d is (%.17g, %u), the loaded copy's (%.17g, %u)",
                   what, k, sa.t, (unsigned)sa.neuron, sb.t, (unsigned)sb.neuron);
-    if (!isfinite(sa.t))
-      abi_fail_at(__FILE__, __LINE__, "%s: spike %d at t = %g", what, k, sa.t);
+    if (!isfinite(sa.t)) abi_fail_at(__FILE__, __LINE__, "%s: spike %d at t = %g", what, k, sa.t);
   }
   for (i = 0; i < n; i++) {
     double va, vb;
@@ -92,8 +86,7 @@ static void assert_same_continuation(const char *what, sp_network *a, sp_network
 }
 
 /* The rule: save -> load succeeds -> the copy continues bit-identically. */
-static void assert_reloads(const char *what, sp_network *net)
-{
+static void assert_reloads(const char *what, sp_network *net) {
   sp_network *copy = reload(what, net);
   assert_same_continuation(what, net, copy, 60);
   sp_network_destroy(copy);
@@ -101,8 +94,7 @@ static void assert_reloads(const char *what, sp_network *net)
 
 #define N 6
 
-static void desc_init(sp_network_desc *d, sp_model model, uint32_t frame)
-{
+static void desc_init(sp_network_desc *d, sp_model model, uint32_t frame) {
   sp_network_desc_init(d, sizeof *d);
   d->model = (uint32_t)model;
   d->n = N;
@@ -115,22 +107,20 @@ static void desc_init(sp_network_desc *d, sp_model model, uint32_t frame)
   d->frame = frame;
 }
 
-static sp_network *create_ok(const sp_network_desc *d)
-{
+static sp_network *create_ok(const sp_network_desc *d) {
   sp_network *net = NULL;
   assert_sp_ok(sp_network_create(d, &net));
   return net;
 }
 
 static void expect_create_fails(const char *what, const sp_network_desc *d, sp_status want,
-                                const char *word, const char *value)
-{
+                                const char *word, const char *value) {
   sp_network *net = NULL;
   sp_status st = sp_network_create(d, &net);
   abi_msg m = abi_last_error();
   if (st != want)
-    abi_fail_at(__FILE__, __LINE__, "%s: sp_network_create returned %s, expected %s (\"%s\")",
-                what, sp_status_name(st), sp_status_name(want), m.text);
+    abi_fail_at(__FILE__, __LINE__, "%s: sp_network_create returned %s, expected %s (\"%s\")", what,
+                sp_status_name(st), sp_status_name(want), m.text);
   assert_null(net);
   abi_check_message(what, &m, word, NULL, value);
 }
@@ -141,8 +131,7 @@ static void expect_create_fails(const char *what, const sp_network_desc *d, sp_s
 /* A forced phase frame, then drives that differ (one neuron, then all of them): the forced
    frame is released (the request becomes SP_FRAME_AUTO), the network runs in the time frame,
    saves, loads and continues identically. */
-static void test_forced_phase_then_drive_change_reloads(void **state)
-{
+static void test_forced_phase_then_drive_change_reloads(void **state) {
   int model;
   (void)state;
   for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; model++) {
@@ -160,8 +149,7 @@ static void test_forced_phase_then_drive_change_reloads(void **state)
     assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
     assert_reloads("forced phase, then sp_set_drive", net);
 
-    for (i = 0; i < N; i++)
-      drives[i] = d.drive * (1.0 + 0.05 * i);
+    for (i = 0; i < N; i++) drives[i] = d.drive * (1.0 + 0.05 * i);
     assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
     assert_reloads("forced phase, then SP_PARAM_DRIVES", net);
     sp_network_destroy(net);
@@ -176,8 +164,7 @@ static void test_forced_phase_then_drive_change_reloads(void **state)
 
     /* A LIF drive that stops the neurons oscillating releases it too. */
     if (model == SP_MODEL_LIF) {
-      for (i = 0; i < N; i++)
-        drives[i] = 0.8;
+      for (i = 0; i < N; i++) drives[i] = 0.8;
       net = create_ok(&d);
       assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
       assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
@@ -190,8 +177,7 @@ static void test_forced_phase_then_drive_change_reloads(void **state)
 /* The frame rule: SP_FRAME_TIME when forced, else phase exactly when the drives are one shared
    oscillatory drive - after creation, sp_set_drive (both ways), SP_PARAM_DRIVES and
    sp_rewind. */
-static void test_frame_rule_both_ways(void **state)
-{
+static void test_frame_rule_both_ways(void **state) {
   sp_network_desc d;
   sp_network *net;
   double drives[N];
@@ -211,15 +197,13 @@ static void test_frame_rule_both_ways(void **state)
   assert_sp_ok(sp_set_drive(net, 0, 1.7));
   assert_sp_ok(sp_rewind(net));
   assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
-  for (i = 0; i < N; i++)
-    drives[i] = 1.4;
+  for (i = 0; i < N; i++) drives[i] = 1.4;
   assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
   assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
   assert_sp_ok(sp_rewind(net));
   assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
   /* A shared drive that does not oscillate: the time frame. */
-  for (i = 0; i < N; i++)
-    drives[i] = 0.9;
+  for (i = 0; i < N; i++) drives[i] = 0.9;
   assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
   assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
   sp_network_destroy(net);
@@ -247,8 +231,7 @@ static void test_frame_rule_both_ways(void **state)
 }
 
 /* The seed whose neuron 0 draws the largest phase fraction among the first `tries` seeds. */
-static uint64_t mix64(uint64_t z)
-{
+static uint64_t mix64(uint64_t z) {
   z ^= z >> 30;
   z *= 0xbf58476d1ce4e5b9ULL;
   z ^= z >> 27;
@@ -261,8 +244,7 @@ static uint64_t mix64(uint64_t z)
    initial voltages must stay below 1 so that the saved v0 loads. The drive is large, so the
    period's log has a relative error of about 1e-8: a phase fraction within 1e-8 of 1 is
    enough. */
-static void test_seeded_voltage_below_threshold(void **state)
-{
+static void test_seeded_voltage_below_threshold(void **state) {
   uint64_t seed, best = 0, best_r = 0;
   const double drives[] = {1e8, 3e8, 1e9, 5e7, 2e7, 1e7};
   size_t k;
@@ -287,8 +269,7 @@ static void test_seeded_voltage_below_threshold(void **state)
     d.init_seed = best;
     net = create_ok(&d);
     assert_sp_ok(sp_get_params(net, SP_PARAM_V0, &v0, 1));
-    if (v0 >= 1.0 - 1e-15)
-      at_one++;
+    if (v0 >= 1.0 - 1e-15) at_one++;
     if (!(v0 < 1.0))
       abi_fail_at(__FILE__, __LINE__, "seed %llu, drive %g: seeded v0 = %.17g is not below 1",
                   (unsigned long long)best, drives[k], v0);
@@ -300,8 +281,7 @@ static void test_seeded_voltage_below_threshold(void **state)
 }
 
 /* An explicit CSR with no synapses, per-synapse weights (none) and a NaN shared weight. */
-static void test_empty_csr_nan_shared_weight_refused(void **state)
-{
+static void test_empty_csr_nan_shared_weight_refused(void **state) {
   uint64_t rp[N + 1] = {0};
   uint32_t tg[1] = {0};
   double w[1] = {0.5};
@@ -343,8 +323,7 @@ static void test_empty_csr_nan_shared_weight_refused(void **state)
 /* Finite descriptions whose states would not be: tau = 1e308 with a drive just above 1 (the
    free period overflows, the seeded voltages were NaN), and weights so large that a few
    inputs overflow a LIF state. */
-static void test_nonfinite_descriptions_refused(void **state)
-{
+static void test_nonfinite_descriptions_refused(void **state) {
   sp_network_desc d;
   uint64_t rp[N + 1];
   uint32_t tg[N];
@@ -380,8 +359,7 @@ static void test_nonfinite_descriptions_refused(void **state)
 
 /* The numeric range's edge is accepted and stays finite: LIF weights of -1e100 on every
    synapse keep the states finite, and the network saves and loads after it ran. */
-static void test_range_edge_runs_finite_and_reloads(void **state)
-{
+static void test_range_edge_runs_finite_and_reloads(void **state) {
   sp_network_desc d;
   sp_network *net;
   sp_spike buf[512];
@@ -393,16 +371,14 @@ static void test_range_edge_runs_finite_and_reloads(void **state)
   net = create_ok(&d);
   assert_sp_ok(sp_run(net, 5.0, buf, 512, &count));
   assert_true(count > 0);
-  for (i = 0; i < count; i++)
-    assert_true(isfinite(buf[i].t));
+  for (i = 0; i < count; i++) assert_true(isfinite(buf[i].t));
   assert_reloads("weights -1e100 after a run", net);
   sp_network_destroy(net);
 }
 
 /* Parameter setting: values that would make states non-finite are refused and change
    nothing. */
-static void test_nonfinite_parameters_refused(void **state)
-{
+static void test_nonfinite_parameters_refused(void **state) {
   sp_network_desc d;
   sp_network *net;
   double w = 1e200, drives[N], v0[N];
@@ -437,8 +413,7 @@ static void test_nonfinite_parameters_refused(void **state)
 
 /* sp_backward with gradients that overflow: SP_ERR_NUMERIC, the accumulated gradients exactly
    as before, the recording kept (the call can be repeated with finite results). */
-static void test_backward_overflow_refused(void **state)
-{
+static void test_backward_overflow_refused(void **state) {
   sp_network_desc d;
   sp_network *net;
   sp_spike buf[64];
@@ -452,16 +427,14 @@ static void test_backward_overflow_refused(void **state)
   assert_sp_ok(sp_record(net, 64));
   assert_sp_ok(sp_run(net, 2.0, buf, 64, &count));
   assert_true(count > 0 && count < 64);
-  for (i = 0; i < count; i++)
-    dl[i] = 1.0;
+  for (i = 0; i < count; i++) dl[i] = 1.0;
   assert_sp_ok(sp_backward(net, dl, count, NULL));
   assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_before, n_drive));
   /* Then dL/dt = 1e308 per spike: dL/dI overflows. */
   assert_sp_ok(sp_record(net, 64));
   assert_sp_ok(sp_run(net, 4.0, buf, 64, &count));
   assert_true(count > 0 && count < 64);
-  for (i = 0; i < count; i++)
-    dl[i] = 1e308;
+  for (i = 0; i < count; i++) dl[i] = 1e308;
   assert_status(sp_backward(net, dl, count, NULL), SP_ERR_NUMERIC);
   {
     abi_msg m = abi_last_error();
@@ -470,12 +443,10 @@ static void test_backward_overflow_refused(void **state)
   assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
   assert_memory_equal(g_before, g_after, sizeof g_before);
   /* The recording is kept: the same tape with sane dL/dt gives what it gives from scratch. */
-  for (i = 0; i < count; i++)
-    dl[i] = 1.0;
+  for (i = 0; i < count; i++) dl[i] = 1.0;
   assert_sp_ok(sp_backward(net, dl, count, NULL));
   assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
-  for (i = 0; i < N; i++)
-    assert_true(isfinite(g_after[i]));
+  for (i = 0; i < N; i++) assert_true(isfinite(g_after[i]));
   sp_network_destroy(net);
 
   /* A refractory period of ~710 tau (the reset derivative's exp overflows): whatever the
@@ -488,8 +459,7 @@ static void test_backward_overflow_refused(void **state)
     assert_sp_ok(sp_record(net, 64));
     st = sp_run(net, 0.05, buf, 64, &count);
     if (st == SP_OK && count > 0) {
-      for (i = 0; i < count; i++)
-        dl[i] = 1.0;
+      for (i = 0; i < count; i++) dl[i] = 1.0;
       st = sp_backward(net, dl, count, NULL);
       if (st == SP_OK) {
         assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
@@ -510,8 +480,7 @@ static void test_backward_overflow_refused(void **state)
 
 /* A full tape: sp_step and sp_run refuse before applying the queued inputs due before the
    spike that would not fit (the saved bytes are unchanged). */
-static void test_full_tape_changes_nothing(void **state)
-{
+static void test_full_tape_changes_nothing(void **state) {
   sp_network_desc d;
   sp_network *net;
   sp_spike s, buf[8];
@@ -545,8 +514,7 @@ static void test_full_tape_changes_nothing(void **state)
   /* The tape fills on inputs before the first spike: more inputs than the tape's events. */
   net = create_ok(&d);
   assert_sp_ok(sp_record(net, 1));
-  for (q = 0; q < 150; q++)
-    assert_sp_ok(sp_input(net, 0, 1e-7 * (q + 1)));
+  for (q = 0; q < 150; q++) assert_sp_ok(sp_input(net, 0, 1e-7 * (q + 1)));
   before = save_bytes(net);
   count = 777;
   assert_status(sp_run(net, 1.0, buf, 8, &count), SP_ERR_CAPACITY);
@@ -564,8 +532,7 @@ static void test_full_tape_changes_nothing(void **state)
 
 /* sp_set_params on a network without synapses: an empty weight array may be NULL (it was
    passed to memcpy, undefined behaviour the UBSan build reports). */
-static void test_empty_parameter_arrays(void **state)
-{
+static void test_empty_parameter_arrays(void **state) {
   sp_network_desc d;
   sp_network *net;
   size_t len = 9;
@@ -584,8 +551,7 @@ static void test_empty_parameter_arrays(void **state)
 
 /* Enum values no enumerator has, from a C caller: refused or named unknown (the C++ side
    reads them as fixed-width integers: the UBSan build with -fsanitize=enum checks that). */
-static void test_out_of_range_enums(void **state)
-{
+static void test_out_of_range_enums(void **state) {
   sp_network_desc d;
   sp_network *net;
   size_t len = 5;
@@ -607,8 +573,7 @@ static void test_out_of_range_enums(void **state)
     assert_status(sp_get_params(net, p, &x, 1), SP_ERR_ARGUMENT);
     assert_status(sp_set_params(net, p, &x, 1), SP_ERR_ARGUMENT);
     assert_status(sp_get_grads(net, p, &x, 1), SP_ERR_ARGUMENT);
-    if (bad[k] < 0 || bad[k] > 8)
-      assert_string_equal(sp_status_name(s), "SP_UNKNOWN_STATUS");
+    if (bad[k] < 0 || bad[k] > 8) assert_string_equal(sp_status_name(s), "SP_UNKNOWN_STATUS");
   }
   assert_int_equal(len, 5);
   d.model = 77;
@@ -624,8 +589,7 @@ static void test_out_of_range_enums(void **state)
 
 /* A LIF drive of 1e16 gives a free period that rounds to zero: refused at creation and by
    sp_set_drive / SP_PARAM_DRIVES (nothing changed), instead of a run that never returns. */
-static void test_unresolvable_period_refused(void **state)
-{
+static void test_unresolvable_period_refused(void **state) {
   sp_network_desc d;
   sp_network *net;
   double drives[N];
@@ -647,8 +611,7 @@ static void test_unresolvable_period_refused(void **state)
   assert_status(sp_set_drive(net, 2, 1e16), SP_ERR_NUMERIC);
   m = abi_last_error();
   abi_check_message("sp_set_drive 1e16", &m, "drive", "period", "10000000000000000");
-  for (i = 0; i < N; i++)
-    drives[i] = 1e17;
+  for (i = 0; i < N; i++) drives[i] = 1e17;
   assert_status(sp_set_params(net, SP_PARAM_DRIVES, drives, N), SP_ERR_NUMERIC);
   assert_true(same_saved(net, &before));
   free(before.p);
@@ -660,8 +623,7 @@ static void test_unresolvable_period_refused(void **state)
    now() is 16 periods. Its next spike time no longer advances past now: it would spike at one
    instant forever. The run stops with SP_ERR_NUMERIC instead (never twice at one instant) and
    the network still saves, loads and refuses the same way. */
-static void test_respike_at_one_instant_stops(void **state)
-{
+static void test_respike_at_one_instant_stops(void **state) {
   sp_network_desc d;
   sp_network *net, *copy;
   sp_spike buf[64];
@@ -726,13 +688,11 @@ static void test_respike_at_one_instant_stops(void **state)
   sp_network_destroy(net);
 }
 
-
 /* ---------------------------------------------------------------------------------------- */
 /* The rule over random call sequences. */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-static uint64_t rng_next(void)
-{
+static uint64_t rng_next(void) {
   rng_state ^= rng_state << 13;
   rng_state ^= rng_state >> 7;
   rng_state ^= rng_state << 17;
@@ -740,8 +700,7 @@ static uint64_t rng_next(void)
 }
 static double rng_unif(void) { return (double)(rng_next() >> 11) * 0x1p-53; }
 /* A magnitude spread over 10^-120 .. 10^120 (often), or 10^-3 .. 10^3, with a random sign. */
-static double rng_wild(void)
-{
+static double rng_wild(void) {
   double e = (rng_unif() * 2 - 1) * (rng_next() % 4 == 0 ? 120 : 3);
   return (rng_next() % 2 ? -1 : 1) * pow(10, e);
 }
@@ -751,8 +710,7 @@ static double rng_wild(void)
    refused parameter or drive change leaves the saved bytes unchanged. (Refractory periods
    stay below 500 tau and each call advances time by at most 20 tau: longer ones belong to the
    re-basing and clock work.) */
-static void test_random_calls_always_reload(void **state)
-{
+static void test_random_calls_always_reload(void **state) {
   int trial, made = 0;
   (void)state;
   for (trial = 0; trial < 400; trial++) {
@@ -769,15 +727,12 @@ static void test_random_calls_always_reload(void **state)
       drives[i] = rng_next() % 2 ? (model == 2 ? fabs(rng_wild()) : rng_wild())
                                  : (model == 2 ? 0.5 : 1.2);
       v0[i] = rng_next() % 2 ? rng_wild() : 0.3;
-      if (model == 1 && v0[i] >= 1)
-        v0[i] = -v0[i];
+      if (model == 1 && v0[i] >= 1) v0[i] = -v0[i];
     }
     if (rng_next() % 2)
-      for (i = 1; i < n; i++)
-        drives[i] = drives[0];
+      for (i = 1; i < n; i++) drives[i] = drives[0];
     d.drives = drives;
-    if (rng_next() % 2)
-      d.v0 = v0;
+    if (rng_next() % 2) d.v0 = v0;
     d.recurrent.k = (uint32_t)(rng_next() % n);
     d.recurrent.seed = rng_next();
     d.recurrent.weight = rng_wild();
@@ -788,8 +743,7 @@ static void test_random_calls_always_reload(void **state)
     d.init_seed = rng_next();
     d.frame = (uint32_t)(rng_next() % 3);
     d.input_capacity = 16;
-    if (sp_network_create(&d, &net) != SP_OK)
-      continue; /* (refusals are tested above) */
+    if (sp_network_create(&d, &net) != SP_OK) continue; /* (refusals are tested above) */
     made++;
     for (step = 0; step < 60; step++) {
       int op = (int)(rng_next() % 8), k;
@@ -812,19 +766,21 @@ static void test_random_calls_always_reload(void **state)
         st = sp_step(net, &s);
       }
       if (op <= 2 && st != SP_OK && !same_saved(net, &before))
-        abi_fail_at(__FILE__, __LINE__, "trial %d call %d (op %d): refused with %s but changed "
-                    "the network", trial, step, op, sp_status_name(st));
+        abi_fail_at(__FILE__, __LINE__,
+                    "trial %d call %d (op %d): refused with %s but changed "
+                    "the network",
+                    trial, step, op, sp_status_name(st));
       free(before.p);
       copy = reload("random calls", net);
       for (k = 0; k < 5; k++) {
         sp_spike a, b;
         sp_status sa = sp_step(net, &a), sb = sp_step(copy, &b);
         if (sa != sb || (sa == SP_OK && (!abi_same_bits(a.t, b.t) || a.neuron != b.neuron)))
-          abi_fail_at(__FILE__, __LINE__, "trial %d call %d: the loaded copy continues "
-                      "differently (%s vs %s)", trial, step, sp_status_name(sa),
-                      sp_status_name(sb));
-        if (sa != SP_OK)
-          break;
+          abi_fail_at(__FILE__, __LINE__,
+                      "trial %d call %d: the loaded copy continues "
+                      "differently (%s vs %s)",
+                      trial, step, sp_status_name(sa), sp_status_name(sb));
+        if (sa != SP_OK) break;
         if (!isfinite(a.t))
           abi_fail_at(__FILE__, __LINE__, "trial %d: spike at t = %g", trial, a.t);
       }
@@ -835,26 +791,24 @@ static void test_random_calls_always_reload(void **state)
   assert_true(made > 200);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_forced_phase_then_drive_change_reloads),
-    cmocka_unit_test(test_frame_rule_both_ways),
-    cmocka_unit_test(test_seeded_voltage_below_threshold),
-    cmocka_unit_test(test_empty_csr_nan_shared_weight_refused),
-    cmocka_unit_test(test_nonfinite_descriptions_refused),
-    cmocka_unit_test(test_range_edge_runs_finite_and_reloads),
-    cmocka_unit_test(test_nonfinite_parameters_refused),
-    cmocka_unit_test(test_backward_overflow_refused),
-    cmocka_unit_test(test_full_tape_changes_nothing),
-    cmocka_unit_test(test_empty_parameter_arrays),
-    cmocka_unit_test(test_out_of_range_enums),
-    cmocka_unit_test(test_unresolvable_period_refused),
-    cmocka_unit_test(test_respike_at_one_instant_stops),
-    cmocka_unit_test(test_random_calls_always_reload),
+      cmocka_unit_test(test_forced_phase_then_drive_change_reloads),
+      cmocka_unit_test(test_frame_rule_both_ways),
+      cmocka_unit_test(test_seeded_voltage_below_threshold),
+      cmocka_unit_test(test_empty_csr_nan_shared_weight_refused),
+      cmocka_unit_test(test_nonfinite_descriptions_refused),
+      cmocka_unit_test(test_range_edge_runs_finite_and_reloads),
+      cmocka_unit_test(test_nonfinite_parameters_refused),
+      cmocka_unit_test(test_backward_overflow_refused),
+      cmocka_unit_test(test_full_tape_changes_nothing),
+      cmocka_unit_test(test_empty_parameter_arrays),
+      cmocka_unit_test(test_out_of_range_enums),
+      cmocka_unit_test(test_unresolvable_period_refused),
+      cmocka_unit_test(test_respike_at_one_instant_stops),
+      cmocka_unit_test(test_random_calls_always_reload),
   };
   /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */
-  if (getenv("ABI_TEST"))
-    cmocka_set_test_filter(getenv("ABI_TEST"));
+  if (getenv("ABI_TEST")) cmocka_set_test_filter(getenv("ABI_TEST"));
   return cmocka_run_group_tests_name("abi_hardening", tests, NULL, NULL);
 }

@@ -22,17 +22,16 @@
 #define ABI_STATIC_ASSERT(name, cond) typedef char abi_static_##name[(cond) ? 1 : -1]
 
 /* The struct ends with its last field: a field appended later cannot hide in end padding. */
-ABI_STATIC_ASSERT(desc_no_end_padding,
-                  offsetof(sp_network_desc, reserved) + sizeof(uint32_t) == sizeof(sp_network_desc));
+ABI_STATIC_ASSERT(desc_no_end_padding, offsetof(sp_network_desc, reserved) + sizeof(uint32_t) ==
+                                           sizeof(sp_network_desc));
 ABI_STATIC_ASSERT(desc_v1_is_this_layout, SP_NETWORK_DESC_SIZE_V1 == sizeof(sp_network_desc));
 ABI_STATIC_ASSERT(desc_min_is_before_frame,
                   SP_NETWORK_DESC_SIZE_MIN == offsetof(sp_network_desc, frame));
 ABI_STATIC_ASSERT(desc_max_holds_v1, SP_NETWORK_DESC_SIZE_MAX >= SP_NETWORK_DESC_SIZE_V1);
 /* The published sizes are multiples of the alignment, as struct_size must be. */
-ABI_STATIC_ASSERT(desc_sizes_aligned,
-                  SP_NETWORK_DESC_SIZE_MIN % sizeof(double) == 0 &&
-                      SP_NETWORK_DESC_SIZE_V1 % sizeof(double) == 0 &&
-                      SP_NETWORK_DESC_SIZE_MAX % sizeof(double) == 0);
+ABI_STATIC_ASSERT(desc_sizes_aligned, SP_NETWORK_DESC_SIZE_MIN % sizeof(double) == 0 &&
+                                          SP_NETWORK_DESC_SIZE_V1 % sizeof(double) == 0 &&
+                                          SP_NETWORK_DESC_SIZE_MAX % sizeof(double) == 0);
 #if UINTPTR_MAX == 0xffffffffffffffffu
 /* The 64-bit sizes the bindings hard-code (Rust sys crate, Julia capi.jl). */
 ABI_STATIC_ASSERT(desc_min_lp64, SP_NETWORK_DESC_SIZE_MIN == 184);
@@ -56,8 +55,7 @@ typedef union wide_desc {
 } wide_desc;
 
 /* Four uncoupled oscillatory LIF neurons from fixed voltages; AUTO picks the phase frame. */
-static void fill(sp_network_desc *d)
-{
+static void fill(sp_network_desc *d) {
   static const double v0[4] = {0.0, 0.25, 0.5, 0.75};
   d->model = SP_MODEL_LIF;
   d->n = 4;
@@ -67,8 +65,7 @@ static void fill(sp_network_desc *d)
 }
 
 /* The first 12 spike times of a created network, or fails the test. */
-static void first_spikes(const sp_network_desc *d, double *t, uint32_t *frame)
-{
+static void first_spikes(const sp_network_desc *d, double *t, uint32_t *frame) {
   sp_network *net = NULL;
   sp_spike s;
   int i;
@@ -81,8 +78,7 @@ static void first_spikes(const sp_network_desc *d, double *t, uint32_t *frame)
   sp_network_destroy(net);
 }
 
-static void assert_same_spikes(const double *a, const double *b)
-{
+static void assert_same_spikes(const double *a, const double *b) {
   int i;
   for (i = 0; i < 12; i++)
     if (!abi_same_bits(a[i], b[i]))
@@ -91,8 +87,7 @@ static void assert_same_spikes(const double *a, const double *b)
 
 /* struct_size = MIN (a caller whose header ended before `frame`): the bytes from `frame` on
    are never read, whatever they hold; frame takes its default. */
-static void test_minimum_size_reads_nothing_past_it(void **state)
-{
+static void test_minimum_size_reads_nothing_past_it(void **state) {
   wide_desc u;
   double ref[12], got[12];
   uint32_t ref_frame, got_frame;
@@ -119,8 +114,7 @@ static void test_minimum_size_reads_nothing_past_it(void **state)
 }
 
 /* `reserved` is ignored: a 0.1 caller compiled without it left those bytes indeterminate. */
-static void test_reserved_is_ignored(void **state)
-{
+static void test_reserved_is_ignored(void **state) {
   sp_network_desc d;
   double ref[12], got[12];
   uint32_t frame;
@@ -136,8 +130,7 @@ static void test_reserved_is_ignored(void **state)
 
 /* A newer caller: struct_size past this layout with zero bytes there is accepted (the new
    fields at their defaults); any non-zero byte there is refused, with nothing created. */
-static void test_larger_sizes(void **state)
-{
+static void test_larger_sizes(void **state) {
   static const uint32_t extra[] = {8, 16, 64, SP_NETWORK_DESC_SIZE_MAX - SP_NETWORK_DESC_SIZE_V1};
   wide_desc u;
   double ref[12], got[12];
@@ -157,9 +150,9 @@ static void test_larger_sizes(void **state)
     assert_sp_ok(sp_network_memory(&u.d, &bytes));
     /* the first, a middle and the last byte of the unknown tail */
     for (b = 0; b < 3; b++) {
-      const size_t at = b == 0 ? SP_NETWORK_DESC_SIZE_V1
-                      : b == 1 ? SP_NETWORK_DESC_SIZE_V1 + extra[i] / 2
-                               : size - 1u;
+      const size_t at = b == 0   ? SP_NETWORK_DESC_SIZE_V1
+                        : b == 1 ? SP_NETWORK_DESC_SIZE_V1 + extra[i] / 2
+                                 : size - 1u;
       sp_network *net = NULL;
       char value[32];
       abi_msg m;
@@ -176,8 +169,7 @@ static void test_larger_sizes(void **state)
 }
 
 /* Sizes that no header ever produced: refused as an uninitialised description. */
-static void test_nonsense_sizes_refused(void **state)
-{
+static void test_nonsense_sizes_refused(void **state) {
   const uint32_t sizes[] = {0,
                             4,
                             8,
@@ -212,8 +204,7 @@ static void test_nonsense_sizes_refused(void **state)
 /* sp_network_desc_init for a newer caller: the known fields get their defaults, the rest of
    the caller's struct_size bytes zeros, and struct_size stays the caller's, so a new field
    the caller then sets reaches the unknown-field check. Never more than MAX bytes. */
-static void test_desc_init_larger_sizes(void **state)
-{
+static void test_desc_init_larger_sizes(void **state) {
   wide_desc u;
   sp_network_desc def;
   sp_network *net = NULL;
@@ -243,13 +234,12 @@ static void test_desc_init_larger_sizes(void **state)
 }
 
 /* Every 32-bit status value is accepted; the known ones are named, the others unknown. */
-static void test_status_name_any_value(void **state)
-{
-  static const char *const names[] = {"SP_OK", "SP_ERR_ARGUMENT", "SP_ERR_NOMEM",
-                                      "SP_ERR_UNSUPPORTED", "SP_ERR_STATE", "SP_ERR_CAPACITY",
-                                      "SP_ERR_IO", "SP_ERR_FORMAT", "SP_ERR_NUMERIC"};
-  static const int32_t unknown[] = {INT32_MIN, INT32_MIN + 1, -2, -1, 9, 10, 99, 255, 256,
-                                    65536, INT32_MAX - 1, INT32_MAX};
+static void test_status_name_any_value(void **state) {
+  static const char *const names[] = {
+      "SP_OK",           "SP_ERR_ARGUMENT", "SP_ERR_NOMEM",  "SP_ERR_UNSUPPORTED", "SP_ERR_STATE",
+      "SP_ERR_CAPACITY", "SP_ERR_IO",       "SP_ERR_FORMAT", "SP_ERR_NUMERIC"};
+  static const int32_t unknown[] = {INT32_MIN, INT32_MIN + 1, -2,       -1, 9, 10, 99, 255, 256,
+                                    65536,     INT32_MAX - 1, INT32_MAX};
   int32_t s;
   size_t i;
   (void)state;
@@ -259,8 +249,7 @@ static void test_status_name_any_value(void **state)
 }
 
 /* The sp_param functions refuse every unknown 32-bit value without touching anything. */
-static void test_param_any_value(void **state)
-{
+static void test_param_any_value(void **state) {
   static const int32_t unknown[] = {INT32_MIN, -1, 0, 5, 9, 99, INT32_MAX};
   sp_network_desc d;
   sp_network *net = NULL;
@@ -282,16 +271,15 @@ static void test_param_any_value(void **state)
   sp_network_destroy(net);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_minimum_size_reads_nothing_past_it),
-    cmocka_unit_test(test_reserved_is_ignored),
-    cmocka_unit_test(test_larger_sizes),
-    cmocka_unit_test(test_nonsense_sizes_refused),
-    cmocka_unit_test(test_desc_init_larger_sizes),
-    cmocka_unit_test(test_status_name_any_value),
-    cmocka_unit_test(test_param_any_value),
+      cmocka_unit_test(test_minimum_size_reads_nothing_past_it),
+      cmocka_unit_test(test_reserved_is_ignored),
+      cmocka_unit_test(test_larger_sizes),
+      cmocka_unit_test(test_nonsense_sizes_refused),
+      cmocka_unit_test(test_desc_init_larger_sizes),
+      cmocka_unit_test(test_status_name_any_value),
+      cmocka_unit_test(test_param_any_value),
   };
   return cmocka_run_group_tests_name("abi_layout", tests, NULL, NULL);
 }

@@ -36,8 +36,7 @@ typedef struct fixture {
 
 /* LIF (or QIF), 8 oscillatory neurons with one shared drive, explicit mixed-sign recurrent
    synapses, 2 input channels (channel 1 drives neuron 5 over threshold). */
-static void fixture_init(fixture *f, sp_model model)
-{
+static void fixture_init(fixture *f, sp_model model) {
   uint32_t j;
   memset(f, 0, sizeof *f);
   sp_network_desc_init(&f->d, sizeof f->d);
@@ -78,8 +77,7 @@ static void fixture_init(fixture *f, sp_model model)
   f->d.allocator = &f->alloc;
 }
 
-static sp_network *create_ok(const sp_network_desc *d)
-{
+static sp_network *create_ok(const sp_network_desc *d) {
   sp_network *net = NULL;
   assert_sp_ok(sp_network_create(d, &net));
   assert_non_null(net);
@@ -92,7 +90,7 @@ static sp_network *create_ok(const sp_network_desc *d)
 typedef struct create_case {
   const char *name;
   void (*mutate)(fixture *f);
-  int qif;           /* start from the QIF fixture */
+  int qif; /* start from the QIF fixture */
   sp_status status;
   const char *word;  /* field the message must name (whole word; '|' separates alternatives) */
   const char *sub;   /* substring the message must contain, or NULL */
@@ -101,8 +99,7 @@ typedef struct create_case {
 
 /* Procedural synapses: row_ptr, targets and weights all NULL (the engine refuses targets
    without row_ptr as inconsistent). */
-static void rec_procedural(fixture *f, uint32_t k)
-{
+static void rec_procedural(fixture *f, uint32_t k) {
   f->d.recurrent.row_ptr = NULL;
   f->d.recurrent.targets = NULL;
   f->d.recurrent.weights = NULL;
@@ -110,8 +107,7 @@ static void rec_procedural(fixture *f, uint32_t k)
   f->d.recurrent.weight = -0.1;
 }
 
-static void in_procedural(fixture *f, uint32_t k)
-{
+static void in_procedural(fixture *f, uint32_t k) {
   f->d.inputs.row_ptr = NULL;
   f->d.inputs.targets = NULL;
   f->d.inputs.weights = NULL;
@@ -165,73 +161,69 @@ MUTATOR(m_t_ref_nan, f->d.t_ref = NAN)
 MUTATOR(m_t_ref_inf, f->d.t_ref = INFINITY)
 MUTATOR(m_frame3, f->d.frame = 3)
 MUTATOR(m_frame99, f->d.frame = 99)
-MUTATOR(m_phase_drives, f->d.frame = SP_FRAME_PHASE; f->d.drives = f->drives;
-        f->drives[6] = 1.3)
+MUTATOR(m_phase_drives, f->d.frame = SP_FRAME_PHASE; f->d.drives = f->drives; f->drives[6] = 1.3)
 MUTATOR(m_phase_nonosc, f->d.frame = SP_FRAME_PHASE; f->d.drive = 0.8)
 MUTATOR(m_struct_size0, f->d.struct_size = 0)
 MUTATOR(m_struct_size4, f->d.struct_size = 4)
 MUTATOR(m_struct_size8, f->d.struct_size = 8)
 
 static const create_case create_cases[] = {
-  {"n = 0", m_n0, 0, SP_ERR_ARGUMENT, "n", NULL, "0"},
-  {"tau = -1", m_tau_neg, 0, SP_ERR_ARGUMENT, "tau", NULL, "-1"},
-  {"tau = NaN", m_tau_nan, 0, SP_ERR_ARGUMENT, "tau", NULL, "nan"},
-  {"tau = inf", m_tau_inf, 0, SP_ERR_ARGUMENT, "tau", NULL, "inf"},
-  {"tau = -inf", m_tau_ninf, 0, SP_ERR_ARGUMENT, "tau", NULL, "inf"},
-  {"tau = 5e-324", m_tau_subnormal, 0, SP_ERR_NUMERIC, "tau", NULL, "4.94066e-324"},
-  {"tau = 1e-101", m_tau_tiny, 0, SP_ERR_NUMERIC, "tau", NULL, "1e-101"},
-  {"t_ref = 1e101", m_tref_huge, 0, SP_ERR_NUMERIC, "t_ref", NULL, "1e+101"},
-  {"drive = NaN", m_drive_nan, 0, SP_ERR_ARGUMENT, "drive", NULL, "nan"},
-  {"drive = inf", m_drive_inf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
-  {"drive = -inf", m_drive_ninf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
-  {"drives[3] = NaN", m_drives3_nan, 0, SP_ERR_ARGUMENT, "drives[3]", NULL, "nan"},
-  {"drives[3] = inf", m_drives3_inf, 0, SP_ERR_ARGUMENT, "drives[3]", NULL, "inf"},
-  {"recurrent.weight = NaN", m_rec_weight_nan, 0, SP_ERR_ARGUMENT, "weight", NULL, "nan"},
-  {"recurrent.weights[5] = inf", m_rec_weights5_inf, 0, SP_ERR_ARGUMENT, "weights[5]", NULL,
-   "inf"},
-  {"recurrent.weights[5] = NaN", m_rec_weights5_nan, 0, SP_ERR_ARGUMENT, "weights[5]", NULL,
-   "nan"},
-  {"procedural recurrent.weight = inf", m_proc_weight_inf, 0, SP_ERR_ARGUMENT, "weight", NULL,
-   "inf"},
-  {"inputs.weight = NaN", m_in_weight_nan, 0, SP_ERR_ARGUMENT, "weight", NULL, "nan"},
-  {"inputs.weights[2] = NaN", m_in_weights2_nan, 0, SP_ERR_ARGUMENT, "weights[2]", NULL,
-   "nan"},
-  {"v0[2] = NaN", m_v0_2_nan, 0, SP_ERR_ARGUMENT, "v0[2]", NULL, "nan"},
-  {"v0[2] = inf (LIF)", m_v0_2_inf, 0, SP_ERR_ARGUMENT, "v0[2]", NULL, "inf"},
-  {"model = 0", m_model0, 0, SP_ERR_ARGUMENT, "model", NULL, "0"},
-  {"model = 99", m_model99, 0, SP_ERR_ARGUMENT, "model", NULL, "99"},
-  {"model = SP_MODEL_EIF", m_eif, 0, SP_ERR_UNSUPPORTED, NULL, "eif", NULL},
-  {"QIF drive = 0", m_qif_drive0, 1, SP_ERR_UNSUPPORTED, NULL, "drive", NULL},
-  {"QIF drive = -1", m_qif_drive_neg, 1, SP_ERR_UNSUPPORTED, NULL, "drive", "-1"},
-  {"QIF drives[5] = 0", m_qif_drives5_0, 1, SP_ERR_UNSUPPORTED, NULL, "drive", NULL},
-  {"recurrent.k = n", m_rec_k_eq_n, 0, SP_ERR_ARGUMENT, "k", NULL, "8"},
-  {"recurrent.k = 100 > n", m_rec_k_big, 0, SP_ERR_ARGUMENT, "k", NULL, "100"},
-  {"inputs.k = n + 1", m_in_k_gt_n, 0, SP_ERR_ARGUMENT, "k", NULL, "9"},
-  {"recurrent.row_ptr[0] = 1", m_rec_rp0, 0, SP_ERR_ARGUMENT, "row_ptr", NULL, NULL},
-  {"recurrent.row_ptr decreasing", m_rec_rp_nonmono, 0, SP_ERR_ARGUMENT, "row_ptr", NULL,
-   NULL},
-  {"recurrent target = n", m_rec_target_n, 0, SP_ERR_ARGUMENT, "targets", NULL, "8"},
-  {"recurrent target = 200", m_rec_target_200, 0, SP_ERR_ARGUMENT, "targets", NULL, "200"},
-  {"recurrent.targets = NULL", m_rec_targets_null, 0, SP_ERR_ARGUMENT, "targets", NULL, NULL},
-  {"inputs.row_ptr[0] = 1", m_in_rp0, 0, SP_ERR_ARGUMENT, "row_ptr", NULL, NULL},
-  {"inputs.row_ptr decreasing", m_in_rp_nonmono, 0, SP_ERR_ARGUMENT, "row_ptr", NULL, NULL},
-  {"inputs target = 200", m_in_target_200, 0, SP_ERR_ARGUMENT, "targets", NULL, "200"},
-  {"t_ref = -1", m_t_ref_neg, 0, SP_ERR_ARGUMENT, "t_ref", NULL, "-1"},
-  {"t_ref = NaN", m_t_ref_nan, 0, SP_ERR_ARGUMENT, "t_ref", NULL, "nan"},
-  {"t_ref = inf", m_t_ref_inf, 0, SP_ERR_ARGUMENT, "t_ref", NULL, "inf"},
-  {"frame = 3", m_frame3, 0, SP_ERR_ARGUMENT, "frame", NULL, "3"},
-  {"frame = 99", m_frame99, 0, SP_ERR_ARGUMENT, "frame", NULL, "99"},
-  {"SP_FRAME_PHASE with per-neuron drives", m_phase_drives, 0, SP_ERR_UNSUPPORTED, NULL,
-   "phase|frame", NULL},
-  {"SP_FRAME_PHASE with LIF drive 0.8", m_phase_nonosc, 0, SP_ERR_UNSUPPORTED, NULL,
-   "phase|frame", NULL},
-  {"struct_size = 0", m_struct_size0, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "0"},
-  {"struct_size = 4", m_struct_size4, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "4"},
-  {"struct_size = 8", m_struct_size8, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "8"},
+    {"n = 0", m_n0, 0, SP_ERR_ARGUMENT, "n", NULL, "0"},
+    {"tau = -1", m_tau_neg, 0, SP_ERR_ARGUMENT, "tau", NULL, "-1"},
+    {"tau = NaN", m_tau_nan, 0, SP_ERR_ARGUMENT, "tau", NULL, "nan"},
+    {"tau = inf", m_tau_inf, 0, SP_ERR_ARGUMENT, "tau", NULL, "inf"},
+    {"tau = -inf", m_tau_ninf, 0, SP_ERR_ARGUMENT, "tau", NULL, "inf"},
+    {"tau = 5e-324", m_tau_subnormal, 0, SP_ERR_NUMERIC, "tau", NULL, "4.94066e-324"},
+    {"tau = 1e-101", m_tau_tiny, 0, SP_ERR_NUMERIC, "tau", NULL, "1e-101"},
+    {"t_ref = 1e101", m_tref_huge, 0, SP_ERR_NUMERIC, "t_ref", NULL, "1e+101"},
+    {"drive = NaN", m_drive_nan, 0, SP_ERR_ARGUMENT, "drive", NULL, "nan"},
+    {"drive = inf", m_drive_inf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
+    {"drive = -inf", m_drive_ninf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
+    {"drives[3] = NaN", m_drives3_nan, 0, SP_ERR_ARGUMENT, "drives[3]", NULL, "nan"},
+    {"drives[3] = inf", m_drives3_inf, 0, SP_ERR_ARGUMENT, "drives[3]", NULL, "inf"},
+    {"recurrent.weight = NaN", m_rec_weight_nan, 0, SP_ERR_ARGUMENT, "weight", NULL, "nan"},
+    {"recurrent.weights[5] = inf", m_rec_weights5_inf, 0, SP_ERR_ARGUMENT, "weights[5]", NULL,
+     "inf"},
+    {"recurrent.weights[5] = NaN", m_rec_weights5_nan, 0, SP_ERR_ARGUMENT, "weights[5]", NULL,
+     "nan"},
+    {"procedural recurrent.weight = inf", m_proc_weight_inf, 0, SP_ERR_ARGUMENT, "weight", NULL,
+     "inf"},
+    {"inputs.weight = NaN", m_in_weight_nan, 0, SP_ERR_ARGUMENT, "weight", NULL, "nan"},
+    {"inputs.weights[2] = NaN", m_in_weights2_nan, 0, SP_ERR_ARGUMENT, "weights[2]", NULL, "nan"},
+    {"v0[2] = NaN", m_v0_2_nan, 0, SP_ERR_ARGUMENT, "v0[2]", NULL, "nan"},
+    {"v0[2] = inf (LIF)", m_v0_2_inf, 0, SP_ERR_ARGUMENT, "v0[2]", NULL, "inf"},
+    {"model = 0", m_model0, 0, SP_ERR_ARGUMENT, "model", NULL, "0"},
+    {"model = 99", m_model99, 0, SP_ERR_ARGUMENT, "model", NULL, "99"},
+    {"model = SP_MODEL_EIF", m_eif, 0, SP_ERR_UNSUPPORTED, NULL, "eif", NULL},
+    {"QIF drive = 0", m_qif_drive0, 1, SP_ERR_UNSUPPORTED, NULL, "drive", NULL},
+    {"QIF drive = -1", m_qif_drive_neg, 1, SP_ERR_UNSUPPORTED, NULL, "drive", "-1"},
+    {"QIF drives[5] = 0", m_qif_drives5_0, 1, SP_ERR_UNSUPPORTED, NULL, "drive", NULL},
+    {"recurrent.k = n", m_rec_k_eq_n, 0, SP_ERR_ARGUMENT, "k", NULL, "8"},
+    {"recurrent.k = 100 > n", m_rec_k_big, 0, SP_ERR_ARGUMENT, "k", NULL, "100"},
+    {"inputs.k = n + 1", m_in_k_gt_n, 0, SP_ERR_ARGUMENT, "k", NULL, "9"},
+    {"recurrent.row_ptr[0] = 1", m_rec_rp0, 0, SP_ERR_ARGUMENT, "row_ptr", NULL, NULL},
+    {"recurrent.row_ptr decreasing", m_rec_rp_nonmono, 0, SP_ERR_ARGUMENT, "row_ptr", NULL, NULL},
+    {"recurrent target = n", m_rec_target_n, 0, SP_ERR_ARGUMENT, "targets", NULL, "8"},
+    {"recurrent target = 200", m_rec_target_200, 0, SP_ERR_ARGUMENT, "targets", NULL, "200"},
+    {"recurrent.targets = NULL", m_rec_targets_null, 0, SP_ERR_ARGUMENT, "targets", NULL, NULL},
+    {"inputs.row_ptr[0] = 1", m_in_rp0, 0, SP_ERR_ARGUMENT, "row_ptr", NULL, NULL},
+    {"inputs.row_ptr decreasing", m_in_rp_nonmono, 0, SP_ERR_ARGUMENT, "row_ptr", NULL, NULL},
+    {"inputs target = 200", m_in_target_200, 0, SP_ERR_ARGUMENT, "targets", NULL, "200"},
+    {"t_ref = -1", m_t_ref_neg, 0, SP_ERR_ARGUMENT, "t_ref", NULL, "-1"},
+    {"t_ref = NaN", m_t_ref_nan, 0, SP_ERR_ARGUMENT, "t_ref", NULL, "nan"},
+    {"t_ref = inf", m_t_ref_inf, 0, SP_ERR_ARGUMENT, "t_ref", NULL, "inf"},
+    {"frame = 3", m_frame3, 0, SP_ERR_ARGUMENT, "frame", NULL, "3"},
+    {"frame = 99", m_frame99, 0, SP_ERR_ARGUMENT, "frame", NULL, "99"},
+    {"SP_FRAME_PHASE with per-neuron drives", m_phase_drives, 0, SP_ERR_UNSUPPORTED, NULL,
+     "phase|frame", NULL},
+    {"SP_FRAME_PHASE with LIF drive 0.8", m_phase_nonosc, 0, SP_ERR_UNSUPPORTED, NULL,
+     "phase|frame", NULL},
+    {"struct_size = 0", m_struct_size0, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "0"},
+    {"struct_size = 4", m_struct_size4, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "4"},
+    {"struct_size = 8", m_struct_size8, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "8"},
 };
 
-static void test_fixtures_are_valid(void **state)
-{
+static void test_fixtures_are_valid(void **state) {
   fixture f;
   sp_network *net;
   (void)state;
@@ -246,8 +238,7 @@ static void test_fixtures_are_valid(void **state)
   assert_int_equal(f.alloc_state.live, 0);
 }
 
-static void test_create_rejects(void **state)
-{
+static void test_create_rejects(void **state) {
   size_t i;
   (void)state;
   for (i = 0; i < sizeof create_cases / sizeof create_cases[0]; i++) {
@@ -261,9 +252,10 @@ static void test_create_rejects(void **state)
     st = sp_network_create(&f.d, &out);
     m = abi_last_error();
     if (st != c->status)
-      abi_fail_at(__FILE__, __LINE__, "%s: sp_network_create returned %s, expected %s "
-                  "(message \"%s\")", c->name, sp_status_name(st), sp_status_name(c->status),
-                  m.text);
+      abi_fail_at(__FILE__, __LINE__,
+                  "%s: sp_network_create returned %s, expected %s "
+                  "(message \"%s\")",
+                  c->name, sp_status_name(st), sp_status_name(c->status), m.text);
     if (out != NULL)
       abi_fail_at(__FILE__, __LINE__, "%s: *out is not NULL after a failed create", c->name);
     if (f.alloc_state.live != 0)
@@ -274,8 +266,7 @@ static void test_create_rejects(void **state)
 }
 
 /* The header: "a failed create leaves *out == NULL" - also when *out held something. */
-static void test_failed_create_nulls_out(void **state)
-{
+static void test_failed_create_nulls_out(void **state) {
   fixture f;
   int dummy;
   sp_network *out = (sp_network *)(void *)&dummy;
@@ -286,8 +277,7 @@ static void test_failed_create_nulls_out(void **state)
   assert_null(out);
 }
 
-static void test_create_null_arguments(void **state)
-{
+static void test_create_null_arguments(void **state) {
   fixture f;
   sp_network *out = NULL;
   size_t bytes = 12345;
@@ -308,8 +298,7 @@ static void test_create_null_arguments(void **state)
 }
 
 /* Boundary values just inside the rules are accepted. */
-static void test_create_accepts_boundaries(void **state)
-{
+static void test_create_accepts_boundaries(void **state) {
   fixture f;
   sp_network *net;
   (void)state;
@@ -354,8 +343,7 @@ static void test_create_accepts_boundaries(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Rejected calls on a live network: compare with an untouched twin */
 
-static void prep(sp_network *net)
-{
+static void prep(sp_network *net) {
   sp_spike buf[256];
   size_t count = 0;
   assert_sp_ok(sp_run(net, 0.0123, buf, 256, &count));
@@ -367,8 +355,7 @@ static void prep(sp_network *net)
 
 /* a and b must be indistinguishable: time, frame, voltages, and the next spikes. */
 static void assert_twins_at(const char *file, int line, const char *what, sp_network *a,
-                            sp_network *b)
-{
+                            sp_network *b) {
   double va[FN], vb[FN];
   int k;
   if (!abi_same_bits(sp_now(a), sp_now(b)))
@@ -376,8 +363,7 @@ static void assert_twins_at(const char *file, int line, const char *what, sp_net
                 sp_now(b));
   if (sp_network_frame(a) != sp_network_frame(b))
     abi_fail_at(file, line, "%s: frame changed", what);
-  if (sp_network_size(a) != sp_network_size(b))
-    abi_fail_at(file, line, "%s: size changed", what);
+  if (sp_network_size(a) != sp_network_size(b)) abi_fail_at(file, line, "%s: size changed", what);
   assert_sp_ok(sp_voltages(a, va, FN));
   assert_sp_ok(sp_voltages(b, vb, FN));
   if (memcmp(va, vb, sizeof va) != 0)
@@ -386,13 +372,12 @@ static void assert_twins_at(const char *file, int line, const char *what, sp_net
     sp_spike sa, sb;
     sp_status st_a = sp_step(a, &sa), st_b = sp_step(b, &sb);
     if (st_a != st_b)
-      abi_fail_at(file, line, "%s: step %d returned %s, the twin %s", what, k,
-                  sp_status_name(st_a), sp_status_name(st_b));
-    if (st_a != SP_OK)
-      break;
+      abi_fail_at(file, line, "%s: step %d returned %s, the twin %s", what, k, sp_status_name(st_a),
+                  sp_status_name(st_b));
+    if (st_a != SP_OK) break;
     if (!abi_same_bits(sa.t, sb.t) || sa.neuron != sb.neuron)
-      abi_fail_at(file, line, "%s: spike %d is (%.17g, %u), the twin's (%.17g, %u)", what, k,
-                  sa.t, (unsigned)sa.neuron, sb.t, (unsigned)sb.neuron);
+      abi_fail_at(file, line, "%s: spike %d is (%.17g, %u), the twin's (%.17g, %u)", what, k, sa.t,
+                  (unsigned)sa.neuron, sb.t, (unsigned)sb.neuron);
   }
 }
 
@@ -400,21 +385,18 @@ static void assert_twins_at(const char *file, int line, const char *what, sp_net
 
 static const double SENTINEL = 12345.678;
 
-static void check_untouched(const char *what, double v)
-{
+static void check_untouched(const char *what, double v) {
   if (!abi_same_bits(v, SENTINEL))
     abi_fail_at(__FILE__, __LINE__, "%s: output written by a failed call (%.17g)", what, v);
 }
 
-static sp_status c_voltage_n(sp_network *net)
-{
+static sp_status c_voltage_n(sp_network *net) {
   double v = SENTINEL;
   sp_status st = sp_voltage(net, FN, &v);
   check_untouched("sp_voltage(neuron = n)", v);
   return st;
 }
-static sp_status c_voltage_max(sp_network *net)
-{
+static sp_status c_voltage_max(sp_network *net) {
   double v = SENTINEL;
   sp_status st = sp_voltage(net, UINT32_MAX, &v);
   check_untouched("sp_voltage(neuron = UINT32_MAX)", v);
@@ -427,48 +409,38 @@ static sp_status c_set_drive_inf(sp_network *net) { return sp_set_drive(net, 2, 
 static sp_status c_set_drive_ninf(sp_network *net) { return sp_set_drive(net, 2, -INFINITY); }
 static sp_status c_set_drive_qif0(sp_network *net) { return sp_set_drive(net, 2, 0.0); }
 static sp_status c_set_drive_qif_neg(sp_network *net) { return sp_set_drive(net, 2, -1.0); }
-static sp_status run_with(sp_network *net, double t_end, sp_spike *buf, size_t cap)
-{
+static sp_status run_with(sp_network *net, double t_end, sp_spike *buf, size_t cap) {
   size_t count = 777;
   sp_status st = sp_run(net, t_end, buf, cap, &count);
   if (st != SP_OK && count != 777)
     abi_fail_at(__FILE__, __LINE__, "failed sp_run wrote *count = %lu", (unsigned long)count);
   return st;
 }
-static sp_status c_run_past(sp_network *net)
-{
+static sp_status c_run_past(sp_network *net) {
   sp_spike buf[8];
   return run_with(net, sp_now(net) - 1e-3, buf, 8);
 }
-static sp_status c_run_nan(sp_network *net)
-{
+static sp_status c_run_nan(sp_network *net) {
   sp_spike buf[8];
   return run_with(net, NAN, buf, 8);
 }
-static sp_status c_run_inf(sp_network *net)
-{
+static sp_status c_run_inf(sp_network *net) {
   sp_spike buf[8];
   return run_with(net, INFINITY, buf, 8);
 }
 static sp_status c_run_null_buf(sp_network *net) { return run_with(net, 0.1, NULL, 4); }
 static sp_status c_input_channel(sp_network *net) { return sp_input(net, FNI, 0.03); }
-static sp_status c_input_channel_max(sp_network *net)
-{
-  return sp_input(net, UINT32_MAX, 0.03);
-}
+static sp_status c_input_channel_max(sp_network *net) { return sp_input(net, UINT32_MAX, 0.03); }
 static sp_status c_input_past(sp_network *net) { return sp_input(net, 0, sp_now(net) - 1e-3); }
 static sp_status c_input_nan(sp_network *net) { return sp_input(net, 0, NAN); }
 static sp_status c_input_inf(sp_network *net) { return sp_input(net, 0, INFINITY); }
-static sp_status voltages_with(sp_network *net, size_t n, int null_buf)
-{
+static sp_status voltages_with(sp_network *net, size_t n, int null_buf) {
   double v[FN + 1];
   size_t i;
   sp_status st;
-  for (i = 0; i < FN + 1; i++)
-    v[i] = SENTINEL;
+  for (i = 0; i < FN + 1; i++) v[i] = SENTINEL;
   st = sp_voltages(net, null_buf ? NULL : v, n);
-  for (i = 0; i < FN + 1; i++)
-    check_untouched("sp_voltages with a bad argument", v[i]);
+  for (i = 0; i < FN + 1; i++) check_untouched("sp_voltages with a bad argument", v[i]);
   return st;
 }
 static sp_status c_voltages_short(sp_network *net) { return voltages_with(net, FN - 1, 0); }
@@ -484,37 +456,35 @@ typedef struct call_case {
 } call_case;
 
 static const call_case call_cases[] = {
-  {"sp_voltage(neuron = n)", c_voltage_n, 0, SP_ERR_ARGUMENT, "neuron", NULL, "8"},
-  {"sp_voltage(neuron = UINT32_MAX)", c_voltage_max, 0, SP_ERR_ARGUMENT, "neuron", NULL,
-   "4294967295"},
-  {"sp_voltage(v = NULL)", c_voltage_null, 0, SP_ERR_ARGUMENT, "v", NULL, NULL},
-  {"sp_set_drive(neuron = n)", c_set_drive_n, 0, SP_ERR_ARGUMENT, "neuron", NULL, "8"},
-  {"sp_set_drive(drive = NaN)", c_set_drive_nan, 0, SP_ERR_ARGUMENT, "drive", NULL, "nan"},
-  {"sp_set_drive(drive = inf)", c_set_drive_inf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
-  {"sp_set_drive(drive = -inf)", c_set_drive_ninf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
-  {"QIF sp_set_drive(drive = 0)", c_set_drive_qif0, 1, SP_ERR_UNSUPPORTED, NULL, "drive",
-   NULL},
-  {"QIF sp_set_drive(drive = -1)", c_set_drive_qif_neg, 1, SP_ERR_UNSUPPORTED, NULL, "drive",
-   "-1"},
-  {"sp_run(t_end < now)", c_run_past, 0, SP_ERR_ARGUMENT, "t_end", NULL, NULL},
-  {"sp_run(t_end = NaN)", c_run_nan, 0, SP_ERR_ARGUMENT, "t_end", NULL, "nan"},
-  {"sp_run(t_end = inf)", c_run_inf, 0, SP_ERR_ARGUMENT, "t_end", NULL, "inf"},
-  {"QIF sp_run(t_end < now)", c_run_past, 1, SP_ERR_ARGUMENT, "t_end", NULL, NULL},
-  {"sp_run(buf = NULL, cap = 4)", c_run_null_buf, 0, SP_ERR_ARGUMENT, "buf", NULL, NULL},
-  {"sp_input(channel = n_inputs)", c_input_channel, 0, SP_ERR_ARGUMENT, "channel", NULL, "2"},
-  {"sp_input(channel = UINT32_MAX)", c_input_channel_max, 0, SP_ERR_ARGUMENT, "channel", NULL,
-   "4294967295"},
-  {"sp_input(t < now)", c_input_past, 0, SP_ERR_ARGUMENT, "t|time", NULL, NULL},
-  {"sp_input(t = NaN)", c_input_nan, 0, SP_ERR_ARGUMENT, "t|time", NULL, "nan"},
-  {"sp_input(t = inf)", c_input_inf, 0, SP_ERR_ARGUMENT, "t|time", NULL, "inf"},
-  {"sp_voltages(n = 7)", c_voltages_short, 0, SP_ERR_ARGUMENT, "n", NULL, "7"},
-  {"sp_voltages(n = 9)", c_voltages_long, 0, SP_ERR_ARGUMENT, "n", NULL, "9"},
-  {"sp_voltages(v = NULL)", c_voltages_null, 0, SP_ERR_ARGUMENT, "v", NULL, NULL},
-  {"QIF sp_voltages(n = 7)", c_voltages_short, 1, SP_ERR_ARGUMENT, "n", NULL, "7"},
+    {"sp_voltage(neuron = n)", c_voltage_n, 0, SP_ERR_ARGUMENT, "neuron", NULL, "8"},
+    {"sp_voltage(neuron = UINT32_MAX)", c_voltage_max, 0, SP_ERR_ARGUMENT, "neuron", NULL,
+     "4294967295"},
+    {"sp_voltage(v = NULL)", c_voltage_null, 0, SP_ERR_ARGUMENT, "v", NULL, NULL},
+    {"sp_set_drive(neuron = n)", c_set_drive_n, 0, SP_ERR_ARGUMENT, "neuron", NULL, "8"},
+    {"sp_set_drive(drive = NaN)", c_set_drive_nan, 0, SP_ERR_ARGUMENT, "drive", NULL, "nan"},
+    {"sp_set_drive(drive = inf)", c_set_drive_inf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
+    {"sp_set_drive(drive = -inf)", c_set_drive_ninf, 0, SP_ERR_ARGUMENT, "drive", NULL, "inf"},
+    {"QIF sp_set_drive(drive = 0)", c_set_drive_qif0, 1, SP_ERR_UNSUPPORTED, NULL, "drive", NULL},
+    {"QIF sp_set_drive(drive = -1)", c_set_drive_qif_neg, 1, SP_ERR_UNSUPPORTED, NULL, "drive",
+     "-1"},
+    {"sp_run(t_end < now)", c_run_past, 0, SP_ERR_ARGUMENT, "t_end", NULL, NULL},
+    {"sp_run(t_end = NaN)", c_run_nan, 0, SP_ERR_ARGUMENT, "t_end", NULL, "nan"},
+    {"sp_run(t_end = inf)", c_run_inf, 0, SP_ERR_ARGUMENT, "t_end", NULL, "inf"},
+    {"QIF sp_run(t_end < now)", c_run_past, 1, SP_ERR_ARGUMENT, "t_end", NULL, NULL},
+    {"sp_run(buf = NULL, cap = 4)", c_run_null_buf, 0, SP_ERR_ARGUMENT, "buf", NULL, NULL},
+    {"sp_input(channel = n_inputs)", c_input_channel, 0, SP_ERR_ARGUMENT, "channel", NULL, "2"},
+    {"sp_input(channel = UINT32_MAX)", c_input_channel_max, 0, SP_ERR_ARGUMENT, "channel", NULL,
+     "4294967295"},
+    {"sp_input(t < now)", c_input_past, 0, SP_ERR_ARGUMENT, "t|time", NULL, NULL},
+    {"sp_input(t = NaN)", c_input_nan, 0, SP_ERR_ARGUMENT, "t|time", NULL, "nan"},
+    {"sp_input(t = inf)", c_input_inf, 0, SP_ERR_ARGUMENT, "t|time", NULL, "inf"},
+    {"sp_voltages(n = 7)", c_voltages_short, 0, SP_ERR_ARGUMENT, "n", NULL, "7"},
+    {"sp_voltages(n = 9)", c_voltages_long, 0, SP_ERR_ARGUMENT, "n", NULL, "9"},
+    {"sp_voltages(v = NULL)", c_voltages_null, 0, SP_ERR_ARGUMENT, "v", NULL, NULL},
+    {"QIF sp_voltages(n = 7)", c_voltages_short, 1, SP_ERR_ARGUMENT, "n", NULL, "7"},
 };
 
-static void test_calls_reject_and_leave_network_unchanged(void **state)
-{
+static void test_calls_reject_and_leave_network_unchanged(void **state) {
   size_t i;
   (void)state;
   for (i = 0; i < sizeof call_cases / sizeof call_cases[0]; i++) {
@@ -541,8 +511,7 @@ static void test_calls_reject_and_leave_network_unchanged(void **state)
   }
 }
 
-static void test_null_network(void **state)
-{
+static void test_null_network(void **state) {
   sp_spike s;
   double v = SENTINEL, vs[2];
   size_t count = 777;
@@ -565,8 +534,7 @@ static void test_null_network(void **state)
 }
 
 /* A network where nothing will ever happen: every LIF drive <= 1, no input queued. */
-static void test_step_with_nothing_to_do(void **state)
-{
+static void test_step_with_nothing_to_do(void **state) {
   fixture f;
   sp_network *a, *b;
   sp_spike s;
@@ -607,8 +575,7 @@ static void test_step_with_nothing_to_do(void **state)
 
 /* The documented exception: queued inputs that produce no spike are applied, now() moves to
    the last one, and SP_ERR_STATE is returned. */
-static void test_step_with_inputs_but_no_spike(void **state)
-{
+static void test_step_with_inputs_but_no_spike(void **state) {
   sp_network_desc d;
   uint64_t rp[2] = {0, 1};
   uint32_t tg[1] = {0};
@@ -643,8 +610,7 @@ static void test_step_with_inputs_but_no_spike(void **state)
 }
 
 /* Queue full: SP_ERR_CAPACITY, nothing lost. Every input makes neuron 0 spike at once. */
-static void make_capacity_net(sp_network_desc *d, uint64_t *rp, uint32_t *tg, double *v0)
-{
+static void make_capacity_net(sp_network_desc *d, uint64_t *rp, uint32_t *tg, double *v0) {
   sp_network_desc_init(d, sizeof *d);
   rp[0] = 0;
   rp[1] = 1;
@@ -662,8 +628,7 @@ static void make_capacity_net(sp_network_desc *d, uint64_t *rp, uint32_t *tg, do
   d->input_capacity = 4;
 }
 
-static void test_input_queue_full(void **state)
-{
+static void test_input_queue_full(void **state) {
   sp_network_desc d;
   uint64_t rp[2];
   uint32_t tg[1];
@@ -700,15 +665,13 @@ static void test_input_queue_full(void **state)
     assert_memory_equal(buf, bb, count * sizeof buf[0]);
   }
   /* Processed inputs free their places. */
-  for (i = 0; i < 4; i++)
-    assert_sp_ok(sp_input(a, 0, 0.02));
+  for (i = 0; i < 4; i++) assert_sp_ok(sp_input(a, 0, 0.02));
   assert_status(sp_input(a, 0, 0.02), SP_ERR_CAPACITY);
   sp_network_destroy(a);
   sp_network_destroy(b);
 }
 
-static void test_last_error_cleared_by_success(void **state)
-{
+static void test_last_error_cleared_by_success(void **state) {
   fixture f;
   sp_network *net = NULL;
   double v;
@@ -744,21 +707,20 @@ static void test_last_error_cleared_by_success(void **state)
   sp_network_destroy(net);
 }
 
-static void test_status_names(void **state)
-{
+static void test_status_names(void **state) {
   static const struct {
     sp_status s;
     const char *name;
   } names[] = {
-    {SP_OK, "SP_OK"},
-    {SP_ERR_ARGUMENT, "SP_ERR_ARGUMENT"},
-    {SP_ERR_NOMEM, "SP_ERR_NOMEM"},
-    {SP_ERR_UNSUPPORTED, "SP_ERR_UNSUPPORTED"},
-    {SP_ERR_STATE, "SP_ERR_STATE"},
-    {SP_ERR_CAPACITY, "SP_ERR_CAPACITY"},
-    {SP_ERR_IO, "SP_ERR_IO"},
-    {SP_ERR_FORMAT, "SP_ERR_FORMAT"},
-    {SP_ERR_NUMERIC, "SP_ERR_NUMERIC"},
+      {SP_OK, "SP_OK"},
+      {SP_ERR_ARGUMENT, "SP_ERR_ARGUMENT"},
+      {SP_ERR_NOMEM, "SP_ERR_NOMEM"},
+      {SP_ERR_UNSUPPORTED, "SP_ERR_UNSUPPORTED"},
+      {SP_ERR_STATE, "SP_ERR_STATE"},
+      {SP_ERR_CAPACITY, "SP_ERR_CAPACITY"},
+      {SP_ERR_IO, "SP_ERR_IO"},
+      {SP_ERR_FORMAT, "SP_ERR_FORMAT"},
+      {SP_ERR_NUMERIC, "SP_ERR_NUMERIC"},
   };
   size_t i;
   (void)state;
@@ -775,8 +737,7 @@ static void test_status_names(void **state)
 
 /* sp_network_memory is the exact sum the allocator is asked for; every allocation failure in
    turn gives SP_ERR_NOMEM, *out == NULL and no leak. */
-static void test_memory_and_allocation_failures(void **state)
-{
+static void test_memory_and_allocation_failures(void **state) {
   fixture f;
   sp_network *net = NULL;
   size_t bytes = 0, calls, i;
@@ -802,14 +763,13 @@ static void test_memory_and_allocation_failures(void **state)
     abi_check_message("allocation failure", &m, NULL, NULL, NULL);
     assert_null(net);
     if (f.alloc_state.live != 0)
-      abi_fail_at(__FILE__, __LINE__, "allocation %lu failing leaks %lu blocks",
-                  (unsigned long)i, (unsigned long)f.alloc_state.live);
+      abi_fail_at(__FILE__, __LINE__, "allocation %lu failing leaks %lu blocks", (unsigned long)i,
+                  (unsigned long)f.alloc_state.live);
   }
 }
 
 /* Bad inputs the training and saving sections of the header mention. */
-static void test_training_rejections(void **state)
-{
+static void test_training_rejections(void **state) {
   fixture f;
   sp_network *net;
   size_t len = 777;
@@ -829,8 +789,7 @@ static void test_training_rejections(void **state)
   sp_network_destroy(net);
 }
 
-static void test_load_rejections(void **state)
-{
+static void test_load_rejections(void **state) {
   sp_network *out;
   unsigned char junk[64];
   (void)state;
@@ -851,8 +810,7 @@ static void test_load_rejections(void **state)
    them (not one shared weight): count 0 for both kinds, get/set/grads take len 0 (len 1 is
    refused), after a backward pass too, and a save -> load keeps the count. Each CSR is checked
    alone (the other one procedural) and both together. */
-static void check_zero_weights(sp_network *net, sp_param p, const char *what)
-{
+static void check_zero_weights(sp_network *net, sp_param p, const char *what) {
   size_t len = 777;
   double v[1] = {0.25}, g[1] = {0.0};
   assert_sp_ok(sp_param_count(net, p, &len));
@@ -865,8 +823,7 @@ static void check_zero_weights(sp_network *net, sp_param p, const char *what)
   assert_status(sp_get_grads(net, p, g, 1), SP_ERR_ARGUMENT);
 }
 
-static void test_empty_csr_with_weights_has_zero_weights(void **state)
-{
+static void test_empty_csr_with_weights_has_zero_weights(void **state) {
   int which;
   (void)state;
   for (which = 0; which < 3; ++which) {
@@ -909,25 +866,24 @@ static void test_empty_csr_with_weights_has_zero_weights(void **state)
   }
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_fixtures_are_valid),
-    cmocka_unit_test(test_create_rejects),
-    cmocka_unit_test(test_failed_create_nulls_out),
-    cmocka_unit_test(test_create_null_arguments),
-    cmocka_unit_test(test_create_accepts_boundaries),
-    cmocka_unit_test(test_calls_reject_and_leave_network_unchanged),
-    cmocka_unit_test(test_null_network),
-    cmocka_unit_test(test_step_with_nothing_to_do),
-    cmocka_unit_test(test_step_with_inputs_but_no_spike),
-    cmocka_unit_test(test_input_queue_full),
-    cmocka_unit_test(test_last_error_cleared_by_success),
-    cmocka_unit_test(test_status_names),
-    cmocka_unit_test(test_memory_and_allocation_failures),
-    cmocka_unit_test(test_training_rejections),
-    cmocka_unit_test(test_load_rejections),
-    cmocka_unit_test(test_empty_csr_with_weights_has_zero_weights),
+      cmocka_unit_test(test_fixtures_are_valid),
+      cmocka_unit_test(test_create_rejects),
+      cmocka_unit_test(test_failed_create_nulls_out),
+      cmocka_unit_test(test_create_null_arguments),
+      cmocka_unit_test(test_create_accepts_boundaries),
+      cmocka_unit_test(test_calls_reject_and_leave_network_unchanged),
+      cmocka_unit_test(test_null_network),
+      cmocka_unit_test(test_step_with_nothing_to_do),
+      cmocka_unit_test(test_step_with_inputs_but_no_spike),
+      cmocka_unit_test(test_input_queue_full),
+      cmocka_unit_test(test_last_error_cleared_by_success),
+      cmocka_unit_test(test_status_names),
+      cmocka_unit_test(test_memory_and_allocation_failures),
+      cmocka_unit_test(test_training_rejections),
+      cmocka_unit_test(test_load_rejections),
+      cmocka_unit_test(test_empty_csr_with_weights_has_zero_weights),
   };
   return cmocka_run_group_tests_name("abi_rejections", tests, NULL, NULL);
 }

@@ -37,8 +37,7 @@
 
 #define REL 1e-12
 
-static sp_network *single(sp_model model, double drive, double v0, double tau, uint32_t frame)
-{
+static sp_network *single(sp_model model, double drive, double v0, double tau, uint32_t frame) {
   sp_network_desc d;
   sp_network *net = NULL;
   double v[1];
@@ -54,8 +53,7 @@ static sp_network *single(sp_model model, double drive, double v0, double tau, u
   return net;
 }
 
-static void check_lif_single(uint32_t frame)
-{
+static void check_lif_single(uint32_t frame) {
   const double tau = 0.01, I = 1.5, T = tau * log(I / (I - 1.0));
   sp_network *net = single(SP_MODEL_LIF, I, 0.0, tau, frame);
   int k;
@@ -69,16 +67,14 @@ static void check_lif_single(uint32_t frame)
   sp_network_destroy(net);
 }
 
-static void test_lif_single_neuron(void **state)
-{
+static void test_lif_single_neuron(void **state) {
   (void)state;
   check_lif_single(SP_FRAME_AUTO);
   check_lif_single(SP_FRAME_PHASE);
   check_lif_single(SP_FRAME_TIME);
 }
 
-static void check_qif_single(uint32_t frame)
-{
+static void check_qif_single(uint32_t frame) {
   const double tau = 0.01, I = 0.25;
   sp_network *net = single(SP_MODEL_QIF, I, 0.0, tau, frame);
   int k;
@@ -91,8 +87,7 @@ static void check_qif_single(uint32_t frame)
   sp_network_destroy(net);
 }
 
-static void test_qif_single_neuron(void **state)
-{
+static void test_qif_single_neuron(void **state) {
   const double tau = 0.02, I = 1.0;
   sp_network *net;
   sp_spike s;
@@ -109,8 +104,7 @@ static void test_qif_single_neuron(void **state)
   sp_network_destroy(net);
 }
 
-static sp_network *pair(void)
-{
+static sp_network *pair(void) {
   static const uint64_t rp[3] = {0, 1, 1};
   static const uint32_t tg[1] = {1};
   static const double w[1] = {0.8};
@@ -131,8 +125,7 @@ static sp_network *pair(void)
   return net;
 }
 
-static void test_lif_pair(void **state)
-{
+static void test_lif_pair(void **state) {
   const double T = 0.01 * log(3.0);
   sp_network *net = pair();
   sp_spike first[100];
@@ -181,8 +174,7 @@ static void test_lif_pair(void **state)
 
 /* sp_run with a small buffer: each full call stops at its cap-th spike with now() at that
    spike's time, and the chunks put together are the spikes sp_step gives one by one. */
-static void test_run_in_chunks(void **state)
-{
+static void test_run_in_chunks(void **state) {
   const double T = 0.01 * log(3.0), t_end = 40.5 * T;
   sp_network *net = pair();
   sp_spike by_step[60], by_run[60];
@@ -191,8 +183,7 @@ static void test_run_in_chunks(void **state)
   for (;;) {
     sp_spike s;
     assert_sp_ok(sp_step(net, &s));
-    if (!(s.t < t_end))
-      break;
+    if (!(s.t < t_end)) break;
     assert_true(n_step < 60);
     by_step[n_step++] = s;
   }
@@ -202,8 +193,7 @@ static void test_run_in_chunks(void **state)
     assert_sp_ok(sp_run(net, t_end, by_run + n_run, 7, &count));
     assert_true(count <= 7 && n_run + count <= 60);
     n_run += count;
-    if (count == 7)
-      assert_true(sp_now(net) == by_run[n_run - 1].t);
+    if (count == 7) assert_true(sp_now(net) == by_run[n_run - 1].t);
   } while (count == 7);
   assert_true(sp_now(net) == t_end);
   assert_int_equal(n_run, n_step);
@@ -212,8 +202,7 @@ static void test_run_in_chunks(void **state)
 }
 
 /* Drive changes at run time: the voltage is continuous, then the new closed form applies. */
-static void test_set_drive(void **state)
-{
+static void test_set_drive(void **state) {
   const double tau = 0.01, t0 = 0.005;
   sp_network *net;
   sp_spike s;
@@ -249,14 +238,11 @@ static void test_set_drive(void **state)
   sp_network_destroy(net);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_lif_single_neuron),
-    cmocka_unit_test(test_qif_single_neuron),
-    cmocka_unit_test(test_lif_pair),
-    cmocka_unit_test(test_run_in_chunks),
-    cmocka_unit_test(test_set_drive),
+      cmocka_unit_test(test_lif_single_neuron), cmocka_unit_test(test_qif_single_neuron),
+      cmocka_unit_test(test_lif_pair),          cmocka_unit_test(test_run_in_chunks),
+      cmocka_unit_test(test_set_drive),
   };
   return cmocka_run_group_tests_name("abi_static_link", tests, NULL, NULL);
 }

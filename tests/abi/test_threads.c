@@ -21,8 +21,7 @@
 
 /* A recurrent network with procedural inhibitory synapses and seeded initial phases (QIF: in
    the phase frame, whose inputs go through the vector math). */
-static void make_desc_of(sp_network_desc *d, sp_model model)
-{
+static void make_desc_of(sp_network_desc *d, sp_model model) {
   sp_network_desc_init(d, sizeof *d);
   d->model = model;
   d->n = 200;
@@ -34,10 +33,7 @@ static void make_desc_of(sp_network_desc *d, sp_model model)
   d->init_seed = 7;
 }
 
-static void make_desc(sp_network_desc *d)
-{
-  make_desc_of(d, SP_MODEL_LIF);
-}
+static void make_desc(sp_network_desc *d) { make_desc_of(d, SP_MODEL_LIF); }
 
 typedef struct run_job {
   sp_model model;
@@ -46,8 +42,7 @@ typedef struct run_job {
   char message[256];
 } run_job;
 
-static void run_network(run_job *job)
-{
+static void run_network(run_job *job) {
   sp_network_desc d;
   sp_network *net = NULL;
   size_t i;
@@ -61,8 +56,7 @@ static void run_network(run_job *job)
   sp_network_destroy(net);
 }
 
-static void *run_thread(void *arg)
-{
+static void *run_thread(void *arg) {
   run_job *job = (run_job *)arg;
   run_network(job);
   return NULL;
@@ -70,8 +64,7 @@ static void *run_thread(void *arg)
 
 /* The threads first (for QIF: the first QIF networks of the process, so they decide the
    vector-math path together), then the same network in this thread. */
-static void check_threads(sp_model model)
-{
+static void check_threads(sp_model model) {
   static run_job sequential, parallel[NTHREADS];
   pthread_t th[NTHREADS];
   int i;
@@ -79,13 +72,12 @@ static void check_threads(sp_model model)
     parallel[i].model = model;
     assert_int_equal(pthread_create(&th[i], NULL, run_thread, &parallel[i]), 0);
   }
-  for (i = 0; i < NTHREADS; i++)
-    assert_int_equal(pthread_join(th[i], NULL), 0);
+  for (i = 0; i < NTHREADS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
   sequential.model = model;
   run_network(&sequential);
   if (sequential.status != SP_OK)
-    abi_fail_at(__FILE__, __LINE__, "sequential run: %s (%s)",
-                sp_status_name(sequential.status), sequential.message);
+    abi_fail_at(__FILE__, __LINE__, "sequential run: %s (%s)", sp_status_name(sequential.status),
+                sequential.message);
   for (i = 0; i < NTHREADS; i++) {
     assert_int_equal(parallel[i].status, SP_OK);
     if (memcmp(parallel[i].spikes, sequential.spikes, sizeof sequential.spikes) != 0)
@@ -93,14 +85,12 @@ static void check_threads(sp_model model)
   }
 }
 
-static void test_qif_handles_in_threads_are_independent(void **state)
-{
+static void test_qif_handles_in_threads_are_independent(void **state) {
   (void)state;
   check_threads(SP_MODEL_QIF);
 }
 
-static void test_handles_in_threads_are_independent(void **state)
-{
+static void test_handles_in_threads_are_independent(void **state) {
   (void)state;
   check_threads(SP_MODEL_LIF);
 }
@@ -110,27 +100,23 @@ typedef struct error_job {
   char after_success[256];
 } error_job;
 
-static void *error_thread(void *arg)
-{
+static void *error_thread(void *arg) {
   error_job *job = (error_job *)arg;
   sp_network_desc d;
   sp_network *net = NULL;
   make_desc(&d);
   d.n = 0; /* fails: n */
-  if (sp_network_create(&d, &net) == SP_OK)
-    sp_network_destroy(net);
+  if (sp_network_create(&d, &net) == SP_OK) sp_network_destroy(net);
   strncpy(job->after_failure, sp_last_error(), sizeof job->after_failure - 1);
   job->after_failure[sizeof job->after_failure - 1] = '\0';
   make_desc(&d);
-  if (sp_network_create(&d, &net) == SP_OK)
-    sp_network_destroy(net);
+  if (sp_network_create(&d, &net) == SP_OK) sp_network_destroy(net);
   strncpy(job->after_success, sp_last_error(), sizeof job->after_success - 1);
   job->after_success[sizeof job->after_success - 1] = '\0';
   return NULL;
 }
 
-static void test_last_error_is_per_thread(void **state)
-{
+static void test_last_error_is_per_thread(void **state) {
   error_job job;
   pthread_t th;
   abi_msg mine;
@@ -156,12 +142,11 @@ static void test_last_error_is_per_thread(void **state)
   assert_string_equal(sp_last_error(), mine.text);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_qif_handles_in_threads_are_independent), /* first: see there */
-    cmocka_unit_test(test_handles_in_threads_are_independent),
-    cmocka_unit_test(test_last_error_is_per_thread),
+      cmocka_unit_test(test_qif_handles_in_threads_are_independent), /* first: see there */
+      cmocka_unit_test(test_handles_in_threads_are_independent),
+      cmocka_unit_test(test_last_error_is_per_thread),
   };
   return cmocka_run_group_tests_name("abi_threads", tests, NULL, NULL);
 }

@@ -45,8 +45,7 @@ static char *g_self; /* argv[0] */
 
 /* A sparse random network with one shared recurrent weight (procedural targets): the phase
    frame batches its QIF inputs, the path the vector math serves. */
-static void run_case(int which, result *r)
-{
+static void run_case(int which, result *r) {
   sp_network_desc d;
   sp_network *net = NULL;
   sp_spike buf[N_SPIKES];
@@ -81,8 +80,7 @@ static void run_case(int which, result *r)
 }
 
 /* Child mode: every case's results as exact hex floats on stdout. */
-static int child_main(void)
-{
+static int child_main(void) {
   static result r;
   int c;
   size_t i;
@@ -96,8 +94,7 @@ static int child_main(void)
 }
 
 /* Reads one case written by child_main. */
-static int read_result(FILE *f, result *r)
-{
+static int read_result(FILE *f, result *r) {
   size_t i;
   unsigned n;
   for (i = 0; i < N_SPIKES; i++) {
@@ -112,8 +109,7 @@ static int read_result(FILE *f, result *r)
 static result g_default[N_CASES], g_scalar[N_CASES];
 
 /* This process on the default path; a child forced to the scalar path. */
-static int setup(void **state)
-{
+static int setup(void **state) {
   char cmd[4096];
   FILE *f;
   int c, ok = 1;
@@ -133,16 +129,14 @@ static int setup(void **state)
   return 0;
 }
 
-static int same_spikes(const result *a, const result *b)
-{
+static int same_spikes(const result *a, const result *b) {
   size_t i;
   for (i = 0; i < N_SPIKES; i++)
     if (a->neuron[i] != b->neuron[i] || !abi_same_bits(a->t[i], b->t[i])) return 0;
   return 1;
 }
 
-static int same_bits(const result *a, const result *b)
-{
+static int same_bits(const result *a, const result *b) {
   size_t i;
   if (!same_spikes(a, b)) return 0;
   for (i = 0; i < N_NEURONS; i++)
@@ -150,21 +144,21 @@ static int same_bits(const result *a, const result *b)
   return abi_same_bits(a->grad_weight, b->grad_weight);
 }
 
-static void assert_same_spikes(int c)
-{
+static void assert_same_spikes(int c) {
   size_t i;
   const result *a = &g_default[c], *b = &g_scalar[c];
   for (i = 0; i < N_SPIKES; i++)
     if (a->neuron[i] != b->neuron[i] || !abi_same_bits(a->t[i], b->t[i]))
-      abi_fail_at(__FILE__, __LINE__, "%s, spike %lu: neuron %u at %a (default) vs %u at %a "
-                  "(scalar)", case_names[c], (unsigned long)i, (unsigned)a->neuron[i], a->t[i],
+      abi_fail_at(__FILE__, __LINE__,
+                  "%s, spike %lu: neuron %u at %a (default) vs %u at %a "
+                  "(scalar)",
+                  case_names[c], (unsigned long)i, (unsigned)a->neuron[i], a->t[i],
                   (unsigned)b->neuron[i], b->t[i]);
 }
 
 /* Gradients within GRAD_TOLERANCE (relative): the QIF backward pass batches its tangents in
    every frame. Returns the largest difference. */
-static double assert_close_grads(int c)
-{
+static double assert_close_grads(int c) {
   const result *a = &g_default[c], *b = &g_scalar[c];
   double worst = 0;
   size_t i;
@@ -181,21 +175,18 @@ static double assert_close_grads(int c)
 }
 
 /* LIF never uses the vector math: spikes and gradients bit-identical. */
-static void test_lif_bit_identical(void **state)
-{
+static void test_lif_bit_identical(void **state) {
   int c;
   (void)state;
   for (c = CASE_LIF_PHASE; c <= CASE_LIF_TIME; c++) {
     assert_same_spikes(c);
     if (!same_bits(&g_default[c], &g_scalar[c]))
-      abi_fail_at(__FILE__, __LINE__, "%s: the gradients differ between the paths",
-                  case_names[c]);
+      abi_fail_at(__FILE__, __LINE__, "%s: the gradients differ between the paths", case_names[c]);
   }
 }
 
 /* QIF in the time frame: spikes bit-identical (its inputs are applied one by one, scalar). */
-static void test_qif_time_frame(void **state)
-{
+static void test_qif_time_frame(void **state) {
   (void)state;
   assert_same_spikes(CASE_QIF_TIME);
   printf("# QIF time frame: spikes bit-identical, largest relative gradient difference %.3g\n",
@@ -204,8 +195,7 @@ static void test_qif_time_frame(void **state)
 
 /* The phase frame's batched QIF inputs: the same spikes in the same order, times within the
    stated tolerance over this short horizon. */
-static void test_qif_phase_frame(void **state)
-{
+static void test_qif_phase_frame(void **state) {
   const result *a = &g_default[CASE_QIF_PHASE], *b = &g_scalar[CASE_QIF_PHASE];
   double worst = 0, worst_grad;
   size_t i;
@@ -222,32 +212,31 @@ static void test_qif_phase_frame(void **state)
   }
   worst_grad = assert_close_grads(CASE_QIF_PHASE);
   printf("# QIF phase frame, first %d spikes (t < %.3g s): largest spike-time difference "
-         "%.3g s, largest relative gradient difference %.3g\n", N_SPIKES, b->t[N_SPIKES - 1],
-         worst, worst_grad);
+         "%.3g s, largest relative gradient difference %.3g\n",
+         N_SPIKES, b->t[N_SPIKES - 1], worst, worst_grad);
 }
 
 /* Where this build has the vector path and the CPU has AVX2, the default run used it: some
    QIF phase-frame bit must differ from the scalar child (or the switch did nothing). */
-static void test_switch_changes_the_path(void **state)
-{
+static void test_switch_changes_the_path(void **state) {
   (void)state;
 #if defined(ABI_EXPECT_VECTOR_MATH) && (defined(__x86_64__) || defined(__i386__))
   if (!__builtin_cpu_supports("avx2")) skip();
   if (same_bits(&g_default[CASE_QIF_PHASE], &g_scalar[CASE_QIF_PHASE]))
-    abi_fail_at(__FILE__, __LINE__, "QIF phase frame: the default and the forced scalar path "
+    abi_fail_at(__FILE__, __LINE__,
+                "QIF phase frame: the default and the forced scalar path "
                 "agree to the bit; is the vector path used at all?");
 #else
   skip();
 #endif
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_lif_bit_identical),
-    cmocka_unit_test(test_qif_time_frame),
-    cmocka_unit_test(test_qif_phase_frame),
-    cmocka_unit_test(test_switch_changes_the_path),
+      cmocka_unit_test(test_lif_bit_identical),
+      cmocka_unit_test(test_qif_time_frame),
+      cmocka_unit_test(test_qif_phase_frame),
+      cmocka_unit_test(test_switch_changes_the_path),
   };
   if (argc > 1 && strcmp(argv[1], "--child") == 0) return child_main();
   g_self = argv[0];

@@ -26,8 +26,7 @@
 #  error "SP_VERSION_NUMBER is not MAJOR*10000 + MINOR*100 + PATCH"
 #endif
 
-static void test_macros_agree_with_generated_header(void **state)
-{
+static void test_macros_agree_with_generated_header(void **state) {
   char buf[64];
   (void)state;
   assert_int_equal(SP_VERSION_MAJOR, SP_GENERATED_VERSION_MAJOR);
@@ -42,8 +41,7 @@ static void test_macros_agree_with_generated_header(void **state)
   assert_true(SP_VERSION_MINOR < 100 && SP_VERSION_PATCH < 100);
 }
 
-static void test_linked_library_version(void **state)
-{
+static void test_linked_library_version(void **state) {
   (void)state;
   assert_int_equal(sp_version_number(), SP_VERSION_NUMBER);
   assert_non_null(sp_version_string());
@@ -53,16 +51,23 @@ static void test_linked_library_version(void **state)
 }
 
 /* sp_network_desc_init(d, k) never writes at or past byte k. */
-static void test_desc_init_respects_struct_size(void **state)
-{
+static void test_desc_init_respects_struct_size(void **state) {
   union {
     sp_network_desc d;
     unsigned char bytes[sizeof(sp_network_desc) + 64];
   } u;
-  size_t sizes[] = {0, 1, 4, 8, offsetof(sp_network_desc, tau), offsetof(sp_network_desc, drive),
-                    offsetof(sp_network_desc, recurrent), offsetof(sp_network_desc, inputs),
-                    offsetof(sp_network_desc, t_ref), offsetof(sp_network_desc, allocator),
-                    offsetof(sp_network_desc, frame), sizeof(sp_network_desc) - 1,
+  size_t sizes[] = {0,
+                    1,
+                    4,
+                    8,
+                    offsetof(sp_network_desc, tau),
+                    offsetof(sp_network_desc, drive),
+                    offsetof(sp_network_desc, recurrent),
+                    offsetof(sp_network_desc, inputs),
+                    offsetof(sp_network_desc, t_ref),
+                    offsetof(sp_network_desc, allocator),
+                    offsetof(sp_network_desc, frame),
+                    sizeof(sp_network_desc) - 1,
                     sizeof(sp_network_desc)};
   size_t i, j;
   (void)state;
@@ -76,8 +81,7 @@ static void test_desc_init_respects_struct_size(void **state)
   }
 }
 
-static void test_desc_init_defaults(void **state)
-{
+static void test_desc_init_defaults(void **state) {
   sp_network_desc d;
   (void)state;
   memset(&d, 0xA5, sizeof d);
@@ -101,8 +105,7 @@ static void test_desc_init_defaults(void **state)
 }
 
 /* One uncoupled LIF neuron, I = 1.5, v0 = 0: first spike at tau ln(I/(I-1)) = tau ln 3. */
-static double first_lif_spike(const sp_network_desc *d)
-{
+static double first_lif_spike(const sp_network_desc *d) {
   sp_network *net = NULL;
   sp_spike s;
   assert_sp_ok(sp_network_create(d, &net));
@@ -112,8 +115,7 @@ static double first_lif_spike(const sp_network_desc *d)
   return s.t;
 }
 
-static void test_default_tau(void **state)
-{
+static void test_default_tau(void **state) {
   sp_network_desc d;
   double v0[1] = {0.0};
   const double expected = 0.01 * log(3.0);
@@ -132,8 +134,7 @@ static void test_default_tau(void **state)
 
 /* The default input capacity is 4096 queued events, with the field as init left it and with
    an explicit 0. */
-static void check_capacity(const sp_network_desc *d, uint32_t expected)
-{
+static void check_capacity(const sp_network_desc *d, uint32_t expected) {
   sp_network *net = NULL;
   uint32_t i;
   assert_sp_ok(sp_network_create(d, &net));
@@ -147,8 +148,7 @@ static void check_capacity(const sp_network_desc *d, uint32_t expected)
   sp_network_destroy(net);
 }
 
-static void test_default_input_capacity(void **state)
-{
+static void test_default_input_capacity(void **state) {
   sp_network_desc d;
   (void)state;
   sp_network_desc_init(&d, sizeof d);
@@ -167,8 +167,7 @@ static void test_default_input_capacity(void **state)
 
 /* A description that is all zeros apart from struct_size, model, n and drive is valid:
    zero fields mean their defaults. */
-static void test_zero_description_is_valid(void **state)
-{
+static void test_zero_description_is_valid(void **state) {
   sp_network_desc d;
   sp_network *net = NULL;
   (void)state;
@@ -183,16 +182,15 @@ static void test_zero_description_is_valid(void **state)
   sp_network_destroy(net);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_macros_agree_with_generated_header),
-    cmocka_unit_test(test_linked_library_version),
-    cmocka_unit_test(test_desc_init_respects_struct_size),
-    cmocka_unit_test(test_desc_init_defaults),
-    cmocka_unit_test(test_default_tau),
-    cmocka_unit_test(test_default_input_capacity),
-    cmocka_unit_test(test_zero_description_is_valid),
+      cmocka_unit_test(test_macros_agree_with_generated_header),
+      cmocka_unit_test(test_linked_library_version),
+      cmocka_unit_test(test_desc_init_respects_struct_size),
+      cmocka_unit_test(test_desc_init_defaults),
+      cmocka_unit_test(test_default_tau),
+      cmocka_unit_test(test_default_input_capacity),
+      cmocka_unit_test(test_zero_description_is_valid),
   };
   return cmocka_run_group_tests_name("abi_version", tests, NULL, NULL);
 }

@@ -45,8 +45,8 @@ typedef struct {
   double worst_t;
   uint32_t worst_late_neuron; /* where the largest one at t >= 1024 tau was */
   double worst_late_t;
-  double last_t;         /* time of the last spike */
-  int status;            /* SP_OK, or what went wrong (-1: a neuron out of turn) */
+  double last_t; /* time of the last spike */
+  int status;    /* SP_OK, or what went wrong (-1: a neuron out of turn) */
 } pm_result;
 
 /* Neuron i's k-th spike (k = 0, 1, ...) is first + k period, in long double:
@@ -143,18 +143,40 @@ static pm_result pm_measure(const pm_config *c, uint64_t total) {
  * the phase frame needs one shared drive. */
 #define PM_CONFIGS 6
 static const pm_config pm_configs[PM_CONFIGS] = {
-    {"LIF time", SP_MODEL_LIF, SP_FRAME_TIME, 4, 0.01, 0.0,
-     {1.1, 1.5, 2.0, 3.7}, {0.0, 0.3, 0.55, 0.9}},
-    {"LIF phase", SP_MODEL_LIF, SP_FRAME_PHASE, 5, 0.01, 0.0,
-     {1.3, 1.3, 1.3, 1.3, 1.3}, {0.0, 0.2, 0.45, 0.7, 0.95}},
-    {"QIF time", SP_MODEL_QIF, SP_FRAME_TIME, 4, 0.01, 0.0,
-     {0.1, 0.7, 1.0, 2.3}, {-1.0, 0.0, 0.5, 3.0}},
-    {"QIF phase", SP_MODEL_QIF, SP_FRAME_PHASE, 5, 0.01, 0.0,
-     {0.9, 0.9, 0.9, 0.9, 0.9}, {-2.0, -0.5, 0.0, 0.8, 7.0}},
-    {"LIF t_ref", SP_MODEL_LIF, SP_FRAME_TIME, 3, 0.02, 0.0037,
-     {1.2, 1.9, 5.0}, {0.1, 0.6, 0.0}},
-    {"QIF t_ref", SP_MODEL_QIF, SP_FRAME_PHASE, 3, 0.02, 0.011,
-     {0.4, 0.4, 0.4}, {-3.0, 0.1, 1.0}},
+    {"LIF time",
+     SP_MODEL_LIF,
+     SP_FRAME_TIME,
+     4,
+     0.01,
+     0.0,
+     {1.1, 1.5, 2.0, 3.7},
+     {0.0, 0.3, 0.55, 0.9}},
+    {"LIF phase",
+     SP_MODEL_LIF,
+     SP_FRAME_PHASE,
+     5,
+     0.01,
+     0.0,
+     {1.3, 1.3, 1.3, 1.3, 1.3},
+     {0.0, 0.2, 0.45, 0.7, 0.95}},
+    {"QIF time",
+     SP_MODEL_QIF,
+     SP_FRAME_TIME,
+     4,
+     0.01,
+     0.0,
+     {0.1, 0.7, 1.0, 2.3},
+     {-1.0, 0.0, 0.5, 3.0}},
+    {"QIF phase",
+     SP_MODEL_QIF,
+     SP_FRAME_PHASE,
+     5,
+     0.01,
+     0.0,
+     {0.9, 0.9, 0.9, 0.9, 0.9},
+     {-2.0, -0.5, 0.0, 0.8, 7.0}},
+    {"LIF t_ref", SP_MODEL_LIF, SP_FRAME_TIME, 3, 0.02, 0.0037, {1.2, 1.9, 5.0}, {0.1, 0.6, 0.0}},
+    {"QIF t_ref", SP_MODEL_QIF, SP_FRAME_PHASE, 3, 0.02, 0.011, {0.4, 0.4, 0.4}, {-3.0, 0.1, 1.0}},
 };
 
 #endif

@@ -130,8 +130,8 @@ struct Fixture {
       return;
     }
     if (got != want || key != model[want])
-      fail_msg("%s, step %ld: top %u (key %.17g), want %u (key %.17g)", what, step, got, key,
-               want, model[want]);
+      fail_msg("%s, step %ld: top %u (key %.17g), want %u (key %.17g)", what, step, got, key, want,
+               model[want]);
     for (uint32_t i = 0; i < n; ++i)
       if (q.key_of(i) != model[i]) fail_msg("%s, step %ld: key_of(%u) differs", what, step, i);
   }
@@ -153,7 +153,8 @@ void run_workload(BucketQueue::Scale scale, uint32_t n, long steps, uint64_t see
     if (k == INFINITY) break;
     if (k > now) now = k;
     f.due = now;
-    double next = scale == BucketQueue::Scale::Log ? now * (1.5 + r.uniform()) : now + 1 + r.uniform();
+    double next = scale == BucketQueue::Scale::Log ? now * (1.5 + r.uniform())
+                                                   : now + 1 + r.uniform();
     f.set_top(next);
     for (int e = 0; e < 8; ++e) {
       uint32_t i = r.below(n);
@@ -184,15 +185,25 @@ void run_workload(BucketQueue::Scale scale, uint32_t n, long steps, uint64_t see
          static_cast<unsigned long long>(f.q.rebuilds()));
 }
 
-void test_inhibitory_linear(void **) { run_workload(BucketQueue::Scale::Linear, 300, 20000, 1, 0.0, 0.0); }
-void test_inhibitory_log(void **) { run_workload(BucketQueue::Scale::Log, 300, 20000, 2, 0.0, 0.0); }
-void test_mixed_linear(void **) { run_workload(BucketQueue::Scale::Linear, 500, 20000, 3, 0.4, 0.02); }
+void test_inhibitory_linear(void **) {
+  run_workload(BucketQueue::Scale::Linear, 300, 20000, 1, 0.0, 0.0);
+}
+void test_inhibitory_log(void **) {
+  run_workload(BucketQueue::Scale::Log, 300, 20000, 2, 0.0, 0.0);
+}
+void test_mixed_linear(void **) {
+  run_workload(BucketQueue::Scale::Linear, 500, 20000, 3, 0.4, 0.02);
+}
 void test_mixed_log(void **) { run_workload(BucketQueue::Scale::Log, 500, 20000, 4, 0.4, 0.02); }
 // More than 4096 neurons: the wider bucket window.
 void test_large(void **) { run_workload(BucketQueue::Scale::Linear, 5000, 3000, 5, 0.3, 0.01); }
 // Keys implied by the states (as LIF's u, and as QIF's -x) with neurons flagged due.
-void test_implied_log(void **) { run_workload(BucketQueue::Scale::Log, 500, 20000, 8, 0.4, 0.02, true, 1.0); }
-void test_implied_negated(void **) { run_workload(BucketQueue::Scale::Linear, 500, 20000, 9, 0.4, 0.02, true, -1.0); }
+void test_implied_log(void **) {
+  run_workload(BucketQueue::Scale::Log, 500, 20000, 8, 0.4, 0.02, true, 1.0);
+}
+void test_implied_negated(void **) {
+  run_workload(BucketQueue::Scale::Linear, 500, 20000, 9, 0.4, 0.02, true, -1.0);
+}
 
 // Keys that keep shrinking into earlier buckets leave a stale entry each time; the pool must run
 // out and the queue rebuild itself, without losing order.
@@ -207,12 +218,13 @@ void test_stale_entries_force_rebuilds(void **) {
   uint64_t before = f.q.rebuilds();
   for (long s = 0; s < 20000; ++s) {
     uint32_t i = 1 + r.below(n - 1);
-    double k = f.model[i] - 0.05;  // into an earlier bucket: a new entry, the old one stale
+    double k = f.model[i] - 0.05;   // into an earlier bucket: a new entry, the old one stale
     f.set(i, k < 1.05 ? 1.95 : k);  // (growing back needs no new entry)
     if (s % 97 == 0) f.check("shrinking", s);
   }
   f.check("shrinking", 20000);
-  printf("# shrinking keys: %llu rebuilds\n", static_cast<unsigned long long>(f.q.rebuilds() - before));
+  printf("# shrinking keys: %llu rebuilds\n",
+         static_cast<unsigned long long>(f.q.rebuilds() - before));
   if (f.q.rebuilds() == before) fail_msg("no rebuild: the stale-entry path was not exercised");
 }
 
@@ -281,22 +293,22 @@ void nan_keys(BucketQueue::Scale scale, bool implied, double nan) {
   for (uint32_t i = 0; i < n; ++i) f.model[i] = 1.0 + (i < 100 ? r.uniform() : 1e6 * r.uniform());
   f.build(scale, implied);
   long step = 0;
-  f.set(3, nan);                      // a far or near neuron's key becomes NaN
+  f.set(3, nan);  // a far or near neuron's key becomes NaN
   check_nan_as_never(f, "set", ++step);
-  f.set(f.q.top(), nan);              // the top, through update()
+  f.set(f.q.top(), nan);  // the top, through update()
   check_nan_as_never(f, "set top", ++step);
-  f.set_top(nan);                     // the top, through update_top()
+  f.set_top(nan);  // the top, through update_top()
   check_nan_as_never(f, "update_top", ++step);
-  f.set(250, nan);                    // a neuron in the overflow list
+  f.set(250, nan);  // a neuron in the overflow list
   check_nan_as_never(f, "overflow", ++step);
-  for (uint32_t i = 0; i < n; ++i)    // everyone else spikes away to +inf: only NaN keys left
+  for (uint32_t i = 0; i < n; ++i)  // everyone else spikes away to +inf: only NaN keys left
     if (!std::isnan(f.model[i])) f.set(i, INFINITY);
   check_nan_as_never(f, "only NaN and +inf", ++step);
   f.q.rebuild();
   check_nan_as_never(f, "rebuilt", ++step);
   f.set(7, 2.0);
   check_nan_as_never(f, "one finite", ++step);
-  f.set(3, 1.5);                      // a NaN key becomes finite again
+  f.set(3, 1.5);  // a NaN key becomes finite again
   check_nan_as_never(f, "NaN to finite", ++step);
 }
 

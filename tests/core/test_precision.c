@@ -57,10 +57,8 @@ static void test_refractory_periods(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_lif_time_frame),
-      cmocka_unit_test(test_lif_phase_frame),
-      cmocka_unit_test(test_qif_time_frame),
-      cmocka_unit_test(test_qif_phase_frame),
+      cmocka_unit_test(test_lif_time_frame),     cmocka_unit_test(test_lif_phase_frame),
+      cmocka_unit_test(test_qif_time_frame),     cmocka_unit_test(test_qif_phase_frame),
       cmocka_unit_test(test_refractory_periods),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,7 +72,8 @@ void test_tan_half_matches_long_double(void **) {
   sp::qif_tan_half_batch(phi, t, n);
   for (uint32_t j = 0; j < n; ++j) {
     long double want = std::tan(0.5L * phi[j]);
-    double scale = std::fabs(static_cast<double>(want)) > 1 ? std::fabs(static_cast<double>(want)) : 1.0;
+    double scale = std::fabs(static_cast<double>(want)) > 1 ? std::fabs(static_cast<double>(want))
+                                                            : 1.0;
     if (!(std::fabs(t[j] - want) / scale < 1e-14))
       fail_msg("phi = %.17g: got %.17g, want %.17Lg", phi[j], t[j], want);
   }

@@ -116,8 +116,7 @@ static void run_long_refractory(double t_ref, uint32_t frame) {
   /* Held at reset during the period, then rising from 0 as I (1 - e^(-s/tau)). */
   assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
   assert_true(v == 0.0);
-  assert_int_equal(sp_run(net, 4.0 * (t_ref + T) + T + t_ref + 0.5 * TAU, s, 16, &count),
-                   SP_OK);
+  assert_int_equal(sp_run(net, 4.0 * (t_ref + T) + T + t_ref + 0.5 * TAU, s, 16, &count), SP_OK);
   assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
   assert_rel(v, 1.5 * (1 - exp(-0.5)), 1e-7); /* (t is rounded to ulps of 1e4 s) */
   sp_network_destroy(net);
@@ -349,8 +348,8 @@ static void fd_check(uint32_t model, uint32_t frame) {
       if (isnan(fd)) continue; /* the perturbation reordered spikes */
       ++checked;
       if (!(fabs(g[k] - fd) <= 1e-4 * fabs(fd) + 1e-6)) /* (QIF amplifies rounding) */
-        fail_msg("model %u frame %u param %d[%zu]: backward %.12g, finite difference %.12g",
-                 model, frame, (int)kinds[q], k, g[k], fd);
+        fail_msg("model %u frame %u param %d[%zu]: backward %.12g, finite difference %.12g", model,
+                 frame, (int)kinds[q], k, g[k], fd);
     }
   }
   assert_true(checked >= 10);

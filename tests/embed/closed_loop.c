@@ -40,12 +40,12 @@
 
 #define N_NEURONS 10000u
 #define N_SENSORS 32u
-#define TICK 1e-3            /* seconds of simulated time per control tick */
-#define SUBSLOTS 10          /* sensor events are drawn on a 100 us grid, jittered inside */
-#define SPIKE_BUF 256        /* spikes read per sp_run call */
-#define MOTOR_A_END 500u     /* neurons [0, 500): motor population A */
-#define MOTOR_B_END 1000u    /* neurons [500, 1000): motor population B */
-#define N_FEEDBACK 16u       /* neurons [1000, 1016) get the command back as drive */
+#define TICK 1e-3         /* seconds of simulated time per control tick */
+#define SUBSLOTS 10       /* sensor events are drawn on a 100 us grid, jittered inside */
+#define SPIKE_BUF 256     /* spikes read per sp_run call */
+#define MOTOR_A_END 500u  /* neurons [0, 500): motor population A */
+#define MOTOR_B_END 1000u /* neurons [500, 1000): motor population B */
+#define N_FEEDBACK 16u    /* neurons [1000, 1016) get the command back as drive */
 
 /* ---------------------------------------------------------------------------------------- */
 /* A counting allocator: the network's only memory                                          */
@@ -97,8 +97,8 @@ static double rng_uniform(uint64_t *s) {
 typedef struct controller {
   sp_network *net;
   uint64_t rng;
-  double x, target;  /* plant position and where it should be */
-  double command;    /* motor command of the last tick, in [-1, 1] */
+  double x, target; /* plant position and where it should be */
+  double command;   /* motor command of the last tick, in [-1, 1] */
   uint64_t spike_hash;
   sp_spike buf[SPIKE_BUF];
 } controller;
@@ -127,8 +127,8 @@ static double sensor_rate(uint32_t ch, double err) {
   return 10.0 + 400.0 * exp(-0.5 * d * d);
 }
 
-static sp_status create_network(alloc_count *count, const sp_allocator *alloc,
-                                double *drives, sp_network **out) {
+static sp_status create_network(alloc_count *count, const sp_allocator *alloc, double *drives,
+                                sp_network **out) {
   sp_network_desc d;
   uint64_t s = 2024;
   uint32_t i;
@@ -139,15 +139,15 @@ static sp_status create_network(alloc_count *count, const sp_allocator *alloc,
   d.model = SP_MODEL_LIF;
   d.n = N_NEURONS;
   d.tau = 0.01;
-  d.drives = drives;             /* copied by create */
-  d.recurrent.k = 50;            /* procedural: no synapse is stored */
+  d.drives = drives;  /* copied by create */
+  d.recurrent.k = 50; /* procedural: no synapse is stored */
   d.recurrent.seed = 1;
   d.recurrent.weight = -0.05;
   d.n_inputs = N_SENSORS;
   d.inputs.k = 200;
   d.inputs.seed = 2;
   d.inputs.weight = 0.15;
-  d.input_capacity = 1024;       /* far more than one tick ever queues */
+  d.input_capacity = 1024; /* far more than one tick ever queues */
   d.allocator = alloc;
   st = sp_network_memory(&d, &bytes);
   if (st != SP_OK) return st;
@@ -194,15 +194,18 @@ static sp_status control_tick(controller *c, long tick, tick_stats *st) {
     if (s != SP_OK) return s;
     for (i = 0; i < got; ++i) {
       uint32_t n = c->buf[i].neuron;
-      if (n < MOTOR_A_END) st->motor_a++;
-      else if (n < MOTOR_B_END) st->motor_b++;
+      if (n < MOTOR_A_END)
+        st->motor_a++;
+      else if (n < MOTOR_B_END)
+        st->motor_b++;
       c->spike_hash = hash_spike(c->spike_hash, &c->buf[i]);
     }
     st->spikes += got;
   } while (got == SPIKE_BUF);
 
   /* 3. Act: the motor populations' difference moves the plant. */
-  c->command = ((double)st->motor_a - (double)st->motor_b) / ((double)(st->motor_a + st->motor_b) + 1.0);
+  c->command = ((double)st->motor_a - (double)st->motor_b) /
+               ((double)(st->motor_a + st->motor_b) + 1.0);
   c->x += TICK * (5.0 * c->command - 2.0 * c->x);
   c->target = 0.8 * sin(2.0 * 3.141592653589793 * 0.5 * t1);
 
@@ -236,8 +239,8 @@ static void report_latency(const char *what, const double *x, double *sorted, si
   mean /= (double)n;
   memcpy(sorted, x, sizeof(double) * n);
   qsort(sorted, n, sizeof(double), compare_doubles);
-  printf("%s: mean %.1f, p99.9 %.1f, worst %.1f; %zu of %zu over the %.0f us tick\n", what,
-         mean, sorted[(size_t)ceil(0.999 * (double)n) - 1], sorted[n - 1], over, n, TICK * 1e6);
+  printf("%s: mean %.1f, p99.9 %.1f, worst %.1f; %zu of %zu over the %.0f us tick\n", what, mean,
+         sorted[(size_t)ceil(0.999 * (double)n) - 1], sorted[n - 1], over, n, TICK * 1e6);
 }
 
 /* Sleeps until `deadline` (absolute, CLOCK_MONOTONIC), then moves it on by one tick. */
@@ -274,9 +277,12 @@ int main(int argc, char **argv) {
   sp_status s = SP_OK;
 
   for (i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--ticks") == 0 && i + 1 < argc) ticks = parse_count(argv[++i], "--ticks");
-    else if (strcmp(argv[i], "--warmup") == 0 && i + 1 < argc) warmup = parse_count(argv[++i], "--warmup");
-    else if (strcmp(argv[i], "--realtime") == 0) realtime = 1;
+    if (strcmp(argv[i], "--ticks") == 0 && i + 1 < argc)
+      ticks = parse_count(argv[++i], "--ticks");
+    else if (strcmp(argv[i], "--warmup") == 0 && i + 1 < argc)
+      warmup = parse_count(argv[++i], "--warmup");
+    else if (strcmp(argv[i], "--realtime") == 0)
+      realtime = 1;
     else {
       fprintf(stderr, "usage: closed_loop [--ticks N] [--warmup N] [--realtime]\n");
       return 2;
@@ -354,8 +360,8 @@ int main(int argc, char **argv) {
          sqrt(sq_err / (double)ticks));
   report_latency("tick latency [us] (wall)", lat, sorted, (size_t)ticks);
   report_latency("tick CPU time [us]      ", cpu, sorted, (size_t)ticks);
-  printf("allocations during the loop: %zu; spike checksum %016llx\n",
-         count.allocs - allocs_before, (unsigned long long)c.spike_hash);
+  printf("allocations during the loop: %zu; spike checksum %016llx\n", count.allocs - allocs_before,
+         (unsigned long long)c.spike_hash);
 
   if (count.allocs != allocs_before) {
     fprintf(stderr, "closed_loop: the library allocated inside the control loop\n");

@@ -30,15 +30,15 @@
 /* A counting, checking, optionally failing allocator                                        */
 
 typedef struct counter {
-  size_t allocs;        /* successful allocations */
+  size_t allocs; /* successful allocations */
   size_t frees;
-  size_t attempts;      /* calls to alloc, failed ones included */
-  size_t bytes;         /* sum of the sizes requested by successful allocations */
-  size_t live_bytes;    /* requested bytes not yet freed */
+  size_t attempts;   /* calls to alloc, failed ones included */
+  size_t bytes;      /* sum of the sizes requested by successful allocations */
+  size_t live_bytes; /* requested bytes not yet freed */
   size_t live_blocks;
-  long fail_at;         /* the attempt (0-based) that fails, or -1 */
-  size_t bad_align;     /* requests with an alignment that is not a power of two <= 64 */
-  size_t bad_free;      /* frees whose size differs from the one requested */
+  long fail_at;     /* the attempt (0-based) that fails, or -1 */
+  size_t bad_align; /* requests with an alignment that is not a power of two <= 64 */
+  size_t bad_free;  /* frees whose size differs from the one requested */
 } counter;
 
 /* Stored just before the block handed out. */
@@ -109,7 +109,9 @@ static uint64_t rng_next(uint64_t *s) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
-static double rng_uniform(uint64_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+static double rng_uniform(uint64_t *s) {
+  return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 /* Explicit CSR storage owned by the test. */
 typedef struct csr {
@@ -233,18 +235,21 @@ static void unbuild(built *b) {
 }
 
 static const scenario scenarios[] = {
-  /* name                     model          n     recurrent             n_in inputs               drives t_ref  cap */
-  {"lif-1-none",              SP_MODEL_LIF,     1, CONN_NONE,             0, CONN_NONE,             0, 0.0,    0},
-  {"qif-1-none",              SP_MODEL_QIF,     1, CONN_NONE,             0, CONN_NONE,             0, 0.0,    0},
-  {"lif-1-explicit-self",     SP_MODEL_LIF,     1, CONN_EXPLICIT_W,       1, CONN_EXPLICIT_SHARED,  1, 0.0,    1},
-  {"lif-1000-explicit-w",     SP_MODEL_LIF,  1000, CONN_EXPLICIT_W,       0, CONN_NONE,             0, 0.0,    0},
-  {"lif-1000-explicit-shared",SP_MODEL_LIF,  1000, CONN_EXPLICIT_SHARED,  0, CONN_NONE,             1, 0.0,    0},
-  {"qif-1000-explicit-w",     SP_MODEL_QIF,  1000, CONN_EXPLICIT_W,       8, CONN_EXPLICIT_W,       0, 0.0,   64},
-  {"lif-1000-procedural",     SP_MODEL_LIF,  1000, CONN_PROCEDURAL,       0, CONN_NONE,             0, 0.0,    0},
-  {"qif-1000-procedural",     SP_MODEL_QIF,  1000, CONN_PROCEDURAL,       0, CONN_NONE,             1, 0.0,    0},
-  {"lif-1000-proc-proc-in",   SP_MODEL_LIF,  1000, CONN_PROCEDURAL,      32, CONN_PROCEDURAL,       1, 0.002, 100},
-  {"lif-1000-proc-expl-in",   SP_MODEL_LIF,  1000, CONN_PROCEDURAL,      16, CONN_EXPLICIT_W,       0, 0.0, 5000},
-  {"qif-1000-expl-proc-in",   SP_MODEL_QIF,  1000, CONN_EXPLICIT_SHARED, 16, CONN_PROCEDURAL,       0, 0.001,  0},
+    /* name                     model          n     recurrent             n_in inputs               drives t_ref  cap */
+    {"lif-1-none", SP_MODEL_LIF, 1, CONN_NONE, 0, CONN_NONE, 0, 0.0, 0},
+    {"qif-1-none", SP_MODEL_QIF, 1, CONN_NONE, 0, CONN_NONE, 0, 0.0, 0},
+    {"lif-1-explicit-self", SP_MODEL_LIF, 1, CONN_EXPLICIT_W, 1, CONN_EXPLICIT_SHARED, 1, 0.0, 1},
+    {"lif-1000-explicit-w", SP_MODEL_LIF, 1000, CONN_EXPLICIT_W, 0, CONN_NONE, 0, 0.0, 0},
+    {"lif-1000-explicit-shared", SP_MODEL_LIF, 1000, CONN_EXPLICIT_SHARED, 0, CONN_NONE, 1, 0.0, 0},
+    {"qif-1000-explicit-w", SP_MODEL_QIF, 1000, CONN_EXPLICIT_W, 8, CONN_EXPLICIT_W, 0, 0.0, 64},
+    {"lif-1000-procedural", SP_MODEL_LIF, 1000, CONN_PROCEDURAL, 0, CONN_NONE, 0, 0.0, 0},
+    {"qif-1000-procedural", SP_MODEL_QIF, 1000, CONN_PROCEDURAL, 0, CONN_NONE, 1, 0.0, 0},
+    {"lif-1000-proc-proc-in", SP_MODEL_LIF, 1000, CONN_PROCEDURAL, 32, CONN_PROCEDURAL, 1, 0.002,
+     100},
+    {"lif-1000-proc-expl-in", SP_MODEL_LIF, 1000, CONN_PROCEDURAL, 16, CONN_EXPLICIT_W, 0, 0.0,
+     5000},
+    {"qif-1000-expl-proc-in", SP_MODEL_QIF, 1000, CONN_EXPLICIT_SHARED, 16, CONN_PROCEDURAL, 0,
+     0.001, 0},
 };
 #define N_SCENARIOS (sizeof scenarios / sizeof scenarios[0])
 
@@ -672,14 +677,14 @@ static void test_bytes_per_neuron(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_memory_is_exact),
-    cmocka_unit_test(test_memory_independent_of_allocator),
-    cmocka_unit_test(test_no_allocation_after_create),
-    cmocka_unit_test(test_create_fail_after_n),
-    cmocka_unit_test(test_record_fail_after_n),
-    cmocka_unit_test(test_load_fail_after_n),
-    cmocka_unit_test(test_save_file_allocations),
-    cmocka_unit_test(test_bytes_per_neuron),
+      cmocka_unit_test(test_memory_is_exact),
+      cmocka_unit_test(test_memory_independent_of_allocator),
+      cmocka_unit_test(test_no_allocation_after_create),
+      cmocka_unit_test(test_create_fail_after_n),
+      cmocka_unit_test(test_record_fail_after_n),
+      cmocka_unit_test(test_load_fail_after_n),
+      cmocka_unit_test(test_save_file_allocations),
+      cmocka_unit_test(test_bytes_per_neuron),
   };
   return cmocka_run_group_tests_name("embed_allocator", tests, NULL, NULL);
 }

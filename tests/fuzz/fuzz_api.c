@@ -21,11 +21,11 @@ typedef struct api_state {
   double last;     /* last spike time since the last rewind/load */
 } api_state;
 
-static const char *op_names[] = {"sp_step",        "sp_run",        "sp_input",
-                                 "sp_set_drive",   "sp_set_params", "sp_get_params",
-                                 "sp_record",      "sp_backward",   "sp_get_grads",
-                                 "sp_zero_grads",  "sp_rewind",     "save/load swap",
-                                 "sp_voltages",    "sp_voltage",    "sp_param_count",
+static const char *op_names[] = {"sp_step",       "sp_run",        "sp_input",
+                                 "sp_set_drive",  "sp_set_params", "sp_get_params",
+                                 "sp_record",     "sp_backward",   "sp_get_grads",
+                                 "sp_zero_grads", "sp_rewind",     "save/load swap",
+                                 "sp_voltages",   "sp_voltage",    "sp_param_count",
                                  "continuation"};
 
 static double dt_of(fuzz_bytes *b) {
@@ -73,8 +73,8 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
         for (k = 0; k < count; ++k) fz_check_spike(&buf[k], st->n, start, &st->last);
         if (st->recording) st->recorded += count;
         if (s == SP_OK && count < cap)
-          FUZZ_CHECK(sp_now(net) == t_end, "run returned at %.17g before t_end %.17g",
-                     sp_now(net), t_end);
+          FUZZ_CHECK(sp_now(net) == t_end, "run returned at %.17g before t_end %.17g", sp_now(net),
+                     t_end);
       } else {
         FUZZ_CHECK(count == 99 || count == 0, "failed run wrote count %zu", count);
       }
@@ -84,12 +84,8 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
         *documented_change = 1;
       break;
     }
-    case 2:
-      s = sp_input(net, fz_u8(b) % (st->n_inputs + 1), start + dt_of(b));
-      break;
-    case 3:
-      s = sp_set_drive(net, fz_u8(b) % (st->n + 1), fz_double(b));
-      break;
+    case 2: s = sp_input(net, fz_u8(b) % (st->n_inputs + 1), start + dt_of(b)); break;
+    case 3: s = sp_set_drive(net, fz_u8(b) % (st->n + 1), fz_double(b)); break;
     case 4: {
       double v[FZ_MAX_SYN + 8];
       size_t len = 0, k;
@@ -154,9 +150,7 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       s = sp_get_grads(net, p, len ? g : NULL, len);
       break;
     }
-    case 9:
-      s = sp_zero_grads(net);
-      break;
+    case 9: s = sp_zero_grads(net); break;
     case 10:
       s = sp_rewind(net);
       if (s == SP_OK) {
@@ -190,8 +184,7 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       size_t n = fz_u8(b) == 3 ? st->n + 1 : st->n;
       s = sp_voltages(net, v, n);
       if (s == SP_OK)
-        for (i = 0; i < st->n; ++i)
-          FUZZ_CHECK(!isnan(v[i]), "voltage %u = %g", i, v[i]);
+        for (i = 0; i < st->n; ++i) FUZZ_CHECK(!isnan(v[i]), "voltage %u = %g", i, v[i]);
       break;
     }
     case 13: {

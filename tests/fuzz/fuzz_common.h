@@ -6,8 +6,8 @@
 #define SP_FUZZ_COMMON_H
 
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200112L
-#undef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200112L /* posix_memalign */
+#  undef _POSIX_C_SOURCE
+#  define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #endif
 
 #include <math.h>
@@ -21,15 +21,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond, ...)                                                   \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
-      fprintf(stderr, "fuzz invariant failed at %s:%d: %s\n  ", __FILE__,       \
-              __LINE__, #cond);                                                 \
-      fprintf(stderr, __VA_ARGS__);                                             \
-      fprintf(stderr, "\n  last error: %s\n", sp_last_error());                 \
-      abort();                                                                  \
-    }                                                                           \
+#define FUZZ_CHECK(cond, ...)                                                               \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      fprintf(stderr, "fuzz invariant failed at %s:%d: %s\n  ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                                                         \
+      fprintf(stderr, "\n  last error: %s\n", sp_last_error());                             \
+      abort();                                                                              \
+    }                                                                                       \
   } while (0)
 
 /* ---- bytes -> values ---------------------------------------------------------------- */
@@ -54,10 +53,30 @@ static uint64_t fz_u64(fuzz_bytes *b) {
 
 /* Values that matter at the edges of the models: thresholds, signs, non-finite values,
  * overflow and underflow. */
-static const double fz_special[24] = {
-    0.0,   -0.0,   1.0,     -1.0,     0.5,     1.1,     2.0,      0.01,
-    NAN,   INFINITY, -INFINITY, 1e308, -1e308, 4.9406564584124654e-324, 2.2250738585072014e-308,
-    1e-300, 1e16,  1.0000000000000002, 0.99999999999999989, 1e-9, 700.0, 1e15, -0.3, 3.0};
+static const double fz_special[24] = {0.0,
+                                      -0.0,
+                                      1.0,
+                                      -1.0,
+                                      0.5,
+                                      1.1,
+                                      2.0,
+                                      0.01,
+                                      NAN,
+                                      INFINITY,
+                                      -INFINITY,
+                                      1e308,
+                                      -1e308,
+                                      4.9406564584124654e-324,
+                                      2.2250738585072014e-308,
+                                      1e-300,
+                                      1e16,
+                                      1.0000000000000002,
+                                      0.99999999999999989,
+                                      1e-9,
+                                      700.0,
+                                      1e15,
+                                      -0.3,
+                                      3.0};
 
 /* A double: 0-47 a special value, 48-191 a small "ordinary" one, else 8 raw bytes. */
 static double fz_double(fuzz_bytes *b) {
@@ -77,10 +96,10 @@ static double fz_double(fuzz_bytes *b) {
 /* Counts what is asked for, refuses beyond a cap (so that a huge request is an SP_ERR_NOMEM
  * rather than the fuzzer's out-of-memory), and can fail the k-th request. */
 typedef struct fuzz_alloc {
-  size_t requested;    /* bytes asked for so far */
-  size_t outstanding;  /* bytes not yet freed */
+  size_t requested;   /* bytes asked for so far */
+  size_t outstanding; /* bytes not yet freed */
   size_t calls;
-  size_t fail_at;      /* 1-based call number that fails; 0: none */
+  size_t fail_at; /* 1-based call number that fails; 0: none */
   size_t cap;
 } fuzz_alloc;
 
@@ -195,8 +214,8 @@ static size_t fz_steps(sp_network *net, int steps, double *last) {
     if (s != SP_ERR_STATE || !fz_lenient()) fz_check_status(s, "sp_step");
     if (s != SP_OK) break;
     fz_check_spike(&sp, n, start, last);
-    FUZZ_CHECK(sp_now(net) == sp.t || fz_lenient(), "now %.17g after a spike at %.17g",
-               sp_now(net), sp.t);
+    FUZZ_CHECK(sp_now(net) == sp.t || fz_lenient(), "now %.17g after a spike at %.17g", sp_now(net),
+               sp.t);
     ++spikes;
   }
   return spikes;
@@ -228,7 +247,8 @@ static void fz_check_continuation(sp_network *a, int steps) {
   }
   FUZZ_CHECK(s == SP_OK, "a saved network does not load: %s", sp_last_error());
   FUZZ_CHECK(sp_now(a) == sp_now(b) && sp_network_frame(a) == sp_network_frame(b) &&
-                 sp_network_size(b) == n, "loaded copy differs");
+                 sp_network_size(b) == n,
+             "loaded copy differs");
   /* The copy saves to the same bytes. */
   buf2 = fz_save(b, &len2);
   FUZZ_CHECK(len == len2 && memcmp(buf, buf2, len) == 0, "save(load(x)) != x");

@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(net == NULL, "a failed create left *out set");
     FUZZ_CHECK(counts.outstanding == 0, "a failed create kept %zu bytes", counts.outstanding);
     FUZZ_CHECK(sc != SP_ERR_STATE && sc != SP_ERR_CAPACITY && sc != SP_ERR_IO &&
-                   sc != SP_ERR_FORMAT, "create: %s", sp_status_name(sc));
+                   sc != SP_ERR_FORMAT,
+               "create: %s", sp_status_name(sc));
     return 0;
   }
   FUZZ_CHECK(counts.calls == 1 && counts.requested == measured,

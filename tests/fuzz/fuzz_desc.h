@@ -86,8 +86,8 @@ static void fz_decode_desc(fuzz_bytes *b, fuzz_desc *f, uint32_t max_n) {
     d->v0 = f->v0;
   }
   if (flags & 4) d->t_ref = fz_double(b);
-  fz_synapses(b, &d->recurrent, d->n, d->n, (flags & 16) != 0, (flags & 32) != 0,
-              (flags & 64) != 0, f->row_ptr, f->targets, f->weights, FZ_MAX_SYN);
+  fz_synapses(b, &d->recurrent, d->n, d->n, (flags & 16) != 0, (flags & 32) != 0, (flags & 64) != 0,
+              f->row_ptr, f->targets, f->weights, FZ_MAX_SYN);
   if (flags & 8) {
     d->n_inputs = fz_u8(b) % 5;
     d->input_capacity = fz_u8(b) % 9;

@@ -48,10 +48,14 @@ static const seed_desc seed_descs[] = {
     {"qif-excitable-unsupported", 2, 4, -1.0, 0, 0},
 };
 #define SEED_COUNT (sizeof seed_descs / sizeof seed_descs[0])
-static const char *const seed_names[SEED_COUNT] = {
-    "lif-phase-procedural", "lif-time-explicit-weights-inputs", "qif-phase-procedural-inputs",
-    "qif-time-explicit-refractory", "lif-subthreshold-v0-refractory-inputs",
-    "lif-forced-phase-explicit-odd", "eif-unsupported", "qif-excitable-unsupported"};
+static const char *const seed_names[SEED_COUNT] = {"lif-phase-procedural",
+                                                   "lif-time-explicit-weights-inputs",
+                                                   "qif-phase-procedural-inputs",
+                                                   "qif-time-explicit-refractory",
+                                                   "lif-subthreshold-v0-refractory-inputs",
+                                                   "lif-forced-phase-explicit-odd",
+                                                   "eif-unsupported",
+                                                   "qif-excitable-unsupported"};
 
 static void put_synapses(seed_writer *w, unsigned n_sources, unsigned n, int explicit_,
                          int procedural, int per_weights, double weight) {
@@ -104,22 +108,22 @@ static size_t seed_bytes(size_t v, unsigned char *out) {
 static size_t seed_api_bytes(size_t v, unsigned char *out) {
   size_t n = seed_bytes(v, out);
   seed_writer w = {out, n};
-  put(&w, 2), put(&w, 0), put_double(&w, 0.01);  /* input channel 0 at now + 0.01 */
-  put(&w, 0), put(&w, 0), put(&w, 0);             /* three steps */
-  put(&w, 6), put(&w, 30);                        /* record 30 spikes */
-  put(&w, 0), put(&w, 0);                         /* two steps */
-  put(&w, 1), put(&w, 4), put_double(&w, 0.01);   /* run, cap 5 */
-  put(&w, 7), put(&w, 2);                         /* backward with dl_dv_end */
+  put(&w, 2), put(&w, 0), put_double(&w, 0.01); /* input channel 0 at now + 0.01 */
+  put(&w, 0), put(&w, 0), put(&w, 0);           /* three steps */
+  put(&w, 6), put(&w, 30);                      /* record 30 spikes */
+  put(&w, 0), put(&w, 0);                       /* two steps */
+  put(&w, 1), put(&w, 4), put_double(&w, 0.01); /* run, cap 5 */
+  put(&w, 7), put(&w, 2);                       /* backward with dl_dv_end */
   for (n = 0; n < 8 + 12; ++n) put_double(&w, n % 2 ? 0.5 : -1.0);
-  put(&w, 8), put(&w, 3);                         /* grads of the drives */
-  put(&w, 15);                                    /* continuation */
-  put(&w, 3), put(&w, 1), put_double(&w, 2.0);    /* set_drive(1, 2.0) */
-  put(&w, 4), put(&w, 4), put(&w, 0);             /* set_params(V0, ...) */
+  put(&w, 8), put(&w, 3);                      /* grads of the drives */
+  put(&w, 15);                                 /* continuation */
+  put(&w, 3), put(&w, 1), put_double(&w, 2.0); /* set_drive(1, 2.0) */
+  put(&w, 4), put(&w, 4), put(&w, 0);          /* set_params(V0, ...) */
   for (n = 0; n < 20; ++n) put_double(&w, -0.3);
-  put(&w, 11);                                    /* save/load swap */
+  put(&w, 11); /* save/load swap */
   put(&w, 0), put(&w, 0);
-  put(&w, 12), put(&w, 0);                        /* voltages */
-  put(&w, 10), put(&w, 0), put(&w, 15);           /* rewind, step, continuation */
+  put(&w, 12), put(&w, 0);              /* voltages */
+  put(&w, 10), put(&w, 0), put(&w, 15); /* rewind, step, continuation */
   return w.n;
 }
 

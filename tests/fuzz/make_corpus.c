@@ -57,8 +57,7 @@ int main(int argc, char **argv) {
     static const unsigned char repair = 1;
     sp_status s = golden_build(&golden_variants[v], &net);
     if (s != SP_OK) {
-      fprintf(stderr, "%s: %s: %s\n", golden_variants[v].name, sp_status_name(s),
-              sp_last_error());
+      fprintf(stderr, "%s: %s: %s\n", golden_variants[v].name, sp_status_name(s), sp_last_error());
       return 1;
     }
     buf = save(net, &len);

@@ -94,7 +94,8 @@ static void build(problem *p, const case_desc *c) {
     for (j = 0; j < c->n; ++j) {
       if (j == i || uniform(&s) > 0.35) continue;
       p->targets[nnz] = j;
-      p->weights[nnz] = (c->model == SP_MODEL_LIF ? 0.2 : 0.4) * (uniform(&s) - 0.6 + c->excitation);
+      p->weights[nnz] = (c->model == SP_MODEL_LIF ? 0.2 : 0.4) *
+                        (uniform(&s) - 0.6 + c->excitation);
       ++nnz;
     }
   }
@@ -215,8 +216,8 @@ static void check_kind(problem *p, sp_param kind, fd_stats *st) {
     fd = (8 * (l[0] - l[1]) - (l[2] - l[3])) / (12 * h);
     err = fabs(fd - grad[q]) / (scale > 1e-300 ? scale : 1.0);
     if (err > 1e-6)
-      print_message("%s: kind %d index %zu: finite difference %.12g, gradient %.12g\n",
-                    p->c->name, (int)kind, q, fd, grad[q]);
+      print_message("%s: kind %d index %zu: finite difference %.12g, gradient %.12g\n", p->c->name,
+                    (int)kind, q, fd, grad[q]);
     if (err > st->max_err) st->max_err = err;
     st->checked++;
   }

@@ -35,10 +35,10 @@
 #include "k100_nets.h"
 
 #define K 100
-#define FD_TOL 1e-6   /* |fd - gradient| / (largest gradient of the kind checked) */
-#define ROWS 2        /* explicit recurrent rows checked in full */
-#define SAMPLE 16     /* drives and initial voltages checked */
-#define N_EVENTS 12   /* input events in the horizon */
+#define FD_TOL 1e-6 /* |fd - gradient| / (largest gradient of the kind checked) */
+#define ROWS 2      /* explicit recurrent rows checked in full */
+#define SAMPLE 16   /* drives and initial voltages checked */
+#define N_EVENTS 12 /* input events in the horizon */
 
 enum { CONN_PROCEDURAL, CONN_EXPLICIT, CONN_EXPLICIT_SHARED };
 enum { IN_PROCEDURAL, IN_EXPLICIT };
@@ -49,7 +49,7 @@ typedef struct gcase {
   uint32_t frame;      /* desc.frame */
   uint32_t want_frame; /* the frame the engine must run */
   int conn, per_neuron, inputs;
-  uint32_t n, spikes;  /* neurons; spikes in the horizon (about) */
+  uint32_t n, spikes; /* neurons; spikes in the horizon (about) */
   uint64_t seed;
 } gcase;
 
@@ -117,7 +117,8 @@ static void build(problem *p, const gcase *c) {
   /* drives: LIF well above 1 (a drive near 1 makes spike times ill-conditioned) */
   s->drive = lif ? 1.3 : 0.2;
   if (c->per_neuron)
-    assert_int_equal(lif ? k100_random_drives(s, &rng, 1.1, 1.6) : k100_random_drives(s, &rng, 0.1, 0.4), 0);
+    assert_int_equal(
+        lif ? k100_random_drives(s, &rng, 1.1, 1.6) : k100_random_drives(s, &rng, 0.1, 0.4), 0);
   assert_int_equal(k100_random_v0(s, &rng, 0.9 * K100_PI), 0);
   if (c->conn == CONN_PROCEDURAL) {
     s->rec.k = K;
@@ -127,7 +128,8 @@ static void build(problem *p, const gcase *c) {
     /* QIF in the phase frame: rows without a repeated target (the rows a batched reverse
        sweep may take) */
     uint32_t repeats = !lif && c->want_frame == SP_FRAME_PHASE ? 0 : 3;
-    assert_int_equal(k100_explicit_recurrent(s, &rng, K, repeats, 0.5, lif ? 0.04 : 0.1, lif ? 0.1 : 0.2), 0);
+    assert_int_equal(
+        k100_explicit_recurrent(s, &rng, K, repeats, 0.5, lif ? 0.04 : 0.1, lif ? 0.1 : 0.2), 0);
     if (c->conn == CONN_EXPLICIT_SHARED) {
       s->rec.weights = NULL;
       s->rec.weight = -0.05;
@@ -213,8 +215,8 @@ typedef struct fd_stats {
    error O(h^4)) for the entries idx[0..m) of a kind, on `net`; the spike order is checked at
    every step. Errors are relative to the largest gradient among the entries checked. */
 static void check_entries(problem *p, sp_network *net, sp_param kind, const double *grad,
-                          const size_t *idx, size_t m, double h_rel, double h_min,
-                          const char *what, fd_stats *st) {
+                          const size_t *idx, size_t m, double h_rel, double h_min, const char *what,
+                          fd_stats *st) {
   size_t len = 0, q;
   double *par, scale = 0;
   int reported = 0;
@@ -376,8 +378,8 @@ static const gcase qif_cases[] = {
      IN_PROCEDURAL, 300, 160, 21},
     {"qif phase explicit", SP_MODEL_QIF, SP_FRAME_PHASE, SP_FRAME_PHASE, CONN_EXPLICIT, 0,
      IN_EXPLICIT, 300, 160, 22},
-    {"qif time(forced) procedural", SP_MODEL_QIF, SP_FRAME_TIME, SP_FRAME_TIME, CONN_PROCEDURAL,
-     0, IN_EXPLICIT, 300, 160, 23},
+    {"qif time(forced) procedural", SP_MODEL_QIF, SP_FRAME_TIME, SP_FRAME_TIME, CONN_PROCEDURAL, 0,
+     IN_EXPLICIT, 300, 160, 23},
     {"qif time(drives) explicit", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_TIME, CONN_EXPLICIT, 1,
      IN_PROCEDURAL, 300, 160, 24},
     {"qif time(drives) explicit shared", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_TIME,
@@ -401,7 +403,9 @@ int main(int argc, char **argv) {
   const struct CMUnitTest qif[] = {cmocka_unit_test(test_qif)};
   const char *which = argc > 1 ? argv[1] : "both";
   int failed = 0;
-  if (strcmp(which, "qif") != 0) failed |= cmocka_run_group_tests_name("gradients_k100_lif", lif, NULL, NULL);
-  if (strcmp(which, "lif") != 0) failed |= cmocka_run_group_tests_name("gradients_k100_qif", qif, NULL, NULL);
+  if (strcmp(which, "qif") != 0)
+    failed |= cmocka_run_group_tests_name("gradients_k100_lif", lif, NULL, NULL);
+  if (strcmp(which, "lif") != 0)
+    failed |= cmocka_run_group_tests_name("gradients_k100_qif", qif, NULL, NULL);
   return failed;
 }

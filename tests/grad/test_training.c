@@ -20,9 +20,9 @@
 #include "sparseprop/sparseprop.h"
 
 #define N 30
-#define CHOSEN 6      /* neurons 0..CHOSEN-1 are trained */
-#define FIRST 2       /* ... on their first FIRST spikes */
-#define T_END 0.05    /* seconds */
+#define CHOSEN 6   /* neurons 0..CHOSEN-1 are trained */
+#define FIRST 2    /* ... on their first FIRST spikes */
+#define T_END 0.05 /* seconds */
 #define MAX_SPIKES 2000
 #define EPOCHS 400
 
@@ -142,8 +142,7 @@ static void test_gradient_descent_hits_target_times(void **state) {
                       (sqrt(v[q] / (1 - pow(b2, epoch))) + 1e-12);
     }
     assert_int_equal(sp_set_params(student, SP_PARAM_WEIGHTS, student_w, nnz), SP_OK);
-    if (epoch % 50 == 0 || epoch == 1)
-      print_message("# epoch %3d  loss %.3e s^2\n", epoch, loss);
+    if (epoch % 50 == 0 || epoch == 1) print_message("# epoch %3d  loss %.3e s^2\n", epoch, loss);
   }
   print_message("# loss fell from %.3e to %.3e (%.0fx)\n", first_loss, best, first_loss / best);
   assert_true(first_loss / best >= 100.0);

@@ -100,8 +100,7 @@ static void test_golden_files_continue_as_created(void **state) {
     for (s = 0; s < ca; ++s)
       if (ra[s].neuron != rb[s].neuron || !close_enough(ra[s].t, rb[s].t))
         fail_msg("%s: run spike %zu differs", g->name, s);
-    print_message("# %-40s %5zu bytes, %zu + %zu spikes agree\n", g->name, len, (size_t)STEPS,
-                  ca);
+    print_message("# %-40s %5zu bytes, %zu + %zu spikes agree\n", g->name, len, (size_t)STEPS, ca);
     free(buf);
     sp_network_destroy(a);
     sp_network_destroy(b);

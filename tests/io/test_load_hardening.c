@@ -67,7 +67,9 @@ static double get_f64(const unsigned char *p) {
   memcpy(&x, &bits, 8);
   return x;
 }
-static void reseal(unsigned char *buf, size_t len) { put_le(buf + len - 8, fnv1a(buf, len - 8), 8); }
+static void reseal(unsigned char *buf, size_t len) {
+  put_le(buf + len - 8, fnv1a(buf, len - 8), 8);
+}
 
 /* File offsets for a network whose synapse blocks carry no arrays (none or procedural):
  * header 24 bytes, 48 bytes of fields, two 40-byte synapse blocks, drives and v0. */
@@ -148,8 +150,8 @@ static void test_odd_recurrent_nnz_then_explicit_inputs(void **state) {
   enum { N = 7 };
   static const uint64_t row_ptr[N + 1] = {0, 2, 3, 5, 6, 8, 9, 11}; /* 11 synapses */
   static const uint32_t targets[11] = {1, 2, 0, 3, 6, 5, 4, 0, 2, 1, 3};
-  static const double weights[11] = {-0.1, 0.05, -0.2, 0.1, -0.05, 0.02, -0.1, 0.1, -0.3,
-                                     0.04, -0.02};
+  static const double weights[11] = {-0.1, 0.05, -0.2, 0.1,  -0.05, 0.02,
+                                     -0.1, 0.1,  -0.3, 0.04, -0.02};
   static const uint64_t in_row_ptr[3] = {0, 3, 5};
   static const uint32_t in_targets[5] = {0, 1, 2, 5, 6};
   static const double in_weights[5] = {0.3, 0.4, 0.5, 0.6, 0.7};

@@ -144,8 +144,7 @@ static void test_continuation_is_bit_identical(void **state) {
       assert_int_equal(sp_step(b, &sb), SP_OK);
       assert_true(sa.t == sb.t && sa.neuron == sb.neuron);
     }
-    print_message("# %-28s %zu bytes (%.1f per neuron)\n", variants[v].name, len,
-                  (double)len / N);
+    print_message("# %-28s %zu bytes (%.1f per neuron)\n", variants[v].name, len, (double)len / N);
     free(buf);
     sp_network_destroy(a);
     sp_network_destroy(b);

@@ -17,16 +17,17 @@
 typedef struct golden_variant {
   const char *name;
   uint32_t model, frame;
-  int recurrent;    /* 0 none, 1 explicit shared weight, 2 explicit weights, 3 explicit odd
-                       nnz with weights, 4 procedural */
-  int inputs;       /* 0 none, 1 explicit weights, 2 explicit shared, 3 procedural */
-  int drives;       /* 0 one shared drive, 1 drives differ, 2 shared sub-threshold (LIF) */
-  int v0;           /* 1: explicit initial voltages */
+  /* 0 none, 1 explicit shared weight, 2 explicit weights, 3 explicit odd nnz with weights,
+     4 procedural */
+  int recurrent;
+  int inputs; /* 0 none, 1 explicit weights, 2 explicit shared, 3 procedural */
+  int drives; /* 0 one shared drive, 1 drives differ, 2 shared sub-threshold (LIF) */
+  int v0;     /* 1: explicit initial voltages */
   double t_ref;
-  int steps;        /* sp_step calls before saving */
-  int queue;        /* inputs queued before saving */
-  int record;       /* 1: sp_record before the steps (recording in progress when saved) */
-  double run_to;    /* > 0: sp_run to this time first (long runs re-base the frame) */
+  int steps;     /* sp_step calls before saving */
+  int queue;     /* inputs queued before saving */
+  int record;    /* 1: sp_record before the steps (recording in progress when saved) */
+  double run_to; /* > 0: sp_run to this time first (long runs re-base the frame) */
 } golden_variant;
 
 static const golden_variant golden_variants[] = {
@@ -37,8 +38,8 @@ static const golden_variant golden_variants[] = {
     {"lif-odd-nnz-explicit-inputs", SP_MODEL_LIF, SP_FRAME_AUTO, 3, 1, 1, 0, 0.0, 40, 9, 0, 0},
     {"qif-odd-nnz-explicit-inputs", SP_MODEL_QIF, SP_FRAME_PHASE, 3, 1, 0, 0, 0.0, 40, 9, 0, 0},
     {"lif-refractory-time-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 1, 2, 0, 0, 0.003, 50, 6, 0, 0},
-    {"qif-refractory-phase-procedural-inputs", SP_MODEL_QIF, SP_FRAME_AUTO, 4, 3, 0, 0, 0.002,
-     50, 6, 0, 0},
+    {"qif-refractory-phase-procedural-inputs", SP_MODEL_QIF, SP_FRAME_AUTO, 4, 3, 0, 0, 0.002, 50,
+     6, 0, 0},
     {"lif-subthreshold-v0-inputs", SP_MODEL_LIF, SP_FRAME_AUTO, 2, 1, 2, 1, 0.0, 5, 12, 0, 0},
     {"lif-phase-due-neurons", SP_MODEL_LIF, SP_FRAME_AUTO, 4, 2, 0, 0, 0.0, 1, 2, 0, 0},
     {"qif-time-recording", SP_MODEL_QIF, SP_FRAME_TIME, 4, 3, 1, 1, 0.0, 30, 4, 1, 0},

@@ -83,10 +83,9 @@ static inline double k100_balanced_drive(uint32_t model, double tau, uint32_t k,
    from the other 64-block where the row has two), weights +w_exc U(0.5, 1.5) with probability
    p_exc, else -w_inh U(0.5, 1.5). Recurrent rows never target their source except every
    seventh row, which gets one self-synapse. Returns 0, or -1 out of memory. */
-static inline int k100_rows(uint64_t *rng, uint32_t n_src, uint32_t n, uint32_t k,
-                            uint32_t spread, int recurrent, uint32_t repeats, double p_exc,
-                            double w_exc, double w_inh, uint64_t **ptr_out, uint32_t **tgt_out,
-                            double **w_out) {
+static inline int k100_rows(uint64_t *rng, uint32_t n_src, uint32_t n, uint32_t k, uint32_t spread,
+                            int recurrent, uint32_t repeats, double p_exc, double w_exc,
+                            double w_inh, uint64_t **ptr_out, uint32_t **tgt_out, double **w_out) {
   uint64_t *ptr = (uint64_t *)malloc(((size_t)n_src + 1) * sizeof *ptr);
   unsigned char *mark = (unsigned char *)calloc(n, 1);
   uint32_t *tgt;
@@ -108,7 +107,7 @@ static inline int k100_rows(uint64_t *rng, uint32_t n_src, uint32_t n, uint32_t 
       mark[v] = 1;
       row[e] = v;
       w[ptr[j] + e] = k100_unif(rng) < p_exc ? w_exc * k100_range(rng, 0.5, 1.5)
-                                               : -w_inh * k100_range(rng, 0.5, 1.5);
+                                             : -w_inh * k100_range(rng, 0.5, 1.5);
     }
     for (e = 0; e < deg; ++e) mark[row[e]] = 0;
     for (r = 0; r < repeats && deg > 2; ++r) {
@@ -126,9 +125,8 @@ static inline int k100_rows(uint64_t *rng, uint32_t n_src, uint32_t n, uint32_t 
 }
 
 /* Explicit recurrent / input synapses in the spec (see k100_rows). */
-static inline int k100_explicit_recurrent(k100_spec *s, uint64_t *rng, uint32_t k,
-                                          uint32_t repeats, double p_exc, double w_exc,
-                                          double w_inh) {
+static inline int k100_explicit_recurrent(k100_spec *s, uint64_t *rng, uint32_t k, uint32_t repeats,
+                                          double p_exc, double w_exc, double w_inh) {
   if (k100_rows(rng, s->n, s->n, k, k / 5, 1, repeats, p_exc, w_exc, w_inh, &s->rec_ptr,
                 &s->rec_tgt, &s->rec_w) != 0)
     return -1;
@@ -138,11 +136,11 @@ static inline int k100_explicit_recurrent(k100_spec *s, uint64_t *rng, uint32_t 
   return 0;
 }
 
-static inline int k100_explicit_inputs(k100_spec *s, uint64_t *rng, uint32_t n_inputs,
-                                       uint32_t k, double p_exc, double w_exc, double w_inh) {
+static inline int k100_explicit_inputs(k100_spec *s, uint64_t *rng, uint32_t n_inputs, uint32_t k,
+                                       double p_exc, double w_exc, double w_inh) {
   s->n_inputs = n_inputs;
-  if (k100_rows(rng, n_inputs, s->n, k, k / 5, 0, 2, p_exc, w_exc, w_inh, &s->in_ptr,
-                &s->in_tgt, &s->in_w) != 0)
+  if (k100_rows(rng, n_inputs, s->n, k, k / 5, 0, 2, p_exc, w_exc, w_inh, &s->in_ptr, &s->in_tgt,
+                &s->in_w) != 0)
     return -1;
   s->in.row_ptr = s->in_ptr;
   s->in.targets = s->in_tgt;

@@ -76,8 +76,8 @@ static int ref_contains(const uint32_t *a, uint32_t len, uint32_t v) {
   return 0;
 }
 
-int ref_procedural_targets(uint64_t seed, uint32_t n, uint32_t k, uint32_t source,
-                           int recurrent, uint32_t *out) {
+int ref_procedural_targets(uint64_t seed, uint32_t n, uint32_t k, uint32_t source, int recurrent,
+                           uint32_t *out) {
   uint32_t m = recurrent ? n - 1 : n;
   uint64_t h = ref_mix64(ref_mix64(seed) + (uint64_t)source);
   uint64_t c = 0;
@@ -111,8 +111,8 @@ int ref_procedural_targets(uint64_t seed, uint32_t n, uint32_t k, uint32_t sourc
 }
 
 /* Expands c (n_src sources onto n neurons) to CSR. Returns 0 or -1. */
-static int ref_expand(const ref_conn *c, uint32_t n_src, uint32_t n, int recurrent,
-                      uint64_t **ptr, uint32_t **tgt, double **w) {
+static int ref_expand(const ref_conn *c, uint32_t n_src, uint32_t n, int recurrent, uint64_t **ptr,
+                      uint32_t **tgt, double **w) {
   uint64_t nnz, e;
   uint32_t j;
   *ptr = (uint64_t *)calloc((size_t)n_src + 1, sizeof **ptr);
@@ -135,8 +135,7 @@ static int ref_expand(const ref_conn *c, uint32_t n_src, uint32_t n, int recurre
   }
   if (!c->row_ptr && c->k > 0) {
     for (j = 0; j < n_src; ++j)
-      if (ref_procedural_targets(c->seed, n, c->k, j, recurrent, *tgt + (*ptr)[j]) != 0)
-        return -1;
+      if (ref_procedural_targets(c->seed, n, c->k, j, recurrent, *tgt + (*ptr)[j]) != 0) return -1;
   }
   return 0;
 }
@@ -313,7 +312,8 @@ ref_sim *ref_create(const ref_config *c) {
   s->q_cap = 64;
   s->q_t = (double *)malloc(s->q_cap * sizeof(double));
   s->q_ch = (uint32_t *)malloc(s->q_cap * sizeof(uint32_t));
-  if (!s->drive || !s->ta || !s->xa || !s->ref_until || !s->next || !s->pending || !s->q_t || !s->q_ch) {
+  if (!s->drive || !s->ta || !s->xa || !s->ref_until || !s->next || !s->pending || !s->q_t ||
+      !s->q_ch) {
     ref_destroy(s);
     return NULL;
   }

@@ -35,7 +35,7 @@ typedef struct ref_conn {
 } ref_conn;
 
 typedef struct ref_config {
-  int model;            /* REF_LIF or REF_QIF */
+  int model; /* REF_LIF or REF_QIF */
   uint32_t n;
   double tau;
   const double *drives; /* n drives */
@@ -57,8 +57,8 @@ typedef struct ref_sim ref_sim;
 uint64_t ref_mix64(uint64_t z);
 /* Writes the k targets of `source` (in the format's order) to out[0..k). recurrent != 0:
    candidates exclude the source itself (m = n - 1), else m = n. Returns 0, or -1 if k > m. */
-int ref_procedural_targets(uint64_t seed, uint32_t n, uint32_t k, uint32_t source,
-                           int recurrent, uint32_t *out);
+int ref_procedural_targets(uint64_t seed, uint32_t n, uint32_t k, uint32_t source, int recurrent,
+                           uint32_t *out);
 
 /* NULL on a bad configuration or out of memory. */
 ref_sim *ref_create(const ref_config *c);

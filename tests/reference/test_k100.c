@@ -28,8 +28,8 @@
 #include "k100_nets.h"
 #include "refsim.h"
 
-#define TIME_TOL 1e-10       /* relative to max(t, tau), on spike times */
-#define VOLT_TOL 1e-8        /* relative to max(1, |V|), on LIF voltages at the end */
+#define TIME_TOL 1e-10        /* relative to max(t, tau), on spike times */
+#define VOLT_TOL 1e-8         /* relative to max(1, |V|), on LIF voltages at the end */
 #define K100_SHADOW_TOL 1e-11 /* the largest drift of the shadow this test accepts */
 #define SHADOW_ULPS 4 /* the shadow starts this many ulps up (QIF: 1 ulp of V often rounds away) */
 #define K 100
@@ -45,11 +45,11 @@ typedef struct fwd_case {
   uint32_t want_frame; /* the frame the engine must run */
   uint32_t n;
   int conn;
-  int mixed;           /* explicit rows: mixed-sign weights (else all -J0/sqrt(K)) */
-  int per_neuron;      /* per-neuron drives */
+  int mixed;      /* explicit rows: mixed-sign weights (else all -J0/sqrt(K)) */
+  int per_neuron; /* per-neuron drives */
   int inputs;
   double t_ref;
-  uint32_t spikes;     /* compared */
+  uint32_t spikes; /* compared */
   uint64_t seed;
 } fwd_case;
 
@@ -75,7 +75,8 @@ static void build_spec(const fwd_case *c, k100_spec *s) {
   s->drive = k100_balanced_drive(c->model, s->tau, K, 1.0, 1.0);
   if (c->mixed) s->drive = lif ? 1.2 : 0.2;
   if (c->per_neuron)
-    assert_int_equal(lif ? k100_random_drives(s, &rng, 0.9, 1.5) : k100_random_drives(s, &rng, 0.05, 0.4), 0);
+    assert_int_equal(
+        lif ? k100_random_drives(s, &rng, 0.9, 1.5) : k100_random_drives(s, &rng, 0.05, 0.4), 0);
   assert_int_equal(k100_random_v0(s, &rng, 0.95 * K100_PI), 0);
   if (c->conn == CONN_PROCEDURAL) {
     s->rec.k = K;
@@ -83,7 +84,8 @@ static void build_spec(const fwd_case *c, k100_spec *s) {
     s->rec.weight = c->mixed ? 0.02 : w_bal; /* procedural and "mixed": excitatory */
   } else if (c->mixed) {
     /* mean weight -0.05: inhibition dominates, as in a balanced network */
-    assert_int_equal(k100_explicit_recurrent(s, &rng, K, 3, 0.5, lif ? 0.04 : 0.1, lif ? 0.14 : 0.2), 0);
+    assert_int_equal(
+        k100_explicit_recurrent(s, &rng, K, 3, 0.5, lif ? 0.04 : 0.1, lif ? 0.14 : 0.2), 0);
   } else {
     assert_int_equal(k100_explicit_recurrent(s, &rng, K, 3, 0.0, 0.0, -w_bal), 0);
   }
@@ -205,18 +207,20 @@ static void run_case(const fwd_case *c) {
     assert_int_equal(nr, cap);
     if (ns != nr) max_shadow = 1.0;
     for (i = 0; i < ns && i < nr; ++i)
-      max_shadow = fmax(max_shadow, g_s[i].neuron == g_r[i].neuron ? time_err(g_s[i].t, g_r[i].t, s.tau) : 1.0);
+      max_shadow = fmax(max_shadow,
+                        g_s[i].neuron == g_r[i].neuron ? time_err(g_s[i].t, g_r[i].t, s.tau) : 1.0);
     for (i = 0; i < nr; ++i) {
       double err = i < ne ? time_err(g_e[i].t, g_r[i].t, s.tau) : INFINITY;
       if (i >= ne || g_e[i].neuron != g_r[i].neuron || !(err <= TIME_TOL)) {
         uint32_t q;
         for (q = i >= 3 ? i - 3 : 0; q < i + 3 && q < ne && q < nr; ++q)
-          print_message("# #%u engine (%u, %.17g) reference (%u, %.17g)\n", done + q,
-                        g_e[q].neuron, g_e[q].t, g_r[q].neuron, g_r[q].t);
+          print_message("# #%u engine (%u, %.17g) reference (%u, %.17g)\n", done + q, g_e[q].neuron,
+                        g_e[q].t, g_r[q].neuron, g_r[q].t);
         fail_msg("%s: spike #%u differs: engine %s%u t=%.17g, reference neuron %u t=%.17g "
                  "(rel err %.3g; the shadow drifted %.3g so far)",
-                 c->name, done + i, i < ne ? "neuron " : "gave no spike ", i < ne ? g_e[i].neuron : 0,
-                 i < ne ? g_e[i].t : NAN, g_r[i].neuron, g_r[i].t, err, max_shadow);
+                 c->name, done + i, i < ne ? "neuron " : "gave no spike ",
+                 i < ne ? g_e[i].neuron : 0, i < ne ? g_e[i].t : NAN, g_r[i].neuron, g_r[i].t, err,
+                 max_shadow);
       }
       max_err = fmax(max_err, err);
     }
@@ -262,8 +266,8 @@ static const fwd_case lif_cases[] = {
      CONN_PROCEDURAL, 0, 0, IN_PROCEDURAL, 0.0, 20000, 101},
     {"lif time(forced) procedural balanced", SP_MODEL_LIF, SP_FRAME_TIME, SP_FRAME_TIME, 1000,
      CONN_PROCEDURAL, 0, 0, IN_NONE, 0.0, 20000, 102},
-    {"lif phase explicit mixed", SP_MODEL_LIF, SP_FRAME_PHASE, SP_FRAME_PHASE, 800,
-     CONN_EXPLICIT, 1, 0, IN_EXPLICIT, 0.0, 8000, 103},
+    {"lif phase explicit mixed", SP_MODEL_LIF, SP_FRAME_PHASE, SP_FRAME_PHASE, 800, CONN_EXPLICIT,
+     1, 0, IN_EXPLICIT, 0.0, 8000, 103},
     {"lif time(drives) explicit mixed", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_TIME, 800,
      CONN_EXPLICIT, 1, 1, IN_EXPLICIT, 0.002, 8000, 104},
     {"lif time(drives) explicit shared", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_TIME, 600,
@@ -277,8 +281,8 @@ static const fwd_case qif_cases[] = {
      CONN_PROCEDURAL, 1, 0, IN_NONE, 0.0, 500, 207},
     {"qif time(forced) procedural balanced", SP_MODEL_QIF, SP_FRAME_TIME, SP_FRAME_TIME, 1000,
      CONN_PROCEDURAL, 0, 0, IN_NONE, 0.0, 500, 202},
-    {"qif phase explicit mixed", SP_MODEL_QIF, SP_FRAME_PHASE, SP_FRAME_PHASE, 800,
-     CONN_EXPLICIT, 1, 0, IN_EXPLICIT, 0.0, 500, 203},
+    {"qif phase explicit mixed", SP_MODEL_QIF, SP_FRAME_PHASE, SP_FRAME_PHASE, 800, CONN_EXPLICIT,
+     1, 0, IN_EXPLICIT, 0.0, 500, 203},
     {"qif phase explicit shared", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_PHASE, 800,
      CONN_EXPLICIT_SHARED, 0, 0, IN_PROCEDURAL, 0.001, 500, 204},
     {"qif time(drives) explicit mixed", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_TIME, 800,
@@ -338,7 +342,8 @@ static void run_kick_case(const kick_case *c) {
   s.frame = c->frame;
   s.drive = k100_balanced_drive(c->model, s.tau, K, 1.0, 1.0);
   if (c->per_neuron)
-    assert_int_equal(lif ? k100_random_drives(&s, &rng, 1.05, 1.5) : k100_random_drives(&s, &rng, 0.05, 0.3), 0);
+    assert_int_equal(
+        lif ? k100_random_drives(&s, &rng, 1.05, 1.5) : k100_random_drives(&s, &rng, 0.05, 0.3), 0);
   assert_int_equal(k100_random_v0(&s, &rng, 0.95 * K100_PI), 0);
   s.rec.k = K;
   s.rec.seed = k100_next(&rng);
@@ -382,7 +387,8 @@ static void run_kick_case(const kick_case *c) {
     /* the channel whose row holds j at the least exercised position */
     for (ch = 0; ch < KICK_CHANNELS; ++ch)
       for (i = 0; i < row_len[ch]; ++i)
-        if (rows[ch * 2 * K + i] == j && (best_ch == KICK_CHANNELS || covered[i] < covered[best_pos])) {
+        if (rows[ch * 2 * K + i] == j &&
+            (best_ch == KICK_CHANNELS || covered[i] < covered[best_pos])) {
           best_ch = ch;
           best_pos = i;
         }
@@ -430,12 +436,18 @@ static void run_kick_case(const kick_case *c) {
 }
 
 static const kick_case kick_cases[] = {
-    {"kick qif phase procedural inputs", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_PHASE, 0, 0, -300.0, 1000, 301},
-    {"kick qif time(forced) procedural", SP_MODEL_QIF, SP_FRAME_TIME, SP_FRAME_TIME, 0, 0, -300.0, 1000, 302},
-    {"kick qif phase explicit inputs", SP_MODEL_QIF, SP_FRAME_PHASE, SP_FRAME_PHASE, 1, 0, -300.0, 1000, 303},
-    {"kick qif time(drives) explicit", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_TIME, 1, 1, -300.0, 1000, 304},
-    {"kick lif phase procedural inputs", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_PHASE, 0, 0, -0.3, 1000, 305},
-    {"kick lif time(drives) explicit", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_TIME, 1, 1, -0.3, 1000, 306},
+    {"kick qif phase procedural inputs", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_PHASE, 0, 0, -300.0,
+     1000, 301},
+    {"kick qif time(forced) procedural", SP_MODEL_QIF, SP_FRAME_TIME, SP_FRAME_TIME, 0, 0, -300.0,
+     1000, 302},
+    {"kick qif phase explicit inputs", SP_MODEL_QIF, SP_FRAME_PHASE, SP_FRAME_PHASE, 1, 0, -300.0,
+     1000, 303},
+    {"kick qif time(drives) explicit", SP_MODEL_QIF, SP_FRAME_AUTO, SP_FRAME_TIME, 1, 1, -300.0,
+     1000, 304},
+    {"kick lif phase procedural inputs", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_PHASE, 0, 0, -0.3,
+     1000, 305},
+    {"kick lif time(drives) explicit", SP_MODEL_LIF, SP_FRAME_AUTO, SP_FRAME_TIME, 1, 1, -0.3, 1000,
+     306},
 };
 
 static void test_kick_next_spiker(void **state) {
@@ -479,8 +491,8 @@ static void test_qif_reset_voltage_sign(void **state) {
         print_message("# frame %u: spike %d (neuron %u at t=%.17g): V after the reset = %.17g\n",
                       frame, k, e.neuron, e.t, v);
     }
-    print_message("# frame %u: %d of 2000 spikers read V > 0 right after their spike\n",
-                  frame, positive);
+    print_message("# frame %u: %d of 2000 spikers read V > 0 right after their spike\n", frame,
+                  positive);
     sp_network_destroy(net);
     assert_int_equal(positive, 0);
   }

@@ -23,9 +23,9 @@ static int close_rel(double a, double b, double rel) {
   return fabs(a - b) <= rel * scale;
 }
 
-#define assert_close(a, b, rel)                                                          \
-  do {                                                                                   \
-    double a_ = (a), b_ = (b);                                                           \
+#define assert_close(a, b, rel)                                                        \
+  do {                                                                                 \
+    double a_ = (a), b_ = (b);                                                         \
     if (!close_rel(a_, b_, (rel))) fail_msg("%s = %.17g, expected %.17g", #a, a_, b_); \
   } while (0)
 
@@ -401,12 +401,12 @@ static void test_mix64_known(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_lif_free_period), cmocka_unit_test(test_lif_no_spike),
-      cmocka_unit_test(test_qif_free_period), cmocka_unit_test(test_qif_input),
-      cmocka_unit_test(test_lif_cascade),     cmocka_unit_test(test_lif_equal_times),
-      cmocka_unit_test(test_lif_refractory),  cmocka_unit_test(test_inputs_order),
+      cmocka_unit_test(test_lif_free_period),  cmocka_unit_test(test_lif_no_spike),
+      cmocka_unit_test(test_qif_free_period),  cmocka_unit_test(test_qif_input),
+      cmocka_unit_test(test_lif_cascade),      cmocka_unit_test(test_lif_equal_times),
+      cmocka_unit_test(test_lif_refractory),   cmocka_unit_test(test_inputs_order),
       cmocka_unit_test(test_commit_semantics), cmocka_unit_test(test_peek),
-      cmocka_unit_test(test_generator),       cmocka_unit_test(test_mix64_known),
+      cmocka_unit_test(test_generator),        cmocka_unit_test(test_mix64_known),
   };
   return cmocka_run_group_tests_name("refsim", tests, NULL, NULL);
 }

@@ -59,7 +59,9 @@ static uint64_t rng_next(uint64_t *s) {
   *s += UINT64_C(0x9e3779b97f4a7c15);
   return ref_mix64(*s);
 }
-static double rng_unif(uint64_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+static double rng_unif(uint64_t *s) {
+  return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
 static double rng_range(uint64_t *s, double a, double b) { return a + (b - a) * rng_unif(s); }
 static uint32_t rng_below(uint64_t *s, uint32_t m) { return (uint32_t)(rng_next(s) % m); }
 
@@ -81,9 +83,9 @@ typedef struct netspec {
   uint32_t model;
   uint32_t n;
   double tau;
-  double drive;    /* used when drives == NULL */
-  double *drives;  /* n or NULL */
-  double *v0;      /* n or NULL (engine: seeded phases) */
+  double drive;   /* used when drives == NULL */
+  double *drives; /* n or NULL */
+  double *v0;     /* n or NULL (engine: seeded phases) */
   uint64_t init_seed;
   double t_ref;
   uint32_t frame;
@@ -243,8 +245,8 @@ static void random_csr(uint64_t *rng, uint32_t n_src, uint32_t n, uint32_t mean_
         w[at] = -rng_range(rng, inh_lo, inh_hi);
     }
     if (recurrent && deg[j] >= 2) {
-      if (rng_unif(rng) < 0.25) tgt[ptr[j] + rng_below(rng, deg[j])] = j;  /* self-synapse */
-      if (rng_unif(rng) < 0.25) tgt[ptr[j] + 1] = tgt[ptr[j]];             /* repeat */
+      if (rng_unif(rng) < 0.25) tgt[ptr[j] + rng_below(rng, deg[j])] = j; /* self-synapse */
+      if (rng_unif(rng) < 0.25) tgt[ptr[j] + 1] = tgt[ptr[j]];            /* repeat */
     }
   }
   free(deg);
@@ -355,8 +357,8 @@ static void compare_spikes(const char *what, const sp_spike *e, size_t ne, const
                       (unsigned long)(st->spikes + k), e[k].neuron, e[k].t, r[k].neuron, r[k].t);
       fail_msg("%s: spike %lu differs: engine neuron %u t=%.17g, reference neuron %u t=%.17g "
                "(rel err %.3g; a 1-ulp shadow of the reference drifted %.3g so far)",
-               what, (unsigned long)(st->spikes + i), e[i].neuron, e[i].t, r[i].neuron, r[i].t,
-               err, st->max_shadow);
+               what, (unsigned long)(st->spikes + i), e[i].neuron, e[i].t, r[i].neuron, r[i].t, err,
+               st->max_shadow);
     }
     if (err > st->max_time_rel) st->max_time_rel = err;
     if (r[i].t == st->last_t) st->cascade_spikes++;
@@ -486,9 +488,9 @@ static void run_lif_case(const char *what, netspec *s, uint64_t *rng, uint64_t s
   ref_destroy(st.shadow);
   print_message("# %s: n=%u t_ref=%g frame=%u: %lu spikes to t=%.4g, %lu in cascades, max rel "
                 "time err %.3g (shadow %.3g), max volt err %.3g, ignored inputs %lu (%.2f s)\n",
-                what, s->n, s->t_ref, sp_network_frame(net), (unsigned long)st.spikes,
-                sp_now(net), (unsigned long)st.cascade_spikes, st.max_time_rel, st.max_shadow,
-                st.max_volt_abs, (unsigned long)ref_ignored_inputs(ref), seconds_since(c0));
+                what, s->n, s->t_ref, sp_network_frame(net), (unsigned long)st.spikes, sp_now(net),
+                (unsigned long)st.cascade_spikes, st.max_time_rel, st.max_shadow, st.max_volt_abs,
+                (unsigned long)ref_ignored_inputs(ref), seconds_since(c0));
   stats_flush(&st);
   g_stats.ignored_inputs += ref_ignored_inputs(ref);
   total->spikes += st.spikes;
@@ -635,8 +637,8 @@ static void test_qif_random(void **state) {
 
 /* sp_input on the engine, ref_input on the reference and its shadow; t_eng/t_ref are the
    same time except for inputs "at now", which use each simulator's own now. */
-static void mirror_input(sp_network *net, ref_sim *ref, run_stats *st, uint32_t ch,
-                         double t_eng, double t_ref, int at_now) {
+static void mirror_input(sp_network *net, ref_sim *ref, run_stats *st, uint32_t ch, double t_eng,
+                         double t_ref, int at_now) {
   sp_status s = sp_input(net, ch, t_eng);
   if (s != SP_OK)
     fail_msg("sp_input(%u, %.17g): %s: %s", ch, t_eng, sp_status_name(s), sp_last_error());
@@ -658,7 +660,7 @@ static void queue_inputs(sp_network *net, ref_sim *ref, run_stats *st, uint64_t 
     if (u < 0.15) {
       at_now = 1; /* at the current instant (each simulator's own now) */
     } else if (u < 0.55) {
-      ;           /* same time as the previous one */
+      ; /* same time as the previous one */
     } else {
       at_now = 0;
       t = now + rng_range(rng, 1e-6, horizon);
@@ -704,8 +706,7 @@ static void test_inputs(void **state) {
       s.in.seed = rng_next(&rng);
       s.in.weight = 0.6;
     } else {
-      random_csr(&rng, s.n_inputs, n, 6, 0.8, 0.3, 1.2, 0.1, 0.5, 0, &s.in_ptr, &s.in_tgt,
-                 &s.in_w);
+      random_csr(&rng, s.n_inputs, n, 6, 0.8, 0.3, 1.2, 0.1, 0.5, 0, &s.in_ptr, &s.in_tgt, &s.in_w);
       s.in.row_ptr = s.in_ptr;
       s.in.targets = s.in_tgt;
       s.in.weights = s.in_w;
@@ -745,8 +746,10 @@ static void test_inputs(void **state) {
                   "max rel time err %.3g (shadow %.3g), max volt err %.3g, ignored inputs %lu "
                   "(%.2f s)\n",
                   what, n, s.n_inputs,
-                  qif ? "qif" : driven_only ? "input-driven lif" : "oscillatory lif", s.t_ref,
-                  (unsigned long)st.spikes, sp_now(net), (unsigned long)st.cascade_spikes,
+                  qif           ? "qif"
+                  : driven_only ? "input-driven lif"
+                                : "oscillatory lif",
+                  s.t_ref, (unsigned long)st.spikes, sp_now(net), (unsigned long)st.cascade_spikes,
                   st.max_time_rel, st.max_shadow, st.max_volt_abs,
                   (unsigned long)ref_ignored_inputs(ref), seconds_since(c0));
     check_not_chaotic(what, &st);
@@ -835,8 +838,8 @@ static void test_frames(void **state) {
       assert_int_equal(sp_step(phase, &a), SP_OK);
       assert_int_equal(sp_step(time_net, &b), SP_OK);
       if (a.neuron != b.neuron || !(time_err(a.t, b.t, s.tau) <= TIME_TOL))
-        fail_msg("frames #%d: phase (%u, %.17g) vs time (%u, %.17g)", c, a.neuron, a.t,
-                 b.neuron, b.t);
+        fail_msg("frames #%d: phase (%u, %.17g) vs time (%u, %.17g)", c, a.neuron, a.t, b.neuron,
+                 b.t);
     }
     print_message("# frames #%d %s n=%u: phase %lu spikes (max rel err %.3g), time %lu spikes "
                   "(max rel err %.3g)\n",
@@ -1044,7 +1047,8 @@ static void test_refractory_boundary(void **state) {
   assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
   if (!(fabs(v) < 1e-15))
     fail_msg("input at exactly t + t_ref = %.17g reached the neuron that fired at %.17g "
-             "(V = %.17g, expected 0)", t_edge, t_spike, v);
+             "(V = %.17g, expected 0)",
+             t_edge, t_spike, v);
   assert_true(fabs(ref_voltage(ref, 0)) < 1e-15);
   assert_int_equal(sp_voltage(net, 1, &v), SP_OK);
   assert_true(fabs(v - (I * -expm1(-t_edge / tau) + 0.3)) < 1e-14);
@@ -1226,10 +1230,10 @@ static void check_procedural_case(uint64_t seed, uint32_t n, uint32_t k, uint32_
    (refsim.c) and, independently, with a separate Python transcription of the format; both
    agreed. Changing them means changing the documented format. */
 static const uint32_t pin_a[5] = {8, 16, 19, 7, 15}; /* seed 1, n 20, k 5, source 3 */
-static const uint32_t pin_b[10] = {839, 822, 351, 419, 19, 84, 285, 125, 500, 644};
 /* seed 0xdeadbeef, n 1000, k 10, source 999 */
-static const uint32_t pin_c[8] = {1, 4, 6, 7, 8, 9, 10, 11}; /* seed 7, n 12, k 8, source 5:
-                                                                2k > m, increasing order */
+static const uint32_t pin_b[10] = {839, 822, 351, 419, 19, 84, 285, 125, 500, 644};
+/* seed 7, n 12, k 8, source 5: 2k > m, increasing order */
+static const uint32_t pin_c[8] = {1, 4, 6, 7, 8, 9, 10, 11};
 static const uint32_t pin_d[20] = {0,  1,  4,  5,  6,  8,  10, 11, 14, 16,
                                    17, 18, 19, 20, 21, 22, 23, 24, 26, 27};
 /* input channel: seed 5, n 30, k 20, channel 2 (m = n = 30, 2k > m) */
@@ -1319,7 +1323,8 @@ static void rewind_sequence(sp_network *net, uint64_t seed, uint32_t n_inputs, c
                        SP_OK);
       log_push(l, g_ebuf, cnt);
     } else if (n_inputs > 0) {
-      assert_int_equal(sp_input(net, rng_below(&rng, n_inputs), sp_now(net) + rng_range(&rng, 0.0, 0.003)),
+      assert_int_equal(sp_input(net, rng_below(&rng, n_inputs),
+                                sp_now(net) + rng_range(&rng, 0.0, 0.003)),
                        SP_OK);
     }
   }
@@ -1375,7 +1380,8 @@ static void test_rewind(void **state) {
     assert_true(a.count > 1000);
     assert_int_equal(a.count, b.count);
     for (k = 0; k < a.count; ++k)
-      if (a.spikes[k].neuron != b.spikes[k].neuron || memcmp(&a.spikes[k].t, &b.spikes[k].t, sizeof(double)) != 0)
+      if (a.spikes[k].neuron != b.spikes[k].neuron ||
+          memcmp(&a.spikes[k].t, &b.spikes[k].t, sizeof(double)) != 0)
         fail_msg("rewind #%d: spike %lu differs: (%u, %.17g) vs (%u, %.17g)", c, (unsigned long)k,
                  a.spikes[k].neuron, a.spikes[k].t, b.spikes[k].neuron, b.spikes[k].t);
     print_message("# rewind #%d: %lu spikes bit-identical\n", c, (unsigned long)a.count);
@@ -1476,8 +1482,8 @@ static void long_run(uint32_t frame, uint64_t spikes) {
   print_message("# long run frame %u: %lu spikes to T=%.6g s; next 1000: continued vs reference "
                 "max abs err %.3g s (%.1f ulp(T)), fresh vs reference %.3g rel, shadow %.3g "
                 "(%.2f s)\n",
-                frame, (unsigned long)spikes, T, max_err1,
-                max_err1 / (nextafter(T, INFINITY) - T), max_err2, max_shadow, seconds_since(c0));
+                frame, (unsigned long)spikes, T, max_err1, max_err1 / (nextafter(T, INFINITY) - T),
+                max_err2, max_shadow, seconds_since(c0));
   assert_true(max_shadow <= SHADOW_TOL); /* test design: the network must not be chaotic */
   ref_destroy(shadow);
   if (max_err2 > g_stats.max_time_rel) g_stats.max_time_rel = max_err2;
@@ -1559,8 +1565,8 @@ static void test_balanced_rate(void **state) {
   rate = (double)count / (N * t_meas);
   print_message("# balanced LIF N=%u K=%u: 5000 spikes vs reference max rel err %.3g (shadow "
                 "%.3g); rate %.4f Hz over [%g, %g] s (%lu spikes) (%.2f s)\n",
-                N, K, st.max_time_rel, st.max_shadow, rate, t_burn, t_burn + t_meas, (unsigned long)count,
-                seconds_since(c0));
+                N, K, st.max_time_rel, st.max_shadow, rate, t_burn, t_burn + t_meas,
+                (unsigned long)count, seconds_since(c0));
   assert_true(rate >= 3.0 && rate <= 3.8);
   free(v);
   sp_network_destroy(net);

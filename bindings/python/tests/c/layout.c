@@ -25,8 +25,21 @@ int main(void) {
   OFF(sp_spike, reserved);
   SIZE(sp_network_desc);
 #define D(f) OFF(sp_network_desc, f)
-  D(struct_size); D(model); D(n); D(tau); D(drive); D(drives); D(recurrent); D(n_inputs);
-  D(inputs); D(v0); D(init_seed); D(t_ref); D(input_capacity); D(allocator); D(frame);
+  D(struct_size);
+  D(model);
+  D(n);
+  D(tau);
+  D(drive);
+  D(drives);
+  D(recurrent);
+  D(n_inputs);
+  D(inputs);
+  D(v0);
+  D(init_seed);
+  D(t_ref);
+  D(input_capacity);
+  D(allocator);
+  D(frame);
 #undef D
   /* Enum constants and the storage size of an enum argument. */
   SIZE(sp_status);
