@@ -15,8 +15,7 @@ constexpr uint32_t kAhead = 16;  // targets prefetched ahead, as the engine's de
 }  // namespace
 
 FastTargets::FastTargets(uint32_t n, uint32_t k, uint64_t seed)
-    : n_(n),
-      k_(k),
+    : k_(k),
       m_(n - 1),
       reject_((0u - (n - 1)) % (n - 1)),
       seed_mix_(mix64(seed)),

@@ -22,8 +22,8 @@ class FastTargets {
   uint32_t k() const { return k_; }
 
  private:
-  uint32_t n_, k_, m_;  // m: candidates, n - 1
-  uint32_t reject_;     // a draw whose low product word is below this is rejected
+  uint32_t k_, m_;   // m: candidates, n - 1
+  uint32_t reject_;  // a draw whose low product word is below this is rejected
   uint64_t seed_mix_;
   bool sparse_;                   // 2k <= m: draw the targets; else draw the excluded candidates
   uint32_t shift_ = 0;            // sparse: filter slot = (v * golden32) >> shift_
