@@ -139,9 +139,10 @@ enum sp_status_code {
   SP_ERR_NUMERIC = 8      /* finite values the engine cannot compute with: a non-finite state,
                              voltage or gradient would arise, a value is outside the numeric
                              range (LIF weights, drives and voltages, and tau, at most 1e100 in
-                             magnitude; tau at least 1e-100 s; t_ref at most 1e100 s), or a
-                             neuron's free period is below the time resolution (under 2^-30
-                             tau, or at now(): it would spike at one instant forever) */
+                             magnitude; tau at least 1e-100 s; t_ref at most 1e100 s and 1e15
+                             tau), or a neuron's free period is below the time resolution
+                             (under 2^-30 tau, or at now(): it would spike at one instant
+                             forever) */
 };
 
 /* sp_status_name - the name of a status, e.g. "SP_ERR_ARGUMENT".
@@ -237,9 +238,9 @@ typedef struct sp_network_desc {
                                  neurons start at a phase drawn uniformly from their free
                                  period (init_seed), the others at reset */
   uint64_t init_seed;
-  double t_ref;               /* absolute refractory period in seconds, 0 to 1e100 (0: none);
-                                 any such length, e.g. longer than a run for first-spike-only
-                                 readouts */
+  double t_ref;               /* absolute refractory period in seconds, 0 to min(1e100, 1e15 tau)
+                                 (0: none); any such length, e.g. longer than a run for
+                                 first-spike-only readouts */
   uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
   const sp_allocator *allocator; /* NULL: the C library's aligned_alloc/free */
   uint32_t frame;             /* EXPERIMENTAL, for testing: an sp_frame value forcing the

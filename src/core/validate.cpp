@@ -103,6 +103,8 @@ sp_status check_drive(uint32_t model, double tau, double drive, const char *fiel
 
 }  // namespace
 
+constexpr double kMaxRefractoryTaus = 1e15;
+
 sp_status validate(const sp_network_desc &d) {
   if (d.model == SP_MODEL_EIF)
     return fail(SP_ERR_UNSUPPORTED, "model = %u (SP_MODEL_EIF): not supported by this version",
@@ -122,10 +124,13 @@ sp_status validate(const sp_network_desc &d) {
     return fail(SP_ERR_NUMERIC, "tau = %g: above %g s, times would overflow", d.tau, kMaxMagnitude);
   if (!(d.t_ref >= 0.0) || !finite(d.t_ref))
     return fail(SP_ERR_ARGUMENT, "t_ref = %g: must be finite and >= 0", d.t_ref);
-  // Spike time + t_ref must stay far from overflow (1e100 s is 1e82 years: "never again").
-  if (d.t_ref > kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "t_ref = %g: above %g s, refractory ends would overflow", d.t_ref,
-                kMaxMagnitude);
+  // Spike time + t_ref must stay far from overflow (1e100 s is 1e82 years: "never again"),
+  // and the re-basing of a held reset needs t_ref / tau (the exponent of its clock) well
+  // inside the doubles' integer range: 1e15 tau is beyond any run (10^13 periods).
+  if (d.t_ref > kMaxMagnitude || d.t_ref > kMaxRefractoryTaus * d.tau)
+    return fail(SP_ERR_NUMERIC,
+                "t_ref = %g: above %g s or %g tau (tau = %g), refractory ends would overflow",
+                d.t_ref, kMaxMagnitude, kMaxRefractoryTaus, d.tau);
   if (d.frame > SP_FRAME_TIME)
     return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
                 d.frame);
