@@ -16,100 +16,8 @@
 
 #include "abi_util.h"
 
-#define FN 8  /* neurons in the fixture network */
-#define FNI 2 /* input channels in the fixture network */
+#include "abi_fixture.h"
 
-/* A valid description plus the arrays it points to (as in test_rejections.c). Not copyable:
-   the desc points inside. */
-typedef struct fixture {
-  sp_network_desc d;
-  abi_alloc_state alloc_state;
-  sp_allocator alloc;
-  double drives[FN];
-  double v0[FN];
-  uint64_t rec_rp[FN + 1];
-  uint32_t rec_tg[2 * FN];
-  double rec_w[2 * FN];
-  uint64_t in_rp[FNI + 1];
-  uint32_t in_tg[4];
-  double in_w[4];
-} fixture;
-
-/* LIF, 8 oscillatory neurons with one shared drive 1.2, explicit mixed-sign recurrent
-   synapses, 2 input channels (channel 1 drives neuron 5 over threshold). */
-static void fixture_init(fixture *f) {
-  uint32_t j;
-  memset(f, 0, sizeof *f);
-  sp_network_desc_init(&f->d, sizeof f->d);
-  f->alloc = abi_allocator(&f->alloc_state);
-  f->d.model = SP_MODEL_LIF;
-  f->d.n = FN;
-  f->d.tau = 0.01;
-  f->d.drive = 1.2;
-  for (j = 0; j < FN; j++) {
-    f->drives[j] = f->d.drive;
-    f->v0[j] = 0.1 * j;
-    f->rec_rp[j] = 2 * j;
-    f->rec_tg[2 * j] = (j + 1) % FN;
-    f->rec_w[2 * j] = -0.2;
-    f->rec_tg[2 * j + 1] = (j + 3) % FN;
-    f->rec_w[2 * j + 1] = 0.15;
-  }
-  f->rec_rp[FN] = 2 * FN;
-  f->d.v0 = f->v0;
-  f->d.recurrent.row_ptr = f->rec_rp;
-  f->d.recurrent.targets = f->rec_tg;
-  f->d.recurrent.weights = f->rec_w;
-  f->d.n_inputs = FNI;
-  f->in_rp[0] = 0;
-  f->in_rp[1] = 3;
-  f->in_rp[2] = 4;
-  f->in_tg[0] = 0;
-  f->in_tg[1] = 1;
-  f->in_tg[2] = 2;
-  f->in_tg[3] = 5;
-  f->in_w[0] = 0.3;
-  f->in_w[1] = 0.3;
-  f->in_w[2] = 0.3;
-  f->in_w[3] = 1.5;
-  f->d.inputs.row_ptr = f->in_rp;
-  f->d.inputs.targets = f->in_tg;
-  f->d.inputs.weights = f->in_w;
-  f->d.allocator = &f->alloc;
-}
-
-static sp_network *create_ok(const sp_network_desc *d) {
-  sp_network *net = NULL;
-  assert_sp_ok(sp_network_create(d, &net));
-  assert_non_null(net);
-  return net;
-}
-
-/* The saved bytes of a network: its whole parameter and dynamic state. */
-typedef struct bytes {
-  unsigned char *p;
-  size_t len;
-} bytes;
-
-static bytes save_bytes(const sp_network *net) {
-  bytes b;
-  size_t len = 0;
-  assert_sp_ok(sp_save(net, NULL, 0, &len));
-  b.p = (unsigned char *)malloc(len);
-  assert_non_null(b.p);
-  assert_sp_ok(sp_save(net, b.p, len, &b.len));
-  assert_int_equal(b.len, len);
-  return b;
-}
-
-static int same_saved(const sp_network *net, const bytes *before) {
-  bytes now = save_bytes(net);
-  int same = now.len == before->len && memcmp(now.p, before->p, now.len) == 0;
-  free(now.p);
-  return same;
-}
-
-/* The call returned `want` and the message names word / contains sub / gives value. */
 static void check_refusal_at(const char *file, int line, const char *what, sp_status got,
                              sp_status want, const char *word, const char *sub, const char *value) {
   abi_msg m = abi_last_error();
@@ -203,7 +111,7 @@ static void test_create_refusals(void **state) {
     sp_network *out = (sp_network *)(void *)&dummy;
     size_t bytes = 4242;
     char what[160];
-    fixture_init(&f);
+    fixture_init(&f, SP_MODEL_LIF);
     c->mutate(&f);
     snprintf(what, sizeof what, "create: %s", c->name);
     check_refusal(what, sp_network_create(&f.d, &out), c->status, c->word, c->sub, c->value);
@@ -225,22 +133,23 @@ static void test_create_edges_accepted(void **state) {
   fixture f;
   sp_network *net;
   (void)state;
-  fixture_init(&f); /* v0 just below 1 */
+  fixture_init(&f, SP_MODEL_LIF); /* v0 just below 1 */
   f.v0[2] = nextafter(1.0, 0.0);
   net = create_ok(&f.d);
   sp_network_destroy(net);
-  fixture_init(&f); /* forced phase frame with t_ref = 512 tau exactly */
+  fixture_init(&f, SP_MODEL_LIF); /* forced phase frame with t_ref = 512 tau exactly */
   f.d.frame = SP_FRAME_PHASE;
   f.d.t_ref = 512.0 * f.d.tau;
   net = create_ok(&f.d);
   assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
   sp_network_destroy(net);
-  fixture_init(&f); /* t_ref = 513 tau in the automatic frame: the time frame runs it */
+  fixture_init(&f,
+               SP_MODEL_LIF); /* t_ref = 513 tau in the automatic frame: the time frame runs it */
   f.d.t_ref = 513.0 * f.d.tau;
   net = create_ok(&f.d);
   assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
   sp_network_destroy(net);
-  fixture_init(&f); /* no synapses at all with n_inputs == 0 */
+  fixture_init(&f, SP_MODEL_LIF); /* no synapses at all with n_inputs == 0 */
   f.d.n_inputs = 0;
   f.d.inputs.row_ptr = NULL;
   f.d.inputs.targets = NULL;
@@ -259,7 +168,7 @@ static void test_load_half_allocator(void **state) {
   bytes b;
   int dummy;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   b = save_bytes(net);
   half = abi_allocator(&st);
@@ -342,7 +251,7 @@ static void test_record_too_large(void **state) {
   bytes before;
   size_t calls;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   assert_sp_ok(sp_run(net, 0.02, NULL, 0, NULL));
   before = save_bytes(net);
@@ -379,7 +288,7 @@ static void test_backward_refusals(void **state) {
   size_t count = 0, i;
   bytes before;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   assert_sp_ok(sp_record(net, 64));
   assert_sp_ok(sp_run(net, 0.02, spikes, 64, &count));
@@ -429,7 +338,7 @@ static void test_null_parameter_arrays(void **state) {
   bytes before;
   size_t k;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   assert_sp_ok(sp_run(net, 0.015, NULL, 0, NULL));
   before = save_bytes(net);
@@ -511,7 +420,7 @@ static void test_save_load_null_arguments(void **state) {
   unsigned char buf[16];
   int dummy;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   before = save_bytes(net);
   memset(buf, 0xA5, sizeof buf);
@@ -553,7 +462,7 @@ static void test_run_argument_errors_leave_count(void **state) {
   size_t count;
   bytes before;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   assert_sp_ok(sp_run(net, 0.01, NULL, 0, NULL));
   before = save_bytes(net);
@@ -600,7 +509,7 @@ static void test_step_failures_leave_out(void **state) {
   sp_network_destroy(net);
 
   /* SP_ERR_CAPACITY: a full tape. */
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   assert_sp_ok(sp_record(net, 1));
   assert_sp_ok(sp_step(net, &s));
@@ -622,7 +531,7 @@ static void test_grads_zero_before_record(void **state) {
   double g[2 * FN];
   size_t i;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   assert_sp_ok(sp_input(net, 1, 0.001));
   assert_sp_ok(sp_run(net, 0.03, NULL, 0, NULL));
@@ -691,7 +600,7 @@ static void test_no_status_calls_keep_last_error(void **state) {
   sp_network *net;
   abi_msg m;
   (void)state;
-  fixture_init(&f);
+  fixture_init(&f, SP_MODEL_LIF);
   net = create_ok(&f.d);
   assert_status(sp_set_drive(net, 100, 1.0), SP_ERR_ARGUMENT);
   m = abi_last_error();

@@ -17,33 +17,10 @@
 #include <sparseprop/sparseprop.h>
 
 #include "abi_util.h"
+#include "abi_fixture.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Helpers */
-
-typedef struct bytes {
-  unsigned char *p;
-  size_t len;
-} bytes;
-
-static bytes save_bytes(const sp_network *net) {
-  bytes b;
-  size_t len = 0;
-  assert_sp_ok(sp_save(net, NULL, 0, &len));
-  b.p = (unsigned char *)malloc(len);
-  assert_non_null(b.p);
-  assert_sp_ok(sp_save(net, b.p, len, &b.len));
-  assert_int_equal(b.len, len);
-  return b;
-}
-
-/* The saved bytes of a and b are identical (the whole parameter and dynamic state). */
-static int same_saved(const sp_network *a, const bytes *before) {
-  bytes now = save_bytes(a);
-  int same = now.len == before->len && memcmp(now.p, before->p, now.len) == 0;
-  free(now.p);
-  return same;
-}
 
 /* Saves net, loads the bytes (must succeed) and returns the copy. */
 static sp_network *reload(const char *what, const sp_network *net) {
@@ -105,12 +82,6 @@ static void desc_init(sp_network_desc *d, sp_model model, uint32_t frame) {
   d->recurrent.weight = model == SP_MODEL_QIF ? 0.2 : -0.05;
   d->init_seed = 11;
   d->frame = frame;
-}
-
-static sp_network *create_ok(const sp_network_desc *d) {
-  sp_network *net = NULL;
-  assert_sp_ok(sp_network_create(d, &net));
-  return net;
 }
 
 static void expect_create_fails(const char *what, const sp_network_desc *d, sp_status want,
