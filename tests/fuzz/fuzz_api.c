@@ -85,7 +85,13 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       break;
     }
     case 2: s = sp_input(net, fz_u8(b) % (st->n_inputs + 1), start + dt_of(b)); break;
-    case 3: s = sp_set_drive(net, fz_u8(b) % (st->n + 1), fz_double(b)); break;
+    case 3: {
+      uint32_t i = fz_u8(b) % (st->n + 1);
+      double drive = fz_double(b);
+      s = sp_set_drive(net, i, drive);
+      if (getenv("SP_FUZZ_TRACE")) fprintf(stderr, "trace: drive[%u] = %.17g\n", i, drive);
+      break;
+    }
     case 4: {
       double v[FZ_MAX_SYN + 8];
       size_t len = 0, k;
@@ -94,6 +100,8 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       if (fz_u8(b) == 7) len = (len + 1) % (FZ_MAX_SYN + 8); /* a wrong length */
       for (k = 0; k < len; ++k) v[k] = fz_double(b);
       s = sp_set_params(net, p, len ? v : NULL, len);
+      if (getenv("SP_FUZZ_TRACE"))
+        for (k = 0; k < len; ++k) fprintf(stderr, "trace: param %d[%zu] = %.17g\n", p, k, v[k]);
       break;
     }
     case 5: {
@@ -226,6 +234,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int documented = 0;
     sp_network *probe = NULL;
     sp_status s = one_op(&st, op, &b, &documented);
+    if (getenv("SP_FUZZ_TRACE")) /* what a reproducer does, call by call */
+      fprintf(stderr, "trace: %s -> %s, now %.17g\n", op_names[op], sp_status_name(s),
+              sp_now(st.net));
     if (op != 15) fz_check_status(s, op_names[op]); /* (15 is several calls) */
     after = fz_save(st.net, &after_len);
     if (s != SP_OK && !documented)
