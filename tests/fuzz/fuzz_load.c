@@ -11,21 +11,7 @@
  * (spike times finite and non-decreasing), saves, and its saved bytes load and continue
  * bit-identically. */
 #include "fuzz_common.h"
-
-static uint64_t fnv1a(const unsigned char *p, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  size_t i;
-  for (i = 0; i < len; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-static void store_le(unsigned char *p, uint64_t v, int bytes) {
-  int i;
-  for (i = 0; i < bytes; ++i) p[i] = (unsigned char)(v >> (8 * i));
-}
+#include "../io/format_bytes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_alloc counts;
@@ -45,12 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if ((flags & 2) && len >= 16) {
     static const unsigned char magic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
     memcpy(buf, magic, 8);
-    store_le(buf + 8, 1, 4);
-    store_le(buf + 12, 0, 4);
+    fmt_put_le(buf + 8, 1, 4);
+    fmt_put_le(buf + 12, 0, 4);
   }
   if ((flags & 1) && len >= 32) {
-    store_le(buf + 16, (uint64_t)(len - 32), 8);
-    store_le(buf + len - 8, fnv1a(buf, len - 8), 8);
+    fmt_put_le(buf + 16, (uint64_t)(len - 32), 8);
+    fmt_reseal(buf, len);
   }
   memset(&counts, 0, sizeof counts);
   counts.cap = (size_t)64 << 20;

@@ -29,6 +29,8 @@
 
 #include "sparseprop/sparseprop.h"
 
+#include "format_bytes.h"
+
 /* ---- helpers: saving, patching with a fresh checksum ---------------------------------- */
 
 static unsigned char *save(const sp_network *net, size_t *len) {
@@ -38,37 +40,6 @@ static unsigned char *save(const sp_network *net, size_t *len) {
   assert_non_null(buf);
   assert_int_equal(sp_save(net, buf, *len, len), SP_OK);
   return buf;
-}
-
-/* FNV-1a as src/io/FORMAT.md specifies it, written again here. */
-static uint64_t fnv1a(const unsigned char *p, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  size_t i;
-  for (i = 0; i < len; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-static void put_le(unsigned char *p, uint64_t v, int bytes) {
-  int b;
-  for (b = 0; b < bytes; ++b) p[b] = (unsigned char)(v >> (8 * b));
-}
-static void put_f64(unsigned char *p, double x) {
-  uint64_t bits;
-  memcpy(&bits, &x, 8);
-  put_le(p, bits, 8);
-}
-static double get_f64(const unsigned char *p) {
-  uint64_t bits = 0;
-  double x;
-  int b;
-  for (b = 7; b >= 0; --b) bits = bits << 8 | p[b];
-  memcpy(&x, &bits, 8);
-  return x;
-}
-static void reseal(unsigned char *buf, size_t len) {
-  put_le(buf + len - 8, fnv1a(buf, len - 8), 8);
 }
 
 /* File offsets for a network whose synapse blocks carry no arrays (none or procedural):
@@ -208,8 +179,8 @@ static void test_huge_input_capacity_is_refused_before_allocating(void **state) 
   (void)state;
   buf = save(a, &len);
   assert_int_equal(buf[OFF_CAPACITY], 8); /* the layout this test patches */
-  put_le(buf + OFF_CAPACITY, 0xffffffffu, 4);
-  reseal(buf, len);
+  fmt_put_le(buf + OFF_CAPACITY, 0xffffffffu, 4);
+  fmt_reseal(buf, len);
   assert_int_equal(sp_load(buf, len, &al, &b), SP_ERR_FORMAT);
   assert_null(b);
   assert_non_null(strstr(sp_last_error(), "input_capacity"));
@@ -219,8 +190,8 @@ static void test_huge_input_capacity_is_refused_before_allocating(void **state) 
   free(buf);
   a = make_lif(10, 1.2, SP_FRAME_AUTO, 0);
   buf = save(a, &len);
-  put_le(buf + OFF_CAPACITY, 1000, 4);
-  reseal(buf, len);
+  fmt_put_le(buf + OFF_CAPACITY, 1000, 4);
+  fmt_reseal(buf, len);
   expect_refused(buf, len, "input_capacity");
   free(buf);
   sp_network_destroy(a);
@@ -246,37 +217,37 @@ static void test_times_far_apart_or_out_of_order_are_refused(void **state) {
   buf = save(a, &len);
   copy = malloc(len);
   assert_non_null(copy);
-  assert_true(get_f64(buf + OFF_NOW(n)) == sp_now(a)); /* the layout this test patches */
+  assert_true(fmt_get_f64(buf + OFF_NOW(n)) == sp_now(a)); /* the layout this test patches */
   /* t0 after now (the LIF re-basing then counts a negative number of halvings), negative
    * (far before now: it would count 1e302 of them in an int), or not finite; now not
    * finite. (now far after a valid t0 is a state a network run far ahead without events
    * has: it loads.) */
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_T0(n), sp_now(a) + 1.0);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_T0(n), sp_now(a) + 1.0);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "t0 = ");
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_T0(n), -1e300);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_T0(n), -1e300);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "t0 = ");
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_NOW(n), INFINITY);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_NOW(n), INFINITY);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "now = ");
   /* A cached clock after now, or a LIF clock value that is not positive. */
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_CLOCK_TIME(n), sp_now(a) + 1.0);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_CLOCK_TIME(n), sp_now(a) + 1.0);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "clock time");
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_CLOCK_TIME(n), sp_now(a));
-  put_f64(copy + OFF_CLOCK_VALUE(n), -1.0);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_CLOCK_TIME(n), sp_now(a));
+  fmt_put_f64(copy + OFF_CLOCK_VALUE(n), -1.0);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "clock value");
   /* A refractory end after now + t_ref (t_ref = 0 here). */
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_REFR(n, 3), sp_now(a) + 0.5);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_REFR(n, 3), sp_now(a) + 0.5);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "refractory end[3]");
   /* The unpatched bytes load. */
   expect_same_continuation(a, buf, len, 50);
@@ -295,9 +266,9 @@ static void test_infinite_due_key_is_refused(void **state) {
   buf = save(a, &len);
   /* Every neuron due, at an infinite due key: the queue holds them all in its "never" list
    * and its near heap is empty when the loop asks it for the spiker. */
-  put_f64(buf + OFF_CUR_KEY(n), INFINITY);
-  for (i = 0; i < n; ++i) put_f64(buf + OFF_KEY(n, i), INFINITY);
-  reseal(buf, len);
+  fmt_put_f64(buf + OFF_CUR_KEY(n), INFINITY);
+  for (i = 0; i < n; ++i) fmt_put_f64(buf + OFF_KEY(n, i), INFINITY);
+  fmt_reseal(buf, len);
   expect_refused(buf, len, "due key");
   free(buf);
   sp_network_destroy(a);
@@ -321,18 +292,18 @@ static void test_negative_lif_state_below_threshold_is_refused(void **state) {
   /* Neuron 0 keeps its saved (finite, future) key but gets u < 0: once its key is
    * recomputed (a drive change, a parameter change) it is log(u) = NaN, with which the
    * spike queue never settles. */
-  assert_true(get_f64(buf + OFF_KEY(n, 0)) > 0);
+  assert_true(fmt_get_f64(buf + OFF_KEY(n, 0)) > 0);
   copy = malloc(len);
   assert_non_null(copy);
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_STATE(n, 0), -0.25);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_STATE(n, 0), -0.25);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "state[0]");
   /* A time-frame key far beyond the spike time its state gives: the loop would jump there
    * and re-base by 1e90 halvings (found by fuzz_load). */
   memcpy(copy, buf, len);
-  put_f64(copy + OFF_KEY(n, 0), 1e90);
-  reseal(copy, len);
+  fmt_put_f64(copy + OFF_KEY(n, 0), 1e90);
+  fmt_reseal(copy, len);
   expect_refused(copy, len, "queue key[0]");
   free(copy);
   free(buf);

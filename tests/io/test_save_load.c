@@ -16,6 +16,8 @@
 
 #include "sparseprop/sparseprop.h"
 
+#include "format_bytes.h"
+
 #define N 40
 #define SPIKES 3000
 
@@ -226,22 +228,6 @@ static void test_magic_version_and_files(void **state) {
   sp_network_destroy(a);
 }
 
-/* FNV-1a, as src/io/FORMAT.md specifies it, written again here. */
-static uint64_t fnv1a(const unsigned char *p, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  size_t i;
-  for (i = 0; i < len; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-static void store_le64(unsigned char *p, uint64_t v) {
-  int b;
-  for (b = 0; b < 8; ++b) p[b] = (unsigned char)(v >> (8 * b));
-}
-
 /* A file whose checksum is right but whose phase-frame queue key disagrees with its neuron's
  * state (and is not the due key) is refused: the queue would run in a wrong order. */
 static void test_inconsistent_queue_key_is_refused(void **state) {
@@ -264,8 +250,8 @@ static void test_inconsistent_queue_key_is_refused(void **state) {
   memcpy(&key, &bits, 8);
   key *= 1.5;
   memcpy(&bits, &key, 8);
-  store_le64(buf + keys + 8 * 5, bits);
-  store_le64(buf + len - 8, fnv1a(buf, len - 8));
+  fmt_put_le(buf + keys + 8 * 5, bits, 8);
+  fmt_reseal(buf, len);
   assert_int_equal(sp_load(buf, len, NULL, &b), SP_ERR_FORMAT);
   assert_non_null(strstr(sp_last_error(), "queue key"));
   assert_null(b);
