@@ -72,7 +72,7 @@ class Loop {
     } else {
       clk = clock_at(t, [&] { return kPhase ? O::phase_clock(net_, key) : O::clock(net_, t); });
     }
-    if (kPhase && key > net_.cur_key) {
+    if (kPhase && own) {  // (a new instant: its spiker's key is the due key)
       net_.cur_key = key;
       net_.cur_key_time = t;
     }
