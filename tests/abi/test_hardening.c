@@ -706,6 +706,40 @@ static void test_due_after_drive_change_at_instant_reloads(void **state) {
   sp_network_destroy(net);
 }
 
+/* A drive change at an instant keeps a neuron due at now() due, but its own clock (the time
+   frame computes a spiker's clock from its state) need not exist: a LIF neuron at threshold
+   whose drive becomes exactly 1 has the state 0 and the clock 0/(1 - 1). Two LIF neurons with
+   equal states (time frame forced): the first spikes, the second is due at that instant, its
+   drive is set to 1, and it spikes then with a finite reset; the network saves, loads and
+   continues (it ran on NaN before, and its saved bytes did not load). */
+static void test_due_neuron_drive_one_at_instant_stays_finite(void **state) {
+  sp_network_desc d;
+  sp_network *net;
+  double v0[2] = {0.5, 0.5}, v[2];
+  sp_spike s;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 2;
+  d.tau = 0.01;
+  d.drive = 1.5;
+  d.v0 = v0;
+  d.frame = SP_FRAME_TIME;
+  net = create_ok(&d);
+  assert_sp_ok(sp_step(net, &s));
+  assert_int_equal(s.neuron, 0);
+  assert_sp_ok(sp_set_drive(net, 1, 1.0));
+  assert_sp_ok(sp_step(net, &s)); /* due at now(): it spikes at this instant */
+  assert_int_equal(s.neuron, 1);
+  assert_true(s.t == sp_now(net));
+  assert_sp_ok(sp_voltages(net, v, 2));
+  if (!isfinite(v[0]) || !isfinite(v[1]))
+    abi_fail_at(__FILE__, __LINE__, "voltages %g, %g after the spike", v[0], v[1]);
+  assert_true(v[1] == 0.0); /* reset, and with drive 1 it stays there */
+  assert_reloads("due neuron given drive 1 at an instant", net);
+  sp_network_destroy(net);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The rule over random call sequences. */
 
@@ -825,6 +859,7 @@ int main(void) {
       cmocka_unit_test(test_unresolvable_period_refused),
       cmocka_unit_test(test_respike_at_one_instant_stops),
       cmocka_unit_test(test_due_after_drive_change_at_instant_reloads),
+      cmocka_unit_test(test_due_neuron_drive_one_at_instant_stays_finite),
       cmocka_unit_test(test_random_calls_always_reload),
   };
   /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */
