@@ -289,6 +289,16 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
+  // The LIF phase frame compares its keys with the threshold's key at now(), (I - 1) exp((now -
+  // t0)/tau): that clock must be a finite double. (A running network re-bases at every event
+  // more than 32 tau after t0, and its neurons, all oscillatory, leave no silence near 700
+  // tau.)
+  if (model == SP_MODEL_LIF && frame == SP_FRAME_PHASE &&
+      !std::isfinite(std::exp(exact_span(t.now, t.t0, tau))))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: t0 = %.17g: %.17g tau before now = %.17g, the LIF "
+                "phase frame's clock exp((now - t0)/tau) overflows",
+                t.t0, exact_span(t.now, t.t0, tau), t.now);
   if (!std::isfinite(t.cur_key) ||
       (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
@@ -587,6 +597,14 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // Due to spike at now: the time frame's key is at or before now, the phase frame's is
     // the due key (flagged, when it is not also the state's own key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
+    // A due neuron spikes at the due key's instant before time moves on: that instant is now.
+    // (Else its reset would take the clock of that earlier instant, or a due key scaled to 0 by
+    // a re-base long after it.)
+    if (frame == SP_FRAME_PHASE && due && times.cur_key_time != times.now)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: queue key[%u] = %.17g is due at the due "
+                         "key's instant %.17g, before now = %.17g",
+                         i, key, times.cur_key_time, times.now));
     // A LIF neuron that is not due is below threshold: with a drive above 1 its co-moving
     // state is then positive (its next spike time is the log of it), or the pending reset of a
     // refractory period too long for the clock (Ops<Lif>::pending), which only the time frame
