@@ -183,7 +183,7 @@ void reset_states(Network *net) {
   using O = Ops<M>;
   double c = O::clock(*net, 0.0);
   for (uint32_t i = 0; i < net->n; ++i) {
-    net->neuron[i].state = O::from_voltage(net->v0[i], net->drive[i], c);
+    net->neuron[i].state = O::from_voltage(*net, net->v0[i], net->drive[i], c);
     net->neuron[i].flags = 0;
     net->refr_end[i] = -INFINITY;
   }
@@ -227,7 +227,7 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
-  if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
+  if (net->now < net->refr_end[i]) return O::reset_voltage(*net, net->drive[i]);
   return O::neuron_voltage(*net, i, net->now);
 }
 
@@ -238,11 +238,11 @@ void change_drive(Network *net, uint32_t i, double drive) {
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
-    net->neuron[i].state = O::held_state(drive, O::clock(*net, net->refr_end[i]));
+    net->neuron[i].state = O::held_state(*net, drive, O::clock(*net, net->refr_end[i]));
   } else {
     double c = O::clock(*net, net->now);
-    double v = O::voltage(net->neuron[i].state, net->drive[i], c);
-    net->neuron[i].state = O::from_voltage(v, drive, c);
+    double v = O::voltage(*net, net->neuron[i].state, net->drive[i], c);
+    net->neuron[i].state = O::from_voltage(*net, v, drive, c);
   }
   net->drive[i] = drive;
 }

@@ -64,7 +64,7 @@ class Loop {
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)
-                   : O::spiker_clock(net_.neuron[j].state, net_.drive[j]);
+                   : O::spiker_clock(net_, net_.neuron[j].state, net_.drive[j]);
       net_.clock_time = t;
       net_.clock_value = clk;
     } else {
@@ -294,7 +294,7 @@ class Loop {
   void deliver_batched(const Row &row, double t, double clk) {
     static_assert(!O::kInputsCanFire, "a batched kick never takes a target to threshold");
     constexpr uint32_t kBlock = 64;
-    const typename O::Kick kick = O::kick(row.weight, net_.drive[0], clk);
+    const typename O::Kick kick = O::kick(net_, row.weight, net_.drive[0], clk);
     const uint32_t count = row.count;
     double x[kBlock], y[kBlock];
     uint32_t who[kBlock];
@@ -322,16 +322,16 @@ class Loop {
     // Loop invariants in locals: the stores to the neurons' states could alias them otherwise.
     const double *const drives = net_.drive;
     const double drive0 = drives[0];
-    const typename O::Kick row_kick = O::kick(row.weight, drive0, clk);
+    const typename O::Kick row_kick = O::kick(net_, row.weight, drive0, clk);
     each_target<rec>(row, 0, row.count, t, [&](uint32_t s, uint32_t i, NeuronSlot &slot) {
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? drive0 : drives[i];
       double w = row.weights ? row.weights[s] : row.weight;
-      typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(w, drive, clk);
+      typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(net_, w, drive, clk);
       double x = O::apply(slot.state, kick);
       slot.state = x;
-      if (O::at_threshold(x, drive, clk)) {
+      if (O::at_threshold(net_, x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
         slot.flags = recent_flags() | kSlotDue;

@@ -584,7 +584,7 @@ sp_status load_payload(const unsigned char *base, size_t total, const sp_allocat
         bool at_threshold = false;
         if constexpr (O::kInputsCanFire) {
           double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
-          at_threshold = O::at_threshold(net->neuron[i].state, net->drive[i], e);
+          at_threshold = O::at_threshold(*net, net->neuron[i].state, net->drive[i], e);
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }

@@ -51,12 +51,11 @@ struct Ops<Lif> {
   // An input: the kick shared by the targets of a row (weight, drive and clock fixed), applied
   // to each target's state.
   using Kick = Lif::Kick;
-  static Kick kick(double w, double, double e) { return Lif::kick(w, e); }
+  static Kick kick(const Network &, double w, double, double e) { return Lif::kick(w, e); }
   static double apply(double u, const Kick &k) { return Lif::apply(u, k); }
-  static bool at_threshold(double u, double drive, double e) {
+  static bool at_threshold(const Network &, double u, double drive, double e) {
     return Lif::at_threshold(u, drive, e);
   }
-  static double reset(double drive, double e) { return Lif::reset(drive, e); }
   // A reset whose refractory period ends so far ahead of t0 that its clock would overflow
   // (t_ref above about 560 tau) is kept pending: the state holds -0.0 until a re-base
   // brings t0 close enough (every event after the refractory end comes with one, as it is
@@ -66,18 +65,18 @@ struct Ops<Lif> {
   static double pending_state() { return -0.0; }
   static bool pending(double u) { return u == 0 && std::signbit(u); }
   // The state held at reset until clock value e (the refractory end's), or pending.
-  static double held_state(double drive, double e) {
+  static double held_state(const Network &, double drive, double e) {
     return e > kPendingClock ? pending_state() : Lif::reset(drive, e);
   }
   // The same at the end of the refractory period started by a spike at clock value e.
   static double reset_after_spike(const Network &net, double drive, double e) {
-    return held_state(drive, after_refractory(net, e));
+    return held_state(net, drive, after_refractory(net, e));
   }
   // A pending state made real at t0 (after a re-base), if its clock is representable now.
   static double materialize(const Network &net, uint32_t i) {
     double end = net.refr_end[i];
     if (!(end > -INFINITY)) return pending_state();
-    return held_state(net.drive[i], std::exp(exact_span(end, net.t0, net.tau)));
+    return held_state(net, net.drive[i], std::exp(exact_span(end, net.t0, net.tau)));
   }
   static double spike_time(const Network &net, double u, double drive) {
     return Lif::spike_time(u, drive, net.t0, net.tau);
@@ -95,16 +94,18 @@ struct Ops<Lif> {
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
     double u = net.neuron[i].state, drive = net.drive[i];
     if (pending(u)) return Lif::voltage_after(t - net.refr_end[i], drive, net.tau);
-    return voltage(u, drive, clock(net, t));
+    return voltage(net, u, drive, clock(net, t));
   }
-  static double voltage(double u, double drive, double e) { return Lif::voltage(u, drive, e); }
-  static double from_voltage(double v, double drive, double e) {
+  static double voltage(const Network &, double u, double drive, double e) {
+    return Lif::voltage(u, drive, e);
+  }
+  static double from_voltage(const Network &, double v, double drive, double e) {
     return Lif::from_voltage(v, drive, e);
   }
-  static double reset_voltage(double) { return 0.0; }
+  static double reset_voltage(const Network &, double) { return 0.0; }
   // The clock at which a neuron with state u reaches threshold (in the time frame, the clock of
   // its spike computed without the rounding of its spike time).
-  static double spiker_clock(double u, double drive) { return u / (drive - 1.0); }
+  static double spiker_clock(const Network &, double u, double drive) { return u / (drive - 1.0); }
 
   // Re-base when an event is 32 tau after t0: E stays below e^32.
   static double rebase_span(const Network &net) { return 32.0 * net.tau; }

@@ -46,16 +46,17 @@ struct Ops<Qif> {
     return net.t0 + net.tau * (kPi + key) / Qif::omega(net.drive[0]);
   }
   using Kick = Qif::Kick;
-  static Kick kick(double w, double drive, double s) { return Qif::kick(w, drive, s); }
+  static Kick kick(const Network &, double w, double drive, double s) {
+    return Qif::kick(w, drive, s);
+  }
   static double apply(double x, const Kick &k) { return Qif::apply(x, k); }
   // y[j] = apply(x[j], k) for j < n.
   static void apply_batch(const double *x, double *y, uint32_t n, const Kick &k) {
     qif_apply_batch(x, y, n, k);
   }
-  static bool at_threshold(double, double, double) { return false; }
-  static double reset(double drive, double s) { return Qif::reset(drive, s); }
+  static bool at_threshold(const Network &, double, double, double) { return false; }
   // (The QIF clock is linear in time: a refractory end never overflows it.)
-  static double held_state(double drive, double s) { return Qif::reset(drive, s); }
+  static double held_state(const Network &, double drive, double s) { return Qif::reset(drive, s); }
   static double reset_after_spike(const Network &net, double drive, double s) {
     return Qif::reset(drive, after_refractory(net, s));
   }
@@ -66,16 +67,22 @@ struct Ops<Qif> {
     return spike_time(net, net.neuron[i].state, net.drive[i]);
   }
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
-    return voltage(net.neuron[i].state, net.drive[i], clock(net, t));
+    return voltage(net, net.neuron[i].state, net.drive[i], clock(net, t));
   }
-  static double voltage(double x, double drive, double s) { return Qif::voltage(x, drive, s); }
-  static double from_voltage(double v, double drive, double s) {
+  static double voltage(const Network &, double x, double drive, double s) {
+    return Qif::voltage(x, drive, s);
+  }
+  static double from_voltage(const Network &, double v, double drive, double s) {
     return Qif::from_voltage(v, drive, s);
   }
   // The voltage at phase -pi: -inf in exact arithmetic, about -1.6e16 sqrt(I) in doubles.
-  static double reset_voltage(double drive) { return Qif::voltage(-kPi, drive, 0.0); }
+  static double reset_voltage(const Network &, double drive) {
+    return Qif::voltage(-kPi, drive, 0.0);
+  }
   // The clock at which a neuron with state x reaches phase pi (see Ops<Lif>::spiker_clock).
-  static double spiker_clock(double x, double drive) { return (kPi - x) / Qif::omega(drive); }
+  static double spiker_clock(const Network &, double x, double drive) {
+    return (kPi - x) / Qif::omega(drive);
+  }
 
   // Keep the phase offsets omega (t - t0)/tau below about 64 radians (so it depends on the
   // largest drive).
