@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "common/error.hpp"
-#include "core/model_ops.hpp"
 #include "core/network.hpp"
+#include "models/dispatch.hpp"
 
 namespace sp {
 namespace {
@@ -252,7 +252,8 @@ struct LoadedTimes {
 
 // (now - t0 itself is not bounded: a network run far ahead without any event has such a
 // state.)
-sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, double tau) {
+template <class O>
+sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
@@ -267,9 +268,9 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
   if (!std::isfinite(t.cur_key) ||
-      (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
+      (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
-                t.cur_key, model == SP_MODEL_LIF && frame == SP_FRAME_PHASE ? " and > 0" : "");
+                t.cur_key, frame == SP_FRAME_PHASE ? O::kLoadedPhaseDueKeyRule : "");
   if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: due key time = %.17g: must be finite and not after "
@@ -281,13 +282,17 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
                   "not a valid saved network: clock time = %.17g: must be NaN or finite and "
                   "not after now = %.17g",
                   t.clock_time, t.now);
-    // (A LIF clock may be 0: a spiker's own clock u/(I - 1) after its state decayed to 0.)
-    if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value >= 0)))
+    if (!std::isfinite(t.clock_value) || !O::loaded_clock_ok(t.clock_value))
       return fail(SP_ERR_FORMAT, "not a valid saved network: clock value = %g: must be finite%s",
-                  t.clock_value, model == SP_MODEL_LIF ? " and >= 0" : "");
+                  t.clock_value, O::kLoadedClockRule);
   }
   return SP_OK;
 }
+
+// Decodes and checks the payload of a saved network of model Ops<M> = O (after the header).
+template <class O>
+sp_status load_payload(const unsigned char *base, size_t total, const sp_allocator *alloc,
+                       Network **out);
 
 }  // namespace
 
@@ -332,10 +337,24 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                 static_cast<unsigned long long>(payload), len - kHeaderBytes - kChecksumBytes);
   if (checksum(p, len - kChecksumBytes) != load_u64(p + len - kChecksumBytes))
     return format_error("checksum mismatch (the bytes are corrupted)");
+  // The payload starts with the model number: the checks of the state depend on the model.
+  if (payload < 4) return format_error("truncated header fields");
+  uint32_t model = load_u32(p + kHeaderBytes);
+  if (!model_runs(model))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: model = %u: not a model this version runs", model);
+  return with_model(model, [&](auto m) {
+    return load_payload<Ops<decltype(m)>>(p + kHeaderBytes, static_cast<size_t>(payload), alloc,
+                                          out);
+  });
+}
 
-  Reader r(p + kHeaderBytes, static_cast<size_t>(payload));
-  const unsigned char *base = p + kHeaderBytes;
-  size_t total = static_cast<size_t>(payload);
+namespace {
+
+template <class O>
+sp_status load_payload(const unsigned char *base, size_t total, const sp_allocator *alloc,
+                       Network **out) {
+  Reader r(base, total);
   sp_network_desc d;
   sp_network_desc_init(&d, sizeof d);
   d.model = r.u32();
@@ -388,7 +407,7 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
 
   // The dynamic state must be sane before the network is built around it.
-  sp_status s = check_times(times, d.model, frame, d.tau > 0 ? d.tau : 1.0);
+  sp_status s = check_times<O>(times, frame, d.tau > 0 ? d.tau : 1.0);
   if (s != SP_OK) return s;
   for (uint32_t i = 0; i < d.n; ++i) {
     double x = load_f64(state + 8 * i), re = load_f64(refr + 8 * i);
@@ -500,12 +519,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   };
   net->frame_request = frame_request;
   for (uint32_t i = 0; i < d.n; ++i) {
-    // LIF initial voltages below threshold, or the seeded voltage (which rounding may put at
-    // threshold) that creation computed from the same seed and drive.
-    if (d.model == SP_MODEL_LIF && !(loaded_v0[i] < 1.0) && loaded_v0[i] != net->v0[i])
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: v0[%u] = %g: must be below the threshold 1", i,
-                         loaded_v0[i]));
+    sp_status v0_status = O::check_loaded_v0(loaded_v0[i], net->v0[i], i);
+    if (v0_status != SP_OK) return refuse(v0_status);
     net->v0[i] = loaded_v0[i];
   }
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
@@ -515,15 +530,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // be a spiker's own key, whose time was rounded (by up to some ulps of the times, which
     // is a large error in the clock when the times are large against tau).
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / d.tau;
-    double expect, tol;
-    if (d.model == SP_MODEL_LIF) {
-      expect = Ops<Lif>::phase_threshold_key(*net,
-                                             std::exp((times.cur_key_time - times.t0) / d.tau));
-      tol = std::fabs(expect) * (1e-6 + 2 * s_err);
-    } else {
-      expect = Ops<Qif>::phase_threshold_key(*net, (times.cur_key_time - times.t0) / d.tau);
-      tol = 1e-6 * (std::fabs(expect) + 4.0) + 2 * Qif::omega(net->drive[0]) * s_err;
-    }
+    double tol;
+    double expect = O::loaded_due_key(*net, times.cur_key_time, times.t0, d.tau, s_err, &tol);
     if (!(std::fabs(times.cur_key - expect) <= tol))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: due key = %.17g: the threshold key at its "
@@ -550,18 +558,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // Due to spike at now: the time frame's key is at or before now, the phase frame's is
     // the due key (flagged, when it is not also the state's own key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
-    // A LIF neuron that is not due is below threshold: with a drive above 1 its co-moving
-    // state is then positive (its next spike time is the log of it), or the pending reset of a
-    // refractory period too long for the clock (Ops<Lif>::pending), which only the time frame
-    // runs.
-    bool pending = d.model == SP_MODEL_LIF && Ops<Lif>::pending(net->neuron[i].state) &&
-                   frame == SP_FRAME_TIME && net->refr_end[i] > times.now;
-    if (!due && !pending && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 &&
-        !(net->neuron[i].state > 0))
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: state[%u] = %g: a LIF neuron below "
-                         "threshold with drive %g > 1 has a positive state",
-                         i, net->neuron[i].state, net->drive[i]));
+    sp_status state_status = O::check_loaded_state(*net, i, due, times.now);
+    if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
       // A time-frame key is the next spike time computed from the state (kept as saved: a
@@ -580,14 +578,13 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
       // A neuron due at now() is flagged due, as the event loop flags it: its refractory end
       // is now(), like a neuron that spiked at now() with t_ref = 0 and whose next spike time
       // rounds to now() (which must not spike again then). Due: its key is the due key, not
-      // its state's spike time (after sp_set_drive its state is a reset), or a LIF input took
-      // it to threshold (the state is at threshold; a reset state is not).
+      // its state's spike time (after sp_set_drive its state is a reset), or an input took it
+      // to threshold (the state is at threshold; a reset state is not).
       if (due && net->refr_end[i] == times.now) {
         bool at_threshold = false;
-        if (d.model == SP_MODEL_LIF) {
-          double e = times.clock_time == times.now ? times.clock_value
-                                                   : Ops<Lif>::clock(*net, times.now);
-          at_threshold = Ops<Lif>::at_threshold(net->neuron[i].state, net->drive[i], e);
+        if constexpr (O::kInputsCanFire) {
+          double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
+          at_threshold = O::at_threshold(*net, net->neuron[i].state, net->drive[i], e);
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
@@ -624,6 +621,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   *out = net;
   return SP_OK;
 }
+
+}  // namespace
 
 sp_status load_network_file(const char *path, Network **out) {
   std::FILE *f = std::fopen(path, "rb");
