@@ -111,6 +111,13 @@ sp_status validate(const sp_network_desc &d) {
                 d.model);
   if (d.model != SP_MODEL_LIF && d.model != SP_MODEL_QIF)
     return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)", d.model);
+  // The fields appended in 0.2, refused until their models exist.
+  if (d.tau_syn != 0.0)
+    return fail(SP_ERR_UNSUPPORTED, "tau_syn = %g: current-based synapses are not available yet",
+                d.tau_syn);
+  if (d.model_params)
+    return fail(SP_ERR_UNSUPPORTED,
+                "model_params is set: no model of this version reads model parameters");
   if (d.n == 0) return fail(SP_ERR_ARGUMENT, "n = 0: must be at least 1");
   if (d.n > (1u << 31)) return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
   if (!(d.tau > 0.0) || !finite(d.tau))
