@@ -17,6 +17,11 @@
 
 #include "sparseprop/sparseprop.h"
 
+/* The description has tau_syn from layout V2 (0.2) on. */
+#ifdef SP_NETWORK_DESC_SIZE_V2
+#  define YINYANG_HAVE_TAU_SYN 1
+#endif
+
 #define N_IN 5  /* x, y, 1 - x, 1 - y, bias */
 #define N_OUT 3 /* yin, yang, dot */
 #define MAX_THREADS 16
