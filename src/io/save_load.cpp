@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "common/error.hpp"
-#include "core/model_ops.hpp"
 #include "core/network.hpp"
+#include "models/dispatch.hpp"
 
 namespace sp {
 namespace {
@@ -275,7 +275,8 @@ struct LoadedTimes {
 
 // (now - t0 itself is not bounded: a network run far ahead without any event has such a
 // state.)
-sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, double tau) {
+template <class O>
+sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
@@ -289,20 +290,14 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
-  // The LIF phase frame compares its keys with the threshold's key at now(), (I - 1) exp((now -
-  // t0)/tau): that clock must be a finite double. (A running network re-bases at every event
-  // more than 32 tau after t0, and its neurons, all oscillatory, leave no silence near 700
-  // tau.)
-  if (model == SP_MODEL_LIF && frame == SP_FRAME_PHASE &&
-      !std::isfinite(std::exp(exact_span(t.now, t.t0, tau))))
-    return fail(SP_ERR_FORMAT,
-                "not a valid saved network: t0 = %.17g: %.17g tau before now = %.17g, the LIF "
-                "phase frame's clock exp((now - t0)/tau) overflows",
-                t.t0, exact_span(t.now, t.t0, tau), t.now);
+  if (frame == SP_FRAME_PHASE) {
+    sp_status st = O::check_loaded_phase_clock(t.now, t.t0, tau);
+    if (st != SP_OK) return st;
+  }
   if (!std::isfinite(t.cur_key) ||
-      (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
+      (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
-                t.cur_key, model == SP_MODEL_LIF && frame == SP_FRAME_PHASE ? " and > 0" : "");
+                t.cur_key, frame == SP_FRAME_PHASE ? O::kLoadedPhaseDueKeyRule : "");
   if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: due key time = %.17g: must be finite and not after "
@@ -314,13 +309,17 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
                   "not a valid saved network: clock time = %.17g: must be NaN or finite and "
                   "not after now = %.17g",
                   t.clock_time, t.now);
-    // (A LIF clock may be 0: a spiker's own clock u/(I - 1) after its state decayed to 0.)
-    if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value >= 0)))
+    if (!std::isfinite(t.clock_value) || !O::loaded_clock_ok(t.clock_value))
       return fail(SP_ERR_FORMAT, "not a valid saved network: clock value = %g: must be finite%s",
-                  t.clock_value, model == SP_MODEL_LIF ? " and >= 0" : "");
+                  t.clock_value, O::kLoadedClockRule);
   }
   return SP_OK;
 }
+
+// Decodes and checks the payload of a saved network of model Ops<M> = O (after the header).
+template <class O>
+sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
+                       const sp_allocator *alloc, Network **out);
 
 }  // namespace
 
@@ -365,10 +364,24 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                 static_cast<unsigned long long>(payload), len - kHeaderBytes - kChecksumBytes);
   if (checksum(p, len - kChecksumBytes) != load_u64(p + len - kChecksumBytes))
     return format_error("checksum mismatch (the bytes are corrupted)");
+  // The payload starts with the model number: the checks of the state depend on the model.
+  if (payload < 4) return format_error("truncated header fields");
+  uint32_t model = load_u32(p + kHeaderBytes);
+  if (!model_runs(model))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: model = %u: not a model this version runs", model);
+  return with_model(model, [&](auto m) {
+    return load_payload<Ops<decltype(m)>>(p + kHeaderBytes, static_cast<size_t>(payload), version,
+                                          alloc, out);
+  });
+}
 
-  Reader r(p + kHeaderBytes, static_cast<size_t>(payload));
-  const unsigned char *base = p + kHeaderBytes;
-  size_t total = static_cast<size_t>(payload);
+namespace {
+
+template <class O>
+sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
+                       const sp_allocator *alloc, Network **out) {
+  Reader r(base, total);
   sp_network_desc d;
   sp_network_desc_init(&d, sizeof d);
   d.model = r.u32();
@@ -422,7 +435,7 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
 
   // The dynamic state must be sane before the network is built around it.
-  sp_status s = check_times(times, d.model, frame, d.tau > 0 ? d.tau : 1.0);
+  sp_status s = check_times<O>(times, frame, d.tau > 0 ? d.tau : 1.0);
   if (s != SP_OK) return s;
   for (uint32_t i = 0; i < d.n; ++i) {
     double x = load_f64(state + 8 * i), re = load_f64(refr + 8 * i);
@@ -547,12 +560,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   };
   net->frame_request = frame_request;
   for (uint32_t i = 0; i < d.n; ++i) {
-    // LIF initial voltages below threshold, or the seeded voltage (which rounding may put at
-    // threshold) that creation computed from the same seed and drive.
-    if (d.model == SP_MODEL_LIF && !(loaded_v0[i] < 1.0) && loaded_v0[i] != net->v0[i])
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: v0[%u] = %g: must be below the threshold 1", i,
-                         loaded_v0[i]));
+    sp_status v0_status = O::check_loaded_v0(loaded_v0[i], net->v0[i], i);
+    if (v0_status != SP_OK) return refuse(v0_status);
     net->v0[i] = loaded_v0[i];
   }
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
@@ -562,15 +571,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // be a spiker's own key, whose time was rounded (by up to some ulps of the times, which
     // is a large error in the clock when the times are large against tau).
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / d.tau;
-    double expect, tol;
-    if (d.model == SP_MODEL_LIF) {
-      expect = Ops<Lif>::phase_threshold_key(*net,
-                                             std::exp((times.cur_key_time - times.t0) / d.tau));
-      tol = std::fabs(expect) * (1e-6 + 2 * s_err);
-    } else {
-      expect = Ops<Qif>::phase_threshold_key(*net, (times.cur_key_time - times.t0) / d.tau);
-      tol = 1e-6 * (std::fabs(expect) + 4.0) + 2 * Qif::omega(net->drive[0]) * s_err;
-    }
+    double tol;
+    double expect = O::loaded_due_key(*net, times.cur_key_time, times.t0, d.tau, s_err, &tol);
     if (!(std::fabs(times.cur_key - expect) <= tol))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: due key = %.17g: the threshold key at its "
@@ -605,18 +607,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                          "not a valid saved network: queue key[%u] = %.17g is due at the due "
                          "key's instant %.17g, before now = %.17g",
                          i, key, times.cur_key_time, times.now));
-    // A LIF neuron that is not due is below threshold: with a drive above 1 its co-moving
-    // state is then positive (its next spike time is the log of it), or the pending reset of a
-    // refractory period too long for the clock (Ops<Lif>::pending), which only the time frame
-    // runs.
-    bool pending = d.model == SP_MODEL_LIF && Ops<Lif>::pending(net->neuron[i].state) &&
-                   frame == SP_FRAME_TIME && net->refr_end[i] > times.now;
-    if (!due && !pending && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 &&
-        !(net->neuron[i].state > 0))
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: state[%u] = %g: a LIF neuron below "
-                         "threshold with drive %g > 1 has a positive state",
-                         i, net->neuron[i].state, net->drive[i]));
+    sp_status state_status = O::check_loaded_state(*net, i, due, times.now);
+    if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
       // A time-frame key is the next spike time computed from the state (kept as saved: a
@@ -643,10 +635,9 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
         // reset), or a LIF input took it to threshold (the state is at threshold; a reset
         // state is not).
         bool at_threshold = false;
-        if (d.model == SP_MODEL_LIF) {
-          double e = times.clock_time == times.now ? times.clock_value
-                                                   : Ops<Lif>::clock(*net, times.now);
-          at_threshold = Ops<Lif>::at_threshold(net->neuron[i].state, net->drive[i], e);
+        if constexpr (O::kInputsCanFire) {
+          double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
+          at_threshold = O::at_threshold(*net, net->neuron[i].state, net->drive[i], e);
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
@@ -697,6 +688,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   *out = net;
   return SP_OK;
 }
+
+}  // namespace
 
 sp_status load_network_file(const char *path, Network **out) {
   std::FILE *f = std::fopen(path, "rb");
