@@ -58,9 +58,12 @@ class Loop {
     // from another neuron's clock when their spike times round to the same double (either
     // error would feed back into the reset and accumulate). A neuron an input took to
     // threshold (time frame: its refractory end marks it, set to that instant) uses the clock
-    // of the instant.
+    // of the instant; so does a time-frame neuron due at now() whose state does not spike
+    // then (a drive change at this instant kept it due: its own clock may not exist, e.g. a
+    // LIF drive of exactly 1 gives 0/0).
     bool own = kPhase ? key > net_.cur_key
-                      : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now);
+                      : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now &&
+                                           O::neuron_spike_time(net_, j) == key);
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)

@@ -16,11 +16,30 @@ namespace sp {
 namespace {
 
 constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 appends each neuron's same-instant flags (see kSavedDue), which version 1 could
+// only guess from the keys; version-1 files still load, with that guess.
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
 
 enum SynapseKind : uint32_t { kNone = 0, kExplicit = 1, kProcedural = 2 };
+
+// A neuron's same-instant flags, one byte each (version 2). Due: it spikes at now() whatever
+// its state says (kSlotDue: taken to threshold, or kept due by a drive change at now()).
+// Spiked now: it spiked (or was taken to threshold) at the instant of now(), so that it cannot
+// spike again then. Neither follows from the keys and refractory ends alone: a due neuron's
+// key may also be its state's own key, and a neuron's refractory end may equal now() + t_ref
+// from a spike at an earlier instant that rounds to the same time.
+constexpr unsigned char kSavedDue = 1;
+constexpr unsigned char kSavedSpikedNow = 2;
+
+unsigned char saved_flags(const Network &net, uint32_t i) {
+  uint32_t flags = net.neuron[i].flags;
+  bool spiked_now = (flags & kSlotRecent) && (flags >> kStampShift) == net.instant_stamp &&
+                    net.instant_time == net.now && net.refr_end[i] >= net.now;
+  return static_cast<unsigned char>(((flags & kSlotDue) ? kSavedDue : 0) |
+                                    (spiked_now ? kSavedSpikedNow : 0));
+}
 
 // FNV-1a, 64-bit: every single-byte change alters the result.
 uint64_t checksum(const unsigned char *p, size_t n) {
@@ -159,6 +178,10 @@ void write_network(Writer &w, const Network &net) {
     w.u64(net.queue.seq_at(q));
     w.u32(net.queue.channel_at(q));
   }
+  for (uint32_t i = 0; i < net.n; ++i) {
+    unsigned char f = saved_flags(net, i);
+    w.bytes(&f, 1);
+  }
 }
 
 // A synapse block as read: its arrays point into the buffer only after validation, so they
@@ -267,6 +290,10 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
+  if (frame == SP_FRAME_PHASE) {
+    sp_status st = O::check_loaded_phase_clock(t.now, t.t0, tau);
+    if (st != SP_OK) return st;
+  }
   if (!std::isfinite(t.cur_key) ||
       (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
@@ -291,8 +318,8 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
 
 // Decodes and checks the payload of a saved network of model Ops<M> = O (after the header).
 template <class O>
-sp_status load_payload(const unsigned char *base, size_t total, const sp_allocator *alloc,
-                       Network **out);
+sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
+                       const sp_allocator *alloc, Network **out);
 
 }  // namespace
 
@@ -344,16 +371,16 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: model = %u: not a model this version runs", model);
   return with_model(model, [&](auto m) {
-    return load_payload<Ops<decltype(m)>>(p + kHeaderBytes, static_cast<size_t>(payload), alloc,
-                                          out);
+    return load_payload<Ops<decltype(m)>>(p + kHeaderBytes, static_cast<size_t>(payload), version,
+                                          alloc, out);
   });
 }
 
 namespace {
 
 template <class O>
-sp_status load_payload(const unsigned char *base, size_t total, const sp_allocator *alloc,
-                       Network **out) {
+sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
+                       const sp_allocator *alloc, Network **out) {
   Reader r(base, total);
   sp_network_desc d;
   sp_network_desc_init(&d, sizeof d);
@@ -401,8 +428,9 @@ sp_status load_payload(const unsigned char *base, size_t total, const sp_allocat
   const unsigned char *keys = take_array(r, base, total, d.n, 8);
   uint32_t queued = r.u32();
   uint64_t issued = r.u64();
-  const unsigned char *queue = r.has(queued, 20) ? base + (total - r.remaining()) : nullptr;
-  if (!r.ok() || !queue || r.remaining() != uint64_t(queued) * 20)
+  const unsigned char *queue = take_array(r, base, total, queued, 20);
+  const unsigned char *same_instant = version >= 2 ? take_array(r, base, total, d.n, 1) : nullptr;
+  if (!r.ok() || !queue || (version >= 2 && !same_instant) || r.remaining() != 0)
     return format_error("truncated or inconsistent sections");
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
 
@@ -421,6 +449,19 @@ sp_status load_payload(const unsigned char *base, size_t total, const sp_allocat
                   i, re, times.now + d.t_ref);
     if (std::isnan(load_f64(keys + 8 * i)))
       return fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i);
+    if (same_instant) {
+      unsigned f = same_instant[i];
+      if (f & ~unsigned(kSavedDue | kSavedSpikedNow))
+        return fail(SP_ERR_FORMAT,
+                    "not a valid saved network: same-instant flags[%u] = %u: only bits 0 (due) "
+                    "and 1 (spiked at now) may be set",
+                    i, f);
+      if ((f & kSavedSpikedNow) && !(re >= times.now))
+        return fail(SP_ERR_FORMAT,
+                    "not a valid saved network: same-instant flags[%u] say it spiked at now = "
+                    "%.17g, but its refractory end is %.17g",
+                    i, times.now, re);
+    }
   }
   for (uint32_t q = 0; q < queued; ++q) {
     double t = load_f64(queue + 20 * q);
@@ -558,6 +599,14 @@ sp_status load_payload(const unsigned char *base, size_t total, const sp_allocat
     // Due to spike at now: the time frame's key is at or before now, the phase frame's is
     // the due key (flagged, when it is not also the state's own key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
+    // A due neuron spikes at the due key's instant before time moves on: that instant is now.
+    // (Else its reset would take the clock of that earlier instant, or a due key scaled to 0 by
+    // a re-base long after it.)
+    if (frame == SP_FRAME_PHASE && due && times.cur_key_time != times.now)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: queue key[%u] = %.17g is due at the due "
+                         "key's instant %.17g, before now = %.17g",
+                         i, key, times.cur_key_time, times.now));
     sp_status state_status = O::check_loaded_state(*net, i, due, times.now);
     if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
@@ -575,12 +624,16 @@ sp_status load_payload(const unsigned char *base, size_t total, const sp_allocat
                            "before now = %.17g nor the next spike time %.17g of its state",
                            i, key, times.now, expect));
       net->time_key[i] = key;
-      // A neuron due at now() is flagged due, as the event loop flags it: its refractory end
-      // is now(), like a neuron that spiked at now() with t_ref = 0 and whose next spike time
-      // rounds to now() (which must not spike again then). Due: its key is the due key, not
-      // its state's spike time (after sp_set_drive its state is a reset), or an input took it
-      // to threshold (the state is at threshold; a reset state is not).
-      if (due && net->refr_end[i] == times.now) {
+      if (same_instant) {
+        // (A time-frame neuron may keep the flag after an input moved its key: harmless.)
+        if (same_instant[i] & kSavedDue) net->neuron[i].flags |= kSlotDue;
+      } else if (due && net->refr_end[i] == times.now) {
+        // Version 1 guesses: a neuron due at now() is flagged due, as the event loop flags it:
+        // its refractory end is now(), like a neuron that spiked at now() with t_ref = 0 and
+        // whose next spike time rounds to now() (which must not spike again then). Due: its
+        // key is the due key, not its state's spike time (after sp_set_drive its state is a
+        // reset), or a LIF input took it to threshold (the state is at threshold; a reset
+        // state is not).
         bool at_threshold = false;
         if constexpr (O::kInputsCanFire) {
           double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
@@ -588,6 +641,16 @@ sp_status load_payload(const unsigned char *base, size_t total, const sp_allocat
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
+    } else if (same_instant) {
+      // The phase frame's key is the state's, or the due key exactly for a flagged neuron.
+      bool flagged = (same_instant[i] & kSavedDue) != 0;
+      if (key != (flagged ? times.cur_key : expect))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: queue key[%u] = %.17g: a neuron %s due "
+                           "has the key %.17g",
+                           i, key, flagged ? "flagged" : "not flagged",
+                           flagged ? times.cur_key : expect));
+      if (flagged) net->neuron[i].flags |= kSlotDue;
     } else if (key != expect) {
       // The phase frame's key is the state, except for a neuron due at now().
       if (key != times.cur_key)
@@ -603,10 +666,14 @@ sp_status load_payload(const unsigned char *base, size_t total, const sp_allocat
     // SP_ERR_NUMERIC, not one more spike). A phase-frame neuron at or below the due key may
     // be due without a flag (its state's key is the due key): it keeps the unknown stamp, as
     // do all others (which reads their refractory end).
+    // Version 2 says which neurons spiked at now(); version 1 guesses it from the refractory
+    // end.
     uint32_t &flags = net->neuron[i].flags;
-    if ((flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-        net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
-      flags = kSlotRecent;  // stamp 0, the instant's
+    if (same_instant
+            ? (same_instant[i] & kSavedSpikedNow) != 0
+            : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
+                  net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
+      flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
   }
   net->instant_time = times.now;
   net->instant_stamp = 0;

@@ -15,6 +15,7 @@ struct ref_sim {
   int model;
   uint32_t n;
   double tau;
+  double tau_syn; /* > 0: current-based synapses (LIF only) */
   double t_ref;
   double now;
   double *drive;
@@ -24,6 +25,9 @@ struct ref_sim {
   double *xa;
   double *ref_until; /* inputs at t <= ref_until[i] are ignored (-inf: never spiked) */
   double *next;      /* next spike time computed from the anchor (+inf: never) */
+  /* Current-based synapses: the current J at the anchor. The anchor is then the last input
+     or spike, and V is held at 0 (reset) for anchor times up to ref_until[i]. */
+  double *ja;
   /* LIF neurons an input took to threshold: committed to spike at that instant, they ignore
      every further input until then (event semantics b). */
   unsigned char *pending;
@@ -306,8 +310,118 @@ static double ref_state_at(const ref_sim *s, uint32_t i, double t) {
   return s->xa[i] + 2.0 * sqrt(I) * (t - s->ta[i]) / s->tau;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Current-based synapses (tau_syn > 0): each neuron's (V, J) at its anchor, advanced by the
+   closed-form solution of tau dV/dt = -V + I + J, tau_syn dJ/dt = -J from (V0, J0):
+     J(d) = J0 exp(-d/tau_syn),
+     V(d) = I + (V0 - I - K) exp(-d/tau) + K exp(-d/tau_syn),  K = J0 tau_syn/(tau_syn - tau),
+     V(d) = I + (V0 - I + J0 d/tau) exp(-d/tau)                 when tau_syn = tau.          */
+
+static double ref_syn_v(double I, double tau, double ts, double v0, double j0, double d) {
+  if (ts == tau) return I + (v0 - I + j0 * d / tau) * exp(-d / tau);
+  {
+    double k = j0 * ts / (ts - tau);
+    return I + (v0 - I - k) * exp(-d / tau) + k * exp(-d / ts);
+  }
+}
+
+/* The free evolution of neuron i from its anchor: V starts at (*tv, *v0) with current *j0
+   (V held at 0 until the end of a refractory period). */
+static void ref_syn_start(const ref_sim *s, uint32_t i, double *tv, double *v0, double *j0) {
+  double ta = s->ta[i];
+  if (ta >= s->ref_until[i]) {
+    *tv = ta;
+    *v0 = s->xa[i];
+    *j0 = s->ja[i];
+  } else {
+    *tv = s->ref_until[i];
+    *v0 = 0.0;
+    *j0 = s->ja[i] * exp(-(*tv - ta) / s->tau_syn);
+  }
+}
+
+/* V and J of neuron i at time t >= its anchor. */
+static void ref_syn_at(const ref_sim *s, uint32_t i, double t, double *v, double *j) {
+  double tv, v0, j0;
+  *j = s->ja[i] * exp(-(t - s->ta[i]) / s->tau_syn);
+  if (t <= s->ref_until[i]) {
+    *v = 0.0;
+    return;
+  }
+  ref_syn_start(s, i, &tv, &v0, &j0);
+  *v = ref_syn_v(s->drive[i], s->tau, s->tau_syn, v0, j0, t - tv);
+}
+
+/* dV/dt from the ODE itself, at time t (after any refractory period). */
+static double ref_syn_dvdt(const ref_sim *s, uint32_t i, double t) {
+  double v, j;
+  ref_syn_at(s, i, t, &v, &j);
+  return (-v + s->drive[i] + j) / s->tau;
+}
+
+/* The first t in (lo, hi] with V(t) >= 1, given V(lo) < 1 <= V(hi): bisection down to
+   adjacent doubles. */
+static double ref_syn_bisect(const ref_sim *s, uint32_t i, double lo, double hi) {
+  for (;;) {
+    double mid = lo + 0.5 * (hi - lo), v, j;
+    if (!(mid > lo && mid < hi)) return hi;
+    ref_syn_at(s, i, mid, &v, &j);
+    if (v >= 1.0)
+      hi = mid;
+    else
+      lo = mid;
+  }
+}
+
+/* Neuron i's next spike: scan forward from the end of its hold on a grid of an eighth of the
+   faster time constant; a grid step where V ends at or above 1 is bisected; a grid step where
+   dV/dt turns from positive to negative holds a maximum, located by bisection on dV/dt and
+   checked against threshold (so a short excursion above 1 inside one step is not missed).
+   The scan ends when the transients |V0 - I - K| exp(-d/tau) + |K| exp(-d/tau_syn) (alpha:
+   (|V0 - I| + |J0| d/tau) exp(-d/tau), d >= tau) are below |I - 1|/2: V then stays on I's side
+   of threshold for good. */
+static double ref_syn_next(const ref_sim *s, uint32_t i) {
+  double tau = s->tau, ts = s->tau_syn, I = s->drive[i];
+  double tv, v0, j0, v, j, dt = (tau < ts ? tau : ts) / 8.0, t_prev, d;
+  double slow = tau > ts ? tau : ts, margin = 0.5 * fabs(I - 1.0);
+  double alpha0, k;
+  ref_syn_start(s, i, &tv, &v0, &j0);
+  if (v0 >= 1.0) return tv;
+  k = ts == tau ? 0.0 : j0 * ts / (ts - tau);
+  alpha0 = fabs(v0 - I - k);
+  t_prev = tv;
+  for (d = dt;; d += dt) {
+    double t = tv + d, bound;
+    ref_syn_at(s, i, t, &v, &j);
+    if (v >= 1.0) return ref_syn_bisect(s, i, t_prev, t);
+    if (ref_syn_dvdt(s, i, t_prev) > 0.0 && ref_syn_dvdt(s, i, t) < 0.0) {
+      double lo = t_prev, hi = t, vm;
+      for (;;) {
+        double mid = lo + 0.5 * (hi - lo);
+        if (!(mid > lo && mid < hi)) break;
+        if (ref_syn_dvdt(s, i, mid) > 0.0)
+          lo = mid;
+        else
+          hi = mid;
+      }
+      ref_syn_at(s, i, lo, &vm, &j);
+      if (vm >= 1.0) return ref_syn_bisect(s, i, t_prev, lo);
+    }
+    if (ts == tau)
+      bound = d >= tau ? (fabs(v0 - I) + fabs(j0) * d / tau) * exp(-d / tau) : INFINITY;
+    else
+      bound = alpha0 * exp(-d / tau) + fabs(k) * exp(-d / ts);
+    if (bound < margin || d > 1e4 * slow) return INFINITY;
+    t_prev = t;
+  }
+}
+
 static void ref_update_next(ref_sim *s, uint32_t i) {
   double I = s->drive[i], x = s->xa[i];
+  if (s->tau_syn > 0) {
+    s->next[i] = ref_syn_next(s, i);
+    return;
+  }
   if (ref_is_gen(s)) {
     ref_ld r = x == s->v_reset ? s->r_reset[i] : gen_remaining(s, i, x);
     if (s->pending[i])
@@ -331,6 +445,15 @@ static void ref_update_next(ref_sim *s, uint32_t i) {
 /* Neuron i receives weight w at time t. */
 static void ref_deliver(ref_sim *s, uint32_t i, double w, double t) {
   double x;
+  if (s->tau_syn > 0) {
+    double v, j;
+    ref_syn_at(s, i, t, &v, &j);
+    s->ta[i] = t;
+    s->xa[i] = v;
+    s->ja[i] = j + w * s->tau / s->tau_syn;
+    ref_update_next(s, i);
+    return;
+  }
   if (t <= s->ref_until[i] || s->pending[i]) {
     s->ignored++;
     return;
@@ -353,6 +476,18 @@ static void ref_deliver(ref_sim *s, uint32_t i, double w, double t) {
 
 static void ref_spike_now(ref_sim *s, uint32_t j, double t) {
   uint64_t e;
+  if (s->tau_syn > 0) {
+    double v, cur;
+    ref_syn_at(s, j, t, &v, &cur);
+    s->ja[j] = cur;
+    s->ta[j] = t;
+    s->xa[j] = 0.0;
+    s->ref_until[j] = t + s->t_ref;
+    ref_update_next(s, j);
+    for (e = s->rec_ptr[j]; e < s->rec_ptr[j + 1]; ++e)
+      ref_deliver(s, s->rec_tgt[e], s->rec_w[e], t);
+    return;
+  }
   s->ref_until[j] = t + s->t_ref;
   s->pending[j] = 0;
   s->ta[j] = s->ref_until[j];
@@ -469,12 +604,14 @@ ref_sim *ref_create(const ref_config *c) {
     if (c->model == REF_EIF && !(c->delta_t > 0 && fabs(c->v_t) < INFINITY)) return NULL;
     if (c->model == REF_CUSTOM && !c->f) return NULL;
   }
+  if (c->tau_syn < 0 || (c->tau_syn > 0 && c->model != REF_LIF)) return NULL;
   s = (ref_sim *)calloc(1, sizeof *s);
   if (!s) return NULL;
   s->model = c->model == REF_QIF_RESET ? REF_QIF : c->model;
   s->qif_finite_reset = c->model == REF_QIF_RESET;
   s->n = n;
   s->tau = c->tau;
+  s->tau_syn = c->tau_syn;
   s->t_ref = c->t_ref;
   s->now = 0.0;
   s->n_inputs = c->n_inputs;
@@ -483,6 +620,7 @@ ref_sim *ref_create(const ref_config *c) {
   s->xa = (double *)malloc(n * sizeof(double));
   s->ref_until = (double *)malloc(n * sizeof(double));
   s->next = (double *)malloc(n * sizeof(double));
+  s->ja = (double *)calloc(n, sizeof(double));
   s->pending = (unsigned char *)calloc(n, 1);
   s->v_reset = c->v_reset;
   s->v_spike = c->v_spike;
@@ -500,8 +638,8 @@ ref_sim *ref_create(const ref_config *c) {
   s->q_cap = 64;
   s->q_t = (double *)malloc(s->q_cap * sizeof(double));
   s->q_ch = (uint32_t *)malloc(s->q_cap * sizeof(uint32_t));
-  if (!s->drive || !s->ta || !s->xa || !s->ref_until || !s->next || !s->pending || !s->q_t ||
-      !s->q_ch || !s->r_sw || !s->r_reset) {
+  if (!s->drive || !s->ta || !s->xa || !s->ref_until || !s->next || !s->ja || !s->pending ||
+      !s->q_t || !s->q_ch || !s->r_sw || !s->r_reset) {
     ref_destroy(s);
     return NULL;
   }
@@ -536,6 +674,7 @@ void ref_destroy(ref_sim *s) {
   free(s->xa);
   free(s->ref_until);
   free(s->next);
+  free(s->ja);
   free(s->pending);
   free(s->rec_ptr);
   free(s->rec_tgt);
@@ -586,14 +725,39 @@ int ref_peek(const ref_sim *s, double *t, uint32_t *neuron) {
 }
 
 double ref_voltage(const ref_sim *s, uint32_t i) {
-  double x = ref_state_at(s, i, s->now);
+  double x;
+  if (s->tau_syn > 0) {
+    double v, j;
+    ref_syn_at(s, i, s->now, &v, &j);
+    return v;
+  }
+  x = ref_state_at(s, i, s->now);
   if (s->model != REF_QIF) return x;
   if (x <= -REF_PI) return -INFINITY;
   if (x >= REF_PI) return INFINITY;
   return sqrt(s->drive[i]) * tan(0.5 * x);
 }
 
+double ref_current(const ref_sim *s, uint32_t i) {
+  double v, j;
+  if (!(s->tau_syn > 0)) return 0.0;
+  ref_syn_at(s, i, s->now, &v, &j);
+  return j;
+}
+
 void ref_set_drive(ref_sim *s, uint32_t i, double drive) {
+  if (s->tau_syn > 0) {
+    double v, j;
+    ref_syn_at(s, i, s->now, &v, &j);
+    if (s->now > s->ref_until[i]) { /* a held voltage stays held at 0 */
+      s->ta[i] = s->now;
+      s->xa[i] = v;
+      s->ja[i] = j;
+    }
+    s->drive[i] = drive;
+    ref_update_next(s, i);
+    return;
+  }
   if (s->now >= s->ta[i]) {
     double x = ref_state_at(s, i, s->now);
     if (s->model == REF_QIF) x = 2.0 * atan(tan(0.5 * x) * sqrt(s->drive[i] / drive));

@@ -66,6 +66,12 @@ typedef struct ref_config {
   double v_t;                       /* EIF */
   double (*f)(double v, void *ctx); /* custom */
   void *ctx;
+  /* LIF only: the synaptic time constant. 0: delta synapses (an input makes V jump by w).
+     > 0: current-based synapses, tau dV/dt = -V + I + J, tau_syn dJ/dt = -J, an input of
+     weight w raises J by w tau/tau_syn; V is continuous, so no input makes a neuron spike at
+     its own time, and no input is ignored: a refractory neuron's V is held at 0 while J keeps
+     integrating its inputs. J starts at 0. */
+  double tau_syn;
 } ref_config;
 
 typedef struct ref_spike {
@@ -101,6 +107,8 @@ int ref_peek(const ref_sim *s, double *t, uint32_t *neuron);
 /* The voltage of neuron i at now (LIF: held at 0 while refractory; QIF: -inf at reset;
    EIF/custom: held at v_reset). */
 double ref_voltage(const ref_sim *s, uint32_t i);
+/* The synaptic current J of neuron i at now (0 with delta synapses). */
+double ref_current(const ref_sim *s, uint32_t i);
 /* The drive of neuron i changes from now on; its voltage at now is kept. */
 void ref_set_drive(ref_sim *s, uint32_t i, double drive);
 /* The number of queued input events not processed yet. */
