@@ -16,6 +16,7 @@
 #include "core/arena.hpp"
 #include "core/model_ops.hpp"
 #include "core/validate.hpp"
+#include "models/lif_syn_engine.hpp"
 
 namespace sp {
 namespace {
@@ -71,7 +72,7 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
 struct Shape {
   uint32_t n, n_inputs, queue_capacity, k_max;
   uint64_t rec_nnz, in_nnz;
-  bool rec_explicit, in_explicit, rec_weights, in_weights;
+  bool rec_explicit, in_explicit, rec_weights, in_weights, syn;
 };
 
 Shape shape_of(const sp_network_desc &d) {
@@ -89,6 +90,7 @@ Shape shape_of(const sp_network_desc &d) {
   uint32_t kr = s.rec_explicit ? 0 : d.recurrent.k;
   uint32_t ki = (d.n_inputs && !s.in_explicit) ? d.inputs.k : 0;
   s.k_max = kr > ki ? kr : ki;
+  s.syn = d.tau_syn > 0.0;
   return s;
 }
 
@@ -120,7 +122,9 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint64_t fwords = s.k_max ? TargetScratch::filter_words(s.k_max) : 0;
   uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
+  LifSynAux *syn_aux = a.take<LifSynAux>(s.syn ? s.n : 0);
   if (!net) return;
+  net->syn_aux = s.syn ? syn_aux : nullptr;
   net->neuron = neurons;
   net->v0 = v0;
   net->refr_end = refr_end;
@@ -199,6 +203,7 @@ void reset_states(Network *net) {
 template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) return lif_syn_key(net, i);
   if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
   return O::neuron_spike_time(*net, i);
 }
@@ -234,6 +239,7 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) return lif_syn_voltage(net, i);
   if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
   return O::neuron_voltage(*net, i, net->now);
 }
@@ -241,6 +247,10 @@ double voltage_of(const Network *net, uint32_t i) {
 template <class M>
 void change_drive(Network *net, uint32_t i, double drive) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) {
+    lif_syn_change_drive(net, i, drive);
+    return;
+  }
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
@@ -258,7 +268,9 @@ void change_drive(Network *net, uint32_t i, double drive) {
 
 void network_rebase_near_now(Network *net) {
   if (!(net->now - net->t0 > net->rebase_span)) return;
-  if (net->model == SP_MODEL_LIF)
+  if (net->tau_syn > 0.0)
+    lif_syn_rebase(net, net->now);
+  else if (net->model == SP_MODEL_LIF)
     Ops<Lif>::rebase(*net, net->now);
   else
     Ops<Qif>::rebase(*net, net->now);
@@ -314,6 +326,8 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   net->n = d.n;
   net->tau = d.tau;
   net->t_ref = d.t_ref;
+  net->tau_syn = d.tau_syn;
+  if (d.tau_syn > 0.0) net->syn_shape = LifSyn::shape(d.tau, d.tau_syn);
   net->frame_request = d.frame;
   net->init_seed = d.init_seed;
   for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
@@ -349,6 +363,12 @@ void network_destroy(Network *net) {
 }
 
 void network_update_rebase_span(Network *net) {
+  if (net->tau_syn > 0.0) {
+    // Both clocks stay below e^32.
+    double fast = net->tau < net->tau_syn ? net->tau : net->tau_syn;
+    net->rebase_span = kSynRebaseSpans * fast;
+    return;
+  }
   if (net->model == SP_MODEL_LIF) {
     net->rebase_span = 32.0 * net->tau;
     return;
@@ -365,6 +385,7 @@ bool phase_eligible_drive(uint32_t model, double drive) {
 }
 
 bool network_phase_eligible(const Network *net) {
+  if (net->tau_syn > 0.0) return false;  // keys are spike times: the time frame only
   if (!lif_phase_refractory_ok(net->model, net->t_ref, net->tau)) return false;
   double first = net->drive[0];
   for (uint32_t i = 1; i < net->n; ++i)
@@ -472,7 +493,9 @@ void network_reset_state(Network *net) {
   net->t0 = 0.0;
   net->queue.clear();
   net->tape.recording = false;
-  if (net->model == SP_MODEL_LIF)
+  if (net->tau_syn > 0.0)
+    lif_syn_reset_states(net);
+  else if (net->model == SP_MODEL_LIF)
     reset_states<Lif>(net);
   else
     reset_states<Qif>(net);
@@ -497,7 +520,8 @@ void network_reset_state(Network *net) {
 sp_status network_check_state(const Network *net) {
   for (uint32_t i = 0; i < net->n; ++i) {
     double key = net->frame == SP_FRAME_TIME ? net->time_key[i] : 0.0;
-    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || std::isnan(key))
+    double b = net->syn_aux ? net->syn_aux[i].b : 0.0;
+    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || !finite(b) || std::isnan(key))
       return fail(SP_ERR_NUMERIC,
                   "neuron %u: a non-finite initial value arose (v0 = %g, state = %g, next spike "
                   "time = %g; tau = %g, drive = %g)",

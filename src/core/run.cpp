@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "core/model_ops.hpp"
+#include "models/lif_syn_engine.hpp"
 #include "models/qif_batch.hpp"
 
 namespace sp {
@@ -422,6 +423,7 @@ sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t
 }  // namespace
 
 sp_status network_step(Network *net, sp_spike *out) {
+  if (net->tau_syn > 0.0) return lif_syn_step(net, out);
   if (net->model == SP_MODEL_LIF)
     return net->frame == SP_FRAME_PHASE ? step_impl<Lif, true>(*net, out)
                                         : step_impl<Lif, false>(*net, out);
@@ -430,6 +432,7 @@ sp_status network_step(Network *net, sp_spike *out) {
 }
 
 sp_status network_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
+  if (net->tau_syn > 0.0) return lif_syn_run(net, t_end, buf, cap, count);
   if (net->model == SP_MODEL_LIF)
     return net->frame == SP_FRAME_PHASE ? run_impl<Lif, true>(*net, t_end, buf, cap, count)
                                         : run_impl<Lif, false>(*net, t_end, buf, cap, count);

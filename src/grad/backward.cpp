@@ -14,6 +14,7 @@
 #include "grad/derivatives.hpp"
 #include "grad/grad.hpp"
 #include "grad/params.hpp"
+#include "models/lif_syn_engine.hpp"
 #include "models/qif_batch.hpp"
 
 namespace sp {
@@ -239,7 +240,9 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
   size_t half = t.grad_block_bytes / 2;
   unsigned char *grads = static_cast<unsigned char *>(t.grad_block);
   std::memcpy(grads + half, grads, half);
-  if (net->model == SP_MODEL_LIF)
+  if (net->tau_syn > 0.0)
+    lif_syn_backward(net, dl_dt, dl_dv_end);
+  else if (net->model == SP_MODEL_LIF)
     Backward<Lif>(*net).run(dl_dt, dl_dv_end);
   else
     Backward<Qif>(*net).run(dl_dt, dl_dv_end);

@@ -16,7 +16,9 @@ namespace sp {
 namespace {
 
 constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 adds a section for current-based synapses; networks without them are still
+// written as version 1, byte for byte as before.
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
 
@@ -159,7 +161,16 @@ void write_network(Writer &w, const Network &net) {
     w.u64(net.queue.seq_at(q));
     w.u32(net.queue.channel_at(q));
   }
+  if (net.tau_syn > 0.0) {
+    w.f64(net.tau_syn);
+    for (uint32_t i = 0; i < net.n; ++i) {
+      w.f64(net.syn_aux[i].b);
+      w.u32(net.syn_aux[i].stale);
+    }
+  }
 }
+
+uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 2 : 1; }
 
 // A synapse block as read: its arrays point into the buffer only after validation, so they
 // are copied into temporary storage owned by the loaded network's arena by network_create.
@@ -303,7 +314,7 @@ sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
     return fail(SP_ERR_CAPACITY, "cap = %zu: the saved network needs %zu bytes", cap, need);
   Writer w(static_cast<unsigned char *>(buf));
   w.bytes(kMagic, 8);
-  w.u32(kFormatVersion);
+  w.u32(format_version_of(*net));
   w.u32(0);
   w.u64(count.size());
   write_network(w, *net);
@@ -383,8 +394,22 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   uint32_t queued = r.u32();
   uint64_t issued = r.u64();
   const unsigned char *queue = r.has(queued, 20) ? base + (total - r.remaining()) : nullptr;
-  if (!r.ok() || !queue || r.remaining() != uint64_t(queued) * 20)
+  // Version 2: current-based synapses after the queue (tau_syn, then B and the lazy-key flag
+  // of every neuron).
+  const unsigned char *syn = nullptr;
+  if (version >= 2 && queue) {
+    r.skip(uint64_t(queued) * 20);
+    d.tau_syn = r.f64();
+    syn = take_array(r, base, total, d.n, 12);
+    if (!r.ok() || !syn || r.remaining() != 0)
+      return format_error("truncated or inconsistent sections");
+    if (!(d.tau_syn > 0.0))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: tau_syn = %g in a version 2 file: must be > 0",
+                  d.tau_syn);
+  } else if (!r.ok() || !queue || r.remaining() != uint64_t(queued) * 20) {
     return format_error("truncated or inconsistent sections");
+  }
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
 
   // The dynamic state must be sane before the network is built around it.
@@ -539,6 +564,18 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   net->instant_time = NAN;
   net->instant_stamp = 0;
   net->frame = frame;
+  const bool is_syn = net->tau_syn > 0.0;
+  for (uint32_t i = 0; is_syn && i < d.n; ++i) {
+    double b = load_f64(syn + 12 * i);
+    uint32_t stale = load_u32(syn + 12 * i + 8);
+    if (!std::isfinite(b) || stale > 1)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: synaptic coordinate[%u] = %g, flag %u: must "
+                         "be finite, and 0 or 1",
+                         i, b, stale));
+    net->syn_aux[i].b = b;
+    net->syn_aux[i].stale = stale;
+  }
   for (uint32_t i = 0; i < d.n; ++i) {
     net->neuron[i].state = load_f64(state + 8 * i);
     net->refr_end[i] = load_f64(refr + 8 * i);
@@ -554,9 +591,10 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // state is then positive (its next spike time is the log of it), or the pending reset of a
     // refractory period too long for the clock (Ops<Lif>::pending), which only the time frame
     // runs.
+    // (With current-based synapses the state is A, of either sign.)
     bool pending = d.model == SP_MODEL_LIF && Ops<Lif>::pending(net->neuron[i].state) &&
                    frame == SP_FRAME_TIME && net->refr_end[i] > times.now;
-    if (!due && !pending && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 &&
+    if (!due && !pending && !is_syn && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 &&
         !(net->neuron[i].state > 0))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: state[%u] = %g: a LIF neuron below "
@@ -568,9 +606,12 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
       // re-basing since it was computed may have moved its recomputation by some ulps), or
       // a time at or before now for a due neuron. Anything further off (a spike far beyond
       // what the state allows, say) is refused.
-      bool near = key == expect ||
-                  (std::isfinite(expect) &&
-                   std::fabs(key - expect) <= 1e-9 * (std::fabs(expect) + times.t0 + d.tau));
+      // With current-based synapses the recomputation is a root search started elsewhere (a
+      // crossing near a touch of threshold is ill-conditioned: 1e-6), and a key marked stale
+      // is a lower bound of it, not before now.
+      double tol = (is_syn ? 1e-6 : 1e-9) * (std::fabs(expect) + times.t0 + d.tau);
+      bool near = key == expect || (std::isfinite(expect) && std::fabs(key - expect) <= tol);
+      if (is_syn && net->syn_aux[i].stale) near = key >= times.now && key <= expect + tol;
       if (!due && !near)
         return refuse(fail(SP_ERR_FORMAT,
                            "not a valid saved network: queue key[%u] = %.17g: neither at or "
@@ -582,7 +623,7 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
       // rounds to now() (which must not spike again then). Due: its key is the due key, not
       // its state's spike time (after sp_set_drive its state is a reset), or a LIF input took
       // it to threshold (the state is at threshold; a reset state is not).
-      if (due && net->refr_end[i] == times.now) {
+      if (due && !is_syn && net->refr_end[i] == times.now) {
         bool at_threshold = false;
         if (d.model == SP_MODEL_LIF) {
           double e = times.clock_time == times.now ? times.clock_value
