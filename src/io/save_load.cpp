@@ -9,20 +9,38 @@
 #include <cstring>
 
 #include "common/error.hpp"
-#include "core/model_ops.hpp"
 #include "core/network.hpp"
+#include "models/dispatch.hpp"
 
 namespace sp {
 namespace {
 
 constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
-// Version 2 adds a section for current-based synapses; networks without them are still
-// written as version 1, byte for byte as before.
-constexpr uint32_t kFormatVersion = 2;
+// Version 2 appends each neuron's same-instant flags (see kSavedDue), which version 1 could
+// only guess from the keys; version-1 files still load, with that guess. Version 3, written
+// only for networks with current-based synapses, appends their section after the flags.
+constexpr uint32_t kFormatVersion = 3;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
 
 enum SynapseKind : uint32_t { kNone = 0, kExplicit = 1, kProcedural = 2 };
+
+// A neuron's same-instant flags, one byte each (version 2). Due: it spikes at now() whatever
+// its state says (kSlotDue: taken to threshold, or kept due by a drive change at now()).
+// Spiked now: it spiked (or was taken to threshold) at the instant of now(), so that it cannot
+// spike again then. Neither follows from the keys and refractory ends alone: a due neuron's
+// key may also be its state's own key, and a neuron's refractory end may equal now() + t_ref
+// from a spike at an earlier instant that rounds to the same time.
+constexpr unsigned char kSavedDue = 1;
+constexpr unsigned char kSavedSpikedNow = 2;
+
+unsigned char saved_flags(const Network &net, uint32_t i) {
+  uint32_t flags = net.neuron[i].flags;
+  bool spiked_now = (flags & kSlotRecent) && (flags >> kStampShift) == net.instant_stamp &&
+                    net.instant_time == net.now && net.refr_end[i] >= net.now;
+  return static_cast<unsigned char>(((flags & kSlotDue) ? kSavedDue : 0) |
+                                    (spiked_now ? kSavedSpikedNow : 0));
+}
 
 // FNV-1a, 64-bit: every single-byte change alters the result.
 uint64_t checksum(const unsigned char *p, size_t n) {
@@ -161,6 +179,10 @@ void write_network(Writer &w, const Network &net) {
     w.u64(net.queue.seq_at(q));
     w.u32(net.queue.channel_at(q));
   }
+  for (uint32_t i = 0; i < net.n; ++i) {
+    unsigned char f = saved_flags(net, i);
+    w.bytes(&f, 1);
+  }
   if (net.tau_syn > 0.0) {
     w.f64(net.tau_syn);
     for (uint32_t i = 0; i < net.n; ++i) {
@@ -170,7 +192,7 @@ void write_network(Writer &w, const Network &net) {
   }
 }
 
-uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 2 : 1; }
+uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 3 : 2; }
 
 // A synapse block as read: its arrays point into the buffer only after validation, so they
 // are copied into temporary storage owned by the loaded network's arena by network_create.
@@ -263,7 +285,8 @@ struct LoadedTimes {
 
 // (now - t0 itself is not bounded: a network run far ahead without any event has such a
 // state.)
-sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, double tau) {
+template <class O>
+sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
@@ -277,10 +300,14 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
+  if (frame == SP_FRAME_PHASE) {
+    sp_status st = O::check_loaded_phase_clock(t.now, t.t0, tau);
+    if (st != SP_OK) return st;
+  }
   if (!std::isfinite(t.cur_key) ||
-      (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
+      (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
-                t.cur_key, model == SP_MODEL_LIF && frame == SP_FRAME_PHASE ? " and > 0" : "");
+                t.cur_key, frame == SP_FRAME_PHASE ? O::kLoadedPhaseDueKeyRule : "");
   if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: due key time = %.17g: must be finite and not after "
@@ -292,13 +319,17 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
                   "not a valid saved network: clock time = %.17g: must be NaN or finite and "
                   "not after now = %.17g",
                   t.clock_time, t.now);
-    // (A LIF clock may be 0: a spiker's own clock u/(I - 1) after its state decayed to 0.)
-    if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value >= 0)))
+    if (!std::isfinite(t.clock_value) || !O::loaded_clock_ok(t.clock_value))
       return fail(SP_ERR_FORMAT, "not a valid saved network: clock value = %g: must be finite%s",
-                  t.clock_value, model == SP_MODEL_LIF ? " and >= 0" : "");
+                  t.clock_value, O::kLoadedClockRule);
   }
   return SP_OK;
 }
+
+// Decodes and checks the payload of a saved network of model Ops<M> = O (after the header).
+template <class O>
+sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
+                       const sp_allocator *alloc, Network **out);
 
 }  // namespace
 
@@ -343,10 +374,24 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                 static_cast<unsigned long long>(payload), len - kHeaderBytes - kChecksumBytes);
   if (checksum(p, len - kChecksumBytes) != load_u64(p + len - kChecksumBytes))
     return format_error("checksum mismatch (the bytes are corrupted)");
+  // The payload starts with the model number: the checks of the state depend on the model.
+  if (payload < 4) return format_error("truncated header fields");
+  uint32_t model = load_u32(p + kHeaderBytes);
+  if (!model_runs(model))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: model = %u: not a model this version runs", model);
+  return with_model(model, [&](auto m) {
+    return load_payload<Ops<decltype(m)>>(p + kHeaderBytes, static_cast<size_t>(payload), version,
+                                          alloc, out);
+  });
+}
 
-  Reader r(p + kHeaderBytes, static_cast<size_t>(payload));
-  const unsigned char *base = p + kHeaderBytes;
-  size_t total = static_cast<size_t>(payload);
+namespace {
+
+template <class O>
+sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
+                       const sp_allocator *alloc, Network **out) {
+  Reader r(base, total);
   sp_network_desc d;
   sp_network_desc_init(&d, sizeof d);
   d.model = r.u32();
@@ -393,27 +438,25 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   const unsigned char *keys = take_array(r, base, total, d.n, 8);
   uint32_t queued = r.u32();
   uint64_t issued = r.u64();
-  const unsigned char *queue = r.has(queued, 20) ? base + (total - r.remaining()) : nullptr;
-  // Version 2: current-based synapses after the queue (tau_syn, then B and the lazy-key flag
-  // of every neuron).
+  const unsigned char *queue = take_array(r, base, total, queued, 20);
+  const unsigned char *same_instant = version >= 2 ? take_array(r, base, total, d.n, 1) : nullptr;
+  // Version 3: current-based synapses (tau_syn, then B and the lazy-key flag of every neuron).
   const unsigned char *syn = nullptr;
-  if (version >= 2 && queue) {
-    r.skip(uint64_t(queued) * 20);
+  if (version >= 3) {
     d.tau_syn = r.f64();
     syn = take_array(r, base, total, d.n, 12);
-    if (!r.ok() || !syn || r.remaining() != 0)
-      return format_error("truncated or inconsistent sections");
-    if (!(d.tau_syn > 0.0))
-      return fail(SP_ERR_FORMAT,
-                  "not a valid saved network: tau_syn = %g in a version 2 file: must be > 0",
-                  d.tau_syn);
-  } else if (!r.ok() || !queue || r.remaining() != uint64_t(queued) * 20) {
-    return format_error("truncated or inconsistent sections");
   }
+  if (!r.ok() || !queue || (version >= 2 && !same_instant) || (version >= 3 && !syn) ||
+      r.remaining() != 0)
+    return format_error("truncated or inconsistent sections");
+  if (version >= 3 && !(d.tau_syn > 0.0))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: tau_syn = %g in a version 3 file: must be > 0",
+                d.tau_syn);
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
 
   // The dynamic state must be sane before the network is built around it.
-  sp_status s = check_times(times, d.model, frame, d.tau > 0 ? d.tau : 1.0);
+  sp_status s = check_times<O>(times, frame, d.tau > 0 ? d.tau : 1.0);
   if (s != SP_OK) return s;
   for (uint32_t i = 0; i < d.n; ++i) {
     double x = load_f64(state + 8 * i), re = load_f64(refr + 8 * i);
@@ -427,6 +470,19 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                   i, re, times.now + d.t_ref);
     if (std::isnan(load_f64(keys + 8 * i)))
       return fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i);
+    if (same_instant) {
+      unsigned f = same_instant[i];
+      if (f & ~unsigned(kSavedDue | kSavedSpikedNow))
+        return fail(SP_ERR_FORMAT,
+                    "not a valid saved network: same-instant flags[%u] = %u: only bits 0 (due) "
+                    "and 1 (spiked at now) may be set",
+                    i, f);
+      if ((f & kSavedSpikedNow) && !(re >= times.now))
+        return fail(SP_ERR_FORMAT,
+                    "not a valid saved network: same-instant flags[%u] say it spiked at now = "
+                    "%.17g, but its refractory end is %.17g",
+                    i, times.now, re);
+    }
   }
   for (uint32_t q = 0; q < queued; ++q) {
     double t = load_f64(queue + 20 * q);
@@ -525,12 +581,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   };
   net->frame_request = frame_request;
   for (uint32_t i = 0; i < d.n; ++i) {
-    // LIF initial voltages below threshold, or the seeded voltage (which rounding may put at
-    // threshold) that creation computed from the same seed and drive.
-    if (d.model == SP_MODEL_LIF && !(loaded_v0[i] < 1.0) && loaded_v0[i] != net->v0[i])
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: v0[%u] = %g: must be below the threshold 1", i,
-                         loaded_v0[i]));
+    sp_status v0_status = O::check_loaded_v0(loaded_v0[i], net->v0[i], i);
+    if (v0_status != SP_OK) return refuse(v0_status);
     net->v0[i] = loaded_v0[i];
   }
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
@@ -540,15 +592,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // be a spiker's own key, whose time was rounded (by up to some ulps of the times, which
     // is a large error in the clock when the times are large against tau).
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / d.tau;
-    double expect, tol;
-    if (d.model == SP_MODEL_LIF) {
-      expect = Ops<Lif>::phase_threshold_key(*net,
-                                             std::exp((times.cur_key_time - times.t0) / d.tau));
-      tol = std::fabs(expect) * (1e-6 + 2 * s_err);
-    } else {
-      expect = Ops<Qif>::phase_threshold_key(*net, (times.cur_key_time - times.t0) / d.tau);
-      tol = 1e-6 * (std::fabs(expect) + 4.0) + 2 * Qif::omega(net->drive[0]) * s_err;
-    }
+    double tol;
+    double expect = O::loaded_due_key(*net, times.cur_key_time, times.t0, d.tau, s_err, &tol);
     if (!(std::fabs(times.cur_key - expect) <= tol))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: due key = %.17g: the threshold key at its "
@@ -587,19 +632,17 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // Due to spike at now: the time frame's key is at or before now, the phase frame's is
     // the due key (flagged, when it is not also the state's own key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
-    // A LIF neuron that is not due is below threshold: with a drive above 1 its co-moving
-    // state is then positive (its next spike time is the log of it), or the pending reset of a
-    // refractory period too long for the clock (Ops<Lif>::pending), which only the time frame
-    // runs.
-    // (With current-based synapses the state is A, of either sign.)
-    bool pending = d.model == SP_MODEL_LIF && Ops<Lif>::pending(net->neuron[i].state) &&
-                   frame == SP_FRAME_TIME && net->refr_end[i] > times.now;
-    if (!due && !pending && !is_syn && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 &&
-        !(net->neuron[i].state > 0))
+    // A due neuron spikes at the due key's instant before time moves on: that instant is now.
+    // (Else its reset would take the clock of that earlier instant, or a due key scaled to 0 by
+    // a re-base long after it.)
+    if (frame == SP_FRAME_PHASE && due && times.cur_key_time != times.now)
       return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: state[%u] = %g: a LIF neuron below "
-                         "threshold with drive %g > 1 has a positive state",
-                         i, net->neuron[i].state, net->drive[i]));
+                         "not a valid saved network: queue key[%u] = %.17g is due at the due "
+                         "key's instant %.17g, before now = %.17g",
+                         i, key, times.cur_key_time, times.now));
+    // (With current-based synapses the state is A, of either sign: nothing to check.)
+    sp_status state_status = is_syn ? SP_OK : O::check_loaded_state(*net, i, due, times.now);
+    if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
       // A time-frame key is the next spike time computed from the state (kept as saved: a
@@ -618,20 +661,33 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
                            "before now = %.17g nor the next spike time %.17g of its state",
                            i, key, times.now, expect));
       net->time_key[i] = key;
-      // A neuron due at now() is flagged due, as the event loop flags it: its refractory end
-      // is now(), like a neuron that spiked at now() with t_ref = 0 and whose next spike time
-      // rounds to now() (which must not spike again then). Due: its key is the due key, not
-      // its state's spike time (after sp_set_drive its state is a reset), or a LIF input took
-      // it to threshold (the state is at threshold; a reset state is not).
-      if (due && !is_syn && net->refr_end[i] == times.now) {
+      if (same_instant) {
+        // (A time-frame neuron may keep the flag after an input moved its key: harmless.)
+        if (same_instant[i] & kSavedDue) net->neuron[i].flags |= kSlotDue;
+      } else if (due && net->refr_end[i] == times.now) {
+        // Version 1 guesses: a neuron due at now() is flagged due, as the event loop flags it:
+        // its refractory end is now(), like a neuron that spiked at now() with t_ref = 0 and
+        // whose next spike time rounds to now() (which must not spike again then). Due: its
+        // key is the due key, not its state's spike time (after sp_set_drive its state is a
+        // reset), or a LIF input took it to threshold (the state is at threshold; a reset
+        // state is not).
         bool at_threshold = false;
-        if (d.model == SP_MODEL_LIF) {
-          double e = times.clock_time == times.now ? times.clock_value
-                                                   : Ops<Lif>::clock(*net, times.now);
-          at_threshold = Ops<Lif>::at_threshold(net->neuron[i].state, net->drive[i], e);
+        if constexpr (O::kInputsCanFire) {
+          double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
+          at_threshold = O::at_threshold(*net, net->neuron[i].state, net->drive[i], e);
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
+    } else if (same_instant) {
+      // The phase frame's key is the state's, or the due key exactly for a flagged neuron.
+      bool flagged = (same_instant[i] & kSavedDue) != 0;
+      if (key != (flagged ? times.cur_key : expect))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: queue key[%u] = %.17g: a neuron %s due "
+                           "has the key %.17g",
+                           i, key, flagged ? "flagged" : "not flagged",
+                           flagged ? times.cur_key : expect));
+      if (flagged) net->neuron[i].flags |= kSlotDue;
     } else if (key != expect) {
       // The phase frame's key is the state, except for a neuron due at now().
       if (key != times.cur_key)
@@ -647,10 +703,14 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
     // SP_ERR_NUMERIC, not one more spike). A phase-frame neuron at or below the due key may
     // be due without a flag (its state's key is the due key): it keeps the unknown stamp, as
     // do all others (which reads their refractory end).
+    // Version 2 says which neurons spiked at now(); version 1 guesses it from the refractory
+    // end.
     uint32_t &flags = net->neuron[i].flags;
-    if ((flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-        net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
-      flags = kSlotRecent;  // stamp 0, the instant's
+    if (same_instant
+            ? (same_instant[i] & kSavedSpikedNow) != 0
+            : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
+                  net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
+      flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
   }
   net->instant_time = times.now;
   net->instant_stamp = 0;
@@ -665,6 +725,8 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   *out = net;
   return SP_OK;
 }
+
+}  // namespace
 
 sp_status load_network_file(const char *path, Network **out) {
   std::FILE *f = std::fopen(path, "rb");

@@ -1,8 +1,8 @@
 /* test_save_load_syn.c - saving and loading networks with current-based synapses (format
- * version 2): a loaded copy continues bit-identically (spikes, voltages, lazily kept keys),
+ * version 3): a loaded copy continues bit-identically (spikes, voltages, lazily kept keys),
  * for tau_syn/tau = 1, 1/2, 0.13 with inputs queued and refractory neurons held; every
- * truncation and byte flip is refused; crafted version-2 sections (checksum re-sealed) are
- * refused naming the field; networks without synaptic currents are still written as version 1.
+ * truncation and byte flip is refused; crafted version-3 sections (checksum re-sealed) are
+ * refused naming the field; networks without synaptic currents are written as version 2.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,7 +110,7 @@ static void test_continuation_is_bit_identical(void **state) {
     assert_int_equal(sp_input(a, 0, sp_now(a) + 0.0007), SP_OK);
     assert_int_equal(sp_input(a, 1, sp_now(a) + 0.003), SP_OK);
     buf = save(a, &len);
-    assert_int_equal(buf[8], 2); /* format version 2 */
+    assert_int_equal(buf[8], 3); /* format version 3 */
     assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
     same_future(a, b, 1500);
     free(buf);
@@ -119,7 +119,7 @@ static void test_continuation_is_bit_identical(void **state) {
   }
 }
 
-static void test_delta_synapses_stay_version_1(void **state) {
+static void test_delta_synapses_stay_version_2(void **state) {
   sp_network_desc d;
   sp_network *net = NULL;
   unsigned char *buf;
@@ -131,7 +131,7 @@ static void test_delta_synapses_stay_version_1(void **state) {
   d.init_seed = 1;
   assert_int_equal(sp_network_create(&d, &net), SP_OK);
   buf = save(net, &len);
-  assert_int_equal(buf[8], 1);
+  assert_int_equal(buf[8], 2);
   free(buf);
   sp_network_destroy(net);
 }
@@ -156,7 +156,7 @@ static void test_every_truncation_and_flip_is_refused(void **state) {
   sp_network_destroy(a);
 }
 
-/* The version-2 section is the last 8 + 12 N bytes before the checksum. */
+/* The version-3 section is the last 8 + 12 N bytes before the checksum. */
 static void test_crafted_sections_are_refused(void **state) {
   sp_network *a = make(0.5, 0.0), *b = NULL;
   unsigned char *buf, *copy;
@@ -202,9 +202,9 @@ static void test_crafted_sections_are_refused(void **state) {
   assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
   assert_non_null(strstr(sp_last_error(), "queue key"));
 
-  /* The same bytes as version 1: the section is extra bytes. */
+  /* The same bytes as version 2: the section is extra bytes. */
   memcpy(copy, buf, len);
-  copy[8] = 1;
+  copy[8] = 2;
   fmt_reseal(copy, len);
   assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
   assert_null(b);
@@ -216,7 +216,7 @@ static void test_crafted_sections_are_refused(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_continuation_is_bit_identical),
-      cmocka_unit_test(test_delta_synapses_stay_version_1),
+      cmocka_unit_test(test_delta_synapses_stay_version_2),
       cmocka_unit_test(test_every_truncation_and_flip_is_refused),
       cmocka_unit_test(test_crafted_sections_are_refused),
   };
