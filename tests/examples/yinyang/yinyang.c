@@ -135,14 +135,14 @@ static void options_default(options *o) {
   o->w_out_mean = 0.0;
   o->w_out_std = 0.03;
   o->tau0 = 0.05;
-  o->tau1 = 1.0;
-  o->alpha = 3e-3;
+  o->tau1 = 3.0;
+  o->alpha = 0.0;
   o->missing_push = 1.0;
-  o->lr = 1e-3;
-  o->lr_decay = 0.97;
+  o->lr = 2e-3;
+  o->lr_decay = 0.9;
   o->batch = 32;
-  o->epochs = 60;
-  o->patience = 15;
+  o->epochs = 50;
+  o->patience = 12;
   o->threads = 2;
   o->runs = 1;
   o->seed = 1;
@@ -164,9 +164,9 @@ static void usage(FILE *f) {
              "  --fixed-drives      do not train the drives\n"
              "  --w-in MEAN,STD --w-out MEAN,STD    initial weights (0,0.5 and 0,0.03)\n"
              "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser "
-             "(0.05, 1 tau; 3e-3)\n"
-             "  --lr L --lr-decay G  Adam step size and its decay per epoch (1e-3, 0.97)\n"
-             "  --batch B --epochs E --patience P    (32, 60, 15: early stopping on validation)\n"
+             "(0.05, 3 tau; 0)\n"
+             "  --lr L --lr-decay G  Adam step size and its decay per epoch (2e-3, 0.9)\n"
+             "  --batch B --epochs E --patience P    (32, 50, 12: early stopping on validation)\n"
              "  --threads T         worker threads, one network each (2)\n"
              "  --seed S --runs R   runs with seeds S..S+R-1 (initial weights, shuffling) (1, 1)\n"
              "  --train N --val N --test N           data set sizes (5000, 1000, 1000)\n"
