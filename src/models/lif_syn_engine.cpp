@@ -65,7 +65,7 @@ class SynLoop {
       if (!(key < INFINITY)) return INFINITY;
       if (!net_.syn_aux[j].stale) return key > net_.now ? key : net_.now;
       net_.syn_aux[j].stale = 0;
-      q.update_top(key_at(net_, j, net_.now, clock_of(net_, net_.now)));
+      q.update_top(key_at(net_, j, net_.now, now_clock()));
     }
   }
 
@@ -178,6 +178,16 @@ class SynLoop {
   }
 
  private:
+  // The clocks at now(), computed once for every stale key recomputed there.
+  const LifSyn::Clock &now_clock() {
+    if (!(clk_time_ == net_.now && clk_t0_ == net_.t0)) {
+      clk_ = clock_of(net_, net_.now);
+      clk_time_ = net_.now;
+      clk_t0_ = net_.t0;
+    }
+    return clk_;
+  }
+
   static uint64_t row_length(const Synapses &s, uint32_t source) {
     if (s.is_explicit()) return s.row_ptr[source + 1] - s.row_ptr[source];
     return s.k;
@@ -247,6 +257,8 @@ class SynLoop {
 
   Network &net_;
   const LifSyn::Shape &sh_;
+  LifSyn::Clock clk_{};
+  double clk_time_ = NAN, clk_t0_ = NAN;
 };
 
 }  // namespace
