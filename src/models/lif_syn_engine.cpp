@@ -157,7 +157,7 @@ class SynLoop {
     if (out) {
       out->t = t;
       out->neuron = j;
-      out->reserved = 0;
+      out->flags = 0;  // never SP_SPIKE_TRIGGERED: V is continuous, every spike a crossing
     }
     return SP_OK;
   }
