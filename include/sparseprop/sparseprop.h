@@ -67,7 +67,9 @@
  * Memory: every allocation happens in sp_network_create, sp_load, sp_load_file and sp_record,
  * through the description's allocator (sp_load: the one passed; sp_load_file: the default),
  * which defaults to the C library's (aligned_alloc/free), plus a temporary buffer in
- * sp_save_file (through the network's allocator, freed before it returns). sp_network_destroy
+ * sp_save_file (through the network's allocator, freed before it returns); also
+ * sp_network_replica (the replica's state, through the parent's allocator) and
+ * sp_grads_accumulate (gradient storage for a dst that never recorded). sp_network_destroy
  * frees everything through the same allocator. Stepping, running, inputs, drive changes,
  * sp_save into a caller buffer and the backward pass never allocate.
  */

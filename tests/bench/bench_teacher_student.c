@@ -13,7 +13,7 @@
  * and reports them per spike and per synaptic event (thread CPU time), with the tape's bytes.
  *
  *   bench_teacher_student train N [steps] [window_s] [eps] [readout]
- *   bench_teacher_student horizon N      gradient norm vs horizon length (chaos)
+ *   bench_teacher_student horizon N [qif]  gradient norm vs horizon length (chaos)
  *
  * Figures: tests/bench/RESULTS.md, "Teacher-student". Timings on a shared VM are noisy. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
@@ -73,6 +73,7 @@ typedef struct problem {
 } problem;
 
 static sp_allocator g_alloc = {count_alloc, count_free, NULL};
+static uint32_t g_model = SP_MODEL_LIF; /* horizon ... qif: the QIF network instead */
 
 static void build(problem *p, uint32_t n, double window, uint32_t readout) {
   uint64_t *rows = malloc(sizeof(uint64_t) * (n + 1));
@@ -97,11 +98,13 @@ static void build(problem *p, uint32_t n, double window, uint32_t readout) {
     targets[e] = t >= src ? t + 1 : t;
     p->w_teacher[e] = -j0 / sqrt((double)K) * (0.5 + uniform());
   }
-  for (i = 0; i < n; i++) v0[i] = uniform();
+  for (i = 0; i < n; i++) v0[i] = g_model == SP_MODEL_LIF ? uniform() : 4.0 * (uniform() - 0.5);
   sp_network_desc_init(&d, sizeof d);
   d.n = n;
   d.tau = TAU;
-  d.drive = 1.0 + TAU * sqrt((double)K) * j0 * nu;
+  d.model = g_model;
+  /* LIF: I = 1 + tau sqrt(K) J0 nu; QIF: I = tau sqrt(K) J0 nu (the CLI's balanced networks). */
+  d.drive = (g_model == SP_MODEL_LIF ? 1.0 : 0.0) + TAU * sqrt((double)K) * j0 * nu;
   d.v0 = v0;
   d.recurrent.row_ptr = rows;
   d.recurrent.targets = targets;
@@ -259,11 +262,15 @@ static void train(uint32_t n, int steps, double window, double eps, uint32_t rea
            "update %.3f us, step %.3f us\n",
            1e6 * t_fwd / fwd_spikes, 1e6 * t_rec / sp, 1e6 * t_bwd / sp, 1e6 * t_upd / sp,
            1e6 * (t_rec + t_bwd + t_upd) / sp);
-    printf("per synaptic event: recording forward %.1f ns, backward %.1f ns; step %.3f s; tape "
-           "(and gradients) %.1f MB = %.1f bytes per synaptic event of the capacity (%zu "
-           "spikes)\n",
+    /* sp_record's first call allocated the gradients (twice: a failed backward restores them)
+       and the tape; the tape is what is left. */
+    double grad_bytes = 2.0 * 8.0 * ((double)p.nnz + 2.0 * n);
+    printf("per synaptic event: recording forward %.1f ns, backward %.1f ns; step %.3f s\n"
+           "sp_record allocated %.1f MB: gradients %.1f MB, tape %.1f MB for %zu spikes = %.2f "
+           "bytes per synaptic event\n",
            1e9 * t_rec / ev, 1e9 * t_bwd / ev, (t_rec + t_bwd + t_upd) / steps, tape_bytes / 1e6,
-           (double)tape_bytes / ((double)p.cap * K), p.cap);
+           grad_bytes / 1e6, (tape_bytes - grad_bytes) / 1e6, p.cap,
+           ((double)tape_bytes - grad_bytes) / ((double)p.cap * K));
   }
   sp_network_destroy(p.net);
   free(p.w_teacher);
@@ -284,8 +291,8 @@ static void horizon(uint32_t n) {
   size_t h;
   memset(&p, 0, sizeof p);
   build(&p, n, 0.32, n / 10);
-  printf("N = %u, K = %d, readout %u: |dL/dw| for L = sum of readout spike times in [0, H]\n", n, K,
-         p.readout);
+  printf("%s, N = %u, K = %d, readout %u: |dL/dw| for L = sum of readout spike times in [0, H]\n",
+         g_model == SP_MODEL_LIF ? "LIF" : "QIF", n, K, p.readout);
   for (h = 0; h < sizeof horizons / sizeof horizons[0]; h++) {
     size_t count, s;
     uint64_t e;
@@ -333,6 +340,7 @@ int main(int argc, char **argv) {
   (void)bench_balanced_lif; /* (shared helpers, unused here) */
   (void)bench_seconds;
   if (argc > 1 && strcmp(argv[1], "horizon") == 0) {
+    if (argc > 3 && strcmp(argv[3], "qif") == 0) g_model = SP_MODEL_QIF;
     horizon(n);
     return 0;
   }

@@ -309,6 +309,34 @@ static void test_saved_replica_loads(void **state) {
   sp_network_destroy(parent);
 }
 
+/* With current-based synapses (desc.tau_syn) a replica carries its own synaptic currents:
+   it runs as an independent network does. */
+static void test_replica_with_current_synapses(void **state) {
+  static replica_net r, r2;
+  static sp_spike a[RN_MAX_SPIKES], b[RN_MAX_SPIKES];
+  sp_network_desc d;
+  sp_network *parent = NULL, *copy = NULL, *rep = NULL;
+  uint32_t s;
+  (void)state;
+  rn_desc(&r, &d, 7);
+  d.tau_syn = 0.004;
+  assert_sp_ok(sp_network_create(&d, &parent));
+  rn_desc(&r2, &d, 7);
+  d.tau_syn = 0.004;
+  assert_sp_ok(sp_network_create(&d, &copy));
+  assert_sp_ok(sp_network_replica(parent, &rep));
+  for (s = 0; s < 2; s++) {
+    size_t na = sample_spikes(copy, s, a), nb = sample_spikes(rep, s, b), i;
+    assert_true(na > 5);
+    assert_int_equal(na, nb);
+    for (i = 0; i < na; i++)
+      assert_true(a[i].neuron == b[i].neuron && abi_same_bits(a[i].t, b[i].t));
+  }
+  sp_network_destroy(rep);
+  sp_network_destroy(parent);
+  sp_network_destroy(copy);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replica_runs_as_an_independent_network),
@@ -318,6 +346,7 @@ int main(void) {
       cmocka_unit_test(test_accumulate_overflow),
       cmocka_unit_test(test_replica_memory),
       cmocka_unit_test(test_saved_replica_loads),
+      cmocka_unit_test(test_replica_with_current_synapses),
   };
   return cmocka_run_group_tests_name("train_replicas", tests, NULL, NULL);
 }

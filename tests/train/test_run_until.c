@@ -433,6 +433,42 @@ static void test_first_spike_readout_gradients(void **state) {
   }
 }
 
+/* The per-sample calls never allocate: after sp_record has allocated the tape, a rewind,
+   sp_input_many, sp_run_until and sp_backward make no allocator call. */
+static void test_sample_calls_do_not_allocate(void **state) {
+  abi_alloc_state st;
+  sp_allocator a = abi_allocator(&st);
+  sp_network_desc d;
+  sp_network *net = NULL;
+  const uint32_t channels[] = {0, 0}, watch[] = {0};
+  const double times[] = {0.001, 0.002};
+  double dl_dt[16] = {0};
+  sp_spike s[16];
+  size_t count = 0, calls, k;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.n = 3;
+  d.drive = 1.1;
+  d.init_seed = 1;
+  d.n_inputs = 1;
+  d.inputs.k = 2;
+  d.inputs.weight = 0.3;
+  d.allocator = &a;
+  assert_sp_ok(sp_network_create(&d, &net));
+  assert_sp_ok(sp_record(net, 16));
+  calls = st.calls;
+  for (k = 0; k < 3; k++) {
+    assert_sp_ok(sp_rewind(net));
+    assert_sp_ok(sp_input_many(net, channels, times, 2));
+    assert_sp_ok(sp_record(net, 16)); /* (reuses the tape) */
+    assert_sp_ok(sp_run_until(net, 1.0, watch, 1, s, 16, &count));
+    assert_sp_ok(sp_backward(net, dl_dt, count, NULL));
+  }
+  assert_int_equal(st.calls, calls);
+  sp_network_destroy(net);
+  assert_int_equal(st.live, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_flags_time_frame),
@@ -445,6 +481,7 @@ int main(void) {
       cmocka_unit_test(test_run_until_recording),
       cmocka_unit_test(test_run_until_rejections),
       cmocka_unit_test(test_first_spike_readout_gradients),
+      cmocka_unit_test(test_sample_calls_do_not_allocate),
       cmocka_unit_test(test_input_many),
       cmocka_unit_test(test_input_many_rejections),
   };

@@ -604,26 +604,45 @@ class Network:
         check(lib.sp_input_many(h, chs.ctypes.data, ts.ctypes.data, ts.shape[0]))
 
     def run_until(self, t_end: float, watch: Union[int, ArrayLike],
-                  max_spikes: int = 1 << 20) -> SampleSpikes:
+                  max_spikes: Optional[int] = None) -> SampleSpikes:
         """Runs until every neuron in ``watch`` has spiked once, or ``t_end``
         (``sp_run_until``): one call per sample of a training loop. Stops right after the
         spike that completes the set (other events at that instant are left for the next
-        call). At most ``max_spikes`` spikes: more raise :class:`CapacityError` (with the
-        spikes processed in its ``spikes`` attribute). While recording, the spikes are the
-        ones :meth:`backward` takes ``dl_dt`` for, in this order."""
+        call). The spikes go into a numpy buffer that grows as needed; with ``max_spikes``,
+        more spikes than that raise :class:`CapacityError` (the spikes processed are in its
+        ``spikes`` attribute). While recording, the spikes are the ones :meth:`backward`
+        takes ``dl_dt`` for, in this order."""
         h = self._changed()
         t_end = _float("t_end", t_end)
-        w = np.atleast_1d(_index_array("watch", watch, np.uint32)) if np.ndim(watch) else \
-            np.array([_u32("watch", watch)], dtype=np.uint32)
-        cap = _u64("max_spikes", max_spikes)
-        buf = np.empty(cap, dtype=_capi.SPIKE_DTYPE)
+        if np.ndim(watch):
+            remaining = np.unique(_index_array("watch", watch, np.uint32))
+        else:
+            remaining = np.array([_u32("watch", watch)], dtype=np.uint32)
+        limit = None if max_spikes is None else _u64("max_spikes", max_spikes)
+        chunks: List[np.ndarray] = []
+        total = 0
+        size = _FIRST_CHUNK
         count = c_size_t()
-        status = lib.sp_run_until(h, t_end, w.ctypes.data, w.shape[0], buf.ctypes.data, cap,
-                                  byref(count))
-        got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY,
-                                         _capi.SP_ERR_NUMERIC) else 0
-        out = SampleSpikes(buf["t"][:got].copy(), buf["neuron"][:got].copy(),
-                           buf["flags"][:got].copy(), bool(lib.sp_now(h) < t_end))
+        while True:
+            want = size if limit is None else min(size, limit - total)
+            buf = np.empty(max(want, 1), dtype=_capi.SPIKE_DTYPE)
+            status = lib.sp_run_until(h, t_end, remaining.ctypes.data, remaining.shape[0],
+                                      buf.ctypes.data, want, byref(count))
+            got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY,
+                                            _capi.SP_ERR_NUMERIC) else 0
+            chunks.append(buf[:got])
+            total += got
+            # A full buffer (not a full tape, which stops before the buffer is full): go on,
+            # watching the neurons that have not spiked yet.
+            if status == _capi.SP_ERR_CAPACITY and got == want and want > 0 and \
+                    (limit is None or total < limit):
+                remaining = np.setdiff1d(remaining, buf["neuron"][:got]).astype(np.uint32)
+                size = min(2 * size, _MAX_CHUNK)
+                continue
+            break
+        spikes = np.concatenate(chunks) if chunks else np.empty(0, dtype=_capi.SPIKE_DTYPE)
+        out = SampleSpikes(spikes["t"].copy(), spikes["neuron"].copy(), spikes["flags"].copy(),
+                           bool(lib.sp_now(h) < t_end))
         if status != _capi.SP_OK:
             try:
                 check(status)

@@ -38,10 +38,17 @@ def test_run_until_flags():
         assert not out.completed and net.now == 0.002 and out.neurons.size == 0
         with pytest.raises(sp.ArgumentError):
             net.run_until(0.1, [4])
+        net.input(0, 0.003)
         with pytest.raises(sp.CapacityError) as ei:
-            net.input(0, 0.003)
             net.run_until(0.1, [3], max_spikes=1)
         assert ei.value.spikes.neurons.tolist() == [1]
+        # Without a limit the buffer grows: a long sample in one call.
+        drives = np.full(2000, 1.2)
+        drives[1999] = 0.5  # never spikes: the run goes to t_end
+        with Network(2000, drives=drives, init_seed=1, k=10, seed=2, weight=-0.01) as big:
+            out = big.run_until(0.5, [0, 1999])
+            assert not out.completed and big.now == 0.5 and out.times.size > 4096
+            assert np.all(np.diff(out.times) >= 0) and 1999 not in out.neurons
 
 
 def test_inputs_all_or_nothing():
@@ -79,7 +86,7 @@ def sample(net, b):
     net.rewind()
     net.inputs(np.arange(8) % 4, 0.001 + 0.01 * rng.random(8))
     net.record(4096)
-    out = net.run_until(0.2, [0, 1, 2], max_spikes=4096)
+    out = net.run_until(0.2, [0, 1, 2])
     dl_dt = np.zeros(out.times.size)
     for j in range(3):
         hit = np.flatnonzero(out.neurons == j)

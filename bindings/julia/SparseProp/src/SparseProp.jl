@@ -597,27 +597,47 @@ function input!(net::Network, channels::AbstractVector{<:Integer},
 end
 
 """
-    run_until!(net, t_end, watch; max_spikes=1<<20) -> (times, neurons, flags, completed)
+    run_until!(net, t_end, watch; max_spikes=nothing) -> (times, neurons, flags, completed)
 
 Runs until every neuron in `watch` (1-based) has spiked once, or `t_end`: one call per sample
 of a training loop. Stops right after the spike that completes the set; `completed` says
 whether it did (otherwise `t_end` came first, which is not an error). `flags[s]` is 0 for an
 ordinary spike, else `SP_SPIKE_TRIGGERED` (its time is the time of the event that kicked it
 over threshold) possibly with `SP_SPIKE_INPUT_TRIGGERED` (that chain started at an input: no
-gradient). More than `max_spikes` spikes first: `ERR_CAPACITY`.
+gradient). The spike buffer grows as needed; with `max_spikes`, more spikes than that throw
+`ERR_CAPACITY`.
 """
 function run_until!(net::Network, t_end::Real, watch::AbstractVector{<:Integer};
-                    max_spikes::Integer = 1 << 20)
-    max_spikes >= 1 || throw(ArgumentError("max_spikes = $max_spikes, expected >= 1"))
-    w = UInt32[_neuron(i, net) for i in watch]
-    buf = Vector{sp_spike}(undef, max_spikes)
+                    max_spikes::Union{Nothing,Integer} = nothing)
+    remaining = unique(UInt32[_neuron(i, net) for i in watch])
+    times = Float64[]
+    neurons = Int[]
+    flags = UInt32[]
     count = Ref{Csize_t}(0)
-    check(sp_run_until(net, t_end, w, length(w), buf, length(buf), count))
-    m = Int(count[])
-    return (times = Float64[buf[s].t for s in 1:m],
-            neurons = Int[Int(buf[s].neuron) + 1 for s in 1:m],
-            flags = UInt32[buf[s].flags for s in 1:m],
-            completed = now(net) < t_end)
+    size = 4096
+    while true
+        want = max_spikes === nothing ? size : min(size, max_spikes - length(times))
+        buf = Vector{sp_spike}(undef, max(want, 1))
+        status = sp_run_until(net, t_end, remaining, length(remaining), buf, want, count)
+        m = status in (Cint(OK), Cint(ERR_CAPACITY), Cint(ERR_NUMERIC)) ? Int(count[]) : 0
+        for s in 1:m
+            push!(times, buf[s].t)
+            push!(neurons, Int(buf[s].neuron) + 1)
+            push!(flags, buf[s].flags)
+        end
+        # A full buffer (a full tape stops before it is full): go on with the neurons that
+        # have not spiked yet.
+        if status == Cint(ERR_CAPACITY) && m == want > 0 &&
+           (max_spikes === nothing || length(times) < max_spikes)
+            spiked = Set(UInt32(buf[s].neuron) for s in 1:m)
+            filter!(i -> !(i in spiked), remaining)
+            size = min(2 * size, 1 << 22)
+            continue
+        end
+        check(status)
+        break
+    end
+    return (times = times, neurons = neurons, flags = flags, completed = now(net) < t_end)
 end
 
 """
