@@ -407,8 +407,7 @@ enum sp_spike_flag {
   /* Set with SP_SPIKE_TRIGGERED when the chain of jumps that took it to threshold starts at an
      external input (sp_input) at this instant, directly or through spikes triggered then: its
      time is the input's time, which no parameter moves, so it carries no gradient (dL/dt for
-     it adds nothing). A network loaded by sp_load forgets the cause of a spike due at the
-     saved instant: such a spike reports SP_SPIKE_TRIGGERED only. */
+     it adds nothing). sp_save keeps the cause of a spike due at the saved instant. */
   SP_SPIKE_INPUT_TRIGGERED = 2
 };
 

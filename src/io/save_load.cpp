@@ -33,13 +33,18 @@ enum SynapseKind : uint32_t { kNone = 0, kExplicit = 1, kProcedural = 2 };
 // from a spike at an earlier instant that rounds to the same time.
 constexpr unsigned char kSavedDue = 1;
 constexpr unsigned char kSavedSpikedNow = 2;
+// Bits 2 and 3: the SP_SPIKE_* cause of a due neuron's spike (Network::marks & kMarkCause),
+// which its spike reports.
+constexpr unsigned kSavedCauseShift = 2;
+constexpr unsigned char kSavedBits = kSavedDue | kSavedSpikedNow | kMarkCause << kSavedCauseShift;
 
 unsigned char saved_flags(const Network &net, uint32_t i) {
   uint32_t flags = net.neuron[i].flags;
   bool spiked_now = (flags & kSlotRecent) && (flags >> kStampShift) == net.instant_stamp &&
                     net.instant_time == net.now && net.refr_end[i] >= net.now;
   return static_cast<unsigned char>(((flags & kSlotDue) ? kSavedDue : 0) |
-                                    (spiked_now ? kSavedSpikedNow : 0));
+                                    (spiked_now ? kSavedSpikedNow : 0) |
+                                    (net.marks[i] & kMarkCause) << kSavedCauseShift);
 }
 
 // FNV-1a, 64-bit: every single-byte change alters the result.
@@ -472,10 +477,10 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
       return fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i);
     if (same_instant) {
       unsigned f = same_instant[i];
-      if (f & ~unsigned(kSavedDue | kSavedSpikedNow))
+      if (f & ~unsigned(kSavedBits))
         return fail(SP_ERR_FORMAT,
-                    "not a valid saved network: same-instant flags[%u] = %u: only bits 0 (due) "
-                    "and 1 (spiked at now) may be set",
+                    "not a valid saved network: same-instant flags[%u] = %u: only bits 0 (due), "
+                    "1 (spiked at now), 2 and 3 (the cause of its spike) may be set",
                     i, f);
       if ((f & kSavedSpikedNow) && !(re >= times.now))
         return fail(SP_ERR_FORMAT,
@@ -706,6 +711,8 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
     // Version 2 says which neurons spiked at now(); version 1 guesses it from the refractory
     // end.
     uint32_t &flags = net->neuron[i].flags;
+    if (same_instant)
+      net->marks[i] = static_cast<uint8_t>((same_instant[i] >> kSavedCauseShift) & kMarkCause);
     if (same_instant
             ? (same_instant[i] & kSavedSpikedNow) != 0
             : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&

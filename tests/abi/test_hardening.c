@@ -740,6 +740,42 @@ static void test_due_neuron_drive_one_at_instant_stays_finite(void **state) {
   sp_network_destroy(net);
 }
 
+/* The cause a due neuron's spike reports is saved with it: an input takes two LIF neurons to
+   threshold, a run capped at one spike returns after the first, and the second one's spike
+   reports SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED in the loaded copy as in the original
+   (the copy reported SP_SPIKE_TRIGGERED only). */
+static void test_due_spike_cause_reloads(void **state) {
+  sp_network_desc d;
+  sp_network *net, *copy;
+  sp_spike buf[1], sa, sb;
+  size_t count = 0;
+  const uint32_t both = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 2;
+  d.tau = 0.01;
+  d.drive = 0.5;
+  d.n_inputs = 1;
+  d.inputs.k = 2;
+  d.inputs.weight = 2.0;
+  d.input_capacity = 4;
+  net = create_ok(&d);
+  assert_sp_ok(sp_input(net, 0, 0.001));
+  assert_sp_ok(sp_run(net, 1.0, buf, 1, &count));
+  assert_int_equal(count, 1);
+  assert_true(buf[0].neuron == 0 && buf[0].t == 0.001 && buf[0].flags == both);
+  copy = reload("a spike due by an input at the saved instant", net);
+  assert_sp_ok(sp_step(net, &sa));
+  assert_sp_ok(sp_step(copy, &sb));
+  assert_true(sa.neuron == 1 && sa.t == 0.001 && sa.flags == both);
+  if (sb.neuron != 1 || sb.t != 0.001 || sb.flags != both)
+    abi_fail_at(__FILE__, __LINE__, "the loaded copy's spike: neuron %u at %.17g, flags %u",
+                (unsigned)sb.neuron, sb.t, (unsigned)sb.flags);
+  sp_network_destroy(copy);
+  sp_network_destroy(net);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The rule over random call sequences. */
 
@@ -860,6 +896,7 @@ int main(void) {
       cmocka_unit_test(test_respike_at_one_instant_stops),
       cmocka_unit_test(test_due_after_drive_change_at_instant_reloads),
       cmocka_unit_test(test_due_neuron_drive_one_at_instant_stays_finite),
+      cmocka_unit_test(test_due_spike_cause_reloads),
       cmocka_unit_test(test_random_calls_always_reload),
   };
   /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */

@@ -1,7 +1,8 @@
 /* Fuzz target: random sequences of API calls on a small network (a description decoded as in
  * fuzz_create, n <= 12), then one operation per byte group: step, run, input, set_drive,
  * set_params, get_params, record, backward, get_grads, zero_grads, rewind, save/load,
- * voltages.
+ * voltages; an operation byte from 224 on selects sp_run_until or sp_input_many (below 224
+ * the byte mod 16 selects as before, so that older reproducers keep their meaning).
  *
  * After every call: a valid status; a message exactly on failure; a failed call leaves the
  * saved bytes (sp_save) unchanged, except in the two cases the header documents (sp_step
@@ -26,7 +27,7 @@ static const char *op_names[] = {"sp_step",       "sp_run",        "sp_input",
                                  "sp_record",     "sp_backward",   "sp_get_grads",
                                  "sp_zero_grads", "sp_rewind",     "save/load swap",
                                  "sp_voltages",   "sp_voltage",    "sp_param_count",
-                                 "continuation"};
+                                 "continuation",  "sp_run_until",  "sp_input_many"};
 
 static double dt_of(fuzz_bytes *b) {
   double dt = fz_double(b);
@@ -205,6 +206,48 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       s = sp_param_count(net, param_of(b), &len);
       break;
     }
+    case 16: {
+      /* sp_run_until: up to 3 watched neurons (n itself is out of range), a buffer of 0-16. */
+      sp_spike buf[16];
+      uint32_t watch[3];
+      size_t n_watch = 1 + fz_u8(b) % 3, cap = fz_u8(b) % 17, count = 99, k, w;
+      double t_end = start + dt_of(b);
+      for (w = 0; w < n_watch; ++w) watch[w] = fz_u8(b) % (st->n + 1);
+      s = sp_run_until(net, t_end, watch, n_watch, cap ? buf : NULL, cap, &count);
+      if (s == SP_OK || s == SP_ERR_CAPACITY || s == SP_ERR_NUMERIC) {
+        FUZZ_CHECK(cap == 0 || count <= cap, "count %zu > cap %zu", count, cap);
+        for (k = 0; k < count && k < cap; ++k) fz_check_spike(&buf[k], st->n, start, &st->last);
+        if (st->recording) st->recorded += count;
+        FUZZ_CHECK(sp_now(net) <= t_end, "run_until went past t_end");
+        if (s == SP_OK && sp_now(net) < t_end && cap && count < cap) {
+          /* The set completed: every watched neuron spiked, the last spike completed it. */
+          FUZZ_CHECK(count > 0 && buf[count - 1].t == sp_now(net), "stopped before t_end");
+          for (w = 0; w < n_watch; ++w) {
+            int seen = 0;
+            for (k = 0; k < count; ++k) seen |= buf[k].neuron == watch[w];
+            FUZZ_CHECK(seen, "watched neuron %u did not spike", watch[w]);
+          }
+        }
+        /* The header: the spikes processed before a refusal or a full buffer stay processed. */
+        if (s != SP_OK) *documented_change = 1;
+      } else {
+        FUZZ_CHECK(count == 99, "failed run_until wrote count %zu", count);
+      }
+      break;
+    }
+    case 17: {
+      /* sp_input_many: 0-4 events; one mode passes NULL arrays. */
+      uint32_t channels[4];
+      double times[4];
+      size_t n = fz_u8(b) % 5, k;
+      uint8_t mode = fz_u8(b);
+      for (k = 0; k < n; ++k) {
+        channels[k] = fz_u8(b) % (st->n_inputs + 1);
+        times[k] = start + dt_of(b);
+      }
+      s = sp_input_many(net, mode == 1 ? NULL : channels, mode == 2 ? NULL : times, n);
+      break;
+    }
     default:
       if (!st->recording) fz_check_continuation(net, 6);
       s = SP_OK;
@@ -227,7 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   st.n_inputs = f.d.n_inputs;
   st.last = -INFINITY;
   for (ops = 0; ops < MAX_OPS && fz_more(&b); ++ops) {
-    uint8_t op = fz_u8(&b) % 16;
+    uint8_t code = fz_u8(&b), op = code < 224 ? code % 16 : 16 + code % 2;
     size_t before_len = 0, after_len = 0;
     unsigned char *before = fz_save(st.net, &before_len), *after;
     double now_before = sp_now(st.net);
