@@ -51,7 +51,8 @@ static inline void rn_desc(replica_net *r, sp_network_desc *d, uint64_t seed) {
     r->drives[i] = 0.9 + 0.3 * rn_uniform(&seed);
     r->v0[i] = 0.5 * rn_uniform(&seed);
   }
-  for (i = 0; i < RN_OUT; i++) r->drives[i] = 0.98; /* the readout fires when the network drives it */
+  for (i = 0; i < RN_OUT; i++)
+    r->drives[i] = 0.98; /* the readout fires when the network drives it */
   sp_network_desc_init(d, sizeof *d);
   d->model = SP_MODEL_LIF;
   d->n = RN_N;
