@@ -107,7 +107,7 @@ typedef struct options {
   int train_drives;
   double w_in_mean, w_in_std, w_out_mean, w_out_std;
   double tau0, tau1, alpha; /* loss: softmax temperature, regulariser (units of tau) */
-  double missing_push;      /* dL/dV at the end for a label neuron that did not spike */
+  double missing_push;      /* dL/dV at the end for a silent label neuron, units of 1/tau0 */
   double lr, lr_decay;
   uint32_t batch, epochs, patience, threads, runs;
   uint64_t seed;
@@ -165,6 +165,7 @@ static void usage(FILE *f) {
              "  --w-in MEAN,STD --w-out MEAN,STD    initial weights (0,0.5 and 0,0.03)\n"
              "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser "
              "(0.05, 3 tau; 0)\n"
+             "  --missing-push X    dL/dV at the end for a silent label neuron, in 1/tau0 (1)\n"
              "  --lr L --lr-decay G  Adam step size and its decay per epoch (2e-3, 0.9)\n"
              "  --batch B --epochs E --patience P    (32, 50, 12: early stopping on validation)\n"
              "  --threads T         worker threads, one network each (2)\n"
@@ -242,6 +243,8 @@ static int parse_options(int argc, char **argv, options *o) {
         d = &o->tau1;
       else if (FLAG("--alpha"))
         d = &o->alpha;
+      else if (FLAG("--missing-push"))
+        d = &o->missing_push;
       else if (FLAG("--lr"))
         d = &o->lr;
       else if (FLAG("--lr-decay"))
@@ -478,7 +481,8 @@ static double sample_loss(const options *o, const double t_first[N_OUT], int lab
     p[c] /= z;
     dl_dt_out[c] = isinf(t_first[c]) ? 0.0 : ((c == label) - p[c]) / tau0;
   }
-  if (isinf(t_first[label])) return log(z) + 30.0; /* a bounded stand-in for -log 0 */
+  /* A silent label neuron: a bounded stand-in for -log 0 (z is 0 when no output fired). */
+  if (isinf(t_first[label])) return (z > 0 ? log(z) : 0.0) + 30.0;
   loss = -log(p[label]);
   loss += o->alpha * (exp(t_first[label] / tau1) - 1.0);
   dl_dt_out[label] += o->alpha / tau1 * exp(t_first[label] / tau1);
@@ -520,7 +524,7 @@ static void *worker_run(void *arg) {
     /* A label neuron that never spiked has no spike time to move: raise its voltage instead. */
     if (isinf(t_first[label])) {
       ++w->silent_label;
-      w->dl_dv[m->h + (uint32_t)label] = -w->o->missing_push;
+      w->dl_dv[m->h + (uint32_t)label] = -w->o->missing_push / w->o->tau0;
     }
     w->status = sp_backward(w->net, w->dl_dt, n_spikes, isinf(t_first[label]) ? w->dl_dv : NULL);
     w->dl_dv[m->h + (uint32_t)label] = 0.0;
