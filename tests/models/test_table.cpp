@@ -335,6 +335,9 @@ void test_eif_quadrature(void **) {
   eif_case(1.5, 0.0, 1.0, 0.02, INFINITY, 1e-14);  // a sharp spike initiation
   eif_case(1.2, -5.0, 1.0, 0.1, INFINITY, 1e-14);  // reset below the linear region
   eif_case(1.2, 0.0, 1.0, 0.1, 1.5, 1e-14);        // a finite threshold past V_T
+  // Near the saddle-node (G_min = 1e-4 at V_T): G = (I - V) + D_T exp(...) cancels to 1e-3 of
+  // its terms there, so its double rounding bounds what any table of it can do.
+  eif_case(0.9001, 0.0, 1.0, 0.1, INFINITY, 1e-13);
 }
 
 // ------------------------------------------------------------------------------------------

@@ -252,7 +252,7 @@ class Builder {
 Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double *phi_c,
                           double *dphi_c) {
   const double mid = 0.5 * (a + b), h = 0.5 * (b - a);
-  double f1[K], f2[K], s1 = 0, s2 = 0;
+  double f1[K], f2[K], s1 = 0, s2 = 0, n1 = 0, n2 = 0;
   for (uint32_t k = 0; k < K; ++k) {
     const double x = mid + h * node_[k];
     const double v = tail ? 1 / x : x;
@@ -276,6 +276,16 @@ Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double 
     // integrands of the remaining phase and of integral_V^inf dv/G^2.
     f1[k] = tail ? 1 / (x * x * g) : 1 / g;
     f2[k] = tail ? x * x * f1[k] * f1[k] : -f1[k] * f1[k];
+    // G's own rounding: a sum of terms of size mag, nearly cancelling where G is small (near a
+    // saddle-node, G_min << |F| + |I|), is good to 2^-53 mag only; so are 1/G and 1/G^2 to that
+    // relative to G.
+    const double mag = (p_.kind == TableKind::kEif
+                            ? std::fabs(v) + p_.delta_t * std::exp((v - p_.v_t) / p_.delta_t)
+                            : std::fabs(g - p_.drive)) +
+                       std::fabs(p_.drive);
+    const double rel = mag < INFINITY ? 0x1p-53 * mag / g : 0;
+    if (std::fabs(f1[k]) * rel > n1) n1 = std::fabs(f1[k]) * rel;
+    if (std::fabs(f2[k]) * 2 * rel > n2) n2 = std::fabs(f2[k]) * 2 * rel;
     if (std::fabs(f1[k]) > s1) s1 = std::fabs(f1[k]);
     if (std::fabs(f2[k]) > s2) s2 = std::fabs(f2[k]);
   }
@@ -293,8 +303,8 @@ Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double 
   double c2[K];
   coefficients(f1, rate_c);
   coefficients(f2, c2);
-  if (!converged(rate_c, s1 + 16 * x_ulp * d1 / kTol) ||
-      !converged(c2, s2 + 16 * x_ulp * d2 / kTol))
+  if (!converged(rate_c, s1 + 16 * (x_ulp * d1 + n1) / kTol) ||
+      !converged(c2, s2 + 16 * (x_ulp * d2 + n2) / kTol))
     return Fit::kSplit;
   integrate(rate_c, h, phi_c);
   integrate(c2, h, dphi_c);

@@ -7,9 +7,12 @@
 //     phi(V) = integral_{V_r}^{V} dv / G(v),
 // so phi(V_r) = 0, phi grows by (t - t0)/tau between events, and the neuron spikes when phi
 // reaches the period T_I = phi(V_spike). A jump of the voltage by w is phi' = phi(V(phi) + w);
-// the neuron fires at that instant when phi' >= T_I. The backward pass needs
+// the neuron fires at that instant when phi' >= T_I (phase() returns exactly T_I at or past a
+// finite threshold, and past the voltage where the rest of a blow-up is below rounding). The
+// backward pass needs
 //     d phi/dI at fixed V = -integral_{V_r}^{V} dv / G(v)^2        (tabulated with phi)
-// and G itself (d phi'/d phi = G(V)/G(V + w), d phi'/d w = 1/G(V + w)).
+// and G itself (d phi'/d phi = G(V)/G(V + w), d phi'/d w = 1/G(V + w)); at fixed phase,
+// dV/dI = -G(V) d phi/dI.
 //
 // Method. [V_lo, V_hi] is cut adaptively into segments on each of which 1/G and 1/G^2 are
 // interpolated at kOrder Chebyshev points (first kind: the end points are never evaluated) to
