@@ -232,6 +232,11 @@ static const case_desc cases[] = {
     {"lif-time-cascades", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.9, 0, 14},
     {"lif-phase-procedural", SP_MODEL_LIF, SP_FRAME_PHASE, 20, 1, 0.0, 0.0, 0, 15},
     {"lif-time-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 16},
+    /* A refractory period of 10 tau stretches the horizon past 32 tau: the recording crosses
+       re-basings (their adjoint scaling is checked). */
+    {"lif-time-rebase", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 17},
+    {"lif-phase-rebase", SP_MODEL_LIF, SP_FRAME_PHASE, 16, 0, 0.1, 0.0, 0, 18},
+    {"qif-time-rebase", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 25},
     {"qif-time-explicit", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 0, 21},
     {"qif-phase-explicit", SP_MODEL_QIF, SP_FRAME_PHASE, 16, 0, 0.0, 0.0, 0, 22},
     {"qif-phase-procedural", SP_MODEL_QIF, SP_FRAME_PHASE, 20, 1, 0.001, 0.0, 0, 23},
