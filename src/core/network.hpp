@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "grad/tape.hpp"
+#include "models/tabulated/table.hpp"
 #include "queue/bucket_queue.hpp"
 #include "queue/input_queue.hpp"
 #include "sparseprop/sparseprop.h"
@@ -107,6 +108,12 @@ struct Network {
   double instant_time;
   uint32_t instant_stamp;
   TargetScratch scratch;
+
+  // Tabulated models (EIF, custom; models/tab_ops.hpp): one phase table per distinct drive,
+  // sorted by drive, carved with the arena at creation (n_tables = 0 for the other models).
+  uint32_t n_tables;
+  double *table_drive;
+  const Table **tables;
 
   Tape tape;
 };
