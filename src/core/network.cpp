@@ -16,6 +16,7 @@
 #include "core/arena.hpp"
 #include "core/validate.hpp"
 #include "models/dispatch.hpp"
+#include "models/lif_syn_engine.hpp"
 
 namespace sp {
 namespace {
@@ -71,7 +72,8 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
 struct Shape {
   uint32_t n, n_inputs, queue_capacity, k_max;
   uint64_t rec_nnz, in_nnz;
-  bool rec_explicit, in_explicit, rec_weights, in_weights;
+  bool rec_explicit, in_explicit, rec_weights, in_weights, syn;
+  bool replica;  // the parameter arrays are the parent's: not carved
   // Tabulated models: the distinct drives and the bytes of their tables.
   uint32_t n_tables;
   double table_drive[Ops<Tabulated>::kMaxTables];
@@ -93,6 +95,7 @@ Shape shape_of(const sp_network_desc &d) {
   uint32_t kr = s.rec_explicit ? 0 : d.recurrent.k;
   uint32_t ki = (d.n_inputs && !s.in_explicit) ? d.inputs.k : 0;
   s.k_max = kr > ki ? kr : ki;
+  s.syn = d.tau_syn > 0.0;
   // (validate() has checked that the tables can be built.)
   with_model(d.model, [&](auto m) {
     (void)Ops<decltype(m)>::desc_tables(d, s.table_drive, s.table_bytes, &s.n_tables);
@@ -102,12 +105,13 @@ Shape shape_of(const sp_network_desc &d) {
 
 // Carves the arena; with net == nullptr it only measures.
 void layout(Arena &a, const Shape &s, Network *net) {
+  const uint64_t own = s.replica ? 0 : 1;  // a replica carves no parameter array
   Network *self = a.take<Network>(1);
   (void)self;
   NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
-  double *v0 = a.take<double>(s.n);
+  double *v0 = a.take<double>(own * s.n);
   double *refr_end = a.take<double>(s.n);
-  double *drive = a.take<double>(s.n);
+  double *drive = a.take<double>(own * s.n);
   double *time_key = a.take<double>(s.n);
   uint32_t *near_heap = a.take<uint32_t>(BucketQueue::heap_slots(s.n));
   BucketChunk *chunks = a.take<BucketChunk>(BucketQueue::chunk_count(s.n));
@@ -116,23 +120,27 @@ void layout(Arena &a, const Shape &s, Network *net) {
   double *qt = a.take<double>(s.queue_capacity);
   uint64_t *qs = a.take<uint64_t>(s.queue_capacity);
   uint32_t *qc = a.take<uint32_t>(s.queue_capacity);
-  uint64_t *rrow = a.take<uint64_t>(s.rec_explicit ? uint64_t(s.n) + 1 : 0);
-  uint32_t *rtgt = a.take<uint32_t>(s.rec_nnz);
+  uint64_t *rrow = a.take<uint64_t>(own * (s.rec_explicit ? uint64_t(s.n) + 1 : 0));
+  uint32_t *rtgt = a.take<uint32_t>(own * s.rec_nnz);
   // Per-synapse weights take at least one slot: with zero synapses the pointer must still be
   // non-null, as it is what says "per-synapse weights, nnz of them" (0 for SP_PARAM_WEIGHTS,
   // not a shared weight's 1), in sp_param_count, get/set/grads and sp_save alike.
-  double *rw = a.take<double>(s.rec_weights ? (s.rec_nnz ? s.rec_nnz : 1) : 0);
-  uint64_t *irow = a.take<uint64_t>(s.in_explicit ? uint64_t(s.n_inputs) + 1 : 0);
-  uint32_t *itgt = a.take<uint32_t>(s.in_nnz);
-  double *iw = a.take<double>(s.in_weights ? (s.in_nnz ? s.in_nnz : 1) : 0);
+  double *rw = a.take<double>(own * (s.rec_weights ? (s.rec_nnz ? s.rec_nnz : 1) : 0));
+  uint64_t *irow = a.take<uint64_t>(own * (s.in_explicit ? uint64_t(s.n_inputs) + 1 : 0));
+  uint32_t *itgt = a.take<uint32_t>(own * s.in_nnz);
+  double *iw = a.take<double>(own * (s.in_weights ? (s.in_nnz ? s.in_nnz : 1) : 0));
   uint64_t fwords = s.k_max ? TargetScratch::filter_words(s.k_max) : 0;
   uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
+  uint8_t *marks = a.take<uint8_t>(s.n);
+  LifSynAux *syn_aux = a.take<LifSynAux>(s.syn ? s.n : 0);
   double *tdrive = a.take<double>(s.n_tables);
   const Table **tables = a.take<const Table *>(s.n_tables);
   unsigned char *tmem[Ops<Tabulated>::kMaxTables];
   for (uint32_t k = 0; k < s.n_tables; ++k) tmem[k] = a.take<unsigned char>(s.table_bytes[k]);
   if (!net) return;
+  net->marks = marks;
+  net->syn_aux = s.syn ? syn_aux : nullptr;
   net->n_tables = s.n_tables;
   net->table_drive = tdrive;
   net->tables = tables;
@@ -235,6 +243,7 @@ void reset_states(Network *net) {
 template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) return lif_syn_key(net, i);
   if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
   return O::neuron_spike_time(*net, i);
 }
@@ -270,6 +279,7 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) return lif_syn_voltage(net, i);
   if (net->now < net->refr_end[i]) return O::reset_voltage(*net, net->drive[i]);
   return O::neuron_voltage(*net, i, net->now);
 }
@@ -277,6 +287,10 @@ double voltage_of(const Network *net, uint32_t i) {
 template <class M>
 void change_drive(Network *net, uint32_t i, double drive) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) {
+    lif_syn_change_drive(net, i, drive);
+    return;
+  }
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
@@ -294,6 +308,10 @@ void change_drive(Network *net, uint32_t i, double drive) {
 
 void network_rebase_near_now(Network *net) {
   if (!(net->now - net->t0 > net->rebase_span)) return;
+  if (net->tau_syn > 0.0) {
+    lif_syn_rebase(net, net->now);
+    return;
+  }
   with_model(net->model, [&](auto m) { Ops<decltype(m)>::rebase(*net, net->now); });
 }
 
@@ -347,6 +365,8 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   net->n = d.n;
   net->tau = d.tau;
   net->t_ref = d.t_ref;
+  net->tau_syn = d.tau_syn;
+  if (d.tau_syn > 0.0) net->syn_shape = LifSyn::shape(d.tau, d.tau_syn);
   net->frame_request = d.frame;
   net->init_seed = d.init_seed;
   for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
@@ -386,7 +406,66 @@ void network_destroy(Network *net) {
   arena_free(a, block, bytes);
 }
 
+sp_status network_replica(const Network *parent, Network **out) {
+  if (parent->parent) parent = parent->parent;
+  Shape shape{};
+  shape.n = parent->n;
+  shape.n_inputs = parent->inputs.n_sources;
+  shape.queue_capacity = parent->queue.capacity();
+  uint32_t kr = parent->recurrent.is_explicit() ? 0 : parent->recurrent.k;
+  uint32_t ki = parent->inputs.is_explicit() ? 0 : parent->inputs.k;
+  shape.k_max = kr > ki ? kr : ki;
+  shape.replica = true;
+  shape.syn = parent->tau_syn > 0.0;
+  Arena measure;
+  layout(measure, shape, nullptr);
+  size_t bytes = static_cast<size_t>(measure.size());
+  void *block = arena_alloc(parent->alloc, bytes);
+  if (!block)
+    return fail(SP_ERR_NOMEM, "allocating %zu bytes for a replica of a network of n = %u failed",
+                bytes, parent->n);
+  std::memset(block, 0, bytes);
+  Arena carve(static_cast<unsigned char *>(block));
+  Network *net = new (block) Network();
+  layout(carve, shape, net);
+  net->alloc = parent->alloc;
+  net->block = block;
+  net->block_bytes = bytes;
+  net->model = parent->model;
+  net->n = parent->n;
+  net->tau = parent->tau;
+  net->t_ref = parent->t_ref;
+  net->tau_syn = parent->tau_syn;
+  net->syn_shape = parent->syn_shape;
+  net->init_seed = parent->init_seed;
+  net->v0 = parent->v0;
+  net->drive = parent->drive;
+  net->parent = parent;
+  net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
+  network_replica_sync(net);
+  network_reset_state(net);
+  *out = net;
+  return SP_OK;
+}
+
+void network_replica_sync(Network *net) {
+  const Network *p = net->parent;
+  if (!p) return;
+  // (By value: the shared weights, procedural seeds and the arrays' addresses.)
+  net->recurrent = p->recurrent;
+  net->inputs = p->inputs;
+  net->frame_request = p->frame_request;
+  net->rebase_span = p->rebase_span;
+  net->seen_version = p->param_version;
+}
+
 void network_update_rebase_span(Network *net) {
+  if (net->tau_syn > 0.0) {
+    // Both clocks stay below e^32.
+    double fast = net->tau < net->tau_syn ? net->tau : net->tau_syn;
+    net->rebase_span = kSynRebaseSpans * fast;
+    return;
+  }
   net->rebase_span = with_model(net->model,
                                 [&](auto m) { return Ops<decltype(m)>::rebase_span(*net); });
 }
@@ -396,6 +475,7 @@ bool phase_eligible_drive(uint32_t model, double drive) {
 }
 
 bool network_phase_eligible(const Network *net) {
+  if (net->tau_syn > 0.0) return false;  // keys are spike times: the time frame only
   bool refractory_ok = with_model(net->model, [&](auto m) {
     return Ops<decltype(m)>::phase_refractory_ok(net->t_ref, net->tau);
   });
@@ -507,13 +587,17 @@ sp_status network_set_drives(Network *net, const double *drives) {
 }
 
 void network_reset_state(Network *net) {
+  std::memset(net->marks, 0, net->n);
   net->now = 0.0;
   net->t0 = 0.0;
   net->queue.clear();
   net->tape.recording = false;
   with_model(net->model, [&](auto m) {
     using M = decltype(m);
-    reset_states<M>(net);
+    if (net->tau_syn > 0.0)
+      lif_syn_reset_states(net);
+    else
+      reset_states<M>(net);
     uint32_t frame = network_frame_rule(net);
     net->frame = frame;
     net->clock_time = NAN;
@@ -530,7 +614,8 @@ void network_reset_state(Network *net) {
 sp_status network_check_state(const Network *net) {
   for (uint32_t i = 0; i < net->n; ++i) {
     double key = net->frame == SP_FRAME_TIME ? net->time_key[i] : 0.0;
-    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || std::isnan(key))
+    double b = net->syn_aux ? net->syn_aux[i].b : 0.0;
+    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || !finite(b) || std::isnan(key))
       return fail(SP_ERR_NUMERIC,
                   "neuron %u: a non-finite initial value arose (v0 = %g, state = %g, next spike "
                   "time = %g; tau = %g, drive = %g)",

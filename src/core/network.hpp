@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "grad/tape.hpp"
+#include "models/lif_syn.hpp"
 #include "models/tabulated/table.hpp"
 #include "queue/bucket_queue.hpp"
 #include "queue/input_queue.hpp"
@@ -81,6 +82,12 @@ struct Network {
   Synapses recurrent;
   Synapses inputs;
   double rebase_span;  // re-base the co-moving frame when an event is this far from t0
+  // Current-based synapses (LIF with tau_syn > 0, models/lif_syn_engine.hpp): the synaptic time
+  // constant (0: delta synapses), its constants, and the second coordinate of every neuron
+  // (nullptr without).
+  double tau_syn;
+  LifSyn::Shape syn_shape;
+  LifSynAux *syn_aux;
 
   // Per-neuron data: the hot slots (see NeuronSlot), and arrays read more rarely.
   NeuronSlot *neuron;
@@ -108,6 +115,17 @@ struct Network {
   double instant_time;
   uint32_t instant_stamp;
   TargetScratch scratch;
+  // n per-neuron marks for the training calls: a due neuron's SP_SPIKE_* flags (its spike's
+  // cause, set when an event takes it to threshold) and kMarkWatched (sp_run_until).
+  uint8_t *marks;
+
+  // Replicas (sp_network_replica): parent is the network whose parameter arrays (connectivity,
+  // weights, drives, v0) this one reads; nullptr for a network that owns its own.
+  // param_version counts a parent's parameter changes; seen_version is the parent's count at
+  // a replica's last rewind (a replica whose parent changed since must be rewound).
+  const Network *parent;
+  uint64_t param_version;
+  uint64_t seen_version;
 
   // Tabulated models (EIF, custom; models/tab_ops.hpp): one phase table per distinct drive,
   // sorted by drive, carved with the arena at creation (n_tables = 0 for the other models).
@@ -118,10 +136,20 @@ struct Network {
   Tape tape;
 };
 
+// The watched mark in Network::marks (the SP_SPIKE_* flags take the low bits).
+constexpr uint8_t kMarkWatched = 0x80;
+constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
+
 // Validates a description; fills *bytes with the exact arena size create will request.
 sp_status network_measure(const sp_network_desc *d, size_t *bytes);
 sp_status network_create(const sp_network_desc *d, Network **out);
 void network_destroy(Network *net);
+// A network sharing parent's parameter arrays with dynamic state, queue and tape of its own
+// (sp_network_replica); a replica's replica is one of the root parent.
+sp_status network_replica(const Network *parent, Network **out);
+// A replica takes its parent's scalar parameters again (shared weights, frame request, re-base
+// span) before a rewind.
+void network_replica_sync(Network *net);
 
 // Sets the dynamic state to t = 0 and the initial voltages v0 (in the frame the rule picks).
 void network_reset_state(Network *net);

@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "models/dispatch.hpp"
+#include "models/lif_syn_engine.hpp"
 
 namespace sp {
 namespace {
@@ -89,6 +90,8 @@ class Loop {
       tape.n_spikes++;
     }
 
+    // Why it spikes now (SP_SPIKE_* flags): its own dynamics, or the jump that made it due.
+    const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | (net_.marks[j] & kMarkCause);
     begin_instant(t);
     net_.refr_end[j] = t + net_.t_ref;
     net_.neuron[j].flags = recent_flags();  // (no longer due)
@@ -96,11 +99,12 @@ class Loop {
     net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
     net_.spike_queue.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
+    cause_ = SP_SPIKE_TRIGGERED | (why & SP_SPIKE_INPUT_TRIGGERED);
     deliver(row, t, clk, ev);
     if (out) {
       out->t = t;
       out->neuron = j;
-      out->reserved = 0;
+      out->flags = why;
     }
     return SP_OK;
   }
@@ -122,6 +126,7 @@ class Loop {
     uint64_t ev = net_.tape.n_events;
     if (net_.tape.recording) net_.tape.record(TapeKind::Input, t, 0.0, c, UINT64_MAX);
     Row row = synapse_row(net_.inputs, c, net_.n, net_.scratch);
+    cause_ = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
     deliver(row, t, clk, ev);
     return SP_OK;
   }
@@ -339,6 +344,7 @@ class Loop {
         // ignores any further input at t.
         slot.flags = recent_flags() | kSlotDue;
         net_.refr_end[i] = t;
+        net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
@@ -348,6 +354,7 @@ class Loop {
   }
 
   Network &net_;
+  uint32_t cause_ = 0;  // the SP_SPIKE_* flags of a spike the event being delivered triggers
 };
 
 template <class M, bool kPhase>
@@ -423,6 +430,7 @@ sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t
 }  // namespace
 
 sp_status network_step(Network *net, sp_spike *out) {
+  if (net->tau_syn > 0.0) return lif_syn_step(net, out);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
     return net->frame == SP_FRAME_PHASE ? step_impl<M, true>(*net, out)
@@ -431,6 +439,7 @@ sp_status network_step(Network *net, sp_spike *out) {
 }
 
 sp_status network_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
+  if (net->tau_syn > 0.0) return lif_syn_run(net, t_end, buf, cap, count);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
     return net->frame == SP_FRAME_PHASE ? run_impl<M, true>(*net, t_end, buf, cap, count)

@@ -17,8 +17,9 @@ namespace {
 
 constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
 // Version 2 appends each neuron's same-instant flags (see kSavedDue), which version 1 could
-// only guess from the keys; version-1 files still load, with that guess.
-constexpr uint32_t kFormatVersion = 2;
+// only guess from the keys; version-1 files still load, with that guess. Version 3, written
+// only for networks with current-based synapses, appends their section after the flags.
+constexpr uint32_t kFormatVersion = 3;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
 
@@ -182,7 +183,16 @@ void write_network(Writer &w, const Network &net) {
     unsigned char f = saved_flags(net, i);
     w.bytes(&f, 1);
   }
+  if (net.tau_syn > 0.0) {
+    w.f64(net.tau_syn);
+    for (uint32_t i = 0; i < net.n; ++i) {
+      w.f64(net.syn_aux[i].b);
+      w.u32(net.syn_aux[i].stale);
+    }
+  }
 }
+
+uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 3 : 2; }
 
 // A synapse block as read: its arrays point into the buffer only after validation, so they
 // are copied into temporary storage owned by the loaded network's arena by network_create.
@@ -340,7 +350,7 @@ sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
     return fail(SP_ERR_CAPACITY, "cap = %zu: the saved network needs %zu bytes", cap, need);
   Writer w(static_cast<unsigned char *>(buf));
   w.bytes(kMagic, 8);
-  w.u32(kFormatVersion);
+  w.u32(format_version_of(*net));
   w.u32(0);
   w.u64(count.size());
   write_network(w, *net);
@@ -435,8 +445,19 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
   uint64_t issued = r.u64();
   const unsigned char *queue = take_array(r, base, total, queued, 20);
   const unsigned char *same_instant = version >= 2 ? take_array(r, base, total, d.n, 1) : nullptr;
-  if (!r.ok() || !queue || (version >= 2 && !same_instant) || r.remaining() != 0)
+  // Version 3: current-based synapses (tau_syn, then B and the lazy-key flag of every neuron).
+  const unsigned char *syn = nullptr;
+  if (version >= 3) {
+    d.tau_syn = r.f64();
+    syn = take_array(r, base, total, d.n, 12);
+  }
+  if (!r.ok() || !queue || (version >= 2 && !same_instant) || (version >= 3 && !syn) ||
+      r.remaining() != 0)
     return format_error("truncated or inconsistent sections");
+  if (version >= 3 && !(d.tau_syn > 0.0))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: tau_syn = %g in a version 3 file: must be > 0",
+                d.tau_syn);
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
 
   // The dynamic state must be sane before the network is built around it.
@@ -593,6 +614,18 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
   net->instant_time = NAN;
   net->instant_stamp = 0;
   net->frame = frame;
+  const bool is_syn = net->tau_syn > 0.0;
+  for (uint32_t i = 0; is_syn && i < d.n; ++i) {
+    double b = load_f64(syn + 12 * i);
+    uint32_t stale = load_u32(syn + 12 * i + 8);
+    if (!std::isfinite(b) || stale > 1)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: synaptic coordinate[%u] = %g, flag %u: must "
+                         "be finite, and 0 or 1",
+                         i, b, stale));
+    net->syn_aux[i].b = b;
+    net->syn_aux[i].stale = stale;
+  }
   for (uint32_t i = 0; i < d.n; ++i) {
     net->neuron[i].state = load_f64(state + 8 * i);
     net->refr_end[i] = load_f64(refr + 8 * i);
@@ -612,7 +645,8 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
                          "not a valid saved network: queue key[%u] = %.17g is due at the due "
                          "key's instant %.17g, before now = %.17g",
                          i, key, times.cur_key_time, times.now));
-    sp_status state_status = O::check_loaded_state(*net, i, due, times.now);
+    // (With current-based synapses the state is A, of either sign: nothing to check.)
+    sp_status state_status = is_syn ? SP_OK : O::check_loaded_state(*net, i, due, times.now);
     if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
@@ -620,9 +654,12 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
       // re-basing since it was computed may have moved its recomputation by some ulps), or
       // a time at or before now for a due neuron. Anything further off (a spike far beyond
       // what the state allows, say) is refused.
-      bool near = key == expect ||
-                  (std::isfinite(expect) &&
-                   std::fabs(key - expect) <= 1e-9 * (std::fabs(expect) + times.t0 + d.tau));
+      // With current-based synapses the recomputation is a root search started elsewhere (a
+      // crossing near a touch of threshold is ill-conditioned: 1e-6), and a key marked stale
+      // is a lower bound of it, not before now.
+      double tol = (is_syn ? 1e-6 : 1e-9) * (std::fabs(expect) + times.t0 + d.tau);
+      bool near = key == expect || (std::isfinite(expect) && std::fabs(key - expect) <= tol);
+      if (is_syn && net->syn_aux[i].stale) near = key >= times.now && key <= expect + tol;
       if (!due && !near)
         return refuse(fail(SP_ERR_FORMAT,
                            "not a valid saved network: queue key[%u] = %.17g: neither at or "

@@ -49,6 +49,7 @@ struct ref_sim {
      (blow-up models: V-space below it, the tail above), and per neuron the remaining time
      from v_sw and from reset for its drive, in units of tau. */
   double v_reset, v_spike, delta_t, v_t, v_sw;
+  int qif_finite_reset; /* REF_QIF_RESET (kept as REF_QIF with this flag) */
   double (*f)(double v, void *ctx);
   void *ctx;
   long double *r_sw;
@@ -292,13 +293,19 @@ static int gen_set_drive(ref_sim *s, uint32_t i) {
 /* Single-neuron dynamics                                                                */
 
 /* LIF voltage or QIF phase of neuron i at time t >= its anchor (reset before it). */
+/* The phase of a QIF neuron after a reset. */
+static double ref_qif_reset_phase(const ref_sim *s, uint32_t i) {
+  return s->qif_finite_reset ? 2.0 * atan(s->v_reset / sqrt(s->drive[i])) : -REF_PI;
+}
+
 static double ref_state_at(const ref_sim *s, uint32_t i, double t) {
   double I = s->drive[i];
   if (ref_is_gen(s)) {
     if (t <= s->ta[i]) return t == s->ta[i] ? s->xa[i] : s->v_reset;
     return (double)gen_advance(s, i, s->xa[i], ((ref_ld)t - s->ta[i]) / s->tau);
   }
-  if (t <= s->ta[i]) return t == s->ta[i] ? s->xa[i] : (s->model == REF_LIF ? 0.0 : -REF_PI);
+  if (t <= s->ta[i])
+    return t == s->ta[i] ? s->xa[i] : (s->model == REF_LIF ? 0.0 : ref_qif_reset_phase(s, i));
   if (s->model == REF_LIF) return I + (s->xa[i] - I) * exp(-(t - s->ta[i]) / s->tau);
   return s->xa[i] + 2.0 * sqrt(I) * (t - s->ta[i]) / s->tau;
 }
@@ -484,7 +491,7 @@ static void ref_spike_now(ref_sim *s, uint32_t j, double t) {
   s->ref_until[j] = t + s->t_ref;
   s->pending[j] = 0;
   s->ta[j] = s->ref_until[j];
-  s->xa[j] = ref_is_gen(s) ? s->v_reset : (s->model == REF_LIF ? 0.0 : -REF_PI);
+  s->xa[j] = ref_is_gen(s) ? s->v_reset : (s->model == REF_LIF ? 0.0 : ref_qif_reset_phase(s, j));
   ref_update_next(s, j);
   for (e = s->rec_ptr[j]; e < s->rec_ptr[j + 1]; ++e) ref_deliver(s, s->rec_tgt[e], s->rec_w[e], t);
 }
@@ -588,8 +595,10 @@ ref_sim *ref_create(const ref_config *c) {
   ref_sim *s;
   uint32_t i, n = c->n;
   if (n == 0 || !c->drives || !c->v0 || !(c->tau > 0)) return NULL;
-  if (c->model != REF_LIF && c->model != REF_QIF && c->model != REF_EIF && c->model != REF_CUSTOM)
+  if (c->model != REF_LIF && c->model != REF_QIF && c->model != REF_EIF && c->model != REF_CUSTOM &&
+      c->model != REF_QIF_RESET)
     return NULL;
+  if (c->model == REF_QIF_RESET && !(fabs(c->v_reset) < INFINITY)) return NULL;
   if (c->model == REF_EIF || c->model == REF_CUSTOM) {
     if (!(fabs(c->v_reset) < INFINITY) || !(c->v_spike > c->v_reset)) return NULL;
     if (c->model == REF_EIF && !(c->delta_t > 0 && fabs(c->v_t) < INFINITY)) return NULL;
@@ -598,7 +607,8 @@ ref_sim *ref_create(const ref_config *c) {
   if (c->tau_syn < 0 || (c->tau_syn > 0 && c->model != REF_LIF)) return NULL;
   s = (ref_sim *)calloc(1, sizeof *s);
   if (!s) return NULL;
-  s->model = c->model;
+  s->model = c->model == REF_QIF_RESET ? REF_QIF : c->model;
+  s->qif_finite_reset = c->model == REF_QIF_RESET;
   s->n = n;
   s->tau = c->tau;
   s->tau_syn = c->tau_syn;
@@ -640,7 +650,7 @@ ref_sim *ref_create(const ref_config *c) {
   }
   for (i = 0; i < n; ++i) {
     double I = c->drives[i];
-    if (c->model == REF_QIF && !(I > 0)) {
+    if ((c->model == REF_QIF || c->model == REF_QIF_RESET) && !(I > 0)) {
       ref_destroy(s);
       return NULL;
     }
@@ -650,7 +660,7 @@ ref_sim *ref_create(const ref_config *c) {
       ref_destroy(s);
       return NULL;
     }
-    s->xa[i] = c->model == REF_QIF ? 2.0 * atan(c->v0[i] / sqrt(I)) : c->v0[i];
+    s->xa[i] = s->model == REF_QIF ? 2.0 * atan(c->v0[i] / sqrt(I)) : c->v0[i];
     s->ref_until[i] = -INFINITY;
     ref_update_next(s, i);
   }
@@ -755,6 +765,8 @@ void ref_set_drive(ref_sim *s, uint32_t i, double drive) {
     s->ta[i] = s->now;
   }
   s->drive[i] = drive;
+  /* Held at reset: a finite reset's phase depends on the drive. */
+  if (s->qif_finite_reset && s->now < s->ta[i]) s->xa[i] = ref_qif_reset_phase(s, i);
   if (ref_is_gen(s)) gen_set_drive(s, i); /* the caller gives oscillatory drives only */
   ref_update_next(s, i);
 }

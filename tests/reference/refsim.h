@@ -32,6 +32,10 @@
    drives (G <= 0 above reset) are refused by ref_create. */
 #define REF_EIF 3
 #define REF_CUSTOM 4
+/* QIF in closed form (phases, as REF_QIF) with a finite reset v_reset: after a spike the
+   phase is 2 atan(v_reset/sqrt(I)), V(t) = sqrt(I) tan(sqrt(I) (t - t0)/tau +
+   atan(v_reset/sqrt(I))). The oracle for a custom model F = V^2. */
+#define REF_QIF_RESET 5
 
 /* Connectivity from sources to neurons, as in the public header: explicit CSR when
    row_ptr != NULL (weights may be NULL for one shared weight), procedural when
