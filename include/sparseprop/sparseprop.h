@@ -184,7 +184,10 @@ enum sp_model_code {
      reset to -inf, period pi tau / sqrt(I). Requires I > 0 (SP_ERR_UNSUPPORTED otherwise). */
   SP_MODEL_QIF = 2,
   /* Exponential integrate-and-fire: reserved; refused with SP_ERR_UNSUPPORTED. */
-  SP_MODEL_EIF = 3
+  SP_MODEL_EIF = 3,
+  /* A one-variable model tau dV/dt = F(V) + I with F a callback (model_params): reserved;
+     refused with SP_ERR_UNSUPPORTED. */
+  SP_MODEL_CUSTOM = 4
 };
 
 /* Connectivity from a set of sources (neurons or input channels) to the network's neurons.

@@ -74,6 +74,10 @@ struct Shape {
   uint64_t rec_nnz, in_nnz;
   bool rec_explicit, in_explicit, rec_weights, in_weights, syn;
   bool replica;  // the parameter arrays are the parent's: not carved
+  // Tabulated models: the distinct drives and the bytes of their tables.
+  uint32_t n_tables;
+  double table_drive[Ops<Tabulated>::kMaxTables];
+  size_t table_bytes[Ops<Tabulated>::kMaxTables];
 };
 
 Shape shape_of(const sp_network_desc &d) {
@@ -92,6 +96,10 @@ Shape shape_of(const sp_network_desc &d) {
   uint32_t ki = (d.n_inputs && !s.in_explicit) ? d.inputs.k : 0;
   s.k_max = kr > ki ? kr : ki;
   s.syn = d.tau_syn > 0.0;
+  // (validate() has checked that the tables can be built.)
+  with_model(d.model, [&](auto m) {
+    (void)Ops<decltype(m)>::desc_tables(d, s.table_drive, s.table_bytes, &s.n_tables);
+  });
   return s;
 }
 
@@ -126,9 +134,20 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint32_t *sout = a.take<uint32_t>(s.k_max);
   uint8_t *marks = a.take<uint8_t>(s.n);
   LifSynAux *syn_aux = a.take<LifSynAux>(s.syn ? s.n : 0);
+  double *tdrive = a.take<double>(s.n_tables);
+  const Table **tables = a.take<const Table *>(s.n_tables);
+  unsigned char *tmem[Ops<Tabulated>::kMaxTables];
+  for (uint32_t k = 0; k < s.n_tables; ++k) tmem[k] = a.take<unsigned char>(s.table_bytes[k]);
   if (!net) return;
   net->marks = marks;
   net->syn_aux = s.syn ? syn_aux : nullptr;
+  net->n_tables = s.n_tables;
+  net->table_drive = tdrive;
+  net->tables = tables;
+  for (uint32_t k = 0; k < s.n_tables; ++k) {
+    tdrive[k] = s.table_drive[k];
+    tables[k] = reinterpret_cast<const Table *>(tmem[k]);  // (built by build_tables)
+  }
   net->neuron = neurons;
   net->v0 = v0;
   net->refr_end = refr_end;
@@ -178,12 +197,36 @@ void copy_synapses(Synapses &dst, const sp_synapses &src, uint32_t n_sources, bo
   }
 }
 
+// Builds the tables of a tabulated model into the blocks layout() carved, and checks their
+// periods as validate() checks closed-form ones.
+sp_status build_tables(Network *net, const sp_network_desc &d, const Shape &s) {
+  for (uint32_t k = 0; k < net->n_tables; ++k) {
+    TableError err{};
+    void *mem = const_cast<Table *>(net->tables[k]);
+    const Table *t = table_build(Ops<Tabulated>::table_params(d.model, d.model_params,
+                                                              net->table_drive[k]),
+                                 mem, s.table_bytes[k], &err);
+    if (!t)
+      return fail(err.status == TableStatus::kArgument ? SP_ERR_ARGUMENT : SP_ERR_UNSUPPORTED,
+                  "drive = %.17g: no phase table: %s", net->table_drive[k], err.message);
+    net->tables[k] = t;
+    double period = t->period;
+    if (!(period >= kMinPeriodOverTau) || !finite(period))
+      return fail(SP_ERR_NUMERIC,
+                  "drive = %.17g: the free period (%g tau) is %s; it must be finite and at "
+                  "least 2^-30 tau",
+                  net->table_drive[k], period,
+                  finite(period) ? "below the time resolution" : "not finite");
+  }
+  return SP_OK;
+}
+
 // Seeded initial voltage of an oscillatory neuron: a phase uniform over its free period.
-double seeded_voltage(uint32_t model, double drive, double tau, uint64_t seed, uint32_t i) {
+double seeded_voltage(const Network &net, double drive, uint64_t seed, uint32_t i) {
   uint64_t r = mix64(mix64(seed) + i);
   double frac = static_cast<double>(r >> 11) * 0x1.0p-53;
-  return with_model(model,
-                    [&](auto m) { return Ops<decltype(m)>::seeded_voltage(drive, tau, frac); });
+  return with_model(net.model,
+                    [&](auto m) { return Ops<decltype(m)>::seeded_voltage(net, drive, frac); });
 }
 
 template <class M>
@@ -327,8 +370,13 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   net->frame_request = d.frame;
   net->init_seed = d.init_seed;
   for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
+  s = build_tables(net, d, shape);
+  if (s != SP_OK) {
+    network_destroy(net);
+    return s;
+  }
   for (uint32_t i = 0; i < d.n; ++i)
-    net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(d.model, net->drive[i], d.tau, d.init_seed, i);
+    net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(*net, net->drive[i], d.init_seed, i);
   copy_synapses(net->recurrent, d.recurrent, d.n, true);
   if (d.n_inputs) {
     copy_synapses(net->inputs, d.inputs, d.n_inputs, false);
@@ -488,17 +536,24 @@ void release_forced_phase(Network *net) {
 sp_status check_period_at_now(const Network *net, double drive, const char *label) {
   if (!phase_eligible_drive(net->model, drive)) return SP_OK;
   double period = with_model(net->model,
-                             [&](auto m) { return Ops<decltype(m)>::period(drive, net->tau); });
+                             [&](auto m) { return Ops<decltype(m)>::period(*net, drive); });
   if (net->now + 0.25 * period > net->now) return SP_OK;
   return fail(SP_ERR_NUMERIC,
               "%s = %.17g: the free period (%g s) is below the time resolution at now() = %.17g",
               label, drive, period, net->now);
 }
 
+sp_status check_drive_available(const Network *net, double drive, const char *label) {
+  return with_model(net->model, [&](auto m) {
+    return Ops<decltype(m)>::check_drive_available(*net, drive, label);
+  });
+}
+
 }  // namespace
 
 sp_status network_set_drive(Network *net, uint32_t i, double drive) {
   sp_status s = network_check_drive(net->model, net->tau, drive, "drive");
+  if (s == SP_OK) s = check_drive_available(net, drive, "drive");
   if (s == SP_OK) s = check_period_at_now(net, drive, "drive");
   if (s != SP_OK) return s;
   if (drive == net->drive[i]) return SP_OK;
@@ -517,6 +572,7 @@ sp_status network_set_drives(Network *net, const double *drives) {
     char label[64];
     std::snprintf(label, sizeof label, "SP_PARAM_DRIVES[%u]", i);
     sp_status s = network_check_drive(net->model, net->tau, drives[i], label);
+    if (s == SP_OK) s = check_drive_available(net, drives[i], label);
     if (s == SP_OK && drives[i] != net->drive[i]) s = check_period_at_now(net, drives[i], label);
     if (s != SP_OK) return s;
   }

@@ -6,6 +6,7 @@
 
 #include "grad/tape.hpp"
 #include "models/lif_syn.hpp"
+#include "models/tabulated/table.hpp"
 #include "queue/bucket_queue.hpp"
 #include "queue/input_queue.hpp"
 #include "sparseprop/sparseprop.h"
@@ -125,6 +126,12 @@ struct Network {
   const Network *parent;
   uint64_t param_version;
   uint64_t seen_version;
+
+  // Tabulated models (EIF, custom; models/tab_ops.hpp): one phase table per distinct drive,
+  // sorted by drive, carved with the arena at creation (n_tables = 0 for the other models).
+  uint32_t n_tables;
+  double *table_drive;
+  const Table **tables;
 
   Tape tape;
 };

@@ -189,7 +189,7 @@ class Loop {
                 "neuron %u would spike again at t = %.17g: its next spike time does not advance "
                 "past now (its free period, %g s with drive %g, is below the time resolution "
                 "there)",
-                j, t, O::period(net_.drive[j], net_.tau), net_.drive[j]);
+                j, t, O::period(net_, net_.drive[j]), net_.drive[j]);
   }
 
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }

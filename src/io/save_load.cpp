@@ -339,6 +339,11 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
 }  // namespace
 
 sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
+  if (net->n_tables)
+    return fail(SP_ERR_UNSUPPORTED,
+                "model = %u (EIF or custom): saving tabulated networks is not supported by this "
+                "version",
+                net->model);
   Writer count(nullptr);
   write_network(count, *net);
   size_t need = kHeaderBytes + count.size() + kChecksumBytes;

@@ -10,6 +10,8 @@
 #include "models/lif_ops.hpp"
 #include "models/qif_deriv.hpp"
 #include "models/qif_ops.hpp"
+#include "models/tab_deriv.hpp"
+#include "models/tab_ops.hpp"
 #include "sparseprop/sparseprop.h"
 
 namespace sp {
@@ -18,8 +20,9 @@ namespace sp {
 inline bool model_runs(uint32_t model) {
   switch (static_cast<sp_model_code>(model)) {
     case SP_MODEL_LIF:
-    case SP_MODEL_QIF: return true;
-    case SP_MODEL_EIF: return false;
+    case SP_MODEL_QIF:
+    case SP_MODEL_EIF:
+    case SP_MODEL_CUSTOM: return true;
   }
   return false;  // (not an sp_model value)
 }
@@ -31,7 +34,8 @@ auto with_model(uint32_t model, F &&f) -> decltype(f(Lif{})) {
   switch (static_cast<sp_model_code>(model)) {
     case SP_MODEL_LIF: return f(Lif{});
     case SP_MODEL_QIF: return f(Qif{});
-    case SP_MODEL_EIF: break;  // (refused by validate(): no room yet)
+    case SP_MODEL_EIF:
+    case SP_MODEL_CUSTOM: return f(Tabulated{});
   }
   __builtin_trap();
 }

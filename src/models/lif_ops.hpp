@@ -23,9 +23,21 @@ struct Ops<Lif> {
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Log;
 
   static bool oscillatory(double drive) { return Lif::oscillatory(drive); }
-  static double period(double drive, double tau) { return Lif::period(drive, tau); }
+  // The free period: in closed form from the drive alone (validate() checks it before the
+  // network exists), and for the network.
+  static constexpr bool kClosedFormPeriod = true;
+  // No tables, no model parameters.
+  static constexpr bool kTables = false;
+  static sp_status desc_tables(const sp_network_desc &, double *, size_t *, uint32_t *count) {
+    *count = 0;
+    return SP_OK;
+  }
+  static sp_status check_drive_available(const Network &, double, const char *) { return SP_OK; }
+  static double closed_form_period(double drive, double tau) { return Lif::period(drive, tau); }
+  static double period(const Network &net, double drive) { return Lif::period(drive, net.tau); }
   // Seeded initial voltage at a fraction frac of the free period (0 if not oscillatory).
-  static double seeded_voltage(double drive, double tau, double frac) {
+  static double seeded_voltage(const Network &net, double drive, double frac) {
+    double tau = net.tau;
     if (!Lif::oscillatory(drive)) return 0.0;
     double v = Lif::voltage_after(frac * Lif::period(drive, tau), drive, tau);
     // Rounding can give exactly the threshold for a phase at the end of the period: the

@@ -25,9 +25,20 @@ struct Ops<Qif> {
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;
 
   static bool oscillatory(double drive) { return Qif::oscillatory(drive); }
-  static double period(double drive, double tau) { return Qif::period(drive, tau); }
+  // The free period: in closed form from the drive alone (validate() checks it before the
+  // network exists), and for the network.
+  static constexpr bool kClosedFormPeriod = true;
+  // No tables, no model parameters.
+  static constexpr bool kTables = false;
+  static sp_status desc_tables(const sp_network_desc &, double *, size_t *, uint32_t *count) {
+    *count = 0;
+    return SP_OK;
+  }
+  static sp_status check_drive_available(const Network &, double, const char *) { return SP_OK; }
+  static double closed_form_period(double drive, double tau) { return Qif::period(drive, tau); }
+  static double period(const Network &net, double drive) { return Qif::period(drive, net.tau); }
   // Seeded initial voltage: the phase -pi + 2 pi frac.
-  static double seeded_voltage(double drive, double, double frac) {
+  static double seeded_voltage(const Network &, double drive, double frac) {
     double phi = -kPi + 2.0 * kPi * frac;
     return std::sqrt(drive) * std::tan(0.5 * phi);
   }

@@ -251,6 +251,11 @@ static const case_desc cases[] = {
     {"syn-013-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 3, 34, 0.13},
     {"syn-2-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.002, 0.3, 0, 35, 2.0},
     {"syn-1-procedural", SP_MODEL_LIF, SP_FRAME_TIME, 20, 1, 0.001, 0.5, 3, 36, 1.0},
+    /* A refractory period of 10 tau stretches the horizon past 32 tau: the recording crosses
+       re-basings (their adjoint scaling is checked). */
+    {"lif-time-rebase", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 17, 0.0},
+    {"lif-phase-rebase", SP_MODEL_LIF, SP_FRAME_PHASE, 16, 0, 0.1, 0.0, 0, 18, 0.0},
+    {"qif-time-rebase", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 25, 0.0},
 };
 
 static void test_finite_differences(void **state) {

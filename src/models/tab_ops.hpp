@@ -1,0 +1,227 @@
+// The tabulated models' glue to the network (Ops<Tabulated>, see models/room.hpp): EIF and
+// custom F, run on the phase tables of models/tabulated/table.hpp, one per distinct drive.
+// The phase is the time since reset in units of tau along the free trajectory, so the clock is
+// s = (t - t0)/tau (linear, like QIF's) and the co-moving state x = phi - s is constant between
+// events; the neuron spikes when phi = x + s reaches the period T_I. An input of weight w is
+// phi' = phi(V(phi) + w): two table look-ups.
+#pragma once
+#include <cmath>
+
+#include "common/error.hpp"
+#include "core/network.hpp"
+#include "models/room.hpp"
+#include "models/tabulated/table.hpp"
+
+namespace sp {
+
+// The tag of the tabulated models (SP_MODEL_EIF, SP_MODEL_CUSTOM): their mathematics is the
+// table (models/tabulated/).
+struct Tabulated {};
+
+template <>
+struct Ops<Tabulated> {
+  using Model = Tabulated;
+  static constexpr const char *kName = "EIF/custom";
+  // An input that carries V past the threshold or cut-off fires the neuron at that instant.
+  static constexpr bool kInputsCanFire = true;
+  static constexpr bool kBatchedDelivery = false;
+  // Phase frame (one drive, one period): the key is -x, the most advanced phase first.
+  static constexpr double kPhaseKeySign = -1.0;
+  static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;
+  // The period comes from the table, built with the network (create checks it then).
+  static constexpr bool kClosedFormPeriod = false;
+  static double closed_form_period(double, double) { return NAN; }
+
+  // Built with the network: one phase table per distinct drive, at most kMaxTables.
+  static constexpr bool kTables = true;
+  static constexpr uint32_t kMaxTables = 16;
+
+  // The parameters of the table for `drive` (model_params NULL: EIF's defaults).
+  static TableParams table_params(uint32_t model, const sp_model_params *p, double drive) {
+    TableParams t{};
+    t.kind = model == SP_MODEL_EIF ? TableKind::kEif : TableKind::kCustom;
+    t.drive = drive;
+    t.v_reset = p ? p->v_reset : 0.0;
+    t.v_spike = p ? p->v_spike : INFINITY;
+    t.delta_t = p ? p->delta_t : 0.1;
+    t.v_t = p ? p->v_t : 1.0;
+    t.f = p ? p->f : nullptr;
+    t.df = p ? p->df : nullptr;
+    t.ctx = p ? p->ctx : nullptr;
+    t.v_min = NAN;
+    return t;
+  }
+  // The distinct drives of a description, increasing, with the bytes of each one's table
+  // (which runs the table's fit); refuses more than kMaxTables drives and drives or parameters
+  // that cannot be tabulated (excitable neurons among them), naming the drive.
+  static sp_status desc_tables(const sp_network_desc &d, double *drives, size_t *bytes,
+                               uint32_t *count) {
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < d.n; ++i) {
+      double drive = d.drives ? d.drives[i] : d.drive;
+      uint32_t k = 0;
+      while (k < m && drives[k] < drive) ++k;
+      if (k < m && drives[k] == drive) continue;
+      if (m == kMaxTables)
+        return fail(SP_ERR_UNSUPPORTED,
+                    "drives: more than %u distinct drives (%s neurons have one phase table per "
+                    "drive)",
+                    kMaxTables, kName);
+      for (uint32_t j = m; j > k; --j) drives[j] = drives[j - 1];
+      drives[k] = drive;
+      ++m;
+      if (!d.drives) break;
+    }
+    for (uint32_t k = 0; k < m; ++k) {
+      TableError err{};
+      bytes[k] = table_bytes(table_params(d.model, d.model_params, drives[k]), &err);
+      if (bytes[k] == 0)
+        return fail(err.status == TableStatus::kArgument ? SP_ERR_ARGUMENT : SP_ERR_UNSUPPORTED,
+                    "drive = %.17g: no phase table: %s", drives[k], err.message);
+    }
+    *count = m;
+    return SP_OK;
+  }
+  // A drive change to a drive without a table is refused (no allocation after creation).
+  static sp_status check_drive_available(const Network &net, double drive, const char *label) {
+    if (has_table(net, drive)) return SP_OK;
+    return fail(SP_ERR_UNSUPPORTED,
+                "%s = %.17g: no phase table for this drive (%s networks tabulate their drives "
+                "at creation; give every drive a neuron will use in the description)",
+                label, drive, kName);
+  }
+
+  // The table of a drive that has one (every neuron's drive does: sp_set_drive refuses others).
+  static const Table &table(const Network &net, double drive) {
+    if (net.n_tables == 1) return *net.tables[0];
+    uint32_t lo = 0, hi = net.n_tables - 1;
+    while (lo < hi) {
+      uint32_t mid = (lo + hi) / 2;
+      if (net.table_drive[mid] < drive)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return *net.tables[lo];
+  }
+  // Whether the network has a table for this drive.
+  static bool has_table(const Network &net, double drive) {
+    for (uint32_t k = 0; k < net.n_tables; ++k)
+      if (net.table_drive[k] == drive) return true;
+    return false;
+  }
+
+  // Excitable neurons are refused when their table is built: every drive that runs oscillates.
+  static bool oscillatory(double) { return true; }
+  static double period(const Network &net, double drive) {
+    return net.tau * table(net, drive).period;
+  }
+  // Seeded initial voltage at the phase frac T_I.
+  static double seeded_voltage(const Network &net, double drive, double frac) {
+    const Table &tab = table(net, drive);
+    double phi = frac * tab.period;
+    if (!(phi < tab.period)) phi = std::nextafter(tab.period, 0.0);
+    return tab.voltage(phi);
+  }
+
+  static double clock(const Network &net, double t) { return (t - net.t0) / net.tau; }
+  static double after_refractory(const Network &net, double s) { return s + net.t_ref / net.tau; }
+  static double phase_key(double x) { return -x; }
+  static double phase_clock(const Network &net, double key) {
+    return table(net, net.drive[0]).period + key;
+  }
+  static double phase_threshold_key(const Network &net, double s) {
+    return s - table(net, net.drive[0]).period;
+  }
+  static double phase_key_time(const Network &net, double key) {
+    return net.t0 + net.tau * (table(net, net.drive[0]).period + key);
+  }
+  struct Kick {
+    const Table *tab;
+    double w, s;
+  };
+  static Kick kick(const Network &net, double w, double drive, double s) {
+    return Kick{&table(net, drive), w, s};
+  }
+  // Past the threshold or cut-off the table's phase is T_I itself, so the state is then exactly
+  // T_I - s, which at_threshold recognises.
+  static double apply(double x, const Kick &k) {
+    double phi = x + k.s;
+    return k.tab->phase(k.tab->voltage(phi) + k.w) - k.s;
+  }
+  static bool at_threshold(const Network &net, double x, double drive, double s) {
+    return x >= table(net, drive).period - s;
+  }
+  static double held_state(const Network &, double, double s) { return -s; }
+  static double reset_after_spike(const Network &net, double, double s) {
+    return -after_refractory(net, s);
+  }
+  static double spike_time(const Network &net, double x, double drive) {
+    return net.t0 + net.tau * (table(net, drive).period - x);
+  }
+  static double neuron_spike_time(const Network &net, uint32_t i) {
+    return spike_time(net, net.neuron[i].state, net.drive[i]);
+  }
+  static double voltage(const Network &net, double x, double drive, double s) {
+    return table(net, drive).voltage(x + s);
+  }
+  static double from_voltage(const Network &net, double v, double drive, double s) {
+    return table(net, drive).phase(v) - s;
+  }
+  static double neuron_voltage(const Network &net, uint32_t i, double t) {
+    return voltage(net, net.neuron[i].state, net.drive[i], clock(net, t));
+  }
+  static double reset_voltage(const Network &net, double drive) {
+    return table(net, drive).v_reset;
+  }
+  static double spiker_clock(const Network &net, double x, double drive) {
+    return table(net, drive).period - x;
+  }
+
+  // Keep the clock below 8 periods (at most 32 tau): the rounding of x = phi - s stays within a
+  // few ulps of the phase.
+  static double rebase_span(const Network &net) {
+    double longest = 0;
+    for (uint32_t k = 0; k < net.n_tables; ++k)
+      if (net.tables[k]->period > longest) longest = net.tables[k]->period;
+    double span = 8.0 * longest;
+    return net.tau * (span < 32.0 ? span : 32.0);
+  }
+  static double rebase(Network &net, double t) {
+    double d = exact_span(t, net.t0, net.tau);
+    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += d;
+    net.t0 = t;
+    net.clock_time = NAN;
+    if (net.frame == SP_FRAME_PHASE) {
+      net.cur_key -= d;
+      net.spike_queue.rebuild();
+    }
+    return d;
+  }
+
+  // Value checks beyond finiteness: the drives' tables are checked when they are built
+  // (create) and when a drive changes (has_table).
+  static sp_status check_drive(double, const char *) { return SP_OK; }
+  static bool weight_in_range(double) { return true; }
+  static sp_status check_weight(double, const char *) { return SP_OK; }
+  static bool v0_in_range(double) { return true; }
+  static sp_status check_v0(double, const char *) { return SP_OK; }
+  static bool phase_refractory_ok(double, double) { return true; }
+  static sp_status check_phase_refractory(double, double) { return SP_OK; }
+
+  // (Saving tabulated networks is refused: the loader never sees one.)
+  static bool loaded_clock_ok(double) { return true; }
+  static constexpr const char *kLoadedClockRule = "";
+  static bool loaded_phase_due_key_ok(double) { return true; }
+  static sp_status check_loaded_phase_clock(double, double, double) { return SP_OK; }
+  static constexpr const char *kLoadedPhaseDueKeyRule = "";
+  static sp_status check_loaded_v0(double, double, uint32_t) { return SP_OK; }
+  static double loaded_due_key(const Network &net, double key_time, double t0, double tau, double,
+                               double *tol) {
+    *tol = 0;
+    return phase_threshold_key(net, (key_time - t0) / tau);
+  }
+  static sp_status check_loaded_state(const Network &, uint32_t, bool, double) { return SP_OK; }
+};
+
+}  // namespace sp
