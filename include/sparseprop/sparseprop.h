@@ -109,9 +109,9 @@ extern "C" {
 
 /* The version of this header; SP_VERSION_NUMBER is MAJOR*10000 + MINOR*100 + PATCH. */
 #define SP_VERSION_MAJOR 0
-#define SP_VERSION_MINOR 1
+#define SP_VERSION_MINOR 2
 #define SP_VERSION_PATCH 0
-#define SP_VERSION_STRING "0.1.0"
+#define SP_VERSION_STRING "0.2.0"
 #define SP_VERSION_NUMBER (SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH)
 
 /* sp_version_number, sp_version_string - the version of the library actually linked.
@@ -221,6 +221,26 @@ typedef struct sp_allocator {
   void *ctx;
 } sp_allocator;
 
+/* Parameters of the models that have more than a drive (appended to the description in 0.2,
+   see sp_network_desc.model_params). Which fields a model reads, their defaults and their
+   ranges are documented at the model's sp_model_code; a model ignores the fields it does not
+   read. */
+typedef double (*sp_model_fn)(double v, void *ctx);
+/* clang-format off */
+typedef struct sp_model_params {
+  uint32_t struct_size; /* sizeof(sp_model_params) as the caller compiled it */
+  uint32_t reserved;    /* set to 0 */
+  double v_reset;       /* voltage after a spike */
+  double v_spike;       /* voltage at which the neuron spikes; +INFINITY: at the finite-time
+                           blow-up of V */
+  double delta_t;       /* EIF: slope factor D_T (> 0) */
+  double v_t;           /* EIF: soft threshold V_T */
+  sp_model_fn f;        /* custom models: F in tau dV/dt = F(V) + I */
+  sp_model_fn df;       /* custom models: dF/dV, or NULL */
+  void *ctx;            /* custom models: passed to f and df */
+} sp_model_params;
+/* clang-format on */
+
 /* A network's description, read by sp_network_create and sp_network_memory (and only during
    those calls: the arrays it points to are copied). Initialise with sp_network_desc_init. */
 /* clang-format off */
@@ -248,6 +268,13 @@ typedef struct sp_network_desc {
                                  "Frames" in the Experimental section at the end */
   uint32_t reserved;          /* set to 0; ignored. The former end padding, named so that no
                                  later field can land in it */
+  /* Appended in 0.2 (SP_NETWORK_DESC_SIZE_V2). */
+  double tau_syn;             /* LIF synaptic current time constant in seconds (0: delta
+                                 synapses). Not available yet: non-zero is refused with
+                                 SP_ERR_UNSUPPORTED */
+  const sp_model_params *model_params; /* parameters of the models that read them, or NULL for
+                                 their defaults. Not available yet: non-NULL is refused with
+                                 SP_ERR_UNSUPPORTED */
 } sp_network_desc;
 /* clang-format on */
 
@@ -257,7 +284,8 @@ typedef struct sp_network_desc {
    each version has its own size. `reserved` itself never gets a meaning: 0.1 callers compiled
    without it may have left those bytes indeterminate.
      SP_NETWORK_DESC_SIZE_MIN   the smallest accepted: everything before `frame` [184]
-     SP_NETWORK_DESC_SIZE_V1    this version's layout, 0.1 [192]
+     SP_NETWORK_DESC_SIZE_V1    the layout of 0.1, up to `reserved` [192]
+     SP_NETWORK_DESC_SIZE_V2    this version's layout, 0.2, up to `model_params` [208]
      SP_NETWORK_DESC_SIZE_MAX   the largest accepted [1024]
    sp_network_create and sp_network_memory read exactly struct_size bytes. Fields past
    struct_size (a caller compiled against an older header) take their defaults. They refuse
@@ -268,6 +296,7 @@ typedef struct sp_network_desc {
        there are accepted: a zero field means the default. */
 #define SP_NETWORK_DESC_SIZE_MIN offsetof(sp_network_desc, frame)
 #define SP_NETWORK_DESC_SIZE_V1 (offsetof(sp_network_desc, reserved) + sizeof(uint32_t))
+#define SP_NETWORK_DESC_SIZE_V2 (offsetof(sp_network_desc, model_params) + sizeof(void *))
 #define SP_NETWORK_DESC_SIZE_MAX 1024
 
 /* sp_network_desc_init - fill a description with the defaults.

@@ -14,8 +14,8 @@
 
 #include "common/error.hpp"
 #include "core/arena.hpp"
-#include "core/model_ops.hpp"
 #include "core/validate.hpp"
+#include "models/dispatch.hpp"
 
 namespace sp {
 namespace {
@@ -178,15 +178,8 @@ void copy_synapses(Synapses &dst, const sp_synapses &src, uint32_t n_sources, bo
 double seeded_voltage(uint32_t model, double drive, double tau, uint64_t seed, uint32_t i) {
   uint64_t r = mix64(mix64(seed) + i);
   double frac = static_cast<double>(r >> 11) * 0x1.0p-53;
-  if (model == SP_MODEL_LIF) {
-    if (!Lif::oscillatory(drive)) return 0.0;
-    double v = Lif::voltage_after(frac * Lif::period(drive, tau), drive, tau);
-    // Rounding can give exactly the threshold for a phase at the end of the period: the
-    // initial voltages must stay below it (sp_set_params(SP_PARAM_V0) and sp_load refuse 1).
-    return v >= 1.0 ? std::nextafter(1.0, 0.0) : v;
-  }
-  double phi = -kPi + 2.0 * kPi * frac;
-  return std::sqrt(drive) * std::tan(0.5 * phi);
+  return with_model(model,
+                    [&](auto m) { return Ops<decltype(m)>::seeded_voltage(drive, tau, frac); });
 }
 
 template <class M>
@@ -194,7 +187,7 @@ void reset_states(Network *net) {
   using O = Ops<M>;
   double c = O::clock(*net, 0.0);
   for (uint32_t i = 0; i < net->n; ++i) {
-    net->neuron[i].state = O::from_voltage(net->v0[i], net->drive[i], c);
+    net->neuron[i].state = O::from_voltage(*net, net->v0[i], net->drive[i], c);
     net->neuron[i].flags = 0;
     net->refr_end[i] = -INFINITY;
   }
@@ -238,7 +231,7 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
-  if (net->now < net->refr_end[i]) return O::reset_voltage(net->drive[i]);
+  if (net->now < net->refr_end[i]) return O::reset_voltage(*net, net->drive[i]);
   return O::neuron_voltage(*net, i, net->now);
 }
 
@@ -249,11 +242,11 @@ void change_drive(Network *net, uint32_t i, double drive) {
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
-    net->neuron[i].state = O::held_state(drive, O::clock(*net, net->refr_end[i]));
+    net->neuron[i].state = O::held_state(*net, drive, O::clock(*net, net->refr_end[i]));
   } else {
     double c = O::clock(*net, net->now);
-    double v = O::voltage(net->neuron[i].state, net->drive[i], c);
-    net->neuron[i].state = O::from_voltage(v, drive, c);
+    double v = O::voltage(*net, net->neuron[i].state, net->drive[i], c);
+    net->neuron[i].state = O::from_voltage(*net, v, drive, c);
   }
   net->drive[i] = drive;
 }
@@ -262,10 +255,7 @@ void change_drive(Network *net, uint32_t i, double drive) {
 
 void network_rebase_near_now(Network *net) {
   if (!(net->now - net->t0 > net->rebase_span)) return;
-  if (net->model == SP_MODEL_LIF)
-    Ops<Lif>::rebase(*net, net->now);
-  else
-    Ops<Qif>::rebase(*net, net->now);
+  with_model(net->model, [&](auto m) { Ops<decltype(m)>::rebase(*net, net->now); });
 }
 
 sp_allocator default_allocator() { return sp_allocator{default_alloc, default_free, nullptr}; }
@@ -401,23 +391,19 @@ void network_destroy(Network *net) {
 }
 
 void network_update_rebase_span(Network *net) {
-  if (net->model == SP_MODEL_LIF) {
-    net->rebase_span = 32.0 * net->tau;
-    return;
-  }
-  double max_drive = 0;
-  for (uint32_t i = 0; i < net->n; ++i)
-    if (net->drive[i] > max_drive) max_drive = net->drive[i];
-  // Keep the phase offsets omega (t - t0)/tau below about 64 radians.
-  net->rebase_span = net->tau * 64.0 / Qif::omega(max_drive);
+  net->rebase_span = with_model(net->model,
+                                [&](auto m) { return Ops<decltype(m)>::rebase_span(*net); });
 }
 
 bool phase_eligible_drive(uint32_t model, double drive) {
-  return model == SP_MODEL_LIF ? Lif::oscillatory(drive) : Qif::oscillatory(drive);
+  return with_model(model, [&](auto m) { return Ops<decltype(m)>::oscillatory(drive); });
 }
 
 bool network_phase_eligible(const Network *net) {
-  if (!lif_phase_refractory_ok(net->model, net->t_ref, net->tau)) return false;
+  bool refractory_ok = with_model(net->model, [&](auto m) {
+    return Ops<decltype(m)>::phase_refractory_ok(net->t_ref, net->tau);
+  });
+  if (!refractory_ok) return false;
   double first = net->drive[0];
   for (uint32_t i = 1; i < net->n; ++i)
     if (net->drive[i] != first) return false;
@@ -425,19 +411,16 @@ bool network_phase_eligible(const Network *net) {
 }
 
 void network_rekey(Network *net, uint32_t old_frame, double old_due) {
-  if (net->model == SP_MODEL_LIF)
-    rekey_all<Lif>(net, old_frame, old_due);
-  else
-    rekey_all<Qif>(net, old_frame, old_due);
+  with_model(net->model, [&](auto m) { rekey_all<decltype(m)>(net, old_frame, old_due); });
 }
 
 void network_rebuild_queue(Network *net) {
   if (net->frame == SP_FRAME_PHASE) {
-    // The phase-frame key is the state itself (LIF: the smallest u spikes first; QIF: -x, the
-    // most advanced phase first); LIF's u grows exponentially with time.
-    bool lif = net->model == SP_MODEL_LIF;
-    net->spike_queue.use_implied_keys(lif ? 1.0 : -1.0, &net->cur_key,
-                                      lif ? BucketQueue::Scale::Log : BucketQueue::Scale::Linear);
+    // The phase-frame key is the state itself, up to the model's sign and scale.
+    with_model(net->model, [&](auto m) {
+      using O = Ops<decltype(m)>;
+      net->spike_queue.use_implied_keys(O::kPhaseKeySign, &net->cur_key, O::kPhaseKeyScale);
+    });
   } else {
     net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear);
   }
@@ -476,8 +459,8 @@ void release_forced_phase(Network *net) {
 // reset would not advance past it.
 sp_status check_period_at_now(const Network *net, double drive, const char *label) {
   if (!phase_eligible_drive(net->model, drive)) return SP_OK;
-  double period = net->model == SP_MODEL_LIF ? Lif::period(drive, net->tau)
-                                             : Qif::period(drive, net->tau);
+  double period = with_model(net->model,
+                             [&](auto m) { return Ops<decltype(m)>::period(drive, net->tau); });
   if (net->now + 0.25 * period > net->now) return SP_OK;
   return fail(SP_ERR_NUMERIC,
               "%s = %.17g: the free period (%g s) is below the time resolution at now() = %.17g",
@@ -495,7 +478,7 @@ sp_status network_set_drive(Network *net, uint32_t i, double drive) {
   double old_due = network_due_key(net);
   bool due = network_is_due(net, i);
   network_change_drive(net, i, drive);
-  if (net->model == SP_MODEL_QIF) network_update_rebase_span(net);
+  network_update_rebase_span(net);  // (it may depend on the drives)
   release_forced_phase(net);
   follow_frame_rule(net, old_frame, old_due, i, due);
   return SP_OK;
@@ -524,25 +507,19 @@ void network_reset_state(Network *net) {
   net->t0 = 0.0;
   net->queue.clear();
   net->tape.recording = false;
-  if (net->model == SP_MODEL_LIF)
-    reset_states<Lif>(net);
-  else
-    reset_states<Qif>(net);
-  uint32_t frame = network_frame_rule(net);
-  net->frame = frame;
-  net->clock_time = NAN;
-  net->instant_time = NAN;
-  net->instant_stamp = 0;
-  net->cur_key_time = 0.0;
-  if (net->model == SP_MODEL_LIF) {
-    net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Lif>(net) : 0.0;
+  with_model(net->model, [&](auto m) {
+    using M = decltype(m);
+    reset_states<M>(net);
+    uint32_t frame = network_frame_rule(net);
+    net->frame = frame;
+    net->clock_time = NAN;
+    net->instant_time = NAN;
+    net->instant_stamp = 0;
+    net->cur_key_time = 0.0;
+    net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<M>(net) : 0.0;
     if (frame == SP_FRAME_TIME)
-      for (uint32_t i = 0; i < net->n; ++i) net->time_key[i] = key_for<Lif>(net, i);
-  } else {
-    net->cur_key = frame == SP_FRAME_PHASE ? threshold_key_now<Qif>(net) : 0.0;
-    if (frame == SP_FRAME_TIME)
-      for (uint32_t i = 0; i < net->n; ++i) net->time_key[i] = key_for<Qif>(net, i);
-  }
+      for (uint32_t i = 0; i < net->n; ++i) net->time_key[i] = key_for<M>(net, i);
+  });
   network_rebuild_queue(net);
 }
 
@@ -559,18 +536,15 @@ sp_status network_check_state(const Network *net) {
 }
 
 double network_key(const Network *net, uint32_t i) {
-  return net->model == SP_MODEL_LIF ? key_for<Lif>(net, i) : key_for<Qif>(net, i);
+  return with_model(net->model, [&](auto m) { return key_for<decltype(m)>(net, i); });
 }
 
 double network_voltage(const Network *net, uint32_t i) {
-  return net->model == SP_MODEL_LIF ? voltage_of<Lif>(net, i) : voltage_of<Qif>(net, i);
+  return with_model(net->model, [&](auto m) { return voltage_of<decltype(m)>(net, i); });
 }
 
 void network_change_drive(Network *net, uint32_t i, double drive) {
-  if (net->model == SP_MODEL_LIF)
-    change_drive<Lif>(net, i, drive);
-  else
-    change_drive<Qif>(net, i, drive);
+  with_model(net->model, [&](auto m) { change_drive<decltype(m)>(net, i, drive); });
 }
 
 }  // namespace sp

@@ -166,6 +166,7 @@ sp_status network_check_drive(uint32_t model, double tau, double drive, const ch
 sp_status network_check_weight(uint32_t model, double w, const char *label);
 bool weight_in_range(uint32_t model, double w);  // network_check_weight would pass
 sp_status network_check_v0(uint32_t model, double v, const char *label);
+bool v0_in_range(uint32_t model, double v);  // network_check_v0 would pass
 // Rebuilds every queue key from the states (after a frame change or a parameter change, with
 // net->frame already the new frame); neurons that were due at now() in old_frame, whose due
 // key was old_due, stay due.

@@ -7,11 +7,9 @@
 #include "core/run.hpp"
 
 #include <cmath>
-#include <type_traits>
 
 #include "common/error.hpp"
-#include "core/model_ops.hpp"
-#include "models/qif_batch.hpp"
+#include "models/dispatch.hpp"
 
 namespace sp {
 namespace {
@@ -66,7 +64,7 @@ class Loop {
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)
-                   : O::spiker_clock(net_.neuron[j].state, net_.drive[j]);
+                   : O::spiker_clock(net_, net_.neuron[j].state, net_.drive[j]);
       net_.clock_time = t;
       net_.clock_value = clk;
     } else {
@@ -183,7 +181,7 @@ class Loop {
                 "neuron %u would spike again at t = %.17g: its next spike time does not advance "
                 "past now (its free period, %g s with drive %g, is below the time resolution "
                 "there)",
-                j, t, M::period(net_.drive[j], net_.tau), net_.drive[j]);
+                j, t, O::period(net_.drive[j], net_.tau), net_.drive[j]);
   }
 
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
@@ -229,9 +227,9 @@ class Loop {
   // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are
   // marked due and spike at t after this event, in index order.
   void deliver(const Row &row, double t, double clk, uint64_t ev) {
-    // QIF's input is two transcendental functions: with one kick for the whole row (phase
-    // frame, shared weight) and no target twice, the kicks are computed in batches.
-    if constexpr (std::is_same<M, Qif>::value && kPhase) {
+    // A model whose kicks are expensive (O::kBatchedDelivery) computes them in batches when the
+    // whole row takes one kick (phase frame, shared weight) and no target comes twice.
+    if constexpr (O::kBatchedDelivery && kPhase) {
       if (!row.weights && row.distinct) {
         if (net_.tape.recording)
           deliver_batched<true>(row, t, clk);
@@ -290,13 +288,13 @@ class Loop {
     }
   }
 
-  // deliver_row for rows whose targets all take the same kick and never reach threshold by it
-  // (QIF): gathers a block of states, applies the kicks in one batch, then updates the queue.
+  // deliver_row for rows whose targets all take the same kick and never reach threshold by it:
+  // gathers a block of states, applies the kicks in one batch, then updates the queue.
   template <bool rec>
   void deliver_batched(const Row &row, double t, double clk) {
-    static_assert(std::is_same<M, Qif>::value, "QIF inputs never reach threshold");
+    static_assert(!O::kInputsCanFire, "a batched kick never takes a target to threshold");
     constexpr uint32_t kBlock = 64;
-    const typename O::Kick kick = O::kick(row.weight, net_.drive[0], clk);
+    const typename O::Kick kick = O::kick(net_, row.weight, net_.drive[0], clk);
     const uint32_t count = row.count;
     double x[kBlock], y[kBlock];
     uint32_t who[kBlock];
@@ -307,7 +305,7 @@ class Loop {
         who[m] = i;
         x[m++] = slot.state;
       });
-      qif_apply_batch(x, y, m, kick);
+      O::apply_batch(x, y, m, kick);
       for (uint32_t q = 0; q < m; ++q) {
         net_.neuron[who[q]].state = y[q];
         net_.spike_queue.update(who[q], key_of(who[q]));
@@ -324,16 +322,16 @@ class Loop {
     // Loop invariants in locals: the stores to the neurons' states could alias them otherwise.
     const double *const drives = net_.drive;
     const double drive0 = drives[0];
-    const typename O::Kick row_kick = O::kick(row.weight, drive0, clk);
+    const typename O::Kick row_kick = O::kick(net_, row.weight, drive0, clk);
     each_target<rec>(row, 0, row.count, t, [&](uint32_t s, uint32_t i, NeuronSlot &slot) {
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? drive0 : drives[i];
       double w = row.weights ? row.weights[s] : row.weight;
-      typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(w, drive, clk);
+      typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(net_, w, drive, clk);
       double x = O::apply(slot.state, kick);
       slot.state = x;
-      if (O::at_threshold(x, drive, clk)) {
+      if (O::at_threshold(net_, x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
         slot.flags = recent_flags() | kSlotDue;
@@ -422,19 +420,19 @@ sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t
 }  // namespace
 
 sp_status network_step(Network *net, sp_spike *out) {
-  if (net->model == SP_MODEL_LIF)
-    return net->frame == SP_FRAME_PHASE ? step_impl<Lif, true>(*net, out)
-                                        : step_impl<Lif, false>(*net, out);
-  return net->frame == SP_FRAME_PHASE ? step_impl<Qif, true>(*net, out)
-                                      : step_impl<Qif, false>(*net, out);
+  return with_model(net->model, [&](auto m) {
+    using M = decltype(m);
+    return net->frame == SP_FRAME_PHASE ? step_impl<M, true>(*net, out)
+                                        : step_impl<M, false>(*net, out);
+  });
 }
 
 sp_status network_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
-  if (net->model == SP_MODEL_LIF)
-    return net->frame == SP_FRAME_PHASE ? run_impl<Lif, true>(*net, t_end, buf, cap, count)
-                                        : run_impl<Lif, false>(*net, t_end, buf, cap, count);
-  return net->frame == SP_FRAME_PHASE ? run_impl<Qif, true>(*net, t_end, buf, cap, count)
-                                      : run_impl<Qif, false>(*net, t_end, buf, cap, count);
+  return with_model(net->model, [&](auto m) {
+    using M = decltype(m);
+    return net->frame == SP_FRAME_PHASE ? run_impl<M, true>(*net, t_end, buf, cap, count)
+                                        : run_impl<M, false>(*net, t_end, buf, cap, count);
+  });
 }
 
 }  // namespace sp

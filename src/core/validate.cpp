@@ -7,8 +7,7 @@
 
 #include "common/error.hpp"
 #include "core/network.hpp"
-#include "models/lif.hpp"
-#include "models/qif.hpp"
+#include "models/dispatch.hpp"
 
 namespace sp {
 namespace {
@@ -91,6 +90,26 @@ sp_status check_synapses(const char *name, const sp_synapses &s, uint32_t n_sour
   return network_check_weight(model, s.weight, label);
 }
 
+// A drive: finite, in the model's range, and if the neuron is oscillatory with a free period
+// that is finite and resolved (one that is not makes the neuron spike again at the same instant
+// forever; one that overflows gives non-finite phases).
+template <class M>
+sp_status check_drive_of(double tau, double drive, const char *label) {
+  using O = Ops<M>;
+  if (!finite(drive)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, drive);
+  sp_status s = O::check_drive(drive, label);
+  if (s != SP_OK) return s;
+  if (!O::oscillatory(drive)) return SP_OK;
+  double period = O::period(drive, tau);
+  if (!(period >= kMinPeriodOverTau * tau) || !finite(period))
+    return fail(SP_ERR_NUMERIC,
+                "%s = %.17g: the free period (%g s with tau = %g) is %s; it must be finite and "
+                "at least 2^-30 tau",
+                label, drive, period, tau,
+                finite(period) ? "below the time resolution" : "not finite");
+  return SP_OK;
+}
+
 sp_status check_drive(uint32_t model, double tau, double drive, const char *field, uint32_t index,
                       bool indexed) {
   char label[64];
@@ -109,8 +128,15 @@ sp_status validate(const sp_network_desc &d) {
   if (d.model == SP_MODEL_EIF)
     return fail(SP_ERR_UNSUPPORTED, "model = %u (SP_MODEL_EIF): not supported by this version",
                 d.model);
-  if (d.model != SP_MODEL_LIF && d.model != SP_MODEL_QIF)
+  if (!model_runs(d.model))
     return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)", d.model);
+  // The fields appended in 0.2, refused until their models exist.
+  if (d.tau_syn != 0.0)
+    return fail(SP_ERR_UNSUPPORTED, "tau_syn = %g: current-based synapses are not available yet",
+                d.tau_syn);
+  if (d.model_params)
+    return fail(SP_ERR_UNSUPPORTED,
+                "model_params is set: no model of this version reads model parameters");
   if (d.n == 0) return fail(SP_ERR_ARGUMENT, "n = 0: must be at least 1");
   if (d.n > (1u << 31)) return fail(SP_ERR_ARGUMENT, "n = %u: must be at most 2^31", d.n);
   if (!(d.tau > 0.0) || !finite(d.tau))
@@ -165,11 +191,10 @@ sp_status validate(const sp_network_desc &d) {
   if (d.allocator && (!d.allocator->alloc || !d.allocator->free))
     return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
   if (d.frame == SP_FRAME_PHASE) {
-    if (!lif_phase_refractory_ok(d.model, d.t_ref, d.tau))
-      return fail(SP_ERR_UNSUPPORTED,
-                  "frame = SP_FRAME_PHASE: LIF refractory periods up to 512 tau only (t_ref = "
-                  "%g, tau = %g); the time frame runs any",
-                  d.t_ref, d.tau);
+    sp_status s1 = with_model(d.model, [&](auto m) {
+      return Ops<decltype(m)>::check_phase_refractory(d.t_ref, d.tau);
+    });
+    if (s1 != SP_OK) return s1;
     sp_status s2 = forced_phase_check(d.model, d.drives, d.drives ? 0.0 : d.drive, d.n);
     if (s2 != SP_OK) return s2;
   }
@@ -177,49 +202,26 @@ sp_status validate(const sp_network_desc &d) {
 }
 
 sp_status network_check_drive(uint32_t model, double tau, double drive, const char *label) {
-  if (!finite(drive)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, drive);
-  if (model == SP_MODEL_QIF && !(drive > 0.0))
-    return fail(SP_ERR_UNSUPPORTED,
-                "%s = %g: QIF neurons need a drive > 0 (excitable QIF with drive <= 0 is not "
-                "supported)",
-                label, drive);
-  if (model == SP_MODEL_LIF && std::fabs(drive) > kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "%s = %g: LIF drives above %g in magnitude are not supported",
-                label, drive, kMaxMagnitude);
-  bool osc = model == SP_MODEL_LIF ? Lif::oscillatory(drive) : Qif::oscillatory(drive);
-  if (!osc) return SP_OK;
-  // A free period that is not resolved makes the neuron spike again at the same instant
-  // forever; one that overflows gives non-finite phases.
-  double period = model == SP_MODEL_LIF ? Lif::period(drive, tau) : Qif::period(drive, tau);
-  if (!(period >= kMinPeriodOverTau * tau) || !finite(period))
-    return fail(SP_ERR_NUMERIC,
-                "%s = %.17g: the free period (%g s with tau = %g) is %s; it must be finite and "
-                "at least 2^-30 tau",
-                label, drive, period, tau,
-                finite(period) ? "below the time resolution" : "not finite");
-  return SP_OK;
+  return with_model(model, [&](auto m) { return check_drive_of<decltype(m)>(tau, drive, label); });
 }
 
 bool weight_in_range(uint32_t model, double w) {
-  return finite(w) && (model != SP_MODEL_LIF || std::fabs(w) <= kMaxMagnitude);
+  return finite(w) &&
+         with_model(model, [&](auto m) { return Ops<decltype(m)>::weight_in_range(w); });
 }
 
 sp_status network_check_weight(uint32_t model, double w, const char *label) {
   if (!finite(w)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, w);
-  if (model == SP_MODEL_LIF && std::fabs(w) > kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "%s = %g: LIF weights above %g in magnitude are not supported",
-                label, w, kMaxMagnitude);
-  return SP_OK;
+  return with_model(model, [&](auto m) { return Ops<decltype(m)>::check_weight(w, label); });
+}
+
+bool v0_in_range(uint32_t model, double v) {
+  return finite(v) && with_model(model, [&](auto m) { return Ops<decltype(m)>::v0_in_range(v); });
 }
 
 sp_status network_check_v0(uint32_t model, double v, const char *label) {
   if (!finite(v)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, v);
-  if (model == SP_MODEL_LIF && !(v < 1.0))
-    return fail(SP_ERR_ARGUMENT, "%s = %g: must be below the threshold 1", label, v);
-  if (model == SP_MODEL_LIF && std::fabs(v) > kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "%s = %g: LIF voltages above %g in magnitude are not supported",
-                label, v, kMaxMagnitude);
-  return SP_OK;
+  return with_model(model, [&](auto m) { return Ops<decltype(m)>::check_v0(v, label); });
 }
 
 }  // namespace sp

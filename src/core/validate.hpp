@@ -10,13 +10,6 @@ namespace sp {
 
 inline bool finite(double x) { return std::isfinite(x); }
 
-// The phase frame keys LIF neurons on their states, so it cannot hold a pending reset
-// (Ops<Lif>::held_state): LIF refractory periods up to 512 tau only.
-constexpr double kPhaseMaxRefractoryTaus = 512.0;
-inline bool lif_phase_refractory_ok(uint32_t model, double t_ref, double tau) {
-  return model != SP_MODEL_LIF || t_ref <= kPhaseMaxRefractoryTaus * tau;
-}
-
 // Checks every field of a description (with defaults applied); the first failure is returned
 // with its message. The value checks network_check_drive, network_check_weight and
 // network_check_v0 (network.hpp) are defined in validate.cpp too.

@@ -7,14 +7,12 @@
 // event's targets: O(K) per spike.
 #include <cmath>
 #include <cstring>
-#include <type_traits>
 
 #include "common/error.hpp"
 #include "core/network.hpp"
-#include "grad/derivatives.hpp"
+#include "models/dispatch.hpp"
 #include "grad/grad.hpp"
 #include "grad/params.hpp"
-#include "models/qif_batch.hpp"
 
 namespace sp {
 namespace {
@@ -64,22 +62,22 @@ class Backward {
     }
   }
 
-  void undo_rebase(const TapeEvent &ev) {
-    D::rebase(net_, lambda_, ev.aux);
-    if constexpr (std::is_same<M, Qif>::value) {
-      for (uint32_t i = 0; i < net_.n; ++i)
-        tape_.grad_drive[i] += lambda_[i] * D::rebase_dI(net_.drive[i], ev.aux);
-    }
-  }
+  void undo_rebase(const TapeEvent &ev) { D::rebase(net_, lambda_, tape_.grad_drive, ev.aux); }
 
   // Reverses an event's deliveries; returns sum_i lambda_i dk_i/dt.
   double deliveries(const TapeEvent &ev, const Synapses &syn, double *grad_w, double t0) {
     Row row = synapse_row(syn, ev.who, net_.n, net_.scratch);
     const typename D::Event de = D::event(net_, ev.t, t0);
-    if constexpr (std::is_same<M, Qif>::value) {
-      if (row.distinct) return qif_deliveries(ev, row, de, grad_w);
-    }
     RowSums sums;
+    if constexpr (D::kBatchedInputs) {
+      if (row.distinct) {
+        D::reverse_row_batched(net_, de, row, tape_.pre + ev.first, lambda_,
+                               [&](uint32_t s, double lam, const InputPartials &p) {
+                                 reverse_delivery(sums, row, s, lam, p, grad_w);
+                               });
+        return finish_row(sums, row, grad_w);
+      }
+    }
     for (uint32_t s = row.count; s-- > 0;) {
       double pre = tape_.pre[ev.first + s];
       if (std::isnan(pre)) continue;  // ignored: refractory or already due
@@ -107,8 +105,9 @@ class Backward {
       grad_w[row.first + s] += lam * p.dw;
     else
       sums.shared_dw += lam * p.dw;
-    // A LIF input is a shift (dx = 1, dI = 0): the target's adjoint and drive gradient stay.
-    if constexpr (!std::is_same<M, Lif>::value) {
+    // An input that shifts the state (dx = 1, dI = 0) leaves the target's adjoint and drive
+    // gradient alone.
+    if constexpr (!D::kInputIsShift) {
       uint32_t i = row.targets[s];
       tape_.grad_drive[i] += lam * p.dI;
       lambda_[i] = lam * p.dx;
@@ -118,49 +117,6 @@ class Backward {
   double finish_row(const RowSums &sums, const Row &row, double *grad_w) {
     if (!row.weights && row.count) grad_w[0] += sums.shared_dw;
     return sums.dt;
-  }
-
-  // The same for QIF rows without a repeated target (so the deliveries are independent): the
-  // tangents the partials need are computed in batches (models/qif_batch.hpp).
-  double qif_deliveries(const TapeEvent &ev, const Row &row, const typename D::Event &de,
-                        double *grad_w) {
-    constexpr uint32_t kBlock = 64;
-    double phi[kBlock], tn[kBlock];
-    uint32_t at[kBlock];
-    RowSums sums;
-    for (uint32_t end = row.count; end > 0;) {
-      const uint32_t begin = end > kBlock ? end - kBlock : 0;
-      uint32_t m = 0;
-      double omega_drive = NAN, omega = 0.0;
-      for (uint32_t s = end; s-- > begin;) {
-        double pre = tape_.pre[ev.first + s];
-        uint32_t i = row.targets[s];
-        if (std::isnan(pre) || lambda_[i] == 0.0) continue;
-        if (!(net_.drive[i] == omega_drive)) {
-          omega_drive = net_.drive[i];
-          omega = 2.0 * std::sqrt(omega_drive);
-        }
-        at[m] = s;
-        phi[m++] = D::phase_at(de, pre, omega);
-      }
-      qif_tan_half_batch(phi, tn, m);
-      // The weight- and drive-only part, recomputed only when either changes.
-      double last_w = NAN, last_drive = NAN;
-      typename D::Synapse syn{};
-      for (uint32_t q = 0; q < m; ++q) {
-        uint32_t s = at[q], i = row.targets[s];
-        double w = row.weights ? row.weights[s] : row.weight;
-        double lam = lambda_[i];
-        if (!(w == last_w && net_.drive[i] == last_drive)) {
-          last_w = w;
-          last_drive = net_.drive[i];
-          syn = D::synapse(w, last_drive, net_.tau);
-        }
-        reverse_delivery(sums, row, s, lam, D::input_from_tan(de, tn[q], syn), grad_w);
-      }
-      end = begin;
-    }
-    return finish_row(sums, row, grad_w);
   }
 
   void spike_event(TapeEvent &ev, double lambda_t, double t0) {
@@ -203,12 +159,7 @@ class Backward {
   }
 
   double startup_voltage(uint32_t i, double t0) const {
-    double x = tape_.start_state[i], drive = net_.drive[i];
-    if constexpr (std::is_same<M, Lif>::value) {
-      return Lif::voltage(x, drive, std::exp((tape_.start_t - t0) / net_.tau));
-    } else {
-      return Qif::voltage(x, drive, (tape_.start_t - t0) / net_.tau);
-    }
+    return D::voltage_at(net_, tape_.start_state[i], net_.drive[i], tape_.start_t, t0);
   }
 
   Network &net_;
@@ -239,10 +190,7 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
   size_t half = t.grad_block_bytes / 2;
   unsigned char *grads = static_cast<unsigned char *>(t.grad_block);
   std::memcpy(grads + half, grads, half);
-  if (net->model == SP_MODEL_LIF)
-    Backward<Lif>(*net).run(dl_dt, dl_dv_end);
-  else
-    Backward<Qif>(*net).run(dl_dt, dl_dv_end);
+  with_model(net->model, [&](auto m) { Backward<decltype(m)>(*net).run(dl_dt, dl_dv_end); });
   const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0};
   for (sp_param p : kinds) {
     const double *g = grad_storage(net, p);

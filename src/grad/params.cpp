@@ -18,9 +18,7 @@ sp_status validate_values(const Network *net, sp_param p, const double *in, size
   if (p == SP_PARAM_DRIVES) return SP_OK;
   for (size_t i = 0; i < len; ++i) {
     double x = in[i];
-    bool ok = p == SP_PARAM_V0 ? std::isfinite(x) && (net->model != SP_MODEL_LIF ||
-                                                      (x < 1.0 && std::fabs(x) <= kMaxMagnitude))
-                               : weight_in_range(net->model, x);
+    bool ok = p == SP_PARAM_V0 ? v0_in_range(net->model, x) : weight_in_range(net->model, x);
     if (ok) continue;  // (the label is formatted for a failure only)
     char label[64];
     std::snprintf(label, sizeof label, "%s[%zu]", param_name(p), i);

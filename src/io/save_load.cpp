@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "common/error.hpp"
-#include "core/model_ops.hpp"
 #include "core/network.hpp"
+#include "models/dispatch.hpp"
 
 namespace sp {
 namespace {
@@ -405,7 +405,8 @@ struct LoadedTimes {
 
 // (now - t0 itself is not bounded: a network run far ahead without any event has such a
 // state.)
-sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, double tau) {
+template <class O>
+sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
@@ -420,9 +421,9 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
   if (!std::isfinite(t.cur_key) ||
-      (frame == SP_FRAME_PHASE && model == SP_MODEL_LIF && !(t.cur_key > 0)))
+      (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
-                t.cur_key, model == SP_MODEL_LIF && frame == SP_FRAME_PHASE ? " and > 0" : "");
+                t.cur_key, frame == SP_FRAME_PHASE ? O::kLoadedPhaseDueKeyRule : "");
   if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: due key time = %.17g: must be finite and not after "
@@ -434,10 +435,9 @@ sp_status check_times(const LoadedTimes &t, uint32_t model, uint32_t frame, doub
                   "not a valid saved network: clock time = %.17g: must be NaN or finite and "
                   "not after now = %.17g",
                   t.clock_time, t.now);
-    // (A LIF clock may be 0: a spiker's own clock u/(I - 1) after its state decayed to 0.)
-    if (!std::isfinite(t.clock_value) || (model == SP_MODEL_LIF && !(t.clock_value >= 0)))
+    if (!std::isfinite(t.clock_value) || !O::loaded_clock_ok(t.clock_value))
       return fail(SP_ERR_FORMAT, "not a valid saved network: clock value = %g: must be finite%s",
-                  t.clock_value, model == SP_MODEL_LIF ? " and >= 0" : "");
+                  t.clock_value, O::kLoadedClockRule);
   }
   return SP_OK;
 }
@@ -480,9 +480,10 @@ sp_status fill_arrays(void *ctx, Network *net) {
   return r.ok() ? SP_OK : format_error("truncated drives");
 }
 
-// Builds the network from the payload at r's cursor, checking every value; the saved bytes'
-// header (and, in memory, the checksum) are checked already.
-sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
+// Builds the network of model Ops<M> = O from the payload at r's cursor, checking every value;
+// the saved bytes' header (and, in memory, the checksum) are checked already.
+template <class O>
+sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
   if (alloc && (!alloc->alloc || !alloc->free))
     return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
   sp_network_desc d;
@@ -589,12 +590,8 @@ sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
     if (!std::isfinite(v0))
       return refuse(
           fail(SP_ERR_FORMAT, "not a valid saved network: v0[%u] = %g: must be finite", i, v0));
-    // LIF initial voltages below threshold, or the seeded voltage (which rounding may put at
-    // threshold) that creation computed from the same seed and drive.
-    if (d.model == SP_MODEL_LIF && !(v0 < 1.0) && v0 != net->v0[i])
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: v0[%u] = %g: must be below the threshold 1", i,
-                         v0));
+    sp_status v0_status = O::check_loaded_v0(v0, net->v0[i], i);
+    if (v0_status != SP_OK) return refuse(v0_status);
     net->v0[i] = v0;
   }
   LoadedTimes times;
@@ -606,7 +603,7 @@ sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
   times.clock_value = r.f64();
   if (!r.ok()) return refuse(format_error("truncated times"));
   // The dynamic state must be sane before the network is built around it.
-  s = check_times(times, d.model, frame, net->tau);
+  s = check_times<O>(times, frame, net->tau);
   if (s != SP_OK) return refuse(s);
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
     return refuse(format_error("running frame = phase for a network it cannot run"));
@@ -615,15 +612,8 @@ sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
     // be a spiker's own key, whose time was rounded (by up to some ulps of the times, which
     // is a large error in the clock when the times are large against tau).
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / net->tau;
-    double expect, tol;
-    if (d.model == SP_MODEL_LIF) {
-      expect = Ops<Lif>::phase_threshold_key(*net,
-                                             std::exp((times.cur_key_time - times.t0) / net->tau));
-      tol = std::fabs(expect) * (1e-6 + 2 * s_err);
-    } else {
-      expect = Ops<Qif>::phase_threshold_key(*net, (times.cur_key_time - times.t0) / net->tau);
-      tol = 1e-6 * (std::fabs(expect) + 4.0) + 2 * Qif::omega(net->drive[0]) * s_err;
-    }
+    double tol;
+    double expect = O::loaded_due_key(*net, times.cur_key_time, times.t0, net->tau, s_err, &tol);
     if (!(std::fabs(times.cur_key - expect) <= tol))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: due key = %.17g: the threshold key at its "
@@ -664,18 +654,8 @@ sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
     // Due to spike at now: the time frame's key is at or before now, the phase frame's is
     // the due key (flagged, when it is not also the state's own key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
-    // A LIF neuron that is not due is below threshold: with a drive above 1 its co-moving
-    // state is then positive (its next spike time is the log of it), or the pending reset of a
-    // refractory period too long for the clock (Ops<Lif>::pending), which only the time frame
-    // runs.
-    bool pending = d.model == SP_MODEL_LIF && Ops<Lif>::pending(net->neuron[i].state) &&
-                   frame == SP_FRAME_TIME && net->refr_end[i] > times.now;
-    if (!due && !pending && d.model == SP_MODEL_LIF && net->drive[i] > 1.0 &&
-        !(net->neuron[i].state > 0))
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: state[%u] = %g: a LIF neuron below "
-                         "threshold with drive %g > 1 has a positive state",
-                         i, net->neuron[i].state, net->drive[i]));
+    sp_status state_status = O::check_loaded_state(*net, i, due, times.now);
+    if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
       // A time-frame key is the next spike time computed from the state (kept as saved: a
@@ -694,14 +674,13 @@ sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
       // A neuron due at now() is flagged due, as the event loop flags it: its refractory end
       // is now(), like a neuron that spiked at now() with t_ref = 0 and whose next spike time
       // rounds to now() (which must not spike again then). Due: its key is the due key, not
-      // its state's spike time (after sp_set_drive its state is a reset), or a LIF input took
-      // it to threshold (the state is at threshold; a reset state is not).
+      // its state's spike time (after sp_set_drive its state is a reset), or an input took it
+      // to threshold (the state is at threshold; a reset state is not).
       if (due && net->refr_end[i] == times.now) {
         bool at_threshold = false;
-        if (d.model == SP_MODEL_LIF) {
-          double e = times.clock_time == times.now ? times.clock_value
-                                                   : Ops<Lif>::clock(*net, times.now);
-          at_threshold = Ops<Lif>::at_threshold(net->neuron[i].state, net->drive[i], e);
+        if constexpr (O::kInputsCanFire) {
+          double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
+          at_threshold = O::at_threshold(*net, net->neuron[i].state, net->drive[i], e);
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
@@ -753,6 +732,18 @@ sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
   if (!net->queue.valid()) return refuse(format_error("queued inputs out of heap order"));
   *out = net;
   return SP_OK;
+}
+
+// The payload starts with the model number: the checks of the state depend on the model.
+sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
+  unsigned char field[4];
+  if (!r.peek(r.position(), field, 4)) return format_error("truncated header fields");
+  uint32_t model = Reader(field, 4, 0, 4).u32();
+  if (!model_runs(model))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: model = %u: not a model this version runs", model);
+  return with_model(model,
+                    [&](auto m) { return load_payload_as<Ops<decltype(m)>>(r, alloc, out); });
 }
 
 }  // namespace

@@ -22,20 +22,25 @@
 #define ABI_STATIC_ASSERT(name, cond) typedef char abi_static_##name[(cond) ? 1 : -1]
 
 /* The struct ends with its last field: a field appended later cannot hide in end padding. */
-ABI_STATIC_ASSERT(desc_no_end_padding, offsetof(sp_network_desc, reserved) + sizeof(uint32_t) ==
+ABI_STATIC_ASSERT(desc_no_end_padding, offsetof(sp_network_desc, model_params) + sizeof(void *) ==
                                            sizeof(sp_network_desc));
-ABI_STATIC_ASSERT(desc_v1_is_this_layout, SP_NETWORK_DESC_SIZE_V1 == sizeof(sp_network_desc));
+ABI_STATIC_ASSERT(desc_v2_is_this_layout, SP_NETWORK_DESC_SIZE_V2 == sizeof(sp_network_desc));
+/* 0.2 appended its fields after the whole 0.1 layout, in 8-byte units. */
+ABI_STATIC_ASSERT(desc_v2_appends_to_v1,
+                  offsetof(sp_network_desc, tau_syn) == SP_NETWORK_DESC_SIZE_V1);
 ABI_STATIC_ASSERT(desc_min_is_before_frame,
                   SP_NETWORK_DESC_SIZE_MIN == offsetof(sp_network_desc, frame));
-ABI_STATIC_ASSERT(desc_max_holds_v1, SP_NETWORK_DESC_SIZE_MAX >= SP_NETWORK_DESC_SIZE_V1);
+ABI_STATIC_ASSERT(desc_max_holds_v2, SP_NETWORK_DESC_SIZE_MAX >= SP_NETWORK_DESC_SIZE_V2);
 /* The published sizes are multiples of the alignment, as struct_size must be. */
 ABI_STATIC_ASSERT(desc_sizes_aligned, SP_NETWORK_DESC_SIZE_MIN % sizeof(double) == 0 &&
                                           SP_NETWORK_DESC_SIZE_V1 % sizeof(double) == 0 &&
+                                          SP_NETWORK_DESC_SIZE_V2 % sizeof(double) == 0 &&
                                           SP_NETWORK_DESC_SIZE_MAX % sizeof(double) == 0);
 #if UINTPTR_MAX == 0xffffffffffffffffu
 /* The 64-bit sizes the bindings hard-code (Rust sys crate, Julia capi.jl). */
 ABI_STATIC_ASSERT(desc_min_lp64, SP_NETWORK_DESC_SIZE_MIN == 184);
 ABI_STATIC_ASSERT(desc_v1_lp64, SP_NETWORK_DESC_SIZE_V1 == 192);
+ABI_STATIC_ASSERT(desc_v2_lp64, SP_NETWORK_DESC_SIZE_V2 == 208);
 ABI_STATIC_ASSERT(synapses_lp64, sizeof(sp_synapses) == 48);
 #endif
 ABI_STATIC_ASSERT(spike_no_padding, sizeof(sp_spike) == 16);
@@ -113,6 +118,53 @@ static void test_minimum_size_reads_nothing_past_it(void **state) {
   assert_int_equal(got_frame, SP_FRAME_TIME);
 }
 
+/* struct_size = V1 (a 0.1 caller): the fields appended in 0.2 are never read, whatever the
+   bytes there hold, and take their defaults. */
+static void test_v1_size_reads_nothing_past_it(void **state) {
+  wide_desc u;
+  double ref[12], got[12];
+  uint32_t ref_frame, got_frame;
+  size_t b;
+  (void)state;
+  sp_network_desc_init(&u.d, sizeof u.d);
+  fill(&u.d);
+  first_spikes(&u.d, ref, &ref_frame);
+  u.d.struct_size = (uint32_t)SP_NETWORK_DESC_SIZE_V1;
+  for (b = SP_NETWORK_DESC_SIZE_V1; b < sizeof u.bytes; b++) u.bytes[b] = 0xA5;
+  first_spikes(&u.d, got, &got_frame);
+  assert_int_equal(got_frame, ref_frame);
+  assert_same_spikes(ref, got);
+}
+
+/* The 0.2 fields whose models are not there yet are refused by name, nothing created. */
+static void test_v2_fields_not_available_refused(void **state) {
+  sp_network_desc d;
+  sp_model_params p;
+  sp_network *net = NULL;
+  size_t bytes = 7;
+  abi_msg m;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  assert_true(d.tau_syn == 0.0);
+  assert_null(d.model_params);
+  fill(&d);
+  d.tau_syn = 0.005;
+  assert_status(sp_network_create(&d, &net), SP_ERR_UNSUPPORTED);
+  assert_null(net);
+  m = abi_last_error();
+  abi_check_message("tau_syn", &m, "tau_syn", NULL, "0.005");
+  assert_status(sp_network_memory(&d, &bytes), SP_ERR_UNSUPPORTED);
+  assert_int_equal(bytes, 7);
+  d.tau_syn = 0.0;
+  memset(&p, 0, sizeof p);
+  p.struct_size = sizeof p;
+  d.model_params = &p;
+  assert_status(sp_network_create(&d, &net), SP_ERR_UNSUPPORTED);
+  assert_null(net);
+  m = abi_last_error();
+  abi_check_message("model_params", &m, "model_params", NULL, NULL);
+}
+
 /* `reserved` is ignored: a 0.1 caller compiled without it left those bytes indeterminate. */
 static void test_reserved_is_ignored(void **state) {
   sp_network_desc d;
@@ -131,7 +183,7 @@ static void test_reserved_is_ignored(void **state) {
 /* A newer caller: struct_size past this layout with zero bytes there is accepted (the new
    fields at their defaults); any non-zero byte there is refused, with nothing created. */
 static void test_larger_sizes(void **state) {
-  static const uint32_t extra[] = {8, 16, 64, SP_NETWORK_DESC_SIZE_MAX - SP_NETWORK_DESC_SIZE_V1};
+  static const uint32_t extra[] = {8, 16, 64, SP_NETWORK_DESC_SIZE_MAX - SP_NETWORK_DESC_SIZE_V2};
   wide_desc u;
   double ref[12], got[12];
   uint32_t frame;
@@ -142,7 +194,7 @@ static void test_larger_sizes(void **state) {
   fill(&u.d);
   first_spikes(&u.d, ref, &frame);
   for (i = 0; i < sizeof extra / sizeof extra[0]; i++) {
-    const uint32_t size = (uint32_t)SP_NETWORK_DESC_SIZE_V1 + extra[i];
+    const uint32_t size = (uint32_t)SP_NETWORK_DESC_SIZE_V2 + extra[i];
     size_t bytes = 0;
     u.d.struct_size = size;
     first_spikes(&u.d, got, &frame);
@@ -150,8 +202,8 @@ static void test_larger_sizes(void **state) {
     assert_sp_ok(sp_network_memory(&u.d, &bytes));
     /* the first, a middle and the last byte of the unknown tail */
     for (b = 0; b < 3; b++) {
-      const size_t at = b == 0   ? SP_NETWORK_DESC_SIZE_V1
-                        : b == 1 ? SP_NETWORK_DESC_SIZE_V1 + extra[i] / 2
+      const size_t at = b == 0   ? SP_NETWORK_DESC_SIZE_V2
+                        : b == 1 ? SP_NETWORK_DESC_SIZE_V2 + extra[i] / 2
                                  : size - 1u;
       sp_network *net = NULL;
       char value[32];
@@ -176,6 +228,7 @@ static void test_nonsense_sizes_refused(void **state) {
                             (uint32_t)SP_NETWORK_DESC_SIZE_MIN - 8,
                             (uint32_t)SP_NETWORK_DESC_SIZE_MIN + 4,
                             (uint32_t)SP_NETWORK_DESC_SIZE_V1 + 4,
+                            (uint32_t)SP_NETWORK_DESC_SIZE_V2 + 4,
                             (uint32_t)SP_NETWORK_DESC_SIZE_MAX + 8,
                             0x7FFFFFF8u,
                             0xFFFFFFFFu};
@@ -209,7 +262,7 @@ static void test_desc_init_larger_sizes(void **state) {
   sp_network_desc def;
   sp_network *net = NULL;
   size_t b;
-  const size_t size = SP_NETWORK_DESC_SIZE_V1 + 16;
+  const size_t size = SP_NETWORK_DESC_SIZE_V2 + 16;
   (void)state;
   sp_network_desc_init(&def, sizeof def);
   memset(&u, 0xA5, sizeof u);
@@ -274,6 +327,8 @@ static void test_param_any_value(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_minimum_size_reads_nothing_past_it),
+      cmocka_unit_test(test_v1_size_reads_nothing_past_it),
+      cmocka_unit_test(test_v2_fields_not_available_refused),
       cmocka_unit_test(test_reserved_is_ignored),
       cmocka_unit_test(test_larger_sizes),
       cmocka_unit_test(test_nonsense_sizes_refused),

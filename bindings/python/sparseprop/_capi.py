@@ -94,6 +94,9 @@ class NetworkDesc(Structure):
         ("input_capacity", c_uint32),
         ("allocator", c_void_p),     # const sp_allocator *
         ("frame", c_uint32),
+        ("reserved", c_uint32),
+        ("tau_syn", c_double),
+        ("model_params", c_void_p),  # const sp_model_params *
     ]
 
 

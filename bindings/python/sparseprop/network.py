@@ -74,7 +74,7 @@ class Spikes(NamedTuple):
 
 
 def library_version() -> str:
-    """The version string of the libsparseprop actually loaded, e.g. ``"0.1.0"``."""
+    """The version string of the libsparseprop actually loaded, e.g. ``"0.2.0"``."""
     return lib.sp_version_string().decode()
 
 

@@ -152,7 +152,7 @@ end
 """
     version_string() -> String
 
-The loaded library's version string, e.g. `"0.1.0"`.
+The loaded library's version string, e.g. `"0.2.0"`.
 """
 version_string() = unsafe_string(sp_version_string())
 

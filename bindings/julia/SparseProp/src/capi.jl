@@ -19,9 +19,10 @@ const sp_param = Int32
 # rules, so offsets match. Measured with the system C compiler (x86_64 / aarch64 Linux, LP64):
 #   sp_synapses      size 48: row_ptr 0, targets 8, weights 16, k 24, seed 32, weight 40
 #   sp_allocator     size 24: alloc 0, free 8, ctx 16
-#   sp_network_desc  size 192: struct_size 0, model 4, n 8, tau 16, drive 24, drives 32,
+#   sp_network_desc  size 208: struct_size 0, model 4, n 8, tau 16, drive 24, drives 32,
 #                    recurrent 40, n_inputs 88, inputs 96, v0 144, init_seed 152, t_ref 160,
-#                    input_capacity 168, allocator 176, frame 184, reserved 188
+#                    input_capacity 168, allocator 176, frame 184, reserved 188,
+#                    tau_syn 192, model_params 200
 #                    (no end padding; later fields are appended in 8-byte units)
 #   sp_spike         size 16: t 0, neuron 8, reserved 12
 # test/runtests.jl asserts these; bindings/julia/check recomputes them from this file and
@@ -42,6 +43,19 @@ struct sp_allocator
     ctx::Ptr{Cvoid}
 end
 
+# Parameters of the models that read them (0.2); F and dF/dV are C function pointers.
+struct sp_model_params
+    struct_size::UInt32
+    reserved::UInt32
+    v_reset::Cdouble
+    v_spike::Cdouble
+    delta_t::Cdouble
+    v_t::Cdouble
+    f::Ptr{Cvoid}
+    df::Ptr{Cvoid}
+    ctx::Ptr{Cvoid}
+end
+
 struct sp_network_desc
     struct_size::UInt32
     model::UInt32
@@ -59,18 +73,22 @@ struct sp_network_desc
     allocator::Ptr{sp_allocator}
     frame::UInt32
     reserved::UInt32
+    tau_syn::Cdouble
+    model_params::Ptr{sp_model_params}
 end
 
-# Every field but `reserved`, which is 0.
+# Every 0.1 field but `reserved`, which is 0; the 0.2 fields at their defaults.
 sp_network_desc(struct_size, model, n, tau, drive, drives, recurrent, n_inputs, inputs, v0,
                 init_seed, t_ref, input_capacity, allocator, frame) =
     sp_network_desc(struct_size, model, n, tau, drive, drives, recurrent, n_inputs, inputs, v0,
-                    init_seed, t_ref, input_capacity, allocator, frame, UInt32(0))
+                    init_seed, t_ref, input_capacity, allocator, frame, UInt32(0), 0.0,
+                    C_NULL)
 
 # struct_size values (header: SP_NETWORK_DESC_SIZE_*): the smallest accepted (everything
-# before `frame`), this 0.1 layout, and the largest accepted.
+# before `frame`), the 0.1 layout, this 0.2 layout, and the largest accepted.
 const SP_NETWORK_DESC_SIZE_MIN = 184
 const SP_NETWORK_DESC_SIZE_V1 = 192
+const SP_NETWORK_DESC_SIZE_V2 = 208
 const SP_NETWORK_DESC_SIZE_MAX = 1024
 
 struct sp_spike

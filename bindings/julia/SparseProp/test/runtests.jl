@@ -48,15 +48,17 @@ end
     @test offsets(SP.sp_synapses) == [0, 8, 16, 24, 32, 40]
     @test sizeof(SP.sp_allocator) == 24
     @test offsets(SP.sp_allocator) == [0, 8, 16]
-    @test sizeof(SP.sp_network_desc) == 192
+    @test sizeof(SP.sp_network_desc) == 208
     @test offsets(SP.sp_network_desc) ==
-          [0, 4, 8, 16, 24, 32, 40, 88, 96, 144, 152, 160, 168, 176, 184, 188]
+          [0, 4, 8, 16, 24, 32, 40, 88, 96, 144, 152, 160, 168, 176, 184, 188, 192, 200]
     @test fieldnames(SP.sp_network_desc) ==
           (:struct_size, :model, :n, :tau, :drive, :drives, :recurrent, :n_inputs, :inputs,
-           :v0, :init_seed, :t_ref, :input_capacity, :allocator, :frame, :reserved)
+           :v0, :init_seed, :t_ref, :input_capacity, :allocator, :frame, :reserved, :tau_syn,
+           :model_params)
     # No end padding: the last field ends at the struct's end (header's layout rule).
-    @test fieldoffset(SP.sp_network_desc, 16) + 4 == sizeof(SP.sp_network_desc)
-    @test SP.SP_NETWORK_DESC_SIZE_V1 == sizeof(SP.sp_network_desc)
+    @test fieldoffset(SP.sp_network_desc, 18) + 8 == sizeof(SP.sp_network_desc)
+    @test SP.SP_NETWORK_DESC_SIZE_V1 == fieldoffset(SP.sp_network_desc, 17)
+    @test SP.SP_NETWORK_DESC_SIZE_V2 == sizeof(SP.sp_network_desc)
     @test SP.SP_NETWORK_DESC_SIZE_MIN == fieldoffset(SP.sp_network_desc, 15)
     @test sizeof(SP.sp_spike) == 16
     @test offsets(SP.sp_spike) == [0, 8, 12]

@@ -40,6 +40,9 @@ int main(void) {
   D(input_capacity);
   D(allocator);
   D(frame);
+  D(reserved);
+  D(tau_syn);
+  D(model_params);
 #undef D
   /* Enum constants and the storage size of an enum argument. */
   SIZE(sp_status);

@@ -1,5 +1,5 @@
 //! Raw declarations of the libsparseprop C interface (`sparseprop/sparseprop.h`, version
-//! 0.1.0). Every item mirrors the header one to one; the header's comments are the
+//! 0.2.0). Every item mirrors the header one to one; the header's comments are the
 //! documentation. Use the `sparseprop` crate for a safe interface.
 //!
 //! C enums are declared as integer type aliases plus constants (as bindgen does), because a
@@ -14,9 +14,9 @@ use core::marker::{PhantomData, PhantomPinned};
 // Version and errors
 
 pub const SP_VERSION_MAJOR: u32 = 0;
-pub const SP_VERSION_MINOR: u32 = 1;
+pub const SP_VERSION_MINOR: u32 = 2;
 pub const SP_VERSION_PATCH: u32 = 0;
-pub const SP_VERSION_STRING: &core::ffi::CStr = c"0.1.0";
+pub const SP_VERSION_STRING: &core::ffi::CStr = c"0.2.0";
 pub const SP_VERSION_NUMBER: u32 = SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH;
 
 // The header's enumerations are names for fixed-width integers: sp_status is int32_t, the
@@ -99,12 +99,34 @@ pub struct sp_network_desc {
     pub allocator: *const sp_allocator,
     pub frame: u32,
     pub reserved: u32,
+    pub tau_syn: f64,
+    pub model_params: *const sp_model_params,
+}
+
+/// A model's right-hand side F(v) (custom models), or its derivative.
+pub type sp_model_fn = Option<unsafe extern "C" fn(v: f64, ctx: *mut c_void) -> f64>;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sp_model_params {
+    pub struct_size: u32,
+    pub reserved: u32,
+    pub v_reset: f64,
+    pub v_spike: f64,
+    pub delta_t: f64,
+    pub v_t: f64,
+    pub f: sp_model_fn,
+    pub df: sp_model_fn,
+    pub ctx: *mut c_void,
 }
 
 /// The smallest `struct_size` accepted (everything before `frame`).
 pub const SP_NETWORK_DESC_SIZE_MIN: usize = core::mem::offset_of!(sp_network_desc, frame);
 /// The 0.1 layout of `sp_network_desc`.
 pub const SP_NETWORK_DESC_SIZE_V1: usize = core::mem::offset_of!(sp_network_desc, reserved) + 4;
+/// The 0.2 layout of `sp_network_desc` (this version's).
+pub const SP_NETWORK_DESC_SIZE_V2: usize =
+    core::mem::offset_of!(sp_network_desc, model_params) + core::mem::size_of::<*const c_void>();
 /// The largest `struct_size` accepted.
 pub const SP_NETWORK_DESC_SIZE_MAX: usize = 1024;
 
@@ -148,6 +170,8 @@ impl sp_network_desc {
             allocator: core::ptr::null(),
             frame: 0,
             reserved: 0,
+            tau_syn: 0.0,
+            model_params: core::ptr::null(),
         }
     }
 }
@@ -170,7 +194,11 @@ const _: () = {
     assert!(offset_of!(sp_network_desc, reserved) == 188);
     assert!(SP_NETWORK_DESC_SIZE_MIN == 184);
     assert!(SP_NETWORK_DESC_SIZE_V1 == 192);
-    assert!(size_of::<sp_network_desc>() == 192);
+    assert!(offset_of!(sp_network_desc, tau_syn) == 192);
+    assert!(offset_of!(sp_network_desc, model_params) == 200);
+    assert!(SP_NETWORK_DESC_SIZE_V2 == 208);
+    assert!(size_of::<sp_network_desc>() == 208);
+    assert!(size_of::<sp_model_params>() == 64);
 };
 
 // ---------------------------------------------------------------------------------------

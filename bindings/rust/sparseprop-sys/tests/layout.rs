@@ -28,7 +28,7 @@ int main(void) {
   O(sp_network_desc, inputs) O(sp_network_desc, v0) O(sp_network_desc, init_seed)
   O(sp_network_desc, t_ref) O(sp_network_desc, input_capacity) O(sp_network_desc, allocator)
   O(sp_network_desc, frame) O(sp_network_desc, reserved)
-  C(SP_NETWORK_DESC_SIZE_MIN) C(SP_NETWORK_DESC_SIZE_V1) C(SP_NETWORK_DESC_SIZE_MAX)
+  C(SP_NETWORK_DESC_SIZE_MIN) C(SP_NETWORK_DESC_SIZE_V1) C(SP_NETWORK_DESC_SIZE_V2) C(SP_NETWORK_DESC_SIZE_MAX)
   S(sp_status) S(sp_model) S(sp_frame) S(sp_param)
   C(SP_VERSION_MAJOR) C(SP_VERSION_MINOR) C(SP_VERSION_PATCH) C(SP_VERSION_NUMBER)
   C(SP_OK) C(SP_ERR_ARGUMENT) C(SP_ERR_NOMEM) C(SP_ERR_UNSUPPORTED) C(SP_ERR_STATE)
@@ -127,7 +127,7 @@ fn layout_matches_c() {
         frame,
         reserved
     );
-    k!(SP_NETWORK_DESC_SIZE_MIN, SP_NETWORK_DESC_SIZE_V1, SP_NETWORK_DESC_SIZE_MAX);
+    k!(SP_NETWORK_DESC_SIZE_MIN, SP_NETWORK_DESC_SIZE_V1, SP_NETWORK_DESC_SIZE_V2, SP_NETWORK_DESC_SIZE_MAX);
     s!(sp_status);
     s!(sp_model);
     s!(sp_frame);

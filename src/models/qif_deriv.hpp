@@ -1,89 +1,20 @@
-// Partial derivatives of the event maps of each model in co-moving coordinates
-// (src/ARCHITECTURE.md, Backward pass): an input k(x, t, w, I), a reset r(t, I), the spike time
-// T(x, I), and the conversions between co-moving states and voltages at the start and end of a
-// recording.
+// The QIF model's partial derivatives for the backward pass (Deriv<Qif>, see models/room.hpp and
+// src/ARCHITECTURE.md, Backward pass), in its co-moving phase x = phi - omega (t - t0)/tau.
 #pragma once
 #include <cmath>
 
 #include "core/network.hpp"
-#include "models/lif.hpp"
 #include "models/qif.hpp"
+#include "models/qif_batch.hpp"
+#include "models/room.hpp"
 
 namespace sp {
 
-// Derivatives of one input delivery x' = k(x, t, w, I).
-struct InputPartials {
-  double dx, dt, dw, dI;
-};
-// Derivatives of a state with respect to the voltage and drive that define it.
-struct StatePartials {
-  double dv, dI;
-};
-
-template <class M>
-struct Deriv;
-
-template <>
-struct Deriv<Lif> {
-  // u' = u - w E(t), E = exp((t - t0)/tau). The part shared by an event's deliveries (E) is
-  // computed once per event.
-  struct Event {
-    double e, tau;
-  };
-  static Event event(const Network &net, double t, double t0) {
-    return Event{std::exp((t - t0) / net.tau), net.tau};
-  }
-  static InputPartials input(const Event &ev, double, double w, double) {
-    return InputPartials{1.0, -w * ev.e / ev.tau, -ev.e, 0.0};
-  }
-  // r = I E(t + t_ref): dr/dt, dr/dI.
-  static InputPartials reset(const Network &net, double t, double drive, double t0) {
-    double e = std::exp((t + net.t_ref - t0) / net.tau);
-    return InputPartials{0.0, drive * e / net.tau, 0.0, e};
-  }
-  // lam dr/dt and lam dr/dI (in dt and dI). A reset kept pending (refractory period beyond
-  // about 560 tau) has an E that overflows: see lam_exp.
-  static InputPartials reset_adjoint(const Network &net, double t, double drive, double t0,
-                                     double lam) {
-    double le = lam_exp(lam, (t + net.t_ref - t0) / net.tau);
-    return InputPartials{0.0, le * drive / net.tau, 0.0, le};
-  }
-  // lam exp(a), also where exp(a) alone overflows; 0 for lam = 0 (a neuron with no later
-  // effect).
-  static double lam_exp(double lam, double a) {
-    if (lam == 0.0) return 0.0;
-    double e = std::exp(a);
-    if (std::isfinite(e)) return lam * e;
-    return std::copysign(std::exp(std::log(std::fabs(lam)) + a), lam);
-  }
-  // T = t0 + tau ln(u/(I - 1)): dT/du, dT/dI.
-  static StatePartials spike_time(const Network &net, double u, double drive, double) {
-    return StatePartials{net.tau / u, -net.tau / (drive - 1.0)};
-  }
-  // u = (I - V) E(t): du/dV, du/dI.
-  static StatePartials state_of_voltage(const Network &net, double, double drive, double t,
-                                        double t0) {
-    (void)drive;
-    double e = std::exp((t - t0) / net.tau);
-    return StatePartials{-e, e};
-  }
-  // V = I - u / E(t): dV/du, dV/dI.
-  static StatePartials voltage_of_state(const Network &net, double, double, double t, double t0) {
-    double e = std::exp((t - t0) / net.tau);
-    return StatePartials{-1.0 / e, 1.0};
-  }
-  // Held at reset until tr: u = I E(tr); lam du/dI (E may overflow: see lam_exp).
-  static double held_state_dI(const Network &net, double, double tr, double t0, double lam) {
-    return lam_exp(lam, (tr - t0) / net.tau);
-  }
-  // Re-base by the factor f the tape recorded: u' = f u.
-  static void rebase(Network &net, double *lambda, double f) {
-    for (uint32_t i = 0; i < net.n; ++i) lambda[i] *= f;
-  }
-};
-
 template <>
 struct Deriv<Qif> {
+  static constexpr bool kInputIsShift = false;
+  // Rows without a repeated target are reversed in batches (reverse_row_batched).
+  static constexpr bool kBatchedInputs = true;
   // x' = g(x + omega s) - omega s, g(phi) = 2 atan(tan(phi/2) + c), c = w/sqrt(I),
   // s = (t - t0)/tau, omega = 2 sqrt(I).
   // The part shared by an event's deliveries: s.
@@ -162,9 +93,58 @@ struct Deriv<Qif> {
   static double held_state_dI(const Network &net, double drive, double tr, double t0, double lam) {
     return lam * (-((tr - t0) / net.tau) / std::sqrt(drive));
   }
+  // V = sqrt(I) tan((x + omega s)/2) (the voltage at the start of a recording).
+  static double voltage_at(const Network &net, double x, double drive, double t, double t0) {
+    return Qif::voltage(x, drive, Qif::clock(t, t0, net.tau));
+  }
   // Re-base by d: x' = x + omega d, so dx'/dI = d / sqrt(I); the adjoints are unchanged.
-  static void rebase(Network &, double *, double) {}
-  static double rebase_dI(double drive, double d) { return d / std::sqrt(drive); }
+  static void rebase(const Network &net, const double *lambda, double *grad_drive, double d) {
+    for (uint32_t i = 0; i < net.n; ++i) grad_drive[i] += lambda[i] * (d / std::sqrt(net.drive[i]));
+  }
+
+  // Reverses the deliveries of a row without a repeated target (so they are independent), the
+  // tangents the partials need computed in batches (models/qif_batch.hpp): visit(s, lam,
+  // partials) for each delivery s not ignored (pre[s] not NaN) whose target's adjoint lam is
+  // not 0, from the last delivery to the first.
+  template <class Visit>
+  static void reverse_row_batched(const Network &net, const Event &de, const Row &row,
+                                  const double *pre, const double *lambda, Visit visit) {
+    constexpr uint32_t kBlock = 64;
+    double phi[kBlock], tn[kBlock];
+    uint32_t at[kBlock];
+    for (uint32_t end = row.count; end > 0;) {
+      const uint32_t begin = end > kBlock ? end - kBlock : 0;
+      uint32_t m = 0;
+      double omega_drive = NAN, omega = 0.0;
+      for (uint32_t s = end; s-- > begin;) {
+        double x = pre[s];
+        uint32_t i = row.targets[s];
+        if (std::isnan(x) || lambda[i] == 0.0) continue;
+        if (!(net.drive[i] == omega_drive)) {
+          omega_drive = net.drive[i];
+          omega = 2.0 * std::sqrt(omega_drive);
+        }
+        at[m] = s;
+        phi[m++] = phase_at(de, x, omega);
+      }
+      qif_tan_half_batch(phi, tn, m);
+      // The weight- and drive-only part, recomputed only when either changes.
+      double last_w = NAN, last_drive = NAN;
+      Synapse syn{};
+      for (uint32_t q = 0; q < m; ++q) {
+        uint32_t s = at[q], i = row.targets[s];
+        double w = row.weights ? row.weights[s] : row.weight;
+        double lam = lambda[i];
+        if (!(w == last_w && net.drive[i] == last_drive)) {
+          last_w = w;
+          last_drive = net.drive[i];
+          syn = synapse(w, last_drive, net.tau);
+        }
+        visit(s, lam, input_from_tan(de, tn[q], syn));
+      }
+      end = begin;
+    }
+  }
 };
 
 }  // namespace sp

@@ -1,0 +1,79 @@
+// The LIF model's partial derivatives for the backward pass (Deriv<Lif>, see models/room.hpp and
+// src/ARCHITECTURE.md, Backward pass), in its co-moving coordinate u = (I - V) exp((t - t0)/tau).
+#pragma once
+#include <cmath>
+
+#include "core/network.hpp"
+#include "models/lif.hpp"
+#include "models/room.hpp"
+
+namespace sp {
+
+template <>
+struct Deriv<Lif> {
+  // An input is a shift of the state (dk/dx = 1, dk/dI = 0): it leaves the target's adjoint and
+  // drive gradient alone.
+  static constexpr bool kInputIsShift = true;
+  static constexpr bool kBatchedInputs = false;
+  // u' = u - w E(t), E = exp((t - t0)/tau). The part shared by an event's deliveries (E) is
+  // computed once per event.
+  struct Event {
+    double e, tau;
+  };
+  static Event event(const Network &net, double t, double t0) {
+    return Event{std::exp((t - t0) / net.tau), net.tau};
+  }
+  static InputPartials input(const Event &ev, double, double w, double) {
+    return InputPartials{1.0, -w * ev.e / ev.tau, -ev.e, 0.0};
+  }
+  // r = I E(t + t_ref): dr/dt, dr/dI.
+  static InputPartials reset(const Network &net, double t, double drive, double t0) {
+    double e = std::exp((t + net.t_ref - t0) / net.tau);
+    return InputPartials{0.0, drive * e / net.tau, 0.0, e};
+  }
+  // lam dr/dt and lam dr/dI (in dt and dI). A reset kept pending (refractory period beyond
+  // about 560 tau) has an E that overflows: see lam_exp.
+  static InputPartials reset_adjoint(const Network &net, double t, double drive, double t0,
+                                     double lam) {
+    double le = lam_exp(lam, (t + net.t_ref - t0) / net.tau);
+    return InputPartials{0.0, le * drive / net.tau, 0.0, le};
+  }
+  // lam exp(a), also where exp(a) alone overflows; 0 for lam = 0 (a neuron with no later
+  // effect).
+  static double lam_exp(double lam, double a) {
+    if (lam == 0.0) return 0.0;
+    double e = std::exp(a);
+    if (std::isfinite(e)) return lam * e;
+    return std::copysign(std::exp(std::log(std::fabs(lam)) + a), lam);
+  }
+  // T = t0 + tau ln(u/(I - 1)): dT/du, dT/dI.
+  static StatePartials spike_time(const Network &net, double u, double drive, double) {
+    return StatePartials{net.tau / u, -net.tau / (drive - 1.0)};
+  }
+  // u = (I - V) E(t): du/dV, du/dI.
+  static StatePartials state_of_voltage(const Network &net, double, double drive, double t,
+                                        double t0) {
+    (void)drive;
+    double e = std::exp((t - t0) / net.tau);
+    return StatePartials{-e, e};
+  }
+  // V = I - u / E(t): dV/du, dV/dI.
+  static StatePartials voltage_of_state(const Network &net, double, double, double t, double t0) {
+    double e = std::exp((t - t0) / net.tau);
+    return StatePartials{-1.0 / e, 1.0};
+  }
+  // Held at reset until tr: u = I E(tr); lam du/dI (E may overflow: see lam_exp).
+  static double held_state_dI(const Network &net, double, double tr, double t0, double lam) {
+    return lam_exp(lam, (tr - t0) / net.tau);
+  }
+  // V = I - u / E(t) (the voltage at the start of a recording).
+  static double voltage_at(const Network &net, double u, double drive, double t, double t0) {
+    return Lif::voltage(u, drive, Lif::clock(t, t0, net.tau));
+  }
+  // Re-base by the factor f the tape recorded: u' = f u.
+  static void rebase(const Network &net, double *lambda, double *, double f) {
+    for (uint32_t i = 0; i < net.n; ++i) lambda[i] *= f;
+  }
+};
+
+}  // namespace sp

@@ -1,0 +1,212 @@
+// The LIF model's glue to the network (Ops<Lif>, see models/room.hpp): its clock, kicks, resets
+// (with the pending reset of long refractory periods), queue keys, re-basing and value checks.
+#pragma once
+#include <cmath>
+
+#include "common/error.hpp"
+#include "core/network.hpp"
+#include "models/lif.hpp"
+#include "models/room.hpp"
+
+namespace sp {
+
+template <>
+struct Ops<Lif> {
+  using Model = Lif;
+  static constexpr const char *kName = "LIF";
+  // An input can take a neuron to threshold (it then spikes at that instant).
+  static constexpr bool kInputsCanFire = true;
+  // A row's kicks are one multiply-add each: no batched path.
+  static constexpr bool kBatchedDelivery = false;
+  // Phase frame: the key is u itself, the smallest first; u grows exponentially with time.
+  static constexpr double kPhaseKeySign = 1.0;
+  static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Log;
+
+  static bool oscillatory(double drive) { return Lif::oscillatory(drive); }
+  static double period(double drive, double tau) { return Lif::period(drive, tau); }
+  // Seeded initial voltage at a fraction frac of the free period (0 if not oscillatory).
+  static double seeded_voltage(double drive, double tau, double frac) {
+    if (!Lif::oscillatory(drive)) return 0.0;
+    double v = Lif::voltage_after(frac * Lif::period(drive, tau), drive, tau);
+    // Rounding can give exactly the threshold for a phase at the end of the period: the
+    // initial voltages must stay below it (sp_set_params(SP_PARAM_V0) and sp_load refuse 1).
+    return v >= 1.0 ? std::nextafter(1.0, 0.0) : v;
+  }
+
+  // Clock value E = exp((t - t0)/tau).
+  static double clock(const Network &net, double t) { return std::exp((t - net.t0) / net.tau); }
+  // The clock t_ref later (the reset takes effect at the end of the refractory period).
+  static double after_refractory(const Network &net, double e) {
+    return net.t_ref > 0 ? e * std::exp(net.t_ref / net.tau) : e;
+  }
+  static double phase_key(double u) { return u; }
+  static double phase_clock(const Network &net, double key) { return key / (net.drive[0] - 1.0); }
+  // The key of a neuron at threshold at clock value e.
+  static double phase_threshold_key(const Network &net, double e) {
+    return (net.drive[0] - 1.0) * e;
+  }
+  static double phase_key_time(const Network &net, double key) {
+    return net.t0 + net.tau * std::log(key / (net.drive[0] - 1.0));
+  }
+  // An input: the kick shared by the targets of a row (weight, drive and clock fixed), applied
+  // to each target's state.
+  using Kick = Lif::Kick;
+  static Kick kick(const Network &, double w, double, double e) { return Lif::kick(w, e); }
+  static double apply(double u, const Kick &k) { return Lif::apply(u, k); }
+  static bool at_threshold(const Network &, double u, double drive, double e) {
+    return Lif::at_threshold(u, drive, e);
+  }
+  // A reset whose refractory period ends so far ahead of t0 that its clock would overflow
+  // (t_ref above about 560 tau) is kept pending: the state holds -0.0 until a re-base
+  // brings t0 close enough (every event after the refractory end comes with one, as it is
+  // more than rebase_span after t0), and the refractory end alone gives the voltage and the
+  // next spike time meanwhile. (-0.0 otherwise means V = I exactly, which reads the same.)
+  static constexpr double kPendingClock = 3.7e260;  // about e^600
+  static double pending_state() { return -0.0; }
+  static bool pending(double u) { return u == 0 && std::signbit(u); }
+  // The state held at reset until clock value e (the refractory end's), or pending.
+  static double held_state(const Network &, double drive, double e) {
+    return e > kPendingClock ? pending_state() : Lif::reset(drive, e);
+  }
+  // The same at the end of the refractory period started by a spike at clock value e.
+  static double reset_after_spike(const Network &net, double drive, double e) {
+    return held_state(net, drive, after_refractory(net, e));
+  }
+  // A pending state made real at t0 (after a re-base), if its clock is representable now.
+  static double materialize(const Network &net, uint32_t i) {
+    double end = net.refr_end[i];
+    if (!(end > -INFINITY)) return pending_state();
+    return held_state(net, net.drive[i], std::exp(exact_span(end, net.t0, net.tau)));
+  }
+  static double spike_time(const Network &net, double u, double drive) {
+    return Lif::spike_time(u, drive, net.t0, net.tau);
+  }
+  // Neuron i's next spike time without input, pending reset included.
+  static double neuron_spike_time(const Network &net, uint32_t i) {
+    double u = net.neuron[i].state, drive = net.drive[i];
+    if (pending(u)) {
+      if (!Lif::oscillatory(drive)) return INFINITY;
+      return net.refr_end[i] + Lif::period(drive, net.tau);
+    }
+    return spike_time(net, u, drive);
+  }
+  // Voltage of neuron i at t after its refractory end, pending reset included.
+  static double neuron_voltage(const Network &net, uint32_t i, double t) {
+    double u = net.neuron[i].state, drive = net.drive[i];
+    if (pending(u)) return Lif::voltage_after(t - net.refr_end[i], drive, net.tau);
+    return voltage(net, u, drive, clock(net, t));
+  }
+  static double voltage(const Network &, double u, double drive, double e) {
+    return Lif::voltage(u, drive, e);
+  }
+  static double from_voltage(const Network &, double v, double drive, double e) {
+    return Lif::from_voltage(v, drive, e);
+  }
+  static double reset_voltage(const Network &, double) { return 0.0; }
+  // The clock at which a neuron with state u reaches threshold (in the time frame, the clock of
+  // its spike computed without the rounding of its spike time).
+  static double spiker_clock(const Network &, double u, double drive) { return u / (drive - 1.0); }
+
+  // Re-base when an event is 32 tau after t0: E stays below e^32.
+  static double rebase_span(const Network &net) { return 32.0 * net.tau; }
+  // Moves t0 to t (t > t0): every u is scaled by f = exp(-(t - t0)/tau), returned for the tape.
+  // t0 stays an exact double (the time of an event), so no rounding of t0 accumulates over
+  // re-basings; f is computed from the exact difference t - t0, and its rounding (and each
+  // state's) is a relative error of order 1e-16 per re-base, a few 1e-16 tau in time. Scaling
+  // by one factor keeps the order of the states (the phase frame's keys) and their ties. After a
+  // long silence f underflows to 0: every neuron has decayed to its drive.
+  static double rebase(Network &net, double t) {
+    double f = exp_minus_span(t, net.t0, net.tau);
+    net.t0 = t;
+    for (uint32_t i = 0; i < net.n; ++i) {
+      double u = net.neuron[i].state * f;
+      net.neuron[i].state = pending(u) ? materialize(net, i) : u;
+    }
+    net.clock_time = NAN;
+    if (net.frame == SP_FRAME_PHASE) {
+      // The keys are the states: scaled alike, so the queue keeps its order (rebuilt for its
+      // buckets).
+      net.cur_key *= f;
+      net.spike_queue.rebuild();
+    }
+    return f;
+  }
+
+  // Value checks beyond finiteness (validate.cpp adds that, and the free-period check). Any
+  // drive runs; its magnitude, the weights' and the initial voltages' are bounded so that no
+  // state can overflow (see kMaxMagnitude).
+  static sp_status check_drive(double drive, const char *label) {
+    if (std::fabs(drive) > kMaxMagnitude)
+      return fail(SP_ERR_NUMERIC, "%s = %g: LIF drives above %g in magnitude are not supported",
+                  label, drive, kMaxMagnitude);
+    return SP_OK;
+  }
+  static bool weight_in_range(double w) { return std::fabs(w) <= kMaxMagnitude; }
+  static sp_status check_weight(double w, const char *label) {
+    if (!weight_in_range(w))
+      return fail(SP_ERR_NUMERIC, "%s = %g: LIF weights above %g in magnitude are not supported",
+                  label, w, kMaxMagnitude);
+    return SP_OK;
+  }
+  static bool v0_in_range(double v) { return v < 1.0 && std::fabs(v) <= kMaxMagnitude; }
+  static sp_status check_v0(double v, const char *label) {
+    if (!(v < 1.0))
+      return fail(SP_ERR_ARGUMENT, "%s = %g: must be below the threshold 1", label, v);
+    if (std::fabs(v) > kMaxMagnitude)
+      return fail(SP_ERR_NUMERIC, "%s = %g: LIF voltages above %g in magnitude are not supported",
+                  label, v, kMaxMagnitude);
+    return SP_OK;
+  }
+  // The phase frame keys neurons on their states, so it cannot hold a pending reset
+  // (held_state): refractory periods up to 512 tau only.
+  static constexpr double kPhaseMaxRefractoryTaus = 512.0;
+  static bool phase_refractory_ok(double t_ref, double tau) {
+    return t_ref <= kPhaseMaxRefractoryTaus * tau;
+  }
+  static sp_status check_phase_refractory(double t_ref, double tau) {
+    if (phase_refractory_ok(t_ref, tau)) return SP_OK;
+    return fail(SP_ERR_UNSUPPORTED,
+                "frame = SP_FRAME_PHASE: LIF refractory periods up to 512 tau only (t_ref = %g, "
+                "tau = %g); the time frame runs any",
+                t_ref, tau);
+  }
+
+  // The loader's checks of a saved state (io/save_load.cpp). The clock E is positive (0 after
+  // an underflowing re-base: a spiker's own clock u/(I - 1) after its state decayed to 0); so
+  // is a phase-frame due key.
+  static bool loaded_clock_ok(double e) { return e >= 0; }
+  static constexpr const char *kLoadedClockRule = " and >= 0";
+  static bool loaded_phase_due_key_ok(double key) { return key > 0; }
+  static constexpr const char *kLoadedPhaseDueKeyRule = " and > 0";
+  // Initial voltages below threshold, or the seeded voltage (which rounding may put at
+  // threshold) that creation computed from the same seed and drive.
+  static sp_status check_loaded_v0(double v, double created, uint32_t i) {
+    if (!(v < 1.0) && v != created)
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: v0[%u] = %g: must be below the threshold 1", i, v);
+    return SP_OK;
+  }
+  // The threshold key at the due key's time, and how far rounding may have moved a saved due key
+  // from it (s_err: the relative rounding of the times in units of tau).
+  static double loaded_due_key(const Network &net, double key_time, double t0, double tau,
+                               double s_err, double *tol) {
+    double expect = phase_threshold_key(net, std::exp((key_time - t0) / tau));
+    *tol = std::fabs(expect) * (1e-6 + 2 * s_err);
+    return expect;
+  }
+  // A neuron that is not due is below threshold: with a drive above 1 its co-moving state is
+  // then positive (its next spike time is the log of it), or the pending reset of a refractory
+  // period too long for the clock (pending), which only the time frame runs.
+  static sp_status check_loaded_state(const Network &net, uint32_t i, bool due, double now) {
+    double u = net.neuron[i].state;
+    bool held = pending(u) && net.frame == SP_FRAME_TIME && net.refr_end[i] > now;
+    if (!due && !held && net.drive[i] > 1.0 && !(u > 0))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: state[%u] = %g: a LIF neuron below threshold with "
+                  "drive %g > 1 has a positive state",
+                  i, u, net.drive[i]);
+    return SP_OK;
+  }
+};
+
+}  // namespace sp

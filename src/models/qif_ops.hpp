@@ -1,0 +1,142 @@
+// The QIF model's glue to the network (Ops<Qif>, see models/room.hpp): its clock, kicks (batched
+// through models/qif_batch.hpp), resets, queue keys, re-basing and value checks.
+#pragma once
+#include <cmath>
+
+#include "common/error.hpp"
+#include "core/network.hpp"
+#include "models/qif.hpp"
+#include "models/qif_batch.hpp"
+#include "models/room.hpp"
+
+namespace sp {
+
+template <>
+struct Ops<Qif> {
+  using Model = Qif;
+  static constexpr const char *kName = "QIF";
+  // A finite input never carries a QIF neuron to phi = pi.
+  static constexpr bool kInputsCanFire = false;
+  // An input is two transcendental functions: a row whose targets share one kick (phase frame,
+  // shared weight, no target twice) is kicked in batches (apply_batch).
+  static constexpr bool kBatchedDelivery = true;
+  // Phase frame: the key is -x, the most advanced phase first; linear in time.
+  static constexpr double kPhaseKeySign = -1.0;
+  static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;
+
+  static bool oscillatory(double drive) { return Qif::oscillatory(drive); }
+  static double period(double drive, double tau) { return Qif::period(drive, tau); }
+  // Seeded initial voltage: the phase -pi + 2 pi frac.
+  static double seeded_voltage(double drive, double, double frac) {
+    double phi = -kPi + 2.0 * kPi * frac;
+    return std::sqrt(drive) * std::tan(0.5 * phi);
+  }
+
+  // Clock value s = (t - t0)/tau; neuron i's phase is x_i + omega_i s.
+  static double clock(const Network &net, double t) { return (t - net.t0) / net.tau; }
+  static double after_refractory(const Network &net, double s) { return s + net.t_ref / net.tau; }
+  static double phase_key(double x) { return -x; }
+  static double phase_clock(const Network &net, double key) {
+    return (kPi + key) / Qif::omega(net.drive[0]);
+  }
+  static double phase_threshold_key(const Network &net, double s) {
+    return Qif::omega(net.drive[0]) * s - kPi;
+  }
+  static double phase_key_time(const Network &net, double key) {
+    return net.t0 + net.tau * (kPi + key) / Qif::omega(net.drive[0]);
+  }
+  using Kick = Qif::Kick;
+  static Kick kick(const Network &, double w, double drive, double s) {
+    return Qif::kick(w, drive, s);
+  }
+  static double apply(double x, const Kick &k) { return Qif::apply(x, k); }
+  // y[j] = apply(x[j], k) for j < n.
+  static void apply_batch(const double *x, double *y, uint32_t n, const Kick &k) {
+    qif_apply_batch(x, y, n, k);
+  }
+  static bool at_threshold(const Network &, double, double, double) { return false; }
+  // (The QIF clock is linear in time: a refractory end never overflows it.)
+  static double held_state(const Network &, double drive, double s) { return Qif::reset(drive, s); }
+  static double reset_after_spike(const Network &net, double drive, double s) {
+    return Qif::reset(drive, after_refractory(net, s));
+  }
+  static double spike_time(const Network &net, double x, double drive) {
+    return Qif::spike_time(x, drive, net.t0, net.tau);
+  }
+  static double neuron_spike_time(const Network &net, uint32_t i) {
+    return spike_time(net, net.neuron[i].state, net.drive[i]);
+  }
+  static double neuron_voltage(const Network &net, uint32_t i, double t) {
+    return voltage(net, net.neuron[i].state, net.drive[i], clock(net, t));
+  }
+  static double voltage(const Network &, double x, double drive, double s) {
+    return Qif::voltage(x, drive, s);
+  }
+  static double from_voltage(const Network &, double v, double drive, double s) {
+    return Qif::from_voltage(v, drive, s);
+  }
+  // The voltage at phase -pi: -inf in exact arithmetic, about -1.6e16 sqrt(I) in doubles.
+  static double reset_voltage(const Network &, double drive) {
+    return Qif::voltage(-kPi, drive, 0.0);
+  }
+  // The clock at which a neuron with state x reaches phase pi (see Ops<Lif>::spiker_clock).
+  static double spiker_clock(const Network &, double x, double drive) {
+    return (kPi - x) / Qif::omega(drive);
+  }
+
+  // Keep the phase offsets omega (t - t0)/tau below about 64 radians (so it depends on the
+  // largest drive).
+  static double rebase_span(const Network &net) {
+    double max_drive = 0;
+    for (uint32_t i = 0; i < net.n; ++i)
+      if (net.drive[i] > max_drive) max_drive = net.drive[i];
+    return net.tau * 64.0 / Qif::omega(max_drive);
+  }
+  // Moves t0 to t (t > t0): x_i += omega_i d with d = (t - t0)/tau, returned for the tape. t0
+  // stays an exact double (the time of an event); d is computed from the exact difference.
+  static double rebase(Network &net, double t) {
+    double d = exact_span(t, net.t0, net.tau);
+    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(net.drive[i]) * d;
+    net.t0 = t;
+    net.clock_time = NAN;
+    if (net.frame == SP_FRAME_PHASE) {
+      net.cur_key -= Qif::omega(net.drive[0]) * d;
+      net.spike_queue.rebuild();
+    }
+    return d;
+  }
+
+  // Value checks beyond finiteness (validate.cpp adds that, and the free-period check).
+  static sp_status check_drive(double drive, const char *label) {
+    if (!(drive > 0.0))
+      return fail(SP_ERR_UNSUPPORTED,
+                  "%s = %g: QIF neurons need a drive > 0 (excitable QIF with drive <= 0 is not "
+                  "supported)",
+                  label, drive);
+    return SP_OK;
+  }
+  // (A phase never overflows: any finite weight and initial voltage.)
+  static bool weight_in_range(double) { return true; }
+  static sp_status check_weight(double, const char *) { return SP_OK; }
+  static bool v0_in_range(double) { return true; }
+  static sp_status check_v0(double, const char *) { return SP_OK; }
+  static bool phase_refractory_ok(double, double) { return true; }
+  static sp_status check_phase_refractory(double, double) { return SP_OK; }
+
+  // The loader's checks of a saved state (io/save_load.cpp): phases and clocks take any finite
+  // value, and so does v0 (there is no threshold to stay below).
+  static bool loaded_clock_ok(double) { return true; }
+  static constexpr const char *kLoadedClockRule = "";
+  static bool loaded_phase_due_key_ok(double) { return true; }
+  static constexpr const char *kLoadedPhaseDueKeyRule = "";
+  static sp_status check_loaded_v0(double, double, uint32_t) { return SP_OK; }
+  static double loaded_due_key(const Network &net, double key_time, double t0, double tau,
+                               double s_err, double *tol) {
+    double expect = phase_threshold_key(net, (key_time - t0) / tau);
+    *tol = 1e-6 * (std::fabs(expect) + 4.0) + 2 * Qif::omega(net.drive[0]) * s_err;
+    return expect;
+  }
+  static sp_status check_loaded_state(const Network &, uint32_t, bool, double) { return SP_OK; }
+};
+
+}  // namespace sp
