@@ -382,10 +382,25 @@ SP_API uint32_t sp_network_size(const sp_network *net) SP_NOEXCEPT;
 /* Running                                                                                   */
 
 typedef struct sp_spike {
-  double t;          /* spike time in seconds */
-  uint32_t neuron;   /* index of the neuron that spiked */
-  uint32_t reserved; /* 0 */
+  double t;        /* spike time in seconds */
+  uint32_t neuron; /* index of the neuron that spiked */
+  uint32_t flags;  /* 0, or SP_SPIKE_* bits saying why it spiked then (this field was named
+                      `reserved`, always 0, in 0.1: the layout is unchanged) */
 } sp_spike;
+
+/* sp_spike.flags. 0 is an ordinary spike: the neuron's own dynamics reached threshold, so its
+   time depends smoothly on the parameters and dL/dt for it flows back through sp_backward. */
+enum sp_spike_flag {
+  /* An event's jump at this instant took the neuron to threshold: its time is that event's
+     time (event rule 2). Caused by a network spike, dL/dt for it is passed on to that spike. */
+  SP_SPIKE_TRIGGERED = 1,
+  /* Set with SP_SPIKE_TRIGGERED when the chain of jumps that took it to threshold starts at an
+     external input (sp_input) at this instant, directly or through spikes triggered then: its
+     time is the input's time, which no parameter moves, so it carries no gradient (dL/dt for
+     it adds nothing). A network loaded by sp_load forgets the cause of a spike due at the
+     saved instant: such a spike reports SP_SPIKE_TRIGGERED only. */
+  SP_SPIKE_INPUT_TRIGGERED = 2
+};
 
 /* sp_step - process exactly the next network spike.
  *
@@ -417,7 +432,9 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  * Processes every event with time < t_end in order (see Event semantics), writing the spikes
  * to buf. If buf fills first, stops after the cap-th spike (now() is its time, nothing is
  * lost) and returns SP_OK with *count == cap: call again to go on. Otherwise now() becomes
- * t_end. While recording (sp_record), the events are recorded.
+ * t_end. While recording (sp_record), the events are recorded. A network in which no neuron
+ * will ever spike again (and no input is queued before t_end) is a normal end: SP_OK, now()
+ * becomes t_end (unlike sp_step, which has no t_end to go to and returns SP_ERR_STATE).
  *
  * Parameters: net, the network.
  *             t_end, finite, >= now().
@@ -439,6 +456,37 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  */
 SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap,
                         size_t *count) SP_NOEXCEPT;
+
+/* sp_run_until - run until every watched neuron has spiked, or t_end.
+ *
+ * The per-sample call of a training loop (e.g. watch = the output neurons of a first-spike
+ * readout). Processes events in order as sp_run does, writing the spikes to buf, and stops
+ * right after the spike that completes the watched set (each of watch[0 .. n_watch) has
+ * spiked at least once during this call; repeats in watch count once): now() is its time,
+ * and any other event at that instant is left for the next call. Without that, it stops as
+ * sp_run at t_end (now() = t_end), also when no neuron will ever spike again: a normal end,
+ * SP_OK. Whether the set completed: now() < t_end. While recording, the events are recorded.
+ *
+ * Parameters: net, the network.
+ *             t_end, finite, >= now().
+ *             watch, n_watch, the watched neurons (each < n), n_watch >= 1.
+ *             buf, cap, room for cap spikes; buf may be NULL with cap == 0 to count only.
+ *             count, receives the number of spikes processed (and written to buf), or NULL.
+ * Returns:    SP_OK (the set completed, or t_end was reached);
+ *             SP_ERR_ARGUMENT: t_end not finite or before now(), watch NULL, n_watch 0, a
+ *               watched neuron out of range, buf NULL with cap > 0;
+ *             SP_ERR_CAPACITY when buf filled (cap spikes) before the set completed: the cap
+ *               spikes stay processed (call again, watching the neurons that have not spiked
+ *               yet); while recording, a full tape as in sp_run;
+ *             SP_ERR_NUMERIC as sp_run.
+ * On failure: SP_ERR_ARGUMENT changes nothing and does not write *count. After
+ *             SP_ERR_CAPACITY or SP_ERR_NUMERIC, *count still gives the spikes processed and
+ *             written, and the events before the refused one stay processed.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
+SP_API sp_status sp_run_until(sp_network *net, double t_end, const uint32_t *watch, size_t n_watch,
+                              sp_spike *buf, size_t cap, size_t *count) SP_NOEXCEPT;
 
 /* sp_now - the network's current time in seconds.
  *
@@ -466,6 +514,24 @@ SP_API double sp_now(const sp_network *net) SP_NOEXCEPT;
  * Threads:    one at a time per handle.
  */
 SP_API sp_status sp_input(sp_network *net, uint32_t channel, double t) SP_NOEXCEPT;
+
+/* sp_input_many - queue n external input events in one call (a sample's whole input).
+ *
+ * The same as sp_input(net, channels[e], times[e]) for e = 0 .. n-1 in that order (so events
+ * at equal times are applied in array order), all or nothing. The times need not be sorted.
+ *
+ * Parameters: net, the network.
+ *             channels, times, n events (both may be NULL only when n == 0: nothing happens).
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: channels or times NULL with n > 0, a channel out of range, a
+ *               time not finite or before now() (the message names the first such index);
+ *             SP_ERR_CAPACITY when the queue (desc.input_capacity) has no room for all n.
+ * On failure: nothing is queued.
+ * Allocates:  never.
+ * Threads:    one at a time per handle.
+ */
+SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const double *times,
+                               size_t n) SP_NOEXCEPT;
 
 /* sp_voltage - the voltage of one neuron at now() (held at reset during a refractory period).
  *
@@ -660,6 +726,68 @@ SP_API sp_status sp_get_grads(const sp_network *net, sp_param p, double *out,
  * Threads:    one at a time per handle.
  */
 SP_API sp_status sp_zero_grads(sp_network *net) SP_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Data parallelism: replicas                                                                */
+/*                                                                                           */
+/* A replica runs samples with its parent's parameters and a state of its own: it shares the  */
+/* parent's connectivity, weights, drives and initial voltages (read, never copied) and has  */
+/* its own voltages, spike and input queues, tape and accumulated gradients. B samples on T   */
+/* caller threads: one replica per thread, each runs its samples (sp_rewind, sp_input_many,   */
+/* sp_record, sp_run_until, sp_backward), then the caller sums the replicas' gradients into   */
+/* the parent (sp_grads_accumulate, one at a time), updates the parameters there once         */
+/* (sp_set_params) and every replica sees them at its next sp_rewind. The library starts no   */
+/* threads. Memory: a replica costs the dynamic state only, about 44 bytes per neuron plus    */
+/* its tape; a copy of a network with explicit weights costs 12 bytes per synapse more (at    */
+/* N = 10^6, K = 100: a replica about 44 MB, a copy about 1.27 GB).                           */
+/*                                                                                           */
+/* Rules. Lifetime: destroy the replicas before their parent. Threads: each replica is a      */
+/* handle of its own (one thread at a time), and replicas of one parent may run at the same   */
+/* time as each other and as the parent itself, because running only reads the parameters.   */
+/* The parameters change only through the parent (sp_set_params, sp_set_drive), and only      */
+/* while no replica is in a call; a replica whose parent changed them since its last          */
+/* sp_rewind (or its creation) refuses to run, record, differentiate or report voltages with  */
+/* SP_ERR_STATE until it is rewound. sp_grads_accumulate writes dst and reads src: neither    */
+/* may be in another call then. A replica saved with sp_save loads as an ordinary network.    */
+
+/* sp_network_replica - a new network sharing parent's parameters (see above).
+ *
+ * The replica starts as sp_rewind leaves a network: t = 0, the initial state, no queued
+ * input, no recording, zero gradients. A replica of a replica is a replica of its root
+ * parent. sp_set_params and sp_set_drive on it are refused (SP_ERR_UNSUPPORTED); sp_get_params
+ * and sp_param_count read the parent's.
+ *
+ * Parameters: parent, a network or replica (not NULL); it is only read.
+ *             out, receives the handle (not NULL); destroy it with sp_network_destroy before
+ *               the parent.
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: parent or out NULL; SP_ERR_NOMEM: the allocator
+ *             returned NULL.
+ * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
+ * Allocates:  one block through the parent's allocator (the dynamic state: neurons, queues,
+ *             scratch), freed by sp_network_destroy; its tape and gradients come with its
+ *             first sp_record as for any network.
+ * Threads:    reads the parent: not while the parent's parameters change.
+ */
+SP_API sp_status sp_network_replica(sp_network *parent, sp_network **out) SP_NOEXCEPT;
+
+/* sp_grads_accumulate - add src's accumulated gradients to dst's.
+ *
+ * For every parameter kind, dst's gradients += src's (src's are unchanged: zero them with
+ * sp_zero_grads before its next samples). dst and src must share one parameter set: one is
+ * the other's parent, or both are replicas of one parent. A src that never recorded adds
+ * nothing.
+ *
+ * Parameters: dst, src, the networks (not NULL, not the same).
+ * Returns:    SP_OK;
+ *             SP_ERR_ARGUMENT: dst or src NULL, the same network, or not sharing parameters;
+ *             SP_ERR_NUMERIC: a sum would not be finite;
+ *             SP_ERR_NOMEM: dst had no gradient storage yet (it never recorded) and the
+ *               allocator returned NULL.
+ * On failure: dst's gradients are unchanged.
+ * Allocates:  dst's gradient storage if it never recorded (as sp_record would).
+ * Threads:    neither dst nor src may be in another call.
+ */
+SP_API sp_status sp_grads_accumulate(sp_network *dst, const sp_network *src) SP_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Saving and loading                                                                        */

@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "core/network.hpp"
 #include "core/run.hpp"
+#include "core/run_until.hpp"
 #include "grad/grad.hpp"
 #include "io/save_load.hpp"
 #include "sparseprop/sparseprop.h"
@@ -60,6 +61,39 @@ sp_status param_kind(const sp_param &in, sp_param *out) {  // (by reference: no 
 sp_status check_neuron(const sp::Network *net, uint32_t neuron) {
   if (neuron >= net->n)
     return sp::fail(SP_ERR_ARGUMENT, "neuron = %u: must be less than n = %u", neuron, net->n);
+  return SP_OK;
+}
+
+// The network whose parameters net uses: its parent for a replica, else itself.
+const sp::Network *owner(const sp::Network *net) { return net->parent ? net->parent : net; }
+
+// A replica computes with its parent's parameters as they were at its last rewind: one whose
+// parent changed them since must be rewound first.
+sp_status check_replica_current(const sp::Network *net) {
+  if (!net->parent || net->seen_version == net->parent->param_version) return SP_OK;
+  return sp::fail(SP_ERR_STATE,
+                  "net is a replica whose parent's parameters changed since its last sp_rewind "
+                  "(parameter version %llu, the replica's %llu): call sp_rewind on it first",
+                  static_cast<unsigned long long>(net->parent->param_version),
+                  static_cast<unsigned long long>(net->seen_version));
+}
+
+// Parameters are set on the network that owns them.
+sp_status check_not_replica(const sp::Network *net, const char *what) {
+  if (!net->parent) return SP_OK;
+  return sp::fail(SP_ERR_UNSUPPORTED,
+                  "net is a replica: %s belong to its parent (set them there, with no replica "
+                  "running, then sp_rewind the replicas)",
+                  what);
+}
+
+// The same check for every time argument of a run.
+sp_status check_t_end(const sp::Network *n, double t_end) {
+  if (std::isnan(t_end) || std::isinf(t_end))
+    return sp::fail(SP_ERR_ARGUMENT, "t_end = %g: must be finite", t_end);
+  if (t_end < n->now)
+    return sp::fail(SP_ERR_ARGUMENT, "t_end = %.17g: must not be before now() = %.17g", t_end,
+                    n->now);
   return SP_OK;
 }
 
@@ -131,6 +165,8 @@ SP_API uint32_t sp_network_size(const sp_network *net) noexcept { return net ? i
 
 SP_API sp_status sp_step(sp_network *net, sp_spike *out) noexcept {
   SP_REQUIRE_NET(net);
+  sp_status s = check_replica_current(impl(net));
+  if (s != SP_OK) return s;
   return done(sp::network_step(impl(net), out));
 }
 
@@ -138,14 +174,36 @@ SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap
                         size_t *count) noexcept {
   SP_REQUIRE_NET(net);
   sp::Network *n = impl(net);
-  if (std::isnan(t_end) || std::isinf(t_end))
-    return sp::fail(SP_ERR_ARGUMENT, "t_end = %g: must be finite", t_end);
-  if (t_end < n->now)
-    return sp::fail(SP_ERR_ARGUMENT, "t_end = %.17g: must not be before now() = %.17g", t_end,
-                    n->now);
+  sp_status s = check_t_end(n, t_end);
+  if (s != SP_OK) return s;
   if (!buf && cap) return sp::fail(SP_ERR_ARGUMENT, "buf is NULL but cap = %zu", cap);
+  s = check_replica_current(n);
+  if (s != SP_OK) return s;
   size_t c = 0;
-  sp_status s = sp::network_run(n, t_end, buf, cap, &c);
+  s = sp::network_run(n, t_end, buf, cap, &c);
+  if (count) *count = c;
+  return done(s);
+}
+
+SP_API sp_status sp_run_until(sp_network *net, double t_end, const uint32_t *watch, size_t n_watch,
+                              sp_spike *buf, size_t cap, size_t *count) noexcept {
+  SP_REQUIRE_NET(net);
+  sp::Network *n = impl(net);
+  sp_status s = check_t_end(n, t_end);
+  if (s != SP_OK) return s;
+  if (!watch) return sp::fail(SP_ERR_ARGUMENT, "watch is NULL (n_watch = %zu)", n_watch);
+  if (n_watch == 0)
+    return sp::fail(SP_ERR_ARGUMENT,
+                    "n_watch = 0: watch at least one neuron (sp_run runs to t_end)");
+  for (size_t w = 0; w < n_watch; ++w)
+    if (watch[w] >= n->n)
+      return sp::fail(SP_ERR_ARGUMENT, "watch[%zu] = %u: must be less than n = %u", w, watch[w],
+                      n->n);
+  if (!buf && cap) return sp::fail(SP_ERR_ARGUMENT, "buf is NULL but cap = %zu", cap);
+  s = check_replica_current(n);
+  if (s != SP_OK) return s;
+  size_t c = 0;
+  s = sp::network_run_until(n, t_end, watch, n_watch, buf, cap, &c);
   if (count) *count = c;
   return done(s);
 }
@@ -168,10 +226,37 @@ SP_API sp_status sp_input(sp_network *net, uint32_t channel, double t) noexcept 
   return done(SP_OK);
 }
 
+SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const double *times,
+                               size_t count) noexcept {
+  SP_REQUIRE_NET(net);
+  sp::Network *n = impl(net);
+  if (count && !channels) return sp::fail(SP_ERR_ARGUMENT, "channels is NULL but n = %zu", count);
+  if (count && !times) return sp::fail(SP_ERR_ARGUMENT, "times is NULL but n = %zu", count);
+  for (size_t e = 0; e < count; ++e) {
+    if (channels[e] >= n->inputs.n_sources)
+      return sp::fail(SP_ERR_ARGUMENT, "channels[%zu] = %u: must be less than n_inputs = %u", e,
+                      channels[e], n->inputs.n_sources);
+    if (!std::isfinite(times[e]))
+      return sp::fail(SP_ERR_ARGUMENT, "times[%zu] = %g: must be finite", e, times[e]);
+    if (times[e] < n->now)
+      return sp::fail(SP_ERR_ARGUMENT, "times[%zu] = %.17g: must not be before now() = %.17g", e,
+                      times[e], n->now);
+  }
+  uint32_t room = n->queue.capacity() - n->queue.size();
+  if (count > room)
+    return sp::fail(SP_ERR_CAPACITY,
+                    "n = %zu: the input queue has room for %u more events (input_capacity = %u, "
+                    "%u queued)",
+                    count, room, n->queue.capacity(), n->queue.size());
+  for (size_t e = 0; e < count; ++e) n->queue.push(times[e], channels[e]);
+  return done(SP_OK);
+}
+
 SP_API sp_status sp_voltage(const sp_network *net, uint32_t neuron, double *v) noexcept {
   SP_REQUIRE_NET(net);
   if (!v) return sp::fail(SP_ERR_ARGUMENT, "v is NULL");
   sp_status s = check_neuron(impl(net), neuron);
+  if (s == SP_OK) s = check_replica_current(impl(net));
   if (s != SP_OK) return s;
   *v = sp::network_voltage(impl(net), neuron);
   return done(SP_OK);
@@ -183,6 +268,8 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) noexcep
   if (!v) return sp::fail(SP_ERR_ARGUMENT, "v is NULL");
   if (n != nw->n)
     return sp::fail(SP_ERR_ARGUMENT, "n = %zu: must equal the number of neurons %u", n, nw->n);
+  sp_status s = check_replica_current(nw);
+  if (s != SP_OK) return s;
   for (uint32_t i = 0; i < nw->n; ++i) v[i] = sp::network_voltage(nw, i);
   return done(SP_OK);
 }
@@ -193,16 +280,30 @@ SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) no
   sp_status s = check_neuron(n, neuron);
   if (s != SP_OK) return s;
   s = sp::network_check_drive(n->model, n->tau, drive, "drive");
+  if (s == SP_OK) s = check_not_replica(n, "drives");
   if (s != SP_OK) return s;
   if (n->tape.recording)
     return sp::fail(SP_ERR_STATE, "cannot change a drive while recording (call sp_backward first)");
-  return done(sp::network_set_drive(n, neuron, drive));
+  s = sp::network_set_drive(n, neuron, drive);
+  if (s == SP_OK) ++n->param_version;
+  return done(s);
 }
 
 SP_API sp_status sp_rewind(sp_network *net) noexcept {
   SP_REQUIRE_NET(net);
+  sp::network_replica_sync(impl(net));
   sp::network_reset_state(impl(net));
   return done(SP_OK);
+}
+
+SP_API sp_status sp_network_replica(sp_network *parent, sp_network **out) noexcept {
+  if (!out) return sp::fail(SP_ERR_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (!parent) return sp::fail(SP_ERR_ARGUMENT, "parent is NULL");
+  sp::Network *net = nullptr;
+  sp_status s = sp::network_replica(impl(parent), &net);
+  if (s == SP_OK) *out = handle(net);
+  return done(s);
 }
 
 SP_API sp_status sp_param_count(const sp_network *net, sp_param kind, size_t *len) noexcept {
@@ -211,7 +312,7 @@ SP_API sp_status sp_param_count(const sp_network *net, sp_param kind, size_t *le
   sp_param p = SP_PARAM_WEIGHTS;
   sp_status s = param_kind(kind, &p);
   if (s != SP_OK) return s;
-  return done(sp::params_count(impl(net), p, len));
+  return done(sp::params_count(owner(impl(net)), p, len));
 }
 
 SP_API sp_status sp_get_params(const sp_network *net, sp_param kind, double *out,
@@ -220,7 +321,7 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param kind, double *out
   sp_param p = SP_PARAM_WEIGHTS;
   sp_status s = param_kind(kind, &p);
   if (s != SP_OK) return s;
-  return done(sp::params_get(impl(net), p, out, len));
+  return done(sp::params_get(owner(impl(net)), p, out, len));
 }
 
 SP_API sp_status sp_set_params(sp_network *net, sp_param kind, const double *in,
@@ -228,19 +329,37 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param kind, const double *in,
   SP_REQUIRE_NET(net);
   sp_param p = SP_PARAM_WEIGHTS;
   sp_status s = param_kind(kind, &p);
+  if (s == SP_OK) s = check_not_replica(impl(net), "parameters");
   if (s != SP_OK) return s;
-  return done(sp::params_set(impl(net), p, in, len));
+  s = sp::params_set(impl(net), p, in, len);
+  if (s == SP_OK) ++impl(net)->param_version;
+  return done(s);
 }
 
 SP_API sp_status sp_record(sp_network *net, size_t max_spikes) noexcept {
   SP_REQUIRE_NET(net);
+  sp_status s = check_replica_current(impl(net));
+  if (s != SP_OK) return s;
   return done(sp::tape_start(impl(net), max_spikes));
 }
 
 SP_API sp_status sp_backward(sp_network *net, const double *dl_dt, size_t n_spikes,
                              const double *dl_dv_end) noexcept {
   SP_REQUIRE_NET(net);
+  sp_status s = check_replica_current(impl(net));
+  if (s != SP_OK) return s;
   return done(sp::backward(impl(net), dl_dt, n_spikes, dl_dv_end));
+}
+
+SP_API sp_status sp_grads_accumulate(sp_network *dst, const sp_network *src) noexcept {
+  if (!dst) return sp::fail(SP_ERR_ARGUMENT, "dst is NULL");
+  if (!src) return sp::fail(SP_ERR_ARGUMENT, "src is NULL");
+  if (dst == src) return sp::fail(SP_ERR_ARGUMENT, "dst and src are the same network");
+  if (owner(impl(dst)) != owner(impl(src)))
+    return sp::fail(SP_ERR_ARGUMENT,
+                    "dst and src do not share one parameter set (neither is the other's parent, "
+                    "nor are they replicas of one parent)");
+  return done(sp::grads_accumulate(impl(dst), impl(src)));
 }
 
 SP_API sp_status sp_get_grads(const sp_network *net, sp_param kind, double *out,

@@ -72,6 +72,7 @@ struct Shape {
   uint32_t n, n_inputs, queue_capacity, k_max;
   uint64_t rec_nnz, in_nnz;
   bool rec_explicit, in_explicit, rec_weights, in_weights;
+  bool replica;  // the parameter arrays are the parent's: not carved
 };
 
 Shape shape_of(const sp_network_desc &d) {
@@ -94,12 +95,13 @@ Shape shape_of(const sp_network_desc &d) {
 
 // Carves the arena; with net == nullptr it only measures.
 void layout(Arena &a, const Shape &s, Network *net) {
+  const uint64_t own = s.replica ? 0 : 1;  // a replica carves no parameter array
   Network *self = a.take<Network>(1);
   (void)self;
   NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
-  double *v0 = a.take<double>(s.n);
+  double *v0 = a.take<double>(own * s.n);
   double *refr_end = a.take<double>(s.n);
-  double *drive = a.take<double>(s.n);
+  double *drive = a.take<double>(own * s.n);
   double *time_key = a.take<double>(s.n);
   uint32_t *near_heap = a.take<uint32_t>(BucketQueue::heap_slots(s.n));
   BucketChunk *chunks = a.take<BucketChunk>(BucketQueue::chunk_count(s.n));
@@ -108,19 +110,21 @@ void layout(Arena &a, const Shape &s, Network *net) {
   double *qt = a.take<double>(s.queue_capacity);
   uint64_t *qs = a.take<uint64_t>(s.queue_capacity);
   uint32_t *qc = a.take<uint32_t>(s.queue_capacity);
-  uint64_t *rrow = a.take<uint64_t>(s.rec_explicit ? uint64_t(s.n) + 1 : 0);
-  uint32_t *rtgt = a.take<uint32_t>(s.rec_nnz);
+  uint64_t *rrow = a.take<uint64_t>(own * (s.rec_explicit ? uint64_t(s.n) + 1 : 0));
+  uint32_t *rtgt = a.take<uint32_t>(own * s.rec_nnz);
   // Per-synapse weights take at least one slot: with zero synapses the pointer must still be
   // non-null, as it is what says "per-synapse weights, nnz of them" (0 for SP_PARAM_WEIGHTS,
   // not a shared weight's 1), in sp_param_count, get/set/grads and sp_save alike.
-  double *rw = a.take<double>(s.rec_weights ? (s.rec_nnz ? s.rec_nnz : 1) : 0);
-  uint64_t *irow = a.take<uint64_t>(s.in_explicit ? uint64_t(s.n_inputs) + 1 : 0);
-  uint32_t *itgt = a.take<uint32_t>(s.in_nnz);
-  double *iw = a.take<double>(s.in_weights ? (s.in_nnz ? s.in_nnz : 1) : 0);
+  double *rw = a.take<double>(own * (s.rec_weights ? (s.rec_nnz ? s.rec_nnz : 1) : 0));
+  uint64_t *irow = a.take<uint64_t>(own * (s.in_explicit ? uint64_t(s.n_inputs) + 1 : 0));
+  uint32_t *itgt = a.take<uint32_t>(own * s.in_nnz);
+  double *iw = a.take<double>(own * (s.in_weights ? (s.in_nnz ? s.in_nnz : 1) : 0));
   uint64_t fwords = s.k_max ? TargetScratch::filter_words(s.k_max) : 0;
   uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
+  uint8_t *marks = a.take<uint8_t>(s.n);
   if (!net) return;
+  net->marks = marks;
   net->neuron = neurons;
   net->v0 = v0;
   net->refr_end = refr_end;
@@ -390,6 +394,56 @@ void network_destroy(Network *net) {
   arena_free(a, block, bytes);
 }
 
+sp_status network_replica(const Network *parent, Network **out) {
+  if (parent->parent) parent = parent->parent;
+  Shape shape{};
+  shape.n = parent->n;
+  shape.n_inputs = parent->inputs.n_sources;
+  shape.queue_capacity = parent->queue.capacity();
+  uint32_t kr = parent->recurrent.is_explicit() ? 0 : parent->recurrent.k;
+  uint32_t ki = parent->inputs.is_explicit() ? 0 : parent->inputs.k;
+  shape.k_max = kr > ki ? kr : ki;
+  shape.replica = true;
+  Arena measure;
+  layout(measure, shape, nullptr);
+  size_t bytes = static_cast<size_t>(measure.size());
+  void *block = arena_alloc(parent->alloc, bytes);
+  if (!block)
+    return fail(SP_ERR_NOMEM, "allocating %zu bytes for a replica of a network of n = %u failed",
+                bytes, parent->n);
+  std::memset(block, 0, bytes);
+  Arena carve(static_cast<unsigned char *>(block));
+  Network *net = new (block) Network();
+  layout(carve, shape, net);
+  net->alloc = parent->alloc;
+  net->block = block;
+  net->block_bytes = bytes;
+  net->model = parent->model;
+  net->n = parent->n;
+  net->tau = parent->tau;
+  net->t_ref = parent->t_ref;
+  net->init_seed = parent->init_seed;
+  net->v0 = parent->v0;
+  net->drive = parent->drive;
+  net->parent = parent;
+  net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
+  network_replica_sync(net);
+  network_reset_state(net);
+  *out = net;
+  return SP_OK;
+}
+
+void network_replica_sync(Network *net) {
+  const Network *p = net->parent;
+  if (!p) return;
+  // (By value: the shared weights, procedural seeds and the arrays' addresses.)
+  net->recurrent = p->recurrent;
+  net->inputs = p->inputs;
+  net->frame_request = p->frame_request;
+  net->rebase_span = p->rebase_span;
+  net->seen_version = p->param_version;
+}
+
 void network_update_rebase_span(Network *net) {
   net->rebase_span = with_model(net->model,
                                 [&](auto m) { return Ops<decltype(m)>::rebase_span(*net); });
@@ -503,6 +557,7 @@ sp_status network_set_drives(Network *net, const double *drives) {
 }
 
 void network_reset_state(Network *net) {
+  std::memset(net->marks, 0, net->n);
   net->now = 0.0;
   net->t0 = 0.0;
   net->queue.clear();

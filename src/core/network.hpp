@@ -107,9 +107,24 @@ struct Network {
   double instant_time;
   uint32_t instant_stamp;
   TargetScratch scratch;
+  // n per-neuron marks for the training calls: a due neuron's SP_SPIKE_* flags (its spike's
+  // cause, set when an event takes it to threshold) and kMarkWatched (sp_run_until).
+  uint8_t *marks;
+
+  // Replicas (sp_network_replica): parent is the network whose parameter arrays (connectivity,
+  // weights, drives, v0) this one reads; nullptr for a network that owns its own.
+  // param_version counts a parent's parameter changes; seen_version is the parent's count at
+  // a replica's last rewind (a replica whose parent changed since must be rewound).
+  const Network *parent;
+  uint64_t param_version;
+  uint64_t seen_version;
 
   Tape tape;
 };
+
+// The watched mark in Network::marks (the SP_SPIKE_* flags take the low bits).
+constexpr uint8_t kMarkWatched = 0x80;
+constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
 
 // Validates a description; fills *bytes with the exact arena size create will request.
 sp_status network_measure(const sp_network_desc *d, size_t *bytes);
@@ -130,6 +145,12 @@ struct ArrayFill {
 };
 sp_status network_create_filled(const sp_network_desc *d, const ArrayFill &fill, Network **out);
 void network_destroy(Network *net);
+// A network sharing parent's parameter arrays with dynamic state, queue and tape of its own
+// (sp_network_replica); a replica's replica is one of the root parent.
+sp_status network_replica(const Network *parent, Network **out);
+// A replica takes its parent's scalar parameters again (shared weights, frame request, re-base
+// span) before a rewind.
+void network_replica_sync(Network *net);
 
 // Sets the dynamic state to t = 0 and the initial voltages v0 (in the frame the rule picks).
 void network_reset_state(Network *net);

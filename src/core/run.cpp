@@ -58,9 +58,12 @@ class Loop {
     // from another neuron's clock when their spike times round to the same double (either
     // error would feed back into the reset and accumulate). A neuron an input took to
     // threshold (time frame: its refractory end marks it, set to that instant) uses the clock
-    // of the instant.
+    // of the instant; so does a time-frame neuron due at now() whose state does not spike
+    // then (a drive change at this instant kept it due: its own clock may not exist, e.g. a
+    // LIF drive of exactly 1 gives 0/0).
     bool own = kPhase ? key > net_.cur_key
-                      : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now);
+                      : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now &&
+                                           O::neuron_spike_time(net_, j) == key);
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)
@@ -86,6 +89,8 @@ class Loop {
       tape.n_spikes++;
     }
 
+    // Why it spikes now (SP_SPIKE_* flags): its own dynamics, or the jump that made it due.
+    const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | (net_.marks[j] & kMarkCause);
     begin_instant(t);
     net_.refr_end[j] = t + net_.t_ref;
     net_.neuron[j].flags = recent_flags();  // (no longer due)
@@ -93,11 +98,12 @@ class Loop {
     net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
     net_.spike_queue.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
+    cause_ = SP_SPIKE_TRIGGERED | (why & SP_SPIKE_INPUT_TRIGGERED);
     deliver(row, t, clk, ev);
     if (out) {
       out->t = t;
       out->neuron = j;
-      out->reserved = 0;
+      out->flags = why;
     }
     return SP_OK;
   }
@@ -119,6 +125,7 @@ class Loop {
     uint64_t ev = net_.tape.n_events;
     if (net_.tape.recording) net_.tape.record(TapeKind::Input, t, 0.0, c, UINT64_MAX);
     Row row = synapse_row(net_.inputs, c, net_.n, net_.scratch);
+    cause_ = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
     deliver(row, t, clk, ev);
     return SP_OK;
   }
@@ -336,6 +343,7 @@ class Loop {
         // ignores any further input at t.
         slot.flags = recent_flags() | kSlotDue;
         net_.refr_end[i] = t;
+        net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
@@ -345,6 +353,7 @@ class Loop {
   }
 
   Network &net_;
+  uint32_t cause_ = 0;  // the SP_SPIKE_* flags of a spike the event being delivered triggers
 };
 
 template <class M, bool kPhase>

@@ -1,8 +1,10 @@
 // The accumulated gradients: where they are stored, reading them (sp_get_grads) and clearing
 // them (sp_zero_grads). They are allocated with the first tape (tape.cpp) and added to by the
 // reverse sweep (backward.cpp).
+#include <cmath>
 #include <cstring>
 
+#include "common/error.hpp"
 #include "core/network.hpp"
 #include "grad/grad.hpp"
 #include "grad/params.hpp"
@@ -34,6 +36,34 @@ void grads_zero(Network *net) {
     double *g = grad_storage(net, p);
     if (g) std::memset(g, 0, sizeof(double) * count_of(net, p));
   }
+}
+
+}  // namespace sp
+
+namespace sp {
+
+sp_status grads_accumulate(Network *dst, const Network *src) {
+  if (!src->tape.grad_block) return SP_OK;  // (nothing accumulated there yet: all 0)
+  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0};
+  // Checked before anything is added, so that a failure changes nothing.
+  if (dst->tape.grad_block)
+    for (sp_param p : kinds) {
+      const double *d = grad_storage(dst, p), *g = grad_storage(src, p);
+      for (uint64_t i = 0, c = count_of(dst, p); i < c; ++i)
+        if (!std::isfinite(d[i] + g[i]))
+          return fail(SP_ERR_NUMERIC,
+                      "the sum of the gradients %s[%llu] = %g + %g is not finite: nothing was "
+                      "added",
+                      param_name(p), static_cast<unsigned long long>(i), d[i], g[i]);
+    }
+  sp_status s = grads_alloc(dst);
+  if (s != SP_OK) return s;
+  for (sp_param p : kinds) {
+    double *d = grad_storage(dst, p);
+    const double *g = grad_storage(src, p);
+    for (uint64_t i = 0, c = count_of(dst, p); i < c; ++i) d[i] += g[i];
+  }
+  return SP_OK;
 }
 
 }  // namespace sp

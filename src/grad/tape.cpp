@@ -10,6 +10,29 @@
 
 namespace sp {
 
+sp_status grads_alloc(Network *net) {
+  Tape &t = net->tape;
+  if (t.grad_block) return SP_OK;
+  Arena g;
+  g.take<double>(net->recurrent.param_count());
+  g.take<double>(net->inputs.param_count());
+  g.take<double>(net->n);
+  g.take<double>(net->n);
+  // Twice: the second half keeps the gradients a failed backward pass restores.
+  size_t bytes = 2 * static_cast<size_t>(g.size());
+  void *block = arena_alloc(net->alloc, bytes);
+  if (!block) return fail(SP_ERR_NOMEM, "allocating %zu bytes for gradients failed", bytes);
+  std::memset(block, 0, bytes);
+  Arena c(static_cast<unsigned char *>(block));
+  t.grad_w = c.take<double>(net->recurrent.param_count());
+  t.grad_in = c.take<double>(net->inputs.param_count());
+  t.grad_drive = c.take<double>(net->n);
+  t.grad_v0 = c.take<double>(net->n);
+  t.grad_block = block;
+  t.grad_block_bytes = bytes;
+  return SP_OK;
+}
+
 sp_status tape_start(Network *net, size_t max_spikes) {
   if (max_spikes == 0) return fail(SP_ERR_ARGUMENT, "max_spikes = 0: must be at least 1");
   Tape &t = net->tape;
@@ -22,25 +45,8 @@ sp_status tape_start(Network *net, size_t max_spikes) {
   if (events > UINT32_MAX - 1ull)
     return fail(SP_ERR_ARGUMENT, "max_spikes = %zu: too large for one tape", max_spikes);
 
-  if (!t.grad_block) {
-    Arena g;
-    g.take<double>(net->recurrent.param_count());
-    g.take<double>(net->inputs.param_count());
-    g.take<double>(net->n);
-    g.take<double>(net->n);
-    // Twice: the second half keeps the gradients a failed backward pass restores.
-    size_t bytes = 2 * static_cast<size_t>(g.size());
-    void *block = arena_alloc(net->alloc, bytes);
-    if (!block) return fail(SP_ERR_NOMEM, "allocating %zu bytes for gradients failed", bytes);
-    std::memset(block, 0, bytes);
-    Arena c(static_cast<unsigned char *>(block));
-    t.grad_w = c.take<double>(net->recurrent.param_count());
-    t.grad_in = c.take<double>(net->inputs.param_count());
-    t.grad_drive = c.take<double>(net->n);
-    t.grad_v0 = c.take<double>(net->n);
-    t.grad_block = block;
-    t.grad_block_bytes = bytes;
-  }
+  sp_status s = grads_alloc(net);
+  if (s != SP_OK) return s;
 
   if (!t.block || events > t.event_capacity || pre > t.pre_capacity) {
     Arena m;

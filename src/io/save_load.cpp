@@ -1,7 +1,8 @@
-// Saving and loading networks in the versioned, little-endian, checksummed format of
-// src/io/FORMAT.md. Files are streamed through a small buffer (nothing the size of the network
-// is ever held besides the network), the checksum computed on the way. Loading validates every
-// byte it uses: a truncated, corrupted or future-version input gives SP_ERR_FORMAT, never a
+// Saving and loading networks in the versioned, little-endian, checksummed
+// format of src/io/FORMAT.md. Files are streamed through a small buffer
+// (nothing the size of the network is ever held besides the network), the
+// checksum computed on the way. Loading validates every byte it uses: a
+// truncated, corrupted or future-version input gives SP_ERR_FORMAT, never a
 // crash.
 #include "io/save_load.hpp"
 
@@ -18,11 +19,15 @@ namespace sp {
 namespace {
 
 constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 appends each neuron's same-instant flags (see kSavedDue), which
+// version 1 could only guess from the keys; version-1 files still load, with
+// that guess.
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
-// Payload bytes before the recurrent synapses, of a synapse block before its arrays, of the
-// times between v0 and the states, and of the input queue's count and next sequence number.
+// Payload bytes before the recurrent synapses, of a synapse block before its
+// arrays, of the times between v0 and the states, and of the input queue's
+// count and next sequence number.
 constexpr uint64_t kFixedFieldBytes = 4 + 4 + 8 + 8 + 4 + 4 + 8 + 4 + 4;
 constexpr uint64_t kSynapseHeaderBytes = 4 + 4 + 4 + 4 + 8 + 8 + 8;
 constexpr uint64_t kTimesBytes = 6 * 8;
@@ -30,6 +35,24 @@ constexpr uint64_t kQueueHeaderBytes = 4 + 8;
 constexpr uint64_t kQueueEntryBytes = 8 + 8 + 4;
 
 enum SynapseKind : uint32_t { kNone = 0, kExplicit = 1, kProcedural = 2 };
+
+// A neuron's same-instant flags, one byte each (version 2). Due: it spikes at
+// now() whatever its state says (kSlotDue: taken to threshold, or kept due by a
+// drive change at now()). Spiked now: it spiked (or was taken to threshold) at
+// the instant of now(), so that it cannot spike again then. Neither follows
+// from the keys and refractory ends alone: a due neuron's key may also be its
+// state's own key, and a neuron's refractory end may equal now() + t_ref from a
+// spike at an earlier instant that rounds to the same time.
+constexpr unsigned char kSavedDue = 1;
+constexpr unsigned char kSavedSpikedNow = 2;
+
+unsigned char saved_flags(const Network &net, uint32_t i) {
+  uint32_t flags = net.neuron[i].flags;
+  bool spiked_now = (flags & kSlotRecent) && (flags >> kStampShift) == net.instant_stamp &&
+                    net.instant_time == net.now && net.refr_end[i] >= net.now;
+  return static_cast<unsigned char>(((flags & kSlotDue) ? kSavedDue : 0) |
+                                    (spiked_now ? kSavedSpikedNow : 0));
+}
 
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
 
@@ -42,9 +65,9 @@ uint64_t checksum(uint64_t h, const unsigned char *p, size_t n) {
   return h;
 }
 
-// Writes little-endian values into a buffer. With a file, the buffer is a chunk, written out
-// (and added to the checksum) whenever it is full; without one it is the caller's destination,
-// large enough for everything.
+// Writes little-endian values into a buffer. With a file, the buffer is a
+// chunk, written out (and added to the checksum) whenever it is full; without
+// one it is the caller's destination, large enough for everything.
 class Writer {
  public:
   Writer(unsigned char *buf, size_t cap, std::FILE *file) : buf_(buf), cap_(cap), file_(file) {}
@@ -68,8 +91,8 @@ class Writer {
     u64(bits);
   }
   void bytes(const void *p, size_t n) { put(p, n); }
-  // Appends the checksum of everything written so far (itself outside it) and writes out the
-  // rest of the buffer.
+  // Appends the checksum of everything written so far (itself outside it) and
+  // writes out the rest of the buffer.
   void seal() {
     hash_pending();
     hashing_ = false;
@@ -93,7 +116,8 @@ class Writer {
       pos_ += n;
       return;
     }
-    // Only a file's chunk fills up (a caller's buffer was checked to be large enough).
+    // Only a file's chunk fills up (a caller's buffer was checked to be large
+    // enough).
     if (!file_) {
       ok_ = false;
       return;
@@ -127,18 +151,19 @@ class Writer {
   bool hashing_ = true, ok_ = true;
 };
 
-// Reads little-endian values front to back, with bounds checks (the first overrun sticks):
-// from saved bytes in memory, or from a file through a buffer of a chunk's size. Offsets count
-// from the start of the saved bytes; values are read up to `end` (the payload's end), the
-// checksum behind it with stored_checksum(). A file's bytes before `end` go into the checksum
-// as they are read.
+// Reads little-endian values front to back, with bounds checks (the first
+// overrun sticks): from saved bytes in memory, or from a file through a buffer
+// of a chunk's size. Offsets count from the start of the saved bytes; values
+// are read up to `end` (the payload's end), the checksum behind it with
+// stored_checksum(). A file's bytes before `end` go into the checksum as they
+// are read.
 class Reader {
  public:
   // Saved bytes p[0, len), read from `start` on.
   Reader(const unsigned char *p, size_t len, uint64_t start, uint64_t end)
       : cur_(p + start), stop_(p + len), end_(end), offset_(len) {}
-  // A file of len bytes, read from its position `start` on; hash: the checksum of the bytes
-  // before start.
+  // A file of len bytes, read from its position `start` on; hash: the checksum
+  // of the bytes before start.
   Reader(std::FILE *file, uint64_t len, uint64_t start, uint64_t end, unsigned char *buf,
          size_t cap, uint64_t hash)
       : cur_(buf),
@@ -160,6 +185,7 @@ class Reader {
     if (count > remaining() / size) ok_ = false;
     return ok_;
   }
+  unsigned char u8() { return static_cast<unsigned char>(le(1)); }
   uint32_t u32() { return static_cast<uint32_t>(le(4)); }
   uint64_t u64() { return le(8); }
   double f64() {
@@ -187,10 +213,12 @@ class Reader {
     if (!done) ok_ = false, io_failed_ = true;
     return done;
   }
-  // Reads up to the end of the payload (a file's bytes all go into the checksum) and returns
-  // the checksum stored behind it; ok() is false if the bytes are not all there.
+  // Reads up to the end of the payload (a file's bytes all go into the
+  // checksum) and returns the checksum stored behind it; ok() is false if the
+  // bytes are not all there.
   uint64_t stored_checksum() {
-    ok_ = !io_failed_;  // (after a refusal the cursor is still where reading stopped)
+    ok_ = !io_failed_;  // (after a refusal the cursor is still where reading
+                        // stopped)
     while (ok_ && position() < end_) {
       if (cur_ == stop_ && !refill()) break;
       uint64_t left = end_ - position();
@@ -202,6 +230,15 @@ class Reader {
     return decode(b, 8);
   }
   uint64_t computed_checksum() const { return hash_; }
+  bool io_ok() const { return !io_failed_; }
+  // A second reader of the same bytes from `start` to `end` (a later section
+  // needed while an earlier one is read), through its own buffer (a file's;
+  // unused in memory). Its bytes are read again by this reader for the
+  // checksum.
+  Reader ahead(uint64_t start, uint64_t end, unsigned char *buf, size_t cap) const {
+    if (!file_) return Reader(stop_ - offset_, static_cast<size_t>(offset_), start, end);
+    return Reader(file_, file_len_, start, end, buf, cap, kFnvBasis);
+  }
 
  private:
   static uint64_t decode(const unsigned char *b, int n) {
@@ -246,7 +283,10 @@ class Reader {
       return false;
     }
     size_t want = left < cap_ ? static_cast<size_t>(left) : cap_;
-    size_t got = std::fread(buf_, 1, want, file_);
+    // (Seeking first: a second reader may share the file, see ahead().)
+    size_t got = std::fseek(file_, static_cast<long>(offset_), SEEK_SET) == 0
+                     ? std::fread(buf_, 1, want, file_)
+                     : 0;
     if (got != want) {
       ok_ = false;
       io_failed_ = true;
@@ -281,7 +321,7 @@ uint64_t synapse_bytes(const Synapses &s) {
 uint64_t payload_bytes(const Network &net) {
   return kFixedFieldBytes + synapse_bytes(net.recurrent) + synapse_bytes(net.inputs) +
          2 * 8 * uint64_t(net.n) + kTimesBytes + 3 * 8 * uint64_t(net.n) + kQueueHeaderBytes +
-         kQueueEntryBytes * net.queue.size();
+         kQueueEntryBytes * net.queue.size() + uint64_t(net.n);  // (+ the same-instant flags)
 }
 
 void write_synapses(Writer &w, const Synapses &s) {
@@ -334,10 +374,15 @@ void write_network(Writer &w, const Network &net) {
     w.u64(net.queue.seq_at(q));
     w.u32(net.queue.channel_at(q));
   }
+  for (uint32_t i = 0; i < net.n; ++i) {
+    unsigned char f = saved_flags(net, i);
+    w.bytes(&f, 1);
+  }
   w.seal();
 }
 
-// A synapse block's fields, and the bytes of its arrays (explicit: row_ptr, targets, weights).
+// A synapse block's fields, and the bytes of its arrays (explicit: row_ptr,
+// targets, weights).
 struct SynapseBlock {
   uint32_t kind = 0, has_weights = 0, k = 0;
   uint64_t seed = 0, nnz = 0;
@@ -345,8 +390,8 @@ struct SynapseBlock {
   uint64_t array_bytes = 0;
 };
 
-// Reads a block's fields; false if they are not a block, or its arrays do not fit in `room`
-// bytes.
+// Reads a block's fields; false if they are not a block, or its arrays do not
+// fit in `room` bytes.
 bool read_synapse_header(Reader &r, uint32_t n_sources, uint64_t room, SynapseBlock &b) {
   b.kind = r.u32();
   b.has_weights = r.u32();
@@ -364,7 +409,8 @@ bool read_synapse_header(Reader &r, uint32_t n_sources, uint64_t room, SynapseBl
 }
 
 // The decoded header: the payload's length, or a refusal.
-sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload) {
+sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload,
+                       uint32_t *version_out) {
   if (len < kHeaderBytes + kChecksumBytes)
     return fail(SP_ERR_FORMAT, "not a valid saved network: %llu bytes is shorter than the header",
                 static_cast<unsigned long long>(len));
@@ -378,11 +424,13 @@ sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload) 
     return fail(SP_ERR_FORMAT, "saved network has format version %u, newer than this library's %u",
                 version, kFormatVersion);
   if (version == 0) return fail(SP_ERR_FORMAT, "not a valid saved network: format version 0");
+  *version_out = version;
   (void)r.u32();
   *payload = r.u64();
   if (*payload != len - kHeaderBytes - kChecksumBytes)
     return fail(SP_ERR_FORMAT,
-                "not a valid saved network: the header says %llu payload bytes, the buffer "
+                "not a valid saved network: the header says %llu payload bytes, the "
+                "buffer "
                 "holds %llu (truncated or extended)",
                 static_cast<unsigned long long>(*payload),
                 static_cast<unsigned long long>(len - kHeaderBytes - kChecksumBytes));
@@ -393,46 +441,54 @@ sp_status format_error(const char *what) {
   return fail(SP_ERR_FORMAT, "not a valid saved network: %s", what);
 }
 
-// The input queue's capacity is not backed by bytes in the file, so it is bounded here: a
-// few hundred bytes must not make the loader allocate (and zero) gigabytes.
+// The input queue's capacity is not backed by bytes in the file, so it is
+// bounded here: a few hundred bytes must not make the loader allocate (and
+// zero) gigabytes.
 constexpr uint32_t kMaxInputCapacity = uint32_t(1) << 24;
 
-// The loaded dynamic state, checked against the invariants every running network keeps
-// before anything is built from it.
+// The loaded dynamic state, checked against the invariants every running
+// network keeps before anything is built from it.
 struct LoadedTimes {
   double now, t0, cur_key, cur_key_time, clock_time, clock_value;
 };
 
-// (now - t0 itself is not bounded: a network run far ahead without any event has such a
-// state.)
+// (now - t0 itself is not bounded: a network run far ahead without any event
+// has such a state.)
 template <class O>
 sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
-  // t0 only moves forward, to at most the time of an event (up to the rounding of the
-  // re-basing step).
+  // t0 only moves forward, to at most the time of an event (up to the rounding
+  // of the re-basing step).
   if (!std::isfinite(t.t0) || t.t0 < 0 || t.t0 - t.now > 1e-12 * (t.now + tau))
     return fail(SP_ERR_FORMAT,
-                "not a valid saved network: t0 = %.17g: must be finite, >= 0 and not after "
+                "not a valid saved network: t0 = %.17g: must be finite, >= 0 "
+                "and not after "
                 "now = %.17g",
                 t.t0, t.now);
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
+  if (frame == SP_FRAME_PHASE) {
+    sp_status st = O::check_loaded_phase_clock(t.now, t.t0, tau);
+    if (st != SP_OK) return st;
+  }
   if (!std::isfinite(t.cur_key) ||
       (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
                 t.cur_key, frame == SP_FRAME_PHASE ? O::kLoadedPhaseDueKeyRule : "");
   if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
     return fail(SP_ERR_FORMAT,
-                "not a valid saved network: due key time = %.17g: must be finite and not after "
+                "not a valid saved network: due key time = %.17g: must be "
+                "finite and not after "
                 "now = %.17g",
                 t.cur_key_time, t.now);
   if (!std::isnan(t.clock_time)) {
     if (!std::isfinite(t.clock_time) || t.clock_time > t.now)
       return fail(SP_ERR_FORMAT,
-                  "not a valid saved network: clock time = %.17g: must be NaN or finite and "
+                  "not a valid saved network: clock time = %.17g: must be NaN "
+                  "or finite and "
                   "not after now = %.17g",
                   t.clock_time, t.now);
     if (!std::isfinite(t.clock_value) || !O::loaded_clock_ok(t.clock_value))
@@ -442,8 +498,8 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   return SP_OK;
 }
 
-// What the arrays of a new network are filled from: the explicit synapses and the drives,
-// straight from the saved bytes (network_create_filled).
+// What the arrays of a new network are filled from: the explicit synapses and
+// the drives, straight from the saved bytes (network_create_filled).
 struct Fill {
   Reader *r;
   uint32_t n, n_inputs;
@@ -455,7 +511,8 @@ sp_status fill_synapses(Reader &r, const SynapseBlock &b, Synapses &dst, uint32_
                         const char *row_ptr_error) {
   if (b.kind != kExplicit) return SP_OK;
   for (uint64_t j = 0; j <= n_sources; ++j) dst.row_ptr[j] = r.u64();
-  // (The arrays were sized by nnz: the rows must end there before a target is read.)
+  // (The arrays were sized by nnz: the rows must end there before a target is
+  // read.)
   if (r.ok() && dst.row_ptr[n_sources] != b.nnz) return format_error(row_ptr_error);
   for (uint64_t e = 0; e < b.nnz; ++e) dst.targets[e] = r.u32();
   if (b.has_weights)
@@ -480,10 +537,12 @@ sp_status fill_arrays(void *ctx, Network *net) {
   return r.ok() ? SP_OK : format_error("truncated drives");
 }
 
-// Builds the network of model Ops<M> = O from the payload at r's cursor, checking every value;
-// the saved bytes' header (and, in memory, the checksum) are checked already.
+// Builds the network of model Ops<M> = O from the payload at r's cursor,
+// checking every value; the saved bytes' header (and, in memory, the checksum)
+// are checked already.
 template <class O>
-sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
+sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf, size_t ahead_cap,
+                          const sp_allocator *alloc, Network **out) {
   if (alloc && (!alloc->alloc || !alloc->free))
     return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
   sp_network_desc d;
@@ -501,7 +560,8 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
   if (d.n == 0) return format_error("n = 0");
   if (d.input_capacity > kMaxInputCapacity)
     return fail(SP_ERR_FORMAT,
-                "not a valid saved network: input_capacity = %u: more than the %u a saved "
+                "not a valid saved network: input_capacity = %u: more than the "
+                "%u a saved "
                 "network may have",
                 d.input_capacity, kMaxInputCapacity);
   if (d.n_inputs == 0 && d.input_capacity != 0)
@@ -514,9 +574,9 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
   if (frame_request > SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: requested frame = %u", frame_request);
 
-  // Every section's size, from the synapse blocks' headers and the queued count (read ahead of
-  // the cursor), must add up to the payload exactly: nothing is allocated for bytes that are
-  // not there.
+  // Every section's size, from the synapse blocks' headers and the queued count
+  // (read ahead of the cursor), must add up to the payload exactly: nothing is
+  // allocated for bytes that are not there.
   Fill f;
   f.r = &r;
   f.n = d.n;
@@ -539,11 +599,19 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
       !r.peek(at + neuron_bytes, queue_header, 4))
     return format_error("truncated or inconsistent sections");
   uint32_t queued = Reader(queue_header, 4, 0, 4).u32();
+  uint64_t flag_bytes = version >= 2 ? d.n : 0;  // the same-instant flags, last
   if (r.remaining() - (at - r.position()) - neuron_bytes - kQueueHeaderBytes !=
-      uint64_t(queued) * kQueueEntryBytes)
+      uint64_t(queued) * kQueueEntryBytes + flag_bytes)
     return format_error("truncated or inconsistent sections");
+  // The flags are needed with the keys, before the queue: a second reader runs
+  // ahead to them (the flags are then read again in order, for the checksum,
+  // and must be the same bytes).
+  uint64_t flags_at = r.position() + r.remaining() - flag_bytes;
+  Reader flags_reader = r.ahead(flags_at, flags_at + flag_bytes, ahead_buf, ahead_cap);
+  uint64_t flags_seen = kFnvBasis;
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
-  // The procedural out-degrees size the network's scratch (validated in full by creation).
+  // The procedural out-degrees size the network's scratch (validated in full by
+  // creation).
   if ((f.rec.kind == kProcedural && f.rec.k > d.n) || (f.in.kind == kProcedural && f.in.k > d.n))
     return fail(SP_ERR_FORMAT, "not a valid saved network: k = %u: more than n = %u",
                 f.rec.kind == kProcedural && f.rec.k > d.n ? f.rec.k : f.in.k, d.n);
@@ -555,10 +623,11 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
   d.inputs.seed = f.in.seed;
   d.inputs.weight = f.in.weight;
   d.allocator = alloc;
-  // The initial voltages and the frame request are set after creation: a network may hold
-  // seeded voltages create would refuse as explicit ones (at threshold by rounding), and a
-  // phase-frame request whose drives have since been made to differ (it then runs in the
-  // time frame until they agree again).
+  // The initial voltages and the frame request are set after creation: a
+  // network may hold seeded voltages create would refuse as explicit ones (at
+  // threshold by rounding), and a phase-frame request whose drives have since
+  // been made to differ (it then runs in the time frame until they agree
+  // again).
   d.v0 = nullptr;
   d.frame = frame_request == SP_FRAME_PHASE ? uint32_t(SP_FRAME_AUTO) : frame_request;
   ArrayFill fill;
@@ -608,15 +677,17 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
     return refuse(format_error("running frame = phase for a network it cannot run"));
   if (frame == SP_FRAME_PHASE) {
-    // The phase frame's due key is the threshold key at its instant, up to rounding: it may
-    // be a spiker's own key, whose time was rounded (by up to some ulps of the times, which
-    // is a large error in the clock when the times are large against tau).
+    // The phase frame's due key is the threshold key at its instant, up to
+    // rounding: it may be a spiker's own key, whose time was rounded (by up to
+    // some ulps of the times, which is a large error in the clock when the
+    // times are large against tau).
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / net->tau;
     double tol;
     double expect = O::loaded_due_key(*net, times.cur_key_time, times.t0, net->tau, s_err, &tol);
     if (!(std::fabs(times.cur_key - expect) <= tol))
       return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: due key = %.17g: the threshold key at its "
+                         "not a valid saved network: due key = %.17g: the "
+                         "threshold key at its "
                          "time %.17g is %.17g",
                          times.cur_key, times.cur_key_time, expect));
   }
@@ -638,10 +709,12 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
   }
   for (uint32_t i = 0; i < d.n; ++i) {
     double re = r.f64();
-    // -inf before the first spike, else the last spike (at or before now) plus t_ref.
+    // -inf before the first spike, else the last spike (at or before now) plus
+    // t_ref.
     if (std::isnan(re) || re == INFINITY || (re > -INFINITY && !(re <= times.now + net->t_ref)))
       return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: refractory end[%u] = %.17g: must be -inf or "
+                         "not a valid saved network: refractory end[%u] = "
+                         "%.17g: must be -inf or "
                          "at most now + t_ref = %.17g",
                          i, re, times.now + net->t_ref));
     net->refr_end[i] = re;
@@ -651,17 +724,46 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
     double key = r.f64();
     if (std::isnan(key))
       return refuse(fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i));
-    // Due to spike at now: the time frame's key is at or before now, the phase frame's is
-    // the due key (flagged, when it is not also the state's own key).
+    unsigned same_instant = 0;  // version 2's flags of neuron i
+    if (version >= 2) {
+      same_instant = flags_reader.u8();
+      if (!flags_reader.ok()) return refuse(format_error("truncated same-instant flags"));
+      unsigned char byte = static_cast<unsigned char>(same_instant);
+      flags_seen = checksum(flags_seen, &byte, 1);
+      if (same_instant & ~unsigned(kSavedDue | kSavedSpikedNow))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: same-instant flags[%u] "
+                           "= %u: only bits 0 "
+                           "(due) and 1 (spiked at now) may be set",
+                           i, same_instant));
+      if ((same_instant & kSavedSpikedNow) && !(net->refr_end[i] >= times.now))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: same-instant flags[%u] "
+                           "say it spiked at "
+                           "now = %.17g, but its refractory end is %.17g",
+                           i, times.now, net->refr_end[i]));
+    }
+    // Due to spike at now: the time frame's key is at or before now, the phase
+    // frame's is the due key (flagged, when it is not also the state's own
+    // key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
+    // A due neuron spikes at the due key's instant before time moves on: that
+    // instant is now. (Else its reset would take the clock of that earlier
+    // instant, or a due key scaled to 0 by a re-base long after it.)
+    if (frame == SP_FRAME_PHASE && due && times.cur_key_time != times.now)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: queue key[%u] = %.17g is due at the due "
+                         "key's instant %.17g, before now = %.17g",
+                         i, key, times.cur_key_time, times.now));
     sp_status state_status = O::check_loaded_state(*net, i, due, times.now);
     if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
-      // A time-frame key is the next spike time computed from the state (kept as saved: a
-      // re-basing since it was computed may have moved its recomputation by some ulps), or
-      // a time at or before now for a due neuron. Anything further off (a spike far beyond
-      // what the state allows, say) is refused.
+      // A time-frame key is the next spike time computed from the state (kept
+      // as saved: a re-basing since it was computed may have moved its
+      // recomputation by some ulps), or a time at or before now for a due
+      // neuron. Anything further off (a spike far beyond what the state allows,
+      // say) is refused.
       bool near = key == expect ||
                   (std::isfinite(expect) &&
                    std::fabs(key - expect) <= 1e-9 * (std::fabs(expect) + times.t0 + d.tau));
@@ -671,12 +773,18 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
                            "before now = %.17g nor the next spike time %.17g of its state",
                            i, key, times.now, expect));
       net->time_key[i] = key;
-      // A neuron due at now() is flagged due, as the event loop flags it: its refractory end
-      // is now(), like a neuron that spiked at now() with t_ref = 0 and whose next spike time
-      // rounds to now() (which must not spike again then). Due: its key is the due key, not
-      // its state's spike time (after sp_set_drive its state is a reset), or an input took it
-      // to threshold (the state is at threshold; a reset state is not).
-      if (due && net->refr_end[i] == times.now) {
+      if (version >= 2) {
+        // (A time-frame neuron may keep the flag after an input moved its key:
+        // harmless.)
+        if (same_instant & kSavedDue) net->neuron[i].flags |= kSlotDue;
+      } else if (due && net->refr_end[i] == times.now) {
+        // Version 1 guesses: a neuron due at now() is flagged due, as the event
+        // loop flags it: its refractory end is now(), like a neuron that spiked
+        // at now() with t_ref = 0 and whose next spike time rounds to now()
+        // (which must not spike again then). Due: its key is the due key, not
+        // its state's spike time (after sp_set_drive its state is a reset), or
+        // an input took it to threshold (the state is at threshold; a reset
+        // state is not).
         bool at_threshold = false;
         if constexpr (O::kInputsCanFire) {
           double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
@@ -684,6 +792,17 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
+    } else if (version >= 2) {
+      // The phase frame's key is the state's, or the due key exactly for a
+      // flagged neuron.
+      bool flagged = (same_instant & kSavedDue) != 0;
+      if (key != (flagged ? times.cur_key : expect))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: queue key[%u] = %.17g: a neuron %s due "
+                           "has the key %.17g",
+                           i, key, flagged ? "flagged" : "not flagged",
+                           flagged ? times.cur_key : expect));
+      if (flagged) net->neuron[i].flags |= kSlotDue;
     } else if (key != expect) {
       // The phase frame's key is the state, except for a neuron due at now().
       if (key != times.cur_key)
@@ -693,22 +812,27 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
                            i, key, expect, times.cur_key));
       net->neuron[i].flags |= kSlotDue;
     }
-    // now() is the instant of the last event (or later, when no neuron matches): a neuron
-    // that spiked at it (refractory end now() + t_ref) and is not due gets its stamp, so that
-    // the same-instant rule holds as in the saved network (it cannot spike again at now():
-    // SP_ERR_NUMERIC, not one more spike). A phase-frame neuron at or below the due key may
-    // be due without a flag (its state's key is the due key): it keeps the unknown stamp, as
-    // do all others (which reads their refractory end).
+    // now() is the instant of the last event (or later, when no neuron
+    // matches): a neuron that spiked at it (refractory end now() + t_ref) and
+    // is not due gets its stamp, so that the same-instant rule holds as in the
+    // saved network (it cannot spike again at now(): SP_ERR_NUMERIC, not one
+    // more spike). A phase-frame neuron at or below the due key may be due
+    // without a flag (its state's key is the due key): it keeps the unknown
+    // stamp, as do all others (which reads their refractory end). Version 2
+    // says which neurons spiked at now(); version 1 guesses it from the
+    // refractory end.
     uint32_t &flags = net->neuron[i].flags;
-    if ((flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-        net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
-      flags = kSlotRecent;  // stamp 0, the instant's
+    if (version >= 2
+            ? (same_instant & kSavedSpikedNow) != 0
+            : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
+                  net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
+      flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
   }
   net->instant_time = times.now;
   net->instant_stamp = 0;
   network_rebuild_queue(net);
-  // The queued count and the next sequence number; the count was read ahead to size the
-  // sections.
+  // The queued count and the next sequence number; the count was read ahead to
+  // size the sections.
   uint32_t queued_again = r.u32();
   uint64_t issued = r.u64();
   if (!r.ok() || queued_again != queued) return refuse(format_error("truncated input queue"));
@@ -727,6 +851,17 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
     net->queue_seq[q] = seq;
     net->queue_channel[q] = c;
   }
+  if (version >= 2) {
+    // The flags once more, in order (the checksum covers them): the bytes used
+    // above.
+    uint64_t flags_read = kFnvBasis;
+    for (uint32_t i = 0; i < d.n; ++i) {
+      unsigned char byte = r.u8();
+      flags_read = checksum(flags_read, &byte, 1);
+    }
+    if (r.ok() && flags_read != flags_seen)
+      return refuse(format_error("the same-instant flags changed while loading"));
+  }
   if (!r.ok() || r.remaining() != 0) return refuse(format_error("truncated input queue"));
   net->queue.restore(queued, issued);
   if (!net->queue.valid()) return refuse(format_error("queued inputs out of heap order"));
@@ -734,16 +869,19 @@ sp_status load_payload_as(Reader &r, const sp_allocator *alloc, Network **out) {
   return SP_OK;
 }
 
-// The payload starts with the model number: the checks of the state depend on the model.
-sp_status load_payload(Reader &r, const sp_allocator *alloc, Network **out) {
+// The payload starts with the model number: the checks of the state depend on
+// the model.
+sp_status load_payload(Reader &r, uint32_t version, unsigned char *ahead_buf, size_t ahead_cap,
+                       const sp_allocator *alloc, Network **out) {
   unsigned char field[4];
   if (!r.peek(r.position(), field, 4)) return format_error("truncated header fields");
   uint32_t model = Reader(field, 4, 0, 4).u32();
   if (!model_runs(model))
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: model = %u: not a model this version runs", model);
-  return with_model(model,
-                    [&](auto m) { return load_payload_as<Ops<decltype(m)>>(r, alloc, out); });
+  return with_model(model, [&](auto m) {
+    return load_payload_as<Ops<decltype(m)>>(r, version, ahead_buf, ahead_cap, alloc, out);
+  });
 }
 
 }  // namespace
@@ -791,20 +929,21 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   if (!buf) return fail(SP_ERR_ARGUMENT, "buf is NULL");
   const unsigned char *p = static_cast<const unsigned char *>(buf);
   uint64_t payload = 0;
-  sp_status s = check_header(p, len, &payload);
+  uint32_t version = 0;
+  sp_status s = check_header(p, len, &payload, &version);
   if (s != SP_OK) return s;
   Reader r(p, len, 0, len - kChecksumBytes);
   if (checksum(kFnvBasis, p, len - kChecksumBytes) != r.stored_checksum())
     return format_error("checksum mismatch (the bytes are corrupted)");
   Reader body(p, len, kHeaderBytes, len - kChecksumBytes);
-  return load_payload(body, alloc, out);
+  return load_payload(body, version, nullptr, 0, alloc, out);
 }
 
 sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes) {
   std::FILE *f = std::fopen(path, "rb");
   if (!f) return fail(SP_ERR_IO, "cannot open '%s' for reading", path);
-  // A directory opens (on POSIX systems) and may report any size, but reading it fails: read
-  // one byte before trusting the size.
+  // A directory opens (on POSIX systems) and may report any size, but reading
+  // it fails: read one byte before trusting the size.
   int first = std::fgetc(f);
   if (first == EOF && std::ferror(f)) {
     std::fclose(f);
@@ -825,24 +964,28 @@ sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes)
     return fail(SP_ERR_IO, "reading '%s' failed", path);
   }
   uint64_t payload = 0;
-  sp_status s = check_header(header, len, &payload);
+  uint32_t version = 0;
+  sp_status s = check_header(header, len, &payload, &version);
   if (s != SP_OK) {
     std::fclose(f);
     return s;
   }
+  // The reader's chunk, and one an eighth of it for the same-instant flags read
+  // ahead beside the queue keys (a byte per neuron against eight).
   sp_allocator a = default_allocator();
-  unsigned char *buf = static_cast<unsigned char *>(a.alloc(a.ctx, chunk_bytes, 64));
+  size_t ahead_bytes = chunk_bytes / 8 ? chunk_bytes / 8 : 1, bytes = chunk_bytes + ahead_bytes;
+  unsigned char *buf = static_cast<unsigned char *>(a.alloc(a.ctx, bytes, 64));
   if (!buf) {
     std::fclose(f);
-    return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to read '%s' failed", chunk_bytes,
-                path);
+    return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to read '%s' failed", bytes, path);
   }
   Reader r(f, len, kHeaderBytes, len - kChecksumBytes, buf, chunk_bytes,
            checksum(kFnvBasis, header, kHeaderBytes));
   Network *net = nullptr;
-  s = load_payload(r, nullptr, &net);
-  // The checksum covers every byte, so it is checked before any other verdict is given (a
-  // refusal reads on to the end for it): a corrupted file is reported as corrupted.
+  s = load_payload(r, version, buf + chunk_bytes, ahead_bytes, nullptr, &net);
+  // The checksum covers every byte, so it is checked before any other verdict
+  // is given (a refusal reads on to the end for it): a corrupted file is
+  // reported as corrupted.
   uint64_t stored = r.stored_checksum();
   if (r.io_failed()) {
     s = fail(SP_ERR_IO, "reading '%s' failed (the file changed or could not be read)", path);
@@ -853,7 +996,7 @@ sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes)
     network_destroy(net);
     net = nullptr;
   }
-  a.free(a.ctx, buf, chunk_bytes);
+  a.free(a.ctx, buf, bytes);
   std::fclose(f);
   if (s == SP_OK) *out = net;
   return s;

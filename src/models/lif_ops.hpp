@@ -177,6 +177,17 @@ struct Ops<Lif> {
   static bool loaded_clock_ok(double e) { return e >= 0; }
   static constexpr const char *kLoadedClockRule = " and >= 0";
   static bool loaded_phase_due_key_ok(double key) { return key > 0; }
+  // The phase frame compares its keys with the threshold's key at now(), (I - 1) exp((now -
+  // t0)/tau): that clock must be a finite double. (A running network re-bases at every event
+  // more than 32 tau after t0, and its neurons, all oscillatory, leave no silence near 700
+  // tau.)
+  static sp_status check_loaded_phase_clock(double now, double t0, double tau) {
+    if (std::isfinite(std::exp(exact_span(now, t0, tau)))) return SP_OK;
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: t0 = %.17g: %.17g tau before now = %.17g, the LIF "
+                "phase frame's clock exp((now - t0)/tau) overflows",
+                t0, exact_span(now, t0, tau), now);
+  }
   static constexpr const char *kLoadedPhaseDueKeyRule = " and > 0";
   // Initial voltages below threshold, or the seeded voltage (which rounding may put at
   // threshold) that creation computed from the same seed and drive.

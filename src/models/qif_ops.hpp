@@ -128,6 +128,8 @@ struct Ops<Qif> {
   static bool loaded_clock_ok(double) { return true; }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
+  // (The QIF clock is linear in time: any finite now and t0 give a finite clock.)
+  static sp_status check_loaded_phase_clock(double, double, double) { return SP_OK; }
   static constexpr const char *kLoadedPhaseDueKeyRule = "";
   static sp_status check_loaded_v0(double, double, uint32_t) { return SP_OK; }
   static double loaded_due_key(const Network &net, double key_time, double t0, double tau,

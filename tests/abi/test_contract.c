@@ -501,9 +501,9 @@ static void test_step_failures_leave_out(void **state) {
   before = save_bytes(net);
   s.t = -7.0;
   s.neuron = 99;
-  s.reserved = 55;
+  s.flags = 55;
   assert_status(sp_step(net, &s), SP_ERR_STATE);
-  assert_true(s.t == -7.0 && s.neuron == 99 && s.reserved == 55);
+  assert_true(s.t == -7.0 && s.neuron == 99 && s.flags == 55);
   assert_true(same_saved(net, &before));
   free(before.p);
   sp_network_destroy(net);
@@ -516,9 +516,9 @@ static void test_step_failures_leave_out(void **state) {
   before = save_bytes(net);
   s.t = -7.0;
   s.neuron = 99;
-  s.reserved = 55;
+  s.flags = 55;
   assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
-  assert_true(s.t == -7.0 && s.neuron == 99 && s.reserved == 55);
+  assert_true(s.t == -7.0 && s.neuron == 99 && s.flags == 55);
   assert_true(same_saved(net, &before));
   free(before.p);
   sp_network_destroy(net);

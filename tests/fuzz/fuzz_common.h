@@ -186,7 +186,9 @@ static void fz_check_spike(const sp_spike *sp, uint32_t n, double start, double 
   FUZZ_CHECK(sp->neuron < n, "spike of neuron %u, n = %u", sp->neuron, n);
   FUZZ_CHECK(sp->t >= start, "spike at %.17g before the call's start %.17g", sp->t, start);
   FUZZ_CHECK(sp->t >= *last, "spike at %.17g after one at %.17g", sp->t, *last);
-  FUZZ_CHECK(sp->reserved == 0, "reserved = %u", sp->reserved);
+  FUZZ_CHECK((sp->flags & ~(uint32_t)(SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED)) == 0 &&
+                 (sp->flags == 0 || (sp->flags & SP_SPIKE_TRIGGERED)),
+             "flags = %u", sp->flags);
   *last = sp->t;
 }
 

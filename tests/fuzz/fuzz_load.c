@@ -3,7 +3,8 @@
  * Input: one flag byte, then the bytes to load. The checksum rejects almost every mutation
  * before the loader's semantic checks run, so with flag bit 0 the harness first repairs the
  * header's payload length and the checksum (src/io/FORMAT.md), and with bit 1 it also writes
- * the magic and version 1: the validation behind the checksum is what gets fuzzed. Bits 4-7
+ * the magic and version 1, or 2 with bit 2: the validation behind the checksum is what gets
+ * fuzzed. The seed corpus holds real saved networks of both versions (*-v1: version 1). Bits 4-7
  * (if non-zero) make that allocation (1-15) fail, to exercise the out-of-memory paths.
  *
  * A load must either fail cleanly (a valid status, a message, nothing allocated left over,
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if ((flags & 2) && len >= 16) {
     static const unsigned char magic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
     memcpy(buf, magic, 8);
-    fmt_put_le(buf + 8, 1, 4);
+    fmt_put_le(buf + 8, (flags & 4) ? 2 : 1, 4);
     fmt_put_le(buf + 12, 0, 4);
   }
   if ((flags & 1) && len >= 32) {

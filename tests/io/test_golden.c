@@ -1,11 +1,12 @@
 /* Golden files: tests/io/golden holds one saved network per variant in format version 1,
- * written by the library at commit 03b41b6 (tests/fuzz/make_corpus --golden). Each must keep
- * loading in every later version, and continue as a network created independently from the
+ * written by the library at commit 03b41b6 (tests/fuzz/make_corpus --golden), and
+ * tests/io/golden-v2 the same in format version 2 (never regenerate either: they are what
+ * earlier versions wrote). Each must keep loading in every later version, and continue as a network created independently from the
  * same description (tests/io/variants.h), after the same calls, does: the same neurons spike
  * in the same order at the same times. Times are compared to 1e-9 s rather than bit for bit:
  * a later version may represent the state differently (a version-1 file is then converted),
  * and a one-ulp difference in a state is not a format error; a misread field changes spike
- * times by far more. Run with the golden directory as the argument. */
+ * times by far more. Run with the golden directory and its format version as the arguments. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #define STEPS 400
 
 static const char *golden_dir;
+static int golden_version;
 
 static unsigned char *read_all(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -59,8 +61,9 @@ static void test_golden_files_continue_as_created(void **state) {
     snprintf(path, sizeof path, "%s/%s.spnet", golden_dir, g->name);
     buf = read_all(path, &len);
     if (!buf) fail_msg("cannot read %s", path);
-    /* Format version 1, as checked in. */
-    assert_true(len > 12 && buf[8] == 1 && buf[9] == 0 && buf[10] == 0 && buf[11] == 0);
+    /* The format version, as checked in. */
+    assert_true(len > 12 && buf[8] == golden_version && buf[9] == 0 && buf[10] == 0 &&
+                buf[11] == 0);
     if (sp_load(buf, len, NULL, &a) != SP_OK) fail_msg("%s: %s", g->name, sp_last_error());
     assert_int_equal(sp_load_file(path, &b), SP_OK);
     sp_network_destroy(b);
@@ -111,10 +114,11 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_golden_files_continue_as_created),
   };
-  if (argc != 2) {
-    fprintf(stderr, "usage: test_golden GOLDEN_DIR\n");
+  if (argc != 3) {
+    fprintf(stderr, "usage: test_golden GOLDEN_DIR FORMAT_VERSION\n");
     return 2;
   }
   golden_dir = argv[1];
+  golden_version = atoi(argv[2]);
   return cmocka_run_group_tests_name("golden", tests, NULL, NULL);
 }

@@ -14,7 +14,11 @@
  *    a time-frame key far from the spike time its state gives;
  *  - refractory ends after now + t_ref, and a bogus cached clock;
  *  - a forced phase frame whose drives were made to differ by sp_set_drive or
- *    sp_set_params, and seeded initial voltages at threshold (refused before: state lost). */
+ *    sp_set_params, and seeded initial voltages at threshold (refused before: state lost);
+ *  - a LIF phase-frame clock exp((now - t0)/tau) that overflows (its re-base factor later
+ *    underflowed to 0, scaling every state and the due key to 0: the saved due key of 0 did
+ *    not load), and a neuron due at the due key of an instant before now (the same zero due
+ *    key after a re-base long after that instant). */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,6 +260,41 @@ static void test_times_far_apart_or_out_of_order_are_refused(void **state) {
   sp_network_destroy(a);
 }
 
+static void test_lif_phase_long_span_or_stale_due_key_is_refused(void **state) {
+  const uint32_t n = 12;
+  sp_network *a = make_lif(n, 1.2, SP_FRAME_AUTO, 0);
+  sp_spike sp;
+  size_t len;
+  unsigned char *buf;
+  int k;
+  (void)state;
+  assert_int_equal(sp_network_frame(a), SP_FRAME_PHASE);
+  for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  /* now 800 tau after t0 (tau = 0.01 s): the clock e^800 overflows. (No neuron spiked at
+     that now: the same-instant flags, the last n bytes before the checksum, are cleared.) */
+  fmt_put_f64(buf + OFF_NOW(n), fmt_get_f64(buf + OFF_T0(n)) + 8.0);
+  memset(buf + len - 8 - n, 0, n);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "overflows");
+  free(buf);
+  sp_network_destroy(a);
+
+  /* A neuron due at the due key of an instant before now: after a run past the last spike
+     (now later than the due key's instant), neuron 5's state and key set to the due key. */
+  a = make_lif(n, 1.2, SP_FRAME_AUTO, 0);
+  assert_int_equal(sp_step(a, &sp), SP_OK);
+  assert_int_equal(sp_run(a, sp_now(a) + 1e-4, NULL, 0, NULL), SP_OK);
+  buf = save(a, &len);
+  assert_true(fmt_get_f64(buf + OFF_CUR_KEY(n) + 8) < sp_now(a));
+  fmt_put_f64(buf + OFF_STATE(n, 5), fmt_get_f64(buf + OFF_CUR_KEY(n)));
+  fmt_put_f64(buf + OFF_KEY(n, 5), fmt_get_f64(buf + OFF_CUR_KEY(n)));
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "before now");
+  free(buf);
+  sp_network_destroy(a);
+}
+
 static void test_infinite_due_key_is_refused(void **state) {
   const uint32_t n = 6;
   sp_network *a = make_lif(n, 1.2, SP_FRAME_PHASE, 0);
@@ -366,6 +405,7 @@ int main(void) {
       cmocka_unit_test(test_load_file_on_a_directory_is_an_io_error),
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),
       cmocka_unit_test(test_infinite_due_key_is_refused),
+      cmocka_unit_test(test_lif_phase_long_span_or_stale_due_key_is_refused),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
       cmocka_unit_test(test_seeded_voltage_at_threshold_loads),

@@ -232,15 +232,50 @@ void test_a_failed_write(void **) {
   sp_network_destroy(net);
 }
 
+// The checked-in files of format versions 1 and 2 (tests/io/golden, golden-v2; version 1 has no
+// same-instant flags) load through every chunk size into the network sp_load makes of the same
+// bytes, and continue like it.
+const char *g_golden_dirs[2];
+
+void test_golden_files_through_chunks(void **) {
+  for (const char *dir : g_golden_dirs) {
+    if (!dir) skip();
+    for (size_t v = 0; v < GOLDEN_COUNT; ++v) {
+      std::string path = std::string(dir) + "/" + golden_variants[v].name + ".spnet";
+      std::vector<unsigned char> bytes = read_file(path.c_str());
+      sp_network *mem = nullptr;
+      assert_int_equal(sp_load(bytes.data(), bytes.size(), nullptr, &mem), SP_OK);
+      std::vector<unsigned char> expect = saved(mem);
+      write_file(kPath, bytes.data(), bytes.size());
+      for (size_t chunk : {size_t(1), size_t(7), size_t(64), sp::kFileChunkBytes}) {
+        sp_network *copy = nullptr, *again = nullptr;
+        assert_int_equal(load_file(chunk, &copy), SP_OK);
+        std::vector<unsigned char> got = saved(copy);
+        assert_int_equal(got.size(), expect.size());
+        assert_memory_equal(got.data(), expect.data(), got.size());
+        assert_int_equal(sp_load(bytes.data(), bytes.size(), nullptr, &again), SP_OK);
+        same_future(again, copy, 100);
+        sp_network_destroy(copy);
+        sp_network_destroy(again);
+      }
+      sp_network_destroy(mem);
+    }
+  }
+  std::remove(kPath);
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char **argv) {
+  g_golden_dirs[0] = argc > 1 ? argv[1] : nullptr;
+  g_golden_dirs[1] = argc > 2 ? argv[2] : nullptr;
   const CMUnitTest tests[] = {
       cmocka_unit_test(test_files_are_the_saved_bytes_at_every_chunk_size),
       cmocka_unit_test(test_every_truncation_of_a_file_is_refused),
       cmocka_unit_test(test_corruption_behind_the_checksum),
       cmocka_unit_test(test_a_file_of_several_chunks),
       cmocka_unit_test(test_a_failed_write),
+      cmocka_unit_test(test_golden_files_through_chunks),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -21,6 +21,21 @@
 
 #define REF_LIF 1
 #define REF_QIF 2
+/* One-variable models tau dV/dt = G(V) = F(V) + I kept in voltages (ref_config: v_reset,
+   v_spike, and delta_t/v_t or f/ctx). Between events the state is advanced by integrating the
+   ODE in its time-of-flight form: the remaining time to the spike r(V) = integral_V^{V_spike}
+   dv/G(v) by adaptive Gauss-Kronrod (7-15) quadrature in long double, V after a time d by
+   solving r(V) = r(V_a) - d (safeguarded Newton on ln r); spike at +inf: r integrated to
+   V_T + 60 D_T plus exp(-60) (EIF), or in y = 1/V on the tail (custom). No tables.
+   EIF: G = -V + I + D_T exp((V - V_T)/D_T). Custom: G = f(V, ctx) + I. A finite v_spike
+   works as the LIF threshold (an input taking V to it commits the neuron to spike); excitable
+   drives (G <= 0 above reset) are refused by ref_create. */
+#define REF_EIF 3
+#define REF_CUSTOM 4
+/* QIF in closed form (phases, as REF_QIF) with a finite reset v_reset: after a spike the
+   phase is 2 atan(v_reset/sqrt(I)), V(t) = sqrt(I) tan(sqrt(I) (t - t0)/tau +
+   atan(v_reset/sqrt(I))). The oracle for a custom model F = V^2. */
+#define REF_QIF_RESET 5
 
 /* Connectivity from sources to neurons, as in the public header: explicit CSR when
    row_ptr != NULL (weights may be NULL for one shared weight), procedural when
@@ -44,6 +59,19 @@ typedef struct ref_config {
   ref_conn recurrent;
   uint32_t n_inputs;
   ref_conn inputs;
+  /* REF_EIF and REF_CUSTOM only. */
+  double v_reset;
+  double v_spike;                   /* finite threshold, or INFINITY (blow-up) */
+  double delta_t;                   /* EIF */
+  double v_t;                       /* EIF */
+  double (*f)(double v, void *ctx); /* custom */
+  void *ctx;
+  /* LIF only: the synaptic time constant. 0: delta synapses (an input makes V jump by w).
+     > 0: current-based synapses, tau dV/dt = -V + I + J, tau_syn dJ/dt = -J, an input of
+     weight w raises J by w tau/tau_syn; V is continuous, so no input makes a neuron spike at
+     its own time, and no input is ignored: a refractory neuron's V is held at 0 while J keeps
+     integrating its inputs. J starts at 0. */
+  double tau_syn;
 } ref_config;
 
 typedef struct ref_spike {
@@ -76,8 +104,11 @@ size_t ref_run(ref_sim *s, double t_end, ref_spike *buf, size_t cap);
 /* The next spike if no queued or further input arrives: returns 0 with its time and neuron
    (lowest index at equal times), or -1 if no neuron will ever spike. Changes nothing. */
 int ref_peek(const ref_sim *s, double *t, uint32_t *neuron);
-/* The voltage of neuron i at now (LIF: held at 0 while refractory; QIF: -inf at reset). */
+/* The voltage of neuron i at now (LIF: held at 0 while refractory; QIF: -inf at reset;
+   EIF/custom: held at v_reset). */
 double ref_voltage(const ref_sim *s, uint32_t i);
+/* The synaptic current J of neuron i at now (0 with delta synapses). */
+double ref_current(const ref_sim *s, uint32_t i);
 /* The drive of neuron i changes from now on; its voltage at now is kept. */
 void ref_set_drive(ref_sim *s, uint32_t i, double drive);
 /* The number of queued input events not processed yet. */

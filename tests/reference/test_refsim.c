@@ -399,14 +399,178 @@ static void test_mix64_known(void **state) {
   assert_true(ref_mix64(UINT64_C(1)) == UINT64_C(0x5692161d100b05e5));
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Current-based synapses (tau_syn > 0)                                                  */
+
+/* One neuron at rest (I = 0) and one input channel of weight w, fired at t_in. */
+static ref_sim *syn_single(double tau_syn, double w, double drive, double t_ref) {
+  static double drives[1], v0[1] = {0.0}, weights[1];
+  static uint64_t row_ptr[2] = {0, 1};
+  static uint32_t targets[1] = {0};
+  ref_config c;
+  drives[0] = drive;
+  weights[0] = w;
+  c = base_config(REF_LIF, 1, drives, v0);
+  c.tau_syn = tau_syn;
+  c.t_ref = t_ref;
+  c.n_inputs = 1;
+  c.inputs.row_ptr = row_ptr;
+  c.inputs.targets = targets;
+  c.inputs.weights = weights;
+  return ref_create(&c);
+}
+
+/* The PSP peaks at tau tau_s/(tau - tau_s) ln(tau/tau_s) with height w tau/(tau - tau_s)
+   (r^(tau_s/(tau - tau_s)) - r^(tau/(tau - tau_s))), r = tau_s/tau (tau_s = tau: at tau, w/e);
+   J jumps by w tau/tau_s and decays with tau_s. */
+static void test_syn_psp(void **state) {
+  const double ratios[4] = {1.0, 0.5, 0.25, 0.13};
+  int k;
+  (void)state;
+  for (k = 0; k < 4; ++k) {
+    double tau = 0.01, ts = tau * ratios[k], w = 0.6, t_in = 0.003, tp, h;
+    ref_sim *s = syn_single(ts, w, 0.0, 0.0);
+    assert_non_null(s);
+    if (ts == tau) {
+      tp = tau;
+      h = w / exp(1.0);
+    } else {
+      double r = ts / tau;
+      tp = tau * ts / (tau - ts) * log(tau / ts);
+      h = w * tau / (tau - ts) * (pow(r, ts / (tau - ts)) - pow(r, tau / (tau - ts)));
+    }
+    assert_int_equal(ref_input(s, 0, t_in), 0);
+    assert_int_equal(ref_run(s, t_in + 1e-12, NULL, 0), 0);
+    assert_close(ref_current(s, 0), w * tau / ts * exp(-1e-12 / ts), 1e-12);
+    assert_int_equal(ref_run(s, t_in + tp, NULL, 0), 0);
+    assert_close(ref_voltage(s, 0), h, 1e-12);
+    assert_close(ref_current(s, 0), w * tau / ts * exp(-tp / ts), 1e-12);
+    ref_destroy(s);
+  }
+}
+
+static long double lambert_w0(long double z) {
+  long double p = sqrtl(2.0L * (expl(1.0L) * z + 1.0L)), w = -1.0L + p - p * p / 3.0L;
+  int i;
+  for (i = 0; i < 60; ++i) {
+    long double e = expl(w), f = w * e - z;
+    long double step = f / (e * (w + 1) - (w + 2) * f / (2 * w + 2));
+    w -= step;
+    if (fabsl(step) < 1e-19L * fabsl(w)) break;
+  }
+  return w;
+}
+
+/* Spike times of a neuron at rest after one input: tau_s = tau/2, V = 2w (x - x^2) with
+   x = exp(-s/tau), first V = 1 at x = (1 + sqrt(1 - 2/w))/2; tau_s = 2 tau, V = w (y - y^2),
+   y = exp(-s/tau_s), at y = (1 + sqrt(1 - 4/w))/2; tau_s = tau, V = w u exp(-u), u = s/tau,
+   at u = -W0(-1/w). Below those weights' thresholds (peaks w/2, w/4, w/e) nothing fires. */
+static void test_syn_spike_times(void **state) {
+  const double tau = 0.01, t_in = 0.002;
+  ref_spike sp;
+  ref_sim *s;
+  (void)state;
+  s = syn_single(tau / 2, 3.0, 0.0, 0.0);
+  assert_int_equal(ref_input(s, 0, t_in), 0);
+  assert_int_equal(ref_step(s, &sp), 0);
+  assert_close(sp.t, t_in - tau * log((1 + sqrt(1 - 2 / 3.0)) / 2), 1e-14);
+  assert_int_equal(ref_step(s, &sp), -1);
+  ref_destroy(s);
+
+  s = syn_single(2 * tau, 5.0, 0.0, 0.0);
+  assert_int_equal(ref_input(s, 0, t_in), 0);
+  assert_int_equal(ref_step(s, &sp), 0);
+  assert_close(sp.t, t_in - 2 * tau * log((1 + sqrt(1 - 4 / 5.0)) / 2), 1e-14);
+  ref_destroy(s);
+
+  s = syn_single(tau, 4.0, 0.0, 0.0);
+  assert_int_equal(ref_input(s, 0, t_in), 0);
+  assert_int_equal(ref_step(s, &sp), 0);
+  assert_close(sp.t, t_in - tau * (double)lambert_w0(-0.25L), 1e-14);
+  ref_destroy(s);
+
+  /* A peak of 1 + 1e-9: above threshold for a few 1e-7 s only, well inside one scan step. */
+  s = syn_single(tau / 2, 2.0 + 2e-9, 0.0, 0.0);
+  assert_int_equal(ref_input(s, 0, t_in), 0);
+  assert_int_equal(ref_step(s, &sp), 0);
+  assert_close(sp.t, t_in - tau * log((1 + sqrt(1 - 2 / (2.0 + 2e-9))) / 2), 1e-8);
+  ref_destroy(s);
+
+  s = syn_single(tau / 2, 1.999, 0.0, 0.0);
+  assert_int_equal(ref_input(s, 0, t_in), 0);
+  assert_int_equal(ref_step(s, &sp), -1);
+  ref_destroy(s);
+  s = syn_single(tau, 2.718, 0.0, 0.0);
+  assert_int_equal(ref_input(s, 0, t_in), 0);
+  assert_int_equal(ref_step(s, &sp), -1);
+  ref_destroy(s);
+}
+
+/* The ODE by classical Runge-Kutta on a fine grid (sharing nothing with the closed form):
+   a neuron with I = 1.5 fires, is held at 0 for t_ref while an inhibitory input arrives and
+   J keeps integrating, then relaxes; V at several times after the release. */
+static void rk4(double *v, double *j, double I, double tau, double ts, double t_span, int steps) {
+  double h = t_span / steps;
+  int k;
+  for (k = 0; k < steps; ++k) {
+    double v1 = (-*v + I + *j) / tau, j1 = -*j / ts;
+    double v2 = (-(*v + 0.5 * h * v1) + I + *j + 0.5 * h * j1) / tau,
+           j2 = -(*j + 0.5 * h * j1) / ts;
+    double v3 = (-(*v + 0.5 * h * v2) + I + *j + 0.5 * h * j2) / tau,
+           j3 = -(*j + 0.5 * h * j2) / ts;
+    double v4 = (-(*v + h * v3) + I + *j + h * j3) / tau, j4 = -(*j + h * j3) / ts;
+    *v += h / 6 * (v1 + 2 * v2 + 2 * v3 + v4);
+    *j += h / 6 * (j1 + 2 * j2 + 2 * j3 + j4);
+  }
+}
+
+static void test_syn_refractory_vs_rk4(void **state) {
+  const double ratios[3] = {1.0, 0.5, 0.13};
+  int k;
+  (void)state;
+  for (k = 0; k < 3; ++k) {
+    const double tau = 0.01, ts = tau * ratios[k], I = 1.5, t_ref = 0.004, w = -0.3;
+    double t_spike = tau * log(3.0), t_in = t_spike + 0.001, v = 0, j = 0, t;
+    ref_spike sp;
+    ref_sim *s = syn_single(ts, w, I, t_ref);
+    assert_non_null(s);
+    assert_int_equal(ref_input(s, 0, t_in), 0);
+    assert_int_equal(ref_step(s, &sp), 0);
+    assert_close(sp.t, t_spike, 1e-14);
+    /* Held: V = 0 through the input, J = w tau/tau_s since it. */
+    assert_int_equal(ref_run(s, t_in + 0.002, NULL, 0), 0);
+    assert_true(ref_voltage(s, 0) == 0.0);
+    assert_close(ref_current(s, 0), w * tau / ts * exp(-0.002 / ts), 1e-13);
+    /* Released at t_spike + t_ref with V = 0 and that J, then the ODE. */
+    j = w * tau / ts * exp(-(t_spike + t_ref - t_in) / ts);
+    t = t_spike + t_ref;
+    for (; t < t_spike + t_ref + 0.02; t += 0.004) {
+      if (ref_run(s, t + 0.004, &sp, 1) != 0) break;
+      rk4(&v, &j, I, tau, ts, 0.004, 4000);
+      assert_close(ref_voltage(s, 0), v, 1e-10);
+      assert_close(ref_current(s, 0), j, 1e-10);
+    }
+    ref_destroy(s);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_lif_free_period),  cmocka_unit_test(test_lif_no_spike),
-      cmocka_unit_test(test_qif_free_period),  cmocka_unit_test(test_qif_input),
-      cmocka_unit_test(test_lif_cascade),      cmocka_unit_test(test_lif_equal_times),
-      cmocka_unit_test(test_lif_refractory),   cmocka_unit_test(test_inputs_order),
-      cmocka_unit_test(test_commit_semantics), cmocka_unit_test(test_peek),
-      cmocka_unit_test(test_generator),        cmocka_unit_test(test_mix64_known),
+      cmocka_unit_test(test_syn_psp),
+      cmocka_unit_test(test_syn_spike_times),
+      cmocka_unit_test(test_syn_refractory_vs_rk4),
+      cmocka_unit_test(test_lif_free_period),
+      cmocka_unit_test(test_lif_no_spike),
+      cmocka_unit_test(test_qif_free_period),
+      cmocka_unit_test(test_qif_input),
+      cmocka_unit_test(test_lif_cascade),
+      cmocka_unit_test(test_lif_equal_times),
+      cmocka_unit_test(test_lif_refractory),
+      cmocka_unit_test(test_inputs_order),
+      cmocka_unit_test(test_commit_semantics),
+      cmocka_unit_test(test_peek),
+      cmocka_unit_test(test_generator),
+      cmocka_unit_test(test_mix64_known),
   };
   return cmocka_run_group_tests_name("refsim", tests, NULL, NULL);
 }

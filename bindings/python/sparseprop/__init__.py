@@ -16,8 +16,8 @@ from ._capi import found_by as _found_by
 from ._library import LibraryNotFoundError
 from .errors import (ArgumentError, CapacityError, FileError, FormatError, NoMemoryError,
                      NumericError, SparsePropError, StateError, UnsupportedError)
-from .network import (Frame, Model, Network, Param, Spikes, Synapses, library_version,
-                      network_memory)
+from .network import (SPIKE_INPUT_TRIGGERED, SPIKE_TRIGGERED, Frame, Model, Network, Param,
+                      SampleSpikes, Spikes, Synapses, library_version, network_memory)
 
 __version__ = "0.2.0"
 
@@ -25,7 +25,8 @@ __version__ = "0.2.0"
 library_found_by: str = _found_by
 
 __all__ = [
-    "Network", "Synapses", "Spikes", "Model", "Frame", "Param", "network_memory",
+    "Network", "Synapses", "Spikes", "SampleSpikes", "SPIKE_TRIGGERED",
+    "SPIKE_INPUT_TRIGGERED", "Model", "Frame", "Param", "network_memory",
     "library_version", "library_found_by", "SparsePropError", "ArgumentError",
     "NoMemoryError", "UnsupportedError", "StateError", "CapacityError", "FileError",
     "FormatError", "NumericError", "LibraryNotFoundError", "__version__",

@@ -52,6 +52,9 @@ SP_PARAM_INPUT_WEIGHTS = 2
 SP_PARAM_DRIVES = 3
 SP_PARAM_V0 = 4
 
+SP_SPIKE_TRIGGERED = 1
+SP_SPIKE_INPUT_TRIGGERED = 2
+
 # ---------------------------------------------------------------------------------------------
 # Structs
 
@@ -103,14 +106,14 @@ class NetworkDesc(Structure):
 class Spike(Structure):
     """``sp_spike``."""
 
-    _fields_ = [("t", c_double), ("neuron", c_uint32), ("reserved", c_uint32)]
+    _fields_ = [("t", c_double), ("neuron", c_uint32), ("flags", c_uint32)]
 
 
 # sp_spike as a numpy record, so sp_run can write straight into a numpy buffer.
 SPIKE_DTYPE = np.dtype({
-    "names": ["t", "neuron", "reserved"],
+    "names": ["t", "neuron", "flags"],
     "formats": ["<f8", "<u4", "<u4"],
-    "offsets": [Spike.t.offset, Spike.neuron.offset, Spike.reserved.offset],
+    "offsets": [Spike.t.offset, Spike.neuron.offset, Spike.flags.offset],
     "itemsize": ctypes.sizeof(Spike),
 })
 
@@ -134,7 +137,10 @@ FUNCTIONS = {
     "sp_step": (c_enum, [c_net_p, POINTER(Spike)]),
     "sp_run": (c_enum, [c_net_p, c_double, c_void_p, c_size_t, POINTER(c_size_t)]),
     "sp_now": (c_double, [c_net_p]),
+    "sp_run_until": (c_enum, [c_net_p, c_double, c_void_p, c_size_t, c_void_p, c_size_t,
+                              POINTER(c_size_t)]),
     "sp_input": (c_enum, [c_net_p, c_uint32, c_double]),
+    "sp_input_many": (c_enum, [c_net_p, c_void_p, c_void_p, c_size_t]),
     "sp_voltage": (c_enum, [c_net_p, c_uint32, POINTER(c_double)]),
     "sp_voltages": (c_enum, [c_net_p, c_void_p, c_size_t]),
     "sp_set_drive": (c_enum, [c_net_p, c_uint32, c_double]),
@@ -146,6 +152,8 @@ FUNCTIONS = {
     "sp_backward": (c_enum, [c_net_p, c_void_p, c_size_t, c_void_p]),
     "sp_get_grads": (c_enum, [c_net_p, c_enum, c_void_p, c_size_t]),
     "sp_zero_grads": (c_enum, [c_net_p]),
+    "sp_network_replica": (c_enum, [c_net_p, POINTER(c_net_p)]),
+    "sp_grads_accumulate": (c_enum, [c_net_p, c_net_p]),
     "sp_save": (c_enum, [c_net_p, c_void_p, c_size_t, POINTER(c_size_t)]),
     "sp_load": (c_enum, [c_void_p, c_size_t, c_void_p, POINTER(c_net_p)]),
     "sp_save_file": (c_enum, [c_net_p, c_char_p]),

@@ -11,6 +11,7 @@ import ctypes
 import enum
 import os
 import textwrap
+import weakref
 from ctypes import byref, c_double, c_size_t, c_void_p
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -18,12 +19,19 @@ import numpy as np
 
 from . import _capi
 from ._capi import lib
-from .errors import ArgumentError, CapacityError, FileError, StateError, check
+from .errors import ArgumentError, CapacityError, FileError, NumericError, StateError, check
 
 __all__ = [
-    "Model", "Frame", "Param", "Spikes", "Synapses", "Network", "network_memory",
-    "library_version",
+    "Model", "Frame", "Param", "Spikes", "SampleSpikes", "Synapses", "Network",
+    "network_memory", "library_version", "SPIKE_TRIGGERED", "SPIKE_INPUT_TRIGGERED",
 ]
+
+#: ``SampleSpikes.flags`` bits (``sp_spike.flags``): an event's jump at this instant took the
+#: neuron to threshold (its time is that event's time; dL/dt for it goes to the causing spike).
+SPIKE_TRIGGERED = _capi.SP_SPIKE_TRIGGERED
+#: With SPIKE_TRIGGERED: the chain started at an external input, so the spike carries no
+#: gradient.
+SPIKE_INPUT_TRIGGERED = _capi.SP_SPIKE_INPUT_TRIGGERED
 
 ArrayLike = Union[np.ndarray, Sequence[float], Sequence[int]]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -71,6 +79,18 @@ class Spikes(NamedTuple):
 
     times: np.ndarray
     neurons: np.ndarray
+
+
+class SampleSpikes(NamedTuple):
+    """The spikes of :meth:`Network.run_until`: ``times``, ``neurons`` and ``flags`` (uint32,
+    0 for an ordinary spike, else :data:`SPIKE_TRIGGERED` / :data:`SPIKE_INPUT_TRIGGERED`
+    bits), and whether every watched neuron spiked (``completed``; else ``t_end`` came
+    first)."""
+
+    times: np.ndarray
+    neurons: np.ndarray
+    flags: np.ndarray
+    completed: bool
 
 
 def library_version() -> str:
@@ -419,6 +439,7 @@ class Network:
                  frame: Union[Frame, str, int] = "auto") -> None:
         """Creates a network (``sp_network_create``); everything is allocated here."""
         self._ptr: Optional[int] = None
+        self._parent: Optional["Network"] = None
         d, keep = _describe(n, model, tau, drive, drives, recurrent, k, seed, weight, n_inputs,
                             inputs, input_k, input_seed, input_weight, v0, init_seed, t_ref,
                             input_capacity, frame)
@@ -431,6 +452,8 @@ class Network:
 
     def _adopt(self, ptr: Optional[int]) -> None:
         self._ptr = ptr
+        # Replicas made from this network, closed before it is (they read its parameters).
+        self._replicas: "weakref.WeakSet[Network]" = weakref.WeakSet()
         self._n = int(lib.sp_network_size(ptr))
         # Bumped by every call that can change the state, so a recorded forward pass can tell
         # whether the tape is still the one it made (see sparseprop.torch).
@@ -439,6 +462,7 @@ class Network:
     @classmethod
     def _from_handle(cls, ptr: Optional[int]) -> "Network":
         net = cls.__new__(cls)
+        net._parent = None
         net._adopt(ptr)
         return net
 
@@ -447,6 +471,8 @@ class Network:
     def close(self) -> None:
         """Frees the network now (``sp_network_destroy``). Calling it again does nothing;
         any other method then raises :class:`StateError`."""
+        for r in list(getattr(self, "_replicas", ())):
+            r.close()
         ptr, self._ptr = getattr(self, "_ptr", None), None
         if ptr is not None:
             lib.sp_network_destroy(ptr)
@@ -563,13 +589,10 @@ class Network:
         check(lib.sp_input(self._changed(), _u32("channel", channel), _float("t", t)))
 
     def inputs(self, channels: Union[int, ArrayLike], times: ArrayLike) -> None:
-        """Queues many input events: ``channels`` (an array, or one channel for all) and
-        ``times``. Events at equal times are processed in the order given here.
-
-        Times are checked (finite, >= now) before anything is queued. A later failure (a
-        channel out of range, a full queue) raises after the events before it were queued;
-        the exception's ``queued`` attribute says how many.
-        """
+        """Queues many input events in one call (``sp_input_many``): ``channels`` (an array,
+        or one channel for all) and ``times`` (any order). Events at equal times are processed
+        in the order given here. All or nothing: a bad channel or time, or a queue without
+        room for all of them, raises and queues none."""
         h = self._changed()
         ts = _f64_array("times", times)
         if np.ndim(channels) == 0:
@@ -578,22 +601,36 @@ class Network:
             chs = _index_array("channels", channels, np.uint32)
             if chs.shape[0] != ts.shape[0]:
                 raise _fail(f"channels has {chs.shape[0]} entries but times has {ts.shape[0]}")
-        now = lib.sp_now(h)
-        if ts.size and not (np.all(np.isfinite(ts)) and ts.min() >= now):
-            bad = ts[~(np.isfinite(ts) & (ts >= now))][0]
-            raise _fail(f"times holds {bad!r}: input times must be finite and >= now() = "
-                        f"{now!r}")
-        sp_input = lib.sp_input
-        # One C call per input event (the C API has no batch call yet); spikes never take this
-        # path.
-        for i, (c, t) in enumerate(zip(chs.tolist(), ts.tolist())):
-            status = sp_input(h, c, t)
-            if status != _capi.SP_OK:
-                try:
-                    check(status)
-                except Exception as e:
-                    e.queued = i  # type: ignore[attr-defined]
-                    raise
+        check(lib.sp_input_many(h, chs.ctypes.data, ts.ctypes.data, ts.shape[0]))
+
+    def run_until(self, t_end: float, watch: Union[int, ArrayLike],
+                  max_spikes: int = 1 << 20) -> SampleSpikes:
+        """Runs until every neuron in ``watch`` has spiked once, or ``t_end``
+        (``sp_run_until``): one call per sample of a training loop. Stops right after the
+        spike that completes the set (other events at that instant are left for the next
+        call). At most ``max_spikes`` spikes: more raise :class:`CapacityError` (with the
+        spikes processed in its ``spikes`` attribute). While recording, the spikes are the
+        ones :meth:`backward` takes ``dl_dt`` for, in this order."""
+        h = self._changed()
+        t_end = _float("t_end", t_end)
+        w = np.atleast_1d(_index_array("watch", watch, np.uint32)) if np.ndim(watch) else \
+            np.array([_u32("watch", watch)], dtype=np.uint32)
+        cap = _u64("max_spikes", max_spikes)
+        buf = np.empty(cap, dtype=_capi.SPIKE_DTYPE)
+        count = c_size_t()
+        status = lib.sp_run_until(h, t_end, w.ctypes.data, w.shape[0], buf.ctypes.data, cap,
+                                  byref(count))
+        got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY,
+                                         _capi.SP_ERR_NUMERIC) else 0
+        out = SampleSpikes(buf["t"][:got].copy(), buf["neuron"][:got].copy(),
+                           buf["flags"][:got].copy(), bool(lib.sp_now(h) < t_end))
+        if status != _capi.SP_OK:
+            try:
+                check(status)
+            except (CapacityError, NumericError) as e:
+                e.spikes = out  # type: ignore[attr-defined]
+                raise
+        return out
 
     def voltage(self, neuron: int) -> float:
         """The voltage of ``neuron`` at ``now`` (reset during a refractory period; a QIF
@@ -668,6 +705,34 @@ class Network:
     def zero_grads(self) -> None:
         """Sets every accumulated gradient to zero."""
         check(lib.sp_zero_grads(self._h()))
+
+    # -- data parallelism -----------------------------------------------------------------
+
+    def replica(self) -> "Network":
+        """A network sharing this one's parameters (``sp_network_replica``): connectivity,
+        weights, drives and v0 are read from this network, not copied; the replica has its
+        own state, input queue, tape and gradients. Run one replica per thread (library calls
+        release the GIL), sum their gradients here with :meth:`accumulate_grads`, and set the
+        parameters here while no replica runs; replicas pick them up at their next
+        :meth:`rewind` (before it they raise :class:`StateError`). Setting parameters on a
+        replica raises :class:`UnsupportedError`. Closing this network closes its replicas."""
+        root = self._parent if self._parent is not None else self
+        out = c_void_p()
+        check(lib.sp_network_replica(self._h(), byref(out)))
+        r = type(self)._from_handle(out.value)
+        r._parent = root  # keeps the parameters alive
+        root._replicas.add(r)
+        return r
+
+    @property
+    def parent(self) -> Optional["Network"]:
+        """The network whose parameters a replica uses; None for an ordinary network."""
+        return self._parent
+
+    def accumulate_grads(self, other: "Network") -> None:
+        """Adds ``other``'s accumulated gradients to this network's (``sp_grads_accumulate``);
+        the two must share parameters (a replica and its parent, or two replicas of one)."""
+        check(lib.sp_grads_accumulate(self._h(), other._h()))
 
     # -- saving and loading ---------------------------------------------------------------
 

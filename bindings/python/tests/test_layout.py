@@ -46,7 +46,7 @@ def test_enum_arguments_and_constants_match(c_program):
     assert ctypes.sizeof(_capi.c_enum) == facts[("sizeof", "sp_status")]
     assert ctypes.sizeof(_capi.c_enum) == facts[("sizeof", "sp_param")]
     consts = {name: v for (kind, name), v in facts.items() if kind == "const"}
-    assert len(consts) == 20
+    assert len(consts) == 22
     for name, value in consts.items():
         assert getattr(_capi, name) == value, name
 
@@ -54,7 +54,7 @@ def test_enum_arguments_and_constants_match(c_program):
 def test_spike_dtype_is_sp_spike(c_program):
     facts = c_layout(c_program)
     assert _capi.SPIKE_DTYPE.itemsize == facts[("sizeof", "sp_spike")]
-    for field in ("t", "neuron", "reserved"):
+    for field in ("t", "neuron", "flags"):
         assert _capi.SPIKE_DTYPE.fields[field][1] == facts[("offsetof", f"sp_spike.{field}")]
     assert _capi.SPIKE_DTYPE.fields["t"][0] == np.dtype("<f8")
     assert _capi.SPIKE_DTYPE.fields["neuron"][0] == np.dtype("<u4")

@@ -20,7 +20,8 @@ import Preferences
 
 export Network, SparsePropError, SPStatus, nneurons, step!, run!, advance!, input!,
        set_drive!, voltage, voltages, voltages!, rewind!, simulation_frame, getparams,
-       setparams!, getgrads, zero_grads!, record!, backward!, savefile, loadfile
+       setparams!, getgrads, zero_grads!, record!, backward!, savefile, loadfile,
+       run_until!, replica, accumulate_grads!
 # Not exported (they clash with common names; call them qualified): now, save, load,
 # memory, version, status_name, set_library!. `Base.read`/`Base.write` get methods for
 # Network. Old names, deprecated, are at the end of this file.
@@ -195,11 +196,15 @@ library checks throws `SparsePropError`.
 """
 mutable struct Network
     ptr::Ptr{Cvoid}
+    # A replica's parent (kept alive: the replica reads its parameters), or nothing.
+    parent::Union{Nothing,Network}
+    # The replicas made from this network, closed before it is.
+    replicas::Vector{WeakRef}
 
     # Takes ownership of a handle returned by the library.
-    function Network(ptr::Ptr{Cvoid})
+    function Network(ptr::Ptr{Cvoid}, parent::Union{Nothing,Network} = nothing)
         ptr == C_NULL && throw(ArgumentError("Network: NULL handle"))
-        net = new(ptr)
+        net = new(ptr, parent, WeakRef[])
         finalizer(close, net)
         return net
     end
@@ -222,6 +227,10 @@ Frees the network now. Idempotent; any later use of `net` throws an
 `InvalidStateException` (state `:closed`), like a closed `Channel`.
 """
 function Base.close(net::Network)
+    for r in net.replicas
+        r.value === nothing || close(r.value)
+    end
+    empty!(net.replicas)
     ptr = net.ptr
     if ptr != C_NULL
         net.ptr = C_NULL
@@ -565,6 +574,48 @@ function input!(net::Network, channel::Integer, t::Real)
 end
 
 """
+    input!(net, channels::AbstractVector, times::AbstractVector)
+
+Queues many input events in one call (`sp_input_many`): `channels[e]` (1-based) at
+`times[e]`, in this order (times in any order). All or nothing.
+"""
+function input!(net::Network, channels::AbstractVector{<:Integer},
+                times::AbstractVector{<:Real})
+    length(channels) == length(times) ||
+        throw(DimensionMismatch("$(length(channels)) channels but $(length(times)) times"))
+    all(c -> 1 <= c <= typemax(UInt32), channels) ||
+        throw(ArgumentError("channels must be valid 1-based indices"))
+    ch = UInt32[c - 1 for c in channels]
+    ts = Float64[t for t in times]
+    check(sp_input_many(net, ch, ts, length(ts)))
+    return net
+end
+
+"""
+    run_until!(net, t_end, watch; max_spikes=1<<20) -> (times, neurons, flags, completed)
+
+Runs until every neuron in `watch` (1-based) has spiked once, or `t_end`: one call per sample
+of a training loop. Stops right after the spike that completes the set; `completed` says
+whether it did (otherwise `t_end` came first, which is not an error). `flags[s]` is 0 for an
+ordinary spike, else `SP_SPIKE_TRIGGERED` (its time is the time of the event that kicked it
+over threshold) possibly with `SP_SPIKE_INPUT_TRIGGERED` (that chain started at an input: no
+gradient). More than `max_spikes` spikes first: `ERR_CAPACITY`.
+"""
+function run_until!(net::Network, t_end::Real, watch::AbstractVector{<:Integer};
+                    max_spikes::Integer = 1 << 20)
+    max_spikes >= 1 || throw(ArgumentError("max_spikes = $max_spikes, expected >= 1"))
+    w = UInt32[_neuron(i, net) for i in watch]
+    buf = Vector{sp_spike}(undef, max_spikes)
+    count = Ref{Csize_t}(0)
+    check(sp_run_until(net, t_end, w, length(w), buf, length(buf), count))
+    m = Int(count[])
+    return (times = Float64[buf[s].t for s in 1:m],
+            neurons = Int[Int(buf[s].neuron) + 1 for s in 1:m],
+            flags = UInt32[buf[s].flags for s in 1:m],
+            completed = now(net) < t_end)
+end
+
+"""
     voltage(net, i) -> Float64
 
 The voltage of neuron `i` at `now(net)`.
@@ -676,6 +727,36 @@ Sets every accumulated gradient to zero.
 function zero_grads!(net::Network)
     check(sp_zero_grads(net))
     return net
+end
+
+"""
+    replica(net) -> Network
+
+A network sharing `net`'s parameters (`sp_network_replica`): connectivity, weights, drives
+and initial voltages are read from `net`, not copied; the replica has its own state, input
+queue, tape and gradients. Run one replica per thread, sum their gradients into `net` with
+`accumulate_grads!`, and change parameters on `net` only while no replica runs; a replica
+picks them up at its next `rewind!` (before it, it throws `ERR_STATE`). `close(net)` closes
+its replicas first.
+"""
+function replica(net::Network)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(sp_network_replica(net, out))
+    root = net.parent === nothing ? net : net.parent
+    r = Network(out[], root)
+    push!(root.replicas, WeakRef(r))
+    return r
+end
+
+"""
+    accumulate_grads!(dst, src)
+
+Adds `src`'s accumulated gradients to `dst`'s; they must share parameters (a replica and its
+parent, or two replicas of one parent).
+"""
+function accumulate_grads!(dst::Network, src::Network)
+    check(sp_grads_accumulate(dst, src))
+    return dst
 end
 
 """

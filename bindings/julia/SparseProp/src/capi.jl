@@ -24,7 +24,7 @@ const sp_param = Int32
 #                    input_capacity 168, allocator 176, frame 184, reserved 188,
 #                    tau_syn 192, model_params 200
 #                    (no end padding; later fields are appended in 8-byte units)
-#   sp_spike         size 16: t 0, neuron 8, reserved 12
+#   sp_spike         size 16: t 0, neuron 8, flags 12
 # test/runtests.jl asserts these; bindings/julia/check recomputes them from this file and
 # compares with offsetof() from a compiled C program on every check run.
 
@@ -94,8 +94,13 @@ const SP_NETWORK_DESC_SIZE_MAX = 1024
 struct sp_spike
     t::Cdouble
     neuron::UInt32
-    reserved::UInt32
+    flags::UInt32   # 0, or SP_SPIKE_* bits (named `reserved`, always 0, in 0.1)
 end
+
+# sp_spike.flags: an event's jump at this instant took the neuron to threshold; and that chain
+# of jumps started at an external input (the spike carries no gradient).
+const SP_SPIKE_TRIGGERED = UInt32(1)
+const SP_SPIKE_INPUT_TRIGGERED = UInt32(2)
 
 # Version and errors
 
@@ -147,9 +152,18 @@ sp_run(net, t_end, buf, cap, count) =
 sp_now(net) =
     ccall((:sp_now, libsparseprop()), Cdouble, (Ptr{Cvoid},), net)
 
+sp_run_until(net, t_end, watch, n_watch, buf, cap, count) =
+    ccall((:sp_run_until, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, Cdouble, Ptr{UInt32}, Csize_t, Ptr{sp_spike}, Csize_t, Ptr{Csize_t}),
+          net, t_end, watch, n_watch, buf, cap, count)
+
 sp_input(net, channel, t) =
     ccall((:sp_input, libsparseprop()), sp_status, (Ptr{Cvoid}, UInt32, Cdouble),
           net, channel, t)
+
+sp_input_many(net, channels, times, n) =
+    ccall((:sp_input_many, libsparseprop()), sp_status,
+          (Ptr{Cvoid}, Ptr{UInt32}, Ptr{Cdouble}, Csize_t), net, channels, times, n)
 
 sp_voltage(net, neuron, v) =
     ccall((:sp_voltage, libsparseprop()), sp_status, (Ptr{Cvoid}, UInt32, Ptr{Cdouble}),
@@ -193,6 +207,15 @@ sp_get_grads(net, p, out, len) =
 
 sp_zero_grads(net) =
     ccall((:sp_zero_grads, libsparseprop()), sp_status, (Ptr{Cvoid},), net)
+
+# Data parallelism: replicas
+
+sp_network_replica(parent, out) =
+    ccall((:sp_network_replica, libsparseprop()), sp_status, (Ptr{Cvoid}, Ptr{Ptr{Cvoid}}),
+          parent, out)
+
+sp_grads_accumulate(dst, src) =
+    ccall((:sp_grads_accumulate, libsparseprop()), sp_status, (Ptr{Cvoid}, Ptr{Cvoid}), dst, src)
 
 # Saving and loading
 

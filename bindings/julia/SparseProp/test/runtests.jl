@@ -479,4 +479,42 @@ end
     @test status_of(() -> run!(net, T)) == SP.ERR_CAPACITY
 end
 
+@testset "training calls: run_until!, flags, batched inputs, replicas" begin
+    # Neuron 1 (drive 1.5) fires on its own at tau ln 3 and kicks neuron 4 over; input
+    # channel 1 at 1 ms kicks neuron 2 over, which kicks neuron 3 over at that instant.
+    W = sparse([4, 3], [1, 2], [2.0, 2.0], 4, 4)
+    Win = sparse([2], [1], [2.0], 4, 1)
+    net = Network(W; tau = 0.01, drives = [1.5, 0.5, 0.5, 0.5], v0 = zeros(4), inputs = Win)
+    input!(net, [1], [0.001])
+    out = run_until!(net, 0.02, [4, 2])
+    @test out.completed
+    @test out.neurons == [2, 3, 1, 4]
+    both = SparseProp.SP_SPIKE_TRIGGERED | SparseProp.SP_SPIKE_INPUT_TRIGGERED
+    @test out.flags == [both, both, 0, SparseProp.SP_SPIKE_TRIGGERED]
+    @test out.times[3] ≈ 0.01 * log(3) rtol = 1e-14
+    rewind!(net)
+    @test !run_until!(net, 0.002, [4]).completed
+    @test_throws SparsePropError input!(net, [1, 2], [0.1, 0.2])
+
+    # Replicas: the same gradients as the parent computing the same sample.
+    r = replica(net)
+    for m in (net, r)
+        rewind!(m)
+        input!(m, [1], [0.001])
+        record!(m, 16)
+        o = run_until!(m, 0.02, [4])
+        backward!(m, [s == 1 ? 1.0 : 0.0 for s in 1:length(o.neurons)])
+    end
+    g = getgrads(net, :drives)
+    accumulate_grads!(net, r)
+    @test getgrads(net, :drives) ≈ 2 .* g
+    @test_throws SparsePropError setparams!(r, :drives, [1.5, 0.5, 0.5, 0.5])
+    setparams!(net, :drives, [1.4, 0.5, 0.5, 0.5])
+    @test_throws SparsePropError advance!(r, 1.0)
+    rewind!(r)
+    @test advance!(r, 0.02) >= 1
+    close(net)
+    @test !isopen(r)
+end
+
 end # @testset

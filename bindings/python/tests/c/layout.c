@@ -22,7 +22,7 @@ int main(void) {
   SIZE(sp_spike);
   OFF(sp_spike, t);
   OFF(sp_spike, neuron);
-  OFF(sp_spike, reserved);
+  OFF(sp_spike, flags);
   SIZE(sp_network_desc);
 #define D(f) OFF(sp_network_desc, f)
   D(struct_size);
@@ -66,6 +66,8 @@ int main(void) {
   printf("const SP_PARAM_INPUT_WEIGHTS %d\n", (int)SP_PARAM_INPUT_WEIGHTS);
   printf("const SP_PARAM_DRIVES %d\n", (int)SP_PARAM_DRIVES);
   printf("const SP_PARAM_V0 %d\n", (int)SP_PARAM_V0);
+  printf("const SP_SPIKE_TRIGGERED %d\n", (int)SP_SPIKE_TRIGGERED);
+  printf("const SP_SPIKE_INPUT_TRIGGERED %d\n", (int)SP_SPIKE_INPUT_TRIGGERED);
   printf("const SP_VERSION_MAJOR %d\n", (int)SP_VERSION_MAJOR);
   return 0;
 }

@@ -48,6 +48,10 @@ pub const SP_PARAM_INPUT_WEIGHTS: sp_param = 2;
 pub const SP_PARAM_DRIVES: sp_param = 3;
 pub const SP_PARAM_V0: sp_param = 4;
 
+// sp_spike.flags
+pub const SP_SPIKE_TRIGGERED: u32 = 1;
+pub const SP_SPIKE_INPUT_TRIGGERED: u32 = 2;
+
 // ---------------------------------------------------------------------------------------
 // Types
 
@@ -135,7 +139,8 @@ pub const SP_NETWORK_DESC_SIZE_MAX: usize = 1024;
 pub struct sp_spike {
     pub t: f64,
     pub neuron: u32,
-    pub reserved: u32,
+    /// 0, or `SP_SPIKE_*` bits (named `reserved`, always 0, in 0.1).
+    pub flags: u32,
 }
 
 impl sp_synapses {
@@ -228,8 +233,23 @@ extern "C" {
         cap: usize,
         count: *mut usize,
     ) -> sp_status;
+    pub fn sp_run_until(
+        net: *mut sp_network,
+        t_end: f64,
+        watch: *const u32,
+        n_watch: usize,
+        buf: *mut sp_spike,
+        cap: usize,
+        count: *mut usize,
+    ) -> sp_status;
     pub fn sp_now(net: *const sp_network) -> f64;
     pub fn sp_input(net: *mut sp_network, channel: u32, t: f64) -> sp_status;
+    pub fn sp_input_many(
+        net: *mut sp_network,
+        channels: *const u32,
+        times: *const f64,
+        n: usize,
+    ) -> sp_status;
     pub fn sp_voltage(net: *const sp_network, neuron: u32, v: *mut f64) -> sp_status;
     pub fn sp_voltages(net: *const sp_network, v: *mut f64, n: usize) -> sp_status;
     pub fn sp_set_drive(net: *mut sp_network, neuron: u32, drive: f64) -> sp_status;
@@ -248,6 +268,10 @@ extern "C" {
     ) -> sp_status;
     pub fn sp_get_grads(net: *const sp_network, p: sp_param, out: *mut f64, len: usize) -> sp_status;
     pub fn sp_zero_grads(net: *mut sp_network) -> sp_status;
+
+    // Data parallelism: replicas
+    pub fn sp_network_replica(parent: *mut sp_network, out: *mut *mut sp_network) -> sp_status;
+    pub fn sp_grads_accumulate(dst: *mut sp_network, src: *const sp_network) -> sp_status;
 
     // Saving and loading
     pub fn sp_save(net: *const sp_network, buf: *mut c_void, cap: usize, len: *mut usize) -> sp_status;

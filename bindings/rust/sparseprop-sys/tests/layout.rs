@@ -21,7 +21,7 @@ int main(void) {
   S(sp_synapses) O(sp_synapses, row_ptr) O(sp_synapses, targets) O(sp_synapses, weights)
   O(sp_synapses, k) O(sp_synapses, seed) O(sp_synapses, weight)
   S(sp_allocator) O(sp_allocator, alloc) O(sp_allocator, free) O(sp_allocator, ctx)
-  S(sp_spike) O(sp_spike, t) O(sp_spike, neuron) O(sp_spike, reserved)
+  S(sp_spike) O(sp_spike, t) O(sp_spike, neuron) O(sp_spike, flags)
   S(sp_network_desc) O(sp_network_desc, struct_size) O(sp_network_desc, model)
   O(sp_network_desc, n) O(sp_network_desc, tau) O(sp_network_desc, drive)
   O(sp_network_desc, drives) O(sp_network_desc, recurrent) O(sp_network_desc, n_inputs)
@@ -36,6 +36,7 @@ int main(void) {
   C(SP_MODEL_LIF) C(SP_MODEL_QIF) C(SP_MODEL_EIF)
   C(SP_FRAME_AUTO) C(SP_FRAME_PHASE) C(SP_FRAME_TIME)
   C(SP_PARAM_WEIGHTS) C(SP_PARAM_INPUT_WEIGHTS) C(SP_PARAM_DRIVES) C(SP_PARAM_V0)
+  C(SP_SPIKE_TRIGGERED) C(SP_SPIKE_INPUT_TRIGGERED)
   printf("const sp_status_is_signed %d\n", (int)((sp_status)-1 < 0));
   printf("const sp_model_is_signed %d\n", (int)((sp_model)-1 < 0));
   printf("const sp_frame_is_signed %d\n", (int)((sp_frame)-1 < 0));
@@ -106,7 +107,7 @@ fn layout_matches_c() {
     s!(sp_allocator);
     o!(sp_allocator, alloc, free, ctx);
     s!(sp_spike);
-    o!(sp_spike, t, neuron, reserved);
+    o!(sp_spike, t, neuron, flags);
     s!(sp_network_desc);
     o!(
         sp_network_desc,
@@ -147,6 +148,7 @@ fn layout_matches_c() {
     k!(SP_MODEL_LIF, SP_MODEL_QIF, SP_MODEL_EIF);
     k!(SP_FRAME_AUTO, SP_FRAME_PHASE, SP_FRAME_TIME);
     k!(SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0);
+    k!(SP_SPIKE_TRIGGERED, SP_SPIKE_INPUT_TRIGGERED);
     // Signedness of the integer types behind the enumerations.
     macro_rules! signed {
         ($($t:ident),*) => { $(rust.push((format!("const {}_is_signed", stringify!($t)),

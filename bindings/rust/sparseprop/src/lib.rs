@@ -28,7 +28,7 @@ mod network;
 pub use alloc::Allocator;
 pub use builder::{Frame, Model, NetworkBuilder, Synapses, Weights};
 pub use error::{Error, Result, Status};
-pub use network::{Network, Param, Spike, Spikes};
+pub use network::{Network, Param, Replicas, Spike, Spikes};
 
 /// The raw declarations, for what this crate does not wrap.
 pub use sparseprop_sys as sys;

@@ -20,7 +20,9 @@ use crate::error::{check, Error, Result, Status};
 pub struct Spike {
     pub t: f64,
     pub neuron: u32,
-    reserved: u32,
+    /// 0 for an ordinary spike, else `sys::SP_SPIKE_*` bits: see `triggered` and
+    /// `input_triggered`.
+    pub flags: u32,
 }
 
 const _: () = {
@@ -28,16 +30,27 @@ const _: () = {
     assert!(std::mem::align_of::<Spike>() == std::mem::align_of::<sys::sp_spike>());
     assert!(offset_of!(Spike, t) == offset_of!(sys::sp_spike, t));
     assert!(offset_of!(Spike, neuron) == offset_of!(sys::sp_spike, neuron));
-    assert!(offset_of!(Spike, reserved) == offset_of!(sys::sp_spike, reserved));
+    assert!(offset_of!(Spike, flags) == offset_of!(sys::sp_spike, flags));
 };
 
 impl Spike {
     pub fn new(t: f64, neuron: u32) -> Spike {
-        Spike { t, neuron, reserved: 0 }
+        Spike { t, neuron, flags: 0 }
+    }
+
+    /// An event's jump at this instant took the neuron to threshold (its time is that event's).
+    pub fn triggered(&self) -> bool {
+        self.flags & sys::SP_SPIKE_TRIGGERED != 0
+    }
+
+    /// Triggered by an external input at this instant (directly or through spikes triggered
+    /// then): its time is the input's, so it carries no gradient.
+    pub fn input_triggered(&self) -> bool {
+        self.flags & sys::SP_SPIKE_INPUT_TRIGGERED != 0
     }
 }
 
-/// Equal when time and neuron are equal (the reserved field is ignored).
+/// Equal when time and neuron are equal (the flags are ignored).
 impl PartialEq for Spike {
     fn eq(&self, other: &Spike) -> bool {
         self.t == other.t && self.neuron == other.neuron
@@ -46,7 +59,7 @@ impl PartialEq for Spike {
 
 impl From<sys::sp_spike> for Spike {
     fn from(s: sys::sp_spike) -> Spike {
-        Spike { t: s.t, neuron: s.neuron, reserved: s.reserved }
+        Spike { t: s.t, neuron: s.neuron, flags: s.flags }
     }
 }
 
@@ -250,6 +263,45 @@ impl Network {
         check(unsafe { sys::sp_input(self.mut_ptr(), channel, t) })
     }
 
+    /// Queues the input events `(channels[e], times[e])` in one call, in that order (times in
+    /// any order): all or nothing.
+    pub fn input_many(&mut self, channels: &[u32], times: &[f64]) -> Result<()> {
+        if channels.len() != times.len() {
+            return Err(Error::new(
+                Status::Argument,
+                format!("channels has {} entries but times has {}", channels.len(), times.len()),
+            ));
+        }
+        check(unsafe { sys::sp_input_many(self.mut_ptr(), channels.as_ptr(), times.as_ptr(), times.len()) })
+    }
+
+    /// Runs until every neuron in `watch` has spiked once, or `t_end`: one call per sample of
+    /// a training loop. Stops right after the spike that completes the set (`now() < t_end`
+    /// then); a network that falls silent ends at `t_end`, which is not an error. More than
+    /// `max_spikes` spikes before the set completes: `Status::Capacity` (they stay processed).
+    /// See `Spike::triggered` / `input_triggered` for which spikes carry gradients.
+    pub fn run_until_spiked(&mut self, t_end: f64, watch: &[u32], max_spikes: usize) -> Result<Vec<Spike>> {
+        let mut out: Vec<Spike> = Vec::with_capacity(max_spikes);
+        let mut count = 0usize;
+        // SAFETY: the library writes at most `max_spikes` spikes into the capacity.
+        let status = unsafe {
+            sys::sp_run_until(
+                self.mut_ptr(),
+                t_end,
+                watch.as_ptr(),
+                watch.len(),
+                out.as_mut_ptr() as *mut sys::sp_spike,
+                max_spikes,
+                &mut count,
+            )
+        };
+        check(status)?;
+        assert!(count <= max_spikes, "sp_run_until reported more spikes than the buffer holds");
+        // SAFETY: the first `count` slots were initialised by the library.
+        unsafe { out.set_len(count) };
+        Ok(out)
+    }
+
     /// The voltage of `neuron` at `now()`.
     pub fn voltage(&self, neuron: u32) -> Result<f64> {
         let mut v = 0.0;
@@ -319,6 +371,12 @@ impl Network {
 
     pub fn zero_grads(&mut self) -> Result<()> {
         check(unsafe { sys::sp_zero_grads(self.mut_ptr()) })
+    }
+
+    /// Adds `src`'s accumulated gradients to this network's; the two must share parameters
+    /// (see `Replicas`).
+    pub fn accumulate_grads(&mut self, src: &Network) -> Result<()> {
+        check(unsafe { sys::sp_grads_accumulate(self.mut_ptr(), src.ptr()) })
     }
 
     /// Starts recording from `now()` for a backward pass, with room for `max_spikes` spikes.
@@ -444,3 +502,64 @@ impl Iterator for Spikes<'_> {
 }
 
 impl std::iter::FusedIterator for Spikes<'_> {}
+
+/// A parent network and replicas sharing its parameters (`sp_network_replica`): each replica
+/// has its own state, input queue, tape and gradients, and reads the parent's connectivity,
+/// weights, drives and initial voltages (about 44 bytes per neuron instead of a full copy).
+/// Data parallelism: hand the replicas (`replicas_mut`, each one `Send`) to scoped threads,
+/// then `accumulate` their gradients into the parent and change the parameters through
+/// `parent_mut`. The borrows make the library's rules hold: the parameters cannot change while
+/// a replica runs, and the replicas are dropped before the parent. A replica picks up changed
+/// parameters at its next `rewind` (before it: `Status::State`).
+pub struct Replicas {
+    // Dropped first (fields drop in declaration order): replicas read the parent.
+    replicas: Vec<Network>,
+    parent: Network,
+}
+
+impl Replicas {
+    /// Takes `parent` and makes `count` replicas of it.
+    pub fn new(mut parent: Network, count: usize) -> Result<Replicas> {
+        let mut replicas = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut raw = ptr::null_mut();
+            check(unsafe { sys::sp_network_replica(parent.mut_ptr(), &mut raw) })?;
+            // SAFETY: a fresh handle owned by nobody else; it frees through the parent's
+            // allocator, which the parent (dropped after it) keeps alive.
+            replicas.push(unsafe { Network::from_parts(raw, None) });
+        }
+        Ok(Replicas { replicas, parent })
+    }
+
+    /// The parent (reading its parameters and gradients).
+    pub fn parent(&self) -> &Network {
+        &self.parent
+    }
+
+    /// The parent, to change parameters (no replica can be running while this borrow lives).
+    pub fn parent_mut(&mut self) -> &mut Network {
+        &mut self.parent
+    }
+
+    /// The replicas, e.g. one per scoped thread.
+    pub fn replicas_mut(&mut self) -> &mut [Network] {
+        &mut self.replicas
+    }
+
+    /// Adds every replica's gradients to the parent's (in replica order) and zeroes the
+    /// replicas' gradients.
+    pub fn accumulate(&mut self) -> Result<()> {
+        for r in &mut self.replicas {
+            self.parent.accumulate_grads(r)?;
+            r.zero_grads()?;
+        }
+        Ok(())
+    }
+
+    /// Drops the replicas and gives the parent back.
+    pub fn into_parent(self) -> Network {
+        let Replicas { replicas, parent } = self;
+        drop(replicas);
+        parent
+    }
+}

@@ -30,7 +30,7 @@ fn raw_spikes(t_end: f64) -> Vec<sys::sp_spike> {
         let st = sys::sp_network_create(&d, &mut net);
         assert_eq!(st, sys::SP_OK, "{:?}", std::ffi::CStr::from_ptr(sys::sp_last_error()));
         assert!(!net.is_null());
-        let empty = sys::sp_spike { t: 0.0, neuron: 0, reserved: 0 };
+        let empty = sys::sp_spike { t: 0.0, neuron: 0, flags: 0 };
         let mut buf = vec![empty; 1 << 20];
         let mut count = usize::MAX;
         assert_eq!(sys::sp_run(net, t_end, buf.as_mut_ptr(), buf.len(), &mut count), sys::SP_OK);

@@ -1,0 +1,133 @@
+// LIF with exponentially decaying synaptic currents (current-based synapses): the dynamics in
+// co-moving coordinates, input kicks, reset, readers, and the first-crossing spike-time solver.
+// tau_m dV/dt = -V + I + J, tau_s dJ/dt = -J; threshold 1, reset V = 0, J continuous.
+//
+// A synaptic input of weight w raises J by w tau_m/tau_s: its voltage response from rest is
+// c_w (exp(-s/tau_m) - exp(-s/tau_s)) with c_w = w tau_m/(tau_m - tau_s), whose integral over
+// s is w tau_m, the same as a delta synapse of weight w (tau_s -> 0 gives the delta model).
+//
+// Between events V(t) = I + a exp(-(t-t0)/tau_m) + b exp(-(t-t0)/tau_s). With the clocks
+// E_m = exp((t-t0)/tau_m) and E_s = exp((t-t0)/tau_s), shared by every neuron, the co-moving
+// coordinates A = a, B = b are constant between events:
+//   V = I + A/E_m + B/E_s,   J = (1 - tau_m/tau_s) B/E_s.
+// An input at clocks (E_m, E_s) adds c_w E_m to A and -c_w E_s to B (V is continuous, J
+// jumps): two multiply-adds per target with a kick shared by the whole row, no exp or log.
+//
+// tau_s = tau_m (the "alpha" case) has a repeated exponent; there the coordinates are
+//   V = I + (A + B x)/E,   J = B/E,   x = (t - t0)/tau, E = exp(x),
+// and an input adds w E to B and -w E x to A (the same two multiply-adds).
+//
+// The relative rounding of V grows like tau_m/|tau_m - tau_s| as tau_s approaches tau_m
+// without equalling it (A and B are then large and of opposite signs); validation keeps the
+// ratio away from 1 unless it is exactly 1 (kMinRatioGap).
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace sp {
+
+struct LifSyn {
+  // |tau_s/tau_m - 1| must be 0 or at least this: closer ratios lose more than 2^-12 of V's
+  // precision to cancellation between A and B.
+  static constexpr double kMinRatioGap = 0x1p-12;
+
+  // The constants of one network (every neuron shares tau_m and tau_s).
+  struct Shape {
+    double tau_m, tau_s;
+    double inv_m, inv_s;  // 1/tau_m, 1/tau_s
+    bool alpha;           // tau_s == tau_m: the t exp(-t/tau) form
+    double c_per_w;       // tau_m/(tau_m - tau_s): c_w = w c_per_w (0 in the alpha case)
+    int quadratic;        // 2: tau_s = tau_m/2, 1: tau_s = 2 tau_m, 0: neither (exactly)
+  };
+  static Shape shape(double tau_m, double tau_s) {
+    Shape s;
+    s.tau_m = tau_m;
+    s.tau_s = tau_s;
+    s.inv_m = 1.0 / tau_m;
+    s.inv_s = 1.0 / tau_s;
+    s.alpha = tau_s == tau_m;
+    s.c_per_w = s.alpha ? 0.0 : tau_m / (tau_m - tau_s);
+    s.quadratic = tau_s * 2.0 == tau_m ? 2 : (tau_m * 2.0 == tau_s ? 1 : 0);
+    return s;
+  }
+
+  // The clocks at time t, relative to the reference time t0.
+  struct Clock {
+    double em, es;  // exp((t-t0)/tau_m), exp((t-t0)/tau_s) (equal in the alpha case)
+    double x;       // (t - t0)/tau_m
+  };
+  static Clock clock(double t, double t0, const Shape &sh) {
+    Clock c;
+    c.x = (t - t0) * sh.inv_m;
+    c.em = std::exp(c.x);
+    c.es = sh.alpha ? c.em : std::exp((t - t0) * sh.inv_s);
+    return c;
+  }
+
+  static double voltage(double a, double b, double drive, const Shape &sh, const Clock &c) {
+    if (sh.alpha) return drive + (a + b * c.x) / c.em;
+    return drive + a / c.em + b / c.es;
+  }
+  static double current(double b, const Shape &sh, const Clock &c) {
+    if (sh.alpha) return b / c.em;
+    return (1.0 - sh.tau_m * sh.inv_s) * b / c.es;
+  }
+  // Coordinates of voltage v and current j at clock c.
+  static void from_state(double v, double j, double drive, const Shape &sh, const Clock &c,
+                         double *a, double *b) {
+    if (sh.alpha) {
+      *b = j * c.em;
+      *a = (v - drive) * c.em - *b * c.x;
+    } else {
+      *b = j * c.es / (1.0 - sh.tau_m * sh.inv_s);
+      *a = (v - drive - *b / c.es) * c.em;
+    }
+  }
+
+  // An input of weight w at clock c: the kick shared by a row, then its application.
+  struct Kick {
+    double ka, kb;
+  };
+  static Kick kick(double w, const Shape &sh, const Clock &c) {
+    if (sh.alpha) return Kick{-w * c.em * c.x, w * c.em};
+    double cw = w * sh.c_per_w;
+    return Kick{cw * c.em, -(cw * c.es)};
+  }
+  static void apply(double *a, double *b, const Kick &k) {
+    *a += k.ka;
+    *b += k.kb;
+  }
+  // A reset (V = 0, J kept) at clock c: the new A.
+  static double reset_a(double b, double drive, const Shape &sh, const Clock &c) {
+    if (sh.alpha) return -(drive * c.em + b * c.x);
+    return -(drive + b / c.es) * c.em;
+  }
+
+  // The local form at clock c: V(t + s) = I + p exp(-s/tau_m) + q exp(-s/tau_s), or in the
+  // alpha case I + (p + q s/tau) exp(-s/tau). The solver and the readers below work on it.
+  static void local(double a, double b, const Shape &sh, const Clock &c, double *p, double *q) {
+    if (sh.alpha) {
+      *p = (a + b * c.x) / c.em;
+      *q = b / c.em;
+    } else {
+      *p = a / c.em;
+      *q = b / c.es;
+    }
+  }
+  // V and dV/ds of the local form at s >= 0.
+  static double local_v(double p, double q, double drive, const Shape &sh, double s);
+  static double local_dv(double p, double q, const Shape &sh, double s);
+  // The interior critical point of V(s), s in (0, inf) (dV/ds = 0 has at most one root), or
+  // -1 if there is none.
+  static double critical(double p, double q, const Shape &sh);
+  // The supremum of V(s) over s >= 0, in closed form (the critical point, V(0) or the
+  // asymptote I).
+  static double v_max(double p, double q, double drive, const Shape &sh);
+  // The first s >= 0 with V(s) >= 1 (0 if V(0) >= 1 already), to full double precision, or
+  // +inf if V never reaches 1. A tangential touch (V's maximum exactly 1) counts when V at the
+  // critical point evaluates to >= 1 in double; its spike time is then the critical point, and
+  // its gradient is unbounded (dV/dt = 0 there: the backward pass reports SP_ERR_NUMERIC).
+  static double first_crossing(double p, double q, double drive, const Shape &sh);
+};
+
+}  // namespace sp

@@ -1,0 +1,825 @@
+// Building and querying the phase tables of tabulated one-variable models (table.hpp has the
+// mathematics and the method).
+#include "models/tabulated/table.hpp"
+
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace sp {
+namespace {
+
+constexpr uint32_t K = kOrder;
+constexpr uint32_t KI = kOrder + 1;  // coefficients of an integrated series
+constexpr double kPi = 3.14159265358979323846;
+// A series has converged when its last three coefficients are below this fraction of the
+// largest value it interpolates: the rounding level of the values (their DCT spreads a
+// relative error of about 1e-16 over every coefficient), so nothing resolvable is left out.
+constexpr double kTol = 0x1p-50;
+constexpr int kMaxDepth = 52;
+// EIF: below V_T - kLinearBelow D_T the exponential term is under exp(-40) = 4.2e-18 of D_T.
+constexpr double kLinearBelow = 40.0;
+// EIF tail: the series is used where u max(1, |L|) <= kTailSmall (first omitted term
+// u (u L)^5 <= 1e-25 u).
+constexpr double kTailSmall = 1e-5;
+constexpr int kTailTerms = 5;
+
+// The arrays after the header, as offsets in doubles from the end of the header.
+struct Layout {
+  size_t fwd_breaks, fwd_rate, fwd_phi, fwd_dphi;
+  size_t inv_breaks, inv_v;
+  size_t tail_breaks, tail_cum, tail_g, tail_s, tail_sd;
+  size_t total;  // doubles
+};
+
+Layout layout(uint32_t n_fwd, uint32_t n_inv, uint32_t n_tail) {
+  Layout l;
+  size_t o = 0;
+  l.fwd_breaks = o, o += n_fwd + 1;
+  l.fwd_rate = o, o += size_t{n_fwd} * K;
+  l.fwd_phi = o, o += size_t{n_fwd} * KI;
+  l.fwd_dphi = o, o += size_t{n_fwd} * KI;
+  l.inv_breaks = o, o += n_inv + 1;
+  l.inv_v = o, o += size_t{n_inv} * K;
+  const size_t tb = n_tail ? n_tail + 1 : 0;
+  l.tail_breaks = o, o += tb;
+  l.tail_cum = o, o += tb;
+  l.tail_g = o, o += size_t{n_tail} * K;
+  l.tail_s = o, o += size_t{n_tail} * KI;
+  l.tail_sd = o, o += size_t{n_tail} * KI;
+  l.total = o;
+  return l;
+}
+
+const double *arrays(const Table *t) { return reinterpret_cast<const double *>(t + 1); }
+
+// sum_j c[j] T_j(t) (Clenshaw), c[0] with weight 1.
+double cheb(const double *c, uint32_t n, double t) {
+  double b1 = 0, b2 = 0;
+  const double t2 = 2 * t;
+  for (uint32_t j = n - 1; j >= 1; --j) {
+    const double b0 = c[j] + t2 * b1 - b2;
+    b2 = b1;
+    b1 = b0;
+  }
+  return c[0] + t * b1 - b2;
+}
+
+// The segment i of breaks[0..n] holding x (breaks[0] <= x <= breaks[n] assumed), and x's
+// position t in [-1, 1] on it.
+uint32_t locate(const double *breaks, uint32_t n, double x, double *t) {
+  uint32_t lo = 0, hi = n;  // breaks[lo] <= x < breaks[hi], or x == breaks[n]
+  while (hi - lo > 1) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    if (breaks[mid] <= x)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  const double a = breaks[lo], b = breaks[lo + 1];
+  double u = (2 * x - a - b) / (b - a);
+  *t = u < -1 ? -1 : (u > 1 ? 1 : u);
+  return lo;
+}
+
+// The t in [-1, 1] with cheb(p, KI, t) = target, for p increasing with derivative h q(t):
+// Newton's method kept inside a shrinking bracket (bisection when a step leaves it).
+double solve_increasing(const double *p, const double *q, double h, double target) {
+  double lo = -1, hi = 1;
+  const double p_lo = cheb(p, KI, -1), p_hi = cheb(p, KI, 1);
+  if (!(target > p_lo)) return -1;
+  if (!(target < p_hi)) return 1;
+  double t = -1 + 2 * (target - p_lo) / (p_hi - p_lo);
+  if (!(t > -1 && t < 1)) t = 0;
+  for (int it = 0; it < 100; ++it) {
+    const double f = cheb(p, KI, t) - target;
+    if (f == 0) return t;
+    if (f < 0)
+      lo = t;
+    else
+      hi = t;
+    const double d = h * cheb(q, K, t);
+    double next = t - f / d;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    const double step = std::fabs(next - t);
+    t = next;
+    if (step <= 0x1p-54 || hi - lo <= 0x1p-54) break;
+  }
+  return t;
+}
+
+// EIF tail: integral_0^u s^m L(s)^k ds with L(s) = c + ln s, L = L(u):
+// u^(m+1)/(m+1) sum_j (-1)^j k!/(k-j)! L^(k-j) / (m+1)^j.
+double eif_moment(double u, int m, int k, double L) {
+  const double m1 = m + 1;
+  double sum = 0, coef = 1;  // coef = (-1)^j k!/(k-j)!/(m1)^j
+  for (int j = 0; j <= k; ++j) {
+    sum += coef * std::pow(L, k - j);
+    coef *= -(k - j) / m1;
+  }
+  return std::pow(u, m1) / m1 * sum;
+}
+
+// The remaining phase integral_0^u ds/(1 + s L(s)) and its drive part
+// integral_0^u (s/D) ds/(1 + s L(s))^2 (= integral_V^inf dv/G^2).
+double eif_remain(double u, double c) {
+  if (!(u > 0)) return 0;
+  const double L = c + std::log(u);
+  double r = 0;
+  for (int k = kTailTerms - 1; k >= 0; --k) r += ((k & 1) ? -1 : 1) * eif_moment(u, k, k, L);
+  return r;
+}
+double eif_remain_d(double u, double c, double delta_t) {
+  if (!(u > 0)) return 0;
+  const double L = c + std::log(u);
+  double r = 0;
+  for (int k = kTailTerms - 1; k >= 0; --k)
+    r += ((k & 1) ? -1 : 1) * (k + 1) * eif_moment(u, k + 1, k, L);
+  return r / delta_t;
+}
+// The u with eif_remain(u) = s (s small and positive).
+double eif_remain_inverse(double s, double c) {
+  if (!(s > 0)) return 0;
+  double u = s;
+  for (int it = 0; it < 8; ++it) {
+    const double f = eif_remain(u, c) - s;
+    const double next = u - f * (1 + u * (c + std::log(u)));
+    const bool done = std::fabs(next - u) <= 0x1p-54 * u;
+    u = next > 0 ? next : 0.5 * u;
+    if (done) break;
+  }
+  return u;
+}
+
+double eif_rate(double v, double drive, double delta_t, double v_t) {
+  return (drive - v) + delta_t * std::exp((v - v_t) / delta_t);
+}
+
+void set_error(TableError *err, TableStatus s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void set_error(TableError *err, TableStatus s, const char *fmt, ...) {
+  if (!err) return;
+  err->status = s;
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+}
+
+// One pass of the adaptive construction: counts segments (out == nullptr) or also writes
+// them. Both passes do the same arithmetic, so they make the same decisions.
+class Builder {
+ public:
+  Builder(const TableParams &p, double *out, const uint32_t *lower_counts, TableError *err)
+      : p_(p), out_(out), err_(err) {
+    for (uint32_t k = 0; k < K; ++k) node_[k] = std::cos(kPi * (k + 0.5) / K);
+    // cos(pi j (k + 1/2)/K) with the angle reduced exactly (in integers, modulo 2 pi) first:
+    // the rounding of a large angle would put errors of j k 1e-16 into every coefficient.
+    for (uint32_t j = 0; j < K; ++j)
+      for (uint32_t k = 0; k < K; ++k) {
+        const uint32_t m = (j * (2 * k + 1)) % (4 * K);  // angle = pi m / (2K)
+        dct_[j][k] = std::cos(kPi * m / (2 * K)) * 2.0 / K;
+      }
+    if (lower_counts) {
+      fwd_lower_ = lower_counts[0];
+      inv_lower_ = lower_counts[1];
+    }
+  }
+
+  // The voltages and phases: fills the header fields and runs the sweeps.
+  bool run(Table *h);
+
+  uint32_t fwd_up = 0, fwd_down = 0, inv_up = 0, inv_down = 0, tail_n = 0;
+  Layout lay{};
+
+ private:
+  double rate(double v) const {
+    return p_.kind == TableKind::kEif ? eif_rate(v, p_.drive, p_.delta_t, p_.v_t)
+                                      : p_.f(v, p_.ctx) + p_.drive;
+  }
+  void coefficients(const double *values, double *c) const {
+    for (uint32_t j = 0; j < K; ++j) {
+      double s = 0;
+      for (uint32_t k = 0; k < K; ++k) s += dct_[j][k] * values[k];
+      c[j] = s;
+    }
+    c[0] *= 0.5;
+  }
+  static bool converged(const double *c, double scale) {
+    double tail = std::fabs(c[K - 1]);
+    if (std::fabs(c[K - 2]) > tail) tail = std::fabs(c[K - 2]);
+    if (std::fabs(c[K - 3]) > tail) tail = std::fabs(c[K - 3]);
+    return tail <= kTol * scale;
+  }
+  // The integral (from t = -1) of the series c (K terms) scaled by h, into ci (K + 1 terms).
+  // Returns the integral over the whole segment.
+  static double integrate(const double *c, double h, double *ci) {
+    ci[1] = h * (c[0] - (K > 2 ? 0.5 * c[2] : 0));
+    for (uint32_t j = 2; j <= K; ++j) {
+      const double lower = c[j - 1], upper = j + 1 < K ? c[j + 1] : 0;
+      ci[j] = h * (lower - upper) / (2.0 * j);
+    }
+    double at_minus = 0, odd = 0;
+    for (uint32_t j = 1; j <= K; ++j) {
+      at_minus += (j & 1) ? -ci[j] : ci[j];
+      if (j & 1) odd += ci[j];
+    }
+    ci[0] = -at_minus;
+    return 2 * odd;
+  }
+
+  enum class Fit { kOk, kSplit, kFailed };
+  Fit fit(double a, double b, bool tail, double *rate_c, double *phi_c, double *dphi_c);
+  bool sweep(double a, double b, bool ascending, bool tail, double phi0, double dphi0,
+             double *phi_end, double *dphi_end);
+  bool invert(const double *phi_c, const double *rate_c, double a, double b, double pa, double pb,
+              bool ascending);
+  bool emit_fwd(bool ascending, bool tail, double a, double b, const double *rate_c,
+                const double *phi_c, const double *dphi_c, double cum_a);
+
+  const TableParams &p_;
+  double *out_;
+  TableError *err_;
+  uint32_t fwd_lower_ = 0, inv_lower_ = 0;
+  double node_[K];
+  double dct_[K][K];
+};
+
+Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double *phi_c,
+                          double *dphi_c) {
+  const double mid = 0.5 * (a + b), h = 0.5 * (b - a);
+  double f1[K], f2[K], s1 = 0, s2 = 0;
+  for (uint32_t k = 0; k < K; ++k) {
+    const double x = mid + h * node_[k];
+    const double v = tail ? 1 / x : x;
+    const double g = rate(v);
+    const bool ok = tail ? (g > 0) : (g > 0 && g < INFINITY);
+    if (!ok) {
+      if (v >= p_.v_reset || tail)
+        set_error(err_, TableStatus::kExcitable,
+                  "F(V) + I = %.17g at V = %.17g (drive %.17g): not positive, so the neuron "
+                  "is excitable (it does not fire on its own)",
+                  g, v, p_.drive);
+      else
+        set_error(err_, TableStatus::kExcitable,
+                  "F(V) + I = %.17g at V = %.17g below reset (drive %.17g): not positive, so "
+                  "inhibition could hold the neuron there; for a custom model raise v_min "
+                  "above %.17g",
+                  g, v, p_.drive, v);
+      return Fit::kFailed;
+    }
+    // Forward: 1/G and -1/G^2 in V. Tail (y = 1/V): 1/(y^2 G) and y^2 (1/(y^2 G))^2, the
+    // integrands of the remaining phase and of integral_V^inf dv/G^2.
+    f1[k] = tail ? 1 / (x * x * g) : 1 / g;
+    f2[k] = tail ? x * x * f1[k] * f1[k] : -f1[k] * f1[k];
+    if (std::fabs(f1[k]) > s1) s1 = std::fabs(f1[k]);
+    if (std::fabs(f2[k]) > s2) s2 = std::fabs(f2[k]);
+  }
+  // The values are only as good as their abscissae: rounding x by 2^-53 |x| moves f by f' times
+  // that (large where G is small: 1/G with G = I - V near I), so the noise the coefficients
+  // cannot go below is about 2^-53 |x| max |f'| (f' from neighbouring nodes).
+  const double x_ulp = 0x1p-53 * (std::fabs(a) > std::fabs(b) ? std::fabs(a) : std::fabs(b));
+  double d1 = 0, d2 = 0;
+  for (uint32_t k = 0; k + 1 < K; ++k) {
+    const double dx = h * (node_[k] - node_[k + 1]);
+    const double g1 = std::fabs(f1[k] - f1[k + 1]) / dx, g2 = std::fabs(f2[k] - f2[k + 1]) / dx;
+    if (g1 > d1) d1 = g1;
+    if (g2 > d2) d2 = g2;
+  }
+  double c2[K];
+  coefficients(f1, rate_c);
+  coefficients(f2, c2);
+  if (!converged(rate_c, s1 + 16 * x_ulp * d1 / kTol) ||
+      !converged(c2, s2 + 16 * x_ulp * d2 / kTol))
+    return Fit::kSplit;
+  integrate(rate_c, h, phi_c);
+  integrate(c2, h, dphi_c);
+  return Fit::kOk;
+}
+
+// Tabulates [a, b] (ascending: phi(a) = phi0; descending: phi(b) = phi0), writing segments in
+// order of increasing distance from the anchor. *phi_end is phi at the far end.
+bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, double dphi0,
+                    double *phi_end, double *dphi_end) {
+  struct Span {
+    double a, b;
+    int depth;
+  };
+  Span stack[kMaxDepth + 2];
+  int top = 0;
+  stack[top++] = Span{a, b, 0};
+  double cum = phi0, dcum = dphi0;
+  while (top > 0) {
+    const Span s = stack[--top];
+    double rate_c[K], phi_c[KI], dphi_c[KI];
+    const Fit f = fit(s.a, s.b, tail, rate_c, phi_c, dphi_c);
+    if (f == Fit::kFailed) return false;
+    if (f == Fit::kSplit) {
+      const double m = s.a + 0.5 * (s.b - s.a);
+      const double scale = std::fabs(s.a) > std::fabs(s.b) ? std::fabs(s.a) : std::fabs(s.b);
+      if (s.depth >= kMaxDepth || !(m > s.a && m < s.b) || s.b - s.a <= 0x1p-46 * scale) {
+        const double v = tail ? 1 / m : m;
+        if (tail)
+          set_error(err_, TableStatus::kUnresolved,
+                    "the remaining phase near V = %.17g (drive %.17g) could not be tabulated to "
+                    "rounding: for a spike at +inf, F must grow at least like V^2",
+                    v, p_.drive);
+        else
+          set_error(err_, TableStatus::kUnresolved,
+                    "1/(F(V) + I) could not be tabulated to rounding near V = %.17g (drive "
+                    "%.17g): F + I is nearly zero there, F is not smooth, or F is noisy",
+                    v, p_.drive);
+        return false;
+      }
+      // The half nearer the anchor is processed first.
+      if (ascending) {
+        stack[top++] = Span{m, s.b, s.depth + 1};
+        stack[top++] = Span{s.a, m, s.depth + 1};
+      } else {
+        stack[top++] = Span{s.a, m, s.depth + 1};
+        stack[top++] = Span{m, s.b, s.depth + 1};
+      }
+      continue;
+    }
+    // Shift the series so they take the accumulated values at the anchor-side end.
+    double odd = 0, all = 0, dodd = 0, dall = 0;
+    for (uint32_t j = 1; j <= K; ++j) {
+      if (j & 1) odd += phi_c[j], dodd += dphi_c[j];
+      all += phi_c[j], dall += dphi_c[j];
+    }
+    const double integral = 2 * odd, dintegral = 2 * dodd;
+    double cum_a, dcum_a, cum_b, dcum_b;
+    if (ascending) {
+      cum_a = cum, dcum_a = dcum;
+      cum_b = cum + integral, dcum_b = dcum + dintegral;
+      phi_c[0] += cum_a;  // phi_c(-1) was 0
+      dphi_c[0] += dcum_a;
+    } else {
+      cum_b = cum, dcum_b = dcum;
+      cum_a = cum - integral, dcum_a = dcum - dintegral;
+      phi_c[0] = cum_b - all;  // phi_c(+1) = cum_b
+      dphi_c[0] = dcum_b - dall;
+    }
+    if (!emit_fwd(ascending, tail, s.a, s.b, rate_c, phi_c, dphi_c, cum_a)) return false;
+    if (!tail && !invert(phi_c, rate_c, s.a, s.b, cum_a, cum_b, ascending)) return false;
+    cum = ascending ? cum_b : cum_a;
+    dcum = ascending ? dcum_b : dcum_a;
+  }
+  *phi_end = cum;
+  *dphi_end = dcum;
+  return true;
+}
+
+bool Builder::emit_fwd(bool ascending, bool tail, double a, double b, const double *rate_c,
+                       const double *phi_c, const double *dphi_c, double cum_a) {
+  uint32_t &count = tail ? tail_n : (ascending ? fwd_up : fwd_down);
+  if (count >= kMaxSegments) {
+    set_error(err_, TableStatus::kTooLarge,
+              "the table needs more than %u segments (drive %.17g): F + I is nearly zero "
+              "somewhere or the voltage range is very wide",
+              kMaxSegments, p_.drive);
+    return false;
+  }
+  uint32_t idx = tail ? count : (ascending ? fwd_lower_ + count : fwd_lower_ - 1 - count);
+  ++count;
+  if (!out_) return true;
+  double *breaks = out_ + (tail ? lay.tail_breaks : lay.fwd_breaks);
+  double *rc = out_ + (tail ? lay.tail_g : lay.fwd_rate) + size_t{idx} * K;
+  double *pc = out_ + (tail ? lay.tail_s : lay.fwd_phi) + size_t{idx} * KI;
+  double *dc = out_ + (tail ? lay.tail_sd : lay.fwd_dphi) + size_t{idx} * KI;
+  breaks[idx] = a;
+  breaks[idx + 1] = b;
+  std::memcpy(rc, rate_c, K * sizeof(double));
+  std::memcpy(pc, phi_c, KI * sizeof(double));
+  std::memcpy(dc, dphi_c, KI * sizeof(double));
+  if (tail) {
+    double *cum = out_ + lay.tail_cum;
+    cum[idx] = cum_a;
+    cum[idx + 1] = cum_a + 2 * [&] {
+      double odd = 0;
+      for (uint32_t j = 1; j <= K; j += 2) odd += phi_c[j];
+      return odd;
+    }();
+  }
+  return true;
+}
+
+// V(phi) on [pa, pb], the image of the forward segment [a, b] with series phi_c (rate_c its
+// derivative in V).
+bool Builder::invert(const double *phi_c, const double *rate_c, double a, double b, double pa,
+                     double pb, bool ascending) {
+  struct Span {
+    double a, b;
+    int depth;
+  };
+  Span stack[kMaxDepth + 2];
+  int top = 0;
+  stack[top++] = Span{pa, pb, 0};
+  const double vmid = 0.5 * (a + b), vh = 0.5 * (b - a);
+  while (top > 0) {
+    const Span s = stack[--top];
+    const double mid = 0.5 * (s.a + s.b), h = 0.5 * (s.b - s.a);
+    // The values' own rounding sets the scale: |V|, and G |phi| (a phase rounded by one unit
+    // moves V by G units of the phase).
+    const double phase_scale = std::fabs(s.a) > std::fabs(s.b) ? std::fabs(s.a) : std::fabs(s.b);
+    // The series is of V - vmid (added back into c[0]): the coefficients' rounding is then
+    // relative to the segment's width, not to |V| (it matters where G is small, as a rounding
+    // of V moves the phase by it over G).
+    double dv[K], c[K], scale = std::fabs(vmid), vmin = INFINITY, vmax = -INFINITY;
+    for (uint32_t k = 0; k < K; ++k) {
+      const double t = solve_increasing(phi_c, rate_c, vh, mid + h * node_[k]);
+      dv[k] = vh * t;
+      const double g_phase = phase_scale / cheb(rate_c, K, t);
+      if (g_phase > scale) scale = g_phase;
+      if (dv[k] < vmin) vmin = dv[k];
+      if (dv[k] > vmax) vmax = dv[k];
+    }
+    if (vmax - vmin > scale) scale = vmax - vmin;
+    coefficients(dv, c);
+    c[0] += vmid;
+    if (!converged(c, scale)) {
+      const double m = s.a + 0.5 * (s.b - s.a);
+      if (s.depth >= kMaxDepth || !(m > s.a && m < s.b)) {
+        set_error(err_, TableStatus::kUnresolved,
+                  "V(phi) could not be tabulated to rounding near V = %.17g (drive %.17g)", vmid,
+                  p_.drive);
+        return false;
+      }
+      if (ascending) {
+        stack[top++] = Span{m, s.b, s.depth + 1};
+        stack[top++] = Span{s.a, m, s.depth + 1};
+      } else {
+        stack[top++] = Span{s.a, m, s.depth + 1};
+        stack[top++] = Span{m, s.b, s.depth + 1};
+      }
+      continue;
+    }
+    uint32_t &count = ascending ? inv_up : inv_down;
+    if (count >= kMaxSegments) {
+      set_error(err_, TableStatus::kTooLarge,
+                "the inverse table needs more than %u segments (drive %.17g)", kMaxSegments,
+                p_.drive);
+      return false;
+    }
+    const uint32_t idx = ascending ? inv_lower_ + count : inv_lower_ - 1 - count;
+    ++count;
+    if (out_) {
+      double *breaks = out_ + lay.inv_breaks;
+      breaks[idx] = s.a;
+      breaks[idx + 1] = s.b;
+      std::memcpy(out_ + lay.inv_v + size_t{idx} * K, c, K * sizeof(double));
+    }
+  }
+  return true;
+}
+
+bool check_params(const TableParams &p, TableError *err) {
+  auto bad = [&](const char *field, double value, const char *rule) {
+    set_error(err, TableStatus::kArgument, "%s = %.17g: %s", field, value, rule);
+    return false;
+  };
+  const double kBig = 1e100;
+  if (!(std::fabs(p.drive) <= kBig)) return bad("drive", p.drive, "must be finite, |I| <= 1e100");
+  if (!(std::fabs(p.v_reset) <= kBig))
+    return bad("v_reset", p.v_reset, "must be finite, |V_r| <= 1e100");
+  if (!(p.v_spike > p.v_reset) || (p.v_spike < INFINITY && !(p.v_spike <= kBig)))
+    return bad("v_spike", p.v_spike, "must be above v_reset: at most 1e100, or +INFINITY");
+  if (p.kind == TableKind::kEif) {
+    if (!(p.delta_t > 1e-100 && p.delta_t <= kBig))
+      return bad("delta_t", p.delta_t, "must be finite and > 0 (1e-100 to 1e100)");
+    if (!(std::fabs(p.v_t) <= kBig)) return bad("v_t", p.v_t, "must be finite, |V_T| <= 1e100");
+  } else if (p.kind == TableKind::kCustom) {
+    if (!p.f) {
+      set_error(err, TableStatus::kArgument, "f = NULL: a custom model needs F");
+      return false;
+    }
+    if (!std::isnan(p.v_min) && !(p.v_min < p.v_reset && p.v_min >= -kBig))
+      return bad("v_min", p.v_min, "must be below v_reset (at least -1e100), or NaN");
+  } else {
+    set_error(err, TableStatus::kArgument, "kind = %u: not a tabulated model",
+              static_cast<unsigned>(p.kind));
+    return false;
+  }
+  return true;
+}
+
+bool Builder::run(Table *hd) {
+  const TableParams &p = p_;
+  const bool blowup = !(p.v_spike < INFINITY);
+  double lo, hi, tail_c = 0;
+  if (p.kind == TableKind::kEif) {
+    const double D = p.delta_t;
+    // G is convex with its minimum at V_T: positive everywhere below the spike or refused.
+    const double vmin_g = blowup || p.v_t < p.v_spike ? p.v_t : p.v_spike;
+    const double gmin = eif_rate(vmin_g, p.drive, D, p.v_t);
+    if (!(gmin > 0)) {
+      const double g_reset = eif_rate(p.v_reset, p.drive, D, p.v_t);
+      if (!(g_reset > 0) || vmin_g >= p.v_reset)
+        set_error(err_, TableStatus::kExcitable,
+                  "EIF with drive %.17g: -V + I + D_T exp((V - V_T)/D_T) has its minimum "
+                  "%.17g <= 0 at V = %.17g, so the neuron is excitable (needs I > V_T - D_T = "
+                  "%.17g)",
+                  p.drive, gmin, vmin_g, p.v_t - D);
+      else
+        set_error(err_, TableStatus::kExcitable,
+                  "EIF with drive %.17g: F + I has a zero below reset (minimum %.17g at V = "
+                  "%.17g), where inhibition could hold the neuron (needs I > V_T - D_T = %.17g)",
+                  p.drive, gmin, vmin_g, p.v_t - D);
+      return false;
+    }
+    lo = p.v_t - kLinearBelow * D;
+    if (p.v_reset < lo) lo = p.v_reset;
+    if (!blowup) {
+      hi = p.v_spike;
+    } else {
+      tail_c = (p.drive - p.v_t) / D;
+      double u = kTailSmall;
+      for (;;) {
+        const double L = tail_c + std::log(u);
+        hi = p.v_t - D * std::log(u);
+        if (u * (std::fabs(L) > 1 ? std::fabs(L) : 1) <= kTailSmall && hi > p.v_reset) break;
+        u *= 0.5;
+        if (!(u > 1e-300)) {
+          set_error(err_, TableStatus::kArgument,
+                    "v_reset = %.17g: too far above v_t = %.17g for delta_t = %.17g", p.v_reset,
+                    p.v_t, D);
+          return false;
+        }
+      }
+    }
+  } else {
+    const double width = blowup ? (std::fabs(p.v_reset) > 1 ? std::fabs(p.v_reset) : 1.0)
+                                : p.v_spike - p.v_reset;
+    // The sweeps never evaluate G at a segment's end: the reset and a finite threshold are
+    // checked here (G(V_spike) = 0 is the excitable boundary, where the period is infinite).
+    const double ends[2] = {p.v_reset, p.v_spike};
+    for (int i = 0; i < (blowup ? 1 : 2); ++i) {
+      const double g = rate(ends[i]);
+      if (!(g > 0 && g < INFINITY)) {
+        set_error(err_, TableStatus::kExcitable,
+                  "F(V) + I = %.17g at V = %.17g (drive %.17g, the %s): not positive, so the "
+                  "neuron is excitable (it does not fire on its own)",
+                  g, ends[i], p.drive, i ? "threshold" : "reset");
+        return false;
+      }
+    }
+    lo = std::isnan(p.v_min) ? p.v_reset - 16 * width : p.v_min;
+    hi = blowup ? (p.v_reset > 0 ? p.v_reset : 0.0) + width : p.v_spike;
+    if (!(lo > -INFINITY && hi < INFINITY)) {
+      set_error(err_, TableStatus::kArgument,
+                "v_reset = %.17g, v_spike = %.17g: the tabulated range does not fit in doubles",
+                p.v_reset, p.v_spike);
+      return false;
+    }
+  }
+
+  double phi_hi, dphi_hi, phi_lo = 0, dphi_lo = 0;
+  if (!sweep(p.v_reset, hi, true, false, 0, 0, &phi_hi, &dphi_hi)) return false;
+  if (lo < p.v_reset && !sweep(lo, p.v_reset, false, false, 0, 0, &phi_lo, &dphi_lo)) return false;
+  double period = phi_hi, dperiod = dphi_hi;
+  if (blowup) {
+    if (p.kind == TableKind::kEif) {
+      const double u = std::exp(-(hi - p.v_t) / p.delta_t);
+      period = phi_hi + eif_remain(u, tail_c);
+      dperiod = dphi_hi - eif_remain_d(u, tail_c, p.delta_t);
+    } else {
+      double s_end, sd_end;
+      if (!sweep(0, 1 / hi, true, true, 0, 0, &s_end, &sd_end)) return false;
+      period = phi_hi + s_end;
+      dperiod = dphi_hi - sd_end;
+    }
+  }
+  if (!(period < INFINITY && dperiod > -INFINITY)) {
+    set_error(err_, TableStatus::kUnresolved, "the period is not finite (drive %.17g)", p.drive);
+    return false;
+  }
+  if (hd) {
+    hd->magic = kTableMagic;
+    hd->kind = static_cast<uint32_t>(p.kind);
+    hd->order = K;
+    hd->n_fwd = fwd_up + fwd_down;
+    hd->n_inv = inv_up + inv_down;
+    hd->n_tail = tail_n;
+    hd->reserved = 0;
+    hd->drive = p.drive;
+    hd->v_reset = p.v_reset;
+    hd->v_spike = p.v_spike;
+    hd->delta_t = p.kind == TableKind::kEif ? p.delta_t : 0;
+    hd->v_t = p.kind == TableKind::kEif ? p.v_t : 0;
+    hd->v_lo = lo;
+    hd->v_hi = hi;
+    hd->phi_lo = phi_lo;
+    hd->phi_hi = phi_hi;
+    hd->dphi_lo = dphi_lo;
+    hd->period = period;
+    hd->dperiod = dperiod;
+    hd->tail_lo = tail_c;
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t table_bytes(const TableParams &p, TableError *err) {
+  if (err) err->status = TableStatus::kOk, err->message[0] = 0;
+  if (!check_params(p, err)) return 0;
+  Builder count(p, nullptr, nullptr, err);
+  if (!count.run(nullptr)) return 0;
+  const Layout l = layout(count.fwd_up + count.fwd_down, count.inv_up + count.inv_down,
+                          count.tail_n);
+  return sizeof(Table) + l.total * sizeof(double);
+}
+
+const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableError *err) {
+  if (err) err->status = TableStatus::kOk, err->message[0] = 0;
+  if (!check_params(p, err)) return nullptr;
+  // The counting pass tells where the sweep below reset starts writing.
+  Builder count(p, nullptr, nullptr, err);
+  if (!count.run(nullptr)) return nullptr;
+  const uint32_t n_fwd = count.fwd_up + count.fwd_down, n_inv = count.inv_up + count.inv_down;
+  const Layout l = layout(n_fwd, n_inv, count.tail_n);
+  if (!mem || bytes != sizeof(Table) + l.total * sizeof(double) ||
+      reinterpret_cast<uintptr_t>(mem) % alignof(double) != 0) {
+    set_error(err, TableStatus::kArgument, "table memory: %zu bytes, %zu needed", bytes,
+              sizeof(Table) + l.total * sizeof(double));
+    return nullptr;
+  }
+  Table *t = static_cast<Table *>(mem);
+  const uint32_t lower[2] = {count.fwd_down, count.inv_down};
+  Builder build(p, reinterpret_cast<double *>(t + 1), lower, err);
+  build.lay = l;
+  if (!build.run(t)) return nullptr;
+  return t;
+}
+
+const Table *table_check(const void *mem, size_t bytes, TableError *err) {
+  if (err) err->status = TableStatus::kOk, err->message[0] = 0;
+  auto bad = [&](const char *what) {
+    set_error(err, TableStatus::kArgument, "table: %s", what);
+    return nullptr;
+  };
+  if (!mem || bytes < sizeof(Table) || reinterpret_cast<uintptr_t>(mem) % alignof(double) != 0)
+    return bad("too short or misaligned");
+  const Table *t = static_cast<const Table *>(mem);
+  if (t->magic != kTableMagic) return bad("wrong magic number");
+  if (t->kind != static_cast<uint32_t>(TableKind::kEif) &&
+      t->kind != static_cast<uint32_t>(TableKind::kCustom))
+    return bad("unknown kind");
+  if (t->order != K) return bad("built with another order");
+  if (t->n_fwd == 0 || t->n_inv == 0 || t->n_fwd > 2 * kMaxSegments ||
+      t->n_inv > 2 * kMaxSegments || t->n_tail > kMaxSegments)
+    return bad("segment counts out of range");
+  const Layout l = layout(t->n_fwd, t->n_inv, t->n_tail);
+  if (bytes != sizeof(Table) + l.total * sizeof(double)) return bad("size does not match counts");
+  const bool blowup = !(t->v_spike < INFINITY);
+  if (t->kind == static_cast<uint32_t>(TableKind::kEif) && !(t->delta_t > 0))
+    return bad("delta_t not positive");
+  if (blowup && t->kind == static_cast<uint32_t>(TableKind::kCustom) && t->n_tail == 0)
+    return bad("a blow-up model without its tail");
+  const double scalars[] = {t->drive,  t->v_reset, t->delta_t, t->v_t,    t->v_lo,    t->v_hi,
+                            t->phi_lo, t->phi_hi,  t->dphi_lo, t->period, t->dperiod, t->tail_lo};
+  for (double x : scalars)
+    if (!std::isfinite(x)) return bad("a non-finite parameter");
+  if (!(t->v_lo <= t->v_reset && t->v_reset < t->v_hi && t->phi_lo <= 0 && t->phi_hi > 0 &&
+        t->period >= t->phi_hi && (blowup || t->v_hi == t->v_spike)))
+    return bad("inconsistent ranges");
+  const double *a = arrays(t);
+  for (size_t i = 0; i < l.total; ++i)
+    if (!std::isfinite(a[i])) return bad("a non-finite coefficient");
+  auto increasing = [](const double *b, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i)
+      if (!(b[i] < b[i + 1])) return false;
+    return true;
+  };
+  if (!increasing(a + l.fwd_breaks, t->n_fwd) || a[l.fwd_breaks] != t->v_lo ||
+      a[l.fwd_breaks + t->n_fwd] != t->v_hi)
+    return bad("voltage break points not increasing from v_lo to v_hi");
+  if (!increasing(a + l.inv_breaks, t->n_inv) || a[l.inv_breaks] != t->phi_lo ||
+      a[l.inv_breaks + t->n_inv] != t->phi_hi)
+    return bad("phase break points not increasing from phi_lo to phi_hi");
+  if (t->n_tail && (!increasing(a + l.tail_breaks, t->n_tail) || a[l.tail_breaks] != 0 ||
+                    !increasing(a + l.tail_cum, t->n_tail)))
+    return bad("tail break points not increasing");
+  return t;
+}
+
+double rate_from_f(const TableParams &p, double v) {
+  return p.kind == TableKind::kEif ? eif_rate(v, p.drive, p.delta_t, p.v_t)
+                                   : p.f(v, p.ctx) + p.drive;
+}
+
+// ---------------------------------------------------------------------------------------
+// Queries
+
+namespace {
+struct View {
+  const Table *t;
+  Layout l;
+  const double *a;
+  explicit View(const Table *table)
+      : t(table), l(layout(table->n_fwd, table->n_inv, table->n_tail)), a(arrays(table)) {}
+  bool eif() const { return t->kind == static_cast<uint32_t>(TableKind::kEif); }
+  // The remaining phase and its drive part at y = 1/V in the custom tail.
+  double tail_value(double y, size_t which) const {
+    if (!(y > 0)) return 0;
+    double tt;
+    const uint32_t i = locate(a + l.tail_breaks, t->n_tail, y, &tt);
+    return cheb(a + which + size_t{i} * KI, KI, tt);
+  }
+  double tail_inverse(double s) const {
+    if (!(s > 0)) return 0;
+    double unused;
+    const double *cum = a + l.tail_cum;
+    const uint32_t n = t->n_tail;
+    if (s >= cum[n]) return a[l.tail_breaks + n];
+    const uint32_t i = locate(cum, n, s, &unused);
+    const double *br = a + l.tail_breaks;
+    const double h = 0.5 * (br[i + 1] - br[i]);
+    const double tt = solve_increasing(a + l.tail_s + size_t{i} * KI, a + l.tail_g + size_t{i} * K,
+                                       h, s);
+    return 0.5 * (br[i] + br[i + 1]) + h * tt;
+  }
+};
+}  // namespace
+
+double Table::phase(double v) const {
+  const View w(this);
+  if (v != v) return v;
+  if (v < v_lo) {
+    if (w.eif()) return phi_lo - std::log1p((v_lo - v) / (drive - v_lo));
+    return phi_lo;
+  }
+  if (v <= v_hi) {
+    double t;
+    const uint32_t i = locate(w.a + w.l.fwd_breaks, n_fwd, v, &t);
+    return cheb(w.a + w.l.fwd_phi + size_t{i} * KI, KI, t);
+  }
+  if (v_spike < INFINITY) return period;
+  if (w.eif()) return period - eif_remain(std::exp(-(v - v_t) / delta_t), tail_lo);
+  return period - w.tail_value(1 / v, w.l.tail_s);
+}
+
+double Table::voltage(double phi) const {
+  const View w(this);
+  if (phi != phi) return phi;
+  if (phi < phi_lo) {
+    if (w.eif()) return v_lo - (drive - v_lo) * std::expm1(phi_lo - phi);
+    return v_lo;
+  }
+  if (phi >= period) return v_spike;
+  if (phi <= phi_hi) {
+    double t;
+    const uint32_t i = locate(w.a + w.l.inv_breaks, n_inv, phi, &t);
+    return cheb(w.a + w.l.inv_v + size_t{i} * K, K, t);
+  }
+  if (v_spike < INFINITY) return v_spike;
+  const double s = period - phi;
+  if (w.eif()) {
+    const double u = eif_remain_inverse(s, tail_lo);
+    const double v = v_t - delta_t * std::log(u);
+    return v > v_hi ? v : v_hi;
+  }
+  const double y = w.tail_inverse(s);
+  return y > 0 ? (1 / y > v_hi ? 1 / y : v_hi) : INFINITY;
+}
+
+double Table::dphase_ddrive(double v) const {
+  const View w(this);
+  if (v != v) return v;
+  if (v < v_lo) {
+    if (w.eif()) return dphi_lo - (v - v_lo) / ((drive - v) * (drive - v_lo));
+    return dphi_lo;
+  }
+  if (v <= v_hi) {
+    double t;
+    const uint32_t i = locate(w.a + w.l.fwd_breaks, n_fwd, v, &t);
+    return cheb(w.a + w.l.fwd_dphi + size_t{i} * KI, KI, t);
+  }
+  if (v_spike < INFINITY) return dperiod;
+  if (w.eif()) return dperiod + eif_remain_d(std::exp(-(v - v_t) / delta_t), tail_lo, delta_t);
+  return dperiod + w.tail_value(1 / v, w.l.tail_sd);
+}
+
+double Table::rate(double v) const {
+  const View w(this);
+  if (w.eif()) return eif_rate(v, drive, delta_t, v_t);
+  if (v != v) return v;
+  if (v < v_lo) v = v_lo;
+  if (v <= v_hi || v_spike < INFINITY) {
+    if (v > v_hi) v = v_hi;
+    double t;
+    const uint32_t i = locate(w.a + w.l.fwd_breaks, n_fwd, v, &t);
+    return 1 / cheb(w.a + w.l.fwd_rate + size_t{i} * K, K, t);
+  }
+  const double y = 1 / v;
+  if (!(y > 0)) return INFINITY;
+  double t;
+  const uint32_t i = locate(w.a + w.l.tail_breaks, n_tail, y, &t);
+  return 1 / (y * y * cheb(w.a + w.l.tail_g + size_t{i} * K, K, t));
+}
+
+}  // namespace sp

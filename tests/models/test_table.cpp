@@ -1,0 +1,435 @@
+// The phase tables of tabulated models (src/models/tabulated/table.hpp) against independent
+// values: closed forms for F = -V (LIF) and F = V^2 (QIF), and for EIF a long double adaptive
+// Gauss-Kronrod quadrature of 1/G and 1/G^2 written here. Maximum errors are printed.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {  // this CMocka's header has no C++ guard
+#include <cmocka.h>
+}
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "models/tabulated/table.hpp"
+
+namespace {
+
+using sp::Table;
+using sp::TableError;
+using sp::TableKind;
+using sp::TableParams;
+using sp::TableStatus;
+
+// Calls of the custom F (queries must make none).
+long f_calls = 0;
+double f_lif(double v, void *) { return ++f_calls, -v; }
+double f_qif(double v, void *) { return ++f_calls, v * v; }
+double f_slow_blowup(double v, void *) { return ++f_calls, v > 0 ? v * std::sqrt(v) : -v; }
+double f_nan(double v, void *) { return v > 0.5 ? NAN : -v; }
+
+struct Built {
+  std::vector<double> mem;
+  const Table *t = nullptr;
+};
+
+Built build(const TableParams &p) {
+  Built b;
+  TableError e;
+  size_t n = sp::table_bytes(p, &e);
+  if (n == 0) fail_msg("table_bytes: %s", e.message);
+  b.mem.assign(n / sizeof(double), 0.0);
+  b.t = sp::table_build(p, b.mem.data(), n, &e);
+  if (!b.t) fail_msg("table_build: %s", e.message);
+  assert_int_equal(n % sizeof(double), 0);
+  assert_non_null(sp::table_check(b.mem.data(), n, &e));
+  return b;
+}
+
+TableParams custom(double (*f)(double, void *), double drive, double v_reset, double v_spike) {
+  TableParams p{};
+  p.kind = TableKind::kCustom;
+  p.drive = drive;
+  p.v_reset = v_reset;
+  p.v_spike = v_spike;
+  p.f = f;
+  p.v_min = NAN;
+  return p;
+}
+
+TableParams eif(double drive, double v_reset, double v_t, double delta_t, double v_spike) {
+  TableParams p{};
+  p.kind = TableKind::kEif;
+  p.drive = drive;
+  p.v_reset = v_reset;
+  p.v_spike = v_spike;
+  p.delta_t = delta_t;
+  p.v_t = v_t;
+  p.v_min = NAN;
+  return p;
+}
+
+// Worst errors of one table against reference values, each in units of the period (a phase
+// error is a time error in units of tau; relative to T_I it is the spike time's), beyond what
+// moving V by 2 ulps changes (the conditioning no table can beat: near G = 0 one ulp of V is
+// many ulps of phase).
+struct Errors {
+  double phase = 0, voltage = 0, round_trip = 0, dphase = 0, rate = 0;
+  void print(const char *name, const Table *t) const {
+    printf("# %-34s T = %.6f, %4u+%-4u segments: phase %.1e, V(phi) %.1e, round trip %.1e, "
+           "dphi/dI %.1e, rate %.1e\n",
+           name, t->period, t->n_fwd, t->n_inv, phase, voltage, round_trip, dphase, rate);
+  }
+};
+
+// One grid point (a double) with its reference phase, d phi/dI, G and dG/dV.
+struct Point {
+  long double v, phi, dphi, g, gp;
+};
+
+void worst(double *w, long double err, long double floor, long double scale, const char *what,
+           const Point &p) {
+  long double e = std::fabs(err) - floor;
+  if (e < 0) e = 0;
+  const double r = static_cast<double>(e / scale);
+  if (r > *w && getenv("TABLE_DEBUG"))
+    printf("#  %s %.2e at v = %.17Lg phi = %.17Lg\n", what, r, p.v, p.phi);
+  if (r > *w) *w = r;
+}
+
+// Checks the table at every point: phase(v) against phi, voltage(phi) against v (as the phase
+// error |dV|/G), phase(voltage(phi)) against phi, dphase_ddrive against dphi (relative to
+// max(|dphi|, |dT/dI|)), rate against g.
+Errors compare(const Table *t, const std::vector<Point> &pts, long double period,
+               long double dperiod) {
+  Errors e;
+  const long double T = period;
+  e.phase = std::fabs(t->period - T) / T;
+  e.dphase = std::fabs(t->dperiod - static_cast<double>(dperiod)) / std::fabs(t->dperiod);
+  for (const Point &p : pts) {
+    const double v = static_cast<double>(p.v), phi = static_cast<double>(p.phi);
+    const long double du = 2 * std::ldexp(1.0L, std::ilogb(v) - 52);  // 2 ulps of v
+    const long double dphi_du = std::isfinite(static_cast<double>(p.g)) ? du / p.g : 0;
+    const long double scale = std::fabs(phi) > T ? std::fabs(p.phi) : T;
+    worst(&e.phase, t->phase(v) - p.phi, dphi_du, scale, "phase", p);
+    // Within 1e-13 T of the spike V(phi) is ill-conditioned (a phase rounded by one unit moves
+    // V by G units); the round trip still applies.
+    if (phi < T * (1 - 1e-13L))
+      worst(&e.voltage, (t->voltage(phi) - p.v) / p.g, dphi_du, scale, "V(phi)", p);
+    if (phi < T) worst(&e.round_trip, t->phase(t->voltage(phi)) - phi, dphi_du, scale, "trip", p);
+    const long double dscale = std::fabs(t->dperiod) > std::fabs(p.dphi) ? std::fabs(t->dperiod)
+                                                                         : std::fabs(p.dphi);
+    worst(&e.dphase, t->dphase_ddrive(v) - p.dphi, dphi_du / p.g, dscale, "dphi/dI", p);
+    if (std::isfinite(static_cast<double>(p.g)))
+      worst(&e.rate, t->rate(v) - p.g, du * std::fabs(p.gp), p.g, "rate", p);
+  }
+  return e;
+}
+
+void assert_errors(const Errors &e, double phase_tol, double dphase_tol) {
+  if (!(e.phase <= phase_tol)) fail_msg("phase error %.3e > %.1e", e.phase, phase_tol);
+  if (!(e.voltage <= phase_tol)) fail_msg("V(phi) error %.3e > %.1e", e.voltage, phase_tol);
+  if (!(e.round_trip <= phase_tol)) fail_msg("round trip %.3e > %.1e", e.round_trip, phase_tol);
+  if (!(e.dphase <= dphase_tol)) fail_msg("dphi/dI error %.3e > %.1e", e.dphase, dphase_tol);
+  if (!(e.rate <= 1e-13)) fail_msg("rate error %.3e > 1e-13", e.rate);
+}
+
+// A grid over [a, b] denser near both ends (where the tables' extreme segments are), plus the
+// break points of the table itself and their neighbours.
+std::vector<long double> grid(double a, double b, int n) {
+  std::vector<long double> v;
+  for (int i = 0; i <= n; ++i) {
+    const double s = 0.5 - 0.5 * std::cos(3.141592653589793 * i / n);
+    v.push_back(static_cast<long double>(a + (b - a) * s));  // a double: queries take doubles
+  }
+  return v;
+}
+
+// ------------------------------------------------------------------------------------------
+// F = -V: phi(V) = ln((I - V_r)/(I - V)), dphi/dI = -(V - V_r)/((I - V)(I - V_r)).
+
+void test_lif_closed_form(void **) {
+  const double drives[] = {1.1, 1.0 + 1e-3, 2.5, 40.0};
+  for (double I : drives) {
+    Built b = build(custom(f_lif, I, 0.0, 1.0));
+    const Table *t = b.t;
+    std::vector<Point> pts;
+    const long double LI = I;
+    for (long double v : grid(t->v_lo, 1.0, 20000)) {
+      pts.push_back(
+          Point{v, std::log((LI - 0.0L) / (LI - v)), -(v - 0.0L) / ((LI - v) * LI), LI - v, -1});
+    }
+    const long double T = std::log(LI / (LI - 1));
+    const long double dT = -1.0L / ((LI - 1) * LI);
+    Errors e = compare(t, pts, T, dT);
+    char name[64];
+    std::snprintf(name, sizeof name, "F = -V, I = %g", I);
+    e.print(name, t);
+    assert_errors(e, 1e-14, 1e-12);
+    // Below v_lo the state is clamped (custom rule).
+    assert_true(t->phase(t->v_lo - 5) == t->phi_lo);
+    assert_true(t->voltage(t->phi_lo - 1) == t->v_lo);
+    // At and past the threshold: the period (fires).
+    assert_true(t->phase(1.0) >= t->period - 1e-15 && t->phase(1.5) == t->period);
+    assert_true(t->voltage(t->period) == 1.0);
+  }
+}
+
+// F = V^2, reset -20, spike at +inf: phi = (atan(V/s) - atan(V_r/s))/s, s = sqrt(I).
+long double qif_phase(long double v, long double I, long double vr) {
+  const long double s = std::sqrt(I);
+  return (std::atan(v / s) - std::atan(vr / s)) / s;
+}
+// integral dv/(v^2 + I)^2 = v/(2 I (v^2 + I)) + atan(v/s)/(2 I s).
+long double qif_sq(long double v, long double I) {
+  const long double s = std::sqrt(I);
+  if (std::isinf(v)) return (v > 0 ? 1 : -1) * 3.14159265358979323846264338L / 2 / (2 * I * s);
+  return v / (2 * I * (v * v + I)) + std::atan(v / s) / (2 * I * s);
+}
+
+void test_qif_closed_form(void **) {
+  const double drives[] = {0.1, 1.0, 7.3};
+  for (double I : drives) {
+    const double vr = -20;
+    Built b = build(custom(f_qif, I, vr, INFINITY));
+    const Table *t = b.t;
+    std::vector<Point> pts;
+    const long double LI = I;
+    for (long double v : grid(t->v_lo, 1e6, 40000))
+      pts.push_back(
+          Point{v, qif_phase(v, LI, vr), -(qif_sq(v, LI) - qif_sq(vr, LI)), v * v + LI, 2 * v});
+    // The tail far out (y = 1/V near 0).
+    for (double v = 1e6; v < 1e300; v *= 7.7)
+      pts.push_back(Point{v, qif_phase(v, LI, vr), -(qif_sq(v, LI) - qif_sq(vr, LI)),
+                          static_cast<long double>(v) * v + LI, 2.0L * v});
+    const long double T = qif_phase(INFINITY, LI, vr);
+    const long double dT = -(qif_sq(INFINITY, LI) - qif_sq(vr, LI));
+    Errors e = compare(t, pts, T, dT);
+    char name[64];
+    std::snprintf(name, sizeof name, "F = V^2, I = %g, V_r = -20", I);
+    e.print(name, t);
+    assert_errors(e, 1e-14, 1e-12);
+    assert_true(t->n_tail > 0);
+    assert_true(t->phase(INFINITY) == t->period);
+    assert_true(t->voltage(t->period) == INFINITY);
+    // Voltages in the tail from the inverse: V(T - s) for small s is about 1/s.
+    const double s = 1e-9;
+    const double v = t->voltage(t->period - s);
+    const double want = static_cast<double>(
+        std::sqrt(LI) * std::tan(std::sqrt(LI) * (static_cast<long double>(t->period) - s) +
+                                 std::atan(vr / std::sqrt(LI))));
+    // The phase t->period - s is rounded: compare as a phase (|dV|/G).
+    if (!(std::fabs(v - want) / (want * want) < 1e-15 * t->period))
+      fail_msg("V(T - 1e-9) = %.17g, want %.17g", v, want);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// EIF against a long double adaptive Gauss-Kronrod (7-15) quadrature.
+
+const long double kXgk[8] = {
+    0.991455371120812639206854697526329L, 0.949107912342758524526189684047851L,
+    0.864864423359769072789712788640926L, 0.741531185599394439863864773280788L,
+    0.586087235467691130294144845693013L, 0.405845151377397166906606412076961L,
+    0.207784955007898467600689403773245L, 0.0L};
+const long double kWgk[8] = {
+    0.022935322010529224963732008058970L, 0.063092092629978553290700663189204L,
+    0.104790010322250183839876322541518L, 0.140653259715525918745189590510238L,
+    0.169004726639267902826583426598550L, 0.190350578064785409913256402421014L,
+    0.204432940075298892414161999234649L, 0.209482141084727828012999174891714L};
+const long double kWg[4] = {0.129484966168869693270611432679082L,
+                            0.279705391489276667901467771423780L,
+                            0.381830050505118944950369775488975L,
+                            0.417959183673469387755102040816327L};
+
+template <class F>
+long double kronrod(F f, long double a, long double b, long double *gauss) {
+  const long double c = 0.5L * (a + b), h = 0.5L * (b - a);
+  long double fc = f(c), k = kWgk[7] * fc, g = kWg[3] * fc;
+  for (int j = 0; j < 7; ++j) {
+    const long double s = f(c - h * kXgk[j]) + f(c + h * kXgk[j]);
+    k += kWgk[j] * s;
+    if (j & 1) g += kWg[j / 2] * s;
+  }
+  *gauss = g * h;
+  return k * h;
+}
+
+template <class F>
+long double adaptive(F f, long double a, long double b, int depth = 0) {
+  long double g;
+  const long double k = kronrod(f, a, b, &g);
+  if (depth >= 40 || std::fabs(k - g) <= 1e-12L * std::fabs(k)) return k;
+  const long double m = 0.5L * (a + b);
+  return adaptive(f, a, m, depth + 1) + adaptive(f, m, b, depth + 1);
+}
+
+void test_kronrod_weights(void **) {
+  // K15 integrates degree 23 exactly, G7 degree 13: a typo in a node or weight shows.
+  long double g;
+  const long double k = kronrod([](long double x) { return std::pow(x, 22); }, 0.0L, 1.0L, &g);
+  assert_true(std::fabs(k - 1.0L / 23) < 1e-18L);
+  const long double k2 = kronrod([](long double x) { return std::pow(x, 12); }, 0.0L, 1.0L, &g);
+  assert_true(std::fabs(k2 - 1.0L / 13) < 1e-18L && std::fabs(g - 1.0L / 13) < 1e-18L);
+}
+
+void eif_case(double I, double vr, double vt, double dt, double v_spike, double phase_tol) {
+  Built b = build(eif(I, vr, vt, dt, v_spike));
+  const Table *t = b.t;
+  const long double LI = I, Lvt = vt, Ldt = dt;
+  auto G = [&](long double v) { return -v + LI + Ldt * std::exp((v - Lvt) / Ldt); };
+  auto inv_g = [&](long double v) { return 1.0L / G(v); };
+  auto inv_g2 = [&](long double v) { return 1.0L / (G(v) * G(v)); };
+  const bool blowup = !(v_spike < INFINITY);
+  // Up to where the remaining phase exp(-45) is far below rounding (or the threshold).
+  const double top = blowup ? vt + 45 * dt : v_spike;
+  std::vector<long double> vs = grid(vt - 60 * dt - 3, top, 20000);
+  if (vr < vs.front()) vs.insert(vs.begin(), vr);
+  // Cumulative integrals from V_r, outward in both directions.
+  size_t r = 0;
+  while (r + 1 < vs.size() && vs[r + 1] <= vr) ++r;
+  std::vector<long double> phi(vs.size()), dphi(vs.size());
+  long double p0 = adaptive(inv_g, vr, vs[r]), d0 = -adaptive(inv_g2, vr, vs[r]);
+  phi[r] = p0, dphi[r] = d0;
+  for (size_t i = r + 1; i < vs.size(); ++i) {
+    phi[i] = phi[i - 1] + adaptive(inv_g, vs[i - 1], vs[i]);
+    dphi[i] = dphi[i - 1] - adaptive(inv_g2, vs[i - 1], vs[i]);
+  }
+  for (size_t i = r; i-- > 0;) {
+    phi[i] = phi[i + 1] - adaptive(inv_g, vs[i], vs[i + 1]);
+    dphi[i] = dphi[i + 1] + adaptive(inv_g2, vs[i], vs[i + 1]);
+  }
+  long double T = phi.back(), dT = dphi.back();
+  if (blowup) {
+    // Past top: remaining phase about u = exp(-(top - V_T)/D_T) = exp(-45) (below 1e-19),
+    // and integral dv/G^2 about u^2 D_T/2.
+    const long double u = std::exp(-45.0L);
+    T += u;
+    dT -= u * u / (2 * Ldt);
+  }
+  std::vector<Point> pts;
+  for (size_t i = 0; i < vs.size(); ++i)
+    pts.push_back(Point{vs[i], phi[i], dphi[i], G(vs[i]), -1 + std::exp((vs[i] - Lvt) / Ldt)});
+  Errors e = compare(t, pts, T, dT);
+  char name[96];
+  std::snprintf(name, sizeof name, "EIF I=%g Vr=%g VT=%g DT=%g%s", I, vr, vt, dt,
+                blowup ? "" : " Vs finite");
+  e.print(name, t);
+  assert_errors(e, phase_tol, 1e-12);
+  if (blowup) {
+    assert_true(t->phase(INFINITY) == t->period);
+    assert_true(t->voltage(t->period) == INFINITY);
+    // Inputs that carry V far past the table: the phase is the period to rounding (fires).
+    assert_true(t->period - t->phase(vt + 50 * dt) <= 1e-16 * t->period);
+  }
+}
+
+void test_eif_quadrature(void **) {
+  eif_case(1.2, 0.0, 1.0, 0.1, INFINITY, 1e-14);
+  eif_case(1.0, 0.0, 1.0, 0.1, INFINITY, 1e-14);  // close to the bifurcation I = V_T - D_T
+  eif_case(3.0, -0.5, 0.8, 0.25, INFINITY, 1e-14);
+  eif_case(1.5, 0.0, 1.0, 0.02, INFINITY, 1e-14);  // a sharp spike initiation
+  eif_case(1.2, -5.0, 1.0, 0.1, INFINITY, 1e-14);  // reset below the linear region
+  eif_case(1.2, 0.0, 1.0, 0.1, 1.5, 1e-14);        // a finite threshold past V_T
+}
+
+// ------------------------------------------------------------------------------------------
+// Rejections, memory, structure.
+
+void expect(TableStatus want, const TableParams &p, const char *fragment) {
+  TableError e;
+  assert_int_equal(sp::table_bytes(p, &e), 0);
+  if (e.status != want || !std::strstr(e.message, fragment))
+    fail_msg("status %u, message \"%s\": want status %u naming \"%s\"",
+             static_cast<unsigned>(e.status), e.message, static_cast<unsigned>(want), fragment);
+  double mem[64];
+  assert_null(sp::table_build(p, mem, sizeof mem, &e));
+  assert_int_equal(static_cast<int>(e.status), static_cast<int>(want));
+}
+
+void test_rejections(void **) {
+  expect(TableStatus::kExcitable, custom(f_lif, 0.9, 0.0, 1.0), "excitable");
+  expect(TableStatus::kExcitable, custom(f_lif, 1.0, 0.0, 1.0), "excitable");
+  expect(TableStatus::kExcitable, eif(0.85, 0.0, 1.0, 0.1, INFINITY), "excitable");
+  // Fires from reset (V_r above V_T), but F + I has a zero below reset.
+  expect(TableStatus::kExcitable, eif(-3.0, 2.0, 1.0, 0.1, INFINITY), "below reset");
+  // A custom zero below reset within the tabulated range: F = V^2, I = -1 has zeros at +-1.
+  TableParams below = custom(f_qif, -1.0, 2.0, INFINITY);
+  expect(TableStatus::kExcitable, below, "below reset");
+  below.v_min = 1.5;  // above the zero: accepted
+  Built ok = build(below);
+  assert_true(ok.t->v_lo == 1.5);
+  expect(TableStatus::kUnresolved, custom(f_slow_blowup, 1.0, 0.0, INFINITY), "grow");
+  expect(TableStatus::kExcitable, custom(f_nan, 1.2, 0.0, 1.0), "V = ");
+  TableParams p = custom(f_lif, NAN, 0.0, 1.0);
+  expect(TableStatus::kArgument, p, "drive");
+  expect(TableStatus::kArgument, custom(f_lif, 1.1, 0.0, 0.0), "v_spike");
+  expect(TableStatus::kArgument, custom(f_lif, 1.1, INFINITY, 1.0), "v_reset");
+  expect(TableStatus::kArgument, custom(nullptr, 1.1, 0.0, 1.0), "f = NULL");
+  p = custom(f_lif, 1.1, 0.0, 1.0);
+  p.v_min = 0.5;
+  expect(TableStatus::kArgument, p, "v_min");
+  expect(TableStatus::kArgument, eif(1.2, 0.0, 1.0, 0.0, INFINITY), "delta_t");
+  expect(TableStatus::kArgument, eif(1.2, 0.0, NAN, 0.1, INFINITY), "v_t");
+  p = eif(1.2, 0.0, 1.0, 0.1, INFINITY);
+  p.kind = static_cast<TableKind>(7);
+  expect(TableStatus::kArgument, p, "kind");
+}
+
+void test_memory_and_check(void **) {
+  TableParams p = custom(f_qif, 1.0, -20.0, INFINITY);
+  TableError e;
+  const size_t n = sp::table_bytes(p, &e);
+  std::vector<double> mem(n / sizeof(double) + 1, 0.0);
+  // Wrong size: refused.
+  assert_null(sp::table_build(p, mem.data(), n - 8, &e));
+  assert_non_null(std::strstr(e.message, "bytes"));
+  assert_null(sp::table_build(p, mem.data(), n + 8, &e));
+  const Table *t = sp::table_build(p, mem.data(), n, &e);
+  assert_non_null(t);
+  // No call of F after the build.
+  const long before = f_calls;
+  for (double v = -400; v < 400; v += 0.37) {
+    (void)t->phase(v);
+    (void)t->voltage(t->phase(v));
+    (void)t->dphase_ddrive(v);
+    (void)t->rate(v);
+  }
+  assert_int_equal(f_calls, before);
+  // A copy works the same (the block holds no pointers).
+  std::vector<double> copy(mem);
+  const Table *c = sp::table_check(copy.data(), n, &e);
+  if (!c) fail_msg("table_check: %s", e.message);
+  assert_true(c->phase(3.25) == t->phase(3.25) && c->voltage(0.1) == t->voltage(0.1));
+  // Damage is found.
+  assert_null(sp::table_check(copy.data(), n - 8, &e));
+  copy[0] = 0;  // magic
+  assert_null(sp::table_check(copy.data(), n, &e));
+  copy = mem;
+  double *arr = copy.data() + sizeof(Table) / sizeof(double);
+  arr[1] = arr[0];  // a repeated voltage break point
+  assert_null(sp::table_check(copy.data(), n, &e));
+  assert_non_null(std::strstr(e.message, "break points"));
+  copy = mem;
+  copy[n / sizeof(double) - 1] = NAN;  // the last coefficient
+  assert_null(sp::table_check(copy.data(), n, &e));
+  // Deterministic: the same parameters give the same bytes.
+  std::vector<double> again(n / sizeof(double) + 1, 0.0);
+  assert_non_null(sp::table_build(p, again.data(), n, &e));
+  assert_memory_equal(again.data(), mem.data(), n);
+}
+
+}  // namespace
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_kronrod_weights), cmocka_unit_test(test_lif_closed_form),
+      cmocka_unit_test(test_qif_closed_form), cmocka_unit_test(test_eif_quadrature),
+      cmocka_unit_test(test_rejections),      cmocka_unit_test(test_memory_and_check),
+  };
+  return cmocka_run_group_tests_name("tabulated model tables", tests, NULL, NULL);
+}
