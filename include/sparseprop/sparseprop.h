@@ -269,9 +269,17 @@ typedef struct sp_network_desc {
   uint32_t reserved;          /* set to 0; ignored. The former end padding, named so that no
                                  later field can land in it */
   /* Appended in 0.2 (SP_NETWORK_DESC_SIZE_V2). */
-  double tau_syn;             /* LIF synaptic current time constant in seconds (0: delta
-                                 synapses). Not available yet: non-zero is refused with
-                                 SP_ERR_UNSUPPORTED */
+  double tau_syn;             /* LIF synaptic current time constant in seconds, 0 (the
+                                 default): delta synapses. > 0: current-based synapses,
+                                 tau dV/dt = -V + I + J, tau_syn dJ/dt = -J, an input of weight
+                                 w raising J by w tau/tau_syn (the same total voltage effect as
+                                 a delta synapse of weight w); V is continuous (no input makes
+                                 a neuron spike at its time, none is ignored: V is held at 0
+                                 for t_ref while J integrates); time frame only. Refused:
+                                 other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
+                                 to 1e4 (SP_ERR_UNSUPPORTED), within 2^-12 of 1 but not 1
+                                 (SP_ERR_NUMERIC), t_ref above 480 times the faster time
+                                 constant, a forced phase frame (SP_ERR_UNSUPPORTED) */
   const sp_model_params *model_params; /* parameters of the models that read them, or NULL for
                                  their defaults. Not available yet: non-NULL is refused with
                                  SP_ERR_UNSUPPORTED */

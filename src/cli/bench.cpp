@@ -54,7 +54,13 @@ double bench_drive(uint32_t model) {
 
 double bench_weight() { return -kBenchJ0 / std::sqrt((double)kBenchK); }
 
-const char *model_name(uint32_t model) { return model == SP_MODEL_LIF ? "LIF" : "QIF"; }
+// --tau-syn: the LIF rows run with current-based synapses (labelled LIF-s).
+double g_tau_syn = 0.0;
+
+const char *model_name(uint32_t model) {
+  if (model == SP_MODEL_LIF) return g_tau_syn > 0 ? "LIF-s" : "LIF";
+  return "QIF";
+}
 
 std::string gib(double bytes) { return format("%.2f GiB", bytes / 1073741824.0); }
 
@@ -64,6 +70,7 @@ sp_network_desc describe(uint32_t model, uint32_t n, const sp_allocator *allocat
   d.model = model;
   d.n = n;
   d.tau = kBenchTau;
+  d.tau_syn = model == SP_MODEL_LIF ? g_tau_syn : 0.0;
   d.drive = bench_drive(model);
   d.recurrent.k = kBenchK;  // procedural: row_ptr stays NULL
   d.recurrent.seed = kBenchSeed;
@@ -710,6 +717,7 @@ int bench_main(int argc, char **argv, int first) {
   FILE *csv = csv_file ? csv_file->get() : nullptr;
   if (csv) std::fputs(kCsvHeader, csv);
 
+  g_tau_syn = o.tau_syn;
   std::vector<uint32_t> models;
   if (o.lif) models.push_back(SP_MODEL_LIF);
   if (o.qif) models.push_back(SP_MODEL_QIF);
@@ -724,6 +732,9 @@ int bench_main(int argc, char **argv, int first) {
                 ", init-seed %" PRIu64 "\n",
                 kBenchK, kBenchJ0, kBenchNu, kBenchTau, bench_weight(), bench_drive(SP_MODEL_LIF),
                 bench_drive(SP_MODEL_QIF), kBenchSeed, kBenchInitSeed);
+    if (g_tau_syn > 0)
+      std::printf("LIF-s: current-based synapses, tau_syn = %g s (the same drive and weights)\n",
+                  g_tau_syn);
     std::printf("machine: %s, %ld CPUs online, %s memory; load average %s at the start\n\n",
                 cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN),
                 gib(1024.0 * (double)proc_kib("/proc/meminfo", "MemTotal:")).c_str(),

@@ -73,6 +73,9 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
     } else if (name == "no-backward") {
       args.flag();
       o.backward = false;
+    } else if (name == "tau-syn") {
+      std::string v = args.value();
+      o.tau_syn = v == "0" ? 0.0 : parse_positive(name, v);
     } else if (name == "csv") {
       o.csv_path = args.value();
       if (o.csv_path.empty()) throw UsageError("--csv needs a file name");
@@ -82,6 +85,13 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
   }
   if (o.help) return o;
   if (n_max_set && n_list_set) throw UsageError("--n-max and --n-list exclude each other");
+  if (o.tau_syn > 0) {
+    // The O(N) loop and the floor probe model delta synapses: only the engine runs.
+    if (o.qif && !o.lif) throw UsageError("--tau-syn: current-based synapses are LIF only");
+    o.qif = false;
+    o.baseline = false;
+    o.floor = false;
+  }
   if (!n_list_set)
     for (uint64_t n = 1000; n <= n_max; n *= 10) o.sizes.push_back((uint32_t)n);
   return o;
@@ -114,6 +124,9 @@ void bench_usage(FILE *f) {
       "                         (shorten with --burn-in and --spikes-count); a\n"
       "                         size whose network does not fit in memory is skipped\n"
       "  --n-list N1,N2,...     these N instead (each > 100, at most 2^31)\n"
+      "  --tau-syn SECONDS      LIF with current-based synapses of this time constant, the\n"
+      "                         same drive and weights (rows labelled LIF-s; no baseline and\n"
+      "                         no floor, which model delta synapses; default 0: delta)\n"
       "work per N:\n"
       "  --spikes-count COUNT   timed spikes (default max(1e6, N)); also caps the backward\n"
       "                         run (default 1e5 spikes)\n"

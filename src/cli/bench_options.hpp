@@ -23,6 +23,7 @@ struct BenchOptions {
   bool floor = true;              // the floor probe on the engine's spike sequence
   bool backward = true;           // backward pass and tape at N = 10^4
   uint32_t backward_n = 10000;
+  double tau_syn = 0.0;  // LIF with current-based synapses (no baseline, no floor); 0: delta
   std::string csv_path;
   bool quiet = false;
   bool help = false;

@@ -76,6 +76,7 @@ Summary make_summary(const RunOptions &o, const sp_network *net, const Span &bur
   const char *frame = sp_network_frame(net) == SP_FRAME_PHASE ? "phase" : "time";
   Summary s;
   s.push_back({"model", o.model_name()});
+  if (o.tau_syn > 0) s.push_back({"tau_syn (s)", format("%.6g", o.tau_syn)});
   s.push_back({"N", format("%" PRIu32, o.n)});
   s.push_back({"K", format("%" PRIu32, o.k)});
   s.push_back({"drive I", format("%.6g", o.drive())});

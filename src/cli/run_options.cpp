@@ -48,6 +48,7 @@ sp_network_desc describe_run(const RunOptions &o) {
   d.model = o.model;
   d.n = o.n;
   d.tau = o.tau;
+  d.tau_syn = o.tau_syn;
   d.drive = o.drive();
   d.recurrent.k = o.k;  // procedural: row_ptr stays NULL
   d.recurrent.seed = o.seed;
@@ -84,6 +85,9 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
       o.nu = parse_positive(name, args.value());
     } else if (name == "tau") {
       o.tau = parse_positive(name, args.value());
+    } else if (name == "tau-syn") {
+      std::string v = args.value();
+      o.tau_syn = v == "0" ? 0.0 : parse_positive(name, v);
     } else if (name == "spikes-count") {
       o.spikes = parse_count(name, args.value(), 1, UINT64_MAX);
       spikes_set = true;
@@ -143,7 +147,7 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
     throw UsageError(std::string("the library refuses this network (") + sp_status_name(s) +
                      "): " + sp_last_error() +
                      "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF), from --tau, --k, --j0, "
-                     "--nu");
+                     "--nu (and --tau-syn is LIF only)");
   return o;
 }
 
@@ -164,6 +168,8 @@ void run_usage(FILE *f) {
       "  --j0 J0                coupling strength (default 1)\n"
       "  --nu HZ                rate in the balance equation (default 1)\n"
       "  --tau SECONDS          membrane time constant (default 0.01)\n"
+      "  --tau-syn SECONDS      LIF: current-based synapses with this synaptic time constant\n"
+      "                         (default 0: delta synapses), with the same drive and weights\n"
       "  --seed S               connectivity seed, decimal (default 1)\n"
       "  --init-seed S          initial-phase seed, decimal (default 2)\n"
       "run:\n"

@@ -15,6 +15,7 @@ struct RunOptions {
   double j0 = 1.0;
   double nu = 1.0;            // target rate in the balance equation, Hz
   double tau = 0.01;          // seconds
+  double tau_syn = 0.0;       // synaptic time constant, seconds (0: delta synapses)
   uint64_t spikes = 1000000;  // timed spikes (unless time > 0)
   double time = 0.0;          // timed simulated seconds; 0: count spikes instead
   uint64_t burn_in = 0;

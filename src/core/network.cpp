@@ -16,6 +16,7 @@
 #include "core/arena.hpp"
 #include "core/validate.hpp"
 #include "models/dispatch.hpp"
+#include "models/lif_syn_engine.hpp"
 
 namespace sp {
 namespace {
@@ -71,7 +72,7 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
 struct Shape {
   uint32_t n, n_inputs, queue_capacity, k_max;
   uint64_t rec_nnz, in_nnz;
-  bool rec_explicit, in_explicit, rec_weights, in_weights;
+  bool rec_explicit, in_explicit, rec_weights, in_weights, syn;
   bool replica;  // the parameter arrays are the parent's: not carved
 };
 
@@ -90,6 +91,7 @@ Shape shape_of(const sp_network_desc &d) {
   uint32_t kr = s.rec_explicit ? 0 : d.recurrent.k;
   uint32_t ki = (d.n_inputs && !s.in_explicit) ? d.inputs.k : 0;
   s.k_max = kr > ki ? kr : ki;
+  s.syn = d.tau_syn > 0.0;
   return s;
 }
 
@@ -123,8 +125,10 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
   uint8_t *marks = a.take<uint8_t>(s.n);
+  LifSynAux *syn_aux = a.take<LifSynAux>(s.syn ? s.n : 0);
   if (!net) return;
   net->marks = marks;
+  net->syn_aux = s.syn ? syn_aux : nullptr;
   net->neuron = neurons;
   net->v0 = v0;
   net->refr_end = refr_end;
@@ -200,6 +204,7 @@ void reset_states(Network *net) {
 template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) return lif_syn_key(net, i);
   if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
   return O::neuron_spike_time(*net, i);
 }
@@ -235,6 +240,7 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
 template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) return lif_syn_voltage(net, i);
   if (net->now < net->refr_end[i]) return O::reset_voltage(*net, net->drive[i]);
   return O::neuron_voltage(*net, i, net->now);
 }
@@ -242,6 +248,10 @@ double voltage_of(const Network *net, uint32_t i) {
 template <class M>
 void change_drive(Network *net, uint32_t i, double drive) {
   using O = Ops<M>;
+  if (net->tau_syn > 0.0) {
+    lif_syn_change_drive(net, i, drive);
+    return;
+  }
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
@@ -259,6 +269,10 @@ void change_drive(Network *net, uint32_t i, double drive) {
 
 void network_rebase_near_now(Network *net) {
   if (!(net->now - net->t0 > net->rebase_span)) return;
+  if (net->tau_syn > 0.0) {
+    lif_syn_rebase(net, net->now);
+    return;
+  }
   with_model(net->model, [&](auto m) { Ops<decltype(m)>::rebase(*net, net->now); });
 }
 
@@ -332,6 +346,8 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
   net->n = d.n;
   net->tau = d.tau;
   net->t_ref = d.t_ref;
+  net->tau_syn = d.tau_syn;
+  if (d.tau_syn > 0.0) net->syn_shape = LifSyn::shape(d.tau, d.tau_syn);
   net->frame_request = d.frame;
   net->init_seed = d.init_seed;
   if (fill) {
@@ -404,6 +420,7 @@ sp_status network_replica(const Network *parent, Network **out) {
   uint32_t ki = parent->inputs.is_explicit() ? 0 : parent->inputs.k;
   shape.k_max = kr > ki ? kr : ki;
   shape.replica = true;
+  shape.syn = parent->tau_syn > 0.0;
   Arena measure;
   layout(measure, shape, nullptr);
   size_t bytes = static_cast<size_t>(measure.size());
@@ -422,6 +439,8 @@ sp_status network_replica(const Network *parent, Network **out) {
   net->n = parent->n;
   net->tau = parent->tau;
   net->t_ref = parent->t_ref;
+  net->tau_syn = parent->tau_syn;
+  net->syn_shape = parent->syn_shape;
   net->init_seed = parent->init_seed;
   net->v0 = parent->v0;
   net->drive = parent->drive;
@@ -445,6 +464,12 @@ void network_replica_sync(Network *net) {
 }
 
 void network_update_rebase_span(Network *net) {
+  if (net->tau_syn > 0.0) {
+    // Both clocks stay below e^32.
+    double fast = net->tau < net->tau_syn ? net->tau : net->tau_syn;
+    net->rebase_span = kSynRebaseSpans * fast;
+    return;
+  }
   net->rebase_span = with_model(net->model,
                                 [&](auto m) { return Ops<decltype(m)>::rebase_span(*net); });
 }
@@ -454,6 +479,7 @@ bool phase_eligible_drive(uint32_t model, double drive) {
 }
 
 bool network_phase_eligible(const Network *net) {
+  if (net->tau_syn > 0.0) return false;  // keys are spike times: the time frame only
   bool refractory_ok = with_model(net->model, [&](auto m) {
     return Ops<decltype(m)>::phase_refractory_ok(net->t_ref, net->tau);
   });
@@ -564,7 +590,10 @@ void network_reset_state(Network *net) {
   net->tape.recording = false;
   with_model(net->model, [&](auto m) {
     using M = decltype(m);
-    reset_states<M>(net);
+    if (net->tau_syn > 0.0)
+      lif_syn_reset_states(net);
+    else
+      reset_states<M>(net);
     uint32_t frame = network_frame_rule(net);
     net->frame = frame;
     net->clock_time = NAN;
@@ -581,7 +610,8 @@ void network_reset_state(Network *net) {
 sp_status network_check_state(const Network *net) {
   for (uint32_t i = 0; i < net->n; ++i) {
     double key = net->frame == SP_FRAME_TIME ? net->time_key[i] : 0.0;
-    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || std::isnan(key))
+    double b = net->syn_aux ? net->syn_aux[i].b : 0.0;
+    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || !finite(b) || std::isnan(key))
       return fail(SP_ERR_NUMERIC,
                   "neuron %u: a non-finite initial value arose (v0 = %g, state = %g, next spike "
                   "time = %g; tau = %g, drive = %g)",

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "grad/tape.hpp"
+#include "models/lif_syn.hpp"
 #include "queue/bucket_queue.hpp"
 #include "queue/input_queue.hpp"
 #include "sparseprop/sparseprop.h"
@@ -80,6 +81,12 @@ struct Network {
   Synapses recurrent;
   Synapses inputs;
   double rebase_span;  // re-base the co-moving frame when an event is this far from t0
+  // Current-based synapses (LIF with tau_syn > 0, models/lif_syn_engine.hpp): the synaptic time
+  // constant (0: delta synapses), its constants, and the second coordinate of every neuron
+  // (nullptr without).
+  double tau_syn;
+  LifSyn::Shape syn_shape;
+  LifSynAux *syn_aux;
 
   // Per-neuron data: the hot slots (see NeuronSlot), and arrays read more rarely.
   NeuronSlot *neuron;

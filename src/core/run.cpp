@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "models/dispatch.hpp"
+#include "models/lif_syn_engine.hpp"
 
 namespace sp {
 namespace {
@@ -429,6 +430,7 @@ sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t
 }  // namespace
 
 sp_status network_step(Network *net, sp_spike *out) {
+  if (net->tau_syn > 0.0) return lif_syn_step(net, out);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
     return net->frame == SP_FRAME_PHASE ? step_impl<M, true>(*net, out)
@@ -437,6 +439,7 @@ sp_status network_step(Network *net, sp_spike *out) {
 }
 
 sp_status network_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
+  if (net->tau_syn > 0.0) return lif_syn_run(net, t_end, buf, cap, count);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
     return net->frame == SP_FRAME_PHASE ? run_impl<M, true>(*net, t_end, buf, cap, count)

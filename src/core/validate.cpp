@@ -8,6 +8,8 @@
 #include "common/error.hpp"
 #include "core/network.hpp"
 #include "models/dispatch.hpp"
+#include "models/lif_syn.hpp"
+#include "models/lif_syn_engine.hpp"
 
 namespace sp {
 namespace {
@@ -120,6 +122,45 @@ sp_status check_drive(uint32_t model, double tau, double drive, const char *fiel
   return network_check_drive(model, tau, drive, label);
 }
 
+// Current-based synapses (models/lif_syn.hpp): LIF only, time frame only, tau_syn/tau either 1
+// or away from it (the co-moving coordinates cancel as the ratio nears 1), within 1e-4..1e4 of
+// tau (the faster clock sets the re-base span: each re-base is O(N)), and a refractory end
+// within kSynMaxRefractorySpans of the faster time constant (its clocks are computed).
+sp_status check_tau_syn(const sp_network_desc &d) {
+  if (!(d.tau_syn >= 0.0) || !finite(d.tau_syn))
+    return fail(SP_ERR_ARGUMENT, "tau_syn = %g: must be finite and >= 0 (0: delta synapses)",
+                d.tau_syn);
+  if (d.model != SP_MODEL_LIF)
+    return fail(SP_ERR_UNSUPPORTED,
+                "tau_syn = %g: current-based synapses are implemented for SP_MODEL_LIF only "
+                "(model = %u); use tau_syn = 0",
+                d.tau_syn, d.model);
+  double ratio = d.tau_syn / d.tau;
+  if (!(ratio >= 1e-4 && ratio <= 1e4))
+    return fail(SP_ERR_UNSUPPORTED,
+                "tau_syn = %g: tau_syn/tau = %g is outside 1e-4 to 1e4 (tau = %g); for much "
+                "faster synapses use delta synapses (tau_syn = 0)",
+                d.tau_syn, ratio, d.tau);
+  if (ratio != 1.0 && std::fabs(ratio - 1.0) < LifSyn::kMinRatioGap)
+    return fail(SP_ERR_NUMERIC,
+                "tau_syn = %.17g: tau_syn/tau = %.17g is within 2^-12 of 1 but not 1 (the voltage "
+                "would lose precision to cancellation); use tau_syn = tau exactly",
+                d.tau_syn, ratio);
+  double fast = d.tau < d.tau_syn ? d.tau : d.tau_syn;
+  double max_ref = (kSynMaxRefractorySpans - kSynRebaseSpans) * fast;
+  if (d.t_ref > max_ref)
+    return fail(SP_ERR_UNSUPPORTED,
+                "t_ref = %g: with current-based synapses at most %g s (%g times the faster of "
+                "tau = %g and tau_syn = %g)",
+                d.t_ref, max_ref, kSynMaxRefractorySpans - kSynRebaseSpans, d.tau, d.tau_syn);
+  if (d.frame == SP_FRAME_PHASE)
+    return fail(SP_ERR_UNSUPPORTED,
+                "frame = SP_FRAME_PHASE: current-based synapses (tau_syn = %g) run in the time "
+                "frame only",
+                d.tau_syn);
+  return SP_OK;
+}
+
 }  // namespace
 
 constexpr double kMaxRefractoryTaus = 1e15;
@@ -130,10 +171,7 @@ sp_status validate(const sp_network_desc &d) {
                 d.model);
   if (!model_runs(d.model))
     return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)", d.model);
-  // The fields appended in 0.2, refused until their models exist.
-  if (d.tau_syn != 0.0)
-    return fail(SP_ERR_UNSUPPORTED, "tau_syn = %g: current-based synapses are not available yet",
-                d.tau_syn);
+  // The fields appended in 0.2, refused until their models exist (tau_syn: check_tau_syn).
   if (d.model_params)
     return fail(SP_ERR_UNSUPPORTED,
                 "model_params is set: no model of this version reads model parameters");
@@ -160,6 +198,10 @@ sp_status validate(const sp_network_desc &d) {
   if (d.frame > SP_FRAME_TIME)
     return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
                 d.frame);
+  if (d.tau_syn != 0.0) {
+    sp_status s = check_tau_syn(d);
+    if (s != SP_OK) return s;
+  }
   if (d.drives) {
     for (uint32_t i = 0; i < d.n; ++i) {
       sp_status s = check_drive(d.model, d.tau, d.drives[i], "drives", i, true);

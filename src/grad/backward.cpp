@@ -13,6 +13,7 @@
 #include "models/dispatch.hpp"
 #include "grad/grad.hpp"
 #include "grad/params.hpp"
+#include "models/lif_syn_engine.hpp"
 
 namespace sp {
 namespace {
@@ -190,7 +191,10 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
   size_t half = t.grad_block_bytes / 2;
   unsigned char *grads = static_cast<unsigned char *>(t.grad_block);
   std::memcpy(grads + half, grads, half);
-  with_model(net->model, [&](auto m) { Backward<decltype(m)>(*net).run(dl_dt, dl_dv_end); });
+  if (net->tau_syn > 0.0)
+    lif_syn_backward(net, dl_dt, dl_dv_end);
+  else
+    with_model(net->model, [&](auto m) { Backward<decltype(m)>(*net).run(dl_dt, dl_dv_end); });
   const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0};
   for (sp_param p : kinds) {
     const double *g = grad_storage(net, p);

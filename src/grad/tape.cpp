@@ -42,6 +42,12 @@ sp_status tape_start(Network *net, size_t max_spikes) {
   uint64_t events = 2ull * max_spikes + 64;
   uint64_t pre = uint64_t(max_spikes) * net->recurrent.max_row +
                  (uint64_t(max_spikes) + 64) * net->inputs.max_row;
+  // Current-based synapses (models/lif_syn_engine.cpp): each spike also records the spiker's B
+  // and previous refractory end; the sweep keeps (lambda_A, lambda_B) pairs, dL/dr and the
+  // refractory ends per neuron, and the start state is (A, B).
+  const bool syn = net->tau_syn > 0.0;
+  if (syn) pre += 2ull * max_spikes;
+  const uint64_t lambda_per_neuron = syn ? 4 : 1, start_per_neuron = syn ? 2 : 1;
   if (events > UINT32_MAX - 1ull)
     return fail(SP_ERR_ARGUMENT, "max_spikes = %zu: too large for one tape", max_spikes);
 
@@ -53,8 +59,8 @@ sp_status tape_start(Network *net, size_t max_spikes) {
     m.take<TapeEvent>(events);
     m.take<double>(pre);
     m.take<uint32_t>(net->n);
-    m.take<double>(net->n);
-    m.take<double>(net->n);
+    m.take<double>(lambda_per_neuron * net->n);
+    m.take<double>(start_per_neuron * net->n);
     m.take<double>(net->n);
     if (m.overflow())
       return fail(SP_ERR_NOMEM, "max_spikes = %zu: the tape is too large", max_spikes);
@@ -68,8 +74,8 @@ sp_status tape_start(Network *net, size_t max_spikes) {
     t.events = c.take<TapeEvent>(events);
     t.pre = c.take<double>(pre);
     t.trigger = c.take<uint32_t>(net->n);
-    t.lambda = c.take<double>(net->n);
-    t.start_state = c.take<double>(net->n);
+    t.lambda = c.take<double>(lambda_per_neuron * net->n);
+    t.start_state = c.take<double>(start_per_neuron * net->n);
     t.start_refr = c.take<double>(net->n);
     t.block = block;
     t.block_bytes = bytes;
@@ -85,6 +91,7 @@ sp_status tape_start(Network *net, size_t max_spikes) {
   for (uint32_t i = 0; i < net->n; ++i) {
     t.start_state[i] = net->neuron[i].state;
     t.start_refr[i] = net->refr_end[i];
+    if (syn) t.start_state[net->n + i] = net->syn_aux[i].b;
   }
   t.start_t = net->now;
   t.recording = true;

@@ -34,8 +34,8 @@ struct Tape {
   TapeEvent *events = nullptr;
   double *pre = nullptr;          // target states before each delivery (NaN: ignored)
   uint32_t *trigger = nullptr;    // n: 1 + event that took the neuron to threshold, or 0
-  double *lambda = nullptr;       // n adjoints (backward scratch)
-  double *start_state = nullptr;  // n: states when recording started
+  double *lambda = nullptr;       // n adjoints (backward scratch; 4n with tau_syn > 0)
+  double *start_state = nullptr;  // n: states when recording started (2n with tau_syn > 0)
   double *start_refr = nullptr;   // n: refractory ends when recording started
   double start_t = 0.0;           // (the sweep recovers t0 there from the re-base records)
   // Accumulated gradients (allocated with the first tape, kept until destroy).

@@ -19,10 +19,10 @@ namespace sp {
 namespace {
 
 constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
-// Version 2 appends each neuron's same-instant flags (see kSavedDue), which
-// version 1 could only guess from the keys; version-1 files still load, with
-// that guess.
-constexpr uint32_t kFormatVersion = 2;
+// Version 2 appends each neuron's same-instant flags (see kSavedDue), which version 1 could
+// only guess from the keys; version-1 files still load, with that guess. Version 3, written
+// only for networks with current-based synapses, appends their section after the flags.
+constexpr uint32_t kFormatVersion = 3;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
 // Payload bytes before the recurrent synapses, of a synapse block before its
@@ -317,11 +317,22 @@ uint64_t synapse_bytes(const Synapses &s) {
   return kSynapseHeaderBytes + (uint64_t(s.n_sources) + 1) * 8 + s.nnz * (s.weights ? 12 : 4);
 }
 
+// Version 3's section, current-based synapses only: tau_syn, then B (f64) and
+// the lazy-key flag (u32) of every neuron.
+constexpr uint64_t kSynNeuronBytes = 8 + 4;
+uint64_t syn_section_bytes(const Network &net) {
+  return net.tau_syn > 0.0 ? 8 + kSynNeuronBytes * net.n : 0;
+}
+
+// Networks without synaptic currents are written as version 2.
+uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 3 : 2; }
+
 // The payload's length, section by section as write_network writes it.
 uint64_t payload_bytes(const Network &net) {
   return kFixedFieldBytes + synapse_bytes(net.recurrent) + synapse_bytes(net.inputs) +
          2 * 8 * uint64_t(net.n) + kTimesBytes + 3 * 8 * uint64_t(net.n) + kQueueHeaderBytes +
-         kQueueEntryBytes * net.queue.size() + uint64_t(net.n);  // (+ the same-instant flags)
+         kQueueEntryBytes * net.queue.size() + uint64_t(net.n) +  // (the same-instant flags)
+         syn_section_bytes(net);
 }
 
 void write_synapses(Writer &w, const Synapses &s) {
@@ -342,7 +353,7 @@ void write_synapses(Writer &w, const Synapses &s) {
 
 void write_network(Writer &w, const Network &net) {
   w.bytes(kMagic, 8);
-  w.u32(kFormatVersion);
+  w.u32(format_version_of(net));
   w.u32(0);
   w.u64(payload_bytes(net));
   w.u32(net.model);
@@ -378,6 +389,13 @@ void write_network(Writer &w, const Network &net) {
     unsigned char f = saved_flags(net, i);
     w.bytes(&f, 1);
   }
+  if (net.tau_syn > 0.0) {
+    w.f64(net.tau_syn);
+    for (uint32_t i = 0; i < net.n; ++i) {
+      w.f64(net.syn_aux[i].b);
+      w.u32(net.syn_aux[i].stale);
+    }
+  }
   w.seal();
 }
 
@@ -407,6 +425,17 @@ bool read_synapse_header(Reader &r, uint32_t n_sources, uint64_t room, SynapseBl
   b.array_bytes = rows + b.nnz * per;
   return true;
 }
+
+// A neuron's synaptic values (B, flag) added to a checksum, to compare the
+// section as read ahead with the same bytes read in order.
+uint64_t checksum_of(uint64_t h, double b, uint32_t stale) {
+  unsigned char bytes[12];
+  std::memcpy(bytes, &b, 8);
+  std::memcpy(bytes + 8, &stale, 4);
+  return checksum(h, bytes, sizeof bytes);
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 // The decoded header: the payload's length, or a refusal.
 sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload,
@@ -599,16 +628,30 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       !r.peek(at + neuron_bytes, queue_header, 4))
     return format_error("truncated or inconsistent sections");
   uint32_t queued = Reader(queue_header, 4, 0, 4).u32();
-  uint64_t flag_bytes = version >= 2 ? d.n : 0;  // the same-instant flags, last
+  uint64_t flag_bytes = version >= 2 ? d.n : 0;  // the same-instant flags
+  // Version 3: current-based synapses (tau_syn, then B and the lazy-key flag of
+  // every neuron), last.
+  uint64_t syn_bytes = version >= 3 ? 8 + kSynNeuronBytes * d.n : 0;
   if (r.remaining() - (at - r.position()) - neuron_bytes - kQueueHeaderBytes !=
-      uint64_t(queued) * kQueueEntryBytes + flag_bytes)
+      uint64_t(queued) * kQueueEntryBytes + flag_bytes + syn_bytes)
     return format_error("truncated or inconsistent sections");
-  // The flags are needed with the keys, before the queue: a second reader runs
-  // ahead to them (the flags are then read again in order, for the checksum,
-  // and must be the same bytes).
-  uint64_t flags_at = r.position() + r.remaining() - flag_bytes;
+  // The flags are needed with the keys, before the queue, and the synaptic
+  // section with the states: second readers run ahead to them (both are then
+  // read again in order, for the checksum, and must be the same bytes).
+  uint64_t syn_at = r.position() + r.remaining() - syn_bytes;
+  uint64_t flags_at = syn_at - flag_bytes;
   Reader flags_reader = r.ahead(flags_at, flags_at + flag_bytes, ahead_buf, ahead_cap);
   uint64_t flags_seen = kFnvBasis;
+  if (version >= 3) {
+    // tau_syn shapes the network (B and the flags are stored beside the states).
+    unsigned char tau_syn[8];
+    if (!r.peek(syn_at, tau_syn, 8)) return format_error("truncated or inconsistent sections");
+    d.tau_syn = Reader(tau_syn, 8, 0, 8).f64();
+    if (!(d.tau_syn > 0.0))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: tau_syn = %g in a version 3 file: must be > 0",
+                  d.tau_syn);
+  }
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
   // The procedural out-degrees size the network's scratch (validated in full by
   // creation).
@@ -700,6 +743,25 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   net->instant_time = NAN;
   net->instant_stamp = 0;
   net->frame = frame;
+  const bool is_syn = net->tau_syn > 0.0;
+  // (The flags' reader shares the buffer: it starts reading only after this
+  // one is done.)
+  Reader syn_reader = r.ahead(is_syn ? syn_at + 8 : syn_at, syn_at + syn_bytes, ahead_buf,
+                              ahead_cap);
+  uint64_t syn_seen = kFnvBasis;
+  for (uint32_t i = 0; is_syn && i < d.n; ++i) {
+    double b = syn_reader.f64();
+    uint32_t stale = syn_reader.u32();
+    if (!syn_reader.ok()) return refuse(format_error("truncated synaptic section"));
+    syn_seen = checksum_of(syn_seen, b, stale);
+    if (!std::isfinite(b) || stale > 1)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: synaptic coordinate[%u] = %g, flag %u: must "
+                         "be finite, and 0 or 1",
+                         i, b, stale));
+    net->syn_aux[i].b = b;
+    net->syn_aux[i].stale = stale;
+  }
   for (uint32_t i = 0; i < d.n; ++i) {
     double x = r.f64();
     if (!std::isfinite(x))
@@ -755,18 +817,21 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                          "not a valid saved network: queue key[%u] = %.17g is due at the due "
                          "key's instant %.17g, before now = %.17g",
                          i, key, times.cur_key_time, times.now));
-    sp_status state_status = O::check_loaded_state(*net, i, due, times.now);
+    // (With current-based synapses the state is A, of either sign: nothing to check.)
+    sp_status state_status = is_syn ? SP_OK : O::check_loaded_state(*net, i, due, times.now);
     if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
-      // A time-frame key is the next spike time computed from the state (kept
-      // as saved: a re-basing since it was computed may have moved its
-      // recomputation by some ulps), or a time at or before now for a due
-      // neuron. Anything further off (a spike far beyond what the state allows,
-      // say) is refused.
-      bool near = key == expect ||
-                  (std::isfinite(expect) &&
-                   std::fabs(key - expect) <= 1e-9 * (std::fabs(expect) + times.t0 + d.tau));
+      // A time-frame key is the next spike time computed from the state (kept as saved: a
+      // re-basing since it was computed may have moved its recomputation by some ulps), or
+      // a time at or before now for a due neuron. Anything further off (a spike far beyond
+      // what the state allows, say) is refused.
+      // With current-based synapses the recomputation is a root search started elsewhere (a
+      // crossing near a touch of threshold is ill-conditioned: 1e-6), and a key marked stale
+      // is a lower bound of it, not before now.
+      double tol = (is_syn ? 1e-6 : 1e-9) * (std::fabs(expect) + times.t0 + d.tau);
+      bool near = key == expect || (std::isfinite(expect) && std::fabs(key - expect) <= tol);
+      if (is_syn && net->syn_aux[i].stale) near = key >= times.now && key <= expect + tol;
       if (!due && !near)
         return refuse(fail(SP_ERR_FORMAT,
                            "not a valid saved network: queue key[%u] = %.17g: neither at or "
@@ -861,6 +926,19 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     }
     if (r.ok() && flags_read != flags_seen)
       return refuse(format_error("the same-instant flags changed while loading"));
+  }
+  if (is_syn) {
+    // The synaptic section once more, in order (the checksum covers it): the
+    // values used above.
+    double tau_syn = r.f64();
+    uint64_t syn_read = kFnvBasis;
+    for (uint32_t i = 0; i < d.n; ++i) {
+      double b = r.f64();
+      uint32_t stale = r.u32();
+      syn_read = checksum_of(syn_read, b, stale);
+    }
+    if (r.ok() && (!same_bits(tau_syn, d.tau_syn) || syn_read != syn_seen))
+      return refuse(format_error("the synaptic section changed while loading"));
   }
   if (!r.ok() || r.remaining() != 0) return refuse(format_error("truncated input queue"));
   net->queue.restore(queued, issued);

@@ -72,44 +72,49 @@ double largest_root_below_one(double c2, double c1, double c0) {
 
 double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh) {
   const double c = drive - 1.0;
-  auto f = [&](double s) { return local_v(p, q, drive, sh, s) - 1.0; };
-  if (!(f(0.0) < 0.0)) return 0.0;
-  double sc = critical(p, q, sh);
-  double d0 = local_dv(p, q, sh, 0.0);
-  double lo, hi;
-  bool hi_known = false;
+  // V - 1 and dV/ds at s from the same exponentials (two exps, one in the alpha case).
+  auto eval = [&](double s, double *dv) {
+    double em = std::exp(-s * sh.inv_m);
+    if (sh.alpha) {
+      double x = s * sh.inv_m;
+      *dv = (q - p - q * x) * sh.inv_m * em;
+      return c + (p + q * x) * em;
+    }
+    double es = std::exp(-s * sh.inv_s);
+    *dv = -p * sh.inv_m * em - q * sh.inv_s * es;
+    return c + p * em + q * es;
+  };
+  // At s = 0 without exps.
+  double f0 = sh.alpha ? c + p : c + p + q;
+  if (!(f0 < 0.0)) return 0.0;
+  double d0 = sh.alpha ? (q - p) * sh.inv_m : -p * sh.inv_m - q * sh.inv_s;
+  double lo, hi, s = -1.0, fs = 0.0, ds = 0.0;
   if (d0 > 0.0) {
     // Rising now: up to the maximum (then falling to I for good), or for good.
+    double sc = critical(p, q, sh);
     lo = 0.0;
     if (sc > 0.0) {
-      if (f(sc) < 0.0) return INFINITY;  // the maximum stays below threshold
+      double dc;
+      if (eval(sc, &dc) < 0.0) return INFINITY;  // the maximum stays below threshold
       hi = sc;
-      hi_known = true;
     } else if (!(c > 0.0)) {
       return INFINITY;  // rising to the asymptote I <= 1
+    } else {
+      hi = INFINITY;
     }
   } else {
-    // Falling now: a minimum, then rising to I; only I > 1 crosses.
+    // Falling now: a minimum, then rising to I; only I > 1 crosses. V < 1 up to the minimum,
+    // so [0, hi] holds one crossing even though V is not monotone on it (the iteration below
+    // needs only the sign change; Newton steps where dV/ds <= 0 are replaced by bisection),
+    // and the minimum's time need not be computed.
     if (!(c > 0.0)) return INFINITY;
-    lo = sc > 0.0 ? sc : 0.0;
+    lo = 0.0;
+    hi = INFINITY;
   }
-  if (!hi_known) {
-    // V rises monotonically to I > 1 beyond lo: double the distance until V >= 1.
-    double step = sh.tau_m > sh.tau_s ? sh.tau_m : sh.tau_s;
-    hi = lo + step;
-    while (f(hi) < 0.0) {
-      lo = hi;
-      step *= 2.0;
-      hi = lo + step;
-      if (!(hi < INFINITY)) return INFINITY;
-    }
-  }
-  // f(lo) < 0 <= f(hi) and f is increasing on [lo, hi].
-  double s = 0.5 * (lo + hi);
   if (sh.quadratic != 0) {
     // tau_s = tau_m/2: in x = exp(-s/tau_m), (I - 1) + p x + q x^2 = 0; tau_s = 2 tau_m: in
     // x = exp(-s/tau_s), (I - 1) + q x + p x^2 = 0. The first crossing is the largest root
-    // x < 1 (s grows as x falls).
+    // x < 1 (s grows as x falls): a starting point to polish.
     double x = sh.quadratic == 2 ? largest_root_below_one(q, p, c)
                                  : largest_root_below_one(p, q, c);
     double tau_x = sh.quadratic == 2 ? sh.tau_m : sh.tau_s;
@@ -118,30 +123,58 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
       if (sx >= lo && sx <= hi) s = sx;
     }
   }
+  if (s < 0.0 && !(hi < INFINITY)) {
+    // Late in the rise the slower exponential dominates: I - 1 + P e^(-s/tau_slow) = 0.
+    bool m_slow = sh.tau_m >= sh.tau_s;
+    double slow = m_slow || sh.alpha ? p : q, tau_slow = m_slow ? sh.tau_m : sh.tau_s;
+    if (slow < 0.0) {
+      double sg = tau_slow * std::log(-slow / c);
+      if (sg > lo) s = sg;
+    }
+  }
+  if (!(hi < INFINITY)) {
+    // V ends rising monotonically to I > 1: from the guess (or lo + the slower time
+    // constant), double the distance until V >= 1 (V < 1 before the crossing, so each point
+    // found below 1 is a valid lo).
+    double step = sh.tau_m > sh.tau_s ? sh.tau_m : sh.tau_s;
+    double t = s > lo ? s : lo + step;
+    for (;;) {
+      fs = eval(t, &ds);
+      if (!(fs < 0.0)) break;
+      lo = t;
+      step *= 2.0;
+      t = lo + step;
+      if (!(t < INFINITY)) return INFINITY;
+    }
+    hi = t;
+    if (!(s > 0.0) || s < lo) s = hi;
+    if (s != hi) fs = eval(s, &ds);
+  } else {
+    if (!(s >= lo && s <= hi)) s = 0.5 * (lo + hi);
+    fs = eval(s, &ds);
+  }
+  // f(lo) < 0 <= f(hi), the first crossing in (lo, hi], fs = f(s) and ds = f'(s) at s in it.
   // Safeguarded Newton: a step that leaves the bracket or does not halve the last step is
   // replaced by bisection, so the bracket shrinks geometrically even where dV/ds -> 0 (a
   // touch).
   double last_step = hi - lo;
+  if (!(last_step < INFINITY)) last_step = INFINITY;
   for (int it = 0; it < 400; ++it) {
-    double fs = f(s);
     if (fs < 0.0)
       lo = s;
     else
       hi = s;
     if (!(hi - lo > 2.0 * DBL_EPSILON * hi)) break;
-    double ds = local_dv(p, q, sh, s);
     double next = s - fs / ds;
     bool newton = ds > 0.0 && next > lo && next < hi && std::fabs(next - s) < 0.5 * last_step;
     if (!newton) next = lo + 0.5 * (hi - lo);
     last_step = std::fabs(next - s);
     if (newton && last_step <= DBL_EPSILON * s) {
       // Converged to rounding: one more evaluation could only move it within the noise.
-      s = next;
-      if (s < lo) s = lo;
-      if (s > hi) s = hi;
-      return s;
+      return next;
     }
     s = next;
+    fs = eval(s, &ds);
   }
   return hi;
 }

@@ -26,6 +26,14 @@
 
 namespace sp {
 
+// The engine's second per-neuron record (the first, NeuronSlot, holds A): the coordinate B and
+// whether the neuron's queue key is only a lower bound (inhibitory inputs since it was computed).
+struct LifSynAux {
+  double b;
+  uint32_t stale;
+  uint32_t unused;
+};
+
 struct LifSyn {
   // |tau_s/tau_m - 1| must be 0 or at least this: closer ratios lose more than 2^-12 of V's
   // precision to cancellation between A and B.

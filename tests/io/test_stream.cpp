@@ -232,6 +232,112 @@ void test_a_failed_write(void **) {
   sp_network_destroy(net);
 }
 
+// A network with current-based synapses (tau_syn > 0: format version 3, its section after the
+// flags) through every chunk size: the file is sp_save's bytes, loads into a network that
+// re-saves to them and continues like a twin run alike; every truncation is refused, and every
+// re-sealed flipped byte gets sp_load's verdict and message.
+const uint32_t kSynN = 12;
+
+sp_network *make_syn(int steps) {
+  static uint64_t row_ptr[kSynN + 1], in_row_ptr[3];
+  static uint32_t targets[kSynN * 3], in_targets[2 * kSynN];
+  static double weights[kSynN * 3], in_weights[2 * kSynN], drives[kSynN];
+  for (uint32_t i = 0; i <= kSynN; ++i) row_ptr[i] = uint64_t(i) * 3;
+  for (uint32_t e = 0; e < kSynN * 3; ++e) {
+    targets[e] = (e * 5 + 1) % kSynN;
+    weights[e] = e % 3 == 0 ? -0.35 : 0.2;
+  }
+  // Channel 0 excites, channel 1 inhibits (which leaves lower-bound keys behind).
+  for (uint32_t c = 0; c <= 2; ++c) in_row_ptr[c] = uint64_t(c) * kSynN;
+  for (uint32_t e = 0; e < 2 * kSynN; ++e) {
+    in_targets[e] = e % kSynN;
+    in_weights[e] = e < kSynN ? 0.3 : -0.6;
+  }
+  for (uint32_t i = 0; i < kSynN; ++i) drives[i] = 1.05 + 0.02 * i;
+  sp_network_desc d;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = kSynN;
+  d.tau_syn = 0.004;
+  d.t_ref = 0.001;
+  d.drives = drives;
+  d.init_seed = 5;
+  d.recurrent.row_ptr = row_ptr;
+  d.recurrent.targets = targets;
+  d.recurrent.weights = weights;
+  d.n_inputs = 2;
+  d.inputs.row_ptr = in_row_ptr;
+  d.inputs.targets = in_targets;
+  d.inputs.weights = in_weights;
+  d.input_capacity = 8;
+  sp_network *net = nullptr;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  for (int k = 0; k < steps; ++k) {
+    if (k % 10 == 0) {
+      assert_int_equal(sp_input(net, 0, sp_now(net) + 0.0003), SP_OK);
+      assert_int_equal(sp_input(net, 1, sp_now(net) + 0.0005), SP_OK);
+    }
+    assert_int_equal(sp_step(net, nullptr), SP_OK);
+  }
+  assert_int_equal(sp_input(net, 1, sp_now(net) + 0.002), SP_OK);  // queued when saved
+  return net;
+}
+
+void test_current_based_synapses_through_chunks(void **) {
+  sp_network *net = make_syn(400);
+  std::vector<unsigned char> bytes = saved(net);
+  assert_int_equal(bytes[8], 3);
+  uint32_t stale = 0;
+  for (uint32_t i = 0; i < kSynN; ++i) stale += impl(net)->syn_aux[i].stale;
+  print_message("# syn: %zu bytes, %u of %u keys lower bounds\n", bytes.size(), stale, kSynN);
+  for (size_t chunk : kChunks) {
+    std::remove(kPath);
+    assert_int_equal(sp::save_network_file(impl(net), kPath, chunk), SP_OK);
+    std::vector<unsigned char> file = read_file(kPath);
+    assert_int_equal(file.size(), bytes.size());
+    assert_memory_equal(file.data(), bytes.data(), bytes.size());
+  }
+  for (size_t chunk : kChunks) {
+    sp_network *copy = nullptr, *twin = make_syn(400);
+    assert_int_equal(load_file(chunk, &copy), SP_OK);
+    std::vector<unsigned char> resaved = saved(copy);
+    assert_int_equal(resaved.size(), bytes.size());
+    assert_memory_equal(resaved.data(), bytes.data(), bytes.size());
+    same_future(twin, copy, 300);
+    sp_network_destroy(copy);
+    sp_network_destroy(twin);
+  }
+  sp_network *copy = nullptr, *mem = nullptr;
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    write_file(kPath, bytes.data(), cut);
+    assert_int_equal(load_file(cut % 2 ? 7 : 1, &copy), SP_ERR_FORMAT);
+  }
+  int loaded = 0;
+  for (size_t pos = 24; pos < bytes.size() - 8; ++pos) {
+    std::vector<unsigned char> bad(bytes);
+    bad[pos] ^= static_cast<unsigned char>(1u << (pos % 8));
+    fmt_reseal(bad.data(), bad.size());
+    sp_status in_memory = sp_load(bad.data(), bad.size(), nullptr, &mem);
+    std::string memory_message = sp_last_error();
+    write_file(kPath, bad.data(), bad.size());
+    assert_int_equal(load_file(pos % 2 ? 3 : 13, &copy), in_memory);
+    if (in_memory == SP_OK) {
+      std::vector<unsigned char> a = saved(mem), b = saved(copy);
+      assert_int_equal(a.size(), b.size());
+      assert_memory_equal(a.data(), b.data(), a.size());
+      ++loaded;
+    } else {
+      assert_string_equal(sp_last_error(), memory_message.c_str());
+    }
+    sp_network_destroy(mem);
+    sp_network_destroy(copy);
+    mem = copy = nullptr;
+  }
+  print_message("# syn: %zu re-sealed flips, %d loaded\n", bytes.size() - 32, loaded);
+  sp_network_destroy(net);
+  std::remove(kPath);
+}
+
 // The checked-in files of format versions 1 and 2 (tests/io/golden, golden-v2; version 1 has no
 // same-instant flags) load through every chunk size into the network sp_load makes of the same
 // bytes, and continue like it.
@@ -276,6 +382,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_a_file_of_several_chunks),
       cmocka_unit_test(test_a_failed_write),
       cmocka_unit_test(test_golden_files_through_chunks),
+      cmocka_unit_test(test_current_based_synapses_through_chunks),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

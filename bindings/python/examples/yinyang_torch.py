@@ -82,8 +82,8 @@ class Config:
     drive_hidden, drive_out = 3.0, 2.0
     w_in = (0.0, 0.5)
     w_out = (0.0, 0.03)
-    tau0, tau1, alpha = 0.05, 1.0, 3e-3
-    lr, lr_decay = 1e-3, 0.97
+    tau0, tau1, alpha = 0.05, 3.0, 0.0
+    lr, lr_decay = 2e-3, 0.9
     batch = 32
 
 

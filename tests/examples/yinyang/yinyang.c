@@ -135,14 +135,14 @@ static void options_default(options *o) {
   o->w_out_mean = 0.0;
   o->w_out_std = 0.03;
   o->tau0 = 0.05;
-  o->tau1 = 1.0;
-  o->alpha = 3e-3;
+  o->tau1 = 3.0;
+  o->alpha = 0.0;
   o->missing_push = 1.0;
-  o->lr = 1e-3;
-  o->lr_decay = 0.97;
+  o->lr = 2e-3;
+  o->lr_decay = 0.9;
   o->batch = 32;
-  o->epochs = 60;
-  o->patience = 15;
+  o->epochs = 50;
+  o->patience = 12;
   o->threads = 2;
   o->runs = 1;
   o->seed = 1;
@@ -164,9 +164,9 @@ static void usage(FILE *f) {
              "  --fixed-drives      do not train the drives\n"
              "  --w-in MEAN,STD --w-out MEAN,STD    initial weights (0,0.5 and 0,0.03)\n"
              "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser "
-             "(0.05, 1 tau; 3e-3)\n"
-             "  --lr L --lr-decay G  Adam step size and its decay per epoch (1e-3, 0.97)\n"
-             "  --batch B --epochs E --patience P    (32, 60, 15: early stopping on validation)\n"
+             "(0.05, 3 tau; 0)\n"
+             "  --lr L --lr-decay G  Adam step size and its decay per epoch (2e-3, 0.9)\n"
+             "  --batch B --epochs E --patience P    (32, 50, 12: early stopping on validation)\n"
              "  --threads T         worker threads, one network each (2)\n"
              "  --seed S --runs R   runs with seeds S..S+R-1 (initial weights, shuffling) (1, 1)\n"
              "  --train N --val N --test N           data set sizes (5000, 1000, 1000)\n"
@@ -401,7 +401,7 @@ static sp_network *model_network(const model *m, const options *o) {
 
 typedef struct worker {
   pthread_t thread;
-  sp_network *net;
+  sp_network *net; /* a replica of the parent network that holds the parameters */
   const model *m;
   const options *o;
   const dataset *data;
@@ -409,49 +409,47 @@ typedef struct worker {
   size_t begin, end;   /* this worker's share of order[] */
   int train;
   size_t max_spikes;
+  sp_spike *spikes; /* max_spikes */
   double *dl_dt, *dl_dv;
-  double *grad; /* model_params() values, the worker's sum over its share */
   /* results */
   double loss;
-  size_t correct, silent_label;
+  size_t correct, silent_label, input_triggered;
   sp_status status;
 } worker;
 
 static const double *first_spikes(worker *w, size_t sample, double t_first[N_OUT],
                                   size_t index[N_OUT], size_t *n_spikes, sp_status *status) {
+  static const uint32_t channels[N_IN] = {0, 1, 2, 3, 4};
   const options *o = w->o;
   const model *m = w->m;
-  double tau = o->tau, coord[N_IN];
-  int have = 0, c;
-  size_t count = 0;
-  sp_spike sp;
+  double tau = o->tau, coord[N_IN], times[N_IN];
+  uint32_t watch[N_OUT];
+  int c;
+  size_t count = 0, q;
   sp_status s;
   coord[0] = w->data->x[sample];
   coord[1] = w->data->y[sample];
   coord[2] = 1.0 - coord[0];
   coord[3] = 1.0 - coord[1];
-  for (c = 0; c < N_OUT; ++c) t_first[c] = INFINITY;
-  sp_rewind(w->net);
-  for (c = 0; c < N_IN; ++c) {
-    double t = c < 4 ? o->t_early + coord[c] * (o->t_late - o->t_early) : o->t_bias;
-    s = sp_input(w->net, (uint32_t)c, t * tau);
-    if (s != SP_OK) goto fail;
+  for (c = 0; c < N_IN; ++c)
+    times[c] = tau * (c < 4 ? o->t_early + coord[c] * (o->t_late - o->t_early) : o->t_bias);
+  for (c = 0; c < N_OUT; ++c) {
+    t_first[c] = INFINITY;
+    watch[c] = m->h + (uint32_t)c;
   }
-  if (w->train) {
-    s = sp_record(w->net, w->max_spikes);
-    if (s != SP_OK) goto fail;
-  }
-  /* Step until every output has spiked: the later spikes cannot change the loss. */
-  while (have < N_OUT && count < w->max_spikes) {
-    s = sp_step(w->net, &sp);
-    if (s == SP_ERR_STATE) break; /* no neuron will spike again */
-    if (s != SP_OK) goto fail;
-    ++count;
-    if (sp.t > o->t_max * tau) break;
-    if (sp.neuron >= m->h && isinf(t_first[sp.neuron - m->h])) {
-      t_first[sp.neuron - m->h] = sp.t;
-      index[sp.neuron - m->h] = count - 1;
-      ++have;
+  /* The rewind also makes a replica take the parameters the parent has now. */
+  if ((s = sp_rewind(w->net)) != SP_OK || (s = sp_input_many(w->net, channels, times, N_IN)))
+    goto fail;
+  if (w->train && (s = sp_record(w->net, w->max_spikes)) != SP_OK) goto fail;
+  /* Until every output has spiked (the later spikes cannot change the loss) or t_max. */
+  s = sp_run_until(w->net, o->t_max * tau, watch, N_OUT, w->spikes, w->max_spikes, &count);
+  if (s != SP_OK && s != SP_ERR_CAPACITY) goto fail; /* a full buffer ends the sample too */
+  for (q = 0; q < count; ++q) {
+    uint32_t nrn = w->spikes[q].neuron;
+    if (nrn >= m->h && isinf(t_first[nrn - m->h])) {
+      t_first[nrn - m->h] = w->spikes[q].t;
+      index[nrn - m->h] = q;
+      w->input_triggered += (w->spikes[q].flags & SP_SPIKE_INPUT_TRIGGERED) != 0;
     }
   }
   *n_spikes = count;
@@ -505,15 +503,8 @@ static void *worker_run(void *arg) {
   w->loss = 0;
   w->correct = 0;
   w->silent_label = 0;
+  w->input_triggered = 0;
   w->status = SP_OK;
-  /* The batch's parameters; the network is rewound first since a recording refuses changes. */
-  sp_rewind(w->net);
-  if ((w->status = sp_set_params(w->net, SP_PARAM_WEIGHTS, m->w_out, (size_t)3 * m->h)) ||
-      (w->status = sp_set_params(w->net, SP_PARAM_INPUT_WEIGHTS, m->w_in, (size_t)5 * m->h)) ||
-      (w->status = sp_set_params(w->net, SP_PARAM_DRIVES, m->drives, m->n))) {
-    fprintf(stderr, "yinyang: set_params: %s\n", sp_last_error());
-    return NULL;
-  }
   if (w->train) sp_zero_grads(w->net);
   for (q = w->begin; q < w->end; ++q) {
     size_t sample = w->order[q], index[N_OUT], n_spikes = 0, k;
@@ -538,22 +529,23 @@ static void *worker_run(void *arg) {
       return NULL;
     }
   }
-  if (w->train) {
-    double *g = w->grad;
-    if ((w->status = sp_get_grads(w->net, SP_PARAM_WEIGHTS, g, (size_t)3 * m->h)) ||
-        (w->status = sp_get_grads(w->net, SP_PARAM_INPUT_WEIGHTS, g + (size_t)3 * m->h,
-                                  (size_t)5 * m->h)) ||
-        (w->status = sp_get_grads(w->net, SP_PARAM_DRIVES, g + (size_t)8 * m->h, m->n)))
-      fprintf(stderr, "yinyang: get_grads: %s\n", sp_last_error());
-  }
   return NULL;
 }
 
-/* Runs order[0..count) split evenly over the workers (on threads when there are several);
-   the caller's thread runs the last share. Returns 0 on any library failure. */
-static int run_workers(worker *ws, uint32_t t, const dataset *data, const size_t *order,
-                       size_t count, int train) {
+/* Runs order[0..count) split evenly over the workers (on threads when there are several),
+   with the parameters of m, which go to the parent first (no replica is in a call now); the
+   caller's thread runs the last share. Returns 0 on any library failure. */
+static int run_workers(sp_network *parent, worker *ws, uint32_t t, const dataset *data,
+                       const size_t *order, size_t count, int train) {
+  const model *m = ws[0].m;
   uint32_t i;
+  sp_status s;
+  if ((s = sp_set_params(parent, SP_PARAM_WEIGHTS, m->w_out, (size_t)3 * m->h)) ||
+      (s = sp_set_params(parent, SP_PARAM_INPUT_WEIGHTS, m->w_in, (size_t)5 * m->h)) ||
+      (s = sp_set_params(parent, SP_PARAM_DRIVES, m->drives, m->n))) {
+    fprintf(stderr, "yinyang: set_params: %s: %s\n", sp_status_name(s), sp_last_error());
+    return 0;
+  }
   for (i = 0; i < t; ++i) {
     ws[i].data = data;
     ws[i].order = order;
@@ -573,12 +565,12 @@ static int run_workers(worker *ws, uint32_t t, const dataset *data, const size_t
   return 1;
 }
 
-static double evaluate(worker *ws, uint32_t t, const dataset *data, const size_t *identity,
-                       double *loss) {
+static double evaluate(sp_network *parent, worker *ws, uint32_t t, const dataset *data,
+                       const size_t *identity, double *loss) {
   size_t correct = 0;
   uint32_t i;
   double l = 0;
-  if (!run_workers(ws, t, data, identity, data->n, 0)) exit(1);
+  if (!run_workers(parent, ws, t, data, identity, data->n, 0)) exit(1);
   for (i = 0; i < t; ++i) {
     correct += ws[i].correct;
     l += ws[i].loss;
@@ -598,6 +590,7 @@ static double now_seconds(void) {
 static double train_run(const options *o, uint64_t seed, const dataset *train, const dataset *val,
                         const dataset *test, double *wall) {
   model m;
+  sp_network *parent;
   worker ws[MAX_THREADS];
   size_t p, np, q, nmax = train->n;
   size_t *order, *identity;
@@ -620,22 +613,27 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
   if (!order || !identity || !adam_m || !adam_v || !best || !grad_sum) return -1;
   for (q = 0; q < nmax; ++q) identity[q] = order[q] = q;
   memcpy(best, m.w_out, np * sizeof *best);
+  /* The parent holds the parameters and sums the gradients; the workers run replicas of it. */
+  if (!(parent = model_network(&m, o))) return -1;
   for (i = 0; i < o->threads; ++i) {
     memset(&ws[i], 0, sizeof ws[i]);
     ws[i].m = &m;
     ws[i].o = o;
     /* Spikes a sample may take before its outputs have all fired; ample for t_max = 4 tau. */
     ws[i].max_spikes = (size_t)64 * m.n;
-    ws[i].net = model_network(&m, o);
+    if (sp_network_replica(parent, &ws[i].net) != SP_OK) {
+      fprintf(stderr, "yinyang: replica: %s\n", sp_last_error());
+      return -1;
+    }
+    ws[i].spikes = malloc(ws[i].max_spikes * sizeof *ws[i].spikes);
     ws[i].dl_dt = calloc(ws[i].max_spikes, sizeof(double));
     ws[i].dl_dv = calloc(m.n, sizeof(double));
-    ws[i].grad = calloc(np, sizeof(double));
-    if (!ws[i].net || !ws[i].dl_dt || !ws[i].dl_dv || !ws[i].grad) return -1;
+    if (!ws[i].spikes || !ws[i].dl_dt || !ws[i].dl_dv) return -1;
   }
 
   for (epoch = 1; epoch <= o->epochs; ++epoch) {
     double train_loss = 0, val_acc, val_loss;
-    size_t train_correct = 0, silent = 0, start;
+    size_t train_correct = 0, silent = 0, triggered = 0, start;
     double te = now_seconds();
     /* Fisher-Yates shuffle of the training order. */
     for (q = train->n - 1; q > 0; --q) {
@@ -646,13 +644,22 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
     for (start = 0; start < train->n; start += o->batch) {
       size_t count = train->n - start < o->batch ? train->n - start : o->batch;
       uint32_t t = count < o->threads ? (uint32_t)count : o->threads;
-      if (!run_workers(ws, t, train, order + start, count, 1)) return -1;
-      for (p = 0; p < np; ++p) grad_sum[p] = 0;
+      sp_status s;
+      if (!run_workers(parent, ws, t, train, order + start, count, 1)) return -1;
+      sp_zero_grads(parent);
       for (i = 0; i < t; ++i) {
-        for (p = 0; p < np; ++p) grad_sum[p] += ws[i].grad[p];
+        if ((s = sp_grads_accumulate(parent, ws[i].net)) != SP_OK) break;
         train_loss += ws[i].loss;
         train_correct += ws[i].correct;
         silent += ws[i].silent_label;
+        triggered += ws[i].input_triggered;
+      }
+      if (s != SP_OK || (s = sp_get_grads(parent, SP_PARAM_WEIGHTS, grad_sum, (size_t)3 * m.h)) ||
+          (s = sp_get_grads(parent, SP_PARAM_INPUT_WEIGHTS, grad_sum + (size_t)3 * m.h,
+                            (size_t)5 * m.h)) ||
+          (s = sp_get_grads(parent, SP_PARAM_DRIVES, grad_sum + (size_t)8 * m.h, m.n))) {
+        fprintf(stderr, "yinyang: gradients: %s: %s\n", sp_status_name(s), sp_last_error());
+        return -1;
       }
       /* Adam on the batch mean. */
       b1t *= b1;
@@ -666,34 +673,34 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
       }
     }
     lr *= o->lr_decay;
-    val_acc = evaluate(ws, o->threads, val, identity, &val_loss);
+    val_acc = evaluate(parent, ws, o->threads, val, identity, &val_loss);
     if (val_acc > best_val) {
       best_val = val_acc;
       best_epoch = epoch;
       memcpy(best, m.w_out, np * sizeof *best);
     }
     if (!o->quiet)
-      printf("seed %llu epoch %3u  train loss %.4f acc %.4f (silent label %zu)  val loss %.4f "
-             "acc %.4f  %.1f s\n",
+      printf("seed %llu epoch %3u  train loss %.4f acc %.4f (silent label %zu, input-triggered "
+             "outputs %zu)  val loss %.4f acc %.4f  %.1f s\n",
              (unsigned long long)seed, epoch, train_loss / (double)train->n,
-             (double)train_correct / (double)train->n, silent, val_loss, val_acc,
+             (double)train_correct / (double)train->n, silent, triggered, val_loss, val_acc,
              now_seconds() - te);
     fflush(stdout);
     if (epoch - best_epoch >= o->patience) break;
   }
   memcpy(m.w_out, best, np * sizeof *best);
-  /* The workers take the parameters from m at their next run. */
-  test_acc = evaluate(ws, o->threads, test, identity, NULL);
+  test_acc = evaluate(parent, ws, o->threads, test, identity, NULL);
   *wall = now_seconds() - t0;
   printf("seed %llu: best validation %.4f at epoch %u, test accuracy %.4f, %.1f s\n",
          (unsigned long long)seed, best_val, best_epoch, test_acc, *wall);
   fflush(stdout);
   for (i = 0; i < o->threads; ++i) {
-    sp_network_destroy(ws[i].net);
+    sp_network_destroy(ws[i].net); /* replicas before their parent */
+    free(ws[i].spikes);
     free(ws[i].dl_dt);
     free(ws[i].dl_dv);
-    free(ws[i].grad);
   }
+  sp_network_destroy(parent);
   free(order);
   free(identity);
   free(adam_m);

@@ -187,6 +187,9 @@ collector. Keyword arguments (defaults in brackets):
   `input_k`, `input_seed`, `input_weight`.
 - `v0`: `n` initial voltages, or `nothing` for seeded random phases (`init_seed`, `0`).
 - `t_ref` (`0.0`): absolute refractory period in seconds.
+- `tau_syn` (`0.0`): LIF only, current-based synapses with this synaptic time constant in
+  seconds (tau dV/dt = -V + I + J, tau_syn dJ/dt = -J, an input of weight w raising J by
+  w tau/tau_syn); `0.0` gives delta synapses.
 - `input_capacity` (`0`: the library default, 4096): queued input events.
 - `frame` (`:auto`): `:auto`, `:phase` or `:time`.
 
@@ -408,6 +411,7 @@ function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Int
                     input_seed::Integer = 0, input_weight::Union{Nothing,Real} = nothing,
                     input_row_ptr = nothing, input_targets = nothing, input_weights = nothing,
                     v0 = nothing, init_seed::Integer = 0, t_ref::Real = 0.0,
+                    tau_syn::Real = 0.0,
                     input_capacity::Integer = 0, frame::Union{Symbol,Integer} = :auto)
     n = _neuron_count(n, recurrent, inputs)
     if inputs !== nothing
@@ -444,6 +448,7 @@ function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Int
                  v0 = _ptr(Cdouble, v0_c),
                  init_seed = _u64(init_seed, "init_seed"),
                  t_ref = Float64(t_ref),
+                 tau_syn = Float64(tau_syn),
                  input_capacity = _u32(input_capacity, "input_capacity"),
                  allocator = Ptr{sp_allocator}(C_NULL),
                  frame = _lookup(_FRAMES, frame, "frame"))

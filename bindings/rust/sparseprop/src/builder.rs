@@ -182,6 +182,7 @@ pub struct NetworkBuilder<'a> {
     v0: Option<&'a [f64]>,
     init_seed: Option<u64>,
     t_ref: Option<f64>,
+    tau_syn: Option<f64>,
     input_capacity: Option<u32>,
     frame: Frame,
 }
@@ -201,6 +202,7 @@ impl<'a> NetworkBuilder<'a> {
             v0: None,
             init_seed: None,
             t_ref: None,
+            tau_syn: None,
             input_capacity: None,
             frame: Frame::Auto,
         }
@@ -255,6 +257,13 @@ impl<'a> NetworkBuilder<'a> {
         self.t_ref = Some(t_ref);
         self
     }
+    /// LIF only: current-based synapses with this synaptic time constant in seconds
+    /// (tau dV/dt = -V + I + J, tau_syn dJ/dt = -J, an input of weight w raising J by
+    /// w tau/tau_syn); 0, the default, gives delta synapses.
+    pub fn tau_syn(mut self, tau_syn: f64) -> Self {
+        self.tau_syn = Some(tau_syn);
+        self
+    }
     /// How many external input events can be queued at once.
     pub fn input_capacity(mut self, capacity: u32) -> Self {
         self.input_capacity = Some(capacity);
@@ -292,6 +301,9 @@ impl<'a> NetworkBuilder<'a> {
         }
         if let Some(seed) = self.init_seed {
             d.init_seed = seed;
+        }
+        if let Some(tau_syn) = self.tau_syn {
+            d.tau_syn = tau_syn;
         }
         if let Some(t_ref) = self.t_ref {
             d.t_ref = t_ref;

@@ -119,3 +119,28 @@ fn debug_shows_the_network() {
     let s = format!("{net:?}");
     assert!(s.contains("size: 20") && s.contains("Phase"), "{s}");
 }
+
+/// Current-based synapses (`tau_syn`): a neuron at rest (drive 0) and one input of weight 3
+/// with tau_syn = tau/2 follows V = 6 (x - x^2), x = exp(-(t - t_in)/tau), and reaches 1 first
+/// at x = (1 + sqrt(1/3))/2; V is continuous at the input. QIF refuses tau_syn by name.
+#[test]
+fn tau_syn_gives_current_based_synapses() {
+    let tau = 0.01;
+    let mut net = NetworkBuilder::new(Model::Lif, 1)
+        .tau(tau)
+        .tau_syn(tau / 2.0)
+        .drive(0.0)
+        .v0(&[0.0])
+        .inputs(1, Synapses::explicit(&[0, 1], &[0], Weights::Shared(3.0)))
+        .build()
+        .unwrap();
+    net.input(0, 0.002).unwrap();
+    let s = net.step().unwrap();
+    let x: f64 = (1.0 + (1.0f64 / 3.0).sqrt()) / 2.0;
+    let expect = 0.002 - tau * x.ln();
+    assert_eq!(s.neuron, 0);
+    assert!((s.t - expect).abs() < 1e-15, "spike at {}, expected {expect}", s.t);
+    let e = NetworkBuilder::new(Model::Qif, 1).drive(1.0).tau_syn(0.005).build().unwrap_err();
+    assert_eq!(e.status, Status::Unsupported);
+    assert!(e.message.contains("tau_syn"), "{}", e.message);
+}

@@ -1,0 +1,211 @@
+// The reverse sweep for LIF with exponential synaptic currents (sp_backward; the caller in
+// grad/backward.cpp checks the arguments and the result).
+//
+// Every map of the forward pass is affine in the co-moving state (A, B) for fixed times: an
+// input adds (ka, kb), which depend on the weight and the input's time only; a reset sets A to
+// the value that gives V = 0 at the refractory end r; a re-base scales. Adjoints (lambda_A,
+// lambda_B) per neuron, plus dL/dr for the current refractory period, swept backwards:
+//   delivery:      grad_w += lambda . dk/dw,  dL/dt_event += lambda . dk/dt  (lambda unchanged)
+//   held delivery: A = -(I + B/E_s(r)) E_m(r) after B += kb: lambda_B += lambda_A dA/dB,
+//                  grad_I += lambda_A dA/dI, dL/dr += lambda_A dA/dr, lambda_A = 0
+//   spike:         the reset as above, dL/dt_s += dL/dr (r = t_s + t_ref), then the spike time
+//                  T(A, B, I) by the implicit function theorem, dT/dθ = -(dV/dθ)/(dV/dt).
+// A spike that only touches threshold has dV/dt = 0 there: its gradient is unbounded, and the
+// non-finite result makes sp_backward return SP_ERR_NUMERIC.
+#include <cmath>
+
+#include "models/lif_syn.hpp"
+#include "models/lif_syn_engine.hpp"
+
+namespace sp {
+namespace {
+
+// The partials of A = reset_a(B, I, clock(r)) (V = 0 at r).
+struct ResetPartials {
+  double db, di, dr;
+};
+ResetPartials reset_partials(const LifSyn::Shape &sh, const LifSyn::Clock &cr, double b,
+                             double drive) {
+  if (sh.alpha) {
+    // A = -(I E + B x), E = exp(x), x = (r - t0)/tau
+    return ResetPartials{-cr.x, -cr.em, -(drive * cr.em + b) * sh.inv_m};
+  }
+  // A = -I E_m - B E_m/E_s
+  double g = cr.em / cr.es;
+  return ResetPartials{-g, -cr.em, -drive * cr.em * sh.inv_m - b * g * (sh.inv_m - sh.inv_s)};
+}
+
+class SynBackward {
+ public:
+  explicit SynBackward(Network &net)
+      : net_(net),
+        tape_(net.tape),
+        sh_(net.syn_shape),
+        lam_(net.tape.lambda),
+        lam_r_(net.tape.lambda + 2 * size_t(net.n)),
+        cur_r_(net.tape.lambda + 3 * size_t(net.n)) {}
+
+  void run(const double *dl_dt, const double *dl_dv_end) {
+    const uint32_t n = net_.n;
+    double t0 = net_.t0;
+    for (uint32_t i = 0; i < n; ++i) {
+      lam_[2 * i] = lam_[2 * i + 1] = 0.0;
+      lam_r_[i] = 0.0;
+      cur_r_[i] = net_.refr_end[i];
+    }
+    if (dl_dv_end) seed_end(dl_dv_end, t0);
+    uint64_t spike = tape_.n_spikes;
+    for (uint64_t e = tape_.n_events; e-- > 0;) {
+      const TapeEvent &ev = tape_.events[e];
+      switch (static_cast<TapeKind>(ev.kind)) {
+        case TapeKind::Rebase:
+          undo_rebase(ev);
+          t0 = ev.t;
+          break;
+        case TapeKind::Input: deliveries(ev, 0, net_.inputs, tape_.grad_in, t0); break;
+        case TapeKind::Spike:
+        case TapeKind::Triggered: spike_event(ev, dl_dt[--spike], t0); break;
+      }
+    }
+    finish_start(t0);
+  }
+
+ private:
+  void seed_end(const double *dl_dv, double t0) {
+    LifSyn::Clock c = LifSyn::clock(net_.now, t0, sh_);
+    for (uint32_t i = 0; i < net_.n; ++i) {
+      double g = dl_dv[i];
+      if (g == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at 0: constant
+      lam_[2 * i] += g / c.em;
+      lam_[2 * i + 1] += sh_.alpha ? g * c.x / c.em : g / c.es;
+      tape_.grad_drive[i] += g;
+    }
+  }
+
+  // Forward: A' = A f_m, B' = B f_s (alpha: A' = (A + B d/tau) f, B' = B f), d = t0' - t0.
+  void undo_rebase(const TapeEvent &ev) {
+    double d = ev.aux - ev.t;
+    double fm = std::exp(-d * sh_.inv_m), fs = sh_.alpha ? fm : std::exp(-d * sh_.inv_s);
+    double x = d * sh_.inv_m;
+    for (uint32_t i = 0; i < net_.n; ++i) {
+      double la = lam_[2 * i], lb = lam_[2 * i + 1];
+      lam_[2 * i] = la * fm;
+      lam_[2 * i + 1] = sh_.alpha ? (lb + la * x) * fm : lb * fs;
+    }
+  }
+
+  // Reverses an event's deliveries (their tape records start `offset` after the event's
+  // first); returns dL/dt of the event.
+  double deliveries(const TapeEvent &ev, uint64_t offset, const Synapses &syn, double *grad_w,
+                    double t0) {
+    Row row = synapse_row(syn, ev.who, net_.n, net_.scratch);
+    LifSyn::Clock c = LifSyn::clock(ev.t, t0, sh_);
+    // dk/dw and dk/dt per unit weight.
+    double ka_w, kb_w, ka_t, kb_t;
+    if (sh_.alpha) {
+      ka_w = -c.em * c.x;
+      kb_w = c.em;
+      ka_t = -c.em * (c.x + 1.0) * sh_.inv_m;
+      kb_t = c.em * sh_.inv_m;
+    } else {
+      ka_w = sh_.c_per_w * c.em;
+      kb_w = -sh_.c_per_w * c.es;
+      ka_t = ka_w * sh_.inv_m;
+      kb_t = kb_w * sh_.inv_s;
+    }
+    const double *pre = tape_.pre + ev.first + offset;
+    double dt = 0.0, shared_dw = 0.0;
+    for (uint32_t s = row.count; s-- > 0;) {
+      uint32_t i = row.targets[s];
+      double w = row.weights ? row.weights[s] : row.weight;
+      double la = lam_[2 * i], lb = lam_[2 * i + 1];
+      double g;
+      if (std::isnan(pre[s])) {
+        if (la == 0.0 && lb == 0.0) continue;
+        g = la * ka_w + lb * kb_w;
+        dt += w * (la * ka_t + lb * kb_t);
+      } else {
+        // Held: A was set from the new B (recorded) at the refractory end r.
+        double r = cur_r_[i];
+        ResetPartials p = reset_partials(sh_, LifSyn::clock(r, t0, sh_), pre[s], net_.drive[i]);
+        lb += la * p.db;
+        tape_.grad_drive[i] += la * p.di;
+        lam_r_[i] += la * p.dr;
+        lam_[2 * i] = 0.0;
+        lam_[2 * i + 1] = lb;
+        g = lb * kb_w;
+        dt += w * lb * kb_t;
+      }
+      if (row.weights)
+        grad_w[row.first + s] += g;
+      else
+        shared_dw += g;
+    }
+    if (!row.weights && row.count) grad_w[0] += shared_dw;
+    return dt;
+  }
+
+  void spike_event(const TapeEvent &ev, double dl, double t0) {
+    uint32_t j = ev.who;
+    const double a = ev.aux, b = tape_.pre[ev.first], prev_r = tape_.pre[ev.first + 1];
+    double lt = dl + deliveries(ev, 2, net_.recurrent, tape_.grad_w, t0);
+    // The reset at r = t_s + t_ref.
+    double r = cur_r_[j], la = lam_[2 * j];
+    ResetPartials p = reset_partials(sh_, LifSyn::clock(r, t0, sh_), b, net_.drive[j]);
+    lam_[2 * j + 1] += la * p.db;
+    tape_.grad_drive[j] += la * p.di;
+    lt += lam_r_[j] + la * p.dr;
+    lam_r_[j] = 0.0;
+    cur_r_[j] = prev_r;
+    // The spike time: V(t_s; A, B, I) = 1.
+    LifSyn::Clock c = LifSyn::clock(ev.t, t0, sh_);
+    double dv_da, dv_db, vdot;
+    if (sh_.alpha) {
+      dv_da = 1.0 / c.em;
+      dv_db = c.x / c.em;
+      vdot = (b - a - b * c.x) * sh_.inv_m / c.em;
+    } else {
+      dv_da = 1.0 / c.em;
+      dv_db = 1.0 / c.es;
+      vdot = -a * sh_.inv_m / c.em - b * sh_.inv_s / c.es;
+    }
+    double k = -lt / vdot;
+    lam_[2 * j] = k * dv_da;
+    lam_[2 * j + 1] += k * dv_db;
+    tape_.grad_drive[j] += k;
+  }
+
+  // Adjoints at the start of the recording to the voltages and drives there (J held fixed).
+  void finish_start(double t0) {
+    const uint32_t n = net_.n;
+    for (uint32_t i = 0; i < n; ++i) {
+      double la = lam_[2 * i];
+      if (la == 0.0) continue;
+      double r = tape_.start_refr[i];
+      if (tape_.start_t < r) {
+        double b = tape_.start_state[n + i];
+        ResetPartials p = reset_partials(sh_, LifSyn::clock(r, t0, sh_), b, net_.drive[i]);
+        tape_.grad_drive[i] += la * p.di;
+        continue;
+      }
+      LifSyn::Clock c = LifSyn::clock(tape_.start_t, t0, sh_);
+      tape_.grad_v0[i] += la * c.em;
+      tape_.grad_drive[i] -= la * c.em;
+    }
+  }
+
+  Network &net_;
+  Tape &tape_;
+  const LifSyn::Shape &sh_;
+  double *lam_;
+  double *lam_r_;
+  double *cur_r_;
+};
+
+}  // namespace
+
+void lif_syn_backward(Network *net, const double *dl_dt, const double *dl_dv_end) {
+  SynBackward(*net).run(dl_dt, dl_dv_end);
+}
+
+}  // namespace sp

@@ -1,0 +1,377 @@
+// LIF with exponential synaptic currents in the engine (see lif_syn_engine.hpp): states,
+// readers, re-basing and the time-frame event loop.
+//
+// Neuron i keeps A in its NeuronSlot's state and B in syn_aux[i] (models/lif_syn.hpp). Event
+// semantics as for LIF, except that V is continuous: no input makes a neuron spike at the
+// input's time, and no input is ignored. A neuron that spiked at t has V held at 0 until
+// r = t + t_ref while J keeps integrating its inputs: A is kept at the value that gives V = 0
+// at r (so an input during the hold moves A by -kb E_m(r)/E_s(r) along with B).
+#include "models/lif_syn_engine.hpp"
+
+#include <cmath>
+
+#include "common/error.hpp"
+#include "models/lif_syn.hpp"
+
+namespace sp {
+namespace {
+
+// Inhibition never makes a spike earlier (the PSP kernel has the sign of w at every s > 0), so
+// a key stays a lower bound: recompute it when it reaches the top instead of at each input.
+constexpr bool kLazyInhibition = true;
+
+LifSyn::Clock clock_of(const Network &net, double t) {
+  return LifSyn::clock(t, net.t0, net.syn_shape);
+}
+
+// Whether neuron i is held at reset at t (an event at t < r; at t = r V is 0 and continuous).
+bool held(const Network &net, uint32_t i, double t) {
+  return (net.neuron[i].flags & kSlotRecent) && t < net.refr_end[i];
+}
+
+// Neuron i's next spike time from `from` (its clock c there), +inf if V never reaches 1.
+double key_from(const Network &net, uint32_t i, double from, const LifSyn::Clock &c) {
+  double p, q;
+  LifSyn::local(net.neuron[i].state, net.syn_aux[i].b, net.syn_shape, c, &p, &q);
+  double s = LifSyn::first_crossing(p, q, net.drive[i], net.syn_shape);
+  return s < INFINITY ? from + s : INFINITY;
+}
+
+// The key from now() (clock c_now at now()), or from the end of a refractory period.
+double key_at(const Network &net, uint32_t i, double now, const LifSyn::Clock &c_now) {
+  if (held(net, i, now)) {
+    double r = net.refr_end[i];
+    return key_from(net, i, r, clock_of(net, r));
+  }
+  return key_from(net, i, now, c_now);
+}
+
+// A held neuron's A for its B: V = 0 at the refractory end r.
+double held_a(const Network &net, uint32_t i) {
+  return LifSyn::reset_a(net.syn_aux[i].b, net.drive[i], net.syn_shape,
+                         clock_of(net, net.refr_end[i]));
+}
+
+class SynLoop {
+ public:
+  explicit SynLoop(Network &net) : net_(net), sh_(net.syn_shape) {}
+
+  // The top's key made exact (stale keys recomputed first); +inf if nobody will spike.
+  double next_spike_time() {
+    BucketQueue &q = net_.spike_queue;
+    for (;;) {
+      uint32_t j = q.top();
+      double key = q.top_key();
+      if (!(key < INFINITY)) return INFINITY;
+      if (!net_.syn_aux[j].stale) return key > net_.now ? key : net_.now;
+      net_.syn_aux[j].stale = 0;
+      q.update_top(key_at(net_, j, net_.now, clock_of(net_, net_.now)));
+    }
+  }
+
+  struct NextEvent {
+    double t;
+    bool is_input;
+  };
+  NextEvent next_event() {
+    double ts = next_spike_time();
+    double ti = net_.queue.next_time();
+    if (ti <= ts) return {ti, true};
+    return {ts, false};
+  }
+
+  // A neuron that spiked at this instant is due again only if its next spike time did not
+  // advance past now (V rising from 0 to 1 faster than the resolution of the time).
+  sp_status check_advances(uint32_t j, double t) const {
+    uint32_t flags = net_.neuron[j].flags;
+    if (!(t == net_.instant_time && (flags & kSlotRecent) &&
+          (flags >> kStampShift) == net_.instant_stamp))
+      return SP_OK;
+    return fail(SP_ERR_NUMERIC,
+                "neuron %u would spike again at t = %.17g: its next spike time does not advance "
+                "past now (its synaptic current %g drives it to threshold faster than the time "
+                "resolution there)",
+                j, t, lif_syn_current(&net_, j));
+  }
+  sp_status check_top(double t_spike, double t_end) {
+    if (!(t_spike < t_end)) return SP_OK;
+    return check_advances(net_.spike_queue.top(), t_spike);
+  }
+
+  // While recording: room on the tape for the spike due at t_spike (if before t_end) and every
+  // queued input before it, so that a refused step changes nothing.
+  sp_status reserve_step(double t_spike, double t_end) const {
+    const Tape &tape = net_.tape;
+    if (!tape.recording) return SP_OK;
+    bool spikes = t_spike < t_end;
+    double limit = spikes ? t_spike : t_end;
+    uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row + 2 : 0;
+    const InputQueue &iq = net_.queue;
+    for (uint32_t p = 0; p < iq.size(); ++p) {
+      double t = iq.time_at(p);
+      if (t < limit || (spikes && t == limit)) {
+        ++inputs;
+        deliveries += row_length(net_.inputs, iq.channel_at(p));
+      }
+    }
+    uint64_t events = 2 * (inputs + (spikes ? 1 : 0));
+    if ((spikes && tape.n_spikes >= tape.max_spikes) ||
+        tape.n_events + events > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
+      return fail(SP_ERR_CAPACITY,
+                  "the tape is full: %zu spikes and %llu events recorded (sp_record max_spikes = "
+                  "%zu); the next %s and %llu queued inputs before it would not fit",
+                  static_cast<size_t>(tape.n_spikes),
+                  static_cast<unsigned long long>(tape.n_events), tape.max_spikes,
+                  spikes ? "spike" : "events", static_cast<unsigned long long>(inputs));
+    return SP_OK;
+  }
+
+  sp_status spike(double t, sp_spike *out) {
+    uint32_t j = net_.spike_queue.top();
+    sp_status s = check_advances(j, t);
+    if (s != SP_OK) return s;
+    // (+2: the spiker's B and previous refractory end go on the tape before its deliveries.)
+    s = net_.tape.reserve(true, row_length(net_.recurrent, j) + 2);
+    if (s != SP_OK) return s;
+    maybe_rebase(t);
+    net_.now = t;
+    begin_instant(t);
+    LifSyn::Clock c = clock_of(net_, t);
+    NeuronSlot &slot = net_.neuron[j];
+    Tape &tape = net_.tape;
+    if (tape.recording) {
+      tape.record(TapeKind::Spike, t, slot.state, j, UINT64_MAX);
+      tape.pre[tape.n_pre++] = net_.syn_aux[j].b;
+      tape.pre[tape.n_pre++] = net_.refr_end[j];
+      tape.n_spikes++;
+    }
+    double r = t + net_.t_ref;
+    net_.refr_end[j] = r;
+    slot.flags = kSlotRecent | net_.instant_stamp << kStampShift;
+    LifSyn::Clock cr = r == t ? c : clock_of(net_, r);
+    slot.state = LifSyn::reset_a(net_.syn_aux[j].b, net_.drive[j], sh_, cr);
+    net_.syn_aux[j].stale = 0;
+    net_.spike_queue.update_top(key_from(net_, j, r, cr));
+    Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
+    deliver(row, t, c);
+    if (out) {
+      out->t = t;
+      out->neuron = j;
+      out->flags = 0;  // (V is continuous: no spike is triggered by a jump)
+    }
+    return SP_OK;
+  }
+
+  sp_status input() {
+    double t = net_.queue.next_time();
+    uint32_t ch = net_.queue.next_channel();
+    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, ch));
+    if (s != SP_OK) return s;
+    maybe_rebase(t);
+    net_.queue.pop();
+    net_.now = t;
+    begin_instant(t);
+    if (net_.tape.recording) net_.tape.record(TapeKind::Input, t, 0.0, ch, UINT64_MAX);
+    Row row = synapse_row(net_.inputs, ch, net_.n, net_.scratch);
+    deliver(row, t, clock_of(net_, t));
+    return SP_OK;
+  }
+
+ private:
+  static uint64_t row_length(const Synapses &s, uint32_t source) {
+    if (s.is_explicit()) return s.row_ptr[source + 1] - s.row_ptr[source];
+    return s.k;
+  }
+
+  void begin_instant(double t) {
+    if (t == net_.instant_time) return;
+    net_.instant_time = t;
+    net_.instant_stamp = (net_.instant_stamp + 1) & kStampUnknown;
+    if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
+  }
+
+  void maybe_rebase(double t) {
+    if (!(t - net_.t0 > net_.rebase_span)) return;
+    double old_t0 = net_.t0;
+    lif_syn_rebase(&net_, t);
+    if (net_.tape.recording) net_.tape.record(TapeKind::Rebase, old_t0, t, 0, UINT64_MAX);
+  }
+
+  // Applies a row's synapses at t (clock c). Two multiply-adds per target with the kick shared
+  // by the row (a shared weight); an excitatory input recomputes the target's key now, an
+  // inhibitory one marks it stale (lazy) or recomputes it too (eager).
+  void deliver(const Row &row, double t, const LifSyn::Clock &c) {
+    constexpr uint32_t kAhead = 16;
+    const uint32_t count = row.count;
+    const uint32_t *const targets = row.targets;
+    NeuronSlot *const neuron = net_.neuron;
+    LifSynAux *const aux = net_.syn_aux;
+    Tape &tape = net_.tape;
+    const bool rec = tape.recording;
+    const LifSyn::Kick row_kick = LifSyn::kick(row.weight, sh_, c);
+    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(targets[s]);
+    for (uint32_t s = 0; s < count; ++s) {
+      if (s + kAhead < count) prefetch(targets[s + kAhead]);
+      uint32_t i = targets[s];
+      NeuronSlot &slot = neuron[i];
+      double w = row.weights ? row.weights[s] : row.weight;
+      LifSyn::Kick k = row.weights ? LifSyn::kick(w, sh_, c) : row_kick;
+      bool is_held = false;
+      if (slot.flags & kSlotRecent) {
+        if (t < net_.refr_end[i])
+          is_held = true;
+        else if (t > net_.refr_end[i])
+          slot.flags &= ~kSlotRecent;  // every later event comes after the refractory end too
+      }
+      aux[i].b += k.kb;
+      // The sweep needs a held target's B (the held A depends on it); NaN marks the others.
+      if (rec) tape.pre[tape.n_pre++] = is_held ? aux[i].b : NAN;
+      if (is_held) {
+        slot.state = held_a(net_, i);
+      } else {
+        slot.state += k.ka;
+      }
+      if (w > 0.0 || (!kLazyInhibition && w != 0.0)) {
+        aux[i].stale = 0;
+        net_.spike_queue.update(i, key_at(net_, i, t, c));
+      } else if (w != 0.0) {
+        aux[i].stale = 1;
+      }
+    }
+  }
+
+  void prefetch(uint32_t i) const {
+    __builtin_prefetch(&net_.neuron[i]);
+    __builtin_prefetch(&net_.syn_aux[i]);
+  }
+
+  Network &net_;
+  const LifSyn::Shape &sh_;
+};
+
+}  // namespace
+
+void lif_syn_reset_states(Network *net) {
+  LifSyn::Clock c = clock_of(*net, 0.0);
+  for (uint32_t i = 0; i < net->n; ++i) {
+    double a, b;
+    LifSyn::from_state(net->v0[i], 0.0, net->drive[i], net->syn_shape, c, &a, &b);
+    net->neuron[i].state = a;
+    net->neuron[i].flags = 0;
+    net->syn_aux[i].b = b;
+    net->syn_aux[i].stale = 0;
+    net->refr_end[i] = -INFINITY;
+  }
+}
+
+double lif_syn_key(const Network *net, uint32_t i) {
+  return key_at(*net, i, net->now, clock_of(*net, net->now));
+}
+
+double lif_syn_voltage(const Network *net, uint32_t i) {
+  if (net->now < net->refr_end[i]) return 0.0;
+  return LifSyn::voltage(net->neuron[i].state, net->syn_aux[i].b, net->drive[i], net->syn_shape,
+                         clock_of(*net, net->now));
+}
+
+double lif_syn_current(const Network *net, uint32_t i) {
+  return LifSyn::current(net->syn_aux[i].b, net->syn_shape, clock_of(*net, net->now));
+}
+
+void lif_syn_change_drive(Network *net, uint32_t i, double drive) {
+  // Drives never change while recording, so the tape needs no record of this re-base.
+  if (net->now - net->t0 > net->rebase_span) lif_syn_rebase(net, net->now);
+  if (held(*net, i, net->now)) {
+    net->drive[i] = drive;
+    net->neuron[i].state = held_a(*net, i);
+    return;
+  }
+  LifSyn::Clock c = clock_of(*net, net->now);
+  // Keep V and J at now(): V = I + A/E_m + B/E_s, so A moves by (I_old - I_new) E_m.
+  net->neuron[i].state += (net->drive[i] - drive) * c.em;
+  net->drive[i] = drive;
+}
+
+void lif_syn_rebase(Network *net, double t) {
+  const LifSyn::Shape &sh = net->syn_shape;
+  double d = t - net->t0;
+  double fm = std::exp(-d * sh.inv_m), fs = sh.alpha ? fm : std::exp(-d * sh.inv_s);
+  double x = d * sh.inv_m;
+  for (uint32_t i = 0; i < net->n; ++i) {
+    double &a = net->neuron[i].state, &b = net->syn_aux[i].b;
+    // alpha: V = I + (A + B x)/E with x = (t - t0)/tau: A' = (A + B d/tau) f, B' = B f.
+    if (sh.alpha) a += b * x;
+    a *= fm;
+    b *= fs;
+  }
+  net->t0 = t;
+  net->clock_time = NAN;
+}
+
+sp_status lif_syn_step(Network *net, sp_spike *out) {
+  SynLoop loop(*net);
+  double first = loop.next_spike_time();
+  sp_status checked = loop.check_top(first, INFINITY);
+  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY);
+  if (checked != SP_OK) return checked;
+  bool applied_inputs = false;
+  for (;;) {
+    auto next = loop.next_event();
+    if (next.is_input && next.t < INFINITY) {
+      sp_status s = loop.input();
+      if (s != SP_OK) return s;
+      applied_inputs = true;
+      continue;
+    }
+    if (next.t == INFINITY) {
+      if (applied_inputs)
+        return fail(SP_ERR_STATE,
+                    "no neuron will ever spike: the queued inputs were applied (now = %g) and "
+                    "none led to a spike",
+                    net->now);
+      return fail(SP_ERR_STATE, "no neuron will ever spike and no input is queued (now = %g)",
+                  net->now);
+    }
+    return loop.spike(next.t, out);
+  }
+}
+
+sp_status lif_syn_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
+  SynLoop loop(*net);
+  size_t written = 0;
+  double first = loop.next_spike_time();
+  sp_status status = loop.check_top(first, t_end);
+  if (status == SP_OK) status = loop.reserve_step(first, t_end);
+  if (status != SP_OK) {
+    *count = 0;
+    return status;
+  }
+  for (;;) {
+    auto next = loop.next_event();
+    if (next.is_input) {
+      if (!(next.t < t_end)) break;
+      status = loop.input();
+      if (status != SP_OK) break;
+      continue;
+    }
+    if (!(next.t < t_end)) break;
+    sp_spike spike;
+    status = loop.spike(next.t, &spike);
+    if (status != SP_OK) break;
+    if (cap) {
+      buf[written] = spike;
+      if (++written == cap) {
+        *count = written;
+        return SP_OK;
+      }
+    } else {
+      ++written;
+    }
+  }
+  *count = written;
+  if (status != SP_OK) return status;
+  if (t_end > net->now) net->now = t_end;
+  return SP_OK;
+}
+
+}  // namespace sp

@@ -1,0 +1,33 @@
+// LIF with exponential synaptic currents in the engine: the network-level operations (state
+// at creation, keys, voltages, drive changes, re-basing, the event loop and the reverse sweep)
+// for networks created with tau_syn > 0. Always the time frame: a neuron's key is its next
+// spike time (+inf if V never reaches 1), kept as a lower bound after inhibitory inputs and
+// recomputed when it reaches the top of the queue.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/network.hpp"
+
+namespace sp {
+
+// Refractory ends are kept within this many of the faster time constant after t0, so that the
+// clocks at a refractory end stay finite (validation limits t_ref to kMaxRefractorySpans minus
+// the re-base span).
+constexpr double kSynRebaseSpans = 32.0;
+constexpr double kSynMaxRefractorySpans = 512.0;
+
+void lif_syn_reset_states(Network *net);
+// Neuron i's next spike time from now() (or from the end of its refractory period).
+double lif_syn_key(const Network *net, uint32_t i);
+double lif_syn_voltage(const Network *net, uint32_t i);
+double lif_syn_current(const Network *net, uint32_t i);
+void lif_syn_change_drive(Network *net, uint32_t i, double drive);
+// Moves t0 to t (t > t0): A and B scaled by the clocks' factors.
+void lif_syn_rebase(Network *net, double t);
+sp_status lif_syn_step(Network *net, sp_spike *out);
+sp_status lif_syn_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count);
+// The reverse sweep (grad/backward.cpp checks the arguments and the result).
+void lif_syn_backward(Network *net, const double *dl_dt, const double *dl_dv_end);
+
+}  // namespace sp

@@ -1,0 +1,224 @@
+/* test_save_load_syn.c - saving and loading networks with current-based synapses (format
+ * version 3): a loaded copy continues bit-identically (spikes, voltages, lazily kept keys),
+ * for tau_syn/tau = 1, 1/2, 0.13 with inputs queued and refractory neurons held; every
+ * truncation and byte flip is refused; crafted version-3 sections (checksum re-sealed) are
+ * refused naming the field; networks without synaptic currents are written as version 2.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sparseprop/sparseprop.h>
+
+#include "format_bytes.h"
+
+#define N 40
+#define K 6
+
+static uint64_t row_ptr[N + 1];
+static uint32_t targets[N * K];
+static double weights[N * K];
+static uint64_t in_row_ptr[3] = {0, 5, 10};
+static uint32_t in_targets[10] = {0, 3, 7, 9, 12, 1, 2, 30, 31, 39};
+static double in_weights[10] = {0.5, 0.4, -0.2, 0.6, 0.3, 0.7, -0.1, 0.5, 0.5, 0.4};
+static double drives[N];
+
+static sp_network *make(double ratio, double t_ref) {
+  sp_network_desc d;
+  sp_network *net = NULL;
+  uint32_t i, e;
+  uint64_t s = 12345;
+  for (i = 0; i <= N; ++i) row_ptr[i] = (uint64_t)i * K;
+  for (e = 0; e < N * K; ++e) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    targets[e] = (uint32_t)((s >> 33) % N);
+    weights[e] = ((s >> 20) & 1023) < 380 ? 0.25 : -0.3;
+  }
+  for (i = 0; i < N; ++i) drives[i] = 0.9 + 0.01 * i;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = N;
+  d.tau_syn = 0.01 * ratio;
+  d.t_ref = t_ref;
+  d.drives = drives;
+  d.init_seed = 3;
+  d.recurrent.row_ptr = row_ptr;
+  d.recurrent.targets = targets;
+  d.recurrent.weights = weights;
+  d.n_inputs = 2;
+  d.inputs.row_ptr = in_row_ptr;
+  d.inputs.targets = in_targets;
+  d.inputs.weights = in_weights;
+  d.input_capacity = 32;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  return net;
+}
+
+static unsigned char *save(const sp_network *net, size_t *len) {
+  size_t need = 0;
+  unsigned char *buf;
+  assert_int_equal(sp_save(net, NULL, 0, &need), SP_OK);
+  buf = (unsigned char *)malloc(need);
+  assert_non_null(buf);
+  assert_int_equal(sp_save(net, buf, need, len), SP_OK);
+  assert_int_equal(*len, need);
+  return buf;
+}
+
+/* Runs both networks in lockstep for `count` spikes (inputs queued alike): bit-identical. */
+static void same_future(sp_network *a, sp_network *b, int count) {
+  int k;
+  for (k = 0; k < count; ++k) {
+    sp_spike sa, sb;
+    double va, vb;
+    if (k % 50 == 0) {
+      double t = 0;
+      assert_int_equal(sp_now(a) == sp_now(b), 1);
+      t = sp_now(a) + 0.001 * (k % 7 + 1);
+      assert_int_equal(sp_input(a, (uint32_t)k % 2, t), SP_OK);
+      assert_int_equal(sp_input(b, (uint32_t)k % 2, t), SP_OK);
+    }
+    assert_int_equal(sp_step(a, &sa), SP_OK);
+    assert_int_equal(sp_step(b, &sb), SP_OK);
+    if (sa.neuron != sb.neuron || memcmp(&sa.t, &sb.t, sizeof sa.t) != 0)
+      fail_msg("spike %d after load: neuron %u at %.17g, loaded copy neuron %u at %.17g", k,
+               sa.neuron, sa.t, sb.neuron, sb.t);
+    assert_int_equal(sp_voltage(a, sa.neuron % N, &va), SP_OK);
+    assert_int_equal(sp_voltage(b, sa.neuron % N, &vb), SP_OK);
+    assert_true(memcmp(&va, &vb, sizeof va) == 0);
+  }
+}
+
+static void test_continuation_is_bit_identical(void **state) {
+  const double ratios[3] = {1.0, 0.5, 0.13};
+  int r;
+  (void)state;
+  for (r = 0; r < 3; ++r) {
+    sp_network *a = make(ratios[r], r == 1 ? 0.002 : 0.0), *b = NULL;
+    unsigned char *buf;
+    size_t len = 0;
+    sp_spike sp;
+    int k;
+    for (k = 0; k < 500; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+    /* Queued inputs are part of the saved state too. */
+    assert_int_equal(sp_input(a, 0, sp_now(a) + 0.0007), SP_OK);
+    assert_int_equal(sp_input(a, 1, sp_now(a) + 0.003), SP_OK);
+    buf = save(a, &len);
+    assert_int_equal(buf[8], 3); /* format version 3 */
+    assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+    same_future(a, b, 1500);
+    free(buf);
+    sp_network_destroy(a);
+    sp_network_destroy(b);
+  }
+}
+
+static void test_delta_synapses_stay_version_2(void **state) {
+  sp_network_desc d;
+  sp_network *net = NULL;
+  unsigned char *buf;
+  size_t len = 0;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.n = 10;
+  d.drive = 1.2;
+  d.init_seed = 1;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  buf = save(net, &len);
+  assert_int_equal(buf[8], 2);
+  free(buf);
+  sp_network_destroy(net);
+}
+
+static void test_every_truncation_and_flip_is_refused(void **state) {
+  sp_network *a = make(0.25, 0.001), *b = NULL;
+  unsigned char *buf;
+  size_t len = 0, i;
+  sp_spike sp;
+  int k;
+  (void)state;
+  for (k = 0; k < 200; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  for (i = 0; i < len; ++i) {
+    assert_int_equal(sp_load(buf, i, NULL, &b), SP_ERR_FORMAT);
+    buf[i] ^= 0x10;
+    assert_int_equal(sp_load(buf, len, NULL, &b), SP_ERR_FORMAT);
+    buf[i] ^= 0x10;
+  }
+  assert_null(b);
+  free(buf);
+  sp_network_destroy(a);
+}
+
+/* The version-3 section is the last 8 + 12 N bytes before the checksum. */
+static void test_crafted_sections_are_refused(void **state) {
+  sp_network *a = make(0.5, 0.0), *b = NULL;
+  unsigned char *buf, *copy;
+  size_t len = 0, sec;
+  sp_spike sp;
+  int k;
+  (void)state;
+  for (k = 0; k < 100; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  copy = (unsigned char *)malloc(len);
+  assert_non_null(copy);
+  sec = len - 8 - (8 + 12 * N);
+  assert_true(fmt_get_f64(buf + sec) == 0.005);
+
+  memcpy(copy, buf, len);
+  fmt_put_f64(copy + sec, 0.0);
+  fmt_reseal(copy, len);
+  assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
+  assert_non_null(strstr(sp_last_error(), "tau_syn"));
+
+  memcpy(copy, buf, len);
+  fmt_put_f64(copy + sec, 0.0099999); /* within 2^-12 of tau: refused as at creation */
+  fmt_reseal(copy, len);
+  assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
+  assert_non_null(strstr(sp_last_error(), "tau_syn"));
+
+  memcpy(copy, buf, len);
+  fmt_put_f64(copy + sec + 8 + 12 * 5, NAN);
+  fmt_reseal(copy, len);
+  assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
+  assert_non_null(strstr(sp_last_error(), "synaptic coordinate[5]"));
+
+  memcpy(copy, buf, len);
+  fmt_put_le(copy + sec + 8 + 12 * 7 + 8, 2, 4);
+  fmt_reseal(copy, len);
+  assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
+  assert_non_null(strstr(sp_last_error(), "synaptic coordinate[7]"));
+
+  /* A B far from the saved one moves the next spike times: the keys no longer match. */
+  memcpy(copy, buf, len);
+  for (k = 0; k < N; ++k) fmt_put_f64(copy + sec + 8 + 12 * k, 50.0);
+  fmt_reseal(copy, len);
+  assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
+  assert_non_null(strstr(sp_last_error(), "queue key"));
+
+  /* The same bytes as version 2: the section is extra bytes. */
+  memcpy(copy, buf, len);
+  copy[8] = 2;
+  fmt_reseal(copy, len);
+  assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
+  assert_null(b);
+  free(copy);
+  free(buf);
+  sp_network_destroy(a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_continuation_is_bit_identical),
+      cmocka_unit_test(test_delta_synapses_stay_version_2),
+      cmocka_unit_test(test_every_truncation_and_flip_is_refused),
+      cmocka_unit_test(test_crafted_sections_are_refused),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

