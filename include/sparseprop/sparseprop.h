@@ -66,7 +66,7 @@
  *
  * Memory: every allocation happens in sp_network_create, sp_load, sp_load_file and sp_record,
  * through the description's allocator (sp_load: the one passed; sp_load_file: the default),
- * which defaults to the C library's (aligned_alloc/free), plus a temporary buffer in
+ * which defaults to the C library's (aligned_alloc/free), plus a temporary 1 MiB buffer in
  * sp_save_file (through the network's allocator, freed before it returns); also
  * sp_network_replica (the replica's state, through the parent's allocator) and
  * sp_grads_accumulate (gradient storage for a dst that never recorded). sp_network_destroy
@@ -826,8 +826,7 @@ SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *l
  * The new network continues exactly where the saved one was (no recording, zero gradients).
  *
  * Parameters: buf, len, the saved bytes (buf not NULL); the library does not keep them.
- *             a, the allocator for the new network and a temporary decoding buffer, or NULL
- *               (the C library's).
+ *             a, the allocator for the new network, or NULL (the C library's).
  *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: buf or out NULL, an allocator missing one function;
@@ -853,8 +852,9 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
  *             SP_ERR_IO: the file could not be opened, written or closed.
  * On failure: the network is unchanged; after SP_ERR_IO the file may exist, truncated or
  *             partly written.
- * Allocates:  a temporary buffer of the saved size through the network's allocator, freed
- *             before it returns.
+ * Allocates:  a temporary buffer of 1 MiB through the network's allocator, freed before it
+ *             returns: the bytes are streamed to the file (checksum included) in pieces of
+ *             that size, so saving needs no memory the size of the network.
  * Threads:    one at a time per handle.
  */
 SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCEPT;
@@ -869,8 +869,12 @@ SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCE
  *               directory);
  *             SP_ERR_FORMAT, SP_ERR_NOMEM: as sp_load.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
- * Allocates:  through the C library's allocator: the network, and the file's contents and
- *             a decoding buffer temporarily (freed before it returns).
+ * Allocates:  through the C library's allocator: the network, and a 1 MiB read buffer
+ *             (freed before it returns). The file is streamed straight into the network
+ *             (checksum computed on the way, every value checked as sp_load checks it), so
+ *             loading needs no memory the size of the file besides the network itself. The
+ *             file is read once; a file that fails a check is read to its end first, so that
+ *             a corrupted one is reported as a checksum mismatch.
  * Threads:    any thread.
  */
 SP_API sp_status sp_load_file(const char *path, sp_network **out) SP_NOEXCEPT;

@@ -396,25 +396,7 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
 SP_API sp_status sp_save_file(const sp_network *net, const char *path) noexcept {
   SP_REQUIRE_NET(net);
   if (!path) return sp::fail(SP_ERR_ARGUMENT, "path is NULL");
-  size_t len = 0;
-  sp_status s = sp::save_network(impl(net), nullptr, 0, &len);
-  if (s != SP_OK) return s;
-  const sp::Network *n = impl(net);
-  void *buf = sp::arena_alloc(n->alloc, len ? len : 1);
-  if (!buf) return sp::fail(SP_ERR_NOMEM, "allocating %zu bytes to save the network failed", len);
-  s = sp::save_network(n, buf, len, &len);
-  if (s == SP_OK) {
-    std::FILE *f = std::fopen(path, "wb");
-    if (!f) {
-      s = sp::fail(SP_ERR_IO, "cannot open '%s' for writing", path);
-    } else {
-      bool ok = std::fwrite(buf, 1, len, f) == len;
-      ok = (std::fclose(f) == 0) && ok;
-      if (!ok) s = sp::fail(SP_ERR_IO, "writing %zu bytes to '%s' failed", len, path);
-    }
-  }
-  sp::arena_free(n->alloc, buf, len ? len : 1);
-  return done(s);
+  return done(sp::save_network_file(impl(net), path));
 }
 
 SP_API sp_status sp_load_file(const char *path, sp_network **out) noexcept {

@@ -142,6 +142,7 @@ struct ForwardResult {
   uint64_t spikes = 0;
   double wall = 0, cpu = 0, sim_seconds = 0;
   uint64_t net_bytes = 0, peak_bytes = 0, start_rss = 0;
+  double create_wall = 0;  // sp_network_create
   // The baseline: the check from t = 0, then the timed run.
   int baseline_ran = 0, csr = 0;
   uint32_t check_spikes = 0, check_matched = 0;
@@ -253,7 +254,9 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
   check(sp_network_memory(&desc, &net_bytes), "sp_network_memory");
   r.net_bytes = net_bytes;
   sp_network *raw = nullptr;
+  double create_start = monotonic_seconds();
   check(sp_network_create(&desc, &raw), "sp_network_create");
+  r.create_wall = monotonic_seconds() - create_start;
   NetworkPtr net(raw, sp_network_destroy);
   r.frame = sp_network_frame(net.get());
   std::vector<sp_spike> buf(kBatch);
@@ -471,11 +474,11 @@ struct Column {
 };
 
 const Column kForwardColumns[] = {
-    {"model", 5, true},        {"N", 10, false},        {"spikes", 9, false},
-    {"us/spike", 9, false},    {"cpu us/sp", 9, false}, {"ns/event", 8, false},
-    {"rate Hz", 7, false},     {"peak B/n", 9, false},  {"net B/n", 7, false},
-    {"base us/sp", 10, false}, {"base spk", 8, false},  {"ratio", 7, false},
-    {"check", 11, false},
+    {"model", 5, true},     {"N", 10, false},          {"spikes", 9, false},
+    {"us/spike", 9, false}, {"cpu us/sp", 9, false},   {"ns/event", 8, false},
+    {"rate Hz", 7, false},  {"peak B/n", 9, false},    {"net B/n", 7, false},
+    {"create s", 8, false}, {"base us/sp", 10, false}, {"base spk", 8, false},
+    {"ratio", 7, false},    {"check", 11, false},
 };
 
 const Column kFloorColumns[] = {
@@ -522,7 +525,7 @@ const char *kCsvHeader =
     "backward_us_per_spike,backward_cpu_us_per_spike,tape_bytes,tape_bytes_per_event,"
     "floor_spikes,floor_engine_wall_s,floor_engine_cpu_s,floor_engine_us_per_spike,"
     "floor_engine_cpu_us_per_spike,floor_wall_s,floor_cpu_s,floor_us_per_spike,"
-    "floor_cpu_us_per_spike,floor_ratio_cpu,floor_ratio_wall,error\n";
+    "floor_cpu_us_per_spike,floor_ratio_cpu,floor_ratio_wall,create_s,error\n";
 
 std::string csv_num(double v) { return std::isfinite(v) ? format("%.6g", v) : ""; }
 
@@ -608,8 +611,8 @@ void report_forward(uint32_t model, uint32_t n, const ForwardResult &r, FILE *cs
     print_row(kForwardColumns,
               {model_name(model), format("%" PRIu32, n), format("%" PRIu64, r.spikes), num(us),
                num(cpu_us), num(ns_ev), num(rate, "%.3f"), num(peak_n, "%.1f"), num(net_n, "%.1f"),
-               num(b_us), base ? format("%" PRIu64, r.base_spikes) : "-", num(ratio_cpu, "%.1f"),
-               check});
+               num(r.create_wall, "%.3g"), num(b_us),
+               base ? format("%" PRIu64, r.base_spikes) : "-", num(ratio_cpu, "%.1f"), check});
     if (r.baseline_ran) {
       std::string line = format("%s N=%" PRIu32 " (baseline targets %s): first %" PRIu32
                                 " spikes from t = 0: ",
@@ -650,6 +653,7 @@ void report_forward(uint32_t model, uint32_t n, const ForwardResult &r, FILE *cs
     row += ",,,,";
   row += ",,,,,";
   row += floor_csv(r);
+  row += csv_num(r.ok ? r.create_wall : nan) + ",";
   row += csv_text(r.ok ? r.check_detail : r.error) + "\n";
   std::fputs(row.c_str(), csv);
 }
@@ -687,6 +691,7 @@ void report_backward(const BenchOptions &o, uint32_t model, const BackwardResult
   row += ok ? format("%" PRIu64 ",", r.tape_bytes) : ",";
   row += csv_num(tape) + ",";
   row += ",,,,,,,,,,,";  // floor_*
+  row += ",";            // create_s
   row += csv_text(r.ok ? "" : r.error) + "\n";
   std::fputs(row.c_str(), csv);
 }
@@ -807,7 +812,8 @@ int bench_main(int argc, char **argv, int first) {
         "  peak B/n: peak resident memory (VmHWM) of the child process forked for this N,\n"
         "    read after the timed run and before the baseline allocates, / N; it includes the\n"
         "    program itself (about %.1f MB resident when the child starts). net B/n:\n"
-        "    sp_network_memory / N.\n"
+        "    sp_network_memory / N. create s: wall time of sp_network_create (allocating and\n"
+        "    initialising the arrays, the initial phases and the queue).\n"
         "  base: the conventional loop (scan all N for the next spiker, advance all N, apply\n"
         "    the K jumps; advance and scan fused in one %s pass), from t = 0, for up to\n"
         "    %.3g s of wall time after the check; its targets come from an explicit CSR built\n"

@@ -68,7 +68,7 @@ def main():
             tables[-1].append(l.split())
     expect(len(tables) == 4, "three tables expected:\n" + out)
     forward, floor, backward = tables[1:]
-    expect(len(forward) == 4 and all(len(r) == 14 for r in forward)  # the check is two words
+    expect(len(forward) == 4 and all(len(r) == 15 for r in forward)  # the check is two words
            and len(backward) == 2 and all(len(r) == 9 for r in backward), "table rows:\n" + out)
     # The floor: one row per forward row, the same spike count, every figure finite and > 0.
     expect([r[:2] for r in floor] == [r[:2] for r in forward]
@@ -78,12 +78,13 @@ def main():
         expect(all(math.isfinite(x) and x > 0 for x in figures), "floor figures: %r" % r)
     for r in forward:
         expect(r[2] == "20000", "timed spikes: %r" % r)
-        expect(r[12] == "300/300" and r[13] == "ok", "baseline check: %r\n%s" % (r, out))
+        expect(r[13] == "300/300" and r[14] == "ok", "baseline check: %r\n%s" % (r, out))
         rate = float(r[6])
         # The paper's network: LIF near 3.4 Hz, QIF near 1.31 Hz (small N, short runs).
         lo, hi = (2.0, 5.0) if r[0] == "LIF" else (0.5, 2.5)
         expect(lo < rate < hi, "%s rate %g Hz" % (r[0], rate))
-        expect(float(r[3]) > 0 and float(r[9]) > 0 and float(r[11]) > 0, "times: %r" % r)
+        # us/spike, create s, base us/sp, ratio
+        expect(all(float(r[i]) > 0 for i in (3, 9, 10, 12)), "times: %r" % r)
     expect("- OK" in out and "MISMATCH" not in out, "check lines:\n" + out)
     expect("load average" in out and "VmHWM" in out, "notes missing:\n" + out)
 
@@ -94,6 +95,7 @@ def main():
         expect(None not in row and None not in row.values(), "ragged CSV row %r" % row)
     fw = [r for r in table if r["measure"] == "forward"]
     expect(len(fw) == 4 and all(r["check_matched"] == "300" for r in fw), "CSV forward rows")
+    expect(all(float(r["create_s"]) > 0 for r in fw), "CSV create_s")
     expect(all(float(r["peak_bytes_per_neuron"]) > float(r["network_bytes_per_neuron"]) > 0
                for r in fw), "CSV memory columns")
     floor_columns = ["floor_spikes", "floor_engine_us_per_spike", "floor_engine_cpu_us_per_spike",

@@ -169,6 +169,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   net->scratch.out = sout;
 }
 
+// (The arrays may already be in place: network_create_filled.)
 void copy_synapses(Synapses &dst, const sp_synapses &src, uint32_t n_sources, bool recurrent) {
   dst.n_sources = n_sources;
   dst.exclude_self = recurrent;
@@ -176,10 +177,13 @@ void copy_synapses(Synapses &dst, const sp_synapses &src, uint32_t n_sources, bo
   if (src.row_ptr) {
     dst.k = 0;
     dst.seed = 0;
-    std::memcpy(dst.row_ptr, src.row_ptr, (uint64_t(n_sources) + 1) * sizeof(uint64_t));
+    if (dst.row_ptr != src.row_ptr)
+      std::memcpy(dst.row_ptr, src.row_ptr, (uint64_t(n_sources) + 1) * sizeof(uint64_t));
     dst.nnz = src.row_ptr[n_sources];
-    if (dst.nnz) std::memcpy(dst.targets, src.targets, dst.nnz * sizeof(uint32_t));
-    if (src.weights && dst.nnz) std::memcpy(dst.weights, src.weights, dst.nnz * sizeof(double));
+    if (dst.nnz && dst.targets != src.targets)
+      std::memcpy(dst.targets, src.targets, dst.nnz * sizeof(uint32_t));
+    if (src.weights && dst.nnz && dst.weights != src.weights)
+      std::memcpy(dst.weights, src.weights, dst.nnz * sizeof(double));
     if (!src.weights) dst.weights = nullptr;
     dst.max_row = 0;
     for (uint32_t j = 0; j < n_sources; ++j) {
@@ -338,13 +342,33 @@ sp_status network_measure(const sp_network_desc *in, size_t *bytes) {
   return SP_OK;
 }
 
-sp_status network_create(const sp_network_desc *in, Network **out) {
+namespace {
+
+sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out) {
   sp_network_desc d;
   sp_status s = read_desc(in, &d);
   if (s != SP_OK) return s;
-  s = validate(d);
-  if (s != SP_OK) return s;
-  Shape shape = shape_of(d);
+  Shape shape;
+  if (fill) {
+    // Validated once the arrays are in place, below.
+    d.drives = nullptr;
+    d.recurrent.row_ptr = nullptr;
+    d.inputs.row_ptr = nullptr;
+    shape = shape_of(d);
+    shape.rec_explicit = fill->rec_explicit;
+    shape.in_explicit = d.n_inputs && fill->in_explicit;
+    shape.rec_nnz = shape.rec_explicit ? fill->rec_nnz : 0;
+    shape.in_nnz = shape.in_explicit ? fill->in_nnz : 0;
+    shape.rec_weights = shape.rec_explicit && fill->rec_weights;
+    shape.in_weights = shape.in_explicit && fill->in_weights;
+    uint32_t kr = shape.rec_explicit ? 0 : d.recurrent.k;
+    uint32_t ki = (d.n_inputs && !shape.in_explicit) ? d.inputs.k : 0;
+    shape.k_max = kr > ki ? kr : ki;
+  } else {
+    s = validate(d);
+    if (s != SP_OK) return s;
+    shape = shape_of(d);
+  }
   Arena measure;
   layout(measure, shape, nullptr);
   if (measure.overflow())
@@ -369,6 +393,24 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   if (d.tau_syn > 0.0) net->syn_shape = LifSyn::shape(d.tau, d.tau_syn);
   net->frame_request = d.frame;
   net->init_seed = d.init_seed;
+  if (fill) {
+    s = fill->fill(fill->ctx, net);
+    d.drives = net->drive;
+    auto point = [](sp_synapses &syn, const Synapses &at, bool is_explicit, bool weights) {
+      if (!is_explicit) return;
+      syn.row_ptr = at.row_ptr;
+      syn.targets = at.targets;
+      syn.weights = weights ? at.weights : nullptr;
+    };
+    point(d.recurrent, net->recurrent, shape.rec_explicit, shape.rec_weights);
+    point(d.inputs, net->inputs, shape.in_explicit, shape.in_weights);
+    if (s == SP_OK) s = validate(d);
+    if (s != SP_OK) {
+      net->~Network();
+      arena_free(alloc, block, bytes);
+      return s;
+    }
+  }
   for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
   s = build_tables(net, d, shape);
   if (s != SP_OK) {
@@ -393,6 +435,16 @@ sp_status network_create(const sp_network_desc *in, Network **out) {
   }
   *out = net;
   return SP_OK;
+}
+
+}  // namespace
+
+sp_status network_create(const sp_network_desc *d, Network **out) {
+  return create(d, nullptr, out);
+}
+
+sp_status network_create_filled(const sp_network_desc *d, const ArrayFill &fill, Network **out) {
+  return create(d, &fill, out);
 }
 
 void network_destroy(Network *net) {

@@ -143,6 +143,21 @@ constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
 // Validates a description; fills *bytes with the exact arena size create will request.
 sp_status network_measure(const sp_network_desc *d, size_t *bytes);
 sp_status network_create(const sp_network_desc *d, Network **out);
+
+// Creation with the large arrays written straight into the new network's arena (the loader
+// streams them from a file, so that no second copy of them is ever held). The description
+// gives everything else (its drives and explicit synapse arrays are ignored); fill writes the
+// n drives and, for explicit synapses, row_ptr, targets and weights of the sizes given here
+// into net->drive, net->recurrent and net->inputs. The description is then validated with its
+// arrays pointing there, exactly as a caller's. The caller bounds the sizes (and the
+// procedural k) before: the arena is allocated for them before validation.
+struct ArrayFill {
+  bool rec_explicit = false, in_explicit = false, rec_weights = false, in_weights = false;
+  uint64_t rec_nnz = 0, in_nnz = 0;
+  sp_status (*fill)(void *ctx, Network *net) = nullptr;
+  void *ctx = nullptr;
+};
+sp_status network_create_filled(const sp_network_desc *d, const ArrayFill &fill, Network **out);
 void network_destroy(Network *net);
 // A network sharing parent's parameter arrays with dynamic state, queue and tape of its own
 // (sp_network_replica); a replica's replica is one of the root parent.

@@ -1,6 +1,9 @@
-// Saving and loading networks in the versioned, little-endian, checksummed format of
-// src/io/FORMAT.md. Loading validates every byte it uses: a truncated, corrupted or
-// future-version buffer gives SP_ERR_FORMAT, never a crash.
+// Saving and loading networks in the versioned, little-endian, checksummed
+// format of src/io/FORMAT.md. Files are streamed through a small buffer
+// (nothing the size of the network is ever held besides the network), the
+// checksum computed on the way. Loading validates every byte it uses: a
+// truncated, corrupted or future-version input gives SP_ERR_FORMAT, never a
+// crash.
 #include "io/save_load.hpp"
 
 #include <cfloat>
@@ -22,15 +25,24 @@ constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
 constexpr uint32_t kFormatVersion = 3;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
+// Payload bytes before the recurrent synapses, of a synapse block before its
+// arrays, of the times between v0 and the states, and of the input queue's
+// count and next sequence number.
+constexpr uint64_t kFixedFieldBytes = 4 + 4 + 8 + 8 + 4 + 4 + 8 + 4 + 4;
+constexpr uint64_t kSynapseHeaderBytes = 4 + 4 + 4 + 4 + 8 + 8 + 8;
+constexpr uint64_t kTimesBytes = 6 * 8;
+constexpr uint64_t kQueueHeaderBytes = 4 + 8;
+constexpr uint64_t kQueueEntryBytes = 8 + 8 + 4;
 
 enum SynapseKind : uint32_t { kNone = 0, kExplicit = 1, kProcedural = 2 };
 
-// A neuron's same-instant flags, one byte each (version 2). Due: it spikes at now() whatever
-// its state says (kSlotDue: taken to threshold, or kept due by a drive change at now()).
-// Spiked now: it spiked (or was taken to threshold) at the instant of now(), so that it cannot
-// spike again then. Neither follows from the keys and refractory ends alone: a due neuron's
-// key may also be its state's own key, and a neuron's refractory end may equal now() + t_ref
-// from a spike at an earlier instant that rounds to the same time.
+// A neuron's same-instant flags, one byte each (version 2). Due: it spikes at
+// now() whatever its state says (kSlotDue: taken to threshold, or kept due by a
+// drive change at now()). Spiked now: it spiked (or was taken to threshold) at
+// the instant of now(), so that it cannot spike again then. Neither follows
+// from the keys and refractory ends alone: a due neuron's key may also be its
+// state's own key, and a neuron's refractory end may equal now() + t_ref from a
+// spike at an earlier instant that rounds to the same time.
 constexpr unsigned char kSavedDue = 1;
 constexpr unsigned char kSavedSpikedNow = 2;
 // Bits 2 and 3: the SP_SPIKE_* cause of a due neuron's spike (Network::marks & kMarkCause),
@@ -47,9 +59,10 @@ unsigned char saved_flags(const Network &net, uint32_t i) {
                                     (net.marks[i] & kMarkCause) << kSavedCauseShift);
 }
 
-// FNV-1a, 64-bit: every single-byte change alters the result.
-uint64_t checksum(const unsigned char *p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+
+// FNV-1a, 64-bit, continued from h: every single-byte change alters the result.
+uint64_t checksum(uint64_t h, const unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     h ^= p[i];
     h *= 0x100000001b3ULL;
@@ -57,86 +70,275 @@ uint64_t checksum(const unsigned char *p, size_t n) {
   return h;
 }
 
-// Writes little-endian values; with a null buffer it only counts.
+// Writes little-endian values into a buffer. With a file, the buffer is a
+// chunk, written out (and added to the checksum) whenever it is full; without
+// one it is the caller's destination, large enough for everything.
 class Writer {
  public:
-  explicit Writer(unsigned char *buf) : buf_(buf) {}
-  size_t size() const { return pos_; }
-  void u32(uint32_t v) { le(v, 4); }
-  void u64(uint64_t v) { le(v, 8); }
+  Writer(unsigned char *buf, size_t cap, std::FILE *file) : buf_(buf), cap_(cap), file_(file) {}
+  bool ok() const { return ok_; }
+  uint64_t size() const { return flushed_ + pos_; }
+  void u32(uint32_t v) {
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+    v = static_cast<uint32_t>(to_le(v, 4));
+#endif
+    put(&v, 4);
+  }
+  void u64(uint64_t v) {
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+    v = to_le(v, 8);
+#endif
+    put(&v, 8);
+  }
   void f64(double v) {
     uint64_t bits;
     std::memcpy(&bits, &v, 8);
-    le(bits, 8);
+    u64(bits);
   }
-  void bytes(const void *p, size_t n) {
-    if (buf_) std::memcpy(buf_ + pos_, p, n);
-    pos_ += n;
+  void bytes(const void *p, size_t n) { put(p, n); }
+  // Appends the checksum of everything written so far (itself outside it) and
+  // writes out the rest of the buffer.
+  void seal() {
+    hash_pending();
+    hashing_ = false;
+    u64(hash_);
+    if (file_) flush();
   }
-  unsigned char *at(size_t offset) { return buf_ + offset; }
 
  private:
-  void le(uint64_t v, int n) {
-    if (buf_) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      if (n == 8) {
-        std::memcpy(buf_ + pos_, &v, 8);
-      } else {
-        uint32_t w = static_cast<uint32_t>(v);
-        std::memcpy(buf_ + pos_, &w, 4);
-      }
-#else
-      for (int i = 0; i < n; ++i) buf_[pos_ + i] = static_cast<unsigned char>(v >> (8 * i));
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+  static uint64_t to_le(uint64_t v, int n) {
+    unsigned char b[8];
+    for (int i = 0; i < n; ++i) b[i] = static_cast<unsigned char>(v >> (8 * i));
+    uint64_t out = 0;
+    std::memcpy(&out, b, n);
+    return out;
+  }
 #endif
+  void put(const void *p, size_t n) {
+    if (cap_ - pos_ >= n) {
+      std::memcpy(buf_ + pos_, p, n);
+      pos_ += n;
+      return;
     }
-    pos_ += n;
+    // Only a file's chunk fills up (a caller's buffer was checked to be large
+    // enough).
+    if (!file_) {
+      ok_ = false;
+      return;
+    }
+    const unsigned char *src = static_cast<const unsigned char *>(p);
+    while (n > 0) {
+      if (pos_ == cap_) flush();
+      size_t take = cap_ - pos_ < n ? cap_ - pos_ : n;
+      std::memcpy(buf_ + pos_, src, take);
+      pos_ += take;
+      src += take;
+      n -= take;
+    }
+  }
+  void hash_pending() {
+    if (hashing_) hash_ = checksum(hash_, buf_ + hashed_, pos_ - hashed_);
+    hashed_ = pos_;
+  }
+  void flush() {
+    hash_pending();
+    if (ok_ && pos_ && std::fwrite(buf_, 1, pos_, file_) != pos_) ok_ = false;
+    flushed_ += pos_;
+    pos_ = hashed_ = 0;
   }
   unsigned char *buf_;
-  size_t pos_ = 0;
+  size_t cap_;
+  std::FILE *file_;
+  size_t pos_ = 0, hashed_ = 0;
+  uint64_t flushed_ = 0;
+  uint64_t hash_ = kFnvBasis;
+  bool hashing_ = true, ok_ = true;
 };
 
-// Reads little-endian values with bounds checks; the first overrun sticks.
+// Reads little-endian values front to back, with bounds checks (the first
+// overrun sticks): from saved bytes in memory, or from a file through a buffer
+// of a chunk's size. Offsets count from the start of the saved bytes; values
+// are read up to `end` (the payload's end), the checksum behind it with
+// stored_checksum(). A file's bytes before `end` go into the checksum as they
+// are read.
 class Reader {
  public:
-  Reader(const unsigned char *p, size_t n) : p_(p), n_(n) {}
+  // Saved bytes p[0, len), read from `start` on.
+  Reader(const unsigned char *p, size_t len, uint64_t start, uint64_t end)
+      : cur_(p + start), stop_(p + len), end_(end), offset_(len) {}
+  // A file of len bytes, read from its position `start` on; hash: the checksum
+  // of the bytes before start.
+  Reader(std::FILE *file, uint64_t len, uint64_t start, uint64_t end, unsigned char *buf,
+         size_t cap, uint64_t hash)
+      : cur_(buf),
+        stop_(buf),
+        end_(end),
+        offset_(start),
+        file_(file),
+        file_len_(len),
+        buf_(buf),
+        cap_(cap),
+        hash_(hash) {}
   bool ok() const { return ok_; }
-  size_t remaining() const { return n_ - pos_; }
+  bool io_failed() const { return io_failed_; }
+  // Where the next byte comes from.
+  uint64_t position() const { return offset_ - static_cast<uint64_t>(stop_ - cur_); }
+  uint64_t remaining() const { return end_ - position(); }
   bool has(uint64_t count, size_t size) {
     if (!ok_ || size == 0) return ok_;
     if (count > remaining() / size) ok_ = false;
     return ok_;
   }
+  unsigned char u8() { return static_cast<unsigned char>(le(1)); }
   uint32_t u32() { return static_cast<uint32_t>(le(4)); }
   uint64_t u64() { return le(8); }
-  // Advances past bytes already known to be there (has() checked them).
-  void skip(uint64_t bytes) { pos_ += static_cast<size_t>(bytes); }
   double f64() {
     uint64_t bits = le(8);
     double v;
     std::memcpy(&v, &bits, 8);
     return v;
   }
+  // Reads n bytes at the cursor (before end).
+  bool bytes(unsigned char *dst, size_t n) {
+    if (!ok_ || remaining() < n) return ok_ = false;
+    copy_out(dst, n);
+    return ok_;
+  }
+  // Reads n bytes at `offset` (before end) without moving the cursor.
+  bool peek(uint64_t offset, unsigned char *dst, size_t n) {
+    if (!ok_ || offset > end_ || end_ - offset < n) return false;
+    if (!file_) {
+      std::memcpy(dst, stop_ - offset_ + offset, n);
+      return true;
+    }
+    bool done = std::fseek(file_, static_cast<long>(offset), SEEK_SET) == 0 &&
+                std::fread(dst, 1, n, file_) == n &&
+                std::fseek(file_, static_cast<long>(offset_), SEEK_SET) == 0;
+    if (!done) ok_ = false, io_failed_ = true;
+    return done;
+  }
+  // Reads up to the end of the payload (a file's bytes all go into the
+  // checksum) and returns the checksum stored behind it; ok() is false if the
+  // bytes are not all there.
+  uint64_t stored_checksum() {
+    ok_ = !io_failed_;  // (after a refusal the cursor is still where reading
+                        // stopped)
+    while (ok_ && position() < end_) {
+      if (cur_ == stop_ && !refill()) break;
+      uint64_t left = end_ - position();
+      size_t have = static_cast<size_t>(stop_ - cur_);
+      cur_ += left < have ? static_cast<size_t>(left) : have;
+    }
+    unsigned char b[8] = {};
+    copy_out(b, 8);
+    return decode(b, 8);
+  }
+  uint64_t computed_checksum() const { return hash_; }
+  bool io_ok() const { return !io_failed_; }
+  // A second reader of the same bytes from `start` to `end` (a later section
+  // needed while an earlier one is read), through its own buffer (a file's;
+  // unused in memory). Its bytes are read again by this reader for the
+  // checksum.
+  Reader ahead(uint64_t start, uint64_t end, unsigned char *buf, size_t cap) const {
+    if (!file_) return Reader(stop_ - offset_, static_cast<size_t>(offset_), start, end);
+    return Reader(file_, file_len_, start, end, buf, cap, kFnvBasis);
+  }
 
  private:
+  static uint64_t decode(const unsigned char *b, int n) {
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    std::memcpy(&v, b, n);
+#else
+    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(b[i]) << (8 * i);
+#endif
+    return v;
+  }
   uint64_t le(int n) {
-    if (!ok_ || remaining() < static_cast<size_t>(n)) {
+    if (!ok_ || remaining() < static_cast<uint64_t>(n)) {
       ok_ = false;
       return 0;
     }
-    uint64_t v = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    std::memcpy(&v, p_ + pos_, n);
-#else
-    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p_[pos_ + i]) << (8 * i);
-#endif
-    pos_ += n;
-    return v;
+    if (stop_ - cur_ >= n) {
+      uint64_t v = decode(cur_, n);
+      cur_ += n;
+      return v;
+    }
+    unsigned char b[8];
+    copy_out(b, n);
+    return ok_ ? decode(b, n) : 0;
   }
-  const unsigned char *p_;
-  size_t n_;
-  size_t pos_ = 0;
-  bool ok_ = true;
+  // The slow path: a value across the end of the buffer.
+  void copy_out(unsigned char *dst, size_t n) {
+    while (ok_ && n > 0) {
+      if (cur_ == stop_ && !refill()) return;
+      size_t have = static_cast<size_t>(stop_ - cur_);
+      size_t take = have < n ? have : n;
+      std::memcpy(dst, cur_, take);
+      cur_ += take;
+      dst += take;
+      n -= take;
+    }
+  }
+  bool refill() {
+    uint64_t left = file_ ? file_len_ - offset_ : 0;
+    if (left == 0) {
+      ok_ = false;
+      return false;
+    }
+    size_t want = left < cap_ ? static_cast<size_t>(left) : cap_;
+    // (Seeking first: a second reader may share the file, see ahead().)
+    size_t got = std::fseek(file_, static_cast<long>(offset_), SEEK_SET) == 0
+                     ? std::fread(buf_, 1, want, file_)
+                     : 0;
+    if (got != want) {
+      ok_ = false;
+      io_failed_ = true;
+      return false;
+    }
+    if (offset_ < end_) {
+      uint64_t hashed = end_ - offset_ < got ? end_ - offset_ : got;
+      hash_ = checksum(hash_, buf_, static_cast<size_t>(hashed));
+    }
+    cur_ = buf_;
+    stop_ = buf_ + got;
+    offset_ += got;
+    return true;
+  }
+  const unsigned char *cur_, *stop_;
+  uint64_t end_;
+  uint64_t offset_ = 0;  // of stop_ (memory: the length)
+  std::FILE *file_ = nullptr;
+  uint64_t file_len_ = 0;
+  unsigned char *buf_ = nullptr;
+  size_t cap_ = 0;
+  uint64_t hash_ = kFnvBasis;
+  bool ok_ = true, io_failed_ = false;
 };
+
+uint64_t synapse_bytes(const Synapses &s) {
+  if (!s.is_explicit()) return kSynapseHeaderBytes;
+  return kSynapseHeaderBytes + (uint64_t(s.n_sources) + 1) * 8 + s.nnz * (s.weights ? 12 : 4);
+}
+
+// Version 3's section, current-based synapses only: tau_syn, then B (f64) and
+// the lazy-key flag (u32) of every neuron.
+constexpr uint64_t kSynNeuronBytes = 8 + 4;
+uint64_t syn_section_bytes(const Network &net) {
+  return net.tau_syn > 0.0 ? 8 + kSynNeuronBytes * net.n : 0;
+}
+
+// Networks without synaptic currents are written as version 2.
+uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 3 : 2; }
+
+// The payload's length, section by section as write_network writes it.
+uint64_t payload_bytes(const Network &net) {
+  return kFixedFieldBytes + synapse_bytes(net.recurrent) + synapse_bytes(net.inputs) +
+         2 * 8 * uint64_t(net.n) + kTimesBytes + 3 * 8 * uint64_t(net.n) + kQueueHeaderBytes +
+         kQueueEntryBytes * net.queue.size() + uint64_t(net.n) +  // (the same-instant flags)
+         syn_section_bytes(net);
+}
 
 void write_synapses(Writer &w, const Synapses &s) {
   uint32_t kind = s.is_explicit() ? kExplicit : (s.k ? kProcedural : kNone);
@@ -155,6 +357,10 @@ void write_synapses(Writer &w, const Synapses &s) {
 }
 
 void write_network(Writer &w, const Network &net) {
+  w.bytes(kMagic, 8);
+  w.u32(format_version_of(net));
+  w.u32(0);
+  w.u64(payload_bytes(net));
   w.u32(net.model);
   w.u32(net.n);
   w.f64(net.tau);
@@ -195,30 +401,21 @@ void write_network(Writer &w, const Network &net) {
       w.u32(net.syn_aux[i].stale);
     }
   }
+  w.seal();
 }
 
-uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 3 : 2; }
-
-// A synapse block as read: its arrays point into the buffer only after validation, so they
-// are copied into temporary storage owned by the loaded network's arena by network_create.
+// A synapse block's fields, and the bytes of its arrays (explicit: row_ptr,
+// targets, weights).
 struct SynapseBlock {
   uint32_t kind = 0, has_weights = 0, k = 0;
   uint64_t seed = 0, nnz = 0;
   double weight = 0;
-  const unsigned char *row_ptr = nullptr, *targets = nullptr, *weights = nullptr;
+  uint64_t array_bytes = 0;
 };
 
-// Skips over an array of count values of `size` bytes, remembering where it starts.
-const unsigned char *take_array(Reader &r, const unsigned char *base, size_t total, uint64_t count,
-                                size_t size) {
-  if (!r.has(count, size)) return nullptr;
-  const unsigned char *start = base + (total - r.remaining());
-  r.skip(count * size);
-  return start;
-}
-
-bool read_synapses(Reader &r, const unsigned char *base, size_t total, uint32_t n_sources,
-                   SynapseBlock &b) {
+// Reads a block's fields; false if they are not a block, or its arrays do not
+// fit in `room` bytes.
+bool read_synapse_header(Reader &r, uint32_t n_sources, uint64_t room, SynapseBlock &b) {
   b.kind = r.u32();
   b.has_weights = r.u32();
   b.k = r.u32();
@@ -228,78 +425,80 @@ bool read_synapses(Reader &r, const unsigned char *base, size_t total, uint32_t 
   b.nnz = r.u64();
   if (!r.ok() || b.kind > kProcedural || b.has_weights > 1) return false;
   if (b.kind != kExplicit) return b.nnz == 0 && b.has_weights == 0;
-  b.row_ptr = take_array(r, base, total, uint64_t(n_sources) + 1, 8);
-  b.targets = take_array(r, base, total, b.nnz, 4);
-  if (b.has_weights) b.weights = take_array(r, base, total, b.nnz, 8);
-  return r.ok();
+  uint64_t rows = (uint64_t(n_sources) + 1) * 8, per = b.has_weights ? 12 : 4;
+  if (rows > room || b.nnz > (room - rows) / per) return false;
+  b.array_bytes = rows + b.nnz * per;
+  return true;
 }
 
-uint64_t load_u64(const unsigned char *p) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-#else
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return v;
-#endif
-}
-uint32_t load_u32(const unsigned char *p) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-#else
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
-  return v;
-#endif
-}
-double load_f64(const unsigned char *p) {
-  uint64_t bits = load_u64(p);
-  double v;
-  std::memcpy(&v, &bits, 8);
-  return v;
+// A neuron's synaptic values (B, flag) added to a checksum, to compare the
+// section as read ahead with the same bytes read in order.
+uint64_t checksum_of(uint64_t h, double b, uint32_t stale) {
+  unsigned char bytes[12];
+  std::memcpy(bytes, &b, 8);
+  std::memcpy(bytes + 8, &stale, 4);
+  return checksum(h, bytes, sizeof bytes);
 }
 
-// Decoded arrays for the description. The sizes are bounded by the buffer length, so they are
-// allocated through the caller's allocator for the duration of the load.
-struct Scratch {
-  const sp_allocator *a;
-  void *block = nullptr;
-  size_t bytes = 0;
-  ~Scratch() {
-    if (block) a->free(a->ctx, block, bytes);
-  }
-};
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// The decoded header: the payload's length, or a refusal.
+sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload,
+                       uint32_t *version_out) {
+  if (len < kHeaderBytes + kChecksumBytes)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: %llu bytes is shorter than the header",
+                static_cast<unsigned long long>(len));
+  Reader r(p, kHeaderBytes, 0, kHeaderBytes);
+  unsigned char magic[8];
+  r.bytes(magic, 8);
+  if (std::memcmp(magic, kMagic, 8) != 0)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: wrong magic bytes");
+  uint32_t version = r.u32();
+  if (version > kFormatVersion)
+    return fail(SP_ERR_FORMAT, "saved network has format version %u, newer than this library's %u",
+                version, kFormatVersion);
+  if (version == 0) return fail(SP_ERR_FORMAT, "not a valid saved network: format version 0");
+  *version_out = version;
+  (void)r.u32();
+  *payload = r.u64();
+  if (*payload != len - kHeaderBytes - kChecksumBytes)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: the header says %llu payload bytes, the "
+                "buffer "
+                "holds %llu (truncated or extended)",
+                static_cast<unsigned long long>(*payload),
+                static_cast<unsigned long long>(len - kHeaderBytes - kChecksumBytes));
+  return SP_OK;
+}
 
 sp_status format_error(const char *what) {
   return fail(SP_ERR_FORMAT, "not a valid saved network: %s", what);
 }
 
-// The input queue's capacity is not backed by bytes in the file, so it is bounded here: a
-// few hundred bytes must not make the loader allocate (and zero) gigabytes.
+// The input queue's capacity is not backed by bytes in the file, so it is
+// bounded here: a few hundred bytes must not make the loader allocate (and
+// zero) gigabytes.
 constexpr uint32_t kMaxInputCapacity = uint32_t(1) << 24;
 
-// The loaded dynamic state, checked against the invariants every running network keeps
-// before anything is built from it.
+// The loaded dynamic state, checked against the invariants every running
+// network keeps before anything is built from it.
 struct LoadedTimes {
   double now, t0, cur_key, cur_key_time, clock_time, clock_value;
 };
 
-// (now - t0 itself is not bounded: a network run far ahead without any event has such a
-// state.)
+// (now - t0 itself is not bounded: a network run far ahead without any event
+// has such a state.)
 template <class O>
 sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
-  // t0 only moves forward, to at most the time of an event (up to the rounding of the
-  // re-basing step).
+  // t0 only moves forward, to at most the time of an event (up to the rounding
+  // of the re-basing step).
   if (!std::isfinite(t.t0) || t.t0 < 0 || t.t0 - t.now > 1e-12 * (t.now + tau))
     return fail(SP_ERR_FORMAT,
-                "not a valid saved network: t0 = %.17g: must be finite, >= 0 and not after "
+                "not a valid saved network: t0 = %.17g: must be finite, >= 0 "
+                "and not after "
                 "now = %.17g",
                 t.t0, t.now);
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
@@ -315,13 +514,15 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
                 t.cur_key, frame == SP_FRAME_PHASE ? O::kLoadedPhaseDueKeyRule : "");
   if (!std::isfinite(t.cur_key_time) || t.cur_key_time > t.now)
     return fail(SP_ERR_FORMAT,
-                "not a valid saved network: due key time = %.17g: must be finite and not after "
+                "not a valid saved network: due key time = %.17g: must be "
+                "finite and not after "
                 "now = %.17g",
                 t.cur_key_time, t.now);
   if (!std::isnan(t.clock_time)) {
     if (!std::isfinite(t.clock_time) || t.clock_time > t.now)
       return fail(SP_ERR_FORMAT,
-                  "not a valid saved network: clock time = %.17g: must be NaN or finite and "
+                  "not a valid saved network: clock time = %.17g: must be NaN "
+                  "or finite and "
                   "not after now = %.17g",
                   t.clock_time, t.now);
     if (!std::isfinite(t.clock_value) || !O::loaded_clock_ok(t.clock_value))
@@ -331,77 +532,53 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   return SP_OK;
 }
 
-// Decodes and checks the payload of a saved network of model Ops<M> = O (after the header).
-template <class O>
-sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
-                       const sp_allocator *alloc, Network **out);
+// What the arrays of a new network are filled from: the explicit synapses and
+// the drives, straight from the saved bytes (network_create_filled).
+struct Fill {
+  Reader *r;
+  uint32_t n, n_inputs;
+  SynapseBlock rec, in;
+  unsigned char in_header[kSynapseHeaderBytes];  // as peeked to shape the network
+};
 
-}  // namespace
-
-sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
-  if (net->n_tables)
-    return fail(SP_ERR_UNSUPPORTED,
-                "model = %u (EIF or custom): saving tabulated networks is not supported by this "
-                "version",
-                net->model);
-  Writer count(nullptr);
-  write_network(count, *net);
-  size_t need = kHeaderBytes + count.size() + kChecksumBytes;
-  if (!buf) {
-    *len = need;
-    return SP_OK;
-  }
-  if (cap < need)
-    return fail(SP_ERR_CAPACITY, "cap = %zu: the saved network needs %zu bytes", cap, need);
-  Writer w(static_cast<unsigned char *>(buf));
-  w.bytes(kMagic, 8);
-  w.u32(format_version_of(*net));
-  w.u32(0);
-  w.u64(count.size());
-  write_network(w, *net);
-  w.u64(checksum(static_cast<unsigned char *>(buf), w.size()));
-  *len = need;
-  return SP_OK;
+sp_status fill_synapses(Reader &r, const SynapseBlock &b, Synapses &dst, uint32_t n_sources,
+                        const char *row_ptr_error) {
+  if (b.kind != kExplicit) return SP_OK;
+  for (uint64_t j = 0; j <= n_sources; ++j) dst.row_ptr[j] = r.u64();
+  // (The arrays were sized by nnz: the rows must end there before a target is
+  // read.)
+  if (r.ok() && dst.row_ptr[n_sources] != b.nnz) return format_error(row_ptr_error);
+  for (uint64_t e = 0; e < b.nnz; ++e) dst.targets[e] = r.u32();
+  if (b.has_weights)
+    for (uint64_t e = 0; e < b.nnz; ++e) dst.weights[e] = r.f64();
+  return r.ok() ? SP_OK : format_error("truncated synapses");
 }
 
-sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, Network **out) {
-  if (!buf) return fail(SP_ERR_ARGUMENT, "buf is NULL");
-  const unsigned char *p = static_cast<const unsigned char *>(buf);
-  if (len < kHeaderBytes + kChecksumBytes)
-    return fail(SP_ERR_FORMAT, "not a valid saved network: %zu bytes is shorter than the header",
-                len);
-  if (std::memcmp(p, kMagic, 8) != 0) return format_error("wrong magic bytes");
-  uint32_t version = load_u32(p + 8);
-  if (version > kFormatVersion)
-    return fail(SP_ERR_FORMAT, "saved network has format version %u, newer than this library's %u",
-                version, kFormatVersion);
-  if (version == 0) return format_error("format version 0");
-  uint64_t payload = load_u64(p + 16);
-  if (payload != len - kHeaderBytes - kChecksumBytes)
-    return fail(SP_ERR_FORMAT,
-                "not a valid saved network: the header says %llu payload bytes, the buffer "
-                "holds %zu (truncated or extended)",
-                static_cast<unsigned long long>(payload), len - kHeaderBytes - kChecksumBytes);
-  if (checksum(p, len - kChecksumBytes) != load_u64(p + len - kChecksumBytes))
-    return format_error("checksum mismatch (the bytes are corrupted)");
-  // The payload starts with the model number: the checks of the state depend on the model.
-  if (payload < 4) return format_error("truncated header fields");
-  uint32_t model = load_u32(p + kHeaderBytes);
-  if (!model_runs(model))
-    return fail(SP_ERR_FORMAT,
-                "not a valid saved network: model = %u: not a model this version runs", model);
-  return with_model(model, [&](auto m) {
-    return load_payload<Ops<decltype(m)>>(p + kHeaderBytes, static_cast<size_t>(payload), version,
-                                          alloc, out);
-  });
+sp_status fill_arrays(void *ctx, Network *net) {
+  Fill &f = *static_cast<Fill *>(ctx);
+  Reader &r = *f.r;
+  sp_status s = fill_synapses(r, f.rec, net->recurrent, f.n,
+                              "recurrent row_ptr does not end at nnz");
+  if (s != SP_OK) return s;
+  unsigned char in_header[kSynapseHeaderBytes];
+  if (!r.bytes(in_header, sizeof in_header)) return format_error("truncated input synapses");
+  // (Only a file changed while it is read can differ from what was peeked.)
+  if (std::memcmp(in_header, f.in_header, sizeof in_header) != 0)
+    return format_error("the input synapses changed while loading");
+  s = fill_synapses(r, f.in, net->inputs, f.n_inputs, "input row_ptr does not end at nnz");
+  if (s != SP_OK) return s;
+  for (uint32_t i = 0; i < f.n; ++i) net->drive[i] = r.f64();
+  return r.ok() ? SP_OK : format_error("truncated drives");
 }
 
-namespace {
-
+// Builds the network of model Ops<M> = O from the payload at r's cursor,
+// checking every value; the saved bytes' header (and, in memory, the checksum)
+// are checked already.
 template <class O>
-sp_status load_payload(const unsigned char *base, size_t total, uint32_t version,
-                       const sp_allocator *alloc, Network **out) {
-  Reader r(base, total);
+sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf, size_t ahead_cap,
+                          const sp_allocator *alloc, Network **out) {
+  if (alloc && (!alloc->alloc || !alloc->free))
+    return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
   sp_network_desc d;
   sp_network_desc_init(&d, sizeof d);
   d.model = r.u32();
@@ -417,7 +594,8 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
   if (d.n == 0) return format_error("n = 0");
   if (d.input_capacity > kMaxInputCapacity)
     return fail(SP_ERR_FORMAT,
-                "not a valid saved network: input_capacity = %u: more than the %u a saved "
+                "not a valid saved network: input_capacity = %u: more than the "
+                "%u a saved "
                 "network may have",
                 d.input_capacity, kMaxInputCapacity);
   if (d.n_inputs == 0 && d.input_capacity != 0)
@@ -429,155 +607,89 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
   if (d.input_capacity == 0) d.input_capacity = 1;  // no input channels: no queue storage
   if (frame_request > SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: requested frame = %u", frame_request);
-  SynapseBlock rec, in;
-  if (!read_synapses(r, base, total, d.n, rec)) return format_error("bad recurrent synapses");
-  if (!read_synapses(r, base, total, d.n_inputs, in)) return format_error("bad input synapses");
-  if (d.n_inputs == 0 && in.kind != kNone)
-    return format_error("input synapses without input channels");
-  const unsigned char *drives = take_array(r, base, total, d.n, 8);
-  const unsigned char *v0 = take_array(r, base, total, d.n, 8);
-  LoadedTimes times;
-  times.now = r.f64();
-  times.t0 = r.f64();
-  times.cur_key = r.f64();
-  times.cur_key_time = r.f64();
-  times.clock_time = r.f64();
-  times.clock_value = r.f64();
-  const unsigned char *state = take_array(r, base, total, d.n, 8);
-  const unsigned char *refr = take_array(r, base, total, d.n, 8);
-  const unsigned char *keys = take_array(r, base, total, d.n, 8);
-  uint32_t queued = r.u32();
-  uint64_t issued = r.u64();
-  const unsigned char *queue = take_array(r, base, total, queued, 20);
-  const unsigned char *same_instant = version >= 2 ? take_array(r, base, total, d.n, 1) : nullptr;
-  // Version 3: current-based synapses (tau_syn, then B and the lazy-key flag of every neuron).
-  const unsigned char *syn = nullptr;
-  if (version >= 3) {
-    d.tau_syn = r.f64();
-    syn = take_array(r, base, total, d.n, 12);
-  }
-  if (!r.ok() || !queue || (version >= 2 && !same_instant) || (version >= 3 && !syn) ||
-      r.remaining() != 0)
+
+  // Every section's size, from the synapse blocks' headers and the queued count
+  // (read ahead of the cursor), must add up to the payload exactly: nothing is
+  // allocated for bytes that are not there.
+  Fill f;
+  f.r = &r;
+  f.n = d.n;
+  f.n_inputs = d.n_inputs;
+  if (!read_synapse_header(r, d.n, r.remaining(), f.rec))
+    return format_error("bad recurrent synapses");
+  uint64_t at = r.position() + f.rec.array_bytes;
+  if (!r.peek(at, f.in_header, sizeof f.in_header))
     return format_error("truncated or inconsistent sections");
-  if (version >= 3 && !(d.tau_syn > 0.0))
-    return fail(SP_ERR_FORMAT,
-                "not a valid saved network: tau_syn = %g in a version 3 file: must be > 0",
-                d.tau_syn);
+  at += kSynapseHeaderBytes;
+  Reader in_header(f.in_header, sizeof f.in_header, 0, sizeof f.in_header);
+  if (!read_synapse_header(in_header, d.n_inputs, r.remaining() - (at - r.position()), f.in))
+    return format_error("bad input synapses");
+  if (d.n_inputs == 0 && f.in.kind != kNone)
+    return format_error("input synapses without input channels");
+  at += f.in.array_bytes;
+  uint64_t neuron_bytes = 5 * 8 * uint64_t(d.n) + kTimesBytes;
+  unsigned char queue_header[4];
+  if (r.remaining() - (at - r.position()) < neuron_bytes + kQueueHeaderBytes ||
+      !r.peek(at + neuron_bytes, queue_header, 4))
+    return format_error("truncated or inconsistent sections");
+  uint32_t queued = Reader(queue_header, 4, 0, 4).u32();
+  uint64_t flag_bytes = version >= 2 ? d.n : 0;  // the same-instant flags
+  // Version 3: current-based synapses (tau_syn, then B and the lazy-key flag of
+  // every neuron), last.
+  uint64_t syn_bytes = version >= 3 ? 8 + kSynNeuronBytes * d.n : 0;
+  if (r.remaining() - (at - r.position()) - neuron_bytes - kQueueHeaderBytes !=
+      uint64_t(queued) * kQueueEntryBytes + flag_bytes + syn_bytes)
+    return format_error("truncated or inconsistent sections");
+  // The flags are needed with the keys, before the queue, and the synaptic
+  // section with the states: second readers run ahead to them (both are then
+  // read again in order, for the checksum, and must be the same bytes).
+  uint64_t syn_at = r.position() + r.remaining() - syn_bytes;
+  uint64_t flags_at = syn_at - flag_bytes;
+  Reader flags_reader = r.ahead(flags_at, flags_at + flag_bytes, ahead_buf, ahead_cap);
+  uint64_t flags_seen = kFnvBasis;
+  if (version >= 3) {
+    // tau_syn shapes the network (B and the flags are stored beside the states).
+    unsigned char tau_syn[8];
+    if (!r.peek(syn_at, tau_syn, 8)) return format_error("truncated or inconsistent sections");
+    d.tau_syn = Reader(tau_syn, 8, 0, 8).f64();
+    if (!(d.tau_syn > 0.0))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: tau_syn = %g in a version 3 file: must be > 0",
+                  d.tau_syn);
+  }
   if (queued > d.input_capacity) return format_error("more queued inputs than the capacity");
+  // The procedural out-degrees size the network's scratch (validated in full by
+  // creation).
+  if ((f.rec.kind == kProcedural && f.rec.k > d.n) || (f.in.kind == kProcedural && f.in.k > d.n))
+    return fail(SP_ERR_FORMAT, "not a valid saved network: k = %u: more than n = %u",
+                f.rec.kind == kProcedural && f.rec.k > d.n ? f.rec.k : f.in.k, d.n);
 
-  // The dynamic state must be sane before the network is built around it.
-  sp_status s = check_times<O>(times, frame, d.tau > 0 ? d.tau : 1.0);
-  if (s != SP_OK) return s;
-  for (uint32_t i = 0; i < d.n; ++i) {
-    double x = load_f64(state + 8 * i), re = load_f64(refr + 8 * i);
-    if (!std::isfinite(x))
-      return fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i, x);
-    // -inf before the first spike, else the last spike (at or before now) plus t_ref.
-    if (std::isnan(re) || re == INFINITY || (re > -INFINITY && !(re <= times.now + d.t_ref)))
-      return fail(SP_ERR_FORMAT,
-                  "not a valid saved network: refractory end[%u] = %.17g: must be -inf or at "
-                  "most now + t_ref = %.17g",
-                  i, re, times.now + d.t_ref);
-    if (std::isnan(load_f64(keys + 8 * i)))
-      return fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i);
-    if (same_instant) {
-      unsigned f = same_instant[i];
-      if (f & ~unsigned(kSavedBits))
-        return fail(SP_ERR_FORMAT,
-                    "not a valid saved network: same-instant flags[%u] = %u: only bits 0 (due), "
-                    "1 (spiked at now), 2 and 3 (the cause of its spike) may be set",
-                    i, f);
-      if ((f & kSavedSpikedNow) && !(re >= times.now))
-        return fail(SP_ERR_FORMAT,
-                    "not a valid saved network: same-instant flags[%u] say it spiked at now = "
-                    "%.17g, but its refractory end is %.17g",
-                    i, times.now, re);
-    }
-  }
-  for (uint32_t q = 0; q < queued; ++q) {
-    double t = load_f64(queue + 20 * q);
-    uint32_t c = load_u32(queue + 20 * q + 16);
-    uint64_t seq = load_u64(queue + 20 * q + 8);
-    if (!std::isfinite(t) || t < times.now || c >= d.n_inputs || seq >= issued)
-      return fail(SP_ERR_FORMAT,
-                  "not a valid saved network: queued input %u (t = %.17g, channel %u, "
-                  "sequence %llu): needs now <= t < inf, channel < n_inputs = %u and sequence "
-                  "< %llu",
-                  q, t, c, static_cast<unsigned long long>(seq), d.n_inputs,
-                  static_cast<unsigned long long>(issued));
-  }
-
-  // Decode the arrays the description needs (the buffer may be unaligned and is
-  // little-endian) into one scratch block: the 8-byte arrays first, then the 4-byte targets,
-  // so that every array is aligned whatever the number of synapses.
-  sp_allocator a = alloc ? *alloc : default_allocator();
-  if (alloc && (!alloc->alloc || !alloc->free))
-    return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
-  uint64_t rec_rows = rec.kind == kExplicit ? uint64_t(d.n) + 1 : 0;
-  uint64_t in_rows = in.kind == kExplicit ? uint64_t(d.n_inputs) + 1 : 0;
-  uint64_t words = rec_rows + in_rows + 2ull * d.n + (rec.has_weights ? rec.nnz : 0) +
-                   (in.has_weights ? in.nnz : 0);
-  uint64_t small = rec.nnz + in.nnz;  // 32-bit targets
-  Scratch scratch{&a};
-  scratch.bytes = static_cast<size_t>(words * 8 + small * 4 + 64);
-  scratch.block = a.alloc(a.ctx, scratch.bytes, 64);
-  if (!scratch.block)
-    return fail(SP_ERR_NOMEM, "allocating %zu bytes to decode a saved network failed",
-                scratch.bytes);
-  unsigned char *cursor = static_cast<unsigned char *>(scratch.block);
-  auto words_from = [&](const unsigned char *src, uint64_t count) {
-    uint64_t *dst = reinterpret_cast<uint64_t *>(cursor);
-    for (uint64_t i = 0; i < count; ++i) dst[i] = load_u64(src + 8 * i);
-    cursor += count * 8;
-    return dst;
-  };
-  auto doubles_from = [&](const unsigned char *src, uint64_t count) {
-    double *dst = reinterpret_cast<double *>(cursor);
-    for (uint64_t i = 0; i < count; ++i) dst[i] = load_f64(src + 8 * i);
-    cursor += count * 8;
-    return dst;
-  };
-  auto targets_from = [&](const unsigned char *src, uint64_t count) {
-    uint32_t *dst = reinterpret_cast<uint32_t *>(cursor);
-    for (uint64_t i = 0; i < count; ++i) dst[i] = load_u32(src + 4 * i);
-    cursor += count * 4;
-    return dst;
-  };
-  auto fill_wide = [&](sp_synapses &syn, const SynapseBlock &b, uint64_t rows) {
-    syn.k = b.kind == kProcedural ? b.k : 0;
-    syn.seed = b.seed;
-    syn.weight = b.weight;
-    if (b.kind != kExplicit) return;
-    syn.row_ptr = words_from(b.row_ptr, rows);
-    syn.weights = b.has_weights ? doubles_from(b.weights, b.nnz) : nullptr;
-  };
-  auto fill_targets = [&](sp_synapses &syn, const SynapseBlock &b) {
-    if (b.kind == kExplicit) syn.targets = targets_from(b.targets, b.nnz);
-  };
-  d.drives = doubles_from(drives, d.n);
-  double *loaded_v0 = doubles_from(v0, d.n);
-  fill_wide(d.recurrent, rec, rec_rows);
-  fill_wide(d.inputs, in, in_rows);
-  fill_targets(d.recurrent, rec);
-  fill_targets(d.inputs, in);
-  if (rec.kind == kExplicit && d.recurrent.row_ptr[d.n] != rec.nnz)
-    return format_error("recurrent row_ptr does not end at nnz");
-  if (in.kind == kExplicit && d.inputs.row_ptr[d.n_inputs] != in.nnz)
-    return format_error("input row_ptr does not end at nnz");
-  for (uint32_t i = 0; i < d.n; ++i)
-    if (!std::isfinite(loaded_v0[i]))
-      return fail(SP_ERR_FORMAT, "not a valid saved network: v0[%u] = %g: must be finite", i,
-                  loaded_v0[i]);
-  d.allocator = &a;
-  // The initial voltages and the frame request are set after creation: a network may hold
-  // seeded voltages create would refuse as explicit ones (at threshold by rounding), and a
-  // phase-frame request whose drives have since been made to differ (it then runs in the
-  // time frame until they agree again).
+  d.recurrent.k = f.rec.kind == kProcedural ? f.rec.k : 0;
+  d.recurrent.seed = f.rec.seed;
+  d.recurrent.weight = f.rec.weight;
+  d.inputs.k = f.in.kind == kProcedural ? f.in.k : 0;
+  d.inputs.seed = f.in.seed;
+  d.inputs.weight = f.in.weight;
+  d.allocator = alloc;
+  // The initial voltages and the frame request are set after creation: a
+  // network may hold seeded voltages create would refuse as explicit ones (at
+  // threshold by rounding), and a phase-frame request whose drives have since
+  // been made to differ (it then runs in the time frame until they agree
+  // again).
   d.v0 = nullptr;
   d.frame = frame_request == SP_FRAME_PHASE ? uint32_t(SP_FRAME_AUTO) : frame_request;
+  ArrayFill fill;
+  fill.rec_explicit = f.rec.kind == kExplicit;
+  fill.in_explicit = f.in.kind == kExplicit;
+  fill.rec_weights = f.rec.has_weights != 0;
+  fill.in_weights = f.in.has_weights != 0;
+  fill.rec_nnz = f.rec.nnz;
+  fill.in_nnz = f.in.nnz;
+  fill.fill = fill_arrays;
+  fill.ctx = &f;
 
   Network *net = nullptr;
-  s = network_create(&d, &net);
+  sp_status s = network_create_filled(&d, fill, &net);
   if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED || s == SP_ERR_NUMERIC) {
     char why[400];
     std::snprintf(why, sizeof why, "%s", last_error());
@@ -591,22 +703,39 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
   };
   net->frame_request = frame_request;
   for (uint32_t i = 0; i < d.n; ++i) {
-    sp_status v0_status = O::check_loaded_v0(loaded_v0[i], net->v0[i], i);
+    double v0 = r.f64();
+    if (!std::isfinite(v0))
+      return refuse(
+          fail(SP_ERR_FORMAT, "not a valid saved network: v0[%u] = %g: must be finite", i, v0));
+    sp_status v0_status = O::check_loaded_v0(v0, net->v0[i], i);
     if (v0_status != SP_OK) return refuse(v0_status);
-    net->v0[i] = loaded_v0[i];
+    net->v0[i] = v0;
   }
+  LoadedTimes times;
+  times.now = r.f64();
+  times.t0 = r.f64();
+  times.cur_key = r.f64();
+  times.cur_key_time = r.f64();
+  times.clock_time = r.f64();
+  times.clock_value = r.f64();
+  if (!r.ok()) return refuse(format_error("truncated times"));
+  // The dynamic state must be sane before the network is built around it.
+  s = check_times<O>(times, frame, net->tau);
+  if (s != SP_OK) return refuse(s);
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
     return refuse(format_error("running frame = phase for a network it cannot run"));
   if (frame == SP_FRAME_PHASE) {
-    // The phase frame's due key is the threshold key at its instant, up to rounding: it may
-    // be a spiker's own key, whose time was rounded (by up to some ulps of the times, which
-    // is a large error in the clock when the times are large against tau).
-    double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / d.tau;
+    // The phase frame's due key is the threshold key at its instant, up to
+    // rounding: it may be a spiker's own key, whose time was rounded (by up to
+    // some ulps of the times, which is a large error in the clock when the
+    // times are large against tau).
+    double s_err = 8 * DBL_EPSILON * (std::fabs(times.cur_key_time) + times.t0) / net->tau;
     double tol;
-    double expect = O::loaded_due_key(*net, times.cur_key_time, times.t0, d.tau, s_err, &tol);
+    double expect = O::loaded_due_key(*net, times.cur_key_time, times.t0, net->tau, s_err, &tol);
     if (!(std::fabs(times.cur_key - expect) <= tol))
       return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: due key = %.17g: the threshold key at its "
+                         "not a valid saved network: due key = %.17g: the "
+                         "threshold key at its "
                          "time %.17g is %.17g",
                          times.cur_key, times.cur_key_time, expect));
   }
@@ -620,9 +749,16 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
   net->instant_stamp = 0;
   net->frame = frame;
   const bool is_syn = net->tau_syn > 0.0;
+  // (The flags' reader shares the buffer: it starts reading only after this
+  // one is done.)
+  Reader syn_reader = r.ahead(is_syn ? syn_at + 8 : syn_at, syn_at + syn_bytes, ahead_buf,
+                              ahead_cap);
+  uint64_t syn_seen = kFnvBasis;
   for (uint32_t i = 0; is_syn && i < d.n; ++i) {
-    double b = load_f64(syn + 12 * i);
-    uint32_t stale = load_u32(syn + 12 * i + 8);
+    double b = syn_reader.f64();
+    uint32_t stale = syn_reader.u32();
+    if (!syn_reader.ok()) return refuse(format_error("truncated synaptic section"));
+    syn_seen = checksum_of(syn_seen, b, stale);
     if (!std::isfinite(b) || stale > 1)
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: synaptic coordinate[%u] = %g, flag %u: must "
@@ -632,19 +768,54 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
     net->syn_aux[i].stale = stale;
   }
   for (uint32_t i = 0; i < d.n; ++i) {
-    net->neuron[i].state = load_f64(state + 8 * i);
-    net->refr_end[i] = load_f64(refr + 8 * i);
-    net->neuron[i].flags = net->refr_end[i] > -INFINITY ? kSlotRecent | kStampUnknown << kStampShift
-                                                        : 0;
+    double x = r.f64();
+    if (!std::isfinite(x))
+      return refuse(
+          fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i, x));
+    net->neuron[i].state = x;
   }
   for (uint32_t i = 0; i < d.n; ++i) {
-    double key = load_f64(keys + 8 * i);
-    // Due to spike at now: the time frame's key is at or before now, the phase frame's is
-    // the due key (flagged, when it is not also the state's own key).
+    double re = r.f64();
+    // -inf before the first spike, else the last spike (at or before now) plus
+    // t_ref.
+    if (std::isnan(re) || re == INFINITY || (re > -INFINITY && !(re <= times.now + net->t_ref)))
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: refractory end[%u] = "
+                         "%.17g: must be -inf or "
+                         "at most now + t_ref = %.17g",
+                         i, re, times.now + net->t_ref));
+    net->refr_end[i] = re;
+    net->neuron[i].flags = re > -INFINITY ? kSlotRecent | kStampUnknown << kStampShift : 0;
+  }
+  for (uint32_t i = 0; i < d.n; ++i) {
+    double key = r.f64();
+    if (std::isnan(key))
+      return refuse(fail(SP_ERR_FORMAT, "not a valid saved network: queue key[%u] is NaN", i));
+    unsigned same_instant = 0;  // version 2's flags of neuron i
+    if (version >= 2) {
+      same_instant = flags_reader.u8();
+      if (!flags_reader.ok()) return refuse(format_error("truncated same-instant flags"));
+      unsigned char byte = static_cast<unsigned char>(same_instant);
+      flags_seen = checksum(flags_seen, &byte, 1);
+      if (same_instant & ~unsigned(kSavedBits))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: same-instant flags[%u] = %u: only bits 0 "
+                           "(due), 1 (spiked at now), 2 and 3 (the cause of its spike) may be set",
+                           i, same_instant));
+      if ((same_instant & kSavedSpikedNow) && !(net->refr_end[i] >= times.now))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: same-instant flags[%u] "
+                           "say it spiked at "
+                           "now = %.17g, but its refractory end is %.17g",
+                           i, times.now, net->refr_end[i]));
+    }
+    // Due to spike at now: the time frame's key is at or before now, the phase
+    // frame's is the due key (flagged, when it is not also the state's own
+    // key).
     bool due = frame == SP_FRAME_TIME ? key <= times.now : key <= times.cur_key;
-    // A due neuron spikes at the due key's instant before time moves on: that instant is now.
-    // (Else its reset would take the clock of that earlier instant, or a due key scaled to 0 by
-    // a re-base long after it.)
+    // A due neuron spikes at the due key's instant before time moves on: that
+    // instant is now. (Else its reset would take the clock of that earlier
+    // instant, or a due key scaled to 0 by a re-base long after it.)
     if (frame == SP_FRAME_PHASE && due && times.cur_key_time != times.now)
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: queue key[%u] = %.17g is due at the due "
@@ -671,15 +842,17 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
                            "before now = %.17g nor the next spike time %.17g of its state",
                            i, key, times.now, expect));
       net->time_key[i] = key;
-      if (same_instant) {
-        // (A time-frame neuron may keep the flag after an input moved its key: harmless.)
-        if (same_instant[i] & kSavedDue) net->neuron[i].flags |= kSlotDue;
+      if (version >= 2) {
+        // (A time-frame neuron may keep the flag after an input moved its key:
+        // harmless.)
+        if (same_instant & kSavedDue) net->neuron[i].flags |= kSlotDue;
       } else if (due && net->refr_end[i] == times.now) {
-        // Version 1 guesses: a neuron due at now() is flagged due, as the event loop flags it:
-        // its refractory end is now(), like a neuron that spiked at now() with t_ref = 0 and
-        // whose next spike time rounds to now() (which must not spike again then). Due: its
-        // key is the due key, not its state's spike time (after sp_set_drive its state is a
-        // reset), or a LIF input took it to threshold (the state is at threshold; a reset
+        // Version 1 guesses: a neuron due at now() is flagged due, as the event
+        // loop flags it: its refractory end is now(), like a neuron that spiked
+        // at now() with t_ref = 0 and whose next spike time rounds to now()
+        // (which must not spike again then). Due: its key is the due key, not
+        // its state's spike time (after sp_set_drive its state is a reset), or
+        // an input took it to threshold (the state is at threshold; a reset
         // state is not).
         bool at_threshold = false;
         if constexpr (O::kInputsCanFire) {
@@ -688,9 +861,10 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
-    } else if (same_instant) {
-      // The phase frame's key is the state's, or the due key exactly for a flagged neuron.
-      bool flagged = (same_instant[i] & kSavedDue) != 0;
+    } else if (version >= 2) {
+      // The phase frame's key is the state's, or the due key exactly for a
+      // flagged neuron.
+      bool flagged = (same_instant & kSavedDue) != 0;
       if (key != (flagged ? times.cur_key : expect))
         return refuse(fail(SP_ERR_FORMAT,
                            "not a valid saved network: queue key[%u] = %.17g: a neuron %s due "
@@ -707,19 +881,20 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
                            i, key, expect, times.cur_key));
       net->neuron[i].flags |= kSlotDue;
     }
-    // now() is the instant of the last event (or later, when no neuron matches): a neuron
-    // that spiked at it (refractory end now() + t_ref) and is not due gets its stamp, so that
-    // the same-instant rule holds as in the saved network (it cannot spike again at now():
-    // SP_ERR_NUMERIC, not one more spike). A phase-frame neuron at or below the due key may
-    // be due without a flag (its state's key is the due key): it keeps the unknown stamp, as
-    // do all others (which reads their refractory end).
-    // Version 2 says which neurons spiked at now(); version 1 guesses it from the refractory
-    // end.
+    // now() is the instant of the last event (or later, when no neuron
+    // matches): a neuron that spiked at it (refractory end now() + t_ref) and
+    // is not due gets its stamp, so that the same-instant rule holds as in the
+    // saved network (it cannot spike again at now(): SP_ERR_NUMERIC, not one
+    // more spike). A phase-frame neuron at or below the due key may be due
+    // without a flag (its state's key is the due key): it keeps the unknown
+    // stamp, as do all others (which reads their refractory end). Version 2
+    // says which neurons spiked at now(); version 1 guesses it from the
+    // refractory end.
     uint32_t &flags = net->neuron[i].flags;
-    if (same_instant)
-      net->marks[i] = static_cast<uint8_t>((same_instant[i] >> kSavedCauseShift) & kMarkCause);
-    if (same_instant
-            ? (same_instant[i] & kSavedSpikedNow) != 0
+    if (version >= 2)
+      net->marks[i] = static_cast<uint8_t>((same_instant >> kSavedCauseShift) & kMarkCause);
+    if (version >= 2
+            ? (same_instant & kSavedSpikedNow) != 0
             : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
                   net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
       flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
@@ -727,24 +902,146 @@ sp_status load_payload(const unsigned char *base, size_t total, uint32_t version
   net->instant_time = times.now;
   net->instant_stamp = 0;
   network_rebuild_queue(net);
+  // The queued count and the next sequence number; the count was read ahead to
+  // size the sections.
+  uint32_t queued_again = r.u32();
+  uint64_t issued = r.u64();
+  if (!r.ok() || queued_again != queued) return refuse(format_error("truncated input queue"));
   for (uint32_t q = 0; q < queued; ++q) {
-    net->queue_time[q] = load_f64(queue + 20 * q);
-    net->queue_seq[q] = load_u64(queue + 20 * q + 8);
-    net->queue_channel[q] = load_u32(queue + 20 * q + 16);
+    double t = r.f64();
+    uint64_t seq = r.u64();
+    uint32_t c = r.u32();
+    if (!std::isfinite(t) || t < times.now || c >= d.n_inputs || seq >= issued)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: queued input %u (t = %.17g, channel %u, "
+                         "sequence %llu): needs now <= t < inf, channel < n_inputs = %u and "
+                         "sequence < %llu",
+                         q, t, c, static_cast<unsigned long long>(seq), d.n_inputs,
+                         static_cast<unsigned long long>(issued)));
+    net->queue_time[q] = t;
+    net->queue_seq[q] = seq;
+    net->queue_channel[q] = c;
   }
+  if (version >= 2) {
+    // The flags once more, in order (the checksum covers them): the bytes used
+    // above.
+    uint64_t flags_read = kFnvBasis;
+    for (uint32_t i = 0; i < d.n; ++i) {
+      unsigned char byte = r.u8();
+      flags_read = checksum(flags_read, &byte, 1);
+    }
+    if (r.ok() && flags_read != flags_seen)
+      return refuse(format_error("the same-instant flags changed while loading"));
+  }
+  if (is_syn) {
+    // The synaptic section once more, in order (the checksum covers it): the
+    // values used above.
+    double tau_syn = r.f64();
+    uint64_t syn_read = kFnvBasis;
+    for (uint32_t i = 0; i < d.n; ++i) {
+      double b = r.f64();
+      uint32_t stale = r.u32();
+      syn_read = checksum_of(syn_read, b, stale);
+    }
+    if (r.ok() && (!same_bits(tau_syn, d.tau_syn) || syn_read != syn_seen))
+      return refuse(format_error("the synaptic section changed while loading"));
+  }
+  if (!r.ok() || r.remaining() != 0) return refuse(format_error("truncated input queue"));
   net->queue.restore(queued, issued);
   if (!net->queue.valid()) return refuse(format_error("queued inputs out of heap order"));
   *out = net;
   return SP_OK;
 }
 
+// The payload starts with the model number: the checks of the state depend on
+// the model.
+sp_status load_payload(Reader &r, uint32_t version, unsigned char *ahead_buf, size_t ahead_cap,
+                       const sp_allocator *alloc, Network **out) {
+  unsigned char field[4];
+  if (!r.peek(r.position(), field, 4)) return format_error("truncated header fields");
+  uint32_t model = Reader(field, 4, 0, 4).u32();
+  if (!model_runs(model))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: model = %u: not a model this version runs", model);
+  return with_model(model, [&](auto m) {
+    return load_payload_as<Ops<decltype(m)>>(r, version, ahead_buf, ahead_cap, alloc, out);
+  });
+}
+
 }  // namespace
 
-sp_status load_network_file(const char *path, Network **out) {
+// Tabulated networks (EIF, custom) have no section for their tables yet.
+static sp_status check_saveable(const Network *net) {
+  if (net->n_tables)
+    return fail(SP_ERR_UNSUPPORTED,
+                "model = %u (EIF or custom): saving tabulated networks is not supported by this "
+                "version",
+                net->model);
+  return SP_OK;
+}
+
+sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
+  sp_status st = check_saveable(net);
+  if (st != SP_OK) return st;
+  uint64_t need = kHeaderBytes + payload_bytes(*net) + kChecksumBytes;
+  if (need > SIZE_MAX)
+    return fail(SP_ERR_NOMEM, "the saved network needs more bytes than can be addressed");
+  if (!buf) {
+    *len = static_cast<size_t>(need);
+    return SP_OK;
+  }
+  if (cap < need)
+    return fail(SP_ERR_CAPACITY, "cap = %zu: the saved network needs %llu bytes", cap,
+                static_cast<unsigned long long>(need));
+  Writer w(static_cast<unsigned char *>(buf), static_cast<size_t>(need), nullptr);
+  write_network(w, *net);
+  *len = static_cast<size_t>(need);
+  return SP_OK;
+}
+
+sp_status save_network_file(const Network *net, const char *path, size_t chunk_bytes) {
+  sp_status st = check_saveable(net);
+  if (st != SP_OK) return st;
+  unsigned char *buf = static_cast<unsigned char *>(arena_alloc(net->alloc, chunk_bytes));
+  if (!buf)
+    return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to save the network failed",
+                chunk_bytes);
+  sp_status s = SP_OK;
+  std::FILE *f = std::fopen(path, "wb");
+  if (!f) {
+    s = fail(SP_ERR_IO, "cannot open '%s' for writing", path);
+  } else {
+    Writer w(buf, chunk_bytes, f);
+    write_network(w, *net);
+    bool ok = w.ok();
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok)
+      s = fail(SP_ERR_IO, "writing %llu bytes to '%s' failed",
+               static_cast<unsigned long long>(w.size()), path);
+  }
+  arena_free(net->alloc, buf, chunk_bytes);
+  return s;
+}
+
+sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, Network **out) {
+  if (!buf) return fail(SP_ERR_ARGUMENT, "buf is NULL");
+  const unsigned char *p = static_cast<const unsigned char *>(buf);
+  uint64_t payload = 0;
+  uint32_t version = 0;
+  sp_status s = check_header(p, len, &payload, &version);
+  if (s != SP_OK) return s;
+  Reader r(p, len, 0, len - kChecksumBytes);
+  if (checksum(kFnvBasis, p, len - kChecksumBytes) != r.stored_checksum())
+    return format_error("checksum mismatch (the bytes are corrupted)");
+  Reader body(p, len, kHeaderBytes, len - kChecksumBytes);
+  return load_payload(body, version, nullptr, 0, alloc, out);
+}
+
+sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes) {
   std::FILE *f = std::fopen(path, "rb");
   if (!f) return fail(SP_ERR_IO, "cannot open '%s' for reading", path);
-  // A directory opens (on POSIX systems) and may report any size, but reading it fails: read
-  // one byte before trusting the size.
+  // A directory opens (on POSIX systems) and may report any size, but reading
+  // it fails: read one byte before trusting the size.
   int first = std::fgetc(f);
   if (first == EOF && std::ferror(f)) {
     std::fclose(f);
@@ -756,18 +1053,50 @@ sp_status load_network_file(const char *path, Network **out) {
     std::fclose(f);
     return fail(SP_ERR_IO, "cannot determine the size of '%s' (not a regular file?)", path);
   }
+  uint64_t len = static_cast<uint64_t>(size);
+  unsigned char header[kHeaderBytes] = {};
+  size_t got = std::fread(header, 1, len < kHeaderBytes ? static_cast<size_t>(len) : kHeaderBytes,
+                          f);
+  if (got != (len < kHeaderBytes ? len : kHeaderBytes)) {
+    std::fclose(f);
+    return fail(SP_ERR_IO, "reading '%s' failed", path);
+  }
+  uint64_t payload = 0;
+  uint32_t version = 0;
+  sp_status s = check_header(header, len, &payload, &version);
+  if (s != SP_OK) {
+    std::fclose(f);
+    return s;
+  }
+  // The reader's chunk, and one an eighth of it for the same-instant flags read
+  // ahead beside the queue keys (a byte per neuron against eight).
   sp_allocator a = default_allocator();
-  size_t len = static_cast<size_t>(size);
-  void *buf = a.alloc(a.ctx, len ? len : 1, 64);
+  size_t ahead_bytes = chunk_bytes / 8 ? chunk_bytes / 8 : 1, bytes = chunk_bytes + ahead_bytes;
+  unsigned char *buf = static_cast<unsigned char *>(a.alloc(a.ctx, bytes, 64));
   if (!buf) {
     std::fclose(f);
-    return fail(SP_ERR_NOMEM, "allocating %zu bytes to read '%s' failed", len, path);
+    return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to read '%s' failed", bytes, path);
   }
-  sp_status s = SP_OK;
-  if (std::fread(buf, 1, len, f) != len) s = fail(SP_ERR_IO, "reading '%s' failed", path);
+  Reader r(f, len, kHeaderBytes, len - kChecksumBytes, buf, chunk_bytes,
+           checksum(kFnvBasis, header, kHeaderBytes));
+  Network *net = nullptr;
+  s = load_payload(r, version, buf + chunk_bytes, ahead_bytes, nullptr, &net);
+  // The checksum covers every byte, so it is checked before any other verdict
+  // is given (a refusal reads on to the end for it): a corrupted file is
+  // reported as corrupted.
+  uint64_t stored = r.stored_checksum();
+  if (r.io_failed()) {
+    s = fail(SP_ERR_IO, "reading '%s' failed (the file changed or could not be read)", path);
+  } else if (!r.ok() || stored != r.computed_checksum()) {
+    s = format_error("checksum mismatch (the bytes are corrupted)");
+  }
+  if (s != SP_OK && net) {
+    network_destroy(net);
+    net = nullptr;
+  }
+  a.free(a.ctx, buf, bytes);
   std::fclose(f);
-  if (s == SP_OK) s = load_network(buf, len, nullptr, out);
-  a.free(a.ctx, buf, len ? len : 1);
+  if (s == SP_OK) *out = net;
   return s;
 }
 
