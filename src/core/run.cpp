@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "core/run_driver.hpp"
 #include "models/dispatch.hpp"
 #include "models/lif_syn_engine.hpp"
 
@@ -390,41 +391,7 @@ sp_status step_impl(Network &net, sp_spike *out) {
 template <class M, bool kPhase>
 sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
   Loop<M, kPhase> loop(net);
-  size_t written = 0;
-  // (Until the first spike a failure would leave the call failed with inputs applied.)
-  double first = loop.next_spike_time();
-  sp_status status = loop.check_top(first, t_end);
-  if (status == SP_OK) status = loop.reserve_step(first, t_end);
-  if (status != SP_OK) {
-    *count = 0;
-    return status;
-  }
-  for (;;) {
-    auto next = loop.next_event();
-    if (next.is_input) {
-      if (!(next.t < t_end)) break;
-      status = loop.input();
-      if (status != SP_OK) break;
-      continue;
-    }
-    if (!(next.t < t_end)) break;
-    sp_spike spike;
-    status = loop.spike(next.t, &spike);
-    if (status != SP_OK) break;
-    if (cap) {
-      buf[written] = spike;
-      if (++written == cap) {
-        *count = written;
-        return SP_OK;
-      }
-    } else {
-      ++written;
-    }
-  }
-  *count = written;
-  if (status != SP_OK) return status;
-  if (t_end > net.now) net.now = t_end;
-  return SP_OK;
+  return drive_run(loop, net, t_end, buf, cap, count);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "core/run_driver.hpp"
 #include "models/lif_syn.hpp"
 
 namespace sp {
@@ -338,40 +339,7 @@ sp_status lif_syn_step(Network *net, sp_spike *out) {
 
 sp_status lif_syn_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
   SynLoop loop(*net);
-  size_t written = 0;
-  double first = loop.next_spike_time();
-  sp_status status = loop.check_top(first, t_end);
-  if (status == SP_OK) status = loop.reserve_step(first, t_end);
-  if (status != SP_OK) {
-    *count = 0;
-    return status;
-  }
-  for (;;) {
-    auto next = loop.next_event();
-    if (next.is_input) {
-      if (!(next.t < t_end)) break;
-      status = loop.input();
-      if (status != SP_OK) break;
-      continue;
-    }
-    if (!(next.t < t_end)) break;
-    sp_spike spike;
-    status = loop.spike(next.t, &spike);
-    if (status != SP_OK) break;
-    if (cap) {
-      buf[written] = spike;
-      if (++written == cap) {
-        *count = written;
-        return SP_OK;
-      }
-    } else {
-      ++written;
-    }
-  }
-  *count = written;
-  if (status != SP_OK) return status;
-  if (t_end > net->now) net->now = t_end;
-  return SP_OK;
+  return drive_run(loop, *net, t_end, buf, cap, count);
 }
 
 }  // namespace sp

@@ -1,0 +1,51 @@
+// The run driver shared by every event loop (core/run.cpp's Loop<M, kPhase> and the
+// current-synapse loop): events in order before t_end, spikes into the caller's buffer.
+#pragma once
+#include <cstddef>
+
+#include "core/network.hpp"
+#include "sparseprop/sparseprop.h"
+
+namespace sp {
+
+// L provides next_spike_time, check_top, reserve_step, next_event (with .t and .is_input),
+// input and spike(t, sp_spike *).
+template <class L>
+sp_status drive_run(L &loop, Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
+  size_t written = 0;
+  // (Until the first spike a failure would leave the call failed with inputs applied.)
+  double first = loop.next_spike_time();
+  sp_status status = loop.check_top(first, t_end);
+  if (status == SP_OK) status = loop.reserve_step(first, t_end);
+  if (status != SP_OK) {
+    *count = 0;
+    return status;
+  }
+  for (;;) {
+    auto next = loop.next_event();
+    if (!(next.t < t_end)) break;
+    if (next.is_input) {
+      status = loop.input();
+      if (status != SP_OK) break;
+      continue;
+    }
+    sp_spike spike;
+    status = loop.spike(next.t, &spike);
+    if (status != SP_OK) break;
+    if (cap) {
+      buf[written] = spike;
+      if (++written == cap) {
+        *count = written;
+        return SP_OK;
+      }
+    } else {
+      ++written;
+    }
+  }
+  *count = written;
+  if (status != SP_OK) return status;
+  if (t_end > net.now) net.now = t_end;
+  return SP_OK;
+}
+
+}  // namespace sp
