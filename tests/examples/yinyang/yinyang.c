@@ -107,7 +107,7 @@ typedef struct options {
   int train_drives;
   double w_in_mean, w_in_std, w_out_mean, w_out_std;
   double tau0, tau1, alpha; /* loss: softmax temperature, regulariser (units of tau) */
-  double missing_push;      /* dL/dV at the end for a silent label neuron, units of 1/tau0 */
+  double missing_push;      /* dL/dV at the end for a silent label neuron, units of tau/tau0 */
   double hidden_push;       /* dL/dV at the end for each hidden neuron silent in a sample */
   double out_drive_floor;   /* output drives are kept at or above it (0: not kept) */
   double lr, lr_decay;
@@ -205,7 +205,7 @@ static void usage(FILE *f) {
           "                      0,0.5 and 0,0.03)\n"
           "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser, in tau\n"
           "                      (0.025, 0.32, 3e-3; 0.05, 3, 0)\n"
-          "  --missing-push X    dL/dV at the end for a silent label neuron, in 1/tau0 (1; 1)\n"
+          "  --missing-push X    dL/dV at the end for a silent label neuron, in tau/tau0 (1; 1)\n"
           "  --hidden-push X     dL/dV at the end for each hidden neuron silent in a sample (0)\n"
           "  --out-drive-floor I  keep the output drives at or above I after each step (0: off)\n"
           "  --lr L --lr-decay G  Adam step size and its decay per epoch (5e-4, 0.97; 2e-3, 0.9)\n"
