@@ -108,7 +108,7 @@ class Options:
     alpha: float = 3e-3
     missing_push: float = 0.2      # dL/dV at the end for a silent label neuron, in 1/tau0
     hidden_push: float = 0.0       # dL/dV at the end for each hidden neuron silent in a sample
-    out_drive_floor: float = 0.0   # output drives kept at or above it (0: off)
+    out_drive_floor: float = 0.0   # output drives kept at or above it (0 too, as in C)
     lr: float = 5e-4
     lr_decay: float = 0.97
     batch: int = 32
@@ -287,9 +287,10 @@ def train(o: Options, seed: int = 1, verbose: bool = True) -> dict:
             losses, pushes = sample_losses(o, t, v, label_t[idx])
             (losses + pushes).mean().backward()  # the batch mean of the gradients
             opt.step()
-            if o.out_drive_floor > 0:
-                with torch.no_grad():
-                    params[2][o.hidden:].clamp_(min=o.out_drive_floor)
+            # Output drives kept at or above the floor after each step; as in the C program,
+            # also at the default floor 0 (the C help says "0: off", its code clamps at 0).
+            with torch.no_grad():
+                params[2][o.hidden:].clamp_(min=o.out_drive_floor)
             total += float(losses.sum())
             right += correct(t, label_t[idx])
             silent += int((~torch.isfinite(t[:, -N_OUT:].gather(1, label_t[idx][:, None]))).sum())

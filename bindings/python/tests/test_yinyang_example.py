@@ -73,12 +73,13 @@ SHORT = {
               "--tau0", "0.05", "--tau1", "3", "--alpha", "0", "--missing-push", "1",
               "--lr", "2e-3", "--lr-decay", "0.9", "--train", "480", "--seed", "2"],
 }
+SHORT["pushes"] = SHORT["current"] + ["--hidden-push", "0.05", "--out-drive-floor", "0.3"]
 SIZES = ["--batch", "32", "--epochs", "3", "--patience", "10", "--val", "200", "--test", "200"]
 EPOCH = re.compile(r"seed \d+ epoch +(\d+) +train loss ([\d.]+) acc ([\d.]+) \(silent label "
                    r"(\d+).*val loss ([\d.]+) acc ([\d.]+)")
 
 
-@pytest.mark.parametrize("model", ["current", "delta"])
+@pytest.mark.parametrize("model", ["current", "delta", "pushes"])
 def test_short_training_follows_the_c_example(c_example, model):
     # Same initial weights, shuffling, loss, pushes and Adam: the accuracies and silent-label
     # counts are equal and the losses agree to print precision (the two sum gradients in
