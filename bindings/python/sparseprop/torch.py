@@ -105,6 +105,8 @@ class SpikeTimesFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, spec: _Spec, input_times: torch.Tensor,  # type: ignore[override]
                 *params: Optional[torch.Tensor]) -> Any:
+        """Rewinds, sets the parameters, queues the inputs, records and runs (see
+        :func:`spike_times`); returns the spike times (and neurons, end voltages)."""
         values = [_as_numpy(p) for p in params]
         times_np = _as_numpy(input_times)
         # No tape when no gradient can be asked for (torch.no_grad, no parameter requiring
@@ -141,6 +143,8 @@ class SpikeTimesFunction(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_times: torch.Tensor, *more: Any) -> Any:
+        """``sp_backward`` with dL/dt (and dL/dV at the end) from the incoming gradients;
+        returns the parameters' gradients, None for ``spec`` and ``input_times``."""
         spec: _Spec = ctx.spec
         net = spec.net
         wanted = ctx.needs_input_grad[2:]
