@@ -27,6 +27,8 @@ Limits:
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
   backward pass zeroes them. The forward pass rewinds the network and sets its parameters;
   afterwards the network holds the last forward pass's parameters and final state.
+- EIF and custom networks accept only drives given at their creation (their tables), so a
+  ``drives`` tensor with other values is refused; the gradient for drives is still returned.
 - CPU only; tensors on another device are copied to the CPU and the gradients copied back.
 - No double backward.
 """
