@@ -461,7 +461,8 @@ enum sp_spike_flag {
  *               changes). If inputs are queued but applying all of them gives no spike, they
  *               are applied (now() moves to the last one) and SP_ERR_STATE is returned;
  *             SP_ERR_CAPACITY while recording (nothing changes) when the tape has no room for
- *               one more spike and the queued inputs due before it; only inhibitory inputs
+ *               one more spike and the queued inputs due before it (all queued inputs when no
+ *               spike is due: one of them may cause it); only inhibitory inputs
  *               that delay the spike past further inputs the tape cannot hold leave those
  *               before them applied;
  *             SP_ERR_NUMERIC (nothing changes) when the next spike is a neuron's second at

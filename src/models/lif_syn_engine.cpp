@@ -60,13 +60,20 @@ class SynLoop {
   // The top's key made exact (stale keys recomputed first); +inf if nobody will spike.
   double next_spike_time() {
     BucketQueue &q = net_.spike_queue;
+    // The clocks at now(), computed once for every stale key recomputed here.
+    LifSyn::Clock c_now;
+    bool have_clock = false;
     for (;;) {
       uint32_t j = q.top();
       double key = q.top_key();
       if (!(key < INFINITY)) return INFINITY;
       if (!net_.syn_aux[j].stale) return key > net_.now ? key : net_.now;
+      if (!have_clock) {
+        c_now = clock_of(net_, net_.now);
+        have_clock = true;
+      }
       net_.syn_aux[j].stale = 0;
-      q.update_top(key_at(net_, j, net_.now, clock_of(net_, net_.now)));
+      q.update_top(key_at(net_, j, net_.now, c_now));
     }
   }
 
@@ -100,11 +107,12 @@ class SynLoop {
   }
 
   // While recording: room on the tape for the spike due at t_spike (if before t_end) and every
-  // queued input before it, so that a refused step changes nothing.
-  sp_status reserve_step(double t_spike, double t_end) const {
+  // queued input before it, so that a refused step changes nothing. A step (is_step) ends with
+  // a spike: with inputs queued and none due, one of them may cause it (room for it too).
+  sp_status reserve_step(double t_spike, double t_end, bool is_step = false) const {
     const Tape &tape = net_.tape;
     if (!tape.recording) return SP_OK;
-    bool spikes = t_spike < t_end;
+    bool spikes = t_spike < t_end || (is_step && net_.queue.size() > 0);
     double limit = spikes ? t_spike : t_end;
     uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row + 2 : 0;
     const InputQueue &iq = net_.queue;
@@ -313,7 +321,7 @@ sp_status lif_syn_step(Network *net, sp_spike *out) {
   SynLoop loop(*net);
   double first = loop.next_spike_time();
   sp_status checked = loop.check_top(first, INFINITY);
-  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY);
+  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY, true);
   if (checked != SP_OK) return checked;
   bool applied_inputs = false;
   for (;;) {

@@ -53,25 +53,23 @@ class _Spec:
 
     def __init__(self, net: Network, t_end: float, channels: np.ndarray,
                  first_spike_of: Optional[np.ndarray], missing: float, max_spikes: int,
-                 stop_early: bool, end_voltages: bool) -> None:
+                 stop_at: Optional[np.ndarray], end_voltages: bool) -> None:
         self.net = net
         self.t_end = float(t_end)
         self.channels = channels
         self.first_spike_of = first_spike_of
         self.missing = float(missing)
         self.max_spikes = int(max_spikes)
-        # Stop once every watched neuron has spiked (sp_run_until): later spikes cannot move
-        # a first spike, so the returned times and their gradients are the same.
-        # Not with end_voltages: the library's dL/dV at the end holds the end time fixed, and
-        # a stop at a spike moves with the parameters.
-        self.stop_early = bool(stop_early and first_spike_of is not None
-                               and first_spike_of.size > 0 and not end_voltages)
+        # The neurons whose spikes end the simulation (sp_run_until), or None: run to t_end.
+        self.stop_at = stop_at
         self.end_voltages = bool(end_voltages)
+        self.record = True  # whether the forward pass records for a backward pass
 
 
-def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.ndarray
-              ) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
-    """(spike times, neurons, voltages at the end or None), recorded."""
+def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.ndarray,
+              record: bool = True) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """(spike times, neurons, voltages at the end or None), recorded for a backward pass
+    unless ``record`` is False."""
     net = spec.net
     net.rewind()  # also ends any recording, so the parameters can be set
     for kind, value in zip(_KINDS, values):
@@ -81,9 +79,10 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
         net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
     if times.size:
         net.inputs(spec.channels, times)
-    net.record(spec.max_spikes)
-    if spec.stop_early:
-        s = net.run_until(spec.t_end, spec.first_spike_of)
+    if record:
+        net.record(spec.max_spikes)
+    if spec.stop_at is not None:
+        s = net.run_until(spec.t_end, spec.stop_at)
         spikes_t, spikes_i = s.times, s.neurons
     else:
         spikes_t, spikes_i = net.run(spec.t_end)
@@ -108,7 +107,9 @@ class SpikeTimesFunction(torch.autograd.Function):
                 *params: Optional[torch.Tensor]) -> Any:
         values = [_as_numpy(p) for p in params]
         times_np = _as_numpy(input_times)
-        spike_t, spike_i, v_end = _simulate(spec, values, times_np)
+        # No tape when no gradient can be asked for (torch.no_grad, no parameter requiring
+        # one); a backward pass after all would record the forward pass again.
+        spike_t, spike_i, v_end = _simulate(spec, values, times_np, record=spec.record)
         ctx.spec = spec
         ctx.values = values
         ctx.input_times = times_np
@@ -184,7 +185,8 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
                 input_channels: Union[int, Sequence[int], np.ndarray, torch.Tensor, None] = None,
                 first_spike_of: Union[Sequence[int], np.ndarray, torch.Tensor, None] = None,
                 missing: float = math.inf, max_spikes: int = 100_000,
-                stop_early: bool = True, end_voltages: bool = False) -> Any:
+                stop_early: Union[bool, Sequence[int], np.ndarray, None] = None,
+                end_voltages: bool = False) -> Any:
     """Runs ``net`` from t = 0 to ``t_end`` as a differentiable function of its parameters.
 
     The forward pass rewinds the network, sets every given parameter tensor, queues the input
@@ -206,18 +208,24 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
             time is returned, in this order.
         missing: the value returned for a watched neuron that does not spike (default inf;
             t_end or a larger time suits losses that must stay finite). Its gradient is zero.
-        max_spikes: the recording tape's capacity; more spikes raise CapacityError.
-        stop_early: with ``first_spike_of``, stop the simulation once every watched neuron
-            has spiked (``Network.run_until``) instead of running to ``t_end``. The first
-            spike times and their gradients are the same either way; only the network's final
-            state differs.
-        end_voltages: also return every neuron's voltage at ``t_end``, as a differentiable
-            tensor of n values (its gradient enters the backward pass as dL/dV at the end).
-            A neuron that never spiked has no time to move, but its final voltage does: a
-            loss can push it up (e.g. a silent label neuron in a first-spike classifier). The
-            simulation then always runs to ``t_end`` (``stop_early`` is ignored: a stop at a
-            spike time would move with the parameters, which dL/dV at the end does not
-            account for).
+        max_spikes: the recording tape's capacity; more spikes raise CapacityError. Nothing
+            is recorded when no gradient can be asked for (``torch.no_grad()``, or no
+            parameter tensor requiring one).
+        stop_early: True: with ``first_spike_of``, stop the simulation once every watched
+            neuron has spiked (``Network.run_until``) instead of running to ``t_end``. The
+            first spike times and their gradients are the same either way; only the network's
+            final state differs. A sequence of neurons: stop once each of those has spiked
+            (a watched neuron silent until then gets ``missing``). Default: True, but False
+            with ``end_voltages``.
+        end_voltages: also return every neuron's voltage where the simulation ended, as a
+            differentiable tensor of n values (its gradient enters the backward pass as dL/dV
+            at the end). A neuron that never spiked has no time to move, but its final voltage
+            does: a loss can push it up (e.g. a silent label neuron in a first-spike
+            classifier). By default the simulation then runs to ``t_end`` and the gradient is
+            exact. With ``stop_early=True`` as well, it ends at ``t_end`` only when a watched
+            neuron stays silent (the gradient is exact then); when it stops at the spike that
+            completes the watched set, the voltages are taken there and their gradient holds
+            that stop time fixed (it leaves out dV/dt times the stop time's own gradient).
 
     Returns:
         With ``first_spike_of``: a tensor of ``len(first_spike_of)`` first-spike times.
@@ -257,5 +265,19 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         watched = np.asarray(first_spike_of, dtype=np.int64).reshape(-1)
         if watched.size and (watched.min() < 0 or watched.max() >= net.n):
             raise IndexError(f"first_spike_of holds a neuron outside [0, {net.n})")
-    spec = _Spec(net, t_end, channels, watched, missing, max_spikes, stop_early, end_voltages)
+    if stop_early is None:
+        stop_early = not end_voltages
+    stop_at = None
+    if isinstance(stop_early, (bool, np.bool_)):
+        if stop_early and watched is not None and watched.size:
+            stop_at = watched
+    else:
+        if isinstance(stop_early, torch.Tensor):
+            stop_early = stop_early.detach().cpu().numpy()
+        stop_at = np.asarray(stop_early, dtype=np.int64).reshape(-1)
+        if stop_at.size == 0 or stop_at.min() < 0 or stop_at.max() >= net.n:
+            raise IndexError(f"stop_early holds no neuron or one outside [0, {net.n})")
+    spec = _Spec(net, t_end, channels, watched, missing, max_spikes, stop_at, end_voltages)
+    spec.record = torch.is_grad_enabled() and any(
+        p is not None and p.requires_grad for p in (weights, input_weights, drives, v0))
     return SpikeTimesFunction.apply(spec, times_t, weights, input_weights, drives, v0)

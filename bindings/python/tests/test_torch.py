@@ -142,7 +142,12 @@ def test_errors_pass_through():
     with pytest.raises(sp.ArgumentError):
         spt.spike_times(net, T_END, weights=w)
     with pytest.raises(sp.CapacityError):
-        spt.spike_times(net, T_END, drives=torch.tensor(net.params("drives")), max_spikes=3)
+        spt.spike_times(net, T_END, drives=torch.tensor(net.params("drives"), requires_grad=True),
+                        max_spikes=3)
+    # Without a gradient to compute, nothing is recorded, so no tape can fill.
+    with torch.no_grad():
+        spt.spike_times(net, T_END, drives=torch.tensor(net.params("drives"), requires_grad=True),
+                        max_spikes=3)
     with pytest.raises(IndexError):
         spt.spike_times(net, T_END, first_spike_of=[net.n])
 
@@ -188,3 +193,50 @@ def test_stop_early_changes_nothing_but_the_end_state():
     for a, b in zip(out[True][:3], out[False][:3]):
         np.testing.assert_array_equal(a, b)
     assert out[True][3] == max(out[True][0]) < T_END == out[False][3]
+
+
+def test_end_voltages_with_stop_early():
+    # A silent watched neuron: the run reaches t_end and the gradient is exact.
+    net = make("lif-syn")
+    w, u, d, v = params(net)
+    with torch.no_grad():
+        d[3] = 0.6
+
+    def f(w, d):
+        return spt.spike_times(net, T_END, weights=w, drives=d, input_times=INPUT_TIMES,
+                               input_channels=INPUT_CHANNELS, first_spike_of=[0, 3],
+                               missing=T_END, end_voltages=True, stop_early=True)
+
+    t, v_end = f(w, d)
+    assert t[1].item() == T_END and net.now == T_END
+    assert torch.autograd.gradcheck(f, (w, d), eps=1e-7, atol=1e-6, rtol=1e-5)
+    # All watched neurons fire: the voltages are those at the completing spike.
+    t, v_end = spt.spike_times(net, T_END, weights=w, drives=d, input_times=INPUT_TIMES,
+                               input_channels=INPUT_CHANNELS, first_spike_of=[0, 1],
+                               end_voltages=True, stop_early=True)
+    assert net.now == t.max().item() < T_END
+    np.testing.assert_array_equal(v_end.detach().numpy(), net.voltages())
+
+
+def test_stop_early_on_other_neurons():
+    # Watch every neuron's first spike but stop once the two earliest have spiked: the others
+    # are `missing` unless they fired before; the times equal a full run's.
+    net = make("lif-syn")
+    d = torch.tensor(net.params("drives"), requires_grad=True)
+    full = spt.spike_times(net, T_END, drives=d, first_spike_of=range(net.n), stop_early=False)
+    early = [int(i) for i in torch.argsort(full)[:2]]
+    part = spt.spike_times(net, T_END, drives=d, first_spike_of=range(net.n),
+                           stop_early=early)
+    t_stop = full[early].max().item()
+    assert net.now == t_stop
+    before = full <= t_stop
+    assert before.sum() >= 2 and (~before).sum() >= 1
+    np.testing.assert_array_equal(part[before].detach().numpy(), full[before].detach().numpy())
+    assert torch.isinf(part[~before]).all()
+    part.masked_fill(torch.isinf(part), 0).sum().backward()
+    g = d.grad.clone()
+    d.grad = None
+    full.masked_fill(~before, 0).sum().backward()
+    np.testing.assert_array_equal(g.numpy(), d.grad.numpy())
+    with pytest.raises(IndexError):
+        spt.spike_times(net, T_END, drives=d, first_spike_of=[0], stop_early=[net.n])

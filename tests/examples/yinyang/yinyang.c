@@ -119,19 +119,45 @@ typedef struct options {
   size_t print_data; /* print this many training points and exit */
 } options;
 
-static void options_default(options *o) {
-  memset(o, 0, sizeof *o);
+/* The defaults of --model current: EventProp's Yin-Yang setup (Wunderlich & Pehle 2021:
+   5-200-3, tau 20 ms, tau_syn 5 ms, inputs over 1.5 tau, bias spike at 0, tau0 0.5 ms,
+   tau1 6.4 ms, alpha 3e-3, Adam) with its weights in this library's units (a weight here is
+   the total voltage effect, so EventProp's current jump w is w tau_syn/tau here); slower Adam
+   steps and more epochs than EventProp's 5e-3 and 0.95 per epoch, which let outputs fall
+   silent here (README.md beside this file). */
+static void options_current(options *o) {
+  o->hidden = 200;
+  o->tau_syn = 0.005;
+  o->t_ref = 0.0; /* hidden neurons may fire more than once, as in EventProp */
+  o->t_early = 0.0;
+  o->t_late = 1.5;
+  o->t_max = 2.0;
+  o->drive_hidden = 0.0;
+  o->drive_out = 0.0;
+  o->w_in_mean = 0.375;
+  o->w_in_std = 0.195;
+  o->w_out_mean = 0.2325;
+  o->w_out_std = 0.025;
+  o->tau0 = 0.025;
+  o->tau1 = 0.32;
+  o->alpha = 3e-3;
+  o->missing_push = 1.0;
+  o->lr = 5e-4;
+  o->lr_decay = 0.97;
+  o->epochs = 100;
+  o->patience = 40;
+}
+
+/* The defaults of --model delta (delta synapses: drives above 1, README.md beside this file). */
+static void options_delta(options *o) {
   o->hidden = 120;
-  o->tau = 0.02;
   o->tau_syn = 0.0;
-  o->t_ref = 10.0;
+  o->t_ref = 10.0; /* above t_max: one spike per neuron and sample */
   o->t_early = 0.05;
   o->t_late = 1.0;
-  o->t_bias = 0.0;
   o->t_max = 4.0;
   o->drive_hidden = 3.0;
   o->drive_out = 2.0;
-  o->train_drives = 1;
   o->w_in_mean = 0.0;
   o->w_in_std = 0.5;
   o->w_out_mean = 0.0;
@@ -142,10 +168,18 @@ static void options_default(options *o) {
   o->missing_push = 1.0;
   o->lr = 2e-3;
   o->lr_decay = 0.9;
-  o->batch = 32;
   o->epochs = 50;
   o->patience = 12;
+}
+
+static void options_default(options *o) {
+  memset(o, 0, sizeof *o);
+  o->tau = 0.02;
+  o->t_bias = 0.0;
+  o->train_drives = 1;
+  o->batch = 32;
   o->threads = 2;
+  options_current(o);
   o->runs = 1;
   o->seed = 1;
   o->n_train = 5000;
@@ -156,23 +190,27 @@ static void options_default(options *o) {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: yinyang [options]\n"
-          "  --hidden H          hidden neurons (120)\n"
+          "usage: yinyang [options]   (defaults: --model current, then --model delta)\n"
+          "  --model current|delta  current-based synapses (EventProp's setup) or delta\n"
+          "                      synapses; sets the defaults below, which later options override\n"
+          "  --hidden H          hidden neurons (200; 120)\n"
           "  --tau S             membrane time constant, seconds (0.02)\n"
-          "  --tau-syn S         synaptic time constant, seconds; 0: delta synapses (0)\n"
-          "  --t-early X --t-late X --t-bias X   input latencies in tau (0.05, 1, 0)\n"
-          "  --t-max X           a sample ends after this many tau at the latest (4)\n"
-          "  --t-ref X           refractory period in tau (10; above t-max: one spike each)\n"
-          "  --drive-hidden I --drive-out I      initial drives (3, 2)\n"
+          "  --tau-syn S         synaptic time constant, seconds; 0: delta synapses (0.005; 0)\n"
+          "  --t-early X --t-late X --t-bias X   input latencies in tau (0, 1.5, 0; 0.05, 1, 0)\n"
+          "  --t-max X           a sample ends after this many tau at the latest (2; 4)\n"
+          "  --t-ref X           refractory period in tau (0; 10: above t-max, one spike each)\n"
+          "  --drive-hidden I --drive-out I      initial drives (0, 0; 3, 2)\n"
           "  --fixed-drives      do not train the drives\n"
-          "  --w-in MEAN,STD --w-out MEAN,STD    initial weights (0,0.5 and 0,0.03)\n"
-          "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser "
-          "(0.05, 3 tau; 0)\n"
-          "  --missing-push X    dL/dV at the end for a silent label neuron, in 1/tau0 (1)\n"
+          "  --w-in MEAN,STD --w-out MEAN,STD    initial weights (0.375,0.195 and 0.2325,0.025;\n"
+          "                      0,0.5 and 0,0.03)\n"
+          "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser, in tau\n"
+          "                      (0.025, 0.32, 3e-3; 0.05, 3, 0)\n"
+          "  --missing-push X    dL/dV at the end for a silent label neuron, in 1/tau0 (1; 1)\n"
           "  --hidden-push X     dL/dV at the end for each hidden neuron silent in a sample (0)\n"
           "  --out-drive-floor I  keep the output drives at or above I after each step (0: off)\n"
-          "  --lr L --lr-decay G  Adam step size and its decay per epoch (2e-3, 0.9)\n"
-          "  --batch B --epochs E --patience P    (32, 50, 12: early stopping on validation)\n"
+          "  --lr L --lr-decay G  Adam step size and its decay per epoch (5e-4, 0.97; 2e-3, 0.9)\n"
+          "  --batch B --epochs E --patience P    (32, 100, 40; 32, 50, 12: early stopping on\n"
+          "                      validation)\n"
           "  --threads T         worker threads, one network each (2)\n"
           "  --seed S --runs R   runs with seeds S..S+R-1 (initial weights, shuffling) (1, 1)\n"
           "  --train N --val N --test N           data set sizes (5000, 1000, 1000)\n"
@@ -191,6 +229,18 @@ static int parse_pair(const char *s, double *a, double *b) {
 
 static int parse_options(int argc, char **argv, options *o) {
   int i;
+  /* The model's defaults first, so that the other options override them in any order. */
+  for (i = 1; i + 1 < argc; ++i)
+    if (strcmp(argv[i], "--model") == 0) {
+      if (strcmp(argv[i + 1], "current") == 0)
+        options_current(o);
+      else if (strcmp(argv[i + 1], "delta") == 0)
+        options_delta(o);
+      else {
+        fprintf(stderr, "yinyang: --model wants current or delta, got '%s'\n", argv[i + 1]);
+        return 0;
+      }
+    }
   for (i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -206,6 +256,8 @@ static int parse_options(int argc, char **argv, options *o) {
     if (FLAG("--help")) {
       usage(stdout);
       exit(0);
+    } else if (FLAG("--model")) {
+      NEEDS_VALUE; /* applied above */
     } else if (FLAG("--quiet")) {
       o->quiet = 1;
     } else if (FLAG("--fixed-drives")) {
