@@ -259,8 +259,8 @@ typedef struct sp_allocator {
    defaults V_r = 0, v_spike = +INFINITY, D_T = 0.1, V_T = 1). Refused with SP_ERR_ARGUMENT,
    naming the field: struct_size other than sizeof(sp_model_params), reserved not 0, v_reset
    not finite or above 1e100 in magnitude, v_spike not above v_reset (or above 1e100 and not
-   +INFINITY); EIF: delta_t not in 1e-100..1e100, v_t not finite, f, df or ctx set; custom: f
-   NULL. df is not used by this version (the tables need F only). */
+   +INFINITY); EIF: delta_t not above 1e-100 or above 1e100, v_t not finite, f, df or ctx
+   set; custom: f NULL. df is not used by this version (the tables need F only). */
 typedef double (*sp_model_fn)(double v, void *ctx);
 /* clang-format off */
 typedef struct sp_model_params {

@@ -185,10 +185,10 @@ sp_status check_model_params(uint32_t model, const sp_model_params &p) {
                 "+INFINITY (the blow-up)",
                 p.v_spike, p.v_reset);
   if (model == SP_MODEL_EIF) {
-    if (!(p.delta_t >= 1e-100 && p.delta_t <= kBig))
+    if (!(p.delta_t > 1e-100 && p.delta_t <= kBig))
       return fail(SP_ERR_ARGUMENT,
-                  "model_params->delta_t = %g: must be finite and > 0 (1e-100 "
-                  "to 1e100)",
+                  "model_params->delta_t = %g: must be finite and > 0 (above "
+                  "1e-100, at most 1e100)",
                   p.delta_t);
     if (!(std::fabs(p.v_t) <= kBig))
       return fail(SP_ERR_ARGUMENT,

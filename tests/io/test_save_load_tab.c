@@ -306,16 +306,29 @@ static void test_crafted_tables_are_refused(void **state) {
   sp_network_destroy(a);
 }
 
-/* A drive set with sp_set_drive is one of the tabulated ones; the loader refuses a neuron
-   whose drive has no table. */
+/* A drive set with sp_set_drive (or SP_PARAM_DRIVES) must be one of the tabulated ones: others
+   are refused and change nothing; the loader refuses a neuron whose drive has no table. */
 static void test_drive_without_table_is_refused(void **state) {
   sp_network *a = make(EIF_TIME);
   unsigned char *buf;
   size_t len = 0, at;
   unsigned char word[8];
   (void)state;
+  sp_network *twin = make(EIF_TIME);
+  double d[N];
   assert_int_equal(sp_set_drive(a, 3, 1.2), SP_OK);
+  assert_int_equal(sp_set_drive(twin, 3, 1.2), SP_OK);
+  /* Refused with a message naming the drive, the network exactly as it was (it continues as
+     its twin does), through both calls that set drives. */
   assert_int_equal(sp_set_drive(a, 3, 1.25), SP_ERR_UNSUPPORTED);
+  if (!strstr(sp_last_error(), "1.25") || !strstr(sp_last_error(), "no phase table"))
+    fail_msg("message: %s", sp_last_error());
+  assert_int_equal(sp_get_params(a, SP_PARAM_DRIVES, d, N), SP_OK);
+  d[7] = 1.5;
+  assert_int_equal(sp_set_params(a, SP_PARAM_DRIVES, d, N), SP_ERR_UNSUPPORTED);
+  if (!strstr(sp_last_error(), "1.5")) fail_msg("message: %s", sp_last_error());
+  same_future(a, twin, 300);
+  sp_network_destroy(twin);
   buf = save(a, &len);
   /* The drives follow the fixed fields (48 bytes from offset 24) and the two synapse blocks:
      recurrent 40 + 8 (N + 1) + 12 N K bytes, inputs 40 + 8 * 3 + 12 * 10. */

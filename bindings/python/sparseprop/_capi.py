@@ -42,6 +42,7 @@ SP_ERR_NUMERIC = 8
 SP_MODEL_LIF = 1
 SP_MODEL_QIF = 2
 SP_MODEL_EIF = 3
+SP_MODEL_CUSTOM = 4
 
 SP_FRAME_AUTO = 0
 SP_FRAME_PHASE = 1
@@ -76,6 +77,26 @@ class Allocator(Structure):
     """``sp_allocator``; the binding always passes NULL (malloc/free)."""
 
     _fields_ = [("alloc", c_void_p), ("free", c_void_p), ("ctx", c_void_p)]
+
+
+# sp_model_fn: double (*)(double v, void *ctx).
+ModelFn = ctypes.CFUNCTYPE(c_double, c_double, c_void_p)
+
+
+class ModelParams(Structure):
+    """``sp_model_params``: what EIF and custom models read besides the drive."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("v_reset", c_double),
+        ("v_spike", c_double),
+        ("delta_t", c_double),
+        ("v_t", c_double),
+        ("f", ModelFn),
+        ("df", ModelFn),
+        ("ctx", c_void_p),
+    ]
 
 
 class NetworkDesc(Structure):

@@ -45,6 +45,8 @@ class SparsePropError(Exception):
     status: int = -1
 
     def __init__(self, status: int, message: str) -> None:
+        """``status``: the ``SP_ERR_*`` value; ``message``: the library's ``sp_last_error()``
+        text (or the binding's own, for what it checks itself)."""
         Exception.__init__(self, message)
         self.status = status
         self.message = message

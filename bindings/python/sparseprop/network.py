@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import math
 import os
 import textwrap
 import weakref
 from ctypes import byref, c_double, c_size_t, c_void_p
-from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -45,11 +46,13 @@ _MAX_CHUNK = 1 << 22
 
 
 class Model(enum.IntEnum):
-    """Neuron models (``sp_model``); strings ``"lif"``, ``"qif"``, ``"eif"`` are accepted too."""
+    """Neuron models (``sp_model``); strings ``"lif"``, ``"qif"``, ``"eif"``, ``"custom"`` are
+    accepted too."""
 
     LIF = _capi.SP_MODEL_LIF
     QIF = _capi.SP_MODEL_QIF
     EIF = _capi.SP_MODEL_EIF
+    CUSTOM = _capi.SP_MODEL_CUSTOM
 
 
 class Frame(enum.IntEnum):
@@ -314,9 +317,14 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
               input_seed: Optional[int], input_weight: Optional[float],
               v0: Optional[ArrayLike], init_seed: Optional[int], t_ref: Optional[float],
               input_capacity: Optional[int], frame: Union[Frame, str, int],
-              tau_syn: Optional[float] = None) -> Tuple[_capi.NetworkDesc, List[Any]]:
+              tau_syn: Optional[float] = None, v_reset: Optional[float] = None,
+              v_spike: Optional[float] = None, delta_t: Optional[float] = None,
+              v_t: Optional[float] = None, f: Optional[Callable[[float], float]] = None,
+              ) -> Tuple[_capi.NetworkDesc, List[Any]]:
     """Builds an sp_network_desc; returns it with the arrays it points into (keep them alive
-    until the C call returns). Fields left None keep the library's defaults."""
+    until the C call returns) and, last in that list, the errors raised by a model callback
+    ``f`` (see :func:`_raise_callback_error`). Fields left None keep the library's
+    defaults."""
     d = _capi.NetworkDesc()
     lib.sp_network_desc_init(byref(d), ctypes.sizeof(d))
     keep: List[Any] = []
@@ -361,14 +369,67 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
     d.frame = _enum(Frame, "frame", frame)
     if tau_syn is not None:
         d.tau_syn = _float("tau_syn", tau_syn)
+    errors: List[BaseException] = []
+    if any(x is not None for x in (v_reset, v_spike, delta_t, v_t, f)) or \
+            d.model == _capi.SP_MODEL_CUSTOM:
+        mp = _capi.ModelParams()
+        mp.struct_size = ctypes.sizeof(mp)
+        # The library has no per-field default once model_params is given: fill in EIF's.
+        mp.v_reset = 0.0 if v_reset is None else _float("v_reset", v_reset)
+        mp.v_spike = math.inf if v_spike is None else _float("v_spike", v_spike)
+        mp.delta_t = 0.1 if delta_t is None else _float("delta_t", delta_t)
+        mp.v_t = 1.0 if v_t is None else _float("v_t", v_t)
+        if f is not None:
+            if not callable(f):
+                raise TypeError(f"f must be a callable F(v) -> float, not {type(f).__name__}")
+            mp.f = _capi.ModelFn(_model_callback(f, errors))
+            keep.append(mp.f)
+        keep.append(mp)
+        d.model_params = ctypes.addressof(mp)
+    keep.append(errors)
     return d, keep
+
+
+def _model_callback(f: Callable[[float], float], errors: List[BaseException]
+                    ) -> Callable[[float, Any], float]:
+    """Wraps F for the library: an exception cannot cross C, so it is kept in ``errors`` and
+    NaN returned (which the library refuses), and raised again after the call."""
+
+    def call(v: float, ctx: Any) -> float:
+        if errors:
+            return math.nan
+        try:
+            return float(f(v))
+        except BaseException as e:  # noqa: B902 - re-raised after the C call returns
+            errors.append(e)
+            return math.nan
+
+    return call
+
+
+def _raise_callback_error(keep: List[Any], status: int) -> None:
+    """After sp_network_create / sp_network_memory: the model callback's own exception if it
+    raised one (the library's refusal chained to it), else the library's status."""
+    errors = keep[-1]
+    try:
+        check(status)
+    except Exception as e:
+        if errors:
+            raise errors[0] from e
+        raise
+    if errors:
+        raise errors[0]
 
 
 _DESCRIPTION_DOC = """
         Args:
             n: number of neurons (>= 1).
-            model: ``"lif"`` (leaky, threshold 1, reset 0) or ``"qif"`` (quadratic, drive > 0
-                required); ``"eif"`` is refused by this version of the library.
+            model: ``"lif"`` (leaky, threshold 1, reset 0), ``"qif"`` (quadratic, drive > 0
+                required), ``"eif"`` (exponential: ``tau dV/dt = -V + I + delta_t
+                exp((V - v_t)/delta_t)``) or ``"custom"`` (``tau dV/dt = f(V) + I``). EIF and
+                custom neurons are tabulated at creation, once per distinct drive (at most
+                64; drives can later only be set to values given at creation), and must be
+                oscillatory (f + I > 0 up to the spike).
             tau: membrane time constant in seconds (library default 0.01).
             drive: the drive I of every neuron (library default 0), or
             drives: one drive per neuron (array of n).
@@ -392,6 +453,15 @@ _DESCRIPTION_DOC = """
                 continuous, so every spike time moves smoothly with every parameter.
                 tau_syn/tau must lie in [1e-4, 1e4] and not within 2^-12 of 1 unless exactly
                 1 (:class:`NumericError`); LIF only, time frame only.
+            v_reset, v_spike: EIF and custom models: the reset voltage (default 0) and the
+                voltage at which a neuron spikes (default ``inf``: at the finite-time blow-up
+                of V, which f must then allow, growing at least like V^2).
+            delta_t, v_t: EIF only: the slope factor (default 0.1) and soft threshold
+                (default 1), in the dimensionless units of LIF (threshold 1, reset 0).
+            f: custom model only: F(V) as a Python callable taking and returning a float
+                (smooth, deterministic, finite). It is called only while the network is
+                created (many times); an exception it raises is re-raised from there. Saved
+                networks keep the tables, not f: loading needs no callback.
 """
 
 
@@ -405,14 +475,17 @@ def network_memory(n: int, *, model: Union[Model, str, int] = "lif",
                    v0: Optional[ArrayLike] = None, init_seed: Optional[int] = None,
                    t_ref: Optional[float] = None, input_capacity: Optional[int] = None,
                    frame: Union[Frame, str, int] = "auto",
-                   tau_syn: Optional[float] = None) -> int:
+                   tau_syn: Optional[float] = None, v_reset: Optional[float] = None,
+                   v_spike: Optional[float] = None, delta_t: Optional[float] = None,
+                   v_t: Optional[float] = None,
+                   f: Optional[Callable[[float], float]] = None) -> int:
     """The exact number of bytes ``Network(n, **same_arguments)`` will allocate
     (``sp_network_memory``); raises the same errors creation would."""
     d, keep = _describe(n, model, tau, drive, drives, recurrent, k, seed, weight, n_inputs,
                         inputs, input_k, input_seed, input_weight, v0, init_seed, t_ref,
-                        input_capacity, frame, tau_syn)
+                        input_capacity, frame, tau_syn, v_reset, v_spike, delta_t, v_t, f)
     out = c_size_t()
-    check(lib.sp_network_memory(byref(d), byref(out)))
+    _raise_callback_error(keep, lib.sp_network_memory(byref(d), byref(out)))
     del keep
     return out.value
 
@@ -447,15 +520,21 @@ class Network:
                  v0: Optional[ArrayLike] = None, init_seed: Optional[int] = None,
                  t_ref: Optional[float] = None, input_capacity: Optional[int] = None,
                  frame: Union[Frame, str, int] = "auto",
-                 tau_syn: Optional[float] = None) -> None:
+                 tau_syn: Optional[float] = None, v_reset: Optional[float] = None,
+                 v_spike: Optional[float] = None, delta_t: Optional[float] = None,
+                 v_t: Optional[float] = None,
+                 f: Optional[Callable[[float], float]] = None) -> None:
         """Creates a network (``sp_network_create``); everything is allocated here."""
         self._ptr: Optional[int] = None
         self._parent: Optional["Network"] = None
         d, keep = _describe(n, model, tau, drive, drives, recurrent, k, seed, weight, n_inputs,
                             inputs, input_k, input_seed, input_weight, v0, init_seed, t_ref,
-                            input_capacity, frame, tau_syn)
+                            input_capacity, frame, tau_syn, v_reset, v_spike, delta_t, v_t, f)
         out = c_void_p()
-        check(lib.sp_network_create(byref(d), byref(out)))
+        status = lib.sp_network_create(byref(d), byref(out))
+        if status == _capi.SP_OK and keep[-1]:
+            lib.sp_network_destroy(out.value)  # made despite a callback error: not kept
+        _raise_callback_error(keep, status)
         del keep
         self._adopt(out.value)
 

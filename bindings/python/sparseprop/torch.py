@@ -27,6 +27,8 @@ Limits:
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
   backward pass zeroes them. The forward pass rewinds the network and sets its parameters;
   afterwards the network holds the last forward pass's parameters and final state.
+- EIF and custom networks accept only drives given at their creation (their tables), so a
+  ``drives`` tensor with other values is refused; the gradient for drives is still returned.
 - CPU only; tensors on another device are copied to the CPU and the gradients copied back.
 - No double backward.
 """
@@ -105,6 +107,8 @@ class SpikeTimesFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, spec: _Spec, input_times: torch.Tensor,  # type: ignore[override]
                 *params: Optional[torch.Tensor]) -> Any:
+        """Rewinds, sets the parameters, queues the inputs, records and runs (see
+        :func:`spike_times`); returns the spike times (and neurons, end voltages)."""
         values = [_as_numpy(p) for p in params]
         times_np = _as_numpy(input_times)
         # No tape when no gradient can be asked for (torch.no_grad, no parameter requiring
@@ -141,6 +145,8 @@ class SpikeTimesFunction(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_times: torch.Tensor, *more: Any) -> Any:
+        """``sp_backward`` with dL/dt (and dL/dV at the end) from the incoming gradients;
+        returns the parameters' gradients, None for ``spec`` and ``input_times``."""
         spec: _Spec = ctx.spec
         net = spec.net
         wanted = ctx.needs_input_grad[2:]

@@ -14,6 +14,7 @@ STRUCTS = {
     "sp_allocator": _capi.Allocator,
     "sp_spike": _capi.Spike,
     "sp_network_desc": _capi.NetworkDesc,
+    "sp_model_params": _capi.ModelParams,
 }
 
 
@@ -46,7 +47,7 @@ def test_enum_arguments_and_constants_match(c_program):
     assert ctypes.sizeof(_capi.c_enum) == facts[("sizeof", "sp_status")]
     assert ctypes.sizeof(_capi.c_enum) == facts[("sizeof", "sp_param")]
     consts = {name: v for (kind, name), v in facts.items() if kind == "const"}
-    assert len(consts) == 22
+    assert len(consts) == 23
     for name, value in consts.items():
         assert getattr(_capi, name) == value, name
 

@@ -23,6 +23,16 @@ int main(void) {
   OFF(sp_spike, t);
   OFF(sp_spike, neuron);
   OFF(sp_spike, flags);
+  SIZE(sp_model_params);
+  OFF(sp_model_params, struct_size);
+  OFF(sp_model_params, reserved);
+  OFF(sp_model_params, v_reset);
+  OFF(sp_model_params, v_spike);
+  OFF(sp_model_params, delta_t);
+  OFF(sp_model_params, v_t);
+  OFF(sp_model_params, f);
+  OFF(sp_model_params, df);
+  OFF(sp_model_params, ctx);
   SIZE(sp_network_desc);
 #define D(f) OFF(sp_network_desc, f)
   D(struct_size);
@@ -59,6 +69,7 @@ int main(void) {
   printf("const SP_MODEL_LIF %d\n", (int)SP_MODEL_LIF);
   printf("const SP_MODEL_QIF %d\n", (int)SP_MODEL_QIF);
   printf("const SP_MODEL_EIF %d\n", (int)SP_MODEL_EIF);
+  printf("const SP_MODEL_CUSTOM %d\n", (int)SP_MODEL_CUSTOM);
   printf("const SP_FRAME_AUTO %d\n", (int)SP_FRAME_AUTO);
   printf("const SP_FRAME_PHASE %d\n", (int)SP_FRAME_PHASE);
   printf("const SP_FRAME_TIME %d\n", (int)SP_FRAME_TIME);
