@@ -136,11 +136,12 @@ class Loop {
   // has room for its spike and for every queued input due before it (at or before the spike
   // time expected now, and before t_end): so a step refused for the tape changes nothing.
   // (Inhibitory inputs can delay the spike past further inputs; those are checked as they
-  // come.)
-  sp_status reserve_step(double t_spike, double t_end) const {
+  // come.) A step (is_step) ends with a spike: with inputs queued and none due, one of them may
+  // cause it, so it needs room for a spike as well.
+  sp_status reserve_step(double t_spike, double t_end, bool is_step = false) const {
     const Tape &tape = net_.tape;
     if (!tape.recording) return SP_OK;
-    bool spikes = t_spike < t_end;
+    bool spikes = t_spike < t_end || (is_step && net_.queue.size() > 0);
     double limit = spikes ? t_spike : t_end;
     uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row : 0;
     count_due_inputs(0, limit, t_spike < t_end, &inputs, &deliveries);
@@ -364,7 +365,7 @@ sp_status step_impl(Network &net, sp_spike *out) {
   // Both checks before the queued inputs are applied, so that a refused step changes nothing.
   double first = loop.next_spike_time();
   sp_status checked = loop.check_top(first, INFINITY);
-  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY);
+  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY, true);
   if (checked != SP_OK) return checked;
   bool applied_inputs = false;
   for (;;) {

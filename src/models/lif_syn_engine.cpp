@@ -107,11 +107,12 @@ class SynLoop {
   }
 
   // While recording: room on the tape for the spike due at t_spike (if before t_end) and every
-  // queued input before it, so that a refused step changes nothing.
-  sp_status reserve_step(double t_spike, double t_end) const {
+  // queued input before it, so that a refused step changes nothing. A step (is_step) ends with
+  // a spike: with inputs queued and none due, one of them may cause it (room for it too).
+  sp_status reserve_step(double t_spike, double t_end, bool is_step = false) const {
     const Tape &tape = net_.tape;
     if (!tape.recording) return SP_OK;
-    bool spikes = t_spike < t_end;
+    bool spikes = t_spike < t_end || (is_step && net_.queue.size() > 0);
     double limit = spikes ? t_spike : t_end;
     uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row + 2 : 0;
     const InputQueue &iq = net_.queue;
@@ -320,7 +321,7 @@ sp_status lif_syn_step(Network *net, sp_spike *out) {
   SynLoop loop(*net);
   double first = loop.next_spike_time();
   sp_status checked = loop.check_top(first, INFINITY);
-  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY);
+  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY, true);
   if (checked != SP_OK) return checked;
   bool applied_inputs = false;
   for (;;) {

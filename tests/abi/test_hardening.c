@@ -501,6 +501,48 @@ static void test_full_tape_changes_nothing(void **state) {
   sp_network_destroy(net);
 }
 
+/* A full tape and no spike due: sp_step on a silent network (drive 0.9) with queued inputs that
+   make a neuron spike needs room for that spike too. It applied the inputs, then found no room
+   for the spike they caused (SP_ERR_CAPACITY with the inputs applied, now() moved). With delta
+   synapses an input takes the neuron to threshold at once; with current-based ones (tau_syn)
+   its current makes it spike later. */
+static void test_full_tape_input_triggered_spike_changes_nothing(void **state) {
+  int syn;
+  (void)state;
+  for (syn = 0; syn < 2; syn++) {
+    sp_network_desc d;
+    sp_network *net;
+    sp_spike s;
+    bytes before;
+    desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+    d.drive = 0.9;
+    d.recurrent.k = 0;
+    d.recurrent.weight = 0;
+    d.n_inputs = 1;
+    d.inputs.k = 1;
+    d.inputs.seed = 3;
+    d.inputs.weight = syn ? 0.8 : 1.5; /* (either: exactly one spike per input) */
+    d.input_capacity = 4;
+    if (syn) d.tau_syn = 0.005;
+    net = create_ok(&d);
+    assert_sp_ok(sp_record(net, 1));
+    assert_sp_ok(sp_input(net, 0, 0.01));
+    assert_sp_ok(sp_step(net, &s)); /* the input's spike fills the tape */
+    assert_sp_ok(sp_input(net, 0, sp_now(net) + 0.01));
+    before = save_bytes(net);
+    assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
+    {
+      abi_msg m = abi_last_error();
+      abi_check_message("no spike due, an input would cause one", &m, NULL, "tape", NULL);
+    }
+    if (!same_saved(net, &before))
+      abi_fail_at(__FILE__, __LINE__, "tau_syn = %g: a refused step changed the network",
+                  d.tau_syn);
+    free(before.p);
+    sp_network_destroy(net);
+  }
+}
+
 /* sp_set_params on a network without synapses: an empty weight array may be NULL (it was
    passed to memcpy, undefined behaviour the UBSan build reports). */
 static void test_empty_parameter_arrays(void **state) {
@@ -890,6 +932,7 @@ int main(void) {
       cmocka_unit_test(test_nonfinite_parameters_refused),
       cmocka_unit_test(test_backward_overflow_refused),
       cmocka_unit_test(test_full_tape_changes_nothing),
+      cmocka_unit_test(test_full_tape_input_triggered_spike_changes_nothing),
       cmocka_unit_test(test_empty_parameter_arrays),
       cmocka_unit_test(test_out_of_range_enums),
       cmocka_unit_test(test_unresolvable_period_refused),

@@ -96,4 +96,26 @@ static void fz_decode_desc(fuzz_bytes *b, fuzz_desc *f, uint32_t max_n) {
   }
 }
 
+/* With SP_FUZZ_TRACE: what a reproducer's description holds. */
+static void fz_trace_desc(const sp_network_desc *d) {
+  uint32_t i;
+  if (!getenv("SP_FUZZ_TRACE")) return;
+  fprintf(stderr,
+          "trace: desc model %u n %u tau %.17g t_ref %.17g drive %.17g frame %u seed %llu "
+          "n_inputs %u capacity %u\n",
+          d->model, d->n, d->tau, d->t_ref, d->drive, d->frame, (unsigned long long)d->init_seed,
+          d->n_inputs, d->input_capacity);
+  for (i = 0; d->drives && i < d->n; ++i)
+    fprintf(stderr, "trace:   drives[%u] = %.17g\n", i, d->drives[i]);
+  for (i = 0; d->v0 && i < d->n; ++i) fprintf(stderr, "trace:   v0[%u] = %.17g\n", i, d->v0[i]);
+  fprintf(stderr, "trace:   recurrent: %s k %u seed %llu weight %.17g%s\n",
+          d->recurrent.row_ptr ? "explicit" : "procedural", d->recurrent.k,
+          (unsigned long long)d->recurrent.seed, d->recurrent.weight,
+          d->recurrent.weights ? " (per-synapse weights)" : "");
+  fprintf(stderr, "trace:   inputs: %s k %u seed %llu weight %.17g%s\n",
+          d->inputs.row_ptr ? "explicit" : "procedural", d->inputs.k,
+          (unsigned long long)d->inputs.seed, d->inputs.weight,
+          d->inputs.weights ? " (per-synapse weights)" : "");
+}
+
 #endif

@@ -111,11 +111,35 @@ def test_binding_side_argument_checks():
 
 
 def test_unsupported():
-    with pytest.raises(sp.UnsupportedError) as ei:
-        Network(3, model="eif", drive=1.0)
-    assert isinstance(ei.value, ValueError) and ei.value.status == _capi.SP_ERR_UNSUPPORTED
-    with pytest.raises(sp.UnsupportedError, match="drive"):
+    with pytest.raises(sp.UnsupportedError, match="drive") as ei:
         Network(3, model="qif", drive=-0.5)
+    assert isinstance(ei.value, ValueError) and ei.value.status == _capi.SP_ERR_UNSUPPORTED
+
+
+def test_tau_syn_rejections():
+    # Each names the field and its value (the library's message).
+    cases = [
+        (dict(model="qif", drive=1.0, tau_syn=0.002), sp.UnsupportedError, "tau_syn = 0.002"),
+        (dict(tau_syn=-0.001), sp.ArgumentError, "tau_syn = -0.001"),
+        (dict(tau_syn=float("nan")), sp.ArgumentError, "tau_syn = nan"),
+        (dict(tau_syn=float("inf")), sp.ArgumentError, "tau_syn = inf"),
+        (dict(tau=0.01, tau_syn=1e3), sp.UnsupportedError, "tau_syn/tau = 100000"),
+        (dict(tau=0.01, tau_syn=1e-7), sp.UnsupportedError, "tau_syn/tau = 1e-05"),
+        (dict(tau=0.01, tau_syn=0.01 * (1 + 2**-14)), sp.NumericError, "within 2\\^-12 of 1"),
+        (dict(tau_syn=0.002, frame="phase"), sp.UnsupportedError, "time frame only"),
+        (dict(tau=0.01, tau_syn=0.002, t_ref=1.0), sp.UnsupportedError, "t_ref"),
+    ]
+    for kwargs, cls, message in cases:
+        with pytest.raises(cls, match=message) as ei:
+            Network(3, **kwargs)
+        assert "tau_syn" in ei.value.message or "t_ref" in ei.value.message, ei.value.message
+        with pytest.raises(cls):
+            sp.network_memory(3, **kwargs)
+    with pytest.raises(TypeError, match="tau_syn"):
+        Network(3, tau_syn="fast")
+    # Accepted at the edges: tau_syn = tau exactly, the ratio bounds, 0 (delta synapses).
+    for tau_syn in (0.01, 1.01e-6, 99.0, 0.0):
+        Network(3, tau=0.01, tau_syn=tau_syn).close()
 
 
 def test_rejections_leave_the_network_unchanged():
