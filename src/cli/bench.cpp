@@ -54,7 +54,8 @@ double bench_drive(uint32_t model) {
 
 double bench_weight() { return -kBenchJ0 / std::sqrt((double)kBenchK); }
 
-// --tau-syn: the LIF rows run with current-based synapses (labelled LIF-s).
+// The synaptic time constant of the rows being run: with --tau-syn, delta-synapse LIF rows
+// (0) alternate with current-synapse rows (labelled LIF-s); forked children inherit it.
 double g_tau_syn = 0.0;
 
 const char *model_name(uint32_t model) {
@@ -718,11 +719,17 @@ int bench_main(int argc, char **argv, int first) {
   FILE *csv = csv_file ? csv_file->get() : nullptr;
   if (csv) std::fputs(kCsvHeader, csv);
 
-  g_tau_syn = o.tau_syn;
-  std::vector<uint32_t> models;
-  if (o.lif) models.push_back(SP_MODEL_LIF);
-  if (o.qif) models.push_back(SP_MODEL_QIF);
-  if (o.eif) models.push_back(SP_MODEL_EIF);
+  // (model, tau_syn) per kind of row: with --tau-syn, LIF with delta synapses, then with
+  // current-based ones, so that both are measured by the same program in the same session.
+  struct Kind {
+    uint32_t model;
+    double tau_syn;
+  };
+  std::vector<Kind> models;
+  if (o.lif) models.push_back({SP_MODEL_LIF, 0.0});
+  if (o.lif && o.tau_syn > 0) models.push_back({SP_MODEL_LIF, o.tau_syn});
+  if (o.qif) models.push_back({SP_MODEL_QIF, 0.0});
+  if (o.eif) models.push_back({SP_MODEL_EIF, 0.0});
 
   std::string load_start = load_average();
   double wall_start = monotonic_seconds();
@@ -737,9 +744,9 @@ int bench_main(int argc, char **argv, int first) {
     if (o.eif)
       std::printf("EIF: the library's defaults (reset 0, V_T = 1, D_T = 0.1, spike at +inf), "
                   "phase tables; no O(N) loop\n");
-    if (g_tau_syn > 0)
+    if (o.tau_syn > 0)
       std::printf("LIF-s: current-based synapses, tau_syn = %g s (the same drive and weights)\n",
-                  g_tau_syn);
+                  o.tau_syn);
     std::printf("machine: %s, %ld CPUs online, %s memory; load average %s at the start\n\n",
                 cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN),
                 gib(1024.0 * (double)proc_kib("/proc/meminfo", "MemTotal:")).c_str(),
@@ -750,12 +757,15 @@ int bench_main(int argc, char **argv, int first) {
   std::vector<std::string> checks;
   struct Done {
     uint32_t model, n;
+    double tau_syn;
     ForwardResult r;
   };
   std::vector<Done> done;  // for the floor table
   double start_rss_mb = 0;
   print_header(kForwardColumns);
-  for (uint32_t model : models) {
+  for (const Kind &kind : models) {
+    const uint32_t model = kind.model;
+    g_tau_syn = kind.tau_syn;
     for (uint32_t n : o.sizes) {
       // Skip what cannot fit: the engine's arrays (or the baseline's, whichever is larger).
       sp_network_desc desc = describe(model, n);
@@ -776,7 +786,7 @@ int bench_main(int argc, char **argv, int first) {
       ForwardResult r;
       run_in_child(&r, [&](ForwardResult &res) { forward_work(o, model, n, res); });
       report_forward(model, n, r, csv, checks, outcome);
-      done.push_back({model, n, r});
+      done.push_back({model, n, kind.tau_syn, r});
       if (r.ok && r.start_rss) start_rss_mb = (double)r.start_rss / 1e6;
     }
   }
@@ -785,14 +795,19 @@ int bench_main(int argc, char **argv, int first) {
     std::printf("\nfloor (the engine on a further run of spikes vs a probe replaying the same "
                 "spikers:\ntargets generated, one read-modify-write per target, no queue):\n");
     print_header(kFloorColumns);
-    for (const Done &d : done) report_floor(d.model, d.n, d.r);
+    for (const Done &d : done) {
+      g_tau_syn = d.tau_syn;
+      report_floor(d.model, d.n, d.r);
+    }
   }
 
   if (o.backward) {
     std::printf("\nbackward pass (L = sum of spike times; the recorded run replays the timed "
                 "spikes from a saved state):\n");
     print_header(kBackwardColumns);
-    for (uint32_t model : models) {
+    for (const Kind &kind : models) {
+      const uint32_t model = kind.model;
+      g_tau_syn = kind.tau_syn;
       BackwardResult r;
       run_in_child(&r, [&](BackwardResult &res) { backward_work(o, model, res); });
       report_backward(o, model, r, csv, outcome);

@@ -122,6 +122,17 @@ def main():
         table = list(csv.DictReader(f))
     expect(len(table) == 1 and table[0]["floor_spikes"] == "", "--no-floor CSV %r" % table)
 
+    # --tau-syn: the delta-synapse LIF row and then the current-synapse row (LIF-s) of the same
+    # network, both measured; QIF alone with it is a usage error.
+    rc, out, err = run(exe, "bench", "--tau-syn", "0.0025", "--model", "lif", "--n-list", "500",
+                       "--spikes-count", "2000", "--no-backward", "--quiet")
+    expect(rc == 0 and err == "", "--tau-syn run: exit %d %r" % (rc, err))
+    rows = [l.split() for l in out.splitlines() if l.startswith(("LIF ", "LIF-s "))]
+    expect([r[0] for r in rows] == ["LIF", "LIF-s"] and all(2.0 < float(r[6]) < 5.0 for r in rows),
+           "--tau-syn rows:\n" + out)
+    rc, _, err = run(exe, "bench", "--tau-syn", "0.0025", "--model", "qif")
+    expect(rc == 2, "--tau-syn with --model qif: exit %d %r" % (rc, err))
+
     # An unwritable CSV path is an I/O error before anything runs.
     bad = os.path.join(work, "no-such-dir", "x.csv")
     rc, _, err = run(exe, "bench", "--n-list", "500", "--csv", bad)

@@ -48,6 +48,12 @@ double LifSyn::v_max(double p, double q, double drive, const Shape &sh) {
 
 namespace {
 
+double power(double x, int k) {
+  double r = x;
+  for (int i = 1; i < k; ++i) r *= x;
+  return r;
+}
+
 // The larger root in (0, 1) of c2 x^2 + c1 x + c0 with c0 + c1 + c2 < 0 at x = 1 (the
 // numerically stable form), or -1 if none: V(s) = 1 written in x = exp(-s/tau_fast)... see
 // first_crossing. Only a starting point for the safeguarded iteration.
@@ -76,14 +82,20 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
   // case); the second derivative only decides when Newton has converged.
   double d2 = 0.0;
   auto eval = [&](double s, double *dv) {
-    double em = std::exp(-s * sh.inv_m);
-    if (sh.alpha) {
-      double x = s * sh.inv_m;
-      *dv = (q - p - q * x) * sh.inv_m * em;
-      d2 = (p - 2.0 * q + q * x) * sh.inv_m * sh.inv_m * em;
-      return c + (p + q * x) * em;
+    double em, es;
+    if (sh.s_per_m) {
+      es = std::exp(-s * sh.inv_s);
+      em = power(es, sh.s_per_m);
+    } else {
+      em = std::exp(-s * sh.inv_m);
+      if (sh.alpha) {
+        double x = s * sh.inv_m;
+        *dv = (q - p - q * x) * sh.inv_m * em;
+        d2 = (p - 2.0 * q + q * x) * sh.inv_m * sh.inv_m * em;
+        return c + (p + q * x) * em;
+      }
+      es = sh.m_per_s ? power(em, sh.m_per_s) : std::exp(-s * sh.inv_s);
     }
-    double es = std::exp(-s * sh.inv_s);
     *dv = -p * sh.inv_m * em - q * sh.inv_s * es;
     d2 = p * sh.inv_m * sh.inv_m * em + q * sh.inv_s * sh.inv_s * es;
     return c + p * em + q * es;

@@ -46,7 +46,18 @@ struct LifSyn {
     bool alpha;           // tau_s == tau_m: the t exp(-t/tau) form
     double c_per_w;       // tau_m/(tau_m - tau_s): c_w = w c_per_w (0 in the alpha case)
     int quadratic;        // 2: tau_s = tau_m/2, 1: tau_s = 2 tau_m, 0: neither (exactly)
+    // k in 2..kMaxPower when tau_m = k tau_s exactly (m_per_s) or tau_s = k tau_m (s_per_m),
+    // else 0: the faster exponential is then the slower one to the k-th power, k - 1
+    // multiplications instead of a second exp (a relative rounding of about k ulps, the same
+    // as the direct exp's from its argument's rounding).
+    int m_per_s, s_per_m;
   };
+  static constexpr int kMaxPower = 8;
+  static int integer_ratio(double big, double small) {
+    for (int k = 2; k <= kMaxPower; ++k)
+      if (small * k == big) return k;
+    return 0;
+  }
   static Shape shape(double tau_m, double tau_s) {
     Shape s;
     s.tau_m = tau_m;
@@ -56,6 +67,8 @@ struct LifSyn {
     s.alpha = tau_s == tau_m;
     s.c_per_w = s.alpha ? 0.0 : tau_m / (tau_m - tau_s);
     s.quadratic = tau_s * 2.0 == tau_m ? 2 : (tau_m * 2.0 == tau_s ? 1 : 0);
+    s.m_per_s = integer_ratio(tau_m, tau_s);
+    s.s_per_m = integer_ratio(tau_s, tau_m);
     return s;
   }
 

@@ -9,6 +9,9 @@ nu = 1 Hz, tau = 10 ms, random initial phases over the free period.
 
   LIF: tau dV/dt = -V + I, I = 1 + tau sqrt(K) J0 nu, spike at V = 1, reset to 0
        (integrated exactly between grid points: method 'exact').
+  LIF with --tau-syn S (current-based synapses, README.md, Models): tau dV/dt = -V + I + J,
+       S dJ/dt = -J, an input raises J by w tau/S, J unchanged by a spike; the same drive
+       and weights, J = 0 at the start (also integrated exactly between grid points).
   QIF: in the phase representation, which is exact between inputs: dphi/dt = 2 sqrt(I)/tau,
        I = tau sqrt(K) J0 nu, spike at phi = pi, reset to -pi, an input moves phi to
        2 atan(tan(phi/2) + w/sqrt(I)) (src/ARCHITECTURE.md, Models).
@@ -19,8 +22,8 @@ realisation. After a burn-in (untimed; it also compiles the generated code) it t
 seconds of biological time and then runs `sparseprop run --n N --time T` (N spikes of burn-in)
 on the same workload, and prints both wall times, CPU times and rates side by side.
 
-usage: brian2_balanced.py [--n N] [--time T] [--model lif|qif] [--dt MS] [--burn-in T]
-                          [--target cython|numpy] [--sparseprop PATH] [--seed S]
+usage: brian2_balanced.py [--n N] [--time T] [--model lif|qif] [--tau-syn S] [--dt MS]
+                          [--burn-in T] [--target cython|numpy] [--sparseprop PATH] [--seed S]
 """
 import argparse
 import math
@@ -46,6 +49,8 @@ def parse_args():
     p.add_argument("--burn-in", type=float, default=1.0,
                    help="untimed biological seconds first in Brian2 (1)")
     p.add_argument("--model", choices=["lif", "qif"], default="lif")
+    p.add_argument("--tau-syn", type=float, default=0.0,
+                   help="LIF: current-based synapses with this time constant in s (0: delta)")
     p.add_argument("--dt", type=float, default=0.1, help="Brian2 time step in ms (0.1)")
     p.add_argument("--target", choices=["cython", "numpy", "cpp_standalone"], default="cython",
                    help="Brian2 code generation (cython, numpy if cython fails; "
@@ -59,6 +64,8 @@ def parse_args():
         p.error("--n must exceed %d" % (2 * K))
     if not (a.time > 0 and a.burn_in >= 0 and a.dt > 0):
         p.error("--time and --dt must be > 0, --burn-in >= 0")
+    if a.tau_syn < 0 or (a.tau_syn > 0 and a.model != "lif"):
+        p.error("--tau-syn must be >= 0, and is LIF only")
     return a
 
 
@@ -116,11 +123,18 @@ def run_brian2(a):
     if a.model == "lif":
         drive = 1.0 + i_ext
         period = TAU * math.log(drive / (drive - 1.0))
-        g = b2.NeuronGroup(n, "dv/dt = (I - v)/tau : 1", threshold="v >= 1", reset="v = 0",
-                           method="exact", namespace={"I": drive, "tau": tau})
+        if a.tau_syn > 0:
+            g = b2.NeuronGroup(n, "dv/dt = (I - v + J)/tau : 1\ndJ/dt = -J/tau_s : 1",
+                               threshold="v >= 1", reset="v = 0", method="exact",
+                               namespace={"I": drive, "tau": tau,
+                                          "tau_s": a.tau_syn * b2.second})
+            on_pre = "J_post += w_j"
+        else:
+            g = b2.NeuronGroup(n, "dv/dt = (I - v)/tau : 1", threshold="v >= 1", reset="v = 0",
+                               method="exact", namespace={"I": drive, "tau": tau})
+            on_pre = "v_post += w"
         frac = rng.random(n)
         g.v = drive * (1.0 - np.exp(-frac * period / TAU))
-        on_pre = "v_post += w"
     else:
         drive = i_ext
         omega = 2.0 * math.sqrt(drive)  # phase per tau
@@ -131,7 +145,10 @@ def run_brian2(a):
         on_pre = "phi_post = 2*arctan(tan(phi_post/2) + c)"
     t0 = time.perf_counter()
     src, tg = random_targets(n, K, rng)
-    ns = {"w": w} if a.model == "lif" else {"c": w / math.sqrt(drive)}
+    if a.model == "lif":
+        ns = {"w_j": w * TAU / a.tau_syn} if a.tau_syn > 0 else {"w": w}
+    else:
+        ns = {"c": w / math.sqrt(drive)}
     syn = b2.Synapses(g, g, on_pre=on_pre, namespace=ns)
     syn.connect(i=src, j=tg)
     mon = b2.SpikeMonitor(g, record=False)
@@ -190,8 +207,10 @@ def run_sparseprop(a):
             print("sparseprop not found at %s; pass --sparseprop PATH" % exe, file=sys.stderr)
             return None
         exe = found
-    p = subprocess.run([exe, "run", "--model", a.model, "--n", str(a.n), "--time", repr(a.time)],
-                       capture_output=True, text=True)
+    cmd = [exe, "run", "--model", a.model, "--n", str(a.n), "--time", repr(a.time)]
+    if a.tau_syn > 0:
+        cmd += ["--tau-syn", repr(a.tau_syn)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         print("sparseprop failed (%d): %s" % (p.returncode, p.stderr), file=sys.stderr)
         return None
@@ -208,9 +227,10 @@ def run_sparseprop(a):
 
 def main():
     a = parse_args()
-    print("balanced %s network: N = %d, K = %d, J0 = %g, nu = %g Hz, tau = %g ms; "
+    syn = ", current-based synapses tau_syn = %g ms" % (a.tau_syn * 1e3) if a.tau_syn > 0 else ""
+    print("balanced %s network%s: N = %d, K = %d, J0 = %g, nu = %g Hz, tau = %g ms; "
           "%g s timed after %g s (Brian2) / N spikes (sparseprop) of burn-in"
-          % (a.model.upper(), a.n, K, J0, NU, TAU * 1e3, a.time, a.burn_in), flush=True)
+          % (a.model.upper(), syn, a.n, K, J0, NU, TAU * 1e3, a.time, a.burn_in), flush=True)
     with open("/proc/loadavg") as f:
         load0 = " ".join(f.read().split()[:3])
     results = [run_brian2(a)]
