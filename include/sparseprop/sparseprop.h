@@ -183,10 +183,37 @@ enum sp_model_code {
   /* Quadratic integrate-and-fire (theta neuron): tau dV/dt = V^2 + I, spike at V = +inf,
      reset to -inf, period pi tau / sqrt(I). Requires I > 0 (SP_ERR_UNSUPPORTED otherwise). */
   SP_MODEL_QIF = 2,
-  /* Exponential integrate-and-fire: reserved; refused with SP_ERR_UNSUPPORTED. */
+  /* Exponential integrate-and-fire: tau dV/dt = -V + I + D_T exp((V - V_T)/D_T), spike at
+     V = +inf (or at a finite v_spike), reset V_r. Dimensionless like LIF: the defaults
+     (model_params NULL) are V_r = 0, V_T = 1, D_T = 0.1, v_spike = +INFINITY, so threshold-
+     like V_T and reset match LIF's 1 and 0. From millivolts (tau dV/dt = -(V - E_L) + D_T
+     exp((V - V_T)/D_T) + R I): with s = V_T - V_r, V' = (V - V_r)/s, D_T' = D_T/s, V_T' = 1,
+     V_r' = 0, I' = (E_L - V_r + R I)/s, weights w' = w/s. Oscillatory for I > V_T - D_T
+     (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED).
+     Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
+     once per distinct drive at creation to about 1e-15; an input of weight w maps the phase
+     phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
+     threshold or past the point where the rest of the blow-up is below rounding fires the
+     neuron at that instant (as LIF inputs that reach 1). At most 64 distinct drives, fixed at
+     creation: sp_set_drive and SP_PARAM_DRIVES accept only drives the network was created
+     with (SP_ERR_UNSUPPORTED otherwise; create with every drive a neuron will use). The
+     tables count in sp_network_memory (about 16 KB per drive for the defaults) and are saved
+     with the network (format version 4). */
   SP_MODEL_EIF = 3,
-  /* A one-variable model tau dV/dt = F(V) + I with F a callback (model_params): reserved;
-     refused with SP_ERR_UNSUPPORTED. */
+  /* Any one-variable model tau dV/dt = F(V) + I with F the callback model_params->f (ctx
+     passed through), reset v_reset, spike at the finite v_spike or at +inf (v_spike =
+     +INFINITY: F must then blow up at least like V^2, so that V reaches +inf in finite time).
+     Tabulated as EIF (same rules: at most 64 distinct drives, inputs past the threshold fire
+     at once, saved with the tables). F + I must be positive on [v_reset, v_spike) (an
+     oscillatory neuron; excitable ones are refused with SP_ERR_UNSUPPORTED) and below reset
+     down to v_reset - 16 (v_spike - v_reset) (or v_reset - 16 max(1, |v_reset|) for the
+     blow-up), below which inhibition is clamped to that voltage. F is called only while
+     sp_network_create and sp_network_memory run (many times, from the calling thread), never
+     while running and never by sp_load, which rebuilds the network from the saved tables:
+     it must be a smooth, deterministic function that returns finite values (a callback that
+     cannot be tabulated to rounding is refused with SP_ERR_UNSUPPORTED) and must not call
+     into the library. F = -V with threshold 1 and reset 0 reproduces SP_MODEL_LIF (spike
+     times within 1e-12 relative, tested). */
   SP_MODEL_CUSTOM = 4
 };
 
@@ -227,9 +254,13 @@ typedef struct sp_allocator {
 } sp_allocator;
 
 /* Parameters of the models that have more than a drive (appended to the description in 0.2,
-   see sp_network_desc.model_params). Which fields a model reads, their defaults and their
-   ranges are documented at the model's sp_model_code; a model ignores the fields it does not
-   read. */
+   see sp_network_desc.model_params), read by SP_MODEL_EIF and SP_MODEL_CUSTOM. Every field a
+   model reads must be set (there is no per-field default: pass model_params = NULL for EIF's
+   defaults V_r = 0, v_spike = +INFINITY, D_T = 0.1, V_T = 1). Refused with SP_ERR_ARGUMENT,
+   naming the field: struct_size other than sizeof(sp_model_params), reserved not 0, v_reset
+   not finite or above 1e100 in magnitude, v_spike not above v_reset (or above 1e100 and not
+   +INFINITY); EIF: delta_t not in 1e-100..1e100, v_t not finite, f, df or ctx set; custom: f
+   NULL. df is not used by this version (the tables need F only). */
 typedef double (*sp_model_fn)(double v, void *ctx);
 /* clang-format off */
 typedef struct sp_model_params {
@@ -285,9 +316,10 @@ typedef struct sp_network_desc {
                                  to 1e4 (SP_ERR_UNSUPPORTED), within 2^-12 of 1 but not 1
                                  (SP_ERR_NUMERIC), t_ref above 480 times the faster time
                                  constant, a forced phase frame (SP_ERR_UNSUPPORTED) */
-  const sp_model_params *model_params; /* parameters of the models that read them, or NULL for
-                                 their defaults. Not available yet: non-NULL is refused with
-                                 SP_ERR_UNSUPPORTED */
+  const sp_model_params *model_params; /* parameters of SP_MODEL_EIF (NULL: its defaults) and
+                                 SP_MODEL_CUSTOM (required: its F); read only during
+                                 sp_network_create/sp_network_memory. LIF and QIF read none:
+                                 non-NULL is refused with SP_ERR_UNSUPPORTED */
 } sp_network_desc;
 /* clang-format on */
 
@@ -358,7 +390,9 @@ SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) SP_N
  *               above 2^31, tau or t_ref not finite or not in range, a non-finite drive,
  *               weight or v0, a LIF v0 at or above 1, invalid connectivity (see
  *               sp_synapses), synapses with n_inputs == 0, an allocator missing one function;
- *             SP_ERR_UNSUPPORTED: SP_MODEL_EIF, a QIF drive <= 0, a non-zero byte past the
+ *             SP_ERR_UNSUPPORTED: a QIF drive <= 0, an EIF or custom drive that is excitable
+ *               or cannot be tabulated, more than 64 distinct EIF/custom drives (the message
+ *               names the drive and why), model_params on LIF or QIF, a non-zero byte past the
  *               known layout, SP_FRAME_PHASE forced without one shared oscillatory drive or
  *               (LIF) with t_ref above 512 tau;
  *             SP_ERR_NUMERIC: a value outside the numeric range (see SP_ERR_NUMERIC), an
@@ -582,7 +616,8 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  *             drive, the new drive I (see sp_model for the admissible values).
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: neuron out of range, drive not finite;
- *             SP_ERR_UNSUPPORTED: a QIF drive <= 0;
+ *             SP_ERR_UNSUPPORTED: a QIF drive <= 0; an EIF or custom drive the network has no
+ *               phase table for (one not given at creation);
  *             SP_ERR_NUMERIC: a drive outside the numeric range, or with a free period that
  *               is not finite or below 2^-30 tau or below the resolution of now();
  *             SP_ERR_STATE while recording (drives cannot change then; checked after the
@@ -809,7 +844,8 @@ SP_API sp_status sp_grads_accumulate(sp_network *dst, const sp_network *src) SP_
  *
  * Writes parameters, connectivity and the full dynamic state (queued inputs included), so
  * that load + run continues bit-identically, in the versioned format of src/io/FORMAT.md. Not
- * saved: a recording in progress and the accumulated gradients.
+ * saved: a recording in progress and the accumulated gradients. EIF and custom networks are
+ * saved with their phase tables (format version 4), so that sp_load needs no callback.
  *
  * Parameters: net, the network.
  *             buf, cap, the destination and its size; buf == NULL: only *len = bytes

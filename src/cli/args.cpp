@@ -103,11 +103,16 @@ ModelChoice parse_models(const std::string &opt, const std::string &text, bool a
     m.lif = true;
   else if (text == "qif" || text == "QIF")
     m.qif = true;
+  else if (text == "eif" || text == "EIF")
+    m.eif = true;
   else if (allow_both && text == "both")
     m.lif = m.qif = true;
+  else if (allow_both && text == "all")
+    m.lif = m.qif = m.eif = true;
   else
     throw UsageError("invalid value '" + text + "' for --" + opt +
-                     (allow_both ? " (expected lif, qif or both)" : " (expected lif or qif)"));
+                     (allow_both ? " (expected lif, qif, eif, both (lif and qif) or all)"
+                                 : " (expected lif, qif or eif)"));
   return m;
 }
 

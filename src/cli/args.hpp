@@ -42,7 +42,7 @@ double parse_positive(const std::string &opt, const std::string &text);
 // The neuron models a --model value names: "lif", "qif" (either case) or, where allowed,
 // "both".
 struct ModelChoice {
-  bool lif = false, qif = false;
+  bool lif = false, qif = false, eif = false;
 };
 ModelChoice parse_models(const std::string &opt, const std::string &text, bool allow_both);
 

@@ -49,7 +49,7 @@ using NetworkPtr = std::unique_ptr<sp_network, void (*)(sp_network *)>;
 
 double bench_drive(uint32_t model) {
   double i_ext = kBenchTau * std::sqrt((double)kBenchK) * kBenchJ0 * kBenchNu;
-  return model == SP_MODEL_LIF ? 1.0 + i_ext : i_ext;
+  return model == SP_MODEL_QIF ? i_ext : 1.0 + i_ext;  // (EIF: V_T = 1 as LIF's threshold)
 }
 
 double bench_weight() { return -kBenchJ0 / std::sqrt((double)kBenchK); }
@@ -59,7 +59,7 @@ double g_tau_syn = 0.0;
 
 const char *model_name(uint32_t model) {
   if (model == SP_MODEL_LIF) return g_tau_syn > 0 ? "LIF-s" : "LIF";
-  return "QIF";
+  return model == SP_MODEL_QIF ? "QIF" : "EIF";
 }
 
 std::string gib(double bytes) { return format("%.2f GiB", bytes / 1073741824.0); }
@@ -311,7 +311,8 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
     r.floor_ran = 1;
   }
 
-  if (!o.baseline || n > o.baseline_max_n) return;
+  // (The O(N) loop has LIF and QIF only.)
+  if (!o.baseline || n > o.baseline_max_n || model == SP_MODEL_EIF) return;
   r.baseline_ran = 1;
 
   // The check: the engine's first spikes from t = 0 against the baseline's.
@@ -721,6 +722,7 @@ int bench_main(int argc, char **argv, int first) {
   std::vector<uint32_t> models;
   if (o.lif) models.push_back(SP_MODEL_LIF);
   if (o.qif) models.push_back(SP_MODEL_QIF);
+  if (o.eif) models.push_back(SP_MODEL_EIF);
 
   std::string load_start = load_average();
   double wall_start = monotonic_seconds();
@@ -728,10 +730,13 @@ int bench_main(int argc, char **argv, int first) {
     std::printf("sparseprop bench (libsparseprop %s): %s\n", sp_version_string(),
                 command_line(argc, argv).c_str());
     std::printf("balanced network, procedural connectivity: K = %" PRIu32 ", J0 = %g, "
-                "nu = %g Hz, tau = %g s, w = %.6g, drive LIF %.6g / QIF %.6g, seed %" PRIu64
+                "nu = %g Hz, tau = %g s, w = %.6g, drive LIF/EIF %.6g / QIF %.6g, seed %" PRIu64
                 ", init-seed %" PRIu64 "\n",
                 kBenchK, kBenchJ0, kBenchNu, kBenchTau, bench_weight(), bench_drive(SP_MODEL_LIF),
                 bench_drive(SP_MODEL_QIF), kBenchSeed, kBenchInitSeed);
+    if (o.eif)
+      std::printf("EIF: the library's defaults (reset 0, V_T = 1, D_T = 0.1, spike at +inf), "
+                  "phase tables; no O(N) loop\n");
     if (g_tau_syn > 0)
       std::printf("LIF-s: current-based synapses, tau_syn = %g s (the same drive and weights)\n",
                   g_tau_syn);
@@ -757,7 +762,7 @@ int bench_main(int argc, char **argv, int first) {
       size_t need = 0;
       check(sp_network_memory(&desc, &need), "sp_network_memory");
       double need_all = (double)need;
-      if (o.baseline && n <= o.baseline_max_n) {
+      if (o.baseline && n <= o.baseline_max_n && model != SP_MODEL_EIF) {
         double base = 8.0 * n + ((uint64_t)n * kBenchK <= kCsrMaxSynapses ? 4.0 * n * kBenchK : 0);
         need_all = std::max(need_all, base);
       }

@@ -44,6 +44,7 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
       ModelChoice m = parse_models(name, args.value(), true);
       o.lif = m.lif;
       o.qif = m.qif;
+      o.eif = m.eif;
     } else if (name == "n-max") {
       n_max = parse_count(name, args.value(), 1000, kMaxNeurons);
       n_max_set = true;
@@ -87,8 +88,10 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
   if (n_max_set && n_list_set) throw UsageError("--n-max and --n-list exclude each other");
   if (o.tau_syn > 0) {
     // The O(N) loop and the floor probe model delta synapses: only the engine runs.
-    if (o.qif && !o.lif) throw UsageError("--tau-syn: current-based synapses are LIF only");
+    if ((o.qif || o.eif) && !o.lif)
+      throw UsageError("--tau-syn: current-based synapses are LIF only");
     o.qif = false;
+    o.eif = false;
     o.baseline = false;
     o.floor = false;
   }
@@ -117,7 +120,10 @@ void bench_usage(FILE *f) {
       "floor per N. Finally the backward pass at N = 10^4.\n"
       "\n"
       "sizes and models:\n"
-      "  --model lif|qif|both   neuron model(s) (default both)\n"
+      "  --model lif|qif|eif|both|all\n"
+      "                         neuron model(s) (default both: lif and qif; all adds EIF, the\n"
+      "                         library's default EIF with I as LIF's, timed without the\n"
+      "                         O(N) loop)\n"
       "  --n-max N              N = 10^3, 10^4, ... up to N, at most 2^31 (default 1e6).\n"
       "                         Each N runs N + max(1e6, N) spikes, and as many again up to\n"
       "                         1e7 for the floor: 1e7 takes minutes, 1e8 and 1e9 hours\n"

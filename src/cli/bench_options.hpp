@@ -11,9 +11,9 @@
 namespace spcli {
 
 struct BenchOptions {
-  bool lif = true, qif = true;  // --model lif|qif|both
-  std::vector<uint32_t> sizes;  // the N to run, increasing
-  uint64_t spikes = 0;          // timed spikes per N; 0: max(10^6, N)
+  bool lif = true, qif = true, eif = false;  // --model lif|qif|eif|both|all
+  std::vector<uint32_t> sizes;               // the N to run, increasing
+  uint64_t spikes = 0;                       // timed spikes per N; 0: max(10^6, N)
   bool burn_in_set = false;
   uint64_t burn_in = 0;  // burn-in spikes per N when set; default N
   uint64_t baseline_max_n = 1000000;

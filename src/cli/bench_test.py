@@ -16,7 +16,7 @@ from cli_testlib import expect, run
 BAD_COMMAND_LINES = [
     ["bench", "--bogus"],
     ["bench", "extra"],
-    ["bench", "--model", "eif"],
+    ["bench", "--model", "hh"],
     ["bench", "--n-max", "999"],
     ["bench", "--n-max", "abc"],
     ["bench", "--n-list", "1000,50"],

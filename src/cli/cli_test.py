@@ -127,7 +127,11 @@ BAD_COMMAND_LINES = [
     ["run", "--n", "100", "--k", "100"],
     ["run", "--k", "0"],
     ["run", "--k", "3e9"],
-    ["run", "--model", "eif"],
+    ["run", "--model", "hh"],
+    ["run", "--delta-t", "0.2"],      # an EIF parameter without --model eif
+    ["run", "--model", "eif", "--delta-t", "-1"],
+    ["run", "--model", "eif", "--v-t", "abc"],
+    ["run", "--model", "eif", "--v-t", "2"],  # drive 1.1 below V_T - D_T = 1.9: excitable
     ["run", "--tau", "0"],
     ["run", "--j0", "nan"],
     ["run", "--nu", "-1"],

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 
 #include "args.hpp"
 
@@ -12,12 +13,14 @@ namespace spcli {
 
 double RunOptions::drive() const {
   double i_ext = tau * std::sqrt((double)k) * j0 * nu;
-  return model == SP_MODEL_LIF ? 1.0 + i_ext : i_ext;
+  return model == SP_MODEL_QIF ? i_ext : 1.0 + i_ext;
 }
 
 double RunOptions::weight() const { return -j0 / std::sqrt((double)k); }
 
-const char *RunOptions::model_name() const { return model == SP_MODEL_LIF ? "LIF" : "QIF"; }
+const char *RunOptions::model_name() const {
+  return model == SP_MODEL_LIF ? "LIF" : (model == SP_MODEL_QIF ? "QIF" : "EIF");
+}
 
 namespace {
 
@@ -55,6 +58,18 @@ sp_network_desc describe_run(const RunOptions &o) {
   d.recurrent.weight = o.weight();
   d.v0 = nullptr;  // random phases over the free period, from init_seed
   d.init_seed = o.init_seed;
+  if (o.model == SP_MODEL_EIF) {
+    // (Read by the library during the call the description is passed to; one program, one
+    // network description at a time.)
+    static sp_model_params eif;
+    eif = sp_model_params();
+    eif.struct_size = sizeof eif;
+    eif.v_reset = o.v_reset;
+    eif.v_spike = INFINITY;
+    eif.delta_t = o.delta_t;
+    eif.v_t = o.v_t;
+    d.model_params = &eif;
+  }
   return d;
 }
 
@@ -74,7 +89,19 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
       args.flag();
       o.progress = true;
     } else if (name == "model") {
-      o.model = parse_models(name, args.value(), false).lif ? SP_MODEL_LIF : SP_MODEL_QIF;
+      ModelChoice m = parse_models(name, args.value(), false);
+      o.model = m.lif ? SP_MODEL_LIF : (m.qif ? SP_MODEL_QIF : SP_MODEL_EIF);
+    } else if (name == "delta-t") {
+      o.delta_t = parse_positive(name, args.value());
+      o.eif_params_set = true;
+    } else if (name == "v-t" || name == "v-reset") {
+      std::string v = args.value();
+      char *end = nullptr;
+      double x = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !std::isfinite(x))
+        throw UsageError("invalid value '" + v + "' for --" + name + " (expected a number)");
+      (name == "v-t" ? o.v_t : o.v_reset) = x;
+      o.eif_params_set = true;
     } else if (name == "n") {
       o.n = (uint32_t)parse_count(name, args.value(), 2, kMaxNeurons);
     } else if (name == "k") {
@@ -126,6 +153,8 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
     }
   }
   if (o.help) return o;
+  if (o.eif_params_set && o.model != SP_MODEL_EIF)
+    throw UsageError("--delta-t, --v-t and --v-reset are EIF parameters: add --model eif");
   if (spikes_set && time_set) throw UsageError("--spikes-count and --time exclude each other");
   if (raster_opts_set && o.raster_path.empty())
     throw UsageError("--raster-window and --raster-neurons need --raster FILE.svg");
@@ -146,8 +175,8 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
   if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED)
     throw UsageError(std::string("the library refuses this network (") + sp_status_name(s) +
                      "): " + sp_last_error() +
-                     "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF), from --tau, --k, --j0, "
-                     "--nu (and --tau-syn is LIF only)");
+                     "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF and EIF), from --tau, --k, "
+                     "--j0, --nu (and --tau-syn is LIF only)");
   return o;
 }
 
@@ -157,12 +186,17 @@ void run_usage(FILE *f) {
       "\n"
       "Simulates the balanced network of Engelken (NeurIPS 2023) exactly: N neurons, each\n"
       "projecting to K distinct random targets (procedural connectivity) with weight\n"
-      "-J0/sqrt(K), driven by I = 1 + tau sqrt(K) J0 nu (LIF) or I = tau sqrt(K) J0 nu (QIF),\n"
+      "-J0/sqrt(K), driven by I = 1 + tau sqrt(K) J0 nu (LIF, EIF) or I = tau sqrt(K) J0 nu\n"
+      "(QIF),\n"
       "from random initial phases. After a burn-in (not timed) it times the run and prints a\n"
       "summary: rate, wall time, microseconds per spike, peak memory.\n"
       "\n"
       "network:\n"
-      "  --model lif|qif        neuron model (default lif)\n"
+      "  --model lif|qif|eif    neuron model (default lif); EIF: tau dV/dt = -V + I +\n"
+      "                         D_T exp((V - V_T)/D_T), spike at +inf, reset V_r (tabulated)\n"
+      "  --delta-t D_T          EIF slope factor (default 0.1)\n"
+      "  --v-t V_T              EIF soft threshold (default 1, LIF's threshold)\n"
+      "  --v-reset V_R          EIF reset (default 0)\n"
       "  --n N                  neurons, 2 to 2^31 (default 100000; 1e6 style accepted)\n"
       "  --k K                  synapses per neuron, K < N (default 100)\n"
       "  --j0 J0                coupling strength (default 1)\n"

@@ -13,9 +13,12 @@ struct RunOptions {
   uint32_t n = 100000;
   uint32_t k = 100;
   double j0 = 1.0;
-  double nu = 1.0;            // target rate in the balance equation, Hz
-  double tau = 0.01;          // seconds
-  double tau_syn = 0.0;       // synaptic time constant, seconds (0: delta synapses)
+  double nu = 1.0;       // target rate in the balance equation, Hz
+  double tau = 0.01;     // seconds
+  double tau_syn = 0.0;  // synaptic time constant, seconds (0: delta synapses)
+  // EIF (the library's dimensionless convention; defaults the library's own).
+  double delta_t = 0.1, v_t = 1.0, v_reset = 0.0;
+  bool eif_params_set = false;
   uint64_t spikes = 1000000;  // timed spikes (unless time > 0)
   double time = 0.0;          // timed simulated seconds; 0: count spikes instead
   uint64_t burn_in = 0;
@@ -33,7 +36,8 @@ struct RunOptions {
   bool help = false;
 
   uint64_t burn_in_spikes() const { return burn_in_set ? burn_in : n; }
-  // The balance equation's external drive tau sqrt(K) J0 nu, plus 1 (threshold) for LIF.
+  // The balance equation's external drive tau sqrt(K) J0 nu, plus 1 (threshold) for LIF and
+  // EIF (whose soft threshold V_T is 1 in the library's convention).
   double drive() const;
   double weight() const;  // -J0 / sqrt(K)
   const char *model_name() const;

@@ -364,6 +364,13 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
     uint32_t kr = shape.rec_explicit ? 0 : d.recurrent.k;
     uint32_t ki = (d.n_inputs && !shape.in_explicit) ? d.inputs.k : 0;
     shape.k_max = kr > ki ? kr : ki;
+    if (fill->n_tables) {
+      shape.n_tables = fill->n_tables;
+      for (uint32_t k = 0; k < fill->n_tables; ++k) {
+        shape.table_drive[k] = fill->table_drive[k];
+        shape.table_bytes[k] = fill->table_bytes[k];
+      }
+    }
   } else {
     s = validate(d);
     if (s != SP_OK) return s;
@@ -404,7 +411,7 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
     };
     point(d.recurrent, net->recurrent, shape.rec_explicit, shape.rec_weights);
     point(d.inputs, net->inputs, shape.in_explicit, shape.in_weights);
-    if (s == SP_OK) s = validate(d);
+    if (s == SP_OK) s = validate(d, fill->n_tables > 0);
     if (s != SP_OK) {
       net->~Network();
       arena_free(alloc, block, bytes);
@@ -412,7 +419,8 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
     }
   }
   for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
-  s = build_tables(net, d, shape);
+  // (Loaded tables were written and checked by fill.)
+  if (!(fill && fill->n_tables)) s = build_tables(net, d, shape);
   if (s != SP_OK) {
     network_destroy(net);
     return s;
@@ -492,6 +500,10 @@ sp_status network_replica(const Network *parent, Network **out) {
   net->init_seed = parent->init_seed;
   net->v0 = parent->v0;
   net->drive = parent->drive;
+  // The phase tables are parameters too (read-only after creation): the parent's.
+  net->n_tables = parent->n_tables;
+  net->table_drive = parent->table_drive;
+  net->tables = parent->tables;
   net->parent = parent;
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_replica_sync(net);

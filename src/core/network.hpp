@@ -151,9 +151,15 @@ sp_status network_create(const sp_network_desc *d, Network **out);
 // into net->drive, net->recurrent and net->inputs. The description is then validated with its
 // arrays pointing there, exactly as a caller's. The caller bounds the sizes (and the
 // procedural k) before: the arena is allocated for them before validation.
+// Tabulated models: with n_tables > 0 the tables come from the bytes too (fill writes and checks
+// each block into net->tables[k], table_bytes[k] bytes, for the drive table_drive[k]) and none
+// is built, so no callback is needed.
 struct ArrayFill {
   bool rec_explicit = false, in_explicit = false, rec_weights = false, in_weights = false;
   uint64_t rec_nnz = 0, in_nnz = 0;
+  uint32_t n_tables = 0;
+  const double *table_drive = nullptr;
+  const size_t *table_bytes = nullptr;
   sp_status (*fill)(void *ctx, Network *net) = nullptr;
   void *ctx = nullptr;
 };

@@ -165,27 +165,64 @@ sp_status check_tau_syn(const sp_network_desc &d) {
   return SP_OK;
 }
 
+// The tabulated models' parameters (EIF, custom), each named with its value. The tables check
+// them again (models/tabulated/table.cpp); here the message names the field of model_params.
+sp_status check_model_params(uint32_t model, const sp_model_params &p) {
+  if (p.struct_size != sizeof(sp_model_params))
+    return fail(SP_ERR_ARGUMENT, "model_params->struct_size = %u: must be %u", p.struct_size,
+                static_cast<unsigned>(sizeof(sp_model_params)));
+  if (p.reserved != 0)
+    return fail(SP_ERR_ARGUMENT, "model_params->reserved = %u: must be 0", p.reserved);
+  const double kBig = 1e100;
+  if (!(std::fabs(p.v_reset) <= kBig))
+    return fail(SP_ERR_ARGUMENT,
+                "model_params->v_reset = %g: must be finite, at most 1e100 in "
+                "magnitude",
+                p.v_reset);
+  if (!(p.v_spike > p.v_reset) || (p.v_spike < INFINITY && !(p.v_spike <= kBig)))
+    return fail(SP_ERR_ARGUMENT,
+                "model_params->v_spike = %g: must be above v_reset = %g, and at most 1e100 or "
+                "+INFINITY (the blow-up)",
+                p.v_spike, p.v_reset);
+  if (model == SP_MODEL_EIF) {
+    if (!(p.delta_t >= 1e-100 && p.delta_t <= kBig))
+      return fail(SP_ERR_ARGUMENT,
+                  "model_params->delta_t = %g: must be finite and > 0 (1e-100 "
+                  "to 1e100)",
+                  p.delta_t);
+    if (!(std::fabs(p.v_t) <= kBig))
+      return fail(SP_ERR_ARGUMENT,
+                  "model_params->v_t = %g: must be finite, at most 1e100 in "
+                  "magnitude",
+                  p.v_t);
+    if (p.f || p.df || p.ctx)
+      return fail(SP_ERR_ARGUMENT,
+                  "model_params->%s is set: SP_MODEL_EIF has its own F (use SP_MODEL_CUSTOM for "
+                  "a callback)",
+                  p.f ? "f" : (p.df ? "df" : "ctx"));
+  }
+  return SP_OK;
+}
+
 }  // namespace
 
 constexpr double kMaxRefractoryTaus = 1e15;
 
-sp_status validate(const sp_network_desc &d) {
+sp_status validate(const sp_network_desc &d, bool tables_given) {
   if (!model_runs(d.model))
-    return fail(SP_ERR_ARGUMENT, "model = %u: unknown (use SP_MODEL_LIF or SP_MODEL_QIF)", d.model);
-  // The tabulated room (models/tab_ops.hpp) runs EIF and custom networks, but a network must
-  // also save and load, and the format has no place for their tables yet: refused until it has.
-  if (with_model(d.model, [](auto m) { return Ops<decltype(m)>::kTables; }))
-    return fail(SP_ERR_UNSUPPORTED, "model = %u (%s): not supported by this version", d.model,
-                d.model == SP_MODEL_EIF ? "SP_MODEL_EIF" : "SP_MODEL_CUSTOM");
-  // The fields appended in 0.2, refused until their models exist (tau_syn: check_tau_syn).
+    return fail(SP_ERR_ARGUMENT,
+                "model = %u: unknown (use SP_MODEL_LIF, SP_MODEL_QIF, SP_MODEL_EIF or "
+                "SP_MODEL_CUSTOM)",
+                d.model);
   bool reads_params = with_model(d.model, [](auto m) { return Ops<decltype(m)>::kTables; });
   if (d.model_params && !reads_params)
     return fail(SP_ERR_UNSUPPORTED,
                 "model_params is set: model %u (LIF or QIF) reads no model parameters", d.model);
-  if (d.model_params && d.model_params->struct_size != sizeof(sp_model_params))
-    return fail(SP_ERR_ARGUMENT, "model_params->struct_size = %u: must be %u",
-                d.model_params->struct_size, static_cast<unsigned>(sizeof(sp_model_params)));
-  if (d.model == SP_MODEL_CUSTOM && !(d.model_params && d.model_params->f))
+  if (d.model_params) {
+    sp_status s = check_model_params(d.model, *d.model_params);
+    if (s != SP_OK) return s;
+  }
+  if (d.model == SP_MODEL_CUSTOM && !tables_given && !(d.model_params && d.model_params->f))
     return fail(SP_ERR_ARGUMENT,
                 "model = SP_MODEL_CUSTOM: needs model_params with the function f (F in "
                 "tau dV/dt = F(V) + I)");
@@ -246,7 +283,7 @@ sp_status validate(const sp_network_desc &d) {
   }
   if (d.allocator && (!d.allocator->alloc || !d.allocator->free))
     return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
-  {
+  if (!tables_given) {
     double drives[Ops<Tabulated>::kMaxTables];
     size_t bytes[Ops<Tabulated>::kMaxTables];
     uint32_t count = 0;

@@ -22,7 +22,9 @@ constexpr unsigned char kMagic[8] = {'S', 'P', 'N', 'E', 'T', 'W', 'K', 0x1a};
 // Version 2 appends each neuron's same-instant flags (see kSavedDue), which version 1 could
 // only guess from the keys; version-1 files still load, with that guess. Version 3, written
 // only for networks with current-based synapses, appends their section after the flags.
-constexpr uint32_t kFormatVersion = 3;
+// Version 4, written only for tabulated models (EIF, custom), appends their phase tables
+// after the flags instead (see "Tables" below).
+constexpr uint32_t kFormatVersion = 4;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;  // magic, version, reserved, payload length
 constexpr size_t kChecksumBytes = 8;
 // Payload bytes before the recurrent synapses, of a synapse block before its
@@ -329,15 +331,65 @@ uint64_t syn_section_bytes(const Network &net) {
   return net.tau_syn > 0.0 ? 8 + kSynNeuronBytes * net.n : 0;
 }
 
-// Networks without synaptic currents are written as version 2.
-uint32_t format_version_of(const Network &net) { return net.tau_syn > 0.0 ? 3 : 2; }
+// ---------------------------------------------------------------------------------------
+// Tables (version 4): the phase tables of a tabulated model, so that a saved EIF or custom
+// network loads without its callback and continues bit for bit. The section: n_tables u32,
+// reserved u32 = 0, then (drive f64, block bytes u64) per table, then the blocks in the same
+// order, each the fields of its Table header (models/tabulated/table.hpp) followed by its
+// coefficient arrays as f64. The loader reads the section ahead (the tables shape the network
+// and the states need them), checks each block (table_check: sizes, finiteness, increasing
+// break points and values) and reads it again in order for the checksum.
+
+constexpr uint64_t kTableSectionHeaderBytes = 4 + 4;
+constexpr uint64_t kTableEntryBytes = 8 + 8;
+constexpr size_t kTableHeaderFields = 13;  // the f64 fields of a Table after its integers
+constexpr size_t kTableHeaderBytes = 8 + 6 * 4 + kTableHeaderFields * 8;
+static_assert(sizeof(Table) == kTableHeaderBytes, "a Table header is its fields, unpadded");
+
+uint64_t table_section_bytes(const Network &net) {
+  if (!net.n_tables) return 0;
+  uint64_t b = kTableSectionHeaderBytes + kTableEntryBytes * net.n_tables;
+  for (uint32_t k = 0; k < net.n_tables; ++k) b += table_block_bytes(*net.tables[k]);
+  return b;
+}
+
+double *table_scalars(Table &t) { return &t.drive; }
+const double *table_scalars(const Table &t) { return &t.drive; }
+static_assert(offsetof(Table, tail_lo) == offsetof(Table, drive) + (kTableHeaderFields - 1) * 8,
+              "the f64 fields of a Table are contiguous, drive first and tail_lo last");
+
+void write_table(Writer &w, const Table &t) {
+  w.u64(t.magic);
+  const uint32_t ints[6] = {t.kind, t.order, t.n_fwd, t.n_inv, t.n_tail, t.reserved};
+  for (uint32_t v : ints) w.u32(v);
+  const double *f = table_scalars(t);
+  for (size_t i = 0; i < kTableHeaderFields; ++i) w.f64(f[i]);
+  const double *a = reinterpret_cast<const double *>(&t + 1);
+  const size_t count = (table_block_bytes(t) - sizeof(Table)) / 8;
+  for (size_t i = 0; i < count; ++i) w.f64(a[i]);
+}
+
+void write_tables(Writer &w, const Network &net) {
+  w.u32(net.n_tables);
+  w.u32(0);
+  for (uint32_t k = 0; k < net.n_tables; ++k) {
+    w.f64(net.table_drive[k]);
+    w.u64(table_block_bytes(*net.tables[k]));
+  }
+  for (uint32_t k = 0; k < net.n_tables; ++k) write_table(w, *net.tables[k]);
+}
+
+// Networks without synaptic currents or tables are written as version 2.
+uint32_t format_version_of(const Network &net) {
+  return net.n_tables ? 4 : (net.tau_syn > 0.0 ? 3 : 2);
+}
 
 // The payload's length, section by section as write_network writes it.
 uint64_t payload_bytes(const Network &net) {
   return kFixedFieldBytes + synapse_bytes(net.recurrent) + synapse_bytes(net.inputs) +
          2 * 8 * uint64_t(net.n) + kTimesBytes + 3 * 8 * uint64_t(net.n) + kQueueHeaderBytes +
          kQueueEntryBytes * net.queue.size() + uint64_t(net.n) +  // (the same-instant flags)
-         syn_section_bytes(net);
+         syn_section_bytes(net) + table_section_bytes(net);
 }
 
 void write_synapses(Writer &w, const Synapses &s) {
@@ -401,6 +453,7 @@ void write_network(Writer &w, const Network &net) {
       w.u32(net.syn_aux[i].stale);
     }
   }
+  if (net.n_tables) write_tables(w, net);
   w.seal();
 }
 
@@ -532,12 +585,128 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   return SP_OK;
 }
 
+// Reading the tables (version 4; the section is described above write_tables).
+
+// The section's header as read ahead: the drives and block sizes.
+struct TableSection {
+  uint32_t count = 0;
+  double drive[Ops<Tabulated>::kMaxTables];
+  size_t bytes[Ops<Tabulated>::kMaxTables];
+  uint64_t total = 0;  // bytes of the whole section
+};
+
+// Reads the section's header at `at` (ahead of the cursor) and checks that it and its blocks
+// fill exactly the `room` bytes left at its place.
+sp_status peek_table_section(Reader &r, uint64_t at, uint64_t room, TableSection *t) {
+  unsigned char head[kTableSectionHeaderBytes];
+  if (room < sizeof head || !r.peek(at, head, sizeof head))
+    return format_error("truncated or inconsistent sections (tables)");
+  Reader h(head, sizeof head, 0, sizeof head);
+  t->count = h.u32();
+  uint32_t reserved = h.u32();
+  if (t->count == 0 || t->count > Ops<Tabulated>::kMaxTables || reserved != 0)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: tables: count %u, reserved %u: must be 1 to %u, "
+                "and 0",
+                t->count, reserved, Ops<Tabulated>::kMaxTables);
+  unsigned char entries[kTableEntryBytes * Ops<Tabulated>::kMaxTables];
+  const uint64_t entry_bytes = kTableEntryBytes * t->count;
+  if (room - sizeof head < entry_bytes || !r.peek(at + sizeof head, entries, entry_bytes))
+    return format_error("truncated or inconsistent sections (tables)");
+  Reader e(entries, entry_bytes, 0, entry_bytes);
+  uint64_t left = room - sizeof head - entry_bytes;
+  for (uint32_t k = 0; k < t->count; ++k) {
+    t->drive[k] = e.f64();
+    uint64_t bytes = e.u64();
+    if (!std::isfinite(t->drive[k]) || (k > 0 && !(t->drive[k] > t->drive[k - 1])))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: table drive[%u] = %.17g: must be finite and "
+                  "above the previous one",
+                  k, t->drive[k]);
+    if (bytes < sizeof(Table) || (bytes - sizeof(Table)) % 8 != 0 || bytes > left)
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: table %u: %llu bytes: must be a table header "
+                  "and f64 coefficients within the payload",
+                  k, static_cast<unsigned long long>(bytes));
+    t->bytes[k] = static_cast<size_t>(bytes);
+    left -= bytes;
+  }
+  if (left != 0) return format_error("truncated or inconsistent sections (tables)");
+  t->total = room;
+  return SP_OK;
+}
+
+// Reads one block into `into` (bytes long, 8-byte aligned). compare: instead of writing, the
+// block's values must equal those already there, bit for bit (the second, in-order read).
+bool read_table(Reader &r, Table *into, size_t bytes, bool compare) {
+  Table h;
+  h.magic = r.u64();
+  uint32_t *ints[6] = {&h.kind, &h.order, &h.n_fwd, &h.n_inv, &h.n_tail, &h.reserved};
+  for (uint32_t *v : ints) *v = r.u32();
+  double *f = table_scalars(h);
+  for (size_t i = 0; i < kTableHeaderFields; ++i) f[i] = r.f64();
+  if (!r.ok()) return false;
+  if (compare && std::memcmp(&h, into, sizeof h) != 0) return false;
+  if (!compare) std::memcpy(static_cast<void *>(into), &h, sizeof h);
+  double *a = reinterpret_cast<double *>(into + 1);
+  const size_t count = (bytes - sizeof(Table)) / 8;
+  for (size_t i = 0; i < count; ++i) {
+    double v = r.f64();
+    if (compare ? !same_bits(v, a[i]) : (a[i] = v, false)) return false;
+  }
+  return r.ok();
+}
+
+// Fills and checks the network's tables from the section read ahead (during creation).
+sp_status fill_tables(Reader &ahead, const TableSection &t, Network *net) {
+  for (uint32_t k = 0; k < t.count; ++k) {
+    Table *into = const_cast<Table *>(net->tables[k]);
+    if (!read_table(ahead, into, t.bytes[k], false)) return format_error("truncated tables");
+    TableError err{};
+    const Table *tab = table_check(into, t.bytes[k], &err);
+    if (!tab)
+      return fail(SP_ERR_FORMAT, "not a valid saved network: table %u (drive %.17g): %s", k,
+                  t.drive[k], err.message);
+    const uint32_t kind = static_cast<uint32_t>(net->model == SP_MODEL_EIF ? TableKind::kEif
+                                                                           : TableKind::kCustom);
+    if (tab->kind != kind || !same_bits(tab->drive, t.drive[k]))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: table %u: kind %u, drive %.17g: the model %u "
+                  "needs kind %u, and the drive must be the section's %.17g",
+                  k, tab->kind, tab->drive, net->model, kind, t.drive[k]);
+    if (!(tab->period >= kMinPeriodOverTau))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: table %u: period %g tau: must be at least 2^-30 "
+                  "tau",
+                  k, tab->period);
+  }
+  // Every neuron's drive has its table (sp_set_drive keeps to the tabulated drives).
+  for (uint32_t i = 0; i < net->n; ++i)
+    if (!Ops<Tabulated>::has_table(*net, net->drive[i]))
+      return fail(SP_ERR_FORMAT, "not a valid saved network: drives[%u] = %.17g has no table", i,
+                  net->drive[i]);
+  return SP_OK;
+}
+
+// The section once more, in order (the checksum covers it): the same bytes as read ahead.
+bool reread_tables(Reader &r, const TableSection &t, const Network &net) {
+  if (r.u32() != t.count || r.u32() != 0) return false;
+  for (uint32_t k = 0; k < t.count; ++k)
+    if (!same_bits(r.f64(), t.drive[k]) || r.u64() != t.bytes[k]) return false;
+  for (uint32_t k = 0; k < t.count; ++k)
+    if (!read_table(r, const_cast<Table *>(net.tables[k]), t.bytes[k], true)) return false;
+  return r.ok();
+}
+
 // What the arrays of a new network are filled from: the explicit synapses and
 // the drives, straight from the saved bytes (network_create_filled).
 struct Fill {
   Reader *r;
   uint32_t n, n_inputs;
   SynapseBlock rec, in;
+  // Tabulated models: the tables' section (its header read ahead) and a reader at its blocks.
+  const TableSection *tables = nullptr;
+  Reader *tables_reader = nullptr;
   unsigned char in_header[kSynapseHeaderBytes];  // as peeked to shape the network
 };
 
@@ -568,7 +737,8 @@ sp_status fill_arrays(void *ctx, Network *net) {
   s = fill_synapses(r, f.in, net->inputs, f.n_inputs, "input row_ptr does not end at nnz");
   if (s != SP_OK) return s;
   for (uint32_t i = 0; i < f.n; ++i) net->drive[i] = r.f64();
-  return r.ok() ? SP_OK : format_error("truncated drives");
+  if (!r.ok()) return format_error("truncated drives");
+  return f.tables ? fill_tables(*f.tables_reader, *f.tables, net) : SP_OK;
 }
 
 // Builds the network of model Ops<M> = O from the payload at r's cursor,
@@ -636,18 +806,34 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   uint64_t flag_bytes = version >= 2 ? d.n : 0;  // the same-instant flags
   // Version 3: current-based synapses (tau_syn, then B and the lazy-key flag of
   // every neuron), last.
-  uint64_t syn_bytes = version >= 3 ? 8 + kSynNeuronBytes * d.n : 0;
-  if (r.remaining() - (at - r.position()) - neuron_bytes - kQueueHeaderBytes !=
-      uint64_t(queued) * kQueueEntryBytes + flag_bytes + syn_bytes)
+  uint64_t syn_bytes = version == 3 ? 8 + kSynNeuronBytes * d.n : 0;
+  // Version 4: the tables of a tabulated model (EIF, custom), last; their header, read ahead,
+  // sizes them (they shape the network).
+  if ((version >= 4) != O::kTables)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: model %u in a version %u file: %s",
+                d.model, version,
+                O::kTables ? "EIF and custom networks are saved with their tables (version 4)"
+                           : "only EIF and custom networks have tables (version 4)");
+  TableSection tables;
+  uint64_t rest = r.remaining() - (at - r.position()) - neuron_bytes - kQueueHeaderBytes;
+  if (O::kTables) {
+    uint64_t before = uint64_t(queued) * kQueueEntryBytes + flag_bytes;
+    if (rest < before) return format_error("truncated or inconsistent sections");
+    sp_status ts = peek_table_section(r, r.position() + r.remaining() - (rest - before),
+                                      rest - before, &tables);
+    if (ts != SP_OK) return ts;
+  }
+  if (rest != uint64_t(queued) * kQueueEntryBytes + flag_bytes + syn_bytes + tables.total)
     return format_error("truncated or inconsistent sections");
   // The flags are needed with the keys, before the queue, and the synaptic
   // section with the states: second readers run ahead to them (both are then
   // read again in order, for the checksum, and must be the same bytes).
-  uint64_t syn_at = r.position() + r.remaining() - syn_bytes;
+  uint64_t tables_at = r.position() + r.remaining() - tables.total;
+  uint64_t syn_at = tables_at - syn_bytes;
   uint64_t flags_at = syn_at - flag_bytes;
   Reader flags_reader = r.ahead(flags_at, flags_at + flag_bytes, ahead_buf, ahead_cap);
   uint64_t flags_seen = kFnvBasis;
-  if (version >= 3) {
+  if (version == 3) {
     // tau_syn shapes the network (B and the flags are stored beside the states).
     unsigned char tau_syn[8];
     if (!r.peek(syn_at, tau_syn, 8)) return format_error("truncated or inconsistent sections");
@@ -687,6 +873,18 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   fill.in_nnz = f.in.nnz;
   fill.fill = fill_arrays;
   fill.ctx = &f;
+  // (The blocks are read during creation, before the flags' reader, which shares the buffer,
+  // starts.)
+  Reader tables_reader = r.ahead(tables_at + kTableSectionHeaderBytes +
+                                     kTableEntryBytes * tables.count,
+                                 tables_at + tables.total, ahead_buf, ahead_cap);
+  if (tables.count) {
+    f.tables = &tables;
+    f.tables_reader = &tables_reader;
+    fill.n_tables = tables.count;
+    fill.table_drive = tables.drive;
+    fill.table_bytes = tables.bytes;
+  }
 
   Network *net = nullptr;
   sp_status s = network_create_filled(&d, fill, &net);
@@ -960,6 +1158,8 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (r.ok() && (!same_bits(tau_syn, d.tau_syn) || syn_read != syn_seen))
       return refuse(format_error("the synaptic section changed while loading"));
   }
+  if (tables.count && r.ok() && !reread_tables(r, tables, *net))
+    return refuse(format_error("the tables changed while loading"));
   if (!r.ok() || r.remaining() != 0) return refuse(format_error("truncated input queue"));
   net->queue.restore(queued, issued);
   if (!net->queue.valid()) return refuse(format_error("queued inputs out of heap order"));
@@ -984,19 +1184,7 @@ sp_status load_payload(Reader &r, uint32_t version, unsigned char *ahead_buf, si
 
 }  // namespace
 
-// Tabulated networks (EIF, custom) have no section for their tables yet.
-static sp_status check_saveable(const Network *net) {
-  if (net->n_tables)
-    return fail(SP_ERR_UNSUPPORTED,
-                "model = %u (EIF or custom): saving tabulated networks is not supported by this "
-                "version",
-                net->model);
-  return SP_OK;
-}
-
 sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
-  sp_status st = check_saveable(net);
-  if (st != SP_OK) return st;
   uint64_t need = kHeaderBytes + payload_bytes(*net) + kChecksumBytes;
   if (need > SIZE_MAX)
     return fail(SP_ERR_NOMEM, "the saved network needs more bytes than can be addressed");
@@ -1014,8 +1202,6 @@ sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
 }
 
 sp_status save_network_file(const Network *net, const char *path, size_t chunk_bytes) {
-  sp_status st = check_saveable(net);
-  if (st != SP_OK) return st;
   unsigned char *buf = static_cast<unsigned char *>(arena_alloc(net->alloc, chunk_bytes));
   if (!buf)
     return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to save the network failed",

@@ -72,16 +72,20 @@ double largest_root_below_one(double c2, double c1, double c0) {
 
 double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh) {
   const double c = drive - 1.0;
-  // V - 1 and dV/ds at s from the same exponentials (two exps, one in the alpha case).
+  // V - 1, dV/ds and d2V/ds2 at s from the same exponentials (two exps, one in the alpha
+  // case); the second derivative only decides when Newton has converged.
+  double d2 = 0.0;
   auto eval = [&](double s, double *dv) {
     double em = std::exp(-s * sh.inv_m);
     if (sh.alpha) {
       double x = s * sh.inv_m;
       *dv = (q - p - q * x) * sh.inv_m * em;
+      d2 = (p - 2.0 * q + q * x) * sh.inv_m * sh.inv_m * em;
       return c + (p + q * x) * em;
     }
     double es = std::exp(-s * sh.inv_s);
     *dv = -p * sh.inv_m * em - q * sh.inv_s * es;
+    d2 = p * sh.inv_m * sh.inv_m * em + q * sh.inv_s * sh.inv_s * es;
     return c + p * em + q * es;
   };
   // At s = 0 without exps.
@@ -165,6 +169,17 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
     else
       hi = s;
     if (!(hi - lo > 2.0 * DBL_EPSILON * hi)) break;
+    if (ds > 0.0) {
+      // Newton's error after this step is about (d2/(2 ds)) step^2 (the curvature is nearly
+      // constant over so short a step): below a quarter of s's rounding, the step ends it.
+      // Without this test the last steps, too short to move s, would fall back to bisection
+      // and take some twenty more evaluations.
+      double step = fs / ds;
+      if (0.5 * std::fabs(d2) * step * step <= 0.25 * DBL_EPSILON * s * ds) {
+        double r = s - step;
+        return r < lo ? lo : (r > hi ? hi : r);
+      }
+    }
     double next = s - fs / ds;
     bool newton = ds > 0.0 && next > lo && next < hi && std::fabs(next - s) < 0.5 * last_step;
     if (!newton) next = lo + 0.5 * (hi - lo);

@@ -60,13 +60,20 @@ class SynLoop {
   // The top's key made exact (stale keys recomputed first); +inf if nobody will spike.
   double next_spike_time() {
     BucketQueue &q = net_.spike_queue;
+    // The clocks at now(), computed once for every stale key recomputed here.
+    LifSyn::Clock c_now;
+    bool have_clock = false;
     for (;;) {
       uint32_t j = q.top();
       double key = q.top_key();
       if (!(key < INFINITY)) return INFINITY;
       if (!net_.syn_aux[j].stale) return key > net_.now ? key : net_.now;
+      if (!have_clock) {
+        c_now = clock_of(net_, net_.now);
+        have_clock = true;
+      }
       net_.syn_aux[j].stale = 0;
-      q.update_top(key_at(net_, j, net_.now, clock_of(net_, net_.now)));
+      q.update_top(key_at(net_, j, net_.now, c_now));
     }
   }
 

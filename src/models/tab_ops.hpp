@@ -34,7 +34,7 @@ struct Ops<Tabulated> {
 
   // Built with the network: one phase table per distinct drive, at most kMaxTables.
   static constexpr bool kTables = true;
-  static constexpr uint32_t kMaxTables = 16;
+  static constexpr uint32_t kMaxTables = 64;
 
   // The parameters of the table for `drive` (model_params NULL: EIF's defaults).
   static TableParams table_params(uint32_t model, const sp_model_params *p, double drive) {
@@ -209,17 +209,21 @@ struct Ops<Tabulated> {
   static bool phase_refractory_ok(double, double) { return true; }
   static sp_status check_phase_refractory(double, double) { return SP_OK; }
 
-  // (Saving tabulated networks is refused: the loader never sees one.)
+  // The loader's checks of a saved state (io/save_load.cpp; the tables are checked as they are
+  // read): clocks and phases take any finite value, and so does v0.
   static bool loaded_clock_ok(double) { return true; }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
   static sp_status check_loaded_phase_clock(double, double, double) { return SP_OK; }
   static constexpr const char *kLoadedPhaseDueKeyRule = "";
   static sp_status check_loaded_v0(double, double, uint32_t) { return SP_OK; }
-  static double loaded_due_key(const Network &net, double key_time, double t0, double tau, double,
-                               double *tol) {
-    *tol = 0;
-    return phase_threshold_key(net, (key_time - t0) / tau);
+  // The due key is the threshold key s - T_I of its instant; a spiker's own key stands for it
+  // (its clock came from the key, not from the rounded time).
+  static double loaded_due_key(const Network &net, double key_time, double t0, double tau,
+                               double s_err, double *tol) {
+    const double expect = phase_threshold_key(net, (key_time - t0) / tau);
+    *tol = 1e-6 * (std::fabs(expect) + table(net, net.drive[0]).period) + 2 * s_err;
+    return expect;
   }
   static sp_status check_loaded_state(const Network &, uint32_t, bool, double) { return SP_OK; }
 };

@@ -76,7 +76,52 @@ MUTATOR(m_v0_2_nan, f->v0[2] = NAN)
 MUTATOR(m_v0_2_inf, f->v0[2] = INFINITY)
 MUTATOR(m_model0, f->d.model = 0)
 MUTATOR(m_model99, f->d.model = 99)
-MUTATOR(m_eif, f->d.model = SP_MODEL_EIF)
+/* Tabulated models: EIF (default convention: reset 0, V_T 1, D_T 0.1, spike at +inf, so
+   oscillatory for I > 0.9) and custom F, with the model parameters in static storage. */
+static sp_model_params g_mp;
+static double f_minus_v(double v, void *ctx) {
+  (void)ctx;
+  return -v;
+}
+static double f_linear_growth(double v, void *ctx) {
+  (void)ctx;
+  return sqrt(1.0 + v * v);
+}
+static double f_nan(double v, void *ctx) {
+  (void)ctx;
+  return v > 0.5 ? NAN : -v;
+}
+static void eif_params(fixture *f) {
+  memset(&g_mp, 0, sizeof g_mp);
+  g_mp.struct_size = (uint32_t)sizeof g_mp;
+  g_mp.v_reset = 0.0;
+  g_mp.v_spike = INFINITY;
+  g_mp.delta_t = 0.1;
+  g_mp.v_t = 1.0;
+  f->d.model = SP_MODEL_EIF;
+  f->d.model_params = &g_mp;
+}
+static void custom_lif(fixture *f) {
+  eif_params(f);
+  f->d.model = SP_MODEL_CUSTOM;
+  g_mp.v_spike = 1.0;
+  g_mp.f = f_minus_v;
+}
+MUTATOR(m_eif_excitable, f->d.model = SP_MODEL_EIF; f->d.drive = 0.8)
+MUTATOR(m_eif_size, eif_params(f); g_mp.struct_size = 8)
+MUTATOR(m_eif_reserved, eif_params(f); g_mp.reserved = 1)
+MUTATOR(m_eif_v_reset_nan, eif_params(f); g_mp.v_reset = NAN)
+MUTATOR(m_eif_v_spike_low, eif_params(f); g_mp.v_spike = -0.5)
+MUTATOR(m_eif_delta_t_0, eif_params(f); g_mp.delta_t = 0.0)
+MUTATOR(m_eif_delta_t_neg, eif_params(f); g_mp.delta_t = -0.1)
+MUTATOR(m_eif_v_t_inf, eif_params(f); g_mp.v_t = INFINITY)
+MUTATOR(m_eif_with_f, eif_params(f); g_mp.f = f_minus_v)
+MUTATOR(m_custom_no_params, f->d.model = SP_MODEL_CUSTOM)
+MUTATOR(m_custom_no_f, custom_lif(f); g_mp.f = NULL)
+MUTATOR(m_custom_excitable, custom_lif(f); f->d.drive = 0.5)
+MUTATOR(m_custom_slow_blowup, custom_lif(f); g_mp.f = f_linear_growth; g_mp.v_spike = INFINITY)
+MUTATOR(m_custom_nan_f, custom_lif(f); g_mp.f = f_nan)
+MUTATOR(m_lif_params, eif_params(f); f->d.model = SP_MODEL_LIF)
 MUTATOR(m_qif_drive0, f->d.drive = 0.0)
 MUTATOR(m_qif_drive_neg, f->d.drive = -1.0)
 MUTATOR(m_qif_drives5_0, f->d.drives = f->drives; f->drives[5] = 0.0)
@@ -130,7 +175,27 @@ static const create_case create_cases[] = {
     {"v0[2] = inf (LIF)", m_v0_2_inf, 0, SP_ERR_ARGUMENT, "v0[2]", NULL, "inf"},
     {"model = 0", m_model0, 0, SP_ERR_ARGUMENT, "model", NULL, "0"},
     {"model = 99", m_model99, 0, SP_ERR_ARGUMENT, "model", NULL, "99"},
-    {"model = SP_MODEL_EIF", m_eif, 0, SP_ERR_UNSUPPORTED, NULL, "eif", NULL},
+    {"EIF drive 0.8 (excitable)", m_eif_excitable, 0, SP_ERR_UNSUPPORTED, "drive", "excitable",
+     "0.8"},
+    {"model_params->struct_size = 8", m_eif_size, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "8"},
+    {"model_params->reserved = 1", m_eif_reserved, 0, SP_ERR_ARGUMENT, "reserved", NULL, "1"},
+    {"model_params->v_reset = NaN", m_eif_v_reset_nan, 0, SP_ERR_ARGUMENT, "v_reset", NULL, "nan"},
+    {"model_params->v_spike below v_reset", m_eif_v_spike_low, 0, SP_ERR_ARGUMENT, "v_spike", NULL,
+     "-0.5"},
+    {"model_params->delta_t = 0", m_eif_delta_t_0, 0, SP_ERR_ARGUMENT, "delta_t", NULL, "0"},
+    {"model_params->delta_t = -0.1", m_eif_delta_t_neg, 0, SP_ERR_ARGUMENT, "delta_t", NULL,
+     "-0.1"},
+    {"model_params->v_t = inf", m_eif_v_t_inf, 0, SP_ERR_ARGUMENT, "v_t", NULL, "inf"},
+    {"EIF with a callback f", m_eif_with_f, 0, SP_ERR_ARGUMENT, "f", "SP_MODEL_CUSTOM", NULL},
+    {"custom without model_params", m_custom_no_params, 0, SP_ERR_ARGUMENT, "model_params",
+     "SP_MODEL_CUSTOM", NULL},
+    {"custom with f = NULL", m_custom_no_f, 0, SP_ERR_ARGUMENT, "model_params", "function f", NULL},
+    {"custom F = -V, drive 0.5 < threshold (excitable)", m_custom_excitable, 0, SP_ERR_UNSUPPORTED,
+     "drive", "excitable", "0.5"},
+    {"custom F = sqrt(1 + V^2), spike at +inf (too slow a blow-up)", m_custom_slow_blowup, 0,
+     SP_ERR_UNSUPPORTED, "drive", "V^2", NULL},
+    {"custom F NaN above 0.5", m_custom_nan_f, 0, SP_ERR_UNSUPPORTED, "drive", "nan", NULL},
+    {"model_params on LIF", m_lif_params, 0, SP_ERR_UNSUPPORTED, "model_params", NULL, NULL},
     {"QIF drive = 0", m_qif_drive0, 1, SP_ERR_UNSUPPORTED, NULL, "drive", NULL},
     {"QIF drive = -1", m_qif_drive_neg, 1, SP_ERR_UNSUPPORTED, NULL, "drive", "-1"},
     {"QIF drives[5] = 0", m_qif_drives5_0, 1, SP_ERR_UNSUPPORTED, NULL, "drive", NULL},

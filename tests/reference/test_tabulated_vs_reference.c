@@ -6,12 +6,14 @@
  * for spike over the first 2000 spikes: same neuron indices, times within 1e-9 relative to
  * max(t, tau) (issue 11, section 3).
  *
- * A second reference started 1 ulp away (the shadow) screens each random network: one whose
- * shadow drifts beyond 1e-11 within the horizon amplifies rounding (chaos) and is skipped, so
- * a failure points at the engine, not at the network.
+ * A second reference started 1 ulp away and with tau 1 ulp away (the shadow: a perturbation of
+ * every event, like the rounding of any simulator) screens each random network: one whose
+ * shadow drifts beyond 1e-11 within the horizon amplifies rounding (chaos) and is refused, so
+ * a failure points at the engine, not at the network. (A perturbation of v0 alone is erased by
+ * the first resets and passed a network that amplifies per-event rounding by 1e7.)
  *
- * Until the engine has SP_MODEL_EIF, sp_network_create refuses it with SP_ERR_UNSUPPORTED and
- * the whole file reports a TAP skip.
+ * (While the engine refused SP_MODEL_EIF the whole file reported a TAP skip; it must not
+ * now, so a refusal fails.)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,7 +107,7 @@ static ref_sim *reference(const eif_net *x, int ulps) {
   memset(&c, 0, sizeof c);
   c.model = REF_EIF;
   c.n = x->n;
-  c.tau = TAU;
+  c.tau = ulps ? nextafter(TAU, 1.0) : TAU;
   c.drives = x->drives;
   c.v0 = v0;
   c.recurrent.row_ptr = x->ptr;
@@ -174,10 +176,6 @@ static int compare(const eif_net *x, const char *what, double *worst) {
   double last = -1;
   int k, cascades = 0;
   uint32_t i;
-  if (!net && st == SP_ERR_UNSUPPORTED) {
-    printf("# %s: the engine refuses SP_MODEL_EIF (%s): skipped\n", what, sp_last_error());
-    skip();
-  }
   if (!net) fail_msg("%s: sp_network_create: %s: %s", what, sp_status_name(st), sp_last_error());
   r = reference(x, 0);
   assert_non_null(r);
@@ -193,9 +191,12 @@ static int compare(const eif_net *x, const char *what, double *worst) {
     last = rs.t;
   }
   for (i = 0; i < x->n; ++i) {
-    double v;
+    double v, rv = ref_voltage(r, i);
     assert_int_equal(sp_voltage(net, i, &v), SP_OK);
-    if (fabs(v - ref_voltage(r, i)) > 1e-7 * fmax(1.0, fabs(v)))
+    /* A neuron an input carried past a finite threshold at the last spike's instant is due to
+       spike at it: the engine reports the threshold, the reference the voltage reached. */
+    if (rv >= x->v_spike) rv = x->v_spike;
+    if (fabs(v - rv) > 1e-7 * fmax(1.0, fabs(v)))
       fail_msg("%s: voltage of %u: engine %.17g, reference %.17g", what, i, v, ref_voltage(r, i));
   }
   sp_network_destroy(net);
@@ -212,14 +213,15 @@ typedef struct variant {
 
 /* Seeds picked where the shadow stays within 1e-11 (most random EIF networks with these
    weights amplify a 1-ulp difference beyond 1e-9 within 2000 spikes, in both simulators
-   alike); the screen re-checks them. */
+   alike: of the finite-threshold seeds 100 to 115 only 100 and 115 stay tame); the screen
+   re-checks them. */
 static const variant kVariants[] = {
     {"paper's units, mixed weights", 1, 0.1, -0.1, 0.1, 0.0, -1.0, INFINITY},
     {"paper's units, mixed weights", 2, 0.1, -0.1, 0.1, 0.0, -1.0, INFINITY},
     {"sharp spike D_T = 0.02", 100, 0.1, -0.1, 0.02, 0.0, -1.0, INFINITY},
     {"V_T = 0.2, V_r = -0.5", 101, 0.05, -0.05, 0.1, 0.2, -0.5, INFINITY},
     {"finite threshold 0.5, cascades", 100, 0.3, -0.1, 0.1, 0.0, -1.0, 0.5},
-    {"finite threshold 0.5, cascades", 101, 0.3, -0.1, 0.1, 0.0, -1.0, 0.5},
+    {"finite threshold 0.5, cascades", 115, 0.3, -0.1, 0.1, 0.0, -1.0, 0.5},
 };
 
 static void test_eif_vs_reference(void **state) {
@@ -249,21 +251,163 @@ static void test_eif_vs_reference(void **state) {
   assert_true(cascades > 0);
 }
 
-int main(void) {
-  eif_net probe = make_net(1, 25, 5, 0.1, -0.1);
-  sp_status st;
-  sp_network *net = engine(&probe, &st);
-  free_net(&probe);
-  if (!net && st == SP_ERR_UNSUPPORTED) {
-    /* TAP's whole-file skip (cmocka 1.1.5 prints a skipped test as "not ok"). */
-    printf("1..0 # SKIP the engine refuses SP_MODEL_EIF: %s\n", sp_last_error());
-    return 0;
+/* ---------------------------------------------------------------------------------------- */
+/* Custom models through the engine */
+
+static double f_qif(double v, void *ctx) {
+  (void)ctx;
+  return v * v;
+}
+static double f_lif(double v, void *ctx) {
+  (void)ctx;
+  return -v;
+}
+
+/* A custom F = V^2 network (reset -20, spike at +inf) with mixed-sign weights and a refractory
+   period against the reference's closed-form QIF with that reset (REF_QIF_RESET: V(t) =
+   sqrt(I) tan(sqrt(I) t/tau + atan(V_r/sqrt(I))), no quadrature, no tables): same indices,
+   times within 1e-10 relative over the first 2000 spikes (issue 11, section 3). */
+static void test_custom_qif_vs_closed_form(void **state) {
+  const uint32_t n = 30, k = 5;
+  eif_net x = make_net(7, n, k, 0.1, -0.1);
+  ref_config c;
+  ref_sim *r;
+  sp_network_desc d;
+  sp_model_params mp;
+  sp_network *net = NULL;
+  uint64_t s = 99;
+  uint32_t i;
+  int j;
+  double worst = 0;
+  (void)state;
+  for (i = 0; i < n; ++i) {
+    x.drives[i] = 0.3 + 1.7 * uniform(&s);
+    x.v0[i] = -5.0 + 10.0 * uniform(&s);
   }
+  memset(&c, 0, sizeof c);
+  c.model = REF_QIF_RESET;
+  c.n = n;
+  c.tau = TAU;
+  c.drives = x.drives;
+  c.v0 = x.v0;
+  c.t_ref = 0.0002;
+  c.recurrent.row_ptr = x.ptr;
+  c.recurrent.targets = x.tgt;
+  c.recurrent.weights = x.w;
+  c.v_reset = -20;
+  r = ref_create(&c);
+  assert_non_null(r);
+  sp_network_desc_init(&d, sizeof d);
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = (uint32_t)sizeof mp;
+  mp.v_reset = -20;
+  mp.v_spike = INFINITY;
+  mp.f = f_qif;
+  d.model = SP_MODEL_CUSTOM;
+  d.model_params = &mp;
+  d.n = n;
+  d.tau = TAU;
+  d.t_ref = 0.0002;
+  d.drives = x.drives;
+  d.v0 = x.v0;
+  d.recurrent.row_ptr = x.ptr;
+  d.recurrent.targets = x.tgt;
+  d.recurrent.weights = x.w;
+  if (sp_network_create(&d, &net) != SP_OK) fail_msg("create: %s", sp_last_error());
+  for (j = 0; j < SPIKES; ++j) {
+    sp_spike es;
+    ref_spike rs;
+    assert_int_equal(sp_step(net, &es), SP_OK);
+    assert_int_equal(ref_step(r, &rs), 0);
+    if (es.neuron != rs.neuron || time_err(es.t, rs.t, TAU) > 1e-10)
+      fail_msg("custom F = V^2: spike %d: engine neuron %u at %.17g, closed form %u at %.17g", j,
+               es.neuron, es.t, rs.neuron, rs.t);
+    if (time_err(es.t, rs.t, TAU) > worst) worst = time_err(es.t, rs.t, TAU);
+  }
+  printf("# custom F = V^2 (reset -20) vs closed-form QIF: %d spikes, worst relative time "
+         "error %.2e\n",
+         SPIKES, worst);
   sp_network_destroy(net);
-  {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_eif_vs_reference),
-    };
-    return cmocka_run_group_tests_name("tabulated models vs reference", tests, NULL, NULL);
+  ref_destroy(r);
+  free_net(&x);
+}
+
+/* The paper's acceptance check through the engine: a custom F = -V (threshold 1, reset 0) is
+   SP_MODEL_LIF (closed form, no table). Inhibitory balanced network at K = 100 (N = 2000,
+   procedural, w = -0.1, I = 1.1), both frames: identical indices, spike times within 1e-12
+   relative (the paper's figure is about 1e-13). A small explicit network with mixed weights,
+   three drives and cascades amplifies the rounding of any simulator (as the EIF networks
+   above: from 1e-12 at spike 650 to 1e-10 at spike 740): its first 400 spikes, 1e-12. */
+static void lif_twins(uint32_t n, int procedural, uint32_t frame, int spikes, double tol,
+                      double *worst) {
+  eif_net x = make_net(11, n, procedural ? 1 : 6, 0.3, -0.2);
+  sp_network_desc d;
+  sp_model_params mp;
+  sp_network *lif = NULL, *cus = NULL;
+  uint64_t s = 5;
+  uint32_t i;
+  int j;
+  for (i = 0; i < n; ++i) {
+    x.drives[i] = procedural ? 1.1 : 1.05 + 0.05 * (i % 3);
+    x.v0[i] = 0.95 * uniform(&s);
   }
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = n;
+  d.tau = TAU;
+  d.frame = frame;
+  d.drives = x.drives;
+  d.v0 = x.v0;
+  if (procedural) {
+    d.recurrent.k = 100;
+    d.recurrent.seed = 42;
+    d.recurrent.weight = -0.1;
+  } else {
+    d.recurrent.row_ptr = x.ptr;
+    d.recurrent.targets = x.tgt;
+    d.recurrent.weights = x.w;
+  }
+  if (sp_network_create(&d, &lif) != SP_OK) fail_msg("LIF: %s", sp_last_error());
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = (uint32_t)sizeof mp;
+  mp.v_reset = 0;
+  mp.v_spike = 1;
+  mp.f = f_lif;
+  d.model = SP_MODEL_CUSTOM;
+  d.model_params = &mp;
+  if (sp_network_create(&d, &cus) != SP_OK) fail_msg("custom: %s", sp_last_error());
+  assert_int_equal(sp_network_frame(cus), sp_network_frame(lif));
+  for (j = 0; j < spikes; ++j) {
+    sp_spike a, b;
+    assert_int_equal(sp_step(lif, &a), SP_OK);
+    assert_int_equal(sp_step(cus, &b), SP_OK);
+    if (a.neuron != b.neuron || time_err(a.t, b.t, TAU) > tol)
+      fail_msg("custom F = -V (n %u, frame %u): spike %d: LIF neuron %u at %.17g, custom %u at "
+               "%.17g",
+               n, frame, j, a.neuron, a.t, b.neuron, b.t);
+    if (time_err(a.t, b.t, TAU) > *worst) *worst = time_err(a.t, b.t, TAU);
+  }
+  sp_network_destroy(lif);
+  sp_network_destroy(cus);
+  free_net(&x);
+}
+
+static void test_custom_lif_is_lif(void **state) {
+  double worst = 0, mixed = 0;
+  (void)state;
+  lif_twins(2000, 1, SP_FRAME_AUTO, 20000, 1e-12, &worst);
+  lif_twins(2000, 1, SP_FRAME_TIME, 20000, 1e-12, &worst);
+  lif_twins(40, 0, SP_FRAME_AUTO, 400, 1e-12, &mixed);
+  printf("# custom F = -V vs SP_MODEL_LIF: K = 100 (N = 2000, both frames, 2 x 20000 spikes) "
+         "worst relative time error %.2e; explicit mixed with cascades (400 spikes) %.2e\n",
+         worst, mixed);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_eif_vs_reference),
+      cmocka_unit_test(test_custom_qif_vs_closed_form),
+      cmocka_unit_test(test_custom_lif_is_lif),
+  };
+  return cmocka_run_group_tests_name("tabulated models vs reference", tests, NULL, NULL);
 }

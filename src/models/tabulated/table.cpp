@@ -714,7 +714,32 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   if (t->n_tail && (!increasing(a + l.tail_breaks, t->n_tail) || a[l.tail_breaks] != 0 ||
                     !increasing(a + l.tail_cum, t->n_tail)))
     return bad("tail break points not increasing");
+  // The values (a crafted block passes the checks above with any coefficients): on every
+  // segment phi(V) and V(phi) increase from end to end and follow on from the previous
+  // segment's end, and 1/G is positive at both ends, so that look-ups are monotone where the
+  // break points are and a kick can never move a phase backwards by more than rounding.
+  double last = -INFINITY;
+  for (uint32_t i = 0; i < t->n_fwd; ++i) {
+    const double *p = a + l.fwd_phi + size_t{i} * KI, *g = a + l.fwd_rate + size_t{i} * K;
+    const double lo = cheb(p, KI, -1), hi = cheb(p, KI, 1);
+    if (!(lo < hi) || !(lo >= last - 1e-9 * (1 + std::fabs(last))))
+      return bad("phase not increasing with the voltage");
+    if (!(cheb(g, K, -1) > 0 && cheb(g, K, 1) > 0)) return bad("a rate F + I that is not positive");
+    last = hi;
+  }
+  last = -INFINITY;
+  for (uint32_t i = 0; i < t->n_inv; ++i) {
+    const double *v = a + l.inv_v + size_t{i} * K;
+    const double lo = cheb(v, K, -1), hi = cheb(v, K, 1);
+    if (!(lo < hi) || !(lo >= last - 1e-9 * (1 + std::fabs(last))))
+      return bad("voltage not increasing with the phase");
+    last = hi;
+  }
   return t;
+}
+
+size_t table_block_bytes(const Table &t) {
+  return sizeof(Table) + layout(t.n_fwd, t.n_inv, t.n_tail).total * sizeof(double);
 }
 
 double rate_from_f(const TableParams &p, double v) {

@@ -119,8 +119,11 @@ size_t table_bytes(const TableParams &p, TableError *err);
 // nullptr with *err set.
 const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableError *err);
 // Whether mem[0..bytes) is a well-formed table (for blocks read from a file): sizes, finite
-// values, increasing break points. Returns the table or nullptr with *err set.
+// values, increasing break points, and on every segment increasing phase and voltage series
+// with a positive rate at its ends. Returns the table or nullptr with *err set.
 const Table *table_check(const void *mem, size_t bytes, TableError *err);
+// Bytes of a built or checked table's block (header and arrays).
+size_t table_block_bytes(const Table &t);
 // G(v) from the model's definition (custom: calls p.f).
 double rate_from_f(const TableParams &p, double v);
 

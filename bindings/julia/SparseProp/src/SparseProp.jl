@@ -167,7 +167,22 @@ version_string() = unsafe_string(sp_version_string())
 A network owned by the library. It is freed by `close(net)` or, failing that, by the garbage
 collector. Keyword arguments (defaults in brackets):
 
-- `model` (`:lif`): `:lif`, `:qif` or `:eif` (the last is refused by the library for now).
+- `model` (`:lif`): `:lif`, `:qif`, `:eif` or `:custom`.
+  - `:eif`: tau dV/dt = -V + I + D_T exp((V - V_T)/D_T), spike at +inf; the keywords
+    `v_reset` (`0.0`), `v_t` (`1.0`), `delta_t` (`0.1`) and `v_spike` (`Inf`) are its
+    parameters in the library's dimensionless convention (V_T and the reset where LIF's
+    threshold and reset are; from millivolts with s = V_T - V_r: V' = (V - V_r)/s,
+    D_T' = D_T/s, V_T' = 1, V_r' = 0, I' = (E_L - V_r + R I)/s, weights w/s). Needs
+    I > V_T - D_T.
+  - `:custom`: tau dV/dt = F(V) + I with `f` a Julia function `Float64 -> Float64`, reset
+    `v_reset` and spike at `v_spike` (finite, or `Inf` when F blows up at least like V^2).
+    `f` is called only while the network is created (or measured), from the calling task,
+    never while it runs nor by `load` (saved networks carry the tables). An exception thrown
+    by `f` is caught at the C boundary (it never unwinds through the library): that call
+    returns `NaN`, which the tabulation refuses, so the constructor throws a
+    `SparsePropError` (`ERR_UNSUPPORTED`).
+  Both are exact by phase tables built at creation, one per distinct drive (at most 64):
+  `set_drive!` accepts only drives the network was created with.
 - `n`: number of neurons (required unless `recurrent` or `inputs` gives it).
 - `tau` (`0.01`): membrane time constant in seconds.
 - `drive` (`0.0`): drive `I` of every neuron, or `drives`: a vector of `n` drives.
@@ -271,7 +286,46 @@ Base.copy(net::Network) = load(save(net))
 # ---------------------------------------------------------------------------------------------
 # Building the description
 
-const _MODELS = (lif = 1, qif = 2, eif = 3)
+const _MODELS = (lif = 1, qif = 2, eif = 3, custom = 4)
+
+# The C callback of a custom model: ctx is a rooted `Ref{Any}` holding the Julia function. An
+# exception must not unwind through C: it becomes NaN, which the tabulation refuses.
+function _custom_trampoline(v::Cdouble, ctx::Ptr{Cvoid})::Cdouble
+    f = unsafe_pointer_to_objref(ctx)::Base.RefValue{Any}
+    try
+        return Float64(f[](v))
+    catch
+        return NaN
+    end
+end
+
+# The sp_model_params of the keywords (EIF with any parameter given, custom), or nothing; and
+# the Julia objects it points into (kept rooted by the caller).
+function _model_params(model_code, v_reset, v_spike, delta_t, v_t, f)
+    if model_code == _MODELS.eif
+        f === nothing || throw(ArgumentError("f is for model = :custom (EIF has its own F)"))
+        all(x -> x === nothing, (v_reset, v_spike, delta_t, v_t)) && return nothing, nothing
+        mp = sp_model_params(UInt32(sizeof(sp_model_params)), UInt32(0),
+                             Float64(something(v_reset, 0.0)), Float64(something(v_spike, Inf)),
+                             Float64(something(delta_t, 0.1)), Float64(something(v_t, 1.0)),
+                             C_NULL, C_NULL, C_NULL)
+        return Ref(mp), nothing
+    elseif model_code == _MODELS.custom
+        f === nothing && return nothing, nothing   # (the library says what is missing)
+        (delta_t === nothing && v_t === nothing) ||
+            throw(ArgumentError("delta_t and v_t are EIF parameters"))
+        fref = Ref{Any}(f)
+        cf = @cfunction(_custom_trampoline, Cdouble, (Cdouble, Ptr{Cvoid}))
+        mp = sp_model_params(UInt32(sizeof(sp_model_params)), UInt32(0),
+                             Float64(something(v_reset, 0.0)), Float64(something(v_spike, Inf)),
+                             0.0, 0.0, cf, C_NULL, pointer_from_objref(fref))
+        return Ref(mp), fref
+    end
+    all(x -> x === nothing, (v_reset, v_spike, delta_t, v_t, f)) ||
+        throw(ArgumentError("v_reset, v_spike, delta_t, v_t and f are for model = :eif or " *
+                            ":custom"))
+    return nothing, nothing
+end
 const _FRAMES = (auto = 0, phase = 1, time = 2)
 const _PARAMS = (weights = 1, input_weights = 2, drives = 3, v0 = 4)
 
@@ -412,7 +466,11 @@ function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Int
                     input_row_ptr = nothing, input_targets = nothing, input_weights = nothing,
                     v0 = nothing, init_seed::Integer = 0, t_ref::Real = 0.0,
                     tau_syn::Real = 0.0,
-                    input_capacity::Integer = 0, frame::Union{Symbol,Integer} = :auto)
+                    input_capacity::Integer = 0, frame::Union{Symbol,Integer} = :auto,
+                    v_reset::Union{Nothing,Real} = nothing,
+                    v_spike::Union{Nothing,Real} = nothing,
+                    delta_t::Union{Nothing,Real} = nothing, v_t::Union{Nothing,Real} = nothing,
+                    f = nothing)
     n = _neuron_count(n, recurrent, inputs)
     if inputs !== nothing
         n_inputs === nothing || n_inputs == size(inputs, 2) ||
@@ -434,10 +492,12 @@ function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Int
     # Fields are set by name on top of the library's defaults, so a field the header appends
     # later keeps its default value here.
     base = default_desc()
+    model_code = _lookup(_MODELS, model, "model")
+    mp, fref = _model_params(model_code, v_reset, v_spike, delta_t, v_t, f)
     # No `return` inside the preserved block: its value is the block's value.
-    result = GC.@preserve drives_c v0_c rp tg w irp itg iw begin
+    result = GC.@preserve drives_c v0_c rp tg w irp itg iw mp fref begin
         given = (struct_size = UInt32(sizeof(sp_network_desc)),
-                 model = _lookup(_MODELS, model, "model"),
+                 model = model_code,
                  n = n32,
                  tau = Float64(tau),
                  drive = drive === nothing ? 0.0 : Float64(drive),
@@ -451,7 +511,9 @@ function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Int
                  tau_syn = Float64(tau_syn),
                  input_capacity = _u32(input_capacity, "input_capacity"),
                  allocator = Ptr{sp_allocator}(C_NULL),
-                 frame = _lookup(_FRAMES, frame, "frame"))
+                 frame = _lookup(_FRAMES, frame, "frame"),
+                 model_params = mp === nothing ? Ptr{sp_model_params}(C_NULL) :
+                                Base.unsafe_convert(Ptr{sp_model_params}, mp))
         d = sp_network_desc((get(given, name, getfield(base, name))
                              for name in fieldnames(sp_network_desc))...)
         f(Ref(d))

@@ -217,7 +217,12 @@ end
                                        targets = [2, 1], weights = [0.1, 0.2], weight = 0.1)
     # Rejected by the library.
     @test status_of(() -> Network(n = 3, model = :qif, drive = -0.5)) == SP.ERR_UNSUPPORTED
-    @test status_of(() -> Network(n = 3, model = :eif, drive = 1.5)) == SP.ERR_UNSUPPORTED
+    # EIF with the defaults (V_T = 1, D_T = 0.1) needs I > 0.9; a custom model needs f.
+    @test status_of(() -> Network(n = 3, model = :eif, drive = 0.8)) == SP.ERR_UNSUPPORTED
+    @test status_of(() -> Network(n = 3, model = :custom, drive = 1.5)) == SP.ERR_ARGUMENT
+    @test status_of(() -> Network(n = 3, model = :custom, drive = 1.5, v_spike = 1.0,
+                                  f = v -> v > 0.5 ? error("undefined") : -v)) ==
+          SP.ERR_UNSUPPORTED
     @test status_of(() -> Network(n = 3, drive = NaN)) == SP.ERR_ARGUMENT
     @test status_of(() -> Network(n = 3, drive = 1.5, tau = -1.0)) == SP.ERR_ARGUMENT
 
@@ -243,6 +248,24 @@ end
     advance!(net, 0.1)
     @test status_of(() -> run!(net, 0.05)) == SP.ERR_ARGUMENT          # before now()
     @test SP.now(net) == 0.1                                            # unchanged
+end
+
+@testset "EIF and custom models" begin
+    net = Network(n = 200, model = :eif, drive = 1.1, k = 20, seed = 1, weight = -0.1,
+                  init_seed = 3)
+    times, neurons = run!(net, 0.5)
+    @test length(times) > 50
+    # F = -V with threshold 1 is LIF (times within 1e-12).
+    lif = Network(n = 200, drive = 1.1, k = 20, seed = 1, weight = -0.1, init_seed = 3)
+    cus = Network(n = 200, model = :custom, f = v -> -v, v_reset = 0.0, v_spike = 1.0,
+                  drive = 1.1, k = 20, seed = 1, weight = -0.1, init_seed = 3)
+    (ta, na), (tb, nb) = run!(lif, 0.5), run!(cus, 0.5)
+    @test na == nb
+    @test all(abs.(ta .- tb) .<= 1e-12 .* max.(ta, 0.01))
+    # Saved with its tables: loads and continues without the function.
+    c = load(save(cus))
+    @test run!(c, 0.8) == run!(cus, 0.8)
+    close(net); close(lif); close(cus); close(c)
 end
 
 @testset "close is idempotent" begin

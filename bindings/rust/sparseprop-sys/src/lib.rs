@@ -36,6 +36,7 @@ pub type sp_model = u32;
 pub const SP_MODEL_LIF: sp_model = 1;
 pub const SP_MODEL_QIF: sp_model = 2;
 pub const SP_MODEL_EIF: sp_model = 3;
+pub const SP_MODEL_CUSTOM: sp_model = 4;
 
 pub type sp_frame = u32;
 pub const SP_FRAME_AUTO: sp_frame = 0;

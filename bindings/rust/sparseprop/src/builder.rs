@@ -4,6 +4,9 @@
 // The enum constants are u32 except on MSVC (i32); the casts to the desc's u32 fields stay.
 #![allow(clippy::unnecessary_cast)]
 
+use std::ffi::c_void;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use sparseprop_sys as sys;
@@ -19,8 +22,15 @@ pub enum Model {
     Lif,
     /// Quadratic integrate-and-fire (theta neuron): tau dV/dt = V^2 + I; requires I > 0.
     Qif,
-    /// Exponential integrate-and-fire: reserved, refused with `Status::Unsupported`.
+    /// Exponential integrate-and-fire: tau dV/dt = -V + I + D_T exp((V - V_T)/D_T), spike at
+    /// +inf, reset V_r; the library's defaults V_r = 0, V_T = 1, D_T = 0.1 (see [`EifParams`]
+    /// and [`NetworkBuilder::eif`]). Oscillatory for I > V_T - D_T (required). Exact by phase
+    /// tables built at creation, one per distinct drive (at most 64): `set_drive` accepts
+    /// only drives the network was created with.
     Eif,
+    /// tau dV/dt = F(V) + I with F a Rust closure (see [`CustomModel`] and
+    /// [`NetworkBuilder::custom`]); tabulated like EIF.
+    Custom,
 }
 
 impl Model {
@@ -29,8 +39,60 @@ impl Model {
             Model::Lif => sys::SP_MODEL_LIF,
             Model::Qif => sys::SP_MODEL_QIF,
             Model::Eif => sys::SP_MODEL_EIF,
+            Model::Custom => sys::SP_MODEL_CUSTOM,
         }
     }
+}
+
+/// EIF parameters in the library's dimensionless convention (`sp_model_params`): reset
+/// `v_reset`, soft threshold `v_t`, slope factor `delta_t`, spike at `v_spike` (+inf: the
+/// blow-up). From millivolts with s = V_T - V_r: V' = (V - V_r)/s, D_T' = D_T/s, V_T' = 1,
+/// V_r' = 0, I' = (E_L - V_r + R I)/s, weights w/s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EifParams {
+    pub v_reset: f64,
+    pub v_spike: f64,
+    pub delta_t: f64,
+    pub v_t: f64,
+}
+
+impl Default for EifParams {
+    /// The library's defaults: V_r = 0, spike at +inf, D_T = 0.1, V_T = 1.
+    fn default() -> Self {
+        EifParams { v_reset: 0.0, v_spike: f64::INFINITY, delta_t: 0.1, v_t: 1.0 }
+    }
+}
+
+/// A custom one-variable model tau dV/dt = F(V) + I, reset `v_reset`, spike at `v_spike`
+/// (finite, or `f64::INFINITY` when F blows up at least like V^2).
+///
+/// `f` is called only while the network is created (or measured), many times, from the calling
+/// thread; never while it runs, and never by [`Network::load`](crate::Network::load) (the saved
+/// bytes carry the tables). It must be smooth, deterministic and finite where F + I > 0 is
+/// required (see `SP_MODEL_CUSTOM` in the C header). A panic inside `f` is caught at the C
+/// boundary (it never unwinds into the library): that call returns NaN, which the tabulation
+/// refuses, so `build` returns `Err` with `Status::Unsupported`.
+#[derive(Clone, Copy)]
+pub struct CustomModel<'a> {
+    pub f: &'a dyn Fn(f64) -> f64,
+    pub v_reset: f64,
+    pub v_spike: f64,
+}
+
+impl fmt::Debug for CustomModel<'_> {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        out.debug_struct("CustomModel")
+            .field("v_reset", &self.v_reset)
+            .field("v_spike", &self.v_spike)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The C callback: ctx is a `*const &dyn Fn(f64) -> f64` alive for the create call.
+unsafe extern "C" fn custom_trampoline(v: f64, ctx: *mut c_void) -> f64 {
+    // SAFETY: ctx points at the builder's `&dyn Fn` for the duration of the call that uses it.
+    let f = unsafe { &*(ctx as *const &dyn Fn(f64) -> f64) };
+    catch_unwind(AssertUnwindSafe(|| f(v))).unwrap_or(f64::NAN)
 }
 
 /// The event loop a network runs (`sp_frame`).
@@ -185,6 +247,8 @@ pub struct NetworkBuilder<'a> {
     tau_syn: Option<f64>,
     input_capacity: Option<u32>,
     frame: Frame,
+    eif: Option<EifParams>,
+    custom: Option<CustomModel<'a>>,
 }
 
 impl<'a> NetworkBuilder<'a> {
@@ -205,6 +269,8 @@ impl<'a> NetworkBuilder<'a> {
             tau_syn: None,
             input_capacity: None,
             frame: Frame::Auto,
+            eif: None,
+            custom: None,
         }
     }
 
@@ -269,14 +335,65 @@ impl<'a> NetworkBuilder<'a> {
         self.input_capacity = Some(capacity);
         self
     }
+    /// EIF with these parameters (sets the model to `Model::Eif`; without this call an EIF
+    /// network takes the library's defaults, `EifParams::default()`).
+    pub fn eif(mut self, params: EifParams) -> Self {
+        self.model = Model::Eif;
+        self.eif = Some(params);
+        self
+    }
+    /// A custom model F (sets the model to `Model::Custom`, which needs it).
+    pub fn custom(mut self, model: CustomModel<'a>) -> Self {
+        self.model = Model::Custom;
+        self.custom = Some(model);
+        self
+    }
     /// Forces an event loop (mostly for testing); `Frame::Auto` lets the engine choose.
     pub fn frame(mut self, frame: Frame) -> Self {
         self.frame = frame;
         self
     }
 
-    /// The C description, borrowing from `self`; valid while `self` is.
-    fn desc(&self, allocator: *const sys::sp_allocator) -> Result<sys::sp_network_desc> {
+    /// The model parameters for the description (EIF, custom), pointing into `self`.
+    fn model_params(&self) -> Option<sys::sp_model_params> {
+        let mut p = sys::sp_model_params {
+            struct_size: std::mem::size_of::<sys::sp_model_params>() as u32,
+            reserved: 0,
+            v_reset: 0.0,
+            v_spike: f64::INFINITY,
+            delta_t: 0.0,
+            v_t: 0.0,
+            f: None,
+            df: None,
+            ctx: ptr::null_mut(),
+        };
+        match self.model {
+            Model::Eif => {
+                let e = self.eif?;
+                p.v_reset = e.v_reset;
+                p.v_spike = e.v_spike;
+                p.delta_t = e.delta_t;
+                p.v_t = e.v_t;
+            }
+            Model::Custom => {
+                let c = self.custom.as_ref()?;
+                p.v_reset = c.v_reset;
+                p.v_spike = c.v_spike;
+                p.f = Some(custom_trampoline);
+                p.ctx = &c.f as *const &dyn Fn(f64) -> f64 as *mut c_void;
+            }
+            Model::Lif | Model::Qif => return None,
+        }
+        Some(p)
+    }
+
+    /// The C description, borrowing from `self` and `params` (this builder's
+    /// `model_params()`, or None); valid while both are.
+    fn desc(
+        &self,
+        allocator: *const sys::sp_allocator,
+        params: Option<&sys::sp_model_params>,
+    ) -> Result<sys::sp_network_desc> {
         let mut d = sys::sp_network_desc::zeroed();
         // SAFETY: d is a valid, writable sp_network_desc of the size passed.
         unsafe { sys::sp_network_desc_init(&mut d, std::mem::size_of::<sys::sp_network_desc>()) };
@@ -313,12 +430,14 @@ impl<'a> NetworkBuilder<'a> {
         }
         d.frame = self.frame.to_raw() as u32;
         d.allocator = allocator;
+        d.model_params = params.map_or(ptr::null(), |p| p as *const sys::sp_model_params);
         Ok(d)
     }
 
     /// The exact number of bytes `build` will allocate (`sp_network_memory`).
     pub fn memory(&self) -> Result<usize> {
-        let d = self.desc(ptr::null())?;
+        let params = self.model_params();
+        let d = self.desc(ptr::null(), params.as_ref())?;
         let mut bytes = 0usize;
         // SAFETY: d and the slices it points into are alive for the call.
         check(unsafe { sys::sp_network_memory(&d, &mut bytes) })?;
@@ -327,7 +446,8 @@ impl<'a> NetworkBuilder<'a> {
 
     /// Creates the network (`sp_network_create`). The description's slices are not kept.
     pub fn build(&self) -> Result<Network> {
-        let d = self.desc(ptr::null())?;
+        let params = self.model_params();
+        let d = self.desc(ptr::null(), params.as_ref())?;
         let mut out: *mut sys::sp_network = ptr::null_mut();
         // SAFETY: d is valid for the call; out is written only on success.
         check(unsafe { sys::sp_network_create(&d, &mut out) })?;
@@ -339,7 +459,8 @@ impl<'a> NetworkBuilder<'a> {
     /// keeps until it is dropped.
     pub fn build_with_allocator(&self, allocator: Box<dyn Allocator>) -> Result<Network> {
         let holder = AllocHolder::new(allocator);
-        let d = self.desc(holder.raw())?;
+        let params = self.model_params();
+        let d = self.desc(holder.raw(), params.as_ref())?;
         let mut out: *mut sys::sp_network = ptr::null_mut();
         check(unsafe { sys::sp_network_create(&d, &mut out) })?;
         Ok(unsafe { Network::from_parts(out, Some(holder)) })

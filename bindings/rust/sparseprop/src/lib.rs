@@ -26,7 +26,7 @@ mod error;
 mod network;
 
 pub use alloc::Allocator;
-pub use builder::{Frame, Model, NetworkBuilder, Synapses, Weights};
+pub use builder::{CustomModel, EifParams, Frame, Model, NetworkBuilder, Synapses, Weights};
 pub use error::{Error, Result, Status};
 pub use network::{Network, Param, Replicas, Spike, Spikes};
 

@@ -154,8 +154,14 @@ fn unsupported_models_and_drives() {
         assert_eq!(e.status, Status::Unsupported, "QIF drive {drive}: {e}");
         assert!(!e.message.is_empty());
     }
-    let e = err(NetworkBuilder::new(Model::Eif, 10).drive(1.5).build());
+    // EIF with the defaults (V_T = 1, D_T = 0.1) needs I > 0.9: below, it is excitable.
+    let e = err(NetworkBuilder::new(Model::Eif, 10).drive(0.8).build());
     assert_eq!(e.status, Status::Unsupported);
+    assert!(e.message.contains("excitable"), "{e}");
+    // A custom model needs its F.
+    let e = err(NetworkBuilder::new(Model::Custom, 10).drive(1.5).build());
+    assert_eq!(e.status, Status::Argument);
+    assert!(e.message.contains("model_params"), "{e}");
 }
 
 #[test]

@@ -1,0 +1,87 @@
+//! The tabulated models through the Rust API: EIF with its defaults and with parameters, a
+//! custom closure F = -V against the closed-form LIF, a panicking closure refused (not
+//! unwound into C), and a custom network that saves and loads without its closure.
+
+use sparseprop::{CustomModel, EifParams, Model, Network, NetworkBuilder, Status, Synapses};
+
+fn balanced(model: Model, n: u32) -> NetworkBuilder<'static> {
+    NetworkBuilder::new(model, n).drive(1.1).recurrent(Synapses::procedural(20, 1, -0.1)).init_seed(3)
+}
+
+#[test]
+fn eif_runs_with_defaults_and_parameters() {
+    let mut net = balanced(Model::Eif, 300).build().unwrap();
+    let spikes = net.run_until(0.5).unwrap();
+    assert!(spikes.len() > 100, "{} spikes", spikes.len());
+    // The defaults spelled out are the same network, bit for bit.
+    let mut same = balanced(Model::Eif, 300).eif(EifParams::default()).build().unwrap();
+    let again = same.run_until(0.5).unwrap();
+    assert_eq!(spikes.len(), again.len());
+    assert!(spikes.iter().zip(&again).all(|(a, b)| a.neuron == b.neuron && a.t.to_bits() == b.t.to_bits()));
+    // A sharper spike changes the dynamics.
+    let sharp = EifParams { delta_t: 0.05, ..EifParams::default() };
+    let mut other = balanced(Model::Eif, 300).eif(sharp).build().unwrap();
+    assert_ne!(other.run_until(0.5).unwrap().len(), 0);
+    // Bad parameters name the field.
+    let e = balanced(Model::Eif, 300).eif(EifParams { delta_t: -1.0, ..EifParams::default() }).build();
+    let e = e.err().expect("refused");
+    assert_eq!(e.status, Status::Argument);
+    assert!(e.message.contains("delta_t"), "{e}");
+}
+
+#[test]
+fn custom_minus_v_is_lif() {
+    let f = |v: f64| -v;
+    let custom = CustomModel { f: &f, v_reset: 0.0, v_spike: 1.0 };
+    let mut lif = balanced(Model::Lif, 400).build().unwrap();
+    let mut cus = balanced(Model::Lif, 400).custom(custom).build().unwrap();
+    let a = lif.run_until(0.5).unwrap();
+    let b = cus.run_until(0.5).unwrap();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.neuron, y.neuron);
+        assert!((x.t - y.t).abs() <= 1e-12 * x.t.max(0.01), "{} vs {}", x.t, y.t);
+    }
+}
+
+#[test]
+fn a_panicking_closure_is_refused() {
+    let f = |v: f64| -> f64 {
+        if v > 0.5 {
+            panic!("F is not defined above 0.5");
+        }
+        -v
+    };
+    let e = NetworkBuilder::new(Model::Custom, 10)
+        .drive(1.1)
+        .custom(CustomModel { f: &f, v_reset: 0.0, v_spike: 1.0 })
+        .build()
+        .err()
+        .expect("refused");
+    assert_eq!(e.status, Status::Unsupported, "{e}");
+}
+
+#[test]
+fn custom_saves_and_loads_without_its_closure() {
+    let bytes;
+    let mut tail = Vec::new();
+    {
+        let f = |v: f64| -v + 0.5 * v * v;
+        let mut net = balanced(Model::Custom, 200)
+            .custom(CustomModel { f: &f, v_reset: 0.0, v_spike: f64::INFINITY })
+            .build()
+            .unwrap();
+        net.run_until(0.2).unwrap();
+        bytes = net.save().unwrap();
+        assert_eq!(bytes[8], 4, "format version 4 (with the tables)");
+        tail.extend(net.run_until(0.4).unwrap());
+    } // (the closure is gone)
+    let mut copy = Network::load(&bytes).unwrap();
+    let b = copy.run_until(0.4).unwrap();
+    assert!(!b.is_empty());
+    assert_eq!(tail.len(), b.len());
+    assert!(tail.iter().zip(&b).all(|(x, y)| x.neuron == y.neuron && x.t.to_bits() == y.t.to_bits()));
+    // A drive without a table is refused; one of the network's own is accepted.
+    assert_eq!(copy.set_drive(0, 1.2).err().expect("refused").status, Status::Unsupported);
+    copy.set_drive(0, 1.1).unwrap();
+}

@@ -1,0 +1,338 @@
+/* test_save_load_tab.c - saving and loading tabulated networks (EIF, custom F; format version
+ * 4, which carries the phase tables): a loaded copy continues bit-identically in both frames,
+ * from memory and from a file, and a custom network loads and runs without its callback (the
+ * callback is never called again after creation); every truncation and byte flip is refused;
+ * crafted table sections (checksum re-sealed) are refused with a message naming what is wrong.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sparseprop/sparseprop.h>
+
+#include "format_bytes.h"
+
+#define N 40
+#define K 6
+
+static uint64_t row_ptr[N + 1];
+static uint32_t targets[N * K];
+static double weights[N * K];
+static uint64_t in_row_ptr[3] = {0, 5, 10};
+static uint32_t in_targets[10] = {0, 3, 7, 9, 12, 1, 2, 30, 31, 39};
+static double in_weights[10] = {0.5, 0.4, -0.2, 0.6, 0.3, 0.7, -0.1, 0.5, 0.5, 0.4};
+static double drives[N];
+
+/* The custom callbacks count their calls: none may happen after creation. */
+static long f_calls;
+static double f_qif(double v, void *ctx) {
+  (void)ctx;
+  ++f_calls;
+  return v * v;
+}
+static double f_lif(double v, void *ctx) {
+  (void)ctx;
+  ++f_calls;
+  return -v;
+}
+
+enum kind { EIF_TIME, EIF_PHASE, CUSTOM_QIF, CUSTOM_LIF_PHASE };
+
+static sp_network *make(enum kind kind) {
+  sp_network_desc d;
+  sp_model_params mp;
+  sp_network *net = NULL;
+  uint32_t i, e;
+  uint64_t s = 12345;
+  for (i = 0; i <= N; ++i) row_ptr[i] = (uint64_t)i * K;
+  for (e = 0; e < N * K; ++e) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    targets[e] = (uint32_t)((s >> 33) % N);
+    weights[e] = ((s >> 20) & 1023) < 380 ? 0.25 : -0.3;
+  }
+  sp_network_desc_init(&d, sizeof d);
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = (uint32_t)sizeof mp;
+  d.n = N;
+  d.init_seed = 3;
+  d.t_ref = kind == EIF_TIME ? 0.001 : 0.0;
+  d.recurrent.row_ptr = row_ptr;
+  d.recurrent.targets = targets;
+  d.recurrent.weights = weights;
+  d.n_inputs = 2;
+  d.inputs.row_ptr = in_row_ptr;
+  d.inputs.targets = in_targets;
+  d.inputs.weights = in_weights;
+  d.input_capacity = 32;
+  switch (kind) {
+    case EIF_TIME:
+    case EIF_PHASE:
+      /* The default convention: reset 0, V_T = 1, D_T = 0.1, spike at +inf (model_params
+         NULL), four drives or one. */
+      d.model = SP_MODEL_EIF;
+      for (i = 0; i < N; ++i) drives[i] = kind == EIF_TIME ? 1.0 + 0.1 * (i % 4) : 1.1;
+      d.drives = drives;
+      break;
+    case CUSTOM_QIF:
+      d.model = SP_MODEL_CUSTOM;
+      mp.v_reset = -5;
+      mp.v_spike = INFINITY;
+      mp.f = f_qif;
+      for (i = 0; i < N; ++i) drives[i] = 0.5 + 0.25 * (i % 3);
+      d.drives = drives;
+      d.model_params = &mp;
+      break;
+    case CUSTOM_LIF_PHASE:
+      d.model = SP_MODEL_CUSTOM;
+      mp.v_reset = 0;
+      mp.v_spike = 1;
+      mp.f = f_lif;
+      d.drive = 1.3;
+      d.model_params = &mp;
+      break;
+  }
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  return net;
+}
+
+static unsigned char *save(const sp_network *net, size_t *len) {
+  size_t need = 0;
+  unsigned char *buf;
+  assert_int_equal(sp_save(net, NULL, 0, &need), SP_OK);
+  buf = (unsigned char *)malloc(need);
+  assert_non_null(buf);
+  assert_int_equal(sp_save(net, buf, need, len), SP_OK);
+  assert_int_equal(*len, need);
+  return buf;
+}
+
+/* Runs both networks in lockstep for `count` spikes (inputs queued alike): bit-identical. */
+static void same_future(sp_network *a, sp_network *b, int count) {
+  int k;
+  for (k = 0; k < count; ++k) {
+    sp_spike sa, sb;
+    double va, vb;
+    if (k % 50 == 0) {
+      double t = sp_now(a) + 0.001 * (k % 7 + 1);
+      assert_true(sp_now(a) == sp_now(b));
+      assert_int_equal(sp_input(a, (uint32_t)k % 2, t), SP_OK);
+      assert_int_equal(sp_input(b, (uint32_t)k % 2, t), SP_OK);
+    }
+    assert_int_equal(sp_step(a, &sa), SP_OK);
+    assert_int_equal(sp_step(b, &sb), SP_OK);
+    if (sa.neuron != sb.neuron || memcmp(&sa.t, &sb.t, sizeof sa.t) != 0)
+      fail_msg("spike %d after load: neuron %u at %.17g, loaded copy neuron %u at %.17g", k,
+               sa.neuron, sa.t, sb.neuron, sb.t);
+    assert_int_equal(sp_voltage(a, (sa.neuron + 7) % N, &va), SP_OK);
+    assert_int_equal(sp_voltage(b, (sa.neuron + 7) % N, &vb), SP_OK);
+    assert_true(memcmp(&va, &vb, sizeof va) == 0);
+  }
+}
+
+static void test_continuation_is_bit_identical(void **state) {
+  static const char *const names[] = {"EIF, four drives", "EIF, phase frame",
+                                      "custom F = V^2, three drives", "custom F = -V, phase"};
+  int kind;
+  (void)state;
+  for (kind = EIF_TIME; kind <= CUSTOM_LIF_PHASE; ++kind) {
+    sp_network *a = make((enum kind)kind), *b = NULL, *c = NULL;
+    unsigned char *buf;
+    size_t len = 0;
+    sp_spike sp;
+    long calls;
+    int k;
+    char path[64];
+    printf("# %s\n", names[kind]);
+    assert_int_equal(sp_network_frame(a), kind == EIF_PHASE || kind == CUSTOM_LIF_PHASE
+                                              ? SP_FRAME_PHASE
+                                              : SP_FRAME_TIME);
+    for (k = 0; k < 500; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+    assert_int_equal(sp_input(a, 0, sp_now(a) + 0.0007), SP_OK);
+    assert_int_equal(sp_input(a, 1, sp_now(a) + 0.003), SP_OK);
+    calls = f_calls;
+    buf = save(a, &len);
+    assert_int_equal(buf[8], 4); /* format version 4: with the tables */
+    assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+    assert_int_equal(sp_network_frame(b), sp_network_frame(a));
+    snprintf(path, sizeof path, "test_save_load_tab_%d.spnet", kind);
+    assert_int_equal(sp_save_file(a, path), SP_OK);
+    assert_int_equal(sp_load_file(path, &c), SP_OK);
+    remove(path);
+    same_future(a, b, 1500);
+    /* The file's copy is the same network: it continues as the original did. */
+    {
+      sp_network *a2 = NULL;
+      assert_int_equal(sp_load(buf, len, NULL, &a2), SP_OK);
+      same_future(a2, c, 1500);
+      sp_network_destroy(a2);
+    }
+    /* Loading and running never called F (the tables are in the bytes). */
+    assert_int_equal(f_calls, calls);
+    free(buf);
+    sp_network_destroy(a);
+    sp_network_destroy(b);
+    sp_network_destroy(c);
+  }
+}
+
+/* The tables' section starts 8 + 16 count bytes before the first block, whose magic number is
+   "SPSPTab1"; returns the block's offset. */
+static size_t first_block(const unsigned char *buf, size_t len) {
+  size_t i;
+  for (i = 24; i + 8 <= len; ++i)
+    if (memcmp(buf + i, "SPSPTab1", 8) == 0) return i;
+  fail_msg("no table block in the saved bytes");
+  return 0;
+}
+
+static void test_every_truncation_and_flip_is_refused(void **state) {
+  sp_network *a = make(EIF_PHASE), *b = NULL;
+  unsigned char *buf;
+  size_t len = 0, i;
+  sp_spike sp;
+  int k;
+  (void)state;
+  for (k = 0; k < 200; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  for (i = 0; i < len; i += 97) {
+    assert_int_equal(sp_load(buf, i, NULL, &b), SP_ERR_FORMAT);
+    assert_null(b);
+  }
+  for (i = 0; i < len; i += 3) {
+    buf[i] ^= 0x10;
+    assert_int_equal(sp_load(buf, len, NULL, &b), SP_ERR_FORMAT);
+    assert_null(b);
+    buf[i] ^= 0x10;
+  }
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+  sp_network_destroy(b);
+  free(buf);
+  sp_network_destroy(a);
+}
+
+/* One crafted edit of the saved bytes (re-sealed): refused with SP_ERR_FORMAT and a message
+   holding `word`, nothing created. */
+static void refused(const unsigned char *orig, size_t len, size_t at, const void *bytes, size_t n,
+                    const char *word) {
+  unsigned char *buf = (unsigned char *)malloc(len);
+  sp_network *b = NULL;
+  assert_non_null(buf);
+  memcpy(buf, orig, len);
+  memcpy(buf + at, bytes, n);
+  fmt_reseal(buf, len);
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_ERR_FORMAT);
+  assert_null(b);
+  if (!strstr(sp_last_error(), word))
+    fail_msg("expected '%s' in the message: %s", word, sp_last_error());
+  printf("# refused: %s\n", sp_last_error());
+  free(buf);
+}
+
+static void put_f64(unsigned char *p, double x) { fmt_put_f64(p, x); }
+
+static void test_crafted_tables_are_refused(void **state) {
+  sp_network *a = make(EIF_PHASE);
+  unsigned char *buf, word[8];
+  size_t len = 0, blk, arrays, sec;
+  uint32_t n_fwd;
+  double x;
+  int j;
+  (void)state;
+  buf = save(a, &len);
+  blk = first_block(buf, len);
+  sec = blk - 8 - 16; /* one table */
+  arrays = blk + 136;
+  n_fwd = (uint32_t)(buf[blk + 16] | buf[blk + 17] << 8 | buf[blk + 18] << 16 |
+                     (uint32_t)buf[blk + 19] << 24);
+  assert_true(n_fwd > 2);
+  /* The section's header. */
+  fmt_put_le(word, 0, 4);
+  refused(buf, len, sec, word, 4, "tables: count 0");
+  fmt_put_le(word, 65, 4);
+  refused(buf, len, sec, word, 4, "count 65");
+  fmt_put_le(word, 1, 4);
+  refused(buf, len, sec + 4, word, 4, "reserved 1");
+  put_f64(word, NAN);
+  refused(buf, len, sec + 8, word, 8, "table drive[0]");
+  fmt_put_le(word, 136 + 8 * 3, 8);
+  refused(buf, len, sec + 16, word, 8, "tables");
+  /* The block's header. */
+  refused(buf, len, blk, "SPSPTab2", 8, "magic");
+  fmt_put_le(word, 2, 4); /* custom: a blow-up needs its tail segments */
+  refused(buf, len, blk + 8, word, 4, "without its tail");
+  fmt_put_le(word, 19, 4);
+  refused(buf, len, blk + 12, word, 4, "order");
+  put_f64(word, 1.25);
+  refused(buf, len, blk + 32, word, 8, "drive");
+  put_f64(word, INFINITY);
+  refused(buf, len, blk + 32 + 8 * 3, word, 8, "non-finite"); /* delta_t */
+  put_f64(word, -1.0);
+  refused(buf, len, blk + 32 + 8 * 10, word, 8, "inconsistent"); /* period */
+  /* The arrays: break points, a NaN, a decreasing phase series, a negative rate. */
+  x = fmt_get_f64(buf + arrays + 8 * 2);
+  put_f64(word, x);
+  refused(buf, len, arrays + 8 * 1, word, 8, "break points not increasing");
+  put_f64(word, NAN);
+  refused(buf, len, arrays + 8 * (n_fwd + 5), word, 8, "non-finite coefficient");
+  {
+    /* fwd_rate (n_fwd 20 coefficients) follows the n_fwd + 1 break points, fwd_phi follows
+       it: negate the phase series of segment 0 (21 coefficients) or the rate series. */
+    size_t rate0 = arrays + 8 * (n_fwd + 1), phi0 = rate0 + 8 * (size_t)n_fwd * 20;
+    unsigned char *copy = (unsigned char *)malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, buf, len);
+    for (j = 0; j < 21; ++j) put_f64(copy + phi0 + 8 * j, -fmt_get_f64(buf + phi0 + 8 * j));
+    refused(copy, len, 0, copy, 0, "phase not increasing");
+    memcpy(copy, buf, len);
+    for (j = 0; j < 20; ++j) put_f64(copy + rate0 + 8 * j, -fmt_get_f64(buf + rate0 + 8 * j));
+    refused(copy, len, 0, copy, 0, "rate");
+    free(copy);
+  }
+  /* The model and the version must agree with the section. */
+  fmt_put_le(word, SP_MODEL_LIF, 4);
+  refused(buf, len, 24, word, 4, "version 4");
+  fmt_put_le(word, SP_MODEL_CUSTOM, 4);
+  refused(buf, len, 24, word, 4, "kind");
+  fmt_put_le(word, 2, 4);
+  refused(buf, len, 8, word, 4, "version 2");
+  free(buf);
+  sp_network_destroy(a);
+}
+
+/* A drive set with sp_set_drive is one of the tabulated ones; the loader refuses a neuron
+   whose drive has no table. */
+static void test_drive_without_table_is_refused(void **state) {
+  sp_network *a = make(EIF_TIME);
+  unsigned char *buf;
+  size_t len = 0, at;
+  unsigned char word[8];
+  (void)state;
+  assert_int_equal(sp_set_drive(a, 3, 1.2), SP_OK);
+  assert_int_equal(sp_set_drive(a, 3, 1.25), SP_ERR_UNSUPPORTED);
+  buf = save(a, &len);
+  /* The drives follow the fixed fields (48 bytes from offset 24) and the two synapse blocks:
+     recurrent 40 + 8 (N + 1) + 12 N K bytes, inputs 40 + 8 * 3 + 12 * 10. */
+  at = 24 + 48 + (40 + 8 * (N + 1) + 12 * N * K) + (40 + 8 * 3 + 12 * 10);
+  assert_true(fmt_get_f64(buf + at) == drives[0]);
+  put_f64(word, 1.05);
+  refused(buf, len, at + 8 * 5, word, 8, "drives[5]");
+  free(buf);
+  sp_network_destroy(a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_continuation_is_bit_identical),
+      cmocka_unit_test(test_every_truncation_and_flip_is_refused),
+      cmocka_unit_test(test_crafted_tables_are_refused),
+      cmocka_unit_test(test_drive_without_table_is_refused),
+  };
+  return cmocka_run_group_tests_name("save/load of tabulated networks", tests, NULL, NULL);
+}
