@@ -119,7 +119,7 @@ static void fz_model_params(fuzz_bytes *b, fuzz_desc *f) {
   p->v_t = fz_double(b);
   p->f = fs[fi];
   p->df = di == 0 ? NULL : di == 2 ? fz_df_wrong : fi == 1 ? fz_df_quadratic : dfs[fi];
-  p->ctx = &f->callback_calls;
+  p->ctx = fi ? &f->callback_calls : NULL; /* (a model without a callback refuses a ctx) */
   f->d.model_params = p;
 }
 

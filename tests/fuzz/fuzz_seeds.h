@@ -55,9 +55,11 @@ static const seed_desc seed_descs[] = {
     {"lif-syn-time-inputs", 1, 10, 1.2, 8 | 32, 0, 4, 0.005, 0, 0, 0, 0, 0},
     {"lif-syn-subthreshold-explicit-refractory", 1, 8, 0.9, 2 | 4 | 8 | 16 | 128, 0, 4, 0.02, 0, 0,
      0, 0, 0},
-    {"eif-model-params", 3, 6, 1.2, 32, 0, 8, 0, 0, INFINITY, 1.0, 0.2, 0.5},
-    {"custom-model-params-quadratic", 0, 6, 1.2, 32, 0, 8 | 16, 0, 1 << 3 | 1 << 5, -1.0, 1e16, 0.0,
-     0.0},
+    {"eif-model-params", 3, 6, 1.2, 32, 0, 8, 0, 0, 0.0, INFINITY, 0.1, 1.0},
+    {"custom-model-params-quadratic", 0, 6, 1.2, 32, 0, 8 | 16, 0, 1 << 3 | 1 << 5, -1.0, INFINITY,
+     0.0, 0.0},
+    {"custom-model-params-exp-inputs", 0, 6, 1.2, 8 | 32, 0, 8 | 16, 0, 2 << 3 | 1 << 5, 0.0, 3.0,
+     0.0, 0.0},
 };
 #define SEED_COUNT (sizeof seed_descs / sizeof seed_descs[0])
 static const char *const seed_names[SEED_COUNT] = {"lif-phase-procedural",
@@ -71,7 +73,8 @@ static const char *const seed_names[SEED_COUNT] = {"lif-phase-procedural",
                                                    "lif-syn-time-inputs",
                                                    "lif-syn-subthreshold-explicit-refractory",
                                                    "eif-model-params",
-                                                   "custom-model-params-quadratic"};
+                                                   "custom-model-params-quadratic",
+                                                   "custom-model-params-exp-inputs"};
 
 static void put_synapses(seed_writer *w, unsigned n_sources, unsigned n, int explicit_,
                          int procedural, int per_weights, double weight) {
