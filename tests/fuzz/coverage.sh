@@ -1,6 +1,6 @@
 #!/bin/sh
-# Line and branch coverage that the fuzz corpora reach in the loader (src/io/save_load.cpp) and
-# the event loop (src/core/run.cpp), with clang's source-based coverage: a clang-14 build with
+# Line and branch coverage that the fuzz corpora reach in the loader (src/io/save_load.cpp), the
+# event loop (src/core/run.cpp) and the current-based synapses (src/models/lif_syn*), with clang's source-based coverage: a clang-14 build with
 # -fprofile-instr-generate -fcoverage-mapping (no sanitizers, no libFuzzer) replays every input
 # through the replay drivers (<target>_replay), and llvm-cov-14 reports.
 #
@@ -9,7 +9,7 @@
 # Replays tests/fuzz/corpus/<target> and tests/fuzz/crashes/<target>, plus <target>/ (or
 # <target>/corpus/) under each CORPUS_ROOT given, e.g. the corpora a fuzzing run grew:
 # `tests/fuzz/coverage.sh build-fuzz/fuzz-work`. Configures the build in $COV_BUILD_DIR
-# (default build-cov). Prints the llvm-cov summary of the two files and writes the annotated
+# (default build-cov). Prints the llvm-cov summary of those files and writes the annotated
 # sources (uncovered lines marked) to $COV_BUILD_DIR/coverage/.
 set -eu
 
@@ -54,7 +54,7 @@ for t in $targets; do
   fi
 done
 llvm-profdata-14 merge -sparse "$prof"/*.profraw -o "$build/coverage/all.profdata"
-# The summary and the annotated sources of the two files, picked by their names' endings.
+# The summary and the annotated sources of the files, picked by their names' endings.
 # shellcheck disable=SC2086 # (objects: the first binary, then -object for the others)
 llvm-cov-14 export -summary-only $objects -instr-profile="$build/coverage/all.profdata" \
   >"$build/coverage/summary.json"
@@ -64,17 +64,19 @@ llvm-cov-14 show $objects -instr-profile="$build/coverage/all.profdata" -format=
 python3 - "$build/coverage" <<'PY'
 import json, re, sys
 out = sys.argv[1]
-wanted = ("src/io/save_load.cpp", "src/core/run.cpp")
+wanted = ("src/io/save_load.cpp", "src/core/run.cpp", "src/models/lif_syn.hpp",
+          "src/models/lif_syn.cpp", "src/models/lif_syn_engine.cpp",
+          "src/models/lif_syn_backward.cpp")
 files = json.load(open(f"{out}/summary.json"))["data"][0]["files"]
-print(f"{'file':24} {'lines':>17} {'branches':>17} {'regions':>17}")
+print(f"{'file':32} {'lines':>17} {'branches':>17} {'regions':>17}")
 for f in files:
     name = f["filename"]
     if name.endswith(wanted):
         s = f["summary"]
         cells = [f"{s[k]['covered']}/{s[k]['count']} {s[k]['percent']:5.1f}%"
                  for k in ("lines", "branches", "regions")]
-        print(f"{name[name.index('src/'):]:24} " + " ".join(f"{c:>17}" for c in cells))
-# `show` prints each file after a line "PATH:"; keep the two files, and list their lines
+        print(f"{name[name.index('src/'):]:32} " + " ".join(f"{c:>17}" for c in cells))
+# `show` prints each file after a line "PATH:"; keep the wanted files, and list their lines
 # that ran 0 times.
 sections = re.split(r"^(/\S+):$", open(f"{out}/all.txt").read(), flags=re.M)
 for path, body in zip(sections[1::2], sections[2::2]):
@@ -84,5 +86,5 @@ for path, body in zip(sections[1::2], sections[2::2]):
     open(f"{out}/{base}.txt", "w").write(body)
     missed = [m.group(1) for m in re.finditer(r"^ *(\d+)\| +0\|", body, flags=re.M)]
     print(f"{base}: lines never run: {' '.join(missed) or 'none'}")
-print(f"annotated: {out}/save_load.cpp.txt, {out}/run.cpp.txt")
+print(f"annotated: {out}/<file>.txt for each")
 PY

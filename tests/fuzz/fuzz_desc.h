@@ -7,7 +7,10 @@
  *   capacity u8, input block].
  * A synapse block: explicit: n_sources row lengths u8 % 5 (255: a decreasing row_ptr), then a
  * target u8 per synapse (% (n + 1): n is out of range), [a weight per synapse], shared weight;
- * procedural: k u8, seed u8, weight. */
+ * procedural: k u8, seed u8, weight.
+ * The model byte's upper bits (below 0xff) append the 0.2 fields, read after everything above:
+ * 4 tau_syn (a double), 8 model_params (fz_model_params), 16 the model SP_MODEL_CUSTOM instead
+ * of model % 4. (Inputs written before these existed have model bytes 1-3: same meaning.) */
 #ifndef SP_FUZZ_DESC_H
 #define SP_FUZZ_DESC_H
 
@@ -18,6 +21,13 @@
 
 typedef struct fuzz_desc {
   sp_network_desc d;
+  /* model_params, with zeroed room after it: a struct_size larger than the library's is
+     decoded too (a caller compiled against a later header). */
+  union {
+    sp_model_params p;
+    unsigned char room[sizeof(sp_model_params) + 64];
+  } mp;
+  uint64_t callback_calls;
   double drives[FZ_MAX_N], v0[FZ_MAX_N];
   uint64_t row_ptr[FZ_MAX_N + 1], in_row_ptr[5];
   uint32_t targets[FZ_MAX_SYN], in_targets[4 * 4];
@@ -61,6 +71,58 @@ static void fz_synapses(fuzz_bytes *b, sp_synapses *s, uint32_t n_sources, uint3
   }
 }
 
+/* Custom-model callbacks F(V) (with their derivatives): a quadratic (QIF-like), a leak with an
+ * exponential (EIF-like), one that is not finite, and one derivative that is wrong. ctx counts
+ * the calls. */
+static double fz_f_quadratic(double v, void *ctx) {
+  ++*(uint64_t *)ctx;
+  return v * v;
+}
+static double fz_df_quadratic(double v, void *ctx) {
+  ++*(uint64_t *)ctx;
+  return 2 * v;
+}
+static double fz_f_exp(double v, void *ctx) {
+  ++*(uint64_t *)ctx;
+  return -v + 0.5 * exp((v - 1.0) / 0.5);
+}
+static double fz_df_exp(double v, void *ctx) {
+  ++*(uint64_t *)ctx;
+  return -1.0 + exp((v - 1.0) / 0.5);
+}
+static double fz_f_nan(double v, void *ctx) {
+  ++*(uint64_t *)ctx;
+  return v > 0.5 ? NAN : -v;
+}
+static double fz_df_wrong(double v, void *ctx) {
+  (void)v;
+  ++*(uint64_t *)ctx;
+  return 0.0;
+}
+
+/* model_params: a selector byte (bits 0-1 struct_size: sizeof, 0, 8 short, 8 long; bit 2 a
+ * non-zero reserved field; bits 3-4 f: NULL, quadratic, exponential, NaN above 0.5; bits 5-6
+ * df: NULL, f's own, a wrong one, f's own), then v_reset, v_spike, delta_t, v_t. */
+static void fz_model_params(fuzz_bytes *b, fuzz_desc *f) {
+  static const size_t sizes[4] = {sizeof(sp_model_params), 0, sizeof(sp_model_params) - 8,
+                                  sizeof(sp_model_params) + 8};
+  static sp_model_fn const fs[4] = {NULL, fz_f_quadratic, fz_f_exp, fz_f_nan};
+  static sp_model_fn const dfs[4] = {NULL, fz_df_quadratic, fz_df_exp, NULL};
+  sp_model_params *p = &f->mp.p;
+  uint8_t sel = fz_u8(b);
+  unsigned fi = (sel >> 3) & 3, di = (sel >> 5) & 3;
+  p->struct_size = (uint32_t)sizes[sel & 3];
+  p->reserved = (sel & 4) ? 1 : 0;
+  p->v_reset = fz_double(b);
+  p->v_spike = fz_double(b);
+  p->delta_t = fz_double(b);
+  p->v_t = fz_double(b);
+  p->f = fs[fi];
+  p->df = di == 0 ? NULL : di == 2 ? fz_df_wrong : fi == 1 ? fz_df_quadratic : dfs[fi];
+  p->ctx = fi ? &f->callback_calls : NULL; /* (a model without a callback refuses a ctx) */
+  f->d.model_params = p;
+}
+
 /* Decodes a description with at most max_n (<= FZ_MAX_N) neurons. */
 static void fz_decode_desc(fuzz_bytes *b, fuzz_desc *f, uint32_t max_n) {
   sp_network_desc *d = &f->d;
@@ -69,7 +131,7 @@ static void fz_decode_desc(fuzz_bytes *b, fuzz_desc *f, uint32_t max_n) {
   memset(f, 0, sizeof *f);
   sp_network_desc_init(d, sizeof *d);
   m = fz_u8(b);
-  d->model = m == 0xff ? fz_u32(b) : m % 4;
+  d->model = m == 0xff ? fz_u32(b) : (m & 16) ? (uint32_t)SP_MODEL_CUSTOM : m % 4u;
   nb = fz_u8(b);
   d->n = nb == 0 ? 0 : 1 + (nb - 1) % max_n;
   d->tau = fz_double(b);
@@ -94,6 +156,8 @@ static void fz_decode_desc(fuzz_bytes *b, fuzz_desc *f, uint32_t max_n) {
     fz_synapses(b, &d->inputs, d->n_inputs, d->n, (flags & 128) != 0, (flags & 128) == 0,
                 (flags & 64) != 0, f->in_row_ptr, f->in_targets, f->in_weights, 16);
   }
+  if (m != 0xff && (m & 4)) d->tau_syn = fz_double(b);
+  if (m != 0xff && (m & 8)) fz_model_params(b, f);
 }
 
 /* With SP_FUZZ_TRACE: what a reproducer's description holds. */
@@ -102,9 +166,16 @@ static void fz_trace_desc(const sp_network_desc *d) {
   if (!getenv("SP_FUZZ_TRACE")) return;
   fprintf(stderr,
           "trace: desc model %u n %u tau %.17g t_ref %.17g drive %.17g frame %u seed %llu "
-          "n_inputs %u capacity %u\n",
+          "n_inputs %u capacity %u tau_syn %.17g\n",
           d->model, d->n, d->tau, d->t_ref, d->drive, d->frame, (unsigned long long)d->init_seed,
-          d->n_inputs, d->input_capacity);
+          d->n_inputs, d->input_capacity, d->tau_syn);
+  if (d->model_params)
+    fprintf(stderr,
+            "trace:   model_params size %u reserved %u v_reset %.17g v_spike %.17g delta_t %.17g "
+            "v_t %.17g f %s df %s\n",
+            d->model_params->struct_size, d->model_params->reserved, d->model_params->v_reset,
+            d->model_params->v_spike, d->model_params->delta_t, d->model_params->v_t,
+            d->model_params->f ? "set" : "NULL", d->model_params->df ? "set" : "NULL");
   for (i = 0; d->drives && i < d->n; ++i)
     fprintf(stderr, "trace:   drives[%u] = %.17g\n", i, d->drives[i]);
   for (i = 0; d->v0 && i < d->n; ++i) fprintf(stderr, "trace:   v0[%u] = %.17g\n", i, d->v0[i]);

@@ -29,23 +29,37 @@ static void put_double(seed_writer *w, double x) {
   for (i = 0; i < 8; ++i) put(w, (unsigned)(bits >> (8 * i)) & 0xff);
 }
 
-/* model, n, drive, flags (fuzz_desc.h), frame. */
+/* model, n, drive, flags (fuzz_desc.h), frame; ext: the model byte's upper bits (4 tau_syn,
+ * 8 model_params, 16 custom model) with tau_syn and model_params' selector and values. */
 typedef struct seed_desc {
   const char *name;
   unsigned model, n;
   double drive;
   unsigned flags, frame;
+  unsigned ext;
+  double tau_syn;
+  unsigned mp_selector;
+  double v_reset, v_spike, delta_t, v_t;
 } seed_desc;
 
 static const seed_desc seed_descs[] = {
-    {"lif-phase-procedural", 1, 20, 1.2, 32, 0},
-    {"lif-time-explicit-weights-inputs", 1, 12, 1.1, 1 | 8 | 16 | 64 | 128, 0},
-    {"qif-phase-procedural-inputs", 2, 16, 0.5, 8 | 32, 0},
-    {"qif-time-explicit-refractory", 2, 10, 0.3, 1 | 4 | 16, 2},
-    {"lif-subthreshold-v0-refractory-inputs", 1, 8, 0.9, 2 | 4 | 8 | 16 | 128, 0},
-    {"lif-forced-phase-explicit-odd", 1, 9, 1.5, 16 | 64 | 8 | 128, 1},
-    {"eif-unsupported", 3, 4, 1.2, 0, 0},
-    {"qif-excitable-unsupported", 2, 4, -1.0, 0, 0},
+    {"lif-phase-procedural", 1, 20, 1.2, 32, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"lif-time-explicit-weights-inputs", 1, 12, 1.1, 1 | 8 | 16 | 64 | 128, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"qif-phase-procedural-inputs", 2, 16, 0.5, 8 | 32, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"qif-time-explicit-refractory", 2, 10, 0.3, 1 | 4 | 16, 2, 0, 0, 0, 0, 0, 0, 0},
+    {"lif-subthreshold-v0-refractory-inputs", 1, 8, 0.9, 2 | 4 | 8 | 16 | 128, 0, 0, 0, 0, 0, 0, 0,
+     0},
+    {"lif-forced-phase-explicit-odd", 1, 9, 1.5, 16 | 64 | 8 | 128, 1, 0, 0, 0, 0, 0, 0, 0},
+    {"eif-unsupported", 3, 4, 1.2, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"qif-excitable-unsupported", 2, 4, -1.0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"lif-syn-time-inputs", 1, 10, 1.2, 8 | 32, 0, 4, 0.005, 0, 0, 0, 0, 0},
+    {"lif-syn-subthreshold-explicit-refractory", 1, 8, 0.9, 2 | 4 | 8 | 16 | 128, 0, 4, 0.02, 0, 0,
+     0, 0, 0},
+    {"eif-model-params", 3, 6, 1.2, 32, 0, 8, 0, 0, 0.0, INFINITY, 0.1, 1.0},
+    {"custom-model-params-quadratic", 0, 6, 1.2, 32, 0, 8 | 16, 0, 1 << 3 | 1 << 5, -1.0, INFINITY,
+     0.0, 0.0},
+    {"custom-model-params-exp-inputs", 0, 6, 1.2, 8 | 32, 0, 8 | 16, 0, 2 << 3 | 1 << 5, 0.0, 3.0,
+     0.0, 0.0},
 };
 #define SEED_COUNT (sizeof seed_descs / sizeof seed_descs[0])
 static const char *const seed_names[SEED_COUNT] = {"lif-phase-procedural",
@@ -55,7 +69,12 @@ static const char *const seed_names[SEED_COUNT] = {"lif-phase-procedural",
                                                    "lif-subthreshold-v0-refractory-inputs",
                                                    "lif-forced-phase-explicit-odd",
                                                    "eif-unsupported",
-                                                   "qif-excitable-unsupported"};
+                                                   "qif-excitable-unsupported",
+                                                   "lif-syn-time-inputs",
+                                                   "lif-syn-subthreshold-explicit-refractory",
+                                                   "eif-model-params",
+                                                   "custom-model-params-quadratic",
+                                                   "custom-model-params-exp-inputs"};
 
 static void put_synapses(seed_writer *w, unsigned n_sources, unsigned n, int explicit_,
                          int procedural, int per_weights, double weight) {
@@ -82,7 +101,7 @@ static size_t seed_bytes(size_t v, unsigned char *out) {
   seed_writer w = {out, 0};
   unsigned i, f = s->flags;
   int lif = s->model == 1;
-  put(&w, s->model);
+  put(&w, s->model | s->ext);
   put(&w, s->n);
   put_double(&w, 0.01);
   put_double(&w, s->drive);
@@ -99,6 +118,14 @@ static size_t seed_bytes(size_t v, unsigned char *out) {
     put(&w, 3);
     put(&w, 8);
     put_synapses(&w, 3, s->n, (f & 128) != 0, (f & 128) == 0, (f & 64) != 0, 0.6);
+  }
+  if (s->ext & 4) put_double(&w, s->tau_syn);
+  if (s->ext & 8) {
+    put(&w, s->mp_selector);
+    put_double(&w, s->v_reset);
+    put_double(&w, s->v_spike);
+    put_double(&w, s->delta_t);
+    put_double(&w, s->v_t);
   }
   return w.n;
 }
@@ -124,6 +151,16 @@ static size_t seed_api_bytes(size_t v, unsigned char *out) {
   put(&w, 0), put(&w, 0);
   put(&w, 12), put(&w, 0);              /* voltages */
   put(&w, 10), put(&w, 0), put(&w, 15); /* rewind, step, continuation */
+  /* A replica (op 18), a sample on it: rewind, one input, record, run until neuron 0 spikes,
+     backward (op 19); its gradients into the parent, then the parent with itself (refused;
+     op 20); the replica destroyed. */
+  put(&w, 143);
+  put(&w, 159), put(&w, 7), put(&w, 1), put(&w, 0), put_double(&w, 0.01), put(&w, 20);
+  put(&w, 0), put_double(&w, 0.5);
+  put(&w, 175), put(&w, 0);
+  put(&w, 175), put(&w, 2);
+  put(&w, 143);
+  put(&w, 0), put(&w, 15);
   return w.n;
 }
 

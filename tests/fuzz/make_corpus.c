@@ -5,6 +5,7 @@
  *   make_corpus --golden GOLDEN_DIR   writes GOLDEN_DIR/<variant>.spnet
  */
 #include "fuzz_seeds.h" /* first: it sets _POSIX_C_SOURCE */
+#include "fuzz_desc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,37 @@ int main(int argc, char **argv) {
       len = seed_api_bytes(v, bytes);
       snprintf(sub, sizeof sub, "%s/fuzz_api", dir);
       if (!write_file(sub, seed_names[v], NULL, 0, bytes, len)) return 1;
+      {
+        /* The seed's network (when it is created) for fuzz_load too, after 20 steps with two
+           inputs queued: the variants above have no current-based synapses. */
+        static fuzz_desc f;
+        fuzz_bytes fb;
+        sp_network *net = NULL;
+        static const unsigned char repair = 1;
+        unsigned char *buf;
+        int k;
+        char name[256];
+        fb.p = bytes;
+        fb.n = seed_bytes(v, bytes);
+        fb.pos = 0;
+        fz_decode_desc(&fb, &f, FZ_MAX_N);
+        if (sp_network_create(&f.d, &net) != SP_OK) continue;
+        for (k = 0; k < 20; ++k) {
+          sp_spike sp;
+          if (sp_step(net, &sp) != SP_OK) break;
+        }
+        if (f.d.n_inputs) {
+          sp_input(net, 0, sp_now(net) + 0.003);
+          sp_input(net, f.d.n_inputs - 1, sp_now(net) + 0.01);
+        }
+        buf = save(net, &len);
+        sp_network_destroy(net);
+        if (!buf) return 1;
+        snprintf(name, sizeof name, "seed-%s", seed_names[v]);
+        snprintf(sub, sizeof sub, "%s/fuzz_load", dir);
+        if (!write_file(sub, name, &repair, 1, buf, len)) return 1;
+        free(buf);
+      }
     }
   }
   return 0;

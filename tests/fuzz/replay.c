@@ -3,9 +3,13 @@
  * starting with '.' and README files are skipped). Built with the ordinary compiler so that
  * `meson test --suite fuzz` runs each target's seed corpus and past crashes as plain tests.
  * A failing input aborts (the harnesses check their invariants with abort()); a directory
- * that does not exist is an error, an empty one is fine. */
+ * that does not exist is an error, an empty one is fine. An input that runs longer than
+ * SP_REPLAY_TIMEOUT seconds (default 120; libFuzzer's limit in run-fuzzers.sh is 10) fails
+ * too, so that a past timeout replayed after its fix is a test that can fail. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,24 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *current_input = "";
+
+static void on_timeout(int sig) {
+  static const char msg[] = "replay: an input ran over SP_REPLAY_TIMEOUT seconds: ";
+  (void)sig;
+  /* (async-signal-safe calls only) */
+  if (write(2, msg, sizeof msg - 1) < 0 || write(2, current_input, strlen(current_input)) < 0 ||
+      write(2, "\n", 1) < 0) {
+  }
+  abort();
+}
+
+static unsigned timeout_seconds(void) {
+  const char *e = getenv("SP_REPLAY_TIMEOUT");
+  long v = e ? strtol(e, NULL, 10) : 120;
+  return v > 0 ? (unsigned)v : 0;
+}
 
 static int replay_file(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -35,13 +57,17 @@ static int replay_file(const char *path) {
   fclose(f);
   fprintf(stderr, "replaying %s (%ld bytes)\n", path, size);
   /* An exact-size buffer, as libFuzzer passes, so that overreads are caught under ASan. */
+  current_input = path;
+  alarm(timeout_seconds());
   LLVMFuzzerTestOneInput(buf, (size_t)size);
+  alarm(0);
   free(buf);
   return 1;
 }
 
 int main(int argc, char **argv) {
   int a, files = 0;
+  signal(SIGALRM, on_timeout);
   for (a = 1; a < argc; ++a) {
     struct stat st;
     if (stat(argv[a], &st) != 0) {
