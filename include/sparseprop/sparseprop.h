@@ -259,7 +259,7 @@ typedef struct sp_allocator {
    defaults V_r = 0, v_spike = +INFINITY, D_T = 0.1, V_T = 1). Refused with SP_ERR_ARGUMENT,
    naming the field: struct_size other than sizeof(sp_model_params), reserved not 0, v_reset
    not finite or above 1e100 in magnitude, v_spike not above v_reset (or above 1e100 and not
-   +INFINITY); EIF: delta_t not above 1e-100 or above 1e100, v_t not finite, f, df or ctx
+   +INFINITY); EIF: delta_t not above 1e-100 or above 1e6, v_t not finite, f, df or ctx
    set; custom: f NULL. df is not used by this version (the tables need F only). */
 typedef double (*sp_model_fn)(double v, void *ctx);
 /* clang-format off */
@@ -364,7 +364,9 @@ SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) SP_NOEX
  *
  * sp_network_create(d) makes exactly one request of this size from the allocator (recording
  * for training allocates more later, in sp_record). d goes through the same checks as in
- * sp_network_create, all but the last: the initial state is computed only at creation.
+ * sp_network_create, all but the last two: the initial state, and the check that an EIF or
+ * custom model's phase table as built passes the loader's table check (SP_ERR_UNSUPPORTED
+ * "fails its own check"), are computed only at creation.
  *
  * Parameters: d, the description (not NULL).
  *             bytes, receives the size (not NULL).

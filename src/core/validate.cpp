@@ -185,10 +185,13 @@ sp_status check_model_params(uint32_t model, const sp_model_params &p) {
                 "+INFINITY (the blow-up)",
                 p.v_spike, p.v_reset);
   if (model == SP_MODEL_EIF) {
-    if (!(p.delta_t > 1e-100 && p.delta_t <= kBig))
+    // Above about 1e8 the phase table's segments no longer pass the loader's check (F is
+    // nearly linear over a huge voltage range and rounding ties segment ends), so a saved
+    // network would not load; 1e6 leaves two decades of margin.
+    if (!(p.delta_t > 1e-100 && p.delta_t <= 1e6))
       return fail(SP_ERR_ARGUMENT,
                   "model_params->delta_t = %g: must be finite and > 0 (above "
-                  "1e-100, at most 1e100)",
+                  "1e-100, at most 1e6)",
                   p.delta_t);
     if (!(std::fabs(p.v_t) <= kBig))
       return fail(SP_ERR_ARGUMENT,

@@ -115,6 +115,7 @@ MUTATOR(m_eif_v_spike_low, eif_params(f); g_mp.v_spike = -0.5)
 MUTATOR(m_eif_delta_t_0, eif_params(f); g_mp.delta_t = 0.0)
 MUTATOR(m_eif_delta_t_neg, eif_params(f); g_mp.delta_t = -0.1)
 MUTATOR(m_eif_v_t_inf, eif_params(f); g_mp.v_t = INFINITY)
+MUTATOR(m_eif_huge_delta_t, eif_params(f); f->d.drive = 1.2; g_mp.delta_t = 2.8e13)
 MUTATOR(m_eif_with_f, eif_params(f); g_mp.f = f_minus_v)
 MUTATOR(m_custom_no_params, f->d.model = SP_MODEL_CUSTOM)
 MUTATOR(m_custom_no_f, custom_lif(f); g_mp.f = NULL)
@@ -186,6 +187,10 @@ static const create_case create_cases[] = {
     {"model_params->delta_t = -0.1", m_eif_delta_t_neg, 0, SP_ERR_ARGUMENT, "delta_t", NULL,
      "-0.1"},
     {"model_params->v_t = inf", m_eif_v_t_inf, 0, SP_ERR_ARGUMENT, "v_t", NULL, "inf"},
+    /* From about 1e8 on the table fails the loader's check (fuzz_create/
+       eif-huge-delta-t-saved-table-not-loadable): refused, so that every saved network loads. */
+    {"model_params->delta_t = 2.8e13", m_eif_huge_delta_t, 0, SP_ERR_ARGUMENT, "delta_t", "1e6",
+     "2.8e+13"},
     {"EIF with a callback f", m_eif_with_f, 0, SP_ERR_ARGUMENT, "f", "SP_MODEL_CUSTOM", NULL},
     {"custom without model_params", m_custom_no_params, 0, SP_ERR_ARGUMENT, "model_params",
      "SP_MODEL_CUSTOM", NULL},

@@ -663,6 +663,14 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
   Builder build(p, reinterpret_cast<double *>(t + 1), lower, err);
   build.lay = l;
   if (!build.run(t)) return nullptr;
+  // A built table must pass the loader's check, or a saved network would not load: with
+  // extreme parameters (e.g. D_T = 1e13, F nearly linear) rounding can leave a segment that
+  // the check refuses, and creation refuses it here instead.
+  TableError check{};
+  if (!table_check(t, bytes, &check)) {
+    set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);
+    return nullptr;
+  }
   return t;
 }
 
