@@ -1,6 +1,7 @@
 // The network object behind the opaque sp_network handle: parameters, connectivity, dynamic
 // state and the training tape, all in flat arrays carved from one arena at creation.
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -89,11 +90,17 @@ struct Network {
   LifSyn::Shape syn_shape;
   LifSynAux *syn_aux;
 
+  // The compact layout (network_compact_rule): one drive, no v0, refr_end or time_key arrays
+  // (nullptr), the near heap inside the bucket pool. drive_mask is 0 there (drive[i & mask]
+  // is the one drive), ~0u in the full layout.
+  bool compact;
+  uint32_t drive_mask;
+
   // Per-neuron data: the hot slots (see NeuronSlot), and arrays read more rarely.
   NeuronSlot *neuron;
   double *refr_end;         // n: last spike time + t_ref (-inf before the first spike); inputs
                             // at times <= refr_end are ignored (read when kSlotRecent is set)
-  double *drive;            // n drives I
+  double *drive;            // n drives I (compact: 1)
   double *time_key;         // n: time frame: the queue keys (next spike times, or now() if due)
   BucketQueue spike_queue;  // the next spiker
   InputQueue queue;
@@ -136,6 +143,35 @@ struct Network {
   Tape tape;
 };
 
+// Neuron i's drive, in either layout.
+inline double drive_of(const Network &net, uint32_t i) { return net.drive[i & net.drive_mask]; }
+// Neuron i's refractory end, in either layout. The compact layout has t_ref = 0 and clears every
+// kSlotRecent flag when the instant stamps wrap around, so a flag with the current stamp says
+// "spiked (or taken to threshold) at the current instant" and nothing else does.
+inline double refr_end_of(const Network &net, uint32_t i) {
+  if (net.refr_end) return net.refr_end[i];
+  uint32_t f = net.neuron[i].flags;
+  return (f & kSlotRecent) && (f >> kStampShift) == net.instant_stamp ? net.instant_time
+                                                                      : -INFINITY;
+}
+// Neuron i's initial voltage (the compact layout recomputes the seeded one).
+double network_v0(const Network *net, uint32_t i);
+// The seeded initial voltage of neuron i (desc.v0 = NULL) for a model, tau and drive.
+double network_seeded_v0(uint32_t model, double tau, double drive, uint64_t seed, uint32_t i);
+// Clears every kSlotRecent flag (the compact layout, when the instant stamps wrap around).
+void network_forget_recent(Network *net);
+
+// The compact layout: why a description cannot have it (a message naming the field), or nullptr.
+// drives_equal and v0_seeded say whether the drives are one value and v0 the seeded voltages
+// (the loader checks them in the file; creation requires drives and v0 to be NULL or, for the
+// drives, all equal). From n >= network_compact_min_n() on, every description that allows it
+// gets the compact layout (SPARSEPROP_COMPACT_MIN_N in the environment lowers it for tests).
+const char *network_compact_refusal(const sp_network_desc &d, bool drives_equal, bool v0_seeded);
+uint32_t network_compact_min_n();
+constexpr uint32_t kCompactMinN = uint32_t(1) << 26;
+// What the compact layout refuses after creation: SP_ERR_UNSUPPORTED naming `what`.
+sp_status network_refuse_compact(const Network *net, const char *what);
+
 // The watched mark in Network::marks (the SP_SPIKE_* flags take the low bits).
 constexpr uint8_t kMarkWatched = 0x80;
 constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
@@ -151,8 +187,11 @@ sp_status network_create(const sp_network_desc *d, Network **out);
 // into net->drive, net->recurrent and net->inputs. The description is then validated with its
 // arrays pointing there, exactly as a caller's. The caller bounds the sizes (and the
 // procedural k) before: the arena is allocated for them before validation.
+// may_compact: the loader found one drive and seeded v0 (then the description's rule decides
+// the layout; in the compact layout fill writes one drive, having checked that all are equal).
 struct ArrayFill {
   bool rec_explicit = false, in_explicit = false, rec_weights = false, in_weights = false;
+  bool may_compact = false;
   uint64_t rec_nnz = 0, in_nnz = 0;
   sp_status (*fill)(void *ctx, Network *net) = nullptr;
   void *ctx = nullptr;

@@ -16,7 +16,9 @@
 namespace sp {
 namespace {
 
-template <class M, bool kPhase>
+// kCompact: the compact layout (phase frame, t_ref = 0, no refractory-end array): a neuron
+// ignores an input exactly when its kSlotRecent flag carries the current instant's stamp.
+template <class M, bool kPhase, bool kCompact = false>
 class Loop {
   using O = Ops<M>;
 
@@ -94,7 +96,7 @@ class Loop {
     // Why it spikes now (SP_SPIKE_* flags): its own dynamics, or the jump that made it due.
     const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | (net_.marks[j] & kMarkCause);
     begin_instant(t);
-    net_.refr_end[j] = t + net_.t_ref;
+    if constexpr (!kCompact) net_.refr_end[j] = t + net_.t_ref;
     net_.neuron[j].flags = recent_flags();  // (no longer due)
     // (In the phase frame every drive is drive[0], which stays in cache.)
     net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
@@ -184,13 +186,13 @@ class Loop {
   sp_status check_advances(uint32_t j, double t) const {
     uint32_t flags = net_.neuron[j].flags;
     if (!(t == net_.instant_time && (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-          (flags >> kStampShift) == net_.instant_stamp && net_.refr_end[j] >= t))
+          (flags >> kStampShift) == net_.instant_stamp && refr_end_of(net_, j) >= t))
       return SP_OK;
     return fail(SP_ERR_NUMERIC,
                 "neuron %u would spike again at t = %.17g: its next spike time does not advance "
                 "past now (its free period, %g s with drive %g, is below the time resolution "
                 "there)",
-                j, t, O::period(net_, net_.drive[j]), net_.drive[j]);
+                j, t, O::period(net_, drive_of(net_, j)), drive_of(net_, j));
   }
 
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
@@ -212,6 +214,8 @@ class Loop {
     net_.instant_time = t;
     net_.instant_stamp = (net_.instant_stamp + 1) & kStampUnknown;
     if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
+    // (Without refractory ends, a stamp from 2^30 instants ago must not pass for this one's.)
+    if (kCompact && net_.instant_stamp == 0) network_forget_recent(&net_);
   }
   uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kStampShift; }
 
@@ -267,8 +271,13 @@ class Loop {
   bool ignores(NeuronSlot &slot, uint32_t i, double t, bool no_refractory) const {
     if (!(slot.flags & kSlotRecent)) return false;
     uint32_t stamp = slot.flags >> kStampShift;
-    bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
-    if (maybe && t <= net_.refr_end[i]) return true;
+    if constexpr (kCompact) {
+      // (t_ref = 0, and t is the current instant: refr_end_of() is t for this stamp.)
+      if (stamp == net_.instant_stamp) return true;
+    } else {
+      bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
+      if (maybe && t <= net_.refr_end[i]) return true;
+    }
     slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
     return false;
   }
@@ -344,7 +353,7 @@ class Loop {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
         slot.flags = recent_flags() | kSlotDue;
-        net_.refr_end[i] = t;
+        if constexpr (!kCompact) net_.refr_end[i] = t;
         net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
@@ -358,9 +367,9 @@ class Loop {
   uint32_t cause_ = 0;  // the SP_SPIKE_* flags of a spike the event being delivered triggers
 };
 
-template <class M, bool kPhase>
+template <class M, bool kPhase, bool kCompact>
 sp_status step_impl(Network &net, sp_spike *out) {
-  Loop<M, kPhase> loop(net);
+  Loop<M, kPhase, kCompact> loop(net);
   // Both checks before the queued inputs are applied, so that a refused step changes nothing.
   double first = loop.next_spike_time();
   sp_status checked = loop.check_top(first, INFINITY);
@@ -388,9 +397,9 @@ sp_status step_impl(Network &net, sp_spike *out) {
   }
 }
 
-template <class M, bool kPhase>
+template <class M, bool kPhase, bool kCompact>
 sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
-  Loop<M, kPhase> loop(net);
+  Loop<M, kPhase, kCompact> loop(net);
   return drive_run(loop, net, t_end, buf, cap, count);
 }
 
@@ -400,8 +409,9 @@ sp_status network_step(Network *net, sp_spike *out) {
   if (net->tau_syn > 0.0) return lif_syn_step(net, out);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
-    return net->frame == SP_FRAME_PHASE ? step_impl<M, true>(*net, out)
-                                        : step_impl<M, false>(*net, out);
+    if (net->compact) return step_impl<M, true, true>(*net, out);  // (always the phase frame)
+    return net->frame == SP_FRAME_PHASE ? step_impl<M, true, false>(*net, out)
+                                        : step_impl<M, false, false>(*net, out);
   });
 }
 
@@ -409,8 +419,9 @@ sp_status network_run(Network *net, double t_end, sp_spike *buf, size_t cap, siz
   if (net->tau_syn > 0.0) return lif_syn_run(net, t_end, buf, cap, count);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
-    return net->frame == SP_FRAME_PHASE ? run_impl<M, true>(*net, t_end, buf, cap, count)
-                                        : run_impl<M, false>(*net, t_end, buf, cap, count);
+    if (net->compact) return run_impl<M, true, true>(*net, t_end, buf, cap, count);
+    return net->frame == SP_FRAME_PHASE ? run_impl<M, true, false>(*net, t_end, buf, cap, count)
+                                        : run_impl<M, false, false>(*net, t_end, buf, cap, count);
   });
 }
 
