@@ -18,7 +18,9 @@
  *  - a LIF phase-frame clock exp((now - t0)/tau) that overflows (its re-base factor later
  *    underflowed to 0, scaling every state and the due key to 0: the saved due key of 0 did
  *    not load), and a neuron due at the due key of an instant before now (the same zero due
- *    key after a re-base long after that instant). */
+ *    key after a re-base long after that instant);
+ *  - a phase-frame neuron, not due, whose key's instant is before now (it spiked at now with
+ *    its own key as the due key of now, which the copy's loader refused). */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include <stdarg.h>
 #include <stddef.h>
@@ -295,6 +297,57 @@ static void test_lif_phase_long_span_or_stale_due_key_is_refused(void **state) {
   sp_network_destroy(a);
 }
 
+static void test_phase_key_before_now_is_refused(void **state) {
+  /* A phase-frame neuron not due whose key's instant lies between the due key's instant and
+     now (after a run past the last spike): a running network has none (sp_run would have
+     spiked it before now). Loaded, it spiked at now and made its own key the due key of now,
+     which is not the threshold key then: the saved copy did not load. For both models: the key
+     is moved from the due key by a small fraction of the span to now. */
+  const uint32_t n = 12;
+  uint32_t model;
+  (void)state;
+  for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
+    sp_network_desc d;
+    sp_network *a = NULL;
+    sp_spike sp;
+    size_t len;
+    unsigned char *buf;
+    double due, due_time, key;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = model;
+    d.n = n;
+    d.drive = 1.2;
+    d.init_seed = 3;
+    d.recurrent.k = 3;
+    d.recurrent.seed = 8;
+    d.recurrent.weight = -0.05;
+    assert_int_equal(sp_network_create(&d, &a), SP_OK);
+    assert_int_equal(sp_network_frame(a), SP_FRAME_PHASE);
+    assert_int_equal(sp_step(a, &sp), SP_OK);
+    assert_int_equal(sp_run(a, sp_now(a) + 1e-4, NULL, 0, NULL), SP_OK);
+    buf = save(a, &len);
+    due = fmt_get_f64(buf + OFF_CUR_KEY(n));
+    due_time = fmt_get_f64(buf + OFF_CUR_KEY(n) + 8);
+    assert_true(due_time < sp_now(a));
+    /* now is 1e-4 s = 0.01 tau (or more) after the due key's instant. The key grows as
+       exp(t/tau) for LIF (the threshold key at now is at least 1.01 times the due key) and as
+       omega t/tau for QIF (omega = 2 sqrt(0.2): at least 0.0089 above the due key). Both far
+       beyond the rounding of the keys. */
+    key = model == SP_MODEL_LIF ? due * (1 + 1e-4) : due + 1e-4;
+    /* (LIF phase-frame state = key; QIF key = -state.) */
+    fmt_put_f64(buf + OFF_STATE(n, 5), model == SP_MODEL_LIF ? key : -key);
+    fmt_put_f64(buf + OFF_KEY(n, 5), key);
+    fmt_reseal(buf, len);
+    expect_refused(buf, len, "before now");
+    /* The saved bytes themselves load and continue. */
+    free(buf);
+    buf = save(a, &len);
+    expect_same_continuation(a, buf, len, 30);
+    free(buf);
+    sp_network_destroy(a);
+  }
+}
+
 static void test_infinite_due_key_is_refused(void **state) {
   const uint32_t n = 6;
   sp_network *a = make_lif(n, 1.2, SP_FRAME_PHASE, 0);
@@ -405,6 +458,7 @@ int main(void) {
       cmocka_unit_test(test_load_file_on_a_directory_is_an_io_error),
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),
       cmocka_unit_test(test_infinite_due_key_is_refused),
+      cmocka_unit_test(test_phase_key_before_now_is_refused),
       cmocka_unit_test(test_lif_phase_long_span_or_stale_due_key_is_refused),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),

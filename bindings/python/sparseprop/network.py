@@ -314,7 +314,7 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
               input_seed: Optional[int], input_weight: Optional[float],
               v0: Optional[ArrayLike], init_seed: Optional[int], t_ref: Optional[float],
               input_capacity: Optional[int], frame: Union[Frame, str, int],
-              ) -> Tuple[_capi.NetworkDesc, List[Any]]:
+              tau_syn: Optional[float] = None) -> Tuple[_capi.NetworkDesc, List[Any]]:
     """Builds an sp_network_desc; returns it with the arrays it points into (keep them alive
     until the C call returns). Fields left None keep the library's defaults."""
     d = _capi.NetworkDesc()
@@ -359,6 +359,8 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
     if input_capacity is not None:
         d.input_capacity = _u32("input_capacity", input_capacity)
     d.frame = _enum(Frame, "frame", frame)
+    if tau_syn is not None:
+        d.tau_syn = _float("tau_syn", tau_syn)
     return d, keep
 
 
@@ -383,6 +385,13 @@ _DESCRIPTION_DOC = """
             t_ref: absolute refractory period in seconds (default 0).
             input_capacity: how many input events can be queued (library default 4096).
             frame: ``"auto"`` (default), ``"phase"`` or ``"time"`` (forcing one is for tests).
+            tau_syn: LIF synaptic time constant in seconds: 0 or None (default) for delta
+                synapses (an input jumps V by its weight); > 0 for current-based synapses,
+                ``tau dV/dt = -V + I + J``, ``tau_syn dJ/dt = -J``, an input of weight w
+                raising J by ``w tau / tau_syn`` (same total voltage effect). V is then
+                continuous, so every spike time moves smoothly with every parameter.
+                tau_syn/tau must lie in [1e-4, 1e4] and not within 2^-12 of 1 unless exactly
+                1 (:class:`NumericError`); LIF only, time frame only.
 """
 
 
@@ -395,12 +404,13 @@ def network_memory(n: int, *, model: Union[Model, str, int] = "lif",
                    input_seed: Optional[int] = None, input_weight: Optional[float] = None,
                    v0: Optional[ArrayLike] = None, init_seed: Optional[int] = None,
                    t_ref: Optional[float] = None, input_capacity: Optional[int] = None,
-                   frame: Union[Frame, str, int] = "auto") -> int:
+                   frame: Union[Frame, str, int] = "auto",
+                   tau_syn: Optional[float] = None) -> int:
     """The exact number of bytes ``Network(n, **same_arguments)`` will allocate
     (``sp_network_memory``); raises the same errors creation would."""
     d, keep = _describe(n, model, tau, drive, drives, recurrent, k, seed, weight, n_inputs,
                         inputs, input_k, input_seed, input_weight, v0, init_seed, t_ref,
-                        input_capacity, frame)
+                        input_capacity, frame, tau_syn)
     out = c_size_t()
     check(lib.sp_network_memory(byref(d), byref(out)))
     del keep
@@ -436,13 +446,14 @@ class Network:
                  input_seed: Optional[int] = None, input_weight: Optional[float] = None,
                  v0: Optional[ArrayLike] = None, init_seed: Optional[int] = None,
                  t_ref: Optional[float] = None, input_capacity: Optional[int] = None,
-                 frame: Union[Frame, str, int] = "auto") -> None:
+                 frame: Union[Frame, str, int] = "auto",
+                 tau_syn: Optional[float] = None) -> None:
         """Creates a network (``sp_network_create``); everything is allocated here."""
         self._ptr: Optional[int] = None
         self._parent: Optional["Network"] = None
         d, keep = _describe(n, model, tau, drive, drives, recurrent, k, seed, weight, n_inputs,
                             inputs, input_k, input_seed, input_weight, v0, init_seed, t_ref,
-                            input_capacity, frame)
+                            input_capacity, frame, tau_syn)
         out = c_void_p()
         check(lib.sp_network_create(byref(d), byref(out)))
         del keep

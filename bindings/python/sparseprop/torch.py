@@ -14,7 +14,10 @@ gradients compose with any PyTorch loss and optimiser::
 
 What the gradient is: exact for the spike order of the forward pass. A parameter change that
 reorders, creates or removes spikes makes the loss discontinuous, and the gradient says nothing
-about that (see the README's Training section).
+about that (see the README's Training section). With delta synapses a spike that an input
+event pushes over threshold happens at the input's time and carries no gradient; with
+current-based synapses (``Network(..., tau_syn=...)``) V is continuous, every spike is a
+smooth crossing and every spike time has a gradient: the setting of EventProp.
 
 Limits:
 
@@ -49,17 +52,26 @@ class _Spec:
     """What a forward pass does besides the parameters; the same for its re-run."""
 
     def __init__(self, net: Network, t_end: float, channels: np.ndarray,
-                 first_spike_of: Optional[np.ndarray], missing: float, max_spikes: int) -> None:
+                 first_spike_of: Optional[np.ndarray], missing: float, max_spikes: int,
+                 stop_early: bool, end_voltages: bool) -> None:
         self.net = net
         self.t_end = float(t_end)
         self.channels = channels
         self.first_spike_of = first_spike_of
         self.missing = float(missing)
         self.max_spikes = int(max_spikes)
+        # Stop once every watched neuron has spiked (sp_run_until): later spikes cannot move
+        # a first spike, so the returned times and their gradients are the same.
+        # Not with end_voltages: the library's dL/dV at the end holds the end time fixed, and
+        # a stop at a spike moves with the parameters.
+        self.stop_early = bool(stop_early and first_spike_of is not None
+                               and first_spike_of.size > 0 and not end_voltages)
+        self.end_voltages = bool(end_voltages)
 
 
 def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.ndarray
-              ) -> Tuple[np.ndarray, np.ndarray]:
+              ) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """(spike times, neurons, voltages at the end or None), recorded."""
     net = spec.net
     net.rewind()  # also ends any recording, so the parameters can be set
     for kind, value in zip(_KINDS, values):
@@ -70,7 +82,12 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
     if times.size:
         net.inputs(spec.channels, times)
     net.record(spec.max_spikes)
-    return net.run(spec.t_end)
+    if spec.stop_early:
+        s = net.run_until(spec.t_end, spec.first_spike_of)
+        spikes_t, spikes_i = s.times, s.neurons
+    else:
+        spikes_t, spikes_i = net.run(spec.t_end)
+    return spikes_t, spikes_i, (net.voltages() if spec.end_voltages else None)
 
 
 def _as_numpy(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
@@ -91,34 +108,38 @@ class SpikeTimesFunction(torch.autograd.Function):
                 *params: Optional[torch.Tensor]) -> Any:
         values = [_as_numpy(p) for p in params]
         times_np = _as_numpy(input_times)
-        spikes = _simulate(spec, values, times_np)
+        spike_t, spike_i, v_end = _simulate(spec, values, times_np)
         ctx.spec = spec
         ctx.values = values
         ctx.input_times = times_np
         ctx.shapes = [None if p is None else (p.shape, p.dtype, p.device) for p in params]
         ctx.epoch = spec.net._epoch
-        ctx.n_spikes = len(spikes.times)
-        ctx.neurons = spikes.neurons
+        ctx.n_spikes = len(spike_t)
+        ctx.neurons = spike_i
         like = next((p for p in params if p is not None), input_times)
         dtype = like.dtype if like.dtype.is_floating_point else torch.float64
         device = like.device
+        extra = ()
+        if v_end is not None:
+            extra = (torch.from_numpy(v_end).to(device=device, dtype=dtype),)
         if spec.first_spike_of is None:
-            neurons = torch.from_numpy(spikes.neurons.astype(np.int64)).to(device)
+            neurons = torch.from_numpy(spike_i.astype(np.int64)).to(device)
             ctx.mark_non_differentiable(neurons)
-            return torch.from_numpy(spikes.times).to(device=device, dtype=dtype), neurons
+            return (torch.from_numpy(spike_t).to(device=device, dtype=dtype), neurons) + extra
         # The index of each watched neuron's first spike (-1: none).
         watched = spec.first_spike_of
         first = np.full(spec.net.n, -1, dtype=np.int64)
-        fired, at = np.unique(spikes.neurons, return_index=True)  # first occurrences
+        fired, at = np.unique(spike_i, return_index=True)  # first occurrences
         first[fired] = at
         index = first[watched]
         ctx.first_index = index
-        out = np.where(index >= 0, spikes.times[np.maximum(index, 0)], spec.missing)
-        return torch.from_numpy(out).to(device=device, dtype=dtype)
+        out = np.where(index >= 0, spike_t[np.maximum(index, 0)], spec.missing)
+        t_first = torch.from_numpy(out).to(device=device, dtype=dtype)
+        return (t_first,) + extra if extra else t_first
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, grad_times: torch.Tensor, *unused: Any) -> Any:
+    def backward(ctx: Any, grad_times: torch.Tensor, *more: Any) -> Any:
         spec: _Spec = ctx.spec
         net = spec.net
         wanted = ctx.needs_input_grad[2:]
@@ -127,9 +148,8 @@ class SpikeTimesFunction(torch.autograd.Function):
         if net._epoch != ctx.epoch:
             # The network was used since this forward pass (another forward, gradcheck's
             # perturbed runs, ...): record the same simulation again.
-            spikes = _simulate(spec, ctx.values, ctx.input_times)
-            if len(spikes.neurons) != ctx.n_spikes or not np.array_equal(spikes.neurons,
-                                                                         ctx.neurons):
+            _, spike_i, _ = _simulate(spec, ctx.values, ctx.input_times)
+            if len(spike_i) != ctx.n_spikes or not np.array_equal(spike_i, ctx.neurons):
                 raise RuntimeError("sparseprop.torch: re-running the forward pass for backward "
                                    "gave different spikes (was the network changed?)")
         g = grad_times.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
@@ -139,8 +159,13 @@ class SpikeTimesFunction(torch.autograd.Function):
             dl_dt = np.zeros(ctx.n_spikes, dtype=np.float64)
             hit = ctx.first_index >= 0
             np.add.at(dl_dt, ctx.first_index[hit], g[hit])
+        dl_dv = None
+        if spec.end_voltages and more and more[-1] is not None:
+            dl_dv = more[-1].detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
+            if not dl_dv.any():
+                dl_dv = None
         net.zero_grads()
-        net.backward(dl_dt)
+        net.backward(dl_dt, dl_dv)
         grads: List[Optional[torch.Tensor]] = []
         for kind, want, shape in zip(_KINDS, wanted, ctx.shapes):
             if not want or shape is None:
@@ -158,7 +183,8 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
                 input_times: Union[torch.Tensor, Sequence[float], None] = None,
                 input_channels: Union[int, Sequence[int], np.ndarray, torch.Tensor, None] = None,
                 first_spike_of: Union[Sequence[int], np.ndarray, torch.Tensor, None] = None,
-                missing: float = math.inf, max_spikes: int = 100_000) -> Any:
+                missing: float = math.inf, max_spikes: int = 100_000,
+                stop_early: bool = True, end_voltages: bool = False) -> Any:
     """Runs ``net`` from t = 0 to ``t_end`` as a differentiable function of its parameters.
 
     The forward pass rewinds the network, sets every given parameter tensor, queues the input
@@ -181,11 +207,24 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         missing: the value returned for a watched neuron that does not spike (default inf;
             t_end or a larger time suits losses that must stay finite). Its gradient is zero.
         max_spikes: the recording tape's capacity; more spikes raise CapacityError.
+        stop_early: with ``first_spike_of``, stop the simulation once every watched neuron
+            has spiked (``Network.run_until``) instead of running to ``t_end``. The first
+            spike times and their gradients are the same either way; only the network's final
+            state differs.
+        end_voltages: also return every neuron's voltage at ``t_end``, as a differentiable
+            tensor of n values (its gradient enters the backward pass as dL/dV at the end).
+            A neuron that never spiked has no time to move, but its final voltage does: a
+            loss can push it up (e.g. a silent label neuron in a first-spike classifier). The
+            simulation then always runs to ``t_end`` (``stop_early`` is ignored: a stop at a
+            spike time would move with the parameters, which dL/dV at the end does not
+            account for).
 
     Returns:
         With ``first_spike_of``: a tensor of ``len(first_spike_of)`` first-spike times.
         Without: ``(times, neurons)``, every spike's time (differentiable) and neuron
         (int64, not differentiable), in firing order.
+        With ``end_voltages``, the voltages are appended: ``(t_first, v_end)`` or
+        ``(times, neurons, v_end)``.
         Times have the dtype and device of the first parameter tensor given (float64 when
         none is a float tensor).
 
@@ -218,5 +257,5 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         watched = np.asarray(first_spike_of, dtype=np.int64).reshape(-1)
         if watched.size and (watched.min() < 0 or watched.max() >= net.n):
             raise IndexError(f"first_spike_of holds a neuron outside [0, {net.n})")
-    spec = _Spec(net, t_end, channels, watched, missing, max_spikes)
+    spec = _Spec(net, t_end, channels, watched, missing, max_spikes, stop_early, end_voltages)
     return SpikeTimesFunction.apply(spec, times_t, weights, input_weights, drives, v0)

@@ -118,6 +118,32 @@ def test_unsupported():
         Network(3, model="qif", drive=-0.5)
 
 
+def test_tau_syn_rejections():
+    # Each names the field and its value (the library's message).
+    cases = [
+        (dict(model="qif", drive=1.0, tau_syn=0.002), sp.UnsupportedError, "tau_syn = 0.002"),
+        (dict(tau_syn=-0.001), sp.ArgumentError, "tau_syn = -0.001"),
+        (dict(tau_syn=float("nan")), sp.ArgumentError, "tau_syn = nan"),
+        (dict(tau_syn=float("inf")), sp.ArgumentError, "tau_syn = inf"),
+        (dict(tau=0.01, tau_syn=1e3), sp.UnsupportedError, "tau_syn/tau = 100000"),
+        (dict(tau=0.01, tau_syn=1e-7), sp.UnsupportedError, "tau_syn/tau = 1e-05"),
+        (dict(tau=0.01, tau_syn=0.01 * (1 + 2**-14)), sp.NumericError, "within 2\\^-12 of 1"),
+        (dict(tau_syn=0.002, frame="phase"), sp.UnsupportedError, "time frame only"),
+        (dict(tau=0.01, tau_syn=0.002, t_ref=1.0), sp.UnsupportedError, "t_ref"),
+    ]
+    for kwargs, cls, message in cases:
+        with pytest.raises(cls, match=message) as ei:
+            Network(3, **kwargs)
+        assert "tau_syn" in ei.value.message or "t_ref" in ei.value.message, ei.value.message
+        with pytest.raises(cls):
+            sp.network_memory(3, **kwargs)
+    with pytest.raises(TypeError, match="tau_syn"):
+        Network(3, tau_syn="fast")
+    # Accepted at the edges: tau_syn = tau exactly, the ratio bounds, 0 (delta synapses).
+    for tau_syn in (0.01, 1.01e-6, 99.0, 0.0):
+        Network(3, tau=0.01, tau_syn=tau_syn).close()
+
+
 def test_rejections_leave_the_network_unchanged():
     net = Network(20, drive=1.2, k=3, seed=1, weight=-0.1, init_seed=3, n_inputs=2, input_k=2,
                   input_seed=1, input_weight=0.1, input_capacity=3)

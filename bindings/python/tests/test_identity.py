@@ -48,8 +48,9 @@ def synapses_text(syn):
 
 
 def run_in_c(c_program, model, n, tau, t_ref, init_seed, drive, drives, v0, rec, n_inputs,
-             inp, events, run_ends):
-    lines = [f"{model} {n} {float(tau).hex()} {float(t_ref).hex()} {init_seed} 0"]
+             inp, events, run_ends, tau_syn=0.0):
+    lines = [f"{model} {n} {float(tau).hex()} {float(t_ref).hex()} {init_seed} 0 "
+             f"{float(tau_syn).hex()}"]
     lines.append(f"1 {hexes(drives)}" if drives is not None else f"0 {float(drive).hex()}")
     lines.append(f"1 {hexes(v0)}" if v0 is not None else "0")
     lines.append(synapses_text(rec))
@@ -125,3 +126,37 @@ def test_random_networks_match_a_c_driver(c_program, seed):
         np.testing.assert_array_equal(net.voltages(), v_c)
         assert net.now == now_c
         assert len(times) > 0
+
+
+@pytest.mark.parametrize("seed,ratio", [(1, 0.25), (2, 0.5), (4, 1.0), (5, 2.0), (7, 0.13),
+                                        (8, 0.25), (10, 4.0), (11, 0.5)])
+def test_current_synapse_networks_match_a_c_driver(c_program, seed, ratio):
+    # The same random LIF networks with current-based synapses (tau_syn = ratio * tau; 1 is
+    # the t e^(-t/tau) form), refractory periods and inputs included.
+    case = random_case(seed)
+    assert case["model"] == 1
+    case["tau_syn"] = ratio * case["tau"]
+    t_c, i_c, v_c, now_c = run_in_c(c_program, **case)
+    kw = dict(model="lif", tau=case["tau"], t_ref=case["t_ref"], init_seed=case["init_seed"],
+              v0=case["v0"], recurrent=case["rec"], inputs=case["inp"],
+              n_inputs=case["n_inputs"], tau_syn=case["tau_syn"])
+    if case["drives"] is not None:
+        kw["drives"] = case["drives"]
+    else:
+        kw["drive"] = case["drive"]
+    with Network(case["n"], **kw) as net:
+        events = case["events"]
+        net.inputs([c for c, _ in events], [t for _, t in events])
+        parts = [net.run(t) for t in case["run_ends"]]
+        times = np.concatenate([p.times for p in parts])
+        neurons = np.concatenate([p.neurons for p in parts])
+        np.testing.assert_array_equal(times, t_c)
+        np.testing.assert_array_equal(neurons, i_c)
+        np.testing.assert_array_equal(net.voltages(), v_c)
+        assert net.now == now_c
+        assert len(times) > 0
+        assert net.frame == "time"
+    # The description reached the library: the same network with delta synapses differs.
+    with Network(case["n"], **dict(kw, tau_syn=0.0)) as delta:
+        delta.inputs([c for c, _ in events], [t for _, t in events])
+        assert not np.array_equal(delta.run(case["run_ends"][-1]).times, times)

@@ -10,11 +10,11 @@ import sparseprop as sp
 from sparseprop import Network
 
 
-def make():
+def make(tau_syn=0.0):
     W = sps.random(40, 40, density=0.1, format="csr", random_state=3,
                    data_rvs=lambda m: np.linspace(-0.3, 0.2, m))
     return Network(40, drives=np.linspace(1.05, 1.4, 40), recurrent=W, n_inputs=2, input_k=5,
-                   input_seed=4, input_weight=0.2, init_seed=5, t_ref=0.001)
+                   input_seed=4, input_weight=0.2, init_seed=5, t_ref=0.001, tau_syn=tau_syn)
 
 
 def continue_identically(original, restored):
@@ -25,8 +25,8 @@ def continue_identically(original, restored):
     np.testing.assert_array_equal(original.voltages(), restored.voltages())
 
 
-def prepared():
-    net = make()
+def prepared(tau_syn=0.0):
+    net = make(tau_syn)
     net.run(0.1)
     net.inputs([0, 1, 0], [0.12, 0.15, 0.3])  # queued inputs are part of the saved state
     net.set_drive(3, 1.6)
@@ -67,6 +67,20 @@ def test_pickle_and_copies():
     # A pickled list of networks keeps them apart.
     nets = pickle.loads(pickle.dumps([net, net.copy()]))
     assert len(nets) == 2 and nets[0].n == 40
+
+
+@pytest.mark.parametrize("tau_syn", [0.0025, 0.01])
+def test_current_synapses_round_trip(tmp_path, tau_syn):
+    # Saved mid-flight: synaptic currents J non-zero, inputs queued. Losing tau_syn or J would
+    # change the continuation.
+    net = prepared(tau_syn)
+    net.save(tmp_path / "syn.spn")
+    for clone in (Network.from_bytes(net.to_bytes()), Network.load(tmp_path / "syn.spn"),
+                  pickle.loads(pickle.dumps(net))):
+        assert clone.frame == "time"
+        continue_identically(net.copy(), clone)
+    delta = prepared(0.0)
+    assert not np.array_equal(delta.run(0.5).times, net.copy().run(0.5).times)
 
 
 def test_corruption_is_refused():

@@ -15,6 +15,9 @@ T_END = 0.06
 
 
 def make(model="lif"):
+    """model: "lif", "qif", or "lif-syn" (LIF with current-based synapses, tau_syn = tau/4)."""
+    tau_syn = 0.0025 if model == "lif-syn" else 0.0
+    model = model.split("-")[0]
     rng = np.random.default_rng(21)
     n = 8
     W = sps.random(n, n, density=0.35, format="csr", random_state=4,
@@ -25,7 +28,8 @@ def make(model="lif"):
         drives, v0 = rng.uniform(1.1, 1.5, n), rng.uniform(0.0, 0.8, n)
     else:
         drives, v0 = rng.uniform(0.8, 1.5, n), rng.uniform(-2.0, 2.0, n)
-    return sp.Network(n, model=model, drives=drives, v0=v0, recurrent=W, inputs=U)
+    return sp.Network(n, model=model, drives=drives, v0=v0, recurrent=W, inputs=U,
+                      tau_syn=tau_syn)
 
 
 INPUT_TIMES = [0.004, 0.013, 0.031]
@@ -37,7 +41,7 @@ def params(net):
             for k in ("weights", "input_weights", "drives", "v0")]
 
 
-@pytest.mark.parametrize("model", ["lif", "qif"])
+@pytest.mark.parametrize("model", ["lif", "qif", "lif-syn"])
 def test_gradcheck_first_spike_times(model):
     net = make(model)
     w, u, d, v = params(net)
@@ -53,7 +57,7 @@ def test_gradcheck_first_spike_times(model):
     assert torch.autograd.gradcheck(f, (w, u, d, v), eps=1e-7, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("model", ["lif", "qif"])
+@pytest.mark.parametrize("model", ["lif", "qif", "lif-syn"])
 def test_gradcheck_all_spike_times(model):
     net = make(model)
     w, u, d, v = params(net)
@@ -141,3 +145,46 @@ def test_errors_pass_through():
         spt.spike_times(net, T_END, drives=torch.tensor(net.params("drives")), max_spikes=3)
     with pytest.raises(IndexError):
         spt.spike_times(net, T_END, first_spike_of=[net.n])
+
+
+@pytest.mark.parametrize("model", ["lif", "lif-syn"])
+def test_gradcheck_end_voltages(model):
+    # Voltages at t_end as a second output: dL/dV at the end through sp_backward. Neuron 9
+    # only receives input (drive < 1), so it may stay silent, which is where a loss needs V.
+    net = make(model)
+    w, u, d, v = params(net)
+    with torch.no_grad():
+        d[3] = 0.6
+
+    def f(w, u, d, v):
+        return spt.spike_times(net, T_END, weights=w, input_weights=u, drives=d, v0=v,
+                               input_times=INPUT_TIMES, input_channels=INPUT_CHANNELS,
+                               first_spike_of=[0, 1, 3], missing=T_END, end_voltages=True)
+
+    t, v_end = f(w, u, d, v)
+    assert v_end.shape == (net.n,) and net.now == T_END  # ran to t_end, not stopped early
+    np.testing.assert_array_equal(v_end.detach().numpy(), net.voltages())
+    assert torch.autograd.gradcheck(f, (w, u, d, v), eps=1e-7, atol=1e-6, rtol=1e-5)
+    # All spikes plus the end voltages.
+    times, neurons, v_all = spt.spike_times(net, T_END, weights=w, input_weights=u, drives=d,
+                                            v0=v, input_times=INPUT_TIMES,
+                                            input_channels=INPUT_CHANNELS, end_voltages=True)
+    np.testing.assert_array_equal(v_all.detach().numpy(), v_end.detach().numpy())
+    assert not neurons.requires_grad and v_all.requires_grad
+
+
+def test_stop_early_changes_nothing_but_the_end_state():
+    net = make("lif-syn")
+    w, u, d, v = params(net)
+    out = {}
+    for stop in (True, False):
+        t = spt.spike_times(net, T_END, weights=w, drives=d, input_times=INPUT_TIMES,
+                            input_channels=INPUT_CHANNELS, first_spike_of=[2, 0],
+                            stop_early=stop)
+        (t * torch.tensor([1.0, -2.0], dtype=torch.float64)).sum().backward()
+        out[stop] = (t.detach().numpy().copy(), w.grad.numpy().copy(), d.grad.numpy().copy(),
+                     net.now)
+        w.grad = d.grad = None
+    for a, b in zip(out[True][:3], out[False][:3]):
+        np.testing.assert_array_equal(a, b)
+    assert out[True][3] == max(out[True][0]) < T_END == out[False][3]

@@ -10,6 +10,9 @@ T_END = 0.08
 
 
 def make(model="lif"):
+    """model: "lif", "qif", or "lif-syn" (LIF with current-based synapses, tau_syn = tau/4)."""
+    tau_syn = 0.0025 if model == "lif-syn" else 0.0
+    model = model.split("-")[0]
     rng = np.random.default_rng(11)
     n = 12
     W = sps.random(n, n, density=0.3, format="csr", random_state=2,
@@ -20,7 +23,8 @@ def make(model="lif"):
         drives, v0 = rng.uniform(1.1, 1.6, n), rng.uniform(0.0, 0.8, n)
     else:
         drives, v0 = rng.uniform(0.8, 1.5, n), rng.uniform(-2.0, 2.0, n)
-    return Network(n, model=model, drives=drives, v0=v0, recurrent=W, inputs=U, tau=0.01)
+    return Network(n, model=model, drives=drives, v0=v0, recurrent=W, inputs=U, tau=0.01,
+                   tau_syn=tau_syn)
 
 
 EVENTS = ([0, 1, 0, 1], [0.005, 0.011, 0.023, 0.04])
@@ -39,7 +43,7 @@ def loss(spikes, net, c, b):
     return float(np.dot(c[:len(spikes.times)], spikes.times) + np.dot(b, net.voltages()))
 
 
-@pytest.mark.parametrize("model", ["lif", "qif"])
+@pytest.mark.parametrize("model", ["lif", "qif", "lif-syn"])
 @pytest.mark.parametrize("kind", ["weights", "input_weights", "drives", "v0"])
 def test_gradients_match_finite_differences(model, kind):
     net = make(model)
@@ -51,9 +55,9 @@ def test_gradients_match_finite_differences(model, kind):
     spikes = net.run(T_END)
     assert len(spikes.times) > 20
     c = rng.normal(size=len(spikes.times))
-    b = rng.normal(size=net.n) if model == "lif" else np.zeros(net.n)
+    b = rng.normal(size=net.n) if model != "qif" else np.zeros(net.n)
     net.zero_grads()
-    net.backward(c, b if model == "lif" else None)
+    net.backward(c, b if model != "qif" else None)
     g = net.grads(kind)
     assert g.shape == base.shape
     h = 1e-7

@@ -108,6 +108,8 @@ typedef struct options {
   double w_in_mean, w_in_std, w_out_mean, w_out_std;
   double tau0, tau1, alpha; /* loss: softmax temperature, regulariser (units of tau) */
   double missing_push;      /* dL/dV at the end for a silent label neuron, units of 1/tau0 */
+  double hidden_push;       /* dL/dV at the end for each hidden neuron silent in a sample */
+  double out_drive_floor;   /* output drives are kept at or above it (0: not kept) */
   double lr, lr_decay;
   uint32_t batch, epochs, patience, threads, runs;
   uint64_t seed;
@@ -153,27 +155,30 @@ static void options_default(options *o) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: yinyang [options]\n"
-             "  --hidden H          hidden neurons (120)\n"
-             "  --tau S             membrane time constant, seconds (0.02)\n"
-             "  --tau-syn S         synaptic time constant, seconds; 0: delta synapses (0)\n"
-             "  --t-early X --t-late X --t-bias X   input latencies in tau (0.05, 1, 0)\n"
-             "  --t-max X           a sample ends after this many tau at the latest (4)\n"
-             "  --t-ref X           refractory period in tau (10; above t-max: one spike each)\n"
-             "  --drive-hidden I --drive-out I      initial drives (3, 2)\n"
-             "  --fixed-drives      do not train the drives\n"
-             "  --w-in MEAN,STD --w-out MEAN,STD    initial weights (0,0.5 and 0,0.03)\n"
-             "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser "
-             "(0.05, 3 tau; 0)\n"
-             "  --missing-push X    dL/dV at the end for a silent label neuron, in 1/tau0 (1)\n"
-             "  --lr L --lr-decay G  Adam step size and its decay per epoch (2e-3, 0.9)\n"
-             "  --batch B --epochs E --patience P    (32, 50, 12: early stopping on validation)\n"
-             "  --threads T         worker threads, one network each (2)\n"
-             "  --seed S --runs R   runs with seeds S..S+R-1 (initial weights, shuffling) (1, 1)\n"
-             "  --train N --val N --test N           data set sizes (5000, 1000, 1000)\n"
-             "  --min-test-accuracy A   exit status 1 if a run's test accuracy is below A (0..1)\n"
-             "  --quiet             only the summary lines\n"
-             "  --print-data N      print the first N training points (x y class) and exit\n");
+  fprintf(f,
+          "usage: yinyang [options]\n"
+          "  --hidden H          hidden neurons (120)\n"
+          "  --tau S             membrane time constant, seconds (0.02)\n"
+          "  --tau-syn S         synaptic time constant, seconds; 0: delta synapses (0)\n"
+          "  --t-early X --t-late X --t-bias X   input latencies in tau (0.05, 1, 0)\n"
+          "  --t-max X           a sample ends after this many tau at the latest (4)\n"
+          "  --t-ref X           refractory period in tau (10; above t-max: one spike each)\n"
+          "  --drive-hidden I --drive-out I      initial drives (3, 2)\n"
+          "  --fixed-drives      do not train the drives\n"
+          "  --w-in MEAN,STD --w-out MEAN,STD    initial weights (0,0.5 and 0,0.03)\n"
+          "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser "
+          "(0.05, 3 tau; 0)\n"
+          "  --missing-push X    dL/dV at the end for a silent label neuron, in 1/tau0 (1)\n"
+          "  --hidden-push X     dL/dV at the end for each hidden neuron silent in a sample (0)\n"
+          "  --out-drive-floor I  keep the output drives at or above I after each step (0: off)\n"
+          "  --lr L --lr-decay G  Adam step size and its decay per epoch (2e-3, 0.9)\n"
+          "  --batch B --epochs E --patience P    (32, 50, 12: early stopping on validation)\n"
+          "  --threads T         worker threads, one network each (2)\n"
+          "  --seed S --runs R   runs with seeds S..S+R-1 (initial weights, shuffling) (1, 1)\n"
+          "  --train N --val N --test N           data set sizes (5000, 1000, 1000)\n"
+          "  --min-test-accuracy A   exit status 1 if a run's test accuracy is below A (0..1)\n"
+          "  --quiet             only the summary lines\n"
+          "  --print-data N      print the first N training points (x y class) and exit\n");
 }
 
 static int parse_pair(const char *s, double *a, double *b) {
@@ -245,6 +250,10 @@ static int parse_options(int argc, char **argv, options *o) {
         d = &o->alpha;
       else if (FLAG("--missing-push"))
         d = &o->missing_push;
+      else if (FLAG("--hidden-push"))
+        d = &o->hidden_push;
+      else if (FLAG("--out-drive-floor"))
+        d = &o->out_drive_floor;
       else if (FLAG("--lr"))
         d = &o->lr;
       else if (FLAG("--lr-decay"))
@@ -414,9 +423,11 @@ typedef struct worker {
   size_t max_spikes;
   sp_spike *spikes; /* max_spikes */
   double *dl_dt, *dl_dv;
+  unsigned char *fired;      /* hidden neurons that spiked in the current sample */
+  unsigned char *ever_fired; /* hidden neurons that spiked in any sample of this call */
   /* results */
   double loss;
-  size_t correct, silent_label, input_triggered;
+  size_t correct, silent_label, silent_output, input_triggered, hidden_spiking;
   sp_status status;
 } worker;
 
@@ -440,6 +451,7 @@ static const double *first_spikes(worker *w, size_t sample, double t_first[N_OUT
     t_first[c] = INFINITY;
     watch[c] = m->h + (uint32_t)c;
   }
+  memset(w->fired, 0, m->h);
   /* The rewind also makes a replica take the parameters the parent has now. */
   if ((s = sp_rewind(w->net)) != SP_OK || (s = sp_input_many(w->net, channels, times, N_IN)))
     goto fail;
@@ -449,7 +461,10 @@ static const double *first_spikes(worker *w, size_t sample, double t_first[N_OUT
   if (s != SP_OK && s != SP_ERR_CAPACITY) goto fail; /* a full buffer ends the sample too */
   for (q = 0; q < count; ++q) {
     uint32_t nrn = w->spikes[q].neuron;
-    if (nrn >= m->h && isinf(t_first[nrn - m->h])) {
+    if (nrn < m->h) {
+      w->hidden_spiking += !w->fired[nrn];
+      w->fired[nrn] = w->ever_fired[nrn] = 1;
+    } else if (isinf(t_first[nrn - m->h])) {
       t_first[nrn - m->h] = w->spikes[q].t;
       index[nrn - m->h] = q;
       w->input_triggered += (w->spikes[q].flags & SP_SPIKE_INPUT_TRIGGERED) != 0;
@@ -507,27 +522,41 @@ static void *worker_run(void *arg) {
   w->loss = 0;
   w->correct = 0;
   w->silent_label = 0;
+  w->silent_output = 0;
   w->input_triggered = 0;
+  w->hidden_spiking = 0;
+  memset(w->ever_fired, 0, m->h);
   w->status = SP_OK;
   if (w->train) sp_zero_grads(w->net);
   for (q = w->begin; q < w->end; ++q) {
     size_t sample = w->order[q], index[N_OUT], n_spikes = 0, k;
     double t_first[N_OUT], dl_dt_out[N_OUT];
-    int label = w->data->label[sample], c;
+    int label = w->data->label[sample], c, push = 0;
+    uint32_t j;
     if (!first_spikes(w, sample, t_first, index, &n_spikes, &w->status)) return NULL;
     w->loss += sample_loss(w->o, t_first, label, dl_dt_out);
     w->correct += predicted(t_first) == label;
+    w->silent_label += isinf(t_first[label]) != 0;
+    for (c = 0; c < N_OUT; ++c) w->silent_output += isinf(t_first[c]) != 0;
     if (!w->train) continue;
     for (k = 0; k < n_spikes; ++k) w->dl_dt[k] = 0.0;
     for (c = 0; c < N_OUT; ++c)
       if (!isinf(t_first[c])) w->dl_dt[index[c]] = dl_dt_out[c];
     /* A label neuron that never spiked has no spike time to move: raise its voltage instead. */
     if (isinf(t_first[label])) {
-      ++w->silent_label;
       w->dl_dv[m->h + (uint32_t)label] = -w->o->missing_push / w->o->tau0;
+      push = 1;
     }
-    w->status = sp_backward(w->net, w->dl_dt, n_spikes, isinf(t_first[label]) ? w->dl_dv : NULL);
-    w->dl_dv[m->h + (uint32_t)label] = 0.0;
+    /* A hidden neuron silent in this sample gets no gradient from the loss: the same push keeps
+       it from staying silent for good. */
+    if (w->o->hidden_push > 0)
+      for (j = 0; j < m->h; ++j)
+        if (!w->fired[j]) {
+          w->dl_dv[j] = -w->o->hidden_push;
+          push = 1;
+        }
+    w->status = sp_backward(w->net, w->dl_dt, n_spikes, push ? w->dl_dv : NULL);
+    if (push) memset(w->dl_dv, 0, m->n * sizeof *w->dl_dv);
     if (w->status != SP_OK) {
       fprintf(stderr, "yinyang: backward: %s: %s\n", sp_status_name(w->status), sp_last_error());
       return NULL;
@@ -583,6 +612,26 @@ static double evaluate(sp_network *parent, worker *ws, uint32_t t, const dataset
   return (double)correct / (double)data->n;
 }
 
+/* Firing statistics of the last run_workers call over n samples. */
+static void print_activity(const model *m, const worker *ws, uint32_t t, size_t n,
+                           const char *what) {
+  size_t spiking = 0, silent_out = 0, dead = 0;
+  uint32_t i, j;
+  for (i = 0; i < t; ++i) {
+    spiking += ws[i].hidden_spiking;
+    silent_out += ws[i].silent_output;
+  }
+  for (j = 0; j < m->h; ++j) {
+    int any = 0;
+    for (i = 0; i < t; ++i) any |= ws[i].ever_fired[j];
+    dead += !any;
+  }
+  printf("%s: hidden neurons spiking per sample %.1f %%, silent on every sample %zu of %u; "
+         "silent outputs %.1f %%",
+         what, 100.0 * (double)spiking / ((double)n * m->h), dead, m->h,
+         100.0 * (double)silent_out / ((double)n * N_OUT));
+}
+
 static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -632,7 +681,17 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
     ws[i].spikes = malloc(ws[i].max_spikes * sizeof *ws[i].spikes);
     ws[i].dl_dt = calloc(ws[i].max_spikes, sizeof(double));
     ws[i].dl_dv = calloc(m.n, sizeof(double));
-    if (!ws[i].spikes || !ws[i].dl_dt || !ws[i].dl_dv) return -1;
+    ws[i].fired = malloc(m.h);
+    ws[i].ever_fired = malloc(m.h);
+    if (!ws[i].spikes || !ws[i].dl_dt || !ws[i].dl_dv || !ws[i].fired || !ws[i].ever_fired)
+      return -1;
+  }
+  /* Where the initial weights put the network: a hidden neuron silent on every sample, or an
+     output silent on a sample, gets no gradient from the spike times (only the pushes). */
+  if (!o->quiet) {
+    double acc = evaluate(parent, ws, o->threads, val, identity, NULL);
+    print_activity(&m, ws, o->threads, val->n, "init (validation set)");
+    printf("  accuracy %.4f\n", acc);
   }
 
   for (epoch = 1; epoch <= o->epochs; ++epoch) {
@@ -675,6 +734,10 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
         adam_v[p] = b2 * adam_v[p] + (1 - b2) * g * g;
         m.w_out[p] -= lr * (adam_m[p] / (1 - b1t)) / (sqrt(adam_v[p] / (1 - b2t)) + 1e-8);
       }
+      /* An output whose drive is above 1 fires on its own once its inputs have decayed: it
+         always has a spike time, and so a gradient (a projection after the step). */
+      for (i = 0; i < N_OUT; ++i)
+        if (m.drives[m.h + i] < o->out_drive_floor) m.drives[m.h + i] = o->out_drive_floor;
     }
     lr *= o->lr_decay;
     val_acc = evaluate(parent, ws, o->threads, val, identity, &val_loss);
@@ -689,6 +752,10 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
              (unsigned long long)seed, epoch, train_loss / (double)train->n,
              (double)train_correct / (double)train->n, silent, triggered, val_loss, val_acc,
              now_seconds() - te);
+    if (!o->quiet) {
+      print_activity(&m, ws, o->threads, val->n, "  validation");
+      printf("\n");
+    }
     fflush(stdout);
     if (epoch - best_epoch >= o->patience) break;
   }
@@ -703,6 +770,8 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
     free(ws[i].spikes);
     free(ws[i].dl_dt);
     free(ws[i].dl_dv);
+    free(ws[i].fired);
+    free(ws[i].ever_fired);
   }
   sp_network_destroy(parent);
   free(order);

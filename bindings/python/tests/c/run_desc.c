@@ -71,6 +71,7 @@ int main(void) {
   d.t_ref = rd();
   d.init_seed = (uint64_t)ru();
   d.frame = (uint32_t)ru();
+  d.tau_syn = rd();
   if (ru()) { /* per-neuron drives */
     double *dr = xmalloc(d.n * sizeof *dr);
     for (i = 0; i < d.n; ++i) dr[i] = rd();
