@@ -114,7 +114,8 @@ void layout(Arena &a, const Shape &s, Network *net) {
   const uint64_t own = s.replica ? 0 : 1;  // a replica carves no parameter array
   Network *self = a.take<Network>(1);
   (void)self;
-  // The compact layout keeps one drive and none of the other per-neuron arrays, and the near
+  // The compact layout keeps one drive and none of the other per-neuron arrays (no marks: the
+  // cause bits go in the slot's flags), and the near
   // heap and the bucket chunks in one block (BucketQueue::bind_shared).
   const uint64_t full = s.compact ? 0 : 1;
   NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
@@ -142,7 +143,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint64_t fwords = s.k_max ? TargetScratch::filter_words(s.k_max) : 0;
   uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
-  uint8_t *marks = a.take<uint8_t>(s.n);
+  uint8_t *marks = a.take<uint8_t>(full * s.n);
   LifSynAux *syn_aux = a.take<LifSynAux>(s.syn ? s.n : 0);
   double *tdrive = a.take<double>(s.n_tables);
   const Table **tables = a.take<const Table *>(s.n_tables);
@@ -664,7 +665,7 @@ sp_status network_set_drives(Network *net, const double *drives) {
 }
 
 void network_reset_state(Network *net) {
-  std::memset(net->marks, 0, net->n);
+  if (net->marks) std::memset(net->marks, 0, net->n);
   net->now = 0.0;
   net->t0 = 0.0;
   net->queue.clear();
@@ -744,7 +745,7 @@ const char *network_compact_refusal(const sp_network_desc &d, bool drives_equal,
 sp_status network_refuse_compact(const Network *net, const char *what) {
   return fail(SP_ERR_UNSUPPORTED,
               "%s: this network (n = %u) has the compact layout (one shared drive, no per-neuron "
-              "v0, refractory ends, time keys or tape), which does not support it; the full "
+              "v0, refractory ends, time keys, marks or tape), which does not support it; the full "
               "layout does (networks below n = %u, or descriptions the compact layout refuses)",
               what, net->n, network_compact_min_n());
 }

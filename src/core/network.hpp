@@ -124,7 +124,7 @@ struct Network {
   TargetScratch scratch;
   // n per-neuron marks for the training calls: a due neuron's SP_SPIKE_* flags (its spike's
   // cause, set when an event takes it to threshold) and kMarkWatched (sp_run_until).
-  uint8_t *marks;
+  uint8_t *marks;  // (compact layout: nullptr)
 
   // Replicas (sp_network_replica): parent is the network whose parameter arrays (connectivity,
   // weights, drives, v0) this one reads; nullptr for a network that owns its own.
@@ -143,6 +143,17 @@ struct Network {
   Tape tape;
 };
 
+// The watched mark in Network::marks (the SP_SPIKE_* flags take the low bits).
+constexpr uint8_t kMarkWatched = 0x80;
+constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
+// The compact layout has no marks: a due neuron's cause is in bits 2 and 3 of its slot's flags,
+// the instant stamp above them (28 bits), and sp_run_until (the watched mark) is refused.
+constexpr uint32_t kCompactCauseShift = 2;
+constexpr uint32_t kCompactStampShift = 4;
+constexpr uint32_t kCompactStampUnknown = 0xffffffffu >> kCompactStampShift;
+static_assert((kMarkCause << kCompactCauseShift) < (1u << kCompactStampShift), "cause bits fit");
+static_assert(((kMarkCause << kCompactCauseShift) & (kSlotRecent | kSlotDue)) == 0, "own bits");
+
 // Neuron i's drive, in either layout.
 inline double drive_of(const Network &net, uint32_t i) { return net.drive[i & net.drive_mask]; }
 // Neuron i's refractory end, in either layout. The compact layout has t_ref = 0 and clears every
@@ -151,8 +162,17 @@ inline double drive_of(const Network &net, uint32_t i) { return net.drive[i & ne
 inline double refr_end_of(const Network &net, uint32_t i) {
   if (net.refr_end) return net.refr_end[i];
   uint32_t f = net.neuron[i].flags;
-  return (f & kSlotRecent) && (f >> kStampShift) == net.instant_stamp ? net.instant_time
-                                                                      : -INFINITY;
+  return (f & kSlotRecent) && (f >> kCompactStampShift) == net.instant_stamp ? net.instant_time
+                                                                             : -INFINITY;
+}
+// The stamp in a slot's flags, in either layout.
+inline uint32_t stamp_of(const Network &net, uint32_t flags) {
+  return flags >> (net.compact ? kCompactStampShift : kStampShift);
+}
+// A due neuron's SP_SPIKE_* cause (Network::marks, or the compact layout's flags).
+inline uint32_t network_cause(const Network &net, uint32_t i) {
+  if (net.compact) return (net.neuron[i].flags >> kCompactCauseShift) & kMarkCause;
+  return net.marks[i] & kMarkCause;
 }
 // Neuron i's initial voltage (the compact layout recomputes the seeded one).
 double network_v0(const Network *net, uint32_t i);
@@ -171,10 +191,6 @@ uint32_t network_compact_min_n();
 constexpr uint32_t kCompactMinN = uint32_t(1) << 26;
 // What the compact layout refuses after creation: SP_ERR_UNSUPPORTED naming `what`.
 sp_status network_refuse_compact(const Network *net, const char *what);
-
-// The watched mark in Network::marks (the SP_SPIKE_* flags take the low bits).
-constexpr uint8_t kMarkWatched = 0x80;
-constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
 
 // Validates a description; fills *bytes with the exact arena size create will request.
 sp_status network_measure(const sp_network_desc *d, size_t *bytes);

@@ -21,6 +21,9 @@ namespace {
 template <class M, bool kPhase, bool kCompact = false>
 class Loop {
   using O = Ops<M>;
+  // Where the instant stamp sits in a slot's flags, and its unknown value.
+  static constexpr uint32_t kShift = kCompact ? kCompactStampShift : kStampShift;
+  static constexpr uint32_t kUnknown = kCompact ? kCompactStampUnknown : kStampUnknown;
 
  public:
   explicit Loop(Network &net) : net_(net) {}
@@ -94,10 +97,15 @@ class Loop {
     }
 
     // Why it spikes now (SP_SPIKE_* flags): its own dynamics, or the jump that made it due.
-    const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | (net_.marks[j] & kMarkCause);
+    const uint32_t cause = kCompact ? (net_.neuron[j].flags >> kCompactCauseShift) & kMarkCause
+                                    : net_.marks[j] & kMarkCause;
+    const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | cause;
     begin_instant(t);
     if constexpr (!kCompact) net_.refr_end[j] = t + net_.t_ref;
-    net_.neuron[j].flags = recent_flags();  // (no longer due)
+    // (No longer due. The cause stays, as Network::marks keeps it, until the next trigger: a
+    // neuron due by a tie with the spiker's key reports the last one.)
+    net_.neuron[j].flags = recent_flags() |
+                           (kCompact ? net_.neuron[j].flags & kMarkCause << kCompactCauseShift : 0);
     // (In the phase frame every drive is drive[0], which stays in cache.)
     net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
     net_.spike_queue.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
@@ -186,7 +194,7 @@ class Loop {
   sp_status check_advances(uint32_t j, double t) const {
     uint32_t flags = net_.neuron[j].flags;
     if (!(t == net_.instant_time && (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-          (flags >> kStampShift) == net_.instant_stamp && refr_end_of(net_, j) >= t))
+          (flags >> kShift) == net_.instant_stamp && refr_end_of(net_, j) >= t))
       return SP_OK;
     return fail(SP_ERR_NUMERIC,
                 "neuron %u would spike again at t = %.17g: its next spike time does not advance "
@@ -212,12 +220,12 @@ class Loop {
   void begin_instant(double t) {
     if (t == net_.instant_time) return;
     net_.instant_time = t;
-    net_.instant_stamp = (net_.instant_stamp + 1) & kStampUnknown;
-    if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
+    net_.instant_stamp = (net_.instant_stamp + 1) & kUnknown;
+    if (net_.instant_stamp == kUnknown) net_.instant_stamp = 0;
     // (Without refractory ends, a stamp from 2^30 instants ago must not pass for this one's.)
     if (kCompact && net_.instant_stamp == 0) network_forget_recent(&net_);
   }
-  uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kStampShift; }
+  uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kShift; }
 
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(net_.neuron[i].state);
@@ -270,7 +278,7 @@ class Loop {
   // spike at t. Forgets a refractory end that has passed.
   bool ignores(NeuronSlot &slot, uint32_t i, double t, bool no_refractory) const {
     if (!(slot.flags & kSlotRecent)) return false;
-    uint32_t stamp = slot.flags >> kStampShift;
+    uint32_t stamp = slot.flags >> kShift;
     if constexpr (kCompact) {
       // (t_ref = 0, and t is the current instant: refr_end_of() is t for this stamp.)
       if (stamp == net_.instant_stamp) return true;
@@ -352,9 +360,12 @@ class Loop {
       if (O::at_threshold(net_, x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
-        slot.flags = recent_flags() | kSlotDue;
+        slot.flags = recent_flags() | kSlotDue;  // (compact: the cause bits below)
         if constexpr (!kCompact) net_.refr_end[i] = t;
-        net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
+        if constexpr (kCompact)
+          slot.flags |= cause_ << kCompactCauseShift;
+        else
+          net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {

@@ -52,11 +52,11 @@ constexpr unsigned char kSavedBits = kSavedDue | kSavedSpikedNow | kMarkCause <<
 
 unsigned char saved_flags(const Network &net, uint32_t i) {
   uint32_t flags = net.neuron[i].flags;
-  bool spiked_now = (flags & kSlotRecent) && (flags >> kStampShift) == net.instant_stamp &&
+  bool spiked_now = (flags & kSlotRecent) && stamp_of(net, flags) == net.instant_stamp &&
                     net.instant_time == net.now && refr_end_of(net, i) >= net.now;
   return static_cast<unsigned char>(((flags & kSlotDue) ? kSavedDue : 0) |
                                     (spiked_now ? kSavedSpikedNow : 0) |
-                                    (net.marks[i] & kMarkCause) << kSavedCauseShift);
+                                    network_cause(net, i) << kSavedCauseShift);
 }
 
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
@@ -943,13 +943,14 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // says which neurons spiked at now(); version 1 guesses it from the
     // refractory end.
     uint32_t &flags = net->neuron[i].flags;
-    if (version >= 2)
-      net->marks[i] = static_cast<uint8_t>((same_instant >> kSavedCauseShift) & kMarkCause);
+    const uint32_t cause = (same_instant >> kSavedCauseShift) & kMarkCause;
+    if (version >= 2 && !net->compact) net->marks[i] = static_cast<uint8_t>(cause);
     if (version >= 2 ? (same_instant & kSavedSpikedNow) != 0
                      : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
                            refr_end_of(*net, i) == times.now + net->t_ref &&
                            !(frame == SP_FRAME_PHASE && due))
       flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
+    if (version >= 2 && net->compact) flags |= cause << kCompactCauseShift;
   }
   net->instant_time = times.now;
   net->instant_stamp = 0;
