@@ -338,6 +338,7 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param kind, const double *in,
 
 SP_API sp_status sp_record(sp_network *net, size_t max_spikes) noexcept {
   SP_REQUIRE_NET(net);
+  if (impl(net)->compact) return sp::network_refuse_compact(impl(net), "sp_record");
   sp_status s = check_replica_current(impl(net));
   if (s != SP_OK) return s;
   return done(sp::tape_start(impl(net), max_spikes));
@@ -346,6 +347,7 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) noexcept {
 SP_API sp_status sp_backward(sp_network *net, const double *dl_dt, size_t n_spikes,
                              const double *dl_dv_end) noexcept {
   SP_REQUIRE_NET(net);
+  if (impl(net)->compact) return sp::network_refuse_compact(impl(net), "sp_backward");
   sp_status s = check_replica_current(impl(net));
   if (s != SP_OK) return s;
   return done(sp::backward(impl(net), dl_dt, n_spikes, dl_dv_end));

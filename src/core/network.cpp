@@ -74,6 +74,7 @@ struct Shape {
   uint64_t rec_nnz, in_nnz;
   bool rec_explicit, in_explicit, rec_weights, in_weights, syn;
   bool replica;  // the parameter arrays are the parent's: not carved
+  bool compact;  // the compact layout (network_compact_refusal)
   // Tabulated models: the distinct drives and the bytes of their tables.
   uint32_t n_tables;
   double table_drive[Ops<Tabulated>::kMaxTables];
@@ -96,6 +97,11 @@ Shape shape_of(const sp_network_desc &d) {
   uint32_t ki = (d.n_inputs && !s.in_explicit) ? d.inputs.k : 0;
   s.k_max = kr > ki ? kr : ki;
   s.syn = d.tau_syn > 0.0;
+  bool drives_equal = true;
+  for (uint32_t i = 1; d.drives && i < d.n && drives_equal; ++i)
+    drives_equal = d.drives[i] == d.drives[0];
+  s.compact = d.n >= network_compact_min_n() &&
+              !network_compact_refusal(d, drives_equal, d.v0 == nullptr);
   // (validate() has checked that the tables can be built.)
   with_model(d.model, [&](auto m) {
     (void)Ops<decltype(m)>::desc_tables(d, s.table_drive, s.table_bytes, &s.n_tables);
@@ -108,13 +114,18 @@ void layout(Arena &a, const Shape &s, Network *net) {
   const uint64_t own = s.replica ? 0 : 1;  // a replica carves no parameter array
   Network *self = a.take<Network>(1);
   (void)self;
+  // The compact layout keeps one drive and none of the other per-neuron arrays (no marks: the
+  // cause bits go in the slot's flags), and the near
+  // heap and the bucket chunks in one block (BucketQueue::bind_shared).
+  const uint64_t full = s.compact ? 0 : 1;
   NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
-  double *v0 = a.take<double>(own * s.n);
-  double *refr_end = a.take<double>(s.n);
-  double *drive = a.take<double>(own * s.n);
-  double *time_key = a.take<double>(s.n);
-  uint32_t *near_heap = a.take<uint32_t>(BucketQueue::heap_slots(s.n));
-  BucketChunk *chunks = a.take<BucketChunk>(BucketQueue::chunk_count(s.n));
+  double *v0 = a.take<double>(full * own * s.n);
+  double *refr_end = a.take<double>(full * s.n);
+  double *drive = a.take<double>(own * (s.compact ? 1 : s.n));
+  double *time_key = a.take<double>(full * s.n);
+  uint32_t *near_heap = a.take<uint32_t>(full * BucketQueue::heap_slots(s.n));
+  BucketChunk *chunks = a.take<BucketChunk>(full * BucketQueue::chunk_count(s.n));
+  uint32_t *shared = a.take<uint32_t>(s.compact ? BucketQueue::shared_words(s.n) : 0);
   uint32_t *heads = a.take<uint32_t>(BucketQueue::window_for(s.n));
   uint64_t *occupied = a.take<uint64_t>(BucketQueue::window_for(s.n) / 64);
   double *qt = a.take<double>(s.queue_capacity);
@@ -132,7 +143,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   uint64_t fwords = s.k_max ? TargetScratch::filter_words(s.k_max) : 0;
   uint64_t *sfilter = a.take<uint64_t>(fwords);
   uint32_t *sout = a.take<uint32_t>(s.k_max);
-  uint8_t *marks = a.take<uint8_t>(s.n);
+  uint8_t *marks = a.take<uint8_t>(full * s.n);
   LifSynAux *syn_aux = a.take<LifSynAux>(s.syn ? s.n : 0);
   double *tdrive = a.take<double>(s.n_tables);
   const Table **tables = a.take<const Table *>(s.n_tables);
@@ -153,8 +164,14 @@ void layout(Arena &a, const Shape &s, Network *net) {
   net->refr_end = refr_end;
   net->drive = drive;
   net->time_key = time_key;
-  net->spike_queue.bind(&neurons[0].state, &neurons[0].tag, &neurons[0].flags, s.n, near_heap,
-                        chunks, BucketQueue::chunk_count(s.n), heads, occupied);
+  net->compact = s.compact;
+  net->drive_mask = s.compact ? 0u : ~0u;
+  if (s.compact)
+    net->spike_queue.bind_shared(&neurons[0].state, &neurons[0].tag, &neurons[0].flags, s.n, shared,
+                                 heads, occupied);
+  else
+    net->spike_queue.bind(&neurons[0].state, &neurons[0].tag, &neurons[0].flags, s.n, near_heap,
+                          chunks, BucketQueue::chunk_count(s.n), heads, occupied);
   net->queue_time = qt;
   net->queue_seq = qs;
   net->queue_channel = qc;
@@ -238,9 +255,9 @@ void reset_states(Network *net) {
   using O = Ops<M>;
   double c = O::clock(*net, 0.0);
   for (uint32_t i = 0; i < net->n; ++i) {
-    net->neuron[i].state = O::from_voltage(*net, net->v0[i], net->drive[i], c);
+    net->neuron[i].state = O::from_voltage(*net, network_v0(net, i), drive_of(*net, i), c);
     net->neuron[i].flags = 0;
-    net->refr_end[i] = -INFINITY;
+    if (net->refr_end) net->refr_end[i] = -INFINITY;
   }
 }
 
@@ -284,7 +301,7 @@ template <class M>
 double voltage_of(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->tau_syn > 0.0) return lif_syn_voltage(net, i);
-  if (net->now < net->refr_end[i]) return O::reset_voltage(*net, net->drive[i]);
+  if (net->now < refr_end_of(*net, i)) return O::reset_voltage(*net, drive_of(*net, i));
   return O::neuron_voltage(*net, i, net->now);
 }
 
@@ -371,6 +388,7 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
         shape.table_bytes[k] = fill->table_bytes[k];
       }
     }
+    shape.compact = shape.compact && fill->may_compact;
   } else {
     s = validate(d);
     if (s != SP_OK) return s;
@@ -403,6 +421,10 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
   if (fill) {
     s = fill->fill(fill->ctx, net);
     d.drives = net->drive;
+    if (net->compact) {
+      d.drive = net->drive[0];  // (the fill checked that every drive is this one)
+      d.drives = nullptr;
+    }
     auto point = [](sp_synapses &syn, const Synapses &at, bool is_explicit, bool weights) {
       if (!is_explicit) return;
       syn.row_ptr = at.row_ptr;
@@ -418,14 +440,15 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
       return s;
     }
   }
-  for (uint32_t i = 0; i < d.n; ++i) net->drive[i] = d.drives ? d.drives[i] : d.drive;
+  for (uint32_t i = 0; i < (net->compact ? 1 : d.n); ++i)
+    net->drive[i] = d.drives ? d.drives[i] : d.drive;
   // (Loaded tables were written and checked by fill.)
   if (!(fill && fill->n_tables)) s = build_tables(net, d, shape);
   if (s != SP_OK) {
     network_destroy(net);
     return s;
   }
-  for (uint32_t i = 0; i < d.n; ++i)
+  for (uint32_t i = 0; !net->compact && i < d.n; ++i)
     net->v0[i] = d.v0 ? d.v0[i] : seeded_voltage(*net, net->drive[i], d.init_seed, i);
   copy_synapses(net->recurrent, d.recurrent, d.n, true);
   if (d.n_inputs) {
@@ -468,6 +491,7 @@ void network_destroy(Network *net) {
 
 sp_status network_replica(const Network *parent, Network **out) {
   if (parent->parent) parent = parent->parent;
+  if (parent->compact) return network_refuse_compact(parent, "sp_network_replica");
   Shape shape{};
   shape.n = parent->n;
   shape.n_inputs = parent->inputs.n_sources;
@@ -545,7 +569,7 @@ bool network_phase_eligible(const Network *net) {
   });
   if (!refractory_ok) return false;
   double first = net->drive[0];
-  for (uint32_t i = 1; i < net->n; ++i)
+  for (uint32_t i = 1; !net->compact && i < net->n; ++i)
     if (net->drive[i] != first) return false;
   return phase_eligible_drive(net->model, first);
 }
@@ -616,6 +640,7 @@ sp_status check_drive_available(const Network *net, double drive, const char *la
 }  // namespace
 
 sp_status network_set_drive(Network *net, uint32_t i, double drive) {
+  if (net->compact) return network_refuse_compact(net, "sp_set_drive");
   sp_status s = network_check_drive(net->model, net->tau, drive, "drive");
   if (s == SP_OK) s = check_drive_available(net, drive, "drive");
   if (s == SP_OK) s = check_period_at_now(net, drive, "drive");
@@ -632,6 +657,7 @@ sp_status network_set_drive(Network *net, uint32_t i, double drive) {
 }
 
 sp_status network_set_drives(Network *net, const double *drives) {
+  if (net->compact) return network_refuse_compact(net, "SP_PARAM_DRIVES (sp_set_params)");
   for (uint32_t i = 0; i < net->n; ++i) {
     char label[64];
     std::snprintf(label, sizeof label, "SP_PARAM_DRIVES[%u]", i);
@@ -651,7 +677,7 @@ sp_status network_set_drives(Network *net, const double *drives) {
 }
 
 void network_reset_state(Network *net) {
-  std::memset(net->marks, 0, net->n);
+  if (net->marks) std::memset(net->marks, 0, net->n);
   net->now = 0.0;
   net->t0 = 0.0;
   net->queue.clear();
@@ -679,13 +705,61 @@ sp_status network_check_state(const Network *net) {
   for (uint32_t i = 0; i < net->n; ++i) {
     double key = net->frame == SP_FRAME_TIME ? net->time_key[i] : 0.0;
     double b = net->syn_aux ? net->syn_aux[i].b : 0.0;
-    if (!finite(net->v0[i]) || !finite(net->neuron[i].state) || !finite(b) || std::isnan(key))
+    double v0 = network_v0(net, i);
+    if (!finite(v0) || !finite(net->neuron[i].state) || !finite(b) || std::isnan(key))
       return fail(SP_ERR_NUMERIC,
                   "neuron %u: a non-finite initial value arose (v0 = %g, state = %g, next spike "
                   "time = %g; tau = %g, drive = %g)",
-                  i, net->v0[i], net->neuron[i].state, key, net->tau, net->drive[i]);
+                  i, v0, net->neuron[i].state, key, net->tau, drive_of(*net, i));
   }
   return SP_OK;
+}
+
+double network_v0(const Network *net, uint32_t i) {
+  if (net->v0) return net->v0[i];
+  return seeded_voltage(*net, net->drive[0], net->init_seed, i);
+}
+
+double network_seeded_v0(uint32_t model, double tau, double drive, uint64_t seed, uint32_t i) {
+  Network net{};
+  net.model = model;
+  net.tau = tau;
+  return seeded_voltage(net, drive, seed, i);
+}
+
+void network_forget_recent(Network *net) {
+  for (uint32_t i = 0; i < net->n; ++i) net->neuron[i].flags &= ~kSlotRecent;
+}
+
+uint32_t network_compact_min_n() {
+  const char *env = std::getenv("SPARSEPROP_COMPACT_MIN_N");
+  if (env && *env) {
+    char *end = nullptr;
+    unsigned long long v = std::strtoull(env, &end, 10);
+    if (end && *end == 0) return v > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(v);
+  }
+  return kCompactMinN;
+}
+
+const char *network_compact_refusal(const sp_network_desc &d, bool drives_equal, bool v0_seeded) {
+  if (d.model != SP_MODEL_LIF && d.model != SP_MODEL_QIF) return "the model is not LIF or QIF";
+  if (d.tau_syn != 0.0) return "tau_syn > 0 (current-based synapses)";
+  if (d.t_ref != 0.0) return "t_ref > 0 (per-neuron refractory ends)";
+  if (d.frame == SP_FRAME_TIME) return "frame = SP_FRAME_TIME (per-neuron time keys)";
+  if (!drives_equal) return "the drives differ (per-neuron drives)";
+  if (!v0_seeded) return "v0 is given (per-neuron initial voltages)";
+  double drive = d.drives ? d.drives[0] : d.drive;
+  if (!phase_eligible_drive(d.model, drive))
+    return "the drive is not oscillatory (the time frame's per-neuron keys)";
+  return nullptr;
+}
+
+sp_status network_refuse_compact(const Network *net, const char *what) {
+  return fail(SP_ERR_UNSUPPORTED,
+              "%s: this network (n = %u) has the compact layout (one shared drive, no per-neuron "
+              "v0, refractory ends, time keys, marks or tape), which does not support it; the full "
+              "layout does (networks below n = %u, or descriptions the compact layout refuses)",
+              what, net->n, network_compact_min_n());
 }
 
 double network_key(const Network *net, uint32_t i) {

@@ -1,6 +1,7 @@
 // The network object behind the opaque sp_network handle: parameters, connectivity, dynamic
 // state and the training tape, all in flat arrays carved from one arena at creation.
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -89,11 +90,17 @@ struct Network {
   LifSyn::Shape syn_shape;
   LifSynAux *syn_aux;
 
+  // The compact layout (network_compact_rule): one drive, no v0, refr_end or time_key arrays
+  // (nullptr), the near heap inside the bucket pool. drive_mask is 0 there (drive[i & mask]
+  // is the one drive), ~0u in the full layout.
+  bool compact;
+  uint32_t drive_mask;
+
   // Per-neuron data: the hot slots (see NeuronSlot), and arrays read more rarely.
   NeuronSlot *neuron;
   double *refr_end;         // n: last spike time + t_ref (-inf before the first spike); inputs
                             // at times <= refr_end are ignored (read when kSlotRecent is set)
-  double *drive;            // n drives I
+  double *drive;            // n drives I (compact: 1)
   double *time_key;         // n: time frame: the queue keys (next spike times, or now() if due)
   BucketQueue spike_queue;  // the next spiker
   InputQueue queue;
@@ -117,7 +124,7 @@ struct Network {
   TargetScratch scratch;
   // n per-neuron marks for the training calls: a due neuron's SP_SPIKE_* flags (its spike's
   // cause, set when an event takes it to threshold) and kMarkWatched (sp_run_until).
-  uint8_t *marks;
+  uint8_t *marks;  // (compact layout: nullptr)
 
   // Replicas (sp_network_replica): parent is the network whose parameter arrays (connectivity,
   // weights, drives, v0) this one reads; nullptr for a network that owns its own.
@@ -139,6 +146,51 @@ struct Network {
 // The watched mark in Network::marks (the SP_SPIKE_* flags take the low bits).
 constexpr uint8_t kMarkWatched = 0x80;
 constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
+// The compact layout has no marks: a due neuron's cause is in bits 2 and 3 of its slot's flags,
+// the instant stamp above them (28 bits), and sp_run_until (the watched mark) is refused.
+constexpr uint32_t kCompactCauseShift = 2;
+constexpr uint32_t kCompactStampShift = 4;
+constexpr uint32_t kCompactStampUnknown = 0xffffffffu >> kCompactStampShift;
+static_assert((kMarkCause << kCompactCauseShift) < (1u << kCompactStampShift), "cause bits fit");
+static_assert(((kMarkCause << kCompactCauseShift) & (kSlotRecent | kSlotDue)) == 0, "own bits");
+
+// Neuron i's drive, in either layout.
+inline double drive_of(const Network &net, uint32_t i) { return net.drive[i & net.drive_mask]; }
+// Neuron i's refractory end, in either layout. The compact layout has t_ref = 0 and clears every
+// kSlotRecent flag when the instant stamps wrap around, so a flag with the current stamp says
+// "spiked (or taken to threshold) at the current instant" and nothing else does.
+inline double refr_end_of(const Network &net, uint32_t i) {
+  if (net.refr_end) return net.refr_end[i];
+  uint32_t f = net.neuron[i].flags;
+  return (f & kSlotRecent) && (f >> kCompactStampShift) == net.instant_stamp ? net.instant_time
+                                                                             : -INFINITY;
+}
+// The stamp in a slot's flags, in either layout.
+inline uint32_t stamp_of(const Network &net, uint32_t flags) {
+  return flags >> (net.compact ? kCompactStampShift : kStampShift);
+}
+// A due neuron's SP_SPIKE_* cause (Network::marks, or the compact layout's flags).
+inline uint32_t network_cause(const Network &net, uint32_t i) {
+  if (net.compact) return (net.neuron[i].flags >> kCompactCauseShift) & kMarkCause;
+  return net.marks[i] & kMarkCause;
+}
+// Neuron i's initial voltage (the compact layout recomputes the seeded one).
+double network_v0(const Network *net, uint32_t i);
+// The seeded initial voltage of neuron i (desc.v0 = NULL) for a model, tau and drive.
+double network_seeded_v0(uint32_t model, double tau, double drive, uint64_t seed, uint32_t i);
+// Clears every kSlotRecent flag (the compact layout, when the instant stamps wrap around).
+void network_forget_recent(Network *net);
+
+// The compact layout: why a description cannot have it (a message naming the field), or nullptr.
+// drives_equal and v0_seeded say whether the drives are one value and v0 the seeded voltages
+// (the loader checks them in the file; creation requires drives and v0 to be NULL or, for the
+// drives, all equal). From n >= network_compact_min_n() on, every description that allows it
+// gets the compact layout (SPARSEPROP_COMPACT_MIN_N in the environment lowers it for tests).
+const char *network_compact_refusal(const sp_network_desc &d, bool drives_equal, bool v0_seeded);
+uint32_t network_compact_min_n();
+constexpr uint32_t kCompactMinN = uint32_t(1) << 26;
+// What the compact layout refuses after creation: SP_ERR_UNSUPPORTED naming `what`.
+sp_status network_refuse_compact(const Network *net, const char *what);
 
 // Validates a description; fills *bytes with the exact arena size create will request.
 sp_status network_measure(const sp_network_desc *d, size_t *bytes);
@@ -154,8 +206,11 @@ sp_status network_create(const sp_network_desc *d, Network **out);
 // Tabulated models: with n_tables > 0 the tables come from the bytes too (fill writes and checks
 // each block into net->tables[k], table_bytes[k] bytes, for the drive table_drive[k]) and none
 // is built, so no callback is needed.
+// may_compact: the loader found one drive and seeded v0 (then the description's rule decides
+// the layout; in the compact layout fill writes one drive, having checked that all are equal).
 struct ArrayFill {
   bool rec_explicit = false, in_explicit = false, rec_weights = false, in_weights = false;
+  bool may_compact = false;
   uint64_t rec_nnz = 0, in_nnz = 0;
   uint32_t n_tables = 0;
   const double *table_drive = nullptr;

@@ -16,9 +16,14 @@
 namespace sp {
 namespace {
 
-template <class M, bool kPhase>
+// kCompact: the compact layout (phase frame, t_ref = 0, no refractory-end array): a neuron
+// ignores an input exactly when its kSlotRecent flag carries the current instant's stamp.
+template <class M, bool kPhase, bool kCompact = false>
 class Loop {
   using O = Ops<M>;
+  // Where the instant stamp sits in a slot's flags, and its unknown value.
+  static constexpr uint32_t kShift = kCompact ? kCompactStampShift : kStampShift;
+  static constexpr uint32_t kUnknown = kCompact ? kCompactStampUnknown : kStampUnknown;
 
  public:
   explicit Loop(Network &net) : net_(net) {}
@@ -92,10 +97,15 @@ class Loop {
     }
 
     // Why it spikes now (SP_SPIKE_* flags): its own dynamics, or the jump that made it due.
-    const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | (net_.marks[j] & kMarkCause);
+    const uint32_t cause = kCompact ? (net_.neuron[j].flags >> kCompactCauseShift) & kMarkCause
+                                    : net_.marks[j] & kMarkCause;
+    const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | cause;
     begin_instant(t);
-    net_.refr_end[j] = t + net_.t_ref;
-    net_.neuron[j].flags = recent_flags();  // (no longer due)
+    if constexpr (!kCompact) net_.refr_end[j] = t + net_.t_ref;
+    // (No longer due. The cause stays, as Network::marks keeps it, until the next trigger: a
+    // neuron due by a tie with the spiker's key reports the last one.)
+    net_.neuron[j].flags = recent_flags() |
+                           (kCompact ? net_.neuron[j].flags & kMarkCause << kCompactCauseShift : 0);
     // (In the phase frame every drive is drive[0], which stays in cache.)
     net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
     net_.spike_queue.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
@@ -185,13 +195,13 @@ class Loop {
   sp_status check_advances(uint32_t j, double t) const {
     uint32_t flags = net_.neuron[j].flags;
     if (!(t == net_.instant_time && (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-          (flags >> kStampShift) == net_.instant_stamp && net_.refr_end[j] >= t))
+          (flags >> kShift) == net_.instant_stamp && refr_end_of(net_, j) >= t))
       return SP_OK;
     return fail(SP_ERR_NUMERIC,
                 "neuron %u would spike again at t = %.17g: its next spike time does not advance "
                 "past now (its free period, %g s with drive %g, is below the time resolution "
                 "there)",
-                j, t, O::period(net_, net_.drive[j]), net_.drive[j]);
+                j, t, O::period(net_, drive_of(net_, j)), drive_of(net_, j));
   }
 
   double due_key() const { return kPhase ? net_.cur_key : net_.now; }
@@ -211,10 +221,12 @@ class Loop {
   void begin_instant(double t) {
     if (t == net_.instant_time) return;
     net_.instant_time = t;
-    net_.instant_stamp = (net_.instant_stamp + 1) & kStampUnknown;
-    if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
+    net_.instant_stamp = (net_.instant_stamp + 1) & kUnknown;
+    if (net_.instant_stamp == kUnknown) net_.instant_stamp = 0;
+    // (Without refractory ends, a stamp from 2^30 instants ago must not pass for this one's.)
+    if (kCompact && net_.instant_stamp == 0) network_forget_recent(&net_);
   }
-  uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kStampShift; }
+  uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kShift; }
 
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(net_.neuron[i].state);
@@ -267,9 +279,14 @@ class Loop {
   // spike at t. Forgets a refractory end that has passed.
   bool ignores(NeuronSlot &slot, uint32_t i, double t, bool no_refractory) const {
     if (!(slot.flags & kSlotRecent)) return false;
-    uint32_t stamp = slot.flags >> kStampShift;
-    bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
-    if (maybe && t <= net_.refr_end[i]) return true;
+    uint32_t stamp = slot.flags >> kShift;
+    if constexpr (kCompact) {
+      // (t_ref = 0, and t is the current instant: refr_end_of() is t for this stamp.)
+      if (stamp == net_.instant_stamp) return true;
+    } else {
+      bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
+      if (maybe && t <= net_.refr_end[i]) return true;
+    }
     slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
     return false;
   }
@@ -344,9 +361,12 @@ class Loop {
       if (O::at_threshold(net_, x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
-        slot.flags = recent_flags() | kSlotDue;
-        net_.refr_end[i] = t;
-        net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
+        slot.flags = recent_flags() | kSlotDue;  // (compact: the cause bits below)
+        if constexpr (!kCompact) net_.refr_end[i] = t;
+        if constexpr (kCompact)
+          slot.flags |= cause_ << kCompactCauseShift;
+        else
+          net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
         net_.spike_queue.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
@@ -359,9 +379,9 @@ class Loop {
   uint32_t cause_ = 0;  // the SP_SPIKE_* flags of a spike the event being delivered triggers
 };
 
-template <class M, bool kPhase>
+template <class M, bool kPhase, bool kCompact>
 sp_status step_impl(Network &net, sp_spike *out) {
-  Loop<M, kPhase> loop(net);
+  Loop<M, kPhase, kCompact> loop(net);
   // Both checks before the queued inputs are applied, so that a refused step changes nothing.
   double first = loop.next_spike_time();
   sp_status checked = loop.check_top(first, INFINITY);
@@ -389,9 +409,9 @@ sp_status step_impl(Network &net, sp_spike *out) {
   }
 }
 
-template <class M, bool kPhase>
+template <class M, bool kPhase, bool kCompact>
 sp_status run_impl(Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
-  Loop<M, kPhase> loop(net);
+  Loop<M, kPhase, kCompact> loop(net);
   return drive_run(loop, net, t_end, buf, cap, count);
 }
 
@@ -401,8 +421,9 @@ sp_status network_step(Network *net, sp_spike *out) {
   if (net->tau_syn > 0.0) return lif_syn_step(net, out);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
-    return net->frame == SP_FRAME_PHASE ? step_impl<M, true>(*net, out)
-                                        : step_impl<M, false>(*net, out);
+    if (net->compact) return step_impl<M, true, true>(*net, out);  // (always the phase frame)
+    return net->frame == SP_FRAME_PHASE ? step_impl<M, true, false>(*net, out)
+                                        : step_impl<M, false, false>(*net, out);
   });
 }
 
@@ -410,8 +431,9 @@ sp_status network_run(Network *net, double t_end, sp_spike *buf, size_t cap, siz
   if (net->tau_syn > 0.0) return lif_syn_run(net, t_end, buf, cap, count);
   return with_model(net->model, [&](auto m) {
     using M = decltype(m);
-    return net->frame == SP_FRAME_PHASE ? run_impl<M, true>(*net, t_end, buf, cap, count)
-                                        : run_impl<M, false>(*net, t_end, buf, cap, count);
+    if (net->compact) return run_impl<M, true, true>(*net, t_end, buf, cap, count);
+    return net->frame == SP_FRAME_PHASE ? run_impl<M, true, false>(*net, t_end, buf, cap, count)
+                                        : run_impl<M, false, false>(*net, t_end, buf, cap, count);
   });
 }
 

@@ -88,8 +88,9 @@ sp_status params_count(const Network *net, sp_param p, size_t *len) {
 sp_status params_get(const Network *net, sp_param p, double *out, size_t len) {
   sp_status s = check_access(net, p, out, len);
   if (s != SP_OK) return s;
-  if (p == SP_PARAM_DRIVES) {
-    for (uint32_t i = 0; i < net->n; ++i) out[i] = net->drive[i];
+  if (p == SP_PARAM_DRIVES || (p == SP_PARAM_V0 && !net->v0)) {
+    for (uint32_t i = 0; i < net->n; ++i)
+      out[i] = p == SP_PARAM_DRIVES ? drive_of(*net, i) : network_v0(net, i);
     return SP_OK;
   }
   const double *src = param_storage(const_cast<Network *>(net), p);
@@ -103,6 +104,9 @@ sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
   if (net->tape.recording)
     return fail(SP_ERR_STATE, "cannot set %s while recording (call sp_backward first)",
                 param_name(p));
+  if (net->compact && (p == SP_PARAM_V0 || p == SP_PARAM_DRIVES))
+    return network_refuse_compact(net, p == SP_PARAM_V0 ? "SP_PARAM_V0 (sp_set_params)"
+                                                        : "SP_PARAM_DRIVES (sp_set_params)");
   s = validate_values(net, p, in, len);
   if (s != SP_OK) return s;
   if (p == SP_PARAM_DRIVES) return network_set_drives(net, in);  // (keeps the voltages at now())

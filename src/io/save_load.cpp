@@ -54,11 +54,11 @@ constexpr unsigned char kSavedBits = kSavedDue | kSavedSpikedNow | kMarkCause <<
 
 unsigned char saved_flags(const Network &net, uint32_t i) {
   uint32_t flags = net.neuron[i].flags;
-  bool spiked_now = (flags & kSlotRecent) && (flags >> kStampShift) == net.instant_stamp &&
-                    net.instant_time == net.now && net.refr_end[i] >= net.now;
+  bool spiked_now = (flags & kSlotRecent) && stamp_of(net, flags) == net.instant_stamp &&
+                    net.instant_time == net.now && refr_end_of(net, i) >= net.now;
   return static_cast<unsigned char>(((flags & kSlotDue) ? kSavedDue : 0) |
                                     (spiked_now ? kSavedSpikedNow : 0) |
-                                    (net.marks[i] & kMarkCause) << kSavedCauseShift);
+                                    network_cause(net, i) << kSavedCauseShift);
 }
 
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
@@ -424,8 +424,10 @@ void write_network(Writer &w, const Network &net) {
   w.u32(net.queue.capacity());
   write_synapses(w, net.recurrent);
   write_synapses(w, net.inputs);
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.drive[i]);
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.v0[i]);
+  // (The compact layout writes its one drive n times and recomputes the seeded v0: the same
+  // bytes as the full layout's.)
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(drive_of(net, i));
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(network_v0(&net, i));
   w.f64(net.now);
   w.f64(net.t0);
   w.f64(net.cur_key);
@@ -433,7 +435,7 @@ void write_network(Writer &w, const Network &net) {
   w.f64(net.clock_time);
   w.f64(net.clock_value);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.neuron[i].state);
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.refr_end[i]);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(refr_end_of(net, i));
   for (uint32_t i = 0; i < net.n; ++i) w.f64(net.spike_queue.key_of(i));
   w.u32(net.queue.size());
   w.u64(net.queue.issued());
@@ -736,6 +738,14 @@ sp_status fill_arrays(void *ctx, Network *net) {
     return format_error("the input synapses changed while loading");
   s = fill_synapses(r, f.in, net->inputs, f.n_inputs, "input row_ptr does not end at nnz");
   if (s != SP_OK) return s;
+  if (net->compact) {
+    // (The loader has read ahead that every drive is the first.)
+    net->drive[0] = r.f64();
+    for (uint32_t i = 1; i < f.n; ++i)
+      if (!same_bits(r.f64(), net->drive[0]) && r.ok())
+        return format_error("the drives changed while loading");
+    return r.ok() ? SP_OK : format_error("truncated drives");
+  }
   for (uint32_t i = 0; i < f.n; ++i) net->drive[i] = r.f64();
   if (!r.ok()) return format_error("truncated drives");
   return f.tables ? fill_tables(*f.tables_reader, *f.tables, net) : SP_OK;
@@ -885,6 +895,24 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     fill.table_drive = tables.drive;
     fill.table_bytes = tables.bytes;
   }
+  // The compact layout (network_compact_refusal) needs one drive and the seeded v0: read ahead
+  // (both sections are read again in order below, for the checksum, and must be the same).
+  // Tabulated models are never compact, and the tables' reader shares the read-ahead buffer.
+  if (!tables.count && d.n >= network_compact_min_n()) {
+    Reader ahead = r.ahead(at, at + 16 * uint64_t(d.n), ahead_buf, ahead_cap);
+    d.drive = ahead.f64();
+    bool equal = ahead.ok();
+    for (uint32_t i = 1; equal && i < d.n; ++i)
+      equal = same_bits(ahead.f64(), d.drive) && ahead.ok();
+    if (equal && !network_compact_refusal(d, true, true)) {
+      bool seeded = true;
+      for (uint32_t i = 0; seeded && i < d.n; ++i)
+        seeded = same_bits(ahead.f64(),
+                           network_seeded_v0(d.model, d.tau, d.drive, d.init_seed, i)) &&
+                 ahead.ok();
+      fill.may_compact = seeded;
+    }
+  }
 
   Network *net = nullptr;
   sp_status s = network_create_filled(&d, fill, &net);
@@ -905,6 +933,11 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (!std::isfinite(v0))
       return refuse(
           fail(SP_ERR_FORMAT, "not a valid saved network: v0[%u] = %g: must be finite", i, v0));
+    if (net->compact) {
+      if (!same_bits(v0, network_v0(net, i)))
+        return refuse(format_error("the initial voltages changed while loading"));
+      continue;
+    }
     sp_status v0_status = O::check_loaded_v0(v0, net->v0[i], i);
     if (v0_status != SP_OK) return refuse(v0_status);
     net->v0[i] = v0;
@@ -943,7 +976,8 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   net->cur_key_time = times.cur_key_time;
   net->clock_time = times.clock_time;
   net->clock_value = times.clock_value;
-  net->instant_time = NAN;
+  // (The compact layout's refractory ends are kSlotRecent flags of this instant: refr_end_of.)
+  net->instant_time = net->compact ? times.now : NAN;
   net->instant_stamp = 0;
   net->frame = frame;
   const bool is_syn = net->tau_syn > 0.0;
@@ -982,6 +1016,11 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                          "%.17g: must be -inf or "
                          "at most now + t_ref = %.17g",
                          i, re, times.now + net->t_ref));
+    if (net->compact) {
+      // t_ref = 0: a refractory end before now() no longer matters.
+      net->neuron[i].flags = re >= times.now ? kSlotRecent : 0;
+      continue;
+    }
     net->refr_end[i] = re;
     net->neuron[i].flags = re > -INFINITY ? kSlotRecent | kStampUnknown << kStampShift : 0;
   }
@@ -1009,12 +1048,12 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                            "not a valid saved network: same-instant flags[%u] = %u: only bits 0 "
                            "(due), 1 (spiked at now), 2 and 3 (the cause of its spike) may be set",
                            i, same_instant));
-      if ((same_instant & kSavedSpikedNow) && !(net->refr_end[i] >= times.now))
+      if ((same_instant & kSavedSpikedNow) && !(refr_end_of(*net, i) >= times.now))
         return refuse(fail(SP_ERR_FORMAT,
                            "not a valid saved network: same-instant flags[%u] "
                            "say it spiked at "
                            "now = %.17g, but its refractory end is %.17g",
-                           i, times.now, net->refr_end[i]));
+                           i, times.now, refr_end_of(*net, i)));
     }
     // Due to spike at now: the time frame's key is at or before now, the phase
     // frame's is the due key (flagged, when it is not also the state's own
@@ -1058,7 +1097,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
         // (A time-frame neuron may keep the flag after an input moved its key:
         // harmless.)
         if (same_instant & kSavedDue) net->neuron[i].flags |= kSlotDue;
-      } else if (due && net->refr_end[i] == times.now) {
+      } else if (due && refr_end_of(*net, i) == times.now) {
         // Version 1 guesses: a neuron due at now() is flagged due, as the event
         // loop flags it: its refractory end is now(), like a neuron that spiked
         // at now() with t_ref = 0 and whose next spike time rounds to now()
@@ -1069,7 +1108,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
         bool at_threshold = false;
         if constexpr (O::kInputsCanFire) {
           double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
-          at_threshold = O::at_threshold(*net, net->neuron[i].state, net->drive[i], e);
+          at_threshold = O::at_threshold(*net, net->neuron[i].state, drive_of(*net, i), e);
         }
         if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
       }
@@ -1103,13 +1142,14 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // says which neurons spiked at now(); version 1 guesses it from the
     // refractory end.
     uint32_t &flags = net->neuron[i].flags;
-    if (version >= 2)
-      net->marks[i] = static_cast<uint8_t>((same_instant >> kSavedCauseShift) & kMarkCause);
-    if (version >= 2
-            ? (same_instant & kSavedSpikedNow) != 0
-            : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-                  net->refr_end[i] == times.now + net->t_ref && !(frame == SP_FRAME_PHASE && due))
+    const uint32_t cause = (same_instant >> kSavedCauseShift) & kMarkCause;
+    if (version >= 2 && !net->compact) net->marks[i] = static_cast<uint8_t>(cause);
+    if (version >= 2 ? (same_instant & kSavedSpikedNow) != 0
+                     : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
+                           refr_end_of(*net, i) == times.now + net->t_ref &&
+                           !(frame == SP_FRAME_PHASE && due))
       flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
+    if (version >= 2 && net->compact) flags |= cause << kCompactCauseShift;
   }
   net->instant_time = times.now;
   net->instant_stamp = 0;

@@ -86,26 +86,26 @@ struct Ops<Lif> {
   }
   // A pending state made real at t0 (after a re-base), if its clock is representable now.
   static double materialize(const Network &net, uint32_t i) {
-    double end = net.refr_end[i];
+    double end = refr_end_of(net, i);
     if (!(end > -INFINITY)) return pending_state();
-    return held_state(net, net.drive[i], std::exp(exact_span(end, net.t0, net.tau)));
+    return held_state(net, drive_of(net, i), std::exp(exact_span(end, net.t0, net.tau)));
   }
   static double spike_time(const Network &net, double u, double drive) {
     return Lif::spike_time(u, drive, net.t0, net.tau);
   }
   // Neuron i's next spike time without input, pending reset included.
   static double neuron_spike_time(const Network &net, uint32_t i) {
-    double u = net.neuron[i].state, drive = net.drive[i];
+    double u = net.neuron[i].state, drive = drive_of(net, i);
     if (pending(u)) {
       if (!Lif::oscillatory(drive)) return INFINITY;
-      return net.refr_end[i] + Lif::period(drive, net.tau);
+      return refr_end_of(net, i) + Lif::period(drive, net.tau);
     }
     return spike_time(net, u, drive);
   }
   // Voltage of neuron i at t after its refractory end, pending reset included.
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
-    double u = net.neuron[i].state, drive = net.drive[i];
-    if (pending(u)) return Lif::voltage_after(t - net.refr_end[i], drive, net.tau);
+    double u = net.neuron[i].state, drive = drive_of(net, i);
+    if (pending(u)) return Lif::voltage_after(t - refr_end_of(net, i), drive, net.tau);
     return voltage(net, u, drive, clock(net, t));
   }
   static double voltage(const Network &, double u, double drive, double e) {
@@ -222,12 +222,12 @@ struct Ops<Lif> {
   // period too long for the clock (pending), which only the time frame runs.
   static sp_status check_loaded_state(const Network &net, uint32_t i, bool due, double now) {
     double u = net.neuron[i].state;
-    bool held = pending(u) && net.frame == SP_FRAME_TIME && net.refr_end[i] > now;
-    if (!due && !held && net.drive[i] > 1.0 && !(u > 0))
+    bool held = pending(u) && net.frame == SP_FRAME_TIME && refr_end_of(net, i) > now;
+    if (!due && !held && drive_of(net, i) > 1.0 && !(u > 0))
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: state[%u] = %g: a LIF neuron below threshold with "
                   "drive %g > 1 has a positive state",
-                  i, u, net.drive[i]);
+                  i, u, drive_of(net, i));
     return SP_OK;
   }
 };

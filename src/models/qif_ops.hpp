@@ -75,10 +75,10 @@ struct Ops<Qif> {
     return Qif::spike_time(x, drive, net.t0, net.tau);
   }
   static double neuron_spike_time(const Network &net, uint32_t i) {
-    return spike_time(net, net.neuron[i].state, net.drive[i]);
+    return spike_time(net, net.neuron[i].state, drive_of(net, i));
   }
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
-    return voltage(net, net.neuron[i].state, net.drive[i], clock(net, t));
+    return voltage(net, net.neuron[i].state, drive_of(net, i), clock(net, t));
   }
   static double voltage(const Network &, double x, double drive, double s) {
     return Qif::voltage(x, drive, s);
@@ -100,14 +100,14 @@ struct Ops<Qif> {
   static double rebase_span(const Network &net) {
     double max_drive = 0;
     for (uint32_t i = 0; i < net.n; ++i)
-      if (net.drive[i] > max_drive) max_drive = net.drive[i];
+      if (drive_of(net, i) > max_drive) max_drive = drive_of(net, i);
     return net.tau * 64.0 / Qif::omega(max_drive);
   }
   // Moves t0 to t (t > t0): x_i += omega_i d with d = (t - t0)/tau, returned for the tape. t0
   // stays an exact double (the time of an event); d is computed from the exact difference.
   static double rebase(Network &net, double t) {
     double d = exact_span(t, net.t0, net.tau);
-    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(net.drive[i]) * d;
+    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(drive_of(net, i)) * d;
     net.t0 = t;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {

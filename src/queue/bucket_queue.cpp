@@ -23,6 +23,29 @@ uint64_t BucketQueue::chunk_count(uint32_t n) {
   return (entries + kChunkIds - 1) / kChunkIds + window_for(n) + 2 + kReserve;
 }
 
+uint64_t BucketQueue::shared_words(uint32_t n) {
+  // Chunks for every neuron's entry and each list's partial chunk (the heap's words, a neuron
+  // each, are fewer than its entries' would be), the reserve, the roundings of split_shared, and
+  // spare room: a 32nd of the entries, at least 64 chunks.
+  uint64_t spare = n / (kChunkIds * 32) > 64 ? n / (kChunkIds * 32) : 64;
+  uint64_t chunks = (uint64_t(n) + kChunkIds - 1) / kChunkIds + window_for(n) + 2 + kReserve + 3 +
+                    spare;
+  return chunks * (sizeof(BucketChunk) / sizeof(uint32_t));
+}
+
+void BucketQueue::split_shared(uint64_t near) {
+  constexpr uint64_t kWords = sizeof(BucketChunk) / sizeof(uint32_t);
+  const uint64_t total = shared_words(n_) / kWords;
+  const uint64_t far_chunks = (n_ - near + kChunkIds - 1) / kChunkIds + window_ + 2 + kReserve;
+  const uint64_t near_chunks = (near + kWords - 1) / kWords;
+  const uint64_t spare = total - far_chunks - near_chunks;  // (shared_words: never negative)
+  const uint64_t heap_chunks = near_chunks + spare / 2;
+  heap_ = shared_;
+  heap_cap_ = static_cast<uint32_t>(heap_chunks * kWords < n_ ? heap_chunks * kWords : n_);
+  pool_ = reinterpret_cast<BucketChunk *>(shared_ + heap_chunks * kWords);
+  pool_chunks_ = total - heap_chunks;
+}
+
 void BucketQueue::update_slow(uint32_t i, double k, uint32_t t) {
   if (t & kNear) {
     uint32_t p = t & ~kNear;
@@ -123,9 +146,9 @@ void BucketQueue::redistribute(uint32_t c, uint32_t list_tag) {
       --far_count_;
       double k = key(id);
       int64_t nb = bucket(k);
-      if (nb <= bcur_)
-        push_near(id);
-      else
+      if (nb <= bcur_) {
+        if (!push_near(id)) return;  // (rebuilt)
+      } else
         enter_far(id, destination(nb, k));
     }
     uint32_t next = ch.next;
@@ -179,6 +202,11 @@ void BucketQueue::choose_scale() {
 void BucketQueue::rebuild() {
   ++rebuilds_;
   choose_scale();
+  if (shared_) {
+    uint64_t near = 0;
+    for (uint32_t i = 0; i < n_; ++i) near += bucket(key(i)) <= 0;
+    split_shared(near);
+  }
   for (uint64_t c = 0; c < pool_chunks_; ++c)
     pool_[c].next = c + 1 < pool_chunks_ ? static_cast<uint32_t>(c + 1) : kNil;
   free_head_ = pool_chunks_ ? 0 : kNil;

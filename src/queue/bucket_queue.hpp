@@ -27,6 +27,13 @@
 // Bucket entries live in 128-byte chunks from a fixed pool carved at creation; when the pool
 // runs low (stale entries pile up), the whole queue is rebuilt from the keys in O(N), which
 // also re-tunes the bucket width to the current spread of keys. Nothing is allocated here.
+//
+// The near heap has room for all N neurons (4 bytes each), or, in the shared mode (the
+// network's compact layout), it lives in the same block of words as the chunks: a neuron is
+// near or has one valid bucket entry, so N words plus the lists' partial chunks always hold
+// both. Each rebuild splits the block: the near neurons it finds plus half the spare room for
+// the heap, the rest for chunks; when either part runs out, the queue is rebuilt (and split
+// again), which is amortised over the spare room's size (N/32 words).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +60,8 @@ class BucketQueue {
   static uint32_t window_for(uint32_t n);
   static uint64_t chunk_count(uint32_t n);
   static uint64_t heap_slots(uint32_t n) { return n; }
+  // The shared mode's block, in 32-bit words (a multiple of a chunk's).
+  static uint64_t shared_words(uint32_t n);
 
   // The network's 16-byte per-neuron records hold the state (a double at offset 0), the
   // queue's tag (a uint32 at offset 8) and flags (a uint32 at offset 12).
@@ -74,6 +83,15 @@ class BucketQueue {
     head_ = heads;
     occupied_ = occupied;
     window_ = window_for(n);
+    heap_cap_ = n;
+    shared_ = nullptr;
+  }
+  // The shared mode: heap and chunks in one block of shared_words(n) words.
+  void bind_shared(double *state_base, uint32_t *tag_base, uint32_t *flag_base, uint32_t n,
+                   uint32_t *words, uint32_t *heads, uint64_t *occupied) {
+    bind(state_base, tag_base, flag_base, n, words, nullptr, 0, heads, occupied);
+    shared_ = words;
+    heap_cap_ = 0;
   }
 
   // Where the keys come from; call rebuild() after choosing (or after changing many keys).
@@ -109,7 +127,9 @@ class BucketQueue {
 
   // Neuron i's key is now k. The common case, a far neuron whose key grows, is inline: one
   // bucket computation and no list work.
-  void update(uint32_t i, double k) {
+  // (Always inline: it is the delivery loop's hot path, and GCC's heuristics stopped inlining
+  // it when the class grew; a call per delivery cost about 3% of the instructions.)
+  __attribute__((always_inline)) void update(uint32_t i, double k) {
     if (stored_) stored_[i] = k;
     uint32_t t = tag(i);
     // A far tag is a bucket, kOverflow or kNever, all below kNear; a key in the tagged bucket
@@ -168,7 +188,7 @@ class BucketQueue {
 
   // The bucket of a key, monotone non-decreasing in the key. Keys below the origin give
   // negative buckets (always near); +inf, NaN and huge keys give buckets >= kMaxBucket.
-  int64_t bucket(double k) const {
+  __attribute__((always_inline)) int64_t bucket(double k) const {
     if (scale_ == Scale::Log) {
       // A NaN's bits order it beyond +inf, or below -inf when its sign bit is set (x86's
       // default NaN): make it +inf, "never", as the linear scale does.
@@ -226,7 +246,16 @@ class BucketQueue {
     }
     place(p, id);
   }
-  void push_near(uint32_t id) { sift_up(near_size_++, id); }
+  // Adds a neuron to the heap; false when the heap is full (shared mode): the queue has then been
+  // rebuilt from the keys instead (every neuron placed), and the caller stops.
+  bool push_near(uint32_t id) {
+    if (near_size_ == heap_cap_) {
+      rebuild();
+      return false;
+    }
+    sift_up(near_size_++, id);
+    return true;
+  }
 
   // Bookkeeping of neurons in far lists (stale entries are not counted).
   void leave_far(uint32_t t) {
@@ -289,6 +318,9 @@ class BucketQueue {
   // Places the valid entries (tag == list_tag) of a detached list of chunks and frees them.
   void redistribute(uint32_t first_chunk, uint32_t list_tag);
   void choose_scale();
+  // Shared mode: divides the block between the heap (for `near` neurons and half the spare
+  // room) and the chunks.
+  void split_shared(uint64_t near);
 
   double *state_ = nullptr;
   uint32_t *tag_ = nullptr;
@@ -299,6 +331,8 @@ class BucketQueue {
   uint32_t n_ = 0;
   uint32_t *heap_ = nullptr;
   uint32_t near_size_ = 0;
+  uint32_t heap_cap_ = 0;
+  uint32_t *shared_ = nullptr;  // shared mode: the block of heap and chunks
   BucketChunk *pool_ = nullptr;
   uint64_t pool_chunks_ = 0;
   uint32_t free_head_ = kNil;

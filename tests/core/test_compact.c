@@ -1,0 +1,319 @@
+/* The compact layout (README, Memory layouts) against the full layout: the same description
+ * gives bit-identical spikes in both, save/load continues bit-identically in and across layouts,
+ * the bytes per neuron are bounded, and what the compact layout cannot do is refused with the
+ * network unchanged. SPARSEPROP_COMPACT_MIN_N picks the layout at creation. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sparseprop/sparseprop.h"
+
+enum { kSpikes = 4000 };
+
+static void use_compact(int compact) {
+  /* 1: every description that allows it; 4294967295: none (n is below 2^32 - 1). */
+  setenv("SPARSEPROP_COMPACT_MIN_N", compact ? "1" : "4294967295", 1);
+}
+
+typedef struct {
+  sp_network_desc d;
+  uint64_t in_row[3];
+  uint32_t in_tgt[40];
+} desc_t;
+
+/* A balanced network (procedural, shared weight), or an excitatory one whose cascades make
+ * neurons due and spike at one instant; two input channels with excitatory weights. */
+static void describe(desc_t *b, uint32_t model, uint32_t n, int excitatory) {
+  uint32_t i;
+  sp_network_desc_init(&b->d, sizeof b->d);
+  b->d.model = model;
+  b->d.n = n;
+  b->d.tau = 0.01;
+  b->d.drive = model == SP_MODEL_LIF ? 1.2 : 0.4;
+  b->d.recurrent.k = 20;
+  b->d.recurrent.seed = 11;
+  b->d.recurrent.weight = excitatory ? 0.06 : -0.08;
+  b->d.init_seed = 5;
+  b->d.n_inputs = 2;
+  b->in_row[0] = 0;
+  b->in_row[1] = 20;
+  b->in_row[2] = 40;
+  for (i = 0; i < 40; ++i) b->in_tgt[i] = (i * 37u) % n;
+  b->d.inputs.row_ptr = b->in_row;
+  b->d.inputs.targets = b->in_tgt;
+  b->d.inputs.weight = 0.9;
+}
+
+static sp_network *create(desc_t *b, int compact) {
+  sp_network *net = NULL;
+  use_compact(compact);
+  assert_int_equal(sp_network_create(&b->d, &net), SP_OK);
+  return net;
+}
+
+/* Runs `count` spikes with inputs interleaved (channel c at every 50th spike's time). */
+static void run_spikes(sp_network *net, sp_spike *out, size_t count) {
+  size_t k;
+  for (k = 0; k < count; ++k) {
+    if (k % 50 == 25) assert_int_equal(sp_input(net, (uint32_t)(k / 50) % 2, sp_now(net)), SP_OK);
+    assert_int_equal(sp_step(net, &out[k]), SP_OK);
+  }
+}
+
+static void assert_same_spikes(const sp_spike *a, const sp_spike *b, size_t count) {
+  size_t k;
+  for (k = 0; k < count; ++k)
+    if (a[k].neuron != b[k].neuron || memcmp(&a[k].t, &b[k].t, sizeof a[k].t) != 0 ||
+        a[k].flags != b[k].flags)
+      fail_msg("spike %zu: neuron %u at %.17g (flags %u) against %u at %.17g (flags %u)", k,
+               a[k].neuron, a[k].t, a[k].flags, b[k].neuron, b[k].t, b[k].flags);
+}
+
+static void same_as_full(uint32_t model, int excitatory) {
+  desc_t b;
+  sp_spike *full = malloc(sizeof(sp_spike) * kSpikes),
+           *compact = malloc(sizeof(sp_spike) * kSpikes);
+  sp_network *f, *c;
+  size_t k, due = 0;
+  describe(&b, model, 3000, excitatory);
+  f = create(&b, 0);
+  c = create(&b, 1);
+  run_spikes(f, full, kSpikes);
+  run_spikes(c, compact, kSpikes);
+  assert_same_spikes(full, compact, kSpikes);
+  for (k = 1; k < kSpikes; ++k) due += full[k].t == full[k - 1].t;
+  if (excitatory && model == SP_MODEL_LIF) assert_true(due > 100); /* cascades were exercised */
+  /* The readers agree too. */
+  {
+    double vf, vc;
+    assert_int_equal(sp_voltage(f, 17, &vf), SP_OK);
+    assert_int_equal(sp_voltage(c, 17, &vc), SP_OK);
+    assert_memory_equal(&vf, &vc, sizeof vf);
+  }
+  /* sp_rewind starts both again from the same (seeded) initial state. */
+  assert_int_equal(sp_rewind(f), SP_OK);
+  assert_int_equal(sp_rewind(c), SP_OK);
+  run_spikes(f, full, 500);
+  run_spikes(c, compact, 500);
+  assert_same_spikes(full, compact, 500);
+  sp_network_destroy(f);
+  sp_network_destroy(c);
+  free(full);
+  free(compact);
+}
+
+static void test_lif_balanced(void **state) {
+  (void)state;
+  same_as_full(SP_MODEL_LIF, 0);
+}
+static void test_lif_cascades(void **state) {
+  (void)state;
+  same_as_full(SP_MODEL_LIF, 1);
+}
+static void test_qif_balanced(void **state) {
+  (void)state;
+  same_as_full(SP_MODEL_QIF, 0);
+}
+
+static void *counting_alloc(void *ctx, size_t size, size_t align) {
+  void *p = NULL;
+  *(size_t *)ctx += size;
+  if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size)) return NULL;
+  return p;
+}
+static void counting_free(void *ctx, void *p, size_t size) {
+  (void)ctx;
+  (void)size;
+  free(p);
+}
+
+/* The bytes: sp_network_memory in each layout (the engine's one block). */
+static void test_bytes_per_neuron(void **state) {
+  desc_t b;
+  size_t full = 0, compact = 0;
+  (void)state;
+  describe(&b, SP_MODEL_LIF, 1000000, 0);
+  use_compact(0);
+  assert_int_equal(sp_network_memory(&b.d, &full), SP_OK);
+  use_compact(1);
+  assert_int_equal(sp_network_memory(&b.d, &compact), SP_OK);
+  print_message("# bytes per neuron at n = 1e6: full %.2f, compact %.2f\n", full / 1e6,
+                compact / 1e6);
+  assert_true(full > 50 * 1000000.0);
+  /* 16 (slot) + about 4.4 (queue) + the 4096 lists' partial chunks (0.5 at 1e6). */
+  assert_true(compact < 21.1 * 1000000.0);
+  /* ... and creation asks the allocator for exactly that. */
+  {
+    sp_allocator a;
+    sp_network *net = NULL;
+    size_t asked = 0;
+    a.alloc = counting_alloc;
+    a.free = counting_free;
+    a.ctx = &asked;
+    b.d.allocator = &a;
+    assert_int_equal(sp_network_create(&b.d, &net), SP_OK);
+    assert_int_equal(asked, compact);
+    sp_network_destroy(net);
+    b.d.allocator = NULL;
+  }
+  /* A description the compact layout does not allow keeps the full layout. */
+  b.d.t_ref = 0.001;
+  assert_int_equal(sp_network_memory(&b.d, &compact), SP_OK);
+  assert_true(compact > 50 * 1000000.0);
+}
+
+static void expect_refused(sp_status s, const char *what) {
+  assert_int_equal(s, SP_ERR_UNSUPPORTED);
+  assert_non_null(strstr(sp_last_error(), what));
+  assert_non_null(strstr(sp_last_error(), "compact layout"));
+}
+
+/* Everything that would need the full layout is refused, and the network runs on unchanged. */
+static void test_refusals_change_nothing(void **state) {
+  desc_t b;
+  sp_spike full[600], compact[600];
+  sp_network *f, *c, *replica = NULL;
+  double *values = malloc(sizeof(double) * 3000), dl = 1.0;
+  uint32_t i;
+  (void)state;
+  describe(&b, SP_MODEL_LIF, 3000, 0);
+  f = create(&b, 0);
+  c = create(&b, 1);
+  run_spikes(f, full, 300);
+  run_spikes(c, compact, 300);
+  expect_refused(sp_set_drive(c, 3, 1.3), "sp_set_drive");
+  for (i = 0; i < 3000; ++i) values[i] = 1.3;
+  expect_refused(sp_set_params(c, SP_PARAM_DRIVES, values, 3000), "SP_PARAM_DRIVES");
+  for (i = 0; i < 3000; ++i) values[i] = 0.1;
+  expect_refused(sp_set_params(c, SP_PARAM_V0, values, 3000), "SP_PARAM_V0");
+  expect_refused(sp_record(c, 100), "sp_record");
+  expect_refused(sp_backward(c, &dl, 1, NULL), "sp_backward");
+  expect_refused(sp_network_replica(c, &replica), "sp_network_replica");
+  {
+    uint32_t watch = 7;
+    size_t got = 0;
+    expect_refused(sp_run_until(c, sp_now(c) + 1.0, &watch, 1, NULL, 0, &got), "sp_run_until");
+  }
+  assert_null(replica);
+  /* The parameters read back as the full layout's (one drive, the seeded v0). */
+  {
+    double *other = malloc(sizeof(double) * 3000);
+    assert_int_equal(sp_get_params(c, SP_PARAM_DRIVES, values, 3000), SP_OK);
+    assert_int_equal(sp_get_params(f, SP_PARAM_DRIVES, other, 3000), SP_OK);
+    assert_memory_equal(values, other, sizeof(double) * 3000);
+    assert_int_equal(sp_get_params(c, SP_PARAM_V0, values, 3000), SP_OK);
+    assert_int_equal(sp_get_params(f, SP_PARAM_V0, other, 3000), SP_OK);
+    assert_memory_equal(values, other, sizeof(double) * 3000);
+    free(other);
+  }
+  run_spikes(f, full + 300, 300);
+  run_spikes(c, compact + 300, 300);
+  assert_same_spikes(full, compact, 600);
+  sp_network_destroy(f);
+  sp_network_destroy(c);
+  free(values);
+}
+
+/* Saved mid-run (inputs queued, right after a cascade's spikes at one instant), a compact network
+ * loads compact and continues bit-identically; loaded into the full layout it continues the
+ * same, and a full layout's file loads compact and continues the same. The bytes of both
+ * layouts' files are identical. */
+static void test_save_load(void **state) {
+  desc_t b;
+  sp_spike *orig = malloc(sizeof(sp_spike) * kSpikes), *again = malloc(sizeof(sp_spike) * kSpikes);
+  sp_network *c, *f, *lc = NULL, *lf = NULL, *fc = NULL;
+  size_t len = 0, flen = 0, k;
+  unsigned char *buf, *fbuf;
+  (void)state;
+  describe(&b, SP_MODEL_LIF, 3000, 1);
+  c = create(&b, 1);
+  f = create(&b, 0);
+  run_spikes(c, orig, 1000);
+  run_spikes(f, again, 1000);
+  /* Stop inside an instant: the first spike of a cascade. */
+  for (k = 0; k < 200; ++k) {
+    sp_spike s;
+    assert_int_equal(sp_step(c, &s), SP_OK);
+    assert_int_equal(sp_step(f, &s), SP_OK);
+  }
+  assert_int_equal(sp_input(c, 1, sp_now(c) + 0.0005), SP_OK);
+  assert_int_equal(sp_input(f, 1, sp_now(f) + 0.0005), SP_OK);
+  assert_int_equal(sp_save(c, NULL, 0, &len), SP_OK);
+  buf = malloc(len);
+  assert_int_equal(sp_save(c, buf, len, &len), SP_OK);
+  assert_int_equal(sp_save(f, NULL, 0, &flen), SP_OK);
+  fbuf = malloc(flen);
+  assert_int_equal(sp_save(f, fbuf, flen, &flen), SP_OK);
+  assert_int_equal(len, flen);
+  assert_memory_equal(buf, fbuf, len);
+  use_compact(1);
+  assert_int_equal(sp_load(buf, len, NULL, &lc), SP_OK);
+  expect_refused(sp_set_drive(lc, 0, 1.5), "sp_set_drive"); /* loaded compact */
+  use_compact(0);
+  assert_int_equal(sp_load(buf, len, NULL, &lf), SP_OK);
+  use_compact(1);
+  assert_int_equal(sp_load(fbuf, flen, NULL, &fc), SP_OK);
+  run_spikes(c, orig, kSpikes);
+  run_spikes(lc, again, kSpikes);
+  assert_same_spikes(orig, again, kSpikes);
+  run_spikes(lf, again, kSpikes);
+  assert_same_spikes(orig, again, kSpikes);
+  run_spikes(fc, again, kSpikes);
+  assert_same_spikes(orig, again, kSpikes);
+  sp_network_destroy(c);
+  sp_network_destroy(f);
+  sp_network_destroy(lc);
+  sp_network_destroy(lf);
+  sp_network_destroy(fc);
+  free(buf);
+  free(fbuf);
+  free(orig);
+  free(again);
+}
+
+/* A file whose drives differ, or whose v0 are not the seeded ones, loads into the full layout
+ * (sp_set_drive works) whatever n. */
+static void test_load_needs_one_drive_and_seeded_v0(void **state) {
+  desc_t b;
+  sp_network *net, *loaded = NULL;
+  double *v0 = malloc(sizeof(double) * 3000);
+  size_t len = 0;
+  unsigned char *buf;
+  uint32_t i;
+  (void)state;
+  describe(&b, SP_MODEL_QIF, 3000, 0);
+  for (i = 0; i < 3000; ++i) v0[i] = -1.0 + 0.001 * i;
+  b.d.v0 = v0;
+  net = create(&b, 1); /* explicit v0: the full layout */
+  assert_int_equal(sp_set_drive(net, 1, 0.5), SP_OK);
+  assert_int_equal(sp_set_drive(net, 1, 0.4), SP_OK);
+  assert_int_equal(sp_save(net, NULL, 0, &len), SP_OK);
+  buf = malloc(len);
+  assert_int_equal(sp_save(net, buf, len, &len), SP_OK);
+  assert_int_equal(sp_load(buf, len, NULL, &loaded), SP_OK);
+  assert_int_equal(sp_set_drive(loaded, 2, 0.5), SP_OK);
+  sp_network_destroy(loaded);
+  sp_network_destroy(net);
+  free(buf);
+  free(v0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_lif_balanced),
+      cmocka_unit_test(test_lif_cascades),
+      cmocka_unit_test(test_qif_balanced),
+      cmocka_unit_test(test_bytes_per_neuron),
+      cmocka_unit_test(test_refusals_change_nothing),
+      cmocka_unit_test(test_save_load),
+      cmocka_unit_test(test_load_needs_one_drive_and_seeded_v0),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
