@@ -123,7 +123,7 @@ class Options:
 PRESETS: Dict[str, Dict[str, object]] = {
     "current": dict(hidden=200, tau_syn=0.005, t_ref=0.0, t_early=0.0, t_late=1.5, t_max=2.0,
                     drive_hidden=0.0, drive_out=0.0, w_in=(0.375, 0.195), w_out=(0.2325, 0.025),
-                    tau0=0.025, tau1=0.32, alpha=3e-3, missing_push=1.0, lr=5e-4,
+                    tau0=0.025, tau1=0.32, alpha=3e-3, missing_push=3.0, lr=5e-4,
                     lr_decay=0.97, epochs=100, patience=40),
     "delta": dict(hidden=120, tau_syn=0.0, t_ref=10.0, t_early=0.05, t_late=1.0, t_max=4.0,
                   drive_hidden=3.0, drive_out=2.0, w_in=(0.0, 0.5), w_out=(0.0, 0.03),

@@ -141,7 +141,7 @@ static void options_current(options *o) {
   o->tau0 = 0.025;
   o->tau1 = 0.32;
   o->alpha = 3e-3;
-  o->missing_push = 1.0;
+  o->missing_push = 3.0;
   o->lr = 5e-4;
   o->lr_decay = 0.97;
   o->epochs = 100;
@@ -205,7 +205,7 @@ static void usage(FILE *f) {
           "                      0,0.5 and 0,0.03)\n"
           "  --tau0 X --tau1 X --alpha A          loss: softmax scale and regulariser, in tau\n"
           "                      (0.025, 0.32, 3e-3; 0.05, 3, 0)\n"
-          "  --missing-push X    dL/dV at the end for a silent label neuron, in tau/tau0 (1; 1)\n"
+          "  --missing-push X    dL/dV at the end for a silent label neuron, in tau/tau0 (3; 1)\n"
           "  --hidden-push X     dL/dV at the end for each hidden neuron silent in a sample (0)\n"
           "  --out-drive-floor I  keep the output drives at or above I after each step (0: off)\n"
           "  --lr L --lr-decay G  Adam step size and its decay per epoch (5e-4, 0.97; 2e-3, 0.9)\n"
