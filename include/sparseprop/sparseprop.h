@@ -804,9 +804,10 @@ SP_API sp_status sp_zero_grads(sp_network *net) SP_NOEXCEPT;
 /* time as each other and as the parent itself, because running only reads the parameters.   */
 /* The parameters change only through the parent (sp_set_params, sp_set_drive), and only      */
 /* while no replica is in a call; a replica whose parent changed them since its last          */
-/* sp_rewind (or its creation) refuses to run, record, differentiate or report voltages with  */
-/* SP_ERR_STATE until it is rewound. sp_grads_accumulate writes dst and reads src: neither    */
-/* may be in another call then. A replica saved with sp_save loads as an ordinary network.    */
+/* sp_rewind (or its creation) refuses to run, record, differentiate, report voltages or be   */
+/* saved with SP_ERR_STATE until it is rewound. sp_grads_accumulate writes dst and reads     */
+/* src: neither may be in another call then. A replica saved with sp_save loads as an        */
+/* ordinary network.                                                                         */
 
 /* sp_network_replica - a new network sharing parent's parameters (see above).
  *
@@ -861,7 +862,8 @@ SP_API sp_status sp_grads_accumulate(sp_network *dst, const sp_network *src) SP_
  *             buf, cap, the destination and its size; buf == NULL: only *len = bytes
  *               needed (cap is ignored).
  *             len, receives the bytes written or needed (not NULL).
- * Returns:    SP_OK; SP_ERR_ARGUMENT: len NULL; SP_ERR_CAPACITY: cap below the bytes needed.
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: len NULL; SP_ERR_CAPACITY: cap below the bytes needed;
+ *             SP_ERR_STATE: a replica whose parent's parameters changed since its last sp_rewind.
  * On failure: buf and *len are not written.
  * Allocates:  never.
  * Threads:    one at a time per handle.
@@ -895,6 +897,7 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
  *             path, the file name (not NULL).
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: path NULL;
+ *             SP_ERR_STATE: a replica whose parent's parameters changed since its last sp_rewind;
  *             SP_ERR_NOMEM: the temporary buffer could not be allocated;
  *             SP_ERR_IO: the file could not be opened, written or closed.
  * On failure: the network is unchanged; after SP_ERR_IO the file may exist, truncated or

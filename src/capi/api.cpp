@@ -382,6 +382,10 @@ SP_API sp_status sp_zero_grads(sp_network *net) noexcept {
 SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *len) noexcept {
   SP_REQUIRE_NET(net);
   if (!len) return sp::fail(SP_ERR_ARGUMENT, "len is NULL");
+  // (A stale replica's state and keys belong to the parameters before the change: its bytes
+  // would not load.)
+  sp_status s = check_replica_current(impl(net));
+  if (s != SP_OK) return s;
   return done(sp::save_network(impl(net), buf, cap, len));
 }
 
@@ -398,6 +402,8 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
 SP_API sp_status sp_save_file(const sp_network *net, const char *path) noexcept {
   SP_REQUIRE_NET(net);
   if (!path) return sp::fail(SP_ERR_ARGUMENT, "path is NULL");
+  sp_status s = check_replica_current(impl(net));
+  if (s != SP_OK) return s;
   return done(sp::save_network_file(impl(net), path));
 }
 

@@ -362,6 +362,21 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
         s = sp_rewind(r);
         fz_check_status(s, "sp_rewind (replica)");
       }
+      {
+        /* A replica whose parent's parameters changed since its last rewind refuses to be
+           saved, as to run or report voltages, until it is rewound. */
+        size_t need = 0;
+        double v[FZ_MAX_N];
+        s = sp_save(r, NULL, 0, &need);
+        fz_check_status(s, "sp_save(NULL) (replica)");
+        if (s != SP_OK) {
+          FUZZ_CHECK(s == SP_ERR_STATE, "sp_save of a replica: %s", sp_status_name(s));
+          s = sp_voltages(r, v, st->n);
+          FUZZ_CHECK(s == SP_ERR_STATE, "a replica that cannot be saved reports voltages: %s",
+                     sp_status_name(s));
+          break;
+        }
+      }
       r_start = sp_now(r);
       for (k = 0; k < n_in; ++k) {
         channels[k] = fz_u8(b) % (st->n_inputs + 1);
