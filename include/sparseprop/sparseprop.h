@@ -592,6 +592,10 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
 
 /* sp_voltage - the voltage of one neuron at now() (held at reset during a refractory period).
  *
+ * EIF and custom models that spike at V = +inf report +INFINITY for a neuron whose phase is
+ * within rounding of its spike (e.g. a v0 far above V_T: the time left to the blow-up is below
+ * the phase's resolution); it spikes at now().
+ *
  * Parameters: net, the network.
  *             neuron, < n.
  *             v, receives the voltage (not NULL).

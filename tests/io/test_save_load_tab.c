@@ -340,12 +340,54 @@ static void test_drive_without_table_is_refused(void **state) {
   sp_network_destroy(a);
 }
 
+/* A v0 so far above V_T that the time left to the blow-up is below the phase's resolution
+ * (fuzz_create/voltage-inf-at-creation): the voltage reads +inf, as the header says, the
+ * neuron spikes first, at t = 0, and the network saves, loads and continues as before. */
+static void test_v0_at_the_blow_up(void **state) {
+  sp_network_desc d;
+  sp_network *a = NULL, *b = NULL;
+  double v0[3] = {0.01, 1e5, 0.5}, v[3];
+  sp_spike sa, sb;
+  unsigned char *buf;
+  size_t len = 0, i;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_EIF;
+  d.n = 3;
+  d.tau = 0.01;
+  d.drive = 1.1;
+  d.v0 = v0;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_voltages(a, v, 3), SP_OK);
+  assert_true(v[1] == INFINITY);
+  assert_true(fabs(v[0] - 0.01) < 1e-12 && fabs(v[2] - 0.5) < 1e-12);
+  assert_int_equal(sp_save(a, NULL, 0, &len), SP_OK);
+  buf = malloc(len);
+  assert_non_null(buf);
+  assert_int_equal(sp_save(a, buf, len, &len), SP_OK);
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+  assert_int_equal(sp_step(a, &sa), SP_OK);
+  assert_int_equal(sa.neuron, 1);
+  assert_true(sa.t == 0.0);
+  assert_int_equal(sp_step(b, &sb), SP_OK);
+  assert_true(sb.neuron == sa.neuron && sb.t == sa.t);
+  for (i = 0; i < 20; ++i) {
+    assert_int_equal(sp_step(a, &sa), SP_OK);
+    assert_int_equal(sp_step(b, &sb), SP_OK);
+    assert_true(sb.neuron == sa.neuron && sb.t == sa.t && isfinite(sa.t));
+  }
+  free(buf);
+  sp_network_destroy(a);
+  sp_network_destroy(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_continuation_is_bit_identical),
       cmocka_unit_test(test_every_truncation_and_flip_is_refused),
       cmocka_unit_test(test_crafted_tables_are_refused),
       cmocka_unit_test(test_drive_without_table_is_refused),
+      cmocka_unit_test(test_v0_at_the_blow_up),
   };
   return cmocka_run_group_tests_name("save/load of tabulated networks", tests, NULL, NULL);
 }
