@@ -315,7 +315,10 @@ typedef struct sp_network_desc {
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
                                  to 1e4 (SP_ERR_UNSUPPORTED), within 2^-12 of 1 but not 1
                                  (SP_ERR_NUMERIC), t_ref above 480 times the faster time
-                                 constant, a forced phase frame (SP_ERR_UNSUPPORTED) */
+                                 constant, a forced phase frame (SP_ERR_UNSUPPORTED), any
+                                 weight above 1e6 in magnitude (SP_ERR_NUMERIC, also in
+                                 sp_set_params: V is a difference of terms of the order of
+                                 the weights) */
   const sp_model_params *model_params; /* parameters of SP_MODEL_EIF (NULL: its defaults) and
                                  SP_MODEL_CUSTOM (required: its F); read only during
                                  sp_network_create/sp_network_memory. LIF and QIF read none:

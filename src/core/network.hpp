@@ -261,6 +261,9 @@ constexpr double kMinPeriodOverTau = 0x1p-30;
 sp_status network_check_drive(uint32_t model, double tau, double drive, const char *label);
 sp_status network_check_weight(uint32_t model, double w, const char *label);
 bool weight_in_range(uint32_t model, double w);  // network_check_weight would pass
+// With current-based synapses (tau_syn > 0) also |w| <= kMaxSynWeight (validate.cpp says why).
+constexpr double kMaxSynWeight = 1e6;
+sp_status network_check_syn_weight(double w, const char *label);
 sp_status network_check_v0(uint32_t model, double v, const char *label);
 bool v0_in_range(uint32_t model, double v);  // network_check_v0 would pass
 // Rebuilds every queue key from the states (after a frame change or a parameter change, with

@@ -382,6 +382,59 @@ static void test_nonfinite_parameters_refused(void **state) {
   sp_network_destroy(net);
 }
 
+/* Current-based synapses: V is the difference of two coordinates of the order of the weights,
+   so weights above 1e6 are refused at creation, in sp_set_params and (through the same check)
+   in sp_load (fuzz_load/syn-weight-1e27-resave-not-loadable in tests/fuzz/crashes: with a weight of -8e27 the
+   engine's and the loader's crossing times disagreed). */
+static void test_huge_syn_weights_refused(void **state) {
+  sp_network_desc d;
+  sp_network *net;
+  double w = -2e6;
+  uint64_t row_ptr[N + 1];
+  uint32_t targets[N];
+  double weights[N];
+  bytes before;
+  uint32_t i;
+  abi_msg m;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.tau_syn = 0.005;
+  d.recurrent.weight = -3e6;
+  expect_create_fails("tau_syn, recurrent.weight -3e6", &d, SP_ERR_NUMERIC, "recurrent.weight",
+                      "3e+06");
+  d.recurrent.k = 0;
+  d.recurrent.weight = 0;
+  for (i = 0; i < N; i++) {
+    row_ptr[i] = i;
+    targets[i] = (i + 1) % N;
+    weights[i] = -0.05;
+  }
+  row_ptr[N] = N;
+  weights[3] = 5e6;
+  d.recurrent.row_ptr = row_ptr;
+  d.recurrent.targets = targets;
+  d.recurrent.weights = weights;
+  expect_create_fails("tau_syn, recurrent.weights[3] 5e6", &d, SP_ERR_NUMERIC,
+                      "recurrent.weights[3]", "5e+06");
+  weights[3] = 1e6; /* the bound itself is accepted */
+  net = create_ok(&d);
+  assert_sp_ok(sp_run(net, 0.015, NULL, 0, NULL));
+  before = save_bytes(net);
+  weights[3] = -0.05;
+  weights[4] = w;
+  assert_status(sp_set_params(net, SP_PARAM_WEIGHTS, weights, N), SP_ERR_NUMERIC);
+  m = abi_last_error();
+  abi_check_message("tau_syn, SP_PARAM_WEIGHTS[4] -2e6", &m, "SP_PARAM_WEIGHTS[4]", NULL, "2e+06");
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+  /* The same weight is fine with delta synapses. */
+  d.tau_syn = 0;
+  net = create_ok(&d);
+  assert_sp_ok(sp_set_params(net, SP_PARAM_WEIGHTS, weights, N));
+  sp_network_destroy(net);
+}
+
 /* sp_backward with gradients that overflow: SP_ERR_NUMERIC, the accumulated gradients exactly
    as before, the recording kept (the call can be repeated with finite results). */
 static void test_backward_overflow_refused(void **state) {
@@ -941,6 +994,7 @@ int main(void) {
       cmocka_unit_test(test_due_neuron_drive_one_at_instant_stays_finite),
       cmocka_unit_test(test_due_spike_cause_reloads),
       cmocka_unit_test(test_random_calls_always_reload),
+      cmocka_unit_test(test_huge_syn_weights_refused),
   };
   /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */
   if (getenv("ABI_TEST")) cmocka_set_test_filter(getenv("ABI_TEST"));
