@@ -16,6 +16,7 @@
 
 #include <sparseprop/sparseprop.h>
 
+#include "continuation.h"
 #include "format_bytes.h"
 
 #define N 40
@@ -60,41 +61,6 @@ static sp_network *make(double ratio, double t_ref) {
   return net;
 }
 
-static unsigned char *save(const sp_network *net, size_t *len) {
-  size_t need = 0;
-  unsigned char *buf;
-  assert_int_equal(sp_save(net, NULL, 0, &need), SP_OK);
-  buf = (unsigned char *)malloc(need);
-  assert_non_null(buf);
-  assert_int_equal(sp_save(net, buf, need, len), SP_OK);
-  assert_int_equal(*len, need);
-  return buf;
-}
-
-/* Runs both networks in lockstep for `count` spikes (inputs queued alike): bit-identical. */
-static void same_future(sp_network *a, sp_network *b, int count) {
-  int k;
-  for (k = 0; k < count; ++k) {
-    sp_spike sa, sb;
-    double va, vb;
-    if (k % 50 == 0) {
-      double t = 0;
-      assert_int_equal(sp_now(a) == sp_now(b), 1);
-      t = sp_now(a) + 0.001 * (k % 7 + 1);
-      assert_int_equal(sp_input(a, (uint32_t)k % 2, t), SP_OK);
-      assert_int_equal(sp_input(b, (uint32_t)k % 2, t), SP_OK);
-    }
-    assert_int_equal(sp_step(a, &sa), SP_OK);
-    assert_int_equal(sp_step(b, &sb), SP_OK);
-    if (sa.neuron != sb.neuron || memcmp(&sa.t, &sb.t, sizeof sa.t) != 0)
-      fail_msg("spike %d after load: neuron %u at %.17g, loaded copy neuron %u at %.17g", k,
-               sa.neuron, sa.t, sb.neuron, sb.t);
-    assert_int_equal(sp_voltage(a, sa.neuron % N, &va), SP_OK);
-    assert_int_equal(sp_voltage(b, sa.neuron % N, &vb), SP_OK);
-    assert_true(memcmp(&va, &vb, sizeof va) == 0);
-  }
-}
-
 static void test_continuation_is_bit_identical(void **state) {
   const double ratios[3] = {1.0, 0.5, 0.13};
   int r;
@@ -112,7 +78,7 @@ static void test_continuation_is_bit_identical(void **state) {
     buf = save(a, &len);
     assert_int_equal(buf[8], 3); /* format version 3 */
     assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
-    same_future(a, b, 1500);
+    same_future(a, b, N, 1500);
     free(buf);
     sp_network_destroy(a);
     sp_network_destroy(b);

@@ -17,6 +17,7 @@
 
 #include <sparseprop/sparseprop.h>
 
+#include "continuation.h"
 #include "format_bytes.h"
 
 #define N 40
@@ -102,40 +103,6 @@ static sp_network *make(enum kind kind) {
   return net;
 }
 
-static unsigned char *save(const sp_network *net, size_t *len) {
-  size_t need = 0;
-  unsigned char *buf;
-  assert_int_equal(sp_save(net, NULL, 0, &need), SP_OK);
-  buf = (unsigned char *)malloc(need);
-  assert_non_null(buf);
-  assert_int_equal(sp_save(net, buf, need, len), SP_OK);
-  assert_int_equal(*len, need);
-  return buf;
-}
-
-/* Runs both networks in lockstep for `count` spikes (inputs queued alike): bit-identical. */
-static void same_future(sp_network *a, sp_network *b, int count) {
-  int k;
-  for (k = 0; k < count; ++k) {
-    sp_spike sa, sb;
-    double va, vb;
-    if (k % 50 == 0) {
-      double t = sp_now(a) + 0.001 * (k % 7 + 1);
-      assert_true(sp_now(a) == sp_now(b));
-      assert_int_equal(sp_input(a, (uint32_t)k % 2, t), SP_OK);
-      assert_int_equal(sp_input(b, (uint32_t)k % 2, t), SP_OK);
-    }
-    assert_int_equal(sp_step(a, &sa), SP_OK);
-    assert_int_equal(sp_step(b, &sb), SP_OK);
-    if (sa.neuron != sb.neuron || memcmp(&sa.t, &sb.t, sizeof sa.t) != 0)
-      fail_msg("spike %d after load: neuron %u at %.17g, loaded copy neuron %u at %.17g", k,
-               sa.neuron, sa.t, sb.neuron, sb.t);
-    assert_int_equal(sp_voltage(a, (sa.neuron + 7) % N, &va), SP_OK);
-    assert_int_equal(sp_voltage(b, (sa.neuron + 7) % N, &vb), SP_OK);
-    assert_true(memcmp(&va, &vb, sizeof va) == 0);
-  }
-}
-
 static void test_continuation_is_bit_identical(void **state) {
   static const char *const names[] = {"EIF, four drives", "EIF, phase frame",
                                       "custom F = V^2, three drives", "custom F = -V, phase"};
@@ -165,12 +132,12 @@ static void test_continuation_is_bit_identical(void **state) {
     assert_int_equal(sp_save_file(a, path), SP_OK);
     assert_int_equal(sp_load_file(path, &c), SP_OK);
     remove(path);
-    same_future(a, b, 1500);
+    same_future(a, b, N, 1500);
     /* The file's copy is the same network: it continues as the original did. */
     {
       sp_network *a2 = NULL;
       assert_int_equal(sp_load(buf, len, NULL, &a2), SP_OK);
-      same_future(a2, c, 1500);
+      same_future(a2, c, N, 1500);
       sp_network_destroy(a2);
     }
     /* Loading and running never called F (the tables are in the bytes). */
@@ -327,7 +294,7 @@ static void test_drive_without_table_is_refused(void **state) {
   d[7] = 1.5;
   assert_int_equal(sp_set_params(a, SP_PARAM_DRIVES, d, N), SP_ERR_UNSUPPORTED);
   if (!strstr(sp_last_error(), "1.5")) fail_msg("message: %s", sp_last_error());
-  same_future(a, twin, 300);
+  same_future(a, twin, N, 300);
   sp_network_destroy(twin);
   buf = save(a, &len);
   /* The drives follow the fixed fields (48 bytes from offset 24) and the two synapse blocks:
