@@ -115,6 +115,7 @@ MUTATOR(m_eif_v_spike_low, eif_params(f); g_mp.v_spike = -0.5)
 MUTATOR(m_eif_delta_t_0, eif_params(f); g_mp.delta_t = 0.0)
 MUTATOR(m_eif_delta_t_neg, eif_params(f); g_mp.delta_t = -0.1)
 MUTATOR(m_eif_v_t_inf, eif_params(f); g_mp.v_t = INFINITY)
+MUTATOR(m_eif_huge_drive, eif_params(f); f->d.drive = 1e16)
 MUTATOR(m_eif_huge_delta_t, eif_params(f); f->d.drive = 1.2; g_mp.delta_t = 2.8e13)
 MUTATOR(m_eif_with_f, eif_params(f); g_mp.f = f_minus_v)
 MUTATOR(m_custom_no_params, f->d.model = SP_MODEL_CUSTOM)
@@ -187,6 +188,10 @@ static const create_case create_cases[] = {
     {"model_params->delta_t = -0.1", m_eif_delta_t_neg, 0, SP_ERR_ARGUMENT, "delta_t", NULL,
      "-0.1"},
     {"model_params->v_t = inf", m_eif_v_t_inf, 0, SP_ERR_ARGUMENT, "v_t", NULL, "inf"},
+    /* A period below 2^-30 tau (fuzz_create/eif-drive-1e16-memory-agrees): refused by
+       sp_network_memory as by sp_network_create (checked in the loop). */
+    {"EIF drive 1e16 (period below the time resolution)", m_eif_huge_drive, 0, SP_ERR_UNSUPPORTED,
+     "drive", "time resolution", "10000000000000000"},
     /* From about 1e8 on the table fails the loader's check (fuzz_create/
        eif-huge-delta-t-saved-table-not-loadable): refused, so that every saved network loads. */
     {"model_params->delta_t = 2.8e13", m_eif_huge_delta_t, 0, SP_ERR_ARGUMENT, "delta_t", "1e6",
@@ -255,6 +260,14 @@ static void test_create_rejects(void **state) {
     abi_msg m;
     fixture_init(&f, c->qif ? SP_MODEL_QIF : SP_MODEL_LIF);
     c->mutate(&f);
+    {
+      /* sp_network_memory refuses the same descriptions with the same status. */
+      size_t bytes = 0;
+      sp_status sm = sp_network_memory(&f.d, &bytes);
+      if (sm != c->status)
+        abi_fail_at(__FILE__, __LINE__, "%s: sp_network_memory returned %s, expected %s", c->name,
+                    sp_status_name(sm), sp_status_name(c->status));
+    }
     st = sp_network_create(&f.d, &out);
     m = abi_last_error();
     if (st != c->status)

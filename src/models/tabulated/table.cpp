@@ -607,6 +607,13 @@ bool Builder::run(Table *hd) {
     set_error(err_, TableStatus::kUnresolved, "the period is not finite (drive %.17g)", p.drive);
     return false;
   }
+  // The engine's time resolution (kMinPeriodOverTau in core/network.hpp): refused here, in the
+  // counting pass too, so that sp_network_memory refuses what creation refuses.
+  if (!(period >= 0x1p-30)) {
+    set_error(err_, TableStatus::kUnresolved,
+              "the free period (%g tau) is below the time resolution 2^-30 tau", period);
+    return false;
+  }
   if (hd) {
     hd->magic = kTableMagic;
     hd->kind = static_cast<uint32_t>(p.kind);
