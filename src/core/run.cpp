@@ -382,31 +382,7 @@ class Loop {
 template <class M, bool kPhase, bool kCompact>
 sp_status step_impl(Network &net, sp_spike *out) {
   Loop<M, kPhase, kCompact> loop(net);
-  // Both checks before the queued inputs are applied, so that a refused step changes nothing.
-  double first = loop.next_spike_time();
-  sp_status checked = loop.check_top(first, INFINITY);
-  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY, true);
-  if (checked != SP_OK) return checked;
-  bool applied_inputs = false;
-  for (;;) {
-    auto next = loop.next_event();
-    if (next.is_input && next.t < INFINITY) {
-      sp_status s = loop.input();
-      if (s != SP_OK) return s;
-      applied_inputs = true;
-      continue;
-    }
-    if (next.t == INFINITY) {
-      if (applied_inputs)
-        return fail(SP_ERR_STATE,
-                    "no neuron will ever spike: the queued inputs were applied (now = %g) and "
-                    "none led to a spike",
-                    net.now);
-      return fail(SP_ERR_STATE, "no neuron will ever spike and no input is queued (now = %g)",
-                  net.now);
-    }
-    return loop.spike(next.t, out);
-  }
+  return drive_step(loop, net, out);
 }
 
 template <class M, bool kPhase, bool kCompact>

@@ -1,8 +1,10 @@
 // The run driver shared by every event loop (core/run.cpp's Loop<M, kPhase> and the
 // current-synapse loop): events in order before t_end, spikes into the caller's buffer.
 #pragma once
+#include <cmath>
 #include <cstddef>
 
+#include "common/error.hpp"
 #include "core/network.hpp"
 #include "sparseprop/sparseprop.h"
 
@@ -46,6 +48,36 @@ sp_status drive_run(L &loop, Network &net, double t_end, sp_spike *buf, size_t c
   if (status != SP_OK) return status;
   if (t_end > net.now) net.now = t_end;
   return SP_OK;
+}
+
+// One step: the queued inputs up to the next spike, then that spike. Both checks come before
+// any input is applied, so that a refused step changes nothing.
+template <class L>
+sp_status drive_step(L &loop, Network &net, sp_spike *out) {
+  double first = loop.next_spike_time();
+  sp_status checked = loop.check_top(first, INFINITY);
+  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY, true);
+  if (checked != SP_OK) return checked;
+  bool applied_inputs = false;
+  for (;;) {
+    auto next = loop.next_event();
+    if (next.is_input && next.t < INFINITY) {
+      sp_status s = loop.input();
+      if (s != SP_OK) return s;
+      applied_inputs = true;
+      continue;
+    }
+    if (next.t == INFINITY) {
+      if (applied_inputs)
+        return fail(SP_ERR_STATE,
+                    "no neuron will ever spike: the queued inputs were applied (now = %g) and "
+                    "none led to a spike",
+                    net.now);
+      return fail(SP_ERR_STATE, "no neuron will ever spike and no input is queued (now = %g)",
+                  net.now);
+    }
+    return loop.spike(next.t, out);
+  }
 }
 
 }  // namespace sp

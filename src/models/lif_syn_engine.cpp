@@ -319,30 +319,7 @@ void lif_syn_rebase(Network *net, double t) {
 
 sp_status lif_syn_step(Network *net, sp_spike *out) {
   SynLoop loop(*net);
-  double first = loop.next_spike_time();
-  sp_status checked = loop.check_top(first, INFINITY);
-  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY, true);
-  if (checked != SP_OK) return checked;
-  bool applied_inputs = false;
-  for (;;) {
-    auto next = loop.next_event();
-    if (next.is_input && next.t < INFINITY) {
-      sp_status s = loop.input();
-      if (s != SP_OK) return s;
-      applied_inputs = true;
-      continue;
-    }
-    if (next.t == INFINITY) {
-      if (applied_inputs)
-        return fail(SP_ERR_STATE,
-                    "no neuron will ever spike: the queued inputs were applied (now = %g) and "
-                    "none led to a spike",
-                    net->now);
-      return fail(SP_ERR_STATE, "no neuron will ever spike and no input is queued (now = %g)",
-                  net->now);
-    }
-    return loop.spike(next.t, out);
-  }
+  return drive_step(loop, *net, out);
 }
 
 sp_status lif_syn_run(Network *net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
