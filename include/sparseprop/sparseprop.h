@@ -290,9 +290,10 @@ typedef struct sp_network_desc {
   sp_synapses recurrent;      /* neuron -> neuron */
   uint32_t n_inputs;          /* external input channels */
   sp_synapses inputs;         /* channel -> neuron (no synapses when n_inputs == 0) */
-  const double *v0;           /* n initial voltages (LIF: below 1), or NULL: oscillatory
-                                 neurons start at a phase drawn uniformly from their free
-                                 period (init_seed), the others at reset */
+  const double *v0;           /* n initial voltages (LIF: below 1; custom: below a finite
+                                 v_spike), or NULL: oscillatory neurons start at a phase
+                                 drawn uniformly from their free period (init_seed), the
+                                 others at reset */
   uint64_t init_seed;
   double t_ref;               /* absolute refractory period in seconds, 0 to min(1e100, 1e15 tau)
                                  (0: none); any such length, e.g. longer than a run for
