@@ -979,6 +979,20 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   net->t0 = times.t0;
   net->cur_key = times.cur_key;
   net->cur_key_time = times.cur_key_time;
+  if (!std::isnan(times.clock_time)) {
+    // The cached clock is the clock at its time, or a spiker's own clock (from its key or
+    // state), which differs from that by the rounding of the time (ds, in units of tau; LIF's
+    // clock is exp(s): a relative error ds), or LIF's 0 (an own clock u/(I - 1) of a state that
+    // decayed to 0). A clock far from its time's would give resets from another instant.
+    double e = O::clock(*net, times.clock_time);
+    double ds = 8 * DBL_EPSILON * (std::fabs(times.clock_time) + times.t0) / net->tau + 1e-6;
+    bool zero = times.clock_value == 0 && O::kLoadedClockMayBeZero;
+    if (!zero && !(std::fabs(times.clock_value - e) <= ds * (1 + std::fabs(e))))
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: clock value = %.17g at %.17g: the clock "
+                         "then is %.17g",
+                         times.clock_value, times.clock_time, e));
+  }
   net->clock_time = times.clock_time;
   net->clock_value = times.clock_value;
   // (The compact layout's refractory ends are kSlotRecent flags of this instant: refr_end_of.)

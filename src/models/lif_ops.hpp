@@ -188,6 +188,7 @@ struct Ops<Lif> {
   // is a phase-frame due key.
   static bool loaded_clock_ok(double e) { return e >= 0; }
   static constexpr const char *kLoadedClockRule = " and >= 0";
+  static constexpr bool kLoadedClockMayBeZero = true;
   static bool loaded_phase_due_key_ok(double key) { return key > 0; }
   // The phase frame compares its keys with the threshold's key at now(), (I - 1) exp((now -
   // t0)/tau): that clock must be a finite double. (A running network re-bases at every event

@@ -137,6 +137,7 @@ struct Ops<Qif> {
   // The loader's checks of a saved state (io/save_load.cpp): phases and clocks take any finite
   // value, and so does v0 (there is no threshold to stay below).
   static bool loaded_clock_ok(double) { return true; }
+  static constexpr bool kLoadedClockMayBeZero = false;
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by omega (now - t0)/tau: that shift (with the largest

@@ -212,6 +212,7 @@ struct Ops<Tabulated> {
   // The loader's checks of a saved state (io/save_load.cpp; the tables are checked as they are
   // read): clocks and phases take any finite value, and so does v0.
   static bool loaded_clock_ok(double) { return true; }
+  static constexpr bool kLoadedClockMayBeZero = false;
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by (now - t0)/tau: far from overflowing, as every

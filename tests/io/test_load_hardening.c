@@ -357,6 +357,51 @@ static void test_qif_phase_overflow_is_refused(void **state) {
   }
 }
 
+/* The cached clock must be the clock at its time (up to the rounding of that time): crafted
+ * LIF time-frame bytes with a clock of 5.5e270 at now (the true clock is e^2.3) loaded, the next
+ * spike reset from it and the re-saved state did not load (a fuzz_load finding). Both frames,
+ * LIF and QIF; the network's own cache loads (the continuation tests), and so does LIF's 0. */
+static void test_cached_clock_far_from_its_time_is_refused(void **state) {
+  const uint32_t n = 12;
+  uint32_t model, frame;
+  (void)state;
+  for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
+    for (frame = SP_FRAME_PHASE; frame <= SP_FRAME_TIME; ++frame) {
+      sp_network_desc d;
+      sp_network *a = NULL;
+      sp_spike sp;
+      size_t len;
+      unsigned char *buf;
+      int k;
+      sp_network_desc_init(&d, sizeof d);
+      d.model = model;
+      d.n = n;
+      d.drive = 1.2;
+      d.frame = frame;
+      d.init_seed = 3;
+      d.recurrent.k = 3;
+      d.recurrent.seed = 8;
+      d.recurrent.weight = -0.05;
+      assert_int_equal(sp_network_create(&d, &a), SP_OK);
+      for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+      buf = save(a, &len);
+      fmt_put_f64(buf + OFF_CLOCK_TIME(n), sp_now(a));
+      fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 5.4775271078618293e270);
+      fmt_reseal(buf, len);
+      expect_refused(buf, len, "clock value");
+      if (model == SP_MODEL_LIF) {
+        sp_network *b = NULL;
+        fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 0.0);
+        fmt_reseal(buf, len);
+        assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+        sp_network_destroy(b);
+      }
+      free(buf);
+      sp_network_destroy(a);
+    }
+  }
+}
+
 static void test_phase_key_before_now_is_refused(void **state) {
   /* A phase-frame neuron not due whose key's instant lies between the due key's instant and
      now (after a run past the last spike): a running network has none (sp_run would have
@@ -521,6 +566,7 @@ int main(void) {
       cmocka_unit_test(test_phase_key_before_now_is_refused),
       cmocka_unit_test(test_lif_phase_long_span_or_stale_due_key_is_refused),
       cmocka_unit_test(test_qif_phase_overflow_is_refused),
+      cmocka_unit_test(test_cached_clock_far_from_its_time_is_refused),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
       cmocka_unit_test(test_seeded_voltage_at_threshold_loads),
