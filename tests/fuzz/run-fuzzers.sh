@@ -13,11 +13,10 @@
 # replays it. SP_FUZZ_LENIENT=1 relaxes the checks for known defects outside the loader
 # (see fuzz_common.h).
 #
-# FUZZ_SEED=S fixes libFuzzer's random seed (default: a new one each run) and FUZZ_RUNS=R stops
-# after R executions (default: only the time limit). With both, a run is reproducible: the
-# same commit explores the same inputs in the same order, and a run cut short by SECONDS
-# explores a prefix of them. CI runs that way (.ci/run, stage 6), so a CI finding replays
-# exactly; exploratory runs (no FUZZ_SEED) look further.
+# FUZZ_SEED=S fixes libFuzzer's random seed (default: a new one each run; also turns off the
+# corpus reloading) and FUZZ_RUNS=R stops after R executions (default: only the time limit).
+# Even so a run is not reproducible from process to process (the work directory's path and the
+# addresses the harnesses compare steer libFuzzer): reproduce a finding from its saved input.
 set -eu
 
 seconds=${1:-60}
