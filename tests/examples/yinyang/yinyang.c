@@ -109,8 +109,10 @@ typedef struct options {
   double tau0, tau1, alpha; /* loss: softmax temperature, regulariser (units of tau) */
   double missing_push;      /* dL/dV at the end for a silent label neuron, units of tau/tau0 */
   double hidden_push;       /* dL/dV at the end for each hidden neuron silent in a sample */
-  double out_drive_floor;   /* output drives are kept at or above it (0: not kept) */
+  double dead_push; /* the same, only for hidden neurons silent on every sample of the last epoch */
+  double out_drive_floor; /* output drives are kept at or above it (0: not kept) */
   double lr, lr_decay;
+  double ema; /* decay per step of the parameter average evaluated (0: off) */
   uint32_t batch, epochs, patience, threads, runs;
   uint64_t seed;
   size_t n_train, n_val, n_test;
@@ -207,8 +209,12 @@ static void usage(FILE *f) {
           "                      (0.025, 0.32, 3e-3; 0.05, 3, 0)\n"
           "  --missing-push X    dL/dV at the end for a silent label neuron, in tau/tau0 (3; 1)\n"
           "  --hidden-push X     dL/dV at the end for each hidden neuron silent in a sample (0)\n"
+          "  --dead-push X       the same only for hidden neurons silent on every training sample\n"
+          "                      of the previous epoch (0)\n"
           "  --out-drive-floor I  keep the output drives at or above I after each step (0: off)\n"
           "  --lr L --lr-decay G  Adam step size and its decay per epoch (5e-4, 0.97; 2e-3, 0.9)\n"
+          "  --ema D             validate and test the average of the parameters over the steps,\n"
+          "                      each step's weight 1 - D (0: the parameters themselves) (0; 0)\n"
           "  --batch B --epochs E --patience P    (32, 100, 40; 32, 50, 12: early stopping on\n"
           "                      validation)\n"
           "  --threads T         worker threads, one network each (2)\n"
@@ -304,12 +310,16 @@ static int parse_options(int argc, char **argv, options *o) {
         d = &o->missing_push;
       else if (FLAG("--hidden-push"))
         d = &o->hidden_push;
+      else if (FLAG("--dead-push"))
+        d = &o->dead_push;
       else if (FLAG("--out-drive-floor"))
         d = &o->out_drive_floor;
       else if (FLAG("--lr"))
         d = &o->lr;
       else if (FLAG("--lr-decay"))
         d = &o->lr_decay;
+      else if (FLAG("--ema"))
+        d = &o->ema;
       else if (FLAG("--min-test-accuracy"))
         d = &o->min_test_accuracy;
       else if (FLAG("--batch"))
@@ -361,10 +371,10 @@ static int parse_options(int argc, char **argv, options *o) {
   }
   if (o->hidden < 1 || o->batch < 1 || o->threads < 1 || o->threads > MAX_THREADS || o->runs < 1 ||
       o->n_train < 1 || o->n_val < 1 || o->n_test < 1 || o->tau <= 0 || o->tau_syn < 0 ||
-      o->t_max <= 0 || o->t_ref < 0) {
+      o->t_max <= 0 || o->t_ref < 0 || o->ema < 0 || o->ema >= 1) {
     fprintf(stderr,
             "yinyang: need hidden, batch, runs and set sizes >= 1, 1 <= threads <= %d, tau > 0, "
-            "tau_syn >= 0, t_max > 0\n",
+            "tau_syn >= 0, t_max > 0, 0 <= ema < 1\n",
             MAX_THREADS);
     return 0;
   }
@@ -477,6 +487,7 @@ typedef struct worker {
   double *dl_dt, *dl_dv;
   unsigned char *fired;      /* hidden neurons that spiked in the current sample */
   unsigned char *ever_fired; /* hidden neurons that spiked in any sample of this call */
+  const unsigned char *dead; /* hidden neurons silent on every sample of the last epoch */
   /* results */
   double loss;
   size_t correct, silent_label, silent_output, input_triggered, hidden_spiking;
@@ -601,10 +612,10 @@ static void *worker_run(void *arg) {
     }
     /* A hidden neuron silent in this sample gets no gradient from the loss: the same push keeps
        it from staying silent for good. */
-    if (w->o->hidden_push > 0)
+    if (w->o->hidden_push > 0 || w->o->dead_push > 0)
       for (j = 0; j < m->h; ++j)
-        if (!w->fired[j]) {
-          w->dl_dv[j] = -w->o->hidden_push;
+        if (!w->fired[j] && (w->o->hidden_push > 0 || w->dead[j])) {
+          w->dl_dv[j] = -(w->dead[j] ? w->o->dead_push : 0) - w->o->hidden_push;
           push = 1;
         }
     w->status = sp_backward(w->net, w->dl_dt, n_spikes, push ? w->dl_dv : NULL);
@@ -699,8 +710,9 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
   worker ws[MAX_THREADS];
   size_t p, np, q, nmax = train->n;
   size_t *order, *identity;
-  double *adam_m, *adam_v, *best, *grad_sum, lr = o->lr, best_val = -1, test_acc;
-  double b1 = 0.9, b2 = 0.999, b1t = 1, b2t = 1, t0 = now_seconds();
+  unsigned char *dead, *epoch_fired;
+  double *adam_m, *adam_v, *best, *grad_sum, *avg, *live, lr = o->lr, best_val = -1, test_acc;
+  double b1 = 0.9, b2 = 0.999, b1t = 1, b2t = 1, emat = 1, t0 = now_seconds();
   uint32_t i, epoch, best_epoch = 0;
   uint64_t shuffle = seed ^ 0x5eed5eed5eedull;
 
@@ -715,7 +727,13 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
   adam_v = calloc(np, sizeof *adam_v);
   best = malloc(np * sizeof *best);
   grad_sum = malloc(np * sizeof *grad_sum);
-  if (!order || !identity || !adam_m || !adam_v || !best || !grad_sum) return -1;
+  avg = calloc(np, sizeof *avg);
+  live = malloc(np * sizeof *live);
+  dead = calloc(m.h, 1);
+  epoch_fired = calloc(m.h, 1);
+  if (!order || !identity || !adam_m || !adam_v || !best || !grad_sum || !avg || !live || !dead ||
+      !epoch_fired)
+    return -1;
   for (q = 0; q < nmax; ++q) identity[q] = order[q] = q;
   memcpy(best, m.w_out, np * sizeof *best);
   /* The parent holds the parameters and sums the gradients; the workers run replicas of it. */
@@ -724,6 +742,7 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
     memset(&ws[i], 0, sizeof ws[i]);
     ws[i].m = &m;
     ws[i].o = o;
+    ws[i].dead = dead;
     /* Spikes a sample may take before its outputs have all fired; ample for t_max = 4 tau. */
     ws[i].max_spikes = (size_t)64 * m.n;
     if (sp_network_replica(parent, &ws[i].net) != SP_OK) {
@@ -760,7 +779,10 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
       size_t count = train->n - start < o->batch ? train->n - start : o->batch;
       uint32_t t = count < o->threads ? (uint32_t)count : o->threads;
       sp_status s;
+      uint32_t j;
       if (!run_workers(parent, ws, t, train, order + start, count, 1)) return -1;
+      for (i = 0; i < t; ++i)
+        for (j = 0; j < m.h; ++j) epoch_fired[j] |= ws[i].ever_fired[j];
       sp_zero_grads(parent);
       for (i = 0; i < t; ++i) {
         if ((s = sp_grads_accumulate(parent, ws[i].net)) != SP_OK) break;
@@ -790,14 +812,27 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
          always has a spike time, and so a gradient (a projection after the step). */
       for (i = 0; i < N_OUT; ++i)
         if (m.drives[m.h + i] < o->out_drive_floor) m.drives[m.h + i] = o->out_drive_floor;
+      /* The running average (Adam's first-moment form, bias-corrected when read): the noise
+         of the last steps averages out of the parameters that are validated and kept. */
+      if (o->ema > 0) {
+        emat *= o->ema;
+        for (p = 0; p < np; ++p) avg[p] = o->ema * avg[p] + (1 - o->ema) * m.w_out[p];
+      }
     }
     lr *= o->lr_decay;
+    for (q = 0; q < m.h; ++q) dead[q] = !epoch_fired[q];
+    memset(epoch_fired, 0, m.h);
+    if (o->ema > 0) { /* validate the average; training goes on from the parameters */
+      memcpy(live, m.w_out, np * sizeof *live);
+      for (p = 0; p < np; ++p) m.w_out[p] = avg[p] / (1 - emat);
+    }
     val_acc = evaluate(parent, ws, o->threads, val, identity, &val_loss);
     if (val_acc > best_val) {
       best_val = val_acc;
       best_epoch = epoch;
       memcpy(best, m.w_out, np * sizeof *best);
     }
+    if (o->ema > 0) memcpy(m.w_out, live, np * sizeof *live);
     if (!o->quiet)
       printf("seed %llu epoch %3u  train loss %.4f acc %.4f (silent label %zu, input-triggered "
              "outputs %zu)  val loss %.4f acc %.4f  %.1f s\n",
@@ -832,6 +867,10 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
   free(adam_v);
   free(best);
   free(grad_sum);
+  free(avg);
+  free(live);
+  free(dead);
+  free(epoch_fired);
   model_free(&m);
   return test_acc;
 }
