@@ -311,7 +311,9 @@ typedef struct sp_network_desc {
                                  w raising J by w tau/tau_syn (the same total voltage effect as
                                  a delta synapse of weight w); V is continuous (no input makes
                                  a neuron spike at its time, none is ignored: V is held at 0
-                                 for t_ref while J integrates); time frame only. Refused:
+                                 for t_ref while J integrates; a neuron reaching V = 1 at t
+                                 spikes at t even if an input at t lowers J); time frame
+                                 only. Refused:
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
                                  to 1e4 (SP_ERR_UNSUPPORTED), within 2^-12 of 1 but not 1
                                  (SP_ERR_NUMERIC), t_ref above 480 times the faster time

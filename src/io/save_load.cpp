@@ -544,7 +544,7 @@ struct LoadedTimes {
 // (now - t0 itself is not bounded: a network run far ahead without any event
 // has such a state.)
 template <class O>
-sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
+sp_status check_times(const Network &net, const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
@@ -559,10 +559,8 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
-  if (frame == SP_FRAME_PHASE) {
-    sp_status st = O::check_loaded_phase_clock(t.now, t.t0, tau);
-    if (st != SP_OK) return st;
-  }
+  sp_status st = O::check_loaded_span(net, frame, t.now, t.t0, tau);
+  if (st != SP_OK) return st;
   if (!std::isfinite(t.cur_key) ||
       (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
@@ -951,7 +949,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   times.clock_value = r.f64();
   if (!r.ok()) return refuse(format_error("truncated times"));
   // The dynamic state must be sane before the network is built around it.
-  s = check_times<O>(times, frame, net->tau);
+  s = check_times<O>(*net, times, frame, net->tau);
   if (s != SP_OK) return refuse(s);
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
     return refuse(format_error("running frame = phase for a network it cannot run"));
