@@ -228,7 +228,8 @@ class SynLoop {
         uint32_t i = targets[s];
         NeuronSlot &slot = neuron[i];
         aux[i].b += row_kick.kb;
-        aux[i].stale = 1;
+        // (A neuron due at this instant keeps its key, as in the general loop.)
+        if (!aux[i].stale && !(net_.spike_queue.key_of(i) <= t)) aux[i].stale = 1;
         if (slot.flags & kSlotRecent) {
           double r = net_.refr_end[i];
           if (t < r) {
