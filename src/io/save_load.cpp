@@ -938,6 +938,13 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     }
     sp_status v0_status = O::check_loaded_v0(v0, net->v0[i], i);
     if (v0_status != SP_OK) return refuse(v0_status);
+    // (A custom model's finite threshold, as creation and sp_set_params check it.)
+    const double v_spike = net->n_tables ? net->tables[0]->v_spike : INFINITY;
+    if (!(v0 < v_spike) && !same_bits(v0, net->v0[i]))
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: v0[%u] = %.17g: must be below v_spike = "
+                         "%.17g",
+                         i, v0, v_spike));
     net->v0[i] = v0;
   }
   LoadedTimes times;
