@@ -48,10 +48,42 @@ double LifSyn::v_max(double p, double q, double drive, const Shape &sh) {
 
 namespace {
 
+// x^k by k - 1 multiplications from the left (the same rounding for every k; unrolled for
+// the small k of the common ratios, where the loop's bookkeeping cost as much as the products).
 double power(double x, int k) {
-  double r = x;
-  for (int i = 1; i < k; ++i) r *= x;
-  return r;
+  switch (k) {
+    case 1: return x;
+    case 2: return x * x;
+    case 3: return x * x * x;
+    case 4: return x * x * x * x;
+    default: {
+      double r = x;
+      for (int i = 1; i < k; ++i) r *= x;
+      return r;
+    }
+  }
+}
+
+// The root in (0, 1) of c + a1 x + ak x^k (k >= 2) for c > 0, a1 < 0, ak > 0 and
+// c + a1 + ak < 0, or -1 if the iteration does not settle. The polynomial is convex on
+// (0, 1), positive at 0 and negative at 1, so its root there is unique, and Newton's iteration
+// from x0 = -c/a1 (where it is ak x0^k > 0) rises monotonically to it. No exp or log: a guess
+// that first_crossing then checks with one evaluation of V.
+double convex_root(double c, double a1, double ak, int k) {
+  double x = -c / a1;
+  for (int it = 0; it < 32; ++it) {
+    double xk1 = power(x, k - 1);
+    double f = c + a1 * x + ak * xk1 * x;
+    double df = a1 + k * ak * xk1;
+    if (!(f > 0.0) || !(df < 0.0)) return x;  // at the root to rounding
+    double next = x - f / df;
+    if (!(next > x) || !(next < 1.0)) return -1.0;
+    // Quadratic convergence: the error after this step is about the step squared (relative),
+    // far below what the polishing Newton step in time needs.
+    if (next - x <= 0x1p-30 * next) return next;
+    x = next;
+  }
+  return -1.0;
 }
 
 // The larger root in (0, 1) of c2 x^2 + c1 x + c0 with c0 + c1 + c2 < 0 at x = 1 (the
@@ -106,8 +138,11 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
   double d0 = sh.alpha ? (q - p) * sh.inv_m : -p * sh.inv_m - q * sh.inv_s;
   double lo, hi, s = -1.0, fs = 0.0, ds = 0.0;
   if (d0 > 0.0) {
-    // Rising now: up to the maximum (then falling to I for good), or for good.
-    double sc = critical(p, q, sh);
+    // Rising now: up to the maximum (then falling to I for good), or for good. dV/ds has at
+    // most one sign change and late in the rise the slower exponential decides its sign: with
+    // a negative coefficient there, V rises for good and there is no maximum to look for.
+    double slow_coef = sh.tau_m > sh.tau_s ? p : q;
+    double sc = slow_coef < 0.0 ? -1.0 : critical(p, q, sh);
     lo = 0.0;
     if (sc > 0.0) {
       double dc;
@@ -137,6 +172,34 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
     if (x > 0.0) {
       double sx = -tau_x * std::log(x);
       if (sx >= lo && sx <= hi) s = sx;
+    }
+  }
+  if (s < 0.0 && !(hi < INFINITY) && (sh.m_per_s || sh.s_per_m)) {
+    // tau_m = k tau_s (tau_s = k tau_m): in x = exp(-s/tau_slow), V = 1 reads
+    // (I - 1) + P x + Q x^k = 0 (P, Q the slower and faster coefficients). With P < 0 < Q
+    // (an inhibited neuron on a drive above threshold, the common case of a balanced network)
+    // the root is found without exp or log; one evaluation of V at it usually shows that a
+    // single Newton step in time reaches the rounding (two fewer evaluations than the general
+    // path below, which takes over otherwise).
+    int k = sh.m_per_s ? sh.m_per_s : sh.s_per_m;
+    double slow = sh.m_per_s ? p : q, fast = sh.m_per_s ? q : p;
+    double tau_slow = sh.m_per_s ? sh.tau_m : sh.tau_s;
+    if (slow < 0.0 && fast > 0.0) {
+      double x = convex_root(c, slow, fast, k);
+      if (x > 0.0 && x < 1.0) {
+        double sx = -tau_slow * std::log(x);
+        if (sx > lo) {
+          s = sx;
+          fs = eval(s, &ds);
+          if (ds > 0.0) {
+            double step = fs / ds;
+            if (0.5 * std::fabs(d2) * step * step <= 0.25 * DBL_EPSILON * s * ds) {
+              double r = s - step;
+              return r > lo ? r : lo;
+            }
+          }
+        }
+      }
     }
   }
   if (s < 0.0 && !(hi < INFINITY)) {

@@ -45,6 +45,7 @@ static double time_err(double a, double b, double scale) {
 typedef struct synnet {
   uint32_t n, k, n_inputs, k_in;
   double tau, tau_syn, t_ref;
+  double shared_w; /* nonzero: every recurrent synapse has this weight (weights NULL) */
   double *drives, *v0, *w, *w_in;
   uint64_t *row, *row_in;
   uint32_t *tgt, *tgt_in;
@@ -112,7 +113,8 @@ static sp_network *synnet_engine(const synnet *s) {
   d.v0 = s->v0;
   d.recurrent.row_ptr = s->row;
   d.recurrent.targets = s->tgt;
-  d.recurrent.weights = s->w;
+  d.recurrent.weights = s->shared_w != 0.0 ? NULL : s->w;
+  d.recurrent.weight = s->shared_w;
   d.n_inputs = s->n_inputs;
   d.inputs.row_ptr = s->row_in;
   d.inputs.targets = s->tgt_in;
@@ -136,7 +138,8 @@ static ref_sim *synnet_reference(const synnet *s) {
   c.v0 = s->v0;
   c.recurrent.row_ptr = s->row;
   c.recurrent.targets = s->tgt;
-  c.recurrent.weights = s->w;
+  c.recurrent.weights = s->shared_w != 0.0 ? NULL : s->w;
+  c.recurrent.weight = s->shared_w;
   c.n_inputs = s->n_inputs;
   c.inputs.row_ptr = s->row_in;
   c.inputs.targets = s->tgt_in;
@@ -216,6 +219,24 @@ static void run_ratio(double ratio, double t_ref, uint64_t seed) {
   synnet_free(&s);
 }
 
+/* One shared inhibitory recurrent weight (the balanced network's kind of row, which the engine
+   delivers by a loop of its own), with and without a refractory period (inhibition of held
+   neurons); the inputs, mixed in sign, drive the network. */
+static void test_shared_inhibition(void **state) {
+  const double ratios[] = {0.25, 1.0};
+  const double t_refs[] = {0.0, 0.002};
+  int a, b;
+  (void)state;
+  for (a = 0; a < 2; ++a)
+    for (b = 0; b < 2; ++b) {
+      synnet s;
+      synnet_make(&s, 21 + 2 * a + b, 60, ratios[a], t_refs[b]);
+      s.shared_w = -0.12;
+      compare_run(&s, 0x77 + a + b, 10000);
+      synnet_free(&s);
+    }
+}
+
 static void test_ratio_1(void **state) {
   (void)state;
   run_ratio(1.0, 0.0, 11);
@@ -244,9 +265,10 @@ static void test_refractory(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ratio_1),       cmocka_unit_test(test_ratio_half),
-      cmocka_unit_test(test_ratio_quarter), cmocka_unit_test(test_ratio_013),
-      cmocka_unit_test(test_ratio_2),       cmocka_unit_test(test_refractory),
+      cmocka_unit_test(test_ratio_1),           cmocka_unit_test(test_ratio_half),
+      cmocka_unit_test(test_ratio_quarter),     cmocka_unit_test(test_ratio_013),
+      cmocka_unit_test(test_ratio_2),           cmocka_unit_test(test_refractory),
+      cmocka_unit_test(test_shared_inhibition),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
