@@ -404,7 +404,7 @@ class Loop {
   }
 
   // The compact layout looks a target up in the list of the instant's flagged neurons while
-  // it has at most this many.
+  // it has at most this many (the list keeps at least 64: these are always in it).
   static constexpr uint32_t kListed = 4;
   static Slot *slots(Network &net) {
     if constexpr (kCompact)
