@@ -69,6 +69,10 @@ sp_status read_desc(const sp_network_desc *in, sp_network_desc *d) {
 }
 
 // Everything the arena layout depends on.
+// The compact layout's list of the neurons flagged recent at the current instant: an instant
+// with more of them clears every neuron's flag at its end, at most once per n/128 spikes.
+uint32_t compact_recent_cap(uint32_t n) { return n / 128 > 64 ? n / 128 : 64; }
+
 struct Shape {
   uint32_t n, n_inputs, queue_capacity, k_max;
   uint64_t rec_nnz, in_nnz;
@@ -118,7 +122,10 @@ void layout(Arena &a, const Shape &s, Network *net) {
   // cause bits go in the slot's flags), and the near
   // heap and the bucket chunks in one block (BucketQueue::bind_shared).
   const uint64_t full = s.compact ? 0 : 1;
-  NeuronSlot *neurons = a.take<NeuronSlot>(s.n);
+  NeuronSlot *neurons = a.take<NeuronSlot>(full * s.n);
+  CompactSlot *cslots = a.take<CompactSlot>(s.compact ? s.n : 0);
+  uint8_t *side = a.take<uint8_t>(s.compact ? s.n : 0);
+  uint32_t *recent = a.take<uint32_t>(s.compact ? compact_recent_cap(s.n) : 0);
   double *v0 = a.take<double>(full * own * s.n);
   double *refr_end = a.take<double>(full * s.n);
   double *drive = a.take<double>(own * (s.compact ? 1 : s.n));
@@ -159,19 +166,29 @@ void layout(Arena &a, const Shape &s, Network *net) {
     tdrive[k] = s.table_drive[k];
     tables[k] = reinterpret_cast<const Table *>(tmem[k]);  // (built by build_tables)
   }
-  net->neuron = neurons;
+  net->neuron = s.compact ? nullptr : neurons;
+  net->cslot = s.compact ? cslots : nullptr;
+  net->side = s.compact ? side : nullptr;
+  net->recent = s.compact ? recent : nullptr;
+  net->recent_cap = s.compact ? compact_recent_cap(s.n) : 0;
+  net->recent_count = 0;
+  net->due_count = 0;
   net->v0 = v0;
   net->refr_end = refr_end;
   net->drive = drive;
   net->time_key = time_key;
   net->compact = s.compact;
   net->drive_mask = s.compact ? 0u : ~0u;
-  if (s.compact)
-    net->spike_queue.bind_shared(&neurons[0].state, &neurons[0].tag, &neurons[0].flags, s.n, shared,
-                                 heads, occupied);
-  else
+  if (s.compact) {
+    // (The queue reads the records' states through memcpy: they are 4-byte aligned.)
+    void *base = cslots;
+    net->cqueue.bind_shared(static_cast<double *>(base),
+                            reinterpret_cast<uint32_t *>(static_cast<char *>(base) + 8), side,
+                            &net->due_count, s.n, shared, heads, occupied);
+  } else {
     net->spike_queue.bind(&neurons[0].state, &neurons[0].tag, &neurons[0].flags, s.n, near_heap,
                           chunks, BucketQueue::chunk_count(s.n), heads, occupied);
+  }
   net->queue_time = qt;
   net->queue_seq = qs;
   net->queue_channel = qc;
@@ -255,17 +272,23 @@ void reset_states(Network *net) {
   using O = Ops<M>;
   double c = O::clock(*net, 0.0);
   for (uint32_t i = 0; i < net->n; ++i) {
-    net->neuron[i].state = O::from_voltage(*net, network_v0(net, i), drive_of(*net, i), c);
-    net->neuron[i].flags = 0;
-    if (net->refr_end) net->refr_end[i] = -INFINITY;
+    set_state(*net, i, O::from_voltage(*net, network_v0(net, i), drive_of(*net, i), c));
+    if (net->compact) {
+      net->side[i] = 0;
+    } else {
+      net->neuron[i].flags = 0;
+      if (net->refr_end) net->refr_end[i] = -INFINITY;
+    }
   }
+  net->recent_count = 0;
+  net->due_count = 0;
 }
 
 template <class M>
 double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->tau_syn > 0.0) return lif_syn_key(net, i);
-  if (net->frame == SP_FRAME_PHASE) return O::phase_key(net->neuron[i].state);
+  if (net->frame == SP_FRAME_PHASE) return O::phase_key(state_of(*net, i));
   return O::neuron_spike_time(*net, i);
 }
 
@@ -583,12 +606,15 @@ void network_rebuild_queue(Network *net) {
     // The phase-frame key is the state itself, up to the model's sign and scale.
     with_model(net->model, [&](auto m) {
       using O = Ops<decltype(m)>;
-      net->spike_queue.use_implied_keys(O::kPhaseKeySign, &net->cur_key, O::kPhaseKeyScale);
+      if (net->compact)
+        net->cqueue.use_implied_keys(O::kPhaseKeySign, &net->cur_key, O::kPhaseKeyScale);
+      else
+        net->spike_queue.use_implied_keys(O::kPhaseKeySign, &net->cur_key, O::kPhaseKeyScale);
     });
   } else {
     net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear);
   }
-  net->spike_queue.rebuild();
+  queue_rebuild(*net);
 }
 
 uint32_t network_frame_rule(const Network *net) {
@@ -706,11 +732,11 @@ sp_status network_check_state(const Network *net) {
     double key = net->frame == SP_FRAME_TIME ? net->time_key[i] : 0.0;
     double b = net->syn_aux ? net->syn_aux[i].b : 0.0;
     double v0 = network_v0(net, i);
-    if (!finite(v0) || !finite(net->neuron[i].state) || !finite(b) || std::isnan(key))
+    if (!finite(v0) || !finite(state_of(*net, i)) || !finite(b) || std::isnan(key))
       return fail(SP_ERR_NUMERIC,
                   "neuron %u: a non-finite initial value arose (v0 = %g, state = %g, next spike "
                   "time = %g; tau = %g, drive = %g)",
-                  i, v0, net->neuron[i].state, key, net->tau, drive_of(*net, i));
+                  i, v0, state_of(*net, i), key, net->tau, drive_of(*net, i));
   }
   return SP_OK;
 }
@@ -728,7 +754,12 @@ double network_seeded_v0(uint32_t model, double tau, double drive, uint64_t seed
 }
 
 void network_forget_recent(Network *net) {
-  for (uint32_t i = 0; i < net->n; ++i) net->neuron[i].flags &= ~kSlotRecent;
+  if (net->recent_count <= net->recent_cap) {
+    for (uint32_t k = 0; k < net->recent_count; ++k) net->side[net->recent[k]] &= ~kSideRecent;
+  } else {
+    for (uint32_t i = 0; i < net->n; ++i) net->side[i] &= ~kSideRecent;
+  }
+  net->recent_count = 0;
 }
 
 uint32_t network_compact_min_n() {

@@ -65,6 +65,20 @@ static_assert(kSlotRecent != kSlotDue, "distinct flags");
 constexpr uint32_t kStampShift = 2;
 constexpr uint32_t kStampUnknown = 0xffffffffu >> kStampShift;
 
+// The compact layout's 12-byte record: the state and the spike queue's tag, as in NeuronSlot;
+// its flags are a byte beside it (Network::side: kSideRecent, kSideDue, the cause bits).
+struct __attribute__((packed)) CompactSlot {
+  double state;
+  uint32_t tag;
+};
+static_assert(sizeof(CompactSlot) == CompactQueue::kRecordBytes && offsetof(CompactSlot, tag) == 8,
+              "the queue finds states and tags at fixed offsets");
+// Spiked or was taken to threshold at the current instant (cleared when the instant ends:
+// Network::recent lists who has it).
+constexpr uint8_t kSideRecent = 1;
+constexpr uint8_t kSideDue = CompactQueue::kSideDueFlag;  // (the queue reads it)
+static_assert(kSideRecent != kSideDue, "distinct flags");
+
 struct Network {
   // Memory.
   sp_allocator alloc;
@@ -95,9 +109,20 @@ struct Network {
   // is the one drive), ~0u in the full layout.
   bool compact;
   uint32_t drive_mask;
+  // The compact layout's neurons: 12-byte records (neuron is nullptr), a byte of flags each,
+  // and the neurons with kSideRecent, so that the instant's end clears only theirs: the first
+  // recent_cap of them (recent_count > recent_cap: clear every byte). due_count neurons have
+  // kSideDue (the queue reads the flag only when there are any).
+  CompactSlot *cslot;
+  uint8_t *side;
+  uint32_t *recent;
+  uint32_t recent_cap;
+  uint32_t recent_count;
+  uint32_t due_count;
+  CompactQueue cqueue;  // the compact layout's spike queue (spike_queue is unused there)
 
   // Per-neuron data: the hot slots (see NeuronSlot), and arrays read more rarely.
-  NeuronSlot *neuron;
+  NeuronSlot *neuron;       // (compact layout: nullptr, see cslot)
   double *refr_end;         // n: last spike time + t_ref (-inf before the first spike); inputs
                             // at times <= refr_end are ignored (read when kSlotRecent is set)
   double *drive;            // n drives I (compact: 1)
@@ -146,39 +171,64 @@ struct Network {
 // The watched mark in Network::marks (the SP_SPIKE_* flags take the low bits).
 constexpr uint8_t kMarkWatched = 0x80;
 constexpr uint8_t kMarkCause = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
-// The compact layout has no marks: a due neuron's cause is in bits 2 and 3 of its slot's flags,
-// the instant stamp above them (28 bits), and sp_run_until (the watched mark) is refused.
+// The compact layout has no marks: a due neuron's cause is in bits 2 and 3 of its side flags,
+// and sp_run_until (the watched mark) is refused.
 constexpr uint32_t kCompactCauseShift = 2;
-constexpr uint32_t kCompactStampShift = 4;
-constexpr uint32_t kCompactStampUnknown = 0xffffffffu >> kCompactStampShift;
-static_assert((kMarkCause << kCompactCauseShift) < (1u << kCompactStampShift), "cause bits fit");
-static_assert(((kMarkCause << kCompactCauseShift) & (kSlotRecent | kSlotDue)) == 0, "own bits");
+static_assert((kMarkCause << kCompactCauseShift) < 256, "cause bits fit");
+static_assert(((kMarkCause << kCompactCauseShift) & (kSideRecent | kSideDue)) == 0, "own bits");
+
+// Neuron i's state, in either layout.
+inline double state_of(const Network &net, uint32_t i) {
+  return net.compact ? net.cslot[i].state : net.neuron[i].state;
+}
+inline void set_state(Network &net, uint32_t i, double x) {
+  if (net.compact)
+    net.cslot[i].state = x;
+  else
+    net.neuron[i].state = x;
+}
+// Whether neuron i is flagged due (phase frame: its key is cur_key), in either layout.
+inline bool flagged_due(const Network &net, uint32_t i) {
+  return net.compact ? (net.side[i] & kSideDue) != 0 : (net.neuron[i].flags & kSlotDue) != 0;
+}
+// Neuron i's key in the spike queue, and the queue rebuilt from the keys, in either layout.
+inline double queue_key(const Network &net, uint32_t i) {
+  return net.compact ? net.cqueue.key_of(i) : net.spike_queue.key_of(i);
+}
+inline void queue_rebuild(Network &net) {
+  if (net.compact)
+    net.cqueue.rebuild();
+  else
+    net.spike_queue.rebuild();
+}
 
 // Neuron i's drive, in either layout.
 inline double drive_of(const Network &net, uint32_t i) { return net.drive[i & net.drive_mask]; }
 // Neuron i's refractory end, in either layout. The compact layout has t_ref = 0 and clears every
-// kSlotRecent flag when the instant stamps wrap around, so a flag with the current stamp says
-// "spiked (or taken to threshold) at the current instant" and nothing else does.
+// kSideRecent flag when an instant ends, so the flag says "spiked (or taken to threshold) at
+// the current instant" and nothing else does.
 inline double refr_end_of(const Network &net, uint32_t i) {
   if (net.refr_end) return net.refr_end[i];
-  uint32_t f = net.neuron[i].flags;
-  return (f & kSlotRecent) && (f >> kCompactStampShift) == net.instant_stamp ? net.instant_time
-                                                                             : -INFINITY;
+  return (net.side[i] & kSideRecent) ? net.instant_time : -INFINITY;
 }
-// The stamp in a slot's flags, in either layout.
-inline uint32_t stamp_of(const Network &net, uint32_t flags) {
-  return flags >> (net.compact ? kCompactStampShift : kStampShift);
-}
-// A due neuron's SP_SPIKE_* cause (Network::marks, or the compact layout's flags).
+// A due neuron's SP_SPIKE_* cause (Network::marks, or the compact layout's side flags).
 inline uint32_t network_cause(const Network &net, uint32_t i) {
-  if (net.compact) return (net.neuron[i].flags >> kCompactCauseShift) & kMarkCause;
+  if (net.compact) return (net.side[i] >> kCompactCauseShift) & kMarkCause;
   return net.marks[i] & kMarkCause;
+}
+// The compact layout: neuron i gets kSideRecent at the current instant (listed, to be cleared
+// when the instant ends), and the end of an instant.
+inline void network_mark_recent(Network *net, uint32_t i) {
+  if (net->side[i] & kSideRecent) return;
+  net->side[i] |= kSideRecent;
+  if (net->recent_count < net->recent_cap) net->recent[net->recent_count] = i;
+  ++net->recent_count;  // (beyond recent_cap: the list is incomplete)
 }
 // Neuron i's initial voltage (the compact layout recomputes the seeded one).
 double network_v0(const Network *net, uint32_t i);
 // The seeded initial voltage of neuron i (desc.v0 = NULL) for a model, tau and drive.
 double network_seeded_v0(uint32_t model, double tau, double drive, uint64_t seed, uint32_t i);
-// Clears every kSlotRecent flag (the compact layout, when the instant stamps wrap around).
+// Clears every kSideRecent flag (the compact layout, when an instant ends).
 void network_forget_recent(Network *net);
 
 // The compact layout: why a description cannot have it (a message naming the field), or nullptr.
@@ -283,7 +333,7 @@ inline double network_due_key(const Network *net) {
 }
 // Whether neuron i is due to spike at now() (taken to threshold, or its time has come).
 inline bool network_is_due(const Network *net, uint32_t i) {
-  return net->spike_queue.key_of(i) <= network_due_key(net);
+  return queue_key(*net, i) <= network_due_key(net);
 }
 double network_voltage(const Network *net, uint32_t i);
 // Re-expresses neuron i's state for a new drive keeping its voltage at now().

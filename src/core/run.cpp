@@ -7,6 +7,7 @@
 #include "core/run.hpp"
 
 #include <cmath>
+#include <type_traits>
 
 #include "common/error.hpp"
 #include "core/run_driver.hpp"
@@ -16,21 +17,21 @@
 namespace sp {
 namespace {
 
-// kCompact: the compact layout (phase frame, t_ref = 0, no refractory-end array): a neuron
-// ignores an input exactly when its kSlotRecent flag carries the current instant's stamp.
+// kCompact: the compact layout (phase frame, t_ref = 0, no refractory-end array, 12-byte
+// records with their flags beside them): a neuron ignores an input exactly when its kSideRecent
+// flag is set, which the end of every instant clears.
 template <class M, bool kPhase, bool kCompact = false>
 class Loop {
   using O = Ops<M>;
-  // Where the instant stamp sits in a slot's flags, and its unknown value.
-  static constexpr uint32_t kShift = kCompact ? kCompactStampShift : kStampShift;
-  static constexpr uint32_t kUnknown = kCompact ? kCompactStampUnknown : kStampUnknown;
+  using Slot = std::conditional_t<kCompact, CompactSlot, NeuronSlot>;
+  using Queue = std::conditional_t<kCompact, CompactQueue, BucketQueue>;
 
  public:
-  explicit Loop(Network &net) : net_(net) {}
+  explicit Loop(Network &net) : net_(net), neuron_(slots(net)), queue_(queue_of(net)) {}
 
   // Time of the next network spike; +inf if no neuron will ever spike.
   double next_spike_time() {
-    double key = net_.spike_queue.top_key();
+    double key = queue_.top_key();
     if (key <= due_key()) return net_.now;
     double t = kPhase ? O::phase_key_time(net_, key) : key;
     return t > net_.now ? t : net_.now;
@@ -53,13 +54,13 @@ class Loop {
   // Processes the spike of the queue's top at time t (= next_spike_time(), which the caller
   // has just computed to compare it with the next input).
   sp_status spike(double t, sp_spike *out) {
-    uint32_t j = net_.spike_queue.top();
+    uint32_t j = queue_.top();
     sp_status s = check_advances(j, t);
     if (s != SP_OK) return s;
     s = net_.tape.reserve(true, row_length(net_.recurrent, j));
     if (s != SP_OK) return s;
     maybe_rebase(t);
-    double key = net_.spike_queue.top_key();
+    double key = queue_.top_key();
     // A neuron that reached threshold on its own resets from its own clock, computed from its
     // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor
     // from another neuron's clock when their spike times round to the same double (either
@@ -74,7 +75,7 @@ class Loop {
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)
-                   : O::spiker_clock(net_, net_.neuron[j].state, net_.drive[j]);
+                   : O::spiker_clock(net_, neuron_[j].state, net_.drive[j]);
       net_.clock_time = t;
       net_.clock_value = clk;
     } else {
@@ -90,25 +91,29 @@ class Loop {
     uint64_t ev = tape.n_events;
     if (tape.recording) {
       bool triggered = tape.trigger[j] != 0;
-      tape.record(triggered ? TapeKind::Triggered : TapeKind::Spike, t, net_.neuron[j].state, j,
+      tape.record(triggered ? TapeKind::Triggered : TapeKind::Spike, t, neuron_[j].state, j,
                   triggered ? tape.trigger[j] - 1 : UINT64_MAX);
       tape.trigger[j] = 0;
       tape.n_spikes++;
     }
 
     // Why it spikes now (SP_SPIKE_* flags): its own dynamics, or the jump that made it due.
-    const uint32_t cause = kCompact ? (net_.neuron[j].flags >> kCompactCauseShift) & kMarkCause
-                                    : net_.marks[j] & kMarkCause;
+    const uint32_t cause = network_cause(net_, j);
     const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | cause;
     begin_instant(t);
-    if constexpr (!kCompact) net_.refr_end[j] = t + net_.t_ref;
     // (No longer due. The cause stays, as Network::marks keeps it, until the next trigger: a
     // neuron due by a tie with the spiker's key reports the last one.)
-    net_.neuron[j].flags = recent_flags() |
-                           (kCompact ? net_.neuron[j].flags & kMarkCause << kCompactCauseShift : 0);
+    if constexpr (kCompact) {
+      if (net_.side[j] & kSideDue) --net_.due_count;
+      net_.side[j] &= ~kSideDue;
+      network_mark_recent(&net_, j);
+    } else {
+      net_.refr_end[j] = t + net_.t_ref;
+      neuron_[j].flags = recent_flags();
+    }
     // (In the phase frame every drive is drive[0], which stays in cache.)
-    net_.neuron[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
-    net_.spike_queue.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
+    neuron_[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
+    queue_.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
     cause_ = SP_SPIKE_TRIGGERED | (why & SP_SPIKE_INPUT_TRIGGERED);
     deliver(row, t, clk, ev);
@@ -170,7 +175,7 @@ class Loop {
   // check_advances for the queue's top when it is due before t_end.
   sp_status check_top(double t_spike, double t_end) const {
     if (!(t_spike < t_end)) return SP_OK;
-    return check_advances(net_.spike_queue.top(), t_spike);
+    return check_advances(queue_.top(), t_spike);
   }
 
  private:
@@ -193,10 +198,15 @@ class Loop {
   // free period below the resolution of the time), and it would spike at now forever.
   // Refused before the event changes anything.
   sp_status check_advances(uint32_t j, double t) const {
-    uint32_t flags = net_.neuron[j].flags;
-    if (!(t == net_.instant_time && (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-          (flags >> kShift) == net_.instant_stamp && refr_end_of(net_, j) >= t))
-      return SP_OK;
+    bool again;
+    if constexpr (kCompact) {
+      again = t == net_.instant_time && (net_.side[j] & (kSideRecent | kSideDue)) == kSideRecent;
+    } else {
+      uint32_t flags = neuron_[j].flags;
+      again = t == net_.instant_time && (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
+              (flags >> kStampShift) == net_.instant_stamp && refr_end_of(net_, j) >= t;
+    }
+    if (!again) return SP_OK;
     return fail(SP_ERR_NUMERIC,
                 "neuron %u would spike again at t = %.17g: its next spike time does not advance "
                 "past now (its free period, %g s with drive %g, is below the time resolution "
@@ -217,20 +227,23 @@ class Loop {
     return net_.clock_value;
   }
 
-  // Stamps a new instant when t differs from the last event's time.
+  // Stamps a new instant when t differs from the last event's time (the compact layout: ends
+  // the last one, clearing its kSideRecent flags).
   void begin_instant(double t) {
     if (t == net_.instant_time) return;
     net_.instant_time = t;
-    net_.instant_stamp = (net_.instant_stamp + 1) & kUnknown;
-    if (net_.instant_stamp == kUnknown) net_.instant_stamp = 0;
-    // (Without refractory ends, a stamp from 2^30 instants ago must not pass for this one's.)
-    if (kCompact && net_.instant_stamp == 0) network_forget_recent(&net_);
+    if constexpr (kCompact) {
+      if (net_.recent_count) network_forget_recent(&net_);
+    } else {
+      net_.instant_stamp = (net_.instant_stamp + 1) & kStampUnknown;
+      if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
+    }
   }
-  uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kShift; }
+  uint32_t recent_flags() const { return kSlotRecent | net_.instant_stamp << kStampShift; }
 
   double key_of(uint32_t i) const {
-    if (kPhase) return O::phase_key(net_.neuron[i].state);
-    return O::spike_time(net_, net_.neuron[i].state, net_.drive[i]);
+    if (kPhase) return O::phase_key(neuron_[i].state);
+    return O::spike_time(net_, neuron_[i].state, net_.drive[i]);
   }
 
   static uint64_t row_length(const Synapses &s, uint32_t source) {
@@ -268,7 +281,9 @@ class Loop {
 
   // Starts loading what delivering to neuron i reads.
   void prefetch_target(uint32_t i) const {
-    __builtin_prefetch(&net_.neuron[i]);
+    __builtin_prefetch(&neuron_[i]);
+    // (A 12-byte record may cross into the next cache line.)
+    if constexpr (kCompact) __builtin_prefetch(reinterpret_cast<const char *>(&neuron_[i]) + 11);
     if (!kPhase) {
       __builtin_prefetch(&net_.drive[i]);
       __builtin_prefetch(&net_.time_key[i]);
@@ -277,18 +292,27 @@ class Loop {
 
   // Whether an input at t is ignored by neuron i: refractory, just spiked, or already due to
   // spike at t. Forgets a refractory end that has passed.
-  bool ignores(NeuronSlot &slot, uint32_t i, double t, bool no_refractory) const {
-    if (!(slot.flags & kSlotRecent)) return false;
-    uint32_t stamp = slot.flags >> kShift;
+  bool ignores(Slot &slot, uint32_t i, double t, bool no_refractory) const {
     if constexpr (kCompact) {
-      // (t_ref = 0, and t is the current instant: refr_end_of() is t for this stamp.)
-      if (stamp == net_.instant_stamp) return true;
+      // (t_ref = 0, and t is the current instant: only the neurons flagged at it ignore it. The
+      // few of a usual instant are found in the list, not in their flags' cache lines.)
+      (void)slot, (void)t, (void)no_refractory;
+      const uint32_t count = net_.recent_count;
+      if (count == 0) return false;
+      if (count <= kListed) {
+        for (uint32_t k = 0; k < count; ++k)
+          if (net_.recent[k] == i) return true;
+        return false;
+      }
+      return net_.side[i] & kSideRecent;
     } else {
+      if (!(slot.flags & kSlotRecent)) return false;
+      uint32_t stamp = slot.flags >> kStampShift;
       bool maybe = !no_refractory || stamp == net_.instant_stamp || stamp == kStampUnknown;
       if (maybe && t <= net_.refr_end[i]) return true;
+      slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
+      return false;
     }
-    slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
-    return false;
   }
 
   // Walks targets [begin, end) of a row, their slots fetched kAhead targets ahead (so that the
@@ -300,7 +324,7 @@ class Loop {
     constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
     const uint32_t *const targets = row.targets;
-    NeuronSlot *const neuron = net_.neuron;
+    Slot *const neuron = neuron_;
     const bool no_refractory = !(net_.t_ref > 0);
     Tape &tape = net_.tape;
     if (begin == 0)
@@ -308,7 +332,7 @@ class Loop {
     for (uint32_t s = begin; s < end; ++s) {
       if (s + kAhead < count) prefetch_target(targets[s + kAhead]);
       uint32_t i = targets[s];
-      NeuronSlot &slot = neuron[i];
+      Slot &slot = neuron[i];
       bool ignored = ignores(slot, i, t, no_refractory);
       if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
       if (!ignored) f(s, i, slot);
@@ -328,14 +352,14 @@ class Loop {
     for (uint32_t b = 0; b < count; b += kBlock) {
       const uint32_t e = count - b < kBlock ? count : b + kBlock;
       uint32_t m = 0;
-      each_target<rec>(row, b, e, t, [&](uint32_t, uint32_t i, NeuronSlot &slot) {
+      each_target<rec>(row, b, e, t, [&](uint32_t, uint32_t i, Slot &slot) {
         who[m] = i;
         x[m++] = slot.state;
       });
       O::apply_batch(x, y, m, kick);
       for (uint32_t q = 0; q < m; ++q) {
-        net_.neuron[who[q]].state = y[q];
-        net_.spike_queue.update(who[q], key_of(who[q]));
+        neuron_[who[q]].state = y[q];
+        queue_.update(who[q], key_of(who[q]));
       }
     }
   }
@@ -350,7 +374,7 @@ class Loop {
     const double *const drives = net_.drive;
     const double drive0 = drives[0];
     const typename O::Kick row_kick = O::kick(net_, row.weight, drive0, clk);
-    each_target<rec>(row, 0, row.count, t, [&](uint32_t s, uint32_t i, NeuronSlot &slot) {
+    each_target<rec>(row, 0, row.count, t, [&](uint32_t s, uint32_t i, Slot &slot) {
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? drive0 : drives[i];
@@ -361,21 +385,43 @@ class Loop {
       if (O::at_threshold(net_, x, drive, clk)) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
-        slot.flags = recent_flags() | kSlotDue;  // (compact: the cause bits below)
-        if constexpr (!kCompact) net_.refr_end[i] = t;
-        if constexpr (kCompact)
-          slot.flags |= cause_ << kCompactCauseShift;
-        else
+        if constexpr (kCompact) {
+          // (Not flagged before: a neuron flagged at this instant ignores its inputs.)
+          net_.side[i] = static_cast<uint8_t>(kSideDue | cause_ << kCompactCauseShift);
+          ++net_.due_count;
+          network_mark_recent(&net_, i);
+        } else {
+          slot.flags = recent_flags() | kSlotDue;
+          net_.refr_end[i] = t;
           net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
-        net_.spike_queue.update(i, due);
+        }
+        queue_.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
       } else {
-        net_.spike_queue.update(i, kPhase ? O::phase_key(x) : key_of(i));
+        queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
       }
     });
   }
 
+  // The compact layout looks a target up in the list of the instant's flagged neurons while
+  // it has at most this many (the list keeps at least 64: these are always in it).
+  static constexpr uint32_t kListed = 4;
+  static Slot *slots(Network &net) {
+    if constexpr (kCompact)
+      return net.cslot;
+    else
+      return net.neuron;
+  }
+  static Queue &queue_of(Network &net) {
+    if constexpr (kCompact)
+      return net.cqueue;
+    else
+      return net.spike_queue;
+  }
+
   Network &net_;
+  Slot *const neuron_;
+  Queue &queue_;
   uint32_t cause_ = 0;  // the SP_SPIKE_* flags of a spike the event being delivered triggers
 };
 

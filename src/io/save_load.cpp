@@ -52,10 +52,15 @@ constexpr unsigned char kSavedSpikedNow = 2;
 constexpr unsigned kSavedCauseShift = 2;
 constexpr unsigned char kSavedBits = kSavedDue | kSavedSpikedNow | kMarkCause << kSavedCauseShift;
 
+// The compact layout's side flags use the slots' values of these two (and no stamps: a flag
+// there is always the current instant's).
+static_assert(kSideRecent == kSlotRecent && kSideDue == kSlotDue, "same flag values");
+
 unsigned char saved_flags(const Network &net, uint32_t i) {
-  uint32_t flags = net.neuron[i].flags;
-  bool spiked_now = (flags & kSlotRecent) && stamp_of(net, flags) == net.instant_stamp &&
-                    net.instant_time == net.now && refr_end_of(net, i) >= net.now;
+  uint32_t flags = net.compact ? net.side[i] : net.neuron[i].flags;
+  bool stamp_now = net.compact || flags >> kStampShift == net.instant_stamp;
+  bool spiked_now = (flags & kSlotRecent) && stamp_now && net.instant_time == net.now &&
+                    refr_end_of(net, i) >= net.now;
   return static_cast<unsigned char>(((flags & kSlotDue) ? kSavedDue : 0) |
                                     (spiked_now ? kSavedSpikedNow : 0) |
                                     network_cause(net, i) << kSavedCauseShift);
@@ -434,9 +439,9 @@ void write_network(Writer &w, const Network &net) {
   w.f64(net.cur_key_time);
   w.f64(net.clock_time);
   w.f64(net.clock_value);
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.neuron[i].state);
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(state_of(net, i));
   for (uint32_t i = 0; i < net.n; ++i) w.f64(refr_end_of(net, i));
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(net.spike_queue.key_of(i));
+  for (uint32_t i = 0; i < net.n; ++i) w.f64(queue_key(net, i));
   w.u32(net.queue.size());
   w.u64(net.queue.issued());
   for (uint32_t q = 0; q < net.queue.size(); ++q) {
@@ -1023,7 +1028,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (!std::isfinite(x))
       return refuse(
           fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i, x));
-    net->neuron[i].state = x;
+    set_state(*net, i, x);
   }
   for (uint32_t i = 0; i < d.n; ++i) {
     double re = r.f64();
@@ -1037,7 +1042,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                          i, re, times.now + net->t_ref));
     if (net->compact) {
       // t_ref = 0: a refractory end before now() no longer matters.
-      net->neuron[i].flags = re >= times.now ? kSlotRecent : 0;
+      net->side[i] = re >= times.now ? kSideRecent : 0;
       continue;
     }
     net->refr_end[i] = re;
@@ -1052,6 +1057,13 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.now) + times.t0) / net->tau;
     now_key = O::loaded_due_key(*net, times.now, times.t0, net->tau, s_err, &now_tol);
   }
+  // Sets flags (kSlotDue) of neuron i, in the slot or the compact layout's side byte.
+  auto add_flags = [&](uint32_t i, uint32_t f) {
+    if (net->compact)
+      net->side[i] = static_cast<uint8_t>(net->side[i] | f);
+    else
+      net->neuron[i].flags |= f;
+  };
   for (uint32_t i = 0; i < d.n; ++i) {
     double key = r.f64();
     if (std::isnan(key))
@@ -1115,7 +1127,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       if (version >= 2) {
         // (A time-frame neuron may keep the flag after an input moved its key:
         // harmless.)
-        if (same_instant & kSavedDue) net->neuron[i].flags |= kSlotDue;
+        if (same_instant & kSavedDue) net->neuron[i].flags |= kSlotDue;  // (never compact)
       } else if (due && refr_end_of(*net, i) == times.now) {
         // Version 1 guesses: a neuron due at now() is flagged due, as the event
         // loop flags it: its refractory end is now(), like a neuron that spiked
@@ -1127,9 +1139,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
         bool at_threshold = false;
         if constexpr (O::kInputsCanFire) {
           double e = times.clock_time == times.now ? times.clock_value : O::clock(*net, times.now);
-          at_threshold = O::at_threshold(*net, net->neuron[i].state, drive_of(*net, i), e);
+          at_threshold = O::at_threshold(*net, state_of(*net, i), drive_of(*net, i), e);
         }
-        if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;
+        if (at_threshold || !(expect <= times.now)) net->neuron[i].flags |= kSlotDue;  // (same)
       }
     } else if (version >= 2) {
       // The phase frame's key is the state's, or the due key exactly for a
@@ -1141,7 +1153,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                            "has the key %.17g",
                            i, key, flagged ? "flagged" : "not flagged",
                            flagged ? times.cur_key : expect));
-      if (flagged) net->neuron[i].flags |= kSlotDue;
+      if (flagged) add_flags(i, kSlotDue);
     } else if (key != expect) {
       // The phase frame's key is the state, except for a neuron due at now().
       if (key != times.cur_key)
@@ -1149,7 +1161,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                            "not a valid saved network: queue key[%u] = %.17g matches neither "
                            "its state's key %.17g nor the due key %.17g",
                            i, key, expect, times.cur_key));
-      net->neuron[i].flags |= kSlotDue;
+      add_flags(i, kSlotDue);
     }
     // now() is the instant of the last event (or later, when no neuron
     // matches): a neuron that spiked at it (refractory end now() + t_ref) and
@@ -1160,7 +1172,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // stamp, as do all others (which reads their refractory end). Version 2
     // says which neurons spiked at now(); version 1 guesses it from the
     // refractory end.
-    uint32_t &flags = net->neuron[i].flags;
+    uint32_t flags = net->compact ? net->side[i] : net->neuron[i].flags;
     const uint32_t cause = (same_instant >> kSavedCauseShift) & kMarkCause;
     if (version >= 2 && !net->compact) net->marks[i] = static_cast<uint8_t>(cause);
     if (version >= 2 ? (same_instant & kSavedSpikedNow) != 0
@@ -1169,6 +1181,21 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                            !(frame == SP_FRAME_PHASE && due))
       flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
     if (version >= 2 && net->compact) flags |= cause << kCompactCauseShift;
+    if (net->compact)
+      net->side[i] = static_cast<uint8_t>(flags);
+    else
+      net->neuron[i].flags = flags;
+  }
+  if (net->compact) {
+    // The list of the instant's flagged neurons, and the due count.
+    net->recent_count = 0;
+    net->due_count = 0;
+    for (uint32_t i = 0; i < d.n; ++i) {
+      if (net->side[i] & kSideDue) ++net->due_count;
+      if (!(net->side[i] & kSideRecent)) continue;
+      net->side[i] &= ~kSideRecent;
+      network_mark_recent(net, i);
+    }
   }
   net->instant_time = times.now;
   net->instant_stamp = 0;

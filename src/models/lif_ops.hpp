@@ -95,7 +95,7 @@ struct Ops<Lif> {
   }
   // Neuron i's next spike time without input, pending reset included.
   static double neuron_spike_time(const Network &net, uint32_t i) {
-    double u = net.neuron[i].state, drive = drive_of(net, i);
+    double u = state_of(net, i), drive = drive_of(net, i);
     if (pending(u)) {
       if (!Lif::oscillatory(drive)) return INFINITY;
       return refr_end_of(net, i) + Lif::period(drive, net.tau);
@@ -104,7 +104,7 @@ struct Ops<Lif> {
   }
   // Voltage of neuron i at t after its refractory end, pending reset included.
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
-    double u = net.neuron[i].state, drive = drive_of(net, i);
+    double u = state_of(net, i), drive = drive_of(net, i);
     if (pending(u)) return Lif::voltage_after(t - refr_end_of(net, i), drive, net.tau);
     return voltage(net, u, drive, clock(net, t));
   }
@@ -130,16 +130,23 @@ struct Ops<Lif> {
   static double rebase(Network &net, double t) {
     double f = exp_minus_span(t, net.t0, net.tau);
     net.t0 = t;
-    for (uint32_t i = 0; i < net.n; ++i) {
-      double u = net.neuron[i].state * f;
-      net.neuron[i].state = pending(u) ? materialize(net, i) : u;
+    if (net.compact) {
+      for (uint32_t i = 0; i < net.n; ++i) {
+        double u = net.cslot[i].state * f;
+        net.cslot[i].state = pending(u) ? materialize(net, i) : u;
+      }
+    } else {
+      for (uint32_t i = 0; i < net.n; ++i) {
+        double u = net.neuron[i].state * f;
+        net.neuron[i].state = pending(u) ? materialize(net, i) : u;
+      }
     }
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
       // The keys are the states: scaled alike, so the queue keeps its order (rebuilt for its
       // buckets).
       net.cur_key *= f;
-      net.spike_queue.rebuild();
+      queue_rebuild(net);
     }
     return f;
   }
@@ -223,7 +230,7 @@ struct Ops<Lif> {
   // then positive (its next spike time is the log of it), or the pending reset of a refractory
   // period too long for the clock (pending), which only the time frame runs.
   static sp_status check_loaded_state(const Network &net, uint32_t i, bool due, double now) {
-    double u = net.neuron[i].state;
+    double u = state_of(net, i);
     bool held = pending(u) && net.frame == SP_FRAME_TIME && refr_end_of(net, i) > now;
     if (!due && !held && drive_of(net, i) > 1.0 && !(u > 0))
       return fail(SP_ERR_FORMAT,

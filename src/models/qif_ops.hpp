@@ -75,10 +75,10 @@ struct Ops<Qif> {
     return Qif::spike_time(x, drive, net.t0, net.tau);
   }
   static double neuron_spike_time(const Network &net, uint32_t i) {
-    return spike_time(net, net.neuron[i].state, drive_of(net, i));
+    return spike_time(net, state_of(net, i), drive_of(net, i));
   }
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
-    return voltage(net, net.neuron[i].state, drive_of(net, i), clock(net, t));
+    return voltage(net, state_of(net, i), drive_of(net, i), clock(net, t));
   }
   static double voltage(const Network &, double x, double drive, double s) {
     return Qif::voltage(x, drive, s);
@@ -107,12 +107,17 @@ struct Ops<Qif> {
   // stays an exact double (the time of an event); d is computed from the exact difference.
   static double rebase(Network &net, double t) {
     double d = exact_span(t, net.t0, net.tau);
-    for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(drive_of(net, i)) * d;
+    if (net.compact) {
+      const double step = Qif::omega(net.drive[0]) * d;  // (one drive)
+      for (uint32_t i = 0; i < net.n; ++i) net.cslot[i].state += step;
+    } else {
+      for (uint32_t i = 0; i < net.n; ++i) net.neuron[i].state += Qif::omega(drive_of(net, i)) * d;
+    }
     net.t0 = t;
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
       net.cur_key -= Qif::omega(net.drive[0]) * d;
-      net.spike_queue.rebuild();
+      queue_rebuild(net);
     }
     return d;
   }
@@ -164,7 +169,7 @@ struct Ops<Qif> {
     return expect;
   }
   static sp_status check_loaded_state(const Network &net, uint32_t i, bool, double) {
-    return check_loaded_phase(net.neuron[i].state, i);
+    return check_loaded_phase(state_of(net, i), i);
   }
 };
 

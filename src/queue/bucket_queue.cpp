@@ -6,7 +6,8 @@
 
 namespace sp {
 
-uint32_t BucketQueue::window_for(uint32_t n) {
+template <uint32_t R, bool F>
+uint32_t BucketQueueT<R, F>::window_for(uint32_t n) {
   // A bucket is about 1/512 of the neurons near the front of the queue (choose_scale); the
   // window should reach past the bulk of the keys, as the overflow list beyond it is
   // rescanned whole. Each list costs up to one partial 128-byte chunk: n/256 of them is at most
@@ -16,14 +17,16 @@ uint32_t BucketQueue::window_for(uint32_t n) {
   return w;
 }
 
-uint64_t BucketQueue::chunk_count(uint32_t n) {
+template <uint32_t R, bool F>
+uint64_t BucketQueueT<R, F>::chunk_count(uint32_t n) {
   // Every list has at most one chunk that is not full; a quarter of the entries' room again is
   // left for stale entries, and a reserve lets a bucket's chunk be relocated before a rebuild.
   uint64_t entries = uint64_t(n) + n / 4;
   return (entries + kChunkIds - 1) / kChunkIds + window_for(n) + 2 + kReserve;
 }
 
-uint64_t BucketQueue::shared_words(uint32_t n) {
+template <uint32_t R, bool F>
+uint64_t BucketQueueT<R, F>::shared_words(uint32_t n) {
   // Chunks for every neuron's entry and each list's partial chunk (the heap's words, a neuron
   // each, are fewer than its entries' would be), the reserve, the roundings of split_shared, and
   // spare room: a 32nd of the entries, at least 64 chunks.
@@ -33,7 +36,8 @@ uint64_t BucketQueue::shared_words(uint32_t n) {
   return chunks * (sizeof(BucketChunk) / sizeof(uint32_t));
 }
 
-void BucketQueue::split_shared(uint64_t near) {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::split_shared(uint64_t near) {
   constexpr uint64_t kWords = sizeof(BucketChunk) / sizeof(uint32_t);
   const uint64_t total = shared_words(n_) / kWords;
   const uint64_t far_chunks = (n_ - near + kChunkIds - 1) / kChunkIds + window_ + 2 + kReserve;
@@ -46,7 +50,8 @@ void BucketQueue::split_shared(uint64_t near) {
   pool_chunks_ = total - heap_chunks;
 }
 
-void BucketQueue::update_slow(uint32_t i, double k, uint32_t t) {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::update_slow(uint32_t i, double k, uint32_t t) {
   if (t & kNear) {
     uint32_t p = t & ~kNear;
     if (k != k) {
@@ -74,7 +79,8 @@ void BucketQueue::update_slow(uint32_t i, double k, uint32_t t) {
   enter_far(i, dest);
 }
 
-int64_t BucketQueue::next_occupied() const {
+template <uint32_t R, bool F>
+int64_t BucketQueueT<R, F>::next_occupied() const {
   const uint32_t mask = window_ - 1;
   for (uint32_t d = 1; d < window_;) {
     uint32_t s = static_cast<uint32_t>(bcur_ + d) & mask;
@@ -89,7 +95,8 @@ int64_t BucketQueue::next_occupied() const {
   return kNoBucket;
 }
 
-void BucketQueue::open_next() {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::open_next() {
   int64_t next = next_occupied();
   if (overflow_head_ != kNil && next >= overflow_floor_) {
     if (next == kNoBucket && far_count_ != 0) {
@@ -111,7 +118,8 @@ void BucketQueue::open_next() {
   open_bucket(next);
 }
 
-void BucketQueue::open_bucket(int64_t b) {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::open_bucket(int64_t b) {
   if (b >= kMaxBucket - int64_t(window_)) {
     rebuild();  // bucket numbers would leave the tag range: restart them from the smallest key
     return;
@@ -124,14 +132,16 @@ void BucketQueue::open_bucket(int64_t b) {
   redistribute(c, static_cast<uint32_t>(b));
 }
 
-void BucketQueue::rescan_overflow() {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::rescan_overflow() {
   uint32_t c = overflow_head_;
   overflow_head_ = kNil;
   overflow_floor_ = INT64_MAX;
   redistribute(c, kOverflow);
 }
 
-void BucketQueue::redistribute(uint32_t c, uint32_t list_tag) {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
   while (c != kNil) {
     // Relocating one chunk's entries takes at most kChunkIds new chunks.
     if (free_count_ < kReserve) {
@@ -157,7 +167,8 @@ void BucketQueue::redistribute(uint32_t c, uint32_t list_tag) {
   }
 }
 
-void BucketQueue::choose_scale() {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::choose_scale() {
   // The origin is the smallest key. The width is 1/kSplit of the distance from it to the first
   // octile of a sample of the keys, so that a bucket holds about 1/(8 kSplit) of the neurons
   // near the front of the queue, where the spikes come from (narrow buckets keep the near heap
@@ -199,7 +210,8 @@ void BucketQueue::choose_scale() {
   inv_width_ = (width > 0 && std::isfinite(1 / width)) ? 1 / width : 1.0;
 }
 
-void BucketQueue::rebuild() {
+template <uint32_t R, bool F>
+void BucketQueueT<R, F>::rebuild() {
   ++rebuilds_;
   choose_scale();
   if (shared_) {
@@ -228,7 +240,8 @@ void BucketQueue::rebuild() {
   }
 }
 
-bool BucketQueue::valid() const {
+template <uint32_t R, bool F>
+bool BucketQueueT<R, F>::valid() const {
   for (uint32_t p = 0; p < near_size_; ++p) {
     if (tag(heap_[p]) != (kNear | p)) return false;
     if (p > 0 && less(heap_[p], heap_[(p - 1) / 4])) return false;
@@ -255,5 +268,8 @@ bool BucketQueue::valid() const {
   }
   return far == far_count_;
 }
+
+template class BucketQueueT<16, false>;
+template class BucketQueueT<12, true>;
 
 }  // namespace sp

@@ -49,12 +49,20 @@ struct BucketChunk {
 };
 static_assert(sizeof(BucketChunk) == 128, "two cache lines per chunk");
 
-class BucketQueue {
+// How bucket indices follow keys: Linear for keys that grow linearly with time (spike times,
+// QIF phases), Log for positive keys that grow exponentially (LIF's u), where equal buckets
+// on the key's bits are equal steps in time.
+enum class QueueScale : uint32_t { Linear, Log };
+
+// kRecBytes: the size of the network's per-neuron records, which hold the state (a double at
+// offset 0) and the queue's tag (a uint32 at offset 8). kSideFlags: where the due flag is: in
+// the record (a uint32 of flags at offset 12, kDueFlag), or in a byte per neuron beside the
+// records (kSideDueFlag), read only while a neuron is due at all (the network's due count).
+template <uint32_t kRecBytes, bool kSideFlags>
+class BucketQueueT {
  public:
-  // How bucket indices follow keys: Linear for keys that grow linearly with time (spike times,
-  // QIF phases), Log for positive keys that grow exponentially (LIF's u), where equal buckets
-  // on the key's bits are equal steps in time.
-  enum class Scale : uint32_t { Linear, Log };
+  using Scale = QueueScale;
+  static constexpr size_t kRecordBytes = kRecBytes;
 
   // Storage the network carves for `n` neurons.
   static uint32_t window_for(uint32_t n);
@@ -63,13 +71,12 @@ class BucketQueue {
   // The shared mode's block, in 32-bit words (a multiple of a chunk's).
   static uint64_t shared_words(uint32_t n);
 
-  // The network's 16-byte per-neuron records hold the state (a double at offset 0), the
-  // queue's tag (a uint32 at offset 8) and flags (a uint32 at offset 12).
-  static constexpr size_t kRecordBytes = 16;
-  static constexpr size_t kStateStride = kRecordBytes / sizeof(double);
+  static_assert(kRecordBytes % sizeof(uint32_t) == 0 && kRecordBytes >= 12, "record layout");
+  static_assert(kSideFlags || kRecordBytes >= 16, "the flags need their word");
   static constexpr size_t kWordStride = kRecordBytes / sizeof(uint32_t);
   // The flag bit that marks a neuron due (implied keys): its key is the due key.
   static constexpr uint32_t kDueFlag = 2;
+  static constexpr uint8_t kSideDueFlag = 2;
 
   void bind(double *state_base, uint32_t *tag_base, uint32_t *flag_base, uint32_t n, uint32_t *heap,
             BucketChunk *pool, uint64_t pool_chunks, uint32_t *heads, uint64_t *occupied) {
@@ -86,10 +93,14 @@ class BucketQueue {
     heap_cap_ = n;
     shared_ = nullptr;
   }
-  // The shared mode: heap and chunks in one block of shared_words(n) words.
-  void bind_shared(double *state_base, uint32_t *tag_base, uint32_t *flag_base, uint32_t n,
-                   uint32_t *words, uint32_t *heads, uint64_t *occupied) {
-    bind(state_base, tag_base, flag_base, n, words, nullptr, 0, heads, occupied);
+  // The shared mode: heap and chunks in one block of shared_words(n) words; the due flags in
+  // side_flags (one byte per neuron), read while *due_count != 0.
+  void bind_shared(double *state_base, uint32_t *tag_base, const uint8_t *side_flags,
+                   const uint32_t *due_count, uint32_t n, uint32_t *words, uint32_t *heads,
+                   uint64_t *occupied) {
+    bind(state_base, tag_base, nullptr, n, words, nullptr, 0, heads, occupied);
+    side_ = side_flags;
+    due_count_ = due_count;
     shared_ = words;
     heap_cap_ = 0;
   }
@@ -168,8 +179,21 @@ class BucketQueue {
 
   double key(uint32_t i) const {
     if (stored_) return stored_[i];
-    if (flags_[size_t(i) * kWordStride] & kDueFlag) return *due_;
-    return sign_ * state_[size_t(i) * kStateStride];
+    if constexpr (kSideFlags) {
+      if (*due_count_ && (side_[i] & kSideDueFlag)) return *due_;
+    } else if (flags_[size_t(i) * kWordStride] & kDueFlag) {
+      return *due_;
+    }
+    return sign_ * state(i);
+  }
+  double state(uint32_t i) const {
+    if constexpr (kRecordBytes % sizeof(double) == 0) {
+      return state_[size_t(i) * (kRecordBytes / sizeof(double))];
+    } else {
+      double x;  // (at a multiple of 4 bytes only)
+      std::memcpy(&x, reinterpret_cast<const char *>(state_) + size_t(i) * kRecordBytes, sizeof x);
+      return x;
+    }
   }
   uint32_t &tag(uint32_t i) const { return tag_[size_t(i) * kWordStride]; }
   // Starts loading what key(i) and tag(i) read.
@@ -325,6 +349,8 @@ class BucketQueue {
   double *state_ = nullptr;
   uint32_t *tag_ = nullptr;
   uint32_t *flags_ = nullptr;
+  const uint8_t *side_ = nullptr;        // kSideFlags: a byte of flags per neuron
+  const uint32_t *due_count_ = nullptr;  // kSideFlags: how many neurons are due
   double *stored_ = nullptr;
   double sign_ = 1;
   const double *due_ = nullptr;
@@ -350,5 +376,12 @@ class BucketQueue {
   int shift_ = 0;
   uint64_t rebuilds_ = 0;
 };
+
+// The full layout's queue (16-byte slots with their flags) and the compact layout's (12-byte
+// records, flags beside them).
+using BucketQueue = BucketQueueT<16, false>;
+using CompactQueue = BucketQueueT<12, true>;
+extern template class BucketQueueT<16, false>;
+extern template class BucketQueueT<12, true>;
 
 }  // namespace sp
