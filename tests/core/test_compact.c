@@ -225,15 +225,15 @@ static void test_refusals_change_nothing(void **state) {
 /* Saved mid-run (inputs queued, right after a cascade's spikes at one instant), a compact network
  * loads compact and continues bit-identically; loaded into the full layout it continues the
  * same, and a full layout's file loads compact and continues the same. The bytes of both
- * layouts' files are identical. */
-static void test_save_load(void **state) {
+ * layouts' files are identical (LIF; QIF: up to refractory ends already past). LIF (with
+ * cascades) and QIF. */
+static void save_load(uint32_t model) {
   desc_t b;
   sp_spike *orig = malloc(sizeof(sp_spike) * kSpikes), *again = malloc(sizeof(sp_spike) * kSpikes);
   sp_network *c, *f, *lc = NULL, *lf = NULL, *fc = NULL;
   size_t len = 0, flen = 0, k;
   unsigned char *buf, *fbuf;
-  (void)state;
-  describe(&b, SP_MODEL_LIF, 3000, 1);
+  describe(&b, model, 3000, model == SP_MODEL_LIF);
   c = create(&b, 1);
   f = create(&b, 0);
   run_spikes(c, orig, 1000);
@@ -253,7 +253,9 @@ static void test_save_load(void **state) {
   fbuf = malloc(flen);
   assert_int_equal(sp_save(f, fbuf, flen, &flen), SP_OK);
   assert_int_equal(len, flen);
-  assert_memory_equal(buf, fbuf, len);
+  /* (QIF: the full layout keeps past refractory ends, the last spike times, where the compact
+     one writes -inf; they change no continuation, checked below.) */
+  if (model == SP_MODEL_LIF) assert_memory_equal(buf, fbuf, len);
   use_compact(1);
   assert_int_equal(sp_load(buf, len, NULL, &lc), SP_OK);
   expect_refused(sp_set_drive(lc, 0, 1.5), "sp_set_drive"); /* loaded compact */
@@ -277,6 +279,14 @@ static void test_save_load(void **state) {
   free(fbuf);
   free(orig);
   free(again);
+}
+static void test_save_load_lif(void **state) {
+  (void)state;
+  save_load(SP_MODEL_LIF);
+}
+static void test_save_load_qif(void **state) {
+  (void)state;
+  save_load(SP_MODEL_QIF);
 }
 
 /* A file whose drives differ, or whose v0 are not the seeded ones, loads into the full layout
@@ -313,7 +323,8 @@ int main(void) {
       cmocka_unit_test(test_qif_balanced),
       cmocka_unit_test(test_bytes_per_neuron),
       cmocka_unit_test(test_refusals_change_nothing),
-      cmocka_unit_test(test_save_load),
+      cmocka_unit_test(test_save_load_lif),
+      cmocka_unit_test(test_save_load_qif),
       cmocka_unit_test(test_load_needs_one_drive_and_seeded_v0),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
