@@ -290,9 +290,10 @@ typedef struct sp_network_desc {
   sp_synapses recurrent;      /* neuron -> neuron */
   uint32_t n_inputs;          /* external input channels */
   sp_synapses inputs;         /* channel -> neuron (no synapses when n_inputs == 0) */
-  const double *v0;           /* n initial voltages (LIF: below 1), or NULL: oscillatory
-                                 neurons start at a phase drawn uniformly from their free
-                                 period (init_seed), the others at reset */
+  const double *v0;           /* n initial voltages (LIF: below 1; custom: below a finite
+                                 v_spike), or NULL: oscillatory neurons start at a phase
+                                 drawn uniformly from their free period (init_seed), the
+                                 others at reset */
   uint64_t init_seed;
   double t_ref;               /* absolute refractory period in seconds, 0 to min(1e100, 1e15 tau)
                                  (0: none); any such length, e.g. longer than a run for
@@ -311,7 +312,9 @@ typedef struct sp_network_desc {
                                  w raising J by w tau/tau_syn (the same total voltage effect as
                                  a delta synapse of weight w); V is continuous (no input makes
                                  a neuron spike at its time, none is ignored: V is held at 0
-                                 for t_ref while J integrates); time frame only. Refused:
+                                 for t_ref while J integrates; a neuron reaching V = 1 at t
+                                 spikes at t even if an input at t lowers J); time frame
+                                 only. Refused:
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
                                  to 1e4 (SP_ERR_UNSUPPORTED), within 2^-12 of 1 but not 1
                                  (SP_ERR_NUMERIC), t_ref above 480 times the faster time

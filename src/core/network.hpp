@@ -268,8 +268,11 @@ bool weight_in_range(uint32_t model, double w);  // network_check_weight would p
 // With current-based synapses (tau_syn > 0) also |w| <= kMaxSynWeight (validate.cpp says why).
 constexpr double kMaxSynWeight = 1e6;
 sp_status network_check_syn_weight(double w, const char *label);
-sp_status network_check_v0(uint32_t model, double v, const char *label);
-bool v0_in_range(uint32_t model, double v);  // network_check_v0 would pass
+// v_spike: the model's spike voltage (network_v_spike, desc_v_spike; +inf but for custom models
+// with a finite threshold), which v0 must stay below.
+sp_status network_check_v0(uint32_t model, double v, double v_spike, const char *label);
+bool v0_in_range(uint32_t model, double v, double v_spike);  // network_check_v0 would pass
+double desc_v_spike(const sp_network_desc &d);
 // Rebuilds every queue key from the states (after a frame change or a parameter change, with
 // net->frame already the new frame); neurons that were due at now() in old_frame, whose due
 // key was old_due, stay due.

@@ -285,7 +285,7 @@ sp_status validate(const sp_network_desc &d, bool tables_given) {
     for (uint32_t i = 0; i < d.n; ++i) {
       char label[64];
       std::snprintf(label, sizeof label, "v0[%u]", i);
-      sp_status s = network_check_v0(d.model, d.v0[i], label);
+      sp_status s = network_check_v0(d.model, d.v0[i], desc_v_spike(d), label);
       if (s != SP_OK) return s;
     }
   }
@@ -353,13 +353,24 @@ sp_status network_check_syn_weight(double w, const char *label) {
               label, w, kMaxSynWeight);
 }
 
-bool v0_in_range(uint32_t model, double v) {
-  return finite(v) && with_model(model, [&](auto m) { return Ops<decltype(m)>::v0_in_range(v); });
+bool v0_in_range(uint32_t model, double v, double v_spike) {
+  return finite(v) && v < v_spike &&
+         with_model(model, [&](auto m) { return Ops<decltype(m)>::v0_in_range(v); });
 }
 
-sp_status network_check_v0(uint32_t model, double v, const char *label) {
+sp_status network_check_v0(uint32_t model, double v, double v_spike, const char *label) {
   if (!finite(v)) return fail(SP_ERR_ARGUMENT, "%s = %g: must be finite", label, v);
+  // (A finite v_spike: a custom model's threshold; an initial voltage at or above it would be
+  // a neuron past its spike.)
+  if (!(v < v_spike))
+    return fail(SP_ERR_ARGUMENT, "%s = %.17g: must be below the model's v_spike = %.17g", label, v,
+                v_spike);
   return with_model(model, [&](auto m) { return Ops<decltype(m)>::check_v0(v, label); });
+}
+
+double desc_v_spike(const sp_network_desc &d) {
+  bool tabulated = d.model == SP_MODEL_EIF || d.model == SP_MODEL_CUSTOM;
+  return tabulated && d.model_params ? d.model_params->v_spike : INFINITY;
 }
 
 }  // namespace sp

@@ -18,13 +18,15 @@ sp_status validate_values(const Network *net, sp_param p, const double *in, size
   if (p == SP_PARAM_DRIVES) return SP_OK;
   for (size_t i = 0; i < len; ++i) {
     double x = in[i];
-    bool ok = p == SP_PARAM_V0 ? v0_in_range(net->model, x) : weight_in_range(net->model, x);
+    const double v_spike = net->n_tables ? net->tables[0]->v_spike : INFINITY;
+    bool ok = p == SP_PARAM_V0 ? v0_in_range(net->model, x, v_spike)
+                               : weight_in_range(net->model, x);
     bool syn_ok = p == SP_PARAM_V0 || !(net->tau_syn > 0) || std::fabs(x) <= kMaxSynWeight;
     if (ok && syn_ok) continue;  // (the label is formatted for a failure only)
     char label[64];
     std::snprintf(label, sizeof label, "%s[%zu]", param_name(p), i);
     if (ok) return network_check_syn_weight(x, label);
-    return p == SP_PARAM_V0 ? network_check_v0(net->model, x, label)
+    return p == SP_PARAM_V0 ? network_check_v0(net->model, x, v_spike, label)
                             : network_check_weight(net->model, x, label);
   }
   return SP_OK;

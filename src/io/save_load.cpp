@@ -544,7 +544,7 @@ struct LoadedTimes {
 // (now - t0 itself is not bounded: a network run far ahead without any event
 // has such a state.)
 template <class O>
-sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
+sp_status check_times(const Network &net, const LoadedTimes &t, uint32_t frame, double tau) {
   if (!std::isfinite(t.now) || t.now < 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: now = %g: must be finite and >= 0",
                 t.now);
@@ -559,10 +559,8 @@ sp_status check_times(const LoadedTimes &t, uint32_t frame, double tau) {
   if (frame != SP_FRAME_PHASE && frame != SP_FRAME_TIME)
     return fail(SP_ERR_FORMAT, "not a valid saved network: running frame = %u: must be %d or %d",
                 frame, SP_FRAME_PHASE, SP_FRAME_TIME);
-  if (frame == SP_FRAME_PHASE) {
-    sp_status st = O::check_loaded_phase_clock(t.now, t.t0, tau);
-    if (st != SP_OK) return st;
-  }
+  sp_status st = O::check_loaded_span(net, frame, t.now, t.t0, tau);
+  if (st != SP_OK) return st;
   if (!std::isfinite(t.cur_key) ||
       (frame == SP_FRAME_PHASE && !O::loaded_phase_due_key_ok(t.cur_key)))
     return fail(SP_ERR_FORMAT, "not a valid saved network: due key = %g: must be finite%s",
@@ -940,6 +938,13 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     }
     sp_status v0_status = O::check_loaded_v0(v0, net->v0[i], i);
     if (v0_status != SP_OK) return refuse(v0_status);
+    // (A custom model's finite threshold, as creation and sp_set_params check it.)
+    const double v_spike = net->n_tables ? net->tables[0]->v_spike : INFINITY;
+    if (!(v0 < v_spike) && !same_bits(v0, net->v0[i]))
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: v0[%u] = %.17g: must be below v_spike = "
+                         "%.17g",
+                         i, v0, v_spike));
     net->v0[i] = v0;
   }
   LoadedTimes times;
@@ -951,7 +956,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   times.clock_value = r.f64();
   if (!r.ok()) return refuse(format_error("truncated times"));
   // The dynamic state must be sane before the network is built around it.
-  s = check_times<O>(times, frame, net->tau);
+  s = check_times<O>(*net, times, frame, net->tau);
   if (s != SP_OK) return refuse(s);
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
     return refuse(format_error("running frame = phase for a network it cannot run"));

@@ -193,8 +193,9 @@ struct Ops<Lif> {
   // t0)/tau): that clock must be a finite double. (A running network re-bases at every event
   // more than 32 tau after t0, and its neurons, all oscillatory, leave no silence near 700
   // tau.)
-  static sp_status check_loaded_phase_clock(double now, double t0, double tau) {
-    if (std::isfinite(std::exp(exact_span(now, t0, tau)))) return SP_OK;
+  static sp_status check_loaded_span(const Network &, uint32_t frame, double now, double t0,
+                                     double tau) {
+    if (frame != SP_FRAME_PHASE || std::isfinite(std::exp(exact_span(now, t0, tau)))) return SP_OK;
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: t0 = %.17g: %.17g tau before now = %.17g, the LIF "
                 "phase frame's clock exp((now - t0)/tau) overflows",

@@ -240,7 +240,11 @@ class SynLoop {
       } else {
         slot.state += k.ka;
       }
-      if (w > 0.0 || (!kLazyInhibition && w != 0.0)) {
+      if (!aux[i].stale && net_.spike_queue.key_of(i) <= t) {
+        // Due at this instant: V(t) = 1 whatever J does at t (V is continuous), so it spikes
+        // at t as it would have. Recomputing here would decide that from the rounding of V(t)
+        // (a crossing at t or a later one), and a later input of the instant could flip it.
+      } else if (w > 0.0 || (!kLazyInhibition && w != 0.0)) {
         aux[i].stale = 0;
         net_.spike_queue.update(i, key_at(net_, i, t, c));
       } else if (w != 0.0) {

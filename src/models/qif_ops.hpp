@@ -139,8 +139,21 @@ struct Ops<Qif> {
   static bool loaded_clock_ok(double) { return true; }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
-  // (The QIF clock is linear in time: any finite now and t0 give a finite clock.)
-  static sp_status check_loaded_phase_clock(double, double, double) { return SP_OK; }
+  // The first event re-bases every phase by omega (now - t0)/tau: that shift (with the largest
+  // drive), and so the threshold key at now, must be far from overflowing, as must every
+  // phase (a running network's phases stay within omega (t_ref/tau + 64) + 2 pi of 0).
+  static sp_status check_loaded_span(const Network &net, uint32_t, double now, double t0,
+                                     double tau) {
+    double max_drive = 0;
+    for (uint32_t i = 0; i < net.n; ++i)
+      if (drive_of(net, i) > max_drive) max_drive = drive_of(net, i);
+    double shift = Qif::omega(max_drive) * exact_span(now, t0, tau);
+    if (shift <= kLoadedPhaseLimit) return SP_OK;
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: t0 = %.17g, now = %.17g: the phases would move by "
+                "%g at the next event (at most %g)",
+                t0, now, shift, kLoadedPhaseLimit);
+  }
   static constexpr const char *kLoadedPhaseDueKeyRule = "";
   static sp_status check_loaded_v0(double, double, uint32_t) { return SP_OK; }
   static double loaded_due_key(const Network &net, double key_time, double t0, double tau,
@@ -149,7 +162,9 @@ struct Ops<Qif> {
     *tol = 1e-6 * (std::fabs(expect) + 4.0) + 2 * Qif::omega(net.drive[0]) * s_err;
     return expect;
   }
-  static sp_status check_loaded_state(const Network &, uint32_t, bool, double) { return SP_OK; }
+  static sp_status check_loaded_state(const Network &net, uint32_t i, bool, double) {
+    return check_loaded_phase(net.neuron[i].state, i);
+  }
 };
 
 }  // namespace sp

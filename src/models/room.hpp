@@ -5,6 +5,10 @@
 // member; the event loop, the voltage readers, the backward pass and save/load use only those.
 #pragma once
 #include <cmath>
+#include <cstdint>
+
+#include "common/error.hpp"
+#include "sparseprop/sparseprop.h"
 
 namespace sp {
 
@@ -53,6 +57,17 @@ inline double exact_span(double t, double t0, double tau) {
 inline double exp_minus_span(double t, double t0, double tau) {
   Span s = exact_span_parts(t, t0, tau);
   return std::exp(-s.q) * (1.0 - s.c);
+}
+
+// Phase models (QIF, tabulated): the loader's bound on a loaded phase and on the shift the next
+// re-basing adds to it, so that their sum stays finite. Far above what a running network
+// reaches: its phases stay within a few periods of its clock's last re-basing (about
+// omega t_ref/tau at most, with t_ref <= 1e15 tau).
+constexpr double kLoadedPhaseLimit = 1e300;
+inline sp_status check_loaded_phase(double x, uint32_t i) {
+  if (std::fabs(x) <= kLoadedPhaseLimit) return SP_OK;
+  return fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: a phase must be within %g",
+              i, x, kLoadedPhaseLimit);
 }
 
 }  // namespace sp

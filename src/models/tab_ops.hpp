@@ -225,7 +225,16 @@ struct Ops<Tabulated> {
   static bool loaded_clock_ok(double) { return true; }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
-  static sp_status check_loaded_phase_clock(double, double, double) { return SP_OK; }
+  // The first event re-bases every phase by (now - t0)/tau: far from overflowing, as every
+  // phase must be (see Ops<Qif>).
+  static sp_status check_loaded_span(const Network &, uint32_t, double now, double t0, double tau) {
+    double shift = exact_span(now, t0, tau);
+    if (shift <= kLoadedPhaseLimit) return SP_OK;
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: t0 = %.17g, now = %.17g: the phases would move by "
+                "%g at the next event (at most %g)",
+                t0, now, shift, kLoadedPhaseLimit);
+  }
   static constexpr const char *kLoadedPhaseDueKeyRule = "";
   static sp_status check_loaded_v0(double, double, uint32_t) { return SP_OK; }
   // The due key is the threshold key s - T_I of its instant; a spiker's own key stands for it
@@ -236,7 +245,9 @@ struct Ops<Tabulated> {
     *tol = 1e-6 * (std::fabs(expect) + table(net, net.drive[0]).period) + 2 * s_err;
     return expect;
   }
-  static sp_status check_loaded_state(const Network &, uint32_t, bool, double) { return SP_OK; }
+  static sp_status check_loaded_state(const Network &net, uint32_t i, bool, double) {
+    return check_loaded_phase(net.neuron[i].state, i);
+  }
 };
 
 }  // namespace sp

@@ -382,6 +382,47 @@ static void test_nonfinite_parameters_refused(void **state) {
   sp_network_destroy(net);
 }
 
+/* A custom model's finite threshold bounds the initial voltages as 1 bounds LIF's: v0 at or
+   above v_spike is refused at creation and in sp_set_params (a fuzz_create finding: v0 = 1.1
+   with v_spike = 1 + 2^-52 was accepted and read back as v_spike), and v0 just below loads. */
+static double f_minus_v(double v, void *ctx) {
+  (void)ctx;
+  return -v;
+}
+static void test_custom_v0_at_or_above_v_spike_refused(void **state) {
+  sp_network_desc d;
+  sp_network *net;
+  sp_model_params mp;
+  double v0[N] = {0.5, 0.1, 0.0, -0.3, -1.0, 0.9};
+  bytes before;
+  abi_msg m;
+  (void)state;
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = (uint32_t)sizeof mp;
+  mp.v_reset = 0.0;
+  mp.v_spike = 1.0;
+  mp.f = f_minus_v;
+  desc_init(&d, SP_MODEL_CUSTOM, SP_FRAME_AUTO);
+  d.model_params = &mp;
+  d.v0 = v0;
+  v0[2] = 1.1;
+  expect_create_fails("custom v0[2] = 1.1 above v_spike = 1", &d, SP_ERR_ARGUMENT, "v0[2]", "1.1");
+  v0[2] = 1.0;
+  expect_create_fails("custom v0[2] = v_spike = 1", &d, SP_ERR_ARGUMENT, "v0[2]", "v_spike");
+  v0[2] = 0.999;
+  net = create_ok(&d);
+  assert_sp_ok(sp_run(net, 0.005, NULL, 0, NULL));
+  before = save_bytes(net);
+  v0[4] = 1.5;
+  assert_status(sp_set_params(net, SP_PARAM_V0, v0, N), SP_ERR_ARGUMENT);
+  m = abi_last_error();
+  abi_check_message("SP_PARAM_V0[4] = 1.5, custom v_spike 1", &m, "SP_PARAM_V0[4]", NULL, "1.5");
+  assert_true(same_saved(net, &before));
+  assert_reloads("custom v0 just below v_spike", net);
+  free(before.p);
+  sp_network_destroy(net);
+}
+
 /* Current-based synapses: V is the difference of two coordinates of the order of the weights,
    so weights above 1e6 are refused at creation, in sp_set_params and (through the same check)
    in sp_load (fuzz_load/syn-weight-1e27-resave-not-loadable in tests/fuzz/crashes: with a weight of -8e27 the
@@ -995,6 +1036,7 @@ int main(void) {
       cmocka_unit_test(test_due_spike_cause_reloads),
       cmocka_unit_test(test_random_calls_always_reload),
       cmocka_unit_test(test_huge_syn_weights_refused),
+      cmocka_unit_test(test_custom_v0_at_or_above_v_spike_refused),
   };
   /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */
   if (getenv("ABI_TEST")) cmocka_set_test_filter(getenv("ABI_TEST"));

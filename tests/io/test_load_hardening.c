@@ -297,6 +297,66 @@ static void test_lif_phase_long_span_or_stale_due_key_is_refused(void **state) {
   sp_network_destroy(a);
 }
 
+/* QIF phases move by omega (now - t0)/tau at the next re-basing: a loaded now so far after t0
+ * that the shift overflows is refused (a fuzz_load finding: crafted version-1 bytes with now
+ * = 2e307, t0 = 0, tau = 0.01 loaded, their first event re-based by +inf and the saved due
+ * key was -inf), in both frames, and so is a phase beyond 1e300. A network held refractory
+ * for 1e14 tau (phases far from 0, legitimately) still loads. */
+static void test_qif_phase_overflow_is_refused(void **state) {
+  const uint32_t n = 12;
+  uint32_t frame;
+  (void)state;
+  for (frame = SP_FRAME_PHASE; frame <= SP_FRAME_TIME; ++frame) {
+    sp_network_desc d;
+    sp_network *a = NULL, *b = NULL;
+    sp_spike sp;
+    size_t len;
+    unsigned char *buf;
+    int k;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_QIF;
+    d.n = n;
+    d.drive = 0.5;
+    d.frame = frame;
+    d.init_seed = 3;
+    d.recurrent.k = 3;
+    d.recurrent.seed = 8;
+    d.recurrent.weight = -0.05;
+    assert_int_equal(sp_network_create(&d, &a), SP_OK);
+    assert_int_equal(sp_network_frame(a), frame);
+    for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+    assert_int_equal(sp_run(a, sp_now(a) + 1e-4, NULL, 0, NULL), SP_OK);
+    buf = save(a, &len);
+    fmt_put_f64(buf + OFF_NOW(n), 2.1369865733511756e307);
+    fmt_put_f64(buf + OFF_T0(n), 0.0);
+    fmt_reseal(buf, len);
+    expect_refused(buf, len, "the phases would move by");
+    free(buf);
+    buf = save(a, &len);
+    fmt_put_f64(buf + OFF_STATE(n, 4), -1e301);
+    fmt_reseal(buf, len);
+    expect_refused(buf, len, "state[4]");
+    free(buf);
+    sp_network_destroy(a);
+
+    /* Refractory for 1e14 tau after each spike: loads and continues. */
+    d.t_ref = 1e14 * 0.01;
+    assert_int_equal(sp_network_create(&d, &a), SP_OK);
+    for (k = 0; k < 30; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+    buf = save(a, &len);
+    assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+    for (k = 0; k < 10; ++k) {
+      sp_spike sb;
+      assert_int_equal(sp_step(a, &sp), SP_OK);
+      assert_int_equal(sp_step(b, &sb), SP_OK);
+      assert_true(sp.neuron == sb.neuron && sp.t == sb.t);
+    }
+    free(buf);
+    sp_network_destroy(b);
+    sp_network_destroy(a);
+  }
+}
+
 static void test_phase_key_before_now_is_refused(void **state) {
   /* A phase-frame neuron not due whose key's instant lies between the due key's instant and
      now (after a run past the last spike): a running network has none (sp_run would have
@@ -460,6 +520,7 @@ int main(void) {
       cmocka_unit_test(test_infinite_due_key_is_refused),
       cmocka_unit_test(test_phase_key_before_now_is_refused),
       cmocka_unit_test(test_lif_phase_long_span_or_stale_due_key_is_refused),
+      cmocka_unit_test(test_qif_phase_overflow_is_refused),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
       cmocka_unit_test(test_seeded_voltage_at_threshold_loads),
