@@ -68,12 +68,24 @@ uint32_t kick_map_build(const Table &t, double w, KickMap *m) {
     bool converged = true;
     for (uint32_t j = N - 1; j < M; ++j) converged = converged && std::fabs(ch[j]) <= kTol * scale;
     if (!converged) continue;
-    // To monomials in u (summed in long double: the T_j have coefficients up to 2^(N-2)).
+    // To monomials in t = (u + 1)/2 (summed in long double: the T_j have coefficients up to
+    // 2^(N-2)): first in u, then a_p u^p = a_p (2t - 1)^p expanded.
+    long double in_u[N], in_t[N] = {};
     for (uint32_t p = 0; p < N; ++p) {
       long double s = 0;
       for (uint32_t j = p; j < N; ++j) s += static_cast<long double>(ch[j]) * mono[j][p];
-      m->c[i][p] = static_cast<double>(s);
+      in_u[p] = s;
     }
+    for (uint32_t p = 0; p < N; ++p) {
+      long double binom = 1;  // C(p, q)
+      for (uint32_t q = 0; q <= p; ++q) {
+        // (2t - 1)^p = sum_q C(p, q) (2t)^q (-1)^(p - q)
+        in_t[q] += in_u[p] * binom * std::ldexp(1.0L, static_cast<int>(q)) *
+                   (((p - q) & 1) ? -1 : 1);
+        binom = binom * (p - q) / (q + 1);
+      }
+    }
+    for (uint32_t p = 0; p < N; ++p) m->c[i][p] = static_cast<double>(in_t[p]);
     ++resolved;
   }
   if (resolved) m->weight = w;
