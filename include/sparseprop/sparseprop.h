@@ -601,7 +601,9 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
  *
  * EIF and custom models that spike at V = +inf report +INFINITY for a neuron whose phase is
  * within rounding of its spike (e.g. a v0 far above V_T: the time left to the blow-up is below
- * the phase's resolution); it spikes at now().
+ * the phase's resolution); it spikes at now(). The phase models (QIF, EIF, custom) keep a phase,
+ * so a voltage read from it is exact up to dV/dphi = F(V) + I times the phase's rounding: a
+ * v0 of 3 with EIF's defaults (F + I about 5e7) reads back as 3 + 3e-8.
  *
  * Parameters: net, the network.
  *             neuron, < n.

@@ -12,6 +12,12 @@
 # move a finding to tests/fuzz/crashes/<target>/ once it is fixed, so that `meson test`
 # replays it. SP_FUZZ_LENIENT=1 relaxes the checks for known defects outside the loader
 # (see fuzz_common.h).
+#
+# FUZZ_SEED=S fixes libFuzzer's random seed (default: a new one each run) and FUZZ_RUNS=R stops
+# after R executions (default: only the time limit). With both, a run is reproducible: the
+# same commit explores the same inputs in the same order, and a run cut short by SECONDS
+# explores a prefix of them. CI runs that way (.ci/run, stage 6), so a CI finding replays
+# exactly; exploratory runs (no FUZZ_SEED) look further.
 set -eu
 
 seconds=${1:-60}
@@ -40,13 +46,16 @@ for t in $targets; do
   mkdir -p "$out/corpus" "$out/findings"
   cp "$here/corpus/$t/"* "$out/corpus/" 2>/dev/null || true
   log=$out/fuzz.log
-  echo "== $t: $seconds s"
+  echo "== $t: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${FUZZ_RUNS:+, at most $FUZZ_RUNS executions}"
+  extra=""
+  [ -n "${FUZZ_SEED:-}" ] && extra="$extra -seed=$FUZZ_SEED -reload=0"
+  [ -n "${FUZZ_RUNS:-}" ] && extra="$extra -runs=$FUZZ_RUNS"
   rc=0
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$build/tests/fuzz/$t" "$out/corpus" -max_total_time="$seconds" -timeout=10 \
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
-      -artifact_prefix="$out/findings/" >"$log" 2>&1 || rc=$?
+      -artifact_prefix="$out/findings/" $extra >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)
   findings=$(ls "$out/findings" | wc -l)
