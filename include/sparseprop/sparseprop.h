@@ -197,8 +197,9 @@ enum sp_model_code {
      neuron at that instant (as LIF inputs that reach 1). At most 64 distinct drives, fixed at
      creation: sp_set_drive and SP_PARAM_DRIVES accept only drives the network was created
      with (SP_ERR_UNSUPPORTED otherwise; create with every drive a neuron will use). The
-     tables count in sp_network_memory (about 16 KB per drive for the defaults) and are saved
-     with the network (format version 4). */
+     tables count in sp_network_memory (about 16 KB per drive for the defaults, plus 36 KB per
+     drive for the kick map of a shared recurrent weight, which makes such inputs cheaper and
+     is rebuilt, not saved) and are saved with the network (format version 4). */
   SP_MODEL_EIF = 3,
   /* Any one-variable model tau dV/dt = F(V) + I with F the callback model_params->f (ctx
      passed through), reset v_reset, spike at the finite v_spike or at +inf (v_spike =

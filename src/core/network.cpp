@@ -156,12 +156,14 @@ void layout(Arena &a, const Shape &s, Network *net) {
   const Table **tables = a.take<const Table *>(s.n_tables);
   unsigned char *tmem[Ops<Tabulated>::kMaxTables];
   for (uint32_t k = 0; k < s.n_tables; ++k) tmem[k] = a.take<unsigned char>(s.table_bytes[k]);
+  KickMap *kick_maps = a.take<KickMap>(own * (s.rec_weights ? 0 : s.n_tables));
   if (!net) return;
   net->marks = marks;
   net->syn_aux = s.syn ? syn_aux : nullptr;
   net->n_tables = s.n_tables;
   net->table_drive = tdrive;
   net->tables = tables;
+  net->kick_maps = kick_maps;
   for (uint32_t k = 0; k < s.n_tables; ++k) {
     tdrive[k] = s.table_drive[k];
     tables[k] = reinterpret_cast<const Table *>(tmem[k]);  // (built by build_tables)
@@ -479,6 +481,9 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
   } else {
     net->inputs = Synapses();
   }
+  // The kick maps come from the tables, created or loaded, and the shared weight.
+  for (uint32_t k = 0; net->kick_maps && k < net->n_tables; ++k)
+    kick_map_build(*net->tables[k], net->recurrent.weight, &net->kick_maps[k]);
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);
@@ -551,6 +556,7 @@ sp_status network_replica(const Network *parent, Network **out) {
   net->n_tables = parent->n_tables;
   net->table_drive = parent->table_drive;
   net->tables = parent->tables;
+  net->kick_maps = parent->kick_maps;
   net->parent = parent;
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_replica_sync(net);

@@ -7,6 +7,7 @@
 
 #include "grad/tape.hpp"
 #include "models/lif_syn.hpp"
+#include "models/tabulated/kick_map.hpp"
 #include "models/tabulated/table.hpp"
 #include "queue/bucket_queue.hpp"
 #include "queue/input_queue.hpp"
@@ -164,6 +165,9 @@ struct Network {
   uint32_t n_tables;
   double *table_drive;
   const Table **tables;
+  // With a shared recurrent weight, the kick map of each table for it (kick_map.hpp), built
+  // at creation and loading; nullptr without.
+  KickMap *kick_maps;
 
   Tape tape;
 };

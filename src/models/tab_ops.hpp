@@ -3,7 +3,8 @@
 // The phase is the time since reset in units of tau along the free trajectory, so the clock is
 // s = (t - t0)/tau (linear, like QIF's) and the co-moving state x = phi - s is constant between
 // events; the neuron spikes when phi = x + s reaches the period T_I. An input of weight w is
-// phi' = phi(V(phi) + w): two table look-ups.
+// phi' = phi(V(phi) + w): one polynomial of the kick map for the shared weight
+// (tabulated/kick_map.hpp) where it resolves phi, else two table look-ups.
 #pragma once
 #include <cmath>
 
@@ -92,8 +93,8 @@ struct Ops<Tabulated> {
   }
 
   // The table of a drive that has one (every neuron's drive does: sp_set_drive refuses others).
-  static const Table &table(const Network &net, double drive) {
-    if (net.n_tables == 1) return *net.tables[0];
+  static uint32_t table_index(const Network &net, double drive) {
+    if (net.n_tables == 1) return 0;
     uint32_t lo = 0, hi = net.n_tables - 1;
     while (lo < hi) {
       uint32_t mid = (lo + hi) / 2;
@@ -102,7 +103,10 @@ struct Ops<Tabulated> {
       else
         hi = mid;
     }
-    return *net.tables[lo];
+    return lo;
+  }
+  static const Table &table(const Network &net, double drive) {
+    return *net.tables[table_index(net, drive)];
   }
   // Whether the network has a table for this drive.
   static bool has_table(const Network &net, double drive) {
@@ -138,15 +142,22 @@ struct Ops<Tabulated> {
   }
   struct Kick {
     const Table *tab;
+    const KickMap *map;  // the table's kick map when it is for w, else nullptr
     double w, s;
   };
   static Kick kick(const Network &net, double w, double drive, double s) {
-    return Kick{&table(net, drive), w, s};
+    const uint32_t k = table_index(net, drive);
+    const KickMap *map = net.kick_maps && net.kick_maps[k].weight == w ? &net.kick_maps[k]
+                                                                       : nullptr;
+    return Kick{net.tables[k], map, w, s};
   }
-  // Past the threshold or cut-off the table's phase is T_I itself, so the state is then exactly
-  // T_I - s, which at_threshold recognises.
+  // One polynomial where the kick map resolves the phase, else the two look-ups. Past the
+  // threshold or cut-off (never on a resolved segment) the table's phase is T_I itself, so the
+  // state is then exactly T_I - s, which at_threshold recognises.
   static double apply(double x, const Kick &k) {
-    double phi = x + k.s;
+    const double phi = x + k.s;
+    double d;
+    if (k.map && k.map->shift(phi, &d)) return x + d;
     return k.tab->phase(k.tab->voltage(phi) + k.w) - k.s;
   }
   static bool at_threshold(const Network &net, double x, double drive, double s) {

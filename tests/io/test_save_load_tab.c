@@ -44,7 +44,9 @@ static double f_lif(double v, void *ctx) {
   return -v;
 }
 
-enum kind { EIF_TIME, EIF_PHASE, CUSTOM_QIF, CUSTOM_LIF_PHASE };
+/* The _SHARED kinds have one shared recurrent weight: their recurrent inputs go through the
+   kick maps, which the loader rebuilds from the saved tables (they are not in the bytes). */
+enum kind { EIF_TIME, EIF_PHASE, CUSTOM_QIF, CUSTOM_LIF_PHASE, EIF_TIME_SHARED, EIF_PHASE_SHARED };
 
 static sp_network *make(enum kind kind) {
   sp_network_desc d;
@@ -66,7 +68,8 @@ static sp_network *make(enum kind kind) {
   d.t_ref = kind == EIF_TIME ? 0.001 : 0.0;
   d.recurrent.row_ptr = row_ptr;
   d.recurrent.targets = targets;
-  d.recurrent.weights = weights;
+  d.recurrent.weights = kind >= EIF_TIME_SHARED ? NULL : weights;
+  d.recurrent.weight = kind >= EIF_TIME_SHARED ? -0.1 : 0.0;
   d.n_inputs = 2;
   d.inputs.row_ptr = in_row_ptr;
   d.inputs.targets = in_targets;
@@ -75,10 +78,13 @@ static sp_network *make(enum kind kind) {
   switch (kind) {
     case EIF_TIME:
     case EIF_PHASE:
+    case EIF_TIME_SHARED:
+    case EIF_PHASE_SHARED:
       /* The default convention: reset 0, V_T = 1, D_T = 0.1, spike at +inf (model_params
          NULL), four drives or one. */
       d.model = SP_MODEL_EIF;
-      for (i = 0; i < N; ++i) drives[i] = kind == EIF_TIME ? 1.0 + 0.1 * (i % 4) : 1.1;
+      for (i = 0; i < N; ++i)
+        drives[i] = kind == EIF_TIME || kind == EIF_TIME_SHARED ? 1.0 + 0.1 * (i % 4) : 1.1;
       d.drives = drives;
       break;
     case CUSTOM_QIF:
@@ -104,11 +110,15 @@ static sp_network *make(enum kind kind) {
 }
 
 static void test_continuation_is_bit_identical(void **state) {
-  static const char *const names[] = {"EIF, four drives", "EIF, phase frame",
-                                      "custom F = V^2, three drives", "custom F = -V, phase"};
+  static const char *const names[] = {"EIF, four drives",
+                                      "EIF, phase frame",
+                                      "custom F = V^2, three drives",
+                                      "custom F = -V, phase",
+                                      "EIF, four drives, shared weight",
+                                      "EIF, phase frame, shared weight"};
   int kind;
   (void)state;
-  for (kind = EIF_TIME; kind <= CUSTOM_LIF_PHASE; ++kind) {
+  for (kind = EIF_TIME; kind <= EIF_PHASE_SHARED; ++kind) {
     sp_network *a = make((enum kind)kind), *b = NULL, *c = NULL;
     unsigned char *buf;
     size_t len = 0;
@@ -117,9 +127,10 @@ static void test_continuation_is_bit_identical(void **state) {
     int k;
     char path[64];
     printf("# %s\n", names[kind]);
-    assert_int_equal(sp_network_frame(a), kind == EIF_PHASE || kind == CUSTOM_LIF_PHASE
-                                              ? SP_FRAME_PHASE
-                                              : SP_FRAME_TIME);
+    assert_int_equal(sp_network_frame(a),
+                     kind == EIF_PHASE || kind == CUSTOM_LIF_PHASE || kind == EIF_PHASE_SHARED
+                         ? SP_FRAME_PHASE
+                         : SP_FRAME_TIME);
     for (k = 0; k < 500; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
     assert_int_equal(sp_input(a, 0, sp_now(a) + 0.0007), SP_OK);
     assert_int_equal(sp_input(a, 1, sp_now(a) + 0.003), SP_OK);

@@ -13,8 +13,10 @@ extern "C" {  // this CMocka's header has no C++ guard
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#include "models/tabulated/kick_map.hpp"
 #include "models/tabulated/table.hpp"
 
 namespace {
@@ -426,13 +428,181 @@ void test_memory_and_check(void **) {
   assert_memory_equal(again.data(), mem.data(), n);
 }
 
+// ------------------------------------------------------------------------------------------
+// Kick maps (kick_map.hpp): phi -> phi(V(phi) + w) on uniform segments, against the closed
+// forms of F = -V and F = V^2 and, for EIF, the quadrature above. Errors are in units of
+// max(1, |phi'|) beyond what rounding phi itself moves phi' (|d phi'/d phi| ulp(phi)).
+
+struct MapErrors {
+  double worst = 0, lookups = 0;
+  uint32_t checked = 0;
+};
+
+std::unique_ptr<sp::KickMap> map_of(const Table *t, double w, uint32_t *resolved) {
+  std::unique_ptr<sp::KickMap> m(new sp::KickMap);
+  *resolved = sp::kick_map_build(*t, w, m.get());
+  return m;
+}
+
+// The map at phi against the reference phase ref and its slope, and the two look-ups it
+// replaces (e->lookups); fails where the map claims a phase whose kick fires (fires: the exact
+// kick reaches the threshold or cut-off).
+void check_map_point(const Table *t, double w, const sp::KickMap &m, double phi, long double ref,
+                     long double slope, bool fires, MapErrors *e, const char *name) {
+  double d;
+  if (!m.shift(phi, &d)) return;
+  if (fires) fail_msg("%s: the map resolves phi = %.17g, whose kick fires", name, phi);
+  const long double floor = std::fabs(slope - 1) * std::ldexp(1.0L, std::ilogb(phi) - 52);
+  const long double scale = std::fmax(1.0L, std::fabs(ref));
+  auto excess = [&](long double got) {
+    const long double err = std::fabs(got - ref) - floor;
+    return err > 0 ? static_cast<double>(err / scale) : 0.0;
+  };
+  const double r = excess(static_cast<long double>(phi) + d);
+  if (r > e->worst && getenv("TABLE_DEBUG"))
+    printf("#  map %s %.2e at phi = %.17g\n", name, r, phi);
+  if (r > e->worst) e->worst = r;
+  const double l = excess(t->phase(t->voltage(phi) + w));
+  if (l > e->lookups) e->lookups = l;
+  ++e->checked;
+}
+
+// Map errors are bounded by the look-ups' own (the map's values come from them) plus its fit.
+void assert_map_errors(const MapErrors &e, const char *name, uint32_t resolved) {
+  printf("# kick map %-34s %3u of %u segments, %6u points: worst %.1e (two look-ups %.1e)\n", name,
+         resolved, sp::kKickSegments, e.checked, e.worst, e.lookups);
+  if (!(e.worst <= 2e-15)) fail_msg("%s: map error %.3e > 2e-15", name, e.worst);
+}
+
+void test_kick_map_closed_forms(void **) {
+  // F = -V (threshold 1, reset 0): V = I - (I - V_r) e^-phi, phi' = -ln(e^-phi - w/(I - V_r)).
+  const double lif_w[] = {-0.1, 0.3, -2.0, 0.05};
+  for (double I : {1.1, 2.5}) {
+    Built b = build(custom(f_lif, I, 0.0, 1.0));
+    const Table *t = b.t;
+    for (double w : lif_w) {
+      uint32_t resolved;
+      auto m = map_of(t, w, &resolved);
+      MapErrors e;
+      char name[64];
+      std::snprintf(name, sizeof name, "F = -V, I = %g, w = %g", I, w);
+      const long double LI = I;
+      for (long double phi : grid(t->phi_lo, t->period, 200000)) {
+        const long double v = LI - LI * std::exp(-phi), v2 = v + w;
+        const bool fires = v2 >= 1;
+        // The custom clamp below v_lo (the table's rule) where the kick goes below it.
+        const long double ref = v2 < t->v_lo ? t->phi_lo : -std::log(std::exp(-phi) - w / LI);
+        const long double slope = v2 < t->v_lo ? 0 : (LI - v) / (LI - v2);
+        check_map_point(t, w, *m, static_cast<double>(phi), ref, slope, fires, &e, name);
+      }
+      assert_map_errors(e, name, resolved);
+      if (w == -0.1 || w == 0.05) assert_true(resolved >= sp::kKickSegments * 9 / 10);
+    }
+  }
+  // F = V^2, reset -20, spike at +inf: V = s tan(s phi + atan(V_r/s)).
+  for (double I : {0.1, 1.0}) {
+    const double vr = -20;
+    Built b = build(custom(f_qif, I, vr, INFINITY));
+    const Table *t = b.t;
+    for (double w : {-0.1, 0.5}) {
+      uint32_t resolved;
+      auto m = map_of(t, w, &resolved);
+      MapErrors e;
+      char name[64];
+      std::snprintf(name, sizeof name, "F = V^2, I = %g, w = %g", I, w);
+      const long double s = std::sqrt(static_cast<long double>(I));
+      const long double a0 = std::atan(vr / s);
+      for (long double phi : grid(0, t->period, 200000)) {
+        if (s * phi + a0 >= 1.5707963267948966192313216916397514L) continue;
+        const long double v = s * std::tan(s * phi + a0), v2 = v + w;
+        const long double ref = (std::atan(v2 / s) - a0) / s;
+        check_map_point(t, w, *m, static_cast<double>(phi), ref, (v * v + I) / (v2 * v2 + I), false,
+                        &e, name);
+      }
+      assert_map_errors(e, name, resolved);
+      assert_true(resolved >= sp::kKickSegments / 2);
+    }
+  }
+}
+
+void test_kick_map_eif(void **) {
+  struct Case {
+    double I, vr, vt, dt, v_spike, w;
+  };
+  const Case cases[] = {
+      {1.1, 0.0, 1.0, 0.1, INFINITY, -0.1},  // the balanced network's
+      {1.1, 0.0, 1.0, 0.1, INFINITY, 0.2},
+      {1.5, 0.0, 1.0, 0.02, INFINITY, -0.3},
+      {1.2, 0.0, 1.0, 0.1, 1.5, 0.3},  // finite threshold: kicks that fire are not mapped
+  };
+  for (const Case &c : cases) {
+    Built b = build(eif(c.I, c.vr, c.vt, c.dt, c.v_spike));
+    const Table *t = b.t;
+    uint32_t resolved;
+    auto m = map_of(t, c.w, &resolved);
+    const long double LI = c.I, Lvt = c.vt, Ldt = c.dt;
+    auto G = [&](long double v) { return -v + LI + Ldt * std::exp((v - Lvt) / Ldt); };
+    auto inv_g = [&](long double v) { return 1.0L / G(v); };
+    // phi(V) from V_r by quadrature, in pieces of at most 0.25 (the integrand is smooth there).
+    auto phase = [&](long double v) {
+      long double sum = 0, a = c.vr;
+      const long double step = v > a ? 0.25L : -0.25L;
+      while (std::fabs(v - a) > 0.25L) sum += adaptive(inv_g, a, a + step), a += step;
+      return sum + adaptive(inv_g, a, v);
+    };
+    MapErrors e;
+    char name[80];
+    std::snprintf(name, sizeof name, "EIF I=%g DT=%g%s, w = %g", c.I, c.dt,
+                  c.v_spike < INFINITY ? " Vs 1.5" : "", c.w);
+    const double top = c.v_spike < INFINITY ? c.v_spike : c.vt + 30 * c.dt;
+    for (long double v : grid(t->v_lo, top, 4000)) {
+      const long double v2 = v + c.w;
+      const bool fires = v2 >= c.v_spike;
+      const long double p = phase(v);
+      const long double ref = fires ? t->period : phase(v2);
+      check_map_point(t, c.w, *m, static_cast<double>(p), ref, G(v) / G(v2), fires, &e, name);
+    }
+    assert_map_errors(e, name, resolved);
+    assert_true(resolved >= sp::kKickSegments / 2 && e.checked > 1000);
+  }
+}
+
+void test_kick_map_structure(void **) {
+  Built b = build(eif(1.1, 0.0, 1.0, 0.1, INFINITY));
+  uint32_t r1, r2, r0;
+  auto m1 = map_of(b.t, -0.1, &r1), m2 = map_of(b.t, -0.1, &r2);
+  // Deterministic: a loaded network rebuilds the same map from the same table.
+  assert_int_equal(r1, r2);
+  assert_memory_equal(m1.get(), m2.get(), sizeof(sp::KickMap));
+  assert_true(m1->weight == -0.1);
+  // Near the period (V -> +inf) and below phi_lo the map defers to the look-ups.
+  double d;
+  assert_false(m1->shift(std::nextafter(b.t->period, 0.0), &d));
+  assert_false(m1->shift(b.t->phi_lo - 1e-3, &d));
+  assert_false(m1->shift(NAN, &d));
+  assert_true(m1->shift(0.5 * b.t->period, &d));
+  // No weight, no map.
+  for (double w : {0.0, static_cast<double>(NAN), static_cast<double>(INFINITY)}) {
+    auto m0 = map_of(b.t, w, &r0);
+    assert_int_equal(r0, 0);
+    assert_true(m0->weight != m0->weight);
+    assert_false(m0->shift(0.5 * b.t->period, &d));
+  }
+}
+
 }  // namespace
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kronrod_weights), cmocka_unit_test(test_lif_closed_form),
-      cmocka_unit_test(test_qif_closed_form), cmocka_unit_test(test_eif_quadrature),
-      cmocka_unit_test(test_rejections),      cmocka_unit_test(test_memory_and_check),
+      cmocka_unit_test(test_kronrod_weights),
+      cmocka_unit_test(test_lif_closed_form),
+      cmocka_unit_test(test_qif_closed_form),
+      cmocka_unit_test(test_eif_quadrature),
+      cmocka_unit_test(test_rejections),
+      cmocka_unit_test(test_memory_and_check),
+      cmocka_unit_test(test_kick_map_closed_forms),
+      cmocka_unit_test(test_kick_map_eif),
+      cmocka_unit_test(test_kick_map_structure),
   };
   return cmocka_run_group_tests_name("tabulated model tables", tests, NULL, NULL);
 }
