@@ -147,7 +147,12 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
     if (sc > 0.0) {
       double dc;
       if (eval(sc, &dc) < 0.0) return INFINITY;  // the maximum stays below threshold
-      hi = sc;
+      // After its maximum V falls to I: with I > 1 it stays at or above 1 once it has crossed,
+      // so a maximum far beyond both time constants (a tiny positive coefficient, e.g. from
+      // a weight of 1e-300) is no bracket to bisect (400 halvings of 1e297 s leave 1e177 s):
+      // search from 0 as for a rise for good.
+      const double slowest = sh.tau_m > sh.tau_s ? sh.tau_m : sh.tau_s;
+      hi = c > 0.0 && sc > 64.0 * slowest ? INFINITY : sc;
     } else if (!(c > 0.0)) {
       return INFINITY;  // rising to the asymptote I <= 1
     } else {

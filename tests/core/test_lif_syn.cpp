@@ -195,6 +195,24 @@ void test_special_ratio_spike_times(void **) {
   }
 }
 
+// A maximum far beyond the time constants (a tiny positive slow coefficient, e.g. J from an
+// input of weight 1e-300) is no bracket: the crossing is the dominant term's, tau_m ln(-p/c)
+// (a fuzz_create finding: bisecting [0, 1e297 s] 400 times returned 1e177 s).
+void test_far_maximum(void **) {
+  const double tau_m = 0.01, p = -0.426, drive = 1.2;
+  const double ratios[] = {1.0, 2.0, 4.0, 3.7};
+  for (double ratio : ratios) {
+    LifSyn::Shape sh = LifSyn::shape(tau_m, tau_m * ratio);
+    const double qs[] = {1e-300, 1e-200, 1e-30};
+    for (double q : qs) {
+      char what[64];
+      std::snprintf(what, sizeof what, "far maximum, tau_s/tau_m = %g, q = %g", ratio, q);
+      expect_rel(LifSyn::first_crossing(p, q, drive, sh), tau_m * std::log(0.426L / 0.2L), 1e-14,
+                 what);
+    }
+  }
+}
+
 // Independent oracle: V(s) in long double from the hand-written solution, the first sign
 // change on a fine grid, then bisection to the long-double rounding.
 long double oracle_v(long double p, long double q, long double drive, double tau_m, double tau_s,
@@ -330,6 +348,7 @@ int main(void) {
       cmocka_unit_test(test_ode_residual),
       cmocka_unit_test(test_special_ratio_spike_times),
       cmocka_unit_test(test_first_crossing_shapes),
+      cmocka_unit_test(test_far_maximum),
       cmocka_unit_test(test_random_vs_oracle),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
