@@ -3,6 +3,8 @@
  *
  *   make_corpus CORPUS_DIR            writes CORPUS_DIR/fuzz_load, fuzz_create, fuzz_api
  *   make_corpus --golden GOLDEN_DIR   writes GOLDEN_DIR/<variant>.spnet
+ *   make_corpus --golden-v34 DIR      writes DIR/<variant>.spnet for golden_v34_variants
+ *                                     (tests/io/golden-v34: format versions 3 and 4)
  */
 #include "fuzz_seeds.h" /* first: it sets _POSIX_C_SOURCE */
 #include "fuzz_desc.h"
@@ -40,13 +42,44 @@ static unsigned char *save(const sp_network *net, size_t *len) {
   return buf;
 }
 
+/* Writes the version-3 and version-4 golden files. Returns the exit status. */
+static int write_golden_v34(const char *dir) {
+  size_t v;
+  for (v = 0; v < GOLDEN_V34_COUNT; ++v) {
+    const golden_v34_variant *g = &golden_v34_variants[v];
+    sp_network *net = NULL;
+    size_t len = 0;
+    unsigned char *buf;
+    char name[256];
+    sp_status s = golden_v34_build(g, &net);
+    if (s != SP_OK) {
+      fprintf(stderr, "%s: %s: %s\n", g->base.name, sp_status_name(s), sp_last_error());
+      return 1;
+    }
+    buf = save(net, &len);
+    if (!buf) return 1;
+    if (len < 12 || buf[8] != golden_v34_version(g)) {
+      fprintf(stderr, "%s: saved as version %d, not %d\n", g->base.name, len < 12 ? -1 : buf[8],
+              golden_v34_version(g));
+      return 1;
+    }
+    snprintf(name, sizeof name, "%s.spnet", g->base.name);
+    if (!write_file(dir, name, NULL, 0, buf, len)) return 1;
+    free(buf);
+    sp_network_destroy(net);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   size_t v;
   int golden = argc == 3 && strcmp(argv[1], "--golden") == 0;
   const char *dir = golden ? argv[2] : argv[1];
   char sub[1024];
+  if (argc == 3 && strcmp(argv[1], "--golden-v34") == 0) return write_golden_v34(argv[2]);
   if (argc < 2 || (!golden && argc != 2)) {
-    fprintf(stderr, "usage: make_corpus CORPUS_DIR | make_corpus --golden GOLDEN_DIR\n");
+    fprintf(stderr, "usage: make_corpus CORPUS_DIR | make_corpus --golden GOLDEN_DIR | "
+                    "make_corpus --golden-v34 DIR\n");
     return 2;
   }
   for (v = 0; v < GOLDEN_COUNT; ++v) {

@@ -1,12 +1,16 @@
 /* Golden files: tests/io/golden holds one saved network per variant in format version 1,
  * written by the library at commit 03b41b6 (tests/fuzz/make_corpus --golden), and
- * tests/io/golden-v2 the same in format version 2 (never regenerate either: they are what
- * earlier versions wrote). Each must keep loading in every later version, and continue as a network created independently from the
- * same description (tests/io/variants.h), after the same calls, does: the same neurons spike
- * in the same order at the same times. Times are compared to 1e-9 s rather than bit for bit:
- * a later version may represent the state differently (a version-1 file is then converted),
- * and a one-ulp difference in a state is not a format error; a misread field changes spike
- * times by far more. Run with the golden directory and its format version as the arguments. */
+ * tests/io/golden-v2 the same in format version 2; tests/io/golden-v34 holds one file per
+ * variant of golden_v34_variants (make_corpus --golden-v34) in format version 3 (current-based
+ * synapses) or 4 (EIF and custom models with their phase tables). Never regenerate any of them:
+ * they are what earlier versions wrote. Each must keep loading in every later version, and
+ * continue as a network created independently from the same description (tests/io/variants.h),
+ * after the same calls, does: the same neurons spike in the same order at the same times. Times
+ * are compared to 1e-9 s rather than bit for bit: a later version may represent the state
+ * differently (a version-1 file is then converted), and a one-ulp difference in a state is not
+ * a format error; a misread field changes spike times by far more. A version-3 or -4 file must
+ * also load without calling a custom model's F and re-save, as loaded, to its own bytes. Run
+ * with the golden directory and its format version (1, 2, or v34) as the arguments. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -45,68 +49,101 @@ static unsigned char *read_all(const char *path, size_t *len) {
 
 static int close_enough(double a, double b) { return fabs(a - b) <= 1e-9 * (1.0 + fabs(a)); }
 
+/* Loads the file of variant `name` from golden_dir, checks its version byte and that it
+ * continues as `created` (the same description after the same calls; destroyed here). With
+ * `resave`, the loaded copy must save to the file's bytes. */
+static void check_file(const char *name, int version, int inputs, sp_network *created, int resave) {
+  char path[1024];
+  unsigned char *buf;
+  size_t len = 0, s, ca = 0, cb = 0;
+  sp_network *a = NULL, *b = created, *c = NULL;
+  sp_spike sa, sb;
+  static sp_spike ra[4096], rb[4096];
+  double va[GOLDEN_N], vb[GOLDEN_N];
+  uint32_t i;
+  long calls = golden_f_calls;
+  snprintf(path, sizeof path, "%s/%s.spnet", golden_dir, name);
+  buf = read_all(path, &len);
+  if (!buf) fail_msg("cannot read %s", path);
+  /* The format version, as checked in. */
+  if (!(len > 12 && buf[8] == version && buf[9] == 0 && buf[10] == 0 && buf[11] == 0))
+    fail_msg("%s: not format version %d", name, version);
+  if (sp_load(buf, len, NULL, &a) != SP_OK) fail_msg("%s: %s", name, sp_last_error());
+  assert_int_equal(sp_load_file(path, &c), SP_OK);
+  sp_network_destroy(c);
+  /* A custom model's F is not needed: the file carries its tables. */
+  assert_int_equal(golden_f_calls, calls);
+  if (resave) {
+    size_t len2 = 0;
+    unsigned char *buf2;
+    assert_int_equal(sp_save(a, NULL, 0, &len2), SP_OK);
+    assert_int_equal(len2, len);
+    buf2 = malloc(len2);
+    assert_non_null(buf2);
+    assert_int_equal(sp_save(a, buf2, len2, &len2), SP_OK);
+    for (s = 0; s < len; ++s)
+      if (buf2[s] != buf[s])
+        fail_msg("%s: re-saved byte %zu is 0x%02x, the file's 0x%02x", name, s, buf2[s], buf[s]);
+    free(buf2);
+  }
+  /* (Equal on the build that wrote the files; another build, e.g. clang without the AVX2
+     QIF path, may differ in the last bits.) */
+  if (!close_enough(sp_now(a), sp_now(b)))
+    fail_msg("%s: now %.17g loaded, %.17g created", name, sp_now(a), sp_now(b));
+  assert_int_equal(sp_network_frame(a), sp_network_frame(b));
+  assert_int_equal(sp_network_size(a), GOLDEN_N);
+  assert_int_equal(sp_voltages(a, va, GOLDEN_N), SP_OK);
+  assert_int_equal(sp_voltages(b, vb, GOLDEN_N), SP_OK);
+  /* Compared as phases, atan(V): right after a QIF reset V sits at the pole (about -1e16),
+     where one ulp of phase moves V by orders of magnitude. */
+  for (i = 0; i < GOLDEN_N; ++i)
+    if (!close_enough(atan(va[i]), atan(vb[i])))
+      fail_msg("%s: voltage %u: %.17g loaded, %.17g created", name, i, va[i], vb[i]);
+  for (s = 0; s < STEPS; ++s) {
+    sp_status xa = sp_step(a, &sa), xb = sp_step(b, &sb);
+    assert_int_equal(xa, xb);
+    if (xa != SP_OK) break; /* (a network that falls silent: both alike) */
+    if (sa.neuron != sb.neuron || !close_enough(sa.t, sb.t))
+      fail_msg("%s: spike %zu: neuron %u at %.17g loaded, %u at %.17g created", name, s, sa.neuron,
+               sa.t, sb.neuron, sb.t);
+  }
+  /* Inputs queued after loading are applied alike too. */
+  if (inputs) {
+    for (i = 0; i < 3; ++i) {
+      assert_int_equal(sp_input(a, i, sp_now(a) + 0.001 * i), SP_OK);
+      assert_int_equal(sp_input(b, i, sp_now(b) + 0.001 * i), SP_OK);
+    }
+  }
+  assert_int_equal(sp_run(a, sp_now(a) + 0.05, ra, 4096, &ca), SP_OK);
+  assert_int_equal(sp_run(b, sp_now(b) + 0.05, rb, 4096, &cb), SP_OK);
+  assert_int_equal(ca, cb);
+  for (s = 0; s < ca; ++s)
+    if (ra[s].neuron != rb[s].neuron || !close_enough(ra[s].t, rb[s].t))
+      fail_msg("%s: run spike %zu differs", name, s);
+  print_message("# %-40s v%d %s frame %5zu bytes, %zu + %zu spikes agree\n", name, version,
+                sp_network_frame(b) == SP_FRAME_PHASE ? "phase" : "time", len, (size_t)STEPS, ca);
+  free(buf);
+  sp_network_destroy(a);
+  sp_network_destroy(b);
+}
+
 static void test_golden_files_continue_as_created(void **state) {
   size_t v;
   (void)state;
+  if (golden_version == 34) {
+    for (v = 0; v < GOLDEN_V34_COUNT; ++v) {
+      const golden_v34_variant *g = &golden_v34_variants[v];
+      sp_network *b = NULL;
+      if (golden_v34_build(g, &b) != SP_OK) fail_msg("%s: %s", g->base.name, sp_last_error());
+      check_file(g->base.name, golden_v34_version(g), g->base.inputs, b, 1);
+    }
+    return;
+  }
   for (v = 0; v < GOLDEN_COUNT; ++v) {
     const golden_variant *g = &golden_variants[v];
-    char path[1024];
-    unsigned char *buf;
-    size_t len = 0, s, ca = 0, cb = 0;
-    sp_network *a = NULL, *b = NULL;
-    sp_spike sa, sb;
-    static sp_spike ra[4096], rb[4096];
-    double va[GOLDEN_N], vb[GOLDEN_N];
-    uint32_t i;
-    snprintf(path, sizeof path, "%s/%s.spnet", golden_dir, g->name);
-    buf = read_all(path, &len);
-    if (!buf) fail_msg("cannot read %s", path);
-    /* The format version, as checked in. */
-    assert_true(len > 12 && buf[8] == golden_version && buf[9] == 0 && buf[10] == 0 &&
-                buf[11] == 0);
-    if (sp_load(buf, len, NULL, &a) != SP_OK) fail_msg("%s: %s", g->name, sp_last_error());
-    assert_int_equal(sp_load_file(path, &b), SP_OK);
-    sp_network_destroy(b);
-    b = NULL;
+    sp_network *b = NULL;
     assert_int_equal(golden_build(g, &b), SP_OK);
-    /* (Equal on the build that wrote the files; another build, e.g. clang without the AVX2
-       QIF path, may differ in the last bits.) */
-    if (!close_enough(sp_now(a), sp_now(b)))
-      fail_msg("%s: now %.17g loaded, %.17g created", g->name, sp_now(a), sp_now(b));
-    assert_int_equal(sp_network_frame(a), sp_network_frame(b));
-    assert_int_equal(sp_network_size(a), GOLDEN_N);
-    assert_int_equal(sp_voltages(a, va, GOLDEN_N), SP_OK);
-    assert_int_equal(sp_voltages(b, vb, GOLDEN_N), SP_OK);
-    /* Compared as phases, atan(V): right after a QIF reset V sits at the pole (about -1e16),
-       where one ulp of phase moves V by orders of magnitude. */
-    for (i = 0; i < GOLDEN_N; ++i)
-      if (!close_enough(atan(va[i]), atan(vb[i])))
-        fail_msg("%s: voltage %u: %.17g loaded, %.17g created", g->name, i, va[i], vb[i]);
-    for (s = 0; s < STEPS; ++s) {
-      sp_status xa = sp_step(a, &sa), xb = sp_step(b, &sb);
-      assert_int_equal(xa, xb);
-      if (xa != SP_OK) break; /* (a network that falls silent: both alike) */
-      if (sa.neuron != sb.neuron || !close_enough(sa.t, sb.t))
-        fail_msg("%s: spike %zu: neuron %u at %.17g loaded, %u at %.17g created", g->name, s,
-                 sa.neuron, sa.t, sb.neuron, sb.t);
-    }
-    /* Inputs queued after loading are applied alike too. */
-    if (g->inputs) {
-      for (i = 0; i < 3; ++i) {
-        assert_int_equal(sp_input(a, i, sp_now(a) + 0.001 * i), SP_OK);
-        assert_int_equal(sp_input(b, i, sp_now(b) + 0.001 * i), SP_OK);
-      }
-    }
-    assert_int_equal(sp_run(a, sp_now(a) + 0.05, ra, 4096, &ca), SP_OK);
-    assert_int_equal(sp_run(b, sp_now(b) + 0.05, rb, 4096, &cb), SP_OK);
-    assert_int_equal(ca, cb);
-    for (s = 0; s < ca; ++s)
-      if (ra[s].neuron != rb[s].neuron || !close_enough(ra[s].t, rb[s].t))
-        fail_msg("%s: run spike %zu differs", g->name, s);
-    print_message("# %-40s %5zu bytes, %zu + %zu spikes agree\n", g->name, len, (size_t)STEPS, ca);
-    free(buf);
-    sp_network_destroy(a);
-    sp_network_destroy(b);
+    check_file(g->name, golden_version, g->inputs, b, 0);
   }
 }
 
@@ -115,10 +152,11 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_golden_files_continue_as_created),
   };
   if (argc != 3) {
-    fprintf(stderr, "usage: test_golden GOLDEN_DIR FORMAT_VERSION\n");
+    fprintf(stderr, "usage: test_golden GOLDEN_DIR FORMAT_VERSION (1, 2, or v34)\n");
     return 2;
   }
   golden_dir = argv[1];
-  golden_version = atoi(argv[2]);
+  /* v34: the files of golden_v34_variants, each in its own version (3 or 4). */
+  golden_version = strcmp(argv[2], "v34") == 0 ? 34 : atoi(argv[2]);
   return cmocka_run_group_tests_name("golden", tests, NULL, NULL);
 }

@@ -165,4 +165,125 @@ static sp_status golden_build(const golden_variant *v, sp_network **out) {
   return SP_OK;
 }
 
+#include <math.h> /* INFINITY */
+
+/* Variants saved in format versions 3 (current-based synapses) and 4 (tabulated models with
+ * their phase tables), checked in as tests/io/golden-v34 (make_corpus --golden-v34). Each is a
+ * golden_variant (its model, connectivity, inputs and calls as above) with what versions 3 and
+ * 4 add; golden_variants[] above stays as the version-1 and version-2 files were written. */
+typedef struct golden_v34_variant {
+  golden_variant base;
+  double tau_syn; /* > 0: LIF current-based synapses (format version 3) */
+  int custom_f;   /* SP_MODEL_CUSTOM: 1 F = -V + 0.3 V^2, reset 0, spike at 2; 2 F = V^2, reset
+                     -5, spike at +inf */
+  double drive;   /* EIF and custom: the base drive (golden_desc's are LIF's and QIF's) */
+} golden_v34_variant;
+
+static const golden_v34_variant golden_v34_variants[] = {
+    {{"lif-syn-procedural-inputs", SP_MODEL_LIF, SP_FRAME_AUTO, 4, 3, 0, 0, 0.0, 60, 6, 0, 0},
+     0.0025,
+     0,
+     0.0},
+    {{"lif-syn-refractory-explicit-inputs", SP_MODEL_LIF, SP_FRAME_AUTO, 2, 1, 1, 0, 0.003, 50, 6,
+      0, 0},
+     0.0025,
+     0,
+     0.0},
+    {{"eif-phase-procedural-rebased", SP_MODEL_EIF, SP_FRAME_AUTO, 4, 0, 0, 0, 0.0, 60, 0, 0, 2.0},
+     0.0,
+     0,
+     1.2},
+    {{"eif-time-explicit-weights-inputs", SP_MODEL_EIF, SP_FRAME_AUTO, 2, 1, 1, 0, 0.002, 50, 6, 0,
+      0},
+     0.0,
+     0,
+     1.1},
+    {{"custom-quadratic-finite-v0-inputs", SP_MODEL_CUSTOM, SP_FRAME_AUTO, 1, 2, 1, 1, 0.0, 40, 6,
+      0, 0},
+     0.0,
+     1,
+     1.0},
+    {{"custom-blowup-procedural-inputs", SP_MODEL_CUSTOM, SP_FRAME_AUTO, 4, 3, 0, 0, 0.0, 40, 4, 0,
+      0},
+     0.0,
+     2,
+     0.5},
+};
+#define GOLDEN_V34_COUNT (sizeof golden_v34_variants / sizeof golden_v34_variants[0])
+
+/* (static inline: test_stream.cpp includes this header without using them.) The custom
+   models' F. Called only while a network is created: golden_f_calls lets a test
+   check that loading one calls neither (the file carries the tables). */
+static long golden_f_calls;
+static inline double golden_f_quadratic(double v, void *ctx) {
+  (void)ctx;
+  ++golden_f_calls;
+  return -v + 0.3 * v * v;
+}
+static inline double golden_f_blowup(double v, void *ctx) {
+  (void)ctx;
+  ++golden_f_calls;
+  return v * v;
+}
+
+/* The format version variant v is saved in. */
+static inline int golden_v34_version(const golden_v34_variant *v) { return v->tau_syn > 0 ? 3 : 4; }
+
+/* Fills *d for variant v (arrays in *a, model parameters in *mp). */
+static inline void golden_v34_desc(const golden_v34_variant *v, golden_arrays *a,
+                                   sp_model_params *mp, sp_network_desc *d) {
+  uint32_t i;
+  golden_desc(&v->base, a, d);
+  d->tau_syn = v->tau_syn;
+  if (v->base.model == SP_MODEL_LIF) return;
+  /* EIF (default parameters) and custom: oscillatory drives, up to 5 distinct ones. */
+  for (i = 0; i < GOLDEN_N; ++i)
+    a->drives[i] = v->base.drives == 1 ? v->drive + 0.02 * (double)(i % 5) : v->drive;
+  d->drive = v->drive;
+  /* Below the finite spike voltage 2 (and EIF's soft threshold 1). */
+  for (i = 0; i < GOLDEN_N; ++i) a->v0[i] = 0.045 * (double)(i % 20);
+  if (v->base.model != SP_MODEL_CUSTOM) return;
+  memset(mp, 0, sizeof *mp);
+  mp->struct_size = (uint32_t)sizeof *mp;
+  mp->v_reset = v->custom_f == 1 ? 0.0 : -5.0;
+  mp->v_spike = v->custom_f == 1 ? 2.0 : (double)INFINITY;
+  mp->f = v->custom_f == 1 ? golden_f_quadratic : golden_f_blowup;
+  d->model_params = mp;
+}
+
+/* Creates variant v and performs golden_build's calls up to the point where it is saved (the
+ * same sequence). Returns the first failing status; *out as golden_build's. */
+static inline sp_status golden_v34_build(const golden_v34_variant *v, sp_network **out) {
+  golden_arrays a;
+  sp_model_params mp;
+  sp_network_desc d;
+  sp_spike sp;
+  sp_status s;
+  int k;
+  golden_v34_desc(v, &a, &mp, &d);
+  s = sp_network_create(&d, out);
+  if (s != SP_OK) return s;
+  if (v->base.run_to > 0) {
+    if (v->base.inputs)
+      for (k = 0; k < 4; ++k) {
+        s = sp_input(*out, (uint32_t)k % 3, v->base.run_to * 0.25 * k + 0.0005);
+        if (s != SP_OK) return s;
+      }
+    s = sp_run(*out, v->base.run_to, NULL, 0, NULL);
+    if (s != SP_OK) return s;
+  }
+  if (v->base.record && (s = sp_record(*out, 1000)) != SP_OK) return s;
+  for (k = 0; k < v->base.queue / 2; ++k) {
+    s = sp_input(*out, (uint32_t)k % 3, sp_now(*out) + 0.0007 * k);
+    if (s != SP_OK) return s;
+  }
+  for (k = 0; k < v->base.steps; ++k)
+    if ((s = sp_step(*out, &sp)) != SP_OK) return s;
+  for (k = v->base.queue / 2; k < v->base.queue; ++k) {
+    s = sp_input(*out, (uint32_t)k % 3, sp_now(*out) + 0.0011 * k);
+    if (s != SP_OK) return s;
+  }
+  return SP_OK;
+}
+
 #endif
