@@ -9,6 +9,7 @@ extern "C" {  // this CMocka's header has no C++ guard
 #include <cmocka.h>
 }
 
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -114,7 +115,8 @@ Errors compare(const Table *t, const std::vector<Point> &pts, long double period
   e.dphase = std::fabs(t->dperiod - static_cast<double>(dperiod)) / std::fabs(t->dperiod);
   for (const Point &p : pts) {
     const double v = static_cast<double>(p.v), phi = static_cast<double>(p.phi);
-    const long double du = 2 * std::ldexp(1.0L, std::ilogb(v) - 52);  // 2 ulps of v
+    const long double du = 2 * std::ldexp(1.0L, std::ilogb(std::fmax(std::fabs(v), DBL_MIN)) -
+                                                    52);  // 2 ulps of v
     const long double dphi_du = std::isfinite(static_cast<double>(p.g)) ? du / p.g : 0;
     const long double scale = std::fabs(phi) > T ? std::fabs(p.phi) : T;
     worst(&e.phase, t->phase(v) - p.phi, dphi_du, scale, "phase", p);
@@ -452,7 +454,9 @@ void check_map_point(const Table *t, double w, const sp::KickMap &m, double phi,
   double d;
   if (!m.shift(phi, &d)) return;
   if (fires) fail_msg("%s: the map resolves phi = %.17g, whose kick fires", name, phi);
-  const long double floor = std::fabs(slope - 1) * std::ldexp(1.0L, std::ilogb(phi) - 52);
+  // (ilogb(0) is INT_MIN: a phase of 0 takes the smallest normal's ulp.)
+  const int phi_exp = std::ilogb(std::fmax(std::fabs(phi), DBL_MIN));
+  const long double floor = std::fabs(slope - 1) * std::ldexp(1.0L, phi_exp - 52);
   const long double scale = std::fmax(1.0L, std::fabs(ref));
   auto excess = [&](long double got) {
     const long double err = std::fabs(got - ref) - floor;
