@@ -98,18 +98,23 @@ static void expect_same_continuation(sp_network *a, const unsigned char *buf, si
 }
 
 /* A LIF network of n neurons, procedural recurrent synapses, optional procedural inputs. */
+/* The tests' network: n neurons of one drive, procedural inhibitory synapses (k 3). */
+static void describe(sp_network_desc *d, uint32_t model, uint32_t n, double drive, uint32_t frame) {
+  sp_network_desc_init(d, sizeof *d);
+  d->model = model;
+  d->n = n;
+  d->drive = drive;
+  d->frame = frame;
+  d->init_seed = 3;
+  d->recurrent.k = 3;
+  d->recurrent.seed = 8;
+  d->recurrent.weight = -0.05;
+}
+
 static sp_network *make_lif(uint32_t n, double drive, uint32_t frame, uint32_t n_inputs) {
   sp_network_desc d;
   sp_network *net = NULL;
-  sp_network_desc_init(&d, sizeof d);
-  d.model = SP_MODEL_LIF;
-  d.n = n;
-  d.drive = drive;
-  d.frame = frame;
-  d.init_seed = 3;
-  d.recurrent.k = 3;
-  d.recurrent.seed = 8;
-  d.recurrent.weight = -0.05;
+  describe(&d, SP_MODEL_LIF, n, drive, frame);
   if (n_inputs) {
     d.n_inputs = n_inputs;
     d.inputs.k = 2;
@@ -313,15 +318,7 @@ static void test_qif_phase_overflow_is_refused(void **state) {
     size_t len;
     unsigned char *buf;
     int k;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_QIF;
-    d.n = n;
-    d.drive = 0.5;
-    d.frame = frame;
-    d.init_seed = 3;
-    d.recurrent.k = 3;
-    d.recurrent.seed = 8;
-    d.recurrent.weight = -0.05;
+    describe(&d, SP_MODEL_QIF, n, 0.5, frame);
     assert_int_equal(sp_network_create(&d, &a), SP_OK);
     assert_int_equal(sp_network_frame(a), frame);
     for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
@@ -373,15 +370,7 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
       size_t len;
       unsigned char *buf;
       int k;
-      sp_network_desc_init(&d, sizeof d);
-      d.model = model;
-      d.n = n;
-      d.drive = 1.2;
-      d.frame = frame;
-      d.init_seed = 3;
-      d.recurrent.k = 3;
-      d.recurrent.seed = 8;
-      d.recurrent.weight = -0.05;
+      describe(&d, model, n, 1.2, frame);
       assert_int_equal(sp_network_create(&d, &a), SP_OK);
       for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
       buf = save(a, &len);
@@ -418,14 +407,7 @@ static void test_phase_key_before_now_is_refused(void **state) {
     size_t len;
     unsigned char *buf;
     double due, due_time, key;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = model;
-    d.n = n;
-    d.drive = 1.2;
-    d.init_seed = 3;
-    d.recurrent.k = 3;
-    d.recurrent.seed = 8;
-    d.recurrent.weight = -0.05;
+    describe(&d, model, n, 1.2, SP_FRAME_AUTO);
     assert_int_equal(sp_network_create(&d, &a), SP_OK);
     assert_int_equal(sp_network_frame(a), SP_FRAME_PHASE);
     assert_int_equal(sp_step(a, &sp), SP_OK);
