@@ -134,6 +134,9 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
   };
   // At s = 0 without exps.
   double f0 = sh.alpha ? c + p : c + p + q;
+  // A state relaxed to its drive I <= 1 (both coefficients 0, e.g. underflowed after a silence
+  // of 800 tau) is V = I for good: the asymptote, never a crossing, even when I is exactly 1.
+  if (p == 0.0 && q == 0.0 && !(c > 0.0)) return INFINITY;
   if (!(f0 < 0.0)) return 0.0;
   double d0 = sh.alpha ? (q - p) * sh.inv_m : -p * sh.inv_m - q * sh.inv_s;
   double lo, hi, s = -1.0, fs = 0.0, ds = 0.0;

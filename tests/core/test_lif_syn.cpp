@@ -213,6 +213,21 @@ void test_far_maximum(void **) {
   }
 }
 
+// A state relaxed to its drive (both coefficients 0, after they underflowed) is V = I for
+// good: no crossing for I <= 1, even I = 1 exactly (a fuzz_create finding: V evaluated to 1
+// after 832 tau and the loader, recomputing, saw a crossing the engine's key did not have);
+// above threshold now for I > 1.
+void test_relaxed_state(void **) {
+  const double ratios[] = {1.0, 0.5, 2.0, 80.9};
+  for (double ratio : ratios) {
+    LifSyn::Shape sh = LifSyn::shape(0.01, 0.01 * ratio);
+    assert_true(std::isinf(LifSyn::first_crossing(0.0, 0.0, 1.0, sh)));
+    assert_true(std::isinf(LifSyn::first_crossing(0.0, 0.0, 0.7, sh)));
+    assert_true(LifSyn::first_crossing(0.0, 0.0, 1.2, sh) == 0.0);
+    assert_true(std::isinf(LifSyn::first_crossing(-1e-300, 0.0, 1.0, sh)));
+  }
+}
+
 // Independent oracle: V(s) in long double from the hand-written solution, the first sign
 // change on a fine grid, then bisection to the long-double rounding.
 long double oracle_v(long double p, long double q, long double drive, double tau_m, double tau_s,
@@ -349,6 +364,7 @@ int main(void) {
       cmocka_unit_test(test_special_ratio_spike_times),
       cmocka_unit_test(test_first_crossing_shapes),
       cmocka_unit_test(test_far_maximum),
+      cmocka_unit_test(test_relaxed_state),
       cmocka_unit_test(test_random_vs_oracle),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

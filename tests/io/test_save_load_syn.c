@@ -150,6 +150,35 @@ static void test_due_neurons_inhibited_at_their_instant_spike(void **state) {
   }
 }
 
+/* A neuron on a drive of exactly 1 relaxes to V = 1 without reaching it; after 900 tau its
+ * coefficients underflow and V evaluates to 1: it still never spikes, and the network saved
+ * then loads (a fuzz_create finding: the loader's recomputation saw a crossing at now). */
+static void test_drive_one_relaxed_never_spikes(void **state) {
+  sp_network_desc d;
+  sp_network *net = NULL, *copy = NULL;
+  double drives[3] = {1.0, 1.0, 0.9}, v0[3] = {0.5, -0.4, 0.2};
+  unsigned char *buf;
+  size_t len = 0, count = 7;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 3;
+  d.tau = 0.01;
+  d.tau_syn = 0.0081;
+  d.drives = drives;
+  d.v0 = v0;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_run(net, 9.0, NULL, 0, &count), SP_OK);
+  assert_int_equal(count, 0);
+  buf = save(net, &len);
+  assert_int_equal(sp_load(buf, len, NULL, &copy), SP_OK);
+  assert_int_equal(sp_run(copy, 20.0, NULL, 0, &count), SP_OK);
+  assert_int_equal(count, 0);
+  free(buf);
+  sp_network_destroy(copy);
+  sp_network_destroy(net);
+}
+
 static void test_delta_synapses_stay_version_2(void **state) {
   sp_network_desc d;
   sp_network *net = NULL;
@@ -248,6 +277,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_continuation_is_bit_identical),
       cmocka_unit_test(test_due_neurons_inhibited_at_their_instant_spike),
+      cmocka_unit_test(test_drive_one_relaxed_never_spikes),
       cmocka_unit_test(test_delta_synapses_stay_version_2),
       cmocka_unit_test(test_every_truncation_and_flip_is_refused),
       cmocka_unit_test(test_crafted_sections_are_refused),
