@@ -199,7 +199,8 @@ enum sp_model_code {
      with (SP_ERR_UNSUPPORTED otherwise; create with every drive a neuron will use). The
      tables count in sp_network_memory (about 16 KB per drive for the defaults, plus 36 KB per
      drive for the kick map of a shared recurrent weight, which makes such inputs cheaper and
-     is rebuilt, not saved) and are saved with the network (format version 4). */
+     is rebuilt, not saved: at creation, loading, and sp_set_params of that weight, a few
+     milliseconds per drive) and are saved with the network (format version 4). */
   SP_MODEL_EIF = 3,
   /* Any one-variable model tau dV/dt = F(V) + I with F the callback model_params->f (ctx
      passed through), reset v_reset, spike at the finite v_spike or at +inf (v_spike =

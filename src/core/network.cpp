@@ -481,9 +481,7 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
   } else {
     net->inputs = Synapses();
   }
-  // The kick maps come from the tables, created or loaded, and the shared weight.
-  for (uint32_t k = 0; net->kick_maps && k < net->n_tables; ++k)
-    kick_map_build(*net->tables[k], net->recurrent.weight, &net->kick_maps[k]);
+  network_build_kick_maps(net);
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
   network_update_rebase_span(net);
   network_reset_state(net);
@@ -797,6 +795,12 @@ sp_status network_refuse_compact(const Network *net, const char *what) {
               "v0, refractory ends, time keys, marks or tape), which does not support it; the full "
               "layout does (networks below n = %u, or descriptions the compact layout refuses)",
               what, net->n, network_compact_min_n());
+}
+
+void network_build_kick_maps(Network *net) {
+  // The kick maps come from the tables, created or loaded, and the shared weight.
+  for (uint32_t k = 0; net->kick_maps && k < net->n_tables; ++k)
+    kick_map_build(*net->tables[k], net->recurrent.weight, &net->kick_maps[k]);
 }
 
 double network_key(const Network *net, uint32_t i) {

@@ -331,6 +331,10 @@ void network_rekey(Network *net, uint32_t old_frame, double old_due);
 void network_rebuild_queue(Network *net);
 // The queue key of neuron i computed from its state in the current frame.
 double network_key(const Network *net, uint32_t i);
+// Tabulated models with a shared recurrent weight: (re)builds each drive's kick map for that
+// weight, at creation, loading and sp_set_params (so a network whose weight changed runs as
+// its saved copy, which builds its maps from the saved weight, does). No allocation.
+void network_build_kick_maps(Network *net);
 // The queue key of a neuron due to spike at now().
 inline double network_due_key(const Network *net) {
   return net->frame == SP_FRAME_PHASE ? net->cur_key : net->now;

@@ -115,6 +115,8 @@ sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
   if (s != SP_OK) return s;
   if (p == SP_PARAM_DRIVES) return network_set_drives(net, in);  // (keeps the voltages at now())
   if (len) std::memcpy(param_storage(net, p), in, len * sizeof(double));
+  // (A replica shares these maps: parameters change only while no replica is in a call.)
+  if (p == SP_PARAM_WEIGHTS && !net->recurrent.weights) network_build_kick_maps(net);
   return SP_OK;
 }
 
