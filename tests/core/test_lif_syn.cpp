@@ -12,6 +12,7 @@ extern "C" {  // this CMocka's header has no C++ guard
 
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 
 #include "models/lif_syn.hpp"
@@ -319,9 +320,13 @@ void test_random_vs_oracle(void **) {
   const double ratios[] = {1.0, 0.5, 0.25, 0.13, 2.0, 0.77, 0.2, 0.125, 3.0};
   int crossings = 0, never = 0, skipped = 0;
   double worst = 0;
+  // SP_TEST_QUICK=1 (the emulated aarch64 run in CI, where the oracle's long double is
+  // software quad precision): a fifth of the curves.
+  const char *quick = std::getenv("SP_TEST_QUICK");
+  const int trials = quick && *quick && *quick != '0' ? 60 : 300;
   for (double ratio : ratios) {
     LifSyn::Shape sh = LifSyn::shape(tau_m, tau_m * ratio);
-    for (int trial = 0; trial < 300; ++trial) {
+    for (int trial = 0; trial < trials; ++trial) {
       double drive = 0.5 + uni();
       double v0 = -0.5 + 1.4 * uni();
       double j0 = -3 + 6 * uni();
@@ -352,7 +357,7 @@ void test_random_vs_oracle(void **) {
   }
   printf("# %d crossings (worst relative error %.2e), %d never, %d near-touches skipped\n",
          crossings, worst, never, skipped);
-  assert_true(crossings > 1000);
+  assert_true(crossings > trials * 3);  // (about 60 % of the curves cross)
 }
 
 }  // namespace
