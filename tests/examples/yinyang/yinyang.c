@@ -104,9 +104,10 @@ enum {
   SELECT_ACC,      /* the best validation accuracy, the first epoch that reached it */
   SELECT_ACC_LATE, /* the same, the last epoch that reached it */
   SELECT_LOSS,     /* the lowest validation loss */
-  SELECT_SMOOTH,   /* the best mean validation accuracy of three consecutive epochs (the middle
-                      one is kept): less noise in the pick than one measurement */
-  SELECT_FINAL,    /* the last epoch */
+  /* the best mean validation accuracy of three consecutive epochs, the middle one kept: less
+     noise in the pick than one measurement */
+  SELECT_SMOOTH,
+  SELECT_FINAL, /* the last epoch */
   N_SELECT
 };
 static const char *const select_names[N_SELECT] = {"acc", "acc-late", "loss", "smooth", "final"};
