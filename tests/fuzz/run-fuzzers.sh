@@ -39,6 +39,10 @@ gate_runs() {
     fuzz_load) echo 300000 ;;
     fuzz_create) echo 20000 ;;
     fuzz_api) echo 1500 ;;
+    # (the compact layout's loads read sections ahead and recompute the seeded v0: slower)
+    fuzz_load@compact) echo 60000 ;;
+    fuzz_create@compact) echo 15000 ;;
+    fuzz_api@compact) echo 600 ;;
     *) echo 1000 ;;
   esac
 }
@@ -85,11 +89,11 @@ for run in $runs_list; do
   cp "$here/corpus/$t/"* "$out/corpus/" 2>/dev/null || true
   log=$out/fuzz.log
   runs_note=${FUZZ_RUNS:-}
-  [ $gate = 1 ] && runs_note=$(gate_runs "$t")
+  [ $gate = 1 ] && runs_note=$(gate_runs "$run")
   echo "== $run: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${runs_note:+, at most $runs_note executions}"
   extra=""
   runs=${FUZZ_RUNS:-}
-  [ $gate = 1 ] && runs=$(gate_runs "$t")
+  [ $gate = 1 ] && runs=$(gate_runs "$run")
   [ -n "$runs" ] && extra="$extra -runs=$runs"
   asan=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
   ubsan=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
