@@ -20,6 +20,9 @@ namespace {
 // Inhibition never makes a spike earlier (the PSP kernel has the sign of w at every s > 0), so
 // a key stays a lower bound: recompute it when it reaches the top instead of at each input.
 constexpr bool kLazyInhibition = true;
+// With lazy inhibition, raise an inhibited neuron's key at each input to a cheap lower bound
+// (LifSyn::crossing_bound) instead of leaving it where it was.
+constexpr bool kBoundAtInputs = true;
 
 LifSyn::Clock clock_of(const Network &net, double t) {
   return LifSyn::clock(t, net.t0, net.syn_shape);
@@ -218,6 +221,7 @@ class SynLoop {
     Tape &tape = net_.tape;
     const bool rec = tape.recording;
     const LifSyn::Kick row_kick = LifSyn::kick(row.weight, sh_, c);
+    const Local to_local = local_scale(c);
     for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(targets[s]);
     if (!row.weights && !rec && row.weight < 0.0 && kLazyInhibition) {
       // The common row of a balanced network (one inhibitory weight, not recording): the same
@@ -229,7 +233,9 @@ class SynLoop {
         NeuronSlot &slot = neuron[i];
         aux[i].b += row_kick.kb;
         // (A neuron due at this instant keeps its key, as in the general loop.)
-        if (!aux[i].stale && !(net_.spike_queue.key_of(i) <= t)) aux[i].stale = 1;
+        double key = net_.spike_queue.key_of(i);
+        bool due = !aux[i].stale && key <= t;
+        if (!due) aux[i].stale = 1;
         if (slot.flags & kSlotRecent) {
           double r = net_.refr_end[i];
           if (t < r) {
@@ -239,6 +245,7 @@ class SynLoop {
           if (t > r) slot.flags &= ~kSlotRecent;
         }
         slot.state += row_kick.ka;
+        if (!due) raise_key(i, key, t, to_local);
       }
       return;
     }
@@ -272,8 +279,28 @@ class SynLoop {
         net_.spike_queue.update(i, key_at(net_, i, t, c));
       } else if (w != 0.0) {
         aux[i].stale = 1;
+        if (!is_held) raise_key(i, net_.spike_queue.key_of(i), t, to_local);
       }
     }
+  }
+
+  // Multipliers from co-moving coordinates to the local form at the current event's clock.
+  struct Local {
+    double inv_em, inv_es;
+  };
+  Local local_scale(const LifSyn::Clock &c) const {
+    return Local{1.0 / c.em, sh_.alpha ? 0.0 : 1.0 / c.es};
+  }
+
+  // After an inhibitory input at t to neuron i (not held, its key `key` now a lower bound):
+  // raises the key to the cheap lower bound of its next spike time when that is later, so that
+  // the neuron reaches the top of the queue (and an exact solve) only near its spike.
+  void raise_key(uint32_t i, double key, double t, const Local &l) {
+    if (!kBoundAtInputs || sh_.alpha) return;
+    double p = net_.neuron[i].state * l.inv_em, q = net_.syn_aux[i].b * l.inv_es;
+    double s = LifSyn::crossing_bound(p, q, net_.drive[i], sh_);
+    double bound = t + s;
+    if (bound > key) net_.spike_queue.update(i, bound);
   }
 
   void prefetch(uint32_t i) const {
