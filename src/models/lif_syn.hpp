@@ -23,6 +23,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace sp {
 
@@ -168,8 +169,7 @@ struct LifSyn {
   // with g(0) = c > 0 > g(1), so the first crossing is its one root x* there, and g lies below
   // its chords: the chord from x1 = -c/P (the slower exponential's own root, where
   // g = Q x1^k > 0, so x1 < x*) to 1 meets zero at an x_c >= x*. Then s* = tau_slow ln(1/x*)
-  // >= tau_slow ln(1/x_c) >= 2 tau_slow (z + z^3/3 + z^5/5) with z = (1 - x_c)/(1 + x_c)
-  // (ln(1/x) = 2 atanh z, a series of positive terms, truncated). Roundings are covered by
+  // >= tau_slow ln(1/x_c), and neg_log_below bounds the log from below. Roundings are covered by
   // moving g(x1) and g(1) up by 8 ulps of their terms' sizes (which moves x_c towards 1) and
   // shortening the result by 2^-30 of itself. (One Newton step from x1 before the chord cut
   // the exact solves per spike only from 2.25 to 2.06 and cost more than they did.)
@@ -187,11 +187,34 @@ struct LifSyn {
     const double x1 = -c / slow;  // in (0, 1): c + slow < -fast < 0
     // g(x1) = fast x1^k, as c + slow x1 = 0 up to rounding; rounded up.
     const double e1 = fast * power(x1, k) + tol;
-    // z = (1 - x_c)/(1 + x_c) with x_c = x1 + e1 (1 - x1)/(e1 - g1), in one division.
-    double z = (1.0 - x1) * -g1 / (2.0 * e1 - g1 * (1.0 + x1)), z2 = z * z;
-    double s = 2.0 * tau_slow * z * (1.0 + z2 * (1.0 / 3.0 + z2 * 0.2));
+    // x_c = x1 + e1 (1 - x1)/(e1 - g1), and 1 - x_c without the cancellation.
+    const double d = e1 - g1;
+    const double u = (1.0 - x1) * -g1 / d;
+    double s = tau_slow * neg_log_below(u, u <= 0.5 ? 1.0 - u : x1 + e1 * (1.0 - x1) / d);
     s -= s * 0x1p-30;
     return s > 0.0 ? s : 0.0;
+  }
+  // A lower bound on -ln x for x = 1 - u in (0, 1), given both u and x (each to its own
+  // relative precision: u near x = 1, x near 0), within 0.4% of it (and up to a few ulps of
+  // rounding), with no log: for u <= 1/2 the series sum u^n/n (positive terms) to the sixth;
+  // else x = m 2^-e with m in [1/2, 1) from its bits, and -ln x = e ln 2 - ln m by the same
+  // series in 1 - m.
+  static double neg_log_below(double u, double x) {
+    auto series = [](double v) {
+      return v * (1.0 + v * (1.0 / 2 + v * (1.0 / 3 + v * (1.0 / 4 + v * (1.0 / 5 + v / 6)))));
+    };
+    if (u <= 0.5) return series(u);
+    uint64_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    const int biased = static_cast<int>(bits >> 52 & 0x7ff);
+    // ln 2 rounded to double is below it: e ln 2 rounds down too (but for its product's
+    // rounding, which the caller's margin covers).
+    const double ln2 = 0x1.62e42fefa39efp-1;
+    if (biased == 0) return 1022 * ln2;  // x below 2^-1022
+    bits = (bits & ((uint64_t(1) << 52) - 1)) | uint64_t(1022) << 52;
+    double m;
+    std::memcpy(&m, &bits, sizeof m);
+    return (1022 - biased) * ln2 + series(1.0 - m);
   }
   // The first s >= 0 with V(s) >= 1 (0 if V(0) >= 1 already), to full double precision, or
   // +inf if V never reaches 1. A tangential touch (V's maximum exactly 1) counts when V at the
