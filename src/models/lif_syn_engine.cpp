@@ -220,7 +220,8 @@ class SynLoop {
 
   // Applies a row's synapses at t (clock c). Two multiply-adds per target with the kick shared
   // by the row (a shared weight); an excitatory input recomputes the target's key now, an
-  // inhibitory one marks it stale (lazy) or recomputes it too (eager).
+  // inhibitory one marks it stale and raises it to a cheap bound (lazy) or recomputes it too
+  // (eager).
   void deliver(const Row &row, double t, const LifSyn::Clock &c) {
     constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
