@@ -39,6 +39,10 @@ gate_runs() {
     fuzz_load) echo 300000 ;;
     fuzz_create) echo 20000 ;;
     fuzz_api) echo 1500 ;;
+    # (the compact layout's loads read sections ahead and recompute the seeded v0: slower)
+    fuzz_load@compact) echo 60000 ;;
+    fuzz_create@compact) echo 15000 ;;
+    fuzz_api@compact) echo 600 ;;
     *) echo 1000 ;;
   esac
 }
@@ -63,20 +67,33 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 for t in $targets; do ninja -C "$build" "tests/fuzz/$t"; done
 
+# A run is in one memory layout: the default, where the harnesses' small networks are all in the
+# full layout, or with FUZZ_COMPACT=1 the compact one for every description that allows it
+# (SPARSEPROP_COMPACT_MIN_N=1; README, Memory layouts). The gate runs each target in both.
+runs_list=""
+for t in $targets; do
+  if [ $gate = 1 ]; then runs_list="$runs_list $t $t@compact"
+  elif [ "${FUZZ_COMPACT:-0}" != 0 ]; then runs_list="$runs_list $t@compact"
+  else runs_list="$runs_list $t"; fi
+done
+
 status=0
 summary=""
-for t in $targets; do
-  out=$work/$t
+for run in $runs_list; do
+  t=${run%@compact}
+  compact_min=""
+  [ "$run" != "$t" ] && compact_min=1
+  out=$work/$run
   rm -rf "$out"
   mkdir -p "$out/corpus" "$out/findings"
   cp "$here/corpus/$t/"* "$out/corpus/" 2>/dev/null || true
   log=$out/fuzz.log
   runs_note=${FUZZ_RUNS:-}
-  [ $gate = 1 ] && runs_note=$(gate_runs "$t")
-  echo "== $t: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${runs_note:+, at most $runs_note executions}"
+  [ $gate = 1 ] && runs_note=$(gate_runs "$run")
+  echo "== $run: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${runs_note:+, at most $runs_note executions}"
   extra=""
   runs=${FUZZ_RUNS:-}
-  [ $gate = 1 ] && runs=$(gate_runs "$t")
+  [ $gate = 1 ] && runs=$(gate_runs "$run")
   [ -n "$runs" ] && extra="$extra -runs=$runs"
   asan=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
   ubsan=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -85,12 +102,13 @@ for t in $targets; do
     # The reproducible run: same argv, environment and address layout from any directory.
     ln -sf "$build/tests/fuzz/$t" "$out/$t"
     (cd "$out" && env -i PATH=/usr/bin:/bin ASAN_OPTIONS="$asan" UBSAN_OPTIONS="$ubsan" \
-      ${SP_FUZZ_LENIENT:+SP_FUZZ_LENIENT=$SP_FUZZ_LENIENT} "./$t" corpus \
+      ${SP_FUZZ_LENIENT:+SP_FUZZ_LENIENT=$SP_FUZZ_LENIENT} \
+      ${compact_min:+SPARSEPROP_COMPACT_MIN_N=$compact_min} "./$t" corpus \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
       -max_len=8192 -print_final_stats=1 -artifact_prefix=findings/ -seed="$FUZZ_SEED" \
       -reload=0 -use_cmp=0 $extra) >"$log" 2>&1 || rc=$?
   else
-    ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan \
+    ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan SPARSEPROP_COMPACT_MIN_N=$compact_min \
       "$build/tests/fuzz/$t" "$out/corpus" -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
         -artifact_prefix="$out/findings/" $extra >"$log" 2>&1 || rc=$?
@@ -98,13 +116,13 @@ for t in $targets; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)
   findings=$(ls "$out/findings" | wc -l)
-  line="$t: ${execs:-?} executions, ${cov:-no coverage line}, corpus $(ls "$out/corpus" | wc -l) inputs, exit $rc, $findings finding(s)"
+  line="$run: ${execs:-?} executions, ${cov:-no coverage line}, corpus $(ls "$out/corpus" | wc -l) inputs, exit $rc, $findings finding(s)"
   echo "$line"
   summary="$summary$line
 "
   if [ "$rc" -ne 0 ] || [ "$findings" -ne 0 ]; then
     status=1
-    echo "-- $t found something (log: $log):"
+    echo "-- $run found something (log: $log):"
     grep -E 'ERROR|runtime error|invariant failed|SUMMARY|Test unit written' "$log" | head -n 20 || true
     ls -l "$out/findings"
   fi
