@@ -48,22 +48,6 @@ double LifSyn::v_max(double p, double q, double drive, const Shape &sh) {
 
 namespace {
 
-// x^k by k - 1 multiplications from the left (the same rounding for every k; unrolled for
-// the small k of the common ratios, where the loop's bookkeeping cost as much as the products).
-double power(double x, int k) {
-  switch (k) {
-    case 1: return x;
-    case 2: return x * x;
-    case 3: return x * x * x;
-    case 4: return x * x * x * x;
-    default: {
-      double r = x;
-      for (int i = 1; i < k; ++i) r *= x;
-      return r;
-    }
-  }
-}
-
 // The root in (0, 1) of c + a1 x + ak x^k (k >= 2) for c > 0, a1 < 0, ak > 0 and
 // c + a1 + ak < 0, or -1 if the iteration does not settle. The polynomial is convex on
 // (0, 1), positive at 0 and negative at 1, so its root there is unique, and Newton's iteration
@@ -72,7 +56,7 @@ double power(double x, int k) {
 double convex_root(double c, double a1, double ak, int k) {
   double x = -c / a1;
   for (int it = 0; it < 32; ++it) {
-    double xk1 = power(x, k - 1);
+    double xk1 = LifSyn::power(x, k - 1);
     double f = c + a1 * x + ak * xk1 * x;
     double df = a1 + k * ak * xk1;
     if (!(f > 0.0) || !(df < 0.0)) return x;  // at the root to rounding
@@ -117,7 +101,7 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
     double em, es;
     if (sh.s_per_m) {
       es = std::exp(-s * sh.inv_s);
-      em = power(es, sh.s_per_m);
+      em = LifSyn::power(es, sh.s_per_m);
     } else {
       em = std::exp(-s * sh.inv_m);
       if (sh.alpha) {
@@ -126,7 +110,7 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
         d2 = (p - 2.0 * q + q * x) * sh.inv_m * sh.inv_m * em;
         return c + (p + q * x) * em;
       }
-      es = sh.m_per_s ? power(em, sh.m_per_s) : std::exp(-s * sh.inv_s);
+      es = sh.m_per_s ? LifSyn::power(em, sh.m_per_s) : std::exp(-s * sh.inv_s);
     }
     *dv = -p * sh.inv_m * em - q * sh.inv_s * es;
     d2 = p * sh.inv_m * sh.inv_m * em + q * sh.inv_s * sh.inv_s * es;

@@ -20,6 +20,14 @@ namespace {
 // Inhibition never makes a spike earlier (the PSP kernel has the sign of w at every s > 0), so
 // a key stays a lower bound: recompute it when it reaches the top instead of at each input.
 constexpr bool kLazyInhibition = true;
+// With lazy inhibition, raise an inhibited neuron's key at each input to a cheap lower bound
+// (LifSyn::crossing_bound) instead of leaving it where it was, when the key is within this
+// many of the slower time constant of now. A key further ahead is left for a later input to
+// raise (in the balanced network one usually comes first; if none does, the key reaches the
+// top and is solved exactly). Measured at N = 1e4 (callgrind, exact solves and instructions
+// per spike): 0.5: 7.1, 23.8k; 1: 3.2, 21.8k; 1.5: 2.3, 24.4k; no limit: 2.2, 27.7k.
+constexpr bool kBoundAtInputs = true;
+constexpr double kBoundHorizon = 1.0;
 
 LifSyn::Clock clock_of(const Network &net, double t) {
   return LifSyn::clock(t, net.t0, net.syn_shape);
@@ -55,7 +63,11 @@ double held_a(const Network &net, uint32_t i) {
 
 class SynLoop {
  public:
-  explicit SynLoop(Network &net) : net_(net), sh_(net.syn_shape) {}
+  explicit SynLoop(Network &net)
+      : net_(net),
+        sh_(net.syn_shape),
+        bounded_(kBoundAtInputs && !sh_.alpha && (sh_.m_per_s || sh_.s_per_m)),
+        horizon_(kBoundHorizon * (sh_.tau_m > sh_.tau_s ? sh_.tau_m : sh_.tau_s)) {}
 
   // The top's key made exact (stale keys recomputed first); +inf if nobody will spike.
   double next_spike_time() {
@@ -208,7 +220,8 @@ class SynLoop {
 
   // Applies a row's synapses at t (clock c). Two multiply-adds per target with the kick shared
   // by the row (a shared weight); an excitatory input recomputes the target's key now, an
-  // inhibitory one marks it stale (lazy) or recomputes it too (eager).
+  // inhibitory one marks it stale and raises it to a cheap bound (lazy) or recomputes it too
+  // (eager).
   void deliver(const Row &row, double t, const LifSyn::Clock &c) {
     constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
@@ -218,6 +231,7 @@ class SynLoop {
     Tape &tape = net_.tape;
     const bool rec = tape.recording;
     const LifSyn::Kick row_kick = LifSyn::kick(row.weight, sh_, c);
+    const Local to_local = local_scale(c);
     for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(targets[s]);
     if (!row.weights && !rec && row.weight < 0.0 && kLazyInhibition) {
       // The common row of a balanced network (one inhibitory weight, not recording): the same
@@ -229,7 +243,9 @@ class SynLoop {
         NeuronSlot &slot = neuron[i];
         aux[i].b += row_kick.kb;
         // (A neuron due at this instant keeps its key, as in the general loop.)
-        if (!aux[i].stale && !(net_.spike_queue.key_of(i) <= t)) aux[i].stale = 1;
+        double key = net_.spike_queue.key_of(i);
+        bool due = !aux[i].stale && key <= t;
+        if (!due) aux[i].stale = 1;
         if (slot.flags & kSlotRecent) {
           double r = net_.refr_end[i];
           if (t < r) {
@@ -239,6 +255,7 @@ class SynLoop {
           if (t > r) slot.flags &= ~kSlotRecent;
         }
         slot.state += row_kick.ka;
+        if (!due) raise_key(i, key, t, to_local);
       }
       return;
     }
@@ -272,17 +289,43 @@ class SynLoop {
         net_.spike_queue.update(i, key_at(net_, i, t, c));
       } else if (w != 0.0) {
         aux[i].stale = 1;
+        if (!is_held) raise_key(i, net_.spike_queue.key_of(i), t, to_local);
       }
     }
   }
 
+  // Multipliers from co-moving coordinates to the local form at the current event's clock.
+  struct Local {
+    double inv_em, inv_es;
+  };
+  Local local_scale(const LifSyn::Clock &c) const {
+    return Local{1.0 / c.em, sh_.alpha ? 0.0 : 1.0 / c.es};
+  }
+
+  // After an inhibitory input at t to neuron i (not held, its key `key` now a lower bound):
+  // raises the key to the cheap lower bound of its next spike time when that is later, so that
+  // the neuron reaches the top of the queue (and an exact solve) only near its spike.
+  void raise_key(uint32_t i, double key, double t, const Local &l) {
+    if (!bounded_ || key - t > horizon_) return;
+    double p = net_.neuron[i].state * l.inv_em, q = net_.syn_aux[i].b * l.inv_es;
+    double s = LifSyn::crossing_bound(p, q, net_.drive[i], sh_);
+    double bound = t + s;
+    if (bound > key) net_.spike_queue.update(i, bound);
+  }
+
+  // What a delivery reads: the slot (A), B, the key, and the drive for the bound (at N = 1e6
+  // the drive's prefetch took a third off the CPU time per spike, six alternated runs).
   void prefetch(uint32_t i) const {
     __builtin_prefetch(&net_.neuron[i]);
     __builtin_prefetch(&net_.syn_aux[i]);
+    __builtin_prefetch(&net_.time_key[i]);
+    __builtin_prefetch(&net_.drive[i]);
   }
 
   Network &net_;
   const LifSyn::Shape &sh_;
+  const bool bounded_;    // crossing_bound applies to this shape
+  const double horizon_;  // keys further ahead of now than this are not raised
 };
 
 }  // namespace

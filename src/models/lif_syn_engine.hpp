@@ -1,8 +1,9 @@
 // LIF with exponential synaptic currents in the engine: the network-level operations (state
 // at creation, keys, voltages, drive changes, re-basing, the event loop and the reverse sweep)
 // for networks created with tau_syn > 0. Always the time frame: a neuron's key is its next
-// spike time (+inf if V never reaches 1), kept as a lower bound after inhibitory inputs and
-// recomputed when it reaches the top of the queue.
+// spike time (+inf if V never reaches 1), kept as a lower bound after inhibitory inputs (raised
+// to a cheap bound of the new crossing where LifSyn::crossing_bound applies) and recomputed when
+// it reaches the top of the queue.
 #pragma once
 #include <cstddef>
 #include <cstdint>

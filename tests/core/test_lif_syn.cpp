@@ -360,6 +360,105 @@ void test_random_vs_oracle(void **) {
   assert_true(crossings > trials * 3);  // (about 60 % of the curves cross)
 }
 
+// The cheap lower bound of an inhibited neuron's crossing (LifSyn::crossing_bound) against the
+// long-double oracle: never after the crossing, for random inhibited states of every integer
+// ratio in both directions, including V(0) within 1e-13 of threshold and drives within 1e-9
+// of it; and 0 (no bound) for the states it does not cover. Prints how close it comes.
+void test_crossing_bound(void **) {
+  uint64_t st = 0x243f6a8885a308d3ULL;
+  auto uni = [&st]() {
+    st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+    return static_cast<double>(st >> 11) * 0x1.0p-53;
+  };
+  const double tau_m = 0.01;
+  const double taus_s[] = {tau_m / 2, tau_m / 3, tau_m / 4, tau_m / 8,
+                           2 * tau_m, 3 * tau_m, 8 * tau_m};
+  const char *quick = std::getenv("SP_TEST_QUICK");
+  const int trials = quick && *quick && *quick != '0' ? 40 : 200;
+  int bounded = 0, unbounded = 0;
+  double sum_ratio = 0, worst_ratio = 1;
+  for (double tau_s : taus_s) {
+    LifSyn::Shape sh = LifSyn::shape(tau_m, tau_s);
+    const double ratio = tau_s / tau_m;
+    assert_true(sh.m_per_s || sh.s_per_m);
+    for (int trial = 0; trial < trials; ++trial) {
+      // Drives from just above threshold to 1.5; V(0) from far below to just below 1; J < 0
+      // mostly (inhibited), some J >= 0 (no bound expected).
+      int kind = trial % 4;
+      double drive = kind == 0 ? 1.0 + 1e-9 * (1 + uni()) : 1.0 + 0.5 * uni();
+      double v0 = kind == 1 ? 1.0 - std::pow(10.0, -3 - 10 * uni()) : -0.5 + 1.4 * uni();
+      if (v0 >= 1.0) v0 = 1.0 - 1e-13;
+      double j0 = kind == 3 ? 2 * uni() - 0.5 : -3 * uni() * uni();
+      double a, b, p, q;
+      LifSyn::Clock c = LifSyn::clock(0.0, 0.0, sh);
+      LifSyn::from_state(v0, j0, drive, sh, c, &a, &b);
+      LifSyn::local(a, b, sh, c, &p, &q);
+      double bound = LifSyn::crossing_bound(p, q, drive, sh);
+      assert_true(bound >= 0.0);
+      double fast = sh.m_per_s ? q : p;
+      if (!(fast > 0.0)) {
+        // J >= 0: not covered.
+        if (bound != 0.0) fail_msg("ratio %g, J %g >= 0: bound %.17g, want 0", ratio, j0, bound);
+        ++unbounded;
+        continue;
+      }
+      if (bound == 0.0) {
+        ++unbounded;
+        continue;
+      }
+      // The crossing is at most 200 tau_m away for these drives (I - 1 >= 1e-9: ln(1e9) = 21).
+      long double want = oracle_first(p, q, drive, tau_m, sh.tau_s, 400 * tau_m, 4000);
+      if (!(static_cast<long double>(bound) <= want))
+        fail_msg("ratio %g, V0 %.17g J %.17g I %.17g: bound %.17g after the crossing %.20Lg", ratio,
+                 v0, j0, drive, bound, want);
+      double r = static_cast<double>(bound / want);
+      sum_ratio += r;
+      if (r < worst_ratio) worst_ratio = r;
+      ++bounded;
+    }
+  }
+  printf("# %d bounds (bound/crossing: mean %.3f, smallest %.3g), %d states not covered\n", bounded,
+         sum_ratio / bounded, worst_ratio, unbounded);
+  assert_true(bounded > trials * 3);
+  // Not covered: alpha synapses and ratios that are not integers.
+  double p, q;
+  psp(-1.0, LifSyn::shape(tau_m, tau_m), &p, &q);
+  assert_true(LifSyn::crossing_bound(p - 1.1, q, 1.1, LifSyn::shape(tau_m, tau_m)) == 0.0);
+  psp(-1.0, LifSyn::shape(tau_m, 0.13 * tau_m), &p, &q);
+  assert_true(LifSyn::crossing_bound(p - 1.1, q, 1.1, LifSyn::shape(tau_m, 0.13 * tau_m)) == 0.0);
+}
+
+// The log bound under crossing_bound: -ln x (x = 1 - u) from below (up to a few ulps of
+// rounding, which crossing_bound's margin of 2^-30 covers), within 0.4%, for x from 1e-300 to
+// 1 - 1e-300 (both of its branches), against long double.
+void test_neg_log_below(void **) {
+  double worst = 1;
+  for (int i = 0; i <= 4000; ++i) {
+    // Dense near 0, near 1/2 (the branch point) and near 1, in u and in x.
+    double f = i / 4000.0;
+    const double us[] = {std::pow(10.0, -300 * (1 - f)), f, 0.5 + (f - 0.5) * 1e-6};
+    const double xs[] = {std::pow(10.0, -300 * (1 - f)), 0.5 + (f - 0.5) * 1e-6};
+    for (int branch = 0; branch < 2; ++branch) {
+      for (int j = 0; j < (branch ? 2 : 3); ++j) {
+        double u = branch ? 1 - xs[j] : us[j], x = branch ? xs[j] : 1 - us[j];
+        if (!(u > 0 && u < 1 && x > 0 && x < 1)) continue;
+        long double want = branch ? -std::log(static_cast<long double>(x))
+                                  : -std::log1p(-static_cast<long double>(u));
+        double got = LifSyn::neg_log_below(u, x);
+        if (!(static_cast<long double>(got) <= want * (1 + 4 * DBL_EPSILON)))
+          fail_msg("u = %.17g, x = %.17g: %.17g above -ln x = %.20Lg", u, x, got, want);
+        double r = static_cast<double>(got / want);
+        if (r < worst) worst = r;
+      }
+    }
+  }
+  // x subnormal: below 2^-1022, so -ln x > 1022 ln 2.
+  assert_true(LifSyn::neg_log_below(1.0, 0x1p-1060) <= 1060 * 0.69314718055994531);
+  assert_true(LifSyn::neg_log_below(1.0, 0x1p-1060) >= 1022 * 0.69314718055994528);
+  printf("# -ln x from below: smallest ratio %.5f\n", worst);
+  assert_true(worst > 0.996);
+}
+
 }  // namespace
 
 int main(void) {
@@ -371,6 +470,8 @@ int main(void) {
       cmocka_unit_test(test_far_maximum),
       cmocka_unit_test(test_relaxed_state),
       cmocka_unit_test(test_random_vs_oracle),
+      cmocka_unit_test(test_crossing_bound),
+      cmocka_unit_test(test_neg_log_below),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
