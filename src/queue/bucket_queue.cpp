@@ -158,6 +158,11 @@ void BucketQueueT<R, F>::rescan_overflow() {
 
 template <uint32_t R, bool F>
 void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
+  // Two passes per chunk, so that the cache misses overlap: the first reads the entries' keys
+  // (prefetched together) and places the near ones, and starts loading the chunks the far ones
+  // go to; the second appends those. The lists get the same entries in the same order as with
+  // one pass (the appends keep their order), and the heap the same pushes.
+  uint32_t moving[kChunkIds], dest[kChunkIds];
   while (c != kNil) {
     // Relocating one chunk's entries takes at most kChunkIds new chunks.
     if (free_count_ < kReserve) {
@@ -165,7 +170,12 @@ void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
       return;
     }
     BucketChunk &ch = pool_[c];
+    if (ch.next != kNil) {  // (the list's next chunk: a chain of dependent misses otherwise)
+      __builtin_prefetch(&pool_[ch.next]);
+      __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
+    }
     for (uint32_t q = 0; q < ch.count; ++q) prefetch(ch.ids[q]);
+    uint32_t m = 0;
     for (uint32_t q = 0; q < ch.count; ++q) {
       uint32_t id = ch.ids[q];
       if (tag(id) != list_tag) continue;  // stale: the neuron has moved since
@@ -174,9 +184,22 @@ void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
       int64_t nb = bucket(k);
       if (nb <= bcur_) {
         if (!push_near(id, k)) return;  // (rebuilt)
-      } else
-        enter_far(id, destination(nb, k));
+        continue;
+      }
+      const uint32_t d = destination(nb, k);
+      // (A second entry of this neuron in the chunk is stale: the tag no longer names the list.)
+      tag(id) = kMoving;
+      moving[m] = id;
+      dest[m++] = d;
+      if (d < kOverflow) {
+        uint32_t h = head_[d & (window_ - 1)];
+        if (h != kNil) {
+          __builtin_prefetch(&pool_[h]);
+          __builtin_prefetch(reinterpret_cast<const char *>(&pool_[h]) + 64);
+        }
+      }
     }
+    for (uint32_t q = 0; q < m; ++q) enter_far(moving[q], dest[q]);
     uint32_t next = ch.next;
     free_chunk(c);
     c = next;

@@ -195,6 +195,7 @@ class BucketQueueT {
   static constexpr uint32_t kNear = 0x80000000u;           // tag: near, low bits = heap position
   static constexpr uint32_t kOverflow = 0x7ffffffeu;       // tag: beyond the window
   static constexpr uint32_t kNever = 0x7fffffffu;          // tag: key +inf
+  static constexpr uint32_t kMoving = 0x7ffffffdu;         // tag: being moved by redistribute
   static constexpr int64_t kMaxBucket = int64_t(1) << 30;  // rebuild before bcur gets here
   static constexpr int64_t kNoBucket = INT64_MAX;          // next_occupied(): none
 
