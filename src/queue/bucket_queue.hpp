@@ -154,6 +154,10 @@ class BucketQueueT {
     return near_size_ ? node_key(0) : __builtin_inf();
   }
 
+  // The near heap's top without settling (UINT32_MAX if the heap is empty): the next top()
+  // unless keys change or buckets must be opened first. For prefetching.
+  uint32_t front() const { return near_size_ ? heap_[0] : UINT32_MAX; }
+
   // Neuron i's key is now k. The common case, a far neuron whose key grows, is inline: one
   // bucket computation and no list work.
   // (Always inline: it is the delivery loop's hot path, and GCC's heuristics stopped inlining
