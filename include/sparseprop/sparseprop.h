@@ -543,8 +543,11 @@ SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap
  *             SP_ERR_CAPACITY when buf filled (cap spikes) before the set completed: the cap
  *               spikes stay processed (call again, watching the neurons that have not spiked
  *               yet); while recording, a full tape as in sp_run;
- *             SP_ERR_NUMERIC as sp_run.
- * On failure: SP_ERR_ARGUMENT changes nothing and does not write *count. After
+ *             SP_ERR_NUMERIC as sp_run;
+ *             SP_ERR_UNSUPPORTED on a network with the compact layout (sp_network_memory);
+ *             SP_ERR_STATE on a replica whose parent changed since its last sp_rewind.
+ * On failure: SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED and SP_ERR_STATE change nothing and do not
+ *             write *count. After
  *             SP_ERR_CAPACITY or SP_ERR_NUMERIC, *count still gives the spikes processed and
  *             written, and the events before the refused one stay processed.
  * Allocates:  never.

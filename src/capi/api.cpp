@@ -200,6 +200,8 @@ SP_API sp_status sp_run_until(sp_network *net, double t_end, const uint32_t *wat
       return sp::fail(SP_ERR_ARGUMENT, "watch[%zu] = %u: must be less than n = %u", w, watch[w],
                       n->n);
   if (!buf && cap) return sp::fail(SP_ERR_ARGUMENT, "buf is NULL but cap = %zu", cap);
+  // (No watched marks in the compact layout; refused before *count is written.)
+  if (n->compact) return sp::network_refuse_compact(n, "sp_run_until");
   s = check_replica_current(n);
   if (s != SP_OK) return s;
   size_t c = 0;

@@ -5,7 +5,8 @@
  * A failing input aborts (the harnesses check their invariants with abort()); a directory
  * that does not exist is an error, an empty one is fine. An input that runs longer than
  * SP_REPLAY_TIMEOUT seconds (default 120; libFuzzer's limit in run-fuzzers.sh is 10) fails
- * too, so that a past timeout replayed after its fix is a test that can fail. */
+ * too, so that a past timeout replayed after its fix is a test that can fail. Every input runs
+ * in both memory layouts (see both_layouts). */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <signal.h>
@@ -19,6 +20,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *current_input = "";
+/* Each input runs twice, in the default layouts and in the compact one, unless the caller set
+ * SPARSEPROP_COMPACT_MIN_N (then once, as set). */
+static int both_layouts = 1;
 
 static void on_timeout(int sig) {
   static const char msg[] = "replay: an input ran over SP_REPLAY_TIMEOUT seconds: ";
@@ -61,6 +65,15 @@ static int replay_file(const char *path) {
   alarm(timeout_seconds());
   LLVMFuzzerTestOneInput(buf, (size_t)size);
   alarm(0);
+  if (both_layouts) {
+    /* Again with the compact layout for every description that allows it (README, Memory
+       layouts), which the fuzzers' small networks never reach at the default threshold. */
+    setenv("SPARSEPROP_COMPACT_MIN_N", "1", 1);
+    alarm(timeout_seconds());
+    LLVMFuzzerTestOneInput(buf, (size_t)size);
+    alarm(0);
+    unsetenv("SPARSEPROP_COMPACT_MIN_N");
+  }
   free(buf);
   return 1;
 }
@@ -68,6 +81,7 @@ static int replay_file(const char *path) {
 int main(int argc, char **argv) {
   int a, files = 0;
   signal(SIGALRM, on_timeout);
+  both_layouts = getenv("SPARSEPROP_COMPACT_MIN_N") == NULL;
   for (a = 1; a < argc; ++a) {
     struct stat st;
     if (stat(argv[a], &st) != 0) {

@@ -5,6 +5,7 @@
 # executions and coverage (libFuzzer's cov: edges and ft: features) per fuzzer.
 #
 #   tests/fuzz/run-fuzzers.sh [SECONDS] [TARGET...]
+#   tests/fuzz/run-fuzzers.sh --gate [TARGET...]   # CI's gate: seeded, fixed executions
 #
 # Configures a clang-14 fuzz build in $FUZZ_BUILD_DIR (default build-fuzz) if needed. The
 # checked-in seed corpus is not modified: each run works on a copy under $FUZZ_WORK_DIR
@@ -13,14 +14,43 @@
 # replays it. SP_FUZZ_LENIENT=1 relaxes the checks for known defects outside the loader
 # (see fuzz_common.h).
 #
-# FUZZ_SEED=S fixes libFuzzer's random seed (default: a new one each run; also turns off the
-# corpus reloading) and FUZZ_RUNS=R stops after R executions (default: only the time limit).
-# Even so a run is not reproducible from process to process (the work directory's path and the
-# addresses the harnesses compare steer libFuzzer): reproduce a finding from its saved input.
+# FUZZ_SEED=S fixes libFuzzer's random seed (default: a new one each run) and FUZZ_RUNS=R
+# stops after R executions (default: only the time limit). A seeded run is reproducible: the
+# same binary, seed and executions explore the same inputs on any machine and from any work
+# directory. The seed alone is not enough: libFuzzer's table of recent comparisons steers its
+# mutations, and some values the harnesses compare are addresses, which move with address
+# randomisation and with the length of the paths on the stack. So a seeded run turns the
+# comparison guidance off (-use_cmp=0; checked: same corpus from two work directories), runs
+# from inside the work directory with relative arguments and a fixed environment, and does not
+# reload the corpus. CI's gate is such a run (.ci/run); exploring runs keep the guidance.
 set -eu
 
-seconds=${1:-60}
-[ $# -gt 0 ] && shift
+# The gate: a fixed seed and, per target, the executions of about a minute on this project's
+# 2-core machine. CI fails on any finding of it; run it before merging a change to the engine,
+# the loader or a harness (the binary changes, so the inputs explored change too).
+gate=0
+if [ "${1:-}" = --gate ]; then
+  gate=1
+  shift
+  FUZZ_SEED=${FUZZ_GATE_SEED:-20261130}
+fi
+gate_runs() {
+  case $1 in
+    fuzz_load) echo 300000 ;;
+    fuzz_create) echo 20000 ;;
+    fuzz_api) echo 1500 ;;
+    # (the compact layout's loads read sections ahead and recompute the seeded v0: slower)
+    fuzz_load@compact) echo 60000 ;;
+    fuzz_create@compact) echo 15000 ;;
+    fuzz_api@compact) echo 600 ;;
+    *) echo 1000 ;;
+  esac
+}
+
+if [ $gate = 1 ]; then seconds=1800; else
+  seconds=${1:-60}
+  [ $# -gt 0 ] && shift
+fi
 targets=${*:-fuzz_load fuzz_create fuzz_api}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,34 +67,62 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 for t in $targets; do ninja -C "$build" "tests/fuzz/$t"; done
 
+# A run is in one memory layout: the default, where the harnesses' small networks are all in the
+# full layout, or with FUZZ_COMPACT=1 the compact one for every description that allows it
+# (SPARSEPROP_COMPACT_MIN_N=1; README, Memory layouts). The gate runs each target in both.
+runs_list=""
+for t in $targets; do
+  if [ $gate = 1 ]; then runs_list="$runs_list $t $t@compact"
+  elif [ "${FUZZ_COMPACT:-0}" != 0 ]; then runs_list="$runs_list $t@compact"
+  else runs_list="$runs_list $t"; fi
+done
+
 status=0
 summary=""
-for t in $targets; do
-  out=$work/$t
+for run in $runs_list; do
+  t=${run%@compact}
+  compact_min=""
+  [ "$run" != "$t" ] && compact_min=1
+  out=$work/$run
   rm -rf "$out"
   mkdir -p "$out/corpus" "$out/findings"
   cp "$here/corpus/$t/"* "$out/corpus/" 2>/dev/null || true
   log=$out/fuzz.log
-  echo "== $t: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${FUZZ_RUNS:+, at most $FUZZ_RUNS executions}"
+  runs_note=${FUZZ_RUNS:-}
+  [ $gate = 1 ] && runs_note=$(gate_runs "$run")
+  echo "== $run: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${runs_note:+, at most $runs_note executions}"
   extra=""
-  [ -n "${FUZZ_SEED:-}" ] && extra="$extra -seed=$FUZZ_SEED -reload=0"
-  [ -n "${FUZZ_RUNS:-}" ] && extra="$extra -runs=$FUZZ_RUNS"
+  runs=${FUZZ_RUNS:-}
+  [ $gate = 1 ] && runs=$(gate_runs "$run")
+  [ -n "$runs" ] && extra="$extra -runs=$runs"
+  asan=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+  ubsan=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   rc=0
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
-  UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    "$build/tests/fuzz/$t" "$out/corpus" -max_total_time="$seconds" -timeout=10 \
-      -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
-      -artifact_prefix="$out/findings/" $extra >"$log" 2>&1 || rc=$?
+  if [ -n "${FUZZ_SEED:-}" ]; then
+    # The reproducible run: same argv, environment and address layout from any directory.
+    ln -sf "$build/tests/fuzz/$t" "$out/$t"
+    (cd "$out" && env -i PATH=/usr/bin:/bin ASAN_OPTIONS="$asan" UBSAN_OPTIONS="$ubsan" \
+      ${SP_FUZZ_LENIENT:+SP_FUZZ_LENIENT=$SP_FUZZ_LENIENT} \
+      ${compact_min:+SPARSEPROP_COMPACT_MIN_N=$compact_min} "./$t" corpus \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+      -max_len=8192 -print_final_stats=1 -artifact_prefix=findings/ -seed="$FUZZ_SEED" \
+      -reload=0 -use_cmp=0 $extra) >"$log" 2>&1 || rc=$?
+  else
+    ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan SPARSEPROP_COMPACT_MIN_N=$compact_min \
+      "$build/tests/fuzz/$t" "$out/corpus" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
+        -artifact_prefix="$out/findings/" $extra >"$log" 2>&1 || rc=$?
+  fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)
   findings=$(ls "$out/findings" | wc -l)
-  line="$t: ${execs:-?} executions, ${cov:-no coverage line}, corpus $(ls "$out/corpus" | wc -l) inputs, exit $rc, $findings finding(s)"
+  line="$run: ${execs:-?} executions, ${cov:-no coverage line}, corpus $(ls "$out/corpus" | wc -l) inputs, exit $rc, $findings finding(s)"
   echo "$line"
   summary="$summary$line
 "
   if [ "$rc" -ne 0 ] || [ "$findings" -ne 0 ]; then
     status=1
-    echo "-- $t found something (log: $log):"
+    echo "-- $run found something (log: $log):"
     grep -E 'ERROR|runtime error|invariant failed|SUMMARY|Test unit written' "$log" | head -n 20 || true
     ls -l "$out/findings"
   fi

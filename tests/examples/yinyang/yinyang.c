@@ -97,6 +97,21 @@ static void dataset_free(dataset *d) {
 
 /* ---- Options ---- */
 
+/* Model selection: which epoch's parameters are kept and tested. Every run measures the test
+   accuracy of each criterion's pick (one test pass each); --select names the one reported and
+   used for early stopping. */
+enum {
+  SELECT_ACC,      /* the best validation accuracy, the first epoch that reached it */
+  SELECT_ACC_LATE, /* the same, the last epoch that reached it */
+  SELECT_LOSS,     /* the lowest validation loss */
+  /* the best mean validation accuracy of three consecutive epochs, the middle one kept: less
+     noise in the pick than one measurement */
+  SELECT_SMOOTH,
+  SELECT_FINAL, /* the last epoch */
+  N_SELECT
+};
+static const char *const select_names[N_SELECT] = {"acc", "acc-late", "loss", "smooth", "final"};
+
 typedef struct options {
   uint32_t hidden;
   double tau, tau_syn;            /* seconds; tau_syn 0: delta synapses */
@@ -112,7 +127,14 @@ typedef struct options {
   double dead_push; /* the same, only for hidden neurons silent on every sample of the last epoch */
   double out_drive_floor; /* output drives are kept at or above it (0: not kept) */
   double lr, lr_decay;
-  double ema; /* decay per step of the parameter average evaluated (0: off) */
+  double lr_warmup; /* epochs of linear warm-up of the step (0: none) */
+  int lr_cosine;    /* 1: cosine decay of the step over the epochs instead of lr_decay */
+  double lr_end;    /* the cosine's last step, as a fraction of lr */
+  double clip;      /* the batch gradient's norm is cut to it (0: not cut) */
+  double adam_eps;
+  double silent_tmax; /* nonzero: a silent output counts as a spike at t_max in the softmax */
+  int select;         /* model selection: SELECT_* */
+  double ema;         /* decay per step of the parameter average evaluated (0: off) */
   uint32_t batch, epochs, patience, threads, runs;
   uint64_t seed;
   size_t n_train, n_val, n_test;
@@ -126,7 +148,8 @@ typedef struct options {
    tau1 6.4 ms, alpha 3e-3, Adam) with its weights in this library's units (a weight here is
    the total voltage effect, so EventProp's current jump w is w tau_syn/tau here); slower Adam
    steps and more epochs than EventProp's 5e-3 and 0.95 per epoch, which let outputs fall
-   silent here (README.md beside this file). */
+   silent here; silent outputs in the softmax at t_max and the epoch with the lowest validation
+   loss kept, which raised the mean test accuracy (README.md beside this file). */
 static void options_current(options *o) {
   o->hidden = 200;
   o->tau_syn = 0.005;
@@ -144,6 +167,8 @@ static void options_current(options *o) {
   o->tau1 = 0.32;
   o->alpha = 3e-3;
   o->missing_push = 3.0;
+  o->silent_tmax = 1;
+  o->select = SELECT_LOSS;
   o->lr = 5e-4;
   o->lr_decay = 0.97;
   o->epochs = 100;
@@ -168,6 +193,8 @@ static void options_delta(options *o) {
   o->tau1 = 3.0;
   o->alpha = 0.0;
   o->missing_push = 1.0;
+  o->silent_tmax = 0;
+  o->select = SELECT_ACC;
   o->lr = 2e-3;
   o->lr_decay = 0.9;
   o->epochs = 50;
@@ -176,6 +203,8 @@ static void options_delta(options *o) {
 
 static void options_default(options *o) {
   memset(o, 0, sizeof *o);
+  o->adam_eps = 1e-8;
+  o->lr_end = 0.01;
   o->tau = 0.02;
   o->t_bias = 0.0;
   o->train_drives = 1;
@@ -213,6 +242,16 @@ static void usage(FILE *f) {
           "                      of the previous epoch (0)\n"
           "  --out-drive-floor I  keep the output drives at or above I after each step (0: off)\n"
           "  --lr L --lr-decay G  Adam step size and its decay per epoch (5e-4, 0.97; 2e-3, 0.9)\n"
+          "  --lr-warmup E      the step grows linearly over the first E epochs (0)\n"
+          "  --lr-cosine         cosine decay of the step over --epochs to --lr-end times it,\n"
+          "                      instead of --lr-decay (off; --lr-end 0.01)\n"
+          "  --clip X            cut the batch gradient's norm to X (0: off)\n"
+          "  --adam-eps E        Adam's epsilon (1e-8)\n"
+          "  --silent-tmax B     1: a silent output counts as a spike at t-max in the softmax;\n"
+          "                      0: it takes no part (1; 0)\n"
+          "  --select C          the epoch kept: acc (best validation accuracy, the first),\n"
+          "                      acc-late (the same, the last), loss (lowest validation loss),\n"
+          "                      smooth (best 3-epoch mean accuracy) or final (loss; acc)\n"
           "  --ema D             validate and test the average of the parameters over the steps,\n"
           "                      each step's weight 1 - D (0: the parameters themselves) (0; 0)\n"
           "  --batch B --epochs E --patience P    (32, 100, 40; 32, 50, 12: early stopping on\n"
@@ -268,6 +307,18 @@ static int parse_options(int argc, char **argv, options *o) {
       o->quiet = 1;
     } else if (FLAG("--fixed-drives")) {
       o->train_drives = 0;
+    } else if (FLAG("--lr-cosine")) {
+      o->lr_cosine = 1;
+    } else if (FLAG("--select")) {
+      int k;
+      NEEDS_VALUE;
+      for (k = 0; k < N_SELECT && strcmp(v, select_names[k]) != 0; ++k) continue;
+      if (k == N_SELECT) {
+        fprintf(stderr, "yinyang: --select wants acc, acc-late, loss, smooth or final, got '%s'\n",
+                v);
+        return 0;
+      }
+      o->select = k;
     } else if (FLAG("--w-in") || FLAG("--w-out")) {
       NEEDS_VALUE;
       if (!parse_pair(v, FLAG("--w-in") ? &o->w_in_mean : &o->w_out_mean,
@@ -318,6 +369,16 @@ static int parse_options(int argc, char **argv, options *o) {
         d = &o->lr;
       else if (FLAG("--lr-decay"))
         d = &o->lr_decay;
+      else if (FLAG("--lr-warmup"))
+        d = &o->lr_warmup;
+      else if (FLAG("--lr-end"))
+        d = &o->lr_end;
+      else if (FLAG("--silent-tmax"))
+        d = &o->silent_tmax;
+      else if (FLAG("--clip"))
+        d = &o->clip;
+      else if (FLAG("--adam-eps"))
+        d = &o->adam_eps;
       else if (FLAG("--ema"))
         d = &o->ema;
       else if (FLAG("--min-test-accuracy"))
@@ -547,20 +608,27 @@ fail:
 static double sample_loss(const options *o, const double t_first[N_OUT], int label,
                           double dl_dt_out[N_OUT]) {
   double tau0 = o->tau0 * o->tau, tau1 = o->tau1 * o->tau, t_min = INFINITY, z = 0, p[N_OUT];
-  double loss;
+  double loss, t[N_OUT];
   int c;
-  for (c = 0; c < N_OUT; ++c)
-    if (t_first[c] < t_min) t_min = t_first[c];
+  /* With --silent-tmax a silent output takes part in the softmax as a spike at t_max (with no
+     gradient: there is no spike to move); otherwise it takes no part. */
   for (c = 0; c < N_OUT; ++c) {
-    p[c] = isinf(t_first[c]) ? 0.0 : exp(-(t_first[c] - t_min) / tau0);
+    t[c] = isinf(t_first[c]) && o->silent_tmax ? o->t_max * o->tau : t_first[c];
+    if (t[c] < t_min) t_min = t[c];
+  }
+  for (c = 0; c < N_OUT; ++c) {
+    p[c] = isinf(t[c]) ? 0.0 : exp(-(t[c] - t_min) / tau0);
     z += p[c];
   }
   for (c = 0; c < N_OUT; ++c) {
     p[c] /= z;
     dl_dt_out[c] = isinf(t_first[c]) ? 0.0 : ((c == label) - p[c]) / tau0;
   }
-  /* A silent label neuron: a bounded stand-in for -log 0 (z is 0 when no output fired). */
-  if (isinf(t_first[label])) return (z > 0 ? log(z) : 0.0) + 30.0;
+  if (isinf(t_first[label])) {
+    if (o->silent_tmax) return -log(p[label]);
+    /* A bounded stand-in for -log 0 (z is 0 when no output fired). */
+    return (z > 0 ? log(z) : 0.0) + 30.0;
+  }
   loss = -log(p[label]);
   loss += o->alpha * (exp(t_first[label] / tau1) - 1.0);
   dl_dt_out[label] += o->alpha / tau1 * exp(t_first[label] / tau1);
@@ -701,19 +769,36 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* One training run; returns the test accuracy of the parameters with the best validation
-   accuracy, or -1 on failure. */
+/* The Adam step of an epoch (from 1): linear warm-up, then exponential or cosine decay. */
+static double epoch_lr(const options *o, uint32_t epoch) {
+  double lr = o->lr, e = (double)epoch - 1;
+  if (o->lr_cosine) {
+    double span = o->epochs > 1 ? (double)(o->epochs - 1) : 1.0;
+    lr *= o->lr_end + (1 - o->lr_end) * 0.5 * (1 + cos(3.141592653589793 * e / span));
+  } else {
+    uint32_t k;
+    for (k = 1; k < epoch; ++k) lr *= o->lr_decay;
+  }
+  if (o->lr_warmup > 0 && e < o->lr_warmup) lr *= (e + 1) / (o->lr_warmup + 1);
+  return lr;
+}
+
+/* One training run; returns the test accuracy of the parameters picked by --select, or -1 on
+   failure; test_by[] gets the test accuracy of every criterion's pick. */
 static double train_run(const options *o, uint64_t seed, const dataset *train, const dataset *val,
-                        const dataset *test, double *wall) {
+                        const dataset *test, double *wall, double test_by[N_SELECT]) {
   model m;
   sp_network *parent;
   worker ws[MAX_THREADS];
   size_t p, np, q, nmax = train->n;
   size_t *order, *identity;
   unsigned char *dead, *epoch_fired;
-  double *adam_m, *adam_v, *best, *grad_sum, *avg, *live, lr = o->lr, best_val = -1, test_acc;
+  double *adam_m, *adam_v, *best, *grad_sum, *avg, *live, lr, test_acc = -1;
   double b1 = 0.9, b2 = 0.999, b1t = 1, b2t = 1, emat = 1, t0 = now_seconds();
-  uint32_t i, epoch, best_epoch = 0;
+  /* Per criterion: the kept parameters (in best), their score (higher is better) and epoch. */
+  double score[N_SELECT], picked_val[N_SELECT], val_hist[3] = {0, 0, 0}, *prev;
+  uint32_t i, epoch, pick[N_SELECT];
+  int k;
   uint64_t shuffle = seed ^ 0x5eed5eed5eedull;
 
   if (val->n > nmax) nmax = val->n;
@@ -725,17 +810,23 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
   identity = malloc(nmax * sizeof *identity);
   adam_m = calloc(np, sizeof *adam_m);
   adam_v = calloc(np, sizeof *adam_v);
-  best = malloc(np * sizeof *best);
+  best = malloc(N_SELECT * np * sizeof *best);
+  prev = malloc(np * sizeof *prev);
   grad_sum = malloc(np * sizeof *grad_sum);
   avg = calloc(np, sizeof *avg);
   live = malloc(np * sizeof *live);
   dead = calloc(m.h, 1);
   epoch_fired = calloc(m.h, 1);
-  if (!order || !identity || !adam_m || !adam_v || !best || !grad_sum || !avg || !live || !dead ||
-      !epoch_fired)
+  if (!order || !identity || !adam_m || !adam_v || !best || !prev || !grad_sum || !avg || !live ||
+      !dead || !epoch_fired)
     return -1;
   for (q = 0; q < nmax; ++q) identity[q] = order[q] = q;
-  memcpy(best, m.w_out, np * sizeof *best);
+  for (k = 0; k < N_SELECT; ++k) {
+    memcpy(best + k * np, m.w_out, np * sizeof *best);
+    score[k] = -INFINITY;
+    picked_val[k] = 0;
+    pick[k] = 0;
+  }
   /* The parent holds the parameters and sums the gradients; the workers run replicas of it. */
   if (!(parent = model_network(&m, o))) return -1;
   for (i = 0; i < o->threads; ++i) {
@@ -766,9 +857,11 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
   }
 
   for (epoch = 1; epoch <= o->epochs; ++epoch) {
-    double train_loss = 0, val_acc, val_loss;
+    double train_loss = 0, val_acc, val_loss, norm_max = 0, norm_sum = 0;
+    size_t n_steps = 0;
     size_t train_correct = 0, silent = 0, triggered = 0, start;
-    double te = now_seconds();
+    double te = now_seconds(), val_score[N_SELECT];
+    lr = epoch_lr(o, epoch);
     /* Fisher-Yates shuffle of the training order. */
     for (q = train->n - 1; q > 0; --q) {
       size_t r = (size_t)(rng_uniform(&shuffle) * (double)(q + 1)), tmp = order[q];
@@ -798,15 +891,25 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
         fprintf(stderr, "yinyang: gradients: %s: %s\n", sp_status_name(s), sp_last_error());
         return -1;
       }
-      /* Adam on the batch mean. */
-      b1t *= b1;
-      b2t *= b2;
-      for (p = 0; p < np; ++p) {
-        double g = grad_sum[p] / (double)count;
-        if (!o->train_drives && p >= (size_t)8 * m.h) g = 0;
-        adam_m[p] = b1 * adam_m[p] + (1 - b1) * g;
-        adam_v[p] = b2 * adam_v[p] + (1 - b2) * g * g;
-        m.w_out[p] -= lr * (adam_m[p] / (1 - b1t)) / (sqrt(adam_v[p] / (1 - b2t)) + 1e-8);
+      /* Adam on the batch mean, its norm cut to --clip. */
+      {
+        double cut = 1.0, norm2 = 0;
+        if (!o->train_drives)
+          for (p = (size_t)8 * m.h; p < np; ++p) grad_sum[p] = 0;
+        for (p = 0; p < np; ++p) norm2 += grad_sum[p] * grad_sum[p];
+        norm2 = sqrt(norm2) / (double)count;
+        norm_sum += norm2;
+        norm_max = norm2 > norm_max ? norm2 : norm_max;
+        ++n_steps;
+        if (o->clip > 0 && norm2 > o->clip) cut = o->clip / norm2;
+        b1t *= b1;
+        b2t *= b2;
+        for (p = 0; p < np; ++p) {
+          double g = grad_sum[p] / (double)count * cut;
+          adam_m[p] = b1 * adam_m[p] + (1 - b1) * g;
+          adam_v[p] = b2 * adam_v[p] + (1 - b2) * g * g;
+          m.w_out[p] -= lr * (adam_m[p] / (1 - b1t)) / (sqrt(adam_v[p] / (1 - b2t)) + o->adam_eps);
+        }
       }
       /* An output whose drive is above 1 fires on its own once its inputs have decayed: it
          always has a spike time, and so a gradient (a projection after the step). */
@@ -819,7 +922,6 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
         for (p = 0; p < np; ++p) avg[p] = o->ema * avg[p] + (1 - o->ema) * m.w_out[p];
       }
     }
-    lr *= o->lr_decay;
     for (q = 0; q < m.h; ++q) dead[q] = !epoch_fired[q];
     memset(epoch_fired, 0, m.h);
     if (o->ema > 0) { /* validate the average; training goes on from the parameters */
@@ -827,30 +929,49 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
       for (p = 0; p < np; ++p) m.w_out[p] = avg[p] / (1 - emat);
     }
     val_acc = evaluate(parent, ws, o->threads, val, identity, &val_loss);
-    if (val_acc > best_val) {
-      best_val = val_acc;
-      best_epoch = epoch;
-      memcpy(best, m.w_out, np * sizeof *best);
-    }
+    /* Each criterion's score of this epoch; a tie keeps the earlier epoch, except acc-late. */
+    val_hist[0] = val_hist[1];
+    val_hist[1] = val_hist[2];
+    val_hist[2] = val_acc;
+    val_score[SELECT_ACC] = val_score[SELECT_ACC_LATE] = val_acc;
+    val_score[SELECT_LOSS] = -val_loss;
+    val_score[SELECT_SMOOTH] = epoch >= 3 ? (val_hist[0] + val_hist[1] + val_hist[2]) / 3 : -1;
+    val_score[SELECT_FINAL] = epoch;
+    for (k = 0; k < N_SELECT; ++k)
+      if (val_score[k] > score[k] || (k == SELECT_ACC_LATE && val_score[k] == score[k])) {
+        score[k] = val_score[k];
+        pick[k] = k == SELECT_SMOOTH ? epoch - 1 : epoch;
+        picked_val[k] = k == SELECT_SMOOTH ? val_hist[1] : val_acc;
+        /* smooth keeps the middle epoch of its window: the parameters validated before */
+        memcpy(best + k * np, k == SELECT_SMOOTH ? prev : m.w_out, np * sizeof *best);
+      }
+    memcpy(prev, m.w_out, np * sizeof *prev);
     if (o->ema > 0) memcpy(m.w_out, live, np * sizeof *live);
     if (!o->quiet)
       printf("seed %llu epoch %3u  train loss %.4f acc %.4f (silent label %zu, input-triggered "
-             "outputs %zu)  val loss %.4f acc %.4f  %.1f s\n",
+             "outputs %zu, gradient norm mean %.3g max %.3g)  val loss %.4f acc %.4f  %.1f s\n",
              (unsigned long long)seed, epoch, train_loss / (double)train->n,
-             (double)train_correct / (double)train->n, silent, triggered, val_loss, val_acc,
-             now_seconds() - te);
+             (double)train_correct / (double)train->n, silent, triggered,
+             norm_sum / (double)n_steps, norm_max, val_loss, val_acc, now_seconds() - te);
     if (!o->quiet) {
       print_activity(&m, ws, o->threads, val->n, "  validation");
       printf("\n");
     }
     fflush(stdout);
-    if (epoch - best_epoch >= o->patience) break;
+    if (o->select != SELECT_FINAL && epoch - pick[o->select] >= o->patience) break;
   }
-  memcpy(m.w_out, best, np * sizeof *best);
-  test_acc = evaluate(parent, ws, o->threads, test, identity, NULL);
-  *wall = now_seconds() - t0;
-  printf("seed %llu: best validation %.4f at epoch %u, test accuracy %.4f, %.1f s\n",
-         (unsigned long long)seed, best_val, best_epoch, test_acc, *wall);
+  *wall = now_seconds() - t0; /* the training; the test passes below are not counted */
+  if (!o->quiet) printf("seed %llu test accuracy by selection:", (unsigned long long)seed);
+  for (k = 0; k < N_SELECT; ++k) {
+    memcpy(m.w_out, best + k * np, np * sizeof *best);
+    test_by[k] = evaluate(parent, ws, o->threads, test, identity, NULL);
+    if (!o->quiet) printf(" %s %.4f (epoch %u)", select_names[k], test_by[k], pick[k]);
+  }
+  if (!o->quiet) printf("\n");
+  test_acc = test_by[o->select];
+  printf("seed %llu: validation %.4f at epoch %u (--select %s), test accuracy %.4f, %.1f s\n",
+         (unsigned long long)seed, picked_val[o->select], pick[o->select], select_names[o->select],
+         test_acc, *wall);
   fflush(stdout);
   for (i = 0; i < o->threads; ++i) {
     sp_network_destroy(ws[i].net); /* replicas before their parent */
@@ -866,6 +987,7 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
   free(adam_m);
   free(adam_v);
   free(best);
+  free(prev);
   free(grad_sum);
   free(avg);
   free(live);
@@ -878,8 +1000,9 @@ static double train_run(const options *o, uint64_t seed, const dataset *train, c
 int main(int argc, char **argv) {
   options o;
   dataset train, val, test;
-  double sum = 0, sum2 = 0, wall_sum = 0, acc[256];
+  double sum = 0, sum2 = 0, wall_sum = 0, acc[256], by[N_SELECT], by_sum[N_SELECT] = {0};
   uint32_t r;
+  int k;
   int below = 0;
   options_default(&o);
   if (!parse_options(argc, argv, &o)) return 2;
@@ -902,8 +1025,9 @@ int main(int argc, char **argv) {
          o.n_test, o.batch, o.threads);
   for (r = 0; r < o.runs; ++r) {
     double wall = 0;
-    acc[r] = train_run(&o, o.seed + r, &train, &val, &test, &wall);
+    acc[r] = train_run(&o, o.seed + r, &train, &val, &test, &wall, by);
     if (acc[r] < 0) return 1;
+    for (k = 0; k < N_SELECT; ++k) by_sum[k] += by[k];
     sum += acc[r];
     sum2 += acc[r] * acc[r];
     wall_sum += wall;
@@ -915,6 +1039,9 @@ int main(int argc, char **argv) {
     printf("test accuracy over %u run(s): mean %.2f %% +- %.2f %% (std), wall time %.1f s per "
            "run\n",
            o.runs, 100 * mean, 100 * sqrt(var > 0 ? var : 0), wall_sum / o.runs);
+    printf("mean test accuracy by selection:");
+    for (k = 0; k < N_SELECT; ++k) printf(" %s %.2f %%", select_names[k], 100 * by_sum[k] / o.runs);
+    printf("\n");
   }
   dataset_free(&train);
   dataset_free(&val);
