@@ -43,10 +43,21 @@ void BucketQueueT<R, F>::split_shared(uint64_t near) {
   const uint64_t far_chunks = (n_ - near + kChunkIds - 1) / kChunkIds + window_ + 2 + kReserve;
   const uint64_t near_chunks = (near + kWords - 1) / kWords;
   const uint64_t spare = total - far_chunks - near_chunks;  // (shared_words: never negative)
-  const uint64_t heap_chunks = near_chunks + spare / 2;
+  // Keys for the near neurons (two words each, and one to align them) when they take at most
+  // half the spare room; the heap's part then holds indices and keys for as many neurons.
+  const uint64_t key_chunks = (2 * near + 1 + kWords - 1) / kWords;
+  keyed_ = 2 * key_chunks <= spare;
+  const uint64_t own = keyed_ ? near_chunks + key_chunks : near_chunks;
+  const uint64_t heap_chunks = own + (spare - (own - near_chunks)) / 2;
+  const uint64_t words = heap_chunks * kWords;
   heap_ = shared_;
-  heap_cap_ = static_cast<uint32_t>(heap_chunks * kWords < n_ ? heap_chunks * kWords : n_);
-  pool_ = reinterpret_cast<BucketChunk *>(shared_ + heap_chunks * kWords);
+  heap_cap_ = static_cast<uint32_t>(words < n_ ? words : n_);
+  uint64_t keys = keyed_ ? (words - 1) / 3 : 0;  // an index and a key each, and the alignment
+  key_cap_ = static_cast<uint32_t>(keys < n_ ? keys : n_);
+  // (The keys start after key_cap_ indices: a keyed heap's indices never reach them.)
+  uintptr_t at = reinterpret_cast<uintptr_t>(shared_ + key_cap_);
+  hkey_ = reinterpret_cast<double *>((at + 7) & ~uintptr_t(7));
+  pool_ = reinterpret_cast<BucketChunk *>(shared_ + words);
   pool_chunks_ = total - heap_chunks;
 }
 
@@ -58,17 +69,21 @@ void BucketQueueT<R, F>::update_slow(uint32_t i, double k, uint32_t t) {
       // A NaN key compares neither less nor greater, which would break the heap's order:
       // take the neuron out of the heap, into the never list (as a +inf key).
       uint32_t last = heap_[--near_size_];
-      if (last != i && !sift_up(p, last)) sift_down(p, last);
+      double last_key = node_key(near_size_);
+      if (last != i && !sift_up(p, last, last_key)) sift_down(p, last, last_key);
       enter_far(i, kNever);
       return;
     }
-    if (!sift_up(p, i)) sift_down(p, i);
+    // The heap orders by key(i), which the caller's k may not be: a neuron flagged due keeps
+    // the due key when an input changes its state (see Event semantics in ARCHITECTURE.md).
+    const double now_key = key(i);
+    if (!sift_up(p, i, now_key)) sift_down(p, i, now_key);
     return;
   }
   int64_t b = bucket(k);
   if (b <= bcur_) {
     leave_far(t);
-    push_near(i);
+    push_near(i, key(i));
     return;
   }
   // Lazy: an entry in an earlier bucket than the key's stays valid (it is a lower bound), and
@@ -124,6 +139,7 @@ void BucketQueueT<R, F>::open_bucket(int64_t b) {
     rebuild();  // bucket numbers would leave the tag range: restart them from the smallest key
     return;
   }
+  maybe_rekey();
   bcur_ = b;
   const uint32_t s = static_cast<uint32_t>(b) & (window_ - 1);
   uint32_t c = head_[s];
@@ -142,6 +158,11 @@ void BucketQueueT<R, F>::rescan_overflow() {
 
 template <uint32_t R, bool F>
 void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
+  // Two passes per chunk, so that the cache misses overlap: the first reads the entries' keys
+  // (prefetched together) and places the near ones, and starts loading the chunks the far ones
+  // go to; the second appends those. The lists get the same entries in the same order as with
+  // one pass (the appends keep their order), and the heap the same pushes.
+  uint32_t moving[kChunkIds], dest[kChunkIds];
   while (c != kNil) {
     // Relocating one chunk's entries takes at most kChunkIds new chunks.
     if (free_count_ < kReserve) {
@@ -149,7 +170,12 @@ void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
       return;
     }
     BucketChunk &ch = pool_[c];
+    if (ch.next != kNil) {  // (the list's next chunk: a chain of dependent misses otherwise)
+      __builtin_prefetch(&pool_[ch.next]);
+      __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
+    }
     for (uint32_t q = 0; q < ch.count; ++q) prefetch(ch.ids[q]);
+    uint32_t m = 0;
     for (uint32_t q = 0; q < ch.count; ++q) {
       uint32_t id = ch.ids[q];
       if (tag(id) != list_tag) continue;  // stale: the neuron has moved since
@@ -157,10 +183,23 @@ void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
       double k = key(id);
       int64_t nb = bucket(k);
       if (nb <= bcur_) {
-        if (!push_near(id)) return;  // (rebuilt)
-      } else
-        enter_far(id, destination(nb, k));
+        if (!push_near(id, k)) return;  // (rebuilt)
+        continue;
+      }
+      const uint32_t d = destination(nb, k);
+      // (A second entry of this neuron in the chunk is stale: the tag no longer names the list.)
+      tag(id) = kMoving;
+      moving[m] = id;
+      dest[m++] = d;
+      if (d < kOverflow) {
+        uint32_t h = head_[d & (window_ - 1)];
+        if (h != kNil) {
+          __builtin_prefetch(&pool_[h]);
+          __builtin_prefetch(reinterpret_cast<const char *>(&pool_[h]) + 64);
+        }
+      }
     }
+    for (uint32_t q = 0; q < m; ++q) enter_far(moving[q], dest[q]);
     uint32_t next = ch.next;
     free_chunk(c);
     c = next;
@@ -214,6 +253,7 @@ template <uint32_t R, bool F>
 void BucketQueueT<R, F>::rebuild() {
   ++rebuilds_;
   choose_scale();
+  keyed_ = key_cap_ != 0;
   if (shared_) {
     uint64_t near = 0;
     for (uint32_t i = 0; i < n_; ++i) near += bucket(key(i)) <= 0;
@@ -234,7 +274,7 @@ void BucketQueueT<R, F>::rebuild() {
     double k = key(i);
     int64_t b = bucket(k);
     if (b <= 0)
-      push_near(i);
+      push_near(i, k);
     else
       enter_far(i, destination(b, k));
   }
@@ -242,9 +282,11 @@ void BucketQueueT<R, F>::rebuild() {
 
 template <uint32_t R, bool F>
 bool BucketQueueT<R, F>::valid() const {
+  if (near_size_ > (keyed_ ? key_cap_ : heap_cap_)) return false;
   for (uint32_t p = 0; p < near_size_; ++p) {
     if (tag(heap_[p]) != (kNear | p)) return false;
     if (p > 0 && less(heap_[p], heap_[(p - 1) / 4])) return false;
+    if (keyed_ && !(hkey_[p] == key(heap_[p]))) return false;  // (never NaN in the heap)
   }
   uint64_t far = 0;
   for (uint32_t i = 0; i < n_; ++i) {

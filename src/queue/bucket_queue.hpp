@@ -34,6 +34,15 @@
 // both. Each rebuild splits the block: the near neurons it finds plus half the spare room for
 // the heap, the rest for chunks; when either part runs out, the queue is rebuilt (and split
 // again), which is amortised over the spare room's size (N/32 words).
+//
+// The heap's nodes carry their keys (a double beside each index, `hkey_`), so that sifting
+// compares keys in one array instead of reading four neurons' records per level (the spiker's
+// reset sifts through the whole depth). The key room is bounded: N/32 + 64 keys beside the
+// full heap, or in the shared mode the keys of the near neurons a rebuild finds plus half the
+// spare room, taken only when they fit in half of it. A heap that outgrows its key room drops
+// the keys and reads the records, as without them (same comparisons, same order), and takes
+// them back when it has shrunk to half the room again. (The LIF balanced network's near heap
+// holds about N/170 neurons, at most N/100; QIF's N/2000.)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -67,7 +76,9 @@ class BucketQueueT {
   // Storage the network carves for `n` neurons.
   static uint32_t window_for(uint32_t n);
   static uint64_t chunk_count(uint32_t n);
-  static uint64_t heap_slots(uint32_t n) { return n; }
+  // The near heap's words: n indices, then (8-byte aligned) the keys of up to key_slots(n).
+  static uint64_t heap_slots(uint32_t n) { return uint64_t(n) + 1 + 2 * key_slots(n); }
+  static uint64_t key_slots(uint32_t n) { return n / 32 + 64; }
   // The shared mode's block, in 32-bit words (a multiple of a chunk's).
   static uint64_t shared_words(uint32_t n);
 
@@ -92,6 +103,11 @@ class BucketQueueT {
     window_ = window_for(n);
     heap_cap_ = n;
     shared_ = nullptr;
+    // (heap_slots(n) words: the keys after the indices, on an 8-byte boundary.)
+    uintptr_t keys = reinterpret_cast<uintptr_t>(heap + n);
+    hkey_ = reinterpret_cast<double *>((keys + 7) & ~uintptr_t(7));
+    key_cap_ = static_cast<uint32_t>(key_slots(n) < n ? key_slots(n) : n);
+    keyed_ = true;
   }
   // The shared mode: heap and chunks in one block of shared_words(n) words; the due flags in
   // side_flags (one byte per neuron), read while *due_count != 0.
@@ -103,6 +119,8 @@ class BucketQueueT {
     due_count_ = due_count;
     shared_ = words;
     heap_cap_ = 0;
+    key_cap_ = 0;  // (rebuild() splits the block)
+    keyed_ = false;
   }
 
   // Where the keys come from; call rebuild() after choosing (or after changing many keys).
@@ -133,8 +151,12 @@ class BucketQueueT {
   }
   double top_key() {
     settle();
-    return near_size_ ? key(heap_[0]) : __builtin_inf();
+    return near_size_ ? node_key(0) : __builtin_inf();
   }
+
+  // The near heap's top without settling (UINT32_MAX if the heap is empty): the next top()
+  // unless keys change or buckets must be opened first. For prefetching.
+  uint32_t front() const { return near_size_ ? heap_[0] : UINT32_MAX; }
 
   // Neuron i's key is now k. The common case, a far neuron whose key grows, is inline: one
   // bucket computation and no list work.
@@ -154,11 +176,11 @@ class BucketQueueT {
     if (stored_) stored_[j] = k;
     int64_t b = bucket(k);
     if (b <= bcur_) {
-      sift_down(0, j);
+      sift_down(0, j, key(j));  // (k, unless a caller's k disagrees with the record: see update)
       return;
     }
-    uint32_t last = heap_[--near_size_];
-    if (near_size_) sift_down(0, last);
+    --near_size_;
+    if (near_size_) sift_down(0, heap_[near_size_], node_key(near_size_));
     enter_far(j, destination(b, k));
   }
 
@@ -166,6 +188,9 @@ class BucketQueueT {
   bool valid() const;
   // How many times the queue was rebuilt (build, rekey, pool exhaustion, ...); for tests.
   uint64_t rebuilds() const { return rebuilds_; }
+  // Whether the heap's nodes carry their keys now, and how many neurons are near; for tests.
+  bool keyed() const { return keyed_; }
+  uint32_t near_count() const { return near_size_; }
 
  private:
   static constexpr uint32_t kNil = 0xffffffffu;
@@ -174,6 +199,7 @@ class BucketQueueT {
   static constexpr uint32_t kNear = 0x80000000u;           // tag: near, low bits = heap position
   static constexpr uint32_t kOverflow = 0x7ffffffeu;       // tag: beyond the window
   static constexpr uint32_t kNever = 0x7fffffffu;          // tag: key +inf
+  static constexpr uint32_t kMoving = 0x7ffffffdu;         // tag: being moved by redistribute
   static constexpr int64_t kMaxBucket = int64_t(1) << 30;  // rebuild before bcur gets here
   static constexpr int64_t kNoBucket = INT64_MAX;          // next_occupied(): none
 
@@ -241,44 +267,84 @@ class BucketQueueT {
     double ka = key(a), kb = key(b);
     return ka < kb || (ka == kb && a < b);
   }
-  void place(uint32_t p, uint32_t id) {
+  // The heap's order: (key, index).
+  static bool before(double ka, uint32_t a, double kb, uint32_t b) {
+    return ka < kb || (ka == kb && a < b);
+  }
+  // The key of heap node p: carried, or read from the neuron's record.
+  template <bool kKeyed>
+  double node_key_t(uint32_t p) const {
+    return kKeyed ? hkey_[p] : key(heap_[p]);
+  }
+  double node_key(uint32_t p) const { return keyed_ ? hkey_[p] : key(heap_[p]); }
+  template <bool kKeyed>
+  void place(uint32_t p, uint32_t id, double k) {
     heap_[p] = id;
+    if (kKeyed) hkey_[p] = k;
     tag(id) = kNear | p;
   }
-  // Moves `id` (at node p) up to its place; returns whether it moved.
-  bool sift_up(uint32_t p, uint32_t id) {
+  // Moves `id` (key k, at node p) up to its place; returns whether it moved.
+  template <bool kKeyed>
+  bool sift_up_t(uint32_t p, uint32_t id, double k) {
     const uint32_t start = p;
     while (p > 0) {
       uint32_t parent = (p - 1) / 4;
-      if (!less(id, heap_[parent])) break;
-      place(p, heap_[parent]);
+      double pk = node_key_t<kKeyed>(parent);
+      if (!before(k, id, pk, heap_[parent])) break;
+      place<kKeyed>(p, heap_[parent], pk);
       p = parent;
     }
-    place(p, id);
+    place<kKeyed>(p, id, k);
     return p != start;
   }
-  void sift_down(uint32_t p, uint32_t id) {
+  template <bool kKeyed>
+  void sift_down_t(uint32_t p, uint32_t id, double k) {
     for (;;) {
       uint32_t first = 4 * p + 1;
       if (first >= near_size_) break;
       uint32_t best = first, end = first + 4 < near_size_ ? first + 4 : near_size_;
-      for (uint32_t c = first + 1; c < end; ++c)
-        if (less(heap_[c], heap_[best])) best = c;
-      if (!less(heap_[best], id)) break;
-      place(p, heap_[best]);
+      uint32_t best_id = heap_[first];
+      double best_key = node_key_t<kKeyed>(first);
+      for (uint32_t c = first + 1; c < end; ++c) {
+        double ck = node_key_t<kKeyed>(c);
+        if (before(ck, heap_[c], best_key, best_id)) best = c, best_id = heap_[c], best_key = ck;
+      }
+      if (!before(best_key, best_id, k, id)) break;
+      place<kKeyed>(p, best_id, best_key);
       p = best;
     }
-    place(p, id);
+    place<kKeyed>(p, id, k);
   }
-  // Adds a neuron to the heap; false when the heap is full (shared mode): the queue has then been
-  // rebuilt from the keys instead (every neuron placed), and the caller stops.
-  bool push_near(uint32_t id) {
-    if (near_size_ == heap_cap_) {
-      rebuild();
-      return false;
+  bool sift_up(uint32_t p, uint32_t id, double k) {
+    return keyed_ ? sift_up_t<true>(p, id, k) : sift_up_t<false>(p, id, k);
+  }
+  void sift_down(uint32_t p, uint32_t id, double k) {
+    if (keyed_)
+      sift_down_t<true>(p, id, k);
+    else
+      sift_down_t<false>(p, id, k);
+  }
+  // Adds a neuron (key k) to the heap; false when the heap is full (shared mode): the queue has
+  // then been rebuilt from the keys instead (every neuron placed), and the caller stops. A heap
+  // that outgrows its key room drops the keys.
+  bool push_near(uint32_t id, double k) {
+    if (near_size_ == (keyed_ ? key_cap_ : heap_cap_)) {
+      if (keyed_ && near_size_ < heap_cap_) {
+        keyed_ = false;
+      } else {
+        rebuild();
+        return false;
+      }
     }
-    sift_up(near_size_++, id);
+    sift_up(near_size_++, id, k);
     return true;
+  }
+  // Takes the keys back once the heap fits in half the key room (the hysteresis keeps a heap
+  // near the limit from switching at every bucket).
+  void maybe_rekey() {
+    if (keyed_ || key_cap_ == 0 || near_size_ > key_cap_ / 2) return;
+    for (uint32_t p = 0; p < near_size_; ++p) hkey_[p] = key(heap_[p]);
+    keyed_ = true;
   }
 
   // Bookkeeping of neurons in far lists (stale entries are not counted).
@@ -329,7 +395,7 @@ class BucketQueueT {
 
   // Opens buckets until the near heap's top is certainly the smallest key.
   void settle() {
-    while (!(near_size_ && bucket(key(heap_[0])) <= bcur_) && far_count_ != 0) open_next();
+    while (!(near_size_ && bucket(node_key(0)) <= bcur_) && far_count_ != 0) open_next();
   }
 
   void update_slow(uint32_t i, double k, uint32_t t);
@@ -356,8 +422,11 @@ class BucketQueueT {
   const double *due_ = nullptr;
   uint32_t n_ = 0;
   uint32_t *heap_ = nullptr;
+  double *hkey_ = nullptr;  // while keyed_: hkey_[p] = key(heap_[p])
   uint32_t near_size_ = 0;
   uint32_t heap_cap_ = 0;
+  uint32_t key_cap_ = 0;  // room in hkey_ (0: none)
+  bool keyed_ = false;
   uint32_t *shared_ = nullptr;  // shared mode: the block of heap and chunks
   BucketChunk *pool_ = nullptr;
   uint64_t pool_chunks_ = 0;

@@ -19,6 +19,8 @@ extern "C" {  // this CMocka's header has no C++ guard
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "queue/bucket_queue.hpp"
@@ -27,6 +29,7 @@ namespace {
 
 using sp::BucketChunk;
 using sp::BucketQueue;
+using sp::CompactQueue;
 
 // The network's 16-byte per-neuron record, as far as the queue is concerned.
 struct Record {
@@ -49,11 +52,18 @@ struct Rng {
   uint32_t below(uint32_t m) { return static_cast<uint32_t>(next() % m); }
 };
 
-struct Fixture {
+// kShared: the compact layout's queue (12-byte records, due flags in a byte beside them, the
+// near heap and the chunks sharing one block); else the full layout's.
+template <bool kShared>
+struct FixtureT {
+  using Q = std::conditional_t<kShared, CompactQueue, BucketQueue>;
   uint32_t n;
-  std::vector<Record> rec;
+  std::vector<Record> rec;           // !kShared
+  std::vector<unsigned char> bytes;  // kShared: 12-byte records (state, tag)
+  std::vector<uint8_t> side;         // kShared: the due flags
+  uint32_t due_count = 0;            // kShared: how many are flagged due
   std::vector<double> stored;
-  std::vector<uint32_t> heap;
+  std::vector<uint32_t> heap;  // !kShared: the near heap; kShared: the shared block
   std::vector<BucketChunk> pool;
   std::vector<uint32_t> heads;
   std::vector<uint64_t> occupied;
@@ -61,19 +71,40 @@ struct Fixture {
   bool implied = false;
   double sign = 1;
   double due = 0;  // implied keys: the key of a neuron flagged due
-  BucketQueue q;
+  Q q;
 
-  explicit Fixture(uint32_t n_)
+  explicit FixtureT(uint32_t n_)
       : n(n_),
-        rec(n_),
+        rec(kShared ? 0 : n_),
+        bytes(kShared ? 12 * size_t(n_) : 0),
+        side(kShared ? n_ : 0),
         stored(n_),
-        heap(BucketQueue::heap_slots(n_)),
-        pool(BucketQueue::chunk_count(n_)),
-        heads(BucketQueue::window_for(n_)),
-        occupied(BucketQueue::window_for(n_) / 64),
+        heap(kShared ? Q::shared_words(n_) : Q::heap_slots(n_)),
+        pool(kShared ? 0 : Q::chunk_count(n_)),
+        heads(Q::window_for(n_)),
+        occupied(Q::window_for(n_) / 64),
         model(n_) {
-    q.bind(&rec[0].state, &rec[0].tag, &rec[0].flags, n, heap.data(), pool.data(), pool.size(),
-           heads.data(), occupied.data());
+    if constexpr (kShared) {
+      void *base = bytes.data();
+      q.bind_shared(static_cast<double *>(base), reinterpret_cast<uint32_t *>(bytes.data() + 8),
+                    side.data(), &due_count, n, heap.data(), heads.data(), occupied.data());
+    } else {
+      q.bind(&rec[0].state, &rec[0].tag, &rec[0].flags, n, heap.data(), pool.data(), pool.size(),
+             heads.data(), occupied.data());
+    }
+  }
+
+  // A neuron's record: its state, and whether it is flagged due.
+  void record(uint32_t i, double state, bool is_due) {
+    if constexpr (kShared) {
+      std::memcpy(bytes.data() + 12 * size_t(i), &state, sizeof state);
+      bool was = side[i] & CompactQueue::kSideDueFlag;
+      due_count += is_due - was;
+      side[i] = is_due ? CompactQueue::kSideDueFlag : 0;
+    } else {
+      rec[i].state = state;
+      rec[i].flags = is_due ? BucketQueue::kDueFlag : 0;
+    }
   }
 
   // Stored keys, or (implied) keys sign * state with states set from the model.
@@ -81,7 +112,7 @@ struct Fixture {
     implied = implied_keys;
     sign = key_sign;
     if (implied) {
-      for (uint32_t i = 0; i < n; ++i) rec[i] = Record{sign * model[i], 0, 0};
+      for (uint32_t i = 0; i < n; ++i) record(i, sign * model[i], false);
       q.use_implied_keys(sign, &due, scale);
     } else {
       stored = model;
@@ -92,10 +123,7 @@ struct Fixture {
   // What the network does before telling the queue about a new key.
   void write(uint32_t i, double k) {
     model[i] = k;
-    if (implied) {
-      rec[i].state = sign * k;
-      rec[i].flags = 0;
-    }
+    if (implied) record(i, sign * k, false);
   }
   void set(uint32_t i, double k) {
     write(i, k);
@@ -108,7 +136,13 @@ struct Fixture {
   // Implied keys: neuron i is due (key `due`); its state stays where it is.
   void make_due(uint32_t i) {
     model[i] = due;
-    rec[i].flags = BucketQueue::kDueFlag;
+    if constexpr (kShared) {
+      double state;
+      std::memcpy(&state, bytes.data() + 12 * size_t(i), sizeof state);
+      record(i, state, true);
+    } else {
+      rec[i].flags = BucketQueue::kDueFlag;
+    }
     q.update(i, due);
   }
 
@@ -134,15 +168,20 @@ struct Fixture {
                model[want]);
     for (uint32_t i = 0; i < n; ++i)
       if (q.key_of(i) != model[i]) fail_msg("%s, step %ld: key_of(%u) differs", what, step, i);
+    (q.keyed() ? keyed_checks : plain_checks)++;
   }
+  // How many checks found the near heap's nodes carrying their keys, and how many not.
+  long keyed_checks = 0, plain_checks = 0;
 };
+using Fixture = FixtureT<false>;
 
 // A simulation-like workload: the top "spikes" (its key jumps ahead by about a period), and a
 // few random neurons get kicks of either sign; occasionally a key jumps far ahead, to +inf, or
 // back to the front (an excitatory kick that makes it due now).
+template <bool kShared = false>
 void run_workload(BucketQueue::Scale scale, uint32_t n, long steps, uint64_t seed,
                   double excitatory, double far_jump, bool implied = false, double sign = 1) {
-  Fixture f(n);
+  FixtureT<kShared> f(n);
   Rng r{seed};
   for (uint32_t i = 0; i < n; ++i) f.model[i] = 1.0 + r.uniform();
   f.build(scale, implied, sign);
@@ -180,9 +219,11 @@ void run_workload(BucketQueue::Scale scale, uint32_t n, long steps, uint64_t see
     }
     f.check("workload", s);
   }
-  printf("# %s keys, %s scale, n=%u: %ld steps, %llu rebuilds\n", implied ? "implied" : "stored",
+  printf("# %s%s keys, %s scale, n=%u: %ld steps, %llu rebuilds, %ld/%ld checks with keyed nodes\n",
+         kShared ? "shared block, " : "", implied ? "implied" : "stored",
          scale == BucketQueue::Scale::Log ? "log" : "linear", n, steps,
-         static_cast<unsigned long long>(f.q.rebuilds()));
+         static_cast<unsigned long long>(f.q.rebuilds()), f.keyed_checks,
+         f.keyed_checks + f.plain_checks);
 }
 
 void test_inhibitory_linear(void **) {
@@ -203,6 +244,61 @@ void test_implied_log(void **) {
 }
 void test_implied_negated(void **) {
   run_workload(BucketQueue::Scale::Linear, 500, 20000, 9, 0.4, 0.02, true, -1.0);
+}
+
+// The compact layout's queue: the near heap and the chunks share one block, split again at
+// every rebuild.
+void test_shared_implied_log(void **) {
+  run_workload<true>(BucketQueue::Scale::Log, 500, 20000, 10, 0.4, 0.02, true, 1.0);
+}
+void test_shared_implied_negated(void **) {
+  run_workload<true>(BucketQueue::Scale::Linear, 500, 20000, 11, 0.4, 0.02, true, -1.0);
+}
+void test_shared_large(void **) {
+  run_workload<true>(BucketQueue::Scale::Log, 5000, 3000, 12, 0.3, 0.01, true, 1.0);
+}
+
+// The near heap's nodes carry their keys while they fit in the key room; a heap that outgrows
+// it (here: half the neurons jump to the front) reads the records instead, or (shared block,
+// out of room) is rebuilt, in the same order; once it has shrunk again it takes its keys back
+// (full layout: when a bucket is opened; shared block: at a rebuild).
+template <bool kShared>
+void heap_outgrows_its_keys(BucketQueue::Scale scale, bool implied) {
+  const uint32_t n = 3000;
+  FixtureT<kShared> f(n);
+  Rng r{13};
+  for (uint32_t i = 0; i < n; ++i) f.model[i] = 2.0 + r.uniform();
+  f.build(scale, implied);
+  f.check("spread", 0);
+  if (!f.q.keyed()) fail_msg("a spread of keys: the near heap should carry its keys");
+  f.due = 1.0;
+  for (uint32_t i = 0; i < n; i += 2) {
+    f.set(i, 1.0 + 1e-9 * (i % 7));  // (ties among them)
+    if (i % 64 == 0) f.check("to the front", i);
+  }
+  f.check("to the front", n);
+  if (f.q.keyed() || f.q.near_count() < n / 2)
+    fail_msg("%u near neurons: the heap should have dropped its keys", f.q.near_count());
+  const uint64_t rebuilt = f.q.rebuilds();
+  for (uint32_t pops = 0; pops < n; ++pops) {
+    f.set_top(f.q.top_key() + 1.0 + r.uniform());  // (within the bucket window)
+    if (pops % 16 == 0) f.check("spiking away", pops);
+  }
+  // (Full layout: without a rebuild, which would take the keys back too.)
+  if (!kShared && f.q.rebuilds() != rebuilt) fail_msg("rebuilt: the re-keying is not tested");
+  if (kShared) f.q.rebuild();
+  f.check("spiking away", n);
+  if (!f.q.keyed())
+    fail_msg("%u near neurons: the heap should carry its keys again", f.q.near_count());
+  printf("# %s, %s keys: %ld/%ld checks with keyed nodes, %llu rebuilds\n",
+         kShared ? "shared block" : "full layout", implied ? "implied" : "stored", f.keyed_checks,
+         f.keyed_checks + f.plain_checks, static_cast<unsigned long long>(f.q.rebuilds()));
+}
+void test_heap_outgrows_its_keys(void **) {
+  heap_outgrows_its_keys<false>(BucketQueue::Scale::Linear, false);
+  heap_outgrows_its_keys<false>(BucketQueue::Scale::Log, true);
+  heap_outgrows_its_keys<true>(BucketQueue::Scale::Linear, false);
+  heap_outgrows_its_keys<true>(BucketQueue::Scale::Log, true);
 }
 
 // Keys that keep shrinking into earlier buckets leave a stale entry each time; the pool must run
@@ -350,6 +446,10 @@ int main() {
       cmocka_unit_test(test_large),
       cmocka_unit_test(test_implied_log),
       cmocka_unit_test(test_implied_negated),
+      cmocka_unit_test(test_shared_implied_log),
+      cmocka_unit_test(test_shared_implied_negated),
+      cmocka_unit_test(test_shared_large),
+      cmocka_unit_test(test_heap_outgrows_its_keys),
       cmocka_unit_test(test_stale_entries_force_rebuilds),
       cmocka_unit_test(test_ties_in_index_order),
       cmocka_unit_test(test_overflow_and_infinity),
