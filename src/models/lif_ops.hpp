@@ -76,6 +76,11 @@ struct Ops<Lif> {
   static constexpr double kPendingClock = 3.7e260;  // about e^600
   static double pending_state() { return -0.0; }
   static bool pending(double u) { return u == 0 && std::signbit(u); }
+  // Whether neuron state u is a pending reset. Only a refractory period makes one: with
+  // t_ref = 0 the reset clock is a clock at a spike, far below kPendingClock, so -0.0 there is
+  // V = I, whatever the refractory end (a loaded file may pair it with a past one, which the
+  // saver writes as -inf for t_ref = 0: the state must not read differently then).
+  static bool held(const Network &net, double u) { return net.t_ref > 0.0 && pending(u); }
   // The state held at reset until clock value e (the refractory end's), or pending.
   static double held_state(const Network &, double drive, double e) {
     return e > kPendingClock ? pending_state() : Lif::reset(drive, e);
@@ -96,7 +101,7 @@ struct Ops<Lif> {
   // Neuron i's next spike time without input, pending reset included.
   static double neuron_spike_time(const Network &net, uint32_t i) {
     double u = state_of(net, i), drive = drive_of(net, i);
-    if (pending(u)) {
+    if (held(net, u)) {
       if (!Lif::oscillatory(drive)) return INFINITY;
       return refr_end_of(net, i) + Lif::period(drive, net.tau);
     }
@@ -105,7 +110,7 @@ struct Ops<Lif> {
   // Voltage of neuron i at t after its refractory end, pending reset included.
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
     double u = state_of(net, i), drive = drive_of(net, i);
-    if (pending(u)) return Lif::voltage_after(t - refr_end_of(net, i), drive, net.tau);
+    if (held(net, u)) return Lif::voltage_after(t - refr_end_of(net, i), drive, net.tau);
     return voltage(net, u, drive, clock(net, t));
   }
   static double voltage(const Network &, double u, double drive, double e) {
@@ -133,12 +138,12 @@ struct Ops<Lif> {
     if (net.compact) {
       for (uint32_t i = 0; i < net.n; ++i) {
         double u = net.cslot[i].state * f;
-        net.cslot[i].state = pending(u) ? materialize(net, i) : u;
+        net.cslot[i].state = held(net, u) ? materialize(net, i) : u;
       }
     } else {
       for (uint32_t i = 0; i < net.n; ++i) {
         double u = net.neuron[i].state * f;
-        net.neuron[i].state = pending(u) ? materialize(net, i) : u;
+        net.neuron[i].state = held(net, u) ? materialize(net, i) : u;
       }
     }
     net.clock_time = NAN;
@@ -231,8 +236,8 @@ struct Ops<Lif> {
   // period too long for the clock (pending), which only the time frame runs.
   static sp_status check_loaded_state(const Network &net, uint32_t i, bool due, double now) {
     double u = state_of(net, i);
-    bool held = pending(u) && net.frame == SP_FRAME_TIME && refr_end_of(net, i) > now;
-    if (!due && !held && drive_of(net, i) > 1.0 && !(u > 0))
+    bool held_now = held(net, u) && net.frame == SP_FRAME_TIME && refr_end_of(net, i) > now;
+    if (!due && !held_now && drive_of(net, i) > 1.0 && !(u > 0))
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: state[%u] = %g: a LIF neuron below threshold with "
                   "drive %g > 1 has a positive state",
