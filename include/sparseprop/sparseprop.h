@@ -140,8 +140,8 @@ enum sp_status_code {
   SP_ERR_FORMAT = 7,      /* bytes are not a valid or compatible saved network */
   SP_ERR_NUMERIC = 8      /* finite values the engine cannot compute with: a non-finite state,
                              voltage or gradient would arise, a value is outside the numeric
-                             range (LIF weights, drives and voltages, and tau, at most 1e100 in
-                             magnitude; tau at least 1e-100 s; t_ref at most 1e100 s and 1e15
+                             range (LIF weights, drives and voltages, EIF and custom-model
+                             weights, and tau, at most 1e100 in magnitude; tau at least 1e-100 s; t_ref at most 1e100 s and 1e15
                              tau), or a neuron's free period is below the time resolution
                              (under 2^-30 tau, or at now(): it would spike at one instant
                              forever) */

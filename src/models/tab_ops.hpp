@@ -213,8 +213,17 @@ struct Ops<Tabulated> {
   // Value checks beyond finiteness: the drives' tables are checked when they are built
   // (create) and when a drive changes (has_table).
   static sp_status check_drive(double, const char *) { return SP_OK; }
-  static bool weight_in_range(double) { return true; }
-  static sp_status check_weight(double, const char *) { return SP_OK; }
+  // A kick maps V + w back to a phase; below the table that is phi_lo - log1p((v_lo - V) /
+  // (I - v_lo)), which overflows to -inf for |w| near the largest double (a fuzz_create finding:
+  // w = -1e308 gave a state of -inf the loader refused). LIF's bound keeps it finite.
+  static bool weight_in_range(double w) { return std::fabs(w) <= kMaxMagnitude; }
+  static sp_status check_weight(double w, const char *label) {
+    if (!weight_in_range(w))
+      return fail(SP_ERR_NUMERIC,
+                  "%s = %g: EIF and custom-model weights above %g in magnitude are not supported",
+                  label, w, kMaxMagnitude);
+    return SP_OK;
+  }
   static bool v0_in_range(double) { return true; }
   static sp_status check_v0(double, const char *) { return SP_OK; }
   static bool phase_refractory_ok(double, double) { return true; }

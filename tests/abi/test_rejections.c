@@ -118,6 +118,10 @@ MUTATOR(m_eif_v_t_inf, eif_params(f); g_mp.v_t = INFINITY)
 MUTATOR(m_eif_huge_drive, eif_params(f); f->d.drive = 1e16)
 MUTATOR(m_eif_huge_delta_t, eif_params(f); f->d.drive = 1.2; g_mp.delta_t = 2.8e13)
 MUTATOR(m_eif_with_f, eif_params(f); g_mp.f = f_minus_v)
+MUTATOR(m_eif_weight_huge, eif_params(f); f->d.recurrent.weights = NULL;
+        f->d.recurrent.weight = -1e308)
+MUTATOR(m_custom_weight_huge, custom_lif(f); f->d.recurrent.weights = NULL;
+        f->d.recurrent.weight = 2e100)
 MUTATOR(m_custom_no_params, f->d.model = SP_MODEL_CUSTOM)
 MUTATOR(m_custom_no_f, custom_lif(f); g_mp.f = NULL)
 MUTATOR(m_custom_excitable, custom_lif(f); f->d.drive = 0.5)
@@ -192,6 +196,10 @@ static const create_case create_cases[] = {
        sp_network_memory as by sp_network_create (checked in the loop). */
     {"EIF drive 1e16 (period below the time resolution)", m_eif_huge_drive, 0, SP_ERR_UNSUPPORTED,
      "drive", "time resolution", "10000000000000000"},
+    {"EIF recurrent.weight = -1e308", m_eif_weight_huge, 0, SP_ERR_NUMERIC, "recurrent.weight",
+     NULL, "-1e+308"},
+    {"custom recurrent.weight = 2e100", m_custom_weight_huge, 0, SP_ERR_NUMERIC, "recurrent.weight",
+     NULL, "2e+100"},
     /* From about 1e8 on the table fails the loader's check (fuzz_create/
        eif-huge-delta-t-saved-table-not-loadable): refused, so that every saved network loads. */
     {"model_params->delta_t = 2.8e13", m_eif_huge_delta_t, 0, SP_ERR_ARGUMENT, "delta_t", "1e6",
