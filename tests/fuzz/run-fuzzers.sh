@@ -40,7 +40,6 @@ gate_runs() {
     fuzz_create) echo 20000 ;;
     fuzz_api) echo 1500 ;;
     # (the compact layout's loads read sections ahead and recompute the seeded v0: slower)
-    fuzz_load@compact) echo 60000 ;;
     fuzz_create@compact) echo 15000 ;;
     fuzz_api@compact) echo 600 ;;
     *) echo 1000 ;;
@@ -69,10 +68,14 @@ for t in $targets; do ninja -C "$build" "tests/fuzz/$t"; done
 
 # A run is in one memory layout: the default, where the harnesses' small networks are all in the
 # full layout, or with FUZZ_COMPACT=1 the compact one for every description that allows it
-# (SPARSEPROP_COMPACT_MIN_N=1; README, Memory layouts). The gate runs each target in both.
+# (SPARSEPROP_COMPACT_MIN_N=1; README, Memory layouts). The gate runs each target in both, but
+# fuzz_load only in the default one.
 runs_list=""
 for t in $targets; do
-  if [ $gate = 1 ]; then runs_list="$runs_list $t $t@compact"
+  # (fuzz_load in the compact layout is not in the gate: its seeded runs are not reproducible,
+  # tests/fuzz/README.md; CI explores it, report-only.)
+  if [ $gate = 1 ] && [ "$t" = fuzz_load ]; then runs_list="$runs_list $t"
+  elif [ $gate = 1 ]; then runs_list="$runs_list $t $t@compact"
   elif [ "${FUZZ_COMPACT:-0}" != 0 ]; then runs_list="$runs_list $t@compact"
   else runs_list="$runs_list $t"; fi
 done
