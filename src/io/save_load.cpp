@@ -66,17 +66,15 @@ unsigned char saved_flags(const Network &net, uint32_t i) {
                                     network_cause(net, i) << kSavedCauseShift);
 }
 
-// Neuron i's refractory end as saved. With t_ref = 0 an end before now() no longer matters
-// (the end of an instant's spike is that instant). For the networks that may load in the
-// compact layout (LIF or QIF with delta synapses; README, Memory layouts) such an end is written
+// Whether the saver writes refractory ends before now() as -inf. With t_ref = 0 such an end no
+// longer matters (the end of an instant's spike is that instant). For the networks that may load
+// in the compact layout (LIF or QIF with delta synapses; README, Memory layouts) it is written
 // as -inf, all the compact layout knows of it (no refractory ends, only this instant's flags):
 // both layouts save the same bytes, and a file that loads in the other layout re-saves to
 // itself. Other models keep the last spike's time, as their older files have it.
-double saved_refr_end(const Network &net, uint32_t i) {
-  double end = refr_end_of(net, i);
-  bool may_be_compact = (net.model == SP_MODEL_LIF || net.model == SP_MODEL_QIF) &&
-                        net.tau_syn == 0.0 && net.t_ref == 0.0;
-  return may_be_compact && end < net.now ? -INFINITY : end;
+bool drops_past_refr_ends(const Network &net) {
+  return (net.model == SP_MODEL_LIF || net.model == SP_MODEL_QIF) && net.tau_syn == 0.0 &&
+         net.t_ref == 0.0;
 }
 
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
@@ -453,7 +451,11 @@ void write_network(Writer &w, const Network &net) {
   w.f64(net.clock_time);
   w.f64(net.clock_value);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(state_of(net, i));
-  for (uint32_t i = 0; i < net.n; ++i) w.f64(saved_refr_end(net, i));
+  const bool drop_past = drops_past_refr_ends(net);
+  for (uint32_t i = 0; i < net.n; ++i) {
+    const double end = refr_end_of(net, i);
+    w.f64(drop_past && end < net.now ? -INFINITY : end);
+  }
   for (uint32_t i = 0; i < net.n; ++i) w.f64(queue_key(net, i));
   w.u32(net.queue.size());
   w.u64(net.queue.issued());
