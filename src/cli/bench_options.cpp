@@ -71,6 +71,10 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
     } else if (name == "no-floor") {
       args.flag();
       o.floor = false;
+    } else if (name == "floor-alone") {
+      args.flag();
+      o.floor_alone = true;
+      o.baseline = false;
     } else if (name == "no-backward") {
       args.flag();
       o.backward = false;
@@ -145,8 +149,13 @@ void bench_usage(FILE *f) {
       "  --no-baseline          skip the O(N) loop and the check\n"
       "  --no-backward          skip the backward-pass measurement\n"
       "floor:\n"
-      "  --no-floor             skip the floor probe (skipped anyway, with a message, when\n"
-      "                         its 8 bytes per neuron and 4 per spike do not fit in memory)\n"
+      "  --no-floor             skip the floor probe (its 8 bytes per neuron and 4 per spike,\n"
+      "                         on 2 MiB pages as the network's: when they do not fit beside\n"
+      "                         the network and the O(N) loop does not run, the probe runs\n"
+      "                         after the network is destroyed; skipped, with a message, when\n"
+      "                         they do not fit at all)\n"
+      "  --floor-alone          run the probe after destroying the network even when it fits\n"
+      "                         beside it (implies --no-baseline)\n"
       "output:\n"
       "  --csv FILE             also write every figure as CSV\n"
       "  --quiet                print the tables only (no progress, no notes)\n"

@@ -21,6 +21,7 @@ struct BenchOptions {
   double baseline_seconds = 2.0;  // wall-time budget of each timed baseline run
   uint32_t check_spikes = 500;    // spikes compared between the engine and the baseline
   bool floor = true;              // the floor probe on the engine's spike sequence
+  bool floor_alone = false;       // the probe after destroying the network (implies no baseline)
   bool backward = true;           // backward pass and tape at N = 10^4
   uint32_t backward_n = 10000;
   double tau_syn = 0.0;  // LIF with current-based synapses (no baseline, no floor); 0: delta

@@ -133,6 +133,18 @@ def main():
     rc, _, err = run(exe, "bench", "--tau-syn", "0.0025", "--model", "qif")
     expect(rc == 2, "--tau-syn with --model qif: exit %d %r" % (rc, err))
 
+    # --floor-alone: the probe after the network is destroyed (as at N = 10^9, where its states
+    # do not fit beside it): a floor row with every figure measured, and the note.
+    rc, out, err = run(exe, "bench", "--model", "lif", "--n-list", "2000", "--spikes-count", "5000",
+                       "--no-backward", "--floor-alone", "--quiet")
+    expect(rc == 0 and err == "", "--floor-alone run: exit %d %r" % (rc, err))
+    rows = [l.split() for l in out.splitlines() if l.startswith("LIF ")]
+    expect(len(rows) == 2 and len(rows[1]) == 9 and rows[1][2] == "5000"
+           and all(math.isfinite(figure(x)) and figure(x) > 0 for x in rows[1][3:])
+           and "the probe ran alone, after the network was destroyed" in out, "--floor-alone rows:\n" + out)
+    rc, _, err = run(exe, "bench", "--floor-alone=yes")
+    expect(rc == 2, "--floor-alone=yes: exit %d %r" % (rc, err))
+
     # An unwritable CSV path is an I/O error before anything runs.
     bad = os.path.join(work, "no-such-dir", "x.csv")
     rc, _, err = run(exe, "bench", "--n-list", "500", "--csv", bad)

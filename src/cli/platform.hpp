@@ -1,6 +1,7 @@
 // The few operating-system services the CLI needs: a monotonic clock, peak memory, a tty test.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace spcli {
@@ -17,5 +18,22 @@ uint64_t proc_kib(const char *path, const char *key);
 uint64_t peak_resident_bytes();
 // Whether standard error is a terminal.
 bool stderr_is_terminal();
+
+// A zeroed block of memory on 2 MiB pages where the system gives them (Linux: aligned, with
+// MADV_HUGEPAGE), as the library's own arrays are: a probe that compares itself with the
+// engine must not pay TLB misses the engine does not. Empty (data() NULL) if the memory is
+// not available.
+class HugeBlock {
+ public:
+  explicit HugeBlock(size_t bytes);
+  ~HugeBlock();
+  HugeBlock(const HugeBlock &) = delete;
+  HugeBlock &operator=(const HugeBlock &) = delete;
+  void *data() const { return aligned_; }
+
+ private:
+  void *base_ = nullptr, *aligned_ = nullptr;
+  size_t mapped_ = 0;
+};
 
 }  // namespace spcli
