@@ -302,6 +302,7 @@ class BucketQueueT {
     for (;;) {
       uint32_t first = 4 * p + 1;
       if (first >= near_size_) break;
+      prefetch_grandchildren<kKeyed>(first);
       uint32_t best = first, end = first + 4 < near_size_ ? first + 4 : near_size_;
       uint32_t best_id = heap_[first];
       double best_key = node_key_t<kKeyed>(first);
@@ -314,6 +315,25 @@ class BucketQueueT {
       p = best;
     }
     place<kKeyed>(p, id, k);
+  }
+  // Starts loading the 16 nodes below the children first .. first + 3 while those are
+  // compared, so that a sift-down's next level arrives with this one: the spiker's reset sifts
+  // through the whole depth, and at N = 10^9 (a heap of about 6 million nodes) the lower levels
+  // miss every cache (2% of the time per spike there, measured in one process; nothing at
+  // N <= 10^6, where the heap stays in cache).
+  template <bool kKeyed>
+  void prefetch_grandchildren(uint32_t first) const {
+    const uint64_t g = 4 * uint64_t(first) + 1;
+    if (g >= near_size_) return;
+    const char *ids = reinterpret_cast<const char *>(heap_ + g);  // 64 bytes
+    __builtin_prefetch(ids);
+    __builtin_prefetch(ids + 63);
+    if (kKeyed) {
+      const char *keys = reinterpret_cast<const char *>(hkey_ + g);  // 128 bytes
+      __builtin_prefetch(keys);
+      __builtin_prefetch(keys + 64);
+      __builtin_prefetch(keys + 127);
+    }
   }
   bool sift_up(uint32_t p, uint32_t id, double k) {
     return keyed_ ? sift_up_t<true>(p, id, k) : sift_up_t<false>(p, id, k);
