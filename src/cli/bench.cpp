@@ -859,8 +859,10 @@ int bench_main(int argc, char **argv, int first) {
         "    probe then replays those spikers: the documented generator (reimplemented in the "
         "program, batched\n"
         "    draws, a bit filter for repeats) and u[i] -= w c on a double per neuron for each\n"
-        "    target, prefetched 16 targets ahead as the engine does; no queue, no threshold,\n"
-        "    no model maths. eng/floor: CPU time ratio; wall ratio: the same with wall time.\n"
+        "    target (on 2 MiB pages, as the network's arrays), prefetched 16 targets ahead as\n"
+        "    the engine does; no queue, no threshold, no model maths. When the doubles do not\n"
+        "    fit beside the network, the probe runs after the network is destroyed.\n"
+        "    eng/floor: CPU time ratio; wall ratio: the same with wall time.\n"
         "  backward: N = %" PRIu32 ", fwd = the same spikes unrecorded, rec = recorded, bwd =\n"
         "    sp_backward; tape B/event: bytes sp_record allocated / (spikes x K).\n",
         start_rss_mb, Baseline::kernel_name(), o.baseline_seconds, o.backward_n);
