@@ -141,7 +141,8 @@ def main():
     rows = [l.split() for l in out.splitlines() if l.startswith("LIF ")]
     expect(len(rows) == 2 and len(rows[1]) == 9 and rows[1][2] == "5000"
            and all(math.isfinite(figure(x)) and figure(x) > 0 for x in rows[1][3:])
-           and "the probe ran alone, after the network was destroyed" in out, "--floor-alone rows:\n" + out)
+           and "the probe ran alone, after the network was destroyed" in out,
+           "--floor-alone rows:\n" + out)
     rc, _, err = run(exe, "bench", "--floor-alone=yes")
     expect(rc == 2, "--floor-alone=yes: exit %d %r" % (rc, err))
 

@@ -1,4 +1,5 @@
-// The few operating-system services the CLI needs: a monotonic clock, peak memory, a tty test.
+// The few operating-system services the CLI needs: a monotonic clock, peak memory, a tty test,
+// memory on 2 MiB pages.
 #pragma once
 
 #include <cstddef>
