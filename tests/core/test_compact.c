@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sparseprop/sparseprop.h"
+#include "../io/continuation.h" /* save */
 
 enum { kSpikes = 4000 };
 
@@ -226,12 +227,8 @@ static void test_refusals_change_nothing(void **state) {
 /* net's saved bytes are exactly want[0, len). */
 static void assert_resaves_to(sp_network *net, const unsigned char *want, size_t len) {
   size_t got = 0;
-  unsigned char *bytes;
-  assert_int_equal(sp_save(net, NULL, 0, &got), SP_OK);
+  unsigned char *bytes = save(net, &got);
   assert_int_equal(got, len);
-  bytes = malloc(got);
-  assert_non_null(bytes);
-  assert_int_equal(sp_save(net, bytes, got, &got), SP_OK);
   assert_memory_equal(bytes, want, len);
   free(bytes);
 }
@@ -260,12 +257,8 @@ static void save_load(uint32_t model) {
   }
   assert_int_equal(sp_input(c, 1, sp_now(c) + 0.0005), SP_OK);
   assert_int_equal(sp_input(f, 1, sp_now(f) + 0.0005), SP_OK);
-  assert_int_equal(sp_save(c, NULL, 0, &len), SP_OK);
-  buf = malloc(len);
-  assert_int_equal(sp_save(c, buf, len, &len), SP_OK);
-  assert_int_equal(sp_save(f, NULL, 0, &flen), SP_OK);
-  fbuf = malloc(flen);
-  assert_int_equal(sp_save(f, fbuf, flen, &flen), SP_OK);
+  buf = save(c, &len);
+  fbuf = save(f, &flen);
   /* Both layouts save the same bytes (the full one writes past refractory ends as -inf, as
      the compact one, which has none, does; it kept the last spike times before, and a QIF file
      loaded in the other layout then re-saved to other bytes). */
@@ -323,9 +316,7 @@ static void test_load_needs_one_drive_and_seeded_v0(void **state) {
   net = create(&b, 1); /* explicit v0: the full layout */
   assert_int_equal(sp_set_drive(net, 1, 0.5), SP_OK);
   assert_int_equal(sp_set_drive(net, 1, 0.4), SP_OK);
-  assert_int_equal(sp_save(net, NULL, 0, &len), SP_OK);
-  buf = malloc(len);
-  assert_int_equal(sp_save(net, buf, len, &len), SP_OK);
+  buf = save(net, &len);
   assert_int_equal(sp_load(buf, len, NULL, &loaded), SP_OK);
   assert_int_equal(sp_set_drive(loaded, 2, 0.5), SP_OK);
   sp_network_destroy(loaded);
