@@ -141,8 +141,9 @@ enum sp_status_code {
   SP_ERR_NUMERIC = 8      /* finite values the engine cannot compute with: a non-finite state,
                              voltage or gradient would arise, a value is outside the numeric
                              range (LIF weights, drives and voltages, EIF and custom-model
-                             weights, and tau, at most 1e100 in magnitude; tau at least 1e-100 s; t_ref at most 1e100 s and 1e15
-                             tau), or a neuron's free period is below the time resolution
+                             weights, and tau, at most 1e100 in magnitude; tau at least
+                             1e-100 s; t_ref at most 1e100 s and 1e15 tau), or a neuron's
+                             free period is below the time resolution
                              (under 2^-30 tau, or at now(): it would spike at one instant
                              forever) */
 };
@@ -547,9 +548,9 @@ SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap
  *             SP_ERR_UNSUPPORTED on a network with the compact layout (sp_network_memory);
  *             SP_ERR_STATE on a replica whose parent changed since its last sp_rewind.
  * On failure: SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED and SP_ERR_STATE change nothing and do not
- *             write *count. After
- *             SP_ERR_CAPACITY or SP_ERR_NUMERIC, *count still gives the spikes processed and
- *             written, and the events before the refused one stay processed.
+ *             write *count. After SP_ERR_CAPACITY or SP_ERR_NUMERIC, *count still gives the
+ *             spikes processed and written, and the events before the refused one stay
+ *             processed.
  * Allocates:  never.
  * Threads:    one at a time per handle.
  */
