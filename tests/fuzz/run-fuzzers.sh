@@ -91,12 +91,10 @@ for run in $runs_list; do
   mkdir -p "$out/corpus" "$out/findings"
   cp "$here/corpus/$t/"* "$out/corpus/" 2>/dev/null || true
   log=$out/fuzz.log
-  runs_note=${FUZZ_RUNS:-}
-  [ $gate = 1 ] && runs_note=$(gate_runs "$run")
-  echo "== $run: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${runs_note:+, at most $runs_note executions}"
-  extra=""
   runs=${FUZZ_RUNS:-}
   [ $gate = 1 ] && runs=$(gate_runs "$run")
+  echo "== $run: $seconds s${FUZZ_SEED:+, seed $FUZZ_SEED}${runs:+, at most $runs executions}"
+  extra=""
   [ -n "$runs" ] && extra="$extra -runs=$runs"
   asan=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
   ubsan=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
