@@ -157,6 +157,8 @@ struct ForwardResult {
   double floor_engine_wall = 0, floor_engine_cpu = 0;
   double floor_wall = 0, floor_cpu = 0;
   double floor_checksum = 0;
+  double gen_wall = 0, gen_cpu = 0;  // the probe's generator alone, on the same spikers
+  uint64_t gen_checksum = 0;
   char floor_skipped[200] = {0};  // why the floor did not run, if it did not
   int floor_alone = 0;            // the probe ran after the network was destroyed
 };
@@ -318,6 +320,10 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
       r.floor_checksum = floor_replay(gen, u, n, sources.data(), sources.size(), bench_weight());
       r.floor_wall = monotonic_seconds() - w0;
       r.floor_cpu = process_cpu_seconds() - c0;
+      w0 = monotonic_seconds(), c0 = process_cpu_seconds();
+      r.gen_checksum = floor_generate(gen, sources.data(), sources.size());
+      r.gen_wall = monotonic_seconds() - w0;
+      r.gen_cpu = process_cpu_seconds() - c0;
       r.floor_engine_wall = seg.wall;
       r.floor_engine_cpu = seg.cpu;
       r.floor_spikes = seg.spikes;
@@ -500,6 +506,7 @@ const Column kFloorColumns[] = {
     {"model", 5, true},          {"N", 10, false},          {"spikes", 9, false},
     {"eng us/sp", 9, false},     {"eng cpu us", 10, false}, {"floor us/sp", 11, false},
     {"floor cpu us", 12, false}, {"eng/floor", 9, false},   {"wall ratio", 10, false},
+    {"gen cpu us", 10, false},   {"rest ratio", 10, false},
 };
 
 const Column kBackwardColumns[] = {
@@ -540,7 +547,8 @@ const char *kCsvHeader =
     "backward_us_per_spike,backward_cpu_us_per_spike,tape_bytes,tape_bytes_per_event,"
     "floor_spikes,floor_engine_wall_s,floor_engine_cpu_s,floor_engine_us_per_spike,"
     "floor_engine_cpu_us_per_spike,floor_wall_s,floor_cpu_s,floor_us_per_spike,"
-    "floor_cpu_us_per_spike,floor_ratio_cpu,floor_ratio_wall,create_s,error\n";
+    "floor_cpu_us_per_spike,floor_ratio_cpu,floor_ratio_wall,floor_generator_cpu_s,"
+    "floor_generator_cpu_us_per_spike,floor_rest_ratio_cpu,create_s,error\n";
 
 std::string csv_num(double v) { return std::isfinite(v) ? format("%.6g", v) : ""; }
 
@@ -557,6 +565,10 @@ std::string csv_text(const char *s) {
 struct FloorFigures {
   bool ok = false;
   double eng_us = 0, eng_cpu_us = 0, floor_us = 0, floor_cpu_us = 0;
+  double gen_cpu_us = 0;
+  // What is left beyond generating the targets, engine against floor (CPU time): NaN when the
+  // floor's rest is not above zero (noise at tiny N).
+  double rest_ratio = 0;
 };
 
 FloorFigures floor_figures(const ForwardResult &r) {
@@ -568,17 +580,21 @@ FloorFigures floor_figures(const ForwardResult &r) {
   f.eng_cpu_us = 1e6 * r.floor_engine_cpu / sp;
   f.floor_us = 1e6 * r.floor_wall / sp;
   f.floor_cpu_us = 1e6 * r.floor_cpu / sp;
+  f.gen_cpu_us = 1e6 * r.gen_cpu / sp;
+  const double floor_rest = f.floor_cpu_us - f.gen_cpu_us;
+  f.rest_ratio = floor_rest > 0 ? (f.eng_cpu_us - f.gen_cpu_us) / floor_rest : NAN;
   return f;
 }
 
 std::string floor_csv(const ForwardResult &r) {
   FloorFigures f = floor_figures(r);
-  if (!f.ok) return ",,,,,,,,,,,";
+  if (!f.ok) return ",,,,,,,,,,,,,,";
   return format("%" PRIu64 ",", r.floor_spikes) + csv_num(r.floor_engine_wall) + "," +
          csv_num(r.floor_engine_cpu) + "," + csv_num(f.eng_us) + "," + csv_num(f.eng_cpu_us) + "," +
          csv_num(r.floor_wall) + "," + csv_num(r.floor_cpu) + "," + csv_num(f.floor_us) + "," +
          csv_num(f.floor_cpu_us) + "," + csv_num(f.eng_cpu_us / f.floor_cpu_us) + "," +
-         csv_num(f.eng_us / f.floor_us) + ",";
+         csv_num(f.eng_us / f.floor_us) + "," + csv_num(r.gen_cpu) + "," + csv_num(f.gen_cpu_us) +
+         "," + csv_num(f.rest_ratio) + ",";
 }
 
 void report_floor(uint32_t model, uint32_t n, const ForwardResult &r) {
@@ -591,7 +607,8 @@ void report_floor(uint32_t model, uint32_t n, const ForwardResult &r) {
   print_row(kFloorColumns,
             {model_name(model), format("%" PRIu32, n), format("%" PRIu64, r.floor_spikes),
              num(f.eng_us), num(f.eng_cpu_us), num(f.floor_us), num(f.floor_cpu_us),
-             num(f.eng_cpu_us / f.floor_cpu_us, "%.2f"), num(f.eng_us / f.floor_us, "%.2f")});
+             num(f.eng_cpu_us / f.floor_cpu_us, "%.2f"), num(f.eng_us / f.floor_us, "%.2f"),
+             num(f.gen_cpu_us), num(f.rest_ratio, "%.2f")});
   if (r.floor_alone) std::printf("       (the probe ran alone, after the network was destroyed)\n");
 }
 
@@ -706,8 +723,8 @@ void report_backward(const BenchOptions &o, uint32_t model, const BackwardResult
   row += csv_num(rec) + "," + csv_num(bwd) + "," + csv_num(bwd_cpu) + ",";
   row += ok ? format("%" PRIu64 ",", r.tape_bytes) : ",";
   row += csv_num(tape) + ",";
-  row += ",,,,,,,,,,,";  // floor_*
-  row += ",";            // create_s
+  row += ",,,,,,,,,,,,,,";  // floor_*
+  row += ",";               // create_s
   row += csv_text(r.ok ? "" : r.error) + "\n";
   std::fputs(row.c_str(), csv);
 }
@@ -856,13 +873,16 @@ int bench_main(int argc, char **argv, int first) {
         "    per spike.\n"
         "  floor: after the timed run the engine runs as many spikes again, at most 10^7 (eng:\n"
         "    wall and CPU time inside sp_run / spikes), recording which neuron spikes; the\n"
-        "    probe then replays those spikers: the documented generator (reimplemented in the "
-        "program, batched\n"
-        "    draws, a bit filter for repeats) and u[i] -= w c on a double per neuron for each\n"
-        "    target (on 2 MiB pages, as the network's arrays), prefetched 16 targets ahead as\n"
-        "    the engine does; no queue, no threshold, no model maths. When the doubles do not\n"
-        "    fit beside the network, the probe runs after the network is destroyed.\n"
-        "    eng/floor: CPU time ratio; wall ratio: the same with wall time.\n"
+        "    probe then replays those spikers: the documented generator (reimplemented in\n"
+        "    the program, batched draws, a bit filter for repeats) and u[i] -= w c on a\n"
+        "    double per neuron for each target (on 2 MiB pages, as the network's arrays),\n"
+        "    prefetched 16 targets ahead as the engine does; no queue, no threshold, no model\n"
+        "    maths. When the doubles do not fit beside the network, the probe runs after the\n"
+        "    network is destroyed.\n"
+        "    eng/floor: CPU time ratio; wall ratio: the same with wall time. gen cpu us: the\n"
+        "    probe's generator alone on the same spikers, CPU time per spike; rest ratio:\n"
+        "    (eng cpu - gen) / (floor cpu - gen), the engine's work beyond generating the\n"
+        "    targets against the floor's one read-modify-write per target.\n"
         "  backward: N = %" PRIu32 ", fwd = the same spikes unrecorded, rec = recorded, bwd =\n"
         "    sp_backward; tape B/event: bytes sp_record allocated / (spikes x K).\n",
         start_rss_mb, Baseline::kernel_name(), o.baseline_seconds, o.backward_n);

@@ -70,12 +70,23 @@ def main():
     forward, floor, backward = tables[1:]
     expect(len(forward) == 4 and all(len(r) == 15 for r in forward)  # the check is two words
            and len(backward) == 2 and all(len(r) == 9 for r in backward), "table rows:\n" + out)
-    # The floor: one row per forward row, the same spike count, every figure finite and > 0.
+    # The floor: one row per forward row, the same spike count, every time finite and > 0, and
+    # the rest ratio (eng cpu - gen) / (floor cpu - gen) of the printed times ("-" when the
+    # floor's rest is not above zero, which noise can make so at this N).
     expect([r[:2] for r in floor] == [r[:2] for r in forward]
-           and all(len(r) == 9 and r[2] == "20000" for r in floor), "floor rows:\n" + out)
+           and all(len(r) == 11 and r[2] == "20000" for r in floor), "floor rows:\n" + out)
     for r in floor:
-        figures = [figure(x) for x in r[3:]]
+        figures = [figure(x) for x in r[3:10]]
         expect(all(math.isfinite(x) and x > 0 for x in figures), "floor figures: %r" % r)
+        eng_cpu, floor_cpu, gen = figures[1], figures[3], figures[6]
+        if floor_cpu > gen:
+            want = (eng_cpu - gen) / (floor_cpu - gen)
+            # (the printed times have 4 significant digits)
+            slack = 1e-3 * (eng_cpu + gen) / (floor_cpu - gen) + 1e-3 * (floor_cpu + gen) * abs(
+                want) / (floor_cpu - gen) + 0.006
+            expect(abs(figure(r[10]) - want) <= slack, "rest ratio %r, want %g" % (r, want))
+        else:
+            expect(r[10] == "-", "rest ratio %r" % r)
     for r in forward:
         expect(r[2] == "20000", "timed spikes: %r" % r)
         expect(r[13] == "300/300" and r[14] == "ok", "baseline check: %r\n%s" % (r, out))
@@ -100,11 +111,24 @@ def main():
                for r in fw), "CSV memory columns")
     floor_columns = ["floor_spikes", "floor_engine_us_per_spike", "floor_engine_cpu_us_per_spike",
                      "floor_us_per_spike", "floor_cpu_us_per_spike", "floor_ratio_cpu",
-                     "floor_ratio_wall"]
+                     "floor_ratio_wall", "floor_generator_cpu_s",
+                     "floor_generator_cpu_us_per_spike"]
     for r in fw:
         figures = [figure(r[c]) for c in floor_columns]
         expect(all(math.isfinite(x) and x > 0 for x in figures), "CSV floor columns %r" % r)
         expect(r["floor_spikes"] == "20000", "CSV floor_spikes %r" % r["floor_spikes"])
+        gen = figure(r["floor_generator_cpu_us_per_spike"])
+        floor_rest = figure(r["floor_cpu_us_per_spike"]) - gen
+        rest = figure(r["floor_rest_ratio_cpu"])
+        if floor_rest > 0:
+            eng_cpu, floor_cpu = (figure(r["floor_engine_cpu_us_per_spike"]),
+                                  figure(r["floor_cpu_us_per_spike"]))
+            want = (eng_cpu - gen) / floor_rest
+            # (every CSV figure has 6 significant digits)
+            slack = 1e-5 * ((eng_cpu + gen) + abs(want) * (floor_cpu + gen)) / floor_rest
+            expect(abs(rest - want) <= slack + 1e-5 * abs(want), "CSV rest ratio %r" % r)
+        else:
+            expect(r["floor_rest_ratio_cpu"] == "", "CSV rest ratio %r" % r)
     bw = [r for r in table if r["measure"] == "backward"]
     expect(len(bw) == 2 and all(float(r["tape_bytes_per_event"]) > 0 for r in bw)
            and all(r["floor_spikes"] == "" for r in bw), "CSV backward rows")
@@ -139,8 +163,8 @@ def main():
                        "--no-backward", "--floor-alone", "--quiet")
     expect(rc == 0 and err == "", "--floor-alone run: exit %d %r" % (rc, err))
     rows = [l.split() for l in out.splitlines() if l.startswith("LIF ")]
-    expect(len(rows) == 2 and len(rows[1]) == 9 and rows[1][2] == "5000"
-           and all(math.isfinite(figure(x)) and figure(x) > 0 for x in rows[1][3:])
+    expect(len(rows) == 2 and len(rows[1]) == 11 and rows[1][2] == "5000"
+           and all(math.isfinite(figure(x)) and figure(x) > 0 for x in rows[1][3:10])
            and "the probe ran alone, after the network was destroyed" in out,
            "--floor-alone rows:\n" + out)
     rc, _, err = run(exe, "bench", "--floor-alone=yes")

@@ -99,4 +99,14 @@ double floor_replay(FastTargets &gen, double *u, uint32_t n, const uint32_t *src
   return sum;
 }
 
+uint64_t floor_generate(FastTargets &gen, const uint32_t *src, size_t count) {
+  const uint32_t k = gen.k();
+  uint64_t sum = 0;
+  for (size_t s = 0; s < count; ++s) {
+    const uint32_t *tg = gen.targets(src[s]);
+    for (uint32_t q = 0; q < k; ++q) sum += tg[q];
+  }
+  return sum;
+}
+
 }  // namespace spcli

@@ -38,4 +38,9 @@ class FastTargets {
 double floor_replay(FastTargets &gen, double *u, uint32_t n, const uint32_t *src, size_t count,
                     double w);
 
+// The generator alone on the same spikes: the targets of src[0..count), nothing else, for the
+// floor's split into generating the targets and touching them. Returns a checksum of the
+// targets (which keeps the work observable).
+uint64_t floor_generate(FastTargets &gen, const uint32_t *src, size_t count);
+
 }  // namespace spcli
