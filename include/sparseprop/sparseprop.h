@@ -301,7 +301,8 @@ typedef struct sp_network_desc {
   double t_ref;               /* absolute refractory period in seconds, 0 to min(1e100, 1e15 tau)
                                  (0: none); any such length, e.g. longer than a run for
                                  first-spike-only readouts */
-  uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs) */
+  uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs);
+                                 at most 2^24 in a network that is saved (sp_save) */
   const sp_allocator *allocator; /* NULL: the C library's aligned_alloc/free */
   uint32_t frame;             /* EXPERIMENTAL, for testing: an sp_frame value forcing the
                                  event loop (0: SP_FRAME_AUTO, the engine's choice); see
@@ -881,7 +882,9 @@ SP_API sp_status sp_grads_accumulate(sp_network *dst, const sp_network *src) SP_
  *               needed (cap is ignored).
  *             len, receives the bytes written or needed (not NULL).
  * Returns:    SP_OK; SP_ERR_ARGUMENT: len NULL; SP_ERR_CAPACITY: cap below the bytes needed;
- *             SP_ERR_STATE: a replica whose parent's parameters changed since its last sp_rewind.
+ *             SP_ERR_STATE: a replica whose parent's parameters changed since its last sp_rewind;
+ *             SP_ERR_UNSUPPORTED: an input_capacity above 2^24, more than a saved network may
+ *               have (sp_load would refuse the bytes), also when only measuring.
  * On failure: buf and *len are not written.
  * Allocates:  never.
  * Threads:    one at a time per handle.
@@ -916,10 +919,11 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: path NULL;
  *             SP_ERR_STATE: a replica whose parent's parameters changed since its last sp_rewind;
+ *             SP_ERR_UNSUPPORTED: an input_capacity above 2^24 (as sp_save);
  *             SP_ERR_NOMEM: the temporary buffer could not be allocated;
  *             SP_ERR_IO: the file could not be opened, written or closed.
  * On failure: the network is unchanged; after SP_ERR_IO the file may exist, truncated or
- *             partly written.
+ *             partly written (after the other errors it is not opened).
  * Allocates:  a temporary buffer of 1 MiB through the network's allocator, freed before it
  *             returns: the bytes are streamed to the file (checksum included) in pieces of
  *             that size, so saving needs no memory the size of the network.

@@ -1283,9 +1283,22 @@ sp_status load_payload(Reader &r, uint32_t version, unsigned char *ahead_buf, si
   });
 }
 
+// What a saved network may not have, refused before anything is written: every saved file
+// must load.
+sp_status check_savable(const Network &net) {
+  if (net.queue.capacity() > kMaxInputCapacity)
+    return fail(SP_ERR_UNSUPPORTED,
+                "input_capacity = %u: a saved network may queue at most %u inputs (sp_load "
+                "would refuse the file)",
+                net.queue.capacity(), kMaxInputCapacity);
+  return SP_OK;
+}
+
 }  // namespace
 
 sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
+  sp_status savable = check_savable(*net);
+  if (savable != SP_OK) return savable;
   uint64_t need = kHeaderBytes + payload_bytes(*net) + kChecksumBytes;
   if (need > SIZE_MAX)
     return fail(SP_ERR_NOMEM, "the saved network needs more bytes than can be addressed");
@@ -1303,6 +1316,8 @@ sp_status save_network(const Network *net, void *buf, size_t cap, size_t *len) {
 }
 
 sp_status save_network_file(const Network *net, const char *path, size_t chunk_bytes) {
+  sp_status savable = check_savable(*net);
+  if (savable != SP_OK) return savable;
   unsigned char *buf = static_cast<unsigned char *>(arena_alloc(net->alloc, chunk_bytes));
   if (!buf)
     return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to save the network failed",

@@ -346,6 +346,59 @@ static void test_same_instant_rule_survives_load(void **state) {
   }
 }
 
+/* A network whose input queue is larger than a saved network may have (2^24 inputs, the
+ * loader's bound) would save to bytes sp_load refuses: sp_save, measuring or writing, and
+ * sp_save_file refuse it instead, naming the field, and write nothing. At the bound it saves
+ * and loads. */
+static sp_network *make_with_input_capacity(uint32_t capacity) {
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_network_desc_init(&d, sizeof d);
+  d.n = 3;
+  d.drive = 1.2;
+  d.n_inputs = 1;
+  d.inputs.k = 1;
+  d.inputs.weight = 0.1;
+  d.input_capacity = capacity;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  return net;
+}
+
+static void test_save_refuses_an_input_queue_load_would_refuse(void **state) {
+  char path[] = "test_save_load_capacity.spnet";
+  unsigned char bytes[64];
+  size_t len = 12345, n;
+  FILE *f;
+  sp_network *net = make_with_input_capacity((1u << 24) + 1), *b = NULL;
+  unsigned char *buf;
+  (void)state;
+  assert_int_equal(sp_save(net, NULL, 0, &len), SP_ERR_UNSUPPORTED);
+  assert_non_null(strstr(sp_last_error(), "input_capacity = 16777217"));
+  assert_int_equal(len, 12345);
+  memset(bytes, 0xab, sizeof bytes);
+  assert_int_equal(sp_save(net, bytes, sizeof bytes, &len), SP_ERR_UNSUPPORTED);
+  for (n = 0; n < sizeof bytes; ++n) assert_int_equal(bytes[n], 0xab);
+  assert_int_equal(len, 12345);
+  remove(path);
+  assert_int_equal(sp_save_file(net, path), SP_ERR_UNSUPPORTED);
+  assert_non_null(strstr(sp_last_error(), "input_capacity = 16777217"));
+  f = fopen(path, "rb");
+  assert_null(f); /* not even created */
+  sp_network_destroy(net);
+
+  net = make_with_input_capacity(1u << 24);
+  assert_int_equal(sp_input(net, 0, 0.001), SP_OK);
+  buf = save(net, &len);
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+  sp_network_destroy(b);
+  assert_int_equal(sp_save_file(net, path), SP_OK);
+  assert_int_equal(sp_load_file(path, &b), SP_OK);
+  remove(path);
+  sp_network_destroy(b);
+  sp_network_destroy(net);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_continuation_is_bit_identical),
@@ -353,6 +406,7 @@ int main(void) {
       cmocka_unit_test(test_magic_version_and_files),
       cmocka_unit_test(test_inconsistent_queue_key_is_refused),
       cmocka_unit_test(test_same_instant_rule_survives_load),
+      cmocka_unit_test(test_save_refuses_an_input_queue_load_would_refuse),
   };
   return cmocka_run_group_tests_name("save_load", tests, NULL, NULL);
 }
