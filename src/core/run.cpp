@@ -58,9 +58,22 @@ class Loop {
     prefetch_spiker(j);  // (done after the last spike; in case the front has changed since)
     sp_status s = check_advances(j, t);
     if (s != SP_OK) return s;
-    s = net_.tape.reserve(true, row_length(net_.recurrent, j));
+    // A re-base at this spike moves every key of the phase frame (scaled or shifted alike), and
+    // rounding can make two close keys equal: the queue's (key, index) order may then put
+    // another neuron first, the same key's lower index, and that one spikes now (the other
+    // follows at the same instant, due by the tie). So the tape's room is checked for the
+    // longest row when a re-base is due, before anything changes.
+    const bool rebases = kPhase && rebase_due(t);
+    s = net_.tape.reserve(true, rebases ? net_.recurrent.max_row : row_length(net_.recurrent, j));
     if (s != SP_OK) return s;
     maybe_rebase(t);
+    if (rebases && queue_.top() != j) {
+      j = queue_.top();
+      // (Refused, as above, only for a network whose free period is below the resolution of
+      // the time; the re-base has been done then, a change of coordinates only.)
+      s = check_advances(j, t);
+      if (s != SP_OK) return s;
+    }
     double key = queue_.top_key();
     // A neuron that reached threshold on its own resets from its own clock, computed from its
     // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor
@@ -70,7 +83,9 @@ class Loop {
     // of the instant; so does a time-frame neuron due at now() whose state does not spike
     // then (a drive change at this instant kept it due: its own clock may not exist, e.g. a
     // LIF drive of exactly 1 gives 0/0).
-    bool own = kPhase ? key > net_.cur_key
+    // (Phase frame: a neuron whose own key equals the instant's due key, not flagged due, ties
+    // with the instant's first spiker and reached threshold on its own as well.)
+    bool own = kPhase ? key > net_.cur_key || !flagged_due(j)
                       : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now &&
                                            O::neuron_spike_time(net_, j) == key);
     double clk;
@@ -257,8 +272,16 @@ class Loop {
   }
 
   // Re-bases the co-moving frame before an event far from t0, so precision never decays.
+  // Whether an input has marked neuron j due at this instant (its key is then the due key).
+  bool flagged_due(uint32_t j) const {
+    if constexpr (kCompact)
+      return net_.side[j] & kSideDue;
+    else
+      return neuron_[j].flags & kSlotDue;
+  }
+  bool rebase_due(double t) const { return t - net_.t0 > net_.rebase_span; }
   void maybe_rebase(double t) {
-    if (!(t - net_.t0 > net_.rebase_span)) return;
+    if (!rebase_due(t)) return;
     double old_t0 = net_.t0;
     double shift = O::rebase(net_, t);
     if (net_.tape.recording) net_.tape.record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);

@@ -130,8 +130,10 @@ struct Ops<Lif> {
   // t0 stays an exact double (the time of an event), so no rounding of t0 accumulates over
   // re-basings; f is computed from the exact difference t - t0, and its rounding (and each
   // state's) is a relative error of order 1e-16 per re-base, a few 1e-16 tau in time. Scaling
-  // by one factor keeps the order of the states (the phase frame's keys) and their ties. After a
-  // long silence f underflows to 0: every neuron has decayed to its drive.
+  // by one factor keeps the order of the states (the phase frame's keys) and their ties, but
+  // rounding can make two close states equal (the queue then orders them by index: the spike
+  // that re-bases takes the queue's top after the re-base). After a long silence f underflows
+  // to 0: every neuron has decayed to its drive.
   static double rebase(Network &net, double t) {
     double f = exp_minus_span(t, net.t0, net.tau);
     net.t0 = t;
@@ -148,8 +150,8 @@ struct Ops<Lif> {
     }
     net.clock_time = NAN;
     if (net.frame == SP_FRAME_PHASE) {
-      // The keys are the states: scaled alike, so the queue keeps its order (rebuilt for its
-      // buckets).
+      // The keys are the states: scaled alike, so the queue keeps its order up to new ties
+      // (rebuilt for its buckets).
       net.cur_key *= f;
       queue_rebuild(net);
     }
