@@ -407,7 +407,8 @@ SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) SP_N
  *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: d NULL, a bad struct_size, an unknown model or frame, n = 0 or
- *               above 2^31, tau or t_ref not finite or not in range, a non-finite drive,
+ *               above 2^31, tau or t_ref not finite, tau <= 0 or t_ref < 0 (a finite value
+ *               beyond the numeric range gives SP_ERR_NUMERIC, below), a non-finite drive,
  *               weight or v0, a LIF v0 at or above 1, invalid connectivity (see
  *               sp_synapses), synapses with n_inputs == 0, an allocator missing one function;
  *             SP_ERR_UNSUPPORTED: a QIF drive <= 0, an EIF or custom drive that is excitable
@@ -905,8 +906,8 @@ SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *l
  *               range, a network sp_network_create would refuse);
  *             SP_ERR_NOMEM: the allocator returned NULL.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
- * Allocates:  through a: the network (as sp_network_create) and a temporary buffer, freed
- *             before it returns.
+ * Allocates:  through a: the network (as sp_network_create), one block; the bytes are
+ *             decoded in place, without a temporary copy.
  * Threads:    any thread.
  */
 SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
