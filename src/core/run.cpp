@@ -271,7 +271,6 @@ class Loop {
     return s.k;
   }
 
-  // Re-bases the co-moving frame before an event far from t0, so precision never decays.
   // Whether an input has marked neuron j due at this instant (its key is then the due key).
   bool flagged_due(uint32_t j) const {
     if constexpr (kCompact)
@@ -279,6 +278,8 @@ class Loop {
     else
       return neuron_[j].flags & kSlotDue;
   }
+
+  // Re-bases the co-moving frame before an event far from t0, so precision never decays.
   bool rebase_due(double t) const { return t - net_.t0 > net_.rebase_span; }
   void maybe_rebase(double t) {
     if (!rebase_due(t)) return;
