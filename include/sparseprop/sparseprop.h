@@ -199,9 +199,12 @@ enum sp_model_code {
      creation: sp_set_drive and SP_PARAM_DRIVES accept only drives the network was created
      with (SP_ERR_UNSUPPORTED otherwise; create with every drive a neuron will use). The
      tables count in sp_network_memory (about 16 KB per drive for the defaults, plus 36 KB per
-     drive for the kick map of a shared recurrent weight, which makes such inputs cheaper and
-     is rebuilt, not saved: at creation, loading, and sp_set_params of that weight, a few
-     milliseconds per drive) and are saved with the network (format version 4). */
+     drive for the kick map of the recurrent weight whenever it is shared, i.e. not one weight
+     per synapse: also with procedural or no recurrent synapses. The map makes such inputs
+     cheaper and is rebuilt, not saved: at creation, loading, and sp_set_params of that
+     weight, a few milliseconds per drive) and are saved with the network (format version 4).
+     Gradients with respect to the drives are computed as for the other models, but a step
+     along them is refused unless it lands on drives the network was created with. */
   SP_MODEL_EIF = 3,
   /* Any one-variable model tau dV/dt = F(V) + I with F the callback model_params->f (ctx
      passed through), reset v_reset, spike at the finite v_spike or at +inf (v_spike =
@@ -650,8 +653,11 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  *               phase table for (one not given at creation);
  *             SP_ERR_NUMERIC: a drive outside the numeric range, or with a free period that
  *               is not finite or below 2^-30 tau or below the resolution of now();
- *             SP_ERR_STATE while recording (drives cannot change then; checked after the
- *               drive itself).
+ *             SP_ERR_STATE while recording (drives cannot change then), even for the drive
+ *               the neuron already has. Checked after the neuron index and the value's own
+ *               checks (not finite; a QIF drive <= 0; its free period against tau), before
+ *               those that depend on the network (an EIF or custom drive without a table,
+ *               the resolution of now()).
  * On failure: the network is unchanged.
  * Allocates:  never.
  * Threads:    one at a time per handle.
@@ -736,8 +742,13 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
 /* sp_record - start recording from now() for a backward pass.
  *
  * Allocates the tape once (a later call reuses it when it is large enough; a call while
- * recording restarts the recording). The tape holds max_spikes spikes and as many input
- * events; running past it fails with SP_ERR_CAPACITY before the event that would not fit.
+ * recording restarts the recording). The tape holds max_spikes spikes. Beside them: events
+ * share 2 max_spikes + 64 entries (spikes, input events, and the re-bases of the co-moving
+ * frame: at most one per event, once the model's re-base span, e.g. 32 tau for LIF, has
+ * passed since the last), and the inputs' synapses room for max_spikes + 64 of the longest
+ * input rows. So max_spikes input events fit beside max_spikes spikes unless re-bases take
+ * their room (events that far apart). Running past it fails with SP_ERR_CAPACITY before the
+ * event that would not fit.
  * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
  * sp_backward (on success) or sp_rewind.
  *

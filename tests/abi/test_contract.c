@@ -524,6 +524,54 @@ static void test_step_failures_leave_out(void **state) {
   sp_network_destroy(net);
 }
 
+/* Runs a network of one silent LIF neuron (drive 0.5, no recurrent synapses) recording with
+ * max_spikes = 10 through 100 queued sub-threshold inputs `gap` seconds apart; returns how many
+ * were processed before the tape was full (checking that it fails with SP_ERR_CAPACITY). */
+static size_t inputs_on_a_tape_of_10(double gap) {
+  static const uint64_t row_ptr[2] = {0, 1};
+  static const uint32_t targets[1] = {0};
+  sp_network_desc d;
+  sp_network *net;
+  sp_spike out[4];
+  size_t count = 1, k;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.drive = 0.5;
+  d.tau = 0.01;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = row_ptr;
+  d.inputs.targets = targets;
+  d.inputs.weight = 0.001; /* V stays below 0.5 + 100 * 0.001 */
+  net = create_ok(&d);
+  for (k = 1; k <= 100; ++k) assert_sp_ok(sp_input(net, 0, k * gap));
+  assert_sp_ok(sp_record(net, 10));
+  /* One input per call (sp_run checks the room for all the inputs before its first spike). */
+  for (k = 1; k <= 100; ++k) {
+    sp_status s = sp_run(net, (k + 0.5) * gap, out, 4, &count);
+    assert_int_equal(count, 0); /* the neuron never spikes */
+    if (s != SP_OK) {
+      assert_status(s, SP_ERR_CAPACITY);
+      break;
+    }
+  }
+  sp_network_destroy(net);
+  return k - 1;
+}
+
+/* sp_record: events "share 2 max_spikes + 64 entries (spikes, input events, and the re-bases of
+ * the co-moving frame: at most one per event, once ... 32 tau for LIF, has passed since the
+ * last), and the inputs' synapses room for max_spikes + 64 of the longest input rows", "so
+ * max_spikes input events fit beside max_spikes spikes unless re-bases take their room". With
+ * no spike and max_spikes = 10: inputs 1 ms apart need no re-base and fill the 74 input rows;
+ * inputs 1 s (100 tau) apart each come with a re-base and fill the 84 entries two at a time
+ * (the last step keeps an entry free for a re-base: 42 fit). */
+static void test_tape_room_for_inputs(void **state) {
+  (void)state;
+  assert_int_equal(inputs_on_a_tape_of_10(1e-3), 10 + 64);
+  assert_int_equal(inputs_on_a_tape_of_10(1.0), (2 * 10 + 64) / 2);
+}
+
 /* "all 0 before the first sp_record", also after running and after sp_backward-free use. */
 static void test_grads_zero_before_record(void **state) {
   fixture f;
@@ -628,6 +676,7 @@ int main(void) {
     cmocka_unit_test(test_save_load_null_arguments),
     cmocka_unit_test(test_run_argument_errors_leave_count),
     cmocka_unit_test(test_step_failures_leave_out),
+    cmocka_unit_test(test_tape_room_for_inputs),
     cmocka_unit_test(test_grads_zero_before_record),
     cmocka_unit_test(test_desc_init_noops),
     cmocka_unit_test(test_no_status_calls_keep_last_error),

@@ -410,6 +410,11 @@ static void test_backward_rejections(void **state) {
   assert_non_null(strstr(sp_last_error(), "dl_dt[2]"));
   /* Parameters and drives cannot change under a recording. */
   assert_int_equal(sp_set_drive(p.net, 0, 1.5), SP_ERR_STATE);
+  /* Also the drive it already has ("even for the drive the neuron already has"), while a value
+     refused on its own is refused for itself first ("checked after ... the value's own"). */
+  assert_int_equal(sp_set_drive(p.net, 0, p.drives[0]), SP_ERR_STATE);
+  assert_int_equal(sp_set_drive(p.net, 0, NAN), SP_ERR_ARGUMENT);
+  assert_non_null(strstr(sp_last_error(), "drive"));
   assert_int_equal(sp_set_params(p.net, SP_PARAM_DRIVES, p.drives, p.c->n), SP_ERR_STATE);
   assert_int_equal(sp_backward(p.net, p.dl_dt, 5, NULL), SP_OK);
   /* The recording ended. */

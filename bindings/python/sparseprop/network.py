@@ -789,7 +789,9 @@ class Network:
 
     def record(self, max_spikes: int) -> None:
         """Starts recording from ``now`` for :meth:`backward`. The tape holds ``max_spikes``
-        spikes and as many input events; it is allocated once and reused."""
+        spikes and, beside them, as many input events unless re-bases of the frame take their
+        room (the C header's ``sp_record`` gives the exact room); it is allocated once and
+        reused."""
         check(lib.sp_record(self._changed(), _u64("max_spikes", max_spikes)))
 
     def backward(self, dl_dt: ArrayLike, dl_dv_end: Optional[ArrayLike] = None) -> None:
