@@ -302,10 +302,21 @@ class Loop {
         return;
       }
     }
+    // A model whose inhibitory kicks only delay (O::kNegativeWeightDelays: LIF) skips the
+    // queue's bucket test for a row of one negative weight (the balanced network's rows).
+    if constexpr (O::kNegativeWeightDelays && kPhase) {
+      if (!row.weights && row.weight < 0) {
+        if (net_.tape.recording)
+          deliver_row<true, true>(row, t, clk, ev);
+        else
+          deliver_row<false, true>(row, t, clk, ev);
+        return;
+      }
+    }
     if (net_.tape.recording)
-      deliver_row<true>(row, t, clk, ev);
+      deliver_row<true, false>(row, t, clk, ev);
     else
-      deliver_row<false>(row, t, clk, ev);
+      deliver_row<false, false>(row, t, clk, ev);
   }
 
   // Starts loading what spike() reads and writes of the spiker j: its record, and its refractory
@@ -404,24 +415,40 @@ class Loop {
   }
 
   // Every other row: each target's kick, threshold check and queue update in turn (a target
-  // may repeat in an explicit row, so the deliveries are applied in order).
-  template <bool rec>
+  // may repeat in an explicit row, so the deliveries are applied in order). kDelays: every
+  // kick of the row is known not to make a key earlier (see deliver()), so a far target's entry
+  // stays a valid lower bound and the queue's bucket test, which would pass, is skipped.
+  template <bool rec, bool kDelays>
   void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
     const double due = due_key();
     // Loop invariants in locals: the stores to the neurons' states could alias them otherwise.
     const double *const drives = net_.drive;
     const double drive0 = drives[0];
+    const double *const weights = kDelays ? nullptr : row.weights;
     const typename O::Kick row_kick = O::kick(net_, row.weight, drive0, clk);
+    // kDelays (LIF): the threshold test's product is the same for the whole row (the compiler
+    // recomputed it per target).
+    const double threshold = [&] {
+      if constexpr (kDelays)
+        return O::threshold_state(drive0, clk);
+      else
+        return 0.0;
+    }();
     each_target<rec>(row, 0, row.count, t, [&](uint32_t s, uint32_t i, Slot &slot) {
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? drive0 : drives[i];
-      double w = row.weights ? row.weights[s] : row.weight;
-      typename O::Kick kick = (kPhase && !row.weights) ? row_kick : O::kick(net_, w, drive, clk);
+      double w = weights ? weights[s] : row.weight;
+      typename O::Kick kick = (kPhase && !weights) ? row_kick : O::kick(net_, w, drive, clk);
       double x = O::apply(slot.state, kick);
       slot.state = x;
-      if (O::at_threshold(net_, x, drive, clk)) {
+      bool fires;
+      if constexpr (kDelays)
+        fires = x <= threshold;
+      else
+        fires = O::at_threshold(net_, x, drive, clk);
+      if (fires) {
         // Due now: it spikes after this event, in index order with the others due at t, and
         // ignores any further input at t.
         if constexpr (kCompact) {
@@ -436,6 +463,8 @@ class Loop {
         }
         queue_.update(i, due);
         if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
+      } else if constexpr (kDelays) {
+        queue_.update_later(i, O::phase_key(x));
       } else {
         queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
       }

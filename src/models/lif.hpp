@@ -22,7 +22,10 @@ struct Lif {
   static Kick kick(double w, double e) { return Kick{w * e}; }
   static double apply(double u, const Kick &k) { return u - k.we; }
   // Whether state u at clock value e is at or above threshold.
-  static bool at_threshold(double u, double drive, double e) { return u <= (drive - 1.0) * e; }
+  static bool at_threshold(double u, double drive, double e) {
+    return u <= threshold_state(drive, e);
+  }
+  static double threshold_state(double drive, double e) { return (drive - 1.0) * e; }
   // State just after a reset that takes effect at clock value e.
   static double reset(double drive, double e) { return drive * e; }
 

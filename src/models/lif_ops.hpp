@@ -18,6 +18,9 @@ struct Ops<Lif> {
   static constexpr bool kInputsCanFire = true;
   // A row's kicks are one multiply-add each: no batched path.
   static constexpr bool kBatchedDelivery = false;
+  // A negative weight never makes a phase-frame key earlier: u - w e >= u, exactly in floating
+  // point too (so a shared inhibitory row skips the bucket test; see the event loop).
+  static constexpr bool kNegativeWeightDelays = true;
   // Phase frame: the key is u itself, the smallest first; u grows exponentially with time.
   static constexpr double kPhaseKeySign = 1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Log;
@@ -68,6 +71,8 @@ struct Ops<Lif> {
   static bool at_threshold(const Network &, double u, double drive, double e) {
     return Lif::at_threshold(u, drive, e);
   }
+  // at_threshold(u) is u <= this: one product for a whole row (kNegativeWeightDelays rows).
+  static double threshold_state(double drive, double e) { return Lif::threshold_state(drive, e); }
   // A reset whose refractory period ends so far ahead of t0 that its clock would overflow
   // (t_ref above about 560 tau) is kept pending: the state holds -0.0 until a re-base
   // brings t0 close enough (every event after the refractory end comes with one, as it is

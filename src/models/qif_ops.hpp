@@ -20,6 +20,8 @@ struct Ops<Qif> {
   // An input is two transcendental functions: a row whose targets share one kick (phase frame,
   // shared weight, no target twice) is kicked in batches (apply_batch).
   static constexpr bool kBatchedDelivery = true;
+  // (A negative kick delays the phase, but its rounding is not shown to keep the key's order.)
+  static constexpr bool kNegativeWeightDelays = false;
   // Phase frame: the key is -x, the most advanced phase first; linear in time.
   static constexpr double kPhaseKeySign = -1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;

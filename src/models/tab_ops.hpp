@@ -26,6 +26,7 @@ struct Ops<Tabulated> {
   // An input that carries V past the threshold or cut-off fires the neuron at that instant.
   static constexpr bool kInputsCanFire = true;
   static constexpr bool kBatchedDelivery = false;
+  static constexpr bool kNegativeWeightDelays = false;  // (tabulated kicks: not shown either)
   // Phase frame (one drive, one period): the key is -x, the most advanced phase first.
   static constexpr double kPhaseKeySign = -1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;

@@ -170,6 +170,13 @@ class BucketQueueT {
     if (!(t & kNear) && bucket(k) >= int64_t(t)) return;
     update_slow(i, k, t);
   }
+  // Neuron i's implied key (use_implied_keys) is now k, which the caller knows is not below its
+  // previous key: a far entry then stays a valid lower bound (the test update() makes would
+  // pass), so only a near neuron needs work.
+  __attribute__((always_inline)) void update_later(uint32_t i, double k) {
+    uint32_t t = tag(i);
+    if (t & kNear) update_slow(i, k, t);
+  }
   // The key of top() (which must have been called since the last change) is now k.
   void update_top(double k) {
     uint32_t j = heap_[0];
