@@ -409,7 +409,14 @@ class Loop {
       O::apply_batch(x, y, m, kick);
       for (uint32_t q = 0; q < m; ++q) {
         neuron_[who[q]].state = y[q];
-        queue_.update(who[q], key_of(who[q]));
+        // A key that did not move earlier (an inhibitory kick) keeps a far entry valid: no
+        // bucket test. (A far target's key is its state's; a target flagged due is near, and
+        // both calls then do the same.)
+        const double k = O::phase_key(y[q]);
+        if (k >= O::phase_key(x[q]))
+          queue_.update_later(who[q], k);
+        else
+          queue_.update(who[q], k);
       }
     }
   }
