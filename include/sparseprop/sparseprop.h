@@ -949,8 +949,9 @@ SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCE
  *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: path or out NULL;
- *             SP_ERR_IO: the file cannot be opened or read, or is not a regular file (e.g. a
- *               directory);
+ *             SP_ERR_IO: the file cannot be opened or read, or is not a regular file (a
+ *               directory, a device such as /dev/null, a FIFO: refused before anything is
+ *               read, and without waiting for a FIFO's writer);
  *             SP_ERR_FORMAT, SP_ERR_NOMEM: as sp_load.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
  * Allocates:  through the C library's allocator: the network, and a 1 MiB read buffer

@@ -11,6 +11,13 @@
 #include <cstdio>
 #include <cstring>
 
+#if defined(__unix__) || defined(__APPLE__)
+#  include <fcntl.h>
+#  include <sys/stat.h>
+#  include <unistd.h>
+#  define SP_POSIX_FILES 1
+#endif
+
 #include "common/error.hpp"
 #include "core/network.hpp"
 #include "models/dispatch.hpp"
@@ -1353,11 +1360,47 @@ sp_status load_network(const void *buf, size_t len, const sp_allocator *alloc, N
   return load_payload(body, version, nullptr, 0, alloc, out);
 }
 
-sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes) {
+namespace {
+
+// Opens a regular file for reading. Anything else is refused before a byte is read: a FIFO
+// (opened without waiting for a writer, which would block for ever), a device such as
+// /dev/null or /dev/zero, a directory.
+std::FILE *open_regular_file(const char *path, sp_status *s) {
+#ifdef SP_POSIX_FILES
+  int fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    *s = fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+    return nullptr;
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    *s = fail(SP_ERR_IO, "'%s' is not a regular file", path);
+    return nullptr;
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  std::FILE *f = flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ? nullptr
+                                                                             : ::fdopen(fd, "rb");
+  if (!f) {
+    ::close(fd);
+    *s = fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+  }
+  return f;
+#else
   std::FILE *f = std::fopen(path, "rb");
-  if (!f) return fail(SP_ERR_IO, "cannot open '%s' for reading", path);
-  // A directory opens (on POSIX systems) and may report any size, but reading
-  // it fails: read one byte before trusting the size.
+  if (!f) *s = fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+  return f;
+#endif
+}
+
+}  // namespace
+
+sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes) {
+  sp_status opened = SP_OK;
+  std::FILE *f = open_regular_file(path, &opened);
+  if (!f) return opened;
+  // (Without the POSIX check above) a directory may open and report any size,
+  // but reading it fails: read one byte before trusting the size.
   int first = std::fgetc(f);
   if (first == EOF && std::ferror(f)) {
     std::fclose(f);

@@ -5,7 +5,8 @@
  *  - an explicit recurrent CSR with an odd number of synapses followed by an explicit input
  *    CSR (decoded to a misaligned 8-byte array before; UBSan reported it);
  *  - an input_capacity of 2^32 - 1 in a small file (the loader asked for 80 GiB);
- *  - sp_load_file on a directory (SP_ERR_NOMEM before, SP_ERR_IO now);
+ *  - sp_load_file on a directory (SP_ERR_NOMEM before, SP_ERR_IO now), on /dev/null and
+ *    /dev/zero (SP_ERR_FORMAT before) and on a FIFO (it blocked in open() until a writer came);
  *  - t0 after now or negative, far from now (int overflow in the LIF re-basing);
  *  - an infinite due key with every neuron due (segfault in the queue's top update on an
  *    empty near heap);
@@ -21,7 +22,7 @@
  *    key after a re-base long after that instant);
  *  - a phase-frame neuron, not due, whose key's instant is before now (it spiked at now with
  *    its own key as the due key of now, which the copy's loader refused). */
-#define _POSIX_C_SOURCE 200112L /* posix_memalign */
+#define _POSIX_C_SOURCE 200809L /* posix_memalign, mkfifo, mkdtemp */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -31,6 +32,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "sparseprop/sparseprop.h"
@@ -214,6 +216,32 @@ static void test_load_file_on_a_directory_is_an_io_error(void **state) {
   assert_int_equal(sp_load_file(".", &b), SP_ERR_IO);
   assert_null(b);
   assert_non_null(strstr(sp_last_error(), "'.'"));
+}
+
+/* The header: "SP_ERR_IO: ... or is not a regular file". Devices and a FIFO are refused before
+ * anything is read, and a FIFO without a writer does not block (the test would hang). */
+static void test_load_file_on_devices_and_a_fifo_is_an_io_error(void **state) {
+  const char *devices[2] = {"/dev/null", "/dev/zero"};
+  char dir[] = "/tmp/sp-fifo-XXXXXX", fifo[64];
+  sp_network *b;
+  int k;
+  (void)state;
+  for (k = 0; k < 2; ++k) {
+    b = (sp_network *)&b;
+    assert_int_equal(sp_load_file(devices[k], &b), SP_ERR_IO);
+    assert_null(b);
+    assert_non_null(strstr(sp_last_error(), "not a regular file"));
+    assert_non_null(strstr(sp_last_error(), devices[k]));
+  }
+  assert_non_null(mkdtemp(dir));
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  b = (sp_network *)&b;
+  assert_int_equal(sp_load_file(fifo, &b), SP_ERR_IO);
+  assert_null(b);
+  assert_non_null(strstr(sp_last_error(), "not a regular file"));
+  assert_int_equal(remove(fifo), 0);
+  assert_int_equal(remove(dir), 0);
 }
 
 static void test_times_far_apart_or_out_of_order_are_refused(void **state) {
@@ -543,6 +571,7 @@ int main(void) {
       cmocka_unit_test(test_odd_recurrent_nnz_then_explicit_inputs),
       cmocka_unit_test(test_huge_input_capacity_is_refused_before_allocating),
       cmocka_unit_test(test_load_file_on_a_directory_is_an_io_error),
+      cmocka_unit_test(test_load_file_on_devices_and_a_fifo_is_an_io_error),
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),
       cmocka_unit_test(test_infinite_due_key_is_refused),
       cmocka_unit_test(test_phase_key_before_now_is_refused),
