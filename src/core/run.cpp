@@ -64,7 +64,8 @@ class Loop {
     // follows at the same instant, due by the tie). So the tape's room is checked for the
     // longest row when a re-base is due, before anything changes.
     const bool rebases = kPhase && rebase_due(t);
-    s = net_.tape.reserve(true, rebases ? net_.recurrent.max_row : row_length(net_.recurrent, j));
+    s = net_.tape.reserve(true, rebases ? net_.recurrent.max_row : row_length(net_.recurrent, j),
+                          rebase_due(t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     if (rebases && queue_.top() != j) {
@@ -148,7 +149,7 @@ class Loop {
   sp_status input() {
     double t = net_.queue.next_time();
     uint32_t c = net_.queue.next_channel();
-    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, c));
+    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, c), rebase_due(t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
@@ -180,7 +181,8 @@ class Loop {
     double limit = spikes ? t_spike : t_end;
     uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row : 0;
     count_due_inputs(0, limit, t_spike < t_end, &inputs, &deliveries);
-    uint64_t events = 2 * (inputs + (spikes ? 1 : 0));
+    uint64_t events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
+                                                 net_.rebase_span);
     if ((spikes && tape.n_spikes >= tape.max_spikes) ||
         tape.n_events + events > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
       return fail(SP_ERR_CAPACITY,

@@ -1,6 +1,7 @@
 // The training tape: what the forward pass records while sp_record is on (events, the targets'
 // pre-states, the triggers), the backward pass's scratch and the accumulated gradients.
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -44,6 +45,15 @@ struct Tape {
   // Written by the event loop (core/run.cpp), which also appends the targets' pre-states to
   // `pre` and sets `trigger` in its delivery walks, where they are part of the hot path.
 
+  // The entries `events` events at times in (t0, limit] take with their re-bases: at most one
+  // per event, and fewer than (limit - t0) / span + 1 in all, as each re-base comes more than
+  // span after the last and moves t0 to its event's time. (An upper bound: a run checks it
+  // before it changes anything, then each event its own.)
+  static uint64_t entries_with_rebases(uint64_t events, double t0, double limit, double span) {
+    double most = std::floor((limit - t0) / span) + 1.0;  // (+inf for limit +inf)
+    return events + (most < double(events) ? static_cast<uint64_t>(most) : events);
+  }
+
   // Appends an event to the tape (the caller checked the room with reserve).
   void record(TapeKind kind, double t, double aux, uint32_t who, uint64_t cause) {
     TapeEvent &e = events[n_events++];
@@ -56,14 +66,14 @@ struct Tape {
     e.dl_dt = 0;
   }
 
-  // While recording, checks that the event (plus a possible re-base) fits on the tape.
-  sp_status reserve(bool is_spike, uint64_t deliveries) const {
+  // While recording, checks that the event (and its re-base, when one is due) fits on the tape.
+  sp_status reserve(bool is_spike, uint64_t deliveries, bool rebases) const {
     if (!recording) return SP_OK;
     if (is_spike && n_spikes >= max_spikes)
       return fail(SP_ERR_CAPACITY,
                   "the tape is full: %zu spikes recorded (sp_record max_spikes = %zu)",
                   static_cast<size_t>(n_spikes), max_spikes);
-    if (n_events + 2 > event_capacity || n_pre + deliveries > pre_capacity)
+    if (n_events + 1 + (rebases ? 1 : 0) > event_capacity || n_pre + deliveries > pre_capacity)
       return fail(SP_ERR_CAPACITY, "the tape is full: %llu events recorded",
                   static_cast<unsigned long long>(n_events));
     return SP_OK;

@@ -135,7 +135,8 @@ class SynLoop {
         deliveries += row_length(net_.inputs, iq.channel_at(p));
       }
     }
-    uint64_t events = 2 * (inputs + (spikes ? 1 : 0));
+    uint64_t events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
+                                                 net_.rebase_span);
     if ((spikes && tape.n_spikes >= tape.max_spikes) ||
         tape.n_events + events > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
       return fail(SP_ERR_CAPACITY,
@@ -152,7 +153,7 @@ class SynLoop {
     sp_status s = check_advances(j, t);
     if (s != SP_OK) return s;
     // (+2: the spiker's B and previous refractory end go on the tape before its deliveries.)
-    s = net_.tape.reserve(true, row_length(net_.recurrent, j) + 2);
+    s = net_.tape.reserve(true, row_length(net_.recurrent, j) + 2, rebase_due(t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.now = t;
@@ -186,7 +187,7 @@ class SynLoop {
   sp_status input() {
     double t = net_.queue.next_time();
     uint32_t ch = net_.queue.next_channel();
-    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, ch));
+    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, ch), rebase_due(t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
@@ -211,8 +212,9 @@ class SynLoop {
     if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
   }
 
+  bool rebase_due(double t) const { return t - net_.t0 > net_.rebase_span; }
   void maybe_rebase(double t) {
-    if (!(t - net_.t0 > net_.rebase_span)) return;
+    if (!rebase_due(t)) return;
     double old_t0 = net_.t0;
     lif_syn_rebase(&net_, t);
     if (net_.tape.recording) net_.tape.record(TapeKind::Rebase, old_t0, t, 0, UINT64_MAX);

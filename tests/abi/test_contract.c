@@ -565,11 +565,49 @@ static size_t inputs_on_a_tape_of_10(double gap) {
  * max_spikes input events fit beside max_spikes spikes unless re-bases take their room". With
  * no spike and max_spikes = 10: inputs 1 ms apart need no re-base and fill the 74 input rows;
  * inputs 1 s (100 tau) apart each come with a re-base and fill the 84 entries two at a time
- * (the last step keeps an entry free for a re-base: 42 fit). */
+ * (42 fit). */
 static void test_tape_room_for_inputs(void **state) {
   (void)state;
   assert_int_equal(inputs_on_a_tape_of_10(1e-3), 10 + 64);
   assert_int_equal(inputs_on_a_tape_of_10(1.0), (2 * 10 + 64) / 2);
+}
+
+/* The same room when every input is queued before one sp_run (a sample's whole input): sp_run
+ * checks the room for the inputs before its first spike before it changes anything, and used to
+ * count a re-base for each (at most 42 of the 74 fitted, and the call refused them all). 74
+ * inputs 1 ms apart run in one call; 75 are refused with nothing processed. */
+static void test_tape_room_for_queued_inputs(void **state) {
+  static const uint64_t row_ptr[2] = {0, 1};
+  static const uint32_t targets[1] = {0};
+  uint32_t channels[75] = {0};
+  double times[75];
+  sp_network_desc d;
+  size_t count = 1, k, n;
+  (void)state;
+  for (k = 0; k < 75; ++k) times[k] = (k + 1) * 1e-3;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.drive = 0.5;
+  d.tau = 0.01;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = row_ptr;
+  d.inputs.targets = targets;
+  d.inputs.weight = 0.001;
+  for (n = 74; n <= 75; ++n) {
+    sp_network *net = create_ok(&d);
+    assert_sp_ok(sp_input_many(net, channels, times, n));
+    assert_sp_ok(sp_record(net, 10));
+    if (n == 74) {
+      assert_sp_ok(sp_run(net, 0.1, NULL, 0, &count));
+      assert_true(sp_now(net) == 0.1);
+    } else {
+      assert_status(sp_run(net, 0.1, NULL, 0, &count), SP_ERR_CAPACITY);
+      assert_true(sp_now(net) == 0.0);
+    }
+    assert_int_equal(count, 0);
+    sp_network_destroy(net);
+  }
 }
 
 /* "all 0 before the first sp_record", also after running and after sp_backward-free use. */
@@ -677,6 +715,7 @@ int main(void) {
     cmocka_unit_test(test_run_argument_errors_leave_count),
     cmocka_unit_test(test_step_failures_leave_out),
     cmocka_unit_test(test_tape_room_for_inputs),
+    cmocka_unit_test(test_tape_room_for_queued_inputs),
     cmocka_unit_test(test_grads_zero_before_record),
     cmocka_unit_test(test_desc_init_noops),
     cmocka_unit_test(test_no_status_calls_keep_last_error),
