@@ -266,10 +266,10 @@ Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double 
                   g, v, p_.drive);
       else
         set_error(err_, TableStatus::kExcitable,
-                  "F(V) + I = %.17g at V = %.17g below reset (drive %.17g): not positive, so "
-                  "inhibition could hold the neuron there; for a custom model raise v_min "
-                  "above %.17g",
-                  g, v, p_.drive, v);
+                  "F(V) + I = %.17g at V = %.17g below reset: not positive, so inhibition "
+                  "could hold the neuron there (it must be positive down to the clamp below "
+                  "reset: see sp_model in the header)",
+                  g, v);
       return Fit::kFailed;
     }
     // Forward: 1/G and -1/G^2 in V. Tail (y = 1/V): 1/(y^2 G) and y^2 (1/(y^2 G))^2, the
