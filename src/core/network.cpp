@@ -767,8 +767,10 @@ void network_forget_recent(Network *net) {
 }
 
 uint32_t network_compact_min_n() {
+  // A decimal number of neurons (digits only: strtoull would also take "-5" as 2^64 - 5);
+  // anything else is ignored. Beyond 2^32 - 1 (or 2^64): no network is that large.
   const char *env = std::getenv("SPARSEPROP_COMPACT_MIN_N");
-  if (env && *env) {
+  if (env && *env >= '0' && *env <= '9') {
     char *end = nullptr;
     unsigned long long v = std::strtoull(env, &end, 10);
     if (end && *end == 0) return v > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(v);

@@ -325,6 +325,34 @@ static void test_load_needs_one_drive_and_seeded_v0(void **state) {
   free(v0);
 }
 
+/* README: SPARSEPROP_COMPACT_MIN_N is "a plain decimal number of neurons; anything else
+ * (empty, a sign, other characters) is ignored and the default 2^26 holds". A network of 2000
+ * neurons is compact with "2000" and "1999", full with "2001", and full with the values that
+ * must be ignored (the default is far above 2000); sp_network_memory says which layout. */
+static void test_threshold_variable_parsing(void **state) {
+  static const char *const values[][2] = {{"2000", "c"}, {"1999", "c"}, {"2001", "f"},
+                                          {"2e3", "f"},  {"+1", "f"},   {"-1", "f"},
+                                          {" 1", "f"},   {"", "f"},     {"1x", "f"}};
+  desc_t b;
+  size_t full, compact, bytes;
+  unsigned k;
+  (void)state;
+  describe(&b, SP_MODEL_LIF, 2000, 0);
+  use_compact(0);
+  assert_int_equal(sp_network_memory(&b.d, &full), SP_OK);
+  use_compact(1);
+  assert_int_equal(sp_network_memory(&b.d, &compact), SP_OK);
+  assert_true(compact < full);
+  for (k = 0; k < sizeof values / sizeof values[0]; ++k) {
+    setenv("SPARSEPROP_COMPACT_MIN_N", values[k][0], 1);
+    assert_int_equal(sp_network_memory(&b.d, &bytes), SP_OK);
+    if (bytes != (values[k][1][0] == 'c' ? compact : full))
+      fail_msg("SPARSEPROP_COMPACT_MIN_N = \"%s\": %zu bytes (compact %zu, full %zu)", values[k][0],
+               bytes, compact, full);
+  }
+  use_compact(1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lif_balanced),
@@ -335,6 +363,7 @@ int main(void) {
       cmocka_unit_test(test_save_load_lif),
       cmocka_unit_test(test_save_load_qif),
       cmocka_unit_test(test_load_needs_one_drive_and_seeded_v0),
+      cmocka_unit_test(test_threshold_variable_parsing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
