@@ -1,9 +1,13 @@
 //! Custom allocators: a Rust object behind the C `sp_allocator` hook. The library calls it
 //! only inside `NetworkBuilder::build_with_allocator`, `Network::load_with_allocator`,
-//! `Network::record` and when the network is dropped.
+//! `Network::record`, `Network::accumulate_grads` (a destination that never recorded), when a
+//! replica is made (`Network::replica`, `Replicas::new`: replicas allocate through their
+//! parent's allocator) and when the network or a replica is dropped. Replicas on several
+//! threads call it from those threads, one call at a time: the calls are serialised.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, PoisonError};
 
 use sparseprop_sys as sys;
 
@@ -14,7 +18,8 @@ use sparseprop_sys as sys;
 /// of two, at most 64) that stays valid until `free` is called with it; `free` receives each
 /// block once with the size that was requested. A panic in `alloc` is caught and reported to
 /// the library as a failed allocation (NULL); a panic in `free` is caught and the block is
-/// leaked. Neither ever unwinds into C.
+/// leaked. Neither ever unwinds into C. The calls may come from different threads (replicas
+/// of one network running on several threads), hence `Send`, but never two at a time.
 pub unsafe trait Allocator: Send {
     fn alloc(&self, size: usize, align: usize) -> *mut u8;
     /// # Safety
@@ -25,14 +30,15 @@ pub unsafe trait Allocator: Send {
 /// Owns the allocator and the `sp_allocator` the library points at; lives in a `Box` (stable
 /// address) at least as long as the network.
 pub(crate) struct AllocHolder {
-    inner: Box<dyn Allocator>,
+    // Locked for each call: replicas on several threads share their parent's allocator.
+    inner: Mutex<Box<dyn Allocator>>,
     raw: sys::sp_allocator,
 }
 
 impl AllocHolder {
     pub(crate) fn new(inner: Box<dyn Allocator>) -> Box<AllocHolder> {
         let mut holder = Box::new(AllocHolder {
-            inner,
+            inner: Mutex::new(inner),
             raw: sys::sp_allocator {
                 alloc: Some(alloc_trampoline),
                 free: Some(free_trampoline),
@@ -52,7 +58,8 @@ impl AllocHolder {
 unsafe extern "C" fn alloc_trampoline(ctx: *mut c_void, size: usize, align: usize) -> *mut c_void {
     // SAFETY: ctx is the AllocHolder set up in AllocHolder::new, alive while the network is.
     let holder = unsafe { &*(ctx as *const AllocHolder) };
-    catch_unwind(AssertUnwindSafe(|| holder.inner.alloc(size, align)))
+    let inner = holder.inner.lock().unwrap_or_else(PoisonError::into_inner);
+    catch_unwind(AssertUnwindSafe(|| inner.alloc(size, align)))
         .map(|p| p as *mut c_void)
         .unwrap_or(std::ptr::null_mut())
 }
@@ -60,5 +67,6 @@ unsafe extern "C" fn alloc_trampoline(ctx: *mut c_void, size: usize, align: usiz
 unsafe extern "C" fn free_trampoline(ctx: *mut c_void, ptr: *mut c_void, size: usize) {
     let holder = unsafe { &*(ctx as *const AllocHolder) };
     // A panicking free leaks the block rather than unwinding into C.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { holder.inner.free(ptr as *mut u8, size) }));
+    let inner = holder.inner.lock().unwrap_or_else(PoisonError::into_inner);
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { inner.free(ptr as *mut u8, size) }));
 }

@@ -140,3 +140,45 @@ pub(crate) fn check(code: sys::sp_status) -> Result<()> {
         Some(status) => Err(Error::last(status)),
     }
 }
+
+/// A failed call that gives something back with its [`Error`]: the network
+/// [`Replicas::new`](crate::Replicas::new) was given (so that it is not lost), or the spikes
+/// [`Network::run_until_spiked`](crate::Network::run_until_spiked) processed before it stopped
+/// (they stay processed: the network has moved past them).
+///
+/// `?` turns it into a plain [`Error`] (dropping `value`) in a function that returns
+/// [`Result`](crate::Result).
+#[derive(Debug)]
+pub struct ErrorWith<T> {
+    pub error: Error,
+    pub value: T,
+}
+
+impl<T> ErrorWith<T> {
+    pub fn status(&self) -> Status {
+        self.error.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.error.message
+    }
+
+    /// The error and the value.
+    pub fn into_parts(self) -> (Error, T) {
+        (self.error, self.value)
+    }
+}
+
+impl<T> From<ErrorWith<T>> for Error {
+    fn from(e: ErrorWith<T>) -> Error {
+        e.error
+    }
+}
+
+impl<T> fmt::Display for ErrorWith<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for ErrorWith<T> {}

@@ -27,7 +27,7 @@ mod network;
 
 pub use alloc::Allocator;
 pub use builder::{CustomModel, EifParams, Frame, Model, NetworkBuilder, Synapses, Weights};
-pub use error::{Error, Result, Status};
+pub use error::{Error, ErrorWith, Result, Status};
 pub use network::{Network, Param, Replicas, Spike, Spikes};
 
 /// The raw declarations, for what this crate does not wrap.

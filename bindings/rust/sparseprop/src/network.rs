@@ -6,12 +6,13 @@ use std::fmt;
 use std::mem::{offset_of, size_of};
 use std::path::Path;
 use std::ptr::{self, NonNull};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use sparseprop_sys as sys;
 
 use crate::alloc::{AllocHolder, Allocator};
 use crate::builder::Frame;
-use crate::error::{check, Error, Result, Status};
+use crate::error::{check, Error, ErrorWith, Result, Status};
 
 /// One network spike: neuron `neuron` fired at time `t` (seconds). Laid out as `sp_spike`,
 /// so slices of it are handed to the library directly.
@@ -97,25 +98,94 @@ const RUN_CHUNK: usize = 4096;
 /// be shared between threads (`!Sync`): the library forbids concurrent use of one handle,
 /// and every method that changes the state takes `&mut self`.
 ///
+/// A network may be a *replica* of another (see [`Network::replica`] and [`Replicas`]): it
+/// then shares its parent's parameters, and the parent's handle lives on, whatever is dropped
+/// first, until the parent `Network` and all its replicas are gone.
+///
 /// ```compile_fail
 /// fn needs_sync<T: Sync>() {}
 /// needs_sync::<sparseprop::Network>();
 /// ```
 pub struct Network {
     raw: NonNull<sys::sp_network>,
-    // Declared after `raw` and only dropped after sp_network_destroy (see Drop), which
-    // frees through it.
+    // Dropped after sp_network_destroy (see Drop): the allocator or the family's handle that
+    // the destruction still needs.
+    owner: Owner,
+}
+
+/// Who destroys `Network::raw`, and what must outlive it.
+enum Owner {
+    /// An ordinary network: `raw` is destroyed on drop, then the allocator (if any) is freed.
+    Alone(Option<Box<AllocHolder>>),
+    /// A network that has made replicas: `raw` is `family.raw`, destroyed when the last of the
+    /// parent and its replicas lets go of the family.
+    Parent(Arc<Family>),
+    /// A replica: its own `raw` is destroyed on drop, then the parent's family is let go.
+    Replica(Arc<Family>),
+}
+
+/// A parent network's handle, shared by the parent `Network` and every replica of it: the
+/// library's rule "destroy the replicas before their parent" holds because each replica keeps
+/// the family alive. `params` keeps the other rule, "the parameters change only while no
+/// replica is in a call": every call on a replica holds it for reading, every parameter change
+/// on the parent (`set_params`, `set_drive`) holds it for writing.
+struct Family {
+    raw: NonNull<sys::sp_network>,
+    // The parent's allocator, through which its replicas allocate and free too (AllocHolder
+    // serialises the calls). Dropped after sp_network_destroy (see Drop).
     alloc: Option<Box<AllocHolder>>,
+    params: RwLock<()>,
+}
+
+// SAFETY: shared between threads only through `Arc`: `raw` is only handed to the library by
+// the one `Network` that owns the parent handle, under the rules above, and destroyed once, by
+// the last owner; the allocator holder serialises its calls (a `Mutex`) and is `Send`.
+unsafe impl Send for Family {}
+unsafe impl Sync for Family {}
+
+impl Drop for Family {
+    fn drop(&mut self) {
+        // SAFETY: the last reference: the parent `Network` and every replica are gone. The
+        // allocator is still alive here.
+        unsafe { sys::sp_network_destroy(self.raw.as_ptr()) };
+    }
 }
 
 // SAFETY: the library has no thread affinity; a handle may be used from any one thread at a
-// time. The allocator, if any, is `Send`. `NonNull` keeps `Network` `!Sync`.
+// time. The allocator, if any, is `Send`; `Family` is `Send + Sync`. `NonNull` keeps `Network`
+// `!Sync`.
 unsafe impl Send for Network {}
 
 impl Drop for Network {
     fn drop(&mut self) {
-        // SAFETY: we own the handle; the allocator (if any) is still alive here.
-        unsafe { sys::sp_network_destroy(self.raw.as_ptr()) };
+        match &self.owner {
+            // SAFETY: we own the handle; the allocator (if any) is still alive here.
+            Owner::Alone(_) => unsafe { sys::sp_network_destroy(self.raw.as_ptr()) },
+            // The family destroys the handle after the last replica.
+            Owner::Parent(_) => {}
+            Owner::Replica(family) => {
+                let _reading = read_lock(family);
+                // SAFETY: we own the replica's handle; its parent (and the parent's allocator)
+                // stays alive through `family` until after this.
+                unsafe { sys::sp_network_destroy(self.raw.as_ptr()) }
+            }
+        }
+    }
+}
+
+fn read_lock(family: &Family) -> RwLockReadGuard<'_, ()> {
+    family.params.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write_lock(family: &Family) -> RwLockWriteGuard<'_, ()> {
+    family.params.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Held during a call on a network: the family's read lock for a replica, nothing otherwise.
+fn reading(owner: &Owner) -> Option<RwLockReadGuard<'_, ()>> {
+    match owner {
+        Owner::Replica(family) => Some(read_lock(family)),
+        _ => None,
     }
 }
 
@@ -134,7 +204,8 @@ impl Network {
     /// `raw` is a non-NULL handle from a successful create/load, owned by nobody else;
     /// `alloc` is the allocator it was created with, if any.
     pub(crate) unsafe fn from_parts(raw: *mut sys::sp_network, alloc: Option<Box<AllocHolder>>) -> Network {
-        Network { raw: NonNull::new(raw).expect("the library returned SP_OK and a NULL handle"), alloc }
+        let raw = NonNull::new(raw).expect("the library returned SP_OK and a NULL handle");
+        Network { raw, owner: Owner::Alone(alloc) }
     }
 
     /// Takes ownership of a handle created through the C interface (with the default
@@ -143,7 +214,7 @@ impl Network {
     /// # Safety
     /// `raw` must be a valid handle that nothing else will use or destroy.
     pub unsafe fn from_raw(raw: NonNull<sys::sp_network>) -> Network {
-        Network { raw, alloc: None }
+        Network { raw, owner: Owner::Alone(None) }
     }
 
     /// The handle, for calls into `sparseprop-sys`; it stays owned by `self`.
@@ -156,28 +227,38 @@ impl Network {
         self.raw.as_ptr()
     }
 
-    fn ptr(&self) -> *const sys::sp_network {
-        self.raw.as_ptr()
+    /// Calls `f` with the handle, holding the family's read lock if `self` is a replica (its
+    /// parent's parameters cannot change during the call). `f` must only read the network
+    /// when called from a `&self` method.
+    fn with<R>(&self, f: impl FnOnce(*mut sys::sp_network) -> R) -> R {
+        let _reading = reading(&self.owner);
+        f(self.raw.as_ptr())
     }
 
-    fn mut_ptr(&mut self) -> *mut sys::sp_network {
-        self.raw.as_ptr()
+    /// Calls `f` with the handle of a parent whose parameters `f` changes: waits until no
+    /// replica is in a call, and no replica starts one until `f` returns.
+    fn changing_params<R>(&mut self, f: impl FnOnce(*mut sys::sp_network) -> R) -> R {
+        let _writing = match &self.owner {
+            Owner::Parent(family) => Some(write_lock(family)),
+            _ => None,
+        };
+        f(self.raw.as_ptr())
     }
 
     /// Number of neurons.
     pub fn size(&self) -> u32 {
-        unsafe { sys::sp_network_size(self.ptr()) }
+        self.with(|net| unsafe { sys::sp_network_size(net) })
     }
 
     /// The event loop the engine runs now (`Frame::Phase` or `Frame::Time`).
     pub fn frame(&self) -> Frame {
-        let raw = unsafe { sys::sp_network_frame(self.ptr()) };
+        let raw = self.with(|net| unsafe { sys::sp_network_frame(net) });
         Frame::from_raw(raw).unwrap_or(Frame::Auto)
     }
 
     /// The network's current time in seconds.
     pub fn now(&self) -> f64 {
-        unsafe { sys::sp_now(self.ptr()) }
+        self.with(|net| unsafe { sys::sp_now(net) })
     }
 
     // ---------------------------------------------------------------------------------
@@ -187,7 +268,7 @@ impl Network {
     /// `Status::State` when no neuron will ever spike and no input is queued.
     pub fn step(&mut self) -> Result<Spike> {
         let mut s = Spike::default();
-        check(unsafe { sys::sp_step(self.mut_ptr(), &mut s as *mut Spike as *mut sys::sp_spike) })?;
+        check(self.with(|net| unsafe { sys::sp_step(net, &mut s as *mut Spike as *mut sys::sp_spike) }))?;
         Ok(s)
     }
 
@@ -208,15 +289,9 @@ impl Network {
             let spare = out.capacity() - len;
             let mut count = 0usize;
             // SAFETY: the library writes at most `spare` spikes into the spare capacity.
-            check(unsafe {
-                sys::sp_run(
-                    self.mut_ptr(),
-                    t_end,
-                    out.as_mut_ptr().add(len) as *mut sys::sp_spike,
-                    spare,
-                    &mut count,
-                )
-            })?;
+            check(self.with(|net| unsafe {
+                sys::sp_run(net, t_end, out.as_mut_ptr().add(len) as *mut sys::sp_spike, spare, &mut count)
+            }))?;
             assert!(count <= spare, "sp_run reported more spikes than the buffer holds");
             // SAFETY: the first `count` spare slots were initialised by the library.
             unsafe { out.set_len(len + count) };
@@ -238,16 +313,16 @@ impl Network {
             ));
         }
         let mut count = 0usize;
-        check(unsafe {
-            sys::sp_run(self.mut_ptr(), t_end, buf.as_mut_ptr() as *mut sys::sp_spike, buf.len(), &mut count)
-        })?;
+        check(self.with(|net| unsafe {
+            sys::sp_run(net, t_end, buf.as_mut_ptr() as *mut sys::sp_spike, buf.len(), &mut count)
+        }))?;
         Ok(count)
     }
 
     /// Processes every event before `t_end` and returns the number of spikes, storing none.
     pub fn count_until(&mut self, t_end: f64) -> Result<usize> {
         let mut count = 0usize;
-        check(unsafe { sys::sp_run(self.mut_ptr(), t_end, ptr::null_mut(), 0, &mut count) })?;
+        check(self.with(|net| unsafe { sys::sp_run(net, t_end, ptr::null_mut(), 0, &mut count) }))?;
         Ok(count)
     }
 
@@ -260,7 +335,7 @@ impl Network {
 
     /// Queues an external input event on `channel` at time `t >= now()`.
     pub fn input(&mut self, channel: u32, t: f64) -> Result<()> {
-        check(unsafe { sys::sp_input(self.mut_ptr(), channel, t) })
+        check(self.with(|net| unsafe { sys::sp_input(net, channel, t) }))
     }
 
     /// Queues the input events `(channels[e], times[e])` in one call, in that order (times in
@@ -272,7 +347,11 @@ impl Network {
                 format!("channels has {} entries but times has {}", channels.len(), times.len()),
             ));
         }
-        check(unsafe { sys::sp_input_many(self.mut_ptr(), channels.as_ptr(), times.as_ptr(), times.len()) })
+        check(
+            self.with(|net| unsafe {
+                sys::sp_input_many(net, channels.as_ptr(), times.as_ptr(), times.len())
+            }),
+        )
     }
 
     /// Runs until every neuron in `watch` has spiked once, or `t_end`: one call per sample of
@@ -284,9 +363,9 @@ impl Network {
         let mut out: Vec<Spike> = Vec::with_capacity(max_spikes);
         let mut count = 0usize;
         // SAFETY: the library writes at most `max_spikes` spikes into the capacity.
-        let status = unsafe {
+        let status = self.with(|net| unsafe {
             sys::sp_run_until(
-                self.mut_ptr(),
+                net,
                 t_end,
                 watch.as_ptr(),
                 watch.len(),
@@ -294,7 +373,7 @@ impl Network {
                 max_spikes,
                 &mut count,
             )
-        };
+        });
         check(status)?;
         assert!(count <= max_spikes, "sp_run_until reported more spikes than the buffer holds");
         // SAFETY: the first `count` slots were initialised by the library.
@@ -305,13 +384,13 @@ impl Network {
     /// The voltage of `neuron` at `now()`.
     pub fn voltage(&self, neuron: u32) -> Result<f64> {
         let mut v = 0.0;
-        check(unsafe { sys::sp_voltage(self.ptr(), neuron, &mut v) })?;
+        check(self.with(|net| unsafe { sys::sp_voltage(net, neuron, &mut v) }))?;
         Ok(v)
     }
 
     /// All voltages at `now()` into `out`, which must hold exactly `size()` values.
     pub fn voltages_into(&self, out: &mut [f64]) -> Result<()> {
-        check(unsafe { sys::sp_voltages(self.ptr(), out.as_mut_ptr(), out.len()) })
+        check(self.with(|net| unsafe { sys::sp_voltages(net, out.as_mut_ptr(), out.len()) }))
     }
 
     /// All voltages at `now()`.
@@ -321,15 +400,16 @@ impl Network {
         Ok(v)
     }
 
-    /// Sets the drive of `neuron` from `now()` on.
+    /// Sets the drive of `neuron` from `now()` on. On a parent with replicas, waits until no
+    /// replica is in a call (see [`Replicas`]); a replica refuses (`Status::Unsupported`).
     pub fn set_drive(&mut self, neuron: u32, drive: f64) -> Result<()> {
-        check(unsafe { sys::sp_set_drive(self.mut_ptr(), neuron, drive) })
+        check(self.changing_params(|net| unsafe { sys::sp_set_drive(net, neuron, drive) }))
     }
 
     /// Back to t = 0 and the initial state; drops queued inputs, ends any recording, keeps
     /// parameters, gradients and connectivity.
     pub fn rewind(&mut self) -> Result<()> {
-        check(unsafe { sys::sp_rewind(self.mut_ptr()) })
+        check(self.with(|net| unsafe { sys::sp_rewind(net) }))
     }
 
     // ---------------------------------------------------------------------------------
@@ -338,13 +418,13 @@ impl Network {
     /// How many values parameter array `p` has.
     pub fn param_count(&self, p: Param) -> Result<usize> {
         let mut len = 0usize;
-        check(unsafe { sys::sp_param_count(self.ptr(), p.to_raw(), &mut len) })?;
+        check(self.with(|net| unsafe { sys::sp_param_count(net, p.to_raw(), &mut len) }))?;
         Ok(len)
     }
 
     /// The values of parameter array `p` into `out` (exactly `param_count(p)` values).
     pub fn params_into(&self, p: Param, out: &mut [f64]) -> Result<()> {
-        check(unsafe { sys::sp_get_params(self.ptr(), p.to_raw(), out.as_mut_ptr(), out.len()) })
+        check(self.with(|net| unsafe { sys::sp_get_params(net, p.to_raw(), out.as_mut_ptr(), out.len()) }))
     }
 
     pub fn params(&self, p: Param) -> Result<Vec<f64>> {
@@ -353,14 +433,18 @@ impl Network {
         Ok(v)
     }
 
-    /// Replaces parameter array `p` (exactly `param_count(p)` values).
+    /// Replaces parameter array `p` (exactly `param_count(p)` values). On a parent with
+    /// replicas, waits until no replica is in a call (see [`Replicas`]); a replica refuses
+    /// (`Status::Unsupported`).
     pub fn set_params(&mut self, p: Param, values: &[f64]) -> Result<()> {
-        check(unsafe { sys::sp_set_params(self.mut_ptr(), p.to_raw(), values.as_ptr(), values.len()) })
+        check(self.changing_params(|net| unsafe {
+            sys::sp_set_params(net, p.to_raw(), values.as_ptr(), values.len())
+        }))
     }
 
     /// The accumulated gradient of parameter array `p` into `out`.
     pub fn grads_into(&self, p: Param, out: &mut [f64]) -> Result<()> {
-        check(unsafe { sys::sp_get_grads(self.ptr(), p.to_raw(), out.as_mut_ptr(), out.len()) })
+        check(self.with(|net| unsafe { sys::sp_get_grads(net, p.to_raw(), out.as_mut_ptr(), out.len()) }))
     }
 
     pub fn grads(&self, p: Param) -> Result<Vec<f64>> {
@@ -370,18 +454,25 @@ impl Network {
     }
 
     pub fn zero_grads(&mut self) -> Result<()> {
-        check(unsafe { sys::sp_zero_grads(self.mut_ptr()) })
+        check(self.with(|net| unsafe { sys::sp_zero_grads(net) }))
     }
 
-    /// Adds `src`'s accumulated gradients to this network's; the two must share parameters
-    /// (see `Replicas`).
+    /// Adds `src`'s accumulated gradients to this network's (`sp_grads_accumulate`); the two
+    /// must share parameters: one is the other's parent, or both are replicas of one parent
+    /// (see [`Replicas`]), else `Status::Argument`.
     pub fn accumulate_grads(&mut self, src: &Network) -> Result<()> {
-        check(unsafe { sys::sp_grads_accumulate(self.mut_ptr(), src.ptr()) })
+        // One read lock, of the replica's family (if the two are of different families, the
+        // library refuses them before reading any parameter).
+        let _reading = match (&self.owner, &src.owner) {
+            (Owner::Replica(family), _) | (_, Owner::Replica(family)) => Some(read_lock(family)),
+            _ => None,
+        };
+        check(unsafe { sys::sp_grads_accumulate(self.raw.as_ptr(), src.raw.as_ptr()) })
     }
 
     /// Starts recording from `now()` for a backward pass, with room for `max_spikes` spikes.
     pub fn record(&mut self, max_spikes: usize) -> Result<()> {
-        check(unsafe { sys::sp_record(self.mut_ptr(), max_spikes) })
+        check(self.with(|net| unsafe { sys::sp_record(net, max_spikes) }))
     }
 
     /// Adds the gradients of a loss L to the accumulated ones and ends the recording.
@@ -400,7 +491,7 @@ impl Network {
                 v.as_ptr()
             }
         };
-        check(unsafe { sys::sp_backward(self.mut_ptr(), dl_dt.as_ptr(), dl_dt.len(), end) })
+        check(self.with(|net| unsafe { sys::sp_backward(net, dl_dt.as_ptr(), dl_dt.len(), end) }))
     }
 
     // ---------------------------------------------------------------------------------
@@ -410,7 +501,7 @@ impl Network {
     /// continue bit-identically.
     pub fn save(&self) -> Result<Vec<u8>> {
         let mut len = 0usize;
-        check(unsafe { sys::sp_save(self.ptr(), ptr::null_mut(), 0, &mut len) })?;
+        check(self.with(|net| unsafe { sys::sp_save(net, ptr::null_mut(), 0, &mut len) }))?;
         let mut buf = vec![0u8; len];
         let written = self.save_into(&mut buf)?;
         buf.truncate(written);
@@ -420,7 +511,7 @@ impl Network {
     /// Saves into `buf`; returns the number of bytes written.
     pub fn save_into(&self, buf: &mut [u8]) -> Result<usize> {
         let mut len = 0usize;
-        check(unsafe { sys::sp_save(self.ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut len) })?;
+        check(self.with(|net| unsafe { sys::sp_save(net, buf.as_mut_ptr().cast(), buf.len(), &mut len) }))?;
         assert!(len <= buf.len(), "sp_save reported more bytes than the buffer holds");
         Ok(len)
     }
@@ -442,7 +533,7 @@ impl Network {
 
     pub fn save_file(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = c_path(path.as_ref())?;
-        check(unsafe { sys::sp_save_file(self.ptr(), path.as_ptr()) })
+        check(self.with(|net| unsafe { sys::sp_save_file(net, path.as_ptr()) }))
     }
 
     pub fn load_file(path: impl AsRef<Path>) -> Result<Network> {
@@ -452,9 +543,44 @@ impl Network {
         Ok(unsafe { Network::from_parts(out, None) })
     }
 
-    /// Whether the network was created with a custom allocator.
+    /// Whether the network was created with a custom allocator (a replica: its parent).
     pub fn has_custom_allocator(&self) -> bool {
-        self.alloc.is_some()
+        match &self.owner {
+            Owner::Alone(alloc) => alloc.is_some(),
+            Owner::Parent(family) | Owner::Replica(family) => family.alloc.is_some(),
+        }
+    }
+
+    /// Whether this network is a replica (made by [`replica`](Network::replica) or
+    /// [`Replicas`]).
+    pub fn is_replica(&self) -> bool {
+        matches!(self.owner, Owner::Replica(_))
+    }
+
+    /// A new replica of this network (`sp_network_replica`): it shares this network's
+    /// parameters (a replica of a replica is one of the root parent) and has its own state,
+    /// starting as `rewind` leaves a network. See [`Replicas`] for the rules; they hold
+    /// whatever is done with the replica: the parent's handle lives until the parent `Network`
+    /// and every replica are dropped, in any order, and the parameters change (through the
+    /// parent's `set_params` or `set_drive`) only while no replica is in a call.
+    ///
+    /// `Status::Unsupported` for a network with the compact layout.
+    pub fn replica(&mut self) -> Result<Network> {
+        let mut raw = ptr::null_mut();
+        // (A parent's own `&mut` borrow keeps its parameters from changing during the call.)
+        check(self.with(|net| unsafe { sys::sp_network_replica(net, &mut raw) }))?;
+        let raw = NonNull::new(raw).expect("the library returned SP_OK and a NULL handle");
+        let family = match &mut self.owner {
+            Owner::Parent(family) | Owner::Replica(family) => family.clone(),
+            Owner::Alone(alloc) => {
+                let family = Arc::new(Family { raw: self.raw, alloc: alloc.take(), params: RwLock::new(()) });
+                self.owner = Owner::Parent(family.clone());
+                family
+            }
+        };
+        // A fresh handle owned by nobody else; it frees through the parent's allocator, which
+        // `family` keeps alive.
+        Ok(Network { raw, owner: Owner::Replica(family) })
     }
 }
 
@@ -508,25 +634,44 @@ impl std::iter::FusedIterator for Spikes<'_> {}
 /// weights, drives and initial voltages (about 44 bytes per neuron instead of a full copy).
 /// Data parallelism: hand the replicas (`replicas_mut`, each one `Send`) to scoped threads,
 /// then `accumulate` their gradients into the parent and change the parameters through
-/// `parent_mut`. The borrows make the library's rules hold: the parameters cannot change while
-/// a replica runs, and the replicas are dropped before the parent. A replica picks up changed
-/// parameters at its next `rewind` (before it: `Status::State`).
+/// `parent_mut`. A replica picks up changed parameters at its next `rewind` (before it:
+/// `Status::State`).
+///
+/// The library's rules hold whatever safe code does with the networks (move them out with
+/// `std::mem::replace`, swap them between sets, drop them in any order), because they are
+/// kept by the networks themselves, not by this container's borrows:
+///
+/// - *Replicas are destroyed before their parent*: every replica holds a reference-counted
+///   owner of its parent's handle, which is destroyed after the parent `Network` and all of
+///   its replicas have been dropped.
+/// - *Parameters change only while no replica is in a call*: every call on a replica holds its
+///   family's lock for reading, and the parent's `set_params` and `set_drive` take it for
+///   writing, so they wait for the replicas' calls in progress to return (and block new ones
+///   until they are done). Used as intended, the borrows of this container make that wait
+///   empty: `parent_mut` cannot coexist with a replica borrowed from `replicas_mut`.
+///
+/// A parent and its replicas may run at the same time (running only reads the parameters).
+/// `Network::replica` makes single replicas, under the same rules.
+#[derive(Debug)]
 pub struct Replicas {
-    // Dropped first (fields drop in declaration order): replicas read the parent.
     replicas: Vec<Network>,
     parent: Network,
 }
 
 impl Replicas {
-    /// Takes `parent` and makes `count` replicas of it.
-    pub fn new(mut parent: Network, count: usize) -> Result<Replicas> {
+    /// Takes `parent` and makes `count` replicas of it. On failure (`Status::Unsupported` for
+    /// a network with the compact layout, `Status::NoMem`) the error gives `parent` back, with
+    /// no replica left.
+    pub fn new(mut parent: Network, count: usize) -> std::result::Result<Replicas, ErrorWith<Network>> {
         let mut replicas = Vec::with_capacity(count);
         for _ in 0..count {
-            let mut raw = ptr::null_mut();
-            check(unsafe { sys::sp_network_replica(parent.mut_ptr(), &mut raw) })?;
-            // SAFETY: a fresh handle owned by nobody else; it frees through the parent's
-            // allocator, which the parent (dropped after it) keeps alive.
-            replicas.push(unsafe { Network::from_parts(raw, None) });
+            match parent.replica() {
+                Ok(r) => replicas.push(r),
+                Err(error) => {
+                    drop(replicas);
+                    return Err(ErrorWith { error, value: parent });
+                }
+            }
         }
         Ok(Replicas { replicas, parent })
     }
@@ -536,7 +681,7 @@ impl Replicas {
         &self.parent
     }
 
-    /// The parent, to change parameters (no replica can be running while this borrow lives).
+    /// The parent, to change parameters.
     pub fn parent_mut(&mut self) -> &mut Network {
         &mut self.parent
     }
@@ -547,7 +692,7 @@ impl Replicas {
     }
 
     /// Adds every replica's gradients to the parent's (in replica order) and zeroes the
-    /// replicas' gradients.
+    /// replicas' gradients (`sp_grads_accumulate`, `sp_zero_grads`).
     pub fn accumulate(&mut self) -> Result<()> {
         for r in &mut self.replicas {
             self.parent.accumulate_grads(r)?;
