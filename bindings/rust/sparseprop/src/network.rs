@@ -272,7 +272,12 @@ impl Network {
         Ok(s)
     }
 
-    /// Processes every event before `t_end` and returns the spikes.
+    /// Processes every event before `t_end` and returns the spikes (`sp_run`, called until
+    /// the run ends; not `sp_run_until`, which is [`run_until_spiked`](Network::run_until_spiked)).
+    ///
+    /// On an error (`Status::Capacity` from a full recording tape, `Status::Numeric`) the
+    /// spikes processed before it stay processed but are not returned: use
+    /// [`run_append`](Network::run_append) to keep them.
     pub fn run_until(&mut self, t_end: f64) -> Result<Vec<Spike>> {
         let mut out = Vec::new();
         self.run_append(t_end, &mut out)?;
@@ -280,7 +285,9 @@ impl Network {
     }
 
     /// Processes every event before `t_end`, appending the spikes to `out`; returns how many
-    /// were appended. On an error, `out` holds the spikes of the calls that succeeded.
+    /// were appended. On an error, `out` holds every spike processed before it, those of the
+    /// failing call included (after `Status::Capacity` or `Status::Numeric`, the events before
+    /// the refused one stay processed, as `sp_run` says).
     pub fn run_append(&mut self, t_end: f64, out: &mut Vec<Spike>) -> Result<usize> {
         let start = out.len();
         loop {
@@ -288,13 +295,15 @@ impl Network {
             let len = out.len();
             let spare = out.capacity() - len;
             let mut count = 0usize;
-            // SAFETY: the library writes at most `spare` spikes into the spare capacity.
-            check(self.with(|net| unsafe {
+            // SAFETY: the library writes at most `spare` (> 0) spikes into the spare capacity.
+            let status = self.with(|net| unsafe {
                 sys::sp_run(net, t_end, out.as_mut_ptr().add(len) as *mut sys::sp_spike, spare, &mut count)
-            }))?;
+            });
+            // (`count` stays 0 where the library does not write it.)
             assert!(count <= spare, "sp_run reported more spikes than the buffer holds");
             // SAFETY: the first `count` spare slots were initialised by the library.
             unsafe { out.set_len(len + count) };
+            check(status)?;
             if count < spare {
                 return Ok(out.len() - start);
             }
@@ -304,7 +313,9 @@ impl Network {
     /// Processes events before `t_end` into `buf`; stops early when `buf` is full (then
     /// `now()` is the last spike's time and calling again goes on). Returns the number of
     /// spikes written; `buf.len()` means there may be more. An empty `buf` is refused
-    /// (use `count_until` to count without storing).
+    /// (use `count_until` to count without storing). On an error the spikes processed in
+    /// this call stay processed, but their number is not returned: use
+    /// [`run_append`](Network::run_append) where that matters.
     pub fn run_into(&mut self, t_end: f64, buf: &mut [Spike]) -> Result<usize> {
         if buf.is_empty() {
             return Err(Error::new(
@@ -316,6 +327,7 @@ impl Network {
         check(self.with(|net| unsafe {
             sys::sp_run(net, t_end, buf.as_mut_ptr() as *mut sys::sp_spike, buf.len(), &mut count)
         }))?;
+        assert!(count <= buf.len(), "sp_run reported more spikes than the buffer holds");
         Ok(count)
     }
 
@@ -338,8 +350,8 @@ impl Network {
         check(self.with(|net| unsafe { sys::sp_input(net, channel, t) }))
     }
 
-    /// Queues the input events `(channels[e], times[e])` in one call, in that order (times in
-    /// any order): all or nothing.
+    /// Queues the input events `(channels[e], times[e])` in one call (`sp_input_many`), in that
+    /// order (times in any order): all or nothing.
     pub fn input_many(&mut self, channels: &[u32], times: &[f64]) -> Result<()> {
         if channels.len() != times.len() {
             return Err(Error::new(
@@ -354,31 +366,97 @@ impl Network {
         )
     }
 
-    /// Runs until every neuron in `watch` has spiked once, or `t_end`: one call per sample of
-    /// a training loop. Stops right after the spike that completes the set (`now() < t_end`
-    /// then); a network that falls silent ends at `t_end`, which is not an error. More than
-    /// `max_spikes` spikes before the set completes: `Status::Capacity` (they stay processed).
-    /// See `Spike::triggered` / `input_triggered` for which spikes carry gradients.
-    pub fn run_until_spiked(&mut self, t_end: f64, watch: &[u32], max_spikes: usize) -> Result<Vec<Spike>> {
-        let mut out: Vec<Spike> = Vec::with_capacity(max_spikes);
-        let mut count = 0usize;
-        // SAFETY: the library writes at most `max_spikes` spikes into the capacity.
-        let status = self.with(|net| unsafe {
-            sys::sp_run_until(
-                net,
-                t_end,
-                watch.as_ptr(),
-                watch.len(),
-                out.as_mut_ptr() as *mut sys::sp_spike,
-                max_spikes,
-                &mut count,
-            )
-        });
-        check(status)?;
-        assert!(count <= max_spikes, "sp_run_until reported more spikes than the buffer holds");
-        // SAFETY: the first `count` slots were initialised by the library.
-        unsafe { out.set_len(count) };
-        Ok(out)
+    /// Runs until every neuron in `watch` has spiked once, or `t_end` (`sp_run_until`): one call
+    /// per sample of a training loop. Stops right after the spike that completes the set
+    /// (`now() < t_end` then); a network that falls silent ends at `t_end`, which is not an
+    /// error. Returns the spikes processed. See `Spike::triggered` / `input_triggered` for
+    /// which spikes carry gradients.
+    ///
+    /// `max_spikes` bounds the spikes processed: when `max_spikes` spikes have been processed
+    /// and the set is still incomplete, it stops with `Status::Capacity`. Pass `usize::MAX` for
+    /// no bound: the buffer grows as needed (it is never allocated at `max_spikes` up front).
+    /// `max_spikes == 0` is refused with `Status::Argument` (the library's `cap == 0` means
+    /// "count only", which has no use here).
+    ///
+    /// Errors carry the spikes processed before the error in [`ErrorWith::value`]: after
+    /// `Status::Capacity` (the bound, or a full recording tape) and `Status::Numeric` they stay
+    /// processed, `now()` is past them, and a new call (watching the neurons that have not
+    /// spiked yet) goes on. Errors that change nothing (`Argument`, `Unsupported`, `State`)
+    /// carry no spikes. [`run_until_spiked_append`](Network::run_until_spiked_append) appends to
+    /// a vector of yours instead.
+    pub fn run_until_spiked(
+        &mut self,
+        t_end: f64,
+        watch: &[u32],
+        max_spikes: usize,
+    ) -> std::result::Result<Vec<Spike>, ErrorWith<Vec<Spike>>> {
+        let mut out = Vec::new();
+        match self.run_until_spiked_append(t_end, watch, max_spikes, &mut out) {
+            Ok(_) => Ok(out),
+            Err(error) => Err(ErrorWith { error, value: out }),
+        }
+    }
+
+    /// `run_until_spiked`, appending the spikes to `out`; returns how many were appended. On an
+    /// error, `out` holds every spike processed before it (see `run_until_spiked`).
+    pub fn run_until_spiked_append(
+        &mut self,
+        t_end: f64,
+        watch: &[u32],
+        max_spikes: usize,
+        out: &mut Vec<Spike>,
+    ) -> Result<usize> {
+        if max_spikes == 0 {
+            return Err(Error::new(
+                Status::Argument,
+                "max_spikes = 0: must be at least 1 (usize::MAX for no bound)",
+            ));
+        }
+        let start = out.len();
+        // The watched neurons that have not spiked yet, once the first chunk is full.
+        let mut remaining: Option<Vec<u32>> = None;
+        loop {
+            let room = max_spikes - (out.len() - start);
+            out.reserve(room.min(RUN_CHUNK));
+            let len = out.len();
+            let cap = (out.capacity() - len).min(room);
+            let w = remaining.as_deref().unwrap_or(watch);
+            let mut count = 0usize;
+            // SAFETY: the library writes at most `cap` (> 0) spikes into the spare capacity.
+            let status = self.with(|net| unsafe {
+                sys::sp_run_until(
+                    net,
+                    t_end,
+                    w.as_ptr(),
+                    w.len(),
+                    out.as_mut_ptr().add(len) as *mut sys::sp_spike,
+                    cap,
+                    &mut count,
+                )
+            });
+            // (`count` stays 0 where the library does not write it.)
+            assert!(count <= cap, "sp_run_until reported more spikes than the buffer holds");
+            // SAFETY: the first `count` spare slots were initialised by the library.
+            unsafe { out.set_len(len + count) };
+            match Status::from_raw(status) {
+                None => return Ok(out.len() - start),
+                // The buffer filled before the set completed, below the bound: go on with the
+                // neurons still to spike (the header's "call again"). A full tape stops a
+                // later call with no spike processed.
+                Some(Status::Capacity) if count == cap && cap < room => {
+                    let spiked = &out[len..];
+                    let mut left: Vec<u32> = w.to_vec();
+                    left.sort_unstable();
+                    left.dedup();
+                    left.retain(|j| !spiked.iter().any(|s| s.neuron == *j));
+                    if left.is_empty() {
+                        return Ok(out.len() - start);
+                    }
+                    remaining = Some(left);
+                }
+                Some(other) => return Err(Error::last(other)),
+            }
+        }
     }
 
     /// The voltage of `neuron` at `now()`.
