@@ -24,7 +24,7 @@ fn eif_runs_with_defaults_and_parameters() {
     assert_ne!(other.run_until(0.5).unwrap().len(), 0);
     // Bad parameters name the field.
     let e = balanced(Model::Eif, 300).eif(EifParams { delta_t: -1.0, ..EifParams::default() }).build();
-    let e = e.err().expect("refused");
+    let e = e.expect_err("refused");
     assert_eq!(e.status, Status::Argument);
     assert!(e.message.contains("delta_t"), "{e}");
 }
@@ -56,8 +56,7 @@ fn a_panicking_closure_is_refused() {
         .drive(1.1)
         .custom(CustomModel { f: &f, v_reset: 0.0, v_spike: 1.0 })
         .build()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(e.status, Status::Unsupported, "{e}");
 }
 
@@ -82,6 +81,6 @@ fn custom_saves_and_loads_without_its_closure() {
     assert_eq!(tail.len(), b.len());
     assert!(tail.iter().zip(&b).all(|(x, y)| x.neuron == y.neuron && x.t.to_bits() == y.t.to_bits()));
     // A drive without a table is refused; one of the network's own is accepted.
-    assert_eq!(copy.set_drive(0, 1.2).err().expect("refused").status, Status::Unsupported);
+    assert_eq!(copy.set_drive(0, 1.2).expect_err("refused").status, Status::Unsupported);
     copy.set_drive(0, 1.1).unwrap();
 }
