@@ -74,7 +74,9 @@ class NoMemoryError(SparsePropError, MemoryError):
 
 class UnsupportedError(SparsePropError, ValueError):
     """``SP_ERR_UNSUPPORTED``: a valid request this model or configuration does not support
-    (the EIF model, QIF with drive <= 0)."""
+    (for example QIF with drive <= 0, an excitable EIF or custom drive, a drive an EIF or
+    custom network was not created with, ``tau_syn`` with a model other than LIF or a ratio
+    ``tau_syn/tau`` outside [1e-4, 1e4], setting parameters on a replica)."""
 
     status = _capi.SP_ERR_UNSUPPORTED
 

@@ -451,8 +451,10 @@ _DESCRIPTION_DOC = """
                 ``tau dV/dt = -V + I + J``, ``tau_syn dJ/dt = -J``, an input of weight w
                 raising J by ``w tau / tau_syn`` (same total voltage effect). V is then
                 continuous, so every spike time moves smoothly with every parameter.
-                tau_syn/tau must lie in [1e-4, 1e4] and not within 2^-12 of 1 unless exactly
-                1 (:class:`NumericError`); LIF only, time frame only.
+                tau_syn/tau must lie in [1e-4, 1e4] (else :class:`UnsupportedError`) and
+                not within 2^-12 of 1 unless exactly 1 (else :class:`NumericError`); LIF
+                only, time frame only, t_ref at most 480 times the faster time constant (else
+                :class:`UnsupportedError`).
             v_reset, v_spike: EIF and custom models: the reset voltage (default 0) and the
                 voltage at which a neuron spikes (default ``inf``: at the finite-time blow-up
                 of V, which f must then allow, growing at least like V^2).
