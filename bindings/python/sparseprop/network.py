@@ -136,8 +136,28 @@ def _float(name: str, value: Any) -> float:
         raise TypeError(f"{name} must be a number, not {type(value).__name__}") from None
 
 
+def _asarray(name: str, values: Any) -> np.ndarray:
+    """np.asarray, with a ragged nesting (numpy's bare ValueError) as an ArgumentError."""
+    try:
+        return np.asarray(values)
+    except ValueError as e:
+        raise _fail(f"{name} is not an array of one shape: {e}") from None
+
+
 def _f64_array(name: str, values: ArrayLike, length: Optional[int] = None) -> np.ndarray:
-    a = np.ascontiguousarray(values, dtype=np.float64)  # a scalar becomes one entry
+    a = _asarray(name, values)
+    # Real numbers only: numpy would parse strings ("1.5") and drop imaginary parts.
+    if a.dtype.kind not in "biuf":
+        if a.dtype.kind != "O":
+            raise TypeError(f"{name} must hold real numbers, not {a.dtype}")
+        try:  # Python objects: what float() takes (Decimal, Fraction), not strings or None
+            if any(x is None or isinstance(x, (str, bytes)) for x in a.flat):
+                raise TypeError
+            a = a.astype(np.float64)
+        except (TypeError, ValueError):
+            kinds = ", ".join(sorted({type(x).__name__ for x in a.flat}))
+            raise TypeError(f"{name} must hold real numbers; it holds {kinds}") from None
+    a = np.ascontiguousarray(a, dtype=np.float64)  # a scalar becomes one entry
     if a.ndim != 1:
         raise _fail(f"{name} must be one-dimensional, got shape {a.shape}")
     if length is not None and a.shape[0] != length:
@@ -146,7 +166,7 @@ def _f64_array(name: str, values: ArrayLike, length: Optional[int] = None) -> np
 
 
 def _index_array(name: str, values: ArrayLike, dtype: Any) -> np.ndarray:
-    a = np.asarray(values)
+    a = _asarray(name, values)
     if a.ndim != 1:
         raise _fail(f"{name} must be one-dimensional, got shape {a.shape}")
     if a.size == 0:

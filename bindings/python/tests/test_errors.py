@@ -110,6 +110,32 @@ def test_binding_side_argument_checks():
         Network(3, drive=1.1, frame="space")
 
 
+def test_arrays_of_non_numbers_are_type_errors():
+    # A wrong element type is a TypeError naming the argument, never numpy's bare ValueError
+    # (strings) and never a silent conversion (numeric strings, complex numbers, None).
+    for bad in (["a", "b"], ["1.1", "1.2"], [1.1 + 0j, 1.2], [None, 1.2], [1.1, object()],
+                np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]")):
+        with pytest.raises(TypeError, match="drives must hold real numbers"):
+            Network(2, drives=bad)
+    with pytest.raises(TypeError, match="v0"):
+        Network(2, drive=1.1, v0=["0", "0"])
+    with pytest.raises(TypeError, match="weights"):
+        Synapses.csr([0, 1], [1], ["0.5"])
+    with pytest.raises(sp.ArgumentError, match="drives is not an array of one shape"):
+        Network(2, drives=[[1.1], [1.2, 1.3]])
+    with pytest.raises(sp.ArgumentError, match="targets is not an array of one shape"):
+        Synapses.csr([0, 2], [[1], [0, 1]])
+    with Network(2, drive=1.1, n_inputs=1, input_k=1, input_weight=0.1) as net:
+        with pytest.raises(TypeError, match="values"):
+            net.set_params("drives", ["1.2", "1.3"])
+        with pytest.raises(TypeError, match="times"):
+            net.inputs(0, ["0.1"])
+    # Real numbers of any numeric type still work: ints, bools, float32, Fractions.
+    from fractions import Fraction
+    with Network(2, drives=[1, Fraction(6, 5)], v0=np.zeros(2, dtype=np.float32)) as net:
+        assert net.params("drives").tolist() == [1.0, 1.2]
+
+
 def test_unsupported():
     with pytest.raises(sp.UnsupportedError) as ei:
         Network(3, model="eif", drive=0.5)  # excitable: no phase table
