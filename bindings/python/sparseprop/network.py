@@ -181,6 +181,15 @@ def _index_array(name: str, values: ArrayLike, dtype: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
+def _path(name: str, path: PathLike) -> bytes:
+    """A file name for C: bytes without the NUL that would end the C string early (and make
+    the library open a shorter name)."""
+    b = os.fsencode(path)  # TypeError for what is not a path
+    if b"\0" in b:
+        raise _fail(f"{name} = {os.fspath(path)!r} contains a NUL character")
+    return b
+
+
 def _enum(cls: Any, name: str, value: Any) -> int:
     if isinstance(value, str):
         try:
@@ -893,10 +902,12 @@ class Network:
 
     def save(self, path: PathLike) -> None:
         """Saves to a file (``sp_save_file``); :class:`FileError` (an ``OSError`` whose
-        ``filename`` is ``path``) if it cannot be written."""
+        ``filename`` is ``path``) if it cannot be written, :class:`ArgumentError` for a path
+        containing a NUL character."""
         h = self._h()
+        name = _path("path", path)
         try:
-            check(lib.sp_save_file(h, os.fsencode(path)))
+            check(lib.sp_save_file(h, name))
         except FileError as e:
             e.filename = os.fspath(path)
             raise
@@ -904,10 +915,12 @@ class Network:
     @classmethod
     def load(cls, path: PathLike) -> "Network":
         """Loads a file written by :meth:`save` (``sp_load_file``); :class:`FileError` if it
-        cannot be read, :class:`FormatError` if it is not a valid saved network."""
+        cannot be read, :class:`FormatError` if it is not a valid saved network,
+        :class:`ArgumentError` for a path containing a NUL character."""
+        name = _path("path", path)
         out = c_void_p()
         try:
-            check(lib.sp_load_file(os.fsencode(path), byref(out)))
+            check(lib.sp_load_file(name, byref(out)))
         except FileError as e:
             e.filename = os.fspath(path)
             raise

@@ -1,4 +1,5 @@
 # Every SP_ERR_* as its exception class, with the library's message, and the network unchanged.
+import os
 import pickle
 
 import numpy as np
@@ -268,6 +269,20 @@ def test_io_and_format_errors(tmp_path):
     with pytest.raises(sp.FileError, match="missing.bin") as ei:
         Network.load(tmp_path / "missing.bin")
     assert ei.value.filename == str(tmp_path / "missing.bin")
+    # A NUL would end the C string early: refused, not a save to (or load from) a shorter name.
+    with Network(3, drive=1.2) as net:
+        net.save(tmp_path / "x")
+        for bad in (str(tmp_path / "x") + "\0b", os.fsencode(tmp_path / "x") + b"\0b"):
+            with pytest.raises(sp.ArgumentError, match="path .* contains a NUL"):
+                net.save(bad)
+            with pytest.raises(sp.ArgumentError, match="path .* contains a NUL"):
+                Network.load(bad)
+        (tmp_path / "x").unlink()
+        with pytest.raises(sp.ArgumentError, match="NUL"):
+            net.save(str(tmp_path / "x") + "\0")
+        assert not (tmp_path / "x").exists()
+    with pytest.raises(TypeError):
+        Network.load(3.5)
     with pytest.raises(sp.FormatError):
         Network.from_bytes(b"not a network at all")
     with pytest.raises(sp.FormatError):
