@@ -729,10 +729,12 @@ class Network:
         """Runs until every neuron in ``watch`` has spiked once, or ``t_end``
         (``sp_run_until``): one call per sample of a training loop. Stops right after the
         spike that completes the set (other events at that instant are left for the next
-        call). The spikes go into a numpy buffer that grows as needed; with ``max_spikes``,
-        more spikes than that raise :class:`CapacityError` (the spikes processed are in its
-        ``spikes`` attribute). While recording, the spikes are the ones :meth:`backward`
-        takes ``dl_dt`` for, in this order."""
+        call). The spikes go into a numpy buffer that grows as needed; with ``max_spikes``
+        (>= 1), more spikes than that raise :class:`CapacityError` (the spikes processed are
+        in its ``spikes`` attribute). ``max_spikes=0`` is refused with :class:`ArgumentError`
+        (the library cannot tell whether a spike comes before ``t_end`` without processing
+        it). While recording, the spikes are the ones :meth:`backward` takes ``dl_dt`` for, in
+        this order."""
         h = self._changed()
         t_end = _float("t_end", t_end)
         if np.ndim(watch):
@@ -740,13 +742,17 @@ class Network:
         else:
             remaining = np.array([_u32("watch", watch)], dtype=np.uint32)
         limit = None if max_spikes is None else _u64("max_spikes", max_spikes)
+        if limit == 0:
+            # A buffer of capacity 0 means "count only, no limit" to the library.
+            raise _fail("max_spikes = 0: run_until needs room for at least one spike "
+                        "(None: no limit)")
         chunks: List[np.ndarray] = []
         total = 0
         size = _FIRST_CHUNK
         count = c_size_t()
         while True:
-            want = size if limit is None else min(size, limit - total)
-            buf = np.empty(max(want, 1), dtype=_capi.SPIKE_DTYPE)
+            want = size if limit is None else min(size, limit - total)  # >= 1
+            buf = np.empty(want, dtype=_capi.SPIKE_DTYPE)
             status = lib.sp_run_until(h, t_end, remaining.ctypes.data, remaining.shape[0],
                                       buf.ctypes.data, want, byref(count))
             got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY,

@@ -42,6 +42,11 @@ def test_run_until_flags():
         with pytest.raises(sp.CapacityError) as ei:
             net.run_until(0.1, [3], max_spikes=1)
         assert ei.value.spikes.neurons.tolist() == [1]
+        # Room for no spike at all is refused (a capacity of 0 would mean "no limit" to C).
+        before = net.to_bytes()
+        with pytest.raises(sp.ArgumentError, match="max_spikes = 0"):
+            net.run_until(0.1, [3], max_spikes=0)
+        assert net.to_bytes() == before
         # Without a limit the buffer grows: a long sample in one call.
         drives = np.full(2000, 1.2)
         drives[1999] = 0.5  # never spikes: the run goes to t_end
