@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import itertools
 import math
 import os
 import textwrap
 import weakref
 from ctypes import byref, c_double, c_size_t, c_void_p
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -39,6 +40,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 _U32_MAX = 2**32 - 1
 _U64_MAX = 2**64 - 1
+
+# Versions of parameter values (Network._param_version): unique across all networks.
+_PARAM_VERSIONS = itertools.count(1)
 
 # The first spike buffer of a run, in spikes; it doubles up to _MAX_CHUNK while a run fills it.
 _FIRST_CHUNK = 4096
@@ -579,6 +583,12 @@ class Network:
         # Bumped by every call that can change the state, so a recorded forward pass can tell
         # whether the tape is still the one it made (see sparseprop.torch).
         self._epoch = 0
+        # Per parameter kind: a version that changes whenever its values may have changed
+        # (absent: as created), and a weak reference to the last snapshot of them, so that
+        # forward passes of sparseprop.torch can keep the values they ran with without
+        # copying them again while they are unchanged.
+        self._param_versions: Dict[int, int] = {}
+        self._param_cache: Dict[int, Tuple[int, "weakref.ref[np.ndarray]"]] = {}
 
     @classmethod
     def _from_handle(cls, ptr: Optional[int]) -> "Network":
@@ -793,6 +803,7 @@ class Network:
 
     def set_drive(self, neuron: int, drive: float) -> None:
         """Sets the drive of ``neuron`` from ``now`` on (its voltage now is unchanged)."""
+        self._params_changing(Param.DRIVES)
         check(lib.sp_set_drive(self._changed(), _u32("neuron", neuron), _float("drive", drive)))
 
     def rewind(self) -> None:
@@ -822,7 +833,36 @@ class Network:
         current voltages."""
         p = _param(kind)
         a = _f64_array("values", values)
+        self._params_changing(p)
         check(lib.sp_set_params(self._changed(), p, a.ctypes.data, a.shape[0]))
+
+    def _params_root(self) -> "Network":
+        """The network whose parameters this one uses (its parent for a replica)."""
+        return self._parent if self._parent is not None else self
+
+    def _params_changing(self, kind: int) -> None:
+        """Called before any call that may change the values of ``kind`` (also when it fails:
+        a new version only costs a new snapshot)."""
+        self._params_root()._param_versions[int(kind)] = next(_PARAM_VERSIONS)
+
+    def _param_version(self, kind: ParamLike) -> int:
+        """A number that changes whenever the values of ``kind`` may have changed."""
+        return self._params_root()._param_versions.get(_param(kind), 0)
+
+    def _param_snapshot(self, kind: ParamLike) -> Tuple[int, np.ndarray]:
+        """``(version, values)``: a read-only copy of the parameters of ``kind`` and the
+        version it shows. While the kind is unchanged, every call returns the same array (as
+        long as some caller still holds it), so keeping snapshots costs one copy per change."""
+        p = _param(kind)
+        root = self._params_root()
+        version = root._param_versions.get(p, 0)
+        cached = root._param_cache.get(p)
+        values = cached[1]() if cached is not None and cached[0] == version else None
+        if values is None:
+            values = self.params(p)
+            values.flags.writeable = False
+            root._param_cache[p] = (version, weakref.ref(values))
+        return version, values
 
     def record(self, max_spikes: int) -> None:
         """Starts recording from ``now`` for :meth:`backward`. The tape holds ``max_spikes``

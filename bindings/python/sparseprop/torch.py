@@ -27,6 +27,11 @@ Limits:
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
   backward pass zeroes them. The forward pass rewinds the network and sets its parameters;
   afterwards the network holds the last forward pass's parameters and final state.
+- A backward pass differentiates its own forward pass. If the network was used since (another
+  forward pass, ``set_params``, a run, ``gradcheck``'s perturbed evaluations), it runs that
+  forward pass again first, with every parameter kind as the forward pass had it (given as a
+  tensor or not) and the same inputs, then puts back the parameters the network had before
+  the backward pass; the network's state is then the end of that re-run.
 - EIF and custom networks accept only drives given at their creation (their tables), so a
   ``drives`` tensor with other values is refused; the gradient for drives is still returned.
 - CPU only; tensors on another device are copied to the CPU and the gradients copied back.
@@ -71,7 +76,8 @@ class _Spec:
 def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.ndarray,
               record: bool = True) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """(spike times, neurons, voltages at the end or None), recorded for a backward pass
-    unless ``record`` is False."""
+    unless ``record`` is False. ``values``: per kind of ``_KINDS``, the values to set, or None
+    to keep the network's."""
     net = spec.net
     net.rewind()  # also ends any recording, so the parameters can be set
     for kind, value in zip(_KINDS, values):
@@ -91,10 +97,81 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
     return spikes_t, spikes_i, (net.voltages() if spec.end_voltages else None)
 
 
+def _rerun(ctx: Any) -> List[Tuple[Param, np.ndarray]]:
+    """Records the forward pass of ``ctx`` again, with its parameters of every kind: sets the
+    kinds that changed since, and returns them with the values they had before, for
+    :func:`_put_back` once the backward pass is done."""
+    spec: _Spec = ctx.spec
+    net = spec.net
+    values: List[Optional[np.ndarray]] = []
+    before: List[Tuple[Param, np.ndarray]] = []
+    for kind, (version, value) in zip(_KINDS, ctx.params):
+        if net._param_version(kind) == version:
+            values.append(None)  # unchanged since the forward pass
+        else:
+            values.append(value)
+            before.append((kind, net._param_snapshot(kind)[1]))
+    try:
+        _, spike_i, _ = _simulate(spec, values, ctx.input_times)
+        if len(spike_i) != ctx.n_spikes or not np.array_equal(spike_i, ctx.neurons):
+            raise RuntimeError("sparseprop.torch: re-running the forward pass for backward "
+                               "gave different spikes (was the network changed?)")
+    except BaseException:
+        _put_back(net, before, failed=True)
+        raise
+    return before
+
+
+def _put_back(net: Network, before: List[Tuple[Param, np.ndarray]], failed: bool) -> None:
+    """Sets the parameters a re-run changed back to the network's values before it. After a
+    failure (whose exception the caller re-raises), first ends the recording that would refuse
+    them, and gives up silently if that fails too (a closed network)."""
+    if not before:
+        return
+    try:
+        if failed:
+            net.rewind()
+        for kind, value in before:
+            net.set_params(kind, value)
+    except Exception:
+        if not failed:
+            raise
+
+
 def _as_numpy(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
     if t is None:
         return None
     return t.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy().copy()
+
+
+def _backward(ctx: Any, grad_times: torch.Tensor, more: Sequence[Any],
+              wanted: Sequence[bool]) -> Any:
+    """``sp_backward`` on the recording of this forward pass, and the gradients."""
+    spec: _Spec = ctx.spec
+    net = spec.net
+    g = grad_times.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
+    if spec.first_spike_of is None:
+        dl_dt = np.ascontiguousarray(g)
+    else:
+        dl_dt = np.zeros(ctx.n_spikes, dtype=np.float64)
+        hit = ctx.first_index >= 0
+        np.add.at(dl_dt, ctx.first_index[hit], g[hit])
+    dl_dv = None
+    if spec.end_voltages and more and more[-1] is not None:
+        dl_dv = more[-1].detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
+        if not dl_dv.any():
+            dl_dv = None
+    net.zero_grads()
+    net.backward(dl_dt, dl_dv)
+    grads: List[Optional[torch.Tensor]] = []
+    for kind, want, shape in zip(_KINDS, wanted, ctx.shapes):
+        if not want or shape is None:
+            grads.append(None)
+            continue
+        size, dtype, device = shape
+        grads.append(torch.from_numpy(net.grads(kind)).reshape(size).to(device=device,
+                                                                         dtype=dtype))
+    return (None, None, *grads)
 
 
 class SpikeTimesFunction(torch.autograd.Function):
@@ -112,10 +189,18 @@ class SpikeTimesFunction(torch.autograd.Function):
         values = [_as_numpy(p) for p in params]
         times_np = _as_numpy(input_times)
         # No tape when no gradient can be asked for (torch.no_grad, no parameter requiring
-        # one); a backward pass after all would record the forward pass again.
+        # one): autograd then keeps no graph, so no backward pass can come.
         spike_t, spike_i, v_end = _simulate(spec, values, times_np, record=spec.record)
         ctx.spec = spec
-        ctx.values = values
+        if spec.record:
+            # Every kind's values as this pass ran with them, with the version that tells
+            # whether the network still has them: a re-run for backward restores them all
+            # (kinds left None included). A kind left None shares its snapshot with other
+            # forward passes while it is unchanged.
+            net = spec.net
+            ctx.params = [net._param_snapshot(kind) if value is None
+                          else (net._param_version(kind), value)
+                          for kind, value in zip(_KINDS, values)]
         ctx.input_times = times_np
         ctx.shapes = [None if p is None else (p.shape, p.dtype, p.device) for p in params]
         ctx.epoch = spec.net._epoch
@@ -152,36 +237,22 @@ class SpikeTimesFunction(torch.autograd.Function):
         wanted = ctx.needs_input_grad[2:]
         if not any(wanted):
             return (None, None) + (None,) * len(wanted)
-        if net._epoch != ctx.epoch:
+        before: List[Tuple[Param, np.ndarray]] = []
+        if not hasattr(ctx, "params"):
+            raise RuntimeError("sparseprop.torch: this forward pass recorded nothing for a "
+                               "backward pass")
+        if net._epoch != ctx.epoch or any(net._param_version(kind) != version
+                                          for kind, (version, _) in zip(_KINDS, ctx.params)):
             # The network was used since this forward pass (another forward, gradcheck's
-            # perturbed runs, ...): record the same simulation again.
-            _, spike_i, _ = _simulate(spec, ctx.values, ctx.input_times)
-            if len(spike_i) != ctx.n_spikes or not np.array_equal(spike_i, ctx.neurons):
-                raise RuntimeError("sparseprop.torch: re-running the forward pass for backward "
-                                   "gave different spikes (was the network changed?)")
-        g = grad_times.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
-        if spec.first_spike_of is None:
-            dl_dt = np.ascontiguousarray(g)
-        else:
-            dl_dt = np.zeros(ctx.n_spikes, dtype=np.float64)
-            hit = ctx.first_index >= 0
-            np.add.at(dl_dt, ctx.first_index[hit], g[hit])
-        dl_dv = None
-        if spec.end_voltages and more and more[-1] is not None:
-            dl_dv = more[-1].detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
-            if not dl_dv.any():
-                dl_dv = None
-        net.zero_grads()
-        net.backward(dl_dt, dl_dv)
-        grads: List[Optional[torch.Tensor]] = []
-        for kind, want, shape in zip(_KINDS, wanted, ctx.shapes):
-            if not want or shape is None:
-                grads.append(None)
-                continue
-            size, dtype, device = shape
-            grads.append(torch.from_numpy(net.grads(kind)).reshape(size).to(device=device,
-                                                                             dtype=dtype))
-        return (None, None, *grads)
+            # perturbed runs, set_params, ...): record the same simulation again.
+            before = _rerun(ctx)
+        try:
+            grads = _backward(ctx, grad_times, more, wanted)
+        except BaseException:
+            _put_back(net, before, failed=True)
+            raise
+        _put_back(net, before, failed=False)
+        return grads
 
 
 def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] = None,
@@ -243,7 +314,9 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         none is a float tensor).
 
     Parameters left None keep the network's current values and get no gradient. Parameter
-    tensors in float32 are simulated in float64 and their gradients cast back.
+    tensors in float32 are simulated in float64 and their gradients cast back. The backward
+    pass differentiates this forward pass even if the network was used since: it then runs it
+    again with every parameter as it was here (see the module's notes).
     """
     if input_times is None:
         times_t = torch.zeros(0, dtype=torch.float64)

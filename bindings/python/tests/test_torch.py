@@ -118,6 +118,60 @@ def test_backward_after_the_network_was_used_reruns_the_forward_pass():
     np.testing.assert_array_equal(g1.numpy(), w.grad.numpy())
 
 
+@pytest.mark.parametrize("model", ["lif", "lif-syn"])
+@pytest.mark.parametrize("change", ["drives", "set_drive", "all"])
+def test_rerun_for_backward_restores_every_parameter_of_its_forward_pass(model, change):
+    # Forward 1 gives only the weights; then another forward pass sets other drives (or
+    # set_drive one; for "all", also other v0, and set_params other input weights). Backward 1 must differentiate
+    # forward 1's simulation (the parameters left None took the network's values then), as a
+    # fresh network shows. ("drives" changes them so little that the spikes stay in the same
+    # order: re-running with the new drives gave a slightly wrong gradient and no error.)
+    def forward(net, w):
+        return spt.spike_times(net, T_END, weights=w, input_times=INPUT_TIMES,
+                               input_channels=INPUT_CHANNELS,
+                               first_spike_of=list(range(net.n)))
+
+    ref = make(model)
+    w_ref = torch.tensor(ref.params("weights"), requires_grad=True)
+    t_ref = forward(ref, w_ref)
+    (t_ref * torch.arange(1.0, ref.n + 1, dtype=torch.float64)).sum().backward()
+    assert torch.count_nonzero(w_ref.grad) >= 5
+
+    net = make(model)
+    w = torch.tensor(net.params("weights"), requires_grad=True)
+    t1 = forward(net, w)
+    np.testing.assert_array_equal(t1.detach().numpy(), t_ref.detach().numpy())
+    if change == "drives":
+        spt.spike_times(net, T_END, weights=w.detach(),
+                        drives=torch.tensor(net.params("drives") * 1.0001), first_spike_of=[0])
+    elif change == "set_drive":
+        net.rewind()
+        net.set_drive(3, net.params("drives")[3] * 1.0001)
+    else:
+        spt.spike_times(net, T_END, weights=w.detach() * 1.01,
+                        drives=torch.tensor(net.params("drives") * 1.0001),
+                        v0=torch.tensor(net.params("v0") * 0.9), first_spike_of=[0])
+        net.set_params("input_weights", net.params("input_weights") * 1.1)
+    after = {k: net.params(k) for k in ("weights", "input_weights", "drives", "v0")}
+    (t1 * torch.arange(1.0, net.n + 1, dtype=torch.float64)).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), w_ref.grad.numpy(), rtol=1e-12, atol=0)
+    # The backward pass put back the parameters the network had before it.
+    for kind, values in after.items():
+        np.testing.assert_array_equal(net.params(kind), values, err_msg=kind)
+    # A second forward pass's own backward still differentiates that pass.
+    w.grad = None
+    t2 = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
+    t2.sum().backward()
+    g2 = w.grad.clone()
+    fresh = make(model)
+    for kind in ("input_weights", "drives", "v0"):
+        fresh.set_params(kind, after[kind])
+    fresh.rewind()
+    w_fresh = torch.tensor(w.detach().numpy(), requires_grad=True)
+    spt.spike_times(fresh, T_END, weights=w_fresh, first_spike_of=[0, 1]).sum().backward()
+    np.testing.assert_allclose(g2.numpy(), w_fresh.grad.numpy(), rtol=1e-12, atol=0)
+
+
 def test_no_gradient_for_input_times_float32_and_parameters_left_alone():
     net = make()
     times = torch.tensor(INPUT_TIMES, dtype=torch.float64, requires_grad=True)
