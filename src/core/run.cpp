@@ -345,6 +345,10 @@ class Loop {
   // Whether an input at t is ignored by neuron i: refractory, just spiked, or already due to
   // spike at t. Forgets a refractory end that has passed.
   bool ignores(Slot &slot, uint32_t i, double t, bool no_refractory) const {
+    // (QIF: due at t by its own key, a tie with the instant's spiker: at V = +inf.)
+    if constexpr (O::kDueIgnoresInputs) {
+      if ((kPhase ? O::phase_key(slot.state) : net_.time_key[i]) <= due_key()) return true;
+    }
     if constexpr (kCompact) {
       // (t_ref = 0, and t is the current instant: only the neurons flagged at it ignore it. The
       // few of a usual instant are found in the list, not in their flags' cache lines.)

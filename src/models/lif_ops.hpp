@@ -21,6 +21,9 @@ struct Ops<Lif> {
   // A negative weight never makes a phase-frame key earlier: u - w e >= u, exactly in floating
   // point too (so a shared inhibitory row skips the bucket test; see the event loop).
   static constexpr bool kNegativeWeightDelays = true;
+  // A neuron due at an instant (V = 1) still takes that instant's inputs: one that lowers V
+  // cancels its spike.
+  static constexpr bool kDueIgnoresInputs = false;
   // Phase frame: the key is u itself, the smallest first; u grows exponentially with time.
   static constexpr double kPhaseKeySign = 1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Log;

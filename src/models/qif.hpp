@@ -38,7 +38,13 @@ struct Qif {
     double sq = std::sqrt(drive);
     return Kick{2.0 * sq * s, w / sq};
   }
-  static double apply(double x, const Kick &k) { return ptc(x + k.off, k.c) - k.off; }
+  // The phase is taken at most to pi (a phase rounded past it is at the spike, V = +inf, not
+  // just after it, where tan(phi/2) would turn to -inf and the kick wrap it to -pi: a spike
+  // lost). A NaN stays NaN.
+  static double apply(double x, const Kick &k) {
+    double phi = x + k.off;
+    return ptc(phi > kPi ? kPi : phi, k.c) - k.off;
+  }
   static double reset(double drive, double s) { return -kPi - omega(drive) * s; }
   static double spike_time(double x, double drive, double t0, double tau) {
     return t0 + tau * (kPi - x) / omega(drive);

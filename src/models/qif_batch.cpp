@@ -37,15 +37,17 @@ __attribute__((target("avx2"), always_inline)) inline void in_lanes(const double
   }
 }
 
-// Qif::apply in lanes: 2 atan(tan(0.5 (x + off)) + c) - off, the same operations in the same
-// order (no fused multiply-adds: the library is built with -ffp-contract=off).
+// Qif::apply in lanes: 2 atan(tan(0.5 min(x + off, pi)) + c) - off, the same operations in the
+// same order (no fused multiply-adds: the library is built with -ffp-contract=off). (min_pd
+// returns its second operand when either is NaN: the phase, so a NaN stays NaN.)
 __attribute__((target("avx2"))) void apply_avx2(const double *x, double *y, uint32_t n,
                                                 const Qif::Kick &kick) {
   const __m256d off = _mm256_set1_pd(kick.off), c = _mm256_set1_pd(kick.c);
   const __m256d half = _mm256_set1_pd(0.5), two = _mm256_set1_pd(2.0);
+  const __m256d pi = _mm256_set1_pd(kPi);
   in_lanes(
       x, y, n, [&](__m256d v) __attribute__((target("avx2"))) {
-        v = _ZGVdN4v_tan(_mm256_mul_pd(half, _mm256_add_pd(v, off)));
+        v = _ZGVdN4v_tan(_mm256_mul_pd(half, _mm256_min_pd(pi, _mm256_add_pd(v, off))));
         v = _ZGVdN4v_atan(_mm256_add_pd(v, c));
         return _mm256_sub_pd(_mm256_mul_pd(two, v), off);
       });

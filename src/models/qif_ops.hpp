@@ -22,6 +22,10 @@ struct Ops<Qif> {
   static constexpr bool kBatchedDelivery = true;
   // (A negative kick delays the phase, but its rounding is not shown to keep the key's order.)
   static constexpr bool kNegativeWeightDelays = false;
+  // A neuron due at an instant is at V = +inf (phase pi), where a finite input changes nothing:
+  // it ignores that instant's inputs and spikes. (Kicked, a phase rounded just past pi would
+  // wrap to -pi: the spike was lost.)
+  static constexpr bool kDueIgnoresInputs = true;
   // Phase frame: the key is -x, the most advanced phase first; linear in time.
   static constexpr double kPhaseKeySign = -1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;

@@ -27,6 +27,7 @@ struct Ops<Tabulated> {
   static constexpr bool kInputsCanFire = true;
   static constexpr bool kBatchedDelivery = false;
   static constexpr bool kNegativeWeightDelays = false;  // (tabulated kicks: not shown either)
+  static constexpr bool kDueIgnoresInputs = false;      // (an input at threshold fires it)
   // Phase frame (one drive, one period): the key is -x, the most advanced phase first.
   static constexpr double kPhaseKeySign = -1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;

@@ -212,6 +212,72 @@ static void test_shared_inhibitory_row_as_per_synapse(void **state) {
   sp_network_destroy(per_synapse);
 }
 
+/* ---- QIF: an input at a neuron's own spike instant ---- */
+
+/* Two QIF neurons with the same v0 reach V = +inf at the same instant T. Neuron 0 spikes first
+ * (index order) and, with a synapse 0 -> 1 of any weight (0 included), reaches neuron 1 at T,
+ * where a finite input changes nothing: neuron 1 must spike at T too (flags 0: its own
+ * dynamics), as it does without the synapse. The kick used to take a phase rounded just past pi
+ * to -pi: the spike was lost, the neuron's next one came a period later. An external input at
+ * T to neuron 1 alone is the same case. Both frames; spikes compared with the uncoupled pair. */
+static sp_network *qif_pair(const uint64_t *rec_ptr, const double *w, uint32_t frame) {
+  static const uint32_t target[1] = {1};
+  static const uint64_t in_ptr[2] = {0, 1};
+  double v0[2] = {-1.9866666666666666, -1.9866666666666666};
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_QIF;
+  d.n = 2;
+  d.tau = 0.02;
+  d.drive = 1.0;
+  d.v0 = v0;
+  d.frame = frame;
+  d.recurrent.row_ptr = rec_ptr;
+  d.recurrent.targets = rec_ptr ? target : NULL;
+  d.recurrent.weight = w ? *w : 0.0;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = in_ptr;
+  d.inputs.targets = target;
+  d.inputs.weight = w ? *w : 0.3;
+  if (sp_network_create(&d, &net) != SP_OK) fail_msg("create: %s", sp_last_error());
+  return net;
+}
+
+static void test_qif_input_at_own_spike_instant(void **state) {
+  static const uint64_t rec_ptr[3] = {0, 1, 1};
+  const double weights[4] = {0.0, 0.3, -0.3, 1e-12};
+  const uint32_t frames[2] = {SP_FRAME_PHASE, SP_FRAME_TIME};
+  sp_spike want[8], got[8];
+  size_t nw = 0, ng = 0, s;
+  int f, k, external;
+  (void)state;
+  for (f = 0; f < 2; ++f) {
+    sp_network *control = qif_pair(NULL, NULL, frames[f]);
+    assert_int_equal(sp_run(control, 0.13, want, 8, &nw), SP_OK);
+    assert_int_equal(nw, 4); /* two each, the pairs at one instant */
+    assert_true(want[0].t == want[1].t && want[2].t == want[3].t);
+    for (external = 0; external < 2; ++external) {
+      for (k = 0; k < 4; ++k) {
+        sp_network *net = qif_pair(external ? NULL : rec_ptr, &weights[k], frames[f]);
+        if (external) assert_int_equal(sp_input(net, 0, want[0].t), SP_OK);
+        assert_int_equal(sp_run(net, 0.13, got, 8, &ng), SP_OK);
+        assert_int_equal(sp_network_frame(net), frames[f]);
+        if (ng != nw)
+          fail_msg("frame %u, %s w = %g: %zu spikes, %zu without it", frames[f],
+                   external ? "input" : "synapse", weights[k], ng, nw);
+        for (s = 0; s < 2; ++s) /* the instant T; later spikes may move with w */
+          if (got[s].t != want[s].t || got[s].neuron != want[s].neuron || got[s].flags != 0)
+            fail_msg("frame %u, %s w = %g: spike %zu (%.17g, %u, %u), want (%.17g, %u, 0)",
+                     frames[f], external ? "input" : "synapse", weights[k], s, got[s].t,
+                     got[s].neuron, got[s].flags, want[s].t, want[s].neuron);
+        sp_network_destroy(net);
+      }
+    }
+    sp_network_destroy(control);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_change_after_long_silence),
@@ -219,6 +285,7 @@ int main(void) {
       cmocka_unit_test(test_gradient_after_long_silence),
       cmocka_unit_test(test_end_voltage_gradient_after_long_silence),
       cmocka_unit_test(test_shared_inhibitory_row_as_per_synapse),
+      cmocka_unit_test(test_qif_input_at_own_spike_instant),
   };
   return cmocka_run_group_tests_name("edge_cases", tests, NULL, NULL);
 }
