@@ -47,10 +47,18 @@
  *
  * Event semantics
  *  1. Events are processed in time order. At equal times: queued external inputs first, in
- *     the order they were queued; then spikes, lowest neuron index first.
+ *     the order they were queued; then spikes, lowest neuron index first. Spike times are
+ *     exact before they are rounded to the reported double: two spikes whose exact times
+ *     differ by less than the rounding are reported at the same t in the order of their
+ *     exact times (the index decides only exact ties), and an input at a reported spike time
+ *     t may come after that spike, whose exact time was earlier.
  *  2. An input that takes a neuron to threshold makes it spike at that same time, after the
  *     current event's deliveries are complete (in index order with any other neuron spiking
- *     at that instant); until it has spiked it ignores further input at that instant.
+ *     at that instant); until it has spiked it ignores further input at that instant. A LIF
+ *     neuron at threshold at that instant (V = 1, due on its own) still takes its inputs: one
+ *     that lowers V cancels its spike, one that raises it makes the spike triggered. A QIF
+ *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
+ *     inputs at that instant and spikes on its own (flags 0).
  *  3. A neuron that spiked at time t ignores every input arriving at times in
  *     [t, t + t_ref] (with t_ref = 0: the same instant only), so cascades of simultaneous
  *     spikes always end. With t_ref > 0 its voltage is held at reset until t + t_ref.
@@ -541,14 +549,16 @@ SP_API sp_status sp_run(sp_network *net, double t_end, sp_spike *buf, size_t cap
  * Parameters: net, the network.
  *             t_end, finite, >= now().
  *             watch, n_watch, the watched neurons (each < n), n_watch >= 1.
- *             buf, cap, room for cap spikes; buf may be NULL with cap == 0 to count only.
+ *             buf, cap, room for cap spikes; buf may be NULL with cap == 0 to count only
+ *               (then the buffer never stops it; a non-NULL buf with cap == 0 is the same).
  *             count, receives the number of spikes processed (and written to buf), or NULL.
  * Returns:    SP_OK (the set completed, or t_end was reached);
  *             SP_ERR_ARGUMENT: t_end not finite or before now(), watch NULL, n_watch 0, a
  *               watched neuron out of range, buf NULL with cap > 0;
- *             SP_ERR_CAPACITY when buf filled (cap spikes) before the set completed: the cap
- *               spikes stay processed (call again, watching the neurons that have not spiked
- *               yet); while recording, a full tape as in sp_run;
+ *             SP_ERR_CAPACITY when buf filled (cap spikes) before the set completed: it stops
+ *               after the cap-th spike as sp_run does (now() is its time), the cap spikes stay
+ *               processed (call again, watching the neurons that have not spiked yet); while
+ *               recording, a full tape as in sp_run;
  *             SP_ERR_NUMERIC as sp_run;
  *             SP_ERR_UNSUPPORTED on a network with the compact layout (sp_network_memory);
  *             SP_ERR_STATE on a replica whose parent changed since its last sp_rewind.
@@ -650,7 +660,8 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: neuron out of range, drive not finite;
  *             SP_ERR_UNSUPPORTED: a QIF drive <= 0; an EIF or custom drive the network has no
- *               phase table for (one not given at creation);
+ *               phase table for (one not given at creation); a replica; a network with the
+ *               compact layout (sp_network_memory);
  *             SP_ERR_NUMERIC: a drive outside the numeric range, or with a free period that
  *               is not finite or below 2^-30 tau or below the resolution of now();
  *             SP_ERR_STATE while recording (drives cannot change then), even for the drive
@@ -729,7 +740,8 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
  *             SP_ERR_ARGUMENT: p unknown, len not the count, in NULL with len > 0, a value
  *               not finite, a LIF v0 at or above 1;
  *             SP_ERR_STATE while recording (parameters cannot change then);
- *             SP_ERR_UNSUPPORTED: a QIF drive <= 0;
+ *             SP_ERR_UNSUPPORTED: a QIF drive <= 0; a replica; SP_PARAM_DRIVES or
+ *               SP_PARAM_V0 on a network with the compact layout (sp_network_memory);
  *             SP_ERR_NUMERIC: a value outside the numeric range; a changed drive with a free
  *               period that is not finite or below 2^-30 tau or below the resolution of now().
  * On failure: no value is changed (all are checked before any is set).
@@ -756,6 +768,7 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  *             max_spikes, >= 1: the spikes the tape must hold.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: max_spikes 0 or too large for one tape;
+ *             SP_ERR_UNSUPPORTED: a network with the compact layout (sp_network_memory);
  *             SP_ERR_NOMEM: the allocator returned NULL, or the tape would need more memory
  *               than can be addressed.
  * On failure: the network is unchanged (a recording in progress goes on).
@@ -777,6 +790,7 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *               spikes recorded (dl_dt may be NULL only when it is 0).
  *             dl_dv_end, n finite values dL/dV at now(), or NULL (no such term).
  * Returns:    SP_OK;
+ *             SP_ERR_UNSUPPORTED: a network with the compact layout (sp_network_memory);
  *             SP_ERR_STATE when nothing is being recorded (no sp_record, or it has ended);
  *             SP_ERR_ARGUMENT: n_spikes not the number recorded, dl_dt NULL with
  *               n_spikes > 0, a value of dl_dt or dl_dv_end not finite;
@@ -850,8 +864,9 @@ SP_API sp_status sp_zero_grads(sp_network *net) SP_NOEXCEPT;
  * Parameters: parent, a network or replica (not NULL); it is only read.
  *             out, receives the handle (not NULL); destroy it with sp_network_destroy before
  *               the parent.
- * Returns:    SP_OK; SP_ERR_ARGUMENT: parent or out NULL; SP_ERR_NOMEM: the allocator
- *             returned NULL.
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: parent or out NULL; SP_ERR_UNSUPPORTED: a parent with
+ *             the compact layout (sp_network_memory); SP_ERR_NOMEM: the allocator returned
+ *             NULL.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
  * Allocates:  one block through the parent's allocator (the dynamic state: neurons, queues,
  *             scratch), freed by sp_network_destroy; its tape and gradients come with its
@@ -944,6 +959,9 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
 SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCEPT;
 
 /* sp_load_file - create a network from a file written by sp_save_file.
+ *
+ * As sp_load on the file's bytes: the same checks, the same network (no recording, zero
+ * gradients). A regular file that is empty or cut short is SP_ERR_FORMAT, as its bytes are.
  *
  * Parameters: path, the file name (not NULL).
  *             out, receives the handle (not NULL); destroy it with sp_network_destroy.

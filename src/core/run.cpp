@@ -98,7 +98,12 @@ class Loop {
     } else {
       clk = clock_at(t, [&] { return kPhase ? O::phase_clock(net_, key) : O::clock(net_, t); });
     }
-    if (kPhase && own) {  // (a new instant: its spiker's key is the due key)
+    // A new instant: its spiker's key is the due key. (A key below the due key is not one: a
+    // spike whose exact time precedes the instant's, reported at it by rounding, e.g. at an
+    // input's time. Lowering the due key then would leave the neurons already flagged due
+    // with a larger key, in the heap's nodes, than the due key, and they would be taken to
+    // have reached threshold on their own.)
+    if (kPhase && own && key > net_.cur_key) {
       net_.cur_key = key;
       net_.cur_key_time = t;
     }

@@ -278,6 +278,60 @@ static void test_qif_input_at_own_spike_instant(void **state) {
   }
 }
 
+/* ---- LIF: an input at another neuron's spike time ---- */
+
+/* Neuron 1 spikes on its own at T; an input at T takes neuron 0 over threshold. Inputs come
+ * first at an instant, so neuron 0 spikes at T flagged SP_SPIKE_TRIGGERED |
+ * SP_SPIKE_INPUT_TRIGGERED, neuron 1 at T with flags 0 (in either order: the order at one
+ * reported time follows the exact times). In the phase frame, a spike whose exact time precedes
+ * the input's by rounding (neuron 1's) used to lower the instant's due key, and neuron 0, flagged
+ * due at the higher one, was then reported as spiking on its own (flags 0): 26 of these 400
+ * initial voltages. Both frames; T is read from a copy without the input. */
+static void test_lif_input_at_another_neurons_spike_time(void **state) {
+  static const uint64_t in_ptr[2] = {0, 1};
+  static const uint32_t in_target[1] = {0};
+  const uint32_t frames[2] = {SP_FRAME_PHASE, SP_FRAME_TIME};
+  int f, k;
+  (void)state;
+  for (f = 0; f < 2; ++f) {
+    for (k = 0; k < 400; ++k) {
+      double v0[2] = {0.3, 0.5 + 0.49 * k / 400};
+      sp_network_desc d;
+      sp_network *net = NULL, *copy = NULL;
+      sp_spike s[4];
+      size_t count = 0, q;
+      int seen0 = 0, seen1 = 0;
+      sp_network_desc_init(&d, sizeof d);
+      d.model = SP_MODEL_LIF;
+      d.n = 2;
+      d.tau = 0.02;
+      d.drive = 1.42;
+      d.v0 = v0;
+      d.frame = frames[f];
+      d.n_inputs = 1;
+      d.inputs.row_ptr = in_ptr;
+      d.inputs.targets = in_target;
+      d.inputs.weight = 0.69;
+      assert_int_equal(sp_network_create(&d, &net), SP_OK);
+      assert_int_equal(sp_network_create(&d, &copy), SP_OK);
+      assert_int_equal(sp_step(copy, &s[0]), SP_OK);
+      assert_int_equal(s[0].neuron, 1);
+      assert_int_equal(sp_input(net, 0, s[0].t), SP_OK);
+      assert_int_equal(sp_run(net, s[0].t * 1.000001, s, 4, &count), SP_OK);
+      assert_int_equal(count, 2);
+      for (q = 0; q < 2; ++q) {
+        if (s[q].neuron == 0) seen0 = s[q].flags == (SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED);
+        if (s[q].neuron == 1) seen1 = s[q].flags == 0;
+      }
+      if (!(seen0 && seen1 && s[0].t == s[1].t))
+        fail_msg("frame %u, v0[1] = %.17g: spikes (%.17g, %u, %u), (%.17g, %u, %u)", frames[f],
+                 v0[1], s[0].t, s[0].neuron, s[0].flags, s[1].t, s[1].neuron, s[1].flags);
+      sp_network_destroy(net);
+      sp_network_destroy(copy);
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_change_after_long_silence),
@@ -286,6 +340,7 @@ int main(void) {
       cmocka_unit_test(test_end_voltage_gradient_after_long_silence),
       cmocka_unit_test(test_shared_inhibitory_row_as_per_synapse),
       cmocka_unit_test(test_qif_input_at_own_spike_instant),
+      cmocka_unit_test(test_lif_input_at_another_neurons_spike_time),
   };
   return cmocka_run_group_tests_name("edge_cases", tests, NULL, NULL);
 }
