@@ -147,8 +147,12 @@ static int fz_lenient_nonfinite(void) {
                           strstr(m, "= -nan") || strstr(m, "is NaN"));
 }
 
-/* A valid status; a message exactly when the call failed. */
-static void fz_check_status(sp_status s, const char *call) {
+/* A valid status; a message exactly when the call failed; SP_ERR_NUMERIC only from a call whose
+ * header block lists it (numeric_documented): sp_step, sp_run, sp_run_until, sp_set_drive,
+ * sp_set_params, sp_backward, sp_grads_accumulate, sp_network_memory, sp_network_create. */
+static void fz_check_status_n(sp_status s, const char *call, int numeric_documented) {
+  FUZZ_CHECK(s != SP_ERR_NUMERIC || numeric_documented,
+             "%s returned SP_ERR_NUMERIC, which its header block does not list", call);
   FUZZ_CHECK((int)s >= SP_OK && (int)s <= SP_ERR_NUMERIC, "%s returned %d", call, (int)s);
   FUZZ_CHECK(strcmp(sp_status_name(s), "SP_UNKNOWN_STATUS") != 0, "%s", call);
   if (s != SP_OK)
@@ -157,6 +161,40 @@ static void fz_check_status(sp_status s, const char *call) {
   else
     FUZZ_CHECK(sp_last_error()[0] == '\0', "%s succeeded but left the message '%s'", call,
                sp_last_error());
+}
+/* The same for a call whose header block does not list SP_ERR_NUMERIC. */
+static void fz_check_status(sp_status s, const char *call) { fz_check_status_n(s, call, 0); }
+/* The same for a call whose header block lists SP_ERR_NUMERIC. */
+static void fz_check_status_numeric(sp_status s, const char *call) {
+  fz_check_status_n(s, call, 1);
+}
+
+/* The version functions agree with the header's macros ("Compare with SP_VERSION_NUMBER to
+ * detect a header/library mismatch"), and, returning no sp_status, leave sp_last_error() as it
+ * is ("the other functions leave it as it is"). */
+static void fz_check_version(void) {
+  char want[64], msg[256];
+  const char *v;
+  sp_network *out = NULL;
+  FUZZ_CHECK(SP_VERSION_NUMBER ==
+                 SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH,
+             "SP_VERSION_NUMBER %d", SP_VERSION_NUMBER);
+  snprintf(want, sizeof want, "%d.%d.%d", SP_VERSION_MAJOR, SP_VERSION_MINOR, SP_VERSION_PATCH);
+  FUZZ_CHECK(strcmp(want, SP_VERSION_STRING) == 0, "SP_VERSION_STRING '%s', macros say '%s'",
+             SP_VERSION_STRING, want);
+  /* A failure first, so that a message is there to be kept. */
+  FUZZ_CHECK(sp_load(NULL, 0, NULL, &out) == SP_ERR_ARGUMENT && out == NULL, "sp_load(NULL)");
+  snprintf(msg, sizeof msg, "%s", sp_last_error());
+  FUZZ_CHECK(msg[0] != '\0', "sp_load(NULL) left no message");
+  FUZZ_CHECK(sp_version_number() == (uint32_t)SP_VERSION_NUMBER,
+             "sp_version_number() = %u, SP_VERSION_NUMBER = %d", sp_version_number(),
+             SP_VERSION_NUMBER);
+  v = sp_version_string();
+  FUZZ_CHECK(v != NULL && strcmp(v, SP_VERSION_STRING) == 0,
+             "sp_version_string() = '%s', SP_VERSION_STRING = '%s'", v ? v : "(null)",
+             SP_VERSION_STRING);
+  FUZZ_CHECK(strcmp(sp_last_error(), msg) == 0,
+             "the version functions changed the message from '%s' to '%s'", msg, sp_last_error());
 }
 
 /* sp_save into a fresh malloc'd buffer (NULL if saving failed, which must not happen). */
@@ -213,7 +251,7 @@ static size_t fz_steps(sp_network *net, int steps, double *last) {
     sp_spike sp;
     double start = sp_now(net);
     sp_status s = fz_step1(net, &sp);
-    if (s != SP_ERR_STATE || !fz_lenient()) fz_check_status(s, "sp_step");
+    if (s != SP_ERR_STATE || !fz_lenient()) fz_check_status_numeric(s, "sp_step");
     if (s != SP_OK) break;
     fz_check_spike(&sp, n, start, last);
     FUZZ_CHECK(sp_now(net) == sp.t || fz_lenient(), "now %.17g after a spike at %.17g", sp_now(net),
@@ -223,6 +261,43 @@ static size_t fz_steps(sp_network *net, int steps, double *last) {
   return spikes;
 }
 
+/* Steps two networks that must be the same `steps` times: the spikes must be bit-identical (and
+ * so must the voltages before and after). */
+static void fz_check_same_course(sp_network *a, sp_network *b, int steps, const char *what) {
+  uint32_t n = sp_network_size(a), i;
+  double *va, *vb;
+  int k;
+  FUZZ_CHECK(sp_now(a) == sp_now(b) && sp_network_frame(a) == sp_network_frame(b) &&
+                 sp_network_size(b) == n,
+             "%s differs", what);
+  va = (double *)malloc(sizeof(double) * n);
+  vb = (double *)malloc(sizeof(double) * n);
+  FUZZ_CHECK(va && vb, "malloc");
+  for (k = 0; k <= steps; ++k) {
+    sp_spike sa, sb;
+    sp_status xa, xb;
+    fz_check_status(sp_voltages(a, va, n), "sp_voltages");
+    fz_check_status(sp_voltages(b, vb, n), "sp_voltages");
+    for (i = 0; i < n; ++i)
+      FUZZ_CHECK(memcmp(&va[i], &vb[i], 8) == 0 || (isnan(va[i]) && isnan(vb[i])),
+                 "step %d: voltage %u: %.17g original, %.17g %s", k, i, va[i], vb[i], what);
+    if (k == steps) break;
+    memset(&sa, 0, sizeof sa);
+    memset(&sb, 0, sizeof sb);
+    xa = fz_step1(a, &sa);
+    xb = fz_step1(b, &sb);
+    if (xb != SP_ERR_STATE || !fz_lenient()) fz_check_status_numeric(xb, "sp_step");
+    FUZZ_CHECK(xa == xb, "step %d: %s original, %s %s", k, sp_status_name(xa), sp_status_name(xb),
+               what);
+    if (xa != SP_OK) break;
+    FUZZ_CHECK(memcmp(&sa, &sb, sizeof sa) == 0 && sp_now(a) == sp_now(b),
+               "step %d: neuron %u at %.17g original, %u at %.17g %s", k, sa.neuron, sa.t,
+               sb.neuron, sb.t, what);
+  }
+  free(va);
+  free(vb);
+}
+
 /* Saves a network, loads the bytes and steps both `steps` times: the spikes must be
  * bit-identical (and so must the voltages before and after), and the copy's own save must
  * load. The original keeps running from where it was (it is stepped too). */
@@ -230,9 +305,6 @@ static void fz_check_continuation(sp_network *a, int steps) {
   size_t len = 0, len2 = 0;
   unsigned char *buf = fz_save(a, &len), *buf2;
   sp_network *b = NULL;
-  uint32_t n = sp_network_size(a), i;
-  double *va, *vb;
-  int k;
   sp_status s = sp_load(buf, len, NULL, &b);
   if (s != SP_OK && getenv("SP_FUZZ_DUMP")) {
     /* For debugging: the bytes that did not load. */
@@ -248,38 +320,11 @@ static void fz_check_continuation(sp_network *a, int steps) {
     return;
   }
   FUZZ_CHECK(s == SP_OK, "a saved network does not load: %s", sp_last_error());
-  FUZZ_CHECK(sp_now(a) == sp_now(b) && sp_network_frame(a) == sp_network_frame(b) &&
-                 sp_network_size(b) == n,
-             "loaded copy differs");
   /* The copy saves to the same bytes. */
   buf2 = fz_save(b, &len2);
   FUZZ_CHECK(len == len2 && memcmp(buf, buf2, len) == 0, "save(load(x)) != x");
   free(buf2);
-  va = (double *)malloc(sizeof(double) * n);
-  vb = (double *)malloc(sizeof(double) * n);
-  FUZZ_CHECK(va && vb, "malloc");
-  for (k = 0; k <= steps; ++k) {
-    sp_spike sa, sb;
-    sp_status xa, xb;
-    fz_check_status(sp_voltages(a, va, n), "sp_voltages");
-    fz_check_status(sp_voltages(b, vb, n), "sp_voltages");
-    for (i = 0; i < n; ++i)
-      FUZZ_CHECK(memcmp(&va[i], &vb[i], 8) == 0 || (isnan(va[i]) && isnan(vb[i])),
-                 "step %d: voltage %u: %.17g original, %.17g loaded", k, i, va[i], vb[i]);
-    if (k == steps) break;
-    memset(&sa, 0, sizeof sa);
-    memset(&sb, 0, sizeof sb);
-    xa = fz_step1(a, &sa);
-    xb = fz_step1(b, &sb);
-    FUZZ_CHECK(xa == xb, "step %d: %s original, %s loaded", k, sp_status_name(xa),
-               sp_status_name(xb));
-    if (xa != SP_OK) break;
-    FUZZ_CHECK(memcmp(&sa, &sb, sizeof sa) == 0 && sp_now(a) == sp_now(b),
-               "step %d: neuron %u at %.17g original, %u at %.17g loaded", k, sa.neuron, sa.t,
-               sb.neuron, sb.t);
-  }
-  free(va);
-  free(vb);
+  fz_check_same_course(a, b, steps, "loaded");
   free(buf);
   sp_network_destroy(b);
 }

@@ -52,9 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.d.allocator = &a;
 
   sm = sp_network_memory(&f.d, &measured);
-  fz_check_status(sm, "sp_network_memory");
+  fz_check_status_numeric(sm, "sp_network_memory");
   sc = sp_network_create(&f.d, &net);
-  fz_check_status(sc, "sp_network_create");
+  fz_check_status_numeric(sc, "sp_network_create");
   /* The header's two exceptions: the allocator's cap, and a phase table that fails its own
      check, which only creation builds. */
   FUZZ_CHECK(
@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_steps(net, 16, &last);
     start = sp_now(net);
     s = sp_run(net, start + 0.02, spikes, 32, &count);
-    fz_check_status(s, "sp_run");
+    fz_check_status_numeric(s, "sp_run");
     if (s == SP_OK)
       for (k = 0; k < count; ++k) fz_check_spike(&spikes[k], n, start, &last);
     fz_check_continuation(net, 8);
