@@ -131,7 +131,8 @@ static size_t seed_bytes(size_t v, unsigned char *out) {
 }
 
 /* A call sequence: inputs, steps, a recording with backward, a drive change, parameter
- * changes, a run, save/load, a rewind, continuation checks (op numbers of fuzz_api.c). */
+ * changes, a run, save/load, a rewind, continuation checks, replicas, files, sp_run_until (op
+ * numbers of fuzz_api.c). */
 static size_t seed_api_bytes(size_t v, unsigned char *out) {
   size_t n = seed_bytes(v, out);
   seed_writer w = {out, n};
@@ -160,6 +161,19 @@ static size_t seed_api_bytes(size_t v, unsigned char *out) {
   put(&w, 175), put(&w, 0);
   put(&w, 175), put(&w, 2);
   put(&w, 143);
+  /* Files (op 21, code 207): with a current replica, save/load/continue (mode 0); a drive
+     change makes the replica stale, then the refusals (mode 1: the stale replica's file is
+     refused too); the replica destroyed; a changed byte and a cut file (mode 2); sp_run_until
+     watching neurons 0 and 1 with room for 16 spikes (code 224); carrying on with the network
+     loaded from the file (mode 4). */
+  put(&w, 143), put(&w, 207), put(&w, 0);
+  put(&w, 3), put(&w, 0), put_double(&w, 1.1);
+  put(&w, 207), put(&w, 1);
+  put(&w, 143);
+  put(&w, 207), put(&w, 2), put(&w, 40), put(&w, 0), put(&w, 0x10);
+  put(&w, 207), put(&w, 2), put(&w, 40), put(&w, 0), put(&w, 0);
+  put(&w, 224), put(&w, 1), put(&w, 16), put_double(&w, 0.02), put(&w, 0), put(&w, 1);
+  put(&w, 207), put(&w, 4);
   put(&w, 0), put(&w, 15);
   return w.n;
 }
