@@ -524,25 +524,31 @@ static void test_step_failures_leave_out(void **state) {
   sp_network_destroy(net);
 }
 
-/* Runs a network of one silent LIF neuron (drive 0.5, no recurrent synapses) recording with
+/* One LIF neuron that never spikes (drive 0.5) and one input channel to it of weight 0.001: V
+ * stays below 0.5 + 100 x 0.001. */
+static void describe_silent_neuron_with_an_input(sp_network_desc *d) {
+  static const uint64_t row_ptr[2] = {0, 1};
+  static const uint32_t targets[1] = {0};
+  sp_network_desc_init(d, sizeof *d);
+  d->model = SP_MODEL_LIF;
+  d->n = 1;
+  d->drive = 0.5;
+  d->tau = 0.01;
+  d->n_inputs = 1;
+  d->inputs.row_ptr = row_ptr;
+  d->inputs.targets = targets;
+  d->inputs.weight = 0.001;
+}
+
+/* Runs describe_silent_neuron_with_an_input's network recording with
  * max_spikes = 10 through 100 queued sub-threshold inputs `gap` seconds apart; returns how many
  * were processed before the tape was full (checking that it fails with SP_ERR_CAPACITY). */
 static size_t inputs_on_a_tape_of_10(double gap) {
-  static const uint64_t row_ptr[2] = {0, 1};
-  static const uint32_t targets[1] = {0};
   sp_network_desc d;
   sp_network *net;
   sp_spike out[4];
   size_t count = 1, k;
-  sp_network_desc_init(&d, sizeof d);
-  d.model = SP_MODEL_LIF;
-  d.n = 1;
-  d.drive = 0.5;
-  d.tau = 0.01;
-  d.n_inputs = 1;
-  d.inputs.row_ptr = row_ptr;
-  d.inputs.targets = targets;
-  d.inputs.weight = 0.001; /* V stays below 0.5 + 100 * 0.001 */
+  describe_silent_neuron_with_an_input(&d);
   net = create_ok(&d);
   for (k = 1; k <= 100; ++k) assert_sp_ok(sp_input(net, 0, k * gap));
   assert_sp_ok(sp_record(net, 10));
@@ -577,23 +583,13 @@ static void test_tape_room_for_inputs(void **state) {
  * count a re-base for each (at most 42 of the 74 fitted, and the call refused them all). 74
  * inputs 1 ms apart run in one call; 75 are refused with nothing processed. */
 static void test_tape_room_for_queued_inputs(void **state) {
-  static const uint64_t row_ptr[2] = {0, 1};
-  static const uint32_t targets[1] = {0};
   uint32_t channels[75] = {0};
   double times[75];
   sp_network_desc d;
   size_t count = 1, k, n;
   (void)state;
   for (k = 0; k < 75; ++k) times[k] = (k + 1) * 1e-3;
-  sp_network_desc_init(&d, sizeof d);
-  d.model = SP_MODEL_LIF;
-  d.n = 1;
-  d.drive = 0.5;
-  d.tau = 0.01;
-  d.n_inputs = 1;
-  d.inputs.row_ptr = row_ptr;
-  d.inputs.targets = targets;
-  d.inputs.weight = 0.001;
+  describe_silent_neuron_with_an_input(&d);
   for (n = 74; n <= 75; ++n) {
     sp_network *net = create_ok(&d);
     assert_sp_ok(sp_input_many(net, channels, times, n));
