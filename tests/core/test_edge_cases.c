@@ -257,6 +257,10 @@ static void test_qif_input_at_own_spike_instant(void **state) {
     assert_int_equal(sp_run(control, 0.13, want, 8, &nw), SP_OK);
     assert_int_equal(nw, 4); /* two each, the pairs at one instant */
     assert_true(want[0].t == want[1].t && want[2].t == want[3].t);
+    /* The header's QIF, tau dV/dt = V^2 + I from v0: T = tau/sqrt(I) (pi/2 - atan(v0/sqrt(I))),
+       then one period pi tau/sqrt(I) later. */
+    assert_close(want[0].t, 0.02 * (2 * atan(1.0) - atan(-1.9866666666666666)), 1e-12);
+    assert_close(want[2].t, want[0].t + 0.02 * 4 * atan(1.0), 1e-12);
     for (external = 0; external < 2; ++external) {
       for (k = 0; k < 4; ++k) {
         sp_network *net = qif_pair(external ? NULL : rec_ptr, &weights[k], frames[f]);
