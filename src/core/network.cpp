@@ -353,7 +353,7 @@ void change_drive(Network *net, uint32_t i, double drive) {
 }  // namespace
 
 void network_rebase_near_now(Network *net) {
-  if (!(net->now - net->t0 > net->rebase_span)) return;
+  if (!network_rebase_due(*net, net->now)) return;
   if (net->tau_syn > 0.0) {
     lif_syn_rebase(net, net->now);
     return;

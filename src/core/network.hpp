@@ -347,6 +347,11 @@ double network_voltage(const Network *net, uint32_t i);
 // Re-expresses neuron i's state for a new drive keeping its voltage at now().
 void network_change_drive(Network *net, uint32_t i, double drive);
 void network_update_rebase_span(Network *net);
+// Whether an event at t must re-base the co-moving frame first (t far from t0), so that
+// precision never decays; every event loop and drive change asks this.
+inline bool network_rebase_due(const Network &net, double t) {
+  return t - net.t0 > net.rebase_span;
+}
 // Re-bases the co-moving frame to now() if it is far from t0: after a long silence the clock
 // exp((now - t0)/tau) would overflow. Not recorded on the tape: call it only when not recording.
 void network_rebase_near_now(Network *net);

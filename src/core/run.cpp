@@ -63,12 +63,13 @@ class Loop {
     // another neuron first, the same key's lower index, and that one spikes now (the other
     // follows at the same instant, due by the tie). So the tape's room is checked for the
     // longest row when a re-base is due, before anything changes.
-    const bool rebases = kPhase && rebase_due(t);
-    s = net_.tape.reserve(true, rebases ? net_.recurrent.max_row : row_length(net_.recurrent, j),
-                          rebase_due(t));
+    const bool rebase = network_rebase_due(net_, t), phase_rebase = kPhase && rebase;
+    s = net_.tape.reserve(true,
+                          phase_rebase ? net_.recurrent.max_row : row_length(net_.recurrent, j),
+                          rebase);
     if (s != SP_OK) return s;
     maybe_rebase(t);
-    if (rebases && queue_.top() != j) {
+    if (phase_rebase && queue_.top() != j) {
       j = queue_.top();
       // (Refused, as above, only for a network whose free period is below the resolution of
       // the time; the re-base has been done then, a change of coordinates only.)
@@ -86,7 +87,7 @@ class Loop {
     // LIF drive of exactly 1 gives 0/0).
     // (Phase frame: a neuron whose own key equals the instant's due key, not flagged due, ties
     // with the instant's first spiker and reached threshold on its own as well.)
-    bool own = kPhase ? key > net_.cur_key || !flagged_due(j)
+    bool own = kPhase ? key > net_.cur_key || !flagged_due(net_, j)
                       : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now &&
                                            O::neuron_spike_time(net_, j) == key);
     double clk;
@@ -154,7 +155,7 @@ class Loop {
   sp_status input() {
     double t = net_.queue.next_time();
     uint32_t c = net_.queue.next_channel();
-    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, c), rebase_due(t));
+    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, c), network_rebase_due(net_, t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
@@ -278,18 +279,9 @@ class Loop {
     return s.k;
   }
 
-  // Whether an input has marked neuron j due at this instant (its key is then the due key).
-  bool flagged_due(uint32_t j) const {
-    if constexpr (kCompact)
-      return net_.side[j] & kSideDue;
-    else
-      return neuron_[j].flags & kSlotDue;
-  }
-
   // Re-bases the co-moving frame before an event far from t0, so precision never decays.
-  bool rebase_due(double t) const { return t - net_.t0 > net_.rebase_span; }
   void maybe_rebase(double t) {
-    if (!rebase_due(t)) return;
+    if (!network_rebase_due(net_, t)) return;
     double old_t0 = net_.t0;
     double shift = O::rebase(net_, t);
     if (net_.tape.recording) net_.tape.record(TapeKind::Rebase, old_t0, shift, 0, UINT64_MAX);

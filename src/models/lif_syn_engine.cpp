@@ -153,7 +153,7 @@ class SynLoop {
     sp_status s = check_advances(j, t);
     if (s != SP_OK) return s;
     // (+2: the spiker's B and previous refractory end go on the tape before its deliveries.)
-    s = net_.tape.reserve(true, row_length(net_.recurrent, j) + 2, rebase_due(t));
+    s = net_.tape.reserve(true, row_length(net_.recurrent, j) + 2, network_rebase_due(net_, t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.now = t;
@@ -187,7 +187,8 @@ class SynLoop {
   sp_status input() {
     double t = net_.queue.next_time();
     uint32_t ch = net_.queue.next_channel();
-    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, ch), rebase_due(t));
+    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, ch),
+                                    network_rebase_due(net_, t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
@@ -212,9 +213,8 @@ class SynLoop {
     if (net_.instant_stamp == kStampUnknown) net_.instant_stamp = 0;
   }
 
-  bool rebase_due(double t) const { return t - net_.t0 > net_.rebase_span; }
   void maybe_rebase(double t) {
-    if (!rebase_due(t)) return;
+    if (!network_rebase_due(net_, t)) return;
     double old_t0 = net_.t0;
     lif_syn_rebase(&net_, t);
     if (net_.tape.recording) net_.tape.record(TapeKind::Rebase, old_t0, t, 0, UINT64_MAX);
@@ -361,7 +361,7 @@ double lif_syn_current(const Network *net, uint32_t i) {
 
 void lif_syn_change_drive(Network *net, uint32_t i, double drive) {
   // Drives never change while recording, so the tape needs no record of this re-base.
-  if (net->now - net->t0 > net->rebase_span) lif_syn_rebase(net, net->now);
+  if (network_rebase_due(*net, net->now)) lif_syn_rebase(net, net->now);
   if (held(*net, i, net->now)) {
     net->drive[i] = drive;
     net->neuron[i].state = held_a(*net, i);
