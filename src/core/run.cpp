@@ -7,6 +7,8 @@
 #include "core/run.hpp"
 
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <type_traits>
 
 #include "common/error.hpp"
@@ -369,27 +371,33 @@ class Loop {
   }
 
   // Walks targets [begin, end) of a row, their slots fetched kAhead targets ahead (so that the
-  // cache misses of many targets overlap): a target that ignores an input at t is recorded as
-  // such (NaN pre-state) and skipped; for the others the pre-state is recorded and
-  // f(s, i, slot) called.
+  // cache misses of many targets overlap), and visits each (visit()).
   template <bool rec, class F>
   void each_target(const Row &row, uint32_t begin, uint32_t end, double t, F f) {
-    constexpr uint32_t kAhead = 16;
     const uint32_t count = row.count;
     const uint32_t *const targets = row.targets;
     Slot *const neuron = neuron_;
     const bool no_refractory = !(net_.t_ref > 0);
-    Tape &tape = net_.tape;
     if (begin == 0)
       for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(targets[s]);
     for (uint32_t s = begin; s < end; ++s) {
       if (s + kAhead < count) prefetch_target(targets[s + kAhead]);
-      uint32_t i = targets[s];
-      Slot &slot = neuron[i];
-      bool ignored = ignores(slot, i, t, no_refractory);
-      if (rec) tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
-      if (!ignored) f(s, i, slot);
+      const uint32_t i = targets[s];
+      visit<rec>(s, i, neuron[i], t, no_refractory, f);
     }
+  }
+  static constexpr uint32_t kAhead = 16;
+
+  // One target of a row: a target that ignores an input at t is recorded as such (NaN
+  // pre-state) and skipped; for the others the pre-state is recorded and f(s, i, slot) called.
+  template <bool rec, class F>
+  void visit(uint32_t s, uint32_t i, Slot &slot, double t, bool no_refractory, F &f) {
+    const bool ignored = ignores(slot, i, t, no_refractory);
+    if (rec) {
+      Tape &tape = net_.tape;
+      tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
+    }
+    if (!ignored) f(s, i, slot);
   }
 
   // deliver_row for rows whose targets all take the same kick and never reach threshold by it:
@@ -445,7 +453,23 @@ class Loop {
       else
         return 0.0;
     }();
-    each_target<rec>(row, 0, row.count, t, [&](uint32_t s, uint32_t i, Slot &slot) {
+    // Due now: it spikes after this event, in index order with the others due at t, and
+    // ignores any further input at t.
+    auto mark_due = [&](uint32_t i, Slot &slot) {
+      if constexpr (kCompact) {
+        // (Not flagged before: a neuron flagged at this instant ignores its inputs.)
+        net_.side[i] = static_cast<uint8_t>(kSideDue | cause_ << kCompactCauseShift);
+        ++net_.due_count;
+        network_mark_recent(&net_, i);
+      } else {
+        slot.flags = recent_flags() | kSlotDue;
+        net_.refr_end[i] = t;
+        net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
+      }
+      queue_.update(i, due);
+      if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
+    };
+    auto kick_one = [&](uint32_t s, uint32_t i, Slot &slot) {
       // In the phase frame every neuron has the same drive, so a shared weight makes the
       // input's preparation (for QIF a square root and a division) the same for the row.
       double drive = kPhase ? drive0 : drives[i];
@@ -459,26 +483,61 @@ class Loop {
       else
         fires = O::at_threshold(net_, x, drive, clk);
       if (fires) {
-        // Due now: it spikes after this event, in index order with the others due at t, and
-        // ignores any further input at t.
-        if constexpr (kCompact) {
-          // (Not flagged before: a neuron flagged at this instant ignores its inputs.)
-          net_.side[i] = static_cast<uint8_t>(kSideDue | cause_ << kCompactCauseShift);
-          ++net_.due_count;
-          network_mark_recent(&net_, i);
-        } else {
-          slot.flags = recent_flags() | kSlotDue;
-          net_.refr_end[i] = t;
-          net_.marks[i] = static_cast<uint8_t>((net_.marks[i] & kMarkWatched) | cause_);
-        }
-        queue_.update(i, due);
-        if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
+        mark_due(i, slot);
       } else if constexpr (kDelays) {
         queue_.update_later(i, O::phase_key(x));
       } else {
         queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
       }
-    });
+    };
+    if constexpr (kDelays && !kCompact) {
+      // Most targets of a delaying row are far in the queue and have not spiked lately: their
+      // tag and flags, read as one word, say so in one test, and then the kick and the
+      // threshold test are all there is to do (no input is ignored, update_later() has nothing
+      // to do). The others take the general path. (About 40% fewer instructions per target
+      // than the general path for every target.)
+      const uint64_t quiet_mask = slot_word(Queue::kNearTag, kSlotRecent);
+      const uint32_t count = row.count;
+      const uint32_t *const targets = row.targets;
+      Slot *const neuron = neuron_;
+      const bool no_refractory = !(net_.t_ref > 0);
+      auto one = [&](uint32_t s) {
+        const uint32_t i = targets[s];
+        Slot &slot = neuron[i];
+        if (__builtin_expect((tag_and_flags(slot) & quiet_mask) != 0, 0)) {
+          visit<rec>(s, i, slot, t, no_refractory, kick_one);
+          return;
+        }
+        if (rec) tape.pre[tape.n_pre++] = slot.state;
+        const double x = O::apply(slot.state, row_kick);
+        slot.state = x;
+        if (__builtin_expect(x <= threshold, 0)) mark_due(i, slot);
+      };
+      for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(targets[s]);
+      uint32_t s = 0;
+      for (; s + kAhead < count; ++s) {
+        prefetch_target(targets[s + kAhead]);
+        one(s);
+      }
+      for (; s < count; ++s) one(s);
+    } else {
+      each_target<rec>(row, 0, row.count, t, kick_one);
+    }
+  }
+
+  // A slot's tag and flags as one 64-bit word (the two 32-bit words at offset 8, in memory
+  // order), and the word with the given tag and flags: a mask tests bits of both at once.
+  static uint64_t tag_and_flags(const Slot &slot) {
+    uint64_t w;
+    std::memcpy(&w, reinterpret_cast<const char *>(&slot) + offsetof(NeuronSlot, tag), sizeof w);
+    return w;
+  }
+  static uint64_t slot_word(uint32_t tag, uint32_t flags) {
+    const uint32_t words[2] = {tag, flags};
+    static_assert(offsetof(NeuronSlot, flags) == offsetof(NeuronSlot, tag) + 4, "adjacent");
+    uint64_t w;
+    std::memcpy(&w, words, sizeof w);
+    return w;
   }
 
   // The compact layout looks a target up in the list of the instant's flagged neurons while

@@ -88,6 +88,8 @@ class BucketQueueT {
   // The flag bit that marks a neuron due (implied keys): its key is the due key.
   static constexpr uint32_t kDueFlag = 2;
   static constexpr uint8_t kSideDueFlag = 2;
+  // The tag bit that marks a neuron near (in the heap; a far neuron's tag never has it).
+  static constexpr uint32_t kNearTag = 0x80000000u;
 
   void bind(double *state_base, uint32_t *tag_base, uint32_t *flag_base, uint32_t n, uint32_t *heap,
             BucketChunk *pool, uint64_t pool_chunks, uint32_t *heads, uint64_t *occupied) {
@@ -203,7 +205,7 @@ class BucketQueueT {
   static constexpr uint32_t kNil = 0xffffffffu;
   static constexpr uint32_t kChunkIds = sizeof(BucketChunk::ids) / sizeof(uint32_t);
   static constexpr uint32_t kReserve = kChunkIds + 2;
-  static constexpr uint32_t kNear = 0x80000000u;           // tag: near, low bits = heap position
+  static constexpr uint32_t kNear = kNearTag;              // tag: near, low bits = heap position
   static constexpr uint32_t kOverflow = 0x7ffffffeu;       // tag: beyond the window
   static constexpr uint32_t kNever = 0x7fffffffu;          // tag: key +inf
   static constexpr uint32_t kMoving = 0x7ffffffdu;         // tag: being moved by redistribute
