@@ -513,10 +513,11 @@ class Loop {
         slot.state = x;
         if (__builtin_expect(x <= threshold, 0)) mark_due(i, slot);
       };
-      for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(targets[s]);
+      // (The prefetches use the local base: a store to a state could alias neuron_.)
+      for (uint32_t s = 0; s < count && s < kAhead; ++s) __builtin_prefetch(&neuron[targets[s]]);
       uint32_t s = 0;
       for (; s + kAhead < count; ++s) {
-        prefetch_target(targets[s + kAhead]);
+        __builtin_prefetch(&neuron[targets[s + kAhead]]);
         one(s);
       }
       for (; s < count; ++s) one(s);

@@ -158,11 +158,30 @@ void BucketQueueT<R, F>::rescan_overflow() {
 
 template <uint32_t R, bool F>
 void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
+  // The key source and the scale are fixed between rebuilds (and a rebuild ends this call):
+  // one loop for each, without their tests per entry.
+  if (stored_) {
+    if (scale_ == Scale::Log)
+      redistribute_t<true, true>(c, list_tag);
+    else
+      redistribute_t<true, false>(c, list_tag);
+  } else {
+    if (scale_ == Scale::Log)
+      redistribute_t<false, true>(c, list_tag);
+    else
+      redistribute_t<false, false>(c, list_tag);
+  }
+}
+
+template <uint32_t R, bool F>
+template <bool kStored, bool kLog>
+void BucketQueueT<R, F>::redistribute_t(uint32_t c, uint32_t list_tag) {
   // Two passes per chunk, so that the cache misses overlap: the first reads the entries' keys
   // (prefetched together) and places the near ones, and starts loading the chunks the far ones
   // go to; the second appends those. The lists get the same entries in the same order as with
   // one pass (the appends keep their order), and the heap the same pushes.
   uint32_t moving[kChunkIds], dest[kChunkIds];
+  const uint32_t slot_mask = window_ - 1;
   while (c != kNil) {
     // Relocating one chunk's entries takes at most kChunkIds new chunks.
     if (free_count_ < kReserve) {
@@ -174,33 +193,49 @@ void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
       __builtin_prefetch(&pool_[ch.next]);
       __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
     }
-    for (uint32_t q = 0; q < ch.count; ++q) prefetch(ch.ids[q]);
+    const uint32_t count = ch.count;
+    for (uint32_t q = 0; q < count; ++q) {
+      __builtin_prefetch(&tag(ch.ids[q]));
+      if (kStored) __builtin_prefetch(&stored_[ch.ids[q]]);
+    }
     uint32_t m = 0;
-    for (uint32_t q = 0; q < ch.count; ++q) {
-      uint32_t id = ch.ids[q];
-      if (tag(id) != list_tag) continue;  // stale: the neuron has moved since
-      --far_count_;
-      double k = key(id);
-      int64_t nb = bucket(k);
+    for (uint32_t q = 0; q < count; ++q) {
+      const uint32_t id = ch.ids[q];
+      uint32_t &t = tag(id);
+      if (t != list_tag) continue;  // stale: the neuron has moved since
+      const double k = kStored ? stored_[id] : implied_key(id);
+      const int64_t nb = bucket_t<kLog>(k);
       if (nb <= bcur_) {
+        --far_count_;
         if (!push_near(id, k)) return;  // (rebuilt)
         continue;
       }
       const uint32_t d = destination(nb, k);
       // (A second entry of this neuron in the chunk is stale: the tag no longer names the list.)
-      tag(id) = kMoving;
+      t = kMoving;
       moving[m] = id;
       dest[m++] = d;
       if (d < kOverflow) {
-        uint32_t h = head_[d & (window_ - 1)];
+        const uint32_t h = head_[d & slot_mask];
         if (h != kNil) {
           __builtin_prefetch(&pool_[h]);
           __builtin_prefetch(reinterpret_cast<const char *>(&pool_[h]) + 64);
         }
       }
     }
-    for (uint32_t q = 0; q < m; ++q) enter_far(moving[q], dest[q]);
-    uint32_t next = ch.next;
+    // A window bucket's entry is only appended: the neuron stays in the far count (it was not
+    // taken out above). The overflow and never lists go through enter_far's bookkeeping.
+    for (uint32_t q = 0; q < m; ++q) {
+      const uint32_t id = moving[q], d = dest[q];
+      tag(id) = d;
+      if (d >= kOverflow) {
+        --far_count_;
+        enter_far(id, d);
+        continue;
+      }
+      append(d, id);
+    }
+    const uint32_t next = ch.next;
     free_chunk(c);
     c = next;
   }

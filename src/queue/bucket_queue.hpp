@@ -214,6 +214,10 @@ class BucketQueueT {
 
   double key(uint32_t i) const {
     if (stored_) return stored_[i];
+    return implied_key(i);
+  }
+  // key(i) with implied keys (use_implied_keys).
+  double implied_key(uint32_t i) const {
     if constexpr (kSideFlags) {
       if (*due_count_ && (side_[i] & kSideDueFlag)) return *due_;
     } else if (flags_[size_t(i) * kWordStride] & kDueFlag) {
@@ -248,7 +252,12 @@ class BucketQueueT {
   // The bucket of a key, monotone non-decreasing in the key. Keys below the origin give
   // negative buckets (always near); +inf, NaN and huge keys give buckets >= kMaxBucket.
   __attribute__((always_inline)) int64_t bucket(double k) const {
-    if (scale_ == Scale::Log) {
+    return scale_ == Scale::Log ? bucket_t<true>(k) : bucket_t<false>(k);
+  }
+  // bucket(k) on the scale kLog (Scale::Log) or Linear, which must be the queue's.
+  template <bool kLog>
+  __attribute__((always_inline)) int64_t bucket_t(double k) const {
+    if (kLog) {
       // A NaN's bits order it beyond +inf, or below -inf when its sign bit is set (x86's
       // default NaN): make it +inf, "never", as the linear scale does.
       if (k != k) return kMaxBucket;
@@ -436,6 +445,8 @@ class BucketQueueT {
   void rescan_overflow();
   // Places the valid entries (tag == list_tag) of a detached list of chunks and frees them.
   void redistribute(uint32_t first_chunk, uint32_t list_tag);
+  template <bool kStored, bool kLog>
+  void redistribute_t(uint32_t first_chunk, uint32_t list_tag);
   void choose_scale();
   // Shared mode: divides the block between the heap (for `near` neurons and half the spare
   // room) and the chunks.
