@@ -408,21 +408,69 @@ class Loop {
     constexpr uint32_t kBlock = 64;
     const typename O::Kick kick = O::kick(net_, row.weight, net_.drive[0], clk);
     const uint32_t count = row.count;
+    const uint32_t *const targets = row.targets;
+    // (Locals: the queue calls below are opaque to the compiler, which would reload members.)
+    Slot *const neuron = neuron_;
+    const double due = due_key();
+    const bool no_refractory = !(net_.t_ref > 0);
     double x[kBlock], y[kBlock];
-    uint32_t who[kBlock];
+    uint32_t who[kBlock], later[kBlock];
+    uint32_t m = 0;
+    auto gather = [&](uint32_t, uint32_t i, Slot &slot) {
+      who[m] = i;
+      x[m++] = slot.state;
+    };
+    auto one = [&](uint32_t s) {
+      const uint32_t i = targets[s];
+      Slot &slot = neuron[i];
+      // The full layout's common target, read in place: not spiked lately and not due by its
+      // own key (the model's due neurons ignore inputs); the rest ask ignores().
+      if constexpr (!kCompact && !rec) {
+        const bool own_due = O::kDueIgnoresInputs && O::phase_key(slot.state) <= due;
+        if (__builtin_expect(!(slot.flags & kSlotRecent) && !own_due, 1)) {
+          gather(s, i, slot);
+          return;
+        }
+      }
+      visit<rec>(s, i, slot, t, no_refractory, gather);
+    };
+    // (The prefetches use the local base: a store to a state could alias neuron_.)
+    auto prefetch = [&](uint32_t s) {
+      const char *const at = reinterpret_cast<const char *>(&neuron[targets[s]]);
+      __builtin_prefetch(at);
+      if constexpr (kCompact) __builtin_prefetch(at + 11);  // (may cross a cache line)
+    };
+    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(s);
+    const uint32_t last_ahead = count > kAhead ? count - kAhead : 0;  // s below: s + kAhead too
     for (uint32_t b = 0; b < count; b += kBlock) {
       const uint32_t e = count - b < kBlock ? count : b + kBlock;
-      uint32_t m = 0;
-      each_target<rec>(row, b, e, t, [&](uint32_t, uint32_t i, Slot &slot) {
-        who[m] = i;
-        x[m++] = slot.state;
-      });
+      const uint32_t e_ahead = e < last_ahead ? e : last_ahead;
+      m = 0;
+      uint32_t s = b;
+      for (; s < e_ahead; ++s) {
+        prefetch(s + kAhead);
+        one(s);
+      }
+      for (; s < e; ++s) one(s);
       O::apply_batch(x, y, m, kick);
+      // A key that did not move earlier (an inhibitory kick) keeps a far entry valid: a far
+      // target takes its new state and nothing else (its tag is in the slot). A near target, or
+      // one whose key moved earlier, takes it after this loop, each just before its queue
+      // update (the heap may read near neurons' keys from their slots: one key at a time may
+      // differ from the heap's order). (A far target's key is its state's; a target flagged
+      // due is near, and both calls then do the same.)
+      uint32_t n_later = 0;
       for (uint32_t q = 0; q < m; ++q) {
-        neuron_[who[q]].state = y[q];
-        // A key that did not move earlier (an inhibitory kick) keeps a far entry valid: no
-        // bucket test. (A far target's key is its state's; a target flagged due is near, and
-        // both calls then do the same.)
+        Slot &slot = neuron[who[q]];
+        const bool earlier = O::phase_key(y[q]) < O::phase_key(x[q]);
+        if (__builtin_expect(earlier || (slot.tag & Queue::kNearTag), 0))
+          later[n_later++] = q;
+        else
+          slot.state = y[q];
+      }
+      for (uint32_t l = 0; l < n_later; ++l) {
+        const uint32_t q = later[l];
+        neuron[who[q]].state = y[q];
         const double k = O::phase_key(y[q]);
         if (k >= O::phase_key(x[q]))
           queue_.update_later(who[q], k);
