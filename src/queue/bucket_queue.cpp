@@ -176,6 +176,69 @@ void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
 template <uint32_t R, bool F>
 template <bool kStored, bool kLog>
 void BucketQueueT<R, F>::redistribute_t(uint32_t c, uint32_t list_tag) {
+  if (list_tag == kOverflow) {
+    redistribute_overflow<kStored, kLog>(c);
+    return;
+  }
+  // A window bucket's list (list_tag = bcur): each valid entry goes near or to a later bucket
+  // (or overflow, never), whose tag can never be list_tag again in this call, so a second entry
+  // of the same neuron in the list is recognised as stale. The entries' records are loaded a
+  // chunk at a time (prefetched together); the destination lists' last chunks are hot (a bucket
+  // ahead of the front gets appends every few spikes).
+  const uint32_t slot_mask = window_ - 1;
+  while (c != kNil) {
+    // Relocating one chunk's entries takes at most kChunkIds new chunks.
+    if (free_count_ < kReserve) {
+      rebuild();
+      return;
+    }
+    BucketChunk &ch = pool_[c];
+    if (ch.next != kNil) {  // (the list's next chunk: a chain of dependent misses otherwise)
+      __builtin_prefetch(&pool_[ch.next]);
+      __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
+    }
+    const uint32_t count = ch.count;
+    for (uint32_t q = 0; q < count; ++q) {
+      __builtin_prefetch(&tag(ch.ids[q]));
+      if (kStored) __builtin_prefetch(&stored_[ch.ids[q]]);
+    }
+    for (uint32_t q = 0; q < count; ++q) {
+      const uint32_t id = ch.ids[q];
+      uint32_t &t = tag(id);
+      if (t != list_tag) continue;  // stale: the neuron has moved since
+      const double k = kStored ? stored_[id] : implied_key(id);
+      const int64_t nb = bucket_t<kLog>(k);
+      if (nb <= bcur_) {
+        --far_count_;
+        if (!push_near(id, k)) return;  // (rebuilt)
+        continue;
+      }
+      const uint32_t d = destination(nb, k);
+      if (__builtin_expect(d >= kOverflow, 0)) {
+        --far_count_;  // (enter_far counts it again unless it is never)
+        enter_far(id, d);
+        continue;
+      }
+      // (Still far and counted: only the list changes.)
+      t = d;
+      uint32_t &h = head_[d & slot_mask];
+      if (__builtin_expect(h == kNil || pool_[h].count == kChunkIds, 0)) {
+        append(d, id);  // (a new chunk from the free list, which the reserve guarantees)
+        continue;
+      }
+      BucketChunk &to = pool_[h];
+      to.ids[to.count++] = id;
+    }
+    const uint32_t next = ch.next;
+    free_chunk(c);
+    c = next;
+  }
+}
+
+template <uint32_t R, bool F>
+template <bool kStored, bool kLog>
+void BucketQueueT<R, F>::redistribute_overflow(uint32_t c) {
+  const uint32_t list_tag = kOverflow;
   // Two passes per chunk, so that the cache misses overlap: the first reads the entries' keys
   // (prefetched together) and places the near ones, and starts loading the chunks the far ones
   // go to; the second appends those. The lists get the same entries in the same order as with

@@ -447,6 +447,10 @@ class BucketQueueT {
   void redistribute(uint32_t first_chunk, uint32_t list_tag);
   template <bool kStored, bool kLog>
   void redistribute_t(uint32_t first_chunk, uint32_t list_tag);
+  // The overflow list's entries may stay in the overflow list: a neuron's second entry in a
+  // chunk is told stale by a moving tag until the chunk is done.
+  template <bool kStored, bool kLog>
+  void redistribute_overflow(uint32_t first_chunk);
   void choose_scale();
   // Shared mode: divides the block between the heap (for `near` neurons and half the spare
   // room) and the chunks.
