@@ -289,6 +289,10 @@ class BucketQueueT {
   static bool before(double ka, uint32_t a, double kb, uint32_t b) {
     return ka < kb || (ka == kb && a < b);
   }
+  // before() without a branch.
+  static bool before_flat(double ka, uint32_t a, double kb, uint32_t b) {
+    return (ka < kb) | ((ka == kb) & (a < b));
+  }
   // The key of heap node p: carried, or read from the neuron's record.
   template <bool kKeyed>
   double node_key_t(uint32_t p) const {
@@ -321,12 +325,29 @@ class BucketQueueT {
       uint32_t first = 4 * p + 1;
       if (first >= near_size_) break;
       prefetch_grandchildren<kKeyed>(first);
-      uint32_t best = first, end = first + 4 < near_size_ ? first + 4 : near_size_;
-      uint32_t best_id = heap_[first];
-      double best_key = node_key_t<kKeyed>(first);
-      for (uint32_t c = first + 1; c < end; ++c) {
-        double ck = node_key_t<kKeyed>(c);
-        if (before(ck, heap_[c], best_key, best_id)) best = c, best_id = heap_[c], best_key = ck;
+      uint32_t best, best_id;
+      double best_key;
+      if (first + 4 <= near_size_) {
+        // Four children: a tournament without branches (which child wins is a coin toss, and
+        // a mispredicted branch per level cost more than the selects).
+        const uint32_t i0 = heap_[first], i1 = heap_[first + 1];
+        const uint32_t i2 = heap_[first + 2], i3 = heap_[first + 3];
+        const double k0 = node_key_t<kKeyed>(first), k1 = node_key_t<kKeyed>(first + 1);
+        const double k2 = node_key_t<kKeyed>(first + 2), k3 = node_key_t<kKeyed>(first + 3);
+        const bool b10 = before_flat(k1, i1, k0, i0), b32 = before_flat(k3, i3, k2, i2);
+        const uint32_t ca = first + b10, cb = first + 2 + b32;
+        const uint32_t ia = b10 ? i1 : i0, ib = b32 ? i3 : i2;
+        const double ka = b10 ? k1 : k0, kb = b32 ? k3 : k2;
+        const bool bba = before_flat(kb, ib, ka, ia);
+        best = bba ? cb : ca;
+        best_id = bba ? ib : ia;
+        best_key = bba ? kb : ka;
+      } else {
+        best = first, best_id = heap_[first], best_key = node_key_t<kKeyed>(first);
+        for (uint32_t c = first + 1; c < near_size_; ++c) {
+          double ck = node_key_t<kKeyed>(c);
+          if (before(ck, heap_[c], best_key, best_id)) best = c, best_id = heap_[c], best_key = ck;
+        }
       }
       if (!before(best_key, best_id, k, id)) break;
       place<kKeyed>(p, best_id, best_key);
