@@ -174,6 +174,39 @@ void BucketQueueT<R, F>::redistribute(uint32_t c, uint32_t list_tag) {
 }
 
 template <uint32_t R, bool F>
+template <bool kStored>
+bool BucketQueueT<R, F>::begin_chunk(const BucketChunk &ch) {
+  // Relocating one chunk's entries takes at most kChunkIds new chunks.
+  if (free_count_ < kReserve) {
+    rebuild();
+    return false;
+  }
+  if (ch.next != kNil) {  // (the list's next chunk: a chain of dependent misses otherwise)
+    __builtin_prefetch(&pool_[ch.next]);
+    __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
+  }
+  for (uint32_t q = 0; q < ch.count; ++q) {
+    __builtin_prefetch(&tag(ch.ids[q]));
+    if (kStored) __builtin_prefetch(&stored_[ch.ids[q]]);
+  }
+  return true;
+}
+
+template <uint32_t R, bool F>
+template <bool kStored, bool kLog>
+__attribute__((always_inline)) inline uint32_t BucketQueueT<R, F>::examine(uint32_t id,
+                                                                           uint32_t list_tag) {
+  if (tag(id) != list_tag) return kNear;  // stale: the neuron has moved since
+  const double k = kStored ? stored_[id] : implied_key(id);
+  const int64_t nb = bucket_t<kLog>(k);
+  if (nb <= bcur_) {
+    --far_count_;
+    return push_near(id, k) ? kNear : kNil;
+  }
+  return destination(nb, k);
+}
+
+template <uint32_t R, bool F>
 template <bool kStored, bool kLog>
 void BucketQueueT<R, F>::redistribute_t(uint32_t c, uint32_t list_tag) {
   if (list_tag == kOverflow) {
@@ -187,40 +220,21 @@ void BucketQueueT<R, F>::redistribute_t(uint32_t c, uint32_t list_tag) {
   // ahead of the front gets appends every few spikes).
   const uint32_t slot_mask = window_ - 1;
   while (c != kNil) {
-    // Relocating one chunk's entries takes at most kChunkIds new chunks.
-    if (free_count_ < kReserve) {
-      rebuild();
-      return;
-    }
     BucketChunk &ch = pool_[c];
-    if (ch.next != kNil) {  // (the list's next chunk: a chain of dependent misses otherwise)
-      __builtin_prefetch(&pool_[ch.next]);
-      __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
-    }
-    const uint32_t count = ch.count;
-    for (uint32_t q = 0; q < count; ++q) {
-      __builtin_prefetch(&tag(ch.ids[q]));
-      if (kStored) __builtin_prefetch(&stored_[ch.ids[q]]);
-    }
+    if (!begin_chunk<kStored>(ch)) return;  // (rebuilt)
+    const uint32_t count = ch.count;  // (a local: the appends could alias it, for the compiler)
     for (uint32_t q = 0; q < count; ++q) {
       const uint32_t id = ch.ids[q];
-      uint32_t &t = tag(id);
-      if (t != list_tag) continue;  // stale: the neuron has moved since
-      const double k = kStored ? stored_[id] : implied_key(id);
-      const int64_t nb = bucket_t<kLog>(k);
-      if (nb <= bcur_) {
-        --far_count_;
-        if (!push_near(id, k)) return;  // (rebuilt)
-        continue;
-      }
-      const uint32_t d = destination(nb, k);
+      const uint32_t d = examine<kStored, kLog>(id, list_tag);
       if (__builtin_expect(d >= kOverflow, 0)) {
-        --far_count_;  // (enter_far counts it again unless it is never)
+        if (d == kNil) return;     // (rebuilt)
+        if (d == kNear) continue;  // (stale, or near now)
+        --far_count_;              // (enter_far counts it again unless it is never)
         enter_far(id, d);
         continue;
       }
       // (Still far and counted: only the list changes.)
-      t = d;
+      tag(id) = d;
       uint32_t &h = head_[d & slot_mask];
       if (__builtin_expect(h == kNil || pool_[h].count == kChunkIds, 0)) {
         append(d, id);  // (a new chunk from the free list, which the reserve guarantees)
@@ -238,7 +252,6 @@ void BucketQueueT<R, F>::redistribute_t(uint32_t c, uint32_t list_tag) {
 template <uint32_t R, bool F>
 template <bool kStored, bool kLog>
 void BucketQueueT<R, F>::redistribute_overflow(uint32_t c) {
-  const uint32_t list_tag = kOverflow;
   // Two passes per chunk, so that the cache misses overlap: the first reads the entries' keys
   // (prefetched together) and places the near ones, and starts loading the chunks the far ones
   // go to; the second appends those. The lists get the same entries in the same order as with
@@ -246,36 +259,17 @@ void BucketQueueT<R, F>::redistribute_overflow(uint32_t c) {
   uint32_t moving[kChunkIds], dest[kChunkIds];
   const uint32_t slot_mask = window_ - 1;
   while (c != kNil) {
-    // Relocating one chunk's entries takes at most kChunkIds new chunks.
-    if (free_count_ < kReserve) {
-      rebuild();
-      return;
-    }
     BucketChunk &ch = pool_[c];
-    if (ch.next != kNil) {  // (the list's next chunk: a chain of dependent misses otherwise)
-      __builtin_prefetch(&pool_[ch.next]);
-      __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
-    }
+    if (!begin_chunk<kStored>(ch)) return;  // (rebuilt)
+    uint32_t m = 0;
     const uint32_t count = ch.count;
     for (uint32_t q = 0; q < count; ++q) {
-      __builtin_prefetch(&tag(ch.ids[q]));
-      if (kStored) __builtin_prefetch(&stored_[ch.ids[q]]);
-    }
-    uint32_t m = 0;
-    for (uint32_t q = 0; q < count; ++q) {
       const uint32_t id = ch.ids[q];
-      uint32_t &t = tag(id);
-      if (t != list_tag) continue;  // stale: the neuron has moved since
-      const double k = kStored ? stored_[id] : implied_key(id);
-      const int64_t nb = bucket_t<kLog>(k);
-      if (nb <= bcur_) {
-        --far_count_;
-        if (!push_near(id, k)) return;  // (rebuilt)
-        continue;
-      }
-      const uint32_t d = destination(nb, k);
+      const uint32_t d = examine<kStored, kLog>(id, kOverflow);
+      if (d == kNil) return;     // (rebuilt)
+      if (d == kNear) continue;  // (stale, or near now)
       // (A second entry of this neuron in the chunk is stale: the tag no longer names the list.)
-      t = kMoving;
+      tag(id) = kMoving;
       moving[m] = id;
       dest[m++] = d;
       if (d < kOverflow) {

@@ -472,6 +472,17 @@ class BucketQueueT {
   // chunk is told stale by a moving tag until the chunk is done.
   template <bool kStored, bool kLog>
   void redistribute_overflow(uint32_t first_chunk);
+  // Before a chunk's entries are placed: false when the pool runs low (the queue has then been
+  // rebuilt, and the caller stops); else starts loading the list's next chunk and the
+  // entries' records.
+  template <bool kStored>
+  bool begin_chunk(const BucketChunk &ch);
+  // One entry of the list list_tag: the far list it belongs to now (a bucket, kOverflow or
+  // kNever; the caller moves it there), kNear when nothing is to be moved (a stale entry, or
+  // one taken into the near heap), or kNil when the heap was full and the queue has been
+  // rebuilt (the caller stops).
+  template <bool kStored, bool kLog>
+  uint32_t examine(uint32_t id, uint32_t list_tag);
   void choose_scale();
   // Shared mode: divides the block between the heap (for `near` neurons and half the spare
   // room) and the chunks.
