@@ -539,6 +539,9 @@ class Loop {
       }
     };
     if constexpr (kDelays && !kCompact) {
+      // (A model whose due neurons ignore inputs would need its own-due test here, as in
+      // deliver_batched: a neuron due by its own key is not flagged.)
+      static_assert(!O::kDueIgnoresInputs, "the quiet test below reads no key");
       // Most targets of a delaying row are far in the queue and have not spiked lately: their
       // tag and flags, read as one word, say so in one test, and then the kick and the
       // threshold test are all there is to do (no input is ignored, update_later() has nothing

@@ -185,10 +185,7 @@ bool BucketQueueT<R, F>::begin_chunk(const BucketChunk &ch) {
     __builtin_prefetch(&pool_[ch.next]);
     __builtin_prefetch(reinterpret_cast<const char *>(&pool_[ch.next]) + 64);
   }
-  for (uint32_t q = 0; q < ch.count; ++q) {
-    __builtin_prefetch(&tag(ch.ids[q]));
-    if (kStored) __builtin_prefetch(&stored_[ch.ids[q]]);
-  }
+  for (uint32_t q = 0; q < ch.count; ++q) prefetch<kStored>(ch.ids[q]);
   return true;
 }
 

@@ -236,9 +236,10 @@ class BucketQueueT {
   }
   uint32_t &tag(uint32_t i) const { return tag_[size_t(i) * kWordStride]; }
   // Starts loading what key(i) and tag(i) read.
+  template <bool kStored>
   void prefetch(uint32_t i) const {
     __builtin_prefetch(&tag_[size_t(i) * kWordStride]);
-    if (stored_) __builtin_prefetch(&stored_[i]);
+    if (kStored) __builtin_prefetch(&stored_[i]);
   }
 
   // The bits of x as an integer in the order of x (branch-free).
