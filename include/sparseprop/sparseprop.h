@@ -791,11 +791,14 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *             dl_dv_end, n finite values dL/dV at now(), or NULL (no such term).
  * Returns:    SP_OK;
  *             SP_ERR_UNSUPPORTED: a network with the compact layout (sp_network_memory);
- *             SP_ERR_STATE when nothing is being recorded (no sp_record, or it has ended);
+ *             SP_ERR_STATE when nothing is being recorded (no sp_record, or it has ended),
+ *               or net is a replica whose parent's parameters changed since its sp_rewind;
  *             SP_ERR_ARGUMENT: n_spikes not the number recorded, dl_dt NULL with
  *               n_spikes > 0, a value of dl_dt or dl_dv_end not finite;
  *             SP_ERR_NUMERIC when a gradient is not finite (e.g. an exp overflowing for t_ref
  *               of some 700 tau).
+ *             The checks run in this order and the first failing one is returned: a call
+ *             with nothing recorded is SP_ERR_STATE whatever its arguments.
  * On failure: nothing is accumulated and the recording is kept (the call can be repeated,
  *             e.g. with smaller dl_dt).
  * Allocates:  never (sp_record allocated everything).

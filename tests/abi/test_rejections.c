@@ -811,7 +811,10 @@ static void test_training_rejections(void **state) {
   assert_int_equal(len, FN);
   assert_status(sp_get_params(net, SP_PARAM_DRIVES, p, FN + 1), SP_ERR_ARGUMENT);
   assert_status(sp_set_params(net, SP_PARAM_DRIVES, p, FN - 1), SP_ERR_ARGUMENT);
-  assert_status(sp_backward(net, dl, 1, NULL), SP_ERR_STATE); /* no tape */
+  /* No tape: SP_ERR_STATE comes before the arguments' checks (a wrong count, a NULL dl_dt with
+   * a count), as the header says. */
+  assert_status(sp_backward(net, dl, 1, NULL), SP_ERR_STATE);
+  assert_status(sp_backward(net, NULL, 5, NULL), SP_ERR_STATE);
   assert_status(sp_record(NULL, 10), SP_ERR_ARGUMENT);
   sp_network_destroy(net);
 }
