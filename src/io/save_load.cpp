@@ -923,7 +923,10 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   // The compact layout (network_compact_refusal) needs one drive and the seeded v0: read ahead
   // (both sections are read again in order below, for the checksum, and must be the same).
   // Tabulated models are never compact, and the tables' reader shares the read-ahead buffer.
-  if (!tables.count && d.n >= network_compact_min_n()) {
+  // It runs in the phase frame only: a file saved running in the time frame (its drives were
+  // made to differ and equal again, or a crafted one) loads in the full layout, which has the
+  // time-frame keys.
+  if (!tables.count && frame == SP_FRAME_PHASE && d.n >= network_compact_min_n()) {
     Reader ahead = r.ahead(at, at + 16 * uint64_t(d.n), ahead_buf, ahead_cap);
     d.drive = ahead.f64();
     bool equal = ahead.ok();
