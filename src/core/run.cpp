@@ -374,17 +374,31 @@ class Loop {
   // cache misses of many targets overlap), and visits each (visit()).
   template <bool rec, class F>
   void each_target(const Row &row, uint32_t begin, uint32_t end, double t, F f) {
-    const uint32_t count = row.count;
     const uint32_t *const targets = row.targets;
     Slot *const neuron = neuron_;
     const bool no_refractory = !(net_.t_ref > 0);
+    walk(
+        row.count, begin, end, [&](uint32_t s) { prefetch_target(targets[s]); },
+        [&](uint32_t s) {
+          const uint32_t i = targets[s];
+          visit<rec>(s, i, neuron[i], t, no_refractory, f);
+        });
+  }
+  // Calls one(s) for s in [begin, end) of a row of `count` targets, and prefetch(s + kAhead)
+  // before each while that is in the row (prefetch(s) for the first kAhead when begin is 0).
+  // (Two loops: the one with prefetches tests no bound per target.)
+  template <class P, class F>
+  static void walk(uint32_t count, uint32_t begin, uint32_t end, P prefetch, F one) {
     if (begin == 0)
-      for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch_target(targets[s]);
-    for (uint32_t s = begin; s < end; ++s) {
-      if (s + kAhead < count) prefetch_target(targets[s + kAhead]);
-      const uint32_t i = targets[s];
-      visit<rec>(s, i, neuron[i], t, no_refractory, f);
+      for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(s);
+    const uint32_t last_ahead = count > kAhead ? count - kAhead : 0;
+    const uint32_t end_ahead = end < last_ahead ? end : last_ahead;
+    uint32_t s = begin;
+    for (; s < end_ahead; ++s) {
+      prefetch(s + kAhead);
+      one(s);
     }
+    for (; s < end; ++s) one(s);
   }
   static constexpr uint32_t kAhead = 16;
 
@@ -411,7 +425,6 @@ class Loop {
     const uint32_t *const targets = row.targets;
     // (Locals: the queue calls below are opaque to the compiler, which would reload members.)
     Slot *const neuron = neuron_;
-    const double due = due_key();
     const bool no_refractory = !(net_.t_ref > 0);
     double x[kBlock], y[kBlock];
     uint32_t who[kBlock], later[kBlock];
@@ -422,17 +435,7 @@ class Loop {
     };
     auto one = [&](uint32_t s) {
       const uint32_t i = targets[s];
-      Slot &slot = neuron[i];
-      // The full layout's common target, read in place: not spiked lately and not due by its
-      // own key (the model's due neurons ignore inputs); the rest ask ignores().
-      if constexpr (!kCompact && !rec) {
-        const bool own_due = O::kDueIgnoresInputs && O::phase_key(slot.state) <= due;
-        if (__builtin_expect(!(slot.flags & kSlotRecent) && !own_due, 1)) {
-          gather(s, i, slot);
-          return;
-        }
-      }
-      visit<rec>(s, i, slot, t, no_refractory, gather);
+      visit<rec>(s, i, neuron[i], t, no_refractory, gather);
     };
     // (The prefetches use the local base: a store to a state could alias neuron_.)
     auto prefetch = [&](uint32_t s) {
@@ -440,18 +443,10 @@ class Loop {
       __builtin_prefetch(at);
       if constexpr (kCompact) __builtin_prefetch(at + 11);  // (may cross a cache line)
     };
-    for (uint32_t s = 0; s < count && s < kAhead; ++s) prefetch(s);
-    const uint32_t last_ahead = count > kAhead ? count - kAhead : 0;  // s below: s + kAhead too
     for (uint32_t b = 0; b < count; b += kBlock) {
       const uint32_t e = count - b < kBlock ? count : b + kBlock;
-      const uint32_t e_ahead = e < last_ahead ? e : last_ahead;
       m = 0;
-      uint32_t s = b;
-      for (; s < e_ahead; ++s) {
-        prefetch(s + kAhead);
-        one(s);
-      }
-      for (; s < e; ++s) one(s);
+      walk(count, b, e, prefetch, one);
       O::apply_batch(x, y, m, kick);
       // A key that did not move earlier (an inhibitory kick) keeps a far entry valid: a far
       // target takes its new state and nothing else (its tag is in the slot). A near target, or
@@ -565,13 +560,8 @@ class Loop {
         if (__builtin_expect(x <= threshold, 0)) mark_due(i, slot);
       };
       // (The prefetches use the local base: a store to a state could alias neuron_.)
-      for (uint32_t s = 0; s < count && s < kAhead; ++s) __builtin_prefetch(&neuron[targets[s]]);
-      uint32_t s = 0;
-      for (; s + kAhead < count; ++s) {
-        __builtin_prefetch(&neuron[targets[s + kAhead]]);
-        one(s);
-      }
-      for (; s < count; ++s) one(s);
+      walk(
+          count, 0, count, [&](uint32_t s) { __builtin_prefetch(&neuron[targets[s]]); }, one);
     } else {
       each_target<rec>(row, 0, row.count, t, kick_one);
     }
