@@ -261,8 +261,9 @@ class Synapses:
     def from_matrix(cls, matrix: Any) -> "Synapses":
         """From a ``scipy.sparse`` matrix (any format; anything with ``tocsr()``) of shape
         ``(n_sources, n)`` with ``matrix[j, i]`` = weight from source ``j`` to neuron ``i``.
-        Every stored entry is a synapse, explicit zeros included; the weight parameters are in
-        the order of ``matrix.tocsr()`` (rows, then that matrix's column order)."""
+        Every entry of ``matrix.tocsr()`` is a synapse, explicit zeros included, and the weight
+        parameters are in its order (rows, then that matrix's column order). (``tocsr()`` sums
+        duplicate entries of a COO matrix into one synapse.)"""
         m = matrix.tocsr()
         return cls.csr(m.indptr, m.indices, m.data)
 
@@ -363,8 +364,12 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
     keep: List[Any] = []
     d.n = n = _u32("n", n)
     d.model = _enum(Model, "model", model)
+    # (The C description reads 0 as "the default" for tau and input_capacity; a 0 given here
+    # is refused instead of silently becoming the default.)
     if tau is not None:
         d.tau = _float("tau", tau)
+        if d.tau == 0.0:
+            raise _fail("tau = 0: must be > 0 (leave it out for the library's default, 0.01)")
     if drive is not None and drives is not None:
         raise TypeError("give either drive= (one for all) or drives= (one per neuron)")
     if drive is not None:
@@ -399,6 +404,9 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
         d.t_ref = _float("t_ref", t_ref)
     if input_capacity is not None:
         d.input_capacity = _u32("input_capacity", input_capacity)
+        if d.input_capacity == 0:
+            raise _fail("input_capacity = 0: must be >= 1 (leave it out for the library's "
+                        "default, 4096)")
     d.frame = _enum(Frame, "frame", frame)
     if tau_syn is not None:
         d.tau_syn = _float("tau_syn", tau_syn)
@@ -463,7 +471,7 @@ _DESCRIPTION_DOC = """
                 custom neurons are tabulated at creation, once per distinct drive (at most
                 64; drives can later only be set to values given at creation), and must be
                 oscillatory (f + I > 0 up to the spike).
-            tau: membrane time constant in seconds (library default 0.01).
+            tau: membrane time constant in seconds, > 0 (library default 0.01).
             drive: the drive I of every neuron (library default 0), or
             drives: one drive per neuron (array of n).
             recurrent: neuron -> neuron synapses: a ``scipy.sparse`` matrix of shape (n, n)
@@ -477,7 +485,7 @@ _DESCRIPTION_DOC = """
                 phase drawn from ``init_seed``, the others at reset.
             init_seed: seed of the initial phases.
             t_ref: absolute refractory period in seconds (default 0).
-            input_capacity: how many input events can be queued (library default 4096).
+            input_capacity: how many input events can be queued, >= 1 (library default 4096).
             frame: ``"auto"`` (default), ``"phase"`` or ``"time"`` (forcing one is for tests).
             tau_syn: LIF synaptic time constant in seconds: 0 or None (default) for delta
                 synapses (an input jumps V by its weight); > 0 for current-based synapses,
@@ -601,7 +609,8 @@ class Network:
 
     def close(self) -> None:
         """Frees the network now (``sp_network_destroy``). Calling it again does nothing;
-        any other method then raises :class:`StateError`."""
+        every other method and property then raises :class:`StateError`, except ``n``,
+        ``len()``, ``closed`` and ``repr()``, which the binding answers itself."""
         for r in list(getattr(self, "_replicas", ())):
             r.close()
         ptr, self._ptr = getattr(self, "_ptr", None), None
@@ -615,6 +624,7 @@ class Network:
             pass
 
     def __enter__(self) -> "Network":
+        self._h()  # (a closed network raises StateError)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -751,6 +761,7 @@ class Network:
             remaining = np.unique(_index_array("watch", watch, np.uint32))
         else:
             remaining = np.array([_u32("watch", watch)], dtype=np.uint32)
+        watched = remaining
         limit = None if max_spikes is None else _u64("max_spikes", max_spikes)
         if limit == 0:
             # A buffer of capacity 0 means "count only, no limit" to the library.
@@ -778,8 +789,11 @@ class Network:
                 continue
             break
         spikes = np.concatenate(chunks) if chunks else np.empty(0, dtype=_capi.SPIKE_DTYPE)
+        # Completed: every watched neuron is among the spikes (also when the call stopped on
+        # an error, where now() < t_end says nothing).
+        completed = np.setdiff1d(watched, spikes["neuron"]).size == 0
         out = SampleSpikes(spikes["t"].copy(), spikes["neuron"].copy(), spikes["flags"].copy(),
-                           bool(lib.sp_now(h) < t_end))
+                           bool(completed))
         if status != _capi.SP_OK:
             try:
                 check(status)
@@ -920,6 +934,8 @@ class Network:
     def accumulate_grads(self, other: "Network") -> None:
         """Adds ``other``'s accumulated gradients to this network's (``sp_grads_accumulate``);
         the two must share parameters (a replica and its parent, or two replicas of one)."""
+        if not isinstance(other, Network):
+            raise TypeError(f"other must be a Network, not {type(other).__name__}")
         check(lib.sp_grads_accumulate(self._h(), other._h()))
 
     # -- saving and loading ---------------------------------------------------------------

@@ -26,7 +26,10 @@ Limits:
   given if ``input_times`` requires a gradient.
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
   backward pass zeroes them. The forward pass rewinds the network and sets its parameters;
-  afterwards the network holds the last forward pass's parameters and final state.
+  afterwards the network holds the last forward pass's parameters and final state. Arguments
+  of the wrong type, size or range, and non-finite parameter values, raise before the network
+  is touched; a value the library refuses for its model (e.g. a LIF v0 at or above 1) raises
+  after the rewind, with every parameter as it was.
 - A backward pass differentiates its own forward pass. If the network was used since (another
   forward pass, ``set_params``, a run, ``gradcheck``'s perturbed evaluations), it runs that
   forward pass again first, with every parameter kind as the forward pass had it (given as a
@@ -47,6 +50,8 @@ import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 
+from ._capi import SP_ERR_ARGUMENT
+from .errors import ArgumentError
 from .network import Network, Param
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
@@ -79,10 +84,30 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
     unless ``record`` is False. ``values``: per kind of ``_KINDS``, the values to set, or None
     to keep the network's."""
     net = spec.net
-    net.rewind()  # also ends any recording, so the parameters can be set
+    # Sizes and finiteness first, so that such an error leaves the network untouched.
     for kind, value in zip(_KINDS, values):
-        if value is not None:
-            net.set_params(kind, value)
+        if value is None:
+            continue
+        name = kind.name.lower()
+        if value.shape[0] != net.param_count(kind):
+            raise ArgumentError(SP_ERR_ARGUMENT, f"{name} has {value.shape[0]} values, the "
+                                f"network has {net.param_count(kind)}")
+        if not np.isfinite(value).all():
+            bad = int(np.flatnonzero(~np.isfinite(value))[0])
+            raise ArgumentError(SP_ERR_ARGUMENT, f"{name}[{bad}] = {value[bad]} is not finite")
+    net.rewind()  # also ends any recording, so the parameters can be set
+    done: List[Tuple[Param, np.ndarray]] = []
+    try:
+        for kind, value in zip(_KINDS, values):
+            if value is not None:
+                before = net._param_snapshot(kind)[1]
+                net.set_params(kind, value)
+                done.append((kind, before))
+    except BaseException:
+        # A value the library refuses (a rule of the model): the kinds set so far go back.
+        for kind, before in reversed(done):
+            net.set_params(kind, before)
+        raise
     if values[3] is not None:
         net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
     if times.size:
@@ -136,6 +161,21 @@ def _put_back(net: Network, before: List[Tuple[Param, np.ndarray]], failed: bool
     except Exception:
         if not failed:
             raise
+
+
+def _neurons(name: str, values: Any, n: int) -> np.ndarray:
+    """Neuron indices (a sequence, array or tensor of integers; one integer counts as one) as
+    int64: TypeError for what is not integers (floats, strings, bools), IndexError for one
+    outside [0, n)."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    a = np.asarray(values)
+    if a.size and a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold neuron indices (integers), not {a.dtype}")
+    a = a.astype(np.int64).reshape(-1)
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise IndexError(f"{name} holds a neuron outside [0, {n})")
+    return a
 
 
 def _as_numpy(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
@@ -339,11 +379,7 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         channels = np.full(n_events, int(channels[0]), dtype=np.int64)
     watched = None
     if first_spike_of is not None:
-        if isinstance(first_spike_of, torch.Tensor):
-            first_spike_of = first_spike_of.detach().cpu().numpy()
-        watched = np.asarray(first_spike_of, dtype=np.int64).reshape(-1)
-        if watched.size and (watched.min() < 0 or watched.max() >= net.n):
-            raise IndexError(f"first_spike_of holds a neuron outside [0, {net.n})")
+        watched = _neurons("first_spike_of", first_spike_of, net.n)
     if stop_early is None:
         stop_early = not end_voltages
     stop_at = None
@@ -351,11 +387,9 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         if stop_early and watched is not None and watched.size:
             stop_at = watched
     else:
-        if isinstance(stop_early, torch.Tensor):
-            stop_early = stop_early.detach().cpu().numpy()
-        stop_at = np.asarray(stop_early, dtype=np.int64).reshape(-1)
-        if stop_at.size == 0 or stop_at.min() < 0 or stop_at.max() >= net.n:
-            raise IndexError(f"stop_early holds no neuron or one outside [0, {net.n})")
+        stop_at = _neurons("stop_early", stop_early, net.n)
+        if stop_at.size == 0:
+            raise IndexError("stop_early holds no neuron")
     spec = _Spec(net, t_end, channels, watched, missing, max_spikes, stop_at, end_voltages)
     spec.record = torch.is_grad_enabled() and any(
         p is not None and p.requires_grad for p in (weights, input_weights, drives, v0))

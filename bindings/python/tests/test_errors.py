@@ -220,6 +220,49 @@ def test_no_memory():
         assert snapshot(net) == before
 
 
+def test_zero_is_not_taken_for_the_default():
+    # The C description reads tau = 0 and input_capacity = 0 as "the default"; given here,
+    # they are refused.
+    with pytest.raises(sp.ArgumentError, match="tau = 0"):
+        Network(2, drive=1.1, tau=0.0)
+    with pytest.raises(sp.ArgumentError, match="input_capacity = 0"):
+        Network(2, drive=1.1, n_inputs=1, input_k=1, input_weight=0.1, input_capacity=0)
+    with pytest.raises(sp.ArgumentError, match="tau = 0"):
+        sp.network_memory(2, drive=1.1, tau=0.0)
+
+
+def test_closed_network():
+    net = Network(3, drive=1.1)
+    other = Network(3, drive=1.1)
+    with pytest.raises(TypeError, match="Network"):
+        other.accumulate_grads(5)
+    net.close()
+    assert net.closed and net.n == 3 and len(net) == 3 and "closed" in repr(net)
+    for call in (lambda: net.now, lambda: net.step(), lambda: net.voltages(),
+                 lambda: net.__enter__(), lambda: other.accumulate_grads(net)):
+        with pytest.raises(sp.StateError):
+            call()
+    other.close()
+
+
+def test_run_until_completed_on_errors():
+    # Neuron 2 fires last (no synapses); a run stopped by max_spikes before it has not
+    # completed, whatever now() says.
+    with Network(3, drive=1.1, v0=[0.9, 0.5, 0.0]) as net:
+        full = net.run_until(1.0, [2])
+        assert full.completed and full.neurons[-1] == 2
+        net.rewind()
+        with pytest.raises(sp.CapacityError) as ei:
+            net.run_until(1.0, [2], max_spikes=1)
+        assert not ei.value.spikes.completed and list(ei.value.spikes.neurons) == [0]
+        net.rewind()
+        with pytest.raises(sp.CapacityError) as ei:
+            net.run_until(1.0, [0, 2], max_spikes=1)
+        assert not ei.value.spikes.completed
+        net.rewind()
+        assert not net.run_until(full.times[-1], [2]).completed  # t_end is not included
+
+
 def test_state_errors():
     # LIF below threshold, no inputs: no neuron will ever spike.
     with Network(3, drive=0.5) as net:

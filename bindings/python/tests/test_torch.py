@@ -204,6 +204,36 @@ def test_errors_pass_through():
                         max_spikes=3)
     with pytest.raises(IndexError):
         spt.spike_times(net, T_END, first_spike_of=[net.n])
+    # Neuron indices must be integers: a float is not truncated, a string not parsed.
+    for bad in ([1.9], "1", [True], torch.tensor([1.0])):
+        with pytest.raises(TypeError):
+            spt.spike_times(net, T_END, first_spike_of=bad)
+        with pytest.raises(TypeError):
+            spt.spike_times(net, T_END, first_spike_of=[0], stop_early=bad)
+    assert spt.spike_times(net, T_END, first_spike_of=torch.tensor([1])).shape == (1,)
+
+
+def test_failed_forward_leaves_the_network_unchanged():
+    net = make()
+    net.run(T_END / 2)
+    before = net.to_bytes()
+    w = torch.tensor(net.params("weights") * 0.5, requires_grad=True)
+    d = torch.tensor(net.params("drives"), requires_grad=True)
+    # A wrong size or a non-finite value in a later kind: raised before the rewind.
+    with pytest.raises(sp.ArgumentError, match="drives has 3 values"):
+        spt.spike_times(net, T_END, weights=w, drives=d[:3])
+    assert net.to_bytes() == before
+    with pytest.raises(sp.ArgumentError, match=r"drives\[2\] = nan"):
+        spt.spike_times(net, T_END, weights=w, drives=torch.where(
+            torch.arange(net.n) == 2, torch.tensor(float("nan"), dtype=torch.float64), d))
+    assert net.to_bytes() == before
+    # A value only the library refuses (LIF v0 >= 1): raised after the rewind, with every
+    # parameter kind as it was (the weights set before it are put back).
+    weights, v0 = net.params("weights"), net.params("v0")
+    with pytest.raises(sp.ArgumentError):
+        spt.spike_times(net, T_END, weights=w, v0=torch.full((net.n,), 2.0, dtype=torch.float64))
+    np.testing.assert_array_equal(net.params("weights"), weights)
+    np.testing.assert_array_equal(net.params("v0"), v0)
 
 
 @pytest.mark.parametrize("model", ["lif", "lif-syn"])
