@@ -648,11 +648,14 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
 
 /* sp_set_drive - set the drive of one neuron from now() on.
  *
- * Its voltage at now() is unchanged. The frame rule (see "Frames" in the Experimental
- * section) picks the frame for the new drives: the time frame when they differ, the phase
- * frame again when they become one shared oscillatory drive. Costs O(log n), plus O(n) when
- * the frame changes and a scan of the drives while they may all be equal. Setting the drive
- * a neuron already has changes nothing.
+ * Its voltage at now() is kept: the neuron's state is re-expressed for the new drive from that
+ * voltage, so sp_voltage reads it back up to that rounding (LIF: within 2^-51 max(|V|, |I|);
+ * the phase models: as sp_voltage says, the phase's rounding times dV/dphi). So a drive set
+ * and set back at one instant need not restore the state bit for bit. The frame rule (see
+ * "Frames" in the Experimental section) picks the frame for the new drives: the time frame
+ * when they differ, the phase frame again when they become one shared oscillatory drive.
+ * Costs O(log n), plus O(n) when the frame changes and a scan of the drives while they may all
+ * be equal. Setting the drive a neuron already has changes nothing.
  *
  * Parameters: net, the network.
  *             neuron, < n.
@@ -729,7 +732,8 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
 /* sp_set_params - set every value of a parameter kind.
  *
  * Weights apply to the deliveries from now() on. SP_PARAM_DRIVES acts as sp_set_drive on
- * every neuron whose drive changes (voltages at now() unchanged, the frame rule applied).
+ * every neuron whose drive changes (voltages at now() kept, to the rounding sp_set_drive
+ * states; the frame rule applied).
  * SP_PARAM_V0 sets the state sp_rewind returns to; the current state is unchanged. Values
  * are checked as in sp_network_create.
  *

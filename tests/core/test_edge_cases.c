@@ -54,6 +54,41 @@ static void test_drive_change_after_long_silence(void **state) {
   sp_network_destroy(net);
 }
 
+/* sp_set_drive keeps a LIF neuron's voltage at now() to the header's rounding, 2^-51 max(|V|,
+ * |I|): in each frame, on a running neuron, after re-bases (t up to 700 tau), with a refractory
+ * hold and for drives below, at and above threshold. */
+static void test_drive_change_keeps_the_voltage(void **state) {
+  static const uint32_t frames[3] = {SP_FRAME_AUTO, SP_FRAME_PHASE, SP_FRAME_TIME};
+  int f, a, b, checked = 0;
+  (void)state;
+  for (f = 0; f < 3; ++f)
+    for (a = 0; a < 24; ++a)
+      for (b = 0; b < 8; ++b) {
+        sp_network_desc d;
+        sp_network *net = NULL;
+        double v0[2] = {0.3, 0.1}, drives[2] = {1.5, 1.5}, before, after, drive = 0.3 + 0.35 * b;
+        double t = 0.0007 * (a + 1) + (a % 3 == 2 ? 7.0 : 0.0);
+        sp_network_desc_init(&d, sizeof d);
+        d.model = SP_MODEL_LIF;
+        d.n = 2;
+        d.v0 = v0;
+        d.drives = drives;
+        d.frame = frames[f];
+        d.t_ref = a % 4 == 1 ? 0.002 : 0.0;
+        assert_int_equal(sp_network_create(&d, &net), SP_OK);
+        assert_int_equal(sp_run(net, t, NULL, 0, NULL), SP_OK);
+        assert_int_equal(sp_voltage(net, 0, &before), SP_OK);
+        assert_int_equal(sp_set_drive(net, 0, drive), SP_OK);
+        assert_int_equal(sp_voltage(net, 0, &after), SP_OK);
+        if (!(fabs(after - before) <= 0x1p-51 * fmax(fabs(before), drive)))
+          fail_msg("frame %u, t = %g, drive 1.5 -> %g: voltage %.17g, then %.17g", frames[f], t,
+                   drive, before, after);
+        ++checked;
+        sp_network_destroy(net);
+      }
+  assert_int_equal(checked, 3 * 24 * 8);
+}
+
 /* An input far in the future: the neurons have decayed to the drive, the jump is exact. */
 static void test_input_after_long_silence(void **state) {
   double v0[3] = {0.0, 0.2, 0.4}, v[3];
@@ -339,6 +374,7 @@ static void test_lif_input_at_another_neurons_spike_time(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_change_after_long_silence),
+      cmocka_unit_test(test_drive_change_keeps_the_voltage),
       cmocka_unit_test(test_input_after_long_silence),
       cmocka_unit_test(test_gradient_after_long_silence),
       cmocka_unit_test(test_end_voltage_gradient_after_long_silence),

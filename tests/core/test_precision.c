@@ -16,8 +16,9 @@ static void check(int which, uint64_t spikes) {
   pm_result r = pm_measure(c, spikes);
   if (r.status != SP_OK) fail_msg("%s: status %d: %s", c->name, r.status, sp_last_error());
   assert_int_equal(r.spikes, spikes);
-  print_message("%s: %llu spikes up to t = %.6g s: max error %.3f ulps (%.3f after t = 1024 tau), "
-                "%.3f of the bound\n",
+  /* (A TAP diagnostic line: "# ".) */
+  print_message("# %s: %llu spikes up to t = %.6g s: max error %.3f ulps (%.3f after t = "
+                "1024 tau), %.3f of the bound\n",
                 c->name, (unsigned long long)r.spikes, r.last_t, r.max_ulps, r.max_ulps_late,
                 r.max_bound);
   if (!(r.max_bound <= 1.0))

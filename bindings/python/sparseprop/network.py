@@ -816,7 +816,8 @@ class Network:
         return out
 
     def set_drive(self, neuron: int, drive: float) -> None:
-        """Sets the drive of ``neuron`` from ``now`` on (its voltage now is unchanged)."""
+        """Sets the drive of ``neuron`` from ``now`` on; its voltage now is kept, to the
+        rounding the C header's ``sp_set_drive`` states."""
         self._params_changing(Param.DRIVES)
         check(lib.sp_set_drive(self._changed(), _u32("neuron", neuron), _float("drive", drive)))
 
