@@ -92,6 +92,11 @@ class Loop {
     bool own = kPhase ? key > net_.cur_key || !flagged_due(net_, j)
                       : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now &&
                                            O::neuron_spike_time(net_, j) == key);
+    // What its flags report: a neuron due at this instant that no event took to threshold
+    // (its refractory end does not mark it) reached threshold on its own, also where its clock
+    // is the instant's: kept due by a drive change at the instant, or (time frame) with a
+    // spike time recomputed from a state re-based at the instant that differs from its key.
+    const bool reached_alone = own || refr_end_of(net_, j) < net_.now;
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)
@@ -125,7 +130,7 @@ class Loop {
     // Why it spikes now (SP_SPIKE_* flags): its own dynamics, or the jump that made it due.
     // (The cause is read only for a triggered spike: for the others it would be a cache miss
     // per spike, about 5% of the time at N = 10^5.)
-    const uint32_t why = own ? 0u : SP_SPIKE_TRIGGERED | network_cause(net_, j);
+    const uint32_t why = reached_alone ? 0u : SP_SPIKE_TRIGGERED | network_cause(net_, j);
     begin_instant(t);
     // (No longer due. The cause stays, as Network::marks keeps it, until the next trigger: a
     // neuron due by a tie with the spiker's key reports the last one.)

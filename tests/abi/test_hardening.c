@@ -868,6 +868,7 @@ static void test_due_neuron_drive_one_at_instant_stays_finite(void **state) {
   assert_sp_ok(sp_step(net, &s)); /* due at now(): it spikes at this instant */
   assert_int_equal(s.neuron, 1);
   assert_true(s.t == sp_now(net));
+  assert_int_equal(s.flags, 0); /* on its own: no event took it to threshold */
   assert_sp_ok(sp_voltages(net, v, 2));
   if (!isfinite(v[0]) || !isfinite(v[1]))
     abi_fail_at(__FILE__, __LINE__, "voltages %g, %g after the spike", v[0], v[1]);

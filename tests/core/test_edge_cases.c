@@ -89,6 +89,45 @@ static void test_drive_change_keeps_the_voltage(void **state) {
   assert_int_equal(checked, 3 * 24 * 8);
 }
 
+/* A neuron due at an instant by its own dynamics (tied with the spiker: the same v0 and drive)
+ * and kept due by a drive change at that instant spikes then and reports flags 0, reaching
+ * threshold on its own (no event took it there): in the time frame, where its drive changes,
+ * and in the phase frame, which a third neuron's drive change selects (it reported
+ * SP_SPIKE_TRIGGERED; test_hardening's drive of exactly 1 checks the time frame's case where
+ * the spike time recomputed after the change is not its key). */
+static void test_kept_due_by_a_drive_change_reports_its_own_spike(void **state) {
+  int phase;
+  (void)state;
+  for (phase = 0; phase < 2; ++phase) {
+    sp_network_desc d;
+    sp_network *net = NULL;
+    double v0[3] = {0.5, 0.5, 0.0}, drives[3] = {1.5, 1.5, 1.6};
+    sp_spike first, s;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 3;
+    d.v0 = v0;
+    d.drives = drives; /* (different drives: the time frame) */
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+    assert_int_equal(sp_step(net, &first), SP_OK);
+    assert_int_equal(first.neuron, 0);
+    assert_close(first.t, 0.01 * log(2.0), 1e-15);
+    if (phase) {
+      assert_int_equal(sp_set_drive(net, 2, 1.5), SP_OK);
+      assert_int_equal(sp_network_frame(net), SP_FRAME_PHASE);
+    } else {
+      assert_int_equal(sp_set_drive(net, 1, 1.55), SP_OK);
+      assert_int_equal(sp_network_frame(net), SP_FRAME_TIME);
+    }
+    assert_int_equal(sp_step(net, &s), SP_OK);
+    assert_int_equal(s.neuron, 1);
+    assert_true(s.t == first.t);
+    if (s.flags != 0) fail_msg("%s frame: flags %u", phase ? "phase" : "time", s.flags);
+    sp_network_destroy(net);
+  }
+}
+
 /* An input far in the future: the neurons have decayed to the drive, the jump is exact. */
 static void test_input_after_long_silence(void **state) {
   double v0[3] = {0.0, 0.2, 0.4}, v[3];
@@ -375,6 +414,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_change_after_long_silence),
       cmocka_unit_test(test_drive_change_keeps_the_voltage),
+      cmocka_unit_test(test_kept_due_by_a_drive_change_reports_its_own_spike),
       cmocka_unit_test(test_input_after_long_silence),
       cmocka_unit_test(test_gradient_after_long_silence),
       cmocka_unit_test(test_end_voltage_gradient_after_long_silence),
