@@ -86,15 +86,28 @@ uint64_t parse_seed(const std::string &opt, const std::string &text) {
   return v;
 }
 
-double parse_positive(const std::string &opt, const std::string &text) {
-  if (text.empty() || std::isspace((unsigned char)text[0]))
-    throw bad_value(opt, text, "a positive number");
+namespace {
+// A finite number (strtod's forms, the whole text) that passes ok(), else a usage error
+// expecting `what`. (ERANGE: overflow, or a nonzero value below the smallest double.)
+template <class Ok>
+double parse_number(const std::string &opt, const std::string &text, const char *what, Ok ok) {
+  if (text.empty() || std::isspace((unsigned char)text[0])) throw bad_value(opt, text, what);
   char *end = nullptr;
   errno = 0;
   double d = std::strtod(text.c_str(), &end);
-  if (*end != '\0' || errno == ERANGE || !std::isfinite(d) || !(d > 0))
-    throw bad_value(opt, text, "a positive number");
+  if (*end != '\0' || errno == ERANGE || !std::isfinite(d) || !ok(d))
+    throw bad_value(opt, text, what);
   return d;
+}
+}  // namespace
+
+double parse_positive(const std::string &opt, const std::string &text) {
+  return parse_number(opt, text, "a positive number", [](double d) { return d > 0; });
+}
+
+double parse_non_negative(const std::string &opt, const std::string &text) {
+  // (-0 is zero too, and reads as +0.)
+  return parse_number(opt, text, "a number >= 0", [](double d) { return d >= 0; }) + 0.0;
 }
 
 ModelChoice parse_models(const std::string &opt, const std::string &text, bool allow_both) {

@@ -38,6 +38,8 @@ uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t l
 uint64_t parse_seed(const std::string &opt, const std::string &text);
 // A finite number > 0.
 double parse_positive(const std::string &opt, const std::string &text);
+// A finite number >= 0 (any spelling of zero: 0, 0.0, 0e0).
+double parse_non_negative(const std::string &opt, const std::string &text);
 
 // The neuron models a --model value names: "lif", "qif" (either case) or, where allowed,
 // "both".

@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "bench.hpp"
+#include "writers.hpp"  // format
 
 namespace spcli {
 
@@ -79,8 +80,7 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
       args.flag();
       o.backward = false;
     } else if (name == "tau-syn") {
-      std::string v = args.value();
-      o.tau_syn = v == "0" ? 0.0 : parse_positive(name, v);
+      o.tau_syn = parse_non_negative(name, args.value());
     } else if (name == "csv") {
       o.csv_path = args.value();
       if (o.csv_path.empty()) throw UsageError("--csv needs a file name");
@@ -94,6 +94,19 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
     // The O(N) loop and the floor probe model delta synapses: only the engine runs.
     if ((o.qif || o.eif) && !o.lif)
       throw UsageError("--tau-syn: current-based synapses are LIF only");
+    // The library judges tau_syn (its ratio to tau) before anything runs, not at the LIF-s rows.
+    sp_network_desc d;
+    sp_network_desc_init(&d, sizeof d);
+    d.n = kBenchK + 1;
+    d.tau = kBenchTau;
+    d.tau_syn = o.tau_syn;
+    d.drive = 1.5;
+    d.recurrent.k = kBenchK;
+    size_t bytes = 0;
+    if (sp_status s = sp_network_memory(&d, &bytes); s != SP_OK)
+      throw UsageError(std::string("--tau-syn ") + format("%g", o.tau_syn) +
+                       ": the library refuses it with tau = " + format("%g", kBenchTau) + " (" +
+                       sp_status_name(s) + "): " + sp_last_error());
     o.qif = false;
     o.eif = false;
     o.baseline = false;
@@ -137,8 +150,9 @@ void bench_usage(FILE *f) {
       "  --n-list N1,N2,...     these N instead (each > 100, at most 2^31)\n"
       "  --tau-syn SECONDS      also LIF with current-based synapses of this time constant,\n"
       "                         the same drive and weights (rows labelled LIF-s, after the\n"
-      "                         delta-synapse LIF rows of the same run; no baseline and no\n"
-      "                         floor, which model delta synapses; default 0: delta only)\n"
+      "                         delta-synapse LIF rows of the same run; default 0: delta\n"
+      "                         only). The whole run is then LIF only (no QIF or EIF rows)\n"
+      "                         and has no baseline and no floor, which model delta synapses\n"
       "work per N:\n"
       "  --spikes-count COUNT   timed spikes (default max(1e6, N)); also caps the backward\n"
       "                         run (default 1e5 spikes)\n"

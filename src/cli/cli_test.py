@@ -7,6 +7,7 @@ import bisect
 import csv
 import os
 import re
+import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -164,6 +165,13 @@ BAD_COMMAND_LINES = [
     # Each factor is fine, the drive tau sqrt(K) J0 nu is not: the library refuses it.
     ["run", "--j0", "1e300", "--nu", "1e300"],
     ["run", "--model", "qif", "--j0", "1e-200", "--nu", "1e-200"],
+    # Refused as numerically impossible (SP_ERR_NUMERIC) is a bad command line too.
+    ["run", "--tau", "1e200"],
+    ["run", "--j0", "1e101"],
+    ["run", "--tau-syn", "0.01000001"],  # tau_syn/tau within 2^-12 of 1 but not 1
+    ["run", "--tau-syn", "-1"],
+    # bench asks the library about --tau-syn before any row runs.
+    ["bench", "--tau-syn", "1e-9", "--n-list", "1e3", "--spikes-count", "1e3"],
 ]
 
 
@@ -186,6 +194,11 @@ def case_usage_errors(exe, work):
         rc, _, err = run(exe, *args)
         expect(rc == 2 and err.splitlines()[-1] == "see 'sparseprop help bench'",
                "%r: exit %d, %r" % (args, rc, err))
+    # Any spelling of zero is the default, delta synapses.
+    for zero in ("0", "0.0", "0e0"):
+        rc, _, err = run(exe, "run", "--n", "500", "--k", "20", "--spikes-count", "100",
+                         "--tau-syn", zero, "--quiet")
+        expect(rc == 0, "--tau-syn %s: exit %d, %r" % (zero, rc, err))
     # What the renamed option says.
     rc, _, err = run(exe, "run", "--spikes", "x.csv")
     expect("--spikes-csv" in err and "--spikes-count" in err, "--spikes message: %r" % err)
@@ -253,6 +266,26 @@ def case_raster(exe, work):
         1 for t in times if t >= t_end - window), "the rate bins miss spikes")
 
 
+def case_raster_cap(exe, work):
+    """A window holding more than the raster's 50000 dots shows its last 50000, from the first
+    of them, and says so on stderr."""
+    csv_path, svg_path = os.path.join(work, "cli-cap.csv"), os.path.join(work, "cli-cap.svg")
+    rc, out, err = run(exe, "run", "--n", "2000", "--spikes-count", "60000", "--spikes-csv",
+                       csv_path, "--raster", svg_path, "--raster-neurons", "0-1999",
+                       "--raster-window", "100")
+    expect(rc == 0, "exit %d: %s" % (rc, err))
+    times = check_csv(csv_path, 2000, 60000)
+    root = ET.parse(svg_path).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    dots = "".join(p.get("d", "") for p in root.iter(ns + "path")).count("M")
+    expect(dots == 50000, "%d dots, want the last 50000" % dots)
+    m = re.search(r"note: the raster holds at most 50000 spikes: it shows ([\d.e+-]+) s "
+                  r"\(from t = ([\d.e+-]+) s\)", err)
+    expect(m is not None, "no note on stderr: %r" % err)
+    expect(abs(float(m.group(2)) - times[-50000]) <= 1e-8 * times[-50000],
+           "shown from %s, the 50000th last spike is at %.9g" % (m.group(2), times[-50000]))
+
+
 def case_progress(exe, work):
     # --progress: report lines with an ETA even though stderr is a pipe. The first comes after
     # 2 s of wall time, so a run that ends sooner prints none: the run is made ten times
@@ -297,6 +330,26 @@ def case_io_error(exe, work):
     bad = os.path.join(work, "no-such-dir", "x.csv")
     rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes-csv", bad)
     expect(rc == 1 and bad in err, "unwritable --spikes-csv: exit %d, %r" % (rc, err))
+    # An existing output is not emptied when another output cannot be opened.
+    keep = os.path.join(work, "cli-keep.csv")
+    with open(keep, "w") as f:
+        f.write("precious\n")
+    rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes-csv", keep, "--raster",
+                     os.path.join(work, "no-such-dir", "x.svg"))
+    expect(rc == 1 and open(keep).read() == "precious\n",
+           "a refused --raster: exit %d, the CSV now %r" % (rc, open(keep).read()[:40]))
+    # It is replaced by a run that succeeds (truncated, not appended to).
+    rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes-count", "50", "--quiet",
+                     "--spikes-csv", keep)
+    expect(rc == 0 and open(keep).read().startswith("t_s,neuron\n"), "rewritten CSV")
+    check_csv(keep, 100, 50)
+    # A write error on standard output is an I/O error (exit 1), as on any output.
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([exe, "run", "--n", "100", "--k", "10", "--spikes-count", "50"],
+                               stdout=full, stderr=subprocess.PIPE, text=True)
+        expect(p.returncode == 1 and "standard output" in p.stderr,
+               "stdout on /dev/full: exit %d, %r" % (p.returncode, p.stderr))
 
 
 def main():

@@ -1,4 +1,5 @@
 // The sparseprop program: dispatches to a subcommand and turns errors into exit codes.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -82,11 +83,19 @@ int dispatch(int argc, char **argv) {
   return spcli::kExitUsage;
 }
 
+// A write error on standard output (a full disk, a closed pipe) fails the program as any other
+// output's error does: it would otherwise go unnoticed with exit status 0.
+int checked_stdout(int status) {
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+  std::fprintf(stderr, "sparseprop: error writing standard output: %s\n", std::strerror(errno));
+  return status == spcli::kExitOk ? spcli::kExitFailure : status;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
   try {
-    return dispatch(argc, argv);
+    return checked_stdout(dispatch(argc, argv));
   } catch (const spcli::UsageError &e) {
     std::fprintf(stderr, "sparseprop: %s\n", e.what());
     return spcli::kExitUsage;

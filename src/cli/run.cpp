@@ -113,17 +113,20 @@ int run_main(int argc, char **argv, int first) {
   int status = parse_or_usage("run", argc, argv, first, parse_run_options, run_usage, &o);
   if (status >= 0) return status;
 
-  // Open the outputs first so a long run cannot end in an unwritable path.
-  std::unique_ptr<OutputFile> csv_file, svg_file;
-  if (!o.spikes_csv_path.empty()) csv_file.reset(new OutputFile(o.spikes_csv_path));
-  if (!o.raster_path.empty()) svg_file.reset(new OutputFile(o.raster_path));
-
   sp_network_desc desc = describe_run(o);
   size_t net_bytes = 0;
   check(sp_network_memory(&desc, &net_bytes), "sp_network_memory");
   sp_network *raw = nullptr;
   check(sp_network_create(&desc, &raw), "sp_network_create");
   NetworkPtr net(raw, sp_network_destroy);
+
+  // Open the outputs before the run, so that it cannot end in an unwritable path; after the
+  // network exists and every output has opened, so that a refusal empties no existing file.
+  std::unique_ptr<OutputFile> csv_file, svg_file;
+  if (!o.spikes_csv_path.empty()) csv_file.reset(new OutputFile(o.spikes_csv_path, true));
+  if (!o.raster_path.empty()) svg_file.reset(new OutputFile(o.raster_path, true));
+  if (csv_file) csv_file->begin();
+  if (svg_file) svg_file->begin();
   std::vector<sp_spike> buf(kBatch);
   bool terminal = stderr_is_terminal();
   Progress progress(!o.quiet && (o.progress || terminal), o.n, terminal);
@@ -155,6 +158,13 @@ int run_main(int argc, char **argv, int first) {
                                o.model_name(), o.n, o.k, o.raster_first, o.raster_last);
     raster.write_svg(svg_file->get(), title, timed.t_begin, timed.t_end);
     svg_file->close();
+    if (raster.capped() && !o.quiet)
+      std::fprintf(stderr,
+                   "sparseprop run: note: the raster holds at most %zu spikes: it shows %.6g s "
+                   "(from t = %.9g s), less than --raster-window %g; show fewer neurons or a "
+                   "shorter window for the whole window\n",
+                   kRasterMaxDots, timed.t_end - raster.shown_from(), raster.shown_from(),
+                   o.raster_window);
   }
   if (!o.quiet) print_summary(stdout, make_summary(o, net.get(), burn, timed, net_bytes));
   return kExitOk;

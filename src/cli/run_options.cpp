@@ -113,8 +113,7 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
     } else if (name == "tau") {
       o.tau = parse_positive(name, args.value());
     } else if (name == "tau-syn") {
-      std::string v = args.value();
-      o.tau_syn = v == "0" ? 0.0 : parse_positive(name, v);
+      o.tau_syn = parse_non_negative(name, args.value());
     } else if (name == "spikes-count") {
       o.spikes = parse_count(name, args.value(), 1, UINT64_MAX);
       spikes_set = true;
@@ -172,7 +171,7 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
   sp_network_desc d = describe_run(o);
   size_t bytes = 0;
   sp_status s = sp_network_memory(&d, &bytes);
-  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED)
+  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED || s == SP_ERR_NUMERIC)
     throw UsageError(std::string("the library refuses this network (") + sp_status_name(s) +
                      "): " + sp_last_error() +
                      "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF and EIF), from --tau, --k, "
@@ -215,7 +214,9 @@ void run_usage(FILE *f) {
       "  --raster FILE.svg      raster plot of the end of the timed run, with the population\n"
       "                         rate (all N neurons) underneath; SVG only\n"
       "  --raster-window SECONDS\n"
-      "                         how much simulated time the raster shows (default 1)\n"
+      "                         how much simulated time the raster shows (default 1; at\n"
+      "                         most 50000 dots: a window holding more shows its last\n"
+      "                         50000, with a note on stderr)\n"
       "  --raster-neurons FIRST-LAST\n"
       "                         which neurons it shows, inclusive (default 0-199)\n"
       "  --progress             progress lines with an ETA on stderr even when it is not a\n"

@@ -7,12 +7,24 @@
 #include <cstdarg>
 #include <cstring>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace spcli {
 
-OutputFile::OutputFile(const std::string &path) : path_(path), buf_(1 << 20) {
-  f_ = std::fopen(path.c_str(), "w");
+OutputFile::OutputFile(const std::string &path, bool deferred) : path_(path), buf_(1 << 20) {
+  // Append mode: created if missing, not emptied (begin() does that); writes go to the end,
+  // which is the start once it is empty.
+  f_ = std::fopen(path.c_str(), "a");
   if (!f_) throw RuntimeError("cannot open '" + path + "' for writing: " + std::strerror(errno));
   std::setvbuf(f_, buf_.data(), _IOFBF, buf_.size());
+  if (!deferred) begin();
+}
+
+void OutputFile::begin() {
+  struct stat st;
+  if (fstat(fileno(f_), &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fileno(f_), 0) != 0)
+    throw RuntimeError("cannot truncate '" + path_ + "': " + std::strerror(errno));
 }
 
 OutputFile::~OutputFile() {

@@ -12,10 +12,14 @@
 
 namespace spcli {
 
-// An output file opened up front, so a long run never ends in an unwritable path.
+// An output file opened up front, so a long run never ends in an unwritable path. With
+// `deferred`, opening does not empty an existing file: begin() does, once every output of the
+// command has opened (so that a refusal of the second leaves the first one's contents alone).
 class OutputFile {
  public:
-  explicit OutputFile(const std::string &path);
+  explicit OutputFile(const std::string &path, bool deferred = false);
+  // Empties the file (a regular file; a device or pipe is written as it is).
+  void begin();
   OutputFile(const OutputFile &) = delete;
   OutputFile &operator=(const OutputFile &) = delete;
   ~OutputFile();
@@ -45,6 +49,10 @@ class Raster {
   // Plots what was kept between max(t_begin, t_end - window) and t_end; [t_begin, t_end] is
   // the span add() saw, so the rate of a bin cut by either end is over the part inside.
   void write_svg(FILE *f, const std::string &title, double t_begin, double t_end);
+  // Whether the window held more than max_dots dots: the plot then starts at the oldest dot
+  // kept (shown_from()), not at t_end - window.
+  bool capped() const { return dropped_ && !dots_.empty(); }
+  double shown_from() const { return dots_.empty() ? 0.0 : dots_.front().t; }
 
  private:
   uint32_t first_, last_;
