@@ -184,7 +184,8 @@ collector. Keyword arguments (defaults in brackets):
   Both are exact by phase tables built at creation, one per distinct drive (at most 64):
   `set_drive!` accepts only drives the network was created with.
 - `n`: number of neurons (required unless `recurrent` or `inputs` gives it).
-- `tau` (`0.01`): membrane time constant in seconds.
+- `tau` (`0.01`): membrane time constant in seconds, > 0 (`0` is an `ArgumentError`, not the
+  C default).
 - `drive` (`0.0`): drive `I` of every neuron, or `drives`: a vector of `n` drives.
 - recurrent synapses, one of
   - `recurrent`: an `n`×`n` `SparseMatrixCSC` `W`, `W[i, j]` = weight of the synapse from
@@ -483,6 +484,8 @@ function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Int
     nin32 = _u32(n_inputs, "n_inputs")
     drive !== nothing && drives !== nothing &&
         throw(ArgumentError("give drive (shared) or drives (per neuron), not both"))
+    # (The C description reads tau = 0 as its default, 0.01: a 0 given here is refused.)
+    tau == 0 && throw(ArgumentError("tau = 0: must be > 0 (the default is 0.01)"))
     drives_c = drives === nothing ? nothing : _f64vec(drives, n, "drives")
     v0_c = v0 === nothing ? nothing : _f64vec(v0, n, "v0")
     rp, tg, w = _synapse_arrays(recurrent, row_ptr, targets, weights, k, weight, n, n, "",

@@ -183,6 +183,7 @@ end
     @test_throws DimensionMismatch Network(n = 3, drives = [1.5, 1.5])
     @test_throws DimensionMismatch Network(n = 3, drive = 1.5, v0 = zeros(4))
     @test_throws ArgumentError Network(n = 3, drive = 1.5, drives = ones(3))
+    @test_throws ArgumentError Network(n = 3, drive = 1.5, tau = 0.0)   # not the C default
     @test_throws ArgumentError Network(n = 3, drive = 1.5, model = :nope)
     @test_throws ArgumentError Network(n = 3, drive = 1.5, frame = :nope)
     @test_throws DimensionMismatch Network(n = 2, drive = 1.5, row_ptr = [1, 2, 3],
