@@ -230,9 +230,22 @@ impl Network {
     /// Calls `f` with the handle, holding the family's read lock if `self` is a replica (its
     /// parent's parameters cannot change during the call). `f` must only read the network
     /// when called from a `&self` method.
+    ///
+    /// Every public method takes the lock once, for the whole of its work: a method that makes
+    /// several C calls (`run_append`'s chunks, `save`'s two calls) holds one guard across all
+    /// of them ([`Network::guarded`]), so that a parent's change cannot land between them and
+    /// make the replica's call fail halfway. No method calls another that takes the lock
+    /// while it holds it: a second read lock on the same thread can deadlock when a writer is
+    /// waiting.
     fn with<R>(&self, f: impl FnOnce(*mut sys::sp_network) -> R) -> R {
-        let _reading = reading(&self.owner);
-        f(self.raw.as_ptr())
+        let (_reading, net) = self.guarded();
+        f(net)
+    }
+
+    /// The family's read guard (for a replica) and the handle, for a method that makes several
+    /// C calls under one guard. Call only the library (no method of `self`) while holding it.
+    fn guarded(&self) -> (Option<RwLockReadGuard<'_, ()>>, *mut sys::sp_network) {
+        (reading(&self.owner), self.raw.as_ptr())
     }
 
     /// Calls `f` with the handle of a parent whose parameters `f` changes: waits until no
@@ -290,15 +303,17 @@ impl Network {
     /// the refused one stay processed, as `sp_run` says).
     pub fn run_append(&mut self, t_end: f64, out: &mut Vec<Spike>) -> Result<usize> {
         let start = out.len();
+        // One guard for every chunk: a replica's parent waits for the whole run.
+        let (_reading, net) = self.guarded();
         loop {
             out.reserve(RUN_CHUNK);
             let len = out.len();
             let spare = out.capacity() - len;
             let mut count = 0usize;
             // SAFETY: the library writes at most `spare` (> 0) spikes into the spare capacity.
-            let status = self.with(|net| unsafe {
+            let status = unsafe {
                 sys::sp_run(net, t_end, out.as_mut_ptr().add(len) as *mut sys::sp_spike, spare, &mut count)
-            });
+            };
             // (`count` stays 0 where the library does not write it.)
             assert!(count <= spare, "sp_run reported more spikes than the buffer holds");
             // SAFETY: the first `count` spare slots were initialised by the library.
@@ -382,7 +397,9 @@ impl Network {
     /// `Status::Capacity` (the bound, or a full recording tape) and `Status::Numeric` they stay
     /// processed, `now()` is past them, and a new call (watching the neurons that have not
     /// spiked yet) goes on. Errors that change nothing (`Argument`, `Unsupported`, `State`)
-    /// carry no spikes. [`run_until_spiked_append`](Network::run_until_spiked_append) appends to
+    /// carry no spikes: they can only come before the first spike (a replica whose parent
+    /// changed its parameters refuses at the start with `State`; the parent's changes wait for
+    /// the whole call, so none lands between the library calls it makes). [`run_until_spiked_append`](Network::run_until_spiked_append) appends to
     /// a vector of yours instead.
     pub fn run_until_spiked(
         &mut self,
@@ -415,6 +432,9 @@ impl Network {
         let start = out.len();
         // The watched neurons that have not spiked yet, once the first chunk is full.
         let mut remaining: Option<Vec<u32>> = None;
+        // One guard for every chunk: a replica's parent waits for the whole call, so a stale
+        // replica's `Status::State` can only come from the first chunk, before any spike.
+        let (_reading, net) = self.guarded();
         loop {
             let room = max_spikes - (out.len() - start);
             out.reserve(room.min(RUN_CHUNK));
@@ -423,7 +443,7 @@ impl Network {
             let w = remaining.as_deref().unwrap_or(watch);
             let mut count = 0usize;
             // SAFETY: the library writes at most `cap` (> 0) spikes into the spare capacity.
-            let status = self.with(|net| unsafe {
+            let status = unsafe {
                 sys::sp_run_until(
                     net,
                     t_end,
@@ -433,7 +453,7 @@ impl Network {
                     cap,
                     &mut count,
                 )
-            });
+            };
             // (`count` stays 0 where the library does not write it.)
             assert!(count <= cap, "sp_run_until reported more spikes than the buffer holds");
             // SAFETY: the first `count` spare slots were initialised by the library.
@@ -473,8 +493,9 @@ impl Network {
 
     /// All voltages at `now()`.
     pub fn voltages(&self) -> Result<Vec<f64>> {
-        let mut v = vec![0.0; self.size() as usize];
-        self.voltages_into(&mut v)?;
+        let (_reading, net) = self.guarded();
+        let mut v = vec![0.0; unsafe { sys::sp_network_size(net) } as usize];
+        check(unsafe { sys::sp_voltages(net, v.as_mut_ptr(), v.len()) })?;
         Ok(v)
     }
 
@@ -495,9 +516,7 @@ impl Network {
 
     /// How many values parameter array `p` has.
     pub fn param_count(&self, p: Param) -> Result<usize> {
-        let mut len = 0usize;
-        check(self.with(|net| unsafe { sys::sp_param_count(net, p.to_raw(), &mut len) }))?;
-        Ok(len)
+        self.with(|net| unsafe { param_count(net, p) })
     }
 
     /// The values of parameter array `p` into `out` (exactly `param_count(p)` values).
@@ -506,8 +525,9 @@ impl Network {
     }
 
     pub fn params(&self, p: Param) -> Result<Vec<f64>> {
-        let mut v = vec![0.0; self.param_count(p)?];
-        self.params_into(p, &mut v)?;
+        let (_reading, net) = self.guarded();
+        let mut v = vec![0.0; unsafe { param_count(net, p) }?];
+        check(unsafe { sys::sp_get_params(net, p.to_raw(), v.as_mut_ptr(), v.len()) })?;
         Ok(v)
     }
 
@@ -526,8 +546,9 @@ impl Network {
     }
 
     pub fn grads(&self, p: Param) -> Result<Vec<f64>> {
-        let mut v = vec![0.0; self.param_count(p)?];
-        self.grads_into(p, &mut v)?;
+        let (_reading, net) = self.guarded();
+        let mut v = vec![0.0; unsafe { param_count(net, p) }?];
+        check(unsafe { sys::sp_get_grads(net, p.to_raw(), v.as_mut_ptr(), v.len()) })?;
         Ok(v)
     }
 
@@ -557,19 +578,21 @@ impl Network {
     /// `dl_dt[s]` = dL/dt for the s-th recorded spike (one per recorded spike);
     /// `dl_dv_end`: dL/dV of every neuron at `now()` (`size()` values), if L depends on it.
     pub fn backward(&mut self, dl_dt: &[f64], dl_dv_end: Option<&[f64]>) -> Result<()> {
+        let (_reading, net) = self.guarded();
         let end = match dl_dv_end {
             None => ptr::null(),
             Some(v) => {
-                if v.len() as u64 != self.size() as u64 {
+                let n = unsafe { sys::sp_network_size(net) };
+                if v.len() as u64 != n as u64 {
                     return Err(Error::new(
                         Status::Argument,
-                        format!("dl_dv_end has {} entries, expected n = {}", v.len(), self.size()),
+                        format!("dl_dv_end has {} entries, expected n = {n}", v.len()),
                     ));
                 }
                 v.as_ptr()
             }
         };
-        check(self.with(|net| unsafe { sys::sp_backward(net, dl_dt.as_ptr(), dl_dt.len(), end) }))
+        check(unsafe { sys::sp_backward(net, dl_dt.as_ptr(), dl_dt.len(), end) })
     }
 
     // ---------------------------------------------------------------------------------
@@ -578,20 +601,20 @@ impl Network {
     /// Parameters, connectivity and the full dynamic state, so that `load` and running on
     /// continue bit-identically.
     pub fn save(&self) -> Result<Vec<u8>> {
+        // One guard for both calls: a replica's parent cannot change the parameters (and so
+        // make the second call refuse) between the size query and the write.
+        let (_reading, net) = self.guarded();
         let mut len = 0usize;
-        check(self.with(|net| unsafe { sys::sp_save(net, ptr::null_mut(), 0, &mut len) }))?;
+        check(unsafe { sys::sp_save(net, ptr::null_mut(), 0, &mut len) })?;
         let mut buf = vec![0u8; len];
-        let written = self.save_into(&mut buf)?;
+        let written = unsafe { save_into(net, &mut buf) }?;
         buf.truncate(written);
         Ok(buf)
     }
 
     /// Saves into `buf`; returns the number of bytes written.
     pub fn save_into(&self, buf: &mut [u8]) -> Result<usize> {
-        let mut len = 0usize;
-        check(self.with(|net| unsafe { sys::sp_save(net, buf.as_mut_ptr().cast(), buf.len(), &mut len) }))?;
-        assert!(len <= buf.len(), "sp_save reported more bytes than the buffer holds");
-        Ok(len)
+        self.with(|net| unsafe { save_into(net, buf) })
     }
 
     /// A network from bytes written by `save`.
@@ -662,6 +685,27 @@ impl Network {
     }
 }
 
+/// `sp_param_count`.
+///
+/// # Safety
+/// `net` is a live handle, used under the rules of `Network::with`.
+unsafe fn param_count(net: *mut sys::sp_network, p: Param) -> Result<usize> {
+    let mut len = 0usize;
+    check(unsafe { sys::sp_param_count(net, p.to_raw(), &mut len) })?;
+    Ok(len)
+}
+
+/// `sp_save` into `buf`; the number of bytes written.
+///
+/// # Safety
+/// `net` is a live handle, used under the rules of `Network::with`.
+unsafe fn save_into(net: *mut sys::sp_network, buf: &mut [u8]) -> Result<usize> {
+    let mut len = 0usize;
+    check(unsafe { sys::sp_save(net, buf.as_mut_ptr().cast(), buf.len(), &mut len) })?;
+    assert!(len <= buf.len(), "sp_save reported more bytes than the buffer holds");
+    Ok(len)
+}
+
 fn c_path(path: &Path) -> Result<CString> {
     #[cfg(unix)]
     let bytes = {
@@ -725,7 +769,9 @@ impl std::iter::FusedIterator for Spikes<'_> {}
 /// - *Parameters change only while no replica is in a call*: every call on a replica holds its
 ///   family's lock for reading, and the parent's `set_params` and `set_drive` take it for
 ///   writing, so they wait for the replicas' calls in progress to return (and block new ones
-///   until they are done). Used as intended, the borrows of this container make that wait
+///   until they are done). A call is the whole method, however many library calls it makes
+///   (every chunk of `run_until`, `run_append` and `run_until_spiked`, both calls of `save`):
+///   a change never lands in the middle of one. Used as intended, the borrows of this container make that wait
 ///   empty: `parent_mut` cannot coexist with a replica borrowed from `replicas_mut`.
 ///
 /// A parent and its replicas may run at the same time (running only reads the parameters).

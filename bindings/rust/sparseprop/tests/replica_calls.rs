@@ -1,0 +1,131 @@
+//! A replica's Rust call is one call for the family's lock: the parent's `set_params` and
+//! `set_drive` wait for all of it, not just for the C call in progress (`run_until`,
+//! `run_append` and `run_until_spiked` call the library in chunks of spikes), so a parameter
+//! change never makes a replica's call fail midway.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sparseprop::{Model, Network, NetworkBuilder, Param, Status, Synapses};
+
+const N: u32 = 2000;
+
+/// Fires a few hundred thousand spikes per simulated second; neuron 0 (drive 0, inhibitory
+/// synapses only) never fires, so watching it runs `run_until_spiked` to `t_end`.
+fn drives(rest: f64) -> Vec<f64> {
+    let mut d = vec![rest; N as usize];
+    d[0] = 0.0;
+    d
+}
+
+fn parent() -> Network {
+    NetworkBuilder::new(Model::Lif, N)
+        .drives(&drives(1.1))
+        .recurrent(Synapses::procedural(50, 1, -0.1))
+        .init_seed(2)
+        .build()
+        .unwrap()
+}
+
+/// Long enough (many chunks of 4096 spikes, well over the 20 ms wait below) for the parent's
+/// change to be made while the replica's call is in progress.
+const T_END: f64 = 20.0;
+
+/// Runs `call` on `replica` on another thread and, once it is under way (20 ms in), changes the
+/// parent's parameters with `change`. Returns the call's result and whether the call was
+/// still in progress when the change was requested (else the test proves nothing).
+fn change_during<T: Send>(
+    parent: &mut Network,
+    replica: &mut Network,
+    call: impl FnOnce(&mut Network) -> T + Send,
+    change: impl FnOnce(&mut Network),
+) -> (T, bool) {
+    let started = AtomicBool::new(false);
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            started.store(true, Ordering::SeqCst);
+            let r = call(replica);
+            finished.store(true, Ordering::SeqCst);
+            r
+        });
+        while !started.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        let overlapped = !finished.load(Ordering::SeqCst);
+        change(parent);
+        (h.join().unwrap(), overlapped)
+    })
+}
+
+/// After the change: the replica has not seen it yet (the change came after its call) and
+/// refuses until rewound; rewound, it runs with the new parameters.
+fn assert_stale_then_rewound(r: &mut Network) {
+    assert_eq!(r.step().unwrap_err().status(), Status::State);
+    r.rewind().unwrap();
+    r.step().unwrap();
+}
+
+/// Before the fix, `set_params` took the lock between two of `run_append`'s chunks and the
+/// call failed with `Status::State` after processing spikes.
+#[test]
+fn set_params_waits_for_a_replicas_whole_run_append() {
+    let mut parent = parent();
+    let mut r = parent.replica().unwrap();
+    let ((res, out), overlapped) = change_during(
+        &mut parent,
+        &mut r,
+        |r| {
+            let mut out = Vec::new();
+            (r.run_append(T_END, &mut out), out)
+        },
+        |p| p.set_params(Param::Drives, &drives(1.12)).unwrap(),
+    );
+    assert!(overlapped, "the run ended before the change: lengthen T_END");
+    let n = res.unwrap_or_else(|e| {
+        panic!("set_params did not wait for the replica's call: {e} after {} spikes", out.len())
+    });
+    assert!(n > 2 * 4096 && n == out.len(), "{n} spikes");
+    assert_eq!(r.now(), T_END);
+    assert_stale_then_rewound(&mut r);
+}
+
+/// The same for `run_until`, which before the fix also threw the processed spikes away.
+#[test]
+fn set_drive_waits_for_a_replicas_whole_run_until() {
+    let mut parent = parent();
+    let mut r = parent.replica().unwrap();
+    let (res, overlapped) =
+        change_during(&mut parent, &mut r, |r| r.run_until(T_END), |p| p.set_drive(1, 1.2).unwrap());
+    assert!(overlapped, "the run ended before the change: lengthen T_END");
+    let spikes = res.expect("set_drive did not wait for the replica's call");
+    assert!(spikes.len() > 2 * 4096);
+    assert_eq!(r.now(), T_END);
+    assert_stale_then_rewound(&mut r);
+}
+
+/// `run_until_spiked`: errors that change nothing (`Status::State` among them) carry no spikes.
+/// Before the fix a change between chunks gave `State` with the spikes already processed.
+#[test]
+fn set_params_waits_for_a_replicas_whole_run_until_spiked() {
+    let mut parent = parent();
+    let mut r = parent.replica().unwrap();
+    let (res, overlapped) = change_during(
+        &mut parent,
+        &mut r,
+        |r| r.run_until_spiked(T_END, &[0], usize::MAX),
+        |p| p.set_params(Param::Drives, &drives(1.12)).unwrap(),
+    );
+    assert!(overlapped, "the run ended before the change: lengthen T_END");
+    let spikes = res.unwrap_or_else(|e| {
+        panic!("set_params did not wait for the replica's call: {} with {} spikes", e.error, e.value.len())
+    });
+    assert!(spikes.len() > 2 * 4096);
+    assert_eq!(r.now(), T_END, "neuron 0 never fires: the run goes to t_end");
+    // A stale replica refuses at the start, with no spike.
+    let e = r.run_until_spiked(2.0 * T_END, &[0], usize::MAX).unwrap_err();
+    assert_eq!(e.status(), Status::State);
+    assert!(e.value.is_empty(), "State carried {} spikes", e.value.len());
+    assert_stale_then_rewound(&mut r);
+}
