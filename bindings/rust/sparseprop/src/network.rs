@@ -353,11 +353,42 @@ impl Network {
         Ok(count)
     }
 
-    /// The spikes one `step` at a time. Ends when the network falls silent
-    /// (`Status::State`); any other error is yielded once and then the iterator ends.
-    /// Endless for a network that keeps firing: bound it with `take` or `take_while`.
+    /// The spikes one `step` at a time. Ends when the network falls silent (`step`'s
+    /// `Status::State`: no neuron will ever spike and no input is queued). Any other error is
+    /// yielded once and then the iterator ends; so is the `Status::State` of a replica whose
+    /// parent's parameters changed since its last `rewind` (a refusal, not silence: the
+    /// iterator tells the two apart by asking the library whether the replica still reports
+    /// voltages, which a stale replica refuses too). Endless for a network that keeps firing:
+    /// bound it with `take` or `take_while`.
     pub fn spikes(&mut self) -> Spikes<'_> {
         Spikes { net: self, done: false }
+    }
+
+    /// `step` for [`Spikes`]: `None` when the network has fallen silent.
+    fn step_unless_silent(&mut self) -> Option<Result<Spike>> {
+        // One guard for the step and the probe below: the parent cannot change its
+        // parameters between them.
+        let (_reading, net) = self.guarded();
+        let mut s = Spike::default();
+        let status = unsafe { sys::sp_step(net, &mut s as *mut Spike as *mut sys::sp_spike) };
+        let error = match Status::from_raw(status) {
+            None => return Some(Ok(s)),
+            // (The message now, before the probe replaces it.)
+            Some(status) => Error::last(status),
+        };
+        if error.status != Status::State {
+            return Some(Err(error));
+        }
+        if !self.is_replica() {
+            return None;
+        }
+        // A replica's `State` is silence, or the refusal of a stale replica (its parent's
+        // parameters changed since its last rewind: see "Data parallelism: replicas" in the
+        // header). The library refuses a stale replica's voltages too, with `State`, and
+        // reports a current one's (neuron 0 exists: n >= 1). No message text is parsed.
+        let mut v = 0.0;
+        let stale = unsafe { sys::sp_voltage(net, 0, &mut v) } == sys::SP_ERR_STATE;
+        stale.then_some(Err(error))
     }
 
     /// Queues an external input event on `channel` at time `t >= now()`.
@@ -735,17 +766,11 @@ impl Iterator for Spikes<'_> {
         if self.done {
             return None;
         }
-        match self.net.step() {
-            Ok(s) => Some(Ok(s)),
-            Err(e) => {
-                self.done = true;
-                if e.status == Status::State {
-                    None
-                } else {
-                    Some(Err(e))
-                }
-            }
+        let next = self.net.step_unless_silent();
+        if !matches!(next, Some(Ok(_))) {
+            self.done = true;
         }
+        next
     }
 }
 

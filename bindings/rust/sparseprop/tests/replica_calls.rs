@@ -1,7 +1,8 @@
 //! A replica's Rust call is one call for the family's lock: the parent's `set_params` and
 //! `set_drive` wait for all of it, not just for the C call in progress (`run_until`,
 //! `run_append` and `run_until_spiked` call the library in chunks of spikes), so a parameter
-//! change never makes a replica's call fail midway.
+//! change never makes a replica's call fail midway. And the `spikes()` iterator tells a stale
+//! replica's refusal (an error, yielded) from a network that falls silent (the end).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -128,4 +129,41 @@ fn set_params_waits_for_a_replicas_whole_run_until_spiked() {
     assert_eq!(e.status(), Status::State);
     assert!(e.value.is_empty(), "State carried {} spikes", e.value.len());
     assert_stale_then_rewound(&mut r);
+}
+
+/// Before the fix, `spikes()` on a replica whose parent changed its parameters ended at once,
+/// as if the network had fallen silent: the refusal was lost.
+#[test]
+fn spikes_yields_a_stale_replicas_refusal_once() {
+    let mut parent = parent();
+    let mut r = parent.replica().unwrap();
+    assert!(r.spikes().take(10).all(|s| s.is_ok()));
+    parent.set_drive(1, 1.2).unwrap();
+    let items: Vec<_> = r.spikes().take(10).collect();
+    assert_eq!(items.len(), 1, "one error, then the end: {items:?}");
+    let e = items[0].as_ref().unwrap_err();
+    assert_eq!(e.status, Status::State);
+    assert!(!e.message.is_empty());
+    // Rewound, it runs again.
+    r.rewind().unwrap();
+    assert_eq!(r.spikes().take(10).filter(|s| s.is_ok()).count(), 10);
+}
+
+/// A replica that falls silent (no neuron will ever fire) still just ends the iterator, and
+/// one that is silent and stale yields the refusal.
+#[test]
+fn spikes_ends_quietly_when_a_replica_falls_silent() {
+    let mut parent = NetworkBuilder::new(Model::Lif, 3).drive(0.5).build().unwrap();
+    let mut r = parent.replica().unwrap();
+    assert!(r.spikes().next().is_none());
+    assert_eq!(r.step().unwrap_err().status(), Status::State);
+    assert!(r.spikes().next().is_none(), "still silent");
+    parent.set_params(Param::Drives, &[0.6; 3]).unwrap();
+    let items: Vec<_> = r.spikes().collect();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap_err().status, Status::State);
+    r.rewind().unwrap();
+    assert!(r.spikes().next().is_none());
+    // The parent itself (not a replica) falls silent the same way.
+    assert!(parent.spikes().next().is_none());
 }
