@@ -1,9 +1,11 @@
 //! Custom allocators: a Rust object behind the C `sp_allocator` hook. The library calls it
 //! only inside `NetworkBuilder::build_with_allocator`, `Network::load_with_allocator`,
-//! `Network::record`, `Network::accumulate_grads` (a destination that never recorded), when a
-//! replica is made (`Network::replica`, `Replicas::new`: replicas allocate through their
-//! parent's allocator) and when the network or a replica is dropped. Replicas on several
-//! threads call it from those threads, one call at a time: the calls are serialised.
+//! `Network::record`, `Network::accumulate_grads` (a destination that never recorded),
+//! `Network::save_file` (a temporary buffer of 1 MiB, freed before it returns; a failed
+//! allocation is `Status::NoMem`), when a replica is made (`Network::replica`,
+//! `Replicas::new`: replicas allocate through their parent's allocator, also in `save_file`)
+//! and when the network or a replica is dropped. Replicas on several threads call it from
+//! those threads, one call at a time: the calls are serialised.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -663,6 +663,9 @@ impl Network {
         Ok(unsafe { Network::from_parts(out, Some(holder)) })
     }
 
+    /// Writes `save`'s bytes to a file (created or truncated). Allocates a temporary buffer of
+    /// 1 MiB through the network's allocator (a custom one too), freed before it returns;
+    /// `Status::NoMem` if that allocation fails.
     pub fn save_file(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = c_path(path.as_ref())?;
         check(self.with(|net| unsafe { sys::sp_save_file(net, path.as_ptr()) }))

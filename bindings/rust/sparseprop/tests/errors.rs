@@ -213,6 +213,8 @@ struct TestAllocator {
 struct Stats {
     live_blocks: AtomicIsize,
     requested: AtomicUsize,
+    /// Allocation calls, failed ones included.
+    calls: AtomicUsize,
 }
 
 const ALIGN: usize = 64;
@@ -222,6 +224,7 @@ unsafe impl Allocator for TestAllocator {
         assert!(align.is_power_of_two() && align <= ALIGN, "align {align}");
         let call = self.calls.get();
         self.calls.set(call + 1);
+        self.stats.calls.fetch_add(1, Ordering::SeqCst);
         if Some(call) == self.fail_at {
             return std::ptr::null_mut();
         }
@@ -291,6 +294,34 @@ fn nomem_at_every_allocation_leaks_nothing() {
         assert!(fail_at < 1000, "create never succeeded");
     }
     assert!(fail_at >= 1, "create made no allocation");
+}
+
+/// `save_file` allocates a temporary buffer through the network's allocator (the header's
+/// "Allocates" for `sp_save_file`; the `Allocator` doc used to leave it out): it is freed
+/// before `save_file` returns, and a failed allocation there is `Status::NoMem`.
+#[test]
+fn save_file_allocates_its_buffer_through_the_allocator() {
+    let desc = balanced(300);
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sparseprop-rust-save-alloc.bin");
+    let (a, stats) = allocator(None);
+    let net = desc.build_with_allocator(a).unwrap();
+    let build_calls = stats.calls.load(Ordering::SeqCst);
+    let (requested, live) =
+        (stats.requested.load(Ordering::SeqCst), stats.live_blocks.load(Ordering::SeqCst));
+    net.save_file(&path).unwrap();
+    assert!(stats.calls.load(Ordering::SeqCst) > build_calls, "save_file did not call the allocator");
+    assert!(stats.requested.load(Ordering::SeqCst) > requested);
+    assert_eq!(stats.live_blocks.load(Ordering::SeqCst), live, "the buffer is freed before it returns");
+    assert!(Network::load_file(&path).is_ok());
+    drop(net);
+
+    // The same network with an allocator that fails the first allocation after the build's.
+    let (a, stats) = allocator(Some(build_calls));
+    let net = desc.build_with_allocator(a).unwrap();
+    assert_eq!(err(net.save_file(&path)).status, Status::NoMem);
+    drop(net);
+    assert_eq!(stats.live_blocks.load(Ordering::SeqCst), 0);
+    std::fs::remove_file(&path).ok();
 }
 
 #[test]
