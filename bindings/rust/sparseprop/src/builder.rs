@@ -219,7 +219,9 @@ impl<'a> Synapses<'a> {
 
 /// A network description. Unset fields take the library's defaults
 /// (`sp_network_desc_init`): tau 0.01 s, no synapses, no inputs, random initial phases,
-/// no refractory period, room for 4096 queued inputs, the frame chosen by the engine.
+/// no refractory period, room for 4096 queued inputs, the frame chosen by the engine. (A tau
+/// or input capacity of 0, which the C description reads as "the default", is refused when
+/// building: leave the field out instead.)
 ///
 /// ```no_run
 /// use sparseprop::{Model, NetworkBuilder, Synapses};
@@ -282,7 +284,9 @@ impl<'a> NetworkBuilder<'a> {
         self.n = n;
         self
     }
-    /// Membrane time constant in seconds (> 0).
+    /// Membrane time constant in seconds (> 0). The C description reads 0 as "the default":
+    /// `tau(0.0)` is refused when building (`Status::Argument`) rather than silently becoming
+    /// 0.01 s; leave `tau` out for the library's default, 0.01 s.
     pub fn tau(mut self, tau: f64) -> Self {
         self.tau = Some(tau);
         self
@@ -330,7 +334,9 @@ impl<'a> NetworkBuilder<'a> {
         self.tau_syn = Some(tau_syn);
         self
     }
-    /// How many external input events can be queued at once.
+    /// How many external input events can be queued at once (>= 1). The C description reads 0
+    /// as "the default": `input_capacity(0)` is refused when building (`Status::Argument`)
+    /// rather than silently becoming 4096; leave it out for the library's default, 4096.
     pub fn input_capacity(mut self, capacity: u32) -> Self {
         self.input_capacity = Some(capacity);
         self
@@ -399,7 +405,15 @@ impl<'a> NetworkBuilder<'a> {
         unsafe { sys::sp_network_desc_init(&mut d, std::mem::size_of::<sys::sp_network_desc>()) };
         d.model = self.model.to_raw() as u32;
         d.n = self.n;
+        // (The C description reads 0 as "the default" for tau and input_capacity: a 0 given
+        // here is refused instead, as in the Python binding. `d` holds the defaults here.)
         if let Some(tau) = self.tau {
+            if tau == 0.0 {
+                return Err(Error::new(
+                    Status::Argument,
+                    format!("tau = 0: must be > 0 (leave tau out for the library's default, {})", d.tau),
+                ));
+            }
             d.tau = tau;
         }
         if let Some(drive) = self.drive {
@@ -426,6 +440,16 @@ impl<'a> NetworkBuilder<'a> {
             d.t_ref = t_ref;
         }
         if let Some(cap) = self.input_capacity {
+            if cap == 0 {
+                return Err(Error::new(
+                    Status::Argument,
+                    format!(
+                        "input_capacity = 0: must be >= 1 (leave input_capacity out for the library's \
+                         default, {})",
+                        d.input_capacity
+                    ),
+                ));
+            }
             d.input_capacity = cap;
         }
         d.frame = self.frame.to_raw() as u32;

@@ -97,6 +97,34 @@ fn argument_bad_values() {
     assert_eq!(net.now(), 0.05);
 }
 
+/// The C description reads tau = 0 and input_capacity = 0 as "the default"; the builder
+/// refuses them with `Status::Argument` (as the Python binding does) instead of silently
+/// building with tau = 0.01 s or room for 4096 inputs. Left out, the defaults apply.
+#[test]
+fn argument_zero_tau_and_input_capacity_are_refused_not_defaulted() {
+    for b in [balanced(10).tau(0.0), balanced(10).tau(-0.0)] {
+        for e in [err(b.build()), err(b.memory()), err(b.build_with_allocator(allocator(None).0))] {
+            assert_eq!(e.status, Status::Argument);
+            assert!(e.message.starts_with("tau = 0:") && e.message.contains("default"), "{:?}", e.message);
+        }
+    }
+    let b = balanced(10).inputs(1, Synapses::procedural(1, 1, 0.1)).input_capacity(0);
+    for e in [err(b.build()), err(b.memory()), err(b.build_with_allocator(allocator(None).0))] {
+        assert_eq!(e.status, Status::Argument);
+        assert!(
+            e.message.starts_with("input_capacity = 0:") && e.message.contains("default"),
+            "{:?}",
+            e.message
+        );
+    }
+    // Left out: the library's defaults.
+    let mut net = NetworkBuilder::new(Model::Lif, 1).drive(2.0).v0(&[0.0]).build().unwrap();
+    assert!((net.step().unwrap().t - 0.01 * 2f64.ln()).abs() < 1e-15, "tau = 0.01 s");
+    let mut net = balanced(10).inputs(1, Synapses::procedural(1, 1, 0.1)).build().unwrap();
+    net.input_many(&vec![0; 4096], &vec![1.0; 4096]).unwrap();
+    assert_eq!(err(net.input(0, 1.0)).status, Status::Capacity, "room for 4096 inputs");
+}
+
 #[test]
 fn argument_slice_lengths_checked_before_c() {
     let short = [1.2; 9];
