@@ -32,32 +32,42 @@ fn parent() -> Network {
 /// change to be made while the replica's call is in progress.
 const T_END: f64 = 20.0;
 
-/// Runs `call` on `replica` on another thread and, once it is under way (20 ms in), changes the
-/// parent's parameters with `change`. Returns the call's result and whether the call was
-/// still in progress when the change was requested (else the test proves nothing).
+/// Runs `call` on `replica` (a fresh one: t = 0) on another thread and, once it is under way
+/// (20 ms in), changes the parent's parameters with `change`. Returns the call's result and
+/// whether the call was still in progress when the change was requested (else the test proves
+/// nothing). A change that came before the call took the lock (the replica's thread slow to
+/// start: the call refused at once, `now()` still 0) proves nothing either: the replica is
+/// rewound and the attempt repeated, up to 5 times.
 fn change_during<T: Send>(
     parent: &mut Network,
     replica: &mut Network,
-    call: impl FnOnce(&mut Network) -> T + Send,
-    change: impl FnOnce(&mut Network),
+    call: impl Fn(&mut Network) -> T + Send + Sync,
+    change: impl Fn(&mut Network),
 ) -> (T, bool) {
-    let started = AtomicBool::new(false);
-    let finished = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let h = s.spawn(|| {
-            started.store(true, Ordering::SeqCst);
-            let r = call(replica);
-            finished.store(true, Ordering::SeqCst);
-            r
+    for _ in 0..5 {
+        let started = AtomicBool::new(false);
+        let finished = AtomicBool::new(false);
+        let (result, overlapped) = std::thread::scope(|s| {
+            let h = s.spawn(|| {
+                started.store(true, Ordering::SeqCst);
+                let r = call(&mut *replica);
+                finished.store(true, Ordering::SeqCst);
+                r
+            });
+            while !started.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            let overlapped = !finished.load(Ordering::SeqCst);
+            change(&mut *parent);
+            (h.join().unwrap(), overlapped)
         });
-        while !started.load(Ordering::SeqCst) {
-            std::thread::yield_now();
+        if replica.now() > 0.0 {
+            return (result, overlapped);
         }
-        std::thread::sleep(Duration::from_millis(20));
-        let overlapped = !finished.load(Ordering::SeqCst);
-        change(parent);
-        (h.join().unwrap(), overlapped)
-    })
+        replica.rewind().unwrap();
+    }
+    panic!("the parent's change came before the replica's call in 5 attempts");
 }
 
 /// After the change: the replica has not seen it yet (the change came after its call) and
