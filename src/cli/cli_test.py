@@ -284,6 +284,18 @@ def case_raster_cap(exe, work):
     expect(m is not None, "no note on stderr: %r" % err)
     expect(abs(float(m.group(2)) - times[-50000]) <= 1e-8 * times[-50000],
            "shown from %s, the 50000th last spike is at %.9g" % (m.group(2), times[-50000]))
+    # Dots dropped earlier in the run (this window held more than 50000 spikes at some point),
+    # none of the final window: the whole window, no note.
+    rc, out, err = run(exe, "run", "--n", "2000", "--spikes-count", "200000", "--spikes-csv",
+                       csv_path, "--raster", svg_path, "--raster-neurons", "0-1999",
+                       "--raster-window", "7.41")
+    expect(rc == 0 and "note" not in err, "exit %d: %s" % (rc, err))
+    times = check_csv(csv_path, 2000, 200000)
+    in_window = sum(1 for t in times if t >= times[-1] - 7.41)
+    dots = "".join(p.get("d", "") for p in ET.parse(svg_path).getroot().iter(ns + "path")).count(
+        "M")
+    expect(in_window <= 50000 and dots == in_window,
+           "%d dots, the window holds %d spikes" % (dots, in_window))
 
 
 def case_progress(exe, work):

@@ -85,14 +85,16 @@ void Raster::add(const sp_spike *s, size_t n) {
   while (!bins_.empty() && (double)(bins_.front().first + 1) * bin_ < t_last - window_)
     bins_.pop_front();
   while (dots_.size() > max_dots_) {
+    dropped_until_ = dots_.front().t;
     dots_.pop_front();
-    dropped_ = true;
   }
 }
 
 void Raster::write_svg(FILE *f, const std::string &title, double t_begin, double t_end) {
   double t_lo = std::max(t_begin, t_end - window_);
-  if (dropped_ && !dots_.empty()) t_lo = std::max(t_lo, dots_.front().t);
+  // Dots of the window were dropped for the cap (not only older ones): start at those kept.
+  capped_ = dropped_until_ >= t_lo && !dots_.empty();
+  if (capped_) t_lo = std::max(t_lo, dots_.front().t);
   double t_hi = t_end;
   if (!(t_hi > t_lo)) t_hi = t_lo + 1e-3;  // an empty or instantaneous run still plots
   const double rows = (double)last_ - first_ + 1;

@@ -49,9 +49,9 @@ class Raster {
   // Plots what was kept between max(t_begin, t_end - window) and t_end; [t_begin, t_end] is
   // the span add() saw, so the rate of a bin cut by either end is over the part inside.
   void write_svg(FILE *f, const std::string &title, double t_begin, double t_end);
-  // Whether the window held more than max_dots dots: the plot then starts at the oldest dot
-  // kept (shown_from()), not at t_end - window.
-  bool capped() const { return dropped_ && !dots_.empty(); }
+  // Whether the plot write_svg made held more than max_dots dots of its window: it then starts
+  // at the oldest dot kept (shown_from()), not at t_end - window.
+  bool capped() const { return capped_; }
   double shown_from() const { return dots_.empty() ? 0.0 : dots_.front().t; }
 
  private:
@@ -61,7 +61,8 @@ class Raster {
   double bin_;  // width of a rate bin: window / kRateBins
   size_t max_dots_;
   std::deque<sp_spike> dots_;
-  bool dropped_ = false;  // dots were dropped to honour max_dots
+  double dropped_until_ = -1e308;  // the time of the latest dot dropped to honour max_dots
+  bool capped_ = false;            // see capped()
   // (bin index floor(t / bin_), spikes of all neurons in it), oldest first.
   std::deque<std::pair<int64_t, uint64_t>> bins_;
 };

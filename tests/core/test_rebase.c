@@ -401,7 +401,8 @@ static size_t run_two_uncoupled(const double *v0, uint32_t frame) {
  * re-base, leaving it in the queue at the due key: every later step failed with SP_ERR_NUMERIC
  * ("free period below the time resolution"), while a saved copy ran on. Both frames now run to
  * 1 s with the closed-form spikes. And neurons whose keys tie exactly (the same v0) each spike on
- * their own: flags 0 in the phase frame (it reported the second one as triggered). */
+ * their own: flags 0 in both frames (each reported the second one as triggered, the time frame
+ * just after a re-base). */
 static void test_keys_tied_by_a_rebase_and_exact_ties(void **state) {
   double v0[2] = {0.302, 0.302};
   size_t want = 0;

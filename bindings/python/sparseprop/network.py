@@ -610,7 +610,7 @@ class Network:
     def close(self) -> None:
         """Frees the network now (``sp_network_destroy``). Calling it again does nothing;
         every other method and property then raises :class:`StateError`, except ``n``,
-        ``len()``, ``closed`` and ``repr()``, which the binding answers itself."""
+        ``len()``, ``closed``, ``parent`` and ``repr()``, which the binding answers itself."""
         for r in list(getattr(self, "_replicas", ())):
             r.close()
         ptr, self._ptr = getattr(self, "_ptr", None), None

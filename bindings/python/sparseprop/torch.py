@@ -26,10 +26,12 @@ Limits:
   given if ``input_times`` requires a gradient.
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
   backward pass zeroes them. The forward pass rewinds the network and sets its parameters;
-  afterwards the network holds the last forward pass's parameters and final state. Arguments
-  of the wrong type, size or range, and non-finite parameter values, raise before the network
-  is touched; a value the library refuses for its model (e.g. a LIF v0 at or above 1) raises
-  after the rewind, with every parameter as it was.
+  afterwards the network holds the last forward pass's parameters and final state. Neuron
+  indices of the wrong type or range, parameter tensors of the wrong size or with non-finite
+  values, and parameter tensors given with a replica (whose parameters are its parent's) raise
+  before the network is touched. Any later error (a value the library refuses for its model,
+  e.g. a LIF v0 at or above 1; a bad input channel or time; a full tape) raises with the
+  network rewound and every parameter as it was before the call.
 - A backward pass differentiates its own forward pass. If the network was used since (another
   forward pass, ``set_params``, a run, ``gradcheck``'s perturbed evaluations), it runs that
   forward pass again first, with every parameter kind as the forward pass had it (given as a
@@ -50,8 +52,8 @@ import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 
-from ._capi import SP_ERR_ARGUMENT
-from .errors import ArgumentError
+from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
+from .errors import ArgumentError, UnsupportedError
 from .network import Network, Param
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
@@ -95,6 +97,9 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
         if not np.isfinite(value).all():
             bad = int(np.flatnonzero(~np.isfinite(value))[0])
             raise ArgumentError(SP_ERR_ARGUMENT, f"{name}[{bad}] = {value[bad]} is not finite")
+    if net.parent is not None and any(value is not None for value in values):
+        raise UnsupportedError(SP_ERR_UNSUPPORTED, "a replica's parameters are its parent's: "
+                               "give parameter tensors to spike_times on the parent network")
     net.rewind()  # also ends any recording, so the parameters can be set
     done: List[Tuple[Param, np.ndarray]] = []
     try:
@@ -103,23 +108,34 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
                 before = net._param_snapshot(kind)[1]
                 net.set_params(kind, value)
                 done.append((kind, before))
+        if values[3] is not None:
+            net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
+        if times.size:
+            net.inputs(spec.channels, times)
+        if record:
+            net.record(spec.max_spikes)
+        if spec.stop_at is not None:
+            s = net.run_until(spec.t_end, spec.stop_at)
+            spikes_t, spikes_i = s.times, s.neurons
+        else:
+            spikes_t, spikes_i = net.run(spec.t_end)
+        return spikes_t, spikes_i, (net.voltages() if spec.end_voltages else None)
     except BaseException:
-        # A value the library refuses (a rule of the model): the kinds set so far go back.
+        _roll_back(net, done)
+        raise
+
+
+def _roll_back(net: Network, done: List[Tuple[Param, np.ndarray]]) -> None:
+    """After a failed forward pass (whose exception the caller re-raises): the parameter kinds
+    it set go back to their values before it, and the network is rewound. A failure here (a
+    closed network) is dropped, so that the caller's exception is the one raised."""
+    try:
+        net.rewind()  # (ends a recording, which would refuse the parameters)
         for kind, before in reversed(done):
             net.set_params(kind, before)
-        raise
-    if values[3] is not None:
-        net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
-    if times.size:
-        net.inputs(spec.channels, times)
-    if record:
-        net.record(spec.max_spikes)
-    if spec.stop_at is not None:
-        s = net.run_until(spec.t_end, spec.stop_at)
-        spikes_t, spikes_i = s.times, s.neurons
-    else:
-        spikes_t, spikes_i = net.run(spec.t_end)
-    return spikes_t, spikes_i, (net.voltages() if spec.end_voltages else None)
+        net.rewind()
+    except Exception:
+        pass
 
 
 def _rerun(ctx: Any) -> List[Tuple[Param, np.ndarray]]:

@@ -227,13 +227,30 @@ def test_failed_forward_leaves_the_network_unchanged():
         spt.spike_times(net, T_END, weights=w, drives=torch.where(
             torch.arange(net.n) == 2, torch.tensor(float("nan"), dtype=torch.float64), d))
     assert net.to_bytes() == before
-    # A value only the library refuses (LIF v0 >= 1): raised after the rewind, with every
-    # parameter kind as it was (the weights set before it are put back).
+    # A value only the library refuses (LIF v0 >= 1), a bad input event, a full tape: raised
+    # with the network rewound and every parameter kind as it was (the weights set before
+    # are put back).
     weights, v0 = net.params("weights"), net.params("v0")
-    with pytest.raises(sp.ArgumentError):
-        spt.spike_times(net, T_END, weights=w, v0=torch.full((net.n,), 2.0, dtype=torch.float64))
-    np.testing.assert_array_equal(net.params("weights"), weights)
-    np.testing.assert_array_equal(net.params("v0"), v0)
+    for call in (
+            lambda: spt.spike_times(net, T_END, weights=w,
+                                    v0=torch.full((net.n,), 2.0, dtype=torch.float64)),
+            lambda: spt.spike_times(net, T_END, weights=w, input_times=[0.001],
+                                    input_channels=[99]),
+            lambda: spt.spike_times(net, T_END, weights=w, input_times=[float("nan")]),
+            lambda: spt.spike_times(net, T_END, weights=w, drives=d, max_spikes=1)):
+        with pytest.raises(sp.SparsePropError):
+            call()
+        np.testing.assert_array_equal(net.params("weights"), weights)
+        np.testing.assert_array_equal(net.params("v0"), v0)
+        assert net.now == 0.0
+    # A replica's parameters are its parent's: refused before anything changes.
+    net.run(T_END / 2)
+    replica = net.replica()
+    replica.run(T_END / 4)
+    before = replica.to_bytes()
+    with pytest.raises(sp.UnsupportedError, match="parent"):
+        spt.spike_times(replica, T_END, weights=w)
+    assert replica.to_bytes() == before
 
 
 @pytest.mark.parametrize("model", ["lif", "lif-syn"])
