@@ -661,6 +661,18 @@ sp_status check_period_at_now(const Network *net, double drive, const char *labe
               label, drive, period, net->now);
 }
 
+// Before drives change in the phase frame: a neuron due at this instant by its own key (a tie
+// with the instant's spiker, not flagged) is flagged due, so that it stays due whatever its
+// re-expressed state and the frame that follows say (rekey_all keeps flagged neurons due).
+// Otherwise its state, re-expressed for the new drive at V = 1 up to rounding, may no longer
+// spike then (with a drive at most 1, never). A drive change in the phase frame always re-keys
+// every neuron (follow_frame_rule), so this O(n) pass costs no more than that.
+void flag_due_before_drive_change(Network *net) {
+  if (net->frame != SP_FRAME_PHASE) return;  // (the time frame keys a tie at now(): kept)
+  for (uint32_t i = 0; i < net->n; ++i)
+    if (network_is_due(net, i)) net->neuron[i].flags |= kSlotDue;
+}
+
 sp_status check_drive_available(const Network *net, double drive, const char *label) {
   return with_model(net->model, [&](auto m) {
     return Ops<decltype(m)>::check_drive_available(*net, drive, label);
@@ -679,6 +691,7 @@ sp_status network_set_drive(Network *net, uint32_t i, double drive) {
   uint32_t old_frame = net->frame;
   double old_due = network_due_key(net);
   bool due = network_is_due(net, i);
+  flag_due_before_drive_change(net);
   network_change_drive(net, i, drive);
   network_update_rebase_span(net);  // (it may depend on the drives)
   release_forced_phase(net);
@@ -698,6 +711,9 @@ sp_status network_set_drives(Network *net, const double *drives) {
   }
   uint32_t old_frame = net->frame;
   double old_due = network_due_key(net);
+  bool changes = false;
+  for (uint32_t i = 0; i < net->n && !changes; ++i) changes = drives[i] != net->drive[i];
+  if (changes) flag_due_before_drive_change(net);
   for (uint32_t i = 0; i < net->n; ++i)
     if (drives[i] != net->drive[i]) network_change_drive(net, i, drives[i]);
   network_update_rebase_span(net);

@@ -532,11 +532,23 @@ class Loop {
         fires = O::at_threshold(net_, x, drive, clk);
       if (fires) {
         mark_due(i, slot);
-      } else if constexpr (kDelays) {
-        queue_.update_later(i, O::phase_key(x));
-      } else {
-        queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
+        return;
       }
+      if constexpr (!kCompact) {
+        // A neuron flagged due that takes the input (kept due by a drive change or a re-key at
+        // this instant; one an event took to threshold ignores its inputs) is moved off
+        // threshold by it: due no more, its key is its state's, as for a tie with the spiker.
+        // (Its key may be on either side of the due key it had: the general update.)
+        if (__builtin_expect(slot.flags & kSlotDue, 0)) {
+          slot.flags &= ~kSlotDue;
+          queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
+          return;
+        }
+      }
+      if constexpr (kDelays)
+        queue_.update_later(i, O::phase_key(x));
+      else
+        queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
     };
     if constexpr (kDelays && !kCompact) {
       // (A model whose due neurons ignore inputs would need its own-due test here, as in

@@ -127,6 +127,96 @@ static void test_kept_due_by_a_drive_change_reports_its_own_spike(void **state) 
   }
 }
 
+/* A neuron due at an instant by a tie (phase frame: its key is the instant's, not flagged) stays
+ * due when drives change at that instant, whatever frame follows: two LIF neurons with the same
+ * v0 and drive 1.5, a run stopped after the first spike, then the drives set to values at or
+ * below 1 (the time frame: the tie's spike was lost, sp_step reported SP_ERR_STATE, while a
+ * network in the time frame from the start spiked) or to 2 (the phase frame again). The second
+ * neuron spikes at the first one's instant, on its own (flags 0), in every case and in both
+ * starting frames. */
+static void test_tie_stays_due_across_a_drive_change(void **state) {
+  const double new_drive[3] = {0.5, 1.0, 2.0};
+  int q, per_neuron, start;
+  (void)state;
+  for (start = 0; start < 2; ++start)
+    for (q = 0; q < 3; ++q)
+      for (per_neuron = 0; per_neuron < 2; ++per_neuron) {
+        sp_network_desc d;
+        sp_network *net = NULL;
+        double v0[2] = {0.5, 0.5}, drives[2] = {new_drive[q], new_drive[q]};
+        sp_spike first, s;
+        size_t count = 0;
+        sp_network_desc_init(&d, sizeof d);
+        d.model = SP_MODEL_LIF;
+        d.n = 2;
+        d.drive = 1.5;
+        d.v0 = v0;
+        d.frame = start ? SP_FRAME_TIME : SP_FRAME_AUTO;
+        assert_int_equal(sp_network_create(&d, &net), SP_OK);
+        assert_int_equal(sp_network_frame(net), start ? SP_FRAME_TIME : SP_FRAME_PHASE);
+        assert_int_equal(sp_run(net, 1.0, &first, 1, &count), SP_OK);
+        assert_true(count == 1 && first.neuron == 0);
+        if (per_neuron) {
+          assert_int_equal(sp_set_drive(net, 1, new_drive[q]), SP_OK);
+          assert_int_equal(sp_set_drive(net, 0, new_drive[q]), SP_OK);
+        } else {
+          assert_int_equal(sp_set_params(net, SP_PARAM_DRIVES, drives, 2), SP_OK);
+        }
+        if (sp_step(net, &s) != SP_OK)
+          fail_msg("start %s, drives -> %g (%s): %s", start ? "time" : "phase", new_drive[q],
+                   per_neuron ? "sp_set_drive" : "SP_PARAM_DRIVES", sp_last_error());
+        if (s.neuron != 1 || s.t != first.t || s.flags != 0)
+          fail_msg("start %s, drives -> %g (%s): neuron %u at %.17g flags %u, want 1 at %.17g",
+                   start ? "time" : "phase", new_drive[q],
+                   per_neuron ? "sp_set_drive" : "SP_PARAM_DRIVES", s.neuron, s.t, s.flags,
+                   first.t);
+        sp_network_destroy(net);
+      }
+}
+
+/* A LIF neuron due by a tie takes an inhibitory input at that instant, which cancels its spike
+ * there (event rule 2): also after a drive change at the instant kept it due (it was flagged
+ * due, and the flag kept it spiking at the instant, below threshold, in the phase frame only).
+ * Two LIF neurons with the same v0, a run stopped after the first spike, the drives changed
+ * (to 1.6: the phase frame stays), an input of weight -0.1 to the second neuron at now(): its
+ * next spike is the free LIF's from V = 0.9 with drive 1.6, in both frames. */
+static void test_inhibited_tie_after_a_drive_change(void **state) {
+  int start;
+  (void)state;
+  for (start = 0; start < 2; ++start) {
+    sp_network_desc d;
+    sp_network *net = NULL;
+    static uint64_t in_row_ptr[2] = {0, 1};
+    static uint32_t in_targets[1] = {1};
+    double v0[2] = {0.5, 0.5}, drives[2] = {1.6, 1.6};
+    sp_spike first, s;
+    size_t count = 0;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 2;
+    d.drive = 1.5;
+    d.v0 = v0;
+    d.n_inputs = 1;
+    d.inputs.row_ptr = in_row_ptr;
+    d.inputs.targets = in_targets;
+    d.inputs.weight = -0.1;
+    d.frame = start ? SP_FRAME_TIME : SP_FRAME_AUTO;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    assert_int_equal(sp_run(net, 1.0, &first, 1, &count), SP_OK);
+    assert_true(count == 1 && first.neuron == 0);
+    assert_int_equal(sp_set_params(net, SP_PARAM_DRIVES, drives, 2), SP_OK);
+    assert_int_equal(sp_network_frame(net), start ? SP_FRAME_TIME : SP_FRAME_PHASE);
+    assert_int_equal(sp_input(net, 0, first.t), SP_OK);
+    assert_int_equal(sp_step(net, &s), SP_OK);
+    if (s.neuron != 1 || s.flags != 0)
+      fail_msg("%s frame: neuron %u at %.17g flags %u", start ? "time" : "phase", s.neuron, s.t,
+               s.flags);
+    /* From V = 1 - 0.1 with I = 1.6: tau ln((1.6 - 0.9)/(1.6 - 1)). */
+    assert_close(s.t - first.t, 0.01 * log(0.7 / 0.6), 1e-9);
+    sp_network_destroy(net);
+  }
+}
+
 /* An input far in the future: the neurons have decayed to the drive, the jump is exact. */
 static void test_input_after_long_silence(void **state) {
   double v0[3] = {0.0, 0.2, 0.4}, v[3];
@@ -414,6 +504,8 @@ int main(void) {
       cmocka_unit_test(test_drive_change_after_long_silence),
       cmocka_unit_test(test_drive_change_keeps_the_voltage),
       cmocka_unit_test(test_kept_due_by_a_drive_change_reports_its_own_spike),
+      cmocka_unit_test(test_tie_stays_due_across_a_drive_change),
+      cmocka_unit_test(test_inhibited_tie_after_a_drive_change),
       cmocka_unit_test(test_input_after_long_silence),
       cmocka_unit_test(test_gradient_after_long_silence),
       cmocka_unit_test(test_end_voltage_gradient_after_long_silence),
