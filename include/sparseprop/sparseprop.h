@@ -787,7 +787,11 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *
  * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now(). Adds the
  * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
- * Gradients are exact for the recorded spike order.
+ * Gradients are exact for the recorded spike order. When the recording ended at a spike
+ * (sp_run_until completing its set, sp_step, a run stopped by its buffer or the tape: now()
+ * is the last recorded spike's time), the end moves with that spike, and the gradient of the
+ * dl_dv_end term includes it (sum_i dL/dV_i dV_i/dt times that time's gradient); after a run
+ * to t_end, now() = t_end is fixed.
  *
  * Parameters: net, the network.
  *             dl_dt, n_spikes, n_spikes finite values; n_spikes must equal the number of

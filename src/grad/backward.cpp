@@ -52,15 +52,23 @@ class Backward {
   }
 
  private:
-  // dL/dV at now() turned into adjoints of the final states (and direct drive terms).
+  // dL/dV at now() turned into adjoints of the final states (and direct drive terms), and
+  // when now() moves with the last spike, the term of its time.
   void seed_end(const double *dl_dv, double t0) {
+    double rate = 0.0;  // sum_i dL/dV_i dV_i/dt at the final states
     for (uint32_t i = 0; i < net_.n; ++i) {
       if (dl_dv[i] == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at reset: constant
-      StatePartials p = D::voltage_of_state(net_, net_.neuron[i].state, net_.drive[i], net_.now,
-                                            t0);
+      const double x = net_.neuron[i].state;
+      StatePartials p = D::voltage_of_state(net_, x, net_.drive[i], net_.now, t0);
       lambda_[i] += dl_dv[i] * p.dv;
       tape_.grad_drive[i] += dl_dv[i] * p.dI;
+      rate += dl_dv[i] * D::voltage_rate(net_, x, net_.drive[i], net_.now, t0);
     }
+    // When the recording ended at a spike, now() is that spike's time: L also depends on it
+    // through the voltages' drift, dL/dt_s += sum_i dL/dV_i dV_i/dt (the states' own dependence
+    // on t_s, its reset and its deliveries, is the spike's ordinary backward step).
+    const uint64_t end = tape_.end_spike(net_.now);
+    if (end < tape_.n_events) tape_.events[end].dl_dt += rate;
   }
 
   void undo_rebase(const TapeEvent &ev) { D::rebase(net_, lambda_, tape_.grad_drive, ev.aux); }

@@ -66,6 +66,18 @@ struct Tape {
     e.dl_dt = 0;
   }
 
+  // The index of the last event when it is a spike at `now`: the recording ended at a spike
+  // (sp_run_until completing its set, sp_step, a run stopped by its buffer or the tape), so the
+  // end time moves with that spike's time; n_events when it ended at a t_end the caller chose
+  // (a run processes events before t_end only).
+  uint64_t end_spike(double now) const {
+    if (n_events == 0) return n_events;
+    const TapeEvent &e = events[n_events - 1];
+    const bool spike = e.kind == static_cast<uint32_t>(TapeKind::Spike) ||
+                       e.kind == static_cast<uint32_t>(TapeKind::Triggered);
+    return spike && e.t == now ? n_events - 1 : n_events;
+  }
+
   // While recording, checks that the event (and its re-base, when one is due) fits on the tape.
   sp_status reserve(bool is_spike, uint64_t deliveries, bool rebases) const {
     if (!recording) return SP_OK;

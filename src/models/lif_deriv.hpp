@@ -62,6 +62,10 @@ struct Deriv<Lif> {
     double e = std::exp((t - t0) / net.tau);
     return StatePartials{-1.0 / e, 1.0};
   }
+  // dV/dt at a fixed state: u / (E(t) tau) = (I - V)/tau.
+  static double voltage_rate(const Network &net, double u, double, double t, double t0) {
+    return u / std::exp((t - t0) / net.tau) / net.tau;
+  }
   // Held at reset until tr: u = I E(tr); lam du/dI (E may overflow: see lam_exp).
   static double held_state_dI(const Network &net, double, double tr, double t0, double lam) {
     return lam_exp(lam, (tr - t0) / net.tau);

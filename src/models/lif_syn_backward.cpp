@@ -53,7 +53,10 @@ class SynBackward {
       lam_r_[i] = 0.0;
       cur_r_[i] = net_.refr_end[i];
     }
-    if (dl_dv_end) seed_end(dl_dv_end, t0);
+    // (A recording that ended at a spike: now() is its time, and L depends on it through the
+    // voltages' drift, end_rate; see the delta-synapse sweep's seed_end.)
+    double end_rate = dl_dv_end ? seed_end(dl_dv_end, t0) : 0.0;
+    const uint64_t end = tape_.end_spike(net_.now);
     uint64_t spike = tape_.n_spikes;
     for (uint64_t e = tape_.n_events; e-- > 0;) {
       const TapeEvent &ev = tape_.events[e];
@@ -64,22 +67,31 @@ class SynBackward {
           break;
         case TapeKind::Input: deliveries(ev, 0, net_.inputs, tape_.grad_in, t0); break;
         case TapeKind::Spike:
-        case TapeKind::Triggered: spike_event(ev, dl_dt[--spike], t0); break;
+        case TapeKind::Triggered:
+          spike_event(ev, dl_dt[--spike] + (e == end ? end_rate : 0.0), t0);
+          break;
       }
     }
     finish_start(t0);
   }
 
  private:
-  void seed_end(const double *dl_dv, double t0) {
+  // dL/dV at now() into the adjoints of the final coordinates (and the drives); returns
+  // sum_i dL/dV_i dV_i/dt at them, tau_m dV/dt = -V + I + J.
+  double seed_end(const double *dl_dv, double t0) {
     LifSyn::Clock c = LifSyn::clock(net_.now, t0, sh_);
+    double rate = 0.0;
     for (uint32_t i = 0; i < net_.n; ++i) {
       double g = dl_dv[i];
       if (g == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at 0: constant
       lam_[2 * i] += g / c.em;
       lam_[2 * i + 1] += sh_.alpha ? g * c.x / c.em : g / c.es;
       tape_.grad_drive[i] += g;
+      const double a = net_.neuron[i].state, b = net_.syn_aux[i].b, drive = net_.drive[i];
+      const double v = LifSyn::voltage(a, b, drive, sh_, c), j = LifSyn::current(b, sh_, c);
+      rate += g * (drive - v + j) * sh_.inv_m;
     }
+    return rate;
   }
 
   // Forward: A' = A f_m, B' = B f_s (alpha: A' = (A + B d/tau) f, B' = B f), d = t0' - t0.

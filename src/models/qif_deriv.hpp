@@ -90,6 +90,11 @@ struct Deriv<Qif> {
     double tn = std::tan(0.5 * (x + 2.0 * sq * s));
     return StatePartials{0.5 * sq * (1.0 + tn * tn), 0.5 * tn / sq + 0.5 * (1.0 + tn * tn) * s};
   }
+  // dV/dt at a fixed state: (I + V^2)/tau = I (1 + tan^2)/tau.
+  static double voltage_rate(const Network &net, double x, double drive, double t, double t0) {
+    double tn = std::tan(0.5 * (x + 2.0 * std::sqrt(drive) * (t - t0) / net.tau));
+    return drive * (1.0 + tn * tn) / net.tau;
+  }
   static double held_state_dI(const Network &net, double drive, double tr, double t0, double lam) {
     return lam * (-((tr - t0) / net.tau) / std::sqrt(drive));
   }

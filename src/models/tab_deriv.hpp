@@ -63,6 +63,11 @@ struct Deriv<Tabulated> {
   static double voltage_at(const Network &net, double x, double drive, double t, double t0) {
     return O::table(net, drive).voltage(x + (t - t0) / net.tau);
   }
+  // dV/dt at a fixed state: dV/dphase / tau = (F(V) + I)/tau.
+  static double voltage_rate(const Network &net, double x, double drive, double t, double t0) {
+    const Table &tab = O::table(net, drive);
+    return tab.rate(tab.voltage(x + (t - t0) / net.tau)) / net.tau;
+  }
   // Held at reset: x = -s(t_r), independent of the drive.
   static double held_state_dI(const Network &, double, double, double, double) { return 0.0; }
   // x' = x + d: the adjoints and drive gradients pass unchanged.

@@ -2,7 +2,8 @@
  * parameter, sp_rewind, rerun, difference the loss. Small random networks, horizons where the
  * spike order stays the same (perturbations that reorder spikes are skipped and counted), every
  * parameter kind, both models, both frames, explicit and procedural connectivity, cascades,
- * refractory periods and dL/dV at the end. */
+ * refractory periods and dL/dV at the end (at a fixed t_end, or at the last spike, whose time
+ * then moves the end). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -31,6 +32,7 @@ typedef struct case_desc {
   unsigned seed;
   double tau_syn_ratio; /* > 0: current-based synapses with tau_syn = ratio * tau (LIF) */
   int custom;           /* SP_MODEL_CUSTOM: CUSTOM_QUAD or CUSTOM_LIF (F below) */
+  int end_at_spike;     /* the run ends at its last spike (a full buffer), not at a fixed t_end */
 } case_desc;
 
 /* Tabulated models (EIF in the default convention: reset 0, V_T 1, D_T 0.1, spike at +inf;
@@ -78,7 +80,16 @@ static void queue_inputs(problem *p) {
     assert_int_equal(sp_input(p->net, p->input_channels[k], p->input_times[k]), SP_OK);
 }
 
-/* Runs from t = 0 to t_end; returns the loss, or NAN if the spike order differs. */
+/* Runs from t = 0 to t_end, or to its n_spikes-th spike when the case ends at a spike (a run
+   stopped by its buffer: now() is that spike's time). */
+static void run_horizon(problem *p, sp_spike *buf, size_t *count) {
+  if (p->c->end_at_spike)
+    assert_int_equal(sp_run(p->net, 1e3, buf, p->n_spikes, count), SP_OK);
+  else
+    assert_int_equal(sp_run(p->net, p->t_end, buf, MAX_SPIKES + 1, count), SP_OK);
+}
+
+/* The loss of a run over the horizon, or NAN if the spike order differs. */
 static double loss(problem *p, int check_order) {
   sp_spike buf[MAX_SPIKES + 1];
   size_t count = 0, s;
@@ -86,7 +97,7 @@ static double loss(problem *p, int check_order) {
   uint32_t i;
   assert_int_equal(sp_rewind(p->net), SP_OK);
   queue_inputs(p);
-  assert_int_equal(sp_run(p->net, p->t_end, buf, MAX_SPIKES + 1, &count), SP_OK);
+  run_horizon(p, buf, &count);
   if (check_order && count != p->n_spikes) return NAN;
   for (s = 0; s < count && s < MAX_SPIKES; ++s) {
     if (check_order && buf[s].neuron != p->order[s]) return NAN;
@@ -213,8 +224,9 @@ static void record_and_backward(problem *p) {
   assert_int_equal(sp_zero_grads(p->net), SP_OK);
   queue_inputs(p);
   assert_int_equal(sp_record(p->net, MAX_SPIKES), SP_OK);
-  assert_int_equal(sp_run(p->net, p->t_end, buf, MAX_SPIKES + 1, &count), SP_OK);
+  run_horizon(p, buf, &count);
   assert_int_equal(count, p->n_spikes);
+  if (p->c->end_at_spike) assert_true(sp_now(p->net) == buf[count - 1].t);
   assert_int_equal(sp_backward(p->net, p->dl_dt, p->n_spikes, p->dl_dv), SP_OK);
 }
 
@@ -286,41 +298,52 @@ static void check_kind(problem *p, sp_param kind, fd_stats *st) {
 }
 
 static const case_desc cases[] = {
-    {"lif-time-explicit", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 0, 11, 0.0, 0},
-    {"lif-phase-explicit", SP_MODEL_LIF, SP_FRAME_PHASE, 16, 0, 0.0, 0.0, 0, 12, 0.0, 0},
-    {"lif-time-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.002, 0.0, 0, 13, 0.0, 0},
-    {"lif-time-cascades", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.9, 0, 14, 0.0, 0},
-    {"lif-phase-procedural", SP_MODEL_LIF, SP_FRAME_PHASE, 20, 1, 0.0, 0.0, 0, 15, 0.0, 0},
-    {"lif-time-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 16, 0.0, 0},
-    {"qif-time-explicit", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 0, 21, 0.0, 0},
-    {"qif-phase-explicit", SP_MODEL_QIF, SP_FRAME_PHASE, 16, 0, 0.0, 0.0, 0, 22, 0.0, 0},
-    {"qif-phase-procedural", SP_MODEL_QIF, SP_FRAME_PHASE, 20, 1, 0.001, 0.0, 0, 23, 0.0, 0},
-    {"qif-time-inputs", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 24, 0.0, 0},
+    {"lif-time-explicit", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 0, 11, 0.0, 0, 0},
+    {"lif-phase-explicit", SP_MODEL_LIF, SP_FRAME_PHASE, 16, 0, 0.0, 0.0, 0, 12, 0.0, 0, 0},
+    {"lif-time-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.002, 0.0, 0, 13, 0.0, 0, 0},
+    {"lif-time-cascades", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.9, 0, 14, 0.0, 0, 0},
+    {"lif-phase-procedural", SP_MODEL_LIF, SP_FRAME_PHASE, 20, 1, 0.0, 0.0, 0, 15, 0.0, 0, 0},
+    {"lif-time-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 16, 0.0, 0, 0},
+    {"qif-time-explicit", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 0, 21, 0.0, 0, 0},
+    {"qif-phase-explicit", SP_MODEL_QIF, SP_FRAME_PHASE, 16, 0, 0.0, 0.0, 0, 22, 0.0, 0, 0},
+    {"qif-phase-procedural", SP_MODEL_QIF, SP_FRAME_PHASE, 20, 1, 0.001, 0.0, 0, 23, 0.0, 0, 0},
+    {"qif-time-inputs", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 24, 0.0, 0, 0},
     /* Current-based synapses: mixed-sign weights, tau_syn/tau = 1, 1/2, 1/4, 0.13 and 2,
        inputs, refractory periods (inputs to held neurons), procedural rows. Their weights are
        doubled (excitation 0.3): a synaptic current spreads the same total effect over time. */
-    {"syn-1-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 3, 31, 1.0, 0},
-    {"syn-half", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 0, 32, 0.5, 0},
-    {"syn-quarter-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.003, 0.3, 3, 33, 0.25, 0},
-    {"syn-013-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 3, 34, 0.13, 0},
-    {"syn-2-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.002, 0.3, 0, 35, 2.0, 0},
-    {"syn-1-procedural", SP_MODEL_LIF, SP_FRAME_TIME, 20, 1, 0.001, 0.5, 3, 36, 1.0, 0},
+    {"syn-1-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 3, 31, 1.0, 0, 0},
+    {"syn-half", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 0, 32, 0.5, 0, 0},
+    {"syn-quarter-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.003, 0.3, 3, 33, 0.25, 0, 0},
+    {"syn-013-inputs", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 3, 34, 0.13, 0, 0},
+    {"syn-2-refractory", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.002, 0.3, 0, 35, 2.0, 0, 0},
+    {"syn-1-procedural", SP_MODEL_LIF, SP_FRAME_TIME, 20, 1, 0.001, 0.5, 3, 36, 1.0, 0, 0},
     /* A refractory period of 10 tau stretches the horizon past 32 tau: the recording crosses
        re-basings (their adjoint scaling is checked). */
-    {"lif-time-rebase", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 17, 0.0, 0},
-    {"lif-phase-rebase", SP_MODEL_LIF, SP_FRAME_PHASE, 16, 0, 0.1, 0.0, 0, 18, 0.0, 0},
-    {"qif-time-rebase", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 25, 0.0, 0},
+    {"lif-time-rebase", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 17, 0.0, 0, 0},
+    {"lif-phase-rebase", SP_MODEL_LIF, SP_FRAME_PHASE, 16, 0, 0.1, 0.0, 0, 18, 0.0, 0, 0},
+    {"qif-time-rebase", SP_MODEL_QIF, SP_FRAME_TIME, 16, 0, 0.1, 0.0, 0, 25, 0.0, 0, 0},
     /* Tabulated models (issue 11): EIF, custom F = -V + V^2/2 (blow-up) and custom F = -V with
        threshold 1 (cascades: inputs that reach it fire the target at once), both frames. */
-    {"eif-time-inputs", SP_MODEL_EIF, SP_FRAME_TIME, 12, 0, 0.0, 0.0, 3, 41, 0.0, 0},
-    {"eif-phase-explicit", SP_MODEL_EIF, SP_FRAME_PHASE, 12, 0, 0.0, 0.0, 0, 42, 0.0, 0},
-    {"eif-time-refractory", SP_MODEL_EIF, SP_FRAME_TIME, 12, 0, 0.002, 0.0, 0, 43, 0.0, 0},
-    {"custom-quad-inputs", SP_MODEL_CUSTOM, SP_FRAME_TIME, 12, 0, 0.0, 0.0, 3, 44, 0.0,
-     CUSTOM_QUAD},
-    {"custom-lif-cascades", SP_MODEL_CUSTOM, SP_FRAME_TIME, 12, 0, 0.0, 0.9, 0, 45, 0.0,
-     CUSTOM_LIF},
+    {"eif-time-inputs", SP_MODEL_EIF, SP_FRAME_TIME, 12, 0, 0.0, 0.0, 3, 41, 0.0, 0, 0},
+    {"eif-phase-explicit", SP_MODEL_EIF, SP_FRAME_PHASE, 12, 0, 0.0, 0.0, 0, 42, 0.0, 0, 0},
+    {"eif-time-refractory", SP_MODEL_EIF, SP_FRAME_TIME, 12, 0, 0.002, 0.0, 0, 43, 0.0, 0, 0},
+    {"custom-quad-inputs", SP_MODEL_CUSTOM, SP_FRAME_TIME, 12, 0, 0.0, 0.0, 3, 44, 0.0, CUSTOM_QUAD,
+     0},
+    {"custom-lif-cascades", SP_MODEL_CUSTOM, SP_FRAME_TIME, 12, 0, 0.0, 0.9, 0, 45, 0.0, CUSTOM_LIF,
+     0},
     {"custom-quad-phase", SP_MODEL_CUSTOM, SP_FRAME_PHASE, 12, 1, 0.001, 0.0, 0, 46, 0.0,
-     CUSTOM_QUAD},
+     CUSTOM_QUAD, 0},
+    /* The run ends at its last spike: dL/dV at the end also moves with that spike's time (the
+       voltages' drift times its gradient). Every model with an end-voltage loss. */
+    {"lif-time-end-at-spike", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.0, 3, 51, 0.0, 0, 1},
+    {"lif-phase-end-at-spike", SP_MODEL_LIF, SP_FRAME_PHASE, 20, 1, 0.0, 0.0, 0, 52, 0.0, 0, 1},
+    {"lif-cascades-end-at-spike", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.002, 0.9, 0, 53, 0.0, 0, 1},
+    {"syn-half-end-at-spike", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.0, 0.3, 3, 54, 0.5, 0, 1},
+    {"syn-1-end-at-spike", SP_MODEL_LIF, SP_FRAME_TIME, 16, 0, 0.001, 0.3, 0, 55, 1.0, 0, 1},
+    {"eif-time-end-at-spike", SP_MODEL_EIF, SP_FRAME_TIME, 12, 0, 0.0, 0.0, 3, 56, 0.0, 0, 1},
+    {"eif-phase-end-at-spike", SP_MODEL_EIF, SP_FRAME_PHASE, 12, 0, 0.0, 0.0, 0, 57, 0.0, 0, 1},
+    {"custom-lif-end-at-spike", SP_MODEL_CUSTOM, SP_FRAME_TIME, 12, 0, 0.0, 0.9, 0, 58, 0.0,
+     CUSTOM_LIF, 1},
 };
 
 static void test_finite_differences(void **state) {

@@ -355,10 +355,10 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
             at the end). A neuron that never spiked has no time to move, but its final voltage
             does: a loss can push it up (e.g. a silent label neuron in a first-spike
             classifier). By default the simulation then runs to ``t_end`` and the gradient is
-            exact. With ``stop_early=True`` as well, it ends at ``t_end`` only when a watched
-            neuron stays silent (the gradient is exact then); when it stops at the spike that
-            completes the watched set, the voltages are taken there and their gradient holds
-            that stop time fixed (it leaves out dV/dt times the stop time's own gradient).
+            exact. With ``stop_early=True`` as well, it ends at ``t_end`` when a watched neuron
+            stays silent, else at the spike that completes the watched set: the voltages are
+            taken there, and their gradient includes that stop time's own movement (dV/dt
+            times its gradient; exact either way).
 
     Returns:
         With ``first_spike_of``: a tensor of ``len(first_spike_of)`` first-spike times.

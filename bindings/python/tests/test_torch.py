@@ -317,6 +317,20 @@ def test_end_voltages_with_stop_early():
                                end_voltages=True, stop_early=True)
     assert net.now == t.max().item() < T_END
     np.testing.assert_array_equal(v_end.detach().numpy(), net.voltages())
+    # ... and their gradient includes the completing spike's own movement: exact too (it held
+    # that time fixed before, and gradcheck failed here).
+    for model in ("lif-syn", "lif"):
+        net = make(model)
+        w, u, d, v = params(net)
+
+        def g(w, d):
+            return spt.spike_times(net, T_END, weights=w, drives=d, input_times=INPUT_TIMES,
+                                   input_channels=INPUT_CHANNELS, first_spike_of=[0, 1],
+                                   end_voltages=True, stop_early=True)
+
+        t, v_end = g(w, d)
+        assert net.now == t.max().item() < T_END
+        assert torch.autograd.gradcheck(g, (w, d), eps=1e-7, atol=1e-6, rtol=1e-5)
 
 
 def test_stop_early_on_other_neurons():
