@@ -127,13 +127,42 @@ static void test_kept_due_by_a_drive_change_reports_its_own_spike(void **state) 
   }
 }
 
+/* Two LIF neurons with v0 = 0.5 and drive 1.5, which tie at tau ln 2, in the time frame
+ * (time_frame) or the engine's choice (the phase frame), with an input channel of weight -0.1
+ * to neuron 1 when `inhibit`: run until the tie's first spike (neuron 0), returned in *first. */
+static sp_network *tie_after_its_first_spike(int time_frame, int inhibit, sp_spike *first) {
+  static uint64_t in_row_ptr[2] = {0, 1};
+  static uint32_t in_targets[1] = {1};
+  sp_network_desc d;
+  sp_network *net = NULL;
+  double v0[2] = {0.5, 0.5};
+  size_t count = 0;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 2;
+  d.drive = 1.5;
+  d.v0 = v0;
+  if (inhibit) {
+    d.n_inputs = 1;
+    d.inputs.row_ptr = in_row_ptr;
+    d.inputs.targets = in_targets;
+    d.inputs.weight = -0.1;
+  }
+  d.frame = time_frame ? SP_FRAME_TIME : SP_FRAME_AUTO;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_network_frame(net), time_frame ? SP_FRAME_TIME : SP_FRAME_PHASE);
+  assert_int_equal(sp_run(net, 1.0, first, 1, &count), SP_OK);
+  assert_true(count == 1 && first->neuron == 0);
+  assert_close(first->t, 0.01 * log(2.0), 1e-15);
+  return net;
+}
+
 /* A neuron due at an instant by a tie (phase frame: its key is the instant's, not flagged) stays
- * due when drives change at that instant, whatever frame follows: two LIF neurons with the same
- * v0 and drive 1.5, a run stopped after the first spike, then the drives set to values at or
- * below 1 (the time frame: the tie's spike was lost, sp_step reported SP_ERR_STATE, while a
- * network in the time frame from the start spiked) or to 2 (the phase frame again). The second
- * neuron spikes at the first one's instant, on its own (flags 0), in every case and in both
- * starting frames. */
+ * due when drives change at that instant, whatever frame follows: the tie's first spike, then
+ * the drives set to values at or below 1 (the time frame: the tie's spike was lost, sp_step
+ * reported SP_ERR_STATE, while a network in the time frame from the start spiked) or to 2 (the
+ * phase frame again). The second neuron spikes at the first one's instant, on its own (flags
+ * 0), in every case and in both starting frames. */
 static void test_tie_stays_due_across_a_drive_change(void **state) {
   const double new_drive[3] = {0.5, 1.0, 2.0};
   int q, per_neuron, start;
@@ -141,21 +170,9 @@ static void test_tie_stays_due_across_a_drive_change(void **state) {
   for (start = 0; start < 2; ++start)
     for (q = 0; q < 3; ++q)
       for (per_neuron = 0; per_neuron < 2; ++per_neuron) {
-        sp_network_desc d;
-        sp_network *net = NULL;
-        double v0[2] = {0.5, 0.5}, drives[2] = {new_drive[q], new_drive[q]};
+        double drives[2] = {new_drive[q], new_drive[q]};
         sp_spike first, s;
-        size_t count = 0;
-        sp_network_desc_init(&d, sizeof d);
-        d.model = SP_MODEL_LIF;
-        d.n = 2;
-        d.drive = 1.5;
-        d.v0 = v0;
-        d.frame = start ? SP_FRAME_TIME : SP_FRAME_AUTO;
-        assert_int_equal(sp_network_create(&d, &net), SP_OK);
-        assert_int_equal(sp_network_frame(net), start ? SP_FRAME_TIME : SP_FRAME_PHASE);
-        assert_int_equal(sp_run(net, 1.0, &first, 1, &count), SP_OK);
-        assert_true(count == 1 && first.neuron == 0);
+        sp_network *net = tie_after_its_first_spike(start, 0, &first);
         if (per_neuron) {
           assert_int_equal(sp_set_drive(net, 1, new_drive[q]), SP_OK);
           assert_int_equal(sp_set_drive(net, 0, new_drive[q]), SP_OK);
@@ -177,33 +194,16 @@ static void test_tie_stays_due_across_a_drive_change(void **state) {
 /* A LIF neuron due by a tie takes an inhibitory input at that instant, which cancels its spike
  * there (event rule 2): also after a drive change at the instant kept it due (it was flagged
  * due, and the flag kept it spiking at the instant, below threshold, in the phase frame only).
- * Two LIF neurons with the same v0, a run stopped after the first spike, the drives changed
- * (to 1.6: the phase frame stays), an input of weight -0.1 to the second neuron at now(): its
- * next spike is the free LIF's from V = 0.9 with drive 1.6, in both frames. */
+ * The tie's first spike, the drives changed (to 1.6: the phase frame stays), an input of weight
+ * -0.1 to the second neuron at now(): its next spike is the free LIF's from V = 0.9 with drive
+ * 1.6, in both frames. */
 static void test_inhibited_tie_after_a_drive_change(void **state) {
   int start;
   (void)state;
   for (start = 0; start < 2; ++start) {
-    sp_network_desc d;
-    sp_network *net = NULL;
-    static uint64_t in_row_ptr[2] = {0, 1};
-    static uint32_t in_targets[1] = {1};
-    double v0[2] = {0.5, 0.5}, drives[2] = {1.6, 1.6};
+    double drives[2] = {1.6, 1.6};
     sp_spike first, s;
-    size_t count = 0;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_LIF;
-    d.n = 2;
-    d.drive = 1.5;
-    d.v0 = v0;
-    d.n_inputs = 1;
-    d.inputs.row_ptr = in_row_ptr;
-    d.inputs.targets = in_targets;
-    d.inputs.weight = -0.1;
-    d.frame = start ? SP_FRAME_TIME : SP_FRAME_AUTO;
-    assert_int_equal(sp_network_create(&d, &net), SP_OK);
-    assert_int_equal(sp_run(net, 1.0, &first, 1, &count), SP_OK);
-    assert_true(count == 1 && first.neuron == 0);
+    sp_network *net = tie_after_its_first_spike(start, 1, &first);
     assert_int_equal(sp_set_params(net, SP_PARAM_DRIVES, drives, 2), SP_OK);
     assert_int_equal(sp_network_frame(net), start ? SP_FRAME_TIME : SP_FRAME_PHASE);
     assert_int_equal(sp_input(net, 0, first.t), SP_OK);
