@@ -200,8 +200,11 @@ enum sp_model_code {
      V_r' = 0, I' = (E_L - V_r + R I)/s, weights w' = w/s. Oscillatory for I > V_T - D_T
      (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED).
      Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
-     once per distinct drive at creation to about 1e-15; an input of weight w maps the phase
-     phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
+     once per distinct drive at creation to about 1e-15 (for I - (V_T - D_T) of order D_T;
+     close to the bifurcation the period's error grows up to about 1e-16 D_T/(I - V_T + D_T),
+     the rounding of F + I there, a small difference of order-one terms, and a free-running
+     neuron's spike times drift by that much per period); an input of weight w maps the
+     phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
      threshold or past the point where the rest of the blow-up is below rounding fires the
      neuron at that instant (as LIF inputs that reach 1). At most 64 distinct drives, fixed at
      creation: sp_set_drive and SP_PARAM_DRIVES accept only drives the network was created
