@@ -1150,8 +1150,8 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                            i, key, times.now, expect));
       net->time_key[i] = key;
       if (version >= 2) {
-        // (A time-frame neuron may keep the flag after an input moved its key:
-        // harmless.)
+        // (The flag does not set a time-frame key, the saved key does: a file from an
+        // engine that kept the flag after an input moved the key off now() loads as saved.)
         if (same_instant & kSavedDue) net->neuron[i].flags |= kSlotDue;  // (never compact)
       } else if (due && refr_end_of(*net, i) == times.now) {
         // Version 1 guesses: a neuron due at now() is flagged due, as the event
