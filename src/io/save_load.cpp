@@ -1073,12 +1073,14 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     net->refr_end[i] = re;
     net->neuron[i].flags = re > -INFINITY ? kSlotRecent | kStampUnknown << kStampShift : 0;
   }
-  // The phase frame's threshold key at now, when now is after the due key's instant (a run
-  // past the last event): a neuron not due spikes after now, so its key is not below it (up to
-  // the rounding the due-key check allows; a key below it would spike at now and become the due
-  // key of now, which that check refuses in the saved copy).
+  // The phase frame's threshold key at now: a neuron keyed on its own state (not flagged due)
+  // reaches threshold at its key's instant, which is not before now (up to the rounding the
+  // due-key check allows). After a run past the last event, a key below it would spike at now
+  // and become the due key of now, which that check refuses in the saved copy; at the due key's
+  // instant, it would spike at now from its own clock, the clock of an earlier time, and reset
+  // from that.
   double now_key = -INFINITY, now_tol = 0;
-  if (frame == SP_FRAME_PHASE && times.cur_key_time != times.now) {
+  if (frame == SP_FRAME_PHASE) {
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.now) + times.t0) / net->tau;
     now_key = O::loaded_due_key(*net, times.now, times.t0, net->tau, s_err, &now_tol);
   }
@@ -1123,11 +1125,6 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                          "not a valid saved network: queue key[%u] = %.17g is due at the due "
                          "key's instant %.17g, before now = %.17g",
                          i, key, times.cur_key_time, times.now));
-    if (!due && key < now_key - now_tol)
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: queue key[%u] = %.17g: not due, and its "
-                         "instant is before now = %.17g (the threshold key then is %.17g)",
-                         i, key, times.now, now_key));
     // (With current-based synapses the state is A, of either sign: nothing to check.)
     sp_status state_status = is_syn ? SP_OK : O::check_loaded_state(*net, i, due, times.now);
     if (state_status != SP_OK) return refuse(state_status);
@@ -1188,6 +1185,11 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                            i, key, expect, times.cur_key));
       add_flags(i, kSlotDue);
     }
+    if (!flagged_due(*net, i) && key < now_key - now_tol)
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: queue key[%u] = %.17g: not flagged due, and "
+                         "its instant is before now = %.17g (the threshold key then is %.17g)",
+                         i, key, times.now, now_key));
     // now() is the instant of the last event (or later, when no neuron
     // matches): a neuron that spiked at it (refractory end now() + t_ref) and
     // is not due gets its stamp, so that the same-instant rule holds as in the

@@ -463,6 +463,48 @@ static void test_phase_key_before_now_is_refused(void **state) {
   }
 }
 
+static void test_phase_key_below_the_due_key_is_refused(void **state) {
+  /* At the due key's instant (right after a spike), a phase-frame neuron not flagged due whose
+     own key lies far below the due key: a running network has none (it would have spiked at
+     its key's earlier instant). Loaded, it spiked at now from its own clock, the clock of that
+     earlier instant (3e-95 for LIF, against 17.4 at now), reset from it, and the saved copy's
+     cached clock did not load (found by fuzz_load in the compact layout). For both models the
+     key is the threshold key a few tau before now. */
+  const uint32_t n = 12;
+  uint32_t model;
+  (void)state;
+  for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
+    sp_network_desc d;
+    sp_network *a = NULL;
+    sp_spike sp;
+    size_t len;
+    unsigned char *buf;
+    double due, key;
+    uint32_t j;
+    describe(&d, model, n, 1.2, SP_FRAME_AUTO);
+    assert_int_equal(sp_network_create(&d, &a), SP_OK);
+    assert_int_equal(sp_network_frame(a), SP_FRAME_PHASE);
+    assert_int_equal(sp_step(a, &sp), SP_OK);
+    buf = save(a, &len);
+    due = fmt_get_f64(buf + OFF_CUR_KEY(n));
+    assert_true(fmt_get_f64(buf + OFF_CUR_KEY(n) + 8) == sp_now(a));
+    j = (sp.neuron + 1) % n;
+    /* (LIF: the key grows as exp(t/tau), so due / 20 is 3 tau earlier; QIF: omega t/tau, with
+       omega = 2 sqrt(0.2), 1 is 1.1 tau earlier.) */
+    key = model == SP_MODEL_LIF ? due / 20 : due - 1;
+    fmt_put_f64(buf + OFF_STATE(n, j), model == SP_MODEL_LIF ? key : -key);
+    fmt_put_f64(buf + OFF_KEY(n, j), key);
+    fmt_reseal(buf, len);
+    expect_refused(buf, len, "not flagged due");
+    free(buf);
+    /* The saved bytes themselves load and continue. */
+    buf = save(a, &len);
+    expect_same_continuation(a, buf, len, 30);
+    free(buf);
+    sp_network_destroy(a);
+  }
+}
+
 static void test_infinite_due_key_is_refused(void **state) {
   const uint32_t n = 6;
   sp_network *a = make_lif(n, 1.2, SP_FRAME_PHASE, 0);
@@ -575,6 +617,7 @@ int main(void) {
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),
       cmocka_unit_test(test_infinite_due_key_is_refused),
       cmocka_unit_test(test_phase_key_before_now_is_refused),
+      cmocka_unit_test(test_phase_key_below_the_due_key_is_refused),
       cmocka_unit_test(test_lif_phase_long_span_or_stale_due_key_is_refused),
       cmocka_unit_test(test_qif_phase_overflow_is_refused),
       cmocka_unit_test(test_cached_clock_far_from_its_time_is_refused),
