@@ -229,8 +229,14 @@ enum sp_model_code {
      while running and never by sp_load, which rebuilds the network from the saved tables:
      it must be a smooth, deterministic function that returns finite values (a callback that
      cannot be tabulated to rounding is refused with SP_ERR_UNSUPPORTED) and must not call
-     into the library. F = -V with threshold 1 and reset 0 reproduces SP_MODEL_LIF (spike
-     times within 1e-12 relative, tested). */
+     into the library. With v_spike = +INFINITY it is also called far up the blow-up (V of
+     1e4 and more), where an exponential F may overflow to +INFINITY: accepted there (the
+     phase left beyond is below rounding). The blow-up's tail is tabulated in 1/V from just
+     above max(v_reset, 0): an F that is already steep there (F + I above about 1e4 times its
+     size at reset, e.g. an exponential rising below 0) is refused with SP_ERR_UNSUPPORTED
+     and a message saying so; shift V up or give a finite v_spike. F = -V with threshold 1
+     and reset 0 reproduces SP_MODEL_LIF (spike times within 1e-12 relative), and EIF's F
+     written as a custom callback SP_MODEL_EIF (against the reference's EIF, tested). */
   SP_MODEL_CUSTOM = 4
 };
 

@@ -23,6 +23,9 @@ constexpr double kLinearBelow = 40.0;
 // EIF tail: the series is used where u max(1, |L|) <= kTailSmall (first omitted term
 // u (u L)^5 <= 1e-25 u).
 constexpr double kTailSmall = 1e-5;
+// Custom blow-up models: the forward table ends where F + I is at most this times its size at
+// reset (or 1), and the tail (in y = 1/V) takes over (Builder::run).
+constexpr double kTailStartRate = 0x1p14;
 constexpr int kTailTerms = 5;
 
 // The arrays after the header, as offsets in doubles from the end of the header.
@@ -244,6 +247,13 @@ class Builder {
   const TableParams &p_;
   double *out_;
   TableError *err_;
+  // The custom tail's absolute floors for its two integrands (run()): a coefficient below
+  // kTol times these moves the remaining phase (or its drive part) by less than kTol 2^-10 of
+  // the phase (or its drive part) from reset to the tail's start, below the rounding of any
+  // phase the engine can hold, however small the integrand is against its own size there. (An F
+  // growing like exp(V) makes the integrand fall over hundreds of decades towards the spike,
+  // and then to 0 where F overflows: fitted to its own size there, it never converged.)
+  double tail_floor1_ = 0, tail_floor2_ = 0;
   uint32_t fwd_lower_ = 0, inv_lower_ = 0;
   double node_[K];
   double dct_[K][K];
@@ -303,8 +313,9 @@ Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double 
   double c2[K];
   coefficients(f1, rate_c);
   coefficients(f2, c2);
-  if (!converged(rate_c, s1 + 16 * (x_ulp * d1 + n1) / kTol) ||
-      !converged(c2, s2 + 16 * (x_ulp * d2 + n2) / kTol))
+  const double floor1 = tail ? tail_floor1_ : 0, floor2 = tail ? tail_floor2_ : 0;
+  if (!converged(rate_c, s1 + floor1 + 16 * (x_ulp * d1 + n1) / kTol) ||
+      !converged(c2, s2 + floor2 + 16 * (x_ulp * d2 + n2) / kTol))
     return Fit::kSplit;
   integrate(rate_c, h, phi_c);
   integrate(c2, h, dphi_c);
@@ -579,6 +590,20 @@ bool Builder::run(Table *hd) {
     }
     lo = std::isnan(p.v_min) ? p.v_reset - 16 * width : p.v_min;
     hi = blowup ? (p.v_reset > 0 ? p.v_reset : 0.0) + width : p.v_spike;
+    if (blowup) {
+      // An F far steeper than V^2 (an exponential) makes the phase saturate below that hi: the
+      // inverse's segments would span less than their own rounding. hi moves down (halving
+      // its distance from max(v_reset, 0), which the tail's y = 1/V needs it above; at most 20 times) until
+      // F + I there is at most kTailStartRate times its size at reset (EIF's own tail starts
+      // near 1e4 D_T); the tail takes the rest. (F = V^2 keeps its hi for any reset.)
+      const double base = p.v_reset > 0 ? p.v_reset : 0.0;
+      const double cap = kTailStartRate * std::fmax(1.0, rate(p.v_reset));
+      for (int i = 0; i < 20 && rate(hi) > cap; ++i) {
+        const double next = base + 0.5 * (hi - base);
+        if (!(next > base && next > p.v_reset)) break;
+        hi = next;
+      }
+    }
     if (!(lo > -INFINITY && hi < INFINITY)) {
       set_error(err_, TableStatus::kArgument,
                 "v_reset = %.17g, v_spike = %.17g: the tabulated range does not fit in doubles",
@@ -598,6 +623,9 @@ bool Builder::run(Table *hd) {
       dperiod = dphi_hi - eif_remain_d(u, tail_c, p.delta_t);
     } else {
       double s_end, sd_end;
+      // (The tail spans y in [0, 1/hi]: an integrand of size floor * hi there adds up to floor.)
+      tail_floor1_ = 0x1p-10 * std::fabs(phi_hi) * hi;
+      tail_floor2_ = 0x1p-10 * std::fabs(dphi_hi) * hi;
       if (!sweep(0, 1 / hi, true, true, 0, 0, &s_end, &sd_end)) return false;
       period = phi_hi + s_end;
       dperiod = dphi_hi - sd_end;
@@ -675,7 +703,18 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
   // the check refuses, and creation refuses it here instead.
   TableError check{};
   if (!table_check(t, bytes, &check)) {
-    set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);
+    // (A custom blow-up whose F + I is still steep where the tail must start, just above
+    // max(v_reset, 0): say so, as that is what the user can change.)
+    const double g_hi = rate_from_f(p, t->v_hi);
+    if (p.kind == TableKind::kCustom && !(p.v_spike < INFINITY) &&
+        !(g_hi <= kTailStartRate * std::fmax(1.0, rate_from_f(p, p.v_reset))))
+      set_error(err, TableStatus::kUnresolved,
+                "F(V) + I = %.3g at V = %.3g, where the tail of a spike at +inf starts (above "
+                "max(v_reset, 0)): F rises too steeply this close to 0; shift V up or give a "
+                "finite v_spike (the table fails its own check: %s)",
+                g_hi, t->v_hi, check.message);
+    else
+      set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);
     return nullptr;
   }
   return t;
