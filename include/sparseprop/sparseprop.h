@@ -75,7 +75,8 @@
  * Memory: every allocation happens in sp_network_create, sp_load, sp_load_file and sp_record,
  * through the description's allocator (sp_load: the one passed; sp_load_file: the default),
  * which defaults to the C library's (aligned_alloc/free), plus a temporary 1 MiB buffer in
- * sp_save_file (through the network's allocator, freed before it returns); also
+ * sp_save_file (through the network's allocator, freed before it returns; the C library's
+ * own FILE of the open file comes from its malloc); also
  * sp_network_replica (the replica's state, through the parent's allocator) and
  * sp_grads_accumulate (gradient storage for a dst that never recorded). sp_network_destroy
  * frees everything through the same allocator. Stepping, running, inputs, drive changes,
@@ -628,6 +629,9 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
 
 /* sp_voltage - the voltage of one neuron at now() (held at reset during a refractory period).
  *
+ * A neuron an input took to or past its threshold at now() whose spike is still to come (due:
+ * it spikes at now() at the next step) reports the voltage the input gave it, at or above the
+ * threshold (LIF: V >= 1), so such voltages are not valid SP_PARAM_V0 values.
  * EIF and custom models that spike at V = +inf report +INFINITY for a neuron whose phase is
  * within rounding of its spike (e.g. a v0 far above V_T: the time left to the blow-up is below
  * the phase's resolution); it spikes at now(). The phase models (QIF, EIF, custom) keep a phase,
@@ -705,8 +709,11 @@ SP_API sp_status sp_rewind(sp_network *net) SP_NOEXCEPT;
 
 typedef int32_t sp_param;
 enum sp_param_code {
-  SP_PARAM_WEIGHTS = 1,       /* recurrent weights in CSR order; procedural or shared: 1 */
-  SP_PARAM_INPUT_WEIGHTS = 2, /* input weights in CSR order; procedural or shared: 1 */
+  SP_PARAM_WEIGHTS = 1,       /* recurrent weights in CSR order; procedural or shared: 1;
+                                 no synapses (row_ptr NULL, k 0): 0 (its kept `weight` is
+                                 neither read nor set here) */
+  SP_PARAM_INPUT_WEIGHTS = 2, /* input weights in CSR order; procedural or shared: 1; no
+                                 synapses: 0 */
   SP_PARAM_DRIVES = 3,        /* n drives */
   SP_PARAM_V0 = 4             /* n initial voltages (the state sp_rewind returns to); its
                                  gradient is w.r.t. the voltages where recording started */
@@ -776,11 +783,17 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * event that would not fit.
  * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
  * sp_backward (on success) or sp_rewind.
+ * Size (this version): the tape takes 96 + 8 K_rec + 8 K_in bytes per spike of max_spikes
+ * (K_rec, K_in: the longest recurrent and input rows; 16 more with current-based synapses),
+ * plus 512 K_in + 3072 bytes and 28 n bytes (60 n with current-based synapses); the gradient
+ * storage, allocated once, 16 (P_rec + P_in + 2 n) bytes (P: sp_param_count of the weights);
+ * each array in them is rounded up to 64 bytes.
  *
  * Parameters: net, the network.
  *             max_spikes, >= 1: the spikes the tape must hold.
  * Returns:    SP_OK;
- *             SP_ERR_ARGUMENT: max_spikes 0 or too large for one tape;
+ *             SP_ERR_ARGUMENT: max_spikes 0 or above 2^31 - 33 (the tape's event count is
+ *               32-bit);
  *             SP_ERR_UNSUPPORTED: a network with the compact layout (sp_network_memory);
  *             SP_ERR_NOMEM: the allocator returned NULL, or the tape would need more memory
  *               than can be addressed.
@@ -973,7 +986,9 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
  *             partly written (after the other errors it is not opened).
  * Allocates:  a temporary buffer of 1 MiB through the network's allocator, freed before it
  *             returns: the bytes are streamed to the file (checksum included) in pieces of
- *             that size, so saving needs no memory the size of the network.
+ *             that size, so saving needs no memory the size of the network. The file itself
+ *             is a C library stream (fopen, unbuffered), whose FILE the C library allocates
+ *             with its own malloc, outside the network's allocator.
  * Threads:    one at a time per handle.
  */
 SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCEPT;

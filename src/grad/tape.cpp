@@ -10,6 +10,16 @@
 
 namespace sp {
 
+// Frees the gradients' block (a first sp_record whose tape allocation failed: the network
+// is left as it was).
+static void grads_free(Network *net) {
+  Tape &t = net->tape;
+  arena_free(net->alloc, t.grad_block, t.grad_block_bytes);
+  t.grad_block = nullptr;
+  t.grad_block_bytes = 0;
+  t.grad_w = t.grad_in = t.grad_drive = t.grad_v0 = nullptr;
+}
+
 sp_status grads_alloc(Network *net) {
   Tape &t = net->tape;
   if (t.grad_block) return SP_OK;
@@ -51,6 +61,7 @@ sp_status tape_start(Network *net, size_t max_spikes) {
   if (events > UINT32_MAX - 1ull)
     return fail(SP_ERR_ARGUMENT, "max_spikes = %zu: too large for one tape", max_spikes);
 
+  const bool first_grads = t.grad_block == nullptr;
   sp_status s = grads_alloc(net);
   if (s != SP_OK) return s;
 
@@ -62,13 +73,17 @@ sp_status tape_start(Network *net, size_t max_spikes) {
     m.take<double>(lambda_per_neuron * net->n);
     m.take<double>(start_per_neuron * net->n);
     m.take<double>(net->n);
-    if (m.overflow())
+    if (m.overflow()) {
+      if (first_grads) grads_free(net);
       return fail(SP_ERR_NOMEM, "max_spikes = %zu: the tape is too large", max_spikes);
+    }
     size_t bytes = static_cast<size_t>(m.size());
     void *block = arena_alloc(net->alloc, bytes);
-    if (!block)
+    if (!block) {
+      if (first_grads) grads_free(net);
       return fail(SP_ERR_NOMEM, "allocating %zu bytes for a tape of %zu spikes failed", bytes,
                   max_spikes);
+    }
     arena_free(net->alloc, t.block, t.block_bytes);
     Arena c(static_cast<unsigned char *>(block));
     t.events = c.take<TapeEvent>(events);

@@ -23,6 +23,9 @@ struct TapeEvent {
   double dl_dt;    // backward: dL/dt passed on by the spikes this event triggered
 };
 
+// (The header's tape size, sp_record, counts 48 bytes per event.)
+static_assert(sizeof(TapeEvent) == 48, "sp_record's documented size");
+
 struct Tape {
   bool recording = false;
   void *block = nullptr;

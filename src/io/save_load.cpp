@@ -6,10 +6,12 @@
 // crash.
 #include "io/save_load.hpp"
 
+#include <cerrno>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #if defined(__unix__) || defined(__APPLE__)
 #  include <fcntl.h>
@@ -95,6 +97,41 @@ uint64_t checksum(uint64_t h, const unsigned char *p, size_t n) {
   return h;
 }
 
+// The reason an errno gives, for SP_ERR_IO messages: the common ones by name, others by
+// number (not strerror, whose buffer another thread may overwrite; strerror_r has two
+// incompatible forms).
+std::string_view os_reason_name(int err) {
+  switch (err) {
+    case 0: return "no reason given";
+    case ENOENT: return "no such file or directory";
+    case EACCES: return "permission denied";
+    case EPERM: return "operation not permitted";
+    case EISDIR: return "is a directory";
+    case ENOTDIR: return "a path component is not a directory";
+    case ENOSPC: return "no space left on device";
+    case EROFS: return "read-only file system";
+    case EFBIG: return "file too large";
+    case EIO: return "input/output error";
+    case EMFILE: return "too many open files";
+    case ENAMETOOLONG: return "file name too long";
+    case ELOOP: return "too many symbolic links";
+    case EINTR: return "interrupted";
+    default: return {};
+  }
+}
+struct OsReason {
+  char text[48];
+};
+OsReason os_reason(int err) {
+  OsReason r;
+  const std::string_view name = os_reason_name(err);
+  if (name.empty())
+    std::snprintf(r.text, sizeof r.text, "errno %d", err);
+  else
+    std::snprintf(r.text, sizeof r.text, "%.*s", static_cast<int>(name.size()), name.data());
+  return r;
+}
+
 // Writes little-endian values into a buffer. With a file, the buffer is a
 // chunk, written out (and added to the checksum) whenever it is full; without
 // one it is the caller's destination, large enough for everything.
@@ -102,6 +139,8 @@ class Writer {
  public:
   Writer(unsigned char *buf, size_t cap, std::FILE *file) : buf_(buf), cap_(cap), file_(file) {}
   bool ok() const { return ok_; }
+  // The errno of a failed write (0 if none, or if the C library set none).
+  int write_errno() const { return errno_; }
   uint64_t size() const { return flushed_ + pos_; }
   void u32(uint32_t v) {
 #if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
@@ -168,13 +207,17 @@ class Writer {
   }
   void flush() {
     hash_pending();
-    if (ok_ && pos_ && std::fwrite(buf_, 1, pos_, file_) != pos_) ok_ = false;
+    if (ok_ && pos_ && std::fwrite(buf_, 1, pos_, file_) != pos_) {
+      ok_ = false;
+      errno_ = errno;
+    }
     flushed_ += pos_;
     pos_ = hashed_ = 0;
   }
   unsigned char *buf_;
   size_t cap_;
   std::FILE *file_;
+  int errno_ = 0;
   size_t pos_ = 0, hashed_ = 0;
   uint64_t flushed_ = 0;
   uint64_t hash_ = kFnvBasis;
@@ -1335,17 +1378,25 @@ sp_status save_network_file(const Network *net, const char *path, size_t chunk_b
     return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to save the network failed",
                 chunk_bytes);
   sp_status s = SP_OK;
+  errno = 0;
   std::FILE *f = std::fopen(path, "wb");
   if (!f) {
-    s = fail(SP_ERR_IO, "cannot open '%s' for writing", path);
+    s = fail(SP_ERR_IO, "cannot open for writing (%s): '%s'", os_reason(errno).text, path);
   } else {
+    // Unbuffered: the writer hands over whole chunks, so stdio's own buffer would only copy.
+    std::setvbuf(f, nullptr, _IONBF, 0);
     Writer w(buf, chunk_bytes, f);
     write_network(w, *net);
     bool ok = w.ok();
-    ok = (std::fclose(f) == 0) && ok;
+    int err = w.write_errno();
+    errno = 0;
+    if (std::fclose(f) != 0) {
+      if (ok) err = errno;
+      ok = false;
+    }
     if (!ok)
-      s = fail(SP_ERR_IO, "writing %llu bytes to '%s' failed",
-               static_cast<unsigned long long>(w.size()), path);
+      s = fail(SP_ERR_IO, "writing %llu bytes failed (%s): '%s'",
+               static_cast<unsigned long long>(w.size()), os_reason(err).text, path);
   }
   arena_free(net->alloc, buf, chunk_bytes);
   return s;
@@ -1374,26 +1425,28 @@ std::FILE *open_regular_file(const char *path, sp_status *s) {
 #ifdef SP_POSIX_FILES
   int fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    *s = fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+    *s = fail(SP_ERR_IO, "cannot open for reading (%s): '%s'", os_reason(errno).text, path);
     return nullptr;
   }
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    *s = fail(SP_ERR_IO, "'%s' is not a regular file", path);
+    *s = fail(SP_ERR_IO, "not a regular file: '%s'", path);
     return nullptr;
   }
   int flags = ::fcntl(fd, F_GETFL);
   std::FILE *f = flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ? nullptr
                                                                              : ::fdopen(fd, "rb");
   if (!f) {
+    const int err = errno;
     ::close(fd);
-    *s = fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+    *s = fail(SP_ERR_IO, "cannot open for reading (%s): '%s'", os_reason(err).text, path);
   }
   return f;
 #else
+  errno = 0;
   std::FILE *f = std::fopen(path, "rb");
-  if (!f) *s = fail(SP_ERR_IO, "cannot open '%s' for reading", path);
+  if (!f) *s = fail(SP_ERR_IO, "cannot open for reading (%s): '%s'", os_reason(errno).text, path);
   return f;
 #endif
 }
@@ -1409,13 +1462,13 @@ sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes)
   int first = std::fgetc(f);
   if (first == EOF && std::ferror(f)) {
     std::fclose(f);
-    return fail(SP_ERR_IO, "cannot read '%s' (a directory or an unreadable file)", path);
+    return fail(SP_ERR_IO, "cannot read (a directory or an unreadable file): '%s'", path);
   }
   long size = -1;
   if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
   if (size < 0 || std::fseek(f, 0, SEEK_SET) != 0) {
     std::fclose(f);
-    return fail(SP_ERR_IO, "cannot determine the size of '%s' (not a regular file?)", path);
+    return fail(SP_ERR_IO, "cannot determine the size (not a regular file?): '%s'", path);
   }
   uint64_t len = static_cast<uint64_t>(size);
   unsigned char header[kHeaderBytes] = {};
@@ -1423,7 +1476,7 @@ sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes)
                           f);
   if (got != (len < kHeaderBytes ? len : kHeaderBytes)) {
     std::fclose(f);
-    return fail(SP_ERR_IO, "reading '%s' failed", path);
+    return fail(SP_ERR_IO, "reading failed: '%s'", path);
   }
   uint64_t payload = 0;
   uint32_t version = 0;
@@ -1439,7 +1492,8 @@ sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes)
   unsigned char *buf = static_cast<unsigned char *>(a.alloc(a.ctx, bytes, 64));
   if (!buf) {
     std::fclose(f);
-    return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to read '%s' failed", bytes, path);
+    return fail(SP_ERR_NOMEM, "allocating a %zu-byte buffer to read the file failed: '%s'", bytes,
+                path);
   }
   Reader r(f, len, kHeaderBytes, len - kChecksumBytes, buf, chunk_bytes,
            checksum(kFnvBasis, header, kHeaderBytes));
@@ -1450,7 +1504,7 @@ sp_status load_network_file(const char *path, Network **out, size_t chunk_bytes)
   // reported as corrupted.
   uint64_t stored = r.stored_checksum();
   if (r.io_failed()) {
-    s = fail(SP_ERR_IO, "reading '%s' failed (the file changed or could not be read)", path);
+    s = fail(SP_ERR_IO, "reading failed (the file changed or could not be read): '%s'", path);
   } else if (!r.ok() || stored != r.computed_checksum()) {
     s = format_error("checksum mismatch (the bytes are corrupted)");
   }

@@ -476,17 +476,21 @@ static void test_record_fail_after_n(void **state) {
 
     for (n = 0; s != SP_OK; ++n) {
       sp_network *net = NULL;
-      size_t base;
+      size_t base, live;
       sp_spike got;
       c.fail_at = -1;
       assert_int_equal(sp_network_create(&b.d, &net), SP_OK);
       for (k = 0; k < 5; ++k) assert_int_equal(sp_step(net, NULL), SP_OK);
       base = c.attempts;
+      live = c.live_blocks;
       c.fail_at = (long)base + n;
       s = sp_record(net, 500);
       if (s != SP_OK) {
         assert_int_equal(s, SP_ERR_NOMEM);
         assert_true(n < 100);
+        /* "On failure: the network is unchanged": it holds no block the failed call took (the
+           gradients' block of a first recording, allocated before the tape, stayed). */
+        assert_int_equal(c.live_blocks, live);
         /* Not recording: nothing to run backward over. */
         assert_int_equal(sp_backward(net, NULL, 0, NULL), SP_ERR_STATE);
         /* The network keeps working, exactly as if sp_record had never been called. */
@@ -592,6 +596,61 @@ static void test_load_fail_after_n(void **state) {
 /* sp_save_file needs a temporary buffer for the bytes (through the network's allocator):
    it must free it, fail cleanly when it cannot get it, and leave the network untouched.
    sp_load_file reads with malloc/free, outside any allocator: only its result is checked. */
+static double longest_row(const csr *m, uint32_t n_src) {
+  uint64_t longest = 0;
+  uint32_t j;
+  for (j = 0; j < n_src; ++j)
+    if (m->row_ptr[j + 1] - m->row_ptr[j] > longest) longest = m->row_ptr[j + 1] - m->row_ptr[j];
+  return (double)longest;
+}
+
+/* The header's size of sp_record's allocations (the tape, and the gradients at the first
+   call) for every scenario, and its bound on max_spikes. */
+static void test_record_size_as_documented(void **state) {
+  const size_t max_spikes = 700;
+  size_t i;
+  (void)state;
+  for (i = 0; i < N_SCENARIOS; ++i) {
+    const scenario *sc = &scenarios[i];
+    counter c;
+    sp_allocator a;
+    built b;
+    sp_network *net = NULL;
+    size_t p_rec = 0, p_in = 0, before;
+    double k_rec = 0, k_in = 0, expect, got;
+    counter_init(&c);
+    a = allocator_for(&c);
+    build(&b, sc, &a);
+    assert_int_equal(sp_network_create(&b.d, &net), SP_OK);
+    k_rec = b.has_rec ? longest_row(&b.rec, sc->n) : b.d.recurrent.k;
+    k_in = b.has_in ? longest_row(&b.in, sc->n_inputs) : b.d.inputs.k;
+    assert_int_equal(sp_param_count(net, SP_PARAM_WEIGHTS, &p_rec), SP_OK);
+    assert_int_equal(sp_param_count(net, SP_PARAM_INPUT_WEIGHTS, &p_in), SP_OK);
+    /* (The header: no synapses count 0.) */
+    if (sc->recurrent == CONN_NONE) assert_int_equal(p_rec, 0);
+    if (sc->inputs == CONN_NONE) assert_int_equal(p_in, 0);
+    expect = (96 + 8 * k_rec + 8 * k_in) * (double)max_spikes + 512 * k_in + 3072 + 28.0 * sc->n +
+             16.0 * ((double)p_rec + (double)p_in + 2.0 * sc->n);
+    before = c.bytes;
+    assert_int_equal(sp_record(net, max_spikes), SP_OK);
+    got = (double)(c.bytes - before);
+    /* (Each array is rounded up to 64 bytes: six in the tape, four twice in the gradients.) */
+    if (!(got >= expect && got <= expect + 64 * 14))
+      fail_msg("%s: sp_record allocated %.0f bytes, the header's formula gives %.0f", sc->name, got,
+               expect);
+    /* The largest max_spikes gets as far as the allocator (which refuses it here); one more
+       is an argument error. */
+    c.fail_at = (long)c.attempts;
+    assert_int_equal(sp_record(net, (size_t)2147483615u), SP_ERR_NOMEM);
+    assert_int_equal(sp_record(net, (size_t)2147483616u), SP_ERR_ARGUMENT);
+    assert_non_null(strstr(sp_last_error(), "max_spikes"));
+    c.fail_at = -1;
+    sp_network_destroy(net);
+    assert_int_equal(c.live_blocks, 0);
+    unbuild(&b);
+  }
+}
+
 static void test_save_file_allocations(void **state) {
   static const char path[] = "embed_allocator_save_file.tmp";
   const scenario *sc = &scenarios[8];
@@ -682,6 +741,7 @@ int main(void) {
       cmocka_unit_test(test_no_allocation_after_create),
       cmocka_unit_test(test_create_fail_after_n),
       cmocka_unit_test(test_record_fail_after_n),
+      cmocka_unit_test(test_record_size_as_documented),
       cmocka_unit_test(test_load_fail_after_n),
       cmocka_unit_test(test_save_file_allocations),
       cmocka_unit_test(test_bytes_per_neuron),

@@ -223,8 +223,24 @@ static void test_magic_version_and_files(void **state) {
   remove(path);
   assert_int_equal(sp_load_file(path, &b), SP_ERR_IO);
   assert_non_null(strstr(sp_last_error(), path));
+  /* The message says why (the OS's reason), before the path. */
+  assert_non_null(strstr(sp_last_error(), "no such file or directory"));
   assert_null(b);
   assert_int_equal(sp_save_file(a, "/nonexistent-directory/x.spnet"), SP_ERR_IO);
+  assert_non_null(strstr(sp_last_error(), "no such file or directory"));
+  assert_non_null(strstr(sp_last_error(), "/nonexistent-directory/x.spnet"));
+  /* A directory: the reason differs. */
+  assert_int_equal(sp_save_file(a, "."), SP_ERR_IO);
+  assert_non_null(strstr(sp_last_error(), "is a directory"));
+  /* A write that fails (Linux's /dev/full: every write is ENOSPC). */
+  {
+    FILE *full = fopen("/dev/full", "wb");
+    if (full) {
+      fclose(full);
+      assert_int_equal(sp_save_file(a, "/dev/full"), SP_ERR_IO);
+      assert_non_null(strstr(sp_last_error(), "no space left on device"));
+    }
+  }
   free(buf);
   sp_network_destroy(a);
 }
