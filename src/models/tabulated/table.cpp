@@ -592,10 +592,10 @@ bool Builder::run(Table *hd) {
     hi = blowup ? (p.v_reset > 0 ? p.v_reset : 0.0) + width : p.v_spike;
     if (blowup) {
       // An F far steeper than V^2 (an exponential) makes the phase saturate below that hi: the
-      // inverse's segments would span less than their own rounding. hi moves down (halving
-      // its distance from max(v_reset, 0), which the tail's y = 1/V needs it above; at most 20 times) until
-      // F + I there is at most kTailStartRate times its size at reset (EIF's own tail starts
-      // near 1e4 D_T); the tail takes the rest. (F = V^2 keeps its hi for any reset.)
+      // inverse's segments would span less than their own rounding. hi moves down, halving its
+      // distance from max(v_reset, 0) (the tail's y = 1/V needs it above) at most 20 times,
+      // until F + I there is at most kTailStartRate times its size at reset (EIF's own tail
+      // starts near 1e4 D_T); the tail takes the rest. (F = V^2 keeps its hi for any reset.)
       const double base = p.v_reset > 0 ? p.v_reset : 0.0;
       const double cap = kTailStartRate * std::fmax(1.0, rate(p.v_reset));
       for (int i = 0; i < 20 && rate(hi) > cap; ++i) {
