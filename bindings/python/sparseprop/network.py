@@ -688,7 +688,9 @@ class Network:
         spikes are written by the library into a growing numpy buffer, never one by one.
 
         While recording, a full tape raises :class:`CapacityError` before the spike that would
-        not fit; the exception's ``spikes`` attribute holds the spikes processed until then.
+        not fit; the exception's ``spikes`` attribute holds the spikes processed until then, as
+        it does for :class:`NumericError` (a neuron's second spike at one instant, see the C
+        header's ``sp_step``). ``max_spikes=0`` processes nothing and returns no spike.
         """
         h = self._changed()
         t_end = _float("t_end", t_end)
@@ -701,14 +703,17 @@ class Network:
             want = size if limit is None else min(size, limit - total)
             buf = np.empty(want, dtype=_capi.SPIKE_DTYPE)
             status = lib.sp_run(h, t_end, buf.ctypes.data, want, byref(count))
-            got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY) else 0
+            # (A run stopped by the tape or a numeric refusal keeps the events it processed:
+            # their spikes are counted too, and given to the exception.)
+            got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY,
+                                            _capi.SP_ERR_NUMERIC) else 0
             if got:
                 chunks.append(buf[:got])
                 total += got
             if status != _capi.SP_OK:
                 try:
                     check(status)
-                except CapacityError as e:
+                except (CapacityError, NumericError) as e:
                     e.spikes = _join(chunks)
                     raise
             if got < want:
@@ -804,7 +809,8 @@ class Network:
 
     def voltage(self, neuron: int) -> float:
         """The voltage of ``neuron`` at ``now`` (reset during a refractory period; a QIF
-        neuron at reset reports about -1.6e16 sqrt(I))."""
+        neuron at reset, V = -inf, reports a huge negative number: sqrt(I) tan(x/2) at its
+        phase x = -pi up to rounding, -1e14 to -1.6e16 sqrt(I))."""
         v = c_double()
         check(lib.sp_voltage(self._h(), _u32("neuron", neuron), byref(v)))
         return v.value

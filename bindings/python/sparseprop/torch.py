@@ -6,10 +6,10 @@ times as a tensor; its backward pass is the library's exact backward (``sp_backw
 gradients compose with any PyTorch loss and optimiser::
 
     import torch, sparseprop, sparseprop.torch as spt
-    net = sparseprop.Network(30, drive=1.2, recurrent=w_csr, v0=v0)
+    net = sparseprop.Network(30, drive=1.2, k=5, weight=-0.05)   # procedural: one weight
     w = torch.tensor(net.params("weights"), requires_grad=True)
     t_first = spt.spike_times(net, 0.1, weights=w, first_spike_of=[0, 1, 2])
-    loss = ((t_first - target) ** 2).sum()
+    loss = ((t_first - 0.01) ** 2).sum()
     loss.backward()                     # w.grad: dL/dw, exact for the recorded spike order
 
 What the gradient is: exact for the spike order of the forward pass. A parameter change that
@@ -40,7 +40,12 @@ Limits:
 - EIF and custom networks accept only drives given at their creation (their tables), so a
   ``drives`` tensor with other values is refused; the gradient for drives is still returned.
 - CPU only; tensors on another device are copied to the CPU and the gradients copied back.
-- No double backward.
+- No double backward: a backward pass that builds a graph (``create_graph=True``, e.g. for a
+  gradient penalty) raises RuntimeError.
+- Each forward pass's graph keeps the parameter values it ran with (float64 copies; a kind
+  left None shares the network's) until a backward pass without ``retain_graph`` frees them,
+  as PyTorch frees saved tensors; a second backward pass through the same graph then raises
+  as for any PyTorch function. A backward pass after ``net.close()`` raises StateError.
 """
 from __future__ import annotations
 
@@ -54,7 +59,7 @@ from torch.autograd.function import once_differentiable
 
 from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
 from .errors import ArgumentError, UnsupportedError
-from .network import Network, Param
+from .network import Network, Param, _u64
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
 
@@ -138,7 +143,7 @@ def _roll_back(net: Network, done: List[Tuple[Param, np.ndarray]]) -> None:
         pass
 
 
-def _rerun(ctx: Any) -> List[Tuple[Param, np.ndarray]]:
+def _rerun(ctx: Any, saved: Sequence[np.ndarray]) -> List[Tuple[Param, np.ndarray]]:
     """Records the forward pass of ``ctx`` again, with its parameters of every kind: sets the
     kinds that changed since, and returns them with the values they had before, for
     :func:`_put_back` once the backward pass is done."""
@@ -146,7 +151,7 @@ def _rerun(ctx: Any) -> List[Tuple[Param, np.ndarray]]:
     net = spec.net
     values: List[Optional[np.ndarray]] = []
     before: List[Tuple[Param, np.ndarray]] = []
-    for kind, (version, value) in zip(_KINDS, ctx.params):
+    for kind, version, value in zip(_KINDS, ctx.versions, saved):
         if net._param_version(kind) == version:
             values.append(None)  # unchanged since the forward pass
         else:
@@ -192,6 +197,24 @@ def _neurons(name: str, values: Any, n: int) -> np.ndarray:
     if a.size and (a.min() < 0 or a.max() >= n):
         raise IndexError(f"{name} holds a neuron outside [0, {n})")
     return a
+
+
+def _param_tensor(name: str, value: Any) -> Optional[torch.Tensor]:
+    """A parameter argument as a real tensor: a tensor as given, an array or sequence of
+    numbers as a float64 tensor (a constant: no gradient); TypeError for complex values or
+    non-numbers, ValueError for a tensor without data (the meta device)."""
+    if value is None:
+        return None
+    if not isinstance(value, torch.Tensor):
+        a = np.asarray(value)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, not {a.dtype}")
+        value = torch.as_tensor(a.astype(np.float64))
+    if value.is_complex():
+        raise TypeError(f"{name} must hold real numbers, not {value.dtype}")
+    if value.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: it has no values to simulate with")
+    return value
 
 
 def _as_numpy(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
@@ -254,9 +277,18 @@ class SpikeTimesFunction(torch.autograd.Function):
             # (kinds left None included). A kind left None shares its snapshot with other
             # forward passes while it is unchanged.
             net = spec.net
-            ctx.params = [net._param_snapshot(kind) if value is None
+            params_now = [net._param_snapshot(kind) if value is None
                           else (net._param_version(kind), value)
                           for kind, value in zip(_KINDS, values)]
+            ctx.versions = [version for version, _ in params_now]
+            # Saved as tensors (sharing the arrays' memory) so that autograd frees them with the
+            # graph: after a backward pass without retain_graph, and a second backward pass
+            # raises as for any PyTorch function.
+            # (The network's snapshots are read-only arrays, which torch warns about: these
+            # tensors are only read.)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                ctx.save_for_backward(*[torch.from_numpy(value) for _, value in params_now])
         ctx.input_times = times_np
         ctx.shapes = [None if p is None else (p.shape, p.dtype, p.device) for p in params]
         ctx.epoch = spec.net._epoch
@@ -279,29 +311,40 @@ class SpikeTimesFunction(torch.autograd.Function):
         first[fired] = at
         index = first[watched]
         ctx.first_index = index
-        out = np.where(index >= 0, spike_t[np.maximum(index, 0)], spec.missing)
+        out = np.full(index.shape, spec.missing, dtype=np.float64)
+        hit = index >= 0
+        out[hit] = spike_t[index[hit]]  # (a run without any spike: none hit)
         t_first = torch.from_numpy(out).to(device=device, dtype=dtype)
         return (t_first,) + extra if extra else t_first
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, grad_times: torch.Tensor, *more: Any) -> Any:
         """``sp_backward`` with dL/dt (and dL/dV at the end) from the incoming gradients;
-        returns the parameters' gradients, None for ``spec`` and ``input_times``."""
+        returns the parameters' gradients, None for ``spec`` and ``input_times``. Not twice
+        differentiable: a backward pass that builds a graph (``create_graph=True``) raises."""
+        if torch.is_grad_enabled() and any(ctx.needs_input_grad[2:]):
+            raise RuntimeError("sparseprop.torch.spike_times has no double backward: its "
+                               "gradients are not differentiable (create_graph=True)")
+        return SpikeTimesFunction._backward_once(ctx, grad_times, *more)
+
+    @staticmethod
+    @once_differentiable
+    def _backward_once(ctx: Any, grad_times: torch.Tensor, *more: Any) -> Any:
         spec: _Spec = ctx.spec
         net = spec.net
         wanted = ctx.needs_input_grad[2:]
         if not any(wanted):
             return (None, None) + (None,) * len(wanted)
         before: List[Tuple[Param, np.ndarray]] = []
-        if not hasattr(ctx, "params"):
+        if not hasattr(ctx, "versions"):
             raise RuntimeError("sparseprop.torch: this forward pass recorded nothing for a "
                                "backward pass")
+        saved = ctx.saved_tensors  # (raises after a backward pass without retain_graph)
         if net._epoch != ctx.epoch or any(net._param_version(kind) != version
-                                          for kind, (version, _) in zip(_KINDS, ctx.params)):
+                                          for kind, version in zip(_KINDS, ctx.versions)):
             # The network was used since this forward pass (another forward, gradcheck's
             # perturbed runs, set_params, ...): record the same simulation again.
-            before = _rerun(ctx)
+            before = _rerun(ctx, [t.numpy() for t in saved])
         try:
             grads = _backward(ctx, grad_times, more, wanted)
         except BaseException:
@@ -330,26 +373,31 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         net: the network (its connectivity fixes the parameters' sizes).
         t_end: end of the simulated interval, seconds.
         weights: recurrent weights (``net.param_count("weights")`` values, CSR order; one value
-            for procedural or shared weights), any shape with that many elements.
+            for procedural or shared weights), any shape with that many elements: a tensor,
+            or a numpy array or sequence of real numbers (a constant: no gradient). Complex
+            values raise TypeError.
         input_weights: input weights, likewise.
         drives: one drive per neuron.
         v0: the initial voltages (the state the rewind returns to).
         input_times: times of external input events (>= 0, < t_end to have an effect); no
             gradient flows to them (see the module's notes).
-        input_channels: the channel of each input event, or one channel for all (default 0).
+        input_channels: the channel of each input event, or one channel for all (default 0);
+            given without ``input_times``, ArgumentError.
         first_spike_of: None to return every spike; else neuron indices whose first spike
             time is returned, in this order.
         missing: the value returned for a watched neuron that does not spike (default inf;
             t_end or a larger time suits losses that must stay finite). Its gradient is zero.
-        max_spikes: the recording tape's capacity; more spikes raise CapacityError. Nothing
+        max_spikes: the recording tape's capacity (an integer, as ``Network.record``); more
+            spikes raise CapacityError. Nothing
             is recorded when no gradient can be asked for (``torch.no_grad()``, or no
             parameter tensor requiring one).
         stop_early: True: with ``first_spike_of``, stop the simulation once every watched
             neuron has spiked (``Network.run_until``) instead of running to ``t_end``. The
             first spike times and their gradients are the same either way; only the network's
             final state differs. A sequence of neurons: stop once each of those has spiked
-            (a watched neuron silent until then gets ``missing``). Default: True, but False
-            with ``end_voltages``.
+            (a watched neuron silent until then gets ``missing``; this also works without
+            ``first_spike_of``). Default: True, but False with ``end_voltages``; True given
+            without ``first_spike_of`` has nothing to wait for and raises ArgumentError.
         end_voltages: also return every neuron's voltage where the simulation ended, as a
             differentiable tensor of n values (its gradient enters the backward pass as dL/dV
             at the end). A neuron that never spiked has no time to move, but its final voltage
@@ -358,7 +406,11 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
             exact. With ``stop_early=True`` as well, it ends at ``t_end`` when a watched neuron
             stays silent, else at the spike that completes the watched set: the voltages are
             taken there, and their gradient includes that stop time's own movement (dV/dt
-            times its gradient; exact either way).
+            times its gradient; exact either way). QIF: a neuron that spiked at the instant
+            the simulation ends (with ``stop_early``, always the one completing the set) is
+            at its reset, V = -inf, read as a huge negative number (sqrt(I) tan(x/2) at its
+            phase x, -pi up to rounding: -1e15 to -1.6e16 sqrt(I)) with a zero gradient: leave
+            it out of a loss on the end voltages.
 
     Returns:
         With ``first_spike_of``: a tensor of ``len(first_spike_of)`` first-spike times.
@@ -366,14 +418,23 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         (int64, not differentiable), in firing order.
         With ``end_voltages``, the voltages are appended: ``(t_first, v_end)`` or
         ``(times, neurons, v_end)``.
-        Times have the dtype and device of the first parameter tensor given (float64 when
-        none is a float tensor).
+        Times have the dtype and device of the first of ``weights``, ``input_weights``,
+        ``drives``, ``v0`` given, in that order (float64 when none is a float tensor); a
+        float16 or bfloat16 tensor makes the times (and, rounded to it, the values the network
+        runs with) float16 or bfloat16 too.
 
     Parameters left None keep the network's current values and get no gradient. Parameter
     tensors in float32 are simulated in float64 and their gradients cast back. The backward
     pass differentiates this forward pass even if the network was used since: it then runs it
     again with every parameter as it was here (see the module's notes).
     """
+    weights = _param_tensor("weights", weights)
+    input_weights = _param_tensor("input_weights", input_weights)
+    drives = _param_tensor("drives", drives)
+    v0 = _param_tensor("v0", v0)
+    max_spikes = _u64("max_spikes", max_spikes)
+    if input_channels is not None and input_times is None:
+        raise ArgumentError(SP_ERR_ARGUMENT, "input_channels given without input_times")
     if input_times is None:
         times_t = torch.zeros(0, dtype=torch.float64)
     elif isinstance(input_times, torch.Tensor):
@@ -396,6 +457,10 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
     watched = None
     if first_spike_of is not None:
         watched = _neurons("first_spike_of", first_spike_of, net.n)
+    if isinstance(stop_early, (bool, np.bool_)) and stop_early and watched is None:
+        raise ArgumentError(SP_ERR_ARGUMENT, "stop_early=True waits for the first_spike_of "
+                            "neurons, and none are given: pass the neurons to wait for "
+                            "(stop_early=[...]) or first_spike_of")
     if stop_early is None:
         stop_early = not end_voltages
     stop_at = None

@@ -340,3 +340,18 @@ def test_networks_in_threads_are_independent():
         work(s, sequential)
         np.testing.assert_array_equal(threaded[s].times, sequential[s].times)
         np.testing.assert_array_equal(threaded[s].neurons, sequential[s].neurons)
+
+
+def test_run_stopped_by_a_numeric_refusal_keeps_its_spikes():
+    # The C header: after SP_ERR_NUMERIC the events processed stay, and *count gives their
+    # spikes; Network.run gives them to the exception (it dropped them before). A neuron with
+    # a free period of 2^-29 tau is held down by inputs until t = 2^27 tau, where that period
+    # is below the time resolution: its second spike there would not advance time.
+    times = np.arange(0.0, 2.0**27, 200.0)
+    net = sp.Network(1, drive=2.0**29, tau=1.0, v0=[0.0], n_inputs=1, input_k=1,
+                     input_weight=-1e100, input_capacity=len(times))
+    net.inputs(np.zeros(len(times), dtype=np.int64), times)
+    with pytest.raises(sp.NumericError, match="resolution") as e:
+        net.run(2.0**27 + 1000)
+    assert len(e.value.spikes.times) == 1 and e.value.spikes.times[0] == net.now
+    assert net.now > times[-1]

@@ -355,3 +355,69 @@ def test_stop_early_on_other_neurons():
     np.testing.assert_array_equal(g.numpy(), d.grad.numpy())
     with pytest.raises(IndexError):
         spt.spike_times(net, T_END, drives=d, first_spike_of=[0], stop_early=[net.n])
+
+
+def test_first_spikes_of_a_run_without_any_spike():
+    # A run that ends before any spike (t_end before the first one, or a silent network):
+    # every watched neuron gets `missing`, and end voltages still carry a gradient (the
+    # silent-neuron push the docs describe). It raised IndexError before.
+    net = make()
+    first = net.run(T_END)[0][0]
+    net.rewind()
+    v0 = torch.tensor(net.params("v0"), requires_grad=True)
+    for stop_early in (None, False):
+        t, v = spt.spike_times(net, first / 2, v0=v0, first_spike_of=[0, 3], missing=7.0,
+                               end_voltages=True, stop_early=stop_early)
+        assert t.tolist() == [7.0, 7.0]
+        v.sum().backward()
+        # LIF without spikes: V(t) = I + (v0 - I) e^(-t/tau), dV/dv0 = e^(-t/tau) (tau 0.01).
+        np.testing.assert_allclose(v0.grad.numpy(), np.exp(-first / 2 / 0.01), rtol=1e-12)
+        v0.grad = None
+    silent = sp.Network(4, drive=0.5)
+    w = torch.tensor(silent.params("drives"), requires_grad=True)
+    t = spt.spike_times(silent, 0.05, drives=w, first_spike_of=[0, 1, 2])
+    assert t.tolist() == [math.inf] * 3
+
+
+def test_the_graph_frees_its_values_and_has_no_double_backward():
+    net = make()
+    w = torch.tensor(net.params("weights"), requires_grad=True)
+    t = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
+    # The values this forward pass ran with are saved tensors of its graph.
+    assert len(t.grad_fn.saved_tensors) == 4
+    t.sum().backward(retain_graph=True)
+    g = w.grad.clone()
+    t.sum().backward()  # (retained: a second pass works and adds the same gradient)
+    torch.testing.assert_close(w.grad, 2 * g)
+    # Freed by the backward pass without retain_graph: a third raises, as in PyTorch.
+    with pytest.raises(RuntimeError, match="second time|freed"):
+        t.sum().backward()
+    # A backward pass that would build a graph of the gradients raises.
+    t = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
+    with pytest.raises(RuntimeError, match="no double backward"):
+        torch.autograd.grad(t.sum(), w, create_graph=True)
+
+
+def test_parameter_arguments_are_checked():
+    net = make()
+    before = net.to_bytes()
+    w = net.params("weights")
+    # An array or list is a constant: the same spikes as the tensor.
+    t_np = spt.spike_times(net, T_END, weights=w * 0.5, first_spike_of=[0, 1])
+    t_list = spt.spike_times(net, T_END, weights=list(w * 0.5), first_spike_of=[0, 1])
+    t_tensor = spt.spike_times(net, T_END, weights=torch.tensor(w * 0.5), first_spike_of=[0, 1])
+    assert t_np.tolist() == t_tensor.tolist() == t_list.tolist()
+    assert t_np.tolist() != spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1]).tolist()
+    net.rewind()
+    before = net.to_bytes()
+    for bad, error, match in (
+            (dict(weights=torch.tensor(w, dtype=torch.complex128)), TypeError, "real"),
+            (dict(weights=w.astype(np.complex128)), TypeError, "real"),
+            (dict(weights=["a"] * len(w)), TypeError, "real"),
+            (dict(weights=torch.empty(len(w), device="meta")), ValueError, "meta"),
+            (dict(max_spikes=10.5), TypeError, "max_spikes"),
+            (dict(input_channels=[0]), sp.ArgumentError, "input_channels"),
+            (dict(stop_early=True), sp.ArgumentError, "stop_early")):
+        with pytest.raises(error, match=match):
+            spt.spike_times(net, T_END, **bad)
+        assert net.to_bytes() == before
