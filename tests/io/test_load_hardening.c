@@ -419,46 +419,62 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
   }
 }
 
+/* Saves a, patches neuron j of model `model` (LIF or QIF, phase frame) to the key `key` (its
+   state too), and expects the loader to refuse the bytes with `why`; the unpatched bytes load
+   and continue. */
+static void expect_phase_key_refused(sp_network *a, uint32_t model, uint32_t j, double key,
+                                     const char *why) {
+  const uint32_t n = sp_network_size(a);
+  size_t len;
+  unsigned char *buf = save(a, &len);
+  /* (LIF phase-frame state = key; QIF key = -state.) */
+  fmt_put_f64(buf + OFF_STATE(n, j), model == SP_MODEL_LIF ? key : -key);
+  fmt_put_f64(buf + OFF_KEY(n, j), key);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, why);
+  free(buf);
+  buf = save(a, &len);
+  expect_same_continuation(a, buf, len, 30);
+  free(buf);
+}
+
+/* A phase-frame network of model (LIF or QIF) n = 12, drive 1.2, after its first spike. */
+static sp_network *phase_after_a_spike(uint32_t model, sp_spike *sp) {
+  sp_network_desc d;
+  sp_network *a = NULL;
+  describe(&d, model, 12, 1.2, SP_FRAME_AUTO);
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_network_frame(a), SP_FRAME_PHASE);
+  assert_int_equal(sp_step(a, sp), SP_OK);
+  return a;
+}
+
 static void test_phase_key_before_now_is_refused(void **state) {
   /* A phase-frame neuron not due whose key's instant lies between the due key's instant and
      now (after a run past the last spike): a running network has none (sp_run would have
      spiked it before now). Loaded, it spiked at now and made its own key the due key of now,
      which is not the threshold key then: the saved copy did not load. For both models: the key
      is moved from the due key by a small fraction of the span to now. */
-  const uint32_t n = 12;
   uint32_t model;
   (void)state;
   for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
-    sp_network_desc d;
-    sp_network *a = NULL;
     sp_spike sp;
+    sp_network *a = phase_after_a_spike(model, &sp);
     size_t len;
     unsigned char *buf;
-    double due, due_time, key;
-    describe(&d, model, n, 1.2, SP_FRAME_AUTO);
-    assert_int_equal(sp_network_create(&d, &a), SP_OK);
-    assert_int_equal(sp_network_frame(a), SP_FRAME_PHASE);
-    assert_int_equal(sp_step(a, &sp), SP_OK);
+    double due, due_time;
     assert_int_equal(sp_run(a, sp_now(a) + 1e-4, NULL, 0, NULL), SP_OK);
     buf = save(a, &len);
-    due = fmt_get_f64(buf + OFF_CUR_KEY(n));
-    due_time = fmt_get_f64(buf + OFF_CUR_KEY(n) + 8);
+    due = fmt_get_f64(buf + OFF_CUR_KEY(12));
+    due_time = fmt_get_f64(buf + OFF_CUR_KEY(12) + 8);
+    free(buf);
     assert_true(due_time < sp_now(a));
     /* now is 1e-4 s = 0.01 tau (or more) after the due key's instant. The key grows as
        exp(t/tau) for LIF (the threshold key at now is at least 1.01 times the due key) and as
        omega t/tau for QIF (omega = 2 sqrt(0.2): at least 0.0089 above the due key). Both far
        beyond the rounding of the keys. */
-    key = model == SP_MODEL_LIF ? due * (1 + 1e-4) : due + 1e-4;
-    /* (LIF phase-frame state = key; QIF key = -state.) */
-    fmt_put_f64(buf + OFF_STATE(n, 5), model == SP_MODEL_LIF ? key : -key);
-    fmt_put_f64(buf + OFF_KEY(n, 5), key);
-    fmt_reseal(buf, len);
-    expect_refused(buf, len, "before now");
-    /* The saved bytes themselves load and continue. */
-    free(buf);
-    buf = save(a, &len);
-    expect_same_continuation(a, buf, len, 30);
-    free(buf);
+    expect_phase_key_refused(a, model, 5, model == SP_MODEL_LIF ? due * (1 + 1e-4) : due + 1e-4,
+                             "before now");
     sp_network_destroy(a);
   }
 }
@@ -470,37 +486,20 @@ static void test_phase_key_below_the_due_key_is_refused(void **state) {
      earlier instant (3e-95 for LIF, against 17.4 at now), reset from it, and the saved copy's
      cached clock did not load (found by fuzz_load in the compact layout). For both models the
      key is the threshold key a few tau before now. */
-  const uint32_t n = 12;
   uint32_t model;
   (void)state;
   for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
-    sp_network_desc d;
-    sp_network *a = NULL;
     sp_spike sp;
+    sp_network *a = phase_after_a_spike(model, &sp);
     size_t len;
-    unsigned char *buf;
-    double due, key;
-    uint32_t j;
-    describe(&d, model, n, 1.2, SP_FRAME_AUTO);
-    assert_int_equal(sp_network_create(&d, &a), SP_OK);
-    assert_int_equal(sp_network_frame(a), SP_FRAME_PHASE);
-    assert_int_equal(sp_step(a, &sp), SP_OK);
-    buf = save(a, &len);
-    due = fmt_get_f64(buf + OFF_CUR_KEY(n));
-    assert_true(fmt_get_f64(buf + OFF_CUR_KEY(n) + 8) == sp_now(a));
-    j = (sp.neuron + 1) % n;
+    unsigned char *buf = save(a, &len);
+    const double due = fmt_get_f64(buf + OFF_CUR_KEY(12));
+    assert_true(fmt_get_f64(buf + OFF_CUR_KEY(12) + 8) == sp_now(a));
+    free(buf);
     /* (LIF: the key grows as exp(t/tau), so due / 20 is 3 tau earlier; QIF: omega t/tau, with
        omega = 2 sqrt(0.2), 1 is 1.1 tau earlier.) */
-    key = model == SP_MODEL_LIF ? due / 20 : due - 1;
-    fmt_put_f64(buf + OFF_STATE(n, j), model == SP_MODEL_LIF ? key : -key);
-    fmt_put_f64(buf + OFF_KEY(n, j), key);
-    fmt_reseal(buf, len);
-    expect_refused(buf, len, "not flagged due");
-    free(buf);
-    /* The saved bytes themselves load and continue. */
-    buf = save(a, &len);
-    expect_same_continuation(a, buf, len, 30);
-    free(buf);
+    expect_phase_key_refused(a, model, (sp.neuron + 1) % 12,
+                             model == SP_MODEL_LIF ? due / 20 : due - 1, "not flagged due");
     sp_network_destroy(a);
   }
 }

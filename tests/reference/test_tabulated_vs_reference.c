@@ -257,6 +257,20 @@ static const variant kVariants[] = {
     {"shared weight 0.15, threshold 0.5, cascades", 1, 0, 0, 0.1, 0.0, -1.0, 0.5, 0.15},
 };
 
+/* A variant's network (25 neurons, 5 targets each), its v0 kept below a finite threshold. */
+static eif_net variant_net(const variant *v) {
+  uint32_t j;
+  eif_net x = make_net(v->seed, 25, 5, v->w_exc, v->w_inh);
+  x.delta_t = v->delta_t;
+  x.v_t = v->v_t;
+  x.v_reset = v->v_reset;
+  x.v_spike = v->v_spike;
+  x.shared_w = v->shared_w;
+  for (j = 0; j < x.n; ++j)
+    if (x.v0[j] >= x.v_spike) x.v0[j] = x.v_spike - 0.1;
+  return x;
+}
+
 static void test_eif_vs_reference(void **state) {
   size_t i;
   int cascades = 0;
@@ -265,15 +279,7 @@ static void test_eif_vs_reference(void **state) {
   for (i = 0; i < sizeof kVariants / sizeof kVariants[0]; ++i) {
     const variant *v = &kVariants[i];
     char what[96];
-    uint32_t j;
-    eif_net x = make_net(v->seed, 25, 5, v->w_exc, v->w_inh);
-    x.delta_t = v->delta_t;
-    x.v_t = v->v_t;
-    x.v_reset = v->v_reset;
-    x.v_spike = v->v_spike;
-    x.shared_w = v->shared_w;
-    for (j = 0; j < x.n; ++j)
-      if (x.v0[j] >= x.v_spike) x.v0[j] = x.v_spike - 0.1;
+    eif_net x = variant_net(v);
     snprintf(what, sizeof what, "EIF %s, seed %llu", v->name, (unsigned long long)v->seed);
     if (!tame(&x)) fail_msg("%s: the reference's shadow drifts; pick another seed", what);
     cascades += compare(&x, what, &worst);
@@ -296,12 +302,7 @@ static void test_custom_exponential_vs_reference(void **state) {
   for (i = 0; i < 4; ++i) {
     const variant *v = &kVariants[i];
     char what[96];
-    eif_net x = make_net(v->seed, 25, 5, v->w_exc, v->w_inh);
-    x.delta_t = v->delta_t;
-    x.v_t = v->v_t;
-    x.v_reset = v->v_reset;
-    x.v_spike = v->v_spike;
-    x.shared_w = v->shared_w;
+    eif_net x = variant_net(v);
     x.custom = 1;
     snprintf(what, sizeof what, "custom exp %s, seed %llu", v->name, (unsigned long long)v->seed);
     if (!tame(&x)) fail_msg("%s: the reference's shadow drifts; pick another seed", what);
