@@ -342,8 +342,11 @@ typedef struct sp_network_desc {
                                  only. Refused:
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
                                  to 1e4 (SP_ERR_UNSUPPORTED), within 2^-12 of 1 but not 1
-                                 (SP_ERR_NUMERIC), t_ref above 480 times the faster time
-                                 constant, a forced phase frame (SP_ERR_UNSUPPORTED), any
+                                 (SP_ERR_NUMERIC: the two exponentials cancel; near that
+                                 edge an input's relative error is about 3e-16 /
+                                 |tau_syn/tau - 1|, 1.4e-12 at 1 + 2^-12), t_ref above 480
+                                 times the faster time constant, a forced phase frame
+                                 (SP_ERR_UNSUPPORTED), any
                                  weight above 1e6 in magnitude (SP_ERR_NUMERIC, also in
                                  sp_set_params: V is a difference of terms of the order of
                                  the weights) */

@@ -348,7 +348,7 @@ sp_status network_check_weight(uint32_t model, double w, const char *label) {
 sp_status network_check_syn_weight(double w, const char *label) {
   if (std::fabs(w) <= kMaxSynWeight) return SP_OK;
   return fail(SP_ERR_NUMERIC,
-              "%s = %g: with current-based synapses (tau_syn > 0) weights above %g in "
+              "%s = %.17g: with current-based synapses (tau_syn > 0) weights above %g in "
               "magnitude are not supported",
               label, w, kMaxSynWeight);
 }

@@ -442,7 +442,7 @@ static void test_huge_syn_weights_refused(void **state) {
   d.tau_syn = 0.005;
   d.recurrent.weight = -3e6;
   expect_create_fails("tau_syn, recurrent.weight -3e6", &d, SP_ERR_NUMERIC, "recurrent.weight",
-                      "3e+06");
+                      "-3000000");
   d.recurrent.k = 0;
   d.recurrent.weight = 0;
   for (i = 0; i < N; i++) {
@@ -456,7 +456,11 @@ static void test_huge_syn_weights_refused(void **state) {
   d.recurrent.targets = targets;
   d.recurrent.weights = weights;
   expect_create_fails("tau_syn, recurrent.weights[3] 5e6", &d, SP_ERR_NUMERIC,
-                      "recurrent.weights[3]", "5e+06");
+                      "recurrent.weights[3]", "5000000");
+  /* Just above the bound: the message gives the value exactly, not rounded to the bound. */
+  weights[3] = 1.0000001e6;
+  expect_create_fails("tau_syn, recurrent.weights[3] 1.0000001e6", &d, SP_ERR_NUMERIC,
+                      "recurrent.weights[3]", "1000000.1");
   weights[3] = 1e6; /* the bound itself is accepted */
   net = create_ok(&d);
   assert_sp_ok(sp_run(net, 0.015, NULL, 0, NULL));
@@ -465,7 +469,8 @@ static void test_huge_syn_weights_refused(void **state) {
   weights[4] = w;
   assert_status(sp_set_params(net, SP_PARAM_WEIGHTS, weights, N), SP_ERR_NUMERIC);
   m = abi_last_error();
-  abi_check_message("tau_syn, SP_PARAM_WEIGHTS[4] -2e6", &m, "SP_PARAM_WEIGHTS[4]", NULL, "2e+06");
+  abi_check_message("tau_syn, SP_PARAM_WEIGHTS[4] -2e6", &m, "SP_PARAM_WEIGHTS[4]", NULL,
+                    "-2000000");
   assert_true(same_saved(net, &before));
   free(before.p);
   sp_network_destroy(net);
