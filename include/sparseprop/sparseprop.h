@@ -225,7 +225,8 @@ enum sp_model_code {
      at once, saved with the tables). F + I must be positive on [v_reset, v_spike) (an
      oscillatory neuron; excitable ones are refused with SP_ERR_UNSUPPORTED) and below reset
      down to v_reset - 16 (v_spike - v_reset) (or v_reset - 16 max(1, |v_reset|) for the
-     blow-up), below which inhibition is clamped to that voltage. F is called only while
+     blow-up), below which inhibition is clamped to that voltage (an input that would carry V
+     below it leaves V there, and has no gradient). F is called only while
      sp_network_create and sp_network_memory run (many times, from the calling thread), never
      while running and never by sp_load, which rebuilds the network from the saved tables:
      it must be a smooth, deterministic function that returns finite values (a callback that
@@ -233,11 +234,18 @@ enum sp_model_code {
      into the library. With v_spike = +INFINITY it is also called far up the blow-up (V of
      1e4 and more), where an exponential F may overflow to +INFINITY: accepted there (the
      phase left beyond is below rounding). The blow-up's tail is tabulated in 1/V from just
-     above max(v_reset, 0): an F that is already steep there (F + I above about 1e4 times its
-     size at reset, e.g. an exponential rising below 0) is refused with SP_ERR_UNSUPPORTED
-     and a message saying so; shift V up or give a finite v_spike. F = -V with threshold 1
-     and reset 0 reproduces SP_MODEL_LIF (spike times within 1e-12 relative), and EIF's F
-     written as a custom callback SP_MODEL_EIF (against the reference's EIF, tested). */
+     above max(v_reset, 0), as a smooth function of 1/V: an F that is already steep there
+     (e.g. an exponential rising below 0) fails the table's own check at creation
+     (SP_ERR_UNSUPPORTED, with a message saying so; sp_network_memory does not run that
+     check); so can a blow-up that is not smooth in 1/V (|V|^p with p not an integer, V^2
+     log V) or a very high power (|V|^7 with reset 0): shift V up, or give a finite v_spike.
+     Accuracy: about 1e-15 of the period away from the bifurcation; the tabulation loses
+     accuracy where F + I comes close to 0 (a drive just above the bifurcation), e.g. F = -V
+     with threshold 1: 3e-14 at I - 1 = 1e-5, 2e-11 at 1e-8, 8e-9 at 1e-10, 4e-3 at 1e-13
+     (SP_MODEL_LIF, in closed form, has no such loss). F = -V with threshold 1 and reset 0
+     reproduces SP_MODEL_LIF within 1e-12 relative for I - 1 >= 1e-6 (tested at the paper's
+     drives), and EIF's F written as a custom callback SP_MODEL_EIF (against the reference's
+     EIF, tested). */
   SP_MODEL_CUSTOM = 4
 };
 
@@ -634,7 +642,8 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
  *
  * A neuron an input took to or past its threshold at now() whose spike is still to come (due:
  * it spikes at now() at the next step) reports the voltage the input gave it, at or above the
- * threshold (LIF: V >= 1), so such voltages are not valid SP_PARAM_V0 values.
+ * threshold (LIF: V >= 1; EIF and custom models with a finite v_spike: v_spike itself), so
+ * such voltages are not valid SP_PARAM_V0 values.
  * EIF and custom models that spike at V = +inf report +INFINITY for a neuron whose phase is
  * within rounding of its spike (e.g. a v0 far above V_T: the time left to the blow-up is below
  * the phase's resolution); it spikes at now(). The phase models (QIF, EIF, custom) keep a phase,

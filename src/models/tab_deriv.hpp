@@ -28,6 +28,9 @@ struct Deriv<Tabulated> {
   static InputPartials input(const Event &ev, double x, double w, double drive) {
     const Table &tab = O::table(*ev.net, drive);
     double v = tab.voltage(x + ev.s), v2 = v + w;
+    // A custom model clamps an input that carries V below v_lo: phi' = phi_lo(I), so x' moves
+    // with neither x nor w, only with the drive and with the event's time (x' = phi_lo - s).
+    if (tab.clamped(v2)) return InputPartials{0.0, -1.0 / ev.tau, 0.0, tab.dphi_lo};
     double g = tab.rate(v), g2 = tab.rate(v2);
     double ratio = g / g2;
     return InputPartials{ratio, (ratio - 1.0) / ev.tau, 1.0 / g2,
@@ -50,6 +53,7 @@ struct Deriv<Tabulated> {
   static StatePartials state_of_voltage(const Network &net, double v, double drive, double,
                                         double) {
     const Table &tab = O::table(net, drive);
+    if (tab.clamped(v)) return StatePartials{0.0, tab.dphi_lo};  // (phi_lo below v_lo)
     return StatePartials{1.0 / tab.rate(v), tab.dphase_ddrive(v)};
   }
   // V = V(x + s).

@@ -347,7 +347,8 @@ bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, 
         if (tail)
           set_error(err_, TableStatus::kUnresolved,
                     "the remaining phase near V = %.17g (drive %.17g) could not be tabulated to "
-                    "rounding: for a spike at +inf, F must grow at least like V^2",
+                    "rounding: for a spike at +inf, F must grow at least like V^2, smoothly "
+                    "in 1/V (not like |V|^p with p not an integer)",
                     v, p_.drive);
         else
           set_error(err_, TableStatus::kUnresolved,
@@ -709,9 +710,8 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
     if (p.kind == TableKind::kCustom && !(p.v_spike < INFINITY) &&
         !(g_hi <= kTailStartRate * std::fmax(1.0, rate_from_f(p, p.v_reset))))
       set_error(err, TableStatus::kUnresolved,
-                "F(V) + I = %.3g at V = %.3g, where the tail of a spike at +inf starts (above "
-                "max(v_reset, 0)): F rises too steeply this close to 0; shift V up or give a "
-                "finite v_spike (the table fails its own check: %s)",
+                "F + I = %.3g at V = %.3g, the start of the tail to +inf: F rises too steeply "
+                "this close to 0; shift V up or give a finite v_spike (%s)",
                 g_hi, t->v_hi, check.message);
     else
       set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);

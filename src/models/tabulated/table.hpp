@@ -101,6 +101,11 @@ struct Table {
 
   // Phase of voltage v (T_I at or past the spike; custom: phi_lo below v_lo).
   double phase(double v) const;
+  // Whether phase(v) is clamped at v: a custom model's voltage below v_lo, where inhibition
+  // stops (phi_lo whatever v, so its derivatives in v are 0).
+  bool clamped(double v) const {
+    return kind == static_cast<uint32_t>(TableKind::kCustom) && v < v_lo;
+  }
   // Voltage at phase phi (v_spike, +inf for the blow-up, at phi >= T_I).
   double voltage(double phi) const;
   // d phi/dI at fixed voltage v.
