@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <string_view>
 
 #if defined(__unix__) || defined(__APPLE__)
 #  include <fcntl.h>
@@ -100,35 +99,33 @@ uint64_t checksum(uint64_t h, const unsigned char *p, size_t n) {
 // The reason an errno gives, for SP_ERR_IO messages: the common ones by name, others by
 // number (not strerror, whose buffer another thread may overwrite; strerror_r has two
 // incompatible forms).
-std::string_view os_reason_name(int err) {
-  switch (err) {
-    case 0: return "no reason given";
-    case ENOENT: return "no such file or directory";
-    case EACCES: return "permission denied";
-    case EPERM: return "operation not permitted";
-    case EISDIR: return "is a directory";
-    case ENOTDIR: return "a path component is not a directory";
-    case ENOSPC: return "no space left on device";
-    case EROFS: return "read-only file system";
-    case EFBIG: return "file too large";
-    case EIO: return "input/output error";
-    case EMFILE: return "too many open files";
-    case ENAMETOOLONG: return "file name too long";
-    case ELOOP: return "too many symbolic links";
-    case EINTR: return "interrupted";
-    default: return {};
-  }
-}
 struct OsReason {
   char text[48];
 };
 OsReason os_reason(int err) {
+  const char *name = nullptr;
+  switch (err) {
+    case 0: name = "no reason given"; break;
+    case ENOENT: name = "no such file or directory"; break;
+    case EACCES: name = "permission denied"; break;
+    case EPERM: name = "operation not permitted"; break;
+    case EISDIR: name = "is a directory"; break;
+    case ENOTDIR: name = "a path component is not a directory"; break;
+    case ENOSPC: name = "no space left on device"; break;
+    case EROFS: name = "read-only file system"; break;
+    case EFBIG: name = "file too large"; break;
+    case EIO: name = "input/output error"; break;
+    case EMFILE: name = "too many open files"; break;
+    case ENAMETOOLONG: name = "file name too long"; break;
+    case ELOOP: name = "too many symbolic links"; break;
+    case EINTR: name = "interrupted"; break;
+    default: break;
+  }
   OsReason r;
-  const std::string_view name = os_reason_name(err);
-  if (name.empty())
-    std::snprintf(r.text, sizeof r.text, "errno %d", err);
+  if (name)
+    std::snprintf(r.text, sizeof r.text, "%s", name);
   else
-    std::snprintf(r.text, sizeof r.text, "%.*s", static_cast<int>(name.size()), name.data());
+    std::snprintf(r.text, sizeof r.text, "errno %d", err);
   return r;
 }
 

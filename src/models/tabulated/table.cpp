@@ -26,6 +26,10 @@ constexpr double kTailSmall = 1e-5;
 // Custom blow-up models: the forward table ends where F + I is at most this times its size at
 // reset (or 1), and the tail (in y = 1/V) takes over (Builder::run).
 constexpr double kTailStartRate = 0x1p14;
+// Whether F + I at v (a custom blow-up's tail start) is above that bound.
+bool steep_tail_start(const TableParams &p, double v) {
+  return rate_from_f(p, v) > kTailStartRate * std::fmax(1.0, rate_from_f(p, p.v_reset));
+}
 constexpr int kTailTerms = 5;
 
 // The arrays after the header, as offsets in doubles from the end of the header.
@@ -598,8 +602,7 @@ bool Builder::run(Table *hd) {
       // until F + I there is at most kTailStartRate times its size at reset (EIF's own tail
       // starts near 1e4 D_T); the tail takes the rest. (F = V^2 keeps its hi for any reset.)
       const double base = p.v_reset > 0 ? p.v_reset : 0.0;
-      const double cap = kTailStartRate * std::fmax(1.0, rate(p.v_reset));
-      for (int i = 0; i < 20 && rate(hi) > cap; ++i) {
+      for (int i = 0; i < 20 && steep_tail_start(p, hi); ++i) {
         const double next = base + 0.5 * (hi - base);
         if (!(next > base && next > p.v_reset)) break;
         hi = next;
@@ -706,13 +709,11 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
   if (!table_check(t, bytes, &check)) {
     // (A custom blow-up whose F + I is still steep where the tail must start, just above
     // max(v_reset, 0): say so, as that is what the user can change.)
-    const double g_hi = rate_from_f(p, t->v_hi);
-    if (p.kind == TableKind::kCustom && !(p.v_spike < INFINITY) &&
-        !(g_hi <= kTailStartRate * std::fmax(1.0, rate_from_f(p, p.v_reset))))
+    if (p.kind == TableKind::kCustom && !(p.v_spike < INFINITY) && steep_tail_start(p, t->v_hi))
       set_error(err, TableStatus::kUnresolved,
                 "F + I = %.3g at V = %.3g, the start of the tail to +inf: F rises too steeply "
                 "this close to 0; shift V up or give a finite v_spike (%s)",
-                g_hi, t->v_hi, check.message);
+                rate_from_f(p, t->v_hi), t->v_hi, check.message);
     else
       set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);
     return nullptr;
