@@ -680,7 +680,8 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  * "Frames" in the Experimental section) picks the frame for the new drives: the time frame
  * when they differ, the phase frame again when they become one shared oscillatory drive.
  * Costs O(log n), plus O(n) when the frame changes and a scan of the drives while they may all
- * be equal. Setting the drive a neuron already has changes nothing.
+ * be equal. Setting the drive a neuron already has changes nothing (the parent's replicas
+ * stay current).
  *
  * Parameters: net, the network.
  *             neuron, < n.
@@ -763,7 +764,9 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
  * every neuron whose drive changes (voltages at now() kept, to the rounding sp_set_drive
  * states; the frame rule applied).
  * SP_PARAM_V0 sets the state sp_rewind returns to; the current state is unchanged. Values
- * are checked as in sp_network_create.
+ * are checked as in sp_network_create. Values equal bit for bit to the current ones change
+ * nothing (the parent's replicas stay current, as with sp_set_drive and the drive a neuron
+ * already has).
  *
  * Parameters: net, the network.
  *             p, an sp_param value.

@@ -286,8 +286,9 @@ SP_API sp_status sp_set_drive(sp_network *net, uint32_t neuron, double drive) no
   if (s != SP_OK) return s;
   if (n->tape.recording)
     return sp::fail(SP_ERR_STATE, "cannot change a drive while recording (call sp_backward first)");
+  const bool same = drive == sp::drive_of(*n, neuron);  // (changes nothing: replicas stay current)
   s = sp::network_set_drive(n, neuron, drive);
-  if (s == SP_OK) ++n->param_version;
+  if (s == SP_OK && !same) ++n->param_version;
   return done(s);
 }
 
@@ -333,8 +334,9 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param kind, const double *in,
   sp_status s = param_kind(kind, &p);
   if (s == SP_OK) s = check_not_replica(impl(net), "parameters");
   if (s != SP_OK) return s;
-  s = sp::params_set(impl(net), p, in, len);
-  if (s == SP_OK) ++impl(net)->param_version;
+  bool changed = false;
+  s = sp::params_set(impl(net), p, in, len, &changed);
+  if (changed) ++impl(net)->param_version;
   return done(s);
 }
 

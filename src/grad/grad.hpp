@@ -7,7 +7,8 @@ namespace sp {
 
 sp_status params_count(const Network *net, sp_param p, size_t *len);
 sp_status params_get(const Network *net, sp_param p, double *out, size_t len);
-sp_status params_set(Network *net, sp_param p, const double *in, size_t len);
+// *changed: whether any value changed (bit for bit; replicas go stale only then).
+sp_status params_set(Network *net, sp_param p, const double *in, size_t len, bool *changed);
 sp_status tape_start(Network *net, size_t max_spikes);
 // Allocates the accumulated gradients (zero) unless they exist.
 sp_status grads_alloc(Network *net);

@@ -102,7 +102,20 @@ sp_status params_get(const Network *net, sp_param p, double *out, size_t len) {
   return SP_OK;
 }
 
-sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
+// Whether in[0..len) differs from the current values of p, bit for bit.
+static bool params_differ(Network *net, sp_param p, const double *in, size_t len) {
+  if (p == SP_PARAM_DRIVES) {
+    for (uint32_t i = 0; i < net->n; ++i) {
+      const double d = drive_of(*net, i);
+      if (std::memcmp(&d, &in[i], sizeof d) != 0) return true;
+    }
+    return false;
+  }
+  return len && std::memcmp(param_storage(net, p), in, len * sizeof(double)) != 0;
+}
+
+sp_status params_set(Network *net, sp_param p, const double *in, size_t len, bool *changed) {
+  *changed = false;
   sp_status s = check_access(net, p, in, len);
   if (s != SP_OK) return s;
   if (net->tape.recording)
@@ -113,7 +126,13 @@ sp_status params_set(Network *net, sp_param p, const double *in, size_t len) {
                                                         : "SP_PARAM_DRIVES (sp_set_params)");
   s = validate_values(net, p, in, len);
   if (s != SP_OK) return s;
-  if (p == SP_PARAM_DRIVES) return network_set_drives(net, in);  // (keeps the voltages at now())
+  if (!params_differ(net, p, in, len)) return SP_OK;
+  if (p == SP_PARAM_DRIVES) {
+    s = network_set_drives(net, in);
+    *changed = s == SP_OK;
+    return s;
+  }
+  *changed = true;  // (keeps the voltages at now())
   if (len) std::memcpy(param_storage(net, p), in, len * sizeof(double));
   // (A replica shares these maps: parameters change only while no replica is in a call.)
   if (p == SP_PARAM_WEIGHTS && !net->recurrent.weights) network_build_kick_maps(net);

@@ -195,6 +195,38 @@ static void test_parent_changes_reach_replicas_at_rewind(void **state) {
   sp_network_destroy(parent);
 }
 
+/* Setting values the parent already has changes nothing (header: sp_set_drive, sp_set_params):
+   its replicas stay current and run as before; a value that differs in one bit makes them
+   stale. */
+static void test_same_values_keep_replicas_current(void **state) {
+  static replica_net r;
+  static double w[RN_N * RN_K], drives[RN_N];
+  static sp_spike a[RN_MAX_SPIKES];
+  sp_network *parent = make_parent(&r, NULL), *rep = NULL;
+  size_t len = RN_N * RN_K, count;
+  double drive;
+  (void)state;
+  assert_sp_ok(sp_network_replica(parent, &rep));
+  assert_sp_ok(sp_get_params(parent, SP_PARAM_WEIGHTS, w, len));
+  assert_sp_ok(sp_get_params(parent, SP_PARAM_DRIVES, drives, RN_N));
+  assert_sp_ok(sp_set_params(parent, SP_PARAM_WEIGHTS, w, len));
+  assert_sp_ok(sp_set_params(parent, SP_PARAM_DRIVES, drives, RN_N));
+  assert_sp_ok(sp_set_drive(parent, 5, drives[5]));
+  count = sample_spikes(rep, 1, a);
+  assert_true(count > 0);
+  /* One bit of one weight: stale. */
+  w[3] = nextafter(w[3], INFINITY);
+  assert_sp_ok(sp_set_params(parent, SP_PARAM_WEIGHTS, w, len));
+  assert_stale(sp_run(rep, RN_T_END, NULL, 0, NULL), "sp_rewind");
+  assert_sp_ok(sp_rewind(rep));
+  /* A drive that differs: stale again. */
+  drive = drives[5] * 1.01;
+  assert_sp_ok(sp_set_drive(parent, 5, drive));
+  assert_stale(sp_run(rep, RN_T_END, NULL, 0, NULL), "sp_rewind");
+  sp_network_destroy(rep);
+  sp_network_destroy(parent);
+}
+
 static void test_replica_rejections(void **state) {
   static replica_net r, r2;
   static double w[RN_N * RN_K];
@@ -370,6 +402,7 @@ int main(void) {
       cmocka_unit_test(test_replica_runs_as_an_independent_network),
       cmocka_unit_test(test_accumulated_gradients_match_finite_differences),
       cmocka_unit_test(test_parent_changes_reach_replicas_at_rewind),
+      cmocka_unit_test(test_same_values_keep_replicas_current),
       cmocka_unit_test(test_replica_rejections),
       cmocka_unit_test(test_accumulate_overflow),
       cmocka_unit_test(test_replica_memory),
