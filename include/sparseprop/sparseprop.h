@@ -824,11 +824,16 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *
  * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now(). Adds the
  * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
- * Gradients are exact for the recorded spike order. When the recording ended at a spike
- * (sp_run_until completing its set, sp_step, a run stopped by its buffer or the tape: now()
- * is the last recorded spike's time), the end moves with that spike, and the gradient of the
- * dl_dv_end term includes it (sum_i dL/dV_i dV_i/dt times that time's gradient); after a run
- * to t_end, now() = t_end is fixed.
+ * Gradients are exact for the recorded spike order. When the recording ended at a spike (its
+ * last recorded event is a spike at now(): sp_run_until completing its set, sp_step, a run
+ * stopped by its buffer, or by the tape when no input came after its last spike), the end
+ * moves with that spike, and the gradient of the dl_dv_end term includes it (sum_i dL/dV_i
+ * dV_i/dt times that time's gradient); otherwise now() is fixed: t_end after a run to t_end,
+ * the last input's time when the tape stopped a run after an input.
+ * LIF with a refractory period of about 700 tau or more: a gradient carried across such a
+ * period (to a spike after it, or a voltage) is beyond the range of a double (the adjoint
+ * carried across falls below 2^-1042) and sp_backward refuses it with SP_ERR_NUMERIC; losses
+ * on spikes before any such period ends (first-spike readouts) are exact.
  *
  * Parameters: net, the network.
  *             dl_dt, n_spikes, n_spikes finite values; n_spikes must equal the number of
@@ -840,8 +845,9 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *               or net is a replica whose parent's parameters changed since its sp_rewind;
  *             SP_ERR_ARGUMENT: n_spikes not the number recorded, dl_dt NULL with
  *               n_spikes > 0, a value of dl_dt or dl_dv_end not finite;
- *             SP_ERR_NUMERIC when a gradient is not finite (e.g. an exp overflowing for t_ref
- *               of some 700 tau).
+ *             SP_ERR_NUMERIC when a gradient is not finite (e.g. a product overflowing with
+ *               a huge dl_dt), or a LIF gradient is carried across a refractory period of
+ *               about 700 tau or more (above).
  *             The checks run in this order and the first failing one is returned: a call
  *             with nothing recorded is SP_ERR_STATE whatever its arguments.
  * On failure: nothing is accumulated and the recording is kept (the call can be repeated,

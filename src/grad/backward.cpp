@@ -6,6 +6,7 @@
 // events in reverse with adjoints lambda_i = dL/dx_i (src/ARCHITECTURE.md, Backward pass), touching only each
 // event's targets: O(K) per spike.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -26,6 +27,15 @@ class Backward {
  public:
   explicit Backward(Network &net) : net_(net), tape_(net.tape), lambda_(net.tape.lambda) {}
 
+  // The first neuron met whose adjoint may have been lost across a long refractory period (see
+  // held_lost), or UINT32_MAX; the spike that started that period (NaN: before the recording).
+  // (Which neuron's adjoint went to 0 is not known: any held neuron with a zero adjoint is a
+  // suspect once one went.)
+  uint32_t lost_neuron() const { return lost_neuron_; }
+  double lost_spike() const { return lost_spike_; }
+
+  // (Always the whole sweep, even after a loss: it sets every event's dl_dt back to 0, so a
+  // failed call can be repeated.)
   void run(const double *dl_dt, const double *dl_dv_end) {
     double t0 = net_.t0;
     for (uint32_t i = 0; i < net_.n; ++i) lambda_[i] = 0.0;
@@ -71,7 +81,19 @@ class Backward {
     if (end < tape_.n_events) tape_.events[end].dl_dt += rate;
   }
 
-  void undo_rebase(const TapeEvent &ev) { D::rebase(net_, lambda_, tape_.grad_drive, ev.aux); }
+  void undo_rebase(const TapeEvent &ev) {
+    any_lost_ |= D::rebase(net_, lambda_, tape_.grad_drive, ev.aux);
+  }
+
+  // Notes the first neuron whose adjoint, held at reset until tr, may have left the range of
+  // doubles across the reverse re-basings (Deriv<M>::held_adjoint_lost): its gradient would be
+  // wrong, not small, and sp_backward refuses it.
+  void held_lost(uint32_t j, double spike, double tr, double t0) {
+    if (lost_neuron_ != UINT32_MAX || !D::held_adjoint_lost(net_, tr, t0, lambda_[j], any_lost_))
+      return;
+    lost_neuron_ = j;
+    lost_spike_ = spike;
+  }
 
   // Reverses an event's deliveries; returns sum_i lambda_i dk_i/dt.
   double deliveries(const TapeEvent &ev, const Synapses &syn, double *grad_w, double t0) {
@@ -132,6 +154,7 @@ class Backward {
     uint32_t j = ev.who;
     lambda_t += deliveries(ev, net_.recurrent, tape_.grad_w, t0);
     // The reset replaced the spiker's state by r(t, I): its adjoint goes to t and I.
+    held_lost(j, ev.t, ev.t + net_.t_ref, t0);
     InputPartials r = D::reset_adjoint(net_, ev.t, net_.drive[j], t0, lambda_[j]);
     lambda_t += r.dt;
     tape_.grad_drive[j] += r.dI;
@@ -153,10 +176,12 @@ class Backward {
   // Adjoints of the states at the start of the recording, to voltages and drives there.
   void finish_start(double t0) {
     for (uint32_t i = 0; i < net_.n; ++i) {
+      const bool held = tape_.start_t < tape_.start_refr[i];
+      if (held) held_lost(i, NAN, tape_.start_refr[i], t0);
       double lam = lambda_[i];
       if (lam == 0.0) continue;
       double drive = net_.drive[i];
-      if (tape_.start_t < tape_.start_refr[i]) {
+      if (held) {
         tape_.grad_drive[i] += D::held_state_dI(net_, drive, tape_.start_refr[i], t0, lam);
         continue;
       }
@@ -174,6 +199,9 @@ class Backward {
   Network &net_;
   Tape &tape_;
   double *lambda_;
+  bool any_lost_ = false;  // a re-base scaled a non-zero adjoint below DBL_MIN
+  uint32_t lost_neuron_ = UINT32_MAX;
+  double lost_spike_ = NAN;
 };
 
 }  // namespace
@@ -199,10 +227,29 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
   size_t half = t.grad_block_bytes / 2;
   unsigned char *grads = static_cast<unsigned char *>(t.grad_block);
   std::memcpy(grads + half, grads, half);
-  if (net->tau_syn > 0.0)
+  uint32_t lost = UINT32_MAX;
+  double lost_spike = NAN;
+  if (net->tau_syn > 0.0) {
     lif_syn_backward(net, dl_dt, dl_dv_end);
-  else
-    with_model(net->model, [&](auto m) { Backward<decltype(m)>(*net).run(dl_dt, dl_dv_end); });
+  } else {
+    with_model(net->model, [&](auto m) {
+      Backward<decltype(m)> sweep(*net);
+      sweep.run(dl_dt, dl_dv_end);
+      lost = sweep.lost_neuron();
+      lost_spike = sweep.lost_spike();
+    });
+  }
+  if (lost != UINT32_MAX) {
+    std::memcpy(grads, grads + half, half);
+    char when[64] = "held from before the recording";
+    if (!std::isnan(lost_spike)) std::snprintf(when, sizeof when, "spike at t = %.17g", lost_spike);
+    return fail(SP_ERR_NUMERIC,
+                "the gradient through a refractory period (t_ref = %g tau) is beyond the range "
+                "of a double: an adjoint carried across one fell below 2^-1042 (refractory "
+                "periods of about 700 tau and more; met at neuron %u's %s); no gradient was "
+                "accumulated, the recording is kept",
+                net->t_ref / net->tau, lost, when);
+  }
   const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0};
   for (sp_param p : kinds) {
     const double *g = grad_storage(net, p);

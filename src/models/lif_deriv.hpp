@@ -1,6 +1,7 @@
 // The LIF model's partial derivatives for the backward pass (Deriv<Lif>, see models/room.hpp and
 // src/ARCHITECTURE.md, Backward pass), in its co-moving coordinate u = (I - V) exp((t - t0)/tau).
 #pragma once
+#include <cfloat>
 #include <cmath>
 
 #include "core/network.hpp"
@@ -74,10 +75,33 @@ struct Deriv<Lif> {
   static double voltage_at(const Network &net, double u, double drive, double t, double t0) {
     return Lif::voltage(u, drive, Lif::clock(t, t0, net.tau));
   }
-  // Re-base by the factor f the tape recorded: u' = f u.
-  static void rebase(const Network &net, double *lambda, double *, double f) {
-    for (uint32_t i = 0; i < net.n; ++i) lambda[i] *= f;
+  // Re-base by the factor f the tape recorded: u' = f u. Returns whether an adjoint lost its
+  // precision (a non-zero lam with |lam f| below kLostBelow), which held_adjoint_lost needs.
+  static bool rebase(const Network &net, double *lambda, double *, double f) {
+    bool lost = false;
+    for (uint32_t i = 0; i < net.n; ++i) {
+      const double before = lambda[i];
+      lambda[i] *= f;
+      lost |= before != 0.0 && std::fabs(lambda[i]) < kLostBelow;
+    }
+    return lost;
   }
+  // Whether lam, the adjoint of a state held at reset until tr, may have lost its value. While a
+  // neuron is held, the reverse re-basings scale its adjoint by their factors, and the reset's
+  // derivative (lam_exp) multiplies it back by E(tr), which undoes them. Beyond the clocks the
+  // forward pass represents (E(tr) above about e^600, where it keeps the reset pending: t_ref
+  // of some 600 tau and more), the scaled adjoint may have gone below kLostBelow (a re-base
+  // reports it when it rounds to 0) and the product would be wrong, not small. Below that
+  // bound such an adjoint times E(tr) is below 1e-53, as small as the adjoint it stands for.
+  static bool held_adjoint_lost(const Network &net, double tr, double t0, double lam,
+                                bool any_lost) {
+    if (!((tr - t0) / net.tau > kHeldSpan)) return false;
+    return lam != 0.0 ? std::fabs(lam) < kLostBelow : any_lost;
+  }
+  static constexpr double kHeldSpan = 600.0;  // ln of Ops<Lif>::kPendingClock
+  // 2^-1042: a subnormal double this small keeps 32 significant bits (relative rounding up to
+  // 2^-32, 2.3e-10); below it an adjoint counts as lost.
+  static constexpr double kLostBelow = DBL_MIN / 1048576.0;
 };
 
 }  // namespace sp

@@ -103,9 +103,12 @@ struct Deriv<Qif> {
     return Qif::voltage(x, drive, Qif::clock(t, t0, net.tau));
   }
   // Re-base by d: x' = x + omega d, so dx'/dI = d / sqrt(I); the adjoints are unchanged.
-  static void rebase(const Network &net, const double *lambda, double *grad_drive, double d) {
+  static bool rebase(const Network &net, const double *lambda, double *grad_drive, double d) {
     for (uint32_t i = 0; i < net.n; ++i) grad_drive[i] += lambda[i] * (d / std::sqrt(net.drive[i]));
+    return false;
   }
+  // The state held at reset is linear in the clock: no adjoint is scaled (see Deriv<Lif>).
+  static bool held_adjoint_lost(const Network &, double, double, double, bool) { return false; }
 
   // Reverses the deliveries of a row without a repeated target (so they are independent), the
   // tangents the partials need computed in batches (models/qif_batch.hpp): visit(s, lam,

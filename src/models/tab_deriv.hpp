@@ -75,7 +75,8 @@ struct Deriv<Tabulated> {
   // Held at reset: x = -s(t_r), independent of the drive.
   static double held_state_dI(const Network &, double, double, double, double) { return 0.0; }
   // x' = x + d: the adjoints and drive gradients pass unchanged.
-  static void rebase(const Network &, const double *, double *, double) {}
+  static bool rebase(const Network &, const double *, double *, double) { return false; }
+  static bool held_adjoint_lost(const Network &, double, double, double, bool) { return false; }
 };
 
 }  // namespace sp

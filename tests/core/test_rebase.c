@@ -201,28 +201,60 @@ static void test_gradient_with_huge_refractory(void **state) {
   sp_network_destroy(net);
 }
 
-/* A neuron whose 720-tau refractory period (its reset clock overflows) ends inside the
- * recording: its second spike is at
+/* A neuron whose refractory period of R tau (its reset clock overflows from about 600 tau on)
+ * ends inside the recording: its second spike is at
  * t2 = t1 + t_ref + T(I), t1 = tau ln((I - v0)/(I - 1)); dt2/dI = dt1/dI + dT/dI,
- * dT/dI = -tau/(I (I - 1)). */
-static void test_gradient_through_long_refractory(void **state) {
-  double drives[2] = {1.5, 1.5}, v0[2] = {0.25, 0.0}, dl_dt[4] = {0, 0, 0, 0}, gd[2];
-  sp_network *net = lif_net(2, drives, v0, 720 * TAU, 0.0, SP_FRAME_AUTO);
+ * dT/dI = -tau/(I (I - 1)). The loss is t2 (weight 1), or (through = 0) neuron 1's first spike
+ * time, which carries nothing across a period. */
+static sp_status long_refractory_gradient(double r, int through, double *gd) {
+  double drives[2] = {1.5, 1.5}, v0[2] = {0.25, 0.0}, dl_dt[4] = {0, 0, 0, 0};
+  sp_network *net = lif_net(2, drives, v0, r * TAU, 0.0, SP_FRAME_AUTO);
   sp_spike s[4];
   size_t count = 0;
   uint32_t k;
-  (void)state;
+  sp_status st;
   assert_int_equal(sp_input(net, 0, 300 * TAU), SP_OK); /* a re-base mid-period */
   assert_int_equal(sp_record(net, 4), SP_OK);
-  assert_int_equal(sp_run(net, 725 * TAU, s, 4, &count), SP_OK);
+  assert_int_equal(sp_run(net, (r + 5) * TAU, s, 4, &count), SP_OK);
   assert_int_equal(count, 4);
   for (k = 0; k < 4; ++k)
-    if (s[k].neuron == 0 && s[k].t > 1) dl_dt[k] = 1.0;
-  assert_int_equal(sp_backward(net, dl_dt, 4, NULL), SP_OK);
+    if (through ? s[k].neuron == 0 && s[k].t > 1 : s[k].neuron == 1 && s[k].t < 1) dl_dt[k] = 1.0;
+  st = sp_backward(net, dl_dt, 4, NULL);
+  if (st != SP_OK) {
+    /* Refused: nothing accumulated, the recording kept (a loss on the first spikes, which
+     * carries nothing across a period, then succeeds). */
+    assert_int_equal(st, SP_ERR_NUMERIC);
+    assert_non_null(strstr(sp_last_error(), "through a refractory period (t_ref = "));
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, gd, 2), SP_OK);
+    assert_true(gd[0] == 0.0 && gd[1] == 0.0);
+    assert_int_equal(sp_backward(net, dl_dt, 4, NULL), st);
+    for (k = 0; k < 4; ++k) dl_dt[k] = s[k].t < 1 ? 1.0 : 0.0;
+    assert_int_equal(sp_backward(net, dl_dt, 4, NULL), SP_OK);
+  }
   assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, gd, 2), SP_OK);
-  assert_rel(gd[0], TAU * (1 / 1.25 - 1 / 0.5) - TAU / (1.5 * 0.5), 1e-9);
-  assert_true(gd[1] == 0.0);
   sp_network_destroy(net);
+  return st;
+}
+
+static void test_gradient_through_long_refractory(void **state) {
+  const double exact = TAU * (1 / 1.25 - 1 / 0.5) - TAU / (1.5 * 0.5);
+  double gd[2];
+  (void)state;
+  /* The adjoint carried across the period is about 7e-3 e^-R: 2e-302 at R = 690, exact. */
+  assert_int_equal(long_refractory_gradient(690, 1, gd), SP_OK);
+  assert_rel(gd[0], exact, 1e-12);
+  assert_true(gd[1] == 0.0);
+  /* 1.4e-315 at R = 720, a subnormal double with 2^-28 of relative precision; 0 at R = 745,
+   * where the gradient came out as if t2 did not depend on t1 (dv0 0, dI -tau/(I - 1)):
+   * refused, whatever carried it. */
+  assert_int_equal(long_refractory_gradient(720, 1, gd), SP_ERR_NUMERIC);
+  assert_int_equal(long_refractory_gradient(745, 1, gd), SP_ERR_NUMERIC);
+  assert_int_equal(long_refractory_gradient(1e6, 1, gd), SP_ERR_NUMERIC);
+  /* Nothing through the period: a first-spike readout with a long t_ref stays exact
+   * (neuron 1's first spike: dt/dI = tau (1/I - 1/(I - 1))). */
+  assert_int_equal(long_refractory_gradient(1e6, 0, gd), SP_OK);
+  assert_true(gd[0] == 0.0);
+  assert_rel(gd[1], TAU * (1 / 1.5 - 1 / 0.5), 1e-12);
 }
 
 /* Gradients over a horizon of 200 tau, which crosses about six re-basings, against central
