@@ -50,11 +50,15 @@
  *     the order they were queued; then spikes, lowest neuron index first. Spike times are
  *     exact before they are rounded to the reported double: two spikes whose exact times
  *     differ by less than the rounding are reported at the same t in the order of their
- *     exact times (the index decides only exact ties), and an input at a reported spike time
- *     t may come after that spike, whose exact time was earlier.
+ *     exact times (the index decides only exact ties). "Exact" is from the engine's states,
+ *     which carry the rounding of earlier events (about 1e-16 relative per input): spikes
+ *     closer than that may come in either order. An input queued at a reported spike time t
+ *     is processed before that spike (inputs first), even when the spike's exact time was a
+ *     little earlier: it can cancel a LIF neuron's spike or make it triggered (rule 2).
  *  2. An input that takes a neuron to threshold makes it spike at that same time, after the
- *     current event's deliveries are complete (in index order with any other neuron spiking
- *     at that instant); until it has spiked it ignores further input at that instant. A LIF
+ *     current event's deliveries are complete and after every input queued at that instant
+ *     (in index order with any other neuron spiking then); until it has spiked it ignores
+ *     further input at that instant. A LIF
  *     neuron at threshold at that instant (V = 1, due on its own) still takes its inputs: one
  *     that lowers V cancels its spike, one that raises it makes the spike triggered. A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
