@@ -524,7 +524,9 @@ enum sp_spike_flag {
  *               before them applied;
  *             SP_ERR_NUMERIC (nothing changes) when the next spike is a neuron's second at
  *               one instant: its free period is below the resolution of now() and it would
- *               spike there forever.
+ *               spike there forever;
+ *             SP_ERR_STATE (nothing changes) on a replica whose parent's parameters changed
+ *               since its last sp_rewind.
  * On failure: *out is not written; the network is unchanged except as stated above.
  * Allocates:  never.
  * Threads:    one at a time per handle.
@@ -551,7 +553,9 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  *               (input or spike) that would not fit, checked before the call changes anything
  *               for its first spike and the inputs before it;
  *             SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it
- *               never hangs.
+ *               never hangs;
+ *             SP_ERR_STATE on a replica whose parent's parameters changed since its last
+ *               sp_rewind (changes nothing, does not write *count).
  * On failure: SP_ERR_ARGUMENT changes nothing and does not write *count. After
  *             SP_ERR_CAPACITY or SP_ERR_NUMERIC, *count still gives the spikes processed and
  *             written, and the events before the refused one stay processed.
@@ -657,7 +661,8 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
  * Parameters: net, the network.
  *             neuron, < n.
  *             v, receives the voltage (not NULL).
- * Returns:    SP_OK; SP_ERR_ARGUMENT: v NULL, neuron out of range.
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: v NULL, neuron out of range; SP_ERR_STATE: a replica
+ *             whose parent's parameters changed since its last sp_rewind.
  * On failure: *v is not written.
  * Allocates:  never.
  * Threads:    one at a time per handle.
@@ -668,7 +673,8 @@ SP_API sp_status sp_voltage(const sp_network *net, uint32_t neuron, double *v) S
  *
  * Parameters: net, the network.
  *             v, n, an array of n doubles (not NULL); n must equal the number of neurons.
- * Returns:    SP_OK; SP_ERR_ARGUMENT: v NULL, n not the number of neurons.
+ * Returns:    SP_OK; SP_ERR_ARGUMENT: v NULL, n not the number of neurons; SP_ERR_STATE: a
+ *             replica whose parent's parameters changed since its last sp_rewind.
  * On failure: v is not written.
  * Allocates:  never.
  * Threads:    one at a time per handle.
@@ -814,6 +820,8 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  *             SP_ERR_ARGUMENT: max_spikes 0 or above 2^31 - 33 (the tape's event count is
  *               32-bit);
  *             SP_ERR_UNSUPPORTED: a network with the compact layout (sp_network_memory);
+ *             SP_ERR_STATE: a replica whose parent's parameters changed since its last
+ *               sp_rewind;
  *             SP_ERR_NOMEM: the allocator returned NULL, or the tape would need more memory
  *               than can be addressed.
  * On failure: the network is unchanged (a recording in progress goes on).
