@@ -199,7 +199,7 @@ class Backward {
   Network &net_;
   Tape &tape_;
   double *lambda_;
-  bool any_lost_ = false;  // a re-base scaled a non-zero adjoint below DBL_MIN
+  bool any_lost_ = false;  // a re-base scaled a non-zero adjoint below Deriv<Lif>::kLostBelow
   uint32_t lost_neuron_ = UINT32_MAX;
   double lost_spike_ = NAN;
 };
