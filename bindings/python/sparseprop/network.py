@@ -591,6 +591,9 @@ class Network:
         # Bumped by every call that can change the state, so a recorded forward pass can tell
         # whether the tape is still the one it made (see sparseprop.torch).
         self._epoch = 0
+        # The spikes of the recording a forward pass of sparseprop.torch left on for its
+        # backward pass, or None (see _changed).
+        self._left_recording: Optional[int] = None
         # Per parameter kind: a version that changes whenever its values may have changed
         # (absent: as created), and a weak reference to the last snapshot of them, so that
         # forward passes of sparseprop.torch can keep the values they ran with without
@@ -640,9 +643,23 @@ class Network:
             raise StateError(_capi.SP_ERR_STATE, "the network is closed")
         return self._ptr
 
-    def _changed(self) -> int:
+    def _changed(self, recording_kept: bool = False) -> int:
+        """The handle, for a call that may change the state. A recording a forward pass of
+        sparseprop.torch left on for its backward pass is ended first (by a backward pass of
+        zero losses: state, parameters and accumulated gradients stay as they are), so that runs
+        do not fill its tape and parameters can be set; that forward pass's backward pass then
+        records it again. ``recording_kept``: the call ends or uses the recording itself
+        (``rewind``, ``backward``)."""
         self._epoch += 1
-        return self._h()
+        h = self._h()
+        if self._left_recording is not None:
+            n, self._left_recording = self._left_recording, None
+            if not recording_kept:
+                zeros = np.zeros(max(n, 1), dtype=np.float64)
+                # (It cannot fail for a network that is not a stale replica, which the call
+                # itself then reports.)
+                lib.sp_backward(h, zeros.ctypes.data if n else None, n, None)
+        return h
 
     # -- properties -----------------------------------------------------------------------
 
@@ -830,7 +847,7 @@ class Network:
     def rewind(self) -> None:
         """Back to t = 0 and the initial state; drops queued inputs and ends any recording.
         Parameters, gradients and connectivity are kept."""
-        check(lib.sp_rewind(self._changed()))
+        check(lib.sp_rewind(self._changed(recording_kept=True)))
 
     # -- parameters and training ----------------------------------------------------------
 
@@ -901,7 +918,8 @@ class Network:
         """
         g = _f64_array("dl_dt", dl_dt)
         v = None if dl_dv_end is None else _f64_array("dl_dv_end", dl_dv_end, self._n)
-        check(lib.sp_backward(self._changed(), g.ctypes.data if g.size else None, g.shape[0],
+        check(lib.sp_backward(self._changed(recording_kept=True),
+                              g.ctypes.data if g.size else None, g.shape[0],
                               None if v is None else v.ctypes.data))
 
     def grads(self, kind: ParamLike) -> np.ndarray:

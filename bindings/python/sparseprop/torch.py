@@ -25,13 +25,17 @@ Limits:
   backward returns None for ``input_times`` (PyTorch then treats them as zero), and a warning is
   given if ``input_times`` requires a gradient.
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
-  backward pass zeroes them. The forward pass rewinds the network and sets its parameters;
+  backward pass zeroes them before it runs (they then hold its gradients). The forward pass rewinds the network and sets its parameters;
   afterwards the network holds the last forward pass's parameters and final state. Neuron
   indices of the wrong type or range, parameter tensors of the wrong size or with non-finite
   values, and parameter tensors given with a replica (whose parameters are its parent's) raise
   before the network is touched. Any later error (a value the library refuses for its model,
   e.g. a LIF v0 at or above 1; a bad input channel or time; a full tape) raises with the
   network rewound and every parameter as it was before the call.
+- A forward pass that records leaves the network recording, for its backward pass. The next
+  call that runs the network or changes it (``run``, ``step``, ``set_params``, ``inputs``,
+  ...) ends that recording first, so that it neither fills the tape nor refuses parameters; the
+  state, parameters and accumulated gradients stay as they are.
 - A backward pass differentiates its own forward pass. If the network was used since (another
   forward pass, ``set_params``, a run, ``gradcheck``'s perturbed evaluations), it runs that
   forward pass again first, with every parameter kind as the forward pass had it (given as a
@@ -293,6 +297,8 @@ class SpikeTimesFunction(torch.autograd.Function):
         ctx.shapes = [None if p is None else (p.shape, p.dtype, p.device) for p in params]
         ctx.epoch = spec.net._epoch
         ctx.n_spikes = len(spike_t)
+        if spec.record:
+            spec.net._left_recording = len(spike_t)  # (ended by the network's next run, ...)
         ctx.neurons = spike_i
         like = next((p for p in params if p is not None), input_times)
         dtype = like.dtype if like.dtype.is_floating_point else torch.float64
@@ -419,12 +425,15 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         With ``end_voltages``, the voltages are appended: ``(t_first, v_end)`` or
         ``(times, neurons, v_end)``.
         Times have the dtype and device of the first of ``weights``, ``input_weights``,
-        ``drives``, ``v0`` given, in that order (float64 when none is a float tensor); a
-        float16 or bfloat16 tensor makes the times (and, rounded to it, the values the network
-        runs with) float16 or bfloat16 too.
+        ``drives``, ``v0`` given, in that order (an array or list given counts as a float64
+        CPU tensor; float64 when none is given); a float16 or bfloat16 tensor makes the times
+        (and, rounded to it, the values the network runs with) float16 or bfloat16 too.
 
     Parameters left None keep the network's current values and get no gradient. Parameter
-    tensors in float32 are simulated in float64 and their gradients cast back. The backward
+    tensors in float32 are simulated in float64 and their gradients cast back (the values
+    simulated are the float32 numbers: an EIF or custom network, which accepts only the
+    drives given at its creation, refuses a float32 ``drives`` tensor unless those drives
+    are float32 numbers). The backward
     pass differentiates this forward pass even if the network was used since: it then runs it
     again with every parameter as it was here (see the module's notes).
     """

@@ -118,6 +118,30 @@ def test_backward_after_the_network_was_used_reruns_the_forward_pass():
     np.testing.assert_array_equal(g1.numpy(), w.grad.numpy())
 
 
+def test_a_forward_pass_does_not_keep_the_network_recording():
+    # The module's docs: set_params and runs between a forward pass and its backward pass are
+    # fine (before the fix the forward pass's recording stayed on: set_params and set_drive
+    # raised StateError "while recording", and a long run filled its tape: CapacityError).
+    net = make()
+    held = len(net.run(T_END).times)  # a tape exactly as long as the forward pass
+    w = torch.tensor(net.params("weights"), requires_grad=True)
+    out = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1, 2], max_spikes=held)
+    grads_before = [net.grads(k).copy() for k in ("weights", "drives")]
+    state = net.voltages()
+    net.set_params("drives", net.params("drives"))
+    net.set_drive(0, net.params("drives")[0])
+    np.testing.assert_array_equal(state, net.voltages())  # (state and gradients stay)
+    for k, g in zip(("weights", "drives"), grads_before):
+        np.testing.assert_array_equal(g, net.grads(k))
+    assert len(net.run(T_END + 0.05).times) > 0  # spikes beyond the forward pass's tape
+    out.sum().backward()
+    g1 = w.grad.clone()
+    w.grad = None
+    out = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1, 2], max_spikes=held)
+    out.sum().backward()  # straight from the tape
+    np.testing.assert_array_equal(g1.numpy(), w.grad.numpy())
+
+
 @pytest.mark.parametrize("model", ["lif", "lif-syn"])
 @pytest.mark.parametrize("change", ["drives", "set_drive", "all"])
 def test_rerun_for_backward_restores_every_parameter_of_its_forward_pass(model, change):
