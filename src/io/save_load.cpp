@@ -535,22 +535,55 @@ struct SynapseBlock {
   uint64_t array_bytes = 0;
 };
 
-// Reads a block's fields; false if they are not a block, or its arrays do not
-// fit in `room` bytes.
-bool read_synapse_header(Reader &r, uint32_t n_sources, uint64_t room, SynapseBlock &b) {
+// Reads a block's fields (`which`: "recurrent" or "input", for the messages): a refusal naming
+// the field when they are not a block a network can have, or its arrays do not fit in `room`
+// bytes.
+sp_status read_synapse_header(Reader &r, uint32_t n_sources, uint64_t room, SynapseBlock &b,
+                              const char *which) {
   b.kind = r.u32();
   b.has_weights = r.u32();
   b.k = r.u32();
-  (void)r.u32();
+  const uint32_t reserved = r.u32();
   b.seed = r.u64();
   b.weight = r.f64();
   b.nnz = r.u64();
-  if (!r.ok() || b.kind > kProcedural || b.has_weights > 1) return false;
-  if (b.kind != kExplicit) return b.nnz == 0 && b.has_weights == 0;
+  if (!r.ok())
+    return fail(SP_ERR_FORMAT, "not a valid saved network: truncated %s synapses", which);
+  if (b.kind > kProcedural)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: %s synapses: kind = %u: must be 0 (none), 1 "
+                "(explicit) or 2 (procedural)",
+                which, b.kind);
+  if (b.has_weights > 1 || (b.has_weights && b.kind != kExplicit))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: %s synapses: has_weights = %u: must be 0, or 1 for "
+                "explicit synapses (kind 1; kind %u)",
+                which, b.has_weights, b.kind);
+  if (reserved != 0)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: %s synapses: reserved = %u: must be 0",
+                which, reserved);
+  // (What sp_network_create would make of the description: k is the procedural out-degree,
+  // at least 1, and 0 otherwise; explicit synapses alone have nnz.)
+  if ((b.kind == kProcedural) != (b.k != 0))
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: %s synapses: k = %u with kind %u: k must be at "
+                "least 1 for procedural synapses (kind 2) and 0 otherwise",
+                which, b.k, b.kind);
+  if (b.kind != kExplicit) {
+    if (b.nnz == 0) return SP_OK;
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: %s synapses: nnz = %llu with kind %u: must be 0 "
+                "unless explicit",
+                which, static_cast<unsigned long long>(b.nnz), b.kind);
+  }
   uint64_t rows = (uint64_t(n_sources) + 1) * 8, per = b.has_weights ? 12 : 4;
-  if (rows > room || b.nnz > (room - rows) / per) return false;
+  if (rows > room || b.nnz > (room - rows) / per)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: %s synapses: nnz = %llu and %u sources do not fit "
+                "in the file (truncated or inconsistent sections)",
+                which, static_cast<unsigned long long>(b.nnz), n_sources);
   b.array_bytes = rows + b.nnz * per;
-  return true;
+  return SP_OK;
 }
 
 // A neuron's synaptic values (B, flag) added to a checksum, to compare the
@@ -581,7 +614,10 @@ sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload,
                 version, kFormatVersion);
   if (version == 0) return fail(SP_ERR_FORMAT, "not a valid saved network: format version 0");
   *version_out = version;
-  (void)r.u32();
+  const uint32_t reserved = r.u32();
+  if (reserved != 0)
+    return fail(SP_ERR_FORMAT, "not a valid saved network: header reserved = %u: must be 0",
+                reserved);
   *payload = r.u64();
   if (*payload != len - kHeaderBytes - kChecksumBytes)
     return fail(SP_ERR_FORMAT,
@@ -837,6 +873,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   d.input_capacity = r.u32();
   if (!r.ok()) return format_error("truncated header fields");
   if (d.n == 0) return format_error("n = 0");
+  // (A description's tau of 0 asks for the default; a running network's is positive.)
+  if (!(d.tau > 0.0))
+    return fail(SP_ERR_FORMAT, "not a valid saved network: tau = %g: must be > 0", d.tau);
   if (d.input_capacity > kMaxInputCapacity)
     return fail(SP_ERR_FORMAT,
                 "not a valid saved network: input_capacity = %u: more than the "
@@ -860,15 +899,16 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   f.r = &r;
   f.n = d.n;
   f.n_inputs = d.n_inputs;
-  if (!read_synapse_header(r, d.n, r.remaining(), f.rec))
-    return format_error("bad recurrent synapses");
+  sp_status block = read_synapse_header(r, d.n, r.remaining(), f.rec, "recurrent");
+  if (block != SP_OK) return block;
   uint64_t at = r.position() + f.rec.array_bytes;
   if (!r.peek(at, f.in_header, sizeof f.in_header))
     return format_error("truncated or inconsistent sections");
   at += kSynapseHeaderBytes;
   Reader in_header(f.in_header, sizeof f.in_header, 0, sizeof f.in_header);
-  if (!read_synapse_header(in_header, d.n_inputs, r.remaining() - (at - r.position()), f.in))
-    return format_error("bad input synapses");
+  block = read_synapse_header(in_header, d.n_inputs, r.remaining() - (at - r.position()), f.in,
+                              "input");
+  if (block != SP_OK) return block;
   if (d.n_inputs == 0 && f.in.kind != kNone)
     return format_error("input synapses without input channels");
   at += f.in.array_bytes;
@@ -1231,21 +1271,22 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                          "its instant is before now = %.17g (the threshold key then is %.17g)",
                          i, key, times.now, now_key));
     // now() is the instant of the last event (or later, when no neuron
-    // matches): a neuron that spiked at it (refractory end now() + t_ref) and
-    // is not due gets its stamp, so that the same-instant rule holds as in the
-    // saved network (it cannot spike again at now(): SP_ERR_NUMERIC, not one
-    // more spike). A phase-frame neuron at or below the due key may be due
-    // without a flag (its state's key is the due key): it keeps the unknown
-    // stamp, as do all others (which reads their refractory end). Version 2
-    // says which neurons spiked at now(); version 1 guesses it from the
-    // refractory end.
+    // matches): a neuron that spiked at it (refractory end now() + t_ref) gets
+    // its stamp, so that the same-instant rule holds as in the saved network
+    // (it cannot spike again at now(): SP_ERR_NUMERIC, not one more spike), and
+    // so does a neuron flagged due with that refractory end (taken to threshold
+    // at now(): the event loop stamps it so, and the compact layout, whose
+    // refractory ends are these stamps, has it so). A phase-frame neuron at or
+    // below the due key may be due without a flag (its state's key is the due
+    // key): it keeps the unknown stamp, as do all others (which reads their
+    // refractory end). Version 2 says which neurons spiked at now(); version 1
+    // guesses it from the refractory end.
     uint32_t flags = net->compact ? net->side[i] : net->neuron[i].flags;
     const uint32_t cause = (same_instant >> kSavedCauseShift) & kMarkCause;
     if (version >= 2 && !net->compact) net->marks[i] = static_cast<uint8_t>(cause);
     if (version >= 2 ? (same_instant & kSavedSpikedNow) != 0
-                     : (flags & (kSlotRecent | kSlotDue)) == kSlotRecent &&
-                           refr_end_of(*net, i) == times.now + net->t_ref &&
-                           !(frame == SP_FRAME_PHASE && due))
+                     : (flags & kSlotRecent) && refr_end_of(*net, i) == times.now + net->t_ref &&
+                           ((flags & kSlotDue) || !(frame == SP_FRAME_PHASE && due)))
       flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
     if (version >= 2 && net->compact) flags |= cause << kCompactCauseShift;
     if (net->compact)

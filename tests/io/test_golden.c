@@ -10,7 +10,12 @@
  * differently (a version-1 file is then converted), and a one-ulp difference in a state is not
  * a format error; a misread field changes spike times by far more. A version-3 or -4 file must
  * also load without calling a custom model's F and re-save, as loaded, to its own bytes. Run
- * with the golden directory and its format version (1, 2, or v34) as the arguments. */
+ * with the golden directory and its format version (1, 2, or v34) as the arguments.
+ * Each file also loads to the same network in the full and the compact layout
+ * (SPARSEPROP_COMPACT_MIN_N=1, where its contents allow it): both save the same bytes (a
+ * version-1 file's guessed flags included; an outside reader of FORMAT.md found the layouts
+ * guessing differently for neurons taken to threshold at now). */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -49,6 +54,37 @@ static unsigned char *read_all(const char *path, size_t *len) {
 
 static int close_enough(double a, double b) { return fabs(a - b) <= 1e-9 * (1.0 + fabs(a)); }
 
+static unsigned char *saved(const sp_network *net, size_t *len) {
+  unsigned char *buf;
+  assert_int_equal(sp_save(net, NULL, 0, len), SP_OK);
+  buf = malloc(*len);
+  assert_non_null(buf);
+  assert_int_equal(sp_save(net, buf, *len, len), SP_OK);
+  return buf;
+}
+
+/* The file's bytes loaded in the compact layout where they allow it save what the full
+   layout's copy `a` saves. */
+static void check_layouts_agree(const char *name, const unsigned char *buf, size_t len,
+                                const sp_network *a) {
+  sp_network *d = NULL;
+  unsigned char *full, *compact;
+  size_t full_len = 0, compact_len = 0, s;
+  assert_int_equal(setenv("SPARSEPROP_COMPACT_MIN_N", "1", 1), 0);
+  if (sp_load(buf, len, NULL, &d) != SP_OK) fail_msg("%s (compact): %s", name, sp_last_error());
+  assert_int_equal(unsetenv("SPARSEPROP_COMPACT_MIN_N"), 0);
+  full = saved(a, &full_len);
+  compact = saved(d, &compact_len);
+  assert_int_equal(full_len, compact_len);
+  for (s = 0; s < full_len; ++s)
+    if (full[s] != compact[s])
+      fail_msg("%s: saved byte %zu is 0x%02x from the full layout, 0x%02x from the compact one",
+               name, s, full[s], compact[s]);
+  free(full);
+  free(compact);
+  sp_network_destroy(d);
+}
+
 /* Loads the file of variant `name` from golden_dir, checks its version byte and that it
  * continues as `created` (the same description after the same calls; destroyed here). With
  * `resave`, the loaded copy must save to the file's bytes. */
@@ -71,6 +107,7 @@ static void check_file(const char *name, int version, int inputs, sp_network *cr
   if (sp_load(buf, len, NULL, &a) != SP_OK) fail_msg("%s: %s", name, sp_last_error());
   assert_int_equal(sp_load_file(path, &c), SP_OK);
   sp_network_destroy(c);
+  check_layouts_agree(name, buf, len, a);
   /* A custom model's F is not needed: the file carries its tables. */
   assert_int_equal(golden_f_calls, calls);
   if (resave) {

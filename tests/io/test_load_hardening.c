@@ -164,6 +164,71 @@ static void test_odd_recurrent_nnz_then_explicit_inputs(void **state) {
   sp_network_destroy(a);
 }
 
+/* Fields no running network has, each patched alone into a saved file (an outside reader of
+ * FORMAT.md found that these loaded, or loaded as something else, and re-saved to other bytes):
+ * the header's reserved word, tau = 0 (a description's request for the default), and synapse
+ * blocks whose kind, k, has_weights, reserved word or nnz disagree. Explicit synapses with
+ * k != 0: sp_network_create refuses them. The unpatched file loads. */
+#define OFF_REC (24 + 48) /* the recurrent block: kind, has_weights, k, reserved (u32 each) */
+#define OFF_IN (OFF_REC + 40)
+typedef struct block_patch {
+  size_t at;
+  uint64_t value;
+  int bytes;
+  const char *field;
+} block_patch;
+
+static void patch_and_refuse(const unsigned char *buf, size_t len, const block_patch *p) {
+  unsigned char *bad = malloc(len);
+  assert_non_null(bad);
+  memcpy(bad, buf, len);
+  fmt_put_le(bad + p->at, p->value, p->bytes);
+  fmt_reseal(bad, len);
+  expect_refused(bad, len, p->field);
+  free(bad);
+}
+
+static void test_fields_no_network_has_are_refused(void **state) {
+  static const block_patch procedural[] = {
+      {12, 1, 4, "header reserved = 1"},
+      {24 + 8, 0, 8, "tau = 0"},
+      {OFF_REC + 0, 3, 4, "recurrent synapses: kind = 3"},
+      {OFF_REC + 0, 0, 4, "recurrent synapses: k = 3 with kind 0"},
+      {OFF_REC + 8, 0, 4, "recurrent synapses: k = 0 with kind 2"},
+      {OFF_REC + 4, 1, 4, "recurrent synapses: has_weights = 1"},
+      {OFF_REC + 4, 2, 4, "recurrent synapses: has_weights = 2"},
+      {OFF_REC + 12, 1, 4, "recurrent synapses: reserved = 1"},
+      {OFF_REC + 32, 5, 8, "recurrent synapses: nnz = 5 with kind 2"},
+      {OFF_IN + 8, 1, 4, "input synapses: k = 1 with kind 0"},
+  };
+  static const uint64_t row_ptr[4] = {0, 1, 2, 3};
+  static const uint32_t targets[3] = {1, 2, 0};
+  sp_network_desc d;
+  sp_network *net = make_lif(6, 1.3, SP_FRAME_AUTO, 0), *ex = NULL;
+  unsigned char *buf;
+  size_t len, k;
+  block_patch explicit_k = {OFF_REC + 8, 2, 4, "recurrent synapses: k = 2 with kind 1"};
+  (void)state;
+  buf = save(net, &len);
+  expect_same_continuation(net, buf, len, 50);
+  for (k = 0; k < sizeof procedural / sizeof *procedural; ++k)
+    patch_and_refuse(buf, len, &procedural[k]);
+  free(buf);
+  sp_network_destroy(net);
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 3;
+  d.drive = 1.3;
+  d.recurrent.row_ptr = row_ptr;
+  d.recurrent.targets = targets;
+  d.recurrent.weight = -0.1;
+  assert_int_equal(sp_network_create(&d, &ex), SP_OK);
+  buf = save(ex, &len);
+  patch_and_refuse(buf, len, &explicit_k);
+  free(buf);
+  sp_network_destroy(ex);
+}
+
 /* Counts what is asked for; refuses anything above 1 GiB. */
 typedef struct counting {
   size_t largest;
@@ -623,6 +688,7 @@ int main(void) {
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
       cmocka_unit_test(test_seeded_voltage_at_threshold_loads),
+      cmocka_unit_test(test_fields_no_network_has_are_refused),
   };
   return cmocka_run_group_tests_name("load_hardening", tests, NULL, NULL);
 }

@@ -270,9 +270,11 @@ static void test_crafted_tables_are_refused(void **state) {
   /* The block's header. */
   refused(buf, len, blk, "SPSPTab2", 8, "magic");
   fmt_put_le(word, 2, 4); /* custom: a blow-up needs its tail segments */
-  refused(buf, len, blk + 8, word, 4, "without its tail");
+  refused(buf, len, blk + 8, word, 4, "needs its tail");
   fmt_put_le(word, 19, 4);
   refused(buf, len, blk + 12, word, 4, "order");
+  fmt_put_le(word, 1, 4);
+  refused(buf, len, blk + 28, word, 4, "reserved: not 0");
   put_f64(word, 1.25);
   refused(buf, len, blk + 32, word, 8, "drive");
   put_f64(word, INFINITY);

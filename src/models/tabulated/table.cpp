@@ -733,18 +733,19 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   if (t->magic != kTableMagic) return bad("wrong magic number");
   if (t->kind != static_cast<uint32_t>(TableKind::kEif) &&
       t->kind != static_cast<uint32_t>(TableKind::kCustom))
-    return bad("unknown kind");
-  if (t->order != K) return bad("built with another order");
+    return bad("kind: not 1 (EIF) or 2 (custom)");
+  if (t->order != K) return bad("order: built with another order");
+  if (t->reserved != 0) return bad("reserved: not 0");
   if (t->n_fwd == 0 || t->n_inv == 0 || t->n_fwd > 2 * kMaxSegments ||
       t->n_inv > 2 * kMaxSegments || t->n_tail > kMaxSegments)
-    return bad("segment counts out of range");
+    return bad("segment counts (n_fwd, n_inv, n_tail) out of range");
   const Layout l = layout(t->n_fwd, t->n_inv, t->n_tail);
   if (bytes != sizeof(Table) + l.total * sizeof(double)) return bad("size does not match counts");
   const bool blowup = !(t->v_spike < INFINITY);
   if (t->kind == static_cast<uint32_t>(TableKind::kEif) && !(t->delta_t > 0))
-    return bad("delta_t not positive");
+    return bad("delta_t: not positive");
   if (blowup && t->kind == static_cast<uint32_t>(TableKind::kCustom) && t->n_tail == 0)
-    return bad("a blow-up model without its tail");
+    return bad("n_tail = 0: a custom model that blows up (v_spike +inf) needs its tail");
   const double scalars[] = {t->drive,  t->v_reset, t->delta_t, t->v_t,    t->v_lo,    t->v_hi,
                             t->phi_lo, t->phi_hi,  t->dphi_lo, t->period, t->dperiod, t->tail_lo};
   for (double x : scalars)
