@@ -597,6 +597,13 @@ uint64_t checksum_of(uint64_t h, double b, uint32_t stale) {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
+// Version 3: the largest coordinate A or B a file may hold. A network reaches nothing near it
+// (weights are at most 1e6, and the clocks stay below e^32 between re-bases), and the reset at
+// the end of a refractory period (t_ref at most 480 of the faster time constants) multiplies a
+// coordinate by up to e^512 = 2e222: beyond 1e80 that overflowed to an infinite state, which the
+// re-saved file could not hold (a fuzz_load finding: B = 3e284 loaded, a state of -inf came out).
+constexpr double kMaxSynCoordinate = 1e80;
+
 // The decoded header: the payload's length, or a refusal.
 sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload,
                        uint32_t *version_out) {
@@ -1120,11 +1127,11 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     uint32_t stale = syn_reader.u32();
     if (!syn_reader.ok()) return refuse(format_error("truncated synaptic section"));
     syn_seen = checksum_of(syn_seen, b, stale);
-    if (!std::isfinite(b) || stale > 1)
+    if (!(std::fabs(b) <= kMaxSynCoordinate) || stale > 1)
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: synaptic coordinate[%u] = %g, flag %u: must "
-                         "be finite, and 0 or 1",
-                         i, b, stale));
+                         "be at most %g in magnitude, and 0 or 1",
+                         i, b, stale, kMaxSynCoordinate));
     net->syn_aux[i].b = b;
     net->syn_aux[i].stale = stale;
   }
@@ -1133,6 +1140,11 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (!std::isfinite(x))
       return refuse(
           fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i, x));
+    if (is_syn && !(std::fabs(x) <= kMaxSynCoordinate))
+      return refuse(fail(SP_ERR_FORMAT,
+                         "not a valid saved network: state[%u] = %g: must be at most %g in "
+                         "magnitude (current-based synapses)",
+                         i, x, kMaxSynCoordinate));
     set_state(*net, i, x);
   }
   for (uint32_t i = 0; i < d.n; ++i) {
