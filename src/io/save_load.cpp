@@ -597,11 +597,14 @@ uint64_t checksum_of(uint64_t h, double b, uint32_t stale) {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-// Version 3: the largest coordinate A or B a file may hold. A network reaches nothing near it
-// (weights are at most 1e6, and the clocks stay below e^32 between re-bases), and the reset at
-// the end of a refractory period (t_ref at most 480 of the faster time constants) multiplies a
-// coordinate by up to e^512 = 2e222: beyond 1e80 that overflowed to an infinite state, which the
-// re-saved file could not hold (a fuzz_load finding: B = 3e284 loaded, a state of -inf came out).
+// Version 3: the largest synaptic coordinate B a file may hold. B is the synaptic current times
+// its clock (below e^32 between re-bases), which inputs (weights at most 1e6) change by far less
+// than an ulp of this bound and re-bases only shrink: a network never comes near it. The reset
+// at the end of a refractory period (t_ref at most 480 of the faster time constants) carries B
+// into the state A with a factor up to e^512 = 2e222: beyond 1e80 that overflowed to an infinite
+// state, which the re-saved file could not hold (a fuzz_load finding: B = 3e284 loaded, a state
+// of -inf came out). (A itself may legitimately be that large: a reset held for 480 time
+// constants is I e^480 in the co-moving frame.)
 constexpr double kMaxSynCoordinate = 1e80;
 
 // The decoded header: the payload's length, or a refusal.
@@ -1140,11 +1143,6 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (!std::isfinite(x))
       return refuse(
           fail(SP_ERR_FORMAT, "not a valid saved network: state[%u] = %g: must be finite", i, x));
-    if (is_syn && !(std::fabs(x) <= kMaxSynCoordinate))
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: state[%u] = %g: must be at most %g in "
-                         "magnitude (current-based synapses)",
-                         i, x, kMaxSynCoordinate));
     set_state(*net, i, x);
   }
   for (uint32_t i = 0; i < d.n; ++i) {
