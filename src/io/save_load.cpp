@@ -1106,7 +1106,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // decayed to 0). A clock far from its time's would give resets from another instant.
     double e = O::clock(*net, times.clock_time);
     double ds = 8 * DBL_EPSILON * (std::fabs(times.clock_time) + times.t0) / net->tau + 1e-6;
-    bool zero = times.clock_value == 0 && O::kLoadedClockMayBeZero;
+    // (The zero clock is a time-frame spiker's own: the phase frame's own clock is the due
+    // key's, which is positive; a zero clock there would reset its spikers to a state of 0.)
+    bool zero = times.clock_value == 0 && O::kLoadedClockMayBeZero && frame == SP_FRAME_TIME;
     if (!zero && !(std::fabs(times.clock_value - e) <= ds * (1 + std::fabs(e))))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: clock value = %.17g at %.17g: the clock "

@@ -472,11 +472,18 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
       fmt_reseal(buf, len);
       expect_refused(buf, len, "clock value");
       if (model == SP_MODEL_LIF) {
+        /* A clock of 0: a time-frame spiker's own after its state decayed to 0 loads; in the
+           phase frame, whose own clocks are the positive due key's, it reset the spikers to 0
+           and the re-saved keys did not load (a fuzz_load finding). */
         sp_network *b = NULL;
         fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 0.0);
         fmt_reseal(buf, len);
-        assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
-        sp_network_destroy(b);
+        if (frame == SP_FRAME_TIME) {
+          assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+          sp_network_destroy(b);
+        } else {
+          expect_refused(buf, len, "clock value = 0");
+        }
       }
       free(buf);
       sp_network_destroy(a);
