@@ -25,8 +25,9 @@ Limits:
   backward returns None for ``input_times`` (PyTorch then treats them as zero), and a warning is
   given if ``input_times`` requires a gradient.
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
-  backward pass zeroes them before it runs (they then hold its gradients). The forward pass rewinds the network and sets its parameters;
-  afterwards the network holds the last forward pass's parameters and final state. Neuron
+  backward pass zeroes them before it runs (they then hold its gradients). The forward pass
+  rewinds the network and sets its parameters; afterwards the network holds the last forward
+  pass's parameters and final state. Neuron
   indices of the wrong type or range, parameter tensors of the wrong size or with non-finite
   values, and parameter tensors given with a replica (whose parameters are its parent's) raise
   before the network is touched. Any later error (a value the library refuses for its model,
@@ -433,9 +434,9 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
     tensors in float32 are simulated in float64 and their gradients cast back (the values
     simulated are the float32 numbers: an EIF or custom network, which accepts only the
     drives given at its creation, refuses a float32 ``drives`` tensor unless those drives
-    are float32 numbers). The backward
-    pass differentiates this forward pass even if the network was used since: it then runs it
-    again with every parameter as it was here (see the module's notes).
+    are float32 numbers). The backward pass differentiates this forward pass even if the
+    network was used since: it then runs it again with every parameter as it was here (see the
+    module's notes).
     """
     weights = _param_tensor("weights", weights)
     input_weights = _param_tensor("input_weights", input_weights)
