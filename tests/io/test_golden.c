@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "variants.h"
+#include "continuation.h"
 
 #define STEPS 400
 
@@ -54,15 +55,6 @@ static unsigned char *read_all(const char *path, size_t *len) {
 
 static int close_enough(double a, double b) { return fabs(a - b) <= 1e-9 * (1.0 + fabs(a)); }
 
-static unsigned char *saved(const sp_network *net, size_t *len) {
-  unsigned char *buf;
-  assert_int_equal(sp_save(net, NULL, 0, len), SP_OK);
-  buf = malloc(*len);
-  assert_non_null(buf);
-  assert_int_equal(sp_save(net, buf, *len, len), SP_OK);
-  return buf;
-}
-
 /* The file's bytes loaded in the compact layout where they allow it save what the full
    layout's copy `a` saves. */
 static void check_layouts_agree(const char *name, const unsigned char *buf, size_t len,
@@ -73,8 +65,8 @@ static void check_layouts_agree(const char *name, const unsigned char *buf, size
   assert_int_equal(setenv("SPARSEPROP_COMPACT_MIN_N", "1", 1), 0);
   if (sp_load(buf, len, NULL, &d) != SP_OK) fail_msg("%s (compact): %s", name, sp_last_error());
   assert_int_equal(unsetenv("SPARSEPROP_COMPACT_MIN_N"), 0);
-  full = saved(a, &full_len);
-  compact = saved(d, &compact_len);
+  full = save(a, &full_len);
+  compact = save(d, &compact_len);
   assert_int_equal(full_len, compact_len);
   for (s = 0; s < full_len; ++s)
     if (full[s] != compact[s])
