@@ -632,6 +632,49 @@ function readAtCcall(n) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Method definitions: `function f(...) ... end` and `f(...) = ...` (with `where` clauses and
+// return types), their names (null for a callable object or an anonymous function) and the
+// names of their arguments.
+
+const isTestFile = (dir, file) => path.relative(dir, file).split(path.sep).includes('test');
+
+// The call_expression of a signature: under `where` clauses and a return type annotation.
+function signatureCall(n) {
+  while (n && (n.type === 'where_expression' || n.type === 'typed_expression')) n = named(n)[0];
+  return n && n.type === 'call_expression' ? n : null;
+}
+
+// The name one argument binds: x, x::T, x = v, x::T = v, x..., or null (::T, a destructuring).
+function argumentName(a) {
+  if (a.type === 'named_argument' || a.type === 'splat_expression') a = named(a)[0];
+  if (a && a.type === 'typed_expression') a = named(a)[0];
+  return a && a.type === 'identifier' ? a.text : null;
+}
+
+function methodDefinitions(root) {
+  const out = [];
+  walk(root, (n) => {
+    let call = null;
+    if (n.type === 'function_definition') {
+      const sig = named(n).find((c) => c.type === 'signature');
+      call = sig ? signatureCall(named(sig)[0]) : null;
+    } else if (n.type === 'assignment') {
+      call = signatureCall(named(n)[0]);
+    }
+    if (!call) return;
+    const [callee, args] = named(call);
+    if (!args || args.type !== 'argument_list') return;
+    const params = [];
+    for (const a of named(args)) {
+      const name = argumentName(a);
+      if (name) params.push({ name, line: lineOf(a) });
+    }
+    out.push({ name: callee && callee.type === 'identifier' ? callee.text : null, params });
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The check
 
 export async function runCheck(opts = {}) {
@@ -699,6 +742,42 @@ export async function runCheck(opts = {}) {
         if (why) report(file, c.line, `${c.form} of ${c.name}: return type: ${why}`);
       }
     }
+  }
+
+  // Two errors Julia reports when it loads or runs the code, which parse fine: a method whose
+  // arguments (positional and keyword together) repeat a name ("function argument name not
+  // unique" when the module loads), and a test that calls one of the package's functions that
+  // is not exported without qualifying it (UndefVarError when the test runs).
+  const defined = new Map();  // function name -> defined in src/ (plain name, not Base.f)
+  for (const { file, tree } of trees) {
+    for (const d of methodDefinitions(tree.rootNode)) {
+      const seen = new Set();
+      for (const a of d.params) {
+        if (a.name !== '_' && seen.has(a.name)) {
+          report(file, a.line, `method ${d.name ?? '(anonymous)'}: argument name ${a.name} not unique ` +
+            '(positional and keyword arguments share one namespace)');
+        }
+        seen.add(a.name);
+      }
+      if (d.name && !isTestFile(dir, file)) defined.set(d.name, true);
+    }
+  }
+  const exported = new Set();
+  for (const { file, tree } of trees) {
+    if (isTestFile(dir, file)) continue;
+    walk(tree.rootNode, (n) => {
+      if (n.type === 'export_statement') for (const c of named(n)) if (c.type === 'identifier') exported.add(c.text);
+    });
+  }
+  for (const { file, tree } of trees) {
+    if (!isTestFile(dir, file)) continue;
+    const local = new Set(methodDefinitions(tree.rootNode).map((d) => d.name).filter(Boolean));
+    walk(tree.rootNode, (n) => {
+      if (n.type !== 'call_expression') return;
+      const f = named(n)[0];
+      if (!f || f.type !== 'identifier' || !defined.has(f.text) || exported.has(f.text) || local.has(f.text)) return;
+      report(file, lineOf(n), `${f.text} is not exported by the package: call it qualified (e.g. SP.${f.text})`);
+    });
   }
 
   const headerFns = [...h.functions.keys()].filter((n) => n.startsWith(prefix));

@@ -86,6 +86,10 @@ const mutations = [
   ['src/SparseProp.jl', 'v0 = 4)', 'v0 = 5)', /const _PARAMS: v0 = 5, but C SP_PARAM_V0 = 4/, 'parameter code'],
   ['src/SparseProp.jl', '    return (t = s.t, neuron = Int(s.neuron) + 1)\nend', '    return (t = s.t, neuron = Int(s.neuron) + 1)\n',
     /syntax error/, 'missing end'],
+  ['src/SparseProp.jl', 'function _with_desc(body; model', 'function _with_desc(f; model',
+    /method _with_desc: argument name f not unique/, 'a positional and a keyword argument of one name'],
+  ['test/runtests.jl', 'c = SP.load(SP.save(cus))', 'c = load(SP.save(cus))',
+    /load is not exported by the package: call it qualified/, 'an unexported function called unqualified in a test'],
 ];
 for (const [file, from, to, re, what] of mutations) {
   const dir = mutate(file, from, to);

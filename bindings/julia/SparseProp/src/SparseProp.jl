@@ -99,17 +99,24 @@ members are not exported: `SparseProp.ERR_STATE`).
 end
 
 """
-    SparsePropError(status::SPStatus, message::String)
+    SparsePropError(status::SPStatus, message::String[, spikes])
 
 Thrown when the library refuses a call: `status` is its code, `message` its description of
 what was wrong (`sp_last_error()`). What the binding can check before calling the library
 throws Base exceptions instead: `ArgumentError` for a bad value, `DimensionMismatch` for an
 array of the wrong length or size, `InvalidStateException` for a closed `Network`.
+
+`spikes` is `nothing`, except when `run!` or `run_until!` stops with `ERR_CAPACITY` (a full
+recording tape) or `ERR_NUMERIC`: the library keeps the events it processed before it
+stopped, and `spikes` holds their spikes, as those functions would have returned them (e.g.
+`length(e.spikes.times)` spikes were recorded, the count `backward!` needs).
 """
 struct SparsePropError <: Exception
     status::SPStatus
     message::String
+    spikes::Any
 end
+SparsePropError(status::SPStatus, message::String) = SparsePropError(status, message, nothing)
 
 function Base.showerror(io::IO, e::SparsePropError)
     print(io, "SparsePropError: SP_", e.status)   # an Enum prints as its name
@@ -119,11 +126,11 @@ end
 
 # The message is thread-local in C. No yield point separates the failing ccall from this one, so
 # the task cannot have migrated to another thread in between.
-@noinline function _throw_status(rc::Cint)
+@noinline function _throw_status(rc::Cint, spikes = nothing)
     p = sp_last_error()
     msg = p == C_NULL ? "" : unsafe_string(p)
     for s in instances(SPStatus)
-        Integer(s) == rc && throw(SparsePropError(s, msg))
+        Integer(s) == rc && throw(SparsePropError(s, msg, spikes))
     end
     error("libsparseprop returned unknown status $rc: $msg")
 end
@@ -217,14 +224,22 @@ mutable struct Network
     ptr::Ptr{Cvoid}
     # A replica's parent (kept alive: the replica reads its parameters), or nothing.
     parent::Union{Nothing,Network}
-    # The replicas made from this network, closed before it is.
+    # The rest is used on a parent only (see `_release`). The replicas made from this network,
+    # closed before it is, and the lock that guards the list (`replica` may be called from
+    # several threads).
     replicas::Vector{WeakRef}
+    lock::ReentrantLock
+    # Replicas whose handles are not destroyed yet, and this network's own handle once it was
+    # released while some were (then the last of them destroys it).
+    live::Threads.Atomic{Int}
+    orphan::Threads.Atomic{UInt}
 
     # Takes ownership of a handle returned by the library.
     function Network(ptr::Ptr{Cvoid}, parent::Union{Nothing,Network} = nothing)
         ptr == C_NULL && throw(ArgumentError("Network: NULL handle"))
-        net = new(ptr, parent, WeakRef[])
-        finalizer(close, net)
+        net = new(ptr, parent, WeakRef[], ReentrantLock(), Threads.Atomic{Int}(0),
+                  Threads.Atomic{UInt}(0))
+        finalizer(_release, net)
         return net
     end
 end
@@ -246,14 +261,43 @@ Frees the network now. Idempotent; any later use of `net` throws an
 `InvalidStateException` (state `:closed`), like a closed `Channel`.
 """
 function Base.close(net::Network)
-    for r in net.replicas
-        r.value === nothing || close(r.value)
+    if net.parent === nothing
+        lock(net.lock) do
+            for r in net.replicas
+                v = r.value
+                v === nothing || _release(v)
+            end
+            empty!(net.replicas)
+        end
     end
-    empty!(net.replicas)
+    _release(net)
+    return nothing
+end
+
+# Destroys net's handle (idempotent); the finalizer. The C library's rule is "destroy the
+# replicas before their parent". `close` on a parent closes the replicas it can still reach
+# first, but a replica the GC has already dropped from `replicas` (weak references are cleared
+# before finalizers run) may not be finalized yet: the parent's handle is then left to the
+# last such replica (`orphan`), through atomics, as finalizers may run on any thread. (A
+# finalized parent has no reachable replica: each replica keeps its parent alive.)
+function _release(net::Network)
     ptr = net.ptr
-    if ptr != C_NULL
-        net.ptr = C_NULL
+    ptr == C_NULL && return nothing
+    net.ptr = C_NULL
+    root = net.parent
+    if root === nothing
+        # Published before `live` is read, so that the last replica, which decrements `live`
+        # before it takes `orphan`, cannot miss it; exactly one of the two destroys it.
+        net.orphan[] = UInt(ptr)
+        if net.live[] == 0 && Threads.atomic_cas!(net.orphan, UInt(ptr), UInt(0)) == UInt(ptr)
+            sp_network_destroy(ptr)
+        end
+    else
         sp_network_destroy(ptr)
+        if Threads.atomic_sub!(root.live, 1) == 1  # (returns the old value)
+            orphan = Threads.atomic_xchg!(root.orphan, UInt(0))
+            orphan == 0 || sp_network_destroy(Ptr{Cvoid}(orphan))
+        end
     end
     return nothing
 end
@@ -454,9 +498,10 @@ function _neuron_count(n, recurrent, inputs)
                         "(unless a recurrent or inputs matrix gives it)"))
 end
 
-# Builds an sp_network_desc from the keyword arguments and calls f(Ref(desc)) while every array
-# it points into is rooted.
-function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Integer} = nothing,
+# Builds an sp_network_desc from the keyword arguments and calls body(Ref(desc)) while every
+# array it points into is rooted. (Not `f`: that keyword is the custom model's function, and
+# Julia refuses a positional and a keyword argument of the same name.)
+function _with_desc(body; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Integer} = nothing,
                     tau::Real = 0.01, drive::Union{Nothing,Real} = nothing, drives = nothing,
                     recurrent::Union{Nothing,SparseMatrixCSC} = nothing,
                     k::Integer = 0, seed::Integer = 0, weight::Union{Nothing,Real} = nothing,
@@ -519,7 +564,7 @@ function _with_desc(f; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,Int
                                 Base.unsafe_convert(Ptr{sp_model_params}, mp))
         d = sp_network_desc((get(given, name, getfield(base, name))
                              for name in fieldnames(sp_network_desc))...)
-        f(Ref(d))
+        body(Ref(d))
     end
     return result
 end
@@ -600,6 +645,9 @@ end
 
 Processes every event before `t_end` and returns the spikes in order, neurons 1-based;
 afterwards `now(net) == t_end`. `bufsize` is the number of spikes fetched per library call.
+While recording, a full tape throws `ERR_CAPACITY` before the spike that would not fit; that
+`SparsePropError`'s `spikes` holds the spikes processed until then, as for `ERR_NUMERIC` (a
+neuron's second spike at one instant, the C header's `sp_step`).
 """
 function run!(net::Network, t_end::Real; bufsize::Integer = 4096)
     bufsize >= 1 || throw(ArgumentError("bufsize = $bufsize, expected >= 1"))
@@ -608,12 +656,14 @@ function run!(net::Network, t_end::Real; bufsize::Integer = 4096)
     buf = Vector{sp_spike}(undef, bufsize)
     count = Ref{Csize_t}(0)
     while true
-        check(sp_run(net, t_end, buf, length(buf), count))
-        m = Int(count[])
+        status = sp_run(net, t_end, buf, length(buf), count)
+        # (A run stopped by the tape or a numeric refusal keeps the events it processed.)
+        m = status in (Cint(OK), Cint(ERR_CAPACITY), Cint(ERR_NUMERIC)) ? Int(count[]) : 0
         for s in 1:m
             push!(times, buf[s].t)
             push!(neurons, Int(buf[s].neuron) + 1)
         end
+        status == 0 || _throw_status(status, (times = times, neurons = neurons))
         # A full buffer means the library stopped early at its last spike: go on.
         m < length(buf) && break
     end
@@ -669,11 +719,16 @@ of a training loop. Stops right after the spike that completes the set; `complet
 whether it did (otherwise `t_end` came first, which is not an error). `flags[s]` is 0 for an
 ordinary spike, else `SP_SPIKE_TRIGGERED` (its time is the time of the event that kicked it
 over threshold) possibly with `SP_SPIKE_INPUT_TRIGGERED` (that chain started at an input: no
-gradient). The spike buffer grows as needed; with `max_spikes`, more spikes than that throw
-`ERR_CAPACITY`.
+gradient). The spike buffer grows as needed; with `max_spikes` (at least 1), more spikes than
+that throw `ERR_CAPACITY`. A `SparsePropError` with `ERR_CAPACITY` (that limit, or a full
+recording tape) or `ERR_NUMERIC` carries the spikes processed before it in `spikes`
+`(times, neurons, flags)`.
 """
 function run_until!(net::Network, t_end::Real, watch::AbstractVector{<:Integer};
                     max_spikes::Union{Nothing,Integer} = nothing)
+    # (0 would pass a capacity of 0, which the library reads as "count only, never stop".)
+    max_spikes === nothing || max_spikes >= 1 ||
+        throw(ArgumentError("max_spikes = $max_spikes, expected >= 1"))
     remaining = unique(UInt32[_neuron(i, net) for i in watch])
     times = Float64[]
     neurons = Int[]
@@ -699,7 +754,7 @@ function run_until!(net::Network, t_end::Real, watch::AbstractVector{<:Integer};
             size = min(2 * size, 1 << 22)
             continue
         end
-        check(status)
+        status == 0 || _throw_status(status, (times = times, neurons = neurons, flags = flags))
         break
     end
     return (times = times, neurons = neurons, flags = flags, completed = now(net) < t_end)
@@ -827,15 +882,19 @@ and initial voltages are read from `net`, not copied; the replica has its own st
 queue, tape and gradients. Run one replica per thread, sum their gradients into `net` with
 `accumulate_grads!`, and change parameters on `net` only while no replica runs; a replica
 picks them up at its next `rewind!` (before it, it throws `ERR_STATE`). `close(net)` closes
-its replicas first.
+its replicas first, and the library's rule (replicas destroyed before their parent) holds
+for finalizers too. `replica` may be called from several threads at once.
 """
 function replica(net::Network)
-    out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(sp_network_replica(net, out))
     root = net.parent === nothing ? net : net.parent
-    r = Network(out[], root)
-    push!(root.replicas, WeakRef(r))
-    return r
+    return lock(root.lock) do
+        out = Ref{Ptr{Cvoid}}(C_NULL)
+        check(sp_network_replica(net, out))
+        Threads.atomic_add!(root.live, 1)
+        r = Network(out[], root)
+        push!(root.replicas, WeakRef(r))
+        r
+    end
 end
 
 """
@@ -856,7 +915,7 @@ Starts recording from `now(net)` for a backward pass; running past `max_spikes` 
 spikes fails with `ERR_CAPACITY`.
 """
 function record!(net::Network, max_spikes::Integer)
-    max_spikes >= 0 || throw(ArgumentError("max_spikes = $max_spikes, expected >= 0"))
+    max_spikes >= 1 || throw(ArgumentError("max_spikes = $max_spikes, expected >= 1"))
     check(sp_record(net, max_spikes))
     return net
 end

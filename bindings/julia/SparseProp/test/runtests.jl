@@ -237,6 +237,7 @@ end
     @test_throws ArgumentError getparams(net, :bogus)
     @test_throws DimensionMismatch setparams!(net, :drives, ones(2))
     @test_throws ArgumentError record!(net, -1)
+    @test_throws ArgumentError record!(net, 0)                          # the tape needs room
     @test_throws ArgumentError run!(net, 0.01; bufsize = 0)
     @test getparams(net, :drives) == fill(1.5, 3)                        # all left unchanged
     @test SP.now(net) == 0.0
@@ -264,7 +265,7 @@ end
     @test na == nb
     @test all(abs.(ta .- tb) .<= 1e-12 .* max.(ta, 0.01))
     # Saved with its tables: loads and continues without the function.
-    c = load(save(cus))
+    c = SP.load(SP.save(cus))
     @test run!(c, 0.8) == run!(cus, 0.8)
     close(net); close(lif); close(cus); close(c)
 end
@@ -497,10 +498,20 @@ end
     zero_grads!(net)
     @test all(iszero, getgrads(net, :drives))
 
-    # The tape has a fixed capacity.
+    # The tape has a fixed capacity: the run stops before the spike that would not fit, and
+    # the exception carries the spikes the library kept (the count backward! needs).
     rewind!(net)
     record!(net, 2)
-    @test status_of(() -> run!(net, T)) == SP.ERR_CAPACITY
+    full = try
+        run!(net, T)
+        nothing
+    catch e
+        e
+    end
+    @test full isa SparsePropError && full.status == SP.ERR_CAPACITY
+    @test length(full.spikes.times) == 2 == length(full.spikes.neurons)
+    @test full.spikes.times == times[1:2] && full.spikes.neurons == order[1:2]
+    backward!(net, ones(2))
 end
 
 @testset "training calls: run_until!, flags, batched inputs, replicas" begin
@@ -520,16 +531,33 @@ end
     @test !run_until!(net, 0.002, [4]).completed
     @test_throws SparsePropError input!(net, [1, 2], [0.1, 0.2])
 
-    # Replicas: the same gradients as the parent computing the same sample.
+    @test_throws ArgumentError run_until!(net, 0.02, [4]; max_spikes = 0)
+    # A limit reached throws ERR_CAPACITY with the spikes processed until then.
+    rewind!(net)
+    input!(net, [1], [0.001])
+    capped = try
+        run_until!(net, 0.02, [4]; max_spikes = 1)
+        nothing
+    catch e
+        e
+    end
+    @test capped isa SparsePropError && capped.status == SP.ERR_CAPACITY
+    @test capped.spikes.neurons == [2] && capped.spikes.times == [0.001]
+
+    # Replicas: the same gradients as the parent computing the same sample. The loss is the
+    # time of neuron 1's own spike (the 3rd; the triggered ones carry no gradient), tau ln(I /
+    # (I - 1)) with I = 1.5: dL/dI_1 = tau (1/I - 1/(I - 1)).
     r = replica(net)
     for m in (net, r)
         rewind!(m)
         input!(m, [1], [0.001])
         record!(m, 16)
         o = run_until!(m, 0.02, [4])
-        backward!(m, [s == 1 ? 1.0 : 0.0 for s in 1:length(o.neurons)])
+        @test o.neurons[3] == 1
+        backward!(m, [s == 3 ? 1.0 : 0.0 for s in 1:length(o.neurons)])
     end
     g = getgrads(net, :drives)
+    @test g[1] ≈ 0.01 * (1 / 1.5 - 1 / 0.5) rtol = 1e-9
     accumulate_grads!(net, r)
     @test getgrads(net, :drives) ≈ 2 .* g
     @test_throws SparsePropError setparams!(r, :drives, [1.5, 0.5, 0.5, 0.5])
