@@ -481,14 +481,32 @@ static void test_huge_syn_weights_refused(void **state) {
   sp_network_destroy(net);
 }
 
-/* sp_backward with gradients that overflow: SP_ERR_NUMERIC, the accumulated gradients exactly
-   as before, the recording kept (the call can be repeated with finite results). */
+/* Every parameter kind's accumulated gradients, one after the other, into g (room for
+   GRADS_MAX values); returns how many. */
+#define GRADS_MAX (4 * N + 8)
+static size_t all_grads(sp_network *net, double *g) {
+  size_t at = 0;
+  int p;
+  for (p = SP_PARAM_WEIGHTS; p <= SP_PARAM_V0; p++) {
+    size_t len = 0;
+    assert_sp_ok(sp_param_count(net, (sp_param)p, &len));
+    assert_true(at + len <= GRADS_MAX);
+    if (len > 0) assert_sp_ok(sp_get_grads(net, (sp_param)p, g + at, len));
+    at += len;
+  }
+  return at;
+}
+
+/* sp_backward with gradients that overflow: SP_ERR_NUMERIC, the accumulated gradients of every
+   kind exactly as before, the recording kept: the call repeated with finite dL/dt adds what the
+   same recorded segment gives on a separate network. */
 static void test_backward_overflow_refused(void **state) {
   sp_network_desc d;
-  sp_network *net;
+  sp_network *net, *fresh;
   sp_spike buf[64];
-  size_t count = 0, i, n_drive = N;
-  double dl[64], g_before[N], g_after[N];
+  size_t count = 0, fresh_count = 0, i, n_grads;
+  double dl[64], g_before[GRADS_MAX], g_after[GRADS_MAX], g_segment[GRADS_MAX];
+  int nonzero = 0;
   (void)state;
   desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
   d.tau = 1.0; /* dT/dI = -tau/(I - 1) = -3.3 per spike */
@@ -499,7 +517,7 @@ static void test_backward_overflow_refused(void **state) {
   assert_true(count > 0 && count < 64);
   for (i = 0; i < count; i++) dl[i] = 1.0;
   assert_sp_ok(sp_backward(net, dl, count, NULL));
-  assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_before, n_drive));
+  n_grads = all_grads(net, g_before);
   /* Then dL/dt = 1e308 per spike: dL/dI overflows. */
   assert_sp_ok(sp_record(net, 64));
   assert_sp_ok(sp_run(net, 4.0, buf, 64, &count));
@@ -510,13 +528,31 @@ static void test_backward_overflow_refused(void **state) {
     abi_msg m = abi_last_error();
     abi_check_message("backward overflow", &m, NULL, "finite", NULL);
   }
-  assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
-  assert_memory_equal(g_before, g_after, sizeof g_before);
-  /* The recording is kept: the same tape with sane dL/dt gives what it gives from scratch. */
+  assert_int_equal(all_grads(net, g_after), n_grads);
+  assert_memory_equal(g_before, g_after, n_grads * sizeof g_before[0]);
+  /* The recording is kept: the same tape with sane dL/dt adds the gradients of the segment
+     [2, 4), which a separate network recording only that segment gives. */
   for (i = 0; i < count; i++) dl[i] = 1.0;
   assert_sp_ok(sp_backward(net, dl, count, NULL));
-  assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
-  for (i = 0; i < N; i++) assert_true(isfinite(g_after[i]));
+  assert_int_equal(all_grads(net, g_after), n_grads);
+  fresh = create_ok(&d);
+  assert_sp_ok(sp_run(fresh, 2.0, NULL, 0, NULL));
+  assert_sp_ok(sp_record(fresh, 64));
+  assert_sp_ok(sp_run(fresh, 4.0, buf, 64, &fresh_count));
+  assert_int_equal(fresh_count, count);
+  assert_sp_ok(sp_backward(fresh, dl, count, NULL));
+  assert_int_equal(all_grads(fresh, g_segment), n_grads);
+  for (i = 0; i < n_grads; i++) {
+    double want = g_before[i] + g_segment[i];
+    nonzero += g_segment[i] != 0;
+    if (!(fabs(g_after[i] - want) <= 1e-12 * (fabs(g_before[i]) + fabs(g_segment[i]))))
+      abi_fail_at(__FILE__, __LINE__,
+                  "gradient %u after the refusal and a retry: %.17g, "
+                  "expected %.17g + %.17g",
+                  (unsigned)i, g_after[i], g_before[i], g_segment[i]);
+  }
+  assert_true(nonzero > 0);
+  sp_network_destroy(fresh);
   sp_network_destroy(net);
 
   /* A refractory period of ~710 tau (the reset derivative's exp overflows): whatever the
@@ -532,7 +568,7 @@ static void test_backward_overflow_refused(void **state) {
       for (i = 0; i < count; i++) dl[i] = 1.0;
       st = sp_backward(net, dl, count, NULL);
       if (st == SP_OK) {
-        assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, n_drive));
+        assert_sp_ok(sp_get_grads(net, SP_PARAM_DRIVES, g_after, N));
         for (i = 0; i < N; i++)
           if (!isfinite(g_after[i]))
             abi_fail_at(__FILE__, __LINE__, "t_ref = 710 tau: SP_OK with gradient[%u] = %g",

@@ -149,6 +149,15 @@ MUTATOR(m_frame3, f->d.frame = 3)
 MUTATOR(m_frame99, f->d.frame = 99)
 MUTATOR(m_phase_drives, f->d.frame = SP_FRAME_PHASE; f->d.drives = f->drives; f->drives[6] = 1.3)
 MUTATOR(m_phase_nonosc, f->d.frame = SP_FRAME_PHASE; f->d.drive = 0.8)
+/* Current-based synapses (sparseprop.h, tau_syn): the refusals, each on its own. */
+MUTATOR(m_syn_nan, f->d.tau_syn = NAN)
+MUTATOR(m_syn_neg, f->d.tau_syn = -0.005)
+MUTATOR(m_syn_qif, f->d.tau_syn = 0.005)
+MUTATOR(m_syn_ratio_small, f->d.tau_syn = 0.01 * 5e-5)
+MUTATOR(m_syn_ratio_big, f->d.tau_syn = 0.01 * 2e4)
+MUTATOR(m_syn_ratio_near_1, f->d.tau_syn = 0.01 * (1 + 1.0 / 8192))
+MUTATOR(m_syn_t_ref, f->d.tau_syn = 0.005; f->d.t_ref = 481 * 0.005)
+MUTATOR(m_syn_phase, f->d.tau_syn = 0.005; f->d.frame = SP_FRAME_PHASE)
 MUTATOR(m_struct_size0, f->d.struct_size = 0)
 MUTATOR(m_struct_size4, f->d.struct_size = 4)
 MUTATOR(m_struct_size8, f->d.struct_size = 8)
@@ -237,6 +246,18 @@ static const create_case create_cases[] = {
      "phase|frame", NULL},
     {"SP_FRAME_PHASE with LIF drive 0.8", m_phase_nonosc, 0, SP_ERR_UNSUPPORTED, NULL,
      "phase|frame", NULL},
+    {"tau_syn = NaN", m_syn_nan, 0, SP_ERR_ARGUMENT, "tau_syn", NULL, "nan"},
+    {"tau_syn = -0.005", m_syn_neg, 0, SP_ERR_ARGUMENT, "tau_syn", NULL, "-0.005"},
+    {"tau_syn on QIF", m_syn_qif, 1, SP_ERR_UNSUPPORTED, "tau_syn", "LIF", "0.005"},
+    {"tau_syn/tau = 5e-5", m_syn_ratio_small, 0, SP_ERR_UNSUPPORTED, "tau_syn", "1e-4 to 1e4",
+     "5e-05"},
+    {"tau_syn/tau = 2e4", m_syn_ratio_big, 0, SP_ERR_UNSUPPORTED, "tau_syn", "1e-4 to 1e4",
+     "20000"},
+    {"tau_syn/tau = 1 + 2^-13", m_syn_ratio_near_1, 0, SP_ERR_NUMERIC, "tau_syn", "2^-12", NULL},
+    {"tau_syn, t_ref above 480 tau_syn", m_syn_t_ref, 0, SP_ERR_UNSUPPORTED, "t_ref", "480",
+     "2.405"},
+    {"tau_syn with SP_FRAME_PHASE", m_syn_phase, 0, SP_ERR_UNSUPPORTED, "frame", "time frame",
+     NULL},
     {"struct_size = 0", m_struct_size0, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "0"},
     {"struct_size = 4", m_struct_size4, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "4"},
     {"struct_size = 8", m_struct_size8, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "8"},

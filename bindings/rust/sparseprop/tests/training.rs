@@ -100,6 +100,50 @@ fn record_capacity_is_enforced() {
     assert_eq!(items[3].as_ref().unwrap_err().status, Status::Capacity);
 }
 
+/// Each kind's gradients against central finite differences of the same loss, entry by entry
+/// (a step along all kinds at once, below, could not see one kind's gradients missing).
+#[test]
+fn gradients_of_every_kind_match_finite_differences() {
+    let s = setup();
+    let mut net = build(&s);
+    let initial = first_spikes(&mut net);
+    let targets: Vec<f64> = initial.iter().map(|sp| 0.95 * sp.t).collect();
+    let times: Vec<f64> = initial.iter().map(|sp| sp.t).collect();
+    net.rewind().unwrap();
+    net.record(M).unwrap();
+    for _ in 0..M {
+        net.step().unwrap();
+    }
+    let dl_dt: Vec<f64> = times.iter().zip(&targets).map(|(t, g)| 2.0 * (t - g)).collect();
+    net.backward(&dl_dt, None).unwrap();
+    let order: Vec<u32> = initial.iter().map(|sp| sp.neuron).collect();
+    for kind in [Param::Drives, Param::Weights, Param::V0] {
+        let g = net.grads(kind).unwrap();
+        let p0 = net.params(kind).unwrap();
+        let scale = g.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+        assert!(scale > 0.0, "{kind:?}: every gradient is 0");
+        let mut loss_at = |i: usize, x: f64| -> f64 {
+            let mut p = p0.clone();
+            p[i] = x;
+            net.set_params(kind, &p).unwrap();
+            let after = first_spikes(&mut net);
+            let neurons: Vec<u32> = after.iter().map(|sp| sp.neuron).collect();
+            assert_eq!(neurons, order, "{kind:?}[{i}]: the spike order changed (L not smooth)");
+            loss(&after.iter().map(|sp| sp.t).collect::<Vec<_>>(), &targets)
+        };
+        for i in (0..p0.len()).step_by(3) {
+            let h = 1e-6;
+            let fd = (loss_at(i, p0[i] + h) - loss_at(i, p0[i] - h)) / (2.0 * h);
+            assert!(
+                (fd - g[i]).abs() <= 1e-6 * scale,
+                "{kind:?}[{i}]: gradient {}, finite difference {fd}",
+                g[i]
+            );
+        }
+        net.set_params(kind, &p0).unwrap();
+    }
+}
+
 #[test]
 fn gradient_step_lowers_the_loss() {
     let s = setup();
