@@ -46,7 +46,8 @@ typedef struct {
   uint32_t worst_late_neuron; /* where the largest one at t >= 1024 tau was */
   double worst_late_t;
   double last_t; /* time of the last spike */
-  int status;    /* SP_OK, or what went wrong (-1: a neuron out of turn) */
+  int status;    /* SP_OK, or what went wrong (-1: a neuron index out of range, -2: not the frame
+                    asked for, -3: a neuron spiked more or less often than its closed form) */
 } pm_result;
 
 /* Neuron i's k-th spike (k = 0, 1, ...) is first + k period, in long double:
@@ -132,6 +133,14 @@ static pm_result pm_measure(const pm_config *c, uint64_t total) {
     }
     if (got) r.last_t = buf[got - 1].t;
     r.spikes += got;
+  }
+  /* Every neuron kept spiking: by the last spike each has spiked as often as its closed form
+     says (to within one, a spike due at that very time). A neuron that fell out of the queue
+     would leave the others' times exact. */
+  for (i = 0; r.status == SP_OK && i < c->n; ++i) {
+    long double due = (long double)r.last_t - first[i];
+    long double expected = due < 0 ? 0 : floorl(due / period[i]) + 1;
+    if (fabsl((long double)count_of[i] - expected) > 1) r.status = -3;
   }
   sp_network_destroy(net);
   free(buf);
