@@ -674,6 +674,77 @@ function methodDefinitions(root) {
   return out;
 }
 
+// The names a file defines at any level: functions and methods, structs and abstract types,
+// constants and globals, @enum types and members, @deprecate'd names, macros.
+function definedNames(root) {
+  const out = new Set(methodDefinitions(root).map((d) => d.name).filter(Boolean));
+  const typeName = (head) => {
+    let n = head;
+    while (n && n.type !== 'identifier') n = named(n)[0];
+    return n ? n.text : null;
+  };
+  walk(root, (n) => {
+    if (n.type === 'struct_definition' || n.type === 'abstract_definition' || n.type === 'primitive_definition') {
+      const head = named(n).find((c) => c.type === 'type_head');
+      const name = head && typeName(head);
+      if (name) out.add(name);
+    } else if (n.type === 'macrocall_expression') {
+      const [m, args] = named(n);
+      const first = args && named(args)[0];
+      if (m && first && m.text === '@enum') out.add(typeName(first));
+      if (m && first && m.text === '@deprecate' && first.type === 'call_expression') out.add(typeName(first));
+    }
+  });
+  for (const b of boundNames(root, true)) out.add(b);
+  return out;
+}
+
+// The names bound in a file: the left sides of assignments (plain, typed or tuples), method
+// and anonymous-function arguments, for, let, do and catch variables. topOnly: only the
+// assignments outside every function (constants and globals).
+function boundNames(root, topOnly = false) {
+  const out = new Set();
+  const addTarget = (t) => {
+    if (!t) return;
+    if (t.type === 'identifier') out.add(t.text);
+    else if (t.type === 'typed_expression') addTarget(named(t)[0]);
+    else if (t.type === 'open_tuple' || t.type === 'tuple_expression' || t.type === 'argument_list') named(t).forEach(addTarget);
+    else if (t.type === 'named_argument' || t.type === 'splat_expression') addTarget(named(t)[0]);
+  };
+  const visit = (n, inFunction) => {
+    if (n.type === 'assignment' && (!topOnly || !inFunction)) addTarget(named(n)[0]);
+    if (!topOnly) {
+      if (n.type === 'arrow_function_expression' || n.type === 'for_binding' || n.type === 'let_binding') addTarget(named(n)[0]);
+      else if (n.type === 'do_clause' && named(n)[0]?.type === 'argument_list') addTarget(named(n)[0]);
+      else if (n.type === 'catch_clause' && named(n)[0]?.type === 'identifier') out.add(named(n)[0].text);
+    }
+    const fn = inFunction || n.type === 'function_definition' || n.type === 'arrow_function_expression' ||
+      (n.type === 'assignment' && signatureCall(named(n)[0]) !== null);
+    for (let i = 0; i < n.childCount; i++) visit(n.child(i), fn);
+  };
+  visit(root, false);
+  if (!topOnly) for (const d of methodDefinitions(root)) d.params.forEach((p) => out.add(p.name));
+  return out;
+}
+
+// julia-names.txt: sections [Module] of whitespace-separated names, # comments.
+function readNameList(file) {
+  const out = new Map([['Core', []], ['Base', []]]);
+  let section = null;
+  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    const m = /^\[(\w+)\]$/.exec(line);
+    if (m) {
+      section = m[1];
+      if (!out.has(section)) out.set(section, []);
+    } else if (line) {
+      if (!section) throw new Error(`${file}: names before the first [section]`);
+      out.get(section).push(...line.split(/\s+/));
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The check
 
@@ -777,6 +848,32 @@ export async function runCheck(opts = {}) {
       const f = named(n)[0];
       if (!f || f.type !== 'identifier' || !defined.has(f.text) || exported.has(f.text) || local.has(f.text)) return;
       report(file, lineOf(n), `${f.text} is not exported by the package: call it qualified (e.g. SP.${f.text})`);
+    });
+  }
+
+  // Every call of a plain name must name something: a function or type of the package, a
+  // name bound in the same file (an argument, a local, a loop or `do` variable), or one of
+  // Julia's own names listed in julia-names.txt (checked to exist in Julia 1.6). Anything else
+  // is a misspelling or an undefined name.
+  const names = readNameList(opts.names ?? path.join(here, 'julia-names.txt'));
+  const packageNames = new Set();
+  for (const { tree } of trees) for (const n of definedNames(tree.rootNode)) packageNames.add(n);
+  for (const { file, tree } of trees) {
+    const visible = new Set([...packageNames, ...boundNames(tree.rootNode), ...names.get('Core'), ...names.get('Base')]);
+    walk(tree.rootNode, (n) => {
+      if (n.type !== 'using_statement' && n.type !== 'import_statement') return;
+      for (const c of named(n)) {
+        if (c.type === 'selected_import') named(c).slice(1).forEach((x) => visible.add(x.text));
+        else if (c.type === 'identifier' && n.type === 'using_statement') (names.get(c.text) ?? []).forEach((x) => visible.add(x));
+      }
+    });
+    walk(tree.rootNode, (n) => {
+      if (n.type !== 'call_expression') return;
+      const f = named(n)[0];
+      if (f && f.type === 'identifier' && !visible.has(f.text)) {
+        report(file, lineOf(n), `${f.text} is not defined: not in the package, not bound in this file, ` +
+          'not in julia-names.txt (a misspelling? a Julia name not yet listed?)');
+      }
     });
   }
 
