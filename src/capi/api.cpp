@@ -1,6 +1,7 @@
-// The C interface: argument checks, status mapping and the thread-local message. This is the
-// only code with extern "C"; every entry point is noexcept and leaves the network unchanged
-// when it fails.
+// The C interface: argument checks, status mapping and the thread-local message. Every
+// function the library exports is here, in extern "C" (the only other extern "C" is
+// models/qif_batch.cpp's declaration of libmvec's functions); every entry point is noexcept
+// and leaves the network unchanged when it fails.
 #include <cmath>
 #include <cstdio>
 #include <cstring>

@@ -1,8 +1,9 @@
 // The one dispatch from a model number (sp_model) to a model's room (every room is included
 // here): with_model(model, f) calls f(M{}) for the model struct M, so that code written once
 // against Ops<M> and Deriv<M> runs for every model. A switch over the enumeration without a
-// default: -Wswitch names this place when a model is added to sp_model_code, and nothing else
-// branches on the model number.
+// default: -Wswitch names this place when a model is added to sp_model_code. (The few other
+// places that test a model number, which no compiler flags, are listed in src/ARCHITECTURE.md,
+// "Adding a neuron model".)
 #pragma once
 #include <cstdint>
 
