@@ -472,7 +472,7 @@ class Loop {
         const uint32_t q = later[l];
         neuron[who[q]].state = y[q];
         const double k = O::phase_key(y[q]);
-        if (k >= O::phase_key(x[q]))
+        if (k >= O::phase_key(x[q]) && !leave_due(who[q], neuron[who[q]]))
           queue_.update_later(who[q], k);
         else
           queue_.update(who[q], k);
@@ -505,9 +505,10 @@ class Loop {
     // ignores any further input at t.
     auto mark_due = [&](uint32_t i, Slot &slot) {
       if constexpr (kCompact) {
-        // (Not flagged before: a neuron flagged at this instant ignores its inputs.)
+        // (Not recent: a neuron flagged at this instant ignores its inputs. It may be due
+        // already only in a loaded network: see leave_due.)
+        if (!(net_.side[i] & kSideDue)) ++net_.due_count;
         net_.side[i] = static_cast<uint8_t>(kSideDue | cause_ << kCompactCauseShift);
-        ++net_.due_count;
         network_mark_recent(&net_, i);
       } else {
         slot.flags = recent_flags() | kSlotDue;
@@ -534,16 +535,10 @@ class Loop {
         mark_due(i, slot);
         return;
       }
-      if constexpr (!kCompact) {
-        // A neuron flagged due that takes the input (kept due by a drive change or a re-key at
-        // this instant; one an event took to threshold ignores its inputs) is moved off
-        // threshold by it: due no more, its key is its state's, as for a tie with the spiker.
-        // (Its key may be on either side of the due key it had: the general update.)
-        if (__builtin_expect(slot.flags & kSlotDue, 0)) {
-          slot.flags &= ~kSlotDue;
-          queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
-          return;
-        }
+      // (Its key may be on either side of the due key it had: the general update.)
+      if (leave_due(i, slot)) {
+        queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
+        return;
       }
       if constexpr (kDelays)
         queue_.update_later(i, O::phase_key(x));
@@ -582,6 +577,25 @@ class Loop {
     } else {
       each_target<rec>(row, 0, row.count, t, kick_one);
     }
+  }
+
+  // A neuron flagged due that takes an input is moved off threshold by it (event semantics): due
+  // no more, its key is its state's, as for a tie with the spiker. Only a neuron kept due by a
+  // drive change or a re-key at this instant takes inputs while flagged (one an event took to
+  // threshold ignores them); a compact network cannot make one, but may load one (saved by a
+  // network in the full layout), so its side byte is read while a neuron is due at this instant.
+  // Returns whether neuron i was flagged due; the caller then updates its key.
+  bool leave_due(uint32_t i, Slot &slot) {
+    if constexpr (kCompact) {
+      (void)slot;
+      if (__builtin_expect(net_.due_count == 0, 1) || !(net_.side[i] & kSideDue)) return false;
+      net_.side[i] &= ~kSideDue;
+      --net_.due_count;
+    } else {
+      if (__builtin_expect(!(slot.flags & kSlotDue), 1)) return false;
+      slot.flags &= ~kSlotDue;
+    }
+    return true;
   }
 
   // A slot's tag and flags as one 64-bit word (the two 32-bit words at offset 8, in memory

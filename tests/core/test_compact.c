@@ -329,6 +329,74 @@ static void test_load_needs_one_drive_and_seeded_v0(void **state) {
  * (empty, a sign, other characters) is ignored and the default 2^26 holds". A network of 2000
  * neurons is compact with "2000" and "1999", full with "2001", and full with the values that
  * must be ignored (the default is far above 2000); sp_network_memory says which layout. */
+/* A file from the full layout may hold what a compact network never makes: a neuron kept due by
+ * a drive change at the instant, which takes a later input of that instant and so leaves
+ * threshold (README, Event semantics). Loaded compact it must do the same (an outside tester's
+ * case: the compact copy fired it at the instant anyway). An input takes neurons 1-3 to
+ * threshold together, so they reset together and tie at their next spike; neuron 1 spikes
+ * first, neuron 0's drive set away and back at that instant flags 2 and 3 due, and neuron 2's
+ * spike then inhibits 3 (by 0.1, from the threshold): its next spike is tau ln((I - 0.9) /
+ * (I - 1)) later, in the original, in its full-layout copy and in its compact copy. */
+static void test_full_layout_due_neuron_loads_compact(void **state) {
+  static const uint64_t rec_row[5] = {0, 0, 0, 1, 1};
+  static const uint32_t rec_tgt[1] = {3};
+  static const uint64_t in_row[2] = {0, 3};
+  static const uint32_t in_tgt[3] = {1, 2, 3};
+  sp_network_desc d;
+  sp_network *net[3] = {NULL, NULL, NULL};
+  sp_spike tie, s[3];
+  unsigned char *buf;
+  size_t len = 0;
+  int k, which;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 4;
+  d.tau = 0.01;
+  d.drive = 1.5;
+  d.recurrent.row_ptr = rec_row;
+  d.recurrent.targets = rec_tgt;
+  d.recurrent.weight = -0.1;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = in_row;
+  d.inputs.targets = in_tgt;
+  d.inputs.weight = 2.0;
+  d.init_seed = 3;
+  use_compact(0);
+  assert_int_equal(sp_network_create(&d, &net[0]), SP_OK);
+  assert_int_equal(sp_input(net[0], 0, 0.001), SP_OK);
+  do assert_int_equal(sp_step(net[0], &tie), SP_OK);
+  while (tie.neuron != 1 || !(tie.t > 0.001));
+  assert_int_equal(sp_set_drive(net[0], 0, 1.2), SP_OK);
+  assert_int_equal(sp_set_drive(net[0], 0, 1.5), SP_OK);
+  buf = save(net[0], &len);
+  use_compact(0);
+  assert_int_equal(sp_load(buf, len, NULL, &net[1]), SP_OK);
+  use_compact(1);
+  assert_int_equal(sp_load(buf, len, NULL, &net[2]), SP_OK);
+  free(buf);
+  /* (The layouts as loaded: the compact one refuses sp_record.) */
+  assert_int_equal(sp_record(net[2], 8), SP_ERR_UNSUPPORTED);
+  assert_int_equal(sp_record(net[1], 64), SP_OK);
+  assert_int_equal(sp_record(net[0], 64), SP_OK);
+  for (which = 0; which < 3; ++which) {
+    /* Neuron 2 at the instant, then (neuron 0 aside) neuron 3 at its closed-form time. */
+    for (k = 0; k < 8; ++k) {
+      assert_int_equal(sp_step(net[which], &s[which]), SP_OK);
+      if (k == 0) {
+        assert_int_equal(s[which].neuron, 2);
+        assert_true(s[which].t == tie.t);
+      }
+      if (s[which].neuron == 3) break;
+    }
+    assert_int_equal(s[which].neuron, 3);
+    if (!(fabs(s[which].t - (tie.t + 0.01 * log(0.6 / 0.5))) <= 1e-14))
+      fail_msg("network %d: neuron 3 at %.17g, expected %.17g", which, s[which].t,
+               tie.t + 0.01 * log(0.6 / 0.5));
+  }
+  for (which = 0; which < 3; ++which) sp_network_destroy(net[which]);
+}
+
 static void test_threshold_variable_parsing(void **state) {
   static const char *const values[][2] = {{"2000", "c"}, {"1999", "c"}, {"2001", "f"},
                                           {"2e3", "f"},  {"+1", "f"},   {"-1", "f"},
@@ -363,6 +431,7 @@ int main(void) {
       cmocka_unit_test(test_save_load_lif),
       cmocka_unit_test(test_save_load_qif),
       cmocka_unit_test(test_load_needs_one_drive_and_seeded_v0),
+      cmocka_unit_test(test_full_layout_due_neuron_loads_compact),
       cmocka_unit_test(test_threshold_variable_parsing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
