@@ -4,9 +4,12 @@
  * libsparseprop simulates and trains sparse recurrent networks of integrate-and-fire neurons
  * exactly (SparseProp, Engelken, NeurIPS 2023): spike times are computed in closed form
  * between events, and a network spike costs O(K log N) instead of O(N). Precision: a neuron
- * firing on its own (no input) spikes within 8 ulps of its exact spike time plus 4 x 2^-52 tau,
- * however many spikes came before (rounding does not accumulate from spike to spike); each
- * input rounds its targets' states once, a relative error of about 1e-16.
+ * firing on its own (no input) spikes within 8 ulps of its exact spike time plus 4 x 2^-52 tau
+ * (the rounding of its spike time is never fed back); its reset state is rounded at each spike,
+ * which adds up like a random walk, about sqrt(k)/2 x 2^-52 tau after k spikes, beyond that
+ * bound only for free periods much shorter than tau (LIF at I = 10^6: 27 times it after 10^5
+ * spikes; README.md, State representation); each input rounds its targets' states once, a
+ * relative error of about 1e-16 (of I - V for LIF).
  *
  * How each function is documented: a block before it, in this order,
  *   sp_name - what it does, then its semantics;
@@ -52,7 +55,9 @@
  *     differ by less than the rounding are reported at the same t in the order of their
  *     exact times (the index decides only exact ties). "Exact" is from the engine's states,
  *     which carry the rounding of earlier events (about 1e-16 relative per input): spikes
- *     closer than that may come in either order. An input queued at a reported spike time t
+ *     closer than that may come in either order. In the time frame (sp_network_frame) the
+ *     queue holds each neuron's spike time as a double, so there spikes whose times round to
+ *     the same double come in index order, whatever their exact order. An input queued at a reported spike time t
  *     is processed before that spike (inputs first), even when the spike's exact time was a
  *     little earlier: it can cancel a LIF neuron's spike or make it triggered (rule 2).
  *  2. An input that takes a neuron to threshold makes it spike at that same time, after the
@@ -62,7 +67,9 @@
  *     neuron at threshold at that instant (V = 1, due on its own) still takes its inputs: one
  *     that lowers V cancels its spike, one that raises it makes the spike triggered. A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
- *     inputs at that instant and spikes on its own (flags 0).
+ *     inputs at that instant and spikes on its own (flags 0). A QIF input never takes a
+ *     neuron to threshold: one that leaves V finite but huge makes it spike on its own (flags
+ *     0), as soon after as V's blow-up takes, which may round to the input's time.
  *  3. A neuron that spiked at time t ignores every input arriving at times in
  *     [t, t + t_ref] (with t_ref = 0: the same instant only), so cascades of simultaneous
  *     spikes always end. With t_ref > 0 its voltage is held at reset until t + t_ref.
@@ -205,10 +212,12 @@ enum sp_model_code {
      V_r' = 0, I' = (E_L - V_r + R I)/s, weights w' = w/s. Oscillatory for I > V_T - D_T
      (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED).
      Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
-     once per distinct drive at creation to about 1e-15 (for I - (V_T - D_T) of order D_T;
-     close to the bifurcation the period's error grows up to about 1e-16 D_T/(I - V_T + D_T),
-     the rounding of F + I there, a small difference of order-one terms, and a free-running
-     neuron's spike times drift by that much per period); an input of weight w maps the
+     once per distinct drive at creation to about 1e-15 (for I - (V_T - D_T) of order D_T and
+     voltages and D_T of order 1; close to the bifurcation, or with D_T, V_T or I far from
+     order 1, the period's error grows up to about 1e-16 S/(I - V_T + D_T), S = max(1, |I|,
+     |V_T|): the rounding of F + I near V_T, a small difference of larger terms (measured
+     1.6e-12 at D_T = I - V_T + D_T = 1e-6, 1.2e-10 with V_T = 10^6, I - V_T + D_T = 0.1), and
+     a free-running neuron's spike times drift by that much per period); an input of weight w maps the
      phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
      threshold or past the point where the rest of the blow-up is below rounding fires the
      neuron at that instant (as LIF inputs that reach 1). At most 64 distinct drives, fixed at
@@ -243,7 +252,8 @@ enum sp_model_code {
      (SP_ERR_UNSUPPORTED, with a message saying so; sp_network_memory does not run that
      check); so can a blow-up that is not smooth in 1/V (|V|^p with p not an integer, V^2
      log V) or a very high power (|V|^7 with reset 0): shift V up, or give a finite v_spike.
-     Accuracy: about 1e-15 of the period away from the bifurcation; the tabulation loses
+     Accuracy: about 1e-15 of the period away from the bifurcation, for voltages of order 1
+     (far from it, about ulp(V)/(F + I) there); the tabulation loses
      accuracy where F + I comes close to 0 (a drive just above the bifurcation), e.g. F = -V
      with threshold 1: 3e-14 at I - 1 = 1e-5, 2e-11 at 1e-8, 8e-9 at 1e-10, 4e-3 at 1e-13
      (SP_MODEL_LIF, in closed form, has no such loss). F = -V with threshold 1 and reset 0
@@ -257,13 +267,15 @@ enum sp_model_code {
  *
  * Explicit (row_ptr != NULL): CSR by source. row_ptr has n_sources + 1 entries, starts at 0
  * and never decreases; targets[row_ptr[j] .. row_ptr[j+1]) are source j's targets (each < n,
- * repeats and self-connections allowed); weights has row_ptr[n_sources] entries, or is NULL
- * for one shared `weight`. k must be 0.
+ * repeats and self-connections allowed), at most 2^32 - 1 of them per row; weights has
+ * row_ptr[n_sources] entries, or is NULL for one shared `weight`. k must be 0.
  *
  * Procedural (row_ptr == NULL, k > 0): every source projects to exactly k distinct targets,
  * never itself for recurrent synapses, all with weight `weight`. The targets are regenerated
  * at every spike from (seed, source) by the generator documented in README.md ("Procedural
- * connectivity"), so they cost no memory and are the same on every platform and version.
+ * connectivity"), so they store nothing per synapse (the generator's scratch is 20 bytes per
+ * unit of the largest k, once per network and replica) and are the same on every platform
+ * and version.
  * k is at most n - 1 for recurrent synapses, n for input channels.
  *
  * None (row_ptr == NULL, k == 0): no synapses.
@@ -280,7 +292,12 @@ typedef struct sp_synapses {
   double weight;
 } sp_synapses;
 
-/* A caller-supplied allocator (see Memory at the top). Both functions must be set. */
+/* A caller-supplied allocator (see Memory at the top). Both functions must be set. The library
+ * copies the struct when a network is created or loaded (it need not outlive the call), and
+ * calls the functions from the thread of the call that allocates or frees: replicas of one
+ * parent use the parent's allocator from their own threads (sp_network_replica, sp_record,
+ * sp_grads_accumulate, sp_network_destroy), so an allocator shared by replicas running on
+ * several threads must be thread-safe; the library does not serialise the calls. */
 typedef struct sp_allocator {
   /* Returns size bytes aligned to align (a power of two, at most 64), or NULL. */
   void *(*alloc)(void *ctx, size_t size, size_t align);
@@ -333,7 +350,10 @@ typedef struct sp_network_desc {
   uint64_t init_seed;
   double t_ref;               /* absolute refractory period in seconds, 0 to min(1e100, 1e15 tau)
                                  (0: none); any such length, e.g. longer than a run for
-                                 first-spike-only readouts */
+                                 first-spike-only readouts. LIF beyond about 560 tau: the
+                                 refractory end is the rounded spike time plus t_ref, and
+                                 that rounding (an ulp of t per spike) accumulates over a
+                                 neuron's spikes (README.md, State representation) */
   uint32_t input_capacity;    /* queued external input events (0: 4096; none without inputs);
                                  at most 2^24 in a network that is saved (sp_save) */
   const sp_allocator *allocator; /* NULL: the C library's aligned_alloc/free */
@@ -353,10 +373,11 @@ typedef struct sp_network_desc {
                                  spikes at t even if an input at t lowers J); time frame
                                  only. Refused:
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
-                                 to 1e4 (SP_ERR_UNSUPPORTED), within 2^-12 of 1 but not 1
-                                 (SP_ERR_NUMERIC: the two exponentials cancel; near that
-                                 edge an input's relative error is about 3e-16 /
-                                 |tau_syn/tau - 1|, 1.4e-12 at 1 + 2^-12), t_ref above 480
+                                 to 1e4 (SP_ERR_UNSUPPORTED), less than 2^-12 from 1 but not
+                                 1 (SP_ERR_NUMERIC: the two exponentials cancel; near that
+                                 edge the error an input leaves in the time from it to the
+                                 next spike is about 1e-15 / |tau_syn/tau - 1| relative,
+                                 4e-12 just inside 1 - 2^-12), t_ref above 480
                                  times the faster time constant, a forced phase frame
                                  (SP_ERR_UNSUPPORTED), any
                                  weight above 1e6 in magnitude (SP_ERR_NUMERIC, also in
@@ -1019,7 +1040,8 @@ SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
  *             SP_ERR_STATE: a replica whose parent's parameters changed since its last sp_rewind;
  *             SP_ERR_UNSUPPORTED: an input_capacity above 2^24 (as sp_save);
  *             SP_ERR_NOMEM: the temporary buffer could not be allocated;
- *             SP_ERR_IO: the file could not be opened, written or closed.
+ *             SP_ERR_IO: the file could not be opened (also when the C library cannot allocate
+ *               its FILE), written or closed.
  * On failure: the network is unchanged; after SP_ERR_IO the file may exist, truncated or
  *             partly written (after the other errors it is not opened).
  * Allocates:  a temporary buffer of 1 MiB through the network's allocator, freed before it
@@ -1040,13 +1062,15 @@ SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCE
  *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: path or out NULL;
- *             SP_ERR_IO: the file cannot be opened or read, or is not a regular file (a
- *               directory, a device such as /dev/null, a FIFO: refused before anything is
- *               read, and without waiting for a FIFO's writer);
+ *             SP_ERR_IO: the file cannot be opened (also when the C library cannot allocate
+ *               its FILE) or read, or is not a regular file (a directory, a device such as
+ *               /dev/null, a FIFO: refused before anything is read, and without waiting for
+ *               a FIFO's writer);
  *             SP_ERR_FORMAT, SP_ERR_NOMEM: as sp_load.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
- * Allocates:  through the C library's allocator: the network, and a 1 MiB read buffer
- *             (freed before it returns). The file is streamed straight into the network
+ * Allocates:  through the C library's allocator: the network, and a read buffer of 1.125 MiB
+ *             (1 MiB, and an eighth of that for the same-instant flags read ahead; freed
+ *             before it returns). The file is streamed straight into the network
  *             (checksum computed on the way, every value checked as sp_load checks it), so
  *             loading needs no memory the size of the file besides the network itself. The
  *             file is read once; a file that fails a check is read to its end first, so that

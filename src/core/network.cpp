@@ -811,7 +811,9 @@ sp_status network_refuse_compact(const Network *net, const char *what) {
   return fail(SP_ERR_UNSUPPORTED,
               "%s: this network (n = %u) has the compact layout (one shared drive, no per-neuron "
               "v0, refractory ends, time keys, marks or tape), which does not support it; the full "
-              "layout does (networks below n = %u, or descriptions the compact layout refuses)",
+              "layout does: create the network with frame = SP_FRAME_TIME, or with the "
+              "environment variable SPARSEPROP_COMPACT_MIN_N above n (the compact layout is "
+              "chosen from n = %u on now; README.md, Memory layouts)",
               what, net->n, network_compact_min_n());
 }
 
