@@ -243,10 +243,12 @@ struct Ops<Lif> {
   }
   // A neuron that is not due is below threshold: with a drive above 1 its co-moving state is
   // then positive (its next spike time is the log of it), or the pending reset of a refractory
-  // period too long for the clock (pending), which only the time frame runs.
-  static sp_status check_loaded_state(const Network &net, uint32_t i, bool due, double now) {
+  // period too long for the clock (pending), which only the time frame runs: after a spike
+  // (a finite refractory end), and until the first event after its end re-bases (a run to a
+  // time past the end, with no event in between, leaves it pending: so may a saved file).
+  static sp_status check_loaded_state(const Network &net, uint32_t i, bool due, double /*now*/) {
     double u = state_of(net, i);
-    bool held_now = held(net, u) && net.frame == SP_FRAME_TIME && refr_end_of(net, i) > now;
+    bool held_now = held(net, u) && net.frame == SP_FRAME_TIME && refr_end_of(net, i) > -INFINITY;
     if (!due && !held_now && drive_of(net, i) > 1.0 && !(u > 0))
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: state[%u] = %g: a LIF neuron below threshold with "

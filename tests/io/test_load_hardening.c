@@ -22,6 +22,8 @@
  *    key after a re-base long after that instant);
  *  - a phase-frame neuron, not due, whose key's instant is before now (it spiked at now with
  *    its own key as the due key of now, which the copy's loader refused);
+ *  - a LIF reset pending past its refractory end (t_ref above about 560 tau, saved after a
+ *    run past that end: refused before);
  *  - with t_ref = 0, a refractory end at now on a neuron whose flags say it neither spiked at
  *    now nor is due (the compact layout read "spiked at now" and the full layout did not: the
  *    two continued differently). */
@@ -355,6 +357,43 @@ static void test_refractory_end_at_now_without_flags(void **state) {
   sp_network_destroy(b[0]);
   sp_network_destroy(b[1]);
   free(buf);
+  sp_network_destroy(a);
+}
+
+/* A LIF refractory period too long for the clock (above about 560 tau) keeps the reset
+ * pending until the first event after the refractory end; a run to a time past that end, with
+ * no event in between, saves the neuron still pending. It loads (it was refused as "below
+ * threshold with a non-positive state": an 8.4-million-execution fuzz_load finding) and spikes
+ * at the closed form's time, refractory end plus the free period, as the original does. */
+static void test_pending_reset_past_its_refractory_end_reloads(void **state) {
+  const double tau = 0.01, drive = 1.2, t_ref = 600 * tau, v0 = 0.0;
+  const double period = tau * log(drive / (drive - 1.0));
+  sp_network_desc d;
+  sp_network *a = NULL, *b = NULL;
+  sp_spike sa, sb;
+  size_t len;
+  unsigned char *buf;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.tau = tau;
+  d.drive = drive;
+  d.t_ref = t_ref;
+  d.v0 = &v0;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_step(a, &sa), SP_OK);
+  /* Past the refractory end, before the next spike. */
+  assert_int_equal(sp_run(a, sa.t + t_ref + period / 2, NULL, 0, NULL), SP_OK);
+  buf = save(a, &len);
+  if (sp_load(buf, len, NULL, &b) != SP_OK) fail_msg("load: %s", sp_last_error());
+  assert_int_equal(sp_step(a, &sa), SP_OK);
+  assert_int_equal(sp_step(b, &sb), SP_OK);
+  assert_true(sa.t == sb.t);
+  if (!(fabs(sb.t - (period + t_ref + period)) <= 1e-12 * sb.t))
+    fail_msg("second spike at %.17g, expected %.17g", sb.t, period + t_ref + period);
+  free(buf);
+  sp_network_destroy(b);
   sp_network_destroy(a);
 }
 
@@ -736,6 +775,7 @@ int main(void) {
       cmocka_unit_test(test_load_file_on_devices_and_a_fifo_is_an_io_error),
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),
       cmocka_unit_test(test_refractory_end_at_now_without_flags),
+      cmocka_unit_test(test_pending_reset_past_its_refractory_end_reloads),
       cmocka_unit_test(test_infinite_due_key_is_refused),
       cmocka_unit_test(test_phase_key_before_now_is_refused),
       cmocka_unit_test(test_phase_key_below_the_due_key_is_refused),
