@@ -380,9 +380,9 @@ typedef struct sp_network_desc {
                                  4e-12 just inside 1 - 2^-12), t_ref above 480
                                  times the faster time constant, a forced phase frame
                                  (SP_ERR_UNSUPPORTED), any
-                                 weight above 1e6 in magnitude (SP_ERR_NUMERIC, also in
-                                 sp_set_params: V is a difference of terms of the order of
-                                 the weights) */
+                                 weight or drive above 1e6 in magnitude (SP_ERR_NUMERIC, also
+                                 in sp_set_params and sp_set_drive: V is a difference of terms
+                                 of the order of the weights and the drive) */
   const sp_model_params *model_params; /* parameters of SP_MODEL_EIF (NULL: its defaults) and
                                  SP_MODEL_CUSTOM (required: its F); read only during
                                  sp_network_create/sp_network_memory. LIF and QIF read none:

@@ -684,6 +684,7 @@ sp_status check_drive_available(const Network *net, double drive, const char *la
 sp_status network_set_drive(Network *net, uint32_t i, double drive) {
   if (net->compact) return network_refuse_compact(net, "sp_set_drive");
   sp_status s = network_check_drive(net->model, net->tau, drive, "drive");
+  if (s == SP_OK && net->tau_syn > 0) s = network_check_syn_drive(drive, "drive");
   if (s == SP_OK) s = check_drive_available(net, drive, "drive");
   if (s == SP_OK) s = check_period_at_now(net, drive, "drive");
   if (s != SP_OK) return s;
@@ -705,6 +706,7 @@ sp_status network_set_drives(Network *net, const double *drives) {
     char label[64];
     std::snprintf(label, sizeof label, "SP_PARAM_DRIVES[%u]", i);
     sp_status s = network_check_drive(net->model, net->tau, drives[i], label);
+    if (s == SP_OK && net->tau_syn > 0) s = network_check_syn_drive(drives[i], label);
     if (s == SP_OK) s = check_drive_available(net, drives[i], label);
     if (s == SP_OK && drives[i] != net->drive[i]) s = check_period_at_now(net, drives[i], label);
     if (s != SP_OK) return s;

@@ -318,6 +318,8 @@ bool weight_in_range(uint32_t model, double w);  // network_check_weight would p
 // With current-based synapses (tau_syn > 0) also |w| <= kMaxSynWeight (validate.cpp says why).
 constexpr double kMaxSynWeight = 1e6;
 sp_status network_check_syn_weight(double w, const char *label);
+// The same bound on a drive with current-based synapses (validate.cpp says why).
+sp_status network_check_syn_drive(double drive, const char *label);
 // v_spike: the model's spike voltage (network_v_spike, desc_v_spike; +inf but for custom models
 // with a finite threshold), which v0 must stay below.
 sp_status network_check_v0(uint32_t model, double v, double v_spike, const char *label);

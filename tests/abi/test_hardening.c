@@ -481,6 +481,53 @@ static void test_huge_syn_weights_refused(void **state) {
   sp_network_destroy(net);
 }
 
+/* With current-based synapses a drive is one of V's terms, as the weights are: above 1e6 in
+ * magnitude it is refused (SP_ERR_NUMERIC naming it) at creation, by sp_set_drive and by
+ * SP_PARAM_DRIVES, the network unchanged (a drive of -6e66 loaded, and the engine and the loader
+ * then disagreed on a neuron's next spike: a fuzz_load finding). The bound itself is accepted,
+ * and so is the same drive with delta synapses. */
+static void test_huge_syn_drives_refused(void **state) {
+  sp_network_desc d;
+  sp_network *net;
+  double drives[N];
+  bytes before;
+  uint32_t i;
+  abi_msg m;
+  (void)state;
+  desc_init(&d, SP_MODEL_LIF, SP_FRAME_AUTO);
+  d.tau_syn = 0.005;
+  d.drive = -6e66;
+  expect_create_fails("tau_syn, drive -6e66", &d, SP_ERR_NUMERIC, "drive", "-6e+66");
+  d.drive = 1.3;
+  for (i = 0; i < N; i++) drives[i] = 1.3;
+  drives[3] = 1.0000001e6;
+  d.drives = drives;
+  expect_create_fails("tau_syn, drives[3] 1.0000001e6", &d, SP_ERR_NUMERIC, "drives[3]",
+                      "1000000.1");
+  drives[3] = -1e6; /* the bound itself is accepted */
+  net = create_ok(&d);
+  assert_sp_ok(sp_run(net, 0.015, NULL, 0, NULL));
+  before = save_bytes(net);
+  assert_status(sp_set_drive(net, 2, 2e6), SP_ERR_NUMERIC);
+  m = abi_last_error();
+  abi_check_message("tau_syn, sp_set_drive 2e6", &m, "drive", NULL, "2000000");
+  assert_true(same_saved(net, &before));
+  drives[3] = 1.3;
+  drives[5] = -3e6;
+  assert_status(sp_set_params(net, SP_PARAM_DRIVES, drives, N), SP_ERR_NUMERIC);
+  m = abi_last_error();
+  abi_check_message("tau_syn, SP_PARAM_DRIVES[5] -3e6", &m, "SP_PARAM_DRIVES[5]", NULL, "-3000000");
+  assert_true(same_saved(net, &before));
+  free(before.p);
+  sp_network_destroy(net);
+  /* The same drives are fine with delta synapses. */
+  d.tau_syn = 0;
+  net = create_ok(&d);
+  assert_sp_ok(sp_set_params(net, SP_PARAM_DRIVES, drives, N));
+  assert_sp_ok(sp_set_drive(net, 2, 2e6));
+  sp_network_destroy(net);
+}
+
 /* Every parameter kind's accumulated gradients, one after the other, into g (room for
    GRADS_MAX values); returns how many. */
 #define GRADS_MAX (4 * N + 8)
@@ -1078,6 +1125,7 @@ int main(void) {
       cmocka_unit_test(test_due_spike_cause_reloads),
       cmocka_unit_test(test_random_calls_always_reload),
       cmocka_unit_test(test_huge_syn_weights_refused),
+      cmocka_unit_test(test_huge_syn_drives_refused),
       cmocka_unit_test(test_custom_v0_at_or_above_v_spike_refused),
   };
   /* ABI_TEST=name runs one test (e.g. to see it fail against an older library). */
