@@ -981,7 +981,7 @@ SP_API sp_status sp_network_replica(sp_network *parent, sp_network **out) SP_NOE
  *             SP_ERR_NOMEM: dst had no gradient storage yet (it never recorded) and the
  *               allocator returned NULL.
  * On failure: dst's gradients are unchanged.
- * Allocates:  dst's gradient storage if it never recorded (as sp_record would).
+ * Allocates:  dst's gradient storage if it never recorded and src did (as sp_record would).
  * Threads:    neither dst nor src may be in another call.
  */
 SP_API sp_status sp_grads_accumulate(sp_network *dst, const sp_network *src) SP_NOEXCEPT;

@@ -1109,7 +1109,8 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // (The zero clock is a time-frame spiker's own: the phase frame's own clock is the due
     // key's, which is positive; a zero clock there would reset its spikers to a state of 0.)
     bool zero = times.clock_value == 0 && O::kLoadedClockMayBeZero && frame == SP_FRAME_TIME;
-    if (!zero && !(std::fabs(times.clock_value - e) <= ds * (1 + std::fabs(e))))
+    if (!zero && !(std::fabs(times.clock_value - e) <=
+                   ds * (1 + std::fabs(e)) + O::loaded_clock_slack(*net)))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: clock value = %.17g at %.17g: the clock "
                          "then is %.17g",

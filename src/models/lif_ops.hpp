@@ -211,6 +211,8 @@ struct Ops<Lif> {
   static bool loaded_clock_ok(double e) { return e >= 0; }
   static constexpr const char *kLoadedClockRule = " and >= 0";
   static constexpr bool kLoadedClockMayBeZero = true;
+  // (An own clock u/(I - 1) carries the state's relative rounding, within the tolerance.)
+  static double loaded_clock_slack(const Network &) { return 0; }
   static bool loaded_phase_due_key_ok(double key) { return key > 0; }
   // The phase frame compares its keys with the threshold's key at now(), (I - 1) exp((now -
   // t0)/tau): that clock must be a finite double. (A running network re-bases at every event

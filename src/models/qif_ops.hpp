@@ -149,6 +149,16 @@ struct Ops<Qif> {
   // value, and so does v0 (there is no threshold to stay below).
   static bool loaded_clock_ok(double) { return true; }
   static constexpr bool kLoadedClockMayBeZero = false;
+  // A spiker's own clock (pi - x)/omega carries its phase's rounding divided by omega: with a
+  // tiny drive far more than the time's rounding (a drive of 1e-308: a clock of 0 at s = 108,
+  // a fuzz_api finding). |x| stays below 64 + pi between re-bases (rebase_span): a few ulps of
+  // 128 over the smallest omega bound it.
+  static double loaded_clock_slack(const Network &net) {
+    double min_drive = INFINITY;
+    for (uint32_t i = 0; i < net.n; ++i)
+      if (drive_of(net, i) < min_drive) min_drive = drive_of(net, i);
+    return 4 * 0x1p-46 / Qif::omega(min_drive);
+  }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by omega (now - t0)/tau: that shift (with the largest

@@ -235,6 +235,9 @@ struct Ops<Tabulated> {
   // read): clocks and phases take any finite value, and so does v0.
   static bool loaded_clock_ok(double) { return true; }
   static constexpr bool kLoadedClockMayBeZero = false;
+  // (omega = 1: an own clock carries a phase's rounding, an ulp of at most 128, within the
+  // tolerance.)
+  static double loaded_clock_slack(const Network &) { return 0; }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by (now - t0)/tau: far from overflowing, as every

@@ -22,6 +22,7 @@
  *    key after a re-base long after that instant);
  *  - a phase-frame neuron, not due, whose key's instant is before now (it spiked at now with
  *    its own key as the due key of now, which the copy's loader refused);
+ *  - a QIF spiker's own clock on a tiny drive (its phase's rounding over omega);
  *  - a LIF reset pending past its refractory end (t_ref above about 560 tau, saved after a
  *    run past that end: refused before);
  *  - with t_ref = 0, a refractory end at now on a neuron whose flags say it neither spiked at
@@ -394,6 +395,42 @@ static void test_pending_reset_past_its_refractory_end_reloads(void **state) {
     fail_msg("second spike at %.17g, expected %.17g", sb.t, period + t_ref + period);
   free(buf);
   sp_network_destroy(b);
+  sp_network_destroy(a);
+}
+
+/* A QIF spiker's own clock, (pi - x)/omega, carries its phase's rounding divided by omega: with
+ * a tiny drive far more than the rounding of the time (an input at t = 1 s takes a neuron on a
+ * drive of 1e-300 from V = -0.5 to 0.5, phase pi up to rounding: it spikes at once, its own
+ * clock 0 where (t - t0)/tau is 100). Saved right after, it loads (it was refused: "clock value
+ * = 0 at 1: the clock then is 100", a fuzz_api finding of CI's gate) and continues as the
+ * original. */
+static void test_qif_own_clock_of_a_tiny_drive_reloads(void **state) {
+  static const uint64_t in_row[2] = {0, 1};
+  static const uint32_t in_tgt[1] = {0};
+  double v0[2] = {-0.5, -0.5};
+  sp_network_desc d;
+  sp_network *a = NULL;
+  sp_spike s;
+  size_t len;
+  unsigned char *buf;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_QIF;
+  d.n = 2;
+  d.tau = 0.01;
+  d.drive = 1e-300;
+  d.v0 = v0;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = in_row;
+  d.inputs.targets = in_tgt;
+  d.inputs.weight = 1.0;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_input(a, 0, 1.0), SP_OK);
+  assert_int_equal(sp_step(a, &s), SP_OK);
+  assert_true(s.neuron == 0 && s.t == 1.0);
+  buf = save(a, &len);
+  expect_same_continuation(a, buf, len, 1);
+  free(buf);
   sp_network_destroy(a);
 }
 
@@ -776,6 +813,7 @@ int main(void) {
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),
       cmocka_unit_test(test_refractory_end_at_now_without_flags),
       cmocka_unit_test(test_pending_reset_past_its_refractory_end_reloads),
+      cmocka_unit_test(test_qif_own_clock_of_a_tiny_drive_reloads),
       cmocka_unit_test(test_infinite_due_key_is_refused),
       cmocka_unit_test(test_phase_key_before_now_is_refused),
       cmocka_unit_test(test_phase_key_below_the_due_key_is_refused),
