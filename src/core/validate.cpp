@@ -352,23 +352,21 @@ sp_status network_check_weight(uint32_t model, double w, const char *label) {
 // of the weights and of opposite signs: V's rounding error grows like 1e-16 |w|, and with weights
 // of 1e27 (a fuzz_load finding) it was larger than the threshold, so the engine's and the
 // loader's crossing times disagreed. A million thresholds per synapse keeps it below 1e-10.
-sp_status network_check_syn_weight(double w, const char *label) {
-  if (std::fabs(w) <= kMaxSynWeight) return SP_OK;
-  return fail(SP_ERR_NUMERIC,
-              "%s = %.17g: with current-based synapses (tau_syn > 0) weights above %g in "
-              "magnitude are not supported",
-              label, w, kMaxSynWeight);
-}
-
 // The drive is one of V's terms too, and A (V - I - B at a reset or input) is of its order: a
 // drive of -6e66 made V's rounding 1e50, and the engine (the neuron never spikes) and the loader
-// (a crossing found in that noise) disagreed (a fuzz_load finding). The weights' bound applies.
-sp_status network_check_syn_drive(double drive, const char *label) {
-  if (std::fabs(drive) <= kMaxSynWeight) return SP_OK;
+// (a crossing found in that noise) disagreed (a fuzz_load finding). The same bound applies.
+static sp_status check_syn_term(double x, const char *label, const char *what) {
+  if (std::fabs(x) <= kMaxSynWeight) return SP_OK;
   return fail(SP_ERR_NUMERIC,
-              "%s = %.17g: with current-based synapses (tau_syn > 0) drives above %g in "
-              "magnitude are not supported",
-              label, drive, kMaxSynWeight);
+              "%s = %.17g: with current-based synapses (tau_syn > 0) %s above %g in magnitude "
+              "are not supported",
+              label, x, what, kMaxSynWeight);
+}
+sp_status network_check_syn_weight(double w, const char *label) {
+  return check_syn_term(w, label, "weights");
+}
+sp_status network_check_syn_drive(double drive, const char *label) {
+  return check_syn_term(drive, label, "drives");
 }
 
 bool v0_in_range(uint32_t model, double v, double v_spike) {
