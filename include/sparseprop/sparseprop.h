@@ -862,12 +862,16 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *
  * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now(). Adds the
  * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
- * Gradients are exact for the recorded spike order. When the recording ended at a spike (its
- * last recorded event is a spike at now(): sp_run_until completing its set, sp_step, a run
- * stopped by its buffer, or by the tape when no input came after its last spike), the end
- * moves with that spike, and the gradient of the dl_dv_end term includes it (sum_i dL/dV_i
- * dV_i/dt times that time's gradient); otherwise now() is fixed: t_end after a run to t_end,
- * the last input's time when the tape stopped a run after an input.
+ * Gradients are exact for the recorded spike order. Where a spike and an input fall at the
+ * same instant, the spike time has a kink in the parameters: the gradient is the one-sided
+ * derivative in the direction that keeps the recorded order (the input, delivered first, stays
+ * before the spike); central finite differences straddle the kink and disagree with it.
+ * When the recording ended at a spike (its last recorded event is a spike at now():
+ * sp_run_until completing its set, sp_step, a run stopped by its buffer, or by the tape when no
+ * input came after its last spike), the end moves with that spike, and the gradient of the
+ * dl_dv_end term includes it (sum_i dL/dV_i dV_i/dt times that time's gradient); otherwise
+ * now() is fixed: t_end after a run to t_end, the last input's time when the tape stopped a
+ * run after an input.
  * LIF with a refractory period of about 700 tau or more: a gradient carried across such a
  * period (to a spike after it, or a voltage) is beyond the range of a double (the adjoint
  * carried across falls below 2^-1042) and sp_backward refuses it with SP_ERR_NUMERIC; losses
