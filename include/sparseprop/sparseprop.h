@@ -67,7 +67,10 @@
  *     neuron at threshold at that instant (V = 1, due on its own) still takes its inputs: one
  *     that lowers V cancels its spike, one that raises it makes the spike triggered. A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
- *     inputs at that instant and spikes on its own (flags 0). A QIF input never takes a
+ *     inputs at that instant and spikes on its own (flags 0); so does an EIF or custom neuron
+ *     spiking at V = +inf whose phase is at its spike to rounding then (its voltage +inf: one
+ *     unit of phase earlier EIF's V is only about V_T + 36 D_T, and an input still counts).
+ *     With a finite v_spike they take the inputs as LIF's at V = 1. A QIF input never takes a
  *     neuron to threshold: one that leaves V finite but huge makes it spike on its own (flags
  *     0), as soon after as V's blow-up takes, which may round to the input's time.
  *  3. A neuron that spiked at time t ignores every input arriving at times in
@@ -312,8 +315,10 @@ typedef struct sp_allocator {
    defaults V_r = 0, v_spike = +INFINITY, D_T = 0.1, V_T = 1). Refused with SP_ERR_ARGUMENT,
    naming the field: struct_size other than sizeof(sp_model_params), reserved not 0, v_reset
    not finite or above 1e100 in magnitude, v_spike not above v_reset (or above 1e100 and not
-   +INFINITY); EIF: delta_t not above 1e-100 or above 1e6, v_t not finite, f, df or ctx
-   set; custom: f NULL. df is not used by this version (the tables need F only). */
+   +INFINITY); EIF: delta_t not above 1e-100, above 1e6 or below 2^-40 max(|v_t|,
+   |v_t - v_reset|) (9.1e-13 for the defaults: the exponential's rise, a few D_T wide, must be
+   resolved by the phase table), v_t not finite, f, df or ctx set; custom: f NULL. df is not
+   used by this version (the tables need F only). */
 typedef double (*sp_model_fn)(double v, void *ctx);
 /* clang-format off */
 typedef struct sp_model_params {

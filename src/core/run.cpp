@@ -297,6 +297,7 @@ class Loop {
   // Applies one event's synapses at time t (clock value clk). Targets taken to threshold are
   // marked due and spike at t after this event, in index order.
   void deliver(const Row &row, double t, double clk, uint64_t ev) {
+    clk_ = clk;
     // A model whose kicks are expensive (O::kBatchedDelivery) computes them in batches when the
     // whole row takes one kick (phase frame, shared weight) and no target comes twice.
     if constexpr (O::kBatchedDelivery && kPhase) {
@@ -349,9 +350,11 @@ class Loop {
   // Whether an input at t is ignored by neuron i: refractory, just spiked, or already due to
   // spike at t. Forgets a refractory end that has passed.
   bool ignores(Slot &slot, uint32_t i, double t, bool no_refractory) const {
-    // (QIF: due at t by its own key, a tie with the instant's spiker: at V = +inf.)
+    // (QIF, and EIF or custom with the blow-up: at V = +inf, due at t by its own key (a tie
+    // with the instant's spiker) or, tabulated, at its spike to the phase's rounding.)
     if constexpr (O::kDueIgnoresInputs) {
-      if ((kPhase ? O::phase_key(slot.state) : net_.time_key[i]) <= due_key()) return true;
+      const bool due = (kPhase ? O::phase_key(slot.state) : net_.time_key[i]) <= due_key();
+      if (O::ignores_at_spike(net_, due, slot.state, net_.drive[kPhase ? 0 : i], clk_)) return true;
     }
     if constexpr (kCompact) {
       // (t_ref = 0, and t is the current instant: only the neurons flagged at it ignore it. The
@@ -633,6 +636,7 @@ class Loop {
   Slot *const neuron_;
   Queue &queue_;
   uint32_t cause_ = 0;  // the SP_SPIKE_* flags of a spike the event being delivered triggers
+  double clk_ = 0;      // the clock of the event being delivered
 };
 
 template <class M, bool kPhase, bool kCompact>

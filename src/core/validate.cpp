@@ -215,6 +215,16 @@ sp_status check_model_params(uint32_t model, const sp_model_params &p) {
                   "model_params->v_t = %g: must be finite, at most 1e100 in "
                   "magnitude",
                   p.v_t);
+    // The exponential rises over a few D_T around V_T, and the phase table resolves it by
+    // halving a span of |V_T - V_r| (and voltages of size |V_T|) down to segments of about
+    // D_T: much below 2^-40 of that, the halvings reach the doubles' resolution (the table
+    // either fails or, as the first versions did, misses the rise).
+    const double span = std::fmax(std::fabs(p.v_t), std::fabs(p.v_t - p.v_reset));
+    if (p.delta_t < 0x1p-40 * span)
+      return fail(SP_ERR_ARGUMENT,
+                  "model_params->delta_t = %g: below 2^-40 max(|v_t|, |v_t - v_reset|) = %g, "
+                  "the resolution the phase table needs for the exponential's rise",
+                  p.delta_t, 0x1p-40 * span);
     if (p.f || p.df || p.ctx)
       return fail(SP_ERR_ARGUMENT,
                   "model_params->%s is set: SP_MODEL_EIF has its own F (use SP_MODEL_CUSTOM for "

@@ -26,6 +26,8 @@ struct Ops<Qif> {
   // it ignores that instant's inputs and spikes. (Kicked, a phase rounded just past pi would
   // wrap to -pi: the spike was lost.)
   static constexpr bool kDueIgnoresInputs = true;
+  // Whether an input to a neuron with state x ignores it (due: its key is the instant's).
+  static bool ignores_at_spike(const Network &, bool due, double, double, double) { return due; }
   // Phase frame: the key is -x, the most advanced phase first; linear in time.
   static constexpr double kPhaseKeySign = -1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;

@@ -27,7 +27,17 @@ struct Ops<Tabulated> {
   static constexpr bool kInputsCanFire = true;
   static constexpr bool kBatchedDelivery = false;
   static constexpr bool kNegativeWeightDelays = false;  // (tabulated kicks: not shown either)
-  static constexpr bool kDueIgnoresInputs = false;      // (an input at threshold fires it)
+  // A neuron at its spike at an instant (due by its own key, or its phase x + s at the period
+  // to rounding: the table's V is then v_spike): with a finite v_spike it takes that instant's
+  // inputs as a LIF neuron at V = 1 does (one that lowers V cancels the spike, one that raises
+  // it makes it triggered); with the blow-up it is at V = +inf, which no finite input changes
+  // (the table would put V + w at the period again, and an inhibitory input would seem to have
+  // taken it to threshold), so it ignores them and spikes on its own, as QIF's does.
+  static constexpr bool kDueIgnoresInputs = true;
+  static bool ignores_at_spike(const Network &net, bool due, double x, double drive, double s) {
+    if (net.tables[0]->v_spike < INFINITY) return false;  // (every table has the model's)
+    return due || x + s >= table(net, drive).period;
+  }
   // Phase frame (one drive, one period): the key is -x, the most advanced phase first.
   static constexpr double kPhaseKeySign = -1.0;
   static constexpr BucketQueue::Scale kPhaseKeyScale = BucketQueue::Scale::Linear;

@@ -117,6 +117,7 @@ MUTATOR(m_eif_delta_t_neg, eif_params(f); g_mp.delta_t = -0.1)
 MUTATOR(m_eif_v_t_inf, eif_params(f); g_mp.v_t = INFINITY)
 MUTATOR(m_eif_huge_drive, eif_params(f); f->d.drive = 1e16)
 MUTATOR(m_eif_huge_delta_t, eif_params(f); f->d.drive = 1.2; g_mp.delta_t = 2.8e13)
+MUTATOR(m_eif_tiny_delta_t, eif_params(f); f->d.drive = 1.1; g_mp.delta_t = 1e-18)
 MUTATOR(m_eif_with_f, eif_params(f); g_mp.f = f_minus_v)
 MUTATOR(m_eif_weight_huge, eif_params(f); f->d.recurrent.weights = NULL;
         f->d.recurrent.weight = -1e308)
@@ -213,6 +214,10 @@ static const create_case create_cases[] = {
        eif-huge-delta-t-saved-table-not-loadable): refused, so that every saved network loads. */
     {"model_params->delta_t = 2.8e13", m_eif_huge_delta_t, 0, SP_ERR_ARGUMENT, "delta_t", "1e6",
      "2.8e+13"},
+    /* A rise narrower than the voltages' resolution near V_T: the table missed it and the
+       neuron never spiked (an outside check's finding). */
+    {"model_params->delta_t = 1e-18", m_eif_tiny_delta_t, 0, SP_ERR_ARGUMENT, "delta_t", "2^-40",
+     "1e-18"},
     {"EIF with a callback f", m_eif_with_f, 0, SP_ERR_ARGUMENT, "f", "SP_MODEL_CUSTOM", NULL},
     {"custom without model_params", m_custom_no_params, 0, SP_ERR_ARGUMENT, "model_params",
      "SP_MODEL_CUSTOM", NULL},

@@ -241,6 +241,7 @@ class Builder {
 
   enum class Fit { kOk, kSplit, kFailed };
   Fit fit(double a, double b, bool tail, double *rate_c, double *phi_c, double *dphi_c);
+  bool ends_agree(double a, double b, bool tail, const double *c, double scale) const;
   bool sweep(double a, double b, bool ascending, bool tail, double phi0, double dphi0,
              double *phi_end, double *dphi_end);
   bool invert(const double *phi_c, const double *rate_c, double a, double b, double pa, double pb,
@@ -259,6 +260,7 @@ class Builder {
   // and then to 0 where F overflows: fitted to its own size there, it never converged.)
   double tail_floor1_ = 0, tail_floor2_ = 0;
   uint32_t fwd_lower_ = 0, inv_lower_ = 0;
+  bool tail_zero_ = false;  // the last tail segment emitted is all zero (emit_fwd)
   double node_[K];
   double dct_[K][K];
 };
@@ -318,12 +320,36 @@ Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double 
   coefficients(f1, rate_c);
   coefficients(f2, c2);
   const double floor1 = tail ? tail_floor1_ : 0, floor2 = tail ? tail_floor2_ : 0;
-  if (!converged(rate_c, s1 + floor1 + 16 * (x_ulp * d1 + n1) / kTol) ||
-      !converged(c2, s2 + floor2 + 16 * (x_ulp * d2 + n2) / kTol))
+  const double scale1 = s1 + floor1 + 16 * (x_ulp * d1 + n1) / kTol;
+  if (!converged(rate_c, scale1) || !converged(c2, s2 + floor2 + 16 * (x_ulp * d2 + n2) / kTol))
     return Fit::kSplit;
+  if (!ends_agree(a, b, tail, rate_c, scale1)) return Fit::kSplit;
   integrate(rate_c, h, phi_c);
   integrate(c2, h, dphi_c);
   return Fit::kOk;
+}
+
+// Whether the fitted series c of the first integrand (1/G, or the tail's 1/(y^2 G)) takes the
+// integrand's values at the segment's ends, where the nodes (first kind) never look. A feature
+// narrower than the nodes' spacing next to an end, e.g. EIF's exponential rise over a few D_T
+// when D_T is far below the segment's width, leaves the interior smooth, and the series then
+// converges to the wrong function; its value at the end shows it (the segment is split until
+// the nodes see the rise). Ends where G is not positive and finite (the tail's y = 0, i.e.
+// V = +inf) are not evaluated.
+bool Builder::ends_agree(double a, double b, bool tail, const double *c, double scale) const {
+  const double tol = 0x1p10 * kTol * scale;
+  for (int side = 0; side < 2; ++side) {
+    const double x = side ? b : a;
+    if (tail && !(x > 0)) continue;
+    const double v = tail ? 1 / x : x;
+    const double g = rate(v);
+    if (!(g > 0 && (tail || g < INFINITY))) continue;
+    const double f = tail ? 1 / (x * x * g) : 1 / g;
+    double series = 0;
+    for (uint32_t j = 0; j < K; ++j) series += (side || !(j & 1)) ? c[j] : -c[j];
+    if (!(std::fabs(series - f) <= tol)) return false;
+  }
+  return true;
 }
 
 // Tabulates [a, b] (ascending: phi(a) = phi0; descending: phi(b) = phi0), writing segments in
@@ -403,6 +429,18 @@ bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, 
 bool Builder::emit_fwd(bool ascending, bool tail, double a, double b, const double *rate_c,
                        const double *phi_c, const double *dphi_c, double cum_a) {
   uint32_t &count = tail ? tail_n : (ascending ? fwd_up : fwd_down);
+  if (tail) {
+    // Where F + I overflows (an exponential far up the blow-up) the integrand is 0 and so is
+    // the remaining phase: such segments next to y = 0 are one segment, of phase 0 (its cum
+    // flat; the loader's check allows that for the first segment only).
+    bool zero = cum_a == 0;
+    for (uint32_t j = 0; j < K && zero; ++j) zero = rate_c[j] == 0;
+    if (zero && count > 0 && tail_zero_) {
+      if (out_) out_[lay.tail_breaks + count] = b;
+      return true;
+    }
+    tail_zero_ = zero;
+  }
   if (count >= kMaxSegments) {
     set_error(err_, TableStatus::kTooLarge,
               "the table needs more than %u segments (drive %.17g): F + I is nearly zero "
@@ -767,8 +805,11 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   if (!increasing(a + l.inv_breaks, t->n_inv) || a[l.inv_breaks] != t->phi_lo ||
       a[l.inv_breaks + t->n_inv] != t->phi_hi)
     return bad("phase break points not increasing from phi_lo to phi_hi");
-  if (t->n_tail && (!increasing(a + l.tail_breaks, t->n_tail) || a[l.tail_breaks] != 0 ||
-                    !increasing(a + l.tail_cum, t->n_tail)))
+  // (The first tail segment's remaining phase may be 0 throughout: F + I overflowed there.)
+  const double *tail_cum = a + l.tail_cum;
+  if (t->n_tail &&
+      (!increasing(a + l.tail_breaks, t->n_tail) || a[l.tail_breaks] != 0 || tail_cum[0] != 0 ||
+       !(tail_cum[1] >= 0) || !increasing(tail_cum + 1, t->n_tail - 1)))
     return bad("tail break points not increasing");
   // The values (a crafted block passes the checks above with any coefficients): on every
   // segment phi(V) and V(phi) increase from end to end and follow on from the previous

@@ -111,7 +111,8 @@ struct Table {
   // d phi/dI at fixed voltage v.
   double dphase_ddrive(double v) const;
   // G(v) = F(v) + I: EIF from its formula, custom from the tabulated 1/G (relative error about
-  // 1e-15); rate_from_f calls F itself.
+  // 1e-15 up to where the remaining phase is below rounding; beyond, a steep F's tail knows 1/G
+  // only to its absolute floor); rate_from_f calls F itself.
   double rate(double v) const;
 };
 
