@@ -77,8 +77,11 @@
  *     [t, t + t_ref] (with t_ref = 0: the same instant only), so cascades of simultaneous
  *     spikes always end. With t_ref > 0 its voltage is held at reset until t + t_ref.
  *  4. Results are deterministic: the same description and the same calls give bit-identical
- *     spikes on the same build, whatever the thread or process, on one machine. Across
- *     machines see "Vector math" in the Experimental section at the end of this header.
+ *     spikes on the same build, whatever the thread or process, on one machine, in the
+ *     default floating-point environment (round to nearest: a thread that changes the rounding
+ *     mode with fesetround, or flushes subnormals to zero, may get results that differ in the
+ *     last bits). Across machines see "Vector math" in the Experimental section at the end of
+ *     this header.
  *
  * Thread safety: a network handle must not be used by two threads at once; different handles
  * are independent. The library has no global mutable state except the thread-local message
@@ -1001,7 +1004,8 @@ SP_API sp_status sp_grads_accumulate(sp_network *dst, const sp_network *src) SP_
 /* sp_save - serialise a network into a caller buffer (or measure it).
  *
  * Writes parameters, connectivity and the full dynamic state (queued inputs included), so
- * that load + run continues bit-identically, in the versioned format of src/io/FORMAT.md. Not
+ * that load + run continues bit-identically, in the versioned format of FORMAT.md (src/io/ in
+ * the source, share/doc/sparseprop when installed). Not
  * saved: a recording in progress and the accumulated gradients. EIF and custom networks are
  * saved with their phase tables (format version 4), so that sp_load needs no callback.
  *
@@ -1134,7 +1138,8 @@ SP_API uint32_t sp_network_frame(const sp_network *net) SP_NOEXCEPT;
        in tests/abi/test_vector_math.c the first 1000 spikes of a 400-neuron network (about
        10 tau) agree within 1e-12 s (measured: about 1e-16 s) and the gradients within a
        relative 1e-8 (measured: about 1e-13).
-   SPARSEPROP_VECTOR_MATH is read once, at the first QIF computation in the process. Results
+   SPARSEPROP_VECTOR_MATH is read once per process, when the first QIF network is created or
+   loaded (never by a step or run). Results
    across machines can also differ through libm itself (glibc picks FMA variants of exp, log,
    tan and atan by CPU), which this library does not control. */
 

@@ -17,6 +17,7 @@
 #include "core/validate.hpp"
 #include "models/dispatch.hpp"
 #include "models/lif_syn_engine.hpp"
+#include "models/qif_batch.hpp"
 
 namespace sp {
 namespace {
@@ -490,6 +491,9 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
     network_destroy(net);
     return s;
   }
+  // QIF's vector-math path is chosen once per process from the environment: here, so that no
+  // step or run (which embedders may call from a real-time thread) ever reads it.
+  if (net->model == SP_MODEL_QIF) (void)qif_batch_vectorised();
   *out = net;
   return SP_OK;
 }

@@ -88,7 +88,8 @@ def main():
                os.path.join(lib, "libsparseprop.so.0"), os.path.join(lib, "libsparseprop.a"),
                os.path.join(lib, "pkgconfig", "sparseprop.pc"),
                os.path.join(under(datadir), "doc", "sparseprop", "LICENSE"),
-               os.path.join(under(datadir), "doc", "sparseprop", "README.md")]
+               os.path.join(under(datadir), "doc", "sparseprop", "README.md"),
+               os.path.join(under(datadir), "doc", "sparseprop", "FORMAT.md")]
     if with_cli == "true":
         shipped += [os.path.join(bin_, "sparseprop"),
                     os.path.join(under(mandir), "man1", "sparseprop.1")]
