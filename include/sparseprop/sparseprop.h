@@ -229,7 +229,8 @@ enum sp_model_code {
      neuron at that instant (as LIF inputs that reach 1). At most 64 distinct drives, fixed at
      creation: sp_set_drive and SP_PARAM_DRIVES accept only drives the network was created
      with (SP_ERR_UNSUPPORTED otherwise; create with every drive a neuron will use). The
-     tables count in sp_network_memory (about 16 KB per drive for the defaults, plus 36 KB per
+     tables count in sp_network_memory (about 16 KB per drive for the defaults (a custom F:
+     about 40-65 KB, measured), plus 36 KB per
      drive for the kick map of the recurrent weight whenever it is shared, i.e. not one weight
      per synapse: also with procedural or no recurrent synapses. The map makes such inputs
      cheaper and is rebuilt, not saved: at creation, loading, and sp_set_params of that
@@ -250,7 +251,12 @@ enum sp_model_code {
      while running and never by sp_load, which rebuilds the network from the saved tables:
      it must be a smooth, deterministic function that returns finite values (a callback that
      cannot be tabulated to rounding is refused with SP_ERR_UNSUPPORTED) and must not call
-     into the library. With v_spike = +INFINITY it is also called far up the blow-up (V of
+     into the library. The tables see F only at their nodes: each range (reset to threshold
+     or to the tail's start, the clamp region, the tail in 1/V) starts as 32 equal pieces of
+     20 nodes and is halved where the fit needs it, so a feature of F much narrower than
+     about 1/1000 of its range (a sharp bump between nodes, measured missed at widths of
+     1e-3 and below) can go unseen, and the period is then that of F without it: F must be
+     smooth on that scale. With v_spike = +INFINITY it is also called far up the blow-up (V of
      1e4 and more), where an exponential F may overflow to +INFINITY: accepted there (the
      phase left beyond is below rounding). The blow-up's tail is tabulated in 1/V from just
      above max(v_reset, 0), as a smooth function of 1/V: an F that is already steep there

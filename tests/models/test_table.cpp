@@ -9,6 +9,7 @@ extern "C" {  // this CMocka's header has no C++ guard
 #include <cmocka.h>
 }
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -34,6 +35,8 @@ double f_lif(double v, void *) { return ++f_calls, -v; }
 double f_qif(double v, void *) { return ++f_calls, v * v; }
 double f_slow_blowup(double v, void *) { return ++f_calls, v > 0 ? v * std::sqrt(v) : -v; }
 double f_nan(double v, void *) { return v > 0.5 ? NAN : -v; }
+// An exponential that overflows below 0 (inside the range tabulated in V, before the tail).
+double f_steep_below_0(double v, void *) { return -v + 1e-4 * std::exp((v + 2) / 1e-4); }
 
 struct Built {
   std::vector<double> mem;
@@ -379,6 +382,59 @@ void test_eif_quadrature(void **) {
   eif_case(1.1, 0.0, 1.0, 1e-6, INFINITY, 1e-14, true);
 }
 
+// A custom F with a narrow Gaussian bump, F = base(V) + a exp(-((V - c)/w)^2), against the long
+// double quadrature with break points at the bump (which the table does not get). The first
+// versions fitted each range from one segment of 20 nodes and missed bumps narrower than about
+// 1/300 of the range: the period was that of F without the bump (1e-3 off for w = 3e-3), with
+// SP_OK. Now each range starts as 32 pieces (table.cpp, kCustomPieces).
+struct Bump {
+  bool square;  // base V^2 (blow-up) instead of -V (threshold v_spike)
+  double a, c, w;
+};
+double f_bump(double v, void *ctx) {
+  const Bump *b = static_cast<const Bump *>(ctx);
+  const double z = (v - b->c) / b->w;
+  return ++f_calls, (b->square ? v * v : -v) + b->a * std::exp(-z * z);
+}
+
+void bump_case(const Bump &bump, double I, double v_spike, double upto) {
+  Bump ctx = bump;
+  TableParams p = custom(f_bump, I, 0.0, v_spike);
+  p.ctx = &ctx;
+  Built b = build(p);
+  const long double LI = I, a = bump.a, c = bump.c, w = bump.w;
+  auto inv_g = [&](long double v) {
+    const long double z = (v - c) / w;
+    return 1.0L / ((bump.square ? v * v : -v) + a * std::exp(-z * z) + LI);
+  };
+  // Break points: the bump at w/4 steps over 12 widths, the rest in 64 intervals.
+  std::vector<long double> cuts;
+  for (int k = 0; k <= 64; ++k) cuts.push_back(upto * k / 64.0L);
+  for (int k = -48; k <= 48; ++k) cuts.push_back(c + w * k / 4.0L);
+  std::sort(cuts.begin(), cuts.end());
+  long double T = 0;
+  for (size_t k = 0; k + 1 < cuts.size(); ++k)
+    if (cuts[k] >= 0 && cuts[k + 1] <= upto && cuts[k + 1] > cuts[k])
+      T += adaptive(inv_g, cuts[k], cuts[k + 1]);
+  // Past upto (blow-up only; the bump is below e^-100 there): integral of 1/(V^2 + I).
+  if (!(v_spike < INFINITY))
+    T += (std::atan(1.0L) * 2 - std::atan(upto / std::sqrt(LI))) / std::sqrt(LI);
+  const double err = static_cast<double>(std::fabs(b.t->period - T) / T);
+  printf("# custom bump a=%g c=%g w=%g on %s: T = %.15Lg, error %.1e, %u+%u+%u segments\n", bump.a,
+         bump.c, bump.w, bump.square ? "V^2" : "-V", T, err, b.t->n_fwd, b.t->n_inv, b.t->n_tail);
+  if (!(err <= 1e-14)) fail_msg("period error %.3e", err);
+}
+
+void test_custom_bumps(void **) {
+  // Between reset and threshold (F = -V, I = 1.5, threshold 1: ln 3 without the bump).
+  bump_case(Bump{false, 0.4, 0.25, 3e-3}, 1.5, 1.0, 1.0);
+  bump_case(Bump{false, -0.4, 0.4, 2e-3}, 1.5, 1.0, 1.0);
+  bump_case(Bump{false, 0.4, 0.6, 1.5e-3}, 1.5, 1.0, 1.0);
+  // On the blow-up's tail (F = V^2, I = 1: pi/2 without it), tabulated in 1/V.
+  bump_case(Bump{true, 5000.0, 100.0, 1.0}, 1.0, INFINITY, 110.0);
+  bump_case(Bump{true, -12.5, 5.0, 0.005}, 1.0, INFINITY, 10.0);
+}
+
 // ------------------------------------------------------------------------------------------
 // Rejections, memory, structure.
 
@@ -407,6 +463,10 @@ void test_rejections(void **) {
   assert_true(ok.t->v_lo == 1.5);
   expect(TableStatus::kUnresolved, custom(f_slow_blowup, 1.0, 0.0, INFINITY), "grow");
   expect(TableStatus::kExcitable, custom(f_nan, 1.2, 0.0, 1.0), "V = ");
+  // F + I = +inf inside the V range: "too steep", not "not positive ... excitable" (as the
+  // first versions said; F + I > 0 everywhere and the neuron fires on its own).
+  expect(TableStatus::kUnresolved, custom(f_steep_below_0, -1.0001, -3.0, INFINITY),
+         "overflows to +inf");
   TableParams p = custom(f_lif, NAN, 0.0, 1.0);
   expect(TableStatus::kArgument, p, "drive");
   expect(TableStatus::kArgument, custom(f_lif, 1.1, 0.0, 0.0), "v_spike");
@@ -633,15 +693,11 @@ void test_kick_map_structure(void **) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kronrod_weights),
-      cmocka_unit_test(test_lif_closed_form),
-      cmocka_unit_test(test_qif_closed_form),
-      cmocka_unit_test(test_eif_quadrature),
-      cmocka_unit_test(test_rejections),
-      cmocka_unit_test(test_memory_and_check),
-      cmocka_unit_test(test_kick_map_closed_forms),
-      cmocka_unit_test(test_kick_map_eif),
-      cmocka_unit_test(test_kick_map_structure),
+      cmocka_unit_test(test_kronrod_weights),  cmocka_unit_test(test_lif_closed_form),
+      cmocka_unit_test(test_qif_closed_form),  cmocka_unit_test(test_eif_quadrature),
+      cmocka_unit_test(test_custom_bumps),     cmocka_unit_test(test_rejections),
+      cmocka_unit_test(test_memory_and_check), cmocka_unit_test(test_kick_map_closed_forms),
+      cmocka_unit_test(test_kick_map_eif),     cmocka_unit_test(test_kick_map_structure),
   };
   return cmocka_run_group_tests_name("tabulated model tables", tests, NULL, NULL);
 }

@@ -31,6 +31,12 @@ bool steep_tail_start(const TableParams &p, double v) {
   return rate_from_f(p, v) > kTailStartRate * std::fmax(1.0, rate_from_f(p, p.v_reset));
 }
 constexpr int kTailTerms = 5;
+// A custom model's tabulated ranges (reset to threshold or tail start, the clamp region below
+// reset, the tail in 1/V) start as this many equal pieces: 20 nodes each, spaced about
+// width/(pieces 13) in their middles. The halvings then follow what the nodes see, so a feature
+// of F well narrower than that spacing (a bump of F narrower than about 1/1000 of the range
+// from reset to threshold) can fall between them unseen; README.md says so.
+constexpr int kCustomPieces = 32;
 
 // The arrays after the header, as offsets in doubles from the end of the header.
 struct Layout {
@@ -275,7 +281,17 @@ Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double 
     const double g = rate(v);
     const bool ok = tail ? (g > 0) : (g > 0 && g < INFINITY);
     if (!ok) {
-      if (v >= p_.v_reset || tail)
+      if (g == INFINITY)
+        // (Only the forward range refuses +inf: the tail accepts an overflow far up.)
+        set_error(err_, TableStatus::kUnresolved,
+                  "F(V) + I overflows to +inf at V = %.17g (drive %.17g), inside the range "
+                  "tabulated in V (%s): F rises too steeply there",
+                  v, p_.drive,
+                  p_.v_spike < INFINITY
+                      ? "below v_spike"
+                      : "below the tail in 1/V, which starts at max(v_reset, 0) or above: shift "
+                        "V up, or give a finite v_spike");
+      else if (v >= p_.v_reset || tail)
         set_error(err_, TableStatus::kExcitable,
                   "F(V) + I = %.17g at V = %.17g (drive %.17g): not positive, so the neuron "
                   "is excitable (it does not fire on its own)",
@@ -360,9 +376,19 @@ bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, 
     double a, b;
     int depth;
   };
-  Span stack[kMaxDepth + 2];
+  Span stack[kMaxDepth + 2 + kCustomPieces];
   int top = 0;
-  stack[top++] = Span{a, b, 0};
+  // A custom F is a black box: the fit sees it only at its nodes, so a custom range starts as
+  // kCustomPieces equal pieces (halved further where needed), which bounds the nodes' spacing
+  // from the start (see kCustomPieces). Pushed so that the piece at the anchor comes first.
+  int pieces = p_.kind == TableKind::kCustom ? kCustomPieces : 1;
+  for (int j = 1; j < pieces; ++j)  // (a range of a few ulps stays whole)
+    if (!(a + (b - a) / pieces * (j - 1) < a + (b - a) / pieces * j)) pieces = 1;
+  for (int k = 0; k < pieces; ++k) {
+    const int j = ascending ? pieces - 1 - k : k;
+    const double w = (b - a) / pieces;
+    stack[top++] = Span{j == 0 ? a : a + w * j, j == pieces - 1 ? b : a + w * (j + 1), 0};
+  }
   double cum = phi0, dcum = dphi0;
   while (top > 0) {
     const Span s = stack[--top];
