@@ -537,6 +537,17 @@ static sp_network *tab_single(uint32_t model, double v_spike, double v0, double 
   return net;
 }
 
+/* The network's next spike (neuron 0's), and its time's gradient in v0 and the drive. */
+static void first_spike_grads(sp_network *net, sp_spike *spike, double g[2]) {
+  double one = 1.0;
+  assert_int_equal(sp_record(net, 4), SP_OK);
+  assert_int_equal(sp_step(net, spike), SP_OK);
+  assert_int_equal(spike->neuron, 0);
+  assert_int_equal(sp_backward(net, &one, 1, NULL), SP_OK);
+  assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g[0], 1), SP_OK);
+  assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, &g[1], 1), SP_OK);
+}
+
 /* A neuron that spikes at V = +inf is at V = +inf at its spike instant, which no finite input
  * changes: an input queued at that instant (inputs come first) is ignored, and the neuron
  * spikes on its own (flags 0) with the gradient of its own dynamics, as QIF's does. The
@@ -555,25 +566,16 @@ static void test_tab_input_at_own_spike_instant(void **state) {
     for (f = 0; f < 2; ++f)
       for (k = 0; k < 50; ++k) {
         const double v0 = -0.4 + 0.02 * k;
-        double g0[2], g1[2], one = 1.0;
+        double g0[2], g1[2];
         sp_spike want, got;
         sp_network *control = tab_single(models[m], INFINITY, v0, 0.0, frames[f]);
-        assert_int_equal(sp_record(control, 4), SP_OK);
-        assert_int_equal(sp_step(control, &want), SP_OK);
+        first_spike_grads(control, &want, g0);
         assert_int_equal(want.flags, 0);
-        assert_int_equal(sp_backward(control, &one, 1, NULL), SP_OK);
-        assert_int_equal(sp_get_grads(control, SP_PARAM_V0, &g0[0], 1), SP_OK);
-        assert_int_equal(sp_get_grads(control, SP_PARAM_DRIVES, &g0[1], 1), SP_OK);
         assert_true(g0[0] < 0 && g0[1] < 0); /* earlier for a higher start or drive */
         for (q = 0; q < 4; ++q) {
           sp_network *net = tab_single(models[m], INFINITY, v0, weights[q], frames[f]);
           assert_int_equal(sp_input(net, 0, want.t), SP_OK);
-          assert_int_equal(sp_record(net, 4), SP_OK);
-          assert_int_equal(sp_step(net, &got), SP_OK);
-          assert_int_equal(got.neuron, 0);
-          assert_int_equal(sp_backward(net, &one, 1, NULL), SP_OK);
-          assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g1[0], 1), SP_OK);
-          assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, &g1[1], 1), SP_OK);
+          first_spike_grads(net, &got, g1);
           if (weights[q] < 0) {
             /* At V = +inf: ignored, the same spike with the same gradient. Else the reported
                time rounded the exact one down and V was finite (EIF: about V_T + 36 D_T one
