@@ -86,7 +86,9 @@ struct Shape {
   size_t table_bytes[Ops<Tabulated>::kMaxTables];
 };
 
-Shape shape_of(const sp_network_desc &d) {
+// *tables: whether the phase tables could be measured (a loaded network's come from its file,
+// and its description has no callback: the caller then ignores it).
+Shape shape_of(const sp_network_desc &d, sp_status *tables) {
   Shape s{};
   s.n = d.n;
   s.n_inputs = d.n_inputs;
@@ -107,9 +109,10 @@ Shape shape_of(const sp_network_desc &d) {
     drives_equal = d.drives[i] == d.drives[0];
   s.compact = d.n >= network_compact_min_n() &&
               !network_compact_refusal(d, drives_equal, d.v0 == nullptr);
-  // (validate() has checked that the tables can be built.)
-  with_model(d.model, [&](auto m) {
-    (void)Ops<decltype(m)>::desc_tables(d, s.table_drive, s.table_bytes, &s.n_tables);
+  // (validate() has measured the tables once already; a custom F that is not deterministic
+  // can still fail here, and the network must not be carved without them.)
+  *tables = with_model(d.model, [&](auto m) {
+    return Ops<decltype(m)>::desc_tables(d, s.table_drive, s.table_bytes, &s.n_tables);
   });
   return s;
 }
@@ -377,8 +380,10 @@ sp_status network_measure(const sp_network_desc *in, size_t *bytes) {
   if (s != SP_OK) return s;
   s = validate(d);
   if (s != SP_OK) return s;
+  const Shape shape = shape_of(d, &s);
+  if (s != SP_OK) return s;
   Arena a;
-  layout(a, shape_of(d), nullptr);
+  layout(a, shape, nullptr);
   if (a.overflow())
     return fail(SP_ERR_NOMEM, "n = %u: the network needs more memory than can be addressed", d.n);
   *bytes = static_cast<size_t>(a.size());
@@ -397,7 +402,8 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
     d.drives = nullptr;
     d.recurrent.row_ptr = nullptr;
     d.inputs.row_ptr = nullptr;
-    shape = shape_of(d);
+    sp_status no_tables;  // (the file's tables are used)
+    shape = shape_of(d, &no_tables);
     shape.rec_explicit = fill->rec_explicit;
     shape.in_explicit = d.n_inputs && fill->in_explicit;
     shape.rec_nnz = shape.rec_explicit ? fill->rec_nnz : 0;
@@ -418,7 +424,8 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
   } else {
     s = validate(d);
     if (s != SP_OK) return s;
-    shape = shape_of(d);
+    shape = shape_of(d, &s);
+    if (s != SP_OK) return s;
   }
   Arena measure;
   layout(measure, shape, nullptr);

@@ -423,6 +423,68 @@ static void test_custom_v0_at_or_above_v_spike_refused(void **state) {
   sp_network_destroy(net);
 }
 
+/* A custom F must be deterministic (the header), but one that is not must not corrupt memory:
+   the tables are measured and built in separate passes over F, and a value that changed between
+   them made the build write beyond the block it measured (an outside check of the Rust binding,
+   whose panicking closure returns NaN once: a segfault in sp_network_create). F here is -V
+   except at its call number g_odd_call, where it returns NaN or -V + 0.5; every create must be
+   refused with SP_ERR_UNSUPPORTED (a message naming F's determinism, or the NaN) or succeed
+   and then run, never crash (ASan, in CI, sees any write out of the block). */
+static long g_f_calls = 0, g_odd_call = -1;
+static int g_odd_nan = 0;
+static double f_odd_once(double v, void *ctx) {
+  (void)ctx;
+  if (g_f_calls++ == g_odd_call) return g_odd_nan ? NAN : -v + 0.5;
+  return -v;
+}
+
+static void test_nondeterministic_custom_f_refused(void **state) {
+  sp_network_desc d;
+  sp_model_params mp;
+  sp_network *net = NULL;
+  long total, k;
+  int kind, created = 0, refused = 0, said_deterministic = 0;
+  (void)state;
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = (uint32_t)sizeof mp;
+  mp.v_reset = 0.0;
+  mp.v_spike = 1.0;
+  mp.f = f_odd_once;
+  desc_init(&d, SP_MODEL_CUSTOM, SP_FRAME_AUTO);
+  d.model_params = &mp;
+  g_odd_call = -1;
+  g_f_calls = 0;
+  net = create_ok(&d);
+  total = g_f_calls;
+  sp_network_destroy(net);
+  for (kind = 0; kind < 2; ++kind)
+    for (k = 0; k < total; k += 23) {
+      sp_status s;
+      g_odd_nan = kind;
+      g_odd_call = k;
+      g_f_calls = 0;
+      net = NULL;
+      s = sp_network_create(&d, &net);
+      if (s == SP_OK) {
+        ++created;
+        assert_sp_ok(sp_run(net, 0.05, NULL, 0, NULL));
+        sp_network_destroy(net);
+      } else {
+        abi_msg m = abi_last_error();
+        if (s != SP_ERR_UNSUPPORTED && s != SP_ERR_ARGUMENT)
+          fail_msg("odd call %ld (%s): %s, \"%s\"", k, kind ? "NaN" : "+0.5", sp_status_name(s),
+                   m.text);
+        assert_null(net);
+        ++refused;
+        said_deterministic += strstr(m.text, "deterministic") != NULL;
+      }
+    }
+  print_message("%ld calls of F per create; %d creates with one odd call refused (%d naming "
+                "determinism), %d made\n",
+                total, refused, said_deterministic, created);
+  assert_true(said_deterministic > 0);
+}
+
 /* Current-based synapses: V is the difference of two coordinates of the order of the weights,
    so weights above 1e6 are refused at creation, in sp_set_params and (through the same check)
    in sp_load (fuzz_load/syn-weight-1e27-resave-not-loadable in tests/fuzz/crashes: with a weight of -8e27 the
@@ -1125,6 +1187,7 @@ int main(void) {
       cmocka_unit_test(test_due_spike_cause_reloads),
       cmocka_unit_test(test_random_calls_always_reload),
       cmocka_unit_test(test_huge_syn_weights_refused),
+      cmocka_unit_test(test_nondeterministic_custom_f_refused),
       cmocka_unit_test(test_huge_syn_drives_refused),
       cmocka_unit_test(test_custom_v0_at_or_above_v_spike_refused),
   };

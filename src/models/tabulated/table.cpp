@@ -208,6 +208,19 @@ class Builder {
 
   uint32_t fwd_up = 0, fwd_down = 0, inv_up = 0, inv_down = 0, tail_n = 0;
   Layout lay{};
+  // The writing pass: the counting pass's segment counts, which the layout was carved for (the
+  // same order as the counters above). A segment beyond them would be written out of the
+  // block: a callback F that does not return the same values in both passes is refused.
+  const uint32_t *planned = nullptr;
+  enum Counter { kFwdUp, kFwdDown, kInvUp, kInvDown, kTail };
+  bool as_planned(uint32_t count, Counter which) {
+    if (!planned || count < planned[which]) return true;
+    set_error(err_, TableStatus::kUnresolved,
+              "F gave other values on the table's second pass over the same voltages (drive "
+              "%.17g): it must be deterministic",
+              p_.drive);
+    return false;
+  }
 
  private:
   double rate(double v) const {
@@ -467,6 +480,7 @@ bool Builder::emit_fwd(bool ascending, bool tail, double a, double b, const doub
     }
     tail_zero_ = zero;
   }
+  if (!as_planned(count, tail ? kTail : (ascending ? kFwdUp : kFwdDown))) return false;
   if (count >= kMaxSegments) {
     set_error(err_, TableStatus::kTooLarge,
               "the table needs more than %u segments (drive %.17g): F + I is nearly zero "
@@ -549,6 +563,7 @@ bool Builder::invert(const double *phi_c, const double *rate_c, double a, double
       continue;
     }
     uint32_t &count = ascending ? inv_up : inv_down;
+    if (!as_planned(count, ascending ? kInvUp : kInvDown)) return false;
     if (count >= kMaxSegments) {
       set_error(err_, TableStatus::kTooLarge,
                 "the inverse table needs more than %u segments (drive %.17g)", kMaxSegments,
@@ -757,15 +772,29 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
   const Layout l = layout(n_fwd, n_inv, count.tail_n);
   if (!mem || bytes != sizeof(Table) + l.total * sizeof(double) ||
       reinterpret_cast<uintptr_t>(mem) % alignof(double) != 0) {
-    set_error(err, TableStatus::kArgument, "table memory: %zu bytes, %zu needed", bytes,
-              sizeof(Table) + l.total * sizeof(double));
+    set_error(err, TableStatus::kArgument,
+              "table memory: %zu bytes, %zu needed (measured with other values of F? F must be "
+              "deterministic)",
+              bytes, sizeof(Table) + l.total * sizeof(double));
     return nullptr;
   }
   Table *t = static_cast<Table *>(mem);
   const uint32_t lower[2] = {count.fwd_down, count.inv_down};
   Builder build(p, reinterpret_cast<double *>(t + 1), lower, err);
   build.lay = l;
+  const uint32_t planned[5] = {count.fwd_up, count.fwd_down, count.inv_up, count.inv_down,
+                               count.tail_n};
+  build.planned = planned;
   if (!build.run(t)) return nullptr;
+  const uint32_t made[5] = {build.fwd_up, build.fwd_down, build.inv_up, build.inv_down,
+                            build.tail_n};
+  if (std::memcmp(made, planned, sizeof made) != 0) {  // (fewer: parts of the block unwritten)
+    set_error(err, TableStatus::kUnresolved,
+              "F gave other values on the table's second pass over the same voltages (drive "
+              "%.17g): it must be deterministic",
+              p.drive);
+    return nullptr;
+  }
   // A built table must pass the loader's check, or a saved network would not load: with
   // extreme parameters (e.g. D_T = 1e13, F nearly linear) rounding can leave a segment that
   // the check refuses, and creation refuses it here instead.
