@@ -185,9 +185,10 @@ collector. Keyword arguments (defaults in brackets):
     `v_reset` and spike at `v_spike` (finite, or `Inf` when F blows up at least like V^2).
     `f` is called only while the network is created (or measured), from the calling task,
     never while it runs nor by `load` (saved networks carry the tables). An exception thrown
-    by `f` is caught at the C boundary (it never unwinds through the library): that call
-    returns `NaN`, which the tabulation refuses, so the constructor throws a
-    `SparsePropError` (`ERR_UNSUPPORTED`).
+    by `f` is caught at the C boundary (it never unwinds through the library): that call and
+    every later one of the same constructor (or `memory`) return `NaN` without calling `f`
+    again, and the constructor then throws a `SparsePropError` (`ERR_UNSUPPORTED`) naming
+    the exception (a network the library made all the same is freed).
   Both are exact by phase tables built at creation, one per distinct drive (at most 64):
   `set_drive!` accepts only drives the network was created with.
 - `n`: number of neurons (required unless `recurrent` or `inputs` gives it).
@@ -246,8 +247,14 @@ end
 
 function Network(; kwargs...)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    _with_desc(; kwargs...) do d
-        check(sp_network_create(d, out))
+    try
+        _with_desc(; kwargs...) do d
+            check(sp_network_create(d, out))
+        end
+    catch
+        # (Made although f threw: its tables came from NaN in place of f's values.)
+        out[] == C_NULL || sp_network_destroy(out[])
+        rethrow()
     end
     return Network(out[])
 end
@@ -333,16 +340,30 @@ Base.copy(net::Network) = load(save(net))
 
 const _MODELS = (lif = 1, qif = 2, eif = 3, custom = 4)
 
-# The C callback of a custom model: ctx is a rooted `Ref{Any}` holding the Julia function. An
-# exception must not unwind through C: it becomes NaN, which the tabulation refuses.
+# What the C callback of a custom model sees during one create (or memory) call: the Julia
+# function, and the first exception it threw. An exception must not unwind through C: it is
+# kept, that call and every later one return NaN without calling `f` again (a value that
+# changed between the library's passes over F would make it refuse for the wrong reason), and
+# `_with_desc` throws after the call.
+mutable struct _Callback
+    f::Any
+    err::Any
+end
+
+# ctx is a rooted `_Callback`.
 function _custom_trampoline(v::Cdouble, ctx::Ptr{Cvoid})::Cdouble
-    f = unsafe_pointer_to_objref(ctx)::Base.RefValue{Any}
+    cb = unsafe_pointer_to_objref(ctx)::_Callback
+    cb.err === nothing || return NaN
     try
-        return Float64(f[](v))
-    catch
+        return Float64(cb.f(v))
+    catch e
+        cb.err = e
         return NaN
     end
 end
+
+_callback_error(cb) = SparsePropError(ERR_UNSUPPORTED,
+                                      "the custom model's f threw: " * sprint(showerror, cb.err))
 
 # The sp_model_params of the keywords (EIF with any parameter given, custom), or nothing; and
 # the Julia objects it points into (kept rooted by the caller).
@@ -359,7 +380,7 @@ function _model_params(model_code, v_reset, v_spike, delta_t, v_t, f)
         f === nothing && return nothing, nothing   # (the library says what is missing)
         (delta_t === nothing && v_t === nothing) ||
             throw(ArgumentError("delta_t and v_t are EIF parameters"))
-        fref = Ref{Any}(f)
+        fref = _Callback(f, nothing)
         cf = @cfunction(_custom_trampoline, Cdouble, (Cdouble, Ptr{Cvoid}))
         mp = sp_model_params(UInt32(sizeof(sp_model_params)), UInt32(0),
                              Float64(something(v_reset, 0.0)), Float64(something(v_spike, Inf)),
@@ -564,8 +585,15 @@ function _with_desc(body; model::Union{Symbol,Integer} = :lif, n::Union{Nothing,
                                 Base.unsafe_convert(Ptr{sp_model_params}, mp))
         d = sp_network_desc((get(given, name, getfield(base, name))
                              for name in fieldnames(sp_network_desc))...)
-        body(Ref(d))
+        try
+            body(Ref(d))
+        catch
+            # (f's own exception first: the library's refusal is its consequence.)
+            fref isa _Callback && fref.err !== nothing && throw(_callback_error(fref))
+            rethrow()
+        end
     end
+    fref isa _Callback && fref.err !== nothing && throw(_callback_error(fref))
     return result
 end
 

@@ -268,6 +268,23 @@ end
     c = SP.load(SP.save(cus))
     @test run!(c, 0.8) == run!(cus, 0.8)
     close(net); close(lif); close(cus); close(c)
+    # f throwing at one call only, anywhere in the library's passes over it: always refused,
+    # naming the exception (the first versions could make the network, or crash).
+    calls = Ref(0)
+    Network(n = 6, model = :custom, f = v -> (calls[] += 1; -v), v_spike = 1.0, drive = 1.2)
+    total = calls[]
+    for odd in 1:97:total
+        count = Ref(0)
+        g = v -> (count[] += 1; count[] == odd ? error("odd call $odd") : -v)
+        e = try
+            Network(n = 6, model = :custom, f = g, v_spike = 1.0, drive = 1.2)
+            nothing
+        catch err
+            err
+        end
+        @test e isa SparsePropError && e.status == SP.ERR_UNSUPPORTED &&
+              occursin("odd call $odd", e.message)
+    end
 end
 
 @testset "close is idempotent" begin

@@ -32,24 +32,29 @@ pub unsafe trait Allocator: Send {
 /// Owns the allocator and the `sp_allocator` the library points at; lives in a `Box` (stable
 /// address) at least as long as the network.
 pub(crate) struct AllocHolder {
+    // What the C allocator's ctx points to, from `Box::into_raw`: the library keeps that
+    // pointer while the network lives, so no Box (which asserts unique access wherever it is
+    // moved) owns the state meanwhile; freed in Drop, after the network.
+    state: *mut AllocState,
+    raw: sys::sp_allocator,
+}
+
+struct AllocState {
     // Locked for each call: replicas on several threads share their parent's allocator.
     inner: Mutex<Box<dyn Allocator>>,
-    raw: sys::sp_allocator,
 }
 
 impl AllocHolder {
     pub(crate) fn new(inner: Box<dyn Allocator>) -> Box<AllocHolder> {
-        let mut holder = Box::new(AllocHolder {
-            inner: Mutex::new(inner),
+        let state = Box::into_raw(Box::new(AllocState { inner: Mutex::new(inner) }));
+        Box::new(AllocHolder {
+            state,
             raw: sys::sp_allocator {
                 alloc: Some(alloc_trampoline),
                 free: Some(free_trampoline),
-                ctx: std::ptr::null_mut(),
+                ctx: state as *mut c_void,
             },
-        });
-        let ctx: *const AllocHolder = &*holder;
-        holder.raw.ctx = ctx as *mut c_void;
-        holder
+        })
     }
 
     pub(crate) fn raw(&self) -> *const sys::sp_allocator {
@@ -57,9 +62,16 @@ impl AllocHolder {
     }
 }
 
+impl Drop for AllocHolder {
+    fn drop(&mut self) {
+        // SAFETY: from Box::into_raw in new; the network that called through it is gone.
+        drop(unsafe { Box::from_raw(self.state) });
+    }
+}
+
 unsafe extern "C" fn alloc_trampoline(ctx: *mut c_void, size: usize, align: usize) -> *mut c_void {
-    // SAFETY: ctx is the AllocHolder set up in AllocHolder::new, alive while the network is.
-    let holder = unsafe { &*(ctx as *const AllocHolder) };
+    // SAFETY: ctx is the AllocState set up in AllocHolder::new, alive while the network is.
+    let holder = unsafe { &*(ctx as *const AllocState) };
     let inner = holder.inner.lock().unwrap_or_else(PoisonError::into_inner);
     catch_unwind(AssertUnwindSafe(|| inner.alloc(size, align)))
         .map(|p| p as *mut c_void)
@@ -67,7 +79,8 @@ unsafe extern "C" fn alloc_trampoline(ctx: *mut c_void, size: usize, align: usiz
 }
 
 unsafe extern "C" fn free_trampoline(ctx: *mut c_void, ptr: *mut c_void, size: usize) {
-    let holder = unsafe { &*(ctx as *const AllocHolder) };
+    // SAFETY: as in alloc_trampoline.
+    let holder = unsafe { &*(ctx as *const AllocState) };
     // A panicking free leaks the block rather than unwinding into C.
     let inner = holder.inner.lock().unwrap_or_else(PoisonError::into_inner);
     let _ = catch_unwind(AssertUnwindSafe(|| unsafe { inner.free(ptr as *mut u8, size) }));

@@ -4,6 +4,7 @@
 // The enum constants are u32 except on MSVC (i32); the casts to the desc's u32 fields stay.
 #![allow(clippy::unnecessary_cast)]
 
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -70,8 +71,10 @@ impl Default for EifParams {
 /// thread; never while it runs, and never by [`Network::load`](crate::Network::load) (the saved
 /// bytes carry the tables). It must be smooth, deterministic and finite where F + I > 0 is
 /// required (see `SP_MODEL_CUSTOM` in the C header). A panic inside `f` is caught at the C
-/// boundary (it never unwinds into the library): that call returns NaN, which the tabulation
-/// refuses, so `build` returns `Err` with `Status::Unsupported`.
+/// boundary (it never unwinds into the library): that call and every later one of the same
+/// `build` or `memory` return NaN without calling `f` again, and `build` / `memory` then return
+/// `Err` with `Status::Unsupported` naming the panic (a network the library made all the same
+/// is destroyed).
 #[derive(Clone, Copy)]
 pub struct CustomModel<'a> {
     pub f: &'a dyn Fn(f64) -> f64,
@@ -88,11 +91,47 @@ impl fmt::Debug for CustomModel<'_> {
     }
 }
 
-/// The C callback: ctx is a `*const &dyn Fn(f64) -> f64` alive for the create call.
+/// What the C callback sees during one `build` or `memory` call: the closure, and the message
+/// of its first panic. After a panic every call returns NaN without calling the closure again
+/// (a value that changed between the library's passes over F would make it refuse the tables
+/// for the wrong reason), and the call that made the network reports the panic.
+struct Callback<'a> {
+    f: &'a dyn Fn(f64) -> f64,
+    panic: RefCell<Option<String>>,
+}
+
+impl<'a> Callback<'a> {
+    fn new(f: &'a dyn Fn(f64) -> f64) -> Self {
+        Callback { f, panic: RefCell::new(None) }
+    }
+    /// The error for a panic of the closure during the call, if it panicked.
+    fn panic_error(&self) -> Option<Error> {
+        let message = self.panic.borrow().clone()?;
+        Some(Error::new(Status::Unsupported, format!("the custom model's f panicked: {message}")))
+    }
+}
+
+/// The C callback: ctx is a `*const Callback` alive for the create (or memory) call.
 unsafe extern "C" fn custom_trampoline(v: f64, ctx: *mut c_void) -> f64 {
-    // SAFETY: ctx points at the builder's `&dyn Fn` for the duration of the call that uses it.
-    let f = unsafe { &*(ctx as *const &dyn Fn(f64) -> f64) };
-    catch_unwind(AssertUnwindSafe(|| f(v))).unwrap_or(f64::NAN)
+    // SAFETY: ctx points at the call's `Callback` for the duration of the call that uses it.
+    let cb = unsafe { &*(ctx as *const Callback<'_>) };
+    if cb.panic.borrow().is_some() {
+        return f64::NAN;
+    }
+    match catch_unwind(AssertUnwindSafe(|| (cb.f)(v))) {
+        Ok(x) => x,
+        Err(payload) => {
+            let message = if let Some(s) = payload.downcast_ref::<&str>() {
+                (*s).to_string()
+            } else if let Some(s) = payload.downcast_ref::<String>() {
+                s.clone()
+            } else {
+                "(a payload that is not a string)".to_string()
+            };
+            *cb.panic.borrow_mut() = Some(message);
+            f64::NAN
+        }
+    }
 }
 
 /// The event loop a network runs (`sp_frame`).
@@ -360,8 +399,14 @@ impl<'a> NetworkBuilder<'a> {
         self
     }
 
-    /// The model parameters for the description (EIF, custom), pointing into `self`.
-    fn model_params(&self) -> Option<sys::sp_model_params> {
+    /// The callback state of one call for a custom model (None for the other models).
+    fn callback(&self) -> Option<Callback<'a>> {
+        self.custom.as_ref().map(|c| Callback::new(c.f))
+    }
+
+    /// The model parameters for the description (EIF, custom), pointing into `self` and, for a
+    /// custom model, at `cb` (this call's `callback()`).
+    fn model_params(&self, cb: Option<&Callback<'a>>) -> Option<sys::sp_model_params> {
         let mut p = sys::sp_model_params {
             struct_size: std::mem::size_of::<sys::sp_model_params>() as u32,
             reserved: 0,
@@ -386,7 +431,7 @@ impl<'a> NetworkBuilder<'a> {
                 p.v_reset = c.v_reset;
                 p.v_spike = c.v_spike;
                 p.f = Some(custom_trampoline);
-                p.ctx = &c.f as *const &dyn Fn(f64) -> f64 as *mut c_void;
+                p.ctx = cb? as *const Callback<'a> as *mut c_void;
             }
             Model::Lif | Model::Qif => return None,
         }
@@ -460,21 +505,29 @@ impl<'a> NetworkBuilder<'a> {
 
     /// The exact number of bytes `build` will allocate (`sp_network_memory`).
     pub fn memory(&self) -> Result<usize> {
-        let params = self.model_params();
+        let cb = self.callback();
+        let params = self.model_params(cb.as_ref());
         let d = self.desc(ptr::null(), params.as_ref())?;
         let mut bytes = 0usize;
-        // SAFETY: d and the slices it points into are alive for the call.
-        check(unsafe { sys::sp_network_memory(&d, &mut bytes) })?;
+        // SAFETY: d, the slices it points into and cb are alive for the call.
+        let status = unsafe { sys::sp_network_memory(&d, &mut bytes) };
+        if let Some(err) = cb.as_ref().and_then(Callback::panic_error) {
+            return Err(err);
+        }
+        check(status)?;
         Ok(bytes)
     }
 
     /// Creates the network (`sp_network_create`). The description's slices are not kept.
     pub fn build(&self) -> Result<Network> {
-        let params = self.model_params();
+        let cb = self.callback();
+        let params = self.model_params(cb.as_ref());
         let d = self.desc(ptr::null(), params.as_ref())?;
         let mut out: *mut sys::sp_network = ptr::null_mut();
-        // SAFETY: d is valid for the call; out is written only on success.
-        check(unsafe { sys::sp_network_create(&d, &mut out) })?;
+        // SAFETY: d (and cb) are valid for the call; out is written only on success.
+        let status = unsafe { sys::sp_network_create(&d, &mut out) };
+        // SAFETY: out is a fresh handle when the call succeeded, else null.
+        unsafe { refuse_after_panic(cb.as_ref(), status, out) }?;
         // SAFETY: a successful create returns a fresh handle we now own.
         Ok(unsafe { Network::from_parts(out, None) })
     }
@@ -483,12 +536,37 @@ impl<'a> NetworkBuilder<'a> {
     /// keeps until it is dropped.
     pub fn build_with_allocator(&self, allocator: Box<dyn Allocator>) -> Result<Network> {
         let holder = AllocHolder::new(allocator);
-        let params = self.model_params();
+        let cb = self.callback();
+        let params = self.model_params(cb.as_ref());
         let d = self.desc(holder.raw(), params.as_ref())?;
         let mut out: *mut sys::sp_network = ptr::null_mut();
-        check(unsafe { sys::sp_network_create(&d, &mut out) })?;
+        // SAFETY: as in `build`; the holder outlives the network (it is dropped after it).
+        let status = unsafe { sys::sp_network_create(&d, &mut out) };
+        unsafe { refuse_after_panic(cb.as_ref(), status, out) }?;
         Ok(unsafe { Network::from_parts(out, Some(holder)) })
     }
+}
+
+/// After `sp_network_create`: the panic of the custom model's closure if it panicked (a
+/// network made all the same is destroyed: the values it was built from were not the
+/// closure's), else the library's status.
+///
+/// # Safety
+/// `out` is the handle the call returned (null unless it succeeded), not used afterwards when
+/// this returns an error.
+unsafe fn refuse_after_panic(
+    cb: Option<&Callback<'_>>,
+    status: sys::sp_status,
+    out: *mut sys::sp_network,
+) -> Result<()> {
+    if let Some(err) = cb.and_then(Callback::panic_error) {
+        if !out.is_null() {
+            // SAFETY: a fresh handle that nothing else has seen.
+            unsafe { sys::sp_network_destroy(out) };
+        }
+        return Err(err);
+    }
+    check(status)
 }
 
 fn check_len(what: &str, len: usize, n: u32) -> Result<()> {

@@ -58,6 +58,46 @@ fn a_panicking_closure_is_refused() {
         .build()
         .expect_err("refused");
     assert_eq!(e.status, Status::Unsupported, "{e}");
+    assert!(e.to_string().contains("panicked: F is not defined above 0.5"), "{e}");
+}
+
+/// A closure that panics at one call only, anywhere in the library's passes over F: `build`
+/// and `memory` report the panic every time (the first versions returned Ok for 512 of 5640
+/// such calls, and crashed for others: the library measured and built its tables from
+/// different values of F).
+#[test]
+fn a_closure_panicking_once_is_always_refused() {
+    use std::cell::Cell;
+    let calls = Cell::new(0u64);
+    let plain = |v: f64| -> f64 {
+        calls.set(calls.get() + 1);
+        -v
+    };
+    fn builder<'a>(f: &'a dyn Fn(f64) -> f64) -> NetworkBuilder<'a> {
+        NetworkBuilder::new(Model::Custom, 6).drive(1.2).custom(CustomModel { f, v_reset: 0.0, v_spike: 1.0 })
+    }
+    builder(&plain).build().expect("a deterministic F");
+    let total = calls.get();
+    assert!(total > 100, "{total} calls");
+    for odd in (0..total).step_by(97) {
+        let count = Cell::new(0u64);
+        let f = |v: f64| -> f64 {
+            count.set(count.get() + 1);
+            if count.get() == odd + 1 {
+                panic!("odd call {odd}");
+            }
+            -v
+        };
+        let e = builder(&f).build().expect_err("refused");
+        assert_eq!(e.status, Status::Unsupported, "{e}");
+        assert!(e.to_string().contains(&format!("panicked: odd call {odd}")), "{e}");
+        count.set(0);
+        if odd < total / 3 {
+            // (memory makes one pass of the library's measuring: only early calls reach it)
+            let e = builder(&f).memory().expect_err("refused");
+            assert!(e.to_string().contains("panicked"), "{e}");
+        }
+    }
 }
 
 #[test]
