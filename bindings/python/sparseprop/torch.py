@@ -301,9 +301,11 @@ class SpikeTimesFunction(torch.autograd.Function):
         if spec.record:
             spec.net._left_recording = len(spike_t)  # (ended by the network's next run, ...)
         ctx.neurons = spike_i
-        like = next((p for p in params if p is not None), input_times)
-        dtype = like.dtype if like.dtype.is_floating_point else torch.float64
-        device = like.device
+        # (Not input_times': with no parameter tensor the outputs are float64 on the CPU, as
+        # documented; a float32 input_times once rounded them.)
+        like = next((p for p in params if p is not None), None)
+        dtype = like.dtype if like is not None and like.dtype.is_floating_point else torch.float64
+        device = like.device if like is not None else torch.device("cpu")
         extra = ()
         if v_end is not None:
             extra = (torch.from_numpy(v_end).to(device=device, dtype=dtype),)

@@ -212,6 +212,18 @@ def test_no_gradient_for_input_times_float32_and_parameters_left_alone():
         warnings.simplefilter("error")
         out = spt.spike_times(net, T_END, first_spike_of=[0, 1])
     assert out.dtype == torch.float64 and not out.requires_grad
+    # ... also with input times in float32 or float16, which set no output dtype (they once
+    # did: the times and voltages came back rounded to them).
+    for low in (torch.float32, torch.float16):
+        t_low = torch.tensor(INPUT_TIMES, dtype=torch.float64).to(low)  # (the times it holds)
+        want, _, v_want = spt.spike_times(net, T_END, input_times=t_low.double(),
+                                          input_channels=torch.tensor(INPUT_CHANNELS),
+                                          end_voltages=True)
+        got, _, v_got = spt.spike_times(net, T_END, input_times=t_low,
+                                        input_channels=torch.tensor(INPUT_CHANNELS),
+                                        end_voltages=True)
+        assert got.dtype == torch.float64 and v_got.dtype == torch.float64
+        assert torch.equal(got, want) and torch.equal(v_got, v_want)
 
 
 def test_errors_pass_through():
