@@ -260,10 +260,11 @@ enum sp_model_code {
      1e4 and more), where an exponential F may overflow to +INFINITY: accepted there (the
      phase left beyond is below rounding). The blow-up's tail is tabulated in 1/V from just
      above max(v_reset, 0), as a smooth function of 1/V: an F that is already steep there
-     (e.g. an exponential rising below 0) fails the table's own check at creation
-     (SP_ERR_UNSUPPORTED, with a message saying so; sp_network_memory does not run that
-     check); so can a blow-up that is not smooth in 1/V (|V|^p with p not an integer, V^2
-     log V) or a very high power (|V|^7 with reset 0): shift V up, or give a finite v_spike.
+     (e.g. an exponential rising below 0) is refused at creation (SP_ERR_UNSUPPORTED, with a
+     message saying so); so can a blow-up that is not smooth in 1/V (|V|^p with p not an
+     integer, V^2 log V) or a very high power (|V|^7 with reset 0): shift V up, or give a
+     finite v_spike. sp_network_memory refuses most of these as well, but not those that only
+     the finished table's own check finds (|V|^7, an F steep at the tail's start).
      Accuracy: about 1e-15 of the period away from the bifurcation, for voltages of order 1
      (far from it, about ulp(V)/(F + I) there); the tabulation loses
      accuracy where F + I comes close to 0 (a drive just above the bifurcation), e.g. F = -V
@@ -478,7 +479,8 @@ SP_API sp_status sp_network_memory(const sp_network_desc *d, size_t *bytes) SP_N
  *             out, receives the handle (not NULL); destroy it with sp_network_destroy.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: d NULL, a bad struct_size, an unknown model or frame, n = 0 or
- *               above 2^31, tau or t_ref not finite, tau <= 0 or t_ref < 0 (a finite value
+ *               above 2^31, tau or t_ref not finite, tau < 0 (0 is the default, 0.01) or
+ *               t_ref < 0 (a finite value
  *               beyond the numeric range gives SP_ERR_NUMERIC, below), a non-finite drive,
  *               weight or v0, a LIF v0 at or above 1, invalid connectivity (see
  *               sp_synapses), synapses with n_inputs == 0, an allocator missing one function;
@@ -691,7 +693,7 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
  * within rounding of its spike (e.g. a v0 far above V_T: the time left to the blow-up is below
  * the phase's resolution); it spikes at now(). The phase models (QIF, EIF, custom) keep a phase,
  * so a voltage read from it is exact up to dV/dphi = F(V) + I times the phase's rounding: a
- * v0 of 3 with EIF's defaults (F + I about 5e7) reads back as 3 + 3e-8.
+ * v0 of 3 with EIF's defaults (F + I about 5e7) reads back as 3 + 9.4e-9 (drive 1.1).
  *
  * Parameters: net, the network.
  *             neuron, < n.
@@ -820,8 +822,9 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
  *             SP_ERR_ARGUMENT: p unknown, len not the count, in NULL with len > 0, a value
  *               not finite, a LIF v0 at or above 1;
  *             SP_ERR_STATE while recording (parameters cannot change then);
- *             SP_ERR_UNSUPPORTED: a QIF drive <= 0; a replica; SP_PARAM_DRIVES or
- *               SP_PARAM_V0 on a network with the compact layout (sp_network_memory);
+ *             SP_ERR_UNSUPPORTED: a QIF drive <= 0; an EIF or custom drive the network has
+ *               no table for (see SP_MODEL_EIF); a replica; SP_PARAM_DRIVES or SP_PARAM_V0
+ *               on a network with the compact layout (sp_network_memory);
  *             SP_ERR_NUMERIC: a value outside the numeric range; a changed drive with a free
  *               period that is not finite or below 2^-30 tau or below the resolution of now().
  * On failure: no value is changed (all are checked before any is set).
@@ -887,8 +890,9 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * now() is fixed: t_end after a run to t_end, the last input's time when the tape stopped a
  * run after an input.
  * LIF with a refractory period of about 700 tau or more: a gradient carried across such a
- * period (to a spike after it, or a voltage) is beyond the range of a double (the adjoint
- * carried across falls below 2^-1042) and sp_backward refuses it with SP_ERR_NUMERIC; losses
+ * period (to a spike after it, or a voltage) needs an adjoint beyond the range of a double
+ * (it falls below 2^-1042 across the period, even where the gradient itself is of order one)
+ * and sp_backward refuses it with SP_ERR_NUMERIC; losses
  * on spikes before any such period ends (first-spike readouts) are exact.
  *
  * Parameters: net, the network.

@@ -659,12 +659,20 @@ bool Builder::run(Table *hd) {
   } else {
     const double width = blowup ? (std::fabs(p.v_reset) > 1 ? std::fabs(p.v_reset) : 1.0)
                                 : p.v_spike - p.v_reset;
-    // The sweeps never evaluate G at a segment's end: the reset and a finite threshold are
-    // checked here (G(V_spike) = 0 is the excitable boundary, where the period is infinite).
+    // The fits' nodes never fall on a segment's end (ends_agree compares the ends but skips
+    // those where G is not positive and finite): the reset and a finite threshold are checked
+    // here (G(V_spike) = 0 is the excitable boundary, where the period is infinite).
     const double ends[2] = {p.v_reset, p.v_spike};
     for (int i = 0; i < (blowup ? 1 : 2); ++i) {
       const double g = rate(ends[i]);
-      if (!(g > 0 && g < INFINITY)) {
+      if (g == INFINITY) {
+        set_error(err_, TableStatus::kUnresolved,
+                  "F(V) + I overflows to +inf at V = %.17g (drive %.17g, the %s): F rises too "
+                  "steeply there",
+                  ends[i], p.drive, i ? "threshold" : "reset");
+        return false;
+      }
+      if (!(g > 0)) {
         set_error(err_, TableStatus::kExcitable,
                   "F(V) + I = %.17g at V = %.17g (drive %.17g, the %s): not positive, so the "
                   "neuron is excitable (it does not fire on its own)",
@@ -883,8 +891,13 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   for (uint32_t i = 0; i < t->n_inv; ++i) {
     const double *v = a + l.inv_v + size_t{i} * K;
     const double lo = cheb(v, K, -1), hi = cheb(v, K, 1);
-    if (!(lo < hi) || !(lo >= last - 1e-9 * (1 + std::fabs(last))))
-      return bad("voltage not increasing with the phase");
+    // (A segment may start below the previous one's end by what a few units of the phase at
+    // the join are worth in V: near a saddle-node the phases reach thousands, and where V
+    // then climbs steeply, one unit of phase moves V by far more than 1e-9.)
+    const double join = a[l.inv_breaks + i], width = a[l.inv_breaks + i + 1] - join;
+    const double unit = std::nextafter(std::fabs(join), INFINITY) - std::fabs(join);
+    const double slack = std::fmax(1e-9 * (1 + std::fabs(last)), 8 * unit * (hi - lo) / width);
+    if (!(lo < hi) || !(lo >= last - slack)) return bad("voltage not increasing with the phase");
     last = hi;
   }
   return t;
