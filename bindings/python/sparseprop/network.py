@@ -132,7 +132,9 @@ def _u64(name: str, value: Any) -> int:
 
 
 def _float(name: str, value: Any) -> float:
-    if isinstance(value, (str, bytes)):
+    # (numpy's complex scalars convert with float(), dropping the imaginary part: refused as
+    # Python's complex is.)
+    if isinstance(value, (str, bytes, complex, np.complexfloating)):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}")
     try:
         return float(value)

@@ -120,6 +120,14 @@ def test_arrays_of_non_numbers_are_type_errors():
             Network(2, drives=bad)
     with pytest.raises(TypeError, match="v0"):
         Network(2, drive=1.1, v0=["0", "0"])
+    # Scalars too: numpy's complex scalars convert with float(), dropping the imaginary part
+    # (they were accepted with a ComplexWarning only).
+    for bad in (1.1 + 5j, np.complex128(1.1 + 5j), np.complex64(1.1)):
+        with pytest.raises(TypeError, match="drive must be a number"):
+            Network(2, drive=bad)
+    with Network(2, drive=1.1) as net:
+        with pytest.raises(TypeError, match="t_end"):
+            net.run(np.complex128(0.05 + 2j))
     with pytest.raises(TypeError, match="weights"):
         Synapses.csr([0, 1], [1], ["0.5"])
     with pytest.raises(sp.ArgumentError, match="drives is not an array of one shape"):
