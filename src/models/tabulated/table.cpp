@@ -33,7 +33,7 @@ bool steep_tail_start(const TableParams &p, double v) {
 constexpr int kTailTerms = 5;
 // A custom model's tabulated ranges (reset to threshold or tail start, the clamp region below
 // reset, the tail in 1/V) start as this many equal pieces: 20 nodes each, spaced about
-// width/(pieces 13) in their middles. The halvings then follow what the nodes see, so a feature
+// width/(13 pieces) in their middles. The halvings then follow what the nodes see, so a feature
 // of F well narrower than that spacing (a bump of F narrower than about 1/1000 of the range
 // from reset to threshold) can fall between them unseen; README.md says so.
 constexpr int kCustomPieces = 32;
