@@ -389,6 +389,17 @@ static double f_minus_v(double v, void *ctx) {
   (void)ctx;
   return -v;
 }
+/* The fixture's description as a custom model F = f, reset 0, threshold 1 (mp: its
+   parameters, kept by the caller). */
+static void custom_desc(sp_network_desc *d, sp_model_params *mp, sp_model_fn f) {
+  memset(mp, 0, sizeof *mp);
+  mp->struct_size = (uint32_t)sizeof *mp;
+  mp->v_reset = 0.0;
+  mp->v_spike = 1.0;
+  mp->f = f;
+  desc_init(d, SP_MODEL_CUSTOM, SP_FRAME_AUTO);
+  d->model_params = mp;
+}
 static void test_custom_v0_at_or_above_v_spike_refused(void **state) {
   sp_network_desc d;
   sp_network *net;
@@ -397,13 +408,7 @@ static void test_custom_v0_at_or_above_v_spike_refused(void **state) {
   bytes before;
   abi_msg m;
   (void)state;
-  memset(&mp, 0, sizeof mp);
-  mp.struct_size = (uint32_t)sizeof mp;
-  mp.v_reset = 0.0;
-  mp.v_spike = 1.0;
-  mp.f = f_minus_v;
-  desc_init(&d, SP_MODEL_CUSTOM, SP_FRAME_AUTO);
-  d.model_params = &mp;
+  custom_desc(&d, &mp, f_minus_v);
   d.v0 = v0;
   v0[2] = 1.1;
   expect_create_fails("custom v0[2] = 1.1 above v_spike = 1", &d, SP_ERR_ARGUMENT, "v0[2]", "1.1");
@@ -445,13 +450,7 @@ static void test_nondeterministic_custom_f_refused(void **state) {
   long total, k;
   int kind, created = 0, refused = 0, said_deterministic = 0;
   (void)state;
-  memset(&mp, 0, sizeof mp);
-  mp.struct_size = (uint32_t)sizeof mp;
-  mp.v_reset = 0.0;
-  mp.v_spike = 1.0;
-  mp.f = f_odd_once;
-  desc_init(&d, SP_MODEL_CUSTOM, SP_FRAME_AUTO);
-  d.model_params = &mp;
+  custom_desc(&d, &mp, f_odd_once);
   g_odd_call = -1;
   g_f_calls = 0;
   net = create_ok(&d);

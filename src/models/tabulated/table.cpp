@@ -183,6 +183,14 @@ void set_error(TableError *err, TableStatus s, const char *fmt, ...) {
   va_end(ap);
 }
 
+// The refusal of an F whose values changed between the table's passes over the same voltages.
+void refuse_nondeterministic(const TableParams &p, TableError *err) {
+  set_error(err, TableStatus::kUnresolved,
+            "F gave other values on the table's second pass over the same voltages (drive "
+            "%.17g): it must be deterministic",
+            p.drive);
+}
+
 // One pass of the adaptive construction: counts segments (out == nullptr) or also writes
 // them. Both passes do the same arithmetic, so they make the same decisions.
 class Builder {
@@ -215,10 +223,7 @@ class Builder {
   enum Counter { kFwdUp, kFwdDown, kInvUp, kInvDown, kTail };
   bool as_planned(uint32_t count, Counter which) {
     if (!planned || count < planned[which]) return true;
-    set_error(err_, TableStatus::kUnresolved,
-              "F gave other values on the table's second pass over the same voltages (drive "
-              "%.17g): it must be deterministic",
-              p_.drive);
+    refuse_nondeterministic(p_, err_);
     return false;
   }
 
@@ -395,11 +400,11 @@ bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, 
   // kCustomPieces equal pieces (halved further where needed), which bounds the nodes' spacing
   // from the start (see kCustomPieces). Pushed so that the piece at the anchor comes first.
   int pieces = p_.kind == TableKind::kCustom ? kCustomPieces : 1;
+  double w = (b - a) / pieces;
   for (int j = 1; j < pieces; ++j)  // (a range of a few ulps stays whole)
-    if (!(a + (b - a) / pieces * (j - 1) < a + (b - a) / pieces * j)) pieces = 1;
+    if (!(a + w * (j - 1) < a + w * j)) pieces = 1, w = b - a;
   for (int k = 0; k < pieces; ++k) {
     const int j = ascending ? pieces - 1 - k : k;
-    const double w = (b - a) / pieces;
     stack[top++] = Span{j == 0 ? a : a + w * j, j == pieces - 1 ? b : a + w * (j + 1), 0};
   }
   double cum = phi0, dcum = dphi0;
@@ -797,10 +802,7 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
   const uint32_t made[5] = {build.fwd_up, build.fwd_down, build.inv_up, build.inv_down,
                             build.tail_n};
   if (std::memcmp(made, planned, sizeof made) != 0) {  // (fewer: parts of the block unwritten)
-    set_error(err, TableStatus::kUnresolved,
-              "F gave other values on the table's second pass over the same voltages (drive "
-              "%.17g): it must be deterministic",
-              p.drive);
+    refuse_nondeterministic(p, err);
     return nullptr;
   }
   // A built table must pass the loader's check, or a saved network would not load: with
