@@ -1230,7 +1230,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       // With current-based synapses the recomputation is a root search started elsewhere (a
       // crossing near a touch of threshold is ill-conditioned: 1e-6), and a key marked stale
       // is a lower bound of it, not before now.
-      double tol = (is_syn ? 1e-6 : 1e-9) * (std::fabs(expect) + times.t0 + d.tau);
+      // A QIF phase's re-bases may move it further (Ops<Qif>::loaded_key_drift).
+      double tol = (is_syn ? 1e-6 : 1e-9) * (std::fabs(expect) + times.t0 + d.tau) +
+                   O::loaded_key_drift(*net, i, times.now);
       bool near = key == expect || (std::isfinite(expect) && std::fabs(key - expect) <= tol);
       if (is_syn && net->syn_aux[i].stale) near = key >= times.now && key <= expect + tol;
       if (!due && !near)

@@ -213,6 +213,9 @@ struct Ops<Lif> {
   static constexpr bool kLoadedClockMayBeZero = true;
   // (An own clock u/(I - 1) carries the state's relative rounding, within the tolerance.)
   static double loaded_clock_slack(const Network &) { return 0; }
+  // (A re-base scales a time-frame state by e^-d, a relative rounding worth 2^-53 tau of its
+  // recomputed spike time: within the loader's tolerance. See Ops<Qif>.)
+  static double loaded_key_drift(const Network &, uint32_t, double) { return 0; }
   static bool loaded_phase_due_key_ok(double key) { return key > 0; }
   // The phase frame compares its keys with the threshold's key at now(), (I - 1) exp((now -
   // t0)/tau): that clock must be a finite double. (A running network re-bases at every event

@@ -162,6 +162,19 @@ struct Ops<Qif> {
     return 4 * 0x1p-46 / Qif::omega(min_drive);
   }
   static constexpr const char *kLoadedClockRule = "";
+  // How much further than the loader's tolerance a time-frame key may lie from the spike time
+  // recomputed from the saved phase. The key is kept from when it was computed (at t_c), while
+  // every re-base since added omega_i d to the phase and rounded it: an error of at most that
+  // step, so in time at most now - t_c, which is at most now and (the key not being before
+  // now) at most t_ref and a free period. It matters only for a tiny drive beside a large one
+  // (frequent re-bases): an ulp of the phase is then worth more than the time's tolerance
+  // (drives 1e-17 and 1e9: 7e-10 s per ulp, keys 2e-8 s off after a hundred re-bases; an
+  // outside API fuzzer's finding).
+  static double loaded_key_drift(const Network &net, uint32_t i, double now) {
+    const double since = now > 0 ? now : 0;
+    const double bound = net.t_ref + period(net, drive_of(net, i));
+    return since < bound ? since : bound;
+  }
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by omega (now - t0)/tau: that shift (with the largest
   // drive), and so the threshold key at now, must be far from overflowing, as must every

@@ -248,6 +248,9 @@ struct Ops<Tabulated> {
   // (omega = 1: an own clock carries a phase's rounding, an ulp of at most 128, within the
   // tolerance.)
   static double loaded_clock_slack(const Network &) { return 0; }
+  // (Every phase moves by the same d at a re-base, rounded within an ulp of at most 128 tau:
+  // within the loader's tolerance. See Ops<Qif>.)
+  static double loaded_key_drift(const Network &, uint32_t, double) { return 0; }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by (now - t0)/tau: far from overflowing, as every
