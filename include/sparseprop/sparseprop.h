@@ -561,9 +561,12 @@ enum sp_spike_flag {
  *               spike is due: one of them may cause it); only inhibitory inputs
  *               that delay the spike past further inputs the tape cannot hold leave those
  *               before them applied;
- *             SP_ERR_NUMERIC (nothing changes) when the next spike is a neuron's second at
- *               one instant: its free period is below the resolution of now() and it would
- *               spike there forever;
+ *             SP_ERR_NUMERIC when the next spike is a neuron's second at one instant: its
+ *               free period is below the resolution of now() and it would spike there
+ *               forever. Nothing changes, except with current-based synapses (tau_syn > 0),
+ *               where no input is ignored: an input queued at that instant can make a neuron
+ *               that spiked then due again, and the step's inputs before the refused spike
+ *               then stay applied (now() at their time);
  *             SP_ERR_STATE (nothing changes) on a replica whose parent's parameters changed
  *               since its last sp_rewind.
  * On failure: *out is not written; the network is unchanged except as stated above.
@@ -590,7 +593,10 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  *             SP_ERR_ARGUMENT: t_end not finite or before now(), buf NULL with cap > 0;
  *             SP_ERR_CAPACITY while recording: a full tape stops the run before the event
  *               (input or spike) that would not fit, checked before the call changes anything
- *               for its first spike and the inputs before it;
+ *               for its first spike and the inputs before it (so near the tape's end a run
+ *               split into calls, e.g. by a small cap, may stop earlier than one call: an
+ *               input that one call applies before the spike that does not fit, a call
+ *               starting just before it refuses with that spike);
  *             SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it
  *               never hangs;
  *             SP_ERR_STATE on a replica whose parent's parameters changed since its last
@@ -724,7 +730,12 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  *
  * Its voltage at now() is kept: the neuron's state is re-expressed for the new drive from that
  * voltage, so sp_voltage reads it back up to that rounding (LIF: within 2^-51 max(|V|, |I|);
- * the phase models: as sp_voltage says, the phase's rounding times dV/dphi). So a drive set
+ * the phase models: as sp_voltage says, the phase's rounding times dV/dphi). A neuron held at
+ * reset, or reset at now(), is re-expressed at its reset voltage exactly, which the voltage
+ * read before the call may miss by its state's rounding (LIF: several ulps of I). With
+ * current-based synapses the synaptic current is kept too, and V up to several ulps of the
+ * largest of |I| and the two decaying terms V is the sum of (README, Current-based synapses),
+ * which a large current makes larger than |V|. So a drive set
  * and set back at one instant need not restore the state bit for bit. The frame rule (see
  * "Frames" in the Experimental section) picks the frame for the new drives: the time frame
  * when they differ, the phase frame again when they become one shared oscillatory drive.
@@ -879,7 +890,9 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
 
 /* sp_backward - add the gradients of a loss L over the recording to the accumulated ones.
  *
- * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now(). Adds the
+ * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now() (for a neuron
+ * due then, taken to threshold by an input, V is the voltage the input gave it, before the
+ * clamp at a finite v_spike that sp_voltage reports for EIF and custom models). Adds the
  * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
  * Gradients are exact for the recorded spike order. Where a spike and an input fall at the
  * same instant, the spike time has a kink in the parameters: the gradient is the one-sided
