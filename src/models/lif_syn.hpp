@@ -87,7 +87,9 @@ struct LifSyn {
   }
 
   static double voltage(double a, double b, double drive, const Shape &sh, const Clock &c) {
-    if (sh.alpha) return drive + (a + b * c.x) / c.em;
+    // (After a silence of more than about 710 tau the clock is +inf and both terms have
+    // decayed below any double: V = I. B x alone could then overflow, and inf/inf is NaN.)
+    if (sh.alpha) return c.em < INFINITY ? drive + (a + b * c.x) / c.em : drive;
     return drive + a / c.em + b / c.es;
   }
   static double current(double b, const Shape &sh, const Clock &c) {

@@ -380,8 +380,10 @@ void lif_syn_rebase(Network *net, double t) {
   double x = d * sh.inv_m;
   for (uint32_t i = 0; i < net->n; ++i) {
     double &a = net->neuron[i].state, &b = net->syn_aux[i].b;
-    // alpha: V = I + (A + B x)/E with x = (t - t0)/tau: A' = (A + B d/tau) f, B' = B f.
-    if (sh.alpha) a += b * x;
+    // alpha: V = I + (A + B x)/E with x = (t - t0)/tau: A' = (A + B d/tau) f, B' = B f. (A
+    // re-base after a silence of more than about 745 tau has f = 0: the terms are gone, and
+    // A + B x, which may overflow there, is not formed: inf * 0 would make A NaN.)
+    if (sh.alpha) a = fm > 0 ? a + b * x : 0.0;
     a *= fm;
     b *= fs;
   }

@@ -179,6 +179,48 @@ static void test_drive_one_relaxed_never_spikes(void **state) {
   sp_network_destroy(net);
 }
 
+/* A silence of more than about 710 tau (sp_run to 1e300 with no event) after inputs left a
+ * large coefficient B: for tau_syn = tau the clock e^((t-t0)/tau) is then +inf and B (t-t0)/tau
+ * overflows, which made sp_voltage NaN, and the re-base at the next input made the state NaN
+ * (with SP_OK; the saved bytes were refused). Closed form: every transient has decayed, V = I
+ * exactly, before and after an input at that instant (V is continuous). Checked for both
+ * synapse shapes; the loaded copy continues bit-identically. (An outside loader fuzzer's
+ * finding, reached through the API.) */
+static void test_long_silence_decays_to_the_drive(void **state) {
+  static const double ratios[2] = {1.0, 0.5};
+  int r;
+  (void)state;
+  for (r = 0; r < 2; ++r) {
+    sp_network *net = make(ratios[r], 0.0), *copy = NULL;
+    double drive[N], v[N], w[N];
+    unsigned char *buf;
+    size_t len;
+    uint32_t i;
+    assert_int_equal(sp_get_params(net, SP_PARAM_DRIVES, drive, N), SP_OK);
+    for (i = 0; i < N; ++i) drive[i] = 0.5; /* silent: no neuron reaches threshold alone */
+    assert_int_equal(sp_set_params(net, SP_PARAM_DRIVES, drive, N), SP_OK);
+    assert_int_equal(sp_input(net, 0, 0.31), SP_OK); /* B grows with the clock, e^31 */
+    assert_int_equal(sp_input(net, 1, 0.3101), SP_OK);
+    assert_int_equal(sp_run(net, 0.32, NULL, 0, NULL), SP_OK);
+    assert_int_equal(sp_run(net, 1e300, NULL, 0, NULL), SP_OK);
+    assert_int_equal(sp_voltages(net, v, N), SP_OK);
+    for (i = 0; i < N; ++i)
+      if (!(v[i] == 0.5)) fail_msg("ratio %g: V[%u] = %.17g after the silence", ratios[r], i, v[i]);
+    assert_int_equal(sp_input(net, 0, 1e300), SP_OK);
+    assert_int_equal(sp_run(net, 1.0000001e300, NULL, 0, NULL), SP_OK);
+    assert_int_equal(sp_voltages(net, v, N), SP_OK);
+    for (i = 0; i < N; ++i)
+      if (!isfinite(v[i])) fail_msg("ratio %g: V[%u] = %g after the input", ratios[r], i, v[i]);
+    buf = save(net, &len);
+    if (sp_load(buf, len, NULL, &copy) != SP_OK) fail_msg("sp_load: %s", sp_last_error());
+    assert_int_equal(sp_voltages(copy, w, N), SP_OK);
+    assert_memory_equal(v, w, sizeof v);
+    free(buf);
+    sp_network_destroy(copy);
+    sp_network_destroy(net);
+  }
+}
+
 static void test_delta_synapses_stay_version_2(void **state) {
   sp_network_desc d;
   sp_network *net = NULL;
@@ -278,6 +320,7 @@ int main(void) {
       cmocka_unit_test(test_continuation_is_bit_identical),
       cmocka_unit_test(test_due_neurons_inhibited_at_their_instant_spike),
       cmocka_unit_test(test_drive_one_relaxed_never_spikes),
+      cmocka_unit_test(test_long_silence_decays_to_the_drive),
       cmocka_unit_test(test_delta_synapses_stay_version_2),
       cmocka_unit_test(test_every_truncation_and_flip_is_refused),
       cmocka_unit_test(test_crafted_sections_are_refused),
