@@ -459,6 +459,24 @@ void expect(TableStatus want, const TableParams &p, const char *fragment) {
   assert_int_equal(static_cast<int>(e.status), static_cast<int>(want));
 }
 
+// Far below reset EIF is LIF's closed form, phi = phi_lo - log1p((v_lo - V)/(I - v_lo)): checked
+// against it at V = -1e300, and its voltage saturates at -DBL_MAX instead of overflowing (a
+// crafted saved phase of -1000 read as -inf, and the next input made the state -inf; an
+// outside loader fuzzer's finding). The phase of -inf is then the phase of -DBL_MAX, finite.
+void test_eif_saturates_far_below(void **) {
+  const Built b = build(eif(1.1, 0, 1, 0.1, INFINITY));
+  const Table &t = *b.t;
+  const double v_lo = t.v_lo, phi_lo = t.phi_lo, i = 1.1;
+  const double closed = phi_lo - std::log1p((v_lo + 1e300) / (i - v_lo));
+  assert_true(std::fabs(t.phase(-1e300) - closed) <= 1e-15 * std::fabs(closed));
+  assert_true(std::fabs(t.voltage(closed) + 1e300) <= 1e-12 * 1e300);
+  assert_true(t.voltage(phi_lo - 1000) == -DBL_MAX);
+  const double floor_phase = t.phase(-DBL_MAX);
+  assert_true(std::isfinite(floor_phase) && floor_phase < closed);
+  assert_true(t.phase(-INFINITY) == floor_phase);
+  assert_true(t.phase(t.voltage(phi_lo - 1000) - 1e100) == floor_phase);
+}
+
 void test_rejections(void **) {
   expect(TableStatus::kExcitable, custom(f_lif, 0.9, 0.0, 1.0), "excitable");
   expect(TableStatus::kExcitable, custom(f_lif, 1.0, 0.0, 1.0), "excitable");
@@ -704,11 +722,17 @@ void test_kick_map_structure(void **) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kronrod_weights),  cmocka_unit_test(test_lif_closed_form),
-      cmocka_unit_test(test_qif_closed_form),  cmocka_unit_test(test_eif_quadrature),
-      cmocka_unit_test(test_custom_bumps),     cmocka_unit_test(test_rejections),
-      cmocka_unit_test(test_memory_and_check), cmocka_unit_test(test_kick_map_closed_forms),
-      cmocka_unit_test(test_kick_map_eif),     cmocka_unit_test(test_kick_map_structure),
+      cmocka_unit_test(test_kronrod_weights),
+      cmocka_unit_test(test_lif_closed_form),
+      cmocka_unit_test(test_qif_closed_form),
+      cmocka_unit_test(test_eif_quadrature),
+      cmocka_unit_test(test_custom_bumps),
+      cmocka_unit_test(test_rejections),
+      cmocka_unit_test(test_eif_saturates_far_below),
+      cmocka_unit_test(test_memory_and_check),
+      cmocka_unit_test(test_kick_map_closed_forms),
+      cmocka_unit_test(test_kick_map_eif),
+      cmocka_unit_test(test_kick_map_structure),
   };
   return cmocka_run_group_tests_name("tabulated model tables", tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 // mathematics and the method).
 #include "models/tabulated/table.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -952,7 +953,13 @@ double Table::phase(double v) const {
   const View w(this);
   if (v != v) return v;
   if (v < v_lo) {
-    if (w.eif()) return phi_lo - std::log1p((v_lo - v) / (drive - v_lo));
+    // (EIF below v_lo is LIF's closed form. Its voltage saturates at -DBL_MAX (voltage(), below)
+    // and its phase at phi_lo - log1p(DBL_MAX): a phase or a V + w beyond them, which only a
+    // crafted saved state reaches, would otherwise make the state -inf.)
+    if (w.eif()) {
+      const double r = (v_lo - (v > -DBL_MAX ? v : -DBL_MAX)) / (drive - v_lo);
+      return phi_lo - std::log1p(r < DBL_MAX ? r : DBL_MAX);
+    }
     return phi_lo;
   }
   if (v <= v_hi) {
@@ -969,7 +976,10 @@ double Table::voltage(double phi) const {
   const View w(this);
   if (phi != phi) return phi;
   if (phi < phi_lo) {
-    if (w.eif()) return v_lo - (drive - v_lo) * std::expm1(phi_lo - phi);
+    if (w.eif()) {
+      const double v = v_lo - (drive - v_lo) * std::expm1(phi_lo - phi);
+      return v > -DBL_MAX ? v : -DBL_MAX;  // (see phase())
+    }
     return v_lo;
   }
   if (phi >= period) return v_spike;
