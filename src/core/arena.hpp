@@ -8,7 +8,9 @@ namespace sp {
 
 class Arena {
  public:
-  static constexpr size_t kAlign = 64;  // a cache line per array start
+  // A cache line per array start. (64-bit: as a size_t, ~(kAlign - 1) would clear the high half
+  // of the offsets on a 32-bit machine, and sizes beyond 4 GiB wrap instead of overflowing.)
+  static constexpr uint64_t kAlign = 64;
 
   explicit Arena(unsigned char *base = nullptr) : base_(base) {}
 
