@@ -107,6 +107,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 1 on targets with 32-bit pointers, where sp_network_desc pads its pointer appended in 0.2 to
+   8 bytes (reserved2); 0 elsewhere. */
+#if (defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 4) || \
+    (!defined(__SIZEOF_POINTER__) && defined(_WIN32) && !defined(_WIN64)) || \
+    (!defined(__SIZEOF_POINTER__) && !defined(_WIN32) && defined(UINTPTR_MAX) && \
+     UINTPTR_MAX == 0xFFFFFFFFu)
+#  define SP_POINTER_IS_32_BITS_ 1
+#else
+#  define SP_POINTER_IS_32_BITS_ 0
+#endif
+
 #ifndef SP_API
 #  if defined(_WIN32)
 #    if defined(SP_BUILDING_LIBRARY)
@@ -404,12 +415,17 @@ typedef struct sp_network_desc {
                                  SP_MODEL_CUSTOM (required: its F); read only during
                                  sp_network_create/sp_network_memory. LIF and QIF read none:
                                  non-NULL is refused with SP_ERR_UNSUPPORTED */
+#if SP_POINTER_IS_32_BITS_
+  uint32_t reserved2;         /* 32-bit targets only: set to 0; ignored. Pads model_params to
+                                 8 bytes, the unit of the layout rule below */
+#endif
 } sp_network_desc;
 /* clang-format on */
 
 /* struct_size values (sizes on 64-bit targets in brackets; the macros are exact everywhere).
    The layout rule: a later version appends its fields after `reserved` in 8-byte units (a
-   4-byte field comes with a 4-byte reserved one), so the struct never ends in padding and
+   4-byte field, or a pointer on a 32-bit target, comes with a 4-byte reserved one: reserved2
+   after model_params there), so the struct never ends in padding and
    each version has its own size. `reserved` itself never gets a meaning: 0.1 callers compiled
    without it may have left those bytes indeterminate.
      SP_NETWORK_DESC_SIZE_MIN   the smallest accepted: everything before `frame` [184]
@@ -425,7 +441,7 @@ typedef struct sp_network_desc {
        there are accepted: a zero field means the default. */
 #define SP_NETWORK_DESC_SIZE_MIN offsetof(sp_network_desc, frame)
 #define SP_NETWORK_DESC_SIZE_V1 (offsetof(sp_network_desc, reserved) + sizeof(uint32_t))
-#define SP_NETWORK_DESC_SIZE_V2 (offsetof(sp_network_desc, model_params) + sizeof(void *))
+#define SP_NETWORK_DESC_SIZE_V2 (offsetof(sp_network_desc, model_params) + 8)
 #define SP_NETWORK_DESC_SIZE_MAX 1024
 
 /* sp_network_desc_init - fill a description with the defaults.
@@ -874,7 +890,7 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  *             max_spikes, >= 1: the spikes the tape must hold.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: max_spikes 0 or above 2^31 - 33 (the tape's event count is
- *               32-bit);
+ *               32-bit; on a target with a 32-bit size_t above SIZE_MAX / 256, 2^24 - 1);
  *             SP_ERR_UNSUPPORTED: a network with the compact layout (sp_network_memory);
  *             SP_ERR_STATE: a replica whose parent's parameters changed since its last
  *               sp_rewind;

@@ -22,8 +22,15 @@
 #define ABI_STATIC_ASSERT(name, cond) typedef char abi_static_##name[(cond) ? 1 : -1]
 
 /* The struct ends with its last field: a field appended later cannot hide in end padding. */
-ABI_STATIC_ASSERT(desc_no_end_padding, offsetof(sp_network_desc, model_params) + sizeof(void *) ==
-                                           sizeof(sp_network_desc));
+ABI_STATIC_ASSERT(desc_no_end_padding,
+                  offsetof(sp_network_desc, model_params) + 8 == sizeof(sp_network_desc));
+#if SP_POINTER_IS_32_BITS_
+ABI_STATIC_ASSERT(desc_pointer_padded,
+                  sizeof(void *) == 4 && offsetof(sp_network_desc, reserved2) ==
+                                             offsetof(sp_network_desc, model_params) + 4);
+#else
+ABI_STATIC_ASSERT(desc_pointer_is_8_bytes, sizeof(void *) == 8);
+#endif
 ABI_STATIC_ASSERT(desc_v2_is_this_layout, SP_NETWORK_DESC_SIZE_V2 == sizeof(sp_network_desc));
 /* 0.2 appended its fields after the whole 0.1 layout, in 8-byte units. */
 ABI_STATIC_ASSERT(desc_v2_appends_to_v1,

@@ -121,7 +121,7 @@ class NetworkDesc(Structure):
         ("reserved", c_uint32),
         ("tau_syn", c_double),
         ("model_params", c_void_p),  # const sp_model_params *
-    ]
+    ] + ([("reserved2", c_uint32)] if ctypes.sizeof(c_void_p) == 4 else [])  # (32-bit: the pad)
 
 
 class Spike(Structure):

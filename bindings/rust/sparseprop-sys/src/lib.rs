@@ -106,6 +106,9 @@ pub struct sp_network_desc {
     pub reserved: u32,
     pub tau_syn: f64,
     pub model_params: *const sp_model_params,
+    /// 32-bit targets only: pads `model_params` to 8 bytes (the header's layout rule); 0.
+    #[cfg(target_pointer_width = "32")]
+    pub reserved2: u32,
 }
 
 /// A model's right-hand side F(v) (custom models), or its derivative.
@@ -130,8 +133,7 @@ pub const SP_NETWORK_DESC_SIZE_MIN: usize = core::mem::offset_of!(sp_network_des
 /// The 0.1 layout of `sp_network_desc`.
 pub const SP_NETWORK_DESC_SIZE_V1: usize = core::mem::offset_of!(sp_network_desc, reserved) + 4;
 /// The 0.2 layout of `sp_network_desc` (this version's).
-pub const SP_NETWORK_DESC_SIZE_V2: usize =
-    core::mem::offset_of!(sp_network_desc, model_params) + core::mem::size_of::<*const c_void>();
+pub const SP_NETWORK_DESC_SIZE_V2: usize = core::mem::offset_of!(sp_network_desc, model_params) + 8;
 /// The largest `struct_size` accepted.
 pub const SP_NETWORK_DESC_SIZE_MAX: usize = 1024;
 
@@ -178,6 +180,8 @@ impl sp_network_desc {
             reserved: 0,
             tau_syn: 0.0,
             model_params: core::ptr::null(),
+            #[cfg(target_pointer_width = "32")]
+            reserved2: 0,
         }
     }
 }
