@@ -32,7 +32,12 @@ struct Lif {
   // Next spike time without further input; +inf for a neuron that never reaches threshold.
   static double spike_time(double u, double drive, double t0, double tau) {
     if (!(drive > 1.0)) return INFINITY;
-    return t0 + tau * std::log(u / (drive - 1.0));
+    // (A state near the largest double, after a long silence, over a drive just above 1 would
+    // overflow the quotient: the difference of the logs then. A loaded file with such a state
+    // was keyed +inf, never to spike above threshold, and its true key refused: an outside
+    // loader fuzzer's finding.)
+    const double r = u / (drive - 1.0);
+    return t0 + tau * (r < INFINITY ? std::log(r) : std::log(u) - std::log(drive - 1.0));
   }
   static bool oscillatory(double drive) { return drive > 1.0; }
   // Free period from reset to threshold.

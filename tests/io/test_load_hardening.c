@@ -23,6 +23,8 @@
  *  - a phase-frame neuron, not due, whose key's instant is before now (it spiked at now with
  *    its own key as the due key of now, which the copy's loader refused);
  *  - a QIF spiker's own clock on a tiny drive (its phase's rounding over omega);
+ *  - a LIF time-frame state near the largest double over a drive just above 1 (its spike
+ *    time's quotient overflowed: a key of +inf was accepted, the true one refused);
  *  - a LIF reset pending past its refractory end (t_ref above about 560 tau, saved after a
  *    run past that end: refused before);
  *  - with t_ref = 0, a refractory end at now on a neuron whose flags say it neither spiked at
@@ -755,6 +757,52 @@ static void test_negative_lif_state_below_threshold_is_refused(void **state) {
   sp_network_destroy(a);
 }
 
+/* A LIF time-frame state near the largest double over a drive just above 1 (V = -9858 at now,
+ * t0 700 tau before now): its next spike time t0 + tau log(u / (I - 1)) overflowed to +inf,
+ * so a key of +inf was accepted (the neuron never spiked, V rising above threshold) and the
+ * true key refused (an outside loader fuzzer's finding). The true key is the closed form in
+ * long double; the loaded network spikes there. */
+static void test_lif_time_state_near_overflow_keeps_its_spike(void **state) {
+  const uint32_t n = 5;
+  static const double drives[5] = {1.5, 0.5, 0.5, 0.5, 0.5};
+  const double tau = 0.01, now = 7.0, t0 = now - 700 * tau, v = -9858.0;
+  sp_network_desc d;
+  sp_network *a = NULL, *b = NULL;
+  sp_spike sp;
+  size_t len;
+  unsigned char *buf;
+  long double u, key;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = n;
+  d.drives = drives;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_network_frame(a), SP_FRAME_TIME);
+  buf = save(a, &len);
+  /* u = (I - V) e^((now - t0)/tau), about 1.0e308: V(now) = I - u e^-(now - t0)/tau. */
+  u = (1.5L - v) * expl(700.0L);
+  assert_true(u < 1.7e308L && (double)u / 0.5 == INFINITY);
+  key = (long double)t0 + (long double)tau * logl(u / 0.5L);
+  fmt_put_f64(buf + OFF_NOW(n), now);
+  fmt_put_f64(buf + OFF_T0(n), t0);
+  fmt_put_f64(buf + OFF_CLOCK_TIME(n), NAN);
+  fmt_put_f64(buf + OFF_STATE(n, 0), (double)u);
+  fmt_put_f64(buf + OFF_KEY(n, 0), INFINITY);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "queue key[0]");
+  fmt_put_f64(buf + OFF_KEY(n, 0), (double)key);
+  fmt_reseal(buf, len);
+  if (sp_load(buf, len, NULL, &b) != SP_OK) fail_msg("load refused: %s", sp_last_error());
+  assert_int_equal(sp_step(b, &sp), SP_OK);
+  assert_int_equal(sp.neuron, 0);
+  if (!(fabsl((long double)sp.t - key) <= 1e-13L * key))
+    fail_msg("spike at %.17g, closed form %.17Lg", sp.t, key);
+  sp_network_destroy(b);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 static void test_phase_request_with_drives_made_to_differ_loads(void **state) {
   double drives[8];
   uint32_t i;
@@ -821,6 +869,7 @@ int main(void) {
       cmocka_unit_test(test_qif_phase_overflow_is_refused),
       cmocka_unit_test(test_cached_clock_far_from_its_time_is_refused),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
+      cmocka_unit_test(test_lif_time_state_near_overflow_keeps_its_spike),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
       cmocka_unit_test(test_seeded_voltage_at_threshold_loads),
       cmocka_unit_test(test_fields_no_network_has_are_refused),
