@@ -26,7 +26,8 @@ const sp_param = Int32
 #                    (no end padding; later fields are appended in 8-byte units)
 #   sp_spike         size 16: t 0, neuron 8, flags 12
 # test/runtests.jl asserts these; bindings/julia/check recomputes them from this file and
-# compares with offsetof() from a compiled C program on every check run.
+# compares with offsetof() from a compiled C program on every check run. 64-bit platforms only:
+# on a 32-bit one the header pads model_params with a `reserved2` field that this mirror lacks.
 
 struct sp_synapses
     row_ptr::Ptr{UInt64}
