@@ -1088,6 +1088,8 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   net->t0 = times.t0;
   net->cur_key = times.cur_key;
   net->cur_key_time = times.cur_key_time;
+  // How far QIF phases may have been rounded since their keys and clocks were computed.
+  const double rounding = O::loaded_phase_rounding(*net, times.now);
   if (!std::isnan(times.clock_time)) {
     // The cached clock is the clock at its time, or a spiker's own clock (from its key or
     // state), which differs from that by the rounding of the time (ds, in units of tau; LIF's
@@ -1099,7 +1101,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // key's, which is positive; a zero clock there would reset its spikers to a state of 0.)
     bool zero = times.clock_value == 0 && O::kLoadedClockMayBeZero && frame == SP_FRAME_TIME;
     if (!zero && !(std::fabs(times.clock_value - e) <=
-                   ds * (1 + std::fabs(e)) + O::loaded_clock_slack(*net)))
+                   ds * (1 + std::fabs(e)) + O::loaded_clock_slack(*net, rounding)))
       return refuse(fail(SP_ERR_FORMAT,
                          "not a valid saved network: clock value = %.17g at %.17g: the clock "
                          "then is %.17g",
@@ -1219,9 +1221,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       // With current-based synapses the recomputation is a root search started elsewhere (a
       // crossing near a touch of threshold is ill-conditioned: 1e-6), and a key marked stale
       // is a lower bound of it, not before now.
-      // A QIF phase's re-bases may move it further (Ops<Qif>::loaded_key_drift).
+      // A QIF phase's re-bases may move it further (Ops<Qif>::loaded_phase_rounding).
       double tol = (is_syn ? 1e-6 : 1e-9) * (std::fabs(expect) + times.t0 + d.tau) +
-                   O::loaded_key_drift(*net, i, times.now);
+                   O::loaded_key_drift(*net, i, rounding);
       bool near = key == expect || (std::isfinite(expect) && std::fabs(key - expect) <= tol);
       if (is_syn && net->syn_aux[i].stale) near = key >= times.now && key <= expect + tol;
       if (!due && !near)

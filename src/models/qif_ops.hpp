@@ -151,29 +151,37 @@ struct Ops<Qif> {
   // value, and so does v0 (there is no threshold to stay below).
   static bool loaded_clock_ok(double) { return true; }
   static constexpr bool kLoadedClockMayBeZero = false;
+  // A phase's rounding, in radians, that the loader allows for (times.now: the saved now). A
+  // saved phase is rounded once when it is computed (an ulp of at most 128: |x| stays below
+  // 64 + pi between re-bases, rebase_span) and again at every re-base since, which adds
+  // omega_i d and rounds (2^-46 each). Re-bases come at least 64/omega_max tau apart with the
+  // present drives, so there have been about omega_max now/(64 tau) of them; counted four
+  // times over. (A larger drive set back since re-based more often: not covered.) It matters
+  // only for a tiny drive beside a large one: one ulp of such a neuron's phase is worth more
+  // than the time's tolerance (drives 1e-17 and 1e9: 7e-10 s; keys 2e-8 s off after a hundred
+  // re-bases, which the loader refused: an outside API fuzzer's finding).
+  static double loaded_phase_rounding(const Network &net, double now) {
+    double max_drive = 0;
+    for (uint32_t i = 0; i < net.n; ++i)
+      if (drive_of(net, i) > max_drive) max_drive = drive_of(net, i);
+    const double rebases = Qif::omega(max_drive) * (now > 0 ? now : 0) / (64 * net.tau);
+    return 4 * (rebases + 1) * 0x1p-46;
+  }
   // A spiker's own clock (pi - x)/omega carries its phase's rounding divided by omega: with a
   // tiny drive far more than the time's rounding (a drive of 1e-308: a clock of 0 at s = 108,
-  // a fuzz_api finding). |x| stays below 64 + pi between re-bases (rebase_span): a few ulps of
-  // 128 over the smallest omega bound it.
-  static double loaded_clock_slack(const Network &net) {
+  // a fuzz_api finding).
+  static double loaded_clock_slack(const Network &net, double rounding) {
     double min_drive = INFINITY;
     for (uint32_t i = 0; i < net.n; ++i)
       if (drive_of(net, i) < min_drive) min_drive = drive_of(net, i);
-    return 4 * 0x1p-46 / Qif::omega(min_drive);
+    return rounding / Qif::omega(min_drive);
   }
   static constexpr const char *kLoadedClockRule = "";
   // How much further than the loader's tolerance a time-frame key may lie from the spike time
-  // recomputed from the saved phase. The key is kept from when it was computed (at t_c), while
-  // every re-base since added omega_i d to the phase and rounded it: an error of at most that
-  // step, so in time at most now - t_c, which is at most now and (the key not being before
-  // now) at most t_ref and a free period. It matters only for a tiny drive beside a large one
-  // (frequent re-bases): an ulp of the phase is then worth more than the time's tolerance
-  // (drives 1e-17 and 1e9: 7e-10 s per ulp, keys 2e-8 s off after a hundred re-bases; an
-  // outside API fuzzer's finding).
-  static double loaded_key_drift(const Network &net, uint32_t i, double now) {
-    const double since = now > 0 ? now : 0;
-    const double bound = net.t_ref + period(net, drive_of(net, i));
-    return since < bound ? since : bound;
+  // recomputed from the saved phase: the key is kept from when it was computed, the phase
+  // rounded since (loaded_phase_rounding), worth tau/omega_i per radian.
+  static double loaded_key_drift(const Network &net, uint32_t i, double rounding) {
+    return rounding * net.tau / Qif::omega(drive_of(net, i));
   }
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by omega (now - t0)/tau: that shift (with the largest

@@ -280,7 +280,7 @@ static void test_inconsistent_queue_key_is_refused(void **state) {
    fast neuron's phase) rounds the slow neuron's phase, and one ulp of it is worth 7e-10 s, so
    after a hundred re-bases its kept time-frame key is 2e-8 s from the spike time recomputed
    from the phase. Such a file, written by sp_save, loads and continues bit-identically; a key
-   further off than the re-bases can explain (more than now) is still refused. (An outside API
+   further off than the re-bases' rounding can explain (3 ms) is still refused. (An outside API
    fuzzer's finding: the loader allowed 1e-9 relative and refused the bytes sp_save wrote.) */
 static void test_qif_tiny_drive_keys_survive_rebases(void **state) {
   sp_network_desc d;
@@ -314,7 +314,7 @@ static void test_qif_tiny_drive_keys_survive_rebases(void **state) {
   }
   sp_network_destroy(b);
   b = NULL;
-  /* The slow neuron's key (next spike about 0.0064 s) moved 0.003 s later, beyond now = 0.001:
+  /* The slow neuron's key (next spike about 0.0064 s) moved 0.003 s later:
    * the keys are the last two f64 before the empty input queue (u32 count, u64 sequence), the
    * same-instant flags (a byte per neuron) and the checksum. */
   keys = len - 8 - 2 - 12 - 8 * 2;
