@@ -434,7 +434,7 @@ typedef struct sp_network_desc {
      SP_NETWORK_DESC_SIZE_MAX   the largest accepted [1024]
    sp_network_create and sp_network_memory read exactly struct_size bytes. Fields past
    struct_size (a caller compiled against an older header) take their defaults. They refuse
-     - struct_size below MIN or above MAX, or not a multiple of the struct's alignment:
+     - struct_size below MIN or above MAX, or not a multiple of 8 (the layout's unit):
        SP_ERR_ARGUMENT (an uninitialised description);
      - a non-zero byte past the layout this library knows (a caller compiled against a newer
        header that sets fields this version cannot honour): SP_ERR_UNSUPPORTED. Zero bytes
