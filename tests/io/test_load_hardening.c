@@ -721,20 +721,26 @@ static void test_infinite_due_key_is_refused(void **state) {
   sp_network_destroy(a);
 }
 
-static void test_negative_lif_state_below_threshold_is_refused(void **state) {
-  const uint32_t n = 5;
+/* Five LIF neurons in the time frame: neuron 0 oscillatory (drive 1.5), the others not. */
+static sp_network *make_one_oscillator(void) {
   static const double drives[5] = {1.5, 0.5, 0.5, 0.5, 0.5};
   sp_network_desc d;
   sp_network *a = NULL;
-  size_t len;
-  unsigned char *buf, *copy;
-  (void)state;
   sp_network_desc_init(&d, sizeof d);
   d.model = SP_MODEL_LIF;
-  d.n = n;
+  d.n = 5;
   d.drives = drives;
   assert_int_equal(sp_network_create(&d, &a), SP_OK);
   assert_int_equal(sp_network_frame(a), SP_FRAME_TIME);
+  return a;
+}
+
+static void test_negative_lif_state_below_threshold_is_refused(void **state) {
+  const uint32_t n = 5;
+  sp_network *a = make_one_oscillator();
+  size_t len;
+  unsigned char *buf, *copy;
+  (void)state;
   buf = save(a, &len);
   /* Neuron 0 keeps its saved (finite, future) key but gets u < 0: once its key is
    * recomputed (a drive change, a parameter change) it is log(u) = NaN, with which the
@@ -764,21 +770,13 @@ static void test_negative_lif_state_below_threshold_is_refused(void **state) {
  * long double; the loaded network spikes there. */
 static void test_lif_time_state_near_overflow_keeps_its_spike(void **state) {
   const uint32_t n = 5;
-  static const double drives[5] = {1.5, 0.5, 0.5, 0.5, 0.5};
   const double tau = 0.01, now = 7.0, t0 = now - 700 * tau, v = -9858.0;
-  sp_network_desc d;
-  sp_network *a = NULL, *b = NULL;
+  sp_network *a = make_one_oscillator(), *b = NULL;
   sp_spike sp;
   size_t len;
   unsigned char *buf;
   long double u, key;
   (void)state;
-  sp_network_desc_init(&d, sizeof d);
-  d.model = SP_MODEL_LIF;
-  d.n = n;
-  d.drives = drives;
-  assert_int_equal(sp_network_create(&d, &a), SP_OK);
-  assert_int_equal(sp_network_frame(a), SP_FRAME_TIME);
   buf = save(a, &len);
   /* u = (I - V) e^((now - t0)/tau), about 1.0e308: V(now) = I - u e^-(now - t0)/tau. */
   u = (1.5L - v) * expl(700.0L);
