@@ -109,8 +109,8 @@
 
 /* 1 on targets with 32-bit pointers, where sp_network_desc pads its pointer appended in 0.2 to
    8 bytes (reserved2); 0 elsewhere. */
-#if (defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 4) || \
-    (!defined(__SIZEOF_POINTER__) && defined(_WIN32) && !defined(_WIN64)) || \
+#if (defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ == 4) ||                  \
+    (!defined(__SIZEOF_POINTER__) && defined(_WIN32) && !defined(_WIN64)) ||     \
     (!defined(__SIZEOF_POINTER__) && !defined(_WIN32) && defined(UINTPTR_MAX) && \
      UINTPTR_MAX == 0xFFFFFFFFu)
 #  define SP_POINTER_IS_32_BITS_ 1
