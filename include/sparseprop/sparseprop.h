@@ -678,7 +678,7 @@ SP_API double sp_now(const sp_network *net) SP_NOEXCEPT;
  *
  * Parameters: net, the network.
  *             channel, < desc.n_inputs.
- *             t, the event's time: finite, >= now().
+ *             t, the event's time: finite, >= now() (-0.0 is taken as 0).
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: channel out of range (any channel when n_inputs == 0), t not
  *               finite or before now();

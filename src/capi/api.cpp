@@ -88,6 +88,13 @@ sp_status check_not_replica(const sp::Network *net, const char *what) {
                   what);
 }
 
+// An input's time as the network keeps it: -0.0 as +0.0 (t + 0.0 changes only a zero's sign).
+// An input at -0.0 is allowed at now() = 0 (-0.0 is not before it), and its event would set
+// now() to -0.0: the full and compact layouts then kept the spikers' refractory ends with
+// different signs, and their saved bytes differed. (A run's t_end never becomes now() unless
+// it is above it.)
+double canonical_time(double t) { return t + 0.0; }
+
 // The same check for every time argument of a run.
 sp_status check_t_end(const sp::Network *n, double t_end) {
   if (std::isnan(t_end) || std::isinf(t_end))
@@ -225,7 +232,7 @@ SP_API sp_status sp_input(sp_network *net, uint32_t channel, double t) noexcept 
   if (n->queue.full())
     return sp::fail(SP_ERR_CAPACITY, "the input queue is full (input_capacity = %u)",
                     n->queue.capacity());
-  n->queue.push(t, channel);
+  n->queue.push(canonical_time(t), channel);
   return done(SP_OK);
 }
 
@@ -251,7 +258,7 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
                     "n = %zu: the input queue has room for %u more events (input_capacity = %u, "
                     "%u queued)",
                     count, room, n->queue.capacity(), n->queue.size());
-  for (size_t e = 0; e < count; ++e) n->queue.push(times[e], channels[e]);
+  for (size_t e = 0; e < count; ++e) n->queue.push(canonical_time(times[e]), channels[e]);
   return done(SP_OK);
 }
 

@@ -1064,6 +1064,13 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   times.clock_time = r.f64();
   times.clock_value = r.f64();
   if (!r.ok()) return refuse(format_error("truncated times"));
+  // Times of -0.0 load as +0.0 (here, and the refractory ends and queued inputs below): 0.2.0
+  // took an input at -0.0 when now() was 0 and wrote such files, whose two layouts then kept
+  // a spiker's refractory end with different signs (FORMAT.md, section 4).
+  times.now += 0.0;
+  times.t0 += 0.0;
+  times.cur_key_time += 0.0;
+  times.clock_time += 0.0;
   // The dynamic state must be sane before the network is built around it.
   s = check_times<O>(*net, times, frame, net->tau);
   if (s != SP_OK) return refuse(s);
@@ -1140,7 +1147,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     set_state(*net, i, x);
   }
   for (uint32_t i = 0; i < d.n; ++i) {
-    double re = r.f64();
+    double re = r.f64() + 0.0;  // (-0.0 as +0.0, as the times above)
     // -inf before the first spike, else the last spike (at or before now) plus
     // t_ref.
     if (std::isnan(re) || re == INFINITY || (re > -INFINITY && !(re <= times.now + net->t_ref)))
@@ -1334,7 +1341,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   uint64_t issued = r.u64();
   if (!r.ok() || queued_again != queued) return refuse(format_error("truncated input queue"));
   for (uint32_t q = 0; q < queued; ++q) {
-    double t = r.f64();
+    double t = r.f64() + 0.0;  // (-0.0 as +0.0, as the times above)
     uint64_t seq = r.u64();
     uint32_t c = r.u32();
     if (!std::isfinite(t) || t < times.now || c >= d.n_inputs || seq >= issued)

@@ -291,6 +291,36 @@ static void save_load(uint32_t model) {
   free(orig);
   free(again);
 }
+/* An input at -0.0 at now() = 0 (allowed: -0.0 is not before 0) is taken at +0.0: the spikes it
+ * triggers, now() and the refractory ends are +0.0, and both layouts save the same bytes. (The
+ * event set now() to -0.0 before: the full layout stored its spikers' refractory end as
+ * -0.0 + t_ref = +0.0, the compact one as the instant's -0.0.) */
+static void test_input_at_negative_zero(void **state) {
+  desc_t b;
+  sp_network *net[2];
+  unsigned char *bytes[2];
+  size_t len[2];
+  sp_spike sp;
+  int layout;
+  (void)state;
+  describe(&b, SP_MODEL_LIF, 3000, 0);
+  b.d.inputs.weight = 5.0; /* every target of the channel fires at once */
+  for (layout = 0; layout < 2; ++layout) {
+    net[layout] = create(&b, layout);
+    assert_int_equal(sp_input(net[layout], 0, -0.0), SP_OK);
+    assert_int_equal(sp_step(net[layout], &sp), SP_OK);
+    assert_true(sp.t == 0.0 && !signbit(sp.t) && (sp.flags & SP_SPIKE_INPUT_TRIGGERED));
+    assert_false(signbit(sp_now(net[layout])));
+    bytes[layout] = save(net[layout], &len[layout]);
+  }
+  assert_int_equal(len[0], len[1]);
+  assert_memory_equal(bytes[0], bytes[1], len[0]);
+  for (layout = 0; layout < 2; ++layout) {
+    sp_network_destroy(net[layout]);
+    free(bytes[layout]);
+  }
+}
+
 static void test_save_load_lif(void **state) {
   (void)state;
   save_load(SP_MODEL_LIF);
@@ -428,6 +458,7 @@ int main(void) {
       cmocka_unit_test(test_qif_balanced),
       cmocka_unit_test(test_bytes_per_neuron),
       cmocka_unit_test(test_refusals_change_nothing),
+      cmocka_unit_test(test_input_at_negative_zero),
       cmocka_unit_test(test_save_load_lif),
       cmocka_unit_test(test_save_load_qif),
       cmocka_unit_test(test_load_needs_one_drive_and_seeded_v0),

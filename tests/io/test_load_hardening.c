@@ -363,6 +363,70 @@ static void test_refractory_end_at_now_without_flags(void **state) {
   sp_network_destroy(a);
 }
 
+/* A file with times of -0.0 (0.2.0 wrote them after an input or a run end at -0.0 when now()
+ * was 0) loads with them as +0.0 in either layout: now() is +0.0, and both re-save the file a
+ * network saved at +0.0 (the full layout kept the file's -0.0 before, the compact one its own
+ * refractory ends from now, so the two re-saved different bytes). */
+static void test_negative_zero_times_load_as_zero(void **state) {
+  const uint32_t n = 12;
+  sp_network_desc d;
+  sp_network *a = NULL, *b;
+  size_t len, again_len;
+  sp_spike sp;
+  const size_t queued_time = OFF_KEY(n, n) + 4 + 8; /* after the count and next sequence */
+  unsigned char *buf, *patched, *again;
+  uint32_t i, zeros = 0;
+  int layout;
+  (void)state;
+  describe(&d, SP_MODEL_LIF, n, 1.2, SP_FRAME_AUTO);
+  d.n_inputs = 1;
+  d.inputs.k = 2;
+  d.inputs.seed = 4;
+  d.inputs.weight = 5.0; /* takes both targets to threshold */
+  d.input_capacity = 8;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  /* Inputs at 0 taken (the due key's time is 0; two neurons spike at 0), one queued at 0. */
+  for (i = 0; i < 3; ++i) assert_int_equal(sp_input(a, 0, 0.0), SP_OK);
+  for (i = 0; i < 2; ++i) {
+    assert_int_equal(sp_step(a, &sp), SP_OK);
+    assert_true(sp.t == 0.0 && (sp.flags & SP_SPIKE_INPUT_TRIGGERED));
+  }
+  assert_int_equal(sp_input(a, 0, 0.0), SP_OK);
+  buf = save(a, &len);
+  /* (The layout this test patches.) */
+  assert_true(fmt_get_f64(buf + OFF_NOW(n)) == 0.0 &&
+              fmt_get_f64(buf + OFF_CUR_KEY(n) + 8) == 0.0 &&
+              fmt_get_f64(buf + queued_time) == 0.0);
+  patched = malloc(len);
+  memcpy(patched, buf, len);
+  fmt_put_f64(patched + OFF_NOW(n), -0.0);
+  fmt_put_f64(patched + OFF_CUR_KEY(n) + 8, -0.0);
+  if (fmt_get_f64(patched + OFF_CLOCK_TIME(n)) == 0.0)
+    fmt_put_f64(patched + OFF_CLOCK_TIME(n), -0.0);
+  fmt_put_f64(patched + queued_time, -0.0);
+  for (i = 0; i < n; ++i) {
+    if (fmt_get_f64(patched + OFF_REFR(n, i)) != 0.0) continue;
+    fmt_put_f64(patched + OFF_REFR(n, i), -0.0); /* a neuron the inputs took to threshold */
+    ++zeros;
+  }
+  assert_int_equal(zeros, 2);
+  fmt_reseal(patched, len);
+  for (layout = 0; layout < 2; ++layout) {
+    setenv("SPARSEPROP_COMPACT_MIN_N", layout ? "1" : "4294967295", 1);
+    if (sp_load(patched, len, NULL, &b) != SP_OK) fail_msg("load: %s", sp_last_error());
+    assert_false(signbit(sp_now(b)));
+    again = save(b, &again_len);
+    assert_int_equal(again_len, len);
+    assert_memory_equal(again, buf, len);
+    free(again);
+    sp_network_destroy(b);
+  }
+  unsetenv("SPARSEPROP_COMPACT_MIN_N");
+  free(patched);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 /* A LIF refractory period too long for the clock (above about 560 tau) keeps the reset
  * pending until the first event after the refractory end; a run to a time past that end, with
  * no event in between, saves the neuron still pending. It loads (it was refused as "below
@@ -871,6 +935,7 @@ int main(void) {
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
       cmocka_unit_test(test_seeded_voltage_at_threshold_loads),
       cmocka_unit_test(test_fields_no_network_has_are_refused),
+      cmocka_unit_test(test_negative_zero_times_load_as_zero),
   };
   return cmocka_run_group_tests_name("load_hardening", tests, NULL, NULL);
 }
