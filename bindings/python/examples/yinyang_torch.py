@@ -1,5 +1,6 @@
 """Yin-Yang classification trained with torch.optim.Adam through sparseprop.torch: the C example
-tests/examples/yinyang (see its README) written with PyTorch, option for option.
+tests/examples/yinyang (see its README) written with PyTorch: the C program's recipe before
+2026-11-30 18:00 (its --silent-tmax 0 --select acc), with the options of the same names.
 
     SPARSEPROP_LIB=build/src/libsparseprop.so PYTHONPATH=bindings/python \\
         python3 bindings/python/examples/yinyang_torch.py --runs 5
@@ -89,7 +90,8 @@ def dataset(n: int, seed: int) -> Tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class Options:
-    """The C program's options; times in units of tau unless said otherwise."""
+    """The C program's options; times in units of tau unless said otherwise. (These defaults
+    are not a preset: the command line starts from PRESETS[--model], as the C program does.)"""
     hidden: int = 200
     tau: float = 0.02              # seconds
     tau_syn: float = 0.005         # seconds; 0: delta synapses

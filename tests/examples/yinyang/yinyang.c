@@ -125,7 +125,7 @@ typedef struct options {
   double missing_push;      /* dL/dV at the end for a silent label neuron, units of tau/tau0 */
   double hidden_push;       /* dL/dV at the end for each hidden neuron silent in a sample */
   double dead_push; /* the same, only for hidden neurons silent on every sample of the last epoch */
-  double out_drive_floor; /* output drives are kept at or above it (0: not kept) */
+  double out_drive_floor; /* output drives are kept at or above it (0: non-negative) */
   double lr, lr_decay;
   double lr_warmup; /* epochs of linear warm-up of the step (0: none) */
   int lr_cosine;    /* 1: cosine decay of the step over the epochs instead of lr_decay */
@@ -137,6 +137,7 @@ typedef struct options {
   double ema;         /* decay per step of the parameter average evaluated (0: off) */
   uint32_t batch, epochs, patience, threads, runs;
   uint64_t seed;
+  uint64_t test_seed; /* the test set's generator seed (40; another gives a fresh test set) */
   size_t n_train, n_val, n_test;
   double min_test_accuracy; /* exit status 1 below it (the meson test) */
   int quiet;
@@ -213,6 +214,7 @@ static void options_default(options *o) {
   options_current(o);
   o->runs = 1;
   o->seed = 1;
+  o->test_seed = 40;
   o->n_train = 5000;
   o->n_val = 1000;
   o->n_test = 1000;
@@ -240,7 +242,8 @@ static void usage(FILE *f) {
           "  --hidden-push X     dL/dV at the end for each hidden neuron silent in a sample (0)\n"
           "  --dead-push X       the same only for hidden neurons silent on every training sample\n"
           "                      of the previous epoch (0)\n"
-          "  --out-drive-floor I  keep the output drives at or above I after each step (0: off)\n"
+          "  --out-drive-floor I  keep the output drives at or above I after each step (0: they\n"
+          "                      stay non-negative; -1e300: not kept) (0; 0)\n"
           "  --lr L --lr-decay G  Adam step size and its decay per epoch (5e-4, 0.97; 2e-3, 0.9)\n"
           "  --lr-warmup E      the step grows linearly over the first E epochs (0)\n"
           "  --lr-cosine         cosine decay of the step over --epochs to --lr-end times it,\n"
@@ -259,6 +262,8 @@ static void usage(FILE *f) {
           "  --threads T         worker threads, one network each (2)\n"
           "  --seed S --runs R   runs with seeds S..S+R-1 (initial weights, shuffling) (1, 1)\n"
           "  --train N --val N --test N           data set sizes (5000, 1000, 1000)\n"
+          "  --test-seed S       the test set's generator seed (40; the training and validation\n"
+          "                      sets' are 42 and 41): another draws a fresh test set\n"
           "  --min-test-accuracy A   exit status 1 if a run's test accuracy is below A (0..1)\n"
           "  --quiet             only the summary lines\n"
           "  --print-data N      print the first N training points (x y class) and exit\n");
@@ -401,9 +406,10 @@ static int parse_options(int argc, char **argv, options *o) {
         z = &o->n_test;
       else if (FLAG("--print-data"))
         z = &o->print_data;
-      else if (FLAG("--seed")) {
+      else if (FLAG("--seed") || FLAG("--test-seed")) {
+        uint64_t *seed = FLAG("--seed") ? &o->seed : &o->test_seed;
         NEEDS_VALUE;
-        o->seed = strtoull(v, &end, 10);
+        *seed = strtoull(v, &end, 10);
         if (*end) goto bad;
         continue;
       } else {
@@ -1007,9 +1013,10 @@ int main(int argc, char **argv) {
   options_default(&o);
   if (!parse_options(argc, argv, &o)) return 2;
   if (o.runs > 256) o.runs = 256;
-  /* The data set's seeds are fixed (the initial weights and the shuffling take --seed). */
+  /* The data set's seeds are fixed (the initial weights and the shuffling take --seed), the
+     test set's unless --test-seed says otherwise. */
   if (!dataset_make(&train, o.n_train, 42) || !dataset_make(&val, o.n_val, 41) ||
-      !dataset_make(&test, o.n_test, 40)) {
+      !dataset_make(&test, o.n_test, o.test_seed)) {
     fprintf(stderr, "yinyang: out of memory\n");
     return 1;
   }
