@@ -586,6 +586,24 @@ uint64_t checksum_of(uint64_t h, double b, uint32_t stale) {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
+// Whether a and b are finite and at most `ulps` representable doubles apart.
+bool within_ulps(double a, double b, uint64_t ulps) {
+  if (!std::isfinite(a) || !std::isfinite(b)) return false;
+  if (a == b) return true;
+  if (std::signbit(a) != std::signbit(b)) return false;
+  uint64_t ia, ib;
+  std::memcpy(&ia, &a, sizeof ia);
+  std::memcpy(&ib, &b, sizeof ib);
+  return (ia > ib ? ia - ib : ib - ia) <= ulps;
+}
+
+// How far a saved initial voltage may be from the one this machine's libm seeds for it, for
+// the file to load in the compact layout (which keeps no v0: it is recomputed from the seed).
+// Another machine's exp and log may round otherwise (glibc on x86-64 picks FMA variants by CPU,
+// other platforms have none); without this, such a file would need the full layout, about 3x
+// the memory. The compact network then has this machine's seeded v0 (sp_rewind, sp_save).
+constexpr uint64_t kSeededV0Ulps = 4;
+
 // Version 3: the largest synaptic coordinate B a file may hold. B is the synaptic current times
 // its clock (below e^32 between re-bases), which inputs (weights at most 1e6) change by far less
 // than an ulp of this bound and re-bases only shrink: a network never comes near it. The reset
@@ -1014,8 +1032,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (equal && !network_compact_refusal(d, true, true)) {
       bool seeded = true;
       for (uint32_t i = 0; seeded && i < d.n; ++i)
-        seeded = same_bits(ahead.f64(),
-                           network_seeded_v0(d.model, d.tau, d.drive, d.init_seed, i)) &&
+        seeded = within_ulps(ahead.f64(),
+                             network_seeded_v0(d.model, d.tau, d.drive, d.init_seed, i),
+                             kSeededV0Ulps) &&
                  ahead.ok();
       fill.may_compact = seeded;
     }
@@ -1041,7 +1060,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       return refuse(
           fail(SP_ERR_FORMAT, "not a valid saved network: v0[%u] = %g: must be finite", i, v0));
     if (net->compact) {
-      if (!same_bits(v0, network_v0(net, i)))
+      if (!within_ulps(v0, network_v0(net, i), kSeededV0Ulps))
         return refuse(format_error("the initial voltages changed while loading"));
       continue;
     }

@@ -427,6 +427,63 @@ static void test_negative_zero_times_load_as_zero(void **state) {
   sp_network_destroy(a);
 }
 
+/* A file saved where libm seeds the initial voltages otherwise (another machine's exp and log,
+ * simulated here by moving every saved v0 one ulp) still loads compact, continues
+ * bit-identically (after sp_rewind too, from this machine's seeded v0) and re-saves with those,
+ * the original bytes; a v0 far from the seeded one loads in the full layout, which keeps it. */
+static void test_seeded_v0_of_another_libm_loads_compact(void **state) {
+  const uint32_t n = 64;
+  const size_t off_v0 = off_dynamic(n) - 8 * (size_t)n;
+  sp_network_desc d;
+  sp_network *a = NULL, *b;
+  unsigned char *buf, *moved, *again;
+  size_t len, again_len;
+  uint32_t i;
+  int k, far;
+  (void)state;
+  describe(&d, SP_MODEL_LIF, n, 1.2, SP_FRAME_AUTO);
+  setenv("SPARSEPROP_COMPACT_MIN_N", "1", 1);
+  for (far = 0; far < 2; ++far) {
+    /* (The same network each time: the continuation check below runs it on.) */
+    assert_int_equal(sp_network_create(&d, &a), SP_OK);
+    for (k = 0; k < 50; ++k) assert_int_equal(sp_step(a, NULL), SP_OK);
+    buf = save(a, &len);
+    moved = malloc(len);
+    memcpy(moved, buf, len);
+    for (i = 0; i < n; ++i) {
+      const double v0 = fmt_get_f64(moved + off_v0 + 8 * (size_t)i);
+      fmt_put_f64(moved + off_v0 + 8 * (size_t)i, nextafter(v0, 2.0));
+    }
+    if (far) fmt_put_f64(moved + off_v0, fmt_get_f64(moved + off_v0) + 1e-9);
+    fmt_reseal(moved, len);
+    if (sp_load(moved, len, NULL, &b) != SP_OK) fail_msg("load: %s", sp_last_error());
+    /* Compact refuses a recording (and nothing changes); the full layout takes it. */
+    assert_int_equal(sp_record(b, 8), far ? SP_OK : SP_ERR_UNSUPPORTED);
+    again = save(b, &again_len);
+    assert_int_equal(again_len, len);
+    assert_memory_equal(again, far ? moved : buf, len);
+    free(again);
+    sp_network_destroy(b);
+    if (!far) {
+      /* After sp_rewind too: the compact copy starts from this machine's seeded v0, a's. */
+      expect_same_continuation(a, moved, len, 300);
+    } else {
+      sp_spike sa, sb;
+      assert_int_equal(sp_load(moved, len, NULL, &b), SP_OK);
+      for (k = 0; k < 300; ++k) {
+        assert_int_equal(sp_step(a, &sa), SP_OK);
+        assert_int_equal(sp_step(b, &sb), SP_OK);
+        assert_true(sa.t == sb.t && sa.neuron == sb.neuron);
+      }
+      sp_network_destroy(b);
+    }
+    free(moved);
+    free(buf);
+    sp_network_destroy(a);
+  }
+  unsetenv("SPARSEPROP_COMPACT_MIN_N");
+}
+
 /* A LIF refractory period too long for the clock (above about 560 tau) keeps the reset
  * pending until the first event after the refractory end; a run to a time past that end, with
  * no event in between, saves the neuron still pending. It loads (it was refused as "below
@@ -936,6 +993,7 @@ int main(void) {
       cmocka_unit_test(test_seeded_voltage_at_threshold_loads),
       cmocka_unit_test(test_fields_no_network_has_are_refused),
       cmocka_unit_test(test_negative_zero_times_load_as_zero),
+      cmocka_unit_test(test_seeded_v0_of_another_libm_loads_compact),
   };
   return cmocka_run_group_tests_name("load_hardening", tests, NULL, NULL);
 }
