@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "../skip.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -221,13 +222,13 @@ static void test_qif_phase_frame(void **state) {
 static void test_switch_changes_the_path(void **state) {
   (void)state;
 #if defined(ABI_EXPECT_VECTOR_MATH) && (defined(__x86_64__) || defined(__i386__))
-  if (!__builtin_cpu_supports("avx2")) skip();
+  if (!__builtin_cpu_supports("avx2")) TEST_SKIP("the CPU has no AVX2");
   if (same_bits(&g_default[CASE_QIF_PHASE], &g_scalar[CASE_QIF_PHASE]))
     abi_fail_at(__FILE__, __LINE__,
                 "QIF phase frame: the default and the forced scalar path "
                 "agree to the bit; is the vector path used at all?");
 #else
-  skip();
+  TEST_SKIP("this build has no vector path");
 #endif
 }
 
