@@ -14,6 +14,33 @@ constexpr double kPi = 3.14159265358979323846;
 // Converged: the Chebyshev coefficients of the dropped degrees below this fraction of
 // max(1, |phi|), about the rounding of the sampled values (each a phase good to an ulp or two).
 constexpr double kTol = 0x1p-52;
+
+// Double-double numbers (hi + lo, |lo| <= ulp(hi)/2) for the change of basis below: about 106
+// bits on every machine, with std::fma's exact products, where long double would give 64 on
+// x86-64 and 53 on ARM, and so kick maps, and the spikes of a loaded network, that differ in
+// the last bit between machines.
+struct DoubleDouble {
+  double hi = 0, lo = 0;
+};
+// a + b exactly, as a double-double (Knuth's two-sum).
+DoubleDouble two_sum(double a, double b) {
+  const double s = a + b, bb = s - a;
+  return {s, (a - (s - bb)) + (b - bb)};
+}
+DoubleDouble add(DoubleDouble x, DoubleDouble y) {
+  DoubleDouble s = two_sum(x.hi, y.hi);
+  const DoubleDouble t = two_sum(x.lo, y.lo);
+  s.lo += t.hi;
+  s = two_sum(s.hi, s.lo);
+  s.lo += t.lo;
+  return two_sum(s.hi, s.lo);
+}
+// x times a double.
+DoubleDouble mul(DoubleDouble x, double c) {
+  const double p = x.hi * c;
+  const double e = std::fma(x.hi, c, -p);  // (exact: the product's rounding error)
+  return two_sum(p, e + x.lo * c);
+}
 }  // namespace
 
 uint32_t kick_map_build(const Table &t, double w, KickMap *m) {
@@ -68,24 +95,22 @@ uint32_t kick_map_build(const Table &t, double w, KickMap *m) {
     bool converged = true;
     for (uint32_t j = N - 1; j < M; ++j) converged = converged && std::fabs(ch[j]) <= kTol * scale;
     if (!converged) continue;
-    // To monomials in t = (u + 1)/2 (summed in long double: the T_j have coefficients up to
-    // 2^(N-2)): first in u, then a_p u^p = a_p (2t - 1)^p expanded.
-    long double in_u[N], in_t[N] = {};
+    // To monomials in t = (u + 1)/2 (summed in double-doubles: the T_j have coefficients up to
+    // 2^(N-2), and the terms cancel): first in u, then a_p u^p = a_p (2t - 1)^p expanded.
+    DoubleDouble in_u[N], in_t[N];
+    for (uint32_t p = 0; p < N; ++p)
+      for (uint32_t j = p; j < N; ++j) in_u[p] = add(in_u[p], mul({ch[j], 0}, mono[j][p]));
     for (uint32_t p = 0; p < N; ++p) {
-      long double s = 0;
-      for (uint32_t j = p; j < N; ++j) s += static_cast<long double>(ch[j]) * mono[j][p];
-      in_u[p] = s;
-    }
-    for (uint32_t p = 0; p < N; ++p) {
-      long double binom = 1;  // C(p, q)
+      double binom = 1;  // C(p, q), an integer below 2^7 (exact)
       for (uint32_t q = 0; q <= p; ++q) {
-        // (2t - 1)^p = sum_q C(p, q) (2t)^q (-1)^(p - q)
-        in_t[q] += in_u[p] * binom * std::ldexp(1.0L, static_cast<int>(q)) *
-                   (((p - q) & 1) ? -1 : 1);
+        // (2t - 1)^p = sum_q C(p, q) (2t)^q (-1)^(p - q); the factor is an exact integer.
+        const double factor = binom * std::ldexp(1.0, static_cast<int>(q)) *
+                              (((p - q) & 1) ? -1 : 1);
+        in_t[q] = add(in_t[q], mul(in_u[p], factor));
         binom = binom * (p - q) / (q + 1);
       }
     }
-    for (uint32_t p = 0; p < N; ++p) m->c[i][p] = static_cast<double>(in_t[p]);
+    for (uint32_t p = 0; p < N; ++p) m->c[i][p] = in_t[p].hi;  // (hi: the sum rounded)
     ++resolved;
   }
   if (resolved) m->weight = w;
