@@ -341,7 +341,10 @@ typedef struct sp_allocator {
    +INFINITY); EIF: delta_t not above 1e-100, above 1e6 or below 2^-40 max(|v_t|,
    |v_t - v_reset|) (9.1e-13 for the defaults: the exponential's rise, a few D_T wide, must be
    resolved by the phase table), v_t not finite, f, df or ctx set; custom: f NULL. df is not
-   used by this version (the tables need F only). */
+   used by this version (the tables need F only). (Its size is checked exactly. Where doubles
+   are 8-byte aligned and pointers 4 bytes, as on armhf, it ends in 4 bytes of padding: a
+   later version that appends fields names that room first, so that its size differs from
+   this one's on every target.) */
 typedef double (*sp_model_fn)(double v, void *ctx);
 /* clang-format off */
 typedef struct sp_model_params {

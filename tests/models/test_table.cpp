@@ -7,6 +7,7 @@
 #include <stdint.h>
 extern "C" {  // this CMocka's header has no C++ guard
 #include <cmocka.h>
+#include "../skip.h"
 }
 
 #include <algorithm>
@@ -279,8 +280,14 @@ long double adaptive(F f, long double a, long double b, int depth = 0) {
   return adaptive(f, a, m, depth + 1) + adaptive(f, m, b, depth + 1);
 }
 
+// The oracle needs a long double wider than double (x86's 80 bits: 1e-18 checks, and a 1e-12
+// tolerance that double's rounding keeps the adaptive rule from reaching); where long double is
+// double (32-bit ARM, for one), the tests that use it are skipped (TEST_SKIP).
+bool oracle_is_too_narrow() { return LDBL_MANT_DIG <= DBL_MANT_DIG; }
+
 void test_kronrod_weights(void **) {
   // K15 integrates degree 23 exactly, G7 degree 13: a typo in a node or weight shows.
+  if (oracle_is_too_narrow()) TEST_SKIP("long double is double here, too narrow for the oracle");
   long double g;
   const long double k = kronrod([](long double x) { return std::pow(x, 22); }, 0.0L, 1.0L, &g);
   assert_true(std::fabs(k - 1.0L / 23) < 1e-18L);
@@ -364,6 +371,7 @@ void eif_case(double I, double vr, double vt, double dt, double v_spike, double 
 }
 
 void test_eif_quadrature(void **) {
+  if (oracle_is_too_narrow()) TEST_SKIP("long double is double here, too narrow for the oracle");
   eif_case(1.2, 0.0, 1.0, 0.1, INFINITY, 1e-14);
   eif_case(1.0, 0.0, 1.0, 0.1, INFINITY, 1e-14);  // close to the bifurcation I = V_T - D_T
   eif_case(3.0, -0.5, 0.8, 0.25, INFINITY, 1e-14);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Cross-builds libsparseprop and its C tests for another Linux architecture and runs them under
-# qemu-user: aarch64 (64-bit ARM), s390x (big-endian) or i386 (32-bit x86).
+# qemu-user: aarch64 (64-bit ARM), s390x (big-endian), i386 (32-bit x86) or armhf (32-bit ARM,
+# hard-float: 4-byte pointers but 8-byte-aligned double and uint64_t).
 #
 #   tests/embed/cross/run-cross.sh ARCH [BUILD_DIR]     (default: build-ARCH in the repo root)
 #
@@ -14,7 +15,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../.." && pwd)
-arch=${1:?usage: run-cross.sh aarch64|s390x|i386 [BUILD_DIR]}
+arch=${1:?usage: run-cross.sh aarch64|s390x|i386|armhf [BUILD_DIR]}
 build=${2:-"$src/build-$arch"}
 # Per architecture: the GNU triplet of the cross tools, Debian's name for it, and what Meson
 # needs beyond the cross file. (s390x at -O2: Debian's cross GCC 12 needs over 9 GB to compile
@@ -24,7 +25,8 @@ case "$arch" in
   aarch64) gnu=aarch64-linux-gnu deb=arm64 ;;
   s390x) gnu=s390x-linux-gnu deb=s390x extra=-Doptimization=2 ;;
   i386) gnu=i686-linux-gnu deb=i386 ;;
-  *) echo "run-cross: unknown architecture '$arch' (aarch64, s390x or i386)" >&2; exit 2 ;;
+  armhf) gnu=arm-linux-gnueabihf deb=armhf ;;
+  *) echo "run-cross: unknown architecture '$arch' (aarch64, s390x, i386 or armhf)" >&2; exit 2 ;;
 esac
 cross="$here/$gnu.ini"
 
