@@ -81,29 +81,30 @@ static void expect_refused(const unsigned char *buf, size_t len, const char *fie
 }
 
 /* Loads buf and expects the copy to continue exactly as `a` does. */
-static void expect_same_continuation(sp_network *a, const unsigned char *buf, size_t len,
-                                     int steps) {
-  sp_network *b = NULL;
+/* a and b spike at the same times, in the same order, for `steps` steps. */
+static void expect_same_steps(sp_network *a, sp_network *b, int steps) {
   sp_spike sa, sb;
   int s;
-  if (sp_load(buf, len, NULL, &b) != SP_OK) fail_msg("load refused: %s", sp_last_error());
-  assert_true(sp_now(a) == sp_now(b));
-  assert_int_equal(sp_network_frame(a), sp_network_frame(b));
   for (s = 0; s < steps; ++s) {
     assert_int_equal(sp_step(a, &sa), SP_OK);
     assert_int_equal(sp_step(b, &sb), SP_OK);
     assert_true(sa.t == sb.t);
     assert_int_equal(sa.neuron, sb.neuron);
   }
+}
+
+static void expect_same_continuation(sp_network *a, const unsigned char *buf, size_t len,
+                                     int steps) {
+  sp_network *b = NULL;
+  if (sp_load(buf, len, NULL, &b) != SP_OK) fail_msg("load refused: %s", sp_last_error());
+  assert_true(sp_now(a) == sp_now(b));
+  assert_int_equal(sp_network_frame(a), sp_network_frame(b));
+  expect_same_steps(a, b, steps);
   /* And after a rewind (the frame request and v0 came through). */
   assert_int_equal(sp_rewind(a), SP_OK);
   assert_int_equal(sp_rewind(b), SP_OK);
   assert_int_equal(sp_network_frame(a), sp_network_frame(b));
-  for (s = 0; s < steps; ++s) {
-    assert_int_equal(sp_step(a, &sa), SP_OK);
-    assert_int_equal(sp_step(b, &sb), SP_OK);
-    assert_true(sa.t == sb.t && sa.neuron == sb.neuron);
-  }
+  expect_same_steps(a, b, steps);
   sp_network_destroy(b);
 }
 
@@ -468,13 +469,8 @@ static void test_seeded_v0_of_another_libm_loads_compact(void **state) {
       /* After sp_rewind too: the compact copy starts from this machine's seeded v0, a's. */
       expect_same_continuation(a, moved, len, 300);
     } else {
-      sp_spike sa, sb;
       assert_int_equal(sp_load(moved, len, NULL, &b), SP_OK);
-      for (k = 0; k < 300; ++k) {
-        assert_int_equal(sp_step(a, &sa), SP_OK);
-        assert_int_equal(sp_step(b, &sb), SP_OK);
-        assert_true(sa.t == sb.t && sa.neuron == sb.neuron);
-      }
+      expect_same_steps(a, b, 300);
       sp_network_destroy(b);
     }
     free(moved);
@@ -683,12 +679,7 @@ static void test_qif_phase_overflow_is_refused(void **state) {
     for (k = 0; k < 30; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
     buf = save(a, &len);
     assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
-    for (k = 0; k < 10; ++k) {
-      sp_spike sb;
-      assert_int_equal(sp_step(a, &sp), SP_OK);
-      assert_int_equal(sp_step(b, &sb), SP_OK);
-      assert_true(sp.neuron == sb.neuron && sp.t == sb.t);
-    }
+    expect_same_steps(a, b, 10);
     free(buf);
     sp_network_destroy(b);
     sp_network_destroy(a);
