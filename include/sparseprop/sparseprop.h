@@ -307,8 +307,9 @@ enum sp_model_code {
  * None (row_ptr == NULL, k == 0): no synapses.
  *
  * With row_ptr == NULL, targets and weights must be NULL too (a stray array is refused, as it
- * usually means a forgotten row_ptr). `weight` must be finite (LIF: within the numeric range)
- * even when `weights` makes it unused: it is kept and saved. */
+ * usually means a forgotten row_ptr). `weight` must be finite (LIF, EIF, custom: within the
+ * numeric range) even when `weights`, or no synapses (inputs with n_inputs == 0 included), make
+ * it unused: it is kept and saved. */
 typedef struct sp_synapses {
   const uint64_t *row_ptr;
   const uint32_t *targets;

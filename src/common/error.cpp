@@ -1,8 +1,10 @@
 // The thread-local last-error message: the library's only mutable global state.
 #include "common/error.hpp"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 
 namespace sp {
 namespace {
@@ -15,6 +17,16 @@ sp_status fail(sp_status status, const char *fmt, ...) {
   std::vsnprintf(g_message, sizeof g_message, fmt, args);
   va_end(args);
   return status;
+}
+
+int exact_digits(double x) {
+  if (!std::isfinite(x)) return 6;
+  char text[40];
+  for (int digits = 1; digits < 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, x);
+    if (std::strtod(text, nullptr) == x) return digits;
+  }
+  return 17;
 }
 
 void clear_error() { g_message[0] = '\0'; }

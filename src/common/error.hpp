@@ -10,6 +10,10 @@ sp_status fail(sp_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+// The fewest significant digits (at most 17) with which "%.*g" prints x so that it reads back
+// as x: a value refused near its bound is told apart from the bound in the message (the double
+// just below 1e-100 is not "1e-100"), and other values stay short ("1e+200").
+int exact_digits(double x);
 // Clears the last error (a call succeeded).
 void clear_error();
 const char *last_error();

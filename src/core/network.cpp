@@ -251,8 +251,8 @@ sp_status build_tables(Network *net, const sp_network_desc &d, const Shape &s) {
                                                               net->table_drive[k]),
                                  mem, s.table_bytes[k], &err);
     if (!t)
-      return fail(err.status == TableStatus::kArgument ? SP_ERR_ARGUMENT : SP_ERR_UNSUPPORTED,
-                  "drive = %.17g: no phase table: %s", net->table_drive[k], err.message);
+      return fail(Ops<Tabulated>::table_status(err), "drive = %.17g: no phase table: %s",
+                  net->table_drive[k], err.message);
     net->tables[k] = t;
     double period = t->period;
     if (!(period >= kMinPeriodOverTau) || !finite(period))

@@ -263,10 +263,11 @@ sp_status validate(const sp_network_desc &d, bool tables_given) {
   // Below 1e-100 s the spike times of a neuron with tau would reach the subnormal doubles,
   // where they lose the resolution the engine needs (a spike time rounding to now()).
   if (d.tau < 1.0 / kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "tau = %g: below %g s, spike times would lose their resolution",
-                d.tau, 1.0 / kMaxMagnitude);
+    return fail(SP_ERR_NUMERIC, "tau = %.*g: below %g s, spike times would lose their resolution",
+                exact_digits(d.tau), d.tau, 1.0 / kMaxMagnitude);
   if (d.tau > kMaxMagnitude)
-    return fail(SP_ERR_NUMERIC, "tau = %g: above %g s, times would overflow", d.tau, kMaxMagnitude);
+    return fail(SP_ERR_NUMERIC, "tau = %.*g: above %g s, times would overflow", exact_digits(d.tau),
+                d.tau, kMaxMagnitude);
   if (!(d.t_ref >= 0.0) || !finite(d.t_ref))
     return fail(SP_ERR_ARGUMENT, "t_ref = %g: must be finite and >= 0", d.t_ref);
   // Spike time + t_ref must stay far from overflow (1e100 s is 1e82 years: "never again"),
@@ -274,8 +275,9 @@ sp_status validate(const sp_network_desc &d, bool tables_given) {
   // inside the doubles' integer range: 1e15 tau is beyond any run (10^13 periods).
   if (d.t_ref > kMaxMagnitude || d.t_ref > kMaxRefractoryTaus * d.tau)
     return fail(SP_ERR_NUMERIC,
-                "t_ref = %g: above %g s or %g tau (tau = %g), refractory ends would overflow",
-                d.t_ref, kMaxMagnitude, kMaxRefractoryTaus, d.tau);
+                "t_ref = %.*g: above %g s or %g tau (tau = %.*g), refractory ends would overflow",
+                exact_digits(d.t_ref), d.t_ref, kMaxMagnitude, kMaxRefractoryTaus,
+                exact_digits(d.tau), d.tau);
   if (d.frame > SP_FRAME_TIME)
     return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
                 d.frame);
@@ -313,17 +315,19 @@ sp_status validate(const sp_network_desc &d, bool tables_given) {
   if (d.n_inputs == 0 && (d.inputs.targets || d.inputs.weights))
     return fail(SP_ERR_ARGUMENT, "inputs.%s is not NULL but n_inputs = 0 (and row_ptr is NULL)",
                 d.inputs.targets ? "targets" : "weights");
-  if (d.n_inputs) {
-    s = check_synapses("inputs", d.inputs, d.n_inputs, d.n, false, d.model);
-    if (s != SP_OK) return s;
-  }
+  // (Without input channels the shared input weight is still kept and saved: checked as the
+  // recurrent one is without synapses.)
+  s = d.n_inputs ? check_synapses("inputs", d.inputs, d.n_inputs, d.n, false, d.model)
+                 : network_check_weight(d.model, d.inputs.weight, "inputs.weight");
+  if (s != SP_OK) return s;
   if (d.tau_syn > 0) {
     s = check_syn_weights("recurrent", d.recurrent, d.n);
-    if (s == SP_OK && d.n_inputs) s = check_syn_weights("inputs", d.inputs, d.n_inputs);
+    if (s == SP_OK) s = check_syn_weights("inputs", d.inputs, d.n_inputs);
     if (s != SP_OK) return s;
   }
   if (d.allocator && (!d.allocator->alloc || !d.allocator->free))
-    return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
+    return fail(SP_ERR_ARGUMENT, "allocator->%s is NULL: alloc and free must both be set",
+                d.allocator->alloc ? "free" : "alloc");
   if (!tables_given) {
     double drives[Ops<Tabulated>::kMaxTables];
     size_t bytes[Ops<Tabulated>::kMaxTables];

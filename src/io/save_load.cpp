@@ -876,7 +876,8 @@ template <class O>
 sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf, size_t ahead_cap,
                           const sp_allocator *alloc, Network **out) {
   if (alloc && (!alloc->alloc || !alloc->free))
-    return fail(SP_ERR_ARGUMENT, "allocator: alloc and free must both be set");
+    return fail(SP_ERR_ARGUMENT, "allocator->%s is NULL: alloc and free must both be set",
+                alloc->alloc ? "free" : "alloc");
   sp_network_desc d;
   sp_network_desc_init(&d, sizeof d);
   d.model = r.u32();

@@ -171,15 +171,15 @@ struct Ops<Lif> {
   // state can overflow (see kMaxMagnitude).
   static sp_status check_drive(double drive, const char *label) {
     if (std::fabs(drive) > kMaxMagnitude)
-      return fail(SP_ERR_NUMERIC, "%s = %g: LIF drives above %g in magnitude are not supported",
-                  label, drive, kMaxMagnitude);
+      return fail(SP_ERR_NUMERIC, "%s = %.*g: LIF drives above %g in magnitude are not supported",
+                  label, exact_digits(drive), drive, kMaxMagnitude);
     return SP_OK;
   }
   static bool weight_in_range(double w) { return std::fabs(w) <= kMaxMagnitude; }
   static sp_status check_weight(double w, const char *label) {
     if (!weight_in_range(w))
-      return fail(SP_ERR_NUMERIC, "%s = %g: LIF weights above %g in magnitude are not supported",
-                  label, w, kMaxMagnitude);
+      return fail(SP_ERR_NUMERIC, "%s = %.*g: LIF weights above %g in magnitude are not supported",
+                  label, exact_digits(w), w, kMaxMagnitude);
     return SP_OK;
   }
   static bool v0_in_range(double v) { return v < 1.0 && std::fabs(v) <= kMaxMagnitude; }
@@ -187,8 +187,8 @@ struct Ops<Lif> {
     if (!(v < 1.0))
       return fail(SP_ERR_ARGUMENT, "%s = %g: must be below the threshold 1", label, v);
     if (std::fabs(v) > kMaxMagnitude)
-      return fail(SP_ERR_NUMERIC, "%s = %g: LIF voltages above %g in magnitude are not supported",
-                  label, v, kMaxMagnitude);
+      return fail(SP_ERR_NUMERIC, "%s = %.*g: LIF voltages above %g in magnitude are not supported",
+                  label, exact_digits(v), v, kMaxMagnitude);
     return SP_OK;
   }
   // The phase frame keys neurons on their states, so it cannot hold a pending reset

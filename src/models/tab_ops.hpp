@@ -89,8 +89,7 @@ struct Ops<Tabulated> {
       TableError err{};
       bytes[k] = table_bytes(table_params(d.model, d.model_params, drives[k]), &err);
       if (bytes[k] == 0)
-        return fail(err.status == TableStatus::kArgument ? SP_ERR_ARGUMENT : SP_ERR_UNSUPPORTED,
-                    "drive = %.17g: no phase table: %s", drives[k], err.message);
+        return fail(table_status(err), "drive = %.17g: no phase table: %s", drives[k], err.message);
     }
     *count = m;
     return SP_OK;
@@ -222,9 +221,22 @@ struct Ops<Tabulated> {
     return d;
   }
 
-  // Value checks beyond finiteness: the drives' tables are checked when they are built
+  // Value checks beyond finiteness: the numeric range here, as LIF's (a table's own check
+  // would refuse it as an argument); the drives' tables are checked when they are built
   // (create) and when a drive changes (has_table).
-  static sp_status check_drive(double, const char *) { return SP_OK; }
+  static sp_status check_drive(double drive, const char *label) {
+    if (std::fabs(drive) > kMaxMagnitude)
+      return fail(SP_ERR_NUMERIC, "%s = %.*g: %s drives above %g in magnitude are not supported",
+                  label, exact_digits(drive), drive, kName, kMaxMagnitude);
+    return SP_OK;
+  }
+  // The status of a drive without a table (TableError): SP_ERR_NUMERIC for a free period that
+  // is not finite or below the time resolution, as for the closed-form models.
+  static sp_status table_status(const TableError &err) {
+    if (err.status == TableStatus::kArgument) return SP_ERR_ARGUMENT;
+    if (err.status == TableStatus::kPeriod) return SP_ERR_NUMERIC;
+    return SP_ERR_UNSUPPORTED;
+  }
   // A kick maps V + w back to a phase; below the table that is phi_lo - log1p((v_lo - V) /
   // (I - v_lo)), which overflows to -inf for |w| near the largest double (a fuzz_create finding:
   // w = -1e308 gave a state of -inf the loader refused). LIF's bound keeps it finite.
@@ -232,8 +244,8 @@ struct Ops<Tabulated> {
   static sp_status check_weight(double w, const char *label) {
     if (!weight_in_range(w))
       return fail(SP_ERR_NUMERIC,
-                  "%s = %g: EIF and custom-model weights above %g in magnitude are not supported",
-                  label, w, kMaxMagnitude);
+                  "%s = %.*g: EIF and custom-model weights above %g in magnitude are not supported",
+                  label, exact_digits(w), w, kMaxMagnitude);
     return SP_OK;
   }
   static bool v0_in_range(double) { return true; }

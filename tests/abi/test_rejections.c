@@ -159,6 +159,20 @@ MUTATOR(m_syn_ratio_big, f->d.tau_syn = 0.01 * 2e4)
 MUTATOR(m_syn_ratio_near_1, f->d.tau_syn = 0.01 * (1 + 1.0 / 8192))
 MUTATOR(m_syn_t_ref, f->d.tau_syn = 0.005; f->d.t_ref = 481 * 0.005)
 MUTATOR(m_syn_phase, f->d.tau_syn = 0.005; f->d.frame = SP_FRAME_PHASE)
+/* No input channels: the shared input weight is still kept and saved, so it is checked. */
+static void no_inputs(fixture *f, double weight) {
+  f->d.n_inputs = 0;
+  f->d.inputs.row_ptr = NULL;
+  f->d.inputs.targets = NULL;
+  f->d.inputs.weights = NULL;
+  f->d.inputs.k = 0;
+  f->d.inputs.weight = weight;
+}
+MUTATOR(m_no_inputs_weight_nan, no_inputs(f, NAN))
+MUTATOR(m_no_inputs_weight_huge, no_inputs(f, 1e300))
+MUTATOR(m_no_inputs_syn_weight, no_inputs(f, 2e6); f->d.tau_syn = 0.005)
+MUTATOR(m_drive_past_range, f->d.drive = nextafter(1e100, INFINITY))
+MUTATOR(m_eif_drive_1e300, eif_params(f); f->d.drive = 1e300)
 MUTATOR(m_struct_size0, f->d.struct_size = 0)
 MUTATOR(m_struct_size4, f->d.struct_size = 4)
 MUTATOR(m_struct_size8, f->d.struct_size = 8)
@@ -169,7 +183,7 @@ static const create_case create_cases[] = {
     {"tau = NaN", m_tau_nan, 0, SP_ERR_ARGUMENT, "tau", NULL, "nan"},
     {"tau = inf", m_tau_inf, 0, SP_ERR_ARGUMENT, "tau", NULL, "inf"},
     {"tau = -inf", m_tau_ninf, 0, SP_ERR_ARGUMENT, "tau", NULL, "inf"},
-    {"tau = 5e-324", m_tau_subnormal, 0, SP_ERR_NUMERIC, "tau", NULL, "4.94066e-324"},
+    {"tau = 5e-324", m_tau_subnormal, 0, SP_ERR_NUMERIC, "tau", NULL, "5e-324"},
     {"tau = 1e-101", m_tau_tiny, 0, SP_ERR_NUMERIC, "tau", NULL, "1e-101"},
     {"t_ref = 1e101", m_tref_huge, 0, SP_ERR_NUMERIC, "t_ref", NULL, "1e+101"},
     {"t_ref = 2e15 tau", m_tref_taus, 0, SP_ERR_NUMERIC, "t_ref", NULL, "2e+13"},
@@ -186,6 +200,15 @@ static const create_case create_cases[] = {
     {"procedural recurrent.weight = inf", m_proc_weight_inf, 0, SP_ERR_ARGUMENT, "weight", NULL,
      "inf"},
     {"inputs.weight = NaN", m_in_weight_nan, 0, SP_ERR_ARGUMENT, "weight", NULL, "nan"},
+    {"inputs.weight = NaN, n_inputs = 0", m_no_inputs_weight_nan, 0, SP_ERR_ARGUMENT,
+     "inputs.weight", NULL, "nan"},
+    {"inputs.weight = 1e300, n_inputs = 0", m_no_inputs_weight_huge, 0, SP_ERR_NUMERIC,
+     "inputs.weight", NULL, "1e+300"},
+    {"inputs.weight = 2e6, n_inputs = 0, tau_syn", m_no_inputs_syn_weight, 0, SP_ERR_NUMERIC,
+     "inputs.weight", NULL, "2000000"},
+    /* The value told apart from the bound (all the digits it needs). */
+    {"drive = the double after 1e100", m_drive_past_range, 0, SP_ERR_NUMERIC, "drive", NULL,
+     "1.0000000000000002e+100"},
     {"inputs.weights[2] = NaN", m_in_weights2_nan, 0, SP_ERR_ARGUMENT, "weights[2]", NULL, "nan"},
     {"v0[2] = NaN", m_v0_2_nan, 0, SP_ERR_ARGUMENT, "v0[2]", NULL, "nan"},
     {"v0[2] = inf (LIF)", m_v0_2_inf, 0, SP_ERR_ARGUMENT, "v0[2]", NULL, "inf"},
@@ -204,8 +227,10 @@ static const create_case create_cases[] = {
     {"model_params->v_t = inf", m_eif_v_t_inf, 0, SP_ERR_ARGUMENT, "v_t", NULL, "inf"},
     /* A period below 2^-30 tau (fuzz_create/eif-drive-1e16-memory-agrees): refused by
        sp_network_memory as by sp_network_create (checked in the loop). */
-    {"EIF drive 1e16 (period below the time resolution)", m_eif_huge_drive, 0, SP_ERR_UNSUPPORTED,
+    {"EIF drive 1e16 (period below the time resolution)", m_eif_huge_drive, 0, SP_ERR_NUMERIC,
      "drive", "time resolution", "10000000000000000"},
+    {"EIF drive 1e300 (beyond the numeric range)", m_eif_drive_1e300, 0, SP_ERR_NUMERIC, "drive",
+     "above", "1e+300"},
     {"EIF recurrent.weight = -1e308", m_eif_weight_huge, 0, SP_ERR_NUMERIC, "recurrent.weight",
      NULL, "-1e+308"},
     {"custom recurrent.weight = 2e100", m_custom_weight_huge, 0, SP_ERR_NUMERIC, "recurrent.weight",

@@ -729,14 +729,14 @@ bool Builder::run(Table *hd) {
     }
   }
   if (!(period < INFINITY && dperiod > -INFINITY)) {
-    set_error(err_, TableStatus::kUnresolved, "the period is not finite (drive %.17g)", p.drive);
+    set_error(err_, TableStatus::kPeriod, "the free period did not come out finite");
     return false;
   }
   // The engine's time resolution (kMinPeriodOverTau in core/network.hpp): refused here, in the
   // counting pass too, so that sp_network_memory refuses what creation refuses.
   if (!(period >= 0x1p-30)) {
-    set_error(err_, TableStatus::kUnresolved,
-              "the free period (%g tau) is below the time resolution 2^-30 tau", period);
+    set_error(err_, TableStatus::kPeriod,
+              "the free period (%.17g tau) is below the time resolution 2^-30 tau", period);
     return false;
   }
   if (hd) {

@@ -72,6 +72,7 @@ enum class TableStatus : uint32_t {
   kExcitable,   // G <= 0 at a voltage the neuron can reach
   kUnresolved,  // F could not be tabulated to precision (a singularity, too slow a blow-up)
   kTooLarge,    // more segments than kMaxSegments
+  kPeriod,      // the free period is not finite or below the engine's time resolution
 };
 
 struct TableError {
