@@ -601,7 +601,8 @@ bool within_ulps(double a, double b, uint64_t ulps) {
 // the file to load in the compact layout (which keeps no v0: it is recomputed from the seed).
 // Another machine's exp and log may round otherwise (glibc on x86-64 picks FMA variants by CPU,
 // other platforms have none); without this, such a file would need the full layout, about 3x
-// the memory. The compact network then has this machine's seeded v0 (sp_rewind, sp_save).
+// the memory. Such a file then has this machine's seeded v0 (sp_rewind, sp_save), in either
+// layout.
 constexpr uint64_t kSeededV0Ulps = 4;
 
 // Version 3: the largest synaptic coordinate B a file may hold. B is the synaptic current times
@@ -1024,20 +1025,27 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   // It runs in the phase frame only: a file saved running in the time frame (its drives were
   // made to differ and equal again, or a crafted one) loads in the full layout, which has the
   // time-frame keys.
-  if (!tables.count && frame == SP_FRAME_PHASE && d.n >= network_compact_min_n()) {
+  // A file the compact layout can hold has its seeded v0 (within kSeededV0Ulps) replaced by this
+  // machine's in either layout (seeded_v0), so that both layouts save the same bytes and
+  // sp_rewind starts both from the same voltages; on the machine that wrote it they are the
+  // same bits.
+  bool seeded_v0 = false;
+  if (!tables.count && frame == SP_FRAME_PHASE) {
     Reader ahead = r.ahead(at, at + 16 * uint64_t(d.n), ahead_buf, ahead_cap);
-    d.drive = ahead.f64();
+    const double drive = ahead.f64();
     bool equal = ahead.ok();
-    for (uint32_t i = 1; equal && i < d.n; ++i)
-      equal = same_bits(ahead.f64(), d.drive) && ahead.ok();
-    if (equal && !network_compact_refusal(d, true, true)) {
-      bool seeded = true;
-      for (uint32_t i = 0; seeded && i < d.n; ++i)
-        seeded = within_ulps(ahead.f64(),
-                             network_seeded_v0(d.model, d.tau, d.drive, d.init_seed, i),
-                             kSeededV0Ulps) &&
-                 ahead.ok();
-      fill.may_compact = seeded;
+    for (uint32_t i = 1; equal && i < d.n; ++i) equal = same_bits(ahead.f64(), drive) && ahead.ok();
+    if (d.n >= network_compact_min_n()) d.drive = drive;
+    sp_network_desc one = d;  // (the description as a compact network's: one drive, no v0)
+    one.drive = drive;
+    if (equal && !network_compact_refusal(one, true, true)) {
+      seeded_v0 = true;
+      for (uint32_t i = 0; seeded_v0 && i < d.n; ++i)
+        seeded_v0 = within_ulps(ahead.f64(),
+                                network_seeded_v0(d.model, d.tau, drive, d.init_seed, i),
+                                kSeededV0Ulps) &&
+                    ahead.ok();
+      fill.may_compact = seeded_v0 && d.n >= network_compact_min_n();
     }
   }
 
@@ -1064,6 +1072,12 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       if (!within_ulps(v0, network_v0(net, i), kSeededV0Ulps))
         return refuse(format_error("the initial voltages changed while loading"));
       continue;
+    }
+    if (seeded_v0) {
+      const double seeded = network_seeded_v0(d.model, d.tau, net->drive[0], d.init_seed, i);
+      if (!within_ulps(v0, seeded, kSeededV0Ulps))
+        return refuse(format_error("the initial voltages changed while loading"));
+      v0 = seeded;
     }
     sp_status v0_status = O::check_loaded_v0(v0, net->v0[i], i);
     if (v0_status != SP_OK) return refuse(v0_status);

@@ -431,7 +431,8 @@ static void test_negative_zero_times_load_as_zero(void **state) {
 /* A file saved where libm seeds the initial voltages otherwise (another machine's exp and log,
  * simulated here by moving every saved v0 one ulp) still loads compact, continues
  * bit-identically (after sp_rewind too, from this machine's seeded v0) and re-saves with those,
- * the original bytes; a v0 far from the seeded one loads in the full layout, which keeps it. */
+ * the original bytes, as the full layout does; a v0 far from the seeded one loads in the full
+ * layout, which keeps it. */
 static void test_seeded_v0_of_another_libm_loads_compact(void **state) {
   const uint32_t n = 64;
   const size_t off_v0 = off_dynamic(n) - 8 * (size_t)n;
@@ -466,6 +467,16 @@ static void test_seeded_v0_of_another_libm_loads_compact(void **state) {
     free(again);
     sp_network_destroy(b);
     if (!far) {
+      /* The full layout takes this machine's seeded v0 too: the same bytes as the compact. */
+      setenv("SPARSEPROP_COMPACT_MIN_N", "4294967295", 1);
+      assert_int_equal(sp_load(moved, len, NULL, &b), SP_OK);
+      assert_int_equal(sp_record(b, 8), SP_OK);
+      again = save(b, &again_len);
+      assert_int_equal(again_len, len);
+      assert_memory_equal(again, buf, len);
+      free(again);
+      sp_network_destroy(b);
+      setenv("SPARSEPROP_COMPACT_MIN_N", "1", 1);
       /* After sp_rewind too: the compact copy starts from this machine's seeded v0, a's. */
       expect_same_continuation(a, moved, len, 300);
     } else {
