@@ -1068,15 +1068,12 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (!std::isfinite(v0))
       return refuse(
           fail(SP_ERR_FORMAT, "not a valid saved network: v0[%u] = %g: must be finite", i, v0));
-    if (net->compact) {
-      if (!within_ulps(v0, network_v0(net, i), kSeededV0Ulps))
-        return refuse(format_error("the initial voltages changed while loading"));
-      continue;
-    }
+    // (A compact network is always seeded_v0, and keeps no v0: network_v0 is the seeded one.)
     if (seeded_v0) {
       const double seeded = network_seeded_v0(d.model, d.tau, net->drive[0], d.init_seed, i);
       if (!within_ulps(v0, seeded, kSeededV0Ulps))
         return refuse(format_error("the initial voltages changed while loading"));
+      if (net->compact) continue;
       v0 = seeded;
     }
     sp_status v0_status = O::check_loaded_v0(v0, net->v0[i], i);
