@@ -12,6 +12,8 @@ namespace {
 constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ull;
 constexpr int kDraws = 16;       // draws computed together, then consumed in order
 constexpr uint32_t kAhead = 16;  // targets prefetched ahead, as the engine's delivery loop
+// The engine's threshold for prefetching targets as they are drawn (core/run.cpp).
+constexpr uint64_t kPrefetchDrawnFromBytes = uint64_t(4) << 20;
 }  // namespace
 
 FastTargets::FastTargets(uint32_t n, uint32_t k, uint64_t seed)
@@ -33,7 +35,7 @@ FastTargets::FastTargets(uint32_t n, uint32_t k, uint64_t seed)
   }
 }
 
-const uint32_t *FastTargets::targets(uint32_t j) {
+const uint32_t *FastTargets::targets(uint32_t j, const double *prefetch) {
   const uint64_t h = mix64(seed_mix_ + j);
   const uint32_t m = m_, reject = reject_;
   uint64_t *const bits = filter_.data();
@@ -55,6 +57,7 @@ const uint32_t *FastTargets::targets(uint32_t j) {
         uint64_t &word = bits[slot >> 6];
         if ((word & bit) && std::find(out, out + got, target) != out + got) continue;
         word |= bit;
+        if (prefetch) __builtin_prefetch(&prefetch[target], 1);
         out[got++] = target;
       }
     }
@@ -83,8 +86,12 @@ double floor_replay(FastTargets &gen, double *u, uint32_t n, const uint32_t *src
                     double w) {
   const uint32_t k = gen.k();
   double clock = 1.0;
+  // (As the engine: prefetched as drawn only when the states are larger than a core's cache.)
+  const double *const drawn_prefetch = uint64_t(n) * sizeof(double) >= kPrefetchDrawnFromBytes
+                                           ? u
+                                           : nullptr;
   for (size_t s = 0; s < count; ++s) {
-    const uint32_t *tg = gen.targets(src[s]);
+    const uint32_t *tg = gen.targets(src[s], drawn_prefetch);
     for (uint32_t q = 0; q < k && q < kAhead; ++q) __builtin_prefetch(&u[tg[q]]);
     const double kick = w * clock;
     for (uint32_t q = 0; q < k; ++q) {

@@ -375,7 +375,9 @@ struct Row {
   bool distinct;   // no target twice (procedural rows; explicit rows may repeat one)
 };
 
-inline Row synapse_row(const Synapses &s, uint32_t source, uint32_t n, TargetScratch &scratch) {
+// prefetch, stride: see procedural_targets (explicit rows are not prefetched here).
+inline Row synapse_row(const Synapses &s, uint32_t source, uint32_t n, TargetScratch &scratch,
+                       const void *prefetch = nullptr, uint32_t stride = 0) {
   if (s.is_explicit()) {
     uint64_t b = s.row_ptr[source], e = s.row_ptr[source + 1];
     return Row{s.targets + b,
@@ -386,7 +388,8 @@ inline Row synapse_row(const Synapses &s, uint32_t source, uint32_t n, TargetScr
                false};
   }
   if (s.k == 0) return Row{nullptr, nullptr, s.weight, 0, 0, true};
-  uint32_t c = procedural_targets(s.seed, source, n, s.k, s.exclude_self, scratch);
+  uint32_t c = procedural_targets(s.seed, source, n, s.k, s.exclude_self, scratch, prefetch,
+                                  stride);
   return Row{scratch.out, nullptr, s.weight, c, 0, true};
 }
 

@@ -30,7 +30,8 @@ uint32_t uniform_below(Stream &s, uint32_t m) {
 }  // namespace
 
 uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t k,
-                            bool exclude_self, TargetScratch &sc) {
+                            bool exclude_self, TargetScratch &sc, const void *prefetch,
+                            uint32_t stride) {
   const uint32_t m = exclude_self ? n - 1 : n;
   Stream s{mix64(mix64(seed) + source)};
   uint64_t *const bits = sc.filter;
@@ -44,6 +45,7 @@ uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t
     // are made in batches of independent computations (the stream is counter-based), then
     // consumed in order, so the result is the same as drawing one at a time.
     const uint32_t mask = sc.filter_mask;
+    const char *const records = static_cast<const char *>(prefetch);
     uint32_t found = 0;
     constexpr int kBatch = 16;
     uint64_t raw[kBatch];
@@ -64,6 +66,8 @@ uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t
           if (seen) continue;
         }
         bits[h >> 6] |= bit;
+        // (For writing: the delivery stores the new state.)
+        if (records) __builtin_prefetch(records + uint64_t(target) * stride, 1);
         sc.out[found++] = target;
       }
     }

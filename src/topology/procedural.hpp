@@ -37,7 +37,11 @@ struct TargetScratch {
 // Writes the k targets of `source` to scratch.out (in the documented order) and returns k.
 // n: neurons; exclude_self: recurrent synapses (candidates are the other n - 1 neurons).
 // Requires k <= candidates.
+// prefetch (optional): the caller's per-neuron records, `stride` bytes apart. Each target of a
+// sparse row starts a load of its record as it is drawn, so that the cache misses of a large
+// network overlap the rest of the draws instead of the delivery loop.
 uint32_t procedural_targets(uint64_t seed, uint32_t source, uint32_t n, uint32_t k,
-                            bool exclude_self, TargetScratch &scratch);
+                            bool exclude_self, TargetScratch &scratch,
+                            const void *prefetch = nullptr, uint32_t stride = 0);
 
 }  // namespace sp
