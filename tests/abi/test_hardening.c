@@ -478,7 +478,7 @@ static void test_nondeterministic_custom_f_refused(void **state) {
         said_deterministic += strstr(m.text, "deterministic") != NULL;
       }
     }
-  print_message("%ld calls of F per create; %d creates with one odd call refused (%d naming "
+  print_message("# %ld calls of F per create; %d creates with one odd call refused (%d naming "
                 "determinism), %d made\n",
                 total, refused, said_deterministic, created);
   assert_true(said_deterministic > 0);

@@ -78,7 +78,7 @@ static void test_no_getenv_while_running(void **state) {
     if (g_getenv_calls != 0)
       fail_msg("model %u: %ld getenv calls while running (%ld at creation)", (unsigned)models[m],
                g_getenv_calls, at_create);
-    print_message("model %u: %ld getenv calls at creation, none while running\n",
+    print_message("# model %u: %ld getenv calls at creation, none while running\n",
                   (unsigned)models[m], at_create);
     sp_network_destroy(net);
   }

@@ -623,7 +623,7 @@ static void test_tab_input_at_own_spike_instant(void **state) {
     sp_network_destroy(control);
     sp_network_destroy(net);
   }
-  print_message("%d inputs at a spike instant checked, %d of w = -3 kept the time\n", checked,
+  print_message("# %d inputs at a spike instant checked, %d of w = -3 kept the time\n", checked,
                 ignored);
   assert_true(ignored >= 10); /* the case the fix is about is exercised */
 }

@@ -292,8 +292,8 @@ static void check_kind(problem *p, sp_param kind, fd_stats *st) {
     fd = (8 * (l[0] - l[1]) - (l[2] - l[3])) / (12 * h);
     err = fabs(fd - grad[q]) / (scale > 1e-300 ? scale : 1.0);
     if (err > 1e-6)
-      print_message("%s: kind %d index %zu: finite difference %.12g, gradient %.12g\n", p->c->name,
-                    (int)kind, q, fd, grad[q]);
+      print_message("# %s: kind %d index %zu: finite difference %.12g, gradient %.12g\n",
+                    p->c->name, (int)kind, q, fd, grad[q]);
     if (err > st->max_err) st->max_err = err;
     st->checked++;
   }
