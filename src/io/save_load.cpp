@@ -22,6 +22,7 @@
 #include "common/error.hpp"
 #include "core/network.hpp"
 #include "models/dispatch.hpp"
+#include "models/lif_syn.hpp"
 
 namespace sp {
 namespace {
@@ -614,6 +615,33 @@ constexpr uint64_t kSeededV0Ulps = 4;
 // of -inf came out). (A itself may legitimately be that large: a reset held for 480 time
 // constants is I e^480 in the co-moving frame.)
 constexpr double kMaxSynCoordinate = 1e80;
+
+// Version 3: the largest membrane term of V - I a file may hold where its neuron's next spike is
+// solved from (now(), or the refractory end of a neuron held at reset): p = A exp(-(t - t0)/tau),
+// or (A + B (t - t0)/tau) exp(-(t - t0)/tau) for tau_syn = tau. A running network's starts at
+// v0 - I (v0 at least -1e100, |I| at most 1e6), is -I less the synaptic term (B at most
+// kMaxSynCoordinate) after a reset, moves by at most about 4e9 per input (a weight of 1e6 times
+// tau/|tau - tau_syn|, at most 4097) and decays in between: it never comes near this bound. The
+// spike-time solver takes p/tau and p/tau^2 (tau down to 1e-100 s), which overflowed beyond it:
+// A = -1.7e308 (tau = 0.01 s) loaded with its key solved as +inf, and the neuron never spiked
+// although V rose to its drive above 1. (A itself is not bounded: see kMaxSynCoordinate.)
+constexpr double kMaxSynMembraneTerm = 1e101;
+
+// Refuses a version-3 neuron whose membrane term is beyond kMaxSynMembraneTerm (net's now(),
+// t0, states, B and refractory ends loaded).
+sp_status check_syn_membrane(const Network &net, uint32_t i) {
+  const double from = net.refr_end[i] > net.now ? net.refr_end[i] : net.now;
+  const LifSyn::Clock c = LifSyn::clock(from, net.t0, net.syn_shape);
+  // (After a silence of about 710 tau the clock is +inf: the term has decayed, V = I.)
+  if (!(c.em < INFINITY)) return SP_OK;
+  double p, q;
+  LifSyn::local(state_of(net, i), net.syn_aux[i].b, net.syn_shape, c, &p, &q);
+  if (std::fabs(p) <= kMaxSynMembraneTerm) return SP_OK;
+  return fail(SP_ERR_FORMAT,
+              "not a valid saved network: state[%u] = %g: its membrane term at t = %.17g is %g, "
+              "beyond the %g a network reaches (B = %g)",
+              i, state_of(net, i), from, p, kMaxSynMembraneTerm, net.syn_aux[i].b);
+}
 
 // The decoded header: the payload's length, or a refusal.
 sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload,
@@ -1247,8 +1275,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                          "not a valid saved network: queue key[%u] = %.17g is due at the due "
                          "key's instant %.17g, before now = %.17g",
                          i, key, times.cur_key_time, times.now));
-    // (With current-based synapses the state is A, of either sign: nothing to check.)
-    sp_status state_status = is_syn ? SP_OK : O::check_loaded_state(*net, i, due, times.now);
+    // (With current-based synapses the state is A, of either sign: only its size is checked.)
+    sp_status state_status = is_syn ? check_syn_membrane(*net, i)
+                                    : O::check_loaded_state(*net, i, due, times.now);
     if (state_status != SP_OK) return refuse(state_status);
     double expect = network_key(net, i);
     if (frame == SP_FRAME_TIME) {
@@ -1333,7 +1362,37 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                                 : (flags & kSlotRecent) &&
                                       refr_end_of(*net, i) == times.now + net->t_ref &&
                                       ((flags & kSlotDue) || !(frame == SP_FRAME_PHASE && due));
+    // A neuron that spiked at now() cannot spike again then (event rule 3; one flagged due, taken
+    // to threshold at now(), spikes once). Its next spike comes t_ref plus its free period after
+    // the reset (with current-based synapses: where its state, V = 0 then, reaches 1, which its
+    // recomputed key says), and the engine keys it at now() only where that is below the
+    // resolution of the time: it then refuses the step (SP_ERR_NUMERIC, naming the period), as
+    // the loaded copy does. A key that spikes it at now() although that next spike is resolved
+    // after now() (by 16 ulps of now(), twice the engine's error on a spike time) is no state a
+    // running network has: loaded, every step was refused, blaming a period that is resolved.
     if (spiked_now) {
+      double after;  // how long after now() its next spike comes
+      bool at_now;
+      if (is_syn) {
+        // (A stale key is recomputed before it is used; the loop has no due flags.)
+        at_now = !net->syn_aux[i].stale && key <= times.now;
+        after = expect - times.now;
+      } else {
+        const double drive = drive_of(*net, i);
+        at_now = !(flags & kSlotDue) &&
+                 (frame == SP_FRAME_TIME ? key <= times.now
+                                         : due || O::phase_key_time(*net, key) <= times.now);
+        after = net->t_ref + (O::oscillatory(drive) ? O::period(*net, drive) : INFINITY);
+      }
+      if (at_now && times.now + after / 32 > times.now)
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: queue key[%u] = %.17g spikes it at now = "
+                           "%.17g, where it spiked (%s) and cannot spike again: its next spike "
+                           "comes %g s later (%s), which the time resolves",
+                           i, key, times.now,
+                           version >= 2 ? "same-instant flags, bit 1"
+                                        : "version 1: its refractory end is now + t_ref",
+                           after, is_syn ? "where its state reaches 1" : "t_ref and its period"));
       flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
     } else if (drops_past_refr_ends(*net) && !(flags & kSlotDue) &&
                refr_end_of(*net, i) >= times.now) {

@@ -29,7 +29,13 @@
  *    run past that end: refused before);
  *  - with t_ref = 0, a refractory end at now on a neuron whose flags say it neither spiked at
  *    now nor is due (the compact layout read "spiked at now" and the full layout did not: the
- *    two continued differently). */
+ *    two continued differently);
+ *  - a neuron that spiked at now, not due, keyed to spike at now again although its next spike
+ *    is resolved after now (it loaded, and every step was refused blaming its period), in both
+ *    frames and layouts and with current-based synapses; the engine's own such state, where
+ *    the next spike is not resolved, still loads;
+ *  - with current-based synapses, a state A of -1.7e308 (its key solved as +inf: it never
+ *    spiked). */
 #define _POSIX_C_SOURCE 200809L /* posix_memalign, mkfifo, mkdtemp */
 #include <stdarg.h>
 #include <stddef.h>
@@ -950,6 +956,190 @@ static void test_phase_request_with_drives_made_to_differ_loads(void **state) {
   }
 }
 
+/* Loads buf in the full layout (compact = 0) or the compact one (1). */
+static void expect_refused_in(const unsigned char *buf, size_t len, int compact,
+                              const char *field) {
+  setenv("SPARSEPROP_COMPACT_MIN_N", compact ? "1" : "4294967295", 1);
+  expect_refused(buf, len, field);
+  unsetenv("SPARSEPROP_COMPACT_MIN_N");
+}
+
+/* A neuron that spiked at now (same-instant flags, bit 1) and is not due cannot spike again at
+ * now (event rule 3): its next spike comes its free period after the reset, and only a period
+ * below the resolution of the time keeps it at now (the engine then refuses the step,
+ * SP_ERR_NUMERIC). A key that spikes it at now although its period is resolved is no state a
+ * running network has: it loaded, and every step was refused with a message blaming the
+ * period. The instant's spiker keyed at now (time frame), at or before it, or at the due key
+ * (phase frame, its state with it, in both layouts), LIF and QIF, and with current-based
+ * synapses (keyed at now, V = 0 after its reset): refused, naming the key. */
+static void test_spiked_now_keyed_at_now_is_refused(void **state) {
+  const uint32_t n = 12;
+  uint32_t model, frame;
+  int compact;
+  (void)state;
+  for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
+    for (frame = SP_FRAME_PHASE; frame <= SP_FRAME_TIME; ++frame) {
+      sp_network_desc d;
+      sp_network *a = NULL;
+      sp_spike sp;
+      size_t len;
+      unsigned char *buf;
+      char field[32];
+      double key;
+      int k;
+      describe(&d, model, n, 1.2, frame);
+      assert_int_equal(sp_network_create(&d, &a), SP_OK);
+      assert_int_equal(sp_network_frame(a), frame);
+      for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+      buf = save(a, &len);
+      assert_int_equal(buf[len - 8 - n + sp.neuron], 2); /* spiked at now, not due */
+      key = frame == SP_FRAME_TIME ? sp_now(a) : fmt_get_f64(buf + OFF_CUR_KEY(n));
+      fmt_put_f64(buf + OFF_KEY(n, sp.neuron), key);
+      /* (The phase frame's key is its state's: LIF state = key, QIF key = -state.) */
+      if (frame == SP_FRAME_PHASE)
+        fmt_put_f64(buf + OFF_STATE(n, sp.neuron), model == SP_MODEL_LIF ? key : -key);
+      fmt_reseal(buf, len);
+      snprintf(field, sizeof field, "queue key[%u]", sp.neuron);
+      for (compact = 0; compact < (frame == SP_FRAME_PHASE ? 2 : 1); ++compact)
+        expect_refused_in(buf, len, compact, field);
+      if (frame == SP_FRAME_TIME) {
+        fmt_put_f64(buf + OFF_KEY(n, sp.neuron), sp_now(a) / 2);
+        fmt_reseal(buf, len);
+        expect_refused(buf, len, field);
+      }
+      free(buf);
+      buf = save(a, &len); /* (unpatched, it loads and continues) */
+      expect_same_continuation(a, buf, len, 30);
+      free(buf);
+      sp_network_destroy(a);
+    }
+  }
+  {
+    /* Current-based synapses (version 3: flags before tau_syn and 12 bytes a neuron). */
+    sp_network_desc d;
+    sp_network *a = NULL;
+    sp_spike sp;
+    size_t len;
+    unsigned char *buf;
+    char field[32];
+    int k;
+    describe(&d, SP_MODEL_LIF, n, 1.2, SP_FRAME_AUTO);
+    d.tau_syn = 0.005;
+    assert_int_equal(sp_network_create(&d, &a), SP_OK);
+    for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+    buf = save(a, &len);
+    assert_int_equal(buf[len - 8 - (8 + 12 * n) - n + sp.neuron], 2);
+    fmt_put_f64(buf + OFF_KEY(n, sp.neuron), sp_now(a));
+    fmt_reseal(buf, len);
+    snprintf(field, sizeof field, "queue key[%u]", sp.neuron);
+    expect_refused(buf, len, field);
+    free(buf);
+    sp_network_destroy(a);
+  }
+}
+
+/* The other side of that rule: where the next spike is not resolved after now, the engine
+ * itself keeps a neuron that spiked at now keyed at now, and its saved state loads and steps as
+ * the original does (SP_ERR_NUMERIC, README "Numeric range"). With current-based synapses, an
+ * input at t = 1e20 (an ulp there is 16384 s) whose current takes V from 0 to 1 far faster;
+ * with delta synapses (which reach such a state only after about 2^52 spikes) the state the
+ * engine would save: a LIF neuron reset at now = 1e9 s with a period of 1e-8 s. */
+static void test_spiked_now_below_the_resolution_loads(void **state) {
+  static const uint64_t in_row[2] = {0, 1};
+  static const uint32_t in_tgt[1] = {0};
+  const double now = 1e9, drive = 1e6;
+  sp_network_desc d;
+  sp_network *a = NULL, *b = NULL;
+  sp_spike sp;
+  size_t len;
+  unsigned char *buf;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.drive = 0.5;
+  d.tau_syn = 0.005;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = in_row;
+  d.inputs.targets = in_tgt;
+  d.inputs.weight = 10.0;
+  d.input_capacity = 4;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_input(a, 0, 1e20), SP_OK);
+  assert_int_equal(sp_step(a, &sp), SP_OK);
+  assert_true(sp.t == 1e20);
+  buf = save(a, &len);
+  if (sp_load(buf, len, NULL, &b) != SP_OK) fail_msg("load: %s", sp_last_error());
+  assert_int_equal(sp_step(a, &sp), SP_ERR_NUMERIC);
+  assert_int_equal(sp_step(b, &sp), SP_ERR_NUMERIC);
+  free(buf);
+  sp_network_destroy(b);
+  sp_network_destroy(a);
+
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.drive = drive;
+  d.frame = SP_FRAME_TIME;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  assert_int_equal(buf[len - 8 - 1], 2); /* spiked at now */
+  /* Reset at now = t0: u = (I - 0) e^0; its spike time now + 1e-8 s rounds to now. */
+  fmt_put_f64(buf + OFF_NOW(1), now);
+  fmt_put_f64(buf + OFF_T0(1), now);
+  fmt_put_f64(buf + OFF_CLOCK_TIME(1), NAN);
+  fmt_put_f64(buf + OFF_STATE(1, 0), drive);
+  fmt_put_f64(buf + OFF_REFR(1, 0), now);
+  fmt_put_f64(buf + OFF_KEY(1, 0), now);
+  fmt_reseal(buf, len);
+  if (sp_load(buf, len, NULL, &b) != SP_OK) fail_msg("load: %s", sp_last_error());
+  assert_int_equal(sp_step(b, &sp), SP_ERR_NUMERIC);
+  assert_non_null(strstr(sp_last_error(), "free period"));
+  free(buf);
+  sp_network_destroy(b);
+  sp_network_destroy(a);
+}
+
+/* Version 3: a state A whose membrane term at now, A e^-(now - t0)/tau, is beyond what any
+ * network reaches (it starts at v0 - I, at most 1e100 in magnitude, and after a reset is -I less
+ * the synaptic term, B at most 1e80). A = -1.7e308 just after an excitatory input loaded with a
+ * key of +inf (the spike-time solver overflowed on it), and the neuron never spiked although V
+ * rose to its drive 1.2 (V = 1.2 at t = 20 s, "no neuron will ever spike"): refused, naming the
+ * state. The unpatched bytes load and continue. */
+static void test_syn_membrane_term_out_of_reach_is_refused(void **state) {
+  const double v0 = 0.0;
+  sp_network_desc d;
+  sp_network *a = NULL;
+  size_t len;
+  unsigned char *buf;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.drive = 1.2;
+  d.tau_syn = 0.005;
+  d.v0 = &v0;
+  d.n_inputs = 1;
+  d.inputs.k = 1;
+  d.inputs.seed = 4;
+  d.inputs.weight = 1.0;
+  d.input_capacity = 4;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  assert_int_equal(sp_input(a, 0, 0.001), SP_OK);
+  assert_int_equal(sp_run(a, 0.0011, NULL, 0, NULL), SP_OK);
+  buf = save(a, &len);
+  fmt_put_f64(buf + OFF_STATE(1, 0), -1.7e308);
+  fmt_put_f64(buf + OFF_KEY(1, 0), INFINITY);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "state[0]");
+  free(buf);
+  buf = save(a, &len);
+  expect_same_continuation(a, buf, len, 30);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 static void test_seeded_voltage_at_threshold_loads(void **state) {
   /* With this drive and seed, neuron 18's seeded phase rounds to V = 1 exactly unless creation
      keeps seeded voltages below threshold (it does: they are clamped below 1). Either way the
@@ -997,6 +1187,9 @@ int main(void) {
       cmocka_unit_test(test_fields_no_network_has_are_refused),
       cmocka_unit_test(test_negative_zero_times_load_as_zero),
       cmocka_unit_test(test_seeded_v0_of_another_libm_loads_compact),
+      cmocka_unit_test(test_spiked_now_keyed_at_now_is_refused),
+      cmocka_unit_test(test_spiked_now_below_the_resolution_loads),
+      cmocka_unit_test(test_syn_membrane_term_out_of_reach_is_refused),
   };
   return cmocka_run_group_tests_name("load_hardening", tests, NULL, NULL);
 }
