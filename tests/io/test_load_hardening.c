@@ -128,6 +128,20 @@ static void describe(sp_network_desc *d, uint32_t model, uint32_t n, double driv
   d->recurrent.weight = -0.05;
 }
 
+/* describe()'s network of one model and drive, created in `frame` (checked) and run for 20
+ * spikes; *last: the 20th. */
+static sp_network *stepped(uint32_t model, uint32_t n, double drive, uint32_t frame,
+                           sp_spike *last) {
+  sp_network_desc d;
+  sp_network *net = NULL;
+  int k;
+  describe(&d, model, n, drive, frame);
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_network_frame(net), frame);
+  for (k = 0; k < 20; ++k) assert_int_equal(sp_step(net, last), SP_OK);
+  return net;
+}
+
 static sp_network *make_lif(uint32_t n, double drive, uint32_t frame, uint32_t n_inputs) {
   sp_network_desc d;
   sp_network *net = NULL;
@@ -713,15 +727,11 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
   (void)state;
   for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
     for (frame = SP_FRAME_PHASE; frame <= SP_FRAME_TIME; ++frame) {
-      sp_network_desc d;
       sp_network *a = NULL;
       sp_spike sp;
       size_t len;
       unsigned char *buf;
-      int k;
-      describe(&d, model, n, 1.2, frame);
-      assert_int_equal(sp_network_create(&d, &a), SP_OK);
-      for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+      a = stepped(model, n, 1.2, frame, &sp);
       buf = save(a, &len);
       fmt_put_f64(buf + OFF_CLOCK_TIME(n), sp_now(a));
       fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 5.4775271078618293e270);
@@ -979,18 +989,13 @@ static void test_spiked_now_keyed_at_now_is_refused(void **state) {
   (void)state;
   for (model = SP_MODEL_LIF; model <= SP_MODEL_QIF; ++model) {
     for (frame = SP_FRAME_PHASE; frame <= SP_FRAME_TIME; ++frame) {
-      sp_network_desc d;
       sp_network *a = NULL;
       sp_spike sp;
       size_t len;
       unsigned char *buf;
       char field[32];
       double key;
-      int k;
-      describe(&d, model, n, 1.2, frame);
-      assert_int_equal(sp_network_create(&d, &a), SP_OK);
-      assert_int_equal(sp_network_frame(a), frame);
-      for (k = 0; k < 20; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+      a = stepped(model, n, 1.2, frame, &sp);
       buf = save(a, &len);
       assert_int_equal(buf[len - 8 - n + sp.neuron], 2); /* spiked at now, not due */
       key = frame == SP_FRAME_TIME ? sp_now(a) : fmt_get_f64(buf + OFF_CUR_KEY(n));
