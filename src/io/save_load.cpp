@@ -1364,35 +1364,33 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                                       ((flags & kSlotDue) || !(frame == SP_FRAME_PHASE && due));
     // A neuron that spiked at now() cannot spike again then (event rule 3; one flagged due, taken
     // to threshold at now(), spikes once). Its next spike comes t_ref plus its free period after
-    // the reset (with current-based synapses: where its state, V = 0 then, reaches 1, which its
-    // recomputed key says), and the engine keys it at now() only where that is below the
-    // resolution of the time: it then refuses the step (SP_ERR_NUMERIC, naming the period), as
-    // the loaded copy does. A key that spikes it at now() although that next spike is resolved
-    // after now() (by 16 ulps of now(), twice the engine's error on a spike time) is no state a
-    // running network has: loaded, every step was refused, blaming a period that is resolved.
+    // the reset, and the engine keys it at now() only where that is below the resolution of the
+    // time: it then refuses the step (SP_ERR_NUMERIC, naming the period), as the loaded copy
+    // does. A key that spikes it at now() although that next spike is resolved after now() (by
+    // 16 ulps of now(), twice the engine's error on a spike time) is no state a running network
+    // has: loaded, every step was refused, blaming a period that is resolved. (Not checked with
+    // current-based synapses: a drive change at the instant of such a spike keeps its key at
+    // now() even where the new drive never brings it to threshold, and the engine saves that.)
     if (spiked_now) {
-      double after;  // how long after now() its next spike comes
-      bool at_now;
-      if (is_syn) {
-        // (A stale key is recomputed before it is used; the loop has no due flags.)
-        at_now = !net->syn_aux[i].stale && key <= times.now;
-        after = expect - times.now;
-      } else {
+      if (!is_syn) {
         const double drive = drive_of(*net, i);
-        at_now = !(flags & kSlotDue) &&
-                 (frame == SP_FRAME_TIME ? key <= times.now
-                                         : due || O::phase_key_time(*net, key) <= times.now);
-        after = net->t_ref + (O::oscillatory(drive) ? O::period(*net, drive) : INFINITY);
+        const bool at_now = !(flags & kSlotDue) &&
+                            (frame == SP_FRAME_TIME
+                                 ? key <= times.now
+                                 : due || O::phase_key_time(*net, key) <= times.now);
+        const double after = net->t_ref +
+                             (O::oscillatory(drive) ? O::period(*net, drive) : INFINITY);
+        if (at_now && times.now + after / 32 > times.now)
+          return refuse(fail(SP_ERR_FORMAT,
+                             "not a valid saved network: queue key[%u] = %.17g spikes it at now "
+                             "= %.17g, where it spiked (%s) and cannot spike again: its next "
+                             "spike comes %g s later (t_ref and its period), which the time "
+                             "resolves",
+                             i, key, times.now,
+                             version >= 2 ? "same-instant flags, bit 1"
+                                          : "version 1: its refractory end is now + t_ref",
+                             after));
       }
-      if (at_now && times.now + after / 32 > times.now)
-        return refuse(fail(SP_ERR_FORMAT,
-                           "not a valid saved network: queue key[%u] = %.17g spikes it at now = "
-                           "%.17g, where it spiked (%s) and cannot spike again: its next spike "
-                           "comes %g s later (%s), which the time resolves",
-                           i, key, times.now,
-                           version >= 2 ? "same-instant flags, bit 1"
-                                        : "version 1: its refractory end is now + t_ref",
-                           after, is_syn ? "where its state reaches 1" : "t_ref and its period"));
       flags = kSlotRecent | (flags & kSlotDue);  // stamp 0, the instant's
     } else if (drops_past_refr_ends(*net) && !(flags & kSlotDue) &&
                refr_end_of(*net, i) >= times.now) {
