@@ -319,6 +319,10 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
                                                : net->time_key[i] <= old_due;
     // (The time frame keeps the flag too, so that a neuron due at now() is told apart from
     // one that has spiked at now(): see the event loop.)
+    // (Phase frame: a neuron whose state's key is below the threshold key at now() is at or
+    // above threshold at now(): it spikes now, from the instant's clock, as in the time frame.)
+    if (net->frame == SP_FRAME_PHASE && Ops<M>::phase_key(slot.state) < net->cur_key)
+      was_due = true;
     slot.flags &= ~kSlotDue;
     slot.flags |= was_due ? kSlotDue : 0;
     if (net->frame == SP_FRAME_TIME) net->time_key[i] = was_due ? due : key_for<M>(net, i);
@@ -705,6 +709,7 @@ sp_status network_set_drive(Network *net, uint32_t i, double drive) {
   bool due = network_is_due(net, i);
   flag_due_before_drive_change(net);
   network_change_drive(net, i, drive);
+  net->clock_time = NAN;            // (a spiker's own clock, exact only under the old drives)
   network_update_rebase_span(net);  // (it may depend on the drives)
   release_forced_phase(net);
   follow_frame_rule(net, old_frame, old_due, i, due);
@@ -729,6 +734,7 @@ sp_status network_set_drives(Network *net, const double *drives) {
   if (changes) flag_due_before_drive_change(net);
   for (uint32_t i = 0; i < net->n; ++i)
     if (drives[i] != net->drive[i]) network_change_drive(net, i, drives[i]);
+  if (changes) net->clock_time = NAN;  // (a spiker's own clock, exact only under the old drives)
   network_update_rebase_span(net);
   release_forced_phase(net);
   follow_frame_rule(net, old_frame, old_due, UINT32_MAX, false);

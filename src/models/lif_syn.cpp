@@ -122,6 +122,21 @@ double LifSyn::first_crossing(double p, double q, double drive, const Shape &sh)
   // of 800 tau) is V = I for good: the asymptote, never a crossing, even when I is exactly 1.
   if (p == 0.0 && q == 0.0 && !(c > 0.0)) return INFINITY;
   if (!(f0 < 0.0)) return 0.0;
+  if (c == 0.0) {
+    // A drive of exactly 1: V - 1 = e^(-s/tau_m) (p + q s/tau) (alpha) or
+    // e^(-s/tau_m) (p + q e^(-s (1/tau_s - 1/tau_m))): the crossing is the root of the second
+    // factor, in closed form. (Evaluating c + (...) e^(-s/tau) instead reads 0, "at threshold",
+    // wherever the exponential underflows, some 745 tau on, long before such a root.)
+    if (sh.alpha) {
+      if (!(q > 0.0)) return INFINITY;
+      double s = -p / q * sh.tau_m;
+      return s >= 0.0 ? s : INFINITY;
+    }
+    double ratio = -q / p;
+    if (!(ratio > 0.0)) return INFINITY;
+    double s = std::log(ratio) / (sh.inv_s - sh.inv_m);
+    return s > 0.0 ? s : INFINITY;
+  }
   double d0 = sh.alpha ? (q - p) * sh.inv_m : -p * sh.inv_m - q * sh.inv_s;
   double lo, hi, s = -1.0, fs = 0.0, ds = 0.0;
   if (d0 > 0.0) {

@@ -628,6 +628,197 @@ static void test_tab_input_at_own_spike_instant(void **state) {
   assert_true(ignored >= 10); /* the case the fix is about is exercised */
 }
 
+/* ---- Found by an outside tester's random driver of the API (2026-12-02) ---- */
+
+/* Saves net and loads the bytes: every state the engine makes must load. Returns the copy. */
+static sp_network *saved_and_loaded(sp_network *net, const char *what) {
+  static unsigned char buf[1 << 14];
+  size_t len = 0;
+  sp_network *copy = NULL;
+  assert_int_equal(sp_save(net, buf, sizeof buf, &len), SP_OK);
+  if (sp_load(buf, len, NULL, &copy) != SP_OK) fail_msg("%s: sp_load: %s", what, sp_last_error());
+  return copy;
+}
+
+/* The next spike of a neuron reset to V = 0 with current J and a drive of exactly 1, from the
+ * ODE (tau dV/dt = -V + 1 + J, tau_s dJ/dt = -J): V(s) - 1 = e^(-s/tau) (J s/tau - 1) for
+ * tau_s = tau, else V(s) - 1 = -(1 + A) e^(-s/tau) + A e^(-s/tau_s) with A = J tau_s/(tau_s -
+ * tau); each has at most one root s > 0. Infinity when there is none. */
+static long double next_spike_at_drive_one(long double j, long double tau, long double tau_s) {
+  long double a, ratio, s;
+  if (tau_s == tau) return j > 0 ? tau / j : INFINITY;
+  a = j * tau_s / (tau_s - tau);
+  ratio = a / (1 + a); /* e^(-s (1/tau_s - 1/tau)) at the root */
+  if (!(ratio > 0)) return INFINITY;
+  s = logl(ratio) / (1 / tau - 1 / tau_s);
+  return s > 0 ? s : INFINITY;
+}
+
+/* Current-based synapses, a drive of exactly 1, V = 0 and J = 0 at t = 0, an input of weight w
+ * then (J jumps by w tau/tau_s): the spikes and their count against the closed form above,
+ * including roots beyond 745 tau, where e^(-s/tau) underflows. The solver read V - 1 there as 0,
+ * "at threshold", and spiked at a point of its bisection instead: about 211 s for a true
+ * crossing at 5e122 s (tau_s = tau); every such state was also refused by sp_load. */
+static void test_syn_drive_exactly_one(void **state) {
+  static const struct {
+    double ratio, w; /* tau_s/tau and the input's weight */
+    int spikes;      /* checked against the closed form */
+    int then_none;   /* then no spike: J far below the smallest double, or no root */
+  } cases[] = {
+      {1.0, 0.5, 3, 1},    /* 0.02 s, 0.168 s, then at 3.8e5 s (3.8e7 tau) */
+      {1.0, 1e-3, 1, 1},   /* at 10 s: 1000 tau */
+      {2.0, 0.1, 5, 0},    /* the quadratic path's shape; J about squares at each spike */
+      {2.0, 1e-217, 1, 1}, /* at 9.99 s: 999 tau */
+      {3.7, 1e-300, 1, 1}, /* at 9.47 s */
+      {3.7, 0.3, 4, 0},    {0.37, 0.8, 1, 1}, /* J above the reach needed (A < -1), once */
+      {0.5, 0.9, 1, 1},
+  };
+  static const uint64_t in_row[2] = {0, 1};
+  static const uint32_t in_tgt[1] = {0};
+  const double tau = 0.01, v0[1] = {0.0};
+  size_t c;
+  (void)state;
+  for (c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+    sp_network_desc d;
+    sp_network *net = NULL, *copy;
+    long double t = 0, j, tau_s;
+    int k;
+    sp_spike sp;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 1;
+    d.tau = tau;
+    d.tau_syn = tau * cases[c].ratio;
+    d.drive = 1.0;
+    d.v0 = v0;
+    d.n_inputs = 1;
+    d.inputs.row_ptr = in_row;
+    d.inputs.targets = in_tgt;
+    d.inputs.weight = cases[c].w;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    assert_int_equal(sp_input(net, 0, 0.0), SP_OK);
+    tau_s = d.tau_syn;
+    j = cases[c].w / cases[c].ratio;
+    for (k = 0; k <= cases[c].spikes; ++k) {
+      long double s = next_spike_at_drive_one(j, tau, tau_s);
+      sp_status st;
+      copy = saved_and_loaded(net, "drive exactly 1");
+      sp_network_destroy(copy);
+      st = sp_step(net, &sp);
+      if (k == cases[c].spikes) {
+        if (!cases[c].then_none) break;
+        assert_true(!(s < INFINITY) || j < 1e-330L); /* (the case's claim, on long double) */
+        if (st != SP_ERR_STATE)
+          fail_msg("tau_s/tau %g, w %g: a spike %d at %.17g, want none", cases[c].ratio, cases[c].w,
+                   k + 1, sp.t);
+        break;
+      }
+      t += s;
+      if (st != SP_OK || !(fabsl(sp.t - t) <= 1e-12L * t))
+        fail_msg("tau_s/tau %g, w %g: spike %d: %s, t = %.17g, want %.20Lg", cases[c].ratio,
+                 cases[c].w, k + 1, sp_status_name(st), sp.t, t);
+      j *= expl(-s / tau_s);
+    }
+    sp_network_destroy(net);
+  }
+}
+
+/* QIF, tau dV/dt = V^2 + I: an input processed while the drive is tiny (the neuron spikes then,
+ * with a period of 1e100 tau at 1e-200), the drive set back to 1 later. The spiker's clock at
+ * its spike instant, computed under the old drive, stayed cached across the change: sp_load
+ * refused the saved state ("clock value = 0 at 0.1564: the clock then is 15.64"), and a neuron
+ * due at that instant afterwards would have been reset from the stale clock. From the voltage V
+ * after the change, the next spike is at tau (pi/2 - atan(V)) (I = 1). (V itself is resolved to
+ * about 1e-16 (I + V^2)/sqrt(I) under the tiny drive, README.md, State representation: -0.0119
+ * at t = 1 reads as 0 at 1e-200, -1.6e-4 at 1e-40, to 1e-8 at 1e-20.) */
+static void test_qif_clock_across_a_tiny_drive(void **state) {
+  static const uint64_t in_row[2] = {0, 1};
+  static const uint32_t in_tgt[1] = {0};
+  static const double tiny[3] = {1e-200, 1e-40, 1e-20};
+  int k;
+  (void)state;
+  for (k = 0; k < 3; ++k) {
+    sp_network_desc d;
+    sp_network *net = NULL, *copy;
+    sp_spike sp, sp_copy;
+    size_t count = 0;
+    double v, want;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_QIF;
+    d.n = 1;
+    d.tau = 0.01;
+    d.drive = 1.0;
+    d.n_inputs = 1;
+    d.inputs.row_ptr = in_row;
+    d.inputs.targets = in_tgt;
+    d.inputs.weight = 5.0;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    assert_int_equal(sp_input(net, 0, 0.1564), SP_OK);
+    assert_int_equal(sp_set_drive(net, 0, tiny[k]), SP_OK);
+    assert_int_equal(sp_run(net, 1.0, NULL, 0, &count), SP_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(sp_set_drive(net, 0, 1.0), SP_OK);
+    assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
+    if (!(v <= 0 && v > -0.02)) fail_msg("drive %g: V = %.17g", tiny[k], v);
+    copy = saved_and_loaded(net, "QIF after a tiny drive");
+    want = 1.0 + 0.01 * (2 * atan(1.0) - atan(v));
+    assert_int_equal(sp_step(net, &sp), SP_OK);
+    assert_close(sp.t, want, 1e-13);
+    assert_int_equal(sp_step(copy, &sp_copy), SP_OK);
+    assert_true(sp_copy.t == sp.t);
+    sp_network_destroy(copy);
+    sp_network_destroy(net);
+  }
+}
+
+/* LIF, a drive of about 1.58e7 and a refractory period: sp_run to exactly a spike time T leaves
+ * the spike to the next call, with V rounded to 1 + 5e-10 at T. A drive change then (to one
+ * between 1 and that V, or any other) must leave the neuron due at T: it is at threshold. The
+ * phase frame did not flag it (its key was 2 ulps below the instant's threshold key, and the
+ * due key was the previous instant's), so the next step spiked it 2.3e-4 s before now and
+ * sp_load refused the state. Over the first 200 spikes, in each frame. */
+static void test_lif_above_threshold_after_a_drive_change(void **state) {
+  static const uint32_t frames[3] = {SP_FRAME_AUTO, SP_FRAME_PHASE, SP_FRAME_TIME};
+  const double drive = 0x1.cc292afa6317cp+21, next_drives[2] = {0x1.0000005796144p+0, 2e7};
+  int f, k, nd, above = 0;
+  (void)state;
+  for (f = 0; f < 3; ++f)
+    for (nd = 0; nd < 2; ++nd)
+      for (k = 1; k <= 200; ++k) {
+        sp_network_desc d;
+        sp_network *net = NULL, *ahead, *copy;
+        sp_spike sp, got;
+        double v;
+        int j;
+        sp_network_desc_init(&d, sizeof d);
+        d.model = SP_MODEL_LIF;
+        d.n = 1;
+        d.tau = 0.01;
+        d.drive = drive;
+        d.t_ref = 0.004;
+        d.frame = frames[f];
+        assert_int_equal(sp_network_create(&d, &net), SP_OK);
+        for (j = 0; j < k; ++j) assert_int_equal(sp_step(net, &sp), SP_OK);
+        ahead = saved_and_loaded(net, "before T");
+        assert_int_equal(sp_step(ahead, &sp), SP_OK); /* T */
+        sp_network_destroy(ahead);
+        assert_int_equal(sp_run(net, sp.t, NULL, 0, NULL), SP_OK);
+        assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
+        if (v > 1.0 && sp_set_drive(net, 0, next_drives[nd]) == SP_OK) {
+          ++above;
+          copy = saved_and_loaded(net, "at T after a drive change");
+          sp_network_destroy(copy);
+          assert_int_equal(sp_step(net, &got), SP_OK);
+          if (got.t != sp.t)
+            fail_msg("frame %u, spike %d, drive %.17g: next spike at %.17g, want T = %.17g",
+                     frames[f], k + 1, next_drives[nd], got.t, sp.t);
+        }
+        sp_network_destroy(net);
+      }
+  print_message("# %d states above threshold at T changed drive\n", above);
+  assert_true(above >= 6); /* the case is exercised in each frame */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_change_after_long_silence),
@@ -642,6 +833,9 @@ int main(void) {
       cmocka_unit_test(test_qif_input_at_own_spike_instant),
       cmocka_unit_test(test_lif_input_at_another_neurons_spike_time),
       cmocka_unit_test(test_tab_input_at_own_spike_instant),
+      cmocka_unit_test(test_syn_drive_exactly_one),
+      cmocka_unit_test(test_qif_clock_across_a_tiny_drive),
+      cmocka_unit_test(test_lif_above_threshold_after_a_drive_change),
   };
   return cmocka_run_group_tests_name("edge_cases", tests, NULL, NULL);
 }

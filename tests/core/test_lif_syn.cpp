@@ -229,6 +229,41 @@ void test_relaxed_state(void **) {
   }
 }
 
+// A drive of exactly 1: V - 1 = e^(-s/tau_m) (p + q s/tau_m) (tau_s = tau_m) or
+// p e^(-s/tau_m) + q e^(-s/tau_s), one root at most, s = -p tau_m/q or
+// s = tau_m tau_s ln(-q/p)/(tau_m - tau_s), however far: 5e122 s and 1e5 s (beyond the exps'
+// underflow, where V - 1 evaluates to 0: the solver used to take that for threshold and return a
+// point of its bisection, about 211 s, an outside tester's finding), a few tau; and no root.
+void test_drive_exactly_one(void **) {
+  const double tau_m = 0.01;
+  // tau_s = tau_m: p < 0 < q.
+  LifSyn::Shape alpha = LifSyn::shape(tau_m, tau_m);
+  const double pq_alpha[][2] = {{-1.0, 1.95e-127}, {-0.9, 1e-9}, {-1.0, 0.5}, {-1e-300, 1.0}};
+  for (const auto &c : pq_alpha)
+    expect_crossing(LifSyn::first_crossing(c[0], c[1], 1.0, alpha),
+                    -c[0] * (long double)tau_m / c[1], c[0], c[1], 1.0, alpha,
+                    "tau_s = tau_m, drive 1");
+  assert_true(std::isinf(LifSyn::first_crossing(-1.0, 0.0, 1.0, alpha)));
+  assert_true(std::isinf(LifSyn::first_crossing(-1.0, -0.5, 1.0, alpha)));
+  const double ratios[] = {0.5, 2.0, 3.7, 0.13, 80.9};
+  for (double ratio : ratios) {
+    LifSyn::Shape sh = LifSyn::shape(tau_m, tau_m * ratio);
+    long double tm = tau_m, ts = sh.tau_s;
+    // The root needs -q/p in (0, 1) when tau_s > tau_m (q > 0 > p), above 1 otherwise.
+    const double pqs[][2] = {{-1.0, 1e-200}, {-1.0, 1e-30}, {-1.0, 0.3}, {-1e-20, 1e-300}};
+    for (const auto &c : pqs) {
+      double p = c[0], q = c[1];
+      if (ratio < 1.0) std::swap(p, q);  // p > 0 > q, -q/p the reciprocal, above 1
+      long double want = tm * ts * std::log(-(long double)q / p) / (tm - ts);
+      char what[80];
+      std::snprintf(what, sizeof what, "drive 1, tau_s/tau_m = %g, p = %g, q = %g", ratio, p, q);
+      expect_rel(LifSyn::first_crossing(p, q, 1.0, sh), want, 1e-14, what);
+    }
+    // Falling to 1 from below without a root: p, q < 0.
+    assert_true(std::isinf(LifSyn::first_crossing(-0.5, -0.5, 1.0, sh)));
+  }
+}
+
 // Independent oracle: V(s) in long double from the hand-written solution, the first sign
 // change on a fine grid, then bisection to the long-double rounding.
 long double oracle_v(long double p, long double q, long double drive, double tau_m, double tau_s,
@@ -469,6 +504,7 @@ int main(void) {
       cmocka_unit_test(test_first_crossing_shapes),
       cmocka_unit_test(test_far_maximum),
       cmocka_unit_test(test_relaxed_state),
+      cmocka_unit_test(test_drive_exactly_one),
       cmocka_unit_test(test_random_vs_oracle),
       cmocka_unit_test(test_crossing_bound),
       cmocka_unit_test(test_neg_log_below),
