@@ -640,6 +640,21 @@ static sp_network *saved_and_loaded(sp_network *net, const char *what) {
   return copy;
 }
 
+/* One neuron with one input channel to it (weight w), tau = 10 ms. */
+static void one_input_neuron(sp_network_desc *d, sp_model model, double drive, double w) {
+  static const uint64_t in_row[2] = {0, 1};
+  static const uint32_t in_tgt[1] = {0};
+  sp_network_desc_init(d, sizeof *d);
+  d->model = model;
+  d->n = 1;
+  d->tau = 0.01;
+  d->drive = drive;
+  d->n_inputs = 1;
+  d->inputs.row_ptr = in_row;
+  d->inputs.targets = in_tgt;
+  d->inputs.weight = w;
+}
+
 /* The next spike of a neuron reset to V = 0 with current J and a drive of exactly 1, from the
  * ODE (tau dV/dt = -V + 1 + J, tau_s dJ/dt = -J): V(s) - 1 = e^(-s/tau) (J s/tau - 1) for
  * tau_s = tau, else V(s) - 1 = -(1 + A) e^(-s/tau) + A e^(-s/tau_s) with A = J tau_s/(tau_s -
@@ -673,8 +688,6 @@ static void test_syn_drive_exactly_one(void **state) {
       {3.7, 0.3, 4, 0},    {0.37, 0.8, 1, 1}, /* J above the reach needed (A < -1), once */
       {0.5, 0.9, 1, 1},
   };
-  static const uint64_t in_row[2] = {0, 1};
-  static const uint32_t in_tgt[1] = {0};
   const double tau = 0.01, v0[1] = {0.0};
   size_t c;
   (void)state;
@@ -684,17 +697,9 @@ static void test_syn_drive_exactly_one(void **state) {
     long double t = 0, j, tau_s;
     int k;
     sp_spike sp;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_LIF;
-    d.n = 1;
-    d.tau = tau;
+    one_input_neuron(&d, SP_MODEL_LIF, 1.0, cases[c].w);
     d.tau_syn = tau * cases[c].ratio;
-    d.drive = 1.0;
     d.v0 = v0;
-    d.n_inputs = 1;
-    d.inputs.row_ptr = in_row;
-    d.inputs.targets = in_tgt;
-    d.inputs.weight = cases[c].w;
     assert_int_equal(sp_network_create(&d, &net), SP_OK);
     assert_int_equal(sp_input(net, 0, 0.0), SP_OK);
     tau_s = d.tau_syn;
@@ -732,8 +737,6 @@ static void test_syn_drive_exactly_one(void **state) {
  * about 1e-16 (I + V^2)/sqrt(I) under the tiny drive, README.md, State representation: -0.0119
  * at t = 1 reads as 0 at 1e-200, -1.6e-4 at 1e-40, to 1e-8 at 1e-20.) */
 static void test_qif_clock_across_a_tiny_drive(void **state) {
-  static const uint64_t in_row[2] = {0, 1};
-  static const uint32_t in_tgt[1] = {0};
   static const double tiny[3] = {1e-200, 1e-40, 1e-20};
   int k;
   (void)state;
@@ -743,15 +746,7 @@ static void test_qif_clock_across_a_tiny_drive(void **state) {
     sp_spike sp, sp_copy;
     size_t count = 0;
     double v, want;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_QIF;
-    d.n = 1;
-    d.tau = 0.01;
-    d.drive = 1.0;
-    d.n_inputs = 1;
-    d.inputs.row_ptr = in_row;
-    d.inputs.targets = in_tgt;
-    d.inputs.weight = 5.0;
+    one_input_neuron(&d, SP_MODEL_QIF, 1.0, 5.0);
     assert_int_equal(sp_network_create(&d, &net), SP_OK);
     assert_int_equal(sp_input(net, 0, 0.1564), SP_OK);
     assert_int_equal(sp_set_drive(net, 0, tiny[k]), SP_OK);
