@@ -756,10 +756,11 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  * current-based synapses the synaptic current is kept too, and V up to several ulps of the
  * largest of |I| and the two decaying terms V is the sum of (README, Current-based synapses),
  * which a large current makes larger than |V|. So a drive set
- * and set back at one instant need not restore the state bit for bit. A neuron whose kept
- * voltage is at or above threshold at now() (after sp_run to exactly its spike time, which
- * leaves that spike to the next call, V may read 1 plus rounding) spikes at now() at the next
- * step, in either frame. The frame rule (see
+ * and set back at one instant need not restore the state bit for bit. A neuron due at now()
+ * stays due: the next step spikes it at now(), in either frame, whatever the new drive. That
+ * includes a neuron whose spike time is now() with no event there (sp_run to exactly its spike
+ * time leaves that spike to the next call; its voltage may read 1 plus or minus the drive's
+ * rounding) and one whose kept voltage is at or above threshold. The frame rule (see
  * "Frames" in the Experimental section) picks the frame for the new drives: the time frame
  * when they differ, the phase frame again when they become one shared oscillatory drive.
  * Costs O(log n), plus O(n) when the frame changes and a scan of the drives while they may all

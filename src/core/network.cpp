@@ -676,16 +676,29 @@ sp_status check_period_at_now(const Network *net, double drive, const char *labe
               label, drive, period, net->now);
 }
 
-// Before drives change in the phase frame: a neuron due at this instant by its own key (a tie
-// with the instant's spiker, not flagged) is flagged due, so that it stays due whatever its
-// re-expressed state and the frame that follows say (rekey_all keeps flagged neurons due).
-// Otherwise its state, re-expressed for the new drive at V = 1 up to rounding, may no longer
-// spike then (with a drive at most 1, never). A drive change in the phase frame always re-keys
-// every neuron (follow_frame_rule), so this O(n) pass costs no more than that.
+// Before drives change in the phase frame: a neuron due at now() by its own key is flagged
+// due, so that it stays due whatever its re-expressed state and the frame that follows say
+// (rekey_all keeps flagged neurons due). Due by its own key: a tie with the instant's spiker
+// (its key at the due key), or a key whose time is now() without an event there, after sp_run
+// to exactly its spike time (the due key is then an earlier instant's; the next step would
+// spike it at now(), as next_spike_time() says). Otherwise its state, re-expressed for the new
+// drive at V = 1 up to rounding, may no longer spike then: with the new drive just above V it
+// spiked up to 5.7e-3 s late, with a drive at most 1 never, and with V above a new drive just
+// above 1 its time-frame key was NaN (an outside tester's findings). A drive change in the
+// phase frame always re-keys every neuron (follow_frame_rule), so this O(n) pass (a log per
+// neuron for LIF) costs no more than that.
+template <class M>
+void flag_due_at_now(Network *net) {
+  for (uint32_t i = 0; i < net->n; ++i) {
+    double key = queue_key(*net, i);
+    if (key <= net->cur_key || Ops<M>::phase_key_time(*net, key) <= net->now)
+      net->neuron[i].flags |= kSlotDue;
+  }
+}
+
 void flag_due_before_drive_change(Network *net) {
   if (net->frame != SP_FRAME_PHASE) return;  // (the time frame keys a tie at now(): kept)
-  for (uint32_t i = 0; i < net->n; ++i)
-    if (network_is_due(net, i)) net->neuron[i].flags |= kSlotDue;
+  with_model(net->model, [&](auto m) { flag_due_at_now<decltype(m)>(net); });
 }
 
 sp_status check_drive_available(const Network *net, double drive, const char *label) {
