@@ -349,6 +349,19 @@ double lif_syn_key(const Network *net, uint32_t i) {
   return key_at(*net, i, net->now, clock_of(*net, net->now));
 }
 
+bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
+  if (held(*net, i, net->now)) return false;
+  double p, q, drive = net->drive[i];
+  const LifSyn::Shape &sh = net->syn_shape;
+  LifSyn::local(net->neuron[i].state, net->syn_aux[i].b, sh, clock_of(*net, net->now), &p, &q);
+  if (key < INFINITY)
+    return drive == 1.0 && (p == 0.0 || q == 0.0) && key >= net->now &&
+           !(LifSyn::first_crossing(p, q, drive, sh) < INFINITY);
+  double at_now = sh.alpha ? (drive - 1.0) + p : (drive - 1.0) + p + q;
+  double slope = sh.alpha ? (q - p) * sh.inv_m : -p * sh.inv_m - q * sh.inv_s;
+  return drive <= 1.0 && at_now == 0.0 && slope < 0.0;
+}
+
 double lif_syn_voltage(const Network *net, uint32_t i) {
   if (net->now < net->refr_end[i]) return 0.0;
   return LifSyn::voltage(net->neuron[i].state, net->syn_aux[i].b, net->drive[i], net->syn_shape,

@@ -315,6 +315,95 @@ static void test_crafted_sections_are_refused(void **state) {
   sp_network_destroy(a);
 }
 
+/* One neuron at a drive of exactly 1 (v0 0, tau = 10 ms), with inputs of weights w1 and w2. */
+static sp_network *at_drive_one(double ratio, double w1, double w2) {
+  static const uint64_t rows[3] = {0, 1, 2};
+  static const uint32_t to[2] = {0, 0};
+  static double w[2], v0[1] = {0.0};
+  sp_network_desc d;
+  sp_network *net = NULL;
+  w[0] = w1;
+  w[1] = w2;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.tau = 0.01;
+  d.tau_syn = 0.01 * ratio;
+  d.drive = 1.0;
+  d.v0 = v0;
+  d.n_inputs = 2;
+  d.inputs.row_ptr = rows;
+  d.inputs.targets = to;
+  d.inputs.weights = w;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  return net;
+}
+
+/* Saves and loads net; the copy's next step must equal the original's (both are taken). */
+static void loads_and_steps_alike(sp_network *net, sp_status want, sp_spike *got) {
+  unsigned char *buf;
+  size_t len = 0;
+  sp_network *copy = NULL;
+  sp_spike a, b;
+  buf = save(net, &len);
+  if (sp_load(buf, len, NULL, &copy) != SP_OK) fail_msg("sp_load: %s", sp_last_error());
+  assert_int_equal(sp_step(net, &a), want);
+  assert_int_equal(sp_step(copy, &b), want);
+  if (want == SP_OK) {
+    assert_true(a.t == b.t && a.neuron == b.neuron && a.flags == b.flags);
+    *got = a;
+  }
+  free(buf);
+  sp_network_destroy(copy);
+}
+
+/* At a drive of exactly 1 the engine keeps keys that its state, after hundreds of tau, can no
+ * longer reproduce, and sp_load refused them (an outside tester's findings):
+ * - a crossing far ahead: tau_syn = tau, V - 1 = e^(-s/tau) (J s/tau - 1), so an input of
+ *   1e-12 at 0 (J = 1e-12) spikes at tau/J = 1e10 s; after 800 tau of silence the state's
+ *   coefficients have underflowed to "relaxed at V = 1" and the recomputed key was +inf. The
+ *   same with tau_syn = 2 tau after 12 spikes (one of the two terms underflowed);
+ * - V relaxed to 1 - e^(-10^5), read as exactly 1, then an inhibitory input: V < 1 for good and
+ *   the engine keys +inf; the recomputation read "at threshold now".
+ * Each loads, and the copy continues as the original. */
+static void test_keys_beyond_the_state_load(void **state) {
+  static const double ratios[3] = {1.0, 2.0, 0.5};
+  sp_network *net;
+  sp_spike sp;
+  size_t count = 0;
+  double v;
+  int r;
+  (void)state;
+  net = at_drive_one(1.0, 1e-12, 0.0);
+  assert_int_equal(sp_input(net, 0, 0.0), SP_OK);
+  assert_int_equal(sp_run(net, 8.0, NULL, 0, &count), SP_OK);
+  assert_int_equal(count, 0);
+  loads_and_steps_alike(net, SP_OK, &sp);
+  assert_true(fabs(sp.t - 1e10) <= 1e-12 * 1e10);
+  sp_network_destroy(net);
+
+  net = at_drive_one(2.0, 2.0, 0.0);
+  assert_int_equal(sp_input(net, 0, 0.0), SP_OK);
+  assert_int_equal(sp_run(net, 20.0, NULL, 0, &count), SP_OK);
+  assert_true(count >= 10); /* J about squares at each spike, from 1: its key far ahead */
+  loads_and_steps_alike(net, SP_OK, &sp);
+  assert_true(sp.t > 20.0);
+  sp_network_destroy(net);
+
+  for (r = 0; r < 3; ++r) {
+    net = at_drive_one(ratios[r], -0.5, 0.0);
+    assert_int_equal(sp_run(net, 1000.0, NULL, 0, NULL), SP_OK);
+    assert_int_equal(sp_input(net, 0, 1000.0), SP_OK);
+    assert_int_equal(sp_step(net, &sp), SP_ERR_STATE); /* the input, no spike */
+    assert_true(sp_now(net) == 1000.0);
+    loads_and_steps_alike(net, SP_ERR_STATE, &sp);
+    assert_int_equal(sp_run(net, 1000.001, NULL, 0, NULL), SP_OK);
+    assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
+    assert_true(v < 1.0);
+    sp_network_destroy(net);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_continuation_is_bit_identical),
@@ -324,6 +413,7 @@ int main(void) {
       cmocka_unit_test(test_delta_synapses_stay_version_2),
       cmocka_unit_test(test_every_truncation_and_flip_is_refused),
       cmocka_unit_test(test_crafted_sections_are_refused),
+      cmocka_unit_test(test_keys_beyond_the_state_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
