@@ -68,8 +68,10 @@
  *     that lowers V cancels its spike, one that raises it makes the spike triggered. A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
  *     inputs at that instant and spikes on its own (flags 0); so does an EIF or custom neuron
- *     spiking at V = +inf whose phase is at its spike to rounding then (its voltage +inf: one
- *     unit of phase earlier EIF's V is only about V_T + 36 D_T, and an input still counts).
+ *     spiking at V = +inf whose phase is at its spike to rounding then, or whose own spike
+ *     time, as the next step would report it, is that instant (its voltage +inf: one unit of
+ *     phase earlier EIF's V is only about V_T + 36 D_T, and an input still counts), in either
+ *     frame, also after sp_run to exactly that time or a drive change then.
  *     With a finite v_spike they take the inputs as LIF's at V = 1. A QIF input never takes a
  *     neuron to threshold: one that leaves V finite but huge makes it spike on its own (flags
  *     0), as soon after as V's blow-up takes, which may round to the input's time.

@@ -169,11 +169,20 @@ class Loop {
     uint32_t c = net_.queue.next_channel();
     sp_status s = net_.tape.reserve(false, row_length(net_.inputs, c), network_rebase_due(net_, t));
     if (s != SP_OK) return s;
+    // A neuron whose own spike time is t (next_spike_time(), before a re-base moves its key) is
+    // at its spike (V = +inf) and ignores the input, as in the time frame, which compares
+    // times: also when its key lies above the threshold key at t by t's rounding (after sp_run
+    // to exactly its spike time, say). The queue's top is such a neuron if any is; its key is
+    // then the instant's due key.
+    bool top_at_t = false;
+    if constexpr (kPhase && O::kDueIgnoresInputs)
+      top_at_t = t != net_.cur_key_time && O::phase_key_time(net_, queue_.top_key()) <= t;
     maybe_rebase(t);
     net_.queue.pop();
     double clk = clock_at(t, [&] { return O::clock(net_, t); });
     if (kPhase && t != net_.cur_key_time) {
       net_.cur_key = O::phase_threshold_key(net_, clk);
+      if (top_at_t && queue_.top_key() > net_.cur_key) net_.cur_key = queue_.top_key();
       net_.cur_key_time = t;
     }
     net_.now = t;
@@ -356,9 +365,11 @@ class Loop {
   // spike at t. Forgets a refractory end that has passed.
   bool ignores(Slot &slot, uint32_t i, double t, bool no_refractory) const {
     // (QIF, and EIF or custom with the blow-up: at V = +inf, due at t by its own key (a tie
-    // with the instant's spiker) or, tabulated, at its spike to the phase's rounding.)
+    // with the instant's spiker) or, tabulated, at its spike to the phase's rounding; or
+    // flagged due by a drive change at t, whose re-expressed state no longer says so.)
     if constexpr (O::kDueIgnoresInputs) {
-      const bool due = (kPhase ? O::phase_key(slot.state) : net_.time_key[i]) <= due_key();
+      const bool due = (kPhase ? O::phase_key(slot.state) : net_.time_key[i]) <= due_key() ||
+                       (kPhase && flagged_due(net_, i));
       if (O::ignores_at_spike(net_, due, slot.state, net_.drive[kPhase ? 0 : i], clk_)) return true;
     }
     if constexpr (kCompact) {
