@@ -685,13 +685,19 @@ sp_status check_period_at_now(const Network *net, double drive, const char *labe
 // drive at V = 1 up to rounding, may no longer spike then: with the new drive just above V it
 // spiked up to 5.7e-3 s late, with a drive at most 1 never, and with V above a new drive just
 // above 1 its time-frame key was NaN (an outside tester's findings). A drive change in the
-// phase frame always re-keys every neuron (follow_frame_rule), so this O(n) pass (a log per
-// neuron for LIF) costs no more than that.
+// phase frame always re-keys every neuron (follow_frame_rule), so this O(n) pass costs no more
+// than that. (A key's time, a log for LIF, is computed only for keys up to the threshold key
+// two ulps of now() later, plus a margin far above the keys' rounding: phase_key_time is
+// monotone, so no key above that has its time at or before now().)
 template <class M>
 void flag_due_at_now(Network *net) {
+  using O = Ops<M>;
+  const double later = std::nextafter(std::nextafter(net->now, INFINITY), INFINITY);
+  const double k_later = O::phase_threshold_key(*net, O::clock(*net, later));
+  const double k_near = k_later + 1e-9 * (std::fabs(k_later) + 1.0);
   for (uint32_t i = 0; i < net->n; ++i) {
     double key = queue_key(*net, i);
-    if (key <= net->cur_key || Ops<M>::phase_key_time(*net, key) <= net->now)
+    if (key <= net->cur_key || (key <= k_near && O::phase_key_time(*net, key) <= net->now))
       net->neuron[i].flags |= kSlotDue;
   }
 }
