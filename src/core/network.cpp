@@ -697,7 +697,7 @@ void flag_due_at_now(Network *net) {
   const double k_near = k_later + 1e-9 * (std::fabs(k_later) + 1.0);
   for (uint32_t i = 0; i < net->n; ++i) {
     double key = queue_key(*net, i);
-    if (key <= net->cur_key || (key <= k_near && O::phase_key_time(*net, key) <= net->now))
+    if (network_is_due(net, i) || (key <= k_near && O::phase_key_time(*net, key) <= net->now))
       net->neuron[i].flags |= kSlotDue;
   }
 }
