@@ -357,9 +357,9 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
   if (key < INFINITY)
     return drive == 1.0 && (p == 0.0 || q == 0.0) && key >= net->now &&
            !(LifSyn::first_crossing(p, q, drive, sh) < INFINITY);
+  // (V - 1 at now as LifSyn::first_crossing evaluates it, whose "at threshold now" this is.)
   double at_now = sh.alpha ? (drive - 1.0) + p : (drive - 1.0) + p + q;
-  double slope = sh.alpha ? (q - p) * sh.inv_m : -p * sh.inv_m - q * sh.inv_s;
-  return drive <= 1.0 && at_now == 0.0 && slope < 0.0;
+  return drive <= 1.0 && at_now == 0.0 && LifSyn::local_dv(p, q, sh, 0.0) < 0.0;
 }
 
 double lif_syn_voltage(const Network *net, uint32_t i) {
