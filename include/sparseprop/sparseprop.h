@@ -57,7 +57,9 @@
  *     which carry the rounding of earlier events (about 1e-16 relative per input): spikes
  *     closer than that may come in either order. In the time frame (sp_network_frame) the
  *     queue holds each neuron's spike time as a double, so there spikes whose times round to
- *     the same double come in index order, whatever their exact order. An input queued at a reported spike time t
+ *     the same double come in index order, whatever their exact order (a spike time that
+ *     rounds before sp_now() counts as sp_now(): such a neuron spikes then, in index order with
+ *     the others due then). An input queued at a reported spike time t
  *     is processed before that spike (inputs first), even when the spike's exact time was a
  *     little earlier: it can cancel a LIF neuron's spike or make it triggered (rule 2).
  *  2. An input that takes a neuron to threshold makes it spike at that same time, after the

@@ -295,7 +295,7 @@ double key_for(const Network *net, uint32_t i) {
   using O = Ops<M>;
   if (net->tau_syn > 0.0) return lif_syn_key(net, i);
   if (net->frame == SP_FRAME_PHASE) return O::phase_key(state_of(*net, i));
-  return O::neuron_spike_time(*net, i);
+  return time_frame_key(O::neuron_spike_time(*net, i), net->now);
 }
 
 // The phase-frame key of a neuron at threshold at now().

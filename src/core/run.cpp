@@ -292,7 +292,7 @@ class Loop {
 
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(neuron_[i].state);
-    return O::spike_time(net_, neuron_[i].state, net_.drive[i]);
+    return time_frame_key(O::spike_time(net_, neuron_[i].state, net_.drive[i]), net_.now);
   }
 
   static uint64_t row_length(const Synapses &s, uint32_t source) {

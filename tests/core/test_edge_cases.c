@@ -889,6 +889,60 @@ static void test_input_at_a_spike_time_reached_by_a_run(void **state) {
   assert_int_equal(checked, 3 * 2 * 3 * 60);
 }
 
+/* Drive changes at an instant T where some neurons are due: a neuron the change leaves at its
+ * spike too comes after them at T, in index order (event rule 1), in either frame. QIF, drives
+ * 100, V0 = 3, 3, 0.5; sp_run to exactly the first spike time T (neurons 0 and 1 due), then a
+ * drive of 1e-200: neuron 2's V = 40.6 is re-expressed as a phase that rounds to pi, at its
+ * spike (the phase resolves V only to about 1e-16 (I + V^2)/sqrt(I), README "State
+ * representation"). The time frame keyed it at the frame's origin, before T, and spiked it
+ * first (an outside tester's random driver, frames side by side). Through SP_PARAM_DRIVES
+ * (every neuron) and sp_set_drive (neuron 2 alone: the others stay due at drive 100); the
+ * state must load and continue alike. */
+static void test_due_neurons_keep_index_order_across_a_drive_change(void **state) {
+  static const uint32_t frames[2] = {SP_FRAME_AUTO, SP_FRAME_TIME};
+  int f, how;
+  (void)state;
+  for (f = 0; f < 2; ++f)
+    for (how = 0; how < 2; ++how) {
+      sp_network_desc d;
+      sp_network *net = NULL, *ahead, *copy;
+      sp_spike sp, got, got_copy;
+      double drives[3] = {100, 100, 100}, v0[3] = {3, 3, 0.5}, tiny[3] = {1e-200, 1e-200, 1e-200};
+      uint32_t j;
+      sp_network_desc_init(&d, sizeof d);
+      d.model = SP_MODEL_QIF;
+      d.n = 3;
+      d.tau = 0.01;
+      d.drives = drives;
+      d.v0 = v0;
+      d.frame = frames[f];
+      assert_int_equal(sp_network_create(&d, &net), SP_OK);
+      ahead = saved_and_loaded(net, "before T");
+      assert_int_equal(sp_step(ahead, &sp), SP_OK); /* T: neuron 0 (neuron 1 ties) */
+      sp_network_destroy(ahead);
+      assert_int_equal(sp.neuron, 0);
+      assert_int_equal(sp_run(net, sp.t, NULL, 0, NULL), SP_OK);
+      if (how == 0)
+        assert_int_equal(sp_set_params(net, SP_PARAM_DRIVES, tiny, 3), SP_OK);
+      else
+        assert_int_equal(sp_set_drive(net, 2, 1e-200), SP_OK);
+      copy = saved_and_loaded(net, "after the drive change");
+      for (j = 0; j < 3; ++j) {
+        assert_int_equal(sp_step(net, &got), SP_OK);
+        if (got.neuron != j || got.t != sp.t)
+          fail_msg("frame %u, %s: spike %u at T is neuron %u at %.17g, want neuron %u at "
+                   "T = %.17g",
+                   frames[f], how ? "sp_set_drive" : "SP_PARAM_DRIVES", j, got.neuron, got.t, j,
+                   sp.t);
+        assert_int_equal(sp_step(copy, &got_copy), SP_OK);
+        assert_int_equal(got_copy.neuron, got.neuron);
+        assert_true(got_copy.t == got.t);
+      }
+      sp_network_destroy(copy);
+      sp_network_destroy(net);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_change_after_long_silence),
@@ -907,6 +961,7 @@ int main(void) {
       cmocka_unit_test(test_qif_clock_across_a_tiny_drive),
       cmocka_unit_test(test_spike_at_now_kept_across_a_drive_change),
       cmocka_unit_test(test_input_at_a_spike_time_reached_by_a_run),
+      cmocka_unit_test(test_due_neurons_keep_index_order_across_a_drive_change),
   };
   return cmocka_run_group_tests_name("edge_cases", tests, NULL, NULL);
 }
