@@ -926,6 +926,10 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * same instant, the spike time has a kink in the parameters: the gradient is the one-sided
  * derivative in the direction that keeps the recorded order (the input, delivered first, stays
  * before the spike); central finite differences straddle the kink and disagree with it.
+ * A neuron due when the recording starts (at threshold then, e.g. after sp_run to exactly its
+ * spike time, or kept due by a drive change) spikes at the start, which is fixed with the
+ * starting state: that spike's time has no gradient (the side that keeps it there), and the
+ * neuron's SP_PARAM_V0 gradient is 0 (its state there is replaced by the reset at once).
  * When the recording ended at a spike (its last recorded event is a spike at now():
  * sp_run_until completing its set, sp_step, a run stopped by its buffer, or by the tape when no
  * input came after its last spike), the end moves with that spike, and the gradient of the

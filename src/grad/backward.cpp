@@ -168,6 +168,13 @@ class Backward {
       }
       return;
     }
+    // A neuron due at the recording's start (at threshold then, or kept due by a drive change)
+    // spikes at the start, which is fixed with the starting state (sp_record): its time depends
+    // on nothing, on the side that keeps it there (the order-keeping side, as at an input's
+    // instant). Its state there is replaced by the reset, so it gets no adjoint either. (The
+    // state's own spike-time partials are singular there for some models: LIF at a drive of
+    // exactly 1 has u = 0 and I - 1 = 0, EIF V = +inf.)
+    if (ev.t == tape_.start_t) return;
     StatePartials T = D::spike_time(net_, ev.aux, net_.drive[j], t0);
     lambda_[j] = lambda_t * T.dv;
     tape_.grad_drive[j] += lambda_t * T.dI;

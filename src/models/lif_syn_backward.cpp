@@ -169,6 +169,13 @@ class SynBackward {
     lt += lam_r_[j] + la * p.dr;
     lam_r_[j] = 0.0;
     cur_r_[j] = prev_r;
+    // A neuron due at the recording's start spikes at the start, which is fixed with the
+    // starting state: no gradient through its time (grad/backward.cpp, spike_event), whose
+    // slope there may be 0 (a drive of exactly 1 kept due by a drive change).
+    if (ev.t == tape_.start_t) {
+      lam_[2 * j] = 0.0;
+      return;
+    }
     // The spike time: V(t_s; A, B, I) = 1.
     LifSyn::Clock c = LifSyn::clock(ev.t, t0, sh_);
     double dv_da, dv_db, vdot;

@@ -477,6 +477,112 @@ static void test_clamped_inhibition_has_no_gradient(void **state) {
   assert_true(g_w[1] != 0.0 && g_v0[1] != 0.0);
 }
 
+/* A recording that starts at T with a neuron due then: sp_run to exactly its spike time T (the
+   spike is left to the next call), optionally a drive change at T (the neuron stays due), then
+   sp_record. The due neuron spikes at the start, which is fixed with the starting state: its
+   spike time has no gradient (SP_PARAM_V0 of that neuron is 0), and the drive and weight
+   gradients must match finite differences of changes made at T. The spike-time partials of the
+   state are singular there for some models: LIF at a drive of exactly 1 (u = 0, I - 1 = 0) and
+   EIF (V = +inf) made sp_backward fail with SP_ERR_NUMERIC, and current-based synapses at a
+   drive of 1 returned 0 for a drive gradient of 0.07 (an outside client's findings). Two
+   neurons, 0 -> 1 excitatory and 1 -> 0 inhibitory (too weak to trigger: no order changes);
+   loss = the sum of the spike times after T plus the voltages at T + 2 tau. */
+typedef struct due_case {
+  uint32_t model;
+  double tau_syn_ratio, drive, new_drive; /* new_drive NAN: no drive change at T */
+} due_case;
+
+static double due_start_loss(const due_case *c, double new_drive, const double *w,
+                             sp_network **keep) {
+  static const uint64_t rp[3] = {0, 1, 2};
+  static const uint32_t tg[2] = {1, 0};
+  double v0[2] = {0.7, 0.2}, v[2], loss = 0, dl[32], ones[2] = {1, 1}, t_start;
+  sp_network_desc d;
+  sp_network *net = NULL, *ahead = NULL;
+  sp_spike buf[32], first;
+  unsigned char bytes[1 << 16];
+  size_t len = 0, count = 0, k;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = c->model;
+  d.n = 2;
+  d.tau = 0.01;
+  d.tau_syn = c->tau_syn_ratio * 0.01;
+  d.drive = c->drive;
+  d.v0 = v0;
+  d.recurrent.row_ptr = rp;
+  d.recurrent.targets = tg;
+  d.recurrent.weights = w;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_save(net, bytes, sizeof bytes, &len), SP_OK);
+  assert_int_equal(sp_load(bytes, len, NULL, &ahead), SP_OK);
+  assert_int_equal(sp_step(ahead, &first), SP_OK);
+  sp_network_destroy(ahead);
+  assert_int_equal(first.neuron, 0);
+  assert_int_equal(sp_run(net, first.t, NULL, 0, NULL), SP_OK);
+  t_start = sp_now(net);
+  assert_true(t_start == first.t);
+  if (!isnan(new_drive)) assert_int_equal(sp_set_drive(net, 0, new_drive), SP_OK);
+  if (keep) assert_int_equal(sp_record(net, 32), SP_OK);
+  assert_int_equal(sp_run(net, t_start + 0.02, buf, 32, &count), SP_OK);
+  assert_true(count >= 1 && buf[0].neuron == 0 && buf[0].t == t_start); /* the due spike */
+  for (k = 0; k < count; ++k) {
+    loss += buf[k].t - t_start;
+    dl[k] = 1.0;
+  }
+  assert_int_equal(sp_voltages(net, v, 2), SP_OK);
+  loss += v[0] + v[1];
+  if (keep) {
+    assert_int_equal(sp_backward(net, dl, count, ones), SP_OK);
+    *keep = net;
+  } else {
+    sp_network_destroy(net);
+  }
+  return loss;
+}
+
+static void test_due_at_the_recording_start(void **state) {
+  static const due_case cases[] = {
+      {SP_MODEL_LIF, 0.0, 1.5, NAN}, {SP_MODEL_LIF, 0.0, 1.5, 1.0}, {SP_MODEL_LIF, 0.0, 1.5, 1.2},
+      {SP_MODEL_LIF, 1.0, 1.5, 1.0}, {SP_MODEL_LIF, 2.0, 1.5, 1.0}, {SP_MODEL_LIF, 2.0, 1.5, NAN},
+      {SP_MODEL_QIF, 0.0, 1.5, NAN}, {SP_MODEL_EIF, 0.0, 1.1, NAN},
+  };
+  size_t q;
+  (void)state;
+  for (q = 0; q < sizeof cases / sizeof cases[0]; ++q) {
+    const due_case *c = &cases[q];
+    const double h = 1e-6;
+    double w[2] = {0.05, -0.1}, g_w[2], g_i[2], g_v0[2], fd, keep;
+    sp_network *net = NULL;
+    int j;
+    due_start_loss(c, c->new_drive, w, &net);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_WEIGHTS, g_w, 2), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g_i, 2), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, g_v0, 2), SP_OK);
+    sp_network_destroy(net);
+    assert_true(g_v0[0] == 0.0); /* the due neuron's state at the start is replaced at once */
+    for (j = 0; j < 2; ++j) {
+      keep = w[j];
+      w[j] = keep + h;
+      fd = due_start_loss(c, c->new_drive, w, NULL);
+      w[j] = keep - h;
+      fd = (fd - due_start_loss(c, c->new_drive, w, NULL)) / (2 * h);
+      w[j] = keep;
+      if (!(fabs(g_w[j] - fd) <= 1e-6 * (1 + fabs(fd))))
+        fail_msg("case %zu: dL/dw[%d] = %.10g, finite differences %.10g", q, j, g_w[j], fd);
+    }
+    /* The drive of neuron 0, changed at T (EIF's drives need tables: not changed). */
+    if (c->model == SP_MODEL_LIF) {
+      double base = isnan(c->new_drive) ? c->drive : c->new_drive;
+      fd = (due_start_loss(c, base + h, w, NULL) - due_start_loss(c, base - h, w, NULL)) / (2 * h);
+      print_message("# case %zu: dL/dI0 %.10g (fd %.10g)\n", q, g_i[0], fd);
+      if (!(fabs(g_i[0] - fd) <= 1e-6 * (1 + fabs(fd))))
+        fail_msg("case %zu: dL/dI[0] = %.10g, finite differences %.10g", q, g_i[0], fd);
+      assert_true(fd != 0.0);
+    }
+    assert_true(isfinite(g_i[0]) && isfinite(g_i[1]) && isfinite(g_v0[1]));
+  }
+}
+
 static void test_accumulation_and_zero(void **state) {
   static problem p;
   double g1[MAX_N], g2[MAX_N];
@@ -557,6 +663,7 @@ int main(void) {
       cmocka_unit_test(test_finite_differences),
       cmocka_unit_test(test_cascade_case_has_simultaneous_spikes),
       cmocka_unit_test(test_clamped_inhibition_has_no_gradient),
+      cmocka_unit_test(test_due_at_the_recording_start),
       cmocka_unit_test(test_accumulation_and_zero),
       cmocka_unit_test(test_backward_rejections),
   };
