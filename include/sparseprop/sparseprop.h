@@ -926,13 +926,13 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * same instant, the spike time has a kink in the parameters: the gradient is the one-sided
  * derivative in the direction that keeps the recorded order (the input, delivered first, stays
  * before the spike); central finite differences straddle the kink and disagree with it.
- * Two such instants do not follow that rule yet (known; found by an outside client):
- * (a) EIF, and custom models with the blow-up: an input at a neuron's own spike instant is
- * ignored (event rule 2) and the gradient takes it as having no effect at all. The side that
- * keeps the recorded order (the input first, at V near +inf) scales the time left by
- * G(V)/G(V + w) as V -> +inf (exp(-w/D_T) for EIF), so dT/dV of that spike differs by that
- * factor (for QIF it is 1: the sides agree); a loss on later spikes then has a kink and a jump.
- * (b) Current-based synapses: an input at a neuron's own crossing instant that makes dV/dt
+ * So for an input at a QIF or EIF neuron's own spike instant, which it ignores (event rule 2):
+ * the input first, just before the blow-up, where it scales the time left by G(V)/G(V + w)
+ * (1 as V -> +inf for QIF, exp(-w/D_T) for EIF). Two such instants do not follow that rule yet
+ * (known; found by an outside client): (a) custom models with the blow-up take such an input
+ * as having no effect (the side where the spike comes first; the limit of G(V)/G(V + w) is
+ * not known from the table: 1 for an F growing like a power of V, as for QIF, not for an
+ * exponential F). (b) Current-based synapses: an input at a neuron's own crossing instant that makes dV/dt
  * negative there (the neuron spikes anyway: sp_network_desc's tau_syn): the gradient divides
  * by that negative slope and matches neither side (the continuous side is the spike first,
  * with the slope before the input; the other side has no crossing then).

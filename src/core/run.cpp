@@ -364,14 +364,7 @@ class Loop {
   // Whether an input at t is ignored by neuron i: refractory, just spiked, or already due to
   // spike at t. Forgets a refractory end that has passed.
   bool ignores(Slot &slot, uint32_t i, double t, bool no_refractory) const {
-    // (QIF, and EIF or custom with the blow-up: at V = +inf, due at t by its own key (a tie
-    // with the instant's spiker) or, tabulated, at its spike to the phase's rounding; or
-    // flagged due by a drive change at t, whose re-expressed state no longer says so.)
-    if constexpr (O::kDueIgnoresInputs) {
-      const bool due = (kPhase ? O::phase_key(slot.state) : net_.time_key[i]) <= due_key() ||
-                       (kPhase && flagged_due(net_, i));
-      if (O::ignores_at_spike(net_, due, slot.state, net_.drive[kPhase ? 0 : i], clk_)) return true;
-    }
+    if (at_own_spike(slot, i)) return true;
     if constexpr (kCompact) {
       // (t_ref = 0, and t is the current instant: only the neurons flagged at it ignore it. The
       // few of a usual instant are found in the list, not in their flags' cache lines.)
@@ -392,6 +385,19 @@ class Loop {
       slot.flags &= ~kSlotRecent;  // every later event comes after refr_end too
       return false;
     }
+  }
+
+  // Whether neuron i is at its own spike, V = +inf, and ignores the instant's inputs (QIF, and
+  // EIF or custom with the blow-up): due at t by its own key (a tie with the instant's spiker)
+  // or, tabulated, at its spike to the phase's rounding; or flagged due by a drive change at
+  // t, whose re-expressed state no longer says so.
+  bool at_own_spike(const Slot &slot, uint32_t i) const {
+    if constexpr (O::kDueIgnoresInputs) {
+      const bool due = (kPhase ? O::phase_key(slot.state) : net_.time_key[i]) <= due_key() ||
+                       (kPhase && flagged_due(net_, i));
+      return O::ignores_at_spike(net_, due, slot.state, net_.drive[kPhase ? 0 : i], clk_);
+    }
+    return false;
   }
 
   // Walks targets [begin, end) of a row, their slots fetched kAhead targets ahead (so that the
@@ -428,12 +434,17 @@ class Loop {
 
   // One target of a row: a target that ignores an input at t is recorded as such (NaN
   // pre-state) and skipped; for the others the pre-state is recorded and f(s, i, slot) called.
+  // (An EIF neuron at its own spike records its state: the backward pass takes the input
+  // first, just before the blow-up, where it scales the time left by exp(-w/D_T); see
+  // Deriv<Tabulated>::input.)
   template <bool rec, class F>
   void visit(uint32_t s, uint32_t i, Slot &slot, double t, bool no_refractory, F &f) {
     const bool ignored = ignores(slot, i, t, no_refractory);
     if (rec) {
       Tape &tape = net_.tape;
-      tape.pre[tape.n_pre++] = ignored ? NAN : slot.state;
+      const bool kept = !ignored || (std::is_same_v<M, Tabulated> && net_.model == SP_MODEL_EIF &&
+                                     at_own_spike(slot, i));
+      tape.pre[tape.n_pre++] = kept ? slot.state : NAN;
     }
     if (!ignored) f(s, i, slot);
   }
