@@ -928,14 +928,14 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * before the spike); central finite differences straddle the kink and disagree with it.
  * So for an input at a QIF or EIF neuron's own spike instant, which it ignores (event rule 2):
  * the input first, just before the blow-up, where it scales the time left by G(V)/G(V + w)
- * (1 as V -> +inf for QIF, exp(-w/D_T) for EIF). Two such instants do not follow that rule yet
- * (known; found by an outside client): (a) custom models with the blow-up take such an input
- * as having no effect (the side where the spike comes first; the limit of G(V)/G(V + w) is
- * not known from the table: 1 for an F growing like a power of V, as for QIF, not for an
- * exponential F). (b) Current-based synapses: an input at a neuron's own crossing instant that makes dV/dt
- * negative there (the neuron spikes anyway: sp_network_desc's tau_syn): the gradient divides
- * by that negative slope and matches neither side (the continuous side is the spike first,
- * with the slope before the input; the other side has no crossing then).
+ * (1 as V -> +inf for QIF, exp(-w/D_T) for EIF). With current-based synapses, an input at a
+ * neuron's own crossing instant that makes dV/dt negative there (the neuron spikes anyway:
+ * sp_network_desc's tau_syn) leaves that side without a crossing, and the gradient is the
+ * continuous side's, the spike first: the slope before the input, the input after the spike
+ * (and after its reset when t_ref = 0). Not yet for custom models with the blow-up (known;
+ * found by an outside client): they take an input at their own spike instant as having no
+ * effect (the side where the spike comes first; the limit of G(V)/G(V + w) is not known from
+ * the table: 1 for an F growing like a power of V, as for QIF, not for an exponential F).
  * A neuron due when the recording starts (at threshold then, e.g. after sp_run to exactly its
  * spike time, or kept due by a drive change) spikes at the start, which is fixed with the
  * starting state: that spike's time has no gradient (the side that keeps it there), and the

@@ -10,6 +10,8 @@
 //                  grad_I += lambda_A dA/dI, dL/dr += lambda_A dA/dr, lambda_A = 0
 //   spike:         the reset as above, dL/dt_s += dL/dr (r = t_s + t_ref), then the spike time
 //                  T(A, B, I) by the implicit function theorem, dT/dθ = -(dV/dθ)/(dV/dt).
+//                  (An input at the spike's instant that made dV/dt negative: the slope before
+//                  it, the continuous side, spike first; see spike_event.)
 // A spike that only touches threshold has dV/dt = 0 there: its gradient is unbounded, and the
 // non-finite result makes sp_backward return SP_ERR_NUMERIC.
 #include <cmath>
@@ -67,9 +69,14 @@ class SynBackward {
           break;
         case TapeKind::Input: deliveries(ev, 0, net_.inputs, tape_.grad_in, t0); break;
         case TapeKind::Spike:
-        case TapeKind::Triggered:
-          spike_event(ev, dl_dt[--spike] + (e == end ? end_rate : 0.0), t0);
+        case TapeKind::Triggered: {
+          // (dl_dt of the event: a correction a spike at its instant passed on, see
+          // same_instant_kicks; reset as recorded, so a failed pass can be repeated.)
+          const double passed_on = tape_.events[e].dl_dt;
+          tape_.events[e].dl_dt = 0.0;
+          spike_event(e, dl_dt[--spike] + passed_on + (e == end ? end_rate : 0.0), t0);
           break;
+        }
       }
     }
     finish_start(t0);
@@ -106,25 +113,25 @@ class SynBackward {
     }
   }
 
+  // An input's kick of (A, B) per unit weight at clock c: dk/dw (a, b) and d^2k/dw dt.
+  struct Kick {
+    double a_w, b_w, a_t, b_t;
+  };
+  Kick kick(const LifSyn::Clock &c) const {
+    if (sh_.alpha)
+      return Kick{-c.em * c.x, c.em, -c.em * (c.x + 1.0) * sh_.inv_m, c.em * sh_.inv_m};
+    const double a_w = sh_.c_per_w * c.em, b_w = -sh_.c_per_w * c.es;
+    return Kick{a_w, b_w, a_w * sh_.inv_m, b_w * sh_.inv_s};
+  }
+
   // Reverses an event's deliveries (their tape records start `offset` after the event's
   // first); returns dL/dt of the event.
   double deliveries(const TapeEvent &ev, uint64_t offset, const Synapses &syn, double *grad_w,
                     double t0) {
     Row row = synapse_row(syn, ev.who, net_.n, net_.scratch);
     LifSyn::Clock c = LifSyn::clock(ev.t, t0, sh_);
-    // dk/dw and dk/dt per unit weight.
-    double ka_w, kb_w, ka_t, kb_t;
-    if (sh_.alpha) {
-      ka_w = -c.em * c.x;
-      kb_w = c.em;
-      ka_t = -c.em * (c.x + 1.0) * sh_.inv_m;
-      kb_t = c.em * sh_.inv_m;
-    } else {
-      ka_w = sh_.c_per_w * c.em;
-      kb_w = -sh_.c_per_w * c.es;
-      ka_t = ka_w * sh_.inv_m;
-      kb_t = kb_w * sh_.inv_s;
-    }
+    const Kick k = kick(c);
+    const double ka_w = k.a_w, kb_w = k.b_w, ka_t = k.a_t, kb_t = k.b_t;
     const double *pre = tape_.pre + ev.first + offset;
     double dt = 0.0, shared_dw = 0.0;
     for (uint32_t s = row.count; s-- > 0;) {
@@ -157,13 +164,65 @@ class SynBackward {
     return dt;
   }
 
-  void spike_event(const TapeEvent &ev, double dl, double t0) {
+  // The total weight the events at spike e's instant, before it, delivered to its neuron j
+  // (not held); with `correct`, each spike among them gets -correct times its weight to j in
+  // its dl_dt (see spike_event). Events at one instant are adjacent on the tape (a re-base
+  // comes before an instant's first event, and its record carries the earlier t0).
+  double same_instant_weight(uint64_t e, double correct) {
+    const TapeEvent &ev = tape_.events[e];
+    const uint32_t j = ev.who;
+    double total = 0.0;
+    for (uint64_t f = e; f-- > 0 && tape_.events[f].t == ev.t;) {
+      TapeEvent &src = tape_.events[f];
+      const bool input = static_cast<TapeKind>(src.kind) == TapeKind::Input;
+      if (!input && static_cast<TapeKind>(src.kind) == TapeKind::Rebase) break;
+      Row row = synapse_row(input ? net_.inputs : net_.recurrent, src.who, net_.n, net_.scratch);
+      const double *pre = tape_.pre + src.first + (input ? 0 : 2);
+      double w_j = 0.0;
+      for (uint32_t s = 0; s < row.count; ++s)
+        if (row.targets[s] == j && std::isnan(pre[s]))
+          w_j += row.weights ? row.weights[s] : row.weight;
+      total += w_j;
+      if (!input) src.dl_dt -= correct * w_j;
+    }
+    return total;
+  }
+
+  void spike_event(uint64_t e, double dl, double t0) {
+    const TapeEvent &ev = tape_.events[e];
     uint32_t j = ev.who;
     const double a = ev.aux, b = tape_.pre[ev.first], prev_r = tape_.pre[ev.first + 1];
     double lt = dl + deliveries(ev, 2, net_.recurrent, tape_.grad_w, t0);
+    const bool at_start = ev.t == tape_.start_t;
+    // The spike time: V(t_s; A, B, I) = 1, dV/dA, dV/dB and dV/dt there.
+    LifSyn::Clock c = LifSyn::clock(ev.t, t0, sh_);
+    const double dv_da = 1.0 / c.em, dv_db = sh_.alpha ? c.x / c.em : 1.0 / c.es;
+    auto slope = [&](double a_, double b_) {
+      return sh_.alpha ? (b_ - a_ - b_ * c.x) * sh_.inv_m / c.em
+                       : -a_ * sh_.inv_m / c.em - b_ * sh_.inv_s / c.es;
+    };
+    double vdot = slope(a, b);
+    // An input at this instant that made dV/dt negative (the neuron spikes anyway: the
+    // crossing was the state's before the instant's inputs): the continuous side is the spike
+    // first, the inputs just after it. So the slope is the one before them (B0), their times
+    // do not move the crossing, and with t_ref = 0 the reset, at the spike, takes B0 (the
+    // inputs' kicks then follow it; they leave V, so their weights move neither).
+    double w_now = 0.0, b_reset = b;
+    Kick kk{};
+    if (!at_start && !(vdot > 0.0)) {
+      w_now = same_instant_weight(e, 0.0);
+      kk = kick(c);
+      const double a0 = a - w_now * kk.a_w, b0 = b - w_now * kk.b_w;
+      if (w_now != 0.0 && slope(a0, b0) > 0.0) {
+        vdot = slope(a0, b0);
+        if (!(net_.t_ref > 0.0)) b_reset = b0;
+      } else {
+        w_now = 0.0;
+      }
+    }
     // The reset at r = t_s + t_ref.
     double r = cur_r_[j], la = lam_[2 * j];
-    ResetPartials p = reset_partials(sh_, LifSyn::clock(r, t0, sh_), b, net_.drive[j]);
+    ResetPartials p = reset_partials(sh_, LifSyn::clock(r, t0, sh_), b_reset, net_.drive[j]);
     lam_[2 * j + 1] += la * p.db;
     tape_.grad_drive[j] += la * p.di;
     lt += lam_r_[j] + la * p.dr;
@@ -172,23 +231,21 @@ class SynBackward {
     // A neuron due at the recording's start spikes at the start, which is fixed with the
     // starting state: no gradient through its time (grad/backward.cpp, spike_event), whose
     // slope there may be 0 (a drive of exactly 1 kept due by a drive change).
-    if (ev.t == tape_.start_t) {
+    if (at_start) {
       lam_[2 * j] = 0.0;
       return;
     }
-    // The spike time: V(t_s; A, B, I) = 1.
-    LifSyn::Clock c = LifSyn::clock(ev.t, t0, sh_);
-    double dv_da, dv_db, vdot;
-    if (sh_.alpha) {
-      dv_da = 1.0 / c.em;
-      dv_db = c.x / c.em;
-      vdot = (b - a - b * c.x) * sh_.inv_m / c.em;
-    } else {
-      dv_da = 1.0 / c.em;
-      dv_db = 1.0 / c.es;
-      vdot = -a * sh_.inv_m / c.em - b * sh_.inv_s / c.es;
-    }
     double k = -lt / vdot;
+    // (The spike-first side: take back what the reversal of the instant's deliveries from
+    // spikes will add through this adjoint, w k (dV/dA ka_t + dV/dB kb_t); an input's time is
+    // not a parameter. With t_ref = 0 their kicks come after the reset, so their times move A
+    // after it too, w la ka_t, where the reversal passes la through the reset to B instead,
+    // w la dA/dB kb_t.)
+    if (w_now != 0.0) {
+      double correct = k * (dv_da * kk.a_t + dv_db * kk.b_t);
+      if (!(net_.t_ref > 0.0)) correct -= la * (kk.a_t - p.db * kk.b_t);
+      same_instant_weight(e, correct);
+    }
     lam_[2 * j] = k * dv_da;
     lam_[2 * j + 1] += k * dv_db;
     tape_.grad_drive[j] += k;

@@ -665,6 +665,131 @@ static void test_eif_input_at_its_spike_instant(void **state) {
   }
 }
 
+/* Current-based synapses: a neuron crossing V = 1 at T spikes then even if an input at T
+   lowers J (sp_network_desc's tau_syn). When that input makes dV/dt negative, the side that
+   keeps the recorded order has no crossing at T (the loss jumps), and the continuous side is
+   the spike first: the slope before the input, the input after the spike (with t_ref = 0 after
+   its reset too), and a spike delivering that input at T moves the crossing not at all. The
+   gradient divided by the negative slope after the input (dT/dv0 +0.0058 against -0.0077; an
+   outside client's finding). A weaker input keeps dV/dt positive, and the gradient is the
+   input-first side's as documented. (a) One neuron, an input queued at its first crossing T,
+   loss = the first two spike times, dL/dv0 and dL/dI against one-sided differences from the
+   continuous side; (b) two identical neurons crossing at T, neuron 0 inhibiting neuron 1
+   (which spikes after it at T, its input already in), loss = the first four spike times,
+   dL/dI0 from below (neuron 0 later: neuron 1 first, neuron 0's input after it). */
+static double syn_crossing_loss(int pair, double w, double t_ref, double v0, double i0, double t_in,
+                                double *g_v0, double *g_i) {
+  static const uint64_t in_rp[2] = {0, 1}, rec_rp[3] = {0, 1, 1};
+  static const uint32_t in_tg[1] = {0}, rec_tg[1] = {1};
+  double v0s[2], drives[2], ws[1], dl[4] = {1, 1, 1, 1}, loss = 0;
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_spike buf[4];
+  size_t count = 0, k, want = pair ? 4 : 2;
+  v0s[0] = v0;
+  v0s[1] = 0.2;
+  drives[0] = i0;
+  drives[1] = 1.5;
+  ws[0] = w;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = pair ? 2 : 1;
+  d.tau = 0.01;
+  d.tau_syn = 0.0025;
+  d.t_ref = t_ref;
+  d.drives = drives;
+  d.v0 = v0s;
+  if (pair) {
+    d.recurrent.row_ptr = rec_rp;
+    d.recurrent.targets = rec_tg;
+    d.recurrent.weights = ws;
+  } else {
+    d.n_inputs = 1;
+    d.inputs.row_ptr = in_rp;
+    d.inputs.targets = in_tg;
+    d.inputs.weights = ws;
+  }
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  if (g_v0) assert_int_equal(sp_record(net, 8), SP_OK);
+  if (!pair && t_in >= 0) assert_int_equal(sp_input(net, 0, t_in), SP_OK);
+  assert_int_equal(sp_run(net, 1.0, buf, want, &count), SP_OK);
+  assert_int_equal(count, want);
+  for (k = 0; k < count; ++k) loss += buf[k].t;
+  if (g_v0) {
+    assert_int_equal(sp_backward(net, dl, count, NULL), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, g_v0, d.n), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g_i, d.n), SP_OK);
+  }
+  sp_network_destroy(net);
+  return loss;
+}
+
+/* One-sided difference quotient of the loss in v0 (which = 0) or the drive (1) on side
+   `side` (+1, -1), extrapolated from steps 1e-7 and 1e-8. */
+static double syn_one_sided(int pair, double w, double t_ref, double t_in, int which, int side) {
+  double base = syn_crossing_loss(pair, w, t_ref, 0.2, 1.5, t_in, NULL, NULL), q[2];
+  int k;
+  for (k = 0; k < 2; ++k) {
+    const double h = side * (k ? 1e-8 : 1e-7);
+    q[k] = (syn_crossing_loss(pair, w, t_ref, 0.2 + (which ? 0 : h), 1.5 + (which ? h : 0), t_in,
+                              NULL, NULL) -
+            base) /
+           h;
+  }
+  return q[1] + (q[1] - q[0]) / 9.0;
+}
+
+static void test_syn_inhibition_at_a_crossing(void **state) {
+  static const double weights[2] = {-0.29, -0.05}, t_refs[2] = {0.0, 0.002};
+  int q, r, which;
+  (void)state;
+  for (r = 0; r < 2; ++r) {
+    for (q = 0; q < 2; ++q) {
+      double g_v0[2], g_i[2], t_in;
+      /* T: the first crossing without the input */
+      {
+        sp_network_desc d;
+        sp_network *net = NULL;
+        sp_spike first;
+        double v0 = 0.2;
+        sp_network_desc_init(&d, sizeof d);
+        d.model = SP_MODEL_LIF;
+        d.n = 1;
+        d.tau = 0.01;
+        d.tau_syn = 0.0025;
+        d.drive = 1.5;
+        d.v0 = &v0;
+        assert_int_equal(sp_network_create(&d, &net), SP_OK);
+        assert_int_equal(sp_step(net, &first), SP_OK);
+        t_in = first.t;
+        sp_network_destroy(net);
+      }
+      syn_crossing_loss(0, weights[q], t_refs[r], 0.2, 1.5, t_in, g_v0, g_i);
+      for (which = 0; which < 2; ++which) {
+        /* the continuous side: the spike first for the strong input, else the input first */
+        const int side = weights[q] == -0.29 ? 1 : -1;
+        const double fd = syn_one_sided(0, weights[q], t_refs[r], t_in, which, side);
+        const double g = which ? g_i[0] : g_v0[0];
+        print_message("# one neuron, w %g, t_ref %g: dL/d%s %.10g, one-sided (%+d) %.10g\n",
+                      weights[q], t_refs[r], which ? "I" : "v0", g, side, fd);
+        if (!(fabs(g - fd) <= 1e-6 * fabs(fd)))
+          fail_msg("w %g, t_ref %g: dL/d%s = %.10g, one-sided differences %.10g", weights[q],
+                   t_refs[r], which ? "I" : "v0", g, fd);
+      }
+    }
+    {
+      double g_v0[2], g_i[2], fd;
+      syn_crossing_loss(1, -0.29, t_refs[r], 0.2, 1.5, -1.0, g_v0, g_i);
+      fd = syn_one_sided(1, -0.29, t_refs[r], -1.0, 1, -1);
+      print_message("# pair, t_ref %g: dL/dI0 %.10g, one-sided (-1) %.10g\n", t_refs[r], g_i[0],
+                    fd);
+      if (!(fabs(g_i[0] - fd) <= 1e-6 * fabs(fd)))
+        fail_msg("pair, t_ref %g: dL/dI0 = %.10g, one-sided differences %.10g", t_refs[r], g_i[0],
+                 fd);
+    }
+  }
+}
+
 static void test_accumulation_and_zero(void **state) {
   static problem p;
   double g1[MAX_N], g2[MAX_N];
@@ -747,6 +872,7 @@ int main(void) {
       cmocka_unit_test(test_clamped_inhibition_has_no_gradient),
       cmocka_unit_test(test_due_at_the_recording_start),
       cmocka_unit_test(test_eif_input_at_its_spike_instant),
+      cmocka_unit_test(test_syn_inhibition_at_a_crossing),
       cmocka_unit_test(test_accumulation_and_zero),
       cmocka_unit_test(test_backward_rejections),
   };
