@@ -939,7 +939,10 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * A neuron due when the recording starts (at threshold then, e.g. after sp_run to exactly its
  * spike time, or kept due by a drive change) spikes at the start, which is fixed with the
  * starting state: that spike's time has no gradient (the side that keeps it there), and the
- * neuron's SP_PARAM_V0 gradient is 0 (its state there is replaced by the reset at once).
+ * neuron's SP_PARAM_V0 gradient is 0 (its state there is replaced by the reset at once); so
+ * does a spike an input at the start triggers. (A LIF neuron due then whose spike an input at
+ * that instant cancels does not spike then: its gradients are those of its state, as for any
+ * other neuron.)
  * When the recording ended at a spike (its last recorded event is a spike at now():
  * sp_run_until completing its set, sp_step, a run stopped by its buffer, or by the tape when no
  * input came after its last spike), the end moves with that spike, and the gradient of the
