@@ -394,6 +394,18 @@ static void test_cascade_case_has_simultaneous_spikes(void **state) {
   sp_network_destroy(p.net);
 }
 
+/* Runs the backward pass and hands the network to *keep, or, without keep (a finite-difference
+   run), destroys it. */
+static void backward_or_destroy(sp_network *net, const double *dl, size_t count,
+                                const double *dl_dv, sp_network **keep) {
+  if (keep) {
+    assert_int_equal(sp_backward(net, dl, count, dl_dv), SP_OK);
+    *keep = net;
+  } else {
+    sp_network_destroy(net);
+  }
+}
+
 /* A custom model clamps inhibition at v_reset - 16 max(1, |v_reset|) (-16 here): an input that
    would carry V below it leaves the neuron at the clamp, so the spike times that follow do not
    depend on that input's weight nor on the voltage before it. The backward pass used the
@@ -435,12 +447,7 @@ static double clamp_loss(const double *in_w, const double *v0, sp_network **keep
     dl[k] = 1.0 + (double)buf[k].neuron; /* L = t_0 + 2 t_1, in firing order */
     loss += dl[k] * buf[k].t;
   }
-  if (keep) {
-    assert_int_equal(sp_backward(net, dl, count, NULL), SP_OK);
-    *keep = net;
-  } else {
-    sp_network_destroy(net);
-  }
+  backward_or_destroy(net, dl, count, NULL, keep);
   return loss;
 }
 
@@ -531,12 +538,7 @@ static double due_start_loss(const due_case *c, double new_drive, const double *
   }
   assert_int_equal(sp_voltages(net, v, 2), SP_OK);
   loss += v[0] + v[1];
-  if (keep) {
-    assert_int_equal(sp_backward(net, dl, count, ones), SP_OK);
-    *keep = net;
-  } else {
-    sp_network_destroy(net);
-  }
+  backward_or_destroy(net, dl, count, ones, keep);
   return loss;
 }
 
@@ -613,12 +615,7 @@ static double eif_input_at_spike_loss(double v0, double w, double t_in, sp_netwo
   if (t_in >= 0) assert_int_equal(sp_input(net, 0, t_in), SP_OK);
   assert_int_equal(sp_run(net, 1.0, buf, 2, &count), SP_OK);
   assert_int_equal(count, 2);
-  if (keep) {
-    assert_int_equal(sp_backward(net, dl, 2, NULL), SP_OK);
-    *keep = net;
-  } else {
-    sp_network_destroy(net);
-  }
+  backward_or_destroy(net, dl, 2, NULL, keep);
   return buf[0].t + buf[1].t;
 }
 
