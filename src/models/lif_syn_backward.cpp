@@ -71,7 +71,7 @@ class SynBackward {
         case TapeKind::Spike:
         case TapeKind::Triggered: {
           // (dl_dt of the event: a correction a spike at its instant passed on, see
-          // same_instant_kicks; reset as recorded, so a failed pass can be repeated.)
+          // same_instant_weight; reset as recorded, so a failed pass can be repeated.)
           const double passed_on = tape_.events[e].dl_dt;
           tape_.events[e].dl_dt = 0.0;
           spike_event(e, dl_dt[--spike] + passed_on + (e == end ? end_rate : 0.0), t0);
@@ -174,8 +174,8 @@ class SynBackward {
     double total = 0.0;
     for (uint64_t f = e; f-- > 0 && tape_.events[f].t == ev.t;) {
       TapeEvent &src = tape_.events[f];
+      if (static_cast<TapeKind>(src.kind) == TapeKind::Rebase) break;
       const bool input = static_cast<TapeKind>(src.kind) == TapeKind::Input;
-      if (!input && static_cast<TapeKind>(src.kind) == TapeKind::Rebase) break;
       Row row = synapse_row(input ? net_.inputs : net_.recurrent, src.who, net_.n, net_.scratch);
       const double *pre = tape_.pre + src.first + (input ? 0 : 2);
       double w_j = 0.0;
@@ -212,9 +212,9 @@ class SynBackward {
     if (!at_start && !(vdot > 0.0)) {
       w_now = same_instant_weight(e, 0.0);
       kk = kick(c);
-      const double a0 = a - w_now * kk.a_w, b0 = b - w_now * kk.b_w;
-      if (w_now != 0.0 && slope(a0, b0) > 0.0) {
-        vdot = slope(a0, b0);
+      const double b0 = b - w_now * kk.b_w, vdot0 = slope(a - w_now * kk.a_w, b0);
+      if (w_now != 0.0 && vdot0 > 0.0) {
+        vdot = vdot0;
         if (!(net_.t_ref > 0.0)) b_reset = b0;
       } else {
         w_now = 0.0;
