@@ -757,6 +757,31 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
   }
 }
 
+/* QIF's slack for a tiny drive's own clock (a phase's rounding over its omega) is the phase
+ * frame's, where every neuron has that drive: crafted time-frame bytes with one drive of
+ * 5e-309 beside drives of 0.5 and a clock 5 tau off loaded, every neuron reset from it was
+ * keyed before now, and the re-saved copy did not load (a fuzz_load finding). The same patch
+ * with one tiny drive in the time frame is refused; the network's own clock loads. */
+static void test_qif_time_frame_clock_has_no_phase_slack(void **state) {
+  const uint32_t n = 12;
+  sp_network *a = NULL;
+  sp_spike sp;
+  size_t len;
+  unsigned char *buf;
+  (void)state;
+  a = stepped(SP_MODEL_QIF, n, 1.2, SP_FRAME_TIME, &sp);
+  assert_int_equal(sp_set_drive(a, 3, 1e-300), SP_OK);
+  assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  expect_same_continuation(a, buf, len, 4);
+  fmt_put_f64(buf + OFF_CLOCK_TIME(n), sp_now(a));
+  fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 6.882476209741188e-247);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "clock value");
+  free(buf);
+  sp_network_destroy(a);
+}
+
 /* Saves a, patches neuron j of model `model` (LIF or QIF, phase frame) to the key `key` (its
    state too), and expects the loader to refuse the bytes with `why`; the unpatched bytes load
    and continue. */
@@ -1184,6 +1209,7 @@ int main(void) {
       cmocka_unit_test(test_lif_phase_long_span_or_stale_due_key_is_refused),
       cmocka_unit_test(test_qif_phase_overflow_is_refused),
       cmocka_unit_test(test_cached_clock_far_from_its_time_is_refused),
+      cmocka_unit_test(test_qif_time_frame_clock_has_no_phase_slack),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_lif_time_state_near_overflow_keeps_its_spike),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
