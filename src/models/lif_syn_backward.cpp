@@ -59,6 +59,8 @@ class SynBackward {
     // voltages' drift, end_rate; see the delta-synapse sweep's seed_end.)
     double end_rate = dl_dv_end ? seed_end(dl_dv_end, t0) : 0.0;
     const uint64_t end = tape_.end_spike(net_.now);
+    end_ = end;
+    dl_dv_end_ = dl_dv_end;
     uint64_t spike = tape_.n_spikes;
     for (uint64_t e = tape_.n_events; e-- > 0;) {
       const TapeEvent &ev = tape_.events[e];
@@ -216,6 +218,12 @@ class SynBackward {
       if (w_now != 0.0 && vdot0 > 0.0) {
         vdot = vdot0;
         if (!(net_.t_ref > 0.0)) b_reset = b0;
+        // A recording that ends at this spike ends before those inputs on this side: the
+        // drift of its own V at the end (seed_end's rate, taken after them) has the current
+        // before them.
+        if (e == end_ && dl_dv_end_ && dl_dv_end_[j] != 0.0 && !(net_.now < net_.refr_end[j]))
+          lt -= dl_dv_end_[j] * (LifSyn::current(b, sh_, c) - LifSyn::current(b0, sh_, c)) *
+                sh_.inv_m;
       } else {
         w_now = 0.0;
       }
@@ -276,6 +284,8 @@ class SynBackward {
   double *lam_;
   double *lam_r_;
   double *cur_r_;
+  uint64_t end_ = 0;                   // the spike the recording ended at (run)
+  const double *dl_dv_end_ = nullptr;  // (run's)
 };
 
 }  // namespace

@@ -787,6 +787,101 @@ static void test_syn_inhibition_at_a_crossing(void **state) {
   }
 }
 
+/* A recording that ends at such a spike (the inhibition at neuron 0's own crossing, the spike
+ * first): L = t_s + V_0 + V_1 at now() = t_s, neuron 1 a bystander below threshold. V_0 is the
+ * reset's 0 with t_ref = 0 (held at 0 with 2 ms), whatever the parameters; the gradient took the
+ * drift of V_0 at the end with the current after the input, which on this side comes after the
+ * end (dL/dI0 53 for dL/dV_0 alone, an outside client's finding). Gradients of both neurons'
+ * v0 and drive against one-sided differences on the spike-first side. */
+static double syn_end_loss(double t_ref, double t_in, const double *v0, const double *drives,
+                           double *g_v0, double *g_i) {
+  static const uint64_t in_rp[2] = {0, 1};
+  static const uint32_t in_tg[1] = {0};
+  double dl_dt = 1.0, dl_dv[2] = {1.0, 1.0}, v[2];
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_spike first;
+  size_t count = 0;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 2;
+  d.tau = 0.01;
+  d.tau_syn = 0.0025;
+  d.t_ref = t_ref;
+  d.drives = drives;
+  d.v0 = v0;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = in_rp;
+  d.inputs.targets = in_tg;
+  d.inputs.weight = -0.29;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  if (g_v0) assert_int_equal(sp_record(net, 4), SP_OK);
+  assert_int_equal(sp_input(net, 0, t_in), SP_OK);
+  assert_int_equal(sp_run(net, 1.0, &first, 1, &count), SP_OK);
+  assert_true(count == 1 && first.neuron == 0 && sp_now(net) == first.t);
+  assert_int_equal(sp_voltages(net, v, 2), SP_OK);
+  if (g_v0) {
+    assert_int_equal(sp_backward(net, &dl_dt, 1, dl_dv), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, g_v0, 2), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g_i, 2), SP_OK);
+  }
+  sp_network_destroy(net);
+  return first.t + v[0] + v[1];
+}
+
+static void test_syn_recording_ends_at_a_crossing_with_inhibition(void **state) {
+  static const double t_refs[2] = {0.0, 0.002};
+  const double v0[2] = {0.2, 0.1}, drives[2] = {1.5, 0.8};
+  double t_in;
+  int r, p;
+  (void)state;
+  {
+    /* T: neuron 0's first crossing without the input */
+    sp_network_desc d;
+    sp_network *net = NULL;
+    sp_spike first;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 2;
+    d.tau = 0.01;
+    d.tau_syn = 0.0025;
+    d.drives = drives;
+    d.v0 = v0;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    assert_int_equal(sp_step(net, &first), SP_OK);
+    assert_int_equal(first.neuron, 0);
+    t_in = first.t;
+    sp_network_destroy(net);
+  }
+  for (r = 0; r < 2; ++r) {
+    double g_v0[2], g_i[2], base;
+    base = syn_end_loss(t_refs[r], t_in, v0, drives, g_v0, g_i);
+    for (p = 0; p < 4; ++p) {
+      /* parameter p: v0[0], v0[1], drive 0, drive 1; a step up moves the spike earlier (or
+         leaves it), before the input: the spike-first side */
+      double q[2], fd, g = p < 2 ? g_v0[p] : g_i[p - 2];
+      int k;
+      for (k = 0; k < 2; ++k) {
+        const double h = k ? 1e-8 : 1e-7;
+        double v0h[2], drh[2];
+        memcpy(v0h, v0, sizeof v0h);
+        memcpy(drh, drives, sizeof drh);
+        if (p < 2)
+          v0h[p] += h;
+        else
+          drh[p - 2] += h;
+        q[k] = (syn_end_loss(t_refs[r], t_in, v0h, drh, NULL, NULL) - base) / h;
+      }
+      fd = q[1] + (q[1] - q[0]) / 9.0;
+      print_message("# t_ref %g: dL/d%s%d %.10g, one-sided (+1) %.10g\n", t_refs[r],
+                    p < 2 ? "v0_" : "I", p & 1, g, fd);
+      if (!(fabs(g - fd) <= 1e-6 * fabs(fd) + 1e-7))
+        fail_msg("t_ref %g: dL/d%s%d = %.10g, one-sided differences %.10g", t_refs[r],
+                 p < 2 ? "v0_" : "I", p & 1, g, fd);
+    }
+  }
+}
+
 static void test_accumulation_and_zero(void **state) {
   static problem p;
   double g1[MAX_N], g2[MAX_N];
@@ -870,6 +965,7 @@ int main(void) {
       cmocka_unit_test(test_due_at_the_recording_start),
       cmocka_unit_test(test_eif_input_at_its_spike_instant),
       cmocka_unit_test(test_syn_inhibition_at_a_crossing),
+      cmocka_unit_test(test_syn_recording_ends_at_a_crossing_with_inhibition),
       cmocka_unit_test(test_accumulation_and_zero),
       cmocka_unit_test(test_backward_rejections),
   };
