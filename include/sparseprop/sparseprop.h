@@ -933,8 +933,7 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * sp_network_desc's tau_syn) leaves that side without a crossing, and the gradient is the
  * continuous side's, the spike first: the slope before the input, the input after the spike
  * (and after its reset when t_ref = 0; a recording that ends at that spike ends before the
- * input, so the drift of the neuron's V at the end has the current before it. Not yet for
- * other neurons' inputs at that instant, whose currents the end's drift still counts).
+ * instant's external inputs, so the drift of every V at the end has the currents before them).
  * Not yet for custom models with the blow-up (known;
  * found by an outside client): they take an input at their own spike instant as having no
  * effect (the side where the spike comes first; the limit of G(V)/G(V + w) is not known from

@@ -190,6 +190,28 @@ class SynBackward {
     return total;
   }
 
+  // The drift of the other neurons' V at the end (seed_end's rate, dL/dV_i dV_i/dt) that the
+  // external inputs at the instant of the end spike e, before it, add through their currents
+  // (see spike_event: on its side the recording ends before them). Neuron j's own is taken
+  // back there.
+  double end_inputs_drift(uint64_t e, uint32_t j, double b_w, const LifSyn::Clock &c) const {
+    const double t = tape_.events[e].t;
+    double drift = 0.0;
+    for (uint64_t f = e; f-- > 0 && tape_.events[f].t == t;) {
+      const TapeEvent &src = tape_.events[f];
+      if (static_cast<TapeKind>(src.kind) == TapeKind::Rebase) break;
+      if (static_cast<TapeKind>(src.kind) != TapeKind::Input) continue;
+      Row row = synapse_row(net_.inputs, src.who, net_.n, net_.scratch);
+      for (uint32_t s = 0; s < row.count; ++s) {
+        const uint32_t i = row.targets[s];
+        if (i == j || dl_dv_end_[i] == 0.0 || net_.now < net_.refr_end[i]) continue;
+        const double w = row.weights ? row.weights[s] : row.weight;
+        drift += dl_dv_end_[i] * LifSyn::current(w * b_w, sh_, c) * sh_.inv_m;
+      }
+    }
+    return drift;
+  }
+
   void spike_event(uint64_t e, double dl, double t0) {
     const TapeEvent &ev = tape_.events[e];
     uint32_t j = ev.who;
@@ -219,11 +241,14 @@ class SynBackward {
         vdot = vdot0;
         if (!(net_.t_ref > 0.0)) b_reset = b0;
         // A recording that ends at this spike ends before those inputs on this side: the
-        // drift of its own V at the end (seed_end's rate, taken after them) has the current
-        // before them.
-        if (e == end_ && dl_dv_end_ && dl_dv_end_[j] != 0.0 && !(net_.now < net_.refr_end[j]))
-          lt -= dl_dv_end_[j] * (LifSyn::current(b, sh_, c) - LifSyn::current(b0, sh_, c)) *
-                sh_.inv_m;
+        // drift of V at the end (seed_end's rate, taken after them) has the currents before
+        // them, its own and (external inputs) the other neurons'.
+        if (e == end_ && dl_dv_end_) {
+          if (dl_dv_end_[j] != 0.0 && !(net_.now < net_.refr_end[j]))
+            lt -= dl_dv_end_[j] * (LifSyn::current(b, sh_, c) - LifSyn::current(b0, sh_, c)) *
+                  sh_.inv_m;
+          lt -= end_inputs_drift(e, j, kk.b_w, c);
+        }
       } else {
         w_now = 0.0;
       }

@@ -793,10 +793,10 @@ static void test_syn_inhibition_at_a_crossing(void **state) {
  * drift of V_0 at the end with the current after the input, which on this side comes after the
  * end (dL/dI0 53 for dL/dV_0 alone, an outside client's finding). Gradients of both neurons'
  * v0 and drive against one-sided differences on the spike-first side. */
-static double syn_end_loss(double t_ref, double t_in, const double *v0, const double *drives,
-                           double *g_v0, double *g_i) {
-  static const uint64_t in_rp[2] = {0, 1};
-  static const uint32_t in_tg[1] = {0};
+static double syn_end_loss(int both, double t_ref, double t_in, const double *v0,
+                           const double *drives, double *g_v0, double *g_i) {
+  static const uint64_t in_rp[2][2] = {{0, 1}, {0, 2}};
+  static const uint32_t in_tg[2] = {0, 1};
   double dl_dt = 1.0, dl_dv[2] = {1.0, 1.0}, v[2];
   sp_network_desc d;
   sp_network *net = NULL;
@@ -811,7 +811,7 @@ static double syn_end_loss(double t_ref, double t_in, const double *v0, const do
   d.drives = drives;
   d.v0 = v0;
   d.n_inputs = 1;
-  d.inputs.row_ptr = in_rp;
+  d.inputs.row_ptr = in_rp[both];
   d.inputs.targets = in_tg;
   d.inputs.weight = -0.29;
   assert_int_equal(sp_network_create(&d, &net), SP_OK);
@@ -853,9 +853,11 @@ static void test_syn_recording_ends_at_a_crossing_with_inhibition(void **state) 
     t_in = first.t;
     sp_network_destroy(net);
   }
-  for (r = 0; r < 2; ++r) {
+  for (r = 0; r < 4; ++r) {
+    /* (r & 2: the input reaches the bystander at that instant as well) */
+    const int both = r >> 1;
     double g_v0[2], g_i[2], base;
-    base = syn_end_loss(t_refs[r], t_in, v0, drives, g_v0, g_i);
+    base = syn_end_loss(both, t_refs[r & 1], t_in, v0, drives, g_v0, g_i);
     for (p = 0; p < 4; ++p) {
       /* parameter p: v0[0], v0[1], drive 0, drive 1; a step up moves the spike earlier (or
          leaves it), before the input: the spike-first side */
@@ -870,14 +872,14 @@ static void test_syn_recording_ends_at_a_crossing_with_inhibition(void **state) 
           v0h[p] += h;
         else
           drh[p - 2] += h;
-        q[k] = (syn_end_loss(t_refs[r], t_in, v0h, drh, NULL, NULL) - base) / h;
+        q[k] = (syn_end_loss(both, t_refs[r & 1], t_in, v0h, drh, NULL, NULL) - base) / h;
       }
       fd = q[1] + (q[1] - q[0]) / 9.0;
-      print_message("# t_ref %g: dL/d%s%d %.10g, one-sided (+1) %.10g\n", t_refs[r],
-                    p < 2 ? "v0_" : "I", p & 1, g, fd);
+      print_message("# t_ref %g, input to %s: dL/d%s%d %.10g, one-sided (+1) %.10g\n",
+                    t_refs[r & 1], both ? "both" : "neuron 0", p < 2 ? "v0_" : "I", p & 1, g, fd);
       if (!(fabs(g - fd) <= 1e-6 * fabs(fd) + 1e-7))
-        fail_msg("t_ref %g: dL/d%s%d = %.10g, one-sided differences %.10g", t_refs[r],
-                 p < 2 ? "v0_" : "I", p & 1, g, fd);
+        fail_msg("t_ref %g, input to %s: dL/d%s%d = %.10g, one-sided differences %.10g",
+                 t_refs[r & 1], both ? "both" : "neuron 0", p < 2 ? "v0_" : "I", p & 1, g, fd);
     }
   }
 }
