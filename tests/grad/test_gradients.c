@@ -721,6 +721,26 @@ static double syn_crossing_loss(int pair, double w, double t_ref, double v0, dou
   return loss;
 }
 
+/* The first spike time of n LIF neurons with current-based synapses (tau 10 ms, tau_syn
+   2.5 ms), which must be neuron 0's: the crossing the tests below put an input at. */
+static double syn_first_crossing(uint32_t n, const double *v0, const double *drives) {
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_spike first;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = n;
+  d.tau = 0.01;
+  d.tau_syn = 0.0025;
+  d.drives = drives;
+  d.v0 = v0;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_step(net, &first), SP_OK);
+  assert_int_equal(first.neuron, 0);
+  sp_network_destroy(net);
+  return first.t;
+}
+
 /* One-sided difference quotient of the loss in v0 (which = 0) or the drive (1) on side
    `side` (+1, -1), extrapolated from steps 1e-7 and 1e-8. */
 static double syn_one_sided(int pair, double w, double t_ref, double t_in, int which, int side) {
@@ -742,25 +762,10 @@ static void test_syn_inhibition_at_a_crossing(void **state) {
   (void)state;
   for (r = 0; r < 2; ++r) {
     for (q = 0; q < 2; ++q) {
-      double g_v0[2], g_i[2], t_in;
+      static const double v0 = 0.2, drive = 1.5;
+      double g_v0[2], g_i[2];
       /* T: the first crossing without the input */
-      {
-        sp_network_desc d;
-        sp_network *net = NULL;
-        sp_spike first;
-        double v0 = 0.2;
-        sp_network_desc_init(&d, sizeof d);
-        d.model = SP_MODEL_LIF;
-        d.n = 1;
-        d.tau = 0.01;
-        d.tau_syn = 0.0025;
-        d.drive = 1.5;
-        d.v0 = &v0;
-        assert_int_equal(sp_network_create(&d, &net), SP_OK);
-        assert_int_equal(sp_step(net, &first), SP_OK);
-        t_in = first.t;
-        sp_network_destroy(net);
-      }
+      const double t_in = syn_first_crossing(1, &v0, &drive);
       syn_crossing_loss(0, weights[q], t_refs[r], 0.2, 1.5, t_in, g_v0, g_i);
       for (which = 0; which < 2; ++which) {
         /* the continuous side: the spike first for the strong input, else the input first */
@@ -832,27 +837,10 @@ static double syn_end_loss(int both, double t_ref, double t_in, const double *v0
 static void test_syn_recording_ends_at_a_crossing_with_inhibition(void **state) {
   static const double t_refs[2] = {0.0, 0.002};
   const double v0[2] = {0.2, 0.1}, drives[2] = {1.5, 0.8};
-  double t_in;
+  /* T: neuron 0's first crossing without the input */
+  const double t_in = syn_first_crossing(2, v0, drives);
   int r, p;
   (void)state;
-  {
-    /* T: neuron 0's first crossing without the input */
-    sp_network_desc d;
-    sp_network *net = NULL;
-    sp_spike first;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_LIF;
-    d.n = 2;
-    d.tau = 0.01;
-    d.tau_syn = 0.0025;
-    d.drives = drives;
-    d.v0 = v0;
-    assert_int_equal(sp_network_create(&d, &net), SP_OK);
-    assert_int_equal(sp_step(net, &first), SP_OK);
-    assert_int_equal(first.neuron, 0);
-    t_in = first.t;
-    sp_network_destroy(net);
-  }
   for (r = 0; r < 4; ++r) {
     /* (r & 2: the input reaches the bystander at that instant as well) */
     const int both = r >> 1;
