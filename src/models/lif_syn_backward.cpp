@@ -309,7 +309,7 @@ class SynBackward {
   double *lam_;
   double *lam_r_;
   double *cur_r_;
-  uint64_t end_ = 0;                   // the spike the recording ended at (run)
+  uint64_t end_ = UINT64_MAX;          // the spike the recording ended at (run)
   const double *dl_dv_end_ = nullptr;  // (run's)
 };
 
