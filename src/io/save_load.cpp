@@ -1157,6 +1157,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   net->cur_key_time = times.cur_key_time;
   // How far QIF phases may have been rounded since their keys and clocks were computed.
   const double rounding = O::loaded_phase_rounding(*net, times.now);
+  double clock_excess = 0.0;  // (a time-frame clock at now(): how far beyond the time's rounding)
   if (!std::isnan(times.clock_time)) {
     // The cached clock is the clock at its time, or a spiker's own clock (from its key or
     // state), which differs from that by the rounding of the time (ds, in units of tau; LIF's
@@ -1167,17 +1168,25 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // (The zero clock is a time-frame spiker's own: the phase frame's own clock is the due
     // key's, which is positive; a zero clock there would reset its spikers to a state of 0.)
     bool zero = times.clock_value == 0 && O::kLoadedClockMayBeZero && frame == SP_FRAME_TIME;
-    // A phase's rounding (QIF's slack) only in the phase frame: there the own clock comes from
-    // the due key of a drive every neuron shares. A time-frame spiker's own clock is taken only
-    // where its spike time is its key, so it is the time's clock up to ds; a slack there let a
-    // crafted clock 5 tau off through with one drive of 5e-309 beside drives of 0.5, and every
-    // neuron reset from it was keyed before now (a fuzz_load finding).
-    double slack = frame == SP_FRAME_PHASE ? O::loaded_clock_slack(*net, rounding) : 0.0;
-    if (!zero && !(std::fabs(times.clock_value - e) <= ds * (1 + std::fabs(e)) + slack))
-      return refuse(fail(SP_ERR_FORMAT,
-                         "not a valid saved network: clock value = %.17g at %.17g: the clock "
-                         "then is %.17g",
-                         times.clock_value, times.clock_time, e));
+    // Beyond that, an own clock's rounding (loaded_clock_slack) for the smallest drive: the
+    // phase frame's one drive; in the time frame a bound checked again below, with the flags.
+    const double excess = std::fabs(times.clock_value - e) - ds * (1 + std::fabs(e));
+    if (!zero && !(excess <= 0)) {
+      double min_drive = INFINITY;
+      for (uint32_t i = 0; i < net->n; ++i) min_drive = std::fmin(min_drive, drive_of(*net, i));
+      if (!(excess <= O::loaded_clock_slack(rounding, min_drive)))
+        return refuse(fail(SP_ERR_FORMAT,
+                           "not a valid saved network: clock value = %.17g at %.17g: the clock "
+                           "then is %.17g",
+                           times.clock_value, times.clock_time, e));
+      // A time-frame clock at now() is read again by the events at now(): beyond the time's
+      // rounding it must be the own clock of a neuron that spiked at now(), so that rounding
+      // is that of the smallest drive among them. (With it taken from every neuron, a crafted
+      // clock 5 tau off loaded with one drive of 5e-309 beside drives of 0.5, and every neuron
+      // reset from it was keyed before now: a fuzz_load finding.) A clock before now() is
+      // never read again.
+      if (frame == SP_FRAME_TIME && times.clock_time == times.now) clock_excess = excess;
+    }
   }
   net->clock_time = times.clock_time;
   net->clock_value = times.clock_value;
@@ -1247,6 +1256,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     else
       net->neuron[i].flags |= f;
   };
+  double spiked_min_drive = INFINITY;  // the smallest drive of a neuron that spiked at now()
   for (uint32_t i = 0; i < d.n; ++i) {
     double key = r.f64();
     if (std::isnan(key))
@@ -1381,6 +1391,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // current-based synapses: a drive change at the instant of such a spike keeps its key at
     // now() even where the new drive never brings it to threshold, and the engine saves that.)
     if (spiked_now) {
+      spiked_min_drive = std::fmin(spiked_min_drive, drive_of(*net, i));
       if (!is_syn) {
         const double drive = drive_of(*net, i);
         const bool at_now = !(flags & kSlotDue) &&
@@ -1418,6 +1429,12 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     else
       net->neuron[i].flags = flags;
   }
+  if (clock_excess > 0 && !(clock_excess <= O::loaded_clock_slack(rounding, spiked_min_drive)))
+    return refuse(fail(SP_ERR_FORMAT,
+                       "not a valid saved network: clock value = %.17g at now = %.17g: the "
+                       "clock then is %.17g, and it is not the own clock of a neuron that "
+                       "spiked then (the smallest drive among them: %g)",
+                       times.clock_value, times.now, O::clock(*net, times.now), spiked_min_drive));
   if (net->compact) {
     // The list of the instant's flagged neurons, and the due count.
     net->recent_count = 0;

@@ -213,7 +213,7 @@ struct Ops<Lif> {
   static constexpr bool kLoadedClockMayBeZero = true;
   // (An own clock u/(I - 1) carries the state's relative rounding, within the tolerance.)
   static double loaded_phase_rounding(const Network &, double) { return 0; }
-  static double loaded_clock_slack(const Network &, double) { return 0; }
+  static double loaded_clock_slack(double, double) { return 0; }
   // (A re-base scales a time-frame state by e^-d, a relative rounding worth 2^-53 tau of its
   // recomputed spike time: within the loader's tolerance. See Ops<Qif>.)
   static double loaded_key_drift(const Network &, uint32_t, double) { return 0; }

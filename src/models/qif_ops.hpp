@@ -169,12 +169,9 @@ struct Ops<Qif> {
   }
   // A spiker's own clock (pi - x)/omega carries its phase's rounding divided by omega: with a
   // tiny drive far more than the time's rounding (a drive of 1e-308: a clock of 0 at s = 108,
-  // a fuzz_api finding). The loader allows it in the phase frame only, whose neurons share the
-  // drive (a time-frame spiker's own clock is its key's, io/save_load.cpp).
-  static double loaded_clock_slack(const Network &net, double rounding) {
-    double min_drive = INFINITY;
-    for (uint32_t i = 0; i < net.n; ++i)
-      if (drive_of(net, i) < min_drive) min_drive = drive_of(net, i);
+  // a fuzz_api finding), for a spiker of drive min_drive or more (the loader says which
+  // spikers: io/save_load.cpp).
+  static double loaded_clock_slack(double rounding, double min_drive) {
     return rounding / Qif::omega(min_drive);
   }
   static constexpr const char *kLoadedClockRule = "";

@@ -260,7 +260,7 @@ struct Ops<Tabulated> {
   // (omega = 1: an own clock carries a phase's rounding, an ulp of at most 128, within the
   // tolerance.)
   static double loaded_phase_rounding(const Network &, double) { return 0; }
-  static double loaded_clock_slack(const Network &, double) { return 0; }
+  static double loaded_clock_slack(double, double) { return 0; }
   // (Every phase moves by the same d at a re-base, rounded within an ulp of at most 128 tau:
   // within the loader's tolerance. See Ops<Qif>.)
   static double loaded_key_drift(const Network &, uint32_t, double) { return 0; }

@@ -757,27 +757,46 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
   }
 }
 
-/* QIF's slack for a tiny drive's own clock (a phase's rounding over its omega) is the phase
- * frame's, where every neuron has that drive: crafted time-frame bytes with one drive of
- * 5e-309 beside drives of 0.5 and a clock 5 tau off loaded, every neuron reset from it was
- * keyed before now, and the re-saved copy did not load (a fuzz_load finding). The same patch
- * with one tiny drive in the time frame is refused; the network's own clock loads. */
+/* QIF's slack for a tiny drive's own clock (a phase's rounding over its omega) belongs to a
+ * neuron of that drive: in the time frame, to one that spiked at now() (the clock at now() is
+ * read again only by events at now()). Crafted time-frame bytes with one drive of 5e-309
+ * beside drives of 0.5 and a clock 5 tau off at now loaded, every neuron reset from it was
+ * keyed before now, and the re-saved copy did not load (a fuzz_load finding). The same patch,
+ * the tiny drive on a neuron well below threshold that did not spike at now, is refused; the
+ * network's own clock loads, and so does the patched clock at a time before now (never read
+ * again). */
 static void test_qif_time_frame_clock_has_no_phase_slack(void **state) {
   const uint32_t n = 12;
   sp_network *a = NULL;
   sp_spike sp;
   size_t len;
   unsigned char *buf;
+  double v[12], now;
+  uint32_t low = 0, i;
   (void)state;
   a = stepped(SP_MODEL_QIF, n, 1.2, SP_FRAME_TIME, &sp);
-  assert_int_equal(sp_set_drive(a, 3, 1e-300), SP_OK);
+  assert_int_equal(sp_voltages(a, v, n), SP_OK);
+  for (i = 1; i < n; ++i)
+    if (v[i] < v[low]) low = i;
+  assert_true(v[low] < -0.5);
+  assert_int_equal(sp_set_drive(a, low, 1e-300), SP_OK);
   assert_int_equal(sp_step(a, &sp), SP_OK);
+  assert_true(sp.neuron != low);
   buf = save(a, &len);
+  now = sp_now(a);
+  /* (The spiker's own clock, cached at now.) */
+  assert_true(fmt_get_f64(buf + OFF_CLOCK_TIME(n)) == now);
   expect_same_continuation(a, buf, len, 4);
-  fmt_put_f64(buf + OFF_CLOCK_TIME(n), sp_now(a));
-  fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 6.882476209741188e-247);
+  fmt_put_f64(buf + OFF_CLOCK_VALUE(n), fmt_get_f64(buf + OFF_CLOCK_VALUE(n)) + 5.0);
   fmt_reseal(buf, len);
-  expect_refused(buf, len, "clock value");
+  expect_refused(buf, len, "not the own clock of a neuron that spiked then");
+  {
+    sp_network *b = NULL;
+    fmt_put_f64(buf + OFF_CLOCK_TIME(n), now / 2);
+    fmt_reseal(buf, len);
+    assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+    sp_network_destroy(b);
+  }
   free(buf);
   sp_network_destroy(a);
 }
