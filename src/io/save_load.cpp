@@ -1305,6 +1305,10 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       // crossing near a touch of threshold is ill-conditioned: 1e-6), and a key marked stale
       // is a lower bound of it, not before now.
       // A QIF phase's re-bases may move it further (Ops<Qif>::loaded_phase_rounding).
+      // (Compared with the spike time itself: the engine keys one before now at now, but a
+      // key just after now is not that of a state whose spike time is long past, which would
+      // spike then from its own, earlier clock: a fuzz_load finding.)
+      if (!is_syn) expect = O::neuron_spike_time(*net, i);
       double tol = (is_syn ? 1e-6 : 1e-9) * (std::fabs(expect) + times.t0 + d.tau) +
                    O::loaded_key_drift(*net, i, rounding);
       bool near = key == expect || (std::isfinite(expect) && std::fabs(key - expect) <= tol);

@@ -801,6 +801,42 @@ static void test_qif_time_frame_clock_has_no_phase_slack(void **state) {
   sp_network_destroy(a);
 }
 
+/* A LIF time-frame key just after now whose state's spike time is long past (V above
+ * threshold): the engine keys such a state at now (due), and a key 5.8e-11 s after now came
+ * within the loader's tolerance of that clamped key. Loaded, the neuron spiked at its key from
+ * its own clock, that of its past spike time; its reset was keyed before now and the re-saved
+ * copy did not load (a fuzz_load finding). Refused; the same state keyed at now loads. */
+static void test_time_key_after_now_of_a_past_spike_is_refused(void **state) {
+  const uint32_t n = 12;
+  sp_network *a = NULL, *b = NULL;
+  sp_spike sp;
+  size_t len;
+  unsigned char *buf;
+  uint32_t j;
+  double now, t0;
+  (void)state;
+  a = stepped(SP_MODEL_LIF, n, 1.2, SP_FRAME_TIME, &sp);
+  j = (sp.neuron + 1) % n;
+  buf = save(a, &len);
+  now = sp_now(a);
+  t0 = fmt_get_f64(buf + OFF_T0(n));
+  assert_true(fmt_get_f64(buf + OFF_REFR(n, j)) < now);
+  /* u = (I - 1) e^((t_s - t0)/tau) for a spike time t_s five tau before now */
+  fmt_put_f64(buf + OFF_STATE(n, j), 0.2 * exp((now - 0.05 - t0) / 0.01));
+  /* (within the loader's tolerance of now, 1e-9 (now + t0 + tau)) */
+  fmt_put_f64(buf + OFF_KEY(n, j), now + 1e-11);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "neither at or before now");
+  fmt_put_f64(buf + OFF_KEY(n, j), now);
+  fmt_reseal(buf, len);
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+  assert_int_equal(sp_step(b, &sp), SP_OK);
+  assert_true(sp.t == now);
+  sp_network_destroy(b);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 /* Saves a, patches neuron j of model `model` (LIF or QIF, phase frame) to the key `key` (its
    state too), and expects the loader to refuse the bytes with `why`; the unpatched bytes load
    and continue. */
@@ -1229,6 +1265,7 @@ int main(void) {
       cmocka_unit_test(test_qif_phase_overflow_is_refused),
       cmocka_unit_test(test_cached_clock_far_from_its_time_is_refused),
       cmocka_unit_test(test_qif_time_frame_clock_has_no_phase_slack),
+      cmocka_unit_test(test_time_key_after_now_of_a_past_spike_is_refused),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_lif_time_state_near_overflow_keeps_its_spike),
       cmocka_unit_test(test_phase_request_with_drives_made_to_differ_loads),
