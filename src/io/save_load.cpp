@@ -1433,7 +1433,13 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     else
       net->neuron[i].flags = flags;
   }
-  if (clock_excess > 0 && !(clock_excess <= O::loaded_clock_slack(rounding, spiked_min_drive)))
+  // (And at most t0/tau: a time-frame own clock is (key - t0')/tau for the t0' its key was
+  // computed at, between 0 and t0, less the re-bases' rounding of its phase since, which each
+  // lose at most their own shift: a crafted clock of 0 at t0 = 0 with a drive of 1e-312 that
+  // spiked at now loaded, a fuzz_load finding.)
+  if (clock_excess > 0 &&
+      !(clock_excess <=
+        std::fmin(O::loaded_clock_slack(rounding, spiked_min_drive), times.t0 / net->tau)))
     return refuse(fail(SP_ERR_FORMAT,
                        "not a valid saved network: clock value = %.17g at now = %.17g: the "
                        "clock then is %.17g, and it is not the own clock of a neuron that "

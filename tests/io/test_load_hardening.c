@@ -801,6 +801,40 @@ static void test_qif_time_frame_clock_has_no_phase_slack(void **state) {
   sp_network_destroy(a);
 }
 
+/* The same slack for a neuron of a tiny drive that did spike at now (taken to threshold: with a
+ * drive of 1e-300 any V > 0 is at threshold) is at most t0/tau: a time-frame spiker's own clock
+ * is (key - t0')/tau for the t0' its key was computed at, between 0 and t0. At t0 = 0 a clock
+ * 5 tau off is refused (it loaded, and the neurons spiking at now reset from it: a fuzz_load
+ * finding with a drive of 9e-312). */
+static void test_qif_time_frame_clock_of_a_tiny_drive_spiker(void **state) {
+  const uint32_t n = 12;
+  sp_network *a = NULL;
+  sp_spike sp;
+  size_t len;
+  unsigned char *buf;
+  double v[12], now;
+  uint32_t high = 0, i;
+  (void)state;
+  a = stepped(SP_MODEL_QIF, n, 1.2, SP_FRAME_TIME, &sp);
+  assert_int_equal(sp_voltages(a, v, n), SP_OK);
+  for (i = 1; i < n; ++i)
+    if (v[i] > v[high]) high = i;
+  assert_true(v[high] > 0);
+  assert_int_equal(sp_set_drive(a, high, 1e-300), SP_OK);
+  assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  now = sp_now(a);
+  assert_true(fmt_get_f64(buf + OFF_CLOCK_TIME(n)) == now);
+  assert_true(fmt_get_f64(buf + OFF_REFR(n, high)) == now); /* (it spiked at now) */
+  assert_true(fmt_get_f64(buf + OFF_T0(n)) == 0.0);
+  expect_same_continuation(a, buf, len, 4);
+  fmt_put_f64(buf + OFF_CLOCK_VALUE(n), fmt_get_f64(buf + OFF_CLOCK_VALUE(n)) + 5.0);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "not the own clock of a neuron that spiked then");
+  free(buf);
+  sp_network_destroy(a);
+}
+
 /* A LIF time-frame key just after now whose state's spike time is long past (V above
  * threshold): the engine keys such a state at now (due), and a key 5.8e-11 s after now came
  * within the loader's tolerance of that clamped key. Loaded, the neuron spiked at its key from
@@ -1265,6 +1299,7 @@ int main(void) {
       cmocka_unit_test(test_qif_phase_overflow_is_refused),
       cmocka_unit_test(test_cached_clock_far_from_its_time_is_refused),
       cmocka_unit_test(test_qif_time_frame_clock_has_no_phase_slack),
+      cmocka_unit_test(test_qif_time_frame_clock_of_a_tiny_drive_spiker),
       cmocka_unit_test(test_time_key_after_now_of_a_past_spike_is_refused),
       cmocka_unit_test(test_negative_lif_state_below_threshold_is_refused),
       cmocka_unit_test(test_lif_time_state_near_overflow_keeps_its_spike),
