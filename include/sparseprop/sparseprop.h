@@ -926,18 +926,20 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * same instant, the spike time has a kink in the parameters: the gradient is the one-sided
  * derivative in the direction that keeps the recorded order (the input, delivered first, stays
  * before the spike); central finite differences straddle the kink and disagree with it.
- * So for an input at a QIF or EIF neuron's own spike instant, which it ignores (event rule 2):
- * the input first, just before the blow-up, where it scales the time left by G(V)/G(V + w)
- * (1 as V -> +inf for QIF, exp(-w/D_T) for EIF). With current-based synapses, an input at a
+ * So for an input at a QIF, EIF or custom neuron's own spike instant at V = +inf, which it
+ * ignores (event rule 2): the input first, just before the blow-up, where it scales the time
+ * left by G(V)/G(V + w): its limit as V -> +inf, 1 for QIF, exp(-w/D_T) for EIF, and for a
+ * custom F exp(-kappa w) with kappa = lim d ln G/dV, which sp_network_create samples from F
+ * (up to where F(V) + I overflows, or V = 1e300: kappa = 0 for F growing like a power of V, 1/D
+ * for D exp(V/D), also under a power of V); for F growing faster than any exponential the
+ * limit is 0 for w > 0 and +inf for w < 0, where sp_backward fails with SP_ERR_NUMERIC (a
+ * gradient not finite). A network loaded from a file written before kappa was sampled takes
+ * 0. With current-based synapses, an input at a
  * neuron's own crossing instant that makes dV/dt negative there (the neuron spikes anyway:
  * sp_network_desc's tau_syn) leaves that side without a crossing, and the gradient is the
  * continuous side's, the spike first: the slope before the input, the input after the spike
  * (and after its reset when t_ref = 0; a recording that ends at that spike ends before the
  * instant's external inputs, so the drift of every V at the end has the currents before them).
- * Not yet for custom models with the blow-up (known;
- * found by an outside client): they take an input at their own spike instant as having no
- * effect (the side where the spike comes first; the limit of G(V)/G(V + w) is not known from
- * the table: 1 for an F growing like a power of V, as for QIF, not for an exponential F).
  * A neuron due when the recording starts (at threshold then, e.g. after sp_run to exactly its
  * spike time, or kept due by a drive change) spikes at the start, which is fixed with the
  * starting state: that spike's time has no gradient (the side that keeps it there), and the

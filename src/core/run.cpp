@@ -434,17 +434,19 @@ class Loop {
 
   // One target of a row: a target that ignores an input at t is recorded as such (NaN
   // pre-state) and skipped; for the others the pre-state is recorded and f(s, i, slot) called.
-  // (An EIF neuron at its own spike records its state: the backward pass takes the input
-  // first, just before the blow-up, where it scales the time left by exp(-w/D_T); see
-  // Deriv<Tabulated>::input.)
+  // (An EIF or custom neuron at its own spike, V = +inf, is recorded as a state of +inf: the
+  // backward pass takes the input first, just before the blow-up, where it scales the time
+  // left by Table::blowup_ratio(w), exp(-w/D_T) for EIF; see Deriv<Tabulated>::input. The
+  // marker, not the state, so that a phase a rounding short of the period takes that limit
+  // too. QIF's limit is 1, no effect: NaN.)
   template <bool rec, class F>
   void visit(uint32_t s, uint32_t i, Slot &slot, double t, bool no_refractory, F &f) {
     const bool ignored = ignores(slot, i, t, no_refractory);
     if (rec) {
       Tape &tape = net_.tape;
-      const bool kept = !ignored || (std::is_same_v<M, Tabulated> && net_.model == SP_MODEL_EIF &&
-                                     at_own_spike(slot, i));
-      tape.pre[tape.n_pre++] = kept ? slot.state : NAN;
+      double pre = slot.state;
+      if (ignored) pre = std::is_same_v<M, Tabulated> && at_own_spike(slot, i) ? INFINITY : NAN;
+      tape.pre[tape.n_pre++] = pre;
     }
     if (!ignored) f(s, i, slot);
   }

@@ -29,11 +29,12 @@ struct Deriv<Tabulated> {
     const Table &tab = O::table(*ev.net, drive);
     double v = tab.voltage(x + ev.s), v2 = v + w;
     if (!(v < INFINITY)) {
-      // EIF at its blow-up (an input at its own spike instant, which it ignores, event rule 2;
-      // the tape records no other): the partials' limit as V -> +inf, the side that keeps the
-      // recorded order (the input first, just before the blow-up, where it scales the time
-      // left by G(V)/G(V + w) -> exp(-w/D_T)): 1/G(V + w) -> 0 and phi_I(V) -> dT_I/dI.
-      double ratio = std::exp(-w / tab.delta_t);
+      // At its own spike (an input at its spike instant, which it ignores, event rule 2; the
+      // tape records x = +inf for it, core/run.cpp): the partials' limit as V -> +inf, the side
+      // that keeps the recorded order (the input first, just before the blow-up, where it
+      // scales the time left by G(V)/G(V + w) -> blowup_ratio(w): exp(-w/D_T) for EIF, 1 for
+      // F = V^2): 1/G(V + w) -> 0 and phi_I(V) -> dT_I/dI.
+      double ratio = tab.blowup_ratio(w);
       return InputPartials{ratio, (ratio - 1.0) / ev.tau, 0.0, tab.dperiod * (1.0 - ratio)};
     }
     // A custom model clamps an input that carries V below v_lo: phi' = phi_lo(I), so x' moves

@@ -591,10 +591,20 @@ static void test_due_at_the_recording_start(void **state) {
    as having no effect, the other side: -0.0166 against -0.00225 for w = 0.2; an outside
    client's finding). One EIF neuron, an input queued at its first spike time T; loss = the
    first two spike times; dL/dv0 against one-sided finite differences from below (v0 - h: the
-   spike later, the input before it), which converge to it, and not from above. */
-static double eif_input_at_spike_loss(double v0, double w, double t_in, sp_network **keep) {
+   spike later, the input before it), which converge to it, and not from above. The same for a
+   custom model with EIF's F as its callback (custom = 1: the factor exp(-kappa w) from the
+   growth kappa = lim d ln G/dV the table samples from F; before, custom models took the input
+   as having no effect). */
+static double eif_as_custom(double v, void *ctx) {
+  (void)ctx;
+  return -v + 0.1 * exp((v - 1.0) / 0.1);
+}
+
+static double eif_input_at_spike_loss(int custom, double v0, double w, double t_in,
+                                      sp_network **keep) {
   static const uint64_t rp[2] = {0, 1};
   static const uint32_t tg[1] = {0};
+  sp_model_params mp;
   sp_network_desc d;
   sp_network *net = NULL;
   sp_spike buf[2];
@@ -602,6 +612,15 @@ static double eif_input_at_spike_loss(double v0, double w, double t_in, sp_netwo
   double dl[2] = {1, 1};
   sp_network_desc_init(&d, sizeof d);
   d.model = SP_MODEL_EIF;
+  if (custom) {
+    memset(&mp, 0, sizeof mp);
+    mp.struct_size = (uint32_t)sizeof mp;
+    mp.v_reset = 0.0;
+    mp.v_spike = INFINITY;
+    mp.f = eif_as_custom;
+    d.model = SP_MODEL_CUSTOM;
+    d.model_params = &mp;
+  }
   d.n = 1;
   d.tau = 0.01;
   d.drive = 1.1;
@@ -622,44 +641,45 @@ static double eif_input_at_spike_loss(double v0, double w, double t_in, sp_netwo
 static void test_eif_input_at_its_spike_instant(void **state) {
   static const double weights[3] = {0.2, -0.5, 0.05};
   const double v0 = 0.3;
-  int q;
+  int q, c;
   (void)state;
-  for (q = 0; q < 3; ++q) {
-    const double w = weights[q];
-    sp_network *net = NULL;
-    double g, t_in, base, below[2], above;
-    int k;
-    sp_network *control = NULL;
-    sp_spike first;
-    /* T: the first spike without the input */
-    eif_input_at_spike_loss(v0, w, -1.0, &control);
-    assert_int_equal(sp_rewind(control), SP_OK);
-    assert_int_equal(sp_step(control, &first), SP_OK);
-    sp_network_destroy(control);
-    t_in = first.t;
-    base = eif_input_at_spike_loss(v0, w, t_in, &net);
-    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g, 1), SP_OK);
-    sp_network_destroy(net);
-    for (k = 0; k < 2; ++k) {
-      const double h = k ? 1e-8 : 1e-7;
-      below[k] = (base - eif_input_at_spike_loss(v0 - h, w, t_in, NULL)) / h;
+  for (c = 0; c < 2; ++c)
+    for (q = 0; q < 3; ++q) {
+      const double w = weights[q];
+      sp_network *net = NULL;
+      double g, t_in, base, below[2], above;
+      int k;
+      sp_network *control = NULL;
+      sp_spike first;
+      /* T: the first spike without the input */
+      eif_input_at_spike_loss(c, v0, w, -1.0, &control);
+      assert_int_equal(sp_rewind(control), SP_OK);
+      assert_int_equal(sp_step(control, &first), SP_OK);
+      sp_network_destroy(control);
+      t_in = first.t;
+      base = eif_input_at_spike_loss(c, v0, w, t_in, &net);
+      assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g, 1), SP_OK);
+      sp_network_destroy(net);
+      for (k = 0; k < 2; ++k) {
+        const double h = k ? 1e-8 : 1e-7;
+        below[k] = (base - eif_input_at_spike_loss(c, v0 - h, w, t_in, NULL)) / h;
+      }
+      above = (eif_input_at_spike_loss(c, v0 + 1e-8, w, t_in, NULL) - base) / 1e-8;
+      print_message("# %s, w %g: dL/dv0 %.10g, from below %.10g (h 1e-7), %.10g (1e-8); from "
+                    "above %.10g\n",
+                    c ? "custom F = EIF's" : "EIF", w, g, below[0], below[1], above);
+      /* converging from below: the smaller step is closer */
+      assert_true(fabs(below[1] - g) <= fabs(below[0] - g) + 1e-12);
+      /* (One-sided differences err by O(h): extrapolated from the two steps.) */
+      {
+        const double extrapolated = below[1] + (below[1] - below[0]) / 9.0;
+        if (!(fabs(extrapolated - g) <= 1e-5 * fabs(g)))
+          fail_msg("%s, w %g: dL/dv0 = %.10g, one-sided differences from below %.10g",
+                   c ? "custom" : "EIF", w, g, extrapolated);
+      }
+      /* and not the other side, which differs by exp(-w/D_T) on the first spike's term */
+      assert_true(fabs(above - g) > 1e-3 * fabs(g));
     }
-    above = (eif_input_at_spike_loss(v0 + 1e-8, w, t_in, NULL) - base) / 1e-8;
-    print_message("# EIF, w %g: dL/dv0 %.10g, from below %.10g (h 1e-7), %.10g (1e-8); from "
-                  "above %.10g\n",
-                  w, g, below[0], below[1], above);
-    /* converging from below: the smaller step is closer */
-    assert_true(fabs(below[1] - g) <= fabs(below[0] - g) + 1e-12);
-    /* (One-sided differences err by O(h): extrapolated from the two steps.) */
-    {
-      const double extrapolated = below[1] + (below[1] - below[0]) / 9.0;
-      if (!(fabs(extrapolated - g) <= 1e-5 * fabs(g)))
-        fail_msg("w %g: dL/dv0 = %.10g, one-sided differences from below %.10g", w, g,
-                 extrapolated);
-    }
-    /* and not the other side, which differs by exp(-w/D_T) on the first spike's term */
-    assert_true(fabs(above - g) > 1e-3 * fabs(g));
-  }
 }
 
 /* Current-based synapses: a neuron crossing V = 1 at T spikes then even if an input at T

@@ -562,6 +562,78 @@ void test_memory_and_check(void **) {
   assert_memory_equal(again.data(), mem.data(), n);
 }
 
+// A custom blow-up's growth at infinity (Table::tail_lo, kappa = lim d ln G/dV), sampled from F
+// at the build for the gradient of an input at a neuron's own spike instant, against its closed
+// form for F growing like powers, exponentials (with power prefactors, whose local slope
+// kappa + p/V the build must extrapolate) and faster; and the ratio blowup_ratio(w) it gives.
+double f_cubic(double v, void *) { return v * v * v + 1; }
+double f_exp_ctx(double v, void *ctx) {  // D exp((V - 1)/D) - V, ctx = &D (EIF as a callback)
+  const double d = *static_cast<const double *>(ctx);
+  return d * std::exp((v - 1) / d) - v;
+}
+double f_v2_exp_half(double v, void *) { return v * v * std::exp(0.5 * v); }
+double f_exp_v2(double v, void *) { return std::exp(0.5 * v * v); }
+double f_v2_slow_exp(double v, void *) { return v * v + std::exp(v / 1000); }
+
+void test_custom_tail_growth(void **) {
+  struct Case {
+    const char *name;
+    double (*f)(double, void *);
+    double d;      // ctx for f_exp_ctx
+    double kappa;  // lim d ln G/dV (-1: faster than any exponential)
+  } cases[] = {
+      {"V^2", f_qif, 0, 0.0},
+      {"V^3 + 1", f_cubic, 0, 0.0},
+      {"exp, D = 1", f_exp_ctx, 1.0, 1.0},
+      {"exp, D = 0.1", f_exp_ctx, 0.1, 10.0},
+      {"exp, D = 1e-3", f_exp_ctx, 1e-3, 1e3},
+      {"V^2 exp(V/2)", f_v2_exp_half, 0, 0.5},
+      {"V^2 + exp(V/1000)", f_v2_slow_exp, 0, 1e-3},
+      {"exp(V^2/2)", f_exp_v2, 0, -1.0},
+  };
+  for (const Case &c : cases) {
+    TableParams p = custom(c.f, 1.5, 0.0, INFINITY);
+    p.v_min = -0.5;  // (V^3 + 1 + I is negative from V = -1.36 down)
+    double d = c.d;
+    p.ctx = &d;
+    Built b = build(p);
+    const double k = b.t->tail_lo;
+    printf("# %-20s kappa %.17g (want %g)\n", c.name, k, c.kappa);
+    if (!(c.kappa <= 0 ? k == c.kappa : std::fabs(k - c.kappa) <= 1e-9 * c.kappa))
+      fail_msg("%s: kappa = %.17g, want %g", c.name, k, c.kappa);
+    for (double w : {-0.3, 0.0, 0.02, 1.5}) {
+      const double r = b.t->blowup_ratio(w);
+      const double want = w == 0        ? 1.0
+                          : c.kappa < 0 ? (w > 0 ? 0.0 : INFINITY)
+                                        : std::exp(-c.kappa * w);
+      if (!(c.kappa < 0 || w == 0 ? r == want : std::fabs(r - want) <= 1e-8 * want))
+        fail_msg("%s: blowup_ratio(%g) = %.17g, want %.17g", c.name, w, r, want);
+    }
+  }
+  // A finite threshold has no blow-up: 0; EIF's ratio is exp(-w/D_T) from its own D_T.
+  assert_true(build(custom(f_qif, 1.5, 0.0, 3.0)).t->tail_lo == 0);
+  Built e = build(eif(1.2, 0.0, 1.0, 0.25, INFINITY));
+  assert_true(e.t->blowup_ratio(0.5) == std::exp(-0.5 / 0.25));
+  // The loader's check: a custom growth below 0 other than -1, or set with a finite threshold,
+  // is refused; 0 (the files written before it was sampled) loads.
+  for (int finite = 0; finite < 2; ++finite) {
+    TableParams p = custom(f_qif, 1.5, 0.0, finite ? 3.0 : INFINITY);
+    TableError err;
+    const size_t n = sp::table_bytes(p, &err);
+    std::vector<double> mem(n / sizeof(double), 0.0);
+    Table *t = const_cast<Table *>(sp::table_build(p, mem.data(), n, &err));
+    assert_non_null(t);
+    for (double bad : {-0.5, -2.0, 0.25}) {
+      if (!finite && bad > 0) continue;  // a blow-up may have any growth >= 0
+      t->tail_lo = bad;
+      assert_null(sp::table_check(mem.data(), n, &err));
+      assert_non_null(std::strstr(err.message, "tail_lo"));
+    }
+    t->tail_lo = 0;
+    assert_non_null(sp::table_check(mem.data(), n, &err));
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 // Kick maps (kick_map.hpp): phi -> phi(V(phi) + w) on uniform segments, against the closed
 // forms of F = -V and F = V^2 and, for EIF, the quadrature above. Errors are in units of
@@ -738,6 +810,7 @@ int main(void) {
       cmocka_unit_test(test_rejections),
       cmocka_unit_test(test_eif_saturates_far_below),
       cmocka_unit_test(test_memory_and_check),
+      cmocka_unit_test(test_custom_tail_growth),
       cmocka_unit_test(test_kick_map_closed_forms),
       cmocka_unit_test(test_kick_map_eif),
       cmocka_unit_test(test_kick_map_structure),

@@ -31,6 +31,59 @@ constexpr double kTailStartRate = 0x1p14;
 bool steep_tail_start(const TableParams &p, double v) {
   return rate_from_f(p, v) > kTailStartRate * std::fmax(1.0, rate_from_f(p, p.v_reset));
 }
+// A custom blow-up's growth at infinity, kappa = lim d ln G/dV as V -> +inf, for the gradient of
+// an input at a neuron's own spike instant (Table::blowup_ratio; table.hpp). F is sampled from
+// the tail start hi up to V2, where F + I stops being finite (or 1e300), and at V1 < V2 where
+// ln G is half of ln G(V2): the local log-slopes sigma = d ln G/dV there (central differences,
+// relative step 1e-4) and e = ln(V2 sigma2 / (V1 sigma1)) / ln(V2/V1) tell the growth apart:
+// e is 0 for a power of V (sigma = p/V), 1 for an exponential (sigma -> kappa), 2 and more
+// beyond (exp(V^2)). A power gives kappa = 0; an exponential the extrapolation of
+// sigma = kappa + c/V through the two points (exact for V^p exp(kappa V)); faster growth -1
+// (the ratio is then 0 or +inf: see blowup_ratio).
+double log_slope(const TableParams &p, double v) {
+  constexpr double kStep = 1e-4;
+  const double a = rate_from_f(p, v * (1 - kStep)), b = rate_from_f(p, v * (1 + kStep));
+  if (!(a > 0 && b > 0 && a < INFINITY && b < INFINITY)) return NAN;
+  return (std::log(b) - std::log(a)) / (2 * kStep * v);
+}
+double custom_tail_growth(const TableParams &p, double hi) {
+  constexpr double kTop = 1e300;
+  double top = hi;
+  if (std::isnan(log_slope(p, top))) return -1;  // F + I overflows at the tail start itself
+  // Doubling, then (after the first V past it) halving the step, to the last V where the
+  // slope is still defined.
+  bool doubling = true;
+  for (double step = top; step >= 1e-6 * top && top < kTop;) {
+    const double next = top + step;
+    if (next <= kTop && !std::isnan(log_slope(p, next))) {
+      top = next;
+      if (doubling) step = top;
+    } else {
+      doubling = false;
+      step *= 0.5;
+    }
+  }
+  // V1 where ln G is half its value at V2 = top (bisection; G rises there): deep in the
+  // asymptotic regime of an exponential (G = e^354 at an overflow of e^709) and of a power
+  // (V1 = sqrt(V2)), whatever the scale of F.
+  const double v2 = top, half = 0.5 * std::log(rate_from_f(p, top));
+  double a = hi, b = top;
+  if (std::log(rate_from_f(p, a)) < half) {
+    for (int i = 0; i < 200 && b > a; ++i) {
+      const double m = a + 0.5 * (b - a);
+      if (!(m > a && m < b)) break;
+      (std::log(rate_from_f(p, m)) < half ? a : b) = m;
+    }
+  }
+  const double v1 = a;
+  if (!(v2 >= 1.001 * v1)) return -1;  // F + I overflows within 0.1% above V1
+  const double s1 = log_slope(p, v1), s2 = log_slope(p, v2);
+  if (!(s1 > 0 && s2 > 0)) return 0;  // not rising there: no exponential growth seen
+  const double e = std::log(v2 * s2 / (v1 * s1)) / std::log(v2 / v1);
+  if (e < 0.5) return 0;
+  if (e > 1.5) return -1;
+  return std::fmax(0.0, (v2 * s2 - v1 * s1) / (v2 - v1));
+}
 constexpr int kTailTerms = 5;
 // A custom model's tabulated ranges (reset to threshold or tail start, the clamp region below
 // reset, the tail in 1/V) start as this many equal pieces: 20 nodes each, spaced about
@@ -759,7 +812,7 @@ bool Builder::run(Table *hd) {
     hd->dphi_lo = dphi_lo;
     hd->period = period;
     hd->dperiod = dperiod;
-    hd->tail_lo = tail_c;
+    hd->tail_lo = p.kind == TableKind::kEif ? tail_c : blowup ? custom_tail_growth(p, hi) : 0.0;
   }
   return true;
 }
@@ -854,6 +907,9 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
                             t->phi_lo, t->phi_hi,  t->dphi_lo, t->period, t->dperiod, t->tail_lo};
   for (double x : scalars)
     if (!std::isfinite(x)) return bad("a non-finite parameter");
+  if (t->kind == static_cast<uint32_t>(TableKind::kCustom) &&
+      !(blowup ? t->tail_lo >= 0 || t->tail_lo == -1 : t->tail_lo == 0))
+    return bad("tail_lo: a custom model's growth at infinity is -1 or >= 0 (0 without blow-up)");
   if (!(t->v_lo <= t->v_reset && t->v_reset < t->v_hi && t->phi_lo <= 0 && t->phi_hi > 0 &&
         t->period >= t->phi_hi && (blowup || t->v_hi == t->v_spike)))
     return bad("inconsistent ranges");
@@ -1014,6 +1070,13 @@ double Table::dphase_ddrive(double v) const {
   if (v_spike < INFINITY) return dperiod;
   if (w.eif()) return dperiod + eif_remain_d(std::exp(-(v - v_t) / delta_t), tail_lo, delta_t);
   return dperiod + w.tail_value(1 / v, w.l.tail_sd);
+}
+
+double Table::blowup_ratio(double w) const {
+  if (kind == static_cast<uint32_t>(TableKind::kEif)) return std::exp(-w / delta_t);
+  if (w == 0 || tail_lo == 0) return 1.0;
+  if (tail_lo < 0) return w > 0 ? 0.0 : INFINITY;
+  return std::exp(-tail_lo * w);
 }
 
 double Table::rate(double v) const {

@@ -98,7 +98,11 @@ struct Table {
   double dphi_lo;         // d phi/dI at v_lo
   double period;          // T_I = phi(v_spike)
   double dperiod;         // d T_I/dI
-  double tail_lo;         // EIF: L's constant (I - V_T)/D_T; custom: unused
+  // EIF: L's constant (I - V_T)/D_T. Custom blow-up: kappa = lim d ln G/dV as V -> +inf,
+  // sampled from F at the build (0 for F growing like a power of V, 1/D for D exp(V/D), -1 for
+  // faster than any exponential); 0 with a finite v_spike, and in files written before it was
+  // sampled (src/io/FORMAT.md).
+  double tail_lo;
 
   // Phase of voltage v (T_I at or past the spike; custom: phi_lo below v_lo).
   double phase(double v) const;
@@ -109,6 +113,11 @@ struct Table {
   }
   // Voltage at phase phi (v_spike, +inf for the blow-up, at phi >= T_I).
   double voltage(double phi) const;
+  // A blow-up model's lim G(V)/G(V + w) as V -> +inf: the factor by which an input of weight w
+  // just before the blow-up scales the time left (the gradient of an input at a neuron's own
+  // spike instant, tab_deriv.hpp). exp(-w/D_T) for EIF, exp(-kappa w) for a custom F (1 for a
+  // power of V; 0 or +inf for F faster than any exponential, as w is positive or negative).
+  double blowup_ratio(double w) const;
   // d phi/dI at fixed voltage v.
   double dphase_ddrive(double v) const;
   // G(v) = F(v) + I: EIF from its formula, custom from the tabulated 1/G (relative error about
