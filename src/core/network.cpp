@@ -846,13 +846,22 @@ const char *network_compact_refusal(const sp_network_desc &d, bool drives_equal,
 }
 
 sp_status network_refuse_compact(const Network *net, const char *what) {
+  // (The threshold is read again here: the network's layout was chosen at its creation, and
+  // the message says what a network created now would get.)
+  const uint32_t min_n = network_compact_min_n();
+  char now[96];
+  if (min_n == UINT32_MAX)
+    std::snprintf(now, sizeof now, "the environment now turns the compact layout off");
+  else
+    std::snprintf(now, sizeof now, "a network created now gets the compact layout from n = %u on",
+                  min_n);
   return fail(SP_ERR_UNSUPPORTED,
               "%s: this network (n = %u) has the compact layout (one shared drive, no per-neuron "
               "v0, refractory ends, time keys, marks or tape), which does not support it; the full "
               "layout does: create the network with frame = SP_FRAME_TIME, or with the "
-              "environment variable SPARSEPROP_COMPACT_MIN_N above n (the compact layout is "
-              "chosen from n = %u on now; README.md, Memory layouts)",
-              what, net->n, network_compact_min_n());
+              "environment variable SPARSEPROP_COMPACT_MIN_N above n (%s; README.md, Memory "
+              "layouts)",
+              what, net->n, now);
 }
 
 void network_build_kick_maps(Network *net) {

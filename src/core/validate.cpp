@@ -150,11 +150,16 @@ sp_status check_tau_syn(const sp_network_desc &d) {
   if (!(d.tau_syn >= 0.0) || !finite(d.tau_syn))
     return fail(SP_ERR_ARGUMENT, "tau_syn = %g: must be finite and >= 0 (0: delta synapses)",
                 d.tau_syn);
-  if (d.model != SP_MODEL_LIF)
+  if (d.model != SP_MODEL_LIF) {
+    const char *name = d.model == SP_MODEL_QIF      ? "SP_MODEL_QIF"
+                       : d.model == SP_MODEL_EIF    ? "SP_MODEL_EIF"
+                       : d.model == SP_MODEL_CUSTOM ? "SP_MODEL_CUSTOM"
+                                                    : "unknown";
     return fail(SP_ERR_UNSUPPORTED,
-                "tau_syn = %g: current-based synapses are implemented for SP_MODEL_LIF only "
-                "(model = %u); use tau_syn = 0",
-                d.tau_syn, d.model);
+                "tau_syn = %g: current-based synapses are implemented for SP_MODEL_LIF only, "
+                "not for model = %u (%s); use tau_syn = 0",
+                d.tau_syn, d.model, name);
+  }
   double ratio = d.tau_syn / d.tau;
   if (!(ratio >= 1e-4 && ratio <= 1e4))
     return fail(SP_ERR_UNSUPPORTED,
