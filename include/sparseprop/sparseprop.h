@@ -5,7 +5,10 @@
  * exactly (SparseProp, Engelken, NeurIPS 2023): spike times are computed in closed form
  * between events, and a network spike costs O(K log N) instead of O(N). Precision: a neuron
  * firing on its own (no input) spikes within 8 ulps of its exact spike time plus 4 x 2^-52 tau
- * (the rounding of its spike time is never fed back); its reset state is rounded at each spike,
+ * (the rounding of its spike time is never fed back), the exact time being that of the state
+ * it holds: v0's rounding to a state at creation comes on top once (QIF: a phase, whose half
+ * ulp is up to 2^-52 tau/sqrt(I) in time, beyond 4 x 2^-52 tau for I below 1/16: 6.7 times the
+ * bound for a first spike at I = 1e-6); its reset state is rounded at each spike,
  * which adds up like a random walk, about sqrt(k)/2 x 2^-52 tau after k spikes, beyond that
  * bound only for free periods much shorter than tau (LIF at I = 10^6: 27 times it after 10^5
  * spikes; README.md, State representation); each input rounds its targets' states once, a
@@ -67,7 +70,8 @@
  *     (in index order with any other neuron spiking then); until it has spiked it ignores
  *     further input at that instant. A LIF
  *     neuron at threshold at that instant (V = 1, due on its own) still takes its inputs: one
- *     that lowers V cancels its spike, one that raises it makes the spike triggered. A QIF
+ *     that lowers V cancels its spike, one that raises it or leaves it (a weight of 0 or one
+ *     too small to move V) makes the spike triggered, whose time then has no gradient. A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
  *     inputs at that instant and spikes on its own (flags 0); so does an EIF or custom neuron
  *     spiking at V = +inf whose phase is at its spike to rounding then, or whose own spike
@@ -456,7 +460,8 @@ typedef struct sp_network_desc {
  *
  * Sets d->struct_size and the defaults: model SP_MODEL_LIF, tau 0.01, input_capacity 4096,
  * everything else 0 or NULL (frame SP_FRAME_AUTO). Writes exactly min(struct_size,
- * SP_NETWORK_DESC_SIZE_MAX) bytes. Bytes past the layout this library knows are zeroed, so
+ * SP_NETWORK_DESC_SIZE_MAX) bytes, and d->struct_size is set to that number (a struct_size
+ * above the maximum becomes SP_NETWORK_DESC_SIZE_MAX). Bytes past the layout this library knows are zeroed, so
  * that a caller compiled against a newer header that leaves its new fields alone is accepted,
  * and one that sets them is refused rather than silently ignored.
  *
@@ -725,7 +730,10 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
  * within rounding of its spike (e.g. a v0 far above V_T: the time left to the blow-up is below
  * the phase's resolution); it spikes at now(). The phase models (QIF, EIF, custom) keep a phase,
  * so a voltage read from it is exact up to dV/dphi = F(V) + I times the phase's rounding: a
- * v0 of 3 with EIF's defaults (F + I about 5e7) reads back as 3 + 9.4e-9 (drive 1.1).
+ * v0 of 3 with EIF's defaults (F + I about 5e7) reads back as 3 + 9.4e-9 (drive 1.1). LIF
+ * keeps I - V scaled by the frame's clock, so a voltage read back carries a rounding of about
+ * an ulp of I (a v0 of 0.1 at drive 1.2 reads back as 0.10000000000000009, after creation as
+ * after sp_rewind; the network runs from its state, not from that reading).
  *
  * Parameters: net, the network.
  *             neuron, < n.
@@ -780,7 +788,8 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  *               phase table for (one not given at creation); a replica; a network with the
  *               compact layout (sp_network_memory);
  *             SP_ERR_NUMERIC: a drive outside the numeric range, or with a free period that
- *               is not finite or below 2^-30 tau or below the resolution of now();
+ *               is not finite or below 2^-30 tau or below the resolution of now() (now() +
+ *               period/4 rounds to now(): a period of at most about 2 ulps of now());
  *             SP_ERR_STATE while recording (drives cannot change then), even for the drive
  *               the neuron already has. Checked after the neuron index and the value's own
  *               checks (not finite; a QIF drive <= 0; its free period against tau), before
