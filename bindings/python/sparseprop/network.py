@@ -615,7 +615,10 @@ class Network:
     def close(self) -> None:
         """Frees the network now (``sp_network_destroy``). Calling it again does nothing;
         every other method and property then raises :class:`StateError`, except ``n``,
-        ``len()``, ``closed``, ``parent`` and ``repr()``, which the binding answers itself."""
+        ``len()``, ``closed``, ``parent`` and ``repr()``, which the binding answers itself.
+        Like every method it must not run while another thread uses the network (a call
+        such as ``run()`` releases the GIL): closing under a running call frees the memory
+        that call is using and crashes the interpreter."""
         for r in list(getattr(self, "_replicas", ())):
             r.close()
         ptr, self._ptr = getattr(self, "_ptr", None), None
