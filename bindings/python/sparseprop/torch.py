@@ -64,7 +64,7 @@ from torch.autograd.function import once_differentiable
 
 from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
 from .errors import ArgumentError, UnsupportedError
-from .network import Network, Param, _u64
+from .network import Network, Param, _f64_array, _u64
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
 
@@ -388,10 +388,11 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         input_weights: input weights, likewise.
         drives: one drive per neuron.
         v0: the initial voltages (the state the rewind returns to).
-        input_times: times of external input events (>= 0, < t_end to have an effect); no
-            gradient flows to them (see the module's notes).
-        input_channels: the channel of each input event, or one channel for all (default 0);
-            given without ``input_times``, ArgumentError.
+        input_times: times of external input events (>= 0, < t_end to have an effect), one
+            dimension (one sample per call; a 2-D array raises ArgumentError); no gradient
+            flows to them (see the module's notes).
+        input_channels: the channel of each input event, or one channel for all (default 0),
+            one dimension; given without ``input_times``, ArgumentError.
         first_spike_of: None to return every spike; else neuron indices whose first spike
             time is returned, in this order.
         missing: the value returned for a watched neuron that does not spike (default inf;
@@ -456,14 +457,21 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
                           "(the library does not compute it); it is treated as zero",
                           stacklevel=2)
     else:
-        times_t = torch.as_tensor(np.asarray(input_times, dtype=np.float64))
+        times_t = torch.as_tensor(_f64_array("input_times", input_times))
+    if times_t.dim() > 1:  # a batch of samples is one call per sample, not a flattened list
+        raise ArgumentError(SP_ERR_ARGUMENT, "input_times must be one-dimensional, got shape "
+                            f"{tuple(times_t.shape)}")
     n_events = int(times_t.numel())
     if input_channels is None:
         channels = np.zeros(n_events, dtype=np.int64)
-    elif isinstance(input_channels, torch.Tensor):
-        channels = input_channels.detach().cpu().numpy().reshape(-1)
     else:
-        channels = np.asarray(input_channels).reshape(-1)
+        if isinstance(input_channels, torch.Tensor):
+            input_channels = input_channels.detach().cpu().numpy()
+        channels = np.asarray(input_channels)
+        if channels.ndim > 1:
+            raise ArgumentError(SP_ERR_ARGUMENT, "input_channels must be one-dimensional, got "
+                                f"shape {channels.shape}")
+        channels = channels.reshape(-1)
     if channels.size == 1 and n_events != 1:
         channels = np.full(n_events, int(channels[0]), dtype=np.int64)
     watched = None

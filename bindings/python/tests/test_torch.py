@@ -247,6 +247,23 @@ def test_errors_pass_through():
         with pytest.raises(TypeError):
             spt.spike_times(net, T_END, first_spike_of=[0], stop_early=bad)
     assert spt.spike_times(net, T_END, first_spike_of=torch.tensor([1])).shape == (1,)
+    # One sample per call: a 2-D batch of input times (or channels) is refused, not flattened
+    # into one sample; the network is unchanged.
+    before = net.to_bytes()
+    batch = np.array([[0.002, 0.004], [0.003, 0.005]])
+    for times in (batch, torch.tensor(batch)):
+        with pytest.raises(sp.ArgumentError, match=r"input_times must be one-dimensional, "
+                           r"got shape \(2, 2\)"):
+            spt.spike_times(net, T_END, input_times=times, first_spike_of=[0])
+    with pytest.raises(sp.ArgumentError, match=r"input_channels must be one-dimensional, "
+                       r"got shape \(2, 1\)"):
+        spt.spike_times(net, T_END, input_times=[0.002, 0.004], input_channels=[[0], [0]],
+                        first_spike_of=[0])
+    with pytest.raises(TypeError, match="input_times"):
+        spt.spike_times(net, T_END, input_times=["0.002"], first_spike_of=[0])
+    assert net.to_bytes() == before
+    # A single time still counts as one event.
+    assert spt.spike_times(net, T_END, input_times=0.002, first_spike_of=[0]).shape == (1,)
 
 
 def test_failed_forward_leaves_the_network_unchanged():
