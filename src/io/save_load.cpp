@@ -1158,16 +1158,18 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   // How far QIF phases may have been rounded since their keys and clocks were computed.
   const double rounding = O::loaded_phase_rounding(*net, times.now);
   double clock_excess = 0.0;  // (a time-frame clock at now(): how far beyond the time's rounding)
+  bool zero = false;          // (LIF's time-frame 0: loaded as no cached clock)
   if (!std::isnan(times.clock_time)) {
     // The cached clock is the clock at its time, or a spiker's own clock (from its key or
     // state), which differs from that by the rounding of the time (ds, in units of tau; LIF's
-    // clock is exp(s): a relative error ds), or LIF's 0 (an own clock u/(I - 1) of a state that
-    // decayed to 0). A clock far from its time's would give resets from another instant.
+    // clock is exp(s): a relative error ds), or LIF's 0 in the time frame, which loads as no
+    // cached clock (kLoadedZeroClockIsNone). A clock far from its time's would give resets from
+    // another instant.
     double e = O::clock(*net, times.clock_time);
     double ds = 8 * DBL_EPSILON * (std::fabs(times.clock_time) + times.t0) / net->tau + 1e-6;
     // (The zero clock is a time-frame spiker's own: the phase frame's own clock is the due
     // key's, which is positive; a zero clock there would reset its spikers to a state of 0.)
-    bool zero = times.clock_value == 0 && O::kLoadedClockMayBeZero && frame == SP_FRAME_TIME;
+    zero = times.clock_value == 0 && O::kLoadedZeroClockIsNone && frame == SP_FRAME_TIME;
     // Beyond that, an own clock's rounding (loaded_clock_slack) for the smallest drive: the
     // phase frame's one drive; in the time frame a bound checked again below, with the flags.
     const double excess = std::fabs(times.clock_value - e) - ds * (1 + std::fabs(e));
@@ -1188,7 +1190,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
       if (frame == SP_FRAME_TIME && times.clock_time == times.now) clock_excess = excess;
     }
   }
-  net->clock_time = times.clock_time;
+  net->clock_time = zero ? NAN : times.clock_time;
   net->clock_value = times.clock_value;
   // (The compact layout's refractory ends are kSlotRecent flags of this instant: refr_end_of.)
   net->instant_time = net->compact ? times.now : NAN;

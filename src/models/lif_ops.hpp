@@ -205,12 +205,15 @@ struct Ops<Lif> {
                 t_ref, tau);
   }
 
-  // The loader's checks of a saved state (io/save_load.cpp). The clock E is positive (0 after
-  // an underflowing re-base: a spiker's own clock u/(I - 1) after its state decayed to 0); so
-  // is a phase-frame due key.
+  // The loader's checks of a saved state (io/save_load.cpp). The clock E is positive; so is a
+  // phase-frame due key. A time-frame file may hold a cached clock of 0: earlier loaders
+  // accepted it as a spiker's own clock u/(I - 1) of a state decayed to 0, which the engine
+  // does not make (a state below threshold with I > 1 is at least I - 1 after a re-base), and
+  // read at its instant it reset the neurons due then to a state of 0 (key -inf) or NaN. It
+  // loads as no cached clock, so that the events at its instant compute the clock then.
   static bool loaded_clock_ok(double e) { return e >= 0; }
   static constexpr const char *kLoadedClockRule = " and >= 0";
-  static constexpr bool kLoadedClockMayBeZero = true;
+  static constexpr bool kLoadedZeroClockIsNone = true;
   // (An own clock u/(I - 1) carries the state's relative rounding, within the tolerance.)
   static double loaded_phase_rounding(const Network &, double) { return 0; }
   static double loaded_clock_slack(double, double) { return 0; }

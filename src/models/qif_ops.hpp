@@ -150,7 +150,7 @@ struct Ops<Qif> {
   // The loader's checks of a saved state (io/save_load.cpp): phases and clocks take any finite
   // value, and so does v0 (there is no threshold to stay below).
   static bool loaded_clock_ok(double) { return true; }
-  static constexpr bool kLoadedClockMayBeZero = false;
+  static constexpr bool kLoadedZeroClockIsNone = false;
   // A phase's rounding, in radians, that the loader allows for (times.now: the saved now). A
   // saved phase is rounded once when it is computed (an ulp of at most 128: |x| stays below
   // 64 + pi between re-bases, rebase_span) and again at every re-base since, which adds

@@ -256,7 +256,7 @@ struct Ops<Tabulated> {
   // The loader's checks of a saved state (io/save_load.cpp; the tables are checked as they are
   // read): clocks and phases take any finite value, and so does v0.
   static bool loaded_clock_ok(double) { return true; }
-  static constexpr bool kLoadedClockMayBeZero = false;
+  static constexpr bool kLoadedZeroClockIsNone = false;
   // (omega = 1: an own clock carries a phase's rounding, an ulp of at most 128, within the
   // tolerance.)
   static double loaded_phase_rounding(const Network &, double) { return 0; }

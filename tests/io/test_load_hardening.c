@@ -757,6 +757,76 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
   }
 }
 
+/* A LIF time-frame clock of 0 cached at now, which earlier loaders kept: a neuron due at now
+ * that takes the instant's clock reset from it to a state of 0 (V = I, key -inf, the next step
+ * refused), or, with t_ref/tau large, to NaN; the saved bytes did not load (two fuzz_load
+ * findings). It loads as no cached clock: two uncoupled neurons (drive 1.2, tau 10 ms), the
+ * first made due at now = 0, spike at 0, then at their closed-form times tau ln((I - V)/(I - 1))
+ * after their resets, in both layouts and with t_ref = 0 and 0.5 s (5e1 tau). */
+static void test_lif_time_frame_zero_clock_loads_as_none(void **state) {
+  const uint32_t n = 2;
+  const double tau = 0.01, drive = 1.2;
+  double drives[2] = {1.2, 1.2}, v0[2] = {0.0, 0.5};
+  int r, layout, k;
+  (void)state;
+  for (r = 0; r < 2; ++r) {
+    const double t_ref = r ? 0.5 : 0.0;
+    sp_network_desc d;
+    sp_network *a = NULL;
+    size_t len;
+    unsigned char *buf;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = n;
+    d.tau = tau;
+    d.t_ref = t_ref;
+    d.drives = drives;
+    d.v0 = v0;
+    d.frame = SP_FRAME_TIME;
+    assert_int_equal(sp_network_create(&d, &a), SP_OK);
+    buf = save(a, &len);
+    fmt_put_f64(buf + OFF_CLOCK_TIME(n), 0.0);  /* now */
+    fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 0.0); /* the clock then is 1 */
+    fmt_put_f64(buf + OFF_KEY(n, 0), 0.0);      /* neuron 0 due at now... */
+    buf[len - 8 - n] |= 1;                      /* ...flagged due (no queued inputs) */
+    fmt_reseal(buf, len);
+    for (layout = 0; layout < 2; ++layout) {
+      sp_network *b = NULL, *c = NULL;
+      unsigned char *again;
+      size_t len2;
+      /* neuron 0 at 0, then neuron 1 from 0.5, then neuron 0 again after its reset */
+      const double want[3][2] = {{0, 0.0},
+                                 {1, tau * log((drive - 0.5) / (drive - 1.0))},
+                                 {0, t_ref + tau * log(drive / (drive - 1.0))}};
+      double v[2];
+      setenv("SPARSEPROP_COMPACT_MIN_N", layout ? "1" : "4294967295", 1);
+      if (sp_load(buf, len, NULL, &b) != SP_OK) fail_msg("load: %s", sp_last_error());
+      unsetenv("SPARSEPROP_COMPACT_MIN_N");
+      for (k = 0; k < 3; ++k) {
+        sp_spike sp;
+        if (sp_step(b, &sp) != SP_OK)
+          fail_msg("t_ref %g, %s layout, step %d: %s", t_ref, layout ? "compact" : "full", k,
+                   sp_last_error());
+        if (sp.neuron != (uint32_t)want[k][0] ||
+            !(fabs(sp.t - want[k][1]) <= 1e-12 * (1 + want[k][1])))
+          fail_msg("t_ref %g, %s layout, spike %d: neuron %u at %.17g, expected %u at %.17g", t_ref,
+                   layout ? "compact" : "full", k, sp.neuron, sp.t, (uint32_t)want[k][0],
+                   want[k][1]);
+        assert_int_equal(sp_voltages(b, v, n), SP_OK);
+        assert_true(isfinite(v[0]) && isfinite(v[1]));
+      }
+      again = save(b, &len2);
+      assert_int_equal(sp_load(again, len2, NULL, &c), SP_OK);
+      expect_same_steps(b, c, 10);
+      free(again);
+      sp_network_destroy(c);
+      sp_network_destroy(b);
+    }
+    free(buf);
+    sp_network_destroy(a);
+  }
+}
+
 /* QIF's slack for a tiny drive's own clock (a phase's rounding over its omega) belongs to a
  * neuron of that drive: in the time frame, to one that spiked at now() (the clock at now() is
  * read again only by events at now()). Crafted time-frame bytes with one drive of 5e-309
@@ -1298,6 +1368,7 @@ int main(void) {
       cmocka_unit_test(test_lif_phase_long_span_or_stale_due_key_is_refused),
       cmocka_unit_test(test_qif_phase_overflow_is_refused),
       cmocka_unit_test(test_cached_clock_far_from_its_time_is_refused),
+      cmocka_unit_test(test_lif_time_frame_zero_clock_loads_as_none),
       cmocka_unit_test(test_qif_time_frame_clock_has_no_phase_slack),
       cmocka_unit_test(test_qif_time_frame_clock_of_a_tiny_drive_spiker),
       cmocka_unit_test(test_time_key_after_now_of_a_past_spike_is_refused),
