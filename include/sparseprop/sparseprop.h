@@ -929,7 +929,9 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *
  * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now() (for a neuron
  * due then, taken to threshold by an input, V is the voltage the input gave it, before the
- * clamp at a finite v_spike that sp_voltage reports for EIF and custom models). Adds the
+ * clamp at a finite v_spike that sp_voltage reports for EIF and custom models, so its gradient
+ * is not the derivative of that reading; an EIF or custom neuron at its blow-up at now(),
+ * V = +inf, has no dV: a non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC). Adds the
  * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
  * Gradients are exact for the recorded spike order. Where a spike and an input fall at the
  * same instant, the spike time has a kink in the parameters: the gradient is the one-sided

@@ -40,6 +40,13 @@ struct Deriv<Tabulated> {
     // A custom model clamps an input that carries V below v_lo: phi' = phi_lo(I), so x' moves
     // with neither x nor w, only with the drive and with the event's time (x' = phi_lo - s).
     if (tab.clamped(v2)) return InputPartials{0.0, -1.0 / ev.tau, 0.0, tab.dphi_lo};
+    // An input that carries V past a finite v_spike triggers the spike: x' is the period, and
+    // these partials matter only while the neuron is due at the recording's end, where the
+    // end's dV/dx' is taken at v_spike (voltage_of_state). Taking G and d phi/dI at v_spike here
+    // too makes the chain give dV_end/dw = 1 and dV_end/dx = G(V), the voltage the input gave
+    // it (the header's sp_backward). (EIF's G beyond v_spike, from its formula, gave G(v_spike)
+    // / G(V + w) instead; the custom tables' rate stops at v_hi = v_spike.)
+    if (v2 > tab.v_spike) v2 = tab.v_spike;
     double g = tab.rate(v), g2 = tab.rate(v2);
     double ratio = g / g2;
     return InputPartials{ratio, (ratio - 1.0) / ev.tau, 1.0 / g2,

@@ -892,6 +892,135 @@ static void test_syn_recording_ends_at_a_crossing_with_inhibition(void **state) 
   }
 }
 
+/* dL/dV at the end for a neuron an input took past threshold at now() and still due (its spike
+ * comes at the next step): the header defines V as the voltage the input gave it, V_b + w,
+ * before the clamp at a finite v_spike that sp_voltage reports. Neuron 0 spikes on its own and
+ * kicks neuron 1 by w past threshold; the run stops after that one spike. V_b, neuron 1's
+ * voltage just before the kick, is read from the same network without the kick (w = 0), whose
+ * neuron 0 spikes at the same time; so dV/dw = 1 and dV/dv0[1], dV/dI[1] are central
+ * differences of V_b. EIF's end gradients were G(v_spike)/G(V_b + w) times these. */
+static double due_end_f_exp(double v, void *ctx) {
+  (void)ctx;
+  return -v + 0.1 * exp((v - 1.0) / 0.1);
+}
+static sp_network *due_end_net(uint32_t model, int custom, double v_spike, double w, double v01,
+                               double i1) {
+  static const uint64_t row_ptr[3] = {0, 1, 1};
+  static const uint32_t targets[1] = {1};
+  double v0[2], drives[2], weights[1];
+  sp_model_params mp;
+  sp_network_desc d;
+  sp_network *net = NULL;
+  v0[0] = 0.9;
+  v0[1] = v01;
+  drives[0] = 1.2;
+  drives[1] = i1;
+  weights[0] = w;
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = sizeof mp;
+  mp.v_reset = 0.0;
+  mp.v_spike = v_spike;
+  if (custom == CUSTOM_EXP) mp.f = due_end_f_exp;
+  if (custom == CUSTOM_QUAD) mp.f = f_quad;
+  if (!custom) {
+    mp.delta_t = 0.1;
+    mp.v_t = 1.0;
+  }
+  sp_network_desc_init(&d, sizeof d);
+  d.model = model;
+  d.n = 2;
+  d.tau = 0.01;
+  d.drives = drives;
+  d.v0 = v0;
+  if (model != SP_MODEL_LIF) d.model_params = &mp;
+  d.recurrent.row_ptr = row_ptr;
+  d.recurrent.targets = targets;
+  d.recurrent.weights = weights;
+  if (sp_network_create(&d, &net) != SP_OK) fail_msg("create: %s", sp_last_error());
+  return net;
+}
+/* Runs to neuron 0's spike; returns V_1 then (sp_voltage's reading). */
+static double due_end_run(sp_network *net, double *t_spike) {
+  sp_spike sp;
+  size_t count = 0;
+  double v[2];
+  assert_int_equal(sp_run(net, 1.0, &sp, 1, &count), SP_OK);
+  assert_true(count == 1 && sp.neuron == 0);
+  *t_spike = sp.t;
+  assert_int_equal(sp_voltages(net, v, 2), SP_OK);
+  return v[1];
+}
+static double due_end_vb(uint32_t model, int custom, double v_spike, double v01, double i1,
+                         double t_spike) {
+  double t, vb;
+  sp_network *net = due_end_net(model, custom, v_spike, 0.0, v01, i1);
+  vb = due_end_run(net, &t);
+  assert_true(t == t_spike); /* neuron 0's spike does not depend on neuron 1 */
+  sp_network_destroy(net);
+  return vb;
+}
+
+static void test_end_voltage_of_a_neuron_due_by_an_input(void **state) {
+  static const struct {
+    uint32_t model;
+    int custom;
+    double v_spike, w;
+  } cases[] = {
+      {SP_MODEL_EIF, 0, 2.0, 1.5},
+      {SP_MODEL_EIF, 0, 2.0, 1.06},
+      {SP_MODEL_EIF, 0, 1.5, 0.9},
+      {SP_MODEL_CUSTOM, CUSTOM_EXP, 2.0, 1.5},
+      {SP_MODEL_CUSTOM, CUSTOM_QUAD, 3.0, 2.8},
+      {SP_MODEL_LIF, 0, 1.0, 0.7},
+  };
+  const double v01 = 0.5, i1 = 1.2, h = 1e-6;
+  size_t q;
+  (void)state;
+  for (q = 0; q < sizeof cases / sizeof cases[0]; ++q) {
+    const uint32_t model = cases[q].model;
+    const int custom = cases[q].custom;
+    const double v_spike = cases[q].v_spike, w = cases[q].w;
+    const double thr = model == SP_MODEL_LIF ? 1.0 : v_spike;
+    double t_spike, vb, want_v0, want_i, g_w, g_v0[2], g_i[2], dl_dv[2] = {0.0, 1.0};
+    sp_network *net = due_end_net(model, custom, v_spike, w, v01, i1), *copy = NULL;
+    sp_spike next;
+    unsigned char buf[1 << 16];
+    size_t len;
+    assert_int_equal(sp_record(net, 4), SP_OK);
+    (void)due_end_run(net, &t_spike);
+    /* neuron 1 is due: its spike comes at now(), at the next step, triggered by the kick */
+    assert_int_equal(sp_save(net, buf, sizeof buf, &len), SP_OK);
+    assert_int_equal(sp_load(buf, len, NULL, &copy), SP_OK);
+    assert_int_equal(sp_step(copy, &next), SP_OK);
+    assert_true(next.neuron == 1 && next.t == t_spike && (next.flags & SP_SPIKE_TRIGGERED));
+    sp_network_destroy(copy);
+    vb = due_end_vb(model, custom, v_spike, v01, i1, t_spike);
+    assert_true(vb < thr && vb + w > thr); /* below threshold before the kick, past it after */
+    want_v0 = (due_end_vb(model, custom, v_spike, v01 + h, i1, t_spike) -
+               due_end_vb(model, custom, v_spike, v01 - h, i1, t_spike)) /
+              (2 * h);
+    want_i = (due_end_vb(model, custom, v_spike, v01, i1 + h, t_spike) -
+              due_end_vb(model, custom, v_spike, v01, i1 - h, t_spike)) /
+             (2 * h);
+    {
+      double dl_dt[1] = {0.0};
+      if (sp_backward(net, dl_dt, 1, dl_dv) != SP_OK) fail_msg("backward: %s", sp_last_error());
+    }
+    assert_int_equal(sp_get_grads(net, SP_PARAM_WEIGHTS, &g_w, 1), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, g_v0, 2), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g_i, 2), SP_OK);
+    printf("model %u%s, v_spike %g, w %g: dV/dw %.10f (1), dV/dv0 %.10f (%.10f), dV/dI %.10f "
+           "(%.10f)\n",
+           model, custom ? " (custom)" : "", v_spike, w, g_w, g_v0[1], want_v0, g_i[1], want_i);
+    if (!(fabs(g_w - 1.0) <= 1e-7 && fabs(g_v0[1] - want_v0) <= 1e-6 * (1 + fabs(want_v0)) &&
+          fabs(g_i[1] - want_i) <= 1e-6 * (1 + fabs(want_i))))
+      fail_msg("model %u, v_spike %g, w %g: gradients (%.10g, %.10g, %.10g), expected (1, %.10g, "
+               "%.10g)",
+               model, v_spike, w, g_w, g_v0[1], g_i[1], want_v0, want_i);
+    sp_network_destroy(net);
+  }
+}
+
 static void test_accumulation_and_zero(void **state) {
   static problem p;
   double g1[MAX_N], g2[MAX_N];
@@ -976,6 +1105,7 @@ int main(void) {
       cmocka_unit_test(test_eif_input_at_its_spike_instant),
       cmocka_unit_test(test_syn_inhibition_at_a_crossing),
       cmocka_unit_test(test_syn_recording_ends_at_a_crossing_with_inhibition),
+      cmocka_unit_test(test_end_voltage_of_a_neuron_due_by_an_input),
       cmocka_unit_test(test_accumulation_and_zero),
       cmocka_unit_test(test_backward_rejections),
   };
