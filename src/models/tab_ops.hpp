@@ -191,7 +191,16 @@ struct Ops<Tabulated> {
     return table(net, drive).phase(v) - s;
   }
   static double neuron_voltage(const Network &net, uint32_t i, double t) {
-    return voltage(net, net.neuron[i].state, net.drive[i], clock(net, t));
+    const double x = net.neuron[i].state, s = clock(net, t);
+    // A neuron an input took to a finite v_spike (due, it spikes at now() at the next step)
+    // reads v_spike itself, as the header says. The loop tested x >= period - s with the
+    // instant's clock, which may be a spiker's own clock (spiker_clock, cached for the
+    // instant), a rounding away from (t - t0)/tau: with that, x + s read 1e-15 below the period
+    // and V 0.999999999999999 for v_spike = 1 (an outside tester's cascade).
+    const Table &tab = table(net, net.drive[i]);
+    const double s_instant = net.clock_time == t ? net.clock_value : s;
+    if (tab.v_spike < INFINITY && at_threshold(net, x, net.drive[i], s_instant)) return tab.v_spike;
+    return tab.voltage(x + s);
   }
   static double reset_voltage(const Network &net, double drive) {
     return table(net, drive).v_reset;

@@ -546,6 +546,82 @@ static sp_network *tab_single(uint32_t model, double v_spike, double v0, double 
   return net;
 }
 
+/* A neuron an input took to a finite v_spike reads v_spike itself until it spikes at now() (the
+ * header's sp_voltage). Random excitatory cascades of EIF (v_spike 2) and custom F = -V
+ * (v_spike 1) networks, in the time frame (drives differ) and the phase frame: before every
+ * step, the neuron the step spikes as triggered at now() must read v_spike. The loop tests the
+ * threshold with the instant's clock, a spiker's own clock that can differ from the time's by a
+ * rounding; the reader used the time's, and an outside tester's cascade read 0.999999999999999
+ * for v_spike = 1. */
+static double f_minus_v(double v, void *ctx) {
+  (void)ctx;
+  return -v;
+}
+static void test_triggered_neuron_reads_v_spike(void **state) {
+  enum { N = 11, K = 4 };
+  uint32_t targets[N * K];
+  uint64_t row_ptr[N + 1];
+  double drives[N], v0[N], v[N];
+  const char *quick = getenv("SP_TEST_QUICK"); /* (the emulated architectures: 60 networks) */
+  const unsigned seeds = quick && strcmp(quick, "1") == 0 ? 60 : 240;
+  unsigned seed, triggered = 0;
+  (void)state;
+  for (seed = 1; seed <= seeds; ++seed) {
+    const uint32_t model = seed % 2 ? SP_MODEL_EIF : SP_MODEL_CUSTOM;
+    const double v_spike = model == SP_MODEL_EIF ? 2.0 : 1.0;
+    sp_model_params mp;
+    sp_network_desc d;
+    sp_network *net = NULL;
+    uint32_t i, k;
+    int step;
+    srand(seed);
+    for (i = 0; i < N; ++i) {
+      /* two drives per network in the time frame, one in the phase frame */
+      drives[i] = seed % 4 < 2 ? 1.2 + 0.3 * (rand() % 2) : 1.4;
+      v0[i] = 0.9 * rand() / (double)RAND_MAX;
+      row_ptr[i] = (uint64_t)i * K;
+      for (k = 0; k < K; ++k) targets[i * K + k] = (uint32_t)((i + 1 + rand() % (N - 1)) % N);
+    }
+    row_ptr[N] = (uint64_t)N * K;
+    memset(&mp, 0, sizeof mp);
+    mp.struct_size = (uint32_t)sizeof mp;
+    mp.v_reset = 0.0;
+    mp.v_spike = v_spike;
+    if (model == SP_MODEL_EIF) {
+      mp.delta_t = 0.1;
+      mp.v_t = 1.0;
+    } else {
+      mp.f = f_minus_v;
+    }
+    sp_network_desc_init(&d, sizeof d);
+    d.model = model;
+    d.n = N;
+    d.tau = 0.01;
+    d.drives = drives;
+    d.v0 = v0;
+    d.model_params = &mp;
+    d.recurrent.row_ptr = row_ptr;
+    d.recurrent.targets = targets;
+    d.recurrent.weight = 0.05 + 0.2 * rand() / (double)RAND_MAX;
+    if (sp_network_create(&d, &net) != SP_OK) fail_msg("create: %s", sp_last_error());
+    for (step = 0; step < 300; ++step) {
+      sp_spike sp;
+      const double before = sp_now(net);
+      assert_int_equal(sp_voltages(net, v, N), SP_OK);
+      assert_int_equal(sp_step(net, &sp), SP_OK);
+      if (step == 0 || sp.t != before || !(sp.flags & SP_SPIKE_TRIGGERED)) continue;
+      ++triggered;
+      if (v[sp.neuron] != v_spike)
+        fail_msg("seed %u (model %u), step %d: neuron %u spiked triggered at %.17g, read V = "
+                 "%.17g before, v_spike %g",
+                 seed, model, step, sp.neuron, sp.t, v[sp.neuron], v_spike);
+    }
+    sp_network_destroy(net);
+  }
+  print_message("%u triggered spikes read v_spike before them\n", triggered);
+  assert_true(triggered > 20 * seeds);
+}
+
 /* The network's next spike (neuron 0's), and its time's gradient in v0 and the drive. */
 static void first_spike_grads(sp_network *net, sp_spike *spike, double g[2]) {
   double one = 1.0;
@@ -985,6 +1061,7 @@ int main(void) {
       cmocka_unit_test(test_spike_at_now_kept_across_a_drive_change),
       cmocka_unit_test(test_input_at_a_spike_time_reached_by_a_run),
       cmocka_unit_test(test_due_neurons_keep_index_order_across_a_drive_change),
+      cmocka_unit_test(test_triggered_neuron_reads_v_spike),
   };
   return cmocka_run_group_tests_name("edge_cases", tests, NULL, NULL);
 }
