@@ -897,10 +897,11 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
  * sp_backward (on success) or sp_rewind.
  * The gradients are those of the recorded segment: the state at its start is held fixed (the
- * voltages there, whose gradient SP_PARAM_V0 reports, the refractory periods then running, and
- * with current-based synapses the synaptic currents, which are not parameters), so a weight's
- * or a drive's gradient counts its effect from the recording's start on. Recording from
- * t = 0 (after sp_rewind) gives the gradients of the whole run.
+ * voltages there, whose gradient SP_PARAM_V0 reports (0 for a neuron held at reset then: its
+ * voltage is the reset's until its refractory period ends), the refractory periods then
+ * running, and with current-based synapses the synaptic currents, which are not parameters),
+ * so a weight's or a drive's gradient counts its effect from the recording's start on.
+ * Recording from t = 0 (after sp_rewind) gives the gradients of the whole run.
  * Size (this version): the tape takes 96 + 8 K_rec + 8 K_in bytes per spike of max_spikes
  * (K_rec, K_in: the longest recurrent and input rows; 16 more with current-based synapses),
  * plus 512 K_in + 3072 bytes and 28 n bytes (60 n with current-based synapses); the gradient
