@@ -1167,8 +1167,8 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     // another instant.
     double e = O::clock(*net, times.clock_time);
     double ds = 8 * DBL_EPSILON * (std::fabs(times.clock_time) + times.t0) / net->tau + 1e-6;
-    // (The zero clock is a time-frame spiker's own: the phase frame's own clock is the due
-    // key's, which is positive; a zero clock there would reset its spikers to a state of 0.)
+    // (The phase frame's own clock is the due key's, which is positive: a zero clock there is
+    // refused, as it would reset its spikers to a state of 0.)
     zero = times.clock_value == 0 && O::kLoadedZeroClockIsNone && frame == SP_FRAME_TIME;
     // Beyond that, an own clock's rounding (loaded_clock_slack) for the smallest drive: the
     // phase frame's one drive; in the time frame a bound checked again below, with the flags.

@@ -553,6 +553,11 @@ static sp_network *tab_single(uint32_t model, double v_spike, double v0, double 
  * threshold with the instant's clock, a spiker's own clock that can differ from the time's by a
  * rounding; the reader used the time's, and an outside tester's cascade read 0.999999999999999
  * for v_spike = 1. */
+/* SP_TEST_QUICK=1 (set by CI for the emulated architectures): fewer networks in the slow tests. */
+static int quick_mode(void) {
+  const char *q = getenv("SP_TEST_QUICK");
+  return q && *q && *q != '0';
+}
 static double f_minus_v(double v, void *ctx) {
   (void)ctx;
   return -v;
@@ -562,8 +567,7 @@ static void test_triggered_neuron_reads_v_spike(void **state) {
   uint32_t targets[N * K];
   uint64_t row_ptr[N + 1];
   double drives[N], v0[N], v[N];
-  const char *quick = getenv("SP_TEST_QUICK"); /* (the emulated architectures: 60 networks) */
-  const unsigned seeds = quick && strcmp(quick, "1") == 0 ? 60 : 240;
+  const unsigned seeds = quick_mode() ? 60 : 240;
   unsigned seed, triggered = 0;
   (void)state;
   for (seed = 1; seed <= seeds; ++seed) {
@@ -649,8 +653,7 @@ static void test_tab_input_at_own_spike_instant(void **state) {
   const uint32_t models[3] = {SP_MODEL_EIF, SP_MODEL_CUSTOM, CUSTOM_EXP};
   const uint32_t frames[2] = {SP_FRAME_PHASE, SP_FRAME_TIME};
   const double weights[4] = {-3.0, -0.5, 0.5, -1e-12};
-  const char *quick_env = getenv("SP_TEST_QUICK");
-  const int quick = quick_env && *quick_env && *quick_env != '0';
+  const int quick = quick_mode();
   int m, f, k, q, checked = 0, ignored = 0;
   (void)state;
   for (m = 0; m < 3; ++m)

@@ -738,9 +738,10 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
       fmt_reseal(buf, len);
       expect_refused(buf, len, "clock value");
       if (model == SP_MODEL_LIF) {
-        /* A clock of 0: a time-frame spiker's own after its state decayed to 0 loads; in the
-           phase frame, whose own clocks are the positive due key's, it reset the spikers to 0
-           and the re-saved keys did not load (a fuzz_load finding). */
+        /* A clock of 0 loads in the time frame (as no cached clock: see
+           test_lif_time_frame_zero_clock_loads_as_none); in the phase frame, whose own clocks
+           are the positive due key's, it reset the spikers to 0 and the re-saved keys did not
+           load (a fuzz_load finding). */
         sp_network *b = NULL;
         fmt_put_f64(buf + OFF_CLOCK_VALUE(n), 0.0);
         fmt_reseal(buf, len);
@@ -766,7 +767,7 @@ static void test_cached_clock_far_from_its_time_is_refused(void **state) {
 static void test_lif_time_frame_zero_clock_loads_as_none(void **state) {
   const uint32_t n = 2;
   const double tau = 0.01, drive = 1.2;
-  double drives[2] = {1.2, 1.2}, v0[2] = {0.0, 0.5};
+  double drives[2] = {drive, drive}, v0[2] = {0.0, 0.5};
   int r, layout, k;
   (void)state;
   for (r = 0; r < 2; ++r) {
