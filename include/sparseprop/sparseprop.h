@@ -247,7 +247,9 @@ enum sp_model_code {
      a free-running neuron's spike times drift by that much per period); an input of weight w maps the
      phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
      threshold or past the point where the rest of the blow-up is below rounding fires the
-     neuron at that instant (as LIF inputs that reach 1). At most 64 distinct drives, fixed at
+     neuron at that instant (as LIF inputs that reach 1). Any finite v_spike above v_reset is
+     accepted: beyond the start of the closed-form tail (about V_T + 14 D_T) the rest of the
+     way is that tail less its part beyond v_spike. At most 64 distinct drives, fixed at
      creation: sp_set_drive and SP_PARAM_DRIVES accept only drives the network was created
      with (SP_ERR_UNSUPPORTED otherwise; create with every drive a neuron will use). The
      tables count in sp_network_memory (about 16 KB per drive for the defaults (a custom F:
@@ -285,7 +287,9 @@ enum sp_model_code {
      message saying so); so can a blow-up that is not smooth in 1/V (|V|^p with p not an
      integer, V^2 log V) or a very high power (|V|^7 with reset 0): shift V up, or give a
      finite v_spike. sp_network_memory refuses most of these as well, but not those that only
-     the finished table's own check finds (|V|^7, an F steep at the tail's start).
+     the finished table's own check finds (|V|^7, an F steep at the tail's start, a finite
+     v_spike where F + I is already about 1e15 times its value at reset: the phase there moves
+     by less than its rounding; lower v_spike, or let F blow up).
      Accuracy: about 1e-15 of the period away from the bifurcation, for voltages of order 1
      (far from it, about ulp(V)/(F + I) there); the tabulation loses
      accuracy where F + I comes close to 0 (a drive just above the bifurcation), e.g. F = -V
@@ -931,8 +935,10 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * dl_dt[s] = dL/dt for the s-th recorded spike; dl_dv_end[i] = dL/dV_i at now() (for a neuron
  * due then, taken to threshold by an input, V is the voltage the input gave it, before the
  * clamp at a finite v_spike that sp_voltage reports for EIF and custom models, so its gradient
- * is not the derivative of that reading; an EIF or custom neuron at its blow-up at now(),
- * V = +inf, has no dV: a non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC). Adds the
+ * is not the derivative of that reading; its drive gradient is a difference of terms of size
+ * G(v_spike) |dT_I/dI|, G = F + I, good to about 2^-52 of that: 1e-8 with EIF's defaults at
+ * v_spike = 3, of order 1 at v_spike = 5; an EIF or custom neuron at its blow-up at now(),
+ * V = +inf, has no dV: a non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it). Adds the
  * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
  * Gradients are exact for the recorded spike order. Where a spike and an input fall at the
  * same instant, the spike time has a kink in the parameters: the gradient is the one-sided

@@ -229,6 +229,17 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
     for (uint32_t i = 0; i < net->n; ++i)
       if (!std::isfinite(dl_dv_end[i]))
         return fail(SP_ERR_ARGUMENT, "dl_dv_end[%u] = %g: must be finite", i, dl_dv_end[i]);
+  // A neuron at its blow-up at now() (EIF or custom with v_spike = +inf, due) has no dV: say
+  // which, rather than the NaN its term would make.
+  const bool blowup_model = net->model == SP_MODEL_EIF || net->model == SP_MODEL_CUSTOM;
+  if (dl_dv_end && blowup_model)
+    for (uint32_t i = 0; i < net->n; ++i)
+      if (dl_dv_end[i] != 0.0 && !(network_voltage(net, i) < INFINITY))
+        return fail(SP_ERR_NUMERIC,
+                    "dl_dv_end[%u] = %g: neuron %u is at its blow-up at now() (V = +inf, it "
+                    "spikes at the next step), where V has no gradient; give it 0: no gradient "
+                    "was accumulated, the recording is kept",
+                    i, dl_dv_end[i], i);
   // The sweep adds into the accumulated gradients; a copy taken first restores them if a
   // non-finite value arises (the tape is left as recorded, so the call can be repeated).
   size_t half = t.grad_block_bytes / 2;

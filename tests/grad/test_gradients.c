@@ -965,6 +965,7 @@ static void test_end_voltage_of_a_neuron_due_by_an_input(void **state) {
       {SP_MODEL_EIF, 0, 2.0, 1.5},
       {SP_MODEL_EIF, 0, 2.0, 1.06},
       {SP_MODEL_EIF, 0, 1.5, 0.9},
+      {SP_MODEL_EIF, 0, 3.0, 2.6}, /* a threshold beyond the table's end (a series to it) */
       {SP_MODEL_CUSTOM, CUSTOM_EXP, 2.0, 1.5},
       {SP_MODEL_CUSTOM, CUSTOM_QUAD, 3.0, 2.8},
       {SP_MODEL_LIF, 0, 1.0, 0.7},
@@ -1016,6 +1017,38 @@ static void test_end_voltage_of_a_neuron_due_by_an_input(void **state) {
                model, v_spike, w, g_w, g_v0[1], g_i[1], want_v0, want_i);
     sp_network_destroy(net);
   }
+}
+
+/* A neuron at its blow-up at now() (EIF with v_spike = +inf, run to exactly its spike time:
+ * due, V = +inf) has no dV: a non-zero dl_dv_end for it is SP_ERR_NUMERIC naming it (the sweep
+ * used to fail on the NaN it made, naming a drive's gradient), with nothing accumulated and the
+ * recording kept; the same call with 0 there succeeds. */
+static void test_end_voltage_at_a_blow_up(void **state) {
+  sp_network *net = due_end_net(SP_MODEL_EIF, 0, INFINITY, 0.0, 0.5, 1.2), *copy = NULL;
+  sp_spike first;
+  size_t count = 1;
+  double v, g[2], dl_dv[2] = {1.0, 1.0};
+  (void)state;
+  assert_int_equal(sp_network_replica(net, &copy), SP_OK);
+  assert_int_equal(sp_step(copy, &first), SP_OK);
+  assert_true(first.neuron == 0);
+  sp_network_destroy(copy);
+  assert_int_equal(sp_record(net, 4), SP_OK);
+  assert_int_equal(sp_run(net, first.t, NULL, 0, &count), SP_OK);
+  assert_true(count == 0 && sp_now(net) == first.t);
+  assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
+  assert_true(v == INFINITY);
+  assert_int_equal(sp_backward(net, NULL, 0, dl_dv), SP_ERR_NUMERIC);
+  print_message("%s\n", sp_last_error());
+  assert_non_null(strstr(sp_last_error(), "dl_dv_end[0] = 1"));
+  assert_non_null(strstr(sp_last_error(), "blow-up"));
+  assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g, 2), SP_OK);
+  assert_true(g[0] == 0.0 && g[1] == 0.0);
+  dl_dv[0] = 0.0;
+  assert_int_equal(sp_backward(net, NULL, 0, dl_dv), SP_OK);
+  assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g, 2), SP_OK);
+  assert_true(g[0] == 0.0 && g[1] != 0.0);
+  sp_network_destroy(net);
 }
 
 static void test_accumulation_and_zero(void **state) {
@@ -1103,6 +1136,7 @@ int main(void) {
       cmocka_unit_test(test_syn_inhibition_at_a_crossing),
       cmocka_unit_test(test_syn_recording_ends_at_a_crossing_with_inhibition),
       cmocka_unit_test(test_end_voltage_of_a_neuron_due_by_an_input),
+      cmocka_unit_test(test_end_voltage_at_a_blow_up),
       cmocka_unit_test(test_accumulation_and_zero),
       cmocka_unit_test(test_backward_rejections),
   };

@@ -46,7 +46,15 @@ static double f_lif(double v, void *ctx) {
 
 /* The _SHARED kinds have one shared recurrent weight: their recurrent inputs go through the
    kick maps, which the loader rebuilds from the saved tables (they are not in the bytes). */
-enum kind { EIF_TIME, EIF_PHASE, CUSTOM_QIF, CUSTOM_LIF_PHASE, EIF_TIME_SHARED, EIF_PHASE_SHARED };
+enum kind {
+  EIF_TIME,
+  EIF_PHASE,
+  CUSTOM_QIF,
+  CUSTOM_LIF_PHASE,
+  EIF_TIME_SHARED,
+  EIF_PHASE_SHARED,
+  EIF_FAR_THRESHOLD /* v_spike 5 (D_T 0.1): the table ends below it, a series takes the rest */
+};
 
 static sp_network *make(enum kind kind) {
   sp_network_desc d;
@@ -68,8 +76,8 @@ static sp_network *make(enum kind kind) {
   d.t_ref = kind == EIF_TIME ? 0.001 : 0.0;
   d.recurrent.row_ptr = row_ptr;
   d.recurrent.targets = targets;
-  d.recurrent.weights = kind >= EIF_TIME_SHARED ? NULL : weights;
-  d.recurrent.weight = kind >= EIF_TIME_SHARED ? -0.1 : 0.0;
+  d.recurrent.weights = kind == EIF_TIME_SHARED || kind == EIF_PHASE_SHARED ? NULL : weights;
+  d.recurrent.weight = kind == EIF_TIME_SHARED || kind == EIF_PHASE_SHARED ? -0.1 : 0.0;
   d.n_inputs = 2;
   d.inputs.row_ptr = in_row_ptr;
   d.inputs.targets = in_targets;
@@ -96,6 +104,16 @@ static sp_network *make(enum kind kind) {
       d.drives = drives;
       d.model_params = &mp;
       break;
+    case EIF_FAR_THRESHOLD:
+      d.model = SP_MODEL_EIF;
+      mp.v_reset = 0;
+      mp.v_t = 1;
+      mp.delta_t = 0.1;
+      mp.v_spike = 5;
+      for (i = 0; i < N; ++i) drives[i] = 1.0 + 0.1 * (i % 4);
+      d.drives = drives;
+      d.model_params = &mp;
+      break;
     case CUSTOM_LIF_PHASE:
       d.model = SP_MODEL_CUSTOM;
       mp.v_reset = 0;
@@ -115,10 +133,11 @@ static void test_continuation_is_bit_identical(void **state) {
                                       "custom F = V^2, three drives",
                                       "custom F = -V, phase",
                                       "EIF, four drives, shared weight",
-                                      "EIF, phase frame, shared weight"};
+                                      "EIF, phase frame, shared weight",
+                                      "EIF, v_spike 5, four drives"};
   int kind;
   (void)state;
-  for (kind = EIF_TIME; kind <= EIF_PHASE_SHARED; ++kind) {
+  for (kind = EIF_TIME; kind <= EIF_FAR_THRESHOLD; ++kind) {
     sp_network *a = make((enum kind)kind), *b = NULL, *c = NULL;
     unsigned char *buf;
     size_t len = 0;

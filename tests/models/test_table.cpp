@@ -367,6 +367,12 @@ void eif_case(double I, double vr, double vt, double dt, double v_spike, double 
     assert_true(t->voltage(t->period) == INFINITY);
     // Inputs that carry V far past the table: the phase is the period to rounding (fires).
     assert_true(t->period - t->phase(vt + 50 * dt) <= 1e-16 * t->period);
+  } else {
+    // At and past a finite threshold: the period, and v_spike back; below it, below v_spike.
+    assert_true(t->phase(v_spike) == t->period && t->phase(v_spike + 1) == t->period);
+    assert_true(t->voltage(t->period) == v_spike);
+    assert_true(t->voltage(std::nextafter(t->period, 0.0)) <= v_spike);
+    assert_true(t->dphase_ddrive(v_spike) == t->dperiod);
   }
 }
 
@@ -378,6 +384,14 @@ void test_eif_quadrature(void **) {
   eif_case(1.5, 0.0, 1.0, 0.02, INFINITY, 1e-14);  // a sharp spike initiation
   eif_case(1.2, -5.0, 1.0, 0.1, INFINITY, 1e-14);  // reset below the linear region
   eif_case(1.2, 0.0, 1.0, 0.1, 1.5, 1e-14);        // a finite threshold past V_T
+  // Finite thresholds far up the rise, beyond where the blow-up's series takes over (V_T + 14
+  // D_T or so): the series less its part beyond v_spike. Tabulated to v_spike, these tables
+  // failed their own check and creation refused them (from v_spike 4.7 at D_T = 0.1, 2.9 at
+  // D_T = 0.05: a spike at 0 mV with a reset at -70 mV, V_T = -50 and D_T = 1 mV is 3.5).
+  eif_case(1.5, 0.0, 1.0, 0.1, 5.0, 1e-14);
+  eif_case(1.2, 0.0, 1.0, 0.05, 3.5, 1e-14);
+  eif_case(1.2, 0.0, 1.0, 0.1, 2.6, 1e-14);  // just past the series' start
+  eif_case(3.0, -0.5, 0.8, 0.25, 30.0, 1e-14);
   // Near the saddle-node (G_min = 1e-4 at V_T): G = (I - V) + D_T exp(...) cancels to 1e-3 of
   // its terms there, so its double rounding bounds what any table of it can do.
   eif_case(0.9001, 0.0, 1.0, 0.1, INFINITY, 1e-13);
@@ -560,6 +574,23 @@ void test_memory_and_check(void **) {
   std::vector<double> again(n / sizeof(double) + 1, 0.0);
   assert_non_null(sp::table_build(p, again.data(), n, &e));
   assert_memory_equal(again.data(), mem.data(), n);
+
+  // An EIF table with a finite v_spike beyond v_hi (the series takes the rest): its series
+  // constant is checked, and only EIF may end below a finite v_spike.
+  Built b = build(eif(1.5, 0.0, 1.0, 0.1, 5.0));
+  assert_true(b.t->v_hi < b.t->v_spike && b.t->tail_lo == (1.5 - 1.0) / 0.1);
+  std::vector<double> eif_copy(b.mem);
+  const size_t eif_bytes = sp::table_block_bytes(*b.t);
+  assert_non_null(sp::table_check(eif_copy.data(), eif_bytes, &e));
+  Table *h = reinterpret_cast<Table *>(eif_copy.data());
+  h->tail_lo = 0;  // as a finite threshold tabulated to v_spike has it
+  assert_null(sp::table_check(eif_copy.data(), eif_bytes, &e));
+  assert_non_null(std::strstr(e.message, "tail_lo"));
+  h->tail_lo = b.t->tail_lo;
+  h->kind = static_cast<uint32_t>(sp::TableKind::kCustom);
+  h->delta_t = 0, h->v_t = 0, h->tail_lo = 0;
+  assert_null(sp::table_check(eif_copy.data(), eif_bytes, &e));
+  assert_non_null(std::strstr(e.message, "inconsistent ranges"));
 }
 
 // A custom blow-up's growth at infinity (Table::tail_lo, kappa = lim d ln G/dV), sampled from F

@@ -250,6 +250,10 @@ static const variant kVariants[] = {
     {"V_T = 0.2, V_r = -0.5", 101, 0.05, -0.05, 0.1, 0.2, -0.5, INFINITY, NAN},
     {"finite threshold 0.5, cascades", 100, 0.3, -0.1, 0.1, 0.0, -1.0, 0.5, NAN},
     {"finite threshold 0.5, cascades", 115, 0.3, -0.1, 0.1, 0.0, -1.0, 0.5, NAN},
+    /* Thresholds far up the rise, where the table ends below v_spike and a series takes the
+       rest (5.0 was refused at creation until then: the table failed its own check). */
+    {"finite threshold 3.0, shared weight 0.15", 1, 0, 0, 0.1, 0.0, -1.0, 3.0, 0.15},
+    {"finite threshold 5.0, shared weight 0.15", 1, 0, 0, 0.1, 0.0, -1.0, 5.0, 0.15},
     /* One shared weight: the engine's kicks go through its kick map (inhibitory networks with
        larger weights amplify rounding: -0.1 passes no seed of 1 to 12). */
     {"shared weight -0.03", 2, 0, 0, 0.1, 0.0, -1.0, INFINITY, -0.03},

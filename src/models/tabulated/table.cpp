@@ -697,23 +697,32 @@ bool Builder::run(Table *hd) {
     }
     lo = p.v_t - kLinearBelow * D;
     if (p.v_reset < lo) lo = p.v_reset;
-    if (!blowup) {
-      hi = p.v_spike;
-    } else {
-      tail_c = (p.drive - p.v_t) / D;
-      double u = kTailSmall;
-      for (;;) {
-        const double L = tail_c + std::log(u);
-        hi = p.v_t - D * std::log(u);
-        if (u * (std::fabs(L) > 1 ? std::fabs(L) : 1) <= kTailSmall && hi > p.v_reset) break;
-        u *= 0.5;
-        if (!(u > 1e-300)) {
-          set_error(err_, TableStatus::kArgument,
-                    "v_reset = %.17g: too far above v_t = %.17g for delta_t = %.17g", p.v_reset,
-                    p.v_t, D);
-          return false;
-        }
+    // The start of the series tail: the largest u = exp(-(V - V_T)/D_T) (halving from
+    // kTailSmall) with u max(1, |L|) <= kTailSmall, above reset.
+    const double c = (p.drive - p.v_t) / D;
+    double tail_hi = NAN;
+    for (double u = kTailSmall; u > 1e-300; u *= 0.5) {
+      const double L = c + std::log(u), v = p.v_t - D * std::log(u);
+      if (u * (std::fabs(L) > 1 ? std::fabs(L) : 1) <= kTailSmall && v > p.v_reset) {
+        tail_hi = v;
+        break;
       }
+    }
+    if (blowup && std::isnan(tail_hi)) {
+      set_error(err_, TableStatus::kArgument,
+                "v_reset = %.17g: too far above v_t = %.17g for delta_t = %.17g", p.v_reset, p.v_t,
+                D);
+      return false;
+    }
+    // A finite v_spike beyond the tail's start is reached by the same series, less the part
+    // beyond v_spike (Table::phase): tabulated up to v_spike, the phase of the steep end would
+    // move by less than its rounding from one segment to the next (with D_T = 0.1, v_spike
+    // above about 4.7 was refused).
+    if (blowup || p.v_spike > tail_hi) {
+      hi = tail_hi;
+      tail_c = c;
+    } else {
+      hi = p.v_spike;
     }
   } else {
     const double width = blowup ? (std::fabs(p.v_reset) > 1 ? std::fabs(p.v_reset) : 1.0)
@@ -766,20 +775,20 @@ bool Builder::run(Table *hd) {
   if (!sweep(p.v_reset, hi, true, false, 0, 0, &phi_hi, &dphi_hi)) return false;
   if (lo < p.v_reset && !sweep(lo, p.v_reset, false, false, 0, 0, &phi_lo, &dphi_lo)) return false;
   double period = phi_hi, dperiod = dphi_hi;
-  if (blowup) {
-    if (p.kind == TableKind::kEif) {
-      const double u = std::exp(-(hi - p.v_t) / p.delta_t);
-      period = phi_hi + eif_remain(u, tail_c);
-      dperiod = dphi_hi - eif_remain_d(u, tail_c, p.delta_t);
-    } else {
-      double s_end, sd_end;
-      // (The tail spans y in [0, 1/hi]: an integrand of size floor * hi there adds up to floor.)
-      tail_floor1_ = 0x1p-10 * std::fabs(phi_hi) * hi;
-      tail_floor2_ = 0x1p-10 * std::fabs(dphi_hi) * hi;
-      if (!sweep(0, 1 / hi, true, true, 0, 0, &s_end, &sd_end)) return false;
-      period = phi_hi + s_end;
-      dperiod = dphi_hi - sd_end;
-    }
+  if (p.kind == TableKind::kEif && hi < p.v_spike) {
+    // The series from hi on, less its part beyond a finite v_spike (0 for the blow-up).
+    const double u = std::exp(-(hi - p.v_t) / p.delta_t);
+    const double us = std::exp(-(p.v_spike - p.v_t) / p.delta_t);
+    period = phi_hi + (eif_remain(u, tail_c) - eif_remain(us, tail_c));
+    dperiod = dphi_hi - (eif_remain_d(u, tail_c, p.delta_t) - eif_remain_d(us, tail_c, p.delta_t));
+  } else if (blowup) {
+    double s_end, sd_end;
+    // (The tail spans y in [0, 1/hi]: an integrand of size floor * hi there adds up to floor.)
+    tail_floor1_ = 0x1p-10 * std::fabs(phi_hi) * hi;
+    tail_floor2_ = 0x1p-10 * std::fabs(dphi_hi) * hi;
+    if (!sweep(0, 1 / hi, true, true, 0, 0, &s_end, &sd_end)) return false;
+    period = phi_hi + s_end;
+    dperiod = dphi_hi - sd_end;
   }
   if (!(period < INFINITY && dperiod > -INFINITY)) {
     set_error(err_, TableStatus::kPeriod, "the free period did not come out finite");
@@ -911,8 +920,15 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
       !(blowup ? t->tail_lo >= 0 || t->tail_lo == -1 : t->tail_lo == 0))
     return bad("tail_lo: a custom model's growth at infinity is -1 or >= 0 (0 without blow-up)");
   if (!(t->v_lo <= t->v_reset && t->v_reset < t->v_hi && t->phi_lo <= 0 && t->phi_hi > 0 &&
-        t->period >= t->phi_hi && (blowup || t->v_hi == t->v_spike)))
+        t->period >= t->phi_hi &&
+        (blowup || t->v_hi == t->v_spike ||
+         (t->kind == static_cast<uint32_t>(TableKind::kEif) && t->v_hi < t->v_spike))))
     return bad("inconsistent ranges");
+  // EIF's series constant is L's, (I - V_T)/D_T, wherever the series is used (above v_hi), and
+  // 0 when v_hi is a finite v_spike.
+  if (t->kind == static_cast<uint32_t>(TableKind::kEif) &&
+      t->tail_lo != (t->v_hi < t->v_spike ? (t->drive - t->v_t) / t->delta_t : 0.0))
+    return bad("tail_lo: not EIF's series constant (drive - v_t)/delta_t");
   const double *a = arrays(t);
   for (size_t i = 0; i < l.total; ++i)
     if (!std::isfinite(a[i])) return bad("a non-finite coefficient");
@@ -982,6 +998,10 @@ struct View {
   explicit View(const Table *table)
       : t(table), l(layout(table->n_fwd, table->n_inv, table->n_tail)), a(arrays(table)) {}
   bool eif() const { return t->kind == static_cast<uint32_t>(TableKind::kEif); }
+  // EIF: the series' part beyond a finite v_spike, and its drive part (0 for the blow-up).
+  double eif_end() const { return eif_remain(spike_u(), t->tail_lo); }
+  double eif_end_d() const { return eif_remain_d(spike_u(), t->tail_lo, t->delta_t); }
+  double spike_u() const { return std::exp(-(t->v_spike - t->v_t) / t->delta_t); }
   // The remaining phase and its drive part at y = 1/V in the custom tail.
   double tail_value(double y, size_t which) const {
     if (!(y > 0)) return 0;
@@ -1023,8 +1043,8 @@ double Table::phase(double v) const {
     const uint32_t i = locate(w.a + w.l.fwd_breaks, n_fwd, v, &t);
     return cheb(w.a + w.l.fwd_phi + size_t{i} * KI, KI, t);
   }
-  if (v_spike < INFINITY) return period;
-  if (w.eif()) return period - eif_remain(std::exp(-(v - v_t) / delta_t), tail_lo);
+  if (!(v < v_spike && v_hi < v_spike)) return period;
+  if (w.eif()) return period - (eif_remain(std::exp(-(v - v_t) / delta_t), tail_lo) - w.eif_end());
   return period - w.tail_value(1 / v, w.l.tail_s);
 }
 
@@ -1044,12 +1064,12 @@ double Table::voltage(double phi) const {
     const uint32_t i = locate(w.a + w.l.inv_breaks, n_inv, phi, &t);
     return cheb(w.a + w.l.inv_v + size_t{i} * K, K, t);
   }
-  if (v_spike < INFINITY) return v_spike;
+  if (!(v_hi < v_spike)) return v_spike;
   const double s = period - phi;
   if (w.eif()) {
-    const double u = eif_remain_inverse(s, tail_lo);
+    const double u = eif_remain_inverse(s + w.eif_end(), tail_lo);
     const double v = v_t - delta_t * std::log(u);
-    return v > v_hi ? v : v_hi;
+    return v > v_hi ? (v < v_spike ? v : v_spike) : v_hi;
   }
   const double y = w.tail_inverse(s);
   return y > 0 ? (1 / y > v_hi ? 1 / y : v_hi) : INFINITY;
@@ -1067,8 +1087,10 @@ double Table::dphase_ddrive(double v) const {
     const uint32_t i = locate(w.a + w.l.fwd_breaks, n_fwd, v, &t);
     return cheb(w.a + w.l.fwd_dphi + size_t{i} * KI, KI, t);
   }
-  if (v_spike < INFINITY) return dperiod;
-  if (w.eif()) return dperiod + eif_remain_d(std::exp(-(v - v_t) / delta_t), tail_lo, delta_t);
+  if (!(v < v_spike && v_hi < v_spike)) return dperiod;
+  if (w.eif())
+    return dperiod +
+           (eif_remain_d(std::exp(-(v - v_t) / delta_t), tail_lo, delta_t) - w.eif_end_d());
   return dperiod + w.tail_value(1 / v, w.l.tail_sd);
 }
 

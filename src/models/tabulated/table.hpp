@@ -30,6 +30,9 @@
 //    V_hi (blow-up), u = exp(-(V - V_T)/D_T) is small and the remaining phase is the series
 //    T_I - phi = sum_k (-1)^k integral_0^u (s L(s))^k ds, L = (I - V_T)/D_T + ln s, summed to
 //    k = 4; V_hi is placed where u max(1, |L|) <= 1e-5, so the first omitted term is below 1e-25.
+//    A finite V_spike above that V_hi takes the same series less its value at V_spike (tabulated
+//    up to such a V_spike, the phase of the steep end moves by less than its rounding from one
+//    segment to the next, and the table fails its own check); tail_lo is then L's constant.
 //  - Custom: below V_lo (param v_min) the voltage is clamped to V_lo: phi(V) = phi(V_lo) for
 //    V < V_lo. Above V_hi (blow-up) the remaining phase is tabulated in y = 1/V on (0, 1/V_hi]:
 //    T_I - phi = integral_0^y dz / (z^2 G(1/z)), which is smooth when G grows like V^2 or faster
@@ -98,7 +101,8 @@ struct Table {
   double dphi_lo;         // d phi/dI at v_lo
   double period;          // T_I = phi(v_spike)
   double dperiod;         // d T_I/dI
-  // EIF: L's constant (I - V_T)/D_T. Custom blow-up: kappa = lim d ln G/dV as V -> +inf,
+  // EIF: L's constant (I - V_T)/D_T where the series is used (v_hi < v_spike), else 0. Custom
+  // blow-up: kappa = lim d ln G/dV as V -> +inf,
   // sampled from F at the build (0 for F growing like a power of V, 1/D for D exp(V/D), -1 for
   // faster than any exponential); 0 with a finite v_spike, and in files written before it was
   // sampled (src/io/FORMAT.md).
