@@ -713,6 +713,27 @@ void assert_map_errors(const MapErrors &e, const char *name, uint32_t resolved) 
   if (!(e.worst <= 2e-15)) fail_msg("%s: map error %.3e > 2e-15", name, e.worst);
 }
 
+// A custom F with a finite threshold far up its rise (EIF's F as a callback, D = 0.1, v_spike 5:
+// F + I = 2e16 there) cannot be tabulated up to v_spike (EIF itself takes its series there):
+// the build's own check refuses it, and the message says why and what to change, where it
+// used to give only the check's words ("phase break points not increasing").
+void test_custom_steep_finite_threshold(void **) {
+  double d = 0.1;
+  TableParams p = custom(f_exp_ctx, 1.5, 0.0, 5.0);
+  p.ctx = &d;
+  TableError e;
+  const size_t n = sp::table_bytes(p, &e);
+  assert_true(n > 0);  // (only the finished table's check finds it)
+  std::vector<double> mem(n / sizeof(double), 0.0);
+  assert_null(sp::table_build(p, mem.data(), n, &e));
+  assert_int_equal(static_cast<int>(e.status), static_cast<int>(TableStatus::kUnresolved));
+  if (!std::strstr(e.message, "at v_spike = 5") || !std::strstr(e.message, "lower v_spike"))
+    fail_msg("message: %s", e.message);
+  // A threshold lower on the same F is tabulated.
+  p.v_spike = 3.0;
+  build(p);
+}
+
 void test_kick_map_closed_forms(void **) {
   // F = -V (threshold 1, reset 0): V = I - (I - V_r) e^-phi, phi' = -ln(e^-phi - w/(I - V_r)).
   const double lif_w[] = {-0.1, 0.3, -2.0, 0.05};
@@ -842,6 +863,7 @@ int main(void) {
       cmocka_unit_test(test_eif_saturates_far_below),
       cmocka_unit_test(test_memory_and_check),
       cmocka_unit_test(test_custom_tail_growth),
+      cmocka_unit_test(test_custom_steep_finite_threshold),
       cmocka_unit_test(test_kick_map_closed_forms),
       cmocka_unit_test(test_kick_map_eif),
       cmocka_unit_test(test_kick_map_structure),

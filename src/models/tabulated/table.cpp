@@ -880,6 +880,14 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
                 "F + I = %.3g at V = %.3g, the start of the tail to +inf: F rises too steeply "
                 "this close to 0; shift V up or give a finite v_spike (%s)",
                 rate_from_f(p, t->v_hi), t->v_hi, check.message);
+    else if (p.kind == TableKind::kCustom && p.v_spike < INFINITY && steep_tail_start(p, p.v_spike))
+      // (A finite threshold far up a steep F: the phase's last segments move by less than its
+      // rounding.)
+      set_error(err, TableStatus::kUnresolved,
+                "F + I = %.3g at v_spike = %.6g (%.3g at reset): the phase near v_spike "
+                "moves by less than its rounding; lower v_spike, or make it +INFINITY if F "
+                "blows up (%s)",
+                rate_from_f(p, p.v_spike), p.v_spike, rate_from_f(p, p.v_reset), check.message);
     else
       set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);
     return nullptr;
