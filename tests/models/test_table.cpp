@@ -570,6 +570,29 @@ void test_memory_and_check(void **) {
   copy = mem;
   copy[n / sizeof(double) - 1] = NAN;  // the last coefficient
   assert_null(sp::table_check(copy.data(), n, &e));
+  // Coefficients changed inside a segment with its ends kept (c_0 - X and c_2 + X leave
+  // p(-1) and p(1) as they were, and move p(0) by -2X): the ends' checks pass, and a phase
+  // looked up there would be -2e300. Also a tail coefficient with a flipped exponent bit (an
+  // outside client's find: the loader accepted it, the network ran into a phase of -8e302,
+  // and the state it then saved was refused by sp_load). Both refused now.
+  {
+    const uint32_t nf = t->n_fwd, ni = t->n_inv, nt = t->n_tail;
+    assert_true(nt > 0);
+    const size_t fwd_phi = (nf + 1) + size_t{nf} * sp::kOrder;
+    const size_t tail_s = fwd_phi + 2 * size_t{nf} * (sp::kOrder + 1) + (ni + 1) +
+                          size_t{ni} * sp::kOrder + 2 * size_t{nt + 1} + size_t{nt} * sp::kOrder;
+    copy = mem;
+    arr = copy.data() + sizeof(Table) / sizeof(double);
+    arr[fwd_phi] -= 1e300;
+    arr[fwd_phi + 2] += 1e300;
+    assert_null(sp::table_check(copy.data(), n, &e));
+    assert_non_null(std::strstr(e.message, "phase not increasing"));
+    copy = mem;
+    arr = copy.data() + sizeof(Table) / sizeof(double);
+    arr[tail_s + 3] = std::ldexp(arr[tail_s + 3], 1000);
+    assert_null(sp::table_check(copy.data(), n, &e));
+    assert_non_null(std::strstr(e.message, "tail series"));
+  }
   // Deterministic: the same parameters give the same bytes.
   std::vector<double> again(n / sizeof(double) + 1, 0.0);
   assert_non_null(sp::table_build(p, again.data(), n, &e));

@@ -961,12 +961,26 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   // segment phi(V) and V(phi) increase from end to end and follow on from the previous
   // segment's end, and 1/G is positive at both ends, so that look-ups are monotone where the
   // break points are and a kick can never move a phase backwards by more than rounding.
+  // Inside a segment the ends say nothing, but |p(t)| <= sum_j |c_j| on [-1, 1]; a monotone
+  // function's Chebyshev coefficients are bounded by its variation (|c_j| <= (2/pi) V_f / j,
+  // sum_j |c_j| below max(|p(-1)|, |p(1)|) + 3 V_f for 20 terms), so a sum above that with a
+  // margin marks a series that is not the fit of a monotone function: its values inside would
+  // be unbounded (one flipped exponent bit made a phase -8e302, and the network then saved a
+  // state no load accepts, an outside client's finding).
+  auto bounded = [](const double *c, uint32_t n, double lo, double hi, double floor = 0) {
+    double sum = 0;
+    for (uint32_t j = 0; j < n; ++j) sum += std::fabs(c[j]);
+    return sum <= std::fmax(std::fabs(lo), std::fabs(hi)) + 4 * std::fabs(hi - lo) + floor;
+  };
   double last = -INFINITY;
   for (uint32_t i = 0; i < t->n_fwd; ++i) {
     const double *p = a + l.fwd_phi + size_t{i} * KI, *g = a + l.fwd_rate + size_t{i} * K;
+    const double *dp = a + l.fwd_dphi + size_t{i} * KI;
     const double lo = cheb(p, KI, -1), hi = cheb(p, KI, 1);
-    if (!(lo < hi) || !(lo >= last - 1e-9 * (1 + std::fabs(last))))
+    if (!(lo < hi) || !(lo >= last - 1e-9 * (1 + std::fabs(last))) || !bounded(p, KI, lo, hi))
       return bad("phase not increasing with the voltage");
+    if (!bounded(dp, KI, cheb(dp, KI, -1), cheb(dp, KI, 1)))
+      return bad("d phi/dI series not bounded by its ends");
     if (!(cheb(g, K, -1) > 0 && cheb(g, K, 1) > 0)) return bad("a rate F + I that is not positive");
     last = hi;
   }
@@ -980,8 +994,21 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
     const double join = a[l.inv_breaks + i], width = a[l.inv_breaks + i + 1] - join;
     const double unit = std::nextafter(std::fabs(join), INFINITY) - std::fabs(join);
     const double slack = std::fmax(1e-9 * (1 + std::fabs(last)), 8 * unit * (hi - lo) / width);
-    if (!(lo < hi) || !(lo >= last - slack)) return bad("voltage not increasing with the phase");
+    if (!(lo < hi) || !(lo >= last - slack) || !bounded(v, K, lo, hi))
+      return bad("voltage not increasing with the phase");
     last = hi;
+  }
+  // The custom tail: the remaining phase on each segment runs from the cumulative value at its
+  // start to the next, within the rounding of those sums (the fit is to an absolute floor, a
+  // fraction of the phase: the same allowance bounds its coefficients). (Its 1/G and drive
+  // parts only enter gradients, where a non-finite result is refused by sp_backward.)
+  const double tail_tol = 1e-9 * (1 + std::fabs(t->period));
+  for (uint32_t i = 0; i < t->n_tail; ++i) {
+    const double *s = a + l.tail_s + size_t{i} * KI;
+    const double lo = cheb(s, KI, -1), hi = cheb(s, KI, 1);
+    if (!(std::fabs(lo - tail_cum[i]) <= tail_tol && std::fabs(hi - tail_cum[i + 1]) <= tail_tol &&
+          bounded(s, KI, lo, hi, tail_tol)))
+      return bad("tail series not between its break points' remaining phases");
   }
   return t;
 }
