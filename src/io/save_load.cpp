@@ -487,7 +487,9 @@ void write_network(Writer &w, const Network &net) {
   w.f64(net.cur_key);
   w.f64(net.cur_key_time);
   w.f64(net.clock_time);
-  w.f64(net.clock_value);
+  // (Without a cached clock its value is stale and never read: written as 0, so that two
+  // networks in the same state, e.g. a replica and a loaded copy, save the same bytes.)
+  w.f64(std::isnan(net.clock_time) ? 0.0 : net.clock_value);
   for (uint32_t i = 0; i < net.n; ++i) w.f64(state_of(net, i));
   const bool drop_past = drops_past_refr_ends(net);
   for (uint32_t i = 0; i < net.n; ++i) {
