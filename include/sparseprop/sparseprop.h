@@ -631,7 +631,8 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  *               input that one call applies before the spike that does not fit, a call
  *               starting just before it refuses with that spike);
  *             SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it
- *               never hangs;
+ *               never spikes at one instant forever (runaway excitation whose spikes are an
+ *               ulp apart still advances time that slowly: bound such runs with cap);
  *             SP_ERR_STATE on a replica whose parent's parameters changed since its last
  *               sp_rewind (changes nothing, does not write *count).
  * On failure: SP_ERR_ARGUMENT changes nothing and does not write *count. After
