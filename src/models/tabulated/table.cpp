@@ -884,10 +884,10 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
       // (A finite threshold far up a steep F: the phase's last segments move by less than its
       // rounding.)
       set_error(err, TableStatus::kUnresolved,
-                "F + I = %.3g at v_spike = %.6g (%.3g at reset): the phase near v_spike "
-                "moves by less than its rounding; lower v_spike, or make it +INFINITY if F "
-                "blows up (%s)",
-                rate_from_f(p, p.v_spike), p.v_spike, rate_from_f(p, p.v_reset), check.message);
+                "the table fails its own check near v_spike = %.6g: F + I = %.3g there (%.3g "
+                "at reset), so the phase moves by less than its rounding; lower v_spike, or "
+                "make it +INFINITY if F blows up (%s)",
+                p.v_spike, rate_from_f(p, p.v_spike), rate_from_f(p, p.v_reset), check.message);
     else
       set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);
     return nullptr;
