@@ -740,6 +740,28 @@ void assert_map_errors(const MapErrors &e, const char *name, uint32_t resolved) 
 // F + I = 2e16 there) cannot be tabulated up to v_spike (EIF itself takes its series there):
 // the build's own check refuses it, and the message says why and what to change, where it
 // used to give only the check's words ("phase break points not increasing").
+// A custom blow-up steep just above max(v_reset, 0), where its tail to +inf must start
+// (F = exp(V/1e-8), reset -1: F + I = 2.6e41 at the tail's start after hi's 20 halvings): the
+// build's own check refuses it, and the message says so in the words sp_network_memory's
+// documented exception gives ("fails its own check"; tests/fuzz/fuzz_create.c relies on them),
+// and what to change. The same F from a reset far below (a wider range) is tabulated.
+double f_exp_1e8(double v, void *) { return std::exp(v / 1e-8); }
+void test_custom_steep_tail_start(void **) {
+  TableParams p = custom(f_exp_1e8, 0.5, -1.0, INFINITY);
+  TableError e;
+  const size_t n = sp::table_bytes(p, &e);
+  assert_true(n > 0);  // (only the finished table's check finds it)
+  std::vector<double> mem(n / sizeof(double), 0.0);
+  assert_null(sp::table_build(p, mem.data(), n, &e));
+  assert_int_equal(static_cast<int>(e.status), static_cast<int>(TableStatus::kUnresolved));
+  if (!std::strstr(e.message, "fails its own check at V = ") ||
+      !std::strstr(e.message, "the start of the tail to +inf") ||
+      !std::strstr(e.message, "give a finite v_spike"))
+    fail_msg("message: %s", e.message);
+  p.v_reset = -10.0;
+  build(p);
+}
+
 void test_custom_steep_finite_threshold(void **) {
   double d = 0.1;
   TableParams p = custom(f_exp_ctx, 1.5, 0.0, 5.0);
@@ -887,6 +909,7 @@ int main(void) {
       cmocka_unit_test(test_eif_saturates_far_below),
       cmocka_unit_test(test_memory_and_check),
       cmocka_unit_test(test_custom_tail_growth),
+      cmocka_unit_test(test_custom_steep_tail_start),
       cmocka_unit_test(test_custom_steep_finite_threshold),
       cmocka_unit_test(test_kick_map_closed_forms),
       cmocka_unit_test(test_kick_map_eif),

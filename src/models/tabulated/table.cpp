@@ -877,9 +877,10 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
     // max(v_reset, 0): say so, as that is what the user can change.)
     if (p.kind == TableKind::kCustom && !(p.v_spike < INFINITY) && steep_tail_start(p, t->v_hi))
       set_error(err, TableStatus::kUnresolved,
-                "F + I = %.3g at V = %.3g, the start of the tail to +inf: F rises too steeply "
-                "this close to 0; shift V up or give a finite v_spike (%s)",
-                rate_from_f(p, t->v_hi), t->v_hi, check.message);
+                "the table fails its own check at V = %.3g, the start of the tail to +inf, "
+                "where F + I = %.3g: F rises too steeply this close to 0; shift V up or give "
+                "a finite v_spike (%s)",
+                t->v_hi, rate_from_f(p, t->v_hi), check.message);
     else if (p.kind == TableKind::kCustom && p.v_spike < INFINITY && steep_tail_start(p, p.v_spike))
       // (A finite threshold far up a steep F: the phase's last segments move by less than its
       // rounding.)
