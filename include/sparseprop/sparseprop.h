@@ -247,9 +247,9 @@ enum sp_model_code {
      a free-running neuron's spike times drift by that much per period); an input of weight w maps the
      phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
      threshold or past the point where the rest of the blow-up is below rounding fires the
-     neuron at that instant (as LIF inputs that reach 1). Any finite v_spike above v_reset is
-     accepted: beyond the start of the closed-form tail (about V_T + 14 D_T) the rest of the
-     way is that tail less its part beyond v_spike. At most 64 distinct drives, fixed at
+     neuron at that instant (as LIF inputs that reach 1). Any finite v_spike above v_reset, up
+     to 1e100, is accepted: beyond the start of the closed-form tail (about V_T + 14 D_T) the
+     rest of the way is that tail less its part beyond v_spike. At most 64 distinct drives, fixed at
      creation: sp_set_drive and SP_PARAM_DRIVES accept only drives the network was created
      with (SP_ERR_UNSUPPORTED otherwise; create with every drive a neuron will use). The
      tables count in sp_network_memory (about 16 KB per drive for the defaults (a custom F:
@@ -387,9 +387,9 @@ typedef struct sp_network_desc {
   sp_synapses recurrent;      /* neuron -> neuron */
   uint32_t n_inputs;          /* external input channels */
   sp_synapses inputs;         /* channel -> neuron (no synapses when n_inputs == 0) */
-  const double *v0;           /* n initial voltages (LIF: below 1; custom: below a finite
-                                 v_spike), or NULL: oscillatory neurons start at a phase
-                                 drawn uniformly from their free period (init_seed), the
+  const double *v0;           /* n initial voltages (LIF: below 1; EIF and custom: below
+                                 a finite v_spike), or NULL: oscillatory neurons start at a
+                                 phase drawn uniformly from their free period (init_seed), the
                                  others at reset */
   uint64_t init_seed;
   double t_ref;               /* absolute refractory period in seconds, 0 to min(1e100, 1e15 tau)
@@ -937,10 +937,11 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * due then, taken to threshold by an input, V is the voltage the input gave it, before the
  * clamp at a finite v_spike that sp_voltage reports for EIF and custom models, so its gradient
  * is not the derivative of that reading; its drive gradient is a difference of terms of size
- * G(v_spike) |dT_I/dI|, G = F + I, good to about 2^-52 of that: 1e-8 with EIF's defaults at
- * v_spike = 3, of order 1 at v_spike = 5; an EIF or custom neuron at its blow-up at now(),
- * V = +inf, has no dV: a non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it). Adds the
- * gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
+ * G(v_spike) |dT_I/dI|, G = F + I, good to about 2^-52 of that: with EIF's other defaults,
+ * 1e-7 at drive 1.1 and 2e-8 at 1.5 for v_spike = 3, 3 to 50 at drives 2 to 1.1 for
+ * v_spike = 5; an EIF or custom neuron at its blow-up at now(), V = +inf, has no dV: a
+ * non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it). Adds the gradients of L to the
+ * accumulated gradients (sp_get_grads) and ends the recording.
  * Gradients are exact for the recorded spike order. Where a spike and an input fall at the
  * same instant, the spike time has a kink in the parameters: the gradient is the one-sided
  * derivative in the direction that keeps the recorded order (the input, delivered first, stays
@@ -989,8 +990,9 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *             SP_ERR_ARGUMENT: n_spikes not the number recorded, dl_dt NULL with
  *               n_spikes > 0, a value of dl_dt or dl_dv_end not finite;
  *             SP_ERR_NUMERIC when a gradient is not finite (e.g. a product overflowing with
- *               a huge dl_dt), or a LIF gradient is carried across a refractory period of
- *               about 700 tau or more (above).
+ *               a huge dl_dt), a LIF gradient is carried across a refractory period of
+ *               about 700 tau or more (above), or dl_dv_end[i] is not 0 for an EIF or
+ *               custom neuron at its blow-up (V = +inf) at now() (checked before the sweep).
  *             The checks run in this order and the first failing one is returned: a call
  *             with nothing recorded is SP_ERR_STATE whatever its arguments.
  * On failure: nothing is accumulated and the recording is kept (the call can be repeated,
