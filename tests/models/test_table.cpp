@@ -16,6 +16,7 @@ extern "C" {  // this CMocka's header has no C++ guard
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -736,10 +737,19 @@ void assert_map_errors(const MapErrors &e, const char *name, uint32_t resolved) 
   if (!(e.worst <= 2e-15)) fail_msg("%s: map error %.3e > 2e-15", name, e.worst);
 }
 
-// A custom F with a finite threshold far up its rise (EIF's F as a callback, D = 0.1, v_spike 5:
-// F + I = 2e16 there) cannot be tabulated up to v_spike (EIF itself takes its series there):
-// the build's own check refuses it, and the message says why and what to change, where it
-// used to give only the check's words ("phase break points not increasing").
+// Builds p, which only the finished table's own check refuses (table_bytes accepts it), and
+// checks the refusal's status and that its message holds each of the words given.
+void expect_own_check_refusal(const TableParams &p, std::initializer_list<const char *> words) {
+  TableError e;
+  const size_t n = sp::table_bytes(p, &e);
+  assert_true(n > 0);
+  std::vector<double> mem(n / sizeof(double), 0.0);
+  assert_null(sp::table_build(p, mem.data(), n, &e));
+  assert_int_equal(static_cast<int>(e.status), static_cast<int>(TableStatus::kUnresolved));
+  for (const char *w : words)
+    if (!std::strstr(e.message, w)) fail_msg("no \"%s\" in the message: %s", w, e.message);
+}
+
 // A custom blow-up steep just above max(v_reset, 0), where its tail to +inf must start
 // (F = exp(V/1e-8), reset -1: F + I = 2.6e41 at the tail's start after hi's 20 halvings): the
 // build's own check refuses it, and the message says so in the words sp_network_memory's
@@ -748,33 +758,21 @@ void assert_map_errors(const MapErrors &e, const char *name, uint32_t resolved) 
 double f_exp_1e8(double v, void *) { return std::exp(v / 1e-8); }
 void test_custom_steep_tail_start(void **) {
   TableParams p = custom(f_exp_1e8, 0.5, -1.0, INFINITY);
-  TableError e;
-  const size_t n = sp::table_bytes(p, &e);
-  assert_true(n > 0);  // (only the finished table's check finds it)
-  std::vector<double> mem(n / sizeof(double), 0.0);
-  assert_null(sp::table_build(p, mem.data(), n, &e));
-  assert_int_equal(static_cast<int>(e.status), static_cast<int>(TableStatus::kUnresolved));
-  if (!std::strstr(e.message, "fails its own check at V = ") ||
-      !std::strstr(e.message, "the start of the tail to +inf") ||
-      !std::strstr(e.message, "give a finite v_spike"))
-    fail_msg("message: %s", e.message);
+  expect_own_check_refusal(p, {"fails its own check at V = ", "the start of the tail to +inf",
+                               "give a finite v_spike"});
   p.v_reset = -10.0;
   build(p);
 }
 
+// A custom F with a finite threshold far up its rise (EIF's F as a callback, D = 0.1, v_spike 5:
+// F + I = 2e16 there) cannot be tabulated up to v_spike (EIF itself takes its series there):
+// the build's own check refuses it, and the message says why and what to change, where it
+// used to give only the check's words ("phase break points not increasing").
 void test_custom_steep_finite_threshold(void **) {
   double d = 0.1;
   TableParams p = custom(f_exp_ctx, 1.5, 0.0, 5.0);
   p.ctx = &d;
-  TableError e;
-  const size_t n = sp::table_bytes(p, &e);
-  assert_true(n > 0);  // (only the finished table's check finds it)
-  std::vector<double> mem(n / sizeof(double), 0.0);
-  assert_null(sp::table_build(p, mem.data(), n, &e));
-  assert_int_equal(static_cast<int>(e.status), static_cast<int>(TableStatus::kUnresolved));
-  if (!std::strstr(e.message, "fails its own check near v_spike = 5") ||
-      !std::strstr(e.message, "lower v_spike"))
-    fail_msg("message: %s", e.message);
+  expect_own_check_refusal(p, {"fails its own check near v_spike = 5", "lower v_spike"});
   // A threshold lower on the same F is tabulated.
   p.v_spike = 3.0;
   build(p);
