@@ -615,6 +615,22 @@ void test_memory_and_check(void **) {
   h->delta_t = 0, h->v_t = 0, h->tail_lo = 0;
   assert_null(sp::table_check(eif_copy.data(), eif_bytes, &e));
   assert_non_null(std::strstr(e.message, "inconsistent ranges"));
+  // EIF's D_T must be positive (a non-finite one is refused with the other scalars).
+  for (double dt : {0.0, -0.1}) {
+    eif_copy = b.mem;
+    h = reinterpret_cast<Table *>(eif_copy.data());
+    h->delta_t = dt;
+    assert_null(sp::table_check(eif_copy.data(), eif_bytes, &e));
+    assert_non_null(std::strstr(e.message, "delta_t: not positive"));
+  }
+  // A block shorter than its header, and one that is not 8-byte aligned.
+  assert_null(sp::table_check(b.mem.data(), sizeof(Table) - 8, &e));
+  assert_non_null(std::strstr(e.message, "too short or misaligned"));
+  std::vector<double> shifted(b.mem.size() + 1);
+  unsigned char *at4 = reinterpret_cast<unsigned char *>(shifted.data()) + 4;
+  std::memcpy(at4, b.mem.data(), b.mem.size() * sizeof(double));
+  assert_null(sp::table_check(at4, eif_bytes, &e));
+  assert_non_null(std::strstr(e.message, "too short or misaligned"));
 }
 
 // A custom blow-up's growth at infinity (Table::tail_lo, kappa = lim d ln G/dV), sampled from F
