@@ -3,16 +3,20 @@
  *
  * libsparseprop simulates and trains sparse recurrent networks of integrate-and-fire neurons
  * exactly (SparseProp, Engelken, NeurIPS 2023): spike times are computed in closed form
- * between events, and a network spike costs O(K log N) instead of O(N). Precision: a neuron
- * firing on its own (no input) spikes within 8 ulps of its exact spike time plus 4 x 2^-52 tau
- * (the rounding of its spike time is never fed back), the exact time being that of the state
- * it holds: v0's rounding to a state at creation comes on top once (QIF: a phase, whose half
- * ulp is up to 2^-52 tau/sqrt(I) in time, beyond 4 x 2^-52 tau for I below 1/16: 6.7 times the
- * bound for a first spike at I = 1e-6); its reset state is rounded at each spike,
+ * between events, and a network spike costs O(K log N) instead of O(N). Precision: a LIF or
+ * QIF neuron firing on its own (no input) spikes within 8 ulps of its exact spike time plus
+ * 4 x 2^-52 tau (the rounding of its spike time is never fed back), the exact time being that
+ * of the state it holds: v0's rounding to a state at creation comes on top once (QIF: a phase,
+ * whose half ulp is up to 2^-52 tau/sqrt(I) in time, beyond 4 x 2^-52 tau for I below 1/16:
+ * 6.7 times the bound for a first spike at I = 1e-6); its reset state is rounded at each spike,
  * which adds up like a random walk, about sqrt(k)/2 x 2^-52 tau after k spikes, beyond that
  * bound only for free periods much shorter than tau (LIF at I = 10^6: 27 times it after 10^5
  * spikes; README.md, State representation); each input rounds its targets' states once, a
- * relative error of about 1e-16 (of I - V for LIF).
+ * relative error of about 1e-16 (of I - V for LIF). EIF and custom models have no closed form:
+ * their tabulated period is off by about 1e-15 of it (more near the bifurcation:
+ * sp_model_code), and a free-running neuron's spike times drift by that much each period
+ * (measured by an outside check: up to 2e-15 per period at periods of 0.3 to 1.5 tau,
+ * 4.6e-15 at 0.095 tau; 2 to 5 times the LIF/QIF bound above after 1,000 to 2,000 spikes).
  *
  * How each function is documented: a block before it, in this order,
  *   sp_name - what it does, then its semantics;
@@ -237,7 +241,10 @@ enum sp_model_code {
      like V_T and reset match LIF's 1 and 0. From millivolts (tau dV/dt = -(V - E_L) + D_T
      exp((V - V_T)/D_T) + R I): with s = V_T - V_r, V' = (V - V_r)/s, D_T' = D_T/s, V_T' = 1,
      V_r' = 0, I' = (E_L - V_r + R I)/s, weights w' = w/s. Oscillatory for I > V_T - D_T
-     (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED).
+     (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED), and so are
+     drives too close above the bifurcation for the period to be tabulated (with the defaults,
+     less than about 1e-13 above; the message names the bifurcation): the double 0.9 itself,
+     2.8e-17 above V_T - D_T = 1 - 0.1, is one.
      Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
      once per distinct drive at creation to about 1e-15 (for I - (V_T - D_T) of order D_T and
      voltages and D_T of order 1; close to the bifurcation, or with D_T, V_T or I far from

@@ -471,6 +471,9 @@ void test_custom_bumps(void **) {
 // ------------------------------------------------------------------------------------------
 // Rejections, memory, structure.
 
+// EIF with its defaults (V_T 1, D_T 0.1) as a custom F.
+double f_eif_cb(double v, void *) { return 0.1 * std::exp((v - 1) / 0.1) - v; }
+
 void expect(TableStatus want, const TableParams &p, const char *fragment) {
   TableError e;
   assert_int_equal(sp::table_bytes(p, &e), 0);
@@ -504,6 +507,20 @@ void test_rejections(void **) {
   expect(TableStatus::kExcitable, custom(f_lif, 0.9, 0.0, 1.0), "excitable");
   expect(TableStatus::kExcitable, custom(f_lif, 1.0, 0.0, 1.0), "excitable");
   expect(TableStatus::kExcitable, eif(0.85, 0.0, 1.0, 0.1, INFINITY), "excitable");
+  // A drive a rounding above EIF's bifurcation (the double 0.9 is 2.8e-17 above V_T - D_T = 1 -
+  // 0.1, and 1e-15 above it): F + I touches 0 at V_T, the period is about 1e8 tau, and V(phi)
+  // cannot be fitted to rounding there; the message says that the drive is the cause (an
+  // outside check got "could not be tabulated near V = 0.99999966" alone). 1e-10 above works.
+  for (double over : {0.0, 1e-15}) {
+    expect(TableStatus::kUnresolved, eif(0.9 + over, 0.0, 1.0, 0.1, INFINITY),
+           "too close above the bifurcation V_T - D_T = 0.9");
+    expect(TableStatus::kUnresolved, eif(0.9 + over, 0.0, 1.0, 0.1, 3.0),
+           "too close above the bifurcation V_T - D_T = 0.9");
+  }
+  build(eif(0.9 + 1e-10, 0.0, 1.0, 0.1, INFINITY));
+  // EIF's F as a custom callback there: the same cause, said without EIF's boundary.
+  expect(TableStatus::kUnresolved, custom(f_eif_cb, 0.9 + 1e-15, 0.0, INFINITY),
+         "too close above the bifurcation (where F + I touches 0)");
   // Fires from reset (V_r above V_T), but F + I has a zero below reset.
   expect(TableStatus::kExcitable, eif(-3.0, 2.0, 1.0, 0.1, INFINITY), "below reset");
   // A custom zero below reset within the tabulated range: F = V^2, I = -1 has zeros at +-1.

@@ -607,9 +607,21 @@ bool Builder::invert(const double *phi_c, const double *rate_c, double a, double
     if (!converged(c, scale)) {
       const double m = s.a + 0.5 * (s.b - s.a);
       if (s.depth >= kMaxDepth || !(m > s.a && m < s.b)) {
-        set_error(err_, TableStatus::kUnresolved,
-                  "V(phi) could not be tabulated to rounding near V = %.17g (drive %.17g)", vmid,
-                  p_.drive);
+        // (Most often a drive within rounding of the bifurcation: F + I all but touches 0, the
+        // period is huge, and V hardly moves over most of it. Say so, with EIF's boundary.)
+        const double g = rate(vmid);
+        char boundary[48] = " (where F + I touches 0)";
+        if (p_.kind == TableKind::kEif)
+          std::snprintf(boundary, sizeof boundary, " V_T - D_T = %.17g", p_.v_t - p_.delta_t);
+        if (g < 1e-6 * std::fmax(std::fmax(1.0, std::fabs(p_.drive)), std::fabs(vmid)))
+          set_error(err_, TableStatus::kUnresolved,
+                    "V(phi) not tabulated to rounding near V = %.6g: F + I = %.3g there, the "
+                    "drive %.17g too close above the bifurcation%s",
+                    vmid, g, p_.drive, boundary);
+        else
+          set_error(err_, TableStatus::kUnresolved,
+                    "V(phi) could not be tabulated to rounding near V = %.17g (drive %.17g)", vmid,
+                    p_.drive);
         return false;
       }
       if (ascending) {
