@@ -14,9 +14,13 @@
  * spikes; README.md, State representation); each input rounds its targets' states once, a
  * relative error of about 1e-16 (of I - V for LIF). EIF and custom models have no closed form:
  * their tabulated period is off by about 1e-15 of it (more near the bifurcation:
- * sp_model_code), and a free-running neuron's spike times drift by that much each period
- * (measured by an outside check: up to 2e-15 per period at periods of 0.3 to 1.5 tau,
- * 4.6e-15 at 0.095 tau; 2 to 5 times the LIF/QIF bound above after 1,000 to 2,000 spikes).
+ * sp_model_code), and a free-running neuron's spike times drift by that much each period;
+ * where the drives differ, a neuron's phase is also rounded at each of its spikes to the
+ * network's clock, which runs up to 8 times the longest period (at most 32 tau): a neuron much
+ * faster than the slowest drifts by up to about 2^-53 times that span, in tau, per period (an
+ * outside check measured 2e-15 of the period per period at periods of 0.3 to 1.5 tau, 2 to 5
+ * times the LIF/QIF bound after 1,000 to 2,000 spikes; a neuron of period 0.095 tau drifts by
+ * 4.4e-15 of it per period beside one of 9.3 tau, by 5e-17 alone).
  *
  * How each function is documented: a block before it, in this order,
  *   sp_name - what it does, then its semantics;
