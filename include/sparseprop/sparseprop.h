@@ -16,11 +16,13 @@
  * their tabulated period is off by about 1e-15 of it (more near the bifurcation:
  * sp_model_code), and a free-running neuron's spike times drift by that much each period;
  * where the drives differ, a neuron's phase is also rounded at each of its spikes to the
- * network's clock, which runs up to 8 times the longest period (at most 32 tau): a neuron much
- * faster than the slowest drifts by up to about 2^-53 times that span, in tau, per period (an
- * outside check measured 2e-15 of the period per period at periods of 0.3 to 1.5 tau, 2 to 5
- * times the LIF/QIF bound after 1,000 to 2,000 spikes; a neuron of period 0.095 tau drifts by
- * 4.4e-15 of it per period beside one of 9.3 tau, by 5e-17 alone).
+ * network's clock, which runs up to 8 times the shortest period, but at least 1/8 of the
+ * longest and at most 32 tau (each re-base of the clock is an O(n) pass): a neuron of period P
+ * drifts by up to about 2^-53 times that span over P, of its period per period, i.e. 8 x 2^-53
+ * unless the periods differ by more than 64 times (measured: period 0.142 tau beside 6.4 tau,
+ * 2.5e-17 of it per period, as alone; 0.0019 tau beside 6.4 tau, 4.7e-15 against the bound's
+ * 4.6e-14. Versions up to 0.2.0 ran the clock to 8 of the longest periods: 3.4e-15 and
+ * 6.8e-14).
  *
  * How each function is documented: a block before it, in this order,
  *   sp_name - what it does, then its semantics;

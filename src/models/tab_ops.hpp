@@ -209,14 +209,20 @@ struct Ops<Tabulated> {
     return table(net, drive).period - x;
   }
 
-  // Keep the clock below 8 periods (at most 32 tau): the rounding of x = phi - s stays within a
-  // few ulps of the phase.
+  // The clock s = (t - t0)/tau is re-based at 8 periods of the fastest table: each spike rounds
+  // its neuron's phase x = phi - s to an ulp of s, so a neuron of period P drifts by about
+  // 2^-53 s_max/P of its period per period, and s_max = 8 P keeps that to a few ulps. But a
+  // re-base is an O(N) pass, so one outlier drive must not make it run every few of that
+  // neuron's spikes: the span is at least 1/8 of the slowest period, at most 64 times as many
+  // passes as at the slowest table's own span (8 periods), and never more than 32 tau.
   static double rebase_span(const Network &net) {
-    double longest = 0;
-    for (uint32_t k = 0; k < net.n_tables; ++k)
-      if (net.tables[k]->period > longest) longest = net.tables[k]->period;
-    double span = 8.0 * longest;
-    return net.tau * (span < 32.0 ? span : 32.0);
+    double shortest = INFINITY, longest = 0;
+    for (uint32_t k = 0; k < net.n_tables; ++k) {
+      shortest = std::fmin(shortest, net.tables[k]->period);
+      longest = std::fmax(longest, net.tables[k]->period);
+    }
+    const double span = std::fmax(8.0 * shortest, longest / 8.0);
+    return net.tau * std::fmin(span, 32.0);
   }
   static double rebase(Network &net, double t) {
     double d = exact_span(t, net.t0, net.tau);

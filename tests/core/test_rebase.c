@@ -1,7 +1,8 @@
 /* Re-basing and the model clock at extremes, against closed forms and finite differences:
  * silences so long that the old re-base count overflowed an int (forward and backward), LIF
  * refractory periods beyond the reset clock's range (about 680 tau), gradients over
- * horizons that cross several re-basings, and keys that a re-base makes equal. */
+ * horizons that cross several re-basings, keys that a re-base makes equal, and the re-base
+ * span of EIF neurons with differing drives. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -448,6 +449,52 @@ static void test_keys_tied_by_a_rebase_and_exact_ties(void **state) {
   assert_int_equal(run_two_uncoupled(v0, SP_FRAME_TIME), 2 * want);
 }
 
+/* An EIF neuron beside one of another drive: between re-bases each of its spikes rounds its phase
+ * to the network's clock, so it drifts by about 2^-53 span/P of its period P per period, where
+ * the span is the header's (8 periods of the fastest table, at least 1/8 of the slowest's, at
+ * most 32 tau). Exact dynamics are periodic: from reset (v0 = V_r) the k-th spike of an uncoupled
+ * neuron is at k times the first, whatever its neighbour does. Periods 0.142 tau beside 6.4 tau
+ * (span 8 P: 2^-50 of P per period; the span of 8 of the slowest periods, capped at 32 tau, gave
+ * 3.4e-15, 3.8 times that) and 0.0019 tau beside it (span 0.8 tau: 4.6e-14 per period; 32 tau
+ * gave 6.8e-14, 1.5 times it). (Differing drives run in the time frame.) */
+static void test_eif_fast_beside_slow_neuron(void **state) {
+  static const double fast[2] = {11.0, 1000.0};
+  const double slow = 0.95;
+  int c;
+  (void)state;
+  for (c = 0; c < 2; ++c) {
+    double drives[2] = {fast[c], slow}, v0[2] = {0.0, 0.0}; /* EIF's default V_r is 0 */
+    double t1 = 0, slow_t1 = 0, worst = 0, span, bound;
+    long k = 0;
+    sp_network_desc d;
+    sp_network *net = NULL;
+    sp_spike o;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_EIF;
+    d.n = 2;
+    d.tau = TAU;
+    d.drives = drives;
+    d.v0 = v0;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    while (k < 4000) {
+      assert_int_equal(sp_step(net, &o), SP_OK);
+      if (o.neuron == 1) {
+        if (slow_t1 == 0) slow_t1 = o.t;
+        continue;
+      }
+      if (++k == 1) t1 = o.t;
+      worst = fmax(worst, fabs(o.t - (double)k * t1) / ((double)k * t1));
+    }
+    sp_network_destroy(net);
+    assert_true(slow_t1 > 0); /* (6.4 tau, inside the 7.7 tau of the shorter run) */
+    span = fmin(fmax(8.0 * t1, slow_t1 / 8.0), 32.0 * TAU);
+    bound = 0x1p-53 * span / t1;
+    if (!(worst <= bound))
+      fail_msg("drive %g beside %g: drift %.3g of the period per period, bound %.3g", fast[c], slow,
+               worst, bound);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_input_after_extreme_silence),
@@ -459,6 +506,7 @@ int main(void) {
       cmocka_unit_test(test_gradient_through_long_refractory),
       cmocka_unit_test(test_gradients_across_rebases),
       cmocka_unit_test(test_keys_tied_by_a_rebase_and_exact_ties),
+      cmocka_unit_test(test_eif_fast_beside_slow_neuron),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
