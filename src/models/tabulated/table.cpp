@@ -237,6 +237,27 @@ void set_error(TableError *err, TableStatus s, const char *fmt, ...) {
   va_end(ap);
 }
 
+// The refusal of a built table that fails table_check. sp_network_memory does not run that
+// check, and the header names this refusal by its opening words ("fails its own check"): the
+// one SP_ERR_UNSUPPORTED that creation may give for a description sp_network_memory accepted.
+// So every such message starts with them, whatever detail follows.
+void refuse_own_check(TableError *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void refuse_own_check(TableError *err, const char *fmt, ...) {
+  if (!err) return;
+  err->status = TableStatus::kUnresolved;
+  static const char kOpening[] = "the table fails its own check ";
+  std::memcpy(err->message, kOpening, sizeof kOpening);
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(err->message + sizeof kOpening - 1, sizeof err->message - sizeof kOpening + 1, fmt,
+                 ap);
+  va_end(ap);
+}
+
 // The refusal of an F whose values changed between the table's passes over the same voltages.
 void refuse_nondeterministic(const TableParams &p, TableError *err) {
   set_error(err, TableStatus::kUnresolved,
@@ -885,24 +906,24 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
   // the check refuses, and creation refuses it here instead.
   TableError check{};
   if (!table_check(t, bytes, &check)) {
-    // (A custom blow-up whose F + I is still steep where the tail must start, just above
-    // max(v_reset, 0): say so, as that is what the user can change.)
     if (p.kind == TableKind::kCustom && !(p.v_spike < INFINITY) && steep_tail_start(p, t->v_hi))
-      set_error(err, TableStatus::kUnresolved,
-                "the table fails its own check at V = %.3g, the start of the tail to +inf, "
-                "where F + I = %.3g: F rises too steeply this close to 0; shift V up or give "
-                "a finite v_spike (%s)",
-                t->v_hi, rate_from_f(p, t->v_hi), check.message);
+      // (A custom blow-up whose F + I is still steep where the tail must start, just above
+      // max(v_reset, 0): say so, as that is what the user can change.)
+      refuse_own_check(err,
+                       "at V = %.3g, the start of the tail to +inf, where F + I = %.3g: F rises "
+                       "too steeply this close to 0; shift V up or give a finite v_spike (%s)",
+                       t->v_hi, rate_from_f(p, t->v_hi), check.message);
     else if (p.kind == TableKind::kCustom && p.v_spike < INFINITY && steep_tail_start(p, p.v_spike))
       // (A finite threshold far up a steep F: the phase's last segments move by less than its
       // rounding.)
-      set_error(err, TableStatus::kUnresolved,
-                "the table fails its own check near v_spike = %.6g: F + I = %.3g there (%.3g "
-                "at reset), so the phase moves by less than its rounding; lower v_spike, or "
-                "make it +INFINITY if F blows up (%s)",
-                p.v_spike, rate_from_f(p, p.v_spike), rate_from_f(p, p.v_reset), check.message);
+      refuse_own_check(err,
+                       "near v_spike = %.6g: F + I = %.3g there (%.3g at reset), so the phase "
+                       "moves by less than its rounding; lower v_spike, or make it +INFINITY if "
+                       "F blows up (%s)",
+                       p.v_spike, rate_from_f(p, p.v_spike), rate_from_f(p, p.v_reset),
+                       check.message);
     else
-      set_error(err, TableStatus::kUnresolved, "the table fails its own check (%s)", check.message);
+      refuse_own_check(err, "(%s)", check.message);
     return nullptr;
   }
   return t;
