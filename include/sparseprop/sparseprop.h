@@ -16,12 +16,15 @@
  * their tabulated period is off by about 1e-15 of it (more near the bifurcation:
  * sp_model_code), and a free-running neuron's spike times drift by that much each period;
  * where the drives differ, a neuron's phase is also rounded at each of its spikes to the
- * network's clock, which runs up to 8 times the shortest period, but at least 1/8 of the
- * longest and at most 32 tau (each re-base of the clock is an O(n) pass): a neuron of period P
- * drifts by up to about 2^-53 times that span over P, of its period per period, i.e. 8 x 2^-53
- * unless the periods differ by more than 64 times (measured: period 0.142 tau beside 6.4 tau,
- * 2.5e-17 of it per period, as alone; 0.0019 tau beside 6.4 tau, 4.7e-15 against the bound's
- * 4.6e-14. Versions up to 0.2.0 ran the clock to 8 of the longest periods: 3.4e-15 and
+ * network's clock, which runs up to 8 times the shortest interval between a neuron's spikes
+ * (its drive's period plus t_ref, over the drives some neuron runs at now), but at least 1/8 of
+ * the longest and at most 32 tau (each re-base of the clock is an O(n) pass, and a recorded
+ * event: sp_record): a neuron spiking every P drifts by up to about 2^-53 times that span over
+ * P, of P per period, i.e. 8 x 2^-53 unless the intervals differ by more than 64 times; one
+ * slower than the span drifts by about 2^-53 P/span from the re-bases, at most 8 x 2^-53
+ * except beyond 256 tau (measured: period 0.142 tau beside 6.4 tau, below what the spike
+ * times' rounding resolves, as alone; 0.0019 tau beside 6.4 tau, 4.9e-15 against the bound's
+ * 4.6e-14. Versions up to 0.2.0 ran the clock to 8 of the longest periods: 3.6e-15 and
  * 6.8e-14).
  *
  * How each function is documented: a block before it, in this order,
@@ -907,8 +910,9 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * Allocates the tape once (a later call reuses it when it is large enough; a call while
  * recording restarts the recording). The tape holds max_spikes spikes. Beside them: events
  * share 2 max_spikes + 64 entries (spikes, input events, and the re-bases of the co-moving
- * frame: at most one per event, once the model's re-base span, e.g. 32 tau for LIF, has
- * passed since the last), and the inputs' synapses room for max_spikes + 64 of the longest
+ * frame: at most one per event, once the model's re-base span, e.g. 32 tau for LIF, for EIF and
+ * custom models 8 of the shortest intervals between a neuron's spikes but at least 1/8 of the
+ * longest (see the top of this file), has passed since the last), and the inputs' synapses room for max_spikes + 64 of the longest
  * input rows. So max_spikes input events fit beside max_spikes spikes unless re-bases take
  * their room (events that far apart). Running past it fails with SP_ERR_CAPACITY before the
  * event that would not fit.

@@ -158,6 +158,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   LifSynAux *syn_aux = a.take<LifSynAux>(s.syn ? s.n : 0);
   double *tdrive = a.take<double>(s.n_tables);
   const Table **tables = a.take<const Table *>(s.n_tables);
+  uint32_t *table_users = a.take<uint32_t>(s.n_tables);
   unsigned char *tmem[Ops<Tabulated>::kMaxTables];
   for (uint32_t k = 0; k < s.n_tables; ++k) tmem[k] = a.take<unsigned char>(s.table_bytes[k]);
   KickMap *kick_maps = a.take<KickMap>(own * (s.rec_weights ? 0 : s.n_tables));
@@ -167,6 +168,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   net->n_tables = s.n_tables;
   net->table_drive = tdrive;
   net->tables = tables;
+  net->table_users = table_users;
   net->kick_maps = kick_maps;
   for (uint32_t k = 0; k < s.n_tables; ++k) {
     tdrive[k] = s.table_drive[k];
@@ -396,6 +398,18 @@ sp_status network_measure(const sp_network_desc *in, size_t *bytes) {
 
 namespace {
 
+// Tabulated models: how many neurons run at each table's drive (network.hpp, table_users).
+void count_table_users(Network *net) {
+  if (!net->n_tables) return;
+  if (net->n_tables == 1) {  // (no pass over 10^9 drives of a compact network)
+    net->table_users[0] = net->n;
+    return;
+  }
+  for (uint32_t k = 0; k < net->n_tables; ++k) net->table_users[k] = 0;
+  for (uint32_t i = 0; i < net->n; ++i)
+    ++net->table_users[Ops<Tabulated>::table_index(*net, drive_of(*net, i))];
+}
+
 sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out) {
   sp_network_desc d;
   sp_status s = read_desc(in, &d);
@@ -495,6 +509,7 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
   }
   network_build_kick_maps(net);
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
+  count_table_users(net);
   network_update_rebase_span(net);
   network_reset_state(net);
   s = network_check_state(net);
@@ -569,6 +584,7 @@ sp_status network_replica(const Network *parent, Network **out) {
   net->n_tables = parent->n_tables;
   net->table_drive = parent->table_drive;
   net->tables = parent->tables;
+  net->table_users = parent->table_users;
   net->kick_maps = parent->kick_maps;
   net->parent = parent;
   net->queue.bind(net->queue_time, net->queue_seq, net->queue_channel, shape.queue_capacity);
@@ -879,6 +895,10 @@ double network_voltage(const Network *net, uint32_t i) {
 }
 
 void network_change_drive(Network *net, uint32_t i, double drive) {
+  if (net->n_tables) {
+    --net->table_users[Ops<Tabulated>::table_index(*net, net->drive[i])];
+    ++net->table_users[Ops<Tabulated>::table_index(*net, drive)];
+  }
   with_model(net->model, [&](auto m) { change_drive<decltype(m)>(net, i, drive); });
 }
 

@@ -165,6 +165,9 @@ struct Network {
   uint32_t n_tables;
   double *table_drive;
   const Table **tables;
+  // How many neurons run at each table's drive now (the re-base span counts only tables in
+  // use; kept by network_change_drive, shared with replicas as the drives are).
+  uint32_t *table_users;
   // With a shared recurrent weight, the kick map of each table for it (kick_map.hpp), built
   // at creation and loading; nullptr without.
   KickMap *kick_maps;

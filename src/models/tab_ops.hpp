@@ -209,17 +209,22 @@ struct Ops<Tabulated> {
     return table(net, drive).period - x;
   }
 
-  // The clock s = (t - t0)/tau is re-based at 8 periods of the fastest table: each spike rounds
-  // its neuron's phase x = phi - s to an ulp of s, so a neuron of period P drifts by about
-  // 2^-53 s_max/P of its period per period, and s_max = 8 P keeps that to a few ulps. But a
-  // re-base is an O(N) pass, so one outlier drive must not make it run every few of that
-  // neuron's spikes: the span is at least 1/8 of the slowest period, at most 64 times as many
-  // passes as at the slowest table's own span (8 periods), and never more than 32 tau.
+  // The clock s = (t - t0)/tau is re-based at 8 intervals of the fastest neurons: each spike
+  // rounds its neuron's phase x = phi - s to an ulp of s, so a neuron spiking every P (its
+  // table's period plus t_ref, in tau) drifts by about 2^-53 s_max/P of that interval per
+  // interval, and s_max = 8 P keeps it to a few ulps. But a re-base is an O(N) pass, and adds
+  // an event to a recording's tape when events are further apart than the span, so one outlier
+  // drive must not shrink it without bound: the span is at least 1/8 of the slowest interval
+  // (at most 64 times as many passes as at the slowest table's own 8 intervals) and at most 32
+  // tau. Only tables some neuron runs at count (table_users): a drive the network was created
+  // with for later use, by no neuron now, does not shorten it.
   static double rebase_span(const Network &net) {
+    const double t_ref = net.t_ref / net.tau;
     double shortest = INFINITY, longest = 0;
     for (uint32_t k = 0; k < net.n_tables; ++k) {
-      shortest = std::fmin(shortest, net.tables[k]->period);
-      longest = std::fmax(longest, net.tables[k]->period);
+      if (!net.table_users[k]) continue;
+      shortest = std::fmin(shortest, net.tables[k]->period + t_ref);
+      longest = std::fmax(longest, net.tables[k]->period + t_ref);
     }
     const double span = std::fmax(8.0 * shortest, longest / 8.0);
     return net.tau * std::fmin(span, 32.0);

@@ -455,7 +455,7 @@ static void test_keys_tied_by_a_rebase_and_exact_ties(void **state) {
  * most 32 tau). Exact dynamics are periodic: from reset (v0 = V_r) the k-th spike of an uncoupled
  * neuron is at k times the first, whatever its neighbour does. Periods 0.142 tau beside 6.4 tau
  * (span 8 P: 2^-50 of P per period; the span of 8 of the slowest periods, capped at 32 tau, gave
- * 3.4e-15, 3.8 times that) and 0.0019 tau beside it (span 0.8 tau: 4.6e-14 per period; 32 tau
+ * 3.6e-15, 4.1 times that) and 0.0019 tau beside it (span 0.8 tau: 4.6e-14 per period; 32 tau
  * gave 6.8e-14, 1.5 times it). (Differing drives run in the time frame.) */
 static void test_eif_fast_beside_slow_neuron(void **state) {
   static const double fast[2] = {11.0, 1000.0};
@@ -495,6 +495,55 @@ static void test_eif_fast_beside_slow_neuron(void **state) {
   }
 }
 
+/* sp_record's tape shares 2 max_spikes + 64 entries among spikes, inputs and re-bases, at most
+ * one re-base per event and none while events come closer than the span. A fast drive must not
+ * shrink the span below the neurons' real spacing: with t_ref = 1 tau a neuron at drive 1000
+ * (period 0.0019 tau) spikes about every tau, and a drive the network was created with but no
+ * neuron runs any more (neuron 0 set back from 1e5 to 0.95) spikes never. With inputs 1 and 4
+ * tau apart, 300 spikes and their inputs fit (a span of 8 free periods with a floor of 1/8 of
+ * the slowest, 0.8 tau, re-based at nearly every event: the tape was full after 242 and 213
+ * spikes). */
+static void test_eif_tape_room_beside_fast_drives(void **state) {
+  static const struct {
+    double fast, t_ref_tau, gap_tau;
+    int set_back;
+  } cases[2] = {{1000.0, 1.0, 1.0, 0}, {1e5, 0.0, 4.0, 1}};
+  const uint32_t max_spikes = 300;
+  int c;
+  (void)state;
+  for (c = 0; c < 2; ++c) {
+    double drives[2] = {cases[c].fast, 0.95};
+    uint64_t row_ptr[2] = {0, 1};
+    uint32_t target = 1, i;
+    sp_network_desc d;
+    sp_network *net = NULL;
+    sp_spike o;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_EIF;
+    d.n = 2;
+    d.tau = TAU;
+    d.drives = drives;
+    d.t_ref = cases[c].t_ref_tau * TAU;
+    d.n_inputs = 1;
+    d.inputs.row_ptr = row_ptr;
+    d.inputs.targets = &target;
+    d.inputs.weight = 0.01;
+    d.input_capacity = max_spikes + 10;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    if (cases[c].set_back) assert_int_equal(sp_set_drive(net, 0, 0.95), SP_OK);
+    for (i = 1; i <= max_spikes; ++i)
+      assert_int_equal(sp_input(net, 0, i * cases[c].gap_tau * TAU), SP_OK);
+    assert_int_equal(sp_record(net, max_spikes), SP_OK);
+    for (i = 0; i < max_spikes; ++i) {
+      sp_status s = sp_step(net, &o);
+      if (s != SP_OK)
+        fail_msg("drive %g beside 0.95 (t_ref %g tau, set back %d): spike %u: %s", cases[c].fast,
+                 cases[c].t_ref_tau, cases[c].set_back, i, sp_last_error());
+    }
+    sp_network_destroy(net);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_input_after_extreme_silence),
@@ -507,6 +556,7 @@ int main(void) {
       cmocka_unit_test(test_gradients_across_rebases),
       cmocka_unit_test(test_keys_tied_by_a_rebase_and_exact_ties),
       cmocka_unit_test(test_eif_fast_beside_slow_neuron),
+      cmocka_unit_test(test_eif_tape_room_beside_fast_drives),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
