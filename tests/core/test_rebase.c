@@ -449,6 +449,15 @@ static void test_keys_tied_by_a_rebase_and_exact_ties(void **state) {
   assert_int_equal(run_two_uncoupled(v0, SP_FRAME_TIME), 2 * want);
 }
 
+/* Two uncoupled EIF neurons (the library's defaults) at the given drives. */
+static void eif_pair(sp_network_desc *d, const double *drives) {
+  sp_network_desc_init(d, sizeof *d);
+  d->model = SP_MODEL_EIF;
+  d->n = 2;
+  d->tau = TAU;
+  d->drives = drives;
+}
+
 /* An EIF neuron beside one of another drive: between re-bases each of its spikes rounds its phase
  * to the network's clock, so it drifts by about 2^-53 span/P of its period P per period, where
  * the span is the header's (8 periods of the fastest table, at least 1/8 of the slowest's, at
@@ -469,11 +478,7 @@ static void test_eif_fast_beside_slow_neuron(void **state) {
     sp_network_desc d;
     sp_network *net = NULL;
     sp_spike o;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_EIF;
-    d.n = 2;
-    d.tau = TAU;
-    d.drives = drives;
+    eif_pair(&d, drives);
     d.v0 = v0;
     assert_int_equal(sp_network_create(&d, &net), SP_OK);
     while (k < 4000) {
@@ -518,11 +523,7 @@ static void test_eif_tape_room_beside_fast_drives(void **state) {
     sp_network_desc d;
     sp_network *net = NULL;
     sp_spike o;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_EIF;
-    d.n = 2;
-    d.tau = TAU;
-    d.drives = drives;
+    eif_pair(&d, drives);
     d.t_ref = cases[c].t_ref_tau * TAU;
     d.n_inputs = 1;
     d.inputs.row_ptr = row_ptr;
