@@ -912,9 +912,9 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * share 2 max_spikes + 64 entries (spikes, input events, and the re-bases of the co-moving
  * frame: at most one per event, once the model's re-base span, e.g. 32 tau for LIF, for EIF and
  * custom models 8 of the shortest intervals between a neuron's spikes but at least 1/8 of the
- * longest (see the top of this file), has passed since the last), and the inputs' synapses room for max_spikes + 64 of the longest
- * input rows. So max_spikes input events fit beside max_spikes spikes unless re-bases take
- * their room (events that far apart). Running past it fails with SP_ERR_CAPACITY before the
+ * longest (see the top of this file), has passed since the last), and the inputs' synapses
+ * room for max_spikes + 64 of the longest input rows. So max_spikes input events fit beside
+ * max_spikes spikes unless re-bases take their room (events that far apart). Running past it fails with SP_ERR_CAPACITY before the
  * event that would not fit.
  * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
  * sp_backward (on success) or sp_rewind.
