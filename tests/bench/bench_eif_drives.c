@@ -1,9 +1,10 @@
 /* EIF with differing drives: the cost of the clock's re-bases. The balanced network of
  * bench_util.h with EIF's defaults (V_T = 1, so the same drive 1.1 as LIF) and per-neuron drives:
  * one drive; 64 drives in [1.1, 2.1); every neuron at 1.1 but neuron 7 at 10^3; and at 10^5.
- * The clock is re-based at 8 of the shortest periods but at least 1/8 of the longest (README,
- * "EIF and custom models"): an outlier's fast period does not make the O(N) re-base run every
- * few of its spikes. Prints microseconds per spike (CPU and wall) and the rate; never fails on
+ * The clock is re-based at 8 of the shortest intervals between a neuron's spikes but at least
+ * 1/8 of the longest (README, "EIF and custom models"; an interval is the period here, t_ref
+ * being 0): an outlier's fast period does not make the O(N) re-base run every few of its
+ * spikes. Prints microseconds per spike (CPU and wall) and the rate; never fails on
  * timing.
  * Usage: bench_eif_drives [N [timed spikes]] (default 1e5 and 1e6; N spikes of burn-in). */
 #define _POSIX_C_SOURCE 200809L

@@ -461,7 +461,7 @@ static void eif_pair(sp_network_desc *d, const double *drives) {
 /* An EIF neuron beside one of another drive: between re-bases each of its spikes rounds its phase
  * to the network's clock, so it drifts by about 2^-53 span/P of its period P per period, where
  * the span is the header's (8 periods of the fastest table, at least 1/8 of the slowest's, at
- * most 32 tau). Exact dynamics are periodic: from reset (v0 = V_r) the k-th spike of an uncoupled
+ * most 32 tau; the intervals are the periods, t_ref being 0). Exact dynamics are periodic: from reset (v0 = V_r) the k-th spike of an uncoupled
  * neuron is at k times the first, whatever its neighbour does. Periods 0.142 tau beside 6.4 tau
  * (span 8 P: 2^-50 of P per period; the span of 8 of the slowest periods, capped at 32 tau, gave
  * 3.6e-15, 4.1 times that) and 0.0019 tau beside it (span 0.8 tau: 4.6e-14 per period; 32 tau
