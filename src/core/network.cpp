@@ -315,6 +315,7 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
     net->cur_key_time = net->now;
   }
   double due = network_due_key(net);
+  if (old_frame == SP_FRAME_TIME) network_refresh_keys(net);
   for (uint32_t i = 0; i < net->n; ++i) {
     NeuronSlot &slot = net->neuron[i];
     bool was_due = old_frame == SP_FRAME_PHASE ? (slot.flags & kSlotDue) != 0
@@ -347,6 +348,8 @@ void change_drive(Network *net, uint32_t i, double drive) {
     lif_syn_change_drive(net, i, drive);
     return;
   }
+  // (A stale key from the state the inputs left, before the state changes: see kSlotStale.)
+  if (!net->compact && (net->neuron[i].flags & kSlotStale)) network_refresh_key(net, i);
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
@@ -647,7 +650,8 @@ void network_rebuild_queue(Network *net) {
         net->spike_queue.use_implied_keys(O::kPhaseKeySign, &net->cur_key, O::kPhaseKeyScale);
     });
   } else {
-    net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear);
+    net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear, network_refresh_key,
+                                     net);
   }
   queue_rebuild(*net);
 }
@@ -888,6 +892,30 @@ void network_build_kick_maps(Network *net) {
 
 double network_key(const Network *net, uint32_t i) {
   return with_model(net->model, [&](auto m) { return key_for<decltype(m)>(net, i); });
+}
+
+double network_fresh_key(const Network *net, uint32_t i) {
+  // Only the LIF time frame leaves stale keys (Loop::deliver_row): its inputs' states are
+  // unchanged since, so this is the key the last of them would have computed; and at least the
+  // stale key, a lower bound of it that the queue placed the neuron by (the log's rounding
+  // could make a larger state's key an ulp smaller).
+  const double key = time_frame_key(Ops<Lif>::spike_time(*net, net->neuron[i].state, net->drive[i]),
+                                    net->now);
+  return key > net->time_key[i] ? key : net->time_key[i];
+}
+
+double network_refresh_key(void *context, uint32_t i) {
+  Network *net = static_cast<Network *>(context);
+  const double key = network_fresh_key(net, i);
+  net->time_key[i] = key;
+  net->neuron[i].flags &= ~kSlotStale;
+  return key;
+}
+
+void network_refresh_keys(Network *net) {
+  if (net->compact) return;  // (and the time frame only: rekey_all calls it after a change)
+  for (uint32_t i = 0; i < net->n; ++i)
+    if (net->neuron[i].flags & kSlotStale) network_refresh_key(net, i);
 }
 
 double network_voltage(const Network *net, uint32_t i) {

@@ -58,12 +58,17 @@ static_assert(offsetof(NeuronSlot, state) == 0 && offsetof(NeuronSlot, tag) == 8
 constexpr uint32_t kSlotRecent = 1;
 // Phase frame: the neuron is due to spike at now() (its queue key is cur_key).
 constexpr uint32_t kSlotDue = BucketQueue::kDueFlag;
-static_assert(kSlotRecent != kSlotDue, "distinct flags");
-// The upper 30 bits of the flags: the stamp of the instant at which kSlotRecent was set. With
+// LIF time frame: the neuron's time_key is a lower bound of its next spike time, left by
+// inhibitory inputs that did not compute the new one (a log each); see BucketQueue::kStaleFlag
+// and network_refresh_key.
+constexpr uint32_t kSlotStale = BucketQueue::kStaleFlag;
+static_assert(kSlotRecent != kSlotDue && kSlotStale != kSlotRecent && kSlotStale != kSlotDue,
+              "distinct flags");
+// The upper 29 bits of the flags: the stamp of the instant at which kSlotRecent was set. With
 // t_ref = 0 an input is ignored only at that very instant, so a different stamp settles it
 // without reading refr_end (equal stamps, which may also come from a wrap-around, and the
 // unknown stamp of a loaded network, read refr_end).
-constexpr uint32_t kStampShift = 2;
+constexpr uint32_t kStampShift = 3;
 constexpr uint32_t kStampUnknown = 0xffffffffu >> kStampShift;
 
 // The compact layout's 12-byte record: the state and the spike queue's tag, as in NeuronSlot;
@@ -199,8 +204,11 @@ inline bool flagged_due(const Network &net, uint32_t i) {
   return net.compact ? (net.side[i] & kSideDue) != 0 : (net.neuron[i].flags & kSlotDue) != 0;
 }
 // Neuron i's key in the spike queue, and the queue rebuilt from the keys, in either layout.
+double network_fresh_key(const Network *net, uint32_t i);
 inline double queue_key(const Network &net, uint32_t i) {
-  return net.compact ? net.cqueue.key_of(i) : net.spike_queue.key_of(i);
+  if (net.compact) return net.cqueue.key_of(i);
+  if (net.neuron[i].flags & kSlotStale) return network_fresh_key(&net, i);
+  return net.spike_queue.key_of(i);
 }
 inline void queue_rebuild(Network &net) {
   if (net.compact)
@@ -357,6 +365,13 @@ inline bool network_is_due(const Network *net, uint32_t i) {
   return queue_key(*net, i) <= network_due_key(net);
 }
 double network_voltage(const Network *net, uint32_t i);
+// LIF time frame: neuron i's next spike time when its time_key is stale (kSlotStale), as the
+// inputs since would have computed it (network_fresh_key), and the same stored as its key, the
+// flag cleared (network_refresh_key; the queue's refresh function). Every stale key of the
+// network refreshed (network_refresh_keys): before the states change other than by an input
+// (a re-base, a drive change), so that the keys stay those of the inputs.
+double network_refresh_key(void *net, uint32_t i);
+void network_refresh_keys(Network *net);
 // Re-expresses neuron i's state for a new drive keeping its voltage at now().
 void network_change_drive(Network *net, uint32_t i, double drive);
 void network_update_rebase_span(Network *net);

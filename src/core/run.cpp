@@ -324,8 +324,9 @@ class Loop {
       }
     }
     // A model whose inhibitory kicks only delay (O::kNegativeWeightDelays: LIF) skips the
-    // queue's bucket test for a row of one negative weight (the balanced network's rows).
-    if constexpr (O::kNegativeWeightDelays && kPhase) {
+    // queue's bucket test for a row of one negative weight (the balanced network's rows), and
+    // in the time frame the new key's log (the key is left stale, a lower bound).
+    if constexpr (O::kNegativeWeightDelays) {
       if (!row.weights && row.weight < 0) {
         if (net_.tape.recording)
           deliver_row<true, true>(row, t, clk, ev);
@@ -515,7 +516,10 @@ class Loop {
   // Every other row: each target's kick, threshold check and queue update in turn (a target
   // may repeat in an explicit row, so the deliveries are applied in order). kDelays: every
   // kick of the row is known not to make a key earlier (see deliver()), so a far target's entry
-  // stays a valid lower bound and the queue's bucket test, which would pass, is skipped.
+  // stays a valid lower bound and the queue's bucket test, which would pass, is skipped; in the
+  // time frame a far target's key is not computed either (a log): its stored key, the one
+  // before the kick, is flagged stale (kSlotStale), and the queue computes the new one when it
+  // opens the target's bucket (network_refresh_key), from the same state, so the same key.
   template <bool rec, bool kDelays>
   void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
@@ -528,7 +532,7 @@ class Loop {
     // kDelays (LIF): the threshold test's product is the same for the whole row (the compiler
     // recomputed it per target).
     const double threshold = [&] {
-      if constexpr (kDelays)
+      if constexpr (kDelays && kPhase)
         return O::threshold_state(drive0, clk);
       else
         return 0.0;
@@ -559,7 +563,7 @@ class Loop {
       double x = O::apply(slot.state, kick);
       slot.state = x;
       bool fires;
-      if constexpr (kDelays)
+      if constexpr (kDelays && kPhase)
         fires = x <= threshold;
       else
         fires = O::at_threshold(net_, x, drive, clk);
@@ -572,7 +576,7 @@ class Loop {
         queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
         return;
       }
-      if constexpr (kDelays)
+      if constexpr (kDelays && kPhase)
         queue_.update_later(i, O::phase_key(x));
       else
         queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
@@ -599,13 +603,28 @@ class Loop {
           return;
         }
         if (rec) tape.pre[tape.n_pre++] = slot.state;
-        const double x = O::apply(slot.state, row_kick);
-        slot.state = x;
-        if (__builtin_expect(x <= threshold, 0)) mark_due(i, slot);
+        if constexpr (kPhase) {
+          const double x = O::apply(slot.state, row_kick);
+          slot.state = x;
+          if (__builtin_expect(x <= threshold, 0)) mark_due(i, slot);
+        } else {
+          const double drive = drives[i];
+          const double x = O::apply(slot.state, O::kick(net_, row.weight, drive, clk));
+          slot.state = x;
+          if (__builtin_expect(x <= O::threshold_state(drive, clk), 0))
+            mark_due(i, slot);
+          else
+            slot.flags |= kSlotStale;
+        }
       };
       // (The prefetches use the local base: a store to a state could alias neuron_.)
       walk(
-          count, 0, count, [&](uint32_t s) { __builtin_prefetch(&neuron[targets[s]]); }, one);
+          count, 0, count,
+          [&](uint32_t s) {
+            __builtin_prefetch(&neuron[targets[s]]);
+            if (!kPhase) __builtin_prefetch(&drives[targets[s]]);
+          },
+          one);
     } else {
       each_target<rec>(row, 0, row.count, t, kick_one);
     }

@@ -143,6 +143,8 @@ struct Ops<Lif> {
   // that re-bases takes the queue's top after the re-base). After a long silence f underflows
   // to 0: every neuron has decayed to its drive.
   static double rebase(Network &net, double t) {
+    // (Stale time-frame keys first, from the states the inputs left: see kSlotStale.)
+    if (net.frame == SP_FRAME_TIME) network_refresh_keys(&net);
     double f = exp_minus_span(t, net.t0, net.tau);
     net.t0 = t;
     if (net.compact) {

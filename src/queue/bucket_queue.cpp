@@ -194,7 +194,7 @@ template <bool kStored, bool kLog>
 __attribute__((always_inline)) inline uint32_t BucketQueueT<R, F>::examine(uint32_t id,
                                                                            uint32_t list_tag) {
   if (tag(id) != list_tag) return kNear;  // stale: the neuron has moved since
-  const double k = kStored ? stored_[id] : implied_key(id);
+  const double k = kStored ? fresh_stored_key(id) : implied_key(id);
   const int64_t nb = bucket_t<kLog>(k);
   if (nb <= bcur_) {
     --far_count_;
@@ -341,6 +341,9 @@ void BucketQueueT<R, F>::choose_scale() {
 template <uint32_t R, bool F>
 void BucketQueueT<R, F>::rebuild() {
   ++rebuilds_;
+  // (Stale keys are lower bounds, which would place their neurons too early: the true keys.)
+  if (stored_)
+    for (uint32_t i = 0; i < n_; ++i) fresh_stored_key(i);
   choose_scale();
   keyed_ = key_cap_ != 0;
   if (shared_) {

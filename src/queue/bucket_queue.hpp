@@ -87,6 +87,13 @@ class BucketQueueT {
   static constexpr size_t kWordStride = kRecordBytes / sizeof(uint32_t);
   // The flag bit that marks a neuron due (implied keys): its key is the due key.
   static constexpr uint32_t kDueFlag = 2;
+  // The flag bit that marks a stored key stale (records with flags only): a lower bound of the
+  // neuron's key, whose true value the refresh function given to use_stored_keys computes (and
+  // stores, clearing the flag) when the queue needs it: when the neuron's bucket is opened or
+  // the queue rebuilt. The caller sets it for a far neuron whose key grew (see update_later)
+  // instead of computing the new key; update() and update_top() store fresh keys and clear it.
+  static constexpr uint32_t kStaleFlag = 4;
+  using Refresh = double (*)(void *context, uint32_t i);
   static constexpr uint8_t kSideDueFlag = 2;
   // The tag bit that marks a neuron near (in the heap; a far neuron's tag never has it).
   static constexpr uint32_t kNearTag = 0x80000000u;
@@ -126,10 +133,14 @@ class BucketQueueT {
   }
 
   // Where the keys come from; call rebuild() after choosing (or after changing many keys).
-  // Stored: key(i) = keys[i]; update() writes it.
-  void use_stored_keys(double *keys, Scale scale) {
+  // Stored: key(i) = keys[i]; update() writes it. refresh(context, i): neuron i's true key when
+  // it is flagged stale (kStaleFlag), stored by the function, which clears the flag.
+  void use_stored_keys(double *keys, Scale scale, Refresh refresh = nullptr,
+                       void *context = nullptr) {
     stored_ = keys;
     scale_ = scale;
+    refresh_ = refresh;
+    refresh_context_ = context;
   }
   // Implied: key(i) = *due_key if neuron i is flagged due, else sign * state(i); update() is
   // told the new key after the caller has changed the state or flag. (Scale::Log needs keys
@@ -165,7 +176,7 @@ class BucketQueueT {
   // (Always inline: it is the delivery loop's hot path, and GCC's heuristics stopped inlining
   // it when the class grew; a call per delivery cost about 3% of the instructions.)
   __attribute__((always_inline)) void update(uint32_t i, double k) {
-    if (stored_) stored_[i] = k;
+    if (stored_) store(i, k);
     uint32_t t = tag(i);
     // A far tag is a bucket, kOverflow or kNever, all below kNear; a key in the tagged bucket
     // or later keeps its entry (overflow and never entries only for +inf keys here).
@@ -182,7 +193,7 @@ class BucketQueueT {
   // The key of top() (which must have been called since the last change) is now k.
   void update_top(double k) {
     uint32_t j = heap_[0];
-    if (stored_) stored_[j] = k;
+    if (stored_) store(j, k);
     int64_t b = bucket(k);
     if (b <= bcur_) {
       sift_down(0, j, key(j));  // (k, unless a caller's k disagrees with the record: see update)
@@ -215,6 +226,18 @@ class BucketQueueT {
   double key(uint32_t i) const {
     if (stored_) return stored_[i];
     return implied_key(i);
+  }
+  // A fresh stored key for neuron i.
+  void store(uint32_t i, double k) {
+    stored_[i] = k;
+    if constexpr (!kSideFlags) flags_[size_t(i) * kWordStride] &= ~kStaleFlag;
+  }
+  // Neuron i's stored key, refreshed first if it is stale.
+  double fresh_stored_key(uint32_t i) {
+    if constexpr (!kSideFlags)
+      if (__builtin_expect(flags_[size_t(i) * kWordStride] & kStaleFlag, 0))
+        return refresh_(refresh_context_, i);
+    return stored_[i];
   }
   // key(i) with implied keys (use_implied_keys).
   double implied_key(uint32_t i) const {
@@ -495,6 +518,8 @@ class BucketQueueT {
   const uint8_t *side_ = nullptr;        // kSideFlags: a byte of flags per neuron
   const uint32_t *due_count_ = nullptr;  // kSideFlags: how many neurons are due
   double *stored_ = nullptr;
+  Refresh refresh_ = nullptr;  // stored keys: computes a stale key (kStaleFlag)
+  void *refresh_context_ = nullptr;
   double sign_ = 1;
   const double *due_ = nullptr;
   uint32_t n_ = 0;
