@@ -650,8 +650,10 @@ void network_rebuild_queue(Network *net) {
         net->spike_queue.use_implied_keys(O::kPhaseKeySign, &net->cur_key, O::kPhaseKeyScale);
     });
   } else {
+    // (Only LIF with delta synapses leaves keys stale; the refresh reads the neuron's drive.)
+    const bool stale_keys = net->model == SP_MODEL_LIF && net->tau_syn == 0.0;
     net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear, network_refresh_key,
-                                     net);
+                                     net, stale_keys ? net->drive : nullptr);
   }
   queue_rebuild(*net);
 }

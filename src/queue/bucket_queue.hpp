@@ -134,13 +134,16 @@ class BucketQueueT {
 
   // Where the keys come from; call rebuild() after choosing (or after changing many keys).
   // Stored: key(i) = keys[i]; update() writes it. refresh(context, i): neuron i's true key when
-  // it is flagged stale (kStaleFlag), stored by the function, which clears the flag.
+  // it is flagged stale (kStaleFlag), stored by the function, which clears the flag; it reads
+  // refresh_reads[i] (or nothing else per neuron, if null), which the queue prefetches with
+  // the keys when it opens a bucket.
   void use_stored_keys(double *keys, Scale scale, Refresh refresh = nullptr,
-                       void *context = nullptr) {
+                       void *context = nullptr, const double *refresh_reads = nullptr) {
     stored_ = keys;
     scale_ = scale;
     refresh_ = refresh;
     refresh_context_ = context;
+    refresh_reads_ = refresh_reads;
   }
   // Implied: key(i) = *due_key if neuron i is flagged due, else sign * state(i); update() is
   // told the new key after the caller has changed the state or flag. (Scale::Log needs keys
@@ -263,6 +266,7 @@ class BucketQueueT {
   void prefetch(uint32_t i) const {
     __builtin_prefetch(&tag_[size_t(i) * kWordStride]);
     if (kStored) __builtin_prefetch(&stored_[i]);
+    if (kStored && refresh_reads_) __builtin_prefetch(&refresh_reads_[i]);
   }
 
   // The bits of x as an integer in the order of x (branch-free).
@@ -520,6 +524,7 @@ class BucketQueueT {
   double *stored_ = nullptr;
   Refresh refresh_ = nullptr;  // stored keys: computes a stale key (kStaleFlag)
   void *refresh_context_ = nullptr;
+  const double *refresh_reads_ = nullptr;  // what refresh_ reads per neuron (prefetched)
   double sign_ = 1;
   const double *due_ = nullptr;
   uint32_t n_ = 0;
