@@ -519,7 +519,9 @@ class Loop {
   // stays a valid lower bound and the queue's bucket test, which would pass, is skipped; in the
   // time frame a far target's key is not computed either (a log): its stored key, the one
   // before the kick, is flagged stale (kSlotStale), and the queue computes the new one when it
-  // opens the target's bucket (network_refresh_key), from the same state, so the same key.
+  // opens the target's bucket (network_refresh_key), from the same state, so the same key. (In
+  // the time frame every LIF kick of a negative weight to a far target does so, whatever the
+  // row.)
   template <bool rec, bool kDelays>
   void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
@@ -575,6 +577,14 @@ class Loop {
       if (leave_due(i, slot)) {
         queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
         return;
+      }
+      // Time frame: a far target that an inhibitory kick only delays keeps its stored key as a
+      // lower bound, flagged stale, as in the quiet walk below.
+      if constexpr (!kPhase && !kCompact && O::kNegativeWeightDelays) {
+        if (w < 0 && !(slot.tag & Queue::kNearTag)) {
+          slot.flags |= kSlotStale;
+          return;
+        }
       }
       if constexpr (kDelays && kPhase)
         queue_.update_later(i, O::phase_key(x));
