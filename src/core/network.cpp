@@ -897,13 +897,13 @@ double network_key(const Network *net, uint32_t i) {
 }
 
 double network_fresh_key(const Network *net, uint32_t i) {
-  // Only the LIF time frame leaves stale keys (Loop::deliver_row): its inputs' states are
-  // unchanged since, so this is the key the last of them would have computed; and at least the
-  // stale key, a lower bound of it that the queue placed the neuron by (the log's rounding
-  // could make a larger state's key an ulp smaller).
-  const double key = time_frame_key(Ops<Lif>::spike_time(*net, net->neuron[i].state, net->drive[i]),
-                                    net->now);
-  return key > net->time_key[i] ? key : net->time_key[i];
+  // Only the LIF time frame leaves stale keys (Loop::deliver_row): the state is unchanged since
+  // the last of its inputs, so this is the key that input would have computed. It depends on
+  // the state alone, not on the stale key (which a saved and loaded copy does not have). It may
+  // be an ulp below the stale key: that was computed before a re-base, whose rounding of the
+  // state an input tinier than that rounding does not undo; the queue then takes the neuron
+  // near, or to the earlier bucket, as the input's own update would have.
+  return time_frame_key(Ops<Lif>::spike_time(*net, net->neuron[i].state, net->drive[i]), net->now);
 }
 
 double network_refresh_key(void *context, uint32_t i) {
