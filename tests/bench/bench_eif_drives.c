@@ -10,17 +10,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bench_util.h"
 
-static double cpu_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 static void run(const char *label, uint32_t n, uint64_t spikes, int config) {
   sp_network_desc d;
   sp_network *net = NULL;
-  double *drives = malloc(sizeof *drives * n), t0, c0, c1, w0, w1;
-  uint64_t s;
+  double *drives = malloc(sizeof *drives * n);
+  bench_spike_timing r;
   uint32_t i;
   if (!drives) exit(1);
   bench_balanced_lif(&d, n);
@@ -30,16 +24,9 @@ static void run(const char *label, uint32_t n, uint64_t spikes, int config) {
   if (config == 3) drives[7] = 1e5;
   d.drives = drives;
   bench_check(sp_network_create(&d, &net), "create");
-  for (s = 0; s < n; ++s) bench_check(sp_step(net, NULL), "burn-in");
-  t0 = sp_now(net);
-  c0 = cpu_seconds();
-  w0 = bench_seconds();
-  for (s = 0; s < spikes; ++s) bench_check(sp_step(net, NULL), "run");
-  c1 = cpu_seconds();
-  w1 = bench_seconds();
-  printf("%-26s %8.3f us/spike CPU %8.3f wall  %8.4f spikes per neuron per tau\n", label,
-         1e6 * (c1 - c0) / (double)spikes, 1e6 * (w1 - w0) / (double)spikes,
-         (double)spikes / (sp_now(net) - t0) * d.tau / n);
+  r = bench_time_spikes(net, n, n, spikes);
+  printf("%-26s %8.3f us/spike CPU %8.3f wall  %8.4f spikes per neuron per tau\n", label, r.cpu_us,
+         r.wall_us, r.rate_hz * d.tau);
   sp_network_destroy(net);
   free(drives);
 }
