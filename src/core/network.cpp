@@ -915,7 +915,9 @@ double network_refresh_key(void *context, uint32_t i) {
 }
 
 void network_refresh_keys(Network *net) {
-  if (net->compact) return;  // (and the time frame only: rekey_all calls it after a change)
+  // (Only the time frame makes stale keys; rekey_all calls this after setting the new frame,
+  // so the flags, not the frame, say where they are.)
+  if (net->compact) return;
   for (uint32_t i = 0; i < net->n; ++i)
     if (net->neuron[i].flags & kSlotStale) network_refresh_key(net, i);
 }
