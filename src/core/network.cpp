@@ -350,6 +350,8 @@ void change_drive(Network *net, uint32_t i, double drive) {
   }
   // (A stale key from the state the inputs left, before the state changes: see kSlotStale.)
   if (!net->compact && (net->neuron[i].flags & kSlotStale)) network_refresh_key(net, i);
+  // (Its state is re-expressed below and its key set by the caller: see kSlotInexact.)
+  if (!net->compact) net->neuron[i].flags |= kSlotInexact;
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
@@ -654,6 +656,8 @@ void network_rebuild_queue(Network *net) {
     const bool stale_keys = net->model == SP_MODEL_LIF && net->tau_syn == 0.0;
     net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear, network_refresh_key,
                                      net, stale_keys ? net->drive : nullptr);
+    // (The keys may come from a file or from before a drive change: see kSlotInexact.)
+    network_mark_inexact(net);
   }
   queue_rebuild(*net);
 }
@@ -899,10 +903,9 @@ double network_key(const Network *net, uint32_t i) {
 double network_fresh_key(const Network *net, uint32_t i) {
   // Only the LIF time frame leaves stale keys (Loop::deliver_row): the state is unchanged since
   // the last of its inputs, so this is the key that input would have computed. It depends on
-  // the state alone, not on the stale key (which a saved and loaded copy does not have). It may
-  // be an ulp below the stale key: that was computed before a re-base, whose rounding of the
-  // state an input tinier than that rounding does not undo; the queue then takes the neuron
-  // near, or to the earlier bucket, as the input's own update would have.
+  // the state alone, not on the stale key (which a saved and loaded copy does not have), and is
+  // at least the stale key: that was computed from the state before the inhibitory inputs, with
+  // the same drive and t0 (kSlotInexact), and the key only grows as the state does.
   return time_frame_key(Ops<Lif>::spike_time(*net, net->neuron[i].state, net->drive[i]), net->now);
 }
 
@@ -912,6 +915,13 @@ double network_refresh_key(void *context, uint32_t i) {
   net->time_key[i] = key;
   net->neuron[i].flags &= ~kSlotStale;
   return key;
+}
+
+void network_mark_inexact(Network *net) {
+  if (net->compact || net->frame != SP_FRAME_TIME || net->model != SP_MODEL_LIF ||
+      net->tau_syn != 0.0)
+    return;
+  for (uint32_t i = 0; i < net->n; ++i) net->neuron[i].flags |= kSlotInexact;
 }
 
 void network_refresh_keys(Network *net) {

@@ -62,13 +62,20 @@ constexpr uint32_t kSlotDue = BucketQueue::kDueFlag;
 // inhibitory inputs that did not compute the new one (a log each); see BucketQueue::kStaleFlag
 // and network_refresh_key.
 constexpr uint32_t kSlotStale = BucketQueue::kStaleFlag;
-static_assert(kSlotRecent != kSlotDue && kSlotStale != kSlotRecent && kSlotStale != kSlotDue,
+// LIF time frame: the neuron's time_key may not be the key its state gives now (a re-base
+// rescaled the state and kept the key; a load or a rebuild took keys it did not compute), so
+// it is no lower bound for the key after an inhibitory input: that input computes the key (and
+// clears the flag) instead of flagging it stale. Set for every neuron by network_mark_inexact.
+constexpr uint32_t kSlotInexact = 8;
+static_assert(kSlotRecent != kSlotDue && kSlotStale != kSlotRecent && kSlotStale != kSlotDue &&
+                  kSlotInexact != kSlotRecent && kSlotInexact != kSlotDue &&
+                  kSlotInexact != kSlotStale,
               "distinct flags");
-// The upper 29 bits of the flags: the stamp of the instant at which kSlotRecent was set. With
+// The upper 28 bits of the flags: the stamp of the instant at which kSlotRecent was set. With
 // t_ref = 0 an input is ignored only at that very instant, so a different stamp settles it
 // without reading refr_end (equal stamps, which may also come from a wrap-around, and the
 // unknown stamp of a loaded network, read refr_end).
-constexpr uint32_t kStampShift = 3;
+constexpr uint32_t kStampShift = 4;
 constexpr uint32_t kStampUnknown = 0xffffffffu >> kStampShift;
 
 // The compact layout's 12-byte record: the state and the spike queue's tag, as in NeuronSlot;
@@ -372,6 +379,9 @@ double network_voltage(const Network *net, uint32_t i);
 // (a re-base, a drive change), so that the keys stay those of the inputs.
 double network_refresh_key(void *net, uint32_t i);
 void network_refresh_keys(Network *net);
+// LIF time frame (delta synapses, full layout): flags every neuron kSlotInexact, after its
+// state or key changed other than by computing the key from the state (a re-base, a rebuild).
+void network_mark_inexact(Network *net);
 // Re-expresses neuron i's state for a new drive keeping its voltage at now().
 void network_change_drive(Network *net, uint32_t i, double drive);
 void network_update_rebase_span(Network *net);

@@ -150,6 +150,10 @@ class Loop {
     // (In the phase frame every drive is drive[0], which stays in cache.)
     neuron_[j].state = O::reset_after_spike(net_, net_.drive[kPhase ? 0 : j], clk);
     queue_.update_top(kPhase ? key_of(j) : O::neuron_spike_time(net_, j));
+    // (A reset pending beyond the clock's range is keyed by its refractory end, not its state:
+    // see kSlotInexact.)
+    if constexpr (!kPhase && !kCompact && O::kNegativeWeightDelays)
+      if (O::held(net_, neuron_[j].state)) neuron_[j].flags |= kSlotInexact;
     // The heap's new front is most likely the next spiker: load its records during this
     // spike's deliveries (the heap's nodes carry their keys, so nothing else has read them).
     if (const uint32_t next = queue_.front(); next != UINT32_MAX) prefetch_spiker(next);
@@ -521,7 +525,7 @@ class Loop {
   // before the kick, is flagged stale (kSlotStale), and the queue computes the new one when it
   // opens the target's bucket (network_refresh_key), from the same state, so the same key. (In
   // the time frame every LIF kick of a negative weight to a far target does so, whatever the
-  // row.)
+  // row, unless its stored key is not its state's, kSlotInexact: that kick computes the key.)
   template <bool rec, bool kDelays>
   void deliver_row(const Row &row, double t, double clk, uint64_t ev) {
     Tape &tape = net_.tape;
@@ -579,12 +583,14 @@ class Loop {
         return;
       }
       // Time frame: a far target that an inhibitory kick only delays keeps its stored key as a
-      // lower bound, flagged stale, as in the quiet walk below.
+      // lower bound, flagged stale, as in the quiet walk below, if that key is its state's
+      // before the kick (not kSlotInexact); otherwise the kick computes the key, which is.
       if constexpr (!kPhase && !kCompact && O::kNegativeWeightDelays) {
-        if (w < 0 && !(slot.tag & Queue::kNearTag)) {
+        if (w < 0 && !(slot.tag & Queue::kNearTag) && !(slot.flags & kSlotInexact)) {
           slot.flags |= kSlotStale;
           return;
         }
+        slot.flags &= ~kSlotInexact;
       }
       if constexpr (kDelays && kPhase)
         queue_.update_later(i, O::phase_key(x));
@@ -600,7 +606,10 @@ class Loop {
       // threshold test are all there is to do (no input is ignored, update_later() has nothing
       // to do). The others take the general path. (About 40% fewer instructions per target
       // than the general path for every target.)
-      const uint64_t quiet_mask = slot_word(Queue::kNearTag, kSlotRecent);
+      // (Time frame: a target whose key is not its state's, kSlotInexact, takes the general
+      // path, which computes its key before it can be left stale.)
+      const uint64_t quiet_mask = slot_word(Queue::kNearTag,
+                                            kSlotRecent | (kPhase ? 0u : kSlotInexact));
       const uint32_t count = row.count;
       const uint32_t *const targets = row.targets;
       Slot *const neuron = neuron_;

@@ -164,6 +164,10 @@ struct Ops<Lif> {
       // (rebuilt for its buckets).
       net.cur_key *= f;
       queue_rebuild(net);
+    } else {
+      // The time frame keeps its keys (spike times), which the rounded states may now give an
+      // ulp lower: none is a lower bound for an inhibitory input until recomputed.
+      network_mark_inexact(&net);
     }
     return f;
   }
