@@ -204,6 +204,11 @@ def case_usage_errors(exe, work):
     expect("--spikes-csv" in err and "--spikes-count" in err, "--spikes message: %r" % err)
     rc, _, err = run(exe, "run", "--raster", "out.png")
     expect("SVG" in err and "out.png" in err, "--raster out.png message: %r" % err)
+    # A library refusal names the options behind the drive when the drive is refused, only then.
+    rc, _, err = run(exe, "run", "--j0", "1e300", "--nu", "1e300")
+    expect("drive" in err and "--j0, --nu" in err, "refused drive message: %r" % err)
+    rc, _, err = run(exe, "run", "--tau-syn", "0.01000001")
+    expect("tau_syn" in err and "--j0" not in err, "refused tau_syn message: %r" % err)
 
 
 def case_raster(exe, work):

@@ -171,11 +171,16 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
   sp_network_desc d = describe_run(o);
   size_t bytes = 0;
   sp_status s = sp_network_memory(&d, &bytes);
-  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED || s == SP_ERR_NUMERIC)
+  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED || s == SP_ERR_NUMERIC) {
+    const std::string why = sp_last_error();
+    // (Where the options behind the refused field are not plain to see, say which; only then.)
+    std::string hint;
+    if (why.find("drive") != std::string::npos)
+      hint += "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF and EIF), from --tau, --k, --j0, --nu";
+    if (o.tau_syn != 0.0 && o.model != SP_MODEL_LIF) hint += "; --tau-syn is for LIF only";
     throw UsageError(std::string("the library refuses this network (") + sp_status_name(s) +
-                     "): " + sp_last_error() +
-                     "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF and EIF), from --tau, --k, "
-                     "--j0, --nu (and --tau-syn is LIF only)");
+                     "): " + why + hint);
+  }
   return o;
 }
 
