@@ -171,9 +171,9 @@ extern "C" {
 
 /* The version of this header; SP_VERSION_NUMBER is MAJOR*10000 + MINOR*100 + PATCH. */
 #define SP_VERSION_MAJOR 0
-#define SP_VERSION_MINOR 2
+#define SP_VERSION_MINOR 3
 #define SP_VERSION_PATCH 0
-#define SP_VERSION_STRING "0.2.0"
+#define SP_VERSION_STRING "0.3.0"
 #define SP_VERSION_NUMBER (SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH)
 
 /* sp_version_number, sp_version_string - the version of the library actually linked.

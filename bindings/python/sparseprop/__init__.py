@@ -19,7 +19,7 @@ from .errors import (ArgumentError, CapacityError, FileError, FormatError, NoMem
 from .network import (SPIKE_INPUT_TRIGGERED, SPIKE_TRIGGERED, Frame, Model, Network, Param,
                       SampleSpikes, Spikes, Synapses, library_version, network_memory)
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 #: How the shared library was found (for bug reports): e.g. "SPARSEPROP_LIB=...".
 library_found_by: str = _found_by

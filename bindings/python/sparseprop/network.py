@@ -101,7 +101,7 @@ class SampleSpikes(NamedTuple):
 
 
 def library_version() -> str:
-    """The version string of the libsparseprop actually loaded, e.g. ``"0.2.0"``."""
+    """The version string of the libsparseprop actually loaded, e.g. ``"0.3.0"``."""
     return lib.sp_version_string().decode()
 
 

@@ -31,7 +31,7 @@ def test_pip_install_into_a_fresh_prefix(tmp_path, library_path):
     assert len(found) == 1, found
     site = found[0]
     assert (site / "sparseprop" / "py.typed").exists()
-    assert any(p.name.startswith("sparseprop-0.2.0") for p in site.glob("*.dist-info"))
+    assert any(p.name.startswith("sparseprop-0.3.0") for p in site.glob("*.dist-info"))
     env = dict(os.environ, PYTHONPATH=str(site), SPARSEPROP_LIB=str(library_path))
     code = ("import sparseprop, sparseprop.plot; print(sparseprop.__file__); "
             "n = sparseprop.Network(100, drive=1.1, k=10, weight=-0.1, init_seed=1); "

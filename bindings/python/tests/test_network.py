@@ -20,7 +20,7 @@ def small_csr():
 
 
 def test_library_version_and_how_it_was_found():
-    assert sp.library_version() == "0.2.0"
+    assert sp.library_version() == "0.3.0"
     assert sp.__version__ == sp.library_version()
     assert isinstance(sp.library_found_by, str) and sp.library_found_by
 

@@ -160,7 +160,7 @@ end
 """
     version_string() -> String
 
-The loaded library's version string, e.g. `"0.2.0"`.
+The loaded library's version string, e.g. `"0.3.0"`.
 """
 version_string() = unsafe_string(sp_version_string())
 

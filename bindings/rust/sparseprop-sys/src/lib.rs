@@ -1,5 +1,5 @@
 //! Raw declarations of the libsparseprop C interface (`sparseprop/sparseprop.h`, version
-//! 0.2.0). Every item mirrors the header one to one; the header's comments are the
+//! 0.3.0). Every item mirrors the header one to one; the header's comments are the
 //! documentation. Use the `sparseprop` crate for a safe interface.
 //!
 //! C enums are declared as integer type aliases plus constants (as bindgen does), because a
@@ -14,9 +14,9 @@ use core::marker::{PhantomData, PhantomPinned};
 // Version and errors
 
 pub const SP_VERSION_MAJOR: u32 = 0;
-pub const SP_VERSION_MINOR: u32 = 2;
+pub const SP_VERSION_MINOR: u32 = 3;
 pub const SP_VERSION_PATCH: u32 = 0;
-pub const SP_VERSION_STRING: &core::ffi::CStr = c"0.2.0";
+pub const SP_VERSION_STRING: &core::ffi::CStr = c"0.3.0";
 pub const SP_VERSION_NUMBER: u32 = SP_VERSION_MAJOR * 10000 + SP_VERSION_MINOR * 100 + SP_VERSION_PATCH;
 
 // The header's enumerations are names for fixed-width integers: sp_status is int32_t, the

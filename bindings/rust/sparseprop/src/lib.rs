@@ -62,7 +62,7 @@ pub use network::{Network, Param, Replicas, Spike, Spikes};
 /// The raw declarations, for what this crate does not wrap.
 pub use sparseprop_sys as sys;
 
-/// The version of the library actually linked, e.g. `"0.2.0"`.
+/// The version of the library actually linked, e.g. `"0.3.0"`.
 pub fn version() -> &'static str {
     // SAFETY: sp_version_string returns a static NUL-terminated string.
     let p = unsafe { sys::sp_version_string() };
