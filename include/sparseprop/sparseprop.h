@@ -632,6 +632,10 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  * t_end. While recording (sp_record), the events are recorded. A network in which no neuron
  * will ever spike again (and no input is queued before t_end) is a normal end: SP_OK, now()
  * becomes t_end (unlike sp_step, which has no t_end to go to and returns SP_ERR_STATE).
+ * One known difference from an uninterrupted run (README, event rule 4): in the time frame, a
+ * t_end exactly at a neuron's spike time can make that neuron reset an ulp differently when
+ * its spike is processed by the next call, and its later spike times then differ in the last
+ * bits.
  *
  * Parameters: net, the network.
  *             t_end, finite, >= now().
