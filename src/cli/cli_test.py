@@ -209,6 +209,8 @@ def case_usage_errors(exe, work):
     expect("drive" in err and "--j0, --nu" in err, "refused drive message: %r" % err)
     rc, _, err = run(exe, "run", "--tau-syn", "0.01000001")
     expect("tau_syn" in err and "--j0" not in err, "refused tau_syn message: %r" % err)
+    rc, _, err = run(exe, "run", "--model", "qif", "--tau-syn", "0.0025")
+    expect("--tau-syn is for LIF only" in err, "refused QIF --tau-syn message: %r" % err)
 
 
 def case_raster(exe, work):
