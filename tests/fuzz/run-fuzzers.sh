@@ -14,6 +14,10 @@
 # replays it. SP_FUZZ_LENIENT=1 relaxes the checks for known defects outside the loader
 # (see fuzz_common.h).
 #
+# FUZZ_BUILD=only configures and builds the targets and stops; FUZZ_BUILD=skip runs the targets
+# already built without calling ninja (CI runs targets side by side after one build: two ninja
+# runs in one build directory must not overlap).
+#
 # FUZZ_SEED=S fixes libFuzzer's random seed (default: a new one each run) and FUZZ_RUNS=R
 # stops after R executions (default: only the time limit). A seeded run is reproducible: the
 # same binary, seed and executions explore the same inputs on any machine and from any work
@@ -63,13 +67,16 @@ work=${FUZZ_WORK_DIR:-$build/fuzz-work}
 cc=${FUZZ_CC:-clang-14}
 cxx=${FUZZ_CXX:-clang++-14}
 
-if [ ! -f "$build/build.ninja" ]; then
-  flags='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'
-  CC=$cc CXX=$cxx meson setup "$build" "$root" -Dfuzz=true -Dcli=false \
-    -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dc_args="$flags" -Dcpp_args="$flags"
+if [ "${FUZZ_BUILD:-}" != skip ]; then
+  if [ ! -f "$build/build.ninja" ]; then
+    flags='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'
+    CC=$cc CXX=$cxx meson setup "$build" "$root" -Dfuzz=true -Dcli=false \
+      -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args="$flags" -Dcpp_args="$flags"
+  fi
+  for t in $targets; do ninja -C "$build" "tests/fuzz/$t"; done
 fi
-for t in $targets; do ninja -C "$build" "tests/fuzz/$t"; done
+[ "${FUZZ_BUILD:-}" = only ] && exit 0
 
 # A run is in one memory layout: the default, where the harnesses' small networks are all in the
 # full layout, or with FUZZ_COMPACT=1 the compact one for every description that allows it
