@@ -622,7 +622,7 @@ static void test_triggered_neuron_reads_v_spike(void **state) {
     }
     sp_network_destroy(net);
   }
-  print_message("%u triggered spikes read v_spike before them\n", triggered);
+  print_message("# %u triggered spikes read v_spike before them\n", triggered);
   assert_true(triggered > 20 * seeds);
 }
 

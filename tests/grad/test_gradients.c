@@ -1006,7 +1006,7 @@ static void test_end_voltage_of_a_neuron_due_by_an_input(void **state) {
     assert_int_equal(sp_get_grads(net, SP_PARAM_WEIGHTS, &g_w, 1), SP_OK);
     assert_int_equal(sp_get_grads(net, SP_PARAM_V0, g_v0, 2), SP_OK);
     assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g_i, 2), SP_OK);
-    print_message("model %u%s, v_spike %g, w %g: dV/dw %.10f (1), dV/dv0 %.10f (%.10f), dV/dI "
+    print_message("# model %u%s, v_spike %g, w %g: dV/dw %.10f (1), dV/dv0 %.10f (%.10f), dV/dI "
                   "%.10f (%.10f)\n",
                   model, custom ? " (custom)" : "", v_spike, w, g_w, g_v0[1], want_v0, g_i[1],
                   want_i);
@@ -1039,7 +1039,7 @@ static void test_end_voltage_at_a_blow_up(void **state) {
   assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
   assert_true(v == INFINITY);
   assert_int_equal(sp_backward(net, NULL, 0, dl_dv), SP_ERR_NUMERIC);
-  print_message("%s\n", sp_last_error());
+  print_message("# %s\n", sp_last_error());
   assert_non_null(strstr(sp_last_error(), "dl_dv_end[0] = 1"));
   assert_non_null(strstr(sp_last_error(), "blow-up"));
   assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g, 2), SP_OK);
