@@ -355,8 +355,8 @@ void test_random_vs_oracle(void **) {
   const double ratios[] = {1.0, 0.5, 0.25, 0.13, 2.0, 0.77, 0.2, 0.125, 3.0};
   int crossings = 0, never = 0, skipped = 0;
   double worst = 0;
-  // SP_TEST_QUICK=1 (the emulated aarch64 run in CI, where the oracle's long double is
-  // software quad precision): a fifth of the curves.
+  // SP_TEST_QUICK=1 (set under qemu by tests/embed/cross/run-cross.sh; on aarch64 the
+  // oracle's long double is software quad precision): a fifth of the curves.
   const char *quick = std::getenv("SP_TEST_QUICK");
   const int trials = quick && *quick && *quick != '0' ? 60 : 300;
   for (double ratio : ratios) {

@@ -28,7 +28,7 @@ static void check(int which, uint64_t spikes) {
              PM_BOUND_ULPS, PM_BOUND_EPS_TAU);
 }
 
-/* SP_TEST_QUICK=1 (set for the emulated aarch64 run in CI) takes a tenth of the spikes. */
+/* SP_TEST_QUICK=1 (set under qemu by tests/embed/cross/run-cross.sh): a tenth of the spikes. */
 static uint64_t spikes(uint64_t full) {
   const char *q = getenv("SP_TEST_QUICK");
   return (q && *q && *q != '0') ? full / 10 : full;
