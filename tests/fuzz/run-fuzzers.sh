@@ -117,21 +117,22 @@ for run in $runs_list; do
   [ -n "$runs" ] && extra="$extra -runs=$runs"
   asan=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
   ubsan=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  # (Options both kinds of run share; no value has a space.)
+  limits="-max_total_time=$seconds -timeout=30 -report_slow_units=30 -rss_limit_mb=2048"
+  limits="$limits -malloc_limit_mb=1024 -max_len=$max_len -print_final_stats=1"
   rc=0
   if [ -n "${FUZZ_SEED:-}" ]; then
     # The reproducible run: same argv, environment and address layout from any directory.
     ln -sf "$build/tests/fuzz/$t" "$out/$t"
     (cd "$out" && env -i PATH=/usr/bin:/bin ASAN_OPTIONS="$asan" UBSAN_OPTIONS="$ubsan" \
       ${SP_FUZZ_LENIENT:+SP_FUZZ_LENIENT=$SP_FUZZ_LENIENT} \
-      ${compact_min:+SPARSEPROP_COMPACT_MIN_N=$compact_min} "./$t" corpus \
-      -max_total_time="$seconds" -timeout=30 -report_slow_units=30 -rss_limit_mb=2048 \
-      -malloc_limit_mb=1024 -max_len="$max_len" -print_final_stats=1 -artifact_prefix=findings/ \
-      -seed="$FUZZ_SEED" -reload=0 -use_cmp=0 $extra) >"$log" 2>&1 || rc=$?
+      ${compact_min:+SPARSEPROP_COMPACT_MIN_N=$compact_min} "./$t" corpus $limits \
+      -artifact_prefix=findings/ -seed="$FUZZ_SEED" -reload=0 -use_cmp=0 $extra) >"$log" 2>&1 ||
+      rc=$?
   else
     ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan SPARSEPROP_COMPACT_MIN_N=$compact_min \
-      "$build/tests/fuzz/$t" "$out/corpus" -max_total_time="$seconds" -timeout=30 \
-        -report_slow_units=30 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len="$max_len" -print_final_stats=1 \
-        -artifact_prefix="$out/findings/" $extra >"$log" 2>&1 || rc=$?
+      "$build/tests/fuzz/$t" "$out/corpus" $limits -artifact_prefix="$out/findings/" $extra \
+      >"$log" 2>&1 || rc=$?
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)
