@@ -104,9 +104,9 @@
  *     default floating-point environment (round to nearest: a thread that changes the rounding
  *     mode with fesetround, or flushes subnormals to zero, may get results that differ in the
  *     last bits). Across machines see "Vector math" in the Experimental section at the end of
- *     this header. Calls split differently are another matter in one known case: in the time
- *     frame, an sp_run whose t_end is exactly a spike's time can make that neuron reset an ulp
- *     differently from one uninterrupted run (see sp_run).
+ *     this header. Calls split differently give the same spikes too: a run in several sp_run
+ *     calls, also one ending exactly at a spike's time (the spike then comes with the next
+ *     call), or in sp_step calls, gives the spikes of one call, bit for bit.
  *
  * Thread safety: a network handle must not be used by two threads at once; different handles
  * are independent. The library has no global mutable state except the thread-local message
@@ -634,10 +634,9 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  * t_end. While recording (sp_record), the events are recorded. A network in which no neuron
  * will ever spike again (and no input is queued before t_end) is a normal end: SP_OK, now()
  * becomes t_end (unlike sp_step, which has no t_end to go to and returns SP_ERR_STATE).
- * One known difference from an uninterrupted run (Event semantics, rule 4): in the time frame, a
- * t_end exactly at a neuron's spike time can make that neuron reset an ulp differently when
- * its spike is processed by the next call, and its later spike times then differ in the last
- * bits.
+ * A t_end exactly at a neuron's spike time leaves that spike to the next call, which gives
+ * it, and every later spike, bit for bit as one uninterrupted run would (Event semantics,
+ * rule 4).
  *
  * Parameters: net, the network.
  *             t_end, finite, >= now().

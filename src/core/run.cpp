@@ -19,6 +19,23 @@
 namespace sp {
 namespace {
 
+// Time frame: whether a neuron whose key is now() reached threshold on its own, its state's
+// spike time t_state agreeing with the key. The two agree only to rounding: the key was computed
+// from the state when an input last moved it (or by the run that saved it), and since then
+// re-bases have rescaled (LIF) or shifted (QIF, tabulated) the state, each rounding the spike
+// time it gives by about an ulp of the span re-based, which is below the time elapsed since;
+// the key's and t_state's expressions round differently as well. Exact equality made a neuron
+// whose key an sp_run had reached (t_end at its spike time) take the instant's clock whenever
+// they differed, where one uninterrupted run, with now() still before the key, took its own:
+// its reset, and every later spike, then differed in the last bits. Four ulps of the key hold
+// every such rounding (measured: at most one). A neuron a drive change kept due at now() whose
+// re-expressed state does not spike then has a t_state that is not finite (LIF drive 1: 0/0)
+// or a physical distance away, and still takes the instant's clock.
+inline bool spikes_at_key(double t_state, double key) {
+  const double ulp = std::nextafter(std::fabs(key), INFINITY) - std::fabs(key);
+  return std::fabs(t_state - key) <= 4.0 * ulp;
+}
+
 // kCompact: the compact layout (phase frame, t_ref = 0, no refractory-end array, 12-byte
 // records with their flags beside them): a neuron ignores an input exactly when its kSideRecent
 // flag is set, which the end of every instant clears.
@@ -90,17 +107,16 @@ class Loop {
     // error would feed back into the reset and accumulate). A neuron an input took to
     // threshold (time frame: its refractory end marks it, set to that instant) uses the clock
     // of the instant; so does a time-frame neuron due at now() whose state does not spike
-    // then (a drive change at this instant kept it due: its own clock may not exist, e.g. a
-    // LIF drive of exactly 1 gives 0/0).
+    // then, to rounding (spikes_at_key: a drive change at this instant kept it due, and its own
+    // clock may not exist, e.g. a LIF drive of exactly 1 gives 0/0).
     // (Phase frame: a neuron whose own key equals the instant's due key, not flagged due, ties
     // with the instant's first spiker and reached threshold on its own as well.)
     bool own = kPhase ? key > net_.cur_key || !flagged_due(net_, j)
                       : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now &&
-                                           O::neuron_spike_time(net_, j) == key);
+                                           spikes_at_key(O::neuron_spike_time(net_, j), key));
     // What its flags report: a neuron due at this instant that no event took to threshold
     // (its refractory end does not mark it) reached threshold on its own, also where its clock
-    // is the instant's: kept due by a drive change at the instant, or (time frame) with a
-    // spike time recomputed from a state re-based at the instant that differs from its key.
+    // is the instant's: kept due by a drive change at the instant.
     const bool reached_alone = own || refr_end_of(net_, j) < net_.now;
     double clk;
     if (own) {
