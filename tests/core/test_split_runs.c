@@ -2,15 +2,17 @@
  * a second network, created alike, is run with sp_run to exactly each spike time t_k of the
  * first run (no spike may come before it), then to the next double after t_k with a cap of
  * 1, which must give that spike, bit for bit (time, neuron, flags). Every so often the split
- * network is also saved there (now() exactly at a spike time, the spike not yet processed) and
- * a loaded copy runs on to the end in one call: it must give the rest of the spikes.
+ * network is also saved there (now() exactly at a spike time, the spike not yet processed), and
+ * just after the spike, and a loaded copy runs on to the end in one call: it must give the rest
+ * of the spikes.
  *
  * The networks: the time frame (drives that differ) for LIF, with and without a refractory
- * period, QIF and EIF, current-based synapses, and the phase frame. The first four each
- * diverged in the engine before spikes_at_key (src/core/run.cpp), at spikes 2723, 4529, 3202
- * and 2124: a neuron whose key an sp_run had reached took the instant's clock for its reset
- * where one run took its own, whenever its state's spike time differed from its key by an
- * ulp (an outside tester's chunked runs found the first). */
+ * period and with cascades, QIF and EIF, current-based synapses, and the phase frame. The five
+ * time-frame networks of delta synapses diverged in the engine before spikes_at_key
+ * (src/core/run.cpp), at spikes 2723, 4529, 9692, 3202 and 2124: a neuron whose key an
+ * sp_run had reached took the instant's clock for its reset where one run took its own,
+ * whenever its state's spike time differed from its key by an ulp (an outside tester's chunked
+ * runs found the first). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -100,7 +102,7 @@ static double run_length(const split_case *c) {
 static void check_split_run(const split_case *c) {
   sp_network *one = create(c), *split = create(c);
   const double t_end = run_length(c);
-  size_t n_one = 0, i, copy_every;
+  size_t n_one = 0, i, copy_every, tie_copies = 0;
   assert_int_equal(sp_run(one, t_end, one_run, MAX_SPIKES, &n_one), SP_OK);
   /* (Room to spare: the run reached t_end, and has enough spikes to mean something.) */
   assert_true(n_one < MAX_SPIKES);
@@ -120,6 +122,14 @@ static void check_split_run(const split_case *c) {
     if (!same_spike(&got, &one_run[i]))
       fail_msg("split run: spike %zu at %a (neuron %u, flags %u), one run %a (%u, %u)", i, got.t,
                got.neuron, got.flags, t, one_run[i].neuron, one_run[i].flags);
+    /* Saved just after the spike as well: in the middle of an instant when the next spike is at
+     * the same time (the instant's cached clock is then in the file). */
+    if (i + 1 < n_one && one_run[i + 1].t == t && tie_copies < COPIES) {
+      ++tie_copies;
+      check_loaded_copy(split, t_end, i + 1, n_one);
+    } else if (i % copy_every == copy_every / 2) {
+      check_loaded_copy(split, t_end, i + 1, n_one);
+    }
   }
   sp_network_destroy(one);
   sp_network_destroy(split);
@@ -134,6 +144,14 @@ static void test_lif_time_frame(void **state) {
 
 static void test_lif_time_frame_refractory(void **state) {
   const split_case c = {SP_MODEL_LIF, 183, 28, 140, 140, -0.02, 0, 0.3, 0.002, 0, 2.0};
+  (void)state;
+  check_split_run(&c);
+}
+
+/* Excitatory rows: cascades of spikes that inputs trigger at one instant (most spikes share
+ * their time with another), so copies are also saved in the middle of instants. */
+static void test_lif_time_frame_cascades(void **state) {
+  const split_case c = {SP_MODEL_LIF, 300, 5, 4, 4, 0.1, 0, 0.01, 0, 0, 1.0};
   (void)state;
   check_split_run(&c);
 }
@@ -170,6 +188,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lif_time_frame),
       cmocka_unit_test(test_lif_time_frame_refractory),
+      cmocka_unit_test(test_lif_time_frame_cascades),
       cmocka_unit_test(test_qif_time_frame),
       cmocka_unit_test(test_eif_time_frame),
       cmocka_unit_test(test_current_based_synapses),
