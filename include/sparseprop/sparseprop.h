@@ -106,7 +106,10 @@
  *     last bits). Across machines see "Vector math" in the Experimental section at the end of
  *     this header. Calls split differently give the same spikes too: a run in several sp_run
  *     calls, also one ending exactly at a spike's time (the spike then comes with the next
- *     call), or in sp_step calls, gives the spikes of one call, bit for bit.
+ *     call), or in sp_step calls, gives the spikes of one call, bit for bit. (Except in the
+ *     time frame for a neuron whose state gives its spike time only to worse than 1e-9
+ *     relative, such as a QIF drive so tiny that its phase has lost its digits: a call ending at
+ *     that spike makes it reset from the instant's clock, not its own.)
  *
  * Thread safety: a network handle must not be used by two threads at once; different handles
  * are independent. The library has no global mutable state except the thread-local message

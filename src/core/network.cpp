@@ -680,6 +680,11 @@ void follow_frame_rule(Network *net, uint32_t old_frame, double old_due, uint32_
     network_rekey(net, old_frame, old_due);
   } else if (!changed_was_due) {
     net->spike_queue.update(changed, network_key(net, changed));
+  } else if (frame == SP_FRAME_TIME && net->tau_syn == 0.0) {
+    // Kept due at now() (its key stays now()), flagged as rekey_all flags such neurons: its
+    // re-expressed state need not spike now, so it spikes from the instant's clock, not from
+    // its own (own_spike_at_key, core/run.cpp).
+    net->neuron[changed].flags |= kSlotDue;
   }
 }
 

@@ -19,21 +19,22 @@
 namespace sp {
 namespace {
 
-// Time frame: whether a neuron whose key is now() reached threshold on its own, its state's
-// spike time t_state agreeing with the key. The two agree only to rounding: the key was computed
-// from the state when an input last moved it (or by the run that saved it), and since then
-// re-bases have rescaled (LIF) or shifted (QIF, tabulated) the state, each rounding the spike
-// time it gives by about an ulp of the span re-based, which is below the time elapsed since;
-// the key's and t_state's expressions round differently as well. Exact equality made a neuron
-// whose key an sp_run had reached (t_end at its spike time) take the instant's clock whenever
-// they differed, where one uninterrupted run, with now() still before the key, took its own:
-// its reset, and every later spike, then differed in the last bits. Four ulps of the key hold
-// every such rounding (measured: at most one). A neuron a drive change kept due at now() whose
-// re-expressed state does not spike then has a t_state that is not finite (LIF drive 1: 0/0)
-// or a physical distance away, and still takes the instant's clock.
-inline bool spikes_at_key(double t_state, double key) {
-  const double ulp = std::nextafter(std::fabs(key), INFINITY) - std::fabs(key);
-  return std::fabs(t_state - key) <= 4.0 * ulp;
+// Time frame: whether a neuron due at now() by its own key (its key is now(), no input took it
+// to threshold) reached threshold on its own and resets from its own clock, as it would have
+// if the run had not stopped at its spike time (its key then after now()). A drive change that
+// keeps a neuron due flags it due (kSlotDue, saved with the network): its re-expressed state
+// may not spike then, its own clock may not exist (LIF drive 1: 0/0), and it takes the
+// instant's clock. An unflagged one is a tie with the instant's spiker or a neuron whose spike
+// time a call ended at. Its state's spike time t_state is then its key to rounding, which
+// grows with the re-bases since the key was computed and with the model's conditioning (9
+// ulps for a slow QIF neuron beside a fast one, an outside tester found; an exact test made a
+// run split at that spike reset differently from one run). A test of t_state remains: one not
+// finite or more than 1e-9 relative from the key still takes the instant's clock. A file from
+// an engine that did not flag such drive changes may hold such a neuron, and so may a QIF
+// neuron of a tiny drive, whose own clock (pi - x)/omega has lost every digit (a drive of
+// 1e-300: 0, which the loader refuses as the clock cached at now()).
+inline bool own_spike_at_key(bool flagged_due, double t_state, double key, double tau) {
+  return !flagged_due && std::fabs(t_state - key) <= 1e-9 * (std::fabs(key) + tau);
 }
 
 // kCompact: the compact layout (phase frame, t_ref = 0, no refractory-end array, 12-byte
@@ -106,14 +107,15 @@ class Loop {
     // from another neuron's clock when their spike times round to the same double (either
     // error would feed back into the reset and accumulate). A neuron an input took to
     // threshold (time frame: its refractory end marks it, set to that instant) uses the clock
-    // of the instant; so does a time-frame neuron due at now() whose state does not spike
-    // then, to rounding (spikes_at_key: a drive change at this instant kept it due, and its own
-    // clock may not exist, e.g. a LIF drive of exactly 1 gives 0/0).
+    // of the instant; so does a time-frame neuron a drive change at this instant kept due
+    // (own_spike_at_key: its own clock may not exist, e.g. a LIF drive of exactly 1 gives 0/0).
     // (Phase frame: a neuron whose own key equals the instant's due key, not flagged due, ties
     // with the instant's first spiker and reached threshold on its own as well.)
     bool own = kPhase ? key > net_.cur_key || !flagged_due(net_, j)
-                      : key > net_.now || (key == net_.now && net_.refr_end[j] < net_.now &&
-                                           spikes_at_key(O::neuron_spike_time(net_, j), key));
+                      : key > net_.now ||
+                            (key == net_.now && net_.refr_end[j] < net_.now &&
+                             own_spike_at_key(flagged_due(net_, j), O::neuron_spike_time(net_, j),
+                                              key, net_.tau));
     // What its flags report: a neuron due at this instant that no event took to threshold
     // (its refractory end does not mark it) reached threshold on its own, also where its clock
     // is the instant's: kept due by a drive change at the instant.
