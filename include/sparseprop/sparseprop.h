@@ -639,7 +639,7 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  * becomes t_end (unlike sp_step, which has no t_end to go to and returns SP_ERR_STATE).
  * A t_end exactly at a neuron's spike time leaves that spike to the next call, which gives
  * it, and every later spike, bit for bit as one uninterrupted run would (Event semantics,
- * rule 4).
+ * rule 4, which also names the one exception).
  *
  * Parameters: net, the network.
  *             t_end, finite, >= now().
