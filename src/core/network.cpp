@@ -316,10 +316,16 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
   }
   double due = network_due_key(net);
   if (old_frame == SP_FRAME_TIME) network_refresh_keys(net);
+  // Time frame to time frame (sp_set_params with SP_PARAM_DRIVES): a neuron due at now() keeps
+  // its flag as it is, set before the change where its drive changed (network_set_drives), as
+  // sp_set_drive sets it (follow_frame_rule). One due by its own key whose drive did not change
+  // stays unflagged, and resets from its own clock (own_spike_at_key, core/run.cpp).
+  const bool keep_flags = old_frame == SP_FRAME_TIME && net->frame == SP_FRAME_TIME &&
+                          net->tau_syn == 0.0;
   for (uint32_t i = 0; i < net->n; ++i) {
     NeuronSlot &slot = net->neuron[i];
-    bool was_due = old_frame == SP_FRAME_PHASE ? (slot.flags & kSlotDue) != 0
-                                               : net->time_key[i] <= old_due;
+    const bool was_flagged = (slot.flags & kSlotDue) != 0;
+    bool was_due = old_frame == SP_FRAME_PHASE ? was_flagged : net->time_key[i] <= old_due;
     // (The time frame keeps the flag too, so that a neuron due at now() is told apart from
     // one that has spiked at now(): see the event loop.)
     // (Phase frame: a neuron whose state's key is below the threshold key at now() is at or
@@ -327,7 +333,7 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
     if (net->frame == SP_FRAME_PHASE && Ops<M>::phase_key(slot.state) < net->cur_key)
       was_due = true;
     slot.flags &= ~kSlotDue;
-    slot.flags |= was_due ? kSlotDue : 0;
+    slot.flags |= was_due && (was_flagged || !keep_flags) ? kSlotDue : 0;
     if (net->frame == SP_FRAME_TIME) net->time_key[i] = was_due ? due : key_for<M>(net, i);
   }
   network_rebuild_queue(net);
@@ -782,8 +788,13 @@ sp_status network_set_drives(Network *net, const double *drives) {
   bool changes = false;
   for (uint32_t i = 0; i < net->n && !changes; ++i) changes = drives[i] != net->drive[i];
   if (changes) flag_due_before_drive_change(net);
-  for (uint32_t i = 0; i < net->n; ++i)
-    if (drives[i] != net->drive[i]) network_change_drive(net, i, drives[i]);
+  for (uint32_t i = 0; i < net->n; ++i) {
+    if (drives[i] == net->drive[i]) continue;
+    // (Time frame: kept due, flagged as sp_set_drive flags it; see rekey_all.)
+    if (net->frame == SP_FRAME_TIME && net->tau_syn == 0.0 && network_is_due(net, i))
+      net->neuron[i].flags |= kSlotDue;
+    network_change_drive(net, i, drives[i]);
+  }
   if (changes) net->clock_time = NAN;  // (a spiker's own clock, exact only under the old drives)
   network_update_rebase_span(net);
   release_forced_phase(net);
