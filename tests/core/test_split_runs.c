@@ -74,10 +74,9 @@ static int same_spike(const sp_spike *a, const sp_spike *b) {
   return a->t == b->t && a->neuron == b->neuron && a->flags == b->flags;
 }
 
-/* A copy of `net` through sp_save and sp_load, run to t_end in one call: its spikes must be
- * one_run[first..n_one). */
-static void check_loaded_copy(sp_network *net, double t_end, size_t first, size_t n_one) {
-  size_t len = 0, count = 0, s;
+/* A copy of net through sp_save and sp_load. */
+static sp_network *saved_copy(const sp_network *net) {
+  size_t len = 0;
   void *bytes;
   sp_network *copy = NULL;
   assert_int_equal(sp_save(net, NULL, 0, &len), SP_OK);
@@ -86,6 +85,14 @@ static void check_loaded_copy(sp_network *net, double t_end, size_t first, size_
   assert_int_equal(sp_save(net, bytes, len, &len), SP_OK);
   assert_int_equal(sp_load(bytes, len, NULL, &copy), SP_OK);
   free(bytes);
+  return copy;
+}
+
+/* A copy of `net` through sp_save and sp_load, run to t_end in one call: its spikes must be
+ * one_run[first..n_one). */
+static void check_loaded_copy(sp_network *net, double t_end, size_t first, size_t n_one) {
+  size_t count = 0, s;
+  sp_network *copy = saved_copy(net);
   assert_int_equal(sp_run(copy, t_end, copy_run, MAX_SPIKES, &count), SP_OK);
   if (count != n_one - first)
     fail_msg("copy loaded before spike %zu: %zu spikes to the end, one run %zu", first, count,
@@ -201,20 +208,6 @@ static void test_current_based_synapses(void **state) {
   const split_case c = {SP_MODEL_LIF, 300, 20, 1, 1, -0.05, 0, 0.01, 0, 0.0025, 2.0, NULL, 0};
   (void)state;
   check_split_run(&c);
-}
-
-/* A copy of net through sp_save and sp_load. */
-static sp_network *saved_copy(const sp_network *net) {
-  size_t len = 0;
-  void *bytes;
-  sp_network *copy = NULL;
-  assert_int_equal(sp_save(net, NULL, 0, &len), SP_OK);
-  bytes = malloc(len);
-  assert_non_null(bytes);
-  assert_int_equal(sp_save(net, bytes, len, &len), SP_OK);
-  assert_int_equal(sp_load(bytes, len, NULL, &copy), SP_OK);
-  free(bytes);
-  return copy;
 }
 
 static void assert_close(double got, double want, double rel, const char *what) {
