@@ -317,9 +317,9 @@ void rekey_all(Network *net, uint32_t old_frame, double old_due) {
   double due = network_due_key(net);
   if (old_frame == SP_FRAME_TIME) network_refresh_keys(net);
   // Time frame to time frame (sp_set_params with SP_PARAM_DRIVES): a neuron due at now() keeps
-  // its flag as it is, set before the change where its drive changed (network_set_drives), as
-  // sp_set_drive sets it (follow_frame_rule). One due by its own key whose drive did not change
-  // stays unflagged, and resets from its own clock (own_spike_at_key, core/run.cpp).
+  // its flag as it is, set where its drive changed (change_drive). One due by its own key whose
+  // drive did not change stays unflagged, and resets from its own clock (own_spike_at_key,
+  // core/run.cpp).
   const bool keep_flags = old_frame == SP_FRAME_TIME && net->frame == SP_FRAME_TIME &&
                           net->tau_syn == 0.0;
   for (uint32_t i = 0; i < net->n; ++i) {
@@ -358,6 +358,10 @@ void change_drive(Network *net, uint32_t i, double drive) {
   if (!net->compact && (net->neuron[i].flags & kSlotStale)) network_refresh_key(net, i);
   // (Its state is re-expressed below and its key set by the caller: see kSlotInexact.)
   if (!net->compact) net->neuron[i].flags |= kSlotInexact;
+  // Time frame: a neuron due at now() stays due (its key stays now()), flagged: its re-expressed
+  // state need not spike now, so it spikes from the instant's clock, not from its own
+  // (own_spike_at_key, core/run.cpp; rekey_all keeps the flag).
+  if (net->frame == SP_FRAME_TIME && network_is_due(net, i)) net->neuron[i].flags |= kSlotDue;
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
@@ -686,11 +690,6 @@ void follow_frame_rule(Network *net, uint32_t old_frame, double old_due, uint32_
     network_rekey(net, old_frame, old_due);
   } else if (!changed_was_due) {
     net->spike_queue.update(changed, network_key(net, changed));
-  } else if (frame == SP_FRAME_TIME && net->tau_syn == 0.0) {
-    // Kept due at now() (its key stays now()), flagged as rekey_all flags such neurons: its
-    // re-expressed state need not spike now, so it spikes from the instant's clock, not from
-    // its own (own_spike_at_key, core/run.cpp).
-    net->neuron[changed].flags |= kSlotDue;
   }
 }
 
@@ -788,13 +787,8 @@ sp_status network_set_drives(Network *net, const double *drives) {
   bool changes = false;
   for (uint32_t i = 0; i < net->n && !changes; ++i) changes = drives[i] != net->drive[i];
   if (changes) flag_due_before_drive_change(net);
-  for (uint32_t i = 0; i < net->n; ++i) {
-    if (drives[i] == net->drive[i]) continue;
-    // (Time frame: kept due, flagged as sp_set_drive flags it; see rekey_all.)
-    if (net->frame == SP_FRAME_TIME && net->tau_syn == 0.0 && network_is_due(net, i))
-      net->neuron[i].flags |= kSlotDue;
-    network_change_drive(net, i, drives[i]);
-  }
+  for (uint32_t i = 0; i < net->n; ++i)
+    if (drives[i] != net->drive[i]) network_change_drive(net, i, drives[i]);
   if (changes) net->clock_time = NAN;  // (a spiker's own clock, exact only under the old drives)
   network_update_rebase_span(net);
   release_forced_phase(net);
