@@ -806,7 +806,12 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  * when they differ, the phase frame again when they become one shared oscillatory drive.
  * Costs O(log n), plus O(n) when the frame changes and a scan of the drives while they may all
  * be equal. Setting the drive a neuron already has changes nothing (the parent's replicas
- * stay current).
+ * stay current). The co-moving frame of QIF, EIF and custom models is re-based at intervals
+ * set by the drives in use (the largest for QIF; README.md, "Models and conventions"), so a
+ * drive change can move the re-bases, and the other neurons' later spike times may then differ
+ * in the last bits from a run without the change, even where no synapse connects them (an
+ * outside tester found 16 such cases in random networks of 3-7 unconnected neurons). LIF's
+ * interval, 32 tau, does not depend on the drives.
  *
  * Parameters: net, the network.
  *             neuron, < n.
@@ -888,10 +893,9 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
  *
  * Weights apply to the deliveries from now() on. SP_PARAM_DRIVES acts as sp_set_drive on
  * every neuron whose drive changes (voltages at now() kept, to the rounding sp_set_drive
- * states; the frame rule applied), except that it recomputes every neuron's next spike time
- * from its state, where sp_set_drive recomputes the changed neuron's only: in the time frame a
- * QIF neuron's later spike times may then differ in the last bits (7 of an outside tester's
- * 995 random scenarios of small networks with drive changes).
+ * states; the frame rule applied): one drive changed either way gives the same spikes after.
+ * When the frame stays the time frame, the other neurons' next spike times are kept as they
+ * are; a frame change recomputes every one from its state.
  * SP_PARAM_V0 sets the state sp_rewind returns to; the current state is unchanged. Values
  * are checked as in sp_network_create. Values equal bit for bit to the current ones change
  * nothing (the parent's replicas stay current, as with sp_set_drive and the drive a neuron
