@@ -691,10 +691,6 @@ uint32_t frame_rule_with(const Network *net, const double *drives) {
   return phase_eligible_with(net, drives, net->n) ? SP_FRAME_PHASE : SP_FRAME_TIME;
 }
 
-}  // namespace
-
-namespace {
-
 // Applies the frame rule after drives changed (old_frame and old_due from before the change):
 // every key is rebuilt when the frame changes or is the phase frame (whose keys depend on the
 // shared drive); otherwise only neuron `changed` is re-keyed (UINT32_MAX: all of them).
@@ -805,8 +801,8 @@ sp_status network_set_drives(Network *net, const double *drives) {
   if (changes) flag_due_before_drive_change(net);
   // Time frame before and after: every changed neuron is re-keyed as sp_set_drive re-keys it,
   // and no other key changes. (Recomputing every key from its state, as a frame change does,
-  // would move the keys of unchanged QIF neurons by the rounding of re-bases since they were
-  // computed, and their spikes with them: 7 in 1,000 of an outside tester's scenarios.)
+  // would move the keys of unchanged QIF neurons by the rounding of the re-bases since they
+  // were computed, and their later spikes with them: an outside tester's finding.)
   const bool keys_kept = old_frame == SP_FRAME_TIME &&
                          frame_rule_with(net, drives) == SP_FRAME_TIME;
   for (uint32_t i = 0; i < net->n; ++i) {
