@@ -804,8 +804,8 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  * rounding) and one whose kept voltage is at or above threshold. The frame rule (see
  * "Frames" in the Experimental section) picks the frame for the new drives: the time frame
  * when they differ, the phase frame again when they become one shared oscillatory drive.
- * Costs O(log n), plus O(n) when the frame changes and a scan of the drives while they may all
- * be equal. Setting the drive a neuron already has changes nothing (the parent's replicas
+ * Costs O(log n), plus O(n) when the frame changes, a scan of the drives while they may all
+ * be equal, and for QIF a scan of the drives for the largest (its re-base interval). Setting the drive a neuron already has changes nothing (the parent's replicas
  * stay current). The co-moving frame of QIF, EIF and custom models is re-based at intervals
  * set by the drives in use (the largest for QIF; README.md, "Models and conventions"), so a
  * drive change can move the re-bases, and the other neurons' later spike times may then differ
@@ -895,7 +895,13 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
  * every neuron whose drive changes (voltages at now() kept, to the rounding sp_set_drive
  * states; the frame rule applied): one drive changed either way gives the same spikes after.
  * When the frame stays the time frame, the other neurons' next spike times are kept as they
- * are; a frame change recomputes every one from its state.
+ * are; a frame change recomputes every one from its state. Several drives changed at once
+ * act as sp_set_drive on each in index order, except that the frame rule and the re-base
+ * interval (see sp_set_drive) follow the new drives once, after all of them: so where the
+ * calls one at a time would switch frames, or move a QIF, EIF or custom network's re-base to
+ * between two of the changes, later spike times may differ in the last bits from theirs (1-2
+ * ulps in an outside tester's QIF and EIF networks; spikes reported at one time may then also
+ * come in another order, as between frames).
  * SP_PARAM_V0 sets the state sp_rewind returns to; the current state is unchanged. Values
  * are checked as in sp_network_create. Values equal bit for bit to the current ones change
  * nothing (the parent's replicas stay current, as with sp_set_drive and the drive a neuron

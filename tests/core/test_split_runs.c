@@ -338,6 +338,52 @@ static void test_drive_change_two_ways(void **state) {
   check_two_ways(&qif, 3, 11, 5, 0x1.efa8fbca8757cp+0);
 }
 
+/* Several LIF drives changed at once by SP_PARAM_DRIVES and one at a time by sp_set_drive, in
+ * index order, at a reached spike time of neuron 0 and at a time between spikes: the same
+ * spikes after (the header: LIF's re-base interval does not depend on the drives, and the
+ * drives differ before, between and after the calls, so the frame stays the time frame). */
+static void test_several_drives_at_once(void **state) {
+  static const double before[5] = {1.3, 1.7, 0.9, 1.05, 2.2}, v0[5] = {0.2, 0.5, 0.1, 0.7, 0.3};
+  static const double after[5] = {1.3, 2.5, 1.4, 1.05, 0.8};
+  static sp_spike a[4096], b[4096];
+  const drive_case c = {SP_MODEL_LIF, 5, before, v0};
+  int k;
+  (void)state;
+  for (k = 1; k <= 8; ++k) {
+    sp_network *probe = unconnected(&c), *x = unconnected(&c), *y = unconnected(&c);
+    sp_spike s;
+    size_t na = 0, nb = 0, i;
+    int seen = 0;
+    uint32_t j;
+    double before_it, t;
+    s.t = 0;
+    do {
+      before_it = s.t;
+      assert_int_equal(sp_step(probe, &s), SP_OK);
+    } while (s.neuron != 0 || ++seen < k);
+    sp_network_destroy(probe);
+    /* (Odd k: the spike time itself; even k: halfway to it from the network's spike before.) */
+    t = k % 2 ? s.t : 0.5 * (before_it + s.t);
+    assert_int_equal(sp_run(x, t, NULL, 0, NULL), SP_OK);
+    assert_int_equal(sp_run(y, t, NULL, 0, NULL), SP_OK);
+    for (j = 0; j < 5; ++j)
+      if (after[j] != before[j]) assert_int_equal(sp_set_drive(x, j, after[j]), SP_OK);
+    assert_int_equal(sp_set_params(y, SP_PARAM_DRIVES, after, 5), SP_OK);
+    assert_int_equal(sp_network_frame(y), SP_FRAME_TIME);
+    assert_int_equal(sp_run(x, t + 0.5, a, 4096, &na), SP_OK);
+    assert_int_equal(sp_run(y, t + 0.5, b, 4096, &nb), SP_OK);
+    assert_int_equal(na, nb);
+    assert_true(na > 10);
+    for (i = 0; i < na; ++i)
+      if (!same_spike(&a[i], &b[i]))
+        fail_msg("k = %d: spike %zu at %a (neuron %u) after sp_set_drive, %a (%u) after "
+                 "SP_PARAM_DRIVES",
+                 k, i, a[i].t, a[i].neuron, b[i].t, b[i].neuron);
+    sp_network_destroy(x);
+    sp_network_destroy(y);
+  }
+}
+
 /* One drive: the phase frame, both LIF and QIF. */
 static void test_phase_frame(void **state) {
   const split_case lif = {SP_MODEL_LIF, 400, 25, 5, 5, -0.05, 0, 0, 0, 0, 2.0, NULL, 0};
@@ -359,6 +405,7 @@ int main(void) {
       cmocka_unit_test(test_current_based_synapses),
       cmocka_unit_test(test_drive_change_at_a_reached_spike_time),
       cmocka_unit_test(test_drive_change_two_ways),
+      cmocka_unit_test(test_several_drives_at_once),
       cmocka_unit_test(test_phase_frame),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
