@@ -644,8 +644,11 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  * Parameters: net, the network.
  *             t_end, finite, >= now().
  *             buf, cap, room for cap spikes; buf may be NULL with cap == 0 to count the spikes
- *               only (then it never stops early).
- *             count, receives the number of spikes processed and written to buf, or NULL.
+ *               only (then it never stops early; a non-NULL buf with cap == 0 is the same and
+ *               is not written: a loop that passes the room left must stop at a full buffer,
+ *               not call again with cap 0 and add the count to its fill).
+ *             count, receives the number of spikes processed (and written to buf when cap >
+ *               0), or NULL.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: t_end not finite or before now(), buf NULL with cap > 0;
  *             SP_ERR_CAPACITY while recording: a full tape stops the run before the event

@@ -484,6 +484,29 @@ static void test_run_argument_errors_leave_count(void **state) {
   sp_network_destroy(net);
 }
 
+/* sp_run with cap == 0 counts only, with buf NULL or not: it never stops early and writes
+ * nothing to a non-NULL buf (a loop that passes the room left must stop at a full buffer). */
+static void test_run_cap_zero_counts_only(void **state) {
+  fixture f;
+  sp_network *with_null, *with_buf;
+  sp_spike buf[4], untouched[4];
+  size_t n_null = 0, n_buf = 0;
+  (void)state;
+  fixture_init(&f, SP_MODEL_LIF);
+  with_null = create_ok(&f.d);
+  with_buf = create_ok(&f.d);
+  memset(buf, 0xA5, sizeof buf);
+  memcpy(untouched, buf, sizeof buf);
+  assert_sp_ok(sp_run(with_null, 0.2, NULL, 0, &n_null));
+  assert_sp_ok(sp_run(with_buf, 0.2, buf, 0, &n_buf));
+  assert_true(n_null > 4); /* (more spikes than buf could hold: it did not stop early) */
+  assert_int_equal(n_buf, n_null);
+  assert_true(sp_now(with_null) == 0.2 && sp_now(with_buf) == 0.2);
+  assert_memory_equal(buf, untouched, sizeof buf);
+  sp_network_destroy(with_null);
+  sp_network_destroy(with_buf);
+}
+
 static void test_step_failures_leave_out(void **state) {
   sp_network_desc d;
   fixture f;
@@ -709,6 +732,7 @@ int main(void) {
     cmocka_unit_test(test_period_below_resolution_of_now),
     cmocka_unit_test(test_save_load_null_arguments),
     cmocka_unit_test(test_run_argument_errors_leave_count),
+    cmocka_unit_test(test_run_cap_zero_counts_only),
     cmocka_unit_test(test_step_failures_leave_out),
     cmocka_unit_test(test_tape_room_for_inputs),
     cmocka_unit_test(test_tape_room_for_queued_inputs),
