@@ -283,15 +283,31 @@ static sp_network *unconnected(const drive_case *c) {
   return net;
 }
 
+/* Runs x (drives changed by sp_set_drive) and y (by SP_PARAM_DRIVES) on to t_end, requires the
+ * same spikes (more than ten; case k in the messages), and destroys both. */
+static void run_on_and_compare(sp_network *x, sp_network *y, double t_end, int k) {
+  static sp_spike a[4096], b[4096];
+  size_t na = 0, nb = 0, i;
+  assert_int_equal(sp_run(x, t_end, a, 4096, &na), SP_OK);
+  assert_int_equal(sp_run(y, t_end, b, 4096, &nb), SP_OK);
+  assert_int_equal(na, nb);
+  assert_true(na > 10);
+  for (i = 0; i < na; ++i)
+    if (!same_spike(&a[i], &b[i]))
+      fail_msg("k = %d: spike %zu at %a (neuron %u) after sp_set_drive, %a (%u) after "
+               "SP_PARAM_DRIVES",
+               k, i, a[i].t, a[i].neuron, b[i].t, b[i].neuron);
+  sp_network_destroy(x);
+  sp_network_destroy(y);
+}
+
 /* Runs to the time of neuron `who`'s k-th spike (one run, reached by sp_run: the spike left to
  * the next call), changes neuron `other`'s drive by sp_set_drive in one copy and by
  * SP_PARAM_DRIVES in another, and requires the same spikes after. */
 static void check_two_ways(const drive_case *c, uint32_t who, int k, uint32_t other, double drive) {
-  static sp_spike a[4096], b[4096];
   double list[8];
   sp_network *probe = unconnected(c), *x = unconnected(c), *y = unconnected(c);
   sp_spike s;
-  size_t na = 0, nb = 0, i;
   int seen = 0;
   assert_true(c->n <= 8);
   do assert_int_equal(sp_step(probe, &s), SP_OK);
@@ -303,17 +319,7 @@ static void check_two_ways(const drive_case *c, uint32_t who, int k, uint32_t ot
   assert_int_equal(sp_get_params(y, SP_PARAM_DRIVES, list, c->n), SP_OK);
   list[other] = drive;
   assert_int_equal(sp_set_params(y, SP_PARAM_DRIVES, list, c->n), SP_OK);
-  assert_int_equal(sp_run(x, s.t + 0.5, a, 4096, &na), SP_OK);
-  assert_int_equal(sp_run(y, s.t + 0.5, b, 4096, &nb), SP_OK);
-  assert_int_equal(na, nb);
-  assert_true(na > 10);
-  for (i = 0; i < na; ++i)
-    if (!same_spike(&a[i], &b[i]))
-      fail_msg("k = %d: spike %zu at %a (neuron %u) after sp_set_drive, %a (%u) after "
-               "SP_PARAM_DRIVES",
-               k, i, a[i].t, a[i].neuron, b[i].t, b[i].neuron);
-  sp_network_destroy(x);
-  sp_network_destroy(y);
+  run_on_and_compare(x, y, s.t + 0.5, k);
 }
 
 /* SP_PARAM_DRIVES acts as sp_set_drive on every neuron whose drive changes (the header): one
@@ -345,14 +351,12 @@ static void test_drive_change_two_ways(void **state) {
 static void test_several_drives_at_once(void **state) {
   static const double before[5] = {1.3, 1.7, 0.9, 1.05, 2.2}, v0[5] = {0.2, 0.5, 0.1, 0.7, 0.3};
   static const double after[5] = {1.3, 2.5, 1.4, 1.05, 0.8};
-  static sp_spike a[4096], b[4096];
   const drive_case c = {SP_MODEL_LIF, 5, before, v0};
   int k;
   (void)state;
   for (k = 1; k <= 8; ++k) {
     sp_network *probe = unconnected(&c), *x = unconnected(&c), *y = unconnected(&c);
     sp_spike s;
-    size_t na = 0, nb = 0, i;
     int seen = 0;
     uint32_t j;
     double before_it, t;
@@ -370,17 +374,7 @@ static void test_several_drives_at_once(void **state) {
       if (after[j] != before[j]) assert_int_equal(sp_set_drive(x, j, after[j]), SP_OK);
     assert_int_equal(sp_set_params(y, SP_PARAM_DRIVES, after, 5), SP_OK);
     assert_int_equal(sp_network_frame(y), SP_FRAME_TIME);
-    assert_int_equal(sp_run(x, t + 0.5, a, 4096, &na), SP_OK);
-    assert_int_equal(sp_run(y, t + 0.5, b, 4096, &nb), SP_OK);
-    assert_int_equal(na, nb);
-    assert_true(na > 10);
-    for (i = 0; i < na; ++i)
-      if (!same_spike(&a[i], &b[i]))
-        fail_msg("k = %d: spike %zu at %a (neuron %u) after sp_set_drive, %a (%u) after "
-                 "SP_PARAM_DRIVES",
-                 k, i, a[i].t, a[i].neuron, b[i].t, b[i].neuron);
-    sp_network_destroy(x);
-    sp_network_destroy(y);
+    run_on_and_compare(x, y, t + 0.5, k);
   }
 }
 
