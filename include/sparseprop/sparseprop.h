@@ -265,8 +265,8 @@ enum sp_model_code {
      order 1, the period's error grows up to about 1e-16 S/(I - V_T + D_T), S = max(1, |I|,
      |V_T|): the rounding of F + I near V_T, a small difference of larger terms (measured
      1.6e-12 at D_T = I - V_T + D_T = 1e-6, 1.2e-10 with V_T = 10^6, I - V_T + D_T = 0.1), and
-     a free-running neuron's spike times drift by that much per period); an input of weight w maps the
-     phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
+     a free-running neuron's spike times drift by that much per period); an input of weight w
+     maps the phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
      threshold or past the point where the rest of the blow-up is below rounding fires the
      neuron at that instant (as LIF inputs that reach 1). Any finite v_spike above v_reset, up
      to 1e100, is accepted: beyond the start of the closed-form tail (about V_T + 14 D_T) the
@@ -809,13 +809,14 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
  * "Frames" in the Experimental section) picks the frame for the new drives: the time frame
  * when they differ, the phase frame again when they become one shared oscillatory drive.
  * Costs O(log n), plus O(n) when the frame changes, a scan of the drives while they may all
- * be equal, and for QIF a scan of the drives for the largest (its re-base interval). Setting the drive a neuron already has changes nothing (the parent's replicas
- * stay current). The co-moving frame of QIF, EIF and custom models is re-based at intervals
- * set by the drives in use (the largest for QIF; README.md, "Models and conventions"), so a
- * drive change can move the re-bases, and the other neurons' later spike times may then differ
- * in the last bits from a run without the change, even where no synapse connects them (an
- * outside tester found 16 such cases in random networks of 3-7 unconnected neurons). LIF's
- * interval, 32 tau, does not depend on the drives.
+ * be equal, and for QIF a scan of the drives for the largest (its re-base interval). Setting
+ * the drive a neuron already has changes nothing (the parent's replicas stay current). The
+ * co-moving frame of QIF, EIF and custom models is re-based at intervals set by the drives in
+ * use (the largest for QIF; README.md, "Models and conventions"), so a drive change can move
+ * the re-bases, and the other neurons' later spike times may then differ in the last bits from
+ * a run without the change, even where no synapse connects them (an outside tester found 16
+ * such cases in random networks of 3-7 unconnected neurons). LIF's interval, 32 tau, does not
+ * depend on the drives.
  *
  * Parameters: net, the network.
  *             neuron, < n.
@@ -939,8 +940,8 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * custom models 8 of the shortest intervals between a neuron's spikes but at least 1/8 of the
  * longest (see the top of this file), has passed since the last), and the inputs' synapses
  * room for max_spikes + 64 of the longest input rows. So max_spikes input events fit beside
- * max_spikes spikes unless re-bases take their room (events that far apart). Running past it fails with SP_ERR_CAPACITY before the
- * event that would not fit.
+ * max_spikes spikes unless re-bases take their room (events that far apart). Running past it
+ * fails with SP_ERR_CAPACITY before the event that would not fit.
  * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
  * sp_backward (on success) or sp_rewind.
  * The gradients are those of the recorded segment: the state at its start is held fixed (the
