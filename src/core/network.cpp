@@ -691,6 +691,12 @@ uint32_t frame_rule_with(const Network *net, const double *drives) {
   return phase_eligible_with(net, drives, net->n) ? SP_FRAME_PHASE : SP_FRAME_TIME;
 }
 
+// Time frame, kept: re-keys neuron i after its drive changed, unless it was due at now() (its
+// key stays now(), and change_drive has flagged it).
+void rekey_changed(Network *net, uint32_t i, bool was_due) {
+  if (!was_due) net->spike_queue.update(i, network_key(net, i));
+}
+
 // Applies the frame rule after drives changed (old_frame and old_due from before the change):
 // every key is rebuilt when the frame changes or is the phase frame (whose keys depend on the
 // shared drive); otherwise only neuron `changed` is re-keyed (UINT32_MAX: all of them).
@@ -700,8 +706,8 @@ void follow_frame_rule(Network *net, uint32_t old_frame, double old_due, uint32_
   if (frame != old_frame || frame == SP_FRAME_PHASE || changed == UINT32_MAX) {
     net->frame = frame;
     network_rekey(net, old_frame, old_due);
-  } else if (!changed_was_due) {
-    net->spike_queue.update(changed, network_key(net, changed));
+  } else {
+    rekey_changed(net, changed, changed_was_due);
   }
 }
 
@@ -809,7 +815,7 @@ sp_status network_set_drives(Network *net, const double *drives) {
     if (drives[i] == net->drive[i]) continue;
     const bool was_due = network_is_due(net, i);
     network_change_drive(net, i, drives[i]);
-    if (keys_kept && !was_due) net->spike_queue.update(i, network_key(net, i));
+    if (keys_kept) rekey_changed(net, i, was_due);
   }
   if (changes) net->clock_time = NAN;  // (a spiker's own clock, exact only under the old drives)
   network_update_rebase_span(net);
