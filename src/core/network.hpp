@@ -206,9 +206,12 @@ inline void set_state(Network &net, uint32_t i, double x) {
   else
     net.neuron[i].state = x;
 }
-// Whether neuron i is flagged due (phase frame: its key is cur_key), in either layout.
+// Whether neuron i is flagged due (phase frame: its key is cur_key), in either layout. (The
+// compact layout's side byte is a second random read per target, a cache miss at large n: it
+// is read only while some neuron is due, which is rare.)
 inline bool flagged_due(const Network &net, uint32_t i) {
-  return net.compact ? (net.side[i] & kSideDue) != 0 : (net.neuron[i].flags & kSlotDue) != 0;
+  if (net.compact) return net.due_count != 0 && (net.side[i] & kSideDue) != 0;
+  return (net.neuron[i].flags & kSlotDue) != 0;
 }
 // Neuron i's key in the spike queue, and the queue rebuilt from the keys, in either layout.
 double network_fresh_key(const Network *net, uint32_t i);

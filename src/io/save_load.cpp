@@ -1253,11 +1253,14 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.now) + times.t0) / net->tau;
     now_key = O::loaded_due_key(*net, times.now, times.t0, net->tau, s_err, &now_tol);
   }
-  // Sets flags (kSlotDue) of neuron i, in the slot or the compact layout's side byte.
+  // Sets flags (kSlotDue) of neuron i, in the slot or the compact layout's side byte (and
+  // counts the due ones there as it goes: flagged_due reads a side byte only while some neuron
+  // is due; the loop below asks it).
   auto add_flags = [&](uint32_t i, uint32_t f) {
-    if (net->compact)
+    if (net->compact) {
+      if ((f & kSideDue) && !(net->side[i] & kSideDue)) ++net->due_count;
       net->side[i] = static_cast<uint8_t>(net->side[i] | f);
-    else
+    } else
       net->neuron[i].flags |= f;
   };
   double spiked_min_drive = INFINITY;  // the smallest drive of a neuron that spiked at now()
