@@ -1260,8 +1260,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     if (net->compact) {
       if ((f & kSideDue) && !(net->side[i] & kSideDue)) ++net->due_count;
       net->side[i] = static_cast<uint8_t>(net->side[i] | f);
-    } else
+    } else {
       net->neuron[i].flags |= f;
+    }
   };
   double spiked_min_drive = INFINITY;  // the smallest drive of a neuron that spiked at now()
   for (uint32_t i = 0; i < d.n; ++i) {
