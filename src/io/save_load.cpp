@@ -1253,9 +1253,9 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     double s_err = 8 * DBL_EPSILON * (std::fabs(times.now) + times.t0) / net->tau;
     now_key = O::loaded_due_key(*net, times.now, times.t0, net->tau, s_err, &now_tol);
   }
-  // Sets flags (kSlotDue) of neuron i, in the slot or the compact layout's side byte (and
-  // counts the due ones there as it goes: flagged_due reads a side byte only while some neuron
-  // is due; the loop below asks it).
+  // Sets flags (kSlotDue) of neuron i, in the slot or the compact layout's side byte, where it
+  // keeps the network's due count as it goes (flagged_due reads a side byte only while some
+  // neuron is due, and the loop below asks it).
   auto add_flags = [&](uint32_t i, uint32_t f) {
     if (net->compact) {
       if ((f & kSideDue) && !(net->side[i] & kSideDue)) ++net->due_count;
@@ -1454,11 +1454,10 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                        "spiked then (the smallest drive among them: %g)",
                        times.clock_value, times.now, O::clock(*net, times.now), spiked_min_drive));
   if (net->compact) {
-    // The list of the instant's flagged neurons, and the due count.
+    // The list of the instant's flagged neurons. (The due count is add_flags's: nothing since
+    // clears a due flag.)
     net->recent_count = 0;
-    net->due_count = 0;
     for (uint32_t i = 0; i < d.n; ++i) {
-      if (net->side[i] & kSideDue) ++net->due_count;
       if (!(net->side[i] & kSideRecent)) continue;
       net->side[i] &= ~kSideRecent;
       network_mark_recent(net, i);
