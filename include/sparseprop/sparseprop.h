@@ -1013,9 +1013,11 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * When the recording ended at a spike (its last recorded event is a spike at now():
  * sp_run_until completing its set, sp_step, a run stopped by its buffer, or by the tape when no
  * input came after its last spike), the end moves with that spike, and the gradient of the
- * dl_dv_end term includes it (sum_i dL/dV_i dV_i/dt times that time's gradient); otherwise
- * now() is fixed: t_end after a run to t_end, the last input's time when the tape stopped a
- * run after an input.
+ * dl_dv_end term includes it (sum_i dL/dV_i dV_i/dt times that time's gradient). A neuron
+ * that spiked at now() then (that spike, or another of its instant) is at its reset there
+ * whatever the parameters: its dl_dv_end[i] adds nothing (a QIF neuron's reset reads as a huge
+ * negative voltage, sp_voltage). Otherwise now() is fixed: t_end after a run to t_end, the last
+ * input's time when the tape stopped a run after an input.
  * LIF with a refractory period of about 700 tau or more: a gradient carried across such a
  * period (to a spike after it, or a voltage) needs an adjoint beyond the range of a double
  * (it falls below 2^-1042 across the period, even where the gradient itself is of order one)

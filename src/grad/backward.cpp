@@ -65,8 +65,14 @@ class Backward {
   // dL/dV at now() turned into adjoints of the final states (and direct drive terms), and
   // when now() moves with the last spike, the term of its time.
   void seed_end(const double *dl_dv, double t0) {
+    const uint64_t end = tape_.end_spike(net_.now);
+    if (end < tape_.n_events) mark_reset_at_end();
     double rate = 0.0;  // sum_i dL/dV_i dV_i/dt at the final states
     for (uint32_t i = 0; i < net_.n; ++i) {
+      if (std::isnan(lambda_[i])) {  // (mark_reset_at_end's mark)
+        lambda_[i] = 0.0;
+        continue;
+      }
       if (dl_dv[i] == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at reset: constant
       const double x = net_.neuron[i].state;
       StatePartials p = D::voltage_of_state(net_, x, net_.drive[i], net_.now, t0);
@@ -77,8 +83,22 @@ class Backward {
     // When the recording ended at a spike, now() is that spike's time: L also depends on it
     // through the voltages' drift, dL/dt_s += sum_i dL/dV_i dV_i/dt (the states' own dependence
     // on t_s, its reset and its deliveries, is the spike's ordinary backward step).
-    const uint64_t end = tape_.end_spike(net_.now);
     if (end < tape_.n_events) tape_.events[end].dl_dt += rate;
+  }
+
+  // When now() moves with the last spike, a neuron that spiked at now() (that spike, and the
+  // others of its instant, which its cascade shares) is at its reset there whatever the
+  // parameters, so its dL/dV adds nothing. Through its state and the drift instead, the
+  // reset's partials and the end's would cancel only up to rounding, which for QIF's reset at
+  // V = -inf is of order 1e15. Marks those neurons' adjoints NaN (all 0 until seed_end).
+  void mark_reset_at_end() {
+    for (uint64_t e = tape_.n_events; e-- > 0;) {
+      const TapeEvent &ev = tape_.events[e];
+      const TapeKind kind = static_cast<TapeKind>(ev.kind);
+      if (kind == TapeKind::Rebase) continue;  // (its t is the old origin, not an instant)
+      if (ev.t != net_.now) break;
+      if (kind == TapeKind::Spike || kind == TapeKind::Triggered) lambda_[ev.who] = NAN;
+    }
   }
 
   void undo_rebase(const TapeEvent &ev) {

@@ -57,9 +57,9 @@ class SynBackward {
     }
     // (A recording that ended at a spike: now() is its time, and L depends on it through the
     // voltages' drift, end_rate; see the delta-synapse sweep's seed_end.)
-    double end_rate = dl_dv_end ? seed_end(dl_dv_end, t0) : 0.0;
     const uint64_t end = tape_.end_spike(net_.now);
     end_ = end;
+    double end_rate = dl_dv_end ? seed_end(dl_dv_end, t0) : 0.0;
     dl_dv_end_ = dl_dv_end;
     uint64_t spike = tape_.n_spikes;
     for (uint64_t e = tape_.n_events; e-- > 0;) {
@@ -87,12 +87,16 @@ class SynBackward {
  private:
   // dL/dV at now() into the adjoints of the final coordinates (and the drives); returns
   // sum_i dL/dV_i dV_i/dt at them, tau_m dV/dt = -V + I + J.
+  // A recording that ends at a spike leaves its neuron at its reset at now() whatever the
+  // parameters: no term (the delta-synapse sweep's mark_reset_at_end; V is continuous here, so
+  // no other spike shares the instant but by coincidence).
   double seed_end(const double *dl_dv, double t0) {
     LifSyn::Clock c = LifSyn::clock(net_.now, t0, sh_);
+    const uint32_t reset_at_end = end_ < tape_.n_events ? tape_.events[end_].who : UINT32_MAX;
     double rate = 0.0;
     for (uint32_t i = 0; i < net_.n; ++i) {
       double g = dl_dv[i];
-      if (g == 0.0 || net_.now < net_.refr_end[i]) continue;  // held at 0: constant
+      if (g == 0.0 || net_.now < net_.refr_end[i] || i == reset_at_end) continue;  // constant
       lam_[2 * i] += g / c.em;
       lam_[2 * i + 1] += sh_.alpha ? g * c.x / c.em : g / c.es;
       tape_.grad_drive[i] += g;
@@ -242,13 +246,8 @@ class SynBackward {
         if (!(net_.t_ref > 0.0)) b_reset = b0;
         // A recording that ends at this spike ends before those inputs on this side: the
         // drift of V at the end (seed_end's rate, taken after them) has the currents before
-        // them, its own and (external inputs) the other neurons'.
-        if (e == end_ && dl_dv_end_) {
-          if (dl_dv_end_[j] != 0.0 && !(net_.now < net_.refr_end[j]))
-            lt -= dl_dv_end_[j] * (LifSyn::current(b, sh_, c) - LifSyn::current(b0, sh_, c)) *
-                  sh_.inv_m;
-          lt -= end_inputs_drift(e, j, kk.b_w, c);
-        }
+        // them, the other neurons' (external inputs; the spiker's own V has no drift term).
+        if (e == end_ && dl_dv_end_) lt -= end_inputs_drift(e, j, kk.b_w, c);
       } else {
         w_now = 0.0;
       }

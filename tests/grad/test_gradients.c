@@ -1051,6 +1051,89 @@ static void test_end_voltage_at_a_blow_up(void **state) {
   sp_network_destroy(net);
 }
 
+/* dL/dV at the end for a neuron that spiked at now(), the recording ending at its spike (now()
+ * moves with it): its V there is its reset's whatever the parameters, so its gradient is 0 (README,
+ * Models: a QIF neuron's reset reads as a huge negative number; leave it out of losses). The
+ * sweep used to take it through the reset and the end's drift, whose terms cancel only up to
+ * rounding: about 1e15 for QIF's reset at -inf, 1e-15 with current-based synapses. Two neurons,
+ * 0 kicking 1 (QIF; LIF with tau_syn = tau/2); the run stops at neuron 0's first spike. Checks:
+ * dl_dv_end = e_0 gives 0 for every parameter; e_0 + e_1 gives what e_1 alone gives, and that
+ * is V_1's central differences (through t*, the moving end). */
+static sp_network *reset_end_net(int syn, const double *par) {
+  static const uint64_t row_ptr[3] = {0, 1, 1};
+  static const uint32_t targets[1] = {1};
+  double v0[2], drives[2], weights[1];
+  sp_network_desc d;
+  sp_network *net = NULL;
+  v0[0] = par[0];
+  v0[1] = par[1];
+  drives[0] = par[2];
+  drives[1] = par[3];
+  weights[0] = par[4];
+  sp_network_desc_init(&d, sizeof d);
+  d.model = syn ? SP_MODEL_LIF : SP_MODEL_QIF;
+  d.n = 2;
+  d.tau = 0.01;
+  if (syn) d.tau_syn = 0.005;
+  d.drives = drives;
+  d.v0 = v0;
+  d.recurrent.row_ptr = row_ptr;
+  d.recurrent.targets = targets;
+  d.recurrent.weights = weights;
+  if (sp_network_create(&d, &net) != SP_OK) fail_msg("create: %s", sp_last_error());
+  return net;
+}
+/* Runs to neuron 0's first spike, recording when grads is not NULL, then sp_backward with
+   dl_dv_end and the gradients in grads (v0[0], v0[1], I[0], I[1], w); returns V_1 at the end. */
+static double reset_end_run(int syn, const double *par, const double *dl_dv, double *grads) {
+  sp_network *net = reset_end_net(syn, par);
+  sp_spike sp;
+  size_t count = 0;
+  double v[2], dl_dt[1] = {0.0};
+  if (grads) assert_int_equal(sp_record(net, 4), SP_OK);
+  assert_int_equal(sp_run(net, 1.0, &sp, 1, &count), SP_OK);
+  assert_true(count == 1 && sp.neuron == 0 && sp_now(net) == sp.t);
+  assert_int_equal(sp_voltages(net, v, 2), SP_OK);
+  /* neuron 0 at its reset (QIF's read as a huge negative number) */
+  assert_true((syn ? v[0] == 0.0 : v[0] < -1e10) && isfinite(v[1]));
+  if (grads) {
+    if (sp_backward(net, dl_dt, 1, dl_dv) != SP_OK) fail_msg("backward: %s", sp_last_error());
+    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, grads, 2), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, grads + 2, 2), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_WEIGHTS, grads + 4, 1), SP_OK);
+  }
+  sp_network_destroy(net);
+  return v[1];
+}
+
+static void test_end_voltage_of_a_neuron_reset_at_the_end(void **state) {
+  const double par[5] = {0.9, -0.3, 1.2, 1.1, 0.4}, h = 1e-6;
+  const double e0[2] = {1.0, 0.0}, e1[2] = {0.0, 1.0}, both[2] = {1.0, 1.0};
+  int syn, q;
+  (void)state;
+  for (syn = 0; syn < 2; ++syn) {
+    double g0[5], g1[5], g01[5];
+    reset_end_run(syn, par, e0, g0);
+    reset_end_run(syn, par, e1, g1);
+    reset_end_run(syn, par, both, g01);
+    for (q = 0; q < 5; ++q) {
+      double lo[5], hi[5], fd;
+      memcpy(lo, par, sizeof lo);
+      memcpy(hi, par, sizeof hi);
+      lo[q] -= h;
+      hi[q] += h;
+      fd = (reset_end_run(syn, hi, e1, NULL) - reset_end_run(syn, lo, e1, NULL)) / (2 * h);
+      print_message("# %s parameter %d: e_0 %g, e_0 + e_1 %.10g, e_1 %.10g, V_1's differences "
+                    "%.10g\n",
+                    syn ? "LIF tau_syn" : "QIF", q, g0[q], g01[q], g1[q], fd);
+      assert_true(g0[q] == 0.0);
+      assert_true(g01[q] == g1[q]);
+      assert_true(fabs(g1[q] - fd) <= 1e-6 * (1 + fabs(fd)));
+    }
+    assert_true(g1[0] != 0.0 && g1[2] != 0.0); /* the end moves with neuron 0's spike */
+  }
+}
+
 static void test_accumulation_and_zero(void **state) {
   static problem p;
   double g1[MAX_N], g2[MAX_N];
@@ -1137,6 +1220,7 @@ int main(void) {
       cmocka_unit_test(test_syn_recording_ends_at_a_crossing_with_inhibition),
       cmocka_unit_test(test_end_voltage_of_a_neuron_due_by_an_input),
       cmocka_unit_test(test_end_voltage_at_a_blow_up),
+      cmocka_unit_test(test_end_voltage_of_a_neuron_reset_at_the_end),
       cmocka_unit_test(test_accumulation_and_zero),
       cmocka_unit_test(test_backward_rejections),
   };
