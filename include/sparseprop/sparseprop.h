@@ -304,11 +304,11 @@ enum sp_model_code {
      1e4 and more), where an exponential F may overflow to +INFINITY: accepted there (the
      phase left beyond is below rounding). The blow-up's tail is tabulated in 1/V from just
      above max(v_reset, 0), as a smooth function of 1/V: an F that is already steep there
-     (e.g. an exponential rising below 0) is refused at creation (SP_ERR_UNSUPPORTED, with a
-     message saying so); so can a blow-up that is not smooth in 1/V (|V|^p with p not an
-     integer, V^2 log V) or a very high power (|V|^7 with reset 0): shift V up, or give a
-     finite v_spike. sp_network_memory refuses most of these as well, but not those that only
-     the finished table's own check finds (|V|^7, an F steep at the tail's start, a finite
+     (e.g. exp(V/1e-8) with reset -1) is refused at creation (SP_ERR_UNSUPPORTED, with a
+     message saying so); so can a blow-up that is not smooth in 1/V (|V|^2.5, V^2 log V):
+     shift V up, or give a finite v_spike. (Integer powers, |V|^7 and |V|^12 with reset 0, are
+     tabulated.) sp_network_memory refuses most of these as well, but not those that only
+     the finished table's own check finds (an F steep at the tail's start, a finite
      v_spike where F + I is already about 1e15 times its value at reset: the phase there moves
      by less than its rounding; lower v_spike, or let F blow up).
      Accuracy: about 1e-15 of the period away from the bifurcation, for voltages of order 1

@@ -37,6 +37,13 @@ double f_lif(double v, void *) { return ++f_calls, -v; }
 double f_qif(double v, void *) { return ++f_calls, v * v; }
 double f_slow_blowup(double v, void *) { return ++f_calls, v > 0 ? v * std::sqrt(v) : -v; }
 double f_nan(double v, void *) { return v > 0.5 ? NAN : -v; }
+// Blow-ups that are not smooth in 1/V (refused: README, Models), and high integer powers (not).
+double f_pow_2_5(double v, void *) { return std::pow(std::fabs(v), 2.5); }
+double f_v2_log(double v, void *) { return v * v * std::log(1 + std::fabs(v)) + 0.1; }
+double f_pow_7(double v, void *) { return std::pow(std::fabs(v), 7); }
+double f_pow_12(double v, void *) { return std::pow(std::fabs(v), 12); }
+double f_exp_shift(double v, void *) { return std::exp(v + 5); }
+double f_exp_1e4(double v, void *) { return std::exp(v / 1e-4); }
 // An exponential that overflows below 0 (inside the range tabulated in V, before the tail).
 double f_steep_below_0(double v, void *) { return -v + 1e-4 * std::exp((v + 2) / 1e-4); }
 // One that overflows at its finite threshold 1 (exp(800)).
@@ -530,6 +537,12 @@ void test_rejections(void **) {
   Built ok = build(below);
   assert_true(ok.t->v_lo == 1.5);
   expect(TableStatus::kUnresolved, custom(f_slow_blowup, 1.0, 0.0, INFINITY), "grow");
+  expect(TableStatus::kUnresolved, custom(f_pow_2_5, 1.0, 0.0, INFINITY), "smoothly in 1/V");
+  expect(TableStatus::kUnresolved, custom(f_v2_log, 1.0, 0.0, INFINITY), "smoothly in 1/V");
+  build(custom(f_pow_7, 1.0, 0.0, INFINITY));
+  build(custom(f_pow_12, 1.0, 0.0, INFINITY));
+  build(custom(f_exp_shift, 1.0, -10.0, INFINITY));  // (rising below 0, not too steep)
+  build(custom(f_exp_1e4, 1.0, -1.0, INFINITY));
   expect(TableStatus::kExcitable, custom(f_nan, 1.2, 0.0, 1.0), "V = ");
   // F + I = +inf inside the V range: "too steep", not "not positive ... excitable" (as the
   // first versions said; F + I > 0 everywhere and the neuron fires on its own).
