@@ -832,7 +832,8 @@ class Network:
     def voltage(self, neuron: int) -> float:
         """The voltage of ``neuron`` at ``now`` (reset during a refractory period; a QIF
         neuron at reset, V = -inf, reports a huge negative number: sqrt(I) tan(x/2) at its
-        phase x = -pi up to rounding, -1e14 to -1.6e16 sqrt(I))."""
+        phase x = -pi up to rounding: -1.6e16 sqrt(I), and down to about 2**50 tau / now()
+        in magnitude as the clock's rounding grows; README.md, Models and conventions)."""
         v = c_double()
         check(lib.sp_voltage(self._h(), _u32("neuron", neuron), byref(v)))
         return v.value

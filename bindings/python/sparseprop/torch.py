@@ -419,7 +419,8 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
             times its gradient; exact either way). QIF: a neuron that spiked at the instant
             the simulation ends (with ``stop_early``, always the one completing the set) is
             at its reset, V = -inf, read as a huge negative number (sqrt(I) tan(x/2) at its
-            phase x, -pi up to rounding: -1e15 to -1.6e16 sqrt(I)) with a zero gradient: leave
+            phase x, -pi up to rounding: -1.6e16 sqrt(I), down to about 2**50 tau / now()
+            in magnitude late in a run) with a zero gradient: leave
             it out of a loss on the end voltages.
 
     Returns:
