@@ -229,9 +229,18 @@ class Loop {
     bool spikes = t_spike < t_end || (is_step && net_.queue.size() > 0);
     double limit = spikes ? t_spike : t_end;
     uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row : 0;
-    count_due_inputs(0, limit, t_spike < t_end, &inputs, &deliveries);
-    uint64_t events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
-                                                 net_.rebase_span);
+    double latest = -INFINITY;
+    count_due_inputs(0, limit, t_spike < t_end, &inputs, &deliveries, &latest);
+    uint64_t events = 0;
+    if (limit < INFINITY) {
+      events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
+                                          net_.rebase_span);
+    } else if (inputs != 0) {
+      // A step with no spike expected: the inputs come at their times, up to the latest, and
+      // the spike one of them may cause at one of those times or later: the re-bases up to
+      // the latest input's time, and one more for a spike after it. (No input: nothing comes.)
+      events = Tape::entries_with_rebases(inputs + 1, net_.t0, latest, net_.rebase_span) + 1;
+    }
     if ((spikes && tape.n_spikes >= tape.max_spikes) ||
         tape.n_events + events > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
       return fail(SP_ERR_CAPACITY,
@@ -251,17 +260,18 @@ class Loop {
 
  private:
   // Counts the queued inputs at times <= limit (< limit unless inclusive) in the input heap's
-  // subtree at p, with their deliveries.
+  // subtree at p, with their deliveries and the latest of their times.
   void count_due_inputs(uint32_t p, double limit, bool inclusive, uint64_t *inputs,
-                        uint64_t *deliveries) const {
+                        uint64_t *deliveries, double *latest) const {
     const InputQueue &q = net_.queue;
     if (p >= q.size()) return;
     double t = q.time_at(p);
     if (!(t < limit || (inclusive && t == limit))) return;  // (a heap: its subtree is later)
     ++*inputs;
     *deliveries += row_length(net_.inputs, q.channel_at(p));
-    count_due_inputs(2 * p + 1, limit, inclusive, inputs, deliveries);
-    count_due_inputs(2 * p + 2, limit, inclusive, inputs, deliveries);
+    if (t > *latest) *latest = t;
+    count_due_inputs(2 * p + 1, limit, inclusive, inputs, deliveries, latest);
+    count_due_inputs(2 * p + 2, limit, inclusive, inputs, deliveries, latest);
   }
 
   // A neuron that has already spiked at this instant cannot spike again then (it ignores

@@ -604,28 +604,39 @@ static void test_tape_room_for_inputs(void **state) {
 /* The same room when every input is queued before one sp_run (a sample's whole input): sp_run
  * checks the room for the inputs before its first spike before it changes anything, and used to
  * count a re-base for each (at most 42 of the 74 fitted, and the call refused them all). 74
- * inputs 1 ms apart run in one call; 75 are refused with nothing processed. */
+ * inputs 1 ms apart run in one call; 75 are refused with nothing processed. And sp_step, which
+ * with no spike due applies them all (one may cause a spike) and returns SP_ERR_STATE when none
+ * does: it too counted a re-base for each (41 fitted). */
 static void test_tape_room_for_queued_inputs(void **state) {
   uint32_t channels[75] = {0};
   double times[75];
   sp_network_desc d;
   size_t count = 1, k, n;
+  int step;
   (void)state;
   for (k = 0; k < 75; ++k) times[k] = (k + 1) * 1e-3;
   describe_silent_neuron_with_an_input(&d);
-  for (n = 74; n <= 75; ++n) {
-    sp_network *net = create_ok(&d);
-    assert_sp_ok(sp_input_many(net, channels, times, n));
-    assert_sp_ok(sp_record(net, 10));
-    if (n == 74) {
-      assert_sp_ok(sp_run(net, 0.1, NULL, 0, &count));
-      assert_true(sp_now(net) == 0.1);
-    } else {
-      assert_status(sp_run(net, 0.1, NULL, 0, &count), SP_ERR_CAPACITY);
-      assert_true(sp_now(net) == 0.0);
+  for (step = 0; step < 2; ++step) {
+    for (n = 74; n <= 75; ++n) {
+      sp_network *net = create_ok(&d);
+      sp_spike out = {-1.0, 7, 7};
+      assert_sp_ok(sp_input_many(net, channels, times, n));
+      assert_sp_ok(sp_record(net, 10));
+      if (step) {
+        assert_status(sp_step(net, &out), n == 74 ? SP_ERR_STATE : SP_ERR_CAPACITY);
+        assert_true(sp_now(net) == (n == 74 ? times[73] : 0.0));
+        assert_true(out.t == -1.0 && out.neuron == 7); /* (out is not written on failure) */
+      } else if (n == 74) {
+        assert_sp_ok(sp_run(net, 0.1, NULL, 0, &count));
+        assert_true(sp_now(net) == 0.1);
+        assert_int_equal(count, 0);
+      } else {
+        assert_status(sp_run(net, 0.1, NULL, 0, &count), SP_ERR_CAPACITY);
+        assert_true(sp_now(net) == 0.0);
+        assert_int_equal(count, 0);
+      }
+      sp_network_destroy(net);
     }
-    assert_int_equal(count, 0);
-    sp_network_destroy(net);
   }
 }
 
