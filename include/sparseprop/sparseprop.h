@@ -486,7 +486,8 @@ typedef struct sp_network_desc {
  * Sets d->struct_size and the defaults: model SP_MODEL_LIF, tau 0.01, input_capacity 4096,
  * everything else 0 or NULL (frame SP_FRAME_AUTO). Writes exactly min(struct_size,
  * SP_NETWORK_DESC_SIZE_MAX) bytes, and d->struct_size is set to that number (a struct_size
- * above the maximum becomes SP_NETWORK_DESC_SIZE_MAX). Bytes past the layout this library
+ * above the maximum becomes SP_NETWORK_DESC_SIZE_MAX; one below 4 writes that many bytes of
+ * the field holding it, a size every other call refuses). Bytes past the layout this library
  * knows are zeroed, so that a caller compiled against a newer header that leaves its new
  * fields alone is accepted, and one that sets them is refused rather than silently ignored.
  *

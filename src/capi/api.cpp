@@ -142,7 +142,7 @@ SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) noexcep
   // header reach read_desc's unknown-field check instead of being cut off here.
   size_t total = struct_size < SP_NETWORK_DESC_SIZE_MAX ? struct_size : SP_NETWORK_DESC_SIZE_MAX;
   size_t n = total < sizeof def ? total : sizeof def;
-  if (n >= sizeof(uint32_t)) def.struct_size = static_cast<uint32_t>(total);
+  def.struct_size = static_cast<uint32_t>(total);  // (below 4 bytes: that many of it)
   std::memcpy(d, &def, n);
   if (total > n) std::memset(reinterpret_cast<unsigned char *>(d) + n, 0, total - n);
 }

@@ -681,6 +681,18 @@ static void test_desc_init_noops(void **state) {
     if (raw[i] != 0xAB)
       abi_fail_at(__FILE__, __LINE__, "struct_size 0: byte %lu written (0x%02x)", (unsigned long)i,
                   raw[i]);
+  /* Below the field's 4 bytes: that many bytes of it, holding the size (they held those of
+     sizeof(sp_network_desc)). */
+  for (i = 1; i < sizeof(uint32_t); i++) {
+    uint32_t want = (uint32_t)i;
+    size_t b;
+    memset(raw, 0xAB, sizeof raw);
+    sp_network_desc_init((sp_network_desc *)(void *)raw, i);
+    for (b = 0; b < sizeof raw; b++)
+      if (raw[b] != (b < i ? ((const unsigned char *)&want)[b] : 0xAB))
+        abi_fail_at(__FILE__, __LINE__, "struct_size %lu: byte %lu is 0x%02x", (unsigned long)i,
+                    (unsigned long)b, raw[b]);
+  }
 }
 
 /* Functions that return no status leave sp_last_error() as it was: a failure's message and
