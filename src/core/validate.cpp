@@ -163,8 +163,8 @@ sp_status check_tau_syn(const sp_network_desc &d) {
   double ratio = d.tau_syn / d.tau;
   if (!(ratio >= 1e-4 && ratio <= 1e4))
     return fail(SP_ERR_UNSUPPORTED,
-                "tau_syn = %g: tau_syn/tau = %g is outside 1e-4 to 1e4 (tau = %g); %s", d.tau_syn,
-                ratio, d.tau,
+                "tau_syn = %.17g: tau_syn/tau = %.17g is outside 1e-4 to 1e4 (tau = %.17g); %s",
+                d.tau_syn, ratio, d.tau,
                 ratio < 1e-4 ? "for much faster synapses use delta synapses (tau_syn = 0)"
                              : "synapses this much slower than the membrane are not supported");
   if (ratio != 1.0 && std::fabs(ratio - 1.0) < LifSyn::kMinRatioGap)

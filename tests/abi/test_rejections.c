@@ -156,6 +156,8 @@ MUTATOR(m_syn_neg, f->d.tau_syn = -0.005)
 MUTATOR(m_syn_qif, f->d.tau_syn = 0.005)
 MUTATOR(m_syn_ratio_small, f->d.tau_syn = 0.01 * 5e-5)
 MUTATOR(m_syn_ratio_big, f->d.tau_syn = 0.01 * 2e4)
+/* A ratio just below 1e-4 (9.9999999999999991e-05): the message shows all its digits. */
+MUTATOR(m_syn_ratio_just_small, f->d.tau_syn = 1e-6)
 MUTATOR(m_syn_ratio_near_1, f->d.tau_syn = 0.01 * (1 + 1.0 / 8192))
 MUTATOR(m_syn_t_ref, f->d.tau_syn = 0.005; f->d.t_ref = 481 * 0.005)
 MUTATOR(m_syn_phase, f->d.tau_syn = 0.005; f->d.frame = SP_FRAME_PHASE)
@@ -280,7 +282,9 @@ static const create_case create_cases[] = {
     {"tau_syn = -0.005", m_syn_neg, 0, SP_ERR_ARGUMENT, "tau_syn", NULL, "-0.005"},
     {"tau_syn on QIF", m_syn_qif, 1, SP_ERR_UNSUPPORTED, "tau_syn", "LIF", "0.005"},
     {"tau_syn/tau = 5e-5", m_syn_ratio_small, 0, SP_ERR_UNSUPPORTED, "tau_syn", "1e-4 to 1e4",
-     "5e-05"},
+     "5.0000000000000009e-05"},
+    {"tau_syn = 1e-6, tau = 0.01", m_syn_ratio_just_small, 0, SP_ERR_UNSUPPORTED, "tau_syn",
+     "1e-4 to 1e4", "9.9999999999999991e-05"},
     {"tau_syn/tau = 2e4", m_syn_ratio_big, 0, SP_ERR_UNSUPPORTED, "tau_syn", "1e-4 to 1e4",
      "20000"},
     {"tau_syn/tau = 1 + 2^-13", m_syn_ratio_near_1, 0, SP_ERR_NUMERIC, "tau_syn", "2^-12", NULL},
