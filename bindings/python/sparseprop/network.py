@@ -245,7 +245,8 @@ class Synapses:
     def csr(cls, row_ptr: ArrayLike, targets: ArrayLike, weights: Optional[ArrayLike] = None,
             weight: float = 0.0) -> "Synapses":
         """Explicit CSR by source: ``targets[row_ptr[j]:row_ptr[j+1]]`` are source ``j``'s
-        targets and ``weights`` their weights, or ``weights=None`` for one shared ``weight``.
+        targets and ``weights`` their weights, or ``weights=None`` for one shared ``weight``
+        (a non-zero ``weight`` beside ``weights`` raises ArgumentError).
         Repeated targets and self-synapses are allowed. The arrays are converted (copied if
         needed) to uint64 / uint32 / float64 now; the library copies them again at creation."""
         rp = _index_array("row_ptr", row_ptr, np.uint64)
@@ -257,6 +258,11 @@ class Synapses:
         w = None
         if weights is not None:
             w = _f64_array("weights", weights, tg.shape[0])
+            # (The library ignores the shared weight beside per-synapse weights: a non-zero
+            # one given with them is a mistake, not a choice.)
+            if _float("weight", weight) != 0.0:
+                raise _fail(f"weight = {weight!r} given with weights: the shared weight is for "
+                            "weights=None; give one of them")
         return cls(row_ptr=rp, targets=tg, weights=w, weight=weight)
 
     @classmethod
@@ -442,7 +448,7 @@ def _model_callback(f: Callable[[float], float], errors: List[BaseException]
         if errors:
             return math.nan
         try:
-            return float(f(v))
+            return _float("f(V)", f(v))  # (a string is a TypeError, not parsed)
         except BaseException as e:  # noqa: B902 - re-raised after the C call returns
             errors.append(e)
             return math.nan

@@ -64,7 +64,7 @@ from torch.autograd.function import once_differentiable
 
 from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
 from .errors import ArgumentError, UnsupportedError
-from .network import Network, Param, _f64_array, _u64
+from .network import Network, Param, _f64_array, _float, _u64
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
 
@@ -389,7 +389,8 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         drives: one drive per neuron.
         v0: the initial voltages (the state the rewind returns to).
         input_times: times of external input events (>= 0, < t_end to have an effect), one
-            dimension (one sample per call; a 2-D array raises ArgumentError); no gradient
+            dimension (one sample per call; a scalar is one event, a 2-D array raises
+            ArgumentError); no gradient
             flows to them (see the module's notes).
         input_channels: the channel of each input event, or one channel for all (default 0),
             one dimension; given without ``input_times``, ArgumentError.
@@ -447,6 +448,8 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
     drives = _param_tensor("drives", drives)
     v0 = _param_tensor("v0", v0)
     max_spikes = _u64("max_spikes", max_spikes)
+    t_end = _float("t_end", t_end)  # (TypeError for a string, as Network.run)
+    missing = _float("missing", missing)
     if input_channels is not None and input_times is None:
         raise ArgumentError(SP_ERR_ARGUMENT, "input_channels given without input_times")
     if input_times is None:

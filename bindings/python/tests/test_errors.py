@@ -101,6 +101,9 @@ def test_binding_side_argument_checks():
         Synapses.csr([0, 1], [-1])
     with pytest.raises(sp.ArgumentError, match="row_ptr is empty"):
         Synapses.csr([], [])
+    with pytest.raises(sp.ArgumentError, match="weight = 0.1 given with weights"):
+        Synapses.csr([0, 1], [1], [0.5], weight=0.1)
+    assert Synapses.csr([0, 1], [1], [0.5], weight=0.0).weights.tolist() == [0.5]
     with pytest.raises(TypeError, match="integers"):
         Synapses.csr([0, 1], [1.5])
     with pytest.raises(TypeError, match="dense array"):

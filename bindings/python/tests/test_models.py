@@ -102,8 +102,11 @@ def test_callback_errors_propagate():
         sp.network_memory(2, model="custom", f=f, v_spike=1.0, drive=1.2)
     with pytest.raises(TypeError, match="callable"):
         Network(2, model="custom", f=3.0, v_spike=1.0, drive=1.2)
-    with pytest.raises(ValueError):  # f returns something that is not a number
-        Network(2, model="custom", f=lambda v: "x", v_spike=1.0, drive=1.2)
+    # f returns something that is not a number: TypeError (README: strings where numbers
+    # belong), also for a string float() would parse
+    for bad in ("x", "-1.0", None):
+        with pytest.raises(TypeError, match=r"f\(V\) must be a number, not"):
+            Network(2, model="custom", f=lambda v, bad=bad: bad, v_spike=1.0, drive=1.2)
     with pytest.raises(sp.UnsupportedError):  # F not finite: cannot be tabulated
         Network(2, model="custom", f=lambda v: math.nan, v_spike=1.0, drive=1.2)
 

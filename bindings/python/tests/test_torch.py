@@ -474,3 +474,10 @@ def test_parameter_arguments_are_checked():
         with pytest.raises(error, match=match):
             spt.spike_times(net, T_END, **bad)
         assert net.to_bytes() == before
+    # t_end and missing are numbers: a string is a TypeError (as for Network.run), not run
+    # after float() nor a ValueError.
+    for t_end, missing in (("0.04", 1.0), ("a", 1.0), (T_END, "0.04"), (T_END, None)):
+        name = "t_end" if isinstance(t_end, str) else "missing"
+        with pytest.raises(TypeError, match=f"{name} must be a number, not"):
+            spt.spike_times(net, t_end, weights=w, first_spike_of=[0], missing=missing)
+        assert net.to_bytes() == before
