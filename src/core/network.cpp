@@ -78,8 +78,9 @@ struct Shape {
   uint32_t n, n_inputs, queue_capacity, k_max;
   uint64_t rec_nnz, in_nnz;
   bool rec_explicit, in_explicit, rec_weights, in_weights, syn;
-  bool replica;  // the parameter arrays are the parent's: not carved
-  bool compact;  // the compact layout (network_compact_refusal)
+  bool replica;            // the parameter arrays are the parent's: not carved
+  bool compact;            // the compact layout (network_compact_refusal)
+  uint32_t compact_min_n;  // the threshold it was chosen by (network_compact_min_n)
   // Tabulated models: the distinct drives and the bytes of their tables.
   uint32_t n_tables;
   double table_drive[Ops<Tabulated>::kMaxTables];
@@ -107,8 +108,8 @@ Shape shape_of(const sp_network_desc &d, sp_status *tables) {
   bool drives_equal = true;
   for (uint32_t i = 1; d.drives && i < d.n && drives_equal; ++i)
     drives_equal = d.drives[i] == d.drives[0];
-  s.compact = d.n >= network_compact_min_n() &&
-              !network_compact_refusal(d, drives_equal, d.v0 == nullptr);
+  s.compact_min_n = network_compact_min_n();
+  s.compact = d.n >= s.compact_min_n && !network_compact_refusal(d, drives_equal, d.v0 == nullptr);
   // (validate() has measured the tables once already; a custom F that is not deterministic
   // can still fail here, and the network must not be carved without them.)
   *tables = with_model(d.model, [&](auto m) {
@@ -186,6 +187,7 @@ void layout(Arena &a, const Shape &s, Network *net) {
   net->drive = drive;
   net->time_key = time_key;
   net->compact = s.compact;
+  net->compact_min_n = s.compact_min_n;
   net->drive_mask = s.compact ? 0u : ~0u;
   if (s.compact) {
     // (The queue reads the records' states through memcpy: they are 4-byte aligned.)
@@ -910,15 +912,11 @@ const char *network_compact_refusal(const sp_network_desc &d, bool drives_equal,
 }
 
 sp_status network_refuse_compact(const Network *net, const char *what) {
-  // (The threshold is read again here: the network's layout was chosen at its creation, and
-  // the message says what a network created now would get.)
-  const uint32_t min_n = network_compact_min_n();
+  // (The threshold the layout was chosen by at the network's creation or load: the environment
+  // is not read again while running, src/ARCHITECTURE.md, Embedding.)
   char now[96];
-  if (min_n == UINT32_MAX)
-    std::snprintf(now, sizeof now, "the environment now turns the compact layout off");
-  else
-    std::snprintf(now, sizeof now, "a network created now gets the compact layout from n = %u on",
-                  min_n);
+  std::snprintf(now, sizeof now, "its creation or load gave the compact layout from n = %u on",
+                net->compact_min_n);
   return fail(SP_ERR_UNSUPPORTED,
               "%s: this network (n = %u) has the compact layout (one shared drive, no per-neuron "
               "v0, refractory ends, time keys, marks or tape), which does not support it; the full "

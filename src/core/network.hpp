@@ -121,6 +121,7 @@ struct Network {
   // (nullptr), the near heap inside the bucket pool. drive_mask is 0 there (drive[i & mask]
   // is the one drive), ~0u in the full layout.
   bool compact;
+  uint32_t compact_min_n;  // the threshold that chose it (network_compact_min_n, for messages)
   uint32_t drive_mask;
   // The compact layout's neurons: 12-byte records (neuron is nullptr), a byte of flags each,
   // and the neurons with kSideRecent, so that the instant's end clears only theirs: the first

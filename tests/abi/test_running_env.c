@@ -3,6 +3,7 @@
    embedder's real-time loop must not reach it): the library reads its two variables when a
    network is created or loaded. This program defines getenv itself, which the shared library's
    calls resolve to (ELF interposition), and counts the calls between creation and destroy. */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -84,9 +85,35 @@ static void test_no_getenv_while_running(void **state) {
   }
 }
 
+/* The compact layout's refusals (sp_record, sp_set_drive, sp_network_replica) read none either:
+   their message gives the threshold the layout was chosen by at creation (it used to read the
+   environment again, to say what a network created now would get). */
+static void test_no_getenv_in_compact_refusals(void **state) {
+  sp_network *net, *replica = NULL;
+  sp_spike one;
+  long at_create;
+  (void)state;
+  setenv("SPARSEPROP_COMPACT_MIN_N", "1", 1);
+  g_getenv_calls = 0;
+  net = balanced(SP_MODEL_LIF);
+  at_create = g_getenv_calls;
+  unsetenv("SPARSEPROP_COMPACT_MIN_N");
+  assert_true(at_create > 0);
+  g_getenv_calls = 0;
+  assert_int_equal(sp_step(net, &one), SP_OK);
+  assert_int_equal(sp_record(net, 64), SP_ERR_UNSUPPORTED);
+  assert_non_null(strstr(sp_last_error(), "compact layout from n = 1 on"));
+  assert_int_equal(sp_set_drive(net, 0, 1.2), SP_ERR_UNSUPPORTED);
+  assert_int_equal(sp_network_replica(net, &replica), SP_ERR_UNSUPPORTED);
+  if (g_getenv_calls != 0)
+    fail_msg("%ld getenv calls in the compact layout's refusals", g_getenv_calls);
+  sp_network_destroy(net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_getenv_while_running),
+      cmocka_unit_test(test_no_getenv_in_compact_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

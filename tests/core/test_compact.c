@@ -405,15 +405,16 @@ static void test_full_layout_due_neuron_loads_compact(void **state) {
   use_compact(1);
   assert_int_equal(sp_load(buf, len, NULL, &net[2]), SP_OK);
   free(buf);
-  /* (The layouts as loaded: the compact one refuses sp_record, and its message says what a
-     network created now would get: here the full layout, the environment turning the compact
-     one off, not "from n = 4294967295 on" (an outside client's reading).) */
+  /* (The layouts as loaded: the compact one refuses sp_record, and its message gives the
+     threshold its load chose it by, also once the environment has changed: no running call
+     reads it, tests/abi/test_running_env.c.) */
   assert_int_equal(sp_record(net[2], 8), SP_ERR_UNSUPPORTED);
   assert_non_null(
-      strstr(sp_last_error(), "a network created now gets the compact layout from n = 1 on"));
+      strstr(sp_last_error(), "its creation or load gave the compact layout from n = 1 on"));
   use_compact(0);
   assert_int_equal(sp_record(net[2], 8), SP_ERR_UNSUPPORTED);
-  assert_non_null(strstr(sp_last_error(), "the environment now turns the compact layout off"));
+  assert_non_null(
+      strstr(sp_last_error(), "its creation or load gave the compact layout from n = 1 on"));
   use_compact(1);
   assert_int_equal(sp_record(net[1], 64), SP_OK);
   assert_int_equal(sp_record(net[0], 64), SP_OK);
