@@ -10,7 +10,7 @@
 
 namespace spcli {
 
-// SplitMix64's output function (README.md, "Procedural connectivity").
+// SplitMix64's output function (README.md, "Connectivity", Procedural).
 inline uint64_t mix64(uint64_t z) {
   z ^= z >> 30;
   z *= 0xbf58476d1ce4e5b9ull;

@@ -9,7 +9,7 @@
 namespace spcli {
 
 // The recurrent targets of procedural connectivity, from the generator's definition in
-// README.md ("Procedural connectivity"), written for speed (the ProceduralTargets of
+// README.md ("Connectivity", Procedural), written for speed (the ProceduralTargets of
 // baseline.hpp is the plain transcription): draws are computed in independent batches (the
 // stream is counter-based) and repeats are found with a sparse bit filter, so that the floor
 // is not slower than the engine's own generator. Same (seed, n, k, source) -> the engine's

@@ -1,4 +1,5 @@
-// The thread-local last-error message: the library's only mutable global state.
+// The thread-local last-error message: with QIF's vector-math choice (qif_batch.cpp), the
+// library's only mutable global state.
 #include "common/error.hpp"
 
 #include <cmath>

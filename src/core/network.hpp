@@ -47,7 +47,7 @@ struct NeuronSlot {
   // QIF x = phi - omega (t - t0)/tau.
   double state;
   uint32_t tag;    // where the spike queue keeps the neuron (owned by BucketQueue)
-  uint32_t flags;  // kSlotRecent | kSlotDue
+  uint32_t flags;  // kSlotRecent | kSlotDue | kSlotStale | kSlotInexact, and the instant stamp
 };
 static_assert(sizeof(NeuronSlot) == BucketQueue::kRecordBytes, "four slots per cache line");
 static_assert(offsetof(NeuronSlot, state) == 0 && offsetof(NeuronSlot, tag) == 8 &&

@@ -1,4 +1,5 @@
-// The event loop, written once and instantiated per model and frame (chosen once per call).
+// The event loop, written once and instantiated per model, frame and memory layout (chosen once
+// per call).
 //
 // Every neuron's state is a co-moving coordinate that is constant between events, so an event
 // touches only the neurons it delivers to. The next spiker is the top of the spike queue

@@ -1,4 +1,4 @@
-// The run driver shared by every event loop (core/run.cpp's Loop<M, kPhase> and the
+// The run driver shared by every event loop (core/run.cpp's Loop<M, kPhase, kCompact> and the
 // current-synapse loop): events in order before t_end, spikes into the caller's buffer.
 #pragma once
 #include <cmath>

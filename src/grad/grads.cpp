@@ -1,5 +1,6 @@
 // The accumulated gradients: where they are stored, reading them (sp_get_grads) and clearing
-// them (sp_zero_grads). They are allocated with the first tape (tape.cpp) and added to by the
+// them (sp_zero_grads). They are allocated with the first tape (tape.cpp), or by
+// sp_grads_accumulate into a network that never recorded (grads_alloc), and added to by the
 // reverse sweep (backward.cpp).
 #include <cmath>
 #include <cstring>

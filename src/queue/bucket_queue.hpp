@@ -4,7 +4,8 @@
 // A heap over all N neurons pays a chain of dependent cache misses for almost every
 // synaptic event (target -> heap position -> node -> children), yet only the few neurons near
 // threshold can spike soon. So the queue is two-level:
-//  - near: an exact 4-ary heap (of neuron indices, keys read from the neurons' records) holding
+//  - near: an exact 4-ary heap (of neuron indices, with their keys beside them while there is
+//    room, below; else read from the neurons' records) holding
 //    every neuron whose key falls in a bucket <= the current bucket `bcur`;
 //  - far: every other neuron sits in a bucket list, keyed by a monotone function of its key
 //    (equal-width buckets on the key, or on the bits of a positive key for LIF's exponential

@@ -1,7 +1,7 @@
 // Procedural connectivity: every source projects to exactly k distinct targets, regenerated at
 // each use from (seed, source) by a counter-based generator, so it costs no memory. The
-// algorithm is part of the file format and documented in README.md ("Procedural
-// connectivity"); it uses integer arithmetic only, so it is the same on every platform.
+// algorithm is part of the file format and documented in README.md ("Connectivity",
+// Procedural); it uses integer arithmetic only, so it is the same on every platform.
 #pragma once
 #include <cstddef>
 #include <cstdint>

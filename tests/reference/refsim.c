@@ -1,6 +1,6 @@
 /*
  * refsim.c - the reference simulator (see refsim.h): the plain O(N)-per-event loop, written
- * from src/ARCHITECTURE.md (Models, Event semantics), README.md (Procedural connectivity)
+ * from src/ARCHITECTURE.md (Models, Event semantics), README.md (Connectivity, Procedural)
  * and the header's event semantics, sharing no code with src/.
  */
 #include "refsim.h"

@@ -1225,7 +1225,7 @@ static void check_procedural_case(uint64_t seed, uint32_t n, uint32_t k, uint32_
   free(eng);
 }
 
-/* Pinned target lists of the documented generator (README.md "Procedural connectivity"),
+/* Pinned target lists of the documented generator (README.md "Connectivity", Procedural),
    in the generator's order. They were computed with this file's reference generator
    (refsim.c) and, independently, with a separate Python transcription of the format; both
    agreed. Changing them means changing the documented format. */

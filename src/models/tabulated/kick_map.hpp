@@ -6,11 +6,12 @@
 // callback and the map costs no bytes in a saved file; building it from the same table bytes
 // gives the same map, so a loaded network continues bit for bit). The phase range
 // [phi_lo, T_I) of the table is cut into kKickSegments equal segments; on each, the shift
-// D(phi) = phi(V(phi) + w) - phi is interpolated at kKickCoefs Chebyshev points (values from the
-// table's own look-ups) and stored as monomial coefficients in t in [0, 1), evaluated by Estrin's scheme.
-// A segment is used only where the series has converged to the rounding level of the phase
-// (its last two Chebyshev coefficients below 2^-51 max(1, |phi|)) and the kick stays below T_I
-// on the whole segment; elsewhere (near T_I, where V(phi) blows up; at a finite threshold or
+// D(phi) = phi(V(phi) + w) - phi is fitted by a discrete Chebyshev transform of 4 kKickCoefs
+// samples (values from the table's own look-ups), kept to degree kKickCoefs - 1 and stored as
+// monomial coefficients in t in [0, 1), evaluated by Estrin's scheme. A segment is used only
+// where the series has converged to the rounding level of the phase (every Chebyshev
+// coefficient from degree kKickCoefs - 1 on at most 2^-52 max(1, the largest sampled |phase|))
+// and the kick stays below T_I on the whole segment; elsewhere (near T_I, where V(phi) blows up; at a finite threshold or
 // the custom clamp at v_lo; below phi_lo) its first coefficient is NaN and the kick takes the
 // two look-ups, so the threshold semantics are those of the table.
 #pragma once
