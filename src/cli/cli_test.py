@@ -271,6 +271,18 @@ def case_raster(exe, work):
                % (b0, b1, hz, count))
     expect(sum(hz * n * (min(b1, t_end) - b0) for b0, b1, hz in bins) > 0.9 * sum(
         1 for t in times if t >= t_end - window), "the rate bins miss spikes")
+    # A window longer than the run: its bins are longer than the run, whose one bin is drawn
+    # (the quarter-bin rule is then a quarter of the run), at the run's mean rate. It used to
+    # leave the panel empty.
+    rc, out, err = run(exe, "run", "--n", str(n), "--spikes-count", "20000", "--quiet",
+                       "--raster", svg_path, "--raster-window", "1e6")
+    expect(rc == 0, "exit %d: %s" % (rc, err))
+    root = ET.parse(svg_path).getroot()
+    rates = [float(re.search(r"([-\d.e+]+) Hz", r.find(ns + "title").text).group(1))
+             for g in root.iter(ns + "g") if g.get("class") == "rate" for r in g.iter(ns + "rect")]
+    mean = len(times) / (n * (t_end - times[0]))
+    expect(len(rates) == 1 and abs(rates[0] - mean) <= 0.01 * mean,
+           "window 1e6 s: rate bars %r, the run's mean rate %g Hz" % (rates, mean))
 
 
 def case_raster_cap(exe, work):
@@ -357,6 +369,25 @@ def case_io_error(exe, work):
                      os.path.join(work, "no-such-dir", "x.svg"))
     expect(rc == 1 and open(keep).read() == "precious\n",
            "a refused --raster: exit %d, the CSV now %r" % (rc, open(keep).read()[:40]))
+    # An output the failed run created is removed, not left empty: a refused --raster, and a
+    # network that falls silent (no spike in 1e9 s) after the outputs were opened.
+    fresh = os.path.join(work, "cli-fresh.csv")
+    for extra in (["--raster", os.path.join(work, "no-such-dir", "x.svg")],
+                  ["--j0", "1e-300", "--nu", "1e-300"]):
+        if os.path.exists(fresh):
+            os.remove(fresh)
+        rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--quiet", "--spikes-csv", fresh,
+                         *extra)
+        expect(rc == 1 and not os.path.exists(fresh),
+               "failed run %r: exit %d, %r, the CSV left behind: %s"
+               % (extra, rc, err, os.path.exists(fresh)))
+    # One file for both outputs (also through another spelling of its path) is a usage error,
+    # leaving nothing behind.
+    both = os.path.join(work, "cli-both.svg")
+    rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes-csv", both, "--raster",
+                     os.path.join(work, ".", "cli-both.svg"))
+    expect(rc == 2 and "the same file" in err and not os.path.exists(both),
+           "one file for both outputs: exit %d, %r" % (rc, err))
     # It is replaced by a run that succeeds (truncated, not appended to).
     rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes-count", "50", "--quiet",
                      "--spikes-csv", keep)

@@ -125,6 +125,9 @@ int run_main(int argc, char **argv, int first) {
   std::unique_ptr<OutputFile> csv_file, svg_file;
   if (!o.spikes_csv_path.empty()) csv_file.reset(new OutputFile(o.spikes_csv_path, true));
   if (!o.raster_path.empty()) svg_file.reset(new OutputFile(o.raster_path, true));
+  if (csv_file && svg_file && csv_file->same_file(*svg_file))
+    throw UsageError("--spikes-csv '" + o.spikes_csv_path + "' and --raster '" + o.raster_path +
+                     "' are the same file");
   if (csv_file) csv_file->begin();
   if (svg_file) svg_file->begin();
   std::vector<sp_spike> buf(kBatch);

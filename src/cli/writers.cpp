@@ -15,6 +15,8 @@ namespace spcli {
 OutputFile::OutputFile(const std::string &path, bool deferred) : path_(path), buf_(1 << 20) {
   // Append mode: created if missing, not emptied (begin() does that); writes go to the end,
   // which is the start once it is empty.
+  struct stat before;
+  created_ = stat(path.c_str(), &before) != 0 && errno == ENOENT;
   f_ = std::fopen(path.c_str(), "a");
   if (!f_) throw RuntimeError("cannot open '" + path + "' for writing: " + std::strerror(errno));
   std::setvbuf(f_, buf_.data(), _IOFBF, buf_.size());
@@ -29,6 +31,7 @@ void OutputFile::begin() {
 
 OutputFile::~OutputFile() {
   if (f_) std::fclose(f_);
+  if (created_ && !closed_) unlink(path_.c_str());
 }
 
 void OutputFile::close() {
@@ -37,6 +40,13 @@ void OutputFile::close() {
   bad |= std::fclose(f_) != 0;
   f_ = nullptr;
   if (bad) throw RuntimeError("error writing '" + path_ + "': " + std::strerror(errno));
+  closed_ = true;
+}
+
+bool OutputFile::same_file(const OutputFile &other) const {
+  struct stat a, b;
+  return f_ && other.f_ && fstat(fileno(f_), &a) == 0 && fstat(fileno(other.f_), &b) == 0 &&
+         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 void write_csv_header(FILE *f) { std::fputs("t_s,neuron\n", f); }
@@ -117,7 +127,9 @@ void Raster::write_svg(FILE *f, const std::string &title, double t_begin, double
   for (const auto &b : bins_) {
     double b0 = (double)b.first * bin_, b1 = b0 + bin_;
     double cover = std::min(b1, t_end) - std::max(b0, t_begin);
-    if (b1 <= t_lo || b0 >= t_hi || cover < kMinBinCover * bin_) continue;
+    // (A run shorter than a bin: its one or two bins, by the same share of the run.)
+    const double least = kMinBinCover * std::min(bin_, t_end - t_begin);
+    if (b1 <= t_lo || b0 >= t_hi || !(cover >= least) || !(cover > 0)) continue;
     double hz = (double)b.second / (n_neurons_ * cover);
     bars.push_back({b0, b1, hz});
     hz_max = std::max(hz_max, hz);

@@ -27,11 +27,17 @@ class OutputFile {
   FILE *get() const { return f_; }
   // Flushes and closes; a write error anywhere before shows up here.
   void close();
+  // Whether this and `other` are the same file (one path twice, a link).
+  bool same_file(const OutputFile &other) const;
 
  private:
   FILE *f_ = nullptr;
   std::string path_;
   std::vector<char> buf_;
+  // The file did not exist before: destroyed without a successful close() (the run failed),
+  // it is removed rather than left empty or cut short.
+  bool created_ = false;
+  bool closed_ = false;
 };
 
 // "t_s,neuron" (time in seconds, neuron index) then one line per spike, times printed with
