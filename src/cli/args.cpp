@@ -88,15 +88,16 @@ uint64_t parse_seed(const std::string &opt, const std::string &text) {
 
 namespace {
 // A finite number (strtod's forms, the whole text) that passes ok(), else a usage error
-// expecting `what`. (ERANGE: overflow, or a nonzero value below the smallest double.)
+// expecting `what`. (ERANGE: overflow, refused as inf is; or underflow, refused when the
+// value rounded to 0, kept when it is a subnormal, a number like any other.)
 template <class Ok>
 double parse_number(const std::string &opt, const std::string &text, const char *what, Ok ok) {
   if (text.empty() || std::isspace((unsigned char)text[0])) throw bad_value(opt, text, what);
   char *end = nullptr;
   errno = 0;
   double d = std::strtod(text.c_str(), &end);
-  if (*end != '\0' || errno == ERANGE || !std::isfinite(d) || !ok(d))
-    throw bad_value(opt, text, what);
+  const bool range = errno == ERANGE && !(d != 0 && std::fabs(d) < 1);  // (not subnormal)
+  if (*end != '\0' || range || !std::isfinite(d) || !ok(d)) throw bad_value(opt, text, what);
   return d;
 }
 }  // namespace

@@ -107,9 +107,16 @@ def case_seeds(exe, work):
 
 
 def case_info(exe, work):
-    for args in (["--version"], ["help"], ["--help"], ["help", "run"], ["run", "--help"]):
+    for args in (["--version"], ["help"], ["--help"], ["help", "run"], ["run", "--help"],
+                 ["help", "help"]):
         rc, out, _ = run(exe, *args)
         expect(rc == 0 and out, "%s: exit %d" % (" ".join(args), rc))
+    # A subnormal is a positive number like any other (strtod's ERANGE said otherwise); one that
+    # rounds to 0 is not.
+    rc, out, err = run(exe, "run", "--n", "200", "--k", "10", "--time", "5e-324", "--quiet")
+    expect(rc == 0, "--time 5e-324: exit %d, %r" % (rc, err))
+    rc, out, err = run(exe, "run", "--n", "200", "--k", "10", "--time", "1e-400")
+    expect(rc == 2 and "positive number" in err, "--time 1e-400: exit %d, %r" % (rc, err))
     rc, out, _ = run(exe, "--version")
     expect(re.match(r"sparseprop \d+\.\d+\.\d+", out), "--version printed %r" % out)
 

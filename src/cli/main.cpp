@@ -54,7 +54,7 @@ int dispatch(int argc, char **argv) {
     return spcli::kExitOk;
   }
   if (!std::strcmp(cmd, "help") || !std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h")) {
-    if (argc > 2) {
+    if (argc > 2 && std::strcmp(argv[2], "help") != 0) {  // (help help: the list)
       const Command *c = find(argv[2]);
       if (!c) {
         std::fprintf(stderr, "sparseprop: unknown command '%s'\n", argv[2]);

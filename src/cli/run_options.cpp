@@ -177,6 +177,8 @@ RunOptions parse_run_options(int argc, char **argv, int first) {
     std::string hint;
     if (why.find("drive") != std::string::npos)
       hint += "; the drive is tau sqrt(K) J0 nu (+ 1 for LIF and EIF), from --tau, --k, --j0, --nu";
+    if (o.model == SP_MODEL_EIF && why.find("phase table") != std::string::npos)
+      hint += "; EIF's phase table also depends on --v-t, --delta-t and --v-reset";
     if (o.tau_syn != 0.0 && o.model != SP_MODEL_LIF) hint += "; --tau-syn is for LIF only";
     throw UsageError(std::string("the library refuses this network (") + sp_status_name(s) +
                      "): " + why + hint);
