@@ -783,8 +783,10 @@ class Network:
         (``sp_run_until``): one call per sample of a training loop. Stops right after the
         spike that completes the set (other events at that instant are left for the next
         call). The spikes go into a numpy buffer that grows as needed; with ``max_spikes``
-        (>= 1), more spikes than that raise :class:`CapacityError` (the spikes processed are
-        in its ``spikes`` attribute). ``max_spikes=0`` is refused with :class:`ArgumentError`
+        (>= 1), ``max_spikes`` spikes processed while the set is still incomplete raise
+        :class:`CapacityError`, also when no further spike would come before ``t_end`` (the
+        library stops at the full buffer before it looks for the next spike; the spikes
+        processed are in the error's ``spikes`` attribute). ``max_spikes=0`` is refused with :class:`ArgumentError`
         (the library cannot tell whether a spike comes before ``t_end`` without processing
         it). While recording, the spikes are the ones :meth:`backward` takes ``dl_dt`` for, in
         this order."""

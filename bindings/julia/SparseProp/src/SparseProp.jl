@@ -49,6 +49,11 @@ function _library_path()
 end
 
 function __init__()
+    # (The struct mirrors in capi.jl are the 64-bit layouts: refuse to load rather than pass
+    # a 32-bit library descriptions of the wrong shape.)
+    Sys.WORD_SIZE == 64 ||
+        error("SparseProp.jl supports 64-bit Julia only (this is $(Sys.WORD_SIZE)-bit): " *
+              "the C structs' 32-bit layout differs (capi.jl)")
     _LIBPATH[] = _library_path()
     return nothing
 end
@@ -184,7 +189,8 @@ collector. Keyword arguments (defaults in brackets):
   - `:custom`: tau dV/dt = F(V) + I with `f` a Julia function `Float64 -> Float64`, reset
     `v_reset` and spike at `v_spike` (finite, or `Inf` when F blows up at least like V^2).
     `f` is called only while the network is created (or measured), from the calling task,
-    never while it runs nor by `load` (saved networks carry the tables). An exception thrown
+    never while it runs nor by `load` (saved networks carry the tables); it must not call
+    SparseProp (the library is in the middle of that call). An exception thrown
     by `f` is caught at the C boundary (it never unwinds through the library): that call and
     every later one of the same constructor (or `memory`) return `NaN` without calling `f`
     again, and the constructor then throws a `SparsePropError` (`ERR_UNSUPPORTED`) naming
@@ -331,7 +337,9 @@ end
 """
     copy(net::Network) -> Network
 
-An independent network in exactly the same state (through `save`/`load`).
+An independent network in the same state (through `save`/`load`): the same spikes from here
+on. Like `sp_save`, it leaves out a recording in progress and the accumulated gradients (the
+copy has neither).
 """
 Base.copy(net::Network) = load(save(net))
 
@@ -747,8 +755,10 @@ of a training loop. Stops right after the spike that completes the set; `complet
 whether it did (otherwise `t_end` came first, which is not an error). `flags[s]` is 0 for an
 ordinary spike, else `SP_SPIKE_TRIGGERED` (its time is the time of the event that kicked it
 over threshold) possibly with `SP_SPIKE_INPUT_TRIGGERED` (that chain started at an input: no
-gradient). The spike buffer grows as needed; with `max_spikes` (at least 1), more spikes than
-that throw `ERR_CAPACITY`. A `SparsePropError` with `ERR_CAPACITY` (that limit, or a full
+gradient). The spike buffer grows as needed; with `max_spikes` (at least 1), `max_spikes`
+spikes processed while the set is still incomplete throw `ERR_CAPACITY`, also when no further
+spike would come before `t_end` (the library stops at the full buffer before it looks for the
+next spike). A `SparsePropError` with `ERR_CAPACITY` (that limit, or a full
 recording tape) or `ERR_NUMERIC` carries the spikes processed before it in `spikes`
 `(times, neurons, flags)`.
 """
@@ -920,6 +930,9 @@ function replica(net::Network)
         check(sp_network_replica(net, out))
         Threads.atomic_add!(root.live, 1)
         r = Network(out[], root)
+        # (Replicas collected or closed since leave their entries behind: dropped here, so a
+        # parent that makes a replica per batch keeps a list of the live ones only.)
+        filter!(w -> (v = w.value; v !== nothing && v.ptr != C_NULL), root.replicas)
         push!(root.replicas, WeakRef(r))
         r
     end
