@@ -335,9 +335,9 @@ enum sp_model_code {
  * Procedural (row_ptr == NULL, k > 0): every source projects to exactly k distinct targets,
  * never itself for recurrent synapses, all with weight `weight`. The targets are regenerated
  * at every spike from (seed, source) by the generator documented in README.md
- * ("Connectivity", Procedural), so they store nothing per synapse (the generator's scratch is 20 bytes per
- * unit of the largest k, once per network and replica) and are the same on every platform
- * and version.
+ * ("Connectivity", Procedural), so they store nothing per synapse (the generator's scratch is
+ * 20 bytes per unit of the largest k, once per network and replica) and are the same on every
+ * platform and version.
  * k is at most n - 1 for recurrent synapses, n for input channels.
  *
  * None (row_ptr == NULL, k == 0): no synapses.

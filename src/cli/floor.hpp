@@ -35,7 +35,8 @@ class FastTargets {
 // Replays `count` spikes of the sources src[0..count): for each, its targets, then
 // u[i] -= w * clock for every target i (clock: a per-spike factor, as the LIF co-moving
 // coordinate's e^{t/tau}), the states prefetched as the engine does: as each target is drawn
-// (when the states take 4 MiB or more) and 16 targets ahead. No queue, no threshold. Returns the sum of u[0..n) afterwards, a checksum that keeps the work observable.
+// (when the states take 4 MiB or more) and 16 targets ahead. No queue, no threshold. Returns
+// the sum of u[0..n) afterwards, a checksum that keeps the work observable.
 double floor_replay(FastTargets &gen, double *u, uint32_t n, const uint32_t *src, size_t count,
                     double w);
 

@@ -913,7 +913,7 @@ const char *network_compact_refusal(const sp_network_desc &d, bool drives_equal,
 
 sp_status network_refuse_compact(const Network *net, const char *what) {
   // (The threshold the layout was chosen by at the network's creation or load: the environment
-  // is not read again while running, src/ARCHITECTURE.md, Embedding.)
+  // is not read again while running: src/ARCHITECTURE.md, Memory and embedding.)
   char now[96];
   std::snprintf(now, sizeof now, "its creation or load gave the compact layout from n = %u on",
                 net->compact_min_n);

@@ -3,8 +3,8 @@
 // The forward pass keeps every neuron in a co-moving coordinate x_i that is constant between
 // events, so the whole run is a composition of per-event maps: inputs x' = k(x, t, w, I),
 // resets r(t, I), spike times T(x, I), and re-basings. The backward pass walks the recorded
-// events in reverse with adjoints lambda_i = dL/dx_i (src/ARCHITECTURE.md, Backward pass), touching only each
-// event's targets: O(K) per spike.
+// events in reverse with adjoints lambda_i = dL/dx_i (src/ARCHITECTURE.md, Backward pass),
+// touching only each event's targets: O(K) per spike.
 #include <cmath>
 #include <cstdio>
 #include <cstring>

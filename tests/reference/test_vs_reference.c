@@ -575,9 +575,9 @@ static void test_lif_random_procedural(void **state) {
 /* QIF                                                                                   */
 
 /* QIF networks are compared over their first 500 spikes only: balanced QIF networks are
-   chaotic (positive Lyapunov exponents, src/ARCHITECTURE.md, Verification), so the rounding differences
-   between two correct implementations (phases vs co-moving phases, different operation
-   order) grow exponentially in time and after enough spikes flip the order of two spikes,
+   chaotic (positive Lyapunov exponents, src/ARCHITECTURE.md, Verification), so the rounding
+   differences between two correct implementations (phases vs co-moving phases, different
+   operation order) grow exponentially in time and after enough spikes flip the order of two spikes,
    after which the sequences legitimately differ. 500 spikes is well inside the horizon
    where 1e-16 perturbations stay below the 1e-10 tolerance; the 1-ulp shadow checks that
    (it drifts up to ~1e-11 over 500 spikes on these networks). */

@@ -11,9 +11,10 @@
 // monomial coefficients in t in [0, 1), evaluated by Estrin's scheme. A segment is used only
 // where the series has converged to the rounding level of the phase (every Chebyshev
 // coefficient from degree kKickCoefs - 1 on at most 2^-52 max(1, the largest sampled |phase|))
-// and the kick stays below T_I on the whole segment; elsewhere (near T_I, where V(phi) blows up; at a finite threshold or
-// the custom clamp at v_lo; below phi_lo) its first coefficient is NaN and the kick takes the
-// two look-ups, so the threshold semantics are those of the table.
+// and the kick stays below T_I on the whole segment; elsewhere (near T_I, where V(phi) blows
+// up; at a finite threshold or the custom clamp at v_lo; below phi_lo) its first coefficient
+// is NaN and the kick takes the two look-ups, so the threshold semantics are those of the
+// table.
 #pragma once
 #include <cstdint>
 
