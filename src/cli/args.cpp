@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 
@@ -96,7 +97,7 @@ double parse_number(const std::string &opt, const std::string &text, const char 
   char *end = nullptr;
   errno = 0;
   double d = std::strtod(text.c_str(), &end);
-  const bool range = errno == ERANGE && !(d != 0 && std::fabs(d) < 1);  // (not subnormal)
+  const bool range = errno == ERANGE && !(d != 0 && std::fabs(d) < DBL_MIN);  // (not subnormal)
   if (*end != '\0' || range || !std::isfinite(d) || !ok(d)) throw bad_value(opt, text, what);
   return d;
 }
