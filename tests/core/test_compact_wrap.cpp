@@ -2,8 +2,8 @@
 // is moved to just before its wrap (as if 2^28 - 1 instants had passed without touching the
 // neuron), and an input at the instant whose stamp equals that of the neuron's last spike must
 // still count; the compact layout has no stamps (its flags are cleared when an instant ends):
-// the same input, against the LIF closed form. Cascades with many neurons flagged at one instant, past
-// the compact layout's list of them, spike by spike against the full layout.
+// the same input, against the LIF closed form. Cascades with many neurons flagged at one
+// instant, past the compact layout's list of them, spike by spike against the full layout.
 #include <cmath>
 #include <cstdarg>
 #include <cstddef>

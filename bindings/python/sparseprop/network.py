@@ -786,10 +786,10 @@ class Network:
         (>= 1), ``max_spikes`` spikes processed while the set is still incomplete raise
         :class:`CapacityError`, also when no further spike would come before ``t_end`` (the
         library stops at the full buffer before it looks for the next spike; the spikes
-        processed are in the error's ``spikes`` attribute). ``max_spikes=0`` is refused with :class:`ArgumentError`
-        (the library cannot tell whether a spike comes before ``t_end`` without processing
-        it). While recording, the spikes are the ones :meth:`backward` takes ``dl_dt`` for, in
-        this order."""
+        processed are in the error's ``spikes`` attribute). ``max_spikes=0`` is refused with
+        :class:`ArgumentError` (the library cannot tell whether a spike comes before ``t_end``
+        without processing it). While recording, the spikes are the ones :meth:`backward` takes
+        ``dl_dt`` for, in this order."""
         h = self._changed()
         t_end = _float("t_end", t_end)
         if np.ndim(watch):
