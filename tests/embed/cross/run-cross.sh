@@ -57,10 +57,25 @@ if [ -n "$missing" ]; then
   if ! dpkg --print-foreign-architectures | grep -qx "$deb"; then
     $SUDO dpkg --add-architecture "$deb"
   fi
-  $SUDO apt-get update -qq
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    $missing >/dev/null
+  # apt-get update fails (exit 100) when any one index does not download, e.g. while a mirror
+  # syncs, but keeps the lists it got: the install decides. A failed install waits, updates
+  # again and retries (4 tries over about 5 minutes).
+  try=1
+  while :; do
+    $SUDO apt-get -o Acquire::Retries=3 update -qq ||
+      echo "run-cross: warning: apt-get update failed (try $try); going on with the lists it has" >&2
+    # shellcheck disable=SC2086
+    if DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o Acquire::Retries=3 install -y -qq \
+      --no-install-recommends $missing >/dev/null; then
+      break
+    fi
+    if [ "$try" -ge 4 ]; then
+      echo "run-cross: could not install:$missing" >&2
+      exit 1
+    fi
+    sleep $((30 * try))
+    try=$((try + 1))
+  done
 fi
 t_install=$(elapsed "$t0")
 
