@@ -23,6 +23,8 @@ bool ArgReader::next(std::string &name) {
   } else {
     throw UsageError("unexpected argument '" + arg + "'");
   }
+  if (name_ != "help" && !seen_.insert(name_).second)
+    throw UsageError("option --" + name_ + " given twice");
   name = name_;
   return true;
 }

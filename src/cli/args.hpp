@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <set>
 #include <string>
 
 #include "cli.hpp"
@@ -15,7 +16,8 @@ class ArgReader {
   ArgReader(int argc, char **argv, int first) : argc_(argc), argv_(argv), i_(first) {}
 
   // Moves to the next option and returns its name without the dashes ("help" for -h);
-  // false at the end. Anything that is not an option is a UsageError.
+  // false at the end. Anything that is not an option is a UsageError, and so is an option
+  // given twice (help aside): which of two values was meant is the user's to say.
   bool next(std::string &name);
   // The current option's value: after '=' or the next argument.
   std::string value();
@@ -29,6 +31,7 @@ class ArgReader {
   std::string name_;
   std::string inline_value_;
   bool has_inline_ = false;
+  std::set<std::string> seen_;
 };
 
 // A non-negative integer in [lo, hi]: decimal digits or an exact decimal float form such as

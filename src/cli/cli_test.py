@@ -111,10 +111,14 @@ def case_info(exe, work):
                  ["help", "help"]):
         rc, out, _ = run(exe, *args)
         expect(rc == 0 and out, "%s: exit %d" % (" ".join(args), rc))
-    # A subnormal is a positive number like any other (strtod's ERANGE said otherwise); one that
-    # rounds to 0 is not.
+    # A subnormal is a positive number like any other (strtod's ERANGE said otherwise), so it
+    # is not a usage error; but after the burn-in it cannot move the clock, and a run of 0 s is
+    # refused (exit 1) with the clock's step. One that rounds to 0 is no positive number.
     rc, out, err = run(exe, "run", "--n", "200", "--k", "10", "--time", "5e-324", "--quiet")
-    expect(rc == 0, "--time 5e-324: exit %d, %r" % (rc, err))
+    expect(rc == 1 and "--time 4.9406564584124654e-324 is too short to move the clock" in err
+           and "the next double is" in err, "--time 5e-324: exit %d, %r" % (rc, err))
+    rc, out, err = run(exe, "run", "--n", "200", "--k", "10", "--time", "1e-9", "--quiet")
+    expect(rc == 0, "--time 1e-9: exit %d, %r" % (rc, err))
     rc, out, err = run(exe, "run", "--n", "200", "--k", "10", "--time", "1e-400")
     expect(rc == 2 and "positive number" in err, "--time 1e-400: exit %d, %r" % (rc, err))
     rc, out, _ = run(exe, "--version")
@@ -148,6 +152,9 @@ BAD_COMMAND_LINES = [
     ["run", "--spikes-count", "0"],
     ["run", "--spikes-count", "2.5"],
     ["run", "--time", "1", "--spikes-count", "10"],
+    ["run", "--n", "1000", "--n", "2000"],  # given twice: which was meant?
+    ["run", "--quiet", "--quiet"],
+    ["bench", "--n-list=1e3", "--n-list", "1e4"],
     ["run", "--seed", "-1"],
     ["run", "--seed", "0x10"],         # decimal only
     ["run", "--seed", "1e3"],
@@ -197,6 +204,8 @@ def case_usage_errors(exe, work):
                "%r: stderr is not an error and the hint %r:\n%s" % (args, hint, err))
         expect(lines[0].startswith("sparseprop"), "%r: error line %r" % (args, lines[0]))
         expect(out == "", "%r: printed on stdout: %r" % (args, out))
+    rc, _, err = run(exe, "run", "--n", "1000", "--n=2000")
+    expect(rc == 2 and "option --n given twice" in err, "--n twice: exit %d, %r" % (rc, err))
     for args in (["bench", "--bogus"], ["bench", "--spikes", "10"]):
         rc, _, err = run(exe, *args)
         expect(rc == 2 and err.splitlines()[-1] == "see 'sparseprop help bench'",
