@@ -142,16 +142,16 @@ int run_main(int argc, char **argv, int first) {
 
   // The timed part.
   bool by_time = o.time > 0;
-  double t_stop = sp_now(net.get()) + o.time;
+  const double t_start = sp_now(net.get());
+  double t_stop = t_start + o.time;
   // A span that now() + span rounds away would time a run of 0 s.
-  if (by_time && !(t_stop > sp_now(net.get())))
+  if (by_time && !(t_stop > t_start))
     throw RuntimeError(format("--time %.17g is too short to move the clock after the burn-in "
                               "(now() = %.17g s, where the next double is %.17g s later)",
-                              o.time, sp_now(net.get()),
-                              std::nextafter(sp_now(net.get()), HUGE_VAL) - sp_now(net.get())));
+                              o.time, t_start, std::nextafter(t_start, HUGE_VAL) - t_start));
   Raster raster(o.raster_first, o.raster_last, o.n, o.raster_window, kRasterMaxDots);
   if (csv_file) write_csv_header(csv_file->get());
-  progress.begin("run", by_time, by_time ? o.time : (double)o.spikes, sp_now(net.get()));
+  progress.begin("run", by_time, by_time ? o.time : (double)o.spikes, t_start);
   Span timed = advance(net.get(), by_time, o.spikes, t_stop, buf, progress,
                        [&](const sp_spike *s, size_t n) {
                          if (csv_file) write_csv_spikes(csv_file->get(), s, n);
