@@ -33,6 +33,8 @@ class Backward {
   // suspect once one went.)
   uint32_t lost_neuron() const { return lost_neuron_; }
   double lost_spike() const { return lost_spike_; }
+  // Whether it was lost in the seed of its voltage at now() (Deriv<M>::end_seed_lost).
+  bool lost_at_end() const { return lost_at_end_; }
 
   // (Always the whole sweep, even after a loss: it sets every event's dl_dt back to 0, so a
   // failed call can be repeated.)
@@ -77,6 +79,10 @@ class Backward {
       const double x = net_.neuron[i].state;
       StatePartials p = D::voltage_of_state(net_, x, net_.drive[i], net_.now, t0);
       lambda_[i] += dl_dv[i] * p.dv;
+      if (lost_neuron_ == UINT32_MAX && D::end_seed_lost(net_, x, lambda_[i])) {
+        lost_neuron_ = i;  // (refused like a held adjoint lost across the re-bases)
+        lost_at_end_ = true;
+      }
       tape_.grad_drive[i] += dl_dv[i] * p.dI;
       rate += dl_dv[i] * D::voltage_rate(net_, x, net_.drive[i], net_.now, t0);
     }
@@ -229,6 +235,7 @@ class Backward {
   bool any_lost_ = false;  // a re-base scaled a non-zero adjoint below Deriv<Lif>::kLostBelow
   uint32_t lost_neuron_ = UINT32_MAX;
   double lost_spike_ = NAN;
+  bool lost_at_end_ = false;
 };
 
 }  // namespace
@@ -267,6 +274,7 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
   std::memcpy(grads + half, grads, half);
   uint32_t lost = UINT32_MAX;
   double lost_spike = NAN;
+  bool lost_at_end = false;
   if (net->tau_syn > 0.0) {
     lif_syn_backward(net, dl_dt, dl_dv_end);
   } else {
@@ -275,12 +283,16 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
       sweep.run(dl_dt, dl_dv_end);
       lost = sweep.lost_neuron();
       lost_spike = sweep.lost_spike();
+      lost_at_end = sweep.lost_at_end();
     });
   }
   if (lost != UINT32_MAX) {
     std::memcpy(grads, grads + half, half);
     char when[64] = "held from before the recording";
-    if (!std::isnan(lost_spike)) std::snprintf(when, sizeof when, "spike at t = %.17g", lost_spike);
+    if (lost_at_end)
+      std::snprintf(when, sizeof when, "voltage at now() (dl_dv_end[%u])", lost);
+    else if (!std::isnan(lost_spike))
+      std::snprintf(when, sizeof when, "spike at t = %.17g", lost_spike);
     return fail(SP_ERR_NUMERIC,
                 "the gradient through a refractory period (t_ref = %g tau) is beyond the range "
                 "of a double: an adjoint carried across one fell below 2^-1042 (refractory "

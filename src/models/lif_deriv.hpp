@@ -6,6 +6,7 @@
 
 #include "core/network.hpp"
 #include "models/lif.hpp"
+#include "models/lif_ops.hpp"
 #include "models/room.hpp"
 
 namespace sp {
@@ -97,6 +98,13 @@ struct Deriv<Lif> {
                                 bool any_lost) {
     if (!((tr - t0) / net.tau > kHeldSpan)) return false;
     return lam != 0.0 ? std::fabs(lam) < kLostBelow : any_lost;
+  }
+  // Whether lam, the end seed dL/dV dV/du of a neuron whose state u is still a pending reset
+  // at now() (its refractory period ended with no re-base since: t0 is 600 tau or more before
+  // it), left the doubles. Its reset's derivative would multiply it by E(t + t_ref) as above,
+  // but with now() some 710 tau after t0 dV/du = -1/E(now()) is 0 (or below kLostBelow).
+  static bool end_seed_lost(const Network &net, double u, double lam) {
+    return Ops<Lif>::held(net, u) && !(std::fabs(lam) >= kLostBelow);
   }
   static constexpr double kHeldSpan = 600.0;  // ln of Ops<Lif>::kPendingClock
   // 2^-1042: a subnormal double this small keeps 32 significant bits (relative rounding up to

@@ -109,6 +109,7 @@ struct Deriv<Qif> {
   }
   // The state held at reset is linear in the clock: no adjoint is scaled (see Deriv<Lif>).
   static bool held_adjoint_lost(const Network &, double, double, double, bool) { return false; }
+  static bool end_seed_lost(const Network &, double, double) { return false; }
 
   // Reverses the deliveries of a row without a repeated target (so they are independent), the
   // tangents the partials need computed in batches (models/qif_batch.hpp): visit(s, lam,

@@ -93,6 +93,7 @@ struct Deriv<Tabulated> {
   // x' = x + d: the adjoints and drive gradients pass unchanged.
   static bool rebase(const Network &, const double *, double *, double) { return false; }
   static bool held_adjoint_lost(const Network &, double, double, double, bool) { return false; }
+  static bool end_seed_lost(const Network &, double, double) { return false; }
 };
 
 }  // namespace sp

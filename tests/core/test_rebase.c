@@ -258,6 +258,54 @@ static void test_gradient_through_long_refractory(void **state) {
   assert_rel(gd[1], TAU * (1 / 1.5 - 1 / 0.5), 1e-12);
 }
 
+/* The voltage at now() of a neuron whose refractory period of R tau ended inside the recording
+ * with no event since: its reset is still pending (its clock beyond e^600), and
+ * V = I (1 - e^-s), s = (now - t1)/tau - R, with t1 = tau ln((I - v0)/(I - 1)) its spike:
+ * dV/dI = 1 - e^-s + I e^-s (1/(I - 1) - 1/(I - v0)), dV/dv0 = I e^-s/(I - v0). From about
+ * 710 tau on the seed dV/du = -1/E(now) is 0 in doubles, and the gradient came out as dV/dI = 1,
+ * dV/dv0 = 0 with SP_OK (an outside tester's finding): it is refused, as across a period to a
+ * spike. */
+static sp_status end_voltage_after_long_refractory(double r, double *gd, double *gv) {
+  const double drive = 1.2, v = 0.5, t1 = TAU * log((drive - v) / (drive - 1));
+  double drives[1] = {drive}, v0[1] = {v}, dl_dv = 1.0, dl_dt = 0.0, volt;
+  sp_network *net = lif_net(1, drives, v0, r * TAU, 0.0, SP_FRAME_AUTO);
+  sp_spike s[2];
+  size_t count = 0;
+  sp_status st;
+  assert_int_equal(sp_record(net, 2), SP_OK);
+  assert_int_equal(sp_run(net, t1 + (r + 0.5) * TAU, s, 2, &count), SP_OK);
+  assert_int_equal(count, 1);
+  assert_int_equal(sp_voltage(net, 0, &volt), SP_OK);
+  assert_rel(volt, drive * -expm1(-0.5), 1e-9);
+  st = sp_backward(net, &dl_dt, 1, &dl_dv);
+  if (st != SP_OK) {
+    assert_int_equal(st, SP_ERR_NUMERIC);
+    assert_non_null(strstr(sp_last_error(), "voltage at now() (dl_dv_end[0])"));
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, gd, 1), SP_OK);
+    assert_true(*gd == 0.0);
+    assert_int_equal(sp_backward(net, &dl_dt, 1, &dl_dv), st);
+    dl_dt = 1.0; /* the spike before the period alone: exact */
+    assert_int_equal(sp_backward(net, &dl_dt, 1, NULL), SP_OK);
+  }
+  assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, gd, 1), SP_OK);
+  assert_int_equal(sp_get_grads(net, SP_PARAM_V0, gv, 1), SP_OK);
+  sp_network_destroy(net);
+  return st;
+}
+
+static void test_end_voltage_after_long_refractory(void **state) {
+  const double drive = 1.2, v = 0.5, e = exp(-0.5);
+  double gd, gv;
+  (void)state;
+  assert_int_equal(end_voltage_after_long_refractory(705, &gd, &gv), SP_OK);
+  assert_rel(gd, 1 - e + drive * e * (1 / (drive - 1) - 1 / (drive - v)), 1e-9);
+  assert_rel(gv, drive * e / (drive - v), 1e-9);
+  assert_int_equal(end_voltage_after_long_refractory(720, &gd, &gv), SP_ERR_NUMERIC);
+  assert_rel(gd, TAU * (1 / (drive - v) - 1 / (drive - 1)), 1e-12); /* dt1/dI */
+  assert_int_equal(end_voltage_after_long_refractory(1e6, &gd, &gv), SP_ERR_NUMERIC);
+  assert_rel(gv, -TAU / (drive - v), 1e-12); /* dt1/dv0 */
+}
+
 /* Gradients over a horizon of 200 tau, which crosses about six re-basings, against central
  * finite differences: 4 neurons coupled all-to-all with small weights, loss
  * sum_k c_k t_k + sum_i b_i V_i(t_end). */
@@ -554,6 +602,7 @@ int main(void) {
       cmocka_unit_test(test_long_refractory_drive_change_and_save),
       cmocka_unit_test(test_gradient_with_huge_refractory),
       cmocka_unit_test(test_gradient_through_long_refractory),
+      cmocka_unit_test(test_end_voltage_after_long_refractory),
       cmocka_unit_test(test_gradients_across_rebases),
       cmocka_unit_test(test_keys_tied_by_a_rebase_and_exact_ties),
       cmocka_unit_test(test_eif_fast_beside_slow_neuron),
