@@ -7,6 +7,7 @@
 //! and when the network or a replica is dropped. Replicas on several threads call it from
 //! those threads, one call at a time: the calls are serialised.
 
+use std::any::Any;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
@@ -73,9 +74,13 @@ unsafe extern "C" fn alloc_trampoline(ctx: *mut c_void, size: usize, align: usiz
     // SAFETY: ctx is the AllocState set up in AllocHolder::new, alive while the network is.
     let holder = unsafe { &*(ctx as *const AllocState) };
     let inner = holder.inner.lock().unwrap_or_else(PoisonError::into_inner);
-    catch_unwind(AssertUnwindSafe(|| inner.alloc(size, align)))
-        .map(|p| p as *mut c_void)
-        .unwrap_or(std::ptr::null_mut())
+    match catch_unwind(AssertUnwindSafe(|| inner.alloc(size, align))) {
+        Ok(p) => p as *mut c_void,
+        Err(payload) => {
+            drop_panic_payload(payload);
+            std::ptr::null_mut()
+        }
+    }
 }
 
 unsafe extern "C" fn free_trampoline(ctx: *mut c_void, ptr: *mut c_void, size: usize) {
@@ -83,5 +88,16 @@ unsafe extern "C" fn free_trampoline(ctx: *mut c_void, ptr: *mut c_void, size: u
     let holder = unsafe { &*(ctx as *const AllocState) };
     // A panicking free leaks the block rather than unwinding into C.
     let inner = holder.inner.lock().unwrap_or_else(PoisonError::into_inner);
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { inner.free(ptr as *mut u8, size) }));
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| unsafe { inner.free(ptr as *mut u8, size) })) {
+        drop_panic_payload(payload);
+    }
+}
+
+/// Drops the payload of a panic caught in a callback from C. Its `Drop` may panic too, and
+/// that panic must not unwind into C either (before Rust 1.81 that was undefined behaviour;
+/// since, an abort): such a payload is leaked instead.
+pub(crate) fn drop_panic_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
 }

@@ -12,7 +12,7 @@ use std::ptr;
 
 use sparseprop_sys as sys;
 
-use crate::alloc::{AllocHolder, Allocator};
+use crate::alloc::{drop_panic_payload, AllocHolder, Allocator};
 use crate::error::{check, Error, Result, Status};
 use crate::network::Network;
 
@@ -129,6 +129,7 @@ unsafe extern "C" fn custom_trampoline(v: f64, ctx: *mut c_void) -> f64 {
                 "(a payload that is not a string)".to_string()
             };
             *cb.panic.borrow_mut() = Some(message);
+            drop_panic_payload(payload);
             f64::NAN
         }
     }
@@ -381,13 +382,15 @@ impl<'a> NetworkBuilder<'a> {
         self
     }
     /// EIF with these parameters (sets the model to `Model::Eif`; without this call an EIF
-    /// network takes the library's defaults, `EifParams::default()`).
+    /// network takes the library's defaults, `EifParams::default()`). A later `model()` naming
+    /// another model makes `build` and `memory` fail with `Status::Unsupported`.
     pub fn eif(mut self, params: EifParams) -> Self {
         self.model = Model::Eif;
         self.eif = Some(params);
         self
     }
-    /// A custom model F (sets the model to `Model::Custom`, which needs it).
+    /// A custom model F (sets the model to `Model::Custom`, which needs it). A later `model()`
+    /// naming another model makes `build` and `memory` fail with `Status::Unsupported`.
     pub fn custom(mut self, model: CustomModel<'a>) -> Self {
         self.model = Model::Custom;
         self.custom = Some(model);
@@ -449,6 +452,28 @@ impl<'a> NetworkBuilder<'a> {
         // SAFETY: d is a valid, writable sp_network_desc of the size passed.
         unsafe { sys::sp_network_desc_init(&mut d, std::mem::size_of::<sys::sp_network_desc>()) };
         d.model = self.model.to_raw() as u32;
+        // eif() and custom() set the model: a later model() naming another one would leave
+        // their parameters out of the description silently, where the C library refuses model
+        // parameters that do not fit the model.
+        let stray = match self.model {
+            Model::Eif => self.custom.is_some().then_some("custom()"),
+            Model::Custom => self.eif.is_some().then_some("eif()"),
+            Model::Lif | Model::Qif => {
+                if self.eif.is_some() {
+                    Some("eif()")
+                } else if self.custom.is_some() {
+                    Some("custom()")
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(call) = stray {
+            return Err(Error::new(
+                Status::Unsupported,
+                format!("model = {:?}: the parameters of {call} are for another model", self.model),
+            ));
+        }
         d.n = self.n;
         // (The C description reads 0 as "the default" for tau and input_capacity: a 0 given
         // here is refused instead, as in the Python binding. `d` holds the defaults here.)

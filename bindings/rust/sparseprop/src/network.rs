@@ -278,7 +278,9 @@ impl Network {
     // Running
 
     /// Processes exactly the next network spike (queued inputs due at or before it first).
-    /// `Status::State` when no neuron will ever spike and no input is queued.
+    /// `Status::State` when no neuron will ever spike: with no input queued nothing changes;
+    /// queued inputs that bring no spike are applied first (`now()` moves to the last one), as
+    /// `sp_step` says.
     pub fn step(&mut self) -> Result<Spike> {
         let mut s = Spike::default();
         check(self.with(|net| unsafe { sys::sp_step(net, &mut s as *mut Spike as *mut sys::sp_spike) }))?;
@@ -504,6 +506,18 @@ impl Network {
                         return Ok(out.len() - start);
                     }
                     remaining = Some(left);
+                }
+                // The bound reached with the set incomplete: the library's message speaks of
+                // its buffer, which the caller never sees.
+                Some(Status::Capacity) if count == cap && cap == room => {
+                    return Err(Error::new(
+                        Status::Capacity,
+                        format!(
+                            "max_spikes = {max_spikes}: that many spikes were processed and the \
+                             watched set is still incomplete; they stay processed (now() is past \
+                             them): call again, or pass a larger max_spikes"
+                        ),
+                    ));
                 }
                 Some(other) => return Err(Error::last(other)),
             }
@@ -812,10 +826,15 @@ pub struct Replicas {
 
 impl Replicas {
     /// Takes `parent` and makes `count` replicas of it. On failure (`Status::Unsupported` for
-    /// a network with the compact layout, `Status::NoMem`) the error gives `parent` back, with
-    /// no replica left.
+    /// a network with the compact layout, `Status::NoMem`, also for a `count` whose handles
+    /// alone do not fit in memory) the error gives `parent` back, with no replica left.
     pub fn new(mut parent: Network, count: usize) -> std::result::Result<Replicas, ErrorWith<Network>> {
-        let mut replicas = Vec::with_capacity(count);
+        let mut replicas = Vec::new();
+        if replicas.try_reserve_exact(count).is_err() {
+            let error =
+                Error::new(Status::NoMem, format!("count = {count}: no room for that many replica handles"));
+            return Err(ErrorWith { error, value: parent });
+        }
         for _ in 0..count {
             match parent.replica() {
                 Ok(r) => replicas.push(r),
@@ -845,9 +864,26 @@ impl Replicas {
 
     /// Adds every replica's gradients to the parent's (in replica order) and zeroes the
     /// replicas' gradients (`sp_grads_accumulate`, `sp_zero_grads`).
+    ///
+    /// Each replica is one library call, all or nothing, but the whole is not: when replica `k`
+    /// fails (`Status::Numeric`, a sum that is not finite), replicas `0..k` have been added to
+    /// the parent and zeroed, and replica `k` and the later ones are unchanged. The error's
+    /// message says which replica failed.
     pub fn accumulate(&mut self) -> Result<()> {
-        for r in &mut self.replicas {
-            self.parent.accumulate_grads(r)?;
+        let n = self.replicas.len();
+        for (k, r) in self.replicas.iter_mut().enumerate() {
+            if let Err(e) = self.parent.accumulate_grads(r) {
+                let done = if k == 0 {
+                    "no replica was added".to_string()
+                } else {
+                    format!("replicas 0 to {} were added to the parent and zeroed", k - 1)
+                };
+                let message = format!(
+                    "replica {k} of {n}: {} ({done}; replica {k} and later are unchanged)",
+                    e.message
+                );
+                return Err(Error::new(e.status, message));
+            }
             r.zero_grads()?;
         }
         Ok(())

@@ -125,3 +125,42 @@ fn replicas_on_threads_sum_the_gradients() {
     let parent = set.into_parent();
     assert_eq!(parent.params(Param::Weights).unwrap(), w);
 }
+
+/// A `count` whose handles alone cannot be allocated: `Status::NoMem` with the parent given
+/// back (it used to panic in `Vec::with_capacity`, or abort, and the parent was lost).
+#[test]
+fn replicas_new_with_a_huge_count_gives_the_parent_back() {
+    for count in [usize::MAX, 1 << 50] {
+        let e = Replicas::new(chain(), count).unwrap_err();
+        assert_eq!(e.error.status(), Status::NoMem, "{}", e.error);
+        assert!(e.error.message().contains(&format!("count = {count}")), "{}", e.error);
+        let mut parent = e.value;
+        parent.count_until(0.05).unwrap();
+    }
+}
+
+/// Each replica's sum is one library call, all or nothing; the whole is not, and the error
+/// says where it stopped. A single LIF neuron with tau = 1 and drive 1 + 1e-4 fires at
+/// T = ln(I/(I - 1)), dT/dI about -1e4: dL/dT = 1e304 gives a drive gradient near -1e308 per
+/// replica, and the second sum overflows.
+#[test]
+fn accumulate_names_the_replica_it_stopped_at() {
+    let parent = NetworkBuilder::new(Model::Lif, 1).tau(1.0).drive(1.0001).build().unwrap();
+    let mut set = Replicas::new(parent, 3).unwrap();
+    for r in set.replicas_mut() {
+        r.record(4).unwrap();
+        let s = r.run_until_spiked(100.0, &[0], 1).unwrap();
+        r.backward(&vec![1e304; s.len()], None).unwrap();
+    }
+    let one = set.replicas_mut()[0].grads(Param::Drives).unwrap()[0];
+    assert!(one < -1e307, "{one}");
+    let e = set.accumulate().unwrap_err();
+    assert_eq!(e.status(), Status::Numeric);
+    assert!(e.message().starts_with("replica 1 of 3: "), "{e}");
+    assert!(e.message().contains("replicas 0 to 0 were added to the parent and zeroed"), "{e}");
+    assert_eq!(set.parent().grads(Param::Drives).unwrap()[0].to_bits(), one.to_bits());
+    assert!(set.replicas_mut()[0].grads(Param::Drives).unwrap()[0] == 0.0);
+    for k in 1..3 {
+        assert_eq!(set.replicas_mut()[k].grads(Param::Drives).unwrap()[0].to_bits(), one.to_bits());
+    }
+}

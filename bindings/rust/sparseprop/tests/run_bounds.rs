@@ -69,6 +69,9 @@ fn the_bound_stops_with_capacity_and_returns_the_spikes() {
         let mut n = net();
         let e = n.run_until_spiked(T_END, &watch, bound).unwrap_err();
         assert_eq!(e.status(), Status::Capacity, "bound {bound}: {e}");
+        // The message speaks of the caller's bound, not of the binding's chunks.
+        assert!(e.message().starts_with(&format!("max_spikes = {bound}: ")), "{e}");
+        assert!(!e.message().contains("buf"), "{e}");
         let (_, s) = e.into_parts();
         assert_eq!(s.len(), bound);
         assert_eq!(s, stepped(bound), "bound {bound}");

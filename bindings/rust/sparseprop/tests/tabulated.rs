@@ -124,3 +124,42 @@ fn custom_saves_and_loads_without_its_closure() {
     assert_eq!(copy.set_drive(0, 1.2).expect_err("refused").status, Status::Unsupported);
     copy.set_drive(0, 1.1).unwrap();
 }
+
+/// `eif()` and `custom()` set the model; a later `model()` naming another one is refused
+/// (their parameters were silently left out of the description).
+#[test]
+fn parameters_for_another_model_are_refused() {
+    let f = |v: f64| -v;
+    let custom = CustomModel { f: &f, v_reset: 0.0, v_spike: 1.0 };
+    let cases = [
+        (balanced(Model::Eif, 10).eif(EifParams::default()).model(Model::Lif), "eif()"),
+        (balanced(Model::Custom, 10).custom(custom).model(Model::Qif), "custom()"),
+        (balanced(Model::Custom, 10).custom(custom).model(Model::Eif), "custom()"),
+        (balanced(Model::Eif, 10).eif(EifParams::default()).custom(custom), "eif()"),
+    ];
+    for (builder, call) in cases {
+        for e in [builder.build().map(|_| ()).unwrap_err(), builder.memory().map(|_| ()).unwrap_err()] {
+            assert_eq!(e.status, Status::Unsupported, "{e}");
+            assert!(e.message.contains(call), "{e}");
+        }
+    }
+}
+
+/// A panic payload whose own `Drop` panics: still refused, the second panic contained (it
+/// used to end the process, unwinding out of the callback C called).
+#[test]
+fn a_payload_whose_drop_panics_is_contained() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("the payload's drop panics (expected in this test)");
+        }
+    }
+    let f = |_: f64| -> f64 { std::panic::panic_any(Bomb) };
+    let e = NetworkBuilder::new(Model::Custom, 10)
+        .drive(1.1)
+        .custom(CustomModel { f: &f, v_reset: 0.0, v_spike: 1.0 })
+        .build()
+        .expect_err("refused");
+    assert_eq!(e.status, Status::Unsupported, "{e}");
+}
