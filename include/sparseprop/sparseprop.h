@@ -128,7 +128,12 @@
  * sp_network_replica (the replica's state, through the parent's allocator) and
  * sp_grads_accumulate (gradient storage for a dst that never recorded). sp_network_destroy
  * frees everything through the same allocator. Stepping, running, inputs, drive changes,
- * sp_save into a caller buffer and the backward pass never allocate.
+ * sp_save into a caller buffer and the backward pass never allocate. (One allocation is the C
+ * library's: loaded with dlopen, as the Python and Julia bindings load it, the library gets a
+ * thread's thread-local storage, the message behind sp_last_error(), from glibc's malloc at
+ * that thread's first call into it, and glibc ends the process if that malloc fails. A thread
+ * that must not allocate later makes one call first, e.g. sp_last_error(). Linked at build
+ * time, the storage comes with the thread.)
  */
 #ifndef SPARSEPROP_H
 #define SPARSEPROP_H
@@ -233,7 +238,9 @@ SP_API const char *sp_status_name(sp_status s) SP_NOEXCEPT;
  *
  * Returns:    a NUL-terminated message; "" when the last call succeeded. The pointer stays
  *             valid until the next library call in this thread.
- * Allocates:  never (the message lives in a thread-local buffer).
+ * Allocates:  never (the message lives in a thread-local buffer; loaded with dlopen, the
+ *             thread's first call into the library may get that buffer from the C library's
+ *             malloc: see Memory at the top).
  * Threads:    any thread; each thread has its own message.
  */
 SP_API const char *sp_last_error(void) SP_NOEXCEPT;
@@ -1119,7 +1126,10 @@ SP_API sp_status sp_zero_grads(sp_network *net) SP_NOEXCEPT;
  * Allocates:  one block through the parent's allocator (the dynamic state: neurons, queues,
  *             scratch), freed by sp_network_destroy; its tape and gradients come with its
  *             first sp_record as for any network.
- * Threads:    reads the parent: not while the parent's parameters change.
+ * Threads:    reads the parent: not while the parent's parameters change. It may be called
+ *             for one parent from several threads at once, and while the parent and its other
+ *             replicas run (with an allocator that is safe to call from several threads at
+ *             once, as the default is).
  */
 SP_API sp_status sp_network_replica(sp_network *parent, sp_network **out) SP_NOEXCEPT;
 
