@@ -673,10 +673,54 @@ class Loop {
             if (!kPhase) __builtin_prefetch(&drives[targets[s]]);
           },
           one);
+    } else if constexpr (kQuietTabulated) {
+      if (!weights && row.weight < 0) {
+        // A tabulated model's row of one negative weight in the phase frame (the balanced
+        // network's): most targets are far in the queue, have not spiked lately and are not
+        // flagged due, so they do not ignore the input (a neuron due by its own key is near)
+        // unless at their blow-up (x + s >= T_I, O::ignores_at_spike's test, or at threshold by
+        // at_threshold's, x >= T_I - s: both go the general way); then the kick and the
+        // threshold test are all there is to do, and a key that did not move
+        // earlier keeps a far entry valid (as in deliver_batched; the kick map is a fit, so
+        // a key that moved earlier by its rounding takes the general update). The others take
+        // the general path. The same states, keys and tape as kick_one for every target.
+        const uint64_t quiet_mask = slot_word(Queue::kNearTag, kSlotRecent | kSlotDue);
+        const double period = O::table(net_, drive0).period;
+        const double bound = O::threshold_phase(net_, drive0, clk);
+        const uint32_t *const targets = row.targets;
+        Slot *const neuron = neuron_;
+        const bool no_refractory = !(net_.t_ref > 0);
+        auto one = [&](uint32_t s) __attribute__((always_inline)) {
+          const uint32_t i = targets[s];
+          Slot &slot = neuron[i];
+          const double x0 = slot.state;
+          if (__builtin_expect((tag_and_flags(slot) & quiet_mask) != 0 || x0 >= bound ||
+                                   x0 + clk >= period,
+                               0)) {
+            visit<rec>(s, i, slot, t, no_refractory, kick_one);
+            return;
+          }
+          if (rec) tape.pre[tape.n_pre++] = x0;
+          const double x = O::apply(x0, row_kick);
+          slot.state = x;
+          if (__builtin_expect(x >= bound, 0))
+            mark_due(i, slot);
+          else if (__builtin_expect(O::phase_key(x) < O::phase_key(x0), 0))
+            queue_.update(i, O::phase_key(x));
+        };
+        walk(
+            row.count, 0, row.count, [&](uint32_t s) { __builtin_prefetch(&neuron[targets[s]]); },
+            one);
+        return;
+      }
+      each_target<rec>(row, 0, row.count, t, kick_one);
     } else {
       each_target<rec>(row, 0, row.count, t, kick_one);
     }
   }
+  // Tabulated models in the phase frame, full layout: deliver_row's quiet path for rows of one
+  // negative weight.
+  static constexpr bool kQuietTabulated = std::is_same_v<M, Tabulated> && kPhase && !kCompact;
 
   // A neuron flagged due that takes an input is moved off threshold by it (event semantics): due
   // no more, its key is its state's, as for a tie with the spiker. Only a neuron kept due by a

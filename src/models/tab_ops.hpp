@@ -165,14 +165,19 @@ struct Ops<Tabulated> {
   // One polynomial where the kick map resolves the phase, else the two look-ups. Past the
   // threshold or cut-off (never on a resolved segment) the table's phase is T_I itself, so the
   // state is then exactly T_I - s, which at_threshold recognises.
-  static double apply(double x, const Kick &k) {
+  // (Always inline: GCC left it a call per delivery.)
+  __attribute__((always_inline)) static double apply(double x, const Kick &k) {
     const double phi = x + k.s;
     double d;
     if (k.map && k.map->shift(phi, &d)) return x + d;
     return k.tab->phase(k.tab->voltage(phi) + k.w) - k.s;
   }
   static bool at_threshold(const Network &net, double x, double drive, double s) {
-    return x >= table(net, drive).period - s;
+    return x >= threshold_phase(net, drive, s);
+  }
+  // at_threshold(x) is x >= this (and, with the blow-up, x + s >= T_I in ignores_at_spike).
+  static double threshold_phase(const Network &net, double drive, double s) {
+    return table(net, drive).period - s;
   }
   static double held_state(const Network &, double, double s) { return -s; }
   static double reset_after_spike(const Network &net, double, double s) {

@@ -36,7 +36,7 @@ struct KickMap {
 
   // The shift D(phi) into *d when phi lies on a resolved segment; false otherwise. r is the
   // position (phi - start) inv_h, in segments.
-  bool shift_at(double r, double *d) const {
+  __attribute__((always_inline)) bool shift_at(double r, double *d) const {
     if (!(r >= 0 && r < static_cast<double>(kKickSegments))) return false;
     const uint32_t i = static_cast<uint32_t>(r);
     const double *k = c[i];
@@ -51,7 +51,9 @@ struct KickMap {
     *d = (p01 + p23 * t2) + ((p45 + p67 * t2) + k[8] * t4) * t4;
     return true;
   }
-  bool shift(double phi, double *d) const { return shift_at((phi - start) * inv_h, d); }
+  __attribute__((always_inline)) bool shift(double phi, double *d) const {
+    return shift_at((phi - start) * inv_h, d);
+  }
 };
 
 // Builds the map of table t for weight w into *m (every segment unresolved when w is 0 or not

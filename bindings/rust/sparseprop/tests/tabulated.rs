@@ -52,13 +52,19 @@ fn a_panicking_closure_is_refused() {
         }
         -v
     };
+    let e = refused_custom(&f);
+    assert!(e.to_string().contains("panicked: F is not defined above 0.5"), "{e}");
+}
+
+/// The error of building a small custom network from `f`, which must be `Status::Unsupported`.
+fn refused_custom(f: &dyn Fn(f64) -> f64) -> sparseprop::Error {
     let e = NetworkBuilder::new(Model::Custom, 10)
         .drive(1.1)
-        .custom(CustomModel { f: &f, v_reset: 0.0, v_spike: 1.0 })
+        .custom(CustomModel { f, v_reset: 0.0, v_spike: 1.0 })
         .build()
         .expect_err("refused");
     assert_eq!(e.status, Status::Unsupported, "{e}");
-    assert!(e.to_string().contains("panicked: F is not defined above 0.5"), "{e}");
+    e
 }
 
 /// A closure that panics at one call only, anywhere in the library's passes over F: `build`
@@ -156,10 +162,5 @@ fn a_payload_whose_drop_panics_is_contained() {
         }
     }
     let f = |_: f64| -> f64 { std::panic::panic_any(Bomb) };
-    let e = NetworkBuilder::new(Model::Custom, 10)
-        .drive(1.1)
-        .custom(CustomModel { f: &f, v_reset: 0.0, v_spike: 1.0 })
-        .build()
-        .expect_err("refused");
-    assert_eq!(e.status, Status::Unsupported, "{e}");
+    refused_custom(&f);
 }
