@@ -669,8 +669,8 @@ void network_rebuild_queue(Network *net) {
         net->spike_queue.use_implied_keys(O::kPhaseKeySign, &net->cur_key, O::kPhaseKeyScale);
     });
   } else {
-    // (Only LIF with delta synapses leaves keys stale; the refresh reads the neuron's drive.)
-    const bool stale_keys = net->model == SP_MODEL_LIF && net->tau_syn == 0.0;
+    // (The refresh of a stale key reads the neuron's drive.)
+    const bool stale_keys = network_leaves_stale_keys(net);
     net->spike_queue.use_stored_keys(net->time_key, BucketQueue::Scale::Linear, network_refresh_key,
                                      net, stale_keys ? net->drive : nullptr);
     // (The keys may come from a file or from before a drive change: see kSlotInexact.)
@@ -936,13 +936,23 @@ double network_key(const Network *net, uint32_t i) {
   return with_model(net->model, [&](auto m) { return key_for<decltype(m)>(net, i); });
 }
 
+bool network_leaves_stale_keys(const Network *net) {
+  if (net->tau_syn != 0.0) return false;  // (the current-based loop has its own keys)
+  return with_model(net->model, [](auto m) { return Ops<decltype(m)>::kNegativeWeightDelays; });
+}
+
 double network_fresh_key(const Network *net, uint32_t i) {
-  // Only the LIF time frame leaves stale keys (Loop::deliver_row): the state is unchanged since
-  // the last of its inputs, so this is the key that input would have computed. It depends on
-  // the state alone, not on the stale key (which a saved and loaded copy does not have), and is
-  // at least the stale key: that was computed from the state before the inhibitory inputs, with
-  // the same drive and t0 (kSlotInexact), and the key only grows as the state does.
-  return time_frame_key(Ops<Lif>::spike_time(*net, net->neuron[i].state, net->drive[i]), net->now);
+  // Only the time frame of a model whose inhibitory kicks only delay (O::kNegativeWeightDelays:
+  // LIF) leaves stale keys (Loop::deliver_row): the state is unchanged since the last of its
+  // inputs, so this is the key that input would have computed. It depends on the state alone,
+  // not on the stale key (which a saved and loaded copy does not have), and is at least the
+  // stale key: that was computed from the state before the inhibitory inputs, with the same
+  // drive and t0 (kSlotInexact), and the key only grows as the state does.
+  const double state = net->neuron[i].state, drive = net->drive[i];
+  const double t = with_model(net->model, [&](auto m) {
+    return Ops<decltype(m)>::spike_time(*net, state, drive);
+  });
+  return time_frame_key(t, net->now);
 }
 
 double network_refresh_key(void *context, uint32_t i) {
@@ -954,9 +964,7 @@ double network_refresh_key(void *context, uint32_t i) {
 }
 
 void network_mark_inexact(Network *net) {
-  if (net->compact || net->frame != SP_FRAME_TIME || net->model != SP_MODEL_LIF ||
-      net->tau_syn != 0.0)
-    return;
+  if (net->compact || net->frame != SP_FRAME_TIME || !network_leaves_stale_keys(net)) return;
   for (uint32_t i = 0; i < net->n; ++i) net->neuron[i].flags |= kSlotInexact;
 }
 

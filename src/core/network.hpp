@@ -214,6 +214,9 @@ inline bool flagged_due(const Network &net, uint32_t i) {
   if (net.compact) return net.due_count != 0 && (net.side[i] & kSideDue) != 0;
   return (net.neuron[i].flags & kSlotDue) != 0;
 }
+// Whether the time frame may leave keys stale (Loop::deliver_row): delta synapses and a model
+// whose inhibitory kicks only delay (Ops<M>::kNegativeWeightDelays).
+bool network_leaves_stale_keys(const Network *net);
 // Neuron i's key in the spike queue, and the queue rebuilt from the keys, in either layout.
 double network_fresh_key(const Network *net, uint32_t i);
 inline double queue_key(const Network &net, uint32_t i) {

@@ -154,7 +154,7 @@ sp_status check_tau_syn(const sp_network_desc &d) {
     const char *name = d.model == SP_MODEL_QIF      ? "SP_MODEL_QIF"
                        : d.model == SP_MODEL_EIF    ? "SP_MODEL_EIF"
                        : d.model == SP_MODEL_CUSTOM ? "SP_MODEL_CUSTOM"
-                                                    : "unknown";
+                                                    : "unknown";  // (a new model: add it)
     return fail(SP_ERR_UNSUPPORTED,
                 "tau_syn = %g: current-based synapses are implemented for SP_MODEL_LIF only, "
                 "not for model = %u (%s); use tau_syn = 0",
