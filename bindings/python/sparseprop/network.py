@@ -21,7 +21,8 @@ import numpy as np
 
 from . import _capi
 from ._capi import lib
-from .errors import ArgumentError, CapacityError, FileError, NumericError, StateError, check
+from .errors import (ArgumentError, CapacityError, FileError, NumericError, StateError,
+                     UnsupportedError, check)
 
 __all__ = [
     "Model", "Frame", "Param", "Spikes", "SampleSpikes", "Synapses", "Network",
@@ -134,7 +135,8 @@ def _u64(name: str, value: Any) -> int:
 def _float(name: str, value: Any) -> float:
     # (numpy's complex scalars convert with float(), dropping the imaginary part: refused as
     # Python's complex is.)
-    if isinstance(value, (str, bytes, complex, np.complexfloating)):
+    # (A bool is refused too, as where an integer belongs: run(True) ran to t = 1.)
+    if isinstance(value, (str, bytes, complex, np.complexfloating, bool, np.bool_)):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}")
     try:
         return float(value)
@@ -152,8 +154,9 @@ def _asarray(name: str, values: Any) -> np.ndarray:
 
 def _f64_array(name: str, values: ArrayLike, length: Optional[int] = None) -> np.ndarray:
     a = _asarray(name, values)
-    # Real numbers only: numpy would parse strings ("1.5") and drop imaginary parts.
-    if a.dtype.kind not in "biuf":
+    # Real numbers only: numpy would parse strings ("1.5") and drop imaginary parts; bools are
+    # flags, not numbers (refused as in _float).
+    if a.dtype.kind not in "iuf":
         if a.dtype.kind != "O":
             raise TypeError(f"{name} must hold real numbers, not {a.dtype}")
         try:  # Python objects: what float() takes (Decimal, Fraction), not strings or None
@@ -179,6 +182,8 @@ def _index_array(name: str, values: ArrayLike, dtype: Any) -> np.ndarray:
         return np.zeros(0, dtype=dtype)
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, not {a.dtype}")
+    if a.dtype == dtype:  # (every value of the type is in range: no pass over the values)
+        return np.ascontiguousarray(a)
     lo, hi = int(a.min()), int(a.max())
     top = np.iinfo(dtype).max
     if lo < 0 or hi > top:
@@ -223,16 +228,17 @@ class Synapses:
 
     __slots__ = ("row_ptr", "targets", "weights", "k", "seed", "weight")
 
-    def __init__(self, *, row_ptr: Optional[np.ndarray] = None,
-                 targets: Optional[np.ndarray] = None, weights: Optional[np.ndarray] = None,
+    def __init__(self, *, row_ptr: Optional[ArrayLike] = None,
+                 targets: Optional[ArrayLike] = None, weights: Optional[ArrayLike] = None,
                  k: int = 0, seed: int = 0, weight: float = 0.0) -> None:
-        """Prefer the named constructors; this one stores already-converted fields."""
-        self.row_ptr = row_ptr
-        self.targets = targets
-        self.weights = weights
+        """Prefer the named constructors. Explicit arrays are checked and converted as by
+        :meth:`csr` (except that a shared ``weight`` beside ``weights`` is kept, unused);
+        ``k`` must then be 0, and ``targets`` / ``weights`` need ``row_ptr``. The fields are
+        checked again when a network is made from them, so a field assigned later is too."""
         self.k = _u32("k", k)
         self.seed = _u64("seed", seed)
         self.weight = _float("weight", weight)
+        self.row_ptr, self.targets, self.weights = _csr_arrays(row_ptr, targets, weights, self.k)
 
     @classmethod
     def procedural(cls, k: int, seed: int = 0, weight: float = 0.0) -> "Synapses":
@@ -249,21 +255,14 @@ class Synapses:
         (a non-zero ``weight`` beside ``weights`` raises ArgumentError).
         Repeated targets and self-synapses are allowed. The arrays are converted (copied if
         needed) to uint64 / uint32 / float64 now; the library copies them again at creation."""
-        rp = _index_array("row_ptr", row_ptr, np.uint64)
-        tg = _index_array("targets", targets, np.uint32)
-        if rp.shape[0] == 0:
-            raise _fail("row_ptr is empty: it needs n_sources + 1 entries")
-        if int(rp[-1]) != tg.shape[0]:
-            raise _fail(f"row_ptr[-1] = {int(rp[-1])} but targets has {tg.shape[0]} entries")
-        w = None
-        if weights is not None:
-            w = _f64_array("weights", weights, tg.shape[0])
-            # (The library ignores the shared weight beside per-synapse weights: a non-zero
-            # one given with them is a mistake, not a choice.)
-            if _float("weight", weight) != 0.0:
-                raise _fail(f"weight = {weight!r} given with weights: the shared weight is for "
-                            "weights=None; give one of them")
-        return cls(row_ptr=rp, targets=tg, weights=w, weight=weight)
+        if row_ptr is None or targets is None:
+            raise TypeError("Synapses.csr needs row_ptr and targets arrays")
+        # (The library ignores the shared weight beside per-synapse weights: a non-zero one
+        # given with them is a mistake, not a choice.)
+        if weights is not None and _float("weight", weight) != 0.0:
+            raise _fail(f"weight = {weight!r} given with weights: the shared weight is for "
+                        "weights=None; give one of them")
+        return cls(row_ptr=row_ptr, targets=targets, weights=weights, weight=weight)
 
     @classmethod
     def from_matrix(cls, matrix: Any) -> "Synapses":
@@ -272,6 +271,9 @@ class Synapses:
         Every entry of ``matrix.tocsr()`` is a synapse, explicit zeros included, and the weight
         parameters are in its order (rows, then that matrix's column order). (``tocsr()`` sums
         duplicate entries of a COO matrix into one synapse.)"""
+        if not hasattr(matrix, "tocsr"):
+            raise TypeError("Synapses.from_matrix needs a scipy.sparse matrix (anything with "
+                            f"tocsr()), not {type(matrix).__name__}")
         m = matrix.tocsr()
         return cls.csr(m.indptr, m.indices, m.data)
 
@@ -292,18 +294,49 @@ class Synapses:
         return f"Synapses.procedural(k={self.k}, seed={self.seed}, weight={self.weight})"
 
     def _fill(self, dst: _capi.Synapses, keep: List[Any]) -> None:
-        if self.row_ptr is not None:
-            keep.extend([self.row_ptr, self.targets, self.weights])
-            dst.row_ptr = _address(self.row_ptr)
-            dst.targets = _address(self.targets)
-            if self.weights is not None:
-                dst.weights = _address(self.weights)
+        # (Checked again: the library reads the arrays through bare pointers, and a field may
+        # have been assigned since the constructor checked it.)
+        k = _u32("k", self.k)
+        row_ptr, targets, weights = _csr_arrays(self.row_ptr, self.targets, self.weights, k)
+        if row_ptr is not None:
+            keep.extend([row_ptr, targets, weights])
+            dst.row_ptr = _address(row_ptr)
+            dst.targets = _address(targets)
+            if weights is not None:
+                dst.weights = _address(weights)
             else:
-                dst.weight = self.weight
+                dst.weight = _float("weight", self.weight)
         else:
             dst.k = self.k
             dst.seed = self.seed
             dst.weight = self.weight
+
+
+def _csr_arrays(row_ptr: Optional[ArrayLike], targets: Optional[ArrayLike],
+                weights: Optional[ArrayLike],
+                k: int) -> Tuple[Optional[np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]:
+    """Explicit CSR arrays as the library reads them (uint64 / uint32 / float64, contiguous,
+    as long as row_ptr says), converted where needed, or (None, None, None) for procedural
+    synapses; ArgumentError or TypeError for what the library cannot check behind its bare
+    pointers (a length, a type) and for fields it would refuse."""
+    if row_ptr is None:
+        for name, value in (("targets", targets), ("weights", weights)):
+            if value is not None:
+                raise _fail(f"{name} is given but row_ptr is not (explicit CSR needs row_ptr)")
+        return None, None, None
+    if k != 0:
+        raise _fail(f"k = {k} given with row_ptr: k is for procedural synapses (must be 0 "
+                    "with explicit CSR)")
+    if targets is None:
+        raise TypeError("row_ptr is given but targets is not (explicit CSR needs both)")
+    rp = _index_array("row_ptr", row_ptr, np.uint64)
+    tg = _index_array("targets", targets, np.uint32)
+    if rp.shape[0] == 0:
+        raise _fail("row_ptr is empty: it needs n_sources + 1 entries")
+    if int(rp[-1]) != tg.shape[0]:
+        raise _fail(f"row_ptr[-1] = {int(rp[-1])} but targets has {tg.shape[0]} entries")
+    w = None if weights is None else _f64_array("weights", weights, tg.shape[0])
+    return rp, tg, w
 
 
 # Stands in for an empty array, so that "given but empty" is never passed as NULL (for weights
@@ -349,7 +382,9 @@ def _shortcut(name: str, value: Any, k: Optional[int], seed: Optional[int],
         return value
     if value is not None:
         raise TypeError(f"give either {name}= or {prefix}k=, not both")
-    return Synapses.procedural(k, seed or 0, 0.0 if weight is None else weight)
+    # (Checked here under the keywords' own names: Synapses.procedural's say k, seed, weight.)
+    return Synapses.procedural(_u32(prefix + "k", k), _u64(prefix + "seed", seed or 0),
+                               0.0 if weight is None else _float(prefix + "weight", weight))
 
 
 def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
@@ -419,8 +454,14 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
     if tau_syn is not None:
         d.tau_syn = _float("tau_syn", tau_syn)
     errors: List[BaseException] = []
-    if any(x is not None for x in (v_reset, v_spike, delta_t, v_t, f)) or \
-            d.model == _capi.SP_MODEL_CUSTOM:
+    given = [name for name, x in (("v_reset", v_reset), ("v_spike", v_spike),
+                                  ("delta_t", delta_t), ("v_t", v_t), ("f", f)) if x is not None]
+    if given and d.model in (_capi.SP_MODEL_LIF, _capi.SP_MODEL_QIF):
+        # (The library's refusal says model_params, which this binding fills from these.)
+        raise UnsupportedError(_capi.SP_ERR_UNSUPPORTED,
+                               f"{', '.join(given)} given for model {Model(d.model).name.lower()}"
+                               ": only the eif and custom models take model parameters")
+    if given or d.model == _capi.SP_MODEL_CUSTOM:
         mp = _capi.ModelParams()
         mp.struct_size = ctypes.sizeof(mp)
         # The library has no per-field default once model_params is given: fill in EIF's.

@@ -443,6 +443,8 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
     network was used since: it then runs it again with every parameter as it was here (see the
     module's notes).
     """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a sparseprop.Network, not {type(net).__name__}")
     weights = _param_tensor("weights", weights)
     input_weights = _param_tensor("input_weights", input_weights)
     drives = _param_tensor("drives", drives)

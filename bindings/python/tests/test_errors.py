@@ -344,3 +344,74 @@ def test_io_and_format_errors(tmp_path):
     (tmp_path / "junk.bin").write_bytes(b"\x00" * 100)
     with pytest.raises(sp.FormatError):
         Network.load(tmp_path / "junk.bin")
+
+
+def test_the_synapses_constructor_checks_what_c_reads_behind_pointers():
+    # Synapses(...) handed its arrays to C unchecked: float32 weights read as float64 (garbage
+    # weights), int32 row_ptr as uint64, strides ignored, a short targets array read past its
+    # end (a segfault with a guard page), k and stray arrays silently ignored (an outside
+    # tester's findings). It now checks and converts as Synapses.csr does, and a network checks
+    # the fields again, so one assigned later is too.
+    rp, tg = [0, 2, 4, 4], np.array([1, 2, 0, 2, 9, 9])
+    ref = Network(3, drive=1.2, recurrent=Synapses.csr(rp, tg[:4], [-0.1, -0.2, -0.3, -0.4]))
+    ref_params = ref.params("weights")
+    s = Synapses(row_ptr=np.array(rp, np.int32), targets=tg[:4].astype(np.int64),
+                 weights=np.array([-0.1, -0.2, -0.3, -0.4], np.float32))
+    assert s.row_ptr.dtype == np.uint64 and s.targets.dtype == np.uint32
+    assert s.weights.dtype == np.float64
+    w32 = np.float32([-0.1, -0.2, -0.3, -0.4]).astype(np.float64)
+    assert Network(3, drive=1.2, recurrent=s).params("weights").tolist() == w32.tolist()
+    strided = Synapses(row_ptr=rp, targets=np.array([1, 7, 2, 7, 0, 7, 2, 7])[::2],
+                       weights=ref_params)
+    net = Network(3, drive=1.2, recurrent=strided)
+    assert net.run(0.1)[0].tolist() == ref.run(0.1)[0].tolist()
+    with pytest.raises(sp.ArgumentError, match=r"row_ptr\[-1\] = 4 but targets has 2"):
+        Synapses(row_ptr=rp, targets=tg[:2])
+    with pytest.raises(sp.ArgumentError, match="k = 2 given with row_ptr"):
+        Synapses(row_ptr=rp, targets=tg[:4], k=2)
+    for stray in (dict(targets=tg[:4]), dict(weights=[0.1])):
+        with pytest.raises(sp.ArgumentError, match="given but row_ptr is not"):
+            Synapses(**stray)
+    with pytest.raises(TypeError, match="targets"):
+        Synapses(row_ptr=rp)
+    with pytest.raises(TypeError, match="integers"):
+        Synapses(row_ptr=[0.0, 1.0], targets=[0])
+    # A field assigned after the constructor: checked (and converted) when a network is made.
+    later = Synapses.csr(rp, tg[:4], [-0.1, -0.2, -0.3, -0.4])
+    later.weights = np.float32([-0.1, -0.2, -0.3, -0.4])
+    assert Network(3, drive=1.2, recurrent=later).params("weights").tolist() == w32.tolist()
+    later.targets = tg[:2]
+    with pytest.raises(sp.ArgumentError, match="targets has 2"):
+        Network(3, drive=1.2, recurrent=later)
+
+
+def test_wrong_types_are_type_errors_and_messages_name_the_keyword():
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        Synapses.from_matrix(np.eye(3))
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        Synapses.from_matrix(None)
+    with pytest.raises(sp.ArgumentError, match="input_k = -1"):
+        Network(10, drive=1.1, n_inputs=1, input_k=-1)
+    with pytest.raises(sp.ArgumentError, match="input_seed = -1"):
+        Network(10, drive=1.1, n_inputs=1, input_k=2, input_seed=-1)
+    with pytest.raises(TypeError, match="input_weight"):
+        Network(10, drive=1.1, n_inputs=1, input_k=2, input_weight="x")
+    for kw in (dict(v_reset=0.1), dict(f=lambda v: -v)):
+        with pytest.raises(sp.UnsupportedError, match=f"{next(iter(kw))} given for model lif"):
+            Network(10, drive=1.1, **kw)
+
+
+def test_bools_are_not_numbers():
+    # net.run(True) ran to t = 1 s, tau=True was a time constant of 1 s and a bool array drives
+    # of 1.0 (an outside tester's findings): a bool is a flag, refused where a number belongs.
+    net = Network(4, drive=1.2)
+    before = net.to_bytes()
+    for call in (lambda: net.run(True), lambda: net.set_params("drives", np.ones(4, bool)),
+                 lambda: net.set_drive(0, np.bool_(True))):
+        with pytest.raises(TypeError, match="bool"):
+            call()
+    assert net.to_bytes() == before
+    with pytest.raises(TypeError, match="tau"):
+        Network(4, drive=1.2, tau=True)
+    with pytest.raises(TypeError, match="drives"):
+        Network(4, drives=np.ones(4, bool))

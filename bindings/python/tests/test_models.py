@@ -121,8 +121,8 @@ def test_model_params_rejections():
         (dict(model="eif", drive=1.2, v_t=math.nan), sp.ArgumentError, "v_t"),
         (dict(model="eif", drive=1.2, v_reset=math.inf), sp.ArgumentError, "v_reset"),
         (dict(model="eif", drive=1.2, v_reset=0.5, v_spike=0.5), sp.ArgumentError, "v_spike"),
-        (dict(model="lif", drive=1.2, v_reset=0.0), sp.UnsupportedError, "model_params"),
-        (dict(model="qif", drive=1.2, delta_t=0.1), sp.UnsupportedError, "model_params"),
+        (dict(model="lif", drive=1.2, v_reset=0.0), sp.UnsupportedError, "v_reset given"),
+        (dict(model="qif", drive=1.2, delta_t=0.1), sp.UnsupportedError, "delta_t given"),
         (dict(model="eif", drive=0.5), sp.UnsupportedError, "drive"),  # excitable
         (dict(model="custom", f=lambda v: -v, v_spike=1.0, drive=0.9), sp.UnsupportedError,
          "drive"),

@@ -247,6 +247,10 @@ def test_errors_pass_through():
         with pytest.raises(TypeError):
             spt.spike_times(net, T_END, first_spike_of=[0], stop_early=bad)
     assert spt.spike_times(net, T_END, first_spike_of=torch.tensor([1])).shape == (1,)
+    # Not a network: TypeError (was AttributeError).
+    for bad in ("net", None, net.to_bytes()):
+        with pytest.raises(TypeError, match="sparseprop.Network"):
+            spt.spike_times(bad, T_END)
     # One sample per call: a 2-D batch of input times (or channels) is refused, not flattened
     # into one sample; the network is unchanged.
     before = net.to_bytes()
