@@ -134,6 +134,10 @@
  * that thread's first call into it, and glibc ends the process if that malloc fails. A thread
  * that must not allocate later makes one call first, e.g. sp_last_error(). Linked at build
  * time, the storage comes with the thread.)
+ * Stack: every call runs in a 16 KiB thread stack (glibc's PTHREAD_STACK_MIN) except
+ * sp_network_create, sp_network_memory, sp_load and sp_load_file of an EIF or custom network,
+ * which build or rebuild its tables on the stack and need up to 24 KiB (release build, x86-64,
+ * measured by running each in threads of those sizes).
  */
 #ifndef SPARSEPROP_H
 #define SPARSEPROP_H

@@ -1,0 +1,132 @@
+/* test_stack.c - the header's stack sizes (Memory): every call runs in a 16 KiB thread stack,
+   except creating, measuring or loading an EIF or custom network, which needs 24 KiB. Each case
+   runs in a thread with exactly that stack (a guard page below it): an overflow is a crash.
+   Release builds of x86-64 without a sanitizer only (the sizes are measured there; -O0 and the
+   sanitizers use more stack). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sparseprop/sparseprop.h>
+
+enum { kSmall = 16 * 1024, kTables = 24 * 1024, kMaxSpikes = 8192 };
+
+static double custom_f(double v, void *ctx) {
+  (void)ctx;
+  return -v + 0.5 * v * v;
+}
+
+/* The balanced network of model m (0 LIF, 1 QIF, 2 EIF, 3 custom, 4 LIF with tau_syn). */
+static void describe(int m, sp_network_desc *d, sp_model_params *mp) {
+  sp_network_desc_init(d, sizeof *d);
+  d->n = 300;
+  d->drive = m == 1 ? 0.5 : 1.1;
+  d->recurrent.k = 30;
+  d->recurrent.weight = -0.1;
+  d->model = m == 1   ? SP_MODEL_QIF
+             : m == 2 ? SP_MODEL_EIF
+             : m == 3 ? SP_MODEL_CUSTOM
+                      : SP_MODEL_LIF;
+  if (m == 4) d->tau_syn = 0.0025;
+  if (m == 3) {
+    memset(mp, 0, sizeof *mp);
+    mp->struct_size = sizeof *mp;
+    mp->v_spike = INFINITY;
+    mp->f = custom_f;
+    d->model_params = mp;
+  }
+}
+
+typedef struct job {
+  int model, what; /* what: 0 record, run, backward, save; 1 create and measure; 2 load */
+  sp_network *net;
+  const void *bytes;
+  size_t len;
+  int ok;
+} job;
+
+/* (Not on the small stacks.) */
+static double g_dl_dt[kMaxSpikes];
+static sp_spike g_spikes[kMaxSpikes];
+static unsigned char g_saved[1 << 20];
+
+static void *run_job(void *arg) {
+  job *j = arg;
+  sp_network_desc d;
+  sp_model_params mp;
+  sp_network *net = NULL;
+  size_t count = 0, bytes = 0;
+  double v;
+  j->ok = 0;
+  if (j->what == 0) {
+    if (sp_record(j->net, kMaxSpikes) != SP_OK) return NULL;
+    if (sp_run(j->net, 0.1, g_spikes, kMaxSpikes, &count) != SP_OK) return NULL;
+    if (sp_voltage(j->net, 0, &v) != SP_OK) return NULL;
+    if (sp_backward(j->net, g_dl_dt, count, NULL) != SP_OK) return NULL;
+    j->ok = sp_save(j->net, g_saved, sizeof g_saved, &bytes) == SP_OK;
+  } else if (j->what == 1) {
+    describe(j->model, &d, &mp);
+    if (sp_network_memory(&d, &bytes) != SP_OK) return NULL;
+    if (sp_network_create(&d, &net) != SP_OK) return NULL;
+    sp_network_destroy(net);
+    j->ok = 1;
+  } else {
+    if (sp_load(j->bytes, j->len, NULL, &net) != SP_OK) return NULL;
+    sp_network_destroy(net);
+    j->ok = 1;
+  }
+  return NULL;
+}
+
+/* Runs j in a thread with a stack of exactly `stack` bytes. */
+static int in_thread(job *j, size_t stack) {
+  pthread_attr_t attr;
+  pthread_t t;
+  assert_int_equal(pthread_attr_init(&attr), 0);
+  assert_int_equal(pthread_attr_setstacksize(&attr, stack), 0);
+  assert_int_equal(pthread_create(&t, &attr, run_job, j), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  pthread_attr_destroy(&attr);
+  return j->ok;
+}
+
+static void test_stack_sizes(void **state) {
+  int m;
+  (void)state;
+  for (m = 0; m < 5; ++m) {
+    const int tables = m == 2 || m == 3;
+    sp_network_desc d;
+    sp_model_params mp;
+    job j;
+    size_t len = 0;
+    describe(m, &d, &mp);
+    memset(&j, 0, sizeof j);
+    j.model = m;
+    if (sp_network_create(&d, &j.net) != SP_OK) fail_msg("model %d: %s", m, sp_last_error());
+    j.what = 0;
+    if (!in_thread(&j, kSmall)) fail_msg("model %d, 16 KiB: running: %s", m, sp_last_error());
+    assert_int_equal(sp_save(j.net, g_saved, sizeof g_saved, &len), SP_OK);
+    j.what = 1;
+    if (!in_thread(&j, tables ? kTables : kSmall)) fail_msg("model %d: create", m);
+    j.what = 2;
+    j.bytes = g_saved;
+    j.len = len;
+    if (!in_thread(&j, tables ? kTables : kSmall)) fail_msg("model %d: load", m);
+    sp_network_destroy(j.net);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_stack_sizes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
