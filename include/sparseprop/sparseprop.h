@@ -134,10 +134,11 @@
  * that thread's first call into it, and glibc ends the process if that malloc fails. A thread
  * that must not allocate later makes one call first, e.g. sp_last_error(). Linked at build
  * time, the storage comes with the thread.)
- * Stack: every call runs in a 16 KiB thread stack (glibc's PTHREAD_STACK_MIN) except
- * sp_network_create, sp_network_memory, sp_load and sp_load_file of an EIF or custom network,
- * which build or rebuild its tables on the stack and need up to 24 KiB (release build, x86-64,
- * measured by running each in threads of those sizes).
+ * Stack: every call runs in a 16 KiB thread stack (glibc's PTHREAD_STACK_MIN; release build,
+ * x86-64, measured by running each in such threads), the deepest being the creation of an EIF
+ * or custom network's tables. The dynamic loader's lazy binding of a C library function at
+ * its first call in the process takes a few KiB more: link with -Wl,-z,now or set
+ * LD_BIND_NOW=1, or make the calls once in a thread with a bigger stack first.
  */
 #ifndef SPARSEPROP_H
 #define SPARSEPROP_H

@@ -274,12 +274,10 @@ class Builder {
       : p_(p), out_(out), err_(err) {
     for (uint32_t k = 0; k < K; ++k) node_[k] = std::cos(kPi * (k + 0.5) / K);
     // cos(pi j (k + 1/2)/K) with the angle reduced exactly (in integers, modulo 2 pi) first:
-    // the rounding of a large angle would put errors of j k 1e-16 into every coefficient.
-    for (uint32_t j = 0; j < K; ++j)
-      for (uint32_t k = 0; k < K; ++k) {
-        const uint32_t m = (j * (2 * k + 1)) % (4 * K);  // angle = pi m / (2K)
-        dct_[j][k] = std::cos(kPi * m / (2 * K)) * 2.0 / K;
-      }
+    // the rounding of a large angle would put errors of j k 1e-16 into every coefficient. The
+    // transform's entry (j, k) is cosines_[(j (2k + 1)) mod 4K], angle pi m / (2K): 4K values
+    // instead of a K x K matrix (the builder lives on the stack: the header's Memory).
+    for (uint32_t m = 0; m < 4 * K; ++m) cosines_[m] = std::cos(kPi * m / (2 * K)) * 2.0 / K;
     if (lower_counts) {
       fwd_lower_ = lower_counts[0];
       inv_lower_ = lower_counts[1];
@@ -310,7 +308,7 @@ class Builder {
   void coefficients(const double *values, double *c) const {
     for (uint32_t j = 0; j < K; ++j) {
       double s = 0;
-      for (uint32_t k = 0; k < K; ++k) s += dct_[j][k] * values[k];
+      for (uint32_t k = 0; k < K; ++k) s += cosines_[(j * (2 * k + 1)) % (4 * K)] * values[k];
       c[j] = s;
     }
     c[0] *= 0.5;
@@ -361,7 +359,7 @@ class Builder {
   uint32_t fwd_lower_ = 0, inv_lower_ = 0;
   bool tail_zero_ = false;  // the last tail segment emitted is all zero (emit_fwd)
   double node_[K];
-  double dct_[K][K];
+  double cosines_[4 * K];
 };
 
 Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double *phi_c,
