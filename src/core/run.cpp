@@ -676,10 +676,13 @@ class Loop {
     } else if constexpr (kQuietTabulated) {
       if (!weights && row.weight < 0) {
         // A tabulated model's row of one negative weight in the phase frame (the balanced
-        // network's): most targets are far in the queue, have not spiked lately and are not
-        // flagged due, so they do not ignore the input (a neuron due by its own key is near)
-        // unless at their blow-up (x + s >= T_I, O::ignores_at_spike's test, or at threshold by
-        // at_threshold's, x >= T_I - s: both go the general way); then the kick and the
+        // network's): most targets are far in the queue, have not spiked lately, are not
+        // flagged due and are not due by their own key (phase_key(x) <= due: usually a near
+        // neuron, but a spiker's own clock may be an ulp below the instant's clock an input
+        // set cur_key from, and the ties between are far when a bucket edge falls between
+        // them: an outside reviewer's finding), so they do not ignore the input unless at their
+        // blow-up (x + s >= T_I, O::ignores_at_spike's test, or at threshold by at_threshold's,
+        // x >= T_I - s: all go the general way); then the kick and the
         // threshold test are all there is to do, and a key that did not move
         // earlier keeps a far entry valid (as in deliver_batched; the kick map is a fit, so
         // a key that moved earlier by its rounding takes the general update). The others take
@@ -695,7 +698,7 @@ class Loop {
           Slot &slot = neuron[i];
           const double x0 = slot.state;
           if (__builtin_expect((tag_and_flags(slot) & quiet_mask) != 0 || x0 >= bound ||
-                                   x0 + clk >= period,
+                                   x0 + clk >= period || O::phase_key(x0) <= due,
                                0)) {
             visit<rec>(s, i, slot, t, no_refractory, kick_one);
             return;
