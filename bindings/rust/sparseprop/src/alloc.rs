@@ -95,9 +95,14 @@ unsafe extern "C" fn free_trampoline(ctx: *mut c_void, ptr: *mut c_void, size: u
 
 /// Drops the payload of a panic caught in a callback from C. Its `Drop` may panic too, and
 /// that panic must not unwind into C either (before Rust 1.81 that was undefined behaviour;
-/// since, an abort): such a payload is leaked instead.
-pub(crate) fn drop_panic_payload(payload: Box<dyn Any + Send>) {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(again);
+/// since, an abort): the new panic's payload is dropped in turn, and a chain of such payloads
+/// that does not end is cut after a few and leaked.
+pub(crate) fn drop_panic_payload(mut payload: Box<dyn Any + Send>) {
+    for _ in 0..8 {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(again) => payload = again,
+        }
     }
+    std::mem::forget(payload);
 }
