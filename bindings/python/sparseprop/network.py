@@ -307,9 +307,9 @@ class Synapses:
             else:
                 dst.weight = _float("weight", self.weight)
         else:
-            dst.k = self.k
-            dst.seed = self.seed
-            dst.weight = self.weight
+            dst.k = k
+            dst.seed = _u64("seed", self.seed)
+            dst.weight = _float("weight", self.weight)
 
 
 def _csr_arrays(row_ptr: Optional[ArrayLike], targets: Optional[ArrayLike],

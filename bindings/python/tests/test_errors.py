@@ -383,6 +383,10 @@ def test_the_synapses_constructor_checks_what_c_reads_behind_pointers():
     later.targets = tg[:2]
     with pytest.raises(sp.ArgumentError, match="targets has 2"):
         Network(3, drive=1.2, recurrent=later)
+    procedural = Synapses.procedural(2, seed=1, weight=-0.1)
+    procedural.k = -1  # (ctypes would wrap it to 2^32 - 1)
+    with pytest.raises(sp.ArgumentError, match="k = -1"):
+        Network(3, drive=1.2, recurrent=procedural)
 
 
 def test_wrong_types_are_type_errors_and_messages_name_the_keyword():
