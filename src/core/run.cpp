@@ -673,51 +673,50 @@ class Loop {
             if (!kPhase) __builtin_prefetch(&drives[targets[s]]);
           },
           one);
-    } else if constexpr (kQuietTabulated) {
-      if (!weights && row.weight < 0) {
-        // A tabulated model's row of one negative weight in the phase frame (the balanced
-        // network's): most targets are far in the queue, have not spiked lately, are not
-        // flagged due and are not due by their own key (phase_key(x) <= due: usually a near
-        // neuron, but a spiker's own clock may be an ulp below the instant's clock an input
-        // set cur_key from, and the ties between are far when a bucket edge falls between
-        // them: an outside reviewer's finding), so they do not ignore the input unless at their
-        // blow-up (x + s >= T_I, O::ignores_at_spike's test, or at threshold by at_threshold's,
-        // x >= T_I - s: all go the general way); then the kick and the
-        // threshold test are all there is to do, and a key that did not move
-        // earlier keeps a far entry valid (as in deliver_batched; the kick map is a fit, so
-        // a key that moved earlier by its rounding takes the general update). The others take
-        // the general path. The same states, keys and tape as kick_one for every target.
-        const uint64_t quiet_mask = slot_word(Queue::kNearTag, kSlotRecent | kSlotDue);
-        const double period = O::table(net_, drive0).period;
-        const double bound = O::threshold_phase(net_, drive0, clk);
-        const uint32_t *const targets = row.targets;
-        Slot *const neuron = neuron_;
-        const bool no_refractory = !(net_.t_ref > 0);
-        auto one = [&](uint32_t s) __attribute__((always_inline)) {
-          const uint32_t i = targets[s];
-          Slot &slot = neuron[i];
-          const double x0 = slot.state;
-          if (__builtin_expect((tag_and_flags(slot) & quiet_mask) != 0 || x0 >= bound ||
-                                   x0 + clk >= period || O::phase_key(x0) <= due,
-                               0)) {
-            visit<rec>(s, i, slot, t, no_refractory, kick_one);
-            return;
-          }
-          if (rec) tape.pre[tape.n_pre++] = x0;
-          const double x = O::apply(x0, row_kick);
-          slot.state = x;
-          if (__builtin_expect(x >= bound, 0))
-            mark_due(i, slot);
-          else if (__builtin_expect(O::phase_key(x) < O::phase_key(x0), 0))
-            queue_.update(i, O::phase_key(x));
-        };
-        walk(
-            row.count, 0, row.count, [&](uint32_t s) { __builtin_prefetch(&neuron[targets[s]]); },
-            one);
-        return;
-      }
-      each_target<rec>(row, 0, row.count, t, kick_one);
     } else {
+      if constexpr (kQuietTabulated) {
+        if (!weights && row.weight < 0) {
+          // A tabulated model's row of one negative weight in the phase frame (the balanced
+          // network's). Most targets are quiet: far in the queue, not recent, not flagged due,
+          // not due by their own key (phase_key(x) <= due: usually a near neuron, but a spiker's
+          // own clock may be an ulp below the clock an input set cur_key from, and the ties in
+          // between are far when a bucket edge falls there: an outside reviewer's finding), below
+          // the threshold (at_threshold's x >= T_I - s) and the blow-up (ignores_at_spike's
+          // x + s >= T_I). A quiet target does not ignore the input, so the kick and the threshold
+          // test are all there is to do, and a key that did not move earlier keeps its far entry
+          // valid (as in deliver_batched; the kick map is a fit, so a key moved earlier by its
+          // rounding takes the update). The others take kick_one. The same states, keys and tape
+          // as kick_one for every target.
+          const uint64_t quiet_mask = slot_word(Queue::kNearTag, kSlotRecent | kSlotDue);
+          const double period = O::table(net_, drive0).period;
+          const double bound = O::threshold_phase(net_, drive0, clk);
+          const uint32_t *const targets = row.targets;
+          Slot *const neuron = neuron_;
+          const bool no_refractory = !(net_.t_ref > 0);
+          auto one = [&](uint32_t s) __attribute__((always_inline)) {
+            const uint32_t i = targets[s];
+            Slot &slot = neuron[i];
+            const double x0 = slot.state;
+            if (__builtin_expect((tag_and_flags(slot) & quiet_mask) != 0 || x0 >= bound ||
+                                     x0 + clk >= period || O::phase_key(x0) <= due,
+                                 0)) {
+              visit<rec>(s, i, slot, t, no_refractory, kick_one);
+              return;
+            }
+            if (rec) tape.pre[tape.n_pre++] = x0;
+            const double x = O::apply(x0, row_kick);
+            slot.state = x;
+            if (__builtin_expect(x >= bound, 0))
+              mark_due(i, slot);
+            else if (__builtin_expect(O::phase_key(x) < O::phase_key(x0), 0))
+              queue_.update(i, O::phase_key(x));
+          };
+          walk(
+              row.count, 0, row.count, [&](uint32_t s) { __builtin_prefetch(&neuron[targets[s]]); },
+              one);
+          return;
+        }
+      }
       each_target<rec>(row, 0, row.count, t, kick_one);
     }
   }

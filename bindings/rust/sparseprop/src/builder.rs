@@ -455,18 +455,12 @@ impl<'a> NetworkBuilder<'a> {
         // eif() and custom() set the model: a later model() naming another one would leave
         // their parameters out of the description silently, where the C library refuses model
         // parameters that do not fit the model.
-        let stray = match self.model {
-            Model::Eif => self.custom.is_some().then_some("custom()"),
-            Model::Custom => self.eif.is_some().then_some("eif()"),
-            Model::Lif | Model::Qif => {
-                if self.eif.is_some() {
-                    Some("eif()")
-                } else if self.custom.is_some() {
-                    Some("custom()")
-                } else {
-                    None
-                }
-            }
+        let stray = if self.eif.is_some() && self.model != Model::Eif {
+            Some("eif()")
+        } else if self.custom.is_some() && self.model != Model::Custom {
+            Some("custom()")
+        } else {
+            None
         };
         if let Some(call) = stray {
             return Err(Error::new(
