@@ -409,9 +409,9 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
             (a watched neuron silent until then gets ``missing``; this also works without
             ``first_spike_of``). Default: True, but False with ``end_voltages``; True given
             without ``first_spike_of`` has nothing to wait for and raises ArgumentError.
-        end_voltages: also return every neuron's voltage where the simulation ended, as a
-            differentiable tensor of n values (its gradient enters the backward pass as dL/dV
-            at the end). A neuron that never spiked has no time to move, but its final voltage
+        end_voltages: a bool (anything else raises TypeError); True also returns every
+            neuron's voltage where the simulation ended, as a differentiable tensor of n
+            values (its gradient enters the backward pass as dL/dV at the end). A neuron that never spiked has no time to move, but its final voltage
             does: a loss can push it up (e.g. a silent label neuron in a first-spike
             classifier). By default the simulation then runs to ``t_end`` and the gradient is
             exact. With ``stop_early=True`` as well, it ends at ``t_end`` when a watched neuron
@@ -452,6 +452,8 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
     max_spikes = _u64("max_spikes", max_spikes)
     t_end = _float("t_end", t_end)  # (TypeError for a string, as Network.run)
     missing = _float("missing", missing)
+    if not isinstance(end_voltages, (bool, np.bool_)):  # ("no" or 0.5 are not flags)
+        raise TypeError(f"end_voltages must be a bool, not {type(end_voltages).__name__}")
     if input_channels is not None and input_times is None:
         raise ArgumentError(SP_ERR_ARGUMENT, "input_channels given without input_times")
     if input_times is None:

@@ -247,6 +247,11 @@ def test_errors_pass_through():
         with pytest.raises(TypeError):
             spt.spike_times(net, T_END, first_spike_of=[0], stop_early=bad)
     assert spt.spike_times(net, T_END, first_spike_of=torch.tensor([1])).shape == (1,)
+    # end_voltages is a flag: a string or a number is refused, not taken for its truth.
+    for bad in ("no", 0, 1.0, None, [False]):
+        with pytest.raises(TypeError, match="end_voltages must be a bool"):
+            spt.spike_times(net, T_END, first_spike_of=[0], end_voltages=bad)
+    assert len(spt.spike_times(net, T_END, first_spike_of=[0], end_voltages=np.bool_(True))) == 2
     # Not a network: TypeError (was AttributeError).
     for bad in ("net", None, net.to_bytes()):
         with pytest.raises(TypeError, match="sparseprop.Network"):
