@@ -6,6 +6,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace sp {
 namespace {
@@ -17,6 +18,17 @@ sp_status fail(sp_status status, const char *fmt, ...) {
   va_start(args, fmt);
   std::vsnprintf(g_message, sizeof g_message, fmt, args);
   va_end(args);
+  return status;
+}
+
+sp_status fail_prefixed(sp_status status, const char *prefix) {
+  const size_t cap = sizeof g_message, add = std::strlen(prefix);
+  if (add >= cap) return status;  // (never: the prefixes are short literals)
+  size_t keep = std::strlen(g_message);
+  if (keep > cap - 1 - add) keep = cap - 1 - add;
+  std::memmove(g_message + add, g_message, keep);
+  std::memcpy(g_message, prefix, add);
+  g_message[add + keep] = '\0';
   return status;
 }
 

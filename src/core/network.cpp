@@ -87,9 +87,11 @@ struct Shape {
   size_t table_bytes[Ops<Tabulated>::kMaxTables];
 };
 
-// *tables: whether the phase tables could be measured (a loaded network's come from its file,
-// and its description has no callback: the caller then ignores it).
-Shape shape_of(const sp_network_desc &d, sp_status *tables) {
+// *tables: whether the phase tables could be measured. A loaded network's come from its file
+// (with_tables false): they are not measured here, where the description's placeholder drive
+// would make a tabulated model's builder fail and format a message nobody reads (printf's
+// floating-point path is the deepest stack of a load: see the header's Memory paragraph).
+Shape shape_of(const sp_network_desc &d, sp_status *tables, bool with_tables = true) {
   Shape s{};
   s.n = d.n;
   s.n_inputs = d.n_inputs;
@@ -112,6 +114,8 @@ Shape shape_of(const sp_network_desc &d, sp_status *tables) {
   s.compact = d.n >= s.compact_min_n && !network_compact_refusal(d, drives_equal, d.v0 == nullptr);
   // (validate() has measured the tables once already; a custom F that is not deterministic
   // can still fail here, and the network must not be carved without them.)
+  *tables = SP_OK;
+  if (!with_tables) return s;
   *tables = with_model(d.model, [&](auto m) {
     return Ops<decltype(m)>::desc_tables(d, s.table_drive, s.table_bytes, &s.n_tables);
   });
@@ -434,7 +438,7 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
     d.recurrent.row_ptr = nullptr;
     d.inputs.row_ptr = nullptr;
     sp_status no_tables;  // (the file's tables are used)
-    shape = shape_of(d, &no_tables);
+    shape = shape_of(d, &no_tables, false);
     shape.rec_explicit = fill->rec_explicit;
     shape.in_explicit = d.n_inputs && fill->in_explicit;
     shape.rec_nnz = shape.rec_explicit ? fill->rec_nnz : 0;

@@ -761,13 +761,16 @@ sp_status peek_table_section(Reader &r, uint64_t at, uint64_t room, TableSection
                 "not a valid saved network: tables: count %u, reserved %u: must be 1 to %u, "
                 "and 0",
                 t->count, reserved, Ops<Tabulated>::kMaxTables);
-  unsigned char entries[kTableEntryBytes * Ops<Tabulated>::kMaxTables];
   const uint64_t entry_bytes = kTableEntryBytes * t->count;
-  if (room - sizeof head < entry_bytes || !r.peek(at + sizeof head, entries, entry_bytes))
+  if (room - sizeof head < entry_bytes)
     return format_error("truncated or inconsistent sections (tables)");
-  Reader e(entries, entry_bytes, 0, entry_bytes);
   uint64_t left = room - sizeof head - entry_bytes;
   for (uint32_t k = 0; k < t->count; ++k) {
+    // (One entry at a time: a buffer for all of them would be 1 KiB more of a load's stack.)
+    unsigned char entry[kTableEntryBytes];
+    if (!r.peek(at + sizeof head + kTableEntryBytes * k, entry, sizeof entry))
+      return format_error("truncated or inconsistent sections (tables)");
+    Reader e(entry, sizeof entry, 0, sizeof entry);
     t->drive[k] = e.f64();
     uint64_t bytes = e.u64();
     if (!std::isfinite(t->drive[k]) || (k > 0 && !(t->drive[k] > t->drive[k - 1])))
@@ -1082,11 +1085,8 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
 
   Network *net = nullptr;
   sp_status s = network_create_filled(&d, fill, &net);
-  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED || s == SP_ERR_NUMERIC) {
-    char why[400];
-    std::snprintf(why, sizeof why, "%s", last_error());
-    return fail(SP_ERR_FORMAT, "not a valid saved network: %s", why);
-  }
+  if (s == SP_ERR_ARGUMENT || s == SP_ERR_UNSUPPORTED || s == SP_ERR_NUMERIC)
+    return fail_prefixed(SP_ERR_FORMAT, "not a valid saved network: ");
   if (s != SP_OK) return s;
   // From here on every refusal destroys the network.
   auto refuse = [&](sp_status status) {

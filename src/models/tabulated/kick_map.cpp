@@ -41,6 +41,18 @@ DoubleDouble mul(DoubleDouble x, double c) {
   const double e = std::fma(x.hi, c, -p);  // (exact: the product's rounding error)
   return two_sum(p, e + x.lo * c);
 }
+// Monomial coefficients of the Chebyshev polynomials T_j, j < N (exact integers):
+// coefficient(j, p) multiplies u^p. A constant table, not an N x N array on the stack.
+struct Monomials {
+  double c[N][N] = {};
+  constexpr Monomials() {
+    c[0][0] = 1;
+    if (N > 1) c[1][1] = 1;
+    for (uint32_t j = 2; j < N; ++j)
+      for (uint32_t p = 0; p < N; ++p) c[j][p] = (p ? 2 * c[j - 1][p - 1] : 0) - c[j - 2][p];
+  }
+};
+constexpr Monomials kMono;
 }  // namespace
 
 uint32_t kick_map_build(const Table &t, double w, KickMap *m) {
@@ -58,12 +70,6 @@ uint32_t kick_map_build(const Table &t, double w, KickMap *m) {
   double node[M], cosines[4 * M];
   for (uint32_t k = 0; k < M; ++k) node[k] = std::cos(kPi * (k + 0.5) / M);
   for (uint32_t q = 0; q < 4 * M; ++q) cosines[q] = std::cos(kPi * q / (2 * M)) * 2.0 / M;
-  // Monomial coefficients of T_j (exact integers): mono[j][p] is the coefficient of u^p.
-  double mono[N][N] = {};
-  mono[0][0] = 1;
-  if (N > 1) mono[1][1] = 1;
-  for (uint32_t j = 2; j < N; ++j)
-    for (uint32_t p = 0; p < N; ++p) mono[j][p] = (p ? 2 * mono[j - 1][p - 1] : 0) - mono[j - 2][p];
   auto kick = [&](double phi) { return t.phase(t.voltage(phi) + w); };
   uint32_t resolved = 0;
   for (uint32_t i = 0; i < kKickSegments; ++i) {
@@ -99,7 +105,7 @@ uint32_t kick_map_build(const Table &t, double w, KickMap *m) {
     // 2^(N-2), and the terms cancel): first in u, then a_p u^p = a_p (2t - 1)^p expanded.
     DoubleDouble in_u[N], in_t[N];
     for (uint32_t p = 0; p < N; ++p)
-      for (uint32_t j = p; j < N; ++j) in_u[p] = add(in_u[p], mul({ch[j], 0}, mono[j][p]));
+      for (uint32_t j = p; j < N; ++j) in_u[p] = add(in_u[p], mul({ch[j], 0}, kMono.c[j][p]));
     for (uint32_t p = 0; p < N; ++p) {
       double binom = 1;  // C(p, q), an integer below 2^7 (exact)
       for (uint32_t q = 0; q <= p; ++q) {

@@ -19,6 +19,53 @@ constexpr double kPi = 3.14159265358979323846;
 // relative error of about 1e-16 over every coefficient), so nothing resolvable is left out.
 constexpr double kTol = 0x1p-50;
 constexpr int kMaxDepth = 52;
+
+// The pending spans of a depth-first bisection run from an anchor outward (the table's
+// sweeps): a split pushes the far half, then the near one. Each pending span then starts where
+// the one above it ends, so only its far end and depth are kept; its near end is the far end
+// of the span finished last. A third of an {a, b, depth} stack's bytes: the builder nests two
+// of these, and every call must fit a small thread stack (the header's Memory paragraph).
+struct Span {
+  double a, b;
+  int depth;
+};
+
+class Bisection {
+ public:
+  explicit Bisection(bool ascending) : ascending_(ascending) {}
+  bool empty() const { return top_ == 0; }
+  // A new range to bisect, the stack being empty.
+  void start(double a, double b) {
+    near_ = ascending_ ? a : b;
+    push(ascending_ ? b : a, 0);
+  }
+  // Takes the top span: [*a, *b], split *depth times.
+  void pop(double *a, double *b, int *depth) {
+    --top_;
+    far_now_ = far_[top_];
+    *a = ascending_ ? near_ : far_now_;
+    *b = ascending_ ? far_now_ : near_;
+    *depth = depth_[top_];
+  }
+  // The span taken last is tabulated: the next one starts at its far end.
+  void finish() { near_ = far_now_; }
+  // Or it is split at m: its two halves, the near one on top.
+  void split(double m, int depth) {
+    push(far_now_, depth + 1);
+    push(m, depth + 1);
+  }
+
+ private:
+  void push(double far, int depth) {
+    far_[top_] = far;
+    depth_[top_++] = static_cast<unsigned char>(depth);
+  }
+  double far_[kMaxDepth + 2];
+  unsigned char depth_[kMaxDepth + 2];
+  int top_ = 0;
+  double near_ = 0, far_now_ = 0;
+  const bool ascending_;
+};
 // EIF: below V_T - kLinearBelow D_T the exponential term is under exp(-40) = 4.2e-18 of D_T.
 constexpr double kLinearBelow = 40.0;
 // EIF tail: the series is used where u max(1, |L|) <= kTailSmall (first omitted term
@@ -463,26 +510,25 @@ bool Builder::ends_agree(double a, double b, bool tail, const double *c, double 
 // order of increasing distance from the anchor. *phi_end is phi at the far end.
 bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, double dphi0,
                     double *phi_end, double *dphi_end) {
-  struct Span {
-    double a, b;
-    int depth;
-  };
-  Span stack[kMaxDepth + 2 + kCustomPieces];
-  int top = 0;
+  Bisection spans(ascending);
   // A custom F is a black box: the fit sees it only at its nodes, so a custom range starts as
   // kCustomPieces equal pieces (halved further where needed), which bounds the nodes' spacing
-  // from the start (see kCustomPieces). Pushed so that the piece at the anchor comes first.
+  // from the start (see kCustomPieces). The piece at the anchor comes first, each tabulated
+  // whole (depth first) before the next.
   int pieces = p_.kind == TableKind::kCustom ? kCustomPieces : 1;
   double w = (b - a) / pieces;
   for (int j = 1; j < pieces; ++j)  // (a range of a few ulps stays whole)
     if (!(a + w * (j - 1) < a + w * j)) pieces = 1, w = b - a;
-  for (int k = 0; k < pieces; ++k) {
-    const int j = ascending ? pieces - 1 - k : k;
-    stack[top++] = Span{j == 0 ? a : a + w * j, j == pieces - 1 ? b : a + w * (j + 1), 0};
-  }
+  int next_piece = 0;
   double cum = phi0, dcum = dphi0;
-  while (top > 0) {
-    const Span s = stack[--top];
+  while (!spans.empty() || next_piece < pieces) {
+    if (spans.empty()) {
+      const int j = ascending ? next_piece : pieces - 1 - next_piece;
+      ++next_piece;
+      spans.start(j == 0 ? a : a + w * j, j == pieces - 1 ? b : a + w * (j + 1));
+    }
+    Span s;
+    spans.pop(&s.a, &s.b, &s.depth);
     double rate_c[K], phi_c[KI], dphi_c[KI];
     const Fit f = fit(s.a, s.b, tail, rate_c, phi_c, dphi_c);
     if (f == Fit::kFailed) return false;
@@ -504,16 +550,10 @@ bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, 
                     v, p_.drive);
         return false;
       }
-      // The half nearer the anchor is processed first.
-      if (ascending) {
-        stack[top++] = Span{m, s.b, s.depth + 1};
-        stack[top++] = Span{s.a, m, s.depth + 1};
-      } else {
-        stack[top++] = Span{s.a, m, s.depth + 1};
-        stack[top++] = Span{m, s.b, s.depth + 1};
-      }
+      spans.split(m, s.depth);  // (the half nearer the anchor is processed first)
       continue;
     }
+    spans.finish();
     // Shift the series so they take the accumulated values at the anchor-side end.
     double odd = 0, all = 0, dodd = 0, dall = 0;
     for (uint32_t j = 1; j <= K; ++j) {
@@ -594,16 +634,12 @@ bool Builder::emit_fwd(bool ascending, bool tail, double a, double b, const doub
 // derivative in V).
 bool Builder::invert(const double *phi_c, const double *rate_c, double a, double b, double pa,
                      double pb, bool ascending) {
-  struct Span {
-    double a, b;
-    int depth;
-  };
-  Span stack[kMaxDepth + 2];
-  int top = 0;
-  stack[top++] = Span{pa, pb, 0};
+  Bisection spans(ascending);
+  spans.start(pa, pb);
   const double vmid = 0.5 * (a + b), vh = 0.5 * (b - a);
-  while (top > 0) {
-    const Span s = stack[--top];
+  while (!spans.empty()) {
+    Span s;
+    spans.pop(&s.a, &s.b, &s.depth);
     const double mid = 0.5 * (s.a + s.b), h = 0.5 * (s.b - s.a);
     // The values' own rounding sets the scale: |V|, and G |phi| (a phase rounded by one unit
     // moves V by G units of the phase).
@@ -643,15 +679,10 @@ bool Builder::invert(const double *phi_c, const double *rate_c, double a, double
                     p_.drive);
         return false;
       }
-      if (ascending) {
-        stack[top++] = Span{m, s.b, s.depth + 1};
-        stack[top++] = Span{s.a, m, s.depth + 1};
-      } else {
-        stack[top++] = Span{s.a, m, s.depth + 1};
-        stack[top++] = Span{m, s.b, s.depth + 1};
-      }
+      spans.split(m, s.depth);
       continue;
     }
+    spans.finish();
     uint32_t &count = ascending ? inv_up : inv_down;
     if (!as_planned(count, ascending ? kInvUp : kInvDown)) return false;
     if (count >= kMaxSegments) {
@@ -872,11 +903,18 @@ size_t table_bytes(const TableParams &p, TableError *err) {
 const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableError *err) {
   if (err) err->status = TableStatus::kOk, err->message[0] = 0;
   if (!check_params(p, err)) return nullptr;
-  // The counting pass tells where the sweep below reset starts writing.
-  Builder count(p, nullptr, nullptr, err);
-  if (!count.run(nullptr)) return nullptr;
-  const uint32_t n_fwd = count.fwd_up + count.fwd_down, n_inv = count.inv_up + count.inv_down;
-  const Layout l = layout(n_fwd, n_inv, count.tail_n);
+  // The counting pass tells where the sweep below reset starts writing. (Its builder is gone
+  // before the writing one is made: the two never share the stack.)
+  uint32_t planned[5];
+  {
+    Builder count(p, nullptr, nullptr, err);
+    if (!count.run(nullptr)) return nullptr;
+    const uint32_t counted[5] = {count.fwd_up, count.fwd_down, count.inv_up, count.inv_down,
+                                 count.tail_n};
+    std::memcpy(planned, counted, sizeof planned);
+  }
+  const uint32_t n_fwd = planned[0] + planned[1], n_inv = planned[2] + planned[3];
+  const Layout l = layout(n_fwd, n_inv, planned[4]);
   if (!mem || bytes != sizeof(Table) + l.total * sizeof(double) ||
       reinterpret_cast<uintptr_t>(mem) % alignof(double) != 0) {
     set_error(err, TableStatus::kArgument,
@@ -886,11 +924,9 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
     return nullptr;
   }
   Table *t = static_cast<Table *>(mem);
-  const uint32_t lower[2] = {count.fwd_down, count.inv_down};
+  const uint32_t lower[2] = {planned[1], planned[3]};
   Builder build(p, reinterpret_cast<double *>(t + 1), lower, err);
   build.lay = l;
-  const uint32_t planned[5] = {count.fwd_up, count.fwd_down, count.inv_up, count.inv_down,
-                               count.tail_n};
   build.planned = planned;
   if (!build.run(t)) return nullptr;
   const uint32_t made[5] = {build.fwd_up, build.fwd_down, build.inv_up, build.inv_down,
