@@ -306,8 +306,19 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
     uint64_t count = count_of(net, p);
     for (uint64_t i = 0; i < count; ++i) {
       if (std::isfinite(g[i])) continue;
-      double bad = g[i];
+      const double bad = g[i];
+      // (The copy's value of this gradient, from before the pass.)
+      double before;
+      std::memcpy(&before, reinterpret_cast<const unsigned char *>(g + i) + half, sizeof before);
       std::memcpy(grads, grads + half, half);
+      if (before != 0.0)
+        // The pass adds to a running total: its own term or the sum may have overflowed.
+        return fail(SP_ERR_NUMERIC,
+                    "the gradient %s[%llu] = %g is not finite: this pass added to the %.17g "
+                    "accumulated before it, and its own term or the sum overflowed (an exp or "
+                    "a product in the backward pass; sp_zero_grads first tells which): no "
+                    "gradient was accumulated, the recording is kept",
+                    param_name(p), static_cast<unsigned long long>(i), bad, before);
       return fail(SP_ERR_NUMERIC,
                   "the gradient %s[%llu] = %g is not finite (an exp or a product overflowed in "
                   "the backward pass): no gradient was accumulated, the recording is kept",

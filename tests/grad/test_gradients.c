@@ -1159,6 +1159,65 @@ static void test_accumulation_and_zero(void **state) {
   sp_network_destroy(p.net);
 }
 
+/* The largest |gradient| of any kind now accumulated. */
+static double largest_gradient(sp_network *net) {
+  const sp_param kinds[] = {SP_PARAM_WEIGHTS, SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES, SP_PARAM_V0};
+  double g[MAX_N * MAX_N], top = 0;
+  size_t k, i, len;
+  for (k = 0; k < 4; ++k) {
+    assert_int_equal(sp_param_count(net, kinds[k], &len), SP_OK);
+    assert_true(len <= MAX_N * MAX_N);
+    assert_int_equal(sp_get_grads(net, kinds[k], g, len), SP_OK);
+    for (i = 0; i < len; ++i)
+      if (fabs(g[i]) > top) top = fabs(g[i]);
+  }
+  return top;
+}
+
+/* Passes added without sp_zero_grads until the running total overflows: the refusal says the
+   sum may be what overflowed (the pass alone is finite) and what was there before, and keeps
+   the recording and the total. (The message blamed the pass's exps and products.) */
+static void test_running_total_overflow(void **state) {
+  static problem p;
+  sp_spike buf[MAX_SPIKES + 1];
+  size_t count = 0, s;
+  double scale, before, after;
+  int pass;
+  (void)state;
+  build(&p, &cases[0]);
+  record_and_backward(&p); /* (and the gradients of these losses, to scale them) */
+  /* Each pass then contributes at most 2^1020 (5.6e306) to a gradient (its intermediate terms
+     stay finite, 2^3 below the largest double): about the 16th overflows the sum. */
+  scale = 0x1p1020 / largest_gradient(p.net);
+  for (s = 0; s < p.n_spikes; ++s) p.dl_dt[s] *= scale;
+  for (s = 0; s < p.c->n; ++s) p.dl_dv[s] *= scale;
+  assert_int_equal(sp_zero_grads(p.net), SP_OK);
+  for (pass = 1;; ++pass) {
+    sp_status st;
+    assert_int_equal(sp_rewind(p.net), SP_OK);
+    queue_inputs(&p);
+    assert_int_equal(sp_record(p.net, MAX_SPIKES), SP_OK);
+    run_horizon(&p, buf, &count);
+    assert_int_equal(count, p.n_spikes);
+    before = largest_gradient(p.net);
+    st = sp_backward(p.net, p.dl_dt, count, p.dl_dv);
+    if (st == SP_OK && pass < 40) continue;
+    assert_int_equal(st, SP_ERR_NUMERIC);
+    assert_true(pass >= 14);
+    assert_non_null(strstr(sp_last_error(), "accumulated before it"));
+    assert_non_null(strstr(sp_last_error(), "the sum overflowed"));
+    after = largest_gradient(p.net);
+    assert_true(after == before && before > 1.5e308);
+    /* The recording is kept: from zero, the same pass is finite. */
+    assert_int_equal(sp_zero_grads(p.net), SP_OK);
+    assert_int_equal(sp_backward(p.net, p.dl_dt, count, p.dl_dv), SP_OK);
+    after = largest_gradient(p.net);
+    assert_true(after > 0x1p1019 && after <= 0x1p1020 * (1 + 1e-9));
+    break;
+  }
+  sp_network_destroy(p.net);
+}
+
 static void test_backward_rejections(void **state) {
   static problem p;
   sp_spike buf[MAX_SPIKES + 1];
@@ -1222,6 +1281,7 @@ int main(void) {
       cmocka_unit_test(test_end_voltage_at_a_blow_up),
       cmocka_unit_test(test_end_voltage_of_a_neuron_reset_at_the_end),
       cmocka_unit_test(test_accumulation_and_zero),
+      cmocka_unit_test(test_running_total_overflow),
       cmocka_unit_test(test_backward_rejections),
   };
   return cmocka_run_group_tests_name("gradients", tests, NULL, NULL);
