@@ -171,7 +171,8 @@ class SynLoop {
     net_.refr_end[j] = r;
     slot.flags = kSlotRecent | net_.instant_stamp << kStampShift;
     LifSyn::Clock cr = r == t ? c : clock_of(net_, r);
-    slot.state = LifSyn::reset_a(net_.syn_aux[j].b, net_.drive[j], sh_, cr);
+    const double v_after = r == t ? unheld_reset_voltage(j, t, c) : 0.0;
+    slot.state = LifSyn::reset_a(net_.syn_aux[j].b, net_.drive[j], sh_, cr) + v_after * cr.em;
     net_.syn_aux[j].stale = 0;
     net_.spike_queue.update_top(key_from(net_, j, r, cr));
     Row row = synapse_row(net_.recurrent, j, net_.n, net_.scratch);
@@ -294,6 +295,26 @@ class SynLoop {
         if (!is_held) raise_key(i, net_.spike_queue.key_of(i), t, to_local);
       }
     }
+  }
+
+  // Neuron j's voltage just after its reset at t (no refractory period), t being its spike
+  // time rounded to a double. The exact crossing t* is a fraction of an ulp of t away, and the
+  // reset there leaves V(t) = (I + J)/tau (t - t*) at t, to first order: (V(t) - 1) times the
+  // slopes' ratio after and before the crossing, (I + J)/(I + J - 1). A reset to 0 at t would
+  // feed t's rounding into every later spike, by up to (I + J)/tau half an ulp of t in V: with
+  // a large, fast synaptic current (tau_syn << tau) thousands of times the precision of a spike
+  // time. 0 where V(t) is not within a few ulps of t of the crossing (a neuron due since an
+  // earlier time spikes at now()), the slope before it is not positive, or the correction is
+  // not small (t resolves tau too coarsely for it to mean anything).
+  double unheld_reset_voltage(uint32_t j, double t, const LifSyn::Clock &c) const {
+    const double b = net_.syn_aux[j].b, drive = net_.drive[j];
+    const double over = LifSyn::voltage(net_.neuron[j].state, b, drive, sh_, c) - 1.0;
+    const double after = drive + LifSyn::current(b, sh_, c), before = after - 1.0;
+    if (!(before > 0.0) || over == 0.0) return 0.0;
+    const double ulp_t = std::nextafter(std::fabs(t), INFINITY) - std::fabs(t);
+    if (!(std::fabs(over) <= 4.0 * before * sh_.inv_m * ulp_t)) return 0.0;
+    const double v = over * (after / before);
+    return std::fabs(v) <= 0x1p-20 ? v : 0.0;
   }
 
   // Multipliers from co-moving coordinates to the local form at the current event's clock.

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,12 +262,125 @@ static void test_refractory(void **state) {
   run_ratio(1.0, 0.0007, 17);
 }
 
+/* One neuron, a strong fast input (tau_syn << tau): a burst of spikes while J is large, then
+   free-running ones. Its spike times against the exact solution in long double (closed form
+   between events: tau V' = I + J - V, J = J0 exp(-s/tau_syn); crossings bracketed on a
+   geometric grid and bisected; each reset at the exact crossing), within 4 times the header's
+   precision for a neuron on its own, 8 ulps of t plus 4 x 2^-52 tau (the input's rounding of
+   the state comes on top; measured: at most 0.93 of it). The engine reset to V = 0 at the spike
+   time rounded to a double, which moved every spike after the burst by (I + J)/tau times half
+   an ulp of a burst spike's time in V: 1.1e-13 s, 3,000 times that precision, at tau_syn =
+   1e-4 tau (32 times at 1e-2). */
+typedef struct exact_neuron {
+  long double tau, tau_s, drive, t0, v0, j0; /* state (v0, j0) at t0 */
+} exact_neuron;
+
+static long double exact_v(const exact_neuron *e, long double s) {
+  const long double a = e->j0 * e->tau_s / (e->tau_s - e->tau);
+  return e->drive + a * expl(-s / e->tau_s) + (e->v0 - e->drive - a) * expl(-s / e->tau);
+}
+
+/* The first crossing of V = 1 after t0 within `horizon` (s from t0), or -1. */
+static long double exact_crossing(const exact_neuron *e, long double horizon) {
+  long double lo = 0, hi = -1, s;
+  int k, it;
+  for (k = 90; k >= 0; --k) {
+    s = ldexpl(horizon, -k);
+    if (exact_v(e, s) >= 1) {
+      hi = s;
+      break;
+    }
+    lo = s;
+  }
+  if (hi < 0) return -1;
+  for (it = 0; it < 200 && lo < hi; ++it) {
+    const long double mid = lo + (hi - lo) / 2;
+    if (mid <= lo || mid >= hi) break;
+    if (exact_v(e, mid) >= 1)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  return hi;
+}
+
+static void check_fast_burst(double ratio, double w, double drive) {
+  const double tau = 0.01, t_in = 0.013, t_end = 0.2;
+  sp_network_desc d;
+  sp_network *net;
+  uint64_t row[2] = {0, 1};
+  uint32_t target = 0;
+  double v0 = 0.9, worst = 0;
+  sp_spike out[64];
+  size_t count = 0, k;
+  exact_neuron e;
+  int input_done = 0;
+  sp_network_desc_init(&d, sizeof d);
+  d.n = 1;
+  d.tau = tau;
+  d.tau_syn = tau * ratio;
+  d.drive = drive;
+  d.v0 = &v0;
+  d.n_inputs = 1;
+  d.inputs.row_ptr = row;
+  d.inputs.targets = &target;
+  d.inputs.weight = w;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_input(net, 0, t_in), SP_OK);
+  assert_int_equal(sp_run(net, t_end, out, 64, &count), SP_OK);
+  assert_true(count > 8 && count < 64);
+  e.tau = tau;
+  e.tau_s = d.tau_syn;
+  e.drive = drive;
+  e.t0 = 0;
+  e.v0 = v0;
+  e.j0 = 0;
+  for (k = 0; k < count; ++k) {
+    long double t, err, bound;
+    for (;;) {
+      const long double until = input_done ? (long double)t_end : (long double)t_in;
+      const long double s = exact_crossing(&e, until - e.t0);
+      if (s >= 0) {
+        t = e.t0 + s;
+        e.j0 *= expl(-s / e.tau_s);
+        e.t0 = t;
+        e.v0 = 0;
+        break;
+      }
+      assert_false(input_done); /* (the reference has as many spikes as the engine) */
+      e.v0 = exact_v(&e, t_in - e.t0);
+      e.j0 = e.j0 * expl(-(t_in - e.t0) / e.tau_s) + (long double)w * tau / d.tau_syn;
+      e.t0 = t_in;
+      input_done = 1;
+    }
+    err = fabsl((long double)out[k].t - t);
+    bound = 8 * (nextafter(out[k].t, INFINITY) - out[k].t) + 4 * ldexp(tau, -52);
+    if ((double)(err / bound) > worst) worst = (double)(err / bound);
+    if (err > 4 * bound)
+      fail_msg("tau_syn/tau = %g, w = %g: spike %zu at %.17g, exact %.20Lg: off by %.3Lg, "
+               "%.1Lf times the precision",
+               ratio, w, k, out[k].t, t, err, err / bound);
+  }
+  printf("# fast burst, tau_syn/tau = %g, w = %g: %zu spikes, worst error %.2f of the "
+         "precision\n",
+         ratio, w, count, worst);
+  sp_network_destroy(net);
+}
+
+static void test_fast_synapse_burst(void **state) {
+  (void)state;
+  if (LDBL_MANT_DIG < 64) skip(); /* (long double is a double here: no exact reference) */
+  check_fast_burst(1e-4, 5.0, 1.1);
+  check_fast_burst(1e-2, 5.0, 1.1);
+  check_fast_burst(1e-3, 3.0, 1.5);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ratio_1),           cmocka_unit_test(test_ratio_half),
       cmocka_unit_test(test_ratio_quarter),     cmocka_unit_test(test_ratio_013),
       cmocka_unit_test(test_ratio_2),           cmocka_unit_test(test_refractory),
-      cmocka_unit_test(test_shared_inhibition),
+      cmocka_unit_test(test_shared_inhibition), cmocka_unit_test(test_fast_synapse_burst),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
