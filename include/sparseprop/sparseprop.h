@@ -1203,7 +1203,11 @@ SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *l
  *             SP_ERR_NOMEM: the allocator returned NULL.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
  * Allocates:  through a: the network (as sp_network_create), one block; the bytes are
- *             decoded in place, without a temporary copy.
+ *             decoded in place, without a temporary copy. Its size follows the file's fields,
+ *             not only its length: every neuron's state is in the file, but the input queue's
+ *             capacity (up to 2^24 entries) is a number, so a crafted file of a few hundred
+ *             bytes can ask for some 335 MB (an outside fuzzer's). With bytes from an untrusted
+ *             source, pass an allocator that caps the size.
  * Threads:    any thread.
  */
 SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
@@ -1252,7 +1256,9 @@ SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCE
  *             (checksum computed on the way, every value checked as sp_load checks it), so
  *             loading needs no memory the size of the file besides the network itself. The
  *             file is read once; a file that fails a check is read to its end first, so that
- *             a corrupted one is reported as a checksum mismatch.
+ *             a corrupted one is reported as a checksum mismatch. A crafted file can ask for
+ *             a network far bigger than itself, as with sp_load; sp_load_file has no
+ *             allocator argument: for untrusted files, read them and use sp_load with one.
  * Threads:    any thread.
  */
 SP_API sp_status sp_load_file(const char *path, sp_network **out) SP_NOEXCEPT;
