@@ -136,7 +136,7 @@
  * time, the storage comes with the thread.)
  * Stack: every call runs in a 16 KiB thread stack (glibc's PTHREAD_STACK_MIN) below 2 KiB of
  * the caller's own frames (release build, x86-64, measured by running each in such threads).
- * The deepest calls load or create an EIF or custom network (about 8.6 and 7.6 KiB, the
+ * The deepest calls load or create an EIF or custom network (about 8.4 and 7.5 KiB, the
  * tables and their kick maps); glibc keeps a thread's descriptor and static TLS in the same
  * 16 KiB (about 4.4 KiB for a C program linking this library and libc). The dynamic loader's
  * lazy binding of a C library function at its first call in the process takes a few KiB
