@@ -1057,9 +1057,10 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *               n_spikes > 0, a value of dl_dt or dl_dv_end not finite;
  *             SP_ERR_NUMERIC when a gradient is not finite (e.g. a product overflowing with
  *               a huge dl_dt, or the sum with the gradients accumulated before: the message
- *               then gives that earlier value), a LIF gradient is carried across a refractory period of
- *               about 700 tau or more (above), or dl_dv_end[i] is not 0 for an EIF or
- *               custom neuron at its blow-up (V = +inf) at now() (checked before the sweep).
+ *               then gives that earlier value), a LIF gradient is carried across a
+ *               refractory period of about 700 tau or more (above), or dl_dv_end[i] is not 0
+ *               for an EIF or custom neuron at its blow-up (V = +inf) at now() (checked
+ *               before the sweep).
  *             The checks run in this order and the first failing one is returned: a call
  *             with nothing recorded is SP_ERR_STATE whatever its arguments.
  * On failure: nothing is accumulated and the recording is kept (the call can be repeated,
