@@ -411,12 +411,13 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
             without ``first_spike_of`` has nothing to wait for and raises ArgumentError.
         end_voltages: a bool (anything else raises TypeError); True also returns every
             neuron's voltage where the simulation ended, as a differentiable tensor of n
-            values (its gradient enters the backward pass as dL/dV at the end). A neuron that never spiked has no time to move, but its final voltage
-            does: a loss can push it up (e.g. a silent label neuron in a first-spike
-            classifier). By default the simulation then runs to ``t_end`` and the gradient is
-            exact. With ``stop_early=True`` as well, it ends at ``t_end`` when a watched neuron
-            stays silent, else at the spike that completes the watched set: the voltages are
-            taken there, and their gradient includes that stop time's own movement (dV/dt
+            values (its gradient enters the backward pass as dL/dV at the end). A neuron that
+            never spiked has no time to move, but its final voltage does: a loss can push it
+            up (e.g. a silent label neuron in a first-spike classifier). By default the
+            simulation then runs to ``t_end`` and the gradient is exact. With
+            ``stop_early=True`` as well, it ends at ``t_end`` when a watched neuron stays
+            silent, else at the spike that completes the watched set: the voltages are taken
+            there, and their gradient includes that stop time's own movement (dV/dt
             times its gradient; exact either way). QIF: a neuron that spiked at the instant
             the simulation ends (with ``stop_early``, always the one completing the set) is
             at its reset, V = -inf, read as a huge negative number (sqrt(I) tan(x/2) at its

@@ -20,16 +20,17 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kTol = 0x1p-50;
 constexpr int kMaxDepth = 52;
 
-// The pending spans of a depth-first bisection run from an anchor outward (the table's
-// sweeps): a split pushes the far half, then the near one. Each pending span then starts where
-// the one above it ends, so only its far end and depth are kept; its near end is the far end
-// of the span finished last. A third of an {a, b, depth} stack's bytes: the builder nests two
-// of these, and every call must fit a small thread stack (the header's Memory paragraph).
+// A span [a, b] of a bisection, split `depth` times.
 struct Span {
   double a, b;
   int depth;
 };
 
+// The pending spans of a depth-first bisection run from an anchor outward (the table's
+// sweeps): a split pushes the far half, then the near one. Each pending span then starts where
+// the one above it ends, so only its far end and depth are kept; its near end is the far end
+// of the span finished last. A third of a Span stack's bytes: the builder nests two of these,
+// and every call must fit a small thread stack (the header's Memory paragraph).
 class Bisection {
  public:
   explicit Bisection(bool ascending) : ascending_(ascending) {}
@@ -39,13 +40,11 @@ class Bisection {
     near_ = ascending_ ? a : b;
     push(ascending_ ? b : a, 0);
   }
-  // Takes the top span: [*a, *b], split *depth times.
-  void pop(double *a, double *b, int *depth) {
+  // Takes the top span.
+  Span pop() {
     --top_;
     far_now_ = far_[top_];
-    *a = ascending_ ? near_ : far_now_;
-    *b = ascending_ ? far_now_ : near_;
-    *depth = depth_[top_];
+    return ascending_ ? Span{near_, far_now_, depth_[top_]} : Span{far_now_, near_, depth_[top_]};
   }
   // The span taken last is tabulated: the next one starts at its far end.
   void finish() { near_ = far_now_; }
@@ -527,8 +526,7 @@ bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, 
       ++next_piece;
       spans.start(j == 0 ? a : a + w * j, j == pieces - 1 ? b : a + w * (j + 1));
     }
-    Span s;
-    spans.pop(&s.a, &s.b, &s.depth);
+    const Span s = spans.pop();
     double rate_c[K], phi_c[KI], dphi_c[KI];
     const Fit f = fit(s.a, s.b, tail, rate_c, phi_c, dphi_c);
     if (f == Fit::kFailed) return false;
@@ -638,8 +636,7 @@ bool Builder::invert(const double *phi_c, const double *rate_c, double a, double
   spans.start(pa, pb);
   const double vmid = 0.5 * (a + b), vh = 0.5 * (b - a);
   while (!spans.empty()) {
-    Span s;
-    spans.pop(&s.a, &s.b, &s.depth);
+    const Span s = spans.pop();
     const double mid = 0.5 * (s.a + s.b), h = 0.5 * (s.b - s.a);
     // The values' own rounding sets the scale: |V|, and G |phi| (a phase rounded by one unit
     // moves V by G units of the phase).
