@@ -453,9 +453,9 @@ typedef struct sp_network_desc {
                                  a delta synapse of weight w); V is continuous (no input makes
                                  a neuron spike at its time, none is ignored: V is held at 0
                                  for t_ref while J integrates; a neuron reaching V = 1 at t
-                                 spikes at t even if an input at t lowers J; its reset is at
-                                 the exact crossing, not at t rounded, but a hold ends at the
-                                 double t + t_ref: README.md, State representation); time
+                                 spikes at t even if an input at t lowers J; its reset, and
+                                 the end of its hold, are at the exact crossing (plus t_ref),
+                                 not at t rounded: README.md, State representation); time
                                  frame only. Refused:
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
                                  to 1e4 (SP_ERR_UNSUPPORTED), less than 2^-12 from 1 but not

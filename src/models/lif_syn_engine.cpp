@@ -55,10 +55,23 @@ double key_at(const Network &net, uint32_t i, double now, const LifSyn::Clock &c
   return key_from(net, i, now, c_now);
 }
 
-// A held neuron's A for its B: V = 0 at the refractory end r.
-double held_a(const Network &net, uint32_t i) {
-  return LifSyn::reset_a(net.syn_aux[i].b, net.drive[i], net.syn_shape,
-                         clock_of(net, net.refr_end[i]));
+// A held neuron's A after its B went from b_old to B, or its drive from drive_old to I (A was
+// a_old). The reset gives V = 0 at the refractory end r plus the hold's offset v_r (SynLoop::
+// held_reset_voltage, r's rounding seen as a release a little early or late: the release
+// slope, I + J(r), times that time); the offset is kept, rescaled to the new slope. Without
+// one (a_old is then exactly the V = 0 value) this is the V = 0 value for the new B and I.
+double held_a(const Network &net, uint32_t i, double a_old, double b_old, double drive_old) {
+  const LifSyn::Shape &sh = net.syn_shape;
+  const LifSyn::Clock cr = clock_of(net, net.refr_end[i]);
+  const double b = net.syn_aux[i].b, drive = net.drive[i];
+  const double a = LifSyn::reset_a(b, drive, sh, cr);
+  const double offset = a_old - LifSyn::reset_a(b_old, drive_old, sh, cr);  // v_r E_m(r)
+  if (offset == 0.0) return a;
+  const double scale = (drive + LifSyn::current(b, sh, cr)) /
+                       (drive_old + LifSyn::current(b_old, sh, cr));
+  const double moved = offset * scale;
+  // (|v_r| <= 2^-20: a slope ratio that makes it larger, or no longer finite, drops it.)
+  return std::fabs(moved) <= 0x1p-20 * cr.em ? a + moved : a;
 }
 
 class SynLoop {
@@ -171,7 +184,8 @@ class SynLoop {
     net_.refr_end[j] = r;
     slot.flags = kSlotRecent | net_.instant_stamp << kStampShift;
     LifSyn::Clock cr = r == t ? c : clock_of(net_, r);
-    const double v_after = r == t ? unheld_reset_voltage(j, t, c) : 0.0;
+    const double v_after = r == t ? unheld_reset_voltage(j, t, c)
+                                  : held_reset_voltage(j, t, r, c, cr);
     slot.state = LifSyn::reset_a(net_.syn_aux[j].b, net_.drive[j], sh_, cr) + v_after * cr.em;
     net_.syn_aux[j].stale = 0;
     net_.spike_queue.update_top(key_from(net_, j, r, cr));
@@ -244,6 +258,7 @@ class SynLoop {
         if (s + kAhead < count) prefetch(targets[s + kAhead]);
         uint32_t i = targets[s];
         NeuronSlot &slot = neuron[i];
+        const double b_old = aux[i].b;
         aux[i].b += row_kick.kb;
         // (A neuron due at this instant keeps its key, as in the general loop.)
         double key = net_.spike_queue.key_of(i);
@@ -252,7 +267,7 @@ class SynLoop {
         if (slot.flags & kSlotRecent) {
           double r = net_.refr_end[i];
           if (t < r) {
-            slot.state = held_a(net_, i);
+            slot.state = held_a(net_, i, slot.state, b_old, net_.drive[i]);
             continue;
           }
           if (t > r) slot.flags &= ~kSlotRecent;
@@ -275,11 +290,12 @@ class SynLoop {
         else if (t > net_.refr_end[i])
           slot.flags &= ~kSlotRecent;  // every later event comes after the refractory end too
       }
+      const double b_old = aux[i].b;
       aux[i].b += k.kb;
       // The sweep needs a held target's B (the held A depends on it); NaN marks the others.
       if (rec) tape.pre[tape.n_pre++] = is_held ? aux[i].b : NAN;
       if (is_held) {
-        slot.state = held_a(net_, i);
+        slot.state = held_a(net_, i, slot.state, b_old, net_.drive[i]);
       } else {
         slot.state += k.ka;
       }
@@ -310,11 +326,49 @@ class SynLoop {
   // cancel: there the correction would write that noise into V at every spike, which an
   // outside review measured as 4 times the error of the plain reset at tau_syn/tau = 0.8-1.1).
   double unheld_reset_voltage(uint32_t j, double t, const LifSyn::Clock &c) const {
+    double after;
+    const double over = overshoot(j, t, c, &after);
+    if (over == 0.0) return 0.0;
+    const double v = over * (after / (after - 1.0));
+    return std::fabs(v) <= 0x1p-20 ? v : 0.0;
+  }
+
+  // The same with a refractory period: the hold ends at r* = t* + t_ref, and r = t + t_ref is
+  // that rounded twice (t* to t, the sum to r). The release at r* leaves V(r) = (I + J(r))/tau
+  // (r - r*) at r, to first order (negative when r is early: the release still to come, seen
+  // from r); r - r* is the overshoot's time, (V(t) - 1) tau/(I + J(t) - 1), plus the sum's
+  // rounding r - (t + t_ref), which is exact in floating point (a two-sum). Holding V at 0 up to
+  // r instead moved every later spike by up to that time, which a fast, strong current can
+  // stretch far beyond the spike's precision (an ulp of t, released where J is large: 270
+  // times the bound at tau_syn = 10^-3 tau, t_ref = 10^-4 tau). held_a keeps the offset
+  // through inputs and drive changes during the hold.
+  double held_reset_voltage(uint32_t j, double t, double r, const LifSyn::Clock &c,
+                            const LifSyn::Clock &cr) const {
+    double after;
+    const double over = overshoot(j, t, c, &after);
+    const double t_ref = net_.t_ref, sum_part = r - t;
+    const double rounding = (t - (r - sum_part)) + (t_ref - sum_part);  // (t + t_ref) - r
+    const double early = (over == 0.0 ? 0.0 : over * (sh_.tau_m / (after - 1.0))) - rounding;
+    if (early == 0.0) return 0.0;
+    const double v = early *
+                     ((net_.drive[j] + LifSyn::current(net_.syn_aux[j].b, sh_, cr)) * sh_.inv_m);
+    return std::fabs(v) <= 0x1p-20 ? v : 0.0;
+  }
+
+  // V(t) - 1 of spiker j at its spike time t (clock c), where it is the rounding of the
+  // crossing t* to t: within a few ulps of t of it (times the slope before it, (I + J - 1)/tau,
+  // which must be positive) and well above the rounding of V's terms. 0 otherwise: a neuron due
+  // since an earlier time spikes at now(); and near tau_syn = tau the terms grow like
+  // tau/|tau_syn - tau| and cancel, so that V(t) - 1 is mostly their rounding, which an outside
+  // review measured as 4 times the error of the plain reset at tau_syn/tau = 0.8-1.1 when it
+  // was written into V at every spike. *after is I + J(t).
+  double overshoot(uint32_t j, double t, const LifSyn::Clock &c, double *after) const {
     const double a = net_.neuron[j].state, b = net_.syn_aux[j].b, drive = net_.drive[j];
     double p, q;
     LifSyn::local(a, b, sh_, c, &p, &q);
     const double over = LifSyn::voltage(a, b, drive, sh_, c) - 1.0;
-    const double after = drive + LifSyn::current(b, sh_, c), before = after - 1.0;
+    *after = drive + LifSyn::current(b, sh_, c);
+    const double before = *after - 1.0;
     if (!(before > 0.0) || over == 0.0) return 0.0;
     const double ulp_t = std::nextafter(std::fabs(t), INFINITY) - std::fabs(t);
     if (!(std::fabs(over) <= 4.0 * before * sh_.inv_m * ulp_t)) return 0.0;
@@ -322,8 +376,7 @@ class SynLoop {
     const double terms = std::fabs(drive) + std::fabs(p) + std::fabs(q) +
                          (sh_.alpha ? std::fabs(b * c.x / c.em) : 0.0);
     if (!(std::fabs(over) > 4.0 * 0x1p-52 * terms)) return 0.0;
-    const double v = over * (after / before);
-    return std::fabs(v) <= 0x1p-20 ? v : 0.0;
+    return over;
   }
 
   // Multipliers from co-moving coordinates to the local form at the current event's clock.
@@ -406,8 +459,9 @@ void lif_syn_change_drive(Network *net, uint32_t i, double drive) {
   // Drives never change while recording, so the tape needs no record of this re-base.
   if (network_rebase_due(*net, net->now)) lif_syn_rebase(net, net->now);
   if (held(*net, i, net->now)) {
+    const double drive_old = net->drive[i];
     net->drive[i] = drive;
-    net->neuron[i].state = held_a(*net, i);
+    net->neuron[i].state = held_a(*net, i, net->neuron[i].state, net->syn_aux[i].b, drive_old);
     return;
   }
   LifSyn::Clock c = clock_of(*net, net->now);

@@ -304,21 +304,28 @@ static long double exact_crossing(const exact_neuron *e, long double horizon) {
   return hi;
 }
 
-static void check_fast_burst(double ratio, double w, double drive) {
+/* The burst of n_in inputs of weight w, `spacing` apart from t = 0.013 s, at ratio =
+   tau_syn/tau, with a refractory period t_ref (V held at 0 from the exact crossing t* to
+   t* + t_ref, J integrating its inputs meanwhile), against the exact solution: each spike
+   within `times` the precision. */
+static void check_burst(double ratio, double w, double drive, double t_ref, int n_in,
+                        double spacing, double times) {
   const double tau = 0.01, t_in = 0.013, t_end = 0.2;
   sp_network_desc d;
   sp_network *net;
   uint64_t row[2] = {0, 1};
   uint32_t target = 0;
   double v0 = 0.9, worst = 0;
-  sp_spike out[64];
+  sp_spike out[256];
   size_t count = 0, k;
   exact_neuron e;
-  int input_done = 0;
+  long double held_until = -1;
+  int m = 0, in_hold = 0;
   sp_network_desc_init(&d, sizeof d);
   d.n = 1;
   d.tau = tau;
   d.tau_syn = tau * ratio;
+  d.t_ref = t_ref;
   d.drive = drive;
   d.v0 = &v0;
   d.n_inputs = 1;
@@ -326,9 +333,9 @@ static void check_fast_burst(double ratio, double w, double drive) {
   d.inputs.targets = &target;
   d.inputs.weight = w;
   assert_int_equal(sp_network_create(&d, &net), SP_OK);
-  assert_int_equal(sp_input(net, 0, t_in), SP_OK);
-  assert_int_equal(sp_run(net, t_end, out, 64, &count), SP_OK);
-  assert_true(count > 8 && count < 64);
+  for (k = 0; k < (size_t)n_in; ++k) assert_int_equal(sp_input(net, 0, t_in + k * spacing), SP_OK);
+  assert_int_equal(sp_run(net, t_end, out, 256, &count), SP_OK);
+  assert_true(count > 8 && count < 256);
   e.tau = tau;
   e.tau_s = d.tau_syn;
   e.drive = drive;
@@ -338,49 +345,89 @@ static void check_fast_burst(double ratio, double w, double drive) {
   for (k = 0; k < count; ++k) {
     long double t, err, bound;
     for (;;) {
-      const long double until = input_done ? (long double)t_end : (long double)t_in;
-      const long double s = exact_crossing(&e, until - e.t0);
+      const long double until = m < n_in ? (long double)(t_in + m * spacing) : (long double)t_end;
+      long double s;
+      if (held_until > e.t0) {
+        if (m < n_in && until < held_until) { /* an input during the hold: V stays at 0 */
+          e.j0 = e.j0 * expl(-(until - e.t0) / e.tau_s) + (long double)w * tau / d.tau_syn;
+          e.t0 = until;
+          ++m;
+          ++in_hold;
+          continue;
+        }
+        e.j0 *= expl(-(held_until - e.t0) / e.tau_s);
+        e.t0 = held_until;
+        e.v0 = 0;
+      }
+      s = exact_crossing(&e, until - e.t0);
       if (s >= 0) {
         t = e.t0 + s;
         e.j0 *= expl(-s / e.tau_s);
         e.t0 = t;
         e.v0 = 0;
+        held_until = t + (long double)t_ref;
         break;
       }
-      assert_false(input_done); /* (the reference has as many spikes as the engine) */
-      e.v0 = exact_v(&e, t_in - e.t0);
-      e.j0 = e.j0 * expl(-(t_in - e.t0) / e.tau_s) + (long double)w * tau / d.tau_syn;
-      e.t0 = t_in;
-      input_done = 1;
+      assert_true(m < n_in); /* (the reference has as many spikes as the engine) */
+      e.v0 = exact_v(&e, until - e.t0);
+      e.j0 = e.j0 * expl(-(until - e.t0) / e.tau_s) + (long double)w * tau / d.tau_syn;
+      e.t0 = until;
+      ++m;
     }
     err = fabsl((long double)out[k].t - t);
     bound = 8 * (nextafter(out[k].t, INFINITY) - out[k].t) + 4 * ldexp(tau, -52);
     if ((double)(err / bound) > worst) worst = (double)(err / bound);
-    if (err > 4 * bound)
-      fail_msg("tau_syn/tau = %g, w = %g: spike %zu at %.17g, exact %.20Lg: off by %.3Lg, "
-               "%.1Lf times the precision",
-               ratio, w, k, out[k].t, t, err, err / bound);
+    if (err > times * bound)
+      fail_msg("tau_syn/tau = %g, w = %g, t_ref = %g: spike %zu at %.17g, exact %.20Lg: off by "
+               "%.3Lg, %.1Lf times the precision",
+               ratio, w, t_ref, k, out[k].t, t, err, err / bound);
   }
-  printf("# fast burst, tau_syn/tau = %g, w = %g: %zu spikes, worst error %.2f of the "
-         "precision\n",
-         ratio, w, count, worst);
+  printf("# burst, tau_syn/tau = %g, w = %g, t_ref = %g, %d inputs (%d in holds): %zu spikes, "
+         "worst error %.2f of the precision\n",
+         ratio, w, t_ref, n_in, in_hold, count, worst);
   sp_network_destroy(net);
 }
 
 static void test_fast_synapse_burst(void **state) {
   (void)state;
   if (LDBL_MANT_DIG < 64) skip(); /* (long double is a double here: no exact reference) */
-  check_fast_burst(1e-4, 5.0, 1.1);
-  check_fast_burst(1e-2, 5.0, 1.1);
-  check_fast_burst(1e-3, 3.0, 1.5);
+  check_burst(1e-4, 5.0, 1.1, 0, 1, 0, 4);
+  check_burst(1e-2, 5.0, 1.1, 0, 1, 0, 4);
+  check_burst(1e-3, 3.0, 1.5, 0, 1, 0, 4);
+}
+
+/* The same with refractory periods shorter than tau_syn or near it, where the hold ends while
+   J is still large. The engine held V at 0 up to r = t + t_ref rounded to a double, which moved
+   each later spike by the roundings of t and of r: 268 times the precision at tau_syn = 1e-3
+   tau, t_ref = 1e-4 tau; 81 times at 1e-4 and 1e-4, 28 times at 1e-2 and 1e-5 (measured now:
+   0.25, 0.12, 2.2; the last allowed 8 times, as bursts at tau_syn/tau = 0.1 without a hold
+   measure 2.8). Trains of inputs put some of them into holds, where the hold's offset is
+   rescaled to the release slope; their roundings of the state come on top of the precision
+   for a neuron on its own, hence 32 times it (measured now: 7.2, 1.5, 10.9 and 2.6; before:
+   4,082, 308, 416 and 4,479). */
+static void test_fast_synapse_burst_refractory(void **state) {
+  (void)state;
+  if (LDBL_MANT_DIG < 64) skip();
+  check_burst(1e-3, 5.0, 1.1, 1e-6, 1, 0, 4);
+  check_burst(1e-4, 5.0, 1.1, 1e-6, 1, 0, 4);
+  check_burst(1e-2, 5.0, 1.1, 1e-7, 1, 0, 8);
+  check_burst(1e-3, 0.5, 1.1, 1e-6, 40, 3.1e-7, 32);
+  check_burst(1e-2, 0.5, 1.1, 1e-6, 60, 1.3e-6, 32);
+  check_burst(1e-2, 2.0, 1.1, 3e-6, 25, 2e-6, 32);
+  check_burst(1e-4, 1.0, 1.1, 2e-7, 30, 1.1e-7, 32);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ratio_1),           cmocka_unit_test(test_ratio_half),
-      cmocka_unit_test(test_ratio_quarter),     cmocka_unit_test(test_ratio_013),
-      cmocka_unit_test(test_ratio_2),           cmocka_unit_test(test_refractory),
-      cmocka_unit_test(test_shared_inhibition), cmocka_unit_test(test_fast_synapse_burst),
+      cmocka_unit_test(test_ratio_1),
+      cmocka_unit_test(test_ratio_half),
+      cmocka_unit_test(test_ratio_quarter),
+      cmocka_unit_test(test_ratio_013),
+      cmocka_unit_test(test_ratio_2),
+      cmocka_unit_test(test_refractory),
+      cmocka_unit_test(test_shared_inhibition),
+      cmocka_unit_test(test_fast_synapse_burst),
+      cmocka_unit_test(test_fast_synapse_burst_refractory),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
