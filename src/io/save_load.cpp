@@ -658,6 +658,14 @@ sp_status check_header(const unsigned char *p, uint64_t len, uint64_t *payload,
   if (std::memcmp(magic, kMagic, 8) != 0)
     return fail(SP_ERR_FORMAT, "not a valid saved network: wrong magic bytes");
   uint32_t version = r.u32();
+  // (A version that reads as one of ours byte-swapped: a writer that wrote big-endian words.)
+  const uint32_t swapped = (version >> 24) | ((version >> 8) & 0xff00u) |
+                           ((version << 8) & 0xff0000u) | (version << 24);
+  if (version > kFormatVersion && swapped >= 1 && swapped <= kFormatVersion)
+    return fail(SP_ERR_FORMAT,
+                "not a valid saved network: format version %u, which is %u byte-swapped: the "
+                "format is little-endian, and this file's words look big-endian",
+                version, swapped);
   if (version > kFormatVersion)
     return fail(SP_ERR_FORMAT, "saved network has format version %u, newer than this library's %u",
                 version, kFormatVersion);
@@ -817,18 +825,19 @@ sp_status fill_tables(Reader &ahead, const TableSection &t, Network *net) {
   for (uint32_t k = 0; k < t.count; ++k) {
     Table *into = const_cast<Table *>(net->tables[k]);
     if (!read_table(ahead, into, t.bytes[k], false)) return format_error("truncated tables");
+    // (The kind first: a block of the other kind would be refused for what that kind needs.)
+    const uint32_t kind = static_cast<uint32_t>(net->model == SP_MODEL_EIF ? TableKind::kEif
+                                                                           : TableKind::kCustom);
+    if (into->kind != kind || !same_bits(into->drive, t.drive[k]))
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: table %u: kind %u, drive %.17g: the model %u "
+                  "needs kind %u, and the drive must be the section's %.17g",
+                  k, into->kind, into->drive, net->model, kind, t.drive[k]);
     TableError err{};
     const Table *tab = table_check(into, t.bytes[k], &err);
     if (!tab)
       return fail(SP_ERR_FORMAT, "not a valid saved network: table %u (drive %.17g): %s", k,
                   t.drive[k], err.message);
-    const uint32_t kind = static_cast<uint32_t>(net->model == SP_MODEL_EIF ? TableKind::kEif
-                                                                           : TableKind::kCustom);
-    if (tab->kind != kind || !same_bits(tab->drive, t.drive[k]))
-      return fail(SP_ERR_FORMAT,
-                  "not a valid saved network: table %u: kind %u, drive %.17g: the model %u "
-                  "needs kind %u, and the drive must be the section's %.17g",
-                  k, tab->kind, tab->drive, net->model, kind, t.drive[k]);
     if (!(tab->period >= kMinPeriodOverTau))
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: table %u: period %g tau: must be at least 2^-30 "

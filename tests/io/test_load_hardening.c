@@ -304,6 +304,38 @@ static void test_huge_input_capacity_is_refused_before_allocating(void **state) 
   sp_network_destroy(a);
 }
 
+/* The version word: 0, one above this library's, and a known version byte-swapped (a writer
+   that wrote big-endian words; an outside reader of FORMAT.md was told "newer than this
+   library"). */
+static void test_unknown_and_byte_swapped_versions_are_refused(void **state) {
+  sp_network *a = make_lif(10, 1.2, SP_FRAME_AUTO, 2);
+  size_t len;
+  unsigned char *buf;
+  uint32_t version;
+  (void)state;
+  buf = save(a, &len);
+  version = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
+            (uint32_t)buf[11] << 24;
+  assert_int_equal(version, 2);
+  fmt_put_le(buf + 8, 0, 4);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "format version 0");
+  fmt_put_le(buf + 8, 5, 4);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "format version 5, newer than this library's 4");
+  fmt_put_le(buf + 8, 0x02000000u, 4);
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "format version 33554432, which is 2 byte-swapped");
+  fmt_put_le(buf + 8, 0x05000000u, 4); /* not one of ours swapped: just newer */
+  fmt_reseal(buf, len);
+  expect_refused(buf, len, "format version 83886080, newer than");
+  fmt_put_le(buf + 8, 2, 4);
+  fmt_reseal(buf, len);
+  expect_same_continuation(a, buf, len, 20);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 static void test_load_file_on_a_directory_is_an_io_error(void **state) {
   sp_network *b = (sp_network *)&b;
   (void)state;
@@ -1357,6 +1389,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_odd_recurrent_nnz_then_explicit_inputs),
       cmocka_unit_test(test_huge_input_capacity_is_refused_before_allocating),
+      cmocka_unit_test(test_unknown_and_byte_swapped_versions_are_refused),
       cmocka_unit_test(test_load_file_on_a_directory_is_an_io_error),
       cmocka_unit_test(test_load_file_on_devices_and_a_fifo_is_an_io_error),
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),

@@ -288,8 +288,8 @@ static void test_crafted_tables_are_refused(void **state) {
   refused(buf, len, sec + 16, word, 8, "tables");
   /* The block's header. */
   refused(buf, len, blk, "SPSPTab2", 8, "magic");
-  fmt_put_le(word, 2, 4); /* custom: a blow-up needs its tail segments */
-  refused(buf, len, blk + 8, word, 4, "needs its tail");
+  fmt_put_le(word, 2, 4); /* custom in an EIF network: named as such, before what custom needs */
+  refused(buf, len, blk + 8, word, 4, "kind 2, drive 1.1000000000000001: the model 3 needs kind 1");
   fmt_put_le(word, 19, 4);
   refused(buf, len, blk + 12, word, 4, "order");
   fmt_put_le(word, 1, 4);
