@@ -1102,7 +1102,12 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
     network_destroy(net);
     return status;
   };
-  net->frame_request = frame_request;
+  // A phase request on drives that do not allow the phase frame is released, as the drive
+  // change that made them so releases it (the engine saves such a network's request as AUTO;
+  // a crafted file gets the same network).
+  net->frame_request = frame_request == SP_FRAME_PHASE && !network_phase_eligible(net)
+                           ? uint32_t(SP_FRAME_AUTO)
+                           : frame_request;
   for (uint32_t i = 0; i < d.n; ++i) {
     double v0 = r.f64();
     if (!std::isfinite(v0))

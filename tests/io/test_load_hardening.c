@@ -336,6 +336,36 @@ static void test_unknown_and_byte_swapped_versions_are_refused(void **state) {
   sp_network_destroy(a);
 }
 
+/* A phase request saved with drives that differ (no engine writes it: the drive change that
+   made them differ released the request to SP_FRAME_AUTO) loads released, as that network:
+   time frame, request AUTO when saved again, the same spikes; an outside reader of FORMAT.md
+   found it kept and saved again as phase. */
+static void test_phase_request_on_differing_drives_is_released(void **state) {
+  sp_network *a = make_lif(10, 1.2, SP_FRAME_AUTO, 0), *b = NULL;
+  size_t len, len2;
+  unsigned char *buf, *again;
+  sp_spike sp;
+  int k;
+  (void)state;
+  assert_int_equal(sp_set_drive(a, 3, 1.3), SP_OK);
+  for (k = 0; k < 30; ++k) assert_int_equal(sp_step(a, &sp), SP_OK);
+  buf = save(a, &len);
+  assert_int_equal(buf[48], SP_FRAME_AUTO); /* the requested frame */
+  assert_int_equal(buf[52], SP_FRAME_TIME); /* the running frame */
+  buf[48] = SP_FRAME_PHASE;
+  fmt_reseal(buf, len);
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+  assert_int_equal(sp_network_frame(b), SP_FRAME_TIME);
+  again = save(b, &len2);
+  assert_int_equal(len2, len);
+  assert_int_equal(again[48], SP_FRAME_AUTO);
+  sp_network_destroy(b);
+  expect_same_continuation(a, buf, len, 40);
+  free(again);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 static void test_load_file_on_a_directory_is_an_io_error(void **state) {
   sp_network *b = (sp_network *)&b;
   (void)state;
@@ -1390,6 +1420,7 @@ int main(void) {
       cmocka_unit_test(test_odd_recurrent_nnz_then_explicit_inputs),
       cmocka_unit_test(test_huge_input_capacity_is_refused_before_allocating),
       cmocka_unit_test(test_unknown_and_byte_swapped_versions_are_refused),
+      cmocka_unit_test(test_phase_request_on_differing_drives_is_released),
       cmocka_unit_test(test_load_file_on_a_directory_is_an_io_error),
       cmocka_unit_test(test_load_file_on_devices_and_a_fifo_is_an_io_error),
       cmocka_unit_test(test_times_far_apart_or_out_of_order_are_refused),
