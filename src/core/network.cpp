@@ -368,7 +368,8 @@ void change_drive(Network *net, uint32_t i, double drive) {
   network_rebase_near_now(net);
   if (net->now <= net->refr_end[i]) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
-    net->neuron[i].state = O::held_state(*net, drive, O::clock(*net, net->refr_end[i]));
+    net->neuron[i].state = O::held_state_for(*net, net->neuron[i].state, net->drive[i], drive,
+                                             net->refr_end[i]);
   } else {
     double c = O::clock(*net, net->now);
     double v = O::voltage(*net, net->neuron[i].state, net->drive[i], c);

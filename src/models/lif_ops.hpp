@@ -93,6 +93,19 @@ struct Ops<Lif> {
   static double held_state(const Network &, double drive, double e) {
     return e > kPendingClock ? pending_state() : Lif::reset(drive, e);
   }
+  // Held state u (a reset to V = 0 at the exact refractory end r*, u = I E(r*)) re-expressed
+  // for a new drive: the clock E(r*) is u/I, which the spike's own clock gave. Recomputing it
+  // from the rounded refractory end `end` instead fed that rounding, about an ulp of t, into
+  // the state at each drive change during a hold (an outside client's controller changed a
+  // drive every tick: 240 times the spike-time bound after 5,000 spikes). A pending reset has
+  // no clock yet and keeps; a drive of 0 leaves none to read (u = 0): then from `end`.
+  static double held_state_for(const Network &net, double u, double drive_old, double drive,
+                               double end) {
+    if (held(net, u)) return u;
+    const double e = u / drive_old;
+    if (e > 0.0 && e < INFINITY) return held_state(net, drive, e);
+    return held_state(net, drive, clock(net, end));
+  }
   // The same at the end of the refractory period started by a spike at clock value e.
   static double reset_after_spike(const Network &net, double drive, double e) {
     return held_state(net, drive, after_refractory(net, e));

@@ -76,6 +76,14 @@ struct Ops<Qif> {
   static bool at_threshold(const Network &, double, double, double) { return false; }
   // (The QIF clock is linear in time: a refractory end never overflows it.)
   static double held_state(const Network &, double drive, double s) { return Qif::reset(drive, s); }
+  // Held phase x = -pi - omega s* re-expressed for a new drive, s* the exact refractory end's
+  // clock read back from x (not from the rounded end: see Ops<Lif>::held_state_for).
+  static double held_state_for(const Network &net, double x, double drive_old, double drive,
+                               double end) {
+    const double w = Qif::omega(drive_old), s = (-kPi - x) / w;
+    if (w > 0.0 && s >= 0.0 && s < INFINITY) return held_state(net, drive, s);
+    return held_state(net, drive, clock(net, end));
+  }
   static double reset_after_spike(const Network &net, double drive, double s) {
     return Qif::reset(drive, after_refractory(net, s));
   }

@@ -180,6 +180,8 @@ struct Ops<Tabulated> {
     return table(net, drive).period - s;
   }
   static double held_state(const Network &, double, double s) { return -s; }
+  // (The held phase does not depend on the drive: it keeps its exact refractory end's clock.)
+  static double held_state_for(const Network &, double x, double, double, double) { return x; }
   static double reset_after_spike(const Network &net, double, double s) {
     return -after_refractory(net, s);
   }
