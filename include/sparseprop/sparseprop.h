@@ -332,8 +332,10 @@ enum sp_model_code {
      Accuracy: about 1e-15 of the period away from the bifurcation, for voltages of order 1
      (far from it, about ulp(V)/(F + I) there); the tabulation loses
      accuracy where F + I comes close to 0 (a drive just above the bifurcation), e.g. F = -V
-     with threshold 1: 3e-14 at I - 1 = 1e-5, 2e-11 at 1e-8, 8e-9 at 1e-10, 4e-3 at 1e-13
-     (SP_MODEL_LIF, in closed form, has no such loss). F = -V with threshold 1 and reset 0
+     with threshold 1: 3e-14 at I - 1 = 1e-5, 2e-11 at 1e-8, 8e-9 at 1e-10, 4e-3 at 1e-13,
+     3e-2 at 1e-14 and 7e-2 at 2.2e-16, where it is still accepted: unlike EIF's, a custom
+     model's bifurcation is not known, and no drive near it is refused (SP_MODEL_LIF, in
+     closed form, has no such loss). F = -V with threshold 1 and reset 0
      reproduces SP_MODEL_LIF within 1e-12 relative for I - 1 >= 1e-6 (tested at the paper's
      drives), and EIF's F written as a custom callback SP_MODEL_EIF (against the reference's
      EIF, tested). */
@@ -427,9 +429,11 @@ typedef struct sp_network_desc {
   uint32_t n_inputs;          /* external input channels */
   sp_synapses inputs;         /* channel -> neuron (no synapses when n_inputs == 0) */
   const double *v0;           /* n initial voltages (LIF: below 1; EIF and custom: below
-                                 a finite v_spike), or NULL: oscillatory neurons start at a
-                                 phase drawn uniformly from their free period (init_seed), the
-                                 others at reset */
+                                 a finite v_spike; custom: a v0 below the clamp voltage of
+                                 SP_MODEL_CUSTOM starts at that voltage, as an input there
+                                 would leave it, while SP_PARAM_V0 keeps the value given), or
+                                 NULL: oscillatory neurons start at a phase drawn uniformly
+                                 from their free period (init_seed), the others at reset */
   uint64_t init_seed;
   double t_ref;               /* absolute refractory period in seconds, 0 to min(1e100, 1e15 tau)
                                  (0: none); any such length, e.g. longer than a run for

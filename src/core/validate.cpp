@@ -175,10 +175,11 @@ sp_status check_tau_syn(const sp_network_desc &d) {
   double fast = d.tau < d.tau_syn ? d.tau : d.tau_syn;
   double max_ref = (kSynMaxRefractorySpans - kSynRebaseSpans) * fast;
   if (d.t_ref > max_ref)
-    return fail(SP_ERR_UNSUPPORTED,
-                "t_ref = %g: with current-based synapses at most %g s (%g times the faster of "
-                "tau = %g and tau_syn = %g)",
-                d.t_ref, max_ref, kSynMaxRefractorySpans - kSynRebaseSpans, d.tau, d.tau_syn);
+    return fail(
+        SP_ERR_UNSUPPORTED,
+        "t_ref = %.17g: with current-based synapses at most %.17g s (%g times the faster of "
+        "tau = %g and tau_syn = %g)",
+        d.t_ref, max_ref, kSynMaxRefractorySpans - kSynRebaseSpans, d.tau, d.tau_syn);
   if (d.frame == SP_FRAME_PHASE)
     return fail(SP_ERR_UNSUPPORTED,
                 "frame = SP_FRAME_PHASE: current-based synapses (tau_syn = %g) run in the time "

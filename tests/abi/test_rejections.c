@@ -160,6 +160,8 @@ MUTATOR(m_syn_ratio_big, f->d.tau_syn = 0.01 * 2e4)
 MUTATOR(m_syn_ratio_just_small, f->d.tau_syn = 1e-6)
 MUTATOR(m_syn_ratio_near_1, f->d.tau_syn = 0.01 * (1 + 1.0 / 8192))
 MUTATOR(m_syn_t_ref, f->d.tau_syn = 0.005; f->d.t_ref = 481 * 0.005)
+/* One ulp above the limit: the message printed both as 2.4 (an outside client's finding). */
+MUTATOR(m_syn_t_ref_ulp, f->d.tau_syn = 0.005; f->d.t_ref = nextafter(480 * 0.005, 1.0e9))
 MUTATOR(m_syn_phase, f->d.tau_syn = 0.005; f->d.frame = SP_FRAME_PHASE)
 /* No input channels: the shared input weight is still kept and saved, so it is checked. */
 static void no_inputs(fixture *f, double weight) {
@@ -290,6 +292,8 @@ static const create_case create_cases[] = {
     {"tau_syn/tau = 1 + 2^-13", m_syn_ratio_near_1, 0, SP_ERR_NUMERIC, "tau_syn", "2^-12", NULL},
     {"tau_syn, t_ref above 480 tau_syn", m_syn_t_ref, 0, SP_ERR_UNSUPPORTED, "t_ref", "480",
      "2.405"},
+    {"tau_syn, t_ref an ulp above 480 tau_syn", m_syn_t_ref_ulp, 0, SP_ERR_UNSUPPORTED,
+     "t_ref = 2.4000000000000004", "at most 2.3999999999999999", NULL},
     {"tau_syn with SP_FRAME_PHASE", m_syn_phase, 0, SP_ERR_UNSUPPORTED, "frame", "time frame",
      NULL},
     {"struct_size = 0", m_struct_size0, 0, SP_ERR_ARGUMENT, "struct_size", NULL, "0"},

@@ -680,6 +680,42 @@ static double f_minus_v(double v, void *ctx) {
   (void)ctx;
   return -v;
 }
+/* A custom v0 below the clamp voltage, v_reset - 16 (v_spike - v_reset), starts at that voltage
+ * (the header's v0), as an input there would leave it; SP_PARAM_V0 keeps the value given. F = -V
+ * (LIF as a custom model), reset 0, threshold 1, drive 1.3: from -16 the first spike is at
+ * tau ln(17.3/0.3), from -100 it would be at tau ln(101.3/0.3). (An outside client took the
+ * silent move for a defect: now documented.) */
+static void test_custom_v0_below_the_clamp(void **state) {
+  sp_model_params mp;
+  sp_network_desc d;
+  sp_network *net = NULL;
+  double v0 = -100.0, v, back;
+  sp_spike sp;
+  const double clamp_spike = 0.01 * log(17.3 / 0.3);
+  (void)state;
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = (uint32_t)sizeof mp;
+  mp.v_reset = 0.0;
+  mp.v_spike = 1.0;
+  mp.f = f_minus_v;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_CUSTOM;
+  d.n = 1;
+  d.tau = 0.01;
+  d.drive = 1.3;
+  d.v0 = &v0;
+  d.model_params = &mp;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
+  assert_true(fabs(v + 16.0) <= 1e-12);
+  assert_int_equal(sp_get_params(net, SP_PARAM_V0, &back, 1), SP_OK);
+  assert_true(back == -100.0);
+  assert_int_equal(sp_step(net, &sp), SP_OK);
+  if (!(fabs(sp.t - clamp_spike) <= 1e-12 * clamp_spike))
+    fail_msg("first spike at %.17g, from the clamp %.17g", sp.t, clamp_spike);
+  sp_network_destroy(net);
+}
+
 static void test_triggered_neuron_reads_v_spike(void **state) {
   enum { N = 11, K = 4 };
   uint32_t targets[N * K];
@@ -1183,6 +1219,7 @@ int main(void) {
       cmocka_unit_test(test_spike_at_now_kept_across_a_drive_change),
       cmocka_unit_test(test_input_at_a_spike_time_reached_by_a_run),
       cmocka_unit_test(test_due_neurons_keep_index_order_across_a_drive_change),
+      cmocka_unit_test(test_custom_v0_below_the_clamp),
       cmocka_unit_test(test_triggered_neuron_reads_v_spike),
   };
   return cmocka_run_group_tests_name("edge_cases", tests, NULL, NULL);
