@@ -461,6 +461,48 @@ static void test_free_running_fast(void **state) {
   }
 }
 
+/* The same with a refractory period, t_ref = 0.01 tau (tau_syn = tau/2), over 10^6 spikes:
+   the reset's clock at the hold's end came from E_m(t*) exp(t_ref/tau), whose one rounding
+   recurred at every spike, all one way: 3.7 times the precision over the last of 10^6 spikes,
+   growing (an outside review); before that clock, the reset at t gave 26 times it early on.
+   Now from the end's own clock: the late spikes within 2 times it, every spike within 16
+   (measured: 0.11 and 0.76). */
+static void test_free_running_refractory(void **state) {
+  const double tau = 1.0, drive = 100.0, t_ref = 0.01;
+  const long double period = t_ref + tau * logl((long double)drive / (drive - 1));
+  const int spikes = 1000000;
+  double v0 = 0.0, worst = 0, worst_late = 0;
+  sp_network_desc d;
+  sp_network *net = NULL;
+  int k;
+  (void)state;
+  if (LDBL_MANT_DIG < 64) skip();
+  sp_network_desc_init(&d, sizeof d);
+  d.n = 1;
+  d.tau = tau;
+  d.tau_syn = 0.5 * tau;
+  d.t_ref = t_ref;
+  d.drive = drive;
+  d.v0 = &v0;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  for (k = 1; k <= spikes; ++k) {
+    sp_spike sp;
+    double e;
+    assert_int_equal(sp_step(net, &sp), SP_OK);
+    /* (the first spike has no hold before it: k - 1 holds) */
+    e = (double)(fabsl((long double)sp.t - (k * period - t_ref)) /
+                 (8 * (nextafter(sp.t, INFINITY) - sp.t) + 4 * ldexp(tau, -52)));
+    if (e > worst) worst = e;
+    if (k > spikes - 1000 && e > worst_late) worst_late = e;
+  }
+  printf("# free-running, I = 100, t_ref = 0.01 tau: %d spikes, worst error %.2f of the "
+         "precision, %.2f over the last 1000\n",
+         spikes, worst, worst_late);
+  if (!(worst <= 16 && worst_late <= 2))
+    fail_msg("worst %.2f, last 1000 %.2f times the precision", worst, worst_late);
+  sp_network_destroy(net);
+}
+
 /* A hold whose release slope I + J(r) an inhibitory input brings to 1e-8 of I, a clock re-base
    within the hold (32 tau_syn after t0 = 0), then an excitatory input in the hold: the re-base
    leaves A's rounding beside the hold's offset, and rescaling the offset to the new slope
@@ -541,6 +583,7 @@ int main(void) {
       cmocka_unit_test(test_fast_synapse_burst),
       cmocka_unit_test(test_fast_synapse_burst_refractory),
       cmocka_unit_test(test_free_running_fast),
+      cmocka_unit_test(test_free_running_refractory),
       cmocka_unit_test(test_hold_slope_near_zero),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
