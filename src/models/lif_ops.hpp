@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "common/rounding.hpp"
 #include "core/network.hpp"
 #include "models/lif.hpp"
 #include "models/room.hpp"
@@ -107,9 +108,8 @@ struct Ops<Lif> {
                                double end) {
     if (held(net, u)) return u;
     const double e_end = clock(net, end), e = u / drive_old;
-    const double ulp_end = std::nextafter(std::fabs(end), INFINITY) - std::fabs(end);
     if (std::isnormal(u) && std::isnormal(e) && e > 0.0 &&
-        std::fabs(e - e_end) <= e_end * (4.0 * ulp_end / net.tau + 0x1p-50))
+        std::fabs(e - e_end) <= e_end * (4.0 * ulp_of(end) / net.tau + 0x1p-50))
       return held_state(net, drive, e);
     return held_state(net, drive, e_end);
   }

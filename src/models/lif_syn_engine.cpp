@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "common/rounding.hpp"
 #include "core/run_driver.hpp"
 #include "models/lif_syn.hpp"
 
@@ -76,8 +77,7 @@ double held_a(const Network &net, uint32_t i, double a_old, double b_old, double
   if (v_old == 0.0) return a;
   const double slope = drive + LifSyn::current(b, sh, cr);
   const double v = v_old * (slope / (drive_old + LifSyn::current(b_old, sh, cr)));
-  const double ulp_r = std::nextafter(std::fabs(r), INFINITY) - std::fabs(r);
-  return std::fabs(v) <= 8.0 * ulp_r * std::fabs(slope) * sh.inv_m ? a + v * cr.em : a;
+  return std::fabs(v) <= 8.0 * ulp_of(r) * std::fabs(slope) * sh.inv_m ? a + v * cr.em : a;
 }
 
 class SynLoop {
@@ -337,18 +337,16 @@ class SynLoop {
     const double a = net_.neuron[j].state, b = net_.syn_aux[j].b, drive = net_.drive[j];
     if (!sh_.alpha) {
       const double q = b / c.es, rise = drive + q - 1.0;
-      const double ulp_t = std::nextafter(std::fabs(t), INFINITY) - std::fabs(t);
       const double off = -(a / c.em) / rise - 1.0;  // E_m(t*)/E_m(t) - 1, about (t* - t)/tau
       if (rise > 0.0 && std::fabs(q) * sh_.inv_s <= 0x1p-10 * rise * sh_.inv_m &&
-          std::fabs(off) <= 4.0 * ulp_t * sh_.inv_m + 0x1p-50) {
+          std::fabs(off) <= 4.0 * ulp_of(t) * sh_.inv_m + 0x1p-50) {
         double em = -a / rise;  // E_m(t*)
         if (r != t) {
           // E_m(r*) = E_m(r) exp((r* - r)/tau), r* - r = (t* - t) + ((t + t_ref) - r): from r's
           // own clock, not E_m(t*) exp(t_ref/tau), whose one rounding recurred at every spike
           // (an outside review: 1e-18 s per spike at t_ref = 0.01 tau, 5.7 times the bound
           // after 10^6 spikes, all one way).
-          const double sum_part = r - t;
-          const double rounding = (t - (r - sum_part)) + (net_.t_ref - sum_part);
+          const double rounding = two_sum_error(t, net_.t_ref, r);
           em = cr.em + cr.em * ((em - c.em) / c.em + rounding * sh_.inv_m);
         }
         const double reset = -(drive + b / cr.es) * em;
@@ -393,8 +391,7 @@ class SynLoop {
                             const LifSyn::Clock &cr) const {
     double after;
     const double over = overshoot(j, t, c, &after);
-    const double t_ref = net_.t_ref, sum_part = r - t;
-    const double rounding = (t - (r - sum_part)) + (t_ref - sum_part);  // (t + t_ref) - r
+    const double rounding = two_sum_error(t, net_.t_ref, r);  // (t + t_ref) - r
     const double late = (over == 0.0 ? 0.0 : over * (sh_.tau_m / (after - 1.0))) - rounding;
     if (late == 0.0) return 0.0;
     const double v = late *
@@ -417,8 +414,7 @@ class SynLoop {
     *after = drive + LifSyn::current(b, sh_, c);
     const double before = *after - 1.0;
     if (!(before > 0.0) || over == 0.0) return 0.0;
-    const double ulp_t = std::nextafter(std::fabs(t), INFINITY) - std::fabs(t);
-    if (!(std::fabs(over) <= 4.0 * before * sh_.inv_m * ulp_t)) return 0.0;
+    if (!(std::fabs(over) <= 4.0 * before * sh_.inv_m * ulp_of(t))) return 0.0;
     // (alpha: p holds (A + B x)/E, whose rounding is that of its larger part.)
     const double terms = std::fabs(drive) + std::fabs(p) + std::fabs(q) +
                          (sh_.alpha ? std::fabs(b * c.x / c.em) : 0.0);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "common/rounding.hpp"
 #include "core/network.hpp"
 #include "models/qif.hpp"
 #include "models/qif_batch.hpp"
@@ -85,8 +86,8 @@ struct Ops<Qif> {
   static double held_state_for(const Network &net, double x, double drive_old, double drive,
                                double end) {
     const double w = Qif::omega(drive_old), s = (-kPi - x) / w, s_end = clock(net, end);
-    const double ulp_end = std::nextafter(std::fabs(end), INFINITY) - std::fabs(end);
-    const double by_end = 4.0 * ulp_end / net.tau, by_phase = 0x1p-52 * (kPi + std::fabs(x)) / w;
+    const double by_end = 4.0 * ulp_of(end) / net.tau,
+                 by_phase = 0x1p-52 * (kPi + std::fabs(x)) / w;
     if (w > 0.0 && s >= 0.0 && by_phase <= by_end &&
         std::fabs(s - s_end) <= by_end + 4.0 * by_phase)
       return held_state(net, drive, s);

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/rounding.hpp"
+
 namespace sp {
 namespace {
 
@@ -1057,7 +1059,7 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
     // the join are worth in V: near a saddle-node the phases reach thousands, and where V
     // then climbs steeply, one unit of phase moves V by far more than 1e-9.)
     const double join = a[l.inv_breaks + i], width = a[l.inv_breaks + i + 1] - join;
-    const double unit = std::nextafter(std::fabs(join), INFINITY) - std::fabs(join);
+    const double unit = ulp_of(join);
     const double slack = std::fmax(1e-9 * (1 + std::fabs(last)), 8 * unit * (hi - lo) / width);
     if (!(lo < hi) || !(lo >= last - slack) || !bounded(v, K, lo, hi))
       return bad("voltage not increasing with the phase");
