@@ -90,9 +90,13 @@ struct Ops<Lif> {
   // V = I, whatever the refractory end (a loaded file may pair it with a past one, which the
   // saver writes as -inf for t_ref = 0: the state must not read differently then).
   static bool held(const Network &net, double u) { return net.t_ref > 0.0 && pending(u); }
-  // The state held at reset until clock value e (the refractory end's), or pending.
+  // The state held at reset until clock value e (the refractory end's), or pending: also where
+  // the product overflows below kPendingClock, for a drive above about 5e47 in magnitude (only
+  // a non-oscillatory one is that large; its state was -inf, which the loader refused). Either
+  // way the end lies more than 470 tau after t0, so the re-base condition above holds.
   static double held_state(const Network &, double drive, double e) {
-    return e > kPendingClock ? pending_state() : Lif::reset(drive, e);
+    const double u = Lif::reset(drive, e);
+    return e > kPendingClock || !std::isfinite(u) ? pending_state() : u;
   }
   // Held state u (a reset to V = 0 at the exact refractory end r*, u = I E(r*)) re-expressed
   // for a new drive: the clock E(r*) is u/I, which the spike's own clock gave. Recomputing it

@@ -1062,6 +1062,151 @@ static void test_due_spike_cause_reloads(void **state) {
   sp_network_destroy(net);
 }
 
+/* A drive set far out and back at one instant keeps V only to an ulp of the larger drive
+   (sp_set_drive), which can leave a LIF neuron far above threshold: it is then due and spikes
+   at now(). Its key was the log of a negative number, NaN: the neuron never spiked, the next
+   spike was another neuron's, and the saved file was refused ("queue key is NaN"; found by a
+   reviewer's random-call fuzzer, drives of 1e70). */
+static void test_drive_round_trip_past_threshold_spikes_now(void **state) {
+  int k, above = 0;
+  (void)state;
+  for (k = 0; k < 200; k++) {
+    sp_network_desc d;
+    sp_network *net;
+    double v0[2] = {0.5, 0.5}, drives[2] = {1.2, 1.2}, v, far;
+    sp_spike buf[4], s;
+    size_t count;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 2;
+    d.tau = 0.01;
+    d.drives = drives;
+    d.v0 = v0;
+    d.frame = SP_FRAME_TIME;
+    net = create_ok(&d);
+    assert_sp_ok(sp_run(net, 0.0031 + k * 1e-5, buf, 4, &count));
+    assert_int_equal(count, 0);
+    far = -pow(10, 60 + k * 0.05); /* (a positive one would spike within 2^-30 tau) */
+    assert_sp_ok(sp_set_drive(net, 0, far));
+    assert_sp_ok(sp_set_drive(net, 0, 1.2));
+    assert_sp_ok(sp_voltage(net, 0, &v));
+    if (v >= 1) {
+      above++;
+      assert_reloads("a drive round trip leaving V above threshold", net);
+      assert_sp_ok(sp_step(net, &s));
+      if (s.neuron != 0 || s.t != sp_now(net))
+        abi_fail_at(__FILE__, __LINE__,
+                    "drive %g and back: V = %g, but the next spike is neuron %u at %.17g, not "
+                    "neuron 0 at now = %.17g",
+                    far, v, (unsigned)s.neuron, s.t, sp_now(net));
+    } else {
+      assert_sp_ok(sp_step(net, &s));
+      assert_true(isfinite(s.t) && s.t >= sp_now(net) - 1.0);
+    }
+    sp_network_destroy(net);
+  }
+  assert_true(above > 0); /* 14 of the 200 with glibc's libm */
+}
+
+/* A LIF neuron held at reset for 492 tau, given a drive of -4.5e97 at its spike: the held
+   state I E(end) overflowed to -inf (the loader refused it, "state[0] = -inf"); it is now kept
+   pending, as for a longer refractory period, and V follows the closed form after the hold. */
+static void test_huge_drive_during_long_hold_stays_finite(void **state) {
+  sp_network_desc d;
+  sp_network *net;
+  double drives[2] = {33.3, 0.5}, v0[2] = {0.9, 0.3}, v, t_spike, end;
+  const double far = -4.5e97;
+  sp_spike s, buf[8];
+  size_t count;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 2;
+  d.tau = 0.01;
+  d.t_ref = 4.92;
+  d.drives = drives;
+  d.v0 = v0;
+  d.frame = SP_FRAME_TIME;
+  net = create_ok(&d);
+  assert_sp_ok(sp_step(net, &s));
+  assert_int_equal(s.neuron, 0);
+  t_spike = s.t;
+  end = t_spike + d.t_ref;
+  assert_sp_ok(sp_set_drive(net, 0, far));
+  assert_sp_ok(sp_voltage(net, 0, &v));
+  assert_true(v == 0.0);
+  assert_reloads("a held neuron given drive -4.5e97", net);
+  /* After the hold: V = I (1 - exp(-(t - end)/tau)), here I/2. */
+  assert_sp_ok(sp_run(net, end + d.tau * log(2.0), buf, 8, &count));
+  assert_sp_ok(sp_voltage(net, 0, &v));
+  if (!(fabs(v - far / 2) <= 1e-9 * fabs(far)))
+    abi_fail_at(__FILE__, __LINE__, "V = %.17g a tau ln 2 after the hold, expected %.17g", v,
+                far / 2);
+  assert_reloads("after the hold", net);
+  sp_network_destroy(net);
+}
+
+/* A QIF neuron of drive 9.3e-46 kicked to its spike by an input at t = 1.1e10 s: its phase has
+   lost the digits of its own clock (pi - x rounds to 0), and the test of that clock against its
+   key allowed 1e-9 of |key|, 11 s there. It took the clock of t0, 0.5 tau off, and its spike's
+   kick to neuron 0 then used it: V jumped from 0.6 to a wrong value (in the fuzzer's case, to
+   +1.7e16), and the next spiker's reset at that instant was keyed before now(), a file the
+   loader refused. Closed form: neuron 0 runs from V = 0 at T with drive I, V = sqrt(I)
+   tan(sqrt(I) (t - T)/tau), and the kick adds w. */
+static void test_tiny_qif_drive_kicked_to_spike_late(void **state) {
+  sp_network_desc d;
+  sp_network *net;
+  const double tau = 0.01, tiny = 9.2860615046137167e-46, drive0 = 1.1122159738986122, w = 9.17;
+  const double T = 10956748660.0, dt = 0.005;
+  double drives[2] = {tiny, tiny}, v0[2] = {0.0, 0.0}, weights[1] = {w}, in_w[2] = {1e54, 0.0};
+  uint64_t rp[3] = {0, 0, 1}, in_rp[3] = {0, 1, 2};
+  uint32_t tg[1] = {0}, in_tg[2] = {1, 0};
+  double v, expect, t_in;
+  sp_spike s, buf[4];
+  size_t count;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_QIF;
+  d.n = 2;
+  d.tau = tau;
+  d.drives = drives;
+  d.v0 = v0;
+  d.frame = SP_FRAME_TIME;
+  d.recurrent.row_ptr = rp; /* neuron 1 -> neuron 0, w */
+  d.recurrent.targets = tg;
+  d.recurrent.weights = weights;
+  d.n_inputs = 2;
+  d.inputs.row_ptr = in_rp; /* channel 0 -> neuron 1, 1e54; channel 1 -> neuron 0, 0 */
+  d.inputs.targets = in_tg;
+  d.inputs.weights = in_w;
+  d.input_capacity = 4;
+  net = create_ok(&d);
+  assert_sp_ok(sp_run(net, T, buf, 4, &count));
+  assert_int_equal(count, 0);
+  assert_sp_ok(sp_set_drive(net, 0, drive0));
+  /* (An event at T moves the clock's origin t0 there: the spike at T + dt is then 0.5 tau from
+     it, within QIF's re-base span, so its clock is not re-based to 0 first.) */
+  assert_sp_ok(sp_input(net, 1, T));
+  t_in = T + dt;
+  assert_sp_ok(sp_input(net, 0, t_in));
+  assert_sp_ok(sp_step(net, &s)); /* neuron 1, at the input's instant */
+  assert_int_equal(s.neuron, 1);
+  assert_true(s.t == t_in);
+  assert_sp_ok(sp_voltage(net, 0, &v));
+  expect = sqrt(drive0) * tan(sqrt(drive0) * (t_in - T) / tau) + w;
+  /* (t's ulp, 1.9e-6 s, times dV/dt, about 60 per second before the kick: 1e-4) */
+  if (!(fabs(v - expect) <= 1e-3))
+    abi_fail_at(__FILE__, __LINE__, "neuron 0 after the kick: V = %.17g, expected %.17g", v,
+                expect);
+  /* Neuron 0 then spikes about tau/V later. */
+  assert_sp_ok(sp_step(net, &s));
+  if (!(s.neuron == 0 && s.t > t_in && s.t < t_in + 2 * tau / expect))
+    abi_fail_at(__FILE__, __LINE__, "next spike: neuron %u at %.17g (V0 = %.17g)",
+                (unsigned)s.neuron, s.t, v);
+  assert_reloads("after its spike", net);
+  sp_network_destroy(net);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The rule over random call sequences. */
 
@@ -1184,6 +1329,9 @@ int main(void) {
       cmocka_unit_test(test_due_after_drive_change_at_instant_reloads),
       cmocka_unit_test(test_due_neuron_drive_one_at_instant_stays_finite),
       cmocka_unit_test(test_due_spike_cause_reloads),
+      cmocka_unit_test(test_drive_round_trip_past_threshold_spikes_now),
+      cmocka_unit_test(test_huge_drive_during_long_hold_stays_finite),
+      cmocka_unit_test(test_tiny_qif_drive_kicked_to_spike_late),
       cmocka_unit_test(test_random_calls_always_reload),
       cmocka_unit_test(test_huge_syn_weights_refused),
       cmocka_unit_test(test_nondeterministic_custom_f_refused),
