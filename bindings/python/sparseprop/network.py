@@ -359,7 +359,13 @@ def _as_synapses(name: str, value: Any, n_sources: Optional[int], n: int) -> Syn
                         "(rows = sources, columns = target neurons)")
         syn = Synapses.from_matrix(value)
     elif isinstance(value, tuple) and len(value) in (2, 3):
-        syn = Synapses.csr(*value)
+        # (Synapses.csr names its arguments, row_ptr, targets, weights: say which keyword's.)
+        try:
+            syn = Synapses.csr(*value)
+        except ArgumentError as e:
+            raise _fail(f"{name}.{e.message}") from None
+        except TypeError as e:
+            raise TypeError(f"{name}.{e}") from None
     elif isinstance(value, np.ndarray):
         raise TypeError(f"{name}: a dense array is ambiguous (are zeros synapses?); pass "
                         "scipy.sparse.csr_matrix(array) or Synapses.csr(...)")

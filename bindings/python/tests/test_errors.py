@@ -419,3 +419,20 @@ def test_bools_are_not_numbers():
         Network(4, drive=1.2, tau=True)
     with pytest.raises(TypeError, match="drives"):
         Network(4, drives=np.ones(4, bool))
+
+
+def test_a_bad_csr_tuple_is_named_by_its_keyword():
+    # recurrent= and inputs= tuples gave the same message, "weights has 2 entries, expected 1",
+    # naming neither (an outside tester's finding).
+    bad_w = (np.array([0, 1]), np.array([1]), np.array([0.1, 0.2]))
+    with pytest.raises(sp.ArgumentError, match=r"^.*recurrent\.weights has 2 entries"):
+        Network(2, drive=1.2, recurrent=(np.array([0, 1, 1]), np.array([1]),
+                                         np.array([0.1, 0.2])))
+    with pytest.raises(sp.ArgumentError, match=r"inputs\.weights has 2 entries"):
+        Network(2, drive=1.2, n_inputs=1, inputs=bad_w)
+    with pytest.raises(sp.ArgumentError, match=r"inputs\.targets holds -1"):
+        Network(2, drive=1.2, n_inputs=1, inputs=(np.array([0, 1]), np.array([-1]), [0.1]))
+    with pytest.raises(sp.ArgumentError, match=r"inputs\.row_ptr holds -1"):
+        Network(2, drive=1.2, n_inputs=1, inputs=(np.array([0, -1]), np.array([1]), [0.1]))
+    with pytest.raises(TypeError, match=r"recurrent\.targets must hold integers"):
+        Network(2, drive=1.2, recurrent=(np.array([0, 1, 1]), np.array([1.0]), [0.1]))

@@ -70,8 +70,10 @@ impl Default for EifParams {
 /// `f` is called only while the network is created (or measured), many times, from the calling
 /// thread; never while it runs, and never by [`Network::load`](crate::Network::load) (the saved
 /// bytes carry the tables). It must be smooth, deterministic and finite where F + I > 0 is
-/// required (see `SP_MODEL_CUSTOM` in the C header). A panic inside `f` is caught at the C
-/// boundary (it never unwinds into the library): that call and every later one of the same
+/// required (see `SP_MODEL_CUSTOM` in the C header), and must not call into this crate or the
+/// library (the C header's rule: nothing in the library is promised to be re-entrant from
+/// inside a create, even where a nested call happens to work). A panic inside `f` is caught at
+/// the C boundary (it never unwinds into the library): that call and every later one of the same
 /// `build` or `memory` return NaN without calling `f` again, and `build` / `memory` then return
 /// `Err` with `Status::Unsupported` naming the panic (a network the library made all the same
 /// is destroyed).
