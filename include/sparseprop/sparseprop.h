@@ -276,7 +276,9 @@ enum sp_model_code {
      (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED), and so are
      drives too close above the bifurcation for the period to be tabulated (with the defaults,
      less than about 1e-13 above; the message names the bifurcation): the double 0.9 itself,
-     2.8e-17 above V_T - D_T = 1 - 0.1, is one.
+     2.8e-17 above V_T - D_T = 1 - 0.1, is one. A reset so far above V_T that the free period,
+     about e^-(V_r - V_T)/D_T tau there, is below 2^-30 tau (with the defaults V_r above about
+     3.1) is SP_ERR_NUMERIC, naming v_reset.
      Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
      once per distinct drive at creation to about 1e-15 (for I - (V_T - D_T) of order D_T and
      voltages and D_T of order 1; close to the bifurcation, or with D_T, V_T or I far from

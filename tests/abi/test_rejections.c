@@ -118,6 +118,8 @@ MUTATOR(m_eif_v_t_inf, eif_params(f); g_mp.v_t = INFINITY)
 MUTATOR(m_eif_huge_drive, eif_params(f); f->d.drive = 1e16)
 MUTATOR(m_eif_huge_delta_t, eif_params(f); f->d.drive = 1.2; g_mp.delta_t = 2.8e13)
 MUTATOR(m_eif_tiny_delta_t, eif_params(f); f->d.drive = 1.1; g_mp.delta_t = 1e-18)
+MUTATOR(m_eif_v_reset_40, eif_params(f); g_mp.v_reset = 40)
+MUTATOR(m_eif_v_reset_100, eif_params(f); g_mp.v_reset = 100)
 MUTATOR(m_eif_with_f, eif_params(f); g_mp.f = f_minus_v)
 MUTATOR(m_eif_weight_huge, eif_params(f); f->d.recurrent.weights = NULL;
         f->d.recurrent.weight = -1e308)
@@ -233,6 +235,12 @@ static const create_case create_cases[] = {
        sp_network_memory as by sp_network_create (checked in the loop). */
     {"EIF drive 1e16 (period below the time resolution)", m_eif_huge_drive, 0, SP_ERR_NUMERIC,
      "drive", "time resolution", "10000000000000000"},
+    /* A reset so far above V_T that the period, about e^-(v_reset - V_T)/D_T, is below it: was
+       SP_ERR_UNSUPPORTED "F + I nearly zero" from the fit (40), SP_ERR_ARGUMENT (100). */
+    {"EIF v_reset = 40 (period below the time resolution)", m_eif_v_reset_40, 0, SP_ERR_NUMERIC,
+     "v_reset", "time resolution", "40"},
+    {"EIF v_reset = 100 (period below the time resolution)", m_eif_v_reset_100, 0, SP_ERR_NUMERIC,
+     "v_reset", "time resolution", "100"},
     {"EIF drive 1e300 (beyond the numeric range)", m_eif_drive_1e300, 0, SP_ERR_NUMERIC, "drive",
      "above", "1e+300"},
     {"EIF recurrent.weight = -1e308", m_eif_weight_huge, 0, SP_ERR_NUMERIC, "recurrent.weight",

@@ -756,11 +756,31 @@ bool Builder::run(Table *hd) {
                   p.drive, gmin, vmin_g, p.v_t - D);
       return false;
     }
+    // A reset already in the series' range: the whole period is the series from the reset
+    // (less its part beyond a finite v_spike), and one below the engine's resolution is
+    // refused as such, before the fits. (With D_T = 0.1 a reset above about 38 was otherwise
+    // refused by the fit, as SP_ERR_UNSUPPORTED "F + I nearly zero", and above about 75 as too
+    // far above v_t: an outside tester's finding. The period there is e^-(v_reset - V_T)/D_T.)
+    const double c = (p.drive - p.v_t) / D;
+    {
+      const double log_u = -(p.v_reset - p.v_t) / D, u = std::exp(log_u);
+      const double L = c + log_u;
+      if (u * (std::fabs(L) > 1 ? std::fabs(L) : 1) <= kTailSmall) {
+        const double us = std::exp(-(p.v_spike - p.v_t) / D);
+        const double rest = eif_remain(u, c) - eif_remain(us, c);
+        if (!(rest >= 0x1p-30)) {
+          set_error(err_, TableStatus::kPeriod,
+                    "the free period (%.17g tau, from v_reset = %.17g) is below the time "
+                    "resolution 2^-30 tau",
+                    rest, p.v_reset);
+          return false;
+        }
+      }
+    }
     lo = p.v_t - kLinearBelow * D;
     if (p.v_reset < lo) lo = p.v_reset;
     // The start of the series tail: the largest u = exp(-(V - V_T)/D_T) (halving from
     // kTailSmall) with u max(1, |L|) <= kTailSmall, above reset.
-    const double c = (p.drive - p.v_t) / D;
     double tail_hi = NAN;
     for (double u = kTailSmall; u > 1e-300; u *= 0.5) {
       const double L = c + std::log(u), v = p.v_t - D * std::log(u);
