@@ -1054,36 +1054,51 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   // margin marks a series that is not the fit of a monotone function: its values inside would
   // be unbounded (one flipped exponent bit made a phase -8e302, and the network then saved a
   // state no load accepts, an outside client's finding).
-  auto bounded = [](const double *c, uint32_t n, double lo, double hi, double floor = 0) {
+  auto abs_sum = [](const double *c, uint32_t n) {
     double sum = 0;
     for (uint32_t j = 0; j < n; ++j) sum += std::fabs(c[j]);
-    return sum <= std::fmax(std::fabs(lo), std::fabs(hi)) + 4 * std::fabs(hi - lo) + floor;
+    return sum;
   };
-  double last = -INFINITY;
+  auto bounded = [&](const double *c, uint32_t n, double lo, double hi, double floor = 0) {
+    return abs_sum(c, n) <=
+           std::fmax(std::fabs(lo), std::fabs(hi)) + 4 * std::fabs(hi - lo) + floor;
+  };
+  // How far a segment may start below the previous one's end: 1e-9 relative, or the rounding
+  // of the two series' sums at the join (64 ulps of their coefficients' size). A join at 0
+  // between segments worth 1e7 (a constant F with v_spike = 1e7 and its clamp region below the
+  // reset) has ends of 1.9e-9 and 4.5e-11 where both are 0: refused as not increasing, for
+  // v_spike from 1e7 on, until the slack scaled with the series (the model-family audit).
+  auto join_slack = [](double last, double mag_last, double mag) {
+    return std::fmax(1e-9 * (1 + std::fabs(last)), 64 * DBL_EPSILON * std::fmax(mag_last, mag));
+  };
+  double last = -INFINITY, last_mag = 0;
   for (uint32_t i = 0; i < t->n_fwd; ++i) {
     const double *p = a + l.fwd_phi + size_t{i} * KI, *g = a + l.fwd_rate + size_t{i} * K;
     const double *dp = a + l.fwd_dphi + size_t{i} * KI;
-    const double lo = cheb(p, KI, -1), hi = cheb(p, KI, 1);
-    if (!(lo < hi) || !(lo >= last - 1e-9 * (1 + std::fabs(last))) || !bounded(p, KI, lo, hi))
+    const double lo = cheb(p, KI, -1), hi = cheb(p, KI, 1), mag = abs_sum(p, KI);
+    if (!(lo < hi) || !(lo >= last - join_slack(last, last_mag, mag)) || !bounded(p, KI, lo, hi))
       return bad("phase not increasing with the voltage");
     if (!bounded(dp, KI, cheb(dp, KI, -1), cheb(dp, KI, 1)))
       return bad("d phi/dI series not bounded by its ends");
     if (!(cheb(g, K, -1) > 0 && cheb(g, K, 1) > 0)) return bad("a rate F + I that is not positive");
     last = hi;
+    last_mag = mag;
   }
   last = -INFINITY;
+  last_mag = 0;
   for (uint32_t i = 0; i < t->n_inv; ++i) {
     const double *v = a + l.inv_v + size_t{i} * K;
-    const double lo = cheb(v, K, -1), hi = cheb(v, K, 1);
+    const double lo = cheb(v, K, -1), hi = cheb(v, K, 1), mag = abs_sum(v, K);
     // (A segment may start below the previous one's end by what a few units of the phase at
     // the join are worth in V: near a saddle-node the phases reach thousands, and where V
     // then climbs steeply, one unit of phase moves V by far more than 1e-9.)
     const double join = a[l.inv_breaks + i], width = a[l.inv_breaks + i + 1] - join;
     const double unit = ulp_of(join);
-    const double slack = std::fmax(1e-9 * (1 + std::fabs(last)), 8 * unit * (hi - lo) / width);
+    const double slack = std::fmax(join_slack(last, last_mag, mag), 8 * unit * (hi - lo) / width);
     if (!(lo < hi) || !(lo >= last - slack) || !bounded(v, K, lo, hi))
       return bad("voltage not increasing with the phase");
     last = hi;
+    last_mag = mag;
   }
   // The custom tail: the remaining phase on each segment runs from the cumulative value at its
   // start to the next, within the rounding of those sums (the fit is to an absolute floor, a
