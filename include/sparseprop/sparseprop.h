@@ -1045,7 +1045,9 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * whatever the parameters: its dl_dv_end[i] adds nothing (a QIF neuron's reset reads as a huge
  * negative voltage, sp_voltage). Otherwise now() is fixed: t_end after a run to t_end, the last
  * input's time when the tape stopped a run after an input.
- * LIF with a refractory period of about 700 tau or more: a gradient carried across such a
+ * LIF with a refractory period of about 700 tau or more (less by ln(|I|/tau) for a drive I with
+ * |I| > tau, whose reset's time partial carries I/tau: about 500 tau for I = -4.5e97, tau = 0.01):
+ * a gradient carried across such a
  * period (to a spike after it, or a voltage) needs an adjoint beyond the range of a double
  * (it falls below 2^-1042 across the period, even where the gradient itself is of order one)
  * and sp_backward refuses it with SP_ERR_NUMERIC; losses

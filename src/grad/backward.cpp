@@ -115,7 +115,8 @@ class Backward {
   // doubles across the reverse re-basings (Deriv<M>::held_adjoint_lost): its gradient would be
   // wrong, not small, and sp_backward refuses it.
   void held_lost(uint32_t j, double spike, double tr, double t0) {
-    if (lost_neuron_ != UINT32_MAX || !D::held_adjoint_lost(net_, tr, t0, lambda_[j], any_lost_))
+    if (lost_neuron_ != UINT32_MAX ||
+        !D::held_adjoint_lost(net_, tr, t0, lambda_[j], any_lost_, net_.drive[j]))
       return;
     lost_neuron_ = j;
     lost_spike_ = spike;

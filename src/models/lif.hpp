@@ -40,7 +40,7 @@ struct Lif {
     // A state at or below 0 is at or above threshold (V >= I > 1): due now. (A drive change's
     // rounding can leave one there, V being kept to an ulp of the larger drive: the log of a
     // negative quotient was a NaN key, and the neuron never spiked.)
-    if (!(r > 0.0)) return -INFINITY;
+    if (r <= 0.0) return -INFINITY;
     return t0 + tau * (r < INFINITY ? std::log(r) : std::log(u) - std::log(drive - 1.0));
   }
   static bool oscillatory(double drive) { return drive > 1.0; }

@@ -94,9 +94,15 @@ struct Deriv<Lif> {
   // of some 600 tau and more), the scaled adjoint may have gone below kLostBelow (a re-base
   // reports it when it rounds to 0) and the product would be wrong, not small. Below that
   // bound such an adjoint times E(tr) is below 1e-53, as small as the adjoint it stands for.
-  static bool held_adjoint_lost(const Network &net, double tr, double t0, double lam,
-                                bool any_lost) {
-    if (!((tr - t0) / net.tau > kHeldSpan)) return false;
+  // The reset's partial in time carries I/tau besides E(tr) (reset_adjoint): with a drive far
+  // above 1 the bound shrinks by ln(|I|/tau) (a drive of -4.5e97 held 560 tau, which the
+  // forward pass keeps pending where I E(tr) overflows, gave dL/dI of 0 for -2.25 with SP_OK:
+  // a reviewer's finding).
+  static bool held_adjoint_lost(const Network &net, double tr, double t0, double lam, bool any_lost,
+                                double drive) {
+    const double scale = std::fabs(drive) / net.tau;
+    const double span = kHeldSpan - (scale > 1.0 ? std::log(scale) : 0.0);
+    if (!((tr - t0) / net.tau > span)) return false;
     return lam != 0.0 ? std::fabs(lam) < kLostBelow : any_lost;
   }
   // Whether lam, the end seed dL/dV dV/du of a neuron whose state u is still a pending reset

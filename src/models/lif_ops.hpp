@@ -154,7 +154,10 @@ struct Ops<Lif> {
   static double reset_voltage(const Network &, double) { return 0.0; }
   // The clock at which a neuron with state u reaches threshold (in the time frame, the clock of
   // its spike computed without the rounding of its spike time).
-  static double spiker_clock(const Network &, double u, double drive) { return u / (drive - 1.0); }
+  // (t, the spike's time, is not needed: u/(I - 1) carries only u's relative rounding.)
+  static double spiker_clock(const Network &, double u, double drive, double /*t*/) {
+    return u / (drive - 1.0);
+  }
 
   // Re-base when an event is 32 tau after t0: E stays below e^32.
   static double rebase_span(const Network &net) { return 32.0 * net.tau; }

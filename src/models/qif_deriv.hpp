@@ -108,7 +108,9 @@ struct Deriv<Qif> {
     return false;
   }
   // The state held at reset is linear in the clock: no adjoint is scaled (see Deriv<Lif>).
-  static bool held_adjoint_lost(const Network &, double, double, double, bool) { return false; }
+  static bool held_adjoint_lost(const Network &, double, double, double, bool, double) {
+    return false;
+  }
   static bool end_seed_lost(const Network &, double, double) { return false; }
 
   // Reverses the deliveries of a row without a repeated target (so they are independent), the

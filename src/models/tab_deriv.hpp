@@ -92,7 +92,9 @@ struct Deriv<Tabulated> {
   static double held_state_dI(const Network &, double, double, double, double) { return 0.0; }
   // x' = x + d: the adjoints and drive gradients pass unchanged.
   static bool rebase(const Network &, const double *, double *, double) { return false; }
-  static bool held_adjoint_lost(const Network &, double, double, double, bool) { return false; }
+  static bool held_adjoint_lost(const Network &, double, double, double, bool, double) {
+    return false;
+  }
   static bool end_seed_lost(const Network &, double, double) { return false; }
 };
 

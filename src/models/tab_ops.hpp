@@ -212,7 +212,8 @@ struct Ops<Tabulated> {
   static double reset_voltage(const Network &net, double drive) {
     return table(net, drive).v_reset;
   }
-  static double spiker_clock(const Network &net, double x, double drive) {
+  // (t, the spike's time, is not needed: the phase is in units of tau, the clock its rest.)
+  static double spiker_clock(const Network &net, double x, double drive, double /*t*/) {
     return table(net, drive).period - x;
   }
 

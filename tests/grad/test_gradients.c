@@ -1269,6 +1269,69 @@ static void test_backward_rejections(void **state) {
   sp_network_destroy(p.net);
 }
 
+/* A gradient carried across a long hold of a neuron with a huge drive. Neuron 1 (drive 1.5,
+ * v0 0.2) spikes at t_s = tau ln(1.3/0.5) and kicks neuron 0 (drive D = -4.5e97) by 1e100:
+ * neuron 0 spikes then, is held R tau, then V0 = D (1 - exp(-(t - t_s - R tau)/tau)); an input
+ * after the hold re-bases. L = c V0(t_end), t_end = t_s + (R + 0.9) tau: dL/dI1 = c dV0/dt_s
+ * dt_s/dI1 and dL/dD = c (1 - e^-0.9) in closed form. At R = 480 the gradient is exact; at
+ * R = 560 the adjoint across the hold has left the doubles (the reset's time partial carries
+ * D/tau), and sp_backward must refuse (it returned SP_OK with dL/dI1 = 0 for -2.25 once the
+ * forward pass kept such holds pending: a reviewer's finding). */
+static void test_gradient_across_a_huge_drive_hold(void **state) {
+  static uint64_t rp[3] = {0, 0, 1}, irp[2] = {0, 1};
+  static uint32_t tg[1] = {0}, itg[1] = {1};
+  static double w[1] = {1e100}, iw[1] = {0.0};
+  const double tau = 0.01, I1 = 1.5, D = -4.5e97, c = 1e-97, A = 0.9;
+  const double t_s = tau * log((I1 - 0.2) / (I1 - 1));
+  const double dts_dI1 = tau * (1 / (I1 - 0.2) - 1 / (I1 - 1));
+  const double expect_I1 = c * (-D / tau * exp(-A)) * dts_dI1, expect_D = c * (1 - exp(-A));
+  int r;
+  (void)state;
+  for (r = 0; r < 2; ++r) {
+    const double R = r ? 560 : 480;
+    double drives[2] = {D, I1}, v0[2] = {0.3, 0.2}, dl_dt[8] = {0}, dl_dv[2] = {c, 0}, g[2];
+    sp_network_desc d;
+    sp_network *net = NULL;
+    sp_spike buf[8];
+    size_t n = 0;
+    sp_status st;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 2;
+    d.tau = tau;
+    d.drives = drives;
+    d.v0 = v0;
+    d.t_ref = R * tau;
+    d.recurrent.row_ptr = rp;
+    d.recurrent.targets = tg;
+    d.recurrent.weights = w;
+    d.n_inputs = 1;
+    d.inputs.row_ptr = irp;
+    d.inputs.targets = itg;
+    d.inputs.weights = iw;
+    d.frame = SP_FRAME_TIME;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    assert_int_equal(sp_record(net, 8), SP_OK);
+    assert_int_equal(sp_input(net, 0, t_s + (R + 0.3) * tau), SP_OK);
+    assert_int_equal(sp_run(net, t_s + (R + A) * tau, buf, 8, &n), SP_OK);
+    assert_true(n == 2 && buf[1].neuron == 0); /* neuron 1, then neuron 0 triggered */
+    st = sp_backward(net, dl_dt, n, dl_dv);
+    if (r == 0) {
+      assert_int_equal(st, SP_OK);
+      assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g, 2), SP_OK);
+      if (!(fabs(g[1] - expect_I1) <= 1e-9 * fabs(expect_I1) &&
+            fabs(g[0] - expect_D) <= 1e-9 * fabs(expect_D)))
+        fail_msg("R = 480 tau: dL/dI1 = %.17g (closed form %.17g), dL/dD = %.17g (%.17g)", g[1],
+                 expect_I1, g[0], expect_D);
+    } else if (st != SP_ERR_NUMERIC) {
+      sp_get_grads(net, SP_PARAM_DRIVES, g, 2);
+      fail_msg("R = 560 tau: sp_backward returned %s with dL/dI1 = %g (closed form %g)",
+               sp_status_name(st), g[1], expect_I1);
+    }
+    sp_network_destroy(net);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_finite_differences),
@@ -1284,6 +1347,7 @@ int main(void) {
       cmocka_unit_test(test_accumulation_and_zero),
       cmocka_unit_test(test_running_total_overflow),
       cmocka_unit_test(test_backward_rejections),
+      cmocka_unit_test(test_gradient_across_a_huge_drive_hold),
   };
   return cmocka_run_group_tests_name("gradients", tests, NULL, NULL);
 }

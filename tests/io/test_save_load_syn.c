@@ -482,6 +482,58 @@ static void test_rounding_determined_keys_load(void **state) {
   sp_network_destroy(net);
 }
 
+/* The keys the two rules above admit are bounded (a reviewer's crafted files, which loaded and
+ * then spiked far from any crossing): one neuron (tau 10 ms, tau_syn 20 ms) saved at now = t0
+ * = 0, then its drive, A (= p, the clock being 1), B (= q), key and stale flag rewritten and
+ * the checksum resealed. Refused: a key not flagged stale for V = 1 falling at drive 0.5 (it
+ * never crosses); at drive 1 with q = 1e-310, a subnormal of 46 bits, keys of 0.001 s and 1e9 s
+ * against its crossing at 14.262 s. Loaded: the crossing itself, and a stale key for V = 1
+ * falling. Offsets from FORMAT.md, found from the saved v0 and drive. */
+static sp_status load_crafted(double drive, double p, double q, double key, uint32_t stale) {
+  const double v0m = 0.123456789, drive0 = 0.3456789;
+  double v0[1] = {v0m};
+  sp_network_desc d;
+  sp_network *net = NULL, *copy = NULL;
+  unsigned char *buf;
+  size_t len = 0, i, pv = 0, pd = 0;
+  sp_status st;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.tau = 0.01;
+  d.tau_syn = 0.02;
+  d.drive = drive0;
+  d.v0 = v0;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  buf = save(net, &len);
+  for (i = 0; i + 8 <= len; ++i) {
+    if (fmt_get_f64(buf + i) == v0m) pv = i;
+    if (fmt_get_f64(buf + i) == drive0) pd = i;
+  }
+  assert_true(pd + 8 == pv && pv + 113 + 8 == len); /* drives, v0, ..., the synaptic section */
+  fmt_put_f64(buf + pd, drive);
+  fmt_put_f64(buf + pv + 56, p);
+  fmt_put_f64(buf + pv + 72, key);
+  fmt_put_f64(buf + pv + 101, q);
+  fmt_put_le(buf + pv + 109, stale, 4);
+  fmt_reseal(buf, len);
+  st = sp_load(buf, len, NULL, &copy);
+  if (st == SP_OK) sp_network_destroy(copy);
+  free(buf);
+  sp_network_destroy(net);
+  return st;
+}
+
+static void test_crafted_keys_beyond_the_state_are_refused(void **state) {
+  (void)state;
+  assert_int_equal(load_crafted(0.5, 2.5, -2.0, 1.0, 0), SP_ERR_FORMAT);
+  assert_int_equal(load_crafted(1.0, -0.5, 1e-310, 0.001, 0), SP_ERR_FORMAT);
+  assert_int_equal(load_crafted(1.0, -0.5, 1e-310, 1e9, 0), SP_ERR_FORMAT);
+  assert_int_equal(load_crafted(1.0, -0.5, 1e-310, 14.2, 0), SP_ERR_FORMAT);
+  assert_int_equal(load_crafted(1.0, -0.5, 1e-310, 14.262164632951885, 0), SP_OK);
+  assert_int_equal(load_crafted(0.5, 2.5, -2.0, INFINITY, 1), SP_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_continuation_is_bit_identical),
@@ -493,6 +545,7 @@ int main(void) {
       cmocka_unit_test(test_crafted_sections_are_refused),
       cmocka_unit_test(test_keys_beyond_the_state_load),
       cmocka_unit_test(test_rounding_determined_keys_load),
+      cmocka_unit_test(test_crafted_keys_beyond_the_state_are_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
