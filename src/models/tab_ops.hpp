@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "common/rounding.hpp"
 #include "core/network.hpp"
 #include "models/room.hpp"
 #include "models/tabulated/table.hpp"
@@ -285,13 +286,28 @@ struct Ops<Tabulated> {
   // read): clocks and phases take any finite value, and so does v0.
   static bool loaded_clock_ok(double) { return true; }
   static constexpr bool kLoadedZeroClockIsNone = false;
-  // (omega = 1: an own clock carries a phase's rounding, an ulp of at most 128, within the
-  // tolerance.)
-  static double loaded_phase_rounding(const Network &, double) { return 0; }
-  static double loaded_clock_slack(double, double) { return 0; }
-  // (Every phase moves by the same d at a re-base, rounded within an ulp of at most 128 tau:
-  // within the loader's tolerance. See Ops<Qif>.)
-  static double loaded_key_drift(const Network &, uint32_t, double) { return 0; }
+  // A phase's rounding, in units of tau, that the loader allows for (see Ops<Qif>): every
+  // phase moves by the same d at a re-base and is rounded there, to an ulp of its size, which
+  // the longest period bounds (plus the re-base span, 32 tau at most). Within the tolerance
+  // for periods of order 1, not for a drive near a saddle-node: F = |V|^7 at a drive of
+  // 1.44e-14 has a period of some 7e11 tau, an ulp of 1.2e-4 tau, and a key saved 1e-6 s from
+  // its recomputation was refused (an outside fuzzer). Re-bases come at least 8 times the
+  // shortest period (or 32 tau) apart: about now/that of them, counted four times over.
+  static double loaded_phase_rounding(const Network &net, double now) {
+    double shortest = INFINITY, longest = 0;
+    for (uint32_t k = 0; k < net.n_tables; ++k) {
+      shortest = std::fmin(shortest, net.tables[k]->period);
+      longest = std::fmax(longest, net.tables[k]->period);
+    }
+    const double span = std::fmin(8.0 * shortest, 32.0) * net.tau;
+    const double rebases = now > 0 && span > 0 ? now / span : 0;
+    return 4 * (rebases + 1) * ulp_of(longest + 32.0);
+  }
+  // (omega = 1: an own clock carries that rounding as it is.)
+  static double loaded_clock_slack(double rounding, double) { return rounding; }
+  static double loaded_key_drift(const Network &net, uint32_t, double rounding) {
+    return rounding * net.tau;
+  }
   static constexpr const char *kLoadedClockRule = "";
   static bool loaded_phase_due_key_ok(double) { return true; }
   // The first event re-bases every phase by (now - t0)/tau: far from overflowing, as every
