@@ -762,10 +762,13 @@ bool Builder::run(Table *hd) {
     // refused by the fit, as SP_ERR_UNSUPPORTED "F + I nearly zero", and above about 75 as too
     // far above v_t: an outside tester's finding. The period there is e^-(v_reset - V_T)/D_T.)
     const double c = (p.drive - p.v_t) / D;
+    // Where the series converges fast enough to stand for the rest: u max(1, |L|) small.
+    auto in_tail = [](double u, double L) {
+      return u * (std::fabs(L) > 1 ? std::fabs(L) : 1) <= kTailSmall;
+    };
     {
       const double log_u = -(p.v_reset - p.v_t) / D, u = std::exp(log_u);
-      const double L = c + log_u;
-      if (u * (std::fabs(L) > 1 ? std::fabs(L) : 1) <= kTailSmall) {
+      if (in_tail(u, c + log_u)) {
         const double us = std::exp(-(p.v_spike - p.v_t) / D);
         const double rest = eif_remain(u, c) - eif_remain(us, c);
         if (!(rest >= 0x1p-30)) {
@@ -783,8 +786,8 @@ bool Builder::run(Table *hd) {
     // kTailSmall) with u max(1, |L|) <= kTailSmall, above reset.
     double tail_hi = NAN;
     for (double u = kTailSmall; u > 1e-300; u *= 0.5) {
-      const double L = c + std::log(u), v = p.v_t - D * std::log(u);
-      if (u * (std::fabs(L) > 1 ? std::fabs(L) : 1) <= kTailSmall && v > p.v_reset) {
+      const double v = p.v_t - D * std::log(u);
+      if (in_tail(u, c + std::log(u)) && v > p.v_reset) {
         tail_hi = v;
         break;
       }
