@@ -824,6 +824,22 @@ void test_custom_steep_finite_threshold(void **) {
   build(p);
 }
 
+// F + I with a double zero (F = (V - 0.3)^2 (V - 0.7)^2, I = 0: a fixed point at 0.3 that
+// the neuron never passes) or a pole (F = 1/(V - 0.5)^2): positive at every node the build
+// samples, so only the finished table's check refuses them. The message used to give only the
+// check's words ("phase break points not increasing", "a rate F + I that is not positive"); it
+// now says where F + I is suspect and what it must be there.
+double f_double_zeros(double v, void *) { return (v - 0.3) * (v - 0.3) * (v - 0.7) * (v - 0.7); }
+double f_pole(double v, void *) { return 1.0 / ((v - 0.5) * (v - 0.5)); }
+void test_custom_zero_or_pole_between_nodes(void **) {
+  expect_own_check_refusal(custom(f_double_zeros, 0.0, 0.0, 1.0),
+                           {"fails its own check near V = 0.3, ", "must be finite and not nearly"});
+  expect_own_check_refusal(custom(f_pole, 0.0, 0.0, 1.0),
+                           {"fails its own check near V = 0.5, ", "F + I = inf"});
+  // With the zero lifted (I = 0.01) the same F is tabulated.
+  build(custom(f_double_zeros, 0.01, 0.0, 1.0));
+}
+
 void test_kick_map_closed_forms(void **) {
   // F = -V (threshold 1, reset 0): V = I - (I - V_r) e^-phi, phi' = -ln(e^-phi - w/(I - V_r)).
   const double lif_w[] = {-0.1, 0.3, -2.0, 0.05};
@@ -955,6 +971,7 @@ int main(void) {
       cmocka_unit_test(test_custom_tail_growth),
       cmocka_unit_test(test_custom_steep_tail_start),
       cmocka_unit_test(test_custom_steep_finite_threshold),
+      cmocka_unit_test(test_custom_zero_or_pole_between_nodes),
       cmocka_unit_test(test_kick_map_closed_forms),
       cmocka_unit_test(test_kick_map_eif),
       cmocka_unit_test(test_kick_map_structure),

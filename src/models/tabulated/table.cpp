@@ -306,6 +306,34 @@ void refuse_own_check(TableError *err, const char *fmt, ...) {
   va_end(ap);
 }
 
+// After a build its own check refused: the voltage on the tabulated range (v_lo to v_hi) where
+// F + I is the most suspect, sampled at 16 points per forward segment: not finite or not
+// positive (the worst), else the smallest when it is below 1e-9 of its value at reset. False
+// when no sample is suspect. (A double zero of F + I between the build's nodes, or a pole of F,
+// leaves F + I positive at every node the build sampled, so only the finished table shows it.)
+bool rate_extreme(const TableParams &p, const Table *t, double *v_out, double *g_out) {
+  const Layout l = layout(t->n_fwd, t->n_inv, t->n_tail);
+  const double *breaks = arrays(t) + l.fwd_breaks;
+  const double scale = std::fabs(rate_from_f(p, p.v_reset));
+  double worst_v = 0, worst_g = INFINITY;
+  bool bad = false;
+  constexpr int kSamples = 16;
+  for (uint32_t i = 0; i < t->n_fwd && !bad; ++i)
+    for (int s = 0; s <= kSamples; ++s) {
+      const double v = breaks[i] + (breaks[i + 1] - breaks[i]) * s / kSamples;
+      const double g = rate_from_f(p, v);
+      if (!(g > 0 && g < INFINITY)) {
+        worst_v = v, worst_g = g, bad = true;
+        break;
+      }
+      if (g < worst_g) worst_v = v, worst_g = g;
+    }
+  if (!bad && !(worst_g < 1e-9 * scale)) return false;
+  *v_out = worst_v;
+  *g_out = worst_g;
+  return true;
+}
+
 // The refusal of an F whose values changed between the table's passes over the same voltages.
 void refuse_nondeterministic(const TableParams &p, TableError *err) {
   set_error(err, TableStatus::kUnresolved,
@@ -978,6 +1006,13 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
                        "F blows up (%s)",
                        p.v_spike, rate_from_f(p, p.v_spike), rate_from_f(p, p.v_reset),
                        check.message);
+    else if (double v, g; rate_extreme(p, t, &v, &g))
+      // (F + I infinite, not positive or nearly zero somewhere on the tabulated range, between
+      // the samples the build's checks take: say where, which is what the user can look at.)
+      refuse_own_check(err,
+                       "near V = %.6g, where F + I = %.3g (%.3g at reset): F + I must be finite "
+                       "and not nearly zero from the clamp below reset to v_spike (%s)",
+                       v, g, rate_from_f(p, p.v_reset), check.message);
     else
       refuse_own_check(err, "(%s)", check.message);
     return nullptr;
