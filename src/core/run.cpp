@@ -103,24 +103,32 @@ class Loop {
       if (s != SP_OK) return s;
     }
     double key = queue_.top_key();
+    // Whether an event at this instant took it to threshold: mark_due flags such a neuron due
+    // and sets its refractory end to the instant, and it keeps both until it spikes (it ignores
+    // further inputs at the instant). Neither alone says so: a drive change also flags a
+    // neuron due, and a refractory end can equal the instant by rounding, from the neuron's own
+    // last spike when its free period after t_ref is below the resolution of the time (its
+    // spike time then rounds to its refractory end: a run split exactly there found it due at
+    // now() with that end, and reported SP_SPIKE_TRIGGERED where one run reported 0).
+    const bool triggered = flagged_due(net_, j) && refr_end_of(net_, j) >= net_.now;
     // A neuron that reached threshold on its own resets from its own clock, computed from its
     // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor
     // from another neuron's clock when their spike times round to the same double (either
     // error would feed back into the reset and accumulate). A neuron an input took to
-    // threshold (time frame: its refractory end marks it, set to that instant) uses the clock
-    // of the instant; so does a time-frame neuron a drive change at this instant kept due
-    // (own_spike_at_key: its own clock may not exist, e.g. a LIF drive of exactly 1 gives 0/0).
+    // threshold uses the clock of the instant; so does a time-frame neuron a drive change at
+    // this instant kept due (own_spike_at_key: its own clock may not exist, e.g. a LIF drive of
+    // exactly 1 gives 0/0). Both are flagged due, which own_spike_at_key excludes.
     // (Phase frame: a neuron whose own key equals the instant's due key, not flagged due, ties
     // with the instant's first spiker and reached threshold on its own as well.)
     bool own = kPhase ? key > net_.cur_key || !flagged_due(net_, j)
                       : key > net_.now ||
-                            (key == net_.now && net_.refr_end[j] < net_.now &&
+                            (key == net_.now &&
                              own_spike_at_key(flagged_due(net_, j), O::neuron_spike_time(net_, j),
                                               key, net_.tau));
     // What its flags report: a neuron due at this instant that no event took to threshold
-    // (its refractory end does not mark it) reached threshold on its own, also where its clock
-    // is the instant's: kept due by a drive change at the instant.
-    const bool reached_alone = own || refr_end_of(net_, j) < net_.now;
+    // reached threshold on its own, also where its clock is the instant's: kept due by a drive
+    // change at the instant.
+    const bool reached_alone = own || !triggered;
     double clk;
     if (own) {
       clk = kPhase ? O::phase_clock(net_, key)

@@ -14,7 +14,8 @@
  * one run took its own, whenever its state's spike time differed from its key, by an ulp (an
  * outside tester's chunked runs found the first) or, for the slow QIF neuron and EIF, by 5 to
  * 9 ulps (the same tester, against a first fix that allowed four). Also: a drive change that
- * keeps such a neuron due, against the LIF closed form. */
+ * keeps such a neuron due, against the LIF closed form; and the flags of a spike whose time
+ * rounds to its own refractory end, and of spikes an event triggers, split at their instant. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -420,6 +421,177 @@ static void test_several_drives_at_once(void **state) {
   }
 }
 
+/* The four models of the flag tests below, in the time frame. EIF and custom (F = V^2) have a
+ * finite v_spike where spike_at is set, so that a large input takes a neuron past it; custom
+ * neurons reset to -1. */
+static double square(double v, void *ctx) {
+  (void)ctx;
+  return v * v;
+}
+
+static sp_network *time_frame_net(uint32_t model, uint32_t n, const double *drives,
+                                  const double *v0, double t_ref, int spike_at,
+                                  const sp_synapses *recurrent, const sp_synapses *inputs) {
+  static sp_model_params mp;
+  sp_network_desc d;
+  sp_network *net = NULL;
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = sizeof mp;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = model;
+  d.n = n;
+  d.tau = 0.01;
+  d.drives = drives;
+  d.v0 = v0;
+  d.t_ref = t_ref;
+  d.frame = SP_FRAME_TIME;
+  if (recurrent) d.recurrent = *recurrent;
+  if (inputs) {
+    d.n_inputs = 1;
+    d.inputs = *inputs;
+  }
+  if (model == SP_MODEL_EIF && spike_at) {
+    mp.v_reset = 0;
+    mp.v_spike = 2;
+    mp.delta_t = 0.1;
+    mp.v_t = 1;
+    d.model_params = &mp;
+  } else if (model == SP_MODEL_CUSTOM) {
+    mp.f = square;
+    mp.v_reset = -1;
+    mp.v_spike = spike_at ? 5 : INFINITY;
+    d.model_params = &mp;
+  }
+  if (sp_network_create(&d, &net) != SP_OK) fail_msg("create: %s", sp_last_error());
+  return net;
+}
+
+static const uint32_t flag_models[4] = {SP_MODEL_LIF, SP_MODEL_QIF, SP_MODEL_EIF, SP_MODEL_CUSTOM};
+
+static void expect_spike(const sp_spike *got, const sp_spike *want, uint32_t model,
+                         const char *how) {
+  if (!same_spike(got, want))
+    fail_msg("model %u, %s: spike at %a (neuron %u, flags %u), one run %a (%u, %u)", model, how,
+             got->t, got->neuron, got->flags, want->t, want->neuron, want->flags);
+}
+
+/* One neuron whose refractory period (1e13 s) is so long that its free period after it (about
+ * 1e-6 s at drive 1e4) is below the resolution of t there: its second spike time rounds to its
+ * refractory end. A run split exactly at that time (and a copy saved there) found it due at now()
+ * with its refractory end at now(), which marked an input-triggered spike, and reported
+ * SP_SPIKE_TRIGGERED where the stepped run reported 0, in the time frame of every model. */
+static void test_refractory_end_at_the_spike_time(void **state) {
+  const double drive = 1e4, t_ref = 1e13;
+  int m;
+  (void)state;
+  for (m = 0; m < 4; ++m) {
+    const uint32_t model = flag_models[m];
+    const double v0 = model == SP_MODEL_CUSTOM ? -1 : 0;
+    sp_network *one = time_frame_net(model, 1, &drive, &v0, t_ref, 0, NULL, NULL);
+    sp_network *split = time_frame_net(model, 1, &drive, &v0, t_ref, 0, NULL, NULL), *copy;
+    sp_spike s[3], got;
+    size_t count = 0;
+    int k;
+    assert_int_equal(sp_network_frame(one), SP_FRAME_TIME);
+    for (k = 0; k < 3; ++k) assert_int_equal(sp_step(one, &s[k]), SP_OK);
+    /* (The case itself: the second spike is at the first one's refractory end.) */
+    assert_true(s[1].t == s[0].t + t_ref);
+    assert_int_equal(s[1].flags, 0);
+    assert_int_equal(sp_step(split, &got), SP_OK);
+    expect_spike(&got, &s[0], model, "first spike");
+    assert_int_equal(sp_run(split, s[1].t, NULL, 0, &count), SP_OK);
+    assert_int_equal(count, 0);
+    copy = saved_copy(split);
+    assert_int_equal(sp_run(split, nextafter(s[1].t, INFINITY), &got, 1, &count), SP_OK);
+    assert_int_equal(count, 1);
+    expect_spike(&got, &s[1], model, "run split at the second spike");
+    assert_int_equal(sp_step(split, &got), SP_OK);
+    expect_spike(&got, &s[2], model, "run split at the second spike, third spike");
+    assert_int_equal(sp_step(copy, &got), SP_OK);
+    expect_spike(&got, &s[1], model, "copy saved at the second spike");
+    assert_int_equal(sp_step(copy, &got), SP_OK);
+    expect_spike(&got, &s[2], model, "copy saved at the second spike, third spike");
+    sp_network_destroy(one);
+    sp_network_destroy(split);
+    sp_network_destroy(copy);
+  }
+}
+
+/* The spikes an event does trigger still report it when a run is split at their instant: neuron
+ * 0 fires on its own and its synapse (weight 10) takes neuron 1, silent, to threshold at once
+ * (SP_SPIKE_TRIGGERED); later an input (weight 10) does (| SP_SPIKE_INPUT_TRIGGERED). The split
+ * run stops between neuron 0's spike and neuron 1's (cap 1), and at the input's time before the
+ * input; a copy is saved at both points. LIF, EIF and custom with a finite v_spike (a QIF input
+ * never takes a neuron to threshold). */
+static void test_triggered_spikes_split_at_their_instant(void **state) {
+  static const uint64_t row_ptr[3] = {0, 1, 1}, in_row_ptr[2] = {0, 1};
+  static const uint32_t target[1] = {1};
+  const uint32_t input_triggered = SP_SPIKE_TRIGGERED | SP_SPIKE_INPUT_TRIGGERED;
+  sp_synapses rec, in;
+  int m;
+  (void)state;
+  memset(&rec, 0, sizeof rec);
+  memset(&in, 0, sizeof in);
+  rec.row_ptr = row_ptr;
+  rec.targets = target;
+  rec.weight = 10;
+  in.row_ptr = in_row_ptr;
+  in.targets = target;
+  in.weight = 10;
+  for (m = 0; m < 4; ++m) {
+    const uint32_t model = flag_models[m];
+    const int custom = model == SP_MODEL_CUSTOM;
+    /* Neuron 0 fires first, after about 1e-2 s; neuron 1 rests below threshold (LIF) or, for
+     * the models whose neurons must oscillate, would fire on its own only much later. */
+    const double drv[2] = {custom ? 1 : 1.5, custom ? 1e-4 : model == SP_MODEL_EIF ? 0.901 : 0.5};
+    const double v0[2] = {custom ? -1 : 0, custom ? -1 : 0};
+    sp_network *one, *split, *copy;
+    sp_spike s[3], got;
+    size_t count = 0;
+    double t_in;
+    if (model == SP_MODEL_QIF) continue;
+    one = time_frame_net(model, 2, drv, v0, 0, 1, &rec, &in);
+    split = time_frame_net(model, 2, drv, v0, 0, 1, &rec, &in);
+    assert_int_equal(sp_network_frame(one), SP_FRAME_TIME);
+    assert_int_equal(sp_step(one, &s[0]), SP_OK);
+    assert_int_equal(sp_step(one, &s[1]), SP_OK);
+    assert_int_equal(s[0].neuron, 0);
+    assert_int_equal(s[0].flags, 0);
+    assert_true(s[1].neuron == 1 && s[1].t == s[0].t && s[1].flags == SP_SPIKE_TRIGGERED);
+    /* The input comes before neuron 0 fires again. */
+    t_in = s[0].t + 1e-3;
+    assert_int_equal(sp_input(one, 0, t_in), SP_OK);
+    assert_int_equal(sp_step(one, &s[2]), SP_OK);
+    assert_true(s[2].neuron == 1 && s[2].t == t_in && s[2].flags == input_triggered);
+
+    assert_int_equal(sp_run(split, s[0].t, NULL, 0, &count), SP_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(sp_run(split, nextafter(s[0].t, INFINITY), &got, 1, &count), SP_OK);
+    assert_int_equal(count, 1);
+    expect_spike(&got, &s[0], model, "split run, the spiker");
+    copy = saved_copy(split);
+    assert_int_equal(sp_run(split, nextafter(s[0].t, INFINITY), &got, 1, &count), SP_OK);
+    assert_int_equal(count, 1);
+    expect_spike(&got, &s[1], model, "split run after the spiker");
+    assert_int_equal(sp_step(copy, &got), SP_OK);
+    expect_spike(&got, &s[1], model, "copy saved after the spiker");
+    sp_network_destroy(copy);
+
+    assert_int_equal(sp_input(split, 0, t_in), SP_OK);
+    assert_int_equal(sp_run(split, t_in, NULL, 0, &count), SP_OK);
+    assert_int_equal(count, 0);
+    copy = saved_copy(split);
+    assert_int_equal(sp_run(split, nextafter(t_in, INFINITY), &got, 1, &count), SP_OK);
+    assert_int_equal(count, 1);
+    expect_spike(&got, &s[2], model, "split run at the input");
+    assert_int_equal(sp_step(copy, &got), SP_OK);
+    expect_spike(&got, &s[2], model, "copy saved at the input");
+    sp_network_destroy(one);
+    sp_network_destroy(split);
+    sp_network_destroy(copy);
+  }
+}
+
 /* One drive: the phase frame, both LIF and QIF. */
 static void test_phase_frame(void **state) {
   const split_case lif = {SP_MODEL_LIF, 400, 25, 5, 5, -0.05, 0, 0, 0, 0, 2.0, NULL, 0};
@@ -444,6 +616,8 @@ int main(void) {
       cmocka_unit_test(test_drive_change_two_ways),
       cmocka_unit_test(test_several_drives_at_once),
       cmocka_unit_test(test_phase_frame),
+      cmocka_unit_test(test_refractory_end_at_the_spike_time),
+      cmocka_unit_test(test_triggered_spikes_split_at_their_instant),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
