@@ -977,6 +977,11 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * running, and with current-based synapses the synaptic currents, which are not parameters),
  * so a weight's or a drive's gradient counts its effect from the recording's start on.
  * Recording from t = 0 (after sp_rewind) gives the gradients of the whole run.
+ * Starting a recording re-bases the co-moving clock at now() when the model's re-base span has
+ * passed since the last re-base (the next event would), so that the start states have a clock
+ * near 1: a change of coordinates whose rounding can make the later spike times differ in the
+ * last bits from the same calls without sp_record (an outside tester: 1 ulp). At t = 0 it
+ * changes nothing.
  * Size (this version): the tape takes 96 + 8 K_rec + 8 K_in bytes per spike of max_spikes
  * (K_rec, K_in: the longest recurrent and input rows; 16 more with current-based synapses),
  * plus 512 K_in + 3072 bytes and 28 n bytes (60 n with current-based synapses); the gradient
