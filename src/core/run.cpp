@@ -109,7 +109,8 @@ class Loop {
     // neuron due, and a refractory end can equal the instant by rounding, from the neuron's own
     // last spike when its free period after t_ref is below the resolution of the time (its
     // spike time then rounds to its refractory end: a run split exactly there found it due at
-    // now() with that end, and reported SP_SPIKE_TRIGGERED where one run reported 0).
+    // now() with that end, and reported SP_SPIKE_TRIGGERED where one run reported 0). (Both
+    // together still mislead in one case: a drive change at exactly such a rounded end.)
     const bool triggered = flagged_due(net_, j) && refr_end_of(net_, j) >= net_.now;
     // A neuron that reached threshold on its own resets from its own clock, computed from its
     // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor

@@ -825,19 +825,26 @@ void test_custom_steep_finite_threshold(void **) {
 }
 
 // F + I with a double zero (F = (V - 0.3)^2 (V - 0.7)^2, I = 0: a fixed point at 0.3 that
-// the neuron never passes) or a pole (F = 1/(V - 0.5)^2): positive at every node the build
-// samples, so only the finished table's check refuses them. The message used to give only the
-// check's words ("phase break points not increasing", "a rate F + I that is not positive"); it
-// now says where F + I is suspect and what it must be there.
+// the neuron never passes; (V - 2)^2 in a blow-up's tail) is positive at every node the build
+// samples, so only the finished table's check refuses it; so is a pole (F = 1/(V - 0.5)^2,
+// whose 1/(F + I) is smooth: named here because a sample falls on it, at 0.5, while poles at
+// other voltages are tabulated or refused with the check's own words). The message used to give
+// only the check's words ("phase break points not increasing", "tail break points not
+// increasing", "a rate F + I that is not positive"); it now says where F + I is suspect.
 double f_double_zeros(double v, void *) { return (v - 0.3) * (v - 0.3) * (v - 0.7) * (v - 0.7); }
+double f_zero_at_2(double v, void *) { return (v - 2) * (v - 2); }
 double f_pole(double v, void *) { return 1.0 / ((v - 0.5) * (v - 0.5)); }
 void test_custom_zero_or_pole_between_nodes(void **) {
   expect_own_check_refusal(custom(f_double_zeros, 0.0, 0.0, 1.0),
-                           {"fails its own check near V = 0.3, ", "must be finite and not nearly"});
+                           {"fails its own check near V = 0.3, ", "must be positive, not nearly"});
+  expect_own_check_refusal(custom(f_zero_at_2, 0.0, 0.0, INFINITY),
+                           {"fails its own check near V = 2, ", "must be positive, not nearly"});
+  expect_own_check_refusal(custom(f_double_zeros, 0.0, 0.0, 1.0), {"(table: "});
   expect_own_check_refusal(custom(f_pole, 0.0, 0.0, 1.0),
                            {"fails its own check near V = 0.5, ", "F + I = inf"});
-  // With the zero lifted (I = 0.01) the same F is tabulated.
+  // With the zeros lifted (I = 0.01) the same F is tabulated.
   build(custom(f_double_zeros, 0.01, 0.0, 1.0));
+  build(custom(f_zero_at_2, 0.01, 0.0, INFINITY));
 }
 
 void test_kick_map_closed_forms(void **) {

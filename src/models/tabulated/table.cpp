@@ -306,28 +306,35 @@ void refuse_own_check(TableError *err, const char *fmt, ...) {
   va_end(ap);
 }
 
-// After a build its own check refused: the voltage on the tabulated range (v_lo to v_hi) where
-// F + I is the most suspect, sampled at 16 points per forward segment: not finite or not
-// positive (the worst), else the smallest when it is below 1e-9 of its value at reset. False
-// when no sample is suspect. (A double zero of F + I between the build's nodes, or a pole of F,
-// leaves F + I positive at every node the build sampled, so only the finished table shows it.)
+// After a build its own check refused: the voltage where F + I is the most suspect, sampled at
+// 16 points per segment of the range tabulated in V (v_lo to v_hi) and of a blow-up's tail
+// (in y = 1/V, where F may overflow to +inf legitimately): not finite (in the tail: NaN) or not
+// positive, the worst, else the smallest when it is below 1e-9 of its value at reset. False
+// when no sample is suspect. (A double zero of F + I between the build's nodes leaves F + I
+// positive at every node the build sampled, so only the finished table shows it; a pole of F is
+// named only when a sample falls on it, and is often tabulated: 1/(F + I) is smooth there.)
 bool rate_extreme(const TableParams &p, const Table *t, double *v_out, double *g_out) {
   const Layout l = layout(t->n_fwd, t->n_inv, t->n_tail);
-  const double *breaks = arrays(t) + l.fwd_breaks;
   const double scale = std::fabs(rate_from_f(p, p.v_reset));
   double worst_v = 0, worst_g = INFINITY;
-  bool bad = false;
   constexpr int kSamples = 16;
-  for (uint32_t i = 0; i < t->n_fwd && !bad; ++i)
-    for (int s = 0; s <= kSamples; ++s) {
-      const double v = breaks[i] + (breaks[i + 1] - breaks[i]) * s / kSamples;
-      const double g = rate_from_f(p, v);
-      if (!(g > 0 && g < INFINITY)) {
-        worst_v = v, worst_g = g, bad = true;
-        break;
+  // Samples one range's segments (break points b[0..n]); true when a sample is not allowed.
+  auto scan = [&](const double *b, uint32_t n, bool in_y) {
+    for (uint32_t i = 0; i < n; ++i)
+      for (int s = 0; s <= kSamples; ++s) {
+        const double x = b[i] + (b[i + 1] - b[i]) * s / kSamples;
+        if (in_y && !(x > 0)) continue;  // (y = 0: V = +inf)
+        const double v = in_y ? 1 / x : x, g = rate_from_f(p, v);
+        if (!(g > 0) || (!in_y && !(g < INFINITY))) {
+          worst_v = v, worst_g = g;
+          return true;
+        }
+        if (g < worst_g) worst_v = v, worst_g = g;
       }
-      if (g < worst_g) worst_v = v, worst_g = g;
-    }
+    return false;
+  };
+  const bool bad = scan(arrays(t) + l.fwd_breaks, t->n_fwd, false) ||
+                   scan(arrays(t) + l.tail_breaks, t->n_tail, true);
   if (!bad && !(worst_g < 1e-9 * scale)) return false;
   *v_out = worst_v;
   *g_out = worst_g;
@@ -1007,11 +1014,11 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
                        p.v_spike, rate_from_f(p, p.v_spike), rate_from_f(p, p.v_reset),
                        check.message);
     else if (double v, g; rate_extreme(p, t, &v, &g))
-      // (F + I infinite, not positive or nearly zero somewhere on the tabulated range, between
-      // the samples the build's checks take: say where, which is what the user can look at.)
+      // (F + I infinite, not positive or nearly zero somewhere between the samples the build
+      // takes: say where, which is what the user can look at.)
       refuse_own_check(err,
-                       "near V = %.6g, where F + I = %.3g (%.3g at reset): F + I must be finite "
-                       "and not nearly zero from the clamp below reset to v_spike (%s)",
+                       "near V = %.6g, where F + I = %.3g (%.3g at reset): F + I must be positive, "
+                       "not nearly zero, and finite below a blow-up's tail (%s)",
                        v, g, rate_from_f(p, p.v_reset), check.message);
     else
       refuse_own_check(err, "(%s)", check.message);
