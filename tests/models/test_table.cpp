@@ -826,9 +826,10 @@ void test_custom_steep_finite_threshold(void **) {
 
 // F + I with a double zero (F = (V - 0.3)^2 (V - 0.7)^2, I = 0: a fixed point at 0.3 that
 // the neuron never passes; (V - 2)^2 in a blow-up's tail) is positive at every node the build
-// samples, so only the finished table's check refuses it; so is a pole (F = 1/(V - 0.5)^2,
-// whose 1/(F + I) is smooth: named here because a sample falls on it, at 0.5, while poles at
-// other voltages are tabulated or refused with the check's own words). The message used to give
+// samples, so only the finished table's check refuses it. A pole (F = 1/(V - 0.5)^2, whose
+// 1/(F + I) is smooth) is refused by that check too; it is named here only because a sample
+// falls on it, at 0.5 (poles elsewhere are tabulated or refused with the check's own words,
+// as README.md says). The message used to give
 // only the check's words ("phase break points not increasing", "tail break points not
 // increasing", "a rate F + I that is not positive"); it now says where F + I is suspect.
 double f_double_zeros(double v, void *) { return (v - 0.3) * (v - 0.3) * (v - 0.7) * (v - 0.7); }
