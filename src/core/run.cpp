@@ -111,7 +111,8 @@ class Loop {
     // spike time then rounds to its refractory end: a run split exactly there found it due at
     // now() with that end, and reported SP_SPIKE_TRIGGERED where one run reported 0). (Both
     // together still mislead in one case: a drive change at exactly such a rounded end.)
-    const bool triggered = flagged_due(net_, j) && refr_end_of(net_, j) >= net_.now;
+    const bool flagged = flagged_due(net_, j);
+    const bool triggered = flagged && refr_end_of(net_, j) >= net_.now;
     // A neuron that reached threshold on its own resets from its own clock, computed from its
     // key (phase frame, no exp) or state (time frame): not from its rounded spike time, nor
     // from another neuron's clock when their spike times round to the same double (either
@@ -121,11 +122,11 @@ class Loop {
     // exactly 1 gives 0/0). Both are flagged due, which own_spike_at_key excludes.
     // (Phase frame: a neuron whose own key equals the instant's due key, not flagged due, ties
     // with the instant's first spiker and reached threshold on its own as well.)
-    bool own = kPhase ? key > net_.cur_key || !flagged_due(net_, j)
-                      : key > net_.now ||
-                            (key == net_.now &&
-                             own_spike_at_key(flagged_due(net_, j), O::neuron_spike_time(net_, j),
-                                              key, net_.tau));
+    bool own = kPhase
+                   ? key > net_.cur_key || !flagged
+                   : key > net_.now ||
+                         (key == net_.now &&
+                          own_spike_at_key(flagged, O::neuron_spike_time(net_, j), key, net_.tau));
     // What its flags report: a neuron due at this instant that no event took to threshold
     // reached threshold on its own, also where its clock is the instant's: kept due by a drive
     // change at the instant.
