@@ -86,12 +86,10 @@
  *     (in index order with any other neuron spiking then); until it has spiked it ignores
  *     further input at that instant. A LIF
  *     neuron at threshold at that instant (V = 1, due on its own) still takes its inputs: one
- *     that lowers V cancels its spike, one that raises it or leaves it (a weight of 0 or one
- *     too small to move V) makes the spike triggered, whose time then has no gradient (known
- *     defect, open: where the exact crossing lies just after the double t, such an input is
- *     taken as leaving V below 1, and the spike reports flags 0, or for EIF and custom models
- *     with a finite v_spike may come an ulp later; in 10-30% of such cases, measured; README.md,
- *     Event semantics). A QIF
+ *     that lowers V cancels its spike, one that raises it or leaves it (a weight of 0, or a
+ *     positive one too small to move V) makes the spike triggered, whose time then has no gradient; so
+ *     also where its exact crossing lies just after the double t, so that V reads a rounding
+ *     below 1 (tests/core/test_inputs_at_own_spike.c). A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
  *     inputs at that instant and spikes on its own (flags 0); so does an EIF or custom neuron
  *     spiking at V = +inf whose phase is at its spike to rounding then, or whose own spike

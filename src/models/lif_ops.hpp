@@ -75,6 +75,15 @@ struct Ops<Lif> {
   static bool at_threshold(const Network &, double u, double drive, double e) {
     return Lif::at_threshold(u, drive, e);
   }
+  // A neuron due at an instant on its own takes the instant's inputs (kDueIgnoresInputs).
+  static bool due_takes_inputs(const Network &) { return true; }
+  // Phase frame: a key at or above every key whose spike time (phase_key_time) is at most dt
+  // after the time of the threshold key at clock value e (the event loop's cheap test before
+  // the log; e^r <= 1 + 2r for r <= 1).
+  static double phase_key_bound(const Network &net, double e, double dt) {
+    const double r = dt / net.tau;
+    return r <= 1.0 ? phase_threshold_key(net, e) * (1.0 + 2.0 * r + 1e-12) : INFINITY;
+  }
   // at_threshold(u) is u <= this: one product for a whole row (kNegativeWeightDelays rows).
   static double threshold_state(double drive, double e) { return Lif::threshold_state(drive, e); }
   // A reset whose refractory period ends so far ahead of t0 that its clock would overflow

@@ -176,6 +176,15 @@ struct Ops<Tabulated> {
   static bool at_threshold(const Network &net, double x, double drive, double s) {
     return x >= threshold_phase(net, drive, s);
   }
+  // A neuron due at an instant on its own takes the instant's inputs with a finite v_spike
+  // (ignores_at_spike).
+  static bool due_takes_inputs(const Network &net) { return net.tables[0]->v_spike < INFINITY; }
+  // Phase frame: a key at or above every key whose spike time (phase_key_time) is at most dt
+  // after the time of the threshold key at clock value s (the event loop's cheap test).
+  static double phase_key_bound(const Network &net, double s, double dt) {
+    const double k = phase_threshold_key(net, s);
+    return k + dt / net.tau + 1e-12 * (std::fabs(k) + std::fabs(s) + 1.0);
+  }
   // at_threshold(x) is x >= this (and, with the blow-up, x + s >= T_I in ignores_at_spike).
   static double threshold_phase(const Network &net, double drive, double s) {
     return table(net, drive).period - s;
