@@ -141,6 +141,13 @@ static sp_network *prepared(built *b, const model_case *m, int c, double t_pre) 
 
 static void inputs_at_the_spike(const model_case *m) {
   int c, channel, wrong = 0, early_wrong = 0;
+  {
+    /* (The compact layout refuses recording: that says which layout the networks get.) */
+    built b;
+    sp_network *net = create(&b, m, 1, drive_of(0), 1000);
+    assert_int_equal(sp_record(net, 16) == SP_ERR_UNSUPPORTED, m->compact);
+    sp_network_destroy(net);
+  }
   for (c = 0; c < CASES; ++c) {
     built b;
     sp_spike own, s;
