@@ -207,9 +207,11 @@ class Loop {
     // at its spike (V = +inf) and ignores the input, as in the time frame, which compares
     // times: also when its key lies above the threshold key at t by t's rounding (after sp_run
     // to exactly its spike time, say). The queue's top is such a neuron if any is; its key is
-    // then the instant's due key.
+    // then the instant's due key. (LIF, and EIF or custom at a finite v_spike: it is due on its
+    // own and takes the input, event rule 2. Read after a re-base at this input, its key's time
+    // could round to an ulp after t: an input of 0 then moved its spike there, with flags 0.)
     bool top_at_t = false;
-    if constexpr (kPhase && O::kDueIgnoresInputs)
+    if constexpr (kPhase)
       top_at_t = t != net_.cur_key_time && O::phase_key_time(net_, queue_.top_key()) <= t;
     maybe_rebase(t);
     net_.queue.pop();
@@ -600,18 +602,11 @@ class Loop {
       queue_.update(i, due);
       if (rec) tape.trigger[i] = static_cast<uint32_t>(ev + 1);
     };
-    // Event rule 2: a neuron due at t on its own, at threshold then, that takes an input that
-    // does not lower V spikes triggered. at_threshold says so when its exact crossing is at or
-    // before t; when the crossing lies just after t (its spike time rounds to t from above), V
-    // reads a rounding below threshold, and so does the state a kick of 0, or one too small to
-    // move V, leaves. Its state before the kick says it instead: its spike time, as
-    // next_spike_time() would give it, is t. (An outside audit of the flags found such spikes
-    // reported with flags 0, in 10-30% of the cases; EIF and custom models at a finite v_spike
-    // also spiked an ulp later, where the kick's round trip through the voltage moved the phase
-    // back.) Only models whose due neurons take inputs (LIF, and EIF or custom at a finite
-    // v_spike): the others ignore them at their own spike (at_own_spike). Phase frame: a key
-    // at or below the due key is due; above it, one below own_bound (the threshold key a few
-    // roundings of t later, a bound) is tested by its spike time, a log for LIF.
+    // Event rule 2 to rounding: an input of weight >= 0 to a target due at t before or after
+    // the kick (its spike time, as next_spike_time() gives it, is t), or flagged due by a drive
+    // change, triggers its spike. at_threshold misses a crossing just after the double t (V a
+    // rounding below 1). Not the models whose due neurons ignore inputs (at_own_spike). Phase
+    // frame: keys above the due key but below own_bound (a bound) take the log of phase_key_time.
     const bool due_takes_inputs = [&] {
       if constexpr (O::kInputsCanFire)
         return O::due_takes_inputs(net_);
@@ -624,13 +619,17 @@ class Loop {
       else
         return 0.0;
     }();
-    auto due_alone = [&](uint32_t i, const Slot &slot, double x0) {
+    auto key_due = [&](double k) {
+      if constexpr (kPhase)
+        return k <= due || (k <= own_bound && O::phase_key_time(net_, k) <= t);
+      else
+        return k <= t;
+    };
+    auto was_due = [&](uint32_t i, const Slot &slot, double x0) {
       if constexpr (kPhase) {
         (void)i, (void)slot;
-        const double k = O::phase_key(x0);
-        return k <= due || (k <= own_bound && O::phase_key_time(net_, k) <= t);
+        return key_due(O::phase_key(x0));
       } else {
-        // (A stale key is a lower bound: then the key its state gives, as the queue would.)
         return net_.time_key[i] <= t &&
                (!(slot.flags & kSlotStale) || O::spike_time(net_, x0, drives[i]) <= t);
       }
@@ -653,13 +652,21 @@ class Loop {
         mark_due(i, slot);
         return;
       }
+      if (w >= 0 && due_takes_inputs) {
+        // (Time frame: the new key, a log, is computed once, for the test and the update. Not a
+        // kDelays row: those have one negative weight.)
+        const double k = kPhase ? O::phase_key(x) : key_of(i);
+        if (key_due(k) || was_due(i, slot, x0) || is_flagged_due(i, slot)) {
+          mark_due(i, slot);
+          return;
+        }
+        if constexpr (!kPhase && !kCompact && O::kNegativeWeightDelays) slot.flags &= ~kSlotInexact;
+        queue_.update(i, k);
+        return;
+      }
       // (Its key may be on either side of the due key it had: the general update.)
       if (leave_due(i, slot)) {
         queue_.update(i, kPhase ? O::phase_key(x) : key_of(i));
-        return;
-      }
-      if (w >= 0 && due_takes_inputs && due_alone(i, slot, x0)) {
-        mark_due(i, slot);
         return;
       }
       // Time frame: a far target that an inhibitory kick only delays keeps its stored key as a
@@ -781,6 +788,15 @@ class Loop {
   // threshold ignores them); a compact network cannot make one, but may load one (saved by a
   // network in the full layout), so its side byte is read while a neuron is due at this instant.
   // Returns whether neuron i was flagged due; the caller then updates its key.
+  // Whether neuron i is flagged due (the test of leave_due, nothing cleared).
+  bool is_flagged_due(uint32_t i, const Slot &slot) const {
+    if constexpr (kCompact) {
+      (void)slot;
+      return net_.due_count != 0 && (net_.side[i] & kSideDue);
+    } else {
+      return (slot.flags & kSlotDue) != 0;
+    }
+  }
   bool leave_due(uint32_t i, Slot &slot) {
     if constexpr (kCompact) {
       (void)slot;
