@@ -83,7 +83,9 @@
  *     little earlier: it can cancel a LIF neuron's spike or make it triggered (rule 2).
  *  2. An input that takes a neuron to threshold makes it spike at that same time, after the
  *     current event's deliveries are complete and after every input queued at that instant
- *     (in index order with any other neuron spiking then); until it has spiked it ignores
+ *     (ordered with any other neuron spiking then as rule 1 says: its exact time is t, so in
+ *     the phase frame one due on its own whose exact time is before t comes first, one whose
+ *     exact time is after t later, whatever the indices); until it has spiked it ignores
  *     further input at that instant. A LIF
  *     neuron at threshold at that instant (V = 1, due on its own) still takes its inputs: one
  *     that lowers V takes it off threshold (it spikes when its own crossing comes: still at t,
@@ -91,13 +93,13 @@
  *     a positive one too small to move V) makes the spike triggered, whose time then has no
  *     gradient (also for a weight of 0, although finite differences of the neuron's own
  *     parameters then move it). Both are to rounding: an input of weight >= 0 before or after
- *     which the neuron's spike time rounds to t, or at a neuron a drive change at t kept due,
- *     triggers its spike, also where V reads a rounding below 1 (its exact crossing just after
+ *     which the neuron's spike time rounds to t, or one that reaches a neuron a drive change at
+ *     t kept due, triggers its spike, also where V reads a rounding below 1 (its exact crossing just after
  *     the double t; tests/core/test_inputs_at_own_spike.c). A negative weight too small to
- *     move V may count either way. (EIF and custom models: a kick,
- *     even of weight 0, goes through the voltage and back, whose rounding can move the
- *     crossing by a rounding of the phase, so an input a double or two before a spike may
- *     trigger it at the input's time.) A QIF
+ *     move V may count either way. (EIF and custom models: a kick, even of weight 0, goes
+ *     through the voltage and back, whose rounding can move the crossing by a rounding of the
+ *     phase, so an input a double or two before a spike may trigger it at the input's time.)
+ *     A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
  *     inputs at that instant and spikes on its own (flags 0); so does an EIF or custom neuron
  *     spiking at V = +inf whose phase is at its spike to rounding then, or whose own spike

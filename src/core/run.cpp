@@ -13,7 +13,6 @@
 #include <type_traits>
 
 #include "common/error.hpp"
-#include "common/rounding.hpp"
 #include "core/run_driver.hpp"
 #include "models/dispatch.hpp"
 #include "models/lif_syn_engine.hpp"
@@ -73,6 +72,7 @@ class Loop {
   };
   NextEvent next_event() {
     double ts = next_spike_time();
+    next_spike_ = ts;
     double ti = next_input_time();
     if (ti <= ts) return {ti, true};
     return {ts, false};
@@ -210,9 +210,10 @@ class Loop {
     // then the instant's due key. (LIF, and EIF or custom at a finite v_spike: it is due on its
     // own and takes the input, event rule 2. Read after a re-base at this input, its key's time
     // could round to an ulp after t: an input of 0 then moved its spike there, with flags 0.)
+    // (next_spike_ is next_spike_time(), which next_event() computed just before: no second
+    // log of the top's key.)
     bool top_at_t = false;
-    if constexpr (kPhase)
-      top_at_t = t != net_.cur_key_time && O::phase_key_time(net_, queue_.top_key()) <= t;
+    if constexpr (kPhase) top_at_t = t != net_.cur_key_time && next_spike_ <= t;
     maybe_rebase(t);
     net_.queue.pop();
     double clk = clock_at(t, [&] { return O::clock(net_, t); });
@@ -615,7 +616,7 @@ class Loop {
     }();
     const double own_bound = [&] {
       if constexpr (O::kInputsCanFire && kPhase)
-        return O::phase_key_bound(net_, clk, 4.0 * ulp_of(t));
+        return O::phase_key_bound(net_, clk, 0x1p-50 * std::fabs(t));  // (>= 4 ulps of t)
       else
         return 0.0;
     }();
@@ -626,7 +627,11 @@ class Loop {
         return k <= t;
     };
     auto was_due = [&](uint32_t i, const Slot &slot, double x0) {
-      if constexpr (kPhase) {
+      if constexpr (kPhase && std::is_same_v<M, Lif>) {
+        // (A LIF kick of w >= 0 never raises the key, u - w E: due before is due after.)
+        (void)i, (void)slot, (void)x0;
+        return false;
+      } else if constexpr (kPhase) {
         (void)i, (void)slot;
         return key_due(O::phase_key(x0));
       } else {
@@ -782,12 +787,6 @@ class Loop {
   // negative weight.
   static constexpr bool kQuietTabulated = std::is_same_v<M, Tabulated> && kPhase && !kCompact;
 
-  // A neuron flagged due that takes an input is moved off threshold by it (event semantics): due
-  // no more, its key is its state's, as for a tie with the spiker. Only a neuron kept due by a
-  // drive change or a re-key at this instant takes inputs while flagged (one an event took to
-  // threshold ignores them); a compact network cannot make one, but may load one (saved by a
-  // network in the full layout), so its side byte is read while a neuron is due at this instant.
-  // Returns whether neuron i was flagged due; the caller then updates its key.
   // Whether neuron i is flagged due (the test of leave_due, nothing cleared).
   bool is_flagged_due(uint32_t i, const Slot &slot) const {
     if constexpr (kCompact) {
@@ -797,6 +796,13 @@ class Loop {
       return (slot.flags & kSlotDue) != 0;
     }
   }
+  // A neuron flagged due that takes an input of negative weight (one of weight >= 0 triggers it:
+  // kick_one) is moved off threshold by it (event semantics): due no more, its key is its
+  // state's, as for a tie with the spiker. Only a neuron kept due by a
+  // drive change or a re-key at this instant takes inputs while flagged (one an event took to
+  // threshold ignores them); a compact network cannot make one, but may load one (saved by a
+  // network in the full layout), so its side byte is read while a neuron is due at this instant.
+  // Returns whether neuron i was flagged due; the caller then updates its key.
   bool leave_due(uint32_t i, Slot &slot) {
     if constexpr (kCompact) {
       (void)slot;
@@ -852,6 +858,7 @@ class Loop {
   static constexpr uint64_t kPrefetchDrawnFromBytes = uint64_t(4) << 20;
   uint32_t cause_ = 0;  // the SP_SPIKE_* flags of a spike the event being delivered triggers
   double clk_ = 0;      // the clock of the event being delivered
+  double next_spike_ = INFINITY;  // next_event()'s next_spike_time(), for input()
 };
 
 template <class M, bool kPhase, bool kCompact>
