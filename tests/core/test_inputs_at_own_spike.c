@@ -58,6 +58,21 @@ static double minus_v(double v, void *ctx) {
   return -v;
 }
 
+/* EIF (defaults but v_spike) and the custom F = -V: their parameters, into d. */
+static void set_model_params(sp_network_desc *d, sp_model_params *p, const model_case *m) {
+  if (m->model != SP_MODEL_EIF && m->model != SP_MODEL_CUSTOM) return;
+  p->struct_size = sizeof *p;
+  p->reserved = 0;
+  p->v_reset = 0.0;
+  p->v_spike = m->v_spike;
+  p->delta_t = 0.1;
+  p->v_t = 1.0;
+  p->f = m->model == SP_MODEL_CUSTOM ? minus_v : NULL;
+  p->df = NULL;
+  p->ctx = NULL;
+  d->model_params = p;
+}
+
 /* One neuron and two input channels onto it: channel 0 of weight 0, channel 1 of weight
  * 1e-30 (too small to move V, which is about 1); or, for n = 2, two neurons with one drive
  * and one initial phase and a recurrent synapse of weight 0 from the first to the second. */
@@ -83,18 +98,7 @@ static sp_network *create(built *b, const model_case *m, uint32_t n, double driv
   b->d.drive = drive;
   b->d.init_seed = init_seed;
   b->d.frame = m->frame;
-  if (m->model == SP_MODEL_EIF || m->model == SP_MODEL_CUSTOM) {
-    b->p.struct_size = sizeof b->p;
-    b->p.reserved = 0;
-    b->p.v_reset = 0.0;
-    b->p.v_spike = m->v_spike;
-    b->p.delta_t = 0.1;
-    b->p.v_t = 1.0;
-    b->p.f = m->model == SP_MODEL_CUSTOM ? minus_v : NULL;
-    b->p.df = NULL;
-    b->p.ctx = NULL;
-    b->d.model_params = &b->p;
-  }
+  set_model_params(&b->d, &b->p, m);
   if (n == 1) {
     b->in_row[0] = 0, b->in_row[1] = 1, b->in_row[2] = 2;
     b->in_tgt[0] = 0, b->in_tgt[1] = 0;
@@ -304,18 +308,7 @@ static void nonnegative_synapses_at_an_instant(const model_case *m, int *events)
     d.recurrent.row_ptr = row;
     d.recurrent.targets = target;
     d.recurrent.weights = weight;
-    if (m->model != SP_MODEL_LIF) {
-      p.struct_size = sizeof p;
-      p.reserved = 0;
-      p.v_reset = 0.0;
-      p.v_spike = m->v_spike;
-      p.delta_t = 0.1;
-      p.v_t = 1.0;
-      p.f = m->model == SP_MODEL_CUSTOM ? minus_v : NULL;
-      p.df = NULL;
-      p.ctx = NULL;
-      d.model_params = &p;
-    }
+    set_model_params(&d, &p, m);
     setenv("SPARSEPROP_COMPACT_MIN_N", "4294967295", 1);
     if (sp_network_create(&d, &net) != SP_OK) fail_msg("%s: create: %s", m->name, sp_last_error());
     assert_int_equal(sp_run(net, 0.3, out, 4000, &count), SP_OK);
