@@ -94,11 +94,12 @@
  *     gradient (also for a weight of 0, although finite differences of the neuron's own
  *     parameters then move it). Both are to rounding: an input of weight >= 0 before or after
  *     which the neuron's spike time rounds to t, or one that reaches a neuron a drive change at
- *     t kept due, triggers its spike, also where V reads a rounding below 1 (its exact crossing just after
- *     the double t; tests/core/test_inputs_at_own_spike.c). A negative weight too small to
- *     move V may count either way. (EIF and custom models: a kick, even of weight 0, goes
- *     through the voltage and back, whose rounding can move the crossing by a rounding of the
- *     phase, so an input a double or two before a spike may trigger it at the input's time.)
+ *     t kept due, triggers its spike, also where V reads a rounding below 1 (its exact crossing
+ *     just after the double t; tests/core/test_inputs_at_own_spike.c). A negative weight too
+ *     small to move V may count either way. (EIF and custom models: a kick, even of weight 0,
+ *     goes through the voltage and back, whose rounding can move the crossing by a rounding of
+ *     the phase, so an input a double or two before a spike may trigger it at the input's
+ *     time.)
  *     A QIF
  *     neuron due at that instant is at V = +inf, which no finite input changes: it ignores the
  *     inputs at that instant and spikes on its own (flags 0); so does an EIF or custom neuron
