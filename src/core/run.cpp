@@ -787,7 +787,8 @@ class Loop {
   // negative weight.
   static constexpr bool kQuietTabulated = std::is_same_v<M, Tabulated> && kPhase && !kCompact;
 
-  // Whether neuron i is flagged due (the test of leave_due, nothing cleared).
+  // Whether neuron i is flagged due (the compact layout reads its side byte only while a neuron
+  // is due at this instant).
   bool is_flagged_due(uint32_t i, const Slot &slot) const {
     if constexpr (kCompact) {
       (void)slot;
@@ -804,13 +805,11 @@ class Loop {
   // network in the full layout), so its side byte is read while a neuron is due at this instant.
   // Returns whether neuron i was flagged due; the caller then updates its key.
   bool leave_due(uint32_t i, Slot &slot) {
+    if (__builtin_expect(!is_flagged_due(i, slot), 1)) return false;
     if constexpr (kCompact) {
-      (void)slot;
-      if (__builtin_expect(net_.due_count == 0, 1) || !(net_.side[i] & kSideDue)) return false;
       net_.side[i] &= ~kSideDue;
       --net_.due_count;
     } else {
-      if (__builtin_expect(!(slot.flags & kSlotDue), 1)) return false;
       slot.flags &= ~kSlotDue;
     }
     return true;
