@@ -706,18 +706,24 @@ class Loop {
       const uint32_t *const targets = row.targets;
       Slot *const neuron = neuron_;
       const bool no_refractory = !(net_.t_ref > 0);
-      auto one = [&](uint32_t s) {
+      // (The general path out of line, so that the quiet one inlines into the loop.)
+      auto general = [&](uint32_t s, uint32_t i, Slot & slot) __attribute__((noinline)) {
+        visit<rec>(s, i, slot, t, no_refractory, kick_one);
+      };
+      // (The kick and the threshold by value: general() takes their addresses, and the stores
+      // to the states would otherwise reload them for every target.)
+      auto one = [&, kick = row_kick, thr = threshold ](uint32_t s) __attribute__((always_inline)) {
         const uint32_t i = targets[s];
         Slot &slot = neuron[i];
         if (__builtin_expect((tag_and_flags(slot) & quiet_mask) != 0, 0)) {
-          visit<rec>(s, i, slot, t, no_refractory, kick_one);
+          general(s, i, slot);
           return;
         }
         if (rec) tape.pre[tape.n_pre++] = slot.state;
         if constexpr (kPhase) {
-          const double x = O::apply(slot.state, row_kick);
+          const double x = O::apply(slot.state, kick);
           slot.state = x;
-          if (__builtin_expect(x <= threshold, 0)) mark_due(i, slot);
+          if (__builtin_expect(x <= thr, 0)) mark_due(i, slot);
         } else {
           const double drive = drives[i];
           const double x = O::apply(slot.state, O::kick(net_, row.weight, drive, clk));
