@@ -123,6 +123,60 @@ static void test_qif_balanced(void **state) {
   same_as_full(SP_MODEL_QIF, 0);
 }
 
+/* Explicit rows of one negative weight (the compact layout's quiet deliveries, README Memory
+ * layouts): every neuron's row starts with itself and repeats a target, and the input
+ * channels' excitatory kicks make several neurons spike at one instant, so that rows are
+ * delivered with no neuron flagged at the instant but the spiker (the quiet path) and with
+ * several flagged and due (the general path). The spikes are the full layout's, and a spiker
+ * ignores its own synapse: V is its reset, 0, just after each spike. */
+static void test_lif_explicit_self_and_repeated_targets(void **state) {
+  enum { kN = 3000, kK = 20, kCount = 3000 };
+  desc_t b;
+  uint64_t *row = malloc(sizeof(uint64_t) * (kN + 1));
+  uint32_t *tgt = malloc(sizeof(uint32_t) * kN * kK);
+  sp_spike *full = malloc(sizeof(sp_spike) * kCount), *compact = malloc(sizeof(sp_spike) * kCount);
+  sp_network *nets[2];
+  uint32_t i, k;
+  size_t same_instant = 0, s;
+  int layout;
+  (void)state;
+  for (i = 0; i <= kN; ++i) row[i] = (uint64_t)i * kK;
+  for (i = 0; i < kN; ++i) {
+    tgt[i * kK] = i; /* itself */
+    for (k = 1; k < kK; ++k) tgt[i * kK + k] = (i * 7919u + k * 104729u) % kN;
+    tgt[i * kK + kK - 1] = tgt[i * kK + 1]; /* a target twice */
+  }
+  describe(&b, SP_MODEL_LIF, kN, 0);
+  b.d.recurrent.row_ptr = row;
+  b.d.recurrent.targets = tgt;
+  b.d.recurrent.k = 0;
+  b.d.recurrent.weight = -0.08;
+  for (layout = 0; layout < 2; ++layout) {
+    sp_spike *out = layout ? compact : full;
+    nets[layout] = create(&b, layout);
+    for (s = 0; s < kCount; ++s) {
+      double v;
+      if (s % 50 == 25)
+        assert_int_equal(sp_input(nets[layout], (uint32_t)(s / 50) % 2, sp_now(nets[layout])),
+                         SP_OK);
+      assert_int_equal(sp_step(nets[layout], &out[s]), SP_OK);
+      assert_int_equal(sp_voltage(nets[layout], out[s].neuron, &v), SP_OK);
+      if (!(fabs(v) <= 1e-12))
+        fail_msg("layout %d, spike %zu: neuron %u at %.17g has V = %.17g after its spike", layout,
+                 s, out[s].neuron, out[s].t, v);
+    }
+  }
+  assert_same_spikes(full, compact, kCount);
+  for (s = 1; s < kCount; ++s) same_instant += full[s].t == full[s - 1].t;
+  assert_true(same_instant > 20); /* the general path was taken too */
+  sp_network_destroy(nets[0]);
+  sp_network_destroy(nets[1]);
+  free(row);
+  free(tgt);
+  free(full);
+  free(compact);
+}
+
 static void *counting_alloc(void *ctx, size_t size, size_t align) {
   void *p = NULL;
   *(size_t *)ctx += size;
@@ -519,6 +573,7 @@ int main(void) {
       cmocka_unit_test(test_lif_balanced),
       cmocka_unit_test(test_lif_cascades),
       cmocka_unit_test(test_qif_balanced),
+      cmocka_unit_test(test_lif_explicit_self_and_repeated_targets),
       cmocka_unit_test(test_bytes_per_neuron),
       cmocka_unit_test(test_refusals_change_nothing),
       cmocka_unit_test(test_input_at_negative_zero),
