@@ -750,6 +750,7 @@ class Loop {
           slot.state = x;
           if (__builtin_expect(x <= thr, 0)) mark_due(i, slot);
         } else {
+          (void)kick, (void)thr;  // (the time frame's kick and threshold are per target)
           const double drive = drives[i];
           const double x = O::apply(slot.state, O::kick(net_, row.weight, drive, clk));
           slot.state = x;
