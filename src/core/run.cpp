@@ -398,11 +398,16 @@ class Loop {
       __builtin_prefetch(&net_.refr_end[j], 1);
   }
 
+  // Starts loading a neuron's record. (The delivery loops pass their local base: a store to a
+  // state could alias neuron_.)
+  static void prefetch_record(const Slot *slot) {
+    __builtin_prefetch(slot);
+    // (A 12-byte record may cross into the next cache line.)
+    if constexpr (kCompact) __builtin_prefetch(reinterpret_cast<const char *>(slot) + 11);
+  }
   // Starts loading what delivering to neuron i reads.
   void prefetch_target(uint32_t i) const {
-    __builtin_prefetch(&neuron_[i]);
-    // (A 12-byte record may cross into the next cache line.)
-    if constexpr (kCompact) __builtin_prefetch(reinterpret_cast<const char *>(&neuron_[i]) + 11);
+    prefetch_record(&neuron_[i]);
     if (!kPhase) {
       __builtin_prefetch(&net_.drive[i]);
       __builtin_prefetch(&net_.time_key[i]);
@@ -522,12 +527,7 @@ class Loop {
       const uint32_t i = targets[s];
       visit<rec>(s, i, neuron[i], t, no_refractory, gather);
     };
-    // (The prefetches use the local base: a store to a state could alias neuron_.)
-    auto prefetch = [&](uint32_t s) {
-      const char *const at = reinterpret_cast<const char *>(&neuron[targets[s]]);
-      __builtin_prefetch(at);
-      if constexpr (kCompact) __builtin_prefetch(at + 11);  // (may cross a cache line)
-    };
+    auto prefetch = [&](uint32_t s) { prefetch_record(&neuron[targets[s]]); };
     for (uint32_t b = 0; b < count; b += kBlock) {
       const uint32_t e = count - b < kBlock ? count : b + kBlock;
       m = 0;
@@ -764,10 +764,7 @@ class Loop {
       walk(
           count, 0, count,
           [&](uint32_t s) {
-            __builtin_prefetch(&neuron[targets[s]]);
-            // (A 12-byte record may cross into the next cache line.)
-            if (kCompact)
-              __builtin_prefetch(reinterpret_cast<const char *>(&neuron[targets[s]]) + 11);
+            prefetch_record(&neuron[targets[s]]);
             if (!kPhase) __builtin_prefetch(&drives[targets[s]]);
           },
           one);
