@@ -833,8 +833,9 @@ SP_API sp_status sp_voltages(const sp_network *net, double *v, size_t n) SP_NOEX
 
 /* sp_set_drive - set the drive of one neuron from now() on.
  *
- * Its voltage at now() is kept: the neuron's state is re-expressed for the new drive from that
- * voltage, so sp_voltage reads it back up to that rounding (LIF: within 2^-51 max(|V|, |I|);
+ * Its voltage at now() is kept: the neuron's state is re-expressed for the new drive from the
+ * voltage sp_voltage reads before the call, so sp_voltage reads it back up to that rounding
+ * (LIF: within 2^-50 max(|V|, |I|), I the new drive, also where the call re-bases the clock;
  * the phase models: as sp_voltage says, the phase's rounding times dV/dphi). A neuron held at
  * reset, or reset at now(), is re-expressed at its reset voltage exactly, which the voltage
  * read before the call may miss by its state's rounding (LIF: several ulps of I). With

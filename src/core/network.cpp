@@ -364,16 +364,21 @@ void change_drive(Network *net, uint32_t i, double drive) {
   // state need not spike now, so it spikes from the instant's clock, not from its own
   // (own_spike_at_key, core/run.cpp; rekey_all keeps the flag).
   if (net->frame == SP_FRAME_TIME && network_is_due(net, i)) net->neuron[i].flags |= kSlotDue;
+  // The voltage kept is the one sp_voltage reads now, taken before the re-base below. (Its
+  // clock, exp((now - t0)/tau), carries the rounding of the argument: a relative error of up to
+  // 32 ulps for an argument up to 32. The re-base scales the states by a factor computed
+  // otherwise, so V taken after it could differ from the reading by 32 ulps of |I_old - V|: an
+  // outside client's check of the header's bound, sp_set_drive; test_edge_cases.c.)
+  const bool held = net->now <= net->refr_end[i];
+  const double v = held ? 0.0 : voltage_of<M>(net, i);
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);
-  if (net->now <= net->refr_end[i]) {
+  if (held) {
     // Held at reset (or reset at this very instant): the reset takes effect at refr_end.
     net->neuron[i].state = O::held_state_for(*net, net->neuron[i].state, net->drive[i], drive,
                                              net->refr_end[i]);
   } else {
-    double c = O::clock(*net, net->now);
-    double v = O::voltage(*net, net->neuron[i].state, net->drive[i], c);
-    net->neuron[i].state = O::from_voltage(*net, v, drive, c);
+    net->neuron[i].state = O::from_voltage(*net, v, drive, O::clock(*net, net->now));
   }
   net->drive[i] = drive;
 }
