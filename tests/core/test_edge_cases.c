@@ -94,10 +94,11 @@ static void test_drive_change_keeps_the_voltage(void **state) {
 
 /* The same bound where the drive change itself re-bases the clock (32 tau after the last
  * re-base) and V is far from the old drive: a neuron driven towards -I_big from V = 0.5 just
- * before, read a moment later near V = 0, set to a small drive. V read back used to carry the
- * clock's rounding times |I_old - V| (up to 32 ulps of it; an outside client found 1.3-25 times
- * the header's bound). Then a seeded sweep of 8-neuron networks with inhibitory synapses:
- * drives from -10^6 to 100, runs of up to 300 tau between changes. */
+ * before, read a moment later at V = -0.5 or -20, set to a small drive. V read back used to
+ * carry the clock's rounding times |I_old - V| (up to 32 ulps of it; an outside client found up
+ * to 5.5 times the header's bound, a sweep like the one below 25 times). Then a seeded sweep of
+ * 8-neuron networks with inhibitory synapses: drives from -10^6 to 100, runs of up to 300 tau
+ * between changes. */
 static uint64_t drive_sweep_state = 0x2545f4914f6cdd1dull;
 static double drive_sweep_uniform(void) {
   drive_sweep_state ^= drive_sweep_state << 13;
