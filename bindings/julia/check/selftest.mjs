@@ -90,7 +90,7 @@ const mutations = [
     /method _with_desc: argument name f not unique/, 'a positional and a keyword argument of one name'],
   ['test/runtests.jl', 'c = SP.load(SP.save(cus))', 'c = load(SP.save(cus))',
     /load is not exported by the package: call it qualified/, 'an unexported function called unqualified in a test'],
-  ['src/SparseProp.jl', 'msg = p == C_NULL ? "" : unsafe_string(p)', 'msg = p == C_NULL ? "" : unsafe_strng(p)',
+  ['src/SparseProp.jl', 'p == C_NULL ? "" : unsafe_string(p)', 'p == C_NULL ? "" : unsafe_strng(p)',
     /unsafe_strng is not defined/, 'a misspelt Base function'],
   ['test/runtests.jl', 'using SparseArrays\n', '\n', /sparse is not defined/, 'a standard library not loaded'],
 ];

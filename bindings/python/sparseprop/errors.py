@@ -3,10 +3,11 @@
 
 Every ``SP_ERR_*`` status of the C library has its own class, all derived from
 :class:`SparsePropError`, which carries ``status`` (the integer), ``status_name`` (e.g.
-``"SP_ERR_ARGUMENT"``) and ``message`` (the library's ``sp_last_error()`` text, or the
-binding's own text for checks the binding makes before calling the library). Where a built-in
-exception says the same thing, the class also derives from it, so ``except ValueError`` catches
-bad arguments and ``except OSError`` catches unreadable files.
+``"SP_ERR_ARGUMENT"``) and ``message`` (the library's ``sp_last_error()`` text, with the C
+functions it tells you to call given as this binding's methods, e.g. ``Network.record`` for
+``sp_record``; or the binding's own text for checks the binding makes before calling the
+library). Where a built-in exception says the same thing, the class also derives from it, so
+``except ValueError`` catches bad arguments and ``except OSError`` catches unreadable files.
 
 ========================  ====================  =======================================
 status                    class                 also a
@@ -23,6 +24,7 @@ status                    class                 also a
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, Type
 
 from . import _capi
@@ -128,6 +130,17 @@ def error_for(status: int, message: str) -> SparsePropError:
     return cls(status, message)
 
 
+# The C functions a library message may tell the caller to call, in this binding's names.
+_BINDING_NAMES = (("sp_record", "Network.record"), ("sp_backward", "Network.backward"))
+
+
+def in_binding_words(message: str) -> str:
+    """A library message with the C functions it names replaced by this binding's methods."""
+    for c_name, name in _BINDING_NAMES:
+        message = re.sub(rf"\b{c_name}\b", name, message)
+    return message
+
+
 def check(status: int) -> None:
     """Raises the exception for a failed C call's status, with ``sp_last_error()``.
 
@@ -135,4 +148,5 @@ def check(status: int) -> None:
     library keeps the message per thread until its next call.
     """
     if status != _capi.SP_OK:
-        raise error_for(status, _capi.lib.sp_last_error().decode("utf-8", "replace"))
+        message = _capi.lib.sp_last_error().decode("utf-8", "replace")
+        raise error_for(status, in_binding_words(message))

@@ -120,7 +120,9 @@ def _uint(name: str, value: Any, limit: int) -> int:
         raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
     v = int(value)
     if v < 0 or v > limit:
-        raise _fail(f"{name} = {v} is out of range [0, {limit}]")
+        bits = limit.bit_length()
+        raise _fail(f"{name} = {v} does not fit the C interface's unsigned {bits}-bit integer "
+                    f"(0 to {limit}); sparseprop.h gives the values {name} may take")
     return v
 
 
@@ -188,7 +190,9 @@ def _index_array(name: str, values: ArrayLike, dtype: Any) -> np.ndarray:
     top = np.iinfo(dtype).max
     if lo < 0 or hi > top:
         bad = lo if lo < 0 else hi
-        raise _fail(f"{name} holds {bad}, out of range [0, {top}]")
+        c_type = np.dtype(dtype).name
+        raise _fail(f"{name} holds {bad}, which does not fit the C interface's {c_type} "
+                    f"(0 to {top})")
     return np.ascontiguousarray(a, dtype=dtype)
 
 

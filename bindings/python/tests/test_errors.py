@@ -69,8 +69,9 @@ def test_argument_errors_carry_the_library_message():
 def test_binding_side_argument_checks():
     with pytest.raises(sp.ArgumentError, match="n = -1"):
         Network(-1, drive=1.0)
-    with pytest.raises(sp.ArgumentError, match="out of range"):
+    with pytest.raises(sp.ArgumentError, match="n = 4294967296 does not fit") as ei:
         Network(2**32, drive=1.0)
+    assert "(0 to 4294967295)" in str(ei.value)  # the C type's range, not n's (header: <= 2^31)
     with pytest.raises(TypeError):
         Network(2.5, drive=1.0)
     with pytest.raises(TypeError):
@@ -282,12 +283,18 @@ def test_state_errors():
     with Network(3, drive=1.2, init_seed=1) as net:
         net.record(100)
         net.run(0.01)
-        with pytest.raises(sp.StateError, match="recording"):
+        # The library's messages name the C function to call; the binding gives its method.
+        with pytest.raises(sp.StateError, match=r"recording \(call Network\.backward first\)"):
             net.set_drive(0, 1.3)
-        with pytest.raises(sp.StateError, match="recording"):
+        with pytest.raises(sp.StateError, match=r"recording \(call Network\.backward first\)"):
             net.set_params("drives", [1.3] * 3)
         with pytest.raises(sp.ArgumentError):
             net.backward(np.zeros(10**4))  # the wrong number of spikes
+    with Network(3, drive=1.2, init_seed=1) as net:
+        net.run(0.01)
+        with pytest.raises(sp.StateError, match="call Network.record before running") as ei:
+            net.backward([])
+        assert "sp_" not in str(ei.value)
 
 
 def test_capacity_errors():

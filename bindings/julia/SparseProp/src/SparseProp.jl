@@ -129,11 +129,21 @@ function Base.showerror(io::IO, e::SparsePropError)
     return nothing
 end
 
+# The C functions a library message may tell the caller to call, in this binding's names.
+const _BINDING_NAMES = ("sp_record" => "record!", "sp_backward" => "backward!")
+
+function _in_binding_words(msg::String)
+    for names in _BINDING_NAMES
+        msg = replace(msg, names)
+    end
+    return msg
+end
+
 # The message is thread-local in C. No yield point separates the failing ccall from this one, so
 # the task cannot have migrated to another thread in between.
 @noinline function _throw_status(rc::Cint, spikes = nothing)
     p = sp_last_error()
-    msg = p == C_NULL ? "" : unsafe_string(p)
+    msg = _in_binding_words(p == C_NULL ? "" : unsafe_string(p))
     for s in instances(SPStatus)
         Integer(s) == rc && throw(SparsePropError(s, msg, spikes))
     end

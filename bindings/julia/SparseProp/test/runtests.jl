@@ -20,6 +20,17 @@ function status_of(f)
     return SP.OK
 end
 
+# The message of the SparsePropError f() throws.
+function message_of(f)
+    try
+        f()
+    catch e
+        e isa SparsePropError && return e.message
+        rethrow()
+    end
+    return ""
+end
+
 # The paper's balanced LIF network (src/ARCHITECTURE.md, Benchmarks): I = 1 + tau sqrt(K) J0 nu,
 # w = -J0 / sqrt(K), K = 100, tau = 10 ms; stationary rate about 3.4 Hz.
 function balanced(; n, K = 100, tau = 0.01, J0 = 1.0, nu = 1.0, seed = 1, init_seed = 2,
@@ -242,6 +253,8 @@ end
     @test getparams(net, :drives) == fill(1.5, 3)                        # all left unchanged
     @test SP.now(net) == 0.0
     @test status_of(() -> backward!(net, Float64[])) == SP.ERR_STATE   # nothing recorded
+    # The library's message names the C function; the binding gives its own.
+    @test occursin("call record! before running", message_of(() -> backward!(net, Float64[])))
     input!(net, 1, 0.001)
     input!(net, 1, 0.002)
     @test status_of(() -> input!(net, 1, 0.003)) == SP.ERR_CAPACITY

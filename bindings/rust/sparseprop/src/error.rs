@@ -80,7 +80,9 @@ impl fmt::Display for Status {
     }
 }
 
-/// A failed call: the library's status and its message naming the offending field and value.
+/// A failed call: the library's status and its message naming the offending field and value
+/// (the C functions it tells you to call given as this crate's methods: `Network::record` for
+/// `sp_record`, `Network::backward` for `sp_backward`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Error {
@@ -105,7 +107,7 @@ impl Error {
         } else {
             unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
         };
-        Error { status, message }
+        Error { status, message: in_binding_words(message) }
     }
 
     pub fn status(&self) -> Status {
@@ -131,6 +133,21 @@ impl std::error::Error for Error {}
 
 /// The result type of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// The C functions a library message may tell the caller to call, with this crate's names.
+const BINDING_NAMES: [(&str, &str); 2] =
+    [("sp_record", "Network::record"), ("sp_backward", "Network::backward")];
+
+/// A library message with the C functions it names replaced by this crate's methods (the
+/// library names no other function beginning with these names).
+fn in_binding_words(mut message: String) -> String {
+    for (c_name, name) in BINDING_NAMES {
+        if message.contains(c_name) {
+            message = message.replace(c_name, name);
+        }
+    }
+    message
+}
 
 /// Turns a raw status into a `Result`, collecting the message on failure.
 #[inline]

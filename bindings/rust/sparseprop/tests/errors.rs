@@ -173,6 +173,9 @@ fn state_when_nothing_will_ever_spike() {
     // backward with no tape.
     let e = err(net.backward(&[], None));
     assert!(matches!(e.status, Status::State | Status::Unsupported), "{e}");
+    // The library names the C function to call; the crate gives its own method.
+    assert!(e.message.contains("call Network::record before running"), "{e}");
+    assert!(!e.message.contains("sp_"), "{e}");
 }
 
 #[test]
@@ -363,4 +366,16 @@ fn panicking_allocator_becomes_nomem() {
     }
     let e = err(balanced(10).build_with_allocator(Box::new(Panics)));
     assert_eq!(e.status, Status::NoMem);
+}
+
+#[test]
+fn messages_name_the_crates_methods() {
+    // The library's message says "call sp_backward first"; the crate names its own method.
+    let mut net = balanced(10).build().unwrap();
+    net.record(1000).unwrap();
+    net.run_until(0.01).unwrap();
+    let e = err(net.set_drive(0, 1.3));
+    assert_eq!(e.status, Status::State);
+    assert!(e.message.contains("(call Network::backward first)"), "{e}");
+    assert!(!e.message.contains("sp_"), "{e}");
 }
