@@ -477,7 +477,10 @@ typedef struct sp_network_desc {
                                  not at t rounded: README.md, State representation); time
                                  frame only. Refused:
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
-                                 to 1e4 (SP_ERR_UNSUPPORTED), less than 2^-12 from 1 but not
+                                 to 1e4 (SP_ERR_UNSUPPORTED; the quotient as rounded in
+                                 double: tau_syn = 1e-6 with tau = 0.01 gives
+                                 9.9999999999999991e-05 and is refused; tau_syn = 1e-4
+                                 with tau = 1 is accepted), less than 2^-12 from 1 but not
                                  1 (SP_ERR_NUMERIC: the two exponentials cancel; near that
                                  edge the error an input leaves in the time from it to the
                                  next spike is about 1e-15 / |tau_syn/tau - 1| relative,
