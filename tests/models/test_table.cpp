@@ -543,7 +543,7 @@ void test_rejections(void **) {
   build(custom(f_pow_12, 1.0, 0.0, INFINITY));
   build(custom(f_exp_shift, 1.0, -10.0, INFINITY));  // (rising below 0, not too steep)
   build(custom(f_exp_1e4, 1.0, -1.0, INFINITY));
-  expect(TableStatus::kExcitable, custom(f_nan, 1.2, 0.0, 1.0), "V = ");
+  expect(TableStatus::kUnresolved, custom(f_nan, 1.2, 0.0, 1.0), "must return finite values");
   // F + I = +inf inside the V range: "too steep", not "not positive ... excitable" (as the
   // first versions said; F + I > 0 everywhere and the neuron fires on its own).
   expect(TableStatus::kUnresolved, custom(f_steep_below_0, -1.0001, -3.0, INFINITY),

@@ -465,6 +465,10 @@ Builder::Fit Builder::fit(double a, double b, bool tail, double *rate_c, double 
                       ? "below v_spike"
                       : "below the tail in 1/V, which starts at max(v_reset, 0) or above: shift "
                         "V up, or give a finite v_spike");
+      else if (g != g)
+        set_error(err_, TableStatus::kUnresolved,
+                  "F(V) + I = nan at V = %.17g (drive %.17g): F must return finite values", v,
+                  p_.drive);
       else if (v >= p_.v_reset || tail)
         set_error(err_, TableStatus::kExcitable,
                   "F(V) + I = %.17g at V = %.17g (drive %.17g): not positive, so the neuron "
@@ -856,6 +860,13 @@ bool Builder::run(Table *hd) {
         set_error(err_, TableStatus::kUnresolved,
                   "F(V) + I overflows to +inf at V = %.17g (drive %.17g, the %s): F rises too "
                   "steeply there",
+                  ends[i], p.drive, i ? "threshold" : "reset");
+        return false;
+      }
+      if (g != g) {
+        set_error(err_, TableStatus::kUnresolved,
+                  "F(V) + I = nan at V = %.17g (drive %.17g, the %s): F must return finite "
+                  "values",
                   ends[i], p.drive, i ? "threshold" : "reset");
         return false;
       }
