@@ -342,8 +342,9 @@ enum sp_model_code {
      shift V up, or give a finite v_spike. (Integer powers, |V|^7 and |V|^12 with reset 0, are
      tabulated.) sp_network_memory refuses most of these as well, but not those that only
      the finished table's own check finds (an F steep at the tail's start, a finite
-     v_spike where F + I is already about 1e15 times its value at reset: the phase there moves
-     by less than its rounding; lower v_spike, or let F blow up).
+     v_spike so far up that the phase there moves by less than its rounding, e.g. EIF's F as
+     a callback at v_spike = 5, where F + I is about 2e16 times its value at reset, while
+     F = -V + V^2/2 is accepted up to v_spike = 1e10: lower v_spike, or let F blow up).
      Accuracy: about 1e-15 of the period away from the bifurcation, for voltages of order 1
      (far from it, about ulp(V)/(F + I) there); the tabulation loses
      accuracy where F + I comes close to 0 (a drive just above the bifurcation), e.g. F = -V
