@@ -37,6 +37,7 @@ double f_lif(double v, void *) { return ++f_calls, -v; }
 double f_qif(double v, void *) { return ++f_calls, v * v; }
 double f_slow_blowup(double v, void *) { return ++f_calls, v > 0 ? v * std::sqrt(v) : -v; }
 double f_nan(double v, void *) { return v > 0.5 ? NAN : -v; }
+double f_half_quadratic(double v, void *) { return -v + 0.5 * v * v; }
 // Blow-ups that are not smooth in 1/V (refused: README, Models), and high integer powers (not).
 double f_pow_2_5(double v, void *) { return std::pow(std::fabs(v), 2.5); }
 double f_v2_log(double v, void *) { return v * v * std::log(1 + std::fabs(v)) + 0.1; }
@@ -822,6 +823,11 @@ void test_custom_steep_finite_threshold(void **) {
   // A threshold lower on the same F is tabulated.
   p.v_spike = 3.0;
   build(p);
+  // A quadratic rise with v_spike = 1e30: the fit gives up near V = 3.5e12, where the phase
+  // moves by less than its rounding, and the message says what to change (it used to suggest
+  // only that F + I is nearly zero there, where it is 6e24: an outside reviewer's finding).
+  expect(TableStatus::kUnresolved, custom(f_half_quadratic, 0.7, 0.0, 1e30), "lower v_spike");
+  build(custom(f_half_quadratic, 0.7, 0.0, 1e10));  // (accepted, as measured by that review)
 }
 
 // F + I with a double zero (F = (V - 0.3)^2 (V - 0.7)^2, I = 0: a fixed point at 0.3 that

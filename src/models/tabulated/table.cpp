@@ -582,6 +582,13 @@ bool Builder::sweep(double a, double b, bool ascending, bool tail, double phi0, 
                     "rounding: for a spike at +inf, F must grow at least like V^2, smoothly "
                     "in 1/V (not like |V|^p with p not an integer)",
                     v, p_.drive);
+        else if (p_.v_spike < INFINITY)
+          set_error(err_, TableStatus::kUnresolved,
+                    "1/(F(V) + I) could not be tabulated to rounding near V = %.17g (drive "
+                    "%.17g): F + I is nearly zero there, F is not smooth or noisy, or "
+                    "v_spike = %.17g is too far up (the phase moves by less than its "
+                    "rounding): lower v_spike, or let F blow up",
+                    v, p_.drive, p_.v_spike);
         else
           set_error(err_, TableStatus::kUnresolved,
                     "1/(F(V) + I) could not be tabulated to rounding near V = %.17g (drive "

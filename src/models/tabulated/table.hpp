@@ -80,7 +80,7 @@ enum class TableStatus : uint32_t {
 
 struct TableError {
   TableStatus status;
-  char message[240];
+  char message[320];
 };
 
 constexpr uint32_t kOrder = 20;           // Chebyshev points per segment
