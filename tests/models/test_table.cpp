@@ -37,6 +37,7 @@ double f_lif(double v, void *) { return ++f_calls, -v; }
 double f_qif(double v, void *) { return ++f_calls, v * v; }
 double f_slow_blowup(double v, void *) { return ++f_calls, v > 0 ? v * std::sqrt(v) : -v; }
 double f_nan(double v, void *) { return v > 0.5 ? NAN : -v; }
+double f_nan_inside(double v, void *) { return v > 0.5 && v < 0.9 ? NAN : -v; }
 double f_half_quadratic(double v, void *) { return -v + 0.5 * v * v; }
 // Blow-ups that are not smooth in 1/V (refused: README, Models), and high integer powers (not).
 double f_pow_2_5(double v, void *) { return std::pow(std::fabs(v), 2.5); }
@@ -544,7 +545,11 @@ void test_rejections(void **) {
   build(custom(f_pow_12, 1.0, 0.0, INFINITY));
   build(custom(f_exp_shift, 1.0, -10.0, INFINITY));  // (rising below 0, not too steep)
   build(custom(f_exp_1e4, 1.0, -1.0, INFINITY));
+  // NaN at the threshold (checked before the fits) and only between reset and threshold (found
+  // by a fit): refused as not finite, not as excitable.
   expect(TableStatus::kUnresolved, custom(f_nan, 1.2, 0.0, 1.0), "must return finite values");
+  expect(TableStatus::kUnresolved, custom(f_nan_inside, 1.2, 0.0, 1.0),
+         "must return finite values");
   // F + I = +inf inside the V range: "too steep", not "not positive ... excitable" (as the
   // first versions said; F + I > 0 everywhere and the neuron fires on its own).
   expect(TableStatus::kUnresolved, custom(f_steep_below_0, -1.0001, -3.0, INFINITY),
