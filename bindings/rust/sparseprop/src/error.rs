@@ -142,9 +142,7 @@ const BINDING_NAMES: [(&str, &str); 2] =
 /// library names no other function beginning with these names).
 fn in_binding_words(mut message: String) -> String {
     for (c_name, name) in BINDING_NAMES {
-        if message.contains(c_name) {
-            message = message.replace(c_name, name);
-        }
+        message = message.replace(c_name, name);
     }
     message
 }
