@@ -1007,7 +1007,7 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * each array in them is rounded up to 64 bytes.
  *
  * Parameters: net, the network.
- *             max_spikes, >= 1: the spikes the tape must hold.
+ *             max_spikes, 1 to 2^31 - 33: the spikes the tape must hold.
  * Returns:    SP_OK;
  *             SP_ERR_ARGUMENT: max_spikes 0 or above 2^31 - 33 (the tape's event count is
  *               32-bit; on a target with a 32-bit size_t above SIZE_MAX / 256, 2^24 - 1);
