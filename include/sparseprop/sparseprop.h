@@ -1231,7 +1231,9 @@ SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *l
  *             SP_ERR_ARGUMENT: buf or out NULL, an allocator missing one function;
  *             SP_ERR_FORMAT: bytes that are not a valid saved network (wrong magic, a newer
  *               format version, truncated or extended, a checksum mismatch, a field out of
- *               range, a network sp_network_create would refuse);
+ *               range, a network sp_network_create would refuse; but a request for the
+ *               phase frame with drives that do not allow it loads, as SP_FRAME_AUTO, the
+ *               request a drive change leaves, sp_set_drive);
  *             SP_ERR_NOMEM: the allocator returned NULL.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
  * Allocates:  through a: the network (as sp_network_create), one block; the bytes are

@@ -278,10 +278,17 @@ struct Ops<Lif> {
   static constexpr const char *kLoadedPhaseDueKeyRule = " and > 0";
   // Initial voltages below threshold, or the seeded voltage (which rounding may put at
   // threshold) that creation computed from the same seed and drive.
+  // (Creation's bounds, check_v0: a v0 beyond kMaxMagnitude overflowed its state after
+  // sp_rewind, and the neuron stopped spiking; an outside reader's crafted file.)
   static sp_status check_loaded_v0(double v, double created, uint32_t i) {
     if (!(v < 1.0) && v != created)
       return fail(SP_ERR_FORMAT,
                   "not a valid saved network: v0[%u] = %g: must be below the threshold 1", i, v);
+    if (std::fabs(v) > kMaxMagnitude)
+      return fail(SP_ERR_FORMAT,
+                  "not a valid saved network: v0[%u] = %.*g: LIF voltages above %g in magnitude "
+                  "are not supported",
+                  i, exact_digits(v), v, kMaxMagnitude);
     return SP_OK;
   }
   // The threshold key at the due key's time, and how far rounding may have moved a saved due key

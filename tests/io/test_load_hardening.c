@@ -35,7 +35,8 @@
  *    frames and layouts and with current-based synapses; the engine's own such state, where
  *    the next spike is not resolved, still loads;
  *  - with current-based synapses, a state A of -1.7e308 (its key solved as +inf: it never
- *    spiked). */
+ *    spiked);
+ *  - a LIF v0 beyond creation's bound of 1e100 (after sp_rewind its state overflowed). */
 #define _POSIX_C_SOURCE 200809L /* posix_memalign, mkfifo, mkdtemp */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1415,6 +1416,49 @@ static void test_seeded_voltage_at_threshold_loads(void **state) {
   sp_network_destroy(a);
 }
 
+/* A LIF v0 beyond 1e100 in magnitude, which sp_network_create refuses, is refused by the
+ * loader too (it loaded: after sp_rewind, v0 = -1.7e308 overflowed the neuron's state and it
+ * never spiked, with V read above threshold; an outside reader's crafted file); 1e100 itself
+ * loads, and the neuron rewinds to it: its first spike at the closed form
+ * tau ln((I - v0)/(I - 1)). */
+static void test_lif_v0_beyond_creations_bound_is_refused(void **state) {
+  const double tau = 0.01, drive = 1.2, v0[2] = {-0.5, 0.0};
+  const double bad[2] = {-1e101, -1.7e308};
+  sp_network_desc d;
+  sp_network *a = NULL, *b = NULL;
+  unsigned char *buf;
+  size_t len, off_v0 = off_dynamic(2) - 16, k;
+  sp_spike sp;
+  double expected;
+  (void)state;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 2;
+  d.tau = tau;
+  d.drive = drive;
+  d.v0 = v0;
+  assert_int_equal(sp_network_create(&d, &a), SP_OK);
+  buf = save(a, &len);
+  for (k = 0; k < 2; ++k) {
+    fmt_put_f64(buf + off_v0, bad[k]);
+    fmt_reseal(buf, len);
+    expect_refused(buf, len, "v0[0]");
+    assert_non_null(strstr(sp_last_error(), "1e+100"));
+  }
+  fmt_put_f64(buf + off_v0, -1e100);
+  fmt_reseal(buf, len);
+  assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+  assert_int_equal(sp_rewind(b), SP_OK);
+  do {
+    assert_int_equal(sp_step(b, &sp), SP_OK);
+  } while (sp.neuron != 0);
+  expected = tau * log((drive + 1e100) / (drive - 1.0));
+  assert_true(fabs(sp.t - expected) <= 1e-13 * expected);
+  sp_network_destroy(b);
+  free(buf);
+  sp_network_destroy(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_odd_recurrent_nnz_then_explicit_inputs),
@@ -1447,6 +1491,7 @@ int main(void) {
       cmocka_unit_test(test_spiked_now_keyed_at_now_is_refused),
       cmocka_unit_test(test_spiked_now_below_the_resolution_loads),
       cmocka_unit_test(test_syn_membrane_term_out_of_reach_is_refused),
+      cmocka_unit_test(test_lif_v0_beyond_creations_bound_is_refused),
   };
   return cmocka_run_group_tests_name("load_hardening", tests, NULL, NULL);
 }
