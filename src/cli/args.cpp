@@ -1,6 +1,7 @@
 // GNU-style long-option reading and checked number parsing.
 #include "args.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cfloat>
@@ -32,7 +33,13 @@ bool ArgReader::next(std::string &name) {
 std::string ArgReader::value() {
   if (has_inline_) return inline_value_;
   if (i_ >= argc_) throw UsageError("option --" + name_ + " needs a value");
-  return argv_[i_++];
+  // An option is not a value: `--n --quiet` forgot the number (write --opt=VALUE for a value
+  // that starts with --).
+  const std::string v = argv_[i_];
+  if (v.size() > 2 && v.compare(0, 2, "--") == 0)
+    throw UsageError("option --" + name_ + " needs a value (got the option " + v + ")");
+  ++i_;
+  return v;
 }
 
 void ArgReader::flag() {
@@ -50,28 +57,63 @@ static UsageError bad_value(const std::string &opt, const std::string &text, con
   return UsageError("invalid value '" + text + "' for --" + opt + " (expected " + want + ")");
 }
 
-uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t lo, uint64_t hi) {
-  const char *s = text.c_str();
-  if (text.empty() || text[0] == '-' || text[0] == '+' || std::isspace((unsigned char)text[0]))
-    throw bad_value(opt, text, "a non-negative integer");
-  // Decimal only: strtod alone would also read hex floats (0x10), inf and nan.
-  if (text.find_first_not_of("0123456789.eE+-") != std::string::npos)
-    throw bad_value(opt, text, "a non-negative integer");
-  char *end = nullptr;
-  errno = 0;
-  uint64_t v = std::strtoull(s, &end, 10);
-  if (*end != '\0') {
-    // Allow exact float spellings such as 1e6 or 2.5e5.
-    errno = 0;
-    double d = std::strtod(s, &end);
-    if (*end != '\0' || errno != 0 || !std::isfinite(d) || d != std::floor(d) ||
-        d >= 18446744073709551616.0)
-      throw bad_value(opt, text, "a non-negative integer");
-    v = (uint64_t)d;
-  } else if (errno == ERANGE) {
-    throw bad_value(opt, text, "a non-negative integer");
+namespace {
+// The integer a decimal numeral denotes (digits, an optional fraction, an optional exponent:
+// 12, 1e6, 2.5e5, 1000.0), or false when it is not one or denotes a non-integer (2.5,
+// 999.99999999999999999, which a double would round to 1000). Too large: *v = UINT64_MAX and
+// *huge = true.
+bool decimal_integer(const std::string &text, uint64_t *v, bool *huge) {
+  size_t i = 0;
+  std::string digits;
+  while (i < text.size() && std::isdigit((unsigned char)text[i])) digits += text[i++];
+  const long int_len = (long)digits.size();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    while (i < text.size() && std::isdigit((unsigned char)text[i])) digits += text[i++];
   }
-  if (v < lo || v > hi)
+  if (digits.empty()) return false;
+  long exp = 0;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    bool neg = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) neg = text[i++] == '-';
+    if (i == text.size()) return false;
+    for (; i < text.size() && std::isdigit((unsigned char)text[i]); ++i)
+      if (exp < 100000) exp = exp * 10 + (text[i] - '0');
+    if (neg) exp = -exp;
+  }
+  if (i != text.size()) return false;
+  // The decimal point sits after `point` digits; what follows it must be zeros.
+  const long point = int_len + exp;
+  for (long k = std::max(point, 0L); k < (long)digits.size(); ++k)
+    if (digits[(size_t)k] != '0') return false;
+  std::string whole = point <= 0
+                          ? std::string("0")
+                          : digits.substr(0, (size_t)std::min<long>(point, (long)digits.size()));
+  if (point > (long)digits.size() && digits.find_first_not_of('0') != std::string::npos) {
+    if (point > 40) {
+      *v = UINT64_MAX;
+      *huge = true;
+      return true;
+    }
+    whole.append((size_t)(point - (long)digits.size()), '0');
+  }
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size() - 1));
+  errno = 0;
+  char *end = nullptr;
+  *v = std::strtoull(whole.c_str(), &end, 10);
+  *huge = errno == ERANGE;
+  return true;
+}
+}  // namespace
+
+uint64_t parse_count(const std::string &opt, const std::string &text, uint64_t lo, uint64_t hi) {
+  // Decimal only: no sign, no hex (0x10), inf or nan; exact: 2.5 and 999.99999999999999999 are
+  // not integers.
+  uint64_t v = 0;
+  bool huge = false;
+  if (!decimal_integer(text, &v, &huge)) throw bad_value(opt, text, "a non-negative integer");
+  if (huge || v < lo || v > hi)
     throw UsageError("--" + opt + " must be between " + std::to_string(lo) + " and " +
                      std::to_string(hi) + ", got " + text);
   return v;

@@ -613,7 +613,8 @@ void report_floor(uint32_t model, uint32_t n, const ForwardResult &r) {
 }
 
 struct Outcome {
-  bool failed = false;  // a child failed or a check disagreed: exit status 1
+  bool failed = false;           // a child failed or a check disagreed: exit status 1
+  std::vector<std::string> why;  // each failure in a line, for standard error at the end
 };
 
 void report_forward(uint32_t model, uint32_t n, const ForwardResult &r, FILE *csv,
@@ -633,6 +634,12 @@ void report_forward(uint32_t model, uint32_t n, const ForwardResult &r, FILE *cs
   double ratio_wall = base ? b_us / us : nan;
   bool check_ok = r.ok && r.baseline_ran && r.check_matched == r.check_spikes;
   if (!r.ok || (r.baseline_ran && !check_ok)) out.failed = true;
+  if (!r.ok)
+    out.why.push_back(format("%s N=%" PRIu32 " failed: %s", model_name(model), n, r.error));
+  else if (r.baseline_ran && !check_ok)
+    out.why.push_back(format("%s N=%" PRIu32 ": the engine's spikes differ from the baseline's "
+                             "after %" PRIu32 " identical ones",
+                             model_name(model), n, r.check_matched));
 
   if (!r.ok) {
     std::printf("%-5s  %10" PRIu32 "  failed: %s\n", model_name(model), n, r.error);
@@ -645,7 +652,8 @@ void report_forward(uint32_t model, uint32_t n, const ForwardResult &r, FILE *cs
               {model_name(model), format("%" PRIu32, n), format("%" PRIu64, r.spikes), num(us),
                num(cpu_us), num(ns_ev), num(rate, "%.3f"), num(peak_n, "%.1f"), num(net_n, "%.1f"),
                num(r.create_wall, "%.3g"), num(b_us),
-               base ? format("%" PRIu64, r.base_spikes) : "-", num(ratio_cpu, "%.1f"), check});
+               base ? format("%" PRIu64, r.base_spikes) : "-",
+               num(ratio_cpu, ratio_cpu < 1 ? "%.2g" : "%.1f"), check});
     if (r.baseline_ran) {
       std::string line = format("%s N=%" PRIu32 " (baseline targets %s): first %" PRIu32
                                 " spikes from t = 0: ",
@@ -697,7 +705,11 @@ void report_backward(const BenchOptions &o, uint32_t model, const BackwardResult
   const uint32_t n = o.backward_n;
   double sp = (double)r.spikes;
   bool ok = r.ok && r.spikes > 0;
-  if (!r.ok) out.failed = true;
+  if (!r.ok) {
+    out.failed = true;
+    out.why.push_back(
+        format("%s N=%" PRIu32 " backward failed: %s", model_name(model), n, r.error));
+  }
   double fwd = ok ? 1e6 * r.fwd_wall / sp : nan, rec = ok ? 1e6 * r.rec_wall / sp : nan;
   double bwd = ok ? 1e6 * r.bwd_wall / sp : nan, bwd_cpu = ok ? 1e6 * r.bwd_cpu / sp : nan;
   double tape = ok ? (double)r.tape_bytes / (sp * kBenchK) : nan;
@@ -891,6 +903,9 @@ int bench_main(int argc, char **argv, int first) {
                 load_average().c_str(), monotonic_seconds() - wall_start);
   }
   if (csv_file) csv_file->close();
+  // (Exit status 1 says something failed; standard error says what, even under --quiet.)
+  for (const std::string &line : outcome.why)
+    std::fprintf(stderr, "sparseprop bench: %s\n", line.c_str());
   return outcome.failed ? kExitFailure : kExitOk;
 }
 

@@ -31,7 +31,7 @@ std::vector<uint32_t> parse_sizes(const std::string &opt, const std::string &tex
 BenchOptions parse_bench_options(int argc, char **argv, int first) {
   BenchOptions o;
   uint64_t n_max = 1000000;
-  bool n_max_set = false, n_list_set = false;
+  bool n_max_set = false, n_list_set = false, check_set = false, no_floor = false;
   ArgReader args(argc, argv, first);
   std::string name;
   while (args.next(name)) {
@@ -69,9 +69,11 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
       o.baseline = false;
     } else if (name == "check-spikes") {
       o.check_spikes = (uint32_t)parse_count(name, args.value(), 1, 1000000);
+      check_set = true;
     } else if (name == "no-floor") {
       args.flag();
       o.floor = false;
+      no_floor = true;
     } else if (name == "floor-alone") {
       args.flag();
       o.floor_alone = true;
@@ -90,6 +92,15 @@ BenchOptions parse_bench_options(int argc, char **argv, int first) {
   }
   if (o.help) return o;
   if (n_max_set && n_list_set) throw UsageError("--n-max and --n-list exclude each other");
+  // Options that would be ignored without a word are refused.
+  if (no_floor && o.floor_alone)
+    throw UsageError("--floor-alone and --no-floor exclude each other");
+  if (check_set && !o.baseline)
+    throw UsageError(std::string("--check-spikes compares the engine with the baseline, which ") +
+                     (o.floor_alone ? "--floor-alone" : "--no-baseline") + " leaves out");
+  if (check_set && o.tau_syn > 0)
+    throw UsageError("--check-spikes compares the engine with the baseline, which --tau-syn "
+                     "leaves out");
   if (o.tau_syn > 0) {
     // The O(N) loop and the floor probe model delta synapses: only the engine runs.
     if ((o.qif || o.eif) && !o.lif)

@@ -170,6 +170,15 @@ def main():
     rc, _, err = run(exe, "bench", "--floor-alone=yes")
     expect(rc == 2, "--floor-alone=yes: exit %d %r" % (rc, err))
 
+    # A check that fails exits 1 and says so on stderr, under --quiet too (it said nothing
+    # there). N = 101 parts from the baseline after 47 LIF spikes: two spikes within rounding
+    # of each other (the man page's list of such N).
+    rc, out, err = run(exe, "bench", "--model", "lif", "--n-list", "101", "--spikes-count", "2000",
+                       "--no-backward", "--no-floor", "--quiet")
+    expect(rc == 1 and "FAIL" in out
+           and "LIF N=101: the engine's spikes differ from the baseline's after" in err,
+           "a failed check: exit %d, %r" % (rc, err))
+
     # An unwritable CSV path is an I/O error before anything runs.
     bad = os.path.join(work, "no-such-dir", "x.csv")
     rc, _, err = run(exe, "bench", "--n-list", "500", "--csv", bad)

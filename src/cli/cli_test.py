@@ -186,6 +186,17 @@ BAD_COMMAND_LINES = [
     ["run", "--tau-syn", "-1"],
     # bench asks the library about --tau-syn before any row runs.
     ["bench", "--tau-syn", "1e-9", "--n-list", "1e3", "--spikes-count", "1e3"],
+    # Counts are exact: a numeral a double rounds to an integer is not one (it was taken).
+    ["run", "--n", "2000.0000000000001"],
+    ["run", "--burn-in", "999.99999999999999999"],
+    ["run", "--n", "1e300"],
+    ["run", "--n", "--quiet"],         # the value forgotten: an option is not a value
+    # What would be ignored without a word (an outside user's report).
+    ["--version", "extra"],
+    ["help", "run", "extra"],
+    ["bench", "--floor-alone", "--no-floor"],
+    ["bench", "--no-baseline", "--check-spikes", "100"],
+    ["bench", "--floor-alone", "--check-spikes", "100"],
 ]
 
 
@@ -215,6 +226,16 @@ def case_usage_errors(exe, work):
         rc, _, err = run(exe, "run", "--n", "500", "--k", "20", "--spikes-count", "100",
                          "--tau-syn", zero, "--quiet")
         expect(rc == 0, "--tau-syn %s: exit %d, %r" % (zero, rc, err))
+    # What an out-of-range count and a forgotten value say.
+    rc, _, err = run(exe, "run", "--n", "1e300")
+    expect("--n must be between 2 and" in err, "--n 1e300 message: %r" % err)
+    rc, _, err = run(exe, "run", "--n", "--quiet")
+    expect("--n needs a value" in err, "--n --quiet message: %r" % err)
+    # Exact spellings of integers are counts.
+    for count in ("2e3", "2000.0", "2.000e3", "0.2e4"):
+        rc, out, err = run(exe, "run", "--n", count, "--k", "10", "--spikes-count", "10",
+                           "--burn-in", "0")
+        expect(rc == 0 and summary(out)["N"] == "2000", "--n %s: exit %d, %r" % (count, rc, err))
     # What the renamed option says.
     rc, _, err = run(exe, "run", "--spikes", "x.csv")
     expect("--spikes-csv" in err and "--spikes-count" in err, "--spikes message: %r" % err)
@@ -397,6 +418,29 @@ def case_io_error(exe, work):
         expect(rc == 1 and not os.path.exists(fresh),
                "failed run %r: exit %d, %r, the CSV left behind: %s"
                % (extra, rc, err, os.path.exists(fresh)))
+    # Through a dangling symbolic link the created file is the link's target: a failed run
+    # removes that and leaves the link (it removed the link and left an empty target).
+    link, target = os.path.join(work, "cli-link.csv"), os.path.join(work, "cli-link-target.csv")
+    for p in (link, target):
+        if os.path.lexists(p):
+            os.remove(p)
+    os.symlink("cli-link-target.csv", link)
+    rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--quiet", "--spikes-csv", link,
+                     "--j0", "1e-300", "--nu", "1e-300")
+    expect(rc == 1 and os.path.islink(link) and not os.path.lexists(target),
+           "failed run through a dangling link: exit %d, link kept %s, target left %s"
+           % (rc, os.path.islink(link), os.path.lexists(target)))
+    # A raster window the clock cannot resolve at the run's end is an error, not an axis drawn
+    # past the end (1e-300: bin indices beyond an int64, too); the raster is not left behind.
+    svg = os.path.join(work, "cli-tiny-window.svg")
+    for window in ("1e-17", "1e-300"):
+        if os.path.exists(svg):
+            os.remove(svg)
+        rc, _, err = run(exe, "run", "--n", "2000", "--spikes-count", "1000", "--quiet",
+                         "--raster", svg, "--raster-window", window)
+        expect(rc == 1 and "--raster-window " + window in err and not os.path.exists(svg),
+               "--raster-window %s: exit %d, %r, SVG left: %s"
+               % (window, rc, err, os.path.exists(svg)))
     # One file for both outputs (also through another spelling of its path) is a usage error,
     # leaving nothing behind.
     both = os.path.join(work, "cli-both.svg")

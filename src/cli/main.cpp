@@ -49,11 +49,21 @@ int dispatch(int argc, char **argv) {
     return spcli::kExitUsage;
   }
   const char *cmd = argv[1];
+  // (Nothing may follow these: an extra word would be ignored without a word.)
+  auto no_more = [&](int used) {
+    if (argc <= used) return true;
+    std::fprintf(stderr, "sparseprop: unexpected argument '%s' after '%s'\n", argv[used],
+                 argv[used - 1]);
+    spcli::print_usage_hint(stderr, nullptr);
+    return false;
+  };
   if (!std::strcmp(cmd, "--version") || !std::strcmp(cmd, "version")) {
+    if (!no_more(2)) return spcli::kExitUsage;
     std::printf("sparseprop %s\n", sp_version_string());
     return spcli::kExitOk;
   }
   if (!std::strcmp(cmd, "help") || !std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h")) {
+    if (!no_more(argc > 2 ? 3 : 2)) return spcli::kExitUsage;
     if (argc > 2 && std::strcmp(argv[2], "help") != 0) {  // (help help: the list)
       const Command *c = find(argv[2]);
       if (!c) {

@@ -165,6 +165,12 @@ int run_main(int argc, char **argv, int first) {
     std::string title = format("%s network, N = %" PRIu32 ", K = %" PRIu32 ": neurons %" PRIu32
                                "-%" PRIu32,
                                o.model_name(), o.n, o.k, o.raster_first, o.raster_last);
+    if (!raster.resolves(timed.t_end))
+      throw RuntimeError(format("--raster-window %g s is too short to plot at t = %.9g s: its "
+                                "rate bins, a hundredth of it, are below the simulated clock's "
+                                "step there (%g s); widen the window",
+                                o.raster_window, timed.t_end,
+                                std::nextafter(timed.t_end, HUGE_VAL) - timed.t_end));
     raster.write_svg(svg_file->get(), title, timed.t_begin, timed.t_end);
     svg_file->close();
     if (raster.capped() && !o.quiet)

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 
 #include <sys/stat.h>
@@ -19,6 +20,18 @@ OutputFile::OutputFile(const std::string &path, bool deferred) : path_(path), bu
   created_ = stat(path.c_str(), &before) != 0 && errno == ENOENT;
   f_ = std::fopen(path.c_str(), "a");
   if (!f_) throw RuntimeError("cannot open '" + path + "' for writing: " + std::strerror(errno));
+  // What a failed run removes is the file created, not the name given: through a dangling
+  // symbolic link that is the link's target (unlinking the path removed the user's link and
+  // left the empty target; an outside user's report).
+  if (created_) {
+    char *target = realpath(path.c_str(), nullptr);
+    if (target) {
+      created_path_ = target;
+      std::free(target);
+    } else {
+      created_path_ = path;
+    }
+  }
   std::setvbuf(f_, buf_.data(), _IOFBF, buf_.size());
   if (!deferred) begin();
 }
@@ -31,7 +44,7 @@ void OutputFile::begin() {
 
 OutputFile::~OutputFile() {
   if (f_) std::fclose(f_);
-  if (created_ && !closed_) unlink(path_.c_str());
+  if (created_ && !closed_) unlink(created_path_.c_str());
 }
 
 void OutputFile::close() {
@@ -84,7 +97,12 @@ void Raster::add(const sp_spike *s, size_t n) {
   if (n == 0) return;
   for (size_t i = 0; i < n; ++i) {
     if (s[i].neuron >= first_ && s[i].neuron <= last_) dots_.push_back(s[i]);
-    int64_t b = (int64_t)std::floor(s[i].t / bin_);
+    const double q = std::floor(s[i].t / bin_);
+    if (!(q < 0x1p62)) {  // (an index the int64 would not hold)
+      unresolved_ = true;
+      continue;
+    }
+    int64_t b = (int64_t)q;
     if (bins_.empty() || bins_.back().first != b)
       bins_.push_back({b, 1});
     else

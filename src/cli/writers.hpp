@@ -38,6 +38,7 @@ class OutputFile {
   // it is removed rather than left empty or cut short.
   bool created_ = false;
   bool closed_ = false;
+  std::string created_path_;  // the created file's own path (a link's target)
 };
 
 // "t_s,neuron" (time in seconds, neuron index) then one line per spike, times printed with
@@ -59,6 +60,10 @@ class Raster {
   // at the oldest dot kept (shown_from()), not at t_end - window.
   bool capped() const { return capped_; }
   double shown_from() const { return dots_.empty() ? 0.0 : dots_.front().t; }
+  // Whether the window's rate bins (window / 100) are wider than the clock's step at t_end and
+  // each spike's bin index fits: else there is nothing to plot (a window of 1e-17 s drew an
+  // axis 1 ms past the run's end, an outside user's report).
+  bool resolves(double t_end) const { return !unresolved_ && t_end - bin_ < t_end; }
 
  private:
   uint32_t first_, last_;
@@ -69,6 +74,7 @@ class Raster {
   std::deque<sp_spike> dots_;
   double dropped_until_ = -1e308;  // the time of the latest dot dropped to honour max_dots
   bool capped_ = false;            // see capped()
+  bool unresolved_ = false;        // a spike's time / bin_ beyond 2^62: see resolves()
   // (bin index floor(t / bin_), spikes of all neurons in it), oldest first.
   std::deque<std::pair<int64_t, uint64_t>> bins_;
 };
