@@ -490,6 +490,9 @@ def _describe(n: int, model: Union[Model, str, int], tau: Optional[float],
     return d, keep
 
 
+_SINGLE_PRECISION = {"float16", "float32", "torch.float16", "torch.float32", "torch.bfloat16"}
+
+
 def _model_callback(f: Callable[[float], float], errors: List[BaseException]
                     ) -> Callable[[float, Any], float]:
     """Wraps F for the library: an exception cannot cross C, so it is kept in ``errors`` and
@@ -499,7 +502,13 @@ def _model_callback(f: Callable[[float], float], errors: List[BaseException]
         if errors:
             return math.nan
         try:
-            return _float("f(V)", f(v))  # (a string is a TypeError, not parsed)
+            r = f(v)
+            # Single precision rounds F to 1e-7: the tables then fail to fit, with a message
+            # about F + I (an outside user's report). Said as what it is.
+            if str(getattr(r, "dtype", "")) in _SINGLE_PRECISION:
+                raise TypeError(f"f(V) returned a {r.dtype} value; the phase tables need F in "
+                                "double precision: return a Python float or float64")
+            return _float("f(V)", r)  # (a string is a TypeError, not parsed)
         except BaseException as e:  # noqa: B902 - re-raised after the C call returns
             errors.append(e)
             return math.nan

@@ -206,16 +206,17 @@ def _neurons(name: str, values: Any, n: int) -> np.ndarray:
 
 def _param_tensor(name: str, value: Any) -> Optional[torch.Tensor]:
     """A parameter argument as a real tensor: a tensor as given, an array or sequence of
-    numbers as a float64 tensor (a constant: no gradient); TypeError for complex values or
+    numbers as a float64 tensor (a constant: no gradient); TypeError for complex values, bools or
     non-numbers, ValueError for a tensor without data (the meta device)."""
     if value is None:
         return None
     if not isinstance(value, torch.Tensor):
         a = np.asarray(value)
-        if a.dtype.kind not in "biuf":
+        if a.dtype.kind not in "iuf":
             raise TypeError(f"{name} must hold real numbers, not {a.dtype}")
         value = torch.as_tensor(a.astype(np.float64))
-    if value.is_complex():
+    # (Bools are not numbers here, as in Network.set_params: a bool tensor ran with weights 1.)
+    if value.is_complex() or value.dtype == torch.bool:
         raise TypeError(f"{name} must hold real numbers, not {value.dtype}")
     if value.device.type == "meta":
         raise ValueError(f"{name} is on the meta device: it has no values to simulate with")
@@ -492,6 +493,14 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
     watched = None
     if first_spike_of is not None:
         watched = _neurons("first_spike_of", first_spike_of, net.n)
+    # A bare integer would be taken for one neuron where True was meant (True == 1): refused.
+    if isinstance(stop_early, (int, np.integer)) and not isinstance(stop_early, (bool, np.bool_)):
+        raise TypeError(f"stop_early must be a bool or a sequence of neuron indices, not the "
+                        f"integer {stop_early}: write [{stop_early}] for that neuron, True to "
+                        "stop at the first_spike_of neurons")
+    if isinstance(stop_early, torch.Tensor) and stop_early.dim() == 0:
+        raise TypeError("stop_early must be a bool or a sequence of neuron indices, not a "
+                        "0-dimensional tensor")
     if isinstance(stop_early, (bool, np.bool_)) and stop_early and watched is None:
         raise ArgumentError(SP_ERR_ARGUMENT, "stop_early=True waits for the first_spike_of "
                             "neurons, and none are given: pass the neurons to wait for "

@@ -109,6 +109,18 @@ def test_callback_errors_propagate():
             Network(2, model="custom", f=lambda v, bad=bad: bad, v_spike=1.0, drive=1.2)
     with pytest.raises(sp.UnsupportedError):  # F not finite: cannot be tabulated
         Network(2, model="custom", f=lambda v: math.nan, v_spike=1.0, drive=1.2)
+    # F in single precision: said as such (it was refused for F + I "nearly zero somewhere");
+    # float64 scalars are numbers like any other.
+    singles = [lambda v: np.float32(-v)]
+    try:
+        import torch
+        singles.append(lambda v: torch.tensor(-v, dtype=torch.float32))
+    except ImportError:  # (PyTorch is optional)
+        pass
+    for single in singles:
+        with pytest.raises(TypeError, match="float32 value; the phase tables need F in double"):
+            Network(2, model="custom", f=single, v_spike=1.0, drive=1.2)
+    Network(2, model="custom", f=lambda v: np.float64(-v), v_spike=1.0, drive=1.2).close()
 
 
 def test_model_params_rejections():

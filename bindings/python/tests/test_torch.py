@@ -247,6 +247,12 @@ def test_errors_pass_through():
         with pytest.raises(TypeError):
             spt.spike_times(net, T_END, first_spike_of=[0], stop_early=bad)
     assert spt.spike_times(net, T_END, first_spike_of=torch.tensor([1])).shape == (1,)
+    # stop_early is a flag or neurons: a bare integer is neither (1 read as neuron 1 where True
+    # was meant, an outside user's report).
+    for bad in (1, 0, 2, np.int64(1), torch.tensor(1)):
+        with pytest.raises(TypeError, match="stop_early must be a bool or a sequence"):
+            spt.spike_times(net, T_END, first_spike_of=[0, 1], stop_early=bad)
+    assert spt.spike_times(net, T_END, first_spike_of=[0, 1], stop_early=[1]).shape == (2,)
     # end_voltages is a flag: a string or a number is refused, not taken for its truth.
     for bad in ("no", 0, 1.0, None, [False]):
         with pytest.raises(TypeError, match="end_voltages must be a bool"):
@@ -476,6 +482,9 @@ def test_parameter_arguments_are_checked():
             (dict(weights=torch.tensor(w, dtype=torch.complex128)), TypeError, "real"),
             (dict(weights=w.astype(np.complex128)), TypeError, "real"),
             (dict(weights=["a"] * len(w)), TypeError, "real"),
+            # Bools are not numbers (a bool tensor ran with weights 1 and left them set).
+            (dict(weights=torch.ones(len(w), dtype=torch.bool)), TypeError, "real"),
+            (dict(weights=np.ones(len(w), dtype=bool)), TypeError, "real"),
             (dict(weights=torch.empty(len(w), device="meta")), ValueError, "meta"),
             (dict(max_spikes=10.5), TypeError, "max_spikes"),
             (dict(input_channels=[0]), sp.ArgumentError, "input_channels"),
