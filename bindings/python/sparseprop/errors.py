@@ -131,7 +131,9 @@ def error_for(status: int, message: str) -> SparsePropError:
 
 
 # The C functions a library message may tell the caller to call, in this binding's names.
-_BINDING_NAMES = (("sp_record", "Network.record"), ("sp_backward", "Network.backward"))
+_BINDING_NAMES = (("sp_record", "Network.record"), ("sp_backward", "Network.backward"),
+                  ("sp_rewind", "Network.rewind"), ("sp_set_params", "Network.set_params"),
+                  ("sp_set_drive", "Network.set_drive"), ("sp_zero_grads", "Network.zero_grads"))
 
 
 def in_binding_words(message: str) -> str:

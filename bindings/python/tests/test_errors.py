@@ -295,6 +295,12 @@ def test_state_errors():
         with pytest.raises(sp.StateError, match="call Network.record before running") as ei:
             net.backward([])
         assert "sp_" not in str(ei.value)
+    with Network(3, drive=1.2, init_seed=1) as parent:
+        replica = parent.replica()
+        parent.set_params("drives", [1.3] * 3)
+        with pytest.raises(sp.StateError, match="call Network.rewind on it first") as ei:
+            replica.run(0.01)
+        assert "sp_" not in str(ei.value)
 
 
 def test_capacity_errors():

@@ -130,7 +130,9 @@ function Base.showerror(io::IO, e::SparsePropError)
 end
 
 # The C functions a library message may tell the caller to call, in this binding's names.
-const _BINDING_NAMES = ("sp_record" => "record!", "sp_backward" => "backward!")
+const _BINDING_NAMES = ("sp_record" => "record!", "sp_backward" => "backward!",
+                        "sp_rewind" => "rewind!", "sp_set_params" => "setparams!",
+                        "sp_set_drive" => "set_drive!", "sp_zero_grads" => "zero_grads!")
 
 function _in_binding_words(msg::String)
     for names in _BINDING_NAMES

@@ -255,6 +255,10 @@ end
     @test status_of(() -> backward!(net, Float64[])) == SP.ERR_STATE   # nothing recorded
     # The library's message names the C function; the binding gives its own.
     @test occursin("call record! before running", message_of(() -> backward!(net, Float64[])))
+    let parent = Network(n = 3, drive = 1.2), r = replica(parent)
+        setparams!(parent, :drives, fill(1.3, 3))
+        @test occursin("call rewind! on it first", message_of(() -> run!(r, 0.01)))
+    end
     input!(net, 1, 0.001)
     input!(net, 1, 0.002)
     @test status_of(() -> input!(net, 1, 0.003)) == SP.ERR_CAPACITY

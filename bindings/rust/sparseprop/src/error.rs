@@ -135,8 +135,14 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The C functions a library message may tell the caller to call, with this crate's names.
-const BINDING_NAMES: [(&str, &str); 2] =
-    [("sp_record", "Network::record"), ("sp_backward", "Network::backward")];
+const BINDING_NAMES: [(&str, &str); 6] = [
+    ("sp_record", "Network::record"),
+    ("sp_backward", "Network::backward"),
+    ("sp_rewind", "Network::rewind"),
+    ("sp_set_params", "Network::set_params"),
+    ("sp_set_drive", "Network::set_drive"),
+    ("sp_zero_grads", "Network::zero_grads"),
+];
 
 /// A library message with the C functions it names replaced by this crate's methods (the
 /// library names no other function beginning with these names).

@@ -378,4 +378,13 @@ fn messages_name_the_crates_methods() {
     assert_eq!(e.status, Status::State);
     assert!(e.message.contains("(call Network::backward first)"), "{e}");
     assert!(!e.message.contains("sp_"), "{e}");
+    // A stale replica: "call sp_rewind on it first" in the library's words.
+    let mut parent = balanced(10).build().unwrap();
+    let mut r = parent.replica().unwrap();
+    let drives = vec![1.3; 10];
+    parent.set_params(sparseprop::Param::Drives, &drives).unwrap();
+    let e = err(r.run_until(0.01));
+    assert_eq!(e.status, Status::State);
+    assert!(e.message.contains("call Network::rewind on it first"), "{e}");
+    assert!(!e.message.contains("sp_"), "{e}");
 }
