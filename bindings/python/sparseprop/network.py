@@ -147,7 +147,11 @@ def _float(name: str, value: Any) -> float:
 
 
 def _asarray(name: str, values: Any) -> np.ndarray:
-    """np.asarray, with a ragged nesting (numpy's bare ValueError) as an ArgumentError."""
+    """np.asarray, with a ragged nesting (numpy's bare ValueError) as an ArgumentError. A
+    tensor that requires a gradient (a model's parameter) is read as its values: numpy
+    refuses it ("Can't call numpy() on Tensor that requires grad")."""
+    if getattr(values, "requires_grad", False) and hasattr(values, "detach"):
+        values = values.detach()
     try:
         return np.asarray(values)
     except ValueError as e:

@@ -131,6 +131,10 @@ def test_a_forward_pass_does_not_keep_the_network_recording():
     net.set_params("drives", net.params("drives"))
     net.set_drive(0, net.params("drives")[0])
     np.testing.assert_array_equal(state, net.voltages())  # (state and gradients stay)
+    # A parameter tensor that requires a gradient is taken by its values (numpy refused it:
+    # "Can't call numpy() on Tensor that requires grad"); the same values change nothing.
+    net.set_params("weights", w)
+    np.testing.assert_array_equal(net.params("weights"), w.detach().numpy())
     for k, g in zip(("weights", "drives"), grads_before):
         np.testing.assert_array_equal(g, net.grads(k))
     assert len(net.run(T_END + 0.05).times) > 0  # spikes beyond the forward pass's tape
