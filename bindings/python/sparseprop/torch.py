@@ -196,6 +196,9 @@ def _neurons(name: str, values: Any, n: int) -> np.ndarray:
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().numpy()
     a = np.asarray(values)
+    if a.ndim > 1:  # (as for input_times: not flattened)
+        raise ArgumentError(SP_ERR_ARGUMENT, f"{name} must be one-dimensional, got shape "
+                            f"{a.shape}")
     if a.size and a.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold neuron indices (integers), not {a.dtype}")
     a = a.astype(np.int64).reshape(-1)

@@ -257,6 +257,10 @@ def test_errors_pass_through():
         with pytest.raises(TypeError, match="stop_early must be a bool or a sequence"):
             spt.spike_times(net, T_END, first_spike_of=[0, 1], stop_early=bad)
     assert spt.spike_times(net, T_END, first_spike_of=[0, 1], stop_early=[1]).shape == (2,)
+    # Neurons are one-dimensional, as input_times are (a 2-D list was flattened).
+    for kw in (dict(first_spike_of=[[0, 1]]), dict(first_spike_of=[0], stop_early=[[0]])):
+        with pytest.raises(sp.ArgumentError, match="must be one-dimensional"):
+            spt.spike_times(net, T_END, **kw)
     # end_voltages is a flag: a string or a number is refused, not taken for its truth.
     for bad in ("no", 0, 1.0, None, [False]):
         with pytest.raises(TypeError, match="end_voltages must be a bool"):
