@@ -327,10 +327,9 @@ enum sp_model_code {
      sp_network_create and sp_network_memory run (many times, from the calling thread; several
      threads creating networks with one F call it at the same time, so such an F must allow
      that), never while running and never by sp_load, which rebuilds the network from the
-     saved tables:
-     it must be a smooth, deterministic function that returns finite values (a callback that
-     cannot be tabulated to rounding is refused with SP_ERR_UNSUPPORTED) and must not call
-     into the library. The tables see F only at their nodes: each range (reset to threshold
+     saved tables: it must be a smooth, deterministic function that returns finite values (a
+     callback that cannot be tabulated to rounding is refused with SP_ERR_UNSUPPORTED) and
+     must not call into the library. The tables see F only at their nodes: each range (reset to threshold
      or to the tail's start, the clamp region, the tail in 1/V) starts as 32 equal pieces of
      20 nodes and is halved where the fit needs it, so a feature of F much narrower than
      about 1/1000 of its range (a sharp bump between nodes, measured missed at widths of
@@ -1147,15 +1146,16 @@ SP_API sp_status sp_zero_grads(sp_network *net) SP_NOEXCEPT;
 /* Rules. Lifetime: destroy the replicas before their parent. Threads: each replica is a      */
 /* handle of its own (one thread at a time), and replicas of one parent may run at the same   */
 /* time as each other and as the parent itself, because running only reads the parameters.   */
-/* The parameters change only through the parent (sp_set_params, sp_set_drive), and only      */
-/* while no replica is in a call (a call that sets the values they have changes nothing and  */
-/* may run at any time); a replica whose parent changed them since its last sp_rewind (or    */
-/* its creation) refuses to run, record, differentiate, report voltages or be saved with     */
-/* SP_ERR_STATE until it is rewound. It still takes inputs (sp_input, sp_input_many), new    */
-/* replicas, and its gradients (sp_get_grads, sp_zero_grads, sp_grads_accumulate either way: */
-/* they are the old parameters' gradients). sp_grads_accumulate writes dst and reads src:    */
-/* neither may be in another call then, not even another sp_grads_accumulate reading the    */
-/* same src. A replica saved with sp_save loads as an ordinary network.                      */
+/* The parameters change only through the parent (sp_set_params, sp_set_drive), and only     */
+/* while no replica is in a call (a call that sets the values they already have changes      */
+/* nothing and may run while replicas do); a replica whose parent changed them since its     */
+/* last sp_rewind (or its creation) refuses to run, record, differentiate, report voltages   */
+/* or be saved with SP_ERR_STATE until it is rewound. It still takes inputs (sp_input,       */
+/* sp_input_many), new replicas, and its gradients (sp_get_grads, sp_zero_grads,             */
+/* sp_grads_accumulate either way: they are the old parameters' gradients).                  */
+/* sp_grads_accumulate writes dst and reads src: neither may be in another call then, not    */
+/* even another sp_grads_accumulate reading the same src. A replica saved with sp_save loads */
+/* as an ordinary network.                                                                   */
 
 /* sp_network_replica - a new network sharing parent's parameters (see above).
  *
