@@ -23,6 +23,8 @@ use sparseprop_sys as sys;
 /// the library as a failed allocation (NULL); a panic in `free` is caught and the block is
 /// leaked. Neither ever unwinds into C. The calls may come from different threads (replicas
 /// of one network running on several threads), hence `Send`, but never two at a time.
+/// They are made from inside the crate's calls: they must not call into this crate or the
+/// library (a call on the network being allocated for, or on its parent, deadlocks).
 pub unsafe trait Allocator: Send {
     fn alloc(&self, size: usize, align: usize) -> *mut u8;
     /// # Safety

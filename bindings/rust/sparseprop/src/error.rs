@@ -25,7 +25,9 @@ pub enum Status {
     Io,
     /// `SP_ERR_FORMAT`: bytes are not a valid or compatible saved network.
     Format,
-    /// `SP_ERR_NUMERIC`: a non-finite value arose.
+    /// `SP_ERR_NUMERIC`: finite values the engine cannot compute with: a value that arose
+    /// non-finite, or a finite argument so large or small that a state could overflow
+    /// (`tau(1e300)`, a weight of 1e300: the header's bounds).
     Numeric,
     /// A status this binding does not know (a newer library).
     Unknown(sys::sp_status),

@@ -614,7 +614,10 @@ impl Network {
         check(unsafe { sys::sp_grads_accumulate(self.raw.as_ptr(), src.raw.as_ptr()) })
     }
 
-    /// Starts recording from `now()` for a backward pass, with room for `max_spikes` spikes.
+    /// Starts recording from `now()` for a backward pass, with room for `max_spikes` spikes
+    /// (while recording, it starts over). A network with the compact layout (the library's
+    /// README, Memory layouts: from 2^26 neurons, LIF or QIF with one drive, seeded initial
+    /// voltages, no refractory period) refuses it with `Status::Unsupported`.
     pub fn record(&mut self, max_spikes: usize) -> Result<()> {
         check(self.with(|net| unsafe { sys::sp_record(net, max_spikes) }))
     }
@@ -644,7 +647,8 @@ impl Network {
     // Saving and loading
 
     /// Parameters, connectivity and the full dynamic state, so that `load` and running on
-    /// continue bit-identically.
+    /// continue bit-identically. A recording in progress and the accumulated gradients are
+    /// not saved.
     pub fn save(&self) -> Result<Vec<u8>> {
         // One guard for both calls: a replica's parent cannot change the parameters (and so
         // make the second call refuse) between the size query and the write.
