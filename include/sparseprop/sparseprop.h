@@ -329,12 +329,12 @@ enum sp_model_code {
      that), never while running and never by sp_load, which rebuilds the network from the
      saved tables: it must be a smooth, deterministic function that returns finite values (a
      callback that cannot be tabulated to rounding is refused with SP_ERR_UNSUPPORTED) and
-     must not call into the library. The tables see F only at their nodes: each range (reset to threshold
-     or to the tail's start, the clamp region, the tail in 1/V) starts as 32 equal pieces of
-     20 nodes and is halved where the fit needs it, so a feature of F much narrower than
-     about 1/1000 of its range (a sharp bump between nodes, measured missed at widths of
-     1e-3 and below) can go unseen, and the period is then that of F without it: F must be
-     smooth on that scale. With v_spike = +INFINITY it is also called far up the blow-up (V of
+     must not call into the library. The tables see F only at their nodes: each range (reset
+     to threshold or to the tail's start, the clamp region, the tail in 1/V) starts as 32
+     equal pieces of 20 nodes and is halved where the fit needs it, so a feature of F much
+     narrower than about 1/1000 of its range (a sharp bump between nodes, measured missed at
+     widths of 1e-3 and below) can go unseen, and the period is then that of F without it: F
+     must be smooth on that scale. With v_spike = +INFINITY it is also called far up the blow-up (V of
      1e4 and more), where an exponential F may overflow to +INFINITY: accepted there (the
      phase left beyond is below rounding). The blow-up's tail is tabulated in 1/V from just
      above max(v_reset, 0), as a smooth function of 1/V: an F that is already steep there
@@ -394,7 +394,8 @@ typedef struct sp_synapses {
  * calls the functions from the thread of the call that allocates or frees: replicas of one
  * parent use the parent's allocator from their own threads (sp_network_replica, sp_record,
  * sp_grads_accumulate, sp_network_destroy), so an allocator shared by replicas running on
- * several threads must be thread-safe; the library does not serialise the calls. */
+ * several threads must be thread-safe; the library does not serialise the calls. The calls
+ * come from inside the library's: the functions must not call into the library. */
 typedef struct sp_allocator {
   /* Returns size bytes aligned to align (a power of two, at most 64), or NULL. */
   void *(*alloc)(void *ctx, size_t size, size_t align);
