@@ -323,24 +323,23 @@ enum sp_model_code {
      oscillatory neuron; excitable ones are refused with SP_ERR_UNSUPPORTED) and below reset
      down to v_reset - 16 (v_spike - v_reset) (or v_reset - 16 max(1, |v_reset|) for the
      blow-up), below which inhibition is clamped to that voltage (an input that would carry V
-     below it leaves V there, and has no gradient). F is called only while
-     sp_network_create and sp_network_memory run (many times, from the calling thread; several
-     threads creating networks with one F call it at the same time, so such an F must allow
-     that), never while running and never by sp_load, which rebuilds the network from the
-     saved tables: it must be a smooth, deterministic function that returns finite values (a
-     callback that cannot be tabulated to rounding is refused with SP_ERR_UNSUPPORTED) and
-     must not call into the library. The tables see F only at their nodes: each range (reset
-     to threshold or to the tail's start, the clamp region, the tail in 1/V) starts as 32
-     equal pieces of 20 nodes and is halved where the fit needs it, so a feature of F much
-     narrower than about 1/1000 of its range (a sharp bump between nodes, measured missed at
-     widths of 1e-3 and below) can go unseen, and the period is then that of F without it: F
-     must be smooth on that scale. With v_spike = +INFINITY it is also called far up the blow-up (V of
-     1e4 and more), where an exponential F may overflow to +INFINITY: accepted there (the
-     phase left beyond is below rounding). The blow-up's tail is tabulated in 1/V from just
-     above max(v_reset, 0), as a smooth function of 1/V: an F that is already steep there
-     (e.g. exp(V/1e-8) with reset -1) is refused at creation (SP_ERR_UNSUPPORTED, with a
-     message saying so); so can a blow-up that is not smooth in 1/V (|V|^2.5, V^2 log V):
-     shift V up, or give a finite v_spike. (Integer powers, |V|^7 and |V|^12 with reset 0, are
+     below it leaves V there, and has no gradient). F is called only while sp_network_create and
+     sp_network_memory run (many times, from the calling thread; several threads creating networks
+     with one F call it at the same time, so such an F must allow that), never while running and
+     never by sp_load, which rebuilds the network from the saved tables: it must be a smooth,
+     deterministic function that returns finite values (a callback that cannot be tabulated to
+     rounding is refused with SP_ERR_UNSUPPORTED) and must not call into the library. The tables
+     see F only at their nodes: each range (reset to threshold or to the tail's start, the clamp
+     region, the tail in 1/V) starts as 32 equal pieces of 20 nodes and is halved where the fit
+     needs it, so a feature of F much narrower than about 1/1000 of its range (a sharp bump between
+     nodes, measured missed at widths of 1e-3 and below) can go unseen, and the period is then that
+     of F without it: F must be smooth on that scale. With v_spike = +INFINITY it is also called
+     far up the blow-up (V of 1e4 and more), where an exponential F may overflow to +INFINITY:
+     accepted there (the phase left beyond is below rounding). The blow-up's tail is tabulated in
+     1/V from just above max(v_reset, 0), as a smooth function of 1/V: an F that is already steep
+     there (e.g. exp(V/1e-8) with reset -1) is refused at creation (SP_ERR_UNSUPPORTED, with a
+     message saying so); so can a blow-up that is not smooth in 1/V (|V|^2.5, V^2 log V): shift V
+     up, or give a finite v_spike. (Integer powers, |V|^7 and |V|^12 with reset 0, are
      tabulated.) sp_network_memory refuses most of these as well, but not those that only
      the finished table's own check finds (an F steep at the tail's start, a finite
      v_spike so far up that the phase there moves by less than its rounding, e.g. EIF's F as
