@@ -17,7 +17,7 @@
  * kicked by w = -0.6 from V = 1.55, high on its upswing, 74 times, an error of 6e-14 to 1e-13
  * tau measured in its next spike). EIF and custom models have no closed form:
  * their tabulated period is off by about 1e-15 of it (more near the bifurcation:
- * sp_model_code), and a free-running neuron's spike times drift by that much each period;
+ * SP_MODEL_EIF), and a free-running neuron's spike times drift by that much each period;
  * where the drives differ, a neuron's phase is also rounded at each of its spikes to the
  * network's clock, which runs up to 8 times the shortest interval between a neuron's spikes
  * (its drive's period plus t_ref, over the drives some neuron runs at now), but at least 1/8 of
@@ -288,8 +288,10 @@ enum sp_model_code {
      V_r' = 0, I' = (E_L - V_r + R I)/s, weights w' = w/s. Oscillatory for I > V_T - D_T
      (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED), and so are
      drives too close above the bifurcation for the period to be tabulated (with the defaults,
-     less than about 1e-13 above; the message names the bifurcation): the double 0.9 itself,
-     2.8e-17 above V_T - D_T = 1 - 0.1, is one. A reset so far above V_T that the free period,
+     less than about 5.5e-14 above; the message names the bifurcation): the double 0.9 itself,
+     2.8e-17 above V_T - D_T = 1 - 0.1, is one. Within about 1e-12 above it the accepted drives
+     can exceed the error bound below (by up to 74 times, measured: README, EIF and custom
+     models). A reset so far above V_T that the free period,
      about e^-(V_r - V_T)/D_T tau there, is below 2^-30 tau (with the defaults V_r above about
      3.1) is SP_ERR_NUMERIC, naming v_reset.
      Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
