@@ -60,8 +60,7 @@ static UsageError bad_value(const std::string &opt, const std::string &text, con
 namespace {
 // The integer a decimal numeral denotes (digits, an optional fraction, an optional exponent:
 // 12, 1e6, 2.5e5, 1000.0), or false when it is not one or denotes a non-integer (2.5,
-// 999.99999999999999999, which a double would round to 1000). Too large: *v = UINT64_MAX and
-// *huge = true.
+// 999.99999999999999999, which a double would round to 1000). Beyond 2^64 - 1: *huge.
 bool decimal_integer(const std::string &text, uint64_t *v, bool *huge) {
   size_t i = 0;
   std::string digits;
@@ -84,24 +83,22 @@ bool decimal_integer(const std::string &text, uint64_t *v, bool *huge) {
   }
   if (i != text.size()) return false;
   // The decimal point sits after `point` digits; what follows it must be zeros.
-  const long point = int_len + exp;
-  for (long k = std::max(point, 0L); k < (long)digits.size(); ++k)
+  const long len = (long)digits.size(), point = int_len + exp;
+  for (long k = std::max(point, 0L); k < len; ++k)
     if (digits[(size_t)k] != '0') return false;
-  std::string whole = point <= 0
-                          ? std::string("0")
-                          : digits.substr(0, (size_t)std::min<long>(point, (long)digits.size()));
-  if (point > (long)digits.size() && digits.find_first_not_of('0') != std::string::npos) {
-    if (point > 40) {
-      *v = UINT64_MAX;
-      *huge = true;
-      return true;
-    }
-    whole.append((size_t)(point - (long)digits.size()), '0');
+  // The integer: the digits before the point, then point - len zeros.
+  const std::string head = digits.substr(0, (size_t)std::clamp(point, 0L, len));
+  const size_t first = head.find_first_not_of('0');
+  *huge = false;
+  *v = 0;
+  if (first == std::string::npos) return true;  // (every digit is 0)
+  const long pad = std::max(point - len, 0L);
+  if ((long)(head.size() - first) + pad > 20) {  // (2^64 has 20 digits)
+    *huge = true;
+    return true;
   }
-  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size() - 1));
   errno = 0;
-  char *end = nullptr;
-  *v = std::strtoull(whole.c_str(), &end, 10);
+  *v = std::strtoull((head.substr(first) + std::string((size_t)pad, '0')).c_str(), nullptr, 10);
   *huge = errno == ERANGE;
   return true;
 }

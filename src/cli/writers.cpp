@@ -17,13 +17,13 @@ OutputFile::OutputFile(const std::string &path, bool deferred) : path_(path), bu
   // Append mode: created if missing, not emptied (begin() does that); writes go to the end,
   // which is the start once it is empty.
   struct stat before;
-  created_ = stat(path.c_str(), &before) != 0 && errno == ENOENT;
+  const bool created = stat(path.c_str(), &before) != 0 && errno == ENOENT;
   f_ = std::fopen(path.c_str(), "a");
   if (!f_) throw RuntimeError("cannot open '" + path + "' for writing: " + std::strerror(errno));
   // What a failed run removes is the file created, not the name given: through a dangling
   // symbolic link that is the link's target (unlinking the path removed the user's link and
   // left the empty target; an outside user's report).
-  if (created_) {
+  if (created) {
     char *target = realpath(path.c_str(), nullptr);
     if (target) {
       created_path_ = target;
@@ -44,7 +44,7 @@ void OutputFile::begin() {
 
 OutputFile::~OutputFile() {
   if (f_) std::fclose(f_);
-  if (created_ && !closed_) unlink(created_path_.c_str());
+  if (!created_path_.empty() && !closed_) unlink(created_path_.c_str());
 }
 
 void OutputFile::close() {

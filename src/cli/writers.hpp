@@ -34,11 +34,10 @@ class OutputFile {
   FILE *f_ = nullptr;
   std::string path_;
   std::vector<char> buf_;
-  // The file did not exist before: destroyed without a successful close() (the run failed),
-  // it is removed rather than left empty or cut short.
-  bool created_ = false;
+  // The file this created (a link's target, through a link), or empty: destroyed without a
+  // successful close() (the run failed), it is removed rather than left empty or cut short.
+  std::string created_path_;
   bool closed_ = false;
-  std::string created_path_;  // the created file's own path (a link's target)
 };
 
 // "t_s,neuron" (time in seconds, neuron index) then one line per spike, times printed with
