@@ -287,19 +287,21 @@ enum sp_model_code {
      exp((V - V_T)/D_T) + R I): with s = V_T - V_r, V' = (V - V_r)/s, D_T' = D_T/s, V_T' = 1,
      V_r' = 0, I' = (E_L - V_r + R I)/s, weights w' = w/s. Oscillatory for I > V_T - D_T
      (0.9 with the defaults); excitable drives are refused (SP_ERR_UNSUPPORTED), and so are
-     drives too close above the bifurcation for the period to be tabulated (with the defaults,
-     less than about 5.5e-14 above; the message names the bifurcation): the double 0.9 itself,
-     2.8e-17 above V_T - D_T = 1 - 0.1, is one. Within about 1e-12 above it the accepted drives
-     can exceed the error bound below (by up to 74 times, measured: README, EIF and custom
-     models). A reset so far above V_T that the free period,
+     drives less than 1e-12 M above the bifurcation, M = |I| + |V_T| + D_T, when v_spike is
+     above V_T: I - V_T + D_T < 1e-12 M, computed as (I - V_T) + D_T in double (with the
+     defaults, drives below about 0.9 + 2e-12, the double 0.9 among them; the message gives
+     I - (V_T - D_T)). There the error bound below passes 1e-4 of the period and the table no
+     longer resolves the bottleneck at V_T; every drive above the rule is tabulated (README,
+     EIF and custom models). A reset so far above V_T that the free period,
      about e^-(V_r - V_T)/D_T tau there, is below 2^-30 tau (with the defaults V_r above about
      3.1) is SP_ERR_NUMERIC, naming v_reset.
      Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
      once per distinct drive at creation to about 1e-15 (for I - (V_T - D_T) of order D_T and
      voltages and D_T of order 1; close to the bifurcation, or with D_T, V_T or I far from
-     order 1, the period's error grows up to about 1e-16 S/(I - V_T + D_T), S = max(1, |I|,
-     |V_T|): the rounding of F + I near V_T, a small difference of larger terms (measured
-     1.6e-12 at D_T = I - V_T + D_T = 1e-6, 1.2e-10 with V_T = 10^6, I - V_T + D_T = 0.1), and
+     order 1, the period's error grows up to about 1e-16 M/(I - V_T + D_T), M as above: the
+     rounding of F + I near V_T, a small difference of larger terms (measured 1.6e-12 at D_T =
+     I - V_T + D_T = 1e-6, 1.2e-10 with V_T = 10^6, I - V_T + D_T = 0.1, and at most 0.28 of
+     the bound over 1,400 random parameter sets 1e-12 M to 1e-5 M above the bifurcation), and
      a free-running neuron's spike times drift by that much per period); an input of weight w
      maps the phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
      threshold or past the point where the rest of the blow-up is below rounding fires the
@@ -1238,9 +1240,11 @@ SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *l
  *             SP_ERR_ARGUMENT: buf or out NULL, an allocator missing one function;
  *             SP_ERR_FORMAT: bytes that are not a valid saved network (wrong magic, a newer
  *               format version, truncated or extended, a checksum mismatch, a field out of
- *               range, a network sp_network_create would refuse; but a request for the
- *               phase frame with drives that do not allow it loads, as SP_FRAME_AUTO, the
- *               request a drive change leaves, sp_set_drive);
+ *               range, a network sp_network_create would refuse, such as an EIF table for a
+ *               drive less than 1e-12 M above the bifurcation, which earlier builds could
+ *               save (SP_MODEL_EIF); but a request for the phase frame with drives that do
+ *               not allow it loads, as SP_FRAME_AUTO, the request a drive change leaves,
+ *               sp_set_drive);
  *             SP_ERR_NOMEM: the allocator returned NULL.
  * On failure: *out == NULL (when out is not NULL); nothing stays allocated.
  * Allocates:  through a: the network (as sp_network_create), one block; the bytes are
