@@ -21,8 +21,8 @@ import numpy as np
 
 from . import _capi
 from ._capi import lib
-from .errors import (ArgumentError, CapacityError, FileError, NumericError, StateError,
-                     UnsupportedError, check)
+from .errors import (ArgumentError, CapacityError, FileError, NoMemoryError, NumericError,
+                     StateError, UnsupportedError, check)
 
 __all__ = [
     "Model", "Frame", "Param", "Spikes", "SampleSpikes", "Synapses", "Network",
@@ -782,7 +782,10 @@ class Network:
         While recording, a full tape raises :class:`CapacityError` before the spike that would
         not fit; the exception's ``spikes`` attribute holds the spikes processed until then, as
         it does for :class:`NumericError` (a neuron's second spike at one instant, see the C
-        header's ``sp_step``). ``max_spikes=0`` processes nothing and returns no spike.
+        header's ``sp_step``). Python running out of memory for the spike buffer raises
+        :class:`NoMemoryError` (a ``MemoryError``) likewise, the network stopped at the last
+        spike in ``e.spikes`` (``None`` if even those cannot be joined into arrays).
+        ``max_spikes=0`` processes nothing and returns no spike.
         """
         h = self._changed()
         t_end = _float("t_end", t_end)
@@ -793,7 +796,7 @@ class Network:
         count = c_size_t()
         while limit is None or total < limit:
             want = size if limit is None else min(size, limit - total)
-            buf = np.empty(want, dtype=_capi.SPIKE_DTYPE)
+            buf = _spike_buffer(want, chunks, _join)
             status = lib.sp_run(h, t_end, buf.ctypes.data, want, byref(count))
             # (A run stopped by the tape or a numeric refusal keeps the events it processed:
             # their spikes are counted too, and given to the exception.)
@@ -811,7 +814,7 @@ class Network:
             if got < want:
                 break
             size = min(2 * size, _MAX_CHUNK)
-        return _join(chunks)
+        return _joined(chunks, _join)
 
     def advance(self, t_end: float) -> int:
         """Runs to ``t_end`` like :meth:`run` but only counts the spikes (no buffer at all):
@@ -852,8 +855,10 @@ class Network:
         library stops at the full buffer before it looks for the next spike; the spikes
         processed are in the error's ``spikes`` attribute). ``max_spikes=0`` is refused with
         :class:`ArgumentError` (the library cannot tell whether a spike comes before ``t_end``
-        without processing it). While recording, the spikes are the ones :meth:`backward` takes
-        ``dl_dt`` for, in this order."""
+        without processing it). Python running out of memory for the buffer raises
+        :class:`NoMemoryError` with the spikes processed in ``spikes``, as :meth:`run` does.
+        While recording, the spikes are the ones :meth:`backward` takes ``dl_dt`` for, in this
+        order."""
         h = self._changed()
         t_end = _float("t_end", t_end)
         if np.ndim(watch):
@@ -872,7 +877,7 @@ class Network:
         count = c_size_t()
         while True:
             want = size if limit is None else min(size, limit - total)  # >= 1
-            buf = np.empty(want, dtype=_capi.SPIKE_DTYPE)
+            buf = _spike_buffer(want, chunks, lambda c: _join_sample(c, watched))
             status = lib.sp_run_until(h, t_end, remaining.ctypes.data, remaining.shape[0],
                                       buf.ctypes.data, want, byref(count))
             got = count.value if status in (_capi.SP_OK, _capi.SP_ERR_CAPACITY,
@@ -887,12 +892,7 @@ class Network:
                 size = min(2 * size, _MAX_CHUNK)
                 continue
             break
-        spikes = np.concatenate(chunks) if chunks else np.empty(0, dtype=_capi.SPIKE_DTYPE)
-        # Completed: every watched neuron is among the spikes (also when the call stopped on
-        # an error, where now() < t_end says nothing).
-        completed = np.setdiff1d(watched, spikes["neuron"]).size == 0
-        out = SampleSpikes(spikes["t"].copy(), spikes["neuron"].copy(), spikes["flags"].copy(),
-                           bool(completed))
+        out = _joined(chunks, lambda c: _join_sample(c, watched))
         if status != _capi.SP_OK:
             try:
                 check(status)
@@ -1097,6 +1097,51 @@ class Network:
 
     def __reduce__(self) -> Tuple[Any, Tuple[bytes]]:
         return (type(self).from_bytes, (self.to_bytes(),))
+
+
+def _join_sample(chunks: List[np.ndarray], watched: np.ndarray) -> SampleSpikes:
+    spikes = np.concatenate(chunks) if chunks else np.empty(0, dtype=_capi.SPIKE_DTYPE)
+    # Completed: every watched neuron is among the spikes (also when the call stopped on an
+    # error, where now() < t_end says nothing).
+    completed = np.setdiff1d(watched, spikes["neuron"]).size == 0
+    return SampleSpikes(spikes["t"].copy(), spikes["neuron"].copy(), spikes["flags"].copy(),
+                        bool(completed))
+
+
+def _out_of_memory(chunks: List[np.ndarray], join: Callable[[List[np.ndarray]], Any],
+                   where: str) -> NoMemoryError:
+    """The error of a run that Python's memory stopped: the network has processed the spikes
+    in ``chunks`` (and no other), which go into ``e.spikes`` when they can still be joined;
+    ``e.spikes`` is None when even that fails."""
+    n = sum(c.shape[0] for c in chunks)
+    try:
+        spikes = join(chunks)
+        kept = "they are in e.spikes"
+    except MemoryError:
+        spikes = None
+        kept = "they could not be joined either (e.spikes is None)"
+    e = NoMemoryError(_capi.SP_ERR_NOMEM,
+                      f"out of Python memory for {where} after {n} spikes, which the network "
+                      f"has processed: {kept}")
+    e.spikes = spikes  # type: ignore[attr-defined]
+    return e
+
+
+def _spike_buffer(want: int, chunks: List[np.ndarray],
+                  join: Callable[[List[np.ndarray]], Any]) -> np.ndarray:
+    """A buffer for the next ``want`` spikes of a run, or NoMemoryError (:func:`_out_of_memory`)
+    before the library processes any of them."""
+    try:
+        return np.empty(want, dtype=_capi.SPIKE_DTYPE)
+    except MemoryError:
+        raise _out_of_memory(chunks, join, f"the next {want} spikes' buffer") from None
+
+
+def _joined(chunks: List[np.ndarray], join: Callable[[List[np.ndarray]], Any]) -> Any:
+    try:
+        return join(chunks)
+    except MemoryError:
+        raise _out_of_memory(chunks, join, "the spikes' arrays") from None
 
 
 def _join(chunks: List[np.ndarray]) -> Spikes:

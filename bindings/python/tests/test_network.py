@@ -185,6 +185,59 @@ def test_run_grows_its_buffer_across_many_chunks():
         ref.close()
 
 
+def _fail_spike_buffers_after(monkeypatch, calls_allowed):
+    """np.empty raises MemoryError for spike buffers after ``calls_allowed`` of them (as when
+    Python's memory runs out mid-run); other arrays are unaffected."""
+    real = np.empty
+    calls = [0]
+
+    def empty(shape, dtype=float, *args, **kwargs):
+        if np.dtype(dtype).names and "neuron" in np.dtype(dtype).names:
+            calls[0] += 1
+            if calls[0] > calls_allowed:
+                raise MemoryError("test: no memory")
+        return real(shape, dtype, *args, **kwargs)
+
+    monkeypatch.setattr(np, "empty", empty)
+
+
+def test_run_out_of_python_memory_keeps_the_spikes(monkeypatch):
+    # A run that cannot get its next spike buffer raises NoMemoryError (a MemoryError) with the
+    # spikes the network processed in e.spikes; the network stopped at the last of them, and
+    # the next run goes on from there: nothing is lost (numpy's MemoryError lost them).
+    with Network(2000, drive=1.1, k=50, seed=1, weight=-0.02, init_seed=2) as net:
+        ref = net.copy()
+        whole = ref.run(3.0)
+        _fail_spike_buffers_after(monkeypatch, 2)
+        with pytest.raises(sp.NoMemoryError) as ei:
+            net.run(3.0)
+        assert isinstance(ei.value, MemoryError) and "e.spikes" in ei.value.message
+        got = ei.value.spikes
+        assert len(got.times) == 4096 + 8192 and net.now == got.times[-1]
+        monkeypatch.undo()
+        rest = net.run(3.0)
+        np.testing.assert_array_equal(np.concatenate([got.times, rest.times]), whole.times)
+        np.testing.assert_array_equal(np.concatenate([got.neurons, rest.neurons]), whole.neurons)
+        # run_until likewise, its spikes a SampleSpikes.
+        net.rewind()
+        _fail_spike_buffers_after(monkeypatch, 1)
+        with pytest.raises(sp.NoMemoryError) as ei:
+            net.run_until(3.0, list(range(2000)))
+        got = ei.value.spikes
+        assert len(got.times) == 4096 and not got.completed and net.now == got.times[-1]
+        np.testing.assert_array_equal(got.neurons, whole.neurons[:4096])
+        # When the spikes cannot be joined either, e.spikes is None and the message says so.
+        monkeypatch.undo()
+        net.rewind()
+        _fail_spike_buffers_after(monkeypatch, 2)
+        monkeypatch.setattr(np, "concatenate", lambda *a, **k: (_ for _ in ()).throw(
+            MemoryError("test: no memory")))
+        with pytest.raises(sp.NoMemoryError) as ei:
+            net.run(3.0)
+        assert ei.value.spikes is None and "could not be joined" in ei.value.message
+        ref.close()
+
+
 def test_advance_counts_like_run():
     a = Network(100, drive=1.2, k=10, seed=1, weight=-0.1, init_seed=3)
     b = a.copy()
