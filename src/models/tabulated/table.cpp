@@ -739,7 +739,10 @@ bool Builder::invert(const double *phi_c, const double *rate_c, double a, double
         const double g = rate(vmid);
         char boundary[48] = " (where F + I touches 0)";
         if (p_.kind == TableKind::kEif)
-          std::snprintf(boundary, sizeof boundary, " V_T - D_T = %.17g", p_.v_t - p_.delta_t);
+          // (The gap, not V_T - D_T: that difference rounded to 17 digits, 0.90000000000000002
+          // with the defaults, read as equal to a drive just above it.)
+          std::snprintf(boundary, sizeof boundary, " (I - (V_T - D_T) = %.3g)",
+                        (p_.drive - p_.v_t) + p_.delta_t);
         if (g < 1e-6 * std::fmax(std::fmax(1.0, std::fabs(p_.drive)), std::fabs(vmid)))
           set_error(err_, TableStatus::kUnresolved,
                     "V(phi) not tabulated to rounding near V = %.6g: F + I = %.3g there, the "
