@@ -291,18 +291,22 @@ enum sp_model_code {
      above V_T: I - V_T + D_T < 1e-12 M, computed as (I - V_T) + D_T in double (with the
      defaults, drives below about 0.9 + 2e-12, the double 0.9 among them; the message gives
      I - (V_T - D_T)). There the error bound below passes 1e-4 of the period and the table no
-     longer resolves the bottleneck at V_T; every drive above the rule is tabulated (README,
-     EIF and custom models). A reset so far above V_T that the free period,
+     longer resolves the bottleneck at V_T; every drive above the rule is tabulated, measured
+     with |V_T|/D_T and |V_T - V_r|/D_T up to 1e9 (closer to the 2^40 limit below, drives
+     above the rule can be refused too, in scattered places: README, EIF and custom models).
+     A reset so far above V_T that the free period,
      about e^-(V_r - V_T)/D_T tau there, is below 2^-30 tau (with the defaults V_r above about
      3.1) is SP_ERR_NUMERIC, naming v_reset.
      Exact by tabulation: the phase (time since reset, per tau) and its inverse are tabulated
      once per distinct drive at creation to about 1e-15 (for I - (V_T - D_T) of order D_T and
      voltages and D_T of order 1; close to the bifurcation, or with D_T, V_T or I far from
-     order 1, the period's error grows up to about 1e-16 M/(I - V_T + D_T), M as above: the
-     rounding of F + I near V_T, a small difference of larger terms (measured 1.6e-12 at D_T =
-     I - V_T + D_T = 1e-6, 1.2e-10 with V_T = 10^6, I - V_T + D_T = 0.1, and at most 0.28 of
-     the bound over 1,400 random parameter sets 1e-12 M to 1e-5 M above the bifurcation), and
-     a free-running neuron's spike times drift by that much per period); an input of weight w
+     order 1, the period's error grows up to about 1e-16 (M/(I - V_T + D_T) + |V_T|/D_T), M as
+     above: the rounding of F + I near V_T, a small difference of larger terms, and that of V
+     in the exponential's rise, an ulp of V_T against its width D_T (measured 1.6e-12 at D_T =
+     I - V_T + D_T = 1e-6, 1.2e-10 with V_T = 10^6, I - V_T + D_T = 0.1; at most 0.28 of the
+     first term over 1,400 random parameter sets 1e-12 M to 1e-5 M above the bifurcation;
+     README, EIF and custom models), and a free-running neuron's spike times drift by that
+     much per period); an input of weight w
      maps the phase phi to phi(V(phi) + w) (any weight, either sign); an input that carries V to the
      threshold or past the point where the rest of the blow-up is below rounding fires the
      neuron at that instant (as LIF inputs that reach 1). Any finite v_spike above v_reset, up

@@ -305,8 +305,8 @@ bool eif_too_close(double drive, double v_t, double delta_t, double v_spike, Tab
   const double gap = (drive - v_t) + delta_t, m = std::fabs(drive) + std::fabs(v_t) + delta_t;
   if (gap >= kEifMinGap * m) return false;
   set_error(err, status,
-            "EIF with drive %.17g: I - (V_T - D_T) = %.3g, less than 1e-12 (|I| + |V_T| + D_T) "
-            "= %.3g: too close above the bifurcation for the period to be tabulated within 1e-4 "
+            "EIF with drive %.17g: I - (V_T - D_T) = %.9g, less than 1e-12 (|I| + |V_T| + D_T) "
+            "= %.9g: too close above the bifurcation for the period to be tabulated within 1e-4 "
             "of it",
             drive, gap, kEifMinGap * m);
   return true;
