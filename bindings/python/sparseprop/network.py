@@ -1108,18 +1108,18 @@ def _join_sample(chunks: List[np.ndarray], watched: np.ndarray) -> SampleSpikes:
                         bool(completed))
 
 
-def _out_of_memory(chunks: List[np.ndarray], join: Callable[[List[np.ndarray]], Any],
+def _out_of_memory(chunks: List[np.ndarray], join: Optional[Callable[[List[np.ndarray]], Any]],
                    where: str) -> NoMemoryError:
     """The error of a run that Python's memory stopped: the network has processed the spikes
-    in ``chunks`` (and no other), which go into ``e.spikes`` when they can still be joined;
-    ``e.spikes`` is None when even that fails."""
+    in ``chunks`` (and no other), which go into ``e.spikes`` when ``join`` can still join
+    them; ``e.spikes`` is None when that fails, or when ``join`` is None (it already failed)."""
     n = sum(c.shape[0] for c in chunks)
-    try:
-        spikes = join(chunks)
-        kept = "they are in e.spikes"
-    except MemoryError:
-        spikes = None
-        kept = "they could not be joined either (e.spikes is None)"
+    spikes, kept = None, "they could not be joined either (e.spikes is None)"
+    if join is not None:
+        try:
+            spikes, kept = join(chunks), "they are in e.spikes"
+        except MemoryError:
+            pass
     e = NoMemoryError(_capi.SP_ERR_NOMEM,
                       f"out of Python memory for {where} after {n} spikes, which the network "
                       f"has processed: {kept}")
@@ -1141,7 +1141,7 @@ def _joined(chunks: List[np.ndarray], join: Callable[[List[np.ndarray]], Any]) -
     try:
         return join(chunks)
     except MemoryError:
-        raise _out_of_memory(chunks, join, "the spikes' arrays") from None
+        raise _out_of_memory(chunks, None, "the spikes' arrays") from None
 
 
 def _join(chunks: List[np.ndarray]) -> Spikes:
