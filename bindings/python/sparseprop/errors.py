@@ -3,11 +3,13 @@
 
 Every ``SP_ERR_*`` status of the C library has its own class, all derived from
 :class:`SparsePropError`, which carries ``status`` (the integer), ``status_name`` (e.g.
-``"SP_ERR_ARGUMENT"``) and ``message`` (the library's ``sp_last_error()`` text, with the C
-functions it tells you to call given as this binding's methods, e.g. ``Network.record`` for
-``sp_record``; or the binding's own text for checks the binding makes before calling the
-library). Where a built-in exception says the same thing, the class also derives from it, so
-``except ValueError`` catches bad arguments and ``except OSError`` catches unreadable files.
+``"SP_ERR_ARGUMENT"``) and ``message`` (the library's ``sp_last_error()`` text in this
+binding's words: the C functions it tells you to call given as this binding's methods, e.g.
+``Network.record`` for ``sp_record``, C fields and constants as keywords and members, e.g.
+``v_spike`` for ``model_params->v_spike`` and ``Param.DRIVES`` for ``SP_PARAM_DRIVES``; or the
+binding's own text for checks the binding makes before calling the library). Where a
+built-in exception says the same thing, the class also derives from it, so ``except
+ValueError`` catches bad arguments and ``except OSError`` catches unreadable files.
 
 ========================  ====================  =======================================
 status                    class                 also a
@@ -130,16 +132,26 @@ def error_for(status: int, message: str) -> SparsePropError:
     return cls(status, message)
 
 
-# The C functions a library message may tell the caller to call, in this binding's names.
-_BINDING_NAMES = (("sp_record", "Network.record"), ("sp_backward", "Network.backward"),
-                  ("sp_rewind", "Network.rewind"), ("sp_set_params", "Network.set_params"),
-                  ("sp_set_drive", "Network.set_drive"), ("sp_zero_grads", "Network.zero_grads"))
+# The C names a library message may use, in this binding's words: the functions it tells the
+# caller to call, the model parameters' struct (whose fields are Network's keywords), and the
+# enum constants (this binding's Param, Model and Frame members).
+_BINDING_NAMES = (
+    (r"\bsp_record\b", "Network.record"), (r"\bsp_backward\b", "Network.backward"),
+    (r"\bsp_rewind\b", "Network.rewind"), (r"\bsp_set_params\b", "Network.set_params"),
+    (r"\bsp_set_drive\b", "Network.set_drive"), (r"\bsp_zero_grads\b", "Network.zero_grads"),
+    (r"\bsp_run\b", "Network.run"), (r"\bsp_run_until\b", "Network.run_until"),
+    (r"\bsp_load\b", "Network.load"), (r"\bsp_network_replica\b", "Network.replica"),
+    (r"\bmodel_params->(\w+)", r"\1"), (r"\bmodel_params\b", "the model parameters"),
+    (r"\bSP_(PARAM|MODEL|FRAME)_([A-Z0-9_]+)\b",
+     lambda m: f"{m.group(1).capitalize()}.{m.group(2)}"))
 
 
 def in_binding_words(message: str) -> str:
-    """A library message with the C functions it names replaced by this binding's methods."""
+    """A library message in this binding's words: the C functions it names replaced by this
+    binding's methods, ``model_params->v_spike`` by the keyword ``v_spike``, ``SP_PARAM_DRIVES``
+    by ``Param.DRIVES`` (and ``SP_MODEL_*``, ``SP_FRAME_*`` by ``Model.*``, ``Frame.*``)."""
     for c_name, name in _BINDING_NAMES:
-        message = re.sub(rf"\b{c_name}\b", name, message)
+        message = re.sub(c_name, name, message)
     return message
 
 

@@ -158,6 +158,33 @@ def test_unsupported():
     assert isinstance(ei.value, ValueError) and ei.value.status == _capi.SP_ERR_UNSUPPORTED
 
 
+def test_messages_use_the_bindings_names():
+    # The library names C fields and constants; the binding gives its own keywords and members.
+    cases = [
+        (lambda: Network(3, model="eif", v_spike=-1.0), sp.ArgumentError, "v_spike = -1: "),
+        (lambda: Network(3, model="eif", delta_t=-0.1), sp.ArgumentError, "delta_t = -0.1: "),
+        (lambda: Network(3, model="custom", drive=1.2), sp.ArgumentError,
+         "model = Model.CUSTOM: needs the model parameters with the function f"),
+        (lambda: Network(3, drives=[1.1, 1.2, 1.3], frame="phase"), sp.UnsupportedError,
+         "frame = Frame.PHASE: "),
+        (lambda: Network(3, model="qif", tau_syn=0.002), sp.UnsupportedError,
+         "for Model.LIF only, not for model = 2 (Model.QIF)"),
+        (lambda: Network(3, drive=1.2).set_params("drives", [1.2, 1.2, float("nan")]),
+         sp.ArgumentError, "Param.DRIVES[2] = nan: "),
+    ]
+    for call, cls, text in cases:
+        with pytest.raises(cls) as ei:
+            call()
+        assert text in ei.value.message, ei.value.message
+        for c_name in ("model_params", "SP_PARAM", "SP_MODEL", "SP_FRAME", "sp_"):
+            assert c_name not in ei.value.message, ei.value.message
+    # Function names as whole words (sp_run_until is not sp_run followed by "_until").
+    assert errors.in_binding_words("sp_run_until: x (sp_run runs to t_end; sp_load, "
+                                   "sp_network_replica, sp_network_memory)") == (
+        "Network.run_until: x (Network.run runs to t_end; Network.load, Network.replica, "
+        "sp_network_memory)")
+
+
 def test_tau_syn_rejections():
     # Each names the field and its value (the library's message).
     cases = [

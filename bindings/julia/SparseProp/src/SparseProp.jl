@@ -129,10 +129,29 @@ function Base.showerror(io::IO, e::SparsePropError)
     return nothing
 end
 
-# The C functions a library message may tell the caller to call, in this binding's names.
-const _BINDING_NAMES = ("sp_record" => "record!", "sp_backward" => "backward!",
-                        "sp_rewind" => "rewind!", "sp_set_params" => "setparams!",
-                        "sp_set_drive" => "set_drive!", "sp_zero_grads" => "zero_grads!")
+# "SP_FRAME_TIME" -> ":time", "SP_PARAM_INPUT_WEIGHTS" -> ":input_weights".
+_constant(c::AbstractString) = ":" * lowercase(split(c, '_'; limit = 3)[3])
+
+# "SP_PARAM_DRIVES[2]" (counted from 0) -> ":drives[3]".
+function _param_element(c::AbstractString)
+    m = match(r"^SP_PARAM_(\w+)\[(\d+)\]$", c)
+    return ":" * lowercase(m[1]) * "[" * string(parse(Int, m[2]) + 1) * "]"
+end
+
+# The C names a library message may use, in this binding's words (whole words only, in this
+# order): the functions it tells the caller to call, the model parameters' struct (whose fields
+# are Network's keywords) and the enum constants (this binding's symbols; an element of a
+# parameter array counted from 1, as Julia does).
+const _BINDING_NAMES = (r"\bsp_record\b" => "record!", r"\bsp_backward\b" => "backward!",
+                        r"\bsp_rewind\b" => "rewind!", r"\bsp_set_params\b" => "setparams!",
+                        r"\bsp_set_drive\b" => "set_drive!",
+                        r"\bsp_zero_grads\b" => "zero_grads!", r"\bsp_run\b" => "run!",
+                        r"\bsp_run_until\b" => "run_until!", r"\bsp_load\b" => "load",
+                        r"\bsp_network_replica\b" => "replica",
+                        r"\bmodel_params->(\w+)" => s"\1",
+                        r"\bmodel_params\b" => "the model parameters",
+                        r"\bSP_PARAM_\w+\[\d+\]" => _param_element,
+                        r"\bSP_(?:PARAM|MODEL|FRAME)_\w+" => _constant)
 
 function _in_binding_words(msg::String)
     for names in _BINDING_NAMES

@@ -82,9 +82,11 @@ impl fmt::Display for Status {
     }
 }
 
-/// A failed call: the library's status and its message naming the offending field and value
-/// (the C functions it tells you to call given as this crate's methods: `Network::record` for
-/// `sp_record`, `Network::backward` for `sp_backward`).
+/// A failed call: the library's status and its message naming the offending field and value,
+/// in this crate's words: the C functions it tells you to call given as this crate's methods
+/// (`Network::record` for `sp_record`, `Network::backward` for `sp_backward`), C fields and
+/// constants as this crate's (`v_spike` for `model_params->v_spike`, `Param::Drives` for
+/// `SP_PARAM_DRIVES`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Error {
@@ -137,22 +139,88 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// The C functions a library message may tell the caller to call, with this crate's names.
-const BINDING_NAMES: [(&str, &str); 6] = [
+const BINDING_NAMES: [(&str, &str); 10] = [
     ("sp_record", "Network::record"),
     ("sp_backward", "Network::backward"),
     ("sp_rewind", "Network::rewind"),
     ("sp_set_params", "Network::set_params"),
     ("sp_set_drive", "Network::set_drive"),
     ("sp_zero_grads", "Network::zero_grads"),
+    ("sp_run", "Network::run_until"),
+    ("sp_run_until", "Network::run_until_spiked"),
+    ("sp_load", "Network::load"),
+    ("sp_network_replica", "Network::replica"),
 ];
 
-/// A library message with the C functions it names replaced by this crate's methods (the
-/// library names no other function beginning with these names).
-fn in_binding_words(mut message: String) -> String {
-    for (c_name, name) in BINDING_NAMES {
-        message = message.replace(c_name, name);
+/// `SP_PARAM_INPUT_WEIGHTS` -> `Param::InputWeights`, likewise `SP_MODEL_*` and `SP_FRAME_*`.
+fn enum_constant(name: &str) -> Option<String> {
+    let (ty, rest) = [("SP_PARAM_", "Param"), ("SP_MODEL_", "Model"), ("SP_FRAME_", "Frame")]
+        .iter()
+        .find_map(|(prefix, ty)| name.strip_prefix(prefix).map(|rest| (*ty, rest)))?;
+    let mut out = format!("{ty}::");
+    for word in rest.split('_').filter(|w| !w.is_empty()) {
+        let mut chars = word.chars();
+        out.extend(chars.next());
+        out.extend(chars.flat_map(char::to_lowercase));
     }
-    message
+    Some(out)
+}
+
+/// A library message in this crate's words, identifier by identifier (whole words only): the
+/// C functions it names as this crate's methods, `model_params->v_spike` as the field
+/// `v_spike` (of [`EifParams`](crate::EifParams) or [`CustomModel`](crate::CustomModel)), and
+/// `SP_PARAM_DRIVES` as `Param::Drives` (likewise the models and frames).
+fn in_binding_words(message: String) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(start) = rest.find(is_word) {
+        out.push_str(&rest[..start]);
+        let word_len = rest[start..].find(|c| !is_word(c)).unwrap_or(rest.len() - start);
+        let word = &rest[start..start + word_len];
+        rest = &rest[start + word_len..];
+        if word == "model_params" {
+            match rest.strip_prefix("->") {
+                Some(field) if field.starts_with(is_word) => rest = field, // the field follows
+                _ => out.push_str("the model parameters"),
+            }
+        } else if let Some((_, name)) = BINDING_NAMES.iter().find(|(c_name, _)| *c_name == word) {
+            out.push_str(name);
+        } else if let Some(name) = enum_constant(word) {
+            out.push_str(&name);
+        } else {
+            out.push_str(word);
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_binding_words;
+
+    #[test]
+    fn library_words_become_the_crates() {
+        let cases = [
+            ("model_params->v_spike = -1: must be", "v_spike = -1: must be"),
+            ("needs model_params with f", "needs the model parameters with f"),
+            ("SP_PARAM_DRIVES[2] = nan", "Param::Drives[2] = nan"),
+            ("use SP_PARAM_INPUT_WEIGHTS or SP_PARAM_V0", "use Param::InputWeights or Param::V0"),
+            ("frame = SP_FRAME_TIME (SP_MODEL_EIF)", "frame = Frame::Time (Model::Eif)"),
+            (
+                "sp_run_until: x (sp_run runs; sp_load)",
+                "Network::run_until_spiked: x \
+              (Network::run_until runs; Network::load)",
+            ),
+            ("call sp_record first, not sp_recording", "call Network::record first, not sp_recording"),
+            ("\u{e9}t\u{e9} model_params", "\u{e9}t\u{e9} the model parameters"),
+            ("", ""),
+        ];
+        for (c, rust) in cases {
+            assert_eq!(in_binding_words(c.to_string()), rust);
+        }
+    }
 }
 
 /// Turns a raw status into a `Result`, collecting the message on failure.

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::*;
-use sparseprop::{sys, Allocator, Error, Model, Network, NetworkBuilder, Status, Synapses, Weights};
+use sparseprop::{
+    sys, Allocator, EifParams, Error, Frame, Model, Network, NetworkBuilder, Status, Synapses, Weights,
+};
 
 /// The message names `word` as a whole word (not just as a letter inside another word).
 fn mentions(message: &str, word: &str) -> bool {
@@ -192,7 +194,8 @@ fn unsupported_models_and_drives() {
     // A custom model needs its F.
     let e = err(NetworkBuilder::new(Model::Custom, 10).drive(1.5).build());
     assert_eq!(e.status, Status::Argument);
-    assert!(e.message.contains("model_params"), "{e}");
+    assert!(e.message.contains("needs the model parameters with the function f"), "{e}");
+    assert!(!e.message.contains("model_params") && !e.message.contains("SP_MODEL"), "{e}");
 }
 
 #[test]
@@ -387,4 +390,18 @@ fn messages_name_the_crates_methods() {
     assert_eq!(e.status, Status::State);
     assert!(e.message.contains("call Network::rewind on it first"), "{e}");
     assert!(!e.message.contains("sp_"), "{e}");
+    // C fields and constants: the crate's field names and enum variants.
+    let eif = EifParams { v_spike: -1.0, ..EifParams::default() };
+    let e = err(NetworkBuilder::new(Model::Eif, 3).drive(1.2).eif(eif).build());
+    assert!(e.message.starts_with("v_spike = -1: "), "{e}");
+    let e = err(NetworkBuilder::new(Model::Lif, 3).drives(&[1.1, 1.2, 1.3]).frame(Frame::Phase).build());
+    assert!(e.message.starts_with("frame = Frame::Phase: "), "{e}");
+    let mut net = NetworkBuilder::new(Model::Lif, 3).drive(1.2).build().unwrap();
+    let e = err(net.set_params(sparseprop::Param::Drives, &[1.2, 1.2, f64::NAN]));
+    assert!(e.message.starts_with("Param::Drives[2] = nan: "), "{e}");
+    for e in [e, err(NetworkBuilder::new(Model::Qif, 3).drive(1.0).tau_syn(0.002).build())] {
+        for c_name in ["model_params", "SP_PARAM", "SP_MODEL", "SP_FRAME", "sp_"] {
+            assert!(!e.message.contains(c_name), "{e}");
+        }
+    }
 }
