@@ -132,16 +132,17 @@ end
 # "SP_FRAME_TIME" -> ":time", "SP_PARAM_INPUT_WEIGHTS" -> ":input_weights".
 _constant(c::AbstractString) = ":" * lowercase(split(c, '_'; limit = 3)[3])
 
-# "SP_PARAM_DRIVES[2]" (counted from 0) -> ":drives[3]".
-function _param_element(c::AbstractString)
-    m = match(r"^SP_PARAM_(\w+)\[(\d+)\]$", c)
-    return ":" * lowercase(m[1]) * "[" * string(parse(Int, m[2]) + 1) * "]"
+# The library counts neurons and array elements from 0, Julia from 1: "drives[2]" -> "drives[3]",
+# "neuron 4" -> "neuron 5".
+function _one_based(c::AbstractString)
+    m = match(r"^(.*?)(\d+)(\]?)$", c)
+    return m[1] * string(parse(Int, m[2]) + 1) * m[3]
 end
 
 # The C names a library message may use, in this binding's words (whole words only, in this
 # order): the functions it tells the caller to call, the model parameters' struct (whose fields
-# are Network's keywords) and the enum constants (this binding's symbols; an element of a
-# parameter array counted from 1, as Julia does).
+# are Network's keywords), the enum constants (this binding's symbols), and indices counted
+# from 1.
 const _BINDING_NAMES = (r"\bsp_record\b" => "record!", r"\bsp_backward\b" => "backward!",
                         r"\bsp_rewind\b" => "rewind!", r"\bsp_set_params\b" => "setparams!",
                         r"\bsp_set_drive\b" => "set_drive!",
@@ -150,8 +151,8 @@ const _BINDING_NAMES = (r"\bsp_record\b" => "record!", r"\bsp_backward\b" => "ba
                         r"\bsp_network_replica\b" => "replica",
                         r"\bmodel_params->(\w+)" => s"\1",
                         r"\bmodel_params\b" => "the model parameters",
-                        r"\bSP_PARAM_\w+\[\d+\]" => _param_element,
-                        r"\bSP_(?:PARAM|MODEL|FRAME)_\w+" => _constant)
+                        r"\bSP_(?:PARAM|MODEL|FRAME)_\w+" => _constant,
+                        r"\b\w+\[\d+\]" => _one_based, r"\bneuron \d+\b" => _one_based)
 
 function _in_binding_words(msg::String)
     for names in _BINDING_NAMES

@@ -259,7 +259,7 @@ end
         setparams!(parent, :drives, fill(1.3, 3))
         @test occursin("call rewind! on it first", message_of(() -> run!(r, 0.01)))
     end
-    # C fields and constants: the keywords and symbols; array elements counted from 1.
+    # C fields and constants: the keywords and symbols; neurons and elements counted from 1.
     @test startswith(message_of(() -> Network(n = 3, model = :eif, drive = 1.2, v_spike = -1.0)),
                      "v_spike = -1: ")
     @test startswith(message_of(() -> Network(n = 3, drives = [1.1, 1.2, 1.3], frame = :phase)),
@@ -268,6 +268,8 @@ end
                                                  [1.2, 1.2, NaN])), ":drives[3] = nan: ")
     @test SP._in_binding_words("model = SP_MODEL_CUSTOM: needs model_params (sp_run_until)") ==
           "model = :custom: needs the model parameters (run_until!)"
+    @test SP._in_binding_words("times[0] = 0.5: neuron 9's v0[10]; 2^-40") ==
+          "times[1] = 0.5: neuron 10's v0[11]; 2^-40"
     input!(net, 1, 0.001)
     input!(net, 1, 0.002)
     @test status_of(() -> input!(net, 1, 0.003)) == SP.ERR_CAPACITY
