@@ -556,7 +556,7 @@ SP_API void sp_network_desc_init(sp_network_desc *d, size_t struct_size) SP_NOEX
  * Layouts: from n = 2^26 on (the environment variable SPARSEPROP_COMPACT_MIN_N moves this), a
  * description with model LIF or QIF, tau_syn = 0, t_ref = 0, one oscillatory drive (drives NULL
  * or all equal), v0 NULL and frame not SP_FRAME_TIME gets the compact layout: about 17.4 bytes
- * per neuron instead of about 58 (at large n; parts of fixed size add more per neuron at small
+ * per neuron instead of about 59 (at large n; parts of fixed size add more per neuron at small
  * n: about 30 and 67 at n = 2000), the same spikes. A compact network refuses, with
  * SP_ERR_UNSUPPORTED and nothing changed: sp_set_drive, sp_set_params of SP_PARAM_DRIVES or
  * SP_PARAM_V0, sp_record, sp_backward, sp_run_until and sp_network_replica. (README.md, Memory
@@ -1321,8 +1321,9 @@ SP_API sp_status sp_load_file(const char *path, sp_network **out) SP_NOEXCEPT;
 /* Frames: which event loop runs a network (sp_network_frame says which). The frame rule,
    applied at creation, sp_rewind and every drive change (so the frame depends only on the
    request and the drives): SP_FRAME_TIME when forced, otherwise SP_FRAME_PHASE exactly when
-   the network has one shared drive with every neuron oscillatory. Forcing SP_FRAME_PHASE needs such
-   drives at creation (SP_ERR_UNSUPPORTED otherwise); a later drive change that makes the
+   the network allows it: one shared drive with every neuron oscillatory, delta synapses
+   (tau_syn = 0) and, for LIF, t_ref up to 512 tau. Forcing SP_FRAME_PHASE needs such a network
+   at creation (SP_ERR_UNSUPPORTED otherwise); a later drive change that makes the
    drives differ (or not oscillatory) releases it: the request becomes SP_FRAME_AUTO (and is
    saved so) and the time frame takes over. Forcing (desc.frame) is mostly for testing. */
 typedef uint32_t sp_frame;
