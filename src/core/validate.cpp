@@ -285,7 +285,8 @@ sp_status validate(const sp_network_desc &d, bool tables_given) {
                 exact_digits(d.t_ref), d.t_ref, kMaxMagnitude, kMaxRefractoryTaus,
                 exact_digits(d.tau), d.tau);
   if (d.frame > SP_FRAME_TIME)
-    return fail(SP_ERR_ARGUMENT, "frame = %u: unknown (use SP_FRAME_AUTO, _PHASE or _TIME)",
+    return fail(SP_ERR_ARGUMENT,
+                "frame = %u: unknown (use SP_FRAME_AUTO, SP_FRAME_PHASE or SP_FRAME_TIME)",
                 d.frame);
   if (d.tau_syn != 0.0) {
     sp_status s = check_tau_syn(d);
