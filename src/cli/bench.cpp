@@ -159,6 +159,10 @@ struct ForwardResult {
   double floor_checksum = 0;
   double gen_wall = 0, gen_cpu = 0;  // the probe's generator alone, on the same spikers
   uint64_t gen_checksum = 0;
+  // The slot floor: the same replay on a 16-byte record per neuron, the full layout's slot
+  // (run only for a network with the full layout, when it fits).
+  int slot_ran = 0;
+  double slot_wall = 0, slot_cpu = 0, slot_checksum = 0;
   char floor_skipped[200] = {0};  // why the floor did not run, if it did not
   int floor_alone = 0;            // the probe ran after the network was destroyed
 };
@@ -257,6 +261,13 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
   size_t net_bytes = 0;
   check(sp_network_memory(&desc, &net_bytes), "sp_network_memory");
   r.net_bytes = net_bytes;
+  // The layout, from the public API: a forced time frame always gets the full layout, so the
+  // description has it when the two take the same memory (header, sp_network_memory).
+  sp_network_desc full_desc = desc;
+  full_desc.frame = SP_FRAME_TIME;
+  size_t full_bytes = 0;
+  const bool full_layout = sp_network_memory(&full_desc, &full_bytes) == SP_OK &&
+                           full_bytes == net_bytes;
   sp_network *raw = nullptr;
   double create_start = monotonic_seconds();
   check(sp_network_create(&desc, &raw), "sp_network_create");
@@ -285,6 +296,7 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
 
   const uint64_t floor_spikes = o.floor_spikes(n);
   const double floor_need = 8.0 * n + 4.0 * (double)floor_spikes;
+  const double slot_need = floor_need + 8.0 * n;
   const double avail = 1024.0 * (double)proc_kib("/proc/meminfo", "MemAvailable:");
   // (The O(N) loop has LIF and QIF only; its check needs the network after the floor.)
   const bool baseline_runs = o.baseline && n <= o.baseline_max_n && model != SP_MODEL_EIF;
@@ -309,26 +321,44 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
     progress.clear();
     if (!beside) net.reset();
     FastTargets gen(n, kBenchK, kBenchSeed);
-    HugeBlock block(sizeof(double) * n);  // (on 2 MiB pages, as the network's arrays)
-    double *const u = static_cast<double *>(block.data());
-    if (!u) {
-      copy_text(r.floor_skipped, sizeof r.floor_skipped,
-                "skipped: no memory for the floor's " + gib(8.0 * n) + " of states");
-    } else {
-      for (uint32_t i = 0; i < n; ++i) u[i] = (double)i / n;  // resident before the clock starts
-      double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
-      r.floor_checksum = floor_replay(gen, u, n, sources.data(), sources.size(), bench_weight());
-      r.floor_wall = monotonic_seconds() - w0;
-      r.floor_cpu = process_cpu_seconds() - c0;
-      w0 = monotonic_seconds(), c0 = process_cpu_seconds();
-      r.gen_checksum = floor_generate(gen, sources.data(), sources.size());
-      r.gen_wall = monotonic_seconds() - w0;
-      r.gen_cpu = process_cpu_seconds() - c0;
-      r.floor_engine_wall = seg.wall;
-      r.floor_engine_cpu = seg.cpu;
-      r.floor_spikes = seg.spikes;
-      r.floor_ran = 1;
-      r.floor_alone = !beside;
+    {
+      HugeBlock block(sizeof(double) * n);  // (on 2 MiB pages, as the network's arrays)
+      double *const u = static_cast<double *>(block.data());
+      if (!u) {
+        copy_text(r.floor_skipped, sizeof r.floor_skipped,
+                  "skipped: no memory for the floor's " + gib(8.0 * n) + " of states");
+      } else {
+        for (uint32_t i = 0; i < n; ++i) u[i] = (double)i / n;  // resident before the clock
+        double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
+        r.floor_checksum = floor_replay(gen, u, n, 1, sources.data(), sources.size(),
+                                        bench_weight());
+        r.floor_wall = monotonic_seconds() - w0;
+        r.floor_cpu = process_cpu_seconds() - c0;
+        w0 = monotonic_seconds(), c0 = process_cpu_seconds();
+        r.gen_checksum = floor_generate(gen, sources.data(), sources.size());
+        r.gen_wall = monotonic_seconds() - w0;
+        r.gen_cpu = process_cpu_seconds() - c0;
+        r.floor_engine_wall = seg.wall;
+        r.floor_engine_cpu = seg.cpu;
+        r.floor_spikes = seg.spikes;
+        r.floor_ran = 1;
+        r.floor_alone = !beside;
+      }
+    }  // (the doubles' pages go back before the records' are taken)
+    // The slot floor, for the full layout, where the records fit as the doubles did.
+    const double room = 0.9 * (beside ? avail : avail + (double)net_bytes);
+    if (r.floor_ran && full_layout && !(avail > 0 && slot_need > room)) {
+      HugeBlock records(2 * sizeof(double) * n);
+      double *const v = static_cast<double *>(records.data());
+      if (v) {
+        for (size_t i = 0; i < 2 * (size_t)n; ++i) v[i] = (double)i / n;
+        const double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
+        r.slot_checksum = floor_replay(gen, v, n, 2, sources.data(), sources.size(),
+                                       bench_weight());
+        r.slot_wall = monotonic_seconds() - w0;
+        r.slot_cpu = process_cpu_seconds() - c0;
+        r.slot_ran = 1;
+      }
     }
   }
 
@@ -506,7 +536,8 @@ const Column kFloorColumns[] = {
     {"model", 5, true},          {"N", 10, false},          {"spikes", 9, false},
     {"eng us/sp", 9, false},     {"eng cpu us", 10, false}, {"floor us/sp", 11, false},
     {"floor cpu us", 12, false}, {"eng/floor", 9, false},   {"wall ratio", 10, false},
-    {"gen cpu us", 10, false},   {"rest ratio", 10, false},
+    {"gen cpu us", 10, false},   {"rest ratio", 10, false}, {"slot cpu us", 11, false},
+    {"eng/slot", 8, false},
 };
 
 const Column kBackwardColumns[] = {
@@ -548,7 +579,8 @@ const char *kCsvHeader =
     "floor_spikes,floor_engine_wall_s,floor_engine_cpu_s,floor_engine_us_per_spike,"
     "floor_engine_cpu_us_per_spike,floor_wall_s,floor_cpu_s,floor_us_per_spike,"
     "floor_cpu_us_per_spike,floor_ratio_cpu,floor_ratio_wall,floor_generator_cpu_s,"
-    "floor_generator_cpu_us_per_spike,floor_rest_ratio_cpu,create_s,error\n";
+    "floor_generator_cpu_us_per_spike,floor_rest_ratio_cpu,floor_slot_cpu_s,"
+    "floor_slot_cpu_us_per_spike,floor_slot_ratio_cpu,create_s,error\n";
 
 std::string csv_num(double v) { return std::isfinite(v) ? format("%.6g", v) : ""; }
 
@@ -569,6 +601,7 @@ struct FloorFigures {
   // What is left beyond generating the targets, engine against floor (CPU time): NaN when the
   // floor's rest is not above zero (noise at tiny N).
   double rest_ratio = 0;
+  double slot_cpu_us = NAN;  // the slot floor, NaN when it did not run
 };
 
 FloorFigures floor_figures(const ForwardResult &r) {
@@ -583,18 +616,23 @@ FloorFigures floor_figures(const ForwardResult &r) {
   f.gen_cpu_us = 1e6 * r.gen_cpu / sp;
   const double floor_rest = f.floor_cpu_us - f.gen_cpu_us;
   f.rest_ratio = floor_rest > 0 ? (f.eng_cpu_us - f.gen_cpu_us) / floor_rest : NAN;
+  if (r.slot_ran) f.slot_cpu_us = 1e6 * r.slot_cpu / sp;
   return f;
 }
 
+// The 17 floor_* columns of the CSV, empty (a row without a floor: backward, or not measured).
+const char *const kFloorCsvEmpty = ",,,,,,,,,,,,,,,,,";
+
 std::string floor_csv(const ForwardResult &r) {
   FloorFigures f = floor_figures(r);
-  if (!f.ok) return ",,,,,,,,,,,,,,";
+  if (!f.ok) return kFloorCsvEmpty;
   return format("%" PRIu64 ",", r.floor_spikes) + csv_num(r.floor_engine_wall) + "," +
          csv_num(r.floor_engine_cpu) + "," + csv_num(f.eng_us) + "," + csv_num(f.eng_cpu_us) + "," +
          csv_num(r.floor_wall) + "," + csv_num(r.floor_cpu) + "," + csv_num(f.floor_us) + "," +
          csv_num(f.floor_cpu_us) + "," + csv_num(f.eng_cpu_us / f.floor_cpu_us) + "," +
          csv_num(f.eng_us / f.floor_us) + "," + csv_num(r.gen_cpu) + "," + csv_num(f.gen_cpu_us) +
-         "," + csv_num(f.rest_ratio) + ",";
+         "," + csv_num(f.rest_ratio) + "," + csv_num(r.slot_ran ? r.slot_cpu : NAN) + "," +
+         csv_num(f.slot_cpu_us) + "," + csv_num(f.eng_cpu_us / f.slot_cpu_us) + ",";
 }
 
 void report_floor(uint32_t model, uint32_t n, const ForwardResult &r) {
@@ -608,7 +646,8 @@ void report_floor(uint32_t model, uint32_t n, const ForwardResult &r) {
             {model_name(model), format("%" PRIu32, n), format("%" PRIu64, r.floor_spikes),
              num(f.eng_us), num(f.eng_cpu_us), num(f.floor_us), num(f.floor_cpu_us),
              num(f.eng_cpu_us / f.floor_cpu_us, "%.2f"), num(f.eng_us / f.floor_us, "%.2f"),
-             num(f.gen_cpu_us), num(f.rest_ratio, "%.2f")});
+             num(f.gen_cpu_us), num(f.rest_ratio, "%.2f"), num(f.slot_cpu_us),
+             num(f.eng_cpu_us / f.slot_cpu_us, "%.2f")});
   if (r.floor_alone) std::printf("       (the probe ran alone, after the network was destroyed)\n");
 }
 
@@ -735,8 +774,8 @@ void report_backward(const BenchOptions &o, uint32_t model, const BackwardResult
   row += csv_num(rec) + "," + csv_num(bwd) + "," + csv_num(bwd_cpu) + ",";
   row += ok ? format("%" PRIu64 ",", r.tape_bytes) : ",";
   row += csv_num(tape) + ",";
-  row += ",,,,,,,,,,,,,,";  // floor_*
-  row += ",";               // create_s
+  row += kFloorCsvEmpty;
+  row += ",";  // create_s
   row += csv_text(r.ok ? "" : r.error) + "\n";
   std::fputs(row.c_str(), csv);
 }
@@ -895,7 +934,11 @@ int bench_main(int argc, char **argv, int first) {
         "    eng/floor: CPU time ratio; wall ratio: the same with wall time. gen cpu us: the\n"
         "    probe's generator alone on the same spikers, CPU time per spike; rest ratio:\n"
         "    (eng cpu - gen) / (floor cpu - gen), the engine's work beyond generating the\n"
-        "    targets against the floor's one read-modify-write per target.\n"
+        "    targets against the floor's one read-modify-write per target. slot cpu us: the\n"
+        "    same replay on a 16-byte record per neuron, the size of the full layout's slot\n"
+        "    that the engine's deliveries touch, CPU time per spike; eng/slot: the engine\n"
+        "    against it (\"-\" for a network with the compact layout, or when the records\n"
+        "    do not fit).\n"
         "  backward: N = %" PRIu32 ", fwd = the same spikes unrecorded, rec = recorded, bwd =\n"
         "    sp_backward; tape B/event: bytes sp_record allocated / (spikes x K).\n",
         start_rss_mb, Baseline::kernel_name(), o.baseline_seconds, o.backward_n);

@@ -72,12 +72,16 @@ def main():
            and len(backward) == 2 and all(len(r) == 9 for r in backward), "table rows:\n" + out)
     # The floor: one row per forward row, the same spike count, every time finite and > 0, and
     # the rest ratio (eng cpu - gen) / (floor cpu - gen) of the printed times ("-" when the
-    # floor's rest is not above zero, which noise can make so at this N).
+    # floor's rest is not above zero, which noise can make so at this N); the slot floor (the
+    # full layout here) measured, and eng/slot its ratio to the engine's CPU time.
     expect([r[:2] for r in floor] == [r[:2] for r in forward]
-           and all(len(r) == 11 and r[2] == "20000" for r in floor), "floor rows:\n" + out)
+           and all(len(r) == 13 and r[2] == "20000" for r in floor), "floor rows:\n" + out)
     for r in floor:
         figures = [figure(x) for x in r[3:10]]
         expect(all(math.isfinite(x) and x > 0 for x in figures), "floor figures: %r" % r)
+        slot_cpu, eng_slot = figure(r[11]), figure(r[12])
+        expect(slot_cpu > 0 and abs(eng_slot - figures[1] / slot_cpu) <= 1e-3 * (
+            figures[1] + slot_cpu) / slot_cpu + 0.006, "slot floor: %r" % r)
         eng_cpu, floor_cpu, gen = figures[1], figures[3], figures[6]
         if floor_cpu > gen:
             want = (eng_cpu - gen) / (floor_cpu - gen)
@@ -129,6 +133,11 @@ def main():
             expect(abs(rest - want) <= slack + 1e-5 * abs(want), "CSV rest ratio %r" % r)
         else:
             expect(r["floor_rest_ratio_cpu"] == "", "CSV rest ratio %r" % r)
+        slot_cpu = figure(r["floor_slot_cpu_us_per_spike"])
+        want = figure(r["floor_engine_cpu_us_per_spike"]) / slot_cpu
+        expect(figure(r["floor_slot_cpu_s"]) > 0 and slot_cpu > 0
+               and abs(figure(r["floor_slot_ratio_cpu"]) - want) <= 3e-5 * want,
+               "CSV slot floor %r" % r)
     bw = [r for r in table if r["measure"] == "backward"]
     expect(len(bw) == 2 and all(float(r["tape_bytes_per_event"]) > 0 for r in bw)
            and all(r["floor_spikes"] == "" for r in bw), "CSV backward rows")
@@ -163,12 +172,30 @@ def main():
                        "--no-backward", "--floor-alone", "--quiet")
     expect(rc == 0 and err == "", "--floor-alone run: exit %d %r" % (rc, err))
     rows = [l.split() for l in out.splitlines() if l.startswith("LIF ")]
-    expect(len(rows) == 2 and len(rows[1]) == 11 and rows[1][2] == "5000"
+    expect(len(rows) == 2 and len(rows[1]) == 13 and rows[1][2] == "5000"
            and all(math.isfinite(figure(x)) and figure(x) > 0 for x in rows[1][3:10])
            and "the probe ran alone, after the network was destroyed" in out,
            "--floor-alone rows:\n" + out)
     rc, _, err = run(exe, "bench", "--floor-alone=yes")
     expect(rc == 2, "--floor-alone=yes: exit %d %r" % (rc, err))
+
+    # The compact layout (from n = 1 with the environment variable): no 16-byte slots, so no
+    # slot floor ("-" in the table, empty in the CSV); the floor itself is measured.
+    csv_path3 = os.path.join(work, "cli-bench-compact.csv")
+    os.environ["SPARSEPROP_COMPACT_MIN_N"] = "1"
+    try:
+        rc, out, err = run(exe, "bench", "--model", "lif", "--n-list", "2000", "--spikes-count",
+                           "5000", "--no-backward", "--no-baseline", "--quiet", "--csv", csv_path3)
+    finally:
+        del os.environ["SPARSEPROP_COMPACT_MIN_N"]
+    rows = [l.split() for l in out.splitlines() if l.startswith("LIF ")]
+    expect(rc == 0 and len(rows) == 2 and len(rows[1]) == 13 and rows[1][11:] == ["-", "-"]
+           and math.isfinite(figure(rows[1][6])), "compact layout's floor row:\n" + out + err)
+    with open(csv_path3, newline="") as f:
+        table = list(csv.DictReader(f))
+    expect(len(table) == 1 and table[0]["floor_slot_cpu_us_per_spike"] == ""
+           and table[0]["floor_slot_ratio_cpu"] == "" and table[0]["floor_cpu_us_per_spike"],
+           "compact layout's CSV %r" % table)
 
     # A check that fails exits 1 and says so on stderr, under --quiet too (it said nothing
     # there). N = 101 parts from the baseline after 47 LIF spikes: two spikes within rounding

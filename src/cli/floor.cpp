@@ -35,7 +35,7 @@ FastTargets::FastTargets(uint32_t n, uint32_t k, uint64_t seed)
   }
 }
 
-const uint32_t *FastTargets::targets(uint32_t j, const double *prefetch) {
+const uint32_t *FastTargets::targets(uint32_t j, const double *prefetch, uint32_t stride) {
   const uint64_t h = mix64(seed_mix_ + j);
   const uint32_t m = m_, reject = reject_;
   uint64_t *const bits = filter_.data();
@@ -57,7 +57,7 @@ const uint32_t *FastTargets::targets(uint32_t j, const double *prefetch) {
         uint64_t &word = bits[slot >> 6];
         if ((word & bit) && std::find(out, out + got, target) != out + got) continue;
         word |= bit;
-        if (prefetch) __builtin_prefetch(&prefetch[target], 1);
+        if (prefetch) __builtin_prefetch(&prefetch[(size_t)stride * target], 1);
         out[got++] = target;
       }
     }
@@ -82,27 +82,28 @@ const uint32_t *FastTargets::targets(uint32_t j, const double *prefetch) {
   return out;
 }
 
-double floor_replay(FastTargets &gen, double *u, uint32_t n, const uint32_t *src, size_t count,
-                    double w) {
+double floor_replay(FastTargets &gen, double *u, uint32_t n, uint32_t stride, const uint32_t *src,
+                    size_t count, double w) {
   const uint32_t k = gen.k();
+  const size_t doubles = (size_t)n * stride;
   double clock = 1.0;
   // (As the engine: prefetched as drawn only when the states are larger than a core's cache.)
-  const double *const drawn_prefetch = uint64_t(n) * sizeof(double) >= kPrefetchDrawnFromBytes
+  const double *const drawn_prefetch = doubles * sizeof(double) >= kPrefetchDrawnFromBytes
                                            ? u
                                            : nullptr;
   for (size_t s = 0; s < count; ++s) {
-    const uint32_t *tg = gen.targets(src[s], drawn_prefetch);
-    for (uint32_t q = 0; q < k && q < kAhead; ++q) __builtin_prefetch(&u[tg[q]]);
+    const uint32_t *tg = gen.targets(src[s], drawn_prefetch, stride);
+    for (uint32_t q = 0; q < k && q < kAhead; ++q) __builtin_prefetch(&u[(size_t)stride * tg[q]]);
     const double kick = w * clock;
     for (uint32_t q = 0; q < k; ++q) {
-      if (q + kAhead < k) __builtin_prefetch(&u[tg[q + kAhead]]);
-      u[tg[q]] -= kick;
+      if (q + kAhead < k) __builtin_prefetch(&u[(size_t)stride * tg[q + kAhead]]);
+      u[(size_t)stride * tg[q]] -= kick;
     }
     clock *= 1.0000001;  // a different factor per spike, as e^{t/tau} is
     if (clock > 1e300) clock = 1.0;
   }
   double sum = 0;
-  for (uint32_t i = 0; i < n; ++i) sum += u[i];
+  for (size_t i = 0; i < doubles; ++i) sum += u[i];
   return sum;
 }
 

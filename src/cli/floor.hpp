@@ -18,8 +18,9 @@ class FastTargets {
  public:
   FastTargets(uint32_t n, uint32_t k, uint64_t seed);
   // The k targets of source j (< n), valid until the next call. With `prefetch`, each target i
-  // of a sparse row starts a load of prefetch[i] as it is drawn, as the engine's generator does.
-  const uint32_t *targets(uint32_t j, const double *prefetch = nullptr);
+  // of a sparse row starts a load of prefetch[stride i] as it is drawn, as the engine's
+  // generator does.
+  const uint32_t *targets(uint32_t j, const double *prefetch = nullptr, uint32_t stride = 1);
   uint32_t k() const { return k_; }
 
  private:
@@ -33,12 +34,14 @@ class FastTargets {
 };
 
 // Replays `count` spikes of the sources src[0..count): for each, its targets, then
-// u[i] -= w * clock for every target i (clock: a per-spike factor, as the LIF co-moving
+// u[stride i] -= w * clock for every target i (clock: a per-spike factor, as the LIF co-moving
 // coordinate's e^{t/tau}), the states prefetched as the engine does: as each target is drawn
-// (when the states take 4 MiB or more) and 16 targets ahead. No queue, no threshold. Returns
-// the sum of u[0..n) afterwards, a checksum that keeps the work observable.
-double floor_replay(FastTargets &gen, double *u, uint32_t n, const uint32_t *src, size_t count,
-                    double w);
+// (when u, n x stride doubles, takes 4 MiB or more) and 16 targets ahead. No queue, no
+// threshold. Stride 1: a double per neuron, the floor; stride 2: a 16-byte record per neuron,
+// the size of the engine's full-layout slot (state, queue tag, flags), the slot floor. Returns
+// the sum of u[0..n stride) afterwards, a checksum that keeps the work observable.
+double floor_replay(FastTargets &gen, double *u, uint32_t n, uint32_t stride, const uint32_t *src,
+                    size_t count, double w);
 
 // The generator alone on the same spikes: the targets of src[0..count), nothing else, for the
 // floor's split into generating the targets and touching them. Returns a checksum of the
