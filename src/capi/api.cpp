@@ -53,7 +53,7 @@ sp_status param_kind(const sp_param &in, sp_param *out) {  // (by reference: no 
   if (code < SP_PARAM_WEIGHTS || code > SP_PARAM_V0)
     return sp::fail(SP_ERR_ARGUMENT,
                     "p = %d: unknown parameter kind (use SP_PARAM_WEIGHTS, "
-                    "_INPUT_WEIGHTS, _DRIVES or _V0)",
+                    "SP_PARAM_INPUT_WEIGHTS, SP_PARAM_DRIVES or SP_PARAM_V0)",
                     static_cast<int>(code));
   *out = static_cast<sp_param>(code);
   return SP_OK;

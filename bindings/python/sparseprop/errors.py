@@ -149,10 +149,14 @@ _BINDING_NAMES = (
 def in_binding_words(message: str) -> str:
     """A library message in this binding's words: the C functions it names replaced by this
     binding's methods, ``model_params->v_spike`` by the keyword ``v_spike``, ``SP_PARAM_DRIVES``
-    by ``Param.DRIVES`` (and ``SP_MODEL_*``, ``SP_FRAME_*`` by ``Model.*``, ``Frame.*``)."""
+    by ``Param.DRIVES`` (and ``SP_MODEL_*``, ``SP_FRAME_*`` by ``Model.*``, ``Frame.*``). A file
+    path the message ends with (``...: '/the/path'``) is the caller's, kept as it is."""
+    text, quote, path = message, "", ""
+    if message.endswith("'") and ": '" in message:
+        text, quote, path = message.partition(": '")
     for c_name, name in _BINDING_NAMES:
-        message = re.sub(c_name, name, message)
-    return message
+        text = re.sub(c_name, name, text)
+    return text + quote + path
 
 
 def check(status: int) -> None:

@@ -171,6 +171,8 @@ def test_messages_use_the_bindings_names():
          "for Model.LIF only, not for model = 2 (Model.QIF)"),
         (lambda: Network(3, drive=1.2).set_params("drives", [1.2, 1.2, float("nan")]),
          sp.ArgumentError, "Param.DRIVES[2] = nan: "),
+        (lambda: Network(3, drive=1.2).set_params(7, [1.0]), sp.ArgumentError,
+         "use Param.WEIGHTS, Param.INPUT_WEIGHTS, Param.DRIVES or Param.V0)"),
     ]
     for call, cls, text in cases:
         with pytest.raises(cls) as ei:
@@ -178,6 +180,11 @@ def test_messages_use_the_bindings_names():
         assert text in ei.value.message, ei.value.message
         for c_name in ("model_params", "SP_PARAM", "SP_MODEL", "SP_FRAME", "sp_"):
             assert c_name not in ei.value.message, ei.value.message
+    # A file path is the caller's: kept as given, even where it reads like a C name.
+    path = "/nonexistent-dir/sp_load/SP_MODEL_X/model_params->a/net[0].bin"
+    with pytest.raises(sp.FileError) as ei:
+        Network.load(path)
+    assert ei.value.message.endswith(": '" + path + "'"), ei.value.message
     # Function names as whole words (sp_run_until is not sp_run followed by "_until").
     assert errors.in_binding_words("sp_run_until: x (sp_run runs to t_end; sp_load, "
                                    "sp_network_replica, sp_network_memory)") == (

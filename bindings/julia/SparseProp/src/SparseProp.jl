@@ -139,6 +139,13 @@ function _one_based(c::AbstractString)
     return m[1] * string(parse(Int, m[2]) + 1) * m[3]
 end
 
+# A channel beyond n_inputs, which only the library checks: "channel = 3: must be less than
+# n_inputs" (its 0-based number) -> "channel = 4: must be at most n_inputs".
+function _channel_one_based(c::AbstractString)
+    m = match(r"^(.* = )(\d+): must be less than n_inputs$", c)
+    return m[1] * string(parse(Int, m[2]) + 1) * ": must be at most n_inputs"
+end
+
 # The C names a library message may use, in this binding's words (whole words only, in this
 # order): the functions it tells the caller to call, the model parameters' struct (whose fields
 # are Network's keywords), the enum constants (this binding's symbols), and indices counted
@@ -152,13 +159,21 @@ const _BINDING_NAMES = (r"\bsp_record\b" => "record!", r"\bsp_backward\b" => "ba
                         r"\bmodel_params->(\w+)" => s"\1",
                         r"\bmodel_params\b" => "the model parameters",
                         r"\bSP_(?:PARAM|MODEL|FRAME)_\w+" => _constant,
-                        r"\b\w+\[\d+\]" => _one_based, r"\bneuron \d+\b" => _one_based)
+                        r"\b\w+\[\d+\]" => _one_based, r"\bneuron \d+\b" => _one_based,
+                        r"\bchannels?(?:\[\d+\])? = \d+: must be less than n_inputs\b" =>
+                            _channel_one_based)
 
+# A file path the message ends with (`...: '/the/path'`) is the caller's, kept as it is.
 function _in_binding_words(msg::String)
-    for names in _BINDING_NAMES
-        msg = replace(msg, names)
+    text, path = msg, ""
+    at = endswith(msg, "'") ? findfirst(": '", msg) : nothing
+    if at !== nothing
+        text, path = msg[1:prevind(msg, first(at))], msg[first(at):end]
     end
-    return msg
+    for names in _BINDING_NAMES
+        text = replace(text, names)
+    end
+    return text * path
 end
 
 # The message is thread-local in C. No yield point separates the failing ccall from this one, so

@@ -270,6 +270,13 @@ end
           "model = :custom: needs the model parameters (run_until!)"
     @test SP._in_binding_words("times[0] = 0.5: neuron 9's v0[10]; 2^-40") ==
           "times[1] = 0.5: neuron 10's v0[11]; 2^-40"
+    @test SP._in_binding_words("channels[1] = 3: must be less than n_inputs = 3") ==
+          "channels[2] = 4: must be at most n_inputs = 3"
+    @test SP._in_binding_words("cannot open for reading (x): '/d/sp_load/net[0].bin'") ==
+          "cannot open for reading (x): '/d/sp_load/net[0].bin'"     # the caller's path
+    let net = Network(n = 3, drive = 1.2, n_inputs = 2, input_k = 1, input_weight = 0.1)
+        @test startswith(message_of(() -> input!(net, 3, 0.5)), "channel = 3: must be at most ")
+    end
     input!(net, 1, 0.001)
     input!(net, 1, 0.002)
     @test status_of(() -> input!(net, 1, 0.003)) == SP.ERR_CAPACITY

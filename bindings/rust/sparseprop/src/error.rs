@@ -169,11 +169,16 @@ fn enum_constant(name: &str) -> Option<String> {
 /// A library message in this crate's words, identifier by identifier (whole words only): the
 /// C functions it names as this crate's methods, `model_params->v_spike` as the field
 /// `v_spike` (of [`EifParams`](crate::EifParams) or [`CustomModel`](crate::CustomModel)), and
-/// `SP_PARAM_DRIVES` as `Param::Drives` (likewise the models and frames).
+/// `SP_PARAM_DRIVES` as `Param::Drives` (likewise the models and frames). A file path the
+/// message ends with (`...: '/the/path'`) is the caller's, kept as it is.
 fn in_binding_words(message: String) -> String {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let (text, path) = match message.find(": '") {
+        Some(at) if message.ends_with('\'') => message.split_at(at),
+        _ => (message.as_str(), ""),
+    };
     let mut out = String::with_capacity(message.len());
-    let mut rest = message.as_str();
+    let mut rest = text;
     while let Some(start) = rest.find(is_word) {
         out.push_str(&rest[..start]);
         let word_len = rest[start..].find(|c| !is_word(c)).unwrap_or(rest.len() - start);
@@ -193,6 +198,7 @@ fn in_binding_words(message: String) -> String {
         }
     }
     out.push_str(rest);
+    out.push_str(path);
     out
 }
 
@@ -215,6 +221,10 @@ mod tests {
             ),
             ("call sp_record first, not sp_recording", "call Network::record first, not sp_recording"),
             ("\u{e9}t\u{e9} model_params", "\u{e9}t\u{e9} the model parameters"),
+            (
+                "cannot open for reading (sp_load): '/d/sp_load/SP_MODEL_X/model_params->a'",
+                "cannot open for reading (Network::load): '/d/sp_load/SP_MODEL_X/model_params->a'",
+            ),
             ("", ""),
         ];
         for (c, rust) in cases {

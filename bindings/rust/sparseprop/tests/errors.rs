@@ -390,6 +390,10 @@ fn messages_name_the_crates_methods() {
     assert_eq!(e.status, Status::State);
     assert!(e.message.contains("call Network::rewind on it first"), "{e}");
     assert!(!e.message.contains("sp_"), "{e}");
+    // A file path is the caller's: kept as given, even where it reads like a C name.
+    let path = "/nonexistent-dir/sp_load/SP_MODEL_X/model_params->a";
+    let e = err(Network::load_file(path));
+    assert!(e.message.ends_with(&format!(": '{path}'")), "{e}");
     // C fields and constants: the crate's field names and enum variants.
     let eif = EifParams { v_spike: -1.0, ..EifParams::default() };
     let e = err(NetworkBuilder::new(Model::Eif, 3).drive(1.2).eif(eif).build());
