@@ -82,8 +82,8 @@ const uint32_t *FastTargets::targets(uint32_t j, const double *prefetch, uint32_
   return out;
 }
 
-double floor_replay(FastTargets &gen, double *u, uint32_t n, uint32_t stride, const uint32_t *src,
-                    size_t count, double w) {
+void floor_replay(FastTargets &gen, double *u, uint32_t n, uint32_t stride, const uint32_t *src,
+                  size_t count, double w) {
   const uint32_t k = gen.k();
   const size_t doubles = (size_t)n * stride;
   double clock = 1.0;
@@ -102,8 +102,11 @@ double floor_replay(FastTargets &gen, double *u, uint32_t n, uint32_t stride, co
     clock *= 1.0000001;  // a different factor per spike, as e^{t/tau} is
     if (clock > 1e300) clock = 1.0;
   }
+}
+
+double floor_sum(const double *u, size_t count) {
   double sum = 0;
-  for (size_t i = 0; i < doubles; ++i) sum += u[i];
+  for (size_t i = 0; i < count; ++i) sum += u[i];
   return sum;
 }
 

@@ -38,10 +38,13 @@ class FastTargets {
 // coordinate's e^{t/tau}), the states prefetched as the engine does: as each target is drawn
 // (when u, n x stride doubles, takes 4 MiB or more) and 16 targets ahead. No queue, no
 // threshold. Stride 1: a double per neuron, the floor; stride 2: a 16-byte record per neuron,
-// the size of the engine's full-layout slot (state, queue tag, flags), the slot floor. Returns
-// the sum of u[0..n stride) afterwards, a checksum that keeps the work observable.
-double floor_replay(FastTargets &gen, double *u, uint32_t n, uint32_t stride, const uint32_t *src,
-                    size_t count, double w);
+// the size of the engine's full-layout slot (state, queue tag, flags), the slot floor.
+void floor_replay(FastTargets &gen, double *u, uint32_t n, uint32_t stride, const uint32_t *src,
+                  size_t count, double w);
+
+// The sum of u[0..count): a checksum of the replay's states (outside its timing: at N = 10^9
+// the pass over the states would add a sizeable part of the replay's time).
+double floor_sum(const double *u, size_t count);
 
 // The generator alone on the same spikes: the targets of src[0..count), nothing else, for the
 // floor's split into generating the targets and touching them. Returns a checksum of the

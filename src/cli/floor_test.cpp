@@ -110,7 +110,8 @@ int main() {
       for (uint32_t s = 0; s < 3000; ++s) src.push_back((uint32_t)(spcli::mix64(s) % n));
       std::vector<double> u((size_t)n * stride, 0.5), expect((size_t)n * stride, 0.5);
       spcli::FastTargets fast(n, k, 9);
-      double sum = spcli::floor_replay(fast, u.data(), n, stride, src.data(), src.size(), w);
+      spcli::floor_replay(fast, u.data(), n, stride, src.data(), src.size(), w);
+      const double sum = spcli::floor_sum(u.data(), u.size());
       spcli::ProceduralTargets plain(n, k, 9);
       std::vector<uint32_t> tg(k);
       double clock = 1.0, expect_sum = 0;
