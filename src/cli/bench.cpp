@@ -162,7 +162,7 @@ struct ForwardResult {
   // The slot floor: the same replay on a 16-byte record per neuron, the full layout's slot
   // (run only for a network with the full layout, when it fits).
   int slot_ran = 0;
-  double slot_wall = 0, slot_cpu = 0, slot_checksum = 0;
+  double slot_cpu = 0, slot_checksum = 0;
   char floor_skipped[200] = {0};  // why the floor did not run, if it did not
   int floor_alone = 0;            // the probe ran after the network was destroyed
 };
@@ -321,42 +321,47 @@ void forward_work(const BenchOptions &o, uint32_t model, uint32_t n, ForwardResu
     progress.clear();
     if (!beside) net.reset();
     FastTargets gen(n, kBenchK, kBenchSeed);
-    {
-      HugeBlock block(sizeof(double) * n);  // (on 2 MiB pages, as the network's arrays)
+    // One timed replay on `stride` doubles per neuron (on 2 MiB pages, as the network's
+    // arrays, freed on return); false when they cannot be allocated.
+    struct Replay {
+      double wall = 0, cpu = 0, checksum = 0;
+    };
+    auto replay = [&](uint32_t stride, Replay *out) {
+      const size_t count = (size_t)stride * n;
+      HugeBlock block(sizeof(double) * count);
       double *const u = static_cast<double *>(block.data());
-      if (!u) {
-        copy_text(r.floor_skipped, sizeof r.floor_skipped,
-                  "skipped: no memory for the floor's " + gib(8.0 * n) + " of states");
-      } else {
-        for (uint32_t i = 0; i < n; ++i) u[i] = (double)i / n;  // resident before the clock
-        double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
-        floor_replay(gen, u, n, 1, sources.data(), sources.size(), bench_weight());
-        r.floor_wall = monotonic_seconds() - w0;
-        r.floor_cpu = process_cpu_seconds() - c0;
-        r.floor_checksum = floor_sum(u, n);
-        w0 = monotonic_seconds(), c0 = process_cpu_seconds();
-        r.gen_checksum = floor_generate(gen, sources.data(), sources.size());
-        r.gen_wall = monotonic_seconds() - w0;
-        r.gen_cpu = process_cpu_seconds() - c0;
-        r.floor_engine_wall = seg.wall;
-        r.floor_engine_cpu = seg.cpu;
-        r.floor_spikes = seg.spikes;
-        r.floor_ran = 1;
-        r.floor_alone = !beside;
-      }
-    }  // (the doubles' pages go back before the records' are taken)
-    // The slot floor, for the full layout, where the records fit as the doubles did.
-    const double room = 0.9 * (beside ? avail : avail + (double)net_bytes);
-    if (r.floor_ran && full_layout && !(avail > 0 && slot_need > room)) {
-      HugeBlock records(2 * sizeof(double) * n);
-      double *const v = static_cast<double *>(records.data());
-      if (v) {
-        for (size_t i = 0; i < 2 * (size_t)n; ++i) v[i] = (double)i / n;
-        const double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
-        floor_replay(gen, v, n, 2, sources.data(), sources.size(), bench_weight());
-        r.slot_wall = monotonic_seconds() - w0;
-        r.slot_cpu = process_cpu_seconds() - c0;
-        r.slot_checksum = floor_sum(v, 2 * (size_t)n);
+      if (!u) return false;
+      for (size_t i = 0; i < count; ++i) u[i] = (double)i / n;  // resident before the clock
+      const double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
+      floor_replay(gen, u, n, stride, sources.data(), sources.size(), bench_weight());
+      out->wall = monotonic_seconds() - w0;
+      out->cpu = process_cpu_seconds() - c0;
+      out->checksum = floor_sum(u, count);
+      return true;
+    };
+    Replay doubles;
+    if (!replay(1, &doubles)) {
+      copy_text(r.floor_skipped, sizeof r.floor_skipped,
+                "skipped: no memory for the floor's " + gib(8.0 * n) + " of states");
+    } else {
+      r.floor_wall = doubles.wall;
+      r.floor_cpu = doubles.cpu;
+      r.floor_checksum = doubles.checksum;
+      const double w0 = monotonic_seconds(), c0 = process_cpu_seconds();
+      r.gen_checksum = floor_generate(gen, sources.data(), sources.size());
+      r.gen_wall = monotonic_seconds() - w0;
+      r.gen_cpu = process_cpu_seconds() - c0;
+      r.floor_engine_wall = seg.wall;
+      r.floor_engine_cpu = seg.cpu;
+      r.floor_spikes = seg.spikes;
+      r.floor_ran = 1;
+      r.floor_alone = !beside;
+      // The slot floor, for the full layout, where the records fit as the doubles did.
+      const double room = 0.9 * (beside ? avail : avail + (double)net_bytes);
+      Replay records;
+      if (full_layout && !(avail > 0 && slot_need > room) && replay(2, &records)) {
+        r.slot_cpu = records.cpu;
+        r.slot_checksum = records.checksum;
         r.slot_ran = 1;
       }
     }
