@@ -48,12 +48,14 @@ Limits:
 - No double backward: a backward pass that builds a graph (``create_graph=True``, e.g. for a
   gradient penalty) raises RuntimeError.
 - Each forward pass's graph keeps the parameter values it ran with (float64 copies; a kind
-  left None shares the network's) until a backward pass without ``retain_graph`` frees them,
-  as PyTorch frees saved tensors; a second backward pass through the same graph then raises
+  left None shares the network's), and the network, until a backward pass without
+  ``retain_graph`` frees them, as PyTorch frees saved tensors (a loss kept for logging then
+  keeps no network alive); a second backward pass through the same graph then raises
   as for any PyTorch function. A backward pass after ``net.close()`` raises StateError.
 """
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from typing import Any, List, Optional, Sequence, Tuple, Union
@@ -148,11 +150,11 @@ def _roll_back(net: Network, done: List[Tuple[Param, np.ndarray]]) -> None:
         pass
 
 
-def _rerun(ctx: Any, saved: Sequence[np.ndarray]) -> List[Tuple[Param, np.ndarray]]:
-    """Records the forward pass of ``ctx`` again, with its parameters of every kind: sets the
-    kinds that changed since, and returns them with the values they had before, for
-    :func:`_put_back` once the backward pass is done."""
-    spec: _Spec = ctx.spec
+def _rerun(ctx: Any, spec: _Spec,
+           saved: Sequence[np.ndarray]) -> List[Tuple[Param, np.ndarray]]:
+    """Records the forward pass of ``ctx`` (``spec``, with its network) again, with its
+    parameters of every kind: sets the kinds that changed since, and returns them with the
+    values they had before, for :func:`_put_back` once the backward pass is done."""
     net = spec.net
     values: List[Optional[np.ndarray]] = []
     before: List[Tuple[Param, np.ndarray]] = []
@@ -232,10 +234,10 @@ def _as_numpy(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
     return t.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy().copy()
 
 
-def _backward(ctx: Any, grad_times: torch.Tensor, more: Sequence[Any],
+def _backward(ctx: Any, spec: _Spec, grad_times: torch.Tensor, more: Sequence[Any],
               wanted: Sequence[bool]) -> Any:
-    """``sp_backward`` on the recording of this forward pass, and the gradients."""
-    spec: _Spec = ctx.spec
+    """``sp_backward`` on the recording of this forward pass (``spec``, with its network), and
+    the gradients."""
     net = spec.net
     g = grad_times.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
     if spec.first_spike_of is None:
@@ -279,7 +281,11 @@ class SpikeTimesFunction(torch.autograd.Function):
         # No tape when no gradient can be asked for (torch.no_grad, no parameter requiring
         # one): autograd then keeps no graph, so no backward pass can come.
         spike_t, spike_i, v_end = _simulate(spec, values, times_np, record=spec.record)
-        ctx.spec = spec
+        # The graph holds the network only through a saved tensor (as an attribute, which
+        # PyTorch keeps with the tensor), so that a backward pass without retain_graph lets it
+        # go with the saved values: a loss kept for logging then keeps no network alive.
+        ctx.spec = copy.copy(spec)
+        ctx.spec.net = None
         if spec.record:
             # Every kind's values as this pass ran with them, with the version that tells
             # whether the network still has them: a re-run for backward restores them all
@@ -297,7 +303,10 @@ class SpikeTimesFunction(torch.autograd.Function):
             # tensors are only read.)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-                ctx.save_for_backward(*[torch.from_numpy(value) for _, value in params_now])
+                holder = torch.empty(0)
+                holder.network = net
+                ctx.save_for_backward(*[torch.from_numpy(value) for _, value in params_now],
+                                      holder)
         ctx.input_times = times_np
         ctx.shapes = [None if p is None else (p.shape, p.dtype, p.device) for p in params]
         ctx.epoch = spec.net._epoch
@@ -343,8 +352,6 @@ class SpikeTimesFunction(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def _backward_once(ctx: Any, grad_times: torch.Tensor, *more: Any) -> Any:
-        spec: _Spec = ctx.spec
-        net = spec.net
         wanted = ctx.needs_input_grad[2:]
         if not any(wanted):
             return (None, None) + (None,) * len(wanted)
@@ -352,14 +359,16 @@ class SpikeTimesFunction(torch.autograd.Function):
         if not hasattr(ctx, "versions"):
             raise RuntimeError("sparseprop.torch: this forward pass recorded nothing for a "
                                "backward pass")
-        saved = ctx.saved_tensors  # (raises after a backward pass without retain_graph)
+        *saved, holder = ctx.saved_tensors  # (raises after a backward pass without retain_graph)
+        spec: _Spec = copy.copy(ctx.spec)
+        spec.net = net = holder.network
         if net._epoch != ctx.epoch or any(net._param_version(kind) != version
                                           for kind, version in zip(_KINDS, ctx.versions)):
             # The network was used since this forward pass (another forward, gradcheck's
             # perturbed runs, set_params, ...): record the same simulation again.
-            before = _rerun(ctx, [t.numpy() for t in saved])
+            before = _rerun(ctx, spec, [t.numpy() for t in saved])
         try:
-            grads = _backward(ctx, grad_times, more, wanted)
+            grads = _backward(ctx, spec, grad_times, more, wanted)
         except BaseException:
             _put_back(net, before, failed=True)
             raise

@@ -1,6 +1,8 @@
 # sparseprop.torch: torch.autograd.gradcheck of the spike-time Function, and its bookkeeping.
+import gc
 import math
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -459,15 +461,26 @@ def test_the_graph_frees_its_values_and_has_no_double_backward():
     net = make()
     w = torch.tensor(net.params("weights"), requires_grad=True)
     t = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
-    # The values this forward pass ran with are saved tensors of its graph.
-    assert len(t.grad_fn.saved_tensors) == 4
+    # The values this forward pass ran with are saved tensors of its graph, and so is the
+    # network (carried by the last one): the graph is the only thing holding it here.
+    assert len(t.grad_fn.saved_tensors) == 5
+    alive = weakref.ref(net)
+    del net
+    gc.collect()
+    assert alive() is not None
     t.sum().backward(retain_graph=True)
     g = w.grad.clone()
+    gc.collect()
+    assert alive() is not None
     t.sum().backward()  # (retained: a second pass works and adds the same gradient)
     torch.testing.assert_close(w.grad, 2 * g)
-    # Freed by the backward pass without retain_graph: a third raises, as in PyTorch.
+    # Freed by the backward pass without retain_graph, network included, though the output is
+    # kept (as a loss kept for logging): a third pass raises, as in PyTorch.
+    gc.collect()
+    assert alive() is None
     with pytest.raises(RuntimeError, match="second time|freed"):
         t.sum().backward()
+    net = make()
     # A backward pass that would build a graph of the gradients raises.
     t = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
     with pytest.raises(RuntimeError, match="no double backward"):
