@@ -27,7 +27,7 @@ status                    class                 also a
 from __future__ import annotations
 
 import re
-from typing import Dict, Type
+from typing import Dict, Sequence, Tuple, Type
 
 from . import _capi
 
@@ -146,25 +146,39 @@ _BINDING_NAMES = (
      lambda m: f"{m.group(1).capitalize()}.{m.group(2)}"))
 
 
-def in_binding_words(message: str) -> str:
+# A call's own renames: (pattern, replacement) pairs for re.sub, e.g. the C function's
+# parameter ``n`` that is the length of the method's ``times``.
+Renames = Sequence[Tuple[str, str]]
+
+
+def in_binding_words(message: str, renames: Renames = ()) -> str:
     """A library message in this binding's words: the C functions it names replaced by this
     binding's methods, ``model_params->v_spike`` by the keyword ``v_spike``, ``SP_PARAM_DRIVES``
-    by ``Param.DRIVES`` (and ``SP_MODEL_*``, ``SP_FRAME_*`` by ``Model.*``, ``Frame.*``). A file
+    by ``Param.DRIVES`` (and ``SP_MODEL_*``, ``SP_FRAME_*`` by ``Model.*``, ``Frame.*``), and
+    the C parameters a call names by its method's arguments (``renames``, applied first). A file
     path the message ends with (``...: '/the/path'``) is the caller's, kept as it is."""
     text, quote, path = message, "", ""
     if message.endswith("'") and ": '" in message:
         text, quote, path = message.partition(": '")
-    for c_name, name in _BINDING_NAMES:
+    for c_name, name in (*renames, *_BINDING_NAMES):
         text = re.sub(c_name, name, text)
     return text + quote + path
 
 
-def check(status: int) -> None:
-    """Raises the exception for a failed C call's status, with ``sp_last_error()``.
+def renamed(error: SparsePropError, renames: Renames) -> SparsePropError:
+    """``error`` (already in this binding's words) with ``renames`` applied to its message:
+    for a method that passes its own arguments to another one under other names."""
+    return error_for(error.status, in_binding_words(error.message, renames))
+
+
+def check(status: int, renames: Renames = ()) -> None:
+    """Raises the exception for a failed C call's status, with ``sp_last_error()`` in this
+    binding's words; ``renames``: the call's C parameter names that are not the method's
+    (see :func:`in_binding_words`).
 
     Must be called right after the call that returned ``status``, in the same thread: the
     library keeps the message per thread until its next call.
     """
     if status != _capi.SP_OK:
         message = _capi.lib.sp_last_error().decode("utf-8", "replace")
-        raise error_for(status, in_binding_words(message))
+        raise error_for(status, in_binding_words(message, renames))

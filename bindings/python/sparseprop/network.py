@@ -219,6 +219,10 @@ def _enum(cls: Any, name: str, value: Any) -> int:
     return _u32(name, value)
 
 
+# The C parameter-kind argument (`p`) is the methods' `kind`.
+_KIND_NAMES = ((r"^p = ", "kind = "),)
+
+
 def _param(kind: ParamLike) -> int:
     return _enum(Param, "kind", kind)
 
@@ -842,7 +846,8 @@ class Network:
             chs = _index_array("channels", channels, np.uint32)
             if chs.shape[0] != ts.shape[0]:
                 raise _fail(f"channels has {chs.shape[0]} entries but times has {ts.shape[0]}")
-        check(lib.sp_input_many(h, chs.ctypes.data, ts.ctypes.data, ts.shape[0]))
+        check(lib.sp_input_many(h, chs.ctypes.data, ts.ctypes.data, ts.shape[0]),
+              ((r"^n = ", "len(times) = "),))
 
     def run_until(self, t_end: float, watch: Union[int, ArrayLike],
                   max_spikes: Optional[int] = None) -> SampleSpikes:
@@ -895,7 +900,12 @@ class Network:
         out = _joined(chunks, lambda c: _join_sample(c, watched))
         if status != _capi.SP_OK:
             try:
-                check(status)
+                # (The library's buffer is this call's last chunk, and its count of spikes
+                # that chunk's: say the method's limit and total instead.)
+                check(status, ((r"^buf is full \(cap = \d+\)", f"max_spikes = {limit} reached"),
+                               (r"\bthe \d+ spikes are processed", f"the {total} spikes are "
+                                "processed (in this error's spikes)"),
+                               (r"\bbuf\b", "max_spikes"), (r"\bn_watch\b", "len(watch)")))
             except (CapacityError, NumericError) as e:
                 e.spikes = out  # type: ignore[attr-defined]
                 raise
@@ -932,7 +942,7 @@ class Network:
     def param_count(self, kind: ParamLike) -> int:
         """How many values a parameter kind has (1 for procedural or shared weights)."""
         out = c_size_t()
-        check(lib.sp_param_count(self._h(), _param(kind), byref(out)))
+        check(lib.sp_param_count(self._h(), _param(kind), byref(out)), _KIND_NAMES)
         return out.value
 
     def params(self, kind: ParamLike) -> np.ndarray:
@@ -940,7 +950,7 @@ class Network:
         ``"drives"``, ``"v0"``) as a new float64 array; changing it changes nothing."""
         p = _param(kind)
         out = np.empty(self.param_count(p), dtype=np.float64)
-        check(lib.sp_get_params(self._h(), p, out.ctypes.data, out.shape[0]))
+        check(lib.sp_get_params(self._h(), p, out.ctypes.data, out.shape[0]), _KIND_NAMES)
         return out
 
     def set_params(self, kind: ParamLike, values: ArrayLike) -> None:
@@ -950,7 +960,8 @@ class Network:
         p = _param(kind)
         a = _f64_array("values", values)
         self._params_changing(p)
-        check(lib.sp_set_params(self._changed(), p, a.ctypes.data, a.shape[0]))
+        check(lib.sp_set_params(self._changed(), p, a.ctypes.data, a.shape[0]),
+              (*_KIND_NAMES, (r"^len = ", "len(values) = ")))
 
     def _params_root(self) -> "Network":
         """The network whose parameters this one uses (its parent for a replica)."""
@@ -998,13 +1009,14 @@ class Network:
         v = None if dl_dv_end is None else _f64_array("dl_dv_end", dl_dv_end, self._n)
         check(lib.sp_backward(self._changed(recording_kept=True),
                               g.ctypes.data if g.size else None, g.shape[0],
-                              None if v is None else v.ctypes.data))
+                              None if v is None else v.ctypes.data),
+              ((r"\bn_spikes\b", "len(dl_dt)"),))
 
     def grads(self, kind: ParamLike) -> np.ndarray:
         """A copy of the accumulated gradient for ``kind`` (same layout as :meth:`params`)."""
         p = _param(kind)
         out = np.empty(self.param_count(p), dtype=np.float64)
-        check(lib.sp_get_grads(self._h(), p, out.ctypes.data, out.shape[0]))
+        check(lib.sp_get_grads(self._h(), p, out.ctypes.data, out.shape[0]), _KIND_NAMES)
         return out
 
     def zero_grads(self) -> None:
@@ -1039,7 +1051,8 @@ class Network:
         the two must share parameters (a replica and its parent, or two replicas of one)."""
         if not isinstance(other, Network):
             raise TypeError(f"other must be a Network, not {type(other).__name__}")
-        check(lib.sp_grads_accumulate(self._h(), other._h()))
+        check(lib.sp_grads_accumulate(self._h(), other._h()),
+              ((r"\bdst\b", "self"), (r"\bsrc\b", "other")))
 
     # -- saving and loading ---------------------------------------------------------------
 

@@ -65,7 +65,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
-from .errors import ArgumentError, UnsupportedError
+from .errors import ArgumentError, SparsePropError, UnsupportedError, renamed
 from .network import Network, Param, _f64_array, _float, _u64
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
@@ -123,7 +123,12 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
         if values[3] is not None:
             net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
         if times.size:
-            net.inputs(spec.channels, times)
+            try:
+                net.inputs(spec.channels, times)
+            except SparsePropError as e:  # (named as this function's arguments)
+                raise renamed(e, ((r"\bchannels\[", "input_channels["),
+                                  (r"\btimes\[", "input_times["),
+                                  (r"\blen\(times\)", "len(input_times)"))) from None
         if record:
             net.record(spec.max_spikes)
         if spec.stop_at is not None:

@@ -180,6 +180,35 @@ def test_messages_use_the_bindings_names():
         assert text in ei.value.message, ei.value.message
         for c_name in ("model_params", "SP_PARAM", "SP_MODEL", "SP_FRAME", "sp_"):
             assert c_name not in ei.value.message, ei.value.message
+    # The C functions' parameters are named as the methods' arguments.
+    net = Network(5, drive=1.1, n_inputs=1, input_k=1, input_weight=0.1, input_capacity=2)
+    net.record(30)
+    t, _ = net.run(0.05)
+    # (A watched neuron that never spikes, and max_spikes beyond the binding's first chunk of
+    # the spike buffer: the limit and the total, not the library's last chunk and its count.)
+    mixed = Network(50, drives=[0.5] + [5.0] * 49)
+    cases = [
+        (lambda: net.inputs([0, 0, 0], [0.1, 0.2, 0.3]), sp.CapacityError,
+         "len(times) = 3: the input queue has room for 2 more events"),
+        (lambda: net.set_params("drives", np.ones(4)), sp.ArgumentError,
+         "len(values) = 4: Param.DRIVES has 5 values"),
+        (lambda: net.set_params(9, np.ones(5)), sp.ArgumentError, "kind = 9: unknown"),
+        (lambda: net.params(9), sp.ArgumentError, "kind = 9: unknown"),
+        (lambda: net.accumulate_grads(net), sp.ArgumentError, "self and other are the same"),
+        (lambda: net.backward(np.ones(len(t) + 2)), sp.ArgumentError,
+         f"len(dl_dt) = {len(t) + 2}: {len(t)} spikes were recorded"),
+        (lambda: mixed.run_until(10.0, [], max_spikes=5), sp.ArgumentError, "len(watch) = 0: "),
+        (lambda: mixed.run_until(10.0, [0], max_spikes=5000), sp.CapacityError,
+         "max_spikes = 5000 reached and 1 watched neurons have not spiked yet: the 5000 spikes "
+         "are processed (in this error's spikes); call again, or pass a larger max_spikes"),
+    ]
+    for call, cls, text in cases:
+        with pytest.raises(cls) as ei:
+            call()
+        assert text in ei.value.message, ei.value.message
+        for c_name in (" n = ", "len = ", "p = ", "buf", "cap = ", "n_watch", "n_spikes",
+                       "dst", "src"):
+            assert c_name not in ei.value.message, ei.value.message
     # A file path is the caller's: kept as given, even where it reads like a C name.
     path = "/nonexistent-dir/sp_load/SP_MODEL_X/model_params->a/net[0].bin"
     with pytest.raises(sp.FileError) as ei:

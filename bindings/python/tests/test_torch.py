@@ -487,6 +487,19 @@ def test_the_graph_frees_its_values_and_has_no_double_backward():
         torch.autograd.grad(t.sum(), w, create_graph=True)
 
 
+def test_input_errors_name_the_functions_arguments():
+    # Network.inputs' channels and times are spike_times' input_channels and input_times.
+    drives = torch.full((3,), 1.2, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(sp.ArgumentError) as ei:
+        spt.spike_times(sp.Network(3, drive=1.2), 0.03, drives=drives, input_times=[0.01])
+    assert ei.value.message == "input_channels[0] = 0: must be less than n_inputs = 0"
+    net = sp.Network(3, drive=1.2, n_inputs=1, input_k=1, input_weight=0.1, input_capacity=2)
+    with pytest.raises(sp.CapacityError) as ei:
+        spt.spike_times(net, 0.03, drives=drives, input_times=[0.01, 0.02, 0.025])
+    assert ei.value.message.startswith("len(input_times) = 3: the input queue has room for 2 "), \
+        ei.value.message
+
+
 def test_parameter_arguments_are_checked():
     net = make()
     before = net.to_bytes()
