@@ -132,10 +132,13 @@ def error_for(status: int, message: str) -> SparsePropError:
     return cls(status, message)
 
 
-# The C names a library message may use, in this binding's words: the functions it tells the
-# caller to call, the model parameters' struct (whose fields are Network's keywords), and the
-# enum constants (this binding's Param, Model and Frame members).
+# The C names a library message may use, in this binding's words: two phrases naming C things
+# (a replica's handle, the header's sp_model), the functions it tells the caller to call, the
+# model parameters' struct (whose fields are Network's keywords), and the enum constants (this
+# binding's Param, Model and Frame members).
 _BINDING_NAMES = (
+    (r"\bnet is a replica\b", "this network is a replica"),
+    (r"\bsee sp_model in the header\b", "see Models in the library's README"),
     (r"\bsp_record\b", "Network.record"), (r"\bsp_backward\b", "Network.backward"),
     (r"\bsp_rewind\b", "Network.rewind"), (r"\bsp_set_params\b", "Network.set_params"),
     (r"\bsp_set_drive\b", "Network.set_drive"), (r"\bsp_zero_grads\b", "Network.zero_grads"),

@@ -195,6 +195,8 @@ def test_messages_use_the_bindings_names():
         (lambda: net.set_params(9, np.ones(5)), sp.ArgumentError, "kind = 9: unknown"),
         (lambda: net.params(9), sp.ArgumentError, "kind = 9: unknown"),
         (lambda: net.accumulate_grads(net), sp.ArgumentError, "self and other are the same"),
+        (lambda: Network(5, drive=1.1).replica().set_params("drives", np.ones(5)),
+         sp.UnsupportedError, "this network is a replica: "),
         (lambda: net.backward(np.ones(len(t) + 2)), sp.ArgumentError,
          f"len(dl_dt) = {len(t) + 2}: {len(t)} spikes were recorded"),
         (lambda: mixed.run_until(10.0, [], max_spikes=5), sp.ArgumentError, "len(watch) = 0: "),
@@ -207,7 +209,7 @@ def test_messages_use_the_bindings_names():
             call()
         assert text in ei.value.message, ei.value.message
         for c_name in (" n = ", "len = ", "p = ", "buf", "cap = ", "n_watch", "n_spikes",
-                       "dst", "src"):
+                       "dst", "src", "net "):
             assert c_name not in ei.value.message, ei.value.message
     # A file path is the caller's: kept as given, even where it reads like a C name.
     path = "/nonexistent-dir/sp_load/SP_MODEL_X/model_params->a/net[0].bin"

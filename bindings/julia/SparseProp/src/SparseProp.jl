@@ -147,10 +147,12 @@ function _channel_one_based(c::AbstractString)
 end
 
 # The C names a library message may use, in this binding's words (whole words only, in this
-# order): the functions it tells the caller to call, the model parameters' struct (whose fields
-# are Network's keywords), the enum constants (this binding's symbols), and indices counted
-# from 1.
-const _BINDING_NAMES = (r"\bsp_record\b" => "record!", r"\bsp_backward\b" => "backward!",
+# order): two phrases naming C things (a replica's handle, the header's sp_model), the functions
+# it tells the caller to call, the model parameters' struct (whose fields are Network's
+# keywords), the enum constants (this binding's symbols), and indices counted from 1.
+const _BINDING_NAMES = (r"\bnet is a replica\b" => "this network is a replica",
+                        r"\bsee sp_model in the header\b" => "see Models in the library's README",
+                        r"\bsp_record\b" => "record!", r"\bsp_backward\b" => "backward!",
                         r"\bsp_rewind\b" => "rewind!", r"\bsp_set_params\b" => "setparams!",
                         r"\bsp_set_drive\b" => "set_drive!",
                         r"\bsp_zero_grads\b" => "zero_grads!", r"\bsp_run\b" => "run!",
@@ -164,13 +166,15 @@ const _BINDING_NAMES = (r"\bsp_record\b" => "record!", r"\bsp_backward\b" => "ba
                             _channel_one_based)
 
 # A file path the message ends with (`...: '/the/path'`) is the caller's, kept as it is.
-function _in_binding_words(msg::String)
+# `renames`: the call's own, applied first: the C function's parameters that are not the
+# method's arguments (e.g. `r"^n = " => "length(times) = "`).
+function _in_binding_words(msg::String, renames = ())
     text, path = msg, ""
     at = endswith(msg, "'") ? findfirst(": '", msg) : nothing
     if at !== nothing
         text, path = msg[1:prevind(msg, first(at))], msg[first(at):end]
     end
-    for names in _BINDING_NAMES
+    for names in (renames..., _BINDING_NAMES...)
         text = replace(text, names)
     end
     return text * path
@@ -178,17 +182,17 @@ end
 
 # The message is thread-local in C. No yield point separates the failing ccall from this one, so
 # the task cannot have migrated to another thread in between.
-@noinline function _throw_status(rc::Cint, spikes = nothing)
+@noinline function _throw_status(rc::Cint, spikes = nothing, renames = ())
     p = sp_last_error()
-    msg = _in_binding_words(p == C_NULL ? "" : unsafe_string(p))
+    msg = _in_binding_words(p == C_NULL ? "" : unsafe_string(p), renames)
     for s in instances(SPStatus)
         Integer(s) == rc && throw(SparsePropError(s, msg, spikes))
     end
     error("libsparseprop returned unknown status $rc: $msg")
 end
 
-@inline function check(rc::Cint)
-    rc == 0 || _throw_status(rc)
+@inline function check(rc::Cint, renames = ())
+    rc == 0 || _throw_status(rc, nothing, renames)
     return nothing
 end
 
@@ -790,7 +794,7 @@ function input!(net::Network, channels::AbstractVector{<:Integer},
         throw(ArgumentError("channels must be valid 1-based indices"))
     ch = UInt32[c - 1 for c in channels]
     ts = Float64[t for t in times]
-    check(sp_input_many(net, ch, ts, length(ts)))
+    check(sp_input_many(net, ch, ts, length(ts)), (r"^n = " => "length(times) = ",))
     return net
 end
 
@@ -839,7 +843,14 @@ function run_until!(net::Network, t_end::Real, watch::AbstractVector{<:Integer};
             size = min(2 * size, 1 << 22)
             continue
         end
-        status == 0 || _throw_status(status, (times = times, neurons = neurons, flags = flags))
+        # (The library's buffer is this call's last chunk, and its count of spikes that
+        # chunk's: say the function's limit and total instead.)
+        status == 0 ||
+            _throw_status(status, (times = times, neurons = neurons, flags = flags),
+                          (r"^buf is full \(cap = \d+\)" => "max_spikes = $max_spikes reached",
+                           r"\bthe \d+ spikes are processed" =>
+                               "the $(length(times)) spikes are processed (in this error's spikes)",
+                           r"\bbuf\b" => "max_spikes", r"\bn_watch\b" => "length(watch)"))
         break
     end
     return (times = times, neurons = neurons, flags = flags, completed = now(net) < t_end)
@@ -1020,7 +1031,8 @@ function backward!(net::Network, dl_dt::AbstractVector{<:Real};
     g = _f64vec(dl_dt, length(dl_dt), "dl_dt")
     gv = dl_dv_end === nothing ? nothing : _f64vec(dl_dv_end, nneurons(net), "dl_dv_end")
     GC.@preserve g gv begin
-        check(sp_backward(net, pointer(g), length(g), _ptr(Cdouble, gv)))
+        check(sp_backward(net, pointer(g), length(g), _ptr(Cdouble, gv)),
+              (r"\bn_spikes\b" => "length(dl_dt)",))
     end
     return net
 end

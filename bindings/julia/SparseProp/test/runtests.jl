@@ -277,6 +277,27 @@ end
     let net = Network(n = 3, drive = 1.2, n_inputs = 2, input_k = 1, input_weight = 0.1)
         @test startswith(message_of(() -> input!(net, 3, 0.5)), "channel = 3: must be at most ")
     end
+    # The C function's parameters: the function's arguments.
+    @test startswith(message_of(() -> input!(net, [1, 1, 1], [0.1, 0.2, 0.3])),
+                     "length(times) = 3: the input queue has room for 2 more events")
+    @test SP._in_binding_words("n = 3: room (n_inputs = 1)", (r"^n = " => "length(times) = ",)) ==
+          "length(times) = 3: room (n_inputs = 1)"
+    let parent = Network(n = 3, drive = 1.2)
+        @test startswith(message_of(() -> setparams!(replica(parent), :drives, fill(1.3, 3))),
+                         "this network is a replica: ")
+        @test startswith(message_of(() -> run_until!(parent, 1.0, Int[])), "length(watch) = 0: ")
+        record!(parent, 100)
+        ts = first(run!(parent, 0.01))
+        @test message_of(() -> backward!(parent, ones(length(ts) + 1))) ==
+              "length(dl_dt) = $(length(ts) + 1): $(length(ts)) spikes were recorded"
+    end
+    let mixed = Network(n = 50, drives = [0.5; fill(5.0, 49)])
+        # (Beyond the binding's first chunk of the spike buffer: the limit and the total.)
+        @test message_of(() -> run_until!(mixed, 10.0, [1]; max_spikes = 5000)) ==
+              "max_spikes = 5000 reached and 1 watched neurons have not spiked yet: the 5000 " *
+              "spikes are processed (in this error's spikes); call again, or pass a larger " *
+              "max_spikes"
+    end
     input!(net, 1, 0.001)
     input!(net, 1, 0.002)
     @test status_of(() -> input!(net, 1, 0.003)) == SP.ERR_CAPACITY

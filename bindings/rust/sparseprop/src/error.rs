@@ -86,7 +86,8 @@ impl fmt::Display for Status {
 /// in this crate's words: the C functions it tells you to call given as this crate's methods
 /// (`Network::record` for `sp_record`, `Network::backward` for `sp_backward`), C fields and
 /// constants as this crate's (`v_spike` for `model_params->v_spike`, `Param::Drives` for
-/// `SP_PARAM_DRIVES`).
+/// `SP_PARAM_DRIVES`), the C function's parameters as the method's arguments (`times.len()`
+/// for `input_many`'s `n`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Error {
@@ -103,6 +104,12 @@ impl Error {
     /// The error for a failed call that returned `code`, with the thread's last message.
     /// Must be called right after the failing call, on the same thread.
     pub(crate) fn last(status: Status) -> Error {
+        Error::last_named(status, &[])
+    }
+
+    /// `last`, with the call's C parameters named as the method's arguments (`renames`: C
+    /// identifier, this crate's words; e.g. `("n", "times.len()")`).
+    pub(crate) fn last_named(status: Status, renames: &[(&str, &str)]) -> Error {
         // SAFETY: sp_last_error returns a NUL-terminated string valid until the next library
         // call in this thread; it is copied at once.
         let p = unsafe { sys::sp_last_error() };
@@ -111,7 +118,7 @@ impl Error {
         } else {
             unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
         };
-        Error { status, message: in_binding_words(message) }
+        Error { status, message: in_binding_words(message, renames) }
     }
 
     pub fn status(&self) -> Status {
@@ -152,6 +159,12 @@ const BINDING_NAMES: [(&str, &str); 10] = [
     ("sp_network_replica", "Network::replica"),
 ];
 
+/// Phrases of library messages that name C things by more than an identifier.
+const BINDING_PHRASES: [(&str, &str); 2] = [
+    ("net is a replica", "this network is a replica"),
+    ("see sp_model in the header", "see Models in the library's README"),
+];
+
 /// `SP_PARAM_INPUT_WEIGHTS` -> `Param::InputWeights`, likewise `SP_MODEL_*` and `SP_FRAME_*`.
 fn enum_constant(name: &str) -> Option<String> {
     let (ty, rest) = [("SP_PARAM_", "Param"), ("SP_MODEL_", "Model"), ("SP_FRAME_", "Frame")]
@@ -169,14 +182,21 @@ fn enum_constant(name: &str) -> Option<String> {
 /// A library message in this crate's words, identifier by identifier (whole words only): the
 /// C functions it names as this crate's methods, `model_params->v_spike` as the field
 /// `v_spike` (of [`EifParams`](crate::EifParams) or [`CustomModel`](crate::CustomModel)), and
-/// `SP_PARAM_DRIVES` as `Param::Drives` (likewise the models and frames). A file path the
-/// message ends with (`...: '/the/path'`) is the caller's, kept as it is.
-fn in_binding_words(message: String) -> String {
+/// `SP_PARAM_DRIVES` as `Param::Drives` (likewise the models and frames), and the C
+/// parameters a call's message names as its method's arguments (`renames`, looked up first). A
+/// file path the message ends with (`...: '/the/path'`) is the caller's, kept as it is.
+fn in_binding_words(message: String, renames: &[(&str, &str)]) -> String {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let (text, path) = match message.find(": '") {
         Some(at) if message.ends_with('\'') => message.split_at(at),
         _ => (message.as_str(), ""),
     };
+    let phrased;
+    let mut text = text;
+    if BINDING_PHRASES.iter().any(|(c, _)| text.contains(c)) {
+        phrased = BINDING_PHRASES.iter().fold(text.to_string(), |t, (c, ours)| t.replace(c, ours));
+        text = &phrased;
+    }
     let mut out = String::with_capacity(message.len());
     let mut rest = text;
     while let Some(start) = rest.find(is_word) {
@@ -184,7 +204,9 @@ fn in_binding_words(message: String) -> String {
         let word_len = rest[start..].find(|c| !is_word(c)).unwrap_or(rest.len() - start);
         let word = &rest[start..start + word_len];
         rest = &rest[start + word_len..];
-        if word == "model_params" {
+        if let Some((_, name)) = renames.iter().find(|(c_name, _)| *c_name == word) {
+            out.push_str(name);
+        } else if word == "model_params" {
             match rest.strip_prefix("->") {
                 Some(field) if field.starts_with(is_word) => rest = field, // the field follows
                 _ => out.push_str("the model parameters"),
@@ -225,20 +247,38 @@ mod tests {
                 "cannot open for reading (sp_load): '/d/sp_load/SP_MODEL_X/model_params->a'",
                 "cannot open for reading (Network::load): '/d/sp_load/SP_MODEL_X/model_params->a'",
             ),
+            ("net is a replica: x", "this network is a replica: x"),
+            (
+                "(it must be positive: see sp_model in the header)",
+                "(it must be positive: see Models in the library's README)",
+            ),
             ("", ""),
         ];
         for (c, rust) in cases {
-            assert_eq!(in_binding_words(c.to_string()), rust);
+            assert_eq!(in_binding_words(c.to_string(), &[]), rust);
         }
+        // A call's renames: whole words only, before the crate-wide names.
+        let renames = [("n", "times.len()"), ("sp_run", "x")];
+        assert_eq!(
+            in_binding_words("n = 3: room for 2 (n_inputs = 1, sp_run)".to_string(), &renames),
+            "times.len() = 3: room for 2 (n_inputs = 1, x)"
+        );
     }
 }
 
 /// Turns a raw status into a `Result`, collecting the message on failure.
 #[inline]
 pub(crate) fn check(code: sys::sp_status) -> Result<()> {
+    check_named(code, &[])
+}
+
+/// `check`, with the call's C parameters named as the method's arguments (see
+/// [`Error::last_named`]).
+#[inline]
+pub(crate) fn check_named(code: sys::sp_status, renames: &[(&str, &str)]) -> Result<()> {
     match Status::from_raw(code) {
         None => Ok(()),
-        Some(status) => Err(Error::last(status)),
+        Some(status) => Err(Error::last_named(status, renames)),
     }
 }
 

@@ -12,7 +12,7 @@ use sparseprop_sys as sys;
 
 use crate::alloc::{AllocHolder, Allocator};
 use crate::builder::Frame;
-use crate::error::{check, Error, ErrorWith, Result, Status};
+use crate::error::{check, check_named, Error, ErrorWith, Result, Status};
 
 /// One network spike: neuron `neuron` fired at time `t` (seconds). Laid out as `sp_spike`,
 /// so slices of it are handed to the library directly.
@@ -407,10 +407,11 @@ impl Network {
                 format!("channels has {} entries but times has {}", channels.len(), times.len()),
             ));
         }
-        check(
+        check_named(
             self.with(|net| unsafe {
                 sys::sp_input_many(net, channels.as_ptr(), times.as_ptr(), times.len())
             }),
+            &[("n", "times.len()")],
         )
     }
 
@@ -519,7 +520,7 @@ impl Network {
                         ),
                     ));
                 }
-                Some(other) => return Err(Error::last(other)),
+                Some(other) => return Err(Error::last_named(other, &[("n_watch", "watch.len()")])),
             }
         }
     }
@@ -533,7 +534,10 @@ impl Network {
 
     /// All voltages at `now()` into `out`, which must hold exactly `size()` values.
     pub fn voltages_into(&self, out: &mut [f64]) -> Result<()> {
-        check(self.with(|net| unsafe { sys::sp_voltages(net, out.as_mut_ptr(), out.len()) }))
+        check_named(
+            self.with(|net| unsafe { sys::sp_voltages(net, out.as_mut_ptr(), out.len()) }),
+            &[("n", "out.len()")],
+        )
     }
 
     /// All voltages at `now()`.
@@ -566,7 +570,10 @@ impl Network {
 
     /// The values of parameter array `p` into `out` (exactly `param_count(p)` values).
     pub fn params_into(&self, p: Param, out: &mut [f64]) -> Result<()> {
-        check(self.with(|net| unsafe { sys::sp_get_params(net, p.to_raw(), out.as_mut_ptr(), out.len()) }))
+        check_named(
+            self.with(|net| unsafe { sys::sp_get_params(net, p.to_raw(), out.as_mut_ptr(), out.len()) }),
+            &[("len", "out.len()")],
+        )
     }
 
     pub fn params(&self, p: Param) -> Result<Vec<f64>> {
@@ -580,14 +587,20 @@ impl Network {
     /// replicas, waits until no replica is in a call (see [`Replicas`]); a replica refuses
     /// (`Status::Unsupported`).
     pub fn set_params(&mut self, p: Param, values: &[f64]) -> Result<()> {
-        check(self.changing_params(|net| unsafe {
-            sys::sp_set_params(net, p.to_raw(), values.as_ptr(), values.len())
-        }))
+        check_named(
+            self.changing_params(|net| unsafe {
+                sys::sp_set_params(net, p.to_raw(), values.as_ptr(), values.len())
+            }),
+            &[("len", "values.len()")],
+        )
     }
 
     /// The accumulated gradient of parameter array `p` into `out`.
     pub fn grads_into(&self, p: Param, out: &mut [f64]) -> Result<()> {
-        check(self.with(|net| unsafe { sys::sp_get_grads(net, p.to_raw(), out.as_mut_ptr(), out.len()) }))
+        check_named(
+            self.with(|net| unsafe { sys::sp_get_grads(net, p.to_raw(), out.as_mut_ptr(), out.len()) }),
+            &[("len", "out.len()")],
+        )
     }
 
     pub fn grads(&self, p: Param) -> Result<Vec<f64>> {
@@ -611,7 +624,10 @@ impl Network {
             (Owner::Replica(family), _) | (_, Owner::Replica(family)) => Some(read_lock(family)),
             _ => None,
         };
-        check(unsafe { sys::sp_grads_accumulate(self.raw.as_ptr(), src.raw.as_ptr()) })
+        check_named(
+            unsafe { sys::sp_grads_accumulate(self.raw.as_ptr(), src.raw.as_ptr()) },
+            &[("dst", "self")],
+        )
     }
 
     /// Starts recording from `now()` for a backward pass, with room for `max_spikes` spikes
@@ -640,7 +656,10 @@ impl Network {
                 v.as_ptr()
             }
         };
-        check(unsafe { sys::sp_backward(net, dl_dt.as_ptr(), dl_dt.len(), end) })
+        check_named(
+            unsafe { sys::sp_backward(net, dl_dt.as_ptr(), dl_dt.len(), end) },
+            &[("n_spikes", "dl_dt.len()")],
+        )
     }
 
     // ---------------------------------------------------------------------------------
@@ -753,7 +772,10 @@ unsafe fn param_count(net: *mut sys::sp_network, p: Param) -> Result<usize> {
 /// `net` is a live handle, used under the rules of `Network::with`.
 unsafe fn save_into(net: *mut sys::sp_network, buf: &mut [u8]) -> Result<usize> {
     let mut len = 0usize;
-    check(unsafe { sys::sp_save(net, buf.as_mut_ptr().cast(), buf.len(), &mut len) })?;
+    check_named(
+        unsafe { sys::sp_save(net, buf.as_mut_ptr().cast(), buf.len(), &mut len) },
+        &[("cap", "buf.len()")],
+    )?;
     assert!(len <= buf.len(), "sp_save reported more bytes than the buffer holds");
     Ok(len)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::*;
 use sparseprop::{
-    sys, Allocator, EifParams, Error, Frame, Model, Network, NetworkBuilder, Status, Synapses, Weights,
+    sys, Allocator, EifParams, Error, Frame, Model, Network, NetworkBuilder, Param, Status, Synapses, Weights,
 };
 
 /// The message names `word` as a whole word (not just as a letter inside another word).
@@ -408,4 +408,42 @@ fn messages_name_the_crates_methods() {
             assert!(!e.message.contains(c_name), "{e}");
         }
     }
+}
+
+#[test]
+fn messages_name_the_methods_arguments() {
+    // The library names its C parameters (`n`, `len`, `n_spikes`, ...); each method's error
+    // names its own arguments instead.
+    let mut net = balanced(10).inputs(1, Synapses::procedural(1, 5, 0.1)).input_capacity(2).build().unwrap();
+    let cases = [
+        (err(net.voltages_into(&mut [0.0; 9])), "out.len() = 9: must equal the number of neurons 10"),
+        (err(net.params_into(Param::Drives, &mut [0.0; 9])), "out.len() = 9: Param::Drives has 10 values"),
+        (err(net.grads_into(Param::Drives, &mut [0.0; 9])), "out.len() = 9: Param::Drives has 10 values"),
+        (err(net.set_params(Param::Drives, &[1.2; 9])), "values.len() = 9: Param::Drives has 10 values"),
+        (
+            err(net.input_many(&[0, 0, 0], &[0.1, 0.2, 0.3])),
+            "times.len() = 3: the input queue has room for 2",
+        ),
+        (err(net.save_into(&mut [0u8; 10])), "buf.len() = 10: the saved network needs "),
+        (
+            err(net.run_until_spiked(1.0, &[], 100).map_err(|e| e.error)),
+            "watch.len() = 0: watch at least one",
+        ),
+    ];
+    for (e, text) in cases {
+        assert!(e.message.starts_with(text), "{e}");
+    }
+    net.record(1000).unwrap();
+    let spikes = net.run_until(0.01).unwrap();
+    let e = err(net.backward(&vec![1.0; spikes.len() + 1], None));
+    assert_eq!(
+        e.message,
+        format!("dl_dt.len() = {}: {} spikes were recorded", spikes.len() + 1, spikes.len())
+    );
+    let mut other = balanced(10).build().unwrap();
+    let e = err(net.accumulate_grads(&other));
+    assert!(e.message.starts_with("self and src do not share one parameter set"), "{e}");
+    let mut r = other.replica().unwrap();
+    let e = err(r.set_params(Param::Drives, &[1.2; 10]));
+    assert!(e.message.starts_with("this network is a replica: "), "{e}");
 }
