@@ -356,6 +356,13 @@ void change_drive(Network *net, uint32_t i, double drive) {
     lif_syn_change_drive(net, i, drive);
     return;
   }
+  // An event took it to threshold at now() and its spike is still to come (mark_due, core/
+  // run.cpp, flags it due and sets its refractory end to now): it has not reset, so it is not
+  // held. Its voltage, at or above threshold, is kept like any other (the header's sp_voltage
+  // and sp_set_drive), and it stays due. (Taken as held, a LIF state re-expressed as the reset
+  // read 0 until the spike: an outside client's check of the header. Read before the time
+  // frame's flag below, which a drive change sets.)
+  const bool taken = flagged_due(*net, i) && net->refr_end[i] == net->now;
   // (A stale key from the state the inputs left, before the state changes: see kSlotStale.)
   if (!net->compact && (net->neuron[i].flags & kSlotStale)) network_refresh_key(net, i);
   // (Its state is re-expressed below and its key set by the caller: see kSlotInexact.)
@@ -369,7 +376,7 @@ void change_drive(Network *net, uint32_t i, double drive) {
   // 32 ulps for an argument up to 32. The re-base scales the states by a factor computed
   // otherwise, so V taken after it could differ from the reading by 32 ulps of |I_old - V|: an
   // outside client's check of the header's bound, sp_set_drive; test_edge_cases.c.)
-  const bool held = net->now <= net->refr_end[i];
+  const bool held = !taken && net->now <= net->refr_end[i];
   const double v = held ? 0.0 : voltage_of<M>(net, i);
   // Drives never change while recording, so the tape needs no record of this re-base.
   network_rebase_near_now(net);

@@ -1313,6 +1313,74 @@ static void test_input_at_a_spike_time_reached_by_a_run(void **state) {
  * first (an outside tester's random driver, frames side by side). Through SP_PARAM_DRIVES
  * (every neuron) and sp_set_drive (neuron 2 alone: the others stay due at drive 100); the
  * state must load and continue alike. */
+/* A neuron a spike took over threshold, whose own spike at that instant is still to come,
+ * keeps the voltage the kick gave it across a drive change (the header: sp_voltage reports it,
+ * sp_set_drive keeps it up to rounding, and the neuron stays due). Neuron 0 (V0 = 0, I = 1.2)
+ * spikes at tau ln 6; neuron 1 (V0 = -0.5) then reads 1.2 - 1.7/6 + 0.9 after the kick of
+ * 0.9. A LIF drive change used to re-express its state as the reset: it read 0 (an outside
+ * client's check). Both frames, set_drive and set_params, with and without t_ref, drives that
+ * keep the phase frame or leave it; the spike stays at the same time, triggered, and a copy
+ * saved after the change continues the same. */
+static void test_kicked_over_threshold_keeps_its_voltage_across_a_drive_change(void **state) {
+  static const uint32_t frames[3] = {SP_FRAME_AUTO, SP_FRAME_PHASE, SP_FRAME_TIME};
+  static const double next_drives[4] = {1.3, 0.7, 1.8, 5.0};
+  const double t_spike = 0.01 * log(6.0), v_kicked = 1.2 - 1.7 / 6.0 + 0.9;
+  int f, nd, via, tr, checked = 0;
+  (void)state;
+  for (f = 0; f < 3; ++f)
+    for (nd = 0; nd < 4; ++nd)
+      for (via = 0; via < 2; ++via)
+        for (tr = 0; tr < 2; ++tr) {
+          static uint64_t row_ptr[3] = {0, 1, 1};
+          static uint32_t targets[1] = {1};
+          sp_network_desc d;
+          sp_network *net = NULL, *copy;
+          sp_spike sp, got, got_copy;
+          double v0[2] = {0.0, -0.5}, before, after, both[2];
+          sp_network_desc_init(&d, sizeof d);
+          d.model = SP_MODEL_LIF;
+          d.n = 2;
+          d.tau = 0.01;
+          d.drive = 1.2;
+          d.v0 = v0;
+          d.t_ref = tr ? 0.002 : 0.0;
+          d.recurrent.row_ptr = row_ptr;
+          d.recurrent.targets = targets;
+          d.recurrent.weight = 0.9;
+          d.frame = frames[f];
+          assert_int_equal(sp_network_create(&d, &net), SP_OK);
+          assert_int_equal(sp_step(net, &sp), SP_OK);
+          assert_int_equal(sp.neuron, 0);
+          assert_close(sp.t, t_spike, 1e-15);
+          assert_int_equal(sp_voltage(net, 1, &before), SP_OK);
+          assert_close(before, v_kicked, 1e-15);
+          if (via) {
+            both[0] = 1.2;
+            both[1] = next_drives[nd];
+            assert_int_equal(sp_set_params(net, SP_PARAM_DRIVES, both, 2), SP_OK);
+          } else {
+            assert_int_equal(sp_set_drive(net, 1, next_drives[nd]), SP_OK);
+          }
+          assert_int_equal(sp_voltage(net, 1, &after), SP_OK);
+          if (!(fabs(after - before) <= 0x1p-50 * fmax(fabs(before), next_drives[nd])))
+            fail_msg("frame %u, drive 1.2 -> %g (%s), t_ref %g: voltage %.17g, then %.17g",
+                     frames[f], next_drives[nd], via ? "set_params" : "set_drive", d.t_ref, before,
+                     after);
+          copy = saved_and_loaded(net, "due after a drive change");
+          assert_int_equal(sp_step(net, &got), SP_OK);
+          assert_int_equal(got.neuron, 1);
+          assert_true(got.t == sp.t);
+          assert_int_equal(got.flags, SP_SPIKE_TRIGGERED);
+          assert_int_equal(sp_step(copy, &got_copy), SP_OK);
+          assert_true(got_copy.t == got.t && got_copy.neuron == got.neuron &&
+                      got_copy.flags == got.flags);
+          sp_network_destroy(copy);
+          sp_network_destroy(net);
+          ++checked;
+        }
+  assert_int_equal(checked, 3 * 4 * 2 * 2);
+}
+
 static void test_due_neurons_keep_index_order_across_a_drive_change(void **state) {
   static const uint32_t frames[2] = {SP_FRAME_AUTO, SP_FRAME_TIME};
   int f, how;
@@ -1377,6 +1445,7 @@ int main(void) {
       cmocka_unit_test(test_syn_drive_exactly_one),
       cmocka_unit_test(test_qif_clock_across_a_tiny_drive),
       cmocka_unit_test(test_spike_at_now_kept_across_a_drive_change),
+      cmocka_unit_test(test_kicked_over_threshold_keeps_its_voltage_across_a_drive_change),
       cmocka_unit_test(test_input_at_a_spike_time_reached_by_a_run),
       cmocka_unit_test(test_due_neurons_keep_index_order_across_a_drive_change),
       cmocka_unit_test(test_custom_v0_below_the_clamp),
