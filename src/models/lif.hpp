@@ -46,6 +46,12 @@ struct Lif {
   static bool oscillatory(double drive) { return drive > 1.0; }
   // Free period from reset to threshold.
   static double period(double drive, double tau) { return tau * std::log(drive / (drive - 1.0)); }
+  // The same without the quotient's rounding, for messages: `period` reads 0 once I/(I-1)
+  // rounds to 1 (I above about 2^53), where this gives about tau/I. (The engine keeps `period`:
+  // seeded voltages and spike times are pinned to its rounding.)
+  static double period_precise(double drive, double tau) {
+    return tau * std::log1p(1.0 / (drive - 1.0));
+  }
   // Voltage after time s from reset without input.
   static double voltage_after(double s, double drive, double tau) {
     return drive * -std::expm1(-s / tau);

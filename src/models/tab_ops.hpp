@@ -78,9 +78,9 @@ struct Ops<Tabulated> {
       if (k < m && drives[k] == drive) continue;
       if (m == kMaxTables)
         return fail(SP_ERR_UNSUPPORTED,
-                    "drives: more than %u distinct drives (%s neurons have one phase table per "
-                    "drive)",
-                    kMaxTables, kName);
+                    "drives[%u] = %.17g: a distinct drive beyond the first %u (%s neurons have "
+                    "one phase table per drive, at most %u)",
+                    i, drive, kMaxTables, kName, kMaxTables);
       for (uint32_t j = m; j > k; --j) drives[j] = drives[j - 1];
       drives[k] = drive;
       ++m;

@@ -116,6 +116,7 @@ MUTATOR(m_eif_delta_t_0, eif_params(f); g_mp.delta_t = 0.0)
 MUTATOR(m_eif_delta_t_neg, eif_params(f); g_mp.delta_t = -0.1)
 MUTATOR(m_eif_v_t_inf, eif_params(f); g_mp.v_t = INFINITY)
 MUTATOR(m_eif_huge_drive, eif_params(f); f->d.drive = 1e16)
+MUTATOR(m_lif_drive_1e20, f->d.drive = 1e20)
 MUTATOR(m_eif_huge_delta_t, eif_params(f); f->d.drive = 1.2; g_mp.delta_t = 2.8e13)
 MUTATOR(m_eif_tiny_delta_t, eif_params(f); f->d.drive = 1.1; g_mp.delta_t = 1e-18)
 MUTATOR(m_eif_v_reset_40, eif_params(f); g_mp.v_reset = 40)
@@ -233,6 +234,10 @@ static const create_case create_cases[] = {
     {"model_params->v_t = inf", m_eif_v_t_inf, 0, SP_ERR_ARGUMENT, "v_t", NULL, "inf"},
     /* A period below 2^-30 tau (fuzz_create/eif-drive-1e16-memory-agrees): refused by
        sp_network_memory as by sp_network_create (checked in the loop). */
+    /* (The period shown is tau/I, not the 0 that log(I/(I-1)) reads once I/(I-1) rounds to 1:
+       an outside client's check.) */
+    {"LIF drive 1e20 (period below the time resolution)", m_lif_drive_1e20, 0, SP_ERR_NUMERIC,
+     "drive", "the free period (1e-22 s with tau = 0.01)", "1e+20"},
     {"EIF drive 1e16 (period below the time resolution)", m_eif_huge_drive, 0, SP_ERR_NUMERIC,
      "drive", "time resolution", "10000000000000000"},
     /* A reset so far above V_T that the period, about e^-(v_reset - V_T)/D_T, is below it: was
@@ -921,6 +926,46 @@ static void check_zero_weights(sp_network *net, sp_param p, const char *what) {
   assert_status(sp_get_grads(net, p, g, 1), SP_ERR_ARGUMENT);
 }
 
+/* More than 64 distinct EIF drives: the message names the first drive beyond them, its index
+   and value (drives 1.00, 1.01, ..., 1.64: the 65th distinct one is drives[64]), from
+   sp_network_create and sp_network_memory alike (an outside client's check of the header). */
+static void test_too_many_distinct_drives_named(void **state) {
+  enum { kN = 70 };
+  sp_network_desc d;
+  sp_model_params mp;
+  sp_network *net = (sp_network *)&d; /* (must come back NULL) */
+  double drives[kN];
+  char want[96];
+  size_t bytes = 0;
+  int i, call;
+  (void)state;
+  for (i = 0; i < kN; ++i) drives[i] = 1.0 + 0.01 * (i % 65);
+  memset(&mp, 0, sizeof mp);
+  mp.struct_size = (uint32_t)sizeof mp;
+  mp.v_reset = 0.0;
+  mp.v_spike = INFINITY;
+  mp.delta_t = 0.1;
+  mp.v_t = 1.0;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_EIF;
+  d.model_params = &mp;
+  d.n = kN;
+  d.drives = drives;
+  snprintf(want, sizeof want, "drives[64] = %.17g: a distinct drive beyond the first 64 ",
+           drives[64]);
+  for (call = 0; call < 2; ++call) {
+    sp_status s = call ? sp_network_memory(&d, &bytes) : sp_network_create(&d, &net);
+    assert_int_equal(s, SP_ERR_UNSUPPORTED);
+    if (strncmp(sp_last_error(), want, strlen(want)) != 0)
+      fail_msg("message \"%s\", want it to start \"%s\"", sp_last_error(), want);
+  }
+  assert_null(net);
+  /* 64 distinct drives are accepted. */
+  d.n = 64;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  sp_network_destroy(net);
+}
+
 static void test_empty_csr_with_weights_has_zero_weights(void **state) {
   int which;
   (void)state;
@@ -982,6 +1027,7 @@ int main(void) {
       cmocka_unit_test(test_training_rejections),
       cmocka_unit_test(test_load_rejections),
       cmocka_unit_test(test_empty_csr_with_weights_has_zero_weights),
+      cmocka_unit_test(test_too_many_distinct_drives_named),
   };
   return cmocka_run_group_tests_name("abi_rejections", tests, NULL, NULL);
 }
