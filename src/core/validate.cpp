@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <type_traits>
 
 #include "common/error.hpp"
 #include "core/network.hpp"
@@ -123,13 +122,11 @@ sp_status check_drive_of(double tau, double drive, const char *label) {
   } else {
     if (!O::oscillatory(drive)) return SP_OK;
     double period = O::closed_form_period(drive, tau);
-    double shown = period;
-    if constexpr (std::is_same_v<M, Lif>) shown = Lif::period_precise(drive, tau);
     if (!(period >= kMinPeriodOverTau * tau) || !finite(period))
       return fail(SP_ERR_NUMERIC,
                   "%s = %.17g: the free period (%g s with tau = %g) is %s; it must be finite and "
                   "at least 2^-30 tau",
-                  label, drive, shown, tau,
+                  label, drive, period, tau,
                   finite(period) ? "below the time resolution" : "not finite");
     return SP_OK;
   }

@@ -46,9 +46,9 @@ struct Lif {
   static bool oscillatory(double drive) { return drive > 1.0; }
   // Free period from reset to threshold.
   static double period(double drive, double tau) { return tau * std::log(drive / (drive - 1.0)); }
-  // The same without the quotient's rounding, for messages: `period` reads 0 once I/(I-1)
-  // rounds to 1 (I above about 2^53), where this gives about tau/I. (The engine keeps `period`:
-  // seeded voltages and spike times are pinned to its rounding.)
+  // The same without the quotient's rounding, for the creation check and its message: `period`
+  // reads 0 once I/(I-1) rounds to 1 (I above about 2^53), where this gives about tau/I. (The
+  // engine keeps `period`: seeded voltages and spike times are pinned to its rounding.)
   static double period_precise(double drive, double tau) {
     return tau * std::log1p(1.0 / (drive - 1.0));
   }

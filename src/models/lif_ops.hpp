@@ -40,7 +40,10 @@ struct Ops<Lif> {
     return SP_OK;
   }
   static sp_status check_drive_available(const Network &, double, const char *) { return SP_OK; }
-  static double closed_form_period(double drive, double tau) { return Lif::period(drive, tau); }
+  // (The creation check's, whose message shows it: without the rounding of I/(I-1).)
+  static double closed_form_period(double drive, double tau) {
+    return Lif::period_precise(drive, tau);
+  }
   static double period(const Network &net, double drive) { return Lif::period(drive, net.tau); }
   // Seeded initial voltage at a fraction frac of the free period (0 if not oscillatory).
   static double seeded_voltage(const Network &net, double drive, double frac) {

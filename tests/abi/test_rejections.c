@@ -931,8 +931,8 @@ static void check_zero_weights(sp_network *net, sp_param p, const char *what) {
    sp_network_create and sp_network_memory alike (an outside client's check of the header). */
 static void test_too_many_distinct_drives_named(void **state) {
   enum { kN = 70 };
+  fixture f;
   sp_network_desc d;
-  sp_model_params mp;
   sp_network *net = (sp_network *)&d; /* (must come back NULL) */
   double drives[kN];
   char want[96];
@@ -940,15 +940,11 @@ static void test_too_many_distinct_drives_named(void **state) {
   int i, call;
   (void)state;
   for (i = 0; i < kN; ++i) drives[i] = 1.0 + 0.01 * (i % 65);
-  memset(&mp, 0, sizeof mp);
-  mp.struct_size = (uint32_t)sizeof mp;
-  mp.v_reset = 0.0;
-  mp.v_spike = INFINITY;
-  mp.delta_t = 0.1;
-  mp.v_t = 1.0;
+  fixture_init(&f, SP_MODEL_LIF);
+  eif_params(&f); /* (the fixture's EIF parameters, for a description of its own) */
   sp_network_desc_init(&d, sizeof d);
   d.model = SP_MODEL_EIF;
-  d.model_params = &mp;
+  d.model_params = f.d.model_params;
   d.n = kN;
   d.drives = drives;
   snprintf(want, sizeof want, "drives[64] = %.17g: a distinct drive beyond the first 64 ",
