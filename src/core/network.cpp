@@ -495,6 +495,7 @@ sp_status create(const sp_network_desc *in, const ArrayFill *fill, Network **out
   net->n = d.n;
   net->tau = d.tau;
   net->t_ref = d.t_ref;
+  net->refr_factor = dd_exp(dd_quotient(d.t_ref, d.tau));
   net->tau_syn = d.tau_syn;
   if (d.tau_syn > 0.0) net->syn_shape = LifSyn::shape(d.tau, d.tau_syn);
   net->frame_request = d.frame;
@@ -605,6 +606,7 @@ sp_status network_replica(const Network *parent, Network **out) {
   net->n = parent->n;
   net->tau = parent->tau;
   net->t_ref = parent->t_ref;
+  net->refr_factor = parent->refr_factor;
   net->tau_syn = parent->tau_syn;
   net->syn_shape = parent->syn_shape;
   net->init_seed = parent->init_seed;

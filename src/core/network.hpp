@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/double_double.hpp"
 #include "grad/tape.hpp"
 #include "models/lif_syn.hpp"
 #include "models/tabulated/kick_map.hpp"
@@ -103,6 +104,9 @@ struct Network {
   uint32_t n;
   double tau;
   double t_ref;
+  // exp(t_ref/tau) to better than 2^-96 (LIF resets, Ops<Lif>::after_refractory): derived from tau
+  // and t_ref at creation, not saved.
+  DoubleDouble refr_factor;
   uint32_t frame_request;  // sp_frame as asked for
   uint32_t frame;          // SP_FRAME_PHASE or SP_FRAME_TIME, as running
   double *v0;              // n initial voltages (seeded phases resolved at creation)

@@ -57,9 +57,12 @@ struct Ops<Lif> {
 
   // Clock value E = exp((t - t0)/tau).
   static double clock(const Network &net, double t) { return std::exp((t - net.t0) / net.tau); }
-  // The clock t_ref later (the reset takes effect at the end of the refractory period).
+  // The clock t_ref later (the reset takes effect at the end of the refractory period): e
+  // times exp(t_ref/tau), rounded once. (With the factor rounded to a double, its one rounding
+  // recurred at every spike, all one way: an outside review measured 220 times the spike-time
+  // bound after 2 x 10^5 spikes at I = 10^4, t_ref = 10^-4 tau.)
   static double after_refractory(const Network &net, double e) {
-    return net.t_ref > 0 ? e * std::exp(net.t_ref / net.tau) : e;
+    return net.t_ref > 0 ? std::fma(e, net.refr_factor.hi, e * net.refr_factor.lo) : e;
   }
   static double phase_key(double u) { return u; }
   static double phase_clock(const Network &net, double key) { return key / (net.drive[0] - 1.0); }

@@ -1,6 +1,6 @@
 /* Spike-time precision over long runs: uncoupled LIF and QIF neurons in both frames, every
  * spike compared with its closed form in long double; prints the largest error in ulps of the
- * spike time. Usage: bench_precision [SPIKES per configuration, default 1e9] [CONFIG index, 0-5;
+ * spike time. Usage: bench_precision [SPIKES per configuration, default 1e9] [CONFIG index, 0-7;
  * default all]. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
