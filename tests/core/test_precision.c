@@ -60,6 +60,7 @@ static void test_fast_neurons_with_a_refractory_period(void **state) {
   (void)state;
   check(6, spikes(600000));
   check(7, spikes(600000));
+  check(8, spikes(600000));
 }
 
 int main(void) {
