@@ -55,7 +55,9 @@ class Backward {
         case TapeKind::Triggered: {
           double passed_on = ev.dl_dt;
           ev.dl_dt = 0;  // (as recorded again: a failed pass can be repeated)
+          skip_end_dt_ = end_dl_dv_ != nullptr && ev.t == net_.now;
           spike_event(ev, dl_dt[--spike] + passed_on, t0);
+          skip_end_dt_ = false;
           break;
         }
       }
@@ -69,7 +71,8 @@ class Backward {
   void seed_end(const double *dl_dv, double t0) {
     const uint64_t end = tape_.end_spike(net_.now);
     if (end < tape_.n_events) mark_reset_at_end();
-    double rate = 0.0;  // sum_i dL/dV_i dV_i/dt at the final states
+    if (end < tape_.n_events) end_dl_dv_ = dl_dv;
+    double rate = 0.0;  // sum_i dL/dV_i dV_i/dt at the final states (end_seeded: below)
     for (uint32_t i = 0; i < net_.n; ++i) {
       if (std::isnan(lambda_[i])) {  // (mark_reset_at_end's mark)
         lambda_[i] = 0.0;
@@ -84,12 +87,59 @@ class Backward {
         lost_at_end_ = true;
       }
       tape_.grad_drive[i] += dl_dv[i] * p.dI;
-      rate += dl_dv[i] * D::voltage_rate(net_, x, net_.drive[i], net_.now, t0);
+      if (!end_seeded(i)) rate += dl_dv[i] * D::voltage_rate(net_, x, net_.drive[i], net_.now, t0);
     }
+    if (end_dl_dv_) rate += end_rate_before_kicks(dl_dv, t0);
     // When the recording ended at a spike, now() is that spike's time: L also depends on it
     // through the voltages' drift, dL/dt_s += sum_i dL/dV_i dV_i/dt (the states' own dependence
     // on t_s, its reset and its deliveries, is the spike's ordinary backward step).
     if (end < tape_.n_events) tape_.events[end].dl_dt += rate;
+  }
+
+  // Whether neuron i's dL/dV at now() is seeded while now() moves with the last spike and it does
+  // not spike at now(): not held at reset, not reset at now(); flagged due but unspiked counts (its
+  // due flag set its refractory end to now()). The end instant's spikes may kick such a neuron, and
+  // V_i(now) = V_i before them + their weights: its drift through the end time is that before the
+  // kicks, G(V_i)/tau for EIF. Taken as the drift after them plus the kicks' time partials, it was
+  // the difference of two terms of size G(V_i after)/tau, lost for a kick far up the upswing (an
+  // outside check: EIF, a kick to V = 4.5, 27% off; to v_spike = 5, the ending spike's gradient 0).
+  // So the kicks' time partials to these neurons are left out (skip_end_dt_) and the drift is
+  // end_rate_before_kicks'.
+  bool end_seeded(uint32_t i) const {
+    if (end_dl_dv_ == nullptr || end_dl_dv_[i] == 0.0) return false;
+    const double r = net_.refr_end[i];
+    return r < net_.now || (r == net_.now && flagged_due(net_, i));
+  }
+
+  // sum_i dL/dV_i dV_i/dt over the end_seeded neurons, each at its state before the end
+  // instant's first spike kicked it (the pre-state the tape recorded for that kick; the final
+  // state for a neuron none kicked). lambda_ holds those states meanwhile (NaN: none), and the
+  // seeded adjoints are set again afterwards.
+  double end_rate_before_kicks(const double *dl_dv, double t0) {
+    for (uint32_t i = 0; i < net_.n; ++i)
+      if (end_seeded(i)) lambda_[i] = NAN;
+    for (uint64_t e = tape_.n_events; e-- > 0;) {  // (the last kick first: the first one stays)
+      const TapeEvent &ev = tape_.events[e];
+      const TapeKind kind = static_cast<TapeKind>(ev.kind);
+      if (kind == TapeKind::Rebase) continue;
+      if (ev.t != net_.now) break;
+      if (kind == TapeKind::Input) continue;
+      Row row = synapse_row(net_.recurrent, ev.who, net_.n, net_.scratch);
+      for (uint32_t s = row.count; s-- > 0;) {
+        const double pre = tape_.pre[ev.first + s];
+        const uint32_t i = row.targets[s];
+        if (!std::isnan(pre) && end_seeded(i)) lambda_[i] = pre;
+      }
+    }
+    double rate = 0.0;
+    for (uint32_t i = 0; i < net_.n; ++i) {
+      if (!end_seeded(i)) continue;
+      const double drive = net_.drive[i], x = net_.neuron[i].state;
+      const double before = std::isnan(lambda_[i]) ? x : lambda_[i];
+      rate += dl_dv[i] * D::voltage_rate(net_, before, drive, net_.now, t0);
+      lambda_[i] = dl_dv[i] * D::voltage_of_state(net_, x, drive, net_.now, t0).dv;
+    }
+    return rate;
   }
 
   // When now() moves with the last spike, a neuron that spiked at now() (that spike, and the
@@ -158,7 +208,7 @@ class Backward {
   // Reverses delivery s of a row (target adjoint lam, partials p).
   void reverse_delivery(RowSums &sums, const Row &row, uint32_t s, double lam,
                         const InputPartials &p, double *grad_w) {
-    sums.dt += lam * p.dt;
+    if (!(skip_end_dt_ && end_seeded(row.targets[s]))) sums.dt += lam * p.dt;
     if (row.weights)
       grad_w[row.first + s] += lam * p.dw;
     else
@@ -237,6 +287,9 @@ class Backward {
   uint32_t lost_neuron_ = UINT32_MAX;
   double lost_spike_ = NAN;
   bool lost_at_end_ = false;
+  // dl_dv_end while now() moves with the last spike (end_seeded), else nullptr.
+  const double *end_dl_dv_ = nullptr;
+  bool skip_end_dt_ = false;  // reversing a spike at the end instant (end_seeded)
 };
 
 }  // namespace
