@@ -492,9 +492,14 @@ typedef struct sp_network_desc {
                                  9.9999999999999991e-05 and is refused; tau_syn = 1e-4
                                  with tau = 1 is accepted), less than 2^-12 from 1 but not
                                  1 (SP_ERR_NUMERIC: the two exponentials cancel; near that
-                                 edge the error an input leaves in the time from it to the
-                                 next spike is about 1e-15 / |tau_syn/tau - 1| relative,
-                                 4e-12 just inside 1 - 2^-12), t_ref above 480
+                                 edge an input of weight w leaves an error of about
+                                 1e-16 |w| / |tau_syn/tau - 1| in V, so in the next spike
+                                 time up to about 1e-16 tau / |tau_syn/tau - 1|, 4.5e-13 tau
+                                 just inside 1 +- 2^-12, reached where the input's own current
+                                 carries V over threshold: relative to the time from the
+                                 input to the spike that is large for a large w, 2.7e-7 at
+                                 w = 1e6; for weights of order 1, about
+                                 1e-15 / |tau_syn/tau - 1|), t_ref above 480
                                  times the faster time constant, a forced phase frame
                                  (SP_ERR_UNSUPPORTED), any
                                  weight or drive above 1e6 in magnitude (SP_ERR_NUMERIC, also
@@ -1044,8 +1049,13 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * v_spike = 5; an EIF or custom neuron at its blow-up at now(), V = +inf, has no dV: a
  * non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it). Adds the gradients of L to the
  * accumulated gradients (sp_get_grads) and ends the recording.
- * Gradients are exact for the recorded spike order. Where a spike and an input fall at the
- * same instant, the spike time has a kink in the parameters: the gradient is the one-sided
+ * Gradients are exact for the recorded spike order, to the rounding of their terms. One case
+ * where large terms cancel (an outside check against closed forms, not fixed): QIF's drive
+ * gradient of the time to a spike from a state set far above sqrt(I) (at the recording's start
+ * or by an input) is a difference of two terms of about T/(2I), T the time left, so good to
+ * about 2^-52 T/I absolute (3e-5 relative at I = 1e-6 from V = 7; at V/sqrt(I) = 1e8 not even
+ * its sign). Where a spike and an input fall at the same instant, the spike time has a kink
+ * in the parameters: the gradient is the one-sided
  * derivative in the direction that keeps the recorded order (the input, delivered first, stays
  * before the spike); central finite differences straddle the kink and disagree with it.
  * So for an input at a QIF, EIF or custom neuron's own spike instant at V = +inf, which it
