@@ -18,14 +18,18 @@
 namespace sp {
 
 // Whether this version runs the model (validate() refuses the others before anything is built).
+// The number is unchecked (a description's or a file's), so it is compared as a number: the
+// enumeration has no fixed underlying type, and converting a value outside its range (0-7 for
+// enumerators up to 4) to it is undefined (C++17 [expr.static.cast]/10; an outside maintainer's
+// reading). with_model's switch, over the enumeration, is where -Wswitch names a new model.
 inline bool model_runs(uint32_t model) {
-  switch (static_cast<sp_model_code>(model)) {
+  switch (model) {
     case SP_MODEL_LIF:
     case SP_MODEL_QIF:
     case SP_MODEL_EIF:
     case SP_MODEL_CUSTOM: return true;
+    default: return false;  // (not an sp_model value)
   }
-  return false;  // (not an sp_model value)
 }
 
 // f(M{}) for the model numbered `model`, which must be one model_runs() accepts (every network
