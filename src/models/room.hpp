@@ -1,8 +1,9 @@
 // What a neuron model's room provides to the engine, and the helpers every room shares. A model
 // M is a struct of its mathematics (models/<name>.hpp) plus two specialisations: Ops<M>, its glue
 // to the network (models/<name>_ops.hpp), and Deriv<M>, its partial derivatives for the backward
-// pass (models/<name>_deriv.hpp). src/ARCHITECTURE.md ("Adding a neuron model") lists every
-// member; the event loop, the voltage readers, the backward pass and save/load use only those.
+// pass (models/<name>_deriv.hpp). src/ARCHITECTURE.md ("Adding a neuron model") lists the
+// members every room has; the event loop, the voltage readers, the backward pass and save/load
+// use only those (a missing one is a compile error at its first use).
 #pragma once
 #include <cmath>
 #include <cstdint>

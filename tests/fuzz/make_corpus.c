@@ -2,6 +2,9 @@
  * tests/io/golden) from real networks of every variant, through the public API only.
  *
  *   make_corpus CORPUS_DIR            writes CORPUS_DIR/fuzz_load, fuzz_create, fuzz_api
+ *                                     (made if missing; into tests/fuzz/corpus it rewrites
+ *                                     the existing seeds too: write into a scratch directory
+ *                                     and copy in only the new ones, as for golden files)
  *   make_corpus --golden GOLDEN_DIR   writes GOLDEN_DIR/<variant>.spnet
  *   make_corpus --golden-v34 DIR      writes DIR/<variant>.spnet for golden_v34_variants
  *                                     (tests/io/golden-v34: format versions 3 and 4)
@@ -9,9 +12,11 @@
 #include "fuzz_seeds.h" /* first: it sets _POSIX_C_SOURCE */
 #include "fuzz_desc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../io/variants.h"
 
@@ -81,6 +86,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: make_corpus CORPUS_DIR | make_corpus --golden GOLDEN_DIR | "
                     "make_corpus --golden-v34 DIR\n");
     return 2;
+  }
+  if (!golden) {
+    static const char *const targets[] = {"fuzz_load", "fuzz_create", "fuzz_api"};
+    for (v = 0; v < 3; ++v) {
+      snprintf(sub, sizeof sub, "%s/%s", dir, targets[v]);
+      if (mkdir(sub, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "cannot make %s: %s\n", sub, strerror(errno));
+        return 1;
+      }
+    }
   }
   for (v = 0; v < GOLDEN_COUNT; ++v) {
     sp_network *net = NULL;

@@ -19,7 +19,8 @@
 #
 # FUZZ_BUILD=only configures and builds the targets and stops; FUZZ_BUILD=skip runs the targets
 # already built without calling ninja (CI runs targets side by side after one build: two ninja
-# runs in one build directory must not overlap).
+# runs in one build directory must not overlap). FUZZ_JOBS=J builds with ninja -j J (default:
+# ninja's, every core).
 #
 # FUZZ_SEED=S fixes libFuzzer's random seed (default: a new one each run) and FUZZ_RUNS=R
 # stops after R executions (default: only the time limit). A seeded run is reproducible: the
@@ -77,7 +78,7 @@ if [ "${FUZZ_BUILD:-}" != skip ]; then
       -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
       -Dc_args="$flags" -Dcpp_args="$flags"
   fi
-  for t in $targets; do ninja -C "$build" "tests/fuzz/$t"; done
+  for t in $targets; do ninja -C "$build" ${FUZZ_JOBS:+-j "$FUZZ_JOBS"} "tests/fuzz/$t"; done
 fi
 [ "${FUZZ_BUILD:-}" = only ] && exit 0
 

@@ -409,9 +409,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s [lif|qif|both]: no model \"%s\" here\n", argv[0], which);
     return 2;
   }
-  if (strcmp(which, "qif") != 0)
+  // (One equality test per model and "both", so that a model added to the list above runs
+  // alone under its own name.)
+  if (strcmp(which, "lif") == 0 || strcmp(which, "both") == 0)
     failed |= cmocka_run_group_tests_name("gradients_k100_lif", lif, NULL, NULL);
-  if (strcmp(which, "lif") != 0)
+  if (strcmp(which, "qif") == 0 || strcmp(which, "both") == 0)
     failed |= cmocka_run_group_tests_name("gradients_k100_qif", qif, NULL, NULL);
   return failed;
 }
