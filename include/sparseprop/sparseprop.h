@@ -111,8 +111,9 @@
  *     neuron to threshold: one that leaves V finite but huge makes it spike on its own (flags
  *     0), as soon after as V's blow-up takes, which may round to the input's time.
  *  3. A neuron that spiked at time t ignores every input arriving at times in
- *     [t, t + t_ref] (with t_ref = 0: the same instant only, self-synapses included), so
- *     cascades of simultaneous spikes always end. With t_ref > 0 its voltage is held at reset
+ *     [t, t + t_ref] (with t_ref = 0: the same instant only, self-synapses included; the end
+ *     is t + t_ref summed in double), so cascades of simultaneous spikes always end. With
+ *     t_ref > 0 its voltage is held at reset
  *     until t + t_ref. Current-based synapses (tau_syn > 0) are the exception: no input is
  *     ignored (see tau_syn).
  *  4. Results are deterministic: the same description and the same calls give bit-identical

@@ -1426,6 +1426,68 @@ static void test_due_neurons_keep_index_order_across_a_drive_change(void **state
     }
 }
 
+/* Event rule 3: a LIF neuron that spiked at t ignores inputs in [t, t + t_ref], the end being
+ * the double sum t + t_ref (the header). An input at that double is ignored even where the
+ * exact sum lies below it (the cases here are chosen so: t + t_ref rounded up), and one an ulp
+ * later is taken: V a little later is the free rise from 0 at the end, without or with the
+ * input's kick, in closed form. Both frames. (An outside client found the rule stated only for
+ * current-based synapses.) */
+static void test_input_at_the_double_refractory_end(void **state) {
+  const double tau = 1.0, drive = 1.5, w = 0.25, d = 0.01;
+  int frame, found = 0;
+  (void)state;
+  for (frame = 0; frame < 2; ++frame) {
+    int k;
+    for (k = 1; k < 200; ++k) {
+      const double t_ref = 0.1 + 0.01 * k;
+      static uint64_t row_ptr[2] = {0, 1};
+      static uint32_t targets[1] = {0};
+      double v0 = 0.9, v, r, b_part, err;
+      int later;
+      sp_network_desc desc;
+      sp_network *net = NULL;
+      sp_spike s;
+      sp_network_desc_init(&desc, sizeof desc);
+      desc.model = SP_MODEL_LIF;
+      desc.n = 1;
+      desc.tau = tau;
+      desc.t_ref = t_ref;
+      desc.drive = drive;
+      desc.v0 = &v0;
+      desc.n_inputs = 1;
+      desc.inputs.row_ptr = row_ptr;
+      desc.inputs.targets = targets;
+      desc.inputs.weight = w;
+      desc.frame = frame ? SP_FRAME_TIME : SP_FRAME_PHASE;
+      assert_int_equal(sp_network_create(&desc, &net), SP_OK);
+      assert_int_equal(sp_step(net, &s), SP_OK);
+      r = s.t + t_ref;
+      b_part = r - s.t;
+      err = (s.t - (r - b_part)) + (t_ref - b_part); /* exact sum - r (two-sum) */
+      sp_network_destroy(net);
+      if (!(err < 0)) continue; /* the double sum rounded down or was exact */
+      ++found;
+      for (later = 0; later < 2; ++later) {
+        const double at = later ? nextafter(r, INFINITY) : r;
+        double want = drive * (1 - exp(-(r + d - r) / tau));
+        assert_int_equal(sp_network_create(&desc, &net), SP_OK);
+        assert_int_equal(sp_step(net, &s), SP_OK);
+        assert_int_equal(sp_input(net, 0, at), SP_OK);
+        assert_int_equal(sp_run(net, r + d, NULL, 0, NULL), SP_OK);
+        assert_int_equal(sp_voltage(net, 0, &v), SP_OK);
+        if (later) want += w * exp(-(r + d - at) / tau);
+        if (!(fabs(v - want) <= 1e-12))
+          fail_msg("frame %d, t_ref %g: an input at %s the end (%.17g) leaves V = %.17g a little "
+                   "later, want %.17g",
+                   frame, t_ref, later ? "an ulp after" : "exactly", r, v, want);
+        sp_network_destroy(net);
+      }
+      break;
+    }
+  }
+  assert_int_equal(found, 2); /* one rounded-up case per frame */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_change_after_long_silence),
@@ -1451,6 +1513,7 @@ int main(void) {
       cmocka_unit_test(test_custom_v0_below_the_clamp),
       cmocka_unit_test(test_constant_f_over_wide_ranges),
       cmocka_unit_test(test_triggered_neuron_reads_v_spike),
+      cmocka_unit_test(test_input_at_the_double_refractory_end),
   };
   return cmocka_run_group_tests_name("edge_cases", tests, NULL, NULL);
 }
