@@ -50,8 +50,12 @@ inline DoubleDouble dd_quotient(double x, double y) {
 // 0} where exp overflows a double. x = k ln 2 + r with |r| <= ln 2 / 2, then exp(r / 1024) - 1 by
 // its Taylor series (|r / 1024| < 3.4e-4: ten terms are far below 2^-106), squared ten times in the
 // form m -> 2m + m^2 (m = e - 1, which keeps the small part exact), and scaled by 2^k.
+// Any other argument gives a defined result too (a loaded file's t_ref and tau reach it before
+// the checks that refuse them: a fuzz_load finding): 0 below -746, NaN for NaN.
 inline DoubleDouble dd_exp(DoubleDouble x) {
+  if (std::isnan(x.hi)) return {x.hi, 0.0};
   if (!(x.hi <= 709.0)) return {INFINITY, 0.0};
+  if (!(x.hi >= -746.0)) return {0.0, 0.0};
   constexpr DoubleDouble kLn2 = {0x1.62e42fefa39efp-1, 0x1.abc9e3b39803fp-56};
   const double k = std::nearbyint(x.hi / kLn2.hi);
   const DoubleDouble k_ln2 = dd_mul({k, 0.0}, kLn2);

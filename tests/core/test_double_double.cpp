@@ -36,6 +36,7 @@ const Case kCases[] = {
     {10.0, 0.0, 0x1.5829dcf950560p+14, -0x1.83e055cfea4bbp-40},
     {100.25, 0.0, 0x1.8c39b9134bac4p+144, 0x1.56775ec333673p+88},
     {700.0, 0.0, 0x1.d945df4f8ec8ep+1009, 0x1.183392684a46ep+954},
+    {-1.0, 0.0, 0x1.78b56362cef38p-2, -0x1.ca8a4270fadf5p-57},
 };
 
 void test_exp_to_2_minus_96(void **) {
@@ -59,6 +60,20 @@ void test_exp_overflows_to_infinity(void **) {
   }
 }
 
+// Arguments the engine never asks for still give defined results: a loaded file's t_ref and
+// tau reach dd_exp before the checks that refuse them (a fuzz_load finding: a huge negative
+// quotient, whose k overflowed the int of ldexp under UBSan).
+void test_exp_of_any_argument(void **) {
+  for (double x : {-746.5, -800.0, -4.4e235, -double(INFINITY)}) {
+    const sp::DoubleDouble e = sp::dd_exp({x, 0.0});
+    assert_true(e.hi == 0.0 && e.lo == 0.0);
+  }
+  const sp::DoubleDouble e = sp::dd_exp({NAN, 0.0});
+  assert_true(std::isnan(e.hi));
+  const sp::DoubleDouble tiny = sp::dd_exp({-700.0, 0.0});  // (subnormal lo: hi alone checked)
+  assert_true(tiny.hi == 0x1.14f2b0fb9307fp-1010);
+}
+
 void test_quotient_remainder(void **) {
   const double args[][4] = {{1e-6, 0.01, 9.999999999999999e-05, 2.1534965650993334e-21},
                             {0.0037, 0.02, 0.185, 6.5572547391923305e-18},
@@ -78,6 +93,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exp_to_2_minus_96),
       cmocka_unit_test(test_exp_overflows_to_infinity),
+      cmocka_unit_test(test_exp_of_any_argument),
       cmocka_unit_test(test_quotient_remainder),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
