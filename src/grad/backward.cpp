@@ -71,7 +71,7 @@ class Backward {
   void seed_end(const double *dl_dv, double t0) {
     const uint64_t end = tape_.end_spike(net_.now);
     if (end < tape_.n_events) mark_reset_at_end();
-    if (end < tape_.n_events) end_dl_dv_ = dl_dv;
+    if (end < tape_.n_events && one_cascade_at_end(end)) end_dl_dv_ = dl_dv;
     double rate = 0.0;  // sum_i dL/dV_i dV_i/dt at the final states (end_seeded: below)
     for (uint32_t i = 0; i < net_.n; ++i) {
       if (std::isnan(lambda_[i])) {  // (mark_reset_at_end's mark)
@@ -109,6 +109,34 @@ class Backward {
     if (end_dl_dv_ == nullptr || end_dl_dv_[i] == 0.0) return false;
     const double r = net_.refr_end[i];
     return r < net_.now || (r == net_.now && flagged_due(net_, i));
+  }
+
+  // Whether every spike at the end instant belongs to the ending spike's cascade (the spikes
+  // whose times move with it, through the cause links). Spikes that reached threshold at that
+  // instant on their own move independently (an outside review: two identical neurons tied at
+  // the end), and each kick's time partial must then go to its own spiker: the end's drift is
+  // taken after the kicks, as before end_seeded (exact, only not protected from cancellation).
+  bool one_cascade_at_end(uint64_t end) const {
+    const uint64_t root = cascade_root(end);
+    for (uint64_t e = tape_.n_events; e-- > 0;) {
+      const TapeEvent &ev = tape_.events[e];
+      const TapeKind kind = static_cast<TapeKind>(ev.kind);
+      if (kind == TapeKind::Rebase || kind == TapeKind::Input) continue;
+      if (ev.t != net_.now) break;
+      if (cascade_root(e) != root) return false;
+    }
+    return true;
+  }
+  // The spike a triggered spike's time comes from (its cause's, through spikes), itself for a
+  // spike that reached threshold on its own or has no recorded cause, UINT64_MAX for an input
+  // (a fixed time).
+  uint64_t cascade_root(uint64_t e) const {
+    for (;;) {
+      const TapeEvent &ev = tape_.events[e];
+      if (static_cast<TapeKind>(ev.kind) != TapeKind::Triggered || ev.cause == UINT64_MAX) return e;
+      if (static_cast<TapeKind>(tape_.events[ev.cause].kind) == TapeKind::Input) return UINT64_MAX;
+      e = ev.cause;
+    }
   }
 
   // sum_i dL/dV_i dV_i/dt over the end_seeded neurons, each at its state before the end

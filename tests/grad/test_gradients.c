@@ -1393,6 +1393,55 @@ static void test_long_refractory_chain(void **state) {
     }
 }
 
+/* The same chain with a refractory period of 600 tau, whose resets the forward pass keeps
+ * pending (their clock beyond about e^600) and starts from the rounded end t + t_ref: the
+ * backward pass must take that end too, not the exact sum it takes for the other resets (an
+ * outside review: 2.4e-11 relative after 2000 spikes, against 9e-15). Time frame only: the
+ * phase frame refuses t_ref above 512 tau. */
+static void test_long_pending_refractory_chain(void **state) {
+  const double tau = 1.0, I = 1.5, v0 = 0.2, t_ref = 600.0;
+  const size_t k = 2000;
+  (void)state;
+  {
+    const double want_v0 = -tau / (I - v0);
+    const double want_I = tau * (1 / (I - v0) - 1 / (I - 1)) +
+                          (double)(k - 1) * tau * (1 / I - 1 / (I - 1));
+    double drive = I, v = v0, g_v0, g_I;
+    double *dl_dt = calloc(k, sizeof *dl_dt);
+    sp_spike *buf = malloc(k * sizeof *buf);
+    sp_network_desc d;
+    sp_network *net = NULL;
+    size_t n = 0;
+    assert_non_null(dl_dt);
+    assert_non_null(buf);
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 1;
+    d.tau = tau;
+    d.t_ref = t_ref;
+    d.drives = &drive;
+    d.v0 = &v;
+    d.frame = SP_FRAME_TIME;
+    assert_int_equal(sp_network_create(&d, &net), SP_OK);
+    assert_int_equal(sp_record(net, k), SP_OK);
+    assert_int_equal(sp_run(net, DBL_MAX, buf, k, &n), SP_OK);
+    assert_int_equal(n, k);
+    dl_dt[k - 1] = 1.0;
+    assert_int_equal(sp_backward(net, dl_dt, k, NULL), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g_v0, 1), SP_OK);
+    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, &g_I, 1), SP_OK);
+    print_message("# frame %u, t_ref = 600 tau, %zu spikes: dT/dv0 off by %.2g, dT/dI by %.2g\n",
+                  (unsigned)sp_network_frame(net), k, fabs(g_v0 / want_v0 - 1),
+                  fabs(g_I / want_I - 1));
+    if (!(fabs(g_v0 / want_v0 - 1) <= 1e-12 && fabs(g_I / want_I - 1) <= 1e-12))
+      fail_msg("frame %u: dT/dv0 = %.17g (closed form %.17g), dT/dI = %.17g (%.17g)",
+               (unsigned)sp_network_frame(net), g_v0, want_v0, g_I, want_I);
+    sp_network_destroy(net);
+    free(buf);
+    free(dl_dt);
+  }
+}
+
 /* A recording that ends at a spike (sp_run_until) whose synapse kicks another neuron far up
  * its upswing, with a loss on that neuron's voltage at the end: L = t_A + c V_B(end), where
  * V_B(end) = V_B(t_A-) + w (the header: "the voltage the input gave it"). The end moves with
@@ -1493,6 +1542,102 @@ static void test_end_voltage_after_a_high_kick(void **state) {
   }
 }
 
+/* Two identical LIF neurons reach threshold at one instant on their own, and the recording
+ * ends at the second of them; both kick a third neuron, whose end voltage is the loss. Their
+ * times move independently, so each kick's time partial belongs to its own spiker, and the
+ * gradient is the one-sided derivative that keeps the recorded order (neuron 0 first: I0 up, I1
+ * down). The end-instant treatment of test_end_voltage_after_a_high_kick, meant for one cascade,
+ * once charged both kicks to the ending spike (an outside review: dV2/dI0 0 and dV2/dI1 the sum
+ * of both, against the two one-sided values). Both frames; ended by sp_step and by
+ * sp_run_until. Against one-sided differences. */
+static double tied_end_voltage(double i0, double i1, uint32_t frame, int until) {
+  static uint64_t rows[4] = {0, 1, 2, 2};
+  static uint32_t targets[2] = {2, 2};
+  static double weights[2] = {0.1, 0.2};
+  double drives[3], v0[3] = {0.0, 0.0, -2.0}, v;
+  sp_network_desc d;
+  sp_network *net = NULL;
+  sp_spike s[2];
+  size_t n = 0;
+  uint32_t watch[2] = {0, 1};
+  drives[0] = i0;
+  drives[1] = i1;
+  drives[2] = 1.5; /* (all equal: the phase frame under SP_FRAME_AUTO; from -2 it spikes last) */
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 3;
+  d.tau = 1.0;
+  d.drives = drives;
+  d.v0 = v0;
+  d.frame = frame;
+  d.recurrent.row_ptr = rows;
+  d.recurrent.targets = targets;
+  d.recurrent.weights = weights;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  if (until) {
+    assert_int_equal(sp_run_until(net, 10.0, watch, 2, s, 2, &n), SP_OK);
+  } else {
+    assert_int_equal(sp_step(net, &s[0]), SP_OK);
+    assert_int_equal(sp_step(net, &s[1]), SP_OK);
+  }
+  assert_true(s[0].neuron == 0 && s[1].neuron == 1);
+  assert_int_equal(sp_voltage(net, 2, &v), SP_OK);
+  sp_network_destroy(net);
+  return v;
+}
+
+static void test_two_independent_spikes_tied_at_the_end(void **state) {
+  const double I = 1.5, h = 1e-7;
+  int f, until;
+  (void)state;
+  for (f = 0; f < 2; ++f)
+    for (until = 0; until < 2; ++until) {
+      const uint32_t frame = f ? SP_FRAME_TIME : SP_FRAME_AUTO;
+      static uint64_t rows[4] = {0, 1, 2, 2};
+      static uint32_t targets[2] = {2, 2};
+      static double weights[2] = {0.1, 0.2};
+      double drives[3] = {I, I, I}, v0[3] = {0.0, 0.0, -2.0}, g[3], dl_dt[2] = {0, 0},
+             dl_dv[3] = {0, 0, 1};
+      const double base = tied_end_voltage(I, I, frame, until);
+      const double want0 = (tied_end_voltage(I + h, I, frame, until) - base) / h;
+      const double want1 = (base - tied_end_voltage(I, I - h, frame, until)) / h;
+      uint32_t watch[2] = {0, 1};
+      sp_network_desc d;
+      sp_network *net = NULL;
+      sp_spike s[2];
+      size_t n = 0;
+      sp_network_desc_init(&d, sizeof d);
+      d.model = SP_MODEL_LIF;
+      d.n = 3;
+      d.tau = 1.0;
+      d.drives = drives;
+      d.v0 = v0;
+      d.frame = frame;
+      d.recurrent.row_ptr = rows;
+      d.recurrent.targets = targets;
+      d.recurrent.weights = weights;
+      assert_int_equal(sp_network_create(&d, &net), SP_OK);
+      assert_int_equal(sp_record(net, 4), SP_OK);
+      if (until) {
+        assert_int_equal(sp_run_until(net, 10.0, watch, 2, s, 2, &n), SP_OK);
+      } else {
+        assert_int_equal(sp_step(net, &s[0]), SP_OK);
+        assert_int_equal(sp_step(net, &s[1]), SP_OK);
+        n = 2;
+      }
+      assert_true(n == 2 && s[0].t == s[1].t); /* tied */
+      assert_int_equal(sp_backward(net, dl_dt, 2, dl_dv), SP_OK);
+      assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g, 3), SP_OK);
+      print_message("# frame %u, %s: dV2/dI0 %.9g (one-sided %.9g), dV2/dI1 %.9g (%.9g)\n",
+                    (unsigned)sp_network_frame(net), until ? "sp_run_until" : "sp_step", g[0],
+                    want0, g[1], want1);
+      if (!(fabs(g[0] - want0) <= 1e-5 && fabs(g[1] - want1) <= 1e-5))
+        fail_msg("frame %u: dV2/dI0 = %.17g, dV2/dI1 = %.17g; one-sided differences %.17g, %.17g",
+                 (unsigned)sp_network_frame(net), g[0], g[1], want0, want1);
+      sp_network_destroy(net);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_finite_differences),
@@ -1510,7 +1655,9 @@ int main(void) {
       cmocka_unit_test(test_backward_rejections),
       cmocka_unit_test(test_gradient_across_a_huge_drive_hold),
       cmocka_unit_test(test_long_refractory_chain),
+      cmocka_unit_test(test_long_pending_refractory_chain),
       cmocka_unit_test(test_end_voltage_after_a_high_kick),
+      cmocka_unit_test(test_two_independent_spikes_tied_at_the_end),
   };
   return cmocka_run_group_tests_name("gradients", tests, NULL, NULL);
 }
