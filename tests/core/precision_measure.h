@@ -164,8 +164,11 @@ static pm_result pm_measure(const pm_config *c, uint64_t total) {
  * rounding recurred at every spike, all one way (an outside review: 220 times the bound after
  * 2 x 10^5 spikes; the first of these read 36 times its bound then, 0.6 now); with
  * current-based synapses it came from the clock of the refractory end, whose exponent's
- * rounding, up to 32 ulps of 1, went into every reset (the last read 101 times then, 0.35 now). */
-#define PM_CONFIGS 9
+ * rounding, up to 32 ulps of 1, went into every reset (the last read 101 times then, 0.35 now).
+ * "LIF syn tiny t_ref": a refractory period below half an ulp of t once vanished from
+ * current-based resets where t + t_ref rounds to t, and every spike came t_ref early (660 times
+ * the bound then, 0.07 now). */
+#define PM_CONFIGS 10
 static const pm_config pm_configs[PM_CONFIGS] = {
     {"LIF time",
      SP_MODEL_LIF,
@@ -257,6 +260,16 @@ static const pm_config pm_configs[PM_CONFIGS] = {
      {0.0, 0.4, 0.9},
      2.0,
      0.005},
+    {"LIF syn tiny t_ref",
+     SP_MODEL_LIF,
+     SP_FRAME_TIME,
+     2,
+     1.0,
+     1e-11,
+     {1.0001, 1.0002},
+     {0.3, 0.6},
+     2.0,
+     0.5},
 };
 
 #endif

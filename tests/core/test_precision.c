@@ -62,6 +62,10 @@ static void test_fast_neurons_with_a_refractory_period(void **state) {
   check(7, spikes(600000));
   check(8, spikes(600000));
 }
+static void test_refractory_period_below_the_times_ulp(void **state) {
+  (void)state;
+  check(9, spikes(60000));
+}
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -71,6 +75,7 @@ int main(void) {
       cmocka_unit_test(test_qif_phase_frame),
       cmocka_unit_test(test_refractory_periods),
       cmocka_unit_test(test_fast_neurons_with_a_refractory_period),
+      cmocka_unit_test(test_refractory_period_below_the_times_ulp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
