@@ -104,7 +104,7 @@ struct Network {
   uint32_t n;
   double tau;
   double t_ref;
-  // exp(t_ref/tau) to better than 2^-96 (LIF resets, Ops<Lif>::after_refractory): derived from tau
+  // exp(t_ref/tau) to better than 2^-95 (LIF resets, Ops<Lif>::after_refractory): derived from tau
   // and t_ref at creation, not saved.
   DoubleDouble refr_factor;
   uint32_t frame_request;  // sp_frame as asked for

@@ -3,8 +3,8 @@
 // the nearest double to exp(x) and the nearest double to the rest), and dd_quotient's remainder
 // against the same. The engine uses dd_exp(dd_quotient(t_ref, tau)) as LIF's refractory factor,
 // whose error recurs at every spike (tests/core/test_precision.c measures that through the API);
-// the bound checked here, 2^-96 relative (the reduction by k ln 2 leaves about 2^-100 at x = 700),
-// is far below a double's.
+// the bound checked here at these arguments, 2^-96 relative (an outside check found 2^-95.75 at
+// worst over 42,544 arguments), is far below a double's.
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
