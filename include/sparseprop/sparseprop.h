@@ -1087,7 +1087,18 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * When the recording ended at a spike (its last recorded event is a spike at now():
  * sp_run_until completing its set, sp_step, a run stopped by its buffer, or by the tape when no
  * input came after its last spike), the end moves with that spike, and the gradient of the
- * dl_dv_end term includes it (sum_i dL/dV_i dV_i/dt times that time's gradient). A neuron
+ * dl_dv_end term includes it (sum_i dL/dV_i dV_i/dt times that time's gradient). For a neuron
+ * that spike's cascade kicked at now(), dV_i/dt is taken before the kicks (V_i(now) is V_i
+ * before them plus their weights), without the terms of the drift after them that would
+ * cancel; where another spike at that instant is not of the cascade (a tie with a neuron
+ * reaching threshold on its own, or a spike an input set off at that instant) it is the drift
+ * after the kicks plus their time partials, exact but not protected from that cancellation:
+ * for an EIF kick far up the upswing (V beyond about V_T + 20 D_T, 3 with the defaults) the
+ * term is then lost (an outside check: 2e-3 to 30% off, or 0). A voltage that high is also
+ * read from a phase that resolves
+ * it coarsely (sp_voltage: 4.604365 for both 4.588 and 4.638), and dl_dv_end's gradients of
+ * that neuron's own weight, drive and v0 inherit it (dL/dw 0.82 or 0.50 for an exact 0.7, the
+ * same check). A neuron
  * that spiked at now() then (that spike, or another of its instant) is at its reset there
  * whatever the parameters: its dl_dv_end[i] adds nothing (a QIF neuron's reset reads as a huge
  * negative voltage, sp_voltage). Otherwise now() is fixed: t_end after a run to t_end, the last
