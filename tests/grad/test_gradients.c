@@ -1343,54 +1343,56 @@ static void test_gradient_across_a_huge_drive_hold(void **state) {
  * relative after 3 x 10^5 spikes; this test read 1.6e-6 at 10^5 then, 1.8e-10 now). Without
  * t_ref the error is a random walk of the spike times' rounding: about 1e-10 here. Both frames;
  * t_ref = 0.3 tau and 0.37 tau (neither a short binary fraction), and 0 as the control. */
+/* Records k spikes of one free LIF neuron (tau, drive I, v0, t_ref, the frame asked for) and
+ * checks the gradients of its last spike time against the closed form above, within rel. */
+static void check_chain(double tau, double I, double v0, double t_ref, uint32_t frame, size_t k,
+                        double rel) {
+  const double want_v0 = -tau / (I - v0);
+  const double want_I = tau * (1 / (I - v0) - 1 / (I - 1)) +
+                        (double)(k - 1) * tau * (1 / I - 1 / (I - 1));
+  double drive = I, v = v0, g_v0, g_I;
+  double *dl_dt = calloc(k, sizeof *dl_dt);
+  sp_spike *buf = malloc(k * sizeof *buf);
+  sp_network_desc d;
+  sp_network *net = NULL;
+  size_t n = 0;
+  assert_non_null(dl_dt);
+  assert_non_null(buf);
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.n = 1;
+  d.tau = tau;
+  d.t_ref = t_ref;
+  d.drives = &drive;
+  d.v0 = &v;
+  d.frame = frame;
+  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  assert_int_equal(sp_record(net, k), SP_OK);
+  assert_int_equal(sp_run(net, DBL_MAX, buf, k, &n), SP_OK);
+  assert_int_equal(n, k);
+  dl_dt[k - 1] = 1.0;
+  assert_int_equal(sp_backward(net, dl_dt, k, NULL), SP_OK);
+  assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g_v0, 1), SP_OK);
+  assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, &g_I, 1), SP_OK);
+  print_message("# frame %u, t_ref = %g tau, %zu spikes: dT/dv0 off by %.2g, dT/dI by %.2g "
+                "(relative)\n",
+                (unsigned)sp_network_frame(net), t_ref / tau, k, fabs(g_v0 / want_v0 - 1),
+                fabs(g_I / want_I - 1));
+  if (!(fabs(g_v0 / want_v0 - 1) <= rel && fabs(g_I / want_I - 1) <= rel))
+    fail_msg("frame %u, t_ref = %g tau: dT/dv0 = %.17g (closed form %.17g), dT/dI = %.17g (%.17g)",
+             (unsigned)sp_network_frame(net), t_ref / tau, g_v0, want_v0, g_I, want_I);
+  sp_network_destroy(net);
+  free(buf);
+  free(dl_dt);
+}
+
 static void test_long_refractory_chain(void **state) {
-  const double tau = 1.0, I = 1.0001, v0 = 0.5;
   const double trefs[3] = {0.3, 0.37, 0.0};
-  const size_t k = 100000;
   int f, r;
   (void)state;
   for (f = 0; f < 2; ++f)
-    for (r = 0; r < 3; ++r) {
-      const double t_ref = trefs[r] * tau;
-      const double want_v0 = -tau / (I - v0);
-      const double want_I = tau * (1 / (I - v0) - 1 / (I - 1)) +
-                            (double)(k - 1) * tau * (1 / I - 1 / (I - 1));
-      double drive = I, v = v0, g_v0, g_I;
-      double *dl_dt = calloc(k, sizeof *dl_dt);
-      sp_spike *buf = malloc(k * sizeof *buf);
-      sp_network_desc d;
-      sp_network *net = NULL;
-      size_t n = 0;
-      assert_non_null(dl_dt);
-      assert_non_null(buf);
-      sp_network_desc_init(&d, sizeof d);
-      d.model = SP_MODEL_LIF;
-      d.n = 1;
-      d.tau = tau;
-      d.t_ref = t_ref;
-      d.drives = &drive;
-      d.v0 = &v;
-      d.frame = f ? SP_FRAME_TIME : SP_FRAME_PHASE;
-      assert_int_equal(sp_network_create(&d, &net), SP_OK);
-      assert_int_equal(sp_record(net, k), SP_OK);
-      assert_int_equal(sp_run(net, DBL_MAX, buf, k, &n), SP_OK);
-      assert_int_equal(n, k);
-      dl_dt[k - 1] = 1.0;
-      assert_int_equal(sp_backward(net, dl_dt, k, NULL), SP_OK);
-      assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g_v0, 1), SP_OK);
-      assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, &g_I, 1), SP_OK);
-      print_message("# %s frame, t_ref = %g tau, %zu spikes: dT/dv0 off by %.2g, dT/dI by %.2g "
-                    "(relative)\n",
-                    f ? "time" : "phase", trefs[r], k, fabs(g_v0 / want_v0 - 1),
-                    fabs(g_I / want_I - 1));
-      if (!(fabs(g_v0 / want_v0 - 1) <= 1e-8 && fabs(g_I / want_I - 1) <= 1e-8))
-        fail_msg("%s frame, t_ref = %g tau: dT/dv0 = %.17g (closed form %.17g), dT/dI = %.17g "
-                 "(%.17g)",
-                 f ? "time" : "phase", trefs[r], g_v0, want_v0, g_I, want_I);
-      sp_network_destroy(net);
-      free(buf);
-      free(dl_dt);
-    }
+    for (r = 0; r < 3; ++r)
+      check_chain(1.0, 1.0001, 0.5, trefs[r], f ? SP_FRAME_TIME : SP_FRAME_PHASE, 100000, 1e-8);
 }
 
 /* The same chain with a refractory period of 600 tau, whose resets the forward pass keeps
@@ -1399,47 +1401,8 @@ static void test_long_refractory_chain(void **state) {
  * outside review: 2.4e-11 relative after 2000 spikes, against 9e-15). Time frame only: the
  * phase frame refuses t_ref above 512 tau. */
 static void test_long_pending_refractory_chain(void **state) {
-  const double tau = 1.0, I = 1.5, v0 = 0.2, t_ref = 600.0;
-  const size_t k = 2000;
   (void)state;
-  {
-    const double want_v0 = -tau / (I - v0);
-    const double want_I = tau * (1 / (I - v0) - 1 / (I - 1)) +
-                          (double)(k - 1) * tau * (1 / I - 1 / (I - 1));
-    double drive = I, v = v0, g_v0, g_I;
-    double *dl_dt = calloc(k, sizeof *dl_dt);
-    sp_spike *buf = malloc(k * sizeof *buf);
-    sp_network_desc d;
-    sp_network *net = NULL;
-    size_t n = 0;
-    assert_non_null(dl_dt);
-    assert_non_null(buf);
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_LIF;
-    d.n = 1;
-    d.tau = tau;
-    d.t_ref = t_ref;
-    d.drives = &drive;
-    d.v0 = &v;
-    d.frame = SP_FRAME_TIME;
-    assert_int_equal(sp_network_create(&d, &net), SP_OK);
-    assert_int_equal(sp_record(net, k), SP_OK);
-    assert_int_equal(sp_run(net, DBL_MAX, buf, k, &n), SP_OK);
-    assert_int_equal(n, k);
-    dl_dt[k - 1] = 1.0;
-    assert_int_equal(sp_backward(net, dl_dt, k, NULL), SP_OK);
-    assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g_v0, 1), SP_OK);
-    assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, &g_I, 1), SP_OK);
-    print_message("# frame %u, t_ref = 600 tau, %zu spikes: dT/dv0 off by %.2g, dT/dI by %.2g\n",
-                  (unsigned)sp_network_frame(net), k, fabs(g_v0 / want_v0 - 1),
-                  fabs(g_I / want_I - 1));
-    if (!(fabs(g_v0 / want_v0 - 1) <= 1e-12 && fabs(g_I / want_I - 1) <= 1e-12))
-      fail_msg("frame %u: dT/dv0 = %.17g (closed form %.17g), dT/dI = %.17g (%.17g)",
-               (unsigned)sp_network_frame(net), g_v0, want_v0, g_I, want_I);
-    sp_network_destroy(net);
-    free(buf);
-    free(dl_dt);
-  }
+  check_chain(1.0, 1.5, 0.2, 600.0, SP_FRAME_TIME, 2000, 1e-12);
 }
 
 /* A recording that ends at a spike (sp_run_until) whose synapse kicks another neuron far up
@@ -1550,11 +1513,14 @@ static void test_end_voltage_after_a_high_kick(void **state) {
  * once charged both kicks to the ending spike (an outside review: dV2/dI0 0 and dV2/dI1 the sum
  * of both, against the two one-sided values). Both frames; ended by sp_step and by
  * sp_run_until. Against one-sided differences. */
-static double tied_end_voltage(double i0, double i1, uint32_t frame, int until) {
+/* The network, run to its first two spikes (sp_run_until or two sp_step calls), recording
+ * first when record is set; neurons 0 and 1 must come in that order, at one time for equal
+ * drives. */
+static sp_network *tied_run(double i0, double i1, uint32_t frame, int until, int record) {
   static uint64_t rows[4] = {0, 1, 2, 2};
   static uint32_t targets[2] = {2, 2};
   static double weights[2] = {0.1, 0.2};
-  double drives[3], v0[3] = {0.0, 0.0, -2.0}, v;
+  double drives[3], v0[3] = {0.0, 0.0, -2.0};
   sp_network_desc d;
   sp_network *net = NULL;
   sp_spike s[2];
@@ -1574,13 +1540,22 @@ static double tied_end_voltage(double i0, double i1, uint32_t frame, int until) 
   d.recurrent.targets = targets;
   d.recurrent.weights = weights;
   assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  if (record) assert_int_equal(sp_record(net, 4), SP_OK);
   if (until) {
     assert_int_equal(sp_run_until(net, 10.0, watch, 2, s, 2, &n), SP_OK);
+    assert_int_equal(n, 2);
   } else {
     assert_int_equal(sp_step(net, &s[0]), SP_OK);
     assert_int_equal(sp_step(net, &s[1]), SP_OK);
   }
   assert_true(s[0].neuron == 0 && s[1].neuron == 1);
+  if (i0 == i1) assert_true(s[0].t == s[1].t); /* (the unperturbed network: tied) */
+  return net;
+}
+
+static double tied_end_voltage(double i0, double i1, uint32_t frame, int until) {
+  double v;
+  sp_network *net = tied_run(i0, i1, frame, until, 0);
   assert_int_equal(sp_voltage(net, 2, &v), SP_OK);
   sp_network_destroy(net);
   return v;
@@ -1593,39 +1568,11 @@ static void test_two_independent_spikes_tied_at_the_end(void **state) {
   for (f = 0; f < 2; ++f)
     for (until = 0; until < 2; ++until) {
       const uint32_t frame = f ? SP_FRAME_TIME : SP_FRAME_AUTO;
-      static uint64_t rows[4] = {0, 1, 2, 2};
-      static uint32_t targets[2] = {2, 2};
-      static double weights[2] = {0.1, 0.2};
-      double drives[3] = {I, I, I}, v0[3] = {0.0, 0.0, -2.0}, g[3], dl_dt[2] = {0, 0},
-             dl_dv[3] = {0, 0, 1};
+      double g[3], dl_dt[2] = {0, 0}, dl_dv[3] = {0, 0, 1};
       const double base = tied_end_voltage(I, I, frame, until);
       const double want0 = (tied_end_voltage(I + h, I, frame, until) - base) / h;
       const double want1 = (base - tied_end_voltage(I, I - h, frame, until)) / h;
-      uint32_t watch[2] = {0, 1};
-      sp_network_desc d;
-      sp_network *net = NULL;
-      sp_spike s[2];
-      size_t n = 0;
-      sp_network_desc_init(&d, sizeof d);
-      d.model = SP_MODEL_LIF;
-      d.n = 3;
-      d.tau = 1.0;
-      d.drives = drives;
-      d.v0 = v0;
-      d.frame = frame;
-      d.recurrent.row_ptr = rows;
-      d.recurrent.targets = targets;
-      d.recurrent.weights = weights;
-      assert_int_equal(sp_network_create(&d, &net), SP_OK);
-      assert_int_equal(sp_record(net, 4), SP_OK);
-      if (until) {
-        assert_int_equal(sp_run_until(net, 10.0, watch, 2, s, 2, &n), SP_OK);
-      } else {
-        assert_int_equal(sp_step(net, &s[0]), SP_OK);
-        assert_int_equal(sp_step(net, &s[1]), SP_OK);
-        n = 2;
-      }
-      assert_true(n == 2 && s[0].t == s[1].t); /* tied */
+      sp_network *net = tied_run(I, I, frame, until, 1);
       assert_int_equal(sp_backward(net, dl_dt, 2, dl_dv), SP_OK);
       assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, g, 3), SP_OK);
       print_message("# frame %u, %s: dV2/dI0 %.9g (one-sided %.9g), dV2/dI1 %.9g (%.9g)\n",
