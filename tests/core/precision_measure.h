@@ -65,8 +65,10 @@ static void pm_closed_form(const pm_config *c, uint32_t i, long double *first,
                            long double *period) {
   long double I = c->drive[i], v = c->v0[i], tau = c->tau;
   if (c->model == SP_MODEL_LIF) {
-    *first = tau * logl((I - v) / (I - 1.0L));
-    *period = tau * logl(I / (I - 1.0L)) + c->t_ref;
+    /* (As log1p of the small part: where long double is a double, as on armhf, the log of a
+       quotient near 1 loses its digits, 1e-12 of the period at I = 10^4.) */
+    *first = tau * log1pl((1.0L - v) / (I - 1.0L));
+    *period = tau * log1pl(1.0L / (I - 1.0L)) + c->t_ref;
   } else {
     long double sq = sqrtl(I);
     *first = tau * (PM_PI - 2.0L * atanl(v / sq)) / (2.0L * sq);
