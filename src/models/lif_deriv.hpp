@@ -42,7 +42,8 @@ struct Deriv<Lif> {
   static Span reset_span(const Network &net, double t, double t0) {
     const double r = t + net.t_ref;
     Span s = exact_span_parts(r, t0, net.tau);
-    if (net.t_ref > 0.0 && std::exp(s.q) <= Ops<Lif>::kPendingClock)
+    // (The exp only near kHeldSpan: a reset far below it is applied at once.)
+    if (net.t_ref > 0.0 && (s.q < kHeldSpan - 1.0 || std::exp(s.q) <= Ops<Lif>::kPendingClock))
       s.c += two_sum_error(t, net.t_ref, r) / net.tau;
     return s;
   }
