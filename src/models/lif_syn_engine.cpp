@@ -321,13 +321,15 @@ class SynLoop {
 
   // Spiker j's A after its reset at t (clock c), held until r (clock cr; r = t without a
   // refractory period): V = 0 at the exact crossing t* (plus t_ref), not at t, a double.
-  // Where the synaptic term q = B/E_s barely changes over the rounding of t (|q|/tau_s at
-  // most 2^-10 of the rise (I + q - 1)/tau; q = 0 before any input), the crossing's clock
-  // comes from the state itself, as for delta synapses: V(t*) = 1 gives E_m(t*) =
-  // A/(1 - I - q), and the reset is exact whatever t's rounding. (Without it, a neuron with
-  // no input at I = 1000 drifted by 1,200 times the precision of a spike time within 64 tau,
-  // an outside check: the overshoot below was mostly under its noise test, and t's rounding,
-  // biased by the same period added again and again, went into every reset.) Used only where
+  // Where the synaptic term q (B/E_s; B x/E with the alpha kernel) barely changes over the
+  // rounding of t (its rate at most 2^-10 of the rise (I + q - 1)/tau; q = 0 before any
+  // input), the crossing's clock comes from the state itself, as for delta synapses: V(t*) = 1
+  // gives E_m(t*) = A/(1 - I - q), and the reset is exact whatever t's rounding. (Without it, a
+  // neuron with no input at I = 1000 drifted by 1,200 times the precision of a spike time
+  // within 64 tau, an outside check: the overshoot below was mostly under its noise test, and
+  // t's rounding, biased by the same period added again and again, went into every reset. The
+  // alpha kernel had no such path until a later check found the same drift there: 400 times
+  // the bound within 600,000 spikes, test_precision.) Used only where
   // that clock is within 4 ulps of t of E_m(t), up to the rounding of the ratio: otherwise the
   // state does not resolve t* that well (a drive changed to near 1 at a due neuron's spike
   // left A with 1e-10 of relative rounding, which the division by the rise would have turned
@@ -337,11 +339,14 @@ class SynLoop {
   double reset_a(uint32_t j, double t, double r, const LifSyn::Clock &c,
                  const LifSyn::Clock &cr) const {
     const double a = net_.neuron[j].state, b = net_.syn_aux[j].b, drive = net_.drive[j];
-    if (!sh_.alpha) {
-      const double q = b / c.es, rise = drive + q - 1.0;
+    {
+      // The synaptic part of V(t), q, and the test that it barely moves: B/E_s, at the rate
+      // -q/tau_s; with the alpha kernel B x/E, at the rate (B/E)(1 - x)/tau.
+      const double q = sh_.alpha ? b * c.x / c.em : b / c.es, rise = drive + q - 1.0;
+      const bool quiet = sh_.alpha ? std::fabs(b / c.em * (1.0 - c.x)) <= 0x1p-10 * rise
+                                   : std::fabs(q) * sh_.inv_s <= 0x1p-10 * rise * sh_.inv_m;
       const double off = -(a / c.em) / rise - 1.0;  // E_m(t*)/E_m(t) - 1, about (t* - t)/tau
-      if (rise > 0.0 && std::fabs(q) * sh_.inv_s <= 0x1p-10 * rise * sh_.inv_m &&
-          std::fabs(off) <= 4.0 * ulp_of(t) * sh_.inv_m + 0x1p-50) {
+      if (rise > 0.0 && quiet && std::fabs(off) <= 4.0 * ulp_of(t) * sh_.inv_m + 0x1p-50) {
         double em = -a / rise;  // E_m(t*)
         // E_m(r*) = E_m(t*) exp(t_ref/tau), the factor kept as two doubles and applied with one
         // rounding, as for delta synapses (Ops<Lif>::after_refractory). (Rounded to one double,
@@ -354,7 +359,7 @@ class SynLoop {
         // crossing's release, as for delta synapses; skipped, every spike came t_ref early,
         // 2,500 ulps of t after 2 x 10^4 spikes at t_ref = 1e-11 tau, an outside review.)
         if (net_.t_ref > 0.0) em = std::fma(em, net_.refr_factor.hi, em * net_.refr_factor.lo);
-        const double reset = -(drive + b / cr.es) * em;
+        const double reset = -(drive + (sh_.alpha ? b * cr.x / cr.em : b / cr.es)) * em;
         if (em > 0.0 && std::isfinite(reset)) return reset;
       }
     }

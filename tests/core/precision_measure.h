@@ -170,7 +170,7 @@ static pm_result pm_measure(const pm_config *c, uint64_t total) {
  * "LIF syn tiny t_ref": a refractory period below half an ulp of t once vanished from
  * current-based resets where t + t_ref rounds to t, and every spike came t_ref early (660 times
  * the bound then, 0.07 now). */
-#define PM_CONFIGS 10
+#define PM_CONFIGS 12
 static const pm_config pm_configs[PM_CONFIGS] = {
     {"LIF time",
      SP_MODEL_LIF,
@@ -272,6 +272,26 @@ static const pm_config pm_configs[PM_CONFIGS] = {
      {0.3, 0.6},
      2.0,
      0.5},
+    {"LIF alpha fast",
+     SP_MODEL_LIF,
+     SP_FRAME_TIME,
+     3,
+     0.01,
+     0.0,
+     {1e3, 3e3, 1e4},
+     {0.0, 0.4, 0.9},
+     2.0,
+     0.01},
+    {"LIF alpha t_ref",
+     SP_MODEL_LIF,
+     SP_FRAME_TIME,
+     3,
+     0.01,
+     1e-6,
+     {1.5, 3e3, 1e4},
+     {0.0, 0.4, 0.9},
+     2.0,
+     0.01},
 };
 
 #endif
