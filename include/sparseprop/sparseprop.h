@@ -1055,12 +1055,8 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * gradient of the time to a spike from a state set far above sqrt(I) (at the recording's start
  * or by an input) is a difference of two terms of about T/(2I), T the time left, so good to
  * about 2^-52 T/I absolute (3e-5 relative at I = 1e-6 from V = 7; at V/sqrt(I) = 1e8 not even
- * its sign). And with current-based synapses and a refractory period, the reset's clock is
- * recomputed from the rounded refractory end, whose rounding recurs in one direction along a
- * regular spike train: 1.5e-6 relative after 3 x 10^5 spikes of one neuron (an outside check;
- * delta synapses take the exact sum: 2e-10). Where a spike and an input fall at the same
- * instant, the spike time has a kink
- * in the parameters: the gradient is the one-sided
+ * its sign). Where a spike and an input fall at the same instant, the spike time has a kink in
+ * the parameters: the gradient is the one-sided
  * derivative in the direction that keeps the recorded order (the input, delivered first, stays
  * before the spike); central finite differences straddle the kink and disagree with it.
  * So for an input at a QIF, EIF or custom neuron's own spike instant at V = +inf, which it

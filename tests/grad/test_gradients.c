@@ -1343,10 +1343,12 @@ static void test_gradient_across_a_huge_drive_hold(void **state) {
  * relative after 3 x 10^5 spikes; this test read 1.6e-6 at 10^5 then, 1.8e-10 now). Without
  * t_ref the error is a random walk of the spike times' rounding: about 1e-10 here. Both frames;
  * t_ref = 0.3 tau and 0.37 tau (neither a short binary fraction), and 0 as the control. */
-/* Records k spikes of one free LIF neuron (tau, drive I, v0, t_ref, the frame asked for) and
- * checks the gradients of its last spike time against the closed form above, within rel. */
-static void check_chain(double tau, double I, double v0, double t_ref, uint32_t frame, size_t k,
-                        double rel) {
+/* Records k spikes of one free LIF neuron (tau, drive I, v0, t_ref, the frame asked for, and
+ * current-based synapses of tau_syn if it is not 0, which without inputs leave the same closed
+ * form) and checks the gradients of its last spike time against the closed form above, within
+ * rel. */
+static void check_chain(double tau, double tau_syn, double I, double v0, double t_ref,
+                        uint32_t frame, size_t k, double rel) {
   const double want_v0 = -tau / (I - v0);
   const double want_I = tau * (1 / (I - v0) - 1 / (I - 1)) +
                         (double)(k - 1) * tau * (1 / I - 1 / (I - 1));
@@ -1362,6 +1364,7 @@ static void check_chain(double tau, double I, double v0, double t_ref, uint32_t 
   d.model = SP_MODEL_LIF;
   d.n = 1;
   d.tau = tau;
+  d.tau_syn = tau_syn;
   d.t_ref = t_ref;
   d.drives = &drive;
   d.v0 = &v;
@@ -1374,10 +1377,10 @@ static void check_chain(double tau, double I, double v0, double t_ref, uint32_t 
   assert_int_equal(sp_backward(net, dl_dt, k, NULL), SP_OK);
   assert_int_equal(sp_get_grads(net, SP_PARAM_V0, &g_v0, 1), SP_OK);
   assert_int_equal(sp_get_grads(net, SP_PARAM_DRIVES, &g_I, 1), SP_OK);
-  print_message("# frame %u, t_ref = %g tau, %zu spikes: dT/dv0 off by %.2g, dT/dI by %.2g "
-                "(relative)\n",
-                (unsigned)sp_network_frame(net), t_ref / tau, k, fabs(g_v0 / want_v0 - 1),
-                fabs(g_I / want_I - 1));
+  print_message("# frame %u, tau_syn = %g tau, t_ref = %g tau, %zu spikes: dT/dv0 off by %.2g, "
+                "dT/dI by %.2g (relative)\n",
+                (unsigned)sp_network_frame(net), tau_syn / tau, t_ref / tau, k,
+                fabs(g_v0 / want_v0 - 1), fabs(g_I / want_I - 1));
   if (!(fabs(g_v0 / want_v0 - 1) <= rel && fabs(g_I / want_I - 1) <= rel))
     fail_msg("frame %u, t_ref = %g tau: dT/dv0 = %.17g (closed form %.17g), dT/dI = %.17g (%.17g)",
              (unsigned)sp_network_frame(net), t_ref / tau, g_v0, want_v0, g_I, want_I);
@@ -1392,7 +1395,8 @@ static void test_long_refractory_chain(void **state) {
   (void)state;
   for (f = 0; f < 2; ++f)
     for (r = 0; r < 3; ++r)
-      check_chain(1.0, 1.0001, 0.5, trefs[r], f ? SP_FRAME_TIME : SP_FRAME_PHASE, 100000, 1e-8);
+      check_chain(1.0, 0.0, 1.0001, 0.5, trefs[r], f ? SP_FRAME_TIME : SP_FRAME_PHASE, 100000,
+                  1e-8);
 }
 
 /* The same chain with a refractory period of 600 tau, whose resets the forward pass keeps
@@ -1402,7 +1406,21 @@ static void test_long_refractory_chain(void **state) {
  * phase frame refuses t_ref above 512 tau. */
 static void test_long_pending_refractory_chain(void **state) {
   (void)state;
-  check_chain(1.0, 1.5, 0.2, 600.0, SP_FRAME_TIME, 2000, 1e-12);
+  check_chain(1.0, 0.0, 1.5, 0.2, 600.0, SP_FRAME_TIME, 2000, 1e-12);
+}
+
+/* The same chain with current-based synapses (no input, so J = 0 and the same closed form),
+ * the time frame; tau_syn = tau/2, and the alpha kernel tau_syn = tau. The current-based sweep
+ * took each reset's clock at the rounded refractory end too (an outside check: 1.5e-6 relative
+ * after 3 x 10^5 spikes; here 1.6e-6 at tau_syn = tau/2), and the alpha kernel's forward pass
+ * reset from t's clock rather than the crossing's (2.2e-8 here, with t_ref = 0 too). */
+static void test_long_refractory_chain_current_based(void **state) {
+  const double trefs[3] = {0.3, 0.37, 0.0};
+  int s, r;
+  (void)state;
+  for (s = 0; s < 2; ++s)
+    for (r = 0; r < 3; ++r)
+      check_chain(1.0, s ? 1.0 : 0.5, 1.0001, 0.5, trefs[r], SP_FRAME_TIME, 100000, 1e-8);
 }
 
 /* A recording that ends at a spike (sp_run_until) whose synapse kicks another neuron far up
@@ -1603,6 +1621,7 @@ int main(void) {
       cmocka_unit_test(test_gradient_across_a_huge_drive_hold),
       cmocka_unit_test(test_long_refractory_chain),
       cmocka_unit_test(test_long_pending_refractory_chain),
+      cmocka_unit_test(test_long_refractory_chain_current_based),
       cmocka_unit_test(test_end_voltage_after_a_high_kick),
       cmocka_unit_test(test_two_independent_spikes_tied_at_the_end),
   };
