@@ -158,7 +158,20 @@ def _asarray(name: str, values: Any) -> np.ndarray:
         raise _fail(f"{name} is not an array of one shape: {e}") from None
 
 
+def _refuse_bools(name: str, values: Any) -> None:
+    """TypeError for a bool among the items of a list or tuple (nested ones too): numpy turns
+    [1.2, True] into [1.2, 1.0] without a trace in its dtype (an outside check found drives and
+    v0 lists taking True as 1)."""
+    if not isinstance(values, (list, tuple)):
+        return
+    for i, x in enumerate(values):
+        if isinstance(x, (bool, np.bool_)):
+            raise TypeError(f"{name}[{i}] = {x} is a bool, not a number")
+        _refuse_bools(f"{name}[{i}]", x)
+
+
 def _f64_array(name: str, values: ArrayLike, length: Optional[int] = None) -> np.ndarray:
+    _refuse_bools(name, values)
     a = _asarray(name, values)
     # Real numbers only: numpy would parse strings ("1.5") and drop imaginary parts; bools are
     # flags, not numbers (refused as in _float).
@@ -181,6 +194,7 @@ def _f64_array(name: str, values: ArrayLike, length: Optional[int] = None) -> np
 
 
 def _index_array(name: str, values: ArrayLike, dtype: Any) -> np.ndarray:
+    _refuse_bools(name, values)
     a = _asarray(name, values)
     if a.ndim != 1:
         raise _fail(f"{name} must be one-dimensional, got shape {a.shape}")

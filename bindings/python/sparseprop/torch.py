@@ -29,8 +29,9 @@ Limits:
   rewinds the network and sets its parameters; afterwards the network holds the last forward
   pass's parameters and final state. Neuron
   indices of the wrong type or range, parameter tensors of the wrong size or with non-finite
-  values, and parameter tensors given with a replica (whose parameters are its parent's) raise
-  before the network is touched. Any later error (a value the library refuses for its model,
+  values, parameter tensors given with a replica (whose parameters are its parent's), and a
+  ``t_end`` or input time that is NaN or negative raise before the network is touched. Any
+  later error (a value the library refuses for its model,
   e.g. a LIF v0 at or above 1; a bad input channel or time; a full tape) raises with the
   network rewound and every parameter as it was before the call.
 - A forward pass that records leaves the network recording, for its backward pass. The next
@@ -66,7 +67,7 @@ from torch.autograd.function import once_differentiable
 
 from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
 from .errors import ArgumentError, SparsePropError, UnsupportedError, renamed
-from .network import Network, Param, _f64_array, _float, _u64
+from .network import Network, Param, _f64_array, _float, _refuse_bools, _u64
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
 
@@ -112,16 +113,33 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
     if net.parent is not None and any(value is not None for value in values):
         raise UnsupportedError(SP_ERR_UNSUPPORTED, "a replica's parameters are its parent's: "
                                "give parameter tensors to spike_times on the parent network")
+    # The run's end and the inputs' times, which a run from t = 0 must have at or after 0.
+    if not spec.t_end >= 0.0:
+        raise ArgumentError(SP_ERR_ARGUMENT, f"t_end = {spec.t_end}: the forward pass runs from "
+                            "t = 0, so t_end must be a time at or after 0")
+    if times.size and not (times >= 0.0).all():
+        bad = int(np.flatnonzero(~(times >= 0.0))[0])
+        raise ArgumentError(SP_ERR_ARGUMENT, f"input_times[{bad}] = {times[bad]}: the forward "
+                            "pass runs from t = 0, so an input must come at or after 0")
     net.rewind()  # also ends any recording, so the parameters can be set
     done: List[Tuple[Param, np.ndarray]] = []
     try:
         for kind, value in zip(_KINDS, values):
             if value is not None:
                 before = net._param_snapshot(kind)[1]
-                net.set_params(kind, value)
+                try:
+                    net.set_params(kind, value)
+                except SparsePropError as e:  # (named as this function's arguments)
+                    words = ((r"\bParam\." + kind.name + r"\[", kind.name.lower() + "["),)
+                    raise renamed(e, words) from None
                 done.append((kind, before))
-        if values[3] is not None:
-            net.rewind()  # v0 is the state a rewind returns to; setting it leaves the state alone
+        if done:
+            # v0 is the state a rewind returns to, and setting it leaves the state alone; a
+            # drive change re-expresses the state, with a rounding that depends on the drives
+            # before it (an outside check: two neurons tied in V and drive fired in the other
+            # order after a forward pass with other drives, and a backward pass's re-run then
+            # failed). A rewind after the parameters makes the start independent of history.
+            net.rewind()
         if times.size:
             try:
                 net.inputs(spec.channels, times)
@@ -202,6 +220,7 @@ def _neurons(name: str, values: Any, n: int) -> np.ndarray:
     outside [0, n)."""
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().numpy()
+    _refuse_bools(name, values)
     a = np.asarray(values)
     if a.ndim > 1:  # (as for input_times: not flattened)
         raise ArgumentError(SP_ERR_ARGUMENT, f"{name} must be one-dimensional, got shape "
@@ -221,6 +240,7 @@ def _param_tensor(name: str, value: Any) -> Optional[torch.Tensor]:
     if value is None:
         return None
     if not isinstance(value, torch.Tensor):
+        _refuse_bools(name, value)
         a = np.asarray(value)
         if a.dtype.kind not in "iuf":
             raise TypeError(f"{name} must hold real numbers, not {a.dtype}")

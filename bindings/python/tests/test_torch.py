@@ -305,6 +305,15 @@ def test_failed_forward_leaves_the_network_unchanged():
         spt.spike_times(net, T_END, weights=w, drives=torch.where(
             torch.arange(net.n) == 2, torch.tensor(float("nan"), dtype=torch.float64), d))
     assert net.to_bytes() == before
+    # A t_end or input time that is NaN or negative: the run goes from 0, so refused before
+    # the rewind too (an outside check found them refused after it, the network rewound).
+    for t_end, times, match in ((float("nan"), None, "t_end = nan"),
+                                (-0.01, None, "t_end = -0.01"),
+                                (T_END, [0.001, -0.01], r"input_times\[1\] = -0.01"),
+                                (T_END, [float("nan")], r"input_times\[0\] = nan")):
+        with pytest.raises(sp.ArgumentError, match=match):
+            spt.spike_times(net, t_end, weights=w, input_times=times)
+        assert net.to_bytes() == before
     # A value only the library refuses (LIF v0 >= 1), a bad input event, a full tape: raised
     # with the network rewound and every parameter kind as it was (the weights set before
     # are put back).
@@ -314,7 +323,6 @@ def test_failed_forward_leaves_the_network_unchanged():
                                     v0=torch.full((net.n,), 2.0, dtype=torch.float64)),
             lambda: spt.spike_times(net, T_END, weights=w, input_times=[0.001],
                                     input_channels=[99]),
-            lambda: spt.spike_times(net, T_END, weights=w, input_times=[float("nan")]),
             lambda: spt.spike_times(net, T_END, weights=w, drives=d, max_spikes=1)):
         with pytest.raises(sp.SparsePropError):
             call()
@@ -498,6 +506,65 @@ def test_input_errors_name_the_functions_arguments():
         spt.spike_times(net, 0.03, drives=drives, input_times=[0.01, 0.02, 0.025])
     assert ei.value.message.startswith("len(input_times) = 3: the input queue has room for 2 "), \
         ei.value.message
+
+
+def test_library_refusals_name_the_functions_arguments():
+    # set_params' errors in spike_times' words: v0[0], not Param.V0[0].
+    net = make()
+    with pytest.raises(sp.ArgumentError) as ei:
+        spt.spike_times(net, T_END, v0=torch.full((net.n,), 1.0, dtype=torch.float64))
+    assert ei.value.message.startswith("v0[0] = 1: "), ei.value.message
+
+
+def test_bools_in_number_lists_are_refused():
+    # numpy reads [1.2, True] as [1.2, 1.0]: the bool is caught before that (an outside check
+    # found drives and v0 lists running with True as 1).
+    with pytest.raises(TypeError, match=r"drives\[1\] = True is a bool"):
+        sp.Network(3, drives=[1.2, True, 1.3])
+    with pytest.raises(TypeError, match=r"v0\[1\] = False is a bool"):
+        sp.Network(3, drive=1.2, v0=[0.1, False, 0.2])
+    net = make()
+    before = net.to_bytes()
+    d = list(net.params("drives"))
+    for call, match in (
+            (lambda: net.set_params("drives", [True] + d[1:]), r"values\[0\] = True"),
+            (lambda: net.inputs([0], [np.False_]), r"times\[0\] = False"),
+            (lambda: net.inputs([True], [0.01]), r"channels\[0\] = True"),
+            (lambda: spt.spike_times(net, T_END, drives=d[:-1] + [True]),
+             rf"drives\[{net.n - 1}\] = True"),
+            (lambda: spt.spike_times(net, T_END, first_spike_of=[0, True]),
+             r"first_spike_of\[1\] = True")):
+        with pytest.raises(TypeError, match=match):
+            call()
+        assert net.to_bytes() == before
+
+
+def test_backward_rerun_after_other_drives_keeps_a_tie():
+    # Two neurons equal in v0 and drive cross together, and index order decides (event rule
+    # 2); mutual inhibition makes that order matter. The forward pass rewound, then set the
+    # drives, which re-expressed the state with a rounding that depended on the drives before:
+    # after a forward pass with other drives, the backward pass's re-run of the first broke
+    # the tie the other way and raised (an outside check, 13 of 400 random cases). Now the
+    # start is a rewind after the parameters: the same spikes and gradient as straight from
+    # the tape.
+    v, d = 0.6772457494382399, 1.8552431612418072
+    W = sps.csr_matrix(np.array([[0.0, -0.3], [-0.3, 0.0]]))
+    net = sp.Network(2, recurrent=W, drives=[d, d], v0=[v, v])
+    fresh = net.copy().run(0.05).neurons.tolist()
+    drives = torch.tensor([d, d], dtype=torch.float64, requires_grad=True)
+    times, neurons = spt.spike_times(net, 0.05, drives=drives)
+    assert neurons.tolist() == fresh
+    times.sum().backward()
+    direct = drives.grad.clone()
+    drives.grad = None
+    times, neurons = spt.spike_times(net, 0.05, drives=drives)
+    spt.spike_times(net, 0.05, drives=torch.tensor([1.8473412210812177, 1.8595031644252904],
+                                                   dtype=torch.float64))
+    times.sum().backward()  # re-runs the first forward pass
+    np.testing.assert_array_equal(drives.grad.numpy(), direct.numpy())
+    net2 = sp.Network(2, recurrent=W, drives=[1.8473412210812177, 1.8595031644252904],
+                      v0=[v, v])
+    assert spt.spike_times(net2, 0.05, drives=torch.tensor([d, d]))[1].tolist() == fresh
 
 
 def test_parameter_arguments_are_checked():
