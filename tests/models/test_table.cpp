@@ -714,6 +714,22 @@ void test_memory_and_check(void **) {
   // Wrong size: refused.
   assert_null(sp::table_build(p, mem.data(), n - 8, &e));
   assert_non_null(std::strstr(e.message, "bytes"));
+  // The message whole, formatted as printf would (the table formats a refusal's arguments only
+  // as its entry point returns, not where it is raised: table.cpp, set_error).
+  char want[320];
+  std::snprintf(want, sizeof want,
+                "table memory: %zu bytes, %zu needed (measured with other values of F? F must be "
+                "deterministic)",
+                n - 8, n);
+  assert_string_equal(e.message, want);
+  TableError ex;
+  assert_int_equal(sp::table_bytes(eif(0.5, 0.0, 1.0, 0.1, INFINITY), &ex), 0);
+  std::snprintf(
+      want, sizeof want,
+      "EIF with drive %.17g: -V + I + D_T exp((V - V_T)/D_T) has its minimum %.17g <= 0 at "
+      "V = %.17g, so the neuron is excitable (needs I > V_T - D_T = %.17g)",
+      0.5, (0.5 - 1.0) + 0.1 * std::exp(0.0), 1.0, 1.0 - 0.1);
+  assert_string_equal(ex.message, want);
   assert_null(sp::table_build(p, mem.data(), n + 8, &e));
   const Table *t = sp::table_build(p, mem.data(), n, &e);
   assert_non_null(t);

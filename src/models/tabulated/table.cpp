@@ -271,6 +271,36 @@ double eif_rate(double v, double drive, double delta_t, double v_t) {
   return (drive - v) + delta_t * std::exp((v - v_t) / delta_t);
 }
 
+// Refusals are raised deep in the builder (fit, in the sweep, in run: about 2.5 KiB of frames
+// below table_bytes), and vsnprintf takes 2-3 KiB of stack of its own (glibc's work buffer and
+// its conversion of doubles). Formatted there, an excitable custom F overflowed a 16 KiB thread
+// stack below 1.6 KiB of the caller's frames, short of the header's promise of 2 KiB (an
+// outside check). So set_error keeps the format and its arguments in the message's bytes, and
+// the table's entry points format them as they return (Finish), once the builder's frames are
+// gone. The formats use %s, %u, %zu and floating conversions only.
+struct Deferred {
+  static constexpr int kArgs = 6;
+  const char *fmt;
+  int count;
+  struct Arg {
+    double num;
+    uint64_t whole;
+  } args[kArgs];
+  char text[180];  // the %s arguments, one after another (copied: one is a local buffer)
+};
+static_assert(sizeof(Deferred) <= sizeof(TableError::message), "a refusal must fit the message");
+
+// The conversion at fmt[i] == '%': sets *end past its letter and returns that letter ('%' for
+// "%%"), *size_t_arg for a z length modifier.
+char conversion(const char *fmt, size_t i, size_t *end, bool *size_t_arg) {
+  size_t j = i + 1;
+  while (fmt[j] && std::strchr("-+ #0123456789.", fmt[j])) ++j;
+  *size_t_arg = fmt[j] == 'z';
+  while (fmt[j] == 'z' || fmt[j] == 'l' || fmt[j] == 'h') ++j;
+  *end = fmt[j] ? j + 1 : j;
+  return fmt[j];
+}
+
 void set_error(TableError *err, TableStatus s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -279,11 +309,89 @@ void set_error(TableError *err, TableStatus s, const char *fmt, ...)
 void set_error(TableError *err, TableStatus s, const char *fmt, ...) {
   if (!err) return;
   err->status = s;
+  Deferred d{};
+  d.fmt = fmt;
+  size_t used = 0;
   va_list ap;
   va_start(ap, fmt);
-  std::vsnprintf(err->message, sizeof err->message, fmt, ap);
+  for (size_t i = 0; fmt[i];) {
+    if (fmt[i] != '%') {
+      ++i;
+      continue;
+    }
+    bool size_t_arg;
+    const char c = conversion(fmt, i, &i, &size_t_arg);
+    if (c == '%' || c == 0) continue;
+    if (d.count == Deferred::kArgs) break;  // (not in the formats here)
+    Deferred::Arg &a = d.args[d.count++];
+    if (c == 's') {
+      // (Cut short where the room ends; the last byte stays 0.)
+      const char *text = va_arg(ap, const char *);
+      a.whole = used < sizeof d.text ? used : sizeof d.text - 1;
+      while (*text && used + 1 < sizeof d.text) d.text[used++] = *text++;
+      if (used < sizeof d.text) d.text[used++] = 0;
+    } else if (c == 'u' || c == 'd' || c == 'x') {
+      a.whole = size_t_arg ? va_arg(ap, size_t) : va_arg(ap, unsigned);
+    } else {
+      a.num = va_arg(ap, double);
+    }
+  }
   va_end(ap);
+  std::memcpy(err->message, &d, sizeof d);
+  err->deferred = true;
 }
+
+// Formats a deferred refusal into the message (on the caller's stack: the entry points only).
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+void format_deferred(TableError *err) {
+  Deferred d;
+  std::memcpy(&d, err->message, sizeof d);
+  char *out = err->message;
+  size_t room = sizeof err->message, at = 0;
+  int arg = 0;
+  for (size_t i = 0; d.fmt[i] && at + 1 < room;) {
+    if (d.fmt[i] != '%') {
+      out[at++] = d.fmt[i++];
+      continue;
+    }
+    size_t end;
+    bool size_t_arg;
+    const char c = conversion(d.fmt, i, &end, &size_t_arg);
+    char spec[24];
+    const size_t len = end - i < sizeof spec ? end - i : sizeof spec - 1;
+    std::memcpy(spec, d.fmt + i, len);
+    spec[len] = 0;
+    i = end;
+    int n = 0;
+    if (c == '%') {
+      out[at++] = '%';
+      continue;
+    }
+    if (c == 0 || arg == d.count) break;
+    const Deferred::Arg &a = d.args[arg++];
+    if (c == 's')
+      n = std::snprintf(out + at, room - at, spec, d.text + a.whole);
+    else if (c == 'u' || c == 'd' || c == 'x')
+      n = size_t_arg ? std::snprintf(out + at, room - at, spec, static_cast<size_t>(a.whole))
+                     : std::snprintf(out + at, room - at, spec, static_cast<unsigned>(a.whole));
+    else
+      n = std::snprintf(out + at, room - at, spec, a.num);
+    if (n < 0) break;
+    at += static_cast<size_t>(n) < room - at ? static_cast<size_t>(n) : room - 1 - at;
+  }
+  out[at < room ? at : room - 1] = 0;
+  err->deferred = false;
+}
+
+// Formats a deferred refusal when an entry point returns (see Deferred).
+struct Finish {
+  TableError *err;
+  ~Finish() {
+    if (err && err->deferred) format_deferred(err);
+  }
+};
 
 // EIF just above its bifurcation (I - V_T + D_T small, the spike beyond V_T): F + I has its
 // minimum I - V_T + D_T at V_T, a small difference of terms of size M = |I| + |V_T| + D_T.
@@ -324,6 +432,7 @@ void refuse_own_check(TableError *err, const char *fmt, ...)
 void refuse_own_check(TableError *err, const char *fmt, ...) {
   if (!err) return;
   err->status = TableStatus::kUnresolved;
+  err->deferred = false;  // (formatted here: called from table_build itself)
   static const char kOpening[] = "the table fails its own check ";
   std::memcpy(err->message, kOpening, sizeof kOpening);
   va_list ap;
@@ -997,7 +1106,8 @@ bool Builder::run(Table *hd) {
 }  // namespace
 
 size_t table_bytes(const TableParams &p, TableError *err) {
-  if (err) err->status = TableStatus::kOk, err->message[0] = 0;
+  if (err) err->status = TableStatus::kOk, err->message[0] = 0, err->deferred = false;
+  Finish finish{err};
   if (!check_params(p, err)) return 0;
   Builder count(p, nullptr, nullptr, err);
   if (!count.run(nullptr)) return 0;
@@ -1007,7 +1117,8 @@ size_t table_bytes(const TableParams &p, TableError *err) {
 }
 
 const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableError *err) {
-  if (err) err->status = TableStatus::kOk, err->message[0] = 0;
+  if (err) err->status = TableStatus::kOk, err->message[0] = 0, err->deferred = false;
+  Finish finish{err};
   if (!check_params(p, err)) return nullptr;
   // The counting pass tells where the sweep below reset starts writing. (Its builder is gone
   // before the writing one is made: the two never share the stack.)
@@ -1077,7 +1188,8 @@ const Table *table_build(const TableParams &p, void *mem, size_t bytes, TableErr
 }
 
 const Table *table_check(const void *mem, size_t bytes, TableError *err) {
-  if (err) err->status = TableStatus::kOk, err->message[0] = 0;
+  if (err) err->status = TableStatus::kOk, err->message[0] = 0, err->deferred = false;
+  Finish finish{err};
   auto bad = [&](const char *what) {
     set_error(err, TableStatus::kArgument, "table: %s", what);
     return nullptr;

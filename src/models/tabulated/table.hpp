@@ -78,9 +78,12 @@ enum class TableStatus : uint32_t {
   kPeriod,      // the free period is not finite or below the engine's time resolution
 };
 
+// A refusal: its status and message. The table's functions set the message's format and
+// arguments where they refuse, and format it only as they return (table.cpp, set_error).
 struct TableError {
   TableStatus status;
   char message[320];
+  bool deferred;  // message holds the format and arguments, not yet the text
 };
 
 constexpr uint32_t kOrder = 20;           // Chebyshev points per segment
