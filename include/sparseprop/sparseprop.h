@@ -150,9 +150,10 @@
  * time, the storage comes with the thread.)
  * Stack: every call runs in a 16 KiB thread stack (glibc's PTHREAD_STACK_MIN) below 2 KiB of
  * the caller's own frames (release build, x86-64, measured by running each in such threads).
- * The deepest calls load or create an EIF or custom network (about 8.4 and 7.5 KiB, the
- * tables and their kick maps); glibc keeps a thread's descriptor and static TLS in the same
- * 16 KiB (about 4.4 KiB for a C program linking this library and libc). The dynamic loader's
+ * The deepest calls load, create or refuse an EIF or custom network (about 8.5-8.7 KiB, the
+ * tables and their kick maps; 8.4 to refuse a custom F, whose message once took 10.4 KiB, an
+ * outside check); glibc keeps a thread's descriptor and static TLS in the same 16 KiB (about
+ * 4.4 KiB for a C program linking this library and libc). The dynamic loader's
  * lazy binding of a C library function at its first call in the process takes a few KiB
  * more: link with -Wl,-z,now or set LD_BIND_NOW=1, or make the calls once in a thread with a
  * bigger stack first.
@@ -495,12 +496,13 @@ typedef struct sp_network_desc {
                                  1 (SP_ERR_NUMERIC: the two exponentials cancel; near that
                                  edge an input of weight w leaves an error of about
                                  1e-16 |w| / |tau_syn/tau - 1| in V, so in the next spike
-                                 time up to about 1e-16 tau / |tau_syn/tau - 1|, 4.5e-13 tau
-                                 just inside 1 +- 2^-12, reached where the input's own current
-                                 carries V over threshold: relative to the time from the
-                                 input to the spike that is large for a large w, 2.7e-7 at
-                                 w = 1e6; for weights of order 1, about
-                                 1e-15 / |tau_syn/tau - 1|), t_ref above 480
+                                 time that error over dV/dt at the crossing: about 1e-16 tau
+                                 / |tau_syn/tau - 1| where the input's own current carries V
+                                 over threshold fast, more where slowly (2.1e-12 tau just
+                                 inside 1 - 2^-12 at drive 0.9, w = 1); relative to the time
+                                 from the input to the spike, about 1e-15 / |tau_syn/tau - 1|
+                                 for weights of order 1, and large for a large w (2.7e-7 at
+                                 w = 1e6)), t_ref above 480
                                  times the faster time constant, a forced phase frame
                                  (SP_ERR_UNSUPPORTED), any
                                  weight or drive above 1e6 in magnitude (SP_ERR_NUMERIC, also
