@@ -152,7 +152,8 @@ class SynBackward {
       } else {
         // Held: A was set from the new B (recorded) at the refractory end r.
         double r = cur_r_[i];
-        ResetPartials p = reset_partials(sh_, LifSyn::clock(r, t0, sh_), pre[s], net_.drive[i]);
+        ResetPartials p = reset_partials(sh_, release_clock(r, release_residue(r), t0), pre[s],
+                                         net_.drive[i]);
         lb += la * p.db;
         tape_.grad_drive[i] += la * p.di;
         lam_r_[i] += la * p.dr;
@@ -254,7 +255,10 @@ class SynBackward {
     }
     // The reset at r = t_s + t_ref.
     double r = cur_r_[j], la = lam_[2 * j];
-    ResetPartials p = reset_partials(sh_, release_clock(ev.t, r, t0), b_reset, net_.drive[j]);
+    const double late = net_.t_ref > 0.0 && r == ev.t + net_.t_ref
+                            ? two_sum_error(ev.t, net_.t_ref, r)
+                            : 0.0;
+    ResetPartials p = reset_partials(sh_, release_clock(r, late, t0), b_reset, net_.drive[j]);
     lam_[2 * j + 1] += la * p.db;
     tape_.grad_drive[j] += la * p.di;
     lt += lam_r_[j] + la * p.dr;
@@ -283,22 +287,39 @@ class SynBackward {
     tape_.grad_drive[j] += k;
   }
 
-  // The clock of the release after spike t, r* = t + t_ref, where the forward pass releases
-  // the neuron (reset_a, held_reset_voltage): r is that sum rounded, as the tape recorded it,
-  // and its rounding has nearly the same residue at every spike of a regular neuron. Partials
-  // taken at r's clock drifted along the chain of resets (an outside check: 1.5e-6 relative
-  // after 3 x 10^5 spikes of one neuron; test_long_refractory_chain_current_based). So r's
-  // clock moves by the residue r* - r, exact as a two-sum, to first order (it is below an ulp
-  // of r). (Held deliveries still take r's clock: they do not know t, and their rounding does
-  // not recur along one neuron's spikes unless its inputs do.)
-  LifSyn::Clock release_clock(double t, double r, double t0) const {
+  // The clock of the release after a spike at t, r* = t + t_ref, where the forward pass
+  // releases the neuron (reset_a, held_reset_voltage), given r, that sum rounded as the tape
+  // recorded it, and late = r* - r. The residue recurs with nearly the same value at every
+  // spike of a regular neuron, and partials taken at r's clock drifted along the chain of
+  // resets (an outside check: 1.5e-6 relative after 3 x 10^5 spikes of one neuron;
+  // test_long_refractory_chain_current_based). So r's clock moves by the residue, to first
+  // order (it is below an ulp of r). The spike's own reset takes the residue as a two-sum of t;
+  // an input during the hold, reversed before the spike, takes it from r (release_residue):
+  // with the rounded end there, one input per hold brought the drift back (the fix's review).
+  LifSyn::Clock release_clock(double r, double late, double t0) const {
     LifSyn::Clock cr = LifSyn::clock(r, t0, sh_);
-    if (!(net_.t_ref > 0.0) || r != t + net_.t_ref) return cr;
-    const double late = two_sum_error(t, net_.t_ref, r);  // r* - r
+    if (late == 0.0) return cr;
     cr.x += late * sh_.inv_m;
     cr.em += cr.em * (late * sh_.inv_m);
     cr.es = sh_.alpha ? cr.em : cr.es + cr.es * (late * sh_.inv_s);
     return cr;
+  }
+
+  // The residue (t + t_ref) - r of a release r = fl(t + t_ref) whose spike time t is not at
+  // hand (an input during the hold, reversed before the spike; a hold at the recording's
+  // start). Where t lies in r's binade (spacing u), r - t is a multiple of u, so the residue is
+  // t_ref less the multiple of u nearest to it: the two-sum spike_event takes. 0 where t may lie
+  // in a lower binade, or t_ref is an odd multiple of u/2 (a tie, either way).
+  double release_residue(double r) const {
+    const double t_ref = net_.t_ref;
+    if (!(t_ref > 0.0) || !(r > 0.0) || !std::isfinite(r)) return 0.0;
+    const double u = ulp_of(r);
+    int e;
+    std::frexp(r, &e);  // r in [2^(e-1), 2^e)
+    if (!(r - t_ref - 2.0 * u >= std::ldexp(0.5, e))) return 0.0;
+    const double k = t_ref / u, nearest = std::nearbyint(k);  // (u a power of two: exact)
+    if (!std::isfinite(k) || std::fabs(k - nearest) == 0.5) return 0.0;
+    return t_ref - nearest * u;  // exact (within u/2 of t_ref)
   }
 
   // Adjoints at the start of the recording to the voltages and drives there (J held fixed).
@@ -310,7 +331,8 @@ class SynBackward {
       double r = tape_.start_refr[i];
       if (tape_.start_t < r) {
         double b = tape_.start_state[n + i];
-        ResetPartials p = reset_partials(sh_, LifSyn::clock(r, t0, sh_), b, net_.drive[i]);
+        ResetPartials p = reset_partials(sh_, release_clock(r, release_residue(r), t0), b,
+                                         net_.drive[i]);
         tape_.grad_drive[i] += la * p.di;
         continue;
       }
