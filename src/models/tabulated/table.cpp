@@ -277,7 +277,7 @@ double eif_rate(double v, double drive, double delta_t, double v_t) {
 // stack below 1.6 KiB of the caller's frames, short of the header's promise of 2 KiB (an
 // outside check). So set_error keeps the format and its arguments in the message's bytes, and
 // the table's entry points format them as they return (Finish), once the builder's frames are
-// gone. The formats use %s, %u, %zu and floating conversions only.
+// gone. The formats use %s, %d, %u, %x (z for size_t) and floating conversions only.
 struct Deferred {
   static constexpr int kArgs = 6;
   const char *fmt;
@@ -330,7 +330,9 @@ void set_error(TableError *err, TableStatus s, const char *fmt, ...) {
       a.whole = used < sizeof d.text ? used : sizeof d.text - 1;
       while (*text && used + 1 < sizeof d.text) d.text[used++] = *text++;
       if (used < sizeof d.text) d.text[used++] = 0;
-    } else if (c == 'u' || c == 'd' || c == 'x') {
+    } else if (c == 'd' || c == 'i') {
+      a.whole = static_cast<uint64_t>(static_cast<int64_t>(va_arg(ap, int)));
+    } else if (c == 'u' || c == 'x') {
       a.whole = size_t_arg ? va_arg(ap, size_t) : va_arg(ap, unsigned);
     } else {
       a.num = va_arg(ap, double);
@@ -373,7 +375,9 @@ void format_deferred(TableError *err) {
     const Deferred::Arg &a = d.args[arg++];
     if (c == 's')
       n = std::snprintf(out + at, room - at, spec, d.text + a.whole);
-    else if (c == 'u' || c == 'd' || c == 'x')
+    else if (c == 'd' || c == 'i')
+      n = std::snprintf(out + at, room - at, spec, static_cast<int>(static_cast<int64_t>(a.whole)));
+    else if (c == 'u' || c == 'x')
       n = size_t_arg ? std::snprintf(out + at, room - at, spec, static_cast<size_t>(a.whole))
                      : std::snprintf(out + at, room - at, spec, static_cast<unsigned>(a.whole));
     else
