@@ -306,27 +306,17 @@ static long double exact_crossing(const exact_neuron *e, long double horizon) {
   return hi;
 }
 
-/* The burst of n_in inputs of weight w, `spacing` apart from t = 0.013 s, at ratio =
-   tau_syn/tau, with a refractory period t_ref (V held at 0 from the exact crossing t* to
-   t* + t_ref, J integrating its inputs meanwhile), against the exact solution: each spike
-   within `times` the precision. */
-static void check_burst(double ratio, double w, double drive, double t_ref, int n_in,
-                        double spacing, double times) {
-  const double tau = 0.01, t_in = 0.013, t_end = 0.2;
+/* One LIF neuron with current-based synapses from v0, and one input channel of weight w to it. */
+static sp_network *one_neuron_with_input(double tau, double tau_syn, double t_ref, double drive,
+                                         double v0, double w) {
+  static const uint64_t row[2] = {0, 1};
+  static const uint32_t target = 0;
   sp_network_desc d;
-  sp_network *net;
-  uint64_t row[2] = {0, 1};
-  uint32_t target = 0;
-  double v0 = 0.9, worst = 0;
-  sp_spike out[256];
-  size_t count = 0, k;
-  exact_neuron e;
-  long double held_until = -1;
-  int m = 0, in_hold = 0;
+  sp_network *net = NULL;
   sp_network_desc_init(&d, sizeof d);
   d.n = 1;
   d.tau = tau;
-  d.tau_syn = tau * ratio;
+  d.tau_syn = tau_syn;
   d.t_ref = t_ref;
   d.drive = drive;
   d.v0 = &v0;
@@ -335,11 +325,29 @@ static void check_burst(double ratio, double w, double drive, double t_ref, int 
   d.inputs.targets = &target;
   d.inputs.weight = w;
   assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  return net;
+}
+
+/* The burst of n_in inputs of weight w, `spacing` apart from t = 0.013 s, at ratio =
+   tau_syn/tau, with a refractory period t_ref (V held at 0 from the exact crossing t* to
+   t* + t_ref, J integrating its inputs meanwhile), against the exact solution: each spike
+   within `times` the precision. */
+static void check_burst(double ratio, double w, double drive, double t_ref, int n_in,
+                        double spacing, double times) {
+  const double tau = 0.01, tau_syn = tau * ratio, t_in = 0.013, t_end = 0.2, v0 = 0.9;
+  sp_network *net;
+  double worst = 0;
+  sp_spike out[256];
+  size_t count = 0, k;
+  exact_neuron e;
+  long double held_until = -1;
+  int m = 0, in_hold = 0;
+  net = one_neuron_with_input(tau, tau_syn, t_ref, drive, v0, w);
   for (k = 0; k < (size_t)n_in; ++k) assert_int_equal(sp_input(net, 0, t_in + k * spacing), SP_OK);
   assert_int_equal(sp_run(net, t_end, out, 256, &count), SP_OK);
   assert_true(count > 8 && count < 256);
   e.tau = tau;
-  e.tau_s = d.tau_syn;
+  e.tau_s = tau_syn;
   e.drive = drive;
   e.t0 = 0;
   e.v0 = v0;
@@ -351,7 +359,7 @@ static void check_burst(double ratio, double w, double drive, double t_ref, int 
       long double s;
       if (held_until > e.t0) {
         if (m < n_in && until < held_until) { /* an input during the hold: V stays at 0 */
-          e.j0 = e.j0 * expl(-(until - e.t0) / e.tau_s) + (long double)w * tau / d.tau_syn;
+          e.j0 = e.j0 * expl(-(until - e.t0) / e.tau_s) + (long double)w * tau / tau_syn;
           e.t0 = until;
           ++m;
           ++in_hold;
@@ -372,7 +380,7 @@ static void check_burst(double ratio, double w, double drive, double t_ref, int 
       }
       assert_true(m < n_in); /* (the reference has as many spikes as the engine) */
       e.v0 = exact_v(&e, until - e.t0);
-      e.j0 = e.j0 * expl(-(until - e.t0) / e.tau_s) + (long double)w * tau / d.tau_syn;
+      e.j0 = e.j0 * expl(-(until - e.t0) / e.tau_s) + (long double)w * tau / tau_syn;
       e.t0 = until;
       ++m;
     }
@@ -429,30 +437,18 @@ static void test_fast_synapse_burst_refractory(void **state) {
 static void test_alpha_release_after_a_large_input(void **state) {
   const double t1 = 0.9999999963, t_ref = 17.0, w = 1e6;
   const int n_in = 100;
-  uint64_t row[2] = {0, 1};
-  uint32_t target = 0;
-  double v0 = 0.0, bound;
-  sp_network_desc d;
-  sp_network *net = NULL;
+  double bound;
+  sp_network *net = one_neuron_with_input(1.0, 1.0, t_ref, 0.5, 0.0, w);
   sp_spike out[4];
   size_t count = 0;
   exact_neuron e;
   long double s1, s2, release, err;
   int k;
   (void)state;
-  if (LDBL_MANT_DIG < 64) skip();
-  sp_network_desc_init(&d, sizeof d);
-  d.n = 1;
-  d.tau = 1.0;
-  d.tau_syn = 1.0;
-  d.t_ref = t_ref;
-  d.drive = 0.5;
-  d.v0 = &v0;
-  d.n_inputs = 1;
-  d.inputs.row_ptr = row;
-  d.inputs.targets = &target;
-  d.inputs.weight = w;
-  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  if (LDBL_MANT_DIG < 64) {
+    sp_network_destroy(net);
+    skip();
+  }
   for (k = 0; k < n_in; ++k) assert_int_equal(sp_input(net, 0, t1), SP_OK);
   assert_int_equal(sp_run(net, 20.0, out, 4, &count), SP_OK);
   assert_int_equal(count, 2);
