@@ -342,7 +342,10 @@ class SynLoop {
     {
       // The synaptic part of V(t), q, and the test that it barely moves: B/E_s, at the rate
       // -q/tau_s; with the alpha kernel B x/E, at the rate (B/E)(1 - x)/tau.
-      const double q = sh_.alpha ? b * c.x / c.em : b / c.es, rise = drive + q - 1.0;
+      // (rise as (I - 1) + q: I + q first rounded q's share away near I = 1, the same way at
+      // every spike: 60-90 times the bound after 10^5 spikes at I = 1.0001 with a tiny
+      // self-synapse, an outside review.)
+      const double q = sh_.alpha ? b * c.x / c.em : b / c.es, rise = (drive - 1.0) + q;
       const bool quiet = sh_.alpha ? std::fabs(b / c.em * (1.0 - c.x)) <= 0x1p-10 * rise
                                    : std::fabs(q) * sh_.inv_s <= 0x1p-10 * rise * sh_.inv_m;
       const double off = -(a / c.em) / rise - 1.0;  // E_m(t*)/E_m(t) - 1, about (t* - t)/tau
