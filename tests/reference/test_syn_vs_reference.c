@@ -306,9 +306,10 @@ static long double exact_crossing(const exact_neuron *e, long double horizon) {
   return hi;
 }
 
-/* One LIF neuron with current-based synapses from v0, and one input channel of weight w to it. */
-static sp_network *one_neuron_with_input(double tau, double tau_syn, double t_ref, double drive,
-                                         double v0, double w) {
+/* One LIF neuron with current-based synapses from v0: one input channel of weight input_w to
+   it, and a synapse of weight self_w onto itself, each if its weight is not 0. */
+static sp_network *one_neuron(double tau, double tau_syn, double t_ref, double drive, double v0,
+                              double input_w, double self_w) {
   static const uint64_t row[2] = {0, 1};
   static const uint32_t target = 0;
   sp_network_desc d;
@@ -320,10 +321,17 @@ static sp_network *one_neuron_with_input(double tau, double tau_syn, double t_re
   d.t_ref = t_ref;
   d.drive = drive;
   d.v0 = &v0;
-  d.n_inputs = 1;
-  d.inputs.row_ptr = row;
-  d.inputs.targets = &target;
-  d.inputs.weight = w;
+  if (input_w != 0.0) {
+    d.n_inputs = 1;
+    d.inputs.row_ptr = row;
+    d.inputs.targets = &target;
+    d.inputs.weight = input_w;
+  }
+  if (self_w != 0.0) {
+    d.recurrent.row_ptr = row;
+    d.recurrent.targets = &target;
+    d.recurrent.weight = self_w;
+  }
   assert_int_equal(sp_network_create(&d, &net), SP_OK);
   return net;
 }
@@ -342,7 +350,7 @@ static void check_burst(double ratio, double w, double drive, double t_ref, int 
   exact_neuron e;
   long double held_until = -1;
   int m = 0, in_hold = 0;
-  net = one_neuron_with_input(tau, tau_syn, t_ref, drive, v0, w);
+  net = one_neuron(tau, tau_syn, t_ref, drive, v0, w, 0.0);
   for (k = 0; k < (size_t)n_in; ++k) assert_int_equal(sp_input(net, 0, t_in + k * spacing), SP_OK);
   assert_int_equal(sp_run(net, t_end, out, 256, &count), SP_OK);
   assert_true(count > 8 && count < 256);
@@ -438,7 +446,7 @@ static void test_alpha_release_after_a_large_input(void **state) {
   const double t1 = 0.9999999963, t_ref = 17.0, w = 1e6;
   const int n_in = 100;
   double bound;
-  sp_network *net = one_neuron_with_input(1.0, 1.0, t_ref, 0.5, 0.0, w);
+  sp_network *net = one_neuron(1.0, 1.0, t_ref, 0.5, 0.0, w, 0.0);
   sp_spike out[4];
   size_t count = 0;
   exact_neuron e;
@@ -486,32 +494,19 @@ static void test_alpha_release_after_a_large_input(void **state) {
    every spike: 60 times the precision after 10^5 spikes (an outside review); now (I - 1) + q.
    Against the exact solution, 10^4 spikes, both kernels: within the precision. */
 static void test_self_synapse_near_threshold(void **state) {
-  static const uint64_t row[2] = {0, 1};
-  static const uint32_t target = 0;
   const double tau = 1.0, drive = 1.0001, t_ref = 0.1, w = 1e-8, ratios[2] = {0.5, 1.0};
   const int spikes = 10000;
   int q;
   (void)state;
   if (LDBL_MANT_DIG < 64) skip();
   for (q = 0; q < 2; ++q) {
-    sp_network_desc d;
-    sp_network *net = NULL;
+    const double tau_syn = tau * ratios[q], v0 = 0.5;
+    sp_network *net = one_neuron(tau, tau_syn, t_ref, drive, v0, 0.0, w);
     exact_neuron e;
-    double v0 = 0.5, worst = 0;
+    double worst = 0;
     int k;
-    sp_network_desc_init(&d, sizeof d);
-    d.n = 1;
-    d.tau = tau;
-    d.tau_syn = tau * ratios[q];
-    d.t_ref = t_ref;
-    d.drive = drive;
-    d.v0 = &v0;
-    d.recurrent.row_ptr = row;
-    d.recurrent.targets = &target;
-    d.recurrent.weight = w;
-    assert_int_equal(sp_network_create(&d, &net), SP_OK);
     e.tau = tau;
-    e.tau_s = d.tau_syn;
+    e.tau_s = tau_syn;
     e.drive = drive;
     e.t0 = 0;
     e.v0 = v0;
@@ -528,7 +523,7 @@ static void test_self_synapse_near_threshold(void **state) {
                      (8 * (nextafter(sp.t, INFINITY) - sp.t) + 4 * ldexp(tau, -52)));
       if (err > worst) worst = err;
       /* the kick at the spike, then the hold: J decays to the release, V = 0 there */
-      e.j0 = (e.j0 * expl(-s / e.tau_s) + (long double)w * tau / d.tau_syn) *
+      e.j0 = (e.j0 * expl(-s / e.tau_s) + (long double)w * tau / tau_syn) *
              expl(-(long double)t_ref / e.tau_s);
       e.t0 = t + t_ref;
       e.v0 = 0;
@@ -555,17 +550,9 @@ static void test_free_running_fast(void **state) {
   for (q = 0; q < sizeof ratios / sizeof ratios[0]; ++q) {
     const double tau = 1.0, drive = 100.0;
     const long double period = tau * logl((long double)drive / (drive - 1));
-    double v0 = 0.0, worst = 0;
-    sp_network_desc d;
-    sp_network *net = NULL;
+    double worst = 0;
+    sp_network *net = one_neuron(tau, tau * ratios[q], 0.0, drive, 0.0, 0.0, 0.0);
     int k;
-    sp_network_desc_init(&d, sizeof d);
-    d.n = 1;
-    d.tau = tau;
-    d.tau_syn = tau * ratios[q];
-    d.drive = drive;
-    d.v0 = &v0;
-    assert_int_equal(sp_network_create(&d, &net), SP_OK);
     for (k = 1; k <= 5000; ++k) {
       sp_spike sp;
       long double err;
@@ -595,20 +582,12 @@ static void test_free_running_refractory(void **state) {
   const double tau = 1.0, drive = 100.0, t_ref = 0.01;
   const long double period = t_ref + tau * logl((long double)drive / (drive - 1));
   const int spikes = 1000000;
-  double v0 = 0.0, worst = 0, worst_late = 0;
-  sp_network_desc d;
+  double worst = 0, worst_late = 0;
   sp_network *net = NULL;
   int k;
   (void)state;
   if (LDBL_MANT_DIG < 64) skip();
-  sp_network_desc_init(&d, sizeof d);
-  d.n = 1;
-  d.tau = tau;
-  d.tau_syn = 0.5 * tau;
-  d.t_ref = t_ref;
-  d.drive = drive;
-  d.v0 = &v0;
-  assert_int_equal(sp_network_create(&d, &net), SP_OK);
+  net = one_neuron(tau, 0.5 * tau, t_ref, drive, 0.0, 0.0, 0.0);
   for (k = 1; k <= spikes; ++k) {
     sp_spike sp;
     double e;
