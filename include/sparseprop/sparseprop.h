@@ -1280,7 +1280,10 @@ SP_API sp_status sp_save(const sp_network *net, void *buf, size_t cap, size_t *l
  *             not only its length: every neuron's state is in the file, but the input queue's
  *             capacity (up to 2^24 entries) is a number, so a crafted file of a few hundred
  *             bytes can ask for some 335 MB (an outside fuzzer's). With bytes from an untrusted
- *             source, pass an allocator that caps the size.
+ *             source, pass an allocator that caps the size. The checksum detects corruption,
+ *             not tampering: a crafted file that passes the checks loads (src/io/FORMAT.md
+ *             lists them; an EIF or custom table's series coefficients changed within their
+ *             bounds, its header still agreeing with them, are used as saved).
  * Threads:    any thread.
  */
 SP_API sp_status sp_load(const void *buf, size_t len, const sp_allocator *a,
@@ -1328,8 +1331,8 @@ SP_API sp_status sp_save_file(const sp_network *net, const char *path) SP_NOEXCE
  *             before it returns). The file is streamed straight into the network
  *             (checksum computed on the way, every value checked as sp_load checks it), so
  *             loading needs no memory the size of the file besides the network itself. The
- *             file is read once; a file that fails a check is read to its end first, so that
- *             a corrupted one is reported as a checksum mismatch. A crafted file can ask for
+ *             file is read once; a file whose payload fails a check is read to its end first,
+ *             so that a corrupted one is reported as a checksum mismatch. A crafted file can ask for
  *             a network far bigger than itself, as with sp_load; sp_load_file has no
  *             allocator argument: for untrusted files, read them and use sp_load with one.
  * Threads:    any thread.

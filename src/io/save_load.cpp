@@ -843,6 +843,21 @@ sp_status fill_tables(Reader &ahead, const TableSection &t, Network *net) {
                   "not a valid saved network: table %u: period %g tau: must be at least 2^-30 "
                   "tau",
                   k, tab->period);
+    // One model for every drive: the tables' model parameters are table 0's.
+    const Table &first = *net->tables[0];
+    const struct {
+      const char *name;
+      double value, first;
+    } model[] = {{"v_reset", tab->v_reset, first.v_reset},
+                 {"v_spike", tab->v_spike, first.v_spike},
+                 {"delta_t", tab->delta_t, first.delta_t},
+                 {"v_t", tab->v_t, first.v_t}};
+    for (const auto &m : model)
+      if (!same_bits(m.value, m.first))
+        return fail(SP_ERR_FORMAT,
+                    "not a valid saved network: table %u: %s = %.17g: must be table 0's %.17g "
+                    "(one model for every drive)",
+                    k, m.name, m.value, m.first);
   }
   // Every neuron's drive has its table (sp_set_drive keeps to the tabulated drives).
   for (uint32_t i = 0; i < net->n; ++i)
@@ -1147,11 +1162,13 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   times.t0 += 0.0;
   times.cur_key_time += 0.0;
   times.clock_time += 0.0;
-  // The dynamic state must be sane before the network is built around it.
-  s = check_times<O>(*net, times, frame, net->tau);
-  if (s != SP_OK) return refuse(s);
+  // The frame first (a current-based network marked as running in the phase frame was
+  // refused for its due key, which only the phase frame reads), then the dynamic state, which
+  // must be sane before the network is built around it.
   if (frame == SP_FRAME_PHASE && (frame_request == SP_FRAME_TIME || !network_phase_eligible(net)))
     return refuse(format_error("running frame = phase for a network it cannot run"));
+  s = check_times<O>(*net, times, frame, net->tau);
+  if (s != SP_OK) return refuse(s);
   if (frame == SP_FRAME_PHASE) {
     // The phase frame's due key is the threshold key at its instant, up to
     // rounding: it may be a spiker's own key, whose time was rounded (by up to

@@ -304,6 +304,18 @@ static void test_crafted_sections_are_refused(void **state) {
   assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
   assert_non_null(strstr(sp_last_error(), "queue key"));
 
+  /* Marked as running in the phase frame (the payload's running frame, u32 at offset 52),
+     which current-based synapses never use: refused as such (it was refused for its due key,
+     which only the phase frame reads: an outside reader of the format). */
+  memcpy(copy, buf, len);
+  assert_int_equal(copy[52], SP_FRAME_TIME);
+  fmt_put_le(copy + 52, SP_FRAME_PHASE, 4);
+  fmt_reseal(copy, len);
+  assert_int_equal(sp_load(copy, len, NULL, &b), SP_ERR_FORMAT);
+  if (!strstr(sp_last_error(), "running frame = phase for a network it cannot run"))
+    fail_msg("message: %s", sp_last_error());
+  assert_null(b);
+
   /* The same bytes as version 2: the section is extra bytes. */
   memcpy(copy, buf, len);
   copy[8] = 2;

@@ -331,6 +331,66 @@ static void test_crafted_tables_are_refused(void **state) {
   sp_network_destroy(a);
 }
 
+/* The header of a table summarises its series: the period and d period/dI are the forward
+   series' end plus the part beyond v_hi (EIF's closed series, a custom tail, or none at a
+   finite v_spike), phi_lo and dphi_lo their start, and the reset is where they are 0. A crafted
+   summary (re-sealed) is refused, naming it: before, a period of 1e308 loaded and made the key
+   check accept any key (7 spikes where 63 were due), a dperiod of 1e308 gave drive gradients of
+   5e306. And every table has table 0's model: a custom network's second table with another
+   delta_t (a field custom tables do not use, so the table's own checks pass) is refused. */
+static void test_crafted_table_summaries_are_refused(void **state) {
+  /* Offsets of the header's reals: v_reset 1, dphi_lo 9, period 10, dperiod 11. */
+  static const enum kind kinds[] = {EIF_PHASE, EIF_FAR_THRESHOLD, CUSTOM_QIF, CUSTOM_LIF_PHASE};
+  unsigned char word[8];
+  size_t k;
+  (void)state;
+  for (k = 0; k < sizeof kinds / sizeof kinds[0]; ++k) {
+    sp_network *a = make(kinds[k]), *b = NULL;
+    size_t len = 0, blk, f;
+    unsigned char *buf;
+    sp_spike sp;
+    int j;
+    for (j = 0; j < 50; ++j) assert_int_equal(sp_step(a, &sp), SP_OK);
+    buf = save(a, &len);
+    blk = first_block(buf, len);
+    f = blk + 32; /* the first of the header's 13 reals */
+    printf("# kind %d: period %.17g, dperiod %.17g\n", (int)kinds[k], fmt_get_f64(buf + f + 80),
+           fmt_get_f64(buf + f + 88));
+    put_f64(word, 1e308);
+    refused(buf, len, f + 8 * 10, word, 8, "table: period = 1e+308: the series give");
+    put_f64(word, fmt_get_f64(buf + f + 8 * 10) * (1 + 1e-6));
+    refused(buf, len, f + 8 * 10, word, 8, "table: period = ");
+    put_f64(word, 1e308);
+    refused(buf, len, f + 8 * 11, word, 8, "table: dperiod = 1e+308: the series give");
+    put_f64(word, -fmt_get_f64(buf + f + 8 * 11));
+    refused(buf, len, f + 8 * 11, word, 8, "table: dperiod = ");
+    put_f64(word, fmt_get_f64(buf + f + 8 * 9) - 1e-3);
+    refused(buf, len, f + 8 * 9, word, 8, "table: dphi_lo = ");
+    /* A reset moved inside the tabulated range: 0.5 for the EIF and LIF-like models (0 there),
+       -4 for the custom QIF-like one (-5). */
+    put_f64(word, kinds[k] == CUSTOM_QIF ? -4.0 : 0.5);
+    refused(buf, len, f + 8 * 1, word, 8,
+            kinds[k] == CUSTOM_QIF ? "table: v_reset = -4: the series give phase"
+                                   : "table: v_reset = 0.5: the series give phase");
+    if (kinds[k] == CUSTOM_QIF) {
+      /* Its three tables: the second's delta_t (0 in a custom table) set to 0.5. */
+      const size_t sec = blk - 8 - 16 * 3;
+      const size_t second = blk + (size_t)(buf[sec + 16] | buf[sec + 17] << 8 |
+                                           (size_t)buf[sec + 18] << 16 |
+                                           (size_t)buf[sec + 19] << 24);
+      assert_memory_equal(buf + second, "SPSPTab1", 8);
+      put_f64(word, 0.5);
+      refused(buf, len, second + 32 + 8 * 3, word, 8,
+              "table 1: delta_t = 0.5: must be table 0's 0 (one model for every drive)");
+    }
+    /* The unedited bytes load. */
+    assert_int_equal(sp_load(buf, len, NULL, &b), SP_OK);
+    sp_network_destroy(b);
+    free(buf);
+    sp_network_destroy(a);
+  }
+}
+
 /* A drive set with sp_set_drive (or SP_PARAM_DRIVES) must be one of the tabulated ones: others
    are refused and change nothing; the loader refuses a neuron whose drive has no table. */
 static void test_drive_without_table_is_refused(void **state) {
@@ -461,6 +521,7 @@ int main(void) {
       cmocka_unit_test(test_changed_shared_weight_continues_bit_identically),
       cmocka_unit_test(test_every_truncation_and_flip_is_refused),
       cmocka_unit_test(test_crafted_tables_are_refused),
+      cmocka_unit_test(test_crafted_table_summaries_are_refused),
       cmocka_unit_test(test_drive_without_table_is_refused),
       cmocka_unit_test(test_v0_at_the_blow_up),
       cmocka_unit_test(test_near_saddle_node_beside_fast_reloads),

@@ -1330,6 +1330,64 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
           bounded(s, KI, lo, hi, tail_tol)))
       return bad("tail series not between its break points' remaining phases");
   }
+  // The header's summaries against the series they summarise (table_build derives them so):
+  // the reset at phase 0 with d phi/dI 0 (the series are integrals from it), phi_lo and dphi_lo
+  // the forward series' start, phi_hi its end, and there equal to what the period
+  // and dperiod give there through the part beyond v_hi (EIF's closed series, the custom tail,
+  // or nothing where v_hi is a finite v_spike). Without this a crafted period of 1e308 loaded
+  // and made the loader's key tolerance, which grows with the period, accept any key, and a
+  // crafted dperiod gave drive gradients of 1e306 (an outside reader of the format).
+  {
+    const uint32_t last_fwd = t->n_fwd - 1;
+    double tt;
+    const uint32_t r = locate(a + l.fwd_breaks, t->n_fwd, t->v_reset, &tt);
+    const double phi_reset = cheb(a + l.fwd_phi + size_t{r} * KI, KI, tt);
+    const double dphi_reset = cheb(a + l.fwd_dphi + size_t{r} * KI, KI, tt);
+    const double phi_start = cheb(a + l.fwd_phi, KI, -1), dphi_start = cheb(a + l.fwd_dphi, KI, -1);
+    const double phi_end = cheb(a + l.fwd_phi + size_t{last_fwd} * KI, KI, 1);
+    const double dphi_end = cheb(a + l.fwd_dphi + size_t{last_fwd} * KI, KI, 1);
+    double beyond = 0, dbeyond = 0;  // the phase from v_hi to the spike, and its drive part
+    if (t->v_hi < t->v_spike && t->kind == static_cast<uint32_t>(TableKind::kEif)) {
+      const double u_hi = std::exp(-(t->v_hi - t->v_t) / t->delta_t);
+      const double u_sp = std::exp(-(t->v_spike - t->v_t) / t->delta_t);
+      beyond = eif_remain(u_hi, t->tail_lo) - eif_remain(u_sp, t->tail_lo);
+      dbeyond = eif_remain_d(u_hi, t->tail_lo, t->delta_t) -
+                eif_remain_d(u_sp, t->tail_lo, t->delta_t);
+    } else if (t->n_tail) {
+      beyond = cheb(a + l.tail_s + size_t{t->n_tail - 1} * KI, KI, 1);
+      dbeyond = cheb(a + l.tail_sd + size_t{t->n_tail - 1} * KI, KI, 1);
+    }
+    const double phase_tol = 1e-9 * (1 + std::fabs(t->period));
+    const double drive_tol = 1e-9 *
+                             (1 + std::fmax(std::fabs(t->dperiod),
+                                            std::fmax(std::fabs(dphi_end), std::fabs(t->dphi_lo))));
+    const char *what = nullptr;
+    double value = 0, series = 0;
+    if (!(std::fabs(phi_reset) <= phase_tol && std::fabs(dphi_reset) <= drive_tol)) {
+      set_error(err, TableStatus::kArgument,
+                "table: v_reset = %.17g: the series give phase %.17g and d phi/dI %.17g there, "
+                "not 0 (the reset is where they start)",
+                t->v_reset, phi_reset, dphi_reset);
+      return nullptr;
+    }
+    if (!(std::fabs(phi_start - t->phi_lo) <= phase_tol))
+      what = "phi_lo", value = t->phi_lo, series = phi_start;
+    else if (!(std::fabs(dphi_start - t->dphi_lo) <= drive_tol))
+      what = "dphi_lo", value = t->dphi_lo, series = dphi_start;
+    else if (!(std::fabs(phi_end - t->phi_hi) <= phase_tol))
+      what = "phi_hi", value = t->phi_hi, series = phi_end;
+    else if (!(std::fabs(phi_end + beyond - t->period) <= phase_tol))
+      what = "period", value = t->period, series = phi_end + beyond;
+    else if (!(std::fabs(dphi_end - dbeyond - t->dperiod) <= drive_tol))
+      what = "dperiod", value = t->dperiod, series = dphi_end - dbeyond;
+    if (what) {
+      set_error(err, TableStatus::kArgument,
+                "table: %s = %.17g: the series give %.17g (a header that does not summarise "
+                "its series)",
+                what, value, series);
+      return nullptr;
+    }
+  }
   return t;
 }
 
