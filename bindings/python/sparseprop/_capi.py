@@ -4,7 +4,8 @@
 Everything that depends on the header's layout lives in this one module: the constants, the
 ``ctypes.Structure`` mirrors of the public structs, the numpy dtype of ``sp_spike`` and the
 argument/return types of every function. The test suite compares the layouts with what the C
-compiler makes of the header and the function list with the header's declarations.
+compiler makes of the header, and every function's return and parameter types with the
+header's declarations.
 
 Config structs follow the header's rule: ``struct_size`` first, fields only ever appended. The
 library accepts a caller's smaller ``struct_size`` and defaults the fields beyond it, so this

@@ -61,24 +61,66 @@ def test_spike_dtype_is_sp_spike(c_program):
     assert _capi.SPIKE_DTYPE.fields["neuron"][0] == np.dtype("<u4")
 
 
+def _c_class(decl, typedefs):
+    """The ABI class of a C declaration's type ("sp_network *net", "SP_API double"): "ptr" for
+    a pointer of any type, else (kind, bytes) of the scalar (typedefs resolved)."""
+    if "*" in decl:
+        return "ptr"
+    words = [w for w in decl.split() if w not in ("const", "SP_API")]
+    ty = typedefs.get(words[0], words[0])
+    return {"double": ("float", 8), "float": ("float", 4),
+            "size_t": ("uint", ctypes.sizeof(ctypes.c_size_t)), "uint32_t": ("uint", 4),
+            "uint64_t": ("uint", 8), "int32_t": ("int", 4), "void": "void"}[ty]
+
+
 def header_functions():
-    """name -> number of parameters, from every SP_API declaration in the public header."""
+    """name -> [return class, parameter classes...], from every SP_API declaration in the
+    public header."""
     text = (REPO_ROOT / "include" / "sparseprop" / "sparseprop.h").read_text()
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    typedefs = dict((alias, base) for base, alias in
+                    re.findall(r"typedef\s+(u?int\d+_t)\s+(sp_\w+)\s*;", text))
     found = {}
-    for m in re.finditer(r"SP_API\s+[^;{]*?\b(sp_\w+)\s*\(([^)]*)\)\s*SP_NOEXCEPT\s*;", text):
-        params = m.group(2).strip()
-        found[m.group(1)] = 0 if params in ("", "void") else params.count(",") + 1
+    for m in re.finditer(r"(SP_API\s+[^;{(]*?)\b(sp_\w+)\s*\(([^)]*)\)\s*SP_NOEXCEPT\s*;", text):
+        params = m.group(3).strip()
+        classes = [_c_class(m.group(1), typedefs)]
+        if params not in ("", "void"):
+            classes += [_c_class(p, typedefs) for p in params.split(",")]
+        found[m.group(2)] = classes
     return found
 
 
-def test_every_header_function_is_declared_with_its_arity():
+def _ctypes_class(t):
+    """The ABI class of a ctypes type as FUNCTIONS declares it (None: void), as _c_class's."""
+    if t is None:
+        return "void"
+    if issubclass(t, ctypes._Pointer) or t._type_ in ("P", "z"):
+        return "ptr"
+    kind = "float" if t._type_ in ("f", "d") else "uint" if t._type_.isupper() else "int"
+    return (kind, ctypes.sizeof(t))
+
+
+def test_every_header_function_is_declared_with_its_types():
+    """Each function's return and parameter types against the header's, by ABI class (a
+    pointer, or a scalar's width, signedness and kind): a size_t passed as a uint32, or a
+    double returned as a float, fails here."""
     header = header_functions()
     assert len(header) >= 29
     assert set(header) == set(_capi.FUNCTIONS), \
         f"missing: {set(header) - set(_capi.FUNCTIONS)}, extra: {set(_capi.FUNCTIONS) - set(header)}"
-    for name, arity in header.items():
-        assert len(_capi.FUNCTIONS[name][1]) == arity, name
+    for name, classes in header.items():
+        restype, argtypes = _capi.FUNCTIONS[name]
+        ours = [_ctypes_class(restype)] + [_ctypes_class(t) for t in argtypes]
+        assert ours == classes, f"{name}: the binding has {ours}, the header {classes}"
+
+
+def test_the_type_check_tells_types_apart():
+    # What the check compares tells a narrower, a signed or a float type from the header's.
+    assert _ctypes_class(ctypes.c_uint32) != _ctypes_class(ctypes.c_size_t)
+    assert _ctypes_class(ctypes.c_int32) != _ctypes_class(ctypes.c_uint32)
+    assert _ctypes_class(ctypes.c_float) != _ctypes_class(ctypes.c_double)
+    assert _ctypes_class(_capi.c_enum) == _c_class("sp_status s", {"sp_status": "int32_t"})
+    assert _ctypes_class(ctypes.POINTER(ctypes.c_double)) == _c_class("double *v", {})
 
 
 def test_struct_size_is_what_desc_init_leaves():

@@ -166,8 +166,10 @@ fn layout_matches_c() {
     assert_eq!(checked, c.len(), "the C probe printed values the Rust side does not check");
 }
 
-/// Every function the header declares is declared here, with the same number of parameters,
-/// and nothing else is. Reads both sources as text.
+/// Every function the header declares is declared here, with the same return and parameter
+/// types by ABI class (a pointer, or the scalar: f64, usize, u32, i32 ...; typedefs and
+/// aliases resolved), and nothing else is. Reads both sources as text: a size_t declared as
+/// u32 here, or an f64 return as f32, fails.
 #[test]
 fn every_header_function_is_declared() {
     let header = std::fs::read_to_string(include_dir().join("sparseprop").join("sparseprop.h")).unwrap();
@@ -189,20 +191,59 @@ fn strip_c_comments(s: &str) -> String {
     out
 }
 
-fn count_params(params: &str) -> usize {
-    let p = params.trim();
+fn params_of(params: &str) -> Vec<&str> {
+    let p = params.trim().trim_end_matches(',');
     if p.is_empty() || p == "void" {
-        0
+        Vec::new()
     } else {
-        p.split(',').count()
+        p.split(',').map(str::trim).collect()
     }
 }
 
-fn c_functions(header: &str) -> BTreeMap<String, usize> {
+/// The ABI class of a C declaration's type ("sp_network *net", "SP_API double").
+fn c_class(decl: &str, typedefs: &BTreeMap<String, String>) -> String {
+    if decl.contains('*') {
+        return "ptr".into();
+    }
+    let ty = decl.split_whitespace().find(|w| *w != "const" && *w != "SP_API").unwrap();
+    let ty = typedefs.get(ty).map(String::as_str).unwrap_or(ty);
+    match ty {
+        "double" => "f64",
+        "float" => "f32",
+        "size_t" => "usize",
+        "uint32_t" => "u32",
+        "uint64_t" => "u64",
+        "int32_t" => "i32",
+        "void" => "void",
+        other => panic!("unclassified C type {other} in {decl:?}"),
+    }
+    .into()
+}
+
+/// The ABI class of a Rust type ("*mut sp_network", "sp_status", "usize").
+fn rust_class(ty: &str, aliases: &BTreeMap<String, String>) -> String {
+    let ty = ty.trim();
+    if ty.starts_with('*') {
+        return "ptr".into();
+    }
+    let ty = aliases.get(ty).map(String::as_str).unwrap_or(ty);
+    match ty {
+        "f64" | "f32" | "usize" | "u32" | "u64" | "i32" => ty.into(),
+        other => panic!("unclassified Rust type {other}"),
+    }
+}
+
+fn c_functions(header: &str) -> BTreeMap<String, Vec<String>> {
     let text = strip_c_comments(header);
+    let mut typedefs = BTreeMap::new();
     let mut out = BTreeMap::new();
     for decl in text.split(';') {
         let decl = decl.trim();
+        let words: Vec<&str> = decl.split_whitespace().collect();
+        if let [.., "typedef", base, alias] = words[..] {
+            typedefs.insert(alias.to_string(), base.to_string());
+            continue;
+        }
         let Some(pos) =
             decl.rfind("\nSP_API ").map(|p| p + 1).or_else(|| decl.starts_with("SP_API ").then_some(0))
         else {
@@ -211,13 +252,25 @@ fn c_functions(header: &str) -> BTreeMap<String, usize> {
         let decl = &decl[pos..];
         let open = decl.find('(').unwrap();
         let close = decl.rfind(')').unwrap();
-        let name = decl[..open].split_whitespace().last().unwrap().trim_start_matches('*');
-        out.insert(name.to_string(), count_params(&decl[open + 1..close]));
+        let head = decl[..open].trim();
+        let name = head.split_whitespace().last().unwrap().trim_start_matches('*');
+        let ret = &head[..head.len() - name.len()];
+        let mut classes = vec![c_class(ret, &typedefs)];
+        classes.extend(params_of(&decl[open + 1..close]).into_iter().map(|p| c_class(p, &typedefs)));
+        out.insert(name.to_string(), classes);
     }
     out
 }
 
-fn rust_functions(src: &str) -> BTreeMap<String, usize> {
+fn rust_functions(src: &str) -> BTreeMap<String, Vec<String>> {
+    let mut aliases = BTreeMap::new();
+    for line in src.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("pub type ") {
+            let (alias, ty) = rest.trim_end_matches(';').split_once('=').unwrap();
+            aliases.insert(alias.trim().to_string(), ty.trim().to_string());
+        }
+    }
     let mut out = BTreeMap::new();
     let mut rest = src;
     while let Some(i) = rest.find("pub fn ") {
@@ -225,11 +278,31 @@ fn rust_functions(src: &str) -> BTreeMap<String, usize> {
         let open = after.find('(').unwrap();
         let name = after[..open].trim().to_string();
         let close = after.find(')').unwrap();
-        let params = after[open + 1..close].trim().trim_end_matches(',');
-        out.insert(name, count_params(params));
-        rest = &after[close..];
+        let end = after[close..].find(';').unwrap() + close;
+        let ret = after[close + 1..end].trim();
+        let mut classes = vec![match ret.strip_prefix("->") {
+            Some(ty) => rust_class(ty, &aliases),
+            None => "void".to_string(),
+        }];
+        for p in params_of(&after[open + 1..close]) {
+            classes.push(rust_class(p.split_once(':').unwrap().1, &aliases));
+        }
+        out.insert(name, classes);
+        rest = &after[end..];
     }
     out
+}
+
+/// The class check tells types apart (a narrower, signed or float type is not the header's).
+#[test]
+fn the_type_check_tells_types_apart() {
+    let none = BTreeMap::new();
+    assert_ne!(rust_class("u32", &none), c_class("size_t cap", &none));
+    assert_ne!(rust_class("f32", &none), c_class("double t", &none));
+    assert_ne!(rust_class("u32", &none), c_class("int32_t s", &none));
+    assert_eq!(rust_class("*mut *mut sp_network", &none), c_class("sp_network **out", &none));
+    let c = c_functions("typedef int32_t sp_status;\nSP_API sp_status sp_f(double t, size_t n) SP_NOEXCEPT;");
+    assert_eq!(c["sp_f"], ["i32", "f64", "usize"]);
 }
 
 /// The library links and is the version the declarations were written for (same major and
