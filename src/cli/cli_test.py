@@ -394,6 +394,17 @@ def case_man(exe, work):
                % (command, sorted(in_help - in_man), sorted(in_man - in_help)))
 
 
+def case_man_version(exe, work):
+    """The man page's title line names the version `sparseprop --version` prints."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sparseprop.1")) as f:
+        title = [line for line in f if line.startswith(".TH ")]
+    rc, out, _ = run(exe, "--version")
+    expect(rc == 0 and out.startswith("sparseprop "), "--version: exit %d, %r" % (rc, out))
+    version = out.split()[1]
+    expect(len(title) == 1 and ('"sparseprop %s"' % version) in title[0],
+           "the man page's .TH line %r does not name version %s" % (title, version))
+
+
 def case_io_error(exe, work):
     bad = os.path.join(work, "no-such-dir", "x.csv")
     rc, _, err = run(exe, "run", "--n", "100", "--k", "10", "--spikes-csv", bad)
