@@ -1127,6 +1127,49 @@ void test_kick_map_structure(void **) {
   }
 }
 
+double f_exp(double v, void *) { return std::exp(v); }
+
+// table_check compares the header's summaries with the series (the loader's check, and the
+// builder's of its own tables). Tables whose phi_lo is far larger than their period (F + I
+// small below the reset) build: the first version of that check allowed 1e-9 of the period
+// only, and refused them for an ulp or two of phi_lo (an outside review: 6 of 1,800 networks
+// that the build before created, their files refused). And a tail only where a custom model
+// blows up: one added to a finite-threshold table, its total in the period, passed the
+// period's check and moved every spike (0 spikes in a second where 730 were due).
+void test_header_summaries(void **) {
+  const TableParams far_below[] = {custom(f_exp, 1e-8, 0.0, 1.0),
+                                   custom(f_qif, 1e-14, 1.0, INFINITY),
+                                   custom(f_exp, 1.1e-6, 5.0, INFINITY)};
+  for (const TableParams &p : far_below) {
+    const Built b = build(p);  // (checks the table too)
+    std::printf("# phi_lo %.17g, period %.17g\n", b.t->phi_lo, b.t->period);
+    assert_true(-b.t->phi_lo > 1e6 * b.t->period);
+  }
+  // A tail of one segment, total X, appended to a finite-threshold table.
+  const Built b = build(custom(f_lif, 1.5, 0.0, 1.0));
+  assert_int_equal(b.t->n_tail, 0);
+  const size_t n = b.mem.size(), k = sp::kOrder, tail = 2 + 2 + k + 2 * (k + 1);
+  std::vector<double> mem(b.mem);
+  mem.resize(n + tail, 0.0);
+  Table *t = reinterpret_cast<Table *>(mem.data());
+  const double x = 1.0;
+  double *arr = mem.data() + n;
+  arr[0] = 0, arr[1] = 1 / t->v_hi;            // break points
+  arr[2] = 0, arr[3] = x;                      // cumulative remaining phases
+  arr[4] = 1;                                  // 1/G's constant
+  arr[4 + k] = x / 2, arr[4 + k + 1] = x / 2;  // the remaining phase, 0 to x
+  t->n_tail = 1;
+  t->period += x;
+  TableError e;
+  assert_null(sp::table_check(mem.data(), mem.size() * sizeof(double), &e));
+  if (!std::strstr(e.message, "n_tail: only a custom model that blows up"))
+    fail_msg("message: %s", e.message);
+  // The same block with the tail's count back at 0 and the period as built is a table.
+  t->n_tail = 0;
+  t->period -= x;
+  assert_non_null(sp::table_check(mem.data(), n * sizeof(double), &e));
+}
+
 }  // namespace
 
 int main(void) {
@@ -1147,6 +1190,7 @@ int main(void) {
       cmocka_unit_test(test_kick_map_closed_forms),
       cmocka_unit_test(test_kick_map_eif),
       cmocka_unit_test(test_kick_map_structure),
+      cmocka_unit_test(test_header_summaries),
   };
   return cmocka_run_group_tests_name("tabulated model tables", tests, NULL, NULL);
 }

@@ -1332,21 +1332,32 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   }
   // The header's summaries against the series they summarise (table_build derives them so):
   // the reset at phase 0 with d phi/dI 0 (the series are integrals from it), phi_lo and dphi_lo
-  // the forward series' start, phi_hi its end, and there equal to what the period
-  // and dperiod give there through the part beyond v_hi (EIF's closed series, the custom tail,
-  // or nothing where v_hi is a finite v_spike). Without this a crafted period of 1e308 loaded
-  // and made the loader's key tolerance, which grows with the period, accept any key, and a
-  // crafted dperiod gave drive gradients of 1e306 (an outside reader of the format).
+  // the forward series' start, phi_hi its end, and period and dperiod that end plus the part
+  // beyond v_hi (EIF's closed series, a custom blow-up's tail, which ends at y = 1/v_hi, or
+  // nothing where v_hi is a finite v_spike, which has no tail). Without this a crafted period
+  // of 1e308 loaded and made the loader's key tolerance, which grows with the period, accept
+  // any key, and a crafted dperiod gave drive gradients of 1e306 (an outside reader of the
+  // format). Each comparison allows 1e-9 of its scale plus 64 ulps of the coefficients it
+  // sums (a phi_lo of -8.5e6 beside a period of 1 differs from its series by an ulp or two:
+  // refused with the period's scale alone, an outside review).
+  const bool custom_blowup = t->kind == static_cast<uint32_t>(TableKind::kCustom) && blowup;
+  if (t->n_tail && !custom_blowup)
+    return bad("n_tail: only a custom model that blows up (v_spike +inf) has a tail");
+  if (t->n_tail && a[l.tail_breaks + t->n_tail] != 1 / t->v_hi)
+    return bad("tail break points: the last is not 1/v_hi");
   {
     const uint32_t last_fwd = t->n_fwd - 1;
     double tt;
     const uint32_t r = locate(a + l.fwd_breaks, t->n_fwd, t->v_reset, &tt);
-    const double phi_reset = cheb(a + l.fwd_phi + size_t{r} * KI, KI, tt);
-    const double dphi_reset = cheb(a + l.fwd_dphi + size_t{r} * KI, KI, tt);
-    const double phi_start = cheb(a + l.fwd_phi, KI, -1), dphi_start = cheb(a + l.fwd_dphi, KI, -1);
-    const double phi_end = cheb(a + l.fwd_phi + size_t{last_fwd} * KI, KI, 1);
-    const double dphi_end = cheb(a + l.fwd_dphi + size_t{last_fwd} * KI, KI, 1);
-    double beyond = 0, dbeyond = 0;  // the phase from v_hi to the spike, and its drive part
+    const double *reset_phi = a + l.fwd_phi + size_t{r} * KI;
+    const double *reset_dphi = a + l.fwd_dphi + size_t{r} * KI;
+    const double *first_phi = a + l.fwd_phi, *first_dphi = a + l.fwd_dphi;
+    const double *last_phi = a + l.fwd_phi + size_t{last_fwd} * KI;
+    const double *last_dphi = a + l.fwd_dphi + size_t{last_fwd} * KI;
+    const double phi_reset = cheb(reset_phi, KI, tt), dphi_reset = cheb(reset_dphi, KI, tt);
+    const double phi_end = cheb(last_phi, KI, 1), dphi_end = cheb(last_dphi, KI, 1);
+    double beyond = 0, dbeyond = 0;          // the phase from v_hi to the spike, and its drive part
+    double beyond_mag = 0, dbeyond_mag = 0;  // the coefficients they sum
     if (t->v_hi < t->v_spike && t->kind == static_cast<uint32_t>(TableKind::kEif)) {
       const double u_hi = std::exp(-(t->v_hi - t->v_t) / t->delta_t);
       const double u_sp = std::exp(-(t->v_spike - t->v_t) / t->delta_t);
@@ -1354,31 +1365,38 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
       dbeyond = eif_remain_d(u_hi, t->tail_lo, t->delta_t) -
                 eif_remain_d(u_sp, t->tail_lo, t->delta_t);
     } else if (t->n_tail) {
-      beyond = cheb(a + l.tail_s + size_t{t->n_tail - 1} * KI, KI, 1);
-      dbeyond = cheb(a + l.tail_sd + size_t{t->n_tail - 1} * KI, KI, 1);
+      const double *s = a + l.tail_s + size_t{t->n_tail - 1} * KI;
+      const double *sd = a + l.tail_sd + size_t{t->n_tail - 1} * KI;
+      beyond = cheb(s, KI, 1), dbeyond = cheb(sd, KI, 1);
+      beyond_mag = abs_sum(s, KI), dbeyond_mag = abs_sum(sd, KI);
     }
-    const double phase_tol = 1e-9 * (1 + std::fabs(t->period));
-    const double drive_tol = 1e-9 *
-                             (1 + std::fmax(std::fabs(t->dperiod),
-                                            std::fmax(std::fabs(dphi_end), std::fabs(t->dphi_lo))));
-    const char *what = nullptr;
-    double value = 0, series = 0;
-    if (!(std::fabs(phi_reset) <= phase_tol && std::fabs(dphi_reset) <= drive_tol)) {
+    const double phase_scale = 1 + std::fabs(t->period);
+    const double drive_scale = 1 + std::fmax(std::fabs(t->dperiod),
+                                             std::fmax(std::fabs(dphi_end), std::fabs(t->dphi_lo)));
+    auto agree = [&](double x, double y, double scale, double mag) {
+      return std::fabs(x - y) <= 1e-9 * scale + 64 * DBL_EPSILON * mag;
+    };
+    if (!(agree(phi_reset, 0, phase_scale, abs_sum(reset_phi, KI)) &&
+          agree(dphi_reset, 0, drive_scale, abs_sum(reset_dphi, KI)))) {
       set_error(err, TableStatus::kArgument,
                 "table: v_reset = %.17g: the series give phase %.17g and d phi/dI %.17g there, "
                 "not 0 (the reset is where they start)",
                 t->v_reset, phi_reset, dphi_reset);
       return nullptr;
     }
-    if (!(std::fabs(phi_start - t->phi_lo) <= phase_tol))
+    const char *what = nullptr;
+    double value = 0, series = 0;
+    const double phi_start = cheb(first_phi, KI, -1), dphi_start = cheb(first_dphi, KI, -1);
+    if (!agree(phi_start, t->phi_lo, phase_scale + std::fabs(t->phi_lo), abs_sum(first_phi, KI)))
       what = "phi_lo", value = t->phi_lo, series = phi_start;
-    else if (!(std::fabs(dphi_start - t->dphi_lo) <= drive_tol))
+    else if (!agree(dphi_start, t->dphi_lo, drive_scale, abs_sum(first_dphi, KI)))
       what = "dphi_lo", value = t->dphi_lo, series = dphi_start;
-    else if (!(std::fabs(phi_end - t->phi_hi) <= phase_tol))
+    else if (!agree(phi_end, t->phi_hi, phase_scale, abs_sum(last_phi, KI)))
       what = "phi_hi", value = t->phi_hi, series = phi_end;
-    else if (!(std::fabs(phi_end + beyond - t->period) <= phase_tol))
+    else if (!agree(phi_end + beyond, t->period, phase_scale, abs_sum(last_phi, KI) + beyond_mag))
       what = "period", value = t->period, series = phi_end + beyond;
-    else if (!(std::fabs(dphi_end - dbeyond - t->dperiod) <= drive_tol))
+    else if (!agree(dphi_end - dbeyond, t->dperiod, drive_scale,
+                    abs_sum(last_dphi, KI) + dbeyond_mag))
       what = "dperiod", value = t->dperiod, series = dphi_end - dbeyond;
     if (what) {
       set_error(err, TableStatus::kArgument,
