@@ -1140,10 +1140,34 @@ void test_header_summaries(void **) {
   const TableParams far_below[] = {custom(f_exp, 1e-8, 0.0, 1.0),
                                    custom(f_qif, 1e-14, 1.0, INFINITY),
                                    custom(f_exp, 1.1e-6, 5.0, INFINITY)};
+  TableError e;
   for (const TableParams &p : far_below) {
     const Built b = build(p);  // (checks the table too)
-    std::printf("# phi_lo %.17g, period %.17g\n", b.t->phi_lo, b.t->period);
+    std::printf("# phi_lo %.17g, period %.17g, dphi_lo %.17g, dperiod %.17g\n", b.t->phi_lo,
+                b.t->period, b.t->dphi_lo, b.t->dperiod);
     assert_true(-b.t->phi_lo > 1e6 * b.t->period);
+    // Each summary is held to its own size, not to a larger neighbour's (the second review:
+    // a dperiod 3e4 off beside a dphi_lo of 3.5e13, a phi_lo 8e-3 off, both loaded).
+    const size_t n = b.mem.size() * sizeof(double), nf = b.t->n_fwd;
+    const size_t inv_breaks = (nf + 1) + nf * sp::kOrder + 2 * nf * (sp::kOrder + 1);
+    std::vector<double> mem(b.mem);
+    Table *t = reinterpret_cast<Table *>(mem.data());
+    t->dperiod += 3e4 * std::fabs(b.t->dperiod);
+    assert_null(sp::table_check(mem.data(), n, &e));
+    assert_non_null(std::strstr(e.message, "dperiod"));
+    mem = b.mem;
+    t->phi_lo += 1e-2 * b.t->period;
+    mem[sizeof(Table) / sizeof(double) + inv_breaks] = t->phi_lo;  // the inverse's start
+    assert_null(sp::table_check(mem.data(), n, &e));
+    assert_non_null(std::strstr(e.message, "phi_lo"));
+  }
+  {
+    // A fast table (period 1e-7 tau): a period 1% long was within 1e-9 (1 + period).
+    const Built b = build(custom(f_lif, 1e7, 0.0, 1.0));
+    std::vector<double> mem(b.mem);
+    reinterpret_cast<Table *>(mem.data())->period *= 1.01;
+    assert_null(sp::table_check(mem.data(), mem.size() * sizeof(double), &e));
+    assert_non_null(std::strstr(e.message, "period"));
   }
   // A tail of one segment, total X, appended to a finite-threshold table.
   const Built b = build(custom(f_lif, 1.5, 0.0, 1.0));
@@ -1160,7 +1184,6 @@ void test_header_summaries(void **) {
   arr[4 + k] = x / 2, arr[4 + k + 1] = x / 2;  // the remaining phase, 0 to x
   t->n_tail = 1;
   t->period += x;
-  TableError e;
   assert_null(sp::table_check(mem.data(), mem.size() * sizeof(double), &e));
   if (!std::strstr(e.message, "n_tail: only a custom model that blows up"))
     fail_msg("message: %s", e.message);

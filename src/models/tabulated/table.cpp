@@ -1338,8 +1338,8 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
   // of 1e308 loaded and made the loader's key tolerance, which grows with the period, accept
   // any key, and a crafted dperiod gave drive gradients of 1e306 (an outside reader of the
   // format). Each comparison allows 1e-9 of its scale plus 64 ulps of the coefficients it
-  // sums (a phi_lo of -8.5e6 beside a period of 1 differs from its series by an ulp or two:
-  // refused with the period's scale alone, an outside review).
+  // sums (a phi_lo of -8.5e6 beside a period of 1 differs from its series by an ulp or two,
+  // which 1e-9 of the period alone refused: an outside review).
   const bool custom_blowup = t->kind == static_cast<uint32_t>(TableKind::kCustom) && blowup;
   if (t->n_tail && !custom_blowup)
     return bad("n_tail: only a custom model that blows up (v_spike +inf) has a tail");
@@ -1370,14 +1370,17 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
       beyond = cheb(s, KI, 1), dbeyond = cheb(sd, KI, 1);
       beyond_mag = abs_sum(s, KI), dbeyond_mag = abs_sum(sd, KI);
     }
-    const double phase_scale = 1 + std::fabs(t->period);
-    const double drive_scale = 1 + std::fmax(std::fabs(t->dperiod),
-                                             std::fmax(std::fabs(dphi_end), std::fabs(t->dphi_lo)));
+    // (Each scale is the size of what is compared, never a sum with unrelated terms: a
+    // tolerance of 1e-9 (1 + |period|) let a period of 1e-7 move by 1%, and one that counted
+    // |dphi_lo| in dperiod's let dperiod move by 3e4 where dphi_lo was 3.5e13: the second
+    // review. The 64 ulps of the summed coefficients, at least 64 ulps of either end, cover
+    // the ulp or two by which a large phi_lo differs from its series.)
+    const double period = std::fabs(t->period), dperiod = std::fabs(t->dperiod);
     auto agree = [&](double x, double y, double scale, double mag) {
       return std::fabs(x - y) <= 1e-9 * scale + 64 * DBL_EPSILON * mag;
     };
-    if (!(agree(phi_reset, 0, phase_scale, abs_sum(reset_phi, KI)) &&
-          agree(dphi_reset, 0, drive_scale, abs_sum(reset_dphi, KI)))) {
+    if (!(agree(phi_reset, 0, period, abs_sum(reset_phi, KI)) &&
+          agree(dphi_reset, 0, dperiod, abs_sum(reset_dphi, KI)))) {
       set_error(err, TableStatus::kArgument,
                 "table: v_reset = %.17g: the series give phase %.17g and d phi/dI %.17g there, "
                 "not 0 (the reset is where they start)",
@@ -1387,17 +1390,19 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
     const char *what = nullptr;
     double value = 0, series = 0;
     const double phi_start = cheb(first_phi, KI, -1), dphi_start = cheb(first_dphi, KI, -1);
-    if (!agree(phi_start, t->phi_lo, phase_scale + std::fabs(t->phi_lo), abs_sum(first_phi, KI)))
+    const double dperiod_series = dphi_end - dbeyond;
+    if (!agree(phi_start, t->phi_lo, period, abs_sum(first_phi, KI)))
       what = "phi_lo", value = t->phi_lo, series = phi_start;
-    else if (!agree(dphi_start, t->dphi_lo, drive_scale, abs_sum(first_dphi, KI)))
+    else if (!agree(dphi_start, t->dphi_lo, std::fmax(std::fabs(t->dphi_lo), std::fabs(dphi_start)),
+                    abs_sum(first_dphi, KI)))
       what = "dphi_lo", value = t->dphi_lo, series = dphi_start;
-    else if (!agree(phi_end, t->phi_hi, phase_scale, abs_sum(last_phi, KI)))
+    else if (!agree(phi_end, t->phi_hi, period, abs_sum(last_phi, KI)))
       what = "phi_hi", value = t->phi_hi, series = phi_end;
-    else if (!agree(phi_end + beyond, t->period, phase_scale, abs_sum(last_phi, KI) + beyond_mag))
+    else if (!agree(phi_end + beyond, t->period, period, abs_sum(last_phi, KI) + beyond_mag))
       what = "period", value = t->period, series = phi_end + beyond;
-    else if (!agree(dphi_end - dbeyond, t->dperiod, drive_scale,
+    else if (!agree(dperiod_series, t->dperiod, std::fmax(dperiod, std::fabs(dperiod_series)),
                     abs_sum(last_dphi, KI) + dbeyond_mag))
-      what = "dperiod", value = t->dperiod, series = dphi_end - dbeyond;
+      what = "dperiod", value = t->dperiod, series = dperiod_series;
     if (what) {
       set_error(err, TableStatus::kArgument,
                 "table: %s = %.17g: the series give %.17g (a header that does not summarise "
