@@ -412,8 +412,7 @@ static void test_nonnegative_synapses_at_an_instant(void **state) {
   for (k = 0; k < N_MODELS; ++k)
     if (!kModels[k].compact) nonnegative_synapses_at_an_instant(&kModels[k], &events);
   /* (The check must have had something to check.) */
-  print_message("%d synapses of weight >= 0 onto a neuron spiking later at the same instant\n",
-                events);
+  printf("# %d synapses of weight >= 0 onto a neuron spiking later at the same instant\n", events);
   assert_true(events > (cases() < CASES ? 10 : 100));
 }
 
