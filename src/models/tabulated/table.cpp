@@ -253,6 +253,18 @@ double eif_remain_d(double u, double c, double delta_t) {
     r += ((k & 1) ? -1 : 1) * (k + 1) * eif_moment(u, k + 1, k, L);
   return r / delta_t;
 }
+// The EIF phase from the end of the series, v_hi, to a finite v_spike beyond it (the closed
+// series above; 0 to a blow-up's v_spike = inf adds the whole remainder), and its drive part.
+// The builder adds them to the series' ends for period and dperiod; table_check, to compare.
+struct EifBeyond {
+  double phase, dphase;
+};
+EifBeyond eif_beyond(double v_hi, double v_spike, double v_t, double delta_t, double c) {
+  const double u_hi = std::exp(-(v_hi - v_t) / delta_t);
+  const double u_sp = std::exp(-(v_spike - v_t) / delta_t);
+  return {eif_remain(u_hi, c) - eif_remain(u_sp, c),
+          eif_remain_d(u_hi, c, delta_t) - eif_remain_d(u_sp, c, delta_t)};
+}
 // The u with eif_remain(u) = s (s small and positive).
 double eif_remain_inverse(double s, double c) {
   if (!(s > 0)) return 0;
@@ -1058,10 +1070,9 @@ bool Builder::run(Table *hd) {
   double period = phi_hi, dperiod = dphi_hi;
   if (p.kind == TableKind::kEif && hi < p.v_spike) {
     // The series from hi on, less its part beyond a finite v_spike (0 for the blow-up).
-    const double u = std::exp(-(hi - p.v_t) / p.delta_t);
-    const double us = std::exp(-(p.v_spike - p.v_t) / p.delta_t);
-    period = phi_hi + (eif_remain(u, tail_c) - eif_remain(us, tail_c));
-    dperiod = dphi_hi - (eif_remain_d(u, tail_c, p.delta_t) - eif_remain_d(us, tail_c, p.delta_t));
+    const EifBeyond b = eif_beyond(hi, p.v_spike, p.v_t, p.delta_t, tail_c);
+    period = phi_hi + b.phase;
+    dperiod = dphi_hi - b.dphase;
   } else if (blowup) {
     double s_end, sd_end;
     // (The tail spans y in [0, 1/hi]: an integrand of size floor * hi there adds up to floor.)
@@ -1359,11 +1370,8 @@ const Table *table_check(const void *mem, size_t bytes, TableError *err) {
     double beyond = 0, dbeyond = 0;          // the phase from v_hi to the spike, and its drive part
     double beyond_mag = 0, dbeyond_mag = 0;  // the coefficients they sum
     if (t->v_hi < t->v_spike && t->kind == static_cast<uint32_t>(TableKind::kEif)) {
-      const double u_hi = std::exp(-(t->v_hi - t->v_t) / t->delta_t);
-      const double u_sp = std::exp(-(t->v_spike - t->v_t) / t->delta_t);
-      beyond = eif_remain(u_hi, t->tail_lo) - eif_remain(u_sp, t->tail_lo);
-      dbeyond = eif_remain_d(u_hi, t->tail_lo, t->delta_t) -
-                eif_remain_d(u_sp, t->tail_lo, t->delta_t);
+      const EifBeyond b = eif_beyond(t->v_hi, t->v_spike, t->v_t, t->delta_t, t->tail_lo);
+      beyond = b.phase, dbeyond = b.dphase;
     } else if (t->n_tail) {
       const double *s = a + l.tail_s + size_t{t->n_tail - 1} * KI;
       const double *sd = a + l.tail_sd + size_t{t->n_tail - 1} * KI;
