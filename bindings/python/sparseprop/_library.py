@@ -1,7 +1,7 @@
 # Finds and opens the shared library libsparseprop at import time.
 """Locating ``libsparseprop``.
 
-The order is the Rust crate's: the ``SPARSEPROP_LIB`` environment variable (a path to the
+In this order: the ``SPARSEPROP_LIB`` environment variable (a path to the
 shared library), then the ``pkg-config`` program asked for ``sparseprop`` (which also finds an
 uninstalled Meson build through ``PKG_CONFIG_PATH=build/meson-uninstalled``), then the system
 loader (``ctypes.util.find_library``).
