@@ -52,13 +52,17 @@ Limits:
   left None shares the network's), and the network, until a backward pass without
   ``retain_graph`` frees them, as PyTorch frees saved tensors (a loss kept for logging then
   keeps no network alive); a second backward pass through the same graph then raises
-  as for any PyTorch function. A backward pass after ``net.close()`` raises StateError.
+  as for any PyTorch function. Under saved-tensor hooks that copy (``save_on_cpu``,
+  compression), the copies do not keep the network alive: keep a reference to it until the
+  backward pass, which otherwise raises RuntimeError. A backward pass after ``net.close()``
+  raises StateError.
 """
 from __future__ import annotations
 
 import copy
 import math
 import warnings
+import weakref
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -309,7 +313,11 @@ class SpikeTimesFunction(torch.autograd.Function):
         # The graph holds the network only through a saved tensor (as an attribute, which
         # PyTorch keeps with the tensor), so that a backward pass without retain_graph lets it
         # go with the saved values: a loss kept for logging then keeps no network alive.
+        # Saved-tensor hooks (save_on_cpu, compression, offloading) hand the backward pass a
+        # copy without the attribute; the weak reference then finds the network while the
+        # caller still holds it.
         ctx.spec = copy.copy(spec)
+        ctx.network_ref = weakref.ref(spec.net)
         ctx.spec.net = None
         if spec.record:
             # Every kind's values as this pass ran with them, with the version that tells
@@ -386,7 +394,15 @@ class SpikeTimesFunction(torch.autograd.Function):
                                "backward pass")
         *saved, holder = ctx.saved_tensors  # (raises after a backward pass without retain_graph)
         spec: _Spec = copy.copy(ctx.spec)
-        spec.net = net = holder.network
+        net = getattr(holder, "network", None)
+        if net is None:
+            net = ctx.network_ref()
+        if net is None:
+            raise RuntimeError("sparseprop.torch: the network of this forward pass is gone: "
+                               "saved-tensor hooks (such as torch.autograd.graph.save_on_cpu) "
+                               "copy the saved tensor that keeps it alive, so keep a "
+                               "reference to the network until the backward pass")
+        spec.net = net
         if net._epoch != ctx.epoch or any(net._param_version(kind) != version
                                           for kind, version in zip(_KINDS, ctx.versions)):
             # The network was used since this forward pass (another forward, gradcheck's

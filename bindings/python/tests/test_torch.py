@@ -495,6 +495,31 @@ def test_the_graph_frees_its_values_and_has_no_double_backward():
         torch.autograd.grad(t.sum(), w, create_graph=True)
 
 
+def test_saved_tensor_hooks():
+    # Hooks that copy saved tensors (save_on_cpu, compression, offloading) drop the attribute
+    # that carries the network (an outside check: AttributeError in the backward pass). The
+    # network is found while the caller holds it, and the gradient is the hook-free one.
+    net = make()
+    w = torch.tensor(net.params("weights"), requires_grad=True)
+    spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1]).sum().backward()
+    expected = w.grad.clone()
+    for hooks in (torch.autograd.graph.save_on_cpu(),
+                  torch.autograd.graph.saved_tensors_hooks(lambda x: x.clone(), lambda x: x)):
+        w.grad = None
+        with hooks:
+            t = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
+        t.sum().backward()
+        torch.testing.assert_close(w.grad, expected, rtol=0, atol=0)
+    # Without the caller's reference a copy cannot keep it alive: a clear error.
+    net = make()
+    with torch.autograd.graph.saved_tensors_hooks(lambda x: x.clone(), lambda x: x):
+        t = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
+    del net
+    gc.collect()
+    with pytest.raises(RuntimeError, match="keep a reference to the network"):
+        t.sum().backward()
+
+
 def test_input_errors_name_the_functions_arguments():
     # Network.inputs' channels and times are spike_times' input_channels and input_times.
     drives = torch.full((3,), 1.2, dtype=torch.float64, requires_grad=True)
