@@ -188,9 +188,12 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         try:
             fn = getattr(lib, name)
         except AttributeError:
+            # (Every libsparseprop has sp_version_number: a library without it is another one,
+            # such as libm given by mistake, not an old libsparseprop.)
+            why = ("it is not libsparseprop" if not hasattr(lib, "sp_version_number") else
+                   "the library is older than this binding")
             raise LibraryNotFoundError(
-                f"libsparseprop ({found_by}) has no function {name}: the library is older "
-                "than this binding") from None
+                f"libsparseprop ({found_by}) has no function {name}: {why}") from None
         fn.restype = restype
         fn.argtypes = argtypes
     return lib

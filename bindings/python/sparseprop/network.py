@@ -805,9 +805,9 @@ class Network:
         spike in ``e.spikes`` (``None`` if even those cannot be joined into arrays).
         ``max_spikes=0`` processes nothing and returns no spike.
         """
-        h = self._changed()
         t_end = _float("t_end", t_end)
         limit = None if max_spikes is None else _u64("max_spikes", max_spikes)
+        h = self._changed()
         chunks: List[np.ndarray] = []
         total = 0
         size = _FIRST_CHUNK
@@ -838,21 +838,22 @@ class Network:
         """Runs to ``t_end`` like :meth:`run` but only counts the spikes (no buffer at all):
         the fastest way to move a network forward."""
         count = c_size_t()
-        check(lib.sp_run(self._changed(), _float("t_end", t_end), None, 0, byref(count)))
+        t_end = _float("t_end", t_end)
+        check(lib.sp_run(self._changed(), t_end, None, 0, byref(count)))
         return count.value
 
     def input(self, channel: int, t: float) -> None:
         """Queues one external input event on ``channel`` at time ``t >= now``; its synapses
         are applied when the event is processed. :class:`CapacityError` when the input queue
         (``input_capacity``) is full."""
-        check(lib.sp_input(self._changed(), _u32("channel", channel), _float("t", t)))
+        channel, t = _u32("channel", channel), _float("t", t)
+        check(lib.sp_input(self._changed(), channel, t))
 
     def inputs(self, channels: Union[int, ArrayLike], times: ArrayLike) -> None:
         """Queues many input events in one call (``sp_input_many``): ``channels`` (an array,
         or one channel for all) and ``times`` (any order). Events at equal times are processed
         in the order given here. All or nothing: a bad channel or time, or a queue without
         room for all of them, raises and queues none."""
-        h = self._changed()
         ts = _f64_array("times", times)
         if np.ndim(channels) == 0:
             chs = np.full(ts.shape[0], _u32("channels", channels), dtype=np.uint32)
@@ -860,6 +861,7 @@ class Network:
             chs = _index_array("channels", channels, np.uint32)
             if chs.shape[0] != ts.shape[0]:
                 raise _fail(f"channels has {chs.shape[0]} entries but times has {ts.shape[0]}")
+        h = self._changed()
         check(lib.sp_input_many(h, chs.ctypes.data, ts.ctypes.data, ts.shape[0]),
               ((r"^n = ", "len(times) = "),))
 
@@ -878,7 +880,6 @@ class Network:
         :class:`NoMemoryError` with the spikes processed in ``spikes``, as :meth:`run` does.
         While recording, the spikes are the ones :meth:`backward` takes ``dl_dt`` for, in this
         order."""
-        h = self._changed()
         t_end = _float("t_end", t_end)
         if np.ndim(watch):
             remaining = np.unique(_index_array("watch", watch, np.uint32))
@@ -890,6 +891,7 @@ class Network:
             # A buffer of capacity 0 means "count only, no limit" to the library.
             raise _fail("max_spikes = 0: run_until needs room for at least one spike "
                         "(None: no limit)")
+        h = self._changed()
         chunks: List[np.ndarray] = []
         total = 0
         size = _FIRST_CHUNK
@@ -943,8 +945,9 @@ class Network:
     def set_drive(self, neuron: int, drive: float) -> None:
         """Sets the drive of ``neuron`` from ``now`` on; its voltage now is kept, to the
         rounding the C header's ``sp_set_drive`` states."""
+        neuron, drive = _u32("neuron", neuron), _float("drive", drive)
         self._params_changing(Param.DRIVES)
-        check(lib.sp_set_drive(self._changed(), _u32("neuron", neuron), _float("drive", drive)))
+        check(lib.sp_set_drive(self._changed(), neuron, drive))
 
     def rewind(self) -> None:
         """Back to t = 0 and the initial state; drops queued inputs and ends any recording.
@@ -1010,7 +1013,8 @@ class Network:
         spikes and, beside them, as many input events unless re-bases of the frame take their
         room (the C header's ``sp_record`` gives the exact room); it is allocated once and
         reused."""
-        check(lib.sp_record(self._changed(), _u64("max_spikes", max_spikes)))
+        max_spikes = _u64("max_spikes", max_spikes)
+        check(lib.sp_record(self._changed(), max_spikes))
 
     def backward(self, dl_dt: ArrayLike, dl_dv_end: Optional[ArrayLike] = None) -> None:
         """Adds the gradients of a loss L to the accumulated gradients and ends the recording.

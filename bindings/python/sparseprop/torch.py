@@ -23,7 +23,9 @@ Limits:
 
 - Gradients with respect to the input spike times are not computed by the library: the
   backward returns None for ``input_times`` (PyTorch then treats them as zero), and a warning is
-  given if ``input_times`` requires a gradient.
+  given if ``input_times`` requires a gradient. Likewise for ``t_end``: a tensor that requires a
+  gradient is read as a number, with a warning (with ``end_voltages``, dV/dt_end is the
+  voltages' rate of change at the end, which the caller can add).
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
   backward pass zeroes them before it runs (they then hold its gradients). The forward pass
   rewinds the network and sets its parameters; afterwards the network holds the last forward
@@ -70,7 +72,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
-from .errors import ArgumentError, SparsePropError, UnsupportedError, renamed
+from .errors import (ArgumentError, SparsePropError, UnsupportedError, in_binding_words,
+                     renamed)
 from .network import Network, Param, _f64_array, _float, _refuse_bools, _u64
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
@@ -145,12 +148,17 @@ def _simulate(spec: _Spec, values: Sequence[Optional[np.ndarray]], times: np.nda
             # failed). A rewind after the parameters makes the start independent of history.
             net.rewind()
         if times.size:
+            # (Errors named as this function's arguments: Network.inputs' checks, the library's
+            # and the binding's, name its own, channels and times.)
+            words = ((r"^channels\b|\bchannels(?=\[)", "input_channels"),
+                     (r"^times\b|(?<=but )times\b|\btimes(?=\[)|(?<=len\()times(?=\))",
+                      "input_times"))
             try:
                 net.inputs(spec.channels, times)
-            except SparsePropError as e:  # (named as this function's arguments)
-                raise renamed(e, ((r"\bchannels\[", "input_channels["),
-                                  (r"\btimes\[", "input_times["),
-                                  (r"\blen\(times\)", "len(input_times)"))) from None
+            except SparsePropError as e:
+                raise renamed(e, words) from None
+            except TypeError as e:
+                raise TypeError(in_binding_words(str(e), words)) from None
         if record:
             net.record(spec.max_spikes)
         if spec.stop_at is not None:
@@ -269,15 +277,20 @@ def _backward(ctx: Any, spec: _Spec, grad_times: torch.Tensor, more: Sequence[An
     the gradients."""
     net = spec.net
     g = grad_times.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
+    # (Checked here so that the message names the output's entry, not the library's spike
+    # index: an outside check got "dl_dt[3] = nan" for a NaN on first_spike_of[0].)
     if spec.first_spike_of is None:
         dl_dt = np.ascontiguousarray(g)
+        _finite_gradient(g, np.ones(g.shape, dtype=bool), "times[{}]")
     else:
         dl_dt = np.zeros(ctx.n_spikes, dtype=np.float64)
-        hit = ctx.first_index >= 0
+        hit = ctx.first_index >= 0  # (a neuron that did not fire has no time to move)
+        _finite_gradient(g, hit, "the first spike time of first_spike_of[{}]")
         np.add.at(dl_dt, ctx.first_index[hit], g[hit])
     dl_dv = None
     if spec.end_voltages and more and more[-1] is not None:
         dl_dv = more[-1].detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
+        _finite_gradient(dl_dv, np.ones(dl_dv.shape, dtype=bool), "v_end[{}]")
         if not dl_dv.any():
             dl_dv = None
     net.zero_grads()
@@ -291,6 +304,15 @@ def _backward(ctx: Any, spec: _Spec, grad_times: torch.Tensor, more: Sequence[An
         grads.append(torch.from_numpy(net.grads(kind)).reshape(size).to(device=device,
                                                                          dtype=dtype))
     return (None, None, *grads)
+
+
+def _finite_gradient(g: np.ndarray, used: np.ndarray, entry: str) -> None:
+    """Refuses a non-finite incoming gradient on a used entry of an output, named as the
+    caller sees it (``entry`` formatted with its index)."""
+    bad = np.flatnonzero(used & ~np.isfinite(g))
+    if bad.size:
+        raise ArgumentError(SP_ERR_ARGUMENT, f"the gradient flowing into {entry.format(bad[0])} "
+                            f"is {g[bad[0]]}: the loss's gradient must be finite")
 
 
 class SpikeTimesFunction(torch.autograd.Function):
@@ -511,6 +533,9 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
     drives = _param_tensor("drives", drives)
     v0 = _param_tensor("v0", v0)
     max_spikes = _u64("max_spikes", max_spikes)
+    if isinstance(t_end, torch.Tensor) and t_end.requires_grad:
+        warnings.warn("sparseprop.torch.spike_times: no gradient flows to t_end (it is read "
+                      "as a number); it is treated as zero", stacklevel=2)
     t_end = _float("t_end", t_end)  # (TypeError for a string, as Network.run)
     missing = _float("missing", missing)
     if not isinstance(end_voltages, (bool, np.bool_)):  # ("no" or 0.5 are not flags)

@@ -32,6 +32,17 @@ def test_env_var_naming_a_missing_file_is_an_import_error(tmp_path):
     assert "LibraryNotFoundError" in r.stderr and "SPARSEPROP_LIB is set" in r.stderr
 
 
+def test_env_var_naming_another_library_says_so():
+    # (An outside check: libm given by mistake was reported as "older than this binding".)
+    import ctypes.util
+    libm = ctypes.util.find_library("m")
+    if libm is None:
+        pytest.skip("no libm found by name")
+    r = probe({"SPARSEPROP_LIB": libm})
+    assert r.returncode != 0
+    assert "has no function sp_version_number: it is not libsparseprop" in r.stderr, r.stderr
+
+
 def test_pkg_config_finds_an_uninstalled_build(build):
     if shutil.which(os.environ.get("PKG_CONFIG") or "pkg-config") is None:
         pytest.skip("no pkg-config program")

@@ -533,6 +533,63 @@ def test_input_errors_name_the_functions_arguments():
         ei.value.message
 
 
+def test_binding_refusals_name_the_functions_arguments():
+    # The binding's own checks of Network.inputs' arguments, and a non-finite incoming
+    # gradient, in spike_times' words (an outside check found them naming channels, times and
+    # the library's spike index).
+    net = sp.Network(4, drive=1.2, v0=[0, .1, .2, .3], n_inputs=2, input_k=2, input_weight=0.1)
+    d = torch.full((4,), 1.2, dtype=torch.float64, requires_grad=True)
+    for times, channels, kind, message in (
+            ([0.001, 0.002, 0.003], [0, 1], sp.ArgumentError,
+             "input_channels has 2 entries but input_times has 3"),
+            ([0.001], [0.5], TypeError, "input_channels must hold integers, not float64"),
+            ([0.001], [-1], sp.ArgumentError, "input_channels holds -1, which does not fit")):
+        with pytest.raises(kind) as ei:
+            spt.spike_times(net, 0.03, drives=d, input_times=times, input_channels=channels)
+        assert str(ei.value).replace("SP_ERR_ARGUMENT: ", "").startswith(message), ei.value
+    t = spt.spike_times(net, 0.03, drives=d, first_spike_of=[0, 1])
+    with pytest.raises(sp.ArgumentError) as ei:
+        (t * torch.tensor([math.nan, 1.0], dtype=torch.float64)).sum().backward()
+    assert ei.value.message == ("the gradient flowing into the first spike time of "
+                                "first_spike_of[0] is nan: the loss's gradient must be finite")
+    times, _ = spt.spike_times(net, 0.03, drives=d)
+    with pytest.raises(sp.ArgumentError, match=r"into times\[2\] is inf"):
+        (times * torch.tensor([1, 1, math.inf] + [1] * (len(times) - 3),
+                              dtype=torch.float64)).sum().backward()
+    # A watched neuron that does not fire has no time to move: its gradient is not read (the
+    # first spike comes at 0.015 here).
+    d.grad = None
+    t = spt.spike_times(net, 0.001, drives=d, first_spike_of=[0, 1], missing=math.inf)
+    assert t.tolist() == [math.inf, math.inf]
+    (t * torch.tensor([math.nan, 1.0], dtype=torch.float64)).sum().backward()
+    assert d.grad.tolist() == [0.0] * 4
+
+
+def test_t_end_requiring_a_gradient_warns():
+    net = make()
+    t_end = torch.tensor(T_END, dtype=torch.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="no gradient flows to t_end"):
+        spt.spike_times(net, t_end, drives=torch.tensor(net.params("drives"),
+                                                        requires_grad=True))
+
+
+def test_a_call_refused_by_the_bindings_checks_keeps_the_recording():
+    # A forward pass leaves the network recording; a later call that the binding refuses before
+    # reaching the library left it ended (an outside check), so net.backward found nothing.
+    for bad in (lambda n: n.run("a"), lambda n: n.inputs([0, 1], [0.01]),
+                lambda n: n.set_drive(0, "x"), lambda n: n.record("x"),
+                lambda n: n.run_until(1.0, [0], max_spikes=0), lambda n: n.input(0, "x"),
+                lambda n: n.advance("x")):
+        net = sp.Network(4, drive=1.2, v0=[0, .1, .2, .3], n_inputs=2, input_k=2,
+                         input_weight=0.1)
+        d = torch.full((4,), 1.2, dtype=torch.float64, requires_grad=True)
+        t, _ = spt.spike_times(net, 0.03, drives=d)
+        with pytest.raises((TypeError, sp.ArgumentError)):
+            bad(net)
+        net.backward(np.ones(len(t)))  # (raised StateError: no recording)
+        assert net.grads("drives").any()
+
+
 def test_library_refusals_name_the_functions_arguments():
     # set_params' errors in spike_times' words: v0[0], not Param.V0[0].
     net = make()
