@@ -715,10 +715,12 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  *             SP_ERR_ARGUMENT: t_end not finite or before now(), buf NULL with cap > 0;
  *             SP_ERR_CAPACITY while recording: a full tape stops the run before the event
  *               (input or spike) that would not fit, checked before the call changes anything
- *               for its first spike and the inputs before it (so near the tape's end a run
- *               split into calls, e.g. by a small cap, may stop earlier than one call: an
- *               input that one call applies before the spike that does not fit, a call
- *               starting just before it refuses with that spike);
+ *               for its first spike and the inputs before it (with no spike due before t_end
+ *               but inputs queued before it, room for a spike too, as one of them may cause
+ *               one, as in sp_step, and for the re-bases that may come up to t_end). Near the
+ *               tape's end a run split into calls, e.g. by a small cap, may stop earlier than
+ *               one call: an input that one call applies before the spike that does not fit,
+ *               a call starting just before it refuses with that spike;
  *             SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it
  *               never spikes at one instant forever (runaway excitation whose spikes are an
  *               ulp apart still advances time that slowly: bound such runs with cap);
@@ -986,7 +988,10 @@ SP_API sp_status sp_get_params(const sp_network *net, sp_param p, double *out,
  *               on a network with the compact layout (sp_network_memory);
  *             SP_ERR_NUMERIC: a value outside the numeric range; a changed drive with a free
  *               period that is not finite or below 2^-30 tau or below the resolution of now().
- * On failure: no value is changed (all are checked before any is set).
+ * On failure: no value is changed (all are checked before any is set). The checks come in this
+ *             order, the first that fails giving the status: p, a replica, len and in,
+ *             recording, the compact layout, then the values (so while recording, NaN values
+ *             get SP_ERR_STATE).
  * Allocates:  never.
  * Threads:    one at a time per handle.
  */
@@ -1002,8 +1007,11 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * custom models 8 of the shortest intervals between a neuron's spikes but at least 1/8 of the
  * longest (see the top of this file), has passed since the last), and the inputs' synapses
  * room for max_spikes + 64 of the longest input rows. So max_spikes input events fit beside
- * max_spikes spikes unless re-bases take their room (events that far apart). Running past it
- * fails with SP_ERR_CAPACITY before the event that would not fit.
+ * max_spikes spikes unless re-bases take their room (events that far apart; the up-front check
+ * of sp_step, sp_run and sp_run_until counts those that may come up to the call's first spike
+ * or t_end, and room for a spike that its queued inputs may cause, so a call may be refused a
+ * few entries before the tape is full). Running past it fails with SP_ERR_CAPACITY before the
+ * event that would not fit.
  * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
  * sp_backward (on success) or sp_rewind.
  * The gradients are those of the recorded segment: the state at its start is held fixed (the

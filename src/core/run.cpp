@@ -236,16 +236,19 @@ class Loop {
   // has room for its spike and for every queued input due before it (at or before the spike
   // time expected now, and before t_end): so a step refused for the tape changes nothing.
   // (Inhibitory inputs can delay the spike past further inputs; those are checked as they
-  // come.) A step (is_step) ends with a spike: with inputs queued and none due, one of them may
-  // cause it, so it needs room for a spike as well.
-  sp_status reserve_step(double t_spike, double t_end, bool is_step = false) const {
+  // come.) With inputs due and no spike expected (before t_end), one of them may cause one, so
+  // a spike needs room as well: a run that applied an input and then stopped for the spike it
+  // caused changed its network and returned no spike (an outside embedder's finding).
+  sp_status reserve_step(double t_spike, double t_end) const {
     const Tape &tape = net_.tape;
     if (!tape.recording) return SP_OK;
-    bool spikes = t_spike < t_end || (is_step && net_.queue.size() > 0);
-    double limit = spikes ? t_spike : t_end;
-    uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row : 0;
+    const bool expected = t_spike < t_end;
+    double limit = expected ? t_spike : t_end;
+    uint64_t inputs = 0, deliveries = 0;
     double latest = -INFINITY;
-    count_due_inputs(0, limit, t_spike < t_end, &inputs, &deliveries, &latest);
+    count_due_inputs(0, limit, expected, &inputs, &deliveries, &latest);
+    const bool spikes = expected || inputs != 0;
+    if (spikes) deliveries += net_.recurrent.max_row;
     uint64_t events = 0;
     if (limit < INFINITY) {
       events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
@@ -256,15 +259,7 @@ class Loop {
       // the latest input's time, and one more for a spike after it. (No input: nothing comes.)
       events = Tape::entries_with_rebases(inputs + 1, net_.t0, latest, net_.rebase_span) + 1;
     }
-    if ((spikes && tape.n_spikes >= tape.max_spikes) ||
-        tape.n_events + events > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
-      return fail(SP_ERR_CAPACITY,
-                  "the tape is full: %zu spikes and %llu events recorded (sp_record max_spikes = "
-                  "%zu); the next %s and %llu queued inputs before it would not fit",
-                  static_cast<size_t>(tape.n_spikes),
-                  static_cast<unsigned long long>(tape.n_events), tape.max_spikes,
-                  spikes ? "spike" : "events", static_cast<unsigned long long>(inputs));
-    return SP_OK;
+    return tape.reserve_ahead(spikes, inputs, events, deliveries);
   }
 
   // check_advances for the queue's top when it is due before t_end.

@@ -56,7 +56,7 @@ template <class L>
 sp_status drive_step(L &loop, Network &net, sp_spike *out) {
   double first = loop.next_spike_time();
   sp_status checked = loop.check_top(first, INFINITY);
-  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY, true);
+  if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY);
   if (checked != SP_OK) return checked;
   bool applied_inputs = false;
   for (;;) {

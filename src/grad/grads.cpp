@@ -24,7 +24,7 @@ double *grad_storage(const Network *net, sp_param p) {
 }
 
 sp_status grads_get(const Network *net, sp_param p, double *out, size_t len) {
-  sp_status s = check_access(net, p, out, len);
+  sp_status s = check_access(net, p, out, "out", len);
   if (s != SP_OK) return s;
   const double *g = grad_storage(net, p);
   for (size_t i = 0; i < len; ++i) out[i] = g ? g[i] : 0.0;

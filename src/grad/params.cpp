@@ -59,14 +59,17 @@ uint64_t count_of(const Network *net, sp_param p) {
   return 0;
 }
 
-sp_status check_access(const Network *net, sp_param p, const void *ptr, size_t len) {
+sp_status check_access(const Network *net, sp_param p, const void *ptr, const char *ptr_name,
+                       size_t len) {
   if (!known_param(p))
     return fail(SP_ERR_ARGUMENT, "p = %d: unknown parameter kind", static_cast<int>(p));
   uint64_t want = count_of(net, p);
   if (len != want)
     return fail(SP_ERR_ARGUMENT, "len = %zu: %s has %llu values", len, param_name(p),
                 static_cast<unsigned long long>(want));
-  if (!ptr && len) return fail(SP_ERR_ARGUMENT, "the %s array is NULL", param_name(p));
+  if (!ptr && len)
+    return fail(SP_ERR_ARGUMENT, "%s = NULL with len = %zu: it must point to the %s values",
+                ptr_name, len, param_name(p));
   return SP_OK;
 }
 
@@ -90,7 +93,7 @@ sp_status params_count(const Network *net, sp_param p, size_t *len) {
 }
 
 sp_status params_get(const Network *net, sp_param p, double *out, size_t len) {
-  sp_status s = check_access(net, p, out, len);
+  sp_status s = check_access(net, p, out, "out", len);
   if (s != SP_OK) return s;
   if (p == SP_PARAM_DRIVES || (p == SP_PARAM_V0 && !net->v0)) {
     for (uint32_t i = 0; i < net->n; ++i)
@@ -116,7 +119,7 @@ static bool params_differ(Network *net, sp_param p, const double *in, size_t len
 
 sp_status params_set(Network *net, sp_param p, const double *in, size_t len, bool *changed) {
   *changed = false;
-  sp_status s = check_access(net, p, in, len);
+  sp_status s = check_access(net, p, in, "in", len);
   if (s != SP_OK) return s;
   if (net->tape.recording)
     return fail(SP_ERR_STATE, "cannot set %s while recording (call sp_backward first)",

@@ -140,33 +140,27 @@ class SynLoop {
   }
 
   // While recording: room on the tape for the spike due at t_spike (if before t_end) and every
-  // queued input before it, so that a refused step changes nothing. A step (is_step) ends with
-  // a spike: with inputs queued and none due, one of them may cause it (room for it too).
-  sp_status reserve_step(double t_spike, double t_end, bool is_step = false) const {
+  // queued input before it, so that a refused step changes nothing. With inputs due and no
+  // spike expected, one of them may cause one: room for it too (core/run.cpp, reserve_step).
+  sp_status reserve_step(double t_spike, double t_end) const {
     const Tape &tape = net_.tape;
     if (!tape.recording) return SP_OK;
-    bool spikes = t_spike < t_end || (is_step && net_.queue.size() > 0);
-    double limit = spikes ? t_spike : t_end;
-    uint64_t inputs = 0, deliveries = spikes ? net_.recurrent.max_row + 2 : 0;
+    const bool expected = t_spike < t_end;
+    double limit = expected ? t_spike : t_end;
+    uint64_t inputs = 0, deliveries = 0;
     const InputQueue &iq = net_.queue;
     for (uint32_t p = 0; p < iq.size(); ++p) {
       double t = iq.time_at(p);
-      if (t < limit || (spikes && t == limit)) {
+      if (t < limit || (expected && t == limit)) {
         ++inputs;
         deliveries += row_length(net_.inputs, iq.channel_at(p));
       }
     }
+    const bool spikes = expected || inputs != 0;
+    if (spikes) deliveries += net_.recurrent.max_row + 2;
     uint64_t events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
                                                  net_.rebase_span);
-    if ((spikes && tape.n_spikes >= tape.max_spikes) ||
-        tape.n_events + events > tape.event_capacity || tape.n_pre + deliveries > tape.pre_capacity)
-      return fail(SP_ERR_CAPACITY,
-                  "the tape is full: %zu spikes and %llu events recorded (sp_record max_spikes = "
-                  "%zu); the next %s and %llu queued inputs before it would not fit",
-                  static_cast<size_t>(tape.n_spikes),
-                  static_cast<unsigned long long>(tape.n_events), tape.max_spikes,
-                  spikes ? "spike" : "events", static_cast<unsigned long long>(inputs));
-    return SP_OK;
+    return tape.reserve_ahead(spikes, inputs, events, deliveries);
   }
 
   sp_status spike(double t, sp_spike *out) {

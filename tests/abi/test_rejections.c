@@ -884,6 +884,20 @@ static void test_training_rejections(void **state) {
   assert_int_equal(len, FN);
   assert_status(sp_get_params(net, SP_PARAM_DRIVES, p, FN + 1), SP_ERR_ARGUMENT);
   assert_status(sp_set_params(net, SP_PARAM_DRIVES, p, FN - 1), SP_ERR_ARGUMENT);
+  /* A NULL array with a count: the message names the pointer (it said "the SP_PARAM_DRIVES
+     array is NULL", an outside embedder's note). */
+  {
+    abi_msg m;
+    assert_status(sp_get_params(net, SP_PARAM_DRIVES, NULL, FN), SP_ERR_ARGUMENT);
+    m = abi_last_error();
+    abi_check_message("sp_get_params(out = NULL)", &m, "out", "NULL", "SP_PARAM_DRIVES");
+    assert_status(sp_set_params(net, SP_PARAM_V0, NULL, FN), SP_ERR_ARGUMENT);
+    m = abi_last_error();
+    abi_check_message("sp_set_params(in = NULL)", &m, "in", "NULL", "SP_PARAM_V0");
+    assert_status(sp_get_grads(net, SP_PARAM_DRIVES, NULL, FN), SP_ERR_ARGUMENT);
+    m = abi_last_error();
+    abi_check_message("sp_get_grads(out = NULL)", &m, "out", "NULL", "SP_PARAM_DRIVES");
+  }
   /* No tape: SP_ERR_STATE comes before the arguments' checks (a wrong count, a NULL dl_dt with
    * a count), as the header says. */
   assert_status(sp_backward(net, dl, 1, NULL), SP_ERR_STATE);

@@ -442,7 +442,7 @@ static sp_status one_op(api_state *st, uint8_t op, fuzz_bytes *b, int *documente
       if (s == SP_ERR_STATE) *documented_change = 1;
       /* Documented: inhibitory inputs that delayed the spike past further inputs the tape
          cannot hold leave those before them applied. The step checked room for its spike and
-         the inputs due before it first (that refusal, "... would not fit", changes nothing), so
+         the inputs due before it first (that refusal, "no room on the tape ...", changes nothing), so
          the only refusal after a change is the tape's own for an event beyond those: "the tape
          is full: N events recorded". (One for a spike, "N spikes recorded", is a defect: the
          step did not reserve its spike.) */
