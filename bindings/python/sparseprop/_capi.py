@@ -190,10 +190,13 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         except AttributeError:
             # (Every libsparseprop has sp_version_number: a library without it is another one,
             # such as libm given by mistake, not an old libsparseprop.)
-            why = ("it is not libsparseprop" if not hasattr(lib, "sp_version_number") else
-                   "the library is older than this binding")
+            if not hasattr(lib, "sp_version_number"):
+                raise LibraryNotFoundError(
+                    f"the library found by {found_by} has no function {name}: it is not "
+                    "libsparseprop") from None
             raise LibraryNotFoundError(
-                f"libsparseprop ({found_by}) has no function {name}: {why}") from None
+                f"libsparseprop ({found_by}) has no function {name}: the library is older "
+                "than this binding") from None
         fn.restype = restype
         fn.argtypes = argtypes
     return lib

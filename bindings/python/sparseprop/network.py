@@ -805,6 +805,7 @@ class Network:
         spike in ``e.spikes`` (``None`` if even those cannot be joined into arrays).
         ``max_spikes=0`` processes nothing and returns no spike.
         """
+        self._h()  # (a closed network: StateError before the arguments' checks)
         t_end = _float("t_end", t_end)
         limit = None if max_spikes is None else _u64("max_spikes", max_spikes)
         h = self._changed()
@@ -838,6 +839,7 @@ class Network:
         """Runs to ``t_end`` like :meth:`run` but only counts the spikes (no buffer at all):
         the fastest way to move a network forward."""
         count = c_size_t()
+        self._h()
         t_end = _float("t_end", t_end)
         check(lib.sp_run(self._changed(), t_end, None, 0, byref(count)))
         return count.value
@@ -846,6 +848,7 @@ class Network:
         """Queues one external input event on ``channel`` at time ``t >= now``; its synapses
         are applied when the event is processed. :class:`CapacityError` when the input queue
         (``input_capacity``) is full."""
+        self._h()
         channel, t = _u32("channel", channel), _float("t", t)
         check(lib.sp_input(self._changed(), channel, t))
 
@@ -854,6 +857,7 @@ class Network:
         or one channel for all) and ``times`` (any order). Events at equal times are processed
         in the order given here. All or nothing: a bad channel or time, or a queue without
         room for all of them, raises and queues none."""
+        self._h()
         ts = _f64_array("times", times)
         if np.ndim(channels) == 0:
             chs = np.full(ts.shape[0], _u32("channels", channels), dtype=np.uint32)
@@ -880,6 +884,7 @@ class Network:
         :class:`NoMemoryError` with the spikes processed in ``spikes``, as :meth:`run` does.
         While recording, the spikes are the ones :meth:`backward` takes ``dl_dt`` for, in this
         order."""
+        self._h()
         t_end = _float("t_end", t_end)
         if np.ndim(watch):
             remaining = np.unique(_index_array("watch", watch, np.uint32))
@@ -945,6 +950,7 @@ class Network:
     def set_drive(self, neuron: int, drive: float) -> None:
         """Sets the drive of ``neuron`` from ``now`` on; its voltage now is kept, to the
         rounding the C header's ``sp_set_drive`` states."""
+        self._h()
         neuron, drive = _u32("neuron", neuron), _float("drive", drive)
         self._params_changing(Param.DRIVES)
         check(lib.sp_set_drive(self._changed(), neuron, drive))
@@ -974,6 +980,7 @@ class Network:
         """Replaces the parameters of ``kind`` (the library copies ``values``; not while
         recording). Setting ``"v0"`` changes the state :meth:`rewind` returns to, not the
         current voltages."""
+        self._h()
         p = _param(kind)
         a = _f64_array("values", values)
         self._params_changing(p)
@@ -1013,6 +1020,7 @@ class Network:
         spikes and, beside them, as many input events unless re-bases of the frame take their
         room (the C header's ``sp_record`` gives the exact room); it is allocated once and
         reused."""
+        self._h()
         max_spikes = _u64("max_spikes", max_spikes)
         check(lib.sp_record(self._changed(), max_spikes))
 
@@ -1023,6 +1031,7 @@ class Network:
             dl_dt: dL/dt for every recorded spike, in the order :meth:`run` returned them.
             dl_dv_end: dL/dV for every neuron at ``now``, or None for zero.
         """
+        self._h()
         g = _f64_array("dl_dt", dl_dt)
         v = None if dl_dv_end is None else _f64_array("dl_dv_end", dl_dv_end, self._n)
         check(lib.sp_backward(self._changed(recording_kept=True),

@@ -23,9 +23,9 @@ Limits:
 
 - Gradients with respect to the input spike times are not computed by the library: the
   backward returns None for ``input_times`` (PyTorch then treats them as zero), and a warning is
-  given if ``input_times`` requires a gradient. Likewise for ``t_end``: a tensor that requires a
-  gradient is read as a number, with a warning (with ``end_voltages``, dV/dt_end is the
-  voltages' rate of change at the end, which the caller can add).
+  given if ``input_times`` requires a gradient. Likewise for ``t_end`` and ``missing``: a tensor
+  that requires a gradient is read as a number, with a warning (with ``end_voltages``,
+  dV/dt_end is the voltages' rate of change at the end, which the caller can add).
 - The network's own accumulated gradients (``Network.grads``) are used as scratch space: the
   backward pass zeroes them before it runs (they then hold its gradients). The forward pass
   rewinds the network and sets its parameters; afterwards the network holds the last forward
@@ -74,7 +74,8 @@ from torch.autograd.function import once_differentiable
 from ._capi import SP_ERR_ARGUMENT, SP_ERR_UNSUPPORTED
 from .errors import (ArgumentError, SparsePropError, UnsupportedError, in_binding_words,
                      renamed)
-from .network import Network, Param, _f64_array, _float, _refuse_bools, _u64
+from .network import (Network, Param, _f64_array, _float, _index_array, _refuse_bools,
+                      _u64)
 
 __all__ = ["spike_times", "SpikeTimesFunction"]
 
@@ -210,11 +211,13 @@ def _rerun(ctx: Any, spec: _Spec,
     return before
 
 
-def _put_back(net: Network, before: List[Tuple[Param, np.ndarray]], failed: bool) -> None:
+def _put_back(net: Network, before: List[Tuple[Param, np.ndarray]], failed: bool,
+              rerun: bool = True) -> None:
     """Sets the parameters a re-run changed back to the network's values before it. After a
-    failure (whose exception the caller re-raises), first ends the recording that would refuse
-    them, and gives up silently if that fails too (a closed network)."""
-    if not before:
+    failure (whose exception the caller re-raises) following a re-run, first ends the recording
+    that would refuse them (rewinds: the re-run's recording must not stay on, unknown to the
+    binding), and gives up silently if that fails too (a closed network)."""
+    if not before and not (failed and rerun):
         return
     try:
         if failed:
@@ -271,14 +274,13 @@ def _as_numpy(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
     return t.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy().copy()
 
 
-def _backward(ctx: Any, spec: _Spec, grad_times: torch.Tensor, more: Sequence[Any],
-              wanted: Sequence[bool]) -> Any:
-    """``sp_backward`` on the recording of this forward pass (``spec``, with its network), and
-    the gradients."""
-    net = spec.net
+def _incoming(ctx: Any, spec: _Spec, grad_times: torch.Tensor,
+              more: Sequence[Any]) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """The backward pass's dL/dt per recorded spike and dL/dV at the end (None: all zero) from
+    the incoming gradients, refused when not finite before anything changes (a re-run
+    included), with a message that names the output's entry, not the library's spike index
+    (an outside check got "dl_dt[3] = nan" for a NaN on first_spike_of[0])."""
     g = grad_times.detach().to(device="cpu", dtype=torch.float64).reshape(-1).numpy()
-    # (Checked here so that the message names the output's entry, not the library's spike
-    # index: an outside check got "dl_dt[3] = nan" for a NaN on first_spike_of[0].)
     if spec.first_spike_of is None:
         dl_dt = np.ascontiguousarray(g)
         _finite_gradient(g, np.ones(g.shape, dtype=bool), "times[{}]")
@@ -293,6 +295,14 @@ def _backward(ctx: Any, spec: _Spec, grad_times: torch.Tensor, more: Sequence[An
         _finite_gradient(dl_dv, np.ones(dl_dv.shape, dtype=bool), "v_end[{}]")
         if not dl_dv.any():
             dl_dv = None
+    return dl_dt, dl_dv
+
+
+def _backward(ctx: Any, spec: _Spec, dl_dt: np.ndarray, dl_dv: Optional[np.ndarray],
+              wanted: Sequence[bool]) -> Any:
+    """``sp_backward`` on the recording of this forward pass (``spec``, with its network), and
+    the gradients."""
+    net = spec.net
     net.zero_grads()
     net.backward(dl_dt, dl_dv)
     grads: List[Optional[torch.Tensor]] = []
@@ -420,20 +430,24 @@ class SpikeTimesFunction(torch.autograd.Function):
         if net is None:
             net = ctx.network_ref()
         if net is None:
-            raise RuntimeError("sparseprop.torch: the network of this forward pass is gone: "
-                               "saved-tensor hooks (such as torch.autograd.graph.save_on_cpu) "
-                               "copy the saved tensor that keeps it alive, so keep a "
-                               "reference to the network until the backward pass")
+            raise RuntimeError("sparseprop.torch: the network of this forward pass no longer "
+                               "exists (closed and dropped, or dropped): saved-tensor hooks "
+                               "(such as torch.autograd.graph.save_on_cpu) copy the saved "
+                               "tensor that keeps it alive, so keep a reference to the open "
+                               "network until the backward pass")
         spec.net = net
-        if net._epoch != ctx.epoch or any(net._param_version(kind) != version
-                                          for kind, version in zip(_KINDS, ctx.versions)):
+        net._h()  # (StateError for a closed network, before anything else)
+        dl_dt, dl_dv = _incoming(ctx, spec, grad_times, more)
+        rerun = net._epoch != ctx.epoch or any(net._param_version(kind) != version
+                                               for kind, version in zip(_KINDS, ctx.versions))
+        if rerun:
             # The network was used since this forward pass (another forward, gradcheck's
             # perturbed runs, set_params, ...): record the same simulation again.
             before = _rerun(ctx, spec, [t.numpy() for t in saved])
         try:
-            grads = _backward(ctx, spec, grad_times, more, wanted)
+            grads = _backward(ctx, spec, dl_dt, dl_dv, wanted)
         except BaseException:
-            _put_back(net, before, failed=True)
+            _put_back(net, before, failed=True, rerun=rerun)
             raise
         _put_back(net, before, failed=False)
         return grads
@@ -537,6 +551,9 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         warnings.warn("sparseprop.torch.spike_times: no gradient flows to t_end (it is read "
                       "as a number); it is treated as zero", stacklevel=2)
     t_end = _float("t_end", t_end)  # (TypeError for a string, as Network.run)
+    if isinstance(missing, torch.Tensor) and missing.requires_grad:
+        warnings.warn("sparseprop.torch.spike_times: no gradient flows to missing (it is read "
+                      "as a number); it is treated as zero", stacklevel=2)
     missing = _float("missing", missing)
     if not isinstance(end_voltages, (bool, np.bool_)):  # ("no" or 0.5 are not flags)
         raise TypeError(f"end_voltages must be a bool, not {type(end_voltages).__name__}")
@@ -565,9 +582,11 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
         if channels.ndim > 1:
             raise ArgumentError(SP_ERR_ARGUMENT, "input_channels must be one-dimensional, got "
                                 f"shape {channels.shape}")
-        channels = channels.reshape(-1)
+        # (Checked before one channel is spread over the events: int() of it took 0.5, True
+        # and "1" as channels, an outside review found.)
+        channels = _index_array("input_channels", channels.reshape(-1), np.uint32)
     if channels.size == 1 and n_events != 1:
-        channels = np.full(n_events, int(channels[0]), dtype=np.int64)
+        channels = np.full(n_events, channels[0], dtype=np.uint32)
     watched = None
     if first_spike_of is not None:
         watched = _neurons("first_spike_of", first_spike_of, net.n)

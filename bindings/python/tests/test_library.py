@@ -40,7 +40,8 @@ def test_env_var_naming_another_library_says_so():
         pytest.skip("no libm found by name")
     r = probe({"SPARSEPROP_LIB": libm})
     assert r.returncode != 0
-    assert "has no function sp_version_number: it is not libsparseprop" in r.stderr, r.stderr
+    assert (f"the library found by SPARSEPROP_LIB={libm} has no function sp_version_number: "
+            "it is not libsparseprop") in r.stderr, r.stderr
 
 
 def test_pkg_config_finds_an_uninstalled_build(build):

@@ -330,6 +330,14 @@ def test_close_is_idempotent_and_context_manager_closes():
         net.run(1.0)
     with pytest.raises(sp.StateError):
         _ = net.now
+    # Closed comes first, also with arguments the binding would refuse (an outside review:
+    # converting the arguments first gave TypeError and ArgumentError here).
+    for call in (lambda: net.run("a"), lambda: net.advance("a"), lambda: net.input(0, "x"),
+                 lambda: net.inputs([0, 1], [0.01]), lambda: net.run_until(1.0, [0], 0),
+                 lambda: net.set_drive(0, "x"), lambda: net.record("x"),
+                 lambda: net.set_params("drives", "x"), lambda: net.backward("x")):
+        with pytest.raises(sp.StateError, match="closed"):
+            call()
     with Network(3, drive=1.2) as net2:
         assert "n=3" in repr(net2)
     assert net2.closed

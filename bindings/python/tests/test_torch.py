@@ -516,7 +516,7 @@ def test_saved_tensor_hooks():
         t = spt.spike_times(net, T_END, weights=w, first_spike_of=[0, 1])
     del net
     gc.collect()
-    with pytest.raises(RuntimeError, match="keep a reference to the network"):
+    with pytest.raises(RuntimeError, match="keep a reference to the open network"):
         t.sum().backward()
 
 
@@ -543,7 +543,12 @@ def test_binding_refusals_name_the_functions_arguments():
             ([0.001, 0.002, 0.003], [0, 1], sp.ArgumentError,
              "input_channels has 2 entries but input_times has 3"),
             ([0.001], [0.5], TypeError, "input_channels must hold integers, not float64"),
-            ([0.001], [-1], sp.ArgumentError, "input_channels holds -1, which does not fit")):
+            ([0.001], [-1], sp.ArgumentError, "input_channels holds -1, which does not fit"),
+            # (One channel for several times was spread by int(): 0.5 and True were taken.)
+            ([0.001, 0.002], [0.5], TypeError, "input_channels must hold integers, not float64"),
+            ([0.001, 0.002], 0.5, TypeError, "input_channels must hold integers, not float64"),
+            ([0.001, 0.002], [True], TypeError, "input_channels must hold integers, not bool"),
+            ([0.001, 0.002], ["1"], TypeError, "input_channels must hold integers")):
         with pytest.raises(kind) as ei:
             spt.spike_times(net, 0.03, drives=d, input_times=times, input_channels=channels)
         assert str(ei.value).replace("SP_ERR_ARGUMENT: ", "").startswith(message), ei.value
@@ -563,6 +568,22 @@ def test_binding_refusals_name_the_functions_arguments():
     assert t.tolist() == [math.inf, math.inf]
     (t * torch.tensor([math.nan, 1.0], dtype=torch.float64)).sum().backward()
     assert d.grad.tolist() == [0.0] * 4
+
+
+def test_a_refused_gradient_after_the_network_was_used_changes_nothing():
+    # The incoming gradient is checked before the backward pass re-runs the forward pass: the
+    # re-run rewound the network to the forward pass's end and left it recording, so set_params
+    # then raised StateError (an outside review).
+    net = make()
+    d = torch.tensor(net.params("drives"), requires_grad=True)
+    times, _ = spt.spike_times(net, T_END, drives=d)
+    net.run(2 * T_END)
+    before = net.to_bytes()
+    with pytest.raises(sp.ArgumentError, match=r"into times\[0\] is nan"):
+        (times * torch.tensor([math.nan] + [1.0] * (len(times) - 1),
+                              dtype=torch.float64)).sum().backward()
+    assert net.to_bytes() == before and net.now == 2 * T_END
+    net.set_params("drives", net.params("drives"))  # (not recording)
 
 
 def test_t_end_requiring_a_gradient_warns():
