@@ -247,19 +247,18 @@ class Loop {
     uint64_t inputs = 0, deliveries = 0;
     double latest = -INFINITY;
     count_due_inputs(0, limit, expected, &inputs, &deliveries, &latest);
-    const bool spikes = expected || inputs != 0;
-    if (spikes) deliveries += net_.recurrent.max_row;
+    if (!expected && inputs == 0) return SP_OK;  // (nothing comes before t_end)
+    deliveries += net_.recurrent.max_row;
     uint64_t events = 0;
     if (limit < INFINITY) {
-      events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
-                                          net_.rebase_span);
-    } else if (inputs != 0) {
+      events = Tape::entries_with_rebases(inputs + 1, net_.t0, limit, net_.rebase_span);
+    } else {
       // A step with no spike expected: the inputs come at their times, up to the latest, and
       // the spike one of them may cause at one of those times or later: the re-bases up to
-      // the latest input's time, and one more for a spike after it. (No input: nothing comes.)
+      // the latest input's time, and one more for a spike after it.
       events = Tape::entries_with_rebases(inputs + 1, net_.t0, latest, net_.rebase_span) + 1;
     }
-    return tape.reserve_ahead(spikes, inputs, events, deliveries);
+    return tape.reserve_ahead(inputs, events, deliveries);
   }
 
   // check_advances for the queue's top when it is due before t_end.

@@ -82,17 +82,16 @@ struct Tape {
   }
 
   // While recording, checks before a step or run changes anything that the tape has room for
-  // its first spike (if `spike`), the `inputs` queued inputs before it, `events` entries in
-  // all (with the re-bases they may bring) and `deliveries` entries of synapses.
-  sp_status reserve_ahead(bool spike, uint64_t inputs, uint64_t events, uint64_t deliveries) const {
-    if ((spike && n_spikes >= max_spikes) || n_events + events > event_capacity ||
+  // its first spike, the `inputs` queued inputs before it, `events` entries in all (with the
+  // re-bases they may bring) and `deliveries` entries of synapses.
+  sp_status reserve_ahead(uint64_t inputs, uint64_t events, uint64_t deliveries) const {
+    if (n_spikes >= max_spikes || n_events + events > event_capacity ||
         n_pre + deliveries > pre_capacity)
       return fail(SP_ERR_CAPACITY,
-                  "no room on the tape for the next %s%llu queued inputs before it (%llu event "
-                  "entries and %llu synapse entries with the re-bases they may bring): %zu of "
-                  "%zu spikes, %llu of %llu event entries and %llu of %llu synapse entries are "
-                  "used (sp_record max_spikes = %zu)",
-                  spike ? "spike and the " : "events: the ",
+                  "no room on the tape for the next spike and the %llu queued inputs before it "
+                  "(%llu event entries and %llu synapse entries with the re-bases they may "
+                  "bring): %zu of %zu spikes, %llu of %llu event entries and %llu of %llu "
+                  "synapse entries are used (sp_record max_spikes = %zu)",
                   static_cast<unsigned long long>(inputs), static_cast<unsigned long long>(events),
                   static_cast<unsigned long long>(deliveries), static_cast<size_t>(n_spikes),
                   max_spikes, static_cast<unsigned long long>(n_events),

@@ -156,11 +156,10 @@ class SynLoop {
         deliveries += row_length(net_.inputs, iq.channel_at(p));
       }
     }
-    const bool spikes = expected || inputs != 0;
-    if (spikes) deliveries += net_.recurrent.max_row + 2;
-    uint64_t events = Tape::entries_with_rebases(inputs + (spikes ? 1 : 0), net_.t0, limit,
-                                                 net_.rebase_span);
-    return tape.reserve_ahead(spikes, inputs, events, deliveries);
+    if (!expected && inputs == 0) return SP_OK;  // (nothing comes before t_end)
+    deliveries += net_.recurrent.max_row + 2;
+    uint64_t events = Tape::entries_with_rebases(inputs + 1, net_.t0, limit, net_.rebase_span);
+    return tape.reserve_ahead(inputs, events, deliveries);
   }
 
   sp_status spike(double t, sp_spike *out) {
