@@ -674,7 +674,8 @@ enum sp_spike_flag {
  *               are applied (now() moves to the last one) and SP_ERR_STATE is returned;
  *             SP_ERR_CAPACITY while recording (nothing changes) when the tape has no room for
  *               one more spike and the queued inputs due before it (all queued inputs when no
- *               spike is due: one of them may cause it); only inhibitory inputs
+ *               spike is due, with the spike only if one of them has a synapse of weight >= 0:
+ *               it may cause one); only inhibitory inputs
  *               that delay the spike past further inputs the tape cannot hold leave those
  *               before them applied;
  *             SP_ERR_NUMERIC when the next spike is a neuron's second at one instant: its
@@ -716,11 +717,13 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  *             SP_ERR_CAPACITY while recording: a full tape stops the run before the event
  *               (input or spike) that would not fit, checked before the call changes anything
  *               for its first spike and the inputs before it (with no spike due before t_end
- *               but inputs queued before it, room for a spike too, as one of them may cause
- *               one, as in sp_step, and for the re-bases that may come up to t_end). Near the
- *               tape's end a run split into calls, e.g. by a small cap, may stop earlier than
- *               one call: an input that one call applies before the spike that does not fit,
- *               a call starting just before it refuses with that spike;
+ *               but inputs queued before it, room for a spike too when one of them has a
+ *               synapse of weight >= 0, as it may cause one, and for the re-bases that may
+ *               come up to t_end); only inhibitory inputs that delay the spike past further
+ *               inputs the tape cannot hold leave those before them applied, as in sp_step.
+ *               Near the tape's end a run split into calls, e.g. by a small cap, may stop
+ *               earlier than one call: an input that one call applies before the spike that
+ *               does not fit, a call starting just before it refuses with that spike;
  *             SP_ERR_NUMERIC before a neuron's second spike at one instant (see sp_step): it
  *               never spikes at one instant forever (runaway excitation whose spikes are an
  *               ulp apart still advances time that slowly: bound such runs with cap);
@@ -1009,8 +1012,8 @@ SP_API sp_status sp_set_params(sp_network *net, sp_param p, const double *in,
  * room for max_spikes + 64 of the longest input rows. So max_spikes input events fit beside
  * max_spikes spikes unless re-bases take their room (events that far apart; the up-front check
  * of sp_step, sp_run and sp_run_until counts those that may come up to the call's first spike
- * or t_end, and room for a spike that its queued inputs may cause, so a call may be refused a
- * few entries before the tape is full). Running past it fails with SP_ERR_CAPACITY before the
+ * or t_end, and room for a spike that its queued inputs may cause (inputs with a synapse of
+ * weight >= 0), so a call may be refused a few entries before the tape is full). Running past it fails with SP_ERR_CAPACITY before the
  * event that would not fit.
  * Drives and parameters cannot change while recording (SP_ERR_STATE). The recording ends with
  * sp_backward (on success) or sp_rewind.

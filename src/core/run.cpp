@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -248,17 +249,33 @@ class Loop {
     double latest = -INFINITY;
     count_due_inputs(0, limit, expected, &inputs, &deliveries, &latest);
     if (!expected && inputs == 0) return SP_OK;  // (nothing comes before t_end)
-    deliveries += net_.recurrent.max_row;
-    uint64_t events = 0;
-    if (limit < INFINITY) {
-      events = Tape::entries_with_rebases(inputs + 1, net_.t0, limit, net_.rebase_span);
-    } else {
-      // A step with no spike expected: the inputs come at their times, up to the latest, and
-      // the spike one of them may cause at one of those times or later: the re-bases up to
-      // the latest input's time, and one more for a spike after it.
-      events = Tape::entries_with_rebases(inputs + 1, net_.t0, latest, net_.rebase_span) + 1;
+    // The entries of the inputs, and of a spike after them (in a step with no spike expected,
+    // limit is +inf: the inputs come up to the latest, and a spike one of them causes at one
+    // of those times or later, with one more re-base).
+    auto entries = [&](bool spike) {
+      if (limit < INFINITY)
+        return Tape::entries_with_rebases(inputs + spike, net_.t0, limit, net_.rebase_span);
+      return Tape::entries_with_rebases(inputs + spike, net_.t0, latest, net_.rebase_span) + spike;
+    };
+    const uint64_t with_spike = deliveries + net_.recurrent.max_row;
+    if (tape.fits_ahead(true, entries(true), with_spike)) return SP_OK;
+    char what[96];
+    if (expected) {
+      std::snprintf(what, sizeof what, "the next spike and the %llu queued inputs before it",
+                    static_cast<unsigned long long>(inputs));
+      return tape.refuse_ahead(true, what, entries(true), with_spike);
     }
-    return tape.reserve_ahead(inputs, events, deliveries);
+    // No spike expected: only an input of a weight >= 0 can cause one (near a full tape a
+    // call of inhibitory inputs was refused with room for them: an outside review).
+    if (due_inputs_may_excite(0, limit)) {
+      std::snprintf(what, sizeof what, "the %llu queued inputs due and a spike they may cause",
+                    static_cast<unsigned long long>(inputs));
+      return tape.refuse_ahead(true, what, entries(true), with_spike);
+    }
+    if (tape.fits_ahead(false, entries(false), deliveries)) return SP_OK;
+    std::snprintf(what, sizeof what, "the %llu queued inputs due",
+                  static_cast<unsigned long long>(inputs));
+    return tape.refuse_ahead(false, what, entries(false), deliveries);
   }
 
   // check_advances for the queue's top when it is due before t_end.
@@ -281,6 +298,15 @@ class Loop {
     if (t > *latest) *latest = t;
     count_due_inputs(2 * p + 1, limit, inclusive, inputs, deliveries, latest);
     count_due_inputs(2 * p + 2, limit, inclusive, inputs, deliveries, latest);
+  }
+
+  // Whether a queued input before limit (in the input heap's subtree at p) has a synapse that
+  // may take its target to threshold (Synapses::row_may_excite).
+  bool due_inputs_may_excite(uint32_t p, double limit) const {
+    const InputQueue &q = net_.queue;
+    if (p >= q.size() || !(q.time_at(p) < limit)) return false;
+    return net_.inputs.row_may_excite(q.channel_at(p)) || due_inputs_may_excite(2 * p + 1, limit) ||
+           due_inputs_may_excite(2 * p + 2, limit);
   }
 
   // A neuron that has already spiked at this instant cannot spike again then (it ignores

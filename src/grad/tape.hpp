@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 #include "common/error.hpp"
 #include "sparseprop/sparseprop.h"
@@ -81,24 +82,33 @@ struct Tape {
     return spike && e.t == now ? n_events - 1 : n_events;
   }
 
-  // While recording, checks before a step or run changes anything that the tape has room for
-  // its first spike, the `inputs` queued inputs before it, `events` entries in all (with the
-  // re-bases they may bring) and `deliveries` entries of synapses.
-  sp_status reserve_ahead(uint64_t inputs, uint64_t events, uint64_t deliveries) const {
-    if (n_spikes >= max_spikes || n_events + events > event_capacity ||
-        n_pre + deliveries > pre_capacity)
-      return fail(SP_ERR_CAPACITY,
-                  "no room on the tape for the next spike and the %llu queued inputs before it "
-                  "(%llu event entries and %llu synapse entries with the re-bases they may "
-                  "bring): %zu of %zu spikes, %llu of %llu event entries and %llu of %llu "
-                  "synapse entries are used (sp_record max_spikes = %zu)",
-                  static_cast<unsigned long long>(inputs), static_cast<unsigned long long>(events),
-                  static_cast<unsigned long long>(deliveries), static_cast<size_t>(n_spikes),
-                  max_spikes, static_cast<unsigned long long>(n_events),
-                  static_cast<unsigned long long>(event_capacity),
-                  static_cast<unsigned long long>(n_pre),
-                  static_cast<unsigned long long>(pre_capacity), max_spikes);
-    return SP_OK;
+  // Room for a step's or run's first events, checked before it changes anything: a spike (if
+  // `spike`), `events` entries (with the re-bases they may bring) and `deliveries` entries of
+  // synapses.
+  bool fits_ahead(bool spike, uint64_t events, uint64_t deliveries) const {
+    return !(spike && n_spikes >= max_spikes) && n_events + events <= event_capacity &&
+           n_pre + deliveries <= pre_capacity;
+  }
+  // The refusal when they do not fit. `what`: the events, e.g. "the next spike and the 3
+  // queued inputs before it".
+  sp_status refuse_ahead(bool spike, const char *what, uint64_t events, uint64_t deliveries) const {
+    char need[96];
+    if (spike && n_spikes >= max_spikes)
+      std::snprintf(need, sizeof need, "a spike, and all %zu are used", max_spikes);
+    else if (n_events + events > event_capacity)
+      std::snprintf(need, sizeof need, "%llu event entries, and %llu of %llu are used",
+                    static_cast<unsigned long long>(events),
+                    static_cast<unsigned long long>(n_events),
+                    static_cast<unsigned long long>(event_capacity));
+    else
+      std::snprintf(need, sizeof need, "%llu synapse entries, and %llu of %llu are used",
+                    static_cast<unsigned long long>(deliveries),
+                    static_cast<unsigned long long>(n_pre),
+                    static_cast<unsigned long long>(pre_capacity));
+    return fail(SP_ERR_CAPACITY,
+                "no room on the tape for %s: they need %s (sp_record max_spikes = %zu; event "
+                "entries count the re-bases the events may bring)",
+                what, need, max_spikes);
   }
 
   // While recording, checks that the event (and its re-base, when one is due) fits on the tape.

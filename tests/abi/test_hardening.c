@@ -808,6 +808,65 @@ static void test_full_tape_input_triggered_spike_changes_nothing(void **state) {
   }
 }
 
+/* The room kept for a spike an input may cause is kept only for inputs that can cause one: with
+   every spike slot used, a run (or sp_run_until, one spike at a time) of inhibitory inputs
+   still fits (an outside review of the fix above: refused with 64 event entries free), while
+   one with an excitatory input is refused with nothing changed. Delta and current-based. */
+static void test_spike_slots_full_inhibitory_inputs_run(void **state) {
+  int syn;
+  (void)state;
+  for (syn = 0; syn < 2; syn++) {
+    uint64_t row_ptr[3] = {0, 1, 2};
+    uint32_t targets[2] = {0, 0};
+    double weights[2] = {1.5, -0.3}, v0 = 0.0, t0;
+    sp_network_desc d;
+    sp_network *net;
+    size_t count = 777;
+    const uint32_t watch = 0;
+    sp_spike buf[4];
+    bytes before;
+    int i;
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = 1;
+    d.tau = 0.01;
+    d.drive = 0.5;
+    d.v0 = &v0;
+    d.n_inputs = 2;
+    d.inputs.row_ptr = row_ptr;
+    d.inputs.targets = targets;
+    d.inputs.weights = weights;
+    d.input_capacity = 64;
+    if (syn) d.tau_syn = 0.002;
+    net = create_ok(&d);
+    assert_sp_ok(sp_record(net, 1));
+    assert_sp_ok(sp_input(net, 0, 1e-3)); /* its spike takes the one slot */
+    assert_sp_ok(sp_run(net, 0.01, buf, 4, &count));
+    assert_int_equal(count, 1);
+    t0 = sp_now(net);
+    for (i = 0; i < 10; i++) assert_sp_ok(sp_input(net, 1, t0 + 1e-4 * (i + 1)));
+    assert_sp_ok(sp_run(net, t0 + 5e-4, buf, 4, &count)); /* five of them, in one call */
+    assert_int_equal(count, 0);
+    assert_sp_ok(sp_run_until(net, t0 + 0.01, &watch, 1, buf, 4, &count)); /* the other five */
+    assert_int_equal(count, 0);
+    assert_true(sp_now(net) == t0 + 0.01);
+    /* An excitatory input now: refused up front, nothing changed, the recording intact. */
+    assert_sp_ok(sp_input(net, 0, sp_now(net) + 1e-3));
+    before = save_bytes(net);
+    assert_status(sp_run(net, sp_now(net) + 0.01, buf, 4, &count), SP_ERR_CAPACITY);
+    {
+      abi_msg m = abi_last_error();
+      abi_check_message("an excitatory input, no spike slot", &m, NULL, "may cause", NULL);
+    }
+    assert_int_equal(count, 0);
+    if (!same_saved(net, &before))
+      abi_fail_at(__FILE__, __LINE__, "tau_syn = %g: a refused run changed the network", d.tau_syn);
+    free(before.p);
+    assert_sp_ok(sp_backward(net, (double[]){1.0}, 1, NULL));
+    sp_network_destroy(net);
+  }
+}
+
 /* sp_set_params on a network without synapses: an empty weight array may be NULL (it was
    passed to memcpy, undefined behaviour the UBSan build reports). */
 static void test_empty_parameter_arrays(void **state) {
@@ -1344,6 +1403,7 @@ int main(void) {
       cmocka_unit_test(test_backward_overflow_refused),
       cmocka_unit_test(test_full_tape_changes_nothing),
       cmocka_unit_test(test_full_tape_input_triggered_spike_changes_nothing),
+      cmocka_unit_test(test_spike_slots_full_inhibitory_inputs_run),
       cmocka_unit_test(test_empty_parameter_arrays),
       cmocka_unit_test(test_out_of_range_enums),
       cmocka_unit_test(test_unresolvable_period_refused),
