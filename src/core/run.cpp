@@ -257,25 +257,10 @@ class Loop {
         return Tape::entries_with_rebases(inputs + spike, net_.t0, limit, net_.rebase_span);
       return Tape::entries_with_rebases(inputs + spike, net_.t0, latest, net_.rebase_span) + spike;
     };
-    const uint64_t with_spike = deliveries + net_.recurrent.max_row;
-    if (tape.fits_ahead(true, entries(true), with_spike)) return SP_OK;
-    char what[96];
-    if (expected) {
-      std::snprintf(what, sizeof what, "the next spike and the %llu queued inputs before it",
-                    static_cast<unsigned long long>(inputs));
-      return tape.refuse_ahead(true, what, entries(true), with_spike);
-    }
-    // No spike expected: only an input of a weight >= 0 can cause one (near a full tape a
-    // call of inhibitory inputs was refused with room for them: an outside review).
-    if (due_inputs_may_excite(0, limit)) {
-      std::snprintf(what, sizeof what, "the %llu queued inputs due and a spike they may cause",
-                    static_cast<unsigned long long>(inputs));
-      return tape.refuse_ahead(true, what, entries(true), with_spike);
-    }
-    if (tape.fits_ahead(false, entries(false), deliveries)) return SP_OK;
-    std::snprintf(what, sizeof what, "the %llu queued inputs due",
-                  static_cast<unsigned long long>(inputs));
-    return tape.refuse_ahead(false, what, entries(false), deliveries);
+    return tape.reserve_ahead(expected, inputs,
+                              {entries(true), deliveries + net_.recurrent.max_row},
+                              {entries(false), deliveries},
+                              [&] { return due_inputs_may_excite(0, limit); });
   }
 
   // check_advances for the queue's top when it is due before t_end.

@@ -82,16 +82,49 @@ struct Tape {
     return spike && e.t == now ? n_events - 1 : n_events;
   }
 
-  // Room for a step's or run's first events, checked before it changes anything: a spike (if
-  // `spike`), `events` entries (with the re-bases they may bring) and `deliveries` entries of
-  // synapses.
-  bool fits_ahead(bool spike, uint64_t events, uint64_t deliveries) const {
-    return !(spike && n_spikes >= max_spikes) && n_events + events <= event_capacity &&
-           n_pre + deliveries <= pre_capacity;
+  // Entries a step or run may need: `events` (with the re-bases they may bring) and
+  // `deliveries` (synapses).
+  struct Room {
+    uint64_t events, deliveries;
+  };
+
+  // While recording, checks before a step or run changes anything that the tape has room for
+  // its first spike and the `inputs` queued inputs before it (`with_spike`). With no spike
+  // expected (before t_end) the spike is one the inputs may cause, so it needs room only when
+  // `may_excite()` (a due input has a synapse of weight >= 0; one of negative weights only
+  // delays its targets), otherwise the inputs alone need `inputs_only`: keeping a spike's room
+  // for inhibitory inputs refused them once the spike slots were used (an outside review), and
+  // not keeping it for excitatory ones let a run apply an input and then stop, changed, for the
+  // spike it caused (an outside embedder).
+  template <class MayExcite>
+  sp_status reserve_ahead(bool expected, uint64_t inputs, Room with_spike, Room inputs_only,
+                          MayExcite may_excite) const {
+    if (fits_ahead(true, with_spike)) return SP_OK;
+    char what[96];
+    if (expected) {
+      std::snprintf(what, sizeof what, "the next spike and the %llu queued inputs before it",
+                    static_cast<unsigned long long>(inputs));
+      return refuse_ahead(true, what, with_spike);
+    }
+    if (may_excite()) {
+      std::snprintf(what, sizeof what, "the %llu queued inputs due and a spike they may cause",
+                    static_cast<unsigned long long>(inputs));
+      return refuse_ahead(true, what, with_spike);
+    }
+    if (fits_ahead(false, inputs_only)) return SP_OK;
+    std::snprintf(what, sizeof what, "the %llu queued inputs due",
+                  static_cast<unsigned long long>(inputs));
+    return refuse_ahead(false, what, inputs_only);
+  }
+
+  bool fits_ahead(bool spike, Room r) const {
+    return !(spike && n_spikes >= max_spikes) && n_events + r.events <= event_capacity &&
+           n_pre + r.deliveries <= pre_capacity;
   }
   // The refusal when they do not fit. `what`: the events, e.g. "the next spike and the 3
   // queued inputs before it".
-  sp_status refuse_ahead(bool spike, const char *what, uint64_t events, uint64_t deliveries) const {
+  sp_status refuse_ahead(bool spike, const char *what, Room r) const {
+    const uint64_t events = r.events, deliveries = r.deliveries;
     char need[96];
     if (spike && n_spikes >= max_spikes)
       std::snprintf(need, sizeof need, "a spike, and all %zu are used", max_spikes);

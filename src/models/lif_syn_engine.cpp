@@ -161,27 +161,15 @@ class SynLoop {
     auto entries = [&](bool spike) {
       return Tape::entries_with_rebases(inputs + spike, net_.t0, limit, net_.rebase_span);
     };
-    const uint64_t with_spike = deliveries + net_.recurrent.max_row + 2;
-    if (tape.fits_ahead(true, entries(true), with_spike)) return SP_OK;
-    char what[96];
-    if (expected) {
-      std::snprintf(what, sizeof what, "the next spike and the %llu queued inputs before it",
-                    static_cast<unsigned long long>(inputs));
-      return tape.refuse_ahead(true, what, entries(true), with_spike);
-    }
-    // No spike expected: only an input of a weight >= 0 can cause one (core/run.cpp).
-    bool may_excite = false;
-    for (uint32_t p = 0; p < iq.size() && !may_excite; ++p)
-      may_excite = iq.time_at(p) < limit && net_.inputs.row_may_excite(iq.channel_at(p));
-    if (may_excite) {
-      std::snprintf(what, sizeof what, "the %llu queued inputs due and a spike they may cause",
-                    static_cast<unsigned long long>(inputs));
-      return tape.refuse_ahead(true, what, entries(true), with_spike);
-    }
-    if (tape.fits_ahead(false, entries(false), deliveries)) return SP_OK;
-    std::snprintf(what, sizeof what, "the %llu queued inputs due",
-                  static_cast<unsigned long long>(inputs));
-    return tape.refuse_ahead(false, what, entries(false), deliveries);
+    return tape.reserve_ahead(expected, inputs,
+                              {entries(true), deliveries + net_.recurrent.max_row + 2},
+                              {entries(false), deliveries}, [&] {
+                                for (uint32_t p = 0; p < iq.size(); ++p)
+                                  if (iq.time_at(p) < limit &&
+                                      net_.inputs.row_may_excite(iq.channel_at(p)))
+                                    return true;
+                                return false;
+                              });
   }
 
   sp_status spike(double t, sp_spike *out) {
