@@ -675,7 +675,7 @@ enum sp_spike_flag {
  *             SP_ERR_CAPACITY while recording (nothing changes) when the tape has no room for
  *               one more spike and the queued inputs due before it (all queued inputs when no
  *               spike is due, with the spike only if one of them has a synapse of weight >= 0:
- *               it may cause one); only inhibitory inputs
+ *               it may cause one; see sp_run); only inhibitory inputs
  *               that delay the spike past further inputs the tape cannot hold leave those
  *               before them applied;
  *             SP_ERR_NUMERIC when the next spike is a neuron's second at one instant: its
@@ -718,9 +718,11 @@ SP_API sp_status sp_step(sp_network *net, sp_spike *out) SP_NOEXCEPT;
  *               (input or spike) that would not fit, checked before the call changes anything
  *               for its first spike and the inputs before it (with no spike due before t_end
  *               but inputs queued before it, room for a spike too when one of them has a
- *               synapse of weight >= 0, as it may cause one, and for the re-bases that may
- *               come up to t_end); only inhibitory inputs that delay the spike past further
- *               inputs the tape cannot hold leave those before them applied, as in sp_step.
+ *               synapse of weight >= 0, as it may cause one, or a neuron's own spike is due
+ *               within 1e-9 (relative) after t_end, which an input's rounding may bring
+ *               before it, and for the re-bases that may come up to t_end); only inhibitory
+ *               inputs that delay the spike past further inputs the tape cannot hold leave
+ *               those before them applied, as in sp_step.
  *               Near the tape's end a run split into calls, e.g. by a small cap, may stop
  *               earlier than one call: an input that one call applies before the spike that
  *               does not fit, a call starting just before it refuses with that spike;

@@ -259,8 +259,10 @@ class Loop {
     };
     return tape.reserve_ahead(expected, inputs,
                               {entries(true), deliveries + net_.recurrent.max_row},
-                              {entries(false), deliveries},
-                              [&] { return due_inputs_may_excite(0, limit); });
+                              {entries(false), deliveries}, [&] {
+                                return Tape::own_spike_near(t_spike, t_end, net_.now) ||
+                                       due_inputs_may_excite(0, limit);
+                              });
   }
 
   // check_advances for the queue's top when it is due before t_end.

@@ -164,6 +164,7 @@ class SynLoop {
     return tape.reserve_ahead(expected, inputs,
                               {entries(true), deliveries + net_.recurrent.max_row + 2},
                               {entries(false), deliveries}, [&] {
+                                if (Tape::own_spike_near(t_spike, t_end, net_.now)) return true;
                                 for (uint32_t p = 0; p < iq.size(); ++p)
                                   if (iq.time_at(p) < limit &&
                                       net_.inputs.row_may_excite(iq.channel_at(p)))
