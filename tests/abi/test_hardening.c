@@ -808,6 +808,31 @@ static void test_full_tape_input_triggered_spike_changes_nothing(void **state) {
   }
 }
 
+/* One LIF neuron recording into a tape of one spike, with two input channels, each one
+   synapse onto it of weights[c] (the arrays must outlive the network). */
+static sp_network *one_neuron_two_inputs(uint64_t row_ptr[3], uint32_t targets[2],
+                                         double weights[2], double *v0, double drive,
+                                         double tau_syn, sp_frame frame) {
+  sp_network_desc d;
+  sp_network *net;
+  sp_network_desc_init(&d, sizeof d);
+  d.model = SP_MODEL_LIF;
+  d.frame = frame;
+  d.n = 1;
+  d.tau = 0.01;
+  d.drive = drive;
+  d.v0 = v0;
+  d.n_inputs = 2;
+  d.inputs.row_ptr = row_ptr;
+  d.inputs.targets = targets;
+  d.inputs.weights = weights;
+  d.input_capacity = 64;
+  d.tau_syn = tau_syn;
+  net = create_ok(&d);
+  assert_sp_ok(sp_record(net, 1));
+  return net;
+}
+
 /* The room kept for a spike an input may cause is kept only for inputs that can cause one: with
    every spike slot used, a run (or sp_run_until, one spike at a time) of inhibitory inputs
    still fits (an outside review of the fix above: refused with 64 event entries free), while
@@ -819,27 +844,14 @@ static void test_spike_slots_full_inhibitory_inputs_run(void **state) {
     uint64_t row_ptr[3] = {0, 1, 2};
     uint32_t targets[2] = {0, 0};
     double weights[2] = {1.5, -0.3}, v0 = 0.0, t0;
-    sp_network_desc d;
+    const double tau_syn = syn ? 0.002 : 0.0;
     sp_network *net;
     size_t count = 777;
     const uint32_t watch = 0;
     sp_spike buf[4];
     bytes before;
     int i;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_LIF;
-    d.n = 1;
-    d.tau = 0.01;
-    d.drive = 0.5;
-    d.v0 = &v0;
-    d.n_inputs = 2;
-    d.inputs.row_ptr = row_ptr;
-    d.inputs.targets = targets;
-    d.inputs.weights = weights;
-    d.input_capacity = 64;
-    if (syn) d.tau_syn = 0.002;
-    net = create_ok(&d);
-    assert_sp_ok(sp_record(net, 1));
+    net = one_neuron_two_inputs(row_ptr, targets, weights, &v0, 0.5, tau_syn, SP_FRAME_AUTO);
     assert_sp_ok(sp_input(net, 0, 1e-3)); /* its spike takes the one slot */
     assert_sp_ok(sp_run(net, 0.01, buf, 4, &count));
     assert_int_equal(count, 1);
@@ -860,7 +872,7 @@ static void test_spike_slots_full_inhibitory_inputs_run(void **state) {
     }
     assert_int_equal(count, 0);
     if (!same_saved(net, &before))
-      abi_fail_at(__FILE__, __LINE__, "tau_syn = %g: a refused run changed the network", d.tau_syn);
+      abi_fail_at(__FILE__, __LINE__, "tau_syn = %g: a refused run changed the network", tau_syn);
     free(before.p);
     assert_sp_ok(sp_backward(net, (double[]){1.0}, 1, NULL));
     sp_network_destroy(net);
@@ -879,26 +891,12 @@ static void test_spike_slots_full_inhibitory_input_before_own_spike(void **state
     uint64_t row_ptr[3] = {0, 1, 2};
     uint32_t targets[2] = {0, 0};
     double weights[2] = {0.0, -1e-300}, v0 = syn ? 0.44 : 0.27, t_next, t_in;
-    sp_network_desc d;
+    const double tau_syn = syn ? 0.005 : 0.0;
     sp_network *net, *copy;
     sp_spike s;
     size_t count = 777;
     bytes before;
-    sp_network_desc_init(&d, sizeof d);
-    d.model = SP_MODEL_LIF;
-    d.frame = SP_FRAME_TIME;
-    d.n = 1;
-    d.tau = 0.01;
-    d.drive = 1.05;
-    d.v0 = &v0;
-    d.n_inputs = 2;
-    d.inputs.row_ptr = row_ptr;
-    d.inputs.targets = targets;
-    d.inputs.weights = weights;
-    d.input_capacity = 4;
-    if (syn) d.tau_syn = 0.005;
-    net = create_ok(&d);
-    assert_sp_ok(sp_record(net, 1));
+    net = one_neuron_two_inputs(row_ptr, targets, weights, &v0, 1.05, tau_syn, SP_FRAME_TIME);
     assert_sp_ok(sp_step(net, &s)); /* the one spike slot */
     before = save_bytes(net);
     assert_sp_ok(sp_load(before.p, before.len, NULL, &copy));
@@ -916,7 +914,7 @@ static void test_spike_slots_full_inhibitory_input_before_own_spike(void **state
     assert_status(sp_run(net, t_next, &s, 1, &count), SP_ERR_CAPACITY);
     assert_int_equal(count, 0);
     if (!same_saved(net, &before))
-      abi_fail_at(__FILE__, __LINE__, "tau_syn = %g: a refused run changed the network", d.tau_syn);
+      abi_fail_at(__FILE__, __LINE__, "tau_syn = %g: a refused run changed the network", tau_syn);
     free(before.p);
     sp_network_destroy(net);
   }
