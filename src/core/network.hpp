@@ -32,12 +32,16 @@ struct Synapses {
   uint32_t max_row = 0;  // largest out-degree
 
   bool is_explicit() const { return row_ptr != nullptr; }
+  // The out-degree of `source`.
+  uint64_t row_length(uint32_t source) const {
+    return is_explicit() ? row_ptr[source + 1] - row_ptr[source] : k;
+  }
   // Whether some synapse of `source` has a weight of 0 or more: an input through it may take a
   // target to threshold (or trigger one at it, event rule 2); one of negative weights only
-  // delays its targets, in every model (the flow of V, and of V with J, is monotone).
+  // delays its targets, in every model (the flow of V, and of V with J, is monotone), up to
+  // rounding (Tape::own_spike_near).
   bool row_may_excite(uint32_t source) const {
-    if (!is_explicit()) return k > 0 && weight >= 0;
-    if (!weights) return row_ptr[source + 1] > row_ptr[source] && weight >= 0;
+    if (!weights) return row_length(source) > 0 && weight >= 0;
     for (uint64_t s = row_ptr[source]; s < row_ptr[source + 1]; ++s)
       if (!(weights[s] < 0)) return true;
     return false;

@@ -93,7 +93,7 @@ class Loop {
     // longest row when a re-base is due, before anything changes.
     const bool rebase = network_rebase_due(net_, t), phase_rebase = kPhase && rebase;
     s = net_.tape.reserve(true,
-                          phase_rebase ? net_.recurrent.max_row : row_length(net_.recurrent, j),
+                          phase_rebase ? net_.recurrent.max_row : net_.recurrent.row_length(j),
                           rebase);
     if (s != SP_OK) return s;
     maybe_rebase(t);
@@ -202,7 +202,7 @@ class Loop {
   sp_status input() {
     double t = net_.queue.next_time();
     uint32_t c = net_.queue.next_channel();
-    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, c), network_rebase_due(net_, t));
+    sp_status s = net_.tape.reserve(false, net_.inputs.row_length(c), network_rebase_due(net_, t));
     if (s != SP_OK) return s;
     // A neuron whose own spike time is t (next_spike_time(), before a re-base moves its key) is
     // at its spike (V = +inf) and ignores the input, as in the time frame, which compares
@@ -281,7 +281,7 @@ class Loop {
     double t = q.time_at(p);
     if (!(t < limit || (inclusive && t == limit))) return;  // (a heap: its subtree is later)
     ++*inputs;
-    *deliveries += row_length(net_.inputs, q.channel_at(p));
+    *deliveries += net_.inputs.row_length(q.channel_at(p));
     if (t > *latest) *latest = t;
     count_due_inputs(2 * p + 1, limit, inclusive, inputs, deliveries, latest);
     count_due_inputs(2 * p + 2, limit, inclusive, inputs, deliveries, latest);
@@ -347,11 +347,6 @@ class Loop {
   double key_of(uint32_t i) const {
     if (kPhase) return O::phase_key(neuron_[i].state);
     return time_frame_key(O::spike_time(net_, neuron_[i].state, net_.drive[i]), net_.now);
-  }
-
-  static uint64_t row_length(const Synapses &s, uint32_t source) {
-    if (s.is_explicit()) return s.row_ptr[source + 1] - s.row_ptr[source];
-    return s.k;
   }
 
   // Re-bases the co-moving frame before an event far from t0, so precision never decays.

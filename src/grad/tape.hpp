@@ -136,18 +136,17 @@ struct Tape {
   // The refusal when they do not fit. `what`: the events, e.g. "the next spike and the 3
   // queued inputs before it".
   sp_status refuse_ahead(bool spike, const char *what, Room r) const {
-    const uint64_t events = r.events, deliveries = r.deliveries;
     char need[96];
     if (spike && n_spikes >= max_spikes)
       std::snprintf(need, sizeof need, "a spike, and all %zu are used", max_spikes);
-    else if (n_events + events > event_capacity)
+    else if (n_events + r.events > event_capacity)
       std::snprintf(need, sizeof need, "%llu event entries, and %llu of %llu are used",
-                    static_cast<unsigned long long>(events),
+                    static_cast<unsigned long long>(r.events),
                     static_cast<unsigned long long>(n_events),
                     static_cast<unsigned long long>(event_capacity));
     else
       std::snprintf(need, sizeof need, "%llu synapse entries, and %llu of %llu are used",
-                    static_cast<unsigned long long>(deliveries),
+                    static_cast<unsigned long long>(r.deliveries),
                     static_cast<unsigned long long>(n_pre),
                     static_cast<unsigned long long>(pre_capacity));
     return fail(SP_ERR_CAPACITY,

@@ -154,7 +154,7 @@ class SynLoop {
       double t = iq.time_at(p);
       if (t < limit || (expected && t == limit)) {
         ++inputs;
-        deliveries += row_length(net_.inputs, iq.channel_at(p));
+        deliveries += net_.inputs.row_length(iq.channel_at(p));
       }
     }
     if (!expected && inputs == 0) return SP_OK;  // (nothing comes before t_end)
@@ -178,7 +178,7 @@ class SynLoop {
     sp_status s = check_advances(j, t);
     if (s != SP_OK) return s;
     // (+2: the spiker's B and previous refractory end go on the tape before its deliveries.)
-    s = net_.tape.reserve(true, row_length(net_.recurrent, j) + 2, network_rebase_due(net_, t));
+    s = net_.tape.reserve(true, net_.recurrent.row_length(j) + 2, network_rebase_due(net_, t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.now = t;
@@ -212,8 +212,7 @@ class SynLoop {
   sp_status input() {
     double t = net_.queue.next_time();
     uint32_t ch = net_.queue.next_channel();
-    sp_status s = net_.tape.reserve(false, row_length(net_.inputs, ch),
-                                    network_rebase_due(net_, t));
+    sp_status s = net_.tape.reserve(false, net_.inputs.row_length(ch), network_rebase_due(net_, t));
     if (s != SP_OK) return s;
     maybe_rebase(t);
     net_.queue.pop();
@@ -226,11 +225,6 @@ class SynLoop {
   }
 
  private:
-  static uint64_t row_length(const Synapses &s, uint32_t source) {
-    if (s.is_explicit()) return s.row_ptr[source + 1] - s.row_ptr[source];
-    return s.k;
-  }
-
   void begin_instant(double t) {
     if (t == net_.instant_time) return;
     net_.instant_time = t;
