@@ -64,6 +64,9 @@ class Loop {
     return t > net_.now ? t : net_.now;
   }
   double next_input_time() const { return net_.queue.next_time(); }
+  // For the run driver's checks: next_spike_time() changes nothing here but the queue's order.
+  double first_spike_time() { return next_spike_time(); }
+  void undo_first() {}
 
   // The next event: the earliest queued input or the next spike, the input first at equal
   // times (event rule 1). An input at +inf: no input is queued and no neuron will spike.

@@ -10,16 +10,18 @@
 
 namespace sp {
 
-// L provides next_spike_time, check_top, reserve_step, next_event (with .t and .is_input),
-// input and spike(t, sp_spike *).
+// L provides first_spike_time (next_spike_time for the checks: what it changes, undo_first puts
+// back), check_top, reserve_step, next_event (with .t and .is_input), input and
+// spike(t, sp_spike *).
 template <class L>
 sp_status drive_run(L &loop, Network &net, double t_end, sp_spike *buf, size_t cap, size_t *count) {
   size_t written = 0;
   // (Until the first spike a failure would leave the call failed with inputs applied.)
-  double first = loop.next_spike_time();
+  double first = loop.first_spike_time();
   sp_status status = loop.check_top(first, t_end);
   if (status == SP_OK) status = loop.reserve_step(first, t_end);
   if (status != SP_OK) {
+    loop.undo_first();
     *count = 0;
     return status;
   }
@@ -54,10 +56,13 @@ sp_status drive_run(L &loop, Network &net, double t_end, sp_spike *buf, size_t c
 // any input is applied, so that a refused step changes nothing.
 template <class L>
 sp_status drive_step(L &loop, Network &net, sp_spike *out) {
-  double first = loop.next_spike_time();
+  double first = loop.first_spike_time();
   sp_status checked = loop.check_top(first, INFINITY);
   if (checked == SP_OK) checked = loop.reserve_step(first, INFINITY);
-  if (checked != SP_OK) return checked;
+  if (checked != SP_OK) {
+    loop.undo_first();
+    return checked;
+  }
   bool applied_inputs = false;
   for (;;) {
     auto next = loop.next_event();

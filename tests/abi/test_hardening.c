@@ -920,6 +920,77 @@ static void test_spike_slots_full_inhibitory_input_before_own_spike(void **state
   }
 }
 
+/* With current-based synapses an inhibitory spike leaves its targets' spike times as lower
+   bounds, recomputed when they reach the queue's top: at the start of the next step or run. A
+   call refused after that for the tape changed those keys' saved bytes (an outside review:
+   14-26 bytes in 92 of 20,000 random recordings); they are put back. The spike reaches
+   `targets` neurons alike, so that as many keys are recomputed at once: 10, and 300 (more than
+   the engine logs, which it then finds the next spike without storing anything for). */
+static void test_refusal_keeps_stale_keys(void **state) {
+  static const uint32_t counts[2] = {10, 300};
+  int c;
+  (void)state;
+  for (c = 0; c < 2; c++) {
+    const uint32_t targets = counts[c], n = targets + 1;
+    uint64_t *row_ptr = malloc((n + 1) * sizeof *row_ptr);
+    uint32_t *target = malloc(targets * sizeof *target);
+    double *weight = malloc(targets * sizeof *weight), *v0 = malloc(n * sizeof *v0);
+    sp_network_desc d;
+    sp_network *net;
+    sp_spike s, buf[4];
+    size_t count = 777;
+    const uint32_t watch = 0;
+    bytes before;
+    uint32_t i;
+    assert_non_null(row_ptr);
+    assert_non_null(target);
+    assert_non_null(weight);
+    assert_non_null(v0);
+    for (i = 0; i < targets; i++) {
+      row_ptr[i] = 0;
+      target[i] = i;
+      weight[i] = -0.01;
+      v0[i] = 0.9;
+    }
+    row_ptr[targets] = 0; /* the last neuron's row: every other neuron */
+    row_ptr[n] = targets;
+    v0[targets] = 0.99; /* the first to spike: it takes the tape's one spike slot */
+    sp_network_desc_init(&d, sizeof d);
+    d.model = SP_MODEL_LIF;
+    d.n = n;
+    d.tau = 0.01;
+    d.tau_syn = 0.005;
+    d.drive = 1.05;
+    d.v0 = v0;
+    d.recurrent.row_ptr = row_ptr;
+    d.recurrent.targets = target;
+    d.recurrent.weights = weight;
+    net = create_ok(&d);
+    assert_sp_ok(sp_record(net, 1));
+    assert_sp_ok(sp_step(net, &s));
+    assert_int_equal(s.neuron, targets);
+    before = save_bytes(net);
+    assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
+    if (!same_saved(net, &before))
+      abi_fail_at(__FILE__, __LINE__, "%u targets: a refused sp_step changed the network", targets);
+    assert_status(sp_run(net, 1.0, buf, 4, &count), SP_ERR_CAPACITY);
+    assert_int_equal(count, 0);
+    if (!same_saved(net, &before))
+      abi_fail_at(__FILE__, __LINE__, "%u targets: a refused sp_run changed the network", targets);
+    assert_status(sp_run_until(net, 1.0, &watch, 1, buf, 4, &count), SP_ERR_CAPACITY);
+    if (!same_saved(net, &before))
+      abi_fail_at(__FILE__, __LINE__, "%u targets: a refused sp_run_until changed the network",
+                  targets);
+    assert_sp_ok(sp_backward(net, (double[]){1.0}, 1, NULL));
+    free(before.p);
+    sp_network_destroy(net);
+    free(row_ptr);
+    free(target);
+    free(weight);
+    free(v0);
+  }
+}
+
 /* sp_set_params on a network without synapses: an empty weight array may be NULL (it was
    passed to memcpy, undefined behaviour the UBSan build reports). */
 static void test_empty_parameter_arrays(void **state) {
@@ -1458,6 +1529,7 @@ int main(void) {
       cmocka_unit_test(test_full_tape_input_triggered_spike_changes_nothing),
       cmocka_unit_test(test_spike_slots_full_inhibitory_inputs_run),
       cmocka_unit_test(test_spike_slots_full_inhibitory_input_before_own_spike),
+      cmocka_unit_test(test_refusal_keeps_stale_keys),
       cmocka_unit_test(test_empty_parameter_arrays),
       cmocka_unit_test(test_out_of_range_enums),
       cmocka_unit_test(test_unresolvable_period_refused),
