@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "common/error.hpp"
 #include "sparseprop/sparseprop.h"
@@ -111,48 +112,55 @@ struct Tape {
   sp_status reserve_ahead(bool expected, uint64_t inputs, Room with_spike, Room inputs_only,
                           MayExcite may_excite) const {
     if (fits_ahead(true, with_spike)) return SP_OK;
+    const unsigned long long n = inputs;
+    const char *noun = n == 1 ? "input" : "inputs";
     char what[96];
     if (expected) {
-      std::snprintf(what, sizeof what, "the next spike and the %llu queued inputs before it",
-                    static_cast<unsigned long long>(inputs));
-      return refuse_ahead(true, what, with_spike);
+      if (n == 0) return refuse_ahead(true, "the next spike", false, with_spike);
+      std::snprintf(what, sizeof what, "the next spike and the %llu queued %s before it", n, noun);
+      return refuse_ahead(true, what, true, with_spike);
     }
     if (may_excite()) {
-      std::snprintf(what, sizeof what,
-                    "the %llu queued inputs due and a spike that may come with them",
-                    static_cast<unsigned long long>(inputs));
-      return refuse_ahead(true, what, with_spike);
+      std::snprintf(what, sizeof what, "the %llu queued %s due and a spike that may come with %s",
+                    n, noun, n == 1 ? "it" : "them");
+      return refuse_ahead(true, what, true, with_spike);
     }
     if (fits_ahead(false, inputs_only)) return SP_OK;
-    std::snprintf(what, sizeof what, "the %llu queued inputs due",
-                  static_cast<unsigned long long>(inputs));
-    return refuse_ahead(false, what, inputs_only);
+    std::snprintf(what, sizeof what, "the %llu queued %s due", n, noun);
+    return refuse_ahead(false, what, n != 1, inputs_only);
   }
 
   bool fits_ahead(bool spike, Room r) const {
     return !(spike && n_spikes >= max_spikes) && n_events + r.events <= event_capacity &&
            n_pre + r.deliveries <= pre_capacity;
   }
-  // The refusal when they do not fit. `what`: the events, e.g. "the next spike and the 3
-  // queued inputs before it".
-  sp_status refuse_ahead(bool spike, const char *what, Room r) const {
-    char need[96];
-    if (spike && n_spikes >= max_spikes)
-      std::snprintf(need, sizeof need, "a spike, and all %zu are used", max_spikes);
-    else if (n_events + r.events > event_capacity)
-      std::snprintf(need, sizeof need, "%llu event entries, and %llu of %llu are used",
-                    static_cast<unsigned long long>(r.events),
-                    static_cast<unsigned long long>(n_events),
-                    static_cast<unsigned long long>(event_capacity));
-    else
-      std::snprintf(need, sizeof need, "%llu synapse entries, and %llu of %llu are used",
-                    static_cast<unsigned long long>(r.deliveries),
-                    static_cast<unsigned long long>(n_pre),
-                    static_cast<unsigned long long>(pre_capacity));
+  // The refusal when they do not fit, naming every limit that fails. `what`: the events, e.g.
+  // "the next spike and the 3 queued inputs before it" (`plural`: more than one).
+  sp_status refuse_ahead(bool spike, const char *what, bool plural, Room r) const {
+    char need[320] = "", part[112];
+    auto append = [&] {
+      const size_t used = std::strlen(need);
+      std::snprintf(need + used, sizeof need - used, "%s%s", used ? "; " : "", part);
+    };
+    using ull = unsigned long long;
+    if (spike && n_spikes >= max_spikes) {
+      std::snprintf(part, sizeof part, "a spike slot, and all %zu are used", max_spikes);
+      append();
+    }
+    if (n_events + r.events > event_capacity) {
+      std::snprintf(part, sizeof part, "%llu event entries, and %llu of %llu are used",
+                    ull(r.events), ull(n_events), ull(event_capacity));
+      append();
+    }
+    if (n_pre + r.deliveries > pre_capacity) {
+      std::snprintf(part, sizeof part, "%llu synapse entries, and %llu of %llu are used",
+                    ull(r.deliveries), ull(n_pre), ull(pre_capacity));
+      append();
+    }
     return fail(SP_ERR_CAPACITY,
-                "no room on the tape for %s: they need %s (sp_record max_spikes = %zu; event "
-                "entries count the re-bases the events may bring)",
-                what, need, max_spikes);
+                "no room on the tape for %s: %s %s (sp_record max_spikes = %zu; event entries "
+                "count the re-bases the events may bring)",
+                what, plural ? "they need" : "it needs", need, max_spikes);
   }
 
   // While recording, checks that the event (and its re-base, when one is due) fits on the tape.

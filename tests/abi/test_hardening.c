@@ -734,7 +734,13 @@ static void test_full_tape_changes_nothing(void **state) {
   assert_status(sp_run(net, 1.0, buf, 8, &count), SP_ERR_CAPACITY);
   {
     abi_msg m = abi_last_error();
-    abi_check_message("tape full of inputs", &m, NULL, "tape", NULL);
+    /* Both limits that fail are named: the documented room of max_spikes = 1 is 2 + 64 events
+       and 2 x 1 + 65 x 2 synapse entries (rows of 2), the 150 inputs need 300 of the latter. */
+    abi_check_message("tape full of inputs", &m, NULL,
+                      "the next spike and the 150 queued inputs before it: they need",
+                      "event entries, and 0 of 66 are used; ");
+    abi_check_message("tape full of inputs", &m, NULL, "synapse entries, and 0 of 132 are used",
+                      NULL);
   }
   assert_int_equal(count, 0);
   assert_true(same_saved(net, &before));
@@ -779,7 +785,10 @@ static void test_full_tape_input_triggered_spike_changes_nothing(void **state) {
     assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
     {
       abi_msg m = abi_last_error();
-      abi_check_message("no spike due, an input would cause one", &m, NULL, "tape", NULL);
+      abi_check_message("no spike due, an input would cause one", &m, NULL,
+                        "the 1 queued input due and a spike that may come with it: they need a "
+                        "spike slot, and all 1 are used",
+                        NULL);
     }
     if (!same_saved(net, &before))
       abi_fail_at(__FILE__, __LINE__, "tau_syn = %g: a refused step changed the network",
@@ -971,6 +980,11 @@ static void test_refusal_keeps_stale_keys(void **state) {
     assert_int_equal(s.neuron, targets);
     before = save_bytes(net);
     assert_status(sp_step(net, &s), SP_ERR_CAPACITY);
+    {
+      abi_msg m = abi_last_error();
+      abi_check_message("a spike, no slot", &m, NULL,
+                        "the next spike: it needs a spike slot, and all 1 are used", NULL);
+    }
     if (!same_saved(net, &before))
       abi_fail_at(__FILE__, __LINE__, "%u targets: a refused sp_step changed the network", targets);
     assert_status(sp_run(net, 1.0, buf, 4, &count), SP_ERR_CAPACITY);
