@@ -27,7 +27,7 @@ status                    class                 also a
 from __future__ import annotations
 
 import re
-from typing import Dict, Sequence, Tuple, Type
+from typing import Dict, Optional, Sequence, Tuple, Type
 
 from . import _capi
 
@@ -154,15 +154,22 @@ _BINDING_NAMES = (
 Renames = Sequence[Tuple[str, str]]
 
 
-def in_binding_words(message: str, renames: Renames = ()) -> str:
+def in_binding_words(message: str, renames: Renames = (), file: Optional[str] = None) -> str:
     """A library message in this binding's words: the C functions it names replaced by this
     binding's methods, ``model_params->v_spike`` by the keyword ``v_spike``, ``SP_PARAM_DRIVES``
     by ``Param.DRIVES`` (and ``SP_MODEL_*``, ``SP_FRAME_*`` by ``Model.*``, ``Frame.*``), and
     the C parameters a call names by its method's arguments (``renames``, applied first). A file
-    path the message ends with (``...: '/the/path'``) is the caller's, kept as it is."""
+    path the message ends with (``...: '/the/path'``) is the caller's, kept as it is; given the
+    call's ``file``, also a start of it that the library's message buffer cut short."""
     text, quote, path = message, "", ""
     if message.endswith("'") and ": '" in message:
         text, quote, path = message.partition(": '")
+    elif file is not None:
+        at = message.find(": '")
+        while at >= 0 and not file.startswith(message[at + 3:]):
+            at = message.find(": '", at + 1)
+        if at >= 0:
+            text, quote, path = message[:at], ": '", message[at + 3:]
     for c_name, name in (*renames, *_BINDING_NAMES):
         text = re.sub(c_name, name, text)
     return text + quote + path
@@ -174,14 +181,15 @@ def renamed(error: SparsePropError, renames: Renames) -> SparsePropError:
     return error_for(error.status, in_binding_words(error.message, renames))
 
 
-def check(status: int, renames: Renames = ()) -> None:
+def check(status: int, renames: Renames = (), file: Optional[bytes] = None) -> None:
     """Raises the exception for a failed C call's status, with ``sp_last_error()`` in this
-    binding's words; ``renames``: the call's C parameter names that are not the method's
-    (see :func:`in_binding_words`).
+    binding's words; ``renames``: the call's C parameter names that are not the method's,
+    ``file``: the file name it was given (see :func:`in_binding_words`).
 
     Must be called right after the call that returned ``status``, in the same thread: the
     library keeps the message per thread until its next call.
     """
     if status != _capi.SP_OK:
         message = _capi.lib.sp_last_error().decode("utf-8", "replace")
-        raise error_for(status, in_binding_words(message, renames))
+        name = None if file is None else file.decode("utf-8", "replace")
+        raise error_for(status, in_binding_words(message, renames, name))

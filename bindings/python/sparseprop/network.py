@@ -1112,7 +1112,7 @@ class Network:
         h = self._h()
         name = _path("path", path)
         try:
-            check(lib.sp_save_file(h, name))
+            check(lib.sp_save_file(h, name), file=name)
         except FileError as e:
             e.filename = os.fspath(path)
             raise
@@ -1125,7 +1125,7 @@ class Network:
         name = _path("path", path)
         out = c_void_p()
         try:
-            check(lib.sp_load_file(name, byref(out)))
+            check(lib.sp_load_file(name, byref(out)), file=name)
         except FileError as e:
             e.filename = os.fspath(path)
             raise

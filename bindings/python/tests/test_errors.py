@@ -216,6 +216,16 @@ def test_messages_use_the_bindings_names():
     with pytest.raises(sp.FileError) as ei:
         Network.load(path)
     assert ei.value.message.endswith(": '" + path + "'"), ei.value.message
+    # Also a path longer than the library's message, cut short with it (the Rust binding's
+    # outside review: its sp_record and SP_PARAM_V0 directories came back translated).
+    long = "/nonexistent-dir/sp_record/SP_PARAM_V0/" + "d" * 600 + "/net.bin"
+    net = Network(n=3, k=1, drive=1.1)
+    for call in (lambda: Network.load(long), lambda: net.save(long)):
+        with pytest.raises(sp.FileError) as ei:
+            call()
+        at = ei.value.message.find(": '")
+        assert at >= 0 and long.startswith(ei.value.message[at + 3:]), ei.value.message
+        assert "/sp_record/SP_PARAM_V0/" in ei.value.message, ei.value.message
     # Function names as whole words (sp_run_until is not sp_run followed by "_until").
     assert errors.in_binding_words("sp_run_until: x (sp_run runs to t_end; sp_load, "
                                    "sp_network_replica, sp_network_memory)") == (

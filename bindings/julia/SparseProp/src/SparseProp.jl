@@ -165,12 +165,19 @@ const _BINDING_NAMES = (r"\bnet is a replica\b" => "this network is a replica",
                         r"\bchannels?(?:\[\d+\])? = \d+: must be less than n_inputs\b" =>
                             _channel_one_based)
 
-# A file path the message ends with (`...: '/the/path'`) is the caller's, kept as it is.
+# A file path the message ends with (`...: '/the/path'`) is the caller's, kept as it is; given
+# the call's `file`, also a start of it that the library's message buffer cut short.
 # `renames`: the call's own, applied first: the C function's parameters that are not the
 # method's arguments (e.g. `r"^n = " => "length(times) = "`).
-function _in_binding_words(msg::String, renames = ())
+function _in_binding_words(msg::String, renames = (), file = nothing)
     text, path = msg, ""
     at = endswith(msg, "'") ? findfirst(": '", msg) : nothing
+    if at === nothing && file !== nothing
+        at = findfirst(": '", msg)
+        while at !== nothing && !startswith(file, msg[last(at)+1:end])
+            at = findnext(": '", msg, last(at) + 1)
+        end
+    end
     if at !== nothing
         text, path = msg[1:prevind(msg, first(at))], msg[first(at):end]
     end
@@ -182,9 +189,9 @@ end
 
 # The message is thread-local in C. No yield point separates the failing ccall from this one, so
 # the task cannot have migrated to another thread in between.
-@noinline function _throw_status(rc::Cint, spikes = nothing, renames = ())
+@noinline function _throw_status(rc::Cint, spikes = nothing, renames = (), file = nothing)
     p = sp_last_error()
-    msg = _in_binding_words(p == C_NULL ? "" : unsafe_string(p), renames)
+    msg = _in_binding_words(p == C_NULL ? "" : unsafe_string(p), renames, file)
     for s in instances(SPStatus)
         Integer(s) == rc && throw(SparsePropError(s, msg, spikes))
     end
@@ -193,6 +200,12 @@ end
 
 @inline function check(rc::Cint, renames = ())
     rc == 0 || _throw_status(rc, nothing, renames)
+    return nothing
+end
+
+# `check` for a call given the file `path` (see `_in_binding_words`).
+@inline function check_file(rc::Cint, path::AbstractString)
+    rc == 0 || _throw_status(rc, nothing, (), String(path))
     return nothing
 end
 
@@ -1073,7 +1086,7 @@ end
 Writes `net` to the file `path` (same format as `save`).
 """
 function savefile(path::AbstractString, net::Network)
-    check(sp_save_file(net, path))
+    check_file(sp_save_file(net, path), path)
     return path
 end
 
@@ -1084,7 +1097,7 @@ Reads a network written by `savefile` (or `save`).
 """
 function loadfile(path::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(sp_load_file(path, out))
+    check_file(sp_load_file(path, out), path)
     return Network(out[])
 end
 

@@ -274,6 +274,12 @@ end
           "channels[2] = 4: must be at most n_inputs = 3"
     @test SP._in_binding_words("cannot open for reading (x): '/d/sp_load/net[0].bin'") ==
           "cannot open for reading (x): '/d/sp_load/net[0].bin'"     # the caller's path
+    # ...also cut short by the library's message buffer, given the call's path.
+    @test SP._in_binding_words("cannot open (x): '/d/sp_load/ne", (), "/d/sp_load/net.bin") ==
+          "cannot open (x): '/d/sp_load/ne"
+    let long = "/nonexistent-dir/sp_record/" * "d"^600 * "/net.bin"
+        @test occursin("/sp_record/", message_of(() -> loadfile(long)))
+    end
     let net = Network(n = 3, drive = 1.2, n_inputs = 2, input_k = 1, input_weight = 0.1)
         @test startswith(message_of(() -> input!(net, 3, 0.5)), "channel = 3: must be at most ")
     end

@@ -467,7 +467,7 @@ impl<'a> NetworkBuilder<'a> {
         if let Some(call) = stray {
             return Err(Error::new(
                 Status::Unsupported,
-                format!("model = {:?}: the parameters of {call} are for another model", self.model),
+                format!("model = Model::{:?}: the parameters of {call} are for another model", self.model),
             ));
         }
         d.n = self.n;

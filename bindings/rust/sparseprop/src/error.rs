@@ -110,15 +110,14 @@ impl Error {
     /// `last`, with the call's C parameters named as the method's arguments (`renames`: C
     /// identifier, this crate's words; e.g. `("n", "times.len()")`).
     pub(crate) fn last_named(status: Status, renames: &[(&str, &str)]) -> Error {
-        // SAFETY: sp_last_error returns a NUL-terminated string valid until the next library
-        // call in this thread; it is copied at once.
-        let p = unsafe { sys::sp_last_error() };
-        let message = if p.is_null() {
-            String::new()
-        } else {
-            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-        };
-        Error { status, message: in_binding_words(message, renames) }
+        Error { status, message: in_binding_words(last_message(), renames, None) }
+    }
+
+    /// `last` for a call given the file `path`: the path the message ends with is kept as it is
+    /// also when the library's message buffer cut it short (no closing quote).
+    pub(crate) fn last_for_file(status: Status, path: &CStr) -> Error {
+        let path = path.to_string_lossy();
+        Error { status, message: in_binding_words(last_message(), &[], Some(&path)) }
     }
 
     pub fn status(&self) -> Status {
@@ -159,6 +158,18 @@ const BINDING_NAMES: [(&str, &str); 10] = [
     ("sp_network_replica", "Network::replica"),
 ];
 
+/// The thread's last library message. Must be read right after the failing call.
+fn last_message() -> String {
+    // SAFETY: sp_last_error returns a NUL-terminated string valid until the next library call
+    // in this thread; it is copied at once.
+    let p = unsafe { sys::sp_last_error() };
+    if p.is_null() {
+        String::new()
+    } else {
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
 /// Phrases of library messages that name C things by more than an identifier.
 const BINDING_PHRASES: [(&str, &str); 2] = [
     ("net is a replica", "this network is a replica"),
@@ -184,12 +195,17 @@ fn enum_constant(name: &str) -> Option<String> {
 /// `v_spike` (of [`EifParams`](crate::EifParams) or [`CustomModel`](crate::CustomModel)), and
 /// `SP_PARAM_DRIVES` as `Param::Drives` (likewise the models and frames), and the C
 /// parameters a call's message names as its method's arguments (`renames`, looked up first). A
-/// file path the message ends with (`...: '/the/path'`) is the caller's, kept as it is.
-fn in_binding_words(message: String, renames: &[(&str, &str)]) -> String {
+/// file path the message ends with (`...: '/the/path'`) is the caller's, kept as it is; given
+/// the call's `file`, also a start of it that the library's message buffer cut short.
+fn in_binding_words(message: String, renames: &[(&str, &str)], file: Option<&str>) -> String {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let cut_file = |at: &usize| file.map_or(false, |f| f.starts_with(&message[at + 3..]));
     let (text, path) = match message.find(": '") {
         Some(at) if message.ends_with('\'') => message.split_at(at),
-        _ => (message.as_str(), ""),
+        _ => match message.match_indices(": '").map(|(at, _)| at).find(cut_file) {
+            Some(at) => message.split_at(at),
+            None => (message.as_str(), ""),
+        },
     };
     let phrased;
     let mut text = text;
@@ -255,14 +271,32 @@ mod tests {
             ("", ""),
         ];
         for (c, rust) in cases {
-            assert_eq!(in_binding_words(c.to_string(), &[]), rust);
+            assert_eq!(in_binding_words(c.to_string(), &[], None), rust);
         }
+        // A file path cut short by the library's message buffer (no closing quote): kept when
+        // it starts the call's path (an outside review: a long path's sp_record/SP_PARAM_V0
+        // directories came back as Network::record/Param::V0).
+        let cut = "cannot open for reading (No such file): '/d/sp_record/SP_PARAM_V0/mo";
+        let file = "/d/sp_record/SP_PARAM_V0/model_params->v_spike/x.spn";
+        assert_eq!(in_binding_words(cut.to_string(), &[], Some(file)), cut);
+        assert_eq!(
+            in_binding_words(cut.to_string(), &[], Some("/e/x.spn")),
+            "cannot open for reading (No such file): '/d/Network::record/Param::V0/mo"
+        );
         // A call's renames: whole words only, before the crate-wide names.
         let renames = [("n", "times.len()"), ("sp_run", "x")];
         assert_eq!(
-            in_binding_words("n = 3: room for 2 (n_inputs = 1, sp_run)".to_string(), &renames),
+            in_binding_words("n = 3: room for 2 (n_inputs = 1, sp_run)".to_string(), &renames, None),
             "times.len() = 3: room for 2 (n_inputs = 1, x)"
         );
+    }
+}
+
+/// `check` for a call given the file `path` (see [`Error::last_for_file`]).
+pub(crate) fn check_file(code: sys::sp_status, path: &CStr) -> Result<()> {
+    match Status::from_raw(code) {
+        None => Ok(()),
+        Some(status) => Err(Error::last_for_file(status, path)),
     }
 }
 

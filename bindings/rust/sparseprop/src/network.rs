@@ -12,7 +12,7 @@ use sparseprop_sys as sys;
 
 use crate::alloc::{AllocHolder, Allocator};
 use crate::builder::Frame;
-use crate::error::{check, check_named, Error, ErrorWith, Result, Status};
+use crate::error::{check, check_file, check_named, Error, ErrorWith, Result, Status};
 
 /// One network spike: neuron `neuron` fired at time `t` (seconds). Laid out as `sp_spike`,
 /// so slices of it are handed to the library directly.
@@ -705,13 +705,13 @@ impl Network {
     /// `Status::NoMem` if that allocation fails.
     pub fn save_file(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = c_path(path.as_ref())?;
-        check(self.with(|net| unsafe { sys::sp_save_file(net, path.as_ptr()) }))
+        check_file(self.with(|net| unsafe { sys::sp_save_file(net, path.as_ptr()) }), &path)
     }
 
     pub fn load_file(path: impl AsRef<Path>) -> Result<Network> {
         let path = c_path(path.as_ref())?;
         let mut out: *mut sys::sp_network = ptr::null_mut();
-        check(unsafe { sys::sp_load_file(path.as_ptr(), &mut out) })?;
+        check_file(unsafe { sys::sp_load_file(path.as_ptr(), &mut out) }, &path)?;
         Ok(unsafe { Network::from_parts(out, None) })
     }
 

@@ -229,6 +229,15 @@ fn io_and_format_errors() {
     assert_eq!(err(net.save_file("/nonexistent-sparseprop-dir/net.bin")).status, Status::Io);
     // A path with a NUL byte never reaches C.
     assert_eq!(err(net.save_file("a\0b")).status, Status::Argument);
+    // A path longer than the library's message keeps its words, cut short with the message (an
+    // outside review: sp_record and SP_PARAM_V0 came back as Network::record and Param::V0).
+    let long = format!("/nonexistent-sparseprop-dir/sp_record/SP_PARAM_V0/{}/net.bin", "d".repeat(600));
+    for e in [err(net.save_file(&long)), err(Network::load_file(&long))] {
+        assert_eq!(e.status, Status::Io);
+        let at = e.message.find(": '").expect("the message names the path");
+        assert!(long.starts_with(&e.message[at + 3..]), "{}", e.message);
+        assert!(e.message.contains("/sp_record/SP_PARAM_V0/"), "{}", e.message);
+    }
 
     let e = err(Network::load(b"certainly not a saved network"));
     assert_eq!(e.status, Status::Format);
