@@ -827,9 +827,13 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
  * it spikes at now() at the next step) reports the voltage the input gave it, at or above the
  * threshold (LIF: V >= 1; EIF and custom models with a finite v_spike: v_spike itself), so
  * such voltages are not valid SP_PARAM_V0 values.
- * EIF and custom models that spike at V = +inf report +INFINITY for a neuron whose phase is
- * within rounding of its spike (e.g. a v0 far above V_T: the time left to the blow-up is below
- * the phase's resolution); it spikes at now(). The phase models (QIF, EIF, custom) keep a phase,
+ * QIF, and EIF and custom models that spike at V = +inf, report +INFINITY for a neuron whose
+ * own spike time, as the next step would report it, is now() (after sp_run to exactly that
+ * time, say: its phase may be a rounding short of the blow-up, where V would read finite and
+ * huge, e.g. 1.8e16 for QIF or V_T + 35 D_T for EIF) or whose phase is within rounding of its
+ * spike (e.g. a v0 far above V_T: the time left to the blow-up is below the phase's
+ * resolution); it spikes at now(), ignoring that instant's inputs (sp_input_many). The phase
+ * models (QIF, EIF, custom) keep a phase,
  * so a voltage read from it is exact up to dV/dphi = F(V) + I times the phase's rounding: a
  * v0 of 3 with EIF's defaults (F + I about 5e7) reads back as 3 + 9.4e-9 (drive 1.1). LIF
  * keeps I - V scaled by the frame's clock, so a voltage read back carries a rounding of about
@@ -1062,8 +1066,8 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * is not the derivative of that reading; its drive gradient is a difference of terms of size
  * G(v_spike) |dT_I/dI|, G = F + I, good to about 2^-52 of that: with EIF's other defaults,
  * 1e-7 at drive 1.1 and 2e-8 at 1.5 for v_spike = 3, 3 to 50 at drives 2 to 1.1 for
- * v_spike = 5; an EIF or custom neuron at its blow-up at now(), V = +inf, has no dV: a
- * non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it). Adds the gradients of L to the
+ * v_spike = 5; a QIF, EIF or custom neuron at its blow-up at now(), V = +inf as sp_voltage
+ * reports it, has no dV: a non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it). Adds the gradients of L to the
  * accumulated gradients (sp_get_grads) and ends the recording.
  * Gradients are exact for the recorded spike order, to the rounding of their terms. One case
  * where large terms cancel (an outside check against closed forms, not fixed): QIF's drive
@@ -1136,7 +1140,7 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  *               a huge dl_dt, or the sum with the gradients accumulated before: the message
  *               then gives that earlier value), a LIF gradient is carried across a
  *               refractory period of about 700 tau or more (above), or dl_dv_end[i] is not 0
- *               for an EIF or custom neuron at its blow-up (V = +inf) at now() (checked
+ *               for a QIF, EIF or custom neuron at its blow-up (V = +inf) at now() (checked
  *               before the sweep).
  *             The checks run in this order and the first failing one is returned: a call
  *             with nothing recorded is SP_ERR_STATE whatever its arguments.

@@ -995,8 +995,41 @@ void network_refresh_keys(Network *net) {
     if (net->neuron[i].flags & kSlotStale) network_refresh_key(net, i);
 }
 
+// Whether neuron i's own spike time, as the next step would report it, is now(): its key is
+// due, or in the phase frame its key's time rounds to now() or before (next_spike_time,
+// core/run.cpp; flag_due_at_now makes the same test).
+template <class M>
+bool own_spike_at_now(const Network *net, uint32_t i) {
+  if (network_is_due(net, i)) return true;
+  return net->frame == SP_FRAME_PHASE &&
+         Ops<M>::phase_key_time(*net, queue_key(*net, i)) <= net->now;
+}
+
+// Whether the model's neurons spike at V = +inf (QIF; EIF and custom without a finite v_spike):
+// those whose due neurons ignore the instant's inputs (Loop::at_own_spike).
+template <class M>
+bool spikes_at_infinity(const Network *net) {
+  using O = Ops<M>;
+  if constexpr (!O::kDueIgnoresInputs)
+    return false;
+  else if constexpr (O::kInputsCanFire)
+    return !O::due_takes_inputs(*net);
+  else
+    return true;
+}
+
 double network_voltage(const Network *net, uint32_t i) {
-  return with_model(net->model, [&](auto m) { return voltage_of<decltype(m)>(net, i); });
+  return with_model(net->model, [&](auto m) -> double {
+    using M = decltype(m);
+    // A neuron spiking at V = +inf whose own spike is at now() is at V = +inf, as the event loop
+    // takes it (it ignores the instant's inputs), though its phase may read a finite V a
+    // rounding before the blow-up (an outside tester: EIF 4.5 = V_T + 35 D_T, QIF 1.8e16, after
+    // sp_run to exactly the spike; sp_backward then took a dl_dv_end for it).
+    if (net->tau_syn == 0.0 && !(net->now < refr_end_of(*net, i)) && spikes_at_infinity<M>(net) &&
+        own_spike_at_now<M>(net, i))
+      return INFINITY;
+    return voltage_of<M>(net, i);
+  });
 }
 
 void network_change_drive(Network *net, uint32_t i, double drive) {

@@ -338,9 +338,11 @@ sp_status backward(Network *net, const double *dl_dt, size_t n_spikes, const dou
     for (uint32_t i = 0; i < net->n; ++i)
       if (!std::isfinite(dl_dv_end[i]))
         return fail(SP_ERR_ARGUMENT, "dl_dv_end[%u] = %g: must be finite", i, dl_dv_end[i]);
-  // A neuron at its blow-up at now() (EIF or custom with v_spike = +inf, due) has no dV: say
-  // which, rather than the NaN its term would make.
-  const bool blowup_model = net->model == SP_MODEL_EIF || net->model == SP_MODEL_CUSTOM;
+  // A neuron at its blow-up at now() (QIF, EIF or custom with v_spike = +inf, its own spike at
+  // now(): network_voltage) has no dV: say which, rather than the NaN or the meaningless huge
+  // value its term would make.
+  const bool blowup_model = net->model == SP_MODEL_QIF || net->model == SP_MODEL_EIF ||
+                            net->model == SP_MODEL_CUSTOM;
   if (dl_dv_end && blowup_model)
     for (uint32_t i = 0; i < net->n; ++i)
       if (dl_dv_end[i] != 0.0 && !(network_voltage(net, i) < INFINITY))
