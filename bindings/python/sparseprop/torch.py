@@ -519,7 +519,10 @@ def spike_times(net: Network, t_end: float, *, weights: Optional[torch.Tensor] =
             reads ``v_spike``, but its gradient is that of the voltage the kick gave it (as
             ``sp_backward`` documents; LIF reads that voltage, above 1), not of the reading,
             which is locally constant: a finite-difference check disagrees there. Leave such
-            a neuron out of the loss too.
+            a neuron out of the loss too. A neuron of a blow-up model (QIF; EIF and custom
+            with ``v_spike = inf``) whose own spike falls at the ending instant reads ``inf``,
+            which has no gradient: a non-zero gradient flowing into it raises
+            :class:`NumericError`.
 
     Returns:
         With ``first_spike_of``: a tensor of ``len(first_spike_of)`` first-spike times.

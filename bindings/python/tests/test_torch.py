@@ -703,3 +703,20 @@ def test_parameter_arguments_are_checked():
         with pytest.raises(TypeError, match=f"{name} must be a number, not"):
             spt.spike_times(net, t_end, weights=w, first_spike_of=[0], missing=missing)
         assert net.to_bytes() == before
+
+
+def test_end_voltage_at_an_own_spike_is_inf():
+    # A QIF neuron run to exactly its own spike time is at its blow-up: V = inf, which has no
+    # gradient, so a gradient flowing into it is refused (its phase once read a finite 1.8e16
+    # there and the backward pass returned meaningless huge gradients: an outside tester).
+    net = sp.Network(2, model="qif", drive=1.2, v0=[0.5, -0.5], k=0)
+    t1 = net.copy().step()[0]
+    d = torch.tensor(net.params("drives"), requires_grad=True)
+    _, neurons, v_end = spt.spike_times(net, t1, drives=d, end_voltages=True)
+    assert len(neurons) == 0 and math.isinf(v_end[0]) and v_end[0] > 0 and math.isfinite(v_end[1])
+    with pytest.raises(sp.NumericError, match="blow-up"):
+        v_end[0].backward()
+    # Without it, the other neuron's voltage differentiates.
+    _, _, v_end = spt.spike_times(net, t1, drives=d, end_voltages=True)
+    v_end[1].backward()
+    assert d.grad[1] != 0 and d.grad[0] == 0
