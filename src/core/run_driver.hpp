@@ -78,6 +78,7 @@ sp_status drive_step(L &loop, Network &net, sp_spike *out) {
                     "no neuron will ever spike: the queued inputs were applied (now = %g) and "
                     "none led to a spike",
                     net.now);
+      loop.undo_first();  // (nothing else has changed: a refusal)
       return fail(SP_ERR_STATE, "no neuron will ever spike and no input is queued (now = %g)",
                   net.now);
     }

@@ -144,17 +144,18 @@ struct Tape {
     };
     using ull = unsigned long long;
     if (spike && n_spikes >= max_spikes) {
-      std::snprintf(part, sizeof part, "a spike slot, and all %zu are used", max_spikes);
+      std::snprintf(part, sizeof part, "a spike slot, and none is free (%zu used)", max_spikes);
       append();
     }
     if (n_events + r.events > event_capacity) {
-      std::snprintf(part, sizeof part, "%llu event entries, and %llu of %llu are used",
-                    ull(r.events), ull(n_events), ull(event_capacity));
+      std::snprintf(part, sizeof part, "%llu event %s, and %llu of %llu are in use", ull(r.events),
+                    r.events == 1 ? "entry" : "entries", ull(n_events), ull(event_capacity));
       append();
     }
     if (n_pre + r.deliveries > pre_capacity) {
-      std::snprintf(part, sizeof part, "%llu synapse entries, and %llu of %llu are used",
-                    ull(r.deliveries), ull(n_pre), ull(pre_capacity));
+      std::snprintf(part, sizeof part, "%llu synapse %s, and %llu of %llu are in use",
+                    ull(r.deliveries), r.deliveries == 1 ? "entry" : "entries", ull(n_pre),
+                    ull(pre_capacity));
       append();
     }
     return fail(SP_ERR_CAPACITY,

@@ -103,8 +103,10 @@ class SynLoop {
       if (!(key < INFINITY)) return INFINITY;
       if (!net_.syn_aux[j].stale) return key > net_.now ? key : net_.now;
       if (logging_) {
-        if (logged_ == kFirstLog) return NAN;  // (first_spike_time takes over)
-        first_log_[logged_++] = {j, key};
+        if (logged_ < kFirstLog)
+          first_log_[logged_++] = {j, key};
+        else
+          overflowed_ = true;
       }
       if (!have_clock) {
         c_now = clock_of(net_, net_.now);
@@ -115,24 +117,23 @@ class SynLoop {
     }
   }
 
-  // next_spike_time() for the run driver's checks (check_top, reserve_step), which may refuse
-  // the call: the stale keys it recomputes are logged, and undo_first() puts them back, so that
-  // a refused call leaves sp_save's bytes as they were too (an outside review: a refusal for
-  // the tape changed 14-26 of them). Past kFirstLog such keys the ones recomputed are put back
-  // at once and the spike found without storing anything (peek_spike, O(n)).
+  // next_spike_time() for the run driver's checks (check_top, reserve_step, drive_step's "no
+  // neuron will ever spike"), which may refuse the call: the stale keys it recomputes are
+  // logged, and undo_first() puts them back, so that a refused call leaves sp_save's bytes as
+  // they were too (an outside review: a refusal for the tape changed 14-26 of them). Past
+  // kFirstLog of them the call keeps them recomputed (as the next call would recompute them:
+  // the same spikes follow; an O(n) search for the spike instead differed from this one by the
+  // keys' rounding, and cost O(n) per call in networks with wide inhibitory rows: a review).
   double first_spike_time() {
     logged_ = 0;
+    overflowed_ = false;
     logging_ = true;
     double t = next_spike_time();
     logging_ = false;
-    if (t == t) {
-      first_neuron_ = net_.spike_queue.top();
-      return t;
-    }
-    undo_first();
-    return peek_spike(&first_neuron_);
+    return t;
   }
   void undo_first() {
+    if (overflowed_) return;
     while (logged_) {
       const Refreshed &r = first_log_[--logged_];
       net_.syn_aux[r.neuron].stale = 1;
@@ -164,10 +165,9 @@ class SynLoop {
                 "resolution there)",
                 j, t, lif_syn_current(&net_, j));
   }
-  // (first_neuron_: the queue's top after first_spike_time(), or the neuron peek_spike found.)
-  sp_status check_top(double t_spike, double t_end) const {
+  sp_status check_top(double t_spike, double t_end) {
     if (!(t_spike < t_end)) return SP_OK;
-    return check_advances(first_neuron_, t_spike);
+    return check_advances(net_.spike_queue.top(), t_spike);
   }
 
   // While recording: room on the tape for the spike due at t_spike (if before t_end) and every
@@ -495,35 +495,6 @@ class SynLoop {
     __builtin_prefetch(&net_.drive[i]);
   }
 
-  // The next spike as next_spike_time() finds it, the smallest (key, index) with every stale
-  // key recomputed, without storing anything: its time (+inf if nobody will spike) and neuron.
-  double peek_spike(uint32_t *neuron) const {
-    const BucketQueue &q = net_.spike_queue;
-    const LifSyn::Clock c_now = clock_of(net_, net_.now);
-    double best = INFINITY;
-    uint32_t arg = 0;
-    // The exact keys first, so that only the stale keys below the least of them are solved.
-    for (uint32_t i = 0; i < net_.n; ++i) {
-      const double k = q.key_of(i);
-      if (!net_.syn_aux[i].stale && k < best) {
-        best = k;
-        arg = i;
-      }
-    }
-    auto before = [&](double k, uint32_t i) { return k < best || (k == best && i < arg); };
-    for (uint32_t i = 0; i < net_.n; ++i) {
-      if (!net_.syn_aux[i].stale || !before(q.key_of(i), i)) continue;
-      const double k = key_at(net_, i, net_.now, c_now);  // (at least the stale key)
-      if (before(k, i)) {
-        best = k;
-        arg = i;
-      }
-    }
-    *neuron = arg;
-    if (!(best < INFINITY)) return INFINITY;
-    return best > net_.now ? best : net_.now;
-  }
-
   Network &net_;
   const LifSyn::Shape &sh_;
   const bool bounded_;    // crossing_bound applies to this shape
@@ -536,8 +507,7 @@ class SynLoop {
   static constexpr uint32_t kFirstLog = 128;
   Refreshed first_log_[kFirstLog];
   uint32_t logged_ = 0;
-  bool logging_ = false;
-  uint32_t first_neuron_ = 0;
+  bool logging_ = false, overflowed_ = false;
 };
 
 }  // namespace
