@@ -48,7 +48,11 @@
  *  - A failed call leaves the network exactly as it was. Documented exceptions: sp_step on a
  *    network whose queued inputs produce no spike at all, and sp_run (rarely sp_step) stopped
  *    by SP_ERR_CAPACITY or SP_ERR_NUMERIC after some events, which stay processed (sp_run
- *    reports the spikes among them in *count); see those functions.
+ *    reports the spikes among them in *count); see those functions. And with current-based
+ *    synapses (tau_syn > 0) a step or run refused after its first look at the queue had to
+ *    recompute more than 128 of the spike times kept as lower bounds (README.md, Models and
+ *    conventions): those stay recomputed, so sp_save's bytes differ there, while every later
+ *    call returns what it would have (the call would recompute them first).
  *  - Arrays are caller-owned pointer + length; the library never keeps them after the call.
  *  - Config structs start with uint32_t struct_size; fields are only ever appended; a zero
  *    field means the documented default. Initialise with sp_network_desc_init(). Appends come
