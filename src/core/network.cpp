@@ -939,8 +939,9 @@ sp_status network_refuse_compact(const Network *net, const char *what) {
   return fail(SP_ERR_UNSUPPORTED,
               "%s: this network (n = %u) has the compact layout (one shared drive, no per-neuron "
               "v0, refractory ends, time keys, marks or tape), which does not support it; the full "
-              "layout does: create the network with frame = SP_FRAME_TIME, or with the "
-              "environment variable SPARSEPROP_COMPACT_MIN_N above n (%s; README.md, Memory "
+              "layout does: create the network with the environment variable "
+              "SPARSEPROP_COMPACT_MIN_N above n (the same spikes), or with frame = "
+              "SP_FRAME_TIME (spikes equal to rounding) (%s; README.md, Memory "
               "layouts)",
               what, net->n, now);
 }
