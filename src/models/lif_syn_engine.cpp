@@ -541,13 +541,13 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
   // stale (a lower bound, recomputed before it is used: a later crossing, or none), while a
   // recomputation from the state reads the rounding as "at threshold now". Either is the
   // state to rounding; the saved one is kept. (A reviewer's random-call fuzzer: 37 refusals in
-  // 40,000 random current-based networks, with the kind below.) The rounding is that of A and B,
-  // which every kick since the last re-base adds to (thousands of them in a synchronous network):
-  // 4096 ulps of the largest term (8 refused a network's own save: V - 1 = 48 ulps at a touch
-  // after all-to-all cascades, 2 of 4,000 random networks of another review).
+  // 40,000 random current-based networks, with the kind below.) Not widened: a network's own
+  // save after all-to-all cascades had V - 1 = 48 ulps there, but 4096 ulps with no bound on the
+  // key also took crafted files whose neuron then never spiked above threshold (a review); the
+  // key would need bounding by the state's next upward crossing first.
   const double terms = std::fmax(std::fabs(drive), std::fmax(std::fabs(p), std::fabs(q)));
   if (net->syn_aux[i].stale && key >= net->now && at_now >= 0.0 &&
-      at_now <= 4096.0 * DBL_EPSILON * terms && LifSyn::local_dv(p, q, sh, 0.0) < 0.0)
+      at_now <= 8.0 * DBL_EPSILON * terms && LifSyn::local_dv(p, q, sh, 0.0) < 0.0)
     return true;
   // A drive of exactly 1 with V at or below it and a term that has underflowed to a subnormal
   // or 0 (after a silence of some 700 time constants): V - 1 = p e^-s/tau + q e^-s/tau_syn
