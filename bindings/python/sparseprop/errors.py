@@ -165,8 +165,12 @@ def in_binding_words(message: str, renames: Renames = (), file: Optional[str] = 
     if message.endswith("'") and ": '" in message:
         text, quote, path = message.partition(": '")
     elif file is not None:
+        # (A cut inside a multi-byte character decodes as U+FFFD at the end.)
+        def starts_file(rest: str) -> bool:
+            return file.startswith(rest) or (rest.endswith("\ufffd")
+                                             and file.startswith(rest.rstrip("\ufffd")))
         at = message.find(": '")
-        while at >= 0 and not file.startswith(message[at + 3:]):
+        while at >= 0 and not starts_file(message[at + 3:]):
             at = message.find(": '", at + 1)
         if at >= 0:
             text, quote, path = message[:at], ": '", message[at + 3:]

@@ -226,6 +226,13 @@ def test_messages_use_the_bindings_names():
         at = ei.value.message.find(": '")
         assert at >= 0 and long.startswith(ei.value.message[at + 3:]), ei.value.message
         assert "/sp_record/SP_PARAM_V0/" in ei.value.message, ei.value.message
+    # ...also when the cut falls inside a multi-byte character (a review: 38 of 280 came back
+    # translated), at every offset of a run of two-byte characters.
+    for pad in range(370, 390):
+        long = "/nonexistent-dir/sp_record/SP_PARAM_V0/" + "d" * pad + "\u00e9" * 200
+        with pytest.raises(sp.FileError) as ei:
+            Network.load(long)
+        assert "/sp_record/SP_PARAM_V0/" in ei.value.message, (pad, ei.value.message)
     # Function names as whole words (sp_run_until is not sp_run followed by "_until").
     assert errors.in_binding_words("sp_run_until: x (sp_run runs to t_end; sp_load, "
                                    "sp_network_replica, sp_network_memory)") == (

@@ -199,7 +199,11 @@ fn enum_constant(name: &str) -> Option<String> {
 /// the call's `file`, also a start of it that the library's message buffer cut short.
 fn in_binding_words(message: String, renames: &[(&str, &str)], file: Option<&str>) -> String {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let cut_file = |at: &usize| file.map_or(false, |f| f.starts_with(&message[at + 3..]));
+    // (A cut inside a multi-byte character reads as U+FFFD at the end.)
+    let starts = |f: &str, rest: &str| {
+        f.starts_with(rest) || rest.strip_suffix('\u{FFFD}').map_or(false, |r| f.starts_with(r))
+    };
+    let cut_file = |at: &usize| file.map_or(false, |f| starts(f, &message[at + 3..]));
     let (text, path) = match message.find(": '") {
         Some(at) if message.ends_with('\'') => message.split_at(at),
         _ => match message.match_indices(": '").map(|(at, _)| at).find(cut_file) {
@@ -279,6 +283,9 @@ mod tests {
         let cut = "cannot open for reading (No such file): '/d/sp_record/SP_PARAM_V0/mo";
         let file = "/d/sp_record/SP_PARAM_V0/model_params->v_spike/x.spn";
         assert_eq!(in_binding_words(cut.to_string(), &[], Some(file)), cut);
+        // ...also cut inside a multi-byte character (read as U+FFFD).
+        let cut_utf8 = "cannot open (x): '/d/sp_record/\u{e9}\u{FFFD}";
+        assert_eq!(in_binding_words(cut_utf8.to_string(), &[], Some("/d/sp_record/\u{e9}\u{e9}")), cut_utf8);
         assert_eq!(
             in_binding_words(cut.to_string(), &[], Some("/e/x.spn")),
             "cannot open for reading (No such file): '/d/Network::record/Param::V0/mo"
