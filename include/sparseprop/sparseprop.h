@@ -837,9 +837,9 @@ SP_API sp_status sp_input_many(sp_network *net, const uint32_t *channels, const 
  * huge, e.g. 1.8e16 for QIF or V_T + 35 D_T for EIF) or whose phase is within rounding of its
  * spike (e.g. a v0 far above V_T: the time left to the blow-up is below the phase's
  * resolution); it spikes at now(), ignoring that instant's inputs (sp_input_many). The phase
- * models (QIF, EIF, custom) keep a phase,
- * so a voltage read from it is exact up to dV/dphi = F(V) + I times the phase's rounding: a
- * v0 of 3 with EIF's defaults (F + I about 5e7) reads back as 3 + 9.4e-9 (drive 1.1). LIF
+ * models (QIF, EIF, custom) keep a phase, so a voltage read from it is exact up to
+ * dV/dphi = F(V) + I times the phase's rounding: a v0 of 3 with EIF's defaults (F + I about
+ * 5e7) reads back as 3 + 9.4e-9 (drive 1.1). LIF
  * keeps I - V scaled by the frame's clock, so a voltage read back carries a rounding of about
  * an ulp of I (a v0 of 0.1 at drive 1.2 reads back as 0.10000000000000009, after creation as
  * after sp_rewind; the network runs from its state, not from that reading).
@@ -1071,8 +1071,8 @@ SP_API sp_status sp_record(sp_network *net, size_t max_spikes) SP_NOEXCEPT;
  * G(v_spike) |dT_I/dI|, G = F + I, good to about 2^-52 of that: with EIF's other defaults,
  * 1e-7 at drive 1.1 and 2e-8 at 1.5 for v_spike = 3, 3 to 50 at drives 2 to 1.1 for
  * v_spike = 5; a QIF, EIF or custom neuron at its blow-up at now(), V = +inf as sp_voltage
- * reports it, has no dV: a non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it). Adds the gradients of L to the
- * accumulated gradients (sp_get_grads) and ends the recording.
+ * reports it, has no dV: a non-zero dl_dv_end[i] for it gives SP_ERR_NUMERIC naming it).
+ * Adds the gradients of L to the accumulated gradients (sp_get_grads) and ends the recording.
  * Gradients are exact for the recorded spike order, to the rounding of their terms. One case
  * where large terms cancel (an outside check against closed forms, not fixed): QIF's drive
  * gradient of the time to a spike from a state set far above sqrt(I) (at the recording's start

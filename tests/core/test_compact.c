@@ -331,6 +331,15 @@ static void save_load(uint32_t model) {
   assert_int_equal(sp_load(buf, len, NULL, &lf), SP_OK);
   use_compact(1);
   assert_int_equal(sp_load(fbuf, flen, NULL, &fc), SP_OK);
+  /* README's probe of a loaded network's layout: sp_run_until to now() is refused on the
+     compact layout and changes nothing on the full one (which then re-saves the file). */
+  {
+    const uint32_t watch = 0;
+    size_t count = 99;
+    assert_int_equal(sp_run_until(lc, sp_now(lc), &watch, 1, NULL, 0, &count), SP_ERR_UNSUPPORTED);
+    assert_int_equal(sp_run_until(lf, sp_now(lf), &watch, 1, NULL, 0, &count), SP_OK);
+    assert_int_equal(count, 0);
+  }
   /* A file re-saves to itself from the other layout. */
   assert_resaves_to(lf, buf, len);
   assert_resaves_to(fc, fbuf, flen);
