@@ -1086,16 +1086,14 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
   // A file the compact layout can hold has its seeded v0 (within kSeededV0Ulps) replaced by this
   // machine's in either layout (seeded_v0), so that both layouts save the same bytes and
   // sp_rewind starts both from the same voltages; on the machine that wrote it they are the
-  // same bits. Only from the compact layout's n on: below it, where only the full layout is
-  // chosen, a v0 set within those ulps of the seeded one came back seeded (an outside audit:
-  // sp_rewind then gave other spikes).
+  // same bits.
   bool seeded_v0 = false;
-  if (!tables.count && frame == SP_FRAME_PHASE && d.n >= network_compact_min_n()) {
+  if (!tables.count && frame == SP_FRAME_PHASE) {
     Reader ahead = r.ahead(at, at + 16 * uint64_t(d.n), ahead_buf, ahead_cap);
     const double drive = ahead.f64();
     bool equal = ahead.ok();
     for (uint32_t i = 1; equal && i < d.n; ++i) equal = same_bits(ahead.f64(), drive) && ahead.ok();
-    d.drive = drive;
+    if (d.n >= network_compact_min_n()) d.drive = drive;
     sp_network_desc one = d;  // (the description as a compact network's: one drive, no v0)
     one.drive = drive;
     if (equal && !network_compact_refusal(one, true, true)) {
@@ -1105,7 +1103,7 @@ sp_status load_payload_as(Reader &r, uint32_t version, unsigned char *ahead_buf,
                                 network_seeded_v0(d.model, d.tau, drive, d.init_seed, i),
                                 kSeededV0Ulps) &&
                     ahead.ok();
-      fill.may_compact = seeded_v0;
+      fill.may_compact = seeded_v0 && d.n >= network_compact_min_n();
     }
   }
 
