@@ -86,9 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK(frame == f.d.frame, "frame %u, requested %u", frame, f.d.frame);
     fz_check_status(sp_voltages(net, v, n), "sp_voltages");
     for (i = 0; i < n; ++i) {
-      /* (+inf: a tabulated model's blow-up, a phase within rounding of the spike; header.) */
+      /* (+inf: a blow-up model's neuron whose own spike is at now(), or a tabulated phase
+         within rounding of the spike; header, sp_voltage.) */
       FUZZ_CHECK(isfinite(v[i]) || (v[i] == INFINITY &&
-                                    (f.d.model == SP_MODEL_EIF || f.d.model == SP_MODEL_CUSTOM)),
+                                    (f.d.model == SP_MODEL_EIF || f.d.model == SP_MODEL_CUSTOM ||
+                                     f.d.model == SP_MODEL_QIF)),
                  "voltage %u = %g at creation", i, v[i]);
       /* v0 is kept up to rounding (where the conversion to the co-moving state and back is
          well conditioned). */
