@@ -541,14 +541,30 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
   // stale (a lower bound, recomputed before it is used: a later crossing, or none), while a
   // recomputation from the state reads the rounding as "at threshold now". Either is the
   // state to rounding; the saved one is kept. (A reviewer's random-call fuzzer: 37 refusals in
-  // 40,000 random current-based networks, with the kind below.) Not widened: a network's own
-  // save after all-to-all cascades had V - 1 = 48 ulps there, but 4096 ulps with no bound on the
-  // key also took crafted files whose neuron then never spiked above threshold (a review); the
-  // key would need bounding by the state's next upward crossing first.
+  // 40,000 random current-based networks, with the kind below.) The rounding is that of A and B,
+  // which every kick since the last re-base adds to: a network's own save after all-to-all
+  // cascades had V - 1 = 48 ulps of the largest term at a touch (2 of 4,000 random networks of
+  // another review), so 4096 are allowed. A lower bound is no later than the spike it bounds:
+  // the state's next upward crossing, after the minimum that follows the touch (none when V
+  // falls to a drive <= 1 for good). Without that bound a crafted +inf key would leave the
+  // neuron above threshold for good without spiking (a review of the wider tolerance).
   const double terms = std::fmax(std::fabs(drive), std::fmax(std::fabs(p), std::fabs(q)));
   if (net->syn_aux[i].stale && key >= net->now && at_now >= 0.0 &&
-      at_now <= 8.0 * DBL_EPSILON * terms && LifSyn::local_dv(p, q, sh, 0.0) < 0.0)
-    return true;
+      at_now <= 4096.0 * DBL_EPSILON * terms && LifSyn::local_dv(p, q, sh, 0.0) < 0.0) {
+    const double s_min = LifSyn::critical(p, q, sh);
+    if (!(s_min > 0.0)) return true;  // falling to the drive for good: no later spike
+    double p_min, q_min;              // the local form at the minimum
+    if (sh.alpha) {
+      const double e = std::exp(-s_min * sh.inv_m);
+      p_min = (p + q * s_min * sh.inv_m) * e;
+      q_min = q * e;
+    } else {
+      p_min = p * std::exp(-s_min * sh.inv_m);
+      q_min = q * std::exp(-s_min * sh.inv_s);
+    }
+    const double next = s_min + LifSyn::first_crossing(p_min, q_min, drive, sh);
+    if (key <= net->now + next * (1 + 1e-6) + 1e-6 * (std::fabs(net->now) + net->tau)) return true;
+  }
   // A drive of exactly 1 with V at or below it and a term that has underflowed to a subnormal
   // or 0 (after a silence of some 700 time constants): V - 1 = p e^-s/tau + q e^-s/tau_syn
   // crosses 0 where the two terms cancel, a time a subnormal's few bits set only roughly (key

@@ -509,6 +509,9 @@ static void test_rounding_determined_keys_load(void **state) {
  * never crosses); at drive 1 with q = 1e-310, a subnormal of 46 bits, keys of 0.001 s and 1e9 s
  * against its crossing at 14.262 s. Loaded: the crossing itself, and a stale key for V = 1
  * falling. Offsets from FORMAT.md, found from the saved v0 and drive. */
+/* The loaded network's first spike time when load_crafted loads it (-1 if it does not spike). */
+static double crafted_spike;
+
 static sp_status load_crafted(double drive, double p, double q, double key, uint32_t stale) {
   const double v0m = 0.123456789, drive0 = 0.3456789;
   double v0[1] = {v0m};
@@ -538,7 +541,12 @@ static sp_status load_crafted(double drive, double p, double q, double key, uint
   fmt_put_le(buf + pv + 109, stale, 4);
   fmt_reseal(buf, len);
   st = sp_load(buf, len, NULL, &copy);
-  if (st == SP_OK) sp_network_destroy(copy);
+  crafted_spike = -1.0;
+  if (st == SP_OK) {
+    sp_spike s;
+    if (sp_step(copy, &s) == SP_OK) crafted_spike = s.t;
+    sp_network_destroy(copy);
+  }
   free(buf);
   sp_network_destroy(net);
   return st;
@@ -553,14 +561,36 @@ static void test_crafted_keys_beyond_the_state_are_refused(void **state) {
   /* (The crossing: 0.5 e^-s/tau = q e^-s/tau_syn, s = tau tau_syn/(tau_syn - tau) ln(0.5/q), whose quotient overflows.) */
   assert_int_equal(load_crafted(1.0, -0.5, 1e-310, 0.02 * (log(0.5) - log(1e-310)), 0), SP_OK);
   assert_int_equal(load_crafted(0.5, 2.5, -2.0, INFINITY, 1), SP_OK);
-  /* V falling from above 1 by more than rounding, a stale key later (and +inf, which is never
-     recomputed): refused (a review of a wider tolerance: such a neuron then stayed above
-     threshold without spiking). */
+  /* V falling from 1 + rounding at a touch of threshold, a stale key later: V(s) = 1.05 +
+     e^-s/tau + q e^-s/tau_syn with q = -1.05 dips and rises to 1 again at x = e^-s/tau_syn =
+     0.05 (x^2 - 1.05 x + 0.05 = 0), s = -tau_syn ln 0.05 = 0.0599. A stale key is a lower
+     bound of that spike: at 48 ulps of the largest term above 1 (a network's own save after
+     all-to-all cascades, another review) and at 4096, a key before it loads; one after it, or
+     +inf (never recomputed: the neuron would stay above threshold without spiking, a review of
+     a tolerance without this bound), is refused; so is V above 1 by more than rounding. */
   {
     const double drive = 1.05, p = 1.0, base = -((drive - 1.0) + p);
+    const double spike = -0.02 * log(0.05);
+    assert_int_equal(load_crafted(drive, p, base + 48 * DBL_EPSILON, 0.03, 1), SP_OK);
+    /* (The stale key is at the queue's front: it is recomputed from the state at now(), where
+       V reads 1 to rounding, "at threshold", and it spikes there, as the saving network would
+       have: no later than the spike it bounds.) */
+    assert_true(crafted_spike == 0.0);
+    assert_int_equal(load_crafted(drive, p, base + 4096 * DBL_EPSILON, spike * (1 - 1e-9), 1),
+                     SP_OK);
+    assert_true(crafted_spike == 0.0);
+    assert_int_equal(load_crafted(drive, p, base + 48 * DBL_EPSILON, spike * 1.001, 1),
+                     SP_ERR_FORMAT);
     assert_int_equal(load_crafted(drive, p, base + 4096 * DBL_EPSILON, INFINITY, 1), SP_ERR_FORMAT);
-    assert_int_equal(load_crafted(drive, p, base + 1e-9, 0.5, 1), SP_ERR_FORMAT);
+    assert_int_equal(load_crafted(drive, p, base + 5000 * DBL_EPSILON, 0.03, 1), SP_ERR_FORMAT);
+    assert_int_equal(load_crafted(drive, p, base + 1e-9, 0.03, 1), SP_ERR_FORMAT);
+    /* Not stale, the same key: a current key is the state's own crossing, now: refused. */
+    assert_int_equal(load_crafted(drive, p, base + 48 * DBL_EPSILON, 0.03, 0), SP_ERR_FORMAT);
   }
+  /* Falling for good to a drive below 1 after the touch: no later spike, so any later stale
+     key (+inf too) bounds it. V = 0.9 + 0.1 e^-s/tau_syn + q e^-s/tau with q = 48 ulps
+     (dV/ds = -5 at 0; the minimum never comes: both terms decay). */
+  assert_int_equal(load_crafted(0.9, 48 * DBL_EPSILON, 0.1, INFINITY, 1), SP_OK);
 }
 
 int main(void) {
