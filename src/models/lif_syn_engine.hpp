@@ -22,12 +22,14 @@ void lif_syn_reset_states(Network *net);
 // Neuron i's next spike time from now() (or from the end of its refractory period).
 double lif_syn_key(const Network *net, uint32_t i);
 // Whether `key` is a key the engine keeps for neuron i (not held) that its state at now() can no
-// longer reproduce, both at a drive at threshold by its rounding: a finite key at or after now()
-// on a drive of exactly 1 where one of the two terms of V - 1 underflowed to 0 and the other
-// alone never reaches 1 (a crossing hundreds of tau on, e.g. tau/J for a small current J with
-// tau_syn = tau, computed while both were representable), or +inf on a drive of
+// longer reproduce, at threshold by its rounding: a stale key at or after now() where V reads
+// 1 to that rounding and falls, no later than its next upward crossing; a finite key at or
+// after now() on a drive of exactly 1 where one of the two terms of V - 1 underflowed to 0 and
+// the other alone never reaches 1 (a crossing hundreds of tau on, e.g. tau/J for a small
+// current J with tau_syn = tau, computed while both were representable); or +inf on a drive of
 // at most 1 whose V reads exactly 1 at now() and falls (a relaxed V = 1 - e^(-10^5), inhibited:
-// never reaches 1 again; the recomputation reads "at threshold now"). For the loader.
+// never reaches 1 again; the recomputation reads "at threshold now"), or whose maximum ahead is
+// 1 to rounding (a touch). For the loader; src/io/FORMAT.md states the rules.
 bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key);
 double lif_syn_voltage(const Network *net, uint32_t i);
 double lif_syn_current(const Network *net, uint32_t i);
