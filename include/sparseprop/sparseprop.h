@@ -492,6 +492,7 @@ typedef struct sp_network_desc {
                                  the end of its hold, are at the exact crossing (plus t_ref),
                                  not at t rounded: README.md, State representation); time
                                  frame only. Refused:
+                                 negative, NaN or infinite (SP_ERR_ARGUMENT),
                                  other models (SP_ERR_UNSUPPORTED), tau_syn/tau outside 1e-4
                                  to 1e4 (SP_ERR_UNSUPPORTED; the quotient as rounded in
                                  double: tau_syn = 1e-6 with tau = 0.01 gives
