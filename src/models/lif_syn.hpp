@@ -138,6 +138,17 @@ struct LifSyn {
       *q = b / c.es;
     }
   }
+  // The local form at s >= 0 of the local form (p, q): V(t + s + u) in u.
+  static void local_at(double p, double q, const Shape &sh, double s, double *p_s, double *q_s) {
+    if (sh.alpha) {
+      const double e = std::exp(-s * sh.inv_m);
+      *p_s = (p + q * s * sh.inv_m) * e;
+      *q_s = q * e;
+    } else {
+      *p_s = p * std::exp(-s * sh.inv_m);
+      *q_s = q * std::exp(-s * sh.inv_s);
+    }
+  }
   // V and dV/ds of the local form at s >= 0.
   static double local_v(double p, double q, double drive, const Shape &sh, double s);
   static double local_dv(double p, double q, const Shape &sh, double s);

@@ -565,14 +565,7 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
     double next = drive <= 1.0 ? INFINITY : 0.0;  // no minimum ahead: V falls to the drive
     if (s_min > 0.0) {
       double p_min, q_min;  // the local form at the minimum
-      if (sh.alpha) {
-        const double e = std::exp(-s_min * sh.inv_m);
-        p_min = (p + q * s_min * sh.inv_m) * e;
-        q_min = q * e;
-      } else {
-        p_min = p * std::exp(-s_min * sh.inv_m);
-        q_min = q * std::exp(-s_min * sh.inv_s);
-      }
+      LifSyn::local_at(p, q, sh, s_min, &p_min, &q_min);
       const double up = LifSyn::first_crossing(p_min, q_min, drive, sh);  // 0: V(min) >= 1
       next = up > 0.0 ? s_min + up : 0.0;
     }
@@ -603,15 +596,25 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
   }
   if (key < INFINITY) return false;
   // +inf where V reads exactly 1 at now and falls to a drive <= 1 (a relaxed V = 1 - e^(-10^5),
-  // inhibited), or where V's maximum ahead is 1 to the rounding of its terms on a drive <= 1: a
-  // touch of threshold, which the engine's cheap bound at an inhibitory input, or its solver at
-  // another clock, read as below 1 and the recomputation here as a crossing (an outside
-  // review's touches, an excitatory input bisected to bring the maximum to 1 and an inhibitory
-  // one just before it: 240 refusals in 44 of 4,000 seeds; V - 1 at the maximum 1e-16 below 0
-  // in 60-digit arithmetic).
+  // inhibited), or where V's maximum ahead is 1 to the rounding of its terms there on a drive
+  // <= 1: a touch of threshold, which the engine's cheap bound at an inhibitory input, or its
+  // solver at another clock, read as below 1 and the recomputation here as a crossing (an
+  // outside review's touches, an excitatory input bisected to bring the maximum to 1 and an
+  // inhibitory one just before it: 240 refusals in 44 of 4,000 seeds; V - 1 at the maximum
+  // 1e-16 below 0 in 60-digit arithmetic). The terms are those at the maximum, where A's and B's
+  // rounding has decayed with them: measured at now, a large term gone by then allowed a
+  // crossing far above 1 (a review: V - 1 = -1e13 at now, a maximum of 1.4 later).
   if (!(drive <= 1.0)) return false;
   if (at_now == 0.0 && LifSyn::local_dv(p, q, sh, 0.0) < 0.0) return true;
-  return LifSyn::v_max(p, q, drive, sh) - 1.0 <= rounding;
+  // (Falling now, or rising for good: V's supremum ahead is V at now or the drive.)
+  const double s_max = LifSyn::critical(p, q, sh);
+  if (!(LifSyn::local_dv(p, q, sh, 0.0) > 0.0) || !(s_max > 0.0)) return at_now <= rounding;
+  double p_max, q_max;
+  LifSyn::local_at(p, q, sh, s_max, &p_max, &q_max);
+  const double at_max = sh.alpha ? (drive - 1.0) + p_max : (drive - 1.0) + p_max + q_max;
+  const double terms_max = std::fmax(std::fabs(drive),
+                                     std::fmax(std::fabs(p_max), std::fabs(q_max)));
+  return at_max <= kTouchUlps * DBL_EPSILON * terms_max;
 }
 
 double lif_syn_voltage(const Network *net, uint32_t i) {

@@ -616,6 +616,13 @@ static void test_crafted_keys_beyond_the_state_are_refused(void **state) {
   assert_true(crafted_spike == -1.0);
   assert_int_equal(load_crafted(0.9, -(0.4 + 4e-9), 0.4 + 4e-9, INFINITY, 0), SP_ERR_FORMAT);
   assert_int_equal(load_crafted(1.0 + 64 * DBL_EPSILON, -1.0, 1.0, INFINITY, 0), SP_ERR_FORMAT);
+  /* The rounding is that of the terms at the maximum, not at now: V - 1 = -1e13 at now, whose
+     membrane term is gone by the maximum of about 1.4 at 0.35 (q^2/(4 |p|) above the drive:
+     a review of the first version, which measured it at now and loaded this). Refused. */
+  assert_int_equal(load_crafted(0.9, -1e13, 4472135.95499958, INFINITY, 0), SP_ERR_FORMAT);
+  /* Falling from V = 1.5 at now to a minimum of 0.86 and back up to the drive 0.9: its
+     supremum is at now, above 1: +inf refused. */
+  assert_int_equal(load_crafted(0.9, 1.0, -0.4, INFINITY, 0), SP_ERR_FORMAT);
 }
 
 /* A network's own save at a touch of threshold loads and continues as the original (an outside
