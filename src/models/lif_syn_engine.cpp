@@ -541,8 +541,17 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
   double p, q, drive = net->drive[i];
   const LifSyn::Shape &sh = net->syn_shape;
   LifSyn::local(net->neuron[i].state, net->syn_aux[i].b, sh, clock_of(*net, net->now), &p, &q);
-  // (V - 1 at now as LifSyn::first_crossing evaluates it, whose "at threshold now" this is.)
-  double at_now = sh.alpha ? (drive - 1.0) + p : (drive - 1.0) + p + q;
+  // V - 1 at the start of a local form as LifSyn::first_crossing evaluates it (whose "at
+  // threshold now" this is), and the rounding it may carry at a touch (kTouchUlps).
+  auto at_start = [&](double p0, double q0) {
+    return sh.alpha ? (drive - 1.0) + p0 : (drive - 1.0) + p0 + q0;
+  };
+  auto touch_rounding = [&](double p0, double q0) {
+    return kTouchUlps * DBL_EPSILON *
+           std::fmax(std::fabs(drive), std::fmax(std::fabs(p0), std::fabs(q0)));
+  };
+  const double at_now = at_start(p, q), rounding = touch_rounding(p, q);
+  const double dv_now = LifSyn::local_dv(p, q, sh, 0.0);
   // At threshold now only by the rounding of V's terms, with V falling: an inhibitory input
   // to a neuron sitting at V = 1 (a drive of 1, or a touch) leaves its key as it was, marked
   // stale (a lower bound, recomputed before it is used: a later crossing, or none), while a
@@ -557,10 +566,8 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
   // state is at threshold from now on and only a key of about now bounds its spike; where it
   // falls to a drive <= 1 for good, any key does. (A review of a wider tolerance without these
   // bounds: crafted keys, +inf among them, left a neuron above threshold without spiking.)
-  const double terms = std::fmax(std::fabs(drive), std::fmax(std::fabs(p), std::fabs(q)));
-  const double rounding = kTouchUlps * DBL_EPSILON * terms;
   if (net->syn_aux[i].stale && key >= net->now && at_now >= 0.0 && at_now <= rounding &&
-      LifSyn::local_dv(p, q, sh, 0.0) < 0.0) {
+      dv_now < 0.0) {
     const double s_min = LifSyn::critical(p, q, sh);
     double next = drive <= 1.0 ? INFINITY : 0.0;  // no minimum ahead: V falls to the drive
     if (s_min > 0.0) {
@@ -605,16 +612,12 @@ bool lif_syn_key_beyond_state(const Network *net, uint32_t i, double key) {
   // rounding has decayed with them: measured at now, a large term gone by then allowed a
   // crossing far above 1 (a review: V - 1 = -1e13 at now, a maximum of 1.4 later).
   if (!(drive <= 1.0)) return false;
-  if (at_now == 0.0 && LifSyn::local_dv(p, q, sh, 0.0) < 0.0) return true;
   // (Falling now, or rising for good: V's supremum ahead is V at now or the drive.)
   const double s_max = LifSyn::critical(p, q, sh);
-  if (!(LifSyn::local_dv(p, q, sh, 0.0) > 0.0) || !(s_max > 0.0)) return at_now <= rounding;
+  if (!(dv_now > 0.0) || !(s_max > 0.0)) return at_now <= rounding;
   double p_max, q_max;
   LifSyn::local_at(p, q, sh, s_max, &p_max, &q_max);
-  const double at_max = sh.alpha ? (drive - 1.0) + p_max : (drive - 1.0) + p_max + q_max;
-  const double terms_max = std::fmax(std::fabs(drive),
-                                     std::fmax(std::fabs(p_max), std::fabs(q_max)));
-  return at_max <= kTouchUlps * DBL_EPSILON * terms_max;
+  return at_start(p_max, q_max) <= touch_rounding(p_max, q_max);
 }
 
 double lif_syn_voltage(const Network *net, uint32_t i) {
